@@ -1,0 +1,326 @@
+//! All n-grams of a model by word ids, completed the way KenLM completes them.
+
+use std::io::BufRead;
+
+use ahash::RandomState;
+use hashbrown::HashTable;
+
+use super::error::{ArpaError, ArpaErrorKind};
+use super::reader::ArpaReader;
+use crate::vocab::{Vocab, WordId, UNK};
+
+/// log10 probability given to `<unk>` when the model does not list it (KenLM's default).
+pub const MISSING_UNK_LOG10: f32 = -100.0;
+
+/// One n-gram's weights and flags.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Entry {
+    /// log10 probability (for a blank: the backed-off estimate, as KenLM computes it).
+    pub prob: f32,
+    /// log10 backoff weight (0 when absent).
+    pub backoff: f32,
+    /// Whether a query state must keep this n-gram as context: it is the context of
+    /// a longer n-gram or has a non-zero backoff (KenLM's "extension").
+    pub extends: bool,
+    /// Whether this n-gram was not in the file but added because a longer n-gram
+    /// needs it (a pruned suffix or context).
+    pub blank: bool,
+    line: u32,
+}
+
+/// The n-grams of one order > 1: flat word ids plus a hash index.
+#[derive(Clone, Debug)]
+struct Table {
+    n: usize,
+    words: Vec<WordId>,
+    entries: Vec<Entry>,
+    index: HashTable<u32>,
+}
+
+fn hash_words(state: &RandomState, words: &[WordId]) -> u64 {
+    state.hash_one(words)
+}
+
+impl Table {
+    fn new(n: usize, capacity: usize) -> Table {
+        Table {
+            n,
+            words: Vec::with_capacity(capacity * n),
+            entries: Vec::with_capacity(capacity),
+            index: HashTable::with_capacity(capacity),
+        }
+    }
+
+    fn key(&self, i: usize) -> &[WordId] {
+        &self.words[i * self.n..(i + 1) * self.n]
+    }
+
+    fn find(&self, hs: &RandomState, key: &[WordId]) -> Option<usize> {
+        let h = hash_words(hs, key);
+        self.index
+            .find(h, |&i| self.key(i as usize) == key)
+            .map(|&i| i as usize)
+    }
+
+    /// Inserts `key`; `Err(existing index)` if present.
+    fn insert(&mut self, hs: &RandomState, key: &[WordId], entry: Entry) -> Result<usize, usize> {
+        let h = hash_words(hs, key);
+        let (words, n) = (&self.words, self.n);
+        let eq = |&i: &u32| &words[i as usize * n..(i as usize + 1) * n] == key;
+        if let Some(&i) = self.index.find(h, eq) {
+            return Err(i as usize);
+        }
+        let i = self.entries.len();
+        self.words.extend_from_slice(key);
+        self.entries.push(entry);
+        let (words, n) = (&self.words, self.n);
+        self.index.insert_unique(h, i as u32, |&j| {
+            hash_words(hs, &words[j as usize * n..(j as usize + 1) * n])
+        });
+        Ok(i)
+    }
+}
+
+/// Every n-gram of a backoff model, by word ids, ready to be scored or compiled.
+///
+/// Loading completes the model as KenLM's probing loader does: every suffix and
+/// every context of an n-gram is present, missing ones being added as *blank*
+/// n-grams whose probability is the backed-off estimate and whose backoff is 0.
+/// (KenLM adds missing suffixes the same way; for a missing context it refuses the
+/// file, where dashlm adds a blank so that standard backoff semantics hold.) An
+/// n-gram `extends` when it is the context of another or has a non-zero backoff.
+///
+/// ```
+/// use dashlm::arpa::NGramSet;
+/// let text = "\\data\\\nngram 1=3\nngram 2=1\n\n\\1-grams:\n-1\t<s>\t-0.5\n-1\t</s>\n-1\ta\n\n\\2-grams:\n-0.2\t<s> a\n\n\\end\\\n";
+/// let set = NGramSet::read(text.as_bytes(), "tiny.arpa").unwrap();
+/// assert!(set.unk_added()); // no <unk> in the file: added with log10 prob -100
+/// let (s, a) = (set.vocab().id(b"<s>"), set.vocab().id(b"a"));
+/// assert_eq!(set.get(&[s, a]).unwrap().prob, -0.2);
+/// ```
+#[derive(Clone, Debug)]
+pub struct NGramSet {
+    vocab: Vocab,
+    unigrams: Vec<Entry>,
+    tables: Vec<Table>,
+    hasher: RandomState,
+    unk_added: bool,
+    bos: WordId,
+    eos: WordId,
+}
+
+impl NGramSet {
+    /// Reads and completes a whole ARPA model from `input`; `source` names it in errors.
+    ///
+    /// # Errors
+    /// Everything [`ArpaReader`] rejects, plus duplicate n-grams, words missing from
+    /// the unigrams, and a missing `<s>` or `</s>`.
+    pub fn read<R: BufRead>(input: R, source: &str) -> Result<NGramSet, ArpaError> {
+        NGramSet::read_with_progress(input, source, |_| {})
+    }
+
+    /// As [`NGramSet::read`], calling `progress(ngrams_read)` every 65,536 n-grams.
+    ///
+    /// # Errors
+    /// As [`NGramSet::read`].
+    pub fn read_with_progress<R: BufRead>(
+        input: R,
+        source: &str,
+        mut progress: impl FnMut(u64),
+    ) -> Result<NGramSet, ArpaError> {
+        let mut reader = ArpaReader::new(input, source)?;
+        let counts = reader.counts().to_vec();
+        let cap = |c: u64| usize::try_from(c.min(1 << 28)).unwrap_or(1 << 28);
+        let mut set = NGramSet {
+            vocab: Vocab::new(),
+            unigrams: Vec::with_capacity(cap(counts[0]) + 1),
+            tables: (2..=counts.len())
+                .map(|n| Table::new(n, cap(counts[n - 1])))
+                .collect(),
+            hasher: RandomState::with_seeds(7, 11, 13, 17),
+            unk_added: false,
+            bos: UNK,
+            eos: UNK,
+        };
+        set.unigrams.push(Entry {
+            prob: MISSING_UNK_LOG10,
+            backoff: 0.0,
+            extends: false,
+            blank: true,
+            line: 0,
+        });
+        let mut ids: Vec<WordId> = Vec::with_capacity(counts.len());
+        let mut read: u64 = 0;
+        while let Some(g) = reader.next_ngram()? {
+            read += 1;
+            if read % 65536 == 0 {
+                progress(read);
+            }
+            let entry = Entry {
+                prob: g.prob,
+                backoff: g.backoff.unwrap_or(0.0),
+                extends: g.backoff.is_some_and(|b| b != 0.0),
+                blank: false,
+                line: u32::try_from(g.line).unwrap_or(u32::MAX),
+            };
+            let err = |kind| ArpaError::new(source, g.line, kind);
+            if g.order() == 1 {
+                let word = g.word(0);
+                match set.vocab.insert(word) {
+                    Ok(UNK) => set.unigrams[0] = entry,
+                    Ok(_) => set.unigrams.push(entry),
+                    Err(id) => {
+                        return Err(err(ArpaErrorKind::DuplicateNGram {
+                            ngram: String::from_utf8_lossy(word).into_owned(),
+                            first_line: set.unigrams[id as usize].line as u64,
+                        }))
+                    }
+                }
+                continue;
+            }
+            ids.clear();
+            for w in g.words() {
+                match set.vocab.get(w) {
+                    Some(id) => ids.push(id),
+                    None => {
+                        return Err(err(ArpaErrorKind::UnknownWord {
+                            word: String::from_utf8_lossy(w).into_owned(),
+                        }))
+                    }
+                }
+            }
+            let table = &mut set.tables[g.order() - 2];
+            if let Err(i) = table.insert(&set.hasher, &ids, entry) {
+                let first_line = table.entries[i].line as u64;
+                let ngram = set.words_text(&ids);
+                return Err(err(ArpaErrorKind::DuplicateNGram { ngram, first_line }));
+            }
+        }
+        set.unk_added = !set.vocab.has_explicit_unk();
+        set.bos = set.special(b"<s>", source, "add `<s>` with probability -99 and a backoff to the \\1-grams: section")?;
+        set.eos = set.special(b"</s>", source, "add `</s>` to the \\1-grams: section (every sentence ends with it)")?;
+        set.complete();
+        Ok(set)
+    }
+
+    fn special(&self, word: &'static [u8], source: &str, hint: &'static str) -> Result<WordId, ArpaError> {
+        self.vocab.get(word).ok_or_else(|| {
+            let word = if word == b"<s>" { "<s>" } else { "</s>" };
+            ArpaError::new(source, 0, ArpaErrorKind::MissingSpecial { word, hint })
+        })
+    }
+
+    fn words_text(&self, ids: &[WordId]) -> String {
+        let words: Vec<_> = ids
+            .iter()
+            .map(|&i| String::from_utf8_lossy(self.vocab.word(i)).into_owned())
+            .collect();
+        words.join(" ")
+    }
+
+    /// Adds blank suffixes and contexts, marks contexts as extending, and gives
+    /// blanks their backed-off probabilities.
+    fn complete(&mut self) {
+        let blank = Entry {
+            prob: 0.0,
+            backoff: 0.0,
+            extends: false,
+            blank: true,
+            line: 0,
+        };
+        let mut key = Vec::new();
+        for n in (2..=self.order()).rev() {
+            let mut i = 0;
+            while i < self.tables[n - 2].entries.len() {
+                key.clear();
+                key.extend_from_slice(self.tables[n - 2].key(i));
+                // The suffix (drop the oldest word) and the context (drop the newest).
+                for (range, is_context) in [(1..n, false), (0..n - 1, true)] {
+                    let sub = &key[range];
+                    let entry = if n == 2 {
+                        &mut self.unigrams[sub[0] as usize]
+                    } else {
+                        let t = &mut self.tables[n - 3];
+                        let j = t.insert(&self.hasher, sub, blank).unwrap_or_else(|j| j);
+                        &mut t.entries[j]
+                    };
+                    entry.extends |= is_context;
+                }
+                i += 1;
+            }
+        }
+        for n in 2..=self.order() {
+            for i in 0..self.tables[n - 2].entries.len() {
+                if !self.tables[n - 2].entries[i].blank {
+                    continue;
+                }
+                key.clear();
+                key.extend_from_slice(self.tables[n - 2].key(i));
+                let lower = self.get(&key[1..]).map_or(0.0, |e| e.prob);
+                let context = self.get(&key[..n - 1]).map_or(0.0, |e| e.backoff);
+                self.tables[n - 2].entries[i].prob = lower + context;
+            }
+        }
+    }
+
+    /// The vocabulary (`<unk>` = 0, then unigrams in file order).
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    /// Whether the file had no `<unk>` and one was added with log10 prob -100.
+    pub fn unk_added(&self) -> bool {
+        self.unk_added
+    }
+
+    /// The model order.
+    pub fn order(&self) -> usize {
+        self.tables.len() + 1
+    }
+
+    /// The id of `<s>`.
+    pub fn bos(&self) -> WordId {
+        self.bos
+    }
+
+    /// The id of `</s>`.
+    pub fn eos(&self) -> WordId {
+        self.eos
+    }
+
+    /// Number of n-grams of order `n` (1-based), blanks included.
+    pub fn count(&self, n: usize) -> usize {
+        if n == 1 {
+            self.unigrams.len()
+        } else {
+            self.tables[n - 2].entries.len()
+        }
+    }
+
+    /// The entry for `words` (oldest first), if present.
+    pub fn get(&self, words: &[WordId]) -> Option<&Entry> {
+        match words.len() {
+            0 => None,
+            1 => self.unigrams.get(words[0] as usize),
+            n if n <= self.order() => {
+                let t = &self.tables[n - 2];
+                t.find(&self.hasher, words).map(|i| &t.entries[i])
+            }
+            _ => None,
+        }
+    }
+
+    /// Calls `f(words, entry)` for every n-gram of order `n` without allocating.
+    pub fn for_each(&self, n: usize, mut f: impl FnMut(&[WordId], &Entry)) {
+        if n == 1 {
+            for (i, e) in self.unigrams.iter().enumerate() {
+                f(&[i as WordId], e);
+            }
+        } else {
+            let t = &self.tables[n - 2];
+            for i in 0..t.entries.len() {
+                f(t.key(i), &t.entries[i]);
+            }
+        }
+    }
+}

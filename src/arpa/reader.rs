@@ -1,0 +1,386 @@
+//! The streaming ARPA tokenizer: header counts, then one n-gram at a time.
+
+use std::io::BufRead;
+use std::ops::Range;
+
+use super::error::{ArpaError, ArpaErrorKind};
+use crate::MAX_ORDER;
+
+/// One n-gram line, borrowed from the reader's line buffer.
+///
+/// ```
+/// # use dashlm::arpa::ArpaReader;
+/// let text = "\\data\\\nngram 1=1\n\n\\1-grams:\n-1.5\tword\t-0.25\n\n\\end\\\n";
+/// let mut r = ArpaReader::new(text.as_bytes(), "example.arpa").unwrap();
+/// let g = r.next_ngram().unwrap().unwrap();
+/// assert_eq!((g.order(), g.prob, g.backoff), (1, -1.5, Some(-0.25)));
+/// assert_eq!(g.word(0), b"word");
+/// ```
+#[derive(Debug)]
+pub struct NGram<'a> {
+    /// log10 probability.
+    pub prob: f32,
+    /// log10 backoff weight, when the line has one.
+    pub backoff: Option<f32>,
+    /// 1-based line number in the (decompressed) input.
+    pub line: u64,
+    line_buf: &'a [u8],
+    words: &'a [Range<usize>],
+}
+
+impl<'a> NGram<'a> {
+    /// The number of words.
+    pub fn order(&self) -> usize {
+        self.words.len()
+    }
+
+    /// The `i`-th word (0 = oldest context word).
+    pub fn word(&self, i: usize) -> &'a [u8] {
+        &self.line_buf[self.words[i].clone()]
+    }
+
+    /// All words, oldest first.
+    pub fn words(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        self.words.iter().map(|r| &self.line_buf[r.clone()])
+    }
+}
+
+/// Streaming reader of ARPA text from any `BufRead`.
+///
+/// `new` reads up to and including the `\data\` counts; [`ArpaReader::next_ngram`]
+/// then yields every n-gram in file order, checking section headers, field
+/// counts, numbers and section sizes as it goes, and the final `\end\`.
+pub struct ArpaReader<R> {
+    input: R,
+    source: String,
+    counts: Vec<u64>,
+    line_no: u64,
+    buf: Vec<u8>,
+    words: Vec<Range<usize>>,
+    /// Order of the section being read (0 = before the first section).
+    section: usize,
+    /// Entries read in the current section.
+    in_section: u64,
+    finished: bool,
+}
+
+fn trim(line: &[u8]) -> &[u8] {
+    let start = line
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(line.len());
+    let end = line
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |p| p + 1);
+    &line[start..end]
+}
+
+/// Parses an ARPA number: decimal, scientific, `-inf`/`inf`/`-infinity`, any case.
+fn parse_number(field: &[u8]) -> Option<f32> {
+    let text = std::str::from_utf8(field).ok()?;
+    let lower = text.to_ascii_lowercase();
+    match lower.as_str() {
+        "-inf" | "-infinity" => return Some(f32::NEG_INFINITY),
+        "inf" | "+inf" | "infinity" => return Some(f32::INFINITY),
+        _ => {}
+    }
+    if lower.contains("nan") || lower.contains("inf") {
+        return None;
+    }
+    text.parse::<f32>().ok()
+}
+
+fn show(field: &[u8]) -> String {
+    let s = String::from_utf8_lossy(field);
+    if s.len() > 40 {
+        format!("{}...", &s[..s.char_indices().nth(40).map_or(s.len(), |(i, _)| i)])
+    } else {
+        s.into_owned()
+    }
+}
+
+impl<R: BufRead> ArpaReader<R> {
+    /// Reads the preamble and the `\data\` block.
+    ///
+    /// # Errors
+    /// A missing `\data\`, malformed or non-contiguous `ngram N=C` lines, an order
+    /// above [`MAX_ORDER`], or an I/O error, each naming `source` and the line.
+    pub fn new(input: R, source: &str) -> Result<Self, ArpaError> {
+        let mut reader = ArpaReader {
+            input,
+            source: source.to_string(),
+            counts: Vec::new(),
+            line_no: 0,
+            buf: Vec::with_capacity(256),
+            words: Vec::with_capacity(MAX_ORDER),
+            section: 0,
+            in_section: 0,
+            finished: false,
+        };
+        reader.read_header()?;
+        Ok(reader)
+    }
+
+    /// The n-gram counts from the header, index 0 = unigrams.
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// The model order (number of count lines).
+    pub fn order(&self) -> usize {
+        self.counts.len()
+    }
+
+    fn err(&self, kind: ArpaErrorKind) -> ArpaError {
+        ArpaError::new(&self.source, self.line_no, kind)
+    }
+
+    fn syntax(&self, msg: impl Into<String>) -> ArpaError {
+        self.err(ArpaErrorKind::Syntax(msg.into()))
+    }
+
+    /// Reads the next line into `buf` without its line end; false at end of input.
+    fn next_line(&mut self) -> Result<bool, ArpaError> {
+        self.buf.clear();
+        let n = self
+            .input
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|e| ArpaError::new(&self.source, self.line_no + 1, ArpaErrorKind::Io(e)))?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.line_no += 1;
+        if self.buf.last() == Some(&b'\n') {
+            self.buf.pop();
+        }
+        if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        if self.buf.contains(&0) {
+            return Err(self.syntax("NUL byte in line: this is binary data, not ARPA text"));
+        }
+        Ok(true)
+    }
+
+    fn read_header(&mut self) -> Result<(), ArpaError> {
+        loop {
+            if !self.next_line()? {
+                return Err(self.err(ArpaErrorKind::UnexpectedEof(
+                    "a \\data\\ line (is this an ARPA file?)".into(),
+                )));
+            }
+            if trim(&self.buf) == b"\\data\\" {
+                break;
+            }
+        }
+        loop {
+            if !self.next_line()? {
+                return Err(self.err(ArpaErrorKind::UnexpectedEof(
+                    "ngram counts and the \\1-grams: section".into(),
+                )));
+            }
+            let line = trim(&self.buf).to_vec();
+            if line.is_empty() {
+                if self.counts.is_empty() {
+                    continue;
+                }
+                return self.finish_header();
+            }
+            if line.starts_with(b"\\") {
+                self.finish_header()?;
+                return self.open_section(&line);
+            }
+            let rest = line
+                .strip_prefix(b"ngram")
+                .ok_or_else(|| self.syntax(format!("expected `ngram N=COUNT`, found `{}`", show(&line))))?;
+            let text = std::str::from_utf8(rest).unwrap_or("");
+            let (n, c) = text
+                .split_once('=')
+                .ok_or_else(|| self.syntax(format!("expected `ngram N=COUNT`, found `{}`", show(&line))))?;
+            let n: usize = n
+                .trim()
+                .parse()
+                .map_err(|_| self.syntax(format!("bad order in `{}`", show(&line))))?;
+            let c: u64 = c
+                .trim()
+                .parse()
+                .map_err(|_| self.syntax(format!("bad count in `{}`", show(&line))))?;
+            if n != self.counts.len() + 1 {
+                return Err(self.syntax(format!(
+                    "expected `ngram {}=...`, found order {n} (counts must be listed 1, 2, 3, ...)",
+                    self.counts.len() + 1
+                )));
+            }
+            if n > MAX_ORDER {
+                return Err(self.err(ArpaErrorKind::OrderTooHigh { order: n }));
+            }
+            self.counts.push(c);
+        }
+    }
+
+    fn finish_header(&self) -> Result<(), ArpaError> {
+        if self.counts.is_empty() {
+            return Err(self.syntax("no `ngram N=COUNT` lines after \\data\\"));
+        }
+        if self.counts[0] == 0 {
+            return Err(self.syntax("`ngram 1=0`: a model needs unigrams"));
+        }
+        Ok(())
+    }
+
+    /// Checks a `\N-grams:` line for the next expected order.
+    fn open_section(&mut self, line: &[u8]) -> Result<(), ArpaError> {
+        let expected = self.section + 1;
+        let want = format!("\\{expected}-grams:");
+        if line != want.as_bytes() {
+            return Err(self.syntax(format!("expected `{want}`, found `{}`", show(line))));
+        }
+        self.section = expected;
+        self.in_section = 0;
+        Ok(())
+    }
+
+    fn close_section(&self) -> Result<(), ArpaError> {
+        if self.section > 0 {
+            let want = self.counts[self.section - 1];
+            if self.in_section != want {
+                return Err(self.err(ArpaErrorKind::CountMismatch {
+                    order: self.section,
+                    header: want,
+                    found: self.in_section,
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// Returns the next n-gram, or `None` after `\end\`.
+    ///
+    /// # Errors
+    /// Any malformed line, a section size differing from the header, a missing
+    /// `\end\` (truncated file) or an I/O error, naming the source and line.
+    pub fn next_ngram(&mut self) -> Result<Option<NGram<'_>>, ArpaError> {
+        if self.finished {
+            return Ok(None);
+        }
+        loop {
+            if !self.next_line()? {
+                let what = if self.section < self.counts.len() {
+                    format!("the \\{}-grams: section", self.section + 1)
+                } else {
+                    "\\end\\ (the file is truncated)".to_string()
+                };
+                if self.section > 0 && self.in_section < self.counts[self.section - 1] {
+                    self.close_section()?;
+                }
+                return Err(self.err(ArpaErrorKind::UnexpectedEof(what)));
+            }
+            let t = trim(&self.buf);
+            if t.is_empty() {
+                continue;
+            }
+            if t.starts_with(b"\\") {
+                let line = t.to_vec();
+                self.close_section()?;
+                if line == b"\\end\\" {
+                    if self.section != self.counts.len() {
+                        return Err(self.syntax(format!(
+                            "`\\end\\` before the \\{}-grams: section",
+                            self.section + 1
+                        )));
+                    }
+                    self.finished = true;
+                    return Ok(None);
+                }
+                if self.section == self.counts.len() {
+                    return Err(self.syntax(format!("expected `\\end\\`, found `{}`", show(&line))));
+                }
+                self.open_section(&line)?;
+                continue;
+            }
+            if self.section == 0 {
+                return Err(self.syntax("n-gram line before the \\1-grams: section"));
+            }
+            return self.parse_ngram().map(Some);
+        }
+    }
+
+    fn parse_ngram(&mut self) -> Result<NGram<'_>, ArpaError> {
+        let n = self.section;
+        if self.in_section == self.counts[n - 1] {
+            return Err(self.err(ArpaErrorKind::CountMismatch {
+                order: n,
+                header: self.counts[n - 1],
+                found: self.in_section + 1,
+            }));
+        }
+        self.in_section += 1;
+        self.words.clear();
+        let mut fields = [0usize..0, 0..0];
+        let mut num_fields = 0usize;
+        let mut i = 0;
+        let bytes = &self.buf;
+        while i < bytes.len() {
+            while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\t') {
+                i += 1;
+            }
+            if i == bytes.len() {
+                break;
+            }
+            let start = i;
+            while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'\t' {
+                i += 1;
+            }
+            match num_fields {
+                0 => fields[0] = start..i,
+                k if k <= n => self.words.push(start..i),
+                k if k == n + 1 => fields[1] = start..i,
+                _ => {
+                    let extra = show(&bytes[start..i]);
+                    return Err(self.syntax(format!(
+                        "extra field `{extra}` in a {n}-gram line (expected probability, {n} word(s), optional backoff)"
+                    )));
+                }
+            }
+            num_fields += 1;
+        }
+        if num_fields < n + 1 {
+            return Err(self.syntax(format!(
+                "a {n}-gram line needs a probability and {n} word(s), found {num_fields} field(s)"
+            )));
+        }
+        let prob_text = &self.buf[fields[0].clone()];
+        let prob = parse_number(prob_text).ok_or_else(|| {
+            self.syntax(format!("expected a log10 probability, found `{}`", show(prob_text)))
+        })?;
+        if prob > 0.0 || prob.is_nan() {
+            return Err(self.err(ArpaErrorKind::PositiveProbability { value: prob }));
+        }
+        let backoff = if num_fields == n + 2 {
+            let text = &self.buf[fields[1].clone()];
+            let b = parse_number(text).ok_or_else(|| {
+                self.syntax(format!("expected a log10 backoff, found `{}`", show(text)))
+            })?;
+            if !b.is_finite() {
+                return Err(self.syntax(format!("backoff must be finite, found `{}`", show(text))));
+            }
+            if n == self.counts.len() && b != 0.0 {
+                return Err(self.syntax(format!(
+                    "non-zero backoff `{}` on a {n}-gram of the highest order",
+                    show(text)
+                )));
+            }
+            Some(b)
+        } else {
+            None
+        };
+        Ok(NGram {
+            prob,
+            backoff,
+            line: self.line_no,
+            line_buf: &self.buf,
+            words: &self.words,
+        })
+    }
+}

@@ -1,0 +1,52 @@
+//! `dashlm query MODEL`: KenLM-compatible scoring of sentences from stdin.
+
+use std::error::Error;
+use std::io::{self, BufWriter};
+use std::path::PathBuf;
+
+use dashlm::query::{self, Verbosity};
+use dashlm::ReferenceModel;
+
+/// Score sentences from stdin exactly as KenLM's `query` does.
+///
+/// Prints, per word, `word=id order log10prob` (ids are dashlm's own and may
+/// differ from KenLM's; the numbers do not), per line `Total: X OOV: N`, and a
+/// perplexity summary. Without -v, all three are printed, as KenLM does.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The model: ARPA text (plain, .gz or .xz).
+    model: PathBuf,
+    /// What to print: word, sentence, summary (repeatable), or 0, 1, 2 as in KenLM.
+    #[arg(short = 'v', value_name = "LEVEL")]
+    verbosity: Vec<String>,
+    /// Do not wrap lines in <s> and </s>.
+    #[arg(short = 'n')]
+    no_sentence_context: bool,
+}
+
+fn parse_verbosity(levels: &[String]) -> Result<Verbosity, String> {
+    let mut v = Verbosity { word: false, sentence: false, summary: false };
+    for level in levels {
+        match level.as_str() {
+            "word" => v.word = true,
+            "sentence" => v.sentence = true,
+            "summary" => v.summary = true,
+            "0" => v = Verbosity { word: false, sentence: false, summary: true },
+            "1" => v = Verbosity { word: false, sentence: true, summary: true },
+            "2" => v = Verbosity { word: true, sentence: true, summary: true },
+            other => return Err(format!("-v {other}: expected word, sentence, summary, 0, 1 or 2")),
+        }
+    }
+    if !(v.word || v.sentence || v.summary) {
+        v = Verbosity { word: true, sentence: true, summary: true };
+    }
+    Ok(v)
+}
+
+pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
+    let verbosity = parse_verbosity(&args.verbosity)?;
+    let model = ReferenceModel::new(super::load::read_arpa(&args.model)?);
+    let stdout = io::stdout().lock();
+    query::run(&model, io::stdin().lock(), BufWriter::new(stdout), verbosity, !args.no_sentence_context)?;
+    Ok(())
+}
