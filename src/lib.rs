@@ -3,12 +3,16 @@
 #![deny(missing_docs)]
 
 pub mod arpa;
+pub mod build;
+pub mod format;
 pub mod lm;
+pub mod model;
 pub mod query;
 pub mod reference;
 pub mod vocab;
 
 pub use lm::{FullScore, LanguageModel};
+pub use model::{Model, ModelError, State};
 pub use reference::ReferenceModel;
 pub use vocab::WordId;
 

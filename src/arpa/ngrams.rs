@@ -310,6 +310,17 @@ impl NGramSet {
         }
     }
 
+    /// The position of `words` within its order: the word id for unigrams, else
+    /// the index in the order's insertion order (as [`NGramSet::for_each`] visits).
+    pub fn index_of(&self, words: &[WordId]) -> Option<usize> {
+        match words.len() {
+            0 => None,
+            1 => ((words[0] as usize) < self.unigrams.len()).then_some(words[0] as usize),
+            n if n <= self.order() => self.tables[n - 2].find(&self.hasher, words),
+            _ => None,
+        }
+    }
+
     /// Calls `f(words, entry)` for every n-gram of order `n` without allocating.
     pub fn for_each(&self, n: usize, mut f: impl FnMut(&[WordId], &Entry)) {
         if n == 1 {

@@ -41,3 +41,36 @@ pub fn read_arpa(path: &Path) -> Result<NGramSet, Box<dyn Error + Send + Sync>> 
     }
     Ok(set)
 }
+
+/// A model of either kind, as found on disk.
+pub enum Loaded {
+    /// ARPA text, loaded into the reference model.
+    Arpa(dashlm::ReferenceModel),
+    /// A compiled dashlm model, memory-mapped.
+    Compiled(dashlm::Model<memmap2::Mmap>),
+}
+
+/// Opens `path` as a compiled model if it starts with the dashlm magic, else as ARPA.
+pub fn open_model(path: &Path) -> Result<Loaded, Box<dyn Error + Send + Sync>> {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if n == 8 && head == dashlm::format::MAGIC {
+        Ok(Loaded::Compiled(dashlm::Model::open(path)?))
+    } else {
+        Ok(Loaded::Arpa(dashlm::ReferenceModel::new(read_arpa(path)?)))
+    }
+}
+
+/// Runs `$body` with `$m` bound to the loaded model, whichever kind it is.
+#[macro_export]
+macro_rules! with_model {
+    ($loaded:expr, |$m:ident| $body:expr) => {
+        match $loaded {
+            $crate::load::Loaded::Arpa($m) => $body,
+            $crate::load::Loaded::Compiled($m) => $body,
+        }
+    };
+}

@@ -5,7 +5,6 @@ use std::io::{self, BufWriter};
 use std::path::PathBuf;
 
 use dashlm::query::{self, Verbosity};
-use dashlm::ReferenceModel;
 
 /// Score sentences from stdin exactly as KenLM's `query` does.
 ///
@@ -14,7 +13,7 @@ use dashlm::ReferenceModel;
 /// perplexity summary. Without -v, all three are printed, as KenLM does.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The model: ARPA text (plain, .gz or .xz).
+    /// The model: compiled by build-lm, or ARPA text (plain, .gz or .xz).
     model: PathBuf,
     /// What to print: word, sentence, summary (repeatable), or 0, 1, 2 as in KenLM.
     #[arg(short = 'v', value_name = "LEVEL")]
@@ -45,8 +44,10 @@ fn parse_verbosity(levels: &[String]) -> Result<Verbosity, String> {
 
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let verbosity = parse_verbosity(&args.verbosity)?;
-    let model = ReferenceModel::new(super::load::read_arpa(&args.model)?);
+    let loaded = super::load::open_model(&args.model)?;
     let stdout = io::stdout().lock();
-    query::run(&model, io::stdin().lock(), BufWriter::new(stdout), verbosity, !args.no_sentence_context)?;
+    let (input, output) = (io::stdin().lock(), BufWriter::new(stdout));
+    let context = !args.no_sentence_context;
+    crate::with_model!(&loaded, |m| query::run(m, input, output, verbosity, context))?;
     Ok(())
 }

@@ -1,0 +1,92 @@
+//! Per-order codebooks for quantized weights (like KenLM's `-q`/`-b` binning).
+
+/// A sorted list of representative values; a weight is stored as the index of
+/// the nearest one.
+///
+/// When the distinct values fit in the codebook, it holds them exactly
+/// (lossless); otherwise values are split into equal-count bins, each
+/// represented by its mean, so the error of a weight is at most the width of
+/// its bin. `-inf` gets an exact code of its own.
+///
+/// ```
+/// use dashlm::build::Codebook;
+/// let cb = Codebook::build(vec![-1.0, -2.0, -2.0, f32::NEG_INFINITY], 8);
+/// assert_eq!(cb.decode(cb.encode(-2.0)), -2.0);
+/// assert_eq!(cb.decode(cb.encode(f32::NEG_INFINITY)), f32::NEG_INFINITY);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Codebook {
+    centers: Vec<f32>,
+}
+
+impl Codebook {
+    /// Builds a codebook of at most `2^bits` entries for `values`.
+    pub fn build(mut values: Vec<f32>, bits: u32) -> Codebook {
+        let size = 1usize << bits;
+        let has_neg_inf = values.iter().any(|v| *v == f32::NEG_INFINITY);
+        values.retain(|v| v.is_finite());
+        values.sort_by(f32::total_cmp);
+        let mut distinct = values.clone();
+        distinct.dedup();
+        let room = size - usize::from(has_neg_inf);
+        let mut centers: Vec<f32> = if distinct.len() <= room {
+            distinct
+        } else {
+            let n = values.len();
+            let mut centers = Vec::with_capacity(room);
+            for b in 0..room {
+                let (lo, hi) = (b * n / room, (b + 1) * n / room);
+                if hi > lo {
+                    let sum: f64 = values[lo..hi].iter().map(|&v| f64::from(v)).sum();
+                    centers.push((sum / (hi - lo) as f64) as f32);
+                }
+            }
+            centers.dedup();
+            centers
+        };
+        if has_neg_inf {
+            centers.insert(0, f32::NEG_INFINITY);
+        }
+        if centers.is_empty() {
+            centers.push(0.0);
+        }
+        centers.resize(size.max(centers.len()), *centers.last().expect("non-empty"));
+        Codebook { centers }
+    }
+
+    /// Wraps stored centers.
+    pub fn from_centers(centers: Vec<f32>) -> Codebook {
+        Codebook { centers }
+    }
+
+    /// The index of the center nearest to `value`.
+    pub fn encode(&self, value: f32) -> u32 {
+        if value == f32::NEG_INFINITY && self.centers[0] == f32::NEG_INFINITY {
+            return 0;
+        }
+        let i = self.centers.partition_point(|&c| c < value);
+        let best = match i {
+            0 => 0,
+            i if i == self.centers.len() => i - 1,
+            i => {
+                if (self.centers[i] - value).abs() < (value - self.centers[i - 1]).abs() {
+                    i
+                } else {
+                    i - 1
+                }
+            }
+        };
+        let skip_inf = usize::from(best == 0 && self.centers[0] == f32::NEG_INFINITY && self.centers.len() > 1);
+        (best + skip_inf) as u32
+    }
+
+    /// The center of `code` (0 for an out-of-range code).
+    pub fn decode(&self, code: u32) -> f32 {
+        self.centers.get(code as usize).copied().unwrap_or(0.0)
+    }
+
+    /// The centers as little-endian f32 bytes, as stored in the file.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.centers.iter().flat_map(|c| c.to_le_bytes()).collect()
+    }
+}

@@ -1,0 +1,124 @@
+//! Fixed-width bit fields packed little-endian into byte slices.
+
+/// Reads the `width`-bit field (width <= 57) starting at bit `pos` of `bytes`.
+/// Bits past the end of `bytes` read as zero, so any position is memory-safe.
+///
+/// ```
+/// use dashlm::format::bits::{read_bits, BitWriter};
+/// let mut w = BitWriter::new();
+/// w.push(5, 3);
+/// w.push(1000, 11);
+/// let bytes = w.finish();
+/// assert_eq!(read_bits(&bytes, 0, 3), 5);
+/// assert_eq!(read_bits(&bytes, 3, 11), 1000);
+/// assert_eq!(read_bits(&bytes, 1 << 40, 11), 0);
+/// ```
+#[inline(always)]
+pub fn read_bits(bytes: &[u8], pos: u64, width: u32) -> u64 {
+    debug_assert!(width <= 57);
+    let byte = (pos >> 3) as usize;
+    let shift = (pos & 7) as u32;
+    let word = match bytes.get(byte..byte.wrapping_add(8)) {
+        Some(b) => u64::from_le_bytes(b.try_into().expect("8 bytes")),
+        None => {
+            let mut buf = [0u8; 8];
+            if let Some(tail) = bytes.get(byte..) {
+                buf[..tail.len()].copy_from_slice(tail);
+            }
+            u64::from_le_bytes(buf)
+        }
+    };
+    (word >> shift) & mask(width)
+}
+
+/// A mask of the low `width` bits (width <= 64).
+///
+/// ```
+/// assert_eq!(dashlm::format::bits::mask(4), 0xf);
+/// ```
+#[inline(always)]
+pub fn mask(width: u32) -> u64 {
+    if width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    }
+}
+
+/// Bits needed to represent every value in `0..=max`.
+///
+/// ```
+/// assert_eq!(dashlm::format::bits::bits_for(0), 0);
+/// assert_eq!(dashlm::format::bits::bits_for(255), 8);
+/// assert_eq!(dashlm::format::bits::bits_for(256), 9);
+/// ```
+pub fn bits_for(max: u64) -> u32 {
+    64 - max.leading_zeros()
+}
+
+/// Appends fixed-width fields to a growing bit string.
+///
+/// ```
+/// let mut w = dashlm::format::bits::BitWriter::new();
+/// w.push(1, 1);
+/// assert_eq!(w.len_bits(), 1);
+/// ```
+#[derive(Debug, Default)]
+pub struct BitWriter {
+    bytes: Vec<u8>,
+    bits: u64,
+}
+
+impl BitWriter {
+    /// An empty writer.
+    pub fn new() -> BitWriter {
+        BitWriter::default()
+    }
+
+    /// A writer of `bits` zero bits, to be filled with [`BitWriter::put`].
+    pub fn zeroed(bits: u64) -> BitWriter {
+        BitWriter {
+            bytes: vec![0; bits.div_ceil(8) as usize],
+            bits,
+        }
+    }
+
+    /// Number of bits written.
+    pub fn len_bits(&self) -> u64 {
+        self.bits
+    }
+
+    /// Appends the low `width` bits of `value` (width <= 57).
+    pub fn push(&mut self, value: u64, width: u32) {
+        let pos = self.bits;
+        self.bits += u64::from(width);
+        self.bytes.resize(self.bits.div_ceil(8) as usize, 0);
+        self.put(pos, value, width);
+    }
+
+    /// ORs the low `width` bits of `value` in at bit `pos` (which must be zero
+    /// and inside the written length).
+    pub fn put(&mut self, pos: u64, value: u64, width: u32) {
+        debug_assert!(width <= 57 && value <= mask(width));
+        let mut v = value << (pos & 7);
+        let mut byte = (pos >> 3) as usize;
+        let end = (pos + u64::from(width)).div_ceil(8) as usize;
+        while byte < end {
+            self.bytes[byte] |= v as u8;
+            v >>= 8;
+            byte += 1;
+        }
+    }
+
+    /// Zeroes the `width` bits at bit `pos` (inside the written length).
+    pub fn clear(&mut self, pos: u64, width: u32) {
+        for bit in pos..pos + u64::from(width) {
+            self.bytes[(bit >> 3) as usize] &= !(1u8 << (bit & 7));
+        }
+    }
+
+    /// The bytes, the last one zero-padded.
+    pub fn finish(self) -> Vec<u8> {
+        self.bytes
+    }
+}

@@ -1,0 +1,441 @@
+//! Header, section table, and the checked parse of a whole file's structure.
+
+use std::io::{self, Write};
+use std::ops::Range;
+
+use bytemuck::{Pod, Zeroable};
+
+use super::error::FormatError;
+use crate::MAX_ORDER;
+
+/// The first 8 bytes of every compiled model.
+pub const MAGIC: [u8; 8] = *b"DASHLM\x00\x1a";
+/// The format version this build reads and writes.
+pub const VERSION: u16 = 1;
+/// Bytes in the fixed header.
+pub const HEADER_LEN: usize = 128;
+/// Bytes per section table entry.
+pub const SECTION_ENTRY_LEN: usize = 32;
+const CRC_AT: usize = 124;
+/// Sections a file may have at most (bounds the work done on hostile headers).
+const MAX_SECTIONS: u32 = 64;
+
+/// How weights of orders >= 2 are stored.
+///
+/// ```
+/// use dashlm::format::Weights;
+/// assert_eq!(Weights::from_name("q8"), Some(Weights::Q8));
+/// assert_eq!(Weights::Q16.bits(), 16);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weights {
+    /// Lossless 32-bit floats.
+    F32,
+    /// 16-bit codebook indices (per-order codebooks).
+    Q16,
+    /// 8-bit codebook indices (per-order codebooks).
+    Q8,
+}
+
+impl Weights {
+    /// Parses `f32`, `q16` or `q8`.
+    pub fn from_name(name: &str) -> Option<Weights> {
+        match name {
+            "f32" => Some(Weights::F32),
+            "q16" => Some(Weights::Q16),
+            "q8" => Some(Weights::Q8),
+            _ => None,
+        }
+    }
+
+    /// The name accepted by [`Weights::from_name`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Weights::F32 => "f32",
+            Weights::Q16 => "q16",
+            Weights::Q8 => "q8",
+        }
+    }
+
+    /// Bits per stored weight.
+    pub fn bits(self) -> u32 {
+        match self {
+            Weights::F32 => 32,
+            Weights::Q16 => 16,
+            Weights::Q8 => 8,
+        }
+    }
+
+    fn code(self) -> u8 {
+        self as u8
+    }
+
+    fn from_code(code: u8) -> Option<Weights> {
+        [Weights::F32, Weights::Q16, Weights::Q8].get(code as usize).copied()
+    }
+}
+
+/// What a section holds.
+///
+/// ```
+/// assert_eq!(dashlm::format::SectionKind::Table.name(), "table");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SectionKind {
+    /// `V+1` u64 offsets into the word bytes.
+    VocabOffsets = 1,
+    /// Concatenated word bytes.
+    VocabBytes = 2,
+    /// Hash index of word ids.
+    VocabIndex = 3,
+    /// `[prob, backoff]` f32 pairs per word.
+    Unigrams = 4,
+    /// One [`RawLayout`] per order >= 2.
+    Layouts = 5,
+    /// The bit-packed arcs of one order.
+    Table = 6,
+    /// Probability codebook of one order (quantized files).
+    ProbCodebook = 7,
+    /// Backoff codebook of one order (quantized files).
+    BackoffCodebook = 8,
+}
+
+impl SectionKind {
+    fn from_code(code: u16) -> Option<SectionKind> {
+        use SectionKind::*;
+        [VocabOffsets, VocabBytes, VocabIndex, Unigrams, Layouts, Table, ProbCodebook, BackoffCodebook]
+            .into_iter()
+            .find(|k| *k as u16 == code)
+    }
+
+    /// A short lowercase name, as `dashlm inspect` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SectionKind::VocabOffsets => "vocab-offsets",
+            SectionKind::VocabBytes => "vocab-bytes",
+            SectionKind::VocabIndex => "vocab-index",
+            SectionKind::Unigrams => "unigrams",
+            SectionKind::Layouts => "layouts",
+            SectionKind::Table => "table",
+            SectionKind::ProbCodebook => "prob-codebook",
+            SectionKind::BackoffCodebook => "backoff-codebook",
+        }
+    }
+}
+
+/// The decoded fixed header.
+///
+/// ```
+/// # let h = dashlm::format::Header { order: 3, weights: dashlm::format::Weights::F32,
+/// #   vocab_size: 10, bos: 1, eos: 2, counts: [10, 5, 2, 0, 0, 0, 0, 0] };
+/// assert_eq!(h.total_ngrams(), 17);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// Model order.
+    pub order: u8,
+    /// Weight storage.
+    pub weights: Weights,
+    /// Number of word ids.
+    pub vocab_size: u32,
+    /// Id of `<s>`.
+    pub bos: u32,
+    /// Id of `</s>`.
+    pub eos: u32,
+    /// n-gram counts per order (index 0 = unigrams), blanks included.
+    pub counts: [u64; MAX_ORDER],
+}
+
+impl Header {
+    /// Sum of the counts.
+    pub fn total_ngrams(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+}
+
+/// One section table entry.
+///
+/// ```
+/// # use dashlm::format::{SectionEntry, SectionKind};
+/// let e = SectionEntry { kind: SectionKind::Unigrams, order: 1, offset: 160, len: 80, crc: 0 };
+/// assert_eq!(e.range(), 160..240);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SectionEntry {
+    /// What it holds.
+    pub kind: SectionKind,
+    /// The order it belongs to (0 for vocabulary sections).
+    pub order: u16,
+    /// Byte offset in the file.
+    pub offset: u64,
+    /// Byte length.
+    pub len: u64,
+    /// CRC-32 of its bytes.
+    pub crc: u32,
+}
+
+impl SectionEntry {
+    /// The byte range (already checked to lie in the file by [`parse`]).
+    pub fn range(&self) -> Range<usize> {
+        self.offset as usize..(self.offset + self.len) as usize
+    }
+}
+
+/// The layout of one order's arc table (32 bytes on disk, order >= 2).
+///
+/// Each slot is `entry_bits` wide: `ctx | word | prob | node flag | target order |
+/// target id | backoff` with the widths below (flag and backoff are absent, width 0,
+/// at the highest order). See [`crate::format::table`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct RawLayout {
+    /// Number of home positions (hash range).
+    pub num_homes: u64,
+    /// Number of slots (>= homes: entries spill past the last home).
+    pub num_slots: u64,
+    /// Total bits per slot.
+    pub entry_bits: u32,
+    /// Bits of the context state id.
+    pub ctx_bits: u8,
+    /// Bits of the word id (all ones = empty slot).
+    pub word_bits: u8,
+    /// Bits of the probability (32 = raw f32, else codebook index).
+    pub prob_bits: u8,
+    /// 1 if slots carry a node flag and backoff (orders below N), else 0.
+    pub has_nodes: u8,
+    /// Bits of the target's order.
+    pub target_order_bits: u8,
+    /// Bits of the target's id.
+    pub target_id_bits: u8,
+    /// Bits of the backoff (32 = raw f32, else codebook index; 0 at order N).
+    pub backoff_bits: u8,
+    /// Reserved, zero.
+    pub reserved: [u8; 5],
+}
+
+/// All section entries of a parsed file.
+#[derive(Clone, Debug)]
+pub struct Sections {
+    entries: Vec<SectionEntry>,
+}
+
+impl Sections {
+    /// The section of `kind` and `order`, if present.
+    pub fn get(&self, kind: SectionKind, order: u16) -> Option<&SectionEntry> {
+        self.entries.iter().find(|e| e.kind == kind && e.order == order)
+    }
+
+    /// The required section of `kind` and `order`.
+    ///
+    /// # Errors
+    /// [`FormatError::MissingSection`] when absent.
+    pub fn require(&self, kind: SectionKind, order: u16) -> Result<&SectionEntry, FormatError> {
+        self.get(kind, order).ok_or(FormatError::MissingSection { kind: kind.name(), order })
+    }
+
+    /// All entries, in table order.
+    pub fn iter(&self) -> impl Iterator<Item = &SectionEntry> {
+        self.entries.iter()
+    }
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// Checks and decodes the header and section table of `bytes`: magic, byte order,
+/// version, header checksum, order, counts, and that every section lies inside the
+/// file, is 8-byte aligned and overlaps no other. Work is O(number of sections).
+///
+/// # Errors
+/// A [`FormatError`] naming the field and byte offset that is wrong.
+///
+/// ```
+/// let err = dashlm::format::parse(b"not a model").unwrap_err();
+/// assert!(err.to_string().contains("too short"));
+/// ```
+pub fn parse(bytes: &[u8]) -> Result<(Header, Sections), FormatError> {
+    if bytes.len() < HEADER_LEN {
+        return Err(FormatError::TooShort { len: bytes.len() as u64, need: HEADER_LEN as u64 });
+    }
+    if bytes[..8] != MAGIC {
+        return Err(FormatError::BadMagic);
+    }
+    let bom = u16_at(bytes, 8);
+    if bom != 0xFEFF {
+        return Err(FormatError::ByteOrder { found: bom });
+    }
+    let version = u16_at(bytes, 10);
+    if version != VERSION {
+        return Err(FormatError::Version { expected: VERSION, found: version });
+    }
+    let num_sections = u32_at(bytes, 28);
+    if num_sections > MAX_SECTIONS {
+        return Err(FormatError::field("section count", 28, format!("{num_sections} is above {MAX_SECTIONS}")));
+    }
+    let table_end = HEADER_LEN + num_sections as usize * SECTION_ENTRY_LEN;
+    if bytes.len() < table_end {
+        return Err(FormatError::TooShort { len: bytes.len() as u64, need: table_end as u64 });
+    }
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&bytes[..CRC_AT]);
+    crc.update(&bytes[HEADER_LEN..table_end]);
+    let (stored, computed) = (u32_at(bytes, CRC_AT), crc.finalize());
+    if stored != computed {
+        return Err(FormatError::HeaderChecksum { stored, computed });
+    }
+    let order = bytes[12];
+    if order == 0 || order as usize > MAX_ORDER {
+        return Err(FormatError::field("order", 12, format!("{order} is not in 1..={MAX_ORDER}")));
+    }
+    let weights = Weights::from_code(bytes[13])
+        .ok_or_else(|| FormatError::field("weights", 13, format!("unknown code {}", bytes[13])))?;
+    let vocab_size = u32_at(bytes, 16);
+    let (bos, eos) = (u32_at(bytes, 20), u32_at(bytes, 24));
+    if vocab_size == 0 || vocab_size == u32::MAX {
+        return Err(FormatError::field("vocabulary size", 16, format!("{vocab_size} is invalid")));
+    }
+    if bos >= vocab_size || eos >= vocab_size {
+        return Err(FormatError::field("<s>/</s> ids", 20, format!("{bos}/{eos} not below vocabulary size {vocab_size}")));
+    }
+    let mut counts = [0u64; MAX_ORDER];
+    for (i, c) in counts.iter_mut().enumerate() {
+        *c = u64_at(bytes, 32 + 8 * i);
+        let at = 32 + 8 * i;
+        if (i < order as usize) != (*c > 0) {
+            return Err(FormatError::field("n-gram count", at as u64, format!("order {} has count {c}", i + 1)));
+        }
+    }
+    if counts[0] != u64::from(vocab_size) {
+        return Err(FormatError::field("unigram count", 32, format!("{} differs from vocabulary size {vocab_size}", counts[0])));
+    }
+    let header = Header { order, weights, vocab_size, bos, eos, counts };
+    let mut entries = Vec::with_capacity(num_sections as usize);
+    for i in 0..num_sections as usize {
+        let at = HEADER_LEN + i * SECTION_ENTRY_LEN;
+        let code = u16_at(bytes, at);
+        let kind = SectionKind::from_code(code)
+            .ok_or_else(|| FormatError::field("section kind", at as u64, format!("unknown code {code}")))?;
+        let entry = SectionEntry {
+            kind,
+            order: u16_at(bytes, at + 2),
+            offset: u64_at(bytes, at + 8),
+            len: u64_at(bytes, at + 16),
+            crc: u32_at(bytes, at + 24),
+        };
+        let end = entry.offset.checked_add(entry.len).filter(|&e| e <= bytes.len() as u64);
+        if end.is_none() || entry.offset < table_end as u64 {
+            return Err(FormatError::SectionBounds { index: i, kind: kind.name(), offset: entry.offset, len: entry.len, file_len: bytes.len() as u64 });
+        }
+        if entry.offset % 8 != 0 {
+            return Err(FormatError::field("section offset", at as u64 + 8, format!("{} is not 8-byte aligned", entry.offset)));
+        }
+        if entries.iter().any(|e: &SectionEntry| e.kind == kind && e.order == entry.order) {
+            return Err(FormatError::field("section kind", at as u64, format!("duplicate {} section for order {}", kind.name(), entry.order)));
+        }
+        entries.push(entry);
+    }
+    let mut sorted: Vec<&SectionEntry> = entries.iter().collect();
+    sorted.sort_by_key(|e| e.offset);
+    for w in sorted.windows(2) {
+        if w[0].offset + w[0].len > w[1].offset {
+            return Err(FormatError::field("section offset", w[1].offset, format!("{} section overlaps the {} section", w[1].kind.name(), w[0].kind.name())));
+        }
+    }
+    Ok((header, Sections { entries }))
+}
+
+/// Writes a complete file: header, section table, then each section 8-byte
+/// aligned, computing every checksum.
+///
+/// ```
+/// use dashlm::format::{FileWriter, Header, SectionKind, Weights, parse};
+/// let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
+///     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
+/// let mut w = FileWriter::new(header);
+/// w.add(SectionKind::Unigrams, 1, vec![0u8; 8]);
+/// let mut bytes = Vec::new();
+/// w.write_to(&mut bytes).unwrap();
+/// let (h, sections) = parse(&bytes).unwrap();
+/// assert_eq!(h, header);
+/// assert_eq!(sections.require(SectionKind::Unigrams, 1).unwrap().len, 8);
+/// ```
+#[derive(Debug)]
+pub struct FileWriter {
+    header: Header,
+    sections: Vec<(SectionKind, u16, Vec<u8>)>,
+}
+
+impl FileWriter {
+    /// A writer for a file with this header.
+    pub fn new(header: Header) -> FileWriter {
+        FileWriter { header, sections: Vec::new() }
+    }
+
+    /// Adds a section.
+    pub fn add(&mut self, kind: SectionKind, order: u16, bytes: Vec<u8>) {
+        self.sections.push((kind, order, bytes));
+    }
+
+    /// The sections added so far with their sizes, for summaries.
+    pub fn sizes(&self) -> impl Iterator<Item = (SectionKind, u16, usize)> + '_ {
+        self.sections.iter().map(|(k, o, b)| (*k, *o, b.len()))
+    }
+
+    /// Writes the whole file.
+    ///
+    /// # Errors
+    /// I/O errors from `out`.
+    pub fn write_to(&self, mut out: impl Write) -> io::Result<u64> {
+        let h = &self.header;
+        let mut head = vec![0u8; HEADER_LEN];
+        head[..8].copy_from_slice(&MAGIC);
+        head[8..10].copy_from_slice(&0xFEFFu16.to_le_bytes());
+        head[10..12].copy_from_slice(&VERSION.to_le_bytes());
+        head[12] = h.order;
+        head[13] = h.weights.code();
+        head[16..20].copy_from_slice(&h.vocab_size.to_le_bytes());
+        head[20..24].copy_from_slice(&h.bos.to_le_bytes());
+        head[24..28].copy_from_slice(&h.eos.to_le_bytes());
+        head[28..32].copy_from_slice(&(self.sections.len() as u32).to_le_bytes());
+        for (i, c) in h.counts.iter().enumerate() {
+            head[32 + 8 * i..40 + 8 * i].copy_from_slice(&c.to_le_bytes());
+        }
+        let mut table = Vec::with_capacity(self.sections.len() * SECTION_ENTRY_LEN);
+        let mut offset = (HEADER_LEN + self.sections.len() * SECTION_ENTRY_LEN) as u64;
+        for (kind, order, bytes) in &self.sections {
+            offset = offset.next_multiple_of(8);
+            table.extend_from_slice(&(*kind as u16).to_le_bytes());
+            table.extend_from_slice(&order.to_le_bytes());
+            table.extend_from_slice(&[0; 4]);
+            table.extend_from_slice(&offset.to_le_bytes());
+            table.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            table.extend_from_slice(&crc32fast::hash(bytes).to_le_bytes());
+            table.extend_from_slice(&[0; 4]);
+            offset += bytes.len() as u64;
+        }
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&head[..CRC_AT]);
+        crc.update(&table);
+        head[CRC_AT..].copy_from_slice(&crc.finalize().to_le_bytes());
+        out.write_all(&head)?;
+        out.write_all(&table)?;
+        let mut written = (head.len() + table.len()) as u64;
+        for (_, _, bytes) in &self.sections {
+            let pad = written.next_multiple_of(8) - written;
+            out.write_all(&[0u8; 8][..pad as usize])?;
+            out.write_all(bytes)?;
+            written += pad + bytes.len() as u64;
+        }
+        Ok(written)
+    }
+}

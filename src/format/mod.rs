@@ -1,0 +1,55 @@
+//! The on-disk layout of a compiled dashlm model (format version 1).
+//!
+//! This module owns every byte offset, field width and checksum; [`crate::build`]
+//! writes through it and [`crate::model`] reads through it.
+//!
+//! # File layout
+//!
+//! All integers are little-endian. Every section starts at a multiple of 8.
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 0..8 | magic `DASHLM\0\x1a` |
+//! | 8..10 | byte-order mark `0xFEFF` (reads as `FF FE`) |
+//! | 10..12 | format version (`1`) |
+//! | 12 | order `N` (1..=[`crate::MAX_ORDER`]) |
+//! | 13 | weights: 0 = f32, 1 = q16, 2 = q8 |
+//! | 14..16 | reserved, zero |
+//! | 16..20 | vocabulary size `V` (ids `0..V`, `<unk>` = 0) |
+//! | 20..24 | id of `<s>` |
+//! | 24..28 | id of `</s>` |
+//! | 28..32 | number of sections `S` |
+//! | 32..96 | n-gram counts per order 1..=8 (u64 each, blanks included, 0 past `N`) |
+//! | 96..124 | reserved, zero |
+//! | 124..128 | CRC-32 of bytes 0..124 followed by the section table |
+//! | 128..128+32S | section table: per section `kind u16, order u16, reserved u32, offset u64, length u64, crc32 u32, reserved u32` |
+//!
+//! Sections ([`SectionKind`]):
+//! - `VocabOffsets`: `V+1` u64 offsets into `VocabBytes`; word `i` is bytes `off[i]..off[i+1]`.
+//! - `VocabBytes`: the words' bytes, concatenated.
+//! - `VocabIndex`: open-addressing table of u32 word ids (`u32::MAX` = empty), power-of-two
+//!   length, home slot [`word_hash`]` & (len-1)`, linear probing.
+//! - `Unigrams`: `V` pairs `[prob f32, backoff f32]`. A backoff of exactly `-0.0` marks a
+//!   unigram that cannot be extended (KenLM's convention): it is not a state.
+//! - `Layouts`: one [`RawLayout`] (32 bytes) per order 2..=N.
+//! - `Table` (order n): the arcs of order n, bit-packed, `num_slots * entry_bits` bits, then
+//!   16 bytes of zero padding. See [`crate::format::table`].
+//! - `ProbCodebook` / `BackoffCodebook` (order n, quantized files only): `2^bits` f32 values.
+//!
+//! `Model::open` validates all of this in time independent of the model size; the
+//! per-section CRC-32s are checked only by `verify`.
+
+pub mod bits;
+mod error;
+mod header;
+mod mmap;
+pub mod table;
+pub mod vocab;
+
+pub use error::FormatError;
+pub use header::{
+    parse, Header, RawLayout, SectionEntry, SectionKind, Sections, Weights, FileWriter,
+    HEADER_LEN, MAGIC, SECTION_ENTRY_LEN, VERSION,
+};
+pub use mmap::{map_file, prefetch};
+pub use vocab::word_hash;

@@ -1,0 +1,164 @@
+//! Opening and validating a compiled model.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+
+use super::{Model, TableInfo};
+use crate::format::table::Layout;
+use crate::format::{self, FormatError, RawLayout, SectionEntry, SectionKind, Weights};
+
+/// Errors opening or verifying a compiled model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// The file could not be read or mapped.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// The bytes are not a valid model.
+    #[error("{}{source}", path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default())]
+    Format {
+        /// The file, when opened from a path.
+        path: Option<PathBuf>,
+        /// What is wrong.
+        #[source]
+        source: FormatError,
+    },
+}
+
+impl From<FormatError> for ModelError {
+    fn from(source: FormatError) -> ModelError {
+        ModelError::Format { path: None, source }
+    }
+}
+
+fn expect_len(e: &SectionEntry, expected: u64) -> Result<(), FormatError> {
+    if e.len != expected {
+        return Err(FormatError::SectionLength { kind: e.kind.name(), order: e.order, offset: e.offset, len: e.len, expected });
+    }
+    Ok(())
+}
+
+impl Model<Mmap> {
+    /// Memory-maps and validates the model at `path`.
+    ///
+    /// The file must not be modified or truncated while the model is open (see
+    /// [`format::map_file`]); `build-lm` replaces files by rename, which is safe.
+    ///
+    /// # Errors
+    /// I/O errors, or a [`FormatError`] for a truncated, foreign or corrupted file.
+    ///
+    /// ```no_run
+    /// let model = dashlm::Model::open("model.dlm").unwrap();
+    /// ```
+    pub fn open(path: impl AsRef<Path>) -> Result<Model<Mmap>, ModelError> {
+        let path = path.as_ref();
+        let map = format::map_file(path).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
+        Model::from_bytes(map).map_err(|e| match e {
+            ModelError::Format { source, .. } => ModelError::Format { path: Some(path.to_path_buf()), source },
+            other => other,
+        })
+    }
+}
+
+impl<D: AsRef<[u8]>> Model<D> {
+    /// Validates `data` as a model, in time independent of the model size
+    /// (magic, version, header checksum, section bounds, lengths and layouts).
+    /// Section checksums are checked by [`Model::verify`]. Queries on a model
+    /// whose data sections are corrupted may return wrong numbers but never
+    /// panic or read out of bounds.
+    ///
+    /// # Errors
+    /// A [`ModelError::Format`] naming the field or section at fault.
+    ///
+    /// ```
+    /// assert!(dashlm::Model::from_bytes(vec![0u8; 10]).is_err());
+    /// ```
+    pub fn from_bytes(data: D) -> Result<Model<D>, ModelError> {
+        let bytes = data.as_ref();
+        let (header, sections) = format::parse(bytes)?;
+        let v = u64::from(header.vocab_size);
+        let offsets = sections.require(SectionKind::VocabOffsets, 0)?;
+        expect_len(offsets, (v + 1) * 8)?;
+        let words = sections.require(SectionKind::VocabBytes, 0)?;
+        let index = sections.require(SectionKind::VocabIndex, 0)?;
+        if !(index.len / 4).is_power_of_two() || index.len % 4 != 0 || index.len / 4 <= v {
+            return Err(FormatError::SectionLength { kind: "vocab-index", order: 0, offset: index.offset, len: index.len, expected: (v * 2).next_power_of_two() * 4 }.into());
+        }
+        let unigrams = sections.require(SectionKind::Unigrams, 1)?;
+        expect_len(unigrams, v * 8)?;
+        let layouts = sections.require(SectionKind::Layouts, 0)?;
+        let order = header.order as usize;
+        let raw_len = std::mem::size_of::<RawLayout>() as u64;
+        expect_len(layouts, (order as u64 - 1) * raw_len)?;
+        let mut tables = Vec::with_capacity(order.saturating_sub(1));
+        for n in 2..=order {
+            let at = layouts.offset + (n as u64 - 2) * raw_len;
+            let raw: RawLayout = bytemuck::pod_read_unaligned(&bytes[at as usize..(at + raw_len) as usize]);
+            let layout = Layout::new(raw, header.vocab_size, at)?;
+            let want_nodes = u8::from(n < order);
+            if raw.has_nodes != want_nodes {
+                return Err(FormatError::field("table layout", at, format!("order {n} node flag is {}, expected {want_nodes}", raw.has_nodes)).into());
+            }
+            let table = sections.require(SectionKind::Table, n as u16)?;
+            expect_len(table, layout.table_bytes())?;
+            let book = |kind: SectionKind, bits: u8| -> Result<Option<std::ops::Range<usize>>, FormatError> {
+                if header.weights == Weights::F32 {
+                    if bits != 32 && !(kind == SectionKind::BackoffCodebook && bits == 0) {
+                        return Err(FormatError::field("table layout", at, format!("f32 model with {bits}-bit {}", kind.name())));
+                    }
+                    return Ok(None);
+                }
+                if bits == 0 {
+                    return Ok(None);
+                }
+                if u32::from(bits) != header.weights.bits() {
+                    return Err(FormatError::field("table layout", at, format!("{}-bit weights in a {} model", bits, header.weights.name())));
+                }
+                let e = sections.require(kind, n as u16)?;
+                expect_len(e, (1u64 << bits) * 4)?;
+                Ok(Some(e.range()))
+            };
+            tables.push(TableInfo {
+                bytes: table.range(),
+                layout,
+                prob_book: book(SectionKind::ProbCodebook, raw.prob_bits)?,
+                backoff_book: book(SectionKind::BackoffCodebook, raw.backoff_bits)?,
+            });
+        }
+        let vocab = [offsets.range(), words.range(), index.range()];
+        let unigrams = unigrams.range();
+        Ok(Model { data, header, vocab, unigrams, tables })
+    }
+
+    /// Checks every section's CRC-32 (reads the whole file).
+    ///
+    /// # Errors
+    /// [`FormatError::SectionChecksum`] for the first corrupted section.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// # let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
+    /// let model = dashlm::Model::from_bytes(bytes).unwrap();
+    /// model.verify().unwrap();
+    /// ```
+    pub fn verify(&self) -> Result<(), FormatError> {
+        let bytes = self.data.as_ref();
+        let (_, sections) = format::parse(bytes)?;
+        for e in sections.iter() {
+            let computed = crc32fast::hash(&bytes[e.range()]);
+            if computed != e.crc {
+                return Err(FormatError::SectionChecksum { kind: e.kind.name(), order: e.order, offset: e.offset, stored: e.crc, computed });
+            }
+        }
+        Ok(())
+    }
+}
