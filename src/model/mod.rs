@@ -292,7 +292,14 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
                         loaded: true,
                     }
                 } else {
-                    self.checked(target, o + 1)
+                    let next = self.checked(target, o + 1);
+                    // The next query needs this state's record only on a miss; fetching
+                    // it now overlaps that access with the caller's work.
+                    if next.order >= 2 {
+                        let (v, _) = self.table(next.order as usize);
+                        v.prefetch(u64::from(next.id));
+                    }
+                    next
                 };
                 return FullScore { log10_prob: total(prob, &backoffs[..num_backoffs]), ngram_length: o as u8 + 1 };
             }

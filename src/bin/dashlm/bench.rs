@@ -1,0 +1,71 @@
+//! `dashlm bench-query MODEL < TEXT`: single-thread query throughput.
+
+use std::error::Error;
+use std::io::{self, BufRead};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use dashlm::{LanguageModel, WordId};
+
+/// Time the stateful query API on one thread.
+///
+/// Converts every line's words to ids first, then scores every word and </s> of
+/// each line from <s>, REPEAT times, and prints the best run as one line:
+/// `queries=N log10_sum=X seconds=S qps=Q`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The model (compiled or ARPA).
+    model: PathBuf,
+    /// Number of timed repetitions (at least 3).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(3..))]
+    repeat: u32,
+}
+
+/// Scores all sentences once; returns (queries, log10 sum).
+pub fn score_all<M: LanguageModel>(model: &M, sentences: &[Vec<WordId>]) -> (u64, f64) {
+    let mut sum = 0f64;
+    let mut queries = 0u64;
+    for s in sentences {
+        let mut state = model.begin_sentence_state();
+        let mut next = state;
+        for &w in s.iter().chain(std::iter::once(&model.eos_id())) {
+            sum += f64::from(model.score(&state, w, &mut next));
+            state = next;
+        }
+        queries += s.len() as u64 + 1;
+    }
+    (queries, sum)
+}
+
+fn bench<M: LanguageModel>(model: &M, repeat: u32) -> io::Result<String> {
+    let mut sentences = Vec::new();
+    for line in io::stdin().lock().split(b'\n') {
+        let line = line?;
+        sentences.push(
+            line.split(|b| b.is_ascii_whitespace())
+                .filter(|w| !w.is_empty())
+                .map(|w| model.word_id(w))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let mut best = f64::INFINITY;
+    let mut result = (0, 0.0);
+    for _ in 0..repeat {
+        let start = Instant::now();
+        result = std::hint::black_box(score_all(model, &sentences));
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    Ok(format!(
+        "queries={} log10_sum={:.4} seconds={best:.6} qps={:.0}",
+        result.0,
+        result.1,
+        result.0 as f64 / best
+    ))
+}
+
+pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
+    let loaded = super::load::open_model(&args.model)?;
+    let line = crate::with_model!(&loaded, |m| bench(m, args.repeat))?;
+    println!("{line}");
+    Ok(())
+}
