@@ -1,0 +1,79 @@
+//! A small synthetic beam search: how a decoder keeps one `State` per hypothesis
+//! and extends hypotheses word by word with the stateful API.
+//!
+//! Run: `cargo run --release --example beam_search [MODEL]` (default: the tiny
+//! model in `data/`, compiled in memory; MODEL may be ARPA or a compiled file).
+
+use std::collections::HashMap;
+
+use dashlm::{arpa::NGramSet, build, LanguageModel, Model, WordId};
+
+#[derive(Clone)]
+struct Hypothesis<S> {
+    words: Vec<WordId>,
+    state: S,
+    log10: f32,
+}
+
+/// Extends every hypothesis by every candidate word, keeps the `beam` best,
+/// recombining hypotheses whose LM states are equal (same future scores).
+fn beam_search<M: LanguageModel>(lm: &M, candidates: &[WordId], steps: usize, beam: usize) -> Vec<Hypothesis<M::State>> {
+    let mut hyps = vec![Hypothesis { words: Vec::new(), state: lm.begin_sentence_state(), log10: 0.0 }];
+    for _ in 0..steps {
+        // All (hypothesis, word) pairs of this step, scored in one batch.
+        let states: Vec<M::State> = hyps.iter().flat_map(|h| candidates.iter().map(|_| h.state)).collect();
+        let words: Vec<WordId> = hyps.iter().flat_map(|_| candidates.iter().copied()).collect();
+        let mut next_states = states.clone();
+        let mut scores = vec![dashlm::FullScore { log10_prob: 0.0, ngram_length: 0 }; states.len()];
+        lm.full_score_batch(&states, &words, &mut next_states, &mut scores);
+        let mut best: HashMap<M::State, Hypothesis<M::State>> = HashMap::new();
+        for (i, (state, score)) in next_states.iter().zip(&scores).enumerate() {
+            let parent = &hyps[i / candidates.len()];
+            let log10 = parent.log10 + score.log10_prob;
+            if best.get(state).is_none_or(|h| h.log10 < log10) {
+                let mut words = parent.words.clone();
+                words.push(candidates[i % candidates.len()]);
+                best.insert(*state, Hypothesis { words, state: *state, log10 });
+            }
+        }
+        hyps = best.into_values().collect();
+        hyps.sort_by(|a, b| b.log10.total_cmp(&a.log10));
+        hyps.truncate(beam);
+    }
+    // Close every hypothesis with </s>.
+    for h in &mut hyps {
+        let mut end = h.state;
+        h.log10 += lm.score(&h.state, lm.eos_id(), &mut end);
+        h.state = end;
+    }
+    hyps.sort_by(|a, b| b.log10.total_cmp(&a.log10));
+    hyps
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args().nth(1);
+    let bytes = match &path {
+        Some(p) if std::fs::read(p)?.starts_with(&dashlm::format::MAGIC) => std::fs::read(p)?,
+        other => {
+            let (name, text) = match other {
+                Some(p) => (p.clone(), std::fs::read(p)?),
+                None => ("data/tiny.arpa".to_string(), include_bytes!("../data/tiny.arpa").to_vec()),
+            };
+            let set = NGramSet::read(&text[..], &name)?;
+            let (file, _) = build::compile(&set, build::BuildOptions::default())?;
+            let mut bytes = Vec::new();
+            file.write_to(&mut bytes)?;
+            bytes
+        }
+    };
+    let lm = Model::from_bytes(bytes)?;
+    let candidates: Vec<WordId> = (0..lm.vocab_size() as WordId)
+        .filter(|&w| w != lm.bos_id() && w != lm.eos_id() && w != 0)
+        .take(50)
+        .collect();
+    for h in beam_search(&lm, &candidates, 6, 5) {
+        let text: Vec<String> = h.words.iter().map(|&w| String::from_utf8_lossy(lm.word(w)).into_owned()).collect();
+        println!("{:>9.4}  {}", h.log10, text.join(" "));
+    }
+    Ok(())
+}
