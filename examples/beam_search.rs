@@ -17,14 +17,35 @@ struct Hypothesis<S> {
 
 /// Extends every hypothesis by every candidate word, keeps the `beam` best,
 /// recombining hypotheses whose LM states are equal (same future scores).
-fn beam_search<M: LanguageModel>(lm: &M, candidates: &[WordId], steps: usize, beam: usize) -> Vec<Hypothesis<M::State>> {
-    let mut hyps = vec![Hypothesis { words: Vec::new(), state: lm.begin_sentence_state(), log10: 0.0 }];
+fn beam_search<M: LanguageModel>(
+    lm: &M,
+    candidates: &[WordId],
+    steps: usize,
+    beam: usize,
+) -> Vec<Hypothesis<M::State>> {
+    let mut hyps = vec![Hypothesis {
+        words: Vec::new(),
+        state: lm.begin_sentence_state(),
+        log10: 0.0,
+    }];
     for _ in 0..steps {
         // All (hypothesis, word) pairs of this step, scored in one batch.
-        let states: Vec<M::State> = hyps.iter().flat_map(|h| candidates.iter().map(|_| h.state)).collect();
-        let words: Vec<WordId> = hyps.iter().flat_map(|_| candidates.iter().copied()).collect();
+        let states: Vec<M::State> = hyps
+            .iter()
+            .flat_map(|h| candidates.iter().map(|_| h.state))
+            .collect();
+        let words: Vec<WordId> = hyps
+            .iter()
+            .flat_map(|_| candidates.iter().copied())
+            .collect();
         let mut next_states = states.clone();
-        let mut scores = vec![dashlm::FullScore { log10_prob: 0.0, ngram_length: 0 }; states.len()];
+        let mut scores = vec![
+            dashlm::FullScore {
+                log10_prob: 0.0,
+                ngram_length: 0
+            };
+            states.len()
+        ];
         lm.full_score_batch(&states, &words, &mut next_states, &mut scores);
         let mut best: HashMap<M::State, Hypothesis<M::State>> = HashMap::new();
         for (i, (state, score)) in next_states.iter().zip(&scores).enumerate() {
@@ -33,7 +54,14 @@ fn beam_search<M: LanguageModel>(lm: &M, candidates: &[WordId], steps: usize, be
             if best.get(state).is_none_or(|h| h.log10 < log10) {
                 let mut words = parent.words.clone();
                 words.push(candidates[i % candidates.len()]);
-                best.insert(*state, Hypothesis { words, state: *state, log10 });
+                best.insert(
+                    *state,
+                    Hypothesis {
+                        words,
+                        state: *state,
+                        log10,
+                    },
+                );
             }
         }
         hyps = best.into_values().collect();
@@ -57,7 +85,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         other => {
             let (name, text) = match other {
                 Some(p) => (p.clone(), std::fs::read(p)?),
-                None => ("data/tiny.arpa".to_string(), include_bytes!("../data/tiny.arpa").to_vec()),
+                None => (
+                    "data/tiny.arpa".to_string(),
+                    include_bytes!("../data/tiny.arpa").to_vec(),
+                ),
             };
             let set = NGramSet::read(&text[..], &name)?;
             let (file, _) = build::compile(&set, build::BuildOptions::default())?;
@@ -72,7 +103,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .take(50)
         .collect();
     for h in beam_search(&lm, &candidates, 6, 5) {
-        let text: Vec<String> = h.words.iter().map(|&w| String::from_utf8_lossy(lm.word(w)).into_owned()).collect();
+        let text: Vec<String> = h
+            .words
+            .iter()
+            .map(|&w| String::from_utf8_lossy(lm.word(w)).into_owned())
+            .collect();
         println!("{:>9.4}  {}", h.log10, text.join(" "));
     }
     Ok(())

@@ -60,6 +60,7 @@ impl Summary {
 /// assert_eq!(kenlm_number(f64::NEG_INFINITY, true), "-inf");
 /// assert_eq!(kenlm_number(1e-7, false), "1e-7");
 /// assert_eq!(kenlm_number(-100.0, true), "-100");
+/// assert_eq!(kenlm_number(-36.6953125, true), "-36.695312"); // a tie: to even
 /// ```
 pub fn kenlm_number(value: f64, single: bool) -> String {
     if value.is_nan() {
@@ -84,6 +85,7 @@ pub fn kenlm_number(value: f64, single: bool) -> String {
         None => (false, mantissa),
     };
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let digits = tie_to_even(value, single, digits, exp);
     let point = exp + 1; // position of the decimal point after `digits[0..point]`
     let mut out = String::new();
     if neg {
@@ -112,6 +114,36 @@ pub fn kenlm_number(value: f64, single: bool) -> String {
         out.push_str(&(point - 1).to_string());
     }
     out
+}
+
+/// When `value` lies exactly halfway between two shortest representations,
+/// Rust's `{:e}` takes the upper one and double-conversion (KenLM) the even one:
+/// -36.6953125f32 prints as `-36.695313` in Rust and `-36.695312` in KenLM.
+/// `digits` (with decimal exponent `exp`) are Rust's; returns KenLM's.
+fn tie_to_even(value: f64, single: bool, digits: String, exp: i32) -> String {
+    // The exact decimal expansion (every f32 and f64 has a finite one).
+    let exact = format!("{:.800e}", value.abs());
+    let (mantissa, exact_exp) = exact.split_once('e').expect("`{:e}` has an exponent");
+    let exact: Vec<u8> = mantissa.bytes().filter(|b| *b != b'.').collect();
+    let n = digits.len();
+    let last = digits.as_bytes()[n - 1];
+    let tie = exact[n] == b'5' && exact[n + 1..].iter().all(|&b| b == b'0');
+    if !tie || exact_exp.parse::<i32>() != Ok(exp) || (last - b'0') % 2 == 0 {
+        return digits;
+    }
+    // Rust rounded up to an odd last digit: the truncation is the even neighbour.
+    let even = String::from_utf8(exact[..n].to_vec()).expect("ASCII digits");
+    let text = format!("{}.{}e{exp}", &even[..1], &even[1..]);
+    let round_trips = if single {
+        text.parse::<f32>().ok() == Some(value.abs() as f32)
+    } else {
+        text.parse::<f64>().ok() == Some(value.abs())
+    };
+    if round_trips {
+        even
+    } else {
+        digits
+    }
 }
 
 /// Scores every line of `input` (whitespace-separated words) and prints what
@@ -153,7 +185,10 @@ pub fn run<M: LanguageModel>(
         let mut next = state;
         let mut total = 0f32;
         let mut oov = 0u64;
-        for word in line.split(|b| b.is_ascii_whitespace()).filter(|w| !w.is_empty()) {
+        for word in line
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|w| !w.is_empty())
+        {
             let id = model.word_id(word);
             let r = model.full_score(&state, id, &mut next);
             if id == UNK {
@@ -164,7 +199,12 @@ pub fn run<M: LanguageModel>(
             summary.tokens += 1;
             if verbosity.word {
                 output.write_all(word)?;
-                write!(output, "={id} {} {}\t", r.ngram_length, kenlm_number(r.log10_prob as f64, true))?;
+                write!(
+                    output,
+                    "={id} {} {}\t",
+                    r.ngram_length,
+                    kenlm_number(r.log10_prob as f64, true)
+                )?;
             }
             state = next;
         }
@@ -179,11 +219,21 @@ pub fn run<M: LanguageModel>(
             total += r.log10_prob;
             summary.tokens += 1;
             if verbosity.word {
-                write!(output, "</s>={} {} {}\t", model.eos_id(), r.ngram_length, kenlm_number(r.log10_prob as f64, true))?;
+                write!(
+                    output,
+                    "</s>={} {} {}\t",
+                    model.eos_id(),
+                    r.ngram_length,
+                    kenlm_number(r.log10_prob as f64, true)
+                )?;
             }
         }
         if verbosity.sentence {
-            writeln!(output, "Total: {} OOV: {oov}", kenlm_number(total as f64, true))?;
+            writeln!(
+                output,
+                "Total: {} OOV: {oov}",
+                kenlm_number(total as f64, true)
+            )?;
         }
         summary.total += total as f64;
         summary.oov += oov;

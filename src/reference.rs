@@ -122,7 +122,11 @@ impl LanguageModel for ReferenceModel {
     }
 
     fn full_score(&self, state: &RefState, word: WordId, out: &mut RefState) -> FullScore {
-        let word = if (word as usize) < self.vocab_size() { word } else { UNK };
+        let word = if (word as usize) < self.vocab_size() {
+            word
+        } else {
+            UNK
+        };
         let order = self.order();
         let uni = self.set.get(&[word]).expect("every id has a unigram");
         let mut prob = uni.prob;
@@ -138,7 +142,9 @@ impl LanguageModel for ReferenceModel {
                 key[i] = w;
             }
             key[len - 1] = word;
-            let Some(e) = self.set.get(&key[..len]) else { break };
+            let Some(e) = self.set.get(&key[..len]) else {
+                break;
+            };
             prob = e.prob;
             matched = len;
             if len < order {
@@ -151,6 +157,12 @@ impl LanguageModel for ReferenceModel {
         }
         for i in matched - 1..state.len() {
             prob += state.backoff(i);
+        }
+        // Forget the context that did not make it into the state, so that equal
+        // contexts compare (and hash) equal, as KenLM's `State::operator==` does.
+        for i in next.len()..MAX_ORDER - 1 {
+            next.words[i] = 0;
+            next.backoffs[i] = 0;
         }
         *out = next;
         FullScore {

@@ -8,6 +8,9 @@ use dashlm::{LanguageModel, Model, ReferenceModel};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+/// One order's n-grams: words, log10 prob, optional backoff.
+type Section = Vec<(Vec<usize>, f32, Option<f32>)>;
+
 /// A random valid ARPA model: every n-gram extends an existing context, so many
 /// suffixes are missing (as in pruned models); weights include -99 and -inf.
 fn random_arpa(rng: &mut StdRng, order: usize, vocab: usize) -> String {
@@ -16,7 +19,7 @@ fn random_arpa(rng: &mut StdRng, order: usize, vocab: usize) -> String {
         words.push("<unk>".into());
     }
     words.extend((0..vocab).map(|i| format!("w{i}")));
-    let mut sections: Vec<Vec<(Vec<usize>, f32, Option<f32>)>> = Vec::new();
+    let mut sections: Vec<Section> = Vec::new();
     let uni = (0..words.len())
         .map(|i| {
             let p = match words[i].as_str() {
@@ -61,7 +64,11 @@ fn random_arpa(rng: &mut StdRng, order: usize, vocab: usize) -> String {
         let last = i + 1 == sections.len();
         for (g, p, bo) in s {
             let ws: Vec<&str> = g.iter().map(|&w| words[w].as_str()).collect();
-            let p = if p.is_infinite() { "-inf".to_string() } else { p.to_string() };
+            let p = if p.is_infinite() {
+                "-inf".to_string()
+            } else {
+                p.to_string()
+            };
             match bo {
                 Some(b) if !last => text += &format!("{p}\t{}\t{b}\n", ws.join(" ")),
                 _ => text += &format!("{p}\t{}\n", ws.join(" ")),
@@ -72,7 +79,14 @@ fn random_arpa(rng: &mut StdRng, order: usize, vocab: usize) -> String {
 }
 
 fn compiled(set: &NGramSet, weights: Weights) -> Model<Vec<u8>> {
-    let (file, _) = compile(set, BuildOptions { weights, ..Default::default() }).unwrap();
+    let (file, _) = compile(
+        set,
+        BuildOptions {
+            weights,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let mut bytes = Vec::new();
     file.write_to(&mut bytes).unwrap();
     Model::from_bytes(bytes).unwrap()
@@ -92,7 +106,11 @@ fn random_sentence(rng: &mut StdRng, vocab: usize) -> Vec<Vec<u8>> {
 fn score_words<M: LanguageModel>(m: &M, words: &[Vec<u8>]) -> Vec<(f32, u8)> {
     let mut state = m.begin_sentence_state();
     let mut next = state;
-    let ids: Vec<_> = words.iter().map(|w| m.word_id(w)).chain([m.eos_id()]).collect();
+    let ids: Vec<_> = words
+        .iter()
+        .map(|w| m.word_id(w))
+        .chain([m.eos_id()])
+        .collect();
     ids.iter()
         .map(|&w| {
             let r = m.full_score(&state, w, &mut next);
@@ -117,9 +135,14 @@ fn compiled_models_score_like_the_reference() {
         for _ in 0..40 {
             let words = random_sentence(&mut rng, vocab);
             let want = score_words(&reference, &words);
-            assert_eq!(score_words(&f32_model, &words), want, "seed {seed} f32 {words:?}");
+            assert_eq!(
+                score_words(&f32_model, &words),
+                want,
+                "seed {seed} f32 {words:?}"
+            );
             for (model, bound) in [(&q16, 0.02f32), (&q8, 1.0)] {
-                for ((got, glen), (exp, elen)) in score_words(model, &words).into_iter().zip(&want) {
+                for ((got, glen), (exp, elen)) in score_words(model, &words).into_iter().zip(&want)
+                {
                     assert_eq!(glen, *elen, "seed {seed}");
                     let ok = (got == *exp) || (got - exp).abs() <= bound * order as f32;
                     assert!(ok, "seed {seed}: quantized {got} vs {exp}");
@@ -139,8 +162,15 @@ fn tiny_bytes() -> Vec<u8> {
 
 fn exercise(model: &Model<&[u8]>) -> f32 {
     let mut total = 0.0;
-    for words in [&b"the cat sat on the mat"[..], b"mat the on sat cat the unknown", b""] {
-        let ids: Vec<_> = words.split(|b| *b == b' ').map(|w| model.word_id(w)).collect();
+    for words in [
+        &b"the cat sat on the mat"[..],
+        b"mat the on sat cat the unknown",
+        b"",
+    ] {
+        let ids: Vec<_> = words
+            .split(|b| *b == b' ')
+            .map(|w| model.word_id(w))
+            .collect();
         total += model.score_sentence(&ids, true, true);
         total += model.score_sentence(&[u32::MAX, 0, 1, 2, 3, 4, 5, 6, 7, 8], false, true);
     }
@@ -153,7 +183,11 @@ fn every_truncation_is_rejected_at_open() {
     assert!(Model::from_bytes(&bytes[..]).is_ok());
     for len in 0..bytes.len() {
         let err = Model::from_bytes(&bytes[..len]).err();
-        assert!(err.is_some(), "truncation to {len} of {} bytes was accepted", bytes.len());
+        assert!(
+            err.is_some(),
+            "truncation to {len} of {} bytes was accepted",
+            bytes.len()
+        );
     }
 }
 
@@ -167,9 +201,15 @@ fn header_flips_are_rejected_and_data_flips_are_caught_by_verify() {
         copy[bit / 8] ^= 1 << (bit % 8);
         match Model::from_bytes(&copy[..]) {
             Ok(model) => {
-                assert!(bit / 8 >= data_start, "flip of header bit {bit} was accepted");
+                assert!(
+                    bit / 8 >= data_start,
+                    "flip of header bit {bit} was accepted"
+                );
                 let flipped_padding = sections.iter().all(|e| !e.range().contains(&(bit / 8)));
-                assert!(flipped_padding || model.verify().is_err(), "verify missed flip of bit {bit}");
+                assert!(
+                    flipped_padding || model.verify().is_err(),
+                    "verify missed flip of bit {bit}"
+                );
                 exercise(&model);
             }
             Err(e) => assert!(!e.to_string().is_empty()),
@@ -239,13 +279,24 @@ fn batched_scores_equal_single_scores() {
             Some(next)
         })
         .collect();
-    let words: Vec<u32> = (0..200).map(|_| rng.gen_range(0..model.vocab_size() as u32)).collect();
+    let words: Vec<u32> = (0..200)
+        .map(|_| rng.gen_range(0..model.vocab_size() as u32))
+        .collect();
     let mut out_states = states.clone();
-    let mut out_scores = vec![dashlm::FullScore { log10_prob: 0.0, ngram_length: 0 }; 200];
+    let mut out_scores = vec![
+        dashlm::FullScore {
+            log10_prob: 0.0,
+            ngram_length: 0
+        };
+        200
+    ];
     model.full_score_batch(&states, &words, &mut out_states, &mut out_scores);
     for i in 0..200 {
         let mut next = states[i];
-        assert_eq!(model.full_score(&states[i], words[i], &mut next), out_scores[i]);
+        assert_eq!(
+            model.full_score(&states[i], words[i], &mut next),
+            out_scores[i]
+        );
         assert_eq!(next, out_states[i]);
     }
 }

@@ -25,7 +25,9 @@ pub enum ArpaErrorKind {
         order: usize,
     },
     /// A section holds a different number of n-grams than the header says.
-    #[error("the header says ngram {order}={header}, but the \\{order}-grams: section has {found}")]
+    #[error(
+        "the header says ngram {order}={header}, but the \\{order}-grams: section has {found}"
+    )]
     CountMismatch {
         /// The section's order.
         order: usize,

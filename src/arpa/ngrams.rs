@@ -153,7 +153,7 @@ impl NGramSet {
         let mut read: u64 = 0;
         while let Some(g) = reader.next_ngram()? {
             read += 1;
-            if read % 65536 == 0 {
+            if read.is_multiple_of(65536) {
                 progress(read);
             }
             let entry = Entry {
@@ -197,13 +197,26 @@ impl NGramSet {
             }
         }
         set.unk_added = !set.vocab.has_explicit_unk();
-        set.bos = set.special(b"<s>", source, "add `<s>` with probability -99 and a backoff to the \\1-grams: section")?;
-        set.eos = set.special(b"</s>", source, "add `</s>` to the \\1-grams: section (every sentence ends with it)")?;
+        set.bos = set.special(
+            b"<s>",
+            source,
+            "add `<s>` with probability -99 and a backoff to the \\1-grams: section",
+        )?;
+        set.eos = set.special(
+            b"</s>",
+            source,
+            "add `</s>` to the \\1-grams: section (every sentence ends with it)",
+        )?;
         set.complete();
         Ok(set)
     }
 
-    fn special(&self, word: &'static [u8], source: &str, hint: &'static str) -> Result<WordId, ArpaError> {
+    fn special(
+        &self,
+        word: &'static [u8],
+        source: &str,
+        hint: &'static str,
+    ) -> Result<WordId, ArpaError> {
         self.vocab.get(word).ok_or_else(|| {
             let word = if word == b"<s>" { "<s>" } else { "</s>" };
             ArpaError::new(source, 0, ArpaErrorKind::MissingSpecial { word, hint })
@@ -249,16 +262,76 @@ impl NGramSet {
                 i += 1;
             }
         }
-        for n in 2..=self.order() {
+        self.blank_probabilities();
+    }
+
+    /// Gives every blank its probability as KenLM's probing loader does. For each
+    /// n-gram of the file, in file order, KenLM finds its longest suffix already
+    /// present, reads that one's probability as -|p| (it keeps a flag in the sign
+    /// bit), adds the backoff of each missing suffix's context going up, and
+    /// stores each sum in the blank it creates, read back as -|sum| in turn. With
+    /// backoffs <= 0 a blank's probability is the backed-off estimate; with
+    /// positive ones it can depend on whether a shorter blank was made by an
+    /// earlier n-gram, which is why this follows the file order. Blanks KenLM
+    /// never makes (missing contexts: it refuses those files) get -|p(lower) +
+    /// backoff(context)|.
+    fn blank_probabilities(&mut self) {
+        let order = self.order();
+        // done[n - 2][i]: entry i of order n has its probability (for KenLM: exists).
+        let mut done: Vec<Vec<bool>> = self
+            .tables
+            .iter()
+            .map(|t| t.entries.iter().map(|e| !e.blank).collect())
+            .collect();
+        let mut key = Vec::new();
+        for n in 3..=order {
             for i in 0..self.tables[n - 2].entries.len() {
-                if !self.tables[n - 2].entries[i].blank {
+                if self.tables[n - 2].entries[i].blank {
                     continue;
                 }
                 key.clear();
                 key.extend_from_slice(self.tables[n - 2].key(i));
-                let lower = self.get(&key[1..]).map_or(0.0, |e| e.prob);
+                // The longest suffix present so far, of `len` words (1: the unigram).
+                let mut len = n - 1;
+                while len >= 2 {
+                    let t = &self.tables[len - 2];
+                    let j = t
+                        .find(&self.hasher, &key[n - len..])
+                        .expect("suffixes are completed");
+                    if done[len - 2][j] {
+                        break;
+                    }
+                    len -= 1;
+                }
+                let basis = self.get(&key[n - len..]).expect("suffixes are completed");
+                let mut prob = -basis.prob.abs();
+                for l in len + 1..n {
+                    prob += self.get(&key[n - l..n - 1]).map_or(0.0, |e| e.backoff);
+                    let t = &mut self.tables[l - 2];
+                    let j = t
+                        .find(&self.hasher, &key[n - l..])
+                        .expect("suffixes are completed");
+                    t.entries[j].prob = prob;
+                    done[l - 2][j] = true;
+                }
+            }
+        }
+        for n in 2..=order {
+            #[allow(clippy::needless_range_loop)]
+            for i in 0..self.tables[n - 2].entries.len() {
+                if done[n - 2][i] {
+                    continue;
+                }
+                key.clear();
+                key.extend_from_slice(self.tables[n - 2].key(i));
+                let lower = self.get(&key[1..]).map_or(0.0, |e| -e.prob.abs());
                 let context = self.get(&key[..n - 1]).map_or(0.0, |e| e.backoff);
                 self.tables[n - 2].entries[i].prob = lower + context;
+            }
+        }
+        for table in &mut self.tables {
+            for e in table.entries.iter_mut().filter(|e| e.blank) {
+                e.prob = -e.prob.abs();
             }
         }
     }

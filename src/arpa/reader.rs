@@ -10,10 +10,10 @@ use crate::MAX_ORDER;
 ///
 /// ```
 /// # use dashlm::arpa::ArpaReader;
-/// let text = "\\data\\\nngram 1=1\n\n\\1-grams:\n-1.5\tword\t-0.25\n\n\\end\\\n";
+/// let text = "\\data\\\nngram 1=1\n\n\\1-grams:\n-1.5\tword\n\n\\end\\\n";
 /// let mut r = ArpaReader::new(text.as_bytes(), "example.arpa").unwrap();
 /// let g = r.next_ngram().unwrap().unwrap();
-/// assert_eq!((g.order(), g.prob, g.backoff), (1, -1.5, Some(-0.25)));
+/// assert_eq!((g.order(), g.prob, g.backoff), (1, -1.5, None));
 /// assert_eq!(g.word(0), b"word");
 /// ```
 #[derive(Debug)]
@@ -94,7 +94,10 @@ fn parse_number(field: &[u8]) -> Option<f32> {
 fn show(field: &[u8]) -> String {
     let s = String::from_utf8_lossy(field);
     if s.len() > 40 {
-        format!("{}...", &s[..s.char_indices().nth(40).map_or(s.len(), |(i, _)| i)])
+        format!(
+            "{}...",
+            &s[..s.char_indices().nth(40).map_or(s.len(), |(i, _)| i)]
+        )
     } else {
         s.into_owned()
     }
@@ -182,22 +185,19 @@ impl<R: BufRead> ArpaReader<R> {
             }
             let line = trim(&self.buf).to_vec();
             if line.is_empty() {
-                if self.counts.is_empty() {
-                    continue;
-                }
-                return self.finish_header();
+                continue;
             }
             if line.starts_with(b"\\") {
                 self.finish_header()?;
                 return self.open_section(&line);
             }
-            let rest = line
-                .strip_prefix(b"ngram")
-                .ok_or_else(|| self.syntax(format!("expected `ngram N=COUNT`, found `{}`", show(&line))))?;
+            let rest = line.strip_prefix(b"ngram").ok_or_else(|| {
+                self.syntax(format!("expected `ngram N=COUNT`, found `{}`", show(&line)))
+            })?;
             let text = std::str::from_utf8(rest).unwrap_or("");
-            let (n, c) = text
-                .split_once('=')
-                .ok_or_else(|| self.syntax(format!("expected `ngram N=COUNT`, found `{}`", show(&line))))?;
+            let (n, c) = text.split_once('=').ok_or_else(|| {
+                self.syntax(format!("expected `ngram N=COUNT`, found `{}`", show(&line)))
+            })?;
             let n: usize = n
                 .trim()
                 .parse()
@@ -272,7 +272,11 @@ impl<R: BufRead> ArpaReader<R> {
                     "\\end\\ (the file is truncated)".to_string()
                 };
                 if self.section > 0 && self.in_section < self.counts[self.section - 1] {
-                    self.close_section()?;
+                    let (n, want) = (self.section, self.counts[self.section - 1]);
+                    return Err(self.err(ArpaErrorKind::UnexpectedEof(format!(
+                        "{} more {n}-gram(s): the header says ngram {n}={want} (the file is truncated)",
+                        want - self.in_section
+                    ))));
                 }
                 return Err(self.err(ArpaErrorKind::UnexpectedEof(what)));
             }
@@ -352,7 +356,10 @@ impl<R: BufRead> ArpaReader<R> {
         }
         let prob_text = &self.buf[fields[0].clone()];
         let prob = parse_number(prob_text).ok_or_else(|| {
-            self.syntax(format!("expected a log10 probability, found `{}`", show(prob_text)))
+            self.syntax(format!(
+                "expected a log10 probability, found `{}`",
+                show(prob_text)
+            ))
         })?;
         if prob > 0.0 || prob.is_nan() {
             return Err(self.err(ArpaErrorKind::PositiveProbability { value: prob }));

@@ -43,7 +43,10 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_message("building tables");
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    let opts = BuildOptions { weights: args.weights, load_factor: args.load_factor };
+    let opts = BuildOptions {
+        weights: args.weights,
+        load_factor: args.load_factor,
+    };
     let summary = build::write_model(&set, opts, &args.output);
     bar.finish_and_clear();
     let summary = summary?;

@@ -23,7 +23,7 @@ impl Codebook {
     /// Builds a codebook of at most `2^bits` entries for `values`.
     pub fn build(mut values: Vec<f32>, bits: u32) -> Codebook {
         let size = 1usize << bits;
-        let has_neg_inf = values.iter().any(|v| *v == f32::NEG_INFINITY);
+        let has_neg_inf = values.contains(&f32::NEG_INFINITY);
         values.retain(|v| v.is_finite());
         values.sort_by(f32::total_cmp);
         let mut distinct = values.clone();
@@ -76,7 +76,9 @@ impl Codebook {
                 }
             }
         };
-        let skip_inf = usize::from(best == 0 && self.centers[0] == f32::NEG_INFINITY && self.centers.len() > 1);
+        let skip_inf = usize::from(
+            best == 0 && self.centers[0] == f32::NEG_INFINITY && self.centers.len() > 1,
+        );
         (best + skip_inf) as u32
     }
 

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 pub use codebook::Codebook;
 
 use crate::arpa::{Entry, NGramSet};
-use crate::format::table::{id_bits, Slot, Target, TableWriter, Widths};
+use crate::format::table::{id_bits, Slot, TableWriter, Target, Widths};
 use crate::format::{vocab, FileWriter, Header, SectionKind, Weights};
 use crate::MAX_ORDER;
 
@@ -40,7 +40,10 @@ pub struct BuildOptions {
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions { weights: Weights::F32, load_factor: 0.8 }
+        BuildOptions {
+            weights: Weights::F32,
+            load_factor: 0.8,
+        }
     }
 }
 
@@ -144,7 +147,10 @@ fn unigram_backoff(e: &Entry) -> f32 {
 /// let model = Model::from_bytes(bytes).unwrap();
 /// assert_eq!(model.order(), 3);
 /// ```
-pub fn compile(set: &NGramSet, opts: BuildOptions) -> Result<(FileWriter, BuildSummary), BuildError> {
+pub fn compile(
+    set: &NGramSet,
+    opts: BuildOptions,
+) -> Result<(FileWriter, BuildSummary), BuildError> {
     if !(opts.load_factor > 0.0 && opts.load_factor <= 1.0) {
         return Err(BuildError::LoadFactor(opts.load_factor));
     }
@@ -154,7 +160,10 @@ pub fn compile(set: &NGramSet, opts: BuildOptions) -> Result<(FileWriter, BuildS
     for (n, c) in counts.iter_mut().enumerate().take(order) {
         *c = set.count(n + 1) as u64;
         if *c >= u64::from(u32::MAX) {
-            return Err(BuildError::TooLarge { order: n + 1, count: *c as usize });
+            return Err(BuildError::TooLarge {
+                order: n + 1,
+                count: *c as usize,
+            });
         }
     }
     let header = Header {
@@ -184,7 +193,11 @@ pub fn compile(set: &NGramSet, opts: BuildOptions) -> Result<(FileWriter, BuildS
     for n in 2..=order {
         let count = set.count(n);
         let num_homes = ((count as f64 / opts.load_factor).ceil() as u64).max(1);
-        let ctx_bits = id_bits(if n == 2 { vocab_size as u64 } else { layouts_slots(&layouts, n - 1) });
+        let ctx_bits = id_bits(if n == 2 {
+            vocab_size as u64
+        } else {
+            layouts_slots(&layouts, n - 1)
+        });
         let mut homes: Vec<(u64, u32)> = Vec::with_capacity(count);
         set.for_each(n, |words, _| {
             let ctx = context_id(set, &slots, words);
@@ -213,7 +226,10 @@ pub fn compile(set: &NGramSet, opts: BuildOptions) -> Result<(FileWriter, BuildS
         let mut r = Vec::with_capacity(set.count(n));
         set.for_each(n, |words, e| {
             r.push(if n < order && e.extends {
-                Target { order: n as u8, id: slots[n - 1][r.len()] }
+                Target {
+                    order: n as u8,
+                    id: slots[n - 1][r.len()],
+                }
             } else if n == 1 {
                 Target::default()
             } else {
@@ -223,7 +239,11 @@ pub fn compile(set: &NGramSet, opts: BuildOptions) -> Result<(FileWriter, BuildS
         reach.push(r);
     }
 
-    let max_id = (2..order).map(|k| layouts[k - 2].1).chain([vocab_size as u64]).max().unwrap_or(1);
+    let max_id = (2..order)
+        .map(|k| layouts[k - 2].1)
+        .chain([vocab_size as u64])
+        .max()
+        .unwrap_or(1);
     let mut raw_layouts = Vec::new();
     for n in 2..=order {
         let (num_homes, num_slots, ctx_bits) = layouts[n - 2];
@@ -259,13 +279,20 @@ pub fn compile(set: &NGramSet, opts: BuildOptions) -> Result<(FileWriter, BuildS
                     prob: prob_coder.encode(e.prob),
                     node,
                     target: suffix_target(set, &reach, words),
-                    backoff: if node { backoff_coder.encode(e.backoff) } else { 0 },
+                    backoff: if node {
+                        backoff_coder.encode(e.backoff)
+                    } else {
+                        0
+                    },
                 },
             );
             i += 1;
         });
         file.add(SectionKind::Table, n as u16, table.finish());
-        for (kind, coder) in [(SectionKind::ProbCodebook, &prob_coder), (SectionKind::BackoffCodebook, &backoff_coder)] {
+        for (kind, coder) in [
+            (SectionKind::ProbCodebook, &prob_coder),
+            (SectionKind::BackoffCodebook, &backoff_coder),
+        ] {
             if let Coder::Book(b) = coder {
                 file.add(kind, n as u16, b.to_bytes());
             }
@@ -279,7 +306,8 @@ pub fn compile(set: &NGramSet, opts: BuildOptions) -> Result<(FileWriter, BuildS
         sections.push((kind.name(), order, len));
         file_bytes = file_bytes.next_multiple_of(8) + len as u64;
     }
-    let table_len = (crate::format::HEADER_LEN + sections.len() * crate::format::SECTION_ENTRY_LEN) as u64;
+    let table_len =
+        (crate::format::HEADER_LEN + sections.len() * crate::format::SECTION_ENTRY_LEN) as u64;
     let summary = BuildSummary {
         counts: counts[..order].to_vec(),
         sections,
@@ -296,7 +324,9 @@ fn layouts_slots(layouts: &[(u64, u64, u32)], n: usize) -> u64 {
 /// bigrams, else the slot of its context.
 fn context_id(set: &NGramSet, slots: &[Vec<u32>], words: &[u32]) -> u32 {
     let ctx = &words[..words.len() - 1];
-    let idx = set.index_of(ctx).expect("contexts are present after completion");
+    let idx = set
+        .index_of(ctx)
+        .expect("contexts are present after completion");
     slots[ctx.len() - 1][idx]
 }
 
@@ -306,7 +336,9 @@ fn suffix_target(set: &NGramSet, reach: &[Vec<Target>], words: &[u32]) -> Target
     if suffix.is_empty() {
         return Target::default();
     }
-    let idx = set.index_of(suffix).expect("suffixes are present after completion");
+    let idx = set
+        .index_of(suffix)
+        .expect("suffixes are present after completion");
     reach[suffix.len() - 1][idx]
 }
 
@@ -323,9 +355,16 @@ fn suffix_target(set: &NGramSet, reach: &[Vec<Target>], words: &[u32]) -> Target
 /// let summary = build::write_model(&set, build::BuildOptions::default(), "lm.dlm".as_ref()).unwrap();
 /// println!("{summary}");
 /// ```
-pub fn write_model(set: &NGramSet, opts: BuildOptions, path: &Path) -> Result<BuildSummary, BuildError> {
+pub fn write_model(
+    set: &NGramSet,
+    opts: BuildOptions,
+    path: &Path,
+) -> Result<BuildSummary, BuildError> {
     let (file, summary) = compile(set, opts)?;
-    let io_err = |source| BuildError::Io { path: path.to_path_buf(), source };
+    let io_err = |source| BuildError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

@@ -10,7 +10,9 @@
 #[non_exhaustive]
 pub enum FormatError {
     /// Fewer bytes than the header or section table needs (a truncated file).
-    #[error("file is too short: {len} bytes, the header and section table need {need} (truncated?)")]
+    #[error(
+        "file is too short: {len} bytes, the header and section table need {need} (truncated?)"
+    )]
     TooShort {
         /// Bytes present.
         len: u64,
@@ -75,7 +77,9 @@ pub enum FormatError {
         order: u16,
     },
     /// A section's length disagrees with the header.
-    #[error("{kind} section for order {order} at byte {offset} has {len} bytes, expected {expected}")]
+    #[error(
+        "{kind} section for order {order} at byte {offset} has {len} bytes, expected {expected}"
+    )]
     SectionLength {
         /// Its kind.
         kind: &'static str,
@@ -106,6 +110,10 @@ pub enum FormatError {
 
 impl FormatError {
     pub(crate) fn field(field: &'static str, offset: u64, problem: String) -> FormatError {
-        FormatError::Field { field, offset, problem }
+        FormatError::Field {
+            field,
+            offset,
+            problem,
+        }
     }
 }

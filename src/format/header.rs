@@ -71,7 +71,9 @@ impl Weights {
     }
 
     fn from_code(code: u8) -> Option<Weights> {
-        [Weights::F32, Weights::Q16, Weights::Q8].get(code as usize).copied()
+        [Weights::F32, Weights::Q16, Weights::Q8]
+            .get(code as usize)
+            .copied()
     }
 }
 
@@ -104,9 +106,18 @@ pub enum SectionKind {
 impl SectionKind {
     fn from_code(code: u16) -> Option<SectionKind> {
         use SectionKind::*;
-        [VocabOffsets, VocabBytes, VocabIndex, Unigrams, Layouts, Table, ProbCodebook, BackoffCodebook]
-            .into_iter()
-            .find(|k| *k as u16 == code)
+        [
+            VocabOffsets,
+            VocabBytes,
+            VocabIndex,
+            Unigrams,
+            Layouts,
+            Table,
+            ProbCodebook,
+            BackoffCodebook,
+        ]
+        .into_iter()
+        .find(|k| *k as u16 == code)
     }
 
     /// A short lowercase name, as `dashlm inspect` prints it.
@@ -223,7 +234,9 @@ pub struct Sections {
 impl Sections {
     /// The section of `kind` and `order`, if present.
     pub fn get(&self, kind: SectionKind, order: u16) -> Option<&SectionEntry> {
-        self.entries.iter().find(|e| e.kind == kind && e.order == order)
+        self.entries
+            .iter()
+            .find(|e| e.kind == kind && e.order == order)
     }
 
     /// The required section of `kind` and `order`.
@@ -231,7 +244,10 @@ impl Sections {
     /// # Errors
     /// [`FormatError::MissingSection`] when absent.
     pub fn require(&self, kind: SectionKind, order: u16) -> Result<&SectionEntry, FormatError> {
-        self.get(kind, order).ok_or(FormatError::MissingSection { kind: kind.name(), order })
+        self.get(kind, order).ok_or(FormatError::MissingSection {
+            kind: kind.name(),
+            order,
+        })
     }
 
     /// All entries, in table order.
@@ -265,7 +281,10 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 /// ```
 pub fn parse(bytes: &[u8]) -> Result<(Header, Sections), FormatError> {
     if bytes.len() < HEADER_LEN {
-        return Err(FormatError::TooShort { len: bytes.len() as u64, need: HEADER_LEN as u64 });
+        return Err(FormatError::TooShort {
+            len: bytes.len() as u64,
+            need: HEADER_LEN as u64,
+        });
     }
     if bytes[..8] != MAGIC {
         return Err(FormatError::BadMagic);
@@ -276,15 +295,25 @@ pub fn parse(bytes: &[u8]) -> Result<(Header, Sections), FormatError> {
     }
     let version = u16_at(bytes, 10);
     if version != VERSION {
-        return Err(FormatError::Version { expected: VERSION, found: version });
+        return Err(FormatError::Version {
+            expected: VERSION,
+            found: version,
+        });
     }
     let num_sections = u32_at(bytes, 28);
     if num_sections > MAX_SECTIONS {
-        return Err(FormatError::field("section count", 28, format!("{num_sections} is above {MAX_SECTIONS}")));
+        return Err(FormatError::field(
+            "section count",
+            28,
+            format!("{num_sections} is above {MAX_SECTIONS}"),
+        ));
     }
     let table_end = HEADER_LEN + num_sections as usize * SECTION_ENTRY_LEN;
     if bytes.len() < table_end {
-        return Err(FormatError::TooShort { len: bytes.len() as u64, need: table_end as u64 });
+        return Err(FormatError::TooShort {
+            len: bytes.len() as u64,
+            need: table_end as u64,
+        });
     }
     let mut crc = crc32fast::Hasher::new();
     crc.update(&bytes[..CRC_AT]);
@@ -295,36 +324,64 @@ pub fn parse(bytes: &[u8]) -> Result<(Header, Sections), FormatError> {
     }
     let order = bytes[12];
     if order == 0 || order as usize > MAX_ORDER {
-        return Err(FormatError::field("order", 12, format!("{order} is not in 1..={MAX_ORDER}")));
+        return Err(FormatError::field(
+            "order",
+            12,
+            format!("{order} is not in 1..={MAX_ORDER}"),
+        ));
     }
     let weights = Weights::from_code(bytes[13])
         .ok_or_else(|| FormatError::field("weights", 13, format!("unknown code {}", bytes[13])))?;
     let vocab_size = u32_at(bytes, 16);
     let (bos, eos) = (u32_at(bytes, 20), u32_at(bytes, 24));
     if vocab_size == 0 || vocab_size == u32::MAX {
-        return Err(FormatError::field("vocabulary size", 16, format!("{vocab_size} is invalid")));
+        return Err(FormatError::field(
+            "vocabulary size",
+            16,
+            format!("{vocab_size} is invalid"),
+        ));
     }
     if bos >= vocab_size || eos >= vocab_size {
-        return Err(FormatError::field("<s>/</s> ids", 20, format!("{bos}/{eos} not below vocabulary size {vocab_size}")));
+        return Err(FormatError::field(
+            "<s>/</s> ids",
+            20,
+            format!("{bos}/{eos} not below vocabulary size {vocab_size}"),
+        ));
     }
     let mut counts = [0u64; MAX_ORDER];
     for (i, c) in counts.iter_mut().enumerate() {
         *c = u64_at(bytes, 32 + 8 * i);
         let at = 32 + 8 * i;
         if (i < order as usize) != (*c > 0) {
-            return Err(FormatError::field("n-gram count", at as u64, format!("order {} has count {c}", i + 1)));
+            return Err(FormatError::field(
+                "n-gram count",
+                at as u64,
+                format!("order {} has count {c}", i + 1),
+            ));
         }
     }
     if counts[0] != u64::from(vocab_size) {
-        return Err(FormatError::field("unigram count", 32, format!("{} differs from vocabulary size {vocab_size}", counts[0])));
+        return Err(FormatError::field(
+            "unigram count",
+            32,
+            format!("{} differs from vocabulary size {vocab_size}", counts[0]),
+        ));
     }
-    let header = Header { order, weights, vocab_size, bos, eos, counts };
+    let header = Header {
+        order,
+        weights,
+        vocab_size,
+        bos,
+        eos,
+        counts,
+    };
     let mut entries = Vec::with_capacity(num_sections as usize);
     for i in 0..num_sections as usize {
         let at = HEADER_LEN + i * SECTION_ENTRY_LEN;
         let code = u16_at(bytes, at);
-        let kind = SectionKind::from_code(code)
-            .ok_or_else(|| FormatError::field("section kind", at as u64, format!("unknown code {code}")))?;
+        let kind = SectionKind::from_code(code).ok_or_else(|| {
+            FormatError::field("section kind", at as u64, format!("unknown code {code}"))
+        })?;
         let entry = SectionEntry {
             kind,
             order: u16_at(bytes, at + 2),
@@ -332,15 +389,39 @@ pub fn parse(bytes: &[u8]) -> Result<(Header, Sections), FormatError> {
             len: u64_at(bytes, at + 16),
             crc: u32_at(bytes, at + 24),
         };
-        let end = entry.offset.checked_add(entry.len).filter(|&e| e <= bytes.len() as u64);
+        let end = entry
+            .offset
+            .checked_add(entry.len)
+            .filter(|&e| e <= bytes.len() as u64);
         if end.is_none() || entry.offset < table_end as u64 {
-            return Err(FormatError::SectionBounds { index: i, kind: kind.name(), offset: entry.offset, len: entry.len, file_len: bytes.len() as u64 });
+            return Err(FormatError::SectionBounds {
+                index: i,
+                kind: kind.name(),
+                offset: entry.offset,
+                len: entry.len,
+                file_len: bytes.len() as u64,
+            });
         }
-        if entry.offset % 8 != 0 {
-            return Err(FormatError::field("section offset", at as u64 + 8, format!("{} is not 8-byte aligned", entry.offset)));
+        if !entry.offset.is_multiple_of(8) {
+            return Err(FormatError::field(
+                "section offset",
+                at as u64 + 8,
+                format!("{} is not 8-byte aligned", entry.offset),
+            ));
         }
-        if entries.iter().any(|e: &SectionEntry| e.kind == kind && e.order == entry.order) {
-            return Err(FormatError::field("section kind", at as u64, format!("duplicate {} section for order {}", kind.name(), entry.order)));
+        if entries
+            .iter()
+            .any(|e: &SectionEntry| e.kind == kind && e.order == entry.order)
+        {
+            return Err(FormatError::field(
+                "section kind",
+                at as u64,
+                format!(
+                    "duplicate {} section for order {}",
+                    kind.name(),
+                    entry.order
+                ),
+            ));
         }
         entries.push(entry);
     }
@@ -348,7 +429,15 @@ pub fn parse(bytes: &[u8]) -> Result<(Header, Sections), FormatError> {
     sorted.sort_by_key(|e| e.offset);
     for w in sorted.windows(2) {
         if w[0].offset + w[0].len > w[1].offset {
-            return Err(FormatError::field("section offset", w[1].offset, format!("{} section overlaps the {} section", w[1].kind.name(), w[0].kind.name())));
+            return Err(FormatError::field(
+                "section offset",
+                w[1].offset,
+                format!(
+                    "{} section overlaps the {} section",
+                    w[1].kind.name(),
+                    w[0].kind.name()
+                ),
+            ));
         }
     }
     Ok((header, Sections { entries }))
@@ -378,7 +467,10 @@ pub struct FileWriter {
 impl FileWriter {
     /// A writer for a file with this header.
     pub fn new(header: Header) -> FileWriter {
-        FileWriter { header, sections: Vec::new() }
+        FileWriter {
+            header,
+            sections: Vec::new(),
+        }
     }
 
     /// Adds a section.

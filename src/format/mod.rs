@@ -48,8 +48,8 @@ pub mod vocab;
 
 pub use error::FormatError;
 pub use header::{
-    parse, Header, RawLayout, SectionEntry, SectionKind, Sections, Weights, FileWriter,
-    HEADER_LEN, MAGIC, SECTION_ENTRY_LEN, VERSION,
+    parse, FileWriter, Header, RawLayout, SectionEntry, SectionKind, Sections, Weights, HEADER_LEN,
+    MAGIC, SECTION_ENTRY_LEN, VERSION,
 };
 pub use mmap::{map_file, prefetch};
 pub use vocab::word_hash;

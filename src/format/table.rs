@@ -128,7 +128,13 @@ impl Widths {
         RawLayout {
             num_homes,
             num_slots,
-            entry_bits: self.ctx + self.word + self.prob + u32::from(self.nodes) + self.target_order + self.target_id + backoff,
+            entry_bits: self.ctx
+                + self.word
+                + self.prob
+                + u32::from(self.nodes)
+                + self.target_order
+                + self.target_id
+                + backoff,
             ctx_bits: self.ctx as u8,
             word_bits: self.word as u8,
             prob_bits: self.prob as u8,
@@ -149,19 +155,47 @@ impl Layout {
     /// [`FormatError::Field`] naming the bad field.
     pub fn new(raw: RawLayout, vocab_size: u32, at: u64) -> Result<Layout, FormatError> {
         let bad = |field, problem: String| Err(FormatError::field(field, at, problem));
-        let widths = [raw.ctx_bits, raw.word_bits, raw.prob_bits, raw.target_order_bits, raw.target_id_bits, raw.backoff_bits];
+        let widths = [
+            raw.ctx_bits,
+            raw.word_bits,
+            raw.prob_bits,
+            raw.target_order_bits,
+            raw.target_id_bits,
+            raw.backoff_bits,
+        ];
         if widths.iter().any(|&w| w > 32) || raw.has_nodes > 1 {
-            return bad("table layout", format!("field widths {widths:?} / node flag {} out of range", raw.has_nodes));
+            return bad(
+                "table layout",
+                format!(
+                    "field widths {widths:?} / node flag {} out of range",
+                    raw.has_nodes
+                ),
+            );
         }
         let sum: u32 = widths.iter().map(|&w| u32::from(w)).sum::<u32>() + u32::from(raw.has_nodes);
         if sum != raw.entry_bits || sum == 0 {
-            return bad("table layout", format!("entry bits {} differ from the fields' sum {sum}", raw.entry_bits));
+            return bad(
+                "table layout",
+                format!(
+                    "entry bits {} differ from the fields' sum {sum}",
+                    raw.entry_bits
+                ),
+            );
         }
         if u64::from(vocab_size) > mask(u32::from(raw.word_bits)) {
-            return bad("table layout", format!("{}-bit word ids cannot hold vocabulary size {vocab_size}", raw.word_bits));
+            return bad(
+                "table layout",
+                format!(
+                    "{}-bit word ids cannot hold vocabulary size {vocab_size}",
+                    raw.word_bits
+                ),
+            );
         }
         if raw.num_homes == 0 || raw.num_slots < raw.num_homes || raw.num_slots > (1 << 40) {
-            return bad("table layout", format!("{} homes / {} slots", raw.num_homes, raw.num_slots));
+            return bad(
+                "table layout",
+                format!("{} homes / {} slots", raw.num_homes, raw.num_slots),
+            );
         }
         let word_bits = u32::from(raw.word_bits);
         let ctx_at = word_bits;
@@ -170,7 +204,16 @@ impl Layout {
         let torder_at = node_at + u32::from(raw.has_nodes);
         let tid_at = torder_at + u32::from(raw.target_order_bits);
         let backoff_at = tid_at + u32::from(raw.target_id_bits);
-        Ok(Layout { raw, ctx_at, prob_at, node_at, torder_at, tid_at, backoff_at, empty: mask(word_bits) })
+        Ok(Layout {
+            raw,
+            ctx_at,
+            prob_at,
+            node_at,
+            torder_at,
+            tid_at,
+            backoff_at,
+            empty: mask(word_bits),
+        })
     }
 
     /// The raw layout.
@@ -205,7 +248,9 @@ impl<'a> TableView<'a> {
 
     #[inline(always)]
     fn field(&self, slot: u64, at: u32, width: u8) -> u64 {
-        let pos = slot.wrapping_mul(u64::from(self.layout.raw.entry_bits)).wrapping_add(u64::from(at));
+        let pos = slot
+            .wrapping_mul(u64::from(self.layout.raw.entry_bits))
+            .wrapping_add(u64::from(at));
         read_bits(self.bytes, pos, u32::from(width))
     }
 
@@ -310,9 +355,14 @@ impl TableWriter {
     /// If `raw` is not a valid layout (a builder bug).
     pub fn new(raw: RawLayout, vocab_size: u32) -> TableWriter {
         let layout = Layout::new(raw, vocab_size, 0).expect("builder computed a valid layout");
-        let mut bits = BitWriter::zeroed(raw.num_slots * u64::from(raw.entry_bits) + TABLE_PADDING * 8);
+        let mut bits =
+            BitWriter::zeroed(raw.num_slots * u64::from(raw.entry_bits) + TABLE_PADDING * 8);
         for slot in 0..raw.num_slots {
-            bits.put(slot * u64::from(raw.entry_bits), layout.empty, u32::from(raw.word_bits));
+            bits.put(
+                slot * u64::from(raw.entry_bits),
+                layout.empty,
+                u32::from(raw.word_bits),
+            );
         }
         TableWriter { layout, bits }
     }
@@ -325,14 +375,35 @@ impl TableWriter {
         // Clear the empty marker, then write every field.
         self.bits.clear(base, w);
         self.bits.put(base, u64::from(s.word), w);
-        self.bits.put(base + u64::from(l.ctx_at), u64::from(s.ctx), u32::from(l.raw.ctx_bits));
-        self.bits.put(base + u64::from(l.prob_at), u64::from(s.prob), u32::from(l.raw.prob_bits));
+        self.bits.put(
+            base + u64::from(l.ctx_at),
+            u64::from(s.ctx),
+            u32::from(l.raw.ctx_bits),
+        );
+        self.bits.put(
+            base + u64::from(l.prob_at),
+            u64::from(s.prob),
+            u32::from(l.raw.prob_bits),
+        );
         if l.raw.has_nodes == 1 {
-            self.bits.put(base + u64::from(l.node_at), u64::from(s.node), 1);
-            self.bits.put(base + u64::from(l.backoff_at), u64::from(s.backoff), u32::from(l.raw.backoff_bits));
+            self.bits
+                .put(base + u64::from(l.node_at), u64::from(s.node), 1);
+            self.bits.put(
+                base + u64::from(l.backoff_at),
+                u64::from(s.backoff),
+                u32::from(l.raw.backoff_bits),
+            );
         }
-        self.bits.put(base + u64::from(l.torder_at), u64::from(s.target.order), u32::from(l.raw.target_order_bits));
-        self.bits.put(base + u64::from(l.tid_at), u64::from(s.target.id), u32::from(l.raw.target_id_bits));
+        self.bits.put(
+            base + u64::from(l.torder_at),
+            u64::from(s.target.order),
+            u32::from(l.raw.target_order_bits),
+        );
+        self.bits.put(
+            base + u64::from(l.tid_at),
+            u64::from(s.target.id),
+            u32::from(l.raw.target_id_bits),
+        );
     }
 
     /// The table bytes, padding included.

@@ -57,7 +57,11 @@ pub fn encode<'a>(words: impl IntoIterator<Item = &'a [u8]>) -> VocabSections {
         slots[i] = id as u32;
     }
     let index = slots.iter().flat_map(|s| s.to_le_bytes()).collect();
-    VocabSections { offsets, bytes, index }
+    VocabSections {
+        offsets,
+        bytes,
+        index,
+    }
 }
 
 /// A read-only view of the vocabulary sections of a mapped file.
@@ -76,13 +80,18 @@ impl<'a> VocabView<'a> {
     /// Wraps sections already checked for length (`offsets` = `(size+1)*8` bytes,
     /// `index` a power of two of u32s).
     pub fn new(offsets: &'a [u8], bytes: &'a [u8], index: &'a [u8], size: u32) -> VocabView<'a> {
-        VocabView { offsets, bytes, index, size }
+        VocabView {
+            offsets,
+            bytes,
+            index,
+            size,
+        }
     }
 
     fn offset(&self, i: usize) -> usize {
-        self.offsets
-            .get(i * 8..i * 8 + 8)
-            .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+        self.offsets.get(i * 8..i * 8 + 8).map_or(0, |b| {
+            u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize
+        })
     }
 
     /// The word with id `id` (empty if `id` is out of range or the offsets are corrupt).

@@ -14,7 +14,7 @@ use std::hash::{Hash, Hasher};
 
 pub use open::ModelError;
 
-use crate::format::table::{Layout, Target, TableView};
+use crate::format::table::{Layout, TableView, Target};
 use crate::format::{vocab::VocabView, Header};
 use crate::lm::{FullScore, LanguageModel};
 use crate::vocab::WordId;
@@ -46,13 +46,27 @@ pub struct State {
 }
 
 impl State {
-    const ROOT: State = State { id: 0, suffix_id: 0, backoff: 0.0, order: 0, suffix_order: 0, loaded: true };
+    const ROOT: State = State {
+        id: 0,
+        suffix_id: 0,
+        backoff: 0.0,
+        order: 0,
+        suffix_order: 0,
+        loaded: true,
+    };
 
     fn lazy(t: Target) -> State {
         if t.order == 0 {
             return State::ROOT;
         }
-        State { id: t.id, suffix_id: 0, backoff: 0.0, order: t.order, suffix_order: 0, loaded: false }
+        State {
+            id: t.id,
+            suffix_id: 0,
+            backoff: 0.0,
+            order: t.order,
+            suffix_order: 0,
+            loaded: false,
+        }
     }
 
     /// Number of context words this state stands for (0 = empty context).
@@ -129,7 +143,12 @@ impl<D: AsRef<[u8]>> Model<D> {
     /// The vocabulary of the file.
     pub fn vocab(&self) -> VocabView<'_> {
         let b = self.data.as_ref();
-        VocabView::new(&b[self.vocab[0].clone()], &b[self.vocab[1].clone()], &b[self.vocab[2].clone()], self.header.vocab_size)
+        VocabView::new(
+            &b[self.vocab[0].clone()],
+            &b[self.vocab[1].clone()],
+            &b[self.vocab[2].clone()],
+            self.header.vocab_size,
+        )
     }
 
     /// The word with id `id` (empty if out of range).
@@ -153,7 +172,10 @@ impl<D: AsRef<[u8]>> Model<D> {
     #[inline(always)]
     fn table(&self, arc_order: usize) -> (TableView<'_>, &TableInfo) {
         let info = &self.tables[arc_order - 2];
-        (TableView::new(&self.data.as_ref()[info.bytes.clone()], info.layout), info)
+        (
+            TableView::new(&self.data.as_ref()[info.bytes.clone()], info.layout),
+            info,
+        )
     }
 
     #[inline(always)]
@@ -163,7 +185,8 @@ impl<D: AsRef<[u8]>> Model<D> {
             Some(r) => {
                 let b = &self.data.as_ref()[r.clone()];
                 let at = code as usize * 4;
-                b.get(at..at + 4).map_or(0.0, |p| f32::from_le_bytes(p.try_into().expect("4 bytes")))
+                b.get(at..at + 4)
+                    .map_or(0.0, |p| f32::from_le_bytes(p.try_into().expect("4 bytes")))
             }
         }
     }
@@ -188,7 +211,10 @@ impl<D: AsRef<[u8]>> Model<D> {
     #[inline(always)]
     fn record(&self, s: &State) -> (f32, State) {
         if s.loaded {
-            let t = Target { order: s.suffix_order, id: s.suffix_id };
+            let t = Target {
+                order: s.suffix_order,
+                id: s.suffix_id,
+            };
             return (s.backoff, self.checked(t, s.order as usize));
         }
         match s.order {
@@ -249,7 +275,14 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
         }
         let bos = self.header.bos;
         let bo = f32::from_bits(self.unigram(bos).1) + 0.0;
-        State { id: bos, suffix_id: 0, backoff: bo, order: 1, suffix_order: 0, loaded: true }
+        State {
+            id: bos,
+            suffix_id: 0,
+            backoff: bo,
+            order: 1,
+            suffix_order: 0,
+            loaded: true,
+        }
     }
 
     fn null_context_state(&self) -> State {
@@ -258,24 +291,42 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
 
     #[inline]
     fn full_score(&self, state: &State, word: WordId, out: &mut State) -> FullScore {
-        let word = if word < self.header.vocab_size { word } else { 0 };
+        let word = if word < self.header.vocab_size {
+            word
+        } else {
+            0
+        };
         let order = self.order();
         // Backoffs met, longest context first; added to the probability shortest
         // first, the order KenLM adds them in, so sums are bit-identical.
         let mut backoffs = [0f32; crate::MAX_ORDER];
         let mut num_backoffs = 0;
         let total = |prob: f32, backoffs: &[f32]| backoffs.iter().rev().fold(prob, |p, b| p + b);
-        let mut cur = if (state.order as usize) < order { *state } else { State::ROOT };
+        let mut cur = if (state.order as usize) < order {
+            *state
+        } else {
+            State::ROOT
+        };
         loop {
             let o = cur.order as usize;
             if o == 0 {
                 let (prob, bo_bits) = self.unigram(word);
                 *out = if bo_bits != (-0.0f32).to_bits() && order > 1 {
-                    State { id: word, suffix_id: 0, backoff: f32::from_bits(bo_bits), order: 1, suffix_order: 0, loaded: true }
+                    State {
+                        id: word,
+                        suffix_id: 0,
+                        backoff: f32::from_bits(bo_bits),
+                        order: 1,
+                        suffix_order: 0,
+                        loaded: true,
+                    }
                 } else {
                     State::ROOT
                 };
-                return FullScore { log10_prob: total(prob, &backoffs[..num_backoffs]), ngram_length: 1 };
+                return FullScore {
+                    log10_prob: total(prob, &backoffs[..num_backoffs]),
+                    ngram_length: 1,
+                };
             }
             let (view, info) = self.table(o + 1);
             if let Some(slot) = view.find(cur.id, word) {
@@ -301,7 +352,10 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
                     }
                     next
                 };
-                return FullScore { log10_prob: total(prob, &backoffs[..num_backoffs]), ngram_length: o as u8 + 1 };
+                return FullScore {
+                    log10_prob: total(prob, &backoffs[..num_backoffs]),
+                    ngram_length: o as u8 + 1,
+                };
             }
             let (bo, next) = self.record(&cur);
             backoffs[num_backoffs] = bo;
@@ -310,8 +364,18 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
         }
     }
 
-    fn full_score_batch(&self, states: &[State], words: &[WordId], out_states: &mut [State], out_scores: &mut [FullScore]) {
-        let n = states.len().min(words.len()).min(out_states.len()).min(out_scores.len());
+    fn full_score_batch(
+        &self,
+        states: &[State],
+        words: &[WordId],
+        out_states: &mut [State],
+        out_scores: &mut [FullScore],
+    ) {
+        let n = states
+            .len()
+            .min(words.len())
+            .min(out_states.len())
+            .min(out_scores.len());
         const AHEAD: usize = 8;
         for i in 0..n.min(AHEAD) {
             self.prefetch(&states[i], words[i]);

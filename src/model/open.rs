@@ -41,7 +41,13 @@ impl From<FormatError> for ModelError {
 
 fn expect_len(e: &SectionEntry, expected: u64) -> Result<(), FormatError> {
     if e.len != expected {
-        return Err(FormatError::SectionLength { kind: e.kind.name(), order: e.order, offset: e.offset, len: e.len, expected });
+        return Err(FormatError::SectionLength {
+            kind: e.kind.name(),
+            order: e.order,
+            offset: e.offset,
+            len: e.len,
+            expected,
+        });
     }
     Ok(())
 }
@@ -60,9 +66,15 @@ impl Model<Mmap> {
     /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Model<Mmap>, ModelError> {
         let path = path.as_ref();
-        let map = format::map_file(path).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
+        let map = format::map_file(path).map_err(|source| ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Model::from_bytes(map).map_err(|e| match e {
-            ModelError::Format { source, .. } => ModelError::Format { path: Some(path.to_path_buf()), source },
+            ModelError::Format { source, .. } => ModelError::Format {
+                path: Some(path.to_path_buf()),
+                source,
+            },
             other => other,
         })
     }
@@ -89,8 +101,16 @@ impl<D: AsRef<[u8]>> Model<D> {
         expect_len(offsets, (v + 1) * 8)?;
         let words = sections.require(SectionKind::VocabBytes, 0)?;
         let index = sections.require(SectionKind::VocabIndex, 0)?;
-        if !(index.len / 4).is_power_of_two() || index.len % 4 != 0 || index.len / 4 <= v {
-            return Err(FormatError::SectionLength { kind: "vocab-index", order: 0, offset: index.offset, len: index.len, expected: (v * 2).next_power_of_two() * 4 }.into());
+        if !(index.len / 4).is_power_of_two() || !index.len.is_multiple_of(4) || index.len / 4 <= v
+        {
+            return Err(FormatError::SectionLength {
+                kind: "vocab-index",
+                order: 0,
+                offset: index.offset,
+                len: index.len,
+                expected: (v * 2).next_power_of_two() * 4,
+            }
+            .into());
         }
         let unigrams = sections.require(SectionKind::Unigrams, 1)?;
         expect_len(unigrams, v * 8)?;
@@ -101,18 +121,33 @@ impl<D: AsRef<[u8]>> Model<D> {
         let mut tables = Vec::with_capacity(order.saturating_sub(1));
         for n in 2..=order {
             let at = layouts.offset + (n as u64 - 2) * raw_len;
-            let raw: RawLayout = bytemuck::pod_read_unaligned(&bytes[at as usize..(at + raw_len) as usize]);
+            let raw: RawLayout =
+                bytemuck::pod_read_unaligned(&bytes[at as usize..(at + raw_len) as usize]);
             let layout = Layout::new(raw, header.vocab_size, at)?;
             let want_nodes = u8::from(n < order);
             if raw.has_nodes != want_nodes {
-                return Err(FormatError::field("table layout", at, format!("order {n} node flag is {}, expected {want_nodes}", raw.has_nodes)).into());
+                return Err(FormatError::field(
+                    "table layout",
+                    at,
+                    format!(
+                        "order {n} node flag is {}, expected {want_nodes}",
+                        raw.has_nodes
+                    ),
+                )
+                .into());
             }
             let table = sections.require(SectionKind::Table, n as u16)?;
             expect_len(table, layout.table_bytes())?;
-            let book = |kind: SectionKind, bits: u8| -> Result<Option<std::ops::Range<usize>>, FormatError> {
+            let book = |kind: SectionKind,
+                        bits: u8|
+             -> Result<Option<std::ops::Range<usize>>, FormatError> {
                 if header.weights == Weights::F32 {
                     if bits != 32 && !(kind == SectionKind::BackoffCodebook && bits == 0) {
-                        return Err(FormatError::field("table layout", at, format!("f32 model with {bits}-bit {}", kind.name())));
+                        return Err(FormatError::field(
+                            "table layout",
+                            at,
+                            format!("f32 model with {bits}-bit {}", kind.name()),
+                        ));
                     }
                     return Ok(None);
                 }
@@ -120,7 +155,11 @@ impl<D: AsRef<[u8]>> Model<D> {
                     return Ok(None);
                 }
                 if u32::from(bits) != header.weights.bits() {
-                    return Err(FormatError::field("table layout", at, format!("{}-bit weights in a {} model", bits, header.weights.name())));
+                    return Err(FormatError::field(
+                        "table layout",
+                        at,
+                        format!("{}-bit weights in a {} model", bits, header.weights.name()),
+                    ));
                 }
                 let e = sections.require(kind, n as u16)?;
                 expect_len(e, (1u64 << bits) * 4)?;
@@ -135,7 +174,13 @@ impl<D: AsRef<[u8]>> Model<D> {
         }
         let vocab = [offsets.range(), words.range(), index.range()];
         let unigrams = unigrams.range();
-        Ok(Model { data, header, vocab, unigrams, tables })
+        Ok(Model {
+            data,
+            header,
+            vocab,
+            unigrams,
+            tables,
+        })
     }
 
     /// Checks every section's CRC-32 (reads the whole file).
@@ -156,7 +201,13 @@ impl<D: AsRef<[u8]>> Model<D> {
         for e in sections.iter() {
             let computed = crc32fast::hash(&bytes[e.range()]);
             if computed != e.crc {
-                return Err(FormatError::SectionChecksum { kind: e.kind.name(), order: e.order, offset: e.offset, stored: e.crc, computed });
+                return Err(FormatError::SectionChecksum {
+                    kind: e.kind.name(),
+                    order: e.order,
+                    offset: e.offset,
+                    stored: e.crc,
+                    computed,
+                });
             }
         }
         Ok(())

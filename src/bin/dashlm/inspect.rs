@@ -28,7 +28,10 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     println!("format version: {}", format::VERSION);
     println!("order: {}", h.order);
     println!("weights: {}", h.weights.name());
-    println!("vocabulary: {} words (<s> = {}, </s> = {})", h.vocab_size, h.bos, h.eos);
+    println!(
+        "vocabulary: {} words (<s> = {}, </s> = {})",
+        h.vocab_size, h.bos, h.eos
+    );
     for (i, c) in h.counts[..h.order as usize].iter().enumerate() {
         println!("{}-grams: {c}", i + 1);
     }
@@ -44,7 +47,11 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
         );
     }
     let bytes = model.bytes().len() as f64;
-    println!("total: {} bytes, {:.2} bytes/n-gram", bytes, bytes / h.total_ngrams() as f64);
+    println!(
+        "total: {} bytes, {:.2} bytes/n-gram",
+        bytes,
+        bytes / h.total_ngrams() as f64
+    );
     Ok(())
 }
 

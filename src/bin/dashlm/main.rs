@@ -1,14 +1,23 @@
 //! `dashlm`: query, inspect, verify and benchmark n-gram language models.
 
+mod bench;
+mod inspect;
 mod load;
 mod query;
+mod rescore;
+mod tune;
+mod wer;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "dashlm", version, about = "Compact hashed n-gram language models for ASR")]
+#[command(
+    name = "dashlm",
+    version,
+    about = "Compact hashed n-gram language models for ASR"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -17,12 +26,24 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Query(query::Args),
+    Rescore(rescore::Args),
+    Tune(tune::Args),
+    Wer(wer::Args),
+    BenchQuery(bench::Args),
+    Inspect(inspect::Args),
+    Verify(inspect::VerifyArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Query(args) => query::run(args),
+        Command::Rescore(args) => rescore::run(args),
+        Command::Tune(args) => tune::run(args),
+        Command::Wer(args) => wer::run(args),
+        Command::BenchQuery(args) => bench::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Verify(args) => inspect::verify(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -24,20 +24,50 @@ pub struct Args {
 }
 
 fn parse_verbosity(levels: &[String]) -> Result<Verbosity, String> {
-    let mut v = Verbosity { word: false, sentence: false, summary: false };
+    let mut v = Verbosity {
+        word: false,
+        sentence: false,
+        summary: false,
+    };
     for level in levels {
         match level.as_str() {
             "word" => v.word = true,
             "sentence" => v.sentence = true,
             "summary" => v.summary = true,
-            "0" => v = Verbosity { word: false, sentence: false, summary: true },
-            "1" => v = Verbosity { word: false, sentence: true, summary: true },
-            "2" => v = Verbosity { word: true, sentence: true, summary: true },
-            other => return Err(format!("-v {other}: expected word, sentence, summary, 0, 1 or 2")),
+            "0" => {
+                v = Verbosity {
+                    word: false,
+                    sentence: false,
+                    summary: true,
+                }
+            }
+            "1" => {
+                v = Verbosity {
+                    word: false,
+                    sentence: true,
+                    summary: true,
+                }
+            }
+            "2" => {
+                v = Verbosity {
+                    word: true,
+                    sentence: true,
+                    summary: true,
+                }
+            }
+            other => {
+                return Err(format!(
+                    "-v {other}: expected word, sentence, summary, 0, 1 or 2"
+                ))
+            }
         }
     }
     if !(v.word || v.sentence || v.summary) {
-        v = Verbosity { word: true, sentence: true, summary: true };
+        v = Verbosity {
+            word: true,
+            sentence: true,
+            summary: true,
+        };
     }
     Ok(v)
 }
@@ -48,6 +78,8 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let stdout = io::stdout().lock();
     let (input, output) = (io::stdin().lock(), BufWriter::new(stdout));
     let context = !args.no_sentence_context;
-    crate::with_model!(&loaded, |m| query::run(m, input, output, verbosity, context))?;
+    crate::with_model!(&loaded, |m| query::run(
+        m, input, output, verbosity, context
+    ))?;
     Ok(())
 }

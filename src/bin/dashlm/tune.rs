@@ -1,0 +1,203 @@
+//! `dashlm tune`: grid search of the LM weight and word insertion penalty.
+
+use std::error::Error;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use dashlm::rescore::{
+    parse_values, tune, GridTable, Rescored, TuneOptions, TuneResult, TuneSet, Weights,
+};
+use dashlm::rescore::{wer::nbest_wer, Format, NbestList};
+use dashlm::LanguageModel;
+
+use super::rescore::{
+    load_model, parse_format, print_stats, print_wer, read_input, score_with_progress, set_threads,
+};
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+/// Tune the LM weight and word insertion penalty on a development set.
+///
+/// Scores the lists once, then searches a grid of LM weight x word insertion
+/// penalty (x MBR posterior scale with --mbr) and a finer grid around the chosen
+/// cell, minimizing the corpus WER against the references. The chosen cell is the
+/// one whose neighbourhood (--smooth cells each way) has the lowest mean WER
+/// (--smooth 0: plain grid search). Prints the WER tables and the choice; with
+/// --json, the tables go to stderr and stdout gets one JSON line.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The model: ARPA (plain, .gz or .xz) or compiled.
+    #[arg(long)]
+    model: PathBuf,
+    /// The development n-best lists (with references, in the input or via --refs).
+    #[arg(long)]
+    input: PathBuf,
+    /// Input format: jsonl, srilm or kaldi.
+    #[arg(long, default_value = "jsonl", value_parser = parse_format)]
+    format: Format,
+    /// References (`id w1 w2 ...` lines) to attach.
+    #[arg(long)]
+    refs: Option<PathBuf>,
+    /// LM weights: start:end:step or a,b,c.
+    #[arg(long, default_value = "0:30:0.5")]
+    lm_weights: String,
+    /// Word insertion penalties: start:end:step or a,b,c.
+    #[arg(long, default_value = "-10:10:0.5", allow_hyphen_values = true)]
+    wips: String,
+    /// Tune for minimum-Bayes-risk selection (adds the posterior scale to the search).
+    #[arg(long)]
+    mbr: bool,
+    /// MBR posterior scales: start:end:step or a,b,c.
+    #[arg(long, default_value = "0.02,0.05,0.1,0.2,0.5,1")]
+    scales: String,
+    /// Weight of the acoustic score (kept fixed).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    acoustic_scale: f64,
+    /// Weight of the lists' own first-pass LM score (kept fixed).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    first_pass_lm_weight: f64,
+    /// Neighbourhood radius (in coarse cells) for choosing a cell; 0 = plain grid search.
+    #[arg(long, default_value_t = 1)]
+    smooth: usize,
+    /// Subdivisions of a coarse step in the finer pass (0 = none).
+    #[arg(long, default_value_t = 5)]
+    fine: usize,
+    /// Print one JSON line with the choice on stdout (tables go to stderr).
+    #[arg(long)]
+    json: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+fn table_text(t: &GridTable, ref_words: u64) -> String {
+    let mut s = String::new();
+    match t.scale {
+        Some(scale) => writeln!(
+            s,
+            "WER % (rows: LM weight, columns: word insertion penalty), MBR scale {scale}:"
+        )
+        .unwrap(),
+        None => writeln!(
+            s,
+            "WER % (rows: LM weight, columns: word insertion penalty):"
+        )
+        .unwrap(),
+    }
+    write!(s, "{:>7}", "lm\\wip").unwrap();
+    for w in &t.wips {
+        write!(s, " {w:>5}").unwrap();
+    }
+    s.push('\n');
+    for (i, lm) in t.lm_weights.iter().enumerate() {
+        write!(s, "{lm:>7}").unwrap();
+        for j in 0..t.wips.len() {
+            let wer = 100.0 * t.get(i, j) as f64 / ref_words.max(1) as f64;
+            write!(s, " {wer:>5.1}").unwrap();
+        }
+        s.push('\n');
+    }
+    s
+}
+
+pub fn run(args: Args) -> Result<(), BoxError> {
+    set_threads(args.threads)?;
+    let options = TuneOptions {
+        lm_weights: parse_values(&args.lm_weights).map_err(|e| format!("--lm-weights {e}"))?,
+        wips: parse_values(&args.wips).map_err(|e| format!("--wips {e}"))?,
+        scales: if args.mbr {
+            parse_values(&args.scales).map_err(|e| format!("--scales {e}"))?
+        } else {
+            Vec::new()
+        },
+        base: Weights {
+            acoustic_scale: args.acoustic_scale,
+            first_pass_lm_weight: args.first_pass_lm_weight,
+            ..Weights::default()
+        },
+        smooth_radius: args.smooth,
+        fine_divisions: args.fine,
+    };
+    let lists = read_input(&args.input, args.format, args.refs.as_deref())?;
+    let loaded = load_model(&args.model)?;
+    let (result, chosen) =
+        crate::with_model!(&loaded, |m| run_tune(m, &lists, &options, args.mbr))?;
+    let text = {
+        let mut s = String::new();
+        for t in &result.coarse {
+            s.push_str(&table_text(t, result.ref_words));
+        }
+        if let Some(f) = &result.fine {
+            s.push_str("finer pass:\n");
+            s.push_str(&table_text(f, result.ref_words));
+        }
+        let w = &result.weights;
+        write!(
+            s,
+            "best: lm_weight {} wip {}",
+            w.lm_weight, w.word_insertion_penalty
+        )
+        .unwrap();
+        if let Some(scale) = result.scale {
+            write!(s, " mbr_scale {scale}").unwrap();
+        }
+        writeln!(
+            s,
+            ": WER {:.2}% [ {} / {} ]",
+            100.0 * result.wer(),
+            result.errors,
+            result.ref_words
+        )
+        .unwrap();
+        s
+    };
+    if args.json {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+    print_wer(
+        &nbest_wer(&lists, &chosen),
+        if args.mbr { "tuned (MBR)" } else { "tuned" },
+    );
+    if args.json {
+        let w = &result.weights;
+        let mut obj = serde_json::Map::new();
+        obj.insert("lm_weight".into(), w.lm_weight.into());
+        obj.insert("wip".into(), w.word_insertion_penalty.into());
+        obj.insert("wer".into(), result.wer().into());
+        if let Some(scale) = result.scale {
+            obj.insert("scale".into(), scale.into());
+        }
+        println!("{}", serde_json::Value::Object(obj));
+    }
+    Ok(())
+}
+
+fn run_tune<M: LanguageModel>(
+    model: &M,
+    lists: &[NbestList],
+    options: &TuneOptions,
+    mbr: bool,
+) -> Result<(TuneResult, Vec<Option<usize>>), BoxError> {
+    let (scores, stats, elapsed) = score_with_progress(model, lists);
+    print_stats(&stats, elapsed);
+    let set = TuneSet::new(lists, &scores, mbr);
+    if set.is_empty() {
+        return Err(
+            "no utterance has a reference: give references in the input or with --refs".into(),
+        );
+    }
+    let result = tune(&set, options);
+    let chosen = lists
+        .iter()
+        .zip(&scores)
+        .map(|(l, s)| {
+            let feats = dashlm::rescore::features(l, s);
+            let words: Vec<Vec<String>> = l.hyps.iter().map(|h| h.words.clone()).collect();
+            let mbr_words = result.scale.map(|scale| (&words[..], scale));
+            Rescored::from_features(feats, &result.weights, mbr_words).best()
+        })
+        .collect();
+    Ok((result, chosen))
+}

@@ -1,0 +1,65 @@
+//! `dashlm wer`: word error rate of hypotheses against references.
+
+use std::collections::HashMap;
+use std::error::Error;
+use std::path::PathBuf;
+
+use dashlm::rescore::wer::{read_transcripts, ErrorCounts};
+
+/// Word error rate with substitution, insertion and deletion counts.
+///
+/// REF and HYP hold `id w1 w2 ...` lines (Kaldi `text`) or JSONL (references
+/// from `ref`; hypotheses from `words`, `text` or the first of `hyps`, as in
+/// `dashlm rescore` output). Prints Kaldi `compute-wer` style lines.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The references.
+    #[arg(long = "ref")]
+    reference: PathBuf,
+    /// The hypotheses.
+    #[arg(long)]
+    hyp: PathBuf,
+    /// strict: every reference needs a hypothesis; present: score only those with
+    /// one; all: a missing hypothesis is empty.
+    #[arg(long, default_value = "strict", value_parser = ["strict", "present", "all"])]
+    mode: String,
+}
+
+pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
+    let refs = read_transcripts(&args.reference, true)?;
+    let hyps: HashMap<String, Vec<String>> =
+        read_transcripts(&args.hyp, false)?.into_iter().collect();
+    let mut total = ErrorCounts::default();
+    let mut missing = 0usize;
+    let empty = Vec::new();
+    for (id, words) in &refs {
+        let hyp = match hyps.get(id) {
+            Some(h) => h,
+            None => {
+                missing += 1;
+                match args.mode.as_str() {
+                    "strict" => {
+                        return Err(
+                            format!("{}: no hypothesis for `{id}`", args.hyp.display()).into()
+                        )
+                    }
+                    "present" => continue,
+                    _ => &empty,
+                }
+            }
+        };
+        total.add(&ErrorCounts::of(words, hyp));
+    }
+    println!("{total}");
+    println!(
+        "%SER {:.2} [ {} / {} ]",
+        100.0 * total.ser(),
+        total.sentence_errors,
+        total.sentences
+    );
+    println!(
+        "Scored {} sentences, {missing} not present in hyp.",
+        total.sentences
+    );
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! JSONL n-best lists: one JSON object per utterance per line.
+//!
+//! ```text
+//! {"id": "utt1", "ref": "the cat sat", "hyps": [{"words": "the cat sat", "acoustic": -120.5, "lm": -14.2}, {"words": "a cat sat", "acoustic": -119.9, "lm": -16.0, "decoder_total": -255.1}]}
+//! ```
+//!
+//! - `id` (string) and `hyps` (array) are required; `ref` (string) is optional.
+//! - Each hypothesis has `words` (a string, or an array of strings), `acoustic`
+//!   (number) and optionally `lm` (number); every other field must be a number
+//!   and is kept as a named extra score ([`Hypothesis::extra`]).
+//! - All scores are natural-log values. Other top-level fields are ignored.
+//! - Blank lines are skipped; a leading `<s>` and trailing `</s>` are removed
+//!   from hypotheses and references.
+
+use std::collections::HashSet;
+use std::io::{self, BufRead, Write};
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::error::{NbestError, NbestErrorKind};
+use super::nbest::{hyp_words, Hypothesis, NbestList};
+
+/// Reads JSONL n-best lists from `input`; `source` names it in errors.
+///
+/// # Errors
+/// Invalid JSON, a missing or mistyped field, or a duplicate id, with the line.
+///
+/// ```
+/// let text = "{\"id\": \"u1\", \"ref\": \"a b\", \"hyps\": [{\"words\": \"a b\", \"acoustic\": -5.5, \"lm\": -2, \"conf\": 0.5}]}\n";
+/// let lists = dashlm::rescore::jsonl::read(text.as_bytes(), "x.jsonl").unwrap();
+/// assert_eq!(lists[0].hyps[0].lm, Some(-2.0));
+/// assert_eq!(lists[0].hyps[0].extra["conf"], 0.5);
+/// ```
+pub fn read<R: BufRead>(mut input: R, source: &str) -> Result<Vec<NbestList>, NbestError> {
+    let mut lists = Vec::new();
+    let mut ids = HashSet::new();
+    let mut line = String::new();
+    let mut line_no = 0u64;
+    loop {
+        line.clear();
+        let n = input
+            .read_line(&mut line)
+            .map_err(|e| NbestError::new(source, line_no + 1, NbestErrorKind::Io(e)))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |kind| NbestError::new(source, line_no, kind);
+        let list = parse_line(&line).map_err(err)?;
+        if !ids.insert(list.id.clone()) {
+            return Err(err(NbestErrorKind::Duplicate(list.id)));
+        }
+        lists.push(list);
+    }
+    Ok(lists)
+}
+
+/// Reads a JSONL file (plain, .gz or .xz; `-` is standard input).
+///
+/// # Errors
+/// As [`read`], plus failing to open the file.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("a.jsonl");
+/// std::fs::write(&p, "{\"id\": \"u\", \"hyps\": []}\n").unwrap();
+/// assert_eq!(dashlm::rescore::jsonl::read_path(&p).unwrap()[0].id, "u");
+/// ```
+pub fn read_path(path: &Path) -> Result<Vec<NbestList>, NbestError> {
+    let name = path.display().to_string();
+    let input = crate::arpa::open_input(path).map_err(|e| NbestError::io(&name, e))?;
+    read(input.reader, &name)
+}
+
+fn field_err(field: impl Into<String>, problem: impl Into<String>) -> NbestErrorKind {
+    NbestErrorKind::Field {
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+fn words_of(value: &Value, field: &str) -> Result<Vec<String>, NbestErrorKind> {
+    match value {
+        Value::String(s) => Ok(hyp_words(s)),
+        Value::Array(items) => {
+            let mut text = String::new();
+            for item in items {
+                let w = item
+                    .as_str()
+                    .ok_or_else(|| field_err(field, "expected a string or an array of strings"))?;
+                text.push_str(w);
+                text.push(' ');
+            }
+            Ok(hyp_words(&text))
+        }
+        _ => Err(field_err(field, "expected a string or an array of strings")),
+    }
+}
+
+fn number(value: &Value, field: &str) -> Result<f64, NbestErrorKind> {
+    value
+        .as_f64()
+        .ok_or_else(|| field_err(field, format!("expected a number, found {value}")))
+}
+
+fn parse_hyp(value: &Value, index: usize) -> Result<Hypothesis, NbestErrorKind> {
+    let name = |f: &str| format!("hyps[{index}].{f}");
+    let Value::Object(obj) = value else {
+        return Err(field_err(format!("hyps[{index}]"), "expected an object"));
+    };
+    let words = obj
+        .get("words")
+        .ok_or_else(|| field_err(name("words"), "missing"))?;
+    let acoustic = obj
+        .get("acoustic")
+        .ok_or_else(|| field_err(name("acoustic"), "missing"))?;
+    let mut hyp = Hypothesis {
+        words: words_of(words, &name("words"))?,
+        acoustic: number(acoustic, &name("acoustic"))?,
+        ..Hypothesis::default()
+    };
+    for (key, v) in obj {
+        match key.as_str() {
+            "words" | "acoustic" => {}
+            "lm" => {
+                if !v.is_null() {
+                    hyp.lm = Some(number(v, &name("lm"))?);
+                }
+            }
+            other => {
+                hyp.extra
+                    .insert(other.to_string(), number(v, &name(other))?);
+            }
+        }
+    }
+    Ok(hyp)
+}
+
+fn parse_object(obj: &Map<String, Value>) -> Result<NbestList, NbestErrorKind> {
+    let id = match obj.get("id") {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => return Err(field_err("id", format!("expected a string, found {other}"))),
+        None => return Err(field_err("id", "missing")),
+    };
+    let reference = match obj.get("ref") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(words_of(v, "ref")?),
+    };
+    let hyps = match obj.get("hyps") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, h)| parse_hyp(h, i))
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(field_err(
+                "hyps",
+                format!("expected an array, found {other}"),
+            ))
+        }
+        None => return Err(field_err("hyps", "missing")),
+    };
+    Ok(NbestList {
+        id,
+        reference,
+        hyps,
+    })
+}
+
+fn parse_line(line: &str) -> Result<NbestList, NbestErrorKind> {
+    let value: Value =
+        serde_json::from_str(line).map_err(|e| NbestErrorKind::Json(e.to_string()))?;
+    match &value {
+        Value::Object(obj) => parse_object(obj),
+        _ => Err(NbestErrorKind::Json("expected an object".to_string())),
+    }
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialize")
+}
+
+fn json_number(x: f64) -> String {
+    // Non-finite values have no JSON form; serde_json writes them as null.
+    serde_json::to_string(&x).expect("numbers serialize")
+}
+
+/// Writes `lists` as JSONL, one line per list, fields in the documented order
+/// (`id`, `ref`, `hyps`; per hypothesis `words`, `acoustic`, `lm`, then extras
+/// by name). Numbers are written in their shortest exact form, so reading the
+/// output back gives the same lists.
+///
+/// # Errors
+/// Any I/O error.
+///
+/// ```
+/// use dashlm::rescore::{jsonl, Hypothesis, NbestList};
+/// let lists = vec![NbestList::new("u").with_hyp(Hypothesis::new("a", -1.5))];
+/// let mut out = Vec::new();
+/// jsonl::write(&mut out, &lists).unwrap();
+/// assert_eq!(String::from_utf8(out).unwrap(), "{\"id\": \"u\", \"hyps\": [{\"words\": \"a\", \"acoustic\": -1.5}]}\n");
+/// ```
+pub fn write<W: Write>(out: &mut W, lists: &[NbestList]) -> io::Result<()> {
+    let mut line = String::new();
+    for list in lists {
+        line.clear();
+        line.push_str("{\"id\": ");
+        line.push_str(&json_string(&list.id));
+        if let Some(r) = &list.reference {
+            line.push_str(", \"ref\": ");
+            line.push_str(&json_string(&r.join(" ")));
+        }
+        line.push_str(", \"hyps\": [");
+        for (i, h) in list.hyps.iter().enumerate() {
+            if i > 0 {
+                line.push_str(", ");
+            }
+            line.push_str("{\"words\": ");
+            line.push_str(&json_string(&h.text()));
+            line.push_str(", \"acoustic\": ");
+            line.push_str(&json_number(h.acoustic));
+            if let Some(lm) = h.lm {
+                line.push_str(", \"lm\": ");
+                line.push_str(&json_number(lm));
+            }
+            for (k, v) in &h.extra {
+                line.push_str(", ");
+                line.push_str(&json_string(k));
+                line.push_str(": ");
+                line.push_str(&json_number(*v));
+            }
+            line.push('}');
+        }
+        line.push_str("]}\n");
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,378 @@
+//! Kaldi n-best lists: the text forms of `nbest-to-linear` output.
+//!
+//! A Kaldi n-best directory holds text archives keyed by hypothesis, `<utt>-<n>`
+//! with `n = 1, 2, ...` (the keys `lattice-to-nbest` gives; the utterance id is
+//! everything before the last `-`):
+//!
+//! - `text`: the transcriptions, `utt1-1 the cat sat` (required);
+//! - `ac_cost`: acoustic costs, `utt1-1 120.5` (required);
+//! - `lm_cost`: first-pass LM (graph) costs, `utt1-1 14.2` (optional; when present,
+//!   every hypothesis needs one);
+//! - `refs`: references in Kaldi `text` style, `utt1 the cat sat` (optional);
+//! - `<name>.score`: an extra named score per hypothesis, `utt1-1 -255.1`, *not*
+//!   negated (optional, entries may be missing).
+//!
+//! Costs are negated natural-log scores: the acoustic score is `-ac_cost` and the
+//! first-pass LM score `-lm_cost`. Hypotheses are ordered by `n`; utterances by
+//! first appearance in `text`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs;
+use std::io::{self, BufRead, BufWriter, Write};
+use std::path::Path;
+
+use super::error::{NbestError, NbestErrorKind};
+use super::nbest::{attach_references, hyp_words, Hypothesis, NbestList};
+use super::srilm::fmt_score;
+
+/// One entry of a text archive with the line it came from.
+type Entry<T> = (String, T, u64);
+
+fn read_lines<R: BufRead>(
+    mut input: R,
+    source: &str,
+    mut f: impl FnMut(&str, u64) -> Result<(), NbestErrorKind>,
+) -> Result<(), NbestError> {
+    let mut line = String::new();
+    let mut line_no = 0u64;
+    loop {
+        line.clear();
+        let n = input
+            .read_line(&mut line)
+            .map_err(|e| NbestError::new(source, line_no + 1, NbestErrorKind::Io(e)))?;
+        if n == 0 {
+            return Ok(());
+        }
+        line_no += 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        f(line.trim(), line_no).map_err(|k| NbestError::new(source, line_no, k))?;
+    }
+}
+
+fn read_text_entries<R: BufRead>(
+    input: R,
+    source: &str,
+) -> Result<Vec<Entry<Vec<String>>>, NbestError> {
+    let mut out = Vec::new();
+    let mut seen = HashMap::new();
+    read_lines(input, source, |text, line_no| {
+        let (key, words) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+        if seen.insert(key.to_string(), ()).is_some() {
+            return Err(NbestErrorKind::Duplicate(key.to_string()));
+        }
+        out.push((key.to_string(), hyp_words(words), line_no));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Reads a Kaldi `text`-style archive: `key w1 w2 ...` per line (a key alone is
+/// an empty transcription), in file order.
+///
+/// # Errors
+/// A duplicate key or a read error, with the line.
+///
+/// ```
+/// let t = dashlm::rescore::kaldi::read_text(&b"u1 a b\nu2\n"[..], "text").unwrap();
+/// assert_eq!(t[0], ("u1".to_string(), vec!["a".to_string(), "b".to_string()]));
+/// assert!(t[1].1.is_empty());
+/// ```
+pub fn read_text<R: BufRead>(
+    input: R,
+    source: &str,
+) -> Result<Vec<(String, Vec<String>)>, NbestError> {
+    Ok(read_text_entries(input, source)?
+        .into_iter()
+        .map(|(k, w, _)| (k, w))
+        .collect())
+}
+
+/// [`read_text`] on a file (plain, .gz or .xz; `-` is standard input).
+///
+/// # Errors
+/// As [`read_text`], plus failing to open the file.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("refs"), "u1 hello world\n").unwrap();
+/// let t = dashlm::rescore::kaldi::read_text_path(&dir.path().join("refs")).unwrap();
+/// assert_eq!(t[0].1.len(), 2);
+/// ```
+pub fn read_text_path(path: &Path) -> Result<Vec<(String, Vec<String>)>, NbestError> {
+    let name = path.display().to_string();
+    let input = crate::arpa::open_input(path).map_err(|e| NbestError::io(&name, e))?;
+    read_text(input.reader, &name)
+}
+
+/// Writes `key w1 w2 ...` lines.
+///
+/// # Errors
+/// Any I/O error.
+///
+/// ```
+/// let words = vec!["a".to_string()];
+/// let mut out = Vec::new();
+/// dashlm::rescore::kaldi::write_text(&mut out, [("u1", &words[..])]).unwrap();
+/// assert_eq!(out, b"u1 a\n");
+/// ```
+pub fn write_text<'a, W: Write>(
+    out: &mut W,
+    entries: impl IntoIterator<Item = (&'a str, &'a [String])>,
+) -> io::Result<()> {
+    for (key, words) in entries {
+        out.write_all(key.as_bytes())?;
+        for w in words {
+            write!(out, " {w}")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// Reads a score archive, `key value` per line, in file order.
+///
+/// # Errors
+/// A line without exactly a key and a number, or a duplicate key, with the line.
+///
+/// ```
+/// let c = dashlm::rescore::kaldi::read_scores(&b"u1-1 12.5\n"[..], "ac_cost").unwrap();
+/// assert_eq!(c, vec![("u1-1".to_string(), 12.5)]);
+/// assert_eq!(dashlm::rescore::kaldi::read_scores(&b"u1-1\n"[..], "ac_cost").unwrap_err().line(), 1);
+/// ```
+pub fn read_scores<R: BufRead>(input: R, source: &str) -> Result<Vec<(String, f64)>, NbestError> {
+    Ok(read_score_entries(input, source)?
+        .into_iter()
+        .map(|(k, v, _)| (k, v))
+        .collect())
+}
+
+fn read_score_entries<R: BufRead>(input: R, source: &str) -> Result<Vec<Entry<f64>>, NbestError> {
+    let mut out = Vec::new();
+    let mut seen = HashMap::new();
+    read_lines(input, source, |text, line_no| {
+        let mut tokens = text.split_whitespace();
+        let (Some(key), Some(value), None) = (tokens.next(), tokens.next(), tokens.next()) else {
+            return Err(NbestErrorKind::Syntax {
+                expected: "`key value`",
+                found: text.to_string(),
+            });
+        };
+        let v = value.parse::<f64>().map_err(|_| NbestErrorKind::Number {
+            what: "score",
+            found: value.to_string(),
+        })?;
+        if seen.insert(key.to_string(), ()).is_some() {
+            return Err(NbestErrorKind::Duplicate(key.to_string()));
+        }
+        out.push((key.to_string(), v, line_no));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Splits a hypothesis key `<utt>-<n>` into the utterance id and `n >= 1`.
+///
+/// ```
+/// use dashlm::rescore::kaldi::split_key;
+/// assert_eq!(split_key("spk-01-utt-12"), Some(("spk-01-utt", 12)));
+/// assert_eq!(split_key("utt"), None);
+/// assert_eq!(split_key("utt-0"), None);
+/// ```
+pub fn split_key(key: &str) -> Option<(&str, usize)> {
+    let (utt, n) = key.rsplit_once('-')?;
+    let n: usize = n.parse().ok()?;
+    (n >= 1 && !utt.is_empty()).then_some((utt, n))
+}
+
+fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, NbestError> {
+    crate::arpa::open_input(path)
+        .map(|i| i.reader)
+        .map_err(|e| NbestError::io(&path.display().to_string(), e))
+}
+
+/// Reads a Kaldi n-best directory (see the [module](self) docs).
+///
+/// # Errors
+/// A malformed line in any archive, a bad key, a hypothesis without an acoustic
+/// (or, when `lm_cost` exists, LM) cost, or a cost for an unknown hypothesis.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("text"), "u1-1 a b\nu1-2 a\n").unwrap();
+/// std::fs::write(dir.path().join("ac_cost"), "u1-1 10\nu1-2 12\n").unwrap();
+/// let lists = dashlm::rescore::kaldi::read_dir(dir.path()).unwrap();
+/// assert_eq!(lists[0].hyps[1].acoustic, -12.0);
+/// assert_eq!(lists[0].hyps[1].lm, None);
+/// ```
+pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
+    let text_path = dir.join("text");
+    let text_name = text_path.display().to_string();
+    let entries = read_text_entries(open(&text_path)?, &text_name)?;
+    // Group by utterance in order of first appearance.
+    let mut lists: Vec<NbestList> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut ranks: Vec<Vec<usize>> = Vec::new();
+    // Per hypothesis key: (list index, hypothesis index, line in `text`).
+    let mut keys: Vec<(String, usize, usize, u64)> = Vec::new();
+    let mut where_: HashMap<String, usize> = HashMap::new();
+    for (key, words, line) in entries {
+        let (utt, n) = split_key(&key).ok_or_else(|| {
+            NbestError::new(&text_name, line, NbestErrorKind::BadKey(key.clone()))
+        })?;
+        let li = *index.entry(utt.to_string()).or_insert_with(|| {
+            lists.push(NbestList::new(utt));
+            ranks.push(Vec::new());
+            lists.len() - 1
+        });
+        where_.insert(key.clone(), keys.len());
+        keys.push((key, li, lists[li].hyps.len(), line));
+        lists[li].hyps.push(Hypothesis {
+            words,
+            ..Hypothesis::default()
+        });
+        ranks[li].push(n);
+    }
+    let mut apply = |file: &str, required: bool, set: &mut dyn FnMut(&mut Hypothesis, f64)| {
+        let path = dir.join(file);
+        if !path.is_file() {
+            return Ok(false);
+        }
+        let name = path.display().to_string();
+        let scores = read_score_entries(open(&path)?, &name)?;
+        let mut got = vec![false; keys.len()];
+        for (key, v, line) in &scores {
+            let Some(&k) = where_.get(key) else {
+                return Err(NbestError::new(
+                    &name,
+                    *line,
+                    NbestErrorKind::UnknownKey(key.clone()),
+                ));
+            };
+            got[k] = true;
+            let (_, li, hi, _) = keys[k];
+            set(&mut lists[li].hyps[hi], *v);
+        }
+        if required {
+            if let Some(k) = got.iter().position(|g| !g) {
+                return Err(NbestError::new(
+                    &text_name,
+                    keys[k].3,
+                    NbestErrorKind::MissingScore {
+                        key: keys[k].0.clone(),
+                        archive: name,
+                    },
+                ));
+            }
+        }
+        Ok(true)
+    };
+    let found = apply("ac_cost", true, &mut |h, v| h.acoustic = -v)?;
+    if !found {
+        return Err(NbestError::io(
+            &dir.join("ac_cost").display().to_string(),
+            io::Error::new(io::ErrorKind::NotFound, "no acoustic cost archive"),
+        ));
+    }
+    apply("lm_cost", true, &mut |h, v| h.lm = Some(-v))?;
+    let mut extra_files = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| NbestError::io(&dir.display().to_string(), e))? {
+        let entry = entry.map_err(|e| NbestError::io(&dir.display().to_string(), e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(".score") {
+            if entry.path().is_file() {
+                extra_files.push((stem.to_string(), name));
+            }
+        }
+    }
+    extra_files.sort();
+    for (stem, file) in extra_files {
+        apply(&file, false, &mut |h, v| {
+            h.extra.insert(stem.clone(), v);
+        })?;
+    }
+    // Order each list's hypotheses by n (stable).
+    for (list, r) in lists.iter_mut().zip(&ranks) {
+        let mut order: Vec<usize> = (0..r.len()).collect();
+        order.sort_by_key(|&i| r[i]);
+        let hyps = std::mem::take(&mut list.hyps);
+        let mut slots: Vec<Option<Hypothesis>> = hyps.into_iter().map(Some).collect();
+        list.hyps = order
+            .iter()
+            .map(|&i| slots[i].take().expect("each once"))
+            .collect();
+    }
+    let refs = dir.join("refs");
+    if refs.is_file() {
+        let refs = read_text_path(&refs)?;
+        attach_references(&mut lists, &refs.into_iter().collect());
+    }
+    Ok(lists)
+}
+
+/// Writes lists as a Kaldi n-best directory (created if missing): `text`,
+/// `ac_cost`, `lm_cost` (when every hypothesis has a first-pass LM score), one
+/// `<name>.score` per extra score, and `refs` when some list has a reference.
+/// Hypotheses are keyed `<id>-1`, `<id>-2`, ... in list order.
+///
+/// # Errors
+/// Any I/O error.
+///
+/// ```
+/// use dashlm::rescore::{kaldi, Hypothesis, NbestList};
+/// let dir = tempfile::tempdir().unwrap();
+/// let lists = vec![NbestList::new("u").with_hyp(Hypothesis::new("a", -1.5).with_lm(-2.0))];
+/// kaldi::write_dir(dir.path(), &lists).unwrap();
+/// assert_eq!(std::fs::read_to_string(dir.path().join("ac_cost")).unwrap(), "u-1 1.5\n");
+/// assert_eq!(kaldi::read_dir(dir.path()).unwrap(), lists);
+/// ```
+pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let create = |name: &str| -> io::Result<BufWriter<fs::File>> {
+        Ok(BufWriter::new(fs::File::create(dir.join(name))?))
+    };
+    let all_hyps = || {
+        lists
+            .iter()
+            .flat_map(|l| l.hyps.iter().enumerate().map(move |(i, h)| (l, i, h)))
+    };
+    let key = |l: &NbestList, i: usize| format!("{}-{}", l.id, i + 1);
+    let mut text = create("text")?;
+    let mut ac = create("ac_cost")?;
+    for (l, i, h) in all_hyps() {
+        let k = key(l, i);
+        write_text(&mut text, [(k.as_str(), &h.words[..])])?;
+        writeln!(ac, "{k} {}", fmt_score(-h.acoustic))?;
+    }
+    text.flush()?;
+    ac.flush()?;
+    let _ = fs::remove_file(dir.join("lm_cost"));
+    if all_hyps().all(|(_, _, h)| h.lm.is_some()) && all_hyps().next().is_some() {
+        let mut lm = create("lm_cost")?;
+        for (l, i, h) in all_hyps() {
+            writeln!(lm, "{} {}", key(l, i), fmt_score(-h.lm.expect("checked")))?;
+        }
+        lm.flush()?;
+    }
+    let names: BTreeSet<&String> = all_hyps().flat_map(|(_, _, h)| h.extra.keys()).collect();
+    for name in names {
+        let mut out = create(&format!("{name}.score"))?;
+        for (l, i, h) in all_hyps() {
+            if let Some(v) = h.extra.get(name) {
+                writeln!(out, "{} {}", key(l, i), fmt_score(*v))?;
+            }
+        }
+        out.flush()?;
+    }
+    let with_ref: Vec<(&str, &[String])> = lists
+        .iter()
+        .filter_map(|l| l.reference.as_ref().map(|r| (l.id.as_str(), &r[..])))
+        .collect();
+    if !with_ref.is_empty() {
+        let mut out = create("refs")?;
+        write_text(&mut out, with_ref)?;
+        out.flush()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! Minimum-Bayes-risk selection over an n-best list.
+//!
+//! The combined scores give posteriors `p_i = exp(scale * total_i) / sum_j
+//! exp(scale * total_j)`; the chosen hypothesis minimizes the expected word
+//! errors `sum_j p_j * d(h_i, h_j)` against the others, `d` being the Levenshtein
+//! distance. This is a plain n-best MBR (SRILM's `nbest-lattice` does the same
+//! over word meshes). As `scale` grows, MBR tends to the top-scoring hypothesis.
+
+use super::wer::edit_distance;
+
+/// Pairwise word edit distances of a list's hypotheses.
+///
+/// ```
+/// use dashlm::rescore::mbr::DistanceMatrix;
+/// let d = DistanceMatrix::new(&[&["a", "b"][..], &["a"][..], &["c"][..]]);
+/// assert_eq!((d.get(0, 1), d.get(1, 2), d.get(2, 2)), (1, 1, 0));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DistanceMatrix {
+    n: usize,
+    d: Vec<u32>,
+}
+
+impl DistanceMatrix {
+    /// Computes all pairwise distances.
+    ///
+    /// ```
+    /// assert_eq!(dashlm::rescore::mbr::DistanceMatrix::new::<&str>(&[]).len(), 0);
+    /// ```
+    pub fn new<T: PartialEq>(hyps: &[&[T]]) -> DistanceMatrix {
+        let n = hyps.len();
+        let mut d = vec![0u32; n * n];
+        for i in 0..n {
+            for j in i + 1..n {
+                let v = edit_distance(hyps[i], hyps[j]) as u32;
+                d[i * n + j] = v;
+                d[j * n + i] = v;
+            }
+        }
+        DistanceMatrix { n, d }
+    }
+
+    /// The number of hypotheses.
+    ///
+    /// ```
+    /// assert_eq!(dashlm::rescore::mbr::DistanceMatrix::new(&[&["a"][..]]).len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Whether the list is empty.
+    ///
+    /// ```
+    /// assert!(dashlm::rescore::mbr::DistanceMatrix::new::<&str>(&[]).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The distance between hypotheses `i` and `j`.
+    ///
+    /// ```
+    /// let d = dashlm::rescore::mbr::DistanceMatrix::new(&[&["a"][..], &["b", "c"][..]]);
+    /// assert_eq!(d.get(1, 0), 2);
+    /// ```
+    pub fn get(&self, i: usize, j: usize) -> u32 {
+        self.d[i * self.n + j]
+    }
+
+    /// Row `i`: the distances from hypothesis `i` to all.
+    ///
+    /// ```
+    /// let d = dashlm::rescore::mbr::DistanceMatrix::new(&[&["a"][..], &["b"][..]]);
+    /// assert_eq!(d.row(0), [0, 1]);
+    /// ```
+    pub fn row(&self, i: usize) -> &[u32] {
+        &self.d[i * self.n..(i + 1) * self.n]
+    }
+}
+
+/// Posteriors `softmax(scale * totals)` (NaN totals get 0).
+///
+/// ```
+/// let p = dashlm::rescore::mbr::posteriors(&[0.0, 0.0], 1.0);
+/// assert_eq!(p, [0.5, 0.5]);
+/// ```
+pub fn posteriors(totals: &[f64], scale: f64) -> Vec<f64> {
+    let mut out = Vec::with_capacity(totals.len());
+    posteriors_into(totals, scale, &mut out);
+    out
+}
+
+/// As [`posteriors`], into a reused buffer.
+///
+/// ```
+/// let mut p = Vec::new();
+/// dashlm::rescore::mbr::posteriors_into(&[1.0], 0.5, &mut p);
+/// assert_eq!(p, [1.0]);
+/// ```
+pub fn posteriors_into(totals: &[f64], scale: f64, out: &mut Vec<f64>) {
+    out.clear();
+    let max = totals
+        .iter()
+        .copied()
+        .filter(|x| !x.is_nan())
+        .fold(f64::NEG_INFINITY, f64::max);
+    if !max.is_finite() {
+        let n = totals.len().max(1) as f64;
+        out.extend(totals.iter().map(|_| 1.0 / n));
+        return;
+    }
+    let mut sum = 0.0;
+    for &t in totals {
+        let p = if t.is_nan() {
+            0.0
+        } else {
+            (scale * (t - max)).exp()
+        };
+        sum += p;
+        out.push(p);
+    }
+    for p in out.iter_mut() {
+        *p /= sum;
+    }
+}
+
+/// The outcome of MBR selection over one list.
+///
+/// ```
+/// use dashlm::rescore::mbr::{select, DistanceMatrix};
+/// let d = DistanceMatrix::new(&[&["a", "b"][..], &["a", "c"][..], &["a", "c"][..]]);
+/// let r = select(&d, &[0.0, -0.1, -0.1], 1.0);
+/// assert_eq!(r.choice, 1); // two hypotheses agree on "a c"
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct MbrResult {
+    /// The chosen hypothesis (least expected errors; ties go to the higher total,
+    /// then the earlier index).
+    pub choice: usize,
+    /// Per hypothesis: its posterior.
+    pub posteriors: Vec<f64>,
+    /// Per hypothesis: its expected word errors against the others.
+    pub expected_errors: Vec<f64>,
+}
+
+/// Chooses by minimum Bayes risk (see the [module](self) docs).
+///
+/// ```
+/// use dashlm::rescore::mbr::{select, DistanceMatrix};
+/// let d = DistanceMatrix::new(&[&["x"][..], &["y"][..]]);
+/// assert_eq!(select(&d, &[-1.0, -2.0], 1.0).choice, 0);
+/// ```
+pub fn select(dist: &DistanceMatrix, totals: &[f64], scale: f64) -> MbrResult {
+    let posteriors = posteriors(totals, scale);
+    let expected_errors: Vec<f64> = (0..dist.len())
+        .map(|i| {
+            dist.row(i)
+                .iter()
+                .zip(&posteriors)
+                .map(|(&d, &p)| d as f64 * p)
+                .sum()
+        })
+        .collect();
+    let order = super::rescorer::rank(totals);
+    let mut choice = order.first().copied().unwrap_or(0);
+    for &i in &order {
+        if expected_errors[i] < expected_errors[choice] {
+            choice = i;
+        }
+    }
+    MbrResult {
+        choice,
+        posteriors,
+        expected_errors,
+    }
+}
+
+/// The MBR choice only, with reused buffers (for tuning loops).
+///
+/// ```
+/// use dashlm::rescore::mbr::{select, select_index, DistanceMatrix};
+/// let d = DistanceMatrix::new(&[&["a"][..], &["b"][..], &["b"][..]]);
+/// let mut buf = Vec::new();
+/// assert_eq!(select_index(&d, &[0.0, -0.5, -0.6], 1.0, &mut buf), select(&d, &[0.0, -0.5, -0.6], 1.0).choice);
+/// ```
+pub fn select_index(
+    dist: &DistanceMatrix,
+    totals: &[f64],
+    scale: f64,
+    buf: &mut Vec<f64>,
+) -> usize {
+    posteriors_into(totals, scale, buf);
+    let mut best = usize::MAX;
+    let mut best_risk = f64::INFINITY;
+    let mut best_total = f64::NEG_INFINITY;
+    #[allow(clippy::needless_range_loop)]
+    for i in 0..dist.len() {
+        let risk: f64 = dist
+            .row(i)
+            .iter()
+            .zip(buf.iter())
+            .map(|(&d, &p)| d as f64 * p)
+            .sum();
+        let t = if totals[i].is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            totals[i]
+        };
+        if best == usize::MAX || risk < best_risk || (risk == best_risk && t > best_total) {
+            best = i;
+            best_risk = risk;
+            best_total = t;
+        }
+    }
+    if best == usize::MAX {
+        0
+    } else {
+        best
+    }
+}

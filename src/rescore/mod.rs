@@ -1,0 +1,43 @@
+//! N-best rescoring: re-rank a recognizer's n-best lists with a bigger LM, tune
+//! the LM weight on a development set, and measure word error rates.
+//!
+//! - [`nbest`]: the list types ([`NbestList`], [`Hypothesis`]) and
+//!   format-independent [`read_lists`]/[`write_lists`];
+//! - formats: [`jsonl`], [`srilm`], [`kaldi`] (all scores natural log in memory);
+//! - [`rescorer`]: the score combination, prefix-trie LM scoring with batched
+//!   queries, and parallel rescoring ([`Rescorer`]);
+//! - [`mbr`]: minimum-Bayes-risk selection; [`tune`](mod@tune): grid search of the
+//!   weights; [`wer`]: Levenshtein alignment and WER.
+//!
+//! ```
+//! use dashlm::ReferenceModel;
+//! use dashlm::rescore::{jsonl, Rescorer, Weights};
+//! let lm = ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+//! let input = r#"{"id": "u1", "ref": "the cat sat", "hyps": [{"words": "the cat sat on", "acoustic": -50.0}, {"words": "the cat sat", "acoustic": -50.5}]}"#;
+//! let lists = jsonl::read(input.as_bytes(), "in.jsonl").unwrap();
+//! let weights = Weights { lm_weight: 1.0, word_insertion_penalty: 0.0, ..Weights::default() };
+//! let rescored = Rescorer::new(&lm, weights).rescore_all(&lists);
+//! let best = &lists[0].hyps[rescored[0].best().unwrap()];
+//! assert_eq!(best.text(), "the cat sat");
+//! ```
+
+mod error;
+pub mod jsonl;
+pub mod kaldi;
+pub mod mbr;
+pub mod nbest;
+pub mod rescorer;
+pub mod srilm;
+pub mod tune;
+pub mod wer;
+
+pub use error::{NbestError, NbestErrorKind};
+pub use nbest::{
+    attach_references, hyp_words, read_lists, split_words, strip_sentence_markers, write_lists,
+    Format, Hypothesis, NbestList,
+};
+pub use rescorer::{
+    features, rank, score_lists, score_lists_sequential, HypFeatures, LmScorer, Rescored, Rescorer,
+    ScorerStats, Weights, LN_10,
+};
+pub use tune::{parse_values, tune, GridTable, TuneOptions, TuneResult, TuneSet};

@@ -1,0 +1,294 @@
+//! N-best list types and format-independent reading and writing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::str::FromStr;
+
+use super::error::NbestError;
+use super::{jsonl, kaldi, srilm};
+
+/// One hypothesis of an n-best list. Scores are natural-log values (the format
+/// readers convert log10 and bytelog scores, and negate Kaldi costs).
+///
+/// ```
+/// use dashlm::rescore::Hypothesis;
+/// let h = Hypothesis::new("the cat sat", -120.5).with_lm(-12.25);
+/// assert_eq!(h.words, ["the", "cat", "sat"]);
+/// assert_eq!(h.lm, Some(-12.25));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Hypothesis {
+    /// The words, without `<s>` and `</s>`.
+    pub words: Vec<String>,
+    /// The acoustic log-likelihood (natural log).
+    pub acoustic: f64,
+    /// The first-pass LM log probability (natural log), when known.
+    pub lm: Option<f64>,
+    /// Further named scores (natural log by convention), e.g. the recognizer's own
+    /// total, or `new_lm` and `total` after rescoring.
+    pub extra: BTreeMap<String, f64>,
+}
+
+impl Hypothesis {
+    /// A hypothesis with words split on whitespace and an acoustic score.
+    ///
+    /// ```
+    /// let h = dashlm::rescore::Hypothesis::new("  a  b ", -1.0);
+    /// assert_eq!(h.words.len(), 2);
+    /// ```
+    pub fn new(words: &str, acoustic: f64) -> Hypothesis {
+        Hypothesis {
+            words: split_words(words),
+            acoustic,
+            ..Hypothesis::default()
+        }
+    }
+
+    /// Sets the first-pass LM score.
+    ///
+    /// ```
+    /// let h = dashlm::rescore::Hypothesis::new("a", -1.0).with_lm(-2.0);
+    /// assert_eq!(h.lm, Some(-2.0));
+    /// ```
+    pub fn with_lm(mut self, lm: f64) -> Hypothesis {
+        self.lm = Some(lm);
+        self
+    }
+
+    /// Adds a named extra score.
+    ///
+    /// ```
+    /// let h = dashlm::rescore::Hypothesis::new("a", -1.0).with_extra("conf", -0.5);
+    /// assert_eq!(h.extra["conf"], -0.5);
+    /// ```
+    pub fn with_extra(mut self, name: &str, value: f64) -> Hypothesis {
+        self.extra.insert(name.to_string(), value);
+        self
+    }
+
+    /// The words joined by single spaces.
+    ///
+    /// ```
+    /// let h = dashlm::rescore::Hypothesis::new("a  b", 0.0);
+    /// assert_eq!(h.text(), "a b");
+    /// ```
+    pub fn text(&self) -> String {
+        self.words.join(" ")
+    }
+}
+
+/// The n-best list of one utterance: its id, optional reference, and hypotheses
+/// (in the order the recognizer ranked them, or best first after rescoring).
+///
+/// ```
+/// use dashlm::rescore::{Hypothesis, NbestList};
+/// let list = NbestList::new("utt1")
+///     .with_reference("the cat")
+///     .with_hyp(Hypothesis::new("the cat", -10.0))
+///     .with_hyp(Hypothesis::new("a cat", -11.0));
+/// assert_eq!(list.hyps.len(), 2);
+/// assert_eq!(list.reference.as_deref(), Some(&["the".to_string(), "cat".to_string()][..]));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NbestList {
+    /// The utterance id.
+    pub id: String,
+    /// The reference transcription, when known.
+    pub reference: Option<Vec<String>>,
+    /// The hypotheses.
+    pub hyps: Vec<Hypothesis>,
+}
+
+impl NbestList {
+    /// An empty list for utterance `id`.
+    ///
+    /// ```
+    /// assert!(dashlm::rescore::NbestList::new("u").hyps.is_empty());
+    /// ```
+    pub fn new(id: &str) -> NbestList {
+        NbestList {
+            id: id.to_string(),
+            ..NbestList::default()
+        }
+    }
+
+    /// Sets the reference (split on whitespace).
+    ///
+    /// ```
+    /// let l = dashlm::rescore::NbestList::new("u").with_reference("a b");
+    /// assert_eq!(l.reference.unwrap().len(), 2);
+    /// ```
+    pub fn with_reference(mut self, reference: &str) -> NbestList {
+        self.reference = Some(split_words(reference));
+        self
+    }
+
+    /// Appends a hypothesis.
+    ///
+    /// ```
+    /// use dashlm::rescore::{Hypothesis, NbestList};
+    /// let l = NbestList::new("u").with_hyp(Hypothesis::new("a", 0.0));
+    /// assert_eq!(l.hyps.len(), 1);
+    /// ```
+    pub fn with_hyp(mut self, hyp: Hypothesis) -> NbestList {
+        self.hyps.push(hyp);
+        self
+    }
+}
+
+/// Splits text into words on ASCII and Unicode whitespace.
+///
+/// ```
+/// assert_eq!(dashlm::rescore::split_words(" a\tb  c\n"), ["a", "b", "c"]);
+/// ```
+pub fn split_words(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_string).collect()
+}
+
+/// Removes a leading `<s>` and a trailing `</s>`: the readers apply this to
+/// hypotheses and references, since the rescorer adds both itself.
+///
+/// ```
+/// let mut w = dashlm::rescore::split_words("<s> a b </s>");
+/// dashlm::rescore::strip_sentence_markers(&mut w);
+/// assert_eq!(w, ["a", "b"]);
+/// ```
+pub fn strip_sentence_markers(words: &mut Vec<String>) {
+    if words.last().is_some_and(|w| w == "</s>") {
+        words.pop();
+    }
+    if words.first().is_some_and(|w| w == "<s>") {
+        words.remove(0);
+    }
+}
+
+/// [`split_words`] then [`strip_sentence_markers`].
+///
+/// ```
+/// assert_eq!(dashlm::rescore::hyp_words("<s> a </s>"), ["a"]);
+/// ```
+pub fn hyp_words(text: &str) -> Vec<String> {
+    let mut words = split_words(text);
+    strip_sentence_markers(&mut words);
+    words
+}
+
+/// An n-best file format.
+///
+/// ```
+/// use dashlm::rescore::Format;
+/// assert_eq!("srilm".parse::<Format>().unwrap(), Format::Srilm);
+/// assert_eq!(Format::Kaldi.to_string(), "kaldi");
+/// assert!("xml".parse::<Format>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// One JSON object per utterance per line (see [`jsonl`]).
+    Jsonl,
+    /// A directory (or list file) of SRILM n-best files (see [`srilm`]).
+    Srilm,
+    /// A directory of Kaldi text archives (see [`kaldi`]).
+    Kaldi,
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s {
+            "jsonl" | "json" => Ok(Format::Jsonl),
+            "srilm" => Ok(Format::Srilm),
+            "kaldi" => Ok(Format::Kaldi),
+            other => Err(format!(
+                "unknown n-best format `{other}`: expected jsonl, srilm or kaldi"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Jsonl => "jsonl",
+            Format::Srilm => "srilm",
+            Format::Kaldi => "kaldi",
+        })
+    }
+}
+
+/// Reads n-best lists in `format` from `path`: a JSONL file (plain, .gz or .xz;
+/// `-` is standard input), an SRILM directory or list file, or a Kaldi directory.
+///
+/// # Errors
+/// Any malformed line, as an [`NbestError`] with file and line.
+///
+/// ```
+/// use dashlm::rescore::{read_lists, Format};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.jsonl");
+/// std::fs::write(&path, "{\"id\": \"u\", \"hyps\": [{\"words\": \"a\", \"acoustic\": -1}]}\n").unwrap();
+/// let lists = read_lists(&path, Format::Jsonl).unwrap();
+/// assert_eq!(lists[0].hyps[0].acoustic, -1.0);
+/// ```
+pub fn read_lists(path: &Path, format: Format) -> Result<Vec<NbestList>, NbestError> {
+    match format {
+        Format::Jsonl => jsonl::read_path(path),
+        Format::Srilm => srilm::read_path(path),
+        Format::Kaldi => kaldi::read_dir(path),
+    }
+}
+
+/// Writes n-best lists in `format` to `path`: a JSONL file (`-` = standard
+/// output), or a directory for SRILM and Kaldi (created if missing).
+///
+/// # Errors
+/// Any I/O error.
+///
+/// ```
+/// use dashlm::rescore::{read_lists, write_lists, Format, Hypothesis, NbestList};
+/// let dir = tempfile::tempdir().unwrap();
+/// let lists = vec![NbestList::new("u").with_hyp(Hypothesis::new("a b", -3.5).with_lm(-1.25))];
+/// write_lists(&dir.path().join("k"), Format::Kaldi, &lists).unwrap();
+/// assert_eq!(read_lists(&dir.path().join("k"), Format::Kaldi).unwrap(), lists);
+/// ```
+pub fn write_lists(path: &Path, format: Format, lists: &[NbestList]) -> io::Result<()> {
+    match format {
+        Format::Jsonl => {
+            if path.as_os_str() == "-" {
+                let mut out = BufWriter::new(io::stdout().lock());
+                jsonl::write(&mut out, lists)?;
+                out.flush()
+            } else {
+                let mut out = BufWriter::new(std::fs::File::create(path)?);
+                jsonl::write(&mut out, lists)?;
+                out.flush()
+            }
+        }
+        Format::Srilm => srilm::write_dir(path, lists),
+        Format::Kaldi => kaldi::write_dir(path, lists),
+    }
+}
+
+/// Sets each list's reference from `refs` (utterance id -> words); lists whose id
+/// is not in `refs` keep theirs. Returns how many lists got a reference.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use dashlm::rescore::{attach_references, NbestList};
+/// let mut lists = vec![NbestList::new("u1"), NbestList::new("u2")];
+/// let refs = HashMap::from([("u1".to_string(), vec!["hi".to_string()])]);
+/// assert_eq!(attach_references(&mut lists, &refs), 1);
+/// assert!(lists[1].reference.is_none());
+/// ```
+pub fn attach_references(lists: &mut [NbestList], refs: &HashMap<String, Vec<String>>) -> usize {
+    let mut n = 0;
+    for list in lists {
+        if let Some(r) = refs.get(&list.id) {
+            list.reference = Some(r.clone());
+            n += 1;
+        }
+    }
+    n
+}

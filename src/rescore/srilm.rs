@@ -1,0 +1,469 @@
+//! SRILM n-best lists (see SRILM's `nbest-format(5)`): one file per utterance.
+//!
+//! Two forms are read:
+//!
+//! - The plain form, written by `ngram -rescore`: one hypothesis per line,
+//!   `acoustic_score lm_score num_words w1 w2 ...`, scores in **log10**:
+//!   ```text
+//!   -242.6258 -17.9582 7 it's amazing uses a device in a
+//!   -246.9393 -17.7293 7 it's amazing use a device in a
+//!   ```
+//!   `num_words` must equal the number of words that follow.
+//! - The Decipher `NBestList1.0` form: a header line `NBestList1.0`, then
+//!   `(score) w1 w2 ...` with one composite acoustic+LM score in **bytelog**
+//!   units. SRILM (`Prob.h`) defines a bytelog as a log to base 1.0001 divided by
+//!   1024 and rounded (`LogPtoBytelog(p) = rint(p * ln 10 * 10000.5 / 1024)`), so
+//!   the natural log is `bytelog * 1024 / 10000.5`. The composite score becomes
+//!   the acoustic score, with no first-pass LM score (as SRILM itself reads it).
+//!   ```text
+//!   NBestList1.0
+//!   (-5213) it's amazing uses a device in a
+//!   ```
+//!
+//! The utterance id is the file name without `.nbest` (and `.gz`/`.xz`). A
+//! directory holds one `<id>.nbest` file per utterance (read in name order); a
+//! list file names one n-best file per line. Optional extras follow SRILM's
+//! score-directory convention: a subdirectory `<name>/` holding `<id>.nbest`
+//! files with one score per line (natural log) is read as the extra score
+//! `name`; an optional `refs` file (`id w1 w2 ...` lines) gives references.
+//! Written lists always use the plain form (a missing LM score is written as 0).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{self, BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use super::error::{NbestError, NbestErrorKind};
+use super::kaldi;
+use super::nbest::{attach_references, hyp_words, Hypothesis, NbestList};
+
+/// Natural-log value of an SRILM bytelog: `bytelog * 1024 / 10000.5`.
+///
+/// ```
+/// use dashlm::rescore::srilm::{bytelog_to_ln, ln_to_bytelog};
+/// assert!((bytelog_to_ln(-1000.0) - (-102.39488)).abs() < 1e-4);
+/// assert_eq!(ln_to_bytelog(bytelog_to_ln(-1234.0)), -1234.0);
+/// ```
+pub fn bytelog_to_ln(bytelog: f64) -> f64 {
+    bytelog * (1024.0 / 10000.5)
+}
+
+/// SRILM bytelog of a natural-log value: `rint(ln * 10000.5 / 1024)`.
+///
+/// ```
+/// assert_eq!(dashlm::rescore::srilm::ln_to_bytelog(-1.0), -10.0);
+/// ```
+pub fn ln_to_bytelog(ln: f64) -> f64 {
+    (ln * (10000.5 / 1024.0)).round()
+}
+
+fn parse_number(token: &str, what: &'static str) -> Result<f64, NbestErrorKind> {
+    token.parse::<f64>().map_err(|_| NbestErrorKind::Number {
+        what,
+        found: token.to_string(),
+    })
+}
+
+/// Reads one SRILM n-best file (plain or `NBestList1.0` form) for utterance `id`;
+/// `source` names it in errors.
+///
+/// # Errors
+/// A malformed line (bad number, wrong word count, `NBestList2.0`), with its line.
+///
+/// ```
+/// let text = "-100 -10 2 a b\n-101 -9 1 a\n";
+/// let list = dashlm::rescore::srilm::read_file(text.as_bytes(), "u1.nbest", "u1").unwrap();
+/// assert_eq!(list.hyps[1].words, ["a"]);
+/// assert!((list.hyps[0].acoustic - (-100.0 * std::f64::consts::LN_10)).abs() < 1e-9);
+/// ```
+pub fn read_file<R: BufRead>(
+    mut input: R,
+    source: &str,
+    id: &str,
+) -> Result<NbestList, NbestError> {
+    let mut list = NbestList::new(id);
+    let mut decipher = false;
+    let mut line = String::new();
+    let mut line_no = 0u64;
+    loop {
+        line.clear();
+        let n = input
+            .read_line(&mut line)
+            .map_err(|e| NbestError::new(source, line_no + 1, NbestErrorKind::Io(e)))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let err = |kind| NbestError::new(source, line_no, kind);
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        if text.starts_with("NBestList") {
+            if !list.hyps.is_empty() || decipher {
+                return Err(err(NbestErrorKind::Syntax {
+                    expected: "the NBestList header only on the first line",
+                    found: text.to_string(),
+                }));
+            }
+            if text != "NBestList1.0" {
+                return Err(err(NbestErrorKind::Syntax {
+                    expected: "NBestList1.0 (NBestList2.0 is not supported)",
+                    found: text.to_string(),
+                }));
+            }
+            decipher = true;
+            continue;
+        }
+        let hyp = if decipher {
+            parse_decipher(text).map_err(err)?
+        } else {
+            parse_plain(text).map_err(err)?
+        };
+        list.hyps.push(hyp);
+    }
+    Ok(list)
+}
+
+fn parse_decipher(text: &str) -> Result<Hypothesis, NbestErrorKind> {
+    let (score, words) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+    let inner = score
+        .strip_prefix('(')
+        .and_then(|s| s.strip_suffix(')'))
+        .ok_or_else(|| NbestErrorKind::Syntax {
+            expected: "`(bytelog_score) w1 w2 ...`",
+            found: text.to_string(),
+        })?;
+    let bytelog = parse_number(inner, "bytelog score")?;
+    Ok(Hypothesis {
+        words: hyp_words(words),
+        acoustic: bytelog_to_ln(bytelog),
+        ..Hypothesis::default()
+    })
+}
+
+fn parse_plain(text: &str) -> Result<Hypothesis, NbestErrorKind> {
+    let mut tokens = text.split_whitespace();
+    let (Some(ac), Some(lm), Some(count)) = (tokens.next(), tokens.next(), tokens.next()) else {
+        return Err(NbestErrorKind::Syntax {
+            expected: "`acoustic_score lm_score num_words w1 w2 ...`",
+            found: text.to_string(),
+        });
+    };
+    let acoustic = parse_number(ac, "acoustic score")? * std::f64::consts::LN_10;
+    let lm = parse_number(lm, "LM score")? * std::f64::consts::LN_10;
+    let declared = count.parse::<usize>().map_err(|_| NbestErrorKind::Number {
+        what: "word count",
+        found: count.to_string(),
+    })?;
+    let words: Vec<String> = tokens.map(str::to_string).collect();
+    if words.len() != declared {
+        return Err(NbestErrorKind::WordCount {
+            declared,
+            found: words.len(),
+        });
+    }
+    let mut stripped = words;
+    super::nbest::strip_sentence_markers(&mut stripped);
+    Ok(Hypothesis {
+        words: stripped,
+        acoustic,
+        lm: Some(lm),
+        ..Hypothesis::default()
+    })
+}
+
+/// The utterance id of an n-best file: its name without `.gz`/`.xz`, then `.nbest`.
+///
+/// ```
+/// use std::path::Path;
+/// assert_eq!(dashlm::rescore::srilm::id_of(Path::new("d/u_01.nbest.gz")), "u_01");
+/// assert_eq!(dashlm::rescore::srilm::id_of(Path::new("u2")), "u2");
+/// ```
+pub fn id_of(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = name
+        .strip_suffix(".gz")
+        .or_else(|| name.strip_suffix(".xz"))
+        .unwrap_or(&name);
+    name.strip_suffix(".nbest").unwrap_or(name).to_string()
+}
+
+fn is_nbest_name(name: &str) -> bool {
+    name.ends_with(".nbest") || name.ends_with(".nbest.gz") || name.ends_with(".nbest.xz")
+}
+
+/// Reads one n-best file (plain, .gz or .xz) from disk.
+///
+/// # Errors
+/// As [`read_file`], plus failing to open it.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("u7.nbest");
+/// std::fs::write(&p, "-1 -2 1 hi\n").unwrap();
+/// assert_eq!(dashlm::rescore::srilm::read_file_path(&p).unwrap().id, "u7");
+/// ```
+pub fn read_file_path(path: &Path) -> Result<NbestList, NbestError> {
+    let name = path.display().to_string();
+    let input = crate::arpa::open_input(path).map_err(|e| NbestError::io(&name, e))?;
+    read_file(input.reader, &name, &id_of(path))
+}
+
+fn read_scores(path: &Path) -> Result<Vec<f64>, NbestError> {
+    let name = path.display().to_string();
+    let text = fs::read_to_string(path).map_err(|e| NbestError::io(&name, e))?;
+    let mut scores = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        let v = parse_number(t, "score").map_err(|k| NbestError::new(&name, i as u64 + 1, k))?;
+        scores.push(v);
+    }
+    Ok(scores)
+}
+
+/// Reads a directory of `<id>.nbest` files, in file-name order, with the extra
+/// score subdirectories and the `refs` file described in the [module](self) docs.
+///
+/// # Errors
+/// The first malformed file, or a score file whose length disagrees with its list.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("b.nbest"), "-1 -2 1 x\n").unwrap();
+/// std::fs::write(dir.path().join("a.nbest"), "-1 -2 1 y\n").unwrap();
+/// let lists = dashlm::rescore::srilm::read_dir(dir.path()).unwrap();
+/// assert_eq!(lists[0].id, "a");
+/// ```
+pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
+    let dir_name = dir.display().to_string();
+    let mut files = Vec::new();
+    let mut subdirs = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| NbestError::io(&dir_name, e))? {
+        let entry = entry.map_err(|e| NbestError::io(&dir_name, e))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if path.is_dir() {
+            subdirs.push((name, path));
+        } else if is_nbest_name(&name) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    subdirs.sort();
+    let mut lists = files
+        .iter()
+        .map(|p| read_file_path(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    for list in &mut lists {
+        for (name, sub) in &subdirs {
+            let path = sub.join(format!("{}.nbest", list.id));
+            if !path.is_file() {
+                continue;
+            }
+            let scores = read_scores(&path)?;
+            if scores.len() != list.hyps.len() {
+                return Err(NbestError::new(
+                    &path.display().to_string(),
+                    0,
+                    NbestErrorKind::ScoreCount {
+                        expected: list.hyps.len(),
+                        found: scores.len(),
+                    },
+                ));
+            }
+            for (h, s) in list.hyps.iter_mut().zip(scores) {
+                h.extra.insert(name.clone(), s);
+            }
+        }
+    }
+    let refs = dir.join("refs");
+    if refs.is_file() {
+        let refs = kaldi::read_text_path(&refs)?;
+        attach_references(&mut lists, &refs.into_iter().collect());
+    }
+    Ok(lists)
+}
+
+/// Reads the n-best files named in a list file, one path per line (relative
+/// paths are taken from the list file's directory), in the listed order.
+///
+/// # Errors
+/// A malformed n-best file, or a file that cannot be opened (with the list's line).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("u.nbest"), "-1 -2 1 x\n").unwrap();
+/// std::fs::write(dir.path().join("list"), "u.nbest\n").unwrap();
+/// let lists = dashlm::rescore::srilm::read_list(&dir.path().join("list")).unwrap();
+/// assert_eq!(lists[0].id, "u");
+/// ```
+pub fn read_list(list: &Path) -> Result<Vec<NbestList>, NbestError> {
+    let name = list.display().to_string();
+    let text = fs::read_to_string(list).map_err(|e| NbestError::io(&name, e))?;
+    let base = list.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut lists = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        let p = PathBuf::from(t);
+        let p = if p.is_absolute() { p } else { base.join(p) };
+        if !p.is_file() {
+            return Err(NbestError::new(
+                &name,
+                i as u64 + 1,
+                NbestErrorKind::Io(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("{}: no such n-best file", p.display()),
+                )),
+            ));
+        }
+        lists.push(read_file_path(&p)?);
+    }
+    Ok(lists)
+}
+
+/// Reads `path` as a directory ([`read_dir`]), a single n-best file (its first
+/// non-blank line is `NBestList1.0` or starts with a number), or a list file.
+///
+/// # Errors
+/// As the function chosen.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("u.nbest");
+/// std::fs::write(&p, "NBestList1.0\n(-100) a b\n").unwrap();
+/// let lists = dashlm::rescore::srilm::read_path(&p).unwrap();
+/// assert_eq!(lists[0].hyps[0].lm, None);
+/// ```
+pub fn read_path(path: &Path) -> Result<Vec<NbestList>, NbestError> {
+    if path.is_dir() {
+        return read_dir(path);
+    }
+    let name = path.display().to_string();
+    let mut input = crate::arpa::open_input(path).map_err(|e| NbestError::io(&name, e))?;
+    let mut first = String::new();
+    loop {
+        first.clear();
+        let n = input
+            .reader
+            .read_line(&mut first)
+            .map_err(|e| NbestError::io(&name, e))?;
+        if n == 0 || !first.trim().is_empty() {
+            break;
+        }
+    }
+    let token = first.split_whitespace().next().unwrap_or("");
+    let is_nbest = first.trim().is_empty()
+        || token.starts_with("NBestList")
+        || token.starts_with('(')
+        || token.parse::<f64>().is_ok();
+    if is_nbest {
+        Ok(vec![read_file_path(path)?])
+    } else {
+        read_list(path)
+    }
+}
+
+/// Formats a score with at most 10 decimals, trailing zeros removed.
+pub(crate) fn fmt_score(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    let s = format!("{x:.10}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Writes one list in the plain form (scores converted to log10 and written
+/// with up to 10 decimals; a missing LM score as 0).
+///
+/// # Errors
+/// Any I/O error.
+///
+/// ```
+/// use dashlm::rescore::{srilm, Hypothesis, NbestList};
+/// let ln10 = std::f64::consts::LN_10;
+/// let list = NbestList::new("u").with_hyp(Hypothesis::new("a b", -2.5 * ln10).with_lm(-1.0 * ln10));
+/// let mut out = Vec::new();
+/// srilm::write_file(&mut out, &list).unwrap();
+/// assert_eq!(String::from_utf8(out).unwrap(), "-2.5 -1 2 a b\n");
+/// ```
+pub fn write_file<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
+    let ln10 = std::f64::consts::LN_10;
+    for h in &list.hyps {
+        let lm = h.lm.unwrap_or(0.0);
+        write!(
+            out,
+            "{} {} {}",
+            fmt_score(h.acoustic / ln10),
+            fmt_score(lm / ln10),
+            h.words.len()
+        )?;
+        for w in &h.words {
+            write!(out, " {w}")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// Writes lists as a directory: `<id>.nbest` per list, each extra score that
+/// every hypothesis of a list has as `<name>/<id>.nbest` (one natural-log value per
+/// line, up to 10 decimals), and `refs` when some list has a reference.
+///
+/// # Errors
+/// Any I/O error.
+///
+/// ```
+/// use dashlm::rescore::{srilm, Hypothesis, NbestList};
+/// let dir = tempfile::tempdir().unwrap();
+/// let lists = vec![NbestList::new("u").with_reference("a").with_hyp(Hypothesis::new("a", -1.0).with_extra("total", -3.0))];
+/// srilm::write_dir(dir.path(), &lists).unwrap();
+/// let back = srilm::read_dir(dir.path()).unwrap();
+/// assert_eq!(back[0].hyps[0].extra["total"], -3.0);
+/// assert_eq!(back[0].reference, lists[0].reference);
+/// ```
+pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let mut refs = Vec::new();
+    for list in lists {
+        let mut out = BufWriter::new(fs::File::create(dir.join(format!("{}.nbest", list.id)))?);
+        write_file(&mut out, list)?;
+        out.flush()?;
+        let names: BTreeSet<&String> = list.hyps.iter().flat_map(|h| h.extra.keys()).collect();
+        for name in names {
+            if !list.hyps.iter().all(|h| h.extra.contains_key(name)) {
+                continue;
+            }
+            let sub = dir.join(name);
+            fs::create_dir_all(&sub)?;
+            let mut out = BufWriter::new(fs::File::create(sub.join(format!("{}.nbest", list.id)))?);
+            for h in &list.hyps {
+                writeln!(out, "{}", fmt_score(h.extra[name]))?;
+            }
+            out.flush()?;
+        }
+        if let Some(r) = &list.reference {
+            refs.push((list.id.clone(), r.clone()));
+        }
+    }
+    if !refs.is_empty() {
+        let mut out = BufWriter::new(fs::File::create(dir.join("refs"))?);
+        kaldi::write_text(&mut out, refs.iter().map(|(id, w)| (id.as_str(), &w[..])))?;
+        out.flush()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,378 @@
+//! Word error rate by Levenshtein alignment.
+//!
+//! The alignment minimizes substitutions + insertions + deletions (each costs 1).
+//! Among equally cheap alignments the counts follow Kaldi's `compute-wer`
+//! (`LevenshteinEditDistance`): at each cell a match is taken when the words
+//! agree; otherwise a substitution, unless an insertion, then a deletion, is
+//! strictly cheaper.
+
+use std::fmt;
+
+/// One step of an alignment.
+///
+/// ```
+/// use dashlm::rescore::wer::{align, EditOp};
+/// let a = align(&["a", "b"], &["a", "c"]);
+/// assert_eq!(a.ops, [EditOp::Match, EditOp::Substitution]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EditOp {
+    /// The reference word was recognized.
+    Match,
+    /// The reference word was recognized as another word.
+    Substitution,
+    /// A hypothesis word with no reference word.
+    Insertion,
+    /// A reference word with no hypothesis word.
+    Deletion,
+}
+
+/// Error counts over one or many sentences.
+///
+/// ```
+/// use dashlm::rescore::wer::ErrorCounts;
+/// let mut total = ErrorCounts::default();
+/// total.add(&ErrorCounts::of(&["a", "b", "c"], &["a", "x"]));
+/// assert_eq!((total.substitutions, total.deletions, total.errors()), (1, 1, 2));
+/// assert!((total.wer() - 2.0 / 3.0).abs() < 1e-12);
+/// assert_eq!(total.to_string(), "%WER 66.67 [ 2 / 3, 0 ins, 1 del, 1 sub ]");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ErrorCounts {
+    /// Reference words.
+    pub ref_words: u64,
+    /// Substituted words.
+    pub substitutions: u64,
+    /// Inserted words.
+    pub insertions: u64,
+    /// Deleted words.
+    pub deletions: u64,
+    /// Sentences counted.
+    pub sentences: u64,
+    /// Sentences with at least one error.
+    pub sentence_errors: u64,
+}
+
+impl ErrorCounts {
+    /// The counts of one sentence.
+    ///
+    /// ```
+    /// let c = dashlm::rescore::wer::ErrorCounts::of(&["a"], &["a", "b"]);
+    /// assert_eq!((c.insertions, c.sentence_errors), (1, 1));
+    /// ```
+    pub fn of<T: PartialEq>(reference: &[T], hyp: &[T]) -> ErrorCounts {
+        align(reference, hyp).counts
+    }
+
+    /// Substitutions + insertions + deletions.
+    ///
+    /// ```
+    /// assert_eq!(dashlm::rescore::wer::ErrorCounts::of(&["a"], &["b", "c"]).errors(), 2);
+    /// ```
+    pub fn errors(&self) -> u64 {
+        self.substitutions + self.insertions + self.deletions
+    }
+
+    /// Errors over reference words (0 when there are no reference words and no
+    /// errors; infinite when there are errors but no reference words).
+    ///
+    /// ```
+    /// assert_eq!(dashlm::rescore::wer::ErrorCounts::default().wer(), 0.0);
+    /// ```
+    pub fn wer(&self) -> f64 {
+        if self.ref_words == 0 {
+            return if self.errors() == 0 {
+                0.0
+            } else {
+                f64::INFINITY
+            };
+        }
+        self.errors() as f64 / self.ref_words as f64
+    }
+
+    /// Sentence error rate.
+    ///
+    /// ```
+    /// assert_eq!(dashlm::rescore::wer::ErrorCounts::of(&["a"], &["b"]).ser(), 1.0);
+    /// ```
+    pub fn ser(&self) -> f64 {
+        if self.sentences == 0 {
+            0.0
+        } else {
+            self.sentence_errors as f64 / self.sentences as f64
+        }
+    }
+
+    /// Adds another set of counts.
+    ///
+    /// ```
+    /// use dashlm::rescore::wer::ErrorCounts;
+    /// let mut c = ErrorCounts::of(&["a"], &["b"]);
+    /// c.add(&ErrorCounts::of(&["a"], &["a"]));
+    /// assert_eq!((c.sentences, c.sentence_errors, c.ref_words), (2, 1, 2));
+    /// ```
+    pub fn add(&mut self, other: &ErrorCounts) {
+        self.ref_words += other.ref_words;
+        self.substitutions += other.substitutions;
+        self.insertions += other.insertions;
+        self.deletions += other.deletions;
+        self.sentences += other.sentences;
+        self.sentence_errors += other.sentence_errors;
+    }
+}
+
+impl fmt::Display for ErrorCounts {
+    /// Kaldi `compute-wer` style.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "%WER {:.2} [ {} / {}, {} ins, {} del, {} sub ]",
+            100.0 * self.wer(),
+            self.errors(),
+            self.ref_words,
+            self.insertions,
+            self.deletions,
+            self.substitutions
+        )
+    }
+}
+
+/// An alignment of a hypothesis to a reference.
+///
+/// ```
+/// use dashlm::rescore::wer::{align, EditOp::*};
+/// let a = align(&["the", "cat", "sat"], &["a", "cat", "sat", "down"]);
+/// assert_eq!(a.ops, [Substitution, Match, Match, Insertion]);
+/// assert_eq!(a.counts.errors(), 2);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alignment {
+    /// The steps, in sentence order.
+    pub ops: Vec<EditOp>,
+    /// Their counts (one sentence).
+    pub counts: ErrorCounts,
+}
+
+/// Aligns `hyp` to `reference` (see the [module](self) docs for tie-breaking).
+///
+/// ```
+/// use dashlm::rescore::wer::{align, EditOp::*};
+/// assert_eq!(align(&["a", "b", "c"], &["a", "c"]).ops, [Match, Deletion, Match]);
+/// assert_eq!(align::<&str>(&[], &["x"]).ops, [Insertion]);
+/// ```
+pub fn align<T: PartialEq>(reference: &[T], hyp: &[T]) -> Alignment {
+    let (n, m) = (reference.len(), hyp.len());
+    let w = m + 1;
+    // cost[i * w + j]: edit distance of reference[..i] and hyp[..j]; op: last step.
+    let mut cost = vec![0u32; (n + 1) * w];
+    let mut op = vec![EditOp::Match; (n + 1) * w];
+    for j in 1..=m {
+        cost[j] = j as u32;
+        op[j] = EditOp::Insertion;
+    }
+    for i in 1..=n {
+        cost[i * w] = i as u32;
+        op[i * w] = EditOp::Deletion;
+        for j in 1..=m {
+            let diag = cost[(i - 1) * w + j - 1];
+            let (c, o) = if reference[i - 1] == hyp[j - 1] {
+                (diag, EditOp::Match)
+            } else {
+                let mut best = (diag + 1, EditOp::Substitution);
+                let ins = cost[i * w + j - 1] + 1;
+                if ins < best.0 {
+                    best = (ins, EditOp::Insertion);
+                }
+                let del = cost[(i - 1) * w + j] + 1;
+                if del < best.0 {
+                    best = (del, EditOp::Deletion);
+                }
+                best
+            };
+            cost[i * w + j] = c;
+            op[i * w + j] = o;
+        }
+    }
+    let mut ops = Vec::with_capacity(n.max(m));
+    let mut counts = ErrorCounts {
+        ref_words: n as u64,
+        sentences: 1,
+        ..ErrorCounts::default()
+    };
+    let (mut i, mut j) = (n, m);
+    while i > 0 || j > 0 {
+        let o = op[i * w + j];
+        ops.push(o);
+        match o {
+            EditOp::Match => {
+                i -= 1;
+                j -= 1;
+            }
+            EditOp::Substitution => {
+                counts.substitutions += 1;
+                i -= 1;
+                j -= 1;
+            }
+            EditOp::Insertion => {
+                counts.insertions += 1;
+                j -= 1;
+            }
+            EditOp::Deletion => {
+                counts.deletions += 1;
+                i -= 1;
+            }
+        }
+    }
+    ops.reverse();
+    counts.sentence_errors = u64::from(counts.errors() > 0);
+    Alignment { ops, counts }
+}
+
+/// The Levenshtein distance of two word sequences (unit costs), in `O(len(b))` memory.
+///
+/// ```
+/// assert_eq!(dashlm::rescore::wer::edit_distance(&["a", "b", "c"], &["b", "c", "d"]), 2);
+/// ```
+pub fn edit_distance<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, x) in a.iter().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, y) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if x == y {
+                diag
+            } else {
+                1 + diag.min(above).min(row[j])
+            };
+            diag = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// Before/after/oracle error counts over n-best lists with references.
+///
+/// ```
+/// use dashlm::rescore::{Hypothesis, NbestList};
+/// use dashlm::rescore::wer::nbest_wer;
+/// let l = NbestList::new("u").with_reference("a b")
+///     .with_hyp(Hypothesis::new("a c", 0.0))
+///     .with_hyp(Hypothesis::new("a b", 0.0));
+/// let w = nbest_wer(&[l], &[Some(1)]);
+/// assert_eq!((w.first.errors(), w.chosen.errors(), w.oracle.errors()), (1, 0, 0));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NbestWer {
+    /// Lists with a reference (the only ones counted).
+    pub lists: usize,
+    /// Errors of each list's first hypothesis (the recognizer's 1-best).
+    pub first: ErrorCounts,
+    /// Errors of the chosen hypotheses.
+    pub chosen: ErrorCounts,
+    /// Errors of the best hypothesis in each list.
+    pub oracle: ErrorCounts,
+}
+
+/// Counts [`NbestWer`] over `lists`, `chosen[i]` being the index chosen in list
+/// `i` (`None` or an empty list: the empty hypothesis).
+///
+/// ```
+/// use dashlm::rescore::NbestList;
+/// let w = dashlm::rescore::wer::nbest_wer(&[NbestList::new("u")], &[None]);
+/// assert_eq!(w.lists, 0); // no reference
+/// ```
+pub fn nbest_wer(lists: &[super::NbestList], chosen: &[Option<usize>]) -> NbestWer {
+    let mut out = NbestWer::default();
+    let empty: Vec<String> = Vec::new();
+    for (list, choice) in lists.iter().zip(chosen) {
+        let Some(reference) = &list.reference else {
+            continue;
+        };
+        out.lists += 1;
+        let words = |i: Option<usize>| {
+            i.and_then(|i| list.hyps.get(i))
+                .map_or(&empty[..], |h| &h.words[..])
+        };
+        out.first.add(&ErrorCounts::of(reference, words(Some(0))));
+        out.chosen.add(&ErrorCounts::of(reference, words(*choice)));
+        let oracle =
+            (0..list.hyps.len()).min_by_key(|&i| edit_distance(reference, &list.hyps[i].words));
+        out.oracle.add(&ErrorCounts::of(reference, words(oracle)));
+    }
+    out
+}
+
+/// Reads transcriptions keyed by utterance: Kaldi `text` style (`id w1 w2 ...`)
+/// or, when the first non-blank character is `{`, JSONL objects with `id` and
+/// the words in `ref` (with `reference`), else in `words`, `text`, or the first
+/// of `hyps` (as in n-best JSONL, e.g. `dashlm rescore` output).
+///
+/// # Errors
+/// A malformed line or a duplicate id, with file and line.
+///
+/// ```
+/// use dashlm::rescore::wer::read_transcripts;
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("hyp.jsonl");
+/// std::fs::write(&p, "{\"id\": \"u\", \"ref\": \"a b\", \"hyps\": [{\"words\": \"a c\", \"acoustic\": 0}]}\n").unwrap();
+/// assert_eq!(read_transcripts(&p, false).unwrap()[0].1, ["a", "c"]);
+/// assert_eq!(read_transcripts(&p, true).unwrap()[0].1, ["a", "b"]);
+/// ```
+pub fn read_transcripts(
+    path: &std::path::Path,
+    reference: bool,
+) -> Result<Vec<(String, Vec<String>)>, super::NbestError> {
+    use super::{NbestError, NbestErrorKind};
+    use serde_json::Value;
+    use std::collections::HashSet;
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| NbestError::io(&name, e))?;
+    if !text.trim_start().starts_with('{') {
+        return super::kaldi::read_text(text.as_bytes(), &name);
+    }
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |kind| NbestError::new(&name, i as u64 + 1, kind);
+        let field = |f: &str, p: &str| NbestErrorKind::Field {
+            field: f.to_string(),
+            problem: p.to_string(),
+        };
+        let v: Value =
+            serde_json::from_str(line).map_err(|e| err(NbestErrorKind::Json(e.to_string())))?;
+        let id = v
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| err(field("id", "missing or not a string")))?;
+        let words = if reference {
+            v.get("ref").and_then(Value::as_str)
+        } else {
+            v.get("words")
+                .and_then(Value::as_str)
+                .or_else(|| v.get("text").and_then(Value::as_str))
+                .or_else(|| {
+                    v.get("hyps")
+                        .and_then(|h| h.get(0))
+                        .and_then(|h| h.get("words"))
+                        .and_then(Value::as_str)
+                })
+                .or_else(|| {
+                    v.get("hyps")
+                        .and_then(Value::as_array)
+                        .filter(|a| a.is_empty())
+                        .map(|_| "")
+                })
+        };
+        let field_name = if reference { "ref" } else { "words" };
+        let words = words.ok_or_else(|| err(field(field_name, "missing or not a string")))?;
+        if !seen.insert(id.to_string()) {
+            return Err(err(NbestErrorKind::Duplicate(id.to_string())));
+        }
+        out.push((id.to_string(), super::hyp_words(words)));
+    }
+    Ok(out)
+}
