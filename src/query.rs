@@ -121,19 +121,21 @@ pub fn kenlm_number(value: f64, single: bool) -> String {
 /// -36.6953125f32 prints as `-36.695313` in Rust and `-36.695312` in KenLM.
 /// `digits` (with decimal exponent `exp`) are Rust's; returns KenLM's.
 fn tie_to_even(value: f64, single: bool, digits: String, exp: i32) -> String {
-    // The exact decimal expansion (every f32 and f64 has a finite one).
-    let exact = format!("{:.800e}", value.abs());
+    let n = digits.len();
+    if (digits.as_bytes()[n - 1] - b'0').is_multiple_of(2) {
+        return digits;
+    }
+    // The exact decimal expansion (an f32 has at most 112 significant digits, an f64 767).
+    let exact = format!("{:.*e}", if single { 150 } else { 800 }, value.abs());
     let (mantissa, exact_exp) = exact.split_once('e').expect("`{:e}` has an exponent");
     let exact: Vec<u8> = mantissa.bytes().filter(|b| *b != b'.').collect();
-    let n = digits.len();
-    let last = digits.as_bytes()[n - 1];
     let tie = exact[n] == b'5' && exact[n + 1..].iter().all(|&b| b == b'0');
-    if !tie || exact_exp.parse::<i32>() != Ok(exp) || (last - b'0') % 2 == 0 {
+    if !tie || exact_exp.parse::<i32>() != Ok(exp) {
         return digits;
     }
     // Rust rounded up to an odd last digit: the truncation is the even neighbour.
     let even = String::from_utf8(exact[..n].to_vec()).expect("ASCII digits");
-    let text = format!("{}.{}e{exp}", &even[..1], &even[1..]);
+    let text = format!("0.{even}e{}", exp + 1);
     let round_trips = if single {
         text.parse::<f32>().ok() == Some(value.abs() as f32)
     } else {

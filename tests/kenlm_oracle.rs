@@ -13,7 +13,7 @@
 //!   their contexts, which KenLM refuses): the same log10 probability within 1e-5.
 //!
 //! `DASHLM_ORACLE_SEED` and `DASHLM_ORACLE_MODELS` change the seed and the number
-//! of random models (defaults: 20240601 and 60 of each kind).
+//! of random models (defaults: 20240601 and 400 of each kind).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -327,7 +327,7 @@ fn seed() -> u64 {
 }
 
 fn models_per_kind() -> usize {
-    std::env::var("DASHLM_ORACLE_MODELS").map_or(60, |s| s.parse().unwrap())
+    std::env::var("DASHLM_ORACLE_MODELS").map_or(400, |s| s.parse().unwrap())
 }
 
 /// dashlm's model and what it is compared with.

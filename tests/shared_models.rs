@@ -65,6 +65,11 @@ fn check_model(model: &str, expected: Expected) {
         max_diff = max_diff.max(diff);
         same_text += usize::from(total == k_total);
     }
+    assert_eq!(
+        same_text,
+        ours.len(),
+        "{model}: every total printed as KenLM prints it"
+    );
     let ppl = summary.perplexity();
     assert!(
         (ppl - expected.perplexity).abs() <= 1e-6 * expected.perplexity,

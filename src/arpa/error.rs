@@ -117,10 +117,10 @@ impl fmt::Display for ArpaError {
 }
 
 impl std::error::Error for ArpaError {
+    /// None: the message already includes the I/O error's text (`read error: ...`),
+    /// and printing the source as well would say it twice. [`ArpaError::kind`]
+    /// gives the I/O error itself.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            ArpaErrorKind::Io(e) => Some(e),
-            _ => None,
-        }
+        None
     }
 }

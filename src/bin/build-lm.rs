@@ -27,9 +27,10 @@ struct Args {
     /// Weight storage: f32 (lossless), q16 or q8 (per-order codebooks).
     #[arg(long, default_value = "f32", value_parser = parse_weights)]
     weights: Weights,
-    /// Arcs per hash home (0 < x <= 1): lower is faster and larger.
-    #[arg(long, default_value_t = 0.8)]
-    load_factor: f64,
+    /// Arcs per hash home (0 < x <= 1): lower is faster and larger
+    /// [default: 0.8 for f32, 0.9 for q16 and q8].
+    #[arg(long)]
+    load_factor: Option<f64>,
 }
 
 fn parse_weights(s: &str) -> Result<Weights, String> {
@@ -43,10 +44,10 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_message("building tables");
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    let opts = BuildOptions {
-        weights: args.weights,
-        load_factor: args.load_factor,
-    };
+    let mut opts = BuildOptions::new(args.weights);
+    if let Some(load_factor) = args.load_factor {
+        opts.load_factor = load_factor;
+    }
     let summary = build::write_model(&set, opts, &args.output);
     bar.finish_and_clear();
     let summary = summary?;

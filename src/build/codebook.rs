@@ -6,7 +6,9 @@
 /// When the distinct values fit in the codebook, it holds them exactly
 /// (lossless); otherwise values are split into equal-count bins, each
 /// represented by its mean, so the error of a weight is at most the width of
-/// its bin. `-inf` gets an exact code of its own.
+/// its bin, then refined by Lloyd's algorithm (each center moves to the mean of
+/// the values nearest to it), which lowers the mean squared error of the
+/// weights. `-inf` gets an exact code of its own.
 ///
 /// ```
 /// use dashlm::build::Codebook;
@@ -42,6 +44,7 @@ impl Codebook {
                 }
             }
             centers.dedup();
+            lloyd(&values, &mut centers, 25);
             centers
         };
         if has_neg_inf {
@@ -90,5 +93,34 @@ impl Codebook {
     /// The centers as little-endian f32 bytes, as stored in the file.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.centers.iter().flat_map(|c| c.to_le_bytes()).collect()
+    }
+}
+
+/// Lloyd iterations for 1-D k-means over sorted `values`, keeping `centers` sorted.
+fn lloyd(values: &[f32], centers: &mut Vec<f32>, rounds: usize) {
+    for _ in 0..rounds {
+        let mut sums = vec![0f64; centers.len()];
+        let mut counts = vec![0usize; centers.len()];
+        let mut c = 0;
+        for &v in values {
+            while c + 1 < centers.len() && (centers[c + 1] - v).abs() <= (v - centers[c]).abs() {
+                c += 1;
+            }
+            sums[c] += f64::from(v);
+            counts[c] += 1;
+        }
+        let mut moved = false;
+        for ((center, sum), count) in centers.iter_mut().zip(&sums).zip(&counts) {
+            if *count > 0 {
+                let mean = (sum / *count as f64) as f32;
+                moved |= mean != *center;
+                *center = mean;
+            }
+        }
+        centers.sort_by(f32::total_cmp);
+        centers.dedup();
+        if !moved {
+            break;
+        }
     }
 }

@@ -6,9 +6,8 @@
 //! array indexed by word id. Tables are built order by order, because an arc's
 //! key names its context by the context's slot in the table below.
 //!
-//! Each arc stores the state it leads to only when it is not a state itself
-//! (then it leads to itself): in both cases the stored target is the longest
-//! *proper* suffix that is a state, which for a state arc is its backoff state.
+//! Arcs store no target: a query finds the next state's ids by probing every
+//! order of its context (see [`crate::model`]).
 
 mod codebook;
 
@@ -20,7 +19,7 @@ use std::path::{Path, PathBuf};
 pub use codebook::Codebook;
 
 use crate::arpa::{Entry, NGramSet};
-use crate::format::table::{id_bits, Slot, TableWriter, Target, Widths};
+use crate::format::table::{id_bits, Slot, TableWriter, Widths};
 use crate::format::{vocab, FileWriter, Header, SectionKind, Weights};
 use crate::MAX_ORDER;
 
@@ -38,12 +37,26 @@ pub struct BuildOptions {
     pub load_factor: f64,
 }
 
+impl BuildOptions {
+    /// The defaults for `weights`: load factor 0.8 for f32, 0.9 for the quantized
+    /// variants (whose narrower slots make longer probe runs cheap).
+    ///
+    /// ```
+    /// use dashlm::{build::BuildOptions, format::Weights};
+    /// assert_eq!(BuildOptions::new(Weights::Q16).load_factor, 0.9);
+    /// ```
+    pub fn new(weights: Weights) -> BuildOptions {
+        let load_factor = if weights == Weights::F32 { 0.8 } else { 0.9 };
+        BuildOptions {
+            weights,
+            load_factor,
+        }
+    }
+}
+
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions {
-            weights: Weights::F32,
-            load_factor: 0.8,
-        }
+        BuildOptions::new(Weights::F32)
     }
 }
 
@@ -220,30 +233,6 @@ pub fn compile(
         slots.push(slot_of);
     }
 
-    // The state each entry leads to: itself if it is a state, else its suffix's.
-    let mut reach: Vec<Vec<Target>> = Vec::with_capacity(order);
-    for n in 1..=order {
-        let mut r = Vec::with_capacity(set.count(n));
-        set.for_each(n, |words, e| {
-            r.push(if n < order && e.extends {
-                Target {
-                    order: n as u8,
-                    id: slots[n - 1][r.len()],
-                }
-            } else if n == 1 {
-                Target::default()
-            } else {
-                suffix_target(set, &reach, words)
-            });
-        });
-        reach.push(r);
-    }
-
-    let max_id = (2..order)
-        .map(|k| layouts[k - 2].1)
-        .chain([vocab_size as u64])
-        .max()
-        .unwrap_or(1);
     let mut raw_layouts = Vec::new();
     for n in 2..=order {
         let (num_homes, num_slots, ctx_bits) = layouts[n - 2];
@@ -262,8 +251,6 @@ pub fn compile(
             word: crate::format::bits::bits_for(vocab_size as u64),
             prob: opts.weights.bits(),
             nodes: n < order,
-            target_order: crate::format::bits::bits_for(order as u64 - 1).max(1),
-            target_id: id_bits(max_id),
             backoff: opts.weights.bits(),
         };
         let raw = widths.layout(num_homes, num_slots);
@@ -278,7 +265,6 @@ pub fn compile(
                     word: words[n - 1],
                     prob: prob_coder.encode(e.prob),
                     node,
-                    target: suffix_target(set, &reach, words),
                     backoff: if node {
                         backoff_coder.encode(e.backoff)
                     } else {
@@ -328,18 +314,6 @@ fn context_id(set: &NGramSet, slots: &[Vec<u32>], words: &[u32]) -> u32 {
         .index_of(ctx)
         .expect("contexts are present after completion");
     slots[ctx.len() - 1][idx]
-}
-
-/// The state reached by the n-gram's longest proper suffix.
-fn suffix_target(set: &NGramSet, reach: &[Vec<Target>], words: &[u32]) -> Target {
-    let suffix = &words[1..];
-    if suffix.is_empty() {
-        return Target::default();
-    }
-    let idx = set
-        .index_of(suffix)
-        .expect("suffixes are present after completion");
-    reach[suffix.len() - 1][idx]
 }
 
 /// Compiles `set` and writes it to `path` atomically: the bytes go to a

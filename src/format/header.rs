@@ -195,9 +195,9 @@ impl SectionEntry {
 
 /// The layout of one order's arc table (32 bytes on disk, order >= 2).
 ///
-/// Each slot is `entry_bits` wide: `ctx | word | prob | node flag | target order |
-/// target id | backoff` with the widths below (flag and backoff are absent, width 0,
-/// at the highest order). See [`crate::format::table`].
+/// Each slot is `entry_bits` wide: `word | ctx | prob | node flag | backoff` with
+/// the widths below (flag and backoff are absent, width 0, at the highest order).
+/// See [`crate::format::table`].
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
 pub struct RawLayout {
@@ -215,14 +215,10 @@ pub struct RawLayout {
     pub prob_bits: u8,
     /// 1 if slots carry a node flag and backoff (orders below N), else 0.
     pub has_nodes: u8,
-    /// Bits of the target's order.
-    pub target_order_bits: u8,
-    /// Bits of the target's id.
-    pub target_id_bits: u8,
     /// Bits of the backoff (32 = raw f32, else codebook index; 0 at order N).
     pub backoff_bits: u8,
     /// Reserved, zero.
-    pub reserved: [u8; 5],
+    pub reserved: [u8; 7],
 }
 
 /// All section entries of a parsed file.

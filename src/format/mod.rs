@@ -51,5 +51,5 @@ pub use header::{
     parse, FileWriter, Header, RawLayout, SectionEntry, SectionKind, Sections, Weights, HEADER_LEN,
     MAGIC, SECTION_ENTRY_LEN, VERSION,
 };
-pub use mmap::{map_file, prefetch};
+pub use mmap::{map_file, prefetch, read_file_huge};
 pub use vocab::word_hash;

@@ -14,9 +14,12 @@
 //! | word | the arc's word id; all ones = empty slot |
 //! | ctx | the context state id |
 //! | prob | log10 probability: raw f32 bits, or a codebook index |
-//! | node | (orders < N) 1 if `context + word` is itself a state |
-//! | target order, target id | a node arc: its suffix state (the longest proper suffix that is a state); otherwise the arc's next state (the longest suffix of `context + word` that is a state). Order 0 is the empty context, order 1 a word id, order k >= 2 a slot of table k |
+//! | node | (orders < N) 1 if `context + word` is itself a state (it can be extended) |
 //! | backoff | (orders < N) the backoff of a node arc: raw f32 bits or a codebook index |
+//!
+//! No arc stores where it leads: a query probes every order of its context
+//! (all addresses are known up front, so the probes overlap in memory) and the
+//! slots it finds are the next state's ids.
 
 use super::bits::{bits_for, mask, read_bits, BitWriter};
 use super::error::FormatError;
@@ -46,20 +49,6 @@ pub fn home(ctx: u32, word: u32, num_homes: u64) -> u64 {
     ((u128::from(h) * u128::from(num_homes)) >> 64) as u64
 }
 
-/// A state reference stored in a slot: `(order, id)`.
-///
-/// ```
-/// let t = dashlm::format::table::Target { order: 1, id: 5 };
-/// assert_eq!(t.order, 1);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Target {
-    /// 0 = empty context, 1 = a word, k >= 2 = a slot of table k.
-    pub order: u8,
-    /// Word id or slot.
-    pub id: u32,
-}
-
 /// One decoded slot.
 ///
 /// ```
@@ -76,8 +65,6 @@ pub struct Slot {
     pub prob: u32,
     /// Whether the arc is a state.
     pub node: bool,
-    /// Suffix state (node arcs) or next state (other arcs).
-    pub target: Target,
     /// Backoff code (node arcs).
     pub backoff: u32,
 }
@@ -89,8 +76,6 @@ pub struct Layout {
     ctx_at: u32,
     prob_at: u32,
     node_at: u32,
-    torder_at: u32,
-    tid_at: u32,
     backoff_at: u32,
     empty: u64,
 }
@@ -99,9 +84,9 @@ pub struct Layout {
 ///
 /// ```
 /// use dashlm::format::table::Widths;
-/// let w = Widths { ctx: 10, word: 10, prob: 32, nodes: true, target_order: 2, target_id: 12, backoff: 32 };
+/// let w = Widths { ctx: 10, word: 10, prob: 32, nodes: true, backoff: 32 };
 /// let layout = w.layout(100, 120);
-/// assert_eq!(layout.entry_bits, 10 + 10 + 32 + 1 + 2 + 12 + 32);
+/// assert_eq!(layout.entry_bits, 10 + 10 + 32 + 1 + 32);
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Widths {
@@ -113,10 +98,6 @@ pub struct Widths {
     pub prob: u32,
     /// Whether slots carry a node flag and a backoff.
     pub nodes: bool,
-    /// Target order bits.
-    pub target_order: u32,
-    /// Target id bits.
-    pub target_id: u32,
     /// Backoff bits (ignored without nodes).
     pub backoff: u32,
 }
@@ -128,21 +109,13 @@ impl Widths {
         RawLayout {
             num_homes,
             num_slots,
-            entry_bits: self.ctx
-                + self.word
-                + self.prob
-                + u32::from(self.nodes)
-                + self.target_order
-                + self.target_id
-                + backoff,
+            entry_bits: self.ctx + self.word + self.prob + u32::from(self.nodes) + backoff,
             ctx_bits: self.ctx as u8,
             word_bits: self.word as u8,
             prob_bits: self.prob as u8,
             has_nodes: u8::from(self.nodes),
-            target_order_bits: self.target_order as u8,
-            target_id_bits: self.target_id as u8,
             backoff_bits: backoff as u8,
-            reserved: [0; 5],
+            reserved: [0; 7],
         }
     }
 }
@@ -155,14 +128,7 @@ impl Layout {
     /// [`FormatError::Field`] naming the bad field.
     pub fn new(raw: RawLayout, vocab_size: u32, at: u64) -> Result<Layout, FormatError> {
         let bad = |field, problem: String| Err(FormatError::field(field, at, problem));
-        let widths = [
-            raw.ctx_bits,
-            raw.word_bits,
-            raw.prob_bits,
-            raw.target_order_bits,
-            raw.target_id_bits,
-            raw.backoff_bits,
-        ];
+        let widths = [raw.ctx_bits, raw.word_bits, raw.prob_bits, raw.backoff_bits];
         if widths.iter().any(|&w| w > 32) || raw.has_nodes > 1 {
             return bad(
                 "table layout",
@@ -201,16 +167,12 @@ impl Layout {
         let ctx_at = word_bits;
         let prob_at = ctx_at + u32::from(raw.ctx_bits);
         let node_at = prob_at + u32::from(raw.prob_bits);
-        let torder_at = node_at + u32::from(raw.has_nodes);
-        let tid_at = torder_at + u32::from(raw.target_order_bits);
-        let backoff_at = tid_at + u32::from(raw.target_id_bits);
+        let backoff_at = node_at + u32::from(raw.has_nodes);
         Ok(Layout {
             raw,
             ctx_at,
             prob_at,
             node_at,
-            torder_at,
-            tid_at,
             backoff_at,
             empty: mask(word_bits),
         })
@@ -270,19 +232,38 @@ impl<'a> TableView<'a> {
     /// Finds the slot of arc `(ctx, word)`.
     #[inline]
     pub fn find(&self, ctx: u32, word: u32) -> Option<u64> {
+        self.find_from(self.home(ctx, word), ctx, word)
+    }
+
+    /// Finds the slot of arc `(ctx, word)` whose home `h` the caller computed
+    /// (with [`TableView::home`]), for example to prefetch it first.
+    #[inline]
+    pub fn find_from(&self, h: u64, ctx: u32, word: u32) -> Option<u64> {
         let l = &self.layout;
-        let h = self.home(ctx, word);
+        let (wb, cb) = (u32::from(l.raw.word_bits), u32::from(l.raw.ctx_bits));
+        let entry_bits = u64::from(l.raw.entry_bits);
+        // The key fields are adjacent (word, then ctx); read them together when
+        // they fit one read.
+        let joint = wb + cb <= 57;
+        let want = u64::from(word) | (u64::from(ctx) << wb);
         let mut slot = h;
         while slot < l.raw.num_slots {
-            let w = self.field(slot, 0, l.raw.word_bits);
-            if w == l.empty {
-                return None;
-            }
-            let c = self.field(slot, l.ctx_at, l.raw.ctx_bits);
-            if w == u64::from(word) && c == u64::from(ctx) {
-                return Some(slot);
-            }
-            if home(c as u32, w as u32, l.raw.num_homes) > h {
+            let pos = slot * entry_bits;
+            let (w, c) = if joint {
+                let key = read_bits(self.bytes, pos, wb + cb);
+                if key == want {
+                    return Some(slot);
+                }
+                (key & l.empty, key >> wb)
+            } else {
+                let w = read_bits(self.bytes, pos, wb);
+                let c = read_bits(self.bytes, pos + u64::from(wb), cb);
+                if w == u64::from(word) && c == u64::from(ctx) {
+                    return Some(slot);
+                }
+                (w, c)
+            };
+            if w == l.empty || home(c as u32, w as u32, l.raw.num_homes) > h {
                 return None;
             }
             slot += 1;
@@ -302,16 +283,6 @@ impl<'a> TableView<'a> {
         self.layout.raw.has_nodes == 1 && self.field(slot, self.layout.node_at, 1) == 1
     }
 
-    /// The target (suffix state of a node arc, next state of another arc).
-    #[inline(always)]
-    pub fn target(&self, slot: u64) -> Target {
-        let l = &self.layout;
-        Target {
-            order: self.field(slot, l.torder_at, l.raw.target_order_bits) as u8,
-            id: self.field(slot, l.tid_at, l.raw.target_id_bits) as u32,
-        }
-    }
-
     /// The backoff code of `slot`.
     #[inline(always)]
     pub fn backoff(&self, slot: u64) -> u32 {
@@ -325,7 +296,6 @@ impl<'a> TableView<'a> {
             word: self.field(slot, 0, self.layout.raw.word_bits) as u32,
             prob: self.prob(slot),
             node: self.node(slot),
-            target: self.target(slot),
             backoff: self.backoff(slot),
         }
     }
@@ -394,16 +364,6 @@ impl TableWriter {
                 u32::from(l.raw.backoff_bits),
             );
         }
-        self.bits.put(
-            base + u64::from(l.torder_at),
-            u64::from(s.target.order),
-            u32::from(l.raw.target_order_bits),
-        );
-        self.bits.put(
-            base + u64::from(l.tid_at),
-            u64::from(s.target.id),
-            u32::from(l.raw.target_id_bits),
-        );
     }
 
     /// The table bytes, padding included.

@@ -1,11 +1,14 @@
 //! The compiled model: open (mmap or bytes), validate, and query.
 //!
-//! A query `(state, word)` looks up the arc `(state, word)` in the table of the
-//! state's order + 1: a hit costs one probe of one table, usually one cache
-//! line, and yields the probability and the next state. On a miss the state's
-//! backoff is added and the query moves to the state's backoff state (carried
-//! in the [`State`] when known, so no extra memory access is needed), down to
-//! the unigram array, which always answers.
+//! A [`State`] holds the ids of every order of its context: the word id of the
+//! newest word, then the slot of the bigram arc, of the trigram arc, and so on
+//! (KenLM's state holds the words; dashlm holds where they already are). A query
+//! `(state, word)` therefore knows the address of every probe before it starts:
+//! it prefetches them all, so the memory accesses overlap, then reads the
+//! unigram and probes the tables from order 2 upwards until a probe misses. The
+//! slots found are the next state's ids, and the backoffs stored in them its
+//! backoffs; the probability is that of the longest match plus the backoffs of
+//! the longer contexts, KenLM's `FullScore`, added in the same order.
 
 mod open;
 
@@ -14,15 +17,15 @@ use std::hash::{Hash, Hasher};
 
 pub use open::ModelError;
 
-use crate::format::table::{Layout, TableView, Target};
+use crate::format::table::{Layout, TableView};
 use crate::format::{vocab::VocabView, Header};
 use crate::lm::{FullScore, LanguageModel};
 use crate::vocab::WordId;
+use crate::MAX_ORDER;
 
-/// A query state of a compiled model: 16 bytes, `Copy`.
+/// A query state of a compiled model: `Copy`, fixed size (60 bytes).
 ///
-/// Two states are equal when they denote the same context, whatever backoff
-/// information they cache.
+/// Two states are equal when they denote the same context.
 ///
 /// ```
 /// use dashlm::{LanguageModel, Model};
@@ -31,53 +34,41 @@ use crate::vocab::WordId;
 /// # let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
 /// let model = Model::from_bytes(bytes).unwrap();
 /// let s = model.begin_sentence_state();
-/// assert_eq!(std::mem::size_of_val(&s), 16);
+/// assert_eq!(s.order(), 1);
 /// assert_ne!(s, model.null_context_state());
 /// ```
 #[derive(Clone, Copy)]
 pub struct State {
-    id: u32,
-    suffix_id: u32,
-    backoff: f32,
-    order: u8,
-    suffix_order: u8,
-    /// Whether `backoff` and the suffix are known.
-    loaded: bool,
+    /// `ids[i]`: the state id of the context's newest `i + 1` words.
+    ids: [u32; MAX_ORDER - 1],
+    /// `backoffs[i]`: the backoff of that context.
+    backoffs: [f32; MAX_ORDER - 1],
+    len: u8,
 }
 
 impl State {
     const ROOT: State = State {
-        id: 0,
-        suffix_id: 0,
-        backoff: 0.0,
-        order: 0,
-        suffix_order: 0,
-        loaded: true,
+        ids: [0; MAX_ORDER - 1],
+        backoffs: [0.0; MAX_ORDER - 1],
+        len: 0,
     };
 
-    fn lazy(t: Target) -> State {
-        if t.order == 0 {
-            return State::ROOT;
-        }
-        State {
-            id: t.id,
-            suffix_id: 0,
-            backoff: 0.0,
-            order: t.order,
-            suffix_order: 0,
-            loaded: false,
-        }
+    /// Number of context words this state keeps (0 = empty context).
+    pub fn order(&self) -> usize {
+        self.len as usize
     }
 
-    /// Number of context words this state stands for (0 = empty context).
-    pub fn order(&self) -> usize {
-        self.order as usize
+    fn top(&self) -> u32 {
+        match self.len {
+            0 => 0,
+            n => self.ids[(n as usize - 1).min(MAX_ORDER - 2)],
+        }
     }
 }
 
 impl PartialEq for State {
     fn eq(&self, other: &State) -> bool {
-        self.order == other.order && self.id == other.id
+        self.len == other.len && self.top() == other.top()
     }
 }
 
@@ -85,13 +76,13 @@ impl Eq for State {}
 
 impl Hash for State {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        (self.order, self.id).hash(h)
+        (self.len, self.top()).hash(h)
     }
 }
 
 impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "State(order {}, id {})", self.order, self.id)
+        write!(f, "State(order {}, id {})", self.len, self.top())
     }
 }
 
@@ -191,57 +182,15 @@ impl<D: AsRef<[u8]>> Model<D> {
         }
     }
 
-    /// A stored target, made safe: it must name a state of an order below `limit`.
-    #[inline(always)]
-    fn checked(&self, t: Target, limit: usize) -> State {
-        let ok = (t.order as usize) < limit
-            && match t.order {
-                0 => true,
-                1 => t.id < self.header.vocab_size,
-                k => u64::from(t.id) < self.tables[k as usize - 2].layout.raw().num_slots,
-            };
-        if ok {
-            State::lazy(t)
-        } else {
-            State::ROOT
-        }
-    }
-
-    /// Backoff and backoff state of `s` (read from the file if not cached).
-    #[inline(always)]
-    fn record(&self, s: &State) -> (f32, State) {
-        if s.loaded {
-            let t = Target {
-                order: s.suffix_order,
-                id: s.suffix_id,
-            };
-            return (s.backoff, self.checked(t, s.order as usize));
-        }
-        match s.order {
-            0 => (0.0, State::ROOT),
-            1 => (f32::from_bits(self.unigram(s.id).1) + 0.0, State::ROOT),
-            k => {
-                let (view, info) = self.table(k as usize);
-                let slot = u64::from(s.id);
-                if !view.node(slot) {
-                    return (0.0, State::ROOT);
-                }
-                let bo = self.decode(&info.backoff_book, view.backoff(slot));
-                (bo, self.checked(view.target(slot), k as usize))
-            }
-        }
-    }
-
-    /// Issues prefetches for the memory `(state, word)` will touch first.
+    /// Issues prefetches for every memory location `(state, word)` will probe.
     #[inline(always)]
     pub fn prefetch(&self, state: &State, word: WordId) {
-        let o = state.order as usize;
-        if o == 0 || o >= self.header.order as usize {
-            let b = &self.data.as_ref()[self.unigrams.clone()];
-            crate::format::prefetch(b, word as usize * 8);
-        } else {
-            let (view, _) = self.table(o + 1);
-            view.prefetch(view.home(state.id, word));
+        let b = &self.data.as_ref()[self.unigrams.clone()];
+        crate::format::prefetch(b, word as usize * 8);
+        let levels = (state.len as usize).min(self.tables.len());
+        for (j, &ctx) in state.ids[..levels].iter().enumerate() {
+            let (view, _) = self.table(j + 2);
+            view.prefetch(view.home(ctx, word));
         }
     }
 }
@@ -274,15 +223,11 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
             return State::ROOT;
         }
         let bos = self.header.bos;
-        let bo = f32::from_bits(self.unigram(bos).1) + 0.0;
-        State {
-            id: bos,
-            suffix_id: 0,
-            backoff: bo,
-            order: 1,
-            suffix_order: 0,
-            loaded: true,
-        }
+        let mut s = State::ROOT;
+        s.ids[0] = bos;
+        s.backoffs[0] = f32::from_bits(self.unigram(bos).1) + 0.0;
+        s.len = 1;
+        s
     }
 
     fn null_context_state(&self) -> State {
@@ -296,71 +241,44 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
         } else {
             0
         };
-        let order = self.order();
-        // Backoffs met, longest context first; added to the probability shortest
-        // first, the order KenLM adds them in, so sums are bit-identical.
-        let mut backoffs = [0f32; crate::MAX_ORDER];
-        let mut num_backoffs = 0;
-        let total = |prob: f32, backoffs: &[f32]| backoffs.iter().rev().fold(prob, |p, b| p + b);
-        let mut cur = if (state.order as usize) < order {
-            *state
-        } else {
-            State::ROOT
-        };
-        loop {
-            let o = cur.order as usize;
-            if o == 0 {
-                let (prob, bo_bits) = self.unigram(word);
-                *out = if bo_bits != (-0.0f32).to_bits() && order > 1 {
-                    State {
-                        id: word,
-                        suffix_id: 0,
-                        backoff: f32::from_bits(bo_bits),
-                        order: 1,
-                        suffix_order: 0,
-                        loaded: true,
-                    }
-                } else {
-                    State::ROOT
-                };
-                return FullScore {
-                    log10_prob: total(prob, &backoffs[..num_backoffs]),
-                    ngram_length: 1,
-                };
+        // Contexts longer than the model allows cannot come from this model;
+        // clamp rather than index out of range.
+        let len = (state.len as usize).min(self.tables.len());
+        let mut homes = [0u64; MAX_ORDER - 1];
+        for (j, &ctx) in state.ids[..len].iter().enumerate() {
+            let (view, _) = self.table(j + 2);
+            homes[j] = view.home(ctx, word);
+            view.prefetch(homes[j]);
+        }
+        let (mut prob, bo_bits) = self.unigram(word);
+        let mut next = State::ROOT;
+        next.ids[0] = word;
+        next.backoffs[0] = f32::from_bits(bo_bits) + 0.0;
+        next.len = u8::from(bo_bits != (-0.0f32).to_bits() && !self.tables.is_empty());
+        let mut matched = 1;
+        for (j, &ctx) in state.ids[..len].iter().enumerate() {
+            let (view, info) = self.table(j + 2);
+            let Some(slot) = view.find_from(homes[j], ctx, word) else {
+                break;
+            };
+            prob = self.decode(&info.prob_book, view.prob(slot));
+            matched = j + 2;
+            if view.node(slot) {
+                next.ids[j + 1] = slot as u32;
+                next.backoffs[j + 1] = self.decode(&info.backoff_book, view.backoff(slot));
+                next.len = j as u8 + 2;
+            } else if j + 2 < self.order() {
+                next.ids[j + 1] = slot as u32;
+                next.backoffs[j + 1] = 0.0;
             }
-            let (view, info) = self.table(o + 1);
-            if let Some(slot) = view.find(cur.id, word) {
-                let prob = self.decode(&info.prob_book, view.prob(slot));
-                let target = view.target(slot);
-                *out = if view.node(slot) {
-                    let suffix = self.checked(target, o + 1);
-                    State {
-                        id: slot as u32,
-                        suffix_id: suffix.id,
-                        backoff: self.decode(&info.backoff_book, view.backoff(slot)),
-                        order: o as u8 + 1,
-                        suffix_order: suffix.order,
-                        loaded: true,
-                    }
-                } else {
-                    let next = self.checked(target, o + 1);
-                    // The next query needs this state's record only on a miss; fetching
-                    // it now overlaps that access with the caller's work.
-                    if next.order >= 2 {
-                        let (v, _) = self.table(next.order as usize);
-                        v.prefetch(u64::from(next.id));
-                    }
-                    next
-                };
-                return FullScore {
-                    log10_prob: total(prob, &backoffs[..num_backoffs]),
-                    ngram_length: o as u8 + 1,
-                };
-            }
-            let (bo, next) = self.record(&cur);
-            backoffs[num_backoffs] = bo;
-            num_backoffs += 1;
-            cur = next;
+        }
+        for &b in &state.backoffs[matched - 1..len.max(matched - 1)] {
+            prob += b;
+        }
+        *out = next;
+        FullScore {
+            log10_prob: prob,
+            ngram_length: matched as u8,
         }
     }
 
@@ -376,7 +294,7 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
             .min(words.len())
             .min(out_states.len())
             .min(out_scores.len());
-        const AHEAD: usize = 8;
+        const AHEAD: usize = 4;
         for i in 0..n.min(AHEAD) {
             self.prefetch(&states[i], words[i]);
         }

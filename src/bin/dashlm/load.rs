@@ -58,7 +58,13 @@ pub fn open_model(path: &Path) -> Result<Loaded, Box<dyn Error + Send + Sync>> {
         .and_then(|mut f| f.read(&mut head))
         .map_err(|e| format!("{}: {e}", path.display()))?;
     if n == 8 && head == dashlm::format::MAGIC {
-        Ok(Loaded::Compiled(dashlm::Model::open(path)?))
+        let lazy = std::env::var_os("DASHLM_MMAP").is_some_and(|v| v == "1");
+        let model = if lazy {
+            dashlm::Model::open(path)?
+        } else {
+            dashlm::Model::load(path)?
+        };
+        Ok(Loaded::Compiled(model))
     } else {
         Ok(Loaded::Arpa(dashlm::ReferenceModel::new(read_arpa(path)?)))
     }

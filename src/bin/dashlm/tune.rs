@@ -20,9 +20,9 @@ type BoxError = Box<dyn Error + Send + Sync>;
 ///
 /// Scores the lists once, then searches a grid of LM weight x word insertion
 /// penalty (x MBR posterior scale with --mbr) and a finer grid around the chosen
-/// cell, minimizing the corpus WER against the references. The chosen cell is the
-/// one whose neighbourhood (--smooth cells each way) has the lowest mean WER
-/// (--smooth 0: plain grid search). Prints the WER tables and the choice; with
+/// cell, minimizing the corpus WER against the references: the first cell with the
+/// fewest errors, or with --smooth R the cell whose neighbourhood (R cells each
+/// way) has the lowest mean WER. Prints the WER tables and the choice; with
 /// --json, the tables go to stderr and stdout gets one JSON line.
 #[derive(clap::Args)]
 pub struct Args {
@@ -57,7 +57,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     first_pass_lm_weight: f64,
     /// Neighbourhood radius (in coarse cells) for choosing a cell; 0 = plain grid search.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 0)]
     smooth: usize,
     /// Subdivisions of a coarse step in the finer pass (0 = none).
     #[arg(long, default_value_t = 5)]

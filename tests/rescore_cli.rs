@@ -1,0 +1,271 @@
+//! `dashlm rescore`, `tune` and `wer` on the shipped sample.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn data(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/nbest")
+        .join(p)
+}
+
+fn dashlm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dashlm"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> (String, String) {
+    let out = dashlm(args);
+    let (so, se) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert!(out.status.success(), "{args:?}: {se}");
+    (so, se)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn rescore_writes_every_format_and_the_same_best_text() {
+    let model = data("sample-3gram.arpa");
+    let dir = tempfile::tempdir().unwrap();
+    let mut best = Vec::new();
+    for (format, input) in [
+        ("jsonl", "sample.jsonl"),
+        ("srilm", "sample.srilm"),
+        ("kaldi", "sample.kaldi"),
+    ] {
+        let out = dir.path().join(format!("out-{format}"));
+        let bt = dir.path().join(format!("best-{format}.txt"));
+        let (_, err) = ok(&[
+            "rescore",
+            "--model",
+            s(&model),
+            "--input",
+            s(&data(input)),
+            "--format",
+            format,
+            "--lm-weight",
+            "8",
+            "--wip",
+            "-2",
+            "--output",
+            s(&out),
+            "--best-text",
+            s(&bt),
+            "--top",
+            "3",
+        ]);
+        assert!(err.contains("WER over 5 utterances"), "{err}");
+        assert!(err.contains("oracle"), "{err}");
+        let lists = dashlm::rescore::read_lists(&out, format.parse().unwrap()).unwrap();
+        assert_eq!(lists.len(), 5);
+        assert!(lists.iter().all(|l| l.hyps.len() == 3));
+        let totals: Vec<f64> = lists[0].hyps.iter().map(|h| h.extra["total"]).collect();
+        assert!(totals.windows(2).all(|t| t[0] >= t[1]), "{totals:?}");
+        let text = fs::read_to_string(&bt).unwrap();
+        // The best text is the first hypothesis of each output list.
+        for (line, l) in text.lines().zip(&lists) {
+            assert_eq!(line, format!("{} {}", l.id, l.hyps[0].text()).trim_end());
+        }
+        best.push(text);
+    }
+    assert_eq!(best[0], best[1]);
+    assert_eq!(best[0], best[2]);
+    // JSONL to stdout by default.
+    let (stdout, _) = ok(&[
+        "rescore",
+        "--model",
+        s(&model),
+        "--input",
+        s(&data("sample.jsonl")),
+        "--lm-weight",
+        "1",
+        "--wip",
+        "0",
+        "--mbr",
+    ]);
+    assert_eq!(stdout.lines().count(), 5);
+    assert!(stdout.contains("\"posterior\""));
+}
+
+#[test]
+fn tune_prints_a_table_and_json() {
+    let model = data("sample-3gram.arpa");
+    let (stdout, stderr) = ok(&[
+        "tune",
+        "--model",
+        s(&model),
+        "--input",
+        s(&data("sample.jsonl")),
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let wer = v["wer"].as_f64().unwrap();
+    assert!(v["lm_weight"].is_number() && v["wip"].is_number() && v.get("scale").is_none());
+    assert!(stderr.contains("WER % (rows: LM weight"), "{stderr}");
+    assert!(stderr.contains("finer pass"), "{stderr}");
+    // The tuned weights reproduce the tuned WER.
+    let lw = v["lm_weight"].to_string();
+    let wip = v["wip"].to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let bt = dir.path().join("best");
+    ok(&[
+        "rescore",
+        "--model",
+        s(&model),
+        "--input",
+        s(&data("sample.srilm")),
+        "--format",
+        "srilm",
+        "--lm-weight",
+        &lw,
+        "--wip",
+        &wip,
+        "--best-text",
+        s(&bt),
+    ]);
+    let (w, _) = ok(&["wer", "--ref", s(&data("sample.refs")), "--hyp", s(&bt)]);
+    let pct: f64 = w.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!((pct - 100.0 * wer).abs() < 0.6, "{w} vs {wer}");
+    let (stdout, _) = ok(&[
+        "tune",
+        "--model",
+        s(&model),
+        "--input",
+        s(&data("sample.kaldi")),
+        "--format",
+        "kaldi",
+        "--mbr",
+        "--scales",
+        "0.1,1",
+        "--json",
+        "--lm-weights",
+        "0:10:1",
+        "--wips",
+        "-4:4:1",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(v["scale"].is_number());
+    // Without --json the table goes to stdout.
+    let (stdout, _) = ok(&[
+        "tune",
+        "--model",
+        s(&model),
+        "--input",
+        s(&data("sample.jsonl")),
+        "--lm-weights",
+        "0,5",
+        "--wips",
+        "0",
+        "--fine",
+        "0",
+    ]);
+    assert!(stdout.contains("best: lm_weight"));
+}
+
+#[test]
+fn wer_matches_known_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("ref");
+    let h = dir.path().join("hyp");
+    fs::write(&r, "u1 the cat sat on the mat\nu2 hello world\n").unwrap();
+    fs::write(&h, "u2 hello word\nu1 the cat sat on mat today\n").unwrap();
+    let (out, _) = ok(&["wer", "--ref", s(&r), "--hyp", s(&h)]);
+    // u1: "the mat" -> "mat today" costs 2 either as 2 substitutions or as a
+    // deletion and an insertion; ties go to substitutions, as in Kaldi.
+    assert_eq!(
+        out,
+        "%WER 37.50 [ 3 / 8, 0 ins, 0 del, 3 sub ]\n%SER 100.00 [ 2 / 2 ]\nScored 2 sentences, 0 not present in hyp.\n"
+    );
+    fs::write(&h, "u1 the cat sat on the mat\n").unwrap();
+    let e = dashlm(&["wer", "--ref", s(&r), "--hyp", s(&h)]);
+    assert!(!e.status.success());
+    let (out, _) = ok(&["wer", "--ref", s(&r), "--hyp", s(&h), "--mode", "present"]);
+    assert!(out.starts_with("%WER 0.00 [ 0 / 6,"), "{out}");
+    let (out, _) = ok(&["wer", "--ref", s(&r), "--hyp", s(&h), "--mode", "all"]);
+    assert!(
+        out.starts_with("%WER 25.00 [ 2 / 8, 0 ins, 2 del, 0 sub ]"),
+        "{out}"
+    );
+    // JSONL references from the n-best sample.
+    let (out, _) = ok(&[
+        "wer",
+        "--ref",
+        s(&data("sample.jsonl")),
+        "--hyp",
+        s(&data("sample.jsonl")),
+    ]);
+    assert!(out.starts_with("%WER 75.68 [ 28 / 37"), "{out}");
+}
+
+#[test]
+fn malformed_input_is_reported_with_file_and_line() {
+    let model = data("sample-3gram.arpa");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    fs::write(&bad, "{\"id\": \"u\", \"hyps\": [{\"words\": \"a\", \"acoustic\": -1}]}\n{\"id\": \"v\", \"hyps\": [{\"words\": \"a\"}]}\n").unwrap();
+    let out = dashlm(&[
+        "rescore",
+        "--model",
+        s(&model),
+        "--input",
+        s(&bad),
+        "--lm-weight",
+        "1",
+        "--wip",
+        "0",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(&format!(
+            "{}:2: field `hyps[0].acoustic`: missing",
+            bad.display()
+        )),
+        "{err}"
+    );
+    let sdir = dir.path().join("srilm");
+    fs::create_dir(&sdir).unwrap();
+    fs::write(sdir.join("u.nbest"), "-1 -2 1 a\n-1 -2 3 a b\n").unwrap();
+    let out = dashlm(&[
+        "rescore",
+        "--model",
+        s(&model),
+        "--input",
+        s(&sdir),
+        "--format",
+        "srilm",
+        "--lm-weight",
+        "1",
+        "--wip",
+        "0",
+        "--best-text",
+        "-",
+    ]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("u.nbest:2: the hypothesis declares 3 words but has 2"),
+        "{err}"
+    );
+    let out = dashlm(&[
+        "rescore",
+        "--model",
+        s(&model),
+        "--input",
+        s(&sdir),
+        "--format",
+        "srilm",
+        "--lm-weight",
+        "1",
+        "--wip",
+        "0",
+    ]);
+    assert!(String::from_utf8(out.stderr).unwrap().contains("--output"));
+}
