@@ -48,26 +48,52 @@ fn word_by_word<M: LanguageModel>(m: &M, lists: &[NbestList]) -> f64 {
     sum
 }
 
-fn run<M: LanguageModel>(m: &M, kenlm: &kenlm::Model, lists: &[NbestList], repeat: usize) -> Result<(), Box<dyn Error>> {
-    let words: u64 = lists.iter().flat_map(|l| &l.hyps).map(|h| h.words.len() as u64).sum();
+fn run<M: LanguageModel>(
+    m: &M,
+    kenlm: &kenlm::Model,
+    lists: &[NbestList],
+    repeat: usize,
+) -> Result<(), Box<dyn Error>> {
+    let words: u64 = lists
+        .iter()
+        .flat_map(|l| &l.hyps)
+        .map(|h| h.words.len() as u64)
+        .sum();
     let hyps: usize = lists.iter().map(|l| l.hyps.len()).sum();
-    println!("{} lists, {hyps} hypotheses, {words} hypothesis words", lists.len());
+    println!(
+        "{} lists, {hyps} hypotheses, {words} hypothesis words",
+        lists.len()
+    );
     let report = |name: &str, (secs, sum): (f64, f64)| {
-        println!("{name:<44} {:>12.0} words/s  ({:.2} ms, log10 sum {sum:.3})", words as f64 / secs, secs * 1e3);
+        println!(
+            "{name:<44} {:>12.0} words/s  ({:.2} ms, log10 sum {sum:.3})",
+            words as f64 / secs,
+            secs * 1e3
+        );
         words as f64 / secs
     };
     let sum_ln = |s: &[Vec<f64>]| s.iter().flatten().sum::<f64>() / std::f64::consts::LN_10;
-    let one = report("dashlm rescorer, 1 thread (sequential)", best_of(repeat, || sum_ln(&score_lists_sequential(m, lists).0)));
+    let one = report(
+        "dashlm rescorer, 1 thread (sequential)",
+        best_of(repeat, || sum_ln(&score_lists_sequential(m, lists).0)),
+    );
     let mut per_threads = Vec::new();
     for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()?;
         let r = report(
             &format!("dashlm rescorer, rayon {threads} thread(s)"),
-            best_of(repeat, || pool.install(|| sum_ln(&score_lists(m, lists, |_| {}).0))),
+            best_of(repeat, || {
+                pool.install(|| sum_ln(&score_lists(m, lists, |_| {}).0))
+            }),
         );
         per_threads.push(r);
     }
-    report("dashlm word by word (no prefix sharing)", best_of(repeat, || word_by_word(m, lists)));
+    report(
+        "dashlm word by word (no prefix sharing)",
+        best_of(repeat, || word_by_word(m, lists)),
+    );
     let ken = report(
         "KenLM word by word (vocab lookup + BaseScore)",
         best_of(repeat, || {
@@ -83,7 +109,9 @@ fn run<M: LanguageModel>(m: &M, kenlm: &kenlm::Model, lists: &[NbestList], repea
                         total += kenlm.base_score(&state, id, &mut next).expect("same model");
                         std::mem::swap(&mut state, &mut next);
                     }
-                    total += kenlm.base_score(&state, kenlm.end_sentence_index(), &mut next).expect("same model");
+                    total += kenlm
+                        .base_score(&state, kenlm.end_sentence_index(), &mut next)
+                        .expect("same model");
                     sum += f64::from(total);
                 }
             }
@@ -92,7 +120,17 @@ fn run<M: LanguageModel>(m: &M, kenlm: &kenlm::Model, lists: &[NbestList], repea
     );
     let ids: Vec<Vec<Vec<u32>>> = lists
         .iter()
-        .map(|l| l.hyps.iter().map(|h| h.words.iter().map(|w| kenlm.index(w).expect("no NUL")).collect()).collect())
+        .map(|l| {
+            l.hyps
+                .iter()
+                .map(|h| {
+                    h.words
+                        .iter()
+                        .map(|w| kenlm.index(w).expect("no NUL"))
+                        .collect()
+                })
+                .collect()
+        })
         .collect();
     report(
         "KenLM word by word (ids looked up beforehand)",
@@ -108,15 +146,23 @@ fn run<M: LanguageModel>(m: &M, kenlm: &kenlm::Model, lists: &[NbestList], repea
                         total += kenlm.base_score(&state, id, &mut next).expect("same model");
                         std::mem::swap(&mut state, &mut next);
                     }
-                    total += kenlm.base_score(&state, kenlm.end_sentence_index(), &mut next).expect("same model");
+                    total += kenlm
+                        .base_score(&state, kenlm.end_sentence_index(), &mut next)
+                        .expect("same model");
                     sum += f64::from(total);
                 }
             }
             sum
         }),
     );
-    println!("speedup, 1 thread, over KenLM word by word: {:.2}x", one / ken);
-    println!("scaling: 2 threads / 1 thread = {:.2}x", per_threads[1] / per_threads[0]);
+    println!(
+        "speedup, 1 thread, over KenLM word by word: {:.2}x",
+        one / ken
+    );
+    println!(
+        "scaling: 2 threads / 1 thread = {:.2}x",
+        per_threads[1] / per_threads[0]
+    );
     Ok(())
 }
 

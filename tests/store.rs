@@ -1,124 +1,15 @@
 //! The compiled store against the reference model: exact f32 scores, bounded
 //! quantization error, hostile bytes, and threads.
 
+mod common;
+
+use common::{compiled, random_arpa, random_sentence, score_words};
 use dashlm::arpa::NGramSet;
 use dashlm::build::{compile, BuildOptions};
 use dashlm::format::Weights;
 use dashlm::{LanguageModel, Model, ReferenceModel};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-
-/// One order's n-grams: words, log10 prob, optional backoff.
-type Section = Vec<(Vec<usize>, f32, Option<f32>)>;
-
-/// A random valid ARPA model: every n-gram extends an existing context, so many
-/// suffixes are missing (as in pruned models); weights include -99 and -inf.
-fn random_arpa(rng: &mut StdRng, order: usize, vocab: usize) -> String {
-    let mut words: Vec<String> = vec!["<s>".into(), "</s>".into()];
-    if rng.gen_bool(0.7) {
-        words.push("<unk>".into());
-    }
-    words.extend((0..vocab).map(|i| format!("w{i}")));
-    let mut sections: Vec<Section> = Vec::new();
-    let uni = (0..words.len())
-        .map(|i| {
-            let p = match words[i].as_str() {
-                "<s>" => -99.0,
-                _ if rng.gen_bool(0.02) => f32::NEG_INFINITY,
-                _ => -rng.gen_range(0.5f32..6.0),
-            };
-            (vec![i], p, (order > 1).then(|| -rng.gen_range(0.0f32..1.5)))
-        })
-        .collect();
-    sections.push(uni);
-    for n in 2..=order {
-        let mut seen = std::collections::HashSet::new();
-        let target = rng.gen_range(1..=vocab * 3);
-        let mut grams = Vec::new();
-        for _ in 0..target * 2 {
-            if grams.len() >= target {
-                break;
-            }
-            let lower = &sections[n - 2];
-            let ctx = &lower[rng.gen_range(0..lower.len())].0;
-            if n > 2 || ctx[0] != 1 {
-                let mut g = ctx.clone();
-                g.push(rng.gen_range(1..words.len()));
-                if seen.insert(g.clone()) {
-                    let bo = (n < order && rng.gen_bool(0.8)).then(|| -rng.gen_range(0.0f32..1.0));
-                    grams.push((g, -rng.gen_range(0.01f32..3.0), bo));
-                }
-            }
-        }
-        if grams.is_empty() {
-            break;
-        }
-        sections.push(grams);
-    }
-    let mut text = String::from("\\data\\\n");
-    for (i, s) in sections.iter().enumerate() {
-        text += &format!("ngram {}={}\n", i + 1, s.len());
-    }
-    for (i, s) in sections.iter().enumerate() {
-        text += &format!("\n\\{}-grams:\n", i + 1);
-        let last = i + 1 == sections.len();
-        for (g, p, bo) in s {
-            let ws: Vec<&str> = g.iter().map(|&w| words[w].as_str()).collect();
-            let p = if p.is_infinite() {
-                "-inf".to_string()
-            } else {
-                p.to_string()
-            };
-            match bo {
-                Some(b) if !last => text += &format!("{p}\t{}\t{b}\n", ws.join(" ")),
-                _ => text += &format!("{p}\t{}\n", ws.join(" ")),
-            }
-        }
-    }
-    text + "\n\\end\\\n"
-}
-
-fn compiled(set: &NGramSet, weights: Weights) -> Model<Vec<u8>> {
-    let (file, _) = compile(
-        set,
-        BuildOptions {
-            weights,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let mut bytes = Vec::new();
-    file.write_to(&mut bytes).unwrap();
-    Model::from_bytes(bytes).unwrap()
-}
-
-fn random_sentence(rng: &mut StdRng, vocab: usize) -> Vec<Vec<u8>> {
-    (0..rng.gen_range(0..12))
-        .map(|_| match rng.gen_range(0..10) {
-            0 => b"oov-word".to_vec(),
-            1 => b"</s>".to_vec(),
-            _ => format!("w{}", rng.gen_range(0..vocab)).into_bytes(),
-        })
-        .collect()
-}
-
-/// Per-word (log10, ngram length) pairs of a sentence, from `<s>` through `</s>`.
-fn score_words<M: LanguageModel>(m: &M, words: &[Vec<u8>]) -> Vec<(f32, u8)> {
-    let mut state = m.begin_sentence_state();
-    let mut next = state;
-    let ids: Vec<_> = words
-        .iter()
-        .map(|w| m.word_id(w))
-        .chain([m.eos_id()])
-        .collect();
-    ids.iter()
-        .map(|&w| {
-            let r = m.full_score(&state, w, &mut next);
-            state = next;
-            (r.log10_prob, r.ngram_length)
-        })
-        .collect()
-}
 
 #[test]
 fn compiled_models_score_like_the_reference() {
@@ -152,12 +43,18 @@ fn compiled_models_score_like_the_reference() {
     }
 }
 
-fn tiny_bytes() -> Vec<u8> {
+/// data/tiny.arpa compiled in each variant.
+fn tiny_variants() -> Vec<(Weights, Vec<u8>)> {
     let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny.arpa").unwrap();
-    let (file, _) = compile(&set, BuildOptions::default()).unwrap();
-    let mut bytes = Vec::new();
-    file.write_to(&mut bytes).unwrap();
-    bytes
+    [Weights::F32, Weights::Q16, Weights::Q8]
+        .into_iter()
+        .map(|w| {
+            let (file, _) = compile(&set, BuildOptions::new(w)).unwrap();
+            let mut bytes = Vec::new();
+            file.write_to(&mut bytes).unwrap();
+            (w, bytes)
+        })
+        .collect()
 }
 
 fn exercise(model: &Model<&[u8]>) -> f32 {
@@ -179,25 +76,43 @@ fn exercise(model: &Model<&[u8]>) -> f32 {
 
 #[test]
 fn every_truncation_is_rejected_at_open() {
-    let bytes = tiny_bytes();
-    assert!(Model::from_bytes(&bytes[..]).is_ok());
-    for len in 0..bytes.len() {
-        let err = Model::from_bytes(&bytes[..len]).err();
-        assert!(
-            err.is_some(),
-            "truncation to {len} of {} bytes was accepted",
-            bytes.len()
-        );
+    for (weights, bytes) in tiny_variants() {
+        assert!(Model::from_bytes(&bytes[..]).is_ok());
+        for len in 0..bytes.len() {
+            let err = Model::from_bytes(&bytes[..len]).err();
+            assert!(
+                err.is_some(),
+                "{weights:?}: truncation to {len} of {} bytes was accepted",
+                bytes.len()
+            );
+        }
     }
 }
 
 #[test]
 fn header_flips_are_rejected_and_data_flips_are_caught_by_verify() {
-    let bytes = tiny_bytes();
-    let (_, sections) = dashlm::format::parse(&bytes).unwrap();
+    for (_, bytes) in tiny_variants() {
+        every_bit_flip(&bytes);
+    }
+}
+
+/// Flips every bit of the header and section table (each must be refused at
+/// open) and every bit of the data sections, or 20,000 random ones in a larger
+/// file (each must be caught by `verify` and must not break queries).
+fn every_bit_flip(bytes: &[u8]) {
+    let (_, sections) = dashlm::format::parse(bytes).unwrap();
     let data_start = sections.iter().map(|e| e.offset).min().unwrap() as usize;
-    let mut copy = bytes.clone();
-    for bit in 0..bytes.len() * 8 {
+    let mut rng = StdRng::seed_from_u64(11);
+    let data_bits = (bytes.len() - data_start) * 8;
+    let sampled: Vec<usize> = if data_bits <= 20_000 {
+        (data_start * 8..bytes.len() * 8).collect()
+    } else {
+        (0..20_000)
+            .map(|_| rng.gen_range(data_start * 8..bytes.len() * 8))
+            .collect()
+    };
+    let mut copy = bytes.to_vec();
+    for bit in (0..data_start * 8).chain(sampled) {
         copy[bit / 8] ^= 1 << (bit % 8);
         match Model::from_bytes(&copy[..]) {
             Ok(model) => {
@@ -220,12 +135,23 @@ fn header_flips_are_rejected_and_data_flips_are_caught_by_verify() {
 
 #[test]
 fn random_data_corruption_never_panics() {
-    let bytes = tiny_bytes();
-    let (_, sections) = dashlm::format::parse(&bytes).unwrap();
-    let data_start = sections.iter().map(|e| e.offset).min().unwrap() as usize;
     let mut rng = StdRng::seed_from_u64(7);
+    let text = random_arpa(&mut rng, 4, 60);
+    let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
+    for weights in [Weights::F32, Weights::Q16, Weights::Q8] {
+        let bytes = compiled(&set, weights).bytes().to_vec();
+        corrupt_randomly(&mut rng, &bytes);
+    }
+    for (_, bytes) in tiny_variants() {
+        corrupt_randomly(&mut rng, &bytes);
+    }
+}
+
+fn corrupt_randomly(rng: &mut StdRng, bytes: &[u8]) {
+    let (_, sections) = dashlm::format::parse(bytes).unwrap();
+    let data_start = sections.iter().map(|e| e.offset).min().unwrap() as usize;
     for _ in 0..3000 {
-        let mut copy = bytes.clone();
+        let mut copy = bytes.to_vec();
         for _ in 0..rng.gen_range(1..20) {
             let at = rng.gen_range(data_start..copy.len());
             copy[at] = rng.gen();

@@ -130,7 +130,10 @@ impl NGramSet {
     ) -> Result<NGramSet, ArpaError> {
         let mut reader = ArpaReader::new(input, source)?;
         let counts = reader.counts().to_vec();
-        let cap = |c: u64| usize::try_from(c.min(1 << 28)).unwrap_or(1 << 28);
+        // Header counts are untrusted: preallocate at most 2^20 entries per order
+        // (growth past that is amortized), so a hostile header cannot make
+        // dashlm reserve gigabytes before reading a single n-gram.
+        let cap = |c: u64| usize::try_from(c.min(1 << 20)).unwrap_or(1 << 20);
         let mut set = NGramSet {
             vocab: Vocab::new(),
             unigrams: Vec::with_capacity(cap(counts[0]) + 1),

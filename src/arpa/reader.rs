@@ -1,10 +1,14 @@
 //! The streaming ARPA tokenizer: header counts, then one n-gram at a time.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::ops::Range;
 
 use super::error::{ArpaError, ArpaErrorKind};
 use crate::MAX_ORDER;
+
+/// The longest line accepted (1 MiB): n-gram lines are short, so a longer one
+/// is binary data, and the bound keeps memory use bounded on hostile input.
+pub const MAX_LINE_BYTES: u64 = 1 << 20;
 
 /// One n-gram line, borrowed from the reader's line buffer.
 ///
@@ -146,14 +150,19 @@ impl<R: BufRead> ArpaReader<R> {
     /// Reads the next line into `buf` without its line end; false at end of input.
     fn next_line(&mut self) -> Result<bool, ArpaError> {
         self.buf.clear();
-        let n = self
-            .input
+        let n = (&mut self.input)
+            .take(MAX_LINE_BYTES + 1)
             .read_until(b'\n', &mut self.buf)
             .map_err(|e| ArpaError::new(&self.source, self.line_no + 1, ArpaErrorKind::Io(e)))?;
         if n == 0 {
             return Ok(false);
         }
         self.line_no += 1;
+        if n as u64 > MAX_LINE_BYTES {
+            return Err(self.syntax(format!(
+                "line longer than {MAX_LINE_BYTES} bytes: this is not ARPA text"
+            )));
+        }
         if self.buf.last() == Some(&b'\n') {
             self.buf.pop();
         }

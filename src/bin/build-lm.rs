@@ -63,17 +63,5 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            let mut msg = format!("build-lm: {err}");
-            let mut source = err.source();
-            while let Some(s) = source {
-                msg.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            eprintln!("{msg}");
-            ExitCode::from(2)
-        }
-    }
+    load::exit("build-lm", run(Args::parse()))
 }

@@ -22,7 +22,8 @@ pub struct Codebook {
 }
 
 impl Codebook {
-    /// Builds a codebook of at most `2^bits` entries for `values`.
+    /// Builds a codebook of at most `2^bits` entries for `values` (only as many as
+    /// there are distinct representatives: small models get small codebooks).
     pub fn build(mut values: Vec<f32>, bits: u32) -> Codebook {
         let size = 1usize << bits;
         let has_neg_inf = values.contains(&f32::NEG_INFINITY);
@@ -53,7 +54,6 @@ impl Codebook {
         if centers.is_empty() {
             centers.push(0.0);
         }
-        centers.resize(size.max(centers.len()), *centers.last().expect("non-empty"));
         Codebook { centers }
     }
 

@@ -352,6 +352,14 @@ pub fn write_model(
     out.flush().map_err(io_err)?;
     drop(out);
     tmp.as_file().sync_all().map_err(io_err)?;
+    // Temporary files are created private (0600); a model is ordinary data.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o644))
+            .map_err(io_err)?;
+    }
     tmp.persist(path).map_err(|e| io_err(e.error))?;
     if let Ok(meta) = fs::metadata(path) {
         debug_assert_eq!(meta.len(), summary.file_bytes);

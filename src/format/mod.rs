@@ -34,7 +34,8 @@
 //! - `Layouts`: one [`RawLayout`] (32 bytes) per order 2..=N.
 //! - `Table` (order n): the arcs of order n, bit-packed, `num_slots * entry_bits` bits, then
 //!   16 bytes of zero padding. See [`crate::format::table`].
-//! - `ProbCodebook` / `BackoffCodebook` (order n, quantized files only): `2^bits` f32 values.
+//! - `ProbCodebook` / `BackoffCodebook` (order n, quantized files only): 1 to `2^bits`
+//!   f32 values, sorted; a code past the end (corruption) decodes as 0.
 //!
 //! `Model::open` validates all of this in time independent of the model size; the
 //! per-section CRC-32s are checked only by `verify`.

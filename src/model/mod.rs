@@ -10,6 +10,7 @@
 //! backoffs; the probability is that of the longest match plus the backoffs of
 //! the longer contexts, KenLM's `FullScore`, added in the same order.
 
+mod dump;
 mod open;
 
 use std::fmt;

@@ -163,6 +163,16 @@ impl<D: AsRef<[u8]>> Model<D> {
                 )
                 .into());
             }
+            let count = header.counts[n - 1];
+            if count > raw.num_slots {
+                let problem = format!(
+                    "order {n} claims {count} n-grams in a table of {} slots",
+                    raw.num_slots
+                );
+                return Err(
+                    FormatError::field("n-gram count", 32 + 8 * (n as u64 - 1), problem).into(),
+                );
+            }
             let table = sections.require(SectionKind::Table, n as u16)?;
             expect_len(table, layout.table_bytes())?;
             let book = |kind: SectionKind,
@@ -189,7 +199,11 @@ impl<D: AsRef<[u8]>> Model<D> {
                     ));
                 }
                 let e = sections.require(kind, n as u16)?;
-                expect_len(e, (1u64 << bits) * 4)?;
+                if e.len == 0 || !e.len.is_multiple_of(4) || e.len > (1u64 << bits) * 4 {
+                    let problem =
+                        format!("{} bytes: expected 1 to {} f32 values", e.len, 1u64 << bits);
+                    return Err(FormatError::field(e.kind.name(), e.offset, problem));
+                }
                 Ok(Some(e.range()))
             };
             tables.push(TableInfo {

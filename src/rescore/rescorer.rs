@@ -20,11 +20,13 @@
 //!
 //! # Scoring
 //!
-//! Hypotheses of one list share prefixes. [`LmScorer`] puts a list's hypotheses
-//! in a prefix trie of model states and scores each distinct prefix once, level by
-//! level, with one [`LanguageModel::full_score_batch`] call per level (models
-//! override that call to overlap their memory accesses), then the `</s>` of every
-//! distinct hypothesis end in one more batch. Sums are accumulated in `f32` in
+//! Hypotheses of one list share prefixes. [`LmScorer`] advances a list's
+//! hypotheses together, position by position, through a per-list table of model
+//! states: a shared prefix is copied from the previous hypothesis, and each
+//! distinct `(state, word)` transition, so each distinct prefix and more, is
+//! scored once, with one [`LanguageModel::full_score_batch`] call per position
+//! (models override that call to overlap their memory accesses), then the `</s>`
+//! of every distinct end state in one more batch. Sums are accumulated in `f32` in
 //! sentence order, so each hypothesis gets exactly the value
 //! [`LanguageModel::score_sentence`] gives. Lists are scored in parallel with
 //! rayon; results are in input order and identical to the sequential path.
@@ -150,8 +152,18 @@ pub fn rank(totals: &[f64]) -> Vec<usize> {
     order
 }
 
-/// Scores n-best lists with a model through a prefix trie of states, reusing its
-/// buffers from list to list. One scorer per thread.
+/// Scores n-best lists with a model, sharing work between hypotheses, reusing
+/// its buffers from list to list. One scorer per thread.
+///
+/// Per list, each distinct word spelling is looked up in the model once; then the
+/// hypotheses advance together one word position at a time. A hypothesis that
+/// agrees with the previous one on its first `k` words copies that hypothesis'
+/// state and sum for those positions. Every other step is a transition `(state, word)` looked up
+/// in a per-list table of model states: a distinct prefix is scored at most once,
+/// and so is any distinct context (different prefixes often end in the same model
+/// state). The transitions not seen yet at a position are sent to the model in one
+/// [`LanguageModel::full_score_batch`] call, then the `</s>` of every distinct
+/// end state in one more.
 ///
 /// ```
 /// use dashlm::{LanguageModel, ReferenceModel};
@@ -168,18 +180,31 @@ pub fn rank(totals: &[f64]) -> Vec<usize> {
 /// ```
 pub struct LmScorer<'m, M: LanguageModel> {
     model: &'m M,
+    hasher: ahash::RandomState,
+    /// Per list: word spelling -> model id, as (hash, hypothesis, position, id).
+    words: hashbrown::HashTable<(u64, u32, u32, WordId)>,
+    /// Per list: model states seen, and their indices.
+    pool: Vec<M::State>,
+    pool_index: hashbrown::HashMap<M::State, u32, ahash::RandomState>,
+    /// Per list: `(state index << 32 | word)` -> `(next state index << 32 | score
+    /// bits)`, or `(PENDING << 32 | batch slot)` while the query is in flight.
+    memo: hashbrown::HashMap<u64, u64, ahash::RandomState>,
+    /// Per list: the word ids of all hypotheses, and where each starts.
     ids: Vec<WordId>,
     starts: Vec<usize>,
-    node_of: Vec<u32>,
-    children: hashbrown::HashMap<u64, u32, ahash::RandomState>,
-    states: Vec<M::State>,
+    /// Per hypothesis: words shared with the previous hypothesis.
+    lcp: Vec<usize>,
+    /// Per hypothesis: current state index and log10 sum.
+    at: Vec<u32>,
     cum: Vec<f32>,
-    pending: Vec<u32>,
+    /// Per hypothesis at the current position: what to do after the batch.
+    step: Vec<u64>,
+    pending_keys: Vec<u64>,
     in_states: Vec<M::State>,
-    words: Vec<WordId>,
+    batch_words: Vec<WordId>,
     out_states: Vec<M::State>,
     out_scores: Vec<FullScore>,
-    end_score: Vec<f32>,
+    resolved: Vec<u64>,
     stats: ScorerStats,
 }
 
@@ -197,7 +222,7 @@ pub struct ScorerStats {
     pub hyps: u64,
     /// Hypothesis words scored, without `</s>`.
     pub words: u64,
-    /// Model queries made (distinct prefixes plus distinct `</s>` contexts).
+    /// Model queries made: distinct `(state, word)` transitions, `</s>` included.
     pub queries: u64,
 }
 
@@ -217,7 +242,11 @@ impl ScorerStats {
     }
 }
 
-const NO_SCORE: f32 = f32::INFINITY;
+const PENDING: u64 = u32::MAX as u64;
+/// `step` value: copy the previous hypothesis' state and sum.
+const FOLLOW: u64 = u64::MAX;
+/// `step` value: the hypothesis has ended.
+const IDLE: u64 = u64::MAX - 1;
 
 impl<'m, M: LanguageModel> LmScorer<'m, M> {
     /// A scorer for `model`.
@@ -229,20 +258,26 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
     /// assert_eq!(scorer.stats().lists, 0);
     /// ```
     pub fn new(model: &'m M) -> LmScorer<'m, M> {
+        let seeded = || ahash::RandomState::with_seeds(7, 8, 9, 10);
         LmScorer {
             model,
+            hasher: seeded(),
+            words: hashbrown::HashTable::new(),
+            pool: Vec::new(),
+            pool_index: hashbrown::HashMap::with_hasher(seeded()),
+            memo: hashbrown::HashMap::with_hasher(seeded()),
             ids: Vec::new(),
             starts: Vec::new(),
-            node_of: Vec::new(),
-            children: hashbrown::HashMap::with_hasher(ahash::RandomState::with_seeds(7, 8, 9, 10)),
-            states: Vec::new(),
+            lcp: Vec::new(),
+            at: Vec::new(),
             cum: Vec::new(),
-            pending: Vec::new(),
+            step: Vec::new(),
+            pending_keys: Vec::new(),
             in_states: Vec::new(),
-            words: Vec::new(),
+            batch_words: Vec::new(),
             out_states: Vec::new(),
             out_scores: Vec::new(),
-            end_score: Vec::new(),
+            resolved: Vec::new(),
             stats: ScorerStats::default(),
         }
     }
@@ -288,100 +323,139 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
     /// ```
     pub fn score_list_into(&mut self, list: &NbestList, out: &mut Vec<f64>) {
         let model = self.model;
+        let hyps = &list.hyps;
+        let n = hyps.len();
+        out.clear();
+        self.words.clear();
+        self.pool.clear();
+        self.pool_index.clear();
+        self.memo.clear();
+        let root = model.begin_sentence_state();
+        self.pool.push(root);
+        self.pool_index.insert(root, 0);
+        // Word ids, each distinct spelling looked up in the model once.
         self.ids.clear();
         self.starts.clear();
         self.starts.push(0);
-        for h in &list.hyps {
-            self.ids
-                .extend(h.words.iter().map(|w| model.word_id(w.as_bytes())));
+        for (i, h) in hyps.iter().enumerate() {
+            // Most words repeat the previous hypothesis' word at the same position.
+            let prev = i
+                .checked_sub(1)
+                .map(|p| (&hyps[p].words[..], self.starts[p]));
+            for (pos, word) in h.words.iter().enumerate() {
+                let id = match prev {
+                    Some((pw, start)) if pw.get(pos) == Some(word) => self.ids[start + pos],
+                    _ => self.word_id(list, i, pos),
+                };
+                self.ids.push(id);
+            }
             self.starts.push(self.ids.len());
         }
-        let n_hyps = list.hyps.len();
+        self.lcp.clear();
+        let mut max_len = 0;
+        let n_words = self.ids.len() as u64;
+        for i in 0..n {
+            let words = &self.ids[self.starts[i]..self.starts[i + 1]];
+            let shared = match i.checked_sub(1) {
+                Some(p) => {
+                    let prev = &self.ids[self.starts[p]..self.starts[p + 1]];
+                    prev.iter().zip(words).take_while(|(a, b)| a == b).count()
+                }
+                None => 0,
+            };
+            self.lcp.push(shared);
+            max_len = max_len.max(words.len());
+        }
         self.stats.lists += 1;
-        self.stats.hyps += n_hyps as u64;
-        self.stats.words += self.ids.len() as u64;
-        self.score_ids(n_hyps, out);
-    }
-
-    /// Scores the hypotheses held in `self.ids`/`self.starts`.
-    fn score_ids(&mut self, n_hyps: usize, out: &mut Vec<f64>) {
-        let model = self.model;
-        out.clear();
-        self.children.clear();
-        self.states.clear();
+        self.stats.hyps += n as u64;
+        self.stats.words += n_words;
+        self.at.clear();
+        self.at.resize(n, 0);
         self.cum.clear();
-        self.states.push(model.begin_sentence_state());
-        self.cum.push(0.0);
-        self.node_of.clear();
-        self.node_of.resize(n_hyps, 0);
-        let max_len = (0..n_hyps)
-            .map(|h| self.starts[h + 1] - self.starts[h])
-            .max()
-            .unwrap_or(0);
-        for depth in 0..max_len {
-            self.pending.clear();
-            self.in_states.clear();
-            self.words.clear();
-            for h in 0..n_hyps {
-                let (start, end) = (self.starts[h], self.starts[h + 1]);
-                if end - start <= depth {
-                    continue;
-                }
-                let parent = self.node_of[h];
-                let word = self.ids[start + depth];
-                let key = (u64::from(parent) << 32) | u64::from(word);
-                let next_id = self.states.len() as u32 + self.pending.len() as u32;
-                let child = *self.children.entry(key).or_insert(next_id);
-                if child == next_id {
-                    self.pending.push(parent);
-                    self.in_states.push(self.states[parent as usize]);
-                    self.words.push(word);
-                }
-                self.node_of[h] = child;
+        self.cum.resize(n, 0.0);
+        for depth in 0..=max_len {
+            // depth == max_len is the `</s>` step of every hypothesis.
+            self.pending_keys.clear();
+            self.step.clear();
+            for i in 0..n {
+                let len = self.starts[i + 1] - self.starts[i];
+                let step = if depth < len && depth < self.lcp[i] {
+                    FOLLOW
+                } else if depth < len || depth == max_len {
+                    let word = if depth < len {
+                        self.ids[self.starts[i] + depth]
+                    } else {
+                        model.eos_id()
+                    };
+                    self.transition(self.at[i], word)
+                } else {
+                    IDLE
+                };
+                self.step.push(step);
             }
             self.run_batch();
-            for (i, &parent) in self.pending.iter().enumerate() {
-                self.states.push(self.out_states[i]);
-                self.cum
-                    .push(self.cum[parent as usize] + self.out_scores[i].log10_prob);
+            for i in 0..n {
+                match self.step[i] {
+                    IDLE => {}
+                    FOLLOW => {
+                        self.at[i] = self.at[i - 1];
+                        self.cum[i] = self.cum[i - 1];
+                    }
+                    mut v => {
+                        if v >> 32 == PENDING {
+                            v = self.resolved[(v & 0xffff_ffff) as usize];
+                        }
+                        self.at[i] = (v >> 32) as u32;
+                        self.cum[i] += f32::from_bits(v as u32);
+                    }
+                }
             }
         }
-        // One `</s>` query per distinct end node.
-        self.end_score.clear();
-        self.end_score.resize(self.states.len(), NO_SCORE);
-        self.pending.clear();
-        self.in_states.clear();
-        self.words.clear();
-        let eos = model.eos_id();
-        for h in 0..n_hyps {
-            let node = self.node_of[h];
-            if self.end_score[node as usize] == NO_SCORE {
-                self.end_score[node as usize] = 0.0;
-                self.pending.push(node);
-                self.in_states.push(self.states[node as usize]);
-                self.words.push(eos);
-            }
+        out.extend(self.cum.iter().map(|&c| f64::from(c) * LN_10));
+    }
+
+    /// The model id of word `pos` of hypothesis `hyp`, looked up once per list.
+    fn word_id(&mut self, list: &NbestList, hyp: usize, pos: usize) -> WordId {
+        let word = &list.hyps[hyp].words[pos];
+        let hash = self.hasher.hash_one(word.as_str());
+        let found = self.words.find(hash, |&(h, i, p, _)| {
+            h == hash && list.hyps[i as usize].words[p as usize] == *word
+        });
+        if let Some(&(_, _, _, id)) = found {
+            return id;
         }
-        self.run_batch();
-        for (i, &node) in self.pending.iter().enumerate() {
-            self.end_score[node as usize] = self.cum[node as usize] + self.out_scores[i].log10_prob;
+        let id = self.model.word_id(word.as_bytes());
+        self.words
+            .insert_unique(hash, (hash, hyp as u32, pos as u32, id), |e| e.0);
+        id
+    }
+
+    /// The memo entry for `(state, word)`, queueing a query when it is new.
+    fn transition(&mut self, state: u32, word: WordId) -> u64 {
+        let key = (u64::from(state) << 32) | u64::from(word);
+        let slot = self.pending_keys.len() as u64;
+        let v = *self.memo.entry(key).or_insert((PENDING << 32) | slot);
+        if v == (PENDING << 32) | slot {
+            self.pending_keys.push(key);
         }
-        out.extend(
-            self.node_of
-                .iter()
-                .map(|&n| f64::from(self.end_score[n as usize]) * LN_10),
-        );
+        v
     }
 
     fn run_batch(&mut self) {
-        let n = self.in_states.len();
+        let n = self.pending_keys.len();
+        self.resolved.clear();
         if n == 0 {
             return;
         }
         let model = self.model;
-        let filler = self.in_states[0];
+        self.in_states.clear();
+        self.batch_words.clear();
+        for &key in &self.pending_keys {
+            self.in_states.push(self.pool[(key >> 32) as usize]);
+            self.batch_words.push(key as u32);
+        }
         self.out_states.clear();
-        self.out_states.resize(n, filler);
+        self.out_states.resize(n, self.in_states[0]);
         self.out_scores.clear();
         self.out_scores.resize(
             n,
@@ -392,11 +466,26 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
         );
         model.full_score_batch(
             &self.in_states,
-            &self.words,
+            &self.batch_words,
             &mut self.out_states,
             &mut self.out_scores,
         );
         self.stats.queries += n as u64;
+        for k in 0..n {
+            let state = self.out_states[k];
+            let next = match self.pool_index.get(&state) {
+                Some(&i) => i,
+                None => {
+                    let i = self.pool.len() as u32;
+                    self.pool.push(state);
+                    self.pool_index.insert(state, i);
+                    i
+                }
+            };
+            let v = (u64::from(next) << 32) | u64::from(self.out_scores[k].log10_prob.to_bits());
+            self.memo.insert(self.pending_keys[k], v);
+            self.resolved.push(v);
+        }
     }
 }
 

@@ -80,3 +80,27 @@ macro_rules! with_model {
         }
     };
 }
+
+/// Ends a command: success, or `PROGRAM: error: cause: cause` on stderr and exit
+/// status 2. A broken pipe (output piped into `head`) ends quietly.
+pub fn exit(
+    program: &str,
+    result: Result<(), Box<dyn Error + Send + Sync>>,
+) -> std::process::ExitCode {
+    let Err(err) = result else {
+        return std::process::ExitCode::SUCCESS;
+    };
+    if let Some(io) = err.downcast_ref::<std::io::Error>() {
+        if io.kind() == std::io::ErrorKind::BrokenPipe {
+            return std::process::ExitCode::SUCCESS;
+        }
+    }
+    let mut msg = format!("{program}: {err}");
+    let mut source = err.source();
+    while let Some(s) = source {
+        msg.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    eprintln!("{msg}");
+    std::process::ExitCode::from(2)
+}

@@ -1,6 +1,7 @@
 //! `dashlm`: query, inspect, verify and benchmark n-gram language models.
 
 mod bench;
+mod dump;
 mod inspect;
 mod load;
 mod query;
@@ -32,6 +33,7 @@ enum Command {
     BenchQuery(bench::Args),
     Inspect(inspect::Args),
     Verify(inspect::VerifyArgs),
+    Dump(dump::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,23 +46,7 @@ fn main() -> ExitCode {
         Command::BenchQuery(args) => bench::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Verify(args) => inspect::verify(args),
+        Command::Dump(args) => dump::run(args),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            if let Some(io) = err.downcast_ref::<std::io::Error>() {
-                if io.kind() == std::io::ErrorKind::BrokenPipe {
-                    return ExitCode::SUCCESS;
-                }
-            }
-            let mut msg = format!("dashlm: {err}");
-            let mut source = err.source();
-            while let Some(s) = source {
-                msg.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            eprintln!("{msg}");
-            ExitCode::from(2)
-        }
-    }
+    load::exit("dashlm", result)
 }

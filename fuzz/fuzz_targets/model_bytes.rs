@@ -1,0 +1,47 @@
+//! A valid model header and section table, then the fuzzer's bytes in place of
+//! the data sections (as regex's DFA deserialization target does): opening and
+//! querying must never panic or read out of bounds.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use dashlm::arpa::NGramSet;
+use dashlm::{build, LanguageModel, Model};
+use libfuzzer_sys::fuzz_target;
+
+fn valid() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        let set = NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+        let (file, _) = build::compile(&set, build::BuildOptions::default()).unwrap();
+        let mut bytes = Vec::new();
+        file.write_to(&mut bytes).unwrap();
+        bytes
+    })
+}
+
+fn exercise(model: &Model<Vec<u8>>) {
+    let _ = model.verify();
+    let v = model.vocab_size() as u32;
+    let ids: Vec<u32> = (0..v + 3).chain((0..v).rev()).collect();
+    let _ = model.score_sentence(&ids, true, true);
+    let _ = model.score_sentence(&ids, false, false);
+    let mut arpa = Vec::new();
+    let _ = model.write_arpa(&mut arpa);
+}
+
+fuzz_target!(|data: &[u8]| {
+    // Raw bytes as a whole file.
+    if let Ok(model) = Model::from_bytes(data.to_vec()) {
+        exercise(&model);
+    }
+    // A valid header and section table followed by fuzzed data sections.
+    let valid = valid();
+    let (_, sections) = dashlm::format::parse(valid).unwrap();
+    let start = sections.iter().map(|e| e.offset).min().unwrap() as usize;
+    let mut bytes = valid[..start].to_vec();
+    bytes.extend(data.iter().chain(std::iter::repeat(&0u8)).take(valid.len() - start));
+    if let Ok(model) = Model::from_bytes(bytes) {
+        exercise(&model);
+    }
+});

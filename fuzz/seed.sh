@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Seeds the fuzz corpora from the project's fixtures (run from the crate root):
+#   bash fuzz/seed.sh && cargo +nightly fuzz run arpa -- -max_total_time=600
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p fuzz/corpus/arpa fuzz/corpus/model_bytes fuzz/corpus/nbest
+cp data/tiny.arpa data/arpa/*.arpa fuzz/corpus/arpa/
+for f in data/nbest/*.jsonl; do [ -e "$f" ] && { printf '\0'; cat "$f"; } > "fuzz/corpus/nbest/jsonl-$(basename "$f")"; done
+for f in data/nbest/*.srilm/*; do [ -e "$f" ] && { printf '\1'; cat "$f"; } > "fuzz/corpus/nbest/srilm-$(basename "$f")"; done
+cargo run --quiet --release --bin build-lm -- data/tiny.arpa fuzz/corpus/model_bytes/tiny.dlm 2>/dev/null

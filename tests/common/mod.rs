@@ -1,0 +1,122 @@
+//! Shared helpers for the store and property tests: random valid ARPA models,
+//! compilation to bytes, random sentences and per-word scoring.
+#![allow(dead_code)]
+
+use dashlm::arpa::NGramSet;
+use dashlm::build::{compile, BuildOptions};
+use dashlm::format::Weights;
+use dashlm::{LanguageModel, Model};
+use rand::rngs::StdRng;
+use rand::Rng;
+
+/// One order's n-grams: words, log10 prob, optional backoff.
+pub type Section = Vec<(Vec<usize>, f32, Option<f32>)>;
+
+/// A random valid ARPA model: every n-gram extends an existing context, so many
+/// suffixes are missing (as in pruned models); weights include -99 and -inf.
+pub fn random_arpa(rng: &mut StdRng, order: usize, vocab: usize) -> String {
+    let mut words: Vec<String> = vec!["<s>".into(), "</s>".into()];
+    if rng.gen_bool(0.7) {
+        words.push("<unk>".into());
+    }
+    words.extend((0..vocab).map(|i| format!("w{i}")));
+    let mut sections: Vec<Section> = Vec::new();
+    let uni = (0..words.len())
+        .map(|i| {
+            let p = match words[i].as_str() {
+                "<s>" => -99.0,
+                _ if rng.gen_bool(0.02) => f32::NEG_INFINITY,
+                _ => -rng.gen_range(0.5f32..6.0),
+            };
+            (vec![i], p, (order > 1).then(|| -rng.gen_range(0.0f32..1.5)))
+        })
+        .collect();
+    sections.push(uni);
+    for n in 2..=order {
+        let mut seen = std::collections::HashSet::new();
+        let target = rng.gen_range(1..=vocab * 3);
+        let mut grams = Vec::new();
+        for _ in 0..target * 2 {
+            if grams.len() >= target {
+                break;
+            }
+            let lower = &sections[n - 2];
+            let ctx = &lower[rng.gen_range(0..lower.len())].0;
+            if n > 2 || ctx[0] != 1 {
+                let mut g = ctx.clone();
+                g.push(rng.gen_range(1..words.len()));
+                if seen.insert(g.clone()) {
+                    let bo = (n < order && rng.gen_bool(0.8)).then(|| -rng.gen_range(0.0f32..1.0));
+                    grams.push((g, -rng.gen_range(0.01f32..3.0), bo));
+                }
+            }
+        }
+        if grams.is_empty() {
+            break;
+        }
+        sections.push(grams);
+    }
+    let mut text = String::from("\\data\\\n");
+    for (i, s) in sections.iter().enumerate() {
+        text += &format!("ngram {}={}\n", i + 1, s.len());
+    }
+    for (i, s) in sections.iter().enumerate() {
+        text += &format!("\n\\{}-grams:\n", i + 1);
+        let last = i + 1 == sections.len();
+        for (g, p, bo) in s {
+            let ws: Vec<&str> = g.iter().map(|&w| words[w].as_str()).collect();
+            let p = if p.is_infinite() {
+                "-inf".to_string()
+            } else {
+                p.to_string()
+            };
+            match bo {
+                Some(b) if !last => text += &format!("{p}\t{}\t{b}\n", ws.join(" ")),
+                _ => text += &format!("{p}\t{}\n", ws.join(" ")),
+            }
+        }
+    }
+    text + "\n\\end\\\n"
+}
+
+pub fn compiled(set: &NGramSet, weights: Weights) -> Model<Vec<u8>> {
+    let (file, _) = compile(
+        set,
+        BuildOptions {
+            weights,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut bytes = Vec::new();
+    file.write_to(&mut bytes).unwrap();
+    Model::from_bytes(bytes).unwrap()
+}
+
+pub fn random_sentence(rng: &mut StdRng, vocab: usize) -> Vec<Vec<u8>> {
+    (0..rng.gen_range(0..12))
+        .map(|_| match rng.gen_range(0..10) {
+            0 => b"oov-word".to_vec(),
+            1 => b"</s>".to_vec(),
+            _ => format!("w{}", rng.gen_range(0..vocab)).into_bytes(),
+        })
+        .collect()
+}
+
+/// Per-word (log10, ngram length) pairs of a sentence, from `<s>` through `</s>`.
+pub fn score_words<M: LanguageModel>(m: &M, words: &[Vec<u8>]) -> Vec<(f32, u8)> {
+    let mut state = m.begin_sentence_state();
+    let mut next = state;
+    let ids: Vec<_> = words
+        .iter()
+        .map(|w| m.word_id(w))
+        .chain([m.eos_id()])
+        .collect();
+    ids.iter()
+        .map(|&w| {
+            let r = m.full_score(&state, w, &mut next);
+            state = next;
+            (r.log10_prob, r.ngram_length)
+        })
+        .collect()
+}

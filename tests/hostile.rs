@@ -1,0 +1,176 @@
+//! Hostile model files with a *valid* header checksum: every structural lie is
+//! caught at open time with an error naming what is wrong.
+
+use dashlm::arpa::NGramSet;
+use dashlm::build::{compile, BuildOptions};
+use dashlm::format::{self, SectionKind, HEADER_LEN, SECTION_ENTRY_LEN};
+use dashlm::Model;
+
+fn tiny() -> Vec<u8> {
+    let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+    let (file, _) = compile(&set, BuildOptions::default()).unwrap();
+    let mut bytes = Vec::new();
+    file.write_to(&mut bytes).unwrap();
+    bytes
+}
+
+/// Recomputes the header CRC so that only the lie under test is left to find.
+fn reseal(bytes: &mut [u8]) {
+    let sections = u32::from_le_bytes(bytes[28..32].try_into().unwrap()) as usize;
+    let end = (HEADER_LEN + sections * SECTION_ENTRY_LEN).min(bytes.len());
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&bytes[..124]);
+    crc.update(&bytes[HEADER_LEN..end]);
+    bytes[124..128].copy_from_slice(&crc.finalize().to_le_bytes());
+}
+
+fn section_index(bytes: &[u8], kind: SectionKind, order: u16) -> usize {
+    let (_, sections) = format::parse(bytes).unwrap();
+    let index = sections
+        .iter()
+        .position(|e| e.kind == kind && e.order == order);
+    index.unwrap()
+}
+
+fn entry_at(i: usize) -> usize {
+    HEADER_LEN + i * SECTION_ENTRY_LEN
+}
+
+/// Applies `lie`, reseals, and returns the open error's text.
+fn open_error(lie: impl FnOnce(&mut Vec<u8>)) -> String {
+    let mut bytes = tiny();
+    lie(&mut bytes);
+    reseal(&mut bytes);
+    match Model::from_bytes(&bytes[..]) {
+        Ok(_) => panic!("hostile file accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn put_u64(bytes: &mut [u8], at: usize, v: u64) {
+    bytes[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+#[test]
+fn the_untouched_file_opens() {
+    let mut bytes = tiny();
+    reseal(&mut bytes);
+    assert!(Model::from_bytes(&bytes[..]).is_ok());
+}
+
+#[test]
+fn a_section_past_the_end_is_refused() {
+    let e = open_error(|b| {
+        let i = section_index(b, SectionKind::Table, 3);
+        let len = b.len() as u64;
+        put_u64(b, entry_at(i) + 8, len - 8);
+    });
+    assert!(e.contains("outside the file"), "{e}");
+}
+
+#[test]
+fn a_length_larger_than_the_address_space_is_refused() {
+    let e = open_error(|b| {
+        let i = section_index(b, SectionKind::Unigrams, 1);
+        put_u64(b, entry_at(i) + 16, u64::MAX - 4);
+    });
+    assert!(e.contains("outside the file"), "{e}");
+}
+
+#[test]
+fn overlapping_sections_are_refused() {
+    let e = open_error(|b| {
+        let (i, j) = (
+            section_index(b, SectionKind::Table, 2),
+            section_index(b, SectionKind::Table, 3),
+        );
+        let off = u64::from_le_bytes(b[entry_at(i) + 8..entry_at(i) + 16].try_into().unwrap());
+        put_u64(b, entry_at(j) + 8, off);
+    });
+    assert!(e.contains("overlaps"), "{e}");
+}
+
+#[test]
+fn a_misaligned_section_is_refused() {
+    let e = open_error(|b| {
+        let i = section_index(b, SectionKind::Unigrams, 1);
+        let off = u64::from_le_bytes(b[entry_at(i) + 8..entry_at(i) + 16].try_into().unwrap());
+        put_u64(b, entry_at(i) + 8, off + 4);
+    });
+    assert!(
+        e.contains("aligned") || e.contains("overlaps") || e.contains("outside"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_huge_order_is_refused() {
+    let e = open_error(|b| b[12] = 200);
+    assert!(e.contains("order at byte 12"), "{e}");
+}
+
+#[test]
+fn a_huge_count_is_refused() {
+    let e = open_error(|b| put_u64(b, 32 + 8, u64::MAX));
+    assert!(e.contains("n-gram count at byte 40"), "{e}");
+    let e = open_error(|b| put_u64(b, 32, u64::MAX));
+    assert!(e.contains("unigram count"), "{e}");
+}
+
+#[test]
+fn a_huge_vocabulary_is_refused_without_allocating() {
+    let e = open_error(|b| {
+        b[16..20].copy_from_slice(&(u32::MAX - 1).to_le_bytes());
+        put_u64(b, 32, u64::from(u32::MAX - 1));
+    });
+    assert!(e.contains("vocab-offsets") && e.contains("expected"), "{e}");
+}
+
+#[test]
+fn too_many_sections_are_refused() {
+    let e = open_error(|b| b[28..32].copy_from_slice(&1_000_000u32.to_le_bytes()));
+    assert!(e.contains("section count"), "{e}");
+}
+
+#[test]
+fn an_unknown_version_weight_or_kind_is_refused() {
+    let e = open_error(|b| b[10..12].copy_from_slice(&2u16.to_le_bytes()));
+    assert!(e.contains("format version 2"), "{e}");
+    let e = open_error(|b| b[13] = 9);
+    assert!(e.contains("weights"), "{e}");
+    let e = open_error(|b| b[entry_at(0)..entry_at(0) + 2].copy_from_slice(&99u16.to_le_bytes()));
+    assert!(e.contains("unknown code 99"), "{e}");
+}
+
+#[test]
+fn a_wrong_byte_order_mark_is_refused() {
+    let e = open_error(|b| b[8..10].copy_from_slice(&[0xfe, 0xff]));
+    assert!(e.contains("byte-order mark"), "{e}");
+}
+
+#[test]
+fn a_table_layout_claiming_huge_tables_is_refused() {
+    let e = open_error(|b| {
+        let (_, sections) = format::parse(b).unwrap();
+        let layouts = sections.require(SectionKind::Layouts, 0).unwrap().offset as usize;
+        put_u64(b, layouts + 8, 1 << 50); // num_slots of the bigram table
+    });
+    assert!(e.contains("slots"), "{e}");
+    let e = open_error(|b| {
+        let (_, sections) = format::parse(b).unwrap();
+        let layouts = sections.require(SectionKind::Layouts, 0).unwrap().offset as usize;
+        b[layouts + 16] ^= 1; // entry_bits no longer the sum of the fields
+    });
+    assert!(e.contains("entry bits"), "{e}");
+}
+
+#[test]
+fn a_missing_section_is_refused() {
+    let e = open_error(|b| {
+        let i = section_index(b, SectionKind::VocabIndex, 0);
+        b[entry_at(i)..entry_at(i) + 2]
+            .copy_from_slice(&(SectionKind::ProbCodebook as u16).to_le_bytes());
+        b[entry_at(i) + 2..entry_at(i) + 4].copy_from_slice(&7u16.to_le_bytes());
+    });
+    assert!(e.contains("missing vocab-index"), "{e}");
+}

@@ -1,0 +1,504 @@
+//! N-best formats: round trips, identical lists across formats, and errors with
+//! file and line for malformed input.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use dashlm::rescore::{
+    jsonl, kaldi, read_lists, srilm, write_lists, Format, Hypothesis, NbestErrorKind, NbestList,
+    Rescorer, Weights,
+};
+use dashlm::ReferenceModel;
+
+fn data(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/nbest")
+        .join(p)
+}
+
+fn sample(format: Format) -> Vec<NbestList> {
+    let name = match format {
+        Format::Jsonl => "sample.jsonl",
+        Format::Srilm => "sample.srilm",
+        Format::Kaldi => "sample.kaldi",
+    };
+    read_lists(&data(name), format).unwrap()
+}
+
+fn model() -> ReferenceModel {
+    let text = fs::read(data("sample-3gram.arpa")).unwrap();
+    ReferenceModel::read(&text[..], "sample-3gram.arpa").unwrap()
+}
+
+fn synthetic() -> Vec<NbestList> {
+    vec![
+        NbestList::new("utt-a")
+            .with_reference("the cat sat")
+            .with_hyp(
+                Hypothesis::new("the cat sat", -120.125)
+                    .with_lm(-14.5)
+                    .with_extra("conf", 0.75),
+            )
+            .with_hyp(
+                Hypothesis::new("a cat sat", -119.5)
+                    .with_lm(-16.0)
+                    .with_extra("conf", 0.25),
+            )
+            .with_hyp(
+                Hypothesis::new("", -200.0)
+                    .with_lm(-3.0)
+                    .with_extra("conf", 0.0),
+            ),
+        NbestList::new("utt-b").with_hyp(Hypothesis::new("x y z", -1.0).with_lm(-2.0)),
+        NbestList::new("utt-c").with_reference("hello"),
+    ]
+}
+
+fn assert_close(a: &[NbestList], b: &[NbestList], tol: f64) {
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        assert_eq!(x.id, y.id);
+        assert_eq!(x.reference, y.reference, "{}", x.id);
+        assert_eq!(x.hyps.len(), y.hyps.len(), "{}", x.id);
+        for (h, g) in x.hyps.iter().zip(&y.hyps) {
+            assert_eq!(h.words, g.words);
+            assert!(
+                (h.acoustic - g.acoustic).abs() <= tol,
+                "{} {} vs {}",
+                x.id,
+                h.acoustic,
+                g.acoustic
+            );
+            match (h.lm, g.lm) {
+                (Some(p), Some(q)) => assert!((p - q).abs() <= tol, "{p} vs {q}"),
+                (p, q) => assert_eq!(p, q),
+            }
+        }
+    }
+}
+
+#[test]
+fn jsonl_round_trip_is_exact() {
+    let lists = synthetic();
+    let mut out = Vec::new();
+    jsonl::write(&mut out, &lists).unwrap();
+    let back = jsonl::read(&out[..], "mem").unwrap();
+    assert_eq!(back, lists);
+    // And the shared sample: read -> write -> read is the identity.
+    let sample = sample(Format::Jsonl);
+    let mut out = Vec::new();
+    jsonl::write(&mut out, &sample).unwrap();
+    assert_eq!(jsonl::read(&out[..], "mem").unwrap(), sample);
+}
+
+#[test]
+fn kaldi_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    // Lists without a hypothesis have no place in Kaldi archives.
+    let lists: Vec<NbestList> = synthetic()
+        .into_iter()
+        .filter(|l| !l.hyps.is_empty())
+        .collect();
+    kaldi::write_dir(dir.path(), &lists).unwrap();
+    let back = kaldi::read_dir(dir.path()).unwrap();
+    assert_eq!(back, lists);
+    let sample = sample(Format::Kaldi);
+    let dir2 = tempfile::tempdir().unwrap();
+    kaldi::write_dir(dir2.path(), &sample).unwrap();
+    assert_eq!(kaldi::read_dir(dir2.path()).unwrap(), sample);
+}
+
+#[test]
+fn srilm_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let lists = synthetic();
+    srilm::write_dir(dir.path(), &lists).unwrap();
+    let back = srilm::read_dir(dir.path()).unwrap();
+    // Scores pass through log10 with 10 decimals; extras are kept.
+    assert_close(&back, &lists, 1e-8);
+    assert_eq!(back[0].hyps[1].extra["conf"], 0.25);
+    // The shipped files are reproduced (the same numbers, trailing zeros aside).
+    let sample = sample(Format::Srilm);
+    let dir2 = tempfile::tempdir().unwrap();
+    srilm::write_dir(dir2.path(), &sample).unwrap();
+    let tokens = |p: PathBuf| -> Vec<String> {
+        fs::read_to_string(p)
+            .unwrap()
+            .split_whitespace()
+            .map(|t| t.parse::<f64>().map_or(t.to_string(), |x| x.to_string()))
+            .collect()
+    };
+    for l in &sample {
+        let name = format!("{}.nbest", l.id);
+        assert_eq!(
+            tokens(dir2.path().join(&name)),
+            tokens(data("sample.srilm").join(&name))
+        );
+    }
+    assert_eq!(srilm::read_dir(dir2.path()).unwrap(), sample);
+}
+
+#[test]
+fn write_lists_and_read_lists_agree_for_every_format() {
+    let lists: Vec<NbestList> = synthetic()
+        .into_iter()
+        .filter(|l| !l.hyps.is_empty())
+        .collect();
+    for format in [Format::Jsonl, Format::Srilm, Format::Kaldi] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
+        write_lists(&path, format, &lists).unwrap();
+        assert_close(&read_lists(&path, format).unwrap(), &lists, 1e-8);
+    }
+}
+
+#[test]
+fn the_three_sample_formats_hold_the_same_lists() {
+    let j = sample(Format::Jsonl);
+    let s = sample(Format::Srilm);
+    let k = sample(Format::Kaldi);
+    assert_eq!(j.len(), 5);
+    assert!(j
+        .iter()
+        .all(|l| l.hyps.len() == 10 && l.reference.is_some()));
+    // SRILM files carry log10 scores rounded to 4 decimals.
+    assert_close(&j, &s, 1e-3);
+    assert_close(&j, &k, 1e-9);
+    assert_eq!(
+        j[0].hyps[0].extra["decoder_total"],
+        k[0].hyps[0].extra["decoder_total"]
+    );
+}
+
+#[test]
+fn mixed_formats_give_identical_rankings() {
+    let lm = model();
+    let formats = [
+        sample(Format::Jsonl),
+        sample(Format::Srilm),
+        sample(Format::Kaldi),
+    ];
+    for (lw, wip) in [
+        (0.0, 0.0),
+        (1.0, 0.0),
+        (8.0, -2.0),
+        (9.5, -0.63),
+        (15.0, 3.0),
+    ] {
+        let rescorer = Rescorer::new(
+            &lm,
+            Weights {
+                lm_weight: lw,
+                word_insertion_penalty: wip,
+                ..Weights::default()
+            },
+        );
+        let orders: Vec<Vec<Vec<usize>>> = formats
+            .iter()
+            .map(|lists| {
+                rescorer
+                    .rescore_all(lists)
+                    .into_iter()
+                    .map(|r| r.order)
+                    .collect()
+            })
+            .collect();
+        assert_eq!(orders[0], orders[1], "jsonl vs srilm at {lw} {wip}");
+        assert_eq!(orders[0], orders[2], "jsonl vs kaldi at {lw} {wip}");
+    }
+}
+
+#[test]
+fn srilm_list_file_and_single_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = data("sample.srilm/synth_00042.nbest");
+    fs::write(dir.path().join("list"), format!("{}\n\n", src.display())).unwrap();
+    let from_list = srilm::read_path(&dir.path().join("list")).unwrap();
+    let single = srilm::read_path(&src).unwrap();
+    assert_eq!(from_list, single);
+    assert_eq!(single[0].id, "synth_00042");
+    assert_eq!(single[0].hyps.len(), 10);
+}
+
+#[test]
+fn srilm_decipher_bytelog_form() {
+    let text = "NBestList1.0\n(-10240) <s> the cat </s>\n(-10250) the hat\n";
+    let list = srilm::read_file(text.as_bytes(), "d.nbest", "d").unwrap();
+    assert_eq!(list.hyps[0].words, ["the", "cat"]);
+    assert_eq!(list.hyps[0].lm, None);
+    // bytelog * 1024 / 10000.5 = natural log (SRILM Prob.h).
+    assert!((list.hyps[0].acoustic - (-10240.0 * 1024.0 / 10000.5)).abs() < 1e-9);
+    assert!((list.hyps[0].acoustic - (-1048.5)).abs() < 0.1);
+    assert_eq!(srilm::ln_to_bytelog(list.hyps[1].acoustic), -10250.0);
+}
+
+#[test]
+fn sentence_markers_are_stripped() {
+    let list = srilm::read_file(&b"-1 -2 4 <s> a b </s>\n"[..], "m.nbest", "m").unwrap();
+    assert_eq!(list.hyps[0].words, ["a", "b"]);
+    let j = jsonl::read(&br#"{"id": "u", "ref": "<s> a </s>", "hyps": [{"words": ["<s>", "a"], "acoustic": 0}]}"#[..], "m").unwrap();
+    assert_eq!(j[0].reference.as_deref().unwrap(), ["a"]);
+    assert_eq!(j[0].hyps[0].words, ["a"]);
+}
+
+fn jsonl_err(text: &str) -> (u64, String, NbestErrorKindTag) {
+    let e = jsonl::read(text.as_bytes(), "in.jsonl").unwrap_err();
+    (e.line(), e.to_string(), tag(e.kind()))
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum NbestErrorKindTag {
+    Json,
+    Field,
+    Number,
+    Syntax,
+    WordCount,
+    Duplicate,
+    BadKey,
+    MissingScore,
+    UnknownKey,
+    ScoreCount,
+    Io,
+}
+
+fn tag(k: &NbestErrorKind) -> NbestErrorKindTag {
+    use NbestErrorKindTag as T;
+    match k {
+        NbestErrorKind::Json(_) => T::Json,
+        NbestErrorKind::Field { .. } => T::Field,
+        NbestErrorKind::Number { .. } => T::Number,
+        NbestErrorKind::Syntax { .. } => T::Syntax,
+        NbestErrorKind::WordCount { .. } => T::WordCount,
+        NbestErrorKind::Duplicate(_) => T::Duplicate,
+        NbestErrorKind::BadKey(_) => T::BadKey,
+        NbestErrorKind::MissingScore { .. } => T::MissingScore,
+        NbestErrorKind::UnknownKey(_) => T::UnknownKey,
+        NbestErrorKind::ScoreCount { .. } => T::ScoreCount,
+        NbestErrorKind::Io(_) => T::Io,
+        _ => panic!("unexpected kind {k:?}"),
+    }
+}
+
+#[test]
+fn malformed_jsonl_errors_name_file_and_line() {
+    use NbestErrorKindTag as T;
+    let good = r#"{"id": "u1", "hyps": [{"words": "a", "acoustic": -1}]}"#;
+    let cases: &[(&str, T, &str)] = &[
+        ("{\"id\": \"u2\", \"hyps\": [", T::Json, "invalid JSON"),
+        ("[1, 2]", T::Json, "expected an object"),
+        (r#"{"hyps": []}"#, T::Field, "field `id`: missing"),
+        (r#"{"id": 7, "hyps": []}"#, T::Field, "field `id`"),
+        (r#"{"id": "u2"}"#, T::Field, "field `hyps`: missing"),
+        (
+            r#"{"id": "u2", "hyps": [{"words": "a"}]}"#,
+            T::Field,
+            "field `hyps[0].acoustic`: missing",
+        ),
+        (
+            r#"{"id": "u2", "hyps": [{"acoustic": 1}]}"#,
+            T::Field,
+            "field `hyps[0].words`: missing",
+        ),
+        (
+            r#"{"id": "u2", "hyps": [{"words": "a", "acoustic": "x"}]}"#,
+            T::Field,
+            "hyps[0].acoustic",
+        ),
+        (
+            r#"{"id": "u2", "hyps": [{"words": 3, "acoustic": 1}]}"#,
+            T::Field,
+            "hyps[0].words",
+        ),
+        (
+            r#"{"id": "u2", "hyps": [{"words": "a", "acoustic": 1, "conf": "high"}]}"#,
+            T::Field,
+            "hyps[0].conf",
+        ),
+        (
+            r#"{"id": "u2", "hyps": [{"words": "a", "acoustic": 1, "lm": []}]}"#,
+            T::Field,
+            "hyps[0].lm",
+        ),
+        (
+            r#"{"id": "u1", "hyps": []}"#,
+            T::Duplicate,
+            "duplicate key `u1`",
+        ),
+    ];
+    for (bad, kind, msg) in cases {
+        let text = format!("{good}\n\n{bad}\n");
+        let (line, shown, k) = jsonl_err(&text);
+        assert_eq!(line, 3, "{bad}");
+        assert_eq!(&k, kind, "{bad}");
+        assert!(shown.starts_with("in.jsonl:3: "), "{shown}");
+        assert!(shown.contains(msg), "{shown} lacks {msg}");
+    }
+}
+
+#[test]
+fn malformed_srilm_errors_name_file_and_line() {
+    use NbestErrorKindTag as T;
+    let cases: &[(&str, T, &str)] = &[
+        ("-1 -2 3 a b", T::WordCount, "declares 3 words but has 2"),
+        ("-1 -2 1 a b", T::WordCount, "declares 1 words but has 2"),
+        ("-1 x 1 a", T::Number, "LM score"),
+        ("y -2 1 a", T::Number, "acoustic score"),
+        ("-1 -2 two a b", T::Number, "word count"),
+        ("-1 -2", T::Syntax, "acoustic_score lm_score num_words"),
+        ("NBestList1.0", T::Syntax, "header only on the first line"),
+    ];
+    for (bad, kind, msg) in cases {
+        let text = format!("-5 -6 2 ok fine\n{bad}\n");
+        let e = srilm::read_file(text.as_bytes(), "d/u.nbest", "u").unwrap_err();
+        assert_eq!((e.line(), tag(e.kind())), (2, kind.clone()), "{bad}");
+        assert!(e.to_string().starts_with("d/u.nbest:2: "), "{e}");
+        assert!(e.to_string().contains(msg), "{e} lacks {msg}");
+    }
+    let e = srilm::read_file(&b"NBestList2.0\n"[..], "v2.nbest", "v2").unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (1, T::Syntax));
+    let e = srilm::read_file(&b"NBestList1.0\n(12) a\n-1 b\n"[..], "d.nbest", "d").unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (3, T::Syntax));
+    let e = srilm::read_file(&b"NBestList1.0\n(abc) a\n"[..], "d.nbest", "d").unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (2, T::Number));
+}
+
+#[test]
+fn srilm_directory_errors() {
+    use NbestErrorKindTag as T;
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.nbest"), "-1 -2 1 x\n-1 -2 1 y\n").unwrap();
+    fs::write(dir.path().join("b.nbest"), "-1 -2 1 x\n-1 -2 2 y\n").unwrap();
+    let e = srilm::read_dir(dir.path()).unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (2, T::WordCount));
+    assert!(e.source_name().ends_with("b.nbest"));
+    fs::write(dir.path().join("b.nbest"), "-1 -2 1 x\n").unwrap();
+    fs::create_dir(dir.path().join("conf")).unwrap();
+    fs::write(dir.path().join("conf/a.nbest"), "0.5\n").unwrap();
+    let e = srilm::read_dir(dir.path()).unwrap_err();
+    assert_eq!(tag(e.kind()), T::ScoreCount);
+    fs::write(dir.path().join("conf/a.nbest"), "0.5\nhigh\n").unwrap();
+    let e = srilm::read_dir(dir.path()).unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (2, T::Number));
+    fs::write(dir.path().join("conf/a.nbest"), "0.5\n0.25\n").unwrap();
+    let lists = srilm::read_dir(dir.path()).unwrap();
+    assert_eq!(lists[0].hyps[1].extra["conf"], 0.25);
+    assert!(lists[1].hyps[0].extra.is_empty());
+    fs::write(dir.path().join("list"), "a.nbest\nmissing.nbest\n").unwrap();
+    let e = srilm::read_list(&dir.path().join("list")).unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (2, T::Io));
+}
+
+/// text, ac_cost, lm_cost, the file named in the error, its line, the error.
+type KaldiCase<'a> = (
+    String,
+    String,
+    Option<&'a str>,
+    &'a str,
+    u64,
+    NbestErrorKindTag,
+);
+
+fn kaldi_dir(text: &str, ac: &str, lm: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("text"), text).unwrap();
+    fs::write(dir.path().join("ac_cost"), ac).unwrap();
+    if let Some(lm) = lm {
+        fs::write(dir.path().join("lm_cost"), lm).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn malformed_kaldi_errors_name_file_and_line() {
+    use NbestErrorKindTag as T;
+    let text = "u1-1 a b\nu1-2 a\nu2-1 c\n";
+    let ac = "u1-1 10\nu1-2 11\nu2-1 12\n";
+    // Good input, hypotheses out of order in the archive are sorted by n.
+    let d = kaldi_dir("u1-2 a\nu1-1 a b\n", "u1-1 1\nu1-2 2\n", None);
+    let l = kaldi::read_dir(d.path()).unwrap();
+    assert_eq!(l[0].hyps[0].words, ["a", "b"]);
+    let cases: Vec<KaldiCase> = vec![
+        (
+            "u1 a b\n".into(),
+            "u1 1\n".into(),
+            None,
+            "text",
+            1,
+            T::BadKey,
+        ),
+        (
+            "u1-0 a\n".into(),
+            "u1-0 1\n".into(),
+            None,
+            "text",
+            1,
+            T::BadKey,
+        ),
+        (
+            text.into(),
+            "u1-1 10\nu2-1 12\n".into(),
+            None,
+            "text",
+            2,
+            T::MissingScore,
+        ),
+        (
+            text.into(),
+            format!("{ac}u3-1 5\n"),
+            None,
+            "ac_cost",
+            4,
+            T::UnknownKey,
+        ),
+        (
+            text.into(),
+            "u1-1 10\nu1-2 eleven\n".into(),
+            None,
+            "ac_cost",
+            2,
+            T::Number,
+        ),
+        (
+            text.into(),
+            "u1-1 10 3\n".into(),
+            None,
+            "ac_cost",
+            1,
+            T::Syntax,
+        ),
+        (
+            text.into(),
+            "u1-1 10\nu1-1 10\n".into(),
+            None,
+            "ac_cost",
+            2,
+            T::Duplicate,
+        ),
+        (
+            "u1-1 a\nu1-1 b\n".into(),
+            "u1-1 1\n".into(),
+            None,
+            "text",
+            2,
+            T::Duplicate,
+        ),
+        (
+            text.into(),
+            ac.into(),
+            Some("u1-1 3\nu1-2 4\n"),
+            "text",
+            3,
+            T::MissingScore,
+        ),
+    ];
+    for (t, a, lm, file, line, kind) in cases {
+        let d = kaldi_dir(&t, &a, lm);
+        let e = kaldi::read_dir(d.path()).unwrap_err();
+        assert_eq!((e.line(), tag(e.kind())), (line, kind), "{t:?} {a:?}: {e}");
+        assert!(e.source_name().ends_with(file), "{e}");
+        assert!(e.to_string().contains(&format!("{file}:{line}: ")), "{e}");
+    }
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("text"), text).unwrap();
+    assert_eq!(tag(kaldi::read_dir(d.path()).unwrap_err().kind()), T::Io);
+}

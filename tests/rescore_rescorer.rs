@@ -1,0 +1,363 @@
+//! The rescorer: agreement with direct scoring by the reference model, prefix
+//! sharing through batched queries, parallel = sequential, stable ties, MBR and
+//! tuning.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use dashlm::rescore::wer::nbest_wer;
+use dashlm::rescore::{
+    mbr, read_lists, score_lists, score_lists_sequential, tune, Format, HypFeatures, Hypothesis,
+    LmScorer, NbestList, Rescored, Rescorer, TuneOptions, TuneSet, Weights, LN_10,
+};
+use dashlm::{FullScore, LanguageModel, ReferenceModel, WordId};
+use rand::{Rng, SeedableRng};
+
+fn data(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(p)
+}
+
+fn model() -> ReferenceModel {
+    let text = fs::read(data("nbest/sample-3gram.arpa")).unwrap();
+    ReferenceModel::read(&text[..], "sample-3gram.arpa").unwrap()
+}
+
+fn sample() -> Vec<NbestList> {
+    read_lists(&data("nbest/sample.jsonl"), Format::Jsonl).unwrap()
+}
+
+fn ids<M: LanguageModel>(m: &M, h: &Hypothesis) -> Vec<WordId> {
+    h.words.iter().map(|w| m.word_id(w.as_bytes())).collect()
+}
+
+/// Random lists over the sample vocabulary with shared prefixes, plus OOVs.
+fn random_lists(n: usize, seed: u64) -> Vec<NbestList> {
+    let vocab: Vec<String> = sample()
+        .iter()
+        .flat_map(|l| l.hyps.iter().flat_map(|h| h.words.clone()))
+        .chain(["zzz-oov".to_string()])
+        .collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..n)
+        .map(|i| {
+            let base: Vec<String> = (0..rng.gen_range(0..12))
+                .map(|_| vocab[rng.gen_range(0..vocab.len())].clone())
+                .collect();
+            let mut list = NbestList::new(&format!("r{i}"));
+            for _ in 0..rng.gen_range(0..30) {
+                let keep = rng.gen_range(0..=base.len());
+                let mut words = base[..keep].to_vec();
+                for _ in 0..rng.gen_range(0..4) {
+                    words.push(vocab[rng.gen_range(0..vocab.len())].clone());
+                }
+                // Coarse scores make exact ties common.
+                let h = Hypothesis::new(&words.join(" "), -f64::from(rng.gen_range(0..20u32)))
+                    .with_lm(-f64::from(rng.gen_range(0..5u32)));
+                list.hyps.push(h);
+            }
+            list
+        })
+        .collect()
+}
+
+#[test]
+fn scores_equal_score_sentence_of_the_reference_model() {
+    let lm = model();
+    let mut lists = sample();
+    lists.extend(random_lists(50, 1));
+    let mut scorer = LmScorer::new(&lm);
+    for list in &lists {
+        let scores = scorer.score_list(list);
+        for (h, &s) in list.hyps.iter().zip(&scores) {
+            let direct = f64::from(lm.score_sentence(&ids(&lm, h), true, true)) * LN_10;
+            assert_eq!(s, direct, "{}: {:?}", list.id, h.words);
+        }
+    }
+}
+
+#[test]
+fn end_of_sentence_is_scored_with_begin_of_sentence_context() {
+    let text = fs::read(data("tiny.arpa")).unwrap();
+    let lm = ReferenceModel::read(&text[..], "tiny.arpa").unwrap();
+    let list = NbestList::new("u")
+        .with_hyp(Hypothesis::new("the", 0.0))
+        .with_hyp(Hypothesis::new("", 0.0));
+    let s = LmScorer::new(&lm).score_list(&list);
+    // log10 P(the | <s>) + log10 P(</s> | <s> the): the bigram "<s> the" is -0.4; for
+    // </s> neither "<s> the </s>" nor "the </s>" exists, so it backs off through
+    // both contexts: backoff(<s> the) + backoff(the) + P(</s>) = -0.2 - 0.4 - 1.0.
+    assert!(
+        (s[0] / LN_10 - (-0.4 - 0.2 - 0.4 - 1.0)).abs() < 1e-6,
+        "{}",
+        s[0] / LN_10
+    );
+    // The empty hypothesis: backoff(<s>) + P(</s>) = -0.5 + -1.0.
+    assert!((s[1] / LN_10 - (-1.5)).abs() < 1e-6, "{}", s[1] / LN_10);
+}
+
+#[test]
+fn combined_totals_follow_the_documented_formula() {
+    let lm = model();
+    let lists = sample();
+    let w = Weights {
+        acoustic_scale: 0.5,
+        lm_weight: 7.0,
+        word_insertion_penalty: -1.5,
+        first_pass_lm_weight: 2.0,
+    };
+    let r = Rescorer::new(&lm, w).rescore_all(&lists);
+    for (list, res) in lists.iter().zip(&r) {
+        for (i, h) in list.hyps.iter().enumerate() {
+            let new_lm = f64::from(lm.score_sentence(&ids(&lm, h), true, true)) * LN_10;
+            let expect =
+                0.5 * h.acoustic + 7.0 * new_lm - 1.5 * h.words.len() as f64 + 2.0 * h.lm.unwrap();
+            assert!((res.totals[i] - expect).abs() < 1e-9);
+            assert_eq!(res.features[i].new_lm, new_lm);
+        }
+        let out = res.apply(list, None);
+        assert!(out
+            .hyps
+            .windows(2)
+            .all(|p| p[0].extra["total"] >= p[1].extra["total"]));
+        assert_eq!(out.hyps[0].extra["total"], res.totals[res.order[0]]);
+    }
+}
+
+/// A model that counts how it is queried.
+struct Counting {
+    inner: ReferenceModel,
+    direct: AtomicU64,
+    batches: AtomicU64,
+    batched: AtomicU64,
+}
+
+impl LanguageModel for Counting {
+    type State = <ReferenceModel as LanguageModel>::State;
+    fn order(&self) -> usize {
+        self.inner.order()
+    }
+    fn word_id(&self, word: &[u8]) -> WordId {
+        self.inner.word_id(word)
+    }
+    fn vocab_size(&self) -> usize {
+        self.inner.vocab_size()
+    }
+    fn bos_id(&self) -> WordId {
+        self.inner.bos_id()
+    }
+    fn eos_id(&self) -> WordId {
+        self.inner.eos_id()
+    }
+    fn begin_sentence_state(&self) -> Self::State {
+        self.inner.begin_sentence_state()
+    }
+    fn null_context_state(&self) -> Self::State {
+        self.inner.null_context_state()
+    }
+    fn full_score(&self, state: &Self::State, word: WordId, out: &mut Self::State) -> FullScore {
+        self.direct.fetch_add(1, Ordering::Relaxed);
+        self.inner.full_score(state, word, out)
+    }
+    fn full_score_batch(
+        &self,
+        states: &[Self::State],
+        words: &[WordId],
+        os: &mut [Self::State],
+        sc: &mut [FullScore],
+    ) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.batched
+            .fetch_add(states.len() as u64, Ordering::Relaxed);
+        self.inner.full_score_batch(states, words, os, sc);
+    }
+}
+
+#[test]
+fn each_distinct_context_is_scored_once_through_batches() {
+    let lm = Counting {
+        inner: model(),
+        direct: AtomicU64::new(0),
+        batches: AtomicU64::new(0),
+        batched: AtomicU64::new(0),
+    };
+    let lists = sample();
+    let (scores, stats) = score_lists_sequential(&lm, &lists);
+    assert_eq!(
+        lm.direct.load(Ordering::Relaxed),
+        0,
+        "all queries go through full_score_batch"
+    );
+    assert_eq!(lm.batched.load(Ordering::Relaxed), stats.queries);
+    // Distinct (state, word) transitions, </s> included, counted independently:
+    // at most one query per distinct prefix.
+    let inner = model();
+    let mut expected = 0u64;
+    let mut prefixes = 0u64;
+    let mut max_batches = 0u64;
+    for list in &lists {
+        let mut pairs = std::collections::HashSet::new();
+        let mut seen = std::collections::HashSet::new();
+        for h in &list.hyps {
+            let ids = ids(&inner, h);
+            let mut state = inner.begin_sentence_state();
+            let mut next = state;
+            for (k, &w) in ids.iter().chain([inner.eos_id()].iter()).enumerate() {
+                pairs.insert((state, w));
+                seen.insert((h.words[..k].to_vec(), w));
+                inner.score(&state, w, &mut next);
+                state = next;
+            }
+        }
+        expected += pairs.len() as u64;
+        prefixes += seen.len() as u64;
+        max_batches += list.hyps.iter().map(|h| h.words.len()).max().unwrap() as u64 + 1;
+    }
+    assert_eq!(stats.queries, expected);
+    assert!(
+        expected < prefixes,
+        "contexts shared beyond prefixes: {expected} < {prefixes}"
+    );
+    let batches = lm.batches.load(Ordering::Relaxed);
+    assert!(
+        batches <= max_batches,
+        "at most one batch per position plus one for </s>: {batches}"
+    );
+    let words: u64 = lists
+        .iter()
+        .flat_map(|l| &l.hyps)
+        .map(|h| h.words.len() as u64 + 1)
+        .sum();
+    assert_eq!(stats.words + stats.hyps, words);
+    assert!(
+        stats.queries * 2 < words,
+        "sharing saves queries: {} of {words}",
+        stats.queries
+    );
+    // The same numbers as the plain reference model.
+    assert_eq!(scores, score_lists_sequential(&model(), &lists).0);
+}
+
+#[test]
+fn parallel_equals_sequential() {
+    let lm = model();
+    let lists = random_lists(400, 7);
+    let (seq, seq_stats) = score_lists_sequential(&lm, &lists);
+    for threads in [1, 2, 4] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let (par, par_stats) = pool.install(|| score_lists(&lm, &lists, |_| {}));
+        assert_eq!(par, seq, "{threads} threads");
+        assert_eq!(par_stats, seq_stats);
+        for mbr_scale in [None, Some(0.3)] {
+            let mut r = Rescorer::new(
+                &lm,
+                Weights {
+                    lm_weight: 3.0,
+                    word_insertion_penalty: -0.5,
+                    ..Weights::default()
+                },
+            );
+            if let Some(s) = mbr_scale {
+                r = r.with_mbr(s);
+            }
+            let a = pool.install(|| r.rescore_all(&lists));
+            assert_eq!(a, r.rescore_all_sequential(&lists));
+        }
+    }
+}
+
+#[test]
+fn sorting_is_stable_and_ties_keep_input_order() {
+    let lm = model();
+    let list = NbestList::new("u")
+        .with_hyp(Hypothesis::new("a device", -10.0))
+        .with_hyp(Hypothesis::new("b", -5.0))
+        .with_hyp(Hypothesis::new("a device", -10.0))
+        .with_hyp(Hypothesis::new("a device", -10.0))
+        .with_hyp(Hypothesis::new("b", -5.0));
+    let r = Rescorer::new(
+        &lm,
+        Weights {
+            lm_weight: 0.0,
+            ..Weights::default()
+        },
+    )
+    .rescore(&list);
+    assert_eq!(r.order, [1, 4, 0, 2, 3]);
+    let r = Rescorer::new(&lm, Weights::default()).rescore(&list);
+    let mut seen = r.order.clone();
+    seen.sort();
+    assert_eq!(seen, [0, 1, 2, 3, 4]);
+    let pos = |i| r.order.iter().position(|&x| x == i).unwrap();
+    assert!(pos(0) < pos(2) && pos(2) < pos(3) && pos(1) < pos(4));
+}
+
+#[test]
+fn mbr_prefers_the_consensus_and_tends_to_the_top_score() {
+    let f = |a: f64, n| HypFeatures {
+        acoustic: a,
+        first_pass_lm: 0.0,
+        new_lm: 0.0,
+        num_words: n,
+    };
+    let words: Vec<Vec<String>> = ["a b c", "a x c", "a x c d", "a x e"]
+        .iter()
+        .map(|s| s.split(' ').map(String::from).collect())
+        .collect();
+    let feats = vec![f(-1.0, 3), f(-1.2, 3), f(-1.3, 4), f(-1.4, 3)];
+    let w = Weights::default();
+    let map = Rescored::from_features(feats.clone(), &w, None);
+    assert_eq!(map.best(), Some(0));
+    let m = Rescored::from_features(feats.clone(), &w, Some((&words, 1.0)));
+    assert_eq!(m.best(), Some(1), "the hypothesis closest to the others");
+    let m = m.mbr.unwrap();
+    assert!((m.posteriors.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    let sharp = Rescored::from_features(feats, &w, Some((&words, 1000.0)));
+    assert_eq!(sharp.best(), Some(0));
+    // select and select_index agree.
+    let refs: Vec<&[String]> = words.iter().map(|w| &w[..]).collect();
+    let d = mbr::DistanceMatrix::new(&refs);
+    let totals = [-1.0, -1.2, -1.3, -1.4];
+    for scale in [0.1, 1.0, 10.0] {
+        assert_eq!(
+            mbr::select(&d, &totals, scale).choice,
+            mbr::select_index(&d, &totals, scale, &mut Vec::new())
+        );
+    }
+}
+
+#[test]
+fn tuning_finds_weights_no_worse_than_the_first_pass_and_agrees_with_rescoring() {
+    let lm = model();
+    let lists = sample();
+    let (scores, _) = score_lists(&lm, &lists, |_| {});
+    for mbr in [false, true] {
+        let set = TuneSet::new(&lists, &scores, mbr);
+        assert_eq!(set.len(), 5);
+        let opts = TuneOptions {
+            scales: if mbr { vec![0.05, 0.5] } else { vec![] },
+            ..TuneOptions::default()
+        };
+        let res = tune(&set, &opts);
+        assert!(res.errors <= set.first_errors());
+        assert!(res.errors >= set.oracle_errors());
+        assert_eq!(res.coarse.len(), if mbr { 2 } else { 1 });
+        assert_eq!(res.coarse[0].errors.len(), 61 * 41);
+        let fine = res.fine.as_ref().unwrap();
+        assert_eq!(fine.wips.len(), 11);
+        // The tuned weights give the same errors when rescoring for real.
+        let mut r = Rescorer::new(&lm, res.weights);
+        if let Some(s) = res.scale {
+            r = r.with_mbr(s);
+        }
+        let chosen: Vec<Option<usize>> = r.rescore_all(&lists).iter().map(|x| x.best()).collect();
+        let w = nbest_wer(&lists, &chosen);
+        assert_eq!(w.chosen.errors(), res.errors);
+        assert_eq!(w.first.errors(), set.first_errors());
+        assert_eq!(w.oracle.errors(), set.oracle_errors());
+        assert_eq!(w.chosen.ref_words, set.ref_words());
+    }
+}

@@ -1,0 +1,182 @@
+//! WER: known alignments, agreement with a plain Levenshtein distance, and
+//! transcription reading.
+
+use std::fs;
+
+use dashlm::rescore::wer::{
+    align, edit_distance, nbest_wer, read_transcripts, EditOp, ErrorCounts,
+};
+use dashlm::rescore::{Hypothesis, NbestErrorKind, NbestList};
+use proptest::prelude::*;
+
+fn w(s: &str) -> Vec<&str> {
+    s.split_whitespace().collect()
+}
+
+/// Reference, hypothesis, alignment, (substitutions, insertions, deletions).
+type Case<'a> = (&'a str, &'a str, &'a [EditOp], (u64, u64, u64));
+
+#[test]
+fn known_alignments() {
+    use EditOp::*;
+    let cases: &[Case] = &[
+        ("a b c", "a b c", &[Match, Match, Match], (0, 0, 0)),
+        ("a b c", "a x c", &[Match, Substitution, Match], (1, 0, 0)),
+        ("a b c", "a c", &[Match, Deletion, Match], (0, 0, 1)),
+        ("a c", "a b c", &[Match, Insertion, Match], (0, 1, 0)),
+        ("", "a b", &[Insertion, Insertion], (0, 2, 0)),
+        ("a b", "", &[Deletion, Deletion], (0, 0, 2)),
+        ("", "", &[], (0, 0, 0)),
+        // "the cat sat" -> "a cat sat on the mat": 1 sub, 3 ins.
+        (
+            "the cat sat",
+            "a cat sat on the mat",
+            &[Substitution, Match, Match, Insertion, Insertion, Insertion],
+            (1, 3, 0),
+        ),
+        // A shifted sentence: the cheapest is one deletion and one insertion.
+        (
+            "x a b c",
+            "a b c y",
+            &[Deletion, Match, Match, Match, Insertion],
+            (0, 1, 1),
+        ),
+        // Equal-cost alternatives resolve to substitutions first (Kaldi's order).
+        ("a b", "b a", &[Substitution, Substitution], (2, 0, 0)),
+        (
+            "a b c d",
+            "a c b d",
+            &[Match, Substitution, Substitution, Match],
+            (2, 0, 0),
+        ),
+    ];
+    for (r, h, ops, (s, i, d)) in cases {
+        let a = align(&w(r), &w(h));
+        assert_eq!(a.ops, *ops, "{r:?} vs {h:?}");
+        let c = a.counts;
+        assert_eq!(
+            (c.substitutions, c.insertions, c.deletions),
+            (*s, *i, *d),
+            "{r:?} vs {h:?}"
+        );
+        assert_eq!(c.ref_words, w(r).len() as u64);
+        assert_eq!(c.errors() as usize, edit_distance(&w(r), &w(h)));
+    }
+}
+
+#[test]
+fn corpus_counts_and_kaldi_style_display() {
+    let mut total = ErrorCounts::default();
+    for (r, h) in [
+        ("the cat sat", "the cat sat"),
+        ("on the mat", "on a mat"),
+        ("hello world", "hello"),
+    ] {
+        total.add(&ErrorCounts::of(&w(r), &w(h)));
+    }
+    assert_eq!(total.errors(), 2);
+    assert_eq!(total.ref_words, 8);
+    assert_eq!(
+        total.to_string(),
+        "%WER 25.00 [ 2 / 8, 0 ins, 1 del, 1 sub ]"
+    );
+    assert_eq!((total.sentences, total.sentence_errors), (3, 2));
+}
+
+/// The textbook full-matrix Levenshtein distance.
+fn levenshtein(a: &[u8], b: &[u8]) -> usize {
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let sub = d[i - 1][j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = sub.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+proptest! {
+    #[test]
+    fn alignment_is_a_minimal_edit_script(r in proptest::collection::vec(0u8..4, 0..12), h in proptest::collection::vec(0u8..4, 0..12)) {
+        let a = align(&r, &h);
+        let c = a.counts;
+        prop_assert_eq!(c.errors() as usize, levenshtein(&r, &h));
+        prop_assert_eq!(edit_distance(&r, &h), levenshtein(&r, &h));
+        // Replaying the script turns the reference into the hypothesis.
+        let (mut i, mut j) = (0, 0);
+        for op in &a.ops {
+            match op {
+                EditOp::Match => { prop_assert_eq!(r[i], h[j]); i += 1; j += 1; }
+                EditOp::Substitution => { prop_assert_ne!(r[i], h[j]); i += 1; j += 1; }
+                EditOp::Insertion => j += 1,
+                EditOp::Deletion => i += 1,
+            }
+        }
+        prop_assert_eq!((i, j), (r.len(), h.len()));
+        let matches = a.ops.iter().filter(|o| **o == EditOp::Match).count() as u64;
+        prop_assert_eq!(matches + c.substitutions + c.deletions, r.len() as u64);
+        prop_assert_eq!(matches + c.substitutions + c.insertions, h.len() as u64);
+    }
+}
+
+#[test]
+fn nbest_summary() {
+    let lists = vec![
+        NbestList::new("u1")
+            .with_reference("a b c")
+            .with_hyp(Hypothesis::new("a x c", 0.0))
+            .with_hyp(Hypothesis::new("a b c", 0.0))
+            .with_hyp(Hypothesis::new("b", 0.0)),
+        NbestList::new("u2").with_reference("d e"),
+        NbestList::new("u3").with_hyp(Hypothesis::new("no reference", 0.0)),
+    ];
+    let s = nbest_wer(&lists, &[Some(2), None, Some(0)]);
+    assert_eq!(s.lists, 2);
+    assert_eq!(
+        (s.first.errors(), s.chosen.errors(), s.oracle.errors()),
+        (1 + 2, 2 + 2, 2)
+    );
+    assert_eq!(s.chosen.deletions, 4);
+    assert_eq!(s.first.ref_words, 5);
+}
+
+#[test]
+fn transcripts_in_kaldi_text_and_jsonl() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("text");
+    fs::write(&text, "u1 a b\n\nu2\n").unwrap();
+    let t = read_transcripts(&text, false).unwrap();
+    assert_eq!(
+        t,
+        vec![
+            ("u1".into(), vec!["a".into(), "b".into()]),
+            ("u2".into(), vec![])
+        ]
+    );
+    let j = dir.path().join("h.jsonl");
+    fs::write(&j, "{\"id\": \"u1\", \"words\": \"a\"}\n{\"id\": \"u2\", \"text\": \"b c\"}\n{\"id\": \"u3\", \"ref\": \"r\", \"hyps\": []}\n").unwrap();
+    let t = read_transcripts(&j, false).unwrap();
+    assert_eq!(t[1].1, ["b", "c"]);
+    assert!(t[2].1.is_empty());
+    let e = read_transcripts(&j, true).unwrap_err();
+    assert_eq!(e.line(), 1);
+    assert!(e.to_string().contains("h.jsonl:1: field `ref`"), "{e}");
+    fs::write(
+        &j,
+        "{\"id\": \"u1\", \"words\": \"a\"}\n{\"id\": \"u1\", \"words\": \"a\"}\n",
+    )
+    .unwrap();
+    let e = read_transcripts(&j, false).unwrap_err();
+    assert!(matches!(e.kind(), NbestErrorKind::Duplicate(_)) && e.line() == 2);
+    fs::write(&j, "{\"id\": \"u1\", \"words\": \"a\"}\n{oops\n").unwrap();
+    let e = read_transcripts(&j, false).unwrap_err();
+    assert!(matches!(e.kind(), NbestErrorKind::Json(_)) && e.line() == 2);
+    fs::write(&text, "u1 a\nu1 b\n").unwrap();
+    assert_eq!(read_transcripts(&text, true).unwrap_err().line(), 2);
+}
