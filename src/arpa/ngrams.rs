@@ -25,6 +25,10 @@ pub struct Entry {
     /// Whether this n-gram was not in the file but added because a longer n-gram
     /// needs it (a pruned suffix or context).
     pub blank: bool,
+    /// Whether a longer n-gram ends with this one (it is the suffix of another):
+    /// a query that matches it must look for a longer match, otherwise it can stop
+    /// (KenLM's `independent_left`, inverted).
+    pub extends_left: bool,
     line: u32,
 }
 
@@ -150,6 +154,7 @@ impl NGramSet {
             backoff: 0.0,
             extends: false,
             blank: true,
+            extends_left: false,
             line: 0,
         });
         let mut ids: Vec<WordId> = Vec::with_capacity(counts.len());
@@ -164,6 +169,7 @@ impl NGramSet {
                 backoff: g.backoff.unwrap_or(0.0),
                 extends: g.backoff.is_some_and(|b| b != 0.0),
                 blank: false,
+                extends_left: false,
                 line: u32::try_from(g.line).unwrap_or(u32::MAX),
             };
             let err = |kind| ArpaError::new(source, g.line, kind);
@@ -242,6 +248,7 @@ impl NGramSet {
             backoff: 0.0,
             extends: false,
             blank: true,
+            extends_left: false,
             line: 0,
         };
         let mut key = Vec::new();
@@ -261,6 +268,7 @@ impl NGramSet {
                         &mut t.entries[j]
                     };
                     entry.extends |= is_context;
+                    entry.extends_left |= !is_context;
                 }
                 i += 1;
             }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 pub use codebook::Codebook;
 
 use crate::arpa::{Entry, NGramSet};
-use crate::format::table::{id_bits, Slot, TableWriter, Widths};
+use crate::format::table::{id_bits, KeyCodec, Slot, TableWriter, Widths, MAX_KEY_BITS};
 use crate::format::{vocab, FileWriter, Header, SectionKind, Weights};
 use crate::MAX_ORDER;
 
@@ -137,6 +137,17 @@ impl Coder {
     }
 }
 
+/// The probability of a unigram as stored: its sign bit is clear when a bigram
+/// ends with the word (a query must look further), set otherwise; the value
+/// is read back as `-|p|`, as KenLM does.
+fn unigram_prob(e: &Entry) -> f32 {
+    if e.extends_left {
+        e.prob.abs()
+    } else {
+        -e.prob.abs()
+    }
+}
+
 /// The backoff of a unigram as stored: `-0.0` marks one that is not a state.
 fn unigram_backoff(e: &Entry) -> f32 {
     match (e.extends, e.backoff == 0.0) {
@@ -194,7 +205,7 @@ pub fn compile(
     file.add(SectionKind::VocabIndex, 0, v.index);
     let mut unigrams = Vec::with_capacity(vocab_size * 8);
     set.for_each(1, |_, e| {
-        unigrams.extend_from_slice(&e.prob.to_le_bytes());
+        unigrams.extend_from_slice(&unigram_prob(e).to_le_bytes());
         unigrams.extend_from_slice(&unigram_backoff(e).to_le_bytes());
     });
     file.add(SectionKind::Unigrams, 1, unigrams);
@@ -203,6 +214,7 @@ pub fn compile(
     // "slot" is their word id.
     let mut slots: Vec<Vec<u32>> = vec![(0..vocab_size as u32).collect()];
     let mut layouts = Vec::new();
+    let word_bits = crate::format::bits::bits_for(vocab_size as u64);
     for n in 2..=order {
         let count = set.count(n);
         let num_homes = ((count as f64 / opts.load_factor).ceil() as u64).max(1);
@@ -211,17 +223,22 @@ pub fn compile(
         } else {
             layouts_slots(&layouts, n - 1)
         });
-        let mut homes: Vec<(u64, u32)> = Vec::with_capacity(count);
+        if ctx_bits + word_bits > MAX_KEY_BITS {
+            return Err(BuildError::TooLarge { order: n, count });
+        }
+        // Arcs go in increasing hashed-key order, each at the first free slot at
+        // or after its home (see crate::format::table).
+        let codec = KeyCodec::new(ctx_bits, word_bits);
+        let mut hashed: Vec<(u64, u32)> = Vec::with_capacity(count);
         set.for_each(n, |words, _| {
             let ctx = context_id(set, &slots, words);
-            let home = crate::format::table::home(ctx, words[n - 1], num_homes);
-            homes.push((home, homes.len() as u32));
+            hashed.push((codec.hash(ctx, words[n - 1]), hashed.len() as u32));
         });
-        homes.sort_unstable();
+        hashed.sort_unstable();
         let mut slot_of = vec![0u32; count];
         let mut next = 0u64;
-        for &(home, idx) in &homes {
-            let s = home.max(next);
+        for &(h, idx) in &hashed {
+            let s = codec.home(h, num_homes).max(next);
             slot_of[idx as usize] = s as u32;
             next = s + 1;
         }
@@ -248,7 +265,7 @@ pub fn compile(
         let backoff_coder = Coder::new(opts.weights, backoffs);
         let widths = Widths {
             ctx: ctx_bits,
-            word: crate::format::bits::bits_for(vocab_size as u64),
+            word: word_bits,
             prob: opts.weights.bits(),
             nodes: n < order,
             backoff: opts.weights.bits(),
@@ -265,6 +282,7 @@ pub fn compile(
                     word: words[n - 1],
                     prob: prob_coder.encode(e.prob),
                     node,
+                    left: n < order && e.extends_left,
                     backoff: if node {
                         backoff_coder.encode(e.backoff)
                     } else {

@@ -28,7 +28,8 @@ pub fn read_bits(bytes: &[u8], pos: u64, width: u32) -> u64 {
             u64::from_le_bytes(buf)
         }
     };
-    (word >> shift) & mask(width)
+    // width <= 57, so the shift cannot overflow.
+    (word >> shift) & ((1u64 << width) - 1)
 }
 
 /// A mask of the low `width` bits (width <= 64).

@@ -195,8 +195,8 @@ impl SectionEntry {
 
 /// The layout of one order's arc table (32 bytes on disk, order >= 2).
 ///
-/// Each slot is `entry_bits` wide: `word | ctx | prob | node flag | backoff` with
-/// the widths below (flag and backoff are absent, width 0, at the highest order).
+/// Each slot is `entry_bits` wide: `hashed key | prob | node flag | left flag |
+/// backoff` with the widths below (flags and backoff are absent at the highest order).
 /// See [`crate::format::table`].
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
@@ -213,7 +213,7 @@ pub struct RawLayout {
     pub word_bits: u8,
     /// Bits of the probability (32 = raw f32, else codebook index).
     pub prob_bits: u8,
-    /// 1 if slots carry a node flag and backoff (orders below N), else 0.
+    /// 1 if slots carry node and left flags and a backoff (orders below N), else 0.
     pub has_nodes: u8,
     /// Bits of the backoff (32 = raw f32, else codebook index; 0 at order N).
     pub backoff_bits: u8,

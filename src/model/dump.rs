@@ -36,7 +36,7 @@ impl<D: AsRef<[u8]> + Send + Sync> Model<D> {
         }
         writeln!(out, "\n\\1-grams:")?;
         for id in 0..self.header.vocab_size {
-            let (prob, bo_bits) = self.unigram(id);
+            let (prob, bo_bits, _) = self.unigram(id);
             write!(out, "{prob}\t")?;
             out.write_all(self.word(id))?;
             if order > 1 {

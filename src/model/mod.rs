@@ -148,16 +148,20 @@ impl<D: AsRef<[u8]>> Model<D> {
         self.vocab().word(id)
     }
 
+    /// The unigram record of `word`: probability, backoff bits (`-0.0` = not a
+    /// state) and whether a bigram ends with the word (the stored probability's
+    /// sign bit is clear).
     #[inline(always)]
-    fn unigram(&self, word: WordId) -> (f32, u32) {
+    fn unigram(&self, word: WordId) -> (f32, u32, bool) {
         let b = &self.data.as_ref()[self.unigrams.clone()];
         let at = word as usize * 8;
         match b.get(at..at + 8) {
-            Some(p) => (
-                f32::from_le_bytes(p[..4].try_into().expect("4 bytes")),
-                u32::from_le_bytes(p[4..].try_into().expect("4 bytes")),
-            ),
-            None => (0.0, (-0.0f32).to_bits()),
+            Some(p) => {
+                let prob = f32::from_le_bytes(p[..4].try_into().expect("4 bytes"));
+                let backoff = u32::from_le_bytes(p[4..].try_into().expect("4 bytes"));
+                (-prob.abs(), backoff, prob.is_sign_positive())
+            }
+            None => (0.0, (-0.0f32).to_bits(), false),
         }
     }
 
@@ -165,7 +169,7 @@ impl<D: AsRef<[u8]>> Model<D> {
     fn table(&self, arc_order: usize) -> (TableView<'_>, &TableInfo) {
         let info = &self.tables[arc_order - 2];
         (
-            TableView::new(&self.data.as_ref()[info.bytes.clone()], info.layout),
+            TableView::new(&self.data.as_ref()[info.bytes.clone()], &info.layout),
             info,
         )
     }
@@ -191,7 +195,7 @@ impl<D: AsRef<[u8]>> Model<D> {
         let levels = (state.len as usize).min(self.tables.len());
         for (j, &ctx) in state.ids[..levels].iter().enumerate() {
             let (view, _) = self.table(j + 2);
-            view.prefetch(view.home(ctx, word));
+            view.prefetch(view.home(view.hash(ctx, word)));
         }
     }
 }
@@ -245,32 +249,40 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
         // Contexts longer than the model allows cannot come from this model;
         // clamp rather than index out of range.
         let len = (state.len as usize).min(self.tables.len());
+        let mut hashes = [0u64; MAX_ORDER - 1];
         let mut homes = [0u64; MAX_ORDER - 1];
         for (j, &ctx) in state.ids[..len].iter().enumerate() {
             let (view, _) = self.table(j + 2);
-            homes[j] = view.home(ctx, word);
+            hashes[j] = view.hash(ctx, word);
+            homes[j] = view.home(hashes[j]);
             view.prefetch(homes[j]);
         }
-        let (mut prob, bo_bits) = self.unigram(word);
+        let (mut prob, bo_bits, mut left) = self.unigram(word);
         let mut next = State::ROOT;
         next.ids[0] = word;
         next.backoffs[0] = f32::from_bits(bo_bits) + 0.0;
         next.len = u8::from(bo_bits != (-0.0f32).to_bits() && !self.tables.is_empty());
         let mut matched = 1;
-        for (j, &ctx) in state.ids[..len].iter().enumerate() {
+        for (j, (&h, &home)) in hashes[..len].iter().zip(&homes[..len]).enumerate() {
+            if !left {
+                // No longer arc ends with the one matched: the match is final.
+                break;
+            }
             let (view, info) = self.table(j + 2);
-            let Some(slot) = view.find_from(homes[j], ctx, word) else {
+            let Some(slot) = view.find_from(h, home) else {
                 break;
             };
-            prob = self.decode(&info.prob_book, view.prob(slot));
+            let p = view.payload(slot);
+            prob = self.decode(&info.prob_book, p.prob);
             matched = j + 2;
-            if view.node(slot) {
-                next.ids[j + 1] = slot as u32;
-                next.backoffs[j + 1] = self.decode(&info.backoff_book, view.backoff(slot));
-                next.len = j as u8 + 2;
-            } else if j + 2 < self.order() {
+            left = p.left;
+            if j + 2 < self.order() {
                 next.ids[j + 1] = slot as u32;
                 next.backoffs[j + 1] = 0.0;
+                if p.node {
+                    next.backoffs[j + 1] = self.decode(&info.backoff_book, p.backoff);
+                    next.len = j as u8 + 2;
+                }
             }
         }
         for &b in &state.backoffs[matched - 1..len.max(matched - 1)] {
