@@ -32,30 +32,17 @@ use super::nbest::{hyp_words, Hypothesis, NbestList};
 /// assert_eq!(lists[0].hyps[0].lm, Some(-2.0));
 /// assert_eq!(lists[0].hyps[0].extra["conf"], 0.5);
 /// ```
-pub fn read<R: BufRead>(mut input: R, source: &str) -> Result<Vec<NbestList>, NbestError> {
+pub fn read<R: BufRead>(input: R, source: &str) -> Result<Vec<NbestList>, NbestError> {
     let mut lists = Vec::new();
     let mut ids = HashSet::new();
-    let mut line = String::new();
-    let mut line_no = 0u64;
-    loop {
-        line.clear();
-        let n = input
-            .read_line(&mut line)
-            .map_err(|e| NbestError::new(source, line_no + 1, NbestErrorKind::Io(e)))?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let err = |kind| NbestError::new(source, line_no, kind);
-        let list = parse_line(&line).map_err(err)?;
+    super::nbest::read_lines(input, source, |text, _| {
+        let list = parse_line(text)?;
         if !ids.insert(list.id.clone()) {
-            return Err(err(NbestErrorKind::Duplicate(list.id)));
+            return Err(NbestErrorKind::Duplicate(list.id));
         }
         lists.push(list);
-    }
+        Ok(())
+    })?;
     Ok(lists)
 }
 

@@ -22,34 +22,12 @@ use std::io::{self, BufRead, BufWriter, Write};
 use std::path::Path;
 
 use super::error::{NbestError, NbestErrorKind};
+use super::nbest::read_lines;
 use super::nbest::{attach_references, hyp_words, Hypothesis, NbestList};
 use super::srilm::fmt_score;
 
 /// One entry of a text archive with the line it came from.
 type Entry<T> = (String, T, u64);
-
-fn read_lines<R: BufRead>(
-    mut input: R,
-    source: &str,
-    mut f: impl FnMut(&str, u64) -> Result<(), NbestErrorKind>,
-) -> Result<(), NbestError> {
-    let mut line = String::new();
-    let mut line_no = 0u64;
-    loop {
-        line.clear();
-        let n = input
-            .read_line(&mut line)
-            .map_err(|e| NbestError::new(source, line_no + 1, NbestErrorKind::Io(e)))?;
-        if n == 0 {
-            return Ok(());
-        }
-        line_no += 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        f(line.trim(), line_no).map_err(|k| NbestError::new(source, line_no, k))?;
-    }
-}
 
 fn read_text_entries<R: BufRead>(
     input: R,

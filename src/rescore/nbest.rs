@@ -292,3 +292,28 @@ pub fn attach_references(lists: &mut [NbestList], refs: &HashMap<String, Vec<Str
     }
     n
 }
+
+/// Calls `f(trimmed line, line number)` for every non-blank line of `input`;
+/// an error from `f` becomes an [`NbestError`] at that line of `source`.
+pub(crate) fn read_lines<R: std::io::BufRead>(
+    mut input: R,
+    source: &str,
+    mut f: impl FnMut(&str, u64) -> Result<(), super::NbestErrorKind>,
+) -> Result<(), NbestError> {
+    let mut line = String::new();
+    let mut line_no = 0u64;
+    loop {
+        line.clear();
+        let n = input
+            .read_line(&mut line)
+            .map_err(|e| NbestError::new(source, line_no + 1, super::NbestErrorKind::Io(e)))?;
+        if n == 0 {
+            return Ok(());
+        }
+        line_no += 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        f(line.trim(), line_no).map_err(|k| NbestError::new(source, line_no, k))?;
+    }
+}

@@ -76,52 +76,34 @@ fn parse_number(token: &str, what: &'static str) -> Result<f64, NbestErrorKind> 
 /// assert_eq!(list.hyps[1].words, ["a"]);
 /// assert!((list.hyps[0].acoustic - (-100.0 * std::f64::consts::LN_10)).abs() < 1e-9);
 /// ```
-pub fn read_file<R: BufRead>(
-    mut input: R,
-    source: &str,
-    id: &str,
-) -> Result<NbestList, NbestError> {
+pub fn read_file<R: BufRead>(input: R, source: &str, id: &str) -> Result<NbestList, NbestError> {
     let mut list = NbestList::new(id);
     let mut decipher = false;
-    let mut line = String::new();
-    let mut line_no = 0u64;
-    loop {
-        line.clear();
-        let n = input
-            .read_line(&mut line)
-            .map_err(|e| NbestError::new(source, line_no + 1, NbestErrorKind::Io(e)))?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        let err = |kind| NbestError::new(source, line_no, kind);
-        let text = line.trim();
-        if text.is_empty() {
-            continue;
-        }
+    super::nbest::read_lines(input, source, |text, _| {
         if text.starts_with("NBestList") {
             if !list.hyps.is_empty() || decipher {
-                return Err(err(NbestErrorKind::Syntax {
+                return Err(NbestErrorKind::Syntax {
                     expected: "the NBestList header only on the first line",
                     found: text.to_string(),
-                }));
+                });
             }
             if text != "NBestList1.0" {
-                return Err(err(NbestErrorKind::Syntax {
+                return Err(NbestErrorKind::Syntax {
                     expected: "NBestList1.0 (NBestList2.0 is not supported)",
                     found: text.to_string(),
-                }));
+                });
             }
             decipher = true;
-            continue;
+            return Ok(());
         }
         let hyp = if decipher {
-            parse_decipher(text).map_err(err)?
+            parse_decipher(text)?
         } else {
-            parse_plain(text).map_err(err)?
+            parse_plain(text)?
         };
         list.hyps.push(hyp);
-    }
+        Ok(())
+    })?;
     Ok(list)
 }
 
