@@ -1,0 +1,136 @@
+//! The compiled-model commands end to end: build-lm, query on compiled models
+//! (identical to the ARPA path), inspect, verify, dump, and their errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(bin: &str, args: &[&str], stdin: Option<&Path>) -> Output {
+    let mut cmd = Command::new(bin);
+    cmd.args(args);
+    if let Some(p) = stdin {
+        cmd.stdin(std::fs::File::open(p).unwrap());
+    }
+    cmd.output().unwrap()
+}
+
+fn dashlm(args: &[&str], stdin: Option<&Path>) -> Output {
+    run(env!("CARGO_BIN_EXE_dashlm"), args, stdin)
+}
+
+fn build(arpa: &str, out: &Path, weights: &str) -> Output {
+    run(
+        env!("CARGO_BIN_EXE_build-lm"),
+        &["--weights", weights, arpa, out.to_str().unwrap()],
+        None,
+    )
+}
+
+const TINY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/tiny.arpa");
+const SENTENCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sentences.txt");
+
+#[test]
+fn query_on_a_compiled_model_prints_what_the_arpa_path_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.dlm");
+    let out = build(TINY, &model, "f32");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = String::from_utf8(out.stderr).unwrap();
+    assert!(summary.contains("3-grams: 4"), "{summary}");
+    for v in ["word", "sentence", "summary"] {
+        let arpa = dashlm(&["query", "-v", v, TINY], Some(Path::new(SENTENCES)));
+        let compiled = dashlm(
+            &["query", "-v", v, model.to_str().unwrap()],
+            Some(Path::new(SENTENCES)),
+        );
+        assert!(compiled.status.success());
+        assert_eq!(compiled.stdout, arpa.stdout, "-v {v}");
+    }
+}
+
+#[test]
+fn inspect_verify_and_dump_describe_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.dlm");
+    assert!(build(TINY, &model, "q8").status.success());
+    let m = model.to_str().unwrap();
+    let inspect = String::from_utf8(dashlm(&["inspect", m], None).stdout).unwrap();
+    assert!(
+        inspect.contains("weights: q8") && inspect.contains("order: 3"),
+        "{inspect}"
+    );
+    let verify = dashlm(&["verify", m], None);
+    assert!(verify.status.success());
+    assert!(String::from_utf8(verify.stdout)
+        .unwrap()
+        .ends_with(": OK\n"));
+    let dump = dir.path().join("dump.arpa");
+    assert!(dashlm(&["dump", "-o", dump.to_str().unwrap(), m], None)
+        .status
+        .success());
+    let text = std::fs::read_to_string(&dump).unwrap();
+    assert!(
+        text.starts_with("\\data\\\nngram 1=8\nngram 2=7\nngram 3=4\n"),
+        "{text}"
+    );
+    // The dump scores like the compiled model.
+    let a = dashlm(&["query", "-v", "sentence", m], Some(Path::new(SENTENCES)));
+    let b = dashlm(
+        &["query", "-v", "sentence", dump.to_str().unwrap()],
+        Some(Path::new(SENTENCES)),
+    );
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn corrupted_and_truncated_models_fail_with_the_file_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.dlm");
+    assert!(build(TINY, &model, "f32").status.success());
+    let bytes = std::fs::read(&model).unwrap();
+    let m = model.to_str().unwrap();
+
+    std::fs::write(&model, &bytes[..bytes.len() - 1]).unwrap();
+    let out = dashlm(&["query", m], Some(Path::new(SENTENCES)));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with(&format!("dashlm: {m}: ")) && err.contains("outside the file"),
+        "{err}"
+    );
+
+    let mut flipped = bytes.clone();
+    let (_, sections) = dashlm::format::parse(&bytes).unwrap();
+    let unigrams = sections.require(dashlm::format::SectionKind::Unigrams, 1).unwrap();
+    flipped[unigrams.offset as usize + 3] ^= 0x40;
+    std::fs::write(&model, &flipped).unwrap();
+    let out = dashlm(&["verify", m], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("checksum mismatch"));
+}
+
+#[test]
+fn build_lm_refuses_bad_input_and_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.arpa");
+    std::fs::write(&bad, "\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\n").unwrap();
+    let out_path = dir.path().join("out.dlm");
+    let out = build(bad.to_str().unwrap(), &out_path, "f32");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("build-lm: ") && err.contains("bad.arpa:"),
+        "{err}"
+    );
+    assert!(!out_path.exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "a temporary file was left behind"
+    );
+}
