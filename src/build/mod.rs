@@ -214,6 +214,8 @@ pub fn compile(
     // "slot" is their word id.
     let mut slots: Vec<Vec<u32>> = vec![(0..vocab_size as u32).collect()];
     let mut layouts = Vec::new();
+    // The context id of every n-gram of order >= 2 (index = order - 2).
+    let mut contexts: Vec<Vec<u32>> = Vec::with_capacity(order);
     let word_bits = crate::format::bits::bits_for(vocab_size as u64);
     for n in 2..=order {
         let count = set.count(n);
@@ -230,8 +232,10 @@ pub fn compile(
         // or after its home (see crate::format::table).
         let codec = KeyCodec::new(ctx_bits, word_bits);
         let mut hashed: Vec<(u64, u32)> = Vec::with_capacity(count);
+        let mut ctx_ids: Vec<u32> = Vec::with_capacity(count);
         set.for_each(n, |words, _| {
             let ctx = context_id(set, &slots, words);
+            ctx_ids.push(ctx);
             hashed.push((codec.hash(ctx, words[n - 1]), hashed.len() as u32));
         });
         hashed.sort_unstable();
@@ -248,6 +252,7 @@ pub fn compile(
         }
         layouts.push((num_homes, num_slots, ctx_bits));
         slots.push(slot_of);
+        contexts.push(ctx_ids);
     }
 
     let mut raw_layouts = Vec::new();
@@ -278,7 +283,7 @@ pub fn compile(
             table.put(
                 u64::from(slots[n - 1][i]),
                 &Slot {
-                    ctx: context_id(set, &slots, words),
+                    ctx: contexts[n - 2][i],
                     word: words[n - 1],
                     prob: prob_coder.encode(e.prob),
                     node,
