@@ -104,7 +104,9 @@ fn corrupted_and_truncated_models_fail_with_the_file_named() {
 
     let mut flipped = bytes.clone();
     let (_, sections) = dashlm::format::parse(&bytes).unwrap();
-    let unigrams = sections.require(dashlm::format::SectionKind::Unigrams, 1).unwrap();
+    let unigrams = sections
+        .require(dashlm::format::SectionKind::Unigrams, 1)
+        .unwrap();
     flipped[unigrams.offset as usize + 3] ^= 0x40;
     std::fs::write(&model, &flipped).unwrap();
     let out = dashlm(&["verify", m], None);
