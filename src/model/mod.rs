@@ -192,11 +192,24 @@ impl<D: AsRef<[u8]>> Model<D> {
     pub fn prefetch(&self, state: &State, word: WordId) {
         let b = &self.data.as_ref()[self.unigrams.clone()];
         crate::format::prefetch(b, word as usize * 8);
-        let levels = (state.len as usize).min(self.tables.len());
-        for (j, &ctx) in state.ids[..levels].iter().enumerate() {
+        self.probes(state, word);
+    }
+
+    /// The hashed key and home slot of `(context, word)` for every order of the
+    /// state's context, each home prefetched; and how many orders there are.
+    #[inline(always)]
+    fn probes(&self, state: &State, word: WordId) -> (usize, [(u64, u64); MAX_ORDER - 1]) {
+        // Contexts longer than the model allows cannot come from this model;
+        // clamp rather than index out of range.
+        let len = (state.len as usize).min(self.tables.len());
+        let mut probes = [(0u64, 0u64); MAX_ORDER - 1];
+        for (j, &ctx) in state.ids[..len].iter().enumerate() {
             let (view, _) = self.table(j + 2);
-            view.prefetch(view.home(view.hash(ctx, word)));
+            let h = view.hash(ctx, word);
+            probes[j] = (h, view.home(h));
+            view.prefetch(probes[j].1);
         }
+        (len, probes)
     }
 }
 
@@ -246,24 +259,14 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
         } else {
             0
         };
-        // Contexts longer than the model allows cannot come from this model;
-        // clamp rather than index out of range.
-        let len = (state.len as usize).min(self.tables.len());
-        let mut hashes = [0u64; MAX_ORDER - 1];
-        let mut homes = [0u64; MAX_ORDER - 1];
-        for (j, &ctx) in state.ids[..len].iter().enumerate() {
-            let (view, _) = self.table(j + 2);
-            hashes[j] = view.hash(ctx, word);
-            homes[j] = view.home(hashes[j]);
-            view.prefetch(homes[j]);
-        }
+        let (len, probes) = self.probes(state, word);
         let (mut prob, bo_bits, mut left) = self.unigram(word);
         let mut next = State::ROOT;
         next.ids[0] = word;
         next.backoffs[0] = f32::from_bits(bo_bits) + 0.0;
         next.len = u8::from(bo_bits != (-0.0f32).to_bits() && !self.tables.is_empty());
         let mut matched = 1;
-        for (j, (&h, &home)) in hashes[..len].iter().zip(&homes[..len]).enumerate() {
+        for (j, &(h, home)) in probes[..len].iter().enumerate() {
             if !left {
                 // No longer arc ends with the one matched: the match is final.
                 break;
