@@ -24,6 +24,8 @@ use dashlm::format::Weights;
 use dashlm::rescore::{self, Hypothesis, NbestList};
 use dashlm::{FullScore, LanguageModel, Model, WordId};
 
+#[path = "../examples/support/stream.rs"]
+mod stream;
 #[path = "../examples/support/synth.rs"]
 mod synth;
 
@@ -196,19 +198,7 @@ fn queries(c: &mut Criterion) {
             b.iter(|| black_box(score_all(&m, &sentences)))
         });
         // Every position's (state, word), scored 512 at a time.
-        let eos = m.eos_id();
-        let mut states = Vec::new();
-        let mut words = Vec::new();
-        for s in &sentences {
-            let mut state = m.begin_sentence_state();
-            let mut next = state;
-            for &w in s.iter().chain(std::iter::once(&eos)) {
-                states.push(state);
-                words.push(w);
-                m.score(&state, w, &mut next);
-                state = next;
-            }
-        }
+        let (states, words) = stream::positions(&m, &sentences);
         let mut out_states = vec![m.null_context_state(); 512];
         let mut out_scores = vec![
             FullScore {

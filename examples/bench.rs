@@ -40,6 +40,9 @@ use dashlm::rescore::{self, Format, NbestList};
 use dashlm::{FullScore, LanguageModel, WordId};
 use serde_json::{json, Value};
 
+#[path = "support/stream.rs"]
+mod stream;
+
 type Res<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
 const CHILD_KENLM: &str = "--child-kenlm-build-binary";
@@ -462,19 +465,7 @@ impl<M: LanguageModel> DashSystem<M> {
             .iter()
             .map(|s| s.iter().map(|w| m.word_id(w)).collect())
             .collect();
-        let eos = m.eos_id();
-        let mut states = Vec::with_capacity(q.per_pass as usize);
-        let mut words = Vec::with_capacity(q.per_pass as usize);
-        for s in &sentences {
-            let mut state = m.begin_sentence_state();
-            let mut next = state;
-            for &w in s.iter().chain(std::iter::once(&eos)) {
-                states.push(state);
-                words.push(w);
-                m.score(&state, w, &mut next);
-                state = next;
-            }
-        }
+        let (states, words) = stream::positions(&m, &sentences);
         let null = m.null_context_state();
         DashSystem {
             m,
