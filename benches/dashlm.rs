@@ -172,20 +172,6 @@ fn ids<M: LanguageModel>(m: &M, sentences: &[Vec<Vec<u8>>]) -> Vec<Vec<WordId>> 
         .collect()
 }
 
-fn score_all<M: LanguageModel>(m: &M, sentences: &[Vec<WordId>]) -> f64 {
-    let eos = m.eos_id();
-    let mut sum = 0f64;
-    for s in sentences {
-        let mut state = m.begin_sentence_state();
-        let mut next = state;
-        for &w in s.iter().chain(std::iter::once(&eos)) {
-            sum += f64::from(m.score(&state, w, &mut next));
-            state = next;
-        }
-    }
-    sum
-}
-
 fn queries(c: &mut Criterion) {
     let fx = fixture();
     let mut g = c.benchmark_group(format!("query/{}", fx.label));
@@ -195,7 +181,7 @@ fn queries(c: &mut Criterion) {
         let m = Model::from_bytes(&bytes[..]).expect("model");
         let sentences = ids(&m, &fx.sentences);
         g.bench_function(format!("sequential/{name}"), |b| {
-            b.iter(|| black_box(score_all(&m, &sentences)))
+            b.iter(|| black_box(m.score_corpus(&sentences).1))
         });
         // Every position's (state, word), scored 512 at a time.
         let (states, words) = stream::positions(&m, &sentences);

@@ -485,20 +485,11 @@ impl<M: LanguageModel> DashSystem<M> {
     }
 
     fn pass(&self, sentences: &[Vec<WordId>]) -> (u64, f64) {
-        let m = &self.m;
-        let eos = m.eos_id();
-        let mut sum = 0f64;
-        let mut queries = 0u64;
+        let (mut queries, mut sum) = (0u64, 0f64);
         for _ in 0..self.passes {
-            for s in sentences {
-                let mut state = m.begin_sentence_state();
-                let mut next = state;
-                for &w in s.iter().chain(std::iter::once(&eos)) {
-                    sum += f64::from(m.score(&state, w, &mut next));
-                    state = next;
-                }
-                queries += s.len() as u64 + 1;
-            }
+            let (q, s) = self.m.score_corpus(sentences);
+            queries += q;
+            sum += s;
         }
         (queries, sum)
     }

@@ -87,6 +87,35 @@ pub trait LanguageModel: Send + Sync {
         }
     }
 
+    /// Scores every sentence of `corpus` (ids, without `<s>`/`</s>`) from `<s>`
+    /// with `</s>` at the end, word by word with the stateful API; returns the
+    /// number of queries (words plus one `</s>` per sentence) and the log10 sum,
+    /// accumulated in f64 as KenLM's `query` does for perplexity.
+    ///
+    /// ```
+    /// use dashlm::{LanguageModel, ReferenceModel};
+    /// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let the = lm.word_id(b"the");
+    /// let (queries, log10) = lm.score_corpus(&[vec![the], vec![]]);
+    /// assert_eq!(queries, 3);
+    /// assert!(log10 < 0.0);
+    /// ```
+    fn score_corpus(&self, corpus: &[Vec<WordId>]) -> (u64, f64) {
+        let eos = self.eos_id();
+        let mut sum = 0f64;
+        let mut queries = 0u64;
+        for sentence in corpus {
+            let mut state = self.begin_sentence_state();
+            let mut next = state;
+            for &w in sentence.iter().chain(std::iter::once(&eos)) {
+                sum += f64::from(self.score(&state, w, &mut next));
+                state = next;
+            }
+            queries += sentence.len() as u64 + 1;
+        }
+        (queries, sum)
+    }
+
     /// Total log10 probability of `words`, from `<s>` if `bos` (else the empty
     /// context), with `</s>` scored at the end if `eos`.
     fn score_sentence(&self, words: &[WordId], bos: bool, eos: bool) -> f32 {

@@ -5,7 +5,7 @@ use std::io::{self, BufRead};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use dashlm::{LanguageModel, WordId};
+use dashlm::LanguageModel;
 
 /// Time the stateful query API on one thread.
 ///
@@ -19,22 +19,6 @@ pub struct Args {
     /// Number of timed repetitions (at least 3).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(3..))]
     repeat: u32,
-}
-
-/// Scores all sentences once; returns (queries, log10 sum).
-pub fn score_all<M: LanguageModel>(model: &M, sentences: &[Vec<WordId>]) -> (u64, f64) {
-    let mut sum = 0f64;
-    let mut queries = 0u64;
-    for s in sentences {
-        let mut state = model.begin_sentence_state();
-        let mut next = state;
-        for &w in s.iter().chain(std::iter::once(&model.eos_id())) {
-            sum += f64::from(model.score(&state, w, &mut next));
-            state = next;
-        }
-        queries += s.len() as u64 + 1;
-    }
-    (queries, sum)
 }
 
 fn bench<M: LanguageModel>(model: &M, repeat: u32) -> io::Result<String> {
@@ -52,7 +36,7 @@ fn bench<M: LanguageModel>(model: &M, repeat: u32) -> io::Result<String> {
     let mut result = (0, 0.0);
     for _ in 0..repeat {
         let start = Instant::now();
-        result = std::hint::black_box(score_all(model, &sentences));
+        result = std::hint::black_box(model.score_corpus(&sentences));
         best = best.min(start.elapsed().as_secs_f64());
     }
     Ok(format!(
