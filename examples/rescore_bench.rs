@@ -97,25 +97,14 @@ fn run<M: LanguageModel>(
     let ken = report(
         "KenLM word by word (vocab lookup + BaseScore)",
         best_of(repeat, || {
-            let mut sum = 0.0f64;
-            let mut state = kenlm.begin_sentence_state();
-            let mut next = kenlm.null_context_state();
-            for l in lists {
-                for h in &l.hyps {
-                    state.clone_from(&kenlm.begin_sentence_state());
-                    let mut total = 0.0f32;
-                    for w in &h.words {
-                        let id = kenlm.index(w).expect("no NUL");
-                        total += kenlm.base_score(&state, id, &mut next).expect("same model");
-                        std::mem::swap(&mut state, &mut next);
-                    }
-                    total += kenlm
-                        .base_score(&state, kenlm.end_sentence_index(), &mut next)
-                        .expect("same model");
-                    sum += f64::from(total);
-                }
-            }
-            sum
+            kenlm_word_by_word(
+                kenlm,
+                lists.iter().map(|l| {
+                    l.hyps
+                        .iter()
+                        .map(|h| h.words.iter().map(|w| kenlm.index(w).expect("no NUL")))
+                }),
+            )
         }),
     );
     let ids: Vec<Vec<Vec<u32>>> = lists
@@ -135,24 +124,10 @@ fn run<M: LanguageModel>(
     report(
         "KenLM word by word (ids looked up beforehand)",
         best_of(repeat, || {
-            let mut sum = 0.0f64;
-            let mut state = kenlm.begin_sentence_state();
-            let mut next = kenlm.null_context_state();
-            for l in &ids {
-                for h in l {
-                    state.clone_from(&kenlm.begin_sentence_state());
-                    let mut total = 0.0f32;
-                    for &id in h {
-                        total += kenlm.base_score(&state, id, &mut next).expect("same model");
-                        std::mem::swap(&mut state, &mut next);
-                    }
-                    total += kenlm
-                        .base_score(&state, kenlm.end_sentence_index(), &mut next)
-                        .expect("same model");
-                    sum += f64::from(total);
-                }
-            }
-            sum
+            kenlm_word_by_word(
+                kenlm,
+                ids.iter().map(|l| l.iter().map(|h| h.iter().copied())),
+            )
         }),
     );
     println!(
@@ -189,4 +164,32 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         run(&m, &kenlm, &lists, repeat).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// KenLM scoring every hypothesis word by word from `<s>` through `</s>`; the
+/// caller decides how words become ids (looked up on the fly or beforehand).
+fn kenlm_word_by_word<L, H, W>(kenlm: &kenlm::Model, lists: L) -> f64
+where
+    L: Iterator<Item = H>,
+    H: Iterator<Item = W>,
+    W: Iterator<Item = u32>,
+{
+    let mut sum = 0.0f64;
+    let mut state = kenlm.begin_sentence_state();
+    let mut next = kenlm.null_context_state();
+    for hyps in lists {
+        for words in hyps {
+            state.clone_from(&kenlm.begin_sentence_state());
+            let mut total = 0.0f32;
+            for id in words {
+                total += kenlm.base_score(&state, id, &mut next).expect("same model");
+                std::mem::swap(&mut state, &mut next);
+            }
+            total += kenlm
+                .base_score(&state, kenlm.end_sentence_index(), &mut next)
+                .expect("same model");
+            sum += f64::from(total);
+        }
+    }
+    sum
 }

@@ -13,8 +13,17 @@ pub fn byte_progress(len: Option<u64>, message: &str) -> ProgressBar {
         Some(len) => ProgressBar::new(len),
         None => ProgressBar::new_spinner(),
     };
+    styled(
+        bar,
+        "{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})",
+        message,
+    )
+}
+
+/// Gives `bar` dashlm's style with `template`, a message and a steady tick.
+pub fn styled(bar: ProgressBar, template: &str, message: &str) -> ProgressBar {
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
+        ProgressStyle::with_template(template)
             .expect("valid template")
             .progress_chars("=> "),
     );

@@ -13,7 +13,7 @@ use dashlm::rescore::{
     ScorerStats, Weights,
 };
 use dashlm::LanguageModel;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
@@ -112,14 +112,7 @@ pub fn read_input(
 /// A progress bar over lists, drawn on stderr only when it is a terminal.
 pub fn list_progress(len: usize, message: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_message(message.to_string());
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
+    super::load::styled(bar, "{msg} [{bar:40}] {pos}/{len} ({eta})", message)
 }
 
 /// Scores every list with the model, with a progress bar; returns the scores,
