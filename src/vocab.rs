@@ -1,7 +1,7 @@
 //! The in-memory vocabulary: word bytes <-> dense word ids.
 
 use ahash::RandomState;
-use std::collections::HashMap;
+use hashbrown::HashTable;
 
 /// A dense word id. `0` is always `<unk>`, which every out-of-vocabulary word maps to.
 pub type WordId = u32;
@@ -21,8 +21,14 @@ pub const UNK: WordId = 0;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Vocab {
-    words: Vec<Box<[u8]>>,
-    ids: HashMap<Box<[u8]>, WordId, RandomState>,
+    /// The spelling of `<unk>` (id 0).
+    unk: Box<[u8]>,
+    /// Words 1.. concatenated; word `i >= 1` is `bytes[ends[i - 1]..ends[i]]`.
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    /// Ids by the hash of their word.
+    index: HashTable<WordId>,
+    hasher: RandomState,
     unk_seen: bool,
 }
 
@@ -41,8 +47,11 @@ impl Vocab {
     /// A vocabulary holding only `<unk>`.
     pub fn new() -> Vocab {
         Vocab {
-            words: vec![b"<unk>".to_vec().into_boxed_slice()],
-            ids: HashMap::with_hasher(RandomState::with_seeds(1, 2, 3, 4)),
+            unk: b"<unk>".to_vec().into_boxed_slice(),
+            bytes: Vec::new(),
+            ends: vec![0],
+            index: HashTable::new(),
+            hasher: RandomState::with_seeds(1, 2, 3, 4),
             unk_seen: false,
         }
     }
@@ -50,7 +59,7 @@ impl Vocab {
     /// Adds `word` and returns its id, or `Err(existing id)` if it is already present.
     /// `<unk>`/`<UNK>` map to id 0 the first time and are then present.
     pub fn insert(&mut self, word: &[u8]) -> Result<WordId, WordId> {
-        if let Some(&id) = self.ids.get(word) {
+        if let Some(id) = self.get(word) {
             return Err(id);
         }
         let id = if is_unk_spelling(word) {
@@ -58,13 +67,17 @@ impl Vocab {
                 return Err(UNK);
             }
             self.unk_seen = true;
-            self.words[0] = word.into();
+            self.unk = word.into();
             UNK
         } else {
-            self.words.push(word.into());
-            (self.words.len() - 1) as WordId
+            self.bytes.extend_from_slice(word);
+            self.ends.push(self.bytes.len());
+            (self.ends.len() - 1) as WordId
         };
-        self.ids.insert(word.into(), id);
+        let h = self.hasher.hash_one(word);
+        let (unk, bytes, ends, hasher) = (&self.unk, &self.bytes, &self.ends, &self.hasher);
+        let rehash = |&i: &WordId| hasher.hash_one(word_of(unk, bytes, ends, i));
+        self.index.insert_unique(h, id, rehash);
         Ok(id)
     }
 
@@ -75,17 +88,18 @@ impl Vocab {
 
     /// The id of `word` if it is in the vocabulary (`<unk>` itself included once inserted).
     pub fn get(&self, word: &[u8]) -> Option<WordId> {
-        self.ids.get(word).copied()
+        let h = self.hasher.hash_one(word);
+        self.index.find(h, |&i| self.word(i) == word).copied()
     }
 
     /// The word with id `id`. Panics if `id >= len()`.
     pub fn word(&self, id: WordId) -> &[u8] {
-        &self.words[id as usize]
+        word_of(&self.unk, &self.bytes, &self.ends, id)
     }
 
     /// Number of ids (including `<unk>`).
     pub fn len(&self) -> usize {
-        self.words.len()
+        self.ends.len()
     }
 
     /// Never true: `<unk>` is always present.
@@ -100,6 +114,14 @@ impl Vocab {
 
     /// All words, by id.
     pub fn words(&self) -> impl Iterator<Item = &[u8]> {
-        self.words.iter().map(|w| &**w)
+        (0..self.len() as WordId).map(|i| self.word(i))
+    }
+}
+
+/// Word `id` of a vocabulary's parts (see [`Vocab`]'s fields).
+fn word_of<'a>(unk: &'a [u8], bytes: &'a [u8], ends: &[usize], id: WordId) -> &'a [u8] {
+    match id as usize {
+        0 => unk,
+        i => &bytes[ends[i - 1]..ends[i]],
     }
 }

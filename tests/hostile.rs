@@ -134,8 +134,11 @@ fn too_many_sections_are_refused() {
 
 #[test]
 fn an_unknown_version_weight_or_kind_is_refused() {
-    let e = open_error(|b| b[10..12].copy_from_slice(&2u16.to_le_bytes()));
-    assert!(e.contains("format version 2"), "{e}");
+    // Version 1 files (whole-key tables) must be rebuilt.
+    let e = open_error(|b| b[10..12].copy_from_slice(&1u16.to_le_bytes()));
+    assert!(e.contains("format version 1"), "{e}");
+    let e = open_error(|b| b[10..12].copy_from_slice(&3u16.to_le_bytes()));
+    assert!(e.contains("format version 3"), "{e}");
     let e = open_error(|b| b[13] = 9);
     assert!(e.contains("weights"), "{e}");
     let e = open_error(|b| b[entry_at(0)..entry_at(0) + 2].copy_from_slice(&99u16.to_le_bytes()));
@@ -160,6 +163,20 @@ fn a_table_layout_claiming_huge_tables_is_refused() {
         let (_, sections) = format::parse(b).unwrap();
         let layouts = sections.require(SectionKind::Layouts, 0).unwrap().offset as usize;
         b[layouts + 16] ^= 1; // entry_bits no longer the sum of the fields
+    });
+    assert!(e.contains("entry bits"), "{e}");
+    for (disp_bits, expect) in [(0, "0-bit displacements"), (40, "40-bit displacements")] {
+        let e = open_error(|b| {
+            let (_, sections) = format::parse(b).unwrap();
+            let layouts = sections.require(SectionKind::Layouts, 0).unwrap().offset as usize;
+            b[layouts + 25] = disp_bits; // RawLayout::disp_bits of the bigram table
+        });
+        assert!(e.contains(expect), "{e}");
+    }
+    let e = open_error(|b| {
+        let (_, sections) = format::parse(b).unwrap();
+        let layouts = sections.require(SectionKind::Layouts, 0).unwrap().offset as usize;
+        b[layouts + 25] += 1; // one more displacement bit than entry_bits has room for
     });
     assert!(e.contains("entry bits"), "{e}");
 }

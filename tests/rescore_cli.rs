@@ -105,6 +105,8 @@ fn tune_prints_a_table_and_json() {
         "--input",
         s(&data("sample.jsonl")),
         "--json",
+        "--fine",
+        "5",
     ]);
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     let wer = v["wer"].as_f64().unwrap();
@@ -167,7 +169,32 @@ fn tune_prints_a_table_and_json() {
         "--fine",
         "0",
     ]);
-    assert!(stdout.contains("best: lm_weight"));
+    assert!(
+        stdout.contains("chosen: the centre of the cells"),
+        "{stdout}"
+    );
+    // The plain grid search, and a malformed margin.
+    let (stdout, _) = ok(&[
+        "tune",
+        "--model",
+        s(&model),
+        "--input",
+        s(&data("sample.jsonl")),
+        "--plateau",
+        "off",
+    ]);
+    assert!(stdout.contains("best: lm_weight"), "{stdout}");
+    let e = dashlm(&[
+        "tune",
+        "--model",
+        s(&model),
+        "--input",
+        s(&data("sample.jsonl")),
+        "--plateau",
+        "lots",
+    ]);
+    assert!(!e.status.success());
+    assert!(String::from_utf8_lossy(&e.stderr).contains("--plateau"));
 }
 
 #[test]

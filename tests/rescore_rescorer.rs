@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use dashlm::rescore::wer::nbest_wer;
 use dashlm::rescore::{
     mbr, read_lists, score_lists, score_lists_sequential, tune, Format, HypFeatures, Hypothesis,
-    LmScorer, NbestList, Rescored, Rescorer, TuneOptions, TuneSet, Weights, LN_10,
+    LmScorer, NbestList, Rescored, Rescorer, TuneOptions, TuneSet, Weights, GROUP_LISTS, LN_10,
 };
 use dashlm::{FullScore, LanguageModel, ReferenceModel, WordId};
 use rand::{Rng, SeedableRng};
@@ -74,6 +74,40 @@ fn scores_equal_score_sentence_of_the_reference_model() {
             assert_eq!(s, direct, "{}: {:?}", list.id, h.words);
         }
     }
+}
+
+#[test]
+fn groups_of_lists_and_large_lists_score_as_direct_computation() {
+    let lm = model();
+    let mut lists = random_lists(60, 11);
+    // One large list (thousands of hypotheses: the memo grows many times) and
+    // lists with empty hypotheses or none at all.
+    let mut big = NbestList::new("big");
+    for l in random_lists(200, 12) {
+        big.hyps.extend(l.hyps);
+    }
+    lists.push(big);
+    lists.push(NbestList::new("empty"));
+    lists.push(NbestList::new("blank").with_hyp(Hypothesis::new("", 0.0)));
+    let direct: Vec<Vec<f64>> = lists
+        .iter()
+        .map(|l| {
+            l.hyps
+                .iter()
+                .map(|h| f64::from(lm.score_sentence(&ids(&lm, h), true, true)) * LN_10)
+                .collect()
+        })
+        .collect();
+    for size in [1, 2, 7, 64] {
+        let mut scorer = LmScorer::new(&lm);
+        let mut out = Vec::new();
+        for group in lists.chunks(size) {
+            scorer.score_lists_into(group, &mut out);
+        }
+        assert_eq!(out, direct, "groups of {size}");
+    }
+    assert_eq!(score_lists_sequential(&lm, &lists).0, direct);
+    assert_eq!(score_lists(&lm, &lists, |_| {}).0, direct);
 }
 
 #[test]
@@ -189,29 +223,31 @@ fn each_distinct_context_is_scored_once_through_batches() {
         "all queries go through full_score_batch"
     );
     assert_eq!(lm.batched.load(Ordering::Relaxed), stats.queries);
-    // Distinct (state, word) transitions, </s> included, counted independently:
-    // at most one query per distinct prefix.
+    // Distinct (state, word) transitions, </s> included, counted independently
+    // per group of lists scored together: at most one query per distinct prefix.
     let inner = model();
     let mut expected = 0u64;
     let mut prefixes = 0u64;
     let mut max_batches = 0u64;
-    for list in &lists {
+    for group in lists.chunks(GROUP_LISTS) {
         let mut pairs = std::collections::HashSet::new();
-        let mut seen = std::collections::HashSet::new();
-        for h in &list.hyps {
-            let ids = ids(&inner, h);
-            let mut state = inner.begin_sentence_state();
-            let mut next = state;
-            for (k, &w) in ids.iter().chain([inner.eos_id()].iter()).enumerate() {
-                pairs.insert((state, w));
-                seen.insert((h.words[..k].to_vec(), w));
-                inner.score(&state, w, &mut next);
-                state = next;
+        for list in group {
+            let mut seen = std::collections::HashSet::new();
+            for h in &list.hyps {
+                let ids = ids(&inner, h);
+                let mut state = inner.begin_sentence_state();
+                let mut next = state;
+                for (k, &w) in ids.iter().chain([inner.eos_id()].iter()).enumerate() {
+                    pairs.insert((state, w));
+                    seen.insert((h.words[..k].to_vec(), w));
+                    inner.score(&state, w, &mut next);
+                    state = next;
+                }
             }
+            prefixes += seen.len() as u64;
+            max_batches += list.hyps.iter().map(|h| h.words.len()).max().unwrap() as u64 + 1;
         }
         expected += pairs.len() as u64;
-        prefixes += seen.len() as u64;
-        max_batches += list.hyps.iter().map(|h| h.words.len()).max().unwrap() as u64 + 1;
     }
     assert_eq!(stats.queries, expected);
     assert!(
@@ -334,20 +370,42 @@ fn tuning_finds_weights_no_worse_than_the_first_pass_and_agrees_with_rescoring()
     let lm = model();
     let lists = sample();
     let (scores, _) = score_lists(&lm, &lists, |_| {});
-    for mbr in [false, true] {
+    for (mbr, plateau) in [
+        (false, None),
+        (true, None),
+        (false, Some(0.05)),
+        (true, Some(0.2)),
+    ] {
         let set = TuneSet::new(&lists, &scores, mbr);
         assert_eq!(set.len(), 5);
         let opts = TuneOptions {
             scales: if mbr { vec![0.05, 0.5] } else { vec![] },
+            plateau,
+            fine_divisions: if plateau.is_none() { 5 } else { 0 },
             ..TuneOptions::default()
         };
         let res = tune(&set, &opts);
-        assert!(res.errors <= set.first_errors());
+        let fewest = res
+            .coarse
+            .iter()
+            .flat_map(|t| t.errors.iter().copied())
+            .min()
+            .unwrap();
         assert!(res.errors >= set.oracle_errors());
         assert_eq!(res.coarse.len(), if mbr { 2 } else { 1 });
-        assert_eq!(res.coarse[0].errors.len(), 61 * 41);
-        let fine = res.fine.as_ref().unwrap();
-        assert_eq!(fine.wips.len(), 11);
+        assert_eq!(res.coarse[0].errors.len(), 61 * 81);
+        match plateau {
+            None => {
+                // The plain rule: the fewest errors, then a finer pass that can only improve.
+                assert!(res.errors <= fewest && res.errors <= set.first_errors());
+                let fine = res.fine.as_ref().unwrap();
+                assert_eq!(fine.wips.len(), 11);
+            }
+            Some(margin) => {
+                assert!(res.errors as f64 <= fewest as f64 * (1.0 + margin));
+                assert!(res.fine.is_none());
+            }
+        }
         // The tuned weights give the same errors when rescoring for real.
         let mut r = Rescorer::new(&lm, res.weights);
         if let Some(s) = res.scale {

@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 
 /// The compression of an input, as recognised from its first bytes.
@@ -117,4 +118,112 @@ pub fn open_input(path: &Path) -> io::Result<Input> {
         progress,
         compression,
     })
+}
+
+/// Bytes per chunk handed from the decompressing thread to the reader.
+const CHUNK: usize = 1 << 20;
+
+impl Input {
+    /// The text, decompressed on a second thread when the input is compressed
+    /// (plain text is returned as is): parsing and decompression then overlap.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// let path = std::env::temp_dir().join("dashlm-doc-threaded.gz");
+    /// let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    /// std::io::Write::write_all(&mut gz, b"\\data\\\n").unwrap();
+    /// std::fs::write(&path, gz.finish().unwrap()).unwrap();
+    /// let mut text = String::new();
+    /// dashlm::arpa::open_input(&path).unwrap().into_threaded().read_to_string(&mut text).unwrap();
+    /// assert_eq!(text, "\\data\\\n");
+    /// ```
+    pub fn into_threaded(self) -> Box<dyn BufRead + Send> {
+        if self.compression == Compression::None {
+            return self.reader;
+        }
+        let (tx, rx) = sync_channel(4);
+        let (back, recycled) = sync_channel(4);
+        let mut reader = self.reader;
+        std::thread::spawn(move || produce(&mut reader, &tx, &recycled));
+        Box::new(Threaded {
+            rx,
+            back,
+            buf: Vec::new(),
+            pos: 0,
+            done: false,
+        })
+    }
+}
+
+/// The decompressing thread: fills chunks (recycled ones when available) until
+/// end of input, an error, or the reader is dropped.
+fn produce(
+    reader: &mut dyn Read,
+    tx: &SyncSender<io::Result<Vec<u8>>>,
+    recycled: &Receiver<Vec<u8>>,
+) {
+    loop {
+        let mut chunk = recycled.try_recv().unwrap_or_default();
+        chunk.resize(CHUNK, 0);
+        let mut filled = 0;
+        while filled < CHUNK {
+            match reader.read(&mut chunk[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+        chunk.truncate(filled);
+        if filled == 0 || tx.send(Ok(chunk)).is_err() {
+            return;
+        }
+    }
+}
+
+/// The reading end of [`Input::into_threaded`].
+struct Threaded {
+    rx: Receiver<io::Result<Vec<u8>>>,
+    back: SyncSender<Vec<u8>>,
+    buf: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl Read for Threaded {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Threaded {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.pos == self.buf.len() && !self.done {
+            match self.rx.recv() {
+                Ok(Ok(chunk)) => {
+                    let old = std::mem::replace(&mut self.buf, chunk);
+                    let _ = self.back.try_send(old);
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                // The thread ended: end of input.
+                Err(_) => self.done = true,
+            }
+        }
+        Ok(&self.buf[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.buf.len());
+    }
 }

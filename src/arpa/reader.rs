@@ -82,6 +82,14 @@ fn trim(line: &[u8]) -> &[u8] {
 
 /// Parses an ARPA number: decimal, scientific, `-inf`/`inf`/`-infinity`, any case.
 fn parse_number(field: &[u8]) -> Option<f32> {
+    // Fast path: plain decimal or scientific notation (no letters but e/E, so no
+    // `inf` or `nan` spelling) parses directly, without the case-folded copy.
+    if field
+        .iter()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+    {
+        return std::str::from_utf8(field).ok()?.parse::<f32>().ok();
+    }
     let text = std::str::from_utf8(field).ok()?;
     let lower = text.to_ascii_lowercase();
     match lower.as_str() {

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
+use dashlm::arpa::open_input;
 use dashlm::build::{self, BuildOptions};
 use dashlm::format::Weights;
 
@@ -39,27 +40,71 @@ fn parse_weights(s: &str) -> Result<Weights, String> {
 
 fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let start = Instant::now();
-    let set = load::read_arpa(&args.input)?;
-    let read_secs = start.elapsed().as_secs_f64();
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_message("building tables");
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let mut opts = BuildOptions::new(args.weights);
     if let Some(load_factor) = args.load_factor {
         opts.load_factor = load_factor;
     }
-    let summary = build::write_model(&set, opts, &args.output);
+    // One streaming pass builds complete models; a model that needs completion
+    // (or has an error) is read again into memory, which completes it or reports
+    // the error. Standard input cannot be read twice, so it goes there directly.
+    let streamed = if args.input.as_os_str() == "-" {
+        None
+    } else {
+        stream(&args.input, opts)?
+    };
+    let (file, summary) = match streamed {
+        Some(s) => {
+            if s.unk_added {
+                load::note_unk_added(&args.input);
+            }
+            (s.file, s.summary)
+        }
+        None => {
+            let set = load::read_arpa(&args.input)?;
+            let bar = load::styled(
+                indicatif::ProgressBar::new_spinner(),
+                "{msg} {spinner}",
+                "building tables",
+            );
+            let compiled = build::compile(&set, opts);
+            bar.finish_and_clear();
+            compiled?
+        }
+    };
+    let read_secs = start.elapsed().as_secs_f64();
+    let bar = load::styled(
+        indicatif::ProgressBar::new_spinner(),
+        "{msg} {spinner}",
+        "writing",
+    );
+    let written = build::write_file(&file, &args.output);
     bar.finish_and_clear();
-    let summary = summary?;
+    written?;
     eprintln!("{summary}");
     eprintln!(
-        "wrote {} ({} weights) in {:.2} s (reading {:.2} s)",
+        "wrote {} ({} weights) in {:.2} s (reading and building {:.2} s)",
         args.output.display(),
         args.weights.name(),
         start.elapsed().as_secs_f64(),
         read_secs
     );
     Ok(())
+}
+
+/// The streaming pass over `path`, with a progress bar over its bytes; `None`
+/// when the model must be built in memory instead.
+fn stream(
+    path: &std::path::Path,
+    opts: BuildOptions,
+) -> Result<Option<build::Streamed>, Box<dyn Error + Send + Sync>> {
+    let input = open_input(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bar = load::byte_progress(input.file_len, "reading and building tables");
+    let progress = input.progress.clone();
+    let streamed = build::compile_streaming(input.into_threaded(), opts, |_| {
+        bar.set_position(progress.bytes())
+    });
+    bar.finish_and_clear();
+    Ok(streamed)
 }
 
 fn main() -> ExitCode {

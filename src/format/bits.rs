@@ -111,13 +111,6 @@ impl BitWriter {
         }
     }
 
-    /// Zeroes the `width` bits at bit `pos` (inside the written length).
-    pub fn clear(&mut self, pos: u64, width: u32) {
-        for bit in pos..pos + u64::from(width) {
-            self.bytes[(bit >> 3) as usize] &= !(1u8 << (bit & 7));
-        }
-    }
-
     /// The bytes, the last one zero-padded.
     pub fn finish(self) -> Vec<u8> {
         self.bytes

@@ -11,7 +11,7 @@ use crate::MAX_ORDER;
 /// The first 8 bytes of every compiled model.
 pub const MAGIC: [u8; 8] = *b"DASHLM\x00\x1a";
 /// The format version this build reads and writes.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 /// Bytes in the fixed header.
 pub const HEADER_LEN: usize = 128;
 /// Bytes per section table entry.
@@ -217,8 +217,11 @@ pub struct RawLayout {
     pub has_nodes: u8,
     /// Bits of the backoff (32 = raw f32, else codebook index; 0 at order N).
     pub backoff_bits: u8,
+    /// Bits of a slot's displacement from its home (1..=32; see
+    /// [`crate::format::table`]).
+    pub disp_bits: u8,
     /// Reserved, zero.
-    pub reserved: [u8; 7],
+    pub reserved: [u8; 6],
 }
 
 /// All section entries of a parsed file.

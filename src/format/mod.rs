@@ -1,4 +1,4 @@
-//! The on-disk layout of a compiled dashlm model (format version 1).
+//! The on-disk layout of a compiled dashlm model (format version 2).
 //!
 //! This module owns every byte offset, field width and checksum; [`crate::build`]
 //! writes through it and [`crate::model`] reads through it.
@@ -11,7 +11,7 @@
 //! |---|---|
 //! | 0..8 | magic `DASHLM\0\x1a` |
 //! | 8..10 | byte-order mark `0xFEFF` (reads as `FF FE`) |
-//! | 10..12 | format version (`1`) |
+//! | 10..12 | format version (`2`) |
 //! | 12 | order `N` (1..=[`crate::MAX_ORDER`]) |
 //! | 13 | weights: 0 = f32, 1 = q16, 2 = q8 |
 //! | 14..16 | reserved, zero |

@@ -1,27 +1,41 @@
-//! The arc tables: one per order n >= 2, bit-packed and hashed.
+//! The arc tables: one per order n >= 2, bit-packed, hashed and quotiented.
 //!
 //! An arc of order n is the n-gram `context + word`, keyed by `(ctx, word)` where
 //! `ctx` is the state id of the context: the word id for order 2, else the slot
 //! of the context's own arc in the table of order n-1. The key `word | ctx << word_bits`
-//! (`key_bits = word_bits + ctx_bits` wide) is stored *hashed*: [`KeyCodec`] maps it
-//! through a bijection of `key_bits`-bit integers, so the stored value is exactly as
-//! wide as the key, identifies it exactly (no false positives), and is decoded back
-//! for `dump`. The hashed key's top bits give the arc's home ([`KeyCodec::home`]);
-//! arcs are stored in increasing hashed-key order, each at the first free slot at or
-//! after its home (a static Robin Hood layout). An empty slot holds the largest
-//! value, which no arc hashes to. A lookup therefore scans forward from the home and
-//! stops at the first stored value that is not below its own: one comparison per
-//! slot, no hashing of stored keys.
+//! (`key_bits = word_bits + ctx_bits` wide) is *hashed* by [`KeyCodec`] through a
+//! bijection of `key_bits`-bit integers, so the hash identifies the arc exactly
+//! (no false positives) and decodes back to it for `dump`.
+//!
+//! **Homes.** A table has `num_homes` homes and `num_slots >= num_homes` slots.
+//! With `k = floor(log2(num_homes))`, a hash's top `k` bits are its *bucket* `b`
+//! and its low `rem_bits = key_bits - k` bits its *remainder*; its home is
+//! `floor(b * num_homes / 2^k)` ([`KeyCodec::home`]). Since `num_homes >= 2^k`,
+//! distinct buckets have distinct homes, so a home and a remainder give back the
+//! whole hash ([`KeyCodec::join`]): a slot stores only the remainder, saving `k`
+//! bits per arc (*quotienting*).
+//!
+//! **Placement.** Arcs are stored in increasing hash order, each at the first
+//! free slot at or after its home (a static Robin Hood layout), and each slot
+//! stores its arc's *displacement* `slot - home`. `delta` slots past a lookup's
+//! home, arcs of earlier homes have displacements above `delta`, arcs of later
+//! homes below it, and arcs of the lookup's own home equal to it, in increasing
+//! remainder order. The key field `(displacement + 1) << rem_bits | !remainder`
+//! therefore stays above the lookup's `(delta + 1) << rem_bits | !remainder`
+//! exactly until the arc or the place it would be: a lookup scans forward from
+//! its home with one integer comparison per slot and no hashing of stored keys.
+//! An empty slot's key field is 0, which stops every scan.
 //!
 //! Slot fields, in this bit order (widths in [`RawLayout`]):
 //!
-//! | field | meaning |
-//! |---|---|
-//! | hashed key | [`KeyCodec::hash`] of `(ctx, word)`; all ones = empty slot |
-//! | prob | log10 probability: raw f32 bits, or a codebook index |
-//! | node | (orders < N) 1 if `context + word` is itself a state (it can be extended) |
-//! | left | (orders < N) 1 if a longer arc ends with this one, so a query that matched it must look one order up |
-//! | backoff | (orders < N) the backoff of a node arc: raw f32 bits or a codebook index |
+//! | field | bits | meaning |
+//! |---|---|---|
+//! | remainder | `rem_bits` | the low bits of [`KeyCodec::hash`] of `(ctx, word)`, complemented |
+//! | displacement | `disp_bits` | `slot - home + 1` of the arc; 0 (with a zero remainder field) = empty slot |
+//! | prob | `prob_bits` | log10 probability: raw f32 bits, or a codebook index |
+//! | node | 1, orders < N | 1 if `context + word` is itself a state (it can be extended) |
+//! | left | 1, orders < N | 1 if a longer arc ends with this one, so a query that matched it must look one order up |
+//! | backoff | `backoff_bits`, orders < N | the backoff of a node arc: raw f32 bits or a codebook index |
 //!
 //! No arc stores where it leads: a query probes every order of its context
 //! (all addresses are known up front, so the probes overlap in memory) and the
@@ -35,7 +49,7 @@ use super::header::RawLayout;
 /// branch in the common case.
 pub const TABLE_PADDING: u64 = 16;
 
-/// The widest hashed key a slot can hold (one unaligned 64-bit read).
+/// The widest key (and the widest key field of a slot: one unaligned 64-bit read).
 pub const MAX_KEY_BITS: u32 = 57;
 
 const C1: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -52,40 +66,51 @@ const fn inverse(c: u64) -> u64 {
     x
 }
 
-/// The bijective hash of `(ctx, word)` keys of one table.
+/// The bijective hash of `(ctx, word)` keys of one table, and its split into
+/// home and remainder.
 ///
 /// ```
 /// use dashlm::format::table::KeyCodec;
-/// let codec = KeyCodec::new(10, 12);
+/// let codec = KeyCodec::new(10, 12, 1000);
 /// let h = codec.hash(5, 700);
 /// assert_eq!(codec.unhash(h), (5, 700));
-/// assert!(h < codec.empty());
-/// assert!(codec.home(h, 1000) < 1000);
+/// assert!(codec.home(h) < 1000);
+/// // 1000 homes take the top 9 bits of the 22-bit hash.
+/// assert_eq!(codec.rem_bits(), 22 - 9);
+/// assert_eq!(codec.join(codec.home(h), h & ((1 << codec.rem_bits()) - 1)), h);
 /// ```
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct KeyCodec {
     bits: u32,
     word_bits: u32,
     shift: u32,
     mask: u64,
     salt: u64,
+    /// Low bits of a hash not used to choose its home.
+    rem_bits: u32,
+    num_homes: u64,
 }
 
 impl KeyCodec {
     /// The codec for `ctx_bits`-bit contexts and `word_bits`-bit words
-    /// (`ctx_bits + word_bits <= MAX_KEY_BITS`, `word_bits >= 1`).
-    pub fn new(ctx_bits: u32, word_bits: u32) -> KeyCodec {
+    /// (`ctx_bits + word_bits <= MAX_KEY_BITS`, `word_bits >= 1`) in a table of
+    /// `num_homes` homes.
+    pub fn new(ctx_bits: u32, word_bits: u32, num_homes: u64) -> KeyCodec {
         let bits = (ctx_bits + word_bits).clamp(1, MAX_KEY_BITS);
+        let num_homes = num_homes.max(1);
+        let k = (63 - num_homes.leading_zeros()).min(bits);
         let mut codec = KeyCodec {
             bits,
             word_bits,
             shift: bits.div_ceil(2),
             mask: mask(bits),
             salt: 0,
+            rem_bits: bits - k,
+            num_homes,
         };
         // The key with every word bit set is never an arc (word ids are below the
         // vocabulary size, which fits the word field); salting makes it hash to
-        // all ones, the empty marker, which is then the largest value in use.
+        // all ones, so every arc's hash is below all ones.
         codec.salt = codec.permute(mask(word_bits) & codec.mask) ^ codec.mask;
         codec
     }
@@ -124,18 +149,28 @@ impl KeyCodec {
         )
     }
 
-    /// The home of a stored value in a table of `num_homes` homes (monotone in `h`).
-    #[inline(always)]
-    pub fn home(&self, h: u64, num_homes: u64) -> u64 {
-        // h < 2^bits: scale it to the top of 64 bits, then take the high word of
-        // the product (a constant shift, cheaper than shifting by `bits`).
-        let top = h << (64 - self.bits);
-        ((u128::from(top) * u128::from(num_homes)) >> 64) as u64
+    /// Bits of a hash a slot stores (the rest is implied by its home).
+    pub fn rem_bits(&self) -> u32 {
+        self.rem_bits
     }
 
-    /// The empty-slot marker (all ones).
-    pub fn empty(&self) -> u64 {
-        self.mask
+    /// The home of hash `h`: monotone in `h`, and distinct for hashes that
+    /// differ above the remainder bits.
+    #[inline(always)]
+    pub fn home(&self, h: u64) -> u64 {
+        // Keep the bucket bits, scale them to the top of 64 bits, then take the
+        // high word of the product with the number of homes.
+        let top = (h >> self.rem_bits).wrapping_shl(64 - self.bits + self.rem_bits);
+        ((u128::from(top) * u128::from(self.num_homes)) >> 64) as u64
+    }
+
+    /// The hash with home `home` and remainder `rem` (the inverse of
+    /// [`KeyCodec::home`] and the remainder).
+    pub fn join(&self, home: u64, rem: u64) -> u64 {
+        let k = self.bits - self.rem_bits;
+        // The bucket is the least b with floor(b * num_homes / 2^k) == home.
+        let bucket = (u128::from(home) << k).div_ceil(u128::from(self.num_homes)) as u64;
+        (bucket.wrapping_shl(self.rem_bits) | (rem & mask(self.rem_bits))) & self.mask
     }
 
     /// Bits of a stored value.
@@ -189,6 +224,8 @@ pub struct Payload {
 pub struct Layout {
     raw: RawLayout,
     codec: KeyCodec,
+    /// Bits of a slot's key field: the hashed key, or remainder + displacement.
+    tag_bits: u32,
     prob_at: u32,
     node_at: u32,
     left_at: u32,
@@ -200,8 +237,9 @@ pub struct Layout {
 /// ```
 /// use dashlm::format::table::Widths;
 /// let w = Widths { ctx: 10, word: 10, prob: 32, nodes: true, backoff: 32 };
-/// let layout = w.layout(100, 120);
-/// assert_eq!(layout.entry_bits, 10 + 10 + 32 + 2 + 32);
+/// let layout = w.layout(100, 120, 3);
+/// // 100 homes imply 6 key bits; displacements up to 3 take 3 bits.
+/// assert_eq!(layout.entry_bits, 3 + (20 - 6) + 32 + 2 + 32);
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Widths {
@@ -218,25 +256,38 @@ pub struct Widths {
 }
 
 impl Widths {
-    /// The on-disk layout for `num_homes` homes and `num_slots` slots.
-    pub fn layout(&self, num_homes: u64, num_slots: u64) -> RawLayout {
+    /// The on-disk layout for `num_homes` homes and `num_slots` slots whose
+    /// arcs sit at most `max_displacement` slots after their homes.
+    ///
+    /// ```
+    /// use dashlm::format::table::Widths;
+    /// let w = Widths { ctx: 10, word: 10, prob: 8, nodes: false, backoff: 0 };
+    /// let raw = w.layout(100, 120, 5);
+    /// // 100 homes take 6 of the 20 key bits; displacements 0..=5, stored plus
+    /// // one (0 marks an empty slot), need 3 bits.
+    /// assert_eq!((raw.disp_bits, raw.entry_bits), (3, 3 + 14 + 8));
+    /// ```
+    pub fn layout(&self, num_homes: u64, num_slots: u64, max_displacement: u64) -> RawLayout {
         let backoff = if self.nodes { self.backoff } else { 0 };
+        let disp_bits = bits_for(max_displacement.saturating_add(1)).max(1);
+        let tag_bits = disp_bits + self.codec(num_homes).rem_bits();
         RawLayout {
             num_homes,
             num_slots,
-            entry_bits: self.ctx + self.word + self.prob + 2 * u32::from(self.nodes) + backoff,
+            entry_bits: tag_bits + self.prob + 2 * u32::from(self.nodes) + backoff,
             ctx_bits: self.ctx as u8,
             word_bits: self.word as u8,
             prob_bits: self.prob as u8,
             has_nodes: u8::from(self.nodes),
             backoff_bits: backoff as u8,
-            reserved: [0; 7],
+            disp_bits: disp_bits as u8,
+            reserved: [0; 6],
         }
     }
 
-    /// The key codec of these widths.
-    pub fn codec(&self) -> KeyCodec {
-        KeyCodec::new(self.ctx, self.word)
+    /// The key codec of these widths in a table of `num_homes` homes.
+    pub fn codec(&self, num_homes: u64) -> KeyCodec {
+        KeyCodec::new(self.ctx, self.word, num_homes)
     }
 }
 
@@ -261,8 +312,29 @@ impl Layout {
                 "{key_bits}-bit keys, the format allows {MAX_KEY_BITS}"
             ));
         }
-        let sum: u32 =
-            widths.iter().map(|&w| u32::from(w)).sum::<u32>() + 2 * u32::from(raw.has_nodes);
+        if raw.disp_bits == 0 || raw.disp_bits > 32 {
+            return bad(format!("{}-bit displacements", raw.disp_bits));
+        }
+        if raw.num_homes == 0 || raw.num_slots < raw.num_homes || raw.num_slots > (1 << 40) {
+            return bad(format!("{} homes / {} slots", raw.num_homes, raw.num_slots));
+        }
+        let codec = KeyCodec::new(
+            u32::from(raw.ctx_bits),
+            u32::from(raw.word_bits),
+            raw.num_homes,
+        );
+        let tag_bits = codec.rem_bits() + u32::from(raw.disp_bits);
+        if tag_bits > MAX_KEY_BITS {
+            return bad(format!(
+                "{tag_bits}-bit key fields, the format allows {MAX_KEY_BITS}"
+            ));
+        }
+        let sum: u32 = tag_bits
+            + [raw.prob_bits, raw.backoff_bits]
+                .iter()
+                .map(|&w| u32::from(w))
+                .sum::<u32>()
+            + 2 * u32::from(raw.has_nodes);
         if sum != raw.entry_bits {
             return bad(format!(
                 "entry bits {} differ from the fields' sum {sum}",
@@ -275,22 +347,32 @@ impl Layout {
                 raw.word_bits
             ));
         }
-        if raw.num_homes == 0 || raw.num_slots < raw.num_homes || raw.num_slots > (1 << 40) {
-            return bad(format!("{} homes / {} slots", raw.num_homes, raw.num_slots));
-        }
-        let prob_at = key_bits;
+        let prob_at = tag_bits;
         let node_at = prob_at + u32::from(raw.prob_bits);
         let left_at = node_at + u32::from(raw.has_nodes);
         let backoff_at = left_at + u32::from(raw.has_nodes);
-        let codec = KeyCodec::new(u32::from(raw.ctx_bits), u32::from(raw.word_bits));
         Ok(Layout {
             raw,
             codec,
+            tag_bits,
             prob_at,
             node_at,
             left_at,
             backoff_at,
         })
+    }
+
+    /// The key field of the arc with hash `h` stored in `slot`.
+    fn tag(&self, slot: u64, h: u64) -> u64 {
+        let d = slot - self.codec.home(h);
+        let rem = mask(self.codec.rem_bits);
+        ((d + 1) << self.codec.rem_bits) | (!h & rem)
+    }
+
+    /// The hashed key stored as key field `tag` in `slot`; `None` if empty.
+    fn untag(&self, slot: u64, tag: u64) -> Option<u64> {
+        let d = (tag >> self.codec.rem_bits).checked_sub(1)?;
+        Some(self.codec.join(slot.wrapping_sub(d), !tag))
     }
 
     /// The raw layout.
@@ -315,12 +397,18 @@ pub fn id_bits(count: u64) -> u32 {
 pub struct TableView<'a> {
     bytes: &'a [u8],
     layout: &'a Layout,
+    probe: Probe,
 }
 
 impl<'a> TableView<'a> {
     /// Wraps a table's bytes.
     pub fn new(bytes: &'a [u8], layout: &'a Layout) -> TableView<'a> {
-        TableView { bytes, layout }
+        let probe = Probe::new(layout, 0..bytes.len());
+        TableView {
+            bytes,
+            layout,
+            probe,
+        }
     }
 
     #[inline(always)]
@@ -332,28 +420,28 @@ impl<'a> TableView<'a> {
     }
 
     #[inline(always)]
-    fn stored_key(&self, slot: u64) -> u64 {
+    fn stored_key(&self, slot: u64) -> Option<u64> {
         let pos = slot.wrapping_mul(u64::from(self.layout.raw.entry_bits));
-        read_bits(self.bytes, pos, self.layout.codec.bits)
+        self.layout
+            .untag(slot, read_bits(self.bytes, pos, self.layout.tag_bits))
     }
 
     /// Prefetches the cache line of `slot`.
     #[inline(always)]
     pub fn prefetch(&self, slot: u64) {
-        let byte = slot.wrapping_mul(u64::from(self.layout.raw.entry_bits)) >> 3;
-        super::prefetch(self.bytes, usize::try_from(byte).unwrap_or(usize::MAX));
+        self.probe.prefetch(self.bytes, slot);
     }
 
     /// The stored value of `(ctx, word)` in this table.
     #[inline(always)]
     pub fn hash(&self, ctx: u32, word: u32) -> u64 {
-        self.layout.codec.hash(ctx, word)
+        self.probe.hash(ctx, word)
     }
 
     /// The home slot of stored value `h`.
     #[inline(always)]
     pub fn home(&self, h: u64) -> u64 {
-        self.layout.codec.home(h, self.layout.raw.num_homes)
+        self.probe.home(h)
     }
 
     /// Finds the slot of arc `(ctx, word)`.
@@ -372,38 +460,13 @@ impl<'a> TableView<'a> {
     /// already computed (to prefetch it).
     #[inline]
     pub fn find_from(&self, h: u64, home: u64) -> Option<u64> {
-        let mut slot = home;
-        while slot < self.layout.raw.num_slots {
-            let stored = self.stored_key(slot);
-            if stored >= h {
-                return (stored == h).then_some(slot);
-            }
-            slot += 1;
-        }
-        None
+        self.probe.find(self.bytes, h, home)
     }
 
     /// Everything but the key of `slot`, in two reads.
     #[inline(always)]
     pub fn payload(&self, slot: u64) -> Payload {
-        let l = self.layout;
-        let prob = self.field(slot, l.prob_at, l.raw.prob_bits) as u32;
-        if l.raw.has_nodes == 0 {
-            return Payload {
-                prob,
-                node: false,
-                left: false,
-                backoff: 0,
-            };
-        }
-        // node, left and backoff are adjacent: one read of 2 + backoff bits.
-        let rest = self.field(slot, l.node_at, l.raw.backoff_bits + 2);
-        Payload {
-            prob,
-            node: rest & 1 == 1,
-            left: rest & 2 == 2,
-            backoff: (rest >> 2) as u32,
-        }
+        self.probe.payload(self.bytes, slot)
     }
 
     /// The probability code of `slot`.
@@ -432,7 +495,8 @@ impl<'a> TableView<'a> {
 
     /// Decodes every field of `slot`.
     pub fn slot(&self, slot: u64) -> Slot {
-        let (ctx, word) = self.layout.codec.unhash(self.stored_key(slot));
+        let h = self.stored_key(slot).unwrap_or(u64::MAX);
+        let (ctx, word) = self.layout.codec.unhash(h);
         Slot {
             ctx,
             word,
@@ -445,7 +509,7 @@ impl<'a> TableView<'a> {
 
     /// Whether `slot` is empty.
     pub fn is_empty(&self, slot: u64) -> bool {
-        self.stored_key(slot) == self.layout.codec.empty()
+        self.stored_key(slot).is_none()
     }
 
     /// Number of slots.
@@ -462,32 +526,23 @@ pub struct TableWriter {
 }
 
 impl TableWriter {
-    /// A table of empty slots.
+    /// A table of empty slots (all zero bits).
     ///
     /// # Panics
     /// If `raw` is not a valid layout (a builder bug).
     pub fn new(raw: RawLayout, vocab_size: u32) -> TableWriter {
         let layout = Layout::new(raw, vocab_size, 0).expect("builder computed a valid layout");
-        let mut bits =
-            BitWriter::zeroed(raw.num_slots * u64::from(raw.entry_bits) + TABLE_PADDING * 8);
-        for slot in 0..raw.num_slots {
-            bits.put(
-                slot * u64::from(raw.entry_bits),
-                layout.codec.empty(),
-                layout.codec.bits,
-            );
-        }
+        let bits = BitWriter::zeroed(raw.num_slots * u64::from(raw.entry_bits) + TABLE_PADDING * 8);
         TableWriter { layout, bits }
     }
 
-    /// Writes `s` into the (empty) slot `slot`.
+    /// Writes arc `s` into the empty slot `slot`, at or after the arc's home
+    /// (the builder places arcs; see the module docs).
     pub fn put(&mut self, slot: u64, s: &Slot) {
         let l = self.layout;
         let base = slot * u64::from(l.raw.entry_bits);
-        // Clear the empty marker, then write every field.
-        self.bits.clear(base, l.codec.bits);
-        self.bits
-            .put(base, l.codec.hash(s.ctx, s.word), l.codec.bits);
+        let tag = l.tag(slot, l.codec.hash(s.ctx, s.word));
+        self.bits.put(base, tag, l.tag_bits);
         self.bits.put(
             base + u64::from(l.prob_at),
             u64::from(s.prob),
@@ -509,5 +564,235 @@ impl TableWriter {
     /// The table bytes, padding included.
     pub fn finish(self) -> Vec<u8> {
         self.bits.finish()
+    }
+}
+
+/// One table's layout flattened for the query hot path: where the table lies in
+/// the file and every constant a lookup needs, in one `Copy` value, so a probe
+/// reads no other metadata. Reads are bounded by the table's byte range, so any
+/// file bytes are memory-safe.
+///
+/// ```
+/// use dashlm::format::table::{Probe, Slot, TableWriter, Widths};
+/// let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+/// let raw = widths.layout(4, 6, 0);
+/// let mut w = TableWriter::new(raw, 200);
+/// let codec = widths.codec(4);
+/// let arc = Slot { ctx: 3, word: 7, prob: 1.5f32.to_bits(), node: true, left: false, backoff: 0 };
+/// // A one-arc table: the arc sits at its home.
+/// let home = codec.home(codec.hash(3, 7));
+/// w.put(home, &arc);
+/// let file = w.finish();
+/// let layout = dashlm::format::table::Layout::new(raw, 200, 0).unwrap();
+/// let probe = Probe::new(&layout, 0..file.len());
+/// let h = probe.hash(3, 7);
+/// let slot = probe.find(&file, h, probe.home(h)).unwrap();
+/// assert_eq!(slot, home);
+/// assert_eq!(f32::from_bits(probe.payload(&file, slot).prob), 1.5);
+/// assert_eq!(probe.find(&file, probe.hash(3, 8), probe.home(probe.hash(3, 8))), None);
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Probe {
+    start: usize,
+    end: usize,
+    entry_bits: u64,
+    num_slots: u64,
+    codec: KeyCodec,
+    tag_bits: u32,
+    rem_bits: u32,
+    rem_mask: u64,
+    prob_at: u32,
+    prob_bits: u32,
+    rest_at: u32,
+    rest_bits: u32,
+    has_nodes: bool,
+}
+
+impl Probe {
+    /// The probe of a table with `layout` stored at `bytes` of the file.
+    pub fn new(layout: &Layout, bytes: std::ops::Range<usize>) -> Probe {
+        let c = layout.codec;
+        Probe {
+            start: bytes.start,
+            end: bytes.end,
+            entry_bits: u64::from(layout.raw.entry_bits),
+            num_slots: layout.raw.num_slots,
+            codec: c,
+            tag_bits: layout.tag_bits,
+            rem_bits: c.rem_bits,
+            rem_mask: mask(c.rem_bits),
+            prob_at: layout.prob_at,
+            prob_bits: u32::from(layout.raw.prob_bits),
+            rest_at: layout.node_at,
+            rest_bits: u32::from(layout.raw.backoff_bits) + 2,
+            has_nodes: layout.raw.has_nodes == 1,
+        }
+    }
+
+    /// The stored value of `(ctx, word)` ([`KeyCodec::hash`]).
+    #[inline(always)]
+    pub fn hash(&self, ctx: u32, word: u32) -> u64 {
+        self.codec.hash(ctx, word)
+    }
+
+    /// The home slot of stored value `h` ([`KeyCodec::home`]).
+    #[inline(always)]
+    pub fn home(&self, h: u64) -> u64 {
+        self.codec.home(h)
+    }
+
+    #[inline(always)]
+    fn table<'f>(&self, file: &'f [u8]) -> &'f [u8] {
+        file.get(self.start..self.end).unwrap_or_default()
+    }
+
+    /// Prefetches the cache line of `slot`.
+    #[inline(always)]
+    pub fn prefetch(&self, file: &[u8], slot: u64) {
+        let byte = (slot.wrapping_mul(self.entry_bits) >> 3) as usize;
+        super::prefetch(file, self.start.wrapping_add(byte));
+    }
+
+    /// The slot holding stored value `h` whose home is `home`, if any.
+    ///
+    /// Slots hold arcs in increasing order of `(home, remainder)` (the order of
+    /// their hashes), each at or after its home. `delta` slots past the home,
+    /// an arc of an earlier home has a larger displacement, one of a later home
+    /// a smaller one, and one of this home the same; within a home the stored
+    /// complemented remainders decrease. So the scan goes on while the key
+    /// field is above `(delta + 1, !remainder)` and stops at the first that is
+    /// not (an empty slot, 0, always stops it): one integer comparison per slot.
+    /// The zero padding after the last slot (and any read past the table's
+    /// bytes, which yields zeros) ends every scan, so no slot count is checked.
+    #[inline(always)]
+    pub fn find(&self, file: &[u8], h: u64, home: u64) -> Option<u64> {
+        let table = self.table(file);
+        let step = 1u64 << self.rem_bits;
+        let mut target = step | (!h & self.rem_mask);
+        let mut slot = home;
+        let mut pos = home.wrapping_mul(self.entry_bits);
+        loop {
+            let tag = read_bits(table, pos, self.tag_bits);
+            if tag <= target {
+                return (tag == target && slot < self.num_slots).then_some(slot);
+            }
+            slot += 1;
+            pos = pos.wrapping_add(self.entry_bits);
+            target = target.wrapping_add(step);
+        }
+    }
+
+    /// Everything but the key of `slot` ([`TableView::payload`]).
+    #[inline(always)]
+    pub fn payload(&self, file: &[u8], slot: u64) -> Payload {
+        let table = self.table(file);
+        let base = slot.wrapping_mul(self.entry_bits);
+        let prob = read_bits(
+            table,
+            base.wrapping_add(u64::from(self.prob_at)),
+            self.prob_bits,
+        ) as u32;
+        let rest = if self.has_nodes {
+            read_bits(
+                table,
+                base.wrapping_add(u64::from(self.rest_at)),
+                self.rest_bits,
+            )
+        } else {
+            0
+        };
+        Payload {
+            prob,
+            node: rest & 1 == 1,
+            left: rest & 2 == 2,
+            backoff: (rest >> 2) as u32,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Places `keys` (hashed) the way the builder does and checks every lookup,
+    /// hit and miss, and the decoded slots.
+    fn round_trip(count: u64, load: f64) {
+        let widths = Widths {
+            ctx: 9,
+            word: 8,
+            prob: 32,
+            nodes: true,
+            backoff: 32,
+        };
+        let num_homes = ((count as f64 / load).ceil() as u64).max(1);
+        let codec = widths.codec(num_homes);
+        let mut keys: Vec<(u64, u32, u32)> = (0..count)
+            .map(|i| {
+                let (ctx, word) = ((i * 7 % 500) as u32, (i * 13 % 250) as u32);
+                (codec.hash(ctx, word), ctx, word)
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut slots = Vec::new();
+        let mut next = 0;
+        for &(h, _, _) in &keys {
+            let s = codec.home(h).max(next);
+            slots.push(s);
+            next = s + 1;
+        }
+        let num_slots = next.max(num_homes);
+        let max_d = keys
+            .iter()
+            .zip(&slots)
+            .map(|(&(h, _, _), &s)| s - codec.home(h))
+            .max()
+            .unwrap_or(0);
+        let raw = widths.layout(num_homes, num_slots, max_d);
+        let mut w = TableWriter::new(raw, 250);
+        for (&(_, ctx, word), &s) in keys.iter().zip(&slots) {
+            let prob = ctx * 1000 + word;
+            let arc = Slot {
+                ctx,
+                word,
+                prob,
+                node: word % 2 == 0,
+                left: false,
+                backoff: word,
+            };
+            w.put(s, &arc);
+        }
+        let bytes = w.finish();
+        let layout = Layout::new(raw, 250, 0).unwrap();
+        let view = TableView::new(&bytes, &layout);
+        for (&(_, ctx, word), &s) in keys.iter().zip(&slots) {
+            assert_eq!(view.find(ctx, word), Some(s));
+            assert_eq!(view.payload(s).prob, ctx * 1000 + word);
+            assert_eq!((view.slot(s).ctx, view.slot(s).word), (ctx, word));
+        }
+        let present: std::collections::HashSet<_> = keys.iter().map(|&(_, c, w)| (c, w)).collect();
+        for ctx in 0..511 {
+            for word in (0..250).step_by(7) {
+                if !present.contains(&(ctx, word)) {
+                    assert_eq!(view.find(ctx, word), None, "{ctx} {word}");
+                }
+            }
+        }
+        let filled = (0..num_slots).filter(|&s| !view.is_empty(s)).count();
+        assert_eq!(filled, keys.len());
+    }
+
+    #[test]
+    fn tables_round_trip_at_any_load() {
+        for (count, load) in [
+            (1, 0.8),
+            (2, 1.0),
+            (10, 0.5),
+            (3000, 0.8),
+            (5000, 0.95),
+            (20000, 0.9),
+        ] {
+            round_trip(count, load);
+        }
     }
 }

@@ -53,7 +53,7 @@ impl<D: AsRef<[u8]> + Send + Sync> Model<D> {
                     continue;
                 }
                 self.arc_words(n, slot, &mut words);
-                write!(out, "{}\t", self.decode(&info.prob_book, view.prob(slot)))?;
+                write!(out, "{}\t", self.decode(info.prob_book, view.prob(slot)))?;
                 for (i, &w) in words.iter().enumerate() {
                     if i > 0 {
                         out.write_all(b" ")?;
@@ -64,7 +64,7 @@ impl<D: AsRef<[u8]> + Send + Sync> Model<D> {
                     write!(
                         out,
                         "\t{}",
-                        self.decode(&info.backoff_book, view.backoff(slot))
+                        self.decode(info.backoff_book, view.backoff(slot))
                     )?;
                 }
                 writeln!(out)?;

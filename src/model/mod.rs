@@ -18,7 +18,7 @@ use std::hash::{Hash, Hasher};
 
 pub use open::ModelError;
 
-use crate::format::table::{Layout, TableView};
+use crate::format::table::{Layout, Probe, TableView};
 use crate::format::{vocab::VocabView, Header};
 use crate::lm::{FullScore, LanguageModel};
 use crate::vocab::WordId;
@@ -87,13 +87,20 @@ impl fmt::Debug for State {
     }
 }
 
-/// Where each order's table and codebooks are in the file.
-#[derive(Clone, Debug)]
+/// Where a codebook is in the file; empty = weights stored as raw f32 bits.
+#[derive(Clone, Copy, Debug, Default)]
+struct Book {
+    start: usize,
+    len: usize,
+}
+
+/// Where each order's table and codebooks are in the file, with the table's
+/// flattened [`Probe`] for queries.
+#[derive(Clone, Copy, Debug, Default)]
 struct TableInfo {
-    bytes: std::ops::Range<usize>,
-    layout: Layout,
-    prob_book: Option<std::ops::Range<usize>>,
-    backoff_book: Option<std::ops::Range<usize>>,
+    probe: Probe,
+    prob_book: Book,
+    backoff_book: Book,
 }
 
 /// A compiled dashlm model over any bytes: `Vec<u8>`, a memory map, a static slice.
@@ -118,7 +125,11 @@ pub struct Model<D> {
     header: Header,
     vocab: [std::ops::Range<usize>; 3],
     unigrams: std::ops::Range<usize>,
-    tables: Vec<TableInfo>,
+    /// Orders 2..=N in `tables[..num_tables]`.
+    tables: Box<[TableInfo; MAX_ORDER - 1]>,
+    num_tables: usize,
+    /// Full layouts (for `dump`).
+    layouts: Vec<(std::ops::Range<usize>, Layout)>,
 }
 
 impl<D: AsRef<[u8]>> Model<D> {
@@ -165,26 +176,30 @@ impl<D: AsRef<[u8]>> Model<D> {
         }
     }
 
-    #[inline(always)]
+    /// The table of arcs of order `arc_order` (for `dump`).
     fn table(&self, arc_order: usize) -> (TableView<'_>, &TableInfo) {
-        let info = &self.tables[arc_order - 2];
+        let (bytes, layout) = &self.layouts[arc_order - 2];
         (
-            TableView::new(&self.data.as_ref()[info.bytes.clone()], &info.layout),
-            info,
+            TableView::new(&self.data.as_ref()[bytes.clone()], layout),
+            &self.tables[arc_order - 2],
         )
     }
 
+    /// The weight with code `code` in `book`.
     #[inline(always)]
-    fn decode(&self, book: &Option<std::ops::Range<usize>>, code: u32) -> f32 {
-        match book {
-            None => f32::from_bits(code),
-            Some(r) => {
-                let b = &self.data.as_ref()[r.clone()];
-                let at = code as usize * 4;
-                b.get(at..at + 4)
-                    .map_or(0.0, |p| f32::from_le_bytes(p.try_into().expect("4 bytes")))
-            }
+    fn decode(&self, book: Book, code: u32) -> f32 {
+        if book.len == 0 {
+            return f32::from_bits(code);
         }
+        let at = (code as usize).wrapping_mul(4);
+        if at >= book.len {
+            return 0.0;
+        }
+        let at = book.start + at;
+        self.data
+            .as_ref()
+            .get(at..at + 4)
+            .map_or(0.0, |p| f32::from_le_bytes(p.try_into().expect("4 bytes")))
     }
 
     /// Issues prefetches for every memory location `(state, word)` will probe.
@@ -192,24 +207,35 @@ impl<D: AsRef<[u8]>> Model<D> {
     pub fn prefetch(&self, state: &State, word: WordId) {
         let b = &self.data.as_ref()[self.unigrams.clone()];
         crate::format::prefetch(b, word as usize * 8);
-        self.probes(state, word);
+        let mut probes = [(0, 0); MAX_ORDER - 1];
+        self.probes(state, word, &mut probes);
     }
 
-    /// The hashed key and home slot of `(context, word)` for every order of the
-    /// state's context, each home prefetched; and how many orders there are.
+    /// Fills `probes` with the hashed key and home slot of `(context, word)` for
+    /// every order of the state's context, each home prefetched; returns how
+    /// many orders there are.
     #[inline(always)]
-    fn probes(&self, state: &State, word: WordId) -> (usize, [(u64, u64); MAX_ORDER - 1]) {
+    fn probes(
+        &self,
+        state: &State,
+        word: WordId,
+        probes: &mut [(u64, u64); MAX_ORDER - 1],
+    ) -> usize {
         // Contexts longer than the model allows cannot come from this model;
         // clamp rather than index out of range.
-        let len = (state.len as usize).min(self.tables.len());
-        let mut probes = [(0u64, 0u64); MAX_ORDER - 1];
-        for (j, &ctx) in state.ids[..len].iter().enumerate() {
-            let (view, _) = self.table(j + 2);
-            let h = view.hash(ctx, word);
-            probes[j] = (h, view.home(h));
-            view.prefetch(probes[j].1);
+        let len = (state.len as usize).min(self.num_tables);
+        let bytes = self.data.as_ref();
+        for ((t, &ctx), p) in self.tables[..len]
+            .iter()
+            .zip(&state.ids)
+            .zip(probes.iter_mut())
+        {
+            let h = t.probe.hash(ctx, word);
+            let home = t.probe.home(h);
+            t.probe.prefetch(bytes, home);
+            *p = (h, home);
         }
-        (len, probes)
+        len
     }
 }
 
@@ -259,39 +285,40 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
         } else {
             0
         };
-        let (len, probes) = self.probes(state, word);
+        let mut probes = [(0, 0); MAX_ORDER - 1];
+        let len = self.probes(state, word, &mut probes);
+        let bytes = self.data.as_ref();
         let (mut prob, bo_bits, mut left) = self.unigram(word);
-        let mut next = State::ROOT;
-        next.ids[0] = word;
-        next.backoffs[0] = f32::from_bits(bo_bits) + 0.0;
-        next.len = u8::from(bo_bits != (-0.0f32).to_bits() && !self.tables.is_empty());
+        out.ids[0] = word;
+        out.backoffs[0] = f32::from_bits(bo_bits) + 0.0;
+        out.len = u8::from(bo_bits != (-0.0f32).to_bits() && self.num_tables > 0);
         let mut matched = 1;
-        for (j, &(h, home)) in probes[..len].iter().enumerate() {
+        for (j, (t, &(h, home))) in self.tables[..len].iter().zip(&probes).enumerate() {
             if !left {
                 // No longer arc ends with the one matched: the match is final.
                 break;
             }
-            let (view, info) = self.table(j + 2);
-            let Some(slot) = view.find_from(h, home) else {
+            let Some(slot) = t.probe.find(bytes, h, home) else {
                 break;
             };
-            let p = view.payload(slot);
-            prob = self.decode(&info.prob_book, p.prob);
+            let p = t.probe.payload(bytes, slot);
+            prob = self.decode(t.prob_book, p.prob);
             matched = j + 2;
             left = p.left;
-            if j + 2 < self.order() {
-                next.ids[j + 1] = slot as u32;
-                next.backoffs[j + 1] = 0.0;
+            if j + 1 < self.num_tables {
+                // A context of the next state (a longer one may be a state even
+                // when this one is not: its backoff then counts as 0).
+                out.ids[j + 1] = slot as u32;
+                out.backoffs[j + 1] = 0.0;
                 if p.node {
-                    next.backoffs[j + 1] = self.decode(&info.backoff_book, p.backoff);
-                    next.len = j as u8 + 2;
+                    out.backoffs[j + 1] = self.decode(t.backoff_book, p.backoff);
+                    out.len = j as u8 + 2;
                 }
             }
         }
         for &b in &state.backoffs[matched - 1..len.max(matched - 1)] {
             prob += b;
         }
-        *out = next;
         FullScore {
             log10_prob: prob,
             ngram_length: matched as u8,

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
 
-use super::{Model, TableInfo};
-use crate::format::table::Layout;
+use super::{Book, Model, TableInfo};
+use crate::format::table::{Layout, Probe};
 use crate::format::{self, FormatError, RawLayout, SectionEntry, SectionKind, Weights};
 
 /// Errors opening or verifying a compiled model.
@@ -145,7 +145,8 @@ impl<D: AsRef<[u8]>> Model<D> {
         let order = header.order as usize;
         let raw_len = std::mem::size_of::<RawLayout>() as u64;
         expect_len(layouts, (order as u64 - 1) * raw_len)?;
-        let mut tables = Vec::with_capacity(order.saturating_sub(1));
+        let mut tables = Box::new([TableInfo::default(); crate::MAX_ORDER - 1]);
+        let mut table_layouts = Vec::with_capacity(order.saturating_sub(1));
         for n in 2..=order {
             let at = layouts.offset + (n as u64 - 2) * raw_len;
             let raw: RawLayout =
@@ -175,9 +176,7 @@ impl<D: AsRef<[u8]>> Model<D> {
             }
             let table = sections.require(SectionKind::Table, n as u16)?;
             expect_len(table, layout.table_bytes())?;
-            let book = |kind: SectionKind,
-                        bits: u8|
-             -> Result<Option<std::ops::Range<usize>>, FormatError> {
+            let book = |kind: SectionKind, bits: u8| -> Result<Book, FormatError> {
                 if header.weights == Weights::F32 {
                     if bits != 32 && !(kind == SectionKind::BackoffCodebook && bits == 0) {
                         return Err(FormatError::field(
@@ -186,10 +185,10 @@ impl<D: AsRef<[u8]>> Model<D> {
                             format!("f32 model with {bits}-bit {}", kind.name()),
                         ));
                     }
-                    return Ok(None);
+                    return Ok(Book::default());
                 }
                 if bits == 0 {
-                    return Ok(None);
+                    return Ok(Book::default());
                 }
                 if u32::from(bits) != header.weights.bits() {
                     return Err(FormatError::field(
@@ -204,14 +203,18 @@ impl<D: AsRef<[u8]>> Model<D> {
                         format!("{} bytes: expected 1 to {} f32 values", e.len, 1u64 << bits);
                     return Err(FormatError::field(e.kind.name(), e.offset, problem));
                 }
-                Ok(Some(e.range()))
+                let r = e.range();
+                Ok(Book {
+                    start: r.start,
+                    len: r.len(),
+                })
             };
-            tables.push(TableInfo {
-                bytes: table.range(),
-                layout,
+            tables[n - 2] = TableInfo {
+                probe: Probe::new(&layout, table.range()),
                 prob_book: book(SectionKind::ProbCodebook, raw.prob_bits)?,
                 backoff_book: book(SectionKind::BackoffCodebook, raw.backoff_bits)?,
-            });
+            };
+            table_layouts.push((table.range(), layout));
         }
         let vocab = [offsets.range(), words.range(), index.range()];
         let unigrams = unigrams.range();
@@ -221,6 +224,8 @@ impl<D: AsRef<[u8]>> Model<D> {
             vocab,
             unigrams,
             tables,
+            num_tables: order - 1,
+            layouts: table_layouts,
         })
     }
 

@@ -4,7 +4,7 @@
 //! - [`nbest`]: the list types ([`NbestList`], [`Hypothesis`]) and
 //!   format-independent [`read_lists`]/[`write_lists`];
 //! - formats: [`jsonl`], [`srilm`], [`kaldi`] (all scores natural log in memory);
-//! - [`rescorer`]: the score combination, prefix-trie LM scoring with batched
+//! - [`rescorer`]: the score combination, state-sharing LM scoring with batched
 //!   queries, and parallel rescoring ([`Rescorer`]);
 //! - [`mbr`]: minimum-Bayes-risk selection; [`tune`](mod@tune): grid search of the
 //!   weights; [`wer`]: Levenshtein alignment and WER.
@@ -25,6 +25,7 @@ mod error;
 pub mod jsonl;
 pub mod kaldi;
 pub mod mbr;
+mod memo;
 pub mod nbest;
 pub mod rescorer;
 pub mod srilm;
@@ -38,6 +39,6 @@ pub use nbest::{
 };
 pub use rescorer::{
     features, rank, score_lists, score_lists_sequential, HypFeatures, LmScorer, Rescored, Rescorer,
-    ScorerStats, Weights, LN_10,
+    ScorerStats, Weights, GROUP_LISTS, LN_10,
 };
-pub use tune::{parse_values, tune, GridTable, TuneOptions, TuneResult, TuneSet};
+pub use tune::{parse_values, plateau_centre, tune, GridTable, TuneOptions, TuneResult, TuneSet};

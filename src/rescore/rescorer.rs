@@ -20,22 +20,24 @@
 //!
 //! # Scoring
 //!
-//! Hypotheses of one list share prefixes. [`LmScorer`] advances a list's
-//! hypotheses together, position by position, through a per-list table of model
-//! states: a shared prefix is copied from the previous hypothesis, and each
-//! distinct `(state, word)` transition, so each distinct prefix and more, is
-//! scored once, with one [`LanguageModel::full_score_batch`] call per position
-//! (models override that call to overlap their memory accesses), then the `</s>`
-//! of every distinct end state in one more batch. Sums are accumulated in `f32` in
+//! Hypotheses of one list share prefixes, and more: once two of them reach the
+//! same model state they continue alike. [`LmScorer`] advances a list's
+//! hypotheses together, position by position: a shared prefix is copied from the
+//! previous hypothesis, and each distinct `(state, word)` transition (state by
+//! identity, so each distinct prefix and more) is scored once, with one
+//! [`LanguageModel::full_score_batch`] call per position (models override that
+//! call to overlap their memory accesses). Sums are accumulated in `f32` in
 //! sentence order, so each hypothesis gets exactly the value
-//! [`LanguageModel::score_sentence`] gives. Lists are scored in parallel with
-//! rayon; results are in input order and identical to the sequential path.
+//! [`LanguageModel::score_sentence`] gives. Lists are scored in groups of
+//! [`GROUP_LISTS`], in parallel with rayon; results are in input order and
+//! identical to the sequential path.
 
 use std::cmp::Ordering;
 
 use rayon::prelude::*;
 
 use super::mbr;
+use super::memo::{Memo, WordCache};
 use super::nbest::NbestList;
 use crate::lm::{FullScore, LanguageModel};
 use crate::vocab::WordId;
@@ -155,15 +157,26 @@ pub fn rank(totals: &[f64]) -> Vec<usize> {
 /// Scores n-best lists with a model, sharing work between hypotheses, reusing
 /// its buffers from list to list. One scorer per thread.
 ///
-/// Per list, each distinct word spelling is looked up in the model once; then the
-/// hypotheses advance together one word position at a time. A hypothesis that
-/// agrees with the previous one on its first `k` words copies that hypothesis'
-/// state and sum for those positions. Every other step is a transition `(state, word)` looked up
-/// in a per-list table of model states: a distinct prefix is scored at most once,
-/// and so is any distinct context (different prefixes often end in the same model
-/// state). The transitions not seen yet at a position are sent to the model in one
-/// [`LanguageModel::full_score_batch`] call, then the `</s>` of every distinct
-/// end state in one more.
+/// - **Words**: each word spelling becomes a model id once per scorer (a small
+///   table of the spellings seen so far, up to [`LmScorer::WORD_CACHE_BYTES`]
+///   bytes of text, then started afresh), not once per word.
+/// - **Sharing**: the hypotheses of a list (or of a group of lists, see
+///   [`LmScorer::score_lists_into`]) advance together, one word position at a
+///   time. A hypothesis that agrees with the previous one on its first `k` words
+///   copies that hypothesis' state and sum for those positions. Every other step is
+///   a transition `(state, word)` looked up in a memo keyed by the model state's
+///   identity ([`LanguageModel::State`]'s `Eq`/`Hash`): once two hypotheses have
+///   reached the same state (for an N-gram model, at the latest after N-1 equal
+///   words), their equal continuations are scored once. The prefix trie of the
+///   list becomes a graph, and only its distinct `(state, word)` arcs reach the
+///   model.
+/// - **Batches**: the arcs not seen yet at a position go to the model in one
+///   [`LanguageModel::full_score_batch`] call (models overlap their memory accesses
+///   there); a hypothesis' `</s>` is scored at the position after its last word.
+///
+/// Sums are accumulated in `f32` in sentence order, so each hypothesis gets
+/// exactly the value [`LanguageModel::score_sentence`] gives. Nothing is
+/// allocated per hypothesis; buffers are reused from list to list.
 ///
 /// ```
 /// use dashlm::{LanguageModel, ReferenceModel};
@@ -180,26 +193,30 @@ pub fn rank(totals: &[f64]) -> Vec<usize> {
 /// ```
 pub struct LmScorer<'m, M: LanguageModel> {
     model: &'m M,
-    hasher: ahash::RandomState,
-    /// Per list: word spelling -> model id, as (hash, hypothesis, position, id).
-    words: hashbrown::HashTable<(u64, u32, u32, WordId)>,
+    eos: WordId,
+    /// Word spellings seen, and their ids.
+    words: WordCache,
     /// Per list: model states seen, and their indices.
     pool: Vec<M::State>,
     pool_index: hashbrown::HashMap<M::State, u32, ahash::RandomState>,
     /// Per list: `(state index << 32 | word)` -> `(next state index << 32 | score
     /// bits)`, or `(PENDING << 32 | batch slot)` while the query is in flight.
-    memo: hashbrown::HashMap<u64, u64, ahash::RandomState>,
+    memo: Memo,
     /// Per list: the word ids of all hypotheses, and where each starts.
     ids: Vec<WordId>,
-    starts: Vec<usize>,
+    starts: Vec<u32>,
     /// Per hypothesis: words shared with the previous hypothesis.
-    lcp: Vec<usize>,
+    lcp: Vec<u32>,
     /// Per hypothesis: current state index and log10 sum.
     at: Vec<u32>,
     cum: Vec<f32>,
-    /// Per hypothesis at the current position: what to do after the batch.
+    /// Hypotheses still running, in list order.
+    active: Vec<u32>,
+    /// Per active hypothesis at the current position: what to do after the batch.
     step: Vec<u64>,
+    /// Per query of the batch: its memo key and memo slot.
     pending_keys: Vec<u64>,
+    pending_slots: Vec<usize>,
     in_states: Vec<M::State>,
     batch_words: Vec<WordId>,
     out_states: Vec<M::State>,
@@ -245,10 +262,53 @@ impl ScorerStats {
 const PENDING: u64 = u32::MAX as u64;
 /// `step` value: copy the previous hypothesis' state and sum.
 const FOLLOW: u64 = u64::MAX;
-/// `step` value: the hypothesis has ended.
-const IDLE: u64 = u64::MAX - 1;
+
+/// Asks the CPU to bring the cache lines of `items` in (a hint: no effect on
+/// results).
+#[inline(always)]
+fn prefetch_slice<T>(items: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let start = items.as_ptr().cast::<i8>();
+        let bytes = std::mem::size_of_val(items).min(256);
+        for offset in (0..bytes).step_by(64) {
+            // SAFETY: `_mm_prefetch` only hints the cache; it never faults and
+            // reads nothing into registers (the address is inside `items` anyway).
+            // SSE is part of the x86_64 baseline.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    start.wrapping_add(offset),
+                )
+            };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = items;
+}
+
+/// Whether two words are equal: lengths, then bytes, compared in registers
+/// (words are short; `memcmp` calls would dominate).
+#[inline(always)]
+pub(crate) fn same_word(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let u64_at = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    let u32_at = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().expect("4 bytes"));
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => u32_at(a, 0) == u32_at(b, 0) && u32_at(a, n - 4) == u32_at(b, n - 4),
+        8..=16 => u64_at(a, 0) == u64_at(b, 0) && u64_at(a, n - 8) == u64_at(b, n - 8),
+        _ => a == b,
+    }
+}
 
 impl<'m, M: LanguageModel> LmScorer<'m, M> {
+    /// The word-id cache is started afresh when its text exceeds this many bytes.
+    pub const WORD_CACHE_BYTES: usize = 1 << 22;
+
     /// A scorer for `model`.
     ///
     /// ```
@@ -261,18 +321,20 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
         let seeded = || ahash::RandomState::with_seeds(7, 8, 9, 10);
         LmScorer {
             model,
-            hasher: seeded(),
-            words: hashbrown::HashTable::new(),
+            eos: model.eos_id(),
+            words: WordCache::new(Self::WORD_CACHE_BYTES),
             pool: Vec::new(),
             pool_index: hashbrown::HashMap::with_hasher(seeded()),
-            memo: hashbrown::HashMap::with_hasher(seeded()),
+            memo: Memo::new(),
             ids: Vec::new(),
             starts: Vec::new(),
             lcp: Vec::new(),
             at: Vec::new(),
             cum: Vec::new(),
+            active: Vec::new(),
             step: Vec::new(),
             pending_keys: Vec::new(),
+            pending_slots: Vec::new(),
             in_states: Vec::new(),
             batch_words: Vec::new(),
             out_states: Vec::new(),
@@ -322,81 +384,96 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
     /// assert_eq!(out.len(), 1);
     /// ```
     pub fn score_list_into(&mut self, list: &NbestList, out: &mut Vec<f64>) {
-        let model = self.model;
-        let hyps = &list.hyps;
-        let n = hyps.len();
         out.clear();
-        self.words.clear();
-        self.pool.clear();
-        self.pool_index.clear();
-        self.memo.clear();
-        let root = model.begin_sentence_state();
-        self.pool.push(root);
-        self.pool_index.insert(root, 0);
-        // Word ids, each distinct spelling looked up in the model once.
+        self.score_group(std::slice::from_ref(list));
+        out.extend(self.cum.iter().map(|&c| f64::from(c) * LN_10));
+    }
+
+    /// The new LM scores of every list of `lists` (one `Vec` per list, in
+    /// order, appended to `out`), scoring the lists together as one group: their
+    /// queries share batches (more memory accesses in flight) and one memo (a
+    /// `(state, word)` pair is queried once per group). The scores equal
+    /// [`LmScorer::score_list`]'s; only [`ScorerStats::queries`] can be lower.
+    ///
+    /// ```
+    /// # use dashlm::ReferenceModel;
+    /// # use dashlm::rescore::{Hypothesis, LmScorer, NbestList};
+    /// # let lm = ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let lists = vec![
+    ///     NbestList::new("a").with_hyp(Hypothesis::new("the cat", 0.0)),
+    ///     NbestList::new("b").with_hyp(Hypothesis::new("the", 0.0)).with_hyp(Hypothesis::new("the cat", 0.0)),
+    /// ];
+    /// let mut scorer = LmScorer::new(&lm);
+    /// let mut out = Vec::new();
+    /// scorer.score_lists_into(&lists, &mut out);
+    /// assert_eq!(out[0], LmScorer::new(&lm).score_list(&lists[0]));
+    /// assert_eq!(out[1], LmScorer::new(&lm).score_list(&lists[1]));
+    /// assert_eq!(scorer.stats().queries, 4); // the, cat, </s> twice
+    /// ```
+    pub fn score_lists_into(&mut self, lists: &[NbestList], out: &mut Vec<Vec<f64>>) {
+        self.score_group(lists);
+        let mut cum = &self.cum[..];
+        for list in lists {
+            let (head, rest) = cum.split_at(list.hyps.len());
+            out.push(head.iter().map(|&c| f64::from(c) * LN_10).collect());
+            cum = rest;
+        }
+    }
+
+    /// Scores the hypotheses of `lists` together; leaves their log10 sums in
+    /// `self.cum`, in order.
+    fn score_group(&mut self, lists: &[NbestList]) {
         self.ids.clear();
         self.starts.clear();
         self.starts.push(0);
-        for (i, h) in hyps.iter().enumerate() {
-            // Most words repeat the previous hypothesis' word at the same position.
-            let prev = i
-                .checked_sub(1)
-                .map(|p| (&hyps[p].words[..], self.starts[p]));
-            for (pos, word) in h.words.iter().enumerate() {
-                let id = match prev {
-                    Some((pw, start)) if pw.get(pos) == Some(word) => self.ids[start + pos],
-                    _ => self.word_id(list, i, pos),
-                };
-                self.ids.push(id);
-            }
-            self.starts.push(self.ids.len());
-        }
         self.lcp.clear();
         let mut max_len = 0;
-        let n_words = self.ids.len() as u64;
-        for i in 0..n {
-            let words = &self.ids[self.starts[i]..self.starts[i + 1]];
-            let shared = match i.checked_sub(1) {
-                Some(p) => {
-                    let prev = &self.ids[self.starts[p]..self.starts[p + 1]];
-                    prev.iter().zip(words).take_while(|(a, b)| a == b).count()
-                }
-                None => 0,
-            };
-            self.lcp.push(shared);
-            max_len = max_len.max(words.len());
+        for list in lists {
+            max_len = max_len.max(self.prepare(list));
         }
-        self.stats.lists += 1;
-        self.stats.hyps += n as u64;
-        self.stats.words += n_words;
+        let n = self.lcp.len();
+        self.pool.clear();
+        self.pool_index.clear();
+        self.memo.clear();
+        let root = self.model.begin_sentence_state();
+        self.pool.push(root);
+        self.pool_index.insert(root, 0);
         self.at.clear();
         self.at.resize(n, 0);
         self.cum.clear();
         self.cum.resize(n, 0.0);
+        self.active.clear();
+        self.active.extend(0..n as u32);
         for depth in 0..=max_len {
-            // depth == max_len is the `</s>` step of every hypothesis.
+            if self.active.is_empty() {
+                break;
+            }
             self.pending_keys.clear();
+            self.pending_slots.clear();
             self.step.clear();
-            for i in 0..n {
-                let len = self.starts[i + 1] - self.starts[i];
-                let step = if depth < len && depth < self.lcp[i] {
+            // No growth while this position's slots are pending.
+            self.memo.reserve(self.active.len());
+            for k in 0..self.active.len() {
+                let i = self.active[k] as usize;
+                let step = if depth < self.lcp[i] {
                     FOLLOW
-                } else if depth < len || depth == max_len {
-                    let word = if depth < len {
-                        self.ids[self.starts[i] + depth]
+                } else {
+                    let start = self.starts[i] as usize;
+                    let len = self.starts[i + 1] as usize - start;
+                    let word = if (depth as usize) < len {
+                        self.ids[start + depth as usize]
                     } else {
-                        model.eos_id()
+                        self.eos
                     };
                     self.transition(self.at[i], word)
-                } else {
-                    IDLE
                 };
                 self.step.push(step);
             }
             self.run_batch();
-            for i in 0..n {
-                match self.step[i] {
-                    IDLE => {}
+            let mut kept = 0;
+            for k in 0..self.active.len() {
+                let i = self.active[k] as usize;
+                match self.step[k] {
                     FOLLOW => {
                         self.at[i] = self.at[i - 1];
                         self.cum[i] = self.cum[i - 1];
@@ -409,34 +486,74 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
                         self.cum[i] += f32::from_bits(v as u32);
                     }
                 }
+                // Still running unless this step was its `</s>`.
+                if depth < self.starts[i + 1] - self.starts[i] {
+                    self.active[kept] = i as u32;
+                    kept += 1;
+                }
             }
+            self.active.truncate(kept);
         }
-        out.extend(self.cum.iter().map(|&c| f64::from(c) * LN_10));
     }
 
-    /// The model id of word `pos` of hypothesis `hyp`, looked up once per list.
-    fn word_id(&mut self, list: &NbestList, hyp: usize, pos: usize) -> WordId {
-        let word = &list.hyps[hyp].words[pos];
-        let hash = self.hasher.hash_one(word.as_str());
-        let found = self.words.find(hash, |&(h, i, p, _)| {
-            h == hash && list.hyps[i as usize].words[p as usize] == *word
-        });
-        if let Some(&(_, _, _, id)) = found {
-            return id;
+    /// Appends the list's word ids and each hypothesis' shared prefix with the
+    /// previous one of the list; returns the longest hypothesis' length.
+    fn prepare(&mut self, list: &NbestList) -> u32 {
+        let hyps = &list.hyps;
+        let mut max_len = 0;
+        let mut prev_start = self.ids.len();
+        let first_word = self.ids.len();
+        for (i, h) in hyps.iter().enumerate() {
+            // Each hypothesis' words, and each word's bytes, are separate
+            // allocations: ask for the word list of the hypothesis four ahead and
+            // the bytes of the one two ahead while this one is hashed (about 10%
+            // faster on the synthetic dev set).
+            if let Some(ahead) = hyps.get(i + 4) {
+                prefetch_slice(&ahead.words);
+            }
+            if let Some(next) = hyps.get(i + 2) {
+                for w in &next.words {
+                    prefetch_slice(w.as_bytes());
+                }
+            }
+            let start = self.ids.len();
+            for word in &h.words {
+                let id = self.word_id(word.as_bytes());
+                self.ids.push(id);
+            }
+            let prev_ids = &self.ids[prev_start..start];
+            let shared = prev_ids
+                .iter()
+                .zip(&self.ids[start..])
+                .take_while(|(a, b)| a == b)
+                .count() as u32;
+            self.lcp.push(shared);
+            self.starts.push(self.ids.len() as u32);
+            max_len = max_len.max(h.words.len() as u32);
+            prev_start = start;
         }
-        let id = self.model.word_id(word.as_bytes());
-        self.words
-            .insert_unique(hash, (hash, hyp as u32, pos as u32, id), |e| e.0);
-        id
+        self.stats.lists += 1;
+        self.stats.hyps += hyps.len() as u64;
+        self.stats.words += (self.ids.len() - first_word) as u64;
+        max_len
+    }
+
+    /// The model id of `word`, from the cache of spellings or the model.
+    #[inline]
+    fn word_id(&mut self, word: &[u8]) -> WordId {
+        let model = self.model;
+        self.words.get(word, |w| model.word_id(w))
     }
 
     /// The memo entry for `(state, word)`, queueing a query when it is new.
+    #[inline]
     fn transition(&mut self, state: u32, word: WordId) -> u64 {
         let key = (u64::from(state) << 32) | u64::from(word);
-        let slot = self.pending_keys.len() as u64;
-        let v = *self.memo.entry(key).or_insert((PENDING << 32) | slot);
-        if v == (PENDING << 32) | slot {
+        let pending = (PENDING << 32) | self.pending_keys.len() as u64;
+        let (slot, v) = self.memo.find_or_insert(key, pending);
+        if v == pending {
             self.pending_keys.push(key);
+            self.pending_slots.push(slot);
         }
         v
     }
@@ -454,21 +571,19 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
             self.in_states.push(self.pool[(key >> 32) as usize]);
             self.batch_words.push(key as u32);
         }
-        self.out_states.clear();
-        self.out_states.resize(n, self.in_states[0]);
-        self.out_scores.clear();
-        self.out_scores.resize(
-            n,
-            FullScore {
+        if self.out_states.len() < n {
+            self.out_states.resize(n, self.in_states[0]);
+            let zero = FullScore {
                 log10_prob: 0.0,
                 ngram_length: 0,
-            },
-        );
+            };
+            self.out_scores.resize(n, zero);
+        }
         model.full_score_batch(
             &self.in_states,
             &self.batch_words,
-            &mut self.out_states,
-            &mut self.out_scores,
+            &mut self.out_states[..n],
+            &mut self.out_scores[..n],
         );
         self.stats.queries += n as u64;
         for k in 0..n {
@@ -483,14 +598,20 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
                 }
             };
             let v = (u64::from(next) << 32) | u64::from(self.out_scores[k].log10_prob.to_bits());
-            self.memo.insert(self.pending_keys[k], v);
+            self.memo.set(self.pending_slots[k], v);
             self.resolved.push(v);
         }
     }
 }
 
+/// Lists scored together by [`score_lists`] and [`score_lists_sequential`]
+/// (consecutive groups of this many, through [`LmScorer::score_lists_into`]).
+pub const GROUP_LISTS: usize = 8;
+
 /// New LM scores for every list, in parallel (rayon), in input order; each
-/// list's scores are as [`LmScorer::score_list`] gives. `progress` is called with
+/// list's scores are as [`LmScorer::score_list`] gives. Lists are scored in
+/// consecutive groups of [`GROUP_LISTS`] (the same groups as
+/// [`score_lists_sequential`], so the statistics are the same too). `progress` is called with
 /// the number of lists finished by each step (e.g. to advance a progress bar).
 ///
 /// ```
@@ -507,15 +628,16 @@ pub fn score_lists<M: LanguageModel>(
     lists: &[NbestList],
     progress: impl Fn(usize) + Sync,
 ) -> (Vec<Vec<f64>>, ScorerStats) {
-    let results: Vec<(Vec<f64>, ScorerStats)> = lists
-        .par_iter()
+    let results: Vec<(Vec<Vec<f64>>, ScorerStats)> = lists
+        .par_chunks(GROUP_LISTS)
         .map_init(
             || LmScorer::new(model),
-            |scorer, list| {
+            |scorer, group| {
                 let before = scorer.stats();
-                let scores = scorer.score_list(list);
+                let mut scores = Vec::with_capacity(group.len());
+                scorer.score_lists_into(group, &mut scores);
                 let after = scorer.stats();
-                progress(1);
+                progress(group.len());
                 let delta = ScorerStats {
                     lists: after.lists - before.lists,
                     hyps: after.hyps - before.hyps,
@@ -527,13 +649,11 @@ pub fn score_lists<M: LanguageModel>(
         )
         .collect();
     let mut stats = ScorerStats::default();
-    let scores = results
-        .into_iter()
-        .map(|(s, d)| {
-            stats.add(&d);
-            s
-        })
-        .collect();
+    let mut scores = Vec::with_capacity(lists.len());
+    for (s, d) in results {
+        stats.add(&d);
+        scores.extend(s);
+    }
     (scores, stats)
 }
 
@@ -553,7 +673,10 @@ pub fn score_lists_sequential<M: LanguageModel>(
     lists: &[NbestList],
 ) -> (Vec<Vec<f64>>, ScorerStats) {
     let mut scorer = LmScorer::new(model);
-    let scores = lists.iter().map(|l| scorer.score_list(l)).collect();
+    let mut scores = Vec::with_capacity(lists.len());
+    for group in lists.chunks(GROUP_LISTS) {
+        scorer.score_lists_into(group, &mut scores);
+    }
     (scores, scorer.stats())
 }
 
@@ -784,12 +907,11 @@ impl<'m, M: LanguageModel> Rescorer<'m, M> {
     /// assert_eq!(Rescorer::new(&lm, Default::default()).rescore_all(&lists).len(), 1);
     /// ```
     pub fn rescore_all(&self, lists: &[NbestList]) -> Vec<Rescored> {
+        let (scores, _) = score_lists(self.model, lists, |_| {});
         lists
             .par_iter()
-            .map_init(
-                || LmScorer::new(self.model),
-                |s, l| self.rescore_scored(l, &s.score_list(l)),
-            )
+            .zip(&scores)
+            .map(|(l, s)| self.rescore_scored(l, s))
             .collect()
     }
 
@@ -803,10 +925,11 @@ impl<'m, M: LanguageModel> Rescorer<'m, M> {
     /// assert_eq!(Rescorer::new(&lm, Default::default()).rescore_all_sequential(&lists).len(), 1);
     /// ```
     pub fn rescore_all_sequential(&self, lists: &[NbestList]) -> Vec<Rescored> {
-        let mut scorer = LmScorer::new(self.model);
+        let (scores, _) = score_lists_sequential(self.model, lists);
         lists
             .iter()
-            .map(|l| self.rescore_scored(l, &scorer.score_list(l)))
+            .zip(&scores)
+            .map(|(l, s)| self.rescore_scored(l, s))
             .collect()
     }
 }

@@ -43,12 +43,17 @@ pub fn read_arpa(path: &Path) -> Result<NGramSet, Box<dyn Error + Send + Sync>> 
     bar.finish_and_clear();
     let set = set?;
     if set.unk_added() {
-        eprintln!(
-            "dashlm: {}: no <unk> in the unigrams; added it with log10 probability -100",
-            path.display()
-        );
+        note_unk_added(path);
     }
     Ok(set)
+}
+
+/// Says on stderr that `path` has no `<unk>` and one was added.
+pub fn note_unk_added(path: &Path) {
+    eprintln!(
+        "dashlm: {}: no <unk> in the unigrams; added it with log10 probability -100",
+        path.display()
+    );
 }
 
 /// A model of either kind, as found on disk.

@@ -19,8 +19,11 @@ type BoxError = Box<dyn Error + Send + Sync>;
 /// Tune the LM weight and word insertion penalty on a development set.
 ///
 /// Scores the lists once, then searches a grid of LM weight x word insertion
-/// penalty (x MBR posterior scale with --mbr) and a finer grid around the chosen
-/// cell, minimizing the corpus WER against the references: the first cell with the
+/// penalty (x MBR posterior scale with --mbr), optionally followed by a finer grid
+/// around the chosen cell, minimizing the corpus WER against the references. By
+/// default it takes the centre of the near-optimal plateau (the cells within
+/// --plateau, relative, of the fewest errors): it carries over to unseen lists
+/// better than the single best cell. With --plateau off: the first cell with the
 /// fewest errors, or with --smooth R the cell whose neighbourhood (R cells each
 /// way) has the lowest mean WER. Prints the WER tables and the choice; with
 /// --json, the tables go to stderr and stdout gets one JSON line.
@@ -42,7 +45,7 @@ pub struct Args {
     #[arg(long, default_value = "0:30:0.5")]
     lm_weights: String,
     /// Word insertion penalties: start:end:step or a,b,c.
-    #[arg(long, default_value = "-10:10:0.5", allow_hyphen_values = true)]
+    #[arg(long, default_value = "-30:10:0.5", allow_hyphen_values = true)]
     wips: String,
     /// Tune for minimum-Bayes-risk selection (adds the posterior scale to the search).
     #[arg(long)]
@@ -56,11 +59,16 @@ pub struct Args {
     /// Weight of the lists' own first-pass LM score (kept fixed).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     first_pass_lm_weight: f64,
-    /// Neighbourhood radius (in coarse cells) for choosing a cell; 0 = plain grid search.
+    /// Choose the centre of the cells with at most (1 + D) times the fewest
+    /// errors; `off` for the single best cell (or --smooth).
+    #[arg(long, default_value = "0.05", value_parser = parse_plateau)]
+    plateau: Plateau,
+    /// With --plateau off: neighbourhood radius (in coarse cells) for choosing a
+    /// cell; 0 = plain grid search.
     #[arg(long, default_value_t = 0)]
     smooth: usize,
-    /// Subdivisions of a coarse step in the finer pass (0 = none).
-    #[arg(long, default_value_t = 5)]
+    /// Subdivisions of a coarse step in a finer pass around the choice (0 = none).
+    #[arg(long, default_value_t = 0)]
     fine: usize,
     /// Print one JSON line with the choice on stdout (tables go to stderr).
     #[arg(long)]
@@ -68,6 +76,22 @@ pub struct Args {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+}
+
+/// The `--plateau` value: a relative margin, or none.
+#[derive(Clone, Copy, Debug)]
+struct Plateau(Option<f64>);
+
+fn parse_plateau(s: &str) -> Result<Plateau, String> {
+    if s == "off" {
+        return Ok(Plateau(None));
+    }
+    match s.parse::<f64>() {
+        Ok(d) if d.is_finite() && d >= 0.0 => Ok(Plateau(Some(d))),
+        _ => Err(format!(
+            "`{s}`: expected a margin >= 0 (e.g. 0.05) or `off`"
+        )),
+    }
 }
 
 fn table_text(t: &GridTable, ref_words: u64) -> String {
@@ -115,6 +139,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
             first_pass_lm_weight: args.first_pass_lm_weight,
             ..Weights::default()
         },
+        plateau: args.plateau.0,
         smooth_radius: args.smooth,
         fine_divisions: args.fine,
     };
@@ -132,11 +157,28 @@ pub fn run(args: Args) -> Result<(), BoxError> {
             s.push_str(&table_text(f, result.ref_words));
         }
         let w = &result.weights;
-        write!(
-            s,
-            "best: lm_weight {} wip {}",
-            w.lm_weight, w.word_insertion_penalty
-        )
+        let fewest = result
+            .coarse
+            .iter()
+            .chain(&result.fine)
+            .flat_map(|t| t.errors.iter().copied())
+            .min()
+            .unwrap_or(0);
+        match args.plateau.0 {
+            Some(margin) => write!(
+                s,
+                "fewest errors on the grid: {fewest}; chosen: the centre of the cells with at most \
+                 {:.0}% more (--plateau {margin}): lm_weight {} wip {}",
+                100.0 * margin,
+                w.lm_weight,
+                w.word_insertion_penalty
+            ),
+            None => write!(
+                s,
+                "best: lm_weight {} wip {}",
+                w.lm_weight, w.word_insertion_penalty
+            ),
+        }
         .unwrap();
         if let Some(scale) = result.scale {
             write!(s, " mbr_scale {scale}").unwrap();

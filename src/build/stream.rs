@@ -1,0 +1,594 @@
+//! Compiling ARPA text in one pass, order by order, without an [`NGramSet`](crate::arpa::NGramSet).
+//!
+//! [`compile`](super::compile) needs the whole completed [`NGramSet`](crate::arpa::NGramSet) in memory
+//! (about 65 bytes per n-gram). Most real models (everything `lmplz` writes) need
+//! no completion: every context and suffix of an n-gram is in the file. For those
+//! the tables can be built while reading, because an arc's key names its context
+//! by the context's slot in the order below:
+//!
+//! - the n-grams of order n are kept as compact records (hashed key, weights,
+//!   flags: 12 or 16 bytes plus about 6 bytes of index), sorted by hashed key and
+//!   placed as soon as the order has been read;
+//! - while order n+1 is read, each n-gram's context and suffix are found (order
+//!   n through its records, lower orders through their sorted keys, 13 bytes per
+//!   n-gram, kept only while a later order still looks them up), which sets
+//!   order n's node and left flags and gives the new key;
+//! - once order n+1 has been read, order n's flags are final: its table is
+//!   written and its records dropped.
+//!
+//! So at most two orders are held as records. Anything this path does not handle (an n-gram whose context
+//! or suffix is missing, which needs KenLM's blanks, and every kind of error)
+//! makes [`compile_streaming`] return `None`: the caller then reads the input
+//! with [`NGramSet`](crate::arpa::NGramSet) and [`compile`](super::compile), which complete the model or
+//! report the error exactly. When it returns a file, the file is byte for byte
+//! the one [`compile`](super::compile) makes from the same input.
+
+use std::io::BufRead;
+
+use super::{
+    assemble, check_load_factor, vocab_sections, BuildOptions, BuildSummary, Geometry, Placed,
+    Sections, TableBuild, Unigram,
+};
+use crate::arpa::ArpaReader;
+use crate::format::table::KeyCodec;
+use crate::format::{FileWriter, Header, RawLayout};
+use crate::vocab::{Vocab, WordId, UNK};
+use crate::MAX_ORDER;
+
+/// A model compiled by [`compile_streaming`].
+#[derive(Debug)]
+pub struct Streamed {
+    /// The file, ready for [`FileWriter::write_to`] or [`super::write_file`].
+    pub file: FileWriter,
+    /// Counts and section sizes.
+    pub summary: BuildSummary,
+    /// Whether the file had no `<unk>` and one was added (see [`NGramSet::unk_added`](crate::arpa::NGramSet::unk_added)(crate::arpa::NGramSet::unk_added)).
+    pub unk_added: bool,
+}
+
+/// Compiles ARPA text from `input` in one streaming pass, calling
+/// `progress(ngrams_read)` every 65,536 n-grams.
+///
+/// Returns `None` when the input needs completion (an n-gram whose context or
+/// suffix is missing) or has any error: read it with [`NGramSet`](crate::arpa::NGramSet) and
+/// [`compile`](super::compile) instead, which give the completed model or the
+/// precise error. Otherwise the file is byte-identical to theirs.
+///
+/// ```
+/// use dashlm::{arpa::NGramSet, build};
+/// let text = &include_bytes!("../../data/tiny.arpa")[..];
+/// let opts = build::BuildOptions::default();
+/// let streamed = build::compile_streaming(text, opts, |_| {}).expect("complete model");
+/// let set = NGramSet::read(text, "tiny.arpa").unwrap();
+/// let (file, _) = build::compile(&set, opts).unwrap();
+/// let (mut a, mut b) = (Vec::new(), Vec::new());
+/// streamed.file.write_to(&mut a).unwrap();
+/// file.write_to(&mut b).unwrap();
+/// assert_eq!(a, b);
+/// ```
+pub fn compile_streaming<R: BufRead>(
+    input: R,
+    opts: BuildOptions,
+    mut progress: impl FnMut(u64),
+) -> Option<Streamed> {
+    check_load_factor(opts).ok()?;
+    let mut reader = ArpaReader::new(input, "").ok()?;
+    let mut b = Builder::new(reader.counts(), opts);
+    let mut ids = [0 as WordId; MAX_ORDER];
+    let mut read = 0u64;
+    while let Some(g) = reader.next_ngram().ok()? {
+        read += 1;
+        if read.is_multiple_of(65536) {
+            progress(read);
+        }
+        let n = g.order();
+        if n == 1 {
+            b.unigram(g.word(0), g.prob, g.backoff)?;
+            continue;
+        }
+        b.advance_to(n)?;
+        for (id, w) in ids.iter_mut().zip(g.words()) {
+            *id = b.vocab.get(w)?;
+        }
+        b.ngram(&ids[..n], g.prob, g.backoff.unwrap_or(0.0))?;
+    }
+    b.finish()
+}
+
+const NODE: u8 = 1;
+const LEFT: u8 = 2;
+
+/// A compact n-gram of an order being read or held: hashed key and weights.
+trait Record: Copy {
+    fn new(key: u64, prob: f32, backoff: f32) -> Self;
+    fn key(&self) -> u64;
+    fn prob(&self) -> f32;
+    fn backoff(&self) -> f32;
+}
+
+/// A record of an order below the highest (16 bytes).
+#[derive(Clone, Copy)]
+#[repr(C, packed(4))]
+struct Mid {
+    key: u64,
+    prob: f32,
+    backoff: f32,
+}
+
+/// A record of the highest order, which has no backoff (12 bytes).
+#[derive(Clone, Copy)]
+#[repr(C, packed(4))]
+struct Top {
+    key: u64,
+    prob: f32,
+}
+
+impl Record for Mid {
+    fn new(key: u64, prob: f32, backoff: f32) -> Self {
+        Mid { key, prob, backoff }
+    }
+    fn key(&self) -> u64 {
+        self.key
+    }
+    fn prob(&self) -> f32 {
+        self.prob
+    }
+    fn backoff(&self) -> f32 {
+        self.backoff
+    }
+}
+
+impl Record for Top {
+    fn new(key: u64, prob: f32, _backoff: f32) -> Self {
+        Top { key, prob }
+    }
+    fn key(&self) -> u64 {
+        self.key
+    }
+    fn prob(&self) -> f32 {
+        self.prob
+    }
+    fn backoff(&self) -> f32 {
+        0.0
+    }
+}
+
+/// The hashed keys of a placed order by slot ([`EMPTY`] where none): arcs are
+/// found as in the table itself, by scanning from the home.
+struct Column {
+    codec: KeyCodec,
+    keys: Vec<u64>,
+}
+
+/// An empty slot of a [`Column`], above every key.
+const EMPTY: u64 = u64::MAX;
+
+impl Column {
+    /// `(slot, key)` of every arc, in slot (= key) order.
+    fn occupied(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        let keys = self.keys.iter().enumerate();
+        keys.filter(|(_, &k)| k != EMPTY).map(|(s, &k)| (s, k))
+    }
+
+    /// The slot of arc `(ctx, word)`.
+    fn find(&self, ctx: u32, word: WordId) -> Option<u32> {
+        let h = self.codec.hash(ctx, word);
+        let mut s = self.codec.home(h) as usize;
+        while let Some(&k) = self.keys.get(s) {
+            if k >= h {
+                return (k == h).then_some(s as u32);
+            }
+            s += 1;
+        }
+        None
+    }
+}
+
+/// The n-grams of one order (n >= 2): records appended in file order while it
+/// is read, then sorted by key and placed.
+struct Held<R> {
+    geometry: Geometry,
+    header_count: u64,
+    recs: Vec<R>,
+    /// Once placed (orders below the highest): keys by slot, weights by rank,
+    /// `NODE | LEFT` by slot.
+    column: Option<Column>,
+    weights: Vec<[f32; 2]>,
+    flags: Vec<u8>,
+    placed: Placed,
+}
+
+impl<R: Record> Held<R> {
+    fn new(geometry: Geometry, header_count: u64) -> Held<R> {
+        Held {
+            geometry,
+            header_count,
+            recs: Vec::with_capacity(cap(header_count)),
+            column: None,
+            weights: Vec::new(),
+            flags: Vec::new(),
+            placed: Placed::default(),
+        }
+    }
+
+    fn push(&mut self, key: u64, prob: f32, backoff: f32) {
+        if self.recs.len() == self.recs.capacity() {
+            // Grow toward the header's count (checked by the reader), at most
+            // doubling: untrusted counts never reserve more than twice what is read.
+            let want = (self.header_count as usize).saturating_sub(self.recs.len());
+            self.recs
+                .reserve_exact(want.clamp(1, self.recs.len().max(1024)));
+        }
+        self.recs.push(R::new(key, prob, backoff));
+    }
+
+    /// Sorts and places the records; an order below the highest becomes a
+    /// column (searchable) with its weights and flags. `None` on a duplicate
+    /// n-gram or a model too large.
+    fn place(&mut self, searchable: bool) -> Option<()> {
+        self.recs.sort_unstable_by_key(Record::key);
+        if self.recs.windows(2).any(|w| w[0].key() == w[1].key()) {
+            return None;
+        }
+        self.placed = self
+            .geometry
+            .place(self.recs.iter().map(Record::key), |_, _| {})
+            .ok()?;
+        if searchable {
+            let mut keys = vec![EMPTY; usize::try_from(self.placed.num_slots).ok()?];
+            let mut flags = vec![0u8; keys.len()];
+            let recs = std::mem::take(&mut self.recs);
+            self.geometry
+                .place(recs.iter().map(Record::key), |i, s| {
+                    keys[s as usize] = recs[i].key();
+                    flags[s as usize] = if recs[i].backoff() != 0.0 { NODE } else { 0 };
+                })
+                .ok()?;
+            self.weights = recs.iter().map(|r| [r.prob(), r.backoff()]).collect();
+            self.flags = flags;
+            self.column = Some(Column {
+                codec: self.geometry.codec,
+                keys,
+            });
+        }
+        Some(())
+    }
+
+    /// The slot of arc `(ctx, word)`.
+    fn find(&self, ctx: u32, word: WordId) -> Option<u32> {
+        self.column.as_ref()?.find(ctx, word)
+    }
+
+    /// Writes the table (flags final) and drops the n-grams, returning the key
+    /// column when `keep_column` (later orders still look paths up through it).
+    fn write(
+        self,
+        keep_column: bool,
+        order: usize,
+        vocab_size: usize,
+        opts: BuildOptions,
+        out: &mut Sections,
+    ) -> (RawLayout, Option<Column>) {
+        let Held {
+            geometry,
+            recs,
+            column,
+            weights,
+            flags,
+            placed,
+            ..
+        } = self;
+        let nodes = geometry.n < order;
+        let values = || {
+            let mut probs = Vec::with_capacity(recs.len() + weights.len());
+            let mut backoffs = Vec::new();
+            probs.extend(recs.iter().map(Record::prob));
+            if let Some(c) = &column {
+                for ((slot, _), w) in c.occupied().zip(&weights) {
+                    probs.push(w[0]);
+                    if nodes && flags[slot] & NODE != 0 {
+                        backoffs.push(w[1]);
+                    }
+                }
+            }
+            (probs, backoffs)
+        };
+        let weights_kind = opts.weights;
+        let mut table = TableBuild::new(&geometry, placed, order, vocab_size, weights_kind, values);
+        let mut put = |slot: u64, key: u64, prob: f32, backoff: f32| {
+            let (ctx, word) = geometry.codec.unhash(key);
+            let f = flags.get(slot as usize).copied().unwrap_or(0);
+            table.put(slot, ctx, word, prob, f & NODE != 0, f & LEFT != 0, backoff);
+        };
+        match &column {
+            Some(c) => {
+                for ((slot, key), w) in c.occupied().zip(&weights) {
+                    put(slot as u64, key, w[0], w[1]);
+                }
+            }
+            None => {
+                let again = geometry.place(recs.iter().map(Record::key), |i, slot| {
+                    put(slot, recs[i].key(), recs[i].prob(), recs[i].backoff())
+                });
+                debug_assert_eq!(again.ok(), Some(placed));
+            }
+        }
+        let raw = table.finish(out);
+        (raw, column.filter(|_| keep_column))
+    }
+}
+
+/// Initial capacity for `count` untrusted items: at most 2^20.
+fn cap(count: u64) -> usize {
+    usize::try_from(count.min(1 << 20)).unwrap_or(1 << 20)
+}
+
+/// The last lookup path, reused when the next n-gram shares a prefix.
+#[derive(Default)]
+struct PathCache {
+    words: [WordId; MAX_ORDER],
+    /// `ids[k]`: the id of `words[..=k]` (word id, slot, or held record index at
+    /// the held order).
+    ids: [u32; MAX_ORDER],
+    len: usize,
+}
+
+struct Builder {
+    opts: BuildOptions,
+    counts: Vec<u64>,
+    vocab: Vocab,
+    unigrams: Vec<Unigram>,
+    /// The order being read (1 = unigrams).
+    current: usize,
+    sections: Sections,
+    layouts: Vec<RawLayout>,
+    /// Key columns of finished orders, from 2 up, while later orders look
+    /// paths up through them.
+    finished: Vec<Column>,
+    /// The order below the one being read, placed and searchable (orders 2..N-1).
+    held: Option<Held<Mid>>,
+    /// The order being read, when below the highest.
+    reading: Option<Held<Mid>>,
+    /// The order being read, when it is the highest.
+    top: Option<Held<Top>>,
+    context: PathCache,
+    suffix: PathCache,
+}
+
+impl Builder {
+    fn new(counts: &[u64], opts: BuildOptions) -> Builder {
+        let mut unigrams = Vec::with_capacity(cap(counts[0]) + 1);
+        unigrams.push(Unigram {
+            prob: crate::arpa::MISSING_UNK_LOG10,
+            backoff: 0.0,
+            extends: false,
+            extends_left: false,
+        });
+        Builder {
+            opts,
+            counts: counts.to_vec(),
+            vocab: Vocab::new(),
+            unigrams,
+            current: 1,
+            sections: Vec::new(),
+            layouts: Vec::new(),
+            finished: Vec::new(),
+            held: None,
+            reading: None,
+            top: None,
+            context: PathCache::default(),
+            suffix: PathCache::default(),
+        }
+    }
+
+    fn order(&self) -> usize {
+        self.counts.len()
+    }
+
+    fn unigram(&mut self, word: &[u8], prob: f32, backoff: Option<f32>) -> Option<()> {
+        let u = Unigram {
+            prob,
+            backoff: backoff.unwrap_or(0.0),
+            extends: backoff.is_some_and(|b| b != 0.0),
+            extends_left: false,
+        };
+        match self.vocab.insert(word).ok()? {
+            UNK => self.unigrams[0] = u,
+            _ => self.unigrams.push(u),
+        }
+        Some(())
+    }
+
+    /// Closes every order below `n` and opens order `n` for reading.
+    fn advance_to(&mut self, n: usize) -> Option<()> {
+        while self.current < n {
+            self.close()?;
+        }
+        Some(())
+    }
+
+    /// Ends the order being read: the one below it gets its table, and this one
+    /// is placed (and held, unless it is the highest).
+    fn close(&mut self) -> Option<()> {
+        let vocab_size = self.vocab.len();
+        if self.current == 1 {
+            self.vocab.get(b"<s>")?;
+            self.vocab.get(b"</s>")?;
+        }
+        if self.current == self.order().min(2) {
+            // The unigrams' flags are final once the bigrams have been read.
+            let sections = vocab_sections(self.vocab.words(), self.unigrams.iter().copied());
+            self.sections = sections;
+        }
+        if let Some(held) = self.held.take() {
+            // Paths through this order are looked up while reading order
+            // current + 1, if there is one.
+            let keep = self.current < self.order();
+            if !keep {
+                self.finished = Vec::new();
+            }
+            let (raw, finished) = held.write(
+                keep,
+                self.order(),
+                vocab_size,
+                self.opts,
+                &mut self.sections,
+            );
+            self.finished.extend(finished);
+            self.layouts.push(raw);
+        }
+        if let Some(mut reading) = self.reading.take() {
+            reading.place(true)?;
+            self.held = Some(reading);
+        }
+        self.current += 1;
+        let n = self.current;
+        if n > self.order() {
+            return Some(());
+        }
+        let ctx_ids = match (&self.held, self.layouts.last()) {
+            (Some(h), _) => h.placed.num_slots,
+            (None, Some(l)) => l.num_slots,
+            (None, None) => vocab_size as u64,
+        };
+        let count = usize::try_from(self.counts[n - 1]).ok()?;
+        let geometry = Geometry::new(n, count, ctx_ids, vocab_size, self.opts).ok()?;
+        if n == self.order() {
+            self.top = Some(Held::new(geometry, self.counts[n - 1]));
+        } else {
+            self.reading = Some(Held::new(geometry, self.counts[n - 1]));
+        }
+        self.context = PathCache::default();
+        self.suffix = PathCache::default();
+        Some(())
+    }
+
+    /// The id of `words` (length <= the held order): its word id for one word,
+    /// its slot in a finished table, or its record index in the held order.
+    /// `None` when it is not in the model.
+    fn find(
+        finished: &[Column],
+        held: Option<&Held<Mid>>,
+        cache: &mut PathCache,
+        words: &[WordId],
+    ) -> Option<u32> {
+        let mut k = 0;
+        while k < cache.len && k < words.len() && cache.words[k] == words[k] {
+            k += 1;
+        }
+        if k == 0 {
+            cache.words[0] = words[0];
+            cache.ids[0] = words[0];
+            k = 1;
+        }
+        cache.len = k;
+        while k < words.len() {
+            let (ctx, word) = (cache.ids[k - 1], words[k]);
+            // Order k + 1 is finished, or it is the held order.
+            let id = match finished.get(k - 1) {
+                Some(column) => column.find(ctx, word)?,
+                // The held order is the last of any path.
+                None => held?.find(ctx, word)?,
+            };
+            cache.words[k] = word;
+            cache.ids[k] = id;
+            k += 1;
+            cache.len = k;
+        }
+        Some(cache.ids[words.len() - 1])
+    }
+
+    /// An n-gram of order >= 2 (`ids` its words).
+    fn ngram(&mut self, ids: &[WordId], prob: f32, backoff: f32) -> Option<()> {
+        let n = ids.len();
+        // The context and the suffix: unigrams, or records of the held order.
+        let ctx_id = if n == 2 {
+            self.unigrams[ids[0] as usize].extends = true;
+            self.unigrams[ids[1] as usize].extends_left = true;
+            ids[0]
+        } else {
+            let held = self.held.as_ref();
+            let c = Self::find(&self.finished, held, &mut self.context, &ids[..n - 1])?;
+            let s = Self::find(&self.finished, held, &mut self.suffix, &ids[1..])?;
+            let held = self.held.as_mut()?;
+            held.flags[c as usize] |= NODE;
+            held.flags[s as usize] |= LEFT;
+            c
+        };
+        let word = ids[n - 1];
+        match (&mut self.reading, &mut self.top) {
+            (Some(r), _) => r.push(r.geometry.codec.hash(ctx_id, word), prob, backoff),
+            (None, Some(t)) => t.push(t.geometry.codec.hash(ctx_id, word), prob, backoff),
+            (None, None) => return None,
+        }
+        Some(())
+    }
+
+    fn finish(mut self) -> Option<Streamed> {
+        while self.current <= self.order() {
+            self.close()?;
+        }
+        let vocab_size = self.vocab.len();
+        if let Some(mut top) = self.top.take() {
+            top.place(false)?;
+            let (raw, _) = top.write(
+                false,
+                self.order(),
+                vocab_size,
+                self.opts,
+                &mut self.sections,
+            );
+            self.layouts.push(raw);
+        }
+        let mut counts = [0u64; MAX_ORDER];
+        counts[0] = vocab_size as u64;
+        counts[1..self.order()].copy_from_slice(&self.counts[1..]);
+        let header = Header {
+            order: self.order() as u8,
+            weights: self.opts.weights,
+            vocab_size: vocab_size as u32,
+            bos: self.vocab.get(b"<s>")?,
+            eos: self.vocab.get(b"</s>")?,
+            counts,
+        };
+        let (file, summary) = assemble(header, self.sections, &self.layouts);
+        Some(Streamed {
+            file,
+            summary,
+            unk_added: !self.vocab.has_explicit_unk(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arpa::NGramSet;
+    use crate::format::Weights;
+
+    fn bytes(file: &FileWriter) -> Vec<u8> {
+        let mut out = Vec::new();
+        file.write_to(&mut out).unwrap();
+        out
+    }
+
+    /// Every fixture that streams gives compile's bytes; one needing blanks does not stream.
+    #[test]
+    fn streams_exactly_what_compile_builds() {
+        let tiny = &include_bytes!("../../data/tiny.arpa")[..];
+        let pruned = "\\data\\\nngram 1=4\nngram 2=1\nngram 3=1\n\n\\1-grams:\n-1\t<s>\t-0.5\n-1\t</s>\n-1\ta\t-0.1\n-1\tb\n\n\\2-grams:\n-0.2\t<s> a\t-0.1\n\n\\3-grams:\n-0.3\t<s> a b\n\n\\end\\\n";
+        for w in [Weights::F32, Weights::Q16, Weights::Q8] {
+            let opts = BuildOptions::new(w);
+            let streamed = compile_streaming(tiny, opts, |_| {}).expect("complete model");
+            let set = NGramSet::read(tiny, "tiny.arpa").unwrap();
+            let (file, summary) = super::super::compile(&set, opts).unwrap();
+            assert_eq!(bytes(&streamed.file), bytes(&file));
+            assert_eq!(streamed.summary.to_string(), summary.to_string());
+            // `a b` (the suffix of `<s> a b`) is missing: only NGramSet completes it.
+            assert!(compile_streaming(pruned.as_bytes(), opts, |_| {}).is_none());
+            assert!(NGramSet::read(pruned.as_bytes(), "p").is_ok());
+        }
+        // Errors are left to NGramSet to report.
+        assert!(compile_streaming(&b"\\data\\\n"[..], BuildOptions::default(), |_| {}).is_none());
+    }
+}
