@@ -40,15 +40,16 @@ pub struct BuildOptions {
 }
 
 impl BuildOptions {
-    /// The defaults for `weights`: load factor 0.8 for f32, 0.9 for the quantized
-    /// variants (whose narrower slots make longer probe runs cheap).
+    /// The defaults for `weights`: load factor 0.7 for f32 and q16 (the bytes
+    /// quotienting saves buy shorter probe runs), 0.9 for q8 (the smallest).
     ///
     /// ```
     /// use dashlm::{build::BuildOptions, format::Weights};
-    /// assert_eq!(BuildOptions::new(Weights::Q16).load_factor, 0.9);
+    /// assert_eq!(BuildOptions::new(Weights::Q16).load_factor, 0.7);
+    /// assert_eq!(BuildOptions::new(Weights::Q8).load_factor, 0.9);
     /// ```
     pub fn new(weights: Weights) -> BuildOptions {
-        let load_factor = if weights == Weights::F32 { 0.8 } else { 0.9 };
+        let load_factor = if weights == Weights::Q8 { 0.9 } else { 0.7 };
         BuildOptions {
             weights,
             load_factor,

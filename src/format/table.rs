@@ -53,7 +53,6 @@ pub const TABLE_PADDING: u64 = 16;
 pub const MAX_KEY_BITS: u32 = 57;
 
 const C1: u64 = 0x9e37_79b9_7f4a_7c15;
-const C2: u64 = 0xbf58_476d_1ce4_e5b9;
 
 /// The multiplicative inverse of an odd `c` modulo 2^64.
 const fn inverse(c: u64) -> u64 {
@@ -83,9 +82,7 @@ const fn inverse(c: u64) -> u64 {
 pub struct KeyCodec {
     bits: u32,
     word_bits: u32,
-    shift: u32,
     mask: u64,
-    salt: u64,
     /// Low bits of a hash not used to choose its home.
     rem_bits: u32,
     num_homes: u64,
@@ -99,50 +96,32 @@ impl KeyCodec {
         let bits = (ctx_bits + word_bits).clamp(1, MAX_KEY_BITS);
         let num_homes = num_homes.max(1);
         let k = (63 - num_homes.leading_zeros()).min(bits);
-        let mut codec = KeyCodec {
+        KeyCodec {
             bits,
             word_bits,
-            shift: bits.div_ceil(2),
             mask: mask(bits),
-            salt: 0,
             rem_bits: bits - k,
             num_homes,
-        };
-        // The key with every word bit set is never an arc (word ids are below the
-        // vocabulary size, which fits the word field); salting makes it hash to
-        // all ones, so every arc's hash is below all ones.
-        codec.salt = codec.permute(mask(word_bits) & codec.mask) ^ codec.mask;
-        codec
+        }
     }
 
     #[inline(always)]
     fn permute(&self, key: u64) -> u64 {
-        let (m, s) = (self.mask, self.shift);
-        let mut x = key & m;
-        x ^= x >> s;
-        x = x.wrapping_mul(C1) & m;
-        x ^= x >> s;
-        x = x.wrapping_mul(C2) & m;
-        x ^ (x >> s)
+        // Multiplication by an odd constant is a bijection modulo 2^bits whose
+        // top bits (the home) depend on every key bit: Fibonacci hashing.
+        key.wrapping_mul(C1) & self.mask
     }
 
     /// The stored value of `(ctx, word)`.
     #[inline(always)]
     pub fn hash(&self, ctx: u32, word: u32) -> u64 {
         let key = u64::from(word) | (u64::from(ctx) << self.word_bits);
-        self.permute(key) ^ self.salt
+        self.permute(key)
     }
 
     /// Decodes a stored value back to `(ctx, word)`.
     pub fn unhash(&self, h: u64) -> (u32, u32) {
-        let (m, s) = (self.mask, self.shift);
-        // Each xorshift by s >= bits/2 is its own inverse.
-        let mut x = (h ^ self.salt) & m;
-        x ^= x >> s;
-        x = x.wrapping_mul(inverse(C2)) & m;
-        x ^= x >> s;
-        x = x.wrapping_mul(inverse(C1)) & m;
-        x ^= x >> s;
+        let x = h.wrapping_mul(inverse(C1)) & self.mask;
         (
             (x >> self.word_bits) as u32,
             (x & mask(self.word_bits)) as u32,

@@ -112,7 +112,11 @@ pub fn exit(
     let mut msg = format!("{program}: {err}");
     let mut source = err.source();
     while let Some(s) = source {
-        msg.push_str(&format!(": {s}"));
+        // Errors that already print their source inline are not repeated.
+        let text = s.to_string();
+        if !msg.ends_with(&text) {
+            msg.push_str(&format!(": {text}"));
+        }
         source = s.source();
     }
     eprintln!("{msg}");
