@@ -3,7 +3,7 @@
 //!
 //! The data flow, module by module: [`arpa`] reads ARPA text into an
 //! [`arpa::NGramSet`]; [`build`] compiles it into the hashed layout that
-//! [`format`] defines byte by byte; [`model`] opens such a file (memory-mapped
+//! [`format`](mod@format) defines byte by byte; [`model`] opens such a file (memory-mapped
 //! or from bytes), validates it, and answers queries through the
 //! [`LanguageModel`] trait, which [`ReferenceModel`] (the oracle) implements too.
 //!

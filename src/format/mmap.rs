@@ -1,4 +1,5 @@
-//! Memory-mapping a model file: the one `unsafe` operation dashlm performs.
+//! Memory-mapping a model file and cache prefetch hints: the only `unsafe`
+//! code in dashlm.
 
 use std::fs::File;
 use std::io;
@@ -40,17 +41,38 @@ pub fn map_file(path: &Path) -> io::Result<Mmap> {
 /// ```
 #[inline(always)]
 pub fn prefetch(bytes: &[u8], offset: usize) {
-    if offset >= bytes.len() {
-        return;
+    if let Some(b) = bytes.get(offset) {
+        hint(std::ptr::from_ref(b).cast());
     }
+}
+
+/// Hints the CPU to fetch the first cache lines (up to 256 bytes) of `items`; a
+/// no-op on targets without a prefetch instruction.
+///
+/// ```
+/// dashlm::format::prefetch_items(&[1u32, 2, 3]);
+/// ```
+#[inline(always)]
+pub fn prefetch_items<T>(items: &[T]) {
+    let start = items.as_ptr().cast::<u8>();
+    let bytes = std::mem::size_of_val(items).min(256);
+    for offset in (0..bytes).step_by(64) {
+        hint(start.wrapping_add(offset));
+    }
+}
+
+/// The prefetch instruction for the line holding `ptr`.
+#[inline(always)]
+fn hint(ptr: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    {
-        let ptr = bytes[offset..].as_ptr().cast::<i8>();
-        // SAFETY: `_mm_prefetch` only hints the cache; it never faults or reads
-        // into registers, and `ptr` points inside `bytes` anyway. SSE is part of
-        // the x86_64 baseline.
-        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(ptr) };
-    }
+    // SAFETY: `_mm_prefetch` only hints the cache: it never faults (whatever the
+    // address) and reads nothing into registers; callers pass addresses inside
+    // their slices anyway. SSE is part of the x86_64 baseline.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(ptr.cast::<i8>())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = ptr;
 }
 
 /// Reads `path` into anonymous memory advised to use transparent huge pages

@@ -52,5 +52,5 @@ pub use header::{
     parse, FileWriter, Header, RawLayout, SectionEntry, SectionKind, Sections, Weights, HEADER_LEN,
     MAGIC, SECTION_ENTRY_LEN, VERSION,
 };
-pub use mmap::{map_file, prefetch, read_file_huge};
+pub use mmap::{map_file, prefetch, prefetch_items, read_file_huge};
 pub use vocab::word_hash;

@@ -263,29 +263,6 @@ const PENDING: u64 = u32::MAX as u64;
 /// `step` value: copy the previous hypothesis' state and sum.
 const FOLLOW: u64 = u64::MAX;
 
-/// Asks the CPU to bring the cache lines of `items` in (a hint: no effect on
-/// results).
-#[inline(always)]
-fn prefetch_slice<T>(items: &[T]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let start = items.as_ptr().cast::<i8>();
-        let bytes = std::mem::size_of_val(items).min(256);
-        for offset in (0..bytes).step_by(64) {
-            // SAFETY: `_mm_prefetch` only hints the cache; it never faults and
-            // reads nothing into registers (the address is inside `items` anyway).
-            // SSE is part of the x86_64 baseline.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    start.wrapping_add(offset),
-                )
-            };
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = items;
-}
-
 /// Whether two words are equal: lengths, then bytes, compared in registers
 /// (words are short; `memcmp` calls would dominate).
 #[inline(always)]
@@ -509,11 +486,11 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
             // the bytes of the one two ahead while this one is hashed (about 10%
             // faster on the synthetic dev set).
             if let Some(ahead) = hyps.get(i + 4) {
-                prefetch_slice(&ahead.words);
+                crate::format::prefetch_items(&ahead.words);
             }
             if let Some(next) = hyps.get(i + 2) {
                 for w in &next.words {
-                    prefetch_slice(w.as_bytes());
+                    crate::format::prefetch_items(w.as_bytes());
                 }
             }
             let start = self.ids.len();
@@ -705,7 +682,7 @@ pub struct Rescored {
 
 impl Rescored {
     /// Ranks hypotheses with `weights`; with `mbr_scale`, chooses the first
-    /// by minimum Bayes risk (see [`mbr`](super::mbr)) using `hyps`' words, which
+    /// by minimum Bayes risk (see [`super::mbr`]) using `hyps`' words, which
     /// must then be given.
     ///
     /// ```
