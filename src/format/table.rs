@@ -45,8 +45,9 @@ use super::bits::{bits_for, mask, read_bits, BitWriter};
 use super::error::FormatError;
 use super::header::RawLayout;
 
-/// Bytes of zero padding after each table, so fixed-width reads never need a bounds
-/// branch in the common case.
+/// Bytes of zero padding after each table (more than one slot, whose widest is
+/// 123 bits): fixed-width reads of any slot stay inside the table, and a scan that
+/// runs past the last slot reads an empty key field there and stops.
 pub const TABLE_PADDING: u64 = 16;
 
 /// The widest key (and the widest key field of a slot: one unaligned 64-bit read).
