@@ -392,14 +392,6 @@ impl<'a> TableView<'a> {
     }
 
     #[inline(always)]
-    fn field(&self, slot: u64, at: u32, width: u8) -> u64 {
-        let pos = slot
-            .wrapping_mul(u64::from(self.layout.raw.entry_bits))
-            .wrapping_add(u64::from(at));
-        read_bits(self.bytes, pos, u32::from(width))
-    }
-
-    #[inline(always)]
     fn stored_key(&self, slot: u64) -> Option<u64> {
         let pos = slot.wrapping_mul(u64::from(self.layout.raw.entry_bits));
         self.layout
@@ -449,41 +441,18 @@ impl<'a> TableView<'a> {
         self.probe.payload(self.bytes, slot)
     }
 
-    /// The probability code of `slot`.
-    #[inline(always)]
-    pub fn prob(&self, slot: u64) -> u32 {
-        self.field(slot, self.layout.prob_at, self.layout.raw.prob_bits) as u32
-    }
-
-    /// Whether `slot` is a state.
-    #[inline(always)]
-    pub fn node(&self, slot: u64) -> bool {
-        self.layout.raw.has_nodes == 1 && self.field(slot, self.layout.node_at, 1) == 1
-    }
-
-    /// Whether a longer arc ends with the arc in `slot` (always false at order N).
-    #[inline(always)]
-    pub fn left(&self, slot: u64) -> bool {
-        self.layout.raw.has_nodes == 1 && self.field(slot, self.layout.left_at, 1) == 1
-    }
-
-    /// The backoff code of `slot`.
-    #[inline(always)]
-    pub fn backoff(&self, slot: u64) -> u32 {
-        self.field(slot, self.layout.backoff_at, self.layout.raw.backoff_bits) as u32
-    }
-
     /// Decodes every field of `slot`.
     pub fn slot(&self, slot: u64) -> Slot {
         let h = self.stored_key(slot).unwrap_or(u64::MAX);
         let (ctx, word) = self.layout.codec.unhash(h);
+        let p = self.payload(slot);
         Slot {
             ctx,
             word,
-            prob: self.prob(slot),
-            node: self.node(slot),
-            left: self.left(slot),
-            backoff: self.backoff(slot),
+            prob: p.prob,
+            node: p.node,
+            left: p.left,
+            backoff: p.backoff,
         }
     }
 

@@ -53,19 +53,16 @@ impl<D: AsRef<[u8]> + Send + Sync> Model<D> {
                     continue;
                 }
                 self.arc_words(n, slot, &mut words);
-                write!(out, "{}\t", self.decode(info.prob_book, view.prob(slot)))?;
+                let p = view.payload(slot);
+                write!(out, "{}\t", self.decode(info.prob_book, p.prob))?;
                 for (i, &w) in words.iter().enumerate() {
                     if i > 0 {
                         out.write_all(b" ")?;
                     }
                     out.write_all(self.word(w))?;
                 }
-                if view.node(slot) {
-                    write!(
-                        out,
-                        "\t{}",
-                        self.decode(info.backoff_book, view.backoff(slot))
-                    )?;
+                if p.node {
+                    write!(out, "\t{}", self.decode(info.backoff_book, p.backoff))?;
                 }
                 writeln!(out)?;
             }
