@@ -16,20 +16,43 @@
 #[inline(always)]
 pub fn read_bits(bytes: &[u8], pos: u64, width: u32) -> u64 {
     debug_assert!(width <= 57);
+    // width <= 57, so the shift cannot overflow.
+    read_word(bytes, pos) & ((1u64 << width) - 1)
+}
+
+/// The bits of `bytes` from bit `pos` on, at least 57 of them, in the low bits
+/// of a `u64` (the bits above those 57 may belong to later fields): one
+/// unaligned load and a shift, for callers that mask fields out themselves.
+/// Bits past the end of `bytes` read as zero.
+///
+/// ```
+/// use dashlm::format::bits::{read_word, BitWriter};
+/// let mut w = BitWriter::new();
+/// w.push(5, 3);
+/// w.push(1000, 11);
+/// let bytes = w.finish();
+/// assert_eq!(read_word(&bytes, 3) & 0x7ff, 1000);
+/// assert_eq!(read_word(&bytes, 0) >> 3, 1000);
+/// ```
+#[inline(always)]
+pub fn read_word(bytes: &[u8], pos: u64) -> u64 {
     let byte = (pos >> 3) as usize;
-    let shift = (pos & 7) as u32;
     let word = match bytes.get(byte..byte.wrapping_add(8)) {
         Some(b) => u64::from_le_bytes(b.try_into().expect("8 bytes")),
-        None => {
-            let mut buf = [0u8; 8];
-            if let Some(tail) = bytes.get(byte..) {
-                buf[..tail.len()].copy_from_slice(tail);
-            }
-            u64::from_le_bytes(buf)
-        }
+        None => tail_word(bytes, byte),
     };
-    // width <= 57, so the shift cannot overflow.
-    (word >> shift) & ((1u64 << width) - 1)
+    word >> (pos & 7)
+}
+
+/// The little-endian word at `byte` when fewer than 8 bytes are left there
+/// (the missing ones read as zero).
+#[cold]
+fn tail_word(bytes: &[u8], byte: usize) -> u64 {
+    let mut buf = [0u8; 8];
+    if let Some(tail) = bytes.get(byte..) {
+        buf[..tail.len()].copy_from_slice(tail);
+    }
+    u64::from_le_bytes(buf)
 }
 
 /// A mask of the low `width` bits (width <= 64).

@@ -41,7 +41,7 @@
 //! (all addresses are known up front, so the probes overlap in memory) and the
 //! slots it finds are the next state's ids.
 
-use super::bits::{bits_for, mask, read_bits, BitWriter};
+use super::bits::{bits_for, mask, read_bits, read_word, BitWriter};
 use super::error::FormatError;
 use super::header::RawLayout;
 
@@ -86,6 +86,8 @@ pub struct KeyCodec {
     mask: u64,
     /// Low bits of a hash not used to choose its home.
     rem_bits: u32,
+    /// `64 - (bits - rem_bits)`: moves the bucket bits to the top of a word.
+    top_shift: u32,
     num_homes: u64,
 }
 
@@ -102,6 +104,7 @@ impl KeyCodec {
             word_bits,
             mask: mask(bits),
             rem_bits: bits - k,
+            top_shift: 64 - k,
             num_homes,
         }
     }
@@ -140,7 +143,7 @@ impl KeyCodec {
     pub fn home(&self, h: u64) -> u64 {
         // Keep the bucket bits, scale them to the top of 64 bits, then take the
         // high word of the product with the number of homes.
-        let top = (h >> self.rem_bits).wrapping_shl(64 - self.bits + self.rem_bits);
+        let top = (h >> self.rem_bits).wrapping_shl(self.top_shift);
         ((u128::from(top) * u128::from(self.num_homes)) >> 64) as u64
     }
 
@@ -518,8 +521,10 @@ impl TableWriter {
 
 /// One table's layout flattened for the query hot path: where the table lies in
 /// the file and every constant a lookup needs, in one `Copy` value, so a probe
-/// reads no other metadata. Reads are bounded by the table's byte range, so any
-/// file bytes are memory-safe.
+/// reads no other metadata. Every read is a bounds-checked read of the file
+/// (bits past its end read as zero), so any file bytes are memory-safe: a scan
+/// over a corrupted table may run on into later sections and give wrong
+/// numbers, but it stops at the latest when the displacement field overflows.
 ///
 /// ```
 /// use dashlm::format::table::{Probe, Slot, TableWriter, Widths};
@@ -542,18 +547,26 @@ impl TableWriter {
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Probe {
-    start: usize,
-    end: usize,
+    /// The table's first bit in the file.
+    start_bit: u64,
     entry_bits: u64,
     num_slots: u64,
     codec: KeyCodec,
     tag_bits: u32,
-    rem_bits: u32,
+    tag_mask: u64,
+    /// One displacement step in the key field: `1 << rem_bits`.
+    step: u64,
     rem_mask: u64,
-    prob_at: u32,
     prob_bits: u32,
-    rest_at: u32,
-    rest_bits: u32,
+    prob_mask: u64,
+    /// The probability lies inside the 57 bits [`Probe::find`] read at the slot.
+    prob_in_key_word: bool,
+    /// The node, left and backoff fields lie inside the word the probability
+    /// was taken from.
+    rest_in_prob_word: bool,
+    prob_at: u64,
+    rest_at: u64,
+    rest_mask: u64,
     has_nodes: bool,
 }
 
@@ -561,19 +574,34 @@ impl Probe {
     /// The probe of a table with `layout` stored at `bytes` of the file.
     pub fn new(layout: &Layout, bytes: std::ops::Range<usize>) -> Probe {
         let c = layout.codec;
+        let prob_bits = u32::from(layout.raw.prob_bits);
+        let rest_bits = if layout.raw.has_nodes == 1 {
+            u32::from(layout.raw.backoff_bits) + 2
+        } else {
+            0
+        };
+        let prob_in_key_word = layout.tag_bits + prob_bits <= 57;
+        let before_rest = if prob_in_key_word {
+            layout.tag_bits + prob_bits
+        } else {
+            prob_bits
+        };
         Probe {
-            start: bytes.start,
-            end: bytes.end,
+            start_bit: (bytes.start as u64).wrapping_mul(8),
             entry_bits: u64::from(layout.raw.entry_bits),
             num_slots: layout.raw.num_slots,
             codec: c,
             tag_bits: layout.tag_bits,
-            rem_bits: c.rem_bits,
+            tag_mask: mask(layout.tag_bits),
+            step: 1 << c.rem_bits,
             rem_mask: mask(c.rem_bits),
-            prob_at: layout.prob_at,
-            prob_bits: u32::from(layout.raw.prob_bits),
-            rest_at: layout.node_at,
-            rest_bits: u32::from(layout.raw.backoff_bits) + 2,
+            prob_bits,
+            prob_mask: mask(prob_bits),
+            prob_in_key_word,
+            rest_in_prob_word: before_rest + rest_bits <= 57,
+            prob_at: u64::from(layout.prob_at),
+            rest_at: u64::from(layout.node_at),
+            rest_mask: mask(rest_bits),
             has_nodes: layout.raw.has_nodes == 1,
         }
     }
@@ -590,16 +618,17 @@ impl Probe {
         self.codec.home(h)
     }
 
+    /// The file bit where `slot` starts.
     #[inline(always)]
-    fn table<'f>(&self, file: &'f [u8]) -> &'f [u8] {
-        file.get(self.start..self.end).unwrap_or_default()
+    fn slot_bit(&self, slot: u64) -> u64 {
+        self.start_bit
+            .wrapping_add(slot.wrapping_mul(self.entry_bits))
     }
 
     /// Prefetches the cache line of `slot`.
     #[inline(always)]
     pub fn prefetch(&self, file: &[u8], slot: u64) {
-        let byte = (slot.wrapping_mul(self.entry_bits) >> 3) as usize;
-        super::prefetch(file, self.start.wrapping_add(byte));
+        super::prefetch(file, (self.slot_bit(slot) >> 3) as usize);
     }
 
     /// The slot holding stored value `h` whose home is `home`, if any.
@@ -611,47 +640,57 @@ impl Probe {
     /// complemented remainders decrease. So the scan goes on while the key
     /// field is above `(delta + 1, !remainder)` and stops at the first that is
     /// not (an empty slot, 0, always stops it): one integer comparison per slot.
-    /// The zero padding after the last slot (and any read past the table's
-    /// bytes, which yields zeros) ends every scan, so no slot count is checked.
+    /// The zero padding after the last slot (and any read past the file's
+    /// end, which yields zeros) ends every scan, so no slot count is checked.
     #[inline(always)]
     pub fn find(&self, file: &[u8], h: u64, home: u64) -> Option<u64> {
-        let table = self.table(file);
-        let step = 1u64 << self.rem_bits;
-        let mut target = step | (!h & self.rem_mask);
+        self.find_word(file, h, home).map(|(slot, _)| slot)
+    }
+
+    /// [`Probe::find`], also returning the bits read at the slot, for
+    /// [`Probe::payload_of`].
+    #[inline(always)]
+    pub fn find_word(&self, file: &[u8], h: u64, home: u64) -> Option<(u64, u64)> {
+        let mut target = self.step | (!h & self.rem_mask);
         let mut slot = home;
-        let mut pos = home.wrapping_mul(self.entry_bits);
+        let mut pos = self.slot_bit(home);
         loop {
-            let tag = read_bits(table, pos, self.tag_bits);
+            let word = read_word(file, pos);
+            let tag = word & self.tag_mask;
             if tag <= target {
-                return (tag == target && slot < self.num_slots).then_some(slot);
+                return (tag == target && slot < self.num_slots).then_some((slot, word));
             }
             slot += 1;
             pos = pos.wrapping_add(self.entry_bits);
-            target = target.wrapping_add(step);
+            target = target.wrapping_add(self.step);
         }
     }
 
     /// Everything but the key of `slot` ([`TableView::payload`]).
     #[inline(always)]
     pub fn payload(&self, file: &[u8], slot: u64) -> Payload {
-        let table = self.table(file);
-        let base = slot.wrapping_mul(self.entry_bits);
-        let prob = read_bits(
-            table,
-            base.wrapping_add(u64::from(self.prob_at)),
-            self.prob_bits,
-        ) as u32;
-        let rest = if self.has_nodes {
-            read_bits(
-                table,
-                base.wrapping_add(u64::from(self.rest_at)),
-                self.rest_bits,
-            )
+        self.payload_of(file, slot, read_word(file, self.slot_bit(slot)))
+    }
+
+    /// Everything but the key of `slot`, whose first bits [`Probe::find_word`]
+    /// returned as `word`: fields inside those bits cost no further read.
+    #[inline(always)]
+    pub fn payload_of(&self, file: &[u8], slot: u64, word: u64) -> Payload {
+        let base = self.slot_bit(slot);
+        let word = if self.prob_in_key_word {
+            word >> self.tag_bits
         } else {
+            read_word(file, base.wrapping_add(self.prob_at))
+        };
+        let rest = if !self.has_nodes {
             0
+        } else if self.rest_in_prob_word {
+            (word >> self.prob_bits) & self.rest_mask
+        } else {
+            read_word(file, base.wrapping_add(self.rest_at)) & self.rest_mask
         };
         Payload {
-            prob,
+            prob: (word & self.prob_mask) as u32,
             node: rest & 1 == 1,
             left: rest & 2 == 2,
             backoff: (rest >> 2) as u32,
@@ -665,14 +704,7 @@ mod tests {
 
     /// Places `keys` (hashed) the way the builder does and checks every lookup,
     /// hit and miss, and the decoded slots.
-    fn round_trip(count: u64, load: f64) {
-        let widths = Widths {
-            ctx: 9,
-            word: 8,
-            prob: 32,
-            nodes: true,
-            backoff: 32,
-        };
+    fn round_trip(widths: Widths, count: u64, load: f64) {
         let num_homes = ((count as f64 / load).ceil() as u64).max(1);
         let codec = widths.codec(num_homes);
         let mut keys: Vec<(u64, u32, u32)> = (0..count)
@@ -699,25 +731,32 @@ mod tests {
             .unwrap_or(0);
         let raw = widths.layout(num_homes, num_slots, max_d);
         let mut w = TableWriter::new(raw, 250);
+        let arc = |ctx: u32, word: u32| Slot {
+            ctx,
+            word,
+            prob: ((ctx * 1000 + word) as u64 & mask(widths.prob)) as u32,
+            node: widths.nodes && word.is_multiple_of(2),
+            left: widths.nodes && word.is_multiple_of(3),
+            backoff: if widths.nodes {
+                (word as u64 & mask(widths.backoff)) as u32
+            } else {
+                0
+            },
+        };
         for (&(_, ctx, word), &s) in keys.iter().zip(&slots) {
-            let prob = ctx * 1000 + word;
-            let arc = Slot {
-                ctx,
-                word,
-                prob,
-                node: word % 2 == 0,
-                left: false,
-                backoff: word,
-            };
-            w.put(s, &arc);
+            w.put(s, &arc(ctx, word));
         }
         let bytes = w.finish();
         let layout = Layout::new(raw, 250, 0).unwrap();
         let view = TableView::new(&bytes, &layout);
-        for (&(_, ctx, word), &s) in keys.iter().zip(&slots) {
+        let probe = Probe::new(&layout, 0..bytes.len());
+        for (&(h, ctx, word), &s) in keys.iter().zip(&slots) {
             assert_eq!(view.find(ctx, word), Some(s));
-            assert_eq!(view.payload(s).prob, ctx * 1000 + word);
-            assert_eq!((view.slot(s).ctx, view.slot(s).word), (ctx, word));
+            assert_eq!(view.slot(s), arc(ctx, word));
+            // The payload from the bits the scan read equals a fresh read.
+            let (slot, bits) = probe.find_word(&bytes, h, probe.home(h)).unwrap();
+            assert_eq!(slot, s);
+            assert_eq!(probe.payload_of(&bytes, slot, bits), view.payload(s));
         }
         let present: std::collections::HashSet<_> = keys.iter().map(|&(_, c, w)| (c, w)).collect();
         for ctx in 0..511 {
@@ -733,6 +772,13 @@ mod tests {
 
     #[test]
     fn tables_round_trip_at_any_load() {
+        let f32_middle = Widths {
+            ctx: 9,
+            word: 8,
+            prob: 32,
+            nodes: true,
+            backoff: 32,
+        };
         for (count, load) in [
             (1, 0.8),
             (2, 1.0),
@@ -741,7 +787,34 @@ mod tests {
             (5000, 0.95),
             (20000, 0.9),
         ] {
-            round_trip(count, load);
+            round_trip(f32_middle, count, load);
+        }
+    }
+
+    /// Every way a slot's fields fall relative to the bits a scan reads: the
+    /// probability inside or after them, the flags and backoff inside the
+    /// probability's word or after it.
+    #[test]
+    fn tables_round_trip_at_any_width() {
+        let w = |ctx, word, prob, nodes, backoff| Widths {
+            ctx,
+            word,
+            prob,
+            nodes,
+            backoff,
+        };
+        for widths in [
+            w(9, 8, 32, true, 32),
+            w(30, 20, 32, true, 32),
+            w(30, 20, 16, true, 16),
+            w(9, 8, 16, true, 16),
+            w(9, 8, 8, true, 8),
+            w(30, 20, 8, true, 8),
+            w(9, 8, 32, false, 0),
+            w(30, 20, 32, false, 0),
+            w(12, 10, 16, false, 0),
+        ] {
+            round_trip(widths, 3000, 0.8);
         }
     }
 }

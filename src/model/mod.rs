@@ -298,10 +298,10 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
                 // No longer arc ends with the one matched: the match is final.
                 break;
             }
-            let Some(slot) = t.probe.find(bytes, h, home) else {
+            let Some((slot, word)) = t.probe.find_word(bytes, h, home) else {
                 break;
             };
-            let p = t.probe.payload(bytes, slot);
+            let p = t.probe.payload_of(bytes, slot, word);
             prob = self.decode(t.prob_book, p.prob);
             matched = j + 2;
             left = p.left;
