@@ -133,12 +133,26 @@ fn too_many_sections_are_refused() {
 }
 
 #[test]
+fn a_vocabulary_index_of_the_wrong_size_is_refused() {
+    let e = open_error(|b| {
+        let at = entry_at(section_index(b, SectionKind::VocabIndex, 0)) + 16;
+        let len = u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+        put_u64(b, at, len - 4);
+    });
+    assert!(e.contains("vocab-index") && e.contains("expected"), "{e}");
+}
+
+#[test]
 fn an_unknown_version_weight_or_kind_is_refused() {
-    // Version 1 files (whole-key tables) must be rebuilt.
-    let e = open_error(|b| b[10..12].copy_from_slice(&1u16.to_le_bytes()));
-    assert!(e.contains("format version 1"), "{e}");
-    let e = open_error(|b| b[10..12].copy_from_slice(&3u16.to_le_bytes()));
-    assert!(e.contains("format version 3"), "{e}");
+    // Version 1 (whole-key tables) and version 2 (64-bit vocabulary offsets,
+    // no fingerprints) files must be rebuilt.
+    for old in [1u16, 2] {
+        let e = open_error(|b| b[10..12].copy_from_slice(&old.to_le_bytes()));
+        assert!(e.contains(&format!("format version {old}")), "{e}");
+        assert!(e.contains("rebuild"), "{e}");
+    }
+    let e = open_error(|b| b[10..12].copy_from_slice(&4u16.to_le_bytes()));
+    assert!(e.contains("format version 4"), "{e}");
     let e = open_error(|b| b[13] = 9);
     assert!(e.contains("weights"), "{e}");
     let e = open_error(|b| b[entry_at(0)..entry_at(0) + 2].copy_from_slice(&99u16.to_le_bytes()));

@@ -87,6 +87,11 @@ pub enum BuildError {
     /// An invalid option.
     #[error("load factor {0} is not in (0, 1]")]
     LoadFactor(f64),
+    /// The vocabulary exceeds what the format can index.
+    #[error(
+        "the vocabulary has 2^32 or more words or bytes, more than the format's 32-bit offsets"
+    )]
+    VocabTooLarge,
 }
 
 /// What [`compile`] produced: counts and section sizes, for `build-lm`'s summary.
@@ -176,19 +181,19 @@ type Sections = Vec<(SectionKind, u16, Vec<u8>)>;
 fn vocab_sections<'a>(
     words: impl IntoIterator<Item = &'a [u8]>,
     unigrams: impl ExactSizeIterator<Item = Unigram>,
-) -> Sections {
-    let v = vocab::encode(words);
+) -> Result<Sections, BuildError> {
+    let v = vocab::encode(words).ok_or(BuildError::VocabTooLarge)?;
     let mut bytes = Vec::with_capacity(unigrams.len() * 8);
     for u in unigrams {
         bytes.extend_from_slice(&unigram_prob(u.prob, u.extends_left).to_le_bytes());
         bytes.extend_from_slice(&unigram_backoff(u.backoff, u.extends).to_le_bytes());
     }
-    vec![
+    Ok(vec![
         (SectionKind::VocabOffsets, 0, v.offsets),
         (SectionKind::VocabBytes, 0, v.bytes),
         (SectionKind::VocabIndex, 0, v.index),
         (SectionKind::Unigrams, 1, bytes),
-    ]
+    ])
 }
 
 /// Where the arcs of one order go: homes, key codec, and (once placed) slots.
@@ -446,7 +451,7 @@ pub fn compile(
     };
     let mut unigrams = Vec::with_capacity(vocab_size);
     set.for_each(1, |_, e| unigrams.push(unigram(e)));
-    let mut sections = vocab_sections(set.vocab().words(), unigrams.into_iter());
+    let mut sections = vocab_sections(set.vocab().words(), unigrams.into_iter())?;
 
     // Placement: slot of every entry of every order (index = order - 1); unigrams'
     // "slot" is their word id.

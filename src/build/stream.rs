@@ -417,7 +417,8 @@ impl Builder {
         }
         if self.current == self.order().min(2) {
             // The unigrams' flags are final once the bigrams have been read.
-            let sections = vocab_sections(self.vocab.words(), self.unigrams.iter().copied());
+            let sections =
+                vocab_sections(self.vocab.words(), self.unigrams.iter().copied()).ok()?;
             self.sections = sections;
         }
         if let Some(held) = self.held.take() {

@@ -11,7 +11,7 @@ use crate::MAX_ORDER;
 /// The first 8 bytes of every compiled model.
 pub const MAGIC: [u8; 8] = *b"DASHLM\x00\x1a";
 /// The format version this build reads and writes.
-pub const VERSION: u16 = 2;
+pub const VERSION: u16 = 3;
 /// Bytes in the fixed header.
 pub const HEADER_LEN: usize = 128;
 /// Bytes per section table entry.

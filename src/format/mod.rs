@@ -25,10 +25,13 @@
 //! | 128..128+32S | section table: per section `kind u16, order u16, reserved u32, offset u64, length u64, crc32 u32, reserved u32` |
 //!
 //! Sections ([`SectionKind`]):
-//! - `VocabOffsets`: `V+1` u64 offsets into `VocabBytes`; word `i` is bytes `off[i]..off[i+1]`.
-//! - `VocabBytes`: the words' bytes, concatenated.
-//! - `VocabIndex`: open-addressing table of u32 word ids (`u32::MAX` = empty), power-of-two
-//!   length, home slot [`word_hash`]` & (len-1)`, linear probing.
+//! - `VocabOffsets`: `V+1` u32 offsets into `VocabBytes`; word `i` is bytes `off[i]..off[i+1]`.
+//! - `VocabBytes`: the words' bytes, concatenated (at most `u32::MAX` bytes).
+//! - `VocabIndex`: open-addressing table of `V + V/4 + 1` u32 slots, linear probing
+//!   (wrapping) from home slot `(h mod 2^32) * slots >> 32`, `h` = [`word_hash`]. A slot
+//!   holds `fingerprint << b | (id + 1)` with `b` = bits of `V` and the fingerprint the
+//!   top `32 - b` bits of `h`; 0 = empty. A lookup compares a word's bytes only when the
+//!   fingerprint matches.
 //! - `Unigrams`: `V` pairs `[prob f32, backoff f32]`. A backoff of exactly `-0.0` marks a
 //!   unigram that cannot be extended (KenLM's convention): it is not a state.
 //! - `Layouts`: one [`RawLayout`] (32 bytes) per order 2..=N.

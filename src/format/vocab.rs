@@ -18,8 +18,62 @@ pub fn word_hash(word: &[u8]) -> u64 {
     h ^ (h >> 33)
 }
 
-/// The empty marker in the vocabulary index.
-pub const EMPTY_ID: u32 = u32::MAX;
+/// An empty slot of the vocabulary index.
+pub const EMPTY_SLOT: u32 = 0;
+
+/// How a vocabulary index slot packs a word: `fingerprint << id_bits | (id + 1)`,
+/// `id_bits = bits_for(V)` and the fingerprint the top `32 - id_bits` bits of the
+/// word's [`word_hash`], so most probes of other words are rejected without
+/// reading their bytes.
+#[derive(Clone, Copy, Debug)]
+struct SlotCodec {
+    id_bits: u32,
+}
+
+impl SlotCodec {
+    fn new(size: u32) -> SlotCodec {
+        SlotCodec {
+            id_bits: bits_for(u64::from(size)).max(1),
+        }
+    }
+
+    fn fingerprint(&self, hash: u64) -> u32 {
+        // id_bits >= 1, so the shift is at most 63.
+        (hash >> (32 + self.id_bits)) as u32
+    }
+
+    fn slot(&self, id: u32, hash: u64) -> u32 {
+        let fp = u64::from(self.fingerprint(hash)) << self.id_bits;
+        (fp | (u64::from(id) + 1)) as u32
+    }
+
+    /// The id in a slot whose fingerprint matches `hash`'s (`Some(None)` for an
+    /// empty slot, `None` for another word's).
+    #[inline]
+    fn id(&self, slot: u32, hash: u64) -> Option<Option<u32>> {
+        if slot == EMPTY_SLOT {
+            return Some(None);
+        }
+        let id_mask = ((1u64 << self.id_bits) - 1) as u32;
+        let fp = (u64::from(slot) >> self.id_bits) as u32;
+        (fp == self.fingerprint(hash)).then(|| (slot & id_mask).checked_sub(1))
+    }
+}
+
+/// The index slot a word with `hash` starts probing at, in an index of `slots`
+/// slots (the high half of `hash`'s low 32 bits times `slots`).
+fn home(hash: u64, slots: usize) -> usize {
+    (((hash & 0xffff_ffff) * slots as u64) >> 32) as usize
+}
+
+/// Slots of the index of a vocabulary of `size` words (load at most 0.8).
+///
+/// ```
+/// assert_eq!(dashlm::format::vocab::index_slots(4), 6);
+/// ```
+pub fn index_slots(size: u32) -> u64 {
+    u64::from(size) + u64::from(size) / 4 + 1
+}
 
 /// The three vocabulary sections, encoded.
 #[derive(Debug)]
@@ -32,42 +86,55 @@ pub struct VocabSections {
     pub index: Vec<u8>,
 }
 
-/// Encodes `words` (by id) into the vocabulary sections.
+/// Encodes `words` (by id) into the vocabulary sections; `None` if they hold
+/// more than `u32::MAX` words or bytes (the format's offsets are 32-bit).
 ///
 /// ```
-/// let s = dashlm::format::vocab::encode([&b"<unk>"[..], b"a"]);
-/// assert_eq!(s.offsets.len(), 3 * 8);
+/// let s = dashlm::format::vocab::encode([&b"<unk>"[..], b"a"]).unwrap();
+/// assert_eq!(s.offsets.len(), 3 * 4);
+/// assert_eq!(s.index.len(), 3 * 4);
 /// ```
-pub fn encode<'a>(words: impl IntoIterator<Item = &'a [u8]>) -> VocabSections {
-    let mut offsets = vec![0u8; 8];
+pub fn encode<'a>(words: impl IntoIterator<Item = &'a [u8]>) -> Option<VocabSections> {
+    let mut offsets = vec![0u8; 4];
     let mut bytes = Vec::new();
     let mut hashes = Vec::new();
     for w in words {
         bytes.extend_from_slice(w);
-        offsets.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        offsets.extend_from_slice(&u32::try_from(bytes.len()).ok()?.to_le_bytes());
         hashes.push(word_hash(w));
     }
-    let size = (hashes.len() * 2).next_power_of_two().max(2);
-    let mut slots = vec![EMPTY_ID; size];
-    for (id, h) in hashes.iter().enumerate() {
-        let mut i = *h as usize & (size - 1);
-        while slots[i] != EMPTY_ID {
-            i = (i + 1) & (size - 1);
+    let size = u32::try_from(hashes.len()).ok().filter(|&n| n < u32::MAX)?;
+    let codec = SlotCodec::new(size);
+    let num_slots = index_slots(size) as usize;
+    let mut slots = vec![EMPTY_SLOT; num_slots];
+    for (id, &h) in hashes.iter().enumerate() {
+        let mut i = home(h, num_slots);
+        while slots[i] != EMPTY_SLOT {
+            i = if i + 1 == num_slots { 0 } else { i + 1 };
         }
-        slots[i] = id as u32;
+        slots[i] = codec.slot(id as u32, h);
     }
     let index = slots.iter().flat_map(|s| s.to_le_bytes()).collect();
-    VocabSections {
+    Some(VocabSections {
         offsets,
         bytes,
         index,
-    }
+    })
 }
 
 /// A read-only view of the vocabulary sections of a mapped file.
 ///
 /// Any bytes are memory-safe: bad offsets read as empty words, and lookups
 /// probe at most the whole index.
+///
+/// ```
+/// use dashlm::format::vocab::{encode, VocabView};
+/// let s = encode([&b"<unk>"[..], b"cat"]).unwrap();
+/// let v = VocabView::new(&s.offsets, &s.bytes, &s.index, 2);
+/// assert_eq!(v.get(b"cat"), Some(1));
+/// assert_eq!(v.get(b"dog"), None);
+/// assert_eq!(v.word(1), b"cat");
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct VocabView<'a> {
     offsets: &'a [u8],
@@ -77,8 +144,8 @@ pub struct VocabView<'a> {
 }
 
 impl<'a> VocabView<'a> {
-    /// Wraps sections already checked for length (`offsets` = `(size+1)*8` bytes,
-    /// `index` a power of two of u32s).
+    /// Wraps sections already checked for length (`offsets` = `(size+1)*4`
+    /// bytes, `index` more than `size` u32 slots).
     pub fn new(offsets: &'a [u8], bytes: &'a [u8], index: &'a [u8], size: u32) -> VocabView<'a> {
         VocabView {
             offsets,
@@ -89,8 +156,8 @@ impl<'a> VocabView<'a> {
     }
 
     fn offset(&self, i: usize) -> usize {
-        self.offsets.get(i * 8..i * 8 + 8).map_or(0, |b| {
-            u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize
+        self.offsets.get(i * 4..i * 4 + 4).map_or(0, |b| {
+            u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize
         })
     }
 
@@ -106,23 +173,71 @@ impl<'a> VocabView<'a> {
         if slots == 0 {
             return None;
         }
-        let mask = slots - 1;
-        let mut i = word_hash(word) as usize & mask;
+        let codec = SlotCodec::new(self.size);
+        let h = word_hash(word);
+        let mut i = home(h, slots);
         for _ in 0..slots {
-            let id = u32::from_le_bytes(self.index[i * 4..i * 4 + 4].try_into().expect("4 bytes"));
-            if id == EMPTY_ID {
-                return None;
+            let at = i * 4;
+            let slot = u32::from_le_bytes(self.index[at..at + 4].try_into().expect("4 bytes"));
+            match codec.id(slot, h) {
+                Some(None) => return None,
+                Some(Some(id)) if id < self.size && self.word(id) == word => return Some(id),
+                _ => {}
             }
-            if id < self.size && self.word(id) == word {
-                return Some(id);
-            }
-            i = (i + 1) & mask;
+            i = if i + 1 == slots { 0 } else { i + 1 };
         }
         None
     }
+}
 
-    /// Bits needed for a word id or the empty marker.
-    pub fn id_bits(size: u32) -> u32 {
-        bits_for(u64::from(size))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(n: usize, tag: &str) -> Vec<Vec<u8>> {
+        (0..n).map(|i| format!("{tag}{i}").into_bytes()).collect()
+    }
+
+    #[test]
+    fn every_word_is_found_and_no_other() {
+        for n in [1, 2, 3, 100, 5000] {
+            let ws = words(n, "w");
+            let s = encode(ws.iter().map(|w| &w[..])).unwrap();
+            assert_eq!(s.index.len() as u64, index_slots(n as u32) * 4);
+            let v = VocabView::new(&s.offsets, &s.bytes, &s.index, n as u32);
+            for (id, w) in ws.iter().enumerate() {
+                assert_eq!(v.get(w), Some(id as u32));
+                assert_eq!(v.word(id as u32), &w[..]);
+            }
+            for w in words(n, "x") {
+                assert_eq!(v.get(&w), None);
+            }
+        }
+    }
+
+    #[test]
+    fn any_index_bytes_are_safe() {
+        let ws = words(300, "w");
+        let s = encode(ws.iter().map(|w| &w[..])).unwrap();
+        let mut x: u64 = 1;
+        for round in 0..50 {
+            let mut index = s.index.clone();
+            for b in index.iter_mut() {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                if round % 2 == 0 || x >> 60 == 0 {
+                    *b = (x >> 56) as u8;
+                }
+            }
+            let v = VocabView::new(&s.offsets, &s.bytes, &index, 300);
+            for w in ws.iter().take(50) {
+                // Wrong answers are allowed on corrupt bytes; a found id must
+                // still name the word.
+                if let Some(id) = v.get(w) {
+                    assert_eq!(v.word(id), &w[..]);
+                }
+            }
+        }
     }
 }

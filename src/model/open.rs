@@ -7,7 +7,7 @@ use memmap2::Mmap;
 
 use super::{Book, Model, TableInfo};
 use crate::format::table::{Layout, Probe};
-use crate::format::{self, FormatError, RawLayout, SectionEntry, SectionKind, Weights};
+use crate::format::{self, vocab, FormatError, RawLayout, SectionEntry, SectionKind, Weights};
 
 /// Errors opening or verifying a compiled model.
 #[derive(Debug, thiserror::Error)]
@@ -125,20 +125,10 @@ impl<D: AsRef<[u8]>> Model<D> {
         let (header, sections) = format::parse(bytes)?;
         let v = u64::from(header.vocab_size);
         let offsets = sections.require(SectionKind::VocabOffsets, 0)?;
-        expect_len(offsets, (v + 1) * 8)?;
+        expect_len(offsets, (v + 1) * 4)?;
         let words = sections.require(SectionKind::VocabBytes, 0)?;
         let index = sections.require(SectionKind::VocabIndex, 0)?;
-        if !(index.len / 4).is_power_of_two() || !index.len.is_multiple_of(4) || index.len / 4 <= v
-        {
-            return Err(FormatError::SectionLength {
-                kind: "vocab-index",
-                order: 0,
-                offset: index.offset,
-                len: index.len,
-                expected: (v * 2).next_power_of_two() * 4,
-            }
-            .into());
-        }
+        expect_len(index, vocab::index_slots(header.vocab_size) * 4)?;
         let unigrams = sections.require(SectionKind::Unigrams, 1)?;
         expect_len(unigrams, v * 8)?;
         let layouts = sections.require(SectionKind::Layouts, 0)?;
