@@ -28,6 +28,13 @@ fn exercise(model: &Model<Vec<u8>>) {
     let _ = model.score_sentence(&ids, false, false);
     let mut arpa = Vec::new();
     let _ = model.write_arpa(&mut arpa);
+    // Vocabulary lookups through the (fuzzed) index: a found id must name the word.
+    for id in 0..v.min(64) {
+        let word = model.word(id).to_vec();
+        let found = model.word_id(&word);
+        assert!(found == 0 || model.word(found) == &word[..]);
+    }
+    let _ = model.word_id(b"no-such-word");
 }
 
 fuzz_target!(|data: &[u8]| {

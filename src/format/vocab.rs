@@ -167,6 +167,18 @@ impl<'a> VocabView<'a> {
         self.bytes.get(start..end).unwrap_or(&[])
     }
 
+    /// The id of `word`, or 0 (`<unk>`) if the vocabulary lacks it.
+    ///
+    /// ```
+    /// use dashlm::format::vocab::{encode, VocabView};
+    /// let s = encode([&b"<unk>"[..], b"cat"]).unwrap();
+    /// let v = VocabView::new(&s.offsets, &s.bytes, &s.index, 2);
+    /// assert_eq!((v.id(b"cat"), v.id(b"dog")), (1, 0));
+    /// ```
+    pub fn id(&self, word: &[u8]) -> u32 {
+        self.get(word).unwrap_or(0)
+    }
+
     /// The id of `word`, if present.
     pub fn get(&self, word: &[u8]) -> Option<u32> {
         let slots = self.index.len() / 4;

@@ -247,7 +247,7 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
     }
 
     fn word_id(&self, word: &[u8]) -> WordId {
-        self.vocab().get(word).unwrap_or(0)
+        self.vocab().id(word)
     }
 
     fn vocab_size(&self) -> usize {
