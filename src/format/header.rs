@@ -209,7 +209,7 @@ pub struct RawLayout {
     pub entry_bits: u32,
     /// Bits of the context state id.
     pub ctx_bits: u8,
-    /// Bits of the word id (all ones = empty slot).
+    /// Bits of the word id.
     pub word_bits: u8,
     /// Bits of the probability (32 = raw f32, else codebook index).
     pub prob_bits: u8,

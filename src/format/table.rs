@@ -363,6 +363,11 @@ impl Layout {
         &self.raw
     }
 
+    /// Bits of a key a slot stores (its remainder; the rest is its home).
+    pub fn rem_bits(&self) -> u32 {
+        self.codec.rem_bits
+    }
+
     /// Bytes the table section must have.
     pub fn table_bytes(&self) -> u64 {
         (self.raw.num_slots * u64::from(self.raw.entry_bits)).div_ceil(8) + TABLE_PADDING

@@ -159,6 +159,21 @@ impl<D: AsRef<[u8]>> Model<D> {
         self.vocab().word(id)
     }
 
+    /// The layout of the table of each order 2..=N, in order.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// # let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
+    /// let model = dashlm::Model::from_bytes(bytes).unwrap();
+    /// let layouts: Vec<_> = model.table_layouts().collect();
+    /// assert_eq!(layouts.len(), model.header().order as usize - 1);
+    /// assert!(layouts[0].raw().num_slots >= layouts[0].raw().num_homes);
+    /// ```
+    pub fn table_layouts(&self) -> impl Iterator<Item = &Layout> {
+        self.layouts.iter().map(|(_, layout)| layout)
+    }
+
     /// The unigram record of `word`: probability, backoff bits (`-0.0` = not a
     /// state) and whether a bigram ends with the word (the stored probability's
     /// sign bit is clear).
