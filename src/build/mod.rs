@@ -10,6 +10,7 @@
 //! order of its context (see [`crate::model`]).
 
 mod codebook;
+mod reading;
 mod stream;
 
 use std::fmt;
@@ -595,7 +596,7 @@ pub fn write_file(file: &FileWriter, path: &Path) -> Result<(), BuildError> {
 /// assert!(streamed.unwrap().is_some());
 /// assert_eq!(Model::open(&path).unwrap().order(), 3);
 /// ```
-pub fn stream_model<R: BufRead>(
+pub fn stream_model<R: BufRead + Send>(
     input: R,
     opts: BuildOptions,
     path: &Path,

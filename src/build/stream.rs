@@ -16,6 +16,10 @@
 //! - once order n+1 has been read, order n's flags are final: its table is
 //!   written and its records dropped.
 //!
+//! The text is tokenized, its numbers parsed and its words mapped to ids on a
+//! second thread (see `reading`), which hands batches of n-grams to the
+//! thread that builds the tables.
+//!
 //! Each section goes to the output as soon as it is built (a table slot by slot,
 //! in slot order, through [`TableStream`]); the header and section table are
 //! written last ([`SectionWriter`]). So at most two orders are held as records,
@@ -27,12 +31,14 @@
 //! the one [`compile`](super::compile) makes from the same input.
 
 use std::io::{self, BufRead, Seek, Write};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
 
+use super::reading::{self, Msg};
 use super::{
     check_load_factor, layouts_bytes, section_count, vocab_sections, BuildOptions, BuildSummary,
     Geometry, Placed, TableBuild, Unigram,
 };
-use crate::arpa::ArpaReader;
 use crate::format::table::{KeyCodec, TableStream};
 use crate::format::{Header, RawLayout, SectionKind, SectionWriter};
 use crate::vocab::{Vocab, WordId, UNK};
@@ -74,7 +80,7 @@ pub struct Streamed {
 /// file.write_to(&mut bytes).unwrap();
 /// assert_eq!(out.into_inner(), bytes);
 /// ```
-pub fn compile_streaming<R: BufRead, W: Write + Seek>(
+pub fn compile_streaming<R: BufRead + Send, W: Write + Seek>(
     input: R,
     opts: BuildOptions,
     out: W,
@@ -87,34 +93,57 @@ pub fn compile_streaming<R: BufRead, W: Write + Seek>(
     }
 }
 
-fn stream<R: BufRead, W: Write + Seek>(
+fn stream<R: BufRead + Send, W: Write + Seek>(
     input: R,
+    opts: BuildOptions,
+    out: W,
+    progress: impl FnMut(u64),
+) -> Result<(Streamed, W), Stop> {
+    check_load_factor(opts).ok().need()?;
+    let (tx, rx) = sync_channel(16);
+    std::thread::scope(|scope| {
+        scope.spawn(move || reading::read(input, &tx));
+        // `build` drops the receiver when it returns, which ends the reading
+        // thread if it is still sending.
+        build(rx, opts, out, progress)
+    })
+}
+
+/// Builds the file from what the reading thread sends.
+fn build<W: Write + Seek>(
+    rx: Receiver<Msg>,
     opts: BuildOptions,
     out: W,
     mut progress: impl FnMut(u64),
 ) -> Result<(Streamed, W), Stop> {
-    check_load_factor(opts).ok().need()?;
-    let mut reader = ArpaReader::new(input, "").ok().need()?;
-    let mut b = Builder::new(reader.counts(), opts, out)?;
-    let mut ids = [0 as WordId; MAX_ORDER];
+    let Ok(Msg::Counts(counts)) = rx.recv() else {
+        return Err(Stop::Fallback);
+    };
+    let mut b = Builder::new(&counts, opts, out)?;
     let mut read = 0u64;
-    while let Some(g) = reader.next_ngram().ok().need()? {
-        read += 1;
-        if read.is_multiple_of(65536) {
-            progress(read);
+    loop {
+        match rx.recv() {
+            Ok(Msg::Batch(items)) => {
+                for g in &items {
+                    read += 1;
+                    if read.is_multiple_of(65536) {
+                        progress(read);
+                    }
+                    let n = usize::from(g.order);
+                    if n == 1 {
+                        b.unigram(g.ids[0], g.prob, g.backoff);
+                    } else {
+                        b.advance_to(n)?;
+                        b.ngram(&g.ids[..n], g.prob, g.backoff.unwrap_or(0.0))?;
+                    }
+                }
+            }
+            Ok(Msg::Vocab(vocab)) => b.vocab = Some(vocab),
+            Ok(Msg::End(true)) => return b.finish(),
+            // An error, or a reading thread that died.
+            _ => return Err(Stop::Fallback),
         }
-        let n = g.order();
-        if n == 1 {
-            b.unigram(g.word(0), g.prob, g.backoff)?;
-            continue;
-        }
-        b.advance_to(n)?;
-        for (id, w) in ids.iter_mut().zip(g.words()) {
-            *id = b.vocab.get(w).need()?;
-        }
-        b.ngram(&ids[..n], g.prob, g.backoff.unwrap_or(0.0))?;
     }
-    b.finish()
 }
 
 /// Why the streaming pass stopped early.
@@ -395,7 +424,8 @@ struct PathCache {
 struct Builder<W> {
     opts: BuildOptions,
     counts: Vec<u64>,
-    vocab: Vocab,
+    /// The vocabulary, once the unigrams have been read.
+    vocab: Option<Arc<Vocab>>,
     unigrams: Vec<Unigram>,
     /// The order being read (1 = unigrams).
     current: usize,
@@ -427,7 +457,7 @@ impl<W: Write + Seek> Builder<W> {
         Ok(Builder {
             opts,
             counts: counts.to_vec(),
-            vocab: Vocab::new(),
+            vocab: None,
             unigrams,
             current: 1,
             out,
@@ -445,18 +475,23 @@ impl<W: Write + Seek> Builder<W> {
         self.counts.len()
     }
 
-    fn unigram(&mut self, word: &[u8], prob: f32, backoff: Option<f32>) -> Result<(), Stop> {
+    fn vocab(&self) -> Result<&Vocab, Stop> {
+        self.vocab.as_deref().need()
+    }
+
+    /// The unigram given word id `id`.
+    fn unigram(&mut self, id: WordId, prob: f32, backoff: Option<f32>) {
         let u = Unigram {
             prob,
             backoff: backoff.unwrap_or(0.0),
             extends: backoff.is_some_and(|b| b != 0.0),
             extends_left: false,
         };
-        match self.vocab.insert(word).ok().need()? {
+        // Ids are given in order, `<unk>` (0) at any point.
+        match id {
             UNK => self.unigrams[0] = u,
             _ => self.unigrams.push(u),
         }
-        Ok(())
     }
 
     /// Closes every order below `n` and opens order `n` for reading.
@@ -470,14 +505,15 @@ impl<W: Write + Seek> Builder<W> {
     /// Ends the order being read: the one below it gets its table, and this one
     /// is placed (and held, unless it is the highest).
     fn close(&mut self) -> Result<(), Stop> {
-        let vocab_size = self.vocab.len();
+        let vocab = self.vocab()?;
+        let vocab_size = vocab.len();
         if self.current == 1 {
-            self.vocab.get(b"<s>").need()?;
-            self.vocab.get(b"</s>").need()?;
+            vocab.get(b"<s>").need()?;
+            vocab.get(b"</s>").need()?;
         }
         if self.current == self.order().min(2) {
             // The unigrams' flags are final once the bigrams have been read.
-            let sections = vocab_sections(self.vocab.words(), self.unigrams.iter().copied());
+            let sections = vocab_sections(vocab.words(), self.unigrams.iter().copied());
             for (kind, n, bytes) in sections {
                 self.out.begin(kind, n)?;
                 self.out.write_all(&bytes)?;
@@ -588,7 +624,7 @@ impl<W: Write + Seek> Builder<W> {
         while self.current <= self.order() {
             self.close()?;
         }
-        let vocab_size = self.vocab.len();
+        let vocab_size = self.vocab()?.len();
         if let Some(mut top) = self.top.take() {
             top.place(false).need()?;
             let (raw, _) = top.write(false, self.order(), vocab_size, self.opts, &mut self.out)?;
@@ -603,16 +639,14 @@ impl<W: Write + Seek> Builder<W> {
             order: self.order() as u8,
             weights: self.opts.weights,
             vocab_size: vocab_size as u32,
-            bos: self.vocab.get(b"<s>").need()?,
-            eos: self.vocab.get(b"</s>").need()?,
+            bos: self.vocab()?.get(b"<s>").need()?,
+            eos: self.vocab()?.get(b"</s>").need()?,
             counts,
         };
         let summary = BuildSummary::new(counts[..self.order()].to_vec(), self.out.sizes());
+        let unk_added = !self.vocab()?.has_explicit_unk();
         let (out, _) = self.out.finish(&header)?;
-        let streamed = Streamed {
-            summary,
-            unk_added: !self.vocab.has_explicit_unk(),
-        };
+        let streamed = Streamed { summary, unk_added };
         Ok((streamed, out))
     }
 }
