@@ -82,9 +82,15 @@ fn trim(line: &[u8]) -> &[u8] {
 
 /// Parses an ARPA number: decimal, scientific, `-inf`/`inf`/`-infinity`, any case.
 fn parse_number(field: &[u8]) -> Option<f32> {
-    // Fast path: plain decimal or scientific notation (no letters but e/E, so no
-    // `inf` or `nan` spelling) parses straight from the bytes, correctly
-    // rounded like `str::parse` and with its grammar.
+    // Fast path: a finite number can only be plain decimal or scientific
+    // notation, which fast-float2 parses straight from the bytes with
+    // `str::parse`'s grammar and rounding.
+    if let Ok(v) = fast_float2::parse::<f32, _>(field) {
+        if v.is_finite() {
+            return Some(v);
+        }
+    }
+    // Decimal notation that overflows, `inf` and `nan` spellings, errors.
     if field
         .iter()
         .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
