@@ -1,7 +1,6 @@
 //! The in-memory vocabulary: word bytes <-> dense word ids.
 
 use ahash::RandomState;
-use hashbrown::HashTable;
 
 /// A dense word id. `0` is always `<unk>`, which every out-of-vocabulary word maps to.
 pub type WordId = u32;
@@ -26,10 +25,38 @@ pub struct Vocab {
     /// Words 1.. concatenated; word `i >= 1` is `bytes[ends[i - 1]..ends[i]]`.
     bytes: Vec<u8>,
     ends: Vec<usize>,
-    /// Ids by the hash of their word.
-    index: HashTable<WordId>,
+    /// Open addressing by the hash of the word, linear probing, a power of two
+    /// at most 3/4 full.
+    slots: Vec<Slot>,
     hasher: RandomState,
     unk_seen: bool,
+}
+
+/// A slot of [`Vocab`]'s index: a word's id with its length and first 8 bytes,
+/// so that most lookups read one slot and no word bytes.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    head: u64,
+    len: u32,
+    id: WordId,
+}
+
+/// The id of an empty [`Slot`].
+const EMPTY: WordId = WordId::MAX;
+
+const EMPTY_SLOT: Slot = Slot {
+    head: 0,
+    len: 0,
+    id: EMPTY,
+};
+
+/// The first 8 bytes of `word`, zero-padded, as an integer.
+#[inline]
+fn head(word: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = word.len().min(8);
+    b[..n].copy_from_slice(&word[..n]);
+    u64::from_le_bytes(b)
 }
 
 impl Default for Vocab {
@@ -50,7 +77,7 @@ impl Vocab {
             unk: b"<unk>".to_vec().into_boxed_slice(),
             bytes: Vec::new(),
             ends: vec![0],
-            index: HashTable::new(),
+            slots: vec![EMPTY_SLOT; 16],
             hasher: RandomState::with_seeds(1, 2, 3, 4),
             unk_seen: false,
         }
@@ -59,9 +86,7 @@ impl Vocab {
     /// Adds `word` and returns its id, or `Err(existing id)` if it is already present.
     /// `<unk>`/`<UNK>` map to id 0 the first time and are then present.
     pub fn insert(&mut self, word: &[u8]) -> Result<WordId, WordId> {
-        if let Some(id) = self.get(word) {
-            return Err(id);
-        }
+        let at = self.find(word)?;
         let id = if is_unk_spelling(word) {
             if self.unk_seen {
                 return Err(UNK);
@@ -74,11 +99,48 @@ impl Vocab {
             self.ends.push(self.bytes.len());
             (self.ends.len() - 1) as WordId
         };
-        let h = self.hasher.hash_one(word);
-        let (unk, bytes, ends, hasher) = (&self.unk, &self.bytes, &self.ends, &self.hasher);
-        let rehash = |&i: &WordId| hasher.hash_one(word_of(unk, bytes, ends, i));
-        self.index.insert_unique(h, id, rehash);
+        self.slots[at] = Slot {
+            head: head(word),
+            len: word.len() as u32,
+            id,
+        };
+        let filled = self.ends.len() - 1 + usize::from(self.unk_seen);
+        if filled * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
         Ok(id)
+    }
+
+    /// The id of `word` if present, else the empty slot where it would go.
+    #[inline]
+    fn find(&self, word: &[u8]) -> Result<usize, WordId> {
+        let (head, len) = (head(word), word.len() as u32);
+        let mask = self.slots.len() - 1;
+        let mut i = self.hasher.hash_one(word) as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s.id == EMPTY {
+                return Ok(i);
+            }
+            if s.head == head && s.len == len && (len <= 8 || self.word(s.id) == word) {
+                return Err(s.id);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Doubles the index.
+    fn grow(&mut self) {
+        let doubled = vec![EMPTY_SLOT; self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, doubled);
+        let mask = self.slots.len() - 1;
+        for s in old.into_iter().filter(|s| s.id != EMPTY) {
+            let mut i = self.hasher.hash_one(self.word(s.id)) as usize & mask;
+            while self.slots[i].id != EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
     }
 
     /// The id of `word`; [`UNK`] when absent.
@@ -87,9 +149,9 @@ impl Vocab {
     }
 
     /// The id of `word` if it is in the vocabulary (`<unk>` itself included once inserted).
+    #[inline]
     pub fn get(&self, word: &[u8]) -> Option<WordId> {
-        let h = self.hasher.hash_one(word);
-        self.index.find(h, |&i| self.word(i) == word).copied()
+        self.find(word).err()
     }
 
     /// The word with id `id`. Panics if `id >= len()`.
@@ -123,5 +185,37 @@ fn word_of<'a>(unk: &'a [u8], bytes: &'a [u8], ends: &[usize], id: WordId) -> &'
     match id as usize {
         0 => unk,
         i => &bytes[ends[i - 1]..ends[i]],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Short and long words, across many growths of the index, `<unk>` spellings.
+    #[test]
+    fn words_round_trip_through_the_index() {
+        let mut v = Vocab::new();
+        assert_eq!(v.get(b"<unk>"), None);
+        let word = |i: usize| format!("w{i}{}", "x".repeat(i % 13)).into_bytes();
+        for i in 0..5000 {
+            assert_eq!(v.insert(&word(i)), Ok(i as WordId + 1));
+        }
+        assert_eq!(v.insert(b"<UNK>"), Ok(UNK));
+        assert_eq!(v.insert(b"<unk>"), Err(UNK));
+        assert_eq!(v.insert(&word(7)), Err(8));
+        for i in 0..5000 {
+            assert_eq!(v.get(&word(i)), Some(i as WordId + 1));
+            assert_eq!(v.word(i as WordId + 1), word(i));
+            // Same head and length, different tail.
+            let mut other = word(i);
+            if other.len() > 8 {
+                *other.last_mut().unwrap() = b'y';
+                assert_eq!(v.get(&other), None);
+            }
+        }
+        assert_eq!((v.get(b"<UNK>"), v.word(UNK)), (Some(UNK), &b"<UNK>"[..]));
+        assert_eq!(v.get(b""), None);
+        assert_eq!(v.len(), 5001);
     }
 }

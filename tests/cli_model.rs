@@ -136,3 +136,26 @@ fn build_lm_refuses_bad_input_and_leaves_no_output() {
         "a temporary file was left behind"
     );
 }
+
+#[test]
+fn build_lm_failing_late_keeps_an_existing_output() {
+    // The error comes after the streaming pass has written sections of its
+    // temporary file: OUTPUT keeps its old bytes and nothing is left behind.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(TINY).unwrap();
+    let truncated = dir.path().join("truncated.arpa");
+    std::fs::write(&truncated, text.trim_end().trim_end_matches("\\end\\")).unwrap();
+    let out_path = dir.path().join("out.dlm");
+    std::fs::write(&out_path, b"old model").unwrap();
+    let out = build(truncated.to_str().unwrap(), &out_path, "q8");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&out_path).unwrap(), b"old model");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "a temporary file was left behind"
+    );
+    // The same command on the whole file replaces it.
+    assert!(build(TINY, &out_path, "q8").status.success());
+    assert!(std::fs::read(&out_path).unwrap().starts_with(b"DASHLM"));
+}

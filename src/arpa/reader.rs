@@ -82,13 +82,20 @@ fn trim(line: &[u8]) -> &[u8] {
 
 /// Parses an ARPA number: decimal, scientific, `-inf`/`inf`/`-infinity`, any case.
 fn parse_number(field: &[u8]) -> Option<f32> {
-    // Fast path: plain decimal or scientific notation (no letters but e/E, so no
-    // `inf` or `nan` spelling) parses directly, without the case-folded copy.
+    // Fast path: a finite number can only be plain decimal or scientific
+    // notation, which fast-float2 parses straight from the bytes with
+    // `str::parse`'s grammar and rounding.
+    if let Ok(v) = fast_float2::parse::<f32, _>(field) {
+        if v.is_finite() {
+            return Some(v);
+        }
+    }
+    // Decimal notation that overflows, `inf` and `nan` spellings, errors.
     if field
         .iter()
         .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
     {
-        return std::str::from_utf8(field).ok()?.parse::<f32>().ok();
+        return fast_float2::parse(field).ok();
     }
     let text = std::str::from_utf8(field).ok()?;
     let lower = text.to_ascii_lowercase();
@@ -406,5 +413,67 @@ impl<R: BufRead> ArpaReader<R> {
             line_buf: &self.buf,
             words: &self.words,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_number;
+
+    /// The fast path accepts exactly what `str::parse` does, with the same value.
+    #[test]
+    fn numbers_parse_as_std_does() {
+        let cases = [
+            "0",
+            "-0",
+            "-1.5280055",
+            "1.",
+            ".5",
+            "-.5",
+            "+.5",
+            "+1",
+            "1e5",
+            "1E-5",
+            "-2.5e+3",
+            "1e",
+            "1e+",
+            "e5",
+            ".",
+            "-",
+            "+",
+            "-.",
+            "--1",
+            "+-1",
+            "1-",
+            "1.2.3",
+            "1e5e",
+            "1ee5",
+            "00012.50",
+            "1e-50",
+            "1e50",
+            "-1e-46",
+            "3.4028235e38",
+            "3.4028236e38",
+            "1.17549435e-38",
+            "1.4e-45",
+            "0.1000000000000000055511151231257827",
+            "-0.30103000000000001",
+            "123456789012345678901234567890",
+            "-99",
+            "",
+        ];
+        for c in cases {
+            let ours = parse_number(c.as_bytes()).map(f32::to_bits);
+            assert_eq!(ours, c.parse::<f32>().ok().map(f32::to_bits), "`{c}`");
+        }
+        for i in 0..20_000u32 {
+            let c = format!(
+                "-{}.{:07}",
+                i % 7,
+                i.wrapping_mul(2_654_435_761) % 10_000_000
+            );
+            let ours = parse_number(c.as_bytes()).map(f32::to_bits);
+            assert_eq!(ours, c.parse::<f32>().ok().map(f32::to_bits), "`{c}`");
+        }
     }
 }

@@ -50,14 +50,14 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let streamed = if args.input.as_os_str() == "-" {
         None
     } else {
-        stream(&args.input, opts)?
+        stream(&args.input, opts, &args.output)?
     };
-    let (file, summary) = match streamed {
+    let summary = match streamed {
         Some(s) => {
             if s.unk_added {
                 load::note_unk_added(&args.input);
             }
-            (s.file, s.summary)
+            s.summary
         }
         None => {
             let set = load::read_arpa(&args.input)?;
@@ -68,43 +68,45 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
             );
             let compiled = build::compile(&set, opts);
             bar.finish_and_clear();
-            compiled?
+            let (file, summary) = compiled?;
+            drop(set);
+            let bar = load::styled(
+                indicatif::ProgressBar::new_spinner(),
+                "{msg} {spinner}",
+                "writing",
+            );
+            let written = build::write_file(&file, &args.output);
+            bar.finish_and_clear();
+            written?;
+            summary
         }
     };
-    let read_secs = start.elapsed().as_secs_f64();
-    let bar = load::styled(
-        indicatif::ProgressBar::new_spinner(),
-        "{msg} {spinner}",
-        "writing",
-    );
-    let written = build::write_file(&file, &args.output);
-    bar.finish_and_clear();
-    written?;
     eprintln!("{summary}");
     eprintln!(
-        "wrote {} ({} weights) in {:.2} s (reading and building {:.2} s)",
+        "wrote {} ({} weights) in {:.2} s",
         args.output.display(),
         args.weights.name(),
         start.elapsed().as_secs_f64(),
-        read_secs
     );
     Ok(())
 }
 
-/// The streaming pass over `path`, with a progress bar over its bytes; `None`
-/// when the model must be built in memory instead.
+/// The streaming pass from `path` into `output`, with a progress bar over the
+/// input's bytes; `None` (and `output` untouched) when the model must be built
+/// in memory instead.
 fn stream(
     path: &std::path::Path,
     opts: BuildOptions,
+    output: &std::path::Path,
 ) -> Result<Option<build::Streamed>, Box<dyn Error + Send + Sync>> {
     let input = open_input(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let bar = load::byte_progress(input.file_len, "reading and building tables");
     let progress = input.progress.clone();
-    let streamed = build::compile_streaming(input.into_threaded(), opts, |_| {
+    let streamed = build::stream_model(input.into_threaded(), opts, output, |_| {
         bar.set_position(progress.bytes())
     });
     bar.finish_and_clear();
-    Ok(streamed)
+    Ok(streamed?)
 }
 
 fn main() -> ExitCode {

@@ -10,11 +10,12 @@
 //! order of its context (see [`crate::model`]).
 
 mod codebook;
+mod reading;
 mod stream;
 
 use std::fmt;
 use std::fs;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 pub use codebook::Codebook;
@@ -272,25 +273,23 @@ struct Placed {
     max_displacement: u64,
 }
 
-/// One order's table being written: the writer plus its weight coders.
+/// One order's table being written: its layout and weight coders.
 struct TableBuild {
     n: u16,
     nodes: bool,
     raw: RawLayout,
-    writer: TableWriter,
     prob: Coder,
     backoff: Coder,
 }
 
 impl TableBuild {
-    /// An empty table for `geometry` placed as `placed`; `values` gives
-    /// all the order's probabilities and the backoffs of its node arcs, for the
+    /// The table for `geometry` placed as `placed`; `values` gives all the
+    /// order's probabilities and the backoffs of its node arcs, for the
     /// codebooks of quantized weights (it is not called for f32).
     fn new(
         geometry: &Geometry,
         placed: Placed,
         order: usize,
-        vocab_size: usize,
         weights: Weights,
         values: impl FnOnce() -> (Vec<f32>, Vec<f32>),
     ) -> TableBuild {
@@ -317,54 +316,84 @@ impl TableBuild {
             n: geometry.n as u16,
             nodes,
             raw,
-            writer: TableWriter::new(raw, vocab_size as u32),
             prob,
             backoff,
         }
     }
 
-    /// Writes arc `(ctx, word)` into `slot`.
+    /// The slot of arc `(ctx, word)`, weights encoded.
     #[allow(clippy::too_many_arguments)]
-    fn put(
-        &mut self,
-        slot: u64,
+    fn slot(
+        &self,
         ctx: u32,
         word: u32,
         prob: f32,
         extends: bool,
         extends_left: bool,
         backoff: f32,
-    ) {
+    ) -> Slot {
         let node = self.nodes && extends;
-        self.writer.put(
-            slot,
-            &Slot {
-                ctx,
-                word,
-                prob: self.prob.encode(prob),
-                node,
-                left: self.nodes && extends_left,
-                backoff: if node {
-                    self.backoff.encode(backoff)
-                } else {
-                    0
-                },
+        Slot {
+            ctx,
+            word,
+            prob: self.prob.encode(prob),
+            node,
+            left: self.nodes && extends_left,
+            backoff: if node {
+                self.backoff.encode(backoff)
+            } else {
+                0
             },
-        );
+        }
     }
 
-    /// Appends the table and its codebooks to `sections`; returns the layout.
-    fn finish(self, sections: &mut Sections) -> RawLayout {
-        sections.push((SectionKind::Table, self.n, self.writer.finish()));
-        for (kind, coder) in [
+    /// The codebook sections that follow the table (quantized weights).
+    fn codebooks(self) -> impl Iterator<Item = (SectionKind, u16, Vec<u8>)> {
+        let n = self.n;
+        [
             (SectionKind::ProbCodebook, self.prob),
             (SectionKind::BackoffCodebook, self.backoff),
-        ] {
-            if let Coder::Book(b) = coder {
-                sections.push((kind, self.n, b.to_bytes()));
-            }
+        ]
+        .into_iter()
+        .filter_map(move |(kind, coder)| match coder {
+            Coder::Book(b) => Some((kind, n, b.to_bytes())),
+            Coder::Raw => None,
+        })
+    }
+}
+
+/// The number of sections of a file of `order` with `weights`: four of
+/// vocabulary and unigrams, a table per order >= 2 (with two codebooks when
+/// quantized), and the layouts.
+fn section_count(order: usize, weights: Weights) -> usize {
+    let per_order = if weights == Weights::F32 { 1 } else { 3 };
+    4 + per_order * (order - 1) + 1
+}
+
+/// The layouts section of orders 2..=N.
+fn layouts_bytes(layouts: &[RawLayout]) -> Vec<u8> {
+    layouts
+        .iter()
+        .flat_map(|l| bytemuck::bytes_of(l).iter().copied())
+        .collect()
+}
+
+impl BuildSummary {
+    /// The summary of a file with `counts` and sections of these sizes, in order.
+    fn new(counts: Vec<u64>, sizes: impl Iterator<Item = (SectionKind, u16, usize)>) -> Self {
+        let mut file_bytes = 0u64;
+        let mut sections = Vec::new();
+        for (kind, order, len) in sizes {
+            sections.push((kind.name(), order, len));
+            file_bytes = file_bytes.next_multiple_of(8) + len as u64;
         }
-        self.raw
+        let table_len =
+            (crate::format::HEADER_LEN + sections.len() * crate::format::SECTION_ENTRY_LEN) as u64;
+        BuildSummary {
+            counts,
+            sections,
+            file_bytes: file_bytes + table_len,
+        }
     }
 }
 
@@ -375,30 +404,13 @@ fn assemble(
     sections: Sections,
     layouts: &[RawLayout],
 ) -> (FileWriter, BuildSummary) {
-    let order = usize::from(header.order);
-    let counts = header.counts[..order].to_vec();
+    let counts = header.counts[..usize::from(header.order)].to_vec();
     let mut file = FileWriter::new(header);
     for (kind, n, bytes) in sections {
         file.add(kind, n, bytes);
     }
-    let raw_layouts = layouts
-        .iter()
-        .flat_map(|l| bytemuck::bytes_of(l).iter().copied())
-        .collect();
-    file.add(SectionKind::Layouts, 0, raw_layouts);
-    let mut file_bytes = 0u64;
-    let mut sections = Vec::new();
-    for (kind, order, len) in file.sizes() {
-        sections.push((kind.name(), order, len));
-        file_bytes = file_bytes.next_multiple_of(8) + len as u64;
-    }
-    let table_len =
-        (crate::format::HEADER_LEN + sections.len() * crate::format::SECTION_ENTRY_LEN) as u64;
-    let summary = BuildSummary {
-        counts,
-        sections,
-        file_bytes: file_bytes + table_len,
-    };
+    file.add(SectionKind::Layouts, 0, layouts_bytes(layouts));
+    let summary = BuildSummary::new(counts, file.sizes());
     (file, summary)
 }
 
@@ -494,24 +506,21 @@ pub fn compile(
             });
             (probs, backoffs)
         };
-        let mut table = TableBuild::new(&geometry, where_, order, vocab_size, opts.weights, values);
+        let table = TableBuild::new(&geometry, where_, order, opts.weights, values);
+        let mut writer = TableWriter::new(table.raw, vocab_size as u32);
         let mut i = 0usize;
         set.for_each(n, |words, e| {
             let (slot, ctx) = (slots[n - 1][i], contexts[n - 2][i]);
             let word = words[n - 1];
-            table.put(
-                u64::from(slot),
-                ctx,
-                word,
-                e.prob,
-                e.extends,
-                e.extends_left,
-                e.backoff,
-            );
+            let arc = table.slot(ctx, word, e.prob, e.extends, e.extends_left, e.backoff);
+            writer.put(u64::from(slot), &arc);
             i += 1;
         });
-        layouts.push(table.finish(&mut sections));
+        sections.push((SectionKind::Table, table.n, writer.finish()));
+        layouts.push(table.raw);
+        sections.extend(table.codebooks());
     }
+    debug_assert_eq!(sections.len() + 1, section_count(order, opts.weights));
     Ok(assemble(header, sections, &layouts))
 }
 
@@ -571,6 +580,45 @@ pub fn write_model(
 /// build::write_file(&file, "tiny.dlm".as_ref()).unwrap();
 /// ```
 pub fn write_file(file: &FileWriter, path: &Path) -> Result<(), BuildError> {
+    write_atomically(path, |out| file.write_to(out).map(Some)).map(|_| ())
+}
+
+/// Compiles ARPA text from `input` in one streaming pass (see
+/// [`compile_streaming`]) straight into `path`, atomically: the sections go to
+/// a temporary file in the same directory as they are built, which is renamed
+/// over `path` only when complete. `None` (and `path` untouched) when the model
+/// must be built in memory instead.
+///
+/// # Errors
+/// I/O errors naming the file.
+///
+/// ```
+/// use dashlm::{build, Model, LanguageModel};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("tiny.dlm");
+/// let text = &include_bytes!("../../data/tiny.arpa")[..];
+/// let streamed = build::stream_model(text, build::BuildOptions::default(), &path, |_| {});
+/// assert!(streamed.unwrap().is_some());
+/// assert_eq!(Model::open(&path).unwrap().order(), 3);
+/// ```
+pub fn stream_model<R: BufRead + Send>(
+    input: R,
+    opts: BuildOptions,
+    path: &Path,
+    progress: impl FnMut(u64),
+) -> Result<Option<Streamed>, BuildError> {
+    write_atomically(path, |out| {
+        Ok(compile_streaming(input, opts, out, progress)?.map(|(s, _)| s))
+    })
+}
+
+/// Runs `write` on a temporary file in `path`'s directory and, when it returns
+/// `Some`, syncs the file and renames it over `path`; otherwise (or on any
+/// error) the temporary file is removed and `path` is left as it was.
+fn write_atomically<T>(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&fs::File>) -> io::Result<Option<T>>,
+) -> Result<Option<T>, BuildError> {
     let io_err = |source| BuildError::Io {
         path: path.to_path_buf(),
         source,
@@ -584,7 +632,9 @@ pub fn write_file(file: &FileWriter, path: &Path) -> Result<(), BuildError> {
         .tempfile_in(&dir)
         .map_err(io_err)?;
     let mut out = BufWriter::with_capacity(1 << 20, tmp.as_file());
-    file.write_to(&mut out).map_err(io_err)?;
+    let Some(value) = write(&mut out).map_err(io_err)? else {
+        return Ok(None);
+    };
     out.flush().map_err(io_err)?;
     drop(out);
     tmp.as_file().sync_all().map_err(io_err)?;
@@ -597,5 +647,5 @@ pub fn write_file(file: &FileWriter, path: &Path) -> Result<(), BuildError> {
             .map_err(io_err)?;
     }
     tmp.persist(path).map_err(|e| io_err(e.error))?;
-    Ok(())
+    Ok(Some(value))
 }

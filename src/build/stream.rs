@@ -16,83 +16,159 @@
 //! - once order n+1 has been read, order n's flags are final: its table is
 //!   written and its records dropped.
 //!
-//! So at most two orders are held as records. Anything this path does not handle (an n-gram whose context
+//! The text is tokenized, its numbers parsed and its words mapped to ids on a
+//! second thread (see `reading`), which hands batches of n-grams to the
+//! thread that builds the tables.
+//!
+//! Each section goes to the output as soon as it is built (a table slot by slot,
+//! in slot order, through [`TableStream`]); the header and section table are
+//! written last ([`SectionWriter`]). So at most two orders are held as records,
+//! and no table is held at all. Anything this path does not handle (an n-gram whose context
 //! or suffix is missing, which needs KenLM's blanks, and every kind of error)
 //! makes [`compile_streaming`] return `None`: the caller then reads the input
 //! with [`NGramSet`](crate::arpa::NGramSet) and [`compile`](super::compile), which complete the model or
 //! report the error exactly. When it returns a file, the file is byte for byte
 //! the one [`compile`](super::compile) makes from the same input.
 
-use std::io::BufRead;
+use std::io::{self, BufRead, Seek, Write};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
 
+use super::reading::{self, Msg};
 use super::{
-    assemble, check_load_factor, vocab_sections, BuildOptions, BuildSummary, Geometry, Placed,
-    Sections, TableBuild, Unigram,
+    check_load_factor, layouts_bytes, section_count, vocab_sections, BuildOptions, BuildSummary,
+    Geometry, Placed, TableBuild, Unigram,
 };
-use crate::arpa::ArpaReader;
-use crate::format::table::KeyCodec;
-use crate::format::{FileWriter, Header, RawLayout};
+use crate::format::table::{KeyCodec, TableStream};
+use crate::format::{Header, RawLayout, SectionKind, SectionWriter};
 use crate::vocab::{Vocab, WordId, UNK};
 use crate::MAX_ORDER;
 
-/// A model compiled by [`compile_streaming`].
+/// What [`compile_streaming`] wrote.
 #[derive(Debug)]
 pub struct Streamed {
-    /// The file, ready for [`FileWriter::write_to`] or [`super::write_file`].
-    pub file: FileWriter,
     /// Counts and section sizes.
     pub summary: BuildSummary,
     /// Whether the file had no `<unk>` and one was added (see [`NGramSet::unk_added`](crate::arpa::NGramSet::unk_added)(crate::arpa::NGramSet::unk_added)).
     pub unk_added: bool,
 }
 
-/// Compiles ARPA text from `input` in one streaming pass, calling
-/// `progress(ngrams_read)` every 65,536 n-grams.
+/// Compiles ARPA text from `input` in one streaming pass into `out` (positioned
+/// at its start), writing each section as soon as it is built, and calling
+/// `progress(ngrams_read)` every 65,536 n-grams. Returns what was written and
+/// the output.
 ///
-/// Returns `None` when the input needs completion (an n-gram whose context or
-/// suffix is missing) or has any error: read it with [`NGramSet`](crate::arpa::NGramSet) and
-/// [`compile`](super::compile) instead, which give the completed model or the
-/// precise error. Otherwise the file is byte-identical to theirs.
+/// Returns `Ok(None)` when the input needs completion (an n-gram whose context
+/// or suffix is missing) or has any error, leaving partial bytes in `out`: read
+/// it with [`NGramSet`](crate::arpa::NGramSet) and [`compile`](super::compile)
+/// instead, which give the completed model or the precise error. Otherwise the
+/// file is byte-identical to theirs.
+///
+/// # Errors
+/// I/O errors from `out`.
 ///
 /// ```
+/// use std::io::Cursor;
 /// use dashlm::{arpa::NGramSet, build};
 /// let text = &include_bytes!("../../data/tiny.arpa")[..];
 /// let opts = build::BuildOptions::default();
-/// let streamed = build::compile_streaming(text, opts, |_| {}).expect("complete model");
+/// let out = Cursor::new(Vec::new());
+/// let (_, out) = build::compile_streaming(text, opts, out, |_| {}).unwrap().expect("complete model");
 /// let set = NGramSet::read(text, "tiny.arpa").unwrap();
 /// let (file, _) = build::compile(&set, opts).unwrap();
-/// let (mut a, mut b) = (Vec::new(), Vec::new());
-/// streamed.file.write_to(&mut a).unwrap();
-/// file.write_to(&mut b).unwrap();
-/// assert_eq!(a, b);
+/// let mut bytes = Vec::new();
+/// file.write_to(&mut bytes).unwrap();
+/// assert_eq!(out.into_inner(), bytes);
 /// ```
-pub fn compile_streaming<R: BufRead>(
+pub fn compile_streaming<R: BufRead + Send, W: Write + Seek>(
     input: R,
     opts: BuildOptions,
-    mut progress: impl FnMut(u64),
-) -> Option<Streamed> {
-    check_load_factor(opts).ok()?;
-    let mut reader = ArpaReader::new(input, "").ok()?;
-    let mut b = Builder::new(reader.counts(), opts);
-    let mut ids = [0 as WordId; MAX_ORDER];
-    let mut read = 0u64;
-    while let Some(g) = reader.next_ngram().ok()? {
-        read += 1;
-        if read.is_multiple_of(65536) {
-            progress(read);
-        }
-        let n = g.order();
-        if n == 1 {
-            b.unigram(g.word(0), g.prob, g.backoff)?;
-            continue;
-        }
-        b.advance_to(n)?;
-        for (id, w) in ids.iter_mut().zip(g.words()) {
-            *id = b.vocab.get(w)?;
-        }
-        b.ngram(&ids[..n], g.prob, g.backoff.unwrap_or(0.0))?;
+    out: W,
+    progress: impl FnMut(u64),
+) -> io::Result<Option<(Streamed, W)>> {
+    match stream(input, opts, out, progress) {
+        Ok(done) => Ok(Some(done)),
+        Err(Stop::Fallback) => Ok(None),
+        Err(Stop::Io(e)) => Err(e),
     }
-    b.finish()
+}
+
+fn stream<R: BufRead + Send, W: Write + Seek>(
+    input: R,
+    opts: BuildOptions,
+    out: W,
+    progress: impl FnMut(u64),
+) -> Result<(Streamed, W), Stop> {
+    check_load_factor(opts).ok().need()?;
+    let (tx, rx) = sync_channel(16);
+    std::thread::scope(|scope| {
+        scope.spawn(move || reading::read(input, &tx));
+        // `build` drops the receiver when it returns, which ends the reading
+        // thread if it is still sending.
+        build(rx, opts, out, progress)
+    })
+}
+
+/// Builds the file from what the reading thread sends.
+fn build<W: Write + Seek>(
+    rx: Receiver<Msg>,
+    opts: BuildOptions,
+    out: W,
+    mut progress: impl FnMut(u64),
+) -> Result<(Streamed, W), Stop> {
+    let Ok(Msg::Counts(counts)) = rx.recv() else {
+        return Err(Stop::Fallback);
+    };
+    let mut b = Builder::new(&counts, opts, out)?;
+    let mut read = 0u64;
+    loop {
+        match rx.recv() {
+            Ok(Msg::Batch(items)) => {
+                for g in &items {
+                    read += 1;
+                    if read.is_multiple_of(65536) {
+                        progress(read);
+                    }
+                    let n = usize::from(g.order);
+                    if n == 1 {
+                        b.unigram(g.ids[0], g.prob, g.backoff);
+                    } else {
+                        b.advance_to(n)?;
+                        b.ngram(&g.ids[..n], g.prob, g.backoff.unwrap_or(0.0))?;
+                    }
+                }
+            }
+            Ok(Msg::Vocab(vocab)) => b.vocab = Some(vocab),
+            Ok(Msg::End(true)) => return b.finish(),
+            // An error, or a reading thread that died.
+            _ => return Err(Stop::Fallback),
+        }
+    }
+}
+
+/// Why the streaming pass stopped early.
+enum Stop {
+    /// The input needs the in-memory path (completion, or an error it reports).
+    Fallback,
+    /// Writing the output failed.
+    Io(io::Error),
+}
+
+impl From<io::Error> for Stop {
+    fn from(e: io::Error) -> Stop {
+        Stop::Io(e)
+    }
+}
+
+/// `None` means [`Stop::Fallback`].
+trait Need<T> {
+    fn need(self) -> Result<T, Stop>;
+}
+
+impl<T> Need<T> for Option<T> {
+    fn need(self) -> Result<T, Stop> {
+        self.ok_or(Stop::Fallback)
+    }
 }
 
 const NODE: u8 = 1;
@@ -259,16 +335,17 @@ impl<R: Record> Held<R> {
         self.column.as_ref()?.find(ctx, word)
     }
 
-    /// Writes the table (flags final) and drops the n-grams, returning the key
-    /// column when `keep_column` (later orders still look paths up through it).
-    fn write(
+    /// Writes the table (flags final) and its codebooks to `out` and drops the
+    /// n-grams, returning the key column when `keep_column` (later orders still
+    /// look paths up through it).
+    fn write<W: Write + Seek>(
         self,
         keep_column: bool,
         order: usize,
         vocab_size: usize,
         opts: BuildOptions,
-        out: &mut Sections,
-    ) -> (RawLayout, Option<Column>) {
+        out: &mut SectionWriter<W>,
+    ) -> io::Result<(RawLayout, Option<Column>)> {
         let Held {
             geometry,
             recs,
@@ -293,28 +370,39 @@ impl<R: Record> Held<R> {
             }
             (probs, backoffs)
         };
-        let weights_kind = opts.weights;
-        let mut table = TableBuild::new(&geometry, placed, order, vocab_size, weights_kind, values);
+        let table = TableBuild::new(&geometry, placed, order, opts.weights, values);
+        out.begin(SectionKind::Table, table.n)?;
+        let mut writer = TableStream::new(table.raw, vocab_size as u32, &mut *out);
         let mut put = |slot: u64, key: u64, prob: f32, backoff: f32| {
             let (ctx, word) = geometry.codec.unhash(key);
             let f = flags.get(slot as usize).copied().unwrap_or(0);
-            table.put(slot, ctx, word, prob, f & NODE != 0, f & LEFT != 0, backoff);
+            let arc = table.slot(ctx, word, prob, f & NODE != 0, f & LEFT != 0, backoff);
+            writer.put(slot, &arc)
         };
         match &column {
             Some(c) => {
                 for ((slot, key), w) in c.occupied().zip(&weights) {
-                    put(slot as u64, key, w[0], w[1]);
+                    put(slot as u64, key, w[0], w[1])?;
                 }
             }
             None => {
+                let mut written = Ok(());
                 let again = geometry.place(recs.iter().map(Record::key), |i, slot| {
-                    put(slot, recs[i].key(), recs[i].prob(), recs[i].backoff())
+                    if written.is_ok() {
+                        written = put(slot, recs[i].key(), recs[i].prob(), recs[i].backoff());
+                    }
                 });
+                written?;
                 debug_assert_eq!(again.ok(), Some(placed));
             }
         }
-        let raw = table.finish(out);
-        (raw, column.filter(|_| keep_column))
+        writer.finish()?;
+        let raw = table.raw;
+        for (kind, n, bytes) in table.codebooks() {
+            out.begin(kind, n)?;
+            out.write_all(&bytes)?;
+        }
+        Ok((raw, column.filter(|_| keep_column)))
     }
 }
 
@@ -333,14 +421,15 @@ struct PathCache {
     len: usize,
 }
 
-struct Builder {
+struct Builder<W> {
     opts: BuildOptions,
     counts: Vec<u64>,
-    vocab: Vocab,
+    /// The vocabulary, once the unigrams have been read.
+    vocab: Option<Arc<Vocab>>,
     unigrams: Vec<Unigram>,
     /// The order being read (1 = unigrams).
     current: usize,
-    sections: Sections,
+    out: SectionWriter<W>,
     layouts: Vec<RawLayout>,
     /// Key columns of finished orders, from 2 up, while later orders look
     /// paths up through them.
@@ -355,8 +444,8 @@ struct Builder {
     suffix: PathCache,
 }
 
-impl Builder {
-    fn new(counts: &[u64], opts: BuildOptions) -> Builder {
+impl<W: Write + Seek> Builder<W> {
+    fn new(counts: &[u64], opts: BuildOptions, out: W) -> io::Result<Builder<W>> {
         let mut unigrams = Vec::with_capacity(cap(counts[0]) + 1);
         unigrams.push(Unigram {
             prob: crate::arpa::MISSING_UNK_LOG10,
@@ -364,13 +453,14 @@ impl Builder {
             extends: false,
             extends_left: false,
         });
-        Builder {
+        let out = SectionWriter::new(out, section_count(counts.len(), opts.weights))?;
+        Ok(Builder {
             opts,
             counts: counts.to_vec(),
-            vocab: Vocab::new(),
+            vocab: None,
             unigrams,
             current: 1,
-            sections: Vec::new(),
+            out,
             layouts: Vec::new(),
             finished: Vec::new(),
             held: None,
@@ -378,48 +468,59 @@ impl Builder {
             top: None,
             context: PathCache::default(),
             suffix: PathCache::default(),
-        }
+        })
     }
 
     fn order(&self) -> usize {
         self.counts.len()
     }
 
-    fn unigram(&mut self, word: &[u8], prob: f32, backoff: Option<f32>) -> Option<()> {
+    fn vocab(&self) -> Result<&Vocab, Stop> {
+        self.vocab.as_deref().need()
+    }
+
+    /// The unigram given word id `id`.
+    fn unigram(&mut self, id: WordId, prob: f32, backoff: Option<f32>) {
         let u = Unigram {
             prob,
             backoff: backoff.unwrap_or(0.0),
             extends: backoff.is_some_and(|b| b != 0.0),
             extends_left: false,
         };
-        match self.vocab.insert(word).ok()? {
+        // Ids are given in order, `<unk>` (0) at any point.
+        match id {
             UNK => self.unigrams[0] = u,
             _ => self.unigrams.push(u),
         }
-        Some(())
     }
 
     /// Closes every order below `n` and opens order `n` for reading.
-    fn advance_to(&mut self, n: usize) -> Option<()> {
+    fn advance_to(&mut self, n: usize) -> Result<(), Stop> {
         while self.current < n {
             self.close()?;
         }
-        Some(())
+        Ok(())
     }
 
     /// Ends the order being read: the one below it gets its table, and this one
     /// is placed (and held, unless it is the highest).
-    fn close(&mut self) -> Option<()> {
-        let vocab_size = self.vocab.len();
+    fn close(&mut self) -> Result<(), Stop> {
+        let vocab = self.vocab()?;
+        let vocab_size = vocab.len();
         if self.current == 1 {
-            self.vocab.get(b"<s>")?;
-            self.vocab.get(b"</s>")?;
+            vocab.get(b"<s>").need()?;
+            vocab.get(b"</s>").need()?;
         }
         if self.current == self.order().min(2) {
             // The unigrams' flags are final once the bigrams have been read.
-            let sections =
-                vocab_sections(self.vocab.words(), self.unigrams.iter().copied()).ok()?;
-            self.sections = sections;
+            // A vocabulary too large for the format: the in-memory path reports it.
+            let sections = vocab_sections(vocab.words(), self.unigrams.iter().copied())
+                .ok()
+                .need()?;
+            for (kind, n, bytes) in sections {
+                self.out.begin(kind, n)?;
+                self.out.write_all(&bytes)?;
+            }
         }
         if let Some(held) = self.held.take() {
             // Paths through this order are looked up while reading order
@@ -428,32 +529,29 @@ impl Builder {
             if !keep {
                 self.finished = Vec::new();
             }
-            let (raw, finished) = held.write(
-                keep,
-                self.order(),
-                vocab_size,
-                self.opts,
-                &mut self.sections,
-            );
+            let (raw, finished) =
+                held.write(keep, self.order(), vocab_size, self.opts, &mut self.out)?;
             self.finished.extend(finished);
             self.layouts.push(raw);
         }
         if let Some(mut reading) = self.reading.take() {
-            reading.place(true)?;
+            reading.place(true).need()?;
             self.held = Some(reading);
         }
         self.current += 1;
         let n = self.current;
         if n > self.order() {
-            return Some(());
+            return Ok(());
         }
         let ctx_ids = match (&self.held, self.layouts.last()) {
             (Some(h), _) => h.placed.num_slots,
             (None, Some(l)) => l.num_slots,
             (None, None) => vocab_size as u64,
         };
-        let count = usize::try_from(self.counts[n - 1]).ok()?;
-        let geometry = Geometry::new(n, count, ctx_ids, vocab_size, self.opts).ok()?;
+        let count = usize::try_from(self.counts[n - 1]).ok().need()?;
+        let geometry = Geometry::new(n, count, ctx_ids, vocab_size, self.opts)
+            .ok()
+            .need()?;
         if n == self.order() {
             self.top = Some(Held::new(geometry, self.counts[n - 1]));
         } else {
@@ -461,7 +559,7 @@ impl Builder {
         }
         self.context = PathCache::default();
         self.suffix = PathCache::default();
-        Some(())
+        Ok(())
     }
 
     /// The id of `words` (length <= the held order): its word id for one word,
@@ -500,7 +598,7 @@ impl Builder {
     }
 
     /// An n-gram of order >= 2 (`ids` its words).
-    fn ngram(&mut self, ids: &[WordId], prob: f32, backoff: f32) -> Option<()> {
+    fn ngram(&mut self, ids: &[WordId], prob: f32, backoff: f32) -> Result<(), Stop> {
         let n = ids.len();
         // The context and the suffix: unigrams, or records of the held order.
         let ctx_id = if n == 2 {
@@ -509,9 +607,9 @@ impl Builder {
             ids[0]
         } else {
             let held = self.held.as_ref();
-            let c = Self::find(&self.finished, held, &mut self.context, &ids[..n - 1])?;
-            let s = Self::find(&self.finished, held, &mut self.suffix, &ids[1..])?;
-            let held = self.held.as_mut()?;
+            let c = Self::find(&self.finished, held, &mut self.context, &ids[..n - 1]).need()?;
+            let s = Self::find(&self.finished, held, &mut self.suffix, &ids[1..]).need()?;
+            let held = self.held.as_mut().need()?;
             held.flags[c as usize] |= NODE;
             held.flags[s as usize] |= LEFT;
             c
@@ -520,27 +618,23 @@ impl Builder {
         match (&mut self.reading, &mut self.top) {
             (Some(r), _) => r.push(r.geometry.codec.hash(ctx_id, word), prob, backoff),
             (None, Some(t)) => t.push(t.geometry.codec.hash(ctx_id, word), prob, backoff),
-            (None, None) => return None,
+            (None, None) => return Err(Stop::Fallback),
         }
-        Some(())
+        Ok(())
     }
 
-    fn finish(mut self) -> Option<Streamed> {
+    fn finish(mut self) -> Result<(Streamed, W), Stop> {
         while self.current <= self.order() {
             self.close()?;
         }
-        let vocab_size = self.vocab.len();
+        let vocab_size = self.vocab()?.len();
         if let Some(mut top) = self.top.take() {
-            top.place(false)?;
-            let (raw, _) = top.write(
-                false,
-                self.order(),
-                vocab_size,
-                self.opts,
-                &mut self.sections,
-            );
+            top.place(false).need()?;
+            let (raw, _) = top.write(false, self.order(), vocab_size, self.opts, &mut self.out)?;
             self.layouts.push(raw);
         }
+        self.out.begin(SectionKind::Layouts, 0)?;
+        self.out.write_all(&layouts_bytes(&self.layouts))?;
         let mut counts = [0u64; MAX_ORDER];
         counts[0] = vocab_size as u64;
         counts[1..self.order()].copy_from_slice(&self.counts[1..]);
@@ -548,24 +642,25 @@ impl Builder {
             order: self.order() as u8,
             weights: self.opts.weights,
             vocab_size: vocab_size as u32,
-            bos: self.vocab.get(b"<s>")?,
-            eos: self.vocab.get(b"</s>")?,
+            bos: self.vocab()?.get(b"<s>").need()?,
+            eos: self.vocab()?.get(b"</s>").need()?,
             counts,
         };
-        let (file, summary) = assemble(header, self.sections, &self.layouts);
-        Some(Streamed {
-            file,
-            summary,
-            unk_added: !self.vocab.has_explicit_unk(),
-        })
+        let summary = BuildSummary::new(counts[..self.order()].to_vec(), self.out.sizes());
+        let unk_added = !self.vocab()?.has_explicit_unk();
+        let (out, _) = self.out.finish(&header)?;
+        let streamed = Streamed { summary, unk_added };
+        Ok((streamed, out))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::Cursor;
+
     use super::*;
     use crate::arpa::NGramSet;
-    use crate::format::Weights;
+    use crate::format::{FileWriter, Weights};
 
     fn bytes(file: &FileWriter) -> Vec<u8> {
         let mut out = Vec::new();
@@ -573,23 +668,60 @@ mod tests {
         out
     }
 
+    fn streamed(text: &[u8], opts: BuildOptions) -> Option<(Streamed, Vec<u8>)> {
+        let out = Cursor::new(Vec::new());
+        let done = compile_streaming(text, opts, out, |_| {}).unwrap();
+        done.map(|(s, out)| (s, out.into_inner()))
+    }
+
     /// Every fixture that streams gives compile's bytes; one needing blanks does not stream.
     #[test]
     fn streams_exactly_what_compile_builds() {
         let tiny = &include_bytes!("../../data/tiny.arpa")[..];
         let pruned = "\\data\\\nngram 1=4\nngram 2=1\nngram 3=1\n\n\\1-grams:\n-1\t<s>\t-0.5\n-1\t</s>\n-1\ta\t-0.1\n-1\tb\n\n\\2-grams:\n-0.2\t<s> a\t-0.1\n\n\\3-grams:\n-0.3\t<s> a b\n\n\\end\\\n";
+        let unigrams = "\\data\\\nngram 1=3\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n-1\ta\n\n\\end\\\n";
         for w in [Weights::F32, Weights::Q16, Weights::Q8] {
             let opts = BuildOptions::new(w);
-            let streamed = compile_streaming(tiny, opts, |_| {}).expect("complete model");
-            let set = NGramSet::read(tiny, "tiny.arpa").unwrap();
-            let (file, summary) = super::super::compile(&set, opts).unwrap();
-            assert_eq!(bytes(&streamed.file), bytes(&file));
-            assert_eq!(streamed.summary.to_string(), summary.to_string());
+            for (text, name) in [(tiny, "tiny.arpa"), (unigrams.as_bytes(), "unigrams")] {
+                let (s, out) = streamed(text, opts).expect("complete model");
+                let set = NGramSet::read(text, name).unwrap();
+                let (file, summary) = super::super::compile(&set, opts).unwrap();
+                assert_eq!(out, bytes(&file), "{name} {w:?}");
+                assert_eq!(s.summary.to_string(), summary.to_string());
+                assert_eq!(s.summary.file_bytes, out.len() as u64);
+            }
             // `a b` (the suffix of `<s> a b`) is missing: only NGramSet completes it.
-            assert!(compile_streaming(pruned.as_bytes(), opts, |_| {}).is_none());
+            assert!(streamed(pruned.as_bytes(), opts).is_none());
             assert!(NGramSet::read(pruned.as_bytes(), "p").is_ok());
         }
         // Errors are left to NGramSet to report.
-        assert!(compile_streaming(&b"\\data\\\n"[..], BuildOptions::default(), |_| {}).is_none());
+        assert!(streamed(&b"\\data\\\n"[..], BuildOptions::default()).is_none());
+    }
+
+    /// An output that fails is an error, not a fallback.
+    #[test]
+    fn output_errors_are_reported() {
+        #[derive(Debug)]
+        struct Full(Cursor<Vec<u8>>);
+        impl Write for Full {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                if self.0.get_ref().len() + buf.len() > 400 {
+                    return Err(io::Error::new(io::ErrorKind::StorageFull, "full"));
+                }
+                self.0.write(buf)
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        impl Seek for Full {
+            fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+                self.0.seek(to)
+            }
+        }
+        let tiny = &include_bytes!("../../data/tiny.arpa")[..];
+        let out = Full(Cursor::new(Vec::new()));
+        let err = compile_streaming(tiny, BuildOptions::default(), out, |_| {}).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::StorageFull);
     }
 }

@@ -1,6 +1,5 @@
 //! Header, section table, and the checked parse of a whole file's structure.
 
-use std::io::{self, Write};
 use std::ops::Range;
 
 use bytemuck::{Pod, Zeroable};
@@ -16,7 +15,7 @@ pub const VERSION: u16 = 3;
 pub const HEADER_LEN: usize = 128;
 /// Bytes per section table entry.
 pub const SECTION_ENTRY_LEN: usize = 32;
-const CRC_AT: usize = 124;
+pub(super) const CRC_AT: usize = 124;
 /// Sections a file may have at most (bounds the work done on hostile headers).
 const MAX_SECTIONS: u32 = 64;
 
@@ -66,7 +65,7 @@ impl Weights {
         }
     }
 
-    fn code(self) -> u8 {
+    pub(super) fn code(self) -> u8 {
         self as u8
     }
 
@@ -440,93 +439,4 @@ pub fn parse(bytes: &[u8]) -> Result<(Header, Sections), FormatError> {
         }
     }
     Ok((header, Sections { entries }))
-}
-
-/// Writes a complete file: header, section table, then each section 8-byte
-/// aligned, computing every checksum.
-///
-/// ```
-/// use dashlm::format::{FileWriter, Header, SectionKind, Weights, parse};
-/// let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
-///     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
-/// let mut w = FileWriter::new(header);
-/// w.add(SectionKind::Unigrams, 1, vec![0u8; 8]);
-/// let mut bytes = Vec::new();
-/// w.write_to(&mut bytes).unwrap();
-/// let (h, sections) = parse(&bytes).unwrap();
-/// assert_eq!(h, header);
-/// assert_eq!(sections.require(SectionKind::Unigrams, 1).unwrap().len, 8);
-/// ```
-#[derive(Debug)]
-pub struct FileWriter {
-    header: Header,
-    sections: Vec<(SectionKind, u16, Vec<u8>)>,
-}
-
-impl FileWriter {
-    /// A writer for a file with this header.
-    pub fn new(header: Header) -> FileWriter {
-        FileWriter {
-            header,
-            sections: Vec::new(),
-        }
-    }
-
-    /// Adds a section.
-    pub fn add(&mut self, kind: SectionKind, order: u16, bytes: Vec<u8>) {
-        self.sections.push((kind, order, bytes));
-    }
-
-    /// The sections added so far with their sizes, for summaries.
-    pub fn sizes(&self) -> impl Iterator<Item = (SectionKind, u16, usize)> + '_ {
-        self.sections.iter().map(|(k, o, b)| (*k, *o, b.len()))
-    }
-
-    /// Writes the whole file.
-    ///
-    /// # Errors
-    /// I/O errors from `out`.
-    pub fn write_to(&self, mut out: impl Write) -> io::Result<u64> {
-        let h = &self.header;
-        let mut head = vec![0u8; HEADER_LEN];
-        head[..8].copy_from_slice(&MAGIC);
-        head[8..10].copy_from_slice(&0xFEFFu16.to_le_bytes());
-        head[10..12].copy_from_slice(&VERSION.to_le_bytes());
-        head[12] = h.order;
-        head[13] = h.weights.code();
-        head[16..20].copy_from_slice(&h.vocab_size.to_le_bytes());
-        head[20..24].copy_from_slice(&h.bos.to_le_bytes());
-        head[24..28].copy_from_slice(&h.eos.to_le_bytes());
-        head[28..32].copy_from_slice(&(self.sections.len() as u32).to_le_bytes());
-        for (i, c) in h.counts.iter().enumerate() {
-            head[32 + 8 * i..40 + 8 * i].copy_from_slice(&c.to_le_bytes());
-        }
-        let mut table = Vec::with_capacity(self.sections.len() * SECTION_ENTRY_LEN);
-        let mut offset = (HEADER_LEN + self.sections.len() * SECTION_ENTRY_LEN) as u64;
-        for (kind, order, bytes) in &self.sections {
-            offset = offset.next_multiple_of(8);
-            table.extend_from_slice(&(*kind as u16).to_le_bytes());
-            table.extend_from_slice(&order.to_le_bytes());
-            table.extend_from_slice(&[0; 4]);
-            table.extend_from_slice(&offset.to_le_bytes());
-            table.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-            table.extend_from_slice(&crc32fast::hash(bytes).to_le_bytes());
-            table.extend_from_slice(&[0; 4]);
-            offset += bytes.len() as u64;
-        }
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&head[..CRC_AT]);
-        crc.update(&table);
-        head[CRC_AT..].copy_from_slice(&crc.finalize().to_le_bytes());
-        out.write_all(&head)?;
-        out.write_all(&table)?;
-        let mut written = (head.len() + table.len()) as u64;
-        for (_, _, bytes) in &self.sections {
-            let pad = written.next_multiple_of(8) - written;
-            out.write_all(&[0u8; 8][..pad as usize])?;
-            out.write_all(bytes)?;
-            written += pad + bytes.len() as u64;
-        }
-        Ok(written)
-    }
 }

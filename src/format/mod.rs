@@ -48,12 +48,15 @@ mod error;
 mod header;
 mod mmap;
 pub mod table;
+mod table_write;
 pub mod vocab;
+mod writer;
 
 pub use error::FormatError;
 pub use header::{
-    parse, FileWriter, Header, RawLayout, SectionEntry, SectionKind, Sections, Weights, HEADER_LEN,
-    MAGIC, SECTION_ENTRY_LEN, VERSION,
+    parse, Header, RawLayout, SectionEntry, SectionKind, Sections, Weights, HEADER_LEN, MAGIC,
+    SECTION_ENTRY_LEN, VERSION,
 };
 pub use mmap::{map_file, prefetch, prefetch_items, read_file_huge};
 pub use vocab::word_hash;
+pub use writer::{FileWriter, SectionWriter};

@@ -41,9 +41,10 @@
 //! (all addresses are known up front, so the probes overlap in memory) and the
 //! slots it finds are the next state's ids.
 
-use super::bits::{bits_for, mask, read_bits, read_word, BitWriter};
+use super::bits::{bits_for, mask, read_bits, read_word};
 use super::error::FormatError;
 use super::header::RawLayout;
+pub use super::table_write::{TableStream, TableWriter};
 
 /// Bytes of zero padding after each table (more than one slot, whose widest is
 /// 123 bits): fixed-width reads of any slot stay inside the table, and a scan that
@@ -372,6 +373,20 @@ impl Layout {
     pub fn table_bytes(&self) -> u64 {
         (self.raw.num_slots * u64::from(self.raw.entry_bits)).div_ceil(8) + TABLE_PADDING
     }
+
+    /// The `entry_bits` bits of `slot` holding arc `s` (its first field in the
+    /// low bits), as [`TableWriter`] and [`TableStream`] store them.
+    #[inline]
+    pub fn encode(&self, slot: u64, s: &Slot) -> u128 {
+        let tag = self.tag(slot, self.codec.hash(s.ctx, s.word));
+        let mut bits = u128::from(tag) | u128::from(s.prob) << self.prob_at;
+        if self.raw.has_nodes == 1 {
+            bits |= u128::from(s.node) << self.node_at
+                | u128::from(s.left) << self.left_at
+                | u128::from(s.backoff) << self.backoff_at;
+        }
+        bits
+    }
 }
 
 /// Bits needed for ids `0..count` (at least 1).
@@ -472,55 +487,6 @@ impl<'a> TableView<'a> {
     /// Number of slots.
     pub fn num_slots(&self) -> u64 {
         self.layout.raw.num_slots
-    }
-}
-
-/// Writes a table slot by slot; unwritten slots stay empty.
-#[derive(Debug)]
-pub struct TableWriter {
-    layout: Layout,
-    bits: BitWriter,
-}
-
-impl TableWriter {
-    /// A table of empty slots (all zero bits).
-    ///
-    /// # Panics
-    /// If `raw` is not a valid layout (a builder bug).
-    pub fn new(raw: RawLayout, vocab_size: u32) -> TableWriter {
-        let layout = Layout::new(raw, vocab_size, 0).expect("builder computed a valid layout");
-        let bits = BitWriter::zeroed(raw.num_slots * u64::from(raw.entry_bits) + TABLE_PADDING * 8);
-        TableWriter { layout, bits }
-    }
-
-    /// Writes arc `s` into the empty slot `slot`, at or after the arc's home
-    /// (the builder places arcs; see the module docs).
-    pub fn put(&mut self, slot: u64, s: &Slot) {
-        let l = self.layout;
-        let base = slot * u64::from(l.raw.entry_bits);
-        let tag = l.tag(slot, l.codec.hash(s.ctx, s.word));
-        self.bits.put(base, tag, l.tag_bits);
-        self.bits.put(
-            base + u64::from(l.prob_at),
-            u64::from(s.prob),
-            u32::from(l.raw.prob_bits),
-        );
-        if l.raw.has_nodes == 1 {
-            self.bits
-                .put(base + u64::from(l.node_at), u64::from(s.node), 1);
-            self.bits
-                .put(base + u64::from(l.left_at), u64::from(s.left), 1);
-            self.bits.put(
-                base + u64::from(l.backoff_at),
-                u64::from(s.backoff),
-                u32::from(l.raw.backoff_bits),
-            );
-        }
-    }
-
-    /// The table bytes, padding included.
-    pub fn finish(self) -> Vec<u8> {
-        self.bits.finish()
     }
 }
 
