@@ -1,6 +1,7 @@
 //! The vocabulary sections: word bytes, offsets and a hash index.
 
 use super::bits::bits_for;
+use super::mmap::prefetch;
 
 /// The hash of a word's bytes used by the vocabulary index (FNV-1a 64 with a
 /// final mix; part of the file format, so it never changes within a version).
@@ -94,6 +95,11 @@ impl<'a> VocabView<'a> {
         })
     }
 
+    /// The id in index slot `i` (which must be in range).
+    fn slot(&self, i: usize) -> u32 {
+        u32::from_le_bytes(self.index[i * 4..i * 4 + 4].try_into().expect("4 bytes"))
+    }
+
     /// The word with id `id` (empty if `id` is out of range or the offsets are corrupt).
     pub fn word(&self, id: u32) -> &'a [u8] {
         let (start, end) = (self.offset(id as usize), self.offset(id as usize + 1));
@@ -109,7 +115,7 @@ impl<'a> VocabView<'a> {
         let mask = slots - 1;
         let mut i = word_hash(word) as usize & mask;
         for _ in 0..slots {
-            let id = u32::from_le_bytes(self.index[i * 4..i * 4 + 4].try_into().expect("4 bytes"));
+            let id = self.slot(i);
             if id == EMPTY_ID {
                 return None;
             }
@@ -119,6 +125,51 @@ impl<'a> VocabView<'a> {
             i = (i + 1) & mask;
         }
         None
+    }
+
+    /// The ids of `words` (as [`VocabView::get`], `None` as `absent`) into `out`
+    /// (pairs past the shorter of the two are left alone), overlapping the
+    /// lookups' memory accesses: for each chunk of words, the home slots are
+    /// fetched, then the first candidates' offsets, then their bytes, before
+    /// the lookups run. Allocates nothing.
+    ///
+    /// ```
+    /// let s = dashlm::format::vocab::encode([&b"<unk>"[..], b"a", b"b"]);
+    /// let v = dashlm::format::vocab::VocabView::new(&s.offsets, &s.bytes, &s.index, 3);
+    /// let mut out = [9; 3];
+    /// v.get_batch(&[&b"b"[..], b"zz", b"a"], 0, &mut out);
+    /// assert_eq!(out, [2, 0, 1]);
+    /// ```
+    pub fn get_batch(&self, words: &[&[u8]], absent: u32, out: &mut [u32]) {
+        const CHUNK: usize = 16;
+        let slots = self.index.len() / 4;
+        if slots == 0 {
+            out.iter_mut().take(words.len()).for_each(|o| *o = absent);
+            return;
+        }
+        let mask = slots - 1;
+        for (ws, os) in words.chunks(CHUNK).zip(out.chunks_mut(CHUNK)) {
+            let mut homes = [0usize; CHUNK];
+            for (w, h) in ws.iter().zip(&mut homes) {
+                *h = word_hash(w) as usize & mask;
+                prefetch(self.index, *h * 4);
+            }
+            let mut ids = [EMPTY_ID; CHUNK];
+            for (h, id) in homes.iter().zip(&mut ids).take(ws.len()) {
+                *id = self.slot(*h);
+                if *id < self.size {
+                    prefetch(self.offsets, *id as usize * 8);
+                }
+            }
+            for &id in ids.iter().take(ws.len()) {
+                if id < self.size {
+                    prefetch(self.bytes, self.offset(id as usize));
+                }
+            }
+            for (w, o) in ws.iter().zip(os) {
+                *o = self.get(w).unwrap_or(absent);
+            }
+        }
     }
 
     /// Bits needed for a word id or the empty marker.
