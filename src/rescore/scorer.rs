@@ -141,8 +141,9 @@ const PENDING: u64 = u32::MAX as u64;
 
 impl<'m, M: LanguageModel> LmScorer<'m, M> {
     /// The word-id cache is started afresh when its entries would take more
-    /// than this many bytes.
-    pub const WORD_CACHE_BYTES: usize = 1 << 22;
+    /// than this many bytes (64 bytes per spelling of up to 16 bytes, so about
+    /// 131 000 spellings).
+    pub const WORD_CACHE_BYTES: usize = 1 << 23;
 
     /// A scorer for `model`.
     ///
