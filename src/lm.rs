@@ -47,6 +47,23 @@ pub trait LanguageModel: Send + Sync {
     /// The id of `word`, or 0 (`<unk>`) when it is not in the vocabulary.
     fn word_id(&self, word: &[u8]) -> WordId;
 
+    /// The ids of `words` into `ids` (as [`LanguageModel::word_id`]; pairs past
+    /// the shorter of the two are left alone). Models override this to overlap
+    /// the lookups' memory accesses.
+    ///
+    /// ```
+    /// use dashlm::{LanguageModel, ReferenceModel};
+    /// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let mut ids = [7; 2];
+    /// lm.word_ids(&[&b"the"[..], b"zzz"], &mut ids);
+    /// assert_eq!(ids, [lm.word_id(b"the"), 0]);
+    /// ```
+    fn word_ids(&self, words: &[&[u8]], ids: &mut [WordId]) {
+        for (w, id) in words.iter().zip(ids) {
+            *id = self.word_id(w);
+        }
+    }
+
     /// Number of word ids (ids are `0..vocab_size()`).
     fn vocab_size(&self) -> usize;
 

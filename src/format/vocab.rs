@@ -1,6 +1,7 @@
 //! The vocabulary sections: word bytes, offsets and a hash index.
 
 use super::bits::bits_for;
+use super::mmap::prefetch;
 
 /// The hash of a word's bytes used by the vocabulary index (FNV-1a 64 with a
 /// final mix; part of the file format, so it never changes within a version).
@@ -181,17 +182,26 @@ impl<'a> VocabView<'a> {
 
     /// The id of `word`, if present.
     pub fn get(&self, word: &[u8]) -> Option<u32> {
+        self.find(word, word_hash(word))
+    }
+
+    /// The u32 in index slot `i` (0, empty, past the index's end).
+    fn slot(&self, i: usize) -> u32 {
+        self.index.get(i * 4..i * 4 + 4).map_or(EMPTY_SLOT, |b| {
+            u32::from_le_bytes(b.try_into().expect("4 bytes"))
+        })
+    }
+
+    /// The id of `word`, whose [`word_hash`] is `hash`, if present.
+    fn find(&self, word: &[u8], hash: u64) -> Option<u32> {
         let slots = self.index.len() / 4;
         if slots == 0 {
             return None;
         }
         let codec = SlotCodec::new(self.size);
-        let h = word_hash(word);
-        let mut i = home(h, slots);
+        let mut i = home(hash, slots);
         for _ in 0..slots {
-            let at = i * 4;
-            let slot = u32::from_le_bytes(self.index[at..at + 4].try_into().expect("4 bytes"));
-            match codec.id(slot, h) {
+            match codec.id(self.slot(i), hash) {
                 Some(None) => return None,
                 Some(Some(id)) if id < self.size && self.word(id) == word => return Some(id),
                 _ => {}
@@ -199,6 +209,48 @@ impl<'a> VocabView<'a> {
             i = if i + 1 == slots { 0 } else { i + 1 };
         }
         None
+    }
+
+    /// The ids of `words` (as [`VocabView::get`], `None` as `absent`) into `out`
+    /// (pairs past the shorter of the two are left alone), overlapping the
+    /// lookups' memory accesses: for each chunk of words, the home slots are
+    /// fetched, then the offsets of the first candidates whose fingerprints
+    /// match, then their bytes, before the lookups run. Allocates nothing.
+    ///
+    /// ```
+    /// let s = dashlm::format::vocab::encode([&b"<unk>"[..], b"a", b"b"]).unwrap();
+    /// let v = dashlm::format::vocab::VocabView::new(&s.offsets, &s.bytes, &s.index, 3);
+    /// let mut out = [9; 3];
+    /// v.get_batch(&[&b"b"[..], b"zz", b"a"], 0, &mut out);
+    /// assert_eq!(out, [2, 0, 1]);
+    /// ```
+    pub fn get_batch(&self, words: &[&[u8]], absent: u32, out: &mut [u32]) {
+        const CHUNK: usize = 16;
+        let slots = self.index.len() / 4;
+        let codec = SlotCodec::new(self.size);
+        for (ws, os) in words.chunks(CHUNK).zip(out.chunks_mut(CHUNK)) {
+            let mut probes = [(0u64, 0usize); CHUNK];
+            for (w, p) in ws.iter().zip(&mut probes) {
+                let hash = word_hash(w);
+                *p = (hash, home(hash, slots.max(1)));
+                prefetch(self.index, p.1 * 4);
+            }
+            let mut ids = [u32::MAX; CHUNK];
+            for (&(hash, at), id) in probes.iter().zip(&mut ids).take(ws.len()) {
+                if let Some(Some(found)) = codec.id(self.slot(at), hash) {
+                    *id = found;
+                    prefetch(self.offsets, found as usize * 4);
+                }
+            }
+            for &id in ids.iter().take(ws.len()) {
+                if id < self.size {
+                    prefetch(self.bytes, self.offset(id as usize));
+                }
+            }
+            for ((w, &(hash, _)), o) in ws.iter().zip(&probes).zip(os) {
+                *o = self.find(w, hash).unwrap_or(absent);
+            }
+        }
     }
 }
 

@@ -265,6 +265,10 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
         self.vocab().id(word)
     }
 
+    fn word_ids(&self, words: &[&[u8]], ids: &mut [WordId]) {
+        self.vocab().get_batch(words, 0, ids);
+    }
+
     fn vocab_size(&self) -> usize {
         self.header.vocab_size as usize
     }

@@ -28,9 +28,11 @@ pub mod mbr;
 mod memo;
 pub mod nbest;
 pub mod rescorer;
+mod scorer;
 pub mod srilm;
 pub mod tune;
 pub mod wer;
+mod words;
 
 pub use error::{NbestError, NbestErrorKind};
 pub use nbest::{

@@ -1,0 +1,532 @@
+//! Scoring n-best lists with a [`LanguageModel`], sharing work between
+//! hypotheses: [`LmScorer`], and [`score_lists`] / [`score_lists_sequential`]
+//! over many lists (see the [`rescorer`](super::rescorer) docs).
+
+use rayon::prelude::*;
+
+use super::memo::Memo;
+use super::nbest::NbestList;
+use super::rescorer::LN_10;
+use super::words::{Lookup, WordCache};
+use crate::lm::{FullScore, LanguageModel};
+use crate::vocab::WordId;
+
+/// Scores n-best lists with a model, sharing work between hypotheses, reusing
+/// its buffers from list to list. One scorer per thread.
+///
+/// - **Words**: each word spelling becomes a model id once per scorer (a small
+///   table of the spellings seen so far, up to [`LmScorer::WORD_CACHE_BYTES`]
+///   bytes, then started afresh), not once per word. A spelling of up to 16
+///   bytes is its own key there, so finding it costs a few loads, two
+///   multiplications and one cache line. The spellings a group of lists brings
+///   that the table does not know yet go to the model together, in one
+///   [`LanguageModel::word_ids`] call (models overlap their memory accesses).
+/// - **Sharing**: the hypotheses of a list (or of a group of lists, see
+///   [`LmScorer::score_lists_into`]) advance together, one word position at a
+///   time. Every step is a transition `(state, word)` looked up in a memo keyed
+///   by the model state's identity ([`LanguageModel::State`]'s `Eq`/`Hash`;
+///   states are numbered per group, so a key is one `u64` and a memo slot 16
+///   bytes): once two hypotheses have reached the same state (for an N-gram
+///   model, at the latest after N-1 equal words; at once for a shared prefix),
+///   their equal continuations are scored once. The prefix trie of the list
+///   becomes a graph, and only its distinct `(state, word)` arcs reach the
+///   model.
+/// - **Batches**: the arcs not seen yet at a position go to the model in one
+///   [`LanguageModel::full_score_batch`] call (models overlap their memory accesses
+///   there); a hypothesis' `</s>` is scored at the position after its last word.
+///
+/// Sums are accumulated in `f32` in sentence order, so each hypothesis gets
+/// exactly the value [`LanguageModel::score_sentence`] gives. Nothing is
+/// allocated per hypothesis; buffers are reused from list to list.
+///
+/// ```
+/// use dashlm::{LanguageModel, ReferenceModel};
+/// use dashlm::rescore::{Hypothesis, LmScorer, NbestList, LN_10};
+/// let lm = ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+/// let list = NbestList::new("u")
+///     .with_hyp(Hypothesis::new("the cat sat", 0.0))
+///     .with_hyp(Hypothesis::new("the cat", 0.0));
+/// let mut scorer = LmScorer::new(&lm);
+/// let scores = scorer.score_list(&list);
+/// let ids: Vec<u32> = ["the", "cat"].iter().map(|w| lm.word_id(w.as_bytes())).collect();
+/// assert_eq!(scores[1], lm.score_sentence(&ids, true, true) as f64 * LN_10);
+/// assert_eq!(scorer.stats().queries, 5); // the, cat, sat, and two </s>
+/// ```
+pub struct LmScorer<'m, M: LanguageModel> {
+    model: &'m M,
+    eos: WordId,
+    /// Word spellings seen, and their ids.
+    words: WordCache,
+    /// Per group: model states seen, and their numbers.
+    pool: Vec<M::State>,
+    pool_index: hashbrown::HashMap<M::State, u32, ahash::RandomState>,
+    /// Per group: `(state number << 32 | word)` -> `(next state number << 32 |
+    /// score bits)`, or `(PENDING << 32 | batch index)` while the query is in
+    /// flight.
+    memo: Memo,
+    /// Per group: the word ids of all hypotheses.
+    ids: Vec<WordId>,
+    /// Per group: `(index in ids, k)` for each word that is the `k`-th
+    /// spelling new to the word cache, and those spellings' ids.
+    patches: Vec<(u32, u32)>,
+    new_ids: Vec<WordId>,
+    /// The hypotheses still running, in group order.
+    running: Vec<Running>,
+    /// Per hypothesis of the group (group order): its log10 sum, once finished.
+    cum: Vec<f32>,
+    /// Steps waiting for this position's batch: `(index in running, batch
+    /// index)`, and `(hypothesis, batch index)` for finishing steps.
+    waiting: Vec<(u32, u32)>,
+    waiting_done: Vec<(u32, u32)>,
+    /// This position's batch: the queries' memo slots, states and words, and
+    /// the answers.
+    batch_slots: Vec<usize>,
+    in_states: Vec<M::State>,
+    batch_words: Vec<WordId>,
+    out_states: Vec<M::State>,
+    out_scores: Vec<FullScore>,
+    resolved: Vec<u64>,
+    stats: ScorerStats,
+}
+
+/// A hypothesis being scored: where its word ids are, its state number and
+/// log10 sum so far, and its index in the group.
+#[derive(Clone, Copy, Debug)]
+struct Running {
+    start: u32,
+    len: u32,
+    at: u32,
+    cum: f32,
+    hyp: u32,
+}
+
+/// Counts kept by an [`LmScorer`].
+///
+/// ```
+/// let s = dashlm::rescore::ScorerStats::default();
+/// assert_eq!(s.queries, 0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScorerStats {
+    /// Lists scored.
+    pub lists: u64,
+    /// Hypotheses scored.
+    pub hyps: u64,
+    /// Hypothesis words scored, without `</s>`.
+    pub words: u64,
+    /// Model queries made: distinct `(state, word)` transitions, `</s>` included.
+    pub queries: u64,
+}
+
+impl ScorerStats {
+    /// Adds another scorer's counts.
+    ///
+    /// ```
+    /// let mut a = dashlm::rescore::ScorerStats { lists: 1, hyps: 2, words: 3, queries: 4 };
+    /// a.add(&a.clone());
+    /// assert_eq!(a.queries, 8);
+    /// ```
+    pub fn add(&mut self, other: &ScorerStats) {
+        self.lists += other.lists;
+        self.hyps += other.hyps;
+        self.words += other.words;
+        self.queries += other.queries;
+    }
+}
+
+/// Memo value: the query is in this position's batch. State numbers stay
+/// below it (a group has fewer than `u32::MAX` states), and so keys (`state
+/// << 32 | word`) never equal [`NO_KEY`].
+const PENDING: u64 = u32::MAX as u64;
+
+impl<'m, M: LanguageModel> LmScorer<'m, M> {
+    /// The word-id cache is started afresh when its entries would take more
+    /// than this many bytes (64 bytes per spelling of up to 16 bytes, so about
+    /// 131 000 spellings).
+    pub const WORD_CACHE_BYTES: usize = 1 << 23;
+
+    /// A scorer for `model`.
+    ///
+    /// ```
+    /// use dashlm::ReferenceModel;
+    /// let lm = ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let scorer = dashlm::rescore::LmScorer::new(&lm);
+    /// assert_eq!(scorer.stats().lists, 0);
+    /// ```
+    pub fn new(model: &'m M) -> LmScorer<'m, M> {
+        let seeded = || ahash::RandomState::with_seeds(7, 8, 9, 10);
+        LmScorer {
+            model,
+            eos: model.eos_id(),
+            words: WordCache::new(Self::WORD_CACHE_BYTES),
+            pool: Vec::new(),
+            pool_index: hashbrown::HashMap::with_hasher(seeded()),
+            memo: Memo::new(),
+            ids: Vec::new(),
+            patches: Vec::new(),
+            new_ids: Vec::new(),
+            running: Vec::new(),
+            cum: Vec::new(),
+            waiting: Vec::new(),
+            waiting_done: Vec::new(),
+            batch_slots: Vec::new(),
+            in_states: Vec::new(),
+            batch_words: Vec::new(),
+            out_states: Vec::new(),
+            out_scores: Vec::new(),
+            resolved: Vec::new(),
+            stats: ScorerStats::default(),
+        }
+    }
+
+    /// The counts so far.
+    ///
+    /// ```
+    /// # use dashlm::ReferenceModel;
+    /// # let lm = ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// assert_eq!(dashlm::rescore::LmScorer::new(&lm).stats().hyps, 0);
+    /// ```
+    pub fn stats(&self) -> ScorerStats {
+        self.stats
+    }
+
+    /// The new LM score (natural log, `</s>` included, `<s>` as context) of each
+    /// hypothesis of `list`, in list order.
+    ///
+    /// ```
+    /// # use dashlm::ReferenceModel;
+    /// # use dashlm::rescore::{Hypothesis, LmScorer, NbestList};
+    /// # let lm = ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let list = NbestList::new("u").with_hyp(Hypothesis::new("", 0.0));
+    /// let s = LmScorer::new(&lm).score_list(&list);
+    /// assert!(s[0] < 0.0); // P(</s> | <s>)
+    /// ```
+    pub fn score_list(&mut self, list: &NbestList) -> Vec<f64> {
+        let mut out = Vec::with_capacity(list.hyps.len());
+        self.score_list_into(list, &mut out);
+        out
+    }
+
+    /// As [`LmScorer::score_list`], writing into `out` (cleared first).
+    ///
+    /// ```
+    /// # use dashlm::ReferenceModel;
+    /// # use dashlm::rescore::{Hypothesis, LmScorer, NbestList};
+    /// # let lm = ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let list = NbestList::new("u").with_hyp(Hypothesis::new("the", 0.0));
+    /// let mut out = vec![1.0, 2.0];
+    /// LmScorer::new(&lm).score_list_into(&list, &mut out);
+    /// assert_eq!(out.len(), 1);
+    /// ```
+    pub fn score_list_into(&mut self, list: &NbestList, out: &mut Vec<f64>) {
+        out.clear();
+        self.score_group(std::slice::from_ref(list));
+        out.extend(self.cum.iter().map(|&c| f64::from(c) * LN_10));
+    }
+
+    /// The new LM scores of every list of `lists` (one `Vec` per list, in
+    /// order, appended to `out`), scoring the lists together as one group: their
+    /// queries share batches (more memory accesses in flight) and one memo (a
+    /// `(state, word)` pair is queried once per group). The scores equal
+    /// [`LmScorer::score_list`]'s; only [`ScorerStats::queries`] can be lower.
+    ///
+    /// ```
+    /// # use dashlm::ReferenceModel;
+    /// # use dashlm::rescore::{Hypothesis, LmScorer, NbestList};
+    /// # let lm = ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let lists = vec![
+    ///     NbestList::new("a").with_hyp(Hypothesis::new("the cat", 0.0)),
+    ///     NbestList::new("b").with_hyp(Hypothesis::new("the", 0.0)).with_hyp(Hypothesis::new("the cat", 0.0)),
+    /// ];
+    /// let mut scorer = LmScorer::new(&lm);
+    /// let mut out = Vec::new();
+    /// scorer.score_lists_into(&lists, &mut out);
+    /// assert_eq!(out[0], LmScorer::new(&lm).score_list(&lists[0]));
+    /// assert_eq!(out[1], LmScorer::new(&lm).score_list(&lists[1]));
+    /// assert_eq!(scorer.stats().queries, 4); // the, cat, </s> twice
+    /// ```
+    pub fn score_lists_into(&mut self, lists: &[NbestList], out: &mut Vec<Vec<f64>>) {
+        self.score_group(lists);
+        let mut cum = &self.cum[..];
+        for list in lists {
+            let (head, rest) = cum.split_at(list.hyps.len());
+            out.push(head.iter().map(|&c| f64::from(c) * LN_10).collect());
+            cum = rest;
+        }
+    }
+
+    /// Scores the hypotheses of `lists` together; leaves their log10 sums in
+    /// `self.cum`, in order.
+    fn score_group(&mut self, lists: &[NbestList]) {
+        self.ids.clear();
+        self.running.clear();
+        let mut max_len = 0;
+        // Spellings new to the word cache, looked up together once every list
+        // is read (their memory accesses overlap).
+        let mut new_words: Vec<&[u8]> = Vec::new();
+        self.patches.clear();
+        for list in lists {
+            max_len = max_len.max(self.prepare(list, &mut new_words));
+        }
+        if !new_words.is_empty() {
+            self.new_ids.clear();
+            self.new_ids.resize(new_words.len(), 0);
+            self.model.word_ids(&new_words, &mut self.new_ids);
+            for (w, &id) in new_words.iter().zip(&self.new_ids) {
+                self.words.resolve(w, id);
+            }
+            for &(at, k) in &self.patches {
+                self.ids[at as usize] = self.new_ids[k as usize];
+            }
+        }
+        self.words.end_new();
+        self.cum.clear();
+        self.cum.resize(self.running.len(), 0.0);
+        self.pool.clear();
+        self.pool_index.clear();
+        self.memo.clear();
+        let root = self.model.begin_sentence_state();
+        self.pool.push(root);
+        self.pool_index.insert(root, 0);
+        for depth in 0..=max_len {
+            if self.running.is_empty() {
+                break;
+            }
+            self.step(depth);
+        }
+    }
+
+    /// Advances every running hypothesis by its word at `depth` (`</s>` after
+    /// its last word), then drops the finished ones.
+    fn step(&mut self, depth: u32) {
+        self.batch_slots.clear();
+        self.in_states.clear();
+        self.batch_words.clear();
+        self.waiting.clear();
+        self.waiting_done.clear();
+        // No growth while this position's slots are pending.
+        self.memo.reserve(self.running.len());
+        let mut kept = 0;
+        for k in 0..self.running.len() {
+            let mut h = self.running[k];
+            let word = if depth < h.len {
+                self.ids[(h.start + depth) as usize]
+            } else {
+                self.eos
+            };
+            let key = (u64::from(h.at) << 32) | u64::from(word);
+            let v = self.transition(key, h.at, word);
+            let done = depth >= h.len;
+            if v >> 32 == PENDING {
+                let waiting = if done {
+                    &mut self.waiting_done
+                } else {
+                    &mut self.waiting
+                };
+                waiting.push((if done { h.hyp } else { kept }, v as u32));
+            } else {
+                h.at = (v >> 32) as u32;
+                h.cum += f32::from_bits(v as u32);
+            }
+            if done {
+                self.cum[h.hyp as usize] = h.cum;
+            } else {
+                self.running[kept as usize] = h;
+                kept += 1;
+            }
+        }
+        self.running.truncate(kept as usize);
+        self.run_batch();
+        for &(k, j) in &self.waiting {
+            let v = self.resolved[j as usize];
+            let h = &mut self.running[k as usize];
+            h.at = (v >> 32) as u32;
+            h.cum += f32::from_bits(v as u32);
+        }
+        for &(i, j) in &self.waiting_done {
+            self.cum[i as usize] += f32::from_bits(self.resolved[j as usize] as u32);
+        }
+    }
+
+    /// Appends the list's word ids and hypotheses; returns the longest
+    /// hypothesis' length. Spellings the word cache does not know yet are
+    /// appended to `new_words` (once each), and their places to `patches`.
+    fn prepare<'l>(&mut self, list: &'l NbestList, new_words: &mut Vec<&'l [u8]>) -> u32 {
+        let first_word = self.ids.len();
+        let mut max_len = 0;
+        let hyps = &list.hyps;
+        for (i, h) in hyps.iter().enumerate() {
+            // Each hypothesis' words, and each word's bytes, are separate
+            // allocations: ask for the word list of the hypothesis four ahead and
+            // the bytes of the one two ahead while this one is looked up.
+            if let Some(ahead) = hyps.get(i + 4) {
+                crate::format::prefetch_items(&ahead.words);
+            }
+            if let Some(next) = hyps.get(i + 2) {
+                for w in &next.words {
+                    crate::format::prefetch(w.as_bytes(), 0);
+                }
+            }
+            let start = self.ids.len() as u32;
+            for word in &h.words {
+                let id = match self.words.lookup(word.as_bytes()) {
+                    Lookup::Found(id) => id,
+                    Lookup::New(k) => {
+                        new_words.push(word.as_bytes());
+                        self.patches.push((self.ids.len() as u32, k));
+                        0
+                    }
+                    Lookup::Pending(k) => {
+                        self.patches.push((self.ids.len() as u32, k));
+                        0
+                    }
+                };
+                self.ids.push(id);
+            }
+            let len = self.ids.len() as u32 - start;
+            self.running.push(Running {
+                start,
+                len,
+                at: 0,
+                cum: 0.0,
+                hyp: self.running.len() as u32,
+            });
+            max_len = max_len.max(len);
+        }
+        self.stats.lists += 1;
+        self.stats.hyps += hyps.len() as u64;
+        self.stats.words += (self.ids.len() - first_word) as u64;
+        max_len
+    }
+
+    /// The memo entry for `key` = `(state, word)`, queueing a query when it is
+    /// new.
+    #[inline(always)]
+    fn transition(&mut self, key: u64, state: u32, word: WordId) -> u64 {
+        let pending = (PENDING << 32) | self.batch_slots.len() as u64;
+        let (slot, v) = self.memo.find_or_insert(key, pending);
+        if v == pending {
+            let from = self.pool[state as usize];
+            self.batch_slots.push(slot);
+            self.in_states.push(from);
+            self.batch_words.push(word);
+        }
+        v
+    }
+
+    /// Sends this position's queries, numbers the states reached, and records
+    /// the answers in the memo and in `resolved`.
+    fn run_batch(&mut self) {
+        let n = self.batch_slots.len();
+        self.resolved.clear();
+        if n == 0 {
+            return;
+        }
+        if self.out_states.len() < n {
+            self.out_states.resize(n, self.in_states[0]);
+            let zero = FullScore {
+                log10_prob: 0.0,
+                ngram_length: 0,
+            };
+            self.out_scores.resize(n, zero);
+        }
+        self.model.full_score_batch(
+            &self.in_states,
+            &self.batch_words,
+            &mut self.out_states[..n],
+            &mut self.out_scores[..n],
+        );
+        self.stats.queries += n as u64;
+        for k in 0..n {
+            let state = self.out_states[k];
+            let next = match self.pool_index.get(&state) {
+                Some(&i) => i,
+                None => {
+                    let i = self.pool.len() as u32;
+                    self.pool.push(state);
+                    self.pool_index.insert(state, i);
+                    i
+                }
+            };
+            let v = (u64::from(next) << 32) | u64::from(self.out_scores[k].log10_prob.to_bits());
+            self.memo.set(self.batch_slots[k], v);
+            self.resolved.push(v);
+        }
+    }
+}
+
+/// Lists scored together by [`score_lists`] and [`score_lists_sequential`]
+/// (consecutive groups of this many, through [`LmScorer::score_lists_into`]).
+pub const GROUP_LISTS: usize = 8;
+
+/// New LM scores for every list, in parallel (rayon), in input order; each
+/// list's scores are as [`LmScorer::score_list`] gives. Lists are scored in
+/// consecutive groups of [`GROUP_LISTS`] (the same groups as
+/// [`score_lists_sequential`], so the statistics are the same too). `progress` is called with
+/// the number of lists finished by each step (e.g. to advance a progress bar).
+///
+/// ```
+/// use dashlm::ReferenceModel;
+/// use dashlm::rescore::{score_lists, score_lists_sequential, Hypothesis, NbestList};
+/// let lm = ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+/// let lists: Vec<_> = (0..10).map(|i| NbestList::new(&i.to_string()).with_hyp(Hypothesis::new("the cat", 0.0))).collect();
+/// let (par, stats) = score_lists(&lm, &lists, |_| {});
+/// assert_eq!(par, score_lists_sequential(&lm, &lists).0);
+/// assert_eq!(stats.lists, 10);
+/// ```
+pub fn score_lists<M: LanguageModel>(
+    model: &M,
+    lists: &[NbestList],
+    progress: impl Fn(usize) + Sync,
+) -> (Vec<Vec<f64>>, ScorerStats) {
+    let results: Vec<(Vec<Vec<f64>>, ScorerStats)> = lists
+        .par_chunks(GROUP_LISTS)
+        .map_init(
+            || LmScorer::new(model),
+            |scorer, group| {
+                let before = scorer.stats();
+                let mut scores = Vec::with_capacity(group.len());
+                scorer.score_lists_into(group, &mut scores);
+                let after = scorer.stats();
+                progress(group.len());
+                let delta = ScorerStats {
+                    lists: after.lists - before.lists,
+                    hyps: after.hyps - before.hyps,
+                    words: after.words - before.words,
+                    queries: after.queries - before.queries,
+                };
+                (scores, delta)
+            },
+        )
+        .collect();
+    let mut stats = ScorerStats::default();
+    let mut scores = Vec::with_capacity(lists.len());
+    for (s, d) in results {
+        stats.add(&d);
+        scores.extend(s);
+    }
+    (scores, stats)
+}
+
+/// New LM scores for every list on the calling thread, with one scorer.
+///
+/// ```
+/// use dashlm::ReferenceModel;
+/// use dashlm::rescore::{score_lists_sequential, Hypothesis, NbestList};
+/// let lm = ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+/// let lists = vec![NbestList::new("u").with_hyp(Hypothesis::new("the cat", 0.0))];
+/// let (scores, stats) = score_lists_sequential(&lm, &lists);
+/// assert_eq!(scores[0].len(), 1);
+/// assert_eq!(stats.words, 2);
+/// ```
+pub fn score_lists_sequential<M: LanguageModel>(
+    model: &M,
+    lists: &[NbestList],
+) -> (Vec<Vec<f64>>, ScorerStats) {
+    let mut scorer = LmScorer::new(model);
+    let mut scores = Vec::with_capacity(lists.len());
+    for group in lists.chunks(GROUP_LISTS) {
+        scorer.score_lists_into(group, &mut scores);
+    }
+    (scores, scorer.stats())
+}

@@ -1,0 +1,388 @@
+//! The rescorer's cache of word spellings' model ids.
+//!
+//! A spelling of at most 16 bytes is its own key: its bytes, zero-padded, in
+//! two `u64`s, with its length. Packing reads the bytes with a few overlapping
+//! loads (no copy through memory), hashing is two multiplications, and equality
+//! is three integer compares against one 32-byte slot, one cache line. Longer
+//! spellings and the empty one (rare) are keyed by a hash of their bytes and
+//! compared with a copy kept in the cache.
+
+use crate::vocab::WordId;
+
+const K1: u64 = 0x9E37_79B9_7F4A_7C15;
+const K2: u64 = 0xD6E8_FEB8_6659_FD93;
+
+/// Spellings longer than this (or empty) are keyed by a hash and compared
+/// byte by byte.
+const INLINE: usize = 16;
+
+/// `len` of an empty slot.
+const EMPTY: u32 = u32::MAX;
+
+#[inline(always)]
+fn u64_at(s: &[u8], i: usize) -> u64 {
+    u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"))
+}
+
+#[inline(always)]
+fn u32_at(s: &[u8], i: usize) -> u64 {
+    u64::from(u32::from_le_bytes(s[i..i + 4].try_into().expect("4 bytes")))
+}
+
+/// The key of `word`: `(a, b)` = its bytes zero-padded when it has at most
+/// [`INLINE`] bytes, else `(hash of its bytes, 0)`.
+/// Short spellings are read with at most three overlapping loads (bytes that
+/// two loads share agree, so OR-ing them is exact).
+#[inline(always)]
+fn key(word: &[u8]) -> (u64, u64) {
+    let n = word.len();
+    if n == 0 || n > INLINE {
+        return long_key(word);
+    }
+    let a = match n {
+        1..=3 => {
+            u64::from(word[0])
+                | u64::from(word[n / 2]) << (8 * (n / 2))
+                | u64::from(word[n - 1]) << (8 * (n - 1))
+        }
+        4..=8 => u32_at(word, 0) | u32_at(word, n - 4) << (8 * (n - 4)),
+        _ => u64_at(word, 0),
+    };
+    let b = if n > 8 {
+        u64_at(word, n - 8) >> (8 * (INLINE - n))
+    } else {
+        0
+    };
+    (a, b)
+}
+
+/// The key of an empty or long spelling: a hash of its bytes (length
+/// included) and 0.
+#[cold]
+fn long_key(word: &[u8]) -> (u64, u64) {
+    let n = word.len();
+    let mut h = n as u64;
+    let mut chunks = word.chunks_exact(8);
+    for c in &mut chunks {
+        h = (h.rotate_left(23) ^ u64_at(c, 0)).wrapping_mul(K1);
+    }
+    if n >= 8 {
+        // The last 8 bytes again (overlapping): no partial load.
+        h = (h.rotate_left(23) ^ u64_at(word, n - 8)).wrapping_mul(K2);
+    } else {
+        for &c in chunks.remainder() {
+            h = (h.rotate_left(23) ^ u64::from(c)).wrapping_mul(K2);
+        }
+    }
+    (h ^ (h >> 29), 0)
+}
+
+/// One slot: the key, the spelling's length ([`EMPTY`] when unused), its id
+/// (or, while `pending`, its number among the spellings not looked up yet),
+/// and for long spellings where its bytes are in the cache's text.
+#[derive(Clone, Copy)]
+#[repr(C, align(32))]
+struct Slot {
+    a: u64,
+    b: u64,
+    len: u32,
+    id: WordId,
+    text: u32,
+    pending: bool,
+}
+
+const EMPTY_SLOT: Slot = Slot {
+    a: 0,
+    b: 0,
+    len: EMPTY,
+    id: 0,
+    text: 0,
+    pending: false,
+};
+
+/// What [`WordCache::lookup`] knows of a spelling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lookup {
+    /// Its model id.
+    Found(WordId),
+    /// Seen since the last [`WordCache::resolve`], as the `k`-th new spelling.
+    Pending(u32),
+    /// New: it is now the `k`-th new spelling; look it up and
+    /// [`WordCache::resolve`] it.
+    New(u32),
+}
+
+/// Word spelling -> model id: an open-addressing table (linear probing, load
+/// at most 1/2) of [`Slot`]s, plus the bytes of long spellings.
+pub(crate) struct WordCache {
+    slots: Vec<Slot>,
+    /// Bytes of the spellings longer than [`INLINE`] (or empty).
+    text: Vec<u8>,
+    len: usize,
+    /// Bytes the entries take ([`WordCache::cost`] each).
+    used: usize,
+    /// Pending spellings entered since the last [`WordCache::end_new`].
+    new_words: u32,
+    shift: u32,
+    max_bytes: usize,
+}
+
+impl WordCache {
+    /// A cache using at most about `max_bytes` bytes (slots and text); when a
+    /// new spelling would not fit, it starts afresh.
+    pub(crate) fn new(max_bytes: usize) -> WordCache {
+        let mut c = WordCache {
+            slots: Vec::new(),
+            text: Vec::new(),
+            len: 0,
+            used: 0,
+            new_words: 0,
+            shift: 64,
+            max_bytes,
+        };
+        c.allocate(1 << 10);
+        c
+    }
+
+    fn allocate(&mut self, capacity: usize) {
+        self.slots = vec![EMPTY_SLOT; capacity];
+        self.shift = 64 - capacity.trailing_zeros();
+        self.len = 0;
+    }
+
+    #[inline(always)]
+    fn home(&self, a: u64, b: u64, len: usize) -> usize {
+        let h = (a.wrapping_mul(K1) ^ b ^ len as u64).wrapping_mul(K2);
+        (h >> self.shift) as usize
+    }
+
+    /// What the cache knows of `word`; a new spelling is entered as pending
+    /// (spellings too long to keep are new each time).
+    #[inline]
+    pub(crate) fn lookup(&mut self, word: &[u8]) -> Lookup {
+        let (a, b) = key(word);
+        if let Some(i) = self.find(word, a, b) {
+            let s = &self.slots[i];
+            return if s.pending {
+                Lookup::Pending(s.id)
+            } else {
+                Lookup::Found(s.id)
+            };
+        }
+        let k = self.new_words;
+        self.new_words += 1;
+        self.insert(word, a, b, k, true);
+        Lookup::New(k)
+    }
+
+    /// Sets the id of `word` (entering it if absent); call it for every new
+    /// spelling, then [`WordCache::end_new`].
+    pub(crate) fn resolve(&mut self, word: &[u8], id: WordId) {
+        let (a, b) = key(word);
+        match self.find(word, a, b) {
+            Some(i) => {
+                self.slots[i].id = id;
+                self.slots[i].pending = false;
+            }
+            None => self.insert(word, a, b, id, false),
+        }
+    }
+
+    /// Numbers new spellings from 0 again (all resolved).
+    pub(crate) fn end_new(&mut self) {
+        self.new_words = 0;
+    }
+
+    /// The slot holding `word` (with key `(a, b)`), if any.
+    #[inline(always)]
+    fn find(&self, word: &[u8], a: u64, b: u64) -> Option<usize> {
+        let n = word.len();
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(a, b, n);
+        loop {
+            let s = &self.slots[i];
+            if s.len == EMPTY {
+                return None;
+            }
+            if ((s.a ^ a) | (s.b ^ b) | u64::from(s.len ^ n as u32)) == 0
+                && ((1..=INLINE).contains(&n) || self.long_word(s) == word)
+            {
+                return Some(i);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn long_word(&self, s: &Slot) -> &[u8] {
+        let start = s.text as usize;
+        &self.text[start..start + s.len as usize]
+    }
+
+    /// Bytes an entry for `word` takes.
+    fn cost(word: &[u8]) -> usize {
+        let long = if (1..=INLINE).contains(&word.len()) {
+            0
+        } else {
+            word.len()
+        };
+        2 * std::mem::size_of::<Slot>() + long
+    }
+
+    #[cold]
+    fn insert(&mut self, word: &[u8], a: u64, b: u64, id: WordId, pending: bool) {
+        let cost = Self::cost(word);
+        if cost > self.max_bytes || u32::try_from(word.len()).map_or(true, |n| n == EMPTY) {
+            return;
+        }
+        if self.used + cost > self.max_bytes {
+            self.text.clear();
+            self.slots.fill(EMPTY_SLOT);
+            self.len = 0;
+            self.used = 0;
+        }
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let text = if !(1..=INLINE).contains(&word.len()) {
+            let off = self.text.len() as u32;
+            self.text.extend_from_slice(word);
+            off
+        } else {
+            0
+        };
+        self.place(Slot {
+            a,
+            b,
+            len: word.len() as u32,
+            id,
+            text,
+            pending,
+        });
+        self.len += 1;
+        self.used += cost;
+    }
+
+    fn place(&mut self, slot: Slot) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(slot.a, slot.b, slot.len as usize);
+        while self.slots[i].len != EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+    }
+
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        let len = self.len;
+        self.allocate(old.len() * 2);
+        for s in old.into_iter().filter(|s| s.len != EMPTY) {
+            self.place(s);
+        }
+        self.len = len;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The id of `word`, from the cache or (resolved at once) from `lookup`.
+    fn get(c: &mut WordCache, word: &[u8], lookup: impl FnOnce() -> WordId) -> WordId {
+        match c.lookup(word) {
+            Lookup::Found(id) => id,
+            Lookup::Pending(_) => panic!("resolved at once"),
+            Lookup::New(k) => {
+                assert_eq!(k, 0);
+                let id = lookup();
+                c.resolve(word, id);
+                c.end_new();
+                id
+            }
+        }
+    }
+
+    #[test]
+    fn keys_are_exact_for_short_words() {
+        let words: Vec<Vec<u8>> = (1..=16)
+            .flat_map(|n| {
+                [
+                    vec![b'x'; n],
+                    (0..n as u8).collect(),
+                    (0..n as u8).map(|i| 255 - i).collect(),
+                ]
+            })
+            .collect();
+        for w in &words {
+            let (a, b) = key(w);
+            let mut bytes = [0u8; 16];
+            bytes[..w.len()].copy_from_slice(w);
+            assert_eq!(
+                a,
+                u64::from_le_bytes(bytes[..8].try_into().unwrap()),
+                "{w:?}"
+            );
+            assert_eq!(
+                b,
+                u64::from_le_bytes(bytes[8..].try_into().unwrap()),
+                "{w:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn looks_each_spelling_up_once_and_restarts_when_full() {
+        let mut c = WordCache::new(40 * 64);
+        let mut calls = 0;
+        let words: Vec<String> = (0..60).map(|i| format!("w{i}")).collect();
+        for _ in 0..2 {
+            for (i, w) in words.iter().enumerate() {
+                let id = get(&mut c, w.as_bytes(), || {
+                    calls += 1;
+                    i as WordId
+                });
+                assert_eq!(id, i as WordId);
+            }
+        }
+        // 40 entries fit: the cache restarted, so some spellings were looked
+        // up again, but never more than twice.
+        assert!(calls > 60 && calls <= 120, "{calls}");
+        let mut tiny = WordCache::new(4);
+        assert_eq!(get(&mut tiny, b"longer than four", || 9), 9);
+        assert_eq!(get(&mut tiny, b"longer than four", || 8), 8);
+    }
+
+    #[test]
+    fn new_spellings_are_numbered_until_resolved() {
+        let mut c = WordCache::new(1 << 16);
+        assert_eq!(c.lookup(b"a"), Lookup::New(0));
+        assert_eq!(c.lookup(b"b"), Lookup::New(1));
+        assert_eq!(c.lookup(b"a"), Lookup::Pending(0));
+        c.resolve(b"a", 7);
+        c.resolve(b"b", 8);
+        c.end_new();
+        assert_eq!(c.lookup(b"b"), Lookup::Found(8));
+        assert_eq!(c.lookup(b"c"), Lookup::New(0));
+    }
+
+    #[test]
+    fn long_spellings_and_zero_bytes_are_told_apart() {
+        let mut c = WordCache::new(1 << 16);
+        let words: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"\0".to_vec(),
+            b"\0\0".to_vec(),
+            b"a".to_vec(),
+            b"a\0".to_vec(),
+            b"abcdefghijklmnopq".to_vec(),
+            b"abcdefghijklmnopr".to_vec(),
+            b"abcdefghijklmnopqrstuvwxyz0123456789".to_vec(),
+            b"abcdefghijklmnopqrstuvwxyz0123456780".to_vec(),
+        ];
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(get(&mut c, w, || i as WordId), i as WordId);
+        }
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(get(&mut c, w, || panic!("cached")), i as WordId);
+        }
+    }
+}
