@@ -47,6 +47,7 @@ pub mod bits;
 mod error;
 mod header;
 mod mmap;
+mod probe;
 pub mod table;
 mod table_write;
 pub mod vocab;

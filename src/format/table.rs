@@ -41,9 +41,10 @@
 //! (all addresses are known up front, so the probes overlap in memory) and the
 //! slots it finds are the next state's ids.
 
-use super::bits::{bits_for, mask, read_bits, read_word};
+use super::bits::{bits_for, mask, read_bits};
 use super::error::FormatError;
 use super::header::RawLayout;
+pub use super::probe::Probe;
 pub use super::table_write::{TableStream, TableWriter};
 
 /// Bytes of zero padding after each table (more than one slot, whose widest is
@@ -86,7 +87,7 @@ pub struct KeyCodec {
     word_bits: u32,
     mask: u64,
     /// Low bits of a hash not used to choose its home.
-    rem_bits: u32,
+    pub(super) rem_bits: u32,
     /// `64 - (bits - rem_bits)`: moves the bucket bits to the top of a word.
     top_shift: u32,
     num_homes: u64,
@@ -206,12 +207,12 @@ pub struct Payload {
 /// A validated table layout with its field bit offsets.
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
-    raw: RawLayout,
-    codec: KeyCodec,
+    pub(super) raw: RawLayout,
+    pub(super) codec: KeyCodec,
     /// Bits of a slot's key field: the hashed key, or remainder + displacement.
-    tag_bits: u32,
-    prob_at: u32,
-    node_at: u32,
+    pub(super) tag_bits: u32,
+    pub(super) prob_at: u32,
+    pub(super) node_at: u32,
     left_at: u32,
     backoff_at: u32,
 }
@@ -487,185 +488,6 @@ impl<'a> TableView<'a> {
     /// Number of slots.
     pub fn num_slots(&self) -> u64 {
         self.layout.raw.num_slots
-    }
-}
-
-/// One table's layout flattened for the query hot path: where the table lies in
-/// the file and every constant a lookup needs, in one `Copy` value, so a probe
-/// reads no other metadata. Every read is a bounds-checked read of the file
-/// (bits past its end read as zero), so any file bytes are memory-safe: a scan
-/// over a corrupted table may run on into later sections and give wrong
-/// numbers, but it stops at the latest when the displacement field overflows.
-///
-/// ```
-/// use dashlm::format::table::{Probe, Slot, TableWriter, Widths};
-/// let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
-/// let raw = widths.layout(4, 6, 0);
-/// let mut w = TableWriter::new(raw, 200);
-/// let codec = widths.codec(4);
-/// let arc = Slot { ctx: 3, word: 7, prob: 1.5f32.to_bits(), node: true, left: false, backoff: 0 };
-/// // A one-arc table: the arc sits at its home.
-/// let home = codec.home(codec.hash(3, 7));
-/// w.put(home, &arc);
-/// let file = w.finish();
-/// let layout = dashlm::format::table::Layout::new(raw, 200, 0).unwrap();
-/// let probe = Probe::new(&layout, 0..file.len());
-/// let h = probe.hash(3, 7);
-/// let slot = probe.find(&file, h, probe.home(h)).unwrap();
-/// assert_eq!(slot, home);
-/// assert_eq!(f32::from_bits(probe.payload(&file, slot).prob), 1.5);
-/// assert_eq!(probe.find(&file, probe.hash(3, 8), probe.home(probe.hash(3, 8))), None);
-/// ```
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Probe {
-    /// The table's first bit in the file.
-    start_bit: u64,
-    entry_bits: u64,
-    num_slots: u64,
-    codec: KeyCodec,
-    tag_bits: u32,
-    tag_mask: u64,
-    /// One displacement step in the key field: `1 << rem_bits`.
-    step: u64,
-    rem_mask: u64,
-    prob_bits: u32,
-    prob_mask: u64,
-    /// The probability lies inside the 57 bits [`Probe::find`] read at the slot.
-    prob_in_key_word: bool,
-    /// The node, left and backoff fields lie inside the word the probability
-    /// was taken from.
-    rest_in_prob_word: bool,
-    prob_at: u64,
-    rest_at: u64,
-    rest_mask: u64,
-    has_nodes: bool,
-}
-
-impl Probe {
-    /// The probe of a table with `layout` stored at `bytes` of the file.
-    pub fn new(layout: &Layout, bytes: std::ops::Range<usize>) -> Probe {
-        let c = layout.codec;
-        let prob_bits = u32::from(layout.raw.prob_bits);
-        let rest_bits = if layout.raw.has_nodes == 1 {
-            u32::from(layout.raw.backoff_bits) + 2
-        } else {
-            0
-        };
-        let prob_in_key_word = layout.tag_bits + prob_bits <= 57;
-        let before_rest = if prob_in_key_word {
-            layout.tag_bits + prob_bits
-        } else {
-            prob_bits
-        };
-        Probe {
-            start_bit: (bytes.start as u64).wrapping_mul(8),
-            entry_bits: u64::from(layout.raw.entry_bits),
-            num_slots: layout.raw.num_slots,
-            codec: c,
-            tag_bits: layout.tag_bits,
-            tag_mask: mask(layout.tag_bits),
-            step: 1 << c.rem_bits,
-            rem_mask: mask(c.rem_bits),
-            prob_bits,
-            prob_mask: mask(prob_bits),
-            prob_in_key_word,
-            rest_in_prob_word: before_rest + rest_bits <= 57,
-            prob_at: u64::from(layout.prob_at),
-            rest_at: u64::from(layout.node_at),
-            rest_mask: mask(rest_bits),
-            has_nodes: layout.raw.has_nodes == 1,
-        }
-    }
-
-    /// The stored value of `(ctx, word)` ([`KeyCodec::hash`]).
-    #[inline(always)]
-    pub fn hash(&self, ctx: u32, word: u32) -> u64 {
-        self.codec.hash(ctx, word)
-    }
-
-    /// The home slot of stored value `h` ([`KeyCodec::home`]).
-    #[inline(always)]
-    pub fn home(&self, h: u64) -> u64 {
-        self.codec.home(h)
-    }
-
-    /// The file bit where `slot` starts.
-    #[inline(always)]
-    fn slot_bit(&self, slot: u64) -> u64 {
-        self.start_bit
-            .wrapping_add(slot.wrapping_mul(self.entry_bits))
-    }
-
-    /// Prefetches the cache line of `slot`.
-    #[inline(always)]
-    pub fn prefetch(&self, file: &[u8], slot: u64) {
-        super::prefetch(file, (self.slot_bit(slot) >> 3) as usize);
-    }
-
-    /// The slot holding stored value `h` whose home is `home`, if any.
-    ///
-    /// Slots hold arcs in increasing order of `(home, remainder)` (the order of
-    /// their hashes), each at or after its home. `delta` slots past the home,
-    /// an arc of an earlier home has a larger displacement, one of a later home
-    /// a smaller one, and one of this home the same; within a home the stored
-    /// complemented remainders decrease. So the scan goes on while the key
-    /// field is above `(delta + 1, !remainder)` and stops at the first that is
-    /// not (an empty slot, 0, always stops it): one integer comparison per slot.
-    /// The zero padding after the last slot (and any read past the file's
-    /// end, which yields zeros) ends every scan, so no slot count is checked.
-    #[inline(always)]
-    pub fn find(&self, file: &[u8], h: u64, home: u64) -> Option<u64> {
-        self.find_word(file, h, home).map(|(slot, _)| slot)
-    }
-
-    /// [`Probe::find`], also returning the bits read at the slot, for
-    /// [`Probe::payload_of`].
-    #[inline(always)]
-    pub fn find_word(&self, file: &[u8], h: u64, home: u64) -> Option<(u64, u64)> {
-        let mut target = self.step | (!h & self.rem_mask);
-        let mut slot = home;
-        let mut pos = self.slot_bit(home);
-        loop {
-            let word = read_word(file, pos);
-            let tag = word & self.tag_mask;
-            if tag <= target {
-                return (tag == target && slot < self.num_slots).then_some((slot, word));
-            }
-            slot += 1;
-            pos = pos.wrapping_add(self.entry_bits);
-            target = target.wrapping_add(self.step);
-        }
-    }
-
-    /// Everything but the key of `slot` ([`TableView::payload`]).
-    #[inline(always)]
-    pub fn payload(&self, file: &[u8], slot: u64) -> Payload {
-        self.payload_of(file, slot, read_word(file, self.slot_bit(slot)))
-    }
-
-    /// Everything but the key of `slot`, whose first bits [`Probe::find_word`]
-    /// returned as `word`: fields inside those bits cost no further read.
-    #[inline(always)]
-    pub fn payload_of(&self, file: &[u8], slot: u64, word: u64) -> Payload {
-        let base = self.slot_bit(slot);
-        let word = if self.prob_in_key_word {
-            word >> self.tag_bits
-        } else {
-            read_word(file, base.wrapping_add(self.prob_at))
-        };
-        let rest = if !self.has_nodes {
-            0
-        } else if self.rest_in_prob_word {
-            (word >> self.prob_bits) & self.rest_mask
-        } else {
-            read_word(file, base.wrapping_add(self.rest_at)) & self.rest_mask
-        };
-        Payload {
-            prob: (word & self.prob_mask) as u32,
-            node: rest & 1 == 1,
-            left: rest & 2 == 2,
-            backoff: (rest >> 2) as u32,
-        }
     }
 }
 
