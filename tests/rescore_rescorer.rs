@@ -76,6 +76,68 @@ fn scores_equal_score_sentence_of_the_reference_model() {
     }
 }
 
+/// `h`'s score word by word from `<s>`, summed in `f32`, `</s>` included.
+fn word_by_word<M: LanguageModel>(m: &M, h: &Hypothesis) -> f64 {
+    let mut state = m.begin_sentence_state();
+    let mut next = state;
+    let mut total = 0.0f32;
+    for w in ids(m, h).into_iter().chain([m.eos_id()]) {
+        total += m.score(&state, w, &mut next);
+        state = next;
+    }
+    f64::from(total) * LN_10
+}
+
+#[test]
+fn shared_prefixes_in_any_order_score_as_word_by_word() {
+    let lm = model();
+    let vocab: Vec<String> = sample()
+        .iter()
+        .flat_map(|l| l.hyps.iter().flat_map(|h| h.words.clone()))
+        .take(6)
+        .chain(["zzz-oov-longer-than-sixteen-bytes".to_string()])
+        .collect();
+    // Prefixes of one another, duplicates, empty hypotheses, and words that
+    // differ only deep into a hypothesis.
+    let mut texts: Vec<String> = vec![String::new(), String::new()];
+    for len in 0..=5 {
+        for variant in 0..3 {
+            let words: Vec<&str> = (0..len)
+                .map(|k| {
+                    vocab[(k * variant + k / 2 + variant * (k == len - 1) as usize) % vocab.len()]
+                        .as_str()
+                })
+                .collect();
+            texts.push(words.join(" "));
+            texts.push(words.join(" "));
+        }
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let mut lists = Vec::new();
+    for round in 0..20 {
+        let mut order = texts.clone();
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.gen_range(0..=i));
+        }
+        order.truncate(order.len() - round % 7);
+        let hyps = order.iter().map(|t| Hypothesis::new(t, 0.0)).collect();
+        lists.push(NbestList {
+            hyps,
+            ..NbestList::new(&format!("p{round}"))
+        });
+    }
+    let direct: Vec<Vec<f64>> = lists
+        .iter()
+        .map(|l| l.hyps.iter().map(|h| word_by_word(&lm, h)).collect())
+        .collect();
+    let mut scorer = LmScorer::new(&lm);
+    for (list, want) in lists.iter().zip(&direct) {
+        assert_eq!(&scorer.score_list(list), want, "{}", list.id);
+    }
+    assert_eq!(score_lists_sequential(&lm, &lists).0, direct);
+    assert_eq!(score_lists(&lm, &lists, |_| {}).0, direct);
+}
+
 #[test]
 fn groups_of_lists_and_large_lists_score_as_direct_computation() {
     let lm = model();
