@@ -7,10 +7,23 @@ use dashlm::{build, LanguageModel, ReferenceModel};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    let opts = build::BuildOptions::default();
+    let mut in_memory = None;
     if let Ok(set) = NGramSet::read(data, "fuzz.arpa") {
         let lm = ReferenceModel::new(set.clone());
         let ids: Vec<_> = (0..lm.vocab_size() as u32 + 2).collect();
         let _ = lm.score_sentence(&ids, true, true);
-        let _ = build::compile(&set, build::BuildOptions::default());
+        if let Ok((file, _)) = build::compile(&set, opts) {
+            let mut bytes = Vec::new();
+            file.write_to(&mut bytes).unwrap();
+            in_memory = Some(bytes);
+        }
+    }
+    // The streaming builder either hands the input back to the in-memory path
+    // or writes exactly what that path writes.
+    let out = std::io::Cursor::new(Vec::new());
+    if let Ok(Some((_, out))) = build::compile_streaming(data, opts, out, |_| {}) {
+        let streamed = out.into_inner();
+        assert_eq!(Some(&streamed), in_memory.as_ref(), "streamed output differs");
     }
 });
