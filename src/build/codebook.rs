@@ -19,7 +19,13 @@
 #[derive(Clone, Debug, PartialEq)]
 pub struct Codebook {
     centers: Vec<f32>,
+    /// Every [`STRIDE`]th center, so that [`Codebook::encode`] searches a
+    /// small, cached array first and then one short run of `centers`.
+    coarse: Vec<f32>,
 }
+
+/// Centers per entry of [`Codebook`]'s coarse index.
+const STRIDE: usize = 16;
 
 impl Codebook {
     /// Builds a codebook of at most `2^bits` entries for `values` (only as many as
@@ -54,12 +60,29 @@ impl Codebook {
         if centers.is_empty() {
             centers.push(0.0);
         }
-        Codebook { centers }
+        Codebook::from_centers(centers)
     }
 
-    /// Wraps stored centers.
+    /// Wraps stored centers (sorted, as [`Codebook::build`] makes them).
+    ///
+    /// ```
+    /// let cb = dashlm::build::Codebook::from_centers(vec![-2.0, -1.0, 0.0]);
+    /// assert_eq!(cb.encode(-0.9), 1);
+    /// ```
     pub fn from_centers(centers: Vec<f32>) -> Codebook {
-        Codebook { centers }
+        let coarse = centers.iter().step_by(STRIDE).copied().collect();
+        Codebook { centers, coarse }
+    }
+
+    /// The first index whose center is not below `value` (`centers.len()` if
+    /// none): `partition_point` over the centers, through the coarse index.
+    fn first_not_below(&self, value: f32) -> usize {
+        // coarse[j] = centers[j * STRIDE]; the first coarse entry not below
+        // `value` bounds the answer to one stride of centers before it.
+        let j = self.coarse.partition_point(|&c| c < value);
+        let lo = (j.saturating_sub(1) * STRIDE + 1).min(j * STRIDE);
+        let hi = (j * STRIDE).min(self.centers.len());
+        lo + self.centers[lo..hi].partition_point(|&c| c < value)
     }
 
     /// The index of the center nearest to `value`.
@@ -67,7 +90,7 @@ impl Codebook {
         if value == f32::NEG_INFINITY && self.centers[0] == f32::NEG_INFINITY {
             return 0;
         }
-        let i = self.centers.partition_point(|&c| c < value);
+        let i = self.first_not_below(value);
         let best = match i {
             0 => 0,
             i if i == self.centers.len() => i - 1,
@@ -98,16 +121,27 @@ impl Codebook {
 
 /// Lloyd iterations for 1-D k-means over sorted `values`, keeping `centers` sorted.
 fn lloyd(values: &[f32], centers: &mut Vec<f32>, rounds: usize) {
+    // Runs of equal values: the nearest center is found once per run. The sums
+    // still add every value one by one, so they round exactly as before.
+    let mut runs: Vec<(f32, usize)> = Vec::new();
+    for &v in values {
+        match runs.last_mut() {
+            Some((last, n)) if *last == v => *n += 1,
+            _ => runs.push((v, 1)),
+        }
+    }
     for _ in 0..rounds {
         let mut sums = vec![0f64; centers.len()];
         let mut counts = vec![0usize; centers.len()];
         let mut c = 0;
-        for &v in values {
+        for &(v, n) in &runs {
             while c + 1 < centers.len() && (centers[c + 1] - v).abs() <= (v - centers[c]).abs() {
                 c += 1;
             }
-            sums[c] += f64::from(v);
-            counts[c] += 1;
+            for _ in 0..n {
+                sums[c] += f64::from(v);
+            }
+            counts[c] += n;
         }
         let mut moved = false;
         for ((center, sum), count) in centers.iter_mut().zip(&sums).zip(&counts) {
@@ -121,6 +155,28 @@ fn lloyd(values: &[f32], centers: &mut Vec<f32>, rounds: usize) {
         centers.dedup();
         if !moved {
             break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The coarse search finds exactly what a full binary search finds.
+    #[test]
+    fn coarse_search_equals_binary_search() {
+        for n in [1usize, 2, 15, 16, 17, 31, 32, 33, 100, 1000] {
+            let centers: Vec<f32> = (0..n).map(|i| i as f32 * 0.5 - 10.0).collect();
+            let cb = Codebook::from_centers(centers.clone());
+            for k in -30..(n as i32 + 30) {
+                let v = k as f32 * 0.25 - 10.0;
+                assert_eq!(
+                    cb.first_not_below(v),
+                    centers.partition_point(|&c| c < v),
+                    "n={n} v={v}"
+                );
+            }
         }
     }
 }
