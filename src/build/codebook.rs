@@ -35,11 +35,10 @@ impl Codebook {
         let has_neg_inf = values.contains(&f32::NEG_INFINITY);
         values.retain(|v| v.is_finite());
         values.sort_by(f32::total_cmp);
-        let mut distinct = values.clone();
-        distinct.dedup();
+        let runs = runs(&values);
         let room = size - usize::from(has_neg_inf);
-        let mut centers: Vec<f32> = if distinct.len() <= room {
-            distinct
+        let mut centers: Vec<f32> = if runs.len() <= room {
+            runs.iter().map(|&(v, _)| v).collect()
         } else {
             let n = values.len();
             let mut centers = Vec::with_capacity(room);
@@ -51,7 +50,7 @@ impl Codebook {
                 }
             }
             centers.dedup();
-            lloyd(&values, &mut centers, 25);
+            lloyd(&runs, &mut centers, 25);
             centers
         };
         if has_neg_inf {
@@ -119,10 +118,9 @@ impl Codebook {
     }
 }
 
-/// Lloyd iterations for 1-D k-means over sorted `values`, keeping `centers` sorted.
-fn lloyd(values: &[f32], centers: &mut Vec<f32>, rounds: usize) {
-    // Runs of equal values: the nearest center is found once per run. The sums
-    // still add every value one by one, so they round exactly as before.
+/// The runs of equal values of sorted `values`: each distinct value and how
+/// often it occurs.
+fn runs(values: &[f32]) -> Vec<(f32, usize)> {
     let mut runs: Vec<(f32, usize)> = Vec::new();
     for &v in values {
         match runs.last_mut() {
@@ -130,11 +128,19 @@ fn lloyd(values: &[f32], centers: &mut Vec<f32>, rounds: usize) {
             _ => runs.push((v, 1)),
         }
     }
+    runs
+}
+
+/// Lloyd iterations for 1-D k-means over the sorted values given as `runs`,
+/// keeping `centers` sorted. The nearest center is found once per run; the
+/// sums still add every value one by one, so they round as a pass over the
+/// values would.
+fn lloyd(runs: &[(f32, usize)], centers: &mut Vec<f32>, rounds: usize) {
     for _ in 0..rounds {
         let mut sums = vec![0f64; centers.len()];
         let mut counts = vec![0usize; centers.len()];
         let mut c = 0;
-        for &(v, n) in &runs {
+        for &(v, n) in runs {
             while c + 1 < centers.len() && (centers[c + 1] - v).abs() <= (v - centers[c]).abs() {
                 c += 1;
             }

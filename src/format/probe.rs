@@ -51,8 +51,8 @@ pub struct Probe {
     rest_in_prob_word: bool,
     prob_at: u64,
     rest_at: u64,
+    /// Zero in the highest order's table, whose slots have no flags or backoff.
     rest_mask: u64,
-    has_nodes: bool,
 }
 
 impl Probe {
@@ -87,7 +87,6 @@ impl Probe {
             prob_at: u64::from(layout.prob_at),
             rest_at: u64::from(layout.node_at),
             rest_mask: mask(rest_bits),
-            has_nodes: layout.raw.has_nodes == 1,
         }
     }
 
@@ -167,9 +166,9 @@ impl Probe {
         } else {
             read_word(file, base.wrapping_add(self.prob_at))
         };
-        let rest = if !self.has_nodes {
-            0
-        } else if self.rest_in_prob_word {
+        // Without flags and backoff `rest_mask` is 0 and the fields fit in the
+        // probability's word, so no read is made for them.
+        let rest = if self.rest_in_prob_word {
             (word >> self.prob_bits) & self.rest_mask
         } else {
             read_word(file, base.wrapping_add(self.rest_at)) & self.rest_mask
