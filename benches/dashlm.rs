@@ -181,6 +181,9 @@ fn queries(c: &mut Criterion) {
         let m = Model::from_bytes(&bytes[..]).expect("model");
         let sentences = ids(&m, &fx.sentences);
         g.bench_function(format!("sequential/{name}"), |b| {
+            b.iter(|| black_box(dashlm::lm::score_corpus_word_by_word(&m, &sentences).1))
+        });
+        g.bench_function(format!("lookahead/{name}"), |b| {
             b.iter(|| black_box(m.score_corpus(&sentences).1))
         });
         // Every position's (state, word), scored 512 at a time.

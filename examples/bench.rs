@@ -19,7 +19,10 @@
 //! 4. runs the same query stream on every system: every word and `</s>` of each
 //!    line from `<s>`, the file repeated to at least `--min-queries`, words mapped
 //!    to ids before timing; one thread with the stateful API (`--repeat` runs,
-//!    best and median), dashlm's batched API (`full_score_batch` over every
+//!    best and median: one `full_score` per word, as a decoder queries), one
+//!    thread with `score_corpus`'s lookahead (dashlm is told the next word;
+//!    KenLM, which has no such API, runs its word-by-word loop again in the same
+//!    rounds), dashlm's batched API (`full_score_batch` over every
 //!    position's precomputed state), `--threads` threads (the sentences split
 //!    between them), and n-best rescoring when `--nbest` is given;
 //! 5. checks agreement: log10 sums, perplexity, and the largest per-query
@@ -426,6 +429,7 @@ impl Agreement {
 trait System {
     fn agreement(&self) -> Agreement;
     fn sequential(&self) -> (u64, f64);
+    fn lookahead(&self) -> Option<(u64, f64)>;
     fn batched(&mut self) -> Option<(u64, f64)>;
     fn threads(&self, threads: usize) -> (u64, f64);
     fn nbest(&self, lists: &[NbestList]) -> (u64, f64);
@@ -484,10 +488,15 @@ impl<M: LanguageModel> DashSystem<M> {
         }
     }
 
-    fn pass(&self, sentences: &[Vec<WordId>]) -> (u64, f64) {
+    /// One `full_score` per word, or with `lookahead` `score_corpus`'s lookahead.
+    fn pass(&self, sentences: &[Vec<WordId>], lookahead: bool) -> (u64, f64) {
         let (mut queries, mut sum) = (0u64, 0f64);
         for _ in 0..self.passes {
-            let (q, s) = self.m.score_corpus(sentences);
+            let (q, s) = if lookahead {
+                self.m.score_corpus(sentences)
+            } else {
+                dashlm::lm::score_corpus_word_by_word(&self.m, sentences)
+            };
             queries += q;
             sum += s;
         }
@@ -512,7 +521,11 @@ impl<M: LanguageModel> System for DashSystem<M> {
     }
 
     fn sequential(&self) -> (u64, f64) {
-        self.pass(&self.sentences)
+        self.pass(&self.sentences, false)
+    }
+
+    fn lookahead(&self) -> Option<(u64, f64)> {
+        Some(self.pass(&self.sentences, true))
     }
 
     fn batched(&mut self) -> Option<(u64, f64)> {
@@ -533,7 +546,7 @@ impl<M: LanguageModel> System for DashSystem<M> {
     }
 
     fn threads(&self, threads: usize) -> (u64, f64) {
-        on_threads(&self.sentences, threads, |part| self.pass(part))
+        on_threads(&self.sentences, threads, |part| self.pass(part, false))
     }
 
     fn nbest(&self, lists: &[NbestList]) -> (u64, f64) {
@@ -624,6 +637,12 @@ impl System for KenSystem {
         self.pass(&self.sentences, self.passes)
     }
 
+    /// KenLM has no lookahead: its word-by-word loop again, timed in the same
+    /// rounds as dashlm's lookahead so that the two compare.
+    fn lookahead(&self) -> Option<(u64, f64)> {
+        Some(self.sequential())
+    }
+
     fn batched(&mut self) -> Option<(u64, f64)> {
         None
     }
@@ -666,6 +685,8 @@ impl System for KenSystem {
 #[derive(Default)]
 struct Speed {
     seq: Timing,
+    /// `score_corpus`: the same queries told the next word.
+    lookahead: Option<Timing>,
     batched: Option<Timing>,
     threads: Option<Timing>,
     nbest: Option<Timing>,
@@ -810,10 +831,16 @@ impl Report {
         t
     }
 
+    /// KenLM probing's word-by-word speed timed in the lookahead rounds.
+    fn kenlm_lookahead_qps(&self) -> Option<f64> {
+        let s = self.row("KenLM probing")?.speed.as_ref()?;
+        s.lookahead.map(|t| t.qps())
+    }
+
     fn speed_table(&self, threads: usize) -> String {
         let native = self.native_qps.is_some();
         let mut t = format!(
-            "| system | q/s best | q/s median | ns/query | x kenlm-rs |{} batched q/s | {threads}-thread q/s | n-best words/s (1 / {threads} thr) | log10 sum | perplexity | max abs diff vs KenLM | mean n-gram length |\n|---|---:|---:|---:|---:|{}---:|---:|---:|---:|---:|---:|---:|\n",
+            "| system | q/s best | q/s median | ns/query | x kenlm-rs |{} lookahead q/s (x kenlm-rs) | batched q/s | {threads}-thread q/s | n-best words/s (1 / {threads} thr) | log10 sum | perplexity | max abs diff vs KenLM | mean n-gram length |\n|---|---:|---:|---:|---:|{}---:|---:|---:|---:|---:|---:|---:|---:|\n",
             if native { " x native KenLM |" } else { "" },
             if native { "---:|" } else { "" },
         );
@@ -825,7 +852,7 @@ impl Report {
                 _ => "-".into(),
             };
             t += &format!(
-                "| {} | {} | {} | {} | {} |{} {} | {} | {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} |{} {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 r.system,
                 qps.map_or("-".into(), mqps),
                 s.map_or("-".into(), |s| mqps(s.seq.median_qps())),
@@ -836,6 +863,10 @@ impl Report {
                 } else {
                     String::new()
                 },
+                s.and_then(|s| s.lookahead).map_or("-".into(), |l| match self.kenlm_lookahead_qps() {
+                    Some(k) => format!("{} ({:.2})", mqps(l.qps()), l.qps() / k),
+                    None => mqps(l.qps()),
+                }),
                 s.and_then(|s| s.batched)
                     .map_or("-".into(), |b| mqps(b.qps())),
                 s.and_then(|s| s.threads)
@@ -877,6 +908,8 @@ impl Report {
                     "ns_per_query": opt(qps.map(|q| 1e9 / q)),
                     "ratio_to_kenlm": opt(qps.zip(self.kenlm_qps).map(|(a, b)| a / b)),
                     "ratio_to_native_kenlm": opt(qps.zip(self.native_qps).map(|(a, b)| a / b)),
+                    "lookahead_queries_per_s": opt(s.and_then(|s| s.lookahead).map(|l| l.qps())),
+                    "lookahead_queries_per_s_median": opt(s.and_then(|s| s.lookahead).map(|l| l.median_qps())),
                     "batched_queries_per_s": opt(s.and_then(|s| s.batched).map(|b| b.qps())),
                     "threads_queries_per_s": opt(s.and_then(|s| s.threads).map(|b| b.qps())),
                     "nbest_words_per_s": opt(s.and_then(|s| s.nbest).map(|n| n.qps())),
@@ -946,6 +979,21 @@ impl Report {
             };
             t.push(size(r, bytes_x, base, label));
             t.push(speed(r, qps_x, base_q, "kenlm-rs probing"));
+            let la = r.speed.as_ref().and_then(|s| s.lookahead).map(|l| l.qps());
+            for (base, label) in [
+                (self.kenlm_lookahead_qps(), "kenlm-rs probing"),
+                (self.native_qps, "native KenLM probing"),
+            ] {
+                let Some(got) = la.zip(base).map(|(a, b)| a / b) else {
+                    continue;
+                };
+                t.push((
+                    format!("{} queries/s with lookahead (score_corpus) vs {label}", r.system),
+                    format!(">= {qps_x:.1}x"),
+                    format!("{got:.2}x"),
+                    Some(got >= qps_x),
+                ));
+            }
             if self.native_qps.is_some() {
                 t.push(speed(r, qps_x, self.native_qps, "native KenLM probing"));
             }
@@ -1258,6 +1306,9 @@ fn main() -> Res<()> {
     let (names, mut boxes): (Vec<String>, Vec<Box<dyn System>>) = systems.into_iter().unzip();
     let repeat = args.repeat;
     let seq = round_robin(&mut boxes, repeat, "one thread", |s| Some(s.sequential()));
+    let lookahead = round_robin(&mut boxes, repeat, "one thread, lookahead", |s| {
+        s.lookahead()
+    });
     let batched = round_robin(&mut boxes, repeat, "batched", |s| s.batched());
     let threads = if args.threads > 1 {
         let t = args.threads;
@@ -1304,6 +1355,7 @@ fn main() -> Res<()> {
         });
         row.speed = Some(Speed {
             seq: seq[i].unwrap_or_default(),
+            lookahead: lookahead[i],
             batched: batched[i],
             threads: threads[i],
             nbest: nb_one[i],

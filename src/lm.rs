@@ -88,6 +88,93 @@ pub trait LanguageModel: Send + Sync {
         self.full_score(state, word, out).log10_prob
     }
 
+    /// As [`LanguageModel::full_score`], told that `next` is the word that will
+    /// be scored from `out` next: a model can start fetching the memory that
+    /// query reads while this one is still waiting for its own. Scores are those
+    /// of `full_score`; a wrong `next` costs time, never correctness. This is the
+    /// stateful API for text known in advance (perplexity, rescoring); a decoder
+    /// that does not know the next word uses `full_score` or the batched form.
+    ///
+    /// ```
+    /// use dashlm::{LanguageModel, ReferenceModel};
+    /// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let (the, cat) = (lm.word_id(b"the"), lm.word_id(b"cat"));
+    /// let s = lm.begin_sentence_state();
+    /// let (mut a, mut b) = (s, s);
+    /// assert_eq!(lm.full_score_ahead(&s, the, cat, &mut a), lm.full_score(&s, the, &mut b));
+    /// assert_eq!(a, b);
+    /// ```
+    fn full_score_ahead(
+        &self,
+        state: &Self::State,
+        word: WordId,
+        next: WordId,
+        out: &mut Self::State,
+    ) -> FullScore {
+        let _ = next;
+        self.full_score(state, word, out)
+    }
+
+    /// Hints that `word` will be scored after `prev` a few queries from now: a
+    /// model can fetch what such a query reads that depends on the words alone
+    /// (not on the state). Does nothing by default.
+    ///
+    /// ```
+    /// use dashlm::{LanguageModel, ReferenceModel};
+    /// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    /// lm.prefetch_pair(lm.bos_id(), lm.word_id(b"the"));
+    /// ```
+    fn prefetch_pair(&self, prev: WordId, word: WordId) {
+        let _ = (prev, word);
+    }
+
+    /// Scores `words` one after another from `state`, then `</s>` if `eos`,
+    /// calling `each` with every result in order. Since the words are known in
+    /// advance, it looks ahead: [`LanguageModel::prefetch_pair`] a few words
+    /// ahead and [`LanguageModel::full_score_ahead`] with the following word.
+    /// The results are those of calling `full_score` word by word.
+    ///
+    /// ```
+    /// use dashlm::{LanguageModel, ReferenceModel};
+    /// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let words = [lm.word_id(b"the"), lm.word_id(b"cat")];
+    /// let mut lengths = Vec::new();
+    /// lm.score_each(lm.begin_sentence_state(), &words, true, |r| lengths.push(r.ngram_length));
+    /// assert_eq!(lengths.len(), 3);
+    /// ```
+    fn score_each(
+        &self,
+        state: Self::State,
+        words: &[WordId],
+        eos: bool,
+        mut each: impl FnMut(FullScore),
+    ) where
+        Self: Sized,
+    {
+        /// How many words ahead `prefetch_pair` is called (about one memory
+        /// latency's worth of queries).
+        const AHEAD: usize = 4;
+        let n = words.len() + usize::from(eos);
+        let eos = self.eos_id();
+        let at = |k: usize| words.get(k).copied().unwrap_or(eos);
+        for k in 1..n.min(AHEAD) {
+            self.prefetch_pair(at(k - 1), at(k));
+        }
+        let mut state = state;
+        let mut next = state;
+        for k in 0..n {
+            if k + AHEAD < n {
+                self.prefetch_pair(at(k + AHEAD - 1), at(k + AHEAD));
+            }
+            each(if k + 1 < n {
+                self.full_score_ahead(&state, at(k), at(k + 1), &mut next)
+            } else {
+                self.full_score(&state, at(k), &mut next)
+            });
+            state = next;
+        }
+    }
+
     /// Scores many independent `(state, word)` pairs; `out_states` and `out_scores`
     /// must be as long as `states` (extra elements are left untouched; missing
     /// ones are not written). Models override this to overlap memory accesses.
@@ -105,7 +192,7 @@ pub trait LanguageModel: Send + Sync {
     }
 
     /// Scores every sentence of `corpus` (ids, without `<s>`/`</s>`) from `<s>`
-    /// with `</s>` at the end, word by word with the stateful API; returns the
+    /// with `</s>` at the end, word by word ([`LanguageModel::score_each`]); returns the
     /// number of queries (words plus one `</s>` per sentence) and the log10 sum,
     /// accumulated in f64 as KenLM's `query` does for perplexity.
     ///
@@ -117,17 +204,16 @@ pub trait LanguageModel: Send + Sync {
     /// assert_eq!(queries, 3);
     /// assert!(log10 < 0.0);
     /// ```
-    fn score_corpus(&self, corpus: &[Vec<WordId>]) -> (u64, f64) {
-        let eos = self.eos_id();
+    fn score_corpus(&self, corpus: &[Vec<WordId>]) -> (u64, f64)
+    where
+        Self: Sized,
+    {
         let mut sum = 0f64;
         let mut queries = 0u64;
         for sentence in corpus {
-            let mut state = self.begin_sentence_state();
-            let mut next = state;
-            for &w in sentence.iter().chain(std::iter::once(&eos)) {
-                sum += f64::from(self.score(&state, w, &mut next));
-                state = next;
-            }
+            self.score_each(self.begin_sentence_state(), sentence, true, |r| {
+                sum += f64::from(r.log10_prob);
+            });
             queries += sentence.len() as u64 + 1;
         }
         (queries, sum)
@@ -135,18 +221,43 @@ pub trait LanguageModel: Send + Sync {
 
     /// Total log10 probability of `words`, from `<s>` if `bos` (else the empty
     /// context), with `</s>` scored at the end if `eos`.
-    fn score_sentence(&self, words: &[WordId], bos: bool, eos: bool) -> f32 {
-        let mut state = if bos {
+    fn score_sentence(&self, words: &[WordId], bos: bool, eos: bool) -> f32
+    where
+        Self: Sized,
+    {
+        let state = if bos {
             self.begin_sentence_state()
         } else {
             self.null_context_state()
         };
-        let mut next = state;
         let mut total = 0.0;
-        for &w in words.iter().chain(eos.then_some(&self.eos_id())) {
-            total += self.score(&state, w, &mut next);
-            state = next;
-        }
+        self.score_each(state, words, eos, |r| total += r.log10_prob);
         total
     }
+}
+
+/// [`LanguageModel::score_corpus`] without the lookahead: one
+/// [`LanguageModel::full_score`] per word, the way a decoder that does not know
+/// the next word queries. Same results; benchmarks time both.
+///
+/// ```
+/// use dashlm::{lm::score_corpus_word_by_word, LanguageModel, ReferenceModel};
+/// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+/// let corpus = [vec![lm.word_id(b"the"), lm.word_id(b"cat")]];
+/// assert_eq!(score_corpus_word_by_word(&lm, &corpus), lm.score_corpus(&corpus));
+/// ```
+pub fn score_corpus_word_by_word<M: LanguageModel>(model: &M, corpus: &[Vec<WordId>]) -> (u64, f64) {
+    let eos = [model.eos_id()];
+    let mut sum = 0f64;
+    let mut queries = 0;
+    for sentence in corpus {
+        let mut state = model.begin_sentence_state();
+        let mut next = state;
+        for &w in sentence.iter().chain(&eos) {
+            sum += f64::from(model.score(&state, w, &mut next));
+            state = next;
+        }
+        queries += sentence.len() as u64 + 1;
+    }
+    (queries, sum)
 }

@@ -226,3 +226,43 @@ fn batched_scores_equal_single_scores() {
         assert_eq!(next, out_states[i]);
     }
 }
+
+#[test]
+fn lookahead_scores_equal_word_by_word() {
+    for seed in 0..30u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let order = rng.gen_range(1..=6);
+        let vocab = rng.gen_range(3..200);
+        let set = NGramSet::read(random_arpa(&mut rng, order, vocab).as_bytes(), "r").unwrap();
+        for weights in [Weights::F32, Weights::Q16, Weights::Q8] {
+            let model = compiled(&set, weights);
+            for _ in 0..20 {
+                let words = random_sentence(&mut rng, vocab);
+                let ids: Vec<_> = words.iter().map(|w| model.word_id(w)).collect();
+                let mut got = Vec::new();
+                model.score_each(model.begin_sentence_state(), &ids, true, |r| got.push(r));
+                let want: Vec<_> = score_words(&model, &words)
+                    .into_iter()
+                    .map(|(log10_prob, ngram_length)| dashlm::FullScore {
+                        log10_prob,
+                        ngram_length,
+                    })
+                    .collect();
+                assert_eq!(got, want, "seed {seed} {weights:?} {words:?}");
+                let total: f32 = want.iter().map(|r| r.log10_prob).sum();
+                assert_eq!(model.score_sentence(&ids, true, true), total);
+                // Told the wrong next word (or an id out of range), a query
+                // still gives full_score's result and state.
+                let mut state = model.begin_sentence_state();
+                for &w in &ids {
+                    let (mut a, mut b) = (state, state);
+                    let wrong = rng.gen_range(0..=vocab as u32 + 5);
+                    let r = model.full_score_ahead(&state, w, wrong, &mut a);
+                    assert_eq!(r, model.full_score(&state, w, &mut b));
+                    assert_eq!(a, b);
+                    state = a;
+                }
+            }
+        }
+    }
+}

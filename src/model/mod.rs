@@ -9,6 +9,15 @@
 //! slots found are the next state's ids, and the backoffs stored in them its
 //! backoffs; the probability is that of the longest match plus the backoffs of
 //! the longer contexts, KenLM's `FullScore`, added in the same order.
+//!
+//! That prefetch cannot start before the previous query has found its slots, so
+//! a sentence scored word by word waits for about one memory access per word.
+//! When the next word is known ([`LanguageModel::full_score_ahead`], which
+//! [`LanguageModel::score_each`], `score_sentence` and `score_corpus` use), the
+//! query prefetches the next query's probes as soon as it finds each context
+//! slot, and `prefetch_pair` fetches the unigram and bigram of a word a few
+//! positions ahead (their addresses depend on the words alone), so the
+//! accesses of consecutive queries overlap.
 
 mod dump;
 mod open;
@@ -217,6 +226,61 @@ impl<D: AsRef<[u8]>> Model<D> {
             .map_or(0.0, |p| f32::from_le_bytes(p.try_into().expect("4 bytes")))
     }
 
+    /// The query of [`LanguageModel::full_score`]; with `ahead`, each slot found
+    /// that is a context of the next state also starts the fetch of that
+    /// context's probe for the word `ahead` (the probe the next query makes).
+    #[inline(always)]
+    fn query(&self, state: &State, word: WordId, ahead: Option<WordId>, out: &mut State) -> FullScore {
+        let word = if word < self.header.vocab_size {
+            word
+        } else {
+            0
+        };
+        let mut probes = [(0, 0); MAX_ORDER - 1];
+        let len = self.probes(state, word, &mut probes);
+        let bytes = self.data.as_ref();
+        let (mut prob, bo_bits, mut left) = self.unigram(word);
+        out.ids[0] = word;
+        out.backoffs[0] = f32::from_bits(bo_bits) + 0.0;
+        out.len = u8::from(bo_bits != (-0.0f32).to_bits() && self.num_tables > 0);
+        let mut matched = 1;
+        for (j, (t, &(h, home))) in self.tables[..len].iter().zip(&probes).enumerate() {
+            if !left {
+                // No longer arc ends with the one matched: the match is final.
+                break;
+            }
+            let Some((slot, word)) = t.probe.find_word(bytes, h, home) else {
+                break;
+            };
+            let p = t.probe.payload_of(bytes, slot, word);
+            prob = self.decode(t.prob_book, p.prob);
+            matched = j + 2;
+            left = p.left;
+            if j + 1 < self.num_tables {
+                if let Some(next) = ahead {
+                    let t = &self.tables[j + 1];
+                    let home = t.probe.home(t.probe.hash(slot as u32, next));
+                    t.probe.prefetch(bytes, home);
+                }
+                // A context of the next state (a longer one may be a state even
+                // when this one is not: its backoff then counts as 0).
+                out.ids[j + 1] = slot as u32;
+                out.backoffs[j + 1] = 0.0;
+                if p.node {
+                    out.backoffs[j + 1] = self.decode(t.backoff_book, p.backoff);
+                    out.len = j as u8 + 2;
+                }
+            }
+        }
+        for &b in &state.backoffs[matched - 1..len.max(matched - 1)] {
+            prob += b;
+        }
+        FullScore {
+            log10_prob: prob,
+            ngram_length: matched as u8,
+        }
+    }
+
     /// Issues prefetches for every memory location `(state, word)` will probe.
     #[inline(always)]
     pub fn prefetch(&self, state: &State, word: WordId) {
@@ -299,48 +363,27 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
 
     #[inline]
     fn full_score(&self, state: &State, word: WordId, out: &mut State) -> FullScore {
-        let word = if word < self.header.vocab_size {
-            word
-        } else {
-            0
-        };
-        let mut probes = [(0, 0); MAX_ORDER - 1];
-        let len = self.probes(state, word, &mut probes);
+        self.query(state, word, None, out)
+    }
+
+    #[inline]
+    fn full_score_ahead(
+        &self,
+        state: &State,
+        word: WordId,
+        next: WordId,
+        out: &mut State,
+    ) -> FullScore {
+        self.query(state, word, Some(next), out)
+    }
+
+    /// Prefetches the unigram of `word` and the home of the bigram `prev word`.
+    #[inline]
+    fn prefetch_pair(&self, prev: WordId, word: WordId) {
         let bytes = self.data.as_ref();
-        let (mut prob, bo_bits, mut left) = self.unigram(word);
-        out.ids[0] = word;
-        out.backoffs[0] = f32::from_bits(bo_bits) + 0.0;
-        out.len = u8::from(bo_bits != (-0.0f32).to_bits() && self.num_tables > 0);
-        let mut matched = 1;
-        for (j, (t, &(h, home))) in self.tables[..len].iter().zip(&probes).enumerate() {
-            if !left {
-                // No longer arc ends with the one matched: the match is final.
-                break;
-            }
-            let Some((slot, word)) = t.probe.find_word(bytes, h, home) else {
-                break;
-            };
-            let p = t.probe.payload_of(bytes, slot, word);
-            prob = self.decode(t.prob_book, p.prob);
-            matched = j + 2;
-            left = p.left;
-            if j + 1 < self.num_tables {
-                // A context of the next state (a longer one may be a state even
-                // when this one is not: its backoff then counts as 0).
-                out.ids[j + 1] = slot as u32;
-                out.backoffs[j + 1] = 0.0;
-                if p.node {
-                    out.backoffs[j + 1] = self.decode(t.backoff_book, p.backoff);
-                    out.len = j as u8 + 2;
-                }
-            }
-        }
-        for &b in &state.backoffs[matched - 1..len.max(matched - 1)] {
-            prob += b;
-        }
-        FullScore {
-            log10_prob: prob,
-            ngram_length: matched as u8,
+        crate::format::prefetch(&bytes[self.unigrams.clone()], word as usize * 8);
+        if let Some(t) = self.tables[..self.num_tables].first() {
+            t.probe.prefetch(bytes, t.probe.home(t.probe.hash(prev, word)));
         }
     }
 

@@ -11,7 +11,10 @@ use dashlm::LanguageModel;
 ///
 /// Converts every line's words to ids first, then scores every word and </s> of
 /// each line from <s>, REPEAT times, and prints the best run as one line:
-/// `queries=N log10_sum=X seconds=S qps=Q`.
+/// `queries=N log10_sum=X seconds=S qps=Q`. By default each query is a plain
+/// `full_score(state, word)`, as a decoder that does not know the next word
+/// makes it; `--lookahead` scores each line with `score_each`, which tells the
+/// model the next word (as perplexity and rescoring can).
 #[derive(clap::Args)]
 pub struct Args {
     /// The model (compiled or ARPA).
@@ -19,9 +22,13 @@ pub struct Args {
     /// Number of timed repetitions (at least 3).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(3..))]
     repeat: u32,
+    /// Score each line with the lookahead of `score_each` instead of one
+    /// `full_score` call per word.
+    #[arg(long)]
+    lookahead: bool,
 }
 
-fn bench<M: LanguageModel>(model: &M, repeat: u32) -> io::Result<String> {
+fn bench<M: LanguageModel>(model: &M, repeat: u32, lookahead: bool) -> io::Result<String> {
     let mut sentences = Vec::new();
     for line in io::stdin().lock().split(b'\n') {
         let line = line?;
@@ -36,7 +43,11 @@ fn bench<M: LanguageModel>(model: &M, repeat: u32) -> io::Result<String> {
     let mut result = (0, 0.0);
     for _ in 0..repeat {
         let start = Instant::now();
-        result = std::hint::black_box(model.score_corpus(&sentences));
+        result = std::hint::black_box(if lookahead {
+            model.score_corpus(&sentences)
+        } else {
+            dashlm::lm::score_corpus_word_by_word(model, &sentences)
+        });
         best = best.min(start.elapsed().as_secs_f64());
     }
     Ok(format!(
@@ -49,7 +60,7 @@ fn bench<M: LanguageModel>(model: &M, repeat: u32) -> io::Result<String> {
 
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let loaded = super::load::open_model(&args.model)?;
-    let line = crate::with_model!(&loaded, |m| bench(m, args.repeat))?;
+    let line = crate::with_model!(&loaded, |m| bench(m, args.repeat, args.lookahead))?;
     println!("{line}");
     Ok(())
 }
