@@ -863,9 +863,11 @@ impl Report {
                 } else {
                     String::new()
                 },
-                s.and_then(|s| s.lookahead).map_or("-".into(), |l| match self.kenlm_lookahead_qps() {
-                    Some(k) => format!("{} ({:.2})", mqps(l.qps()), l.qps() / k),
-                    None => mqps(l.qps()),
+                s.and_then(|s| s.lookahead).map_or("-".into(), |l| {
+                    match self.kenlm_lookahead_qps() {
+                        Some(k) => format!("{} ({:.2})", mqps(l.qps()), l.qps() / k),
+                        None => mqps(l.qps()),
+                    }
                 }),
                 s.and_then(|s| s.batched)
                     .map_or("-".into(), |b| mqps(b.qps())),
@@ -988,7 +990,10 @@ impl Report {
                     continue;
                 };
                 t.push((
-                    format!("{} queries/s with lookahead (score_corpus) vs {label}", r.system),
+                    format!(
+                        "{} queries/s with lookahead (score_corpus) vs {label}",
+                        r.system
+                    ),
                     format!(">= {qps_x:.1}x"),
                     format!("{got:.2}x"),
                     Some(got >= qps_x),

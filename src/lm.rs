@@ -246,7 +246,10 @@ pub trait LanguageModel: Send + Sync {
 /// let corpus = [vec![lm.word_id(b"the"), lm.word_id(b"cat")]];
 /// assert_eq!(score_corpus_word_by_word(&lm, &corpus), lm.score_corpus(&corpus));
 /// ```
-pub fn score_corpus_word_by_word<M: LanguageModel>(model: &M, corpus: &[Vec<WordId>]) -> (u64, f64) {
+pub fn score_corpus_word_by_word<M: LanguageModel>(
+    model: &M,
+    corpus: &[Vec<WordId>],
+) -> (u64, f64) {
     let eos = [model.eos_id()];
     let mut sum = 0f64;
     let mut queries = 0;

@@ -230,7 +230,13 @@ impl<D: AsRef<[u8]>> Model<D> {
     /// that is a context of the next state also starts the fetch of that
     /// context's probe for the word `ahead` (the probe the next query makes).
     #[inline(always)]
-    fn query(&self, state: &State, word: WordId, ahead: Option<WordId>, out: &mut State) -> FullScore {
+    fn query(
+        &self,
+        state: &State,
+        word: WordId,
+        ahead: Option<WordId>,
+        out: &mut State,
+    ) -> FullScore {
         let word = if word < self.header.vocab_size {
             word
         } else {
@@ -383,7 +389,8 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
         let bytes = self.data.as_ref();
         crate::format::prefetch(&bytes[self.unigrams.clone()], word as usize * 8);
         if let Some(t) = self.tables[..self.num_tables].first() {
-            t.probe.prefetch(bytes, t.probe.home(t.probe.hash(prev, word)));
+            t.probe
+                .prefetch(bytes, t.probe.home(t.probe.hash(prev, word)));
         }
     }
 
