@@ -26,6 +26,8 @@ fn exercise(model: &Model<Vec<u8>>) {
     let ids: Vec<u32> = (0..v + 3).chain((0..v).rev()).collect();
     let _ = model.score_sentence(&ids, true, true);
     let _ = model.score_sentence(&ids, false, false);
+    // Word by word without the lookahead score_sentence uses.
+    let _ = dashlm::lm::score_corpus_word_by_word(model, std::slice::from_ref(&ids));
     let mut arpa = Vec::new();
     let _ = model.write_arpa(&mut arpa);
     // Vocabulary lookups through the (fuzzed) index: a found id must name the word.
