@@ -19,13 +19,29 @@
 #[derive(Clone, Debug, PartialEq)]
 pub struct Codebook {
     centers: Vec<f32>,
-    /// Every [`STRIDE`]th center, so that [`Codebook::encode`] searches a
-    /// small, cached array first and then one short run of `centers`.
-    coarse: Vec<f32>,
+    /// Where [`Codebook::encode`] looks first.
+    grid: Grid,
 }
 
-/// Centers per entry of [`Codebook`]'s coarse index.
-const STRIDE: usize = 16;
+/// An index of sorted centers by value: the range from the lowest finite
+/// center to the highest is cut into equal cells, and `first[c]` is the number
+/// of centers in cells before cell `c`, so a value's cell bounds its search to
+/// the few centers in that cell (one random access instead of a binary search).
+/// A center in an earlier cell is below the value and one in a later cell is
+/// above it, because a higher value never has a lower cell; values out of the
+/// range, `-inf` included, fall in the first or last cell.
+#[derive(Clone, Debug, PartialEq)]
+struct Grid {
+    low: f32,
+    /// Cells per unit of value (0 when the range is empty or not finite: one
+    /// cell holds everything).
+    scale: f32,
+    /// One entry per cell, and the number of centers at the end.
+    first: Vec<u32>,
+}
+
+/// Cells per center in a [`Grid`].
+const CELLS_PER_CENTER: usize = 2;
 
 /// The most rounds of Lloyd's algorithm [`Codebook::build`] runs.
 const LLOYD_ROUNDS: usize = 25;
@@ -74,18 +90,18 @@ impl Codebook {
     /// assert_eq!(cb.encode(-0.9), 1);
     /// ```
     pub fn from_centers(centers: Vec<f32>) -> Codebook {
-        let coarse = centers.iter().step_by(STRIDE).copied().collect();
-        Codebook { centers, coarse }
+        let grid = Grid::new(&centers);
+        Codebook { centers, grid }
     }
 
     /// The first index whose center is not below `value` (`centers.len()` if
-    /// none): `partition_point` over the centers, through the coarse index.
+    /// none): `partition_point` over the centers of `value`'s cell.
     fn first_not_below(&self, value: f32) -> usize {
-        // coarse[j] = centers[j * STRIDE]; the first coarse entry not below
-        // `value` bounds the answer to one stride of centers before it.
-        let j = self.coarse.partition_point(|&c| c < value);
-        let lo = (j.saturating_sub(1) * STRIDE + 1).min(j * STRIDE);
-        let hi = (j * STRIDE).min(self.centers.len());
+        let cell = self.grid.cell(value);
+        let (lo, hi) = (
+            self.grid.first[cell] as usize,
+            self.grid.first[cell + 1] as usize,
+        );
         lo + self.centers[lo..hi].partition_point(|&c| c < value)
     }
 
@@ -132,6 +148,36 @@ impl Codebook {
     /// ```
     pub fn to_bytes(&self) -> Vec<u8> {
         self.centers.iter().flat_map(|c| c.to_le_bytes()).collect()
+    }
+}
+
+impl Grid {
+    /// The grid of sorted `centers`, with [`CELLS_PER_CENTER`] cells per center.
+    fn new(centers: &[f32]) -> Grid {
+        let mut finite = centers.iter().copied().filter(|c| c.is_finite());
+        let low = finite.next().unwrap_or(0.0);
+        let high = finite.next_back().unwrap_or(low);
+        let cells = centers.len() * CELLS_PER_CENTER;
+        let scale = cells as f32 / (high - low);
+        let mut grid = Grid {
+            low,
+            scale: if scale.is_finite() { scale } else { 0.0 },
+            first: vec![0; cells.max(1) + 1],
+        };
+        for &c in centers {
+            let cell = grid.cell(c);
+            grid.first[cell + 1] += 1;
+        }
+        for c in 1..grid.first.len() {
+            grid.first[c] += grid.first[c - 1];
+        }
+        grid
+    }
+
+    /// The cell of `value`: never lower for a higher value (values out of
+    /// range go to the first or last cell).
+    fn cell(&self, value: f32) -> usize {
+        (((value - self.low) * self.scale) as usize).min(self.first.len() - 2)
     }
 }
 
@@ -374,9 +420,9 @@ mod tests {
 
     use super::*;
 
-    /// The coarse search finds exactly what a full binary search finds.
+    /// The grid search finds exactly what a full binary search finds.
     #[test]
-    fn coarse_search_equals_binary_search() {
+    fn grid_search_equals_binary_search() {
         for n in [1usize, 2, 15, 16, 17, 31, 32, 33, 100, 1000] {
             let centers: Vec<f32> = (0..n).map(|i| i as f32 * 0.5 - 10.0).collect();
             let cb = Codebook::from_centers(centers.clone());
@@ -478,10 +524,10 @@ mod tests {
             }
         }
 
-        /// The coarse index bounds the search to the right centers for any
-        /// sorted centers, clustered or spread, with `-inf` or not.
+        /// The grid bounds the search to the right centers for any sorted
+        /// centers, clustered or spread, with `-inf` or not.
         #[test]
-        fn coarse_search_equals_binary_search_on_any_centers(
+        fn grid_search_equals_binary_search_on_any_centers(
             mut centers in prop::collection::vec(weight(), 1..200),
             probes in prop::collection::vec(weight(), 1..100),
         ) {
