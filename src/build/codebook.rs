@@ -19,25 +19,39 @@
 #[derive(Clone, Debug, PartialEq)]
 pub struct Codebook {
     centers: Vec<f32>,
+    /// `thresholds[j]`: the least value nearer to center `j + 1` than to
+    /// center `j`, so that a value's code is the number of thresholds not
+    /// above it.
+    thresholds: Vec<f32>,
     /// Where [`Codebook::encode`] looks first.
     grid: Grid,
 }
 
-/// An index of sorted centers by value: the range from the lowest finite
-/// center to the highest is cut into equal cells, and `first[c]` is the number
-/// of centers in cells before cell `c`, so a value's cell bounds its search to
-/// the few centers in that cell (one random access instead of a binary search).
-/// A center in an earlier cell is below the value and one in a later cell is
-/// above it, because a higher value never has a lower cell; values out of the
-/// range, `-inf` included, fall in the first or last cell.
+/// An index of the thresholds by value: the range from the lowest finite
+/// center to the highest is cut into equal cells, each holding the number of
+/// thresholds in the cells before it and the first threshold in it. Most
+/// cells hold at most one threshold, so most values are encoded from their
+/// cell alone (one random access instead of a binary search). A threshold in
+/// an earlier cell is below the value and one in a later cell is above it,
+/// because a higher value never has a lower cell; values out of the range,
+/// `-inf` included, fall in the first or last cell.
 #[derive(Clone, Debug, PartialEq)]
 struct Grid {
     low: f32,
     /// Cells per unit of value (0 when the range is empty or not finite: one
     /// cell holds everything).
     scale: f32,
-    /// One entry per cell, and the number of centers at the end.
-    first: Vec<u32>,
+    /// One per cell, and one at the end for all the thresholds.
+    cells: Vec<Cell>,
+}
+
+/// A cell of a [`Grid`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Cell {
+    /// The number of thresholds in the cells before this one.
+    first: u32,
+    /// `thresholds[first]` (`inf` at the end).
+    threshold: f32,
 }
 
 /// Cells per center in a [`Grid`].
@@ -90,19 +104,16 @@ impl Codebook {
     /// assert_eq!(cb.encode(-0.9), 1);
     /// ```
     pub fn from_centers(centers: Vec<f32>) -> Codebook {
-        let grid = Grid::new(&centers);
-        Codebook { centers, grid }
-    }
-
-    /// The first index whose center is not below `value` (`centers.len()` if
-    /// none): `partition_point` over the centers of `value`'s cell.
-    fn first_not_below(&self, value: f32) -> usize {
-        let cell = self.grid.cell(value);
-        let (lo, hi) = (
-            self.grid.first[cell] as usize,
-            self.grid.first[cell + 1] as usize,
-        );
-        lo + self.centers[lo..hi].partition_point(|&c| c < value)
+        let thresholds: Vec<f32> = centers
+            .windows(2)
+            .map(|pair| least_above(midpoint(pair[0], pair[1])))
+            .collect();
+        let grid = Grid::new(&centers, &thresholds);
+        Codebook {
+            centers,
+            thresholds,
+            grid,
+        }
     }
 
     /// The index of the center nearest to `value` (the lower one on a tie).
@@ -115,19 +126,18 @@ impl Codebook {
     /// assert_eq!(cb.encode(f32::NEG_INFINITY), 0);
     /// ```
     pub fn encode(&self, value: f32) -> u32 {
-        if value == f32::NEG_INFINITY && self.centers[0] == f32::NEG_INFINITY {
-            return 0;
+        let cell = self.grid.cell(value);
+        let Cell { first, threshold } = self.grid.cells[cell];
+        let end = self.grid.cells[cell + 1].first;
+        // Without a branch on the value in the usual case of at most one
+        // threshold in the cell, so that the searches of consecutive values
+        // overlap.
+        let above_first = u32::from(first < end && value >= threshold);
+        if end - first <= 1 || above_first == 0 {
+            return first + above_first;
         }
-        let i = self.first_not_below(value);
-        let best = match i {
-            0 => 0,
-            i if i == self.centers.len() => i - 1,
-            i => i - usize::from(!nearer_upper(value, self.centers[i - 1], self.centers[i])),
-        };
-        let skip_inf = usize::from(
-            best == 0 && self.centers[0] == f32::NEG_INFINITY && self.centers.len() > 1,
-        );
-        (best + skip_inf) as u32
+        let rest = &self.thresholds[first as usize + 1..end as usize];
+        first + 1 + rest.partition_point(|&t| t <= value) as u32
     }
 
     /// The center of `code` (0 for an out-of-range code).
@@ -152,8 +162,9 @@ impl Codebook {
 }
 
 impl Grid {
-    /// The grid of sorted `centers`, with [`CELLS_PER_CENTER`] cells per center.
-    fn new(centers: &[f32]) -> Grid {
+    /// The grid of sorted `thresholds` between sorted `centers`, with
+    /// [`CELLS_PER_CENTER`] cells per center.
+    fn new(centers: &[f32], thresholds: &[f32]) -> Grid {
         let mut finite = centers.iter().copied().filter(|c| c.is_finite());
         let low = finite.next().unwrap_or(0.0);
         let high = finite.next_back().unwrap_or(low);
@@ -162,14 +173,20 @@ impl Grid {
         let mut grid = Grid {
             low,
             scale: if scale.is_finite() { scale } else { 0.0 },
-            first: vec![0; cells.max(1) + 1],
+            cells: vec![Cell::default(); cells.max(1) + 1],
         };
-        for &c in centers {
-            let cell = grid.cell(c);
-            grid.first[cell + 1] += 1;
+        for &t in thresholds {
+            let cell = grid.cell(t);
+            grid.cells[cell + 1].first += 1;
         }
-        for c in 1..grid.first.len() {
-            grid.first[c] += grid.first[c - 1];
+        let mut first = 0;
+        for cell in &mut grid.cells {
+            first += cell.first;
+            cell.first = first;
+            cell.threshold = thresholds
+                .get(first as usize)
+                .copied()
+                .unwrap_or(f32::INFINITY);
         }
         grid
     }
@@ -177,16 +194,30 @@ impl Grid {
     /// The cell of `value`: never lower for a higher value (values out of
     /// range go to the first or last cell).
     fn cell(&self, value: f32) -> usize {
-        (((value - self.low) * self.scale) as usize).min(self.first.len() - 2)
+        (((value - self.low) * self.scale) as usize).min(self.cells.len() - 2)
     }
 }
 
+/// The point halfway between `lower` and `upper`, in f64 (exact for any two
+/// floats less than 2^29 apart in scale).
+fn midpoint(lower: f32, upper: f32) -> f64 {
+    (f64::from(lower) + f64::from(upper)) / 2.0
+}
+
 /// Whether `value` is strictly nearer to `upper` than to `lower` (ties go to
-/// `lower`). The distances are taken in f64, where they are exact for any
-/// two floats less than 2^29 apart in scale, so no rounding makes a tie.
+/// `lower`).
 fn nearer_upper(value: f32, lower: f32, upper: f32) -> bool {
-    let value = f64::from(value);
-    (f64::from(upper) - value).abs() < (value - f64::from(lower)).abs()
+    f64::from(value) > midpoint(lower, upper)
+}
+
+/// The least float above `x`.
+fn least_above(x: f64) -> f32 {
+    let nearest = x as f32;
+    if f64::from(nearest) > x {
+        nearest
+    } else {
+        nearest.next_up()
+    }
 }
 
 /// An unsigned key ordered as the finite values, `-0.0` equal to `0.0`.
@@ -420,7 +451,8 @@ mod tests {
 
     use super::*;
 
-    /// The grid search finds exactly what a full binary search finds.
+    /// The grid finds exactly what a full binary search of the thresholds
+    /// finds.
     #[test]
     fn grid_search_equals_binary_search() {
         for n in [1usize, 2, 15, 16, 17, 31, 32, 33, 100, 1000] {
@@ -428,11 +460,9 @@ mod tests {
             let cb = Codebook::from_centers(centers.clone());
             for k in -30..(n as i32 + 30) {
                 let v = k as f32 * 0.25 - 10.0;
-                assert_eq!(
-                    cb.first_not_below(v),
-                    centers.partition_point(|&c| c < v),
-                    "n={n} v={v}"
-                );
+                let want = cb.thresholds.partition_point(|&t| t <= v);
+                assert_eq!(cb.encode(v) as usize, want, "n={n} v={v}");
+                assert_eq!(cb.encode(v), nearest(&centers, v), "n={n} v={v}");
             }
         }
     }
@@ -524,19 +554,22 @@ mod tests {
             }
         }
 
-        /// The grid bounds the search to the right centers for any sorted
-        /// centers, clustered or spread, with `-inf` or not.
+        /// The grid finds the nearest center for any sorted centers,
+        /// clustered or spread, with `-inf` or not; `inf` gets the highest.
         #[test]
-        fn grid_search_equals_binary_search_on_any_centers(
+        fn grid_search_finds_the_nearest_of_any_centers(
             mut centers in prop::collection::vec(weight(), 1..200),
             probes in prop::collection::vec(weight(), 1..100),
         ) {
             centers.sort_by(f32::total_cmp);
             centers.dedup();
             let cb = Codebook::from_centers(centers.clone());
-            for v in probes.into_iter().chain([f32::INFINITY, f32::MAX, -f32::MAX]) {
-                prop_assert_eq!(cb.first_not_below(v), centers.partition_point(|&c| c < v));
+            // The values on either side of each threshold too.
+            let edges = cb.thresholds.iter().flat_map(|&t| [t, t.next_down()]);
+            for v in probes.into_iter().chain([-1e9, 1e9]).chain(edges) {
+                prop_assert_eq!(cb.encode(v), nearest(&centers, v), "{} in {:?}", v, centers);
             }
+            prop_assert_eq!(cb.encode(f32::INFINITY) as usize, centers.len() - 1);
         }
 
         /// Lloyd's algorithm, updating only what moved, finds the same centers
@@ -554,6 +587,17 @@ mod tests {
             lloyd_reference(&runs, &mut want, rounds);
             prop_assert_eq!(centers, want);
         }
+    }
+
+    /// A value halfway between two centers goes to the lower one, in Lloyd's
+    /// algorithm as in `encode`.
+    #[test]
+    fn ties_go_to_the_lower_center() {
+        let runs = Runs::new(vec![0.0, 1.0, 2.0]);
+        let mut centers = [0.0, 2.0];
+        runs.lloyd(&mut centers, 1);
+        assert_eq!(centers, [0.5, 2.0]);
+        assert_eq!(Codebook::from_centers(vec![0.0, 2.0]).encode(1.0), 0);
     }
 
     /// Runs count equal values, `-0.0` and `0.0` together.
