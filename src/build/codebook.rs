@@ -19,40 +19,75 @@
 #[derive(Clone, Debug, PartialEq)]
 pub struct Codebook {
     centers: Vec<f32>,
-    /// Every [`STRIDE`]th center, so that [`Codebook::encode`] searches a
-    /// small, cached array first and then one short run of `centers`.
-    coarse: Vec<f32>,
+    /// `thresholds[j]`: the least value nearer to center `j + 1` than to
+    /// center `j`, so that a value's code is the number of thresholds not
+    /// above it.
+    thresholds: Vec<f32>,
+    /// Where [`Codebook::encode`] looks first.
+    grid: Grid,
 }
 
-/// Centers per entry of [`Codebook`]'s coarse index.
-const STRIDE: usize = 16;
+/// An index of the thresholds by value: the range from the lowest finite
+/// center to the highest is cut into equal cells, each holding the number of
+/// thresholds in the cells before it and the first threshold in it. Most
+/// cells hold at most one threshold, so most values are encoded from their
+/// cell alone (one random access instead of a binary search). A threshold in
+/// an earlier cell is below the value and one in a later cell is above it,
+/// because a higher value never has a lower cell; values out of the range,
+/// `-inf` included, fall in the first or last cell.
+#[derive(Clone, Debug, PartialEq)]
+struct Grid {
+    low: f32,
+    /// Cells per unit of value (0 when the range is empty or not finite: one
+    /// cell holds everything).
+    scale: f32,
+    /// One per cell, and one at the end for all the thresholds.
+    cells: Vec<Cell>,
+}
+
+/// A cell of a [`Grid`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Cell {
+    /// The number of thresholds in the cells before this one.
+    first: u32,
+    /// `thresholds[first]` (`inf` at the end).
+    threshold: f32,
+}
+
+/// Cells per center in a [`Grid`].
+const CELLS_PER_CENTER: usize = 2;
+
+/// The most rounds of Lloyd's algorithm [`Codebook::build`] runs.
+const LLOYD_ROUNDS: usize = 25;
 
 impl Codebook {
     /// Builds a codebook of at most `2^bits` entries for `values` (only as many as
     /// there are distinct representatives: small models get small codebooks).
+    /// `values` is sorted in place, as integer keys, into its runs of equal
+    /// values; Lloyd's algorithm then works on the runs.
+    ///
+    /// ```
+    /// use dashlm::build::Codebook;
+    /// // Three distinct values in a 1-bit codebook: two bins.
+    /// let cb = Codebook::build(vec![-3.0, -3.0, -1.0, -0.5], 1);
+    /// assert_eq!(cb.to_bytes().len(), 2 * 4);
+    /// assert_eq!(cb.decode(cb.encode(-3.0)), -3.0);
+    /// assert_eq!(cb.decode(cb.encode(-1.0)), -0.75);
+    /// ```
     pub fn build(mut values: Vec<f32>, bits: u32) -> Codebook {
         let size = 1usize << bits;
         let has_neg_inf = values.contains(&f32::NEG_INFINITY);
         values.retain(|v| v.is_finite());
-        values.sort_by(f32::total_cmp);
-        let runs = runs(&values);
+        let runs = Runs::new(values);
         let room = size - usize::from(has_neg_inf);
-        let mut centers: Vec<f32> = if runs.len() <= room {
-            runs.iter().map(|&(v, _)| v).collect()
+        let mut centers = if runs.values.len() <= room {
+            runs.values
         } else {
-            let n = values.len();
-            let mut centers = Vec::with_capacity(room);
-            for b in 0..room {
-                let (lo, hi) = (b * n / room, (b + 1) * n / room);
-                if hi > lo {
-                    let sum: f64 = values[lo..hi].iter().map(|&v| f64::from(v)).sum();
-                    centers.push((sum / (hi - lo) as f64) as f32);
-                }
-            }
-            centers.dedup();
-            lloyd(&runs, &mut centers, 25);
+            let mut centers = runs.equal_count_centers(room);
+            runs.lloyd(&mut centers, LLOYD_ROUNDS);
             centers
         };
+        centers.dedup();
         if has_neg_inf {
             centers.insert(0, f32::NEG_INFINITY);
         }
@@ -69,120 +104,515 @@ impl Codebook {
     /// assert_eq!(cb.encode(-0.9), 1);
     /// ```
     pub fn from_centers(centers: Vec<f32>) -> Codebook {
-        let coarse = centers.iter().step_by(STRIDE).copied().collect();
-        Codebook { centers, coarse }
-    }
-
-    /// The first index whose center is not below `value` (`centers.len()` if
-    /// none): `partition_point` over the centers, through the coarse index.
-    fn first_not_below(&self, value: f32) -> usize {
-        // coarse[j] = centers[j * STRIDE]; the first coarse entry not below
-        // `value` bounds the answer to one stride of centers before it.
-        let j = self.coarse.partition_point(|&c| c < value);
-        let lo = (j.saturating_sub(1) * STRIDE + 1).min(j * STRIDE);
-        let hi = (j * STRIDE).min(self.centers.len());
-        lo + self.centers[lo..hi].partition_point(|&c| c < value)
-    }
-
-    /// The index of the center nearest to `value`.
-    pub fn encode(&self, value: f32) -> u32 {
-        if value == f32::NEG_INFINITY && self.centers[0] == f32::NEG_INFINITY {
-            return 0;
+        let thresholds: Vec<f32> = centers
+            .windows(2)
+            .map(|pair| least_above(midpoint(pair[0], pair[1])))
+            .collect();
+        let grid = Grid::new(&centers, &thresholds);
+        Codebook {
+            centers,
+            thresholds,
+            grid,
         }
-        let i = self.first_not_below(value);
-        let best = match i {
-            0 => 0,
-            i if i == self.centers.len() => i - 1,
-            i => {
-                if (self.centers[i] - value).abs() < (value - self.centers[i - 1]).abs() {
-                    i
-                } else {
-                    i - 1
-                }
-            }
-        };
-        let skip_inf = usize::from(
-            best == 0 && self.centers[0] == f32::NEG_INFINITY && self.centers.len() > 1,
-        );
-        (best + skip_inf) as u32
+    }
+
+    /// The index of the center nearest to `value` (the lower one on a tie).
+    ///
+    /// ```
+    /// let cb = dashlm::build::Codebook::from_centers(vec![f32::NEG_INFINITY, -2.0, -1.0]);
+    /// assert_eq!(cb.encode(-1.4), 2);
+    /// assert_eq!(cb.encode(-1.5), 1);
+    /// assert_eq!(cb.encode(-9.0), 1);
+    /// assert_eq!(cb.encode(f32::NEG_INFINITY), 0);
+    /// ```
+    pub fn encode(&self, value: f32) -> u32 {
+        let cell = self.grid.cell(value);
+        let Cell { first, threshold } = self.grid.cells[cell];
+        let end = self.grid.cells[cell + 1].first;
+        // Without a branch on the value in the usual case of at most one
+        // threshold in the cell, so that the searches of consecutive values
+        // overlap.
+        let above_first = u32::from(first < end && value >= threshold);
+        if end - first <= 1 || above_first == 0 {
+            return first + above_first;
+        }
+        let rest = &self.thresholds[first as usize + 1..end as usize];
+        first + 1 + rest.partition_point(|&t| t <= value) as u32
     }
 
     /// The center of `code` (0 for an out-of-range code).
+    ///
+    /// ```
+    /// let cb = dashlm::build::Codebook::from_centers(vec![-2.0, -1.0]);
+    /// assert_eq!((cb.decode(1), cb.decode(2)), (-1.0, 0.0));
+    /// ```
     pub fn decode(&self, code: u32) -> f32 {
         self.centers.get(code as usize).copied().unwrap_or(0.0)
     }
 
     /// The centers as little-endian f32 bytes, as stored in the file.
+    ///
+    /// ```
+    /// let cb = dashlm::build::Codebook::from_centers(vec![-1.0]);
+    /// assert_eq!(cb.to_bytes(), (-1.0f32).to_le_bytes());
+    /// ```
     pub fn to_bytes(&self) -> Vec<u8> {
         self.centers.iter().flat_map(|c| c.to_le_bytes()).collect()
     }
 }
 
-/// The runs of equal values of sorted `values`: each distinct value and how
-/// often it occurs.
-fn runs(values: &[f32]) -> Vec<(f32, usize)> {
-    let mut runs: Vec<(f32, usize)> = Vec::new();
-    for &v in values {
-        match runs.last_mut() {
-            Some((last, n)) if *last == v => *n += 1,
-            _ => runs.push((v, 1)),
+impl Grid {
+    /// The grid of sorted `thresholds` between sorted `centers`, with
+    /// [`CELLS_PER_CENTER`] cells per center.
+    fn new(centers: &[f32], thresholds: &[f32]) -> Grid {
+        let mut finite = centers.iter().copied().filter(|c| c.is_finite());
+        let low = finite.next().unwrap_or(0.0);
+        let high = finite.next_back().unwrap_or(low);
+        let cells = centers.len() * CELLS_PER_CENTER;
+        let scale = cells as f32 / (high - low);
+        let mut grid = Grid {
+            low,
+            scale: if scale.is_finite() { scale } else { 0.0 },
+            cells: vec![Cell::default(); cells.max(1) + 1],
+        };
+        for &t in thresholds {
+            let cell = grid.cell(t);
+            grid.cells[cell + 1].first += 1;
         }
+        let mut first = 0;
+        for cell in &mut grid.cells {
+            first += cell.first;
+            cell.first = first;
+            cell.threshold = thresholds
+                .get(first as usize)
+                .copied()
+                .unwrap_or(f32::INFINITY);
+        }
+        grid
     }
-    runs
+
+    /// The cell of `value`: never lower for a higher value (values out of
+    /// range go to the first or last cell).
+    fn cell(&self, value: f32) -> usize {
+        (((value - self.low) * self.scale) as usize).min(self.cells.len() - 2)
+    }
 }
 
-/// Lloyd iterations for 1-D k-means over the sorted values given as `runs`,
-/// keeping `centers` sorted. The nearest center is found once per run; the
-/// sums still add every value one by one, so they round as a pass over the
-/// values would.
-fn lloyd(runs: &[(f32, usize)], centers: &mut Vec<f32>, rounds: usize) {
-    for _ in 0..rounds {
-        let mut sums = vec![0f64; centers.len()];
-        let mut counts = vec![0usize; centers.len()];
-        let mut c = 0;
-        for &(v, n) in runs {
-            while c + 1 < centers.len() && (centers[c + 1] - v).abs() <= (v - centers[c]).abs() {
-                c += 1;
-            }
-            for _ in 0..n {
-                sums[c] += f64::from(v);
-            }
-            counts[c] += n;
+/// The point halfway between `lower` and `upper`, in f64 (exact for any two
+/// floats less than 2^29 apart in scale).
+fn midpoint(lower: f32, upper: f32) -> f64 {
+    (f64::from(lower) + f64::from(upper)) / 2.0
+}
+
+/// Whether `value` is strictly nearer to `upper` than to `lower` (ties go to
+/// `lower`).
+fn nearer_upper(value: f32, lower: f32, upper: f32) -> bool {
+    f64::from(value) > midpoint(lower, upper)
+}
+
+/// The least float above `x`.
+fn least_above(x: f64) -> f32 {
+    let nearest = x as f32;
+    if f64::from(nearest) > x {
+        nearest
+    } else {
+        nearest.next_up()
+    }
+}
+
+/// An unsigned key ordered as the finite values, `-0.0` equal to `0.0`.
+fn sort_key(value: f32) -> u32 {
+    let bits = (value + 0.0).to_bits();
+    if bits >> 31 == 1 {
+        !bits
+    } else {
+        bits | 1 << 31
+    }
+}
+
+/// The value of a [`sort_key`] (`0.0` for the key of `-0.0`).
+fn from_sort_key(key: u32) -> f32 {
+    f32::from_bits(if key >> 31 == 1 {
+        key & !(1 << 31)
+    } else {
+        !key
+    })
+}
+
+/// The runs of equal values of some finite values: each distinct value, in
+/// increasing order, and how often it occurs.
+struct Runs {
+    values: Vec<f32>,
+    counts: Vec<u32>,
+    /// The sum and count of the values of the runs before every
+    /// [`BLOCK`]th run, so that a long range of runs is summed from two of
+    /// these and two short ends.
+    blocks: Vec<(f64, u64)>,
+}
+
+/// Runs per entry of [`Runs`]' block sums.
+const BLOCK: usize = 64;
+
+impl Runs {
+    /// The runs of `values` (finite), sorted and deduplicated in place: as
+    /// integer keys, which sort faster than floats.
+    fn new(mut values: Vec<f32>) -> Runs {
+        let keys: &mut [u32] = bytemuck::cast_slice_mut(&mut values);
+        for k in keys.iter_mut() {
+            *k = sort_key(f32::from_bits(*k));
         }
-        let mut moved = false;
-        for ((center, sum), count) in centers.iter_mut().zip(&sums).zip(&counts) {
-            if *count > 0 {
-                let mean = (sum / *count as f64) as f32;
-                moved |= mean != *center;
-                *center = mean;
-            }
+        keys.sort_unstable();
+        let counts = dedup_counting(keys);
+        for k in &mut keys[..counts.len()] {
+            *k = from_sort_key(*k).to_bits();
         }
-        centers.sort_by(f32::total_cmp);
-        centers.dedup();
-        if !moved {
-            break;
+        values.truncate(counts.len());
+        let blocks = values.chunks(BLOCK).zip(counts.chunks(BLOCK));
+        let sums = blocks.scan((0.0, 0), |before, (values, counts)| {
+            let (sum, n) = weighted_sum(values, counts);
+            *before = (before.0 + sum, before.1 + n);
+            Some(*before)
+        });
+        let blocks = std::iter::once((0.0, 0)).chain(sums).collect();
+        Runs {
+            values,
+            counts,
+            blocks,
         }
     }
+
+    /// The sum and count of the values of runs `lo..hi`, added up one by one.
+    fn sum(&self, lo: usize, hi: usize) -> (f64, u64) {
+        weighted_sum(&self.values[lo..hi], &self.counts[lo..hi])
+    }
+
+    /// The sum and count of the values of the runs before run `i`.
+    fn sum_before(&self, i: usize) -> (f64, u64) {
+        let (sum, n) = self.blocks[i / BLOCK];
+        let (rest, rest_n) = self.sum(i / BLOCK * BLOCK, i);
+        (sum + rest, n + rest_n)
+    }
+
+    /// The mean of the values of runs `lo..hi` (`None` when empty).
+    fn mean(&self, lo: usize, hi: usize) -> Option<f32> {
+        if hi <= lo {
+            return None;
+        }
+        let (sum, n) = if hi - lo <= 2 * BLOCK {
+            self.sum(lo, hi)
+        } else {
+            let ((below_hi, n_hi), (below_lo, n_lo)) = (self.sum_before(hi), self.sum_before(lo));
+            (below_hi - below_lo, n_hi - n_lo)
+        };
+        (n > 0).then(|| (sum / n as f64) as f32)
+    }
+
+    /// The means of `k` bins of equal count (as equal as integers allow; an
+    /// equal value may straddle two bins).
+    fn equal_count_centers(&self, k: usize) -> Vec<f32> {
+        let total: u64 = self.counts.iter().map(|&n| u64::from(n)).sum();
+        let mut centers = Vec::with_capacity(k);
+        // The run being consumed, and how many of its values are left.
+        let (mut run, mut left) = (0, self.counts.first().map_or(0, |&n| u64::from(n)));
+        for b in 0..k as u64 {
+            let mut size = (b + 1) * total / k as u64 - b * total / k as u64;
+            let (mut sum, count) = (0f64, size);
+            while size > 0 {
+                let take = size.min(left);
+                sum += f64::from(self.values[run]) * take as f64;
+                (size, left) = (size - take, left - take);
+                if left == 0 && run + 1 < self.values.len() {
+                    run += 1;
+                    left = u64::from(self.counts[run]);
+                }
+            }
+            if count > 0 {
+                centers.push((sum / count as f64) as f32);
+            }
+        }
+        centers.dedup();
+        centers
+    }
+
+    /// Up to `rounds` rounds of Lloyd's algorithm for 1-D k-means on sorted
+    /// `centers`: each center moves to the mean of the runs nearest to it (the
+    /// runs between its boundaries with its neighbors). A boundary is searched
+    /// again only when a center beside it moved, and a mean recomputed only
+    /// when a boundary of its center moved, so each round costs what changed
+    /// (the same centers as recomputing everything). Stops early when no
+    /// center moves. The centers stay sorted: each mean lies between the
+    /// boundaries of its center, which lie between the centers.
+    fn lloyd(&self, centers: &mut [f32], rounds: usize) {
+        let k = centers.len();
+        // bounds[j]..bounds[j + 1]: the runs nearest to center j.
+        let mut bounds = vec![0; k + 1];
+        bounds[k] = self.values.len();
+        let (mut moved, mut stale) = (vec![true; k], vec![true; k]);
+        for _ in 0..rounds {
+            self.move_bounds(centers, &moved, &mut bounds, &mut stale);
+            let mut any = false;
+            for j in 0..k {
+                moved[j] = false;
+                if std::mem::take(&mut stale[j]) {
+                    if let Some(mean) = self.mean(bounds[j], bounds[j + 1]) {
+                        moved[j] = mean != centers[j];
+                        centers[j] = mean;
+                    }
+                }
+                any |= moved[j];
+            }
+            if !any {
+                break;
+            }
+        }
+        debug_assert!(centers.is_sorted());
+    }
+
+    /// Searches again each boundary beside a center that `moved`, marking
+    /// the centers on both sides of a boundary that changed `stale`.
+    fn move_bounds(
+        &self,
+        centers: &[f32],
+        moved: &[bool],
+        bounds: &mut [usize],
+        stale: &mut [bool],
+    ) {
+        for j in 1..centers.len() {
+            if moved[j - 1] || moved[j] {
+                let b = self.boundary(centers[j - 1], centers[j], bounds[j - 1], bounds[j]);
+                if b != bounds[j] {
+                    bounds[j] = b;
+                    stale[j - 1] = true;
+                    stale[j] = true;
+                }
+            }
+        }
+    }
+
+    /// The first run nearer to `upper` than to `lower`, searched forward from
+    /// `hint` when no earlier run is, else from `from` (no run before `from` is).
+    fn boundary(&self, lower: f32, upper: f32, from: usize, hint: usize) -> usize {
+        let below = |v: f32| !nearer_upper(v, lower, upper);
+        let start = if hint > from && below(self.values[hint - 1]) {
+            hint
+        } else {
+            from
+        };
+        start + partition_point_near(&self.values[start..], below)
+    }
+}
+
+/// Moves the distinct keys of sorted `keys` to its front and returns how
+/// often each occurs (a run longer than `u32::MAX` counts as several).
+fn dedup_counting(keys: &mut [u32]) -> Vec<u32> {
+    let mut counts: Vec<u32> = Vec::new();
+    for i in 0..keys.len() {
+        let distinct = counts.len();
+        match counts.last_mut() {
+            Some(n) if keys[distinct - 1] == keys[i] && *n < u32::MAX => *n += 1,
+            _ => {
+                keys[distinct] = keys[i];
+                counts.push(1);
+            }
+        }
+    }
+    counts
+}
+
+/// The sum of `values`, each `counts` times, and the sum of `counts`.
+fn weighted_sum(values: &[f32], counts: &[u32]) -> (f64, u64) {
+    // Four partial sums, so that consecutive additions overlap.
+    let (mut sums, mut n) = ([0f64; 4], 0u64);
+    for (values, counts) in values.chunks(4).zip(counts.chunks(4)) {
+        for ((sum, &v), &count) in sums.iter_mut().zip(values).zip(counts) {
+            *sum += f64::from(v) * f64::from(count);
+            n += u64::from(count);
+        }
+    }
+    (sums.iter().sum(), n)
+}
+
+/// `values.partition_point(pred)` for a point expected near the start:
+/// gallops forward in doubling steps, then searches the last step.
+fn partition_point_near(values: &[f32], pred: impl Fn(f32) -> bool) -> usize {
+    let (mut lo, mut step) = (0, 1);
+    // `pred` holds for every value before `lo`.
+    while lo + step <= values.len() && pred(values[lo + step - 1]) {
+        lo += step;
+        step *= 2;
+    }
+    let hi = (lo + step).min(values.len());
+    lo + values[lo..hi].partition_point(|&v| pred(v))
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
-    /// The coarse search finds exactly what a full binary search finds.
+    /// The grid finds exactly what a full binary search of the thresholds
+    /// finds.
     #[test]
-    fn coarse_search_equals_binary_search() {
+    fn grid_search_equals_binary_search() {
         for n in [1usize, 2, 15, 16, 17, 31, 32, 33, 100, 1000] {
             let centers: Vec<f32> = (0..n).map(|i| i as f32 * 0.5 - 10.0).collect();
             let cb = Codebook::from_centers(centers.clone());
             for k in -30..(n as i32 + 30) {
                 let v = k as f32 * 0.25 - 10.0;
-                assert_eq!(
-                    cb.first_not_below(v),
-                    centers.partition_point(|&c| c < v),
-                    "n={n} v={v}"
-                );
+                let want = cb.thresholds.partition_point(|&t| t <= v);
+                assert_eq!(cb.encode(v) as usize, want, "n={n} v={v}");
+                assert_eq!(cb.encode(v), nearest(&centers, v), "n={n} v={v}");
             }
         }
+    }
+
+    /// The index of the center nearest to `value` by exact distance, the
+    /// lowest on a tie; `-inf` is nearest to a `-inf` center.
+    fn nearest(centers: &[f32], value: f32) -> u32 {
+        if value == f32::NEG_INFINITY && centers[0] == f32::NEG_INFINITY {
+            return 0;
+        }
+        let distance = |c: f32| (f64::from(c) - f64::from(value)).abs();
+        let mut best = 0;
+        for (i, &c) in centers.iter().enumerate() {
+            if distance(c) < distance(centers[best]) {
+                best = i;
+            }
+        }
+        best as u32
+    }
+
+    /// Weights as a model has them: a few values repeated (clustered in a
+    /// narrow range, as equal-count bins make centers), `-inf`, zeros and
+    /// values over a wide range.
+    fn weight() -> impl Strategy<Value = f32> {
+        prop_oneof![
+            4 => (0u32..50).prop_map(|i| -1.0 - i as f32 / 64.0),
+            4 => -8.0f32..0.5,
+            1 => Just(f32::NEG_INFINITY),
+            1 => prop_oneof![Just(0.0f32), Just(-0.0)],
+            1 => -1e4f32..1e4,
+        ]
+    }
+
+    /// Lloyd's algorithm recomputing every boundary and mean in every round.
+    fn lloyd_reference(runs: &Runs, centers: &mut [f32], rounds: usize) {
+        for _ in 0..rounds {
+            let mut bounds = vec![0];
+            for pair in centers.windows(2) {
+                let below = |&v: &f32| !nearer_upper(v, pair[0], pair[1]);
+                bounds.push(runs.values.partition_point(below));
+            }
+            bounds.push(runs.values.len());
+            let mut moved = false;
+            for (j, c) in centers.iter_mut().enumerate() {
+                if let Some(mean) = runs.mean(bounds[j], bounds[j + 1]) {
+                    moved |= mean != *c;
+                    *c = mean;
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    fn cases(n: u32) -> ProptestConfig {
+        ProptestConfig {
+            cases: n,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(cases(256))]
+
+        /// Every value, in the codebook's range or not, is encoded as its
+        /// nearest center, whether the codebook is exact or binned.
+        #[test]
+        fn encode_finds_the_nearest_center(
+            values in prop::collection::vec(weight(), 0..400),
+            probes in prop::collection::vec(weight(), 0..100),
+            bits in 1u32..=9,
+        ) {
+            let cb = Codebook::build(values.clone(), bits);
+            prop_assert!(cb.centers.len() <= 1 << bits);
+            prop_assert!(cb.centers.windows(2).all(|w| w[0] < w[1]), "{:?}", cb.centers);
+            for v in values.iter().chain(&probes).copied().chain([-1e9, 1e9]) {
+                prop_assert_eq!(cb.encode(v), nearest(&cb.centers, v), "{} in {:?}", v, cb.centers);
+            }
+        }
+
+        /// When the distinct values fit, the codebook holds exactly them.
+        #[test]
+        fn few_distinct_values_are_exact(values in prop::collection::vec(weight(), 1..300)) {
+            let cb = Codebook::build(values.clone(), 9);
+            for v in values {
+                prop_assert!(cb.decode(cb.encode(v)) == v, "{} in {:?}", v, cb.centers);
+            }
+        }
+
+        /// The grid finds the nearest center for any sorted centers,
+        /// clustered or spread, with `-inf` or not; `inf` gets the highest.
+        #[test]
+        fn grid_search_finds_the_nearest_of_any_centers(
+            mut centers in prop::collection::vec(weight(), 1..200),
+            probes in prop::collection::vec(weight(), 1..100),
+        ) {
+            centers.sort_by(f32::total_cmp);
+            centers.dedup();
+            let cb = Codebook::from_centers(centers.clone());
+            // The values on either side of each threshold too.
+            let edges = cb.thresholds.iter().flat_map(|&t| [t, t.next_down()]);
+            for v in probes.into_iter().chain([-1e9, 1e9]).chain(edges) {
+                prop_assert_eq!(cb.encode(v), nearest(&centers, v), "{} in {:?}", v, centers);
+            }
+            prop_assert_eq!(cb.encode(f32::INFINITY) as usize, centers.len() - 1);
+        }
+
+        /// Lloyd's algorithm, updating only what moved, finds the same centers
+        /// as recomputing everything in every round.
+        #[test]
+        fn lloyd_equals_the_full_recomputation(
+            values in prop::collection::vec(weight().prop_filter("finite", |v| v.is_finite()), 2..400),
+            k in 2usize..40,
+            rounds in 1usize..30,
+        ) {
+            let runs = Runs::new(values);
+            let mut centers = runs.equal_count_centers(k);
+            let mut want = centers.clone();
+            runs.lloyd(&mut centers, rounds);
+            lloyd_reference(&runs, &mut want, rounds);
+            prop_assert_eq!(centers, want);
+        }
+    }
+
+    /// A value halfway between two centers goes to the lower one, in Lloyd's
+    /// algorithm as in `encode`.
+    #[test]
+    fn ties_go_to_the_lower_center() {
+        let runs = Runs::new(vec![0.0, 1.0, 2.0]);
+        let mut centers = [0.0, 2.0];
+        runs.lloyd(&mut centers, 1);
+        assert_eq!(centers, [0.5, 2.0]);
+        assert_eq!(Codebook::from_centers(vec![0.0, 2.0]).encode(1.0), 0);
+    }
+
+    /// Runs count equal values, `-0.0` and `0.0` together.
+    #[test]
+    fn runs_count_equal_values() {
+        let runs = Runs::new(vec![2.0, -0.0, 1.0, 2.0, 0.0, -3.0, 2.0]);
+        assert_eq!(runs.values, [-3.0, 0.0, 1.0, 2.0]);
+        assert_eq!(runs.counts, [1, 2, 1, 3]);
+    }
+
+    /// Equal-count bins split a run of equal values between bins.
+    #[test]
+    fn equal_count_bins_split_runs() {
+        let runs = Runs::new(vec![1.0, 1.0, 1.0, 4.0]);
+        assert_eq!(runs.equal_count_centers(2), [1.0, 2.5]);
+        assert_eq!(runs.equal_count_centers(4), [1.0, 4.0]);
     }
 }

@@ -131,13 +131,6 @@ enum Coder {
 }
 
 impl Coder {
-    fn new(weights: Weights, values: Vec<f32>) -> Coder {
-        match weights {
-            Weights::F32 => Coder::Raw,
-            q => Coder::Book(Codebook::build(values, q.bits())),
-        }
-    }
-
     fn encode(&self, v: f32) -> u32 {
         match self {
             Coder::Raw => v.to_bits(),
@@ -283,15 +276,15 @@ struct TableBuild {
 }
 
 impl TableBuild {
-    /// The table for `geometry` placed as `placed`; `values` gives all the
-    /// order's probabilities and the backoffs of its node arcs, for the
-    /// codebooks of quantized weights (it is not called for f32).
+    /// The table for `geometry` placed as `placed`; `books` gives the
+    /// codebooks of quantized weights, for all the order's probabilities and
+    /// the backoffs of its node arcs (it is not called for f32).
     fn new(
         geometry: &Geometry,
         placed: Placed,
         order: usize,
         weights: Weights,
-        values: impl FnOnce() -> (Vec<f32>, Vec<f32>),
+        books: impl FnOnce() -> [Codebook; 2],
     ) -> TableBuild {
         let nodes = geometry.n < order;
         let widths = Widths {
@@ -309,8 +302,8 @@ impl TableBuild {
         let (prob, backoff) = if weights == Weights::F32 {
             (Coder::Raw, Coder::Raw)
         } else {
-            let (probs, backoffs) = values();
-            (Coder::new(weights, probs), Coder::new(weights, backoffs))
+            let [prob, backoff] = books();
+            (Coder::Book(prob), Coder::Book(backoff))
         };
         TableBuild {
             n: geometry.n as u16,
@@ -495,7 +488,7 @@ pub fn compile(
 
     let mut layouts = Vec::new();
     for (n, &(geometry, where_)) in (2..=order).zip(&placed) {
-        let values = || {
+        let books = || {
             let mut probs = Vec::new();
             let mut backoffs = Vec::new();
             set.for_each(n, |_, e| {
@@ -504,9 +497,9 @@ pub fn compile(
                     backoffs.push(e.backoff);
                 }
             });
-            (probs, backoffs)
+            [probs, backoffs].map(|v| Codebook::build(v, opts.weights.bits()))
         };
-        let table = TableBuild::new(&geometry, where_, order, opts.weights, values);
+        let table = TableBuild::new(&geometry, where_, order, opts.weights, books);
         let mut writer = TableWriter::new(table.raw, vocab_size as u32);
         let mut i = 0usize;
         set.for_each(n, |words, e| {

@@ -18,7 +18,10 @@
 //!
 //! The text is tokenized, its numbers parsed and its words mapped to ids on a
 //! second thread (see `reading`), which hands batches of n-grams to the
-//! thread that builds the tables.
+//! thread that builds the tables. With quantized weights, the codebook of an
+//! order's probabilities is built on a thread of its own from when the order
+//! is placed (while the next order is read, or for the highest order while
+//! the order below it is written) until its table is written.
 //!
 //! Each section goes to the output as soon as it is built (a table slot by slot,
 //! in slot order, through [`TableStream`]); the header and section table are
@@ -31,16 +34,18 @@
 //! the one [`compile`](super::compile) makes from the same input.
 
 use std::io::{self, BufRead, Seek, Write};
+use std::panic;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
+use std::thread::{self, JoinHandle};
 
 use super::reading::{self, Msg};
 use super::{
     check_load_factor, layouts_bytes, section_count, vocab_sections, BuildOptions, BuildSummary,
-    Geometry, Placed, TableBuild, Unigram,
+    Codebook, Geometry, Placed, TableBuild, Unigram,
 };
 use crate::format::table::{KeyCodec, TableStream};
-use crate::format::{Header, RawLayout, SectionKind, SectionWriter};
+use crate::format::{Header, RawLayout, SectionKind, SectionWriter, Weights};
 use crate::vocab::{Vocab, WordId, UNK};
 use crate::MAX_ORDER;
 
@@ -272,6 +277,10 @@ struct Held<R> {
     weights: Vec<[f32; 2]>,
     flags: Vec<u8>,
     placed: Placed,
+    /// The codebook of the probabilities (quantized weights), built on
+    /// another thread from when the order is placed until its table is
+    /// written.
+    prob_book: Option<JoinHandle<Codebook>>,
 }
 
 impl<R: Record> Held<R> {
@@ -284,6 +293,7 @@ impl<R: Record> Held<R> {
             weights: Vec::new(),
             flags: Vec::new(),
             placed: Placed::default(),
+            prob_book: None,
         }
     }
 
@@ -299,9 +309,11 @@ impl<R: Record> Held<R> {
     }
 
     /// Sorts and places the records; an order below the highest becomes a
-    /// column (searchable) with its weights and flags. `None` on a duplicate
-    /// n-gram or a model too large.
-    fn place(&mut self, searchable: bool) -> Option<()> {
+    /// column (searchable) with its weights and flags. Starts the codebook of
+    /// the probabilities for quantized `weights`: it is built while the next
+    /// order is read, or while the order below is written. `None` on a
+    /// duplicate n-gram or a model too large.
+    fn place(&mut self, searchable: bool, weights: Weights) -> Option<()> {
         self.recs.sort_unstable_by_key(Record::key);
         if self.recs.windows(2).any(|w| w[0].key() == w[1].key()) {
             return None;
@@ -327,7 +339,30 @@ impl<R: Record> Held<R> {
                 keys,
             });
         }
+        if weights != Weights::F32 {
+            let probs = self.probs();
+            self.prob_book = Some(thread::spawn(move || {
+                Codebook::build(probs, weights.bits())
+            }));
+        }
         Some(())
+    }
+
+    /// The probabilities of the n-grams, in rank order.
+    fn probs(&self) -> Vec<f32> {
+        let recs = self.recs.iter().map(Record::prob);
+        recs.chain(self.weights.iter().map(|w| w[0])).collect()
+    }
+
+    /// The backoffs of the node arcs (none unless `nodes`: the order is below
+    /// the highest), in rank order.
+    fn backoffs(&self, nodes: bool) -> Vec<f32> {
+        let Some(column) = self.column.as_ref().filter(|_| nodes) else {
+            return Vec::new();
+        };
+        let arcs = column.occupied().zip(&self.weights);
+        let node_arcs = arcs.filter(|((slot, _), _)| self.flags[*slot] & NODE != 0);
+        node_arcs.map(|(_, w)| w[1]).collect()
     }
 
     /// The slot of arc `(ctx, word)`.
@@ -339,13 +374,24 @@ impl<R: Record> Held<R> {
     /// n-grams, returning the key column when `keep_column` (later orders still
     /// look paths up through it).
     fn write<W: Write + Seek>(
-        self,
+        mut self,
         keep_column: bool,
         order: usize,
         vocab_size: usize,
         opts: BuildOptions,
         out: &mut SectionWriter<W>,
     ) -> io::Result<(RawLayout, Option<Column>)> {
+        let nodes = self.geometry.n < order;
+        let pending = self.prob_book.take();
+        let books = || {
+            let bits = opts.weights.bits();
+            let prob = match pending {
+                Some(book) => book.join().unwrap_or_else(|e| panic::resume_unwind(e)),
+                None => Codebook::build(self.probs(), bits),
+            };
+            [prob, Codebook::build(self.backoffs(nodes), bits)]
+        };
+        let table = TableBuild::new(&self.geometry, self.placed, order, opts.weights, books);
         let Held {
             geometry,
             recs,
@@ -355,22 +401,6 @@ impl<R: Record> Held<R> {
             placed,
             ..
         } = self;
-        let nodes = geometry.n < order;
-        let values = || {
-            let mut probs = Vec::with_capacity(recs.len() + weights.len());
-            let mut backoffs = Vec::new();
-            probs.extend(recs.iter().map(Record::prob));
-            if let Some(c) = &column {
-                for ((slot, _), w) in c.occupied().zip(&weights) {
-                    probs.push(w[0]);
-                    if nodes && flags[slot] & NODE != 0 {
-                        backoffs.push(w[1]);
-                    }
-                }
-            }
-            (probs, backoffs)
-        };
-        let table = TableBuild::new(&geometry, placed, order, opts.weights, values);
         out.begin(SectionKind::Table, table.n)?;
         let mut writer = TableStream::new(table.raw, vocab_size as u32, &mut *out);
         let mut put = |slot: u64, key: u64, prob: f32, backoff: f32| {
@@ -535,7 +565,7 @@ impl<W: Write + Seek> Builder<W> {
             self.layouts.push(raw);
         }
         if let Some(mut reading) = self.reading.take() {
-            reading.place(true).need()?;
+            reading.place(true, self.opts.weights).need()?;
             self.held = Some(reading);
         }
         self.current += 1;
@@ -624,12 +654,17 @@ impl<W: Write + Seek> Builder<W> {
     }
 
     fn finish(mut self) -> Result<(Streamed, W), Stop> {
-        while self.current <= self.order() {
+        while self.current < self.order() {
             self.close()?;
         }
+        // The highest order is placed (its codebook started) before the
+        // order below it is written.
+        if let Some(top) = self.top.as_mut() {
+            top.place(false, self.opts.weights).need()?;
+        }
+        self.close()?;
         let vocab_size = self.vocab()?.len();
-        if let Some(mut top) = self.top.take() {
-            top.place(false).need()?;
+        if let Some(top) = self.top.take() {
             let (raw, _) = top.write(false, self.order(), vocab_size, self.opts, &mut self.out)?;
             self.layouts.push(raw);
         }
