@@ -518,16 +518,11 @@ mod tests {
         }
     }
 
-    fn cases(n: u32) -> ProptestConfig {
-        ProptestConfig {
-            cases: n,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     proptest! {
-        #![proptest_config(cases(256))]
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::with_cases(256)
+        })]
 
         /// Every value, in the codebook's range or not, is encoded as its
         /// nearest center, whether the codebook is exact or binned.
