@@ -341,9 +341,10 @@ impl<R: Record> Held<R> {
         }
         if weights != Weights::F32 {
             let probs = self.probs();
-            self.prob_book = Some(thread::spawn(move || {
-                Codebook::build(probs, weights.bits())
-            }));
+            // If no thread can be started, the table's writer builds it.
+            self.prob_book = thread::Builder::new()
+                .spawn(move || Codebook::build(probs, weights.bits()))
+                .ok();
         }
         Some(())
     }
