@@ -3,11 +3,15 @@
 #![no_main]
 
 use dashlm::arpa::NGramSet;
+use dashlm::format::Weights;
 use dashlm::{build, LanguageModel, ReferenceModel};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let opts = build::BuildOptions::default();
+    // Every weight variant (quantized ones build codebooks, on a thread of
+    // their own in the streaming builder), chosen by the input's length.
+    let weights = [Weights::F32, Weights::Q16, Weights::Q8][data.len() % 3];
+    let opts = build::BuildOptions::new(weights);
     let mut in_memory = None;
     if let Ok(set) = NGramSet::read(data, "fuzz.arpa") {
         let lm = ReferenceModel::new(set.clone());
