@@ -128,6 +128,19 @@ pub trait LanguageModel: Send + Sync {
         let _ = (prev, word);
     }
 
+    /// Hints that `(state, word)` will be queried soon: a model can start
+    /// fetching everything that query reads, so that the query, made after
+    /// some other work, finds it in cache. Does nothing by default.
+    ///
+    /// ```
+    /// use dashlm::{LanguageModel, ReferenceModel};
+    /// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    /// lm.prefetch_query(&lm.begin_sentence_state(), lm.word_id(b"the"));
+    /// ```
+    fn prefetch_query(&self, state: &Self::State, word: WordId) {
+        let _ = (state, word);
+    }
+
     /// Scores `words` one after another from `state`, then `</s>` if `eos`,
     /// calling `each` with every result in order. Since the words are known in
     /// advance, it looks ahead: [`LanguageModel::prefetch_pair`] a few words

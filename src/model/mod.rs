@@ -289,7 +289,7 @@ impl<D: AsRef<[u8]>> Model<D> {
 
     /// Issues prefetches for every memory location `(state, word)` will probe.
     #[inline(always)]
-    pub fn prefetch(&self, state: &State, word: WordId) {
+    fn prefetch_all(&self, state: &State, word: WordId) {
         let b = &self.data.as_ref()[self.unigrams.clone()];
         crate::format::prefetch(b, word as usize * 8);
         let mut probes = [(0, 0); MAX_ORDER - 1];
@@ -394,6 +394,12 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
         }
     }
 
+    /// Prefetches the unigram of `word` and every table home the query probes.
+    #[inline]
+    fn prefetch_query(&self, state: &State, word: WordId) {
+        self.prefetch_all(state, word);
+    }
+
     fn full_score_batch(
         &self,
         states: &[State],
@@ -408,11 +414,11 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
             .min(out_scores.len());
         const AHEAD: usize = 4;
         for i in 0..n.min(AHEAD) {
-            self.prefetch(&states[i], words[i]);
+            self.prefetch_all(&states[i], words[i]);
         }
         for i in 0..n {
             if i + AHEAD < n {
-                self.prefetch(&states[i + AHEAD], words[i + AHEAD]);
+                self.prefetch_all(&states[i + AHEAD], words[i + AHEAD]);
             }
             out_scores[i] = self.full_score(&states[i], words[i], &mut out_states[i]);
         }

@@ -65,23 +65,22 @@ impl Memo {
         }
     }
 
-    /// The slot of `key` and its value, inserting `value` first when the key is
-    /// absent (then the returned value is `value`). Needs room (see
-    /// [`Memo::reserve`]).
+    /// The slot of `key` and its value, or `None` when the key was absent and
+    /// has just been inserted with `value`. Needs room (see [`Memo::reserve`]).
     #[inline(always)]
-    pub(crate) fn find_or_insert(&mut self, key: u64, value: u64) -> (usize, u64) {
+    pub(crate) fn find_or_insert(&mut self, key: u64, value: u64) -> (usize, Option<u64>) {
         debug_assert_ne!(key, NO_KEY);
         let mask = self.slots.len() - 1;
         let mut i = self.home(key);
         loop {
             let [k, v] = self.slots[i];
             if k == key {
-                return (i, v);
+                return (i, Some(v));
             }
             if k == NO_KEY {
                 self.slots[i] = [key, value];
                 self.used.push(i as u32);
-                return (i, value);
+                return (i, None);
             }
             i = (i + 1) & mask;
         }
@@ -106,19 +105,20 @@ mod tests {
             m.reserve(5000);
             for k in 0..5000u64 {
                 let key = k * 0x1_0000_0001 + round;
-                assert_eq!(m.find_or_insert(key, k + 1).1, k + 1);
+                assert_eq!(m.find_or_insert(key, k + 1).1, None);
             }
             m.reserve(5000);
             for k in 0..5000u64 {
                 let key = k * 0x1_0000_0001 + round;
                 let (slot, v) = m.find_or_insert(key, 0);
-                assert_eq!(v, k + 1);
-                m.set(slot, v * 2);
-                assert_eq!(m.find_or_insert(key, 0).1, (k + 1) * 2);
+                assert_eq!(v, Some(k + 1));
+                m.set(slot, (k + 1) * 2);
+                assert_eq!(m.find_or_insert(key, 0).1, Some((k + 1) * 2));
             }
         }
         m.clear();
         m.reserve(1);
-        assert_eq!(m.find_or_insert(0, 7).1, 7);
+        assert_eq!(m.find_or_insert(0, 7).1, None);
+        assert_eq!(m.find_or_insert(0, 8).1, Some(7));
     }
 }

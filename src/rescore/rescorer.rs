@@ -21,12 +21,11 @@
 //! # Scoring
 //!
 //! Hypotheses of one list share prefixes, and more: once two of them reach the
-//! same model state they continue alike. [`LmScorer`] advances a list's
-//! hypotheses together, position by position, and scores each distinct
-//! `(state, word)` transition (state by identity, so each distinct prefix and
-//! more) once, with one
-//! [`LanguageModel::full_score_batch`] call per position (models override that
-//! call to overlap their memory accesses). Sums are accumulated in `f32` in
+//! same model state they continue alike. [`LmScorer`] scores each distinct
+//! `(state, word)` transition of a group of lists (state by identity, so each
+//! distinct prefix and more) once, through a memo; the lists take turns, so
+//! that a new transition's query is prefetched on one turn and made on the
+//! next, its memory accesses hidden behind the other lists' work. Sums are accumulated in `f32` in
 //! sentence order, so each hypothesis gets exactly the value
 //! [`LanguageModel::score_sentence`] gives. Lists are scored in groups of
 //! [`GROUP_LISTS`], in parallel with rayon; results are in input order and

@@ -8,7 +8,7 @@ use super::memo::Memo;
 use super::nbest::NbestList;
 use super::rescorer::LN_10;
 use super::words::{Lookup, WordCache};
-use crate::lm::{FullScore, LanguageModel};
+use crate::lm::LanguageModel;
 use crate::vocab::WordId;
 
 /// Scores n-best lists with a model, sharing work between hypotheses, reusing
@@ -21,19 +21,21 @@ use crate::vocab::WordId;
 ///   multiplications and one cache line. The spellings a group of lists brings
 ///   that the table does not know yet go to the model together, in one
 ///   [`LanguageModel::word_ids`] call (models overlap their memory accesses).
-/// - **Sharing**: the hypotheses of a list (or of a group of lists, see
-///   [`LmScorer::score_lists_into`]) advance together, one word position at a
-///   time. Every step is a transition `(state, word)` looked up in a memo keyed
-///   by the model state's identity ([`LanguageModel::State`]'s `Eq`/`Hash`;
-///   states are numbered per group, so a key is one `u64` and a memo slot 16
-///   bytes): once two hypotheses have reached the same state (for an N-gram
-///   model, at the latest after N-1 equal words; at once for a shared prefix),
-///   their equal continuations are scored once. The prefix trie of the list
-///   becomes a graph, and only its distinct `(state, word)` arcs reach the
-///   model.
-/// - **Batches**: the arcs not seen yet at a position go to the model in one
-///   [`LanguageModel::full_score_batch`] call (models overlap their memory accesses
-///   there); a hypothesis' `</s>` is scored at the position after its last word.
+/// - **Sharing**: a list's hypotheses are scored one after another, word by
+///   word. Every step is a transition `(state, word)` looked up in a memo
+///   shared by the group of lists (see [`LmScorer::score_lists_into`]) and
+///   keyed by the model state's identity ([`LanguageModel::State`]'s
+///   `Eq`/`Hash`; states are numbered per group, so a key is one `u64` and a
+///   memo slot 16 bytes): once a hypothesis reaches a state an earlier one
+///   reached (for an N-gram model, at the latest after N-1 equal words; at once
+///   for a shared prefix), their equal continuations are scored once. The
+///   prefix trie of the list becomes a graph, and only its distinct
+///   `(state, word)` arcs reach the model.
+/// - **Turns**: the lists of a group take turns. A list's turn takes steps
+///   found in the memo until one is new; that query is prefetched
+///   ([`LanguageModel::prefetch_query`]) and made at the start of the list's
+///   next turn, after the other lists' turns, whose work hides its memory
+///   accesses (a step another list's query is waiting for waits too).
 ///
 /// Sums are accumulated in `f32` in sentence order, so each hypothesis gets
 /// exactly the value [`LanguageModel::score_sentence`] gives. Nothing is
@@ -61,8 +63,7 @@ pub struct LmScorer<'m, M: LanguageModel> {
     pool: Vec<M::State>,
     pool_index: hashbrown::HashMap<M::State, u32, ahash::RandomState>,
     /// Per group: `(state number << 32 | word)` -> `(next state number << 32 |
-    /// score bits)`, or `(PENDING << 32 | batch index)` while the query is in
-    /// flight.
+    /// score bits)`, or `PENDING << 32` while the query is in flight.
     memo: Memo,
     /// Per group: the word ids of all hypotheses.
     ids: Vec<WordId>,
@@ -70,34 +71,31 @@ pub struct LmScorer<'m, M: LanguageModel> {
     /// spelling new to the word cache, and those spellings' ids.
     patches: Vec<(u32, u32)>,
     new_ids: Vec<WordId>,
-    /// The hypotheses still running, in group order.
-    running: Vec<Running>,
+    /// Per group: each hypothesis' `(start in ids, number of words)`.
+    hyps: Vec<(u32, u32)>,
+    /// Per group: one cursor per list not finished yet.
+    cursors: Vec<Cursor>,
     /// Per hypothesis of the group (group order): its log10 sum, once finished.
     cum: Vec<f32>,
-    /// Steps waiting for this position's batch: `(index in running, batch
-    /// index)`, and `(hypothesis, batch index)` for finishing steps.
-    waiting: Vec<(u32, u32)>,
-    waiting_done: Vec<(u32, u32)>,
-    /// This position's batch: the queries' memo slots, states and words, and
-    /// the answers.
-    batch_slots: Vec<usize>,
-    in_states: Vec<M::State>,
-    batch_words: Vec<WordId>,
-    out_states: Vec<M::State>,
-    out_scores: Vec<FullScore>,
-    resolved: Vec<u64>,
     stats: ScorerStats,
 }
 
-/// A hypothesis being scored: where its word ids are, its state number and
-/// log10 sum so far, and its index in the group.
+/// Where the walk through one list is: the hypothesis and word position, the
+/// state number and log10 sum reached, and the query in flight, if any.
 #[derive(Clone, Copy, Debug)]
-struct Running {
+struct Cursor {
+    /// The hypothesis being scored (group order), and one past the list's last.
+    hyp: u32,
+    end: u32,
+    /// Its words' start in `ids` and number; `pos == len` is its `</s>`.
     start: u32,
     len: u32,
+    pos: u32,
     at: u32,
     cum: f32,
-    hyp: u32,
+    /// Whether the query `(at, word)` was sent (prefetched) and waits to be made.
+    asked: bool,
+    word: WordId,
 }
 
 /// Counts kept by an [`LmScorer`].
@@ -134,9 +132,9 @@ impl ScorerStats {
     }
 }
 
-/// Memo value: the query is in this position's batch. State numbers stay
+/// Memo value `PENDING << 32`: the query is in flight. State numbers stay
 /// below it (a group has fewer than `u32::MAX` states), and so keys (`state
-/// << 32 | word`) never equal [`NO_KEY`].
+/// << 32 | word`) never equal [`NO_KEY`](super::memo::NO_KEY).
 const PENDING: u64 = u32::MAX as u64;
 
 impl<'m, M: LanguageModel> LmScorer<'m, M> {
@@ -165,16 +163,9 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
             ids: Vec::new(),
             patches: Vec::new(),
             new_ids: Vec::new(),
-            running: Vec::new(),
+            hyps: Vec::new(),
+            cursors: Vec::new(),
             cum: Vec::new(),
-            waiting: Vec::new(),
-            waiting_done: Vec::new(),
-            batch_slots: Vec::new(),
-            in_states: Vec::new(),
-            batch_words: Vec::new(),
-            out_states: Vec::new(),
-            out_scores: Vec::new(),
-            resolved: Vec::new(),
             stats: ScorerStats::default(),
         }
     }
@@ -259,14 +250,14 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
     /// `self.cum`, in order.
     fn score_group(&mut self, lists: &[NbestList]) {
         self.ids.clear();
-        self.running.clear();
-        let mut max_len = 0;
+        self.hyps.clear();
+        self.cursors.clear();
         // Spellings new to the word cache, looked up together once every list
         // is read (their memory accesses overlap).
         let mut new_words: Vec<&[u8]> = Vec::new();
         self.patches.clear();
         for list in lists {
-            max_len = max_len.max(self.prepare(list, &mut new_words));
+            self.prepare(list, &mut new_words);
         }
         if !new_words.is_empty() {
             self.new_ids.clear();
@@ -281,79 +272,126 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
         }
         self.words.end_new();
         self.cum.clear();
-        self.cum.resize(self.running.len(), 0.0);
+        self.cum.resize(self.hyps.len(), 0.0);
         self.pool.clear();
         self.pool_index.clear();
         self.memo.clear();
         let root = self.model.begin_sentence_state();
         self.pool.push(root);
         self.pool_index.insert(root, 0);
-        for depth in 0..=max_len {
-            if self.running.is_empty() {
-                break;
+        self.walk();
+    }
+
+    /// Walks every list's hypotheses in order, the lists taking turns: a list's
+    /// turn takes steps found in the memo until one needs a query, which it
+    /// prefetches and makes on its next turn, after the other lists' turns
+    /// (their work hides the query's memory accesses).
+    fn walk(&mut self) {
+        while !self.cursors.is_empty() {
+            // A turn inserts at most one key: no growth (and no moved slot)
+            // during the round.
+            self.memo.reserve(self.cursors.len());
+            let mut k = 0;
+            while k < self.cursors.len() {
+                match self.turn(self.cursors[k]) {
+                    Some(c) => {
+                        self.cursors[k] = c;
+                        k += 1;
+                    }
+                    None => {
+                        self.cursors.swap_remove(k);
+                    }
+                }
             }
-            self.step(depth);
         }
     }
 
-    /// Advances every running hypothesis by its word at `depth` (`</s>` after
-    /// its last word), then drops the finished ones.
-    fn step(&mut self, depth: u32) {
-        self.batch_slots.clear();
-        self.in_states.clear();
-        self.batch_words.clear();
-        self.waiting.clear();
-        self.waiting_done.clear();
-        // No growth while this position's slots are pending.
-        self.memo.reserve(self.running.len());
-        let mut kept = 0;
-        for k in 0..self.running.len() {
-            let mut h = self.running[k];
-            let word = if depth < h.len {
-                self.ids[(h.start + depth) as usize]
+    /// One turn of a list: makes its query in flight, then takes steps until
+    /// one is new (its query is prefetched) or in flight for another list.
+    /// `None` when the list is finished.
+    #[inline]
+    fn turn(&mut self, mut c: Cursor) -> Option<Cursor> {
+        if c.asked {
+            c.asked = false;
+            let v = self.query(c.at, c.word);
+            if !self.take(&mut c, v) {
+                return None;
+            }
+        }
+        loop {
+            let word = if c.pos < c.len {
+                self.ids[(c.start + c.pos) as usize]
             } else {
                 self.eos
             };
-            let key = (u64::from(h.at) << 32) | u64::from(word);
-            let v = self.transition(key, h.at, word);
-            let done = depth >= h.len;
-            if v >> 32 == PENDING {
-                let waiting = if done {
-                    &mut self.waiting_done
-                } else {
-                    &mut self.waiting
-                };
-                waiting.push((if done { h.hyp } else { kept }, v as u32));
-            } else {
-                h.at = (v >> 32) as u32;
-                h.cum += f32::from_bits(v as u32);
+            let key = (u64::from(c.at) << 32) | u64::from(word);
+            match self.memo.find_or_insert(key, PENDING << 32) {
+                (_, None) => {
+                    self.model.prefetch_query(&self.pool[c.at as usize], word);
+                    c.asked = true;
+                    c.word = word;
+                    return Some(c);
+                }
+                (_, Some(v)) if v >> 32 == PENDING => return Some(c),
+                (_, Some(v)) => {
+                    if !self.take(&mut c, v) {
+                        return None;
+                    }
+                }
             }
-            if done {
-                self.cum[h.hyp as usize] = h.cum;
-            } else {
-                self.running[kept as usize] = h;
-                kept += 1;
-            }
-        }
-        self.running.truncate(kept as usize);
-        self.run_batch();
-        for &(k, j) in &self.waiting {
-            let v = self.resolved[j as usize];
-            let h = &mut self.running[k as usize];
-            h.at = (v >> 32) as u32;
-            h.cum += f32::from_bits(v as u32);
-        }
-        for &(i, j) in &self.waiting_done {
-            self.cum[i as usize] += f32::from_bits(self.resolved[j as usize] as u32);
         }
     }
 
-    /// Appends the list's word ids and hypotheses; returns the longest
-    /// hypothesis' length. Spellings the word cache does not know yet are
-    /// appended to `new_words` (once each), and their places to `patches`.
-    fn prepare<'l>(&mut self, list: &'l NbestList, new_words: &mut Vec<&'l [u8]>) -> u32 {
+    /// Takes the step with memo value `v`; moves on to the list's next
+    /// hypothesis after a `</s>`. False when the list is finished.
+    #[inline(always)]
+    fn take(&mut self, c: &mut Cursor, v: u64) -> bool {
+        c.at = (v >> 32) as u32;
+        c.cum += f32::from_bits(v as u32);
+        if c.pos < c.len {
+            c.pos += 1;
+            return true;
+        }
+        self.cum[c.hyp as usize] = c.cum;
+        c.hyp += 1;
+        if c.hyp == c.end {
+            return false;
+        }
+        (c.start, c.len) = self.hyps[c.hyp as usize];
+        (c.pos, c.at, c.cum) = (0, 0, 0.0);
+        true
+    }
+
+    /// Makes the query `(state number at, word)`, numbers the state reached,
+    /// and records the answer in the memo; returns the memo value.
+    #[cold]
+    fn query(&mut self, at: u32, word: WordId) -> u64 {
+        let from = self.pool[at as usize];
+        let mut to = from;
+        let score = self.model.full_score(&from, word, &mut to);
+        self.stats.queries += 1;
+        let next = match self.pool_index.get(&to) {
+            Some(&i) => i,
+            None => {
+                let i = self.pool.len() as u32;
+                self.pool.push(to);
+                self.pool_index.insert(to, i);
+                i
+            }
+        };
+        let v = (u64::from(next) << 32) | u64::from(score.log10_prob.to_bits());
+        let key = (u64::from(at) << 32) | u64::from(word);
+        let (slot, _) = self.memo.find_or_insert(key, v);
+        self.memo.set(slot, v);
+        v
+    }
+
+    /// Appends the list's word ids and hypotheses, and a cursor at its first
+    /// hypothesis. Spellings the word cache does not know yet are appended to
+    /// `new_words` (once each), and their places to `patches`.
+    fn prepare<'l>(&mut self, list: &'l NbestList, new_words: &mut Vec<&'l [u8]>) {
         let first_word = self.ids.len();
-        let mut max_len = 0;
+        let first_hyp = self.hyps.len() as u32;
         let hyps = &list.hyps;
         for (i, h) in hyps.iter().enumerate() {
             // Each hypothesis' words, and each word's bytes, are separate
@@ -383,75 +421,25 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
                 };
                 self.ids.push(id);
             }
-            let len = self.ids.len() as u32 - start;
-            self.running.push(Running {
+            self.hyps.push((start, self.ids.len() as u32 - start));
+        }
+        let end = self.hyps.len() as u32;
+        if let Some(&(start, len)) = self.hyps.get(first_hyp as usize) {
+            self.cursors.push(Cursor {
+                hyp: first_hyp,
+                end,
                 start,
                 len,
+                pos: 0,
                 at: 0,
                 cum: 0.0,
-                hyp: self.running.len() as u32,
+                asked: false,
+                word: 0,
             });
-            max_len = max_len.max(len);
         }
         self.stats.lists += 1;
         self.stats.hyps += hyps.len() as u64;
         self.stats.words += (self.ids.len() - first_word) as u64;
-        max_len
-    }
-
-    /// The memo entry for `key` = `(state, word)`, queueing a query when it is
-    /// new.
-    #[inline(always)]
-    fn transition(&mut self, key: u64, state: u32, word: WordId) -> u64 {
-        let pending = (PENDING << 32) | self.batch_slots.len() as u64;
-        let (slot, v) = self.memo.find_or_insert(key, pending);
-        if v == pending {
-            let from = self.pool[state as usize];
-            self.batch_slots.push(slot);
-            self.in_states.push(from);
-            self.batch_words.push(word);
-        }
-        v
-    }
-
-    /// Sends this position's queries, numbers the states reached, and records
-    /// the answers in the memo and in `resolved`.
-    fn run_batch(&mut self) {
-        let n = self.batch_slots.len();
-        self.resolved.clear();
-        if n == 0 {
-            return;
-        }
-        if self.out_states.len() < n {
-            self.out_states.resize(n, self.in_states[0]);
-            let zero = FullScore {
-                log10_prob: 0.0,
-                ngram_length: 0,
-            };
-            self.out_scores.resize(n, zero);
-        }
-        self.model.full_score_batch(
-            &self.in_states,
-            &self.batch_words,
-            &mut self.out_states[..n],
-            &mut self.out_scores[..n],
-        );
-        self.stats.queries += n as u64;
-        for k in 0..n {
-            let state = self.out_states[k];
-            let next = match self.pool_index.get(&state) {
-                Some(&i) => i,
-                None => {
-                    let i = self.pool.len() as u32;
-                    self.pool.push(state);
-                    self.pool_index.insert(state, i);
-                    i
-                }
-            };
-            let v = (u64::from(next) << 32) | u64::from(self.out_scores[k].log10_prob.to_bits());
-            self.memo.set(self.batch_slots[k], v);
-            self.resolved.push(v);
-        }
     }
 }
 
