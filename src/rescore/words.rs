@@ -158,7 +158,7 @@ impl WordCache {
 
     /// What the cache knows of `word`; a new spelling is entered as pending
     /// (spellings too long to keep are new each time).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn lookup(&mut self, word: &[u8]) -> Lookup {
         let (a, b) = key(word);
         if let Some(i) = self.find(word, a, b) {
