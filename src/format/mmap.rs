@@ -75,6 +75,24 @@ fn hint(ptr: *const u8) {
     let _ = ptr;
 }
 
+/// `len` bytes (at least one) of zeroed anonymous memory, advised to use
+/// transparent huge pages where the OS offers them: for large tables read at
+/// random while a model is built (as KenLM's `HugeMalloc`).
+///
+/// # Errors
+/// The OS refused the memory.
+///
+/// ```
+/// let mem = dashlm::format::huge_zeroed(1 << 20).unwrap();
+/// assert!(mem.iter().all(|&b| b == 0));
+/// ```
+pub fn huge_zeroed(len: usize) -> io::Result<memmap2::MmapMut> {
+    let mem = memmap2::MmapMut::map_anon(len.max(1))?;
+    #[cfg(target_os = "linux")]
+    let _ = mem.advise(memmap2::Advice::HugePage);
+    Ok(mem)
+}
+
 /// Reads `path` into anonymous memory advised to use transparent huge pages
 /// (where the OS offers them), the way KenLM loads models into `HugeMalloc`ed
 /// memory: slower to open than [`map_file`] (the whole file is read), but
@@ -96,9 +114,7 @@ pub fn read_file_huge(path: &Path) -> io::Result<Mmap> {
             "file larger than the address space",
         )
     })?;
-    let mut mem = memmap2::MmapMut::map_anon(len.max(1))?;
-    #[cfg(target_os = "linux")]
-    let _ = mem.advise(memmap2::Advice::HugePage);
+    let mut mem = huge_zeroed(len)?;
     file.read_exact(&mut mem[..len])?;
     if file.read(&mut [0u8; 1])? != 0 {
         return Err(io::Error::new(
