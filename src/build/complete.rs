@@ -10,12 +10,17 @@
 //!
 //! - an n-gram of order n >= 2 is a record `(id of its context, last word,
 //!   prob, backoff)` (16 bytes) plus a byte of flags, ids being positions in
-//!   the order below (word ids for bigrams); orders below the highest have a
-//!   hash index by `(context id, word)` (4 bytes per slot);
-//! - each n-gram's context and suffix are found by walking these ids from its
-//!   first word (from the previous n-gram's path where they share a prefix);
-//!   a missing one is added as a blank (with its own suffix, recursively), so
-//!   every context and suffix is present as soon as its n-gram is;
+//!   the order below (word ids for bigrams); orders below the highest have an
+//!   open-addressing index from `(context id, word)` to the n-gram's id and its
+//!   suffix's id (16-byte slots, load at most 0.75, in huge pages: see
+//!   `index`);
+//! - an n-gram's context is found by walking these ids from its first word,
+//!   from the previous n-gram's path where they share a prefix (ARPA files
+//!   group each order by context), and its suffix is the context's suffix
+//!   extended by the last word: about one index lookup per n-gram, whose slot
+//!   is fetched while the n-gram before it is added. A missing context or
+//!   suffix is added as a blank (with its own suffix, recursively), so every
+//!   context and suffix is present as soon as its n-gram is;
 //! - the blanks' probabilities follow KenLM's probing loader, as
 //!   [`NGramSet`](crate::arpa::NGramSet) documents: when an n-gram is read, the
 //!   blanks among its suffixes that no earlier n-gram filled get the backed-off
@@ -23,7 +28,8 @@
 //!   no n-gram filled (missing contexts) get `-|p(lower)| + backoff(context)`.
 //!
 //! Then the orders are placed from 2 up (each one's keys need its context's
-//! slot) and each table is written to the output slot by slot and dropped. The
+//! slot) and each table is written to the output slot by slot and dropped,
+//! the next order being placed meanwhile (see `tables`). The
 //! file is byte for byte the one [`compile`](super::compile) makes from the
 //! same input. Any error in the input makes [`compile_completing`] return
 //! `None`, for [`NGramSet`](crate::arpa::NGramSet) to report it exactly.
@@ -388,6 +394,24 @@ impl<W: Write + Seek> Sink for Completer<W> {
             self.fill_suffixes(ids)?;
         }
         Ok(())
+    }
+
+    fn prefetch(&self, ids: &[WordId]) {
+        let n = ids.len();
+        let word = ids[n - 1];
+        let (k, id) = self.context.shared(&ids[..n - 1]);
+        if k < n - 1 {
+            // The context's first lookup.
+            self.orders[k - 1].index.prefetch(id, ids[k]);
+            return;
+        }
+        // The context is the last one: the suffix's lookup and the n-gram's own slot.
+        if n > 2 {
+            self.orders[n - 3].index.prefetch(self.context_suffix, word);
+        }
+        if n < self.order() {
+            self.orders[n - 2].index.prefetch(id, word);
+        }
     }
 
     fn finish(mut self) -> Result<(Streamed, W), Stop> {

@@ -3,9 +3,7 @@
 //! usually reads one cache line (a `hashbrown` table reads a group of control
 //! bytes, then the slot, then the key it points to).
 
-use memmap2::MmapMut;
-
-use crate::format::huge_zeroed;
+use crate::format::{prefetch_items, HugeBuf};
 
 /// Slots per key at most: 4/3 (load factor 0.75).
 const LOAD_NUM: usize = 3;
@@ -18,7 +16,7 @@ const LOAD_DEN: usize = 4;
 #[derive(Default)]
 pub(super) struct KeyIndex {
     /// `[ctx, word, id + 1, suffix]`, zero when free.
-    mem: Option<MmapMut>,
+    slots: Option<HugeBuf<[u32; 4]>>,
     len: usize,
 }
 
@@ -27,10 +25,14 @@ fn hash(ctx: u32, word: u32) -> u64 {
     (m as u64) ^ (m >> 64) as u64
 }
 
+/// The first of `len` slots to look at for the key (multiply-shift).
+fn home(len: usize, ctx: u32, word: u32) -> usize {
+    ((u128::from(hash(ctx, word)) * len as u128) >> 64) as usize
+}
+
 /// The slot holding the key, or the free slot where it would go (there is one).
 fn probe(slots: &[[u32; 4]], ctx: u32, word: u32) -> usize {
-    // Multiply-shift into the slots.
-    let mut i = ((u128::from(hash(ctx, word)) * slots.len() as u128) >> 64) as usize;
+    let mut i = home(slots.len(), ctx, word);
     loop {
         let s = &slots[i];
         if s[2] == 0 || (s[0] == ctx && s[1] == word) {
@@ -45,7 +47,15 @@ fn probe(slots: &[[u32; 4]], ctx: u32, word: u32) -> usize {
 
 impl KeyIndex {
     fn slots(&self) -> &[[u32; 4]] {
-        self.mem.as_deref().map_or(&[], bytemuck::cast_slice)
+        self.slots.as_deref().unwrap_or(&[])
+    }
+
+    /// Starts fetching the slot where the key is or would go.
+    pub(super) fn prefetch(&self, ctx: u32, word: u32) {
+        let slots = self.slots();
+        if !slots.is_empty() {
+            prefetch_items(&slots[home(slots.len(), ctx, word)..]);
+        }
     }
 
     /// The id of the key and of its suffix, if present.
@@ -59,20 +69,16 @@ impl KeyIndex {
     }
 
     /// Adds the key `[ctx, word]` with `id` (below `u32::MAX`) and the id of
-    /// its suffix; `false` if it is present or no memory could be had for
-    /// it. `expected` is how many keys the index will probably hold (an
+    /// its suffix; `false` if it is present. `expected` is how many keys the index will probably hold (an
     /// untrusted hint: growth follows it at most eight times what is held).
     pub(super) fn insert(&mut self, [ctx, word, id, suffix]: [u32; 4], expected: usize) -> bool {
         if (self.len + 1) * LOAD_DEN > self.slots().len() * LOAD_NUM {
             let want = (self.len * 2).max(expected.min(self.len * 8)).max(1024);
-            if self.resize(want * LOAD_DEN / LOAD_NUM + 1).is_none() {
-                return false;
-            }
+            self.resize(want * LOAD_DEN / LOAD_NUM + 1);
         }
-        let Some(mem) = self.mem.as_deref_mut() else {
+        let Some(slots) = self.slots.as_deref_mut() else {
             return false;
         };
-        let slots: &mut [[u32; 4]] = bytemuck::cast_slice_mut(mem);
         let i = probe(slots, ctx, word);
         if slots[i][2] != 0 {
             return false;
@@ -83,15 +89,13 @@ impl KeyIndex {
     }
 
     /// Moves the keys to `size` slots.
-    fn resize(&mut self, size: usize) -> Option<()> {
-        let mut mem = huge_zeroed(size.checked_mul(16)?).ok()?;
-        let slots: &mut [[u32; 4]] = bytemuck::cast_slice_mut(&mut mem);
+    fn resize(&mut self, size: usize) {
+        let mut slots = HugeBuf::filled(size, [0; 4]);
         for &s in self.slots().iter().filter(|s| s[2] != 0) {
-            let i = probe(slots, s[0], s[1]);
+            let i = probe(&slots, s[0], s[1]);
             slots[i] = s;
         }
-        self.mem = Some(mem);
-        Some(())
+        self.slots = Some(slots);
     }
 }
 

@@ -8,6 +8,22 @@
 //!
 //! Arcs store no target: a query finds the next state's ids by probing every
 //! order of its context (see [`crate::model`]).
+//!
+//! Three builders give the same bytes for the same model:
+//!
+//! - [`compile_streaming`] (`stream`) reads ARPA text once and writes each
+//!   order as soon as the next has been read, holding at most two orders: for
+//!   complete models (every context and suffix present, as `lmplz` writes
+//!   them). When the trigrams turn out to need KenLM's blanks it hands what it
+//!   holds to the completing builder and the same read goes on; a model whose
+//!   blanks first show later is handed back (`None`).
+//! - [`compile_completing`] (`complete`, `index`, `tables`) reads ARPA text
+//!   once, holding every order as compact records, adds blanks for missing
+//!   contexts and suffixes as it meets them, then places and writes the tables.
+//! - [`compile`] compiles an [`NGramSet`], the reader that reports errors in
+//!   the input precisely; the other two hand any error back to it.
+//!
+//! `build-lm` tries them in that order.
 
 mod codebook;
 mod complete;

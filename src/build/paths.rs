@@ -16,6 +16,16 @@ pub(super) struct PathCache {
 }
 
 impl PathCache {
+    /// How much of `words` (not empty) the cache holds: the length `k >= 1`
+    /// of the longest prefix it holds and that prefix's id.
+    pub(super) fn shared(&self, words: &[WordId]) -> (usize, u32) {
+        let held = self.words[..self.len].iter().zip(words);
+        match held.take_while(|(a, b)| a == b).count() {
+            0 => (1, words[0]),
+            k => (k, self.ids[k - 1]),
+        }
+    }
+
     /// The id of `words` (not empty): the cached ids of the prefix it shares
     /// with the last path, then `next(k, id of words[..k], words[k])` for the id
     /// of each longer prefix `words[..=k]`, in turn. Stops at the first error.

@@ -50,6 +50,9 @@ pub(super) trait Sink {
     fn set_vocab(&mut self, vocab: Arc<Vocab>);
     /// An n-gram of order >= 2 (`ids` its words).
     fn ngram(&mut self, ids: &[WordId], prob: f32, backoff: f32) -> Result<(), Stop>;
+    /// Told before the n-gram before it is given: an n-gram of order >= 2
+    /// that comes next, whose memory the sink may start fetching.
+    fn prefetch(&self, _ids: &[WordId]) {}
     fn finish(self) -> Result<Self::Done, Stop>;
 }
 
@@ -83,7 +86,10 @@ fn consume<S: Sink>(
     loop {
         match rx.recv() {
             Ok(Msg::Batch(items)) => {
-                for g in &items {
+                for (i, g) in items.iter().enumerate() {
+                    if let Some(next) = items.get(i + 1).filter(|g| g.order > 1) {
+                        sink.prefetch(&next.ids[..usize::from(next.order)]);
+                    }
                     read += 1;
                     if read.is_multiple_of(65536) {
                         progress(read);

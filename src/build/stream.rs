@@ -24,14 +24,22 @@
 //! the order below it is written) until its table is written.
 //!
 //! Each section goes to the output as soon as it is built (a table slot by slot,
-//! in slot order, through [`TableStream`]); the header and section table are
+//! in slot order, through [`TableStream`](crate::format::table::TableStream)); the header and section table are
 //! written last ([`SectionWriter`]). So at most two orders are held as records,
-//! and no table is held at all. Anything this path does not handle (an n-gram whose context
-//! or suffix is missing, which needs KenLM's blanks, and every kind of error)
-//! makes [`compile_streaming`] return `None`: the caller then reads the input
-//! with [`NGramSet`](crate::arpa::NGramSet) and [`compile`](super::compile), which complete the model or
-//! report the error exactly. When it returns a file, the file is byte for byte
-//! the one [`compile`](super::compile) makes from the same input.
+//! and no table is held at all.
+//!
+//! An n-gram whose context or suffix is missing needs KenLM's blanks. While
+//! the trigrams are read (the bigrams placed, nothing but the vocabulary and
+//! unigrams written), the builder hands the model to
+//! [`compile_completing`](super::compile_completing)'s builder: the unigrams,
+//! the bigrams by rank and the trigrams read so far, in file order; it starts
+//! the output over and goes on with the same read. Later (a missing suffix
+//! among the 4-grams, say, when the bigrams' table is written) and on every
+//! kind of error [`compile_streaming`] returns `None`: the caller reads the
+//! input again with [`compile_completing`](super::compile_completing), or
+//! with [`NGramSet`](crate::arpa::NGramSet) and [`compile`](super::compile),
+//! which report the error exactly. When it returns a file, the file is byte
+//! for byte the one [`compile`](super::compile) makes from the same input.
 
 use std::io::{self, BufRead, Seek, Write};
 use std::panic;
@@ -64,11 +72,13 @@ pub struct Streamed {
 /// `progress(ngrams_read)` every 65,536 n-grams. Returns what was written and
 /// the output.
 ///
-/// Returns `Ok(None)` when the input needs completion (an n-gram whose context
-/// or suffix is missing) or has any error, leaving partial bytes in `out`: read
-/// it with [`NGramSet`](crate::arpa::NGramSet) and [`compile`](super::compile)
-/// instead, which give the completed model or the precise error. Otherwise the
-/// file is byte-identical to theirs.
+/// A model whose trigrams need KenLM's blanks is completed in the same read
+/// (see the module documentation). Returns `Ok(None)` when a higher order first
+/// needs them, or the input has any error, leaving partial bytes in `out`: read
+/// it with [`compile_completing`](super::compile_completing), or
+/// [`NGramSet`](crate::arpa::NGramSet) and [`compile`](super::compile), which
+/// give the completed model or the precise error. Otherwise the file is
+/// byte-identical to theirs.
 ///
 /// # Errors
 /// I/O errors from `out`.
@@ -150,6 +160,12 @@ impl<W: Write + Seek> Sink for Pass<W> {
             },
             Pass::Complete(c) => c.ngram(ids, prob, backoff),
             Pass::Gone => Err(Stop::Fallback),
+        }
+    }
+
+    fn prefetch(&self, ids: &[WordId]) {
+        if let Pass::Complete(c) = self {
+            c.prefetch(ids);
         }
     }
 

@@ -18,14 +18,24 @@ use crate::format::{RawLayout, SectionWriter, Weights};
 /// One order's n-grams and their flags, by id.
 pub(super) type Ngrams = (Vec<Rec>, Vec<u8>);
 
+/// An n-gram by hashed key, with what its slot needs, so that a table is
+/// written in one sequential pass (24 bytes).
+#[derive(Clone, Copy)]
+struct Keyed {
+    key: u64,
+    prob: f32,
+    backoff: f32,
+    id: u32,
+    flags: u8,
+}
+
 /// An order keyed, sorted and placed, ready to be written.
 struct Ready {
     n: usize,
     geometry: Geometry,
     placed: Placed,
-    /// `(hashed key, id)` in key order.
-    keyed: Vec<(u64, u32)>,
-    ngrams: Ngrams,
+    /// The n-grams in key order.
+    keyed: Vec<Keyed>,
     /// Quantized weights' codebooks.
     books: Option<[Codebook; 2]>,
     /// The slot of each n-gram by id (orders below the highest).
@@ -94,26 +104,33 @@ fn prepare(
     ctx_slots: Option<Vec<u32>>,
     ctx_ids: u64,
 ) -> Result<Ready, Stop> {
-    let (recs, flags) = &ngrams;
+    let (recs, flags) = ngrams;
     let geometry = Geometry::new(n, recs.len(), ctx_ids, model.vocab_size, model.opts)
         .ok()
         .need()?;
     let ctx_slot = |c: u32| ctx_slots.as_ref().map_or(c, |s| s[c as usize]);
-    let key = |r: &Rec| geometry.codec.hash(ctx_slot(r.ctx), r.word);
-    let mut keyed: Vec<(u64, u32)> = recs.iter().map(key).zip(0..).collect();
+    let keyed = |(id, (r, &flags)): (u32, (&Rec, &u8))| Keyed {
+        key: geometry.codec.hash(ctx_slot(r.ctx), r.word),
+        prob: r.prob,
+        backoff: r.backoff,
+        id,
+        flags,
+    };
+    let mut keyed: Vec<Keyed> = (0..).zip(recs.iter().zip(&flags)).map(keyed).collect();
     drop(ctx_slots);
     let nodes = n < model.order;
     let weights = model.opts.weights;
     let (books, ()) = rayon::join(
-        || (weights != Weights::F32).then(|| codebooks(recs, flags, nodes, weights)),
-        || keyed.par_sort_unstable(),
+        || (weights != Weights::F32).then(|| codebooks(&recs, &flags, nodes, weights)),
+        || keyed.par_sort_unstable_by_key(|k| k.key),
     );
-    if keyed.windows(2).any(|w| w[0].0 == w[1].0) {
+    drop((recs, flags));
+    if keyed.windows(2).any(|w| w[0].key == w[1].key) {
         return Err(Stop::Fallback);
     }
-    let mut slots = vec![0u32; if nodes { recs.len() } else { 0 }];
-    let placed = geometry.place(keyed.iter().map(|k| k.0), |rank, s| {
-        if let Some(slot) = slots.get_mut(keyed[rank].1 as usize) {
+    let mut slots = vec![0u32; if nodes { keyed.len() } else { 0 }];
+    let placed = geometry.place(keyed.iter().map(|k| k.key), |rank, s| {
+        if let Some(slot) = slots.get_mut(keyed[rank].id as usize) {
             *slot = s as u32;
         }
     });
@@ -122,7 +139,6 @@ fn prepare(
         geometry,
         placed: placed.ok().need()?,
         keyed,
-        ngrams,
         books,
         slots,
     })
@@ -139,7 +155,6 @@ fn write<O: Write + Seek>(
         geometry,
         placed,
         keyed,
-        ngrams: (recs, flags),
         books,
         ..
     } = ready;
@@ -148,12 +163,11 @@ fn write<O: Write + Seek>(
     debug_assert_eq!(usize::from(table.n), n);
     table.stream(out, model.vocab_size, |table, writer| {
         let mut written = Ok(());
-        let _ = geometry.place(keyed.iter().map(|k| k.0), |rank, slot| {
-            let (key, i) = keyed[rank];
-            let (ctx, word) = geometry.codec.unhash(key);
-            let (r, f) = (&recs[i as usize], flags[i as usize]);
-            let (ext, left) = (f & EXTENDS != 0, f & LEFT != 0);
-            let arc = table.slot(ctx, word, r.prob, ext, left, r.backoff);
+        let _ = geometry.place(keyed.iter().map(|k| k.key), |rank, slot| {
+            let k = &keyed[rank];
+            let (ctx, word) = geometry.codec.unhash(k.key);
+            let (ext, left) = (k.flags & EXTENDS != 0, k.flags & LEFT != 0);
+            let arc = table.slot(ctx, word, k.prob, ext, left, k.backoff);
             if written.is_ok() {
                 written = writer.put(slot, &arc);
             }
