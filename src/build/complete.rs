@@ -213,7 +213,11 @@ impl<W: Write + Seek> Completer<W> {
         (c.unigrams, c.vocab) = (unigrams, Some(vocab));
         let top = c.order();
         for (n, ngrams) in [(2, bigrams), (3, trigrams)] {
-            for g in ngrams {
+            for (i, g) in ngrams.iter().enumerate() {
+                // The bigrams' slots are random: fetch a few ahead.
+                if let Some(ahead) = ngrams.get(i + 8).filter(|_| n == 2) {
+                    c.orders[0].index.prefetch(ahead.ctx, ahead.word);
+                }
                 let suffix = match n {
                     2 => g.word,
                     _ => {
