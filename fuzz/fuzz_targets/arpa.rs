@@ -23,11 +23,16 @@ fuzz_target!(|data: &[u8]| {
             in_memory = Some(bytes);
         }
     }
-    // The streaming builder either hands the input back to the in-memory path
-    // or writes exactly what that path writes.
+    // The streaming and completing builders either hand the input back to
+    // the in-memory path or write exactly what that path writes.
     let out = std::io::Cursor::new(Vec::new());
     if let Ok(Some((_, out))) = build::compile_streaming(data, opts, out, |_| {}) {
         let streamed = out.into_inner();
         assert_eq!(Some(&streamed), in_memory.as_ref(), "streamed output differs");
+    }
+    let out = std::io::Cursor::new(Vec::new());
+    if let Ok(Some((_, out))) = build::compile_completing(data, opts, out, |_| {}) {
+        let completed = out.into_inner();
+        assert_eq!(Some(&completed), in_memory.as_ref(), "completed output differs");
     }
 });

@@ -45,12 +45,16 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
         opts.load_factor = load_factor;
     }
     // One streaming pass builds complete models; a model that needs completion
-    // (or has an error) is read again into memory, which completes it or reports
-    // the error. Standard input cannot be read twice, so it goes there directly.
+    // is read again and completed in compact form. A model with an error is
+    // read into an NGramSet, which reports the error. Standard input cannot be
+    // read twice, so it goes there directly.
     let streamed = if args.input.as_os_str() == "-" {
         None
     } else {
-        stream(&args.input, opts, &args.output)?
+        match build_pass(Pass::Stream, &args.input, opts, &args.output)? {
+            Some(s) => Some(s),
+            None => build_pass(Pass::Complete, &args.input, opts, &args.output)?,
+        }
     };
     let summary = match streamed {
         Some(s) => {
@@ -91,22 +95,38 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     Ok(())
 }
 
-/// The streaming pass from `path` into `output`, with a progress bar over the
-/// input's bytes; `None` (and `output` untouched) when the model must be built
-/// in memory instead.
-fn stream(
+/// A pass over the input that writes the output as it reads.
+#[derive(Clone, Copy)]
+enum Pass {
+    /// [`build::stream_model`]: complete models.
+    Stream,
+    /// [`build::complete_model`]: models that need KenLM's blanks.
+    Complete,
+}
+
+/// One pass from `path` into `output`, with a progress bar over the input's
+/// bytes; `None` (and `output` untouched) when the model must be built
+/// another way.
+fn build_pass(
+    pass: Pass,
     path: &std::path::Path,
     opts: BuildOptions,
     output: &std::path::Path,
 ) -> Result<Option<build::Streamed>, Box<dyn Error + Send + Sync>> {
     let input = open_input(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let bar = load::byte_progress(input.file_len, "reading and building tables");
+    let message = match pass {
+        Pass::Stream => "reading and building tables",
+        Pass::Complete => "reading and completing (blanks needed)",
+    };
+    let bar = load::byte_progress(input.file_len, message);
     let progress = input.progress.clone();
-    let streamed = build::stream_model(input.into_threaded(), opts, output, |_| {
-        bar.set_position(progress.bytes())
-    });
+    let show = |_| bar.set_position(progress.bytes());
+    let built = match pass {
+        Pass::Stream => build::stream_model(input.into_threaded(), opts, output, show),
+        Pass::Complete => build::complete_model(input.into_threaded(), opts, output, show),
+    };
     bar.finish_and_clear();
-    Ok(streamed?)
+    Ok(built?)
 }
 
 fn main() -> ExitCode {

@@ -8,22 +8,46 @@
 //!
 //! Arcs store no target: a query finds the next state's ids by probing every
 //! order of its context (see [`crate::model`]).
+//!
+//! Three builders give the same bytes for the same model:
+//!
+//! - [`compile_streaming`] (`stream`) reads ARPA text once and writes each
+//!   order as soon as the next has been read, holding at most two orders: for
+//!   complete models (every context and suffix present, as `lmplz` writes
+//!   them). When the trigrams turn out to need KenLM's blanks it hands what it
+//!   holds to the completing builder and the same read goes on; a model whose
+//!   blanks first show later is handed back (`None`).
+//! - [`compile_completing`] (`complete`, `index`, `tables`) reads ARPA text
+//!   once, holding every order as compact records, adds blanks for missing
+//!   contexts and suffixes as it meets them, then places and writes the tables.
+//! - [`compile`] compiles an [`NGramSet`], the reader that reports errors in
+//!   the input precisely; the other two hand any error back to it.
+//!
+//! `build-lm` tries them in that order.
 
 mod codebook;
+mod complete;
+mod index;
+mod paths;
 mod reading;
 mod stream;
+mod tables;
 
 use std::fmt;
 use std::fs;
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufRead, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 pub use codebook::Codebook;
+pub use complete::compile_completing;
 pub use stream::{compile_streaming, Streamed};
 
 use crate::arpa::{Entry, NGramSet};
-use crate::format::table::{id_bits, KeyCodec, Slot, TableWriter, Widths, MAX_KEY_BITS};
-use crate::format::{vocab, FileWriter, Header, RawLayout, SectionKind, Weights};
+use crate::format::table::{
+    id_bits, KeyCodec, Slot, TableStream, TableWriter, Widths, MAX_KEY_BITS,
+};
+use crate::format::{vocab, FileWriter, Header, RawLayout, SectionKind, SectionWriter, Weights};
+use crate::vocab::{WordId, UNK};
 use crate::MAX_ORDER;
 
 /// Options for [`compile`].
@@ -166,6 +190,36 @@ struct Unigram {
     backoff: f32,
     extends: bool,
     extends_left: bool,
+}
+
+impl Unigram {
+    /// The unigrams before the file's are read: `<unk>` alone, with log10
+    /// probability [`MISSING_UNK_LOG10`](crate::arpa::MISSING_UNK_LOG10), room for `capacity` more.
+    fn initial(capacity: usize) -> Vec<Unigram> {
+        let mut unigrams = Vec::with_capacity(capacity + 1);
+        unigrams.push(Unigram {
+            prob: crate::arpa::MISSING_UNK_LOG10,
+            backoff: 0.0,
+            extends: false,
+            extends_left: false,
+        });
+        unigrams
+    }
+
+    /// Records the file's unigram given word id `id` (ids are given in order,
+    /// `<unk>` (0) at any point) in `unigrams`.
+    fn add(unigrams: &mut Vec<Unigram>, id: WordId, prob: f32, backoff: Option<f32>) {
+        let u = Unigram {
+            prob,
+            backoff: backoff.unwrap_or(0.0),
+            extends: backoff.is_some_and(|b| b != 0.0),
+            extends_left: false,
+        };
+        match id {
+            UNK => unigrams[0] = u,
+            _ => unigrams.push(u),
+        }
+    }
 }
 
 /// The sections of a file being assembled, in file order.
@@ -338,6 +392,26 @@ impl TableBuild {
                 0
             },
         }
+    }
+
+    /// Writes the table to `out` as a section, its arcs put by `fill` in slot
+    /// order, then its codebooks; returns its layout.
+    fn stream<W: Write + Seek>(
+        self,
+        out: &mut SectionWriter<W>,
+        vocab_size: usize,
+        fill: impl FnOnce(&Self, &mut TableStream<&mut SectionWriter<W>>) -> io::Result<()>,
+    ) -> io::Result<RawLayout> {
+        out.begin(SectionKind::Table, self.n)?;
+        let mut writer = TableStream::new(self.raw, vocab_size as u32, &mut *out);
+        fill(&self, &mut writer)?;
+        writer.finish()?;
+        let raw = self.raw;
+        for (kind, n, bytes) in self.codebooks() {
+            out.begin(kind, n)?;
+            out.write_all(&bytes)?;
+        }
+        Ok(raw)
     }
 
     /// The codebook sections that follow the table (quantized weights).
@@ -602,6 +676,34 @@ pub fn stream_model<R: BufRead + Send>(
 ) -> Result<Option<Streamed>, BuildError> {
     write_atomically(path, |out| {
         Ok(compile_streaming(input, opts, out, progress)?.map(|(s, _)| s))
+    })
+}
+
+/// Compiles ARPA text from `input`, completing it with KenLM's blanks (see
+/// [`compile_completing`]), straight into `path`, atomically as
+/// [`stream_model`] does. `None` (and `path` untouched) when the input has an
+/// error, which [`NGramSet`] reports.
+///
+/// # Errors
+/// I/O errors naming the file.
+///
+/// ```
+/// use dashlm::{build, Model, LanguageModel};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("tiny.dlm");
+/// let text = &include_bytes!("../../data/tiny.arpa")[..];
+/// let built = build::complete_model(text, build::BuildOptions::default(), &path, |_| {});
+/// assert!(built.unwrap().is_some());
+/// assert_eq!(Model::open(&path).unwrap().order(), 3);
+/// ```
+pub fn complete_model<R: BufRead + Send>(
+    input: R,
+    opts: BuildOptions,
+    path: &Path,
+    progress: impl FnMut(u64),
+) -> Result<Option<Streamed>, BuildError> {
+    write_atomically(path, |out| {
+        Ok(compile_completing(input, opts, out, progress)?.map(|(s, _)| s))
     })
 }
 

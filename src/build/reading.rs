@@ -1,28 +1,127 @@
-//! The reading side of [`compile_streaming`](super::compile_streaming): a
-//! thread that tokenizes ARPA text, parses its numbers and maps its words to
-//! ids, handing batches of n-grams to the thread that builds the tables, so the
-//! two overlap.
+//! The reading side of [`compile_streaming`](super::compile_streaming) and
+//! [`compile_completing`](super::compile_completing): a thread that tokenizes
+//! ARPA text, parses its numbers and maps its words to ids, handing batches of
+//! n-grams to the thread that builds the tables (a [`Sink`]), so the two
+//! overlap.
 
-use std::io::BufRead;
-use std::sync::mpsc::SyncSender;
+use std::io::{self, BufRead};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
+use std::thread;
 
 use crate::arpa::ArpaReader;
 use crate::vocab::{Vocab, WordId};
 use crate::MAX_ORDER;
 
+/// Why a pass over the input stopped early.
+pub(super) enum Stop {
+    /// The input needs another path (completion, or an error it reports).
+    Fallback,
+    /// An n-gram's context or suffix is missing: the model needs KenLM's blanks.
+    Blanks,
+    /// Writing the output failed.
+    Io(io::Error),
+}
+
+impl From<io::Error> for Stop {
+    fn from(e: io::Error) -> Stop {
+        Stop::Io(e)
+    }
+}
+
+/// `None` means [`Stop::Fallback`].
+pub(super) trait Need<T> {
+    fn need(self) -> Result<T, Stop>;
+}
+
+impl<T> Need<T> for Option<T> {
+    fn need(self) -> Result<T, Stop> {
+        self.ok_or(Stop::Fallback)
+    }
+}
+
+/// What a builder does with the n-grams the reading thread sends: unigrams
+/// (with the ids they were given), then the vocabulary, then higher orders in
+/// file order, then `finish` if the whole input was read without error.
+pub(super) trait Sink {
+    /// What `finish` makes.
+    type Done;
+    fn unigram(&mut self, id: WordId, prob: f32, backoff: Option<f32>);
+    fn set_vocab(&mut self, vocab: Arc<Vocab>);
+    /// An n-gram of order >= 2 (`ids` its words).
+    fn ngram(&mut self, ids: &[WordId], prob: f32, backoff: f32) -> Result<(), Stop>;
+    /// Told before the n-gram before it is given: an n-gram of order >= 2
+    /// that comes next, whose memory the sink may start fetching.
+    fn prefetch(&self, _ids: &[WordId]) {}
+    fn finish(self) -> Result<Self::Done, Stop>;
+}
+
+/// Reads `input` on a second thread and hands its n-grams to the sink that
+/// `start` makes from the header's counts, calling `progress(ngrams_read)`
+/// every 65,536 n-grams. [`Stop::Fallback`] on any error in the input.
+pub(super) fn run<R: BufRead + Send, S: Sink>(
+    input: R,
+    start: impl FnOnce(&[u64]) -> Result<S, Stop>,
+    progress: impl FnMut(u64),
+) -> Result<S::Done, Stop> {
+    let (tx, rx) = sync_channel(16);
+    thread::scope(|scope| {
+        scope.spawn(move || read(input, &tx));
+        // `consume` drops the receiver when it returns, which ends the reading
+        // thread if it is still sending.
+        consume(rx, start, progress)
+    })
+}
+
+fn consume<S: Sink>(
+    rx: Receiver<Msg>,
+    start: impl FnOnce(&[u64]) -> Result<S, Stop>,
+    mut progress: impl FnMut(u64),
+) -> Result<S::Done, Stop> {
+    let Ok(Msg::Counts(counts)) = rx.recv() else {
+        return Err(Stop::Fallback);
+    };
+    let mut sink = start(&counts)?;
+    let mut read = 0u64;
+    loop {
+        match rx.recv() {
+            Ok(Msg::Batch(items)) => {
+                for (i, g) in items.iter().enumerate() {
+                    if let Some(next) = items.get(i + 1).filter(|g| g.order > 1) {
+                        sink.prefetch(&next.ids[..usize::from(next.order)]);
+                    }
+                    read += 1;
+                    if read.is_multiple_of(65536) {
+                        progress(read);
+                    }
+                    let n = usize::from(g.order);
+                    if n == 1 {
+                        sink.unigram(g.ids[0], g.prob, g.backoff);
+                    } else {
+                        sink.ngram(&g.ids[..n], g.prob, g.backoff.unwrap_or(0.0))?;
+                    }
+                }
+            }
+            Ok(Msg::Vocab(vocab)) => sink.set_vocab(vocab),
+            Ok(Msg::End(true)) => return sink.finish(),
+            // An error, or a reading thread that died.
+            _ => return Err(Stop::Fallback),
+        }
+    }
+}
+
 /// One n-gram with its words as ids (for a unigram, the id it was given).
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Item {
-    pub order: u8,
-    pub ids: [WordId; MAX_ORDER],
-    pub prob: f32,
-    pub backoff: Option<f32>,
+struct Item {
+    order: u8,
+    ids: [WordId; MAX_ORDER],
+    prob: f32,
+    backoff: Option<f32>,
 }
 
 /// What the reading thread sends, in this order: the header's counts, batches
 /// of unigrams, the finished vocabulary, batches of higher orders, and `End`.
-pub(super) enum Msg {
+enum Msg {
     Counts(Vec<u64>),
     Batch(Vec<Item>),
     Vocab(Arc<Vocab>),
@@ -36,7 +135,7 @@ const BATCH: usize = 1024;
 /// Reads `input` and sends its n-grams to `tx`; stops early on an error (any
 /// input that the in-memory path must read instead: a syntax error, a word
 /// missing from the unigrams, a repeated unigram) or when the receiver is gone.
-pub(super) fn read(input: impl BufRead, tx: &SyncSender<Msg>) {
+fn read(input: impl BufRead, tx: &SyncSender<Msg>) {
     let ok = send_all(input, tx).is_some();
     let _ = tx.send(Msg::End(ok));
 }

@@ -24,29 +24,38 @@
 //! the order below it is written) until its table is written.
 //!
 //! Each section goes to the output as soon as it is built (a table slot by slot,
-//! in slot order, through [`TableStream`]); the header and section table are
+//! in slot order, through [`TableStream`](crate::format::table::TableStream)); the header and section table are
 //! written last ([`SectionWriter`]). So at most two orders are held as records,
-//! and no table is held at all. Anything this path does not handle (an n-gram whose context
-//! or suffix is missing, which needs KenLM's blanks, and every kind of error)
-//! makes [`compile_streaming`] return `None`: the caller then reads the input
-//! with [`NGramSet`](crate::arpa::NGramSet) and [`compile`](super::compile), which complete the model or
-//! report the error exactly. When it returns a file, the file is byte for byte
-//! the one [`compile`](super::compile) makes from the same input.
+//! and no table is held at all.
+//!
+//! An n-gram whose context or suffix is missing needs KenLM's blanks. While
+//! the trigrams are read (the bigrams placed, nothing but the vocabulary and
+//! unigrams written), the builder hands the model to
+//! [`compile_completing`](super::compile_completing)'s builder: the unigrams,
+//! the bigrams by rank and the trigrams read so far, in file order; it starts
+//! the output over and goes on with the same read. Later (a missing suffix
+//! among the 4-grams, say, when the bigrams' table is written) and on every
+//! kind of error [`compile_streaming`] returns `None`: the caller reads the
+//! input again with [`compile_completing`](super::compile_completing), or
+//! with [`NGramSet`](crate::arpa::NGramSet) and [`compile`](super::compile),
+//! which report the error exactly. When it returns a file, the file is byte
+//! for byte the one [`compile`](super::compile) makes from the same input.
 
 use std::io::{self, BufRead, Seek, Write};
 use std::panic;
-use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
-use super::reading::{self, Msg};
+use super::complete::{Completer, Resumed};
+use super::paths::PathCache;
+use super::reading::{self, Need, Sink, Stop};
 use super::{
     check_load_factor, layouts_bytes, section_count, vocab_sections, BuildOptions, BuildSummary,
     Codebook, Geometry, Placed, TableBuild, Unigram,
 };
-use crate::format::table::{KeyCodec, TableStream};
+use crate::format::table::KeyCodec;
 use crate::format::{Header, RawLayout, SectionKind, SectionWriter, Weights};
-use crate::vocab::{Vocab, WordId, UNK};
+use crate::vocab::{Vocab, WordId};
 use crate::MAX_ORDER;
 
 /// What [`compile_streaming`] wrote.
@@ -63,11 +72,13 @@ pub struct Streamed {
 /// `progress(ngrams_read)` every 65,536 n-grams. Returns what was written and
 /// the output.
 ///
-/// Returns `Ok(None)` when the input needs completion (an n-gram whose context
-/// or suffix is missing) or has any error, leaving partial bytes in `out`: read
-/// it with [`NGramSet`](crate::arpa::NGramSet) and [`compile`](super::compile)
-/// instead, which give the completed model or the precise error. Otherwise the
-/// file is byte-identical to theirs.
+/// A model whose trigrams need KenLM's blanks is completed in the same read
+/// (see the module documentation). Returns `Ok(None)` when a higher order first
+/// needs them, or the input has any error, leaving partial bytes in `out`: read
+/// it with [`compile_completing`](super::compile_completing), or
+/// [`NGramSet`](crate::arpa::NGramSet) and [`compile`](super::compile), which
+/// give the completed model or the precise error. Otherwise the file is
+/// byte-identical to theirs.
 ///
 /// # Errors
 /// I/O errors from `out`.
@@ -93,7 +104,7 @@ pub fn compile_streaming<R: BufRead + Send, W: Write + Seek>(
 ) -> io::Result<Option<(Streamed, W)>> {
     match stream(input, opts, out, progress) {
         Ok(done) => Ok(Some(done)),
-        Err(Stop::Fallback) => Ok(None),
+        Err(Stop::Fallback | Stop::Blanks) => Ok(None),
         Err(Stop::Io(e)) => Err(e),
     }
 }
@@ -105,74 +116,65 @@ fn stream<R: BufRead + Send, W: Write + Seek>(
     progress: impl FnMut(u64),
 ) -> Result<(Streamed, W), Stop> {
     check_load_factor(opts).ok().need()?;
-    let (tx, rx) = sync_channel(16);
-    std::thread::scope(|scope| {
-        scope.spawn(move || reading::read(input, &tx));
-        // `build` drops the receiver when it returns, which ends the reading
-        // thread if it is still sending.
-        build(rx, opts, out, progress)
-    })
+    let start = |counts: &[u64]| Ok(Pass::Stream(Box::new(Builder::new(counts, opts, out)?)));
+    reading::run(input, start, progress)
 }
 
-/// Builds the file from what the reading thread sends.
-fn build<W: Write + Seek>(
-    rx: Receiver<Msg>,
-    opts: BuildOptions,
-    out: W,
-    mut progress: impl FnMut(u64),
-) -> Result<(Streamed, W), Stop> {
-    let Ok(Msg::Counts(counts)) = rx.recv() else {
-        return Err(Stop::Fallback);
-    };
-    let mut b = Builder::new(&counts, opts, out)?;
-    let mut read = 0u64;
-    loop {
-        match rx.recv() {
-            Ok(Msg::Batch(items)) => {
-                for g in &items {
-                    read += 1;
-                    if read.is_multiple_of(65536) {
-                        progress(read);
-                    }
-                    let n = usize::from(g.order);
-                    if n == 1 {
-                        b.unigram(g.ids[0], g.prob, g.backoff);
-                    } else {
-                        b.advance_to(n)?;
-                        b.ngram(&g.ids[..n], g.prob, g.backoff.unwrap_or(0.0))?;
-                    }
-                }
-            }
-            Ok(Msg::Vocab(vocab)) => b.vocab = Some(vocab),
-            Ok(Msg::End(true)) => return b.finish(),
-            // An error, or a reading thread that died.
-            _ => return Err(Stop::Fallback),
+/// The streaming builder, or the completing builder it handed the model over
+/// to when its trigrams turned out to need blanks.
+enum Pass<W> {
+    Stream(Box<Builder<W>>),
+    Complete(Box<Completer<W>>),
+    /// Between the two.
+    Gone,
+}
+
+impl<W: Write + Seek> Sink for Pass<W> {
+    type Done = (Streamed, W);
+
+    fn unigram(&mut self, id: WordId, prob: f32, backoff: Option<f32>) {
+        if let Pass::Stream(b) = self {
+            b.unigram(id, prob, backoff);
         }
     }
-}
 
-/// Why the streaming pass stopped early.
-enum Stop {
-    /// The input needs the in-memory path (completion, or an error it reports).
-    Fallback,
-    /// Writing the output failed.
-    Io(io::Error),
-}
-
-impl From<io::Error> for Stop {
-    fn from(e: io::Error) -> Stop {
-        Stop::Io(e)
+    fn set_vocab(&mut self, vocab: Arc<Vocab>) {
+        if let Pass::Stream(b) = self {
+            b.set_vocab(vocab);
+        }
     }
-}
 
-/// `None` means [`Stop::Fallback`].
-trait Need<T> {
-    fn need(self) -> Result<T, Stop>;
-}
+    fn ngram(&mut self, ids: &[WordId], prob: f32, backoff: f32) -> Result<(), Stop> {
+        match self {
+            Pass::Stream(b) => match b.ngram(ids, prob, backoff) {
+                Err(Stop::Blanks) => {
+                    let Pass::Stream(b) = std::mem::replace(self, Pass::Gone) else {
+                        return Err(Stop::Fallback);
+                    };
+                    let mut c = b.into_completer()?;
+                    c.ngram(ids, prob, backoff)?;
+                    *self = Pass::Complete(c);
+                    Ok(())
+                }
+                done => done,
+            },
+            Pass::Complete(c) => c.ngram(ids, prob, backoff),
+            Pass::Gone => Err(Stop::Fallback),
+        }
+    }
 
-impl<T> Need<T> for Option<T> {
-    fn need(self) -> Result<T, Stop> {
-        self.ok_or(Stop::Fallback)
+    fn prefetch(&self, ids: &[WordId]) {
+        if let Pass::Complete(c) = self {
+            c.prefetch(ids);
+        }
+    }
+
+    fn finish(self) -> Result<(Streamed, W), Stop> {
+        match self {
+            Pass::Stream(b) => b.finish(),
+            Pass::Complete(c) => c.finish(),
+            Pass::Gone => Err(Stop::Fallback),
+        }
     }
 }
 
@@ -402,54 +404,39 @@ impl<R: Record> Held<R> {
             placed,
             ..
         } = self;
-        out.begin(SectionKind::Table, table.n)?;
-        let mut writer = TableStream::new(table.raw, vocab_size as u32, &mut *out);
-        let mut put = |slot: u64, key: u64, prob: f32, backoff: f32| {
-            let (ctx, word) = geometry.codec.unhash(key);
-            let f = flags.get(slot as usize).copied().unwrap_or(0);
-            let arc = table.slot(ctx, word, prob, f & NODE != 0, f & LEFT != 0, backoff);
-            writer.put(slot, &arc)
-        };
-        match &column {
-            Some(c) => {
-                for ((slot, key), w) in c.occupied().zip(&weights) {
-                    put(slot as u64, key, w[0], w[1])?;
+        let raw = table.stream(out, vocab_size, |table, writer| {
+            let mut put = |slot: u64, key: u64, prob: f32, backoff: f32| {
+                let (ctx, word) = geometry.codec.unhash(key);
+                let f = flags.get(slot as usize).copied().unwrap_or(0);
+                let arc = table.slot(ctx, word, prob, f & NODE != 0, f & LEFT != 0, backoff);
+                writer.put(slot, &arc)
+            };
+            match &column {
+                Some(c) => {
+                    for ((slot, key), w) in c.occupied().zip(&weights) {
+                        put(slot as u64, key, w[0], w[1])?;
+                    }
+                }
+                None => {
+                    let mut written = Ok(());
+                    let again = geometry.place(recs.iter().map(Record::key), |i, slot| {
+                        if written.is_ok() {
+                            written = put(slot, recs[i].key(), recs[i].prob(), recs[i].backoff());
+                        }
+                    });
+                    written?;
+                    debug_assert_eq!(again.ok(), Some(placed));
                 }
             }
-            None => {
-                let mut written = Ok(());
-                let again = geometry.place(recs.iter().map(Record::key), |i, slot| {
-                    if written.is_ok() {
-                        written = put(slot, recs[i].key(), recs[i].prob(), recs[i].backoff());
-                    }
-                });
-                written?;
-                debug_assert_eq!(again.ok(), Some(placed));
-            }
-        }
-        writer.finish()?;
-        let raw = table.raw;
-        for (kind, n, bytes) in table.codebooks() {
-            out.begin(kind, n)?;
-            out.write_all(&bytes)?;
-        }
+            Ok(())
+        })?;
         Ok((raw, column.filter(|_| keep_column)))
     }
 }
 
 /// Initial capacity for `count` untrusted items: at most 2^20.
-fn cap(count: u64) -> usize {
+pub(super) fn cap(count: u64) -> usize {
     usize::try_from(count.min(1 << 20)).unwrap_or(1 << 20)
-}
-
-/// The last lookup path, reused when the next n-gram shares a prefix.
-#[derive(Default)]
-struct PathCache {
-    words: [WordId; MAX_ORDER],
-    /// `ids[k]`: the id of `words[..=k]` (word id, slot, or held record index at
-    /// the held order).
-    ids: [u32; MAX_ORDER],
-    len: usize,
 }
 
 struct Builder<W> {
@@ -477,13 +464,7 @@ struct Builder<W> {
 
 impl<W: Write + Seek> Builder<W> {
     fn new(counts: &[u64], opts: BuildOptions, out: W) -> io::Result<Builder<W>> {
-        let mut unigrams = Vec::with_capacity(cap(counts[0]) + 1);
-        unigrams.push(Unigram {
-            prob: crate::arpa::MISSING_UNK_LOG10,
-            backoff: 0.0,
-            extends: false,
-            extends_left: false,
-        });
+        let unigrams = Unigram::initial(cap(counts[0]));
         let out = SectionWriter::new(out, section_count(counts.len(), opts.weights))?;
         Ok(Builder {
             opts,
@@ -508,21 +489,6 @@ impl<W: Write + Seek> Builder<W> {
 
     fn vocab(&self) -> Result<&Vocab, Stop> {
         self.vocab.as_deref().need()
-    }
-
-    /// The unigram given word id `id`.
-    fn unigram(&mut self, id: WordId, prob: f32, backoff: Option<f32>) {
-        let u = Unigram {
-            prob,
-            backoff: backoff.unwrap_or(0.0),
-            extends: backoff.is_some_and(|b| b != 0.0),
-            extends_left: false,
-        };
-        // Ids are given in order, `<unk>` (0) at any point.
-        match id {
-            UNK => self.unigrams[0] = u,
-            _ => self.unigrams.push(u),
-        }
     }
 
     /// Closes every order below `n` and opens order `n` for reading.
@@ -602,35 +568,88 @@ impl<W: Write + Seek> Builder<W> {
         cache: &mut PathCache,
         words: &[WordId],
     ) -> Option<u32> {
-        let mut k = 0;
-        while k < cache.len && k < words.len() && cache.words[k] == words[k] {
-            k += 1;
+        let step = |k: usize, ctx: u32, word: WordId| match finished.get(k - 1) {
+            // Order k + 1 is finished, or it is the held order (the last of any path).
+            Some(column) => column.find(ctx, word).ok_or(()),
+            None => held.and_then(|h| h.find(ctx, word)).ok_or(()),
+        };
+        cache.id(words, step).ok()
+    }
+}
+
+impl<W: Write + Seek> Builder<W> {
+    /// The completing builder holding what has been read, while the trigrams
+    /// are read (the bigrams placed but not written): the output starts over.
+    /// [`Stop::Fallback`] later, when lower orders have been written.
+    fn into_completer(self) -> Result<Box<Completer<W>>, Stop> {
+        let (Some(held), Some(vocab), 3) = (self.held, self.vocab, self.current) else {
+            return Err(Stop::Fallback);
+        };
+        let column = held.column.as_ref().need()?;
+        // The bigrams by rank (= slot order), their contexts as word ids.
+        let mut rank_of_slot = vec![0u32; column.keys.len()];
+        let mut bigrams = Vec::with_capacity(held.weights.len());
+        for (rank, ((slot, key), w)) in column.occupied().zip(&held.weights).enumerate() {
+            rank_of_slot[slot] = rank as u32;
+            let (ctx, word) = column.codec.unhash(key);
+            let f = held.flags[slot];
+            bigrams.push(Resumed {
+                ctx,
+                word,
+                prob: w[0],
+                backoff: w[1],
+                node: f & NODE != 0,
+                left: f & LEFT != 0,
+            });
         }
-        if k == 0 {
-            cache.words[0] = words[0];
-            cache.ids[0] = words[0];
-            k = 1;
-        }
-        cache.len = k;
-        while k < words.len() {
-            let (ctx, word) = (cache.ids[k - 1], words[k]);
-            // Order k + 1 is finished, or it is the held order.
-            let id = match finished.get(k - 1) {
-                Some(column) => column.find(ctx, word)?,
-                // The held order is the last of any path.
-                None => held?.find(ctx, word)?,
-            };
-            cache.words[k] = word;
-            cache.ids[k] = id;
-            k += 1;
-            cache.len = k;
-        }
-        Some(cache.ids[words.len() - 1])
+        // The trigrams read so far, in file order, their contexts as bigram ranks.
+        let trigram = |codec: &KeyCodec, key: u64, prob: f32, backoff: f32| {
+            let (slot, word) = codec.unhash(key);
+            let ctx = rank_of_slot[slot as usize];
+            let (node, left) = (backoff != 0.0, false);
+            Resumed {
+                ctx,
+                word,
+                prob,
+                backoff,
+                node,
+                left,
+            }
+        };
+        let trigrams: Vec<Resumed> = match (&self.reading, &self.top) {
+            (Some(r), _) => r
+                .recs
+                .iter()
+                .map(|m| trigram(&r.geometry.codec, m.key(), m.prob(), m.backoff()))
+                .collect(),
+            (None, Some(t)) => t
+                .recs
+                .iter()
+                .map(|m| trigram(&t.geometry.codec, m.key(), m.prob(), m.backoff()))
+                .collect(),
+            (None, None) => return Err(Stop::Fallback),
+        };
+        let mut out = self.out.into_inner();
+        out.seek(io::SeekFrom::Start(0))?;
+        let lower = (self.unigrams, bigrams, trigrams);
+        Completer::resume(&self.counts, self.opts, out, vocab, lower)
+    }
+}
+
+impl<W: Write + Seek> Sink for Builder<W> {
+    type Done = (Streamed, W);
+
+    fn unigram(&mut self, id: WordId, prob: f32, backoff: Option<f32>) {
+        Unigram::add(&mut self.unigrams, id, prob, backoff);
     }
 
-    /// An n-gram of order >= 2 (`ids` its words).
+    fn set_vocab(&mut self, vocab: Arc<Vocab>) {
+        self.vocab = Some(vocab);
+    }
+
     fn ngram(&mut self, ids: &[WordId], prob: f32, backoff: f32) -> Result<(), Stop> {
         let n = ids.len();
+        self.advance_to(n)?;
         // The context and the suffix: unigrams, or records of the held order.
         let ctx_id = if n == 2 {
             self.unigrams[ids[0] as usize].extends = true;
@@ -638,8 +657,9 @@ impl<W: Write + Seek> Builder<W> {
             ids[0]
         } else {
             let held = self.held.as_ref();
-            let c = Self::find(&self.finished, held, &mut self.context, &ids[..n - 1]).need()?;
-            let s = Self::find(&self.finished, held, &mut self.suffix, &ids[1..]).need()?;
+            let c = Self::find(&self.finished, held, &mut self.context, &ids[..n - 1]);
+            let s = Self::find(&self.finished, held, &mut self.suffix, &ids[1..]);
+            let (c, s) = c.zip(s).ok_or(Stop::Blanks)?;
             let held = self.held.as_mut().need()?;
             held.flags[c as usize] |= NODE;
             held.flags[s as usize] |= LEFT;
@@ -669,25 +689,45 @@ impl<W: Write + Seek> Builder<W> {
             let (raw, _) = top.write(false, self.order(), vocab_size, self.opts, &mut self.out)?;
             self.layouts.push(raw);
         }
-        self.out.begin(SectionKind::Layouts, 0)?;
-        self.out.write_all(&layouts_bytes(&self.layouts))?;
-        let mut counts = [0u64; MAX_ORDER];
-        counts[0] = vocab_size as u64;
-        counts[1..self.order()].copy_from_slice(&self.counts[1..]);
-        let header = Header {
-            order: self.order() as u8,
-            weights: self.opts.weights,
-            vocab_size: vocab_size as u32,
-            bos: self.vocab()?.get(b"<s>").need()?,
-            eos: self.vocab()?.get(b"</s>").need()?,
-            counts,
-        };
-        let summary = BuildSummary::new(counts[..self.order()].to_vec(), self.out.sizes());
-        let unk_added = !self.vocab()?.has_explicit_unk();
-        let (out, _) = self.out.finish(&header)?;
-        let streamed = Streamed { summary, unk_added };
-        Ok((streamed, out))
+        let vocab = self.vocab.as_deref().need()?;
+        close_file(
+            self.out,
+            &self.layouts,
+            vocab,
+            &self.counts,
+            self.opts.weights,
+        )
     }
+}
+
+/// Ends a file written section by section: the layouts section, then the
+/// header, for a model of `vocab` with `counts` n-grams per order (the first,
+/// the unigrams, is the vocabulary's size).
+pub(super) fn close_file<W: Write + Seek>(
+    mut out: SectionWriter<W>,
+    layouts: &[RawLayout],
+    vocab: &Vocab,
+    counts: &[u64],
+    weights: Weights,
+) -> Result<(Streamed, W), Stop> {
+    out.begin(SectionKind::Layouts, 0)?;
+    out.write_all(&layouts_bytes(layouts))?;
+    let order = counts.len();
+    let mut all = [0u64; MAX_ORDER];
+    all[0] = vocab.len() as u64;
+    all[1..order].copy_from_slice(&counts[1..]);
+    let header = Header {
+        order: order as u8,
+        weights,
+        vocab_size: vocab.len() as u32,
+        bos: vocab.get(b"<s>").need()?,
+        eos: vocab.get(b"</s>").need()?,
+        counts: all,
+    };
+    let summary = BuildSummary::new(all[..order].to_vec(), out.sizes());
+    let unk_added = !vocab.has_explicit_unk();
+    let (out, _) = out.finish(&header)?;
+    Ok((Streamed { summary, unk_added }, out))
 }
 
 #[cfg(test)]
@@ -710,11 +750,13 @@ mod tests {
         done.map(|(s, out)| (s, out.into_inner()))
     }
 
-    /// Every fixture that streams gives compile's bytes; one needing blanks does not stream.
+    /// Every fixture that streams gives compile's bytes, one whose trigrams need
+    /// blanks too; one whose 4-grams first need them does not stream.
     #[test]
     fn streams_exactly_what_compile_builds() {
         let tiny = &include_bytes!("../../data/tiny.arpa")[..];
         let pruned = "\\data\\\nngram 1=4\nngram 2=1\nngram 3=1\n\n\\1-grams:\n-1\t<s>\t-0.5\n-1\t</s>\n-1\ta\t-0.1\n-1\tb\n\n\\2-grams:\n-0.2\t<s> a\t-0.1\n\n\\3-grams:\n-0.3\t<s> a b\n\n\\end\\\n";
+        let pruned4 = "\\data\\\nngram 1=4\nngram 2=2\nngram 3=1\nngram 4=1\n\n\\1-grams:\n-1\t<s>\t-0.5\n-1\t</s>\n-1\ta\t-0.1\n-1\tb\t-0.1\n\n\\2-grams:\n-0.2\t<s> a\t-0.1\n-0.2\ta b\t-0.1\n\n\\3-grams:\n-0.3\t<s> a b\t-0.2\n\n\\4-grams:\n-0.3\t<s> a b b\n\n\\end\\\n";
         let unigrams = "\\data\\\nngram 1=3\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n-1\ta\n\n\\end\\\n";
         for w in [Weights::F32, Weights::Q16, Weights::Q8] {
             let opts = BuildOptions::new(w);
@@ -726,9 +768,15 @@ mod tests {
                 assert_eq!(s.summary.to_string(), summary.to_string());
                 assert_eq!(s.summary.file_bytes, out.len() as u64);
             }
-            // `a b` (the suffix of `<s> a b`) is missing: only NGramSet completes it.
-            assert!(streamed(pruned.as_bytes(), opts).is_none());
-            assert!(NGramSet::read(pruned.as_bytes(), "p").is_ok());
+            // `a b` (the suffix of `<s> a b`) is missing: the completing
+            // builder takes over while the trigrams are read.
+            let (_, out) = streamed(pruned.as_bytes(), opts).expect("handed over");
+            let set = NGramSet::read(pruned.as_bytes(), "p").unwrap();
+            assert_eq!(out, bytes(&super::super::compile(&set, opts).unwrap().0));
+            // A missing suffix among the 4-grams: the bigrams are written by
+            // then, so the model is handed back.
+            assert!(streamed(pruned4.as_bytes(), opts).is_none());
+            assert!(NGramSet::read(pruned4.as_bytes(), "p4").is_ok());
         }
         // Errors are left to NGramSet to report.
         assert!(streamed(&b"\\data\\\n"[..], BuildOptions::default()).is_none());

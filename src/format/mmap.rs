@@ -75,6 +75,84 @@ fn hint(ptr: *const u8) {
     let _ = ptr;
 }
 
+/// `len` bytes (at least one) of zeroed anonymous memory, advised to use
+/// transparent huge pages where the OS offers them.
+fn huge_zeroed(len: usize) -> io::Result<memmap2::MmapMut> {
+    let mem = memmap2::MmapMut::map_anon(len.max(1))?;
+    #[cfg(target_os = "linux")]
+    let _ = mem.advise(memmap2::Advice::HugePage);
+    Ok(mem)
+}
+
+/// Buffers this large or larger go to huge pages (one huge page).
+const HUGE_MIN: usize = 2 << 20;
+
+/// A fixed-length table of `T` for random access while a model is built or
+/// read: from 2 MiB up in anonymous memory advised to use transparent huge
+/// pages (as KenLM's `HugeMalloc`), so random lookups rarely miss the TLB;
+/// smaller ones on the heap.
+///
+/// ```
+/// let mut t = dashlm::format::HugeBuf::filled(1 << 20, [0u32; 4]);
+/// t[7][2] = 5;
+/// assert_eq!((t.len(), t[7][2], t[8][2]), (1 << 20, 5, 0));
+/// assert_eq!(t.clone()[7], [0, 0, 5, 0]);
+/// ```
+pub enum HugeBuf<T> {
+    /// In huge pages.
+    Huge(memmap2::MmapMut),
+    /// On the heap.
+    Heap(Vec<T>),
+}
+
+impl<T: bytemuck::Pod> HugeBuf<T> {
+    /// `len` copies of `value`.
+    pub fn filled(len: usize, value: T) -> HugeBuf<T> {
+        let bytes = len.checked_mul(std::mem::size_of::<T>());
+        let huge = bytes.filter(|&b| b >= HUGE_MIN).map(huge_zeroed);
+        let Some(Ok(mut mem)) = huge else {
+            return HugeBuf::Heap(vec![value; len]);
+        };
+        if bytemuck::bytes_of(&value).iter().any(|&b| b != 0) {
+            bytemuck::cast_slice_mut::<u8, T>(&mut mem).fill(value);
+        }
+        HugeBuf::Huge(mem)
+    }
+}
+
+impl<T: bytemuck::Pod> std::ops::Deref for HugeBuf<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            HugeBuf::Huge(mem) => bytemuck::cast_slice(mem),
+            HugeBuf::Heap(v) => v,
+        }
+    }
+}
+
+impl<T: bytemuck::Pod> std::ops::DerefMut for HugeBuf<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        match self {
+            HugeBuf::Huge(mem) => bytemuck::cast_slice_mut(mem),
+            HugeBuf::Heap(v) => v,
+        }
+    }
+}
+
+impl<T: bytemuck::Pod> Clone for HugeBuf<T> {
+    fn clone(&self) -> Self {
+        let mut copy = HugeBuf::filled(self.len(), T::zeroed());
+        copy.copy_from_slice(self);
+        copy
+    }
+}
+
+impl<T: bytemuck::Pod> std::fmt::Debug for HugeBuf<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HugeBuf({} items)", self.len())
+    }
+}
+
 /// Reads `path` into anonymous memory advised to use transparent huge pages
 /// (where the OS offers them), the way KenLM loads models into `HugeMalloc`ed
 /// memory: slower to open than [`map_file`] (the whole file is read), but
@@ -96,9 +174,7 @@ pub fn read_file_huge(path: &Path) -> io::Result<Mmap> {
             "file larger than the address space",
         )
     })?;
-    let mut mem = memmap2::MmapMut::map_anon(len.max(1))?;
-    #[cfg(target_os = "linux")]
-    let _ = mem.advise(memmap2::Advice::HugePage);
+    let mut mem = huge_zeroed(len)?;
     file.read_exact(&mut mem[..len])?;
     if file.read(&mut [0u8; 1])? != 0 {
         return Err(io::Error::new(

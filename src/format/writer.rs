@@ -212,6 +212,19 @@ impl<W: Write + Seek> SectionWriter<W> {
             .map(|e| (e.kind, e.order, e.len as usize))
     }
 
+    /// The output as it is, positioned after the last byte written: for a
+    /// caller that starts the file over.
+    ///
+    /// ```
+    /// use std::io::Cursor;
+    /// use dashlm::format::SectionWriter;
+    /// let out = SectionWriter::new(Cursor::new(Vec::new()), 1).unwrap();
+    /// assert_eq!(out.into_inner().position() % 8, 0);
+    /// ```
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
     /// Closes the last section and writes the header and section table at the
     /// start; returns the output (positioned at the end, flushed) and the file length.
     ///

@@ -1,0 +1,442 @@
+//! Compiling ARPA text that needs KenLM's blanks in one reading, without an
+//! [`NGramSet`](crate::arpa::NGramSet).
+//!
+//! [`compile_streaming`](super::compile_streaming) writes each order as soon as
+//! the next has been read, which a model missing contexts or suffixes (pruned
+//! by SRILM, say) does not allow: a missing suffix of an n-gram becomes a blank
+//! of the order below, so no order's size is known until every higher order
+//! has been read. [`compile_completing`] holds the whole model instead, but
+//! compactly, and completes it while reading:
+//!
+//! - an n-gram of order n >= 2 is a record `(id of its context, last word,
+//!   prob, backoff)` (16 bytes) plus a byte of flags, ids being positions in
+//!   the order below (word ids for bigrams); orders below the highest have an
+//!   open-addressing index from `(context id, word)` to the n-gram's id and its
+//!   suffix's id (16-byte slots, load at most 0.75, in huge pages: see
+//!   `index`);
+//! - an n-gram's context is found by walking these ids from its first word,
+//!   from the previous n-gram's path where they share a prefix (ARPA files
+//!   group each order by context), and its suffix is the context's suffix
+//!   extended by the last word: about one index lookup per n-gram, whose slot
+//!   is fetched while the n-gram before it is added. A missing context or
+//!   suffix is added as a blank (with its own suffix, recursively), so every
+//!   context and suffix is present as soon as its n-gram is;
+//! - the blanks' probabilities follow KenLM's probing loader, as
+//!   [`NGramSet`](crate::arpa::NGramSet) documents: when an n-gram is read, the
+//!   blanks among its suffixes that no earlier n-gram filled get the backed-off
+//!   sum going up from its longest filled suffix; once the file is read, blanks
+//!   no n-gram filled (missing contexts) get `-|p(lower)| + backoff(context)`.
+//!
+//! Then the orders are placed from 2 up (each one's keys need its context's
+//! slot) and each table is written to the output slot by slot and dropped,
+//! the next order being placed meanwhile (see `tables`). The
+//! file is byte for byte the one [`compile`](super::compile) makes from the
+//! same input. Any error in the input makes [`compile_completing`] return
+//! `None`, for [`NGramSet`](crate::arpa::NGramSet) to report it exactly.
+
+use std::io::{self, BufRead, Seek, Write};
+use std::sync::Arc;
+
+use super::index::KeyIndex;
+use super::paths::PathCache;
+use super::reading::{self, Need, Sink, Stop};
+use super::stream::{cap, close_file};
+use super::tables::write_tables;
+use super::{check_load_factor, section_count, vocab_sections, BuildOptions, Streamed, Unigram};
+use crate::format::SectionWriter;
+use crate::vocab::{Vocab, WordId};
+use crate::MAX_ORDER;
+
+/// Compiles ARPA text from `input`, completing it as
+/// [`NGramSet`](crate::arpa::NGramSet) does, into `out` (positioned at its
+/// start), calling `progress(ngrams_read)` every 65,536 n-grams. Returns what
+/// was written and the output: byte for byte what [`compile`](super::compile)
+/// makes from the same input.
+///
+/// Returns `Ok(None)` when the input has any error, leaving partial bytes in
+/// `out`: [`NGramSet`](crate::arpa::NGramSet) reports it precisely.
+///
+/// # Errors
+/// I/O errors from `out`.
+///
+/// ```
+/// use std::io::Cursor;
+/// use dashlm::{arpa::NGramSet, build};
+/// // `a b` (the suffix of `<s> a b`) is missing: it becomes a blank.
+/// let text = "\\data\\\nngram 1=4\nngram 2=1\nngram 3=1\n\n\\1-grams:\n-1\t<s>\t-0.5\n-1\t</s>\n-1\ta\t-0.1\n-1\tb\n\n\\2-grams:\n-0.2\t<s> a\t-0.1\n\n\\3-grams:\n-0.3\t<s> a b\n\n\\end\\\n";
+/// let opts = build::BuildOptions::default();
+/// let out = Cursor::new(Vec::new());
+/// let (done, out) = build::compile_completing(text.as_bytes(), opts, out, |_| {}).unwrap().unwrap();
+/// assert_eq!(done.summary.counts, [5, 2, 1]);
+/// let set = NGramSet::read(text.as_bytes(), "pruned.arpa").unwrap();
+/// let (file, _) = build::compile(&set, opts).unwrap();
+/// let mut bytes = Vec::new();
+/// file.write_to(&mut bytes).unwrap();
+/// assert_eq!(out.into_inner(), bytes);
+/// ```
+pub fn compile_completing<R: BufRead + Send, W: Write + Seek>(
+    input: R,
+    opts: BuildOptions,
+    out: W,
+    progress: impl FnMut(u64),
+) -> io::Result<Option<(Streamed, W)>> {
+    let start = |counts: &[u64]| Completer::new(counts, opts, out);
+    let done = check_load_factor(opts)
+        .ok()
+        .need()
+        .and_then(|()| reading::run(input, start, progress));
+    match done {
+        Ok(done) => Ok(Some(done)),
+        Err(Stop::Fallback | Stop::Blanks) => Ok(None),
+        Err(Stop::Io(e)) => Err(e),
+    }
+}
+
+/// Flags of a record.
+pub(super) const EXTENDS: u8 = 1;
+pub(super) const LEFT: u8 = 2;
+/// Not in the file.
+const BLANK: u8 = 4;
+/// Has its probability: in the file, or a blank filled by a file n-gram.
+const DONE: u8 = 8;
+
+/// An n-gram of order n >= 2: the id of its context (its word id for a
+/// bigram, else its index in order n - 1), its last word and its weights.
+#[derive(Clone, Copy)]
+pub(super) struct Rec {
+    pub ctx: u32,
+    pub word: WordId,
+    pub prob: f32,
+    pub backoff: f32,
+}
+
+/// A bigram or trigram handed over by the streaming builder: its context (a
+/// word id, or a bigram's index), last word, weights, and flags so far.
+pub(super) struct Resumed {
+    pub ctx: u32,
+    pub word: WordId,
+    pub prob: f32,
+    pub backoff: f32,
+    pub node: bool,
+    pub left: bool,
+}
+
+/// The n-grams of one order >= 2, by index: the file's in file order, then blanks.
+#[derive(Default)]
+struct Order {
+    header_count: u64,
+    recs: Vec<Rec>,
+    flags: Vec<u8>,
+    /// Index by `(ctx, word)`, kept for orders below the highest (which
+    /// later orders look up).
+    index: KeyIndex,
+    /// Every blank with the id of its suffix (in the order below).
+    blanks: Vec<(u32, u32)>,
+}
+
+impl Order {
+    /// Appends `rec`, indexed with the id of its suffix when `indexed`: its
+    /// id, `None` if it is already indexed or the order is full.
+    fn add(&mut self, rec: Rec, flags: u8, indexed: bool, suffix: u32) -> Option<u32> {
+        let i = u32::try_from(self.recs.len())
+            .ok()
+            .filter(|&i| i < u32::MAX)?;
+        // Room for blanks past the header's count.
+        let expected = self.header_count.saturating_add(self.header_count / 16);
+        let expected = usize::try_from(expected).unwrap_or(usize::MAX);
+        if indexed && !self.index.insert([rec.ctx, rec.word, i, suffix], expected) {
+            return None;
+        }
+        if self.recs.len() == self.recs.capacity() {
+            // Toward the header's count (checked by the reader), at most
+            // doubling; blanks past it grow the order by an eighth at a time.
+            let len = self.recs.len();
+            let want = (self.header_count as usize).saturating_sub(len);
+            let more = match want {
+                0 => (len / 8).max(1024),
+                _ => want.clamp(1, len.max(1024)),
+            };
+            self.recs.reserve_exact(more);
+            self.flags.reserve_exact(more);
+        }
+        self.recs.push(rec);
+        self.flags.push(flags);
+        Some(i)
+    }
+}
+
+/// The whole model being read and completed.
+pub(super) struct Completer<W> {
+    opts: BuildOptions,
+    /// The output, until the file is written.
+    out: Option<W>,
+    vocab: Option<Arc<Vocab>>,
+    unigrams: Vec<Unigram>,
+    /// Orders 2..=N.
+    orders: Vec<Order>,
+    /// The path of the last context looked up, and the id of its suffix.
+    context: PathCache,
+    context_suffix: u32,
+}
+
+impl<W: Write + Seek> Completer<W> {
+    fn new(counts: &[u64], opts: BuildOptions, out: W) -> Result<Completer<W>, Stop> {
+        let orders = counts[1..].iter().map(|&c| Order {
+            header_count: c,
+            recs: Vec::with_capacity(cap(c)),
+            flags: Vec::with_capacity(cap(c)),
+            index: KeyIndex::default(),
+            blanks: Vec::new(),
+        });
+        Ok(Completer {
+            opts,
+            out: Some(out),
+            vocab: None,
+            unigrams: Unigram::initial(cap(counts[0])),
+            orders: orders.collect(),
+            context: PathCache::default(),
+            context_suffix: 0,
+        })
+    }
+
+    /// The builder continuing from the streaming builder's unigrams (flags
+    /// set by the bigrams and trigrams read so far), bigrams (any order) and
+    /// the trigrams read so far (in file order), with `out` at its start.
+    pub(super) fn resume(
+        counts: &[u64],
+        opts: BuildOptions,
+        out: W,
+        vocab: Arc<Vocab>,
+        (unigrams, bigrams, trigrams): (Vec<Unigram>, Vec<Resumed>, Vec<Resumed>),
+    ) -> Result<Box<Completer<W>>, Stop> {
+        let mut c = Completer::new(counts, opts, out)?;
+        (c.unigrams, c.vocab) = (unigrams, Some(vocab));
+        let top = c.order();
+        for (n, ngrams) in [(2, bigrams), (3, trigrams)] {
+            for (i, g) in ngrams.iter().enumerate() {
+                // The bigrams' slots are random: fetch a few ahead.
+                if let Some(ahead) = ngrams.get(i + 8).filter(|_| n == 2) {
+                    c.orders[0].index.prefetch(ahead.ctx, ahead.word);
+                }
+                let suffix = match n {
+                    2 => g.word,
+                    _ => {
+                        let middle = c.orders[0].recs.get(g.ctx as usize).need()?.word;
+                        c.orders[0].index.get(middle, g.word).need()?.0
+                    }
+                };
+                let flags = DONE | if g.node { EXTENDS } else { 0 } | if g.left { LEFT } else { 0 };
+                let rec = Rec {
+                    ctx: g.ctx,
+                    word: g.word,
+                    prob: g.prob,
+                    backoff: g.backoff,
+                };
+                c.orders[n - 2].add(rec, flags, n < top, suffix).need()?;
+            }
+        }
+        Ok(Box::new(c))
+    }
+
+    fn order(&self) -> usize {
+        self.orders.len() + 1
+    }
+
+    /// The id of `words` (fewer than N), walking from the id of each prefix
+    /// cached in `cache`; a missing prefix is added as a blank.
+    fn walk(&mut self, cache: &mut PathCache, words: &[WordId]) -> Result<u32, Stop> {
+        cache.id(words, |k, ctx, _| {
+            Ok(self.find_or_blank(&words[..=k], ctx)?.0)
+        })
+    }
+
+    /// The id of `words` (2 to N - 1 of them), whose context has id `ctx`, and
+    /// the id of its suffix; when missing it is added as a blank, its suffix
+    /// first.
+    fn find_or_blank(&mut self, words: &[WordId], ctx: u32) -> Result<(u32, u32), Stop> {
+        let n = words.len();
+        let word = words[n - 1];
+        if let Some(found) = self.orders[n - 2].index.get(ctx, word) {
+            return Ok(found);
+        }
+        let suffix = match n {
+            2 => word,
+            _ => self.walk(&mut PathCache::default(), &words[1..])?,
+        };
+        let blank = Rec {
+            ctx,
+            word,
+            prob: 0.0,
+            backoff: 0.0,
+        };
+        let i = self.orders[n - 2].add(blank, BLANK, true, suffix).need()?;
+        self.orders[n - 2].blanks.push((i, suffix));
+        self.link(n, ctx, suffix);
+        Ok((i, suffix))
+    }
+
+    /// Flags the context and the suffix of an n-gram of order `n`.
+    fn link(&mut self, n: usize, ctx: u32, suffix: u32) {
+        if n == 2 {
+            self.unigrams[ctx as usize].extends = true;
+            self.unigrams[suffix as usize].extends_left = true;
+        } else {
+            let below = &mut self.orders[n - 3];
+            below.flags[ctx as usize] |= EXTENDS;
+            below.flags[suffix as usize] |= LEFT;
+        }
+    }
+
+    /// The weights `[prob, backoff]` of id `id` of order `n` (a word id for 1).
+    fn weights(&self, n: usize, id: u32) -> [f32; 2] {
+        if n == 1 {
+            let u = &self.unigrams[id as usize];
+            [u.prob, u.backoff]
+        } else {
+            let r = &self.orders[n - 2].recs[id as usize];
+            [r.prob, r.backoff]
+        }
+    }
+
+    fn done(&self, n: usize, id: u32) -> bool {
+        n == 1 || self.orders[n - 2].flags[id as usize] & DONE != 0
+    }
+
+    /// KenLM's loader, for the file's n-gram `words` (order n >= 3): from its
+    /// longest suffix that has a probability, gives each longer suffix (a
+    /// blank) the backed-off sum, adding the backoffs of their contexts.
+    fn fill_suffixes(&mut self, words: &[WordId]) -> Result<(), Stop> {
+        let n = words.len();
+        // suffix[l]: the id of the suffix of l words.
+        let mut suffix = [0u32; MAX_ORDER];
+        suffix[1] = words[n - 1];
+        for l in 2..n {
+            suffix[l] = self.walk(&mut PathCache::default(), &words[n - l..])?;
+        }
+        let mut len = n - 1;
+        while len >= 2 && !self.done(len, suffix[len]) {
+            len -= 1;
+        }
+        let mut prob = -self.weights(len, suffix[len])[0].abs();
+        for (l, &id) in suffix.iter().enumerate().take(n).skip(len + 1) {
+            let ctx = self.orders[l - 2].recs[id as usize].ctx;
+            prob += self.weights(l - 1, ctx)[1];
+            let order = &mut self.orders[l - 2];
+            order.recs[id as usize].prob = prob;
+            order.flags[id as usize] |= DONE;
+        }
+        Ok(())
+    }
+
+    /// Gives the blanks no file n-gram filled `-|p(suffix)| + backoff(context)`,
+    /// from the lowest order up, then makes every blank's probability negative.
+    fn finish_blanks(&mut self) {
+        for n in 2..=self.order() {
+            let blanks = std::mem::take(&mut self.orders[n - 2].blanks);
+            for &(i, suffix) in &blanks {
+                let order = &self.orders[n - 2];
+                if order.flags[i as usize] & DONE == 0 {
+                    let ctx = order.recs[i as usize].ctx;
+                    let prob = -self.weights(n - 1, suffix)[0].abs() + self.weights(n - 1, ctx)[1];
+                    self.orders[n - 2].recs[i as usize].prob = prob;
+                }
+            }
+            let order = &mut self.orders[n - 2];
+            for &(i, _) in &blanks {
+                let p = &mut order.recs[i as usize].prob;
+                *p = -p.abs();
+            }
+        }
+    }
+}
+
+impl<W: Write + Seek> Sink for Completer<W> {
+    type Done = (Streamed, W);
+
+    fn unigram(&mut self, id: WordId, prob: f32, backoff: Option<f32>) {
+        Unigram::add(&mut self.unigrams, id, prob, backoff);
+    }
+
+    fn set_vocab(&mut self, vocab: Arc<Vocab>) {
+        self.vocab = Some(vocab);
+    }
+
+    fn ngram(&mut self, ids: &[WordId], prob: f32, backoff: f32) -> Result<(), Stop> {
+        let n = ids.len();
+        let (ctx, suffix) = match n {
+            2 => (ids[0], ids[1]),
+            _ => {
+                // The context, then the suffix: the suffix of the context
+                // (kept with it in the index) extended by the last word.
+                let mut cache = self.context;
+                let mut found = None;
+                let walked: Result<u32, Stop> = cache.id(&ids[..n - 1], |k, ctx, _| {
+                    let (id, suffix) = self.find_or_blank(&ids[..=k], ctx)?;
+                    found = Some(suffix);
+                    Ok(id)
+                });
+                self.context = cache;
+                let ctx = walked?;
+                // Unless the walk ended with a lookup, the context is the last one.
+                self.context_suffix = found.unwrap_or(self.context_suffix);
+                let (suffix, _) = self.find_or_blank(&ids[1..], self.context_suffix)?;
+                (ctx, suffix)
+            }
+        };
+        self.link(n, ctx, suffix);
+        let flags = DONE | if backoff != 0.0 { EXTENDS } else { 0 };
+        let rec = Rec {
+            ctx,
+            word: ids[n - 1],
+            prob,
+            backoff,
+        };
+        let top = n == self.order();
+        // A duplicate: NGramSet reports it.
+        self.orders[n - 2].add(rec, flags, !top, suffix).need()?;
+        if n >= 3 && !self.done(n - 1, suffix) {
+            self.fill_suffixes(ids)?;
+        }
+        Ok(())
+    }
+
+    fn prefetch(&self, ids: &[WordId]) {
+        let n = ids.len();
+        let word = ids[n - 1];
+        let (k, id) = self.context.shared(&ids[..n - 1]);
+        if k < n - 1 {
+            // The context's first lookup.
+            self.orders[k - 1].index.prefetch(id, ids[k]);
+            return;
+        }
+        // The context is the last one: the suffix's lookup and the n-gram's own slot.
+        if n > 2 {
+            self.orders[n - 3].index.prefetch(self.context_suffix, word);
+        }
+        if n < self.order() {
+            self.orders[n - 2].index.prefetch(id, word);
+        }
+    }
+
+    fn finish(mut self) -> Result<(Streamed, W), Stop> {
+        let vocab = self.vocab.take().need()?;
+        vocab.get(b"<s>").need()?;
+        vocab.get(b"</s>").need()?;
+        self.finish_blanks();
+        let mut counts = vec![vocab.len() as u64];
+        counts.extend(self.orders.iter().map(|o| o.recs.len() as u64));
+        let weights = self.opts.weights;
+        let sections = vocab_sections(vocab.words(), self.unigrams.iter().copied())
+            .ok()
+            .need()?;
+        let out = self.out.take().need()?;
+        let mut out = SectionWriter::new(out, section_count(counts.len(), weights))?;
+        for (kind, n, bytes) in sections {
+            out.begin(kind, n)?;
+            out.write_all(&bytes)?;
+        }
+        let orders = self.orders.drain(..).map(|o| (o.recs, o.flags));
+        let layouts = write_tables(orders.collect(), vocab.len(), self.opts, &mut out)?;
+        close_file(out, &layouts, &vocab, &counts, weights)
+    }
+}

@@ -1,0 +1,145 @@
+//! The three ways `build-lm` compiles ARPA text give the same bytes: the
+//! streaming builder (which hands a model whose trigrams need blanks to the
+//! completing builder mid-read), the completing builder, and `NGramSet` with
+//! `compile`, on random models with missing contexts and suffixes, positive
+//! backoffs and shuffled sections (KenLM's blank probabilities depend on the
+//! file order).
+
+use std::collections::HashSet;
+use std::io::Cursor;
+
+use dashlm::arpa::NGramSet;
+use dashlm::build::{compile, compile_completing, compile_streaming, BuildOptions};
+use dashlm::format::Weights;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+
+mod common;
+
+/// A model whose n-grams are random word sequences (so contexts and suffixes
+/// go missing) or, with `extend`, extensions of the order below (contexts
+/// present, suffixes missing), with `<unk>` somewhere or nowhere.
+fn random_model(rng: &mut StdRng, order: usize, vocab: usize, extend: bool) -> String {
+    let mut words: Vec<String> = (0..vocab).map(|i| format!("w{i}")).collect();
+    words.extend(["<s>", "</s>"].map(String::from));
+    if rng.gen_bool(0.5) {
+        words.push("<unk>".into());
+    }
+    words.shuffle(rng);
+    let mut sections: Vec<Vec<Vec<usize>>> = vec![(0..words.len()).map(|i| vec![i]).collect()];
+    for n in 2..=order {
+        let mut seen = HashSet::new();
+        let mut grams = Vec::new();
+        for _ in 0..rng.gen_range(1..=vocab * 3) {
+            let g: Vec<usize> = if extend {
+                let lower = &sections[n - 2];
+                let mut g = lower[rng.gen_range(0..lower.len())].clone();
+                g.push(rng.gen_range(0..words.len()));
+                g
+            } else {
+                (0..n).map(|_| rng.gen_range(0..words.len())).collect()
+            };
+            if seen.insert(g.clone()) {
+                grams.push(g);
+            }
+        }
+        grams.shuffle(rng);
+        sections.push(grams);
+    }
+    let mut text = String::from("\\data\\\n");
+    for (i, s) in sections.iter().enumerate() {
+        text += &format!("ngram {}={}\n", i + 1, s.len());
+    }
+    for (i, s) in sections.iter().enumerate() {
+        text += &format!("\n\\{}-grams:\n", i + 1);
+        for g in s {
+            let ws: Vec<&str> = g.iter().map(|&w| words[w].as_str()).collect();
+            let p = -rng.gen_range(0.0f32..4.0);
+            text += &format!("{p}\t{}", ws.join(" "));
+            if i + 1 < order && rng.gen_bool(0.8) {
+                // Positive backoffs too: they make blanks depend on file order.
+                text += &format!("\t{}", rng.gen_range(-1.5f32..0.5));
+            }
+            text += "\n";
+        }
+    }
+    text + "\n\\end\\\n"
+}
+
+/// The bytes of each path: `compile`, the completing builder, and the
+/// streaming builder (`None` when it hands the model back).
+fn builds(text: &str, opts: BuildOptions) -> (Vec<u8>, Vec<u8>, Option<Vec<u8>>) {
+    let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
+    let (file, summary) = compile(&set, opts).unwrap();
+    let mut expected = Vec::new();
+    file.write_to(&mut expected).unwrap();
+    let out = Cursor::new(Vec::new());
+    let (done, completed) = compile_completing(text.as_bytes(), opts, out, |_| {})
+        .unwrap()
+        .expect("a valid model completes");
+    assert_eq!(done.summary.to_string(), summary.to_string());
+    let out = Cursor::new(Vec::new());
+    let streamed = compile_streaming(text.as_bytes(), opts, out, |_| {}).unwrap();
+    let streamed = streamed.map(|(_, out)| out.into_inner());
+    (expected, completed.into_inner(), streamed)
+}
+
+#[test]
+fn every_path_writes_the_same_bytes() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let (mut streamed_models, mut handed_back) = (0, 0);
+    for i in 0..400 {
+        let order = rng.gen_range(1..=5);
+        let vocab = rng.gen_range(1..40);
+        let extend = i % 2 == 0;
+        let text = random_model(&mut rng, order, vocab, extend);
+        let weights = [Weights::F32, Weights::Q16, Weights::Q8][i % 3];
+        let mut opts = BuildOptions::new(weights);
+        if rng.gen_bool(0.3) {
+            opts.load_factor = rng.gen_range(0.3..1.0);
+        }
+        let (expected, completed, streamed) = builds(&text, opts);
+        assert_eq!(completed, expected, "model {i}:\n{text}");
+        match streamed {
+            Some(bytes) => {
+                assert_eq!(bytes, expected, "model {i}:\n{text}");
+                streamed_models += 1;
+            }
+            None => handed_back += 1,
+        }
+    }
+    // Both outcomes of the streaming pass occur.
+    assert!(
+        streamed_models > 100 && handed_back > 0,
+        "{streamed_models} {handed_back}"
+    );
+}
+
+#[test]
+fn the_shared_random_models_build_the_same_bytes() {
+    let mut rng = StdRng::seed_from_u64(9);
+    for i in 0..100 {
+        let text = common::random_arpa(&mut rng, 2 + i % 4, 30);
+        let (expected, completed, streamed) = builds(&text, BuildOptions::default());
+        assert_eq!(completed, expected, "model {i}");
+        if let Some(bytes) = streamed {
+            assert_eq!(bytes, expected, "model {i}");
+        }
+    }
+}
+
+#[test]
+fn errors_are_left_to_ngramset() {
+    let duplicate = "\\data\\\nngram 1=3\nngram 2=2\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n-1\ta\n\n\\2-grams:\n-1\t<s> a\n-1\t<s> a\n\n\\end\\\n";
+    let unknown = "\\data\\\nngram 1=3\nngram 2=1\nngram 3=1\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n-1\ta\n\n\\2-grams:\n-1\t<s> a\n\n\\3-grams:\n-1\t<s> a b\n\n\\end\\\n";
+    for text in [duplicate, unknown, "\\data\\\n"] {
+        let out = Cursor::new(Vec::new());
+        let done = compile_completing(text.as_bytes(), BuildOptions::default(), out, |_| {});
+        assert!(done.unwrap().is_none());
+        let out = Cursor::new(Vec::new());
+        let done = compile_streaming(text.as_bytes(), BuildOptions::default(), out, |_| {});
+        assert!(done.unwrap().is_none());
+        assert!(NGramSet::read(text.as_bytes(), "bad.arpa").is_err());
+    }
+}
