@@ -4,8 +4,8 @@
 //! - [`nbest`]: the list types ([`NbestList`], [`Hypothesis`]) and
 //!   format-independent [`read_lists`]/[`write_lists`];
 //! - formats: [`jsonl`], [`srilm`], [`kaldi`] (all scores natural log in memory);
-//! - [`rescorer`]: the score combination, state-sharing LM scoring with batched
-//!   queries, and parallel rescoring ([`Rescorer`]);
+//! - [`rescorer`]: the score combination, state-sharing LM scoring with
+//!   prefetched queries, and parallel rescoring ([`Rescorer`]);
 //! - [`mbr`]: minimum-Bayes-risk selection; [`tune`](mod@tune): grid search of the
 //!   weights; [`wer`]: Levenshtein alignment and WER.
 //!

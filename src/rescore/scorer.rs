@@ -216,9 +216,9 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
     }
 
     /// The new LM scores of every list of `lists` (one `Vec` per list, in
-    /// order, appended to `out`), scoring the lists together as one group: their
-    /// queries share batches (more memory accesses in flight) and one memo (a
-    /// `(state, word)` pair is queried once per group). The scores equal
+    /// order, appended to `out`), scoring the lists together as one group: they
+    /// take turns (one list's query in flight while the others walk) and share
+    /// one memo (a `(state, word)` pair is queried once per group). The scores equal
     /// [`LmScorer::score_list`]'s; only [`ScorerStats::queries`] can be lower.
     ///
     /// ```
