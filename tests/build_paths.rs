@@ -17,6 +17,8 @@ use rand::{Rng, SeedableRng};
 
 mod common;
 
+use common::{arpa_text, Section};
+
 /// A model whose n-grams are random word sequences (so contexts and suffixes
 /// go missing) or, with `extend`, extensions of the order below (contexts
 /// present, suffixes missing), with `<unk>` somewhere or nowhere.
@@ -27,13 +29,13 @@ fn random_model(rng: &mut StdRng, order: usize, vocab: usize, extend: bool) -> S
         words.push("<unk>".into());
     }
     words.shuffle(rng);
-    let mut sections: Vec<Vec<Vec<usize>>> = vec![(0..words.len()).map(|i| vec![i]).collect()];
+    let mut grams_of: Vec<Vec<Vec<usize>>> = vec![(0..words.len()).map(|i| vec![i]).collect()];
     for n in 2..=order {
         let mut seen = HashSet::new();
         let mut grams = Vec::new();
         for _ in 0..rng.gen_range(1..=vocab * 3) {
             let g: Vec<usize> = if extend {
-                let lower = &sections[n - 2];
+                let lower = &grams_of[n - 2];
                 let mut g = lower[rng.gen_range(0..lower.len())].clone();
                 g.push(rng.gen_range(0..words.len()));
                 g
@@ -45,26 +47,20 @@ fn random_model(rng: &mut StdRng, order: usize, vocab: usize, extend: bool) -> S
             }
         }
         grams.shuffle(rng);
-        sections.push(grams);
+        grams_of.push(grams);
     }
-    let mut text = String::from("\\data\\\n");
-    for (i, s) in sections.iter().enumerate() {
-        text += &format!("ngram {}={}\n", i + 1, s.len());
-    }
-    for (i, s) in sections.iter().enumerate() {
-        text += &format!("\n\\{}-grams:\n", i + 1);
-        for g in s {
-            let ws: Vec<&str> = g.iter().map(|&w| words[w].as_str()).collect();
+    // Positive backoffs too: they make blanks depend on file order.
+    let mut sections: Vec<Section> = Vec::new();
+    for (i, grams) in grams_of.into_iter().enumerate() {
+        let mut section = Section::new();
+        for g in grams {
             let p = -rng.gen_range(0.0f32..4.0);
-            text += &format!("{p}\t{}", ws.join(" "));
-            if i + 1 < order && rng.gen_bool(0.8) {
-                // Positive backoffs too: they make blanks depend on file order.
-                text += &format!("\t{}", rng.gen_range(-1.5f32..0.5));
-            }
-            text += "\n";
+            let bo = (i + 1 < order && rng.gen_bool(0.8)).then(|| rng.gen_range(-1.5f32..0.5));
+            section.push((g, p, bo));
         }
+        sections.push(section);
     }
-    text + "\n\\end\\\n"
+    arpa_text(&words, &sections)
 }
 
 /// The bytes of each path: `compile`, the completing builder, and the

@@ -56,6 +56,12 @@ pub fn random_arpa(rng: &mut StdRng, order: usize, vocab: usize) -> String {
         }
         sections.push(grams);
     }
+    arpa_text(&words, &sections)
+}
+
+/// ARPA text for `sections` (order 1 first) over `words`: `-inf` spelled out,
+/// backoffs left off the highest order.
+pub fn arpa_text(words: &[String], sections: &[Section]) -> String {
     let mut text = String::from("\\data\\\n");
     for (i, s) in sections.iter().enumerate() {
         text += &format!("ngram {}={}\n", i + 1, s.len());
