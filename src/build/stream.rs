@@ -6,15 +6,18 @@
 //! the tables can be built while reading, because an arc's key names its context
 //! by the context's slot in the order below:
 //!
-//! - the n-grams of order n are kept as compact records (hashed key, weights,
-//!   flags: 12 or 16 bytes plus about 6 bytes of index), sorted by hashed key and
-//!   placed as soon as the order has been read;
-//! - while order n+1 is read, each n-gram's context and suffix are found (order
-//!   n through its records, lower orders through their sorted keys, 13 bytes per
-//!   n-gram, kept only while a later order still looks them up), which sets
-//!   order n's node and left flags and gives the new key;
+//! - the n-grams of order n are kept as compact records (hashed key and
+//!   weights: 12 or 16 bytes) while the order is read, then sorted by hashed
+//!   key and placed: the keys and the node and left flags go to a *column*
+//!   bit-packed like the table itself without weights (3-4 bytes a slot,
+//!   searched as the table is), the weights to an array by rank (8 bytes an
+//!   n-gram, in the records' memory);
+//! - while order n+1 is read, each n-gram's context and suffix are found
+//!   through the columns (kept only while a later order still looks paths up
+//!   through them), which sets order n's node and left flags and gives the new
+//!   key;
 //! - once order n+1 has been read, order n's flags are final: its table is
-//!   written and its records dropped.
+//!   written and its column and weights dropped.
 //!
 //! The text is tokenized, its numbers parsed and its words mapped to ids on a
 //! second thread (see `reading`), which hands batches of n-grams to the
@@ -25,8 +28,8 @@
 //!
 //! Each section goes to the output as soon as it is built (a table slot by slot,
 //! in slot order, through [`TableStream`](crate::format::table::TableStream)); the header and section table are
-//! written last ([`SectionWriter`]). So at most two orders are held as records,
-//! and no table is held at all.
+//! written last ([`SectionWriter`]). So at most one order is held as records
+//! and one as weights, and no table is held but the columns.
 //!
 //! An n-gram whose context or suffix is missing needs KenLM's blanks. While
 //! the trigrams are read (the bigrams placed, nothing but the vocabulary and
@@ -53,7 +56,7 @@ use super::{
     check_load_factor, layouts_bytes, section_count, vocab_sections, BuildOptions, BuildSummary,
     Codebook, Geometry, Placed, TableBuild, Unigram,
 };
-use crate::format::table::KeyCodec;
+use crate::format::table::{KeyCodec, Layout, Probe, Slot, TableView, TableWriter, Widths};
 use crate::format::{Header, RawLayout, SectionKind, SectionWriter, Weights};
 use crate::vocab::{Vocab, WordId};
 use crate::MAX_ORDER;
@@ -236,34 +239,76 @@ impl Record for Top {
     }
 }
 
-/// The hashed keys of a placed order by slot ([`EMPTY`] where none): arcs are
-/// found as in the table itself, by scanning from the home.
+/// A placed order's arcs by slot without their weights: the key field of
+/// each table slot and the node and left flags, bit-packed as in the table
+/// itself (a table whose weights are 0 bits wide, 3-4 bytes a slot), and
+/// searched as the table is.
 struct Column {
-    codec: KeyCodec,
-    keys: Vec<u64>,
+    table: TableWriter,
+    layout: Layout,
+    probe: Probe,
 }
 
-/// An empty slot of a [`Column`], above every key.
-const EMPTY: u64 = u64::MAX;
-
 impl Column {
-    /// `(slot, key)` of every arc, in slot (= key) order.
-    fn occupied(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
-        let keys = self.keys.iter().enumerate();
-        keys.filter(|(_, &k)| k != EMPTY).map(|(s, &k)| (s, k))
+    /// An empty column for `geometry` placed as `placed`.
+    fn new(geometry: &Geometry, placed: Placed, vocab_size: u32) -> Column {
+        let widths = Widths {
+            ctx: geometry.ctx_bits,
+            word: geometry.word_bits,
+            prob: 0,
+            nodes: true,
+            backoff: 0,
+        };
+        let raw = widths.layout(
+            geometry.num_homes,
+            placed.num_slots,
+            placed.max_displacement,
+        );
+        let table = TableWriter::new(raw, vocab_size);
+        let layout = table.layout();
+        let probe = Probe::new(&layout, 0..table.bytes().len());
+        Column {
+            table,
+            layout,
+            probe,
+        }
+    }
+
+    /// Puts arc `(ctx, word)` in `slot`, a node if `node`.
+    fn put(&mut self, slot: u64, ctx: u32, word: WordId, node: bool) {
+        let arc = Slot {
+            ctx,
+            word,
+            node,
+            ..Slot::default()
+        };
+        self.table.put(slot, &arc);
+    }
+
+    /// Marks the arc in `slot` as a node (`NODE`) or as the suffix of a longer
+    /// arc (`LEFT`).
+    fn mark(&mut self, slot: u32, flag: u8) {
+        let slot = u64::from(slot);
+        self.table
+            .set_flags(slot, flag & NODE != 0, flag & LEFT != 0);
+    }
+
+    fn num_slots(&self) -> u64 {
+        self.layout.raw().num_slots
+    }
+
+    /// `(slot, arc)` of every arc, in slot (= key) order; the arcs' weights are 0.
+    fn occupied(&self) -> impl Iterator<Item = (u64, Slot)> + '_ {
+        let view = TableView::new(self.table.bytes(), &self.layout);
+        let slots = (0..self.num_slots()).filter(move |&s| !view.is_empty(s));
+        slots.map(move |s| (s, view.slot(s)))
     }
 
     /// The slot of arc `(ctx, word)`.
     fn find(&self, ctx: u32, word: WordId) -> Option<u32> {
-        let h = self.codec.hash(ctx, word);
-        let mut s = self.codec.home(h) as usize;
-        while let Some(&k) = self.keys.get(s) {
-            if k >= h {
-                return (k == h).then_some(s as u32);
-            }
-            s += 1;
-        }
-        None
+        let h = self.probe.hash(ctx, word);
+        let slot = self.probe.find(self.table.bytes(), h, self.probe.home(h))?;
+        Some(slot as u32)
     }
 }
 
@@ -273,11 +318,10 @@ struct Held<R> {
     geometry: Geometry,
     header_count: u64,
     recs: Vec<R>,
-    /// Once placed (orders below the highest): keys by slot, weights by rank,
-    /// `NODE | LEFT` by slot.
+    /// Once placed (orders below the highest): keys and flags by slot,
+    /// weights by rank.
     column: Option<Column>,
     weights: Vec<[f32; 2]>,
-    flags: Vec<u8>,
     placed: Placed,
     /// The codebook of the probabilities (quantized weights), built on
     /// another thread from when the order is placed until its table is
@@ -293,7 +337,6 @@ impl<R: Record> Held<R> {
             recs: Vec::with_capacity(cap(header_count)),
             column: None,
             weights: Vec::new(),
-            flags: Vec::new(),
             placed: Placed::default(),
             prob_book: None,
         }
@@ -311,11 +354,11 @@ impl<R: Record> Held<R> {
     }
 
     /// Sorts and places the records; an order below the highest becomes a
-    /// column (searchable) with its weights and flags. Starts the codebook of
+    /// column (searchable, with the flags) and its weights. Starts the codebook of
     /// the probabilities for quantized `weights`: it is built while the next
     /// order is read, or while the order below is written. `None` on a
     /// duplicate n-gram or a model too large.
-    fn place(&mut self, searchable: bool, weights: Weights) -> Option<()> {
+    fn place(&mut self, searchable: bool, weights: Weights, vocab_size: u32) -> Option<()> {
         self.recs.sort_unstable_by_key(Record::key);
         if self.recs.windows(2).any(|w| w[0].key() == w[1].key()) {
             return None;
@@ -325,21 +368,20 @@ impl<R: Record> Held<R> {
             .place(self.recs.iter().map(Record::key), |_, _| {})
             .ok()?;
         if searchable {
-            let mut keys = vec![EMPTY; usize::try_from(self.placed.num_slots).ok()?];
-            let mut flags = vec![0u8; keys.len()];
-            let recs = std::mem::take(&mut self.recs);
+            let mut column = Column::new(&self.geometry, self.placed, vocab_size);
+            let codec = self.geometry.codec;
+            let recs = &self.recs;
             self.geometry
                 .place(recs.iter().map(Record::key), |i, s| {
-                    keys[s as usize] = recs[i].key();
-                    flags[s as usize] = if recs[i].backoff() != 0.0 { NODE } else { 0 };
+                    let (ctx, word) = codec.unhash(recs[i].key());
+                    column.put(s, ctx, word, recs[i].backoff() != 0.0);
                 })
                 .ok()?;
-            self.weights = recs.iter().map(|r| [r.prob(), r.backoff()]).collect();
-            self.flags = flags;
-            self.column = Some(Column {
-                codec: self.geometry.codec,
-                keys,
-            });
+            // The records' allocation is reused for the weights, then halved.
+            let recs = std::mem::take(&mut self.recs);
+            self.weights = recs.into_iter().map(|r| [r.prob(), r.backoff()]).collect();
+            self.weights.shrink_to_fit();
+            self.column = Some(column);
         }
         if weights != Weights::F32 {
             let probs = self.probs();
@@ -364,8 +406,9 @@ impl<R: Record> Held<R> {
             return Vec::new();
         };
         let arcs = column.occupied().zip(&self.weights);
-        let node_arcs = arcs.filter(|((slot, _), _)| self.flags[*slot] & NODE != 0);
-        node_arcs.map(|(_, w)| w[1]).collect()
+        arcs.filter(|((_, arc), _)| arc.node)
+            .map(|(_, w)| w[1])
+            .collect()
     }
 
     /// The slot of arc `(ctx, word)`.
@@ -400,28 +443,25 @@ impl<R: Record> Held<R> {
             recs,
             column,
             weights,
-            flags,
             placed,
             ..
         } = self;
         let raw = table.stream(out, vocab_size, |table, writer| {
-            let mut put = |slot: u64, key: u64, prob: f32, backoff: f32| {
-                let (ctx, word) = geometry.codec.unhash(key);
-                let f = flags.get(slot as usize).copied().unwrap_or(0);
-                let arc = table.slot(ctx, word, prob, f & NODE != 0, f & LEFT != 0, backoff);
-                writer.put(slot, &arc)
-            };
             match &column {
                 Some(c) => {
-                    for ((slot, key), w) in c.occupied().zip(&weights) {
-                        put(slot as u64, key, w[0], w[1])?;
+                    for ((slot, a), w) in c.occupied().zip(&weights) {
+                        let arc = table.slot(a.ctx, a.word, w[0], a.node, a.left, w[1]);
+                        writer.put(slot, &arc)?;
                     }
                 }
                 None => {
+                    // The highest order: no flags, no backoffs.
                     let mut written = Ok(());
                     let again = geometry.place(recs.iter().map(Record::key), |i, slot| {
                         if written.is_ok() {
-                            written = put(slot, recs[i].key(), recs[i].prob(), recs[i].backoff());
+                            let (ctx, word) = geometry.codec.unhash(recs[i].key());
+                            let arc = table.slot(ctx, word, recs[i].prob(), false, false, 0.0);
+                            written = writer.put(slot, &arc);
                         }
                     });
                     written?;
@@ -532,7 +572,8 @@ impl<W: Write + Seek> Builder<W> {
             self.layouts.push(raw);
         }
         if let Some(mut reading) = self.reading.take() {
-            reading.place(true, self.opts.weights).need()?;
+            let vocab_size = u32::try_from(vocab_size).ok().need()?;
+            reading.place(true, self.opts.weights, vocab_size).need()?;
             self.held = Some(reading);
         }
         self.current += 1;
@@ -587,19 +628,17 @@ impl<W: Write + Seek> Builder<W> {
         };
         let column = held.column.as_ref().need()?;
         // The bigrams by rank (= slot order), their contexts as word ids.
-        let mut rank_of_slot = vec![0u32; column.keys.len()];
+        let mut rank_of_slot = vec![0u32; usize::try_from(column.num_slots()).ok().need()?];
         let mut bigrams = Vec::with_capacity(held.weights.len());
-        for (rank, ((slot, key), w)) in column.occupied().zip(&held.weights).enumerate() {
-            rank_of_slot[slot] = rank as u32;
-            let (ctx, word) = column.codec.unhash(key);
-            let f = held.flags[slot];
+        for (rank, ((slot, arc), w)) in column.occupied().zip(&held.weights).enumerate() {
+            rank_of_slot[slot as usize] = rank as u32;
             bigrams.push(Resumed {
-                ctx,
-                word,
+                ctx: arc.ctx,
+                word: arc.word,
                 prob: w[0],
                 backoff: w[1],
-                node: f & NODE != 0,
-                left: f & LEFT != 0,
+                node: arc.node,
+                left: arc.left,
             });
         }
         // The trigrams read so far, in file order, their contexts as bigram ranks.
@@ -660,9 +699,9 @@ impl<W: Write + Seek> Sink for Builder<W> {
             let c = Self::find(&self.finished, held, &mut self.context, &ids[..n - 1]);
             let s = Self::find(&self.finished, held, &mut self.suffix, &ids[1..]);
             let (c, s) = c.zip(s).ok_or(Stop::Blanks)?;
-            let held = self.held.as_mut().need()?;
-            held.flags[c as usize] |= NODE;
-            held.flags[s as usize] |= LEFT;
+            let column = self.held.as_mut().and_then(|h| h.column.as_mut()).need()?;
+            column.mark(c, NODE);
+            column.mark(s, LEFT);
             c
         };
         let word = ids[n - 1];
@@ -681,7 +720,7 @@ impl<W: Write + Seek> Sink for Builder<W> {
         // The highest order is placed (its codebook started) before the
         // order below it is written.
         if let Some(top) = self.top.as_mut() {
-            top.place(false, self.opts.weights).need()?;
+            top.place(false, self.opts.weights, 0).need()?;
         }
         self.close()?;
         let vocab_size = self.vocab()?.len();

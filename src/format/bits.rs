@@ -134,6 +134,11 @@ impl BitWriter {
         }
     }
 
+    /// The bytes written so far, the last one zero-padded.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// The bytes, the last one zero-padded.
     pub fn finish(self) -> Vec<u8> {
         self.bytes

@@ -68,6 +68,42 @@ impl TableWriter {
         }
     }
 
+    /// Sets the node and left flags of `slot` where `node` and `left` say so
+    /// (flags already set stay set); a no-op for a table without flags.
+    ///
+    /// ```
+    /// use dashlm::format::table::{Slot, TableView, TableWriter, Widths};
+    /// let widths = Widths { ctx: 8, word: 8, prob: 0, nodes: true, backoff: 0 };
+    /// let raw = widths.layout(8, 8, 0);
+    /// let codec = widths.codec(8);
+    /// let home = codec.home(codec.hash(1, 2));
+    /// let mut w = TableWriter::new(raw, 200);
+    /// w.put(home, &Slot { ctx: 1, word: 2, ..Slot::default() });
+    /// w.set_flags(home, false, true);
+    /// let layout = w.layout();
+    /// let view = TableView::new(w.bytes(), &layout);
+    /// assert_eq!(view.find(1, 2), Some(home));
+    /// assert!(view.slot(home).left && !view.slot(home).node);
+    /// ```
+    pub fn set_flags(&mut self, slot: u64, node: bool, left: bool) {
+        if self.layout.raw().has_nodes == 1 {
+            let at =
+                slot * u64::from(self.layout.raw().entry_bits) + u64::from(self.layout.node_at);
+            self.bits.put(at, u64::from(node) | u64::from(left) << 1, 2);
+        }
+    }
+
+    /// The table's layout.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The table bytes written so far, padding included (for lookups, through
+    /// a [`TableView`](super::table::TableView), while the table is built).
+    pub fn bytes(&self) -> &[u8] {
+        self.bits.bytes()
+    }
+
     /// The table bytes, padding included.
     pub fn finish(self) -> Vec<u8> {
         self.bits.finish()
