@@ -601,8 +601,7 @@ impl<W: Write + Seek> Builder<W> {
     }
 
     /// The id of `words` (length <= the held order): its word id for one word,
-    /// its slot in a finished table, or its record index in the held order.
-    /// `None` when it is not in the model.
+    /// else its slot in its order's column. `None` when it is not in the model.
     fn find(
         finished: &[Column],
         held: Option<&Held<Mid>>,
