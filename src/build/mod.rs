@@ -252,6 +252,7 @@ struct Geometry {
     num_homes: u64,
     ctx_bits: u32,
     word_bits: u32,
+    vocab_size: u32,
     codec: KeyCodec,
 }
 
@@ -267,8 +268,10 @@ impl Geometry {
     ) -> Result<Geometry, BuildError> {
         let word_bits = crate::format::bits::bits_for(vocab_size as u64);
         let ctx_bits = id_bits(ctx_ids);
+        let too_large = || BuildError::TooLarge { order: n, count };
+        let vocab_size = u32::try_from(vocab_size).map_err(|_| too_large())?;
         if ctx_bits + word_bits > MAX_KEY_BITS || count >= u32::MAX as usize {
-            return Err(BuildError::TooLarge { order: n, count });
+            return Err(too_large());
         }
         let num_homes = ((count as f64 / opts.load_factor).ceil() as u64).max(1);
         Ok(Geometry {
@@ -277,6 +280,7 @@ impl Geometry {
             num_homes,
             ctx_bits,
             word_bits,
+            vocab_size,
             codec: KeyCodec::new(ctx_bits, word_bits, num_homes),
         })
     }

@@ -251,7 +251,7 @@ struct Column {
 
 impl Column {
     /// An empty column for `geometry` placed as `placed`.
-    fn new(geometry: &Geometry, placed: Placed, vocab_size: u32) -> Column {
+    fn new(geometry: &Geometry, placed: Placed) -> Column {
         let widths = Widths {
             ctx: geometry.ctx_bits,
             word: geometry.word_bits,
@@ -264,7 +264,7 @@ impl Column {
             placed.num_slots,
             placed.max_displacement,
         );
-        let table = TableWriter::new(raw, vocab_size);
+        let table = TableWriter::new(raw, geometry.vocab_size);
         let layout = table.layout();
         let probe = Probe::new(&layout, 0..table.bytes().len());
         Column {
@@ -358,7 +358,7 @@ impl<R: Record> Held<R> {
     /// the probabilities for quantized `weights`: it is built while the next
     /// order is read, or while the order below is written. `None` on a
     /// duplicate n-gram or a model too large.
-    fn place(&mut self, searchable: bool, weights: Weights, vocab_size: u32) -> Option<()> {
+    fn place(&mut self, searchable: bool, weights: Weights) -> Option<()> {
         self.recs.sort_unstable_by_key(Record::key);
         if self.recs.windows(2).any(|w| w[0].key() == w[1].key()) {
             return None;
@@ -368,7 +368,7 @@ impl<R: Record> Held<R> {
             .place(self.recs.iter().map(Record::key), |_, _| {})
             .ok()?;
         if searchable {
-            let mut column = Column::new(&self.geometry, self.placed, vocab_size);
+            let mut column = Column::new(&self.geometry, self.placed);
             let codec = self.geometry.codec;
             let recs = &self.recs;
             self.geometry
@@ -572,8 +572,7 @@ impl<W: Write + Seek> Builder<W> {
             self.layouts.push(raw);
         }
         if let Some(mut reading) = self.reading.take() {
-            let vocab_size = u32::try_from(vocab_size).ok().need()?;
-            reading.place(true, self.opts.weights, vocab_size).need()?;
+            reading.place(true, self.opts.weights).need()?;
             self.held = Some(reading);
         }
         self.current += 1;
@@ -719,7 +718,7 @@ impl<W: Write + Seek> Sink for Builder<W> {
         // The highest order is placed (its codebook started) before the
         // order below it is written.
         if let Some(top) = self.top.as_mut() {
-            top.place(false, self.opts.weights, 0).need()?;
+            top.place(false, self.opts.weights).need()?;
         }
         self.close()?;
         let vocab_size = self.vocab()?.len();
