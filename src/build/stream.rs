@@ -56,7 +56,7 @@ use super::{
     check_load_factor, layouts_bytes, section_count, vocab_sections, BuildOptions, BuildSummary,
     Codebook, Geometry, Placed, TableBuild, Unigram,
 };
-use crate::format::table::{KeyCodec, Layout, Probe, Slot, TableView, TableWriter, Widths};
+use crate::format::table::{KeyCodec, Probe, Slot, TableWriter, Widths};
 use crate::format::{Header, RawLayout, SectionKind, SectionWriter, Weights};
 use crate::vocab::{Vocab, WordId};
 use crate::MAX_ORDER;
@@ -245,7 +245,7 @@ impl Record for Top {
 /// searched as the table is.
 struct Column {
     table: TableWriter,
-    layout: Layout,
+    /// The table's probe, kept for [`Column::find`].
     probe: Probe,
 }
 
@@ -265,13 +265,8 @@ impl Column {
             placed.max_displacement,
         );
         let table = TableWriter::new(raw, geometry.vocab_size);
-        let layout = table.layout();
-        let probe = Probe::new(&layout, 0..table.bytes().len());
-        Column {
-            table,
-            layout,
-            probe,
-        }
+        let probe = Probe::new(table.layout(), 0..table.bytes().len());
+        Column { table, probe }
     }
 
     /// Puts arc `(ctx, word)` in `slot`, a node if `node`.
@@ -294,12 +289,12 @@ impl Column {
     }
 
     fn num_slots(&self) -> u64 {
-        self.layout.raw().num_slots
+        self.table.layout().raw().num_slots
     }
 
     /// `(slot, arc)` of every arc, in slot (= key) order; the arcs' weights are 0.
     fn occupied(&self) -> impl Iterator<Item = (u64, Slot)> + '_ {
-        let view = TableView::new(self.table.bytes(), &self.layout);
+        let view = self.table.view();
         let slots = (0..self.num_slots()).filter(move |&s| !view.is_empty(s));
         slots.map(move |s| (s, view.slot(s)))
     }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::bits::{mask, BitWriter};
 use super::header::RawLayout;
-use super::table::{Layout, Slot, TABLE_PADDING};
+use super::table::{Layout, Slot, TableView, TABLE_PADDING};
 
 /// The layout of a table being written.
 ///
@@ -72,7 +72,7 @@ impl TableWriter {
     /// (flags already set stay set); a no-op for a table without flags.
     ///
     /// ```
-    /// use dashlm::format::table::{Slot, TableView, TableWriter, Widths};
+    /// use dashlm::format::table::{Slot, TableWriter, Widths};
     /// let widths = Widths { ctx: 8, word: 8, prob: 0, nodes: true, backoff: 0 };
     /// let raw = widths.layout(8, 8, 0);
     /// let codec = widths.codec(8);
@@ -80,8 +80,7 @@ impl TableWriter {
     /// let mut w = TableWriter::new(raw, 200);
     /// w.put(home, &Slot { ctx: 1, word: 2, ..Slot::default() });
     /// w.set_flags(home, false, true);
-    /// let layout = w.layout();
-    /// let view = TableView::new(w.bytes(), &layout);
+    /// let view = w.view();
     /// assert_eq!(view.find(1, 2), Some(home));
     /// assert!(view.slot(home).left && !view.slot(home).node);
     /// ```
@@ -94,14 +93,18 @@ impl TableWriter {
     }
 
     /// The table's layout.
-    pub fn layout(&self) -> Layout {
-        self.layout
+    pub fn layout(&self) -> &Layout {
+        &self.layout
     }
 
-    /// The table bytes written so far, padding included (for lookups, through
-    /// a [`TableView`](super::table::TableView), while the table is built).
+    /// The table bytes written so far, padding included.
     pub fn bytes(&self) -> &[u8] {
         self.bits.bytes()
+    }
+
+    /// A view of the table as written so far, for lookups while it is built.
+    pub fn view(&self) -> TableView<'_> {
+        TableView::new(self.bits.bytes(), &self.layout)
     }
 
     /// The table bytes, padding included.
