@@ -267,6 +267,7 @@ impl Runs {
             *k = from_sort_key(*k).to_bits();
         }
         values.truncate(counts.len());
+        values.shrink_to_fit();
         let blocks = values.chunks(BLOCK).zip(counts.chunks(BLOCK));
         let sums = blocks.scan((0.0, 0), |before, (values, counts)| {
             let (sum, n) = weighted_sum(values, counts);
@@ -403,9 +404,12 @@ impl Runs {
 }
 
 /// Moves the distinct keys of sorted `keys` to its front and returns how
-/// often each occurs (a run longer than `u32::MAX` counts as several).
+/// often each occurs (a run longer than `u32::MAX` counts as several), in a
+/// vector of exactly that many counts (most keys may be distinct: a vector
+/// grown by doubling could hold twice the memory).
 fn dedup_counting(keys: &mut [u32]) -> Vec<u32> {
-    let mut counts: Vec<u32> = Vec::new();
+    let runs = 1 + keys.windows(2).filter(|w| w[0] != w[1]).count();
+    let mut counts: Vec<u32> = Vec::with_capacity(runs.min(keys.len()));
     for i in 0..keys.len() {
         let distinct = counts.len();
         match counts.last_mut() {
@@ -601,6 +605,19 @@ mod tests {
         let runs = Runs::new(vec![2.0, -0.0, 1.0, 2.0, 0.0, -3.0, 2.0]);
         assert_eq!(runs.values, [-3.0, 0.0, 1.0, 2.0]);
         assert_eq!(runs.counts, [1, 2, 1, 3]);
+    }
+
+    /// The runs hold no more memory than they need: most of an order's
+    /// probabilities can be distinct, and a codebook is built while the next
+    /// order is read.
+    #[test]
+    fn runs_hold_exactly_their_values() {
+        let values: Vec<f32> = (0..3000).map(|i| (i / 3) as f32 * -0.01).collect();
+        let runs = Runs::new(values);
+        assert_eq!(runs.counts.len(), 1000);
+        assert_eq!(runs.counts.capacity(), 1000);
+        assert_eq!(runs.values.capacity(), 1000);
+        assert!(Runs::new(Vec::new()).counts.is_empty());
     }
 
     /// Equal-count bins split a run of equal values between bins.
