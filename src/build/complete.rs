@@ -40,7 +40,7 @@ use std::sync::Arc;
 use super::index::KeyIndex;
 use super::paths::PathCache;
 use super::reading::{self, Need, Sink, Stop};
-use super::stream::{cap, close_file};
+use super::stream::{cap, close_file, VocabFacts};
 use super::tables::write_tables;
 use super::{check_load_factor, section_count, vocab_sections, BuildOptions, Streamed, Unigram};
 use crate::format::SectionWriter;
@@ -420,10 +420,11 @@ impl<W: Write + Seek> Sink for Completer<W> {
 
     fn finish(mut self) -> Result<(Streamed, W), Stop> {
         let vocab = self.vocab.take().need()?;
-        vocab.get(b"<s>").need()?;
-        vocab.get(b"</s>").need()?;
+        let facts = VocabFacts::of(&vocab);
+        facts.bos.need()?;
+        facts.eos.need()?;
         self.finish_blanks();
-        let mut counts = vec![vocab.len() as u64];
+        let mut counts = vec![u64::from(facts.len)];
         counts.extend(self.orders.iter().map(|o| o.recs.len() as u64));
         let weights = self.opts.weights;
         let sections = vocab_sections(vocab.words(), self.unigrams.iter().copied())
@@ -435,8 +436,9 @@ impl<W: Write + Seek> Sink for Completer<W> {
             out.begin(kind, n)?;
             out.write_all(&bytes)?;
         }
+        drop(vocab);
         let orders = self.orders.drain(..).map(|o| (o.recs, o.flags));
-        let layouts = write_tables(orders.collect(), vocab.len(), self.opts, &mut out)?;
-        close_file(out, &layouts, &vocab, &counts, weights)
+        let layouts = write_tables(orders.collect(), facts.len as usize, self.opts, &mut out)?;
+        close_file(out, &layouts, facts, &counts, weights)
     }
 }

@@ -322,6 +322,9 @@ struct Held<R> {
     /// another thread from when the order is placed until its table is
     /// written.
     prob_book: Option<JoinHandle<Codebook>>,
+    /// The codebook of the node arcs' backoffs (quantized weights), when
+    /// built before [`Held::write`] (see [`Held::build_backoff_book`]).
+    backoff_book: Option<Codebook>,
 }
 
 impl<R: Record> Held<R> {
@@ -334,6 +337,7 @@ impl<R: Record> Held<R> {
             weights: Vec::new(),
             placed: Placed::default(),
             prob_book: None,
+            backoff_book: None,
         }
     }
 
@@ -411,6 +415,16 @@ impl<R: Record> Held<R> {
         self.column.as_ref()?.find(ctx, word)
     }
 
+    /// Builds the codebook of the node arcs' backoffs now (quantized
+    /// `weights`, an order below the highest whose flags are final), so that
+    /// the array of backoffs it is built from is gone before the highest
+    /// order's probabilities are copied for theirs.
+    fn build_backoff_book(&mut self, weights: Weights) {
+        if weights != Weights::F32 && self.column.is_some() {
+            self.backoff_book = Some(Codebook::build(self.backoffs(true), weights.bits()));
+        }
+    }
+
     /// Writes the table (flags final) and its codebooks to `out` and drops the
     /// n-grams, returning the key column when `keep_column` (later orders still
     /// look paths up through it).
@@ -424,13 +438,16 @@ impl<R: Record> Held<R> {
     ) -> io::Result<(RawLayout, Option<Column>)> {
         let nodes = self.geometry.n < order;
         let pending = self.prob_book.take();
+        let backoff_book = self.backoff_book.take();
         let books = || {
             let bits = opts.weights.bits();
             let prob = match pending {
                 Some(book) => book.join().unwrap_or_else(|e| panic::resume_unwind(e)),
                 None => Codebook::build(self.probs(), bits),
             };
-            [prob, Codebook::build(self.backoffs(nodes), bits)]
+            let backoff =
+                backoff_book.unwrap_or_else(|| Codebook::build(self.backoffs(nodes), bits));
+            [prob, backoff]
         };
         let table = TableBuild::new(&self.geometry, self.placed, order, opts.weights, books);
         let Held {
@@ -477,8 +494,12 @@ pub(super) fn cap(count: u64) -> usize {
 struct Builder<W> {
     opts: BuildOptions,
     counts: Vec<u64>,
-    /// The vocabulary, once the unigrams have been read.
+    /// The vocabulary, once the unigrams have been read, while its sections
+    /// are to be written or the completing builder may still need it (until
+    /// the trigrams have been read).
     vocab: Option<Arc<Vocab>>,
+    /// What the rest of the build needs of the vocabulary.
+    facts: Option<VocabFacts>,
     unigrams: Vec<Unigram>,
     /// The order being read (1 = unigrams).
     current: usize,
@@ -505,6 +526,7 @@ impl<W: Write + Seek> Builder<W> {
             opts,
             counts: counts.to_vec(),
             vocab: None,
+            facts: None,
             unigrams,
             current: 1,
             out,
@@ -522,8 +544,8 @@ impl<W: Write + Seek> Builder<W> {
         self.counts.len()
     }
 
-    fn vocab(&self) -> Result<&Vocab, Stop> {
-        self.vocab.as_deref().need()
+    fn facts(&self) -> Result<VocabFacts, Stop> {
+        self.facts.need()
     }
 
     /// Closes every order below `n` and opens order `n` for reading.
@@ -537,15 +559,16 @@ impl<W: Write + Seek> Builder<W> {
     /// Ends the order being read: the one below it gets its table, and this one
     /// is placed (and held, unless it is the highest).
     fn close(&mut self) -> Result<(), Stop> {
-        let vocab = self.vocab()?;
-        let vocab_size = vocab.len();
+        let facts = self.facts()?;
+        let vocab_size = facts.len as usize;
         if self.current == 1 {
-            vocab.get(b"<s>").need()?;
-            vocab.get(b"</s>").need()?;
+            facts.bos.need()?;
+            facts.eos.need()?;
         }
         if self.current == self.order().min(2) {
             // The unigrams' flags are final once the bigrams have been read.
             // A vocabulary too large for the format: the in-memory path reports it.
+            let vocab = self.vocab.as_deref().need()?;
             let sections = vocab_sections(vocab.words(), self.unigrams.iter().copied())
                 .ok()
                 .need()?;
@@ -571,6 +594,10 @@ impl<W: Write + Seek> Builder<W> {
             self.held = Some(reading);
         }
         self.current += 1;
+        if self.current > 3 {
+            // No hand-over to the completing builder any more.
+            self.vocab = None;
+        }
         let n = self.current;
         if n > self.order() {
             return Ok(());
@@ -676,6 +703,7 @@ impl<W: Write + Seek> Sink for Builder<W> {
     }
 
     fn set_vocab(&mut self, vocab: Arc<Vocab>) {
+        self.facts = Some(VocabFacts::of(&vocab));
         self.vocab = Some(vocab);
     }
 
@@ -710,25 +738,58 @@ impl<W: Write + Seek> Sink for Builder<W> {
         while self.current < self.order() {
             self.close()?;
         }
+        if self.current > 2 {
+            // The vocabulary's sections are written, and the input is read:
+            // no hand-over to the completing builder.
+            self.vocab = None;
+        }
         // The highest order is placed (its codebook started) before the
-        // order below it is written.
+        // order below it is written; that order's backoff codebook first.
+        if let Some(held) = self.held.as_mut() {
+            held.build_backoff_book(self.opts.weights);
+        }
         if let Some(top) = self.top.as_mut() {
             top.place(false, self.opts.weights).need()?;
         }
         self.close()?;
-        let vocab_size = self.vocab()?.len();
+        let facts = self.facts()?;
         if let Some(top) = self.top.take() {
+            let vocab_size = facts.len as usize;
             let (raw, _) = top.write(false, self.order(), vocab_size, self.opts, &mut self.out)?;
             self.layouts.push(raw);
         }
-        let vocab = self.vocab.as_deref().need()?;
         close_file(
             self.out,
             &self.layouts,
-            vocab,
+            facts,
             &self.counts,
             self.opts.weights,
         )
+    }
+}
+
+/// What the end of a file needs of the vocabulary, so that the vocabulary
+/// itself (its words and index: 12 MB for 250,000 words) can be dropped once
+/// its sections are written.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct VocabFacts {
+    /// The number of words (ids `0..len`).
+    pub len: u32,
+    /// The ids of `<s>` and `</s>`, when present.
+    pub bos: Option<WordId>,
+    pub eos: Option<WordId>,
+    /// Whether the file had no `<unk>` and one was added.
+    pub unk_added: bool,
+}
+
+impl VocabFacts {
+    pub(super) fn of(vocab: &Vocab) -> VocabFacts {
+        VocabFacts {
+            len: vocab.len() as u32,
+            bos: vocab.get(b"<s>"),
+            eos: vocab.get(b"</s>"),
+            unk_added: !vocab.has_explicit_unk(),
+        }
     }
 }
 
@@ -738,7 +799,7 @@ impl<W: Write + Seek> Sink for Builder<W> {
 pub(super) fn close_file<W: Write + Seek>(
     mut out: SectionWriter<W>,
     layouts: &[RawLayout],
-    vocab: &Vocab,
+    vocab: VocabFacts,
     counts: &[u64],
     weights: Weights,
 ) -> Result<(Streamed, W), Stop> {
@@ -746,18 +807,18 @@ pub(super) fn close_file<W: Write + Seek>(
     out.write_all(&layouts_bytes(layouts))?;
     let order = counts.len();
     let mut all = [0u64; MAX_ORDER];
-    all[0] = vocab.len() as u64;
+    all[0] = u64::from(vocab.len);
     all[1..order].copy_from_slice(&counts[1..]);
     let header = Header {
         order: order as u8,
         weights,
-        vocab_size: vocab.len() as u32,
-        bos: vocab.get(b"<s>").need()?,
-        eos: vocab.get(b"</s>").need()?,
+        vocab_size: vocab.len,
+        bos: vocab.bos.need()?,
+        eos: vocab.eos.need()?,
         counts: all,
     };
     let summary = BuildSummary::new(all[..order].to_vec(), out.sizes());
-    let unk_added = !vocab.has_explicit_unk();
+    let unk_added = vocab.unk_added;
     let (out, _) = out.finish(&header)?;
     Ok((Streamed { summary, unk_added }, out))
 }
