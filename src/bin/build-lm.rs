@@ -130,5 +130,7 @@ fn build_pass(
 }
 
 fn main() -> ExitCode {
+    // A build frees blocks of megabytes between phases: give them back at once.
+    dashlm::format::release_freed_memory_at_once();
     load::exit("build-lm", run(Args::parse()))
 }

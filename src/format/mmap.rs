@@ -33,6 +33,29 @@ pub fn map_file(path: &Path) -> io::Result<Mmap> {
     unsafe { Mmap::map(&file) }
 }
 
+/// Makes the C library's allocator hand large freed blocks back to the
+/// operating system at once: with glibc, a fixed `mmap` threshold of 128 KiB
+/// (`mallopt(M_MMAP_THRESHOLD)`). glibc's default threshold adapts: after a
+/// block of a few megabytes is freed it serves blocks up to that size from its
+/// heaps, where memory freed between phases of a long build stays in the
+/// process (13 MB of an 80 MB peak when compiling the shared 4-gram model with
+/// q8 weights). Process-wide, so it is for programs to call (`build-lm` does,
+/// first thing), not for the library's builders. Does nothing with other C
+/// libraries; a Rust global allocator other than the system's is not affected.
+///
+/// ```
+/// dashlm::format::release_freed_memory_at_once();
+/// ```
+pub fn release_freed_memory_at_once() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` takes no pointers; glibc applies the setting under the
+    // allocator's lock, so it is sound from any thread at any time, and it
+    // changes only where future blocks come from, never a live allocation.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
 /// Hints the CPU to fetch the cache line holding `bytes[offset]`; a no-op when
 /// `offset` is out of range or on targets without a prefetch instruction.
 ///

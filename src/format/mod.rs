@@ -58,6 +58,8 @@ pub use header::{
     parse, Header, RawLayout, SectionEntry, SectionKind, Sections, Weights, HEADER_LEN, MAGIC,
     SECTION_ENTRY_LEN, VERSION,
 };
-pub use mmap::{map_file, prefetch, prefetch_items, read_file_huge, HugeBuf};
+pub use mmap::{
+    map_file, prefetch, prefetch_items, read_file_huge, release_freed_memory_at_once, HugeBuf,
+};
 pub use vocab::word_hash;
 pub use writer::{FileWriter, SectionWriter};
