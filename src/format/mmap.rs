@@ -1,5 +1,5 @@
-//! Memory-mapping a model file and cache prefetch hints: the only `unsafe`
-//! code in dashlm.
+//! Memory-mapping a model file, cache prefetch hints and the allocator
+//! setting of `build-lm`: the only `unsafe` code in dashlm.
 
 use std::fs::File;
 use std::io;
