@@ -424,7 +424,7 @@ impl<W: Write + Seek> Sink for Completer<W> {
         facts.bos.need()?;
         facts.eos.need()?;
         self.finish_blanks();
-        let mut counts = vec![u64::from(facts.len)];
+        let mut counts = vec![facts.len as u64];
         counts.extend(self.orders.iter().map(|o| o.recs.len() as u64));
         let weights = self.opts.weights;
         let sections = vocab_sections(vocab.words(), self.unigrams.iter().copied())
@@ -438,7 +438,7 @@ impl<W: Write + Seek> Sink for Completer<W> {
         }
         drop(vocab);
         let orders = self.orders.drain(..).map(|o| (o.recs, o.flags));
-        let layouts = write_tables(orders.collect(), facts.len as usize, self.opts, &mut out)?;
+        let layouts = write_tables(orders.collect(), facts.len, self.opts, &mut out)?;
         close_file(out, &layouts, facts, &counts, weights)
     }
 }

@@ -560,7 +560,7 @@ impl<W: Write + Seek> Builder<W> {
     /// is placed (and held, unless it is the highest).
     fn close(&mut self) -> Result<(), Stop> {
         let facts = self.facts()?;
-        let vocab_size = facts.len as usize;
+        let vocab_size = facts.len;
         if self.current == 1 {
             facts.bos.need()?;
             facts.eos.need()?;
@@ -754,8 +754,7 @@ impl<W: Write + Seek> Sink for Builder<W> {
         self.close()?;
         let facts = self.facts()?;
         if let Some(top) = self.top.take() {
-            let vocab_size = facts.len as usize;
-            let (raw, _) = top.write(false, self.order(), vocab_size, self.opts, &mut self.out)?;
+            let (raw, _) = top.write(false, self.order(), facts.len, self.opts, &mut self.out)?;
             self.layouts.push(raw);
         }
         close_file(
@@ -774,7 +773,7 @@ impl<W: Write + Seek> Sink for Builder<W> {
 #[derive(Clone, Copy, Debug)]
 pub(super) struct VocabFacts {
     /// The number of words (ids `0..len`).
-    pub len: u32,
+    pub len: usize,
     /// The ids of `<s>` and `</s>`, when present.
     pub bos: Option<WordId>,
     pub eos: Option<WordId>,
@@ -785,7 +784,7 @@ pub(super) struct VocabFacts {
 impl VocabFacts {
     pub(super) fn of(vocab: &Vocab) -> VocabFacts {
         VocabFacts {
-            len: vocab.len() as u32,
+            len: vocab.len(),
             bos: vocab.get(b"<s>"),
             eos: vocab.get(b"</s>"),
             unk_added: !vocab.has_explicit_unk(),
@@ -807,12 +806,12 @@ pub(super) fn close_file<W: Write + Seek>(
     out.write_all(&layouts_bytes(layouts))?;
     let order = counts.len();
     let mut all = [0u64; MAX_ORDER];
-    all[0] = u64::from(vocab.len);
+    all[0] = vocab.len as u64;
     all[1..order].copy_from_slice(&counts[1..]);
     let header = Header {
         order: order as u8,
         weights,
-        vocab_size: vocab.len,
+        vocab_size: vocab.len as u32,
         bos: vocab.bos.need()?,
         eos: vocab.eos.need()?,
         counts: all,
