@@ -10,7 +10,9 @@
 //!
 //! - an n-gram of order n >= 2 is a record `(id of its context, last word,
 //!   prob, backoff)` (16 bytes) plus a byte of flags, ids being positions in
-//!   the order below (word ids for bigrams); orders below the highest have an
+//!   the order below (word ids for bigrams), or, in the highest order, which
+//!   has no backoffs, flags or blanks, `(id of its context, last word, prob)`
+//!   (12 bytes); orders below the highest have an
 //!   open-addressing index from `(context id, word)` to the n-gram's id and its
 //!   suffix's id (16-byte slots, load at most 0.75, in huge pages: see
 //!   `index`);
@@ -41,7 +43,7 @@ use super::index::KeyIndex;
 use super::paths::PathCache;
 use super::reading::{self, Need, Sink, Stop};
 use super::stream::{cap, close_file, VocabFacts};
-use super::tables::write_tables;
+use super::tables::{write_tables, Ngrams};
 use super::{check_load_factor, section_count, vocab_sections, BuildOptions, Streamed, Unigram};
 use crate::format::SectionWriter;
 use crate::vocab::{Vocab, WordId};
@@ -110,6 +112,15 @@ pub(super) struct Rec {
     pub backoff: f32,
 }
 
+/// An n-gram of the highest order: no backoff, no flags, never a blank nor
+/// looked up (12 bytes; its context id as in [`Rec`]).
+#[derive(Clone, Copy)]
+pub(super) struct TopRec {
+    pub ctx: u32,
+    pub word: WordId,
+    pub prob: f32,
+}
+
 /// A bigram or trigram handed over by the streaming builder: its context (a
 /// word id, or a bigram's index), last word, weights, and flags so far.
 pub(super) struct Resumed {
@@ -121,41 +132,47 @@ pub(super) struct Resumed {
     pub left: bool,
 }
 
-/// The n-grams of one order >= 2, by index: the file's in file order, then blanks.
+/// How many more items to reserve for an order that holds `len` of the
+/// header's `count`: toward the count (checked by the reader), at most
+/// doubling; blanks past it grow the order by an eighth at a time.
+fn growth(len: usize, count: u64) -> usize {
+    match usize::try_from(count)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(len)
+    {
+        0 => (len / 8).max(1024),
+        want => want.clamp(1, len.max(1024)),
+    }
+}
+
+/// The n-grams of one order from 2 to N - 1, by index: the file's in file
+/// order, then blanks.
 #[derive(Default)]
 struct Order {
     header_count: u64,
     recs: Vec<Rec>,
     flags: Vec<u8>,
-    /// Index by `(ctx, word)`, kept for orders below the highest (which
-    /// later orders look up).
+    /// Index by `(ctx, word)`, which later orders look up.
     index: KeyIndex,
     /// Every blank with the id of its suffix (in the order below).
     blanks: Vec<(u32, u32)>,
 }
 
 impl Order {
-    /// Appends `rec`, indexed with the id of its suffix when `indexed`: its
-    /// id, `None` if it is already indexed or the order is full.
-    fn add(&mut self, rec: Rec, flags: u8, indexed: bool, suffix: u32) -> Option<u32> {
+    /// Appends `rec`, indexed with the id of its suffix: its id, `None` if
+    /// it is already indexed or the order is full.
+    fn add(&mut self, rec: Rec, flags: u8, suffix: u32) -> Option<u32> {
         let i = u32::try_from(self.recs.len())
             .ok()
             .filter(|&i| i < u32::MAX)?;
         // Room for blanks past the header's count.
         let expected = self.header_count.saturating_add(self.header_count / 16);
         let expected = usize::try_from(expected).unwrap_or(usize::MAX);
-        if indexed && !self.index.insert([rec.ctx, rec.word, i, suffix], expected) {
+        if !self.index.insert([rec.ctx, rec.word, i, suffix], expected) {
             return None;
         }
         if self.recs.len() == self.recs.capacity() {
-            // Toward the header's count (checked by the reader), at most
-            // doubling; blanks past it grow the order by an eighth at a time.
-            let len = self.recs.len();
-            let want = (self.header_count as usize).saturating_sub(len);
-            let more = match want {
-                0 => (len / 8).max(1024),
-                _ => want.clamp(1, len.max(1024)),
-            };
+            let more = growth(self.recs.len(), self.header_count);
             self.recs.reserve_exact(more);
             self.flags.reserve_exact(more);
         }
@@ -172,8 +189,13 @@ pub(super) struct Completer<W> {
     out: Option<W>,
     vocab: Option<Arc<Vocab>>,
     unigrams: Vec<Unigram>,
-    /// Orders 2..=N.
+    /// The order N of the model.
+    order: usize,
+    /// Orders 2..N-1.
     orders: Vec<Order>,
+    /// Order N (N >= 2), in file order, and its header's count.
+    top: Vec<TopRec>,
+    top_count: u64,
     /// The path of the last context looked up, and the id of its suffix.
     context: PathCache,
     context_suffix: u32,
@@ -181,7 +203,9 @@ pub(super) struct Completer<W> {
 
 impl<W: Write + Seek> Completer<W> {
     fn new(counts: &[u64], opts: BuildOptions, out: W) -> Result<Completer<W>, Stop> {
-        let orders = counts[1..].iter().map(|&c| Order {
+        let (order, top_count) = (counts.len(), counts[1..].last().copied().unwrap_or(0));
+        let lower = &counts[1..counts.len().max(2) - 1];
+        let orders = lower.iter().map(|&c| Order {
             header_count: c,
             recs: Vec::with_capacity(cap(c)),
             flags: Vec::with_capacity(cap(c)),
@@ -193,7 +217,10 @@ impl<W: Write + Seek> Completer<W> {
             out: Some(out),
             vocab: None,
             unigrams: Unigram::initial(cap(counts[0])),
+            order,
             orders: orders.collect(),
+            top: Vec::with_capacity(cap(top_count)),
+            top_count,
             context: PathCache::default(),
             context_suffix: 0,
         })
@@ -225,6 +252,10 @@ impl<W: Write + Seek> Completer<W> {
                         c.orders[0].index.get(middle, g.word).need()?.0
                     }
                 };
+                if n == top {
+                    c.push_top(g.ctx, g.word, g.prob).need()?;
+                    continue;
+                }
                 let flags = DONE | if g.node { EXTENDS } else { 0 } | if g.left { LEFT } else { 0 };
                 let rec = Rec {
                     ctx: g.ctx,
@@ -232,14 +263,27 @@ impl<W: Write + Seek> Completer<W> {
                     prob: g.prob,
                     backoff: g.backoff,
                 };
-                c.orders[n - 2].add(rec, flags, n < top, suffix).need()?;
+                c.orders[n - 2].add(rec, flags, suffix).need()?;
             }
         }
         Ok(Box::new(c))
     }
 
     fn order(&self) -> usize {
-        self.orders.len() + 1
+        self.order
+    }
+
+    /// Appends an n-gram of the highest order; `None` if the order is full.
+    fn push_top(&mut self, ctx: u32, word: WordId, prob: f32) -> Option<()> {
+        u32::try_from(self.top.len())
+            .ok()
+            .filter(|&i| i < u32::MAX)?;
+        if self.top.len() == self.top.capacity() {
+            self.top
+                .reserve_exact(growth(self.top.len(), self.top_count));
+        }
+        self.top.push(TopRec { ctx, word, prob });
+        Some(())
     }
 
     /// The id of `words` (fewer than N), walking from the id of each prefix
@@ -269,7 +313,7 @@ impl<W: Write + Seek> Completer<W> {
             prob: 0.0,
             backoff: 0.0,
         };
-        let i = self.orders[n - 2].add(blank, BLANK, true, suffix).need()?;
+        let i = self.orders[n - 2].add(blank, BLANK, suffix).need()?;
         self.orders[n - 2].blanks.push((i, suffix));
         self.link(n, ctx, suffix);
         Ok((i, suffix))
@@ -331,7 +375,7 @@ impl<W: Write + Seek> Completer<W> {
     /// Gives the blanks no file n-gram filled `-|p(suffix)| + backoff(context)`,
     /// from the lowest order up, then makes every blank's probability negative.
     fn finish_blanks(&mut self) {
-        for n in 2..=self.order() {
+        for n in 2..self.order() {
             let blanks = std::mem::take(&mut self.orders[n - 2].blanks);
             for &(i, suffix) in &blanks {
                 let order = &self.orders[n - 2];
@@ -384,16 +428,21 @@ impl<W: Write + Seek> Sink for Completer<W> {
             }
         };
         self.link(n, ctx, suffix);
-        let flags = DONE | if backoff != 0.0 { EXTENDS } else { 0 };
-        let rec = Rec {
-            ctx,
-            word: ids[n - 1],
-            prob,
-            backoff,
-        };
-        let top = n == self.order();
-        // A duplicate: NGramSet reports it.
-        self.orders[n - 2].add(rec, flags, !top, suffix).need()?;
+        let word = ids[n - 1];
+        if n == self.order() {
+            // A duplicate is found when the order is placed.
+            self.push_top(ctx, word, prob).need()?;
+        } else {
+            let flags = DONE | if backoff != 0.0 { EXTENDS } else { 0 };
+            let rec = Rec {
+                ctx,
+                word,
+                prob,
+                backoff,
+            };
+            // A duplicate: NGramSet reports it.
+            self.orders[n - 2].add(rec, flags, suffix).need()?;
+        }
         if n >= 3 && !self.done(n - 1, suffix) {
             self.fill_suffixes(ids)?;
         }
@@ -426,6 +475,9 @@ impl<W: Write + Seek> Sink for Completer<W> {
         self.finish_blanks();
         let mut counts = vec![facts.len as u64];
         counts.extend(self.orders.iter().map(|o| o.recs.len() as u64));
+        if self.order >= 2 {
+            counts.push(self.top.len() as u64);
+        }
         let weights = self.opts.weights;
         let sections = vocab_sections(vocab.words(), self.unigrams.iter().copied())
             .ok()
@@ -437,8 +489,13 @@ impl<W: Write + Seek> Sink for Completer<W> {
             out.write_all(&bytes)?;
         }
         drop(vocab);
-        let orders = self.orders.drain(..).map(|o| (o.recs, o.flags));
-        let layouts = write_tables(orders.collect(), facts.len, self.opts, &mut out)?;
+        let lower = self
+            .orders
+            .drain(..)
+            .map(|o| Ngrams::Lower(o.recs, o.flags));
+        let top = (self.order >= 2).then(|| Ngrams::Top(std::mem::take(&mut self.top)));
+        let orders = lower.chain(top).collect();
+        let layouts = write_tables(orders, facts.len, self.opts, &mut out)?;
         close_file(out, &layouts, facts, &counts, weights)
     }
 }

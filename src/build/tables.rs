@@ -10,13 +10,37 @@ use std::thread;
 
 use rayon::slice::ParallelSliceMut;
 
-use super::complete::{Rec, EXTENDS, LEFT};
+use super::complete::{Rec, TopRec, EXTENDS, LEFT};
 use super::reading::{Need, Stop};
 use super::{BuildOptions, Codebook, Geometry, Placed, TableBuild};
 use crate::format::{RawLayout, SectionWriter, Weights};
 
-/// One order's n-grams and their flags, by id.
-pub(super) type Ngrams = (Vec<Rec>, Vec<u8>);
+/// One order's n-grams by id: with their flags below the highest order.
+pub(super) enum Ngrams {
+    Lower(Vec<Rec>, Vec<u8>),
+    Top(Vec<TopRec>),
+}
+
+impl Ngrams {
+    fn len(&self) -> usize {
+        match self {
+            Ngrams::Lower(recs, _) => recs.len(),
+            Ngrams::Top(recs) => recs.len(),
+        }
+    }
+
+    /// Every n-gram as `(context id, word, prob, backoff, flags)`, by id.
+    fn each(&self) -> Box<dyn Iterator<Item = (u32, u32, f32, f32, u8)> + '_> {
+        match self {
+            Ngrams::Lower(recs, flags) => Box::new(
+                recs.iter()
+                    .zip(flags)
+                    .map(|(r, &f)| (r.ctx, r.word, r.prob, r.backoff, f)),
+            ),
+            Ngrams::Top(recs) => Box::new(recs.iter().map(|r| (r.ctx, r.word, r.prob, 0.0, 0))),
+        }
+    }
+}
 
 /// An n-gram by hashed key, with what its slot needs, so that a table is
 /// written in one sequential pass (24 bytes).
@@ -104,27 +128,26 @@ fn prepare(
     ctx_slots: Option<Vec<u32>>,
     ctx_ids: u64,
 ) -> Result<Ready, Stop> {
-    let (recs, flags) = ngrams;
-    let geometry = Geometry::new(n, recs.len(), ctx_ids, model.vocab_size, model.opts)
+    let geometry = Geometry::new(n, ngrams.len(), ctx_ids, model.vocab_size, model.opts)
         .ok()
         .need()?;
     let ctx_slot = |c: u32| ctx_slots.as_ref().map_or(c, |s| s[c as usize]);
-    let keyed = |(id, (r, &flags)): (u32, (&Rec, &u8))| Keyed {
-        key: geometry.codec.hash(ctx_slot(r.ctx), r.word),
-        prob: r.prob,
-        backoff: r.backoff,
+    let keyed = |(id, (ctx, word, prob, backoff, flags))| Keyed {
+        key: geometry.codec.hash(ctx_slot(ctx), word),
+        prob,
+        backoff,
         id,
         flags,
     };
-    let mut keyed: Vec<Keyed> = (0..).zip(recs.iter().zip(&flags)).map(keyed).collect();
+    let mut keyed: Vec<Keyed> = (0..).zip(ngrams.each()).map(keyed).collect();
     drop(ctx_slots);
     let nodes = n < model.order;
     let weights = model.opts.weights;
     let (books, ()) = rayon::join(
-        || (weights != Weights::F32).then(|| codebooks(&recs, &flags, nodes, weights)),
+        || (weights != Weights::F32).then(|| codebooks(&ngrams, nodes, weights)),
         || keyed.par_sort_unstable_by_key(|k| k.key),
     );
-    drop((recs, flags));
+    drop(ngrams);
     if keyed.windows(2).any(|w| w[0].key == w[1].key) {
         return Err(Stop::Fallback);
     }
@@ -178,12 +201,9 @@ fn write<O: Write + Seek>(
 
 /// The codebooks of an order's probabilities and of its node arcs' backoffs
 /// (`nodes`: the order is below the highest).
-fn codebooks(recs: &[Rec], flags: &[u8], nodes: bool, weights: Weights) -> [Codebook; 2] {
-    let probs = recs.iter().map(|r| r.prob).collect();
-    let node_arcs = recs
-        .iter()
-        .zip(flags)
-        .filter(|(_, &f)| nodes && f & EXTENDS != 0);
-    let backoffs = node_arcs.map(|(r, _)| r.backoff).collect();
+fn codebooks(ngrams: &Ngrams, nodes: bool, weights: Weights) -> [Codebook; 2] {
+    let probs = ngrams.each().map(|g| g.2).collect();
+    let node_arcs = ngrams.each().filter(|g| nodes && g.4 & EXTENDS != 0);
+    let backoffs = node_arcs.map(|g| g.3).collect();
     [probs, backoffs].map(|v| Codebook::build(v, weights.bits()))
 }
