@@ -367,7 +367,10 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
         State::ROOT
     }
 
-    #[inline]
+    // Always inlined: a decoder calls it once per word, and the call itself
+    // (registers saved and restored around a large body) was about 17 of
+    // its ~230 instructions (callgrind).
+    #[inline(always)]
     fn full_score(&self, state: &State, word: WordId, out: &mut State) -> FullScore {
         self.query(state, word, None, out)
     }
