@@ -369,7 +369,7 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
 
     // Always inlined: a decoder calls it once per word, and the call itself
     // (registers saved and restored around a large body) was about 17 of
-    // its ~230 instructions (callgrind).
+    // the ~320 instructions a query took (callgrind).
     #[inline(always)]
     fn full_score(&self, state: &State, word: WordId, out: &mut State) -> FullScore {
         self.query(state, word, None, out)
