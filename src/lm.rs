@@ -84,6 +84,7 @@ pub trait LanguageModel: Send + Sync {
     fn full_score(&self, state: &Self::State, word: WordId, out: &mut Self::State) -> FullScore;
 
     /// As [`LanguageModel::full_score`], returning only the log10 probability.
+    #[inline(always)]
     fn score(&self, state: &Self::State, word: WordId, out: &mut Self::State) -> f32 {
         self.full_score(state, word, out).log10_prob
     }
@@ -267,11 +268,14 @@ pub fn score_corpus_word_by_word<M: LanguageModel>(
     let mut sum = 0f64;
     let mut queries = 0;
     for sentence in corpus {
-        let mut state = model.begin_sentence_state();
-        let mut next = state;
+        // Two states taking turns: the query writes the next state into the
+        // other one, so no state is copied (a 60-byte copy was ~20 of the
+        // ~330 instructions a query took).
+        let (mut a, mut b) = (model.begin_sentence_state(), model.begin_sentence_state());
+        let (mut state, mut next) = (&mut a, &mut b);
         for &w in sentence.iter().chain(&eos) {
-            sum += f64::from(model.score(&state, w, &mut next));
-            state = next;
+            sum += f64::from(model.score(state, w, next));
+            std::mem::swap(&mut state, &mut next);
         }
         queries += sentence.len() as u64 + 1;
     }
