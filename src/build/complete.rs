@@ -204,6 +204,7 @@ pub(super) struct Completer<W> {
 impl<W: Write + Seek> Completer<W> {
     fn new(counts: &[u64], opts: BuildOptions, out: W) -> Result<Completer<W>, Stop> {
         let (order, top_count) = (counts.len(), counts[1..].last().copied().unwrap_or(0));
+        // Orders 2..N-1: the counts between the unigrams' and the highest's.
         let lower = &counts[1..counts.len().max(2) - 1];
         let orders = lower.iter().map(|&c| Order {
             header_count: c,
@@ -245,6 +246,11 @@ impl<W: Write + Seek> Completer<W> {
                 if let Some(ahead) = ngrams.get(i + 8).filter(|_| n == 2) {
                     c.orders[0].index.prefetch(ahead.ctx, ahead.word);
                 }
+                if n == top {
+                    // The streaming builder found its suffix; none is kept.
+                    c.push_top(g.ctx, g.word, g.prob).need()?;
+                    continue;
+                }
                 let suffix = match n {
                     2 => g.word,
                     _ => {
@@ -252,10 +258,6 @@ impl<W: Write + Seek> Completer<W> {
                         c.orders[0].index.get(middle, g.word).need()?.0
                     }
                 };
-                if n == top {
-                    c.push_top(g.ctx, g.word, g.prob).need()?;
-                    continue;
-                }
                 let flags = DONE | if g.node { EXTENDS } else { 0 } | if g.left { LEFT } else { 0 };
                 let rec = Rec {
                     ctx: g.ctx,

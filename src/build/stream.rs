@@ -774,8 +774,9 @@ impl<W: Write + Seek> Sink for Builder<W> {
 pub(super) struct VocabFacts {
     /// The number of words (ids `0..len`).
     pub len: usize,
-    /// The ids of `<s>` and `</s>`, when present.
+    /// The id of `<s>`, when present.
     pub bos: Option<WordId>,
+    /// The id of `</s>`, when present.
     pub eos: Option<WordId>,
     /// Whether the file had no `<unk>` and one was added.
     pub unk_added: bool,
