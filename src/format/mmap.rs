@@ -56,17 +56,18 @@ pub fn release_freed_memory_at_once() {
     }
 }
 
-/// Hints the CPU to fetch the cache line holding `bytes[offset]`; a no-op when
-/// `offset` is out of range or on targets without a prefetch instruction.
+/// Hints the CPU to fetch the cache line holding `bytes[offset]`; a no-op on
+/// targets without a prefetch instruction. An `offset` out of range is
+/// harmless (the hint never faults and reads nothing), so it is not checked:
+/// the check cost 3 of the ~300 instructions of a model query per order.
 ///
 /// ```
 /// dashlm::format::prefetch(&[1u8, 2, 3], 1);
+/// dashlm::format::prefetch(&[1u8, 2, 3], usize::MAX);
 /// ```
 #[inline(always)]
 pub fn prefetch(bytes: &[u8], offset: usize) {
-    if let Some(b) = bytes.get(offset) {
-        hint(std::ptr::from_ref(b).cast());
-    }
+    hint(bytes.as_ptr().wrapping_add(offset));
 }
 
 /// Hints the CPU to fetch the first cache lines (up to 256 bytes) of `items`; a
@@ -89,8 +90,8 @@ pub fn prefetch_items<T>(items: &[T]) {
 fn hint(ptr: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `_mm_prefetch` only hints the cache: it never faults (whatever the
-    // address) and reads nothing into registers; callers pass addresses inside
-    // their slices anyway. SSE is part of the x86_64 baseline.
+    // address, so `ptr` may point anywhere) and reads nothing into registers.
+    // SSE is part of the x86_64 baseline.
     unsafe {
         std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(ptr.cast::<i8>())
     };

@@ -96,6 +96,12 @@ impl Probe {
         self.codec.hash(ctx, word)
     }
 
+    /// `(hash, home)` of `(ctx, word)` ([`KeyCodec::locate`]).
+    #[inline(always)]
+    pub fn locate(&self, ctx: u32, word: u32) -> (u64, u64) {
+        self.codec.locate(ctx, word)
+    }
+
     /// The home slot of stored value `h` ([`KeyCodec::home`]).
     #[inline(always)]
     pub fn home(&self, h: u64) -> u64 {
@@ -128,50 +134,62 @@ impl Probe {
     /// end, which yields zeros) ends every scan, so no slot count is checked.
     #[inline(always)]
     pub fn find(&self, file: &[u8], h: u64, home: u64) -> Option<u64> {
-        self.find_word(file, h, home).map(|(slot, _)| slot)
+        self.find_word(file, h, home)
+            .map(|hit| hit.slot)
+            .filter(|&slot| slot < self.num_slots)
     }
 
-    /// [`Probe::find`], also returning the bits read at the slot, for
-    /// [`Probe::payload_of`].
+    /// [`Probe::find`], also returning where the arc is and the bits read
+    /// there, for [`Probe::payload_of`]. Unlike `find` it does not check the
+    /// slot against the slot count: in a valid table the zero padding ends
+    /// every scan, and in a corrupted one a slot past the end only gives wrong
+    /// numbers (every read is bounds-checked).
     #[inline(always)]
-    pub fn find_word(&self, file: &[u8], h: u64, home: u64) -> Option<(u64, u64)> {
-        let mut target = self.step | (!h & self.rem_mask);
-        let mut slot = home;
+    pub fn find_word(&self, file: &[u8], h: u64, home: u64) -> Option<Hit> {
+        // Copies, so the loop keeps them in registers.
+        let (tag_mask, step, entry_bits) = (self.tag_mask, self.step, self.entry_bits);
+        let mut target = step | (!h & self.rem_mask);
         let mut pos = self.slot_bit(home);
         loop {
             let word = read_word(file, pos);
-            let tag = word & self.tag_mask;
+            let tag = word & tag_mask;
             if tag <= target {
-                return (tag == target && slot < self.num_slots).then_some((slot, word));
+                // The displacement field of `target` counts the slots read.
+                let slot = home
+                    .wrapping_add(target >> self.codec.rem_bits)
+                    .wrapping_sub(1);
+                return (tag == target).then_some(Hit { slot, word });
             }
-            slot += 1;
-            pos = pos.wrapping_add(self.entry_bits);
-            target = target.wrapping_add(self.step);
+            pos = pos.wrapping_add(entry_bits);
+            target = target.wrapping_add(step);
         }
     }
 
     /// Everything but the key of `slot` ([`TableView::payload`](super::table::TableView::payload)).
     #[inline(always)]
     pub fn payload(&self, file: &[u8], slot: u64) -> Payload {
-        self.payload_of(file, slot, read_word(file, self.slot_bit(slot)))
+        let word = read_word(file, self.slot_bit(slot));
+        self.payload_of(file, &Hit { slot, word })
     }
 
-    /// Everything but the key of `slot`, whose first bits [`Probe::find_word`]
-    /// returned as `word`: fields inside those bits cost no further read.
+    /// Everything but the key of the arc [`Probe::find_word`] found: fields
+    /// inside the bits it read cost no further read.
     #[inline(always)]
-    pub fn payload_of(&self, file: &[u8], slot: u64, word: u64) -> Payload {
-        let base = self.slot_bit(slot);
+    pub fn payload_of(&self, file: &[u8], hit: &Hit) -> Payload {
+        // Recomputed rather than kept from the scan, which then needs one
+        // register fewer.
+        let pos = self.slot_bit(hit.slot);
         let word = if self.prob_in_key_word {
-            word >> self.tag_bits
+            hit.word >> self.tag_bits
         } else {
-            read_word(file, base.wrapping_add(self.prob_at))
+            read_word(file, pos.wrapping_add(self.prob_at))
         };
         // Without flags and backoff `rest_mask` is 0 and the fields fit in the
         // probability's word, so no read is made for them.
         let rest = if self.rest_in_prob_word {
             (word >> self.prob_bits) & self.rest_mask
         } else {
-            read_word(file, base.wrapping_add(self.rest_at)) & self.rest_mask
+            read_word(file, pos.wrapping_add(self.rest_at)) & self.rest_mask
         };
         Payload {
             prob: (word & self.prob_mask) as u32,
@@ -180,4 +198,31 @@ impl Probe {
             backoff: (rest >> 2) as u32,
         }
     }
+}
+
+/// An arc [`Probe::find_word`] found: its slot and the bits read where the
+/// slot starts.
+///
+/// ```
+/// # use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
+/// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
+/// # let raw = widths.layout(4, 6, 0);
+/// # let mut w = TableWriter::new(raw, 100);
+/// # let codec = widths.codec(4);
+/// let arc = Slot { ctx: 1, word: 2, prob: 0.5f32.to_bits(), ..Slot::default() };
+/// # let home = codec.home(codec.hash(1, 2));
+/// # w.put(home, &arc);
+/// # let file = w.finish();
+/// # let probe = Probe::new(&Layout::new(raw, 100, 0).unwrap(), 0..file.len());
+/// let h = probe.hash(1, 2);
+/// let hit = probe.find_word(&file, h, probe.home(h)).unwrap();
+/// assert_eq!(hit.slot, home);
+/// assert_eq!(probe.payload_of(&file, &hit).prob, 0.5f32.to_bits());
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Hit {
+    /// The arc's slot.
+    pub slot: u64,
+    /// The 64 bits read where the slot starts, shifted so the slot's first bit is bit 0.
+    word: u64,
 }

@@ -44,7 +44,7 @@
 use super::bits::{bits_for, mask, read_bits};
 use super::error::FormatError;
 use super::header::RawLayout;
-pub use super::probe::Probe;
+pub use super::probe::{Hit, Probe};
 pub use super::table_write::{TableStream, TableWriter};
 
 /// Bytes of zero padding after each table (more than one slot, whose widest is
@@ -91,6 +91,13 @@ pub struct KeyCodec {
     /// `64 - (bits - rem_bits)`: moves the bucket bits to the top of a word.
     top_shift: u32,
     num_homes: u64,
+    /// [`KeyCodec::locate`]'s constants: the multipliers of the word and the
+    /// context that give the hash shifted to the top of 64 bits, the shift
+    /// back (`64 - bits`) and the mask of the bucket bits at the top.
+    word_mul: u64,
+    ctx_mul: u64,
+    hash_shift: u32,
+    bucket_mask: u64,
 }
 
 impl KeyCodec {
@@ -101,6 +108,10 @@ impl KeyCodec {
         let bits = (ctx_bits + word_bits).clamp(1, MAX_KEY_BITS);
         let num_homes = num_homes.max(1);
         let k = (63 - num_homes.leading_zeros()).min(bits);
+        // (key << (64 - bits)) * C1 is the hash shifted to the top (the
+        // product's low `bits` bits moved up; bits above them fall off), and
+        // key << s is word << s + ctx << (s + word_bits) for keys in range.
+        let shift = 64 - bits;
         KeyCodec {
             bits,
             word_bits,
@@ -108,7 +119,30 @@ impl KeyCodec {
             rem_bits: bits - k,
             top_shift: 64 - k,
             num_homes,
+            word_mul: C1 << shift,
+            ctx_mul: C1.checked_shl(shift + word_bits).unwrap_or(0),
+            hash_shift: shift,
+            bucket_mask: !mask(64 - k),
         }
+    }
+
+    /// `(hash(ctx, word), home(hash))` with fewer instructions (the query's
+    /// hot path): two multiplications give the hash at the top of a word, whose
+    /// top bits are the bucket.
+    ///
+    /// ```
+    /// use dashlm::format::table::KeyCodec;
+    /// let codec = KeyCodec::new(10, 12, 1000);
+    /// let h = codec.hash(5, 700);
+    /// assert_eq!(codec.locate(5, 700), (h, codec.home(h)));
+    /// ```
+    #[inline(always)]
+    pub fn locate(&self, ctx: u32, word: u32) -> (u64, u64) {
+        let top = u64::from(word)
+            .wrapping_mul(self.word_mul)
+            .wrapping_add(u64::from(ctx).wrapping_mul(self.ctx_mul));
+        let home = (u128::from(top & self.bucket_mask) * u128::from(self.num_homes)) >> 64;
+        (top >> self.hash_shift, home as u64)
     }
 
     #[inline(always)]
@@ -547,9 +581,10 @@ mod tests {
             assert_eq!(view.find(ctx, word), Some(s));
             assert_eq!(view.slot(s), arc(ctx, word));
             // The payload from the bits the scan read equals a fresh read.
-            let (slot, bits) = probe.find_word(&bytes, h, probe.home(h)).unwrap();
+            let hit = probe.find_word(&bytes, h, probe.home(h)).unwrap();
+            let (slot, payload) = (hit.slot, probe.payload_of(&bytes, &hit));
             assert_eq!(slot, s);
-            assert_eq!(probe.payload_of(&bytes, slot, bits), view.payload(s));
+            assert_eq!(payload, view.payload(s));
         }
         let present: std::collections::HashSet<_> = keys.iter().map(|&(_, c, w)| (c, w)).collect();
         for ctx in 0..511 {
@@ -608,6 +643,27 @@ mod tests {
             w(12, 10, 16, false, 0),
         ] {
             round_trip(widths, 3000, 0.8);
+        }
+    }
+
+    proptest::proptest! {
+        /// The hot path's `locate` agrees with `hash` and `home` for every
+        /// width, table size and key in range.
+        #[test]
+        fn locate_is_hash_and_home(
+            ctx_bits in 0u32..40,
+            word_bits in 1u32..30,
+            num_homes in 1u64..(1 << 40),
+            ctx in proptest::num::u32::ANY,
+            word in proptest::num::u32::ANY,
+        ) {
+            let codec = KeyCodec::new(ctx_bits, word_bits, num_homes);
+            let bits = codec.bits();
+            let word_bits = word_bits.min(bits);
+            let word = word & mask(word_bits) as u32;
+            let ctx = ctx & mask(bits - word_bits) as u32;
+            let h = codec.hash(ctx, word);
+            proptest::prop_assert_eq!(codec.locate(ctx, word), (h, codec.home(h)));
         }
     }
 }

@@ -242,35 +242,38 @@ impl<D: AsRef<[u8]>> Model<D> {
         } else {
             0
         };
+        // At most `MAX_ORDER - 1` tables (checked at open); the clamp lets the
+        // compiler drop the index checks below.
+        let num_tables = self.num_tables.min(MAX_ORDER - 1);
         let mut probes = [(0, 0); MAX_ORDER - 1];
         let len = self.probes(state, word, &mut probes);
         let bytes = self.data.as_ref();
         let (mut prob, bo_bits, mut left) = self.unigram(word);
         out.ids[0] = word;
         out.backoffs[0] = f32::from_bits(bo_bits) + 0.0;
-        out.len = u8::from(bo_bits != (-0.0f32).to_bits() && self.num_tables > 0);
+        out.len = u8::from(bo_bits != (-0.0f32).to_bits() && num_tables > 0);
         let mut matched = 1;
         for (j, (t, &(h, home))) in self.tables[..len].iter().zip(&probes).enumerate() {
             if !left {
                 // No longer arc ends with the one matched: the match is final.
                 break;
             }
-            let Some((slot, word)) = t.probe.find_word(bytes, h, home) else {
+            let Some(hit) = t.probe.find_word(bytes, h, home) else {
                 break;
             };
-            let p = t.probe.payload_of(bytes, slot, word);
+            let p = t.probe.payload_of(bytes, &hit);
             prob = self.decode(t.prob_book, p.prob);
             matched = j + 2;
             left = p.left;
-            if j + 1 < self.num_tables {
+            if j + 1 < num_tables {
                 if let Some(next) = ahead {
                     let t = &self.tables[j + 1];
-                    let home = t.probe.home(t.probe.hash(slot as u32, next));
+                    let (_, home) = t.probe.locate(hit.slot as u32, next);
                     t.probe.prefetch(bytes, home);
                 }
                 // A context of the next state (a longer one may be a state even
                 // when this one is not: its backoff then counts as 0).
-                out.ids[j + 1] = slot as u32;
+                out.ids[j + 1] = hit.slot as u32;
                 out.backoffs[j + 1] = 0.0;
                 if p.node {
                     out.backoffs[j + 1] = self.decode(t.backoff_book, p.backoff);
@@ -278,8 +281,10 @@ impl<D: AsRef<[u8]>> Model<D> {
                 }
             }
         }
-        for &b in &state.backoffs[matched - 1..len.max(matched - 1)] {
-            prob += b;
+        // The backoffs of the contexts longer than the match (`len` is at most
+        // `MAX_ORDER - 1`, so the indexing needs no check).
+        for i in matched - 1..len {
+            prob += state.backoffs[i];
         }
         FullScore {
             log10_prob: prob,
@@ -308,15 +313,14 @@ impl<D: AsRef<[u8]>> Model<D> {
     ) -> usize {
         // Contexts longer than the model allows cannot come from this model;
         // clamp rather than index out of range.
-        let len = (state.len as usize).min(self.num_tables);
+        let len = (state.len as usize).min(self.num_tables.min(MAX_ORDER - 1));
         let bytes = self.data.as_ref();
         for ((t, &ctx), p) in self.tables[..len]
             .iter()
             .zip(&state.ids)
             .zip(probes.iter_mut())
         {
-            let h = t.probe.hash(ctx, word);
-            let home = t.probe.home(h);
+            let (h, home) = t.probe.locate(ctx, word);
             t.probe.prefetch(bytes, home);
             *p = (h, home);
         }
@@ -392,8 +396,7 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
         let bytes = self.data.as_ref();
         crate::format::prefetch(&bytes[self.unigrams.clone()], word as usize * 8);
         if let Some(t) = self.tables[..self.num_tables].first() {
-            t.probe
-                .prefetch(bytes, t.probe.home(t.probe.hash(prev, word)));
+            t.probe.prefetch(bytes, t.probe.locate(prev, word).1);
         }
     }
 
