@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! cargo run --release --example bench -- --arpa LM.arpa[.gz] --queries TEXT \
-//!     [--nbest LISTS.jsonl] [--json OUT.json] [--repeat 5]
+//!     [--nbest LISTS.jsonl] [--json OUT.json] [--repeat 5] \
+//!     [--kenlm-native-bin target/release/kenlm-query-loop]
 //! ```
 //!
 //! What it does, in order:
@@ -24,7 +25,10 @@
 //!    KenLM, which has no such API, runs its word-by-word loop again in the same
 //!    rounds), dashlm's batched API (`full_score_batch` over every
 //!    position's precomputed state), `--threads` threads (the sentences split
-//!    between them), and n-best rescoring when `--nbest` is given;
+//!    between them), and n-best rescoring when `--nbest` is given; with
+//!    `--kenlm-native-bin`, KenLM's own C++ loop on the probing binary too, in a
+//!    child process (`benches/kenlm_native/`, no FFI), word by word in the same
+//!    rounds: the native peer of the "x native KenLM" ratios;
 //! 5. checks agreement: log10 sums, perplexity, and the largest per-query
 //!    difference from KenLM probing;
 //! 6. prints markdown tables, the targets of the store issue, and writes JSON.
@@ -43,20 +47,26 @@ use dashlm::rescore::{self, Format, NbestList};
 use dashlm::{FullScore, LanguageModel, WordId};
 use serde_json::{json, Value};
 
+#[path = "support/native.rs"]
+mod native;
 #[path = "support/stream.rs"]
 mod stream;
 
 type Res<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
 const CHILD_KENLM: &str = "--child-kenlm-build-binary";
+/// The row of KenLM's own query loop, timed in a child (`--kenlm-native-bin`).
+const NATIVE: &str = "KenLM probing, native C++ (kenlm-query-loop)";
 const CHILD_BUILD: &str = "--child-build-lm";
 
 const CAVEAT: &str = "KenLM is measured in-process through kenlm-rs 0.1.0 (probing built from \
 the same ARPA): every base_score call crosses an FFI boundary (an extern \"C\" wrapper that \
 catches C++ exceptions, plus kenlm-rs's per-call state checks on heap-allocated Vec<u8> \
 states), so kenlm-rs is slower than KenLM's native C++ query loop. Ratios marked \"x kenlm-rs\" \
-are against this in-process peer; compare with KenLM's published native speed too \
-(--kenlm-native-qps). KenLM build times are build_binary's C++ code run by kenlm-rs in a child \
+are against this in-process peer. \"x native KenLM\" is against KenLM's own C++ loop \
+(kenlm-query-loop, built by benches/kenlm_native/build.sh against the same KenLM code) timed \
+in a child in the same rounds when --kenlm-native-bin is given, else against the figure of \
+--kenlm-native-qps. KenLM build times are build_binary's C++ code run by kenlm-rs in a child \
 process (the same code as KenLM's build_binary, compiled by the cc crate).";
 
 /// Compare dashlm's variants with KenLM on one ARPA model and one query stream.
@@ -107,6 +117,11 @@ struct Args {
     /// Where the native figure comes from (printed with it).
     #[arg(long, default_value = "published")]
     kenlm_native_source: String,
+    /// KenLM's own query loop (`kenlm-query-loop`, built by
+    /// `benches/kenlm_native/build.sh`): times native KenLM probing in a child
+    /// process in the same rounds, the peer the native ratios then use.
+    #[arg(long)]
+    kenlm_native_bin: Option<PathBuf>,
 }
 
 // ---------------------------------------------------------------- machine
@@ -312,6 +327,23 @@ struct Timing {
     best_s: f64,
     median_s: f64,
     ratio_median: Option<f64>,
+    /// The same against native KenLM's run (`--kenlm-native-bin`).
+    native_ratio_median: Option<f64>,
+}
+
+/// The median over rounds of the speed ratio of runs `times` to runs `base`
+/// (the same work, so time ratios are speed ratios).
+fn ratio_median(base: &[f64], times: &[f64]) -> Option<f64> {
+    if base.len() != times.len() {
+        return None;
+    }
+    median(
+        &mut base
+            .iter()
+            .zip(times)
+            .map(|(b, t)| b / t)
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// The middle value of `values` (sorted in place); `None` when empty.
@@ -324,17 +356,14 @@ impl Timing {
     /// From the run times in round order; `base` are KenLM probing's, round by
     /// round (the same work, so time ratios are speed ratios).
     fn from_runs(queries: u64, times: &[f64], base: Option<&[f64]>) -> Option<Timing> {
-        let mut ratios: Vec<f64> = match base {
-            Some(b) if b.len() == times.len() => b.iter().zip(times).map(|(b, t)| b / t).collect(),
-            _ => Vec::new(),
-        };
         let mut sorted = times.to_vec();
         let median_s = median(&mut sorted)?;
         Some(Timing {
             queries,
             best_s: sorted[0],
             median_s,
-            ratio_median: median(&mut ratios),
+            ratio_median: base.and_then(|b| ratio_median(b, times)),
+            native_ratio_median: None,
         })
     }
     fn qps(&self) -> f64 {
@@ -444,8 +473,8 @@ trait System {
     fn sequential(&self) -> (u64, f64);
     fn lookahead(&self) -> Option<(u64, f64)>;
     fn batched(&mut self) -> Option<(u64, f64)>;
-    fn threads(&self, threads: usize) -> (u64, f64);
-    fn nbest(&self, lists: &[NbestList]) -> (u64, f64);
+    fn threads(&self, threads: usize) -> Option<(u64, f64)>;
+    fn nbest(&self, lists: &[NbestList]) -> Option<(u64, f64)>;
     fn nbest_threads(&self, lists: &[NbestList], pool: &rayon::ThreadPool) -> Option<(u64, f64)>;
 }
 
@@ -558,13 +587,15 @@ impl<M: LanguageModel> System for DashSystem<M> {
         Some((queries, sum))
     }
 
-    fn threads(&self, threads: usize) -> (u64, f64) {
-        on_threads(&self.sentences, threads, |part| self.pass(part, false))
+    fn threads(&self, threads: usize) -> Option<(u64, f64)> {
+        Some(on_threads(&self.sentences, threads, |part| {
+            self.pass(part, false)
+        }))
     }
 
-    fn nbest(&self, lists: &[NbestList]) -> (u64, f64) {
+    fn nbest(&self, lists: &[NbestList]) -> Option<(u64, f64)> {
         let scores = rescore::score_lists_sequential(&self.m, lists).0;
-        (hyp_words(lists), sum_log10(&scores))
+        Some((hyp_words(lists), sum_log10(&scores)))
     }
 
     fn nbest_threads(&self, lists: &[NbestList], pool: &rayon::ThreadPool) -> Option<(u64, f64)> {
@@ -660,14 +691,14 @@ impl System for KenSystem {
         None
     }
 
-    fn threads(&self, threads: usize) -> (u64, f64) {
-        on_threads(&self.sentences, threads, |part| {
+    fn threads(&self, threads: usize) -> Option<(u64, f64)> {
+        Some(on_threads(&self.sentences, threads, |part| {
             self.pass(part, self.passes)
-        })
+        }))
     }
 
     /// Word by word from `<s>`, looking each word up (the rescorer maps strings too).
-    fn nbest(&self, lists: &[NbestList]) -> (u64, f64) {
+    fn nbest(&self, lists: &[NbestList]) -> Option<(u64, f64)> {
         let m = &self.m;
         let eos = m.end_sentence_index();
         let begin = m.begin_sentence_state();
@@ -686,7 +717,47 @@ impl System for KenSystem {
                 std::mem::swap(&mut state, &mut next);
             }
         }
-        (hyp_words(lists), sum)
+        Some((hyp_words(lists), sum))
+    }
+
+    fn nbest_threads(&self, _: &[NbestList], _: &rayon::ThreadPool) -> Option<(u64, f64)> {
+        None
+    }
+}
+
+/// KenLM's own query loop in a child ([`native::NativeKenlm`]): word by word
+/// only.
+struct NativeSystem(native::NativeKenlm);
+
+impl System for NativeSystem {
+    fn agreement(&self) -> Agreement {
+        let scores = self.0.scores().expect("kenlm-query-loop scores");
+        Agreement {
+            mean_length: scores.iter().map(|&(_, n)| f64::from(n)).sum::<f64>()
+                / scores.len().max(1) as f64,
+            scores: scores.into_iter().map(|(p, _)| p).collect(),
+        }
+    }
+
+    fn sequential(&self) -> (u64, f64) {
+        self.0.run().expect("kenlm-query-loop run")
+    }
+
+    /// No lookahead either: word by word again, as for kenlm-rs.
+    fn lookahead(&self) -> Option<(u64, f64)> {
+        Some(self.sequential())
+    }
+
+    fn batched(&mut self) -> Option<(u64, f64)> {
+        None
+    }
+
+    fn threads(&self, _: usize) -> Option<(u64, f64)> {
+        None
+    }
+
+    fn nbest(&self, _: &[NbestList]) -> Option<(u64, f64)> {
+        None
     }
 
     fn nbest_threads(&self, _: &[NbestList], _: &rayon::ThreadPool) -> Option<(u64, f64)> {
@@ -709,11 +780,18 @@ struct Speed {
     mean_length: f64,
 }
 
+/// The systems whose run in each round the others' are compared with.
+#[derive(Clone, Copy)]
+struct Peers {
+    kenlm_rs: Option<usize>,
+    native: Option<usize>,
+}
+
 /// Times `f` on every system, `repeat` rounds, the systems interleaved within a
 /// round so that a burst of load from other processes hits all of them alike.
 fn round_robin(
     systems: &mut [Box<dyn System + '_>],
-    base: Option<usize>,
+    peers: Peers,
     repeat: usize,
     what: &str,
     mut f: impl FnMut(&mut dyn System) -> Option<(u64, f64)>,
@@ -735,11 +813,16 @@ fn round_robin(
             }
         }
     }
-    let base_times = base.map(|b| times[b].clone());
+    let base_times = peers.kenlm_rs.map(|b| times[b].clone());
+    let native_times = peers.native.map(|b| times[b].clone());
     times
         .iter()
         .zip(counts)
-        .map(|(t, n)| Timing::from_runs(n, t, base_times.as_deref()))
+        .map(|(t, n)| {
+            let mut timing = Timing::from_runs(n, t, base_times.as_deref())?;
+            timing.native_ratio_median = native_times.as_deref().and_then(|b| ratio_median(b, t));
+            Some(timing)
+        })
         .collect()
 }
 
@@ -817,7 +900,12 @@ impl Report {
         let mut t = String::from(
             "| system | bytes | B/n-gram | build s (CPU s) | build peak RSS MiB | open ms | load s | RSS after load MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
         );
-        for r in self.rows.iter().filter(|r| r.published_qps.is_none()) {
+        // The native loop runs KenLM probing's binary: no row of its own here.
+        for r in self
+            .rows
+            .iter()
+            .filter(|r| r.published_qps.is_none() && r.system != NATIVE)
+        {
             t += &format!(
                 "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 r.system,
@@ -849,6 +937,12 @@ impl Report {
     /// KenLM probing's word-by-word speed timed in the lookahead rounds.
     fn kenlm_lookahead_qps(&self) -> Option<f64> {
         let s = self.row("KenLM probing")?.speed.as_ref()?;
+        s.lookahead.map(|t| t.qps())
+    }
+
+    /// The same for KenLM's own loop, when it ran.
+    fn native_lookahead_qps(&self) -> Option<f64> {
+        let s = self.row(NATIVE)?.speed.as_ref()?;
         s.lookahead.map(|t| t.qps())
     }
 
@@ -886,7 +980,13 @@ impl Report {
                     (r, _) => r,
                 },
                 if native {
-                    format!(" {} |", ratio(self.native_qps))
+                    match (
+                        ratio(self.native_qps),
+                        s.and_then(|s| s.seq.native_ratio_median),
+                    ) {
+                        (r, Some(m)) if r != "-" => format!(" {r} ({m:.2}) |"),
+                        (r, _) => format!(" {r} |"),
+                    }
                 } else {
                     String::new()
                 },
@@ -942,6 +1042,7 @@ impl Report {
                     "ratio_to_kenlm_median_of_rounds": opt(s.and_then(|s| s.seq.ratio_median)),
                     "lookahead_ratio_to_kenlm_median_of_rounds": opt(s.and_then(|s| s.lookahead).and_then(|l| l.ratio_median)),
                     "ratio_to_native_kenlm": opt(qps.zip(self.native_qps).map(|(a, b)| a / b)),
+                    "ratio_to_native_kenlm_median_of_rounds": opt(s.and_then(|s| s.seq.native_ratio_median)),
                     "lookahead_queries_per_s": opt(s.and_then(|s| s.lookahead).map(|l| l.qps())),
                     "lookahead_queries_per_s_median": opt(s.and_then(|s| s.lookahead).map(|l| l.median_qps())),
                     "batched_queries_per_s": opt(s.and_then(|s| s.batched).map(|b| b.qps())),
@@ -1042,15 +1143,15 @@ impl Report {
                     qps_x,
                     Self::qps(r),
                     self.native_qps,
-                    None,
+                    seq.and_then(|t| t.native_ratio_median),
                 ));
                 if la.is_some() {
                     t.push(speed(
                         format!("{system} queries/s with lookahead (score_corpus) vs native KenLM probing"),
                         qps_x,
                         la.map(|l| l.qps()),
-                        self.native_qps,
-                        None,
+                        self.native_lookahead_qps().or(self.native_qps),
+                        la.and_then(|l| l.native_ratio_median),
                     ));
                 }
             }
@@ -1322,6 +1423,37 @@ fn main() -> Res<()> {
             }
         }
     }
+    if let Some(bin) = &args.kenlm_native_bin {
+        let probing = kenlm_bins
+            .iter()
+            .find(|(system, _)| *system == "KenLM probing")
+            .map(|(_, path)| path)
+            .ok_or("--kenlm-native-bin needs KenLM's probing binary (drop --no-kenlm)")?;
+        // The query text as the other systems split it, one sentence a line.
+        let text = workdir.join("queries.txt");
+        let mut out = BufWriter::new(File::create(&text)?);
+        for s in &queries.sentences {
+            out.write_all(&s.join(&b' '))?;
+            out.write_all(b"\n")?;
+        }
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        eprintln!("bench: starting {} (load {})", bin.display(), loadavg());
+        let child = native::NativeKenlm::start(bin, probing, &text, queries.passes)?;
+        if child.queries != queries.total() {
+            return Err(format!(
+                "{}: {} queries a run, expected {}",
+                bin.display(),
+                child.queries,
+                queries.total()
+            )
+            .into());
+        }
+        rows.push(Row {
+            system: NATIVE.into(),
+            ..Row::default()
+        });
+        systems.push((NATIVE.into(), Box::new(NativeSystem(child))));
+    }
     for (weights, path) in &dashlm_files {
         let name = format!("dashlm {}", weights.name());
         let open_ms = median_ms(21, || {
@@ -1362,35 +1494,41 @@ fn main() -> Res<()> {
     let agreements: Vec<Agreement> = systems.iter().map(|(_, s)| s.agreement()).collect();
     let (names, mut boxes): (Vec<String>, Vec<Box<dyn System>>) = systems.into_iter().unzip();
     let repeat = args.repeat;
-    let base = names.iter().position(|n| n == "KenLM probing");
-    let seq = round_robin(&mut boxes, base, repeat, "one thread", |s| {
+    let peers = Peers {
+        kenlm_rs: names.iter().position(|n| n == "KenLM probing"),
+        native: names.iter().position(|n| n == NATIVE),
+    };
+    let seq = round_robin(&mut boxes, peers, repeat, "one thread", |s| {
         Some(s.sequential())
     });
-    let lookahead = round_robin(&mut boxes, base, repeat, "one thread, lookahead", |s| {
+    let lookahead = round_robin(&mut boxes, peers, repeat, "one thread, lookahead", |s| {
         s.lookahead()
     });
-    let batched = round_robin(&mut boxes, base, repeat, "batched", |s| s.batched());
+    let batched = round_robin(&mut boxes, peers, repeat, "batched", |s| s.batched());
     let threads = if args.threads > 1 {
         let t = args.threads;
-        round_robin(&mut boxes, base, repeat, &format!("{t} threads"), |s| {
-            Some(s.threads(t))
+        round_robin(&mut boxes, peers, repeat, &format!("{t} threads"), |s| {
+            s.threads(t)
         })
     } else {
         vec![None; boxes.len()]
     };
     let (nb_one, nb_threads, nb_sums) = match &nbest {
         Some(lists) => {
-            let sums: Vec<f64> = boxes.iter().map(|s| s.nbest(lists).1).collect();
-            let one = round_robin(&mut boxes, base, repeat, "n-best, one thread", |s| {
-                Some(s.nbest(lists))
+            let sums: Vec<Option<f64>> = boxes
+                .iter()
+                .map(|s| s.nbest(lists).map(|(_, sum)| sum))
+                .collect();
+            let one = round_robin(&mut boxes, peers, repeat, "n-best, one thread", |s| {
+                s.nbest(lists)
             });
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(args.threads)
                 .build()?;
-            let thr = round_robin(&mut boxes, base, repeat, "n-best, threads", |s| {
+            let thr = round_robin(&mut boxes, peers, repeat, "n-best, threads", |s| {
                 s.nbest_threads(lists, &pool)
             });
-            (one, thr, sums.into_iter().map(Some).collect())
+            (one, thr, sums)
         }
         None => (
             vec![None; boxes.len()],
@@ -1437,6 +1575,7 @@ fn main() -> Res<()> {
         let s = r.system.as_str();
         let order = [
             "KenLM probing",
+            NATIVE,
             "KenLM trie -q8 -b8",
             "dashlm f32",
             "dashlm f32 (mmap)",
@@ -1452,12 +1591,20 @@ fn main() -> Res<()> {
         .find(|r| r.system == "KenLM probing")
         .and_then(|r| r.speed.as_ref())
         .map(|s| s.seq.qps());
+    // The native peer: measured in this run when there is one, else the
+    // figure given.
+    let native_qps = rows
+        .iter()
+        .find(|r| r.system == NATIVE)
+        .and_then(|r| r.speed.as_ref())
+        .map(|s| s.seq.qps())
+        .or(args.kenlm_native_qps);
     let report = Report {
         rows,
         ngrams,
         per_pass: queries.per_pass,
         kenlm_qps,
-        native_qps: args.kenlm_native_qps,
+        native_qps,
     };
 
     // Output.
