@@ -1068,20 +1068,21 @@ impl Report {
         let f32_row = self.row("dashlm f32");
         let f32_ppl = f32_row.and_then(|r| self.perplexity(r));
         let base_q = self.kenlm_qps;
-        // Against kenlm-rs the median of the per-round ratios decides (it
-        // resists a burst of load in one round better than best over best).
-        // `qps` against `base`; the median of the per-round ratios, where
-        // there is one (kenlm-rs, timed in the same rounds), decides: it resists
-        // a burst of load in one round better than best over best.
-        let speed = |what: String, want: f64, qps: Option<f64>, base: Option<f64>, median| {
-            let got = qps.zip(base).map(|(a, b)| a / b);
-            (
-                what,
-                format!(">= {want:.1}x"),
-                Self::ratio_text(got, median),
-                median.or(got).map(|g| g >= want),
-            )
-        };
+        // `qps` against `base`, best over best, and the median of the
+        // per-round ratios where the peer ran in the same rounds. A target is
+        // met only when both are: a burst of load in some rounds moves one or
+        // the other (the median of rounds rose to 1.4x with best over best at
+        // 1.1x when the peer's rounds were uneven).
+        let speed =
+            |what: String, want: f64, qps: Option<f64>, base: Option<f64>, median: Option<f64>| {
+                let got = qps.zip(base).map(|(a, b)| a / b);
+                (
+                    what,
+                    format!(">= {want:.1}x"),
+                    Self::ratio_text(got, median),
+                    got.map(|g| g >= want && median.is_none_or(|m| m >= want)),
+                )
+            };
         let size = |r: &Row, want: f64, base: Option<&Row>, label: &str| {
             let got = r
                 .bytes
