@@ -139,8 +139,8 @@ impl Probe {
             .filter(|&slot| slot < self.num_slots)
     }
 
-    /// [`Probe::find`], also returning where the arc is and the bits read
-    /// there, for [`Probe::payload_of`]. Unlike `find` it does not check the
+    /// [`Probe::find`], also returning the bits read at the arc's slot, for
+    /// [`Probe::payload_of`]. Unlike `find` it does not check the
     /// slot against the slot count: in a valid table the zero padding ends
     /// every scan, and in a corrupted one a slot past the end only gives wrong
     /// numbers (every read is bounds-checked).
