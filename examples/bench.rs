@@ -353,9 +353,14 @@ fn median(values: &mut [f64]) -> Option<f64> {
 }
 
 impl Timing {
-    /// From the run times in round order; `base` are KenLM probing's, round by
-    /// round (the same work, so time ratios are speed ratios).
-    fn from_runs(queries: u64, times: &[f64], base: Option<&[f64]>) -> Option<Timing> {
+    /// From the run times in round order; `base` are kenlm-rs probing's and
+    /// `native` KenLM's own loop's, round by round.
+    fn from_runs(
+        queries: u64,
+        times: &[f64],
+        base: Option<&[f64]>,
+        native: Option<&[f64]>,
+    ) -> Option<Timing> {
         let mut sorted = times.to_vec();
         let median_s = median(&mut sorted)?;
         Some(Timing {
@@ -363,7 +368,7 @@ impl Timing {
             best_s: sorted[0],
             median_s,
             ratio_median: base.and_then(|b| ratio_median(b, times)),
-            native_ratio_median: None,
+            native_ratio_median: native.and_then(|b| ratio_median(b, times)),
         })
     }
     fn qps(&self) -> f64 {
@@ -818,11 +823,7 @@ fn round_robin(
     times
         .iter()
         .zip(counts)
-        .map(|(t, n)| {
-            let mut timing = Timing::from_runs(n, t, base_times.as_deref())?;
-            timing.native_ratio_median = native_times.as_deref().and_then(|b| ratio_median(b, t));
-            Some(timing)
-        })
+        .map(|(t, n)| Timing::from_runs(n, t, base_times.as_deref(), native_times.as_deref()))
         .collect()
 }
 
@@ -934,15 +935,10 @@ impl Report {
         t
     }
 
-    /// KenLM probing's word-by-word speed timed in the lookahead rounds.
-    fn kenlm_lookahead_qps(&self) -> Option<f64> {
-        let s = self.row("KenLM probing")?.speed.as_ref()?;
-        s.lookahead.map(|t| t.qps())
-    }
-
-    /// The same for KenLM's own loop, when it ran.
-    fn native_lookahead_qps(&self) -> Option<f64> {
-        let s = self.row(NATIVE)?.speed.as_ref()?;
+    /// The speed of `system` in the lookahead rounds (KenLM's: its
+    /// word-by-word loop timed in those rounds).
+    fn lookahead_qps(&self, system: &str) -> Option<f64> {
+        let s = self.row(system)?.speed.as_ref()?;
         s.lookahead.map(|t| t.qps())
     }
 
@@ -991,7 +987,7 @@ impl Report {
                     String::new()
                 },
                 s.and_then(|s| s.lookahead).map_or("-".into(), |l| {
-                    match (self.kenlm_lookahead_qps(), l.ratio_median) {
+                    match (self.lookahead_qps("KenLM probing"), l.ratio_median) {
                         (Some(k), Some(m)) => {
                             format!("{} ({:.2}, {m:.2})", mqps(l.qps()), l.qps() / k)
                         }
@@ -1134,7 +1130,7 @@ impl Report {
                     format!("{system} queries/s with lookahead (score_corpus) vs kenlm-rs probing"),
                     qps_x,
                     la.map(|l| l.qps()),
-                    self.kenlm_lookahead_qps(),
+                    self.lookahead_qps("KenLM probing"),
                     la.and_then(|l| l.ratio_median),
                 ));
             }
@@ -1151,7 +1147,7 @@ impl Report {
                         format!("{system} queries/s with lookahead (score_corpus) vs native KenLM probing"),
                         qps_x,
                         la.map(|l| l.qps()),
-                        self.native_lookahead_qps().or(self.native_qps),
+                        self.lookahead_qps(NATIVE).or(self.native_qps),
                         la.and_then(|l| l.native_ratio_median),
                     ));
                 }

@@ -49,33 +49,45 @@ template <class Model> Sentences ReadIds(const Model &model, std::istream &in) {
   return sentences;
 }
 
-// One pass over `sentences`, word by word; the sum of the log10 probabilities.
-template <class Model> double Pass(const Model &model, const Sentences &sentences) {
+uint64_t Queries(const Sentences &sentences) {
+  uint64_t queries = 0;
+  for (const auto &s : sentences) queries += s.size();
+  return queries;
+}
+
+// One pass over `sentences`, word by word from <s>, two states taking turns:
+// `each` gets every query's FullScoreReturn.
+template <class Model, class Each> void Walk(const Model &model, const Sentences &sentences, Each each) {
   lm::ngram::State states[2];
-  double sum = 0.0;
   for (const auto &s : sentences) {
     const lm::ngram::State *in = &model.BeginSentenceState();
     int turn = 0;
     for (lm::WordIndex w : s) {
-      sum += model.FullScore(*in, w, states[turn]).prob;
+      each(model.FullScore(*in, w, states[turn]));
       in = &states[turn];
       turn ^= 1;
     }
   }
+}
+
+// One pass; the sum of the log10 probabilities.
+template <class Model> double Pass(const Model &model, const Sentences &sentences) {
+  double sum = 0.0;
+  Walk(model, sentences, [&sum](const lm::FullScoreReturn &r) { sum += r.prob; });
   return sum;
 }
 
-template <class Model> lm::ngram::Config LoadConfig() {
+// As kenlm_benchmark loads: read into (huge-page) memory.
+lm::ngram::Config LoadConfig() {
   lm::ngram::Config config;
   config.load_method = util::READ;
   return config;
 }
 
 template <class Model> int Run(const char *file, int repeat) {
-  Model model(file, LoadConfig<Model>());
+  Model model(file, LoadConfig());
   const Sentences sentences = ReadIds(model, std::cin);
-  uint64_t queries = 0;
-  for (const auto &s : sentences) queries += s.size();
+  const uint64_t queries = Queries(sentences);
   double best = 1e300, log10_sum = 0.0;
   for (int r = 0; r < repeat; ++r) {
     const auto start = std::chrono::steady_clock::now();
@@ -90,15 +102,14 @@ template <class Model> int Run(const char *file, int repeat) {
 }
 
 template <class Model> int Serve(const char *file, const char *text, int passes) {
-  Model model(file, LoadConfig<Model>());
+  Model model(file, LoadConfig());
   std::ifstream in(text);
   if (!in) {
     std::fprintf(stderr, "kenlm-query-loop: %s: cannot open\n", text);
     return 2;
   }
   const Sentences sentences = ReadIds(model, in);
-  uint64_t queries = 0;
-  for (const auto &s : sentences) queries += s.size();
+  const uint64_t queries = Queries(sentences);
   std::printf("ready %llu\n", static_cast<unsigned long long>(queries * passes));
   std::fflush(stdout);
   std::string command;
@@ -108,17 +119,9 @@ template <class Model> int Serve(const char *file, const char *text, int passes)
       for (int p = 0; p < passes; ++p) sum += Pass(model, sentences);
       std::printf("%llu %.6f\n", static_cast<unsigned long long>(queries * passes), sum);
     } else if (command == "scores") {
-      lm::ngram::State states[2];
-      for (const auto &s : sentences) {
-        const lm::ngram::State *state = &model.BeginSentenceState();
-        int turn = 0;
-        for (lm::WordIndex w : s) {
-          const lm::FullScoreReturn r = model.FullScore(*state, w, states[turn]);
-          std::printf("%.9g %u\n", r.prob, static_cast<unsigned>(r.ngram_length));
-          state = &states[turn];
-          turn ^= 1;
-        }
-      }
+      Walk(model, sentences, [](const lm::FullScoreReturn &r) {
+        std::printf("%.9g %u\n", r.prob, static_cast<unsigned>(r.ngram_length));
+      });
       std::printf("end\n");
     } else {
       std::fprintf(stderr, "kenlm-query-loop: unknown command '%s' (expected run or scores)\n", command.c_str());

@@ -8,16 +8,55 @@
 use std::cell::RefCell;
 use std::error::Error;
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::str::FromStr;
 
 type Res<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
 /// The running child and its pipes.
 struct Pipes {
+    bin: PathBuf,
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
+}
+
+impl Pipes {
+    /// Sends `command` (a line).
+    fn send(&mut self, command: &str) -> Res<()> {
+        writeln!(self.stdin, "{command}")?;
+        Ok(self.stdin.flush()?)
+    }
+
+    /// The child's next line.
+    fn line(&mut self) -> Res<String> {
+        let mut line = String::new();
+        if self.stdout.read_line(&mut line)? == 0 {
+            let status = self.child.wait()?;
+            return Err(
+                format!("{}: exited ({status}) before answering", self.bin.display()).into(),
+            );
+        }
+        Ok(line)
+    }
+
+    /// The two fields of `line`, `expected` naming them for the error.
+    fn pair<A: FromStr, B: FromStr>(&self, line: &str, expected: &str) -> Res<(A, B)> {
+        let mut fields = line.split_whitespace();
+        match (
+            fields.next().and_then(|a| a.parse().ok()),
+            fields.next().and_then(|b| b.parse().ok()),
+        ) {
+            (Some(a), Some(b)) => Ok((a, b)),
+            _ => Err(format!(
+                "{}: expected `{expected}`, got `{}`",
+                self.bin.display(),
+                line.trim()
+            )
+            .into()),
+        }
+    }
 }
 
 /// A `kenlm-query-loop --serve` child with a model and a query text loaded.
@@ -47,21 +86,21 @@ impl NativeKenlm {
         let stdin = child.stdin.take().ok_or("no stdin")?;
         let stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
         let mut pipes = Pipes {
+            bin: bin.to_path_buf(),
             child,
             stdin,
             stdout,
         };
-        let line = read_line(&mut pipes, bin)?;
-        let queries = line
-            .strip_prefix("ready ")
-            .and_then(|n| n.trim().parse().ok())
-            .ok_or_else(|| {
-                format!(
-                    "{}: expected `ready QUERIES`, got `{}`",
-                    bin.display(),
-                    line.trim()
-                )
-            })?;
+        let line = pipes.line()?;
+        let (ready, queries): (String, u64) = pipes.pair(&line, "ready QUERIES")?;
+        if ready != "ready" {
+            return Err(format!(
+                "{}: expected `ready QUERIES`, got `{}`",
+                bin.display(),
+                line.trim()
+            )
+            .into());
+        }
         Ok(NativeKenlm {
             pipes: RefCell::new(pipes),
             queries,
@@ -71,67 +110,31 @@ impl NativeKenlm {
     /// One run: `(queries, log10 sum)`.
     pub fn run(&self) -> Res<(u64, f64)> {
         let mut p = self.pipes.borrow_mut();
-        p.stdin.write_all(b"run\n")?;
-        p.stdin.flush()?;
-        let line = read_line(&mut p, Path::new("kenlm-query-loop"))?;
-        let mut fields = line.split_whitespace();
-        match (
-            fields.next().and_then(|n| n.parse().ok()),
-            fields.next().and_then(|s| s.parse().ok()),
-        ) {
-            (Some(n), Some(sum)) => Ok((n, sum)),
-            _ => Err(format!(
-                "kenlm-query-loop: expected `QUERIES LOG10_SUM`, got `{}`",
-                line.trim()
-            )
-            .into()),
-        }
+        p.send("run")?;
+        let line = p.line()?;
+        p.pair(&line, "QUERIES LOG10_SUM")
     }
 
     /// One pass's `(log10 probability, n-gram length)` of every query.
     pub fn scores(&self) -> Res<Vec<(f32, u8)>> {
         let mut p = self.pipes.borrow_mut();
-        p.stdin.write_all(b"scores\n")?;
-        p.stdin.flush()?;
+        p.send("scores")?;
         let mut out = Vec::new();
         loop {
-            let line = read_line(&mut p, Path::new("kenlm-query-loop"))?;
+            let line = p.line()?;
             if line.trim() == "end" {
                 return Ok(out);
             }
-            let mut fields = line.split_whitespace();
-            match (
-                fields.next().and_then(|s| s.parse().ok()),
-                fields.next().and_then(|n| n.parse().ok()),
-            ) {
-                (Some(prob), Some(len)) => out.push((prob, len)),
-                _ => {
-                    return Err(format!(
-                        "kenlm-query-loop: expected `PROB LENGTH`, got `{}`",
-                        line.trim()
-                    )
-                    .into())
-                }
-            }
+            out.push(p.pair(&line, "PROB LENGTH")?);
         }
     }
 }
 
 impl Drop for NativeKenlm {
+    /// Ends the child and waits for it, so that it is not left behind.
     fn drop(&mut self) {
         let p = self.pipes.get_mut();
-        // Closing its input ends the child; wait so that it is not left behind.
-        let _ = p.stdin.flush();
         let _ = p.child.kill();
         let _ = p.child.wait();
     }
-}
-
-fn read_line(p: &mut Pipes, bin: &Path) -> Res<String> {
-    let mut line = String::new();
-    if p.stdout.read_line(&mut line)? == 0 {
-        let status = p.child.wait()?;
-        return Err(format!("{}: exited ({status}) before answering", bin.display()).into());
-    }
-    Ok(line)
 }
