@@ -144,15 +144,16 @@ fn a_vocabulary_index_of_the_wrong_size_is_refused() {
 
 #[test]
 fn an_unknown_version_weight_or_kind_is_refused() {
-    // Version 1 (whole-key tables) and version 2 (64-bit vocabulary offsets,
-    // no fingerprints) files must be rebuilt.
-    for old in [1u16, 2] {
+    // Version 1 (whole-key tables), version 2 (64-bit vocabulary offsets,
+    // no fingerprints) and version 3 (every table scanned, no lookup kind in
+    // the layouts) files must be rebuilt.
+    for old in [1u16, 2, 3] {
         let e = open_error(|b| b[10..12].copy_from_slice(&old.to_le_bytes()));
         assert!(e.contains(&format!("format version {old}")), "{e}");
         assert!(e.contains("rebuild"), "{e}");
     }
-    let e = open_error(|b| b[10..12].copy_from_slice(&4u16.to_le_bytes()));
-    assert!(e.contains("format version 4"), "{e}");
+    let e = open_error(|b| b[10..12].copy_from_slice(&5u16.to_le_bytes()));
+    assert!(e.contains("format version 5"), "{e}");
     let e = open_error(|b| b[13] = 9);
     assert!(e.contains("weights"), "{e}");
     let e = open_error(|b| b[entry_at(0)..entry_at(0) + 2].copy_from_slice(&99u16.to_le_bytes()));
@@ -193,6 +194,12 @@ fn a_table_layout_claiming_huge_tables_is_refused() {
         b[layouts + 25] += 1; // one more displacement bit than entry_bits has room for
     });
     assert!(e.contains("entry bits"), "{e}");
+    let e = open_error(|b| {
+        let (_, sections) = format::parse(b).unwrap();
+        let layouts = sections.require(SectionKind::Layouts, 0).unwrap().offset as usize;
+        b[layouts + 26] = 2; // RawLayout::runs: neither scanned (0) nor run offsets (1)
+    });
+    assert!(e.contains("lookup kind 2"), "{e}");
 }
 
 #[test]

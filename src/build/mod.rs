@@ -254,7 +254,15 @@ struct Geometry {
     word_bits: u32,
     vocab_size: u32,
     codec: KeyCodec,
+    /// Whether the table stores run offsets (see [`RUNS_ABOVE_LOAD`]).
+    runs: bool,
 }
+
+/// Tables built at a load factor above this store run offsets rather than
+/// displacements (see [`crate::format::table`]): on the shared 4-gram, run
+/// offsets are 1.16x as fast at load 0.9 (q8's default) and 0.96x at 0.7
+/// (f32's and q16's).
+pub const RUNS_ABOVE_LOAD: f64 = 0.8;
 
 impl Geometry {
     /// The geometry of order `n` with `count` arcs, whose contexts have ids below
@@ -282,7 +290,15 @@ impl Geometry {
             word_bits,
             vocab_size,
             codec: KeyCodec::new(ctx_bits, word_bits, num_homes),
+            runs: opts.load_factor > RUNS_ABOVE_LOAD,
         })
+    }
+
+    /// The on-disk layout of this order's table with `widths`, placed as `placed`.
+    fn layout(&self, widths: Widths, placed: Placed) -> RawLayout {
+        widths
+            .layout(self.num_homes, placed.num_slots, placed.max_displacement)
+            .with_runs(self.runs)
     }
 
     /// The slot of each arc, given their hashed keys in increasing order: each
@@ -352,11 +368,7 @@ impl TableBuild {
             nodes,
             backoff: weights.bits(),
         };
-        let raw = widths.layout(
-            geometry.num_homes,
-            placed.num_slots,
-            placed.max_displacement,
-        );
+        let raw = geometry.layout(widths, placed);
         let (prob, backoff) = if weights == Weights::F32 {
             (Coder::Raw, Coder::Raw)
         } else {

@@ -259,11 +259,7 @@ impl Column {
             nodes: true,
             backoff: 0,
         };
-        let raw = widths.layout(
-            geometry.num_homes,
-            placed.num_slots,
-            placed.max_displacement,
-        );
+        let raw = geometry.layout(widths, placed);
         let table = TableWriter::new(raw, geometry.vocab_size);
         let probe = Probe::new(table.layout(), 0..table.bytes().len());
         Column { table, probe }
@@ -294,9 +290,7 @@ impl Column {
 
     /// `(slot, arc)` of every arc, in slot (= key) order; the arcs' weights are 0.
     fn occupied(&self) -> impl Iterator<Item = (u64, Slot)> + '_ {
-        let view = self.table.view();
-        let slots = (0..self.num_slots()).filter(move |&s| !view.is_empty(s));
-        slots.map(move |s| (s, view.slot(s)))
+        self.table.view().arcs()
     }
 
     /// The slot of arc `(ctx, word)`.
@@ -376,6 +370,7 @@ impl<R: Record> Held<R> {
                     column.put(s, ctx, word, recs[i].backoff() != 0.0);
                 })
                 .ok()?;
+            column.table.seal();
             // The records' allocation is reused for the weights, then halved.
             let recs = std::mem::take(&mut self.recs);
             self.weights = recs.into_iter().map(|r| [r.prob(), r.backoff()]).collect();

@@ -134,6 +134,30 @@ impl BitWriter {
         }
     }
 
+    /// Overwrites the `width` bits at bit `pos` (inside the written length)
+    /// with the low `width` bits of `value` (width <= 57).
+    ///
+    /// ```
+    /// let mut w = dashlm::format::bits::BitWriter::zeroed(16);
+    /// w.put(3, 0b101, 3);
+    /// w.set(3, 0b010, 3);
+    /// assert_eq!(dashlm::format::bits::read_bits(w.bytes(), 3, 3), 0b010);
+    /// ```
+    pub fn set(&mut self, pos: u64, value: u64, width: u32) {
+        debug_assert!(width <= 57 && value <= mask(width));
+        let keep = !(mask(width) << (pos & 7));
+        let mut v = value << (pos & 7);
+        let mut k = keep;
+        let mut byte = (pos >> 3) as usize;
+        let end = (pos + u64::from(width)).div_ceil(8) as usize;
+        while byte < end {
+            self.bytes[byte] = (self.bytes[byte] & k as u8) | v as u8;
+            v >>= 8;
+            k = (k >> 8) | (0xff << 56);
+            byte += 1;
+        }
+    }
+
     /// The bytes written so far, the last one zero-padded.
     pub fn bytes(&self) -> &[u8] {
         &self.bytes

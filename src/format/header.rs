@@ -10,7 +10,7 @@ use crate::MAX_ORDER;
 /// The first 8 bytes of every compiled model.
 pub const MAGIC: [u8; 8] = *b"DASHLM\x00\x1a";
 /// The format version this build reads and writes.
-pub const VERSION: u16 = 3;
+pub const VERSION: u16 = 4;
 /// Bytes in the fixed header.
 pub const HEADER_LEN: usize = 128;
 /// Bytes per section table entry.
@@ -216,11 +216,28 @@ pub struct RawLayout {
     pub has_nodes: u8,
     /// Bits of the backoff (32 = raw f32, else codebook index; 0 at order N).
     pub backoff_bits: u8,
-    /// Bits of a slot's displacement from its home (1..=32; see
-    /// [`crate::format::table`]).
+    /// Bits of a slot's displacement from its home, or of its run offset
+    /// (1..=32; see [`crate::format::table`]).
     pub disp_bits: u8,
+    /// 1 if the slots store run offsets, 0 if displacements (scanned).
+    pub runs: u8,
     /// Reserved, zero.
-    pub reserved: [u8; 6],
+    pub reserved: [u8; 5],
+}
+
+impl RawLayout {
+    /// This layout with run offsets (`runs`) or displacements.
+    ///
+    /// ```
+    /// let raw = dashlm::format::RawLayout::default().with_runs(true);
+    /// assert_eq!(raw.runs, 1);
+    /// ```
+    pub fn with_runs(self, runs: bool) -> RawLayout {
+        RawLayout {
+            runs: u8::from(runs),
+            ..self
+        }
+    }
 }
 
 /// All section entries of a parsed file.

@@ -7,9 +7,10 @@ use super::table::{KeyCodec, Layout, Payload};
 /// One table's layout flattened for the query hot path: where the table lies in
 /// the file and every constant a lookup needs, in one `Copy` value, so a probe
 /// reads no other metadata. Every read is a bounds-checked read of the file
-/// (bits past its end read as zero), so any file bytes are memory-safe: a scan
-/// over a corrupted table may run on into later sections and give wrong
-/// numbers, but it stops at the latest when the displacement field overflows.
+/// (bits past its end read as zero), so any file bytes are memory-safe: a
+/// lookup in a corrupted table may read into later sections and give wrong
+/// numbers, but it reads at most about `2^disp_bits` slots (a scan stops at
+/// the latest when the displacement field overflows).
 ///
 /// ```
 /// use dashlm::format::table::{Probe, Slot, TableWriter, Widths};
@@ -21,6 +22,7 @@ use super::table::{KeyCodec, Layout, Payload};
 /// // A one-arc table: the arc sits at its home.
 /// let home = codec.home(codec.hash(3, 7));
 /// w.put(home, &arc);
+/// w.seal();
 /// let file = w.finish();
 /// let layout = dashlm::format::table::Layout::new(raw, 200, 0).unwrap();
 /// let probe = Probe::new(&layout, 0..file.len());
@@ -38,10 +40,20 @@ pub struct Probe {
     num_slots: u64,
     codec: KeyCodec,
     tag_bits: u32,
+    /// Whether the table stores run offsets (else displacements, scanned).
+    runs: bool,
+    /// Scanned tables: the key field's mask, one displacement step in it
+    /// (`1 << rem_bits`) and the remainder's mask.
     tag_mask: u64,
-    /// One displacement step in the key field: `1 << rem_bits`.
     step: u64,
     rem_mask: u64,
+    /// Run-offset tables: the remainder field's mask (above the offset
+    /// field), the offset field's mask, and its width.
+    run_rem_mask: u64,
+    offset_mask: u64,
+    disp_bits: u32,
+    /// The mask of the field that is 0 in an empty slot, 0 in no other.
+    occupied_mask: u64,
     prob_bits: u32,
     prob_mask: u64,
     /// The probability lies inside the 57 bits [`Probe::find`] read at the slot.
@@ -77,9 +89,18 @@ impl Probe {
             num_slots: layout.raw.num_slots,
             codec: c,
             tag_bits: layout.tag_bits,
+            runs: layout.runs(),
             tag_mask: mask(layout.tag_bits),
             step: 1 << c.rem_bits,
             rem_mask: mask(c.rem_bits),
+            run_rem_mask: mask(c.rem_bits) << layout.raw.disp_bits,
+            offset_mask: mask(u32::from(layout.raw.disp_bits)),
+            disp_bits: u32::from(layout.raw.disp_bits),
+            occupied_mask: if layout.runs() {
+                mask(u32::from(layout.raw.disp_bits))
+            } else {
+                mask(layout.tag_bits) & !mask(c.rem_bits)
+            },
             prob_bits,
             prob_mask: mask(prob_bits),
             prob_in_key_word,
@@ -123,15 +144,18 @@ impl Probe {
 
     /// The slot holding stored value `h` whose home is `home`, if any.
     ///
-    /// Slots hold arcs in increasing order of `(home, remainder)` (the order of
-    /// their hashes), each at or after its home. `delta` slots past the home,
-    /// an arc of an earlier home has a larger displacement, one of a later home
-    /// a smaller one, and one of this home the same; within a home the stored
-    /// complemented remainders decrease. So the scan goes on while the key
-    /// field is above `(delta + 1, !remainder)` and stops at the first that is
-    /// not (an empty slot, 0, always stops it): one integer comparison per slot.
-    /// The zero padding after the last slot (and any read past the file's
-    /// end, which yields zeros) ends every scan, so no slot count is checked.
+    /// In a scanned table, slots hold arcs in increasing order of `(home,
+    /// remainder)` (the order of their hashes), each at or after its home.
+    /// `delta` slots past the home, an arc of an earlier home has a larger
+    /// displacement, one of a later home a smaller one, and one of this home
+    /// the same; within a home the stored complemented remainders decrease.
+    /// So the scan goes on while the key field is above `(delta + 1,
+    /// !remainder)` and stops at the first that is not (an empty slot, 0,
+    /// always stops it): one integer comparison per slot. In a run-offset
+    /// table, the offset fields of slots `home` and `home + 1` give the run of
+    /// the arcs of `home`, whose remainders are compared with `h`'s. Either
+    /// way the zero padding after the last slot reads as an empty slot, so no
+    /// slot count is checked.
     #[inline(always)]
     pub fn find(&self, file: &[u8], h: u64, home: u64) -> Option<u64> {
         self.find_word(file, h, home)
@@ -139,13 +163,47 @@ impl Probe {
             .filter(|&slot| slot < self.num_slots)
     }
 
+    /// The offset field of the slot starting at bit `pos`.
+    #[inline(always)]
+    fn offset_at(&self, file: &[u8], pos: u64) -> u64 {
+        read_word(file, pos) & self.offset_mask
+    }
+
+    /// The run of arcs whose home is `home`: its first slot, one past its
+    /// last, and the file bit where it starts (`None`: no arc has this home).
+    #[inline(always)]
+    pub(super) fn run(&self, file: &[u8], home: u64) -> Option<(u64, u64, u64)> {
+        let pos = self.slot_bit(home);
+        let first = self.offset_at(file, pos);
+        if first == 0 {
+            return None;
+        }
+        let next = self.offset_at(file, pos.wrapping_add(self.entry_bits));
+        let skip = first - 1;
+        Some((
+            home.wrapping_add(skip),
+            home.wrapping_add(next.max(1)),
+            pos.wrapping_add(skip.wrapping_mul(self.entry_bits)),
+        ))
+    }
+
     /// [`Probe::find`], also returning the bits read at the arc's slot, for
     /// [`Probe::payload_of`]. Unlike `find` it does not check the
-    /// slot against the slot count: in a valid table the zero padding ends
-    /// every scan, and in a corrupted one a slot past the end only gives wrong
+    /// slot against the slot count: in a valid table no run passes the last
+    /// slot, and in a corrupted one a slot past the end only gives wrong
     /// numbers (every read is bounds-checked).
     #[inline(always)]
     pub fn find_word(&self, file: &[u8], h: u64, home: u64) -> Option<Hit> {
+        if self.runs {
+            self.find_in_run(file, h, home)
+        } else {
+            self.scan(file, h, home)
+        }
+    }
+
+    /// [`Probe::find_word`] in a scanned table.
+    #[inline(always)]
+    fn scan(&self, file: &[u8], h: u64, home: u64) -> Option<Hit> {
         // Copies, so the loop keeps them in registers.
         let (tag_mask, step, entry_bits) = (self.tag_mask, self.step, self.entry_bits);
         let mut target = step | (!h & self.rem_mask);
@@ -163,6 +221,55 @@ impl Probe {
             pos = pos.wrapping_add(entry_bits);
             target = target.wrapping_add(step);
         }
+    }
+
+    /// [`Probe::find_word`] in a run-offset table.
+    #[inline(always)]
+    fn find_in_run(&self, file: &[u8], h: u64, home: u64) -> Option<Hit> {
+        let (mut slot, end, mut pos) = self.run(file, home)?;
+        // Copies, so the loop keeps them in registers.
+        let (rem_mask, entry_bits) = (self.run_rem_mask, self.entry_bits);
+        let rem = h.wrapping_shl(self.disp_bits) & rem_mask;
+        while slot < end {
+            let word = read_word(file, pos);
+            if (word ^ rem) & rem_mask == 0 {
+                return Some(Hit { slot, word });
+            }
+            slot += 1;
+            pos = pos.wrapping_add(entry_bits);
+        }
+        None
+    }
+
+    /// Whether `slot` holds an arc.
+    pub fn is_occupied(&self, file: &[u8], slot: u64) -> bool {
+        read_word(file, self.slot_bit(slot)) & self.occupied_mask != 0
+    }
+
+    /// The home of the arc in `slot` (`None` if the slot is empty, or in a
+    /// corrupted run-offset table, in no run): in a scanned table its slot
+    /// less its displacement; in a run-offset table the home whose run holds
+    /// it, found by looking back from `slot` at most `2^disp_bits` homes.
+    pub fn home_of_slot(&self, file: &[u8], slot: u64) -> Option<u64> {
+        let word = read_word(file, self.slot_bit(slot));
+        if word & self.occupied_mask == 0 {
+            return None;
+        }
+        if !self.runs {
+            let d = (word & self.tag_mask) >> self.codec.rem_bits;
+            return Some(slot.wrapping_sub(d - 1));
+        }
+        let last = slot.min(self.codec.num_homes() - 1);
+        let first = last.saturating_sub(self.offset_mask);
+        for home in (first..=last).rev() {
+            if let Some((start, end, _)) = self.run(file, home) {
+                if start <= slot {
+                    // Runs are in home order: no earlier run holds the slot.
+                    return (slot < end).then_some(home);
+                }
+            }
+        }
+        None
     }
 
     /// Everything but the key of `slot` ([`TableView::payload`](super::table::TableView::payload)).

@@ -1,9 +1,16 @@
 //! Writing arc tables ([`crate::format::table`]): in memory in any slot order
 //! ([`TableWriter`]), or streamed in increasing slot order ([`TableStream`]).
+//!
+//! In a run-offset table a slot's offset field depends on the arcs after it
+//! (how many of them belong to earlier homes). [`TableWriter`] stores each
+//! arc's displacement there first and turns them into offsets in one pass
+//! ([`TableWriter::seal`]); [`TableStream`] holds back the slots whose offset
+//! is not known yet (at most the largest displacement of them).
 
+use std::collections::VecDeque;
 use std::io::{self, Write};
 
-use super::bits::{mask, BitWriter};
+use super::bits::{mask, read_word, BitWriter};
 use super::header::RawLayout;
 use super::table::{Layout, Slot, TableView, TABLE_PADDING};
 
@@ -30,7 +37,7 @@ fn total_bits(raw: &RawLayout) -> u64 {
 /// let home = codec.home(codec.hash(1, 2));
 /// let mut w = TableWriter::new(raw, 200);
 /// w.put(home, &Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() });
-/// let bytes = w.finish();
+/// let bytes = w.finish(); // sealed
 /// let layout = Layout::new(raw, 200, 0).unwrap();
 /// assert_eq!(TableView::new(&bytes, &layout).find(1, 2), Some(home));
 /// ```
@@ -38,6 +45,8 @@ fn total_bits(raw: &RawLayout) -> u64 {
 pub struct TableWriter {
     layout: Layout,
     bits: BitWriter,
+    /// Whether the offset fields hold offsets (else displacements plus one).
+    sealed: bool,
 }
 
 impl TableWriter {
@@ -49,14 +58,19 @@ impl TableWriter {
         TableWriter {
             layout: checked(raw, vocab_size),
             bits: BitWriter::zeroed(total_bits(&raw)),
+            sealed: false,
         }
     }
 
     /// Writes arc `s` into the empty slot `slot`, at or after the arc's home
-    /// (the builder places arcs; see [`crate::format::table`]).
+    /// (the builder places arcs; see [`crate::format::table`]), before
+    /// [`TableWriter::seal`].
     pub fn put(&mut self, slot: u64, s: &Slot) {
+        debug_assert!(!self.sealed, "put after seal");
+        let home = self.layout.home_of(s);
+        debug_assert!(slot >= home, "slot {slot} before its home {home}");
         let width = self.layout.raw().entry_bits;
-        let mut bits = self.layout.encode(slot, s);
+        let mut bits = self.layout.encode(slot.wrapping_sub(home) + 1, s);
         let mut pos = slot * u64::from(width);
         let mut left = width;
         while left > 0 {
@@ -65,6 +79,52 @@ impl TableWriter {
             bits >>= w;
             pos += u64::from(w);
             left -= w;
+        }
+    }
+
+    /// In a run-offset table, turns the displacements the slots hold into run
+    /// offsets (see [`crate::format::table`]): once every arc is in, before
+    /// lookups ([`TableWriter::view`]). [`TableWriter::finish`] seals too;
+    /// sealing twice, or a scanned table, does nothing.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Slot, TableWriter, Widths};
+    /// let widths = Widths { ctx: 8, word: 8, prob: 0, nodes: false, backoff: 0 };
+    /// let codec = widths.codec(4);
+    /// let mut w = TableWriter::new(widths.layout(4, 4, 0), 200);
+    /// w.put(codec.home(codec.hash(1, 2)), &Slot { ctx: 1, word: 2, ..Slot::default() });
+    /// w.seal();
+    /// assert!(w.view().find(1, 2).is_some());
+    /// ```
+    pub fn seal(&mut self) {
+        if std::mem::replace(&mut self.sealed, true) || !self.layout.runs() {
+            return;
+        }
+        let layout = &self.layout;
+        let width = u64::from(layout.raw().entry_bits);
+        let n = layout.raw().num_slots;
+        let field = |bytes: &[u8], slot: u64| layout.offset_field(read_word(bytes, slot * width));
+        for i in 0..n {
+            if field(self.bits.bytes(), i) == 0 {
+                continue;
+            }
+            // Arcs of homes before `i` at or after it come first there (no arc
+            // passes an empty slot).
+            let mut j = i;
+            while j < n {
+                let d = field(self.bits.bytes(), j);
+                if d == 0 || (j + 1).saturating_sub(d) >= i {
+                    break;
+                }
+                j += 1;
+            }
+            let pos = i * width;
+            let word = read_word(self.bits.bytes(), pos) & mask(layout.tag_bits);
+            self.bits.set(
+                pos,
+                layout.with_offset_field(word, j - i + 1),
+                layout.tag_bits,
+            );
         }
     }
 
@@ -102,13 +162,15 @@ impl TableWriter {
         self.bits.bytes()
     }
 
-    /// A view of the table as written so far, for lookups while it is built.
+    /// A view of the table, for lookups while it is built (once sealed).
     pub fn view(&self) -> TableView<'_> {
+        debug_assert!(self.sealed, "lookups before seal");
         TableView::new(self.bits.bytes(), &self.layout)
     }
 
     /// The table bytes, padding included.
-    pub fn finish(self) -> Vec<u8> {
+    pub fn finish(mut self) -> Vec<u8> {
+        self.seal();
         self.bits.finish()
     }
 }
@@ -123,12 +185,22 @@ const STREAM_BUFFER: usize = 1 << 16;
 /// ```
 /// use dashlm::format::table::{Slot, TableStream, TableWriter, Widths};
 /// let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
-/// let raw = widths.layout(8, 8, 3);
-/// let arcs = [(1, Slot { ctx: 1, word: 2, prob: 7, node: true, ..Slot::default() }),
-///             (5, Slot { ctx: 3, word: 4, prob: 9, left: true, ..Slot::default() })];
+/// let codec = widths.codec(8);
+/// let mut arcs: Vec<Slot> = [(1, 2), (3, 4), (5, 6)]
+///     .map(|(ctx, word)| Slot { ctx, word, prob: 7, node: ctx == 1, ..Slot::default() })
+///     .to_vec();
+/// arcs.sort_by_key(|a| codec.hash(a.ctx, a.word));
+/// // Each at the first free slot at or after its home.
+/// let mut next = 0;
+/// let slots: Vec<u64> = arcs.iter().map(|a| {
+///     let s = codec.home(codec.hash(a.ctx, a.word)).max(next);
+///     next = s + 1;
+///     s
+/// }).collect();
+/// let raw = widths.layout(8, next.max(8), 2).with_runs(true);
 /// let mut memory = TableWriter::new(raw, 200);
 /// let mut stream = TableStream::new(raw, 200, Vec::new());
-/// for (slot, arc) in &arcs {
+/// for (slot, arc) in slots.iter().zip(&arcs) {
 ///     memory.put(*slot, arc);
 ///     stream.put(*slot, arc).unwrap();
 /// }
@@ -138,8 +210,14 @@ const STREAM_BUFFER: usize = 1 << 16;
 pub struct TableStream<W: Write> {
     layout: Layout,
     out: W,
-    /// Slots written so far.
+    /// Slots written to the output so far.
     next: u64,
+    /// One past the last slot given to [`TableStream::put`].
+    end: u64,
+    /// Arcs put but not written, each of a home before its slot: their slot
+    /// and bits, offset field still 0. A slot's offset is known once an arc
+    /// of its home or a later one comes (or the table ends).
+    held: VecDeque<(u64, u128)>,
     /// Bits not yet in `buf` (`pending` of them, fewer than 64).
     acc: u128,
     pending: u32,
@@ -156,6 +234,8 @@ impl<W: Write> TableStream<W> {
             layout: checked(raw, vocab_size),
             out,
             next: 0,
+            end: 0,
+            held: VecDeque::new(),
             acc: 0,
             pending: 0,
             buf: Vec::with_capacity(STREAM_BUFFER + 8),
@@ -189,21 +269,54 @@ impl<W: Write> TableStream<W> {
     }
 
     /// Writes arc `s` into `slot`, which must follow every slot written so far
-    /// and lie at or after the arc's home.
+    /// and lie at or after the arc's home (arcs come in hash order).
     ///
     /// # Errors
-    /// I/O errors from the output; `InvalidInput` for a slot out of order or
-    /// past the table.
+    /// I/O errors from the output; `InvalidInput` for a slot out of order,
+    /// before its home or past the table.
     pub fn put(&mut self, slot: u64, s: &Slot) -> io::Result<()> {
-        let width = self.layout.raw().entry_bits;
-        if slot < self.next || slot >= self.layout.raw().num_slots {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("slot {slot} written out of order or past the table"),
-            ));
+        let home = self.layout.home_of(s);
+        if slot < self.end || slot < home || slot >= self.layout.raw().num_slots {
+            return Err(invalid(format!(
+                "slot {slot} (home {home}) written out of order or outside the table"
+            )));
         }
+        // Every arc before this one has a home before the held slots': their
+        // homes' runs start after the last of them.
+        while let Some(&(j, bits)) = self.held.front() {
+            if j > home {
+                break;
+            }
+            self.held.pop_front();
+            self.emit(j, bits, self.end - j + 1)?;
+        }
+        self.end = slot + 1;
+        if !self.layout.runs() {
+            let bits = self.layout.encode(slot - home + 1, s);
+            return self.emit(slot, bits, 0);
+        }
+        let bits = self.layout.encode(0, s);
+        if home == slot {
+            self.emit(slot, bits, 1)
+        } else {
+            self.held.push_back((slot, bits));
+            Ok(())
+        }
+    }
+
+    /// Writes `bits` (offset field 0) into `slot` with offset field `offset`
+    /// (0 in a scanned table).
+    fn emit(&mut self, slot: u64, bits: u128, offset: u64) -> io::Result<()> {
+        let raw = *self.layout.raw();
+        if offset > mask(u32::from(raw.disp_bits)) {
+            return Err(invalid(format!(
+                "slot {slot}: offset {offset} exceeds the {}-bit field",
+                raw.disp_bits
+            )));
+        }
+        let width = raw.entry_bits;
         self.zeros((slot - self.next) * u64::from(width))?;
-        let bits = self.layout.encode(slot, s);
+        let bits = bits | u128::from(offset);
         self.push(bits as u64 & mask(width.min(64)), width.min(64))?;
         if width > 64 {
             self.push((bits >> 64) as u64, width - 64)?;
@@ -217,6 +330,10 @@ impl<W: Write> TableStream<W> {
     /// # Errors
     /// I/O errors from the output.
     pub fn finish(mut self) -> io::Result<W> {
+        // No arc of a later home came: the held runs start past the last arc.
+        while let Some((j, bits)) = self.held.pop_front() {
+            self.emit(j, bits, self.end - j + 1)?;
+        }
         let raw = *self.layout.raw();
         self.zeros((raw.num_slots - self.next) * u64::from(raw.entry_bits) + TABLE_PADDING * 8)?;
         let tail = self.acc.to_le_bytes();
@@ -225,4 +342,8 @@ impl<W: Write> TableStream<W> {
         self.out.write_all(&self.buf)?;
         Ok(self.out)
     }
+}
+
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
 }

@@ -48,13 +48,10 @@ impl<D: AsRef<[u8]> + Send + Sync> Model<D> {
         for n in 2..=order {
             writeln!(out, "\n\\{n}-grams:")?;
             let (view, info) = self.table(n);
-            for slot in 0..view.num_slots() {
-                if view.is_empty(slot) {
-                    continue;
-                }
+            for (slot, _) in view.arcs() {
                 self.arc_words(n, slot, &mut words);
                 let p = view.payload(slot);
-                write!(out, "{}\t", self.decode(info.prob_book, p.prob))?;
+                write!(out, "{}\t", Self::decode(&info.prob_book, p.prob))?;
                 for (i, &w) in words.iter().enumerate() {
                     if i > 0 {
                         out.write_all(b" ")?;
@@ -62,7 +59,7 @@ impl<D: AsRef<[u8]> + Send + Sync> Model<D> {
                     out.write_all(self.word(w))?;
                 }
                 if p.node {
-                    write!(out, "\t{}", self.decode(info.backoff_book, p.backoff))?;
+                    write!(out, "\t{}", Self::decode(&info.backoff_book, p.backoff))?;
                 }
                 writeln!(out)?;
             }

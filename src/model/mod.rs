@@ -96,16 +96,16 @@ impl fmt::Debug for State {
     }
 }
 
-/// Where a codebook is in the file; empty = weights stored as raw f32 bits.
-#[derive(Clone, Copy, Debug, Default)]
-struct Book {
-    start: usize,
-    len: usize,
-}
+/// Codes a quantized weight can have: at most 16 bits (checked at open).
+const BOOK_SLOTS: usize = 1 << 16;
 
-/// Where each order's table and codebooks are in the file, with the table's
-/// flattened [`Probe`] for queries.
-#[derive(Clone, Copy, Debug, Default)]
+/// A codebook of quantized weights copied out of the file when it is opened,
+/// padded with zeros to every 16-bit code, so decoding is one load with no
+/// bounds check; `None`: weights stored as raw f32 bits.
+type Book = Option<Box<[f32; BOOK_SLOTS]>>;
+
+/// Each order's table (its flattened [`Probe`]) and codebooks.
+#[derive(Clone, Debug, Default)]
 struct TableInfo {
     probe: Probe,
     prob_book: Book,
@@ -211,19 +211,12 @@ impl<D: AsRef<[u8]>> Model<D> {
 
     /// The weight with code `code` in `book`.
     #[inline(always)]
-    fn decode(&self, book: Book, code: u32) -> f32 {
-        if book.len == 0 {
-            return f32::from_bits(code);
+    fn decode(book: &Book, code: u32) -> f32 {
+        match book {
+            None => f32::from_bits(code),
+            // Quantized codes have at most 16 bits.
+            Some(b) => b[code as u16 as usize],
         }
-        let at = (code as usize).wrapping_mul(4);
-        if at >= book.len {
-            return 0.0;
-        }
-        let at = book.start + at;
-        self.data
-            .as_ref()
-            .get(at..at + 4)
-            .map_or(0.0, |p| f32::from_le_bytes(p.try_into().expect("4 bytes")))
     }
 
     /// The query of [`LanguageModel::full_score`]; with `ahead`, each slot found
@@ -262,7 +255,7 @@ impl<D: AsRef<[u8]>> Model<D> {
                 break;
             };
             let p = t.probe.payload_of(bytes, &hit);
-            prob = self.decode(t.prob_book, p.prob);
+            prob = Self::decode(&t.prob_book, p.prob);
             matched = j + 2;
             left = p.left;
             if j + 1 < num_tables {
@@ -276,7 +269,7 @@ impl<D: AsRef<[u8]>> Model<D> {
                 out.ids[j + 1] = hit.slot as u32;
                 out.backoffs[j + 1] = 0.0;
                 if p.node {
-                    out.backoffs[j + 1] = self.decode(t.backoff_book, p.backoff);
+                    out.backoffs[j + 1] = Self::decode(&t.backoff_book, p.backoff);
                     out.len = j as u8 + 2;
                 }
             }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
 
-use super::{Book, Model, TableInfo};
+use super::{Book, Model, TableInfo, BOOK_SLOTS};
 use crate::format::table::{Layout, Probe};
 use crate::format::{self, vocab, FormatError, RawLayout, SectionEntry, SectionKind, Weights};
 
@@ -135,7 +135,7 @@ impl<D: AsRef<[u8]>> Model<D> {
         let order = header.order as usize;
         let raw_len = std::mem::size_of::<RawLayout>() as u64;
         expect_len(layouts, (order as u64 - 1) * raw_len)?;
-        let mut tables = Box::new([TableInfo::default(); crate::MAX_ORDER - 1]);
+        let mut tables: Box<[TableInfo; crate::MAX_ORDER - 1]> = Box::default();
         let mut table_layouts = Vec::with_capacity(order.saturating_sub(1));
         for n in 2..=order {
             let at = layouts.offset + (n as u64 - 2) * raw_len;
@@ -175,10 +175,10 @@ impl<D: AsRef<[u8]>> Model<D> {
                             format!("f32 model with {bits}-bit {}", kind.name()),
                         ));
                     }
-                    return Ok(Book::default());
+                    return Ok(None);
                 }
                 if bits == 0 {
-                    return Ok(Book::default());
+                    return Ok(None);
                 }
                 if u32::from(bits) != header.weights.bits() {
                     return Err(FormatError::field(
@@ -193,11 +193,14 @@ impl<D: AsRef<[u8]>> Model<D> {
                         format!("{} bytes: expected 1 to {} f32 values", e.len, 1u64 << bits);
                     return Err(FormatError::field(e.kind.name(), e.offset, problem));
                 }
-                let r = e.range();
-                Ok(Book {
-                    start: r.start,
-                    len: r.len(),
-                })
+                // At most 2^16 values (checked above: weights have 8 or 16 bits).
+                let zeros = vec![0.0f32; BOOK_SLOTS].into_boxed_slice();
+                let mut book: Box<[f32; BOOK_SLOTS]> = zeros.try_into().expect("BOOK_SLOTS values");
+                let values = bytes[e.range()].chunks_exact(4);
+                for (v, b) in book.iter_mut().zip(values) {
+                    *v = f32::from_le_bytes(b.try_into().expect("4 bytes"));
+                }
+                Ok(Some(book))
             };
             tables[n - 2] = TableInfo {
                 probe: Probe::new(&layout, table.range()),

@@ -46,16 +46,19 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
             e.crc
         );
     }
-    println!("tables (bits per slot: key remainder + displacement + prob + 2 flags + backoff):");
+    println!(
+        "tables (bits per slot: key remainder + displacement or run offset + prob + 2 flags + backoff):"
+    );
     for (i, (layout, count)) in model.table_layouts().zip(&h.counts[1..]).enumerate() {
         let r = layout.raw();
         let flags = 2 * u32::from(r.has_nodes);
         println!(
-            "  order {}: {count} arcs in {} slots (load {:.3}), {} homes, {} bits = {} + {} + {} + {flags} + {}",
+            "  order {}: {count} arcs in {} slots (load {:.3}), {} homes, {}, {} bits = {} + {} + {} + {flags} + {}",
             i + 2,
             r.num_slots,
             *count as f64 / r.num_slots.max(1) as f64,
             r.num_homes,
+            if layout.runs() { "run offsets" } else { "scanned" },
             r.entry_bits,
             layout.rem_bits(),
             r.disp_bits,
