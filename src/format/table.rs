@@ -473,7 +473,12 @@ impl Layout {
     /// scanned table, the run offset plus one in a run-offset table.
     #[inline]
     pub fn encode(&self, field: u64, s: &Slot) -> u128 {
-        let h = self.codec.hash(s.ctx, s.word);
+        self.encode_hashed(field, self.codec.hash(s.ctx, s.word), s)
+    }
+
+    /// [`Layout::encode`] of arc `s`, whose hashed key is `h`.
+    #[inline]
+    pub(super) fn encode_hashed(&self, field: u64, h: u64, s: &Slot) -> u128 {
         let tag = if self.runs() {
             field | self.rem_field(h)
         } else {
@@ -488,10 +493,11 @@ impl Layout {
         bits
     }
 
-    /// The home of arc `s`.
+    /// The hashed key of arc `s` and its home.
     #[inline]
-    pub fn home_of(&self, s: &Slot) -> u64 {
-        self.codec.home(self.codec.hash(s.ctx, s.word))
+    pub(super) fn hash_home(&self, s: &Slot) -> (u64, u64) {
+        let h = self.codec.hash(s.ctx, s.word);
+        (h, self.codec.home(h))
     }
 
     /// The offset field in the bits of a slot's first 57 bits (run-offset

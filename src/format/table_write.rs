@@ -67,10 +67,10 @@ impl TableWriter {
     /// [`TableWriter::seal`].
     pub fn put(&mut self, slot: u64, s: &Slot) {
         debug_assert!(!self.sealed, "put after seal");
-        let home = self.layout.home_of(s);
+        let (h, home) = self.layout.hash_home(s);
         debug_assert!(slot >= home, "slot {slot} before its home {home}");
         let width = self.layout.raw().entry_bits;
-        let mut bits = self.layout.encode(slot.wrapping_sub(home) + 1, s);
+        let mut bits = self.layout.encode_hashed(slot.wrapping_sub(home) + 1, h, s);
         let mut pos = slot * u64::from(width);
         let mut left = width;
         while left > 0 {
@@ -275,7 +275,7 @@ impl<W: Write> TableStream<W> {
     /// I/O errors from the output; `InvalidInput` for a slot out of order,
     /// before its home or past the table.
     pub fn put(&mut self, slot: u64, s: &Slot) -> io::Result<()> {
-        let home = self.layout.home_of(s);
+        let (h, home) = self.layout.hash_home(s);
         if slot < self.end || slot < home || slot >= self.layout.raw().num_slots {
             return Err(invalid(format!(
                 "slot {slot} (home {home}) written out of order or outside the table"
@@ -292,10 +292,10 @@ impl<W: Write> TableStream<W> {
         }
         self.end = slot + 1;
         if !self.layout.runs() {
-            let bits = self.layout.encode(slot - home + 1, s);
+            let bits = self.layout.encode_hashed(slot - home + 1, h, s);
             return self.emit(slot, bits, 0);
         }
-        let bits = self.layout.encode(0, s);
+        let bits = self.layout.encode_hashed(0, h, s);
         if home == slot {
             self.emit(slot, bits, 1)
         } else {
