@@ -96,13 +96,37 @@ impl fmt::Debug for State {
     }
 }
 
-/// Codes a quantized weight can have: at most 16 bits (checked at open).
-const BOOK_SLOTS: usize = 1 << 16;
+/// An order's codebook of quantized weights, copied out of the file when it
+/// is opened and padded with zeros to every code of its width (8 or 16 bits,
+/// checked at open), so decoding is one load with no bounds check.
+#[derive(Clone, Debug, Default)]
+enum Book {
+    /// Weights stored as raw f32 bits.
+    #[default]
+    Raw,
+    Q8(Box<[f32; 1 << 8]>),
+    Q16(Box<[f32; 1 << 16]>),
+}
 
-/// A codebook of quantized weights copied out of the file when it is opened,
-/// padded with zeros to every 16-bit code, so decoding is one load with no
-/// bounds check; `None`: weights stored as raw f32 bits.
-type Book = Option<Box<[f32; BOOK_SLOTS]>>;
+impl Book {
+    /// The codebook of little-endian f32 `values` (at most `2^bits` of them)
+    /// for `bits`-bit codes (8 or 16).
+    fn new(bits: u32, values: &[u8]) -> Book {
+        fn filled<const N: usize>(values: &[u8]) -> Box<[f32; N]> {
+            let zeros = vec![0.0f32; N].into_boxed_slice();
+            let mut book: Box<[f32; N]> = zeros.try_into().expect("N values");
+            for (v, b) in book.iter_mut().zip(values.chunks_exact(4)) {
+                *v = f32::from_le_bytes(b.try_into().expect("4 bytes"));
+            }
+            book
+        }
+        if bits <= 8 {
+            Book::Q8(filled(values))
+        } else {
+            Book::Q16(filled(values))
+        }
+    }
+}
 
 /// Each order's table (its flattened [`Probe`]) and codebooks.
 #[derive(Clone, Debug, Default)]
@@ -213,9 +237,10 @@ impl<D: AsRef<[u8]>> Model<D> {
     #[inline(always)]
     fn decode(book: &Book, code: u32) -> f32 {
         match book {
-            None => f32::from_bits(code),
-            // Quantized codes have at most 16 bits.
-            Some(b) => b[code as u16 as usize],
+            Book::Raw => f32::from_bits(code),
+            // Codes are as wide as the book (checked at open).
+            Book::Q8(b) => b[code as u8 as usize],
+            Book::Q16(b) => b[code as u16 as usize],
         }
     }
 

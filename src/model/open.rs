@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
 
-use super::{Book, Model, TableInfo, BOOK_SLOTS};
+use super::{Book, Model, TableInfo};
 use crate::format::table::{Layout, Probe};
 use crate::format::{self, vocab, FormatError, RawLayout, SectionEntry, SectionKind, Weights};
 
@@ -175,10 +175,10 @@ impl<D: AsRef<[u8]>> Model<D> {
                             format!("f32 model with {bits}-bit {}", kind.name()),
                         ));
                     }
-                    return Ok(None);
+                    return Ok(Book::Raw);
                 }
                 if bits == 0 {
-                    return Ok(None);
+                    return Ok(Book::Raw);
                 }
                 if u32::from(bits) != header.weights.bits() {
                     return Err(FormatError::field(
@@ -193,14 +193,8 @@ impl<D: AsRef<[u8]>> Model<D> {
                         format!("{} bytes: expected 1 to {} f32 values", e.len, 1u64 << bits);
                     return Err(FormatError::field(e.kind.name(), e.offset, problem));
                 }
-                // At most 2^16 values (checked above: weights have 8 or 16 bits).
-                let zeros = vec![0.0f32; BOOK_SLOTS].into_boxed_slice();
-                let mut book: Box<[f32; BOOK_SLOTS]> = zeros.try_into().expect("BOOK_SLOTS values");
-                let values = bytes[e.range()].chunks_exact(4);
-                for (v, b) in book.iter_mut().zip(values) {
-                    *v = f32::from_le_bytes(b.try_into().expect("4 bytes"));
-                }
-                Ok(Some(book))
+                // At most 2^bits values, bits being 8 or 16 (checked above).
+                Ok(Book::new(u32::from(bits), &bytes[e.range()]))
             };
             tables[n - 2] = TableInfo {
                 probe: Probe::new(&layout, table.range()),
