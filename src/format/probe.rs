@@ -52,7 +52,7 @@ pub struct Probe {
     run_rem_mask: u64,
     offset_mask: u64,
     disp_bits: u32,
-    /// The mask of the field that is 0 in an empty slot, 0 in no other.
+    /// The mask of the field that is zero in empty slots and only there.
     occupied_mask: u64,
     prob_bits: u32,
     prob_mask: u64,
