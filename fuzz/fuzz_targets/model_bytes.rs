@@ -6,18 +6,23 @@
 use std::sync::OnceLock;
 
 use dashlm::arpa::NGramSet;
+use dashlm::format::Weights;
 use dashlm::{build, LanguageModel, Model};
 use libfuzzer_sys::fuzz_target;
 
-fn valid() -> &'static [u8] {
-    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
-    BYTES.get_or_init(|| {
+/// Valid files of tiny.arpa: f32 (scanned tables) and q8 (run-offset tables).
+fn valid(q8: bool) -> &'static [u8] {
+    static BYTES: OnceLock<[Vec<u8>; 2]> = OnceLock::new();
+    let files = BYTES.get_or_init(|| {
         let set = NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
-        let (file, _) = build::compile(&set, build::BuildOptions::default()).unwrap();
-        let mut bytes = Vec::new();
-        file.write_to(&mut bytes).unwrap();
-        bytes
-    })
+        [Weights::F32, Weights::Q8].map(|w| {
+            let (file, _) = build::compile(&set, build::BuildOptions::new(w)).unwrap();
+            let mut bytes = Vec::new();
+            file.write_to(&mut bytes).unwrap();
+            bytes
+        })
+    });
+    &files[usize::from(q8)]
 }
 
 fn exercise(model: &Model<Vec<u8>>) {
@@ -44,12 +49,17 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(model) = Model::from_bytes(data.to_vec()) {
         exercise(&model);
     }
-    // A valid header and section table followed by fuzzed data sections.
-    let valid = valid();
+    // A valid header and section table followed by fuzzed data sections; the
+    // first byte picks the model.
+    let valid = valid(data.first().is_some_and(|b| b & 1 == 1));
     let (_, sections) = dashlm::format::parse(valid).unwrap();
     let start = sections.iter().map(|e| e.offset).min().unwrap() as usize;
     let mut bytes = valid[..start].to_vec();
-    bytes.extend(data.iter().chain(std::iter::repeat(&0u8)).take(valid.len() - start));
+    bytes.extend(
+        data.iter()
+            .chain(std::iter::repeat(&0u8))
+            .take(valid.len() - start),
+    );
     if let Ok(model) = Model::from_bytes(bytes) {
         exercise(&model);
     }
