@@ -293,10 +293,7 @@ impl Column {
 
     /// `(slot, arc)` of every arc, in slot (= key) order; the arcs' weights are 0.
     fn occupied(&self) -> impl Iterator<Item = (u64, Slot)> + '_ {
-        // Slot by slot: columns are scanned tables, whose slots say their home.
-        let view = self.table.view();
-        let slots = (0..self.num_slots()).filter(move |&s| !view.is_empty(s));
-        slots.map(move |s| (s, view.slot(s)))
+        self.table.view().arcs()
     }
 
     /// The slot of arc `(ctx, word)`.
