@@ -467,18 +467,13 @@ impl Layout {
         self.raw.runs == 1
     }
 
-    /// The `entry_bits` bits of a slot holding arc `s` (its first field in the
-    /// low bits), as [`TableWriter`] and [`TableStream`] store them, with
-    /// `field` in its displacement or offset field: `slot - home + 1` in a
-    /// scanned table, the run offset plus one in a run-offset table.
+    /// The `entry_bits` bits of a slot holding arc `s`, whose hashed key is
+    /// `h` (its first field in the low bits), as [`TableWriter`] and
+    /// [`TableStream`] store them, with `field` in its displacement or offset
+    /// field: `slot - home + 1` in a scanned table, the run offset plus one in
+    /// a run-offset table.
     #[inline]
-    pub fn encode(&self, field: u64, s: &Slot) -> u128 {
-        self.encode_hashed(field, self.codec.hash(s.ctx, s.word), s)
-    }
-
-    /// [`Layout::encode`] of arc `s`, whose hashed key is `h`.
-    #[inline]
-    pub(super) fn encode_hashed(&self, field: u64, h: u64, s: &Slot) -> u128 {
+    pub fn encode(&self, field: u64, h: u64, s: &Slot) -> u128 {
         let tag = if self.runs() {
             field | self.rem_field(h)
         } else {

@@ -70,7 +70,7 @@ impl TableWriter {
         let (h, home) = self.layout.hash_home(s);
         debug_assert!(slot >= home, "slot {slot} before its home {home}");
         let width = self.layout.raw().entry_bits;
-        let mut bits = self.layout.encode_hashed(slot.wrapping_sub(home) + 1, h, s);
+        let mut bits = self.layout.encode(slot.wrapping_sub(home) + 1, h, s);
         let mut pos = slot * u64::from(width);
         let mut left = width;
         while left > 0 {
@@ -292,10 +292,10 @@ impl<W: Write> TableStream<W> {
         }
         self.end = slot + 1;
         if !self.layout.runs() {
-            let bits = self.layout.encode_hashed(slot - home + 1, h, s);
+            let bits = self.layout.encode(slot - home + 1, h, s);
             return self.emit(slot, bits, 0);
         }
-        let bits = self.layout.encode_hashed(0, h, s);
+        let bits = self.layout.encode(0, h, s);
         if home == slot {
             self.emit(slot, bits, 1)
         } else {
