@@ -21,8 +21,15 @@ use common::{arpa_text, Section};
 
 /// A model whose n-grams are random word sequences (so contexts and suffixes
 /// go missing) or, with `extend`, extensions of the order below (contexts
-/// present, suffixes missing), with `<unk>` somewhere or nowhere.
-fn random_model(rng: &mut StdRng, order: usize, vocab: usize, extend: bool) -> String {
+/// present, suffixes missing), with `<unk>` somewhere or nowhere; about
+/// `tries` n-grams per order.
+fn random_model(
+    rng: &mut StdRng,
+    order: usize,
+    vocab: usize,
+    extend: bool,
+    tries: std::ops::RangeInclusive<usize>,
+) -> String {
     let mut words: Vec<String> = (0..vocab).map(|i| format!("w{i}")).collect();
     words.extend(["<s>", "</s>"].map(String::from));
     if rng.gen_bool(0.5) {
@@ -33,7 +40,7 @@ fn random_model(rng: &mut StdRng, order: usize, vocab: usize, extend: bool) -> S
     for n in 2..=order {
         let mut seen = HashSet::new();
         let mut grams = Vec::new();
-        for _ in 0..rng.gen_range(1..=vocab * 3) {
+        for _ in 0..rng.gen_range(tries.clone()) {
             let g: Vec<usize> = if extend {
                 let lower = &grams_of[n - 2];
                 let mut g = lower[rng.gen_range(0..lower.len())].clone();
@@ -89,7 +96,7 @@ fn every_path_writes_the_same_bytes() {
         let order = rng.gen_range(1..=5);
         let vocab = rng.gen_range(1..40);
         let extend = i % 2 == 0;
-        let text = random_model(&mut rng, order, vocab, extend);
+        let text = random_model(&mut rng, order, vocab, extend, 1..=vocab * 3);
         let weights = [Weights::F32, Weights::Q16, Weights::Q8][i % 3];
         let mut opts = BuildOptions::new(weights);
         if rng.gen_bool(0.3) {
@@ -110,6 +117,19 @@ fn every_path_writes_the_same_bytes() {
         streamed_models > 100 && handed_back > 0,
         "{streamed_models} {handed_back}"
     );
+}
+
+/// Orders of thousands of n-grams, most of their suffixes missing: the
+/// completing builder's tables grow while their order is read, and the blanks
+/// added later, once ids are held, overflow them.
+#[test]
+fn orders_that_grow_and_overflow_build_the_same_bytes() {
+    let mut rng = StdRng::seed_from_u64(11);
+    for (i, weights) in [Weights::F32, Weights::Q8].into_iter().enumerate() {
+        let text = random_model(&mut rng, 4, 60, i == 1, 3000..=3000);
+        let (expected, completed, _) = builds(&text, BuildOptions::new(weights));
+        assert_eq!(completed, expected, "model {i}");
+    }
 }
 
 #[test]

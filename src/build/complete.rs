@@ -8,18 +8,18 @@
 //! has been read. [`compile_completing`] holds the whole model instead, but
 //! compactly, and completes it while reading:
 //!
-//! - an n-gram of order n >= 2 is a record `(id of its context, last word,
-//!   prob, backoff)` (16 bytes) plus a byte of flags, ids being positions in
-//!   the order below (word ids for bigrams), or, in the highest order, which
-//!   has no backoffs, flags or blanks, `(id of its context, last word, prob)`
-//!   (12 bytes); orders below the highest have an
-//!   open-addressing index from `(context id, word)` to the n-gram's id and its
-//!   suffix's id (16-byte slots, load at most 0.75, in huge pages: see
-//!   `index`);
+//! - an n-gram of an order below the highest is a record `(id of its context,
+//!   last word, prob, backoff, id of its suffix, flags)` kept in its order's
+//!   open-addressing table by `(context id, word)` (21-byte slots, load at
+//!   most 0.75, in huge pages: about 30 bytes per n-gram), its id being its
+//!   place there (see `order_table`; word ids stand for unigrams);
+//! - the highest order, which has no backoffs, flags or blanks and which no
+//!   order looks up, is `(id of its context, last word, prob)` (12 bytes),
+//!   kept in a temporary file until it is placed (see `spill`);
 //! - an n-gram's context is found by walking these ids from its first word,
 //!   from the previous n-gram's path where they share a prefix (ARPA files
 //!   group each order by context), and its suffix is the context's suffix
-//!   extended by the last word: about one index lookup per n-gram, whose slot
+//!   extended by the last word: about one table lookup per n-gram, whose slot
 //!   is fetched while the n-gram before it is added. A missing context or
 //!   suffix is added as a blank (with its own suffix, recursively), so every
 //!   context and suffix is present as soon as its n-gram is;
@@ -30,8 +30,8 @@
 //!   no n-gram filled (missing contexts) get `-|p(lower)| + backoff(context)`.
 //!
 //! Then the orders are placed from 2 up (each one's keys need its context's
-//! slot) and each table is written to the output slot by slot and dropped,
-//! the next order being placed meanwhile (see `tables`). The
+//! slot): each is keyed, sorted, placed and written to the output slot by
+//! slot, then dropped (see `tables`). The
 //! file is byte for byte the one [`compile`](super::compile) makes from the
 //! same input. Any error in the input makes [`compile_completing`] return
 //! `None`, for [`NGramSet`](crate::arpa::NGramSet) to report it exactly.
@@ -39,9 +39,10 @@
 use std::io::{self, BufRead, Seek, Write};
 use std::sync::Arc;
 
-use super::index::KeyIndex;
+use super::order_table::OrderTable;
 use super::paths::PathCache;
 use super::reading::{self, Need, Sink, Stop};
+use super::spill::TopSpill;
 use super::stream::{cap, close_file, VocabFacts};
 use super::tables::{write_tables, Ngrams};
 use super::{check_load_factor, section_count, vocab_sections, BuildOptions, Streamed, Unigram};
@@ -114,7 +115,8 @@ pub(super) struct Rec {
 
 /// An n-gram of the highest order: no backoff, no flags, never a blank nor
 /// looked up (12 bytes; its context id as in [`Rec`]).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
 pub(super) struct TopRec {
     pub ctx: u32,
     pub word: WordId,
@@ -132,10 +134,26 @@ pub(super) struct Resumed {
     pub left: bool,
 }
 
+impl Resumed {
+    /// The record, with context id `ctx`.
+    fn rec(&self, ctx: u32) -> Rec {
+        Rec {
+            ctx,
+            word: self.word,
+            prob: self.prob,
+            backoff: self.backoff,
+        }
+    }
+
+    fn flags(&self) -> u8 {
+        DONE | if self.node { EXTENDS } else { 0 } | if self.left { LEFT } else { 0 }
+    }
+}
+
 /// How many more items to reserve for an order that holds `len` of the
 /// header's `count`: toward the count (checked by the reader), at most
 /// doubling; blanks past it grow the order by an eighth at a time.
-fn growth(len: usize, count: u64) -> usize {
+pub(super) fn growth(len: usize, count: u64) -> usize {
     match usize::try_from(count)
         .unwrap_or(usize::MAX)
         .saturating_sub(len)
@@ -145,40 +163,25 @@ fn growth(len: usize, count: u64) -> usize {
     }
 }
 
-/// The n-grams of one order from 2 to N - 1, by index: the file's in file
-/// order, then blanks.
+/// The n-grams of one order from 2 to N - 1 (see `order_table` for their
+/// ids), and the blanks among them.
 #[derive(Default)]
 struct Order {
     header_count: u64,
-    recs: Vec<Rec>,
-    flags: Vec<u8>,
-    /// Index by `(ctx, word)`, which later orders look up.
-    index: KeyIndex,
+    /// The records by id and by `(ctx, word)`, which later orders look up.
+    table: OrderTable,
     /// Every blank with the id of its suffix (in the order below).
     blanks: Vec<(u32, u32)>,
 }
 
 impl Order {
-    /// Appends `rec`, indexed with the id of its suffix: its id, `None` if
-    /// it is already indexed or the order is full.
+    /// Adds `rec` with the id of its suffix: its id, `None` if it is already
+    /// present or the order is full.
     fn add(&mut self, rec: Rec, flags: u8, suffix: u32) -> Option<u32> {
-        let i = u32::try_from(self.recs.len())
-            .ok()
-            .filter(|&i| i < u32::MAX)?;
         // Room for blanks past the header's count.
         let expected = self.header_count.saturating_add(self.header_count / 16);
         let expected = usize::try_from(expected).unwrap_or(usize::MAX);
-        if !self.index.insert([rec.ctx, rec.word, i, suffix], expected) {
-            return None;
-        }
-        if self.recs.len() == self.recs.capacity() {
-            let more = growth(self.recs.len(), self.header_count);
-            self.recs.reserve_exact(more);
-            self.flags.reserve_exact(more);
-        }
-        self.recs.push(rec);
-        self.flags.push(flags);
-        Some(i)
+        self.table.insert(rec, flags, suffix, expected)
     }
 }
 
@@ -193,12 +196,13 @@ pub(super) struct Completer<W> {
     order: usize,
     /// Orders 2..N-1.
     orders: Vec<Order>,
-    /// Order N (N >= 2), in file order, and its header's count.
-    top: Vec<TopRec>,
-    top_count: u64,
+    /// Order N (N >= 2), in file order.
+    top: TopSpill,
     /// The path of the last context looked up, and the id of its suffix.
     context: PathCache,
     context_suffix: u32,
+    /// The order of the n-grams being read: lower orders are frozen.
+    reading: usize,
 }
 
 impl<W: Write + Seek> Completer<W> {
@@ -208,10 +212,7 @@ impl<W: Write + Seek> Completer<W> {
         let lower = &counts[1..counts.len().max(2) - 1];
         let orders = lower.iter().map(|&c| Order {
             header_count: c,
-            recs: Vec::with_capacity(cap(c)),
-            flags: Vec::with_capacity(cap(c)),
-            index: KeyIndex::default(),
-            blanks: Vec::new(),
+            ..Order::default()
         });
         Ok(Completer {
             opts,
@@ -220,10 +221,10 @@ impl<W: Write + Seek> Completer<W> {
             unigrams: Unigram::initial(cap(counts[0])),
             order,
             orders: orders.collect(),
-            top: Vec::with_capacity(cap(top_count)),
-            top_count,
+            top: TopSpill::new(top_count),
             context: PathCache::default(),
             context_suffix: 0,
+            reading: 1,
         })
     }
 
@@ -239,53 +240,44 @@ impl<W: Write + Seek> Completer<W> {
     ) -> Result<Box<Completer<W>>, Stop> {
         let mut c = Completer::new(counts, opts, out)?;
         (c.unigrams, c.vocab) = (unigrams, Some(vocab));
-        let top = c.order();
-        for (n, ngrams) in [(2, bigrams), (3, trigrams)] {
-            for (i, g) in ngrams.iter().enumerate() {
-                // The bigrams' slots are random: fetch a few ahead.
-                if let Some(ahead) = ngrams.get(i + 8).filter(|_| n == 2) {
-                    c.orders[0].index.prefetch(ahead.ctx, ahead.word);
-                }
-                if n == top {
-                    // The streaming builder found its suffix; none is kept.
-                    c.push_top(g.ctx, g.word, g.prob).need()?;
-                    continue;
-                }
-                let suffix = match n {
-                    2 => g.word,
-                    _ => {
-                        let middle = c.orders[0].recs.get(g.ctx as usize).need()?.word;
-                        c.orders[0].index.get(middle, g.word).need()?.0
-                    }
-                };
-                let flags = DONE | if g.node { EXTENDS } else { 0 } | if g.left { LEFT } else { 0 };
-                let rec = Rec {
-                    ctx: g.ctx,
-                    word: g.word,
-                    prob: g.prob,
-                    backoff: g.backoff,
-                };
-                c.orders[n - 2].add(rec, flags, suffix).need()?;
+        // Handed over for its trigrams: a model of order 3 or more.
+        if c.order() < 3 {
+            return Err(Stop::Fallback);
+        }
+        for (i, g) in bigrams.iter().enumerate() {
+            // The bigrams' slots are random: fetch a few ahead.
+            if let Some(ahead) = bigrams.get(i + 8) {
+                c.orders[0].table.prefetch(ahead.ctx, ahead.word);
             }
+            c.orders[0].add(g.rec(g.ctx), g.flags(), g.word).need()?;
+        }
+        // The trigrams name their contexts by their places in `bigrams`; ours
+        // are known once every bigram is in (see `order_table`).
+        c.orders[0].table.freeze();
+        let bigram_ids = bigrams
+            .iter()
+            .map(|g| c.orders[0].table.get(g.ctx, g.word).map(|(id, _)| id))
+            .collect::<Option<Vec<u32>>>()
+            .need()?;
+        drop(bigrams);
+        c.reading = 3;
+        for g in &trigrams {
+            let ctx = *bigram_ids.get(g.ctx as usize).need()?;
+            if c.order() == 3 {
+                // The streaming builder found its suffix; none is kept.
+                let (word, prob) = (g.word, g.prob);
+                c.top.push(TopRec { ctx, word, prob })?;
+                continue;
+            }
+            let middle = c.orders[0].table.rec(ctx).word;
+            let suffix = c.orders[0].table.get(middle, g.word).need()?.0;
+            c.orders[1].add(g.rec(ctx), g.flags(), suffix).need()?;
         }
         Ok(Box::new(c))
     }
 
     fn order(&self) -> usize {
         self.order
-    }
-
-    /// Appends an n-gram of the highest order; `None` if the order is full.
-    fn push_top(&mut self, ctx: u32, word: WordId, prob: f32) -> Option<()> {
-        u32::try_from(self.top.len())
-            .ok()
-            .filter(|&i| i < u32::MAX)?;
-        if self.top.len() == self.top.capacity() {
-            self.top
-                .reserve_exact(growth(self.top.len(), self.top_count));
-        }
-        self.top.push(TopRec { ctx, word, prob });
-        Some(())
     }
 
     /// The id of `words` (fewer than N), walking from the id of each prefix
@@ -302,7 +294,7 @@ impl<W: Write + Seek> Completer<W> {
     fn find_or_blank(&mut self, words: &[WordId], ctx: u32) -> Result<(u32, u32), Stop> {
         let n = words.len();
         let word = words[n - 1];
-        if let Some(found) = self.orders[n - 2].index.get(ctx, word) {
+        if let Some(found) = self.orders[n - 2].table.get(ctx, word) {
             return Ok(found);
         }
         let suffix = match n {
@@ -327,9 +319,9 @@ impl<W: Write + Seek> Completer<W> {
             self.unigrams[ctx as usize].extends = true;
             self.unigrams[suffix as usize].extends_left = true;
         } else {
-            let below = &mut self.orders[n - 3];
-            below.flags[ctx as usize] |= EXTENDS;
-            below.flags[suffix as usize] |= LEFT;
+            let below = &mut self.orders[n - 3].table;
+            below.add_flags(ctx, EXTENDS);
+            below.add_flags(suffix, LEFT);
         }
     }
 
@@ -339,13 +331,13 @@ impl<W: Write + Seek> Completer<W> {
             let u = &self.unigrams[id as usize];
             [u.prob, u.backoff]
         } else {
-            let r = &self.orders[n - 2].recs[id as usize];
+            let r = self.orders[n - 2].table.rec(id);
             [r.prob, r.backoff]
         }
     }
 
     fn done(&self, n: usize, id: u32) -> bool {
-        n == 1 || self.orders[n - 2].flags[id as usize] & DONE != 0
+        n == 1 || self.orders[n - 2].table.flags(id) & DONE != 0
     }
 
     /// KenLM's loader, for the file's n-gram `words` (order n >= 3): from its
@@ -365,11 +357,11 @@ impl<W: Write + Seek> Completer<W> {
         }
         let mut prob = -self.weights(len, suffix[len])[0].abs();
         for (l, &id) in suffix.iter().enumerate().take(n).skip(len + 1) {
-            let ctx = self.orders[l - 2].recs[id as usize].ctx;
+            let ctx = self.orders[l - 2].table.rec(id).ctx;
             prob += self.weights(l - 1, ctx)[1];
-            let order = &mut self.orders[l - 2];
-            order.recs[id as usize].prob = prob;
-            order.flags[id as usize] |= DONE;
+            let order = &mut self.orders[l - 2].table;
+            order.set_prob(id, prob);
+            order.add_flags(id, DONE);
         }
         Ok(())
     }
@@ -380,17 +372,16 @@ impl<W: Write + Seek> Completer<W> {
         for n in 2..self.order() {
             let blanks = std::mem::take(&mut self.orders[n - 2].blanks);
             for &(i, suffix) in &blanks {
-                let order = &self.orders[n - 2];
-                if order.flags[i as usize] & DONE == 0 {
-                    let ctx = order.recs[i as usize].ctx;
+                let order = &self.orders[n - 2].table;
+                if order.flags(i) & DONE == 0 {
+                    let ctx = order.rec(i).ctx;
                     let prob = -self.weights(n - 1, suffix)[0].abs() + self.weights(n - 1, ctx)[1];
-                    self.orders[n - 2].recs[i as usize].prob = prob;
+                    self.orders[n - 2].table.set_prob(i, prob);
                 }
             }
-            let order = &mut self.orders[n - 2];
+            let order = &mut self.orders[n - 2].table;
             for &(i, _) in &blanks {
-                let p = &mut order.recs[i as usize].prob;
-                *p = -p.abs();
+                order.set_prob(i, -order.rec(i).prob.abs());
             }
         }
     }
@@ -409,6 +400,13 @@ impl<W: Write + Seek> Sink for Completer<W> {
 
     fn ngram(&mut self, ids: &[WordId], prob: f32, backoff: f32) -> Result<(), Stop> {
         let n = ids.len();
+        if n > self.reading {
+            // From here on ids of the orders below are held.
+            self.reading = n;
+            for o in &mut self.orders[..n - 2] {
+                o.table.freeze();
+            }
+        }
         let (ctx, suffix) = match n {
             2 => (ids[0], ids[1]),
             _ => {
@@ -433,7 +431,7 @@ impl<W: Write + Seek> Sink for Completer<W> {
         let word = ids[n - 1];
         if n == self.order() {
             // A duplicate is found when the order is placed.
-            self.push_top(ctx, word, prob).need()?;
+            self.top.push(TopRec { ctx, word, prob })?;
         } else {
             let flags = DONE | if backoff != 0.0 { EXTENDS } else { 0 };
             let rec = Rec {
@@ -457,15 +455,15 @@ impl<W: Write + Seek> Sink for Completer<W> {
         let (k, id) = self.context.shared(&ids[..n - 1]);
         if k < n - 1 {
             // The context's first lookup.
-            self.orders[k - 1].index.prefetch(id, ids[k]);
+            self.orders[k - 1].table.prefetch(id, ids[k]);
             return;
         }
         // The context is the last one: the suffix's lookup and the n-gram's own slot.
         if n > 2 {
-            self.orders[n - 3].index.prefetch(self.context_suffix, word);
+            self.orders[n - 3].table.prefetch(self.context_suffix, word);
         }
         if n < self.order() {
-            self.orders[n - 2].index.prefetch(id, word);
+            self.orders[n - 2].table.prefetch(id, word);
         }
     }
 
@@ -476,7 +474,7 @@ impl<W: Write + Seek> Sink for Completer<W> {
         facts.eos.need()?;
         self.finish_blanks();
         let mut counts = vec![facts.len as u64];
-        counts.extend(self.orders.iter().map(|o| o.recs.len() as u64));
+        counts.extend(self.orders.iter().map(|o| o.table.len() as u64));
         if self.order >= 2 {
             counts.push(self.top.len() as u64);
         }
@@ -491,11 +489,8 @@ impl<W: Write + Seek> Sink for Completer<W> {
             out.write_all(&bytes)?;
         }
         drop(vocab);
-        let lower = self
-            .orders
-            .drain(..)
-            .map(|o| Ngrams::Lower(o.recs, o.flags));
-        let top = (self.order >= 2).then(|| Ngrams::Top(std::mem::take(&mut self.top)));
+        let lower = self.orders.drain(..).map(|o| Ngrams::Lower(o.table));
+        let top = (self.order >= 2).then_some(Ngrams::Top(self.top));
         let orders = lower.chain(top).collect();
         let layouts = write_tables(orders, facts.len, self.opts, &mut out)?;
         close_file(out, &layouts, facts, &counts, weights)

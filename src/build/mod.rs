@@ -17,7 +17,7 @@
 //!   them). When the trigrams turn out to need KenLM's blanks it hands what it
 //!   holds to the completing builder and the same read goes on; a model whose
 //!   blanks first show later is handed back (`None`).
-//! - [`compile_completing`] (`complete`, `index`, `tables`) reads ARPA text
+//! - [`compile_completing`] (`complete`, `order_table`, `spill`, `tables`) reads ARPA text
 //!   once, holding every order as compact records, adds blanks for missing
 //!   contexts and suffixes as it meets them, then places and writes the tables.
 //! - [`compile`] compiles an [`NGramSet`], the reader that reports errors in
@@ -27,9 +27,10 @@
 
 mod codebook;
 mod complete;
-mod index;
+mod order_table;
 mod paths;
 mod reading;
+mod spill;
 mod stream;
 mod tables;
 

@@ -1,7 +1,16 @@
 //! Placing and writing the orders of a completed model (see
 //! [`compile_completing`](super::compile_completing)), from order 2 up: an
-//! order's keys need the slots of the order below. While one order's table
-//! is written, the next order is keyed, sorted and placed on another thread.
+//! order's keys need the slots of the order below.
+//!
+//! An order's records become keyed copies (24 bytes, 12 for the highest
+//! order) and are dropped; the copies are sorted, placed and written, then
+//! dropped. The orders below the highest are keyed one at a time, once the
+//! order below is written: keying one while the one below is written (on
+//! another thread) holds both orders' copies and the next one's records at
+//! once, up to 266 MB against 234 MB for the generated 10M-n-gram model
+//! (`examples/gen_arpa.rs`). The highest order, whose records are read from
+//! a file and whose copies are half the size, is keyed while the order below
+//! is written.
 
 use std::io::{self, Seek, Write};
 use std::panic::resume_unwind;
@@ -10,40 +19,22 @@ use std::thread;
 
 use rayon::slice::ParallelSliceMut;
 
-use super::complete::{Rec, TopRec, EXTENDS, LEFT};
+use super::complete::{EXTENDS, LEFT};
+use super::order_table::OrderTable;
 use super::reading::{Need, Stop};
+use super::spill::TopSpill;
 use super::{BuildOptions, Codebook, Geometry, Placed, TableBuild};
 use crate::format::{RawLayout, SectionWriter, Weights};
 
-/// One order's n-grams by id: with their flags below the highest order.
+/// One order's n-grams by id: with their flags below the highest order; the
+/// highest order's kept aside until it is placed.
 pub(super) enum Ngrams {
-    Lower(Vec<Rec>, Vec<u8>),
-    Top(Vec<TopRec>),
+    Lower(OrderTable),
+    Top(TopSpill),
 }
 
-impl Ngrams {
-    fn len(&self) -> usize {
-        match self {
-            Ngrams::Lower(recs, _) => recs.len(),
-            Ngrams::Top(recs) => recs.len(),
-        }
-    }
-
-    /// Every n-gram as `(context id, word, prob, backoff, flags)`, by id.
-    fn each(&self) -> Box<dyn Iterator<Item = (u32, u32, f32, f32, u8)> + '_> {
-        match self {
-            Ngrams::Lower(recs, flags) => Box::new(
-                recs.iter()
-                    .zip(flags)
-                    .map(|(r, &f)| (r.ctx, r.word, r.prob, r.backoff, f)),
-            ),
-            Ngrams::Top(recs) => Box::new(recs.iter().map(|r| (r.ctx, r.word, r.prob, 0.0, 0))),
-        }
-    }
-}
-
-/// An n-gram by hashed key, with what its slot needs, so that a table is
-/// written in one sequential pass (24 bytes).
+/// An n-gram below the highest order by hashed key, with what its slot
+/// needs, so that a table is written in one sequential pass (24 bytes).
 #[derive(Clone, Copy)]
 struct Keyed {
     key: u64,
@@ -53,13 +44,77 @@ struct Keyed {
     flags: u8,
 }
 
+/// An n-gram of the highest order by hashed key (12 bytes: no backoff, no
+/// flags, and no id, as no order above needs its slot).
+#[derive(Clone, Copy)]
+#[repr(C, packed)]
+struct TopKeyed {
+    key: u64,
+    prob: f32,
+}
+
+/// An order's n-grams by hashed key.
+enum KeyedOrder {
+    Lower(Vec<Keyed>),
+    Top(Vec<TopKeyed>),
+}
+
+impl KeyedOrder {
+    fn len(&self) -> usize {
+        match self {
+            KeyedOrder::Lower(k) => k.len(),
+            KeyedOrder::Top(k) => k.len(),
+        }
+    }
+
+    fn key(&self, rank: usize) -> u64 {
+        match self {
+            KeyedOrder::Lower(k) => k[rank].key,
+            KeyedOrder::Top(k) => k[rank].key,
+        }
+    }
+
+    fn keys(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..self.len()).map(|rank| self.key(rank))
+    }
+
+    /// `(prob, backoff, flags)` of the n-gram at `rank`.
+    fn weights(&self, rank: usize) -> (f32, f32, u8) {
+        match self {
+            KeyedOrder::Lower(k) => (k[rank].prob, k[rank].backoff, k[rank].flags),
+            KeyedOrder::Top(k) => (k[rank].prob, 0.0, 0),
+        }
+    }
+
+    /// The probabilities, and the backoffs of the nodes (n-grams that extend).
+    fn weight_values(&self) -> (Vec<f32>, Vec<f32>) {
+        match self {
+            KeyedOrder::Lower(k) => (
+                k.iter().map(|k| k.prob).collect(),
+                k.iter()
+                    .filter(|k| k.flags & EXTENDS != 0)
+                    .map(|k| k.backoff)
+                    .collect(),
+            ),
+            KeyedOrder::Top(k) => (k.iter().map(|k| k.prob).collect(), Vec::new()),
+        }
+    }
+
+    fn sort(&mut self) {
+        match self {
+            KeyedOrder::Lower(k) => k.par_sort_unstable_by_key(|k| k.key),
+            KeyedOrder::Top(k) => k.par_sort_unstable_by_key(|k| k.key),
+        }
+    }
+}
+
 /// An order keyed, sorted and placed, ready to be written.
 struct Ready {
     n: usize,
     geometry: Geometry,
     placed: Placed,
     /// The n-grams in key order.
-    keyed: Vec<Keyed>,
+    keyed: KeyedOrder,
     /// Quantized weights' codebooks.
     books: Option<[Codebook; 2]>,
     /// The slot of each n-gram by id (orders below the highest).
@@ -97,18 +152,26 @@ pub(super) fn write_tables<O: Write + Seek>(
     loop {
         let slots = std::mem::take(&mut ready.slots);
         let ctx_ids = ready.placed.num_slots;
-        let job = Mutex::new(orders.next().map(|(ngrams, n)| (ngrams, n, slots)));
+        let next = orders.next();
+        // The highest order is keyed while the order below is written (see
+        // the module docs); a lower order once that one is written.
+        let overlap = matches!(next, Some((Ngrams::Top(_), _)));
+        let job = Mutex::new(next.map(|(ngrams, n)| (ngrams, n, slots)));
         let prepare_job = || {
             let (ngrams, n, slots) = job.lock().ok()?.take()?;
             Some(prepare(model, n, ngrams, Some(slots), ctx_ids))
         };
-        let (layout, prepared) = thread::scope(|scope| {
-            let started = thread::Builder::new().spawn_scoped(scope, prepare_job).ok();
-            let layout = write(model, ready, out);
-            let prepared = started.and_then(|h| h.join().unwrap_or_else(|e| resume_unwind(e)));
-            // If no thread could be started, the job is still to do.
-            (layout, prepared.or_else(prepare_job))
-        });
+        let (layout, prepared) = if overlap {
+            thread::scope(|scope| {
+                let started = thread::Builder::new().spawn_scoped(scope, prepare_job).ok();
+                let layout = write(model, ready, out);
+                let prepared = started.and_then(|h| h.join().unwrap_or_else(|e| resume_unwind(e)));
+                // If no thread could be started, the job is still to do.
+                (layout, prepared.or_else(prepare_job))
+            })
+        } else {
+            (write(model, ready, out), prepare_job())
+        };
         layouts.push(layout?);
         match prepared {
             Some(next) => ready = next?,
@@ -128,33 +191,48 @@ fn prepare(
     ctx_slots: Option<Vec<u32>>,
     ctx_ids: u64,
 ) -> Result<Ready, Stop> {
-    let geometry = Geometry::new(n, ngrams.len(), ctx_ids, model.vocab_size, model.opts)
+    let len = match &ngrams {
+        Ngrams::Lower(table) => table.len(),
+        Ngrams::Top(spill) => spill.len(),
+    };
+    let geometry = Geometry::new(n, len, ctx_ids, model.vocab_size, model.opts)
         .ok()
         .need()?;
     let ctx_slot = |c: u32| ctx_slots.as_ref().map_or(c, |s| s[c as usize]);
-    let keyed = |(id, (ctx, word, prob, backoff, flags))| Keyed {
-        key: geometry.codec.hash(ctx_slot(ctx), word),
-        prob,
-        backoff,
-        id,
-        flags,
+    let key = |ctx: u32, word: u32| geometry.codec.hash(ctx_slot(ctx), word);
+    let (mut keyed, id_space) = match ngrams {
+        Ngrams::Lower(table) => {
+            // Exactly sized: collecting would grow by doubling.
+            let mut keyed = Vec::with_capacity(len);
+            keyed.extend(table.iter().map(|(id, r, flags)| Keyed {
+                key: key(r.ctx, r.word),
+                prob: r.prob,
+                backoff: r.backoff,
+                id,
+                flags,
+            }));
+            (KeyedOrder::Lower(keyed), table.id_space())
+        }
+        Ngrams::Top(spill) => {
+            let mut keyed = Vec::with_capacity(len);
+            spill.for_each(|r| {
+                let (key, prob) = (key(r.ctx, r.word), r.prob);
+                keyed.push(TopKeyed { key, prob });
+            })?;
+            (KeyedOrder::Top(keyed), 0)
+        }
     };
-    let mut keyed: Vec<Keyed> = (0..).zip(ngrams.each()).map(keyed).collect();
     drop(ctx_slots);
-    let nodes = n < model.order;
     let weights = model.opts.weights;
-    let (books, ()) = rayon::join(
-        || (weights != Weights::F32).then(|| codebooks(&ngrams, nodes, weights)),
-        || keyed.par_sort_unstable_by_key(|k| k.key),
-    );
-    drop(ngrams);
-    if keyed.windows(2).any(|w| w[0].key == w[1].key) {
+    let values = (weights != Weights::F32).then(|| keyed.weight_values());
+    let (books, ()) = rayon::join(|| values.map(|v| codebooks(v, weights)), || keyed.sort());
+    if (1..keyed.len()).any(|r| keyed.key(r - 1) == keyed.key(r)) {
         return Err(Stop::Fallback);
     }
-    let mut slots = vec![0u32; if nodes { keyed.len() } else { 0 }];
-    let placed = geometry.place(keyed.iter().map(|k| k.key), |rank, s| {
-        if let Some(slot) = slots.get_mut(keyed[rank].id as usize) {
-            *slot = s as u32;
+    let mut slots = vec![0u32; id_space];
+    let placed = geometry.place(keyed.keys(), |rank, s| {
+        if let KeyedOrder::Lower(k) = &keyed {
+            slots[k[rank].id as usize] = s as u32;
         }
     });
     Ok(Ready {
@@ -186,11 +264,11 @@ fn write<O: Write + Seek>(
     debug_assert_eq!(usize::from(table.n), n);
     table.stream(out, model.vocab_size, |table, writer| {
         let mut written = Ok(());
-        let _ = geometry.place(keyed.iter().map(|k| k.key), |rank, slot| {
-            let k = &keyed[rank];
-            let (ctx, word) = geometry.codec.unhash(k.key);
-            let (ext, left) = (k.flags & EXTENDS != 0, k.flags & LEFT != 0);
-            let arc = table.slot(ctx, word, k.prob, ext, left, k.backoff);
+        let _ = geometry.place(keyed.keys(), |rank, slot| {
+            let (ctx, word) = geometry.codec.unhash(keyed.key(rank));
+            let (prob, backoff, flags) = keyed.weights(rank);
+            let (ext, left) = (flags & EXTENDS != 0, flags & LEFT != 0);
+            let arc = table.slot(ctx, word, prob, ext, left, backoff);
             if written.is_ok() {
                 written = writer.put(slot, &arc);
             }
@@ -199,11 +277,7 @@ fn write<O: Write + Seek>(
     })
 }
 
-/// The codebooks of an order's probabilities and of its node arcs' backoffs
-/// (`nodes`: the order is below the highest).
-fn codebooks(ngrams: &Ngrams, nodes: bool, weights: Weights) -> [Codebook; 2] {
-    let probs = ngrams.each().map(|g| g.2).collect();
-    let node_arcs = ngrams.each().filter(|g| nodes && g.4 & EXTENDS != 0);
-    let backoffs = node_arcs.map(|g| g.3).collect();
+/// The codebooks of an order's probabilities and of its nodes' backoffs.
+fn codebooks((probs, backoffs): (Vec<f32>, Vec<f32>), weights: Weights) -> [Codebook; 2] {
     [probs, backoffs].map(|v| Codebook::build(v, weights.bits()))
 }

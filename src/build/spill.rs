@@ -1,0 +1,129 @@
+//! The completing builder's highest order, kept out of memory while the model
+//! is read.
+//!
+//! The highest order is usually the largest and is only needed again when it
+//! is placed, after every lower order: its 12-byte records go to an unnamed
+//! temporary file (the system's temporary directory, `TMPDIR`; the file is
+//! gone when dropped) as they are read, and come back when the order is
+//! placed. Where no temporary file can be made they stay in memory.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Seek, Write};
+
+use bytemuck::Zeroable;
+
+use super::complete::TopRec;
+use super::reading::{Need, Stop};
+
+/// The records of the highest order, in the order they were pushed.
+pub(super) struct TopSpill {
+    len: usize,
+    /// The header's count: how many records to expect (untrusted).
+    expected: u64,
+    place: Place,
+}
+
+enum Place {
+    File(BufWriter<File>),
+    Memory(Vec<TopRec>),
+}
+
+impl TopSpill {
+    /// An empty store for about `expected` records.
+    pub(super) fn new(expected: u64) -> TopSpill {
+        let place = match tempfile::tempfile() {
+            Ok(file) => Place::File(BufWriter::with_capacity(1 << 16, file)),
+            Err(_) => Place::Memory(Vec::with_capacity(super::stream::cap(expected))),
+        };
+        TopSpill {
+            len: 0,
+            expected,
+            place,
+        }
+    }
+
+    /// How many records were pushed.
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Appends `rec`: [`Stop::Fallback`] past `u32::MAX - 1` records (ids are
+    /// `u32`), [`Stop::Io`] when the temporary file cannot be written.
+    pub(super) fn push(&mut self, rec: TopRec) -> Result<(), Stop> {
+        u32::try_from(self.len)
+            .ok()
+            .filter(|&i| i < u32::MAX)
+            .need()?;
+        match &mut self.place {
+            Place::File(w) => w.write_all(bytemuck::bytes_of(&rec))?,
+            Place::Memory(v) => {
+                if v.len() == v.capacity() {
+                    v.reserve_exact(super::complete::growth(v.len(), self.expected));
+                }
+                v.push(rec);
+            }
+        }
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Calls `f` with every record pushed, in order.
+    ///
+    /// # Errors
+    /// Reading the temporary file back failed.
+    pub(super) fn for_each(self, mut f: impl FnMut(TopRec)) -> io::Result<()> {
+        let mut file = match self.place {
+            Place::Memory(v) => {
+                v.into_iter().for_each(f);
+                return Ok(());
+            }
+            Place::File(w) => w.into_inner().map_err(io::IntoInnerError::into_error)?,
+        };
+        file.rewind()?;
+        let mut chunk = vec![TopRec::zeroed(); 1 << 14];
+        let mut left = self.len;
+        while left > 0 {
+            let part = &mut chunk[..left.min(1 << 14)];
+            file.read_exact(bytemuck::cast_slice_mut(part))?;
+            part.iter().copied().for_each(&mut f);
+            left -= part.len();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(i: u32) -> TopRec {
+        TopRec {
+            ctx: i,
+            word: i ^ 5,
+            prob: -(i as f32),
+        }
+    }
+
+    #[test]
+    fn gives_back_what_was_pushed_from_file_and_memory() {
+        let file = TopSpill::new(10);
+        assert!(matches!(file.place, Place::File(_)));
+        let memory = TopSpill {
+            len: 0,
+            expected: 10,
+            place: Place::Memory(Vec::new()),
+        };
+        for mut top in [file, memory] {
+            for i in 0..100_000 {
+                assert!(top.push(rec(i)).is_ok());
+            }
+            assert_eq!(top.len(), 100_000);
+            let mut back = Vec::new();
+            top.for_each(|r| back.push(r)).unwrap();
+            assert_eq!(back.len(), 100_000);
+            for (i, r) in (0..).zip(&back) {
+                assert_eq!((r.ctx, r.word, r.prob), (i, i ^ 5, -(i as f32)));
+            }
+        }
+    }
+}
