@@ -123,15 +123,7 @@ impl BitWriter {
     /// ORs the low `width` bits of `value` in at bit `pos` (which must be zero
     /// and inside the written length).
     pub fn put(&mut self, pos: u64, value: u64, width: u32) {
-        debug_assert!(width <= 57 && value <= mask(width));
-        let mut v = value << (pos & 7);
-        let mut byte = (pos >> 3) as usize;
-        let end = (pos + u64::from(width)).div_ceil(8) as usize;
-        while byte < end {
-            self.bytes[byte] |= v as u8;
-            v >>= 8;
-            byte += 1;
-        }
+        self.write_bits(pos, value, width, false);
     }
 
     /// Overwrites the `width` bits at bit `pos` (inside the written length)
@@ -144,16 +136,27 @@ impl BitWriter {
     /// assert_eq!(dashlm::format::bits::read_bits(w.bytes(), 3, 3), 0b010);
     /// ```
     pub fn set(&mut self, pos: u64, value: u64, width: u32) {
+        self.write_bits(pos, value, width, true);
+    }
+
+    /// Writes `value` at bit `pos`, clearing the bits first when `overwrite`
+    /// (else ORing them in: they are zero).
+    #[inline(always)]
+    fn write_bits(&mut self, pos: u64, value: u64, width: u32, overwrite: bool) {
         debug_assert!(width <= 57 && value <= mask(width));
-        let keep = !(mask(width) << (pos & 7));
+        // The bits of each byte to keep: all of them when ORing in.
+        let mut keep = if overwrite {
+            !(mask(width) << (pos & 7))
+        } else {
+            u64::MAX
+        };
         let mut v = value << (pos & 7);
-        let mut k = keep;
         let mut byte = (pos >> 3) as usize;
         let end = (pos + u64::from(width)).div_ceil(8) as usize;
         while byte < end {
-            self.bytes[byte] = (self.bytes[byte] & k as u8) | v as u8;
+            self.bytes[byte] = (self.bytes[byte] & keep as u8) | v as u8;
             v >>= 8;
-            k = (k >> 8) | (0xff << 56);
+            keep = (keep >> 8) | (0xff << 56);
             byte += 1;
         }
     }
