@@ -37,6 +37,7 @@
 //! `None`, for [`NGramSet`](crate::arpa::NGramSet) to report it exactly.
 
 use std::io::{self, BufRead, Seek, Write};
+use std::path::Path;
 use std::sync::Arc;
 
 use super::order_table::OrderTable;
@@ -83,7 +84,19 @@ pub fn compile_completing<R: BufRead + Send, W: Write + Seek>(
     out: W,
     progress: impl FnMut(u64),
 ) -> io::Result<Option<(Streamed, W)>> {
-    let start = |counts: &[u64]| Completer::new(counts, opts, out);
+    complete(input, opts, out, None, progress)
+}
+
+/// [`compile_completing`], keeping the highest order in a temporary file in
+/// `spill_dir` (else in the system's temporary directory).
+pub(super) fn complete<R: BufRead + Send, W: Write + Seek>(
+    input: R,
+    opts: BuildOptions,
+    out: W,
+    spill_dir: Option<&Path>,
+    progress: impl FnMut(u64),
+) -> io::Result<Option<(Streamed, W)>> {
+    let start = |counts: &[u64]| Completer::new(counts, opts, out, spill_dir);
     let done = check_load_factor(opts)
         .ok()
         .need()
@@ -206,7 +219,12 @@ pub(super) struct Completer<W> {
 }
 
 impl<W: Write + Seek> Completer<W> {
-    fn new(counts: &[u64], opts: BuildOptions, out: W) -> Result<Completer<W>, Stop> {
+    fn new(
+        counts: &[u64],
+        opts: BuildOptions,
+        out: W,
+        spill_dir: Option<&Path>,
+    ) -> Result<Completer<W>, Stop> {
         let (order, top_count) = (counts.len(), counts[1..].last().copied().unwrap_or(0));
         // Orders 2..N-1: the counts between the unigrams' and the highest's.
         let lower = &counts[1..counts.len().max(2) - 1];
@@ -221,7 +239,7 @@ impl<W: Write + Seek> Completer<W> {
             unigrams: Unigram::initial(cap(counts[0])),
             order,
             orders: orders.collect(),
-            top: TopSpill::new(top_count),
+            top: TopSpill::new(top_count, spill_dir),
             context: PathCache::default(),
             context_suffix: 0,
             reading: 1,
@@ -237,8 +255,9 @@ impl<W: Write + Seek> Completer<W> {
         out: W,
         vocab: Arc<Vocab>,
         (unigrams, bigrams, trigrams): (Vec<Unigram>, Vec<Resumed>, Vec<Resumed>),
+        spill_dir: Option<&Path>,
     ) -> Result<Box<Completer<W>>, Stop> {
-        let mut c = Completer::new(counts, opts, out)?;
+        let mut c = Completer::new(counts, opts, out, spill_dir)?;
         (c.unigrams, c.vocab) = (unigrams, Some(vocab));
         // Handed over for its trigrams: a model of order 3 or more.
         if c.order() < 3 {

@@ -664,7 +664,7 @@ pub fn write_model(
 /// build::write_file(&file, "tiny.dlm".as_ref()).unwrap();
 /// ```
 pub fn write_file(file: &FileWriter, path: &Path) -> Result<(), BuildError> {
-    write_atomically(path, |out| file.write_to(out).map(Some)).map(|_| ())
+    write_atomically(path, |out, _| file.write_to(out).map(Some)).map(|_| ())
 }
 
 /// Compiles ARPA text from `input` in one streaming pass (see
@@ -691,8 +691,8 @@ pub fn stream_model<R: BufRead + Send>(
     path: &Path,
     progress: impl FnMut(u64),
 ) -> Result<Option<Streamed>, BuildError> {
-    write_atomically(path, |out| {
-        Ok(compile_streaming(input, opts, out, progress)?.map(|(s, _)| s))
+    write_atomically(path, |out, dir| {
+        Ok(stream::stream(input, opts, out, Some(dir), progress)?.map(|(s, _)| s))
     })
 }
 
@@ -719,17 +719,18 @@ pub fn complete_model<R: BufRead + Send>(
     path: &Path,
     progress: impl FnMut(u64),
 ) -> Result<Option<Streamed>, BuildError> {
-    write_atomically(path, |out| {
-        Ok(compile_completing(input, opts, out, progress)?.map(|(s, _)| s))
+    write_atomically(path, |out, dir| {
+        Ok(complete::complete(input, opts, out, Some(dir), progress)?.map(|(s, _)| s))
     })
 }
 
-/// Runs `write` on a temporary file in `path`'s directory and, when it returns
-/// `Some`, syncs the file and renames it over `path`; otherwise (or on any
-/// error) the temporary file is removed and `path` is left as it was.
+/// Runs `write` on a temporary file in `path`'s directory (given to `write`
+/// too) and, when it returns `Some`, syncs the file and renames it over
+/// `path`; otherwise (or on any error) the temporary file is removed and
+/// `path` is left as it was.
 fn write_atomically<T>(
     path: &Path,
-    write: impl FnOnce(&mut BufWriter<&fs::File>) -> io::Result<Option<T>>,
+    write: impl FnOnce(&mut BufWriter<&fs::File>, &Path) -> io::Result<Option<T>>,
 ) -> Result<Option<T>, BuildError> {
     let io_err = |source| BuildError::Io {
         path: path.to_path_buf(),
@@ -744,7 +745,7 @@ fn write_atomically<T>(
         .tempfile_in(&dir)
         .map_err(io_err)?;
     let mut out = BufWriter::with_capacity(1 << 20, tmp.as_file());
-    let Some(value) = write(&mut out).map_err(io_err)? else {
+    let Some(value) = write(&mut out, &dir).map_err(io_err)? else {
         return Ok(None);
     };
     out.flush().map_err(io_err)?;

@@ -9,6 +9,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, Write};
+use std::path::Path;
 
 use bytemuck::Zeroable;
 
@@ -29,9 +30,14 @@ enum Place {
 }
 
 impl TopSpill {
-    /// An empty store for about `expected` records.
-    pub(super) fn new(expected: u64) -> TopSpill {
-        let place = match tempfile::tempfile() {
+    /// An empty store for about `expected` records, in a file in `dir` (else
+    /// in the system's temporary directory).
+    pub(super) fn new(expected: u64, dir: Option<&Path>) -> TopSpill {
+        let file = match dir {
+            Some(dir) => tempfile::tempfile_in(dir),
+            None => tempfile::tempfile(),
+        };
+        let place = match file {
             Ok(file) => Place::File(BufWriter::with_capacity(1 << 16, file)),
             Err(_) => Place::Memory(Vec::with_capacity(super::stream::cap(expected))),
         };
@@ -106,7 +112,7 @@ mod tests {
 
     #[test]
     fn gives_back_what_was_pushed_from_file_and_memory() {
-        let file = TopSpill::new(10);
+        let file = TopSpill::new(10, None);
         assert!(matches!(file.place, Place::File(_)));
         let memory = TopSpill {
             len: 0,

@@ -46,6 +46,7 @@
 
 use std::io::{self, BufRead, Seek, Write};
 use std::panic;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
@@ -105,22 +106,32 @@ pub fn compile_streaming<R: BufRead + Send, W: Write + Seek>(
     out: W,
     progress: impl FnMut(u64),
 ) -> io::Result<Option<(Streamed, W)>> {
-    match stream(input, opts, out, progress) {
+    stream(input, opts, out, None, progress)
+}
+
+/// [`compile_streaming`], the completing builder (if handed the model) keeping
+/// the highest order in a temporary file in `spill_dir` (else in the system's
+/// temporary directory).
+pub(super) fn stream<R: BufRead + Send, W: Write + Seek>(
+    input: R,
+    opts: BuildOptions,
+    out: W,
+    spill_dir: Option<&Path>,
+    progress: impl FnMut(u64),
+) -> io::Result<Option<(Streamed, W)>> {
+    let start = |counts: &[u64]| {
+        let builder = Builder::new(counts, opts, out, spill_dir)?;
+        Ok(Pass::Stream(Box::new(builder)))
+    };
+    let done = check_load_factor(opts)
+        .ok()
+        .need()
+        .and_then(|()| reading::run(input, start, progress));
+    match done {
         Ok(done) => Ok(Some(done)),
         Err(Stop::Fallback | Stop::Blanks) => Ok(None),
         Err(Stop::Io(e)) => Err(e),
     }
-}
-
-fn stream<R: BufRead + Send, W: Write + Seek>(
-    input: R,
-    opts: BuildOptions,
-    out: W,
-    progress: impl FnMut(u64),
-) -> Result<(Streamed, W), Stop> {
-    check_load_factor(opts).ok().need()?;
-    let start = |counts: &[u64]| Ok(Pass::Stream(Box::new(Builder::new(counts, opts, out)?)));
-    reading::run(input, start, progress)
 }
 
 /// The streaming builder, or the completing builder it handed the model over
@@ -514,10 +525,17 @@ struct Builder<W> {
     top: Option<Held<Top>>,
     context: PathCache,
     suffix: PathCache,
+    /// Where the completing builder keeps the highest order, if handed over.
+    spill_dir: Option<PathBuf>,
 }
 
 impl<W: Write + Seek> Builder<W> {
-    fn new(counts: &[u64], opts: BuildOptions, out: W) -> io::Result<Builder<W>> {
+    fn new(
+        counts: &[u64],
+        opts: BuildOptions,
+        out: W,
+        spill_dir: Option<&Path>,
+    ) -> io::Result<Builder<W>> {
         let unigrams = Unigram::initial(cap(counts[0]));
         let out = SectionWriter::new(out, section_count(counts.len(), opts.weights))?;
         Ok(Builder {
@@ -535,6 +553,7 @@ impl<W: Write + Seek> Builder<W> {
             top: None,
             context: PathCache::default(),
             suffix: PathCache::default(),
+            spill_dir: spill_dir.map(Path::to_path_buf),
         })
     }
 
@@ -689,7 +708,8 @@ impl<W: Write + Seek> Builder<W> {
         let mut out = self.out.into_inner();
         out.seek(io::SeekFrom::Start(0))?;
         let lower = (self.unigrams, bigrams, trigrams);
-        Completer::resume(&self.counts, self.opts, out, vocab, lower)
+        let spill_dir = self.spill_dir.as_deref();
+        Completer::resume(&self.counts, self.opts, out, vocab, lower, spill_dir)
     }
 }
 
