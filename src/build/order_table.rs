@@ -228,19 +228,50 @@ impl OrderTable {
         self.slot_mut(id).flags |= flags;
     }
 
-    /// Every record with its id and flags, by id.
-    pub(super) fn iter(&self) -> impl Iterator<Item = (u32, Rec, u8)> + '_ {
-        let slots = self.slots().iter().chain(&self.overflow);
-        (0..)
-            .zip(slots)
-            .filter(|(_, s)| s.word1 != 0)
-            .map(|(id, s)| (id, s.rec(), s.flags))
+    /// Calls `f` with every record, its id and flags, by id, giving the
+    /// table's memory back as it goes (so that what `f` keeps of the records
+    /// and the table take about the larger of the two, not both).
+    pub(super) fn drain(mut self, mut f: impl FnMut(u32, Rec, u8)) {
+        const CHUNK: usize = 1 << 16;
+        let mut id = 0;
+        if let Some(slots) = self.slots.as_mut() {
+            for start in (0..slots.len()).step_by(CHUNK) {
+                let end = (start + CHUNK).min(slots.len());
+                for s in &slots[start..end] {
+                    if s.word1 != 0 {
+                        f(id, s.rec(), s.flags);
+                    }
+                    id += 1;
+                }
+                slots.release(start..end);
+            }
+        }
+        for s in &self.overflow {
+            f(id, s.rec(), s.flags);
+            id += 1;
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_in_huge_pages_drains_every_record() {
+        let mut t = OrderTable::default();
+        for i in 0..200_000u32 {
+            assert!(t.insert(rec(i), 1, i, 200_000).is_some());
+        }
+        assert!(matches!(t.slots, Some(HugeBuf::Huge(_))));
+        let mut seen = vec![false; 200_000];
+        t.drain(|id, r, flags| {
+            let i = r.ctx * 7 + r.word;
+            assert_eq!((r.prob, flags), (-(i as f32), 1), "id {id}");
+            seen[i as usize] = true;
+        });
+        assert!(seen.iter().all(|&s| s));
+    }
 
     fn rec(i: u32) -> Rec {
         Rec {
@@ -286,10 +317,13 @@ mod tests {
         t.set_prob(ids[9999], 0.5);
         t.add_flags(ids[9999], 4);
         assert_eq!((t.rec(ids[9999]).prob, t.flags(ids[9999])), (0.5, 6));
-        let listed: Vec<u32> = t.iter().map(|(id, _, _)| id).collect();
-        let mut sorted = ids.clone();
+        assert_eq!(t.get(5000, 0), None);
+        let mut listed = Vec::new();
+        t.drain(|id, r, _| listed.push((id, r.ctx, r.word)));
+        let mut sorted: Vec<_> = (0..10_000u32)
+            .map(|i| (ids[i as usize], i / 7, i % 7))
+            .collect();
         sorted.sort_unstable();
         assert_eq!(listed, sorted);
-        assert_eq!(t.get(5000, 0), None);
     }
 }

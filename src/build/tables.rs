@@ -202,16 +202,20 @@ fn prepare(
     let key = |ctx: u32, word: u32| geometry.codec.hash(ctx_slot(ctx), word);
     let (mut keyed, id_space) = match ngrams {
         Ngrams::Lower(table) => {
+            let id_space = table.id_space();
             // Exactly sized: collecting would grow by doubling.
             let mut keyed = Vec::with_capacity(len);
-            keyed.extend(table.iter().map(|(id, r, flags)| Keyed {
-                key: key(r.ctx, r.word),
-                prob: r.prob,
-                backoff: r.backoff,
-                id,
-                flags,
-            }));
-            (KeyedOrder::Lower(keyed), table.id_space())
+            table.drain(|id, r, flags| {
+                let (key, prob, backoff) = (key(r.ctx, r.word), r.prob, r.backoff);
+                keyed.push(Keyed {
+                    key,
+                    prob,
+                    backoff,
+                    id,
+                    flags,
+                });
+            });
+            (KeyedOrder::Lower(keyed), id_space)
         }
         Ngrams::Top(spill) => {
             let mut keyed = Vec::with_capacity(len);

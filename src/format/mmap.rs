@@ -142,6 +142,58 @@ impl<T: bytemuck::Pod> HugeBuf<T> {
         }
         HugeBuf::Huge(mem)
     }
+
+    /// Gives the memory of the items in `range` back to the operating system
+    /// where it can (the whole pages inside those items' bytes, in huge
+    /// pages): read again, those items are zero or keep their values, so
+    /// release what will not be read. Items outside `range` keep their values.
+    ///
+    /// ```
+    /// let mut t = dashlm::format::HugeBuf::filled(1 << 20, 7u32);
+    /// t.release(1000..600_000);
+    /// assert!(t[1000..600_000].iter().all(|&v| v == 0 || v == 7));
+    /// assert!(t[..1000].iter().chain(&t[600_000..]).all(|&v| v == 7));
+    /// #[cfg(target_os = "linux")] // whole 4 KiB pages inside the range are zero
+    /// assert!(t[1024..599_040].iter().all(|&v| v == 0));
+    /// ```
+    pub fn release(&mut self, range: std::ops::Range<usize>) {
+        let HugeBuf::Huge(mem) = self else {
+            return;
+        };
+        let size = std::mem::size_of::<T>();
+        let len = mem.len() / size.max(1);
+        let end = range.end.min(len) * size;
+        let page = page_size();
+        let first = (range.start.min(len) * size).next_multiple_of(page);
+        let last = end / page * page;
+        if first >= last {
+            return;
+        }
+        #[cfg(unix)]
+        // SAFETY: `&mut self` means nothing else reads or writes this memory
+        // now. MADV_DONTNEED on private anonymous memory (`huge_zeroed`) makes
+        // the whole pages `first..last` read as zero from now on, like writing
+        // zeros over them: any bytes are a valid `T` (`Pod`), and those pages lie
+        // inside the bytes of the items in `range` (rounded inwards), so no other
+        // item changes. The range is inside the mapping (`last <= mem.len()`).
+        unsafe {
+            let _ =
+                mem.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, first, last - first);
+        }
+    }
+}
+
+/// The size of a memory page (4 KiB where the OS does not say).
+fn page_size() -> usize {
+    #[cfg(unix)]
+    // SAFETY: `sysconf` takes no pointers and only reads a system setting.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    #[cfg(not(unix))]
+    let size = 4096;
+    usize::try_from(size)
+        .ok()
+        .filter(|&s| s > 0)
+        .unwrap_or(4096)
 }
 
 impl<T: bytemuck::Pod> std::ops::Deref for HugeBuf<T> {
