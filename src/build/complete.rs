@@ -9,16 +9,17 @@
 //! compactly, and completes it while reading:
 //!
 //! - an n-gram of an order below the highest is a record `(id of its context,
-//!   last word, prob, backoff, id of its suffix, flags)` kept in its order's
-//!   open-addressing table by `(context id, word)` (21-byte slots, load at
-//!   most 0.75, in huge pages: about 30 bytes per n-gram), its id being its
-//!   place there (see `order_table`; word ids stand for unigrams);
+//!   last word, prob, backoff, flags)` kept in its order's open-addressing
+//!   table by `(context id, word)` (17-byte slots, load at most 0.75, in huge
+//!   pages: about 24 bytes per n-gram), its id being its place there (see
+//!   `order_table`; word ids stand for unigrams);
 //! - the highest order, which has no backoffs, flags or blanks and which no
 //!   order looks up, is `(id of its context, last word, prob)` (12 bytes),
 //!   kept in a temporary file until it is placed (see `spill`);
 //! - an n-gram's context is found by walking these ids from its first word,
 //!   from the previous n-gram's path where they share a prefix (ARPA files
 //!   group each order by context), and its suffix is the context's suffix
+//!   (found the same way from its second word when the context changes)
 //!   extended by the last word: about one table lookup per n-gram, whose slot
 //!   is fetched while the n-gram before it is added. A missing context or
 //!   suffix is added as a blank (with its own suffix, recursively), so every
@@ -188,13 +189,13 @@ struct Order {
 }
 
 impl Order {
-    /// Adds `rec` with the id of its suffix: its id, `None` if it is already
-    /// present or the order is full.
-    fn add(&mut self, rec: Rec, flags: u8, suffix: u32) -> Option<u32> {
+    /// Adds `rec`: its id, `None` if it is already present or the order is
+    /// full.
+    fn add(&mut self, rec: Rec, flags: u8) -> Option<u32> {
         // Room for blanks past the header's count.
         let expected = self.header_count.saturating_add(self.header_count / 16);
         let expected = usize::try_from(expected).unwrap_or(usize::MAX);
-        self.table.insert(rec, flags, suffix, expected)
+        self.table.insert(rec, flags, expected)
     }
 }
 
@@ -211,8 +212,10 @@ pub(super) struct Completer<W> {
     orders: Vec<Order>,
     /// Order N (N >= 2), in file order.
     top: TopSpill,
-    /// The path of the last context looked up, and the id of its suffix.
+    /// The path of the last context looked up, the path of its suffix, and
+    /// the id of its suffix.
     context: PathCache,
+    suffix_path: PathCache,
     context_suffix: u32,
     /// The order of the n-grams being read: lower orders are frozen.
     reading: usize,
@@ -241,6 +244,7 @@ impl<W: Write + Seek> Completer<W> {
             orders: orders.collect(),
             top: TopSpill::new(top_count, spill_dir),
             context: PathCache::default(),
+            suffix_path: PathCache::default(),
             context_suffix: 0,
             reading: 1,
         })
@@ -268,14 +272,14 @@ impl<W: Write + Seek> Completer<W> {
             if let Some(ahead) = bigrams.get(i + 8) {
                 c.orders[0].table.prefetch(ahead.ctx, ahead.word);
             }
-            c.orders[0].add(g.rec(g.ctx), g.flags(), g.word).need()?;
+            c.orders[0].add(g.rec(g.ctx), g.flags()).need()?;
         }
         // The trigrams name their contexts by their places in `bigrams`; ours
         // are known once every bigram is in (see `order_table`).
         c.orders[0].table.freeze();
         let bigram_ids = bigrams
             .iter()
-            .map(|g| c.orders[0].table.get(g.ctx, g.word).map(|(id, _)| id))
+            .map(|g| c.orders[0].table.get(g.ctx, g.word))
             .collect::<Option<Vec<u32>>>()
             .need()?;
         drop(bigrams);
@@ -288,9 +292,7 @@ impl<W: Write + Seek> Completer<W> {
                 c.top.push(TopRec { ctx, word, prob })?;
                 continue;
             }
-            let middle = c.orders[0].table.rec(ctx).word;
-            let suffix = c.orders[0].table.get(middle, g.word).need()?.0;
-            c.orders[1].add(g.rec(ctx), g.flags(), suffix).need()?;
+            c.orders[1].add(g.rec(ctx), g.flags()).need()?;
         }
         Ok(Box::new(c))
     }
@@ -302,15 +304,12 @@ impl<W: Write + Seek> Completer<W> {
     /// The id of `words` (fewer than N), walking from the id of each prefix
     /// cached in `cache`; a missing prefix is added as a blank.
     fn walk(&mut self, cache: &mut PathCache, words: &[WordId]) -> Result<u32, Stop> {
-        cache.id(words, |k, ctx, _| {
-            Ok(self.find_or_blank(&words[..=k], ctx)?.0)
-        })
+        cache.id(words, |k, ctx, _| self.find_or_blank(&words[..=k], ctx))
     }
 
-    /// The id of `words` (2 to N - 1 of them), whose context has id `ctx`, and
-    /// the id of its suffix; when missing it is added as a blank, its suffix
-    /// first.
-    fn find_or_blank(&mut self, words: &[WordId], ctx: u32) -> Result<(u32, u32), Stop> {
+    /// The id of `words` (2 to N - 1 of them), whose context has id `ctx`;
+    /// when missing it is added as a blank, its suffix first.
+    fn find_or_blank(&mut self, words: &[WordId], ctx: u32) -> Result<u32, Stop> {
         let n = words.len();
         let word = words[n - 1];
         if let Some(found) = self.orders[n - 2].table.get(ctx, word) {
@@ -326,10 +325,10 @@ impl<W: Write + Seek> Completer<W> {
             prob: 0.0,
             backoff: 0.0,
         };
-        let i = self.orders[n - 2].add(blank, BLANK, suffix).need()?;
+        let i = self.orders[n - 2].add(blank, BLANK).need()?;
         self.orders[n - 2].blanks.push((i, suffix));
         self.link(n, ctx, suffix);
-        Ok((i, suffix))
+        Ok(i)
     }
 
     /// Flags the context and the suffix of an n-gram of order `n`.
@@ -430,19 +429,23 @@ impl<W: Write + Seek> Sink for Completer<W> {
             2 => (ids[0], ids[1]),
             _ => {
                 // The context, then the suffix: the suffix of the context
-                // (kept with it in the index) extended by the last word.
+                // extended by the last word.
                 let mut cache = self.context;
-                let mut found = None;
+                let mut changed = false;
                 let walked: Result<u32, Stop> = cache.id(&ids[..n - 1], |k, ctx, _| {
-                    let (id, suffix) = self.find_or_blank(&ids[..=k], ctx)?;
-                    found = Some(suffix);
-                    Ok(id)
+                    changed = true;
+                    self.find_or_blank(&ids[..=k], ctx)
                 });
                 self.context = cache;
                 let ctx = walked?;
-                // Unless the walk ended with a lookup, the context is the last one.
-                self.context_suffix = found.unwrap_or(self.context_suffix);
-                let (suffix, _) = self.find_or_blank(&ids[1..], self.context_suffix)?;
+                // Unless the walk made a lookup, the context is the last one.
+                if changed {
+                    let mut cache = self.suffix_path;
+                    let walked = self.walk(&mut cache, &ids[1..n - 1]);
+                    self.suffix_path = cache;
+                    self.context_suffix = walked?;
+                }
+                let suffix = self.find_or_blank(&ids[1..], self.context_suffix)?;
                 (ctx, suffix)
             }
         };
@@ -460,7 +463,7 @@ impl<W: Write + Seek> Sink for Completer<W> {
                 backoff,
             };
             // A duplicate: NGramSet reports it.
-            self.orders[n - 2].add(rec, flags, suffix).need()?;
+            self.orders[n - 2].add(rec, flags).need()?;
         }
         if n >= 3 && !self.done(n - 1, suffix) {
             self.fill_suffixes(ids)?;

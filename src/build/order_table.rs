@@ -1,8 +1,8 @@
 //! The completing builder's n-grams of one order below the highest: the
 //! records themselves in an open-addressing table keyed by `(context id,
-//! word)`, so a lookup reads one slot and the slot is the record (21 bytes:
-//! context id, word, prob, backoff, suffix id, flags; load at most 0.75, in
-//! huge pages).
+//! word)`, so a lookup reads one slot and the slot is the record (17 bytes:
+//! context id, word, prob, backoff, flags; load at most 0.75, in huge pages).
+//! An n-gram's suffix is not kept: the builder finds it by its words.
 //!
 //! An n-gram's id is where it sits: its slot, or past the slots, its place in
 //! an overflow list. Slots move only when the table grows, and the table grows
@@ -21,7 +21,7 @@ use crate::vocab::WordId;
 const LOAD_NUM: usize = 3;
 const LOAD_DEN: usize = 4;
 
-/// A record in a slot: `word + 1`, zero when the slot is free. Packed (21
+/// A record in a slot: `word + 1`, zero when the slot is free. Packed (17
 /// bytes): the flags share the slot's cache line.
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C, packed)]
@@ -30,7 +30,6 @@ struct Slot {
     word1: u32,
     prob: f32,
     backoff: f32,
-    suffix: u32,
     flags: u8,
 }
 
@@ -66,8 +65,7 @@ fn probe(slots: &[Slot], ctx: u32, word1: u32) -> usize {
     }
 }
 
-/// One order's n-grams with their flags and suffix ids, by id and by
-/// `(context id, word)`.
+/// One order's n-grams with their flags, by id and by `(context id, word)`.
 #[derive(Default)]
 pub(super) struct OrderTable {
     slots: Option<HugeBuf<Slot>>,
@@ -110,35 +108,27 @@ impl OrderTable {
         }
     }
 
-    /// The id of the n-gram `(ctx, word)` and the id of its suffix, if present.
-    pub(super) fn get(&self, ctx: u32, word: WordId) -> Option<(u32, u32)> {
+    /// The id of the n-gram `(ctx, word)`, if present.
+    pub(super) fn get(&self, ctx: u32, word: WordId) -> Option<u32> {
         let slots = self.slots();
         let word1 = word.checked_add(1)?;
         if !slots.is_empty() {
             let i = probe(slots, ctx, word1);
             if slots[i].word1 != 0 {
-                return Some((i as u32, slots[i].suffix));
+                return Some(i as u32);
             }
         }
         if self.overflow.is_empty() {
             return None;
         }
-        let &id = self.overflow_ids.get(&(ctx, word1))?;
-        let s = &self.overflow[id as usize - slots.len()];
-        Some((id, s.suffix))
+        self.overflow_ids.get(&(ctx, word1)).copied()
     }
 
-    /// Adds `rec` with its flags and the id of its suffix; its id, or `None`
-    /// when the key is present or ids would pass `u32::MAX - 1`. `expected`
+    /// Adds `rec` with its flags; its id, or `None` when the key is present
+    /// or ids would pass `u32::MAX - 1`. `expected`
     /// is how many records the order will probably hold (an untrusted hint:
     /// growth follows it at most eight times what is held).
-    pub(super) fn insert(
-        &mut self,
-        rec: Rec,
-        flags: u8,
-        suffix: u32,
-        expected: usize,
-    ) -> Option<u32> {
+    pub(super) fn insert(&mut self, rec: Rec, flags: u8, expected: usize) -> Option<u32> {
         let word1 = rec.word.checked_add(1)?;
         let room = |t: &Self| (t.in_slots + 1) * LOAD_DEN <= t.slots().len() * LOAD_NUM;
         if !self.frozen && !room(self) {
@@ -152,7 +142,6 @@ impl OrderTable {
             word1,
             prob: rec.prob,
             backoff: rec.backoff,
-            suffix,
             flags,
         };
         let slots = self.slots();
@@ -261,7 +250,7 @@ mod tests {
     fn a_table_in_huge_pages_drains_every_record() {
         let mut t = OrderTable::default();
         for i in 0..200_000u32 {
-            assert!(t.insert(rec(i), 1, i, 200_000).is_some());
+            assert!(t.insert(rec(i), 1, 200_000).is_some());
         }
         assert!(matches!(t.slots, Some(HugeBuf::Huge(_))));
         let mut seen = vec![false; 200_000];
@@ -288,25 +277,25 @@ mod tests {
         assert_eq!(t.get(1, 2), None);
         let mut ids = Vec::new();
         for i in 0..5000u32 {
-            assert!(t.insert(rec(i), 1, i + 1, 100).is_some());
+            assert!(t.insert(rec(i), 1, 100).is_some());
         }
-        assert_eq!(t.insert(rec(3), 1, 0, 100), None);
+        assert_eq!(t.insert(rec(3), 1, 100), None);
         t.freeze();
         let space = t.id_space();
         // Past the load the table allows: the rest overflow, ids stay.
         for i in 0..5000u32 {
-            ids.push(t.get(i / 7, i % 7).unwrap().0);
+            ids.push(t.get(i / 7, i % 7).unwrap());
         }
         for i in 5000..10_000u32 {
-            let id = t.insert(rec(i), 2, i + 1, 100).unwrap();
+            let id = t.insert(rec(i), 2, 100).unwrap();
             ids.push(id);
-            assert_eq!(t.insert(rec(i), 2, 0, 100), None);
+            assert_eq!(t.insert(rec(i), 2, 100), None);
         }
         assert!(t.id_space() > space);
         assert_eq!(t.len(), 10_000);
         for i in 0..10_000u32 {
             let id = ids[i as usize];
-            assert_eq!(t.get(i / 7, i % 7), Some((id, i + 1)));
+            assert_eq!(t.get(i / 7, i % 7), Some(id));
             let r = t.rec(id);
             assert_eq!(
                 (r.ctx, r.word, r.prob, r.backoff),

@@ -3,14 +3,15 @@
 //! order's keys need the slots of the order below.
 //!
 //! An order's records become keyed copies (24 bytes, 12 for the highest
-//! order) and are dropped; the copies are sorted, placed and written, then
-//! dropped. The orders below the highest are keyed one at a time, once the
-//! order below is written: keying one while the one below is written (on
-//! another thread) holds both orders' copies and the next one's records at
-//! once, up to 266 MB against 234 MB for the generated 10M-n-gram model
-//! (`examples/gen_arpa.rs`). The highest order, whose records are read from
-//! a file and whose copies are half the size, is keyed while the order below
-//! is written.
+//! order), its table giving its memory back as it goes (`OrderTable::drain`),
+//! so the two take about the larger of their sizes, not both; the copies are
+//! sorted, placed and written, then dropped. The orders below the highest are
+//! keyed one at a time, once the order below is written: keying one while the
+//! one below is written (on another thread) held both orders' copies at once
+//! (up to 266 MB against 234 MB for the generated 10M-n-gram model of
+//! `examples/gen_arpa.rs`, before the tables gave their memory back). The
+//! highest order, whose records come from a file and whose copies are half the
+//! size, is keyed while the order below is written.
 
 use std::io::{self, Seek, Write};
 use std::panic::resume_unwind;
