@@ -47,7 +47,7 @@ use super::reading::{self, Need, Sink, Stop};
 use super::spill::TopSpill;
 use super::stream::{cap, close_file, VocabFacts};
 use super::tables::{write_tables, Ngrams};
-use super::{check_load_factor, section_count, vocab_sections, BuildOptions, Streamed, Unigram};
+use super::{section_count, vocab_sections, BuildOptions, Streamed, Unigram};
 use crate::format::SectionWriter;
 use crate::vocab::{Vocab, WordId};
 use crate::MAX_ORDER;
@@ -98,15 +98,7 @@ pub(super) fn complete<R: BufRead + Send, W: Write + Seek>(
     progress: impl FnMut(u64),
 ) -> io::Result<Option<(Streamed, W)>> {
     let start = |counts: &[u64]| Completer::new(counts, opts, out, spill_dir);
-    let done = check_load_factor(opts)
-        .ok()
-        .need()
-        .and_then(|()| reading::run(input, start, progress));
-    match done {
-        Ok(done) => Ok(Some(done)),
-        Err(Stop::Fallback | Stop::Blanks) => Ok(None),
-        Err(Stop::Io(e)) => Err(e),
-    }
+    reading::build(input, opts, start, progress)
 }
 
 /// Flags of a record.

@@ -56,10 +56,30 @@ pub(super) trait Sink {
     fn finish(self) -> Result<Self::Done, Stop>;
 }
 
+/// [`run`] for a builder's public entry: the load factor of `opts` checked
+/// first; `None` when the input needs another path (blanks, or an error for
+/// [`NGramSet`](crate::arpa::NGramSet) to report), I/O errors as such.
+pub(super) fn build<R: BufRead + Send, S: Sink>(
+    input: R,
+    opts: super::BuildOptions,
+    start: impl FnOnce(&[u64]) -> Result<S, Stop>,
+    progress: impl FnMut(u64),
+) -> io::Result<Option<S::Done>> {
+    let done = super::check_load_factor(opts)
+        .ok()
+        .need()
+        .and_then(|()| run(input, start, progress));
+    match done {
+        Ok(done) => Ok(Some(done)),
+        Err(Stop::Fallback | Stop::Blanks) => Ok(None),
+        Err(Stop::Io(e)) => Err(e),
+    }
+}
+
 /// Reads `input` on a second thread and hands its n-grams to the sink that
 /// `start` makes from the header's counts, calling `progress(ngrams_read)`
 /// every 65,536 n-grams. [`Stop::Fallback`] on any error in the input.
-pub(super) fn run<R: BufRead + Send, S: Sink>(
+fn run<R: BufRead + Send, S: Sink>(
     input: R,
     start: impl FnOnce(&[u64]) -> Result<S, Stop>,
     progress: impl FnMut(u64),

@@ -54,8 +54,8 @@ use super::complete::{Completer, Resumed};
 use super::paths::PathCache;
 use super::reading::{self, Need, Sink, Stop};
 use super::{
-    check_load_factor, layouts_bytes, section_count, vocab_sections, BuildOptions, BuildSummary,
-    Codebook, Geometry, Placed, TableBuild, Unigram,
+    layouts_bytes, section_count, vocab_sections, BuildOptions, BuildSummary, Codebook, Geometry,
+    Placed, TableBuild, Unigram,
 };
 use crate::format::table::{KeyCodec, Probe, Slot, TableWriter, Widths};
 use crate::format::{Header, RawLayout, SectionKind, SectionWriter, Weights};
@@ -123,15 +123,7 @@ pub(super) fn stream<R: BufRead + Send, W: Write + Seek>(
         let builder = Builder::new(counts, opts, out, spill_dir)?;
         Ok(Pass::Stream(Box::new(builder)))
     };
-    let done = check_load_factor(opts)
-        .ok()
-        .need()
-        .and_then(|()| reading::run(input, start, progress));
-    match done {
-        Ok(done) => Ok(Some(done)),
-        Err(Stop::Fallback | Stop::Blanks) => Ok(None),
-        Err(Stop::Io(e)) => Err(e),
-    }
+    reading::build(input, opts, start, progress)
 }
 
 /// The streaming builder, or the completing builder it handed the model over
