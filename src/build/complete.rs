@@ -156,19 +156,6 @@ impl Resumed {
     }
 }
 
-/// How many more items to reserve for an order that holds `len` of the
-/// header's `count`: toward the count (checked by the reader), at most
-/// doubling; blanks past it grow the order by an eighth at a time.
-pub(super) fn growth(len: usize, count: u64) -> usize {
-    match usize::try_from(count)
-        .unwrap_or(usize::MAX)
-        .saturating_sub(len)
-    {
-        0 => (len / 8).max(1024),
-        want => want.clamp(1, len.max(1024)),
-    }
-}
-
 /// The n-grams of one order from 2 to N - 1 (see `order_table` for their
 /// ids), and the blanks among them.
 #[derive(Default)]

@@ -49,10 +49,15 @@ fn hash(ctx: u32, word: u32) -> u64 {
     (m as u64) ^ (m >> 64) as u64
 }
 
+/// The first of `len` slots to look at for `(ctx, word + 1)` (multiply-shift).
+fn home(len: usize, ctx: u32, word1: u32) -> usize {
+    ((u128::from(hash(ctx, word1)) * len as u128) >> 64) as usize
+}
+
 /// The slot holding `(ctx, word + 1)`, or the free slot where it would go
 /// (there is one: the load stays below 1).
 fn probe(slots: &[Slot], ctx: u32, word1: u32) -> usize {
-    let mut i = ((u128::from(hash(ctx, word1)) * slots.len() as u128) >> 64) as usize;
+    let mut i = home(slots.len(), ctx, word1);
     loop {
         let s = slots[i];
         if s.word1 == 0 || (s.word1 == word1 && s.ctx == ctx) {
@@ -102,9 +107,7 @@ impl OrderTable {
     pub(super) fn prefetch(&self, ctx: u32, word: WordId) {
         let slots = self.slots();
         if !slots.is_empty() {
-            let word1 = word.wrapping_add(1);
-            let home = ((u128::from(hash(ctx, word1)) * slots.len() as u128) >> 64) as usize;
-            prefetch_items(&slots[home..]);
+            prefetch_items(&slots[home(slots.len(), ctx, word.wrapping_add(1))..]);
         }
     }
 
@@ -125,9 +128,9 @@ impl OrderTable {
     }
 
     /// Adds `rec` with its flags; its id, or `None` when the key is present
-    /// or ids would pass `u32::MAX - 1`. `expected`
-    /// is how many records the order will probably hold (an untrusted hint:
-    /// growth follows it at most eight times what is held).
+    /// or ids would pass `u32::MAX - 1`. `expected` is how many records the
+    /// order will probably hold (an untrusted hint: growth follows it at most
+    /// eight times what is held).
     pub(super) fn insert(&mut self, rec: Rec, flags: u8, expected: usize) -> Option<u32> {
         let word1 = rec.word.checked_add(1)?;
         let room = |t: &Self| (t.in_slots + 1) * LOAD_DEN <= t.slots().len() * LOAD_NUM;

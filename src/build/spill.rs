@@ -3,9 +3,10 @@
 //!
 //! The highest order is usually the largest and is only needed again when it
 //! is placed, after every lower order: its 12-byte records go to an unnamed
-//! temporary file (the system's temporary directory, `TMPDIR`; the file is
-//! gone when dropped) as they are read, and come back when the order is
-//! placed. Where no temporary file can be made they stay in memory.
+//! temporary file as they are read (in the output's directory when the model
+//! is built into a path, as `build-lm` does, else in the system's temporary
+//! directory, `TMPDIR`; the file is gone when dropped), and come back when the
+//! order is placed. Where no temporary file can be made they stay in memory.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, Write};
@@ -64,7 +65,7 @@ impl TopSpill {
             Place::File(w) => w.write_all(bytemuck::bytes_of(&rec))?,
             Place::Memory(v) => {
                 if v.len() == v.capacity() {
-                    v.reserve_exact(super::complete::growth(v.len(), self.expected));
+                    v.reserve_exact(growth(v.len(), self.expected));
                 }
                 v.push(rec);
             }
@@ -95,6 +96,18 @@ impl TopSpill {
             left -= part.len();
         }
         Ok(())
+    }
+}
+
+/// How many more records to reserve when `len` of the header's `count` are
+/// held: toward the count, at most doubling; past it an eighth more at a time.
+fn growth(len: usize, count: u64) -> usize {
+    match usize::try_from(count)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(len)
+    {
+        0 => (len / 8).max(1024),
+        want => want.clamp(1, len.max(1024)),
     }
 }
 
