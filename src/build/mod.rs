@@ -17,9 +17,10 @@
 //!   them). When the trigrams turn out to need KenLM's blanks it hands what it
 //!   holds to the completing builder and the same read goes on; a model whose
 //!   blanks first show later is handed back (`None`).
-//! - [`compile_completing`] (`complete`, `order_table`, `spill`, `tables`) reads ARPA text
-//!   once, holding every order as compact records, adds blanks for missing
-//!   contexts and suffixes as it meets them, then places and writes the tables.
+//! - [`compile_completing`] (`complete`, `order_table`, `spill`, `tables`)
+//!   reads ARPA text once, holding every order as compact records, adds
+//!   blanks for missing contexts and suffixes as it meets them, then places
+//!   and writes the tables.
 //! - [`compile`] compiles an [`NGramSet`], the reader that reports errors in
 //!   the input precisely; the other two hand any error back to it.
 //!

@@ -237,7 +237,9 @@ fn prepare(
     let mut slots = vec![0u32; id_space];
     let placed = geometry.place(keyed.keys(), |rank, s| {
         if let KeyedOrder::Lower(k) = &keyed {
-            slots[k[rank].id as usize] = s as u32;
+            if let Some(slot) = slots.get_mut(k[rank].id as usize) {
+                *slot = s as u32;
+            }
         }
     });
     Ok(Ready {
