@@ -197,7 +197,7 @@ pub(super) struct Completer<W> {
     suffix_path: PathCache,
     context_suffix: u32,
     /// The order of the n-grams being read: lower orders are frozen.
-    reading: usize,
+    reading_order: usize,
 }
 
 impl<W: Write + Seek> Completer<W> {
@@ -225,7 +225,7 @@ impl<W: Write + Seek> Completer<W> {
             context: PathCache::default(),
             suffix_path: PathCache::default(),
             context_suffix: 0,
-            reading: 1,
+            reading_order: 1,
         })
     }
 
@@ -262,7 +262,7 @@ impl<W: Write + Seek> Completer<W> {
             .collect::<Option<Vec<u32>>>()
             .need()?;
         drop(bigrams);
-        c.reading = 3;
+        c.reading_order = 3;
         for g in &trigrams {
             let ctx = *bigram_ids.get(g.ctx as usize).need()?;
             if c.order() == 3 {
@@ -397,9 +397,9 @@ impl<W: Write + Seek> Sink for Completer<W> {
 
     fn ngram(&mut self, ids: &[WordId], prob: f32, backoff: f32) -> Result<(), Stop> {
         let n = ids.len();
-        if n > self.reading {
+        if n > self.reading_order {
             // From here on ids of the orders below are held.
-            self.reading = n;
+            self.reading_order = n;
             for o in &mut self.orders[..n - 2] {
                 o.table.freeze();
             }
