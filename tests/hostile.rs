@@ -104,6 +104,59 @@ fn a_misaligned_section_is_refused() {
 }
 
 #[test]
+fn bytes_after_the_last_section_are_refused() {
+    let e = open_error(|b| b.extend_from_slice(b"appended"));
+    assert!(e.contains("the last section ends at byte"), "{e}");
+    let e = open_error(|b| b.push(0));
+    assert!(e.contains("data appended"), "{e}");
+}
+
+#[test]
+fn a_non_zero_byte_between_sections_is_refused() {
+    let bytes = tiny();
+    let (_, sections) = format::parse(&bytes).unwrap();
+    let mut ranges: Vec<_> = sections.iter().map(|e| e.range()).collect();
+    ranges.sort_by_key(|r| r.start);
+    let gap = ranges
+        .windows(2)
+        .map(|w| w[0].end..w[1].start)
+        .find(|g| !g.is_empty())
+        .expect("tiny.arpa's file has padding between sections");
+    let e = open_error(|b| b[gap.end - 1] = 0x5a);
+    assert!(
+        e.contains(&format!(
+            "padding at byte {}: byte 0x5a between",
+            gap.end - 1
+        )),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_gap_before_a_section_is_refused() {
+    // The last section moved 8 bytes on, the file grown to hold it: aligned,
+    // in bounds, overlapping nothing, but not where the writer puts it.
+    let e = open_error(|b| {
+        let (_, sections) = format::parse(b).unwrap();
+        let (i, last) = sections
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, e)| e.offset)
+            .map(|(i, e)| (i, e.range()))
+            .unwrap();
+        let moved = b[last.clone()].to_vec();
+        b.truncate(last.start);
+        b.extend_from_slice(&[0; 8]);
+        b.extend_from_slice(&moved);
+        put_u64(b, entry_at(i) + 8, last.start as u64 + 8);
+    });
+    assert!(
+        e.contains("starts at byte") && e.contains("rounded up to 8"),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_huge_order_is_refused() {
     let e = open_error(|b| b[12] = 200);
     assert!(e.contains("order at byte 12"), "{e}");

@@ -68,6 +68,14 @@ pub enum FormatError {
         /// The file length.
         file_len: u64,
     },
+    /// Bytes after the last section (the writer ends a file with it).
+    #[error("the last section ends at byte {end} but the file has {file_len} bytes: data appended to a model file?")]
+    TrailingBytes {
+        /// Where the last section ends.
+        end: u64,
+        /// The file length.
+        file_len: u64,
+    },
     /// A required section is absent.
     #[error("missing {kind} section for order {order}")]
     MissingSection {

@@ -186,6 +186,11 @@ pub struct SectionEntry {
 }
 
 impl SectionEntry {
+    /// `"<kind> section (order <n>)"`, for messages.
+    fn describe(&self) -> String {
+        format!("{} section (order {})", self.kind.name(), self.order)
+    }
+
     /// The byte range (already checked to lie in the file by [`parse`]).
     pub fn range(&self) -> Range<usize> {
         self.offset as usize..(self.offset + self.len) as usize
@@ -268,6 +273,65 @@ impl Sections {
     /// All entries, in table order.
     pub fn iter(&self) -> impl Iterator<Item = &SectionEntry> {
         self.entries.iter()
+    }
+
+    /// Checks that the sections follow one another as the writer lays them
+    /// out: the first right after the section table, each next one where the
+    /// one before ends rounded up to 8, the gaps zero, nothing after the last.
+    /// So every byte of the file is covered by the header checksum, a section
+    /// checksum, or this check. [`Model::from_bytes`](crate::Model::from_bytes)
+    /// makes it after checking each section's length (a wrong length is better
+    /// reported as such than as a gap). `bytes` is the file [`parse`] read.
+    ///
+    /// # Errors
+    /// A misplaced section, a non-zero padding byte, or [`FormatError::TrailingBytes`].
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// let mut bytes = Vec::new();
+    /// f.write_to(&mut bytes).unwrap();
+    /// let (_, sections) = dashlm::format::parse(&bytes).unwrap();
+    /// sections.check_gaps(&bytes).unwrap();
+    /// bytes.push(0);
+    /// assert!(sections.check_gaps(&bytes).unwrap_err().to_string().contains("appended"));
+    /// ```
+    pub fn check_gaps(&self, bytes: &[u8]) -> Result<(), FormatError> {
+        let mut sorted: Vec<&SectionEntry> = self.entries.iter().collect();
+        sorted.sort_by_key(|e| e.offset);
+        let mut end = (HEADER_LEN + self.entries.len() * SECTION_ENTRY_LEN) as u64;
+        let mut before = "section table".to_string();
+        for e in sorted {
+            let start = end.next_multiple_of(8);
+            if e.offset != start {
+                let problem = format!(
+                    "the {} starts at byte {}, expected {start}: where the {before} \
+                     ends (byte {end}) rounded up to 8",
+                    e.describe(),
+                    e.offset,
+                );
+                return Err(FormatError::field("section offset", e.offset, problem));
+            }
+            // In the file: `parse` checked `e.offset + e.len` against its length.
+            let padding = &bytes[end as usize..start as usize];
+            if let Some(i) = padding.iter().position(|&b| b != 0) {
+                let problem = format!(
+                    "byte {:#04x} between the {before} and the {}, expected 0",
+                    padding[i],
+                    e.describe()
+                );
+                return Err(FormatError::field("padding", end + i as u64, problem));
+            }
+            end = e.offset + e.len;
+            before = e.describe();
+        }
+        if bytes.len() as u64 != end {
+            return Err(FormatError::TrailingBytes {
+                end,
+                file_len: bytes.len() as u64,
+            });
+        }
+        Ok(())
     }
 }
 

@@ -1,17 +1,21 @@
-//! The on-disk layout of a compiled dashlm model (format version 2).
+//! The on-disk layout of a compiled dashlm model (format version 4).
 //!
 //! This module owns every byte offset, field width and checksum; [`crate::build`]
 //! writes through it and [`crate::model`] reads through it.
 //!
 //! # File layout
 //!
-//! All integers are little-endian. Every section starts at a multiple of 8.
+//! All integers are little-endian. The sections follow the section table one
+//! after another (in the order of their offsets), each starting where the one
+//! before ends rounded up to a multiple of 8, the gaps zero; the file ends where
+//! the last section ends. So every byte is covered by the header checksum, a
+//! section checksum, or the check at open that gaps are zero and nothing trails.
 //!
 //! | bytes | field |
 //! |---|---|
 //! | 0..8 | magic `DASHLM\0\x1a` |
 //! | 8..10 | byte-order mark `0xFEFF` (reads as `FF FE`) |
-//! | 10..12 | format version (`2`) |
+//! | 10..12 | format version (`4`) |
 //! | 12 | order `N` (1..=[`crate::MAX_ORDER`]) |
 //! | 13 | weights: 0 = f32, 1 = q16, 2 = q8 |
 //! | 14..16 | reserved, zero |
@@ -40,8 +44,10 @@
 //! - `ProbCodebook` / `BackoffCodebook` (order n, quantized files only): 1 to `2^bits`
 //!   f32 values, sorted; a code past the end (corruption) decodes as 0.
 //!
-//! `Model::open` validates all of this in time independent of the model size; the
-//! per-section CRC-32s are checked only by `verify`.
+//! `Model::open` validates all of this in time independent of the model size
+//! (the header, the section table, the gaps between sections, and each
+//! section's length against the header's counts); the per-section CRC-32s are
+//! checked only by `verify`.
 
 pub mod bits;
 mod error;

@@ -203,6 +203,7 @@ impl<D: AsRef<[u8]>> Model<D> {
             };
             table_layouts.push((table.range(), layout));
         }
+        sections.check_gaps(bytes)?;
         let vocab = [offsets.range(), words.range(), index.range()];
         let unigrams = unigrams.range();
         Ok(Model {
