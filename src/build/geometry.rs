@@ -1,0 +1,240 @@
+//! Where each order's arcs go ([`Geometry`], [`Placed`]) and how its table is
+//! written ([`TableBuild`]), for all three builders.
+
+use std::io::{self, Seek, Write};
+
+use super::{BuildError, BuildOptions, Codebook};
+use crate::format::table::{id_bits, KeyCodec, Slot, TableStream, Widths, MAX_KEY_BITS};
+use crate::format::{RawLayout, SectionKind, SectionWriter, Weights};
+
+/// Encodes weights as raw f32 bits or codebook indices.
+enum Coder {
+    Raw,
+    Book(Codebook),
+}
+
+impl Coder {
+    fn encode(&self, v: f32) -> u32 {
+        match self {
+            Coder::Raw => v.to_bits(),
+            Coder::Book(b) => b.encode(v),
+        }
+    }
+}
+
+/// Where the arcs of one order go: homes, key codec, and (once placed) slots.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Geometry {
+    pub(super) n: usize,
+    count: usize,
+    num_homes: u64,
+    pub(super) ctx_bits: u32,
+    pub(super) word_bits: u32,
+    pub(super) vocab_size: u32,
+    pub(super) codec: KeyCodec,
+    /// Whether the table stores run offsets (see [`RUNS_ABOVE_LOAD`]).
+    runs: bool,
+}
+
+/// Tables built at a load factor above this store run offsets rather than
+/// displacements (see [`crate::format::table`]): on the shared 4-gram, run
+/// offsets are 1.16x as fast at load 0.9 (q8's default) and 0.96x at 0.7
+/// (f32's and q16's).
+pub const RUNS_ABOVE_LOAD: f64 = 0.8;
+
+impl Geometry {
+    /// The geometry of order `n` with `count` arcs, whose contexts have ids below
+    /// `ctx_ids` (the vocabulary size for bigrams, else the slots of order n-1).
+    pub(super) fn new(
+        n: usize,
+        count: usize,
+        ctx_ids: u64,
+        vocab_size: usize,
+        opts: BuildOptions,
+    ) -> Result<Geometry, BuildError> {
+        let word_bits = crate::format::bits::bits_for(vocab_size as u64);
+        let ctx_bits = id_bits(ctx_ids);
+        let too_large = || BuildError::TooLarge { order: n, count };
+        let vocab_size = u32::try_from(vocab_size).map_err(|_| too_large())?;
+        if ctx_bits + word_bits > MAX_KEY_BITS || count >= u32::MAX as usize {
+            return Err(too_large());
+        }
+        let num_homes = ((count as f64 / opts.load_factor).ceil() as u64).max(1);
+        Ok(Geometry {
+            n,
+            count,
+            num_homes,
+            ctx_bits,
+            word_bits,
+            vocab_size,
+            codec: KeyCodec::new(ctx_bits, word_bits, num_homes),
+            runs: opts.load_factor > RUNS_ABOVE_LOAD,
+        })
+    }
+
+    /// The on-disk layout of this order's table with `widths`, placed as `placed`.
+    pub(super) fn layout(&self, widths: Widths, placed: Placed) -> RawLayout {
+        widths
+            .layout(self.num_homes, placed.num_slots, placed.max_displacement)
+            .with_runs(self.runs)
+    }
+
+    /// The slot of each arc, given their hashed keys in increasing order: each
+    /// goes to the first free slot at or after its home (see
+    /// [`crate::format::table`]). Calls `place(rank, slot)` and returns the number
+    /// of slots and the largest displacement.
+    pub(super) fn place(
+        &self,
+        sorted_keys: impl Iterator<Item = u64>,
+        mut place: impl FnMut(usize, u64),
+    ) -> Result<Placed, BuildError> {
+        let (mut next, mut max_displacement) = (0u64, 0u64);
+        for (rank, h) in sorted_keys.enumerate() {
+            let home = self.codec.home(h);
+            let s = home.max(next);
+            place(rank, s);
+            max_displacement = max_displacement.max(s - home);
+            next = s + 1;
+        }
+        let num_slots = next.max(self.num_homes);
+        if num_slots >= u64::from(u32::MAX) {
+            return Err(BuildError::TooLarge {
+                order: self.n,
+                count: self.count,
+            });
+        }
+        Ok(Placed {
+            num_slots,
+            max_displacement,
+        })
+    }
+}
+
+/// Where an order's arcs went: the table's size and the farthest an arc sits
+/// from its home.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Placed {
+    pub(super) num_slots: u64,
+    max_displacement: u64,
+}
+
+/// One order's table being written: its layout and weight coders.
+pub(super) struct TableBuild {
+    pub(super) n: u16,
+    nodes: bool,
+    pub(super) raw: RawLayout,
+    prob: Coder,
+    backoff: Coder,
+}
+
+impl TableBuild {
+    /// The table for `geometry` placed as `placed`; `books` gives the
+    /// codebooks of quantized weights, for all the order's probabilities and
+    /// the backoffs of its node arcs (it is not called for f32).
+    pub(super) fn new(
+        geometry: &Geometry,
+        placed: Placed,
+        order: usize,
+        weights: Weights,
+        books: impl FnOnce() -> [Codebook; 2],
+    ) -> TableBuild {
+        let nodes = geometry.n < order;
+        let widths = Widths {
+            ctx: geometry.ctx_bits,
+            word: geometry.word_bits,
+            prob: weights.bits(),
+            nodes,
+            backoff: weights.bits(),
+        };
+        let raw = geometry.layout(widths, placed);
+        let (prob, backoff) = if weights == Weights::F32 {
+            (Coder::Raw, Coder::Raw)
+        } else {
+            let [prob, backoff] = books();
+            (Coder::Book(prob), Coder::Book(backoff))
+        };
+        TableBuild {
+            n: geometry.n as u16,
+            nodes,
+            raw,
+            prob,
+            backoff,
+        }
+    }
+
+    /// The slot of arc `(ctx, word)`, weights encoded.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn slot(
+        &self,
+        ctx: u32,
+        word: u32,
+        prob: f32,
+        extends: bool,
+        extends_left: bool,
+        backoff: f32,
+    ) -> Slot {
+        let node = self.nodes && extends;
+        Slot {
+            ctx,
+            word,
+            prob: self.prob.encode(prob),
+            node,
+            left: self.nodes && extends_left,
+            backoff: if node {
+                self.backoff.encode(backoff)
+            } else {
+                0
+            },
+        }
+    }
+
+    /// Writes the table to `out` as a section, its arcs put by `fill` in slot
+    /// order, then its codebooks; returns its layout.
+    pub(super) fn stream<W: Write + Seek>(
+        self,
+        out: &mut SectionWriter<W>,
+        vocab_size: usize,
+        fill: impl FnOnce(&Self, &mut TableStream<&mut SectionWriter<W>>) -> io::Result<()>,
+    ) -> io::Result<RawLayout> {
+        out.begin(SectionKind::Table, self.n)?;
+        let mut writer = TableStream::new(self.raw, vocab_size as u32, &mut *out);
+        fill(&self, &mut writer)?;
+        writer.finish()?;
+        let raw = self.raw;
+        for (kind, n, bytes) in self.codebooks() {
+            out.begin(kind, n)?;
+            out.write_all(&bytes)?;
+        }
+        Ok(raw)
+    }
+
+    /// The codebook sections that follow the table (quantized weights).
+    pub(super) fn codebooks(self) -> impl Iterator<Item = (SectionKind, u16, Vec<u8>)> {
+        let n = self.n;
+        [
+            (SectionKind::ProbCodebook, self.prob),
+            (SectionKind::BackoffCodebook, self.backoff),
+        ]
+        .into_iter()
+        .filter_map(move |(kind, coder)| match coder {
+            Coder::Book(b) => Some((kind, n, b.to_bytes())),
+            Coder::Raw => None,
+        })
+    }
+}
+
+/// The number of sections of a file of `order` with `weights`: four of
+/// vocabulary and unigrams, a table per order >= 2 (with two codebooks when
+/// quantized), and the layouts.
+pub(super) fn section_count(order: usize, weights: Weights) -> usize {
+    let per_order = if weights == Weights::F32 { 1 } else { 3 };
+    4 + per_order * (order - 1) + 1
+}
+
+/// The layouts section of orders 2..=N.
+pub(super) fn layouts_bytes(layouts: &[RawLayout]) -> Vec<u8> {
+    layouts
+        .iter()
+        .flat_map(|l| bytemuck::bytes_of(l).iter().copied())
+        .collect()
+}

@@ -1,0 +1,136 @@
+//! What a build takes and gives: [`BuildOptions`], [`BuildError`],
+//! [`BuildSummary`].
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use crate::format::{SectionKind, Weights};
+
+/// Options for [`compile`](super::compile).
+///
+/// ```
+/// let opts = dashlm::build::BuildOptions::default();
+/// assert_eq!(opts.weights, dashlm::format::Weights::F32);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct BuildOptions {
+    /// How weights of orders >= 2 are stored.
+    pub weights: Weights,
+    /// Arcs per home position (0 < load <= 1): lower is faster and larger.
+    pub load_factor: f64,
+}
+
+impl BuildOptions {
+    /// The defaults for `weights`: load factor 0.7 for f32 and q16 (the bytes
+    /// quotienting saves buy shorter probe runs), 0.9 for q8 (the smallest).
+    ///
+    /// ```
+    /// use dashlm::{build::BuildOptions, format::Weights};
+    /// assert_eq!(BuildOptions::new(Weights::Q16).load_factor, 0.7);
+    /// assert_eq!(BuildOptions::new(Weights::Q8).load_factor, 0.9);
+    /// ```
+    pub fn new(weights: Weights) -> BuildOptions {
+        let load_factor = if weights == Weights::Q8 { 0.9 } else { 0.7 };
+        BuildOptions {
+            weights,
+            load_factor,
+        }
+    }
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions::new(Weights::F32)
+    }
+}
+
+/// Errors from [`write_model`](super::write_model).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Writing or renaming the output failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// The model exceeds what the format can index.
+    #[error("order {order} has {count} n-grams, more than the format's 2^32 slots per order")]
+    TooLarge {
+        /// The order.
+        order: usize,
+        /// Its n-gram count.
+        count: usize,
+    },
+    /// An invalid option.
+    #[error("load factor {0} is not in (0, 1]")]
+    LoadFactor(f64),
+    /// The vocabulary exceeds what the format can index.
+    #[error(
+        "the vocabulary has 2^32 or more words or bytes, more than the format's 32-bit offsets"
+    )]
+    VocabTooLarge,
+}
+
+/// What [`compile`](super::compile) produced: counts and section sizes, for `build-lm`'s summary.
+#[derive(Clone, Debug)]
+pub struct BuildSummary {
+    /// n-grams per order, blanks included.
+    pub counts: Vec<u64>,
+    /// `(section name, order, bytes)`.
+    pub sections: Vec<(&'static str, u16, usize)>,
+    /// Total file bytes.
+    pub file_bytes: u64,
+}
+
+impl fmt::Display for BuildSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total: u64 = self.counts.iter().sum();
+        for (i, c) in self.counts.iter().enumerate() {
+            writeln!(f, "{}-grams: {c}", i + 1)?;
+        }
+        for (name, order, bytes) in &self.sections {
+            writeln!(f, "section {name:<16} order {order}: {bytes} bytes")?;
+        }
+        write!(
+            f,
+            "total: {} bytes, {:.2} bytes/n-gram over {total} n-grams",
+            self.file_bytes,
+            self.file_bytes as f64 / total.max(1) as f64
+        )
+    }
+}
+
+impl BuildSummary {
+    /// The summary of a file with `counts` and sections of these sizes, in order.
+    pub(super) fn new(
+        counts: Vec<u64>,
+        sizes: impl Iterator<Item = (SectionKind, u16, usize)>,
+    ) -> Self {
+        let mut file_bytes = 0u64;
+        let mut sections = Vec::new();
+        for (kind, order, len) in sizes {
+            sections.push((kind.name(), order, len));
+            file_bytes = file_bytes.next_multiple_of(8) + len as u64;
+        }
+        let table_len =
+            (crate::format::HEADER_LEN + sections.len() * crate::format::SECTION_ENTRY_LEN) as u64;
+        BuildSummary {
+            counts,
+            sections,
+            file_bytes: file_bytes + table_len,
+        }
+    }
+}
+
+pub(super) fn check_load_factor(opts: BuildOptions) -> Result<(), BuildError> {
+    if opts.load_factor > 0.0 && opts.load_factor <= 1.0 {
+        Ok(())
+    } else {
+        Err(BuildError::LoadFactor(opts.load_factor))
+    }
+}

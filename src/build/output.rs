@@ -1,0 +1,146 @@
+//! Writing a model file atomically: through a temporary file in the output's
+//! directory, renamed over the output only when complete.
+
+use std::fs;
+use std::io::{self, BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use super::{compile, complete, stream, BuildError, BuildOptions, BuildSummary, Streamed};
+use crate::arpa::NGramSet;
+use crate::format::FileWriter;
+
+/// Compiles `set` and writes it to `path` atomically: the bytes go to a
+/// temporary file in the same directory, which is renamed over `path` only when
+/// complete, so an error or interruption never leaves a partial `path`.
+///
+/// # Errors
+/// See [`compile`], plus I/O errors naming the file.
+///
+/// ```no_run
+/// use dashlm::{arpa::NGramSet, build};
+/// let set = NGramSet::read(std::io::BufReader::new(std::fs::File::open("lm.arpa").unwrap()), "lm.arpa").unwrap();
+/// let summary = build::write_model(&set, build::BuildOptions::default(), "lm.dlm".as_ref()).unwrap();
+/// println!("{summary}");
+/// ```
+pub fn write_model(
+    set: &NGramSet,
+    opts: BuildOptions,
+    path: &Path,
+) -> Result<BuildSummary, BuildError> {
+    let (file, summary) = compile(set, opts)?;
+    write_file(&file, path)?;
+    Ok(summary)
+}
+
+/// Writes an assembled model file to `path` atomically: the bytes go to a
+/// temporary file in the same directory, which is renamed over `path` only when
+/// complete.
+///
+/// # Errors
+/// I/O errors naming the file.
+///
+/// ```no_run
+/// use dashlm::{arpa::NGramSet, build};
+/// let set = NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+/// let (file, _) = build::compile(&set, build::BuildOptions::default()).unwrap();
+/// build::write_file(&file, "tiny.dlm".as_ref()).unwrap();
+/// ```
+pub fn write_file(file: &FileWriter, path: &Path) -> Result<(), BuildError> {
+    write_atomically(path, |out, _| file.write_to(out).map(Some)).map(|_| ())
+}
+
+/// Compiles ARPA text from `input` in one streaming pass (see
+/// [`compile_streaming`](super::compile_streaming)) straight into `path`, atomically: the sections go to
+/// a temporary file in the same directory as they are built, which is renamed
+/// over `path` only when complete. `None` (and `path` untouched) when the model
+/// must be built in memory instead.
+///
+/// # Errors
+/// I/O errors naming the file.
+///
+/// ```
+/// use dashlm::{build, Model, LanguageModel};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("tiny.dlm");
+/// let text = &include_bytes!("../../data/tiny.arpa")[..];
+/// let streamed = build::stream_model(text, build::BuildOptions::default(), &path, |_| {});
+/// assert!(streamed.unwrap().is_some());
+/// assert_eq!(Model::open(&path).unwrap().order(), 3);
+/// ```
+pub fn stream_model<R: BufRead + Send>(
+    input: R,
+    opts: BuildOptions,
+    path: &Path,
+    progress: impl FnMut(u64),
+) -> Result<Option<Streamed>, BuildError> {
+    write_atomically(path, |out, dir| {
+        Ok(stream::stream(input, opts, out, Some(dir), progress)?.map(|(s, _)| s))
+    })
+}
+
+/// Compiles ARPA text from `input`, completing it with KenLM's blanks (see
+/// [`compile_completing`](super::compile_completing)), straight into `path`, atomically as
+/// [`stream_model`] does. `None` (and `path` untouched) when the input has an
+/// error, which [`NGramSet`] reports.
+///
+/// # Errors
+/// I/O errors naming the file.
+///
+/// ```
+/// use dashlm::{build, Model, LanguageModel};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("tiny.dlm");
+/// let text = &include_bytes!("../../data/tiny.arpa")[..];
+/// let built = build::complete_model(text, build::BuildOptions::default(), &path, |_| {});
+/// assert!(built.unwrap().is_some());
+/// assert_eq!(Model::open(&path).unwrap().order(), 3);
+/// ```
+pub fn complete_model<R: BufRead + Send>(
+    input: R,
+    opts: BuildOptions,
+    path: &Path,
+    progress: impl FnMut(u64),
+) -> Result<Option<Streamed>, BuildError> {
+    write_atomically(path, |out, dir| {
+        Ok(complete::complete(input, opts, out, Some(dir), progress)?.map(|(s, _)| s))
+    })
+}
+
+/// Runs `write` on a temporary file in `path`'s directory (given to `write`
+/// too) and, when it returns `Some`, syncs the file and renames it over
+/// `path`; otherwise (or on any error) the temporary file is removed and
+/// `path` is left as it was.
+fn write_atomically<T>(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&fs::File>, &Path) -> io::Result<Option<T>>,
+) -> Result<Option<T>, BuildError> {
+    let io_err = |source| BuildError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".dashlm-build-")
+        .tempfile_in(&dir)
+        .map_err(io_err)?;
+    let mut out = BufWriter::with_capacity(1 << 20, tmp.as_file());
+    let Some(value) = write(&mut out, &dir).map_err(io_err)? else {
+        return Ok(None);
+    };
+    out.flush().map_err(io_err)?;
+    drop(out);
+    tmp.as_file().sync_all().map_err(io_err)?;
+    // Temporary files are created private (0600); a model is ordinary data.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o644))
+            .map_err(io_err)?;
+    }
+    tmp.persist(path).map_err(|e| io_err(e.error))?;
+    Ok(Some(value))
+}
