@@ -11,7 +11,7 @@
 //!
 //! Three builders give the same bytes for the same model:
 //!
-//! - [`compile_streaming`] (`stream`) reads ARPA text once and writes each
+//! - [`compile_streaming`] (`stream`, `held`) reads ARPA text once and writes each
 //!   order as soon as the next has been read, holding at most two orders: for
 //!   complete models (every context and suffix present, as `lmplz` writes
 //!   them). When the trigrams turn out to need KenLM's blanks it hands what it
@@ -31,6 +31,7 @@
 mod codebook;
 mod complete;
 mod geometry;
+mod held;
 mod options;
 mod order_table;
 mod output;
