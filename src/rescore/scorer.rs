@@ -389,15 +389,11 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
         let mut to = from;
         let score = self.model.full_score(&from, word, &mut to);
         self.stats.queries += 1;
-        let next = match self.pool_index.get(&to) {
-            Some(&i) => i,
-            None => {
-                let i = self.pool.len() as u32;
-                self.pool.push(to);
-                self.pool_index.insert(to, i);
-                i
-            }
-        };
+        // One hash and probe whether the state is new or not.
+        let next = *self.pool_index.entry(to).or_insert_with(|| {
+            self.pool.push(to);
+            self.pool.len() as u32 - 1
+        });
         let v = (u64::from(next) << 32) | u64::from(score.log10_prob.to_bits());
         let key = (u64::from(at) << 32) | u64::from(word);
         let (slot, _) = self.memo.find_or_insert(key, v);
