@@ -52,9 +52,11 @@
 pub mod bits;
 mod error;
 mod header;
+mod key;
 mod mmap;
 mod probe;
 pub mod table;
+mod table_view;
 mod table_write;
 pub mod vocab;
 mod writer;

@@ -73,11 +73,17 @@
 //! No arc stores where it leads: a query probes every order of its context
 //! (all addresses are known up front, so the probes overlap in memory) and the
 //! slots it finds are the next state's ids.
+//!
+//! This module holds the layout ([`Layout`], [`Widths`], [`Slot`]); the key
+//! codec is in `key`, the query's lookup in `probe` ([`Probe`]), the writers in
+//! `table_write` and the read-only view for `dump` in `table_view`.
 
-use super::bits::{bits_for, mask, read_word};
+use super::bits::{bits_for, mask};
 use super::error::FormatError;
 use super::header::RawLayout;
+pub use super::key::KeyCodec;
 pub use super::probe::{Hit, Probe};
+pub use super::table_view::TableView;
 pub use super::table_write::{TableStream, TableWriter};
 
 /// Bytes of zero padding after each table (more than one slot, whose widest is
@@ -87,158 +93,6 @@ pub const TABLE_PADDING: u64 = 16;
 
 /// The widest key (and the widest key field of a slot: one unaligned 64-bit read).
 pub const MAX_KEY_BITS: u32 = 57;
-
-const C1: u64 = 0x9e37_79b9_7f4a_7c15;
-
-/// The multiplicative inverse of an odd `c` modulo 2^64.
-const fn inverse(c: u64) -> u64 {
-    let mut x = c;
-    let mut i = 0;
-    while i < 6 {
-        x = x.wrapping_mul(2u64.wrapping_sub(c.wrapping_mul(x)));
-        i += 1;
-    }
-    x
-}
-
-/// The bijective hash of `(ctx, word)` keys of one table, and its split into
-/// home and remainder.
-///
-/// ```
-/// use dashlm::format::table::KeyCodec;
-/// let codec = KeyCodec::new(10, 12, 1000);
-/// let h = codec.hash(5, 700);
-/// assert_eq!(codec.unhash(h), (5, 700));
-/// assert!(codec.home(h) < 1000);
-/// // 1000 homes take the top 9 bits of the 22-bit hash.
-/// assert_eq!(codec.rem_bits(), 22 - 9);
-/// assert_eq!(codec.join(codec.home(h), h & ((1 << codec.rem_bits()) - 1)), h);
-/// ```
-#[derive(Clone, Copy, Debug, Default)]
-pub struct KeyCodec {
-    bits: u32,
-    word_bits: u32,
-    mask: u64,
-    /// Low bits of a hash not used to choose its home.
-    pub(super) rem_bits: u32,
-    /// `64 - (bits - rem_bits)`: moves the bucket bits to the top of a word.
-    top_shift: u32,
-    num_homes: u64,
-    /// [`KeyCodec::locate`]'s constants: the multipliers of the word and the
-    /// context that give the hash shifted to the top of 64 bits, the shift
-    /// back (`64 - bits`) and the mask of the bucket bits at the top.
-    word_mul: u64,
-    ctx_mul: u64,
-    hash_shift: u32,
-    bucket_mask: u64,
-}
-
-impl KeyCodec {
-    /// The codec for `ctx_bits`-bit contexts and `word_bits`-bit words
-    /// (`ctx_bits + word_bits <= MAX_KEY_BITS`, `word_bits >= 1`) in a table of
-    /// `num_homes` homes.
-    pub fn new(ctx_bits: u32, word_bits: u32, num_homes: u64) -> KeyCodec {
-        let bits = (ctx_bits + word_bits).clamp(1, MAX_KEY_BITS);
-        let num_homes = num_homes.max(1);
-        let k = (63 - num_homes.leading_zeros()).min(bits);
-        // (key << (64 - bits)) * C1 is the hash shifted to the top (the
-        // product's low `bits` bits moved up; bits above them fall off), and
-        // key << s is word << s + ctx << (s + word_bits) for keys in range.
-        let shift = 64 - bits;
-        KeyCodec {
-            bits,
-            word_bits,
-            mask: mask(bits),
-            rem_bits: bits - k,
-            top_shift: 64 - k,
-            num_homes,
-            word_mul: C1 << shift,
-            ctx_mul: C1.checked_shl(shift + word_bits).unwrap_or(0),
-            hash_shift: shift,
-            bucket_mask: !mask(64 - k),
-        }
-    }
-
-    /// `(hash(ctx, word), home(hash))` with fewer instructions (the query's
-    /// hot path): two multiplications give the hash at the top of a word, whose
-    /// top bits are the bucket.
-    ///
-    /// ```
-    /// use dashlm::format::table::KeyCodec;
-    /// let codec = KeyCodec::new(10, 12, 1000);
-    /// let h = codec.hash(5, 700);
-    /// assert_eq!(codec.locate(5, 700), (h, codec.home(h)));
-    /// ```
-    #[inline(always)]
-    pub fn locate(&self, ctx: u32, word: u32) -> (u64, u64) {
-        let top = u64::from(word)
-            .wrapping_mul(self.word_mul)
-            .wrapping_add(u64::from(ctx).wrapping_mul(self.ctx_mul));
-        let home = (u128::from(top & self.bucket_mask) * u128::from(self.num_homes)) >> 64;
-        (top >> self.hash_shift, home as u64)
-    }
-
-    #[inline(always)]
-    fn permute(&self, key: u64) -> u64 {
-        // Multiplication by an odd constant is a bijection modulo 2^bits whose
-        // top bits (the home) depend on every key bit: Fibonacci hashing.
-        key.wrapping_mul(C1) & self.mask
-    }
-
-    /// The stored value of `(ctx, word)`.
-    #[inline(always)]
-    pub fn hash(&self, ctx: u32, word: u32) -> u64 {
-        let key = u64::from(word) | (u64::from(ctx) << self.word_bits);
-        self.permute(key)
-    }
-
-    /// Decodes a stored value back to `(ctx, word)`.
-    pub fn unhash(&self, h: u64) -> (u32, u32) {
-        let x = h.wrapping_mul(inverse(C1)) & self.mask;
-        (
-            (x >> self.word_bits) as u32,
-            (x & mask(self.word_bits)) as u32,
-        )
-    }
-
-    /// Bits of a hash a slot stores (the rest is implied by its home).
-    pub fn rem_bits(&self) -> u32 {
-        self.rem_bits
-    }
-
-    /// The number of homes.
-    ///
-    /// ```
-    /// assert_eq!(dashlm::format::table::KeyCodec::new(10, 12, 1000).num_homes(), 1000);
-    /// ```
-    pub fn num_homes(&self) -> u64 {
-        self.num_homes
-    }
-
-    /// The home of hash `h`: monotone in `h`, and distinct for hashes that
-    /// differ above the remainder bits.
-    #[inline(always)]
-    pub fn home(&self, h: u64) -> u64 {
-        // Keep the bucket bits, scale them to the top of 64 bits, then take the
-        // high word of the product with the number of homes.
-        let top = (h >> self.rem_bits).wrapping_shl(self.top_shift);
-        ((u128::from(top) * u128::from(self.num_homes)) >> 64) as u64
-    }
-
-    /// The hash with home `home` and remainder `rem` (the inverse of
-    /// [`KeyCodec::home`] and the remainder).
-    pub fn join(&self, home: u64, rem: u64) -> u64 {
-        let k = self.bits - self.rem_bits;
-        // The bucket is the least b with floor(b * num_homes / 2^k) == home.
-        let bucket = (u128::from(home) << k).div_ceil(u128::from(self.num_homes)) as u64;
-        (bucket.wrapping_shl(self.rem_bits) | (rem & mask(self.rem_bits))) & self.mask
-    }
-
-    /// Bits of a stored value.
-    pub fn bits(&self) -> u32 {
-        self.bits
-    }
-}
 
 /// One decoded slot.
 ///
@@ -438,7 +292,7 @@ impl Layout {
     }
 
     /// The remainder of a slot whose first bits are `word`.
-    fn rem_of(&self, word: u64) -> u64 {
+    pub(super) fn rem_of(&self, word: u64) -> u64 {
         if self.runs() {
             (word >> self.raw.disp_bits) & mask(self.codec.rem_bits)
         } else {
@@ -512,151 +366,6 @@ impl Layout {
 /// Bits needed for ids `0..count` (at least 1).
 pub fn id_bits(count: u64) -> u32 {
     bits_for(count.saturating_sub(1)).max(1)
-}
-
-/// A read-only view of one table's bytes. Any bytes are memory-safe: reads past
-/// the end yield zeros, and lookups stop at the last slot.
-#[derive(Clone, Copy, Debug)]
-pub struct TableView<'a> {
-    bytes: &'a [u8],
-    layout: &'a Layout,
-    probe: Probe,
-}
-
-impl<'a> TableView<'a> {
-    /// Wraps a table's bytes.
-    pub fn new(bytes: &'a [u8], layout: &'a Layout) -> TableView<'a> {
-        let probe = Probe::new(layout, 0..bytes.len());
-        TableView {
-            bytes,
-            layout,
-            probe,
-        }
-    }
-
-    /// The hashed key of the arc in `slot`, if any.
-    fn stored_key(&self, slot: u64) -> Option<u64> {
-        let home = self.probe.home_of_slot(self.bytes, slot)?;
-        let pos = slot.wrapping_mul(u64::from(self.layout.raw.entry_bits));
-        Some(
-            self.layout
-                .codec
-                .join(home, self.layout.rem_of(read_word(self.bytes, pos))),
-        )
-    }
-
-    /// Prefetches the cache line of `slot`.
-    #[inline(always)]
-    pub fn prefetch(&self, slot: u64) {
-        self.probe.prefetch(self.bytes, slot);
-    }
-
-    /// The stored value of `(ctx, word)` in this table.
-    #[inline(always)]
-    pub fn hash(&self, ctx: u32, word: u32) -> u64 {
-        self.probe.hash(ctx, word)
-    }
-
-    /// The home slot of stored value `h`.
-    #[inline(always)]
-    pub fn home(&self, h: u64) -> u64 {
-        self.probe.home(h)
-    }
-
-    /// Finds the slot of arc `(ctx, word)`.
-    #[inline]
-    pub fn find(&self, ctx: u32, word: u32) -> Option<u64> {
-        self.find_hashed(self.hash(ctx, word))
-    }
-
-    /// Finds the slot holding stored value `h` (from [`TableView::hash`]).
-    #[inline]
-    pub fn find_hashed(&self, h: u64) -> Option<u64> {
-        self.find_from(h, self.home(h))
-    }
-
-    /// Finds the slot holding stored value `h`, whose home `home` the caller
-    /// already computed (to prefetch it).
-    #[inline]
-    pub fn find_from(&self, h: u64, home: u64) -> Option<u64> {
-        self.probe.find(self.bytes, h, home)
-    }
-
-    /// Everything but the key of `slot`, in two reads.
-    #[inline(always)]
-    pub fn payload(&self, slot: u64) -> Payload {
-        self.probe.payload(self.bytes, slot)
-    }
-
-    /// Decodes every field of `slot` (an empty slot decodes as the key of
-    /// hash `u64::MAX`).
-    pub fn slot(&self, slot: u64) -> Slot {
-        let h = self.stored_key(slot).unwrap_or(u64::MAX);
-        self.decode(slot, h)
-    }
-
-    /// The arc in `slot`, whose hashed key is `h`.
-    fn decode(&self, slot: u64, h: u64) -> Slot {
-        let (ctx, word) = self.layout.codec.unhash(h);
-        let p = self.payload(slot);
-        Slot {
-            ctx,
-            word,
-            prob: p.prob,
-            node: p.node,
-            left: p.left,
-            backoff: p.backoff,
-        }
-    }
-
-    /// Every arc with its slot, in slot order, home by home (in a corrupted
-    /// table, each slot at most once).
-    ///
-    /// ```
-    /// # use dashlm::format::table::{Slot, TableWriter, Widths};
-    /// let widths = Widths { ctx: 8, word: 8, prob: 8, nodes: false, backoff: 0 };
-    /// let codec = widths.codec(4);
-    /// let mut w = TableWriter::new(widths.layout(4, 4, 0), 200);
-    /// let home = codec.home(codec.hash(1, 2));
-    /// w.put(home, &Slot { ctx: 1, word: 2, prob: 5, ..Slot::default() });
-    /// w.seal();
-    /// let arcs: Vec<_> = w.view().arcs().map(|(s, a)| (s, a.ctx, a.word, a.prob)).collect();
-    /// assert_eq!(arcs, [(home, 1, 2, 5)]);
-    /// ```
-    pub fn arcs(self) -> impl Iterator<Item = (u64, Slot)> + 'a {
-        let num_slots = self.num_slots();
-        let entry_bits = u64::from(self.layout.raw.entry_bits);
-        let runs = self.layout.runs();
-        // A scanned table is read slot by slot; a run-offset one run by run
-        // (a slot's home is where its run starts).
-        let by_slot = (0..if runs { 0 } else { num_slots })
-            .filter_map(move |slot| Some((slot, self.decode(slot, self.stored_key(slot)?))));
-        let mut floor = 0;
-        let homes = if runs { self.layout.raw.num_homes } else { 0 };
-        let by_run = (0..homes).flat_map(move |home| {
-            let (start, end, _) = self.probe.run(self.bytes, home).unwrap_or_default();
-            let start = start.max(floor);
-            let end = end.min(num_slots).max(start);
-            floor = end;
-            (start..end).map(move |slot| {
-                let rem = self
-                    .layout
-                    .rem_of(read_word(self.bytes, slot.wrapping_mul(entry_bits)));
-                (slot, self.decode(slot, self.layout.codec.join(home, rem)))
-            })
-        });
-        by_slot.chain(by_run)
-    }
-
-    /// Whether `slot` is empty.
-    pub fn is_empty(&self, slot: u64) -> bool {
-        !self.probe.is_occupied(self.bytes, slot)
-    }
-
-    /// Number of slots.
-    pub fn num_slots(&self) -> u64 {
-        self.layout.raw.num_slots
-    }
 }
 
 #[cfg(test)]
@@ -795,27 +504,6 @@ mod tests {
             w(12, 10, 16, false, 0),
         ] {
             round_trip(widths, 3000, 0.8);
-        }
-    }
-
-    proptest::proptest! {
-        /// The hot path's `locate` agrees with `hash` and `home` for every
-        /// width, table size and key in range.
-        #[test]
-        fn locate_is_hash_and_home(
-            ctx_bits in 0u32..40,
-            word_bits in 1u32..30,
-            num_homes in 1u64..(1 << 40),
-            ctx in proptest::num::u32::ANY,
-            word in proptest::num::u32::ANY,
-        ) {
-            let codec = KeyCodec::new(ctx_bits, word_bits, num_homes);
-            let bits = codec.bits();
-            let word_bits = word_bits.min(bits);
-            let word = word & mask(word_bits) as u32;
-            let ctx = ctx & mask(bits - word_bits) as u32;
-            let h = codec.hash(ctx, word);
-            proptest::prop_assert_eq!(codec.locate(ctx, word), (h, codec.home(h)));
         }
     }
 }

@@ -1,0 +1,151 @@
+//! A read-only view of one arc table, for `dump` and tests (the query hot
+//! path is [`Probe`](super::probe::Probe)).
+
+use super::bits::read_word;
+use super::probe::Probe;
+use super::table::{Layout, Payload, Slot};
+
+/// A read-only view of one table's bytes. Any bytes are memory-safe: reads past
+/// the end yield zeros, and lookups stop at the last slot.
+#[derive(Clone, Copy, Debug)]
+pub struct TableView<'a> {
+    bytes: &'a [u8],
+    layout: &'a Layout,
+    probe: Probe,
+}
+
+impl<'a> TableView<'a> {
+    /// Wraps a table's bytes.
+    pub fn new(bytes: &'a [u8], layout: &'a Layout) -> TableView<'a> {
+        let probe = Probe::new(layout, 0..bytes.len());
+        TableView {
+            bytes,
+            layout,
+            probe,
+        }
+    }
+
+    /// The hashed key of the arc in `slot`, if any.
+    fn stored_key(&self, slot: u64) -> Option<u64> {
+        let home = self.probe.home_of_slot(self.bytes, slot)?;
+        let pos = slot.wrapping_mul(u64::from(self.layout.raw.entry_bits));
+        Some(
+            self.layout
+                .codec
+                .join(home, self.layout.rem_of(read_word(self.bytes, pos))),
+        )
+    }
+
+    /// Prefetches the cache line of `slot`.
+    #[inline(always)]
+    pub fn prefetch(&self, slot: u64) {
+        self.probe.prefetch(self.bytes, slot);
+    }
+
+    /// The stored value of `(ctx, word)` in this table.
+    #[inline(always)]
+    pub fn hash(&self, ctx: u32, word: u32) -> u64 {
+        self.probe.hash(ctx, word)
+    }
+
+    /// The home slot of stored value `h`.
+    #[inline(always)]
+    pub fn home(&self, h: u64) -> u64 {
+        self.probe.home(h)
+    }
+
+    /// Finds the slot of arc `(ctx, word)`.
+    #[inline]
+    pub fn find(&self, ctx: u32, word: u32) -> Option<u64> {
+        self.find_hashed(self.hash(ctx, word))
+    }
+
+    /// Finds the slot holding stored value `h` (from [`TableView::hash`]).
+    #[inline]
+    pub fn find_hashed(&self, h: u64) -> Option<u64> {
+        self.find_from(h, self.home(h))
+    }
+
+    /// Finds the slot holding stored value `h`, whose home `home` the caller
+    /// already computed (to prefetch it).
+    #[inline]
+    pub fn find_from(&self, h: u64, home: u64) -> Option<u64> {
+        self.probe.find(self.bytes, h, home)
+    }
+
+    /// Everything but the key of `slot`, in two reads.
+    #[inline(always)]
+    pub fn payload(&self, slot: u64) -> Payload {
+        self.probe.payload(self.bytes, slot)
+    }
+
+    /// Decodes every field of `slot` (an empty slot decodes as the key of
+    /// hash `u64::MAX`).
+    pub fn slot(&self, slot: u64) -> Slot {
+        let h = self.stored_key(slot).unwrap_or(u64::MAX);
+        self.decode(slot, h)
+    }
+
+    /// The arc in `slot`, whose hashed key is `h`.
+    fn decode(&self, slot: u64, h: u64) -> Slot {
+        let (ctx, word) = self.layout.codec.unhash(h);
+        let p = self.payload(slot);
+        Slot {
+            ctx,
+            word,
+            prob: p.prob,
+            node: p.node,
+            left: p.left,
+            backoff: p.backoff,
+        }
+    }
+
+    /// Every arc with its slot, in slot order, home by home (in a corrupted
+    /// table, each slot at most once).
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Slot, TableWriter, Widths};
+    /// let widths = Widths { ctx: 8, word: 8, prob: 8, nodes: false, backoff: 0 };
+    /// let codec = widths.codec(4);
+    /// let mut w = TableWriter::new(widths.layout(4, 4, 0), 200);
+    /// let home = codec.home(codec.hash(1, 2));
+    /// w.put(home, &Slot { ctx: 1, word: 2, prob: 5, ..Slot::default() });
+    /// w.seal();
+    /// let arcs: Vec<_> = w.view().arcs().map(|(s, a)| (s, a.ctx, a.word, a.prob)).collect();
+    /// assert_eq!(arcs, [(home, 1, 2, 5)]);
+    /// ```
+    pub fn arcs(self) -> impl Iterator<Item = (u64, Slot)> + 'a {
+        let num_slots = self.num_slots();
+        let entry_bits = u64::from(self.layout.raw.entry_bits);
+        let runs = self.layout.runs();
+        // A scanned table is read slot by slot; a run-offset one run by run
+        // (a slot's home is where its run starts).
+        let by_slot = (0..if runs { 0 } else { num_slots })
+            .filter_map(move |slot| Some((slot, self.decode(slot, self.stored_key(slot)?))));
+        let mut floor = 0;
+        let homes = if runs { self.layout.raw.num_homes } else { 0 };
+        let by_run = (0..homes).flat_map(move |home| {
+            let (start, end, _) = self.probe.run(self.bytes, home).unwrap_or_default();
+            let start = start.max(floor);
+            let end = end.min(num_slots).max(start);
+            floor = end;
+            (start..end).map(move |slot| {
+                let rem = self
+                    .layout
+                    .rem_of(read_word(self.bytes, slot.wrapping_mul(entry_bits)));
+                (slot, self.decode(slot, self.layout.codec.join(home, rem)))
+            })
+        });
+        by_slot.chain(by_run)
+    }
+
+    /// Whether `slot` is empty.
+    pub fn is_empty(&self, slot: u64) -> bool {
+        !self.probe.is_occupied(self.bytes, slot)
+    }
+
+    /// Number of slots.
+    pub fn num_slots(&self) -> u64 {
+        self.layout.raw.num_slots
+    }
+}
