@@ -300,15 +300,18 @@ impl Sections {
         let mut sorted: Vec<&SectionEntry> = self.entries.iter().collect();
         sorted.sort_by_key(|e| e.offset);
         let mut end = (HEADER_LEN + self.entries.len() * SECTION_ENTRY_LEN) as u64;
-        let mut before = "section table".to_string();
+        // What precedes the section at hand, named only for an error.
+        let mut before: Option<&SectionEntry> = None;
+        let name = |b: Option<&SectionEntry>| b.map_or("section table".into(), |b| b.describe());
         for e in sorted {
             let start = end.next_multiple_of(8);
             if e.offset != start {
                 let problem = format!(
-                    "the {} starts at byte {}, expected {start}: where the {before} \
+                    "the {} starts at byte {}, expected {start}: where the {} \
                      ends (byte {end}) rounded up to 8",
                     e.describe(),
                     e.offset,
+                    name(before),
                 );
                 return Err(FormatError::field("section offset", e.offset, problem));
             }
@@ -316,14 +319,15 @@ impl Sections {
             let padding = &bytes[end as usize..start as usize];
             if let Some(i) = padding.iter().position(|&b| b != 0) {
                 let problem = format!(
-                    "byte {:#04x} between the {before} and the {}, expected 0",
+                    "byte {:#04x} between the {} and the {}, expected 0",
                     padding[i],
+                    name(before),
                     e.describe()
                 );
                 return Err(FormatError::field("padding", end + i as u64, problem));
             }
             end = e.offset + e.len;
-            before = e.describe();
+            before = Some(e);
         }
         if bytes.len() as u64 != end {
             return Err(FormatError::TrailingBytes {
