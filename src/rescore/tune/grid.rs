@@ -1,0 +1,214 @@
+//! The grids of error counts: the value axes ([`parse_values`]), one table per
+//! MBR scale ([`GridTable`]) and the rules that choose a cell
+//! ([`GridTable::choose`], [`plateau_centre`]).
+
+use rayon::prelude::*;
+
+use super::TuneSet;
+use crate::rescore::rescorer::Weights;
+
+/// Parses a list of values: `start:end:step` (inclusive) or `a,b,c`.
+///
+/// # Errors
+/// A malformed number or a non-positive step.
+///
+/// ```
+/// use dashlm::rescore::parse_values;
+/// assert_eq!(parse_values("0:1:0.5").unwrap(), [0.0, 0.5, 1.0]);
+/// assert_eq!(parse_values("0.1,0.2").unwrap(), [0.1, 0.2]);
+/// assert!(parse_values("0:1:0").is_err());
+/// ```
+pub fn parse_values(spec: &str) -> Result<Vec<f64>, String> {
+    let num = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("`{s}` is not a number"))
+    };
+    let parts: Vec<&str> = spec.split(':').collect();
+    match parts[..] {
+        [start, end, step] => {
+            let (start, end, step) = (num(start)?, num(end)?, num(step)?);
+            if step.is_nan() || step <= 0.0 || end < start {
+                return Err(format!("`{spec}`: need start <= end and a positive step"));
+            }
+            Ok(range(start, end, step))
+        }
+        [_] => spec.split(',').map(num).collect(),
+        _ => Err(format!("`{spec}`: expected start:end:step or a,b,c")),
+    }
+}
+
+pub(super) fn round10(x: f64) -> f64 {
+    (x * 1e10).round() / 1e10
+}
+
+pub(super) fn range(start: f64, end: f64, step: f64) -> Vec<f64> {
+    let n = ((end - start) / step + 1e-9).floor() as usize;
+    (0..=n).map(|k| round10(start + k as f64 * step)).collect()
+}
+
+/// Error counts over an LM weight x word insertion penalty grid (one scale).
+///
+/// ```
+/// use dashlm::rescore::GridTable;
+/// let t = GridTable { scale: None, lm_weights: vec![0.0, 1.0], wips: vec![0.0], errors: vec![5, 3] };
+/// assert_eq!(t.get(1, 0), 3);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct GridTable {
+    /// The MBR scale, or `None` for top-score selection.
+    pub scale: Option<f64>,
+    /// Row values.
+    pub lm_weights: Vec<f64>,
+    /// Column values.
+    pub wips: Vec<f64>,
+    /// Errors, row-major (`lm_weights.len() x wips.len()`).
+    pub errors: Vec<u64>,
+}
+
+impl GridTable {
+    /// Errors at row `i` (LM weight) and column `j` (penalty).
+    ///
+    /// ```
+    /// use dashlm::rescore::GridTable;
+    /// let t = GridTable { scale: None, lm_weights: vec![0.0], wips: vec![0.0, 1.0], errors: vec![5, 3] };
+    /// assert_eq!(t.get(0, 1), 3);
+    /// ```
+    pub fn get(&self, i: usize, j: usize) -> u64 {
+        self.errors[i * self.wips.len() + j]
+    }
+
+    /// Mean errors over the `(2r+1)^2` window around `(i, j)`, clipped at the edges.
+    ///
+    /// ```
+    /// use dashlm::rescore::GridTable;
+    /// let t = GridTable { scale: None, lm_weights: vec![0.0, 1.0], wips: vec![0.0], errors: vec![4, 2] };
+    /// assert_eq!(t.smoothed(0, 0, 1), 3.0);
+    /// assert_eq!(t.smoothed(0, 0, 0), 4.0);
+    /// ```
+    pub fn smoothed(&self, i: usize, j: usize, r: usize) -> f64 {
+        let (rows, cols) = (self.lm_weights.len(), self.wips.len());
+        let (mut sum, mut n) = (0u64, 0u64);
+        for a in i.saturating_sub(r)..=(i + r).min(rows - 1) {
+            for b in j.saturating_sub(r)..=(j + r).min(cols - 1) {
+                sum += self.get(a, b);
+                n += 1;
+            }
+        }
+        sum as f64 / n as f64
+    }
+
+    pub(super) fn evaluate(
+        set: &TuneSet,
+        base: &Weights,
+        scale: Option<f64>,
+        lm_weights: &[f64],
+        wips: &[f64],
+    ) -> GridTable {
+        let cells: Vec<(usize, usize)> = (0..lm_weights.len())
+            .flat_map(|i| (0..wips.len()).map(move |j| (i, j)))
+            .collect();
+        let errors = cells
+            .par_iter()
+            .map(|&(i, j)| {
+                let w = Weights {
+                    lm_weight: lm_weights[i],
+                    word_insertion_penalty: wips[j],
+                    ..*base
+                };
+                set.errors(&w, scale)
+            })
+            .collect();
+        GridTable {
+            scale,
+            lm_weights: lm_weights.to_vec(),
+            wips: wips.to_vec(),
+            errors,
+        }
+    }
+
+    /// The chosen cell with radius `r`: the least smoothed mean, then the fewest
+    /// own errors, then the first in row-major order. Returns `(i, j, smoothed)`.
+    ///
+    /// ```
+    /// use dashlm::rescore::GridTable;
+    /// // An isolated dip at 0 vs a broad valley at 3..5:
+    /// let t = GridTable { scale: None, lm_weights: (0..7).map(f64::from).collect(), wips: vec![0.0],
+    ///                     errors: vec![1, 9, 9, 3, 2, 3, 9] };
+    /// assert_eq!(t.choose(0).0, 0);
+    /// assert_eq!(t.choose(1).0, 4);
+    /// ```
+    pub fn choose(&self, r: usize) -> (usize, usize, f64) {
+        let mut best: Option<(usize, usize, f64, u64)> = None;
+        for i in 0..self.lm_weights.len() {
+            for j in 0..self.wips.len() {
+                let s = self.smoothed(i, j, r);
+                let e = self.get(i, j);
+                let better = match best {
+                    None => true,
+                    Some((_, _, bs, be)) => s < bs || (s == bs && e < be),
+                };
+                if better {
+                    best = Some((i, j, s, e));
+                }
+            }
+        }
+        let (i, j, s, _) = best.expect("non-empty grid");
+        (i, j, s)
+    }
+}
+
+/// The plateau rule over one or more tables of the same shape (the table index is
+/// a third grid axis): the cell of the near-optimal region (at most `(1 +
+/// margin)` times the fewest errors) nearest to the region's centroid, in grid
+/// steps; ties go to the first cell in (table, row, column) order. Returns
+/// `(table, i, j)`.
+///
+/// ```
+/// use dashlm::rescore::{plateau_centre, GridTable};
+/// // A narrow dip at 1 (10 errors) and a broad valley at 4..=8 (10-11 errors):
+/// let t = GridTable { scale: None, lm_weights: (0..10).map(f64::from).collect(), wips: vec![0.0],
+///                     errors: vec![30, 10, 30, 30, 11, 11, 10, 11, 11, 30] };
+/// // Margin 0: the cells with 10 errors, 1 and 6; centroid 3.5, a tie: the first.
+/// assert_eq!(plateau_centre(&[t.clone()], 0.0), (0, 1, 0));
+/// // Margin 0.1 (up to 11 errors): cells 1 and 4..=8, centroid 5.17: cell 5.
+/// assert_eq!(plateau_centre(&[t], 0.1), (0, 5, 0));
+/// ```
+pub fn plateau_centre(tables: &[GridTable], margin: f64) -> (usize, usize, usize) {
+    let min = tables
+        .iter()
+        .flat_map(|t| t.errors.iter().copied())
+        .min()
+        .expect("non-empty grid");
+    let limit = min as f64 * (1.0 + margin.max(0.0));
+    let cells = || {
+        tables.iter().enumerate().flat_map(move |(k, t)| {
+            let cols = t.wips.len();
+            t.errors
+                .iter()
+                .enumerate()
+                .filter(move |&(_, &e)| e as f64 <= limit)
+                .map(move |(c, _)| (k, c / cols, c % cols))
+        })
+    };
+    let (mut sum, mut n) = ([0.0f64; 3], 0.0f64);
+    for (k, i, j) in cells() {
+        sum[0] += k as f64;
+        sum[1] += i as f64;
+        sum[2] += j as f64;
+        n += 1.0;
+    }
+    let centre = sum.map(|x| x / n);
+    let mut best = None;
+    let mut best_d = f64::INFINITY;
+    for (k, i, j) in cells() {
+        let d = (k as f64 - centre[0]).powi(2)
+            + (i as f64 - centre[1]).powi(2)
+            + (j as f64 - centre[2]).powi(2);
+        if d < best_d {
+            best_d = d;
+            best = Some((k, i, j));
+        }
+    }
+    best.expect("the fewest-errors cell is on the plateau")
+}
