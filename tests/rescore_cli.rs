@@ -296,3 +296,54 @@ fn malformed_input_is_reported_with_file_and_line() {
     ]);
     assert!(String::from_utf8(out.stderr).unwrap().contains("--output"));
 }
+
+/// Runs `dashlm` with `args` on the sample, expecting exit status 2 and a
+/// message containing `expected` on stderr.
+fn refused(args: &[&str], expected: &str) {
+    let (model, input) = (data("sample-3gram.arpa"), data("sample.jsonl"));
+    let mut all = vec![args[0], "--model", s(&model), "--input", s(&input)];
+    all.extend_from_slice(&args[1..]);
+    let out = dashlm(&all);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{all:?}: {err}");
+    assert!(err.contains(expected), "{all:?}: {err}");
+}
+
+#[test]
+fn weights_and_grids_that_would_rank_nothing_or_never_end_are_refused() {
+    let w = ["--lm-weight", "1", "--wip", "0"];
+    refused(
+        &["rescore", "--lm-weight", "nan", "--wip", "0"],
+        "`nan`: expected a finite number",
+    );
+    refused(
+        &["rescore", "--lm-weight", "1", "--wip=-inf"],
+        "`-inf`: expected a finite number",
+    );
+    refused(
+        &["rescore", w[0], w[1], w[2], w[3], "--acoustic-scale", "x"],
+        "`x` is not a number",
+    );
+    refused(
+        &["rescore", w[0], w[1], w[2], w[3], "--top", "0"],
+        "expected a number of hypotheses >= 1",
+    );
+    refused(
+        &["rescore", w[0], w[1], w[2], w[3], "--mbr", "--mbr-scale=-2"],
+        "expected a scale >= 0",
+    );
+    // Before: a capacity-overflow panic, and a grid of a billion rows.
+    refused(
+        &["tune", "--lm-weights", "0:inf:1"],
+        "--lm-weights `inf` is not a finite number",
+    );
+    refused(
+        &["tune", "--lm-weights", "0:1e9:1"],
+        "gives 1000000001 values; at most 10000 per axis",
+    );
+    refused(
+        &["tune", "--wips", "nan"],
+        "--wips `nan` is not a finite number",
+    );
+    refused(&["tune", "--mbr", "--scales=-1,1"], "-1 is negative");
+}

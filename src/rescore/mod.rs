@@ -43,4 +43,7 @@ pub use rescorer::{
     features, rank, score_lists, score_lists_sequential, HypFeatures, LmScorer, Rescored, Rescorer,
     ScorerStats, Weights, GROUP_LISTS, LN_10,
 };
-pub use tune::{parse_values, plateau_centre, tune, GridTable, TuneOptions, TuneResult, TuneSet};
+pub use tune::{
+    parse_values, plateau_centre, tune, GridTable, TuneOptions, TuneResult, TuneSet,
+    MAX_AXIS_VALUES,
+};

@@ -38,23 +38,23 @@ pub struct Args {
     #[arg(long, default_value = "jsonl", value_parser = parse_format)]
     pub format: Format,
     /// Weight of the new LM score.
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_finite)]
     pub lm_weight: f64,
     /// Word insertion penalty, added per word.
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_finite)]
     pub wip: f64,
     /// Weight of the acoustic score.
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true, value_parser = parse_finite)]
     pub acoustic_scale: f64,
     /// Weight of the lists' own first-pass LM score.
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = parse_finite)]
     pub first_pass_lm_weight: f64,
     /// Where to write the re-ranked lists (a file for jsonl, `-` for stdout; a
     /// directory for srilm and kaldi). Default: stdout for jsonl without --best-text.
     #[arg(long)]
     pub output: Option<PathBuf>,
     /// Keep only the N best hypotheses of each list in the output.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_top)]
     pub top: Option<usize>,
     /// Also write the chosen hypothesis per utterance as `id w1 w2 ...` lines.
     #[arg(long)]
@@ -63,7 +63,7 @@ pub struct Args {
     #[arg(long)]
     pub mbr: bool,
     /// Posterior scale for --mbr: posteriors are softmax(scale * total).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = parse_scale)]
     pub mbr_scale: f64,
     /// References (`id w1 w2 ...` lines) to attach, for the WER summary.
     #[arg(long)]
@@ -75,6 +75,32 @@ pub struct Args {
 
 pub fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()
+}
+
+/// A weight: a finite number (a NaN or infinite weight would rank every
+/// hypothesis alike, silently).
+pub fn parse_finite(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        Ok(_) => Err(format!("`{s}`: expected a finite number")),
+        Err(_) => Err(format!("`{s}` is not a number")),
+    }
+}
+
+/// An MBR posterior scale: a finite number >= 0.
+pub fn parse_scale(s: &str) -> Result<f64, String> {
+    match parse_finite(s)? {
+        x if x >= 0.0 => Ok(x),
+        _ => Err(format!("`{s}`: expected a scale >= 0")),
+    }
+}
+
+/// `--top N`: at least 1 (0 would write every list empty).
+fn parse_top(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{s}`: expected a number of hypotheses >= 1")),
+    }
 }
 
 /// Sets the size of rayon's global pool.

@@ -11,7 +11,8 @@ use dashlm::rescore::{wer::nbest_wer, Format, NbestList};
 use dashlm::LanguageModel;
 
 use super::rescore::{
-    load_model, parse_format, print_stats, print_wer, read_input, score_with_progress, set_threads,
+    load_model, parse_finite, parse_format, print_stats, print_wer, read_input,
+    score_with_progress, set_threads,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -54,10 +55,10 @@ pub struct Args {
     #[arg(long, default_value = "0.02,0.05,0.1,0.2,0.5,1")]
     scales: String,
     /// Weight of the acoustic score (kept fixed).
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true, value_parser = parse_finite)]
     acoustic_scale: f64,
     /// Weight of the lists' own first-pass LM score (kept fixed).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = parse_finite)]
     first_pass_lm_weight: f64,
     /// Choose the centre of the cells with at most (1 + D) times the fewest
     /// errors; `off` for the single best cell (or --smooth).
@@ -130,7 +131,15 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         lm_weights: parse_values(&args.lm_weights).map_err(|e| format!("--lm-weights {e}"))?,
         wips: parse_values(&args.wips).map_err(|e| format!("--wips {e}"))?,
         scales: if args.mbr {
-            parse_values(&args.scales).map_err(|e| format!("--scales {e}"))?
+            let scales = parse_values(&args.scales).map_err(|e| format!("--scales {e}"))?;
+            if let Some(s) = scales.iter().find(|&&s| s < 0.0) {
+                return Err(format!(
+                    "--scales `{}`: {s} is negative: scales are >= 0",
+                    args.scales
+                )
+                .into());
+            }
+            scales
         } else {
             Vec::new()
         },

@@ -7,35 +7,67 @@ use rayon::prelude::*;
 use super::TuneSet;
 use crate::rescore::rescorer::Weights;
 
+/// The most values [`parse_values`] gives: a grid axis longer than this is
+/// almost certainly a typo (`0:30:0.0005`), and its grid would take hours.
+///
+/// ```
+/// use dashlm::rescore::{parse_values, MAX_AXIS_VALUES};
+/// assert!(parse_values(&format!("1:{MAX_AXIS_VALUES}:1")).is_ok());
+/// assert!(parse_values(&format!("0:{MAX_AXIS_VALUES}:1")).is_err());
+/// ```
+pub const MAX_AXIS_VALUES: usize = 10_000;
+
 /// Parses a list of values: `start:end:step` (inclusive) or `a,b,c`.
 ///
 /// # Errors
-/// A malformed number or a non-positive step.
+/// A malformed or infinite number (or NaN), a non-positive step, an end
+/// before the start, or more than [`MAX_AXIS_VALUES`] values.
 ///
 /// ```
 /// use dashlm::rescore::parse_values;
 /// assert_eq!(parse_values("0:1:0.5").unwrap(), [0.0, 0.5, 1.0]);
 /// assert_eq!(parse_values("0.1,0.2").unwrap(), [0.1, 0.2]);
 /// assert!(parse_values("0:1:0").is_err());
+/// assert_eq!(parse_values("0:inf:1").unwrap_err(), "`inf` is not a finite number");
+/// assert!(parse_values("nan,1").is_err());
+/// assert!(parse_values("0:1e9:1").unwrap_err().contains("1000000001 values"));
 /// ```
 pub fn parse_values(spec: &str) -> Result<Vec<f64>, String> {
-    let num = |s: &str| {
-        s.trim()
-            .parse::<f64>()
-            .map_err(|_| format!("`{s}` is not a number"))
+    let num = |s: &str| match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        Ok(_) => Err(format!("`{}` is not a finite number", s.trim())),
+        Err(_) => Err(format!("`{s}` is not a number")),
     };
     let parts: Vec<&str> = spec.split(':').collect();
-    match parts[..] {
+    let values = match parts[..] {
         [start, end, step] => {
             let (start, end, step) = (num(start)?, num(end)?, num(step)?);
-            if step.is_nan() || step <= 0.0 || end < start {
+            if step <= 0.0 || end < start {
                 return Err(format!("`{spec}`: need start <= end and a positive step"));
             }
-            Ok(range(start, end, step))
+            // Counted before anything is allocated (finite, so no overflow
+            // beyond the saturating cast).
+            let count = ((end - start) / step + 1e-9).floor() + 1.0;
+            if count > MAX_AXIS_VALUES as f64 {
+                return Err(format!(
+                    "`{spec}` gives {count:.0} values; at most {MAX_AXIS_VALUES} per axis"
+                ));
+            }
+            range(start, end, step)
         }
-        [_] => spec.split(',').map(num).collect(),
-        _ => Err(format!("`{spec}`: expected start:end:step or a,b,c")),
+        [_] => spec
+            .split(',')
+            .map(num)
+            .collect::<Result<Vec<f64>, String>>()?,
+        _ => return Err(format!("`{spec}`: expected start:end:step or a,b,c")),
+    };
+    if values.len() > MAX_AXIS_VALUES {
+        return Err(format!(
+            "`{spec}` gives {} values; at most {MAX_AXIS_VALUES} per axis",
+            values.len()
+        ));
     }
+    Ok(values)
 }
 
 pub(super) fn round10(x: f64) -> f64 {

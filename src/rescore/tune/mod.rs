@@ -35,7 +35,7 @@
 mod grid;
 mod set;
 
-pub use grid::{parse_values, plateau_centre, GridTable};
+pub use grid::{parse_values, plateau_centre, GridTable, MAX_AXIS_VALUES};
 pub use set::TuneSet;
 
 use super::rescorer::Weights;
