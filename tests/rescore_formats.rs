@@ -343,6 +343,10 @@ fn malformed_srilm_errors_name_file_and_line() {
         ("-1 -2 1 a b", T::WordCount, "declares 1 words but has 2"),
         ("-1 x 1 a", T::Number, "LM score"),
         ("y -2 1 a", T::Number, "acoustic score"),
+        // Numbers to `str::parse`, but they would rank the list silently wrong.
+        ("nan -2 1 a", T::Number, "acoustic score, found `nan`"),
+        ("-1 inf 1 a", T::Number, "LM score, found `inf`"),
+        ("-1e999 -2 1 a", T::Number, "found `-1e999`"),
         ("-1 -2 two a b", T::Number, "word count"),
         ("-1 -2", T::Syntax, "acoustic_score lm_score num_words"),
         ("NBestList1.0", T::Syntax, "header only on the first line"),
@@ -360,6 +364,8 @@ fn malformed_srilm_errors_name_file_and_line() {
     assert_eq!((e.line(), tag(e.kind())), (3, T::Syntax));
     let e = srilm::read_file(&b"NBestList1.0\n(abc) a\n"[..], "d.nbest", "d").unwrap_err();
     assert_eq!((e.line(), tag(e.kind())), (2, T::Number));
+    let e = srilm::read_file(&b"NBestList1.0\n(1) a\n(nan) b\n"[..], "d.nbest", "d").unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (3, T::Number));
 }
 
 #[test]
@@ -453,6 +459,14 @@ fn malformed_kaldi_errors_name_file_and_line() {
         (
             text.into(),
             "u1-1 10\nu1-2 eleven\n".into(),
+            None,
+            "ac_cost",
+            2,
+            T::Number,
+        ),
+        (
+            text.into(),
+            "u1-1 10\nu1-2 NaN\n".into(),
             None,
             "ac_cost",
             2,

@@ -23,7 +23,7 @@ use std::path::Path;
 
 use super::error::{NbestError, NbestErrorKind};
 use super::nbest::read_lines;
-use super::nbest::{attach_references, hyp_words, Hypothesis, NbestList};
+use super::nbest::{attach_references, hyp_words, parse_score, Hypothesis, NbestList};
 use super::srilm::fmt_score;
 
 /// One entry of a text archive with the line it came from.
@@ -137,10 +137,7 @@ fn read_score_entries<R: BufRead>(input: R, source: &str) -> Result<Vec<Entry<f6
                 found: text.to_string(),
             });
         };
-        let v = value.parse::<f64>().map_err(|_| NbestErrorKind::Number {
-            what: "score",
-            found: value.to_string(),
-        })?;
+        let v = parse_score(value, "score")?;
         if seen.insert(key.to_string(), ()).is_some() {
             return Err(NbestErrorKind::Duplicate(key.to_string()));
         }

@@ -293,6 +293,19 @@ pub fn attach_references(lists: &mut [NbestList], refs: &HashMap<String, Vec<Str
     n
 }
 
+/// The score `token` (the `what` of its line): a finite number. `nan` and
+/// `inf` parse as numbers but would rank a list silently wrong, so they are
+/// refused like any other token that is not a number.
+pub(crate) fn parse_score(token: &str, what: &'static str) -> Result<f64, super::NbestErrorKind> {
+    match token.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(super::NbestErrorKind::Number {
+            what,
+            found: token.to_string(),
+        }),
+    }
+}
+
 /// Calls `f(trimmed line, line number)` for every non-blank line of `input`;
 /// an error from `f` becomes an [`NbestError`] at that line of `source`.
 pub(crate) fn read_lines<R: std::io::BufRead>(

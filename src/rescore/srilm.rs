@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::{NbestError, NbestErrorKind};
 use super::kaldi;
-use super::nbest::{attach_references, hyp_words, Hypothesis, NbestList};
+use super::nbest::{attach_references, hyp_words, parse_score, Hypothesis, NbestList};
 
 /// Natural-log value of an SRILM bytelog: `bytelog * 1024 / 10000.5`.
 ///
@@ -55,13 +55,6 @@ pub fn bytelog_to_ln(bytelog: f64) -> f64 {
 /// ```
 pub fn ln_to_bytelog(ln: f64) -> f64 {
     (ln * (10000.5 / 1024.0)).round()
-}
-
-fn parse_number(token: &str, what: &'static str) -> Result<f64, NbestErrorKind> {
-    token.parse::<f64>().map_err(|_| NbestErrorKind::Number {
-        what,
-        found: token.to_string(),
-    })
 }
 
 /// Reads one SRILM n-best file (plain or `NBestList1.0` form) for utterance `id`;
@@ -116,7 +109,7 @@ fn parse_decipher(text: &str) -> Result<Hypothesis, NbestErrorKind> {
             expected: "`(bytelog_score) w1 w2 ...`",
             found: text.to_string(),
         })?;
-    let bytelog = parse_number(inner, "bytelog score")?;
+    let bytelog = parse_score(inner, "bytelog score")?;
     Ok(Hypothesis {
         words: hyp_words(words),
         acoustic: bytelog_to_ln(bytelog),
@@ -132,8 +125,8 @@ fn parse_plain(text: &str) -> Result<Hypothesis, NbestErrorKind> {
             found: text.to_string(),
         });
     };
-    let acoustic = parse_number(ac, "acoustic score")? * std::f64::consts::LN_10;
-    let lm = parse_number(lm, "LM score")? * std::f64::consts::LN_10;
+    let acoustic = parse_score(ac, "acoustic score")? * std::f64::consts::LN_10;
+    let lm = parse_score(lm, "LM score")? * std::f64::consts::LN_10;
     let declared = count.parse::<usize>().map_err(|_| NbestErrorKind::Number {
         what: "word count",
         found: count.to_string(),
@@ -204,7 +197,7 @@ fn read_scores(path: &Path) -> Result<Vec<f64>, NbestError> {
         if t.is_empty() {
             continue;
         }
-        let v = parse_number(t, "score").map_err(|k| NbestError::new(&name, i as u64 + 1, k))?;
+        let v = parse_score(t, "score").map_err(|k| NbestError::new(&name, i as u64 + 1, k))?;
         scores.push(v);
     }
     Ok(scores)
