@@ -138,6 +138,18 @@ fn build_lm_refuses_bad_input_and_leaves_no_output() {
 }
 
 #[test]
+fn build_lm_names_an_output_directory_it_cannot_write_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir");
+    let out = build(TINY, &missing.join("tiny.dlm"), "f32");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let expected = format!("cannot create a file in {}: ", missing.display());
+    // Not the temporary file's random name.
+    assert!(err.contains(&expected) && !err.contains("at path"), "{err}");
+}
+
+#[test]
 fn build_lm_failing_late_keeps_an_existing_output() {
     // The error comes after the streaming pass has written sections of its
     // temporary file: OUTPUT keeps its old bytes and nothing is left behind.

@@ -125,7 +125,14 @@ fn write_atomically<T>(
     let tmp = tempfile::Builder::new()
         .prefix(".dashlm-build-")
         .tempfile_in(&dir)
-        .map_err(io_err)?;
+        .map_err(|e| {
+            // tempfile's message ends with ` at path "<random name>"`: give the
+            // OS's reason and the directory instead.
+            let message = e.to_string();
+            let reason = message.split(" at path ").next().unwrap_or(&message);
+            let what = format!("cannot create a file in {}: {reason}", dir.display());
+            io_err(io::Error::new(e.kind(), what))
+        })?;
     let mut out = BufWriter::with_capacity(1 << 20, tmp.as_file());
     let Some(value) = write(&mut out, &dir).map_err(io_err)? else {
         return Ok(None);
