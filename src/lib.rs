@@ -68,4 +68,11 @@ pub use reference::ReferenceModel;
 pub use vocab::WordId;
 
 /// The highest n-gram order dashlm reads, builds and scores.
+///
+/// ```
+/// assert_eq!(dashlm::MAX_ORDER, 8);
+/// let header: String = (1..=dashlm::MAX_ORDER + 1).map(|n| format!("ngram {n}=1\n")).collect();
+/// let text = format!("\\data\\\n{header}");
+/// assert!(dashlm::arpa::ArpaReader::new(text.as_bytes(), "9gram.arpa").is_err());
+/// ```
 pub const MAX_ORDER: usize = 8;

@@ -41,11 +41,23 @@ pub struct Summary {
 
 impl Summary {
     /// Perplexity including OOVs, as KenLM computes it.
+    ///
+    /// ```
+    /// use dashlm::query::Summary;
+    /// let s = Summary { total: -4.0, tokens: 2, ..Summary::default() };
+    /// assert!((s.perplexity() - 100.0).abs() < 1e-9); // 10^(4 / 2)
+    /// ```
     pub fn perplexity(&self) -> f64 {
         10f64.powf(-self.total / self.tokens as f64)
     }
 
     /// Perplexity excluding OOVs, as KenLM computes it.
+    ///
+    /// ```
+    /// use dashlm::query::Summary;
+    /// let s = Summary { total: -102.0, total_oov: -100.0, oov: 1, tokens: 3 };
+    /// assert!((s.perplexity_excluding_oov() - 10.0).abs() < 1e-9); // 10^(2 / 2)
+    /// ```
     pub fn perplexity_excluding_oov(&self) -> f64 {
         10f64.powf(-(self.total - self.total_oov) / (self.tokens - self.oov) as f64)
     }

@@ -25,16 +25,39 @@ pub struct RefState {
 
 impl RefState {
     /// Number of context words held.
+    ///
+    /// ```
+    /// use dashlm::{LanguageModel, ReferenceModel};
+    /// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let (begin, mut next) = (lm.begin_sentence_state(), lm.null_context_state());
+    /// assert_eq!(lm.score(&begin, lm.word_id(b"the"), &mut next), -0.4);
+    /// assert_eq!(next.len(), 2); // `<s> the` is the context of a trigram
+    /// ```
     pub fn len(&self) -> usize {
         self.len as usize
     }
 
     /// Whether the state holds no context.
+    ///
+    /// ```
+    /// use dashlm::{LanguageModel, ReferenceModel};
+    /// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    /// assert!(lm.null_context_state().is_empty());
+    /// assert!(!lm.begin_sentence_state().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The context words, newest first.
+    ///
+    /// ```
+    /// use dashlm::{LanguageModel, ReferenceModel};
+    /// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let (begin, mut next) = (lm.begin_sentence_state(), lm.null_context_state());
+    /// assert_eq!(lm.score(&begin, lm.word_id(b"the"), &mut next), -0.4);
+    /// assert_eq!(next.words(), [lm.word_id(b"the"), lm.bos_id()]);
+    /// ```
     pub fn words(&self) -> &[WordId] {
         &self.words[..self.len as usize]
     }
@@ -63,21 +86,49 @@ impl ReferenceModel {
     ///
     /// # Errors
     /// See [`NGramSet::read`].
+    ///
+    /// ```
+    /// use dashlm::{LanguageModel, ReferenceModel};
+    /// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+    /// assert_eq!(lm.order(), 3);
+    /// let err = ReferenceModel::read(&b"junk\n"[..], "junk.arpa").unwrap_err();
+    /// assert_eq!(err.source_name(), "junk.arpa");
+    /// ```
     pub fn read<R: BufRead>(input: R, source: &str) -> Result<ReferenceModel, ArpaError> {
         NGramSet::read(input, source).map(ReferenceModel::new)
     }
 
     /// Wraps an already read n-gram set.
+    ///
+    /// ```
+    /// use dashlm::{arpa::NGramSet, LanguageModel, ReferenceModel};
+    /// let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let lm = ReferenceModel::new(set);
+    /// assert_eq!(lm.vocab_size(), 8);
+    /// ```
     pub fn new(set: NGramSet) -> ReferenceModel {
         ReferenceModel { set }
     }
 
     /// The n-grams.
+    ///
+    /// ```
+    /// # use dashlm::ReferenceModel;
+    /// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    /// assert_eq!(lm.ngrams().count(2), 7);
+    /// ```
     pub fn ngrams(&self) -> &NGramSet {
         &self.set
     }
 
     /// The vocabulary.
+    ///
+    /// ```
+    /// # use dashlm::ReferenceModel;
+    /// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    /// assert_eq!(lm.vocab().word(lm.vocab().id(b"mat")), b"mat");
+    /// assert_eq!(lm.vocab().id(b"dog"), dashlm::vocab::UNK);
+    /// ```
     pub fn vocab(&self) -> &Vocab {
         self.set.vocab()
     }

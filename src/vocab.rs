@@ -3,9 +3,24 @@
 use ahash::RandomState;
 
 /// A dense word id. `0` is always `<unk>`, which every out-of-vocabulary word maps to.
+///
+/// ```
+/// use dashlm::{LanguageModel, ReferenceModel, WordId};
+/// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+/// let cat: WordId = lm.word_id(b"cat");
+/// assert_eq!((cat, lm.word_id(b"dog")), (4, 0)); // "dog" is out of vocabulary
+/// ```
 pub type WordId = u32;
 
 /// The id of `<unk>`.
+///
+/// ```
+/// use dashlm::vocab::{Vocab, UNK};
+/// let v = Vocab::new();
+/// assert_eq!(UNK, 0);
+/// assert_eq!(v.id(b"anything"), UNK);
+/// assert_eq!(v.word(UNK), b"<unk>");
+/// ```
 pub const UNK: WordId = 0;
 
 /// Word <-> id map. Ids are given in insertion order after `<unk>` = 0, as KenLM does.
@@ -66,12 +81,26 @@ impl Default for Vocab {
 }
 
 /// Whether `word` spells the unknown word (`<unk>` or SRILM's `<UNK>`).
+///
+/// ```
+/// use dashlm::vocab::is_unk_spelling;
+/// assert!(is_unk_spelling(b"<unk>") && is_unk_spelling(b"<UNK>"));
+/// assert!(!is_unk_spelling(b"<Unk>"));
+/// ```
 pub fn is_unk_spelling(word: &[u8]) -> bool {
     word == b"<unk>" || word == b"<UNK>"
 }
 
 impl Vocab {
     /// A vocabulary holding only `<unk>`.
+    ///
+    /// ```
+    /// use dashlm::vocab::Vocab;
+    /// let v = Vocab::new();
+    /// assert_eq!(v.len(), 1);
+    /// assert_eq!(v.word(0), b"<unk>");
+    /// assert!(!v.has_explicit_unk());
+    /// ```
     pub fn new() -> Vocab {
         Vocab {
             unk: b"<unk>".to_vec().into_boxed_slice(),
@@ -85,6 +114,15 @@ impl Vocab {
 
     /// Adds `word` and returns its id, or `Err(existing id)` if it is already present.
     /// `<unk>`/`<UNK>` map to id 0 the first time and are then present.
+    ///
+    /// ```
+    /// use dashlm::vocab::Vocab;
+    /// let mut v = Vocab::new();
+    /// assert_eq!(v.insert(b"a"), Ok(1));
+    /// assert_eq!(v.insert(b"a"), Err(1));
+    /// assert_eq!(v.insert(b"<UNK>"), Ok(0));
+    /// assert_eq!(v.insert(b"<unk>"), Err(0));
+    /// ```
     pub fn insert(&mut self, word: &[u8]) -> Result<WordId, WordId> {
         let at = self.find(word)?;
         let id = if is_unk_spelling(word) {
@@ -144,37 +182,88 @@ impl Vocab {
     }
 
     /// The id of `word`; [`UNK`] when absent.
+    ///
+    /// ```
+    /// # use dashlm::vocab::Vocab;
+    /// let mut v = Vocab::new();
+    /// v.insert(b"a").unwrap();
+    /// assert_eq!((v.id(b"a"), v.id(b"b")), (1, dashlm::vocab::UNK));
+    /// ```
     pub fn id(&self, word: &[u8]) -> WordId {
         self.get(word).unwrap_or(UNK)
     }
 
     /// The id of `word` if it is in the vocabulary (`<unk>` itself included once inserted).
+    ///
+    /// ```
+    /// # use dashlm::vocab::Vocab;
+    /// let mut v = Vocab::new();
+    /// v.insert(b"a").unwrap();
+    /// assert_eq!((v.get(b"a"), v.get(b"b")), (Some(1), None));
+    /// assert_eq!(v.get(b"<unk>"), None); // reserved, not yet inserted
+    /// ```
     #[inline]
     pub fn get(&self, word: &[u8]) -> Option<WordId> {
         self.find(word).err()
     }
 
     /// The word with id `id`. Panics if `id >= len()`.
+    ///
+    /// ```
+    /// # use dashlm::vocab::Vocab;
+    /// let mut v = Vocab::new();
+    /// let id = v.insert(b"word").unwrap();
+    /// assert_eq!(v.word(id), b"word");
+    /// ```
     pub fn word(&self, id: WordId) -> &[u8] {
         word_of(&self.unk, &self.bytes, &self.ends, id)
     }
 
     /// Number of ids (including `<unk>`).
+    ///
+    /// ```
+    /// # use dashlm::vocab::Vocab;
+    /// let mut v = Vocab::new();
+    /// v.insert(b"a").unwrap();
+    /// v.insert(b"b").unwrap();
+    /// assert_eq!(v.len(), 3); // <unk>, a, b
+    /// ```
     pub fn len(&self) -> usize {
         self.ends.len()
     }
 
     /// Never true: `<unk>` is always present.
+    ///
+    /// ```
+    /// # use dashlm::vocab::Vocab;
+    /// assert!(!Vocab::new().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         false
     }
 
     /// Whether `<unk>` was inserted explicitly (as opposed to only reserved).
+    ///
+    /// ```
+    /// # use dashlm::vocab::Vocab;
+    /// let mut v = Vocab::new();
+    /// assert!(!v.has_explicit_unk());
+    /// v.insert(b"<unk>").unwrap();
+    /// assert!(v.has_explicit_unk());
+    /// ```
     pub fn has_explicit_unk(&self) -> bool {
         self.unk_seen
     }
 
     /// All words, by id.
+    ///
+    /// ```
+    /// # use dashlm::vocab::Vocab;
+    /// let mut v = Vocab::new();
+    /// v.insert(b"a").unwrap();
+    /// v.insert(b"b").unwrap();
+    /// assert_eq!(v.words().collect::<Vec<_>>(), [&b"<unk>"[..], b"a", b"b"]);
+    /// ```
     pub fn words(&self) -> impl Iterator<Item = &[u8]> {
         (0..self.len() as WordId).map(|i| self.word(i))
     }

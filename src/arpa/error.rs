@@ -6,6 +6,14 @@ use std::io;
 use crate::MAX_ORDER;
 
 /// What went wrong in an ARPA file.
+///
+/// ```
+/// use dashlm::arpa::{ArpaErrorKind, ArpaReader};
+/// let text = "\\data\\\nngram 1=1\n\n\\1-grams:\n0.5\tword\n";
+/// let mut reader = ArpaReader::new(text.as_bytes(), "lm.arpa").unwrap();
+/// let err = reader.next_ngram().unwrap_err();
+/// assert!(matches!(err.kind(), ArpaErrorKind::PositiveProbability { value } if *value == 0.5));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ArpaErrorKind {
@@ -82,6 +90,14 @@ pub struct ArpaError {
 
 impl ArpaError {
     /// Makes an error at `line` (1-based; 0 = no line) of `source_name`.
+    ///
+    /// ```
+    /// use dashlm::arpa::{ArpaError, ArpaErrorKind};
+    /// let e = ArpaError::new("lm.arpa", 7, ArpaErrorKind::Syntax("bad line".into()));
+    /// assert_eq!(e.to_string(), "lm.arpa:7: bad line");
+    /// let e = ArpaError::new("lm.arpa", 0, ArpaErrorKind::OrderTooHigh { order: 9 });
+    /// assert_eq!(e.to_string(), "lm.arpa: order 9 is above the supported maximum of 8");
+    /// ```
     pub fn new(source_name: &str, line: u64, kind: ArpaErrorKind) -> ArpaError {
         ArpaError {
             source_name: source_name.to_string(),
@@ -91,16 +107,36 @@ impl ArpaError {
     }
 
     /// The file (or other source) name.
+    ///
+    /// ```
+    /// # use dashlm::arpa::ArpaReader;
+    /// let err = ArpaReader::new(&b"no header here\n"[..], "bad.arpa").err().unwrap();
+    /// assert_eq!(err.source_name(), "bad.arpa");
+    /// ```
     pub fn source_name(&self) -> &str {
         &self.source_name
     }
 
     /// The 1-based line number, 0 when the error is not tied to a line.
+    ///
+    /// ```
+    /// # use dashlm::arpa::ArpaReader;
+    /// let text = "\\data\\\nngram 1=1\n\n\\1-grams:\n0.5\tword\n";
+    /// let mut reader = ArpaReader::new(text.as_bytes(), "lm.arpa").unwrap();
+    /// assert_eq!(reader.next_ngram().unwrap_err().line(), 5);
+    /// ```
     pub fn line(&self) -> u64 {
         self.line
     }
 
     /// What went wrong.
+    ///
+    /// ```
+    /// # use dashlm::arpa::{ArpaErrorKind, ArpaReader};
+    /// let text = "\\data\\\nngram 1=1\nngram 2=0\nngram 3=0\nngram 4=0\nngram 5=0\nngram 6=0\nngram 7=0\nngram 8=0\nngram 9=0\n";
+    /// let err = ArpaReader::new(text.as_bytes(), "lm.arpa").err().unwrap();
+    /// assert!(matches!(err.kind(), ArpaErrorKind::OrderTooHigh { order: 9 }));
+    /// ```
     pub fn kind(&self) -> &ArpaErrorKind {
         &self.kind
     }

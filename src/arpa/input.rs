@@ -26,6 +26,13 @@ pub enum Compression {
 
 impl Compression {
     /// Recognises the compression from the first bytes of a file.
+    ///
+    /// ```
+    /// use dashlm::arpa::Compression;
+    /// assert_eq!(Compression::sniff(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]), Compression::Xz);
+    /// assert_eq!(Compression::sniff(&[0x1f, 0x8b]), Compression::Gzip);
+    /// assert_eq!(Compression::sniff(b""), Compression::None);
+    /// ```
     pub fn sniff(head: &[u8]) -> Compression {
         if head.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
@@ -48,6 +55,17 @@ pub struct Progress(Arc<AtomicU64>);
 
 impl Progress {
     /// Bytes of the underlying (possibly compressed) file consumed so far.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("lm.arpa");
+    /// std::fs::write(&path, "\\data\\\n").unwrap();
+    /// let mut input = dashlm::arpa::open_input(&path).unwrap();
+    /// let progress = input.progress.clone();
+    /// input.reader.read_to_end(&mut Vec::new()).unwrap();
+    /// assert_eq!(progress.bytes(), 7);
+    /// ```
     pub fn bytes(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
@@ -67,6 +85,17 @@ impl<R: Read> Read for CountingReader<R> {
 }
 
 /// An opened input: a buffered decompressing reader plus facts for progress reporting.
+///
+/// ```
+/// use std::io::BufRead;
+/// use dashlm::arpa::{open_input, Compression};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("lm.arpa");
+/// std::fs::write(&path, "\\data\\\nngram 1=3\n").unwrap();
+/// let input = open_input(&path).unwrap();
+/// assert_eq!((input.compression, input.file_len), (Compression::None, Some(17)));
+/// assert_eq!(input.reader.lines().count(), 2);
+/// ```
 pub struct Input {
     /// The decompressed text.
     pub reader: Box<dyn BufRead + Send>,

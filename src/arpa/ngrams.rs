@@ -10,9 +10,25 @@ use super::reader::ArpaReader;
 use crate::vocab::{Vocab, WordId, UNK};
 
 /// log10 probability given to `<unk>` when the model does not list it (KenLM's default).
+///
+/// ```
+/// use dashlm::{arpa::{NGramSet, MISSING_UNK_LOG10}, vocab::UNK};
+/// assert_eq!(MISSING_UNK_LOG10, -100.0);
+/// let text = "\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n\n\\end\\\n";
+/// let set = NGramSet::read(text.as_bytes(), "no-unk.arpa").unwrap();
+/// assert_eq!(set.get(&[UNK]).unwrap().prob, MISSING_UNK_LOG10);
+/// ```
 pub const MISSING_UNK_LOG10: f32 = -100.0;
 
 /// One n-gram's weights and flags.
+///
+/// ```
+/// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+/// let (the, cat) = (set.vocab().id(b"the"), set.vocab().id(b"cat"));
+/// let e = set.get(&[the, cat]).unwrap();
+/// assert_eq!((e.prob, e.backoff), (-0.7, -0.15));
+/// assert!(e.extends && e.extends_left && !e.blank); // `<s> the cat` ends with it
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Entry {
     /// log10 probability (for a blank: the backed-off estimate, as KenLM computes it).
@@ -119,6 +135,13 @@ impl NGramSet {
     /// # Errors
     /// Everything [`ArpaReader`] rejects, plus duplicate n-grams, words missing from
     /// the unigrams, and a missing `<s>` or `</s>`.
+    ///
+    /// ```
+    /// use dashlm::arpa::NGramSet;
+    /// let set = NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+    /// assert_eq!((set.order(), set.count(3)), (3, 4));
+    /// assert!(NGramSet::read(&b"not arpa\n"[..], "bad.arpa").is_err());
+    /// ```
     pub fn read<R: BufRead>(input: R, source: &str) -> Result<NGramSet, ArpaError> {
         NGramSet::read_with_progress(input, source, |_| {})
     }
@@ -127,6 +150,15 @@ impl NGramSet {
     ///
     /// # Errors
     /// As [`NGramSet::read`].
+    ///
+    /// ```
+    /// use dashlm::arpa::NGramSet;
+    /// let mut calls = 0;
+    /// let text = &include_bytes!("../../data/tiny.arpa")[..];
+    /// let set = NGramSet::read_with_progress(text, "tiny.arpa", |_| calls += 1).unwrap();
+    /// assert_eq!(set.count(2), 7);
+    /// assert_eq!(calls, 0); // 19 n-grams: fewer than 65,536
+    /// ```
     pub fn read_with_progress<R: BufRead>(
         input: R,
         source: &str,
@@ -348,31 +380,67 @@ impl NGramSet {
     }
 
     /// The vocabulary (`<unk>` = 0, then unigrams in file order).
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// assert_eq!(set.vocab().len(), 8);
+    /// assert_eq!(set.vocab().word(0), b"<unk>");
+    /// assert_eq!(set.vocab().id(b"the"), 3); // <unk>, <s>, </s>, the, ...
+    /// ```
     pub fn vocab(&self) -> &Vocab {
         &self.vocab
     }
 
     /// Whether the file had no `<unk>` and one was added with log10 prob -100.
+    ///
+    /// ```
+    /// # use dashlm::arpa::NGramSet;
+    /// let tiny = NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// assert!(!tiny.unk_added()); // tiny.arpa lists <unk>
+    /// let text = "\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n\n\\end\\\n";
+    /// assert!(NGramSet::read(text.as_bytes(), "no-unk.arpa").unwrap().unk_added());
+    /// ```
     pub fn unk_added(&self) -> bool {
         self.unk_added
     }
 
     /// The model order.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// assert_eq!(set.order(), 3); // tiny.arpa is a trigram model
+    /// ```
     pub fn order(&self) -> usize {
         self.tables.len() + 1
     }
 
     /// The id of `<s>`.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// assert_eq!(set.vocab().word(set.bos()), b"<s>");
+    /// ```
     pub fn bos(&self) -> WordId {
         self.bos
     }
 
     /// The id of `</s>`.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// assert_eq!(set.vocab().word(set.eos()), b"</s>");
+    /// ```
     pub fn eos(&self) -> WordId {
         self.eos
     }
 
     /// Number of n-grams of order `n` (1-based), blanks included.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let counts: Vec<usize> = (1..=set.order()).map(|n| set.count(n)).collect();
+    /// assert_eq!(counts, [8, 7, 4]);
+    /// ```
     pub fn count(&self, n: usize) -> usize {
         if n == 1 {
             self.unigrams.len()
@@ -382,6 +450,13 @@ impl NGramSet {
     }
 
     /// The entry for `words` (oldest first), if present.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let id = |w: &str| set.vocab().id(w.as_bytes());
+    /// assert_eq!(set.get(&[id("on"), id("the"), id("mat")]).unwrap().prob, -0.1);
+    /// assert!(set.get(&[id("mat"), id("on")]).is_none());
+    /// ```
     pub fn get(&self, words: &[WordId]) -> Option<&Entry> {
         match words.len() {
             0 => None,
@@ -396,6 +471,14 @@ impl NGramSet {
 
     /// The position of `words` within its order: the word id for unigrams, else
     /// the index in the order's insertion order (as [`NGramSet::for_each`] visits).
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let id = |w: &str| set.vocab().id(w.as_bytes());
+    /// assert_eq!(set.index_of(&[id("cat")]), Some(id("cat") as usize));
+    /// assert_eq!(set.index_of(&[id("the"), id("cat")]), Some(1)); // the second bigram read
+    /// assert_eq!(set.index_of(&[id("cat"), id("the")]), None);
+    /// ```
     pub fn index_of(&self, words: &[WordId]) -> Option<usize> {
         match words.len() {
             0 => None,
@@ -406,6 +489,15 @@ impl NGramSet {
     }
 
     /// Calls `f(words, entry)` for every n-gram of order `n` without allocating.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let mut trigrams = Vec::new();
+    /// set.for_each(3, |words, entry| trigrams.push((words.to_vec(), entry.prob)));
+    /// assert_eq!(trigrams.len(), 4);
+    /// let first: Vec<_> = trigrams[0].0.iter().map(|&w| set.vocab().word(w)).collect();
+    /// assert_eq!((first, trigrams[0].1), (vec![&b"<s>"[..], b"the", b"cat"], -0.2));
+    /// ```
     pub fn for_each(&self, n: usize, mut f: impl FnMut(&[WordId], &Entry)) {
         if n == 1 {
             for (i, e) in self.unigrams.iter().enumerate() {

@@ -34,16 +34,45 @@ pub struct NGram<'a> {
 
 impl<'a> NGram<'a> {
     /// The number of words.
+    ///
+    /// ```
+    /// # use dashlm::arpa::ArpaReader;
+    /// let text = "\\data\\\nngram 1=2\nngram 2=1\n\n\\1-grams:\n-1\ta\n-1\tb\n\n\\2-grams:\n-0.5\ta b\n\n\\end\\\n";
+    /// let mut r = ArpaReader::new(text.as_bytes(), "ab.arpa").unwrap();
+    /// assert_eq!(r.next_ngram().unwrap().unwrap().order(), 1);
+    /// r.next_ngram().unwrap();
+    /// assert_eq!(r.next_ngram().unwrap().unwrap().order(), 2);
+    /// ```
     pub fn order(&self) -> usize {
         self.words.len()
     }
 
     /// The `i`-th word (0 = oldest context word).
+    ///
+    /// ```
+    /// # use dashlm::arpa::ArpaReader;
+    /// let text = "\\data\\\nngram 1=2\nngram 2=1\n\n\\1-grams:\n-1\ta\n-1\tb\n\n\\2-grams:\n-0.5\ta b\n\n\\end\\\n";
+    /// let mut r = ArpaReader::new(text.as_bytes(), "ab.arpa").unwrap();
+    /// # r.next_ngram().unwrap();
+    /// # r.next_ngram().unwrap();
+    /// let bigram = r.next_ngram().unwrap().unwrap();
+    /// assert_eq!((bigram.word(0), bigram.word(1)), (&b"a"[..], &b"b"[..]));
+    /// ```
     pub fn word(&self, i: usize) -> &'a [u8] {
         &self.line_buf[self.words[i].clone()]
     }
 
     /// All words, oldest first.
+    ///
+    /// ```
+    /// # use dashlm::arpa::ArpaReader;
+    /// let text = "\\data\\\nngram 1=2\nngram 2=1\n\n\\1-grams:\n-1\ta\n-1\tb\n\n\\2-grams:\n-0.5\ta b\n\n\\end\\\n";
+    /// let mut r = ArpaReader::new(text.as_bytes(), "ab.arpa").unwrap();
+    /// # r.next_ngram().unwrap();
+    /// # r.next_ngram().unwrap();
+    /// let bigram = r.next_ngram().unwrap().unwrap();
+    /// assert_eq!(bigram.words().collect::<Vec<_>>(), [b"a", b"b"]);
+    /// ```
     pub fn words(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
         self.words.iter().map(|r| &self.line_buf[r.clone()])
     }
@@ -54,6 +83,16 @@ impl<'a> NGram<'a> {
 /// `new` reads up to and including the `\data\` counts; [`ArpaReader::next_ngram`]
 /// then yields every n-gram in file order, checking section headers, field
 /// counts, numbers and section sizes as it goes, and the final `\end\`.
+///
+/// ```
+/// use dashlm::arpa::ArpaReader;
+/// let mut r = ArpaReader::new(&include_bytes!("../../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+/// let mut per_order = vec![0u64; r.order()];
+/// while let Some(g) = r.next_ngram().unwrap() {
+///     per_order[g.order() - 1] += 1;
+/// }
+/// assert_eq!(per_order, r.counts());
+/// ```
 pub struct ArpaReader<R> {
     input: R,
     source: String,
@@ -128,6 +167,13 @@ impl<R: BufRead> ArpaReader<R> {
     /// # Errors
     /// A missing `\data\`, malformed or non-contiguous `ngram N=C` lines, an order
     /// above [`MAX_ORDER`], or an I/O error, each naming `source` and the line.
+    ///
+    /// ```
+    /// use dashlm::arpa::ArpaReader;
+    /// let r = ArpaReader::new(&include_bytes!("../../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+    /// assert_eq!(r.order(), 3);
+    /// assert!(ArpaReader::new(&b"ngram 1=1\n"[..], "no-data.arpa").is_err());
+    /// ```
     pub fn new(input: R, source: &str) -> Result<Self, ArpaError> {
         let mut reader = ArpaReader {
             input,
@@ -145,11 +191,23 @@ impl<R: BufRead> ArpaReader<R> {
     }
 
     /// The n-gram counts from the header, index 0 = unigrams.
+    ///
+    /// ```
+    /// # use dashlm::arpa::ArpaReader;
+    /// let r = ArpaReader::new(&include_bytes!("../../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+    /// assert_eq!(r.counts(), [8, 7, 4]);
+    /// ```
     pub fn counts(&self) -> &[u64] {
         &self.counts
     }
 
     /// The model order (number of count lines).
+    ///
+    /// ```
+    /// # use dashlm::arpa::ArpaReader;
+    /// let text = "\\data\\\nngram 1=2\nngram 2=1\n\n\\1-grams:\n";
+    /// assert_eq!(ArpaReader::new(text.as_bytes(), "ab.arpa").unwrap().order(), 2);
+    /// ```
     pub fn order(&self) -> usize {
         self.counts.len()
     }
@@ -284,6 +342,19 @@ impl<R: BufRead> ArpaReader<R> {
     /// # Errors
     /// Any malformed line, a section size differing from the header, a missing
     /// `\end\` (truncated file) or an I/O error, naming the source and line.
+    ///
+    /// ```
+    /// # use dashlm::arpa::ArpaReader;
+    /// let mut r = ArpaReader::new(&include_bytes!("../../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+    /// r.next_ngram().unwrap(); // <unk>
+    /// let g = r.next_ngram().unwrap().unwrap();
+    /// assert_eq!((g.word(0), g.prob, g.backoff, g.line), (&b"<s>"[..], -99.0, Some(-0.5), 8));
+    /// let mut rest = 0;
+    /// while r.next_ngram().unwrap().is_some() {
+    ///     rest += 1;
+    /// }
+    /// assert_eq!(rest, 17); // then `None` at `\end\`
+    /// ```
     pub fn next_ngram(&mut self) -> Result<Option<NGram<'_>>, ArpaError> {
         if self.finished {
             return Ok(None);

@@ -46,6 +46,15 @@ impl Default for BuildOptions {
 }
 
 /// Errors from [`write_model`](super::write_model).
+///
+/// ```
+/// use dashlm::build::{compile, BuildError, BuildOptions};
+/// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+/// let opts = BuildOptions { load_factor: 1.5, ..BuildOptions::default() };
+/// let err = compile(&set, opts).err().unwrap();
+/// assert!(matches!(err, BuildError::LoadFactor(x) if x == 1.5));
+/// assert_eq!(err.to_string(), "load factor 1.5 is not in (0, 1]");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
@@ -77,6 +86,17 @@ pub enum BuildError {
 }
 
 /// What [`compile`](super::compile) produced: counts and section sizes, for `build-lm`'s summary.
+///
+/// ```
+/// use dashlm::build::{compile, BuildOptions};
+/// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+/// let (file, summary) = compile(&set, BuildOptions::default()).unwrap();
+/// let mut bytes = Vec::new();
+/// file.write_to(&mut bytes).unwrap();
+/// assert_eq!(summary.counts, [8, 7, 4]);
+/// assert_eq!(summary.file_bytes, bytes.len() as u64);
+/// assert!(summary.to_string().starts_with("1-grams: 8\n"));
+/// ```
 #[derive(Clone, Debug)]
 pub struct BuildSummary {
     /// n-grams per order, blanks included.

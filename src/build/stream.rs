@@ -61,11 +61,22 @@ use crate::vocab::{Vocab, WordId};
 use crate::MAX_ORDER;
 
 /// What [`compile_streaming`] wrote.
+///
+/// ```
+/// use std::io::Cursor;
+/// use dashlm::build::{compile_streaming, BuildOptions};
+/// let text = &include_bytes!("../../data/tiny.arpa")[..];
+/// let out = Cursor::new(Vec::new());
+/// let (streamed, out) = compile_streaming(text, BuildOptions::default(), out, |_| {}).unwrap().unwrap();
+/// assert_eq!(streamed.summary.counts, [8, 7, 4]);
+/// assert_eq!(streamed.summary.file_bytes, out.into_inner().len() as u64);
+/// assert!(!streamed.unk_added); // tiny.arpa lists <unk>
+/// ```
 #[derive(Debug)]
 pub struct Streamed {
     /// Counts and section sizes.
     pub summary: BuildSummary,
-    /// Whether the file had no `<unk>` and one was added (see [`NGramSet::unk_added`](crate::arpa::NGramSet::unk_added)(crate::arpa::NGramSet::unk_added)).
+    /// Whether the file had no `<unk>` and one was added (see [`NGramSet::unk_added`](crate::arpa::NGramSet::unk_added)).
     pub unk_added: bool,
 }
 

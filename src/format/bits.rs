@@ -95,11 +95,23 @@ pub struct BitWriter {
 
 impl BitWriter {
     /// An empty writer.
+    ///
+    /// ```
+    /// let w = dashlm::format::bits::BitWriter::new();
+    /// assert_eq!(w.len_bits(), 0);
+    /// assert!(w.bytes().is_empty());
+    /// ```
     pub fn new() -> BitWriter {
         BitWriter::default()
     }
 
     /// A writer of `bits` zero bits, to be filled with [`BitWriter::put`].
+    ///
+    /// ```
+    /// let w = dashlm::format::bits::BitWriter::zeroed(12);
+    /// assert_eq!(w.len_bits(), 12);
+    /// assert_eq!(w.bytes(), &[0, 0]);
+    /// ```
     pub fn zeroed(bits: u64) -> BitWriter {
         BitWriter {
             bytes: vec![0; bits.div_ceil(8) as usize],
@@ -108,11 +120,27 @@ impl BitWriter {
     }
 
     /// Number of bits written.
+    ///
+    /// ```
+    /// let mut w = dashlm::format::bits::BitWriter::new();
+    /// w.push(3, 2);
+    /// w.push(9, 5);
+    /// assert_eq!(w.len_bits(), 7);
+    /// ```
     pub fn len_bits(&self) -> u64 {
         self.bits
     }
 
     /// Appends the low `width` bits of `value` (width <= 57).
+    ///
+    /// ```
+    /// let mut w = dashlm::format::bits::BitWriter::new();
+    /// w.push(0b1, 1);
+    /// w.push(0b10, 2);
+    /// assert_eq!(w.bytes(), &[0b101]);
+    /// w.push(0xff, 8); // crosses into a second byte
+    /// assert_eq!(w.bytes(), &[0xfd, 0x07]);
+    /// ```
     pub fn push(&mut self, value: u64, width: u32) {
         let pos = self.bits;
         self.bits += u64::from(width);
@@ -122,6 +150,14 @@ impl BitWriter {
 
     /// ORs the low `width` bits of `value` in at bit `pos` (which must be zero
     /// and inside the written length).
+    ///
+    /// ```
+    /// use dashlm::format::bits::{read_bits, BitWriter};
+    /// let mut w = BitWriter::zeroed(16);
+    /// w.put(4, 0xab, 8);
+    /// assert_eq!(w.bytes(), &[0xb0, 0x0a]);
+    /// assert_eq!(read_bits(w.bytes(), 4, 8), 0xab);
+    /// ```
     pub fn put(&mut self, pos: u64, value: u64, width: u32) {
         self.write_bits(pos, value, width, false);
     }
@@ -162,11 +198,23 @@ impl BitWriter {
     }
 
     /// The bytes written so far, the last one zero-padded.
+    ///
+    /// ```
+    /// let mut w = dashlm::format::bits::BitWriter::new();
+    /// w.push(0x1ff, 9);
+    /// assert_eq!(w.bytes(), &[0xff, 0x01]);
+    /// ```
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
 
     /// The bytes, the last one zero-padded.
+    ///
+    /// ```
+    /// let mut w = dashlm::format::bits::BitWriter::new();
+    /// w.push(0b101, 3);
+    /// assert_eq!(w.finish(), vec![0b101]);
+    /// ```
     pub fn finish(self) -> Vec<u8> {
         self.bytes
     }

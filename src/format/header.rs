@@ -8,12 +8,57 @@ use super::error::FormatError;
 use crate::MAX_ORDER;
 
 /// The first 8 bytes of every compiled model.
+///
+/// ```
+/// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+/// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+/// # let mut bytes = Vec::new();
+/// # f.write_to(&mut bytes).unwrap();
+/// assert_eq!(bytes[..8], dashlm::format::MAGIC);
+/// assert_eq!(&dashlm::format::MAGIC[..6], b"DASHLM");
+/// ```
 pub const MAGIC: [u8; 8] = *b"DASHLM\x00\x1a";
 /// The format version this build reads and writes.
+///
+/// ```
+/// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+/// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+/// # let mut bytes = Vec::new();
+/// # f.write_to(&mut bytes).unwrap();
+/// // Bytes 10..12 of a file, little-endian.
+/// assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), dashlm::format::VERSION);
+/// assert_eq!(dashlm::format::VERSION, 4);
+/// ```
 pub const VERSION: u16 = 4;
 /// Bytes in the fixed header.
+///
+/// ```
+/// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+/// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+/// # let mut bytes = Vec::new();
+/// # f.write_to(&mut bytes).unwrap();
+/// use dashlm::format::{parse, HEADER_LEN, SECTION_ENTRY_LEN};
+/// let (_, sections) = parse(&bytes).unwrap();
+/// // The section table follows the header; the first section follows the table.
+/// let first = sections.iter().map(|e| e.offset).min().unwrap();
+/// assert_eq!(HEADER_LEN, 128);
+/// assert_eq!(first as usize, HEADER_LEN + sections.iter().count() * SECTION_ENTRY_LEN);
+/// ```
 pub const HEADER_LEN: usize = 128;
 /// Bytes per section table entry.
+///
+/// ```
+/// use dashlm::format::{FileWriter, Header, SectionKind, Weights, HEADER_LEN, SECTION_ENTRY_LEN};
+/// # let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
+/// #     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
+/// let mut f = FileWriter::new(header);
+/// f.add(SectionKind::VocabBytes, 0, b"<unk>".to_vec());
+/// let mut bytes = Vec::new();
+/// f.write_to(&mut bytes).unwrap();
+/// // The header, one section table entry, then the section's bytes.
+/// assert_eq!(SECTION_ENTRY_LEN, 32);
+/// assert_eq!(&bytes[HEADER_LEN + SECTION_ENTRY_LEN..], b"<unk>");
+/// ```
 pub const SECTION_ENTRY_LEN: usize = 32;
 pub(super) const CRC_AT: usize = 124;
 /// Sections a file may have at most (bounds the work done on hostile headers).
@@ -38,6 +83,12 @@ pub enum Weights {
 
 impl Weights {
     /// Parses `f32`, `q16` or `q8`.
+    ///
+    /// ```
+    /// use dashlm::format::Weights;
+    /// assert_eq!(Weights::from_name("q16"), Some(Weights::Q16));
+    /// assert_eq!(Weights::from_name("F32"), None); // names are lowercase
+    /// ```
     pub fn from_name(name: &str) -> Option<Weights> {
         match name {
             "f32" => Some(Weights::F32),
@@ -48,6 +99,14 @@ impl Weights {
     }
 
     /// The name accepted by [`Weights::from_name`].
+    ///
+    /// ```
+    /// use dashlm::format::Weights;
+    /// assert_eq!(Weights::Q8.name(), "q8");
+    /// for w in [Weights::F32, Weights::Q16, Weights::Q8] {
+    ///     assert_eq!(Weights::from_name(w.name()), Some(w));
+    /// }
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Weights::F32 => "f32",
@@ -57,6 +116,12 @@ impl Weights {
     }
 
     /// Bits per stored weight.
+    ///
+    /// ```
+    /// use dashlm::format::Weights;
+    /// assert_eq!(Weights::F32.bits(), 32);
+    /// assert_eq!(Weights::Q8.bits(), 8);
+    /// ```
     pub fn bits(self) -> u32 {
         match self {
             Weights::F32 => 32,
@@ -120,6 +185,12 @@ impl SectionKind {
     }
 
     /// A short lowercase name, as `dashlm inspect` prints it.
+    ///
+    /// ```
+    /// use dashlm::format::SectionKind;
+    /// assert_eq!(SectionKind::VocabIndex.name(), "vocab-index");
+    /// assert_eq!(SectionKind::ProbCodebook.name(), "prob-codebook");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             SectionKind::VocabOffsets => "vocab-offsets",
@@ -159,6 +230,17 @@ pub struct Header {
 
 impl Header {
     /// Sum of the counts.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// # let mut bytes = Vec::new();
+    /// # f.write_to(&mut bytes).unwrap();
+    /// let (header, _) = dashlm::format::parse(&bytes).unwrap();
+    /// // data/tiny.arpa has 8 unigrams, 7 bigrams and 4 trigrams.
+    /// assert_eq!(header.counts[..3], [8, 7, 4]);
+    /// assert_eq!(header.total_ngrams(), 19);
+    /// ```
     pub fn total_ngrams(&self) -> u64 {
         self.counts.iter().sum()
     }
@@ -192,6 +274,18 @@ impl SectionEntry {
     }
 
     /// The byte range (already checked to lie in the file by [`parse`]).
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// # let mut bytes = Vec::new();
+    /// # f.write_to(&mut bytes).unwrap();
+    /// use dashlm::format::{parse, SectionKind};
+    /// let (_, sections) = parse(&bytes).unwrap();
+    /// let unigrams = sections.require(SectionKind::Unigrams, 1).unwrap();
+    /// // 8 words, each a `[prob f32, backoff f32]` pair.
+    /// assert_eq!(bytes[unigrams.range()].len(), 8 * 8);
+    /// ```
     pub fn range(&self) -> Range<usize> {
         self.offset as usize..(self.offset + self.len) as usize
     }
@@ -202,6 +296,19 @@ impl SectionEntry {
 /// Each slot is `entry_bits` wide: `hashed key | prob | node flag | left flag |
 /// backoff` with the widths below (flags and backoff are absent at the highest order).
 /// See [`crate::format::table`].
+///
+/// ```
+/// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+/// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+/// # let mut bytes = Vec::new();
+/// # f.write_to(&mut bytes).unwrap();
+/// use dashlm::format::{parse, RawLayout, SectionKind};
+/// let (header, sections) = parse(&bytes).unwrap();
+/// let layouts = sections.require(SectionKind::Layouts, 0).unwrap();
+/// // One 32-byte layout per order 2..=N.
+/// assert_eq!(std::mem::size_of::<RawLayout>(), 32);
+/// assert_eq!(layouts.len, 32 * (u64::from(header.order) - 1));
+/// ```
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
 pub struct RawLayout {
@@ -246,6 +353,17 @@ impl RawLayout {
 }
 
 /// All section entries of a parsed file.
+///
+/// ```
+/// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+/// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+/// # let mut bytes = Vec::new();
+/// # f.write_to(&mut bytes).unwrap();
+/// use dashlm::format::SectionKind;
+/// let (_, sections) = dashlm::format::parse(&bytes).unwrap();
+/// assert!(sections.get(SectionKind::Table, 3).is_some());
+/// assert!(sections.iter().all(|e| e.offset % 8 == 0));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Sections {
     entries: Vec<SectionEntry>,
@@ -253,6 +371,19 @@ pub struct Sections {
 
 impl Sections {
     /// The section of `kind` and `order`, if present.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// # let mut bytes = Vec::new();
+    /// # f.write_to(&mut bytes).unwrap();
+    /// use dashlm::format::SectionKind;
+    /// let (_, sections) = dashlm::format::parse(&bytes).unwrap();
+    /// assert_eq!(sections.get(SectionKind::Table, 2).unwrap().order, 2);
+    /// // A trigram model has no order 4; f32 weights have no codebooks.
+    /// assert!(sections.get(SectionKind::Table, 4).is_none());
+    /// assert!(sections.get(SectionKind::ProbCodebook, 2).is_none());
+    /// ```
     pub fn get(&self, kind: SectionKind, order: u16) -> Option<&SectionEntry> {
         self.entries
             .iter()
@@ -263,6 +394,18 @@ impl Sections {
     ///
     /// # Errors
     /// [`FormatError::MissingSection`] when absent.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// # let mut bytes = Vec::new();
+    /// # f.write_to(&mut bytes).unwrap();
+    /// use dashlm::format::SectionKind;
+    /// let (_, sections) = dashlm::format::parse(&bytes).unwrap();
+    /// assert_eq!(sections.require(SectionKind::Unigrams, 1).unwrap().kind, SectionKind::Unigrams);
+    /// let err = sections.require(SectionKind::ProbCodebook, 2).unwrap_err();
+    /// assert_eq!(err.to_string(), "missing prob-codebook section for order 2");
+    /// ```
     pub fn require(&self, kind: SectionKind, order: u16) -> Result<&SectionEntry, FormatError> {
         self.get(kind, order).ok_or(FormatError::MissingSection {
             kind: kind.name(),
@@ -271,6 +414,21 @@ impl Sections {
     }
 
     /// All entries, in table order.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// # let mut bytes = Vec::new();
+    /// # f.write_to(&mut bytes).unwrap();
+    /// use dashlm::format::SectionKind;
+    /// let (_, sections) = dashlm::format::parse(&bytes).unwrap();
+    /// let tables: Vec<u16> = sections
+    ///     .iter()
+    ///     .filter(|e| e.kind == SectionKind::Table)
+    ///     .map(|e| e.order)
+    ///     .collect();
+    /// assert_eq!(tables, [2, 3]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = &SectionEntry> {
         self.entries.iter()
     }

@@ -53,6 +53,11 @@ impl KeyCodec {
     /// The codec for `ctx_bits`-bit contexts and `word_bits`-bit words
     /// (`ctx_bits + word_bits <= MAX_KEY_BITS`, `word_bits >= 1`) in a table of
     /// `num_homes` homes.
+    ///
+    /// ```
+    /// let codec = dashlm::format::table::KeyCodec::new(10, 12, 1000);
+    /// assert_eq!((codec.bits(), codec.num_homes()), (22, 1000));
+    /// ```
     pub fn new(ctx_bits: u32, word_bits: u32, num_homes: u64) -> KeyCodec {
         let bits = (ctx_bits + word_bits).clamp(1, MAX_KEY_BITS);
         let num_homes = num_homes.max(1);
@@ -102,6 +107,14 @@ impl KeyCodec {
     }
 
     /// The stored value of `(ctx, word)`.
+    ///
+    /// ```
+    /// let codec = dashlm::format::table::KeyCodec::new(10, 12, 1000);
+    /// let h = codec.hash(5, 700);
+    /// assert!(h < 1 << codec.bits());
+    /// // A bijection: distinct keys never share a hash.
+    /// assert_ne!(h, codec.hash(700, 5));
+    /// ```
     #[inline(always)]
     pub fn hash(&self, ctx: u32, word: u32) -> u64 {
         let key = u64::from(word) | (u64::from(ctx) << self.word_bits);
@@ -109,6 +122,12 @@ impl KeyCodec {
     }
 
     /// Decodes a stored value back to `(ctx, word)`.
+    ///
+    /// ```
+    /// let codec = dashlm::format::table::KeyCodec::new(10, 12, 1000);
+    /// assert_eq!(codec.unhash(codec.hash(1023, 4095)), (1023, 4095));
+    /// assert_eq!(codec.unhash(codec.hash(0, 1)), (0, 1));
+    /// ```
     pub fn unhash(&self, h: u64) -> (u32, u32) {
         let x = h.wrapping_mul(inverse(C1)) & self.mask;
         (
@@ -118,6 +137,13 @@ impl KeyCodec {
     }
 
     /// Bits of a hash a slot stores (the rest is implied by its home).
+    ///
+    /// ```
+    /// use dashlm::format::table::KeyCodec;
+    /// // 1000 homes imply the top 9 of 22 bits; 2^22 homes imply all of them.
+    /// assert_eq!(KeyCodec::new(10, 12, 1000).rem_bits(), 13);
+    /// assert_eq!(KeyCodec::new(10, 12, 1 << 22).rem_bits(), 0);
+    /// ```
     pub fn rem_bits(&self) -> u32 {
         self.rem_bits
     }
@@ -133,6 +159,15 @@ impl KeyCodec {
 
     /// The home of hash `h`: monotone in `h`, and distinct for hashes that
     /// differ above the remainder bits.
+    ///
+    /// ```
+    /// let codec = dashlm::format::table::KeyCodec::new(10, 12, 1000);
+    /// // 13 remainder bits: hashes equal above them share a home...
+    /// assert_eq!(codec.home(1 << 13), codec.home((1 << 13) | 5));
+    /// // ...and larger ones get later homes, all below 1000.
+    /// assert!(codec.home(1 << 13) < codec.home(2 << 13));
+    /// assert!(codec.home((1 << 22) - 1) < 1000);
+    /// ```
     #[inline(always)]
     pub fn home(&self, h: u64) -> u64 {
         // Keep the bucket bits, scale them to the top of 64 bits, then take the
@@ -143,6 +178,13 @@ impl KeyCodec {
 
     /// The hash with home `home` and remainder `rem` (the inverse of
     /// [`KeyCodec::home`] and the remainder).
+    ///
+    /// ```
+    /// let codec = dashlm::format::table::KeyCodec::new(10, 12, 1000);
+    /// let h = codec.hash(5, 700);
+    /// let rem = h & ((1 << codec.rem_bits()) - 1);
+    /// assert_eq!(codec.join(codec.home(h), rem), h);
+    /// ```
     pub fn join(&self, home: u64, rem: u64) -> u64 {
         let k = self.bits - self.rem_bits;
         // The bucket is the least b with floor(b * num_homes / 2^k) == home.
@@ -151,6 +193,12 @@ impl KeyCodec {
     }
 
     /// Bits of a stored value.
+    ///
+    /// ```
+    /// use dashlm::format::table::KeyCodec;
+    /// assert_eq!(KeyCodec::new(10, 12, 1000).bits(), 22);
+    /// assert_eq!(KeyCodec::new(0, 0, 1).bits(), 1); // at least one bit
+    /// ```
     pub fn bits(&self) -> u32 {
         self.bits
     }

@@ -131,6 +131,15 @@ pub enum HugeBuf<T> {
 
 impl<T: bytemuck::Pod> HugeBuf<T> {
     /// `len` copies of `value`.
+    ///
+    /// ```
+    /// use dashlm::format::HugeBuf;
+    /// let small = HugeBuf::filled(3, 9u16);
+    /// assert_eq!(small[..], [9, 9, 9]);
+    /// assert!(matches!(small, HugeBuf::Heap(_))); // below 2 MiB: on the heap
+    /// let big = HugeBuf::filled(1 << 20, 7u32); // 4 MiB: huge pages where available
+    /// assert!(big.len() == 1 << 20 && big.iter().all(|&v| v == 7));
+    /// ```
     pub fn filled(len: usize, value: T) -> HugeBuf<T> {
         let bytes = len.checked_mul(std::mem::size_of::<T>());
         let huge = bytes.filter(|&b| b >= HUGE_MIN).map(huge_zeroed);

@@ -69,6 +69,24 @@ pub struct Probe {
 
 impl Probe {
     /// The probe of a table with `layout` stored at `bytes` of the file.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
+    /// # let raw = widths.layout(4, 6, 0);
+    /// # let mut w = TableWriter::new(raw, 100);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # w.put(home, &Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() });
+    /// // A one-arc table stored after 8 other bytes of the file.
+    /// let mut file = vec![0xAA; 8];
+    /// file.extend(w.finish());
+    /// let layout = Layout::new(raw, 100, 0).unwrap();
+    /// let probe = Probe::new(&layout, 8..file.len());
+    /// let (h, at) = probe.locate(1, 2);
+    /// assert_eq!(probe.find(&file, h, at), Some(home));
+    /// assert_eq!(probe.payload(&file, home).prob, 7);
+    /// ```
     pub fn new(layout: &Layout, bytes: std::ops::Range<usize>) -> Probe {
         let c = layout.codec;
         let prob_bits = u32::from(layout.raw.prob_bits);
@@ -112,18 +130,67 @@ impl Probe {
     }
 
     /// The stored value of `(ctx, word)` ([`KeyCodec::hash`]).
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 6, 0);
+    /// # let mut w = TableWriter::new(raw, 100);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let (prob, backoff) = (0.5f32.to_bits(), (-0.25f32).to_bits());
+    /// # w.put(home, &Slot { ctx: 1, word: 2, prob, node: true, left: false, backoff });
+    /// # let file = w.finish();
+    /// # let probe = Probe::new(&Layout::new(raw, 100, 0).unwrap(), 0..file.len());
+    /// let h = probe.hash(1, 2);
+    /// assert_eq!(h, codec.hash(1, 2));
+    /// // A bijection: the hash gives the arc back.
+    /// assert_eq!(codec.unhash(h), (1, 2));
+    /// ```
     #[inline(always)]
     pub fn hash(&self, ctx: u32, word: u32) -> u64 {
         self.codec.hash(ctx, word)
     }
 
     /// `(hash, home)` of `(ctx, word)` ([`KeyCodec::locate`]).
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 6, 0);
+    /// # let mut w = TableWriter::new(raw, 100);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let (prob, backoff) = (0.5f32.to_bits(), (-0.25f32).to_bits());
+    /// # w.put(home, &Slot { ctx: 1, word: 2, prob, node: true, left: false, backoff });
+    /// # let file = w.finish();
+    /// # let probe = Probe::new(&Layout::new(raw, 100, 0).unwrap(), 0..file.len());
+    /// let (h, at) = probe.locate(1, 2);
+    /// assert_eq!((h, at), (probe.hash(1, 2), probe.home(h)));
+    /// assert_eq!(probe.find(&file, h, at), Some(home));
+    /// ```
     #[inline(always)]
     pub fn locate(&self, ctx: u32, word: u32) -> (u64, u64) {
         self.codec.locate(ctx, word)
     }
 
     /// The home slot of stored value `h` ([`KeyCodec::home`]).
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 6, 0);
+    /// # let mut w = TableWriter::new(raw, 100);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let (prob, backoff) = (0.5f32.to_bits(), (-0.25f32).to_bits());
+    /// # w.put(home, &Slot { ctx: 1, word: 2, prob, node: true, left: false, backoff });
+    /// # let file = w.finish();
+    /// # let probe = Probe::new(&Layout::new(raw, 100, 0).unwrap(), 0..file.len());
+    /// let h = probe.hash(1, 2);
+    /// assert!(probe.home(h) < 4); // one of the table's 4 homes
+    /// assert_eq!(probe.home(h), home); // the only arc sits at its home
+    /// ```
     #[inline(always)]
     pub fn home(&self, h: u64) -> u64 {
         self.codec.home(h)
@@ -137,6 +204,22 @@ impl Probe {
     }
 
     /// Prefetches the cache line of `slot`.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 6, 0);
+    /// # let mut w = TableWriter::new(raw, 100);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let (prob, backoff) = (0.5f32.to_bits(), (-0.25f32).to_bits());
+    /// # w.put(home, &Slot { ctx: 1, word: 2, prob, node: true, left: false, backoff });
+    /// # let file = w.finish();
+    /// # let probe = Probe::new(&Layout::new(raw, 100, 0).unwrap(), 0..file.len());
+    /// let (h, at) = probe.locate(1, 2);
+    /// probe.prefetch(&file, at); // only a hint: the lookup gives the same answer
+    /// assert_eq!(probe.find(&file, h, at), Some(home));
+    /// ```
     #[inline(always)]
     pub fn prefetch(&self, file: &[u8], slot: u64) {
         super::prefetch(file, (self.slot_bit(slot) >> 3) as usize);
@@ -156,6 +239,23 @@ impl Probe {
     /// the arcs of `home`, whose remainders are compared with `h`'s. Either
     /// way the zero padding after the last slot reads as an empty slot, so no
     /// slot count is checked.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 6, 0);
+    /// # let mut w = TableWriter::new(raw, 100);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let (prob, backoff) = (0.5f32.to_bits(), (-0.25f32).to_bits());
+    /// # w.put(home, &Slot { ctx: 1, word: 2, prob, node: true, left: false, backoff });
+    /// # let file = w.finish();
+    /// # let probe = Probe::new(&Layout::new(raw, 100, 0).unwrap(), 0..file.len());
+    /// let (h, at) = probe.locate(1, 2);
+    /// assert_eq!(probe.find(&file, h, at), Some(home));
+    /// let (h, at) = probe.locate(1, 3);
+    /// assert_eq!(probe.find(&file, h, at), None);
+    /// ```
     #[inline(always)]
     pub fn find(&self, file: &[u8], h: u64, home: u64) -> Option<u64> {
         self.find_word(file, h, home)
@@ -192,6 +292,25 @@ impl Probe {
     /// slot against the slot count: in a valid table no run passes the last
     /// slot, and in a corrupted one a slot past the end only gives wrong
     /// numbers (every read is bounds-checked).
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 6, 0);
+    /// # let mut w = TableWriter::new(raw, 100);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let (prob, backoff) = (0.5f32.to_bits(), (-0.25f32).to_bits());
+    /// # w.put(home, &Slot { ctx: 1, word: 2, prob, node: true, left: false, backoff });
+    /// # let file = w.finish();
+    /// # let probe = Probe::new(&Layout::new(raw, 100, 0).unwrap(), 0..file.len());
+    /// let (h, at) = probe.locate(1, 2);
+    /// let hit = probe.find_word(&file, h, at).unwrap();
+    /// assert_eq!(hit.slot, home);
+    /// assert_eq!(f32::from_bits(probe.payload_of(&file, &hit).prob), 0.5);
+    /// let (h, at) = probe.locate(2, 1);
+    /// assert!(probe.find_word(&file, h, at).is_none());
+    /// ```
     #[inline(always)]
     pub fn find_word(&self, file: &[u8], h: u64, home: u64) -> Option<Hit> {
         if self.runs {
@@ -242,6 +361,22 @@ impl Probe {
     }
 
     /// Whether `slot` holds an arc.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 6, 0);
+    /// # let mut w = TableWriter::new(raw, 100);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let (prob, backoff) = (0.5f32.to_bits(), (-0.25f32).to_bits());
+    /// # w.put(home, &Slot { ctx: 1, word: 2, prob, node: true, left: false, backoff });
+    /// # let file = w.finish();
+    /// # let probe = Probe::new(&Layout::new(raw, 100, 0).unwrap(), 0..file.len());
+    /// assert!(probe.is_occupied(&file, home));
+    /// // The table's 6 slots hold one arc.
+    /// assert_eq!((0..6).filter(|&s| probe.is_occupied(&file, s)).count(), 1);
+    /// ```
     pub fn is_occupied(&self, file: &[u8], slot: u64) -> bool {
         read_word(file, self.slot_bit(slot)) & self.occupied_mask != 0
     }
@@ -250,6 +385,24 @@ impl Probe {
     /// corrupted run-offset table, in no run): in a scanned table its slot
     /// less its displacement; in a run-offset table the home whose run holds
     /// it, found by looking back from `slot` at most `2^disp_bits` homes.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 8, nodes: false, backoff: 0 };
+    /// # let codec = widths.codec(1);
+    /// # let mut arcs = [(1, 2), (3, 4)].map(|(ctx, word)| Slot { ctx, word, ..Slot::default() });
+    /// # arcs.sort_by_key(|a| codec.hash(a.ctx, a.word));
+    /// // One home, 3 slots: both arcs have home 0, the second sits in slot 1.
+    /// let raw = widths.layout(1, 3, 1);
+    /// let mut w = TableWriter::new(raw, 100);
+    /// w.put(0, &arcs[0]);
+    /// w.put(1, &arcs[1]);
+    /// let file = w.finish();
+    /// let probe = Probe::new(&Layout::new(raw, 100, 0).unwrap(), 0..file.len());
+    /// assert_eq!(probe.home_of_slot(&file, 0), Some(0));
+    /// assert_eq!(probe.home_of_slot(&file, 1), Some(0));
+    /// assert_eq!(probe.home_of_slot(&file, 2), None); // empty
+    /// ```
     pub fn home_of_slot(&self, file: &[u8], slot: u64) -> Option<u64> {
         let word = read_word(file, self.slot_bit(slot));
         if word & self.occupied_mask == 0 {
@@ -273,6 +426,23 @@ impl Probe {
     }
 
     /// Everything but the key of `slot` ([`TableView::payload`](super::table::TableView::payload)).
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 6, 0);
+    /// # let mut w = TableWriter::new(raw, 100);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let (prob, backoff) = (0.5f32.to_bits(), (-0.25f32).to_bits());
+    /// # w.put(home, &Slot { ctx: 1, word: 2, prob, node: true, left: false, backoff });
+    /// # let file = w.finish();
+    /// # let probe = Probe::new(&Layout::new(raw, 100, 0).unwrap(), 0..file.len());
+    /// let p = probe.payload(&file, home);
+    /// assert_eq!(f32::from_bits(p.prob), 0.5);
+    /// assert!(p.node && !p.left);
+    /// assert_eq!(f32::from_bits(p.backoff), -0.25);
+    /// ```
     #[inline(always)]
     pub fn payload(&self, file: &[u8], slot: u64) -> Payload {
         let word = read_word(file, self.slot_bit(slot));
@@ -281,6 +451,23 @@ impl Probe {
 
     /// Everything but the key of the arc [`Probe::find_word`] found: fields
     /// inside the bits it read cost no further read.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 6, 0);
+    /// # let mut w = TableWriter::new(raw, 100);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let (prob, backoff) = (0.5f32.to_bits(), (-0.25f32).to_bits());
+    /// # w.put(home, &Slot { ctx: 1, word: 2, prob, node: true, left: false, backoff });
+    /// # let file = w.finish();
+    /// # let probe = Probe::new(&Layout::new(raw, 100, 0).unwrap(), 0..file.len());
+    /// let (h, at) = probe.locate(1, 2);
+    /// let hit = probe.find_word(&file, h, at).unwrap();
+    /// assert_eq!(probe.payload_of(&file, &hit), probe.payload(&file, hit.slot));
+    /// assert_eq!(f32::from_bits(probe.payload_of(&file, &hit).backoff), -0.25);
+    /// ```
     #[inline(always)]
     pub fn payload_of(&self, file: &[u8], hit: &Hit) -> Payload {
         // Recomputed rather than kept from the scan, which then needs one

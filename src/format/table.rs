@@ -89,9 +89,27 @@ pub use super::table_write::{TableStream, TableWriter};
 /// Bytes of zero padding after each table (more than one slot, whose widest is
 /// 123 bits): fixed-width reads of any slot stay inside the table, and a scan that
 /// runs past the last slot reads an empty key field there and stops.
+///
+/// ```
+/// use dashlm::format::table::{TableWriter, Widths, TABLE_PADDING};
+/// assert_eq!(TABLE_PADDING, 16);
+/// let raw = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 }.layout(4, 4, 0);
+/// // 4 slots of 47 bits (188 bits: 24 bytes), then the padding.
+/// let bytes = TableWriter::new(raw, 200).finish();
+/// assert_eq!(bytes.len() as u64, 24 + TABLE_PADDING);
+/// assert!(bytes[24..].iter().all(|&b| b == 0));
+/// ```
 pub const TABLE_PADDING: u64 = 16;
 
 /// The widest key (and the widest key field of a slot: one unaligned 64-bit read).
+///
+/// ```
+/// use dashlm::format::table::{Layout, Widths, MAX_KEY_BITS};
+/// assert_eq!(MAX_KEY_BITS, 57);
+/// let raw = |ctx| Widths { ctx, word: 26, prob: 8, nodes: false, backoff: 0 }.layout(4, 4, 0);
+/// assert!(Layout::new(raw(31), 200, 0).is_ok()); // 57-bit keys
+/// assert!(Layout::new(raw(32), 200, 0).is_err()); // 58-bit keys
+/// ```
 pub const MAX_KEY_BITS: u32 = 57;
 
 /// One decoded slot.
@@ -135,6 +153,16 @@ pub struct Payload {
 }
 
 /// A validated table layout with its field bit offsets.
+///
+/// ```
+/// use dashlm::format::table::{Layout, Widths};
+/// let widths = Widths { ctx: 10, word: 10, prob: 8, nodes: false, backoff: 0 };
+/// // 100 homes, 120 slots of 25 bits (see `Widths::layout`), vocabulary of 1000.
+/// let layout = Layout::new(widths.layout(100, 120, 5), 1000, 0).unwrap();
+/// assert_eq!(layout.rem_bits(), 14);
+/// assert_eq!(layout.table_bytes(), 120 * 25 / 8 + 16);
+/// assert!(!layout.runs());
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
     pub(super) raw: RawLayout,
@@ -202,6 +230,14 @@ impl Widths {
     }
 
     /// The key codec of these widths in a table of `num_homes` homes.
+    ///
+    /// ```
+    /// use dashlm::format::table::Widths;
+    /// let w = Widths { ctx: 10, word: 12, prob: 32, nodes: false, backoff: 0 };
+    /// let codec = w.codec(1000);
+    /// assert_eq!((codec.bits(), codec.num_homes()), (22, 1000));
+    /// assert_eq!(codec.unhash(codec.hash(5, 700)), (5, 700));
+    /// ```
     pub fn codec(&self, num_homes: u64) -> KeyCodec {
         KeyCodec::new(self.ctx, self.word, num_homes)
     }
@@ -213,6 +249,16 @@ impl Layout {
     ///
     /// # Errors
     /// [`FormatError::Field`] naming the bad field.
+    ///
+    /// ```
+    /// use dashlm::format::{table::{Layout, Widths}, FormatError};
+    /// let widths = Widths { ctx: 10, word: 10, prob: 8, nodes: false, backoff: 0 };
+    /// let raw = widths.layout(100, 120, 5);
+    /// assert!(Layout::new(raw, 1000, 0).is_ok());
+    /// // 10-bit word ids cannot hold 2000 words; the error names byte 64.
+    /// let err = Layout::new(raw, 2000, 64).unwrap_err();
+    /// assert!(matches!(err, FormatError::Field { offset: 64, .. }));
+    /// ```
     pub fn new(raw: RawLayout, vocab_size: u32, at: u64) -> Result<Layout, FormatError> {
         let bad = |problem: String| Err(FormatError::field("table layout", at, problem));
         let widths = [raw.ctx_bits, raw.word_bits, raw.prob_bits, raw.backoff_bits];
@@ -301,22 +347,60 @@ impl Layout {
     }
 
     /// The raw layout.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Widths};
+    /// # let widths = Widths { ctx: 10, word: 10, prob: 8, nodes: false, backoff: 0 };
+    /// # let raw = widths.layout(100, 120, 5);
+    /// # let layout = Layout::new(raw, 1000, 0).unwrap();
+    /// assert_eq!(*layout.raw(), raw);
+    /// assert_eq!(layout.raw().num_slots, 120);
+    /// ```
     pub fn raw(&self) -> &RawLayout {
         &self.raw
     }
 
     /// Bits of a key a slot stores (its remainder; the rest is its home).
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Widths};
+    /// # let widths = Widths { ctx: 10, word: 10, prob: 8, nodes: false, backoff: 0 };
+    /// # let raw = widths.layout(100, 120, 5);
+    /// # let layout = Layout::new(raw, 1000, 0).unwrap();
+    /// // 20-bit keys; 100 homes (2^6 <= 100 < 2^7) give their top 6 bits.
+    /// assert_eq!(layout.rem_bits(), 20 - 6);
+    /// ```
     pub fn rem_bits(&self) -> u32 {
         self.codec.rem_bits
     }
 
     /// Bytes the table section must have.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Widths};
+    /// # let widths = Widths { ctx: 10, word: 10, prob: 8, nodes: false, backoff: 0 };
+    /// # let raw = widths.layout(100, 120, 5);
+    /// # let layout = Layout::new(raw, 1000, 0).unwrap();
+    /// # use dashlm::format::table::{TableWriter, TABLE_PADDING};
+    /// // 120 slots of 25 bits, then the padding.
+    /// assert_eq!(layout.table_bytes(), 120 * 25 / 8 + TABLE_PADDING);
+    /// assert_eq!(TableWriter::new(raw, 1000).finish().len() as u64, layout.table_bytes());
+    /// ```
     pub fn table_bytes(&self) -> u64 {
         (self.raw.num_slots * u64::from(self.raw.entry_bits)).div_ceil(8) + TABLE_PADDING
     }
 
     /// Whether the table stores run offsets (else displacements, scanned
     /// from the home).
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Widths};
+    /// # let widths = Widths { ctx: 10, word: 10, prob: 8, nodes: false, backoff: 0 };
+    /// # let raw = widths.layout(100, 120, 5);
+    /// # let layout = Layout::new(raw, 1000, 0).unwrap();
+    /// assert!(!layout.runs());
+    /// assert!(Layout::new(raw.with_runs(true), 1000, 0).unwrap().runs());
+    /// ```
     pub fn runs(&self) -> bool {
         self.raw.runs == 1
     }
@@ -326,6 +410,19 @@ impl Layout {
     /// [`TableStream`] store them, with `field` in its displacement or offset
     /// field: `slot - home + 1` in a scanned table, the run offset plus one in
     /// a run-offset table.
+    ///
+    /// ```
+    /// use dashlm::format::table::{Layout, Slot, Widths};
+    /// let widths = Widths { ctx: 8, word: 8, prob: 8, nodes: false, backoff: 0 };
+    /// let layout = Layout::new(widths.layout(4, 4, 0), 200, 0).unwrap();
+    /// let arc = Slot { ctx: 1, word: 2, prob: 5, ..Slot::default() };
+    /// let h = widths.codec(4).hash(1, 2);
+    /// // Scanned: the complemented remainder, displacement + 1 (1 bit here), prob.
+    /// let bits = layout.encode(1, h, &arc);
+    /// let r = layout.rem_bits();
+    /// assert_eq!(bits & ((1 << r) - 1), u128::from(!h) & ((1 << r) - 1));
+    /// assert_eq!((bits >> r & 1, bits >> (r + 1)), (1, 5));
+    /// ```
     #[inline]
     pub fn encode(&self, field: u64, h: u64, s: &Slot) -> u128 {
         let tag = if self.runs() {
@@ -364,6 +461,13 @@ impl Layout {
 }
 
 /// Bits needed for ids `0..count` (at least 1).
+///
+/// ```
+/// use dashlm::format::table::id_bits;
+/// assert_eq!(id_bits(1), 1);
+/// assert_eq!(id_bits(256), 8); // ids 0..=255
+/// assert_eq!(id_bits(257), 9);
+/// ```
 pub fn id_bits(count: u64) -> u32 {
     bits_for(count.saturating_sub(1)).max(1)
 }

@@ -7,6 +7,21 @@ use super::table::{Layout, Payload, Slot};
 
 /// A read-only view of one table's bytes. Any bytes are memory-safe: reads past
 /// the end yield zeros, and lookups stop at the last slot.
+///
+/// ```
+/// use dashlm::format::table::{Layout, Slot, TableView, TableWriter, Widths};
+/// let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
+/// let raw = widths.layout(4, 4, 0);
+/// # let codec = widths.codec(4);
+/// # let home = codec.home(codec.hash(1, 2));
+/// let mut w = TableWriter::new(raw, 200);
+/// w.put(home, &Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() });
+/// let bytes = w.finish();
+/// let layout = Layout::new(raw, 200, 0).unwrap();
+/// let view = TableView::new(&bytes, &layout);
+/// assert_eq!(view.find(1, 2), Some(home));
+/// assert_eq!(view.slot(home), Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() });
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct TableView<'a> {
     bytes: &'a [u8],
@@ -16,6 +31,23 @@ pub struct TableView<'a> {
 
 impl<'a> TableView<'a> {
     /// Wraps a table's bytes.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Payload, Slot, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
+    /// # let mut w = TableWriter::new(raw, 200);
+    /// # w.put(home, &arc);
+    /// # let bytes = w.finish();
+    /// let layout = Layout::new(raw, 200, 0).unwrap();
+    /// let view = TableView::new(&bytes, &layout);
+    /// assert_eq!(view.find(1, 2), Some(home));
+    /// // Any bytes are safe: a view of none finds nothing.
+    /// assert_eq!(TableView::new(&[], &layout).find(1, 2), None);
+    /// ```
     pub fn new(bytes: &'a [u8], layout: &'a Layout) -> TableView<'a> {
         let probe = Probe::new(layout, 0..bytes.len());
         TableView {
@@ -37,30 +69,113 @@ impl<'a> TableView<'a> {
     }
 
     /// Prefetches the cache line of `slot`.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Payload, Slot, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
+    /// # let mut w = TableWriter::new(raw, 200);
+    /// # w.put(home, &arc);
+    /// # let bytes = w.finish();
+    /// # let layout = Layout::new(raw, 200, 0).unwrap();
+    /// # let view = TableView::new(&bytes, &layout);
+    /// let h = view.hash(1, 2);
+    /// view.prefetch(view.home(h)); // only a hint: the lookup gives the same answer
+    /// assert_eq!(view.find_from(h, view.home(h)), Some(home));
+    /// ```
     #[inline(always)]
     pub fn prefetch(&self, slot: u64) {
         self.probe.prefetch(self.bytes, slot);
     }
 
     /// The stored value of `(ctx, word)` in this table.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Payload, Slot, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
+    /// # let mut w = TableWriter::new(raw, 200);
+    /// # w.put(home, &arc);
+    /// # let bytes = w.finish();
+    /// # let layout = Layout::new(raw, 200, 0).unwrap();
+    /// # let view = TableView::new(&bytes, &layout);
+    /// let h = view.hash(1, 2);
+    /// assert_eq!(h, codec.hash(1, 2));
+    /// assert_eq!(view.find_hashed(h), Some(home));
+    /// ```
     #[inline(always)]
     pub fn hash(&self, ctx: u32, word: u32) -> u64 {
         self.probe.hash(ctx, word)
     }
 
     /// The home slot of stored value `h`.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Payload, Slot, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
+    /// # let mut w = TableWriter::new(raw, 200);
+    /// # w.put(home, &arc);
+    /// # let bytes = w.finish();
+    /// # let layout = Layout::new(raw, 200, 0).unwrap();
+    /// # let view = TableView::new(&bytes, &layout);
+    /// let h = view.hash(1, 2);
+    /// assert!(view.home(h) < 4); // one of the table's 4 homes
+    /// assert_eq!(view.home(h), home); // the only arc sits at its home
+    /// ```
     #[inline(always)]
     pub fn home(&self, h: u64) -> u64 {
         self.probe.home(h)
     }
 
     /// Finds the slot of arc `(ctx, word)`.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Payload, Slot, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
+    /// # let mut w = TableWriter::new(raw, 200);
+    /// # w.put(home, &arc);
+    /// # let bytes = w.finish();
+    /// # let layout = Layout::new(raw, 200, 0).unwrap();
+    /// # let view = TableView::new(&bytes, &layout);
+    /// assert_eq!(view.find(1, 2), Some(home));
+    /// assert_eq!(view.find(2, 1), None);
+    /// ```
     #[inline]
     pub fn find(&self, ctx: u32, word: u32) -> Option<u64> {
         self.find_hashed(self.hash(ctx, word))
     }
 
     /// Finds the slot holding stored value `h` (from [`TableView::hash`]).
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Payload, Slot, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
+    /// # let mut w = TableWriter::new(raw, 200);
+    /// # w.put(home, &arc);
+    /// # let bytes = w.finish();
+    /// # let layout = Layout::new(raw, 200, 0).unwrap();
+    /// # let view = TableView::new(&bytes, &layout);
+    /// assert_eq!(view.find_hashed(view.hash(1, 2)), Some(home));
+    /// assert_eq!(view.find_hashed(view.hash(1, 3)), None);
+    /// ```
     #[inline]
     pub fn find_hashed(&self, h: u64) -> Option<u64> {
         self.find_from(h, self.home(h))
@@ -68,12 +183,47 @@ impl<'a> TableView<'a> {
 
     /// Finds the slot holding stored value `h`, whose home `home` the caller
     /// already computed (to prefetch it).
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Payload, Slot, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
+    /// # let mut w = TableWriter::new(raw, 200);
+    /// # w.put(home, &arc);
+    /// # let bytes = w.finish();
+    /// # let layout = Layout::new(raw, 200, 0).unwrap();
+    /// # let view = TableView::new(&bytes, &layout);
+    /// let h = view.hash(1, 2);
+    /// let at = view.home(h);
+    /// view.prefetch(at); // ... other work while the line loads ...
+    /// assert_eq!(view.find_from(h, at), Some(home));
+    /// ```
     #[inline]
     pub fn find_from(&self, h: u64, home: u64) -> Option<u64> {
         self.probe.find(self.bytes, h, home)
     }
 
     /// Everything but the key of `slot`, in two reads.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Payload, Slot, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
+    /// # let mut w = TableWriter::new(raw, 200);
+    /// # w.put(home, &arc);
+    /// # let bytes = w.finish();
+    /// # let layout = Layout::new(raw, 200, 0).unwrap();
+    /// # let view = TableView::new(&bytes, &layout);
+    /// // The arc in `home` is (1, 2) with prob 7, backoff 9 and the node flag.
+    /// let p = view.payload(home);
+    /// assert_eq!(p, Payload { prob: 7, node: true, left: false, backoff: 9 });
+    /// ```
     #[inline(always)]
     pub fn payload(&self, slot: u64) -> Payload {
         self.probe.payload(self.bytes, slot)
@@ -81,6 +231,24 @@ impl<'a> TableView<'a> {
 
     /// Decodes every field of `slot` (an empty slot decodes as the key of
     /// hash `u64::MAX`).
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Payload, Slot, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
+    /// # let mut w = TableWriter::new(raw, 200);
+    /// # w.put(home, &arc);
+    /// # let bytes = w.finish();
+    /// # let layout = Layout::new(raw, 200, 0).unwrap();
+    /// # let view = TableView::new(&bytes, &layout);
+    /// let expected = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
+    /// assert_eq!(view.slot(home), expected);
+    /// let empty = (0..4).find(|&s| s != home).unwrap();
+    /// assert_eq!((view.slot(empty).prob, view.slot(empty).node), (0, false));
+    /// ```
     pub fn slot(&self, slot: u64) -> Slot {
         let h = self.stored_key(slot).unwrap_or(u64::MAX);
         self.decode(slot, h)
@@ -140,11 +308,44 @@ impl<'a> TableView<'a> {
     }
 
     /// Whether `slot` is empty.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Payload, Slot, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
+    /// # let mut w = TableWriter::new(raw, 200);
+    /// # w.put(home, &arc);
+    /// # let bytes = w.finish();
+    /// # let layout = Layout::new(raw, 200, 0).unwrap();
+    /// # let view = TableView::new(&bytes, &layout);
+    /// assert!(!view.is_empty(home));
+    /// // The table's other 3 slots are empty.
+    /// assert_eq!((0..view.num_slots()).filter(|&s| view.is_empty(s)).count(), 3);
+    /// ```
     pub fn is_empty(&self, slot: u64) -> bool {
         !self.probe.is_occupied(self.bytes, slot)
     }
 
     /// Number of slots.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Payload, Slot, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
+    /// # let mut w = TableWriter::new(raw, 200);
+    /// # w.put(home, &arc);
+    /// # let bytes = w.finish();
+    /// # let layout = Layout::new(raw, 200, 0).unwrap();
+    /// # let view = TableView::new(&bytes, &layout);
+    /// assert_eq!(view.num_slots(), 4);
+    /// assert_eq!(view.num_slots(), layout.raw().num_slots);
+    /// ```
     pub fn num_slots(&self) -> u64 {
         self.layout.raw.num_slots
     }

@@ -52,6 +52,18 @@ pub struct TableWriter {
 impl TableWriter {
     /// A table of empty slots (all zero bits).
     ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
+    /// let w = TableWriter::new(raw, 200);
+    /// assert_eq!(w.bytes().len() as u64, w.layout().table_bytes());
+    /// assert!(w.bytes().iter().all(|&b| b == 0));
+    /// ```
+    ///
     /// # Panics
     /// If `raw` is not a valid layout (a builder bug).
     pub fn new(raw: RawLayout, vocab_size: u32) -> TableWriter {
@@ -65,6 +77,20 @@ impl TableWriter {
     /// Writes arc `s` into the empty slot `slot`, at or after the arc's home
     /// (the builder places arcs; see [`crate::format::table`]), before
     /// [`TableWriter::seal`].
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
+    /// let mut w = TableWriter::new(raw, 200);
+    /// w.put(home, &arc); // the arc's home is free: it goes there
+    /// w.seal();
+    /// assert_eq!(w.view().find(1, 2), Some(home));
+    /// assert_eq!(w.view().slot(home), arc);
+    /// ```
     pub fn put(&mut self, slot: u64, s: &Slot) {
         debug_assert!(!self.sealed, "put after seal");
         let (h, home) = self.layout.hash_home(s);
@@ -140,6 +166,7 @@ impl TableWriter {
     /// let mut w = TableWriter::new(raw, 200);
     /// w.put(home, &Slot { ctx: 1, word: 2, ..Slot::default() });
     /// w.set_flags(home, false, true);
+    /// w.seal();
     /// let view = w.view();
     /// assert_eq!(view.find(1, 2), Some(home));
     /// assert!(view.slot(home).left && !view.slot(home).node);
@@ -153,22 +180,78 @@ impl TableWriter {
     }
 
     /// The table's layout.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
+    /// let w = TableWriter::new(raw, 200);
+    /// assert_eq!(*w.layout().raw(), raw);
+    /// assert_eq!(w.layout().rem_bits(), 14); // 16-bit keys, 4 homes: 2 bits implied
+    /// ```
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
 
     /// The table bytes written so far, padding included.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
+    /// let mut w = TableWriter::new(raw, 200);
+    /// let empty = w.bytes().to_vec();
+    /// w.put(home, &arc);
+    /// assert_eq!(w.bytes().len(), empty.len());
+    /// assert_ne!(w.bytes(), &empty[..]);
+    /// ```
     pub fn bytes(&self) -> &[u8] {
         self.bits.bytes()
     }
 
     /// A view of the table, for lookups while it is built (once sealed).
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
+    /// let mut w = TableWriter::new(raw, 200);
+    /// w.put(home, &arc);
+    /// w.seal();
+    /// let view = w.view();
+    /// assert_eq!(view.find(1, 2), Some(home));
+    /// assert_eq!(view.payload(home).prob, 7);
+    /// ```
     pub fn view(&self) -> TableView<'_> {
         debug_assert!(self.sealed, "lookups before seal");
         TableView::new(self.bits.bytes(), &self.layout)
     }
 
     /// The table bytes, padding included.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
+    /// let mut w = TableWriter::new(raw, 200);
+    /// w.put(home, &arc);
+    /// let bytes = w.finish(); // sealed first
+    /// let layout = Layout::new(raw, 200, 0).unwrap();
+    /// assert_eq!(bytes.len() as u64, layout.table_bytes());
+    /// assert_eq!(TableView::new(&bytes, &layout).find(1, 2), Some(home));
+    /// ```
     pub fn finish(mut self) -> Vec<u8> {
         self.seal();
         self.bits.finish()
@@ -227,6 +310,19 @@ pub struct TableStream<W: Write> {
 impl<W: Write> TableStream<W> {
     /// A table of `raw` written to `out`.
     ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
+    /// let stream = TableStream::new(raw, 200, Vec::new());
+    /// // No arcs: the bytes of an empty table, as TableWriter writes them.
+    /// let bytes = stream.finish().unwrap();
+    /// assert_eq!(bytes, TableWriter::new(raw, 200).finish());
+    /// ```
+    ///
     /// # Panics
     /// If `raw` is not a valid layout (a builder bug).
     pub fn new(raw: RawLayout, vocab_size: u32, out: W) -> TableStream<W> {
@@ -274,6 +370,23 @@ impl<W: Write> TableStream<W> {
     /// # Errors
     /// I/O errors from the output; `InvalidInput` for a slot out of order,
     /// before its home or past the table.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
+    /// let mut stream = TableStream::new(raw, 200, Vec::new());
+    /// stream.put(home, &arc).unwrap();
+    /// // Slots come in increasing order: the same slot again is refused.
+    /// let err = stream.put(home, &arc).unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// let bytes = stream.finish().unwrap();
+    /// let layout = Layout::new(raw, 200, 0).unwrap();
+    /// assert_eq!(TableView::new(&bytes, &layout).find(1, 2), Some(home));
+    /// ```
     pub fn put(&mut self, slot: u64, s: &Slot) -> io::Result<()> {
         let (h, home) = self.layout.hash_home(s);
         if slot < self.end || slot < home || slot >= self.layout.raw().num_slots {
@@ -329,6 +442,21 @@ impl<W: Write> TableStream<W> {
     ///
     /// # Errors
     /// I/O errors from the output.
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
+    /// # let raw = widths.layout(4, 4, 0);
+    /// # let codec = widths.codec(4);
+    /// # let home = codec.home(codec.hash(1, 2));
+    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
+    /// let mut stream = TableStream::new(raw, 200, Vec::new());
+    /// stream.put(home, &arc).unwrap();
+    /// let bytes: Vec<u8> = stream.finish().unwrap(); // the output, a Vec here
+    /// let mut memory = TableWriter::new(raw, 200);
+    /// memory.put(home, &arc);
+    /// assert_eq!(bytes, memory.finish());
+    /// ```
     pub fn finish(mut self) -> io::Result<W> {
         // No arc of a later home came: the held runs start past the last arc.
         while let Some((j, bits)) = self.held.pop_front() {

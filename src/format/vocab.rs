@@ -20,6 +20,15 @@ pub fn word_hash(word: &[u8]) -> u64 {
 }
 
 /// An empty slot of the vocabulary index.
+///
+/// ```
+/// use dashlm::format::vocab::{encode, EMPTY_SLOT};
+/// let s = encode([&b"<unk>"[..], b"cat"]).unwrap();
+/// let slot = |b: &[u8]| u32::from_le_bytes(b.try_into().unwrap());
+/// // 3 slots for 2 words: one stays empty.
+/// assert_eq!(s.index.chunks(4).filter(|b| slot(b) == EMPTY_SLOT).count(), 1);
+/// assert_eq!(EMPTY_SLOT, 0);
+/// ```
 pub const EMPTY_SLOT: u32 = 0;
 
 /// How a vocabulary index slot packs a word: `fingerprint << id_bits | (id + 1)`,
@@ -77,6 +86,15 @@ pub fn index_slots(size: u32) -> u64 {
 }
 
 /// The three vocabulary sections, encoded.
+///
+/// ```
+/// use dashlm::format::vocab::{encode, index_slots};
+/// let s = encode([&b"<unk>"[..], b"cat"]).unwrap();
+/// assert_eq!(s.bytes, b"<unk>cat");
+/// let offsets: Vec<u8> = [0u32, 5, 8].iter().flat_map(|o| o.to_le_bytes()).collect();
+/// assert_eq!(s.offsets, offsets);
+/// assert_eq!(s.index.len() as u64, index_slots(2) * 4);
+/// ```
 #[derive(Debug)]
 pub struct VocabSections {
     /// `VocabOffsets` bytes.
@@ -147,6 +165,13 @@ pub struct VocabView<'a> {
 impl<'a> VocabView<'a> {
     /// Wraps sections already checked for length (`offsets` = `(size+1)*4`
     /// bytes, `index` more than `size` u32 slots).
+    ///
+    /// ```
+    /// use dashlm::format::vocab::{encode, VocabView};
+    /// let s = encode([&b"<unk>"[..], b"cat"]).unwrap();
+    /// let v = VocabView::new(&s.offsets, &s.bytes, &s.index, 2);
+    /// assert_eq!((v.word(0), v.get(b"cat")), (&b"<unk>"[..], Some(1)));
+    /// ```
     pub fn new(offsets: &'a [u8], bytes: &'a [u8], index: &'a [u8], size: u32) -> VocabView<'a> {
         VocabView {
             offsets,
@@ -163,6 +188,14 @@ impl<'a> VocabView<'a> {
     }
 
     /// The word with id `id` (empty if `id` is out of range or the offsets are corrupt).
+    ///
+    /// ```
+    /// use dashlm::format::vocab::{encode, VocabView};
+    /// let s = encode([&b"<unk>"[..], b"cat"]).unwrap();
+    /// let v = VocabView::new(&s.offsets, &s.bytes, &s.index, 2);
+    /// assert_eq!(v.word(1), b"cat");
+    /// assert_eq!(v.word(7), b"");
+    /// ```
     pub fn word(&self, id: u32) -> &'a [u8] {
         let (start, end) = (self.offset(id as usize), self.offset(id as usize + 1));
         self.bytes.get(start..end).unwrap_or(&[])
@@ -181,6 +214,14 @@ impl<'a> VocabView<'a> {
     }
 
     /// The id of `word`, if present.
+    ///
+    /// ```
+    /// use dashlm::format::vocab::{encode, VocabView};
+    /// let s = encode([&b"<unk>"[..], b"cat"]).unwrap();
+    /// let v = VocabView::new(&s.offsets, &s.bytes, &s.index, 2);
+    /// assert_eq!(v.get(b"cat"), Some(1));
+    /// assert_eq!(v.get(b"dog"), None);
+    /// ```
     pub fn get(&self, word: &[u8]) -> Option<u32> {
         self.find(word, word_hash(word))
     }

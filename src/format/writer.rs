@@ -67,6 +67,17 @@ pub struct FileWriter {
 
 impl FileWriter {
     /// A writer for a file with this header.
+    ///
+    /// ```
+    /// # use dashlm::format::{Header, Weights};
+    /// # let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
+    /// #     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
+    /// use dashlm::format::{parse, FileWriter, HEADER_LEN};
+    /// let f = FileWriter::new(header);
+    /// let mut bytes = Vec::new();
+    /// assert_eq!(f.write_to(&mut bytes).unwrap(), HEADER_LEN as u64);
+    /// assert_eq!(parse(&bytes).unwrap().0, header);
+    /// ```
     pub fn new(header: Header) -> FileWriter {
         FileWriter {
             header,
@@ -75,11 +86,33 @@ impl FileWriter {
     }
 
     /// Adds a section.
+    ///
+    /// ```
+    /// # use dashlm::format::{Header, Weights};
+    /// # let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
+    /// #     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
+    /// use dashlm::format::{FileWriter, SectionKind};
+    /// let mut f = FileWriter::new(header);
+    /// f.add(SectionKind::VocabBytes, 0, b"abc".to_vec());
+    /// assert_eq!(f.sizes().collect::<Vec<_>>(), [(SectionKind::VocabBytes, 0, 3)]);
+    /// ```
     pub fn add(&mut self, kind: SectionKind, order: u16, bytes: Vec<u8>) {
         self.sections.push((kind, order, bytes));
     }
 
     /// The sections added so far with their sizes, for summaries.
+    ///
+    /// ```
+    /// # use dashlm::format::{Header, Weights};
+    /// # let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
+    /// #     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
+    /// use dashlm::format::{FileWriter, SectionKind};
+    /// let mut f = FileWriter::new(header);
+    /// f.add(SectionKind::VocabBytes, 0, b"abc".to_vec());
+    /// f.add(SectionKind::Unigrams, 1, vec![0u8; 8]);
+    /// let sizes: Vec<_> = f.sizes().collect();
+    /// assert_eq!(sizes, [(SectionKind::VocabBytes, 0, 3), (SectionKind::Unigrams, 1, 8)]);
+    /// ```
     pub fn sizes(&self) -> impl Iterator<Item = (SectionKind, u16, usize)> + '_ {
         self.sections.iter().map(|(k, o, b)| (*k, *o, b.len()))
     }
@@ -88,6 +121,19 @@ impl FileWriter {
     ///
     /// # Errors
     /// I/O errors from `out`.
+    ///
+    /// ```
+    /// # use dashlm::format::{Header, Weights};
+    /// # let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
+    /// #     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
+    /// use dashlm::format::{FileWriter, SectionKind};
+    /// let mut f = FileWriter::new(header);
+    /// f.add(SectionKind::VocabBytes, 0, b"abc".to_vec());
+    /// let mut bytes = Vec::new();
+    /// // 128 header bytes, one 32-byte table entry, then the section.
+    /// assert_eq!(f.write_to(&mut bytes).unwrap(), 128 + 32 + 3);
+    /// assert_eq!(&bytes[160..], b"abc");
+    /// ```
     pub fn write_to(&self, mut out: impl Write) -> io::Result<u64> {
         let mut offset = head_len(self.sections.len());
         let mut entries = Vec::with_capacity(self.sections.len());
@@ -160,6 +206,14 @@ impl<W: Write + Seek> SectionWriter<W> {
     ///
     /// # Errors
     /// I/O errors from `out`.
+    ///
+    /// ```
+    /// use std::io::Cursor;
+    /// use dashlm::format::{SectionWriter, HEADER_LEN, SECTION_ENTRY_LEN};
+    /// let w = SectionWriter::new(Cursor::new(Vec::new()), 2).unwrap();
+    /// let out = w.into_inner().into_inner();
+    /// assert_eq!(out, vec![0u8; HEADER_LEN + 2 * SECTION_ENTRY_LEN]);
+    /// ```
     pub fn new(mut out: W, num_sections: usize) -> io::Result<SectionWriter<W>> {
         let pos = head_len(num_sections);
         out.write_all(&vec![0u8; pos as usize])?;
@@ -176,6 +230,16 @@ impl<W: Write + Seek> SectionWriter<W> {
     ///
     /// # Errors
     /// I/O errors from the output, or one section more than announced.
+    ///
+    /// ```
+    /// use std::io::{Cursor, Write};
+    /// use dashlm::format::{SectionKind, SectionWriter};
+    /// let mut w = SectionWriter::new(Cursor::new(Vec::new()), 1).unwrap();
+    /// w.begin(SectionKind::VocabBytes, 0).unwrap();
+    /// w.write_all(b"abc").unwrap();
+    /// assert_eq!(w.sizes().count(), 1);
+    /// assert!(w.begin(SectionKind::Unigrams, 1).is_err()); // only 1 announced
+    /// ```
     pub fn begin(&mut self, kind: SectionKind, order: u16) -> io::Result<()> {
         self.close();
         if self.entries.len() == self.num_sections {
@@ -206,6 +270,15 @@ impl<W: Write + Seek> SectionWriter<W> {
     }
 
     /// Sections begun so far with their sizes, for summaries.
+    ///
+    /// ```
+    /// use std::io::{Cursor, Write};
+    /// use dashlm::format::{SectionKind, SectionWriter};
+    /// let mut w = SectionWriter::new(Cursor::new(Vec::new()), 2).unwrap();
+    /// w.begin(SectionKind::VocabBytes, 0).unwrap();
+    /// w.write_all(b"abc").unwrap();
+    /// assert_eq!(w.sizes().collect::<Vec<_>>(), [(SectionKind::VocabBytes, 0, 3)]);
+    /// ```
     pub fn sizes(&self) -> impl Iterator<Item = (SectionKind, u16, usize)> + '_ {
         self.entries
             .iter()
@@ -230,6 +303,22 @@ impl<W: Write + Seek> SectionWriter<W> {
     ///
     /// # Errors
     /// I/O errors from the output, or fewer sections than announced.
+    ///
+    /// ```
+    /// use std::io::{Cursor, Write};
+    /// use dashlm::format::{parse, SectionKind, SectionWriter};
+    /// # use dashlm::format::{Header, Weights};
+    /// # let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
+    /// #     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
+    /// let mut w = SectionWriter::new(Cursor::new(Vec::new()), 1).unwrap();
+    /// w.begin(SectionKind::Unigrams, 1).unwrap();
+    /// w.write_all(&[0u8; 8]).unwrap();
+    /// let (out, len) = w.finish(&header).unwrap();
+    /// let bytes = out.into_inner();
+    /// assert_eq!(bytes.len() as u64, len);
+    /// let (h, sections) = parse(&bytes).unwrap();
+    /// assert_eq!((h, sections.require(SectionKind::Unigrams, 1).unwrap().len), (header, 8));
+    /// ```
     pub fn finish(mut self, header: &Header) -> io::Result<(W, u64)> {
         self.close();
         if self.entries.len() != self.num_sections {

@@ -64,6 +64,18 @@ impl State {
     };
 
     /// Number of context words this state keeps (0 = empty context).
+    ///
+    /// ```
+    /// use dashlm::{LanguageModel, Model};
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// # let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
+    /// let model = Model::from_bytes(bytes).unwrap();
+    /// let (begin, mut next) = (model.begin_sentence_state(), model.null_context_state());
+    /// assert_eq!(model.score(&begin, model.word_id(b"the"), &mut next), -0.4);
+    /// assert_eq!(next.order(), 2); // `<s> the`
+    /// assert_eq!(model.null_context_state().order(), 0);
+    /// ```
     pub fn order(&self) -> usize {
         self.len as usize
     }
@@ -168,16 +180,45 @@ pub struct Model<D> {
 
 impl<D: AsRef<[u8]>> Model<D> {
     /// The file header.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// # let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
+    /// let model = dashlm::Model::from_bytes(bytes).unwrap();
+    /// let header = model.header();
+    /// assert_eq!((header.order, header.vocab_size), (3, 8));
+    /// assert_eq!(header.counts[..3], [8, 7, 4]);
+    /// ```
     pub fn header(&self) -> &Header {
         &self.header
     }
 
     /// The underlying bytes.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// # let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
+    /// let copy = bytes.clone();
+    /// let model = dashlm::Model::from_bytes(bytes).unwrap();
+    /// assert_eq!(model.bytes(), &copy[..]);
+    /// ```
     pub fn bytes(&self) -> &[u8] {
         self.data.as_ref()
     }
 
     /// The vocabulary of the file.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// # let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
+    /// let model = dashlm::Model::from_bytes(bytes).unwrap();
+    /// let cat = model.vocab().id(b"cat");
+    /// assert_eq!(cat, 4);
+    /// assert_eq!(model.vocab().word(cat), b"cat");
+    /// ```
     pub fn vocab(&self) -> VocabView<'_> {
         let b = self.data.as_ref();
         VocabView::new(
@@ -189,6 +230,16 @@ impl<D: AsRef<[u8]>> Model<D> {
     }
 
     /// The word with id `id` (empty if out of range).
+    ///
+    /// ```
+    /// use dashlm::{LanguageModel, Model};
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// # let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
+    /// let model = Model::from_bytes(bytes).unwrap();
+    /// assert_eq!(model.word(model.word_id(b"mat")), b"mat");
+    /// assert_eq!(model.word(1000), b""); // out of range
+    /// ```
     pub fn word(&self, id: WordId) -> &[u8] {
         self.vocab().word(id)
     }

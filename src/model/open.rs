@@ -10,6 +10,15 @@ use crate::format::table::{Layout, Probe};
 use crate::format::{self, vocab, FormatError, RawLayout, SectionEntry, SectionKind, Weights};
 
 /// Errors opening or verifying a compiled model.
+///
+/// ```
+/// use dashlm::{Model, ModelError};
+/// let err = Model::from_bytes(b"not a model".to_vec()).err().unwrap();
+/// assert!(matches!(err, ModelError::Format { path: None, .. }));
+/// let err = Model::open("/nonexistent/model.dlm").err().unwrap();
+/// assert!(matches!(err, ModelError::Io { .. }));
+/// assert!(err.to_string().starts_with("/nonexistent/model.dlm: "));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ModelError {

@@ -4,6 +4,14 @@ use std::fmt;
 use std::io;
 
 /// What went wrong in an n-best input.
+///
+/// ```
+/// use dashlm::rescore::{jsonl, NbestErrorKind};
+/// let text = "{\"id\": \"u1\", \"hyps\": []}\n{\"id\": \"u1\", \"hyps\": []}\n";
+/// let err = jsonl::read(text.as_bytes(), "dev.jsonl").unwrap_err();
+/// assert!(matches!(err.kind(), NbestErrorKind::Duplicate(id) if id == "u1"));
+/// assert_eq!(err.kind().to_string(), "duplicate key `u1`");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum NbestErrorKind {

@@ -42,6 +42,12 @@ pub use super::scorer::{score_lists, score_lists_sequential, LmScorer, ScorerSta
 use crate::lm::LanguageModel;
 
 /// `ln 10`: multiply a log10 value by it to get a natural log.
+///
+/// ```
+/// use dashlm::rescore::LN_10;
+/// let log10 = -2.0; // P = 0.01
+/// assert!((log10 * LN_10 - 0.01f64.ln()).abs() < 1e-12);
+/// ```
 pub const LN_10: f64 = std::f64::consts::LN_10;
 
 /// The weights of the score combination (see the [module](self) docs).

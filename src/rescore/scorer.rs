@@ -154,6 +154,11 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
     /// The word-id cache is started afresh when its entries would take more
     /// than this many bytes (64 bytes per spelling of up to 16 bytes, so about
     /// 131 000 spellings).
+    ///
+    /// ```
+    /// use dashlm::{rescore::LmScorer, ReferenceModel};
+    /// assert_eq!(LmScorer::<ReferenceModel>::WORD_CACHE_BYTES, 8 << 20); // 8 MiB
+    /// ```
     pub const WORD_CACHE_BYTES: usize = 1 << 23;
 
     /// A scorer for `model`.
@@ -481,6 +486,17 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
 
 /// Lists scored together by [`score_lists`] and [`score_lists_sequential`]
 /// (consecutive groups of this many, through [`LmScorer::score_lists_into`]).
+///
+/// ```
+/// use dashlm::rescore::{score_lists, Hypothesis, NbestList, GROUP_LISTS};
+/// # let lm = dashlm::ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+/// assert_eq!(GROUP_LISTS, 8);
+/// let lists: Vec<_> = (0..GROUP_LISTS + 1).map(|i| NbestList::new(&i.to_string()).with_hyp(Hypothesis::new("the cat", 0.0))).collect();
+/// # use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+/// let (groups, done) = (AtomicUsize::new(0), AtomicUsize::new(0));
+/// score_lists(&lm, &lists, |n| { groups.fetch_add(1, Relaxed); done.fetch_add(n, Relaxed); });
+/// assert_eq!((groups.into_inner(), done.into_inner()), (2, GROUP_LISTS + 1)); // 8 + 1
+/// ```
 pub const GROUP_LISTS: usize = 8;
 
 /// New LM scores for every list, in parallel (rayon), in input order; each
