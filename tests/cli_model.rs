@@ -150,6 +150,35 @@ fn build_lm_names_an_output_directory_it_cannot_write_in() {
 }
 
 #[test]
+fn a_directory_or_device_is_not_opened_as_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    for (path, expected) in [
+        (d, "is a directory"),
+        ("/dev/null", "is a FIFO, socket or device"),
+    ] {
+        // Mapped and read into memory alike (before: `No such device` and
+        // "file is too short: 0 bytes").
+        for err in [
+            dashlm::Model::open(path).err().unwrap().to_string(),
+            dashlm::Model::load(path).err().unwrap().to_string(),
+        ] {
+            assert!(
+                err.contains(&format!("{expected}, not a model file")),
+                "{err}"
+            );
+        }
+        let out = dashlm(&["inspect", path], None);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains(&format!("{path}: {expected}, not a model file")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn build_lm_failing_late_keeps_an_existing_output() {
     // The error comes after the streaming pass has written sections of its
     // temporary file: OUTPUT keeps its old bytes and nothing is left behind.

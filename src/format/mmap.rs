@@ -24,13 +24,33 @@ use memmap2::Mmap;
 /// println!("{} bytes", map.len());
 /// ```
 pub fn map_file(path: &Path) -> io::Result<Mmap> {
-    let file = File::open(path)?;
+    let file = open_regular(path)?;
     // SAFETY: the map is read-only and dashlm treats its bytes as untrusted input
     // (every offset and index derived from them is bounds-checked), so concurrent
     // modification can change results but cannot cause out-of-bounds access; the
     // remaining hazard (SIGBUS if the file is truncated while mapped) is documented
     // above as the caller's contract, as memmap2 requires.
     unsafe { Mmap::map(&file) }
+}
+
+/// Opens `path` for reading if it is a regular file (or a link to one): a
+/// directory, FIFO or device cannot hold a model, and mapping one fails with
+/// an obscure error (`No such device`) or reads nothing.
+fn open_regular(path: &Path) -> io::Result<File> {
+    let file = File::open(path)?;
+    let kind = file.metadata()?.file_type();
+    if kind.is_file() {
+        return Ok(file);
+    }
+    let what = if kind.is_dir() {
+        "a directory"
+    } else {
+        "a FIFO, socket or device"
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("is {what}, not a model file"),
+    ))
 }
 
 /// Makes the C library's allocator hand large freed blocks back to the
@@ -252,7 +272,7 @@ impl<T: bytemuck::Pod> std::fmt::Debug for HugeBuf<T> {
 /// ```
 pub fn read_file_huge(path: &Path) -> io::Result<Mmap> {
     use std::io::Read;
-    let mut file = File::open(path)?;
+    let mut file = open_regular(path)?;
     let len = usize::try_from(file.metadata()?.len()).map_err(|_| {
         io::Error::new(
             io::ErrorKind::InvalidData,
