@@ -179,6 +179,22 @@ fn a_directory_or_device_is_not_opened_as_a_model() {
 }
 
 #[test]
+fn build_lm_does_not_compile_a_model_over_its_own_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let arpa = dir.path().join("lm.arpa");
+    std::fs::copy(TINY, &arpa).unwrap();
+    let link = dir.path().join("link.arpa");
+    std::os::unix::fs::symlink(&arpa, &link).unwrap();
+    for output in [&arpa, &link] {
+        let out = build(arpa.to_str().unwrap(), output, "f32");
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("the output is the input file"), "{err}");
+        assert_eq!(std::fs::read(&arpa).unwrap(), std::fs::read(TINY).unwrap());
+    }
+}
+
+#[test]
 fn build_lm_failing_late_keeps_an_existing_output() {
     // The error comes after the streaming pass has written sections of its
     // temporary file: OUTPUT keeps its old bytes and nothing is left behind.
