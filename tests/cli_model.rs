@@ -189,9 +189,31 @@ fn build_lm_does_not_compile_a_model_over_its_own_input() {
         let out = build(arpa.to_str().unwrap(), output, "f32");
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8(out.stderr).unwrap();
-        assert!(err.contains("the output is the input file"), "{err}");
+        assert!(err.contains("this output is the input file"), "{err}");
         assert_eq!(std::fs::read(&arpa).unwrap(), std::fs::read(TINY).unwrap());
     }
+}
+
+#[test]
+fn dump_does_not_write_over_its_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.dlm");
+    assert!(build(TINY, &model, "q8").status.success());
+    let bytes = std::fs::read(&model).unwrap();
+    // Before: the model was truncated while mapped, and the process died of SIGBUS.
+    let out = dashlm(
+        &[
+            "dump",
+            "-o",
+            model.to_str().unwrap(),
+            model.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("this output is the model file"), "{err}");
+    assert_eq!(std::fs::read(&model).unwrap(), bytes);
 }
 
 #[test]

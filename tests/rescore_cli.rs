@@ -347,3 +347,40 @@ fn weights_and_grids_that_would_rank_nothing_or_never_end_are_refused() {
     );
     refused(&["tune", "--mbr", "--scales=-1,1"], "-1 is negative");
 }
+
+#[test]
+fn rescore_does_not_write_over_what_it_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, input) = (dir.path().join("lm.arpa"), dir.path().join("in.jsonl"));
+    fs::copy(data("sample-3gram.arpa"), &model).unwrap();
+    fs::copy(data("sample.jsonl"), &input).unwrap();
+    for (flag, target, what) in [
+        ("--output", &input, "the input"),
+        ("--best-text", &model, "the model file"),
+    ] {
+        let out = dashlm(&[
+            "rescore",
+            "--model",
+            s(&model),
+            "--input",
+            s(&input),
+            "--lm-weight",
+            "1",
+            "--wip",
+            "0",
+            flag,
+            s(target),
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(&format!("this output is {what}")), "{err}");
+    }
+    assert_eq!(
+        fs::read(&input).unwrap(),
+        fs::read(data("sample.jsonl")).unwrap()
+    );
+    assert_eq!(
+        fs::read(&model).unwrap(),
+        fs::read(data("sample-3gram.arpa")).unwrap()
+    );
+}

@@ -5,8 +5,7 @@
 mod load;
 
 use std::error::Error;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -39,35 +38,9 @@ fn parse_weights(s: &str) -> Result<Weights, String> {
     Weights::from_name(s).ok_or_else(|| format!("expected f32, q16 or q8, found `{s}`"))
 }
 
-/// Whether `output` exists and is the file `input` names (a link to it, or
-/// the same path spelled another way): compiling into it would replace the
-/// ARPA model with its compiled form.
-fn same_file(input: &Path, output: &Path) -> bool {
-    let (Ok(a), Ok(b)) = (fs::metadata(input), fs::metadata(output)) else {
-        return false;
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        (a.dev(), a.ino()) == (b.dev(), b.ino())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (a, b);
-        fs::canonicalize(input).ok() == fs::canonicalize(output).ok()
-    }
-}
-
 fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let start = Instant::now();
-    if same_file(&args.input, &args.output) {
-        return Err(format!(
-            "{}: the output is the input file: compiling into it would replace the ARPA \
-             model; give another OUTPUT",
-            args.output.display()
-        )
-        .into());
-    }
+    load::refuse_overwrite(&args.output, &[(&args.input, "the input file")])?;
     let mut opts = BuildOptions::new(args.weights);
     if let Some(load_factor) = args.load_factor {
         opts.load_factor = load_factor;

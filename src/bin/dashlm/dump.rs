@@ -22,6 +22,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let model = Model::open(&args.model)?;
     let out: Box<dyn Write> = match &args.output {
         Some(p) if p.as_os_str() != "-" => {
+            super::load::refuse_overwrite(p, &[(&args.model, "the model file")])?;
             Box::new(File::create(p).map_err(|e| format!("{}: {e}", p.display()))?)
         }
         _ => Box::new(io::stdout().lock()),

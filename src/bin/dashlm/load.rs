@@ -48,6 +48,37 @@ pub fn read_arpa(path: &Path) -> Result<NGramSet, Box<dyn Error + Send + Sync>> 
     Ok(set)
 }
 
+/// Whether `a` and `b` both exist and are the same file (one a link to the
+/// other, or the same path spelled another way).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (x.dev(), x.ino()) == (y.dev(), y.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (x, y);
+        std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok()
+    }
+}
+
+/// An error if `output` is one of the files a command reads (`(path, what it
+/// is)`): writing it would destroy that file, and a model file truncated while
+/// it is mapped kills the process (SIGBUS).
+pub fn refuse_overwrite(output: &Path, read: &[(&Path, &str)]) -> Result<(), String> {
+    match read.iter().find(|(path, _)| same_file(output, path)) {
+        Some((_, what)) => Err(format!(
+            "{}: this output is {what}, which would be overwritten; give another path",
+            output.display()
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Says on stderr that `path` has no `<unk>` and one was added.
 pub fn note_unk_added(path: &Path) {
     eprintln!(

@@ -227,6 +227,20 @@ pub fn run(args: Args) -> Result<(), BoxError> {
             .into())
         }
     };
+    let read: Vec<(&Path, &str)> = [
+        (Some(args.model.as_path()), "the model file"),
+        (Some(args.input.as_path()), "the input"),
+        (args.refs.as_deref(), "the references file"),
+    ]
+    .into_iter()
+    .filter_map(|(p, what)| Some((p?, what)))
+    .collect();
+    for written in [output.as_deref(), args.best_text.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        super::load::refuse_overwrite(written, &read)?;
+    }
     let lists = read_input(&args.input, args.format, args.refs.as_deref())?;
     let loaded = load_model(&args.model)?;
     let rescored = crate::with_model!(&loaded, |m| rescore(m, &lists, &args))?;
