@@ -1,4 +1,25 @@
 //! The scoring interface shared by every model: [`LanguageModel`].
+//!
+//! ```
+//! use dashlm::{FullScore, LanguageModel, Model, ReferenceModel};
+//! # let arpa = &include_bytes!("../data/tiny.arpa")[..];
+//! # let set = dashlm::arpa::NGramSet::read(arpa, "t").unwrap();
+//! # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+//! # let mut bytes = Vec::new();
+//! # f.write_to(&mut bytes).unwrap();
+//! /// The score of every word of `<s> words </s>`, whatever the model.
+//! fn scores<M: LanguageModel>(lm: &M, words: &[&str]) -> Vec<FullScore> {
+//!     let ids: Vec<_> = words.iter().map(|w| lm.word_id(w.as_bytes())).collect();
+//!     let mut out = Vec::new();
+//!     lm.score_each(lm.begin_sentence_state(), &ids, true, |r| out.push(r));
+//!     out
+//! }
+//! let compiled = Model::from_bytes(bytes).unwrap(); // data/tiny.arpa, compiled
+//! let reference = ReferenceModel::read(arpa, "tiny.arpa").unwrap();
+//! let words = ["the", "cat", "sat", "on", "the", "mat"];
+//! assert_eq!(scores(&compiled, &words), scores(&reference, &words));
+//! assert_eq!(scores(&compiled, &words).len(), 7); // six words and `</s>`
+//! ```
 
 use crate::vocab::WordId;
 

@@ -1,4 +1,18 @@
 //! `dashlm query`: KenLM-compatible scoring of text read line by line.
+//!
+//! ```
+//! use dashlm::{query, ReferenceModel};
+//! let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+//! let verbosity = query::Verbosity { word: true, sentence: true, summary: false };
+//! let mut out = Vec::new();
+//! let summary = query::run(&lm, &b"the cat\n"[..], &mut out, verbosity, true).unwrap();
+//! // Per word `word=id order log10prob`, then the line's total, printed as KenLM
+//! // prints f32s (`kenlm_number`: the shortest digits that read back the same).
+//! let text = String::from_utf8(out).unwrap();
+//! assert_eq!(text, "the=3 2 -0.4\tcat=4 3 -0.2\t</s>=2 1 -1.4499999\tTotal: -2.05 OOV: 0\n");
+//! assert_eq!((summary.tokens, summary.oov), (3, 0));
+//! assert!((summary.perplexity() - 4.8232).abs() < 1e-4); // 10^(2.05 / 3)
+//! ```
 
 use std::io::{self, BufRead, Write};
 

@@ -1,5 +1,17 @@
 //! The reference model: a plainly written backoff model over hash maps, the
 //! oracle that every faster structure is tested against.
+//!
+//! ```
+//! use dashlm::{LanguageModel, ReferenceModel};
+//! let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+//! let (the, mat) = (lm.word_id(b"the"), lm.word_id(b"mat"));
+//! let (mut state, mut next) = (lm.begin_sentence_state(), lm.null_context_state());
+//! assert_eq!(lm.score(&state, the, &mut next), -0.4); // the bigram `<s> the`
+//! state = next;
+//! assert_eq!(state.words(), [the, lm.bos_id()]); // KenLM's state: the words, newest first
+//! // No trigram `<s> the mat`: the bigram `the mat` plus the backoff of `<s> the`.
+//! assert_eq!(lm.score(&state, mat, &mut next), -0.8 + -0.2);
+//! ```
 
 use std::io::BufRead;
 

@@ -1,4 +1,15 @@
 //! The in-memory vocabulary: word bytes <-> dense word ids.
+//!
+//! ```
+//! use dashlm::vocab::{Vocab, UNK};
+//! let mut vocab = Vocab::new(); // holds `<unk>` = 0
+//! assert_eq!(vocab.insert(b"the"), Ok(1)); // ids in insertion order
+//! assert_eq!(vocab.insert(b"cat"), Ok(2));
+//! assert_eq!(vocab.insert(b"the"), Err(1)); // already present
+//! assert_eq!((vocab.id(b"cat"), vocab.word(2)), (2, &b"cat"[..]));
+//! assert_eq!(vocab.id(b"dog"), UNK); // out of vocabulary
+//! assert_eq!(vocab.words().collect::<Vec<_>>(), [&b"<unk>"[..], b"the", b"cat"]);
+//! ```
 
 use ahash::RandomState;
 

@@ -5,6 +5,22 @@
 //! word ids, checking duplicates and unknown words, and completes the model the
 //! way KenLM does (see [`NGramSet`]).
 //!
+//! ```
+//! use dashlm::arpa::{ArpaReader, NGramSet};
+//! let text = &include_bytes!("../../data/tiny.arpa")[..];
+//! // Streaming: the `\data\` counts, then one n-gram at a time, in file order.
+//! let mut reader = ArpaReader::new(text, "tiny.arpa").unwrap();
+//! assert_eq!(reader.counts(), [8, 7, 4]);
+//! let first = reader.next_ngram().unwrap().unwrap();
+//! assert_eq!((first.word(0), first.prob, first.backoff), (&b"<unk>"[..], -1.8, Some(0.0)));
+//! // Whole: word ids and lookups by them.
+//! let set = NGramSet::read(text, "tiny.arpa").unwrap();
+//! let id = |w: &str| set.vocab().id(w.as_bytes());
+//! let the_cat = set.get(&[id("the"), id("cat")]).unwrap();
+//! assert_eq!((the_cat.prob, the_cat.backoff), (-0.7, -0.15));
+//! assert!(set.get(&[id("cat"), id("the")]).is_none());
+//! ```
+//!
 //! Accepted quirks of real toolkits: free text before `\data\`, tabs or runs of
 //! spaces between fields, CRLF line ends, blank lines anywhere, a missing backoff
 //! field (= 0), `-inf` and `-99` probabilities, scientific notation, words made of

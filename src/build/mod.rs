@@ -1,5 +1,18 @@
 //! Compiling an [`NGramSet`] into the hashed on-disk layout of [`crate::format`].
 //!
+//! ```
+//! use dashlm::{arpa::NGramSet, build, LanguageModel, Model};
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let path = dir.path().join("tiny.dlm");
+//! let set = NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+//! let summary = build::write_model(&set, build::BuildOptions::default(), &path).unwrap();
+//! assert_eq!(summary.counts, [8, 7, 4]);
+//! let lm = Model::open(&path).unwrap();
+//! assert_eq!(lm.bytes().len() as u64, summary.file_bytes);
+//! let words = [lm.word_id(b"the"), lm.word_id(b"cat")];
+//! assert_eq!(lm.score_sentence(&words, true, false), -0.4 + -0.2); // <s> the, <s> the cat
+//! ```
+//!
 //! The model is compiled as an automaton: a *state* is a context that can be
 //! extended (an n-gram of order < N that `extends`), an *arc* is an n-gram of
 //! order >= 2 keyed by `(state id of its context, word)`. Unigrams are a dense

@@ -1,4 +1,15 @@
 //! Fixed-width bit fields packed little-endian into byte slices.
+//!
+//! ```
+//! use dashlm::format::bits::{read_bits, BitWriter};
+//! let mut w = BitWriter::new();
+//! w.push(5, 3); // bits 0..3
+//! w.push(1000, 11); // bits 3..14
+//! let bytes = w.finish();
+//! assert_eq!(bytes, [0x45, 0x1f]); // 5 | 1000 << 3, low byte first
+//! assert_eq!((read_bits(&bytes, 0, 3), read_bits(&bytes, 3, 11)), (5, 1000));
+//! assert_eq!(read_bits(&bytes, 64, 8), 0); // past the end: zeros
+//! ```
 
 /// Reads the `width`-bit field (width <= 57) starting at bit `pos` of `bytes`.
 /// Bits past the end of `bytes` read as zero, so any position is memory-safe.

@@ -3,6 +3,24 @@
 //! This module owns every byte offset, field width and checksum; [`crate::build`]
 //! writes through it and [`crate::model`] reads through it.
 //!
+//! ```
+//! use dashlm::format::{self, SectionKind, Weights};
+//! # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+//! # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+//! # let mut bytes = Vec::new();
+//! # f.write_to(&mut bytes).unwrap();
+//! // `bytes`: data/tiny.arpa compiled with f32 weights.
+//! let (header, sections) = format::parse(&bytes).unwrap();
+//! assert_eq!(bytes[..8], format::MAGIC);
+//! assert_eq!((header.order, header.weights, header.vocab_size), (3, Weights::F32, 8));
+//! assert_eq!(header.counts[..3], [8, 7, 4]);
+//! // `V` unigram pairs `[prob f32, backoff f32]`, then one table per order 2..=N.
+//! assert_eq!(sections.require(SectionKind::Unigrams, 1).unwrap().len, 8 * 8);
+//! assert!(sections.get(SectionKind::Table, 3).is_some());
+//! assert!(sections.get(SectionKind::Table, 4).is_none());
+//! sections.check_gaps(&bytes).unwrap(); // aligned, zero gaps, nothing trailing
+//! ```
+//!
 //! # File layout
 //!
 //! All integers are little-endian. The sections follow the section table one

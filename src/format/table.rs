@@ -77,6 +77,23 @@
 //! This module holds the layout ([`Layout`], [`Widths`], [`Slot`]); the key
 //! codec is in `key`, the query's lookup in `probe` ([`Probe`]), the writers in
 //! `table_write` and the read-only view for `dump` in `table_view`.
+//!
+//! ```
+//! use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
+//! let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
+//! let raw = widths.layout(4, 4, 0); // 4 homes, 4 slots, no arc displaced
+//! let codec = widths.codec(4);
+//! let home = codec.home(codec.hash(3, 7));
+//! let mut writer = TableWriter::new(raw, 200); // word ids 0..200
+//! writer.put(home, &Slot { ctx: 3, word: 7, prob: (-0.5f32).to_bits(), ..Slot::default() });
+//! let table = writer.finish();
+//! let probe = Probe::new(&Layout::new(raw, 200, 0).unwrap(), 0..table.len());
+//! let (h, at) = probe.locate(3, 7);
+//! assert_eq!(probe.find(&table, h, at), Some(home)); // the one arc, at its home
+//! assert_eq!(f32::from_bits(probe.payload(&table, home).prob), -0.5);
+//! let (h, at) = probe.locate(3, 8);
+//! assert_eq!(probe.find(&table, h, at), None);
+//! ```
 
 use super::bits::{bits_for, mask};
 use super::error::FormatError;

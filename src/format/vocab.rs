@@ -1,4 +1,15 @@
 //! The vocabulary sections: word bytes, offsets and a hash index.
+//!
+//! ```
+//! use dashlm::format::vocab::{encode, VocabView};
+//! let s = encode([&b"<unk>"[..], b"<s>", b"</s>", b"cat"]).unwrap(); // words by id
+//! assert_eq!(s.bytes, b"<unk><s></s>cat");
+//! let offsets: Vec<u8> = [0u32, 5, 8, 12, 15].iter().flat_map(|o| o.to_le_bytes()).collect();
+//! assert_eq!(s.offsets, offsets);
+//! let view = VocabView::new(&s.offsets, &s.bytes, &s.index, 4);
+//! assert_eq!((view.id(b"cat"), view.word(3)), (3, &b"cat"[..]));
+//! assert_eq!(view.id(b"dog"), 0); // `<unk>`
+//! ```
 
 use super::bits::bits_for;
 use super::mmap::prefetch;

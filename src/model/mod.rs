@@ -1,5 +1,23 @@
 //! The compiled model: open (mmap or bytes), validate, and query.
 //!
+//! ```
+//! use dashlm::{LanguageModel, Model};
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let path = dir.path().join("tiny.dlm");
+//! # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+//! # dashlm::build::write_model(&set, Default::default(), &path).unwrap();
+//! let lm = Model::open(&path).unwrap(); // data/tiny.arpa, compiled
+//! let (mut state, mut next) = (lm.begin_sentence_state(), lm.null_context_state());
+//! let mut scores = Vec::new();
+//! for word in ["the", "cat", "sat", "</s>"] {
+//!     let r = lm.full_score(&state, lm.word_id(word.as_bytes()), &mut next);
+//!     scores.push((r.log10_prob, r.ngram_length));
+//!     state = next;
+//! }
+//! // <s> the, <s> the cat, the cat sat; </s> backs off from `cat sat` to the unigram.
+//! assert_eq!(scores, [(-0.4, 2), (-0.2, 3), (-0.25, 3), (-1.45, 1)]);
+//! ```
+//!
 //! A [`State`] holds the ids of every order of its context: the word id of the
 //! newest word, then the slot of the bigram arc, of the trigram arc, and so on
 //! (KenLM's state holds the words; dashlm holds where they already are). A query

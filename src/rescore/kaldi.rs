@@ -15,6 +15,21 @@
 //! Costs are negated natural-log scores: the acoustic score is `-ac_cost` and the
 //! first-pass LM score `-lm_cost`. Hypotheses are ordered by `n`; utterances by
 //! first appearance in `text`.
+//!
+//! ```
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let d = dir.path();
+//! std::fs::write(d.join("text"), "u1-2 a cat sat\nu1-1 the cat sat\nu2-1 hello\n").unwrap();
+//! std::fs::write(d.join("ac_cost"), "u1-1 120.5\nu1-2 119.75\nu2-1 30\n").unwrap();
+//! std::fs::write(d.join("lm_cost"), "u1-1 14.25\nu1-2 16\nu2-1 5\n").unwrap();
+//! std::fs::write(d.join("refs"), "u1 the cat sat\n").unwrap();
+//! let lists = dashlm::rescore::kaldi::read_dir(d).unwrap();
+//! assert_eq!((lists.len(), lists[0].id.as_str(), lists[0].hyps.len()), (2, "u1", 2));
+//! let second = &lists[0].hyps[1]; // ordered by n: `u1-2`
+//! assert_eq!((second.text(), second.acoustic, second.lm), ("a cat sat".to_string(), -119.75, Some(-16.0)));
+//! assert_eq!(lists[0].reference.as_ref().map(Vec::len), Some(3));
+//! assert!(lists[1].reference.is_none());
+//! ```
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs;

@@ -5,6 +5,17 @@
 //! errors `sum_j p_j * d(h_i, h_j)` against the others, `d` being the Levenshtein
 //! distance. This is a plain n-best MBR (SRILM's `nbest-lattice` does the same
 //! over word meshes). As `scale` grows, MBR tends to the top-scoring hypothesis.
+//!
+//! ```
+//! use dashlm::rescore::mbr::{select, DistanceMatrix};
+//! let hyps = [&["the", "cat", "sat"][..], &["a", "cat", "sat"][..], &["a", "cat", "sad"][..]];
+//! let totals = [-10.0, -10.2, -10.3]; // combined scores: the first is the top score
+//! let r = select(&DistanceMatrix::new(&hyps), &totals, 1.0);
+//! assert_eq!(r.choice, 1); // "a cat sat" is one word from each of the others
+//! assert!(r.expected_errors[1] < r.expected_errors[0]);
+//! assert!(r.posteriors[0] > r.posteriors[1] && (r.posteriors.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+//! assert_eq!(select(&DistanceMatrix::new(&hyps), &totals, 100.0).choice, 0); // large scale: top score
+//! ```
 
 use super::wer::edit_distance;
 

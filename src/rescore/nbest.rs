@@ -1,4 +1,19 @@
 //! N-best list types and format-independent reading and writing.
+//!
+//! ```
+//! use dashlm::rescore::{read_lists, write_lists, Format, Hypothesis, NbestList};
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let path = dir.path().join("dev.jsonl");
+//! let lists = vec![NbestList::new("utt1").with_reference("the cat sat")
+//!     .with_hyp(Hypothesis::new("the cat sat", -120.5).with_lm(-14.25))
+//!     .with_hyp(Hypothesis::new("a cat sat", -119.75).with_lm(-16.0))];
+//! let format: Format = "jsonl".parse().unwrap();
+//! write_lists(&path, format, &lists).unwrap();
+//! assert!(std::fs::read_to_string(&path).unwrap().starts_with(r#"{"id": "utt1", "ref": "the cat sat""#));
+//! let back = read_lists(&path, format).unwrap();
+//! assert_eq!(back, lists);
+//! assert_eq!((back[0].hyps[1].text(), back[0].hyps[1].lm), ("a cat sat".to_string(), Some(-16.0)));
+//! ```
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;

@@ -5,6 +5,19 @@
 //! (`LevenshteinEditDistance`): at each cell a match is taken when the words
 //! agree; otherwise a substitution, unless an insertion, then a deletion, is
 //! strictly cheaper.
+//!
+//! ```
+//! use dashlm::rescore::wer::{align, ErrorCounts, EditOp::*};
+//! let (reference, hyp) = (["the", "cat", "sat", "on", "the", "mat"], ["a", "cat", "sat", "the", "mat", "now"]);
+//! let a = align(&reference, &hyp);
+//! assert_eq!(a.ops, [Substitution, Match, Match, Deletion, Match, Match, Insertion]);
+//! let c = a.counts;
+//! assert_eq!((c.substitutions, c.insertions, c.deletions, c.ref_words), (1, 1, 1, 6));
+//! assert_eq!(c.wer(), 0.5);
+//! let mut total = c; // corpus totals: add the sentences
+//! total.add(&ErrorCounts::of(&["hello"], &["hello"]));
+//! assert_eq!(total.to_string(), "%WER 42.86 [ 3 / 7, 1 ins, 1 del, 1 sub ]");
+//! ```
 
 use std::fmt;
 

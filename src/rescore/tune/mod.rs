@@ -31,6 +31,21 @@
 //! The pieces: [`TuneSet`] (the set's cached features and errors, `set.rs`),
 //! the grids and the rules that choose a cell ([`GridTable`],
 //! [`plateau_centre`], `grid.rs`), and [`tune`] here.
+//!
+//! ```
+//! use dashlm::rescore::{score_lists, tune, Hypothesis, NbestList, TuneOptions, TuneSet};
+//! # let lm = dashlm::ReferenceModel::read(&include_bytes!("../../../data/tiny.arpa")[..], "tiny").unwrap();
+//! let lists = vec![NbestList::new("u1").with_reference("the cat sat")
+//!     .with_hyp(Hypothesis::new("the cat sat on", -50.0))
+//!     .with_hyp(Hypothesis::new("the cat sat", -50.5))];
+//! let (new_lm, _) = score_lists(&lm, &lists, |_| {}); // the new LM scores, computed once
+//! let set = TuneSet::new(&lists, &new_lm, false);
+//! assert_eq!((set.first_errors(), set.oracle_errors()), (1, 0));
+//! let opts = TuneOptions { lm_weights: vec![0.0, 0.5, 1.0, 1.5], wips: vec![0.0], ..TuneOptions::default() };
+//! let r = tune(&set, &opts);
+//! assert_eq!(r.coarse[0].get(0, 0), 1); // LM weight 0: the acoustic 1-best
+//! assert_eq!((r.errors, r.weights.lm_weight), (0, 1.0)); // the centre of 0.5..1.5
+//! ```
 
 mod grid;
 mod set;
