@@ -2,7 +2,7 @@
 //! archives) give lists or an error, never a panic; lists that read must
 //! rescore against a small model, and the scorer (lists in groups taking
 //! turns through a shared memo) must give each hypothesis exactly its
-//! word-by-word score.
+//! word-by-word score. Every score read is finite.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -20,11 +20,18 @@ fn lm() -> &'static ReferenceModel {
     })
 }
 
+fn assert_finite(lists: &[dashlm::rescore::NbestList]) {
+    for h in lists.iter().flat_map(|l| &l.hyps) {
+        assert!(h.acoustic.is_finite() && h.lm.is_none_or(f64::is_finite), "{h:?}");
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };
     match selector % 4 {
         0 => {
             if let Ok(lists) = jsonl::read(rest, "fuzz.jsonl") {
+                assert_finite(&lists);
                 let mut out = Vec::new();
                 let _ = jsonl::write(&mut out, &lists);
                 let _ = dashlm::rescore::Rescorer::new(lm(), Default::default()).rescore_all_sequential(&lists);
@@ -39,13 +46,17 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         1 => {
-            let _ = srilm::read_file(rest, "fuzz.nbest", "u1");
+            if let Ok(list) = srilm::read_file(rest, "fuzz.nbest", "u1") {
+                assert_finite(std::slice::from_ref(&list));
+            }
         }
         2 => {
             let _ = kaldi::read_text(rest, "text");
         }
         _ => {
-            let _ = kaldi::read_scores(rest, "ac_cost");
+            if let Ok(scores) = kaldi::read_scores(rest, "ac_cost") {
+                assert!(scores.iter().all(|s| s.1.is_finite()));
+            }
         }
     }
 });
