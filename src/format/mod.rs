@@ -73,6 +73,7 @@ mod header;
 mod key;
 mod mmap;
 mod probe;
+mod sections;
 pub mod table;
 mod table_view;
 mod table_write;
@@ -81,11 +82,12 @@ mod writer;
 
 pub use error::FormatError;
 pub use header::{
-    parse, Header, RawLayout, SectionEntry, SectionKind, Sections, Weights, HEADER_LEN, MAGIC,
-    SECTION_ENTRY_LEN, VERSION,
+    Header, RawLayout, SectionEntry, SectionKind, Weights, HEADER_LEN, MAGIC, SECTION_ENTRY_LEN,
+    VERSION,
 };
 pub use mmap::{
     map_file, prefetch, prefetch_items, read_file_huge, release_freed_memory_at_once, HugeBuf,
 };
+pub use sections::{parse, Sections};
 pub use vocab::word_hash;
 pub use writer::{FileWriter, SectionWriter};
