@@ -346,6 +346,13 @@ fn weights_and_grids_that_would_rank_nothing_or_never_end_are_refused() {
         "--wips `nan` is not a finite number",
     );
     refused(&["tune", "--mbr", "--scales=-1,1"], "-1 is negative");
+    // Before: a directory named `-` (the check comes before the input is read).
+    refused(
+        &[
+            "rescore", w[0], w[1], w[2], w[3], "--format", "srilm", "--output", "-",
+        ],
+        "--format srilm writes a directory, not standard output",
+    );
 }
 
 #[test]

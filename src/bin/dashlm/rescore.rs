@@ -216,6 +216,13 @@ pub fn load_model(path: &Path) -> Result<super::load::Loaded, BoxError> {
 pub fn run(args: Args) -> Result<(), BoxError> {
     set_threads(args.threads)?;
     let output = match (&args.output, args.format, &args.best_text) {
+        (Some(p), Format::Srilm | Format::Kaldi, _) if p.as_os_str() == "-" => {
+            return Err(format!(
+                "--format {} writes a directory, not standard output: give --output DIR",
+                args.format
+            )
+            .into())
+        }
         (Some(p), _, _) => Some(p.clone()),
         (None, Format::Jsonl, None) => Some(PathBuf::from("-")),
         (None, Format::Jsonl, Some(_)) => None,
