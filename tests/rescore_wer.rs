@@ -123,6 +123,13 @@ proptest! {
         prop_assert_eq!(matches + c.substitutions + c.deletions, r.len() as u64);
         prop_assert_eq!(matches + c.substitutions + c.insertions, h.len() as u64);
     }
+
+    /// The counts kept in one row follow the alignment's tie-breaking exactly
+    /// (a small alphabet makes ties common).
+    #[test]
+    fn counts_in_one_row_equal_the_alignments(r in proptest::collection::vec(0u8..3, 0..20), h in proptest::collection::vec(0u8..3, 0..20)) {
+        prop_assert_eq!(ErrorCounts::of(&r, &h), align(&r, &h).counts);
+    }
 }
 
 #[test]

@@ -67,14 +67,65 @@ pub struct ErrorCounts {
 }
 
 impl ErrorCounts {
-    /// The counts of one sentence.
+    /// The counts of one sentence: [`align`]'s, in `O(len(hyp))` memory (the
+    /// alignment itself keeps a cell per pair of words: 5 bytes times
+    /// `len(reference) * len(hyp)`, 2 GB for two 20,000-word lines).
+    ///
+    /// Each cell of one row of the alignment's table carries the counts along
+    /// the step [`align`] takes there (a match when the words agree, else a
+    /// substitution unless an insertion, then a deletion, is strictly
+    /// cheaper), so the last cell holds the counts of the steps its backtrace
+    /// would follow.
     ///
     /// ```
-    /// let c = dashlm::rescore::wer::ErrorCounts::of(&["a"], &["a", "b"]);
+    /// use dashlm::rescore::wer::{align, ErrorCounts};
+    /// let c = ErrorCounts::of(&["a"], &["a", "b"]);
     /// assert_eq!((c.insertions, c.sentence_errors), (1, 1));
+    /// let (r, h) = (["a", "b", "c", "d"], ["b", "x", "d", "e"]);
+    /// assert_eq!(ErrorCounts::of(&r, &h), align(&r, &h).counts);
     /// ```
     pub fn of<T: PartialEq>(reference: &[T], hyp: &[T]) -> ErrorCounts {
-        align(reference, hyp).counts
+        /// `[substitutions, insertions, deletions]` of a cell's path.
+        type Cell = [u32; 3];
+        let cost = |c: &Cell| c[0] + c[1] + c[2];
+        let step = |mut c: Cell, k: usize| {
+            c[k] += 1;
+            c
+        };
+        // row[j]: the path to (i, j) for the current reference prefix i.
+        let mut row: Vec<Cell> = (0..=hyp.len()).map(|j| [0, j as u32, 0]).collect();
+        for (i, r) in reference.iter().enumerate() {
+            let mut diag = row[0];
+            row[0] = [0, 0, i as u32 + 1];
+            for (j, h) in hyp.iter().enumerate() {
+                let above = row[j + 1];
+                row[j + 1] = if r == h {
+                    diag
+                } else {
+                    let mut best = step(diag, 0);
+                    let ins = step(row[j], 1);
+                    if cost(&ins) < cost(&best) {
+                        best = ins;
+                    }
+                    let del = step(above, 2);
+                    if cost(&del) < cost(&best) {
+                        best = del;
+                    }
+                    best
+                };
+                diag = above;
+            }
+        }
+        let [sub, ins, del] = row[hyp.len()];
+        let errors = u64::from(sub + ins + del);
+        ErrorCounts {
+            ref_words: reference.len() as u64,
+            substitutions: u64::from(sub),
+            insertions: u64::from(ins),
+            deletions: u64::from(del),
+            sentences: 1,
+            sentence_errors: u64::from(errors > 0),
+        }
     }
 
     /// Substitutions + insertions + deletions.
