@@ -523,3 +523,57 @@ fn every_fixture_is_tested() {
         assert!(read(name).is_ok(), "{name}");
     }
 }
+
+/// A compressed file is checked to its end (gzip's CRC and length, xz's index
+/// and footer), which decoders do only when the whole stream is read: before,
+/// the reader stopped at `\end\` and a flipped digit in a stored gzip block, a
+/// missing gzip trailer or a cut xz footer read as a valid model.
+#[test]
+fn corrupted_or_truncated_compressed_input_is_an_error() {
+    use std::io::Write;
+    let text = std::fs::read(fixture_dir().join("../tiny.arpa")).unwrap();
+    let gzip = |level| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), level);
+        e.write_all(&text).unwrap();
+        e.finish().unwrap()
+    };
+    // Read directly and through the decompressing thread (which may meet the
+    // error before handing over the text: then the error names an earlier line).
+    let read = |bytes: &[u8], name: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let direct = NGramSet::read(open_input(&path).unwrap().reader, name).map(|_| ());
+        let threaded = NGramSet::read(open_input(&path).unwrap().into_threaded(), name);
+        assert_eq!(direct.is_ok(), threaded.is_ok(), "{name}");
+        direct
+    };
+    let good = gzip(flate2::Compression::default());
+    assert!(read(&good, "good.gz").is_ok());
+    let two = [good.clone(), good.clone()].concat();
+    assert!(read(&two, "two-members.gz").is_ok());
+    // Stored (uncompressed) blocks: change `-0.7` (the cat) to `-0.1`.
+    let mut flipped = gzip(flate2::Compression::none());
+    let at = flipped
+        .windows(12)
+        .position(|w| w == b"-0.7\tthe cat")
+        .unwrap();
+    flipped[at + 3] = b'1';
+    let e = read(&flipped, "flipped.gz").unwrap_err().to_string();
+    assert!(
+        e.contains("after `\\end\\`") && e.contains("checksum"),
+        "{e}"
+    );
+    let e = read(&good[..good.len() - 8], "no-trailer.gz")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("after `\\end\\`"), "{e}");
+    let mut xz = xz2::write::XzEncoder::new(Vec::new(), 6);
+    xz.write_all(&text).unwrap();
+    let xz = xz.finish().unwrap();
+    assert!(read(&xz, "good.xz").is_ok());
+    let e = read(&xz[..xz.len() - 12], "cut.xz")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("after `\\end\\`"), "{e}");
+}

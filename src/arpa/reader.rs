@@ -1,6 +1,6 @@
 //! The streaming ARPA tokenizer: header counts, then one n-gram at a time.
 
-use std::io::{BufRead, Read};
+use std::io::{self, BufRead, Read};
 use std::ops::Range;
 
 use super::error::{ArpaError, ArpaErrorKind};
@@ -390,6 +390,17 @@ impl<R: BufRead> ArpaReader<R> {
                         )));
                     }
                     self.finished = true;
+                    // Reading on to the end of the input makes a decompressor
+                    // check what it decoded (gzip's CRC and length, xz's
+                    // index and footer), which it does only there: a corrupted
+                    // or truncated compressed file is an error, not wrong
+                    // numbers. Text after `\end\` is ignored, as KenLM does.
+                    io::copy(&mut self.input, &mut io::sink()).map_err(|e| {
+                        let what = format!(
+                            "after `\\end\\`: {e} (a corrupted or truncated compressed file?)"
+                        );
+                        self.err(ArpaErrorKind::Io(io::Error::new(e.kind(), what)))
+                    })?;
                     return Ok(None);
                 }
                 if self.section == self.counts.len() {
