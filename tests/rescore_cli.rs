@@ -346,6 +346,18 @@ fn weights_and_grids_that_would_rank_nothing_or_never_end_are_refused() {
         "--wips `nan` is not a finite number",
     );
     refused(&["tune", "--mbr", "--scales=-1,1"], "-1 is negative");
+    refused(
+        &["tune", "--fine", "100000000000"],
+        "expected 0 to 100 subdivisions",
+    );
+    refused(
+        &["tune", "--lm-weights", "0:9999:1", "--wips", "0:9999:1"],
+        "the grid has 100000000 cells",
+    );
+    refused(
+        &["rescore", w[0], w[1], w[2], w[3], "--threads", "100000"],
+        "from 1 to 1024",
+    );
     // Before: a directory named `-` (the check comes before the input is read).
     refused(
         &[
@@ -389,5 +401,32 @@ fn rescore_does_not_write_over_what_it_reads() {
     assert_eq!(
         fs::read(&model).unwrap(),
         fs::read(data("sample-3gram.arpa")).unwrap()
+    );
+}
+
+#[test]
+fn tune_fine_pass_and_smoothing_at_the_edges() {
+    let (model, input) = (data("sample-3gram.arpa"), data("sample.jsonl"));
+    let tune = |extra: &[&str]| {
+        let mut args = vec!["tune", "--model", s(&model), "--input", s(&input), "--json"];
+        args.extend_from_slice(extra);
+        ok(&args).0
+    };
+    // Negative LM weights only: the finer pass kept no weight and panicked.
+    let out = tune(&["--lm-weights=-5,-4", "--fine", "2"]);
+    assert!(out.contains("\"lm_weight\":-"), "{out}");
+    tune(&[
+        "--lm-weights=-5,-4",
+        "--fine",
+        "2",
+        "--plateau",
+        "off",
+        "--smooth",
+        "3",
+    ]);
+    // A radius past the grid is the whole grid (it wrapped around before).
+    assert_eq!(
+        tune(&["--plateau", "off", "--smooth", "18446744073709551615"]),
+        tune(&["--plateau", "off", "--smooth", "1000"])
     );
 }

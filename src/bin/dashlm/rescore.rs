@@ -68,8 +68,8 @@ pub struct Args {
     /// References (`id w1 w2 ...` lines) to attach, for the WER summary.
     #[arg(long)]
     pub refs: Option<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads, 1 to 1024 (default: all cores).
+    #[arg(long, value_parser = parse_threads)]
     pub threads: Option<usize>,
 }
 
@@ -92,6 +92,17 @@ pub fn parse_scale(s: &str) -> Result<f64, String> {
     match parse_finite(s)? {
         x if x >= 0.0 => Ok(x),
         _ => Err(format!("`{s}`: expected a scale >= 0")),
+    }
+}
+
+/// `--threads N`: 1 to 1024 (a pool of a hundred thousand threads hangs the
+/// machine rather than scoring faster).
+pub fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{s}`: expected a number of threads from 1 to 1024"
+        )),
     }
 }
 

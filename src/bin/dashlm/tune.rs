@@ -11,7 +11,7 @@ use dashlm::rescore::{wer::nbest_wer, Format, NbestList};
 use dashlm::LanguageModel;
 
 use super::rescore::{
-    load_model, parse_finite, parse_format, print_stats, print_wer, read_input,
+    load_model, parse_finite, parse_format, parse_threads, print_stats, print_wer, read_input,
     score_with_progress, set_threads,
 };
 
@@ -68,14 +68,15 @@ pub struct Args {
     /// cell; 0 = plain grid search.
     #[arg(long, default_value_t = 0)]
     smooth: usize,
-    /// Subdivisions of a coarse step in a finer pass around the choice (0 = none).
-    #[arg(long, default_value_t = 0)]
+    /// Subdivisions of a coarse step in a finer pass around the choice (0 = none),
+    /// at most 100.
+    #[arg(long, default_value_t = 0, value_parser = parse_fine)]
     fine: usize,
     /// Print one JSON line with the choice on stdout (tables go to stderr).
     #[arg(long)]
     json: bool,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads, 1 to 1024 (default: all cores).
+    #[arg(long, value_parser = parse_threads)]
     threads: Option<usize>,
 }
 
@@ -92,6 +93,18 @@ fn parse_plateau(s: &str) -> Result<Plateau, String> {
         _ => Err(format!(
             "`{s}`: expected a margin >= 0 (e.g. 0.05) or `off`"
         )),
+    }
+}
+
+/// The most cells the coarse grid may have (LM weights x penalties x scales):
+/// each cell rescores the whole set, so a larger grid runs for hours.
+const MAX_GRID_CELLS: usize = 1_000_000;
+
+/// `--fine K`: at most 100 (a finer grid of `(2K+1)^2` cells).
+fn parse_fine(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(k) if k <= 100 => Ok(k),
+        _ => Err(format!("`{s}`: expected 0 to 100 subdivisions")),
     }
 }
 
@@ -152,6 +165,20 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         smooth_radius: args.smooth,
         fine_divisions: args.fine,
     };
+    let cells = [
+        options.lm_weights.len(),
+        options.wips.len(),
+        options.scales.len().max(1),
+    ]
+    .iter()
+    .fold(1usize, |n, &k| n.saturating_mul(k));
+    if cells > MAX_GRID_CELLS {
+        return Err(format!(
+            "the grid has {cells} cells (LM weights x penalties x scales); at most \
+             {MAX_GRID_CELLS}: use coarser steps, then --fine"
+        )
+        .into());
+    }
     let lists = read_input(&args.input, args.format, args.refs.as_deref())?;
     let loaded = load_model(&args.model)?;
     let (result, chosen) =

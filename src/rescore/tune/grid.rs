@@ -121,8 +121,8 @@ impl GridTable {
     pub fn smoothed(&self, i: usize, j: usize, r: usize) -> f64 {
         let (rows, cols) = (self.lm_weights.len(), self.wips.len());
         let (mut sum, mut n) = (0u64, 0u64);
-        for a in i.saturating_sub(r)..=(i + r).min(rows - 1) {
-            for b in j.saturating_sub(r)..=(j + r).min(cols - 1) {
+        for a in i.saturating_sub(r)..=i.saturating_add(r).min(rows - 1) {
+            for b in j.saturating_sub(r)..=j.saturating_add(r).min(cols - 1) {
                 sum += self.get(a, b);
                 n += 1;
             }
@@ -171,10 +171,28 @@ impl GridTable {
     /// assert_eq!(t.choose(1).0, 4);
     /// ```
     pub fn choose(&self, r: usize) -> (usize, usize, f64) {
+        let (rows, cols) = (self.lm_weights.len(), self.wips.len());
+        // Summed-area table: each window's sum in four reads (the same integer
+        // sums as [`GridTable::smoothed`], in time independent of `r`).
+        let mut area = vec![0u64; (rows + 1) * (cols + 1)];
+        for i in 0..rows {
+            for j in 0..cols {
+                area[(i + 1) * (cols + 1) + j + 1] =
+                    self.get(i, j) + area[i * (cols + 1) + j + 1] + area[(i + 1) * (cols + 1) + j]
+                        - area[i * (cols + 1) + j];
+            }
+        }
+        let window = |i: usize, j: usize| {
+            let (a0, a1) = (i.saturating_sub(r), i.saturating_add(r).min(rows - 1) + 1);
+            let (b0, b1) = (j.saturating_sub(r), j.saturating_add(r).min(cols - 1) + 1);
+            let at = |a: usize, b: usize| area[a * (cols + 1) + b];
+            let sum = at(a1, b1) + at(a0, b0) - at(a0, b1) - at(a1, b0);
+            sum as f64 / ((a1 - a0) * (b1 - b0)) as f64
+        };
         let mut best: Option<(usize, usize, f64, u64)> = None;
-        for i in 0..self.lm_weights.len() {
-            for j in 0..self.wips.len() {
-                let s = self.smoothed(i, j, r);
+        for i in 0..rows {
+            for j in 0..cols {
+                let s = window(i, j);
                 let e = self.get(i, j);
                 let better = match best {
                     None => true,
@@ -243,4 +261,40 @@ pub fn plateau_centre(tables: &[GridTable], margin: f64) -> (usize, usize, usize
         }
     }
     best.expect("the fewest-errors cell is on the plateau")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GridTable;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `choose`'s summed-area windows pick what the window means of
+        /// `smoothed` pick (same sums, same ties).
+        #[test]
+        fn choose_equals_the_window_means(
+            rows in 1usize..7,
+            cols in 1usize..7,
+            r in 0usize..9,
+            errors in proptest::collection::vec(0u64..6, 49),
+        ) {
+            let t = GridTable {
+                scale: None,
+                lm_weights: (0..rows).map(|i| i as f64).collect(),
+                wips: (0..cols).map(|j| j as f64).collect(),
+                errors: errors[..rows * cols].to_vec(),
+            };
+            let mut best: Option<(usize, usize, f64, u64)> = None;
+            for i in 0..rows {
+                for j in 0..cols {
+                    let (s, e) = (t.smoothed(i, j, r), t.get(i, j));
+                    if best.is_none_or(|(_, _, bs, be)| s < bs || (s == bs && e < be)) {
+                        best = Some((i, j, s, e));
+                    }
+                }
+            }
+            let (i, j, s, _) = best.unwrap();
+            prop_assert_eq!(t.choose(r), (i, j, s));
+        }
+    }
 }

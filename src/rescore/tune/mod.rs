@@ -217,9 +217,12 @@ pub fn tune(set: &TuneSet, options: &TuneOptions) -> TuneResult {
     let mut fine = None;
     if options.fine_divisions > 1 {
         let div = options.fine_divisions;
+        // Not below the coarse grid's least weight (nor below 0 unless it
+        // is): the chosen weight itself always stays.
+        let floor = options.lm_weights.iter().copied().fold(0.0f64, f64::min);
         let lms: Vec<f64> = fine_axis(&options.lm_weights, i, div)
             .into_iter()
-            .filter(|&x| x >= 0.0)
+            .filter(|&x| x >= floor)
             .collect();
         let wips = fine_axis(&options.wips, j, div);
         let table = GridTable::evaluate(set, &options.base, scale, &lms, &wips);
@@ -230,7 +233,7 @@ pub fn tune(set: &TuneSet, options: &TuneOptions) -> TuneResult {
             }
             None => {
                 // The same neighbourhood extent in fine steps as in coarse ones, halved.
-                let (fi, fj, _) = table.choose(r * div / 2);
+                let (fi, fj, _) = table.choose(r.saturating_mul(div) / 2);
                 (fi, fj)
             }
         };
