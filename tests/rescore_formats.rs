@@ -516,3 +516,26 @@ fn malformed_kaldi_errors_name_file_and_line() {
     fs::write(d.path().join("text"), text).unwrap();
     assert_eq!(tag(kaldi::read_dir(d.path()).unwrap_err().kind()), T::Io);
 }
+
+#[test]
+fn srilm_duplicate_ids_and_standard_input_are_refused() {
+    use NbestErrorKindTag as T;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for sub in ["a", "b"] {
+        fs::create_dir(d.join(sub)).unwrap();
+        fs::write(d.join(sub).join("u.nbest"), "-1 -2 1 x\n").unwrap();
+    }
+    // Before: both read, and the second overwrote the first when written back.
+    fs::write(d.join("list"), "a/u.nbest\nb/u.nbest\n").unwrap();
+    let e = srilm::read_list(&d.join("list")).unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (2, T::Duplicate), "{e}");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, b"-1 -2 1 x\n").unwrap();
+    fs::write(d.join("a").join("u.nbest.gz"), gz.finish().unwrap()).unwrap();
+    let e = srilm::read_dir(&d.join("a")).unwrap_err();
+    assert_eq!(tag(e.kind()), T::Duplicate, "{e}");
+    // Before: the first line was read to tell the kind of input, then lost.
+    let e = srilm::read_path(Path::new("-")).unwrap_err();
+    assert!(e.to_string().contains("not from standard input"), "{e}");
+}

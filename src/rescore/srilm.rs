@@ -28,7 +28,7 @@
 //! `name`; an optional `refs` file (`id w1 w2 ...` lines) gives references.
 //! Written lists always use the plain form (a missing LM score is written as 0).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -236,6 +236,18 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
         .iter()
         .map(|p| read_file_path(p))
         .collect::<Result<Vec<_>, _>>()?;
+    // `u.nbest` and `u.nbest.gz` are both utterance `u`.
+    let mut ids = HashSet::new();
+    for (list, path) in lists.iter().zip(&files) {
+        if !ids.insert(list.id.as_str()) {
+            let name = path.display().to_string();
+            return Err(NbestError::new(
+                &name,
+                0,
+                NbestErrorKind::Duplicate(list.id.clone()),
+            ));
+        }
+    }
     for list in &mut lists {
         for (name, sub) in &subdirs {
             let path = sub.join(format!("{}.nbest", list.id));
@@ -284,6 +296,7 @@ pub fn read_list(list: &Path) -> Result<Vec<NbestList>, NbestError> {
     let text = fs::read_to_string(list).map_err(|e| NbestError::io(&name, e))?;
     let base = list.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut lists = Vec::new();
+    let mut seen = HashSet::new();
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
         if t.is_empty() {
@@ -301,7 +314,16 @@ pub fn read_list(list: &Path) -> Result<Vec<NbestList>, NbestError> {
                 )),
             ));
         }
-        lists.push(read_file_path(&p)?);
+        let list = read_file_path(&p)?;
+        // Two files of one name in two directories are one utterance id.
+        if !seen.insert(list.id.clone()) {
+            return Err(NbestError::new(
+                &name,
+                i as u64 + 1,
+                NbestErrorKind::Duplicate(list.id),
+            ));
+        }
+        lists.push(list);
     }
     Ok(lists)
 }
@@ -324,6 +346,18 @@ pub fn read_path(path: &Path) -> Result<Vec<NbestList>, NbestError> {
         return read_dir(path);
     }
     let name = path.display().to_string();
+    if path.as_os_str() == "-" {
+        // A file is read twice (to tell its kind, then to read it), and an
+        // utterance's id is its file's name: standard input has neither.
+        return Err(NbestError::io(
+            &name,
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "SRILM n-best lists are read from files, a list file or a directory \
+                 (an utterance's id is its file's name), not from standard input",
+            ),
+        ));
+    }
     let mut input = crate::arpa::open_input(path).map_err(|e| NbestError::io(&name, e))?;
     let mut first = String::new();
     loop {
