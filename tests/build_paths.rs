@@ -159,3 +159,33 @@ fn errors_are_left_to_ngramset() {
         assert!(NGramSet::read(text.as_bytes(), "bad.arpa").is_err());
     }
 }
+
+/// Orders from 2 up may be empty (`ngram 3=0`, or 2 and 3): every path builds
+/// the same file, it opens (the open check refused a count of 0 before), and
+/// it scores as the ARPA text does, unigram backoffs included.
+#[test]
+fn empty_higher_orders_build_open_and_score_as_the_text() {
+    use dashlm::{LanguageModel, Model, ReferenceModel};
+    let unigrams = "-1\t<s>\t-0.5\n-1\t</s>\n-0.5\ta\t-0.3\n-0.6\tb\t-0.2\n";
+    let texts = [
+        format!("\\data\\\nngram 1=4\nngram 2=2\nngram 3=0\n\n\\1-grams:\n{unigrams}\n\\2-grams:\n-0.2\t<s> a\t-0.1\n-0.3\ta b\t-0.4\n\n\\3-grams:\n\n\\end\\\n"),
+        format!("\\data\\\nngram 1=4\nngram 2=0\nngram 3=0\n\n\\1-grams:\n{unigrams}\n\\2-grams:\n\n\\3-grams:\n\n\\end\\\n"),
+    ];
+    for text in &texts {
+        let reference = ReferenceModel::read(text.as_bytes(), "empty.arpa").unwrap();
+        for weights in [Weights::F32, Weights::Q16, Weights::Q8] {
+            let (expected, completed, streamed) = builds(text, BuildOptions::new(weights));
+            assert_eq!(completed, expected, "{text}");
+            assert_eq!(streamed.as_ref().unwrap_or(&expected), &expected, "{text}");
+            let model = Model::from_bytes(expected).unwrap();
+            model.verify().unwrap();
+            for sentence in [&[3u32, 4, 3, 4][..], &[4, 3, 3], &[]] {
+                assert_eq!(
+                    model.score_sentence(sentence, true, true),
+                    reference.score_sentence(sentence, true, true),
+                    "{weights:?} {sentence:?}\n{text}"
+                );
+            }
+        }
+    }
+}

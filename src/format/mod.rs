@@ -41,7 +41,7 @@
 //! | 20..24 | id of `<s>` |
 //! | 24..28 | id of `</s>` |
 //! | 28..32 | number of sections `S` |
-//! | 32..96 | n-gram counts per order 1..=8 (u64 each, blanks included, 0 past `N`) |
+//! | 32..96 | n-gram counts per order 1..=8 (u64 each, blanks included; order 1 = the vocabulary, orders 2..=N may be 0, 0 past `N`) |
 //! | 96..124 | reserved, zero |
 //! | 124..128 | CRC-32 of bytes 0..124 followed by the section table |
 //! | 128..128+32S | section table: per section `kind u16, order u16, reserved u32, offset u64, length u64, crc32 u32, reserved u32` |

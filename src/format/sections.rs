@@ -250,11 +250,17 @@ pub fn parse(bytes: &[u8]) -> Result<(Header, Sections), FormatError> {
     for (i, c) in counts.iter_mut().enumerate() {
         *c = u64_at(bytes, 32 + 8 * i);
         let at = 32 + 8 * i;
-        if (i < order as usize) != (*c > 0) {
+        // Orders past the model's have no n-grams; the unigrams are the
+        // vocabulary (checked below); an order from 2 up may be empty (an
+        // ARPA file with `ngram 2=0`, whose unigram backoffs still apply).
+        if i >= order as usize && *c > 0 {
             return Err(FormatError::field(
                 "n-gram count",
                 at as u64,
-                format!("order {} has count {c}", i + 1),
+                format!(
+                    "order {} has count {c}, past the model's order {order}",
+                    i + 1
+                ),
             ));
         }
     }
