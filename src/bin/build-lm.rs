@@ -28,7 +28,7 @@ struct Args {
     /// Weight storage: f32 (lossless), q16 or q8 (per-order codebooks).
     #[arg(long, default_value = "f32", value_parser = parse_weights)]
     weights: Weights,
-    /// Arcs per hash home (0 < x <= 1): lower is faster and larger
+    /// Arcs per hash home (0.1 <= x <= 1): lower is faster and larger
     /// [default: 0.7 for f32 and q16, 0.9 for q8].
     #[arg(long)]
     load_factor: Option<f64>,

@@ -58,7 +58,7 @@ mod unigrams;
 pub use codebook::Codebook;
 pub use complete::compile_completing;
 pub use geometry::RUNS_ABOVE_LOAD;
-pub use options::{BuildError, BuildOptions, BuildSummary};
+pub use options::{BuildError, BuildOptions, BuildSummary, MIN_LOAD_FACTOR};
 pub use output::{complete_model, stream_model, write_file, write_model};
 pub use stream::{compile_streaming, Streamed};
 

@@ -45,6 +45,14 @@ impl Default for BuildOptions {
     }
 }
 
+/// The least load factor a build accepts: below it the tables are mostly
+/// empty (ten times the slots at 0.1) and a tiny factor asks for terabytes.
+///
+/// ```
+/// assert_eq!(dashlm::build::MIN_LOAD_FACTOR, 0.1);
+/// ```
+pub const MIN_LOAD_FACTOR: f64 = 0.1;
+
 /// Errors from [`write_model`](super::write_model).
 ///
 /// ```
@@ -53,7 +61,9 @@ impl Default for BuildOptions {
 /// let opts = BuildOptions { load_factor: 1.5, ..BuildOptions::default() };
 /// let err = compile(&set, opts).err().unwrap();
 /// assert!(matches!(err, BuildError::LoadFactor(x) if x == 1.5));
-/// assert_eq!(err.to_string(), "load factor 1.5 is not in (0, 1]");
+/// assert_eq!(err.to_string(), "load factor 1.5 is not in [0.1, 1]");
+/// let opts = BuildOptions { load_factor: 1e-7, ..BuildOptions::default() };
+/// assert!(matches!(compile(&set, opts), Err(BuildError::LoadFactor(_))));
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -75,8 +85,8 @@ pub enum BuildError {
         /// Its n-gram count.
         count: usize,
     },
-    /// An invalid option.
-    #[error("load factor {0} is not in (0, 1]")]
+    /// An invalid option: a load factor outside [`MIN_LOAD_FACTOR`], 1.
+    #[error("load factor {0} is not in [0.1, 1]")]
     LoadFactor(f64),
     /// The vocabulary exceeds what the format can index.
     #[error(
@@ -148,7 +158,7 @@ impl BuildSummary {
 }
 
 pub(super) fn check_load_factor(opts: BuildOptions) -> Result<(), BuildError> {
-    if opts.load_factor > 0.0 && opts.load_factor <= 1.0 {
+    if (MIN_LOAD_FACTOR..=1.0).contains(&opts.load_factor) {
         Ok(())
     } else {
         Err(BuildError::LoadFactor(opts.load_factor))
