@@ -430,3 +430,79 @@ fn tune_fine_pass_and_smoothing_at_the_edges() {
         tune(&["--plateau", "off", "--smooth", "1000"])
     );
 }
+
+#[test]
+fn rescore_outputs_do_not_land_on_each_other_or_on_inputs_in_the_output_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = data("sample-3gram.arpa");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "rescore",
+            "--model",
+            s(&model),
+            "--lm-weight",
+            "1",
+            "--wip",
+            "0",
+        ];
+        args.extend_from_slice(extra);
+        let out = dashlm(&args);
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    let same = d.join("same.out");
+    let jsonl = data("sample.jsonl");
+    let (code, err) = run(&[
+        "--input",
+        s(&jsonl),
+        "--output",
+        s(&same),
+        "--best-text",
+        s(&same),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("--output and --best-text name the same file"),
+        "{err}"
+    );
+    // A list file inside the output directory, naming n-best files there.
+    let lst = d.join("lst");
+    fs::create_dir(&lst).unwrap();
+    for e in fs::read_dir(data("sample.srilm")).unwrap() {
+        let p = e.unwrap().path();
+        fs::copy(&p, lst.join(p.file_name().unwrap())).unwrap();
+    }
+    fs::write(lst.join("list"), "synth_00042.nbest\n").unwrap();
+    let before = fs::read(lst.join("synth_00042.nbest")).unwrap();
+    let list = lst.join("list");
+    let (code, err) = run(&[
+        "--format",
+        "srilm",
+        "--input",
+        s(&list),
+        "--output",
+        s(&lst),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("the output directory holds the input"),
+        "{err}"
+    );
+    assert_eq!(fs::read(lst.join("synth_00042.nbest")).unwrap(), before);
+    // The best text inside a directory not created yet.
+    let fresh = d.join("fresh");
+    let best = fresh.join("synth_00042.nbest");
+    let input = data("sample.srilm");
+    let (code, err) = run(&[
+        "--format",
+        "srilm",
+        "--input",
+        s(&input),
+        "--output",
+        s(&fresh),
+        "--best-text",
+        s(&best),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("holds the --best-text file"), "{err}");
+}

@@ -218,6 +218,58 @@ pub fn write_best_text(
     out.flush()
 }
 
+/// An error if the two outputs are one file, or if a directory format's
+/// output directory holds the best-text file or anything the command reads
+/// (`read`): writing the lists there would replace them (an input list's
+/// n-best files, a references file named `refs`, ...).
+fn check_outputs_apart(
+    output: Option<&Path>,
+    best_text: Option<&Path>,
+    format: Format,
+    read: &[(&Path, &str)],
+) -> Result<(), String> {
+    if let (Some(out), Some(best)) = (output, best_text) {
+        if out == best || super::load::same_file(out, best) {
+            return Err(format!(
+                "{}: --output and --best-text name the same file",
+                out.display()
+            ));
+        }
+    }
+    let Some(dir) = output.filter(|_| format != Format::Jsonl) else {
+        return Ok(());
+    };
+    let best = best_text.map(|b| (b, "the --best-text file"));
+    match read
+        .iter()
+        .copied()
+        .chain(best)
+        .find(|(p, _)| inside(dir, p))
+    {
+        Some((p, what)) => Err(format!(
+            "{}: the output directory holds {what} ({}), which writing the lists there \
+             could overwrite; give another directory",
+            dir.display(),
+            p.display()
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Whether `path` (existing or to be created) lies in directory `dir` or
+/// below it.
+fn inside(dir: &Path, path: &Path) -> bool {
+    let Ok(dir) = std::fs::canonicalize(dir) else {
+        // Not created yet: only a path spelled under it can be in it.
+        return path.starts_with(dir);
+    };
+    let full = std::fs::canonicalize(path).or_else(|_| {
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        std::fs::canonicalize(parent.unwrap_or(Path::new(".")))
+    });
+    full.is_ok_and(|p| p.starts_with(&dir))
+}
+
 /// Loads the model named on the command line: ARPA or compiled, whichever the
 /// file is (the one place the rescoring commands open models).
 pub fn load_model(path: &Path) -> Result<super::load::Loaded, BoxError> {
@@ -259,6 +311,12 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     {
         super::load::refuse_overwrite(written, &read)?;
     }
+    check_outputs_apart(
+        output.as_deref(),
+        args.best_text.as_deref(),
+        args.format,
+        &read,
+    )?;
     let lists = read_input(&args.input, args.format, args.refs.as_deref())?;
     let loaded = load_model(&args.model)?;
     let rescored = crate::with_model!(&loaded, |m| rescore(m, &lists, &args))?;
