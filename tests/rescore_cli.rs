@@ -358,6 +358,18 @@ fn weights_and_grids_that_would_rank_nothing_or_never_end_are_refused() {
         &["rescore", w[0], w[1], w[2], w[3], "--threads", "100000"],
         "from 1 to 1024",
     );
+    refused(
+        &[
+            "rescore",
+            w[0],
+            w[1],
+            w[2],
+            w[3],
+            "--acoustic-scale",
+            "1e307",
+        ],
+        "the combined score is -inf (weights or scores too large)",
+    );
     // Before: a directory named `-` (the check comes before the input is read).
     refused(
         &[

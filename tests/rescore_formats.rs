@@ -347,6 +347,8 @@ fn malformed_srilm_errors_name_file_and_line() {
         ("nan -2 1 a", T::Number, "acoustic score, found `nan`"),
         ("-1 inf 1 a", T::Number, "LM score, found `inf`"),
         ("-1e999 -2 1 a", T::Number, "found `-1e999`"),
+        // Finite in log10, infinite in natural log.
+        ("-1e308 -2 1 a", T::Number, "found `-1e308`"),
         ("-1 -2 two a b", T::Number, "word count"),
         ("-1 -2", T::Syntax, "acoustic_score lm_score num_words"),
         ("NBestList1.0", T::Syntax, "header only on the first line"),

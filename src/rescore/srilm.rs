@@ -117,6 +117,17 @@ fn parse_decipher(text: &str) -> Result<Hypothesis, NbestErrorKind> {
     })
 }
 
+/// A log10 score `token` in natural log; finite before and after (`1e308`
+/// is finite, times ln 10 it is not).
+fn log10_score(token: &str, what: &'static str) -> Result<f64, NbestErrorKind> {
+    Some(parse_score(token, what)? * std::f64::consts::LN_10)
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| NbestErrorKind::Number {
+            what,
+            found: token.to_string(),
+        })
+}
+
 fn parse_plain(text: &str) -> Result<Hypothesis, NbestErrorKind> {
     let mut tokens = text.split_whitespace();
     let (Some(ac), Some(lm), Some(count)) = (tokens.next(), tokens.next(), tokens.next()) else {
@@ -125,8 +136,8 @@ fn parse_plain(text: &str) -> Result<Hypothesis, NbestErrorKind> {
             found: text.to_string(),
         });
     };
-    let acoustic = parse_score(ac, "acoustic score")? * std::f64::consts::LN_10;
-    let lm = parse_score(lm, "LM score")? * std::f64::consts::LN_10;
+    let acoustic = log10_score(ac, "acoustic score")?;
+    let lm = log10_score(lm, "LM score")?;
     let declared = count.parse::<usize>().map_err(|_| NbestErrorKind::Number {
         what: "word count",
         found: count.to_string(),

@@ -365,6 +365,20 @@ fn rescore<M: LanguageModel>(
         .zip(&scores)
         .map(|(l, s)| rescorer.rescore_scored(l, s))
         .collect();
+    // Finite weights and scores can still combine past f64's range: such a
+    // total ranks nothing and cannot be written back.
+    for (l, r) in lists.iter().zip(&rescored) {
+        if let Some(k) = r.totals.iter().position(|t| !t.is_finite()) {
+            return Err(format!(
+                "utterance `{}`, hypothesis {}: the combined score is {} (weights or \
+                 scores too large)",
+                l.id,
+                k + 1,
+                r.totals[k]
+            )
+            .into());
+        }
+    }
     let output = lists
         .iter()
         .zip(&rescored)

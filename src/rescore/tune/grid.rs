@@ -71,6 +71,10 @@ pub fn parse_values(spec: &str) -> Result<Vec<f64>, String> {
 }
 
 pub(super) fn round10(x: f64) -> f64 {
+    // Past 2^53 / 1e10 there is nothing to round (and `x * 1e10` may overflow).
+    if x.abs() >= 1e6 {
+        return x;
+    }
     (x * 1e10).round() / 1e10
 }
 
