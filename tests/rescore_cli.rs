@@ -518,3 +518,41 @@ fn rescore_outputs_do_not_land_on_each_other_or_on_inputs_in_the_output_director
     assert_eq!(code, Some(2));
     assert!(err.contains("holds the --best-text file"), "{err}");
 }
+
+#[test]
+fn mbr_refuses_lists_too_long_to_compare_every_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("long.jsonl");
+    let hyps: Vec<String> = (0..5001)
+        .map(|i| format!("{{\"words\": \"w{i}\", \"acoustic\": -1.0}}"))
+        .collect();
+    let line = format!(
+        "{{\"id\": \"u\", \"ref\": \"w1\", \"hyps\": [{}]}}\n",
+        hyps.join(", ")
+    );
+    fs::write(&input, line).unwrap();
+    let model = data("sample-3gram.arpa");
+    for args in [
+        &[
+            "rescore",
+            "--lm-weight",
+            "1",
+            "--wip",
+            "0",
+            "--mbr",
+            "--best-text",
+            "-",
+        ][..],
+        &["tune", "--mbr"][..],
+    ] {
+        let mut all = vec![args[0], "--model", s(&model), "--input", s(&input)];
+        all.extend_from_slice(&args[1..]);
+        let out = dashlm(&all);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("has 5001 hypotheses: --mbr compares every pair"),
+            "{err}"
+        );
+    }
+}

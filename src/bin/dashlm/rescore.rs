@@ -270,6 +270,24 @@ fn inside(dir: &Path, path: &Path) -> bool {
     full.is_ok_and(|p| p.starts_with(&dir))
 }
 
+/// The most hypotheses a list may have for `--mbr`, which compares every pair
+/// (a table of `n^2` distances: 100 MB and 25 million alignments at the limit).
+const MAX_MBR_HYPS: usize = 5_000;
+
+/// An error naming the first list too long for MBR.
+pub fn check_mbr_lists(lists: &[NbestList]) -> Result<(), String> {
+    match lists.iter().find(|l| l.hyps.len() > MAX_MBR_HYPS) {
+        Some(l) => Err(format!(
+            "utterance `{}` has {} hypotheses: --mbr compares every pair, at most {} per \
+             list (keep the best ones, e.g. rescore with --top first)",
+            l.id,
+            l.hyps.len(),
+            MAX_MBR_HYPS
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Loads the model named on the command line: ARPA or compiled, whichever the
 /// file is (the one place the rescoring commands open models).
 pub fn load_model(path: &Path) -> Result<super::load::Loaded, BoxError> {
@@ -318,6 +336,9 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         &read,
     )?;
     let lists = read_input(&args.input, args.format, args.refs.as_deref())?;
+    if args.mbr {
+        check_mbr_lists(&lists)?;
+    }
     let loaded = load_model(&args.model)?;
     let rescored = crate::with_model!(&loaded, |m| rescore(m, &lists, &args))?;
     if let Some(out) = &output {

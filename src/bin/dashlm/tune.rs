@@ -11,8 +11,8 @@ use dashlm::rescore::{wer::nbest_wer, Format, NbestList};
 use dashlm::LanguageModel;
 
 use super::rescore::{
-    load_model, parse_finite, parse_format, parse_threads, print_stats, print_wer, read_input,
-    score_with_progress, set_threads,
+    check_mbr_lists, load_model, parse_finite, parse_format, parse_threads, print_stats, print_wer,
+    read_input, score_with_progress, set_threads,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -180,6 +180,9 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         .into());
     }
     let lists = read_input(&args.input, args.format, args.refs.as_deref())?;
+    if args.mbr {
+        check_mbr_lists(&lists)?;
+    }
     let loaded = load_model(&args.model)?;
     let (result, chosen) =
         crate::with_model!(&loaded, |m| run_tune(m, &lists, &options, args.mbr))?;
