@@ -448,7 +448,7 @@ fn rescore_outputs_do_not_land_on_each_other_or_on_inputs_in_the_output_director
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let model = data("sample-3gram.arpa");
-    let run = |extra: &[&str]| {
+    let refused_with = |extra: &[&str], expected: &str| {
         let mut args = vec![
             "rescore",
             "--model",
@@ -460,22 +460,15 @@ fn rescore_outputs_do_not_land_on_each_other_or_on_inputs_in_the_output_director
         ];
         args.extend_from_slice(extra);
         let out = dashlm(&args);
-        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(expected), "{err}");
     };
-    let same = d.join("same.out");
-    let jsonl = data("sample.jsonl");
-    let (code, err) = run(&[
-        "--input",
-        s(&jsonl),
-        "--output",
-        s(&same),
-        "--best-text",
-        s(&same),
-    ]);
-    assert_eq!(code, Some(2));
-    assert!(
-        err.contains("--output and --best-text name the same file"),
-        "{err}"
+    let (same, jsonl) = (d.join("same.out"), data("sample.jsonl"));
+    let (same, jsonl) = (s(&same), s(&jsonl));
+    refused_with(
+        &["--input", jsonl, "--output", same, "--best-text", same],
+        "--output and --best-text name the same file",
     );
     // A list file inside the output directory, naming n-best files there.
     let lst = d.join("lst");
@@ -487,36 +480,34 @@ fn rescore_outputs_do_not_land_on_each_other_or_on_inputs_in_the_output_director
     fs::write(lst.join("list"), "synth_00042.nbest\n").unwrap();
     let before = fs::read(lst.join("synth_00042.nbest")).unwrap();
     let list = lst.join("list");
-    let (code, err) = run(&[
-        "--format",
-        "srilm",
-        "--input",
-        s(&list),
-        "--output",
-        s(&lst),
-    ]);
-    assert_eq!(code, Some(2));
-    assert!(
-        err.contains("the output directory holds the input"),
-        "{err}"
+    refused_with(
+        &[
+            "--format",
+            "srilm",
+            "--input",
+            s(&list),
+            "--output",
+            s(&lst),
+        ],
+        "the output directory holds the input",
     );
     assert_eq!(fs::read(lst.join("synth_00042.nbest")).unwrap(), before);
     // The best text inside a directory not created yet.
-    let fresh = d.join("fresh");
+    let (fresh, input) = (d.join("fresh"), data("sample.srilm"));
     let best = fresh.join("synth_00042.nbest");
-    let input = data("sample.srilm");
-    let (code, err) = run(&[
-        "--format",
-        "srilm",
-        "--input",
-        s(&input),
-        "--output",
-        s(&fresh),
-        "--best-text",
-        s(&best),
-    ]);
-    assert_eq!(code, Some(2));
-    assert!(err.contains("holds the --best-text file"), "{err}");
+    refused_with(
+        &[
+            "--format",
+            "srilm",
+            "--input",
+            s(&input),
+            "--output",
+            s(&fresh),
+            "--best-text",
+            s(&best),
+        ],
+        "holds the --best-text file",
+    );
 }
 
 #[test]
