@@ -426,6 +426,15 @@ fn malformed_kaldi_errors_name_file_and_line() {
     let l = kaldi::read_dir(d.path()).unwrap();
     assert_eq!(l[0].hyps[0].words, ["a", "b"]);
     let cases: Vec<KaldiCase> = vec![
+        // `u1-01` is rank 1 again: one of the two would be lost.
+        (
+            "u1-1 a b\nu1-01 a\n".into(),
+            "u1-1 1\nu1-01 2\n".into(),
+            None,
+            "text",
+            2,
+            T::Syntax,
+        ),
         (
             "u1 a b\n".into(),
             "u1 1\n".into(),

@@ -31,7 +31,7 @@
 //! assert!(lists[1].reference.is_none());
 //! ```
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::Path;
@@ -207,10 +207,19 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
     // Per hypothesis key: (list index, hypothesis index, line in `text`).
     let mut keys: Vec<(String, usize, usize, u64)> = Vec::new();
     let mut where_: HashMap<String, usize> = HashMap::new();
+    let mut seen_ranks: HashSet<(String, usize)> = HashSet::new();
     for (key, words, line) in entries {
         let (utt, n) = split_key(&key).ok_or_else(|| {
             NbestError::new(&text_name, line, NbestErrorKind::BadKey(key.clone()))
         })?;
+        // `u-1` and `u-01` are both rank 1 of `u`: one would be lost.
+        if !seen_ranks.insert((utt.to_string(), n)) {
+            let kind = NbestErrorKind::Syntax {
+                expected: "a rank not given before for its utterance",
+                found: format!("`{key}`, rank {n} of `{utt}` again"),
+            };
+            return Err(NbestError::new(&text_name, line, kind));
+        }
         let li = *index.entry(utt.to_string()).or_insert_with(|| {
             lists.push(NbestList::new(utt));
             ranks.push(Vec::new());
