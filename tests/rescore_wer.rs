@@ -187,3 +187,25 @@ fn transcripts_in_kaldi_text_and_jsonl() {
     fs::write(&text, "u1 a\nu1 b\n").unwrap();
     assert_eq!(read_transcripts(&text, true).unwrap_err().line(), 2);
 }
+
+#[test]
+fn transcripts_read_gzip_and_name_the_line_of_bytes_that_are_not_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.txt");
+    fs::write(&bad, b"u1 a b\nu2 c \xff d\n").unwrap();
+    let e = read_transcripts(&bad, true).unwrap_err();
+    assert_eq!(e.line(), 2, "{e}");
+    assert!(
+        e.to_string().contains("not UTF-8 text: byte 12 (0xff)"),
+        "{e}"
+    );
+    let gz = dir.path().join("refs.txt.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, b"u1 a b\nu2 c d\n").unwrap();
+    fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let t = read_transcripts(&gz, true).unwrap();
+    assert_eq!(
+        t[1],
+        ("u2".to_string(), vec!["c".to_string(), "d".to_string()])
+    );
+}

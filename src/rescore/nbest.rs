@@ -308,6 +308,25 @@ pub fn attach_references(lists: &mut [NbestList], refs: &HashMap<String, Vec<Str
     n
 }
 
+/// The whole text of `path` (plain, gzip or xz, as [`open_input`](crate::arpa::open_input)
+/// detects), named `name` in errors; bytes that are not UTF-8 are an error at
+/// their line and byte.
+pub(crate) fn read_text_file(path: &Path, name: &str) -> Result<String, NbestError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    crate::arpa::open_input(path)
+        .and_then(|mut input| input.reader.read_to_end(&mut bytes))
+        .map_err(|e| NbestError::io(name, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let what = format!("not UTF-8 text: byte {at} (0x{:02x})", bytes[at]);
+        let err = io::Error::new(io::ErrorKind::InvalidData, what);
+        NbestError::new(name, line, super::NbestErrorKind::Io(err))
+    })
+}
+
 /// The score `token` (the `what` of its line): a finite number. `nan` and
 /// `inf` parse as numbers but would rank a list silently wrong, so they are
 /// refused like any other token that is not a number.

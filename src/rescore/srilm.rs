@@ -35,7 +35,9 @@ use std::path::{Path, PathBuf};
 
 use super::error::{NbestError, NbestErrorKind};
 use super::kaldi;
-use super::nbest::{attach_references, hyp_words, parse_score, Hypothesis, NbestList};
+use super::nbest::{
+    attach_references, hyp_words, parse_score, read_text_file, Hypothesis, NbestList,
+};
 
 /// Natural-log value of an SRILM bytelog: `bytelog * 1024 / 10000.5`.
 ///
@@ -201,7 +203,7 @@ pub fn read_file_path(path: &Path) -> Result<NbestList, NbestError> {
 
 fn read_scores(path: &Path) -> Result<Vec<f64>, NbestError> {
     let name = path.display().to_string();
-    let text = fs::read_to_string(path).map_err(|e| NbestError::io(&name, e))?;
+    let text = read_text_file(path, &name)?;
     let mut scores = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
@@ -304,7 +306,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
 /// ```
 pub fn read_list(list: &Path) -> Result<Vec<NbestList>, NbestError> {
     let name = list.display().to_string();
-    let text = fs::read_to_string(list).map_err(|e| NbestError::io(&name, e))?;
+    let text = read_text_file(list, &name)?;
     let base = list.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut lists = Vec::new();
     let mut seen = HashSet::new();

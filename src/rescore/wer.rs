@@ -391,7 +391,7 @@ pub fn read_transcripts(
     use serde_json::Value;
     use std::collections::HashSet;
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| NbestError::io(&name, e))?;
+    let text = super::nbest::read_text_file(path, &name)?;
     if !text.trim_start().starts_with('{') {
         return super::kaldi::read_text(text.as_bytes(), &name);
     }
