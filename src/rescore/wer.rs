@@ -292,27 +292,14 @@ pub fn align<T: PartialEq>(reference: &[T], hyp: &[T]) -> Alignment {
     Alignment { ops, counts }
 }
 
-/// The Levenshtein distance of two word sequences (unit costs), in `O(len(b))` memory.
+/// The Levenshtein distance of two word sequences (unit costs), in `O(len(b))`
+/// memory: the errors of [`ErrorCounts::of`].
 ///
 /// ```
 /// assert_eq!(dashlm::rescore::wer::edit_distance(&["a", "b", "c"], &["b", "c", "d"]), 2);
 /// ```
 pub fn edit_distance<T: PartialEq>(a: &[T], b: &[T]) -> usize {
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, x) in a.iter().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, y) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = if x == y {
-                diag
-            } else {
-                1 + diag.min(above).min(row[j])
-            };
-            diag = above;
-        }
-    }
-    row[b.len()]
+    ErrorCounts::of(a, b).errors() as usize
 }
 
 /// Before/after/oracle error counts over n-best lists with references.
