@@ -511,6 +511,63 @@ fn rescore_outputs_do_not_land_on_each_other_or_on_inputs_in_the_output_director
 }
 
 #[test]
+fn directory_outputs_must_be_new_or_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = data("sample-3gram.arpa");
+    for (format, input) in [("srilm", "sample.srilm"), ("kaldi", "sample.kaldi")] {
+        let out = dir.path().join(format);
+        let input = data(input);
+        let args = [
+            "rescore",
+            "--model",
+            s(&model),
+            "--lm-weight",
+            "1",
+            "--wip",
+            "0",
+            "--format",
+            format,
+            "--input",
+            s(&input),
+            "--output",
+            s(&out),
+        ];
+        ok(&args);
+        let first: Vec<_> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        // Again into the same directory: the older files would be read back
+        // with the new ones (a stale `refs`, another run's scores).
+        let again = dashlm(&args);
+        let err = String::from_utf8(again.stderr).unwrap();
+        assert_eq!(again.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!(
+                "{}: the output directory is not empty",
+                out.display()
+            )),
+            "{err}"
+        );
+        let after: Vec<_> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(first, after);
+        // An empty directory is fine; nothing but it is left beside it.
+        fs::remove_dir_all(&out).unwrap();
+        fs::create_dir(&out).unwrap();
+        ok(&args);
+        assert!(fs::read_dir(&out).unwrap().count() > 0);
+    }
+    let names: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
 fn mbr_refuses_lists_too_long_to_compare_every_pair() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("long.jsonl");

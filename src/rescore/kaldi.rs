@@ -310,13 +310,15 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
     Ok(lists)
 }
 
-/// Writes lists as a Kaldi n-best directory (created if missing): `text`,
+/// Writes lists as a new Kaldi n-best directory: `text`,
 /// `ac_cost`, `lm_cost` (when every hypothesis has a first-pass LM score), one
 /// `<name>.score` per extra score, and `refs` when some list has a reference.
-/// Hypotheses are keyed `<id>-1`, `<id>-2`, ... in list order.
+/// Hypotheses are keyed `<id>-1`, `<id>-2`, ... in list order. `dir` must
+/// be new or empty; it appears whole or not at all (see
+/// [`check_new_dir`](super::check_new_dir)).
 ///
 /// # Errors
-/// Any I/O error.
+/// `dir` exists and is not an empty directory, or any I/O error.
 ///
 /// ```
 /// use dashlm::rescore::{kaldi, Hypothesis, NbestList};
@@ -327,7 +329,11 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
 /// assert_eq!(kaldi::read_dir(dir.path()).unwrap(), lists);
 /// ```
 pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
+    super::outdir::write_new_dir(dir, |dir| write_files(dir, lists))
+}
+
+/// The files of [`write_dir`], written into existing directory `dir`.
+fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
     let create = |name: &str| -> io::Result<BufWriter<fs::File>> {
         Ok(BufWriter::new(fs::File::create(dir.join(name))?))
     };
@@ -346,7 +352,6 @@ pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
     }
     text.flush()?;
     ac.flush()?;
-    let _ = fs::remove_file(dir.join("lm_cost"));
     if all_hyps().all(|(_, _, h)| h.lm.is_some()) && all_hyps().next().is_some() {
         let mut lm = create("lm_cost")?;
         for (l, i, h) in all_hyps() {

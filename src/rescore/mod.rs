@@ -2,7 +2,8 @@
 //! the LM weight on a development set, and measure word error rates.
 //!
 //! - [`nbest`]: the list types ([`NbestList`], [`Hypothesis`]) and
-//!   format-independent [`read_lists`]/[`write_lists`];
+//!   format-independent [`read_lists`]/[`write_lists`] (directory outputs new
+//!   or empty: [`check_new_dir`]);
 //! - formats: [`jsonl`], [`srilm`], [`kaldi`] (all scores natural log in memory);
 //! - [`rescorer`]: the score combination, state-sharing LM scoring with
 //!   prefetched queries, and parallel rescoring ([`Rescorer`]);
@@ -27,6 +28,7 @@ pub mod kaldi;
 pub mod mbr;
 mod memo;
 pub mod nbest;
+mod outdir;
 pub mod rescorer;
 mod scorer;
 pub mod srilm;
@@ -39,6 +41,7 @@ pub use nbest::{
     attach_references, hyp_words, read_lists, split_words, strip_sentence_markers, write_lists,
     Format, Hypothesis, NbestList,
 };
+pub use outdir::check_new_dir;
 pub use rescorer::{
     features, rank, score_lists, score_lists_sequential, HypFeatures, LmScorer, Rescored, Rescorer,
     ScorerStats, Weights, GROUP_LISTS, LN_10,

@@ -256,10 +256,11 @@ pub fn read_lists(path: &Path, format: Format) -> Result<Vec<NbestList>, NbestEr
 }
 
 /// Writes n-best lists in `format` to `path`: a JSONL file (`-` = standard
-/// output), or a directory for SRILM and Kaldi (created if missing).
+/// output), or a directory for SRILM and Kaldi, which must be new or empty
+/// ([`check_new_dir`](super::check_new_dir)).
 ///
 /// # Errors
-/// Any I/O error.
+/// A directory output that exists and is not empty, or any I/O error.
 ///
 /// ```
 /// use dashlm::rescore::{read_lists, write_lists, Format, Hypothesis, NbestList};

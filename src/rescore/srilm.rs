@@ -445,9 +445,11 @@ pub fn write_file<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
 /// Writes lists as a directory: `<id>.nbest` per list, each extra score that
 /// every hypothesis of a list has as `<name>/<id>.nbest` (one natural-log value per
 /// line, up to 10 decimals), and `refs` when some list has a reference.
+/// `dir` must be new or empty; it appears whole or not at all (see
+/// [`check_new_dir`](super::check_new_dir)).
 ///
 /// # Errors
-/// Any I/O error.
+/// `dir` exists and is not an empty directory, or any I/O error.
 ///
 /// ```
 /// use dashlm::rescore::{srilm, Hypothesis, NbestList};
@@ -459,7 +461,11 @@ pub fn write_file<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
 /// assert_eq!(back[0].reference, lists[0].reference);
 /// ```
 pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
+    super::outdir::write_new_dir(dir, |dir| write_files(dir, lists))
+}
+
+/// The files of [`write_dir`], written into existing directory `dir`.
+fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
     let mut refs = Vec::new();
     for list in lists {
         let mut out = BufWriter::new(fs::File::create(dir.join(format!("{}.nbest", list.id)))?);

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use dashlm::rescore::wer::{nbest_wer, ErrorCounts, NbestWer};
 use dashlm::rescore::{
-    attach_references, kaldi, read_lists, score_lists, write_lists, Format, NbestList, Rescorer,
-    ScorerStats, Weights,
+    attach_references, check_new_dir, kaldi, read_lists, score_lists, write_lists, Format,
+    NbestList, Rescorer, ScorerStats, Weights,
 };
 use dashlm::LanguageModel;
 use indicatif::ProgressBar;
@@ -335,6 +335,10 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         args.format,
         &read,
     )?;
+    if let Some(dir) = output.as_deref().filter(|_| args.format != Format::Jsonl) {
+        // Before the scoring, not after it.
+        check_new_dir(dir)?;
+    }
     let lists = read_input(&args.input, args.format, args.refs.as_deref())?;
     if args.mbr {
         check_mbr_lists(&lists)?;
