@@ -439,6 +439,12 @@ const MALFORMED: &[(&str, &str)] = &[
     // Binary garbage.
     ("bad-binary.arpa", "11: NUL byte in line: this is binary data, not ARPA text"),
     ("bad-binary-start.arpa", "1: NUL byte in line: this is binary data, not ARPA text"),
+    // `\r\r\n` line ends: the second `\r` is shown, and named where it hides a word.
+    ("bad-crcrlf.arpa", "8: expected a log10 backoff, found `-0.5\\r`"),
+    (
+        "bad-crcrlf-unigrams.arpa",
+        " the unigrams have no `<s>`: a unigram is spelled `<s>\\r` (lines end with `\\r\\r\\n`? an ARPA line ends with `\\n` or `\\r\\n`)",
+    ),
     // Missing <s> / </s> (not tied to a line).
     (
         "bad-no-bos.arpa",

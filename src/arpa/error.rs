@@ -70,7 +70,7 @@ pub enum ArpaErrorKind {
         /// The missing word.
         word: &'static str,
         /// How to fix it.
-        hint: &'static str,
+        hint: String,
     },
 }
 
