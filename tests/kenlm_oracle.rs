@@ -660,3 +660,58 @@ fn fixtures_kenlm_reads_agree_with_kenlm() {
         );
     }
 }
+
+/// KenLM gives a probability of 0 as -0 (its flags live in the sign bit), and
+/// `query` prints `-0`: the ARPA path and the compiled f32 model give the same
+/// bits, so their output matches KenLM's to the sign.
+#[test]
+fn zero_probabilities_score_minus_zero_as_in_kenlm() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "\\data\\\nngram 1=4\nngram 2=1\n\n\\1-grams:\n-1.0\t<unk>\n-99\t<s>\t-0.5\n\
+                -0.7\t</s>\n0\ta\t0\n\n\\2-grams:\n0\t<s> a\n\n\\end\\\n";
+    let path = write_model(dir.path(), "zero.arpa", text);
+    let kenlm = kenlm_model(&path);
+    let reference = reference_model(&path);
+    let set = dashlm::arpa::NGramSet::read(text.as_bytes(), "zero.arpa").unwrap();
+    let (file, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    let mut bytes = Vec::new();
+    file.write_to(&mut bytes).unwrap();
+    let compiled = dashlm::Model::from_bytes(bytes).unwrap();
+    let id = kenlm.index("a").unwrap();
+    for bos in [false, true] {
+        let (mut ks, mut kn) = (kenlm.null_context_state(), kenlm.null_context_state());
+        if bos {
+            ks = kenlm.begin_sentence_state();
+        }
+        let want = kenlm.base_full_score(&ks, id, &mut kn).unwrap();
+        assert_eq!(want.log_prob.to_bits(), (-0.0f32).to_bits());
+        let start = |bos| {
+            if bos {
+                reference.begin_sentence_state()
+            } else {
+                reference.null_context_state()
+            }
+        };
+        let mut next = reference.null_context_state();
+        let got = reference.full_score(&start(bos), id, &mut next);
+        assert_eq!(
+            got.log10_prob.to_bits(),
+            want.log_prob.to_bits(),
+            "ARPA path, bos {bos}"
+        );
+        assert_eq!(got.ngram_length, want.ngram_length);
+        let state = if bos {
+            compiled.begin_sentence_state()
+        } else {
+            compiled.null_context_state()
+        };
+        let mut next = compiled.null_context_state();
+        let got = compiled.full_score(&state, id, &mut next);
+        assert_eq!(
+            got.log10_prob.to_bits(),
+            want.log_prob.to_bits(),
+            "compiled, bos {bos}"
+        );
+        assert_eq!(got.ngram_length, want.ngram_length);
+    }
+}

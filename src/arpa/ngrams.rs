@@ -276,7 +276,11 @@ impl NGramSet {
                     );
                 }
             };
-            ArpaError::new(source, 0, ArpaErrorKind::MissingSpecial { word: name, hint })
+            ArpaError::new(
+                source,
+                0,
+                ArpaErrorKind::MissingSpecial { word: name, hint },
+            )
         })
     }
 

@@ -480,6 +480,9 @@ impl<R: BufRead> ArpaReader<R> {
         if prob > 0.0 || prob.is_nan() {
             return Err(self.err(ArpaErrorKind::PositiveProbability { value: prob }));
         }
+        // KenLM gives every probability with its sign bit set (it keeps flags
+        // there), so a probability of 0 scores -0 and prints as `-0`.
+        let prob = if prob == 0.0 { -0.0 } else { prob };
         let backoff = if num_fields == n + 2 {
             let text = &self.buf[fields[1].clone()];
             let b = parse_number(text).ok_or_else(|| {
