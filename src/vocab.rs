@@ -171,7 +171,9 @@ impl Vocab {
             if s.id == EMPTY {
                 return Ok(i);
             }
-            if s.head == head && s.len == len && (len <= 8 || self.word(s.id) == word) {
+            // `word.len()`, not `len`: a word of 4 GiB or more has a
+            // truncated `len`, and its bytes are compared.
+            if s.head == head && s.len == len && (word.len() <= 8 || self.word(s.id) == word) {
                 return Err(s.id);
             }
             i = (i + 1) & mask;
@@ -218,13 +220,16 @@ impl Vocab {
         self.find(word).err()
     }
 
-    /// The word with id `id`. Panics if `id >= len()`.
+    /// The word with id `id`; empty if `id >= len()` (as
+    /// [`Model::word`](crate::Model::word) answers an id out of range).
     ///
     /// ```
     /// # use dashlm::vocab::Vocab;
     /// let mut v = Vocab::new();
     /// let id = v.insert(b"word").unwrap();
     /// assert_eq!(v.word(id), b"word");
+    /// assert_eq!(v.word(id + 1), b""); // out of range
+    /// assert_eq!(v.word(u32::MAX), b"");
     /// ```
     pub fn word(&self, id: WordId) -> &[u8] {
         word_of(&self.unk, &self.bytes, &self.ends, id)
@@ -280,11 +285,15 @@ impl Vocab {
     }
 }
 
-/// Word `id` of a vocabulary's parts (see [`Vocab`]'s fields).
+/// Word `id` of a vocabulary's parts (see [`Vocab`]'s fields); empty past
+/// the last id.
 fn word_of<'a>(unk: &'a [u8], bytes: &'a [u8], ends: &[usize], id: WordId) -> &'a [u8] {
     match id as usize {
         0 => unk,
-        i => &bytes[ends[i - 1]..ends[i]],
+        i => match (ends.get(i - 1), ends.get(i)) {
+            (Some(&start), Some(&end)) => &bytes[start..end],
+            _ => &[],
+        },
     }
 }
 

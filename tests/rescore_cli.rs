@@ -303,10 +303,31 @@ fn refused(args: &[&str], expected: &str) {
     let (model, input) = (data("sample-3gram.arpa"), data("sample.jsonl"));
     let mut all = vec![args[0], "--model", s(&model), "--input", s(&input)];
     all.extend_from_slice(&args[1..]);
-    let out = dashlm(&all);
+    refused_as_given(&all, expected);
+}
+
+/// Runs `dashlm args`, expecting exit status 2 and a message containing
+/// `expected` on stderr.
+fn refused_as_given(args: &[&str], expected: &str) {
+    let out = dashlm(args);
     let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(2), "{all:?}: {err}");
-    assert!(err.contains(expected), "{all:?}: {err}");
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(err.contains(expected), "{args:?}: {err}");
+}
+
+/// `rescore --model MODEL --lm-weight 1 --wip 0` and `extra`.
+fn rescore_with<'a>(model: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "rescore",
+        "--model",
+        model,
+        "--lm-weight",
+        "1",
+        "--wip",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    args
 }
 
 #[test]
@@ -449,20 +470,7 @@ fn rescore_outputs_do_not_land_on_each_other_or_on_inputs_in_the_output_director
     let d = dir.path();
     let model = data("sample-3gram.arpa");
     let refused_with = |extra: &[&str], expected: &str| {
-        let mut args = vec![
-            "rescore",
-            "--model",
-            s(&model),
-            "--lm-weight",
-            "1",
-            "--wip",
-            "0",
-        ];
-        args.extend_from_slice(extra);
-        let out = dashlm(&args);
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(2), "{err}");
-        assert!(err.contains(expected), "{err}");
+        refused_as_given(&rescore_with(s(&model), extra), expected)
     };
     let (same, jsonl) = (d.join("same.out"), data("sample.jsonl"));
     let (same, jsonl) = (s(&same), s(&jsonl));
@@ -517,14 +525,7 @@ fn directory_outputs_must_be_new_or_empty() {
     for (format, input) in [("srilm", "sample.srilm"), ("kaldi", "sample.kaldi")] {
         let out = dir.path().join(format);
         let input = data(input);
-        let args = [
-            "rescore",
-            "--model",
-            s(&model),
-            "--lm-weight",
-            "1",
-            "--wip",
-            "0",
+        let extra = [
             "--format",
             format,
             "--input",
@@ -532,6 +533,7 @@ fn directory_outputs_must_be_new_or_empty() {
             "--output",
             s(&out),
         ];
+        let args = rescore_with(s(&model), &extra);
         ok(&args);
         let first: Vec<_> = fs::read_dir(&out)
             .unwrap()
@@ -539,16 +541,8 @@ fn directory_outputs_must_be_new_or_empty() {
             .collect();
         // Again into the same directory: the older files would be read back
         // with the new ones (a stale `refs`, another run's scores).
-        let again = dashlm(&args);
-        let err = String::from_utf8(again.stderr).unwrap();
-        assert_eq!(again.status.code(), Some(2), "{err}");
-        assert!(
-            err.contains(&format!(
-                "{}: the output directory is not empty",
-                out.display()
-            )),
-            "{err}"
-        );
+        let expected = format!("{}: the output directory is not empty", out.display());
+        refused_as_given(&args, &expected);
         let after: Vec<_> = fs::read_dir(&out)
             .unwrap()
             .map(|e| e.unwrap().path())

@@ -64,7 +64,8 @@ impl Codebook {
     /// Builds a codebook of at most `2^bits` entries for `values` (only as many as
     /// there are distinct representatives: small models get small codebooks).
     /// `values` is sorted in place, as integer keys, into its runs of equal
-    /// values; Lloyd's algorithm then works on the runs.
+    /// values; Lloyd's algorithm then works on the runs. Codes are `u32`, so
+    /// `bits` above 32 count as 32. NaN and `+inf` values are left out.
     ///
     /// ```
     /// use dashlm::build::Codebook;
@@ -73,9 +74,13 @@ impl Codebook {
     /// assert_eq!(cb.to_bytes().len(), 2 * 4);
     /// assert_eq!(cb.decode(cb.encode(-3.0)), -3.0);
     /// assert_eq!(cb.decode(cb.encode(-1.0)), -0.75);
+    /// // Any width: 64 bits is 32 (lossless here).
+    /// let wide = Codebook::build(vec![-3.0, -1.0], 64);
+    /// assert_eq!(wide.decode(wide.encode(-1.0)), -1.0);
     /// ```
     pub fn build(mut values: Vec<f32>, bits: u32) -> Codebook {
-        let size = 1usize << bits;
+        // At most 2^32 (codes are u32), saturating on 32-bit targets.
+        let size = 1usize.checked_shl(bits.min(32)).unwrap_or(usize::MAX);
         let has_neg_inf = values.contains(&f32::NEG_INFINITY);
         values.retain(|v| v.is_finite());
         let runs = Runs::new(values);

@@ -210,7 +210,8 @@ impl TableBuild {
         fill: impl FnOnce(&Self, &mut TableStream<&mut SectionWriter<W>>) -> io::Result<()>,
     ) -> io::Result<RawLayout> {
         out.begin(SectionKind::Table, self.n)?;
-        let mut writer = TableStream::new(self.raw, vocab_size as u32, &mut *out);
+        let mut writer = TableStream::new(self.raw, vocab_size as u32, &mut *out)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         fill(&self, &mut writer)?;
         writer.finish()?;
         let raw = self.raw;

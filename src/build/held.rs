@@ -83,8 +83,9 @@ pub(super) struct Column {
 }
 
 impl Column {
-    /// An empty column for `geometry` placed as `placed`.
-    pub(super) fn new(geometry: &Geometry, placed: Placed) -> Column {
+    /// An empty column for `geometry` placed as `placed` (`None` if its
+    /// bytes cannot be allocated).
+    pub(super) fn new(geometry: &Geometry, placed: Placed) -> Option<Column> {
         let widths = Widths {
             ctx: geometry.ctx_bits,
             word: geometry.word_bits,
@@ -96,27 +97,30 @@ impl Column {
         // time, and a scan's reads do not wait on each other's values as a
         // run's read waits on its home's offset.
         let raw = geometry.layout(widths, placed).with_runs(false);
-        let table = TableWriter::new(raw, geometry.vocab_size);
+        let table = TableWriter::new(raw, geometry.vocab_size).ok()?;
         let probe = Probe::new(table.layout(), 0..table.bytes().len());
-        Column { table, probe }
+        Some(Column { table, probe })
     }
 
-    /// Puts arc `(ctx, word)` in `slot`, a node if `node`.
-    fn put(&mut self, slot: u64, ctx: u32, word: WordId, node: bool) {
+    /// Puts arc `(ctx, word)` in `slot`, a node if `node` (`None` if the
+    /// table refuses it: a slot the placement did not give).
+    fn put(&mut self, slot: u64, ctx: u32, word: WordId, node: bool) -> Option<()> {
         let arc = Slot {
             ctx,
             word,
             node,
             ..Slot::default()
         };
-        self.table.put(slot, &arc);
+        self.table.put(slot, &arc).ok()
     }
 
     /// Marks the arc in `slot` as a node (`NODE`) or as the suffix of a longer
     /// arc (`LEFT`).
     pub(super) fn mark(&mut self, slot: u32, flag: u8) {
         let slot = u64::from(slot);
-        self.table
+        // Slots come from `find`, which finds only slots inside the table.
+        let _ = self
+            .table
             .set_flags(slot, flag & NODE != 0, flag & LEFT != 0);
     }
 
@@ -126,7 +130,8 @@ impl Column {
 
     /// `(slot, arc)` of every arc, in slot (= key) order; the arcs' weights are 0.
     pub(super) fn occupied(&self) -> impl Iterator<Item = (u64, Slot)> + '_ {
-        self.table.view().arcs()
+        // A scanned table (see `new`): always viewable.
+        self.table.view().into_iter().flat_map(|view| view.arcs())
     }
 
     /// The slot of arc `(ctx, word)`.
@@ -197,15 +202,17 @@ impl<R: Record> Held<R> {
             .place(self.recs.iter().map(Record::key), |_, _| {})
             .ok()?;
         if searchable {
-            let mut column = Column::new(&self.geometry, self.placed);
+            let mut column = Column::new(&self.geometry, self.placed)?;
             let codec = self.geometry.codec;
             let recs = &self.recs;
+            let mut put = Some(());
             self.geometry
                 .place(recs.iter().map(Record::key), |i, s| {
                     let (ctx, word) = codec.unhash(recs[i].key());
-                    column.put(s, ctx, word, recs[i].backoff() != 0.0);
+                    put = put.and(column.put(s, ctx, word, recs[i].backoff() != 0.0));
                 })
                 .ok()?;
+            put?;
             column.table.seal();
             // The records' allocation is reused for the weights, then halved.
             let recs = std::mem::take(&mut self.recs);

@@ -91,7 +91,8 @@ fn assemble(
 /// Compiles `set` into the sections of a model file.
 ///
 /// # Errors
-/// [`BuildError::TooLarge`] or [`BuildError::LoadFactor`].
+/// [`BuildError::TooLarge`], [`BuildError::LoadFactor`], [`BuildError::VocabTooLarge`] or
+/// [`BuildError::Table`] (a table whose bytes cannot be allocated).
 ///
 /// ```
 /// use dashlm::{arpa::NGramSet, build, Model, LanguageModel};
@@ -173,15 +174,20 @@ pub fn compile(
             [probs, backoffs].map(|v| Codebook::build(v, opts.weights.bits()))
         };
         let table = TableBuild::new(&geometry, where_, order, opts.weights, books);
-        let mut writer = TableWriter::new(table.raw, vocab_size as u32);
+        let table_error = |source| BuildError::Table { order: n, source };
+        let mut writer = TableWriter::new(table.raw, vocab_size as u32).map_err(table_error)?;
         let mut i = 0usize;
+        let mut written = Ok(());
         set.for_each(n, |words, e| {
             let (slot, ctx) = (slots[n - 1][i], contexts[n - 2][i]);
             let word = words[n - 1];
             let arc = table.slot(ctx, word, e.prob, e.extends, e.extends_left, e.backoff);
-            writer.put(u64::from(slot), &arc);
+            if written.is_ok() {
+                written = writer.put(u64::from(slot), &arc);
+            }
             i += 1;
         });
+        written.map_err(table_error)?;
         sections.push((SectionKind::Table, table.n, writer.finish()));
         layouts.push(table.raw);
         sections.extend(table.codebooks());

@@ -88,6 +88,17 @@ pub enum BuildError {
     /// An invalid option: a load factor outside [`MIN_LOAD_FACTOR`], 1.
     #[error("load factor {0} is not in [0.1, 1]")]
     LoadFactor(f64),
+    /// An order's table could not be made: its bytes could not be
+    /// allocated (or, a bug, the builder computed a layout or a slot the
+    /// format refuses).
+    #[error("the table of order {order}: {source}")]
+    Table {
+        /// The order.
+        order: usize,
+        /// What the table refused.
+        #[source]
+        source: crate::format::FormatError,
+    },
     /// The vocabulary exceeds what the format can index.
     #[error(
         "the vocabulary has 2^32 or more words or bytes, more than the format's 32-bit offsets"

@@ -11,8 +11,9 @@
 //! assert_eq!(read_bits(&bytes, 64, 8), 0); // past the end: zeros
 //! ```
 
-/// Reads the `width`-bit field (width <= 57) starting at bit `pos` of `bytes`.
-/// Bits past the end of `bytes` read as zero, so any position is memory-safe.
+/// Reads the `width`-bit field starting at bit `pos` of `bytes` (one load for
+/// widths up to 57, two up to 64; wider counts as 64). Bits past the end of
+/// `bytes` read as zero, so any position is memory-safe.
 ///
 /// ```
 /// use dashlm::format::bits::{read_bits, BitWriter};
@@ -23,12 +24,18 @@
 /// assert_eq!(read_bits(&bytes, 0, 3), 5);
 /// assert_eq!(read_bits(&bytes, 3, 11), 1000);
 /// assert_eq!(read_bits(&bytes, 1 << 40, 11), 0);
+/// assert_eq!(read_bits(&[0xff; 9], 4, 64), u64::MAX);
+/// assert_eq!(read_bits(&[0xff; 9], 4, 100), u64::MAX);
 /// ```
 #[inline(always)]
 pub fn read_bits(bytes: &[u8], pos: u64, width: u32) -> u64 {
-    debug_assert!(width <= 57);
-    // width <= 57, so the shift cannot overflow.
-    read_word(bytes, pos) & ((1u64 << width) - 1)
+    if width <= 57 {
+        // The shift cannot overflow.
+        return read_word(bytes, pos) & ((1u64 << width) - 1);
+    }
+    let low = read_word(bytes, pos) & mask(32);
+    let high = read_word(bytes, pos.wrapping_add(32)) & mask(width.min(64) - 32);
+    low | high << 32
 }
 
 /// The bits of `bytes` from bit `pos` on, at least 57 of them, in the low bits
@@ -130,6 +137,21 @@ impl BitWriter {
         }
     }
 
+    /// As [`BitWriter::zeroed`], or `None` when the bytes cannot be allocated
+    /// (instead of aborting). The allocator's zeroed memory, as `zeroed`'s:
+    /// pages are committed as they are written, not all at once.
+    ///
+    /// ```
+    /// use dashlm::format::bits::BitWriter;
+    /// assert_eq!(BitWriter::try_zeroed(12).unwrap().bytes(), &[0, 0]);
+    /// assert!(BitWriter::try_zeroed(u64::MAX).is_none());
+    /// ```
+    pub fn try_zeroed(bits: u64) -> Option<BitWriter> {
+        let len = usize::try_from(bits.div_ceil(8)).ok()?;
+        let bytes = bytemuck::allocation::try_zeroed_vec(len).ok()?;
+        Some(BitWriter { bytes, bits })
+    }
+
     /// Number of bits written.
     ///
     /// ```
@@ -142,7 +164,8 @@ impl BitWriter {
         self.bits
     }
 
-    /// Appends the low `width` bits of `value` (width <= 57).
+    /// Appends the low `width` bits of `value` (width <= 64; wider counts as
+    /// 64, and bits of `value` above `width` are ignored).
     ///
     /// ```
     /// let mut w = dashlm::format::bits::BitWriter::new();
@@ -151,16 +174,21 @@ impl BitWriter {
     /// assert_eq!(w.bytes(), &[0b101]);
     /// w.push(0xff, 8); // crosses into a second byte
     /// assert_eq!(w.bytes(), &[0xfd, 0x07]);
+    /// w.push(u64::MAX, 64);
+    /// assert_eq!(w.len_bits(), 75);
+    /// assert_eq!(dashlm::format::bits::read_bits(w.bytes(), 11, 64), u64::MAX);
     /// ```
     pub fn push(&mut self, value: u64, width: u32) {
+        let width = width.min(64);
         let pos = self.bits;
         self.bits += u64::from(width);
         self.bytes.resize(self.bits.div_ceil(8) as usize, 0);
         self.put(pos, value, width);
     }
 
-    /// ORs the low `width` bits of `value` in at bit `pos` (which must be zero
-    /// and inside the written length).
+    /// ORs the low `width` bits of `value` in at bit `pos` (which must be zero).
+    /// Bits past the written length are not written (as they read as zero),
+    /// and `width` is at most 64.
     ///
     /// ```
     /// use dashlm::format::bits::{read_bits, BitWriter};
@@ -168,13 +196,17 @@ impl BitWriter {
     /// w.put(4, 0xab, 8);
     /// assert_eq!(w.bytes(), &[0xb0, 0x0a]);
     /// assert_eq!(read_bits(w.bytes(), 4, 8), 0xab);
+    /// w.put(12, 0xff, 8); // only 4 of these bits are inside the 16
+    /// w.put(u64::MAX, 1, 1); // none
+    /// assert_eq!(w.bytes(), &[0xb0, 0xfa]);
     /// ```
     pub fn put(&mut self, pos: u64, value: u64, width: u32) {
         self.write_bits(pos, value, width, false);
     }
 
-    /// Overwrites the `width` bits at bit `pos` (inside the written length)
-    /// with the low `width` bits of `value` (width <= 57).
+    /// Overwrites the `width` bits at bit `pos` with the low `width` bits of
+    /// `value` (width <= 64); as with [`BitWriter::put`], bits past the written
+    /// length are not written.
     ///
     /// ```
     /// let mut w = dashlm::format::bits::BitWriter::zeroed(16);
@@ -187,10 +219,17 @@ impl BitWriter {
     }
 
     /// Writes `value` at bit `pos`, clearing the bits first when `overwrite`
-    /// (else ORing them in: they are zero).
+    /// (else ORing them in: they are zero). Bits past the end are dropped.
     #[inline(always)]
     fn write_bits(&mut self, pos: u64, value: u64, width: u32, overwrite: bool) {
-        debug_assert!(width <= 57 && value <= mask(width));
+        if width > 57 {
+            // Two writes, so that a field shifted into place fits in 64 bits.
+            self.write_bits(pos, value & mask(32), 32, overwrite);
+            let high = (value >> 32) & mask(width.min(64) - 32);
+            self.write_bits(pos.saturating_add(32), high, width.min(64) - 32, overwrite);
+            return;
+        }
+        let value = value & mask(width);
         // The bits of each byte to keep: all of them when ORing in.
         let mut keep = if overwrite {
             !(mask(width) << (pos & 7))
@@ -198,8 +237,10 @@ impl BitWriter {
             u64::MAX
         };
         let mut v = value << (pos & 7);
-        let mut byte = (pos >> 3) as usize;
-        let end = (pos + u64::from(width)).div_ceil(8) as usize;
+        let mut byte = usize::try_from(pos >> 3).unwrap_or(usize::MAX);
+        let end = usize::try_from(pos.saturating_add(u64::from(width)).div_ceil(8))
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
         while byte < end {
             self.bytes[byte] = (self.bytes[byte] & keep as u8) | v as u8;
             v >>= 8;

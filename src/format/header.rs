@@ -241,8 +241,23 @@ impl Header {
     /// assert_eq!(header.counts[..3], [8, 7, 4]);
     /// assert_eq!(header.total_ngrams(), 19);
     /// ```
+    ///
+    /// Saturates at `u64::MAX` (a header built by hand may hold any counts;
+    /// a parsed one cannot get there).
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// # let mut bytes = Vec::new();
+    /// # f.write_to(&mut bytes).unwrap();
+    /// let (mut header, _) = dashlm::format::parse(&bytes).unwrap();
+    /// header.counts = [u64::MAX; dashlm::MAX_ORDER];
+    /// assert_eq!(header.total_ngrams(), u64::MAX);
+    /// ```
     pub fn total_ngrams(&self) -> u64 {
-        self.counts.iter().sum()
+        self.counts
+            .iter()
+            .fold(0u64, |sum, &c| sum.saturating_add(c))
     }
 }
 
@@ -274,6 +289,8 @@ impl SectionEntry {
     }
 
     /// The byte range (already checked to lie in the file by [`parse`](super::parse)).
+    /// For an entry built by hand whose end would pass `usize::MAX`, the end
+    /// saturates there (so `bytes.get(entry.range())` is `None`, not a panic).
     ///
     /// ```
     /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
@@ -285,9 +302,13 @@ impl SectionEntry {
     /// let unigrams = sections.require(SectionKind::Unigrams, 1).unwrap();
     /// // 8 words, each a `[prob f32, backoff f32]` pair.
     /// assert_eq!(bytes[unigrams.range()].len(), 8 * 8);
+    /// let bogus = dashlm::format::SectionEntry { offset: u64::MAX, len: 8, ..*unigrams };
+    /// assert_eq!(bogus.range().end, usize::MAX);
+    /// assert!(bytes.get(bogus.range()).is_none());
     /// ```
     pub fn range(&self) -> Range<usize> {
-        self.offset as usize..(self.offset + self.len) as usize
+        let at = |x: u64| usize::try_from(x).unwrap_or(usize::MAX);
+        at(self.offset)..at(self.offset.saturating_add(self.len))
     }
 }
 

@@ -52,14 +52,23 @@ pub struct KeyCodec {
 impl KeyCodec {
     /// The codec for `ctx_bits`-bit contexts and `word_bits`-bit words
     /// (`ctx_bits + word_bits <= MAX_KEY_BITS`, `word_bits >= 1`) in a table of
-    /// `num_homes` homes.
+    /// `num_homes` homes. Other widths are clamped (keys to 1..=`MAX_KEY_BITS`
+    /// bits, words to the key's width, at least one home): such a codec is
+    /// still a bijection of the clamped keys, never a panic.
     ///
     /// ```
-    /// let codec = dashlm::format::table::KeyCodec::new(10, 12, 1000);
+    /// use dashlm::format::table::{KeyCodec, MAX_KEY_BITS};
+    /// let codec = KeyCodec::new(10, 12, 1000);
     /// assert_eq!((codec.bits(), codec.num_homes()), (22, 1000));
+    /// // Out of range: clamped.
+    /// let wide = KeyCodec::new(u32::MAX, 100, 0);
+    /// assert_eq!((wide.bits(), wide.num_homes()), (MAX_KEY_BITS, 1));
+    /// assert_eq!(wide.unhash(wide.hash(0, 5)), (0, 5));
     /// ```
     pub fn new(ctx_bits: u32, word_bits: u32, num_homes: u64) -> KeyCodec {
-        let bits = (ctx_bits + word_bits).clamp(1, MAX_KEY_BITS);
+        let bits = ctx_bits.saturating_add(word_bits).clamp(1, MAX_KEY_BITS);
+        // At most `bits` (< 64), so `hash` and `unhash` shift by less than 64.
+        let word_bits = word_bits.min(bits);
         let num_homes = num_homes.max(1);
         let k = (63 - num_homes.leading_zeros()).min(bits);
         // (key << (64 - bits)) * C1 is the hash shifted to the top (the
@@ -184,11 +193,15 @@ impl KeyCodec {
     /// let h = codec.hash(5, 700);
     /// let rem = h & ((1 << codec.rem_bits()) - 1);
     /// assert_eq!(codec.join(codec.home(h), rem), h);
+    /// // A default codec (no homes, 0-bit keys) joins everything to 0.
+    /// assert_eq!(dashlm::format::table::KeyCodec::default().join(3, 7), 0);
     /// ```
     pub fn join(&self, home: u64, rem: u64) -> u64 {
         let k = self.bits - self.rem_bits;
         // The bucket is the least b with floor(b * num_homes / 2^k) == home.
-        let bucket = (u128::from(home) << k).div_ceil(u128::from(self.num_homes)) as u64;
+        // (`max(1)`: a `KeyCodec::default()` has no homes.)
+        let homes = u128::from(self.num_homes.max(1));
+        let bucket = (u128::from(home) << k).div_ceil(homes) as u64;
         (bucket.wrapping_shl(self.rem_bits) | (rem & mask(self.rem_bits))) & self.mask
     }
 

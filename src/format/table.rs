@@ -84,8 +84,8 @@
 //! let raw = widths.layout(4, 4, 0); // 4 homes, 4 slots, no arc displaced
 //! let codec = widths.codec(4);
 //! let home = codec.home(codec.hash(3, 7));
-//! let mut writer = TableWriter::new(raw, 200); // word ids 0..200
-//! writer.put(home, &Slot { ctx: 3, word: 7, prob: (-0.5f32).to_bits(), ..Slot::default() });
+//! let mut writer = TableWriter::new(raw, 200).unwrap(); // word ids 0..200
+//! writer.put(home, &Slot { ctx: 3, word: 7, prob: (-0.5f32).to_bits(), ..Slot::default() }).unwrap();
 //! let table = writer.finish();
 //! let probe = Probe::new(&Layout::new(raw, 200, 0).unwrap(), 0..table.len());
 //! let (h, at) = probe.locate(3, 7);
@@ -112,7 +112,7 @@ pub use super::table_write::{TableStream, TableWriter};
 /// assert_eq!(TABLE_PADDING, 16);
 /// let raw = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 }.layout(4, 4, 0);
 /// // 4 slots of 47 bits (188 bits: 24 bytes), then the padding.
-/// let bytes = TableWriter::new(raw, 200).finish();
+/// let bytes = TableWriter::new(raw, 200).unwrap().finish();
 /// assert_eq!(bytes.len() as u64, 24 + TABLE_PADDING);
 /// assert!(bytes[24..].iter().all(|&b| b == 0));
 /// ```
@@ -227,19 +227,34 @@ impl Widths {
     /// // one (0 marks an empty slot), need 3 bits.
     /// assert_eq!((raw.disp_bits, raw.entry_bits), (3, 3 + 14 + 8));
     /// ```
+    ///
+    /// Widths too wide for the format are saturated (a width above 255 is
+    /// stored as 255), never wrapped, so [`Layout::new`] refuses the layout:
+    ///
+    /// ```
+    /// use dashlm::format::table::{Layout, Widths};
+    /// let w = Widths { ctx: 264, word: 10, prob: u32::MAX, nodes: true, backoff: 8 };
+    /// let raw = w.layout(100, 120, 5);
+    /// assert_eq!((raw.ctx_bits, raw.prob_bits, raw.entry_bits), (255, 255, u32::MAX));
+    /// assert!(Layout::new(raw, 1000, 0).is_err());
+    /// ```
     pub fn layout(&self, num_homes: u64, num_slots: u64, max_displacement: u64) -> RawLayout {
         let backoff = if self.nodes { self.backoff } else { 0 };
         let disp_bits = bits_for(max_displacement.saturating_add(1)).max(1);
         let tag_bits = disp_bits + self.codec(num_homes).rem_bits();
+        let byte = |w: u32| u8::try_from(w).unwrap_or(u8::MAX);
         RawLayout {
             num_homes,
             num_slots,
-            entry_bits: tag_bits + self.prob + 2 * u32::from(self.nodes) + backoff,
-            ctx_bits: self.ctx as u8,
-            word_bits: self.word as u8,
-            prob_bits: self.prob as u8,
+            entry_bits: tag_bits
+                .saturating_add(self.prob)
+                .saturating_add(2 * u32::from(self.nodes))
+                .saturating_add(backoff),
+            ctx_bits: byte(self.ctx),
+            word_bits: byte(self.word),
+            prob_bits: byte(self.prob),
             has_nodes: u8::from(self.nodes),
-            backoff_bits: backoff as u8,
+            backoff_bits: byte(backoff),
             disp_bits: disp_bits as u8,
             runs: 0,
             reserved: [0; 5],
@@ -401,7 +416,7 @@ impl Layout {
     /// # use dashlm::format::table::{TableWriter, TABLE_PADDING};
     /// // 120 slots of 25 bits, then the padding.
     /// assert_eq!(layout.table_bytes(), 120 * 25 / 8 + TABLE_PADDING);
-    /// assert_eq!(TableWriter::new(raw, 1000).finish().len() as u64, layout.table_bytes());
+    /// assert_eq!(TableWriter::new(raw, 1000).unwrap().finish().len() as u64, layout.table_bytes());
     /// ```
     pub fn table_bytes(&self) -> u64 {
         (self.raw.num_slots * u64::from(self.raw.entry_bits)).div_ceil(8) + TABLE_PADDING
@@ -426,7 +441,9 @@ impl Layout {
     /// `h` (its first field in the low bits), as [`TableWriter`] and
     /// [`TableStream`] store them, with `field` in its displacement or offset
     /// field: `slot - home + 1` in a scanned table, the run offset plus one in
-    /// a run-offset table.
+    /// a run-offset table. Each value is cut to its field's width (a wider
+    /// one never spills into the next field); the writers refuse such values
+    /// with an error instead.
     ///
     /// ```
     /// use dashlm::format::table::{Layout, Slot, Widths};
@@ -439,19 +456,24 @@ impl Layout {
     /// let r = layout.rem_bits();
     /// assert_eq!(bits & ((1 << r) - 1), u128::from(!h) & ((1 << r) - 1));
     /// assert_eq!((bits >> r & 1, bits >> (r + 1)), (1, 5));
+    /// // 8-bit probabilities: 0x105 is cut to 5; the 1-bit field 3 to 1.
+    /// assert_eq!(layout.encode(3, h, &Slot { prob: 0x105, ..arc }), bits);
     /// ```
     #[inline]
     pub fn encode(&self, field: u64, h: u64, s: &Slot) -> u128 {
+        let field = field & self.offset_mask();
         let tag = if self.runs() {
             field | self.rem_field(h)
         } else {
             field << self.codec.rem_bits | (!h & mask(self.codec.rem_bits))
         };
-        let mut bits = u128::from(tag) | u128::from(s.prob) << self.prob_at;
+        let prob = u64::from(s.prob) & mask(u32::from(self.raw.prob_bits));
+        let mut bits = u128::from(tag) | u128::from(prob) << self.prob_at;
         if self.raw.has_nodes == 1 {
+            let backoff = u64::from(s.backoff) & mask(u32::from(self.raw.backoff_bits));
             bits |= u128::from(s.node) << self.node_at
                 | u128::from(s.left) << self.left_at
-                | u128::from(s.backoff) << self.backoff_at;
+                | u128::from(backoff) << self.backoff_at;
         }
         bits
     }
@@ -529,8 +551,8 @@ mod tests {
             .max()
             .unwrap_or(0);
         let raw = widths.layout(num_homes, num_slots, max_d).with_runs(runs);
-        let mut w = TableWriter::new(raw, 250);
-        let mut stream = TableStream::new(raw, 250, Vec::new());
+        let mut w = TableWriter::new(raw, 250).unwrap();
+        let mut stream = TableStream::new(raw, 250, Vec::new()).unwrap();
         let arc = |ctx: u32, word: u32| Slot {
             ctx,
             word,
@@ -544,7 +566,7 @@ mod tests {
             },
         };
         for (&(_, ctx, word), &s) in keys.iter().zip(&slots) {
-            w.put(s, &arc(ctx, word));
+            w.put(s, &arc(ctx, word)).unwrap();
             stream.put(s, &arc(ctx, word)).unwrap();
         }
         let bytes = w.finish();

@@ -14,8 +14,8 @@ use super::table::{Layout, Payload, Slot};
 /// let raw = widths.layout(4, 4, 0);
 /// # let codec = widths.codec(4);
 /// # let home = codec.home(codec.hash(1, 2));
-/// let mut w = TableWriter::new(raw, 200);
-/// w.put(home, &Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() });
+/// let mut w = TableWriter::new(raw, 200).unwrap();
+/// w.put(home, &Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() }).unwrap();
 /// let bytes = w.finish();
 /// let layout = Layout::new(raw, 200, 0).unwrap();
 /// let view = TableView::new(&bytes, &layout);
@@ -39,8 +39,8 @@ impl<'a> TableView<'a> {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
-    /// # let mut w = TableWriter::new(raw, 200);
-    /// # w.put(home, &arc);
+    /// # let mut w = TableWriter::new(raw, 200).unwrap();
+    /// # w.put(home, &arc).unwrap();
     /// # let bytes = w.finish();
     /// let layout = Layout::new(raw, 200, 0).unwrap();
     /// let view = TableView::new(&bytes, &layout);
@@ -77,8 +77,8 @@ impl<'a> TableView<'a> {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
-    /// # let mut w = TableWriter::new(raw, 200);
-    /// # w.put(home, &arc);
+    /// # let mut w = TableWriter::new(raw, 200).unwrap();
+    /// # w.put(home, &arc).unwrap();
     /// # let bytes = w.finish();
     /// # let layout = Layout::new(raw, 200, 0).unwrap();
     /// # let view = TableView::new(&bytes, &layout);
@@ -100,8 +100,8 @@ impl<'a> TableView<'a> {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
-    /// # let mut w = TableWriter::new(raw, 200);
-    /// # w.put(home, &arc);
+    /// # let mut w = TableWriter::new(raw, 200).unwrap();
+    /// # w.put(home, &arc).unwrap();
     /// # let bytes = w.finish();
     /// # let layout = Layout::new(raw, 200, 0).unwrap();
     /// # let view = TableView::new(&bytes, &layout);
@@ -123,8 +123,8 @@ impl<'a> TableView<'a> {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
-    /// # let mut w = TableWriter::new(raw, 200);
-    /// # w.put(home, &arc);
+    /// # let mut w = TableWriter::new(raw, 200).unwrap();
+    /// # w.put(home, &arc).unwrap();
     /// # let bytes = w.finish();
     /// # let layout = Layout::new(raw, 200, 0).unwrap();
     /// # let view = TableView::new(&bytes, &layout);
@@ -146,8 +146,8 @@ impl<'a> TableView<'a> {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
-    /// # let mut w = TableWriter::new(raw, 200);
-    /// # w.put(home, &arc);
+    /// # let mut w = TableWriter::new(raw, 200).unwrap();
+    /// # w.put(home, &arc).unwrap();
     /// # let bytes = w.finish();
     /// # let layout = Layout::new(raw, 200, 0).unwrap();
     /// # let view = TableView::new(&bytes, &layout);
@@ -168,8 +168,8 @@ impl<'a> TableView<'a> {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
-    /// # let mut w = TableWriter::new(raw, 200);
-    /// # w.put(home, &arc);
+    /// # let mut w = TableWriter::new(raw, 200).unwrap();
+    /// # w.put(home, &arc).unwrap();
     /// # let bytes = w.finish();
     /// # let layout = Layout::new(raw, 200, 0).unwrap();
     /// # let view = TableView::new(&bytes, &layout);
@@ -191,8 +191,8 @@ impl<'a> TableView<'a> {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
-    /// # let mut w = TableWriter::new(raw, 200);
-    /// # w.put(home, &arc);
+    /// # let mut w = TableWriter::new(raw, 200).unwrap();
+    /// # w.put(home, &arc).unwrap();
     /// # let bytes = w.finish();
     /// # let layout = Layout::new(raw, 200, 0).unwrap();
     /// # let view = TableView::new(&bytes, &layout);
@@ -215,8 +215,8 @@ impl<'a> TableView<'a> {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
-    /// # let mut w = TableWriter::new(raw, 200);
-    /// # w.put(home, &arc);
+    /// # let mut w = TableWriter::new(raw, 200).unwrap();
+    /// # w.put(home, &arc).unwrap();
     /// # let bytes = w.finish();
     /// # let layout = Layout::new(raw, 200, 0).unwrap();
     /// # let view = TableView::new(&bytes, &layout);
@@ -239,8 +239,8 @@ impl<'a> TableView<'a> {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
-    /// # let mut w = TableWriter::new(raw, 200);
-    /// # w.put(home, &arc);
+    /// # let mut w = TableWriter::new(raw, 200).unwrap();
+    /// # w.put(home, &arc).unwrap();
     /// # let bytes = w.finish();
     /// # let layout = Layout::new(raw, 200, 0).unwrap();
     /// # let view = TableView::new(&bytes, &layout);
@@ -275,11 +275,11 @@ impl<'a> TableView<'a> {
     /// # use dashlm::format::table::{Slot, TableWriter, Widths};
     /// let widths = Widths { ctx: 8, word: 8, prob: 8, nodes: false, backoff: 0 };
     /// let codec = widths.codec(4);
-    /// let mut w = TableWriter::new(widths.layout(4, 4, 0), 200);
+    /// let mut w = TableWriter::new(widths.layout(4, 4, 0), 200).unwrap();
     /// let home = codec.home(codec.hash(1, 2));
-    /// w.put(home, &Slot { ctx: 1, word: 2, prob: 5, ..Slot::default() });
+    /// w.put(home, &Slot { ctx: 1, word: 2, prob: 5, ..Slot::default() }).unwrap();
     /// w.seal();
-    /// let arcs: Vec<_> = w.view().arcs().map(|(s, a)| (s, a.ctx, a.word, a.prob)).collect();
+    /// let arcs: Vec<_> = w.view().unwrap().arcs().map(|(s, a)| (s, a.ctx, a.word, a.prob)).collect();
     /// assert_eq!(arcs, [(home, 1, 2, 5)]);
     /// ```
     pub fn arcs(self) -> impl Iterator<Item = (u64, Slot)> + 'a {
@@ -316,8 +316,8 @@ impl<'a> TableView<'a> {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
-    /// # let mut w = TableWriter::new(raw, 200);
-    /// # w.put(home, &arc);
+    /// # let mut w = TableWriter::new(raw, 200).unwrap();
+    /// # w.put(home, &arc).unwrap();
     /// # let bytes = w.finish();
     /// # let layout = Layout::new(raw, 200, 0).unwrap();
     /// # let view = TableView::new(&bytes, &layout);
@@ -338,8 +338,8 @@ impl<'a> TableView<'a> {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, node: true, left: false, backoff: 9 };
-    /// # let mut w = TableWriter::new(raw, 200);
-    /// # w.put(home, &arc);
+    /// # let mut w = TableWriter::new(raw, 200).unwrap();
+    /// # w.put(home, &arc).unwrap();
     /// # let bytes = w.finish();
     /// # let layout = Layout::new(raw, 200, 0).unwrap();
     /// # let view = TableView::new(&bytes, &layout);

@@ -11,15 +11,39 @@ use std::collections::VecDeque;
 use std::io::{self, Write};
 
 use super::bits::{mask, read_word, BitWriter};
+use super::error::FormatError;
 use super::header::RawLayout;
 use super::table::{Layout, Slot, TableView, TABLE_PADDING};
 
-/// The layout of a table being written.
-///
-/// # Panics
-/// If `raw` is not a valid layout (a builder bug).
-fn checked(raw: RawLayout, vocab_size: u32) -> Layout {
-    Layout::new(raw, vocab_size, 0).expect("builder computed a valid layout")
+/// The layout of a table being written: [`Layout::new`]'s errors, with
+/// offset 0.
+fn checked(raw: RawLayout, vocab_size: u32) -> Result<Layout, FormatError> {
+    Layout::new(raw, vocab_size, 0)
+}
+
+/// Whether every field of arc `s` fits its width in `raw` (the flags and
+/// backoff of a table without them are not stored, so any values do).
+fn fields_fit(raw: &RawLayout, slot: u64, s: &Slot) -> Result<(), FormatError> {
+    let fits = |value: u32, bits: u8| u64::from(value) <= mask(u32::from(bits));
+    let backoff_bits = if raw.has_nodes == 1 {
+        raw.backoff_bits
+    } else {
+        32
+    };
+    if fits(s.ctx, raw.ctx_bits)
+        && fits(s.word, raw.word_bits)
+        && fits(s.prob, raw.prob_bits)
+        && fits(s.backoff, backoff_bits)
+    {
+        return Ok(());
+    }
+    let problem = format!("{s:?} has a field wider than the layout's {raw:?}");
+    Err(refused("slot", slot, problem))
+}
+
+/// The error of a write the table cannot take.
+fn refused(field: &'static str, slot: u64, problem: String) -> FormatError {
+    FormatError::field(field, slot, problem)
 }
 
 /// Bits of a table of `raw`'s slots, padding included.
@@ -35,8 +59,8 @@ fn total_bits(raw: &RawLayout) -> u64 {
 /// let raw = widths.layout(4, 4, 0);
 /// let codec = widths.codec(4);
 /// let home = codec.home(codec.hash(1, 2));
-/// let mut w = TableWriter::new(raw, 200);
-/// w.put(home, &Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() });
+/// let mut w = TableWriter::new(raw, 200).unwrap();
+/// w.put(home, &Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() }).unwrap();
 /// let bytes = w.finish(); // sealed
 /// let layout = Layout::new(raw, 200, 0).unwrap();
 /// assert_eq!(TableView::new(&bytes, &layout).find(1, 2), Some(home));
@@ -59,24 +83,40 @@ impl TableWriter {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
-    /// let w = TableWriter::new(raw, 200);
+    /// let w = TableWriter::new(raw, 200).unwrap();
     /// assert_eq!(w.bytes().len() as u64, w.layout().table_bytes());
     /// assert!(w.bytes().iter().all(|&b| b == 0));
+    /// // A layout `Layout::new` refuses is refused here too.
+    /// assert!(TableWriter::new(raw, 1 << 20).is_err()); // 8-bit word ids
     /// ```
     ///
-    /// # Panics
-    /// If `raw` is not a valid layout (a builder bug).
-    pub fn new(raw: RawLayout, vocab_size: u32) -> TableWriter {
-        TableWriter {
-            layout: checked(raw, vocab_size),
-            bits: BitWriter::zeroed(total_bits(&raw)),
+    /// # Errors
+    /// [`Layout::new`]'s, for a layout that is not valid for `vocab_size`;
+    /// [`FormatError::Field`] if the table's bytes cannot be allocated.
+    pub fn new(raw: RawLayout, vocab_size: u32) -> Result<TableWriter, FormatError> {
+        let layout = checked(raw, vocab_size)?;
+        // At most 2^40 slots of at most 123 bits (checked by `Layout::new`):
+        // the bytes are allocated fallibly rather than aborting.
+        let bits = BitWriter::try_zeroed(total_bits(&raw)).ok_or_else(|| {
+            let problem = format!("{} bytes cannot be allocated", layout.table_bytes());
+            FormatError::field("table layout", 0, problem)
+        })?;
+        Ok(TableWriter {
+            layout,
+            bits,
             sealed: false,
-        }
+        })
     }
 
     /// Writes arc `s` into the empty slot `slot`, at or after the arc's home
     /// (the builder places arcs; see [`crate::format::table`]), before
     /// [`TableWriter::seal`].
+    ///
+    /// # Errors
+    /// [`FormatError::Field`] (nothing written) for a slot outside the table,
+    /// before the arc's home or too far after it for the displacement field,
+    /// a field of `s` wider than the layout's, or a put into a sealed
+    /// run-offset table.
     ///
     /// ```
     /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
@@ -85,18 +125,38 @@ impl TableWriter {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
-    /// let mut w = TableWriter::new(raw, 200);
-    /// w.put(home, &arc); // the arc's home is free: it goes there
+    /// let mut w = TableWriter::new(raw, 200).unwrap();
+    /// w.put(home, &arc).unwrap(); // the arc's home is free: it goes there
+    /// assert!(w.put(4, &arc).is_err()); // past the 4 slots
+    /// assert!(w.put(home, &Slot { word: 300, ..arc }).is_err()); // 8-bit words
     /// w.seal();
-    /// assert_eq!(w.view().find(1, 2), Some(home));
-    /// assert_eq!(w.view().slot(home), arc);
+    /// assert_eq!(w.view().unwrap().find(1, 2), Some(home));
+    /// assert_eq!(w.view().unwrap().slot(home), arc);
     /// ```
-    pub fn put(&mut self, slot: u64, s: &Slot) {
-        debug_assert!(!self.sealed, "put after seal");
+    pub fn put(&mut self, slot: u64, s: &Slot) -> Result<(), FormatError> {
+        let raw = *self.layout.raw();
+        if self.sealed && self.layout.runs() {
+            return Err(refused("slot", slot, "put after seal".into()));
+        }
         let (h, home) = self.layout.hash_home(s);
-        debug_assert!(slot >= home, "slot {slot} before its home {home}");
-        let width = self.layout.raw().entry_bits;
-        let mut bits = self.layout.encode(slot.wrapping_sub(home) + 1, h, s);
+        if slot >= raw.num_slots || slot < home {
+            let problem = format!(
+                "slot {slot} (home {home}) outside the table's {} slots or before its home",
+                raw.num_slots
+            );
+            return Err(refused("slot", slot, problem));
+        }
+        let displacement = slot - home + 1;
+        if displacement > mask(u32::from(raw.disp_bits)) {
+            let problem = format!(
+                "displacement {displacement} exceeds the {}-bit field",
+                raw.disp_bits
+            );
+            return Err(refused("slot", slot, problem));
+        }
+        fields_fit(&raw, slot, s)?;
+        let width = raw.entry_bits;
+        let mut bits = self.layout.encode(displacement, h, s);
         let mut pos = slot * u64::from(width);
         let mut left = width;
         while left > 0 {
@@ -106,6 +166,7 @@ impl TableWriter {
             pos += u64::from(w);
             left -= w;
         }
+        Ok(())
     }
 
     /// In a run-offset table, turns the displacements the slots hold into run
@@ -117,10 +178,10 @@ impl TableWriter {
     /// # use dashlm::format::table::{Slot, TableWriter, Widths};
     /// let widths = Widths { ctx: 8, word: 8, prob: 0, nodes: false, backoff: 0 };
     /// let codec = widths.codec(4);
-    /// let mut w = TableWriter::new(widths.layout(4, 4, 0), 200);
-    /// w.put(codec.home(codec.hash(1, 2)), &Slot { ctx: 1, word: 2, ..Slot::default() });
+    /// let mut w = TableWriter::new(widths.layout(4, 4, 0), 200).unwrap();
+    /// w.put(codec.home(codec.hash(1, 2)), &Slot { ctx: 1, word: 2, ..Slot::default() }).unwrap();
     /// w.seal();
-    /// assert!(w.view().find(1, 2).is_some());
+    /// assert!(w.view().unwrap().find(1, 2).is_some());
     /// ```
     pub fn seal(&mut self) {
         if std::mem::replace(&mut self.sealed, true) || !self.layout.runs() {
@@ -157,26 +218,35 @@ impl TableWriter {
     /// Sets the node and left flags of `slot` where `node` and `left` say so
     /// (flags already set stay set); a no-op for a table without flags.
     ///
+    /// # Errors
+    /// [`FormatError::Field`] (nothing written) for a slot outside the table.
+    ///
     /// ```
     /// use dashlm::format::table::{Slot, TableWriter, Widths};
     /// let widths = Widths { ctx: 8, word: 8, prob: 0, nodes: true, backoff: 0 };
     /// let raw = widths.layout(8, 8, 0);
     /// let codec = widths.codec(8);
     /// let home = codec.home(codec.hash(1, 2));
-    /// let mut w = TableWriter::new(raw, 200);
-    /// w.put(home, &Slot { ctx: 1, word: 2, ..Slot::default() });
-    /// w.set_flags(home, false, true);
+    /// let mut w = TableWriter::new(raw, 200).unwrap();
+    /// w.put(home, &Slot { ctx: 1, word: 2, ..Slot::default() }).unwrap();
+    /// w.set_flags(home, false, true).unwrap();
+    /// assert!(w.set_flags(8, true, true).is_err()); // past the 8 slots
     /// w.seal();
-    /// let view = w.view();
+    /// let view = w.view().unwrap();
     /// assert_eq!(view.find(1, 2), Some(home));
     /// assert!(view.slot(home).left && !view.slot(home).node);
     /// ```
-    pub fn set_flags(&mut self, slot: u64, node: bool, left: bool) {
-        if self.layout.raw().has_nodes == 1 {
-            let at =
-                slot * u64::from(self.layout.raw().entry_bits) + u64::from(self.layout.node_at);
+    pub fn set_flags(&mut self, slot: u64, node: bool, left: bool) -> Result<(), FormatError> {
+        let raw = self.layout.raw();
+        if slot >= raw.num_slots {
+            let problem = format!("slot {slot} outside the table's {} slots", raw.num_slots);
+            return Err(refused("slot", slot, problem));
+        }
+        if raw.has_nodes == 1 {
+            let at = slot * u64::from(raw.entry_bits) + u64::from(self.layout.node_at);
             self.bits.put(at, u64::from(node) | u64::from(left) << 1, 2);
         }
+        Ok(())
     }
 
     /// The table's layout.
@@ -188,7 +258,7 @@ impl TableWriter {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
-    /// let w = TableWriter::new(raw, 200);
+    /// let w = TableWriter::new(raw, 200).unwrap();
     /// assert_eq!(*w.layout().raw(), raw);
     /// assert_eq!(w.layout().rem_bits(), 14); // 16-bit keys, 4 homes: 2 bits implied
     /// ```
@@ -205,9 +275,9 @@ impl TableWriter {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
-    /// let mut w = TableWriter::new(raw, 200);
+    /// let mut w = TableWriter::new(raw, 200).unwrap();
     /// let empty = w.bytes().to_vec();
-    /// w.put(home, &arc);
+    /// w.put(home, &arc).unwrap();
     /// assert_eq!(w.bytes().len(), empty.len());
     /// assert_ne!(w.bytes(), &empty[..]);
     /// ```
@@ -215,7 +285,10 @@ impl TableWriter {
         self.bits.bytes()
     }
 
-    /// A view of the table, for lookups while it is built (once sealed).
+    /// A view of the table, for lookups while it is built: `None` for a
+    /// run-offset table not yet sealed (its offset fields still hold
+    /// displacements, so lookups would be wrong); a scanned table needs no
+    /// sealing.
     ///
     /// ```
     /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
@@ -224,16 +297,20 @@ impl TableWriter {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
-    /// let mut w = TableWriter::new(raw, 200);
-    /// w.put(home, &arc);
+    /// let mut w = TableWriter::new(raw, 200).unwrap();
+    /// w.put(home, &arc).unwrap();
     /// w.seal();
-    /// let view = w.view();
+    /// let view = w.view().unwrap();
     /// assert_eq!(view.find(1, 2), Some(home));
     /// assert_eq!(view.payload(home).prob, 7);
+    /// let mut runs = TableWriter::new(raw.with_runs(true), 200).unwrap();
+    /// assert!(runs.view().is_none()); // not sealed
+    /// runs.seal();
+    /// assert!(runs.view().is_some());
     /// ```
-    pub fn view(&self) -> TableView<'_> {
-        debug_assert!(self.sealed, "lookups before seal");
-        TableView::new(self.bits.bytes(), &self.layout)
+    pub fn view(&self) -> Option<TableView<'_>> {
+        (self.sealed || !self.layout.runs())
+            .then(|| TableView::new(self.bits.bytes(), &self.layout))
     }
 
     /// The table bytes, padding included.
@@ -245,8 +322,8 @@ impl TableWriter {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
-    /// let mut w = TableWriter::new(raw, 200);
-    /// w.put(home, &arc);
+    /// let mut w = TableWriter::new(raw, 200).unwrap();
+    /// w.put(home, &arc).unwrap();
     /// let bytes = w.finish(); // sealed first
     /// let layout = Layout::new(raw, 200, 0).unwrap();
     /// assert_eq!(bytes.len() as u64, layout.table_bytes());
@@ -281,10 +358,10 @@ const STREAM_BUFFER: usize = 1 << 16;
 ///     s
 /// }).collect();
 /// let raw = widths.layout(8, next.max(8), 2).with_runs(true);
-/// let mut memory = TableWriter::new(raw, 200);
-/// let mut stream = TableStream::new(raw, 200, Vec::new());
+/// let mut memory = TableWriter::new(raw, 200).unwrap();
+/// let mut stream = TableStream::new(raw, 200, Vec::new()).unwrap();
 /// for (slot, arc) in slots.iter().zip(&arcs) {
-///     memory.put(*slot, arc);
+///     memory.put(*slot, arc).unwrap();
 ///     stream.put(*slot, arc).unwrap();
 /// }
 /// assert_eq!(stream.finish().unwrap(), memory.finish());
@@ -317,17 +394,18 @@ impl<W: Write> TableStream<W> {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
-    /// let stream = TableStream::new(raw, 200, Vec::new());
+    /// let stream = TableStream::new(raw, 200, Vec::new()).unwrap();
     /// // No arcs: the bytes of an empty table, as TableWriter writes them.
     /// let bytes = stream.finish().unwrap();
-    /// assert_eq!(bytes, TableWriter::new(raw, 200).finish());
+    /// assert_eq!(bytes, TableWriter::new(raw, 200).unwrap().finish());
+    /// assert!(TableStream::new(raw, 1 << 20, Vec::new()).is_err()); // 8-bit word ids
     /// ```
     ///
-    /// # Panics
-    /// If `raw` is not a valid layout (a builder bug).
-    pub fn new(raw: RawLayout, vocab_size: u32, out: W) -> TableStream<W> {
-        TableStream {
-            layout: checked(raw, vocab_size),
+    /// # Errors
+    /// [`Layout::new`]'s, for a layout that is not valid for `vocab_size`.
+    pub fn new(raw: RawLayout, vocab_size: u32, out: W) -> Result<TableStream<W>, FormatError> {
+        Ok(TableStream {
+            layout: checked(raw, vocab_size)?,
             out,
             next: 0,
             end: 0,
@@ -335,7 +413,7 @@ impl<W: Write> TableStream<W> {
             acc: 0,
             pending: 0,
             buf: Vec::with_capacity(STREAM_BUFFER + 8),
-        }
+        })
     }
 
     /// Appends the low `width` (<= 64) bits of `value`.
@@ -369,7 +447,8 @@ impl<W: Write> TableStream<W> {
     ///
     /// # Errors
     /// I/O errors from the output; `InvalidInput` for a slot out of order,
-    /// before its home or past the table.
+    /// before its home, past the table or too far after its home for the
+    /// displacement field, or an arc with a field wider than the layout's.
     ///
     /// ```
     /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
@@ -378,7 +457,7 @@ impl<W: Write> TableStream<W> {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
-    /// let mut stream = TableStream::new(raw, 200, Vec::new());
+    /// let mut stream = TableStream::new(raw, 200, Vec::new()).unwrap();
     /// stream.put(home, &arc).unwrap();
     /// // Slots come in increasing order: the same slot again is refused.
     /// let err = stream.put(home, &arc).unwrap_err();
@@ -392,6 +471,15 @@ impl<W: Write> TableStream<W> {
         if slot < self.end || slot < home || slot >= self.layout.raw().num_slots {
             return Err(invalid(format!(
                 "slot {slot} (home {home}) written out of order or outside the table"
+            )));
+        }
+        let raw = *self.layout.raw();
+        fields_fit(&raw, slot, s).map_err(|e| invalid(e.to_string()))?;
+        if !self.layout.runs() && slot - home + 1 > mask(u32::from(raw.disp_bits)) {
+            return Err(invalid(format!(
+                "slot {slot}: displacement {} exceeds the {}-bit field",
+                slot - home + 1,
+                raw.disp_bits
             )));
         }
         // Every arc before this one has a home before the held slots': their
@@ -450,11 +538,11 @@ impl<W: Write> TableStream<W> {
     /// # let codec = widths.codec(4);
     /// # let home = codec.home(codec.hash(1, 2));
     /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
-    /// let mut stream = TableStream::new(raw, 200, Vec::new());
+    /// let mut stream = TableStream::new(raw, 200, Vec::new()).unwrap();
     /// stream.put(home, &arc).unwrap();
     /// let bytes: Vec<u8> = stream.finish().unwrap(); // the output, a Vec here
-    /// let mut memory = TableWriter::new(raw, 200);
-    /// memory.put(home, &arc);
+    /// let mut memory = TableWriter::new(raw, 200).unwrap();
+    /// memory.put(home, &arc).unwrap();
     /// assert_eq!(bytes, memory.finish());
     /// ```
     pub fn finish(mut self) -> io::Result<W> {

@@ -59,8 +59,10 @@ impl SlotCodec {
     }
 
     fn fingerprint(&self, hash: u64) -> u32 {
-        // id_bits >= 1, so the shift is at most 63.
-        (hash >> (32 + self.id_bits)) as u32
+        // 1 <= id_bits <= 32 (`size` is a u32), so neither shift overflows,
+        // even for a size of `u32::MAX` (which no file has, but a
+        // `VocabView` may be given).
+        ((hash >> 32) >> self.id_bits) as u32
     }
 
     fn slot(&self, id: u32, hash: u64) -> u32 {
@@ -198,7 +200,8 @@ impl<'a> VocabView<'a> {
         })
     }
 
-    /// The word with id `id` (empty if `id` is out of range or the offsets are corrupt).
+    /// The word with id `id` (empty if `id` is not below the size the view
+    /// was made with, or the offsets are corrupt).
     ///
     /// ```
     /// use dashlm::format::vocab::{encode, VocabView};
@@ -206,8 +209,14 @@ impl<'a> VocabView<'a> {
     /// let v = VocabView::new(&s.offsets, &s.bytes, &s.index, 2);
     /// assert_eq!(v.word(1), b"cat");
     /// assert_eq!(v.word(7), b"");
+    /// // A view of the first word only: `cat` is out of its range.
+    /// let first = VocabView::new(&s.offsets, &s.bytes, &s.index, 1);
+    /// assert_eq!((first.word(0), first.word(1)), (&b"<unk>"[..], &b""[..]));
     /// ```
     pub fn word(&self, id: u32) -> &'a [u8] {
+        if id >= self.size {
+            return &[];
+        }
         let (start, end) = (self.offset(id as usize), self.offset(id as usize + 1));
         self.bytes.get(start..end).unwrap_or(&[])
     }

@@ -4,7 +4,9 @@
 
 use std::io::{self, Seek, SeekFrom, Write};
 
-use super::header::{Header, SectionEntry, SectionKind, CRC_AT, HEADER_LEN, MAGIC, VERSION};
+use super::header::{
+    Header, SectionEntry, SectionKind, CRC_AT, HEADER_LEN, MAGIC, MAX_SECTIONS, VERSION,
+};
 use super::SECTION_ENTRY_LEN;
 
 /// The header and section table of a file with these `entries`, header
@@ -39,7 +41,21 @@ fn encode_head(h: &Header, entries: &[SectionEntry]) -> Vec<u8> {
     head
 }
 
-/// Bytes before the first section of a file with `num_sections` sections.
+/// Refuses more sections than a file may have ([`parse`](super::parse)
+/// would refuse the file), so the section table's size never overflows.
+fn check_section_count(num_sections: usize) -> io::Result<()> {
+    if num_sections > MAX_SECTIONS as usize {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{num_sections} sections, the format allows {MAX_SECTIONS}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Bytes before the first section of a file with `num_sections` sections
+/// (at most [`MAX_SECTIONS`], checked by the callers): the header and the
+/// section table.
 fn head_len(num_sections: usize) -> u64 {
     (HEADER_LEN + num_sections * SECTION_ENTRY_LEN) as u64
 }
@@ -120,7 +136,8 @@ impl FileWriter {
     /// Writes the whole file; returns its length.
     ///
     /// # Errors
-    /// I/O errors from `out`.
+    /// I/O errors from `out`; [`io::ErrorKind::InvalidInput`] for more
+    /// sections than the format allows (64), before anything is written.
     ///
     /// ```
     /// # use dashlm::format::{Header, Weights};
@@ -135,6 +152,7 @@ impl FileWriter {
     /// assert_eq!(&bytes[160..], b"abc");
     /// ```
     pub fn write_to(&self, mut out: impl Write) -> io::Result<u64> {
+        check_section_count(self.sections.len())?;
         let mut offset = head_len(self.sections.len());
         let mut entries = Vec::with_capacity(self.sections.len());
         for (kind, order, bytes) in &self.sections {
@@ -205,7 +223,8 @@ impl<W: Write + Seek> SectionWriter<W> {
     /// is written as zeros.
     ///
     /// # Errors
-    /// I/O errors from `out`.
+    /// I/O errors from `out`; [`io::ErrorKind::InvalidInput`] for more
+    /// sections than the format allows (64), before anything is written.
     ///
     /// ```
     /// use std::io::Cursor;
@@ -213,8 +232,11 @@ impl<W: Write + Seek> SectionWriter<W> {
     /// let w = SectionWriter::new(Cursor::new(Vec::new()), 2).unwrap();
     /// let out = w.into_inner().into_inner();
     /// assert_eq!(out, vec![0u8; HEADER_LEN + 2 * SECTION_ENTRY_LEN]);
+    /// let err = SectionWriter::new(Cursor::new(Vec::new()), usize::MAX).unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     /// ```
     pub fn new(mut out: W, num_sections: usize) -> io::Result<SectionWriter<W>> {
+        check_section_count(num_sections)?;
         let pos = head_len(num_sections);
         out.write_all(&vec![0u8; pos as usize])?;
         Ok(SectionWriter {
