@@ -182,7 +182,12 @@ fn json_number(x: f64) -> String {
 /// output back gives the same lists.
 ///
 /// # Errors
-/// Any I/O error.
+/// Any I/O error; before anything is written, an [`io::ErrorKind::InvalidInput`]
+/// error naming the utterance for what would not read back as written: two
+/// lists with one id, a word that is empty or holds whitespace, a leading `<s>`
+/// or trailing `</s>` (in a hypothesis or reference), a score that is NaN or
+/// infinite (JSON has no such numbers), or an extra score named `words`,
+/// `acoustic` or `lm`.
 ///
 /// ```
 /// use dashlm::rescore::{jsonl, Hypothesis, NbestList};
@@ -190,8 +195,26 @@ fn json_number(x: f64) -> String {
 /// let mut out = Vec::new();
 /// jsonl::write(&mut out, &lists).unwrap();
 /// assert_eq!(String::from_utf8(out).unwrap(), "{\"id\": \"u\", \"hyps\": [{\"words\": \"a\", \"acoustic\": -1.5}]}\n");
+/// let bad = vec![NbestList::new("u").with_hyp(Hypothesis::new("a", f64::NAN))];
+/// assert!(jsonl::write(&mut Vec::new(), &bad).unwrap_err().to_string().contains("not a finite number"));
 /// ```
 pub fn write<W: Write>(out: &mut W, lists: &[NbestList]) -> io::Result<()> {
+    super::nbest::check_lists(lists, super::nbest::IdUse::Json)?;
+    for list in lists {
+        for (k, h) in list.hyps.iter().enumerate() {
+            if let Some(name) = ["words", "acoustic", "lm"]
+                .into_iter()
+                .find(|n| h.extra.contains_key(*n))
+            {
+                return Err(super::nbest::unwritable(format!(
+                    "utterance `{}`, hypothesis {}: an extra score named `{name}` cannot be \
+                     written (it would read back as the hypothesis' own field)",
+                    list.id,
+                    k + 1
+                )));
+            }
+        }
+    }
     let mut line = String::new();
     for list in lists {
         line.clear();

@@ -102,19 +102,26 @@ pub fn read_text_path(path: &Path) -> Result<Vec<(String, Vec<String>)>, NbestEr
 /// Writes `key w1 w2 ...` lines.
 ///
 /// # Errors
-/// Any I/O error.
+/// Any I/O error; an [`io::ErrorKind::InvalidInput`] error (before that entry is
+/// written) for an entry that would not read back as written: a key that is
+/// empty or holds whitespace, a word that is empty or holds whitespace, a
+/// leading `<s>` or trailing `</s>`.
 ///
 /// ```
 /// let words = vec!["a".to_string()];
 /// let mut out = Vec::new();
 /// dashlm::rescore::kaldi::write_text(&mut out, [("u1", &words[..])]).unwrap();
 /// assert_eq!(out, b"u1 a\n");
+/// let two = vec!["a b".to_string()]; // would read back as two words
+/// assert!(dashlm::rescore::kaldi::write_text(&mut Vec::new(), [("u1", &two[..])]).is_err());
 /// ```
 pub fn write_text<'a, W: Write>(
     out: &mut W,
     entries: impl IntoIterator<Item = (&'a str, &'a [String])>,
 ) -> io::Result<()> {
     for (key, words) in entries {
+        super::nbest::check_id(key, super::nbest::IdUse::Key)?;
+        super::nbest::check_words(key, "the transcription", words)?;
         out.write_all(key.as_bytes())?;
         for w in words {
             write!(out, " {w}")?;
@@ -313,22 +320,44 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
 /// Writes lists as a new Kaldi n-best directory: `text`,
 /// `ac_cost`, `lm_cost` (when every hypothesis has a first-pass LM score), one
 /// `<name>.score` per extra score, and `refs` when some list has a reference.
-/// Hypotheses are keyed `<id>-1`, `<id>-2`, ... in list order. `dir` must
+/// Hypotheses are keyed `<id>-1`, `<id>-2`, ... in list order; scores are
+/// written with up to 10 decimals (as in [`srilm`](super::srilm)). `dir` must
 /// be new or empty; it appears whole or not at all (see
 /// [`check_new_dir`](super::check_new_dir)).
 ///
 /// # Errors
-/// `dir` exists and is not an empty directory, or any I/O error.
+/// `dir` exists and is not an empty directory, or any I/O error. Before
+/// anything is written, an [`io::ErrorKind::InvalidInput`] error naming the
+/// utterance for what would not read back as written: an id that is empty or
+/// holds whitespace, two lists with one id, a list without hypotheses (it
+/// would have no line in `text`), a word that is empty or holds whitespace, a
+/// leading `<s>` or trailing `</s>`, a NaN or infinite score, an extra score
+/// name that is not a file name of its own.
 ///
 /// ```
 /// use dashlm::rescore::{kaldi, Hypothesis, NbestList};
 /// let dir = tempfile::tempdir().unwrap();
+/// let empty = vec![NbestList::new("u")];
+/// assert!(kaldi::write_dir(&dir.path().join("out"), &empty).is_err());
 /// let lists = vec![NbestList::new("u").with_hyp(Hypothesis::new("a", -1.5).with_lm(-2.0))];
 /// kaldi::write_dir(dir.path(), &lists).unwrap();
 /// assert_eq!(std::fs::read_to_string(dir.path().join("ac_cost")).unwrap(), "u-1 1.5\n");
 /// assert_eq!(kaldi::read_dir(dir.path()).unwrap(), lists);
 /// ```
 pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
+    super::nbest::check_lists(lists, super::nbest::IdUse::Key)?;
+    for list in lists {
+        if list.hyps.is_empty() {
+            return Err(super::nbest::unwritable(format!(
+                "utterance `{}` has no hypotheses: a Kaldi n-best directory has no place \
+                 for it (it would be read back without this list)",
+                list.id
+            )));
+        }
+        for name in list.hyps.iter().flat_map(|h| h.extra.keys()) {
+            super::nbest::check_score_name(&list.id, name)?;
+        }
+    }
     super::outdir::write_new_dir(dir, |dir| write_files(dir, lists))
 }
 

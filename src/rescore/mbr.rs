@@ -92,9 +92,15 @@ impl DistanceMatrix {
 
 /// Posteriors `softmax(scale * totals)` (NaN totals get 0).
 ///
+/// An infinite scale is the limit: with `+inf` the top total's hypotheses
+/// share all the mass (with `-inf`, the lowest total's); a NaN scale gives NaN
+/// posteriors (and [`select`] then chooses the top total). When no total is
+/// finite and a number, the posteriors are uniform.
+///
 /// ```
 /// let p = dashlm::rescore::mbr::posteriors(&[0.0, 0.0], 1.0);
 /// assert_eq!(p, [0.5, 0.5]);
+/// assert_eq!(dashlm::rescore::mbr::posteriors(&[-1.0, 0.0], f64::INFINITY), [0.0, 1.0]);
 /// ```
 pub fn posteriors(totals: &[f64], scale: f64) -> Vec<f64> {
     let mut out = Vec::with_capacity(totals.len());
@@ -121,19 +127,66 @@ pub fn posteriors_into(totals: &[f64], scale: f64, out: &mut Vec<f64>) {
         out.extend(totals.iter().map(|_| 1.0 / n));
         return;
     }
-    let mut sum = 0.0;
-    for &t in totals {
-        let p = if t.is_nan() {
-            0.0
+    if scale.is_nan() {
+        out.extend(totals.iter().map(|_| f64::NAN));
+        return;
+    }
+    if scale.is_infinite() {
+        // `inf * 0` is NaN: the limit instead, the extreme totals sharing all.
+        let target = if scale > 0.0 {
+            max
         } else {
-            (scale * (t - max)).exp()
+            totals
+                .iter()
+                .copied()
+                .filter(|x| !x.is_nan())
+                .fold(f64::INFINITY, f64::min)
         };
-        sum += p;
-        out.push(p);
+        let k = totals.iter().filter(|&&t| t == target).count() as f64;
+        out.extend(
+            totals
+                .iter()
+                .map(|&t| if t == target { 1.0 / k } else { 0.0 }),
+        );
+        return;
+    }
+    // `scale * (t - max)` is at most 0 for `scale >= 0` (0 at the top total);
+    // a negative scale needs the largest exponent taken out too.
+    out.extend(totals.iter().map(|&t| scale * (t - max)));
+    let shift = if scale >= 0.0 {
+        0.0
+    } else {
+        out.iter()
+            .copied()
+            .filter(|x| !x.is_nan())
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    if shift == f64::INFINITY {
+        let k = out.iter().filter(|&&x| x == shift).count() as f64;
+        for x in out.iter_mut() {
+            *x = if *x == shift { 1.0 / k } else { 0.0 };
+        }
+        return;
+    }
+    let mut sum = 0.0;
+    for x in out.iter_mut() {
+        // NaN: a NaN total, or `0 * -inf` (scale 0, a total of -inf).
+        *x = if x.is_nan() { 0.0 } else { (*x - shift).exp() };
+        sum += *x;
     }
     for p in out.iter_mut() {
         *p /= sum;
     }
+}
+
+/// `totals` with exactly `n` entries: missing ones NaN, extra ones dropped.
+fn fitted(totals: &[f64], n: usize) -> std::borrow::Cow<'_, [f64]> {
+    if totals.len() == n {
+        return std::borrow::Cow::Borrowed(totals);
+    }
+    let mut v = totals[..n.min(totals.len())].to_vec();
+    v.resize(n, f64::NAN);
+    std::borrow::Cow::Owned(v)
 }
 
 /// The outcome of MBR selection over one list.
@@ -155,7 +208,10 @@ pub struct MbrResult {
     pub expected_errors: Vec<f64>,
 }
 
-/// Chooses by minimum Bayes risk (see the [module](self) docs).
+/// Chooses by minimum Bayes risk (see the [module](self) docs); `totals[i]` is
+/// hypothesis `i`'s total (a hypothesis of `dist` without one counts as NaN;
+/// totals beyond `dist` are ignored). An empty list gives choice 0 and no
+/// posteriors.
 ///
 /// ```
 /// use dashlm::rescore::mbr::{select, DistanceMatrix};
@@ -163,6 +219,7 @@ pub struct MbrResult {
 /// assert_eq!(select(&d, &[-1.0, -2.0], 1.0).choice, 0);
 /// ```
 pub fn select(dist: &DistanceMatrix, totals: &[f64], scale: f64) -> MbrResult {
+    let totals = &fitted(totals, dist.len())[..];
     let posteriors = posteriors(totals, scale);
     let expected_errors: Vec<f64> = (0..dist.len())
         .map(|i| {
@@ -175,6 +232,7 @@ pub fn select(dist: &DistanceMatrix, totals: &[f64], scale: f64) -> MbrResult {
         .collect();
     let order = super::rescorer::rank(totals);
     let mut choice = order.first().copied().unwrap_or(0);
+    // NaN risks (a NaN scale) never win: the top total is chosen.
     for &i in &order {
         if expected_errors[i] < expected_errors[choice] {
             choice = i;
@@ -187,7 +245,8 @@ pub fn select(dist: &DistanceMatrix, totals: &[f64], scale: f64) -> MbrResult {
     }
 }
 
-/// The MBR choice only, with reused buffers (for tuning loops).
+/// The MBR choice only, with reused buffers (for tuning loops): always
+/// [`select`]'s choice.
 ///
 /// ```
 /// use dashlm::rescore::mbr::{select, select_index, DistanceMatrix};
@@ -201,6 +260,7 @@ pub fn select_index(
     scale: f64,
     buf: &mut Vec<f64>,
 ) -> usize {
+    let totals = &fitted(totals, dist.len())[..];
     posteriors_into(totals, scale, buf);
     let mut best = usize::MAX;
     let mut best_risk = f64::INFINITY;
@@ -213,6 +273,8 @@ pub fn select_index(
             .zip(buf.iter())
             .map(|(&d, &p)| d as f64 * p)
             .sum();
+        // As in `select`, a NaN risk (a NaN scale) loses to any other.
+        let risk = if risk.is_nan() { f64::INFINITY } else { risk };
         let t = if totals[i].is_nan() {
             f64::NEG_INFINITY
         } else {

@@ -47,6 +47,6 @@ pub use rescorer::{
     ScorerStats, Weights, GROUP_LISTS, LN_10,
 };
 pub use tune::{
-    parse_values, plateau_centre, tune, GridTable, TuneOptions, TuneResult, TuneSet,
-    MAX_AXIS_VALUES,
+    check_options, parse_values, plateau_centre, try_tune, tune, GridTable, TuneOptions,
+    TuneResult, TuneSet, MAX_AXIS_VALUES,
 };

@@ -98,6 +98,32 @@ impl Weights {
         }
         total
     }
+
+    /// An error naming the first weight that is NaN or infinite (such a weight
+    /// makes totals NaN, which rank last, so a list would keep its input order).
+    ///
+    /// # Errors
+    /// The weight's name and value.
+    ///
+    /// ```
+    /// use dashlm::rescore::Weights;
+    /// assert!(Weights::default().check().is_ok());
+    /// let w = Weights { word_insertion_penalty: f64::NAN, ..Weights::default() };
+    /// assert_eq!(w.check().unwrap_err(), "word_insertion_penalty is NaN, not a finite number");
+    /// ```
+    pub fn check(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("acoustic_scale", self.acoustic_scale),
+            ("lm_weight", self.lm_weight),
+            ("word_insertion_penalty", self.word_insertion_penalty),
+            ("first_pass_lm_weight", self.first_pass_lm_weight),
+        ] {
+            if !v.is_finite() {
+                return Err(format!("{name} is {v}, not a finite number"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The weight-independent inputs of the combination for one hypothesis.
@@ -118,22 +144,26 @@ pub struct HypFeatures {
     pub num_words: usize,
 }
 
-/// The features of every hypothesis of `list`, given the new LM scores.
+/// The features of every hypothesis of `list`, given the new LM scores
+/// (`new_lm[i]` for hypothesis `i`). There is one per hypothesis whatever
+/// `new_lm`'s length: a hypothesis without a new LM score gets NaN (its total is
+/// NaN and ranks last), and scores beyond the list's hypotheses are ignored.
 ///
 /// ```
 /// use dashlm::rescore::{features, Hypothesis, NbestList};
 /// let list = NbestList::new("u").with_hyp(Hypothesis::new("a b", -5.0).with_lm(-1.0));
 /// let f = features(&list, &[-2.0]);
 /// assert_eq!((f[0].acoustic, f[0].first_pass_lm, f[0].new_lm, f[0].num_words), (-5.0, -1.0, -2.0, 2));
+/// assert!(features(&list, &[])[0].new_lm.is_nan());
 /// ```
 pub fn features(list: &NbestList, new_lm: &[f64]) -> Vec<HypFeatures> {
     list.hyps
         .iter()
-        .zip(new_lm)
-        .map(|(h, &lm)| HypFeatures {
+        .enumerate()
+        .map(|(i, h)| HypFeatures {
             acoustic: h.acoustic,
             first_pass_lm: h.lm.unwrap_or(0.0),
-            new_lm: lm,
+            new_lm: new_lm.get(i).copied().unwrap_or(f64::NAN),
             num_words: h.words.len(),
         })
         .collect()
@@ -183,9 +213,10 @@ pub struct Rescored {
 }
 
 impl Rescored {
-    /// Ranks hypotheses with `weights`; with `mbr_scale`, chooses the first
-    /// by minimum Bayes risk (see [`super::mbr`]) using `hyps`' words, which
-    /// must then be given.
+    /// Ranks hypotheses with `weights`; with `mbr_words = Some((words, scale))`,
+    /// chooses the first by minimum Bayes risk (see [`super::mbr`]) over
+    /// `words[i]`, the words of hypothesis `i` (a hypothesis beyond `words`
+    /// counts as empty; words beyond the features are ignored).
     ///
     /// ```
     /// use dashlm::rescore::{HypFeatures, Rescored, Weights};
@@ -201,7 +232,9 @@ impl Rescored {
         let totals: Vec<f64> = features.iter().map(|f| weights.combine(f)).collect();
         let mut order = rank(&totals);
         let mbr = mbr_words.map(|(words, scale)| {
-            let refs: Vec<&[String]> = words.iter().map(|w| &w[..]).collect();
+            let refs: Vec<&[String]> = (0..features.len())
+                .map(|i| words.get(i).map_or(&[][..], |w| &w[..]))
+                .collect();
             let dist = mbr::DistanceMatrix::new(&refs);
             let result = mbr::select(&dist, &totals, scale);
             if let Some(pos) = order.iter().position(|&i| i == result.choice) {
@@ -232,6 +265,12 @@ impl Rescored {
     /// with the extra scores `new_lm` and `total` (and, with MBR, `posterior` and
     /// `expected_errors`).
     ///
+    /// `list` must be the list rescored: see [`Rescored::try_apply`], which
+    /// returns an error where this panics.
+    ///
+    /// # Panics
+    /// When `list` is not the list rescored (as [`Rescored::try_apply`] checks).
+    ///
     /// ```
     /// use dashlm::rescore::{HypFeatures, Hypothesis, NbestList, Rescored, Weights};
     /// let list = NbestList::new("u").with_hyp(Hypothesis::new("a", -2.0)).with_hyp(Hypothesis::new("b", -1.0));
@@ -243,6 +282,65 @@ impl Rescored {
     /// assert_eq!(out.hyps[0].extra["total"], -1.5);
     /// ```
     pub fn apply(&self, list: &NbestList, top: Option<usize>) -> NbestList {
+        self.try_apply(list, top)
+            .unwrap_or_else(|e| panic!("Rescored::apply: {e}"))
+    }
+
+    /// [`Rescored::apply`], or an error when `list` is not the list rescored:
+    /// its number of hypotheses, or a hypothesis' acoustic score, first-pass LM
+    /// score or number of words, differs from the features (so a result applied
+    /// to another list is never silently taken for its own).
+    ///
+    /// # Errors
+    /// The list and the first difference.
+    ///
+    /// ```
+    /// use dashlm::rescore::{HypFeatures, Hypothesis, NbestList, Rescored, Weights};
+    /// let list = NbestList::new("u").with_hyp(Hypothesis::new("a", -2.0));
+    /// let f = HypFeatures { acoustic: -2.0, first_pass_lm: 0.0, new_lm: -0.5, num_words: 1 };
+    /// let r = Rescored::from_features(vec![f], &Weights::default(), None);
+    /// assert_eq!(r.try_apply(&list, None).unwrap().hyps.len(), 1);
+    /// let other = NbestList::new("v").with_hyp(Hypothesis::new("a b", -2.0));
+    /// assert!(r.try_apply(&other, None).is_err());
+    /// ```
+    pub fn try_apply(&self, list: &NbestList, top: Option<usize>) -> Result<NbestList, String> {
+        if list.hyps.len() != self.features.len()
+            || self.totals.len() != self.features.len()
+            || self.order.iter().any(|&i| i >= self.features.len())
+        {
+            return Err(format!(
+                "list `{}` has {} hypotheses; the result is of a list of {} hypotheses",
+                list.id,
+                list.hyps.len(),
+                self.features.len()
+            ));
+        }
+        if let Some(m) = &self.mbr {
+            if m.posteriors.len() != self.features.len()
+                || m.expected_errors.len() != self.features.len()
+            {
+                return Err(format!(
+                    "list `{}`: the MBR result is of a list of {} hypotheses, not {}",
+                    list.id,
+                    m.posteriors.len(),
+                    self.features.len()
+                ));
+            }
+        }
+        let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+        for (k, (h, f)) in list.hyps.iter().zip(&self.features).enumerate() {
+            if !same(h.acoustic, f.acoustic)
+                || !same(h.lm.unwrap_or(0.0), f.first_pass_lm)
+                || h.words.len() != f.num_words
+            {
+                return Err(format!(
+                    "list `{}`, hypothesis {}: its scores or number of words differ from \
+                     the result's: the result is of another list",
+                    list.id,
+                    k + 1
+                ));
+            }
+        }
         let n = top.unwrap_or(usize::MAX).min(self.order.len());
         let hyps = self.order[..n]
             .iter()
@@ -259,11 +357,11 @@ impl Rescored {
                 h
             })
             .collect();
-        NbestList {
+        Ok(NbestList {
             id: list.id.clone(),
             reference: list.reference.clone(),
             hyps,
-        }
+        })
     }
 }
 
@@ -316,6 +414,31 @@ impl<'m, M: LanguageModel> Rescorer<'m, M> {
     pub fn with_mbr(mut self, scale: f64) -> Rescorer<'m, M> {
         self.mbr_scale = Some(scale);
         self
+    }
+
+    /// An error when a weight ([`Weights::check`]) or the MBR scale is NaN or
+    /// infinite (the MBR scale may be `+inf`: the top score's limit). Such a
+    /// rescorer still runs, but NaN totals rank last, so every list would keep
+    /// its input order.
+    ///
+    /// # Errors
+    /// The weight or scale and its value.
+    ///
+    /// ```
+    /// # use dashlm::ReferenceModel;
+    /// # let lm = ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// use dashlm::rescore::{Rescorer, Weights};
+    /// assert!(Rescorer::new(&lm, Weights::default()).with_mbr(0.5).check().is_ok());
+    /// assert!(Rescorer::new(&lm, Weights::default()).with_mbr(f64::NAN).check().is_err());
+    /// ```
+    pub fn check(&self) -> Result<(), String> {
+        self.weights.check()?;
+        match self.mbr_scale {
+            Some(s) if s.is_nan() || s == f64::NEG_INFINITY => {
+                Err(format!("the MBR scale is {s}, not a number or +inf"))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The weights.

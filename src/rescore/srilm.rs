@@ -413,17 +413,24 @@ pub(crate) fn fmt_score(x: f64) -> String {
 /// with up to 10 decimals; a missing LM score as 0).
 ///
 /// # Errors
-/// Any I/O error.
+/// Any I/O error; before anything is written, an [`io::ErrorKind::InvalidInput`]
+/// error naming the hypothesis for what would not read back as written: a word
+/// that is empty or holds whitespace, a leading `<s>` or trailing `</s>`, a
+/// score that is NaN or infinite.
 ///
 /// ```
 /// use dashlm::rescore::{srilm, Hypothesis, NbestList};
 /// let ln10 = std::f64::consts::LN_10;
+/// let mut bad = NbestList::new("u").with_hyp(Hypothesis::new("a", -1.0));
+/// bad.hyps[0].words.push("b c".to_string());
+/// assert!(srilm::write_file(&mut Vec::new(), &bad).is_err());
 /// let list = NbestList::new("u").with_hyp(Hypothesis::new("a b", -2.5 * ln10).with_lm(-1.0 * ln10));
 /// let mut out = Vec::new();
 /// srilm::write_file(&mut out, &list).unwrap();
 /// assert_eq!(String::from_utf8(out).unwrap(), "-2.5 -1 2 a b\n");
 /// ```
 pub fn write_file<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
+    super::nbest::check_list(list)?;
     let ln10 = std::f64::consts::LN_10;
     for h in &list.hyps {
         let lm = h.lm.unwrap_or(0.0);
@@ -449,11 +456,18 @@ pub fn write_file<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
 /// [`check_new_dir`](super::check_new_dir)).
 ///
 /// # Errors
-/// `dir` exists and is not an empty directory, or any I/O error.
+/// `dir` exists and is not an empty directory, or any I/O error. Before
+/// anything is written, an [`io::ErrorKind::InvalidInput`] error naming the
+/// utterance for what would not read back as written: an id that is not a file
+/// name of its own (empty, `.`, `..`, holding `/`, `\`, NUL or whitespace), two
+/// lists with one id, an extra score name that is not a directory name of its
+/// own or is `refs` or an n-best file's name, or what [`write_file`] refuses.
 ///
 /// ```
 /// use dashlm::rescore::{srilm, Hypothesis, NbestList};
 /// let dir = tempfile::tempdir().unwrap();
+/// let escape = vec![NbestList::new("../u").with_hyp(Hypothesis::new("a", -1.0))];
+/// assert!(srilm::write_dir(&dir.path().join("out"), &escape).is_err());
 /// let lists = vec![NbestList::new("u").with_reference("a").with_hyp(Hypothesis::new("a", -1.0).with_extra("total", -3.0))];
 /// srilm::write_dir(dir.path(), &lists).unwrap();
 /// let back = srilm::read_dir(dir.path()).unwrap();
@@ -461,6 +475,19 @@ pub fn write_file<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
 /// assert_eq!(back[0].reference, lists[0].reference);
 /// ```
 pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
+    super::nbest::check_lists(lists, super::nbest::IdUse::FileName)?;
+    for list in lists {
+        for name in list.hyps.iter().flat_map(|h| h.extra.keys()) {
+            super::nbest::check_score_name(&list.id, name)?;
+            if name == "refs" || is_nbest_name(name) {
+                return Err(super::nbest::unwritable(format!(
+                    "utterance `{}`: extra score name `{name}` cannot be written: its \
+                     directory would take the place of the `refs` file or an n-best file",
+                    list.id
+                )));
+            }
+        }
+    }
     super::outdir::write_new_dir(dir, |dir| write_files(dir, lists))
 }
 

@@ -326,7 +326,9 @@ pub struct NbestWer {
 }
 
 /// Counts [`NbestWer`] over `lists`, `chosen[i]` being the index chosen in list
-/// `i` (`None` or an empty list: the empty hypothesis).
+/// `i` (`None`, an index past the list's hypotheses, or no `chosen[i]` at all
+/// when `chosen` is shorter than `lists`: the empty hypothesis, so every list
+/// with a reference is counted).
 ///
 /// ```
 /// use dashlm::rescore::NbestList;
@@ -336,7 +338,8 @@ pub struct NbestWer {
 pub fn nbest_wer(lists: &[super::NbestList], chosen: &[Option<usize>]) -> NbestWer {
     let mut out = NbestWer::default();
     let empty: Vec<String> = Vec::new();
-    for (list, choice) in lists.iter().zip(chosen) {
+    for (k, list) in lists.iter().enumerate() {
+        let choice = chosen.get(k).copied().flatten();
         let Some(reference) = &list.reference else {
             continue;
         };
@@ -346,7 +349,7 @@ pub fn nbest_wer(lists: &[super::NbestList], chosen: &[Option<usize>]) -> NbestW
                 .map_or(&empty[..], |h| &h.words[..])
         };
         out.first.add(&ErrorCounts::of(reference, words(Some(0))));
-        out.chosen.add(&ErrorCounts::of(reference, words(*choice)));
+        out.chosen.add(&ErrorCounts::of(reference, words(choice)));
         let oracle =
             (0..list.hyps.len()).min_by_key(|&i| edit_distance(reference, &list.hyps[i].words));
         out.oracle.add(&ErrorCounts::of(reference, words(oracle)));

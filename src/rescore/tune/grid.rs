@@ -103,6 +103,18 @@ pub struct GridTable {
 }
 
 impl GridTable {
+    /// Panics with a clear message unless `errors` has one count per cell.
+    fn assert_shape(&self) {
+        let cells = self.lm_weights.len().checked_mul(self.wips.len());
+        assert!(
+            cells == Some(self.errors.len()),
+            "GridTable: {} errors for {} LM weights x {} penalties",
+            self.errors.len(),
+            self.lm_weights.len(),
+            self.wips.len()
+        );
+    }
+
     /// Errors at row `i` (LM weight) and column `j` (penalty).
     ///
     /// ```
@@ -116,6 +128,10 @@ impl GridTable {
 
     /// Mean errors over the `(2r+1)^2` window around `(i, j)`, clipped at the edges.
     ///
+    /// # Panics
+    /// When `(i, j)` is not a cell, or `errors` is not `lm_weights.len() x
+    /// wips.len()`.
+    ///
     /// ```
     /// use dashlm::rescore::GridTable;
     /// let t = GridTable { scale: None, lm_weights: vec![0.0, 1.0], wips: vec![0.0], errors: vec![4, 2] };
@@ -123,7 +139,12 @@ impl GridTable {
     /// assert_eq!(t.smoothed(0, 0, 0), 4.0);
     /// ```
     pub fn smoothed(&self, i: usize, j: usize, r: usize) -> f64 {
+        self.assert_shape();
         let (rows, cols) = (self.lm_weights.len(), self.wips.len());
+        assert!(
+            i < rows && j < cols,
+            "GridTable::smoothed: cell ({i}, {j}) of a {rows} x {cols} grid"
+        );
         let (mut sum, mut n) = (0u64, 0u64);
         for a in i.saturating_sub(r)..=i.saturating_add(r).min(rows - 1) {
             for b in j.saturating_sub(r)..=j.saturating_add(r).min(cols - 1) {
@@ -166,6 +187,9 @@ impl GridTable {
     /// The chosen cell with radius `r`: the least smoothed mean, then the fewest
     /// own errors, then the first in row-major order. Returns `(i, j, smoothed)`.
     ///
+    /// # Panics
+    /// With an empty grid, or `errors` not `lm_weights.len() x wips.len()`.
+    ///
     /// ```
     /// use dashlm::rescore::GridTable;
     /// // An isolated dip at 0 vs a broad valley at 3..5:
@@ -175,7 +199,9 @@ impl GridTable {
     /// assert_eq!(t.choose(1).0, 4);
     /// ```
     pub fn choose(&self, r: usize) -> (usize, usize, f64) {
+        self.assert_shape();
         let (rows, cols) = (self.lm_weights.len(), self.wips.len());
+        assert!(rows > 0 && cols > 0, "GridTable::choose: an empty grid");
         // Summed-area table: each window's sum in four reads (the same integer
         // sums as [`GridTable::smoothed`], in time independent of `r`).
         let mut area = vec![0u64; (rows + 1) * (cols + 1)];
@@ -216,7 +242,11 @@ impl GridTable {
 /// a third grid axis): the cell of the near-optimal region (at most `(1 +
 /// margin)` times the fewest errors) nearest to the region's centroid, in grid
 /// steps; ties go to the first cell in (table, row, column) order. Returns
-/// `(table, i, j)`.
+/// `(table, i, j)`. A NaN or negative margin counts as 0.
+///
+/// # Panics
+/// When no table has a cell, or a table's `errors` is not `lm_weights.len() x
+/// wips.len()`.
 ///
 /// ```
 /// use dashlm::rescore::{plateau_centre, GridTable};
@@ -229,12 +259,21 @@ impl GridTable {
 /// assert_eq!(plateau_centre(&[t], 0.1), (0, 5, 0));
 /// ```
 pub fn plateau_centre(tables: &[GridTable], margin: f64) -> (usize, usize, usize) {
+    for t in tables {
+        t.assert_shape();
+    }
     let min = tables
         .iter()
         .flat_map(|t| t.errors.iter().copied())
         .min()
-        .expect("non-empty grid");
-    let limit = min as f64 * (1.0 + margin.max(0.0));
+        .expect("plateau_centre: an empty grid (no table has a cell)");
+    // A NaN or negative margin is 0; with no errors at all, the plateau is the
+    // cells without errors whatever the margin (`0 * inf` would be NaN).
+    let limit = if min == 0 {
+        0.0
+    } else {
+        min as f64 * (1.0 + margin.max(0.0))
+    };
     let cells = || {
         tables.iter().enumerate().flat_map(move |(k, t)| {
             let cols = t.wips.len();

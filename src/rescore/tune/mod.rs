@@ -154,11 +154,82 @@ fn fine_axis(values: &[f64], k: usize, div: usize) -> Vec<f64> {
         .collect()
 }
 
+/// Checks `options` against `set`: what [`tune`] needs to search.
+///
+/// # Errors
+/// An empty LM weight or penalty axis; a grid value, MBR scale, fixed weight
+/// ([`TuneOptions::base`]) or plateau margin that is NaN or infinite (the MBR
+/// scale may be `+inf`); MBR scales with a set prepared without `mbr`; more
+/// than [`MAX_AXIS_VALUES`]` / 2` fine divisions.
+///
+/// ```
+/// use dashlm::rescore::{check_options, TuneOptions, TuneSet};
+/// let set = TuneSet::new(&[], &[], false);
+/// assert!(check_options(&set, &TuneOptions::default()).is_ok());
+/// let o = TuneOptions { wips: vec![], ..TuneOptions::default() };
+/// assert_eq!(check_options(&set, &o).unwrap_err(), "the word insertion penalty axis is empty");
+/// ```
+pub fn check_options(set: &TuneSet, options: &TuneOptions) -> Result<(), String> {
+    for (axis, values) in [
+        ("LM weight", &options.lm_weights),
+        ("word insertion penalty", &options.wips),
+    ] {
+        if values.is_empty() {
+            return Err(format!("the {axis} axis is empty"));
+        }
+        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+            return Err(format!("the {axis} axis holds {v}, not a finite number"));
+        }
+    }
+    if let Some(s) = options
+        .scales
+        .iter()
+        .find(|s| s.is_nan() || **s == f64::NEG_INFINITY)
+    {
+        return Err(format!("the MBR scale {s} is not a number or +inf"));
+    }
+    if !options.scales.is_empty() && !set.has_mbr() {
+        return Err("MBR scales need a set prepared with `mbr` (TuneSet::new)".to_string());
+    }
+    options.base.check()?;
+    if options.fine_divisions > MAX_AXIS_VALUES / 2 {
+        return Err(format!(
+            "{} fine divisions: at most {} (the finer grid has 2 x divisions + 1 values \
+             per axis)",
+            options.fine_divisions,
+            MAX_AXIS_VALUES / 2
+        ));
+    }
+    if let Some(m) = options.plateau.filter(|m| !m.is_finite()) {
+        return Err(format!("the plateau margin is {m}, not a finite number"));
+    }
+    Ok(())
+}
+
+/// [`tune`], or an error for options it cannot search ([`check_options`]).
+///
+/// # Errors
+/// As [`check_options`].
+///
+/// ```
+/// use dashlm::rescore::{try_tune, NbestList, TuneOptions, TuneSet};
+/// let set = TuneSet::new(&[NbestList::new("u").with_reference("a")], &[vec![]], false);
+/// assert!(try_tune(&set, &TuneOptions::default()).is_ok());
+/// let o = TuneOptions { lm_weights: vec![f64::NAN], ..TuneOptions::default() };
+/// assert!(try_tune(&set, &o).is_err());
+/// ```
+pub fn try_tune(set: &TuneSet, options: &TuneOptions) -> Result<TuneResult, String> {
+    check_options(set, options)?;
+    Ok(search(set, options))
+}
+
 /// Searches the grid (and a finer grid around the chosen cell) for the weights
 /// with the fewest errors on `set` (see the [module](self) docs).
 ///
 /// # Panics
-/// With an empty grid, or MBR scales on a set prepared without `mbr`.
+/// With options [`check_options`] refuses (an empty grid, NaN or infinite
+/// values, MBR scales on a set prepared without `mbr`); [`try_tune`] returns
+/// the error instead.
 ///
 /// ```
 /// use dashlm::rescore::{tune, Hypothesis, NbestList, TuneOptions, TuneSet};
@@ -173,10 +244,10 @@ fn fine_axis(values: &[f64], k: usize, div: usize) -> Vec<f64> {
 /// assert_eq!((r.errors, r.weights.lm_weight), (0, 0.5));
 /// ```
 pub fn tune(set: &TuneSet, options: &TuneOptions) -> TuneResult {
-    assert!(
-        !options.lm_weights.is_empty() && !options.wips.is_empty(),
-        "empty grid"
-    );
+    try_tune(set, options).unwrap_or_else(|e| panic!("tune: {e}"))
+}
+
+fn search(set: &TuneSet, options: &TuneOptions) -> TuneResult {
     let scales: Vec<Option<f64>> = if options.scales.is_empty() {
         vec![None]
     } else {

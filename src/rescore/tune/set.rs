@@ -33,12 +33,15 @@ struct TuneUtt {
 #[derive(Clone, Debug)]
 pub struct TuneSet {
     utts: Vec<TuneUtt>,
+    mbr: bool,
 }
 
 impl TuneSet {
     /// Prepares `lists` with their new LM scores `new_lm` (natural log, per list
     /// per hypothesis); lists without a reference are left out. With `mbr`, the
-    /// pairwise hypothesis distances are computed too.
+    /// pairwise hypothesis distances are computed too. A list or hypothesis
+    /// without a new LM score (`new_lm` too short) gets NaN, as in
+    /// [`features`], and ranks last; no list is left out for it.
     ///
     /// ```
     /// use dashlm::rescore::{NbestList, TuneSet};
@@ -48,8 +51,9 @@ impl TuneSet {
     pub fn new(lists: &[NbestList], new_lm: &[Vec<f64>], mbr: bool) -> TuneSet {
         let utts = lists
             .par_iter()
-            .zip(new_lm)
-            .filter_map(|(list, lm)| {
+            .enumerate()
+            .filter_map(|(k, list)| {
+                let lm = new_lm.get(k).map_or(&[][..], |s| &s[..]);
                 let reference = list.reference.as_ref()?;
                 let errors = list
                     .hyps
@@ -68,7 +72,18 @@ impl TuneSet {
                 })
             })
             .collect();
-        TuneSet { utts }
+        TuneSet { utts, mbr }
+    }
+
+    /// Whether the set was prepared with `mbr` (for MBR scales in
+    /// [`TuneSet::errors`] and [`tune`](super::tune)).
+    ///
+    /// ```
+    /// # use dashlm::rescore::TuneSet;
+    /// assert!(TuneSet::new(&[], &[], true).has_mbr());
+    /// ```
+    pub fn has_mbr(&self) -> bool {
+        self.mbr
     }
 
     /// Utterances with references.
