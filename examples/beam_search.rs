@@ -8,6 +8,9 @@ use std::collections::HashMap;
 
 use dashlm::{arpa::NGramSet, build, LanguageModel, Model, WordId};
 
+#[path = "support/exit.rs"]
+mod exit;
+
 #[derive(Clone)]
 struct Hypothesis<S> {
     words: Vec<WordId>,
@@ -78,14 +81,18 @@ fn beam_search<M: LanguageModel>(
     hyps
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn try_main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args().nth(1);
-    let bytes = match &path {
-        Some(p) if std::fs::read(p)?.starts_with(&dashlm::format::MAGIC) => std::fs::read(p)?,
-        other => {
-            let (name, text) = match other {
-                Some(p) => (p.clone(), std::fs::read(p)?),
-                None => (
+    let file = match &path {
+        Some(p) => Some(std::fs::read(p).map_err(|e| format!("{p}: {e}"))?),
+        None => None,
+    };
+    let bytes = match (&path, file) {
+        (Some(_), Some(bytes)) if bytes.starts_with(&dashlm::format::MAGIC) => bytes,
+        (other, file) => {
+            let (name, text) = match (other, file) {
+                (Some(p), Some(text)) => (p.clone(), text),
+                _ => (
                     "data/tiny.arpa".to_string(),
                     include_bytes!("../data/tiny.arpa").to_vec(),
                 ),
@@ -97,7 +104,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             bytes
         }
     };
-    let lm = Model::from_bytes(bytes)?;
+    let name = path.as_deref().unwrap_or("data/tiny.arpa");
+    let lm = Model::from_bytes(bytes).map_err(|e| format!("{name}: {e}"))?;
     let candidates: Vec<WordId> = (0..lm.vocab_size() as WordId)
         .filter(|&w| w != lm.bos_id() && w != lm.eos_id() && w != 0)
         .take(50)
@@ -111,4 +119,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{:>9.4}  {}", h.log10, text.join(" "));
     }
     Ok(())
+}
+
+/// Runs the example (errors: see [`exit::report`]).
+fn main() -> std::process::ExitCode {
+    exit::report("beam_search", try_main())
 }

@@ -47,6 +47,8 @@ use dashlm::rescore::{self, Format, NbestList};
 use dashlm::{FullScore, LanguageModel, WordId};
 use serde_json::{json, Value};
 
+#[path = "support/exit.rs"]
+mod exit;
 #[path = "support/native.rs"]
 mod native;
 #[path = "support/stream.rs"]
@@ -1231,7 +1233,7 @@ fn kenlm_config(method: kenlm::LoadMethod) -> kenlm::Config {
     }
 }
 
-fn main() -> Res<()> {
+fn try_main() -> Res<()> {
     let argv: Vec<OsString> = std::env::args_os().collect();
     match argv.get(1).and_then(|a| a.to_str()) {
         Some(CHILD_KENLM) => child_kenlm(&argv[2..]),
@@ -1687,4 +1689,9 @@ fn main() -> Res<()> {
         eprintln!("bench: models kept in {}", workdir.display());
     }
     Ok(())
+}
+
+/// Runs the example (errors: see [`exit::report`]).
+fn main() -> std::process::ExitCode {
+    exit::report("bench", try_main())
 }

@@ -17,6 +17,8 @@ use std::time::Instant;
 
 use clap::Parser;
 
+#[path = "support/exit.rs"]
+mod exit;
 #[path = "support/synth.rs"]
 mod synth;
 
@@ -95,10 +97,35 @@ fn create(path: &PathBuf, gzip_level: u32) -> std::io::Result<Box<dyn Write>> {
     })
 }
 
-fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
+fn try_main() -> Result<(), Box<dyn Error + Send + Sync>> {
     let args = Args::parse();
     if !(1..=8).contains(&args.order) {
         return Err("--order must be 1 to 8".into());
+    }
+    // Generating takes about 40 bytes per n-gram: past this the allocation
+    // aborts the process instead of returning an error.
+    if args.ngrams > 10_000_000_000 {
+        return Err(format!("--ngrams {}: at most 10G", args.ngrams).into());
+    }
+    for (name, value) in [
+        ("--zipf", args.zipf),
+        ("--child-zipf", args.child_zipf),
+        ("--fanout-exponent", args.fanout_exponent),
+    ] {
+        if !value.is_finite() || value < 0.0 {
+            return Err(format!("{name} {value}: expected a finite number >= 0").into());
+        }
+    }
+    for (name, value) in [
+        ("--missing-suffix", args.missing_suffix),
+        ("--oov-rate", args.oov_rate),
+    ] {
+        if !(0.0..=1.0).contains(&value) {
+            return Err(format!("{name} {value}: expected a fraction from 0 to 1").into());
+        }
+    }
+    if args.gzip_level > 9 {
+        return Err(format!("--gzip-level {}: expected 0 to 9", args.gzip_level).into());
     }
     let params = synth::Params {
         order: args.order,
@@ -133,9 +160,12 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     }
     let start = Instant::now();
     {
-        let mut out = create(&args.out, args.gzip_level)?;
-        model.write_arpa(&mut out)?;
-        out.flush()?;
+        let name = args.out.display();
+        let mut out = create(&args.out, args.gzip_level).map_err(|e| format!("{name}: {e}"))?;
+        model
+            .write_arpa(&mut out)
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("{name}: {e}"))?;
     }
     eprintln!(
         "wrote {} in {:.1} s",
@@ -143,9 +173,12 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         start.elapsed().as_secs_f64()
     );
     if let Some(q) = &args.queries {
-        let mut out = BufWriter::new(File::create(q)?);
-        let words = model.write_sentences(&mut out, args.sentences, args.oov_rate, args.seed)?;
-        out.flush()?;
+        let name = q.display();
+        let mut out = BufWriter::new(File::create(q).map_err(|e| format!("{name}: {e}"))?);
+        let words = model
+            .write_sentences(&mut out, args.sentences, args.oov_rate, args.seed)
+            .and_then(|w| out.flush().map(|()| w))
+            .map_err(|e| format!("{name}: {e}"))?;
         eprintln!(
             "wrote {} sentences ({words} words, {:.1} per sentence) to {}",
             args.sentences,
@@ -157,7 +190,8 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     drop(model);
     if args.validate {
         let start = Instant::now();
-        let input = dashlm::arpa::open_input(&args.out)?;
+        let input = dashlm::arpa::open_input(&args.out)
+            .map_err(|e| format!("{}: {e}", args.out.display()))?;
         let set = dashlm::arpa::NGramSet::read(input.reader, &args.out.display().to_string())?;
         let mut blanks = 0;
         for (n, &c) in counts.iter().enumerate() {
@@ -185,4 +219,9 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         );
     }
     Ok(())
+}
+
+/// Runs the example (errors: see [`exit::report`]).
+fn main() -> std::process::ExitCode {
+    exit::report("gen_arpa", try_main())
 }

@@ -44,6 +44,9 @@ use std::time::Instant;
 use dashlm::rescore::{read_lists, score_lists, score_lists_sequential, Format, NbestList};
 use dashlm::LanguageModel;
 
+#[path = "support/exit.rs"]
+mod exit;
+
 const SYSTEMS: [&str; 6] = [
     "dashlm-1",
     "dashlm-2",
@@ -257,7 +260,8 @@ fn parse_args() -> Result<(Vec<String>, Options), Box<dyn Error + Send + Sync>> 
                 }
             }
             "--passes" => {
-                opts.passes = args.next().ok_or("--passes needs a value")?.parse()?;
+                let v = args.next().ok_or("--passes needs a value")?;
+                opts.passes = v.parse().map_err(|e| format!("--passes {v}: {e}"))?;
             }
             _ => positional.push(a),
         }
@@ -269,14 +273,14 @@ fn parse_args() -> Result<(Vec<String>, Options), Box<dyn Error + Send + Sync>> 
         );
     }
     if let Some(r) = positional.get(3) {
-        opts.rounds = r.parse()?;
+        opts.rounds = r.parse().map_err(|e| format!("ROUNDS {r}: {e}"))?;
     }
     opts.rounds = opts.rounds.max(1);
     opts.passes = opts.passes.max(1);
     Ok((positional, opts))
 }
 
-fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
+fn try_main() -> Result<(), Box<dyn Error + Send + Sync>> {
     let (args, opts) = parse_args()?;
     let model = PathBuf::from(&args[0]);
     let lists = read_lists(args[2].as_ref(), Format::Jsonl)?;
@@ -291,7 +295,8 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         let m = dashlm::Model::load(&model)?;
         run(&m, &kenlm, &lists, &opts).map_err(|e| e.to_string())?;
     } else {
-        let input = dashlm::arpa::open_input(&model)?;
+        let input =
+            dashlm::arpa::open_input(&model).map_err(|e| format!("{}: {e}", model.display()))?;
         let m = dashlm::ReferenceModel::read(input.reader, &model.display().to_string())?;
         run(&m, &kenlm, &lists, &opts).map_err(|e| e.to_string())?;
     }
@@ -324,4 +329,9 @@ where
         }
     }
     sum
+}
+
+/// Runs the example (errors: see [`exit::report`]).
+fn main() -> std::process::ExitCode {
+    exit::report("rescore_bench", try_main())
 }

@@ -27,6 +27,9 @@ use dashlm::rescore::{
 };
 use dashlm::{LanguageModel, ReferenceModel};
 
+#[path = "support/exit.rs"]
+mod exit;
+
 type BoxError = Box<dyn Error + Send + Sync>;
 
 struct Options {
@@ -36,6 +39,16 @@ struct Options {
     seed: u64,
     plateau: Option<f64>,
     mbr: bool,
+}
+
+/// `value` of the flag `name` parsed, or an error naming both.
+fn parse<T: std::str::FromStr>(name: &str, value: String) -> Result<T, BoxError>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .parse()
+        .map_err(|e| format!("{name} {value}: {e}").into())
 }
 
 fn parse_args() -> Result<Options, BoxError> {
@@ -53,12 +66,12 @@ fn parse_args() -> Result<Options, BoxError> {
     while let Some(a) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match a.as_str() {
-            "--halvings" => o.halvings = Some(value("--halvings")?.parse()?),
-            "--seed" => o.seed = value("--seed")?.parse()?,
+            "--halvings" => o.halvings = Some(parse("--halvings", value("--halvings")?)?),
+            "--seed" => o.seed = parse("--seed", value("--seed")?)?,
             "--plateau" => {
                 o.plateau = match value("--plateau")?.as_str() {
                     "off" => None,
-                    d => Some(d.parse()?),
+                    d => Some(parse("--plateau", d.to_string())?),
                 }
             }
             "--mbr" => o.mbr = true,
@@ -82,7 +95,7 @@ fn parse_args() -> Result<Options, BoxError> {
     Ok(o)
 }
 
-fn main() -> Result<(), BoxError> {
+fn try_main() -> Result<(), BoxError> {
     let opts = parse_args()?;
     let lists = read_lists(&opts.lists, Format::Jsonl)?;
     let mut head = [0u8; 8];
@@ -94,7 +107,8 @@ fn main() -> Result<(), BoxError> {
         let lm = dashlm::Model::load(&opts.model)?;
         run(&lm, &lists, &opts)
     } else {
-        let input = dashlm::arpa::open_input(&opts.model)?;
+        let input = dashlm::arpa::open_input(&opts.model)
+            .map_err(|e| format!("{}: {e}", opts.model.display()))?;
         let lm = ReferenceModel::read(input.reader, &opts.model.display().to_string())?;
         run(&lm, &lists, &opts)
     }
@@ -272,4 +286,9 @@ fn halvings(
         sorted[n - 1]
     );
     Ok(())
+}
+
+/// Runs the example (errors: see [`exit::report`]).
+fn main() -> std::process::ExitCode {
+    exit::report("rescore_nbest", try_main())
 }

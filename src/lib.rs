@@ -53,6 +53,7 @@
 #![deny(missing_docs)]
 
 pub mod arpa;
+pub mod atomic;
 pub mod build;
 pub mod format;
 pub mod lm;

@@ -41,15 +41,19 @@ fn parse_weights(s: &str) -> Result<Weights, String> {
 fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let start = Instant::now();
     load::refuse_overwrite(&args.output, &[(&args.input, "the input file")])?;
+    refuse_special_output(&args.output)?;
     let mut opts = BuildOptions::new(args.weights);
     if let Some(load_factor) = args.load_factor {
         opts.load_factor = load_factor;
     }
     // One streaming pass builds complete models; a model that needs completion
     // is read again and completed in compact form. A model with an error is
-    // read into an NGramSet, which reports the error. Standard input cannot be
-    // read twice, so it goes there directly.
-    let streamed = if args.input.as_os_str() == "-" {
+    // read into an NGramSet, which reports the error. Standard input, a FIFO
+    // or a device cannot be read twice (a second open of a FIFO waits forever
+    // for another writer), so they go there directly.
+    let rereadable =
+        args.input.as_os_str() != "-" && std::fs::metadata(&args.input).is_ok_and(|m| m.is_file());
+    let streamed = if !rereadable {
         None
     } else {
         match build_pass(Pass::Stream, &args.input, opts, &args.output)? {
@@ -96,6 +100,22 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     Ok(())
 }
 
+/// An error if `output` exists and is not a regular file: a directory, FIFO or
+/// device would be replaced by the rename that puts a finished file in place.
+fn refuse_special_output(output: &std::path::Path) -> Result<(), String> {
+    match std::fs::metadata(output) {
+        Ok(m) if m.is_dir() => Err(format!(
+            "{}: is a directory, not a file to write",
+            output.display()
+        )),
+        Ok(m) if !m.is_file() => Err(format!(
+            "{}: is a FIFO, socket or device, not a file to write",
+            output.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A pass over the input that writes the output as it reads.
 #[derive(Clone, Copy)]
 enum Pass {
@@ -133,5 +153,7 @@ fn build_pass(
 fn main() -> ExitCode {
     // A build frees blocks of megabytes between phases: give them back at once.
     dashlm::format::release_freed_memory_at_once();
+    // Ctrl-C removes the hidden temporary output too, not only the rename.
+    let _ = dashlm::atomic::remove_unfinished_on_interrupt();
     load::exit("build-lm", run(Args::parse()))
 }

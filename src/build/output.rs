@@ -2,8 +2,8 @@
 //! directory, renamed over the output only when complete.
 
 use std::fs;
-use std::io::{self, BufRead, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, BufRead, BufWriter};
+use std::path::Path;
 
 use super::{compile, complete, stream, BuildError, BuildOptions, BuildSummary, Streamed};
 use crate::arpa::NGramSet;
@@ -107,47 +107,14 @@ pub fn complete_model<R: BufRead + Send>(
 }
 
 /// Runs `write` on a temporary file in `path`'s directory (given to `write`
-/// too) and, when it returns `Some`, syncs the file and renames it over
-/// `path`; otherwise (or on any error) the temporary file is removed and
-/// `path` is left as it was.
+/// too) and, when it returns `Some`, renames it over `path`; otherwise (or on
+/// any error) `path` is left as it was ([`crate::atomic::write_file`]).
 fn write_atomically<T>(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<&fs::File>, &Path) -> io::Result<Option<T>>,
 ) -> Result<Option<T>, BuildError> {
-    let io_err = |source| BuildError::Io {
+    crate::atomic::write_file(path, write).map_err(|source| BuildError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".dashlm-build-")
-        .tempfile_in(&dir)
-        .map_err(|e| {
-            // tempfile's message ends with ` at path "<random name>"`: give the
-            // OS's reason and the directory instead.
-            let message = e.to_string();
-            let reason = message.split(" at path ").next().unwrap_or(&message);
-            let what = format!("cannot create a file in {}: {reason}", dir.display());
-            io_err(io::Error::new(e.kind(), what))
-        })?;
-    let mut out = BufWriter::with_capacity(1 << 20, tmp.as_file());
-    let Some(value) = write(&mut out, &dir).map_err(io_err)? else {
-        return Ok(None);
-    };
-    out.flush().map_err(io_err)?;
-    drop(out);
-    tmp.as_file().sync_all().map_err(io_err)?;
-    // Temporary files are created private (0600); a model is ordinary data.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o644))
-            .map_err(io_err)?;
-    }
-    tmp.persist(path).map_err(|e| io_err(e.error))?;
-    Ok(Some(value))
+    })
 }

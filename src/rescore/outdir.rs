@@ -74,66 +74,20 @@ pub fn check_new_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Creates directory `dir` (new or empty, see [`check_new_dir`]) with the
-/// files `write` puts in the directory it is given: a fresh directory beside
-/// `dir`, renamed to `dir` once `write` succeeds and removed if it fails.
+/// files `write` puts in the directory it is given, whole or not at all
+/// ([`crate::atomic::write_dir`]); errors name `dir`.
 pub(crate) fn write_new_dir(
     dir: &Path,
     write: impl FnOnce(&Path) -> io::Result<()>,
 ) -> io::Result<()> {
     check_new_dir(dir)?;
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let in_parent = |e: io::Error| {
-        io::Error::new(
-            e.kind(),
-            format!("cannot create a directory in {}: {e}", parent.display()),
-        )
-    };
-    fs::create_dir_all(parent).map_err(in_parent)?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".dashlm-");
-    #[cfg(unix)]
-    {
-        // The permissions a plain `create_dir` gives (the umask applies), not
-        // the temporary directory's owner-only ones.
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(fs::Permissions::from_mode(0o777));
-    }
-    let fresh = builder.tempdir_in(parent).map_err(in_parent)?;
-    write(fresh.path())?;
-    let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", dir.display()));
-    if dir.exists() {
-        // Empty (checked above); `remove_dir` fails if something came since.
-        fs::remove_dir(dir).map_err(named)?;
-    }
-    fs::rename(fresh.path(), dir).map_err(named)?;
-    let _kept = fresh.keep();
-    Ok(())
+    crate::atomic::write_dir(dir, write)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_failed_write_leaves_nothing_and_a_good_one_replaces_an_empty_dir() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("out");
-        let err = write_new_dir(&out, |d| {
-            fs::write(d.join("a"), "x")?;
-            Err(io::Error::other("disk full"))
-        })
-        .unwrap_err();
-        assert_eq!(err.to_string(), "disk full");
-        // Neither the output nor the fresh directory is left.
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
-        fs::create_dir(&out).unwrap();
-        write_new_dir(&out, |d| fs::write(d.join("a"), "x")).unwrap();
-        assert_eq!(fs::read_to_string(out.join("a")).unwrap(), "x");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
 
     #[test]
     fn a_file_in_the_way_is_named() {
@@ -145,15 +99,12 @@ mod tests {
         assert!(err.to_string().starts_with(&out.display().to_string()));
     }
 
-    #[cfg(unix)]
     #[test]
-    fn the_directory_gets_ordinary_permissions() {
-        use std::os::unix::fs::PermissionsExt;
+    fn a_failed_write_is_named_and_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let (made, plain) = (dir.path().join("made"), dir.path().join("plain"));
-        write_new_dir(&made, |_| Ok(())).unwrap();
-        fs::create_dir(&plain).unwrap();
-        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode();
-        assert_eq!(mode(&made), mode(&plain));
+        let out = dir.path().join("out");
+        let err = write_new_dir(&out, |_| Err(io::Error::other("disk full"))).unwrap_err();
+        assert_eq!(err.to_string(), format!("{}: disk full", out.display()));
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -1,7 +1,7 @@
 //! `dashlm bench-query MODEL < TEXT`: single-thread query throughput.
 
 use std::error::Error;
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -13,7 +13,7 @@ use dashlm::LanguageModel;
 /// each line from <s>, REPEAT times, and prints the best run as one line:
 /// `queries=N log10_sum=X seconds=S qps=Q`. By default each query is a plain
 /// `full_score(state, word)`, as a decoder that does not know the next word
-/// makes it; `--lookahead` scores each line with `score_each`, which tells the
+/// makes it; `--lookahead` scores the lines with `score_corpus`, which tells the
 /// model the next word (as perplexity and rescoring can).
 #[derive(clap::Args)]
 pub struct Args {
@@ -22,7 +22,7 @@ pub struct Args {
     /// Number of timed repetitions (at least 3).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(3..))]
     repeat: u32,
-    /// Score each line with the lookahead of `score_each` instead of one
+    /// Score the lines with the lookahead of `score_corpus` instead of one
     /// `full_score` call per word.
     #[arg(long)]
     lookahead: bool,
@@ -31,13 +31,20 @@ pub struct Args {
 fn bench<M: LanguageModel>(model: &M, repeat: u32, lookahead: bool) -> io::Result<String> {
     let mut sentences = Vec::new();
     for line in io::stdin().lock().split(b'\n') {
-        let line = line?;
+        let line = line.map_err(|e| super::load::named("standard input", e))?;
         sentences.push(
             line.split(|b| b.is_ascii_whitespace())
                 .filter(|w| !w.is_empty())
                 .map(|w| model.word_id(w))
                 .collect::<Vec<_>>(),
         );
+    }
+    if sentences.is_empty() {
+        // Nothing to time: `queries=0 ... qps=0` (or NaN) is no measurement.
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "standard input: no lines to score",
+        ));
     }
     let mut best = f64::INFINITY;
     let mut result = (0, 0.0);
@@ -61,6 +68,8 @@ fn bench<M: LanguageModel>(model: &M, repeat: u32, lookahead: bool) -> io::Resul
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let loaded = super::load::open_model(&args.model)?;
     let line = crate::with_model!(&loaded, |m| bench(m, args.repeat, args.lookahead))?;
-    println!("{line}");
+    let mut out = super::load::stdout();
+    writeln!(out, "{line}")?;
+    out.flush()?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `dashlm inspect MODEL` and `dashlm verify MODEL`.
 
 use std::error::Error;
+use std::io::Write;
 use std::path::PathBuf;
 
 use dashlm::format;
@@ -24,35 +25,42 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let model = Model::open(&args.model)?;
     let h = model.header();
     let (_, sections) = format::parse(model.bytes())?;
-    println!("file: {}", args.model.display());
-    println!("format version: {}", format::VERSION);
-    println!("order: {}", h.order);
-    println!("weights: {}", h.weights.name());
-    println!(
+    // Written, not `println!`ed: a full disk is an error and a closed pipe
+    // (`| head`) ends quietly, where `println!` panics.
+    let mut out = super::load::stdout();
+    writeln!(out, "file: {}", args.model.display())?;
+    writeln!(out, "format version: {}", format::VERSION)?;
+    writeln!(out, "order: {}", h.order)?;
+    writeln!(out, "weights: {}", h.weights.name())?;
+    writeln!(
+        out,
         "vocabulary: {} words (<s> = {}, </s> = {})",
         h.vocab_size, h.bos, h.eos
-    );
+    )?;
     for (i, c) in h.counts[..h.order as usize].iter().enumerate() {
-        println!("{}-grams: {c}", i + 1);
+        writeln!(out, "{}-grams: {c}", i + 1)?;
     }
-    println!("sections:");
+    writeln!(out, "sections:")?;
     for e in sections.iter() {
-        println!(
+        writeln!(
+            out,
             "  {:<16} order {} offset {:>12} bytes {:>12} crc32 {:#010x}",
             e.kind.name(),
             e.order,
             e.offset,
             e.len,
             e.crc
-        );
+        )?;
     }
-    println!(
+    writeln!(
+            out,
         "tables (bits per slot: key remainder + displacement or run offset + prob + 2 flags + backoff):"
-    );
+    )?;
     for (i, (layout, count)) in model.table_layouts().zip(&h.counts[1..]).enumerate() {
         let r = layout.raw();
         let flags = 2 * u32::from(r.has_nodes);
-        println!(
+        writeln!(
+            out,
             "  order {}: {count} arcs in {} slots (load {:.3}), {} homes, {}, {} bits = {} + {} + {} + {flags} + {}",
             i + 2,
             r.num_slots,
@@ -64,14 +72,16 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
             r.disp_bits,
             r.prob_bits,
             r.backoff_bits,
-        );
+        )?;
     }
     let bytes = model.bytes().len() as f64;
-    println!(
+    writeln!(
+        out,
         "total: {} bytes, {:.2} bytes/n-gram",
         bytes,
         bytes / h.total_ngrams() as f64
-    );
+    )?;
+    out.flush()?;
     Ok(())
 }
 
@@ -80,6 +90,8 @@ pub fn verify(args: VerifyArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     model
         .verify()
         .map_err(|e| format!("{}: {e}", args.model.display()))?;
-    println!("{}: OK", args.model.display());
+    let mut out = super::load::stdout();
+    writeln!(out, "{}: OK", args.model.display())?;
+    out.flush()?;
     Ok(())
 }

@@ -79,6 +79,38 @@ pub fn refuse_overwrite(output: &Path, read: &[(&Path, &str)]) -> Result<(), Str
     }
 }
 
+/// `err` with `name: ` in front, of the same kind (so that a broken pipe still
+/// ends quietly in [`exit`]).
+pub fn named(name: &str, err: std::io::Error) -> std::io::Error {
+    std::io::Error::new(err.kind(), format!("{name}: {err}"))
+}
+
+/// A writer whose errors name what it writes to (`standard output`, a path).
+pub struct Named<W> {
+    /// The name put in front of each error.
+    pub name: String,
+    /// Where the bytes go.
+    pub inner: W,
+}
+
+impl<W: std::io::Write> std::io::Write for Named<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).map_err(|e| named(&self.name, e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().map_err(|e| named(&self.name, e))
+    }
+}
+
+/// Standard output, buffered, its errors naming it.
+pub fn stdout() -> std::io::BufWriter<Named<std::io::StdoutLock<'static>>> {
+    std::io::BufWriter::new(Named {
+        name: "standard output".into(),
+        inner: std::io::stdout().lock(),
+    })
+}
+
 /// Says on stderr that `path` has no `<unk>` and one was added.
 pub fn note_unk_added(path: &Path) {
     eprintln!(

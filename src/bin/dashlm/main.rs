@@ -38,6 +38,8 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Ctrl-C removes unfinished outputs (`dump -o`, n-best directories).
+    let _ = dashlm::atomic::remove_unfinished_on_interrupt();
     let result = match cli.command {
         Command::Query(args) => query::run(args),
         Command::Rescore(args) => rescore::run(args),

@@ -1,7 +1,7 @@
 //! `dashlm query MODEL`: KenLM-compatible scoring of sentences from stdin.
 
 use std::error::Error;
-use std::io::{self, BufWriter};
+use std::io::{self, Read};
 use std::path::PathBuf;
 
 use dashlm::query::{self, Verbosity};
@@ -75,11 +75,23 @@ fn parse_verbosity(levels: &[String]) -> Result<Verbosity, String> {
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let verbosity = parse_verbosity(&args.verbosity)?;
     let loaded = super::load::open_model(&args.model)?;
-    let stdout = io::stdout().lock();
-    let (input, output) = (io::stdin().lock(), BufWriter::new(stdout));
+    let input = io::BufReader::new(NamedInput(io::stdin().lock()));
+    let output = super::load::stdout();
     let context = !args.no_sentence_context;
     crate::with_model!(&loaded, |m| query::run(
         m, input, output, verbosity, context
     ))?;
     Ok(())
+}
+
+/// Standard input, its errors naming it (`query::run` reads and writes, and
+/// its errors say neither which).
+struct NamedInput<R>(R);
+
+impl<R: Read> Read for NamedInput<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0
+            .read(buf)
+            .map_err(|e| super::load::named("standard input", e))
+    }
 }

@@ -1,0 +1,262 @@
+//! Outputs that appear whole or not at all: a file or a directory is written
+//! beside its destination under a hidden temporary name and renamed into place
+//! once complete, so an error (or a crash) never leaves half an output where
+//! the output belongs. `build-lm`, `dashlm dump -o` and the SRILM and Kaldi
+//! n-best writers go through here.
+//!
+//! Errors are the operating system's, not prefixed with the destination (the
+//! callers name it), except that a temporary file or directory that cannot be
+//! created names the directory it was to be created in.
+//!
+//! The temporary names in use are kept in a list, so that a program stopped by
+//! Ctrl-C or SIGTERM can remove them ([`remove_unfinished`]; the command-line
+//! programs install [`remove_unfinished_on_interrupt`]) rather than leave a
+//! hidden, model-sized `.dashlm-*` file behind.
+//!
+//! ```
+//! use std::io::Write;
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("out.txt");
+//! dashlm::atomic::write_file(&path, |out, _| out.write_all(b"old\n").map(Some)).unwrap();
+//! // A write that fails leaves the old file as it was, and nothing beside it.
+//! let failed = dashlm::atomic::write_file(&path, |out, _| -> std::io::Result<Option<()>> {
+//!     out.write_all(b"half")?;
+//!     Err(std::io::Error::other("disk full"))
+//! });
+//! assert_eq!(failed.unwrap_err().to_string(), "disk full");
+//! assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
+//! assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+//! ```
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// The temporary files and directories being written.
+static UNFINISHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn unfinished() -> MutexGuard<'static, Vec<PathBuf>> {
+    // A panic elsewhere while the list was held leaves it usable.
+    UNFINISHED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A temporary name on the [`UNFINISHED`] list while this lives.
+struct Listed(PathBuf);
+
+impl Listed {
+    fn new(path: &Path) -> Listed {
+        unfinished().push(path.to_path_buf());
+        Listed(path.to_path_buf())
+    }
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        let mut list = unfinished();
+        if let Some(i) = list.iter().position(|p| *p == self.0) {
+            list.swap_remove(i);
+        }
+    }
+}
+
+/// Removes the temporary files and directories that [`write_file`] and
+/// [`write_dir`] are writing, in any thread, and returns how many it removed:
+/// for a handler that then ends the process (their writes go on failing or
+/// succeeding harmlessly until it does).
+///
+/// ```
+/// // Nothing is being written here.
+/// assert_eq!(dashlm::atomic::remove_unfinished(), 0);
+/// ```
+pub fn remove_unfinished() -> usize {
+    // Held until the process ends, when called from the handler: a write
+    // that finishes meanwhile waits before taking its name off the list.
+    let list = unfinished();
+    list.iter()
+        .filter(|p| {
+            fs::remove_file(p)
+                .or_else(|_| fs::remove_dir_all(p))
+                .is_ok()
+        })
+        .count()
+}
+
+/// Makes Ctrl-C (SIGINT) and SIGTERM remove the unfinished outputs
+/// ([`remove_unfinished`]) and end the process with exit status 130, instead
+/// of ending it at once. For programs; a library leaves signals to its caller.
+///
+/// # Errors
+/// A handler was already installed, or the operating system refused one.
+///
+/// ```no_run
+/// dashlm::atomic::remove_unfinished_on_interrupt().unwrap();
+/// ```
+pub fn remove_unfinished_on_interrupt() -> Result<(), ctrlc::Error> {
+    ctrlc::set_handler(|| {
+        remove_unfinished();
+        std::process::exit(130);
+    })
+}
+
+/// The directory `path` is (to be) in.
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// A temporary name beside the destination, created with `mode` (`0o666`
+/// for a file, `0o777` for a directory: the permissions `File::create` and
+/// `create_dir` give, less the umask), not a temporary file's owner-only ones.
+fn hidden(mode: u32) -> tempfile::Builder<'static, 'static> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".dashlm-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(mode));
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    builder
+}
+
+/// `err` from creating a temporary name in `dir`, saying so (tempfile's own
+/// message ends with the random name, which tells the user nothing).
+fn cannot_create(what: &str, dir: &Path, err: io::Error) -> io::Error {
+    let message = err.to_string();
+    let reason = message.split(" at path ").next().unwrap_or(&message);
+    let text = format!("cannot create a {what} in {}: {reason}", dir.display());
+    io::Error::new(err.kind(), text)
+}
+
+/// Writes file `path` whole: `write` gets a buffered writer on a temporary
+/// file in `path`'s directory (and that directory, for any spill files of its
+/// own). When it returns `Some`, the file is flushed, synced and renamed over
+/// `path`; when it returns `None` or an error, the temporary file is removed
+/// and `path` is left as it was.
+///
+/// The file is created with ordinary permissions (`0666` less the umask).
+///
+/// # Errors
+/// `write`'s errors, and any I/O error creating, syncing or renaming the file.
+///
+/// ```
+/// use std::io::Write;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("lm.txt");
+/// let len = dashlm::atomic::write_file(&path, |out, _| {
+///     out.write_all(b"text\n")?;
+///     Ok(Some(5))
+/// });
+/// assert_eq!(len.unwrap(), Some(5));
+/// assert_eq!(std::fs::read_to_string(&path).unwrap(), "text\n");
+/// // `None`: nothing is written.
+/// let none = dashlm::atomic::write_file(&dir.path().join("x"), |_, _| Ok(None::<()>));
+/// assert_eq!(none.unwrap(), None);
+/// assert!(!dir.path().join("x").exists());
+/// ```
+pub fn write_file<T>(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&File>, &Path) -> io::Result<Option<T>>,
+) -> io::Result<Option<T>> {
+    let dir = parent_of(path);
+    let tmp = hidden(0o666)
+        .tempfile_in(dir)
+        .map_err(|e| cannot_create("file", dir, e))?;
+    let _listed = Listed::new(tmp.path());
+    let mut out = BufWriter::with_capacity(1 << 20, tmp.as_file());
+    let Some(value) = write(&mut out, dir)? else {
+        return Ok(None);
+    };
+    out.flush()?;
+    drop(out);
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(Some(value))
+}
+
+/// Creates directory `dir` whole: `write` fills a temporary directory beside
+/// it, which is renamed to `dir` when `write` succeeds and removed when it
+/// fails. `dir` must not exist or be an empty directory (which is replaced).
+///
+/// # Errors
+/// `write`'s errors, `dir` existing and not being an empty directory, and any
+/// I/O error creating the parent directories or renaming.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let out = dir.path().join("lists");
+/// dashlm::atomic::write_dir(&out, |d| std::fs::write(d.join("a"), "x")).unwrap();
+/// assert_eq!(std::fs::read_to_string(out.join("a")).unwrap(), "x");
+/// // Not empty now: refused, and left as it is.
+/// assert!(dashlm::atomic::write_dir(&out, |d| std::fs::write(d.join("b"), "y")).is_err());
+/// assert!(!out.join("b").exists());
+/// ```
+pub fn write_dir(dir: &Path, write: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
+    let parent = parent_of(dir);
+    fs::create_dir_all(parent).map_err(|e| cannot_create("directory", parent, e))?;
+    let fresh = hidden(0o777)
+        .tempdir_in(parent)
+        .map_err(|e| cannot_create("directory", parent, e))?;
+    let _listed = Listed::new(fresh.path());
+    write(fresh.path())?;
+    if dir.exists() {
+        // `remove_dir` fails unless it is an empty directory.
+        fs::remove_dir(dir)?;
+    }
+    fs::rename(fresh.path(), dir)?;
+    let _kept = fresh.keep();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_get_ordinary_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let (made, plain) = (dir.path().join("made"), dir.path().join("plain"));
+        write_dir(&made, |_| Ok(())).unwrap();
+        fs::create_dir(&plain).unwrap();
+        assert_eq!(mode(&made), mode(&plain));
+        let (made, plain) = (dir.path().join("made.txt"), dir.path().join("plain.txt"));
+        write_file(&made, |_, _| Ok(Some(()))).unwrap();
+        File::create(&plain).unwrap();
+        assert_eq!(mode(&made), mode(&plain));
+    }
+
+    #[test]
+    fn a_failed_directory_leaves_nothing_and_an_empty_one_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let err = write_dir(&out, |d| {
+            fs::write(d.join("a"), "x")?;
+            Err(io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "disk full");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        fs::create_dir(&out).unwrap();
+        write_dir(&out, |d| fs::write(d.join("a"), "x")).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a")).unwrap(), "x");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_directory_that_cannot_be_created_names_where() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        fs::write(&file, "").unwrap();
+        let err = write_file(&file.join("x"), |_, _| Ok(Some(()))).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("cannot create a file in "), "{text}");
+        assert!(!text.contains(".dashlm-"), "{text}");
+    }
+}

@@ -1,0 +1,350 @@
+//! Bad inputs and outputs of `build-lm`, `query`, `bench-query`, `inspect`,
+//! `verify` and `dump`: each a clear error naming the file and exit status 2,
+//! never a panic, a hang or a half-written output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const TINY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/tiny.arpa");
+const SENTENCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sentences.txt");
+
+/// Runs `bin ARGS` with `stdin` (a file, or nothing) and stdout to `stdout`
+/// (a file, or captured), killing it after 20 s (a hang fails the test).
+fn run_with(bin: &str, args: &[&str], stdin: Option<&Path>, stdout: Option<&Path>) -> Output {
+    let mut cmd = Command::new(bin);
+    cmd.args(args).stderr(Stdio::piped());
+    cmd.stdin(match stdin {
+        Some(p) => Stdio::from(std::fs::File::open(p).unwrap()),
+        None => Stdio::null(),
+    });
+    cmd.stdout(match stdout {
+        Some(p) => Stdio::from(std::fs::OpenOptions::new().write(true).open(p).unwrap()),
+        None => Stdio::piped(),
+    });
+    let mut child = cmd.spawn().unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("{bin} {args:?} hangs");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn dashlm(args: &[&str], stdin: Option<&Path>) -> Output {
+    run_with(env!("CARGO_BIN_EXE_dashlm"), args, stdin, None)
+}
+
+fn build_lm(args: &[&str]) -> Output {
+    run_with(env!("CARGO_BIN_EXE_build-lm"), args, None, None)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts exit status 2 and one stderr line `program: ...` containing `expected`.
+fn assert_error(out: &Output, program: &str, expected: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!("{program}: ")) && err.contains(expected),
+        "expected `{expected}` in: {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+fn tiny_model(dir: &Path) -> PathBuf {
+    let model = dir.join("tiny.dlm");
+    let out = build_lm(&[TINY, model.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    model
+}
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success());
+}
+
+/// Writes `bytes` into the FIFO `path` from a thread, once, as `cat` would.
+fn feed_fifo(path: &Path, bytes: Vec<u8>) -> std::thread::JoinHandle<()> {
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&path) {
+            let _ = std::io::Write::write_all(&mut f, &bytes);
+        }
+    })
+}
+
+/// Opens the FIFO's write end and closes it, so a reader blocked in `open` can
+/// go on (to end of file); used to end a test that failed by hanging.
+fn unblock_fifo(path: &Path) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path);
+}
+
+#[test]
+fn build_lm_reads_a_fifo_with_an_error_once_and_does_not_hang() {
+    // Before: the streaming pass gave up at the error, and the next pass
+    // opened the FIFO again and waited forever for a second writer.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("lm.arpa");
+    mkfifo(&fifo);
+    let text = std::fs::read_to_string(TINY).unwrap();
+    let truncated = text.trim_end().trim_end_matches("\\end\\").to_string();
+    let writer = feed_fifo(&fifo, truncated.into_bytes());
+    let out_path = dir.path().join("out.dlm");
+    let out = run_with(
+        env!("CARGO_BIN_EXE_build-lm"),
+        &[fifo.to_str().unwrap(), out_path.to_str().unwrap()],
+        None,
+        None,
+    );
+    unblock_fifo(&fifo);
+    writer.join().unwrap();
+    assert_error(&out, "build-lm", "lm.arpa:");
+    assert!(stderr(&out).contains("\\end\\"), "{}", stderr(&out));
+    assert!(!out_path.exists());
+    // A FIFO holding a model that needs KenLM's blanks builds too.
+    let pruned = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/arpa/quirk-missing-context.arpa"
+    );
+    let writer = feed_fifo(&fifo, std::fs::read(pruned).unwrap());
+    let out = build_lm(&[fifo.to_str().unwrap(), out_path.to_str().unwrap()]);
+    unblock_fifo(&fifo);
+    writer.join().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let direct = dir.path().join("direct.dlm");
+    assert!(build_lm(&[pruned, direct.to_str().unwrap()])
+        .status
+        .success());
+    assert_eq!(
+        std::fs::read(&out_path).unwrap(),
+        std::fs::read(&direct).unwrap()
+    );
+}
+
+#[test]
+fn build_lm_does_not_replace_a_fifo_or_directory_output() {
+    // Before: a FIFO (or, as root, a device such as /dev/null) given as OUTPUT
+    // was silently replaced by a regular file.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("out.fifo");
+    mkfifo(&fifo);
+    let out = build_lm(&[TINY, fifo.to_str().unwrap()]);
+    assert_error(&out, "build-lm", "out.fifo: is a FIFO, socket or device");
+    {
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    }
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let out = build_lm(&[TINY, sub.to_str().unwrap()]);
+    assert_error(&out, "build-lm", "sub: is a directory");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "a temporary file was left behind"
+    );
+}
+
+#[test]
+fn build_lm_names_input_directories_devices_and_corrupt_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("out.dlm");
+    let o = out_path.to_str().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert_error(&build_lm(&[d, o]), "build-lm", &format!("{d}: "));
+    let empty = dir.path().join("empty.arpa");
+    std::fs::write(&empty, b"").unwrap();
+    assert_error(
+        &build_lm(&[empty.to_str().unwrap(), o]),
+        "build-lm",
+        "expected a \\data\\ line",
+    );
+    let gz = dir.path().join("corrupt.arpa.gz");
+    std::fs::write(&gz, b"\x1f\x8b\x08\x00garbage").unwrap();
+    assert_error(
+        &build_lm(&[gz.to_str().unwrap(), o]),
+        "build-lm",
+        "corrupt.arpa.gz:",
+    );
+    assert!(!out_path.exists());
+}
+
+#[test]
+fn inspect_verify_and_bench_query_end_quietly_on_a_closed_pipe_and_name_a_full_stdout() {
+    // Before: `println!` panicked ("failed printing to stdout") on `| head -1`
+    // and on a full disk.
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let m = model.to_str().unwrap();
+    for args in [
+        vec!["inspect", m],
+        vec!["verify", m],
+        vec!["bench-query", "--repeat", "3", m],
+        vec!["query", m],
+        vec!["dump", m],
+    ] {
+        let out = run_with(
+            env!("CARGO_BIN_EXE_dashlm"),
+            &args,
+            Some(Path::new(SENTENCES)),
+            Some(Path::new("/dev/full")),
+        );
+        assert_error(&out, "dashlm", "standard output: No space left on device");
+        // A reader that has gone away (`| head`): no panic, status 0.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dashlm"))
+            .args(&args)
+            .stdin(std::fs::File::open(SENTENCES).unwrap())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
+}
+
+#[test]
+fn bench_query_refuses_empty_input() {
+    // Before: `queries=0 ... qps=0` (or NaN/inf with a coarse clock), exit 0.
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, b"").unwrap();
+    for lookahead in [false, true] {
+        let mut args = vec!["bench-query", model.to_str().unwrap()];
+        if lookahead {
+            args.push("--lookahead");
+        }
+        let out = dashlm(&args, Some(&empty));
+        assert_error(&out, "dashlm", "standard input: no lines to score");
+        assert_eq!(out.stdout, b"");
+    }
+}
+
+#[test]
+fn query_reads_crlf_nul_bytes_non_utf8_and_long_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let m = model.to_str().unwrap();
+    let crlf = dir.path().join("crlf.txt");
+    std::fs::write(&crlf, b"the cat\r\n").unwrap();
+    let lf = dir.path().join("lf.txt");
+    std::fs::write(&lf, b"the cat\n").unwrap();
+    let a = dashlm(&["query", m], Some(&crlf));
+    assert!(a.status.success());
+    assert_eq!(a.stdout, dashlm(&["query", m], Some(&lf)).stdout);
+    let odd = dir.path().join("odd.txt");
+    let mut bytes = b"\xff\xfe q\x00z ".to_vec();
+    bytes.extend(std::iter::repeat_n(b"the ".as_slice(), 200_000).flatten());
+    bytes.push(b'\n');
+    std::fs::write(&odd, &bytes).unwrap();
+    let out = dashlm(&["query", "-v", "summary", m], Some(&odd));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("OOVs:\t2\nTokens:\t200003\n"), "{text}");
+}
+
+#[test]
+fn dump_names_its_output_and_leaves_no_half_written_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let m = model.to_str().unwrap();
+    // Before: `dashlm: No space left on device (os error 28)`, naming nothing.
+    let out = dashlm(&["dump", "-o", "/dev/full", m], None);
+    assert_error(&out, "dashlm", "/dev/full: No space left on device");
+    let missing = dir.path().join("no-such-dir").join("x.arpa");
+    let out = dashlm(&["dump", "-o", missing.to_str().unwrap(), m], None);
+    assert_error(&out, "dashlm", "no-such-dir");
+    // An existing OUTPUT is replaced whole, and no temporary file is left.
+    let arpa = dir.path().join("out.arpa");
+    std::fs::write(&arpa, b"old").unwrap();
+    let out = dashlm(&["dump", "-o", arpa.to_str().unwrap(), m], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read(&arpa).unwrap().starts_with(b"\\data\\"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+/// Ctrl-C while `build-lm` writes: neither OUTPUT nor its hidden temporary
+/// file is left (before, the `.dashlm-*` file, as large as the model, stayed).
+#[cfg(unix)]
+#[test]
+fn build_lm_interrupted_leaves_no_temporary_file() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    // A bigram model of 3 million n-grams: a build of a second or more.
+    let arpa = dir.path().join("big.arpa");
+    let (words, per_word) = (3000usize, 1000usize);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&arpa).unwrap());
+    write!(
+        out,
+        "\\data\\\nngram 1={}\nngram 2={}\n\n\\1-grams:\n",
+        words + 3,
+        words * per_word
+    )
+    .unwrap();
+    writeln!(out, "-1\t<unk>\n-99\t<s>\t-0.5\n-1\t</s>").unwrap();
+    for w in 0..words {
+        writeln!(out, "-3.5\tw{w}\t-0.25").unwrap();
+    }
+    writeln!(out, "\n\\2-grams:").unwrap();
+    for w in 0..words {
+        for v in 0..per_word {
+            writeln!(out, "-1.5\tw{w} w{}", (w * 7 + v * 13) % words).unwrap();
+        }
+    }
+    writeln!(out, "\n\\end\\").unwrap();
+    out.flush().unwrap();
+    drop(out);
+    let output = dir.path().join("big.dlm");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_build-lm"))
+        .args([arpa.to_str().unwrap(), output.to_str().unwrap()])
+        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let hidden = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".dashlm-")
+            })
+            .count()
+    };
+    let start = Instant::now();
+    while hidden() == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the build ended before it could be interrupted"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no temporary file appeared"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let kill = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(hidden(), 0, "the temporary file was left");
+    assert!(!output.exists());
+}
