@@ -91,6 +91,33 @@ fn jsonl_round_trip_is_exact() {
     assert_eq!(jsonl::read(&out[..], "mem").unwrap(), sample);
 }
 
+/// JSONL numbers read as the nearest `f64`, as `str::parse` reads them: with
+/// serde_json's default (fast, inexact) parser, `-9.888888888888891e128`
+/// (written by the writer) read back one unit in the last place off, and long
+/// decimals were misread the same way (found by the `nbest` fuzz target).
+#[test]
+fn jsonl_numbers_read_exactly() {
+    let long = format!("-9{}", "8".repeat(128));
+    for text in [
+        long.as_str(),
+        "-9.888888888888891e128",
+        "-123.45678901234567",
+        "-1e-300",
+    ] {
+        let line = format!(r#"{{"id": "u", "hyps": [{{"words": "a", "acoustic": {text}}}]}}"#);
+        let lists = jsonl::read(line.as_bytes(), "mem").unwrap();
+        let want: f64 = text.parse().unwrap();
+        assert_eq!(
+            lists[0].hyps[0].acoustic.to_bits(),
+            want.to_bits(),
+            "{text}"
+        );
+        let mut out = Vec::new();
+        jsonl::write(&mut out, &lists).unwrap();
+        assert_eq!(jsonl::read(&out[..], "mem").unwrap(), lists, "{text}");
+    }
+}
+
 #[test]
 fn kaldi_round_trip() {
     let dir = tempfile::tempdir().unwrap();

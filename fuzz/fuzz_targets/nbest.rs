@@ -2,7 +2,8 @@
 //! archives) give lists or an error, never a panic; lists that read must
 //! rescore against a small model, and the scorer (lists in groups taking
 //! turns through a shared memo) must give each hypothesis exactly its
-//! word-by-word score. Every score read is finite.
+//! word-by-word score. Every score read is finite, and lists the JSONL
+//! writer takes read back equal.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -32,8 +33,12 @@ fuzz_target!(|data: &[u8]| {
         0 => {
             if let Ok(lists) = jsonl::read(rest, "fuzz.jsonl") {
                 assert_finite(&lists);
+                // What the writer takes reads back as it was.
                 let mut out = Vec::new();
-                let _ = jsonl::write(&mut out, &lists);
+                if jsonl::write(&mut out, &lists).is_ok() {
+                    let back = jsonl::read(&out[..], "back.jsonl").expect("written lists read back");
+                    assert_eq!(back, lists);
+                }
                 let _ = dashlm::rescore::Rescorer::new(lm(), Default::default()).rescore_all_sequential(&lists);
                 let (scores, _) = score_lists_sequential(lm(), &lists);
                 for (list, scores) in lists.iter().zip(&scores) {
