@@ -148,6 +148,10 @@ fn build_lm_does_not_replace_a_fifo_or_directory_output() {
     std::fs::create_dir(&sub).unwrap();
     let out = build_lm(&[TINY, sub.to_str().unwrap()]);
     assert_error(&out, "build-lm", "sub: is a directory");
+    // `-` is standard input as INPUT; as OUTPUT it made a file named `-`.
+    let out = build_lm(&[TINY, "-"]);
+    assert_error(&out, "build-lm", "OUTPUT `-`: a model is written to a file");
+    assert!(!Path::new("-").exists());
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         2,

@@ -102,7 +102,16 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
 
 /// An error if `output` exists and is not a regular file: a directory, FIFO or
 /// device would be replaced by the rename that puts a finished file in place.
+/// `-` is refused too (it would name a file `-`, where it means standard
+/// input for INPUT).
 fn refuse_special_output(output: &std::path::Path) -> Result<(), String> {
+    if output.as_os_str() == "-" {
+        return Err(
+            "OUTPUT `-`: a model is written to a file (renamed into place when \
+                    complete), not to standard output; give a path"
+                .into(),
+        );
+    }
     match std::fs::metadata(output) {
         Ok(m) if m.is_dir() => Err(format!(
             "{}: is a directory, not a file to write",
