@@ -5,7 +5,9 @@
 //! [`arpa::NGramSet`]; [`build`] compiles it into the hashed layout that
 //! [`format`](mod@format) defines byte by byte; [`model`] opens such a file (memory-mapped
 //! or from bytes), validates it, and answers queries through the
-//! [`LanguageModel`] trait, which [`ReferenceModel`] (the oracle) implements too.
+//! [`LanguageModel`] trait, which [`ReferenceModel`] (the oracle) implements too;
+//! [`rescore`] re-ranks n-best lists with any of them. Files are written whole
+//! or not at all through [`atomic`].
 //!
 //! ```
 //! use dashlm::{arpa::NGramSet, build, LanguageModel, Model, ReferenceModel};
