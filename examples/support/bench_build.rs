@@ -1,0 +1,98 @@
+//! The builds of `examples/bench.rs`: every dashlm variant (`build-lm`) and
+//! KenLM's probing and trie binaries (`build_binary`), each a child process
+//! timed with its CPU time and peak RSS, all from the same plain ARPA.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dashlm::format::Weights;
+
+use crate::bench_args::Args;
+use crate::bench_child::{build_lm_binary, run_child, CHILD_BUILD, CHILD_KENLM};
+use crate::bench_machine::loadavg;
+use crate::bench_report::{mib, Row};
+use crate::Res;
+
+/// The built models: a row each (size and build), and their files.
+pub struct Built {
+    pub rows: Vec<Row>,
+    pub dashlm_files: Vec<(Weights, PathBuf)>,
+    /// KenLM's binaries by system name.
+    pub kenlm_bins: Vec<(&'static str, PathBuf)>,
+}
+
+/// Builds `--variants` and, unless `--no-kenlm`, KenLM's binaries into `workdir`.
+pub fn build_all(args: &Args, workdir: &Path, plain: &Path) -> Res<Built> {
+    let build_lm = build_lm_binary();
+    let self_exe = std::env::current_exe()?;
+    let mut rows: Vec<Row> = Vec::new();
+    let mut dashlm_files = Vec::new();
+    for v in &args.variants {
+        let weights = Weights::from_name(v).ok_or_else(|| format!("unknown variant `{v}`"))?;
+        let out = workdir.join(format!("model.{}.dlm", weights.name()));
+        let mut cmd = match &build_lm {
+            Some(b) => Command::new(b),
+            None => {
+                let mut c = Command::new(&self_exe);
+                c.arg(CHILD_BUILD);
+                c
+            }
+        };
+        if build_lm.is_some() {
+            cmd.args(["--weights", weights.name()]).arg(plain).arg(&out);
+        } else {
+            cmd.arg(weights.name()).arg(plain).arg(&out);
+        }
+        let log = workdir.join(format!("build.{}.log", weights.name()));
+        rows.push(build(
+            format!("dashlm {}", weights.name()),
+            cmd,
+            &out,
+            &log,
+        )?);
+        dashlm_files.push((weights, out));
+    }
+    let mut kenlm_bins = Vec::new();
+    if !args.no_kenlm {
+        let mut kinds = vec![("KenLM probing", "probing", vec![])];
+        if !args.no_kenlm_trie {
+            kinds.push(("KenLM trie -q8 -b8", "trie", vec!["-q", "8", "-b", "8"]));
+        }
+        for (system, kind, flags) in kinds {
+            let out = workdir.join(format!("model.kenlm.{kind}"));
+            let mut cmd = Command::new(&self_exe);
+            cmd.arg(CHILD_KENLM)
+                .args(&flags)
+                .arg(kind)
+                .arg(plain)
+                .arg(&out);
+            let log = workdir.join(format!("build.kenlm.{kind}.log"));
+            rows.push(build(system.to_string(), cmd, &out, &log)?);
+            kenlm_bins.push((system, out));
+        }
+    }
+    Ok(Built {
+        rows,
+        dashlm_files,
+        kenlm_bins,
+    })
+}
+
+/// Runs the build `cmd` of `system` (writing `out`, its output in `log`): the
+/// row with the file's size and the build's measures.
+fn build(system: String, cmd: Command, out: &Path, log: &Path) -> Res<Row> {
+    eprintln!("bench: building {system} (load {})", loadavg());
+    let run = run_child(cmd, log)?;
+    eprintln!(
+        "bench:   {:.1} s, peak RSS {} MiB",
+        run.wall_s,
+        mib(run.max_rss)
+    );
+    Ok(Row {
+        system,
+        bytes: Some(fs::metadata(out)?.len()),
+        build: Some(run),
+        ..Row::default()
+    })
+}
