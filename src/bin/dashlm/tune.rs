@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use dashlm::rescore::{
-    parse_values, tune, GridTable, Rescored, TuneOptions, TuneResult, TuneSet, Weights,
+    parse_values, try_tune, GridTable, Rescored, TuneOptions, TuneResult, TuneSet, Weights,
 };
 use dashlm::rescore::{wer::nbest_wer, Format, NbestList};
 use dashlm::LanguageModel;
@@ -269,7 +269,7 @@ fn run_tune<M: LanguageModel>(
             "no utterance has a reference: give references in the input or with --refs".into(),
         );
     }
-    let result = tune(&set, options);
+    let result = try_tune(&set, options)?;
     let chosen = lists
         .iter()
         .zip(&scores)
