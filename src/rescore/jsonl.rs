@@ -199,14 +199,14 @@ fn json_number(x: f64) -> String {
 /// assert!(jsonl::write(&mut Vec::new(), &bad).unwrap_err().to_string().contains("not a finite number"));
 /// ```
 pub fn write<W: Write>(out: &mut W, lists: &[NbestList]) -> io::Result<()> {
-    super::nbest::check_lists(lists, super::nbest::IdUse::Json)?;
+    super::writable::check_lists(lists, super::writable::IdUse::Json)?;
     for list in lists {
         for (k, h) in list.hyps.iter().enumerate() {
             if let Some(name) = ["words", "acoustic", "lm"]
                 .into_iter()
                 .find(|n| h.extra.contains_key(*n))
             {
-                return Err(super::nbest::unwritable(format!(
+                return Err(super::writable::unwritable(format!(
                     "utterance `{}`, hypothesis {}: an extra score named `{name}` cannot be \
                      written (it would read back as the hypothesis' own field)",
                     list.id,

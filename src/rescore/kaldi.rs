@@ -120,8 +120,20 @@ pub fn write_text<'a, W: Write>(
     entries: impl IntoIterator<Item = (&'a str, &'a [String])>,
 ) -> io::Result<()> {
     for (key, words) in entries {
-        super::nbest::check_id(key, super::nbest::IdUse::Key)?;
-        super::nbest::check_words(key, "the transcription", words)?;
+        super::writable::check_id(key, super::writable::IdUse::Key)?;
+        super::writable::check_words(key, "the transcription", words)?;
+        write_entries(out, [(key, words)])?;
+    }
+    Ok(())
+}
+
+/// The lines of [`write_text`], for entries already checked (the writers of
+/// whole directories check every list first).
+pub(super) fn write_entries<'a, W: Write>(
+    out: &mut W,
+    entries: impl IntoIterator<Item = (&'a str, &'a [String])>,
+) -> io::Result<()> {
+    for (key, words) in entries {
         out.write_all(key.as_bytes())?;
         for w in words {
             write!(out, " {w}")?;
@@ -345,17 +357,17 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
 /// assert_eq!(kaldi::read_dir(dir.path()).unwrap(), lists);
 /// ```
 pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
-    super::nbest::check_lists(lists, super::nbest::IdUse::Key)?;
+    super::writable::check_lists(lists, super::writable::IdUse::Key)?;
     for list in lists {
         if list.hyps.is_empty() {
-            return Err(super::nbest::unwritable(format!(
+            return Err(super::writable::unwritable(format!(
                 "utterance `{}` has no hypotheses: a Kaldi n-best directory has no place \
                  for it (it would be read back without this list)",
                 list.id
             )));
         }
         for name in list.hyps.iter().flat_map(|h| h.extra.keys()) {
-            super::nbest::check_score_name(&list.id, name)?;
+            super::writable::check_score_name(&list.id, name)?;
         }
     }
     super::outdir::write_new_dir(dir, |dir| write_files(dir, lists))
@@ -376,7 +388,7 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
     let mut ac = create("ac_cost")?;
     for (l, i, h) in all_hyps() {
         let k = key(l, i);
-        write_text(&mut text, [(k.as_str(), &h.words[..])])?;
+        write_entries(&mut text, [(k.as_str(), &h.words[..])])?;
         writeln!(ac, "{k} {}", fmt_score(-h.acoustic))?;
     }
     text.flush()?;
@@ -404,7 +416,7 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
         .collect();
     if !with_ref.is_empty() {
         let mut out = create("refs")?;
-        write_text(&mut out, with_ref)?;
+        write_entries(&mut out, with_ref)?;
         out.flush()?;
     }
     Ok(())

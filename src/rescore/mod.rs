@@ -35,6 +35,7 @@ pub mod srilm;
 pub mod tune;
 pub mod wer;
 mod words;
+mod writable;
 
 pub use error::{NbestError, NbestErrorKind};
 pub use nbest::{

@@ -430,7 +430,12 @@ pub(crate) fn fmt_score(x: f64) -> String {
 /// assert_eq!(String::from_utf8(out).unwrap(), "-2.5 -1 2 a b\n");
 /// ```
 pub fn write_file<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
-    super::nbest::check_list(list)?;
+    super::writable::check_list(list)?;
+    write_hyps(out, list)
+}
+
+/// The lines of [`write_file`], for a list already checked.
+fn write_hyps<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
     let ln10 = std::f64::consts::LN_10;
     for h in &list.hyps {
         let lm = h.lm.unwrap_or(0.0);
@@ -475,12 +480,12 @@ pub fn write_file<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
 /// assert_eq!(back[0].reference, lists[0].reference);
 /// ```
 pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
-    super::nbest::check_lists(lists, super::nbest::IdUse::FileName)?;
+    super::writable::check_lists(lists, super::writable::IdUse::FileName)?;
     for list in lists {
         for name in list.hyps.iter().flat_map(|h| h.extra.keys()) {
-            super::nbest::check_score_name(&list.id, name)?;
+            super::writable::check_score_name(&list.id, name)?;
             if name == "refs" || is_nbest_name(name) {
-                return Err(super::nbest::unwritable(format!(
+                return Err(super::writable::unwritable(format!(
                     "utterance `{}`: extra score name `{name}` cannot be written: its \
                      directory would take the place of the `refs` file or an n-best file",
                     list.id
@@ -496,7 +501,7 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
     let mut refs = Vec::new();
     for list in lists {
         let mut out = BufWriter::new(fs::File::create(dir.join(format!("{}.nbest", list.id)))?);
-        write_file(&mut out, list)?;
+        write_hyps(&mut out, list)?;
         out.flush()?;
         let names: BTreeSet<&String> = list.hyps.iter().flat_map(|h| h.extra.keys()).collect();
         for name in names {
@@ -517,7 +522,7 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
     }
     if !refs.is_empty() {
         let mut out = BufWriter::new(fs::File::create(dir.join("refs"))?);
-        kaldi::write_text(&mut out, refs.iter().map(|(id, w)| (id.as_str(), &w[..])))?;
+        kaldi::write_entries(&mut out, refs.iter().map(|(id, w)| (id.as_str(), &w[..])))?;
         out.flush()?;
     }
     Ok(())

@@ -1,0 +1,128 @@
+//! What the n-best writers refuse, checked before anything is written: what
+//! would read back as something else (a word holding whitespace, a NaN score,
+//! an id that is no file name, two lists with one id, ...).
+//!
+//! Private to [`rescore`](super); the errors are [`io::ErrorKind::InvalidInput`].
+
+use std::io;
+
+use super::nbest::NbestList;
+
+/// An [`io::ErrorKind::InvalidInput`] error: something a writer refuses to
+/// write because it would read back as something else.
+pub(crate) fn unwritable(what: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, what)
+}
+
+/// How a format uses an utterance id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IdUse {
+    /// A JSON string: any id.
+    Json,
+    /// The first field of a Kaldi `text`-style line: not empty, no whitespace.
+    Key,
+    /// A key and a file name (`<id>.nbest`): also not `.` or `..`, no `/` or NUL.
+    FileName,
+}
+
+/// An error unless `id` can be written as `how` uses it and reads back equal.
+pub(crate) fn check_id(id: &str, how: IdUse) -> io::Result<()> {
+    let problem = match how {
+        IdUse::Json => None,
+        _ if id.is_empty() => Some("it is empty"),
+        _ if id.contains(char::is_whitespace) => Some("it contains whitespace"),
+        IdUse::FileName if id == "." || id == ".." => Some("it is not a file name"),
+        IdUse::FileName if id.contains(['/', '\\', '\0']) => {
+            Some("it contains `/`, `\\` or NUL, which a file name cannot")
+        }
+        _ => None,
+    };
+    match problem {
+        Some(p) => Err(unwritable(format!(
+            "utterance id {id:?}: cannot be written: {p}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// An error unless `name` can be a file name of its own (an extra score's
+/// directory or file).
+pub(crate) fn check_score_name(id: &str, name: &str) -> io::Result<()> {
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
+        return Err(unwritable(format!(
+            "utterance `{id}`: extra score name {name:?} cannot be written: it names a \
+             file of its own (not empty, `.` or `..`, without `/`, `\\` or NUL)"
+        )));
+    }
+    Ok(())
+}
+
+/// An error unless `words` read back as themselves: every word non-empty and
+/// without whitespace (the readers split on whitespace), no leading `<s>` or
+/// trailing `</s>` (the readers remove them). `what` is e.g. `hypothesis 2`.
+pub(crate) fn check_words(id: &str, what: &str, words: &[String]) -> io::Result<()> {
+    for (k, w) in words.iter().enumerate() {
+        if w.is_empty() || w.contains(char::is_whitespace) {
+            return Err(unwritable(format!(
+                "utterance `{id}`, {what}: word {} is {w:?}: an empty word or one holding \
+                 whitespace cannot be written (it would read back as other words)",
+                k + 1
+            )));
+        }
+    }
+    if words.first().is_some_and(|w| w == "<s>") || words.last().is_some_and(|w| w == "</s>") {
+        return Err(unwritable(format!(
+            "utterance `{id}`, {what}: a leading `<s>` or trailing `</s>` cannot be written \
+             (the readers remove them)"
+        )));
+    }
+    Ok(())
+}
+
+/// An error unless `value` is finite (no format has NaN or infinite scores).
+pub(crate) fn check_score(id: &str, hyp: usize, field: &str, value: f64) -> io::Result<()> {
+    if value.is_finite() {
+        return Ok(());
+    }
+    Err(unwritable(format!(
+        "utterance `{id}`, hypothesis {}: the {field} score is {value}, not a finite number",
+        hyp + 1
+    )))
+}
+
+/// [`check_words`] and [`check_score`] on a list's reference and hypotheses.
+pub(crate) fn check_list(list: &NbestList) -> io::Result<()> {
+    let id = &list.id;
+    if let Some(r) = &list.reference {
+        check_words(id, "the reference", r)?;
+    }
+    for (k, h) in list.hyps.iter().enumerate() {
+        check_words(id, &format!("hypothesis {}", k + 1), &h.words)?;
+        check_score(id, k, "acoustic", h.acoustic)?;
+        if let Some(lm) = h.lm {
+            check_score(id, k, "LM", lm)?;
+        }
+        for (name, &v) in &h.extra {
+            check_score(id, k, &format!("`{name}`"), v)?;
+        }
+    }
+    Ok(())
+}
+
+/// The checks every writer makes before writing anything: each id usable as
+/// `how` uses it and given once, each list passing [`check_list`].
+pub(crate) fn check_lists(lists: &[NbestList], how: IdUse) -> io::Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for list in lists {
+        check_id(&list.id, how)?;
+        if !seen.insert(list.id.as_str()) {
+            return Err(unwritable(format!(
+                "utterance id `{}`: two lists have it (duplicate); they would be written \
+                 as one, or over each other",
+                list.id
+            )));
+        }
+        check_list(list)?;
+    }
+    Ok(())
+}
