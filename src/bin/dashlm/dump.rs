@@ -44,10 +44,11 @@ fn write_file(
     path: &Path,
 ) -> Result<(), Box<dyn Error + Send + Sync>> {
     let name = path.display().to_string();
-    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+    let meta = std::fs::metadata(path).ok();
+    if meta.as_ref().is_some_and(|m| m.is_dir()) {
         return Err(format!("{name}: is a directory, not a file to write").into());
     }
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+    if meta.is_some_and(|m| !m.is_file()) {
         let file = File::options()
             .write(true)
             .open(path)
