@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use dashlm::build::BuildOptions;
 use dashlm::reference::RefState;
 use dashlm::{LanguageModel, ReferenceModel};
 use rand::rngs::StdRng;
@@ -673,10 +674,20 @@ fn zero_probabilities_score_minus_zero_as_in_kenlm() {
     let kenlm = kenlm_model(&path);
     let reference = reference_model(&path);
     let set = dashlm::arpa::NGramSet::read(text.as_bytes(), "zero.arpa").unwrap();
-    let (file, _) = dashlm::build::compile(&set, Default::default()).unwrap();
-    let mut bytes = Vec::new();
-    file.write_to(&mut bytes).unwrap();
-    let compiled = dashlm::Model::from_bytes(bytes).unwrap();
+    // Every weight variant: the quantized ones through their codebooks.
+    let compiled: Vec<_> = [
+        dashlm::format::Weights::F32,
+        dashlm::format::Weights::Q16,
+        dashlm::format::Weights::Q8,
+    ]
+    .into_iter()
+    .map(|weights| {
+        let (file, _) = dashlm::build::compile(&set, BuildOptions::new(weights)).unwrap();
+        let mut bytes = Vec::new();
+        file.write_to(&mut bytes).unwrap();
+        (weights, dashlm::Model::from_bytes(bytes).unwrap())
+    })
+    .collect();
     let id = kenlm.index("a").unwrap();
     for bos in [false, true] {
         let (mut ks, mut kn) = (kenlm.null_context_state(), kenlm.null_context_state());
@@ -700,18 +711,20 @@ fn zero_probabilities_score_minus_zero_as_in_kenlm() {
             "ARPA path, bos {bos}"
         );
         assert_eq!(got.ngram_length, want.ngram_length);
-        let state = if bos {
-            compiled.begin_sentence_state()
-        } else {
-            compiled.null_context_state()
-        };
-        let mut next = compiled.null_context_state();
-        let got = compiled.full_score(&state, id, &mut next);
-        assert_eq!(
-            got.log10_prob.to_bits(),
-            want.log_prob.to_bits(),
-            "compiled, bos {bos}"
-        );
-        assert_eq!(got.ngram_length, want.ngram_length);
+        for (weights, compiled) in &compiled {
+            let state = if bos {
+                compiled.begin_sentence_state()
+            } else {
+                compiled.null_context_state()
+            };
+            let mut next = compiled.null_context_state();
+            let got = compiled.full_score(&state, id, &mut next);
+            assert_eq!(
+                got.log10_prob.to_bits(),
+                want.log_prob.to_bits(),
+                "compiled {weights:?}, bos {bos}"
+            );
+            assert_eq!(got.ngram_length, want.ngram_length);
+        }
     }
 }

@@ -65,7 +65,9 @@ impl Codebook {
     /// there are distinct representatives: small models get small codebooks).
     /// `values` is sorted in place, as integer keys, into its runs of equal
     /// values; Lloyd's algorithm then works on the runs. Codes are `u32`, so
-    /// `bits` above 32 count as 32. NaN and `+inf` values are left out.
+    /// `bits` above 32 count as 32. NaN and `+inf` values are left out. A
+    /// center of 0 is -0 unless some value is +0 (a log10 probability of 0
+    /// stays -0, as KenLM gives it).
     ///
     /// ```
     /// use dashlm::build::Codebook;
@@ -77,11 +79,14 @@ impl Codebook {
     /// // Any width: 64 bits is 32 (lossless here).
     /// let wide = Codebook::build(vec![-3.0, -1.0], 64);
     /// assert_eq!(wide.decode(wide.encode(-1.0)), -1.0);
+    /// let zero = Codebook::build(vec![-0.0, -2.0], 8);
+    /// assert!(zero.decode(zero.encode(-0.0)).is_sign_negative());
     /// ```
     pub fn build(mut values: Vec<f32>, bits: u32) -> Codebook {
         // At most 2^32 (codes are u32), saturating on 32-bit targets.
         let size = 1usize.checked_shl(bits.min(32)).unwrap_or(usize::MAX);
         let has_neg_inf = values.contains(&f32::NEG_INFINITY);
+        let has_pos_zero = values.iter().any(|v| v.to_bits() == 0);
         values.retain(|v| v.is_finite());
         let runs = Runs::new(values);
         let room = size - usize::from(has_neg_inf);
@@ -92,6 +97,14 @@ impl Codebook {
             runs.lloyd(&mut centers, LLOYD_ROUNDS);
             centers
         };
+        if !has_pos_zero {
+            // A mean of zeros is +0 in floating point; without a +0 among the
+            // values it stands for -0 (a log10 probability of 0, which KenLM
+            // gives as -0), so it is stored as -0.
+            for c in centers.iter_mut().filter(|c| **c == 0.0) {
+                *c = -0.0;
+            }
+        }
         centers.dedup();
         if has_neg_inf {
             centers.insert(0, f32::NEG_INFINITY);
@@ -547,6 +560,21 @@ mod tests {
             for v in values.iter().chain(&probes).copied().chain([-1e9, 1e9]) {
                 prop_assert_eq!(cb.encode(v), nearest(&cb.centers, v), "{} in {:?}", v, cb.centers);
             }
+        }
+
+        /// A bin of -0s (log10 probability 0) decodes as -0, as KenLM gives it,
+        /// not as the +0 their floating-point mean is.
+        #[test]
+        fn negative_zeros_stay_negative(
+            mut values in prop::collection::vec(weight(), 0..200),
+            zeros in 1usize..100,
+            bits in 1u32..=4,
+        ) {
+            values.retain(|v| v.to_bits() != 0);
+            values.extend(std::iter::repeat_n(-0.0f32, zeros));
+            let cb = Codebook::build(values, bits);
+            let zero = cb.decode(cb.encode(-0.0));
+            prop_assert!(zero != 0.0 || zero.is_sign_negative(), "{:?}", cb.centers);
         }
 
         /// When the distinct values fit, the codebook holds exactly them.
