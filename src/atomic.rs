@@ -9,9 +9,11 @@
 //! created names the directory it was to be created in.
 //!
 //! The temporary names in use are kept in a list, so that a program stopped by
-//! Ctrl-C or SIGTERM can remove them ([`remove_unfinished`]; the command-line
-//! programs install [`remove_unfinished_on_interrupt`]) rather than leave a
-//! hidden, model-sized `.dashlm-*` file behind.
+//! Ctrl-C (SIGINT), SIGTERM or SIGHUP can remove them ([`remove_unfinished`];
+//! the command-line programs install [`remove_unfinished_on_interrupt`], which
+//! then exits with status 128 plus the signal's number, as a shell reports a
+//! process the signal killed) rather than leave a hidden, model-sized
+//! `.dashlm-*` file behind.
 //!
 //! ```
 //! use std::io::Write;
@@ -82,21 +84,62 @@ pub fn remove_unfinished() -> usize {
         .count()
 }
 
-/// Makes Ctrl-C (SIGINT) and SIGTERM remove the unfinished outputs
-/// ([`remove_unfinished`]) and end the process with exit status 130, instead
-/// of ending it at once. For programs; a library leaves signals to its caller.
+/// Makes Ctrl-C (SIGINT), SIGTERM and SIGHUP remove the unfinished outputs
+/// ([`remove_unfinished`]) and end the process with exit status 128 plus the
+/// signal's number, the status a shell reports for a process the signal
+/// killed: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP. A thread waits
+/// for the signals (their handlers only wake it). A signal the process
+/// started out ignoring (SIGHUP under `nohup`, SIGINT in a non-interactive
+/// shell's background job) stays ignored. For programs; a library leaves
+/// signals to its caller.
+///
+/// On other targets Ctrl-C (and, on Windows, closing the console) removes them
+/// and exits with status 130.
 ///
 /// # Errors
-/// A handler was already installed, or the operating system refused one.
+/// The operating system refused a handler, or the thread could not be started.
 ///
 /// ```no_run
+/// // First thing in `main`: a signal during a write removes the temporary
+/// // output, and `kill -TERM` then gives exit status 143.
 /// dashlm::atomic::remove_unfinished_on_interrupt().unwrap();
 /// ```
-pub fn remove_unfinished_on_interrupt() -> Result<(), ctrlc::Error> {
+pub fn remove_unfinished_on_interrupt() -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let caught: Vec<i32> = [SIGINT, SIGTERM, SIGHUP]
+            .into_iter()
+            .filter(|&signal| !crate::format::signal_ignored(signal))
+            .collect();
+        if caught.is_empty() {
+            return Ok(());
+        }
+        // The thread first: handlers installed without it would catch the
+        // signals and do nothing, as if they were ignored.
+        let (send, receive) = std::sync::mpsc::channel::<signal_hook::iterator::Signals>();
+        std::thread::Builder::new()
+            .name("dashlm-signals".into())
+            .spawn(move || {
+                let Ok(mut signals) = receive.recv() else {
+                    return; // No handler was installed.
+                };
+                if let Some(signal) = signals.forever().next() {
+                    remove_unfinished();
+                    std::process::exit(128 + signal);
+                }
+            })?;
+        let signals = signal_hook::iterator::Signals::new(&caught)?;
+        // The thread is waiting for it: this cannot fail.
+        let _ = send.send(signals);
+    }
+    #[cfg(not(unix))]
     ctrlc::set_handler(|| {
         remove_unfinished();
         std::process::exit(130);
     })
+    .map_err(io::Error::other)?;
+    Ok(())
 }
 
 /// The directory `path` is (to be) in.

@@ -280,12 +280,16 @@ fn dump_names_its_output_and_leaves_no_half_written_file() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }
 
-/// Ctrl-C while `build-lm` writes: neither OUTPUT nor its hidden temporary
-/// file is left (before, the `.dashlm-*` file, as large as the model, stayed).
+/// Sends `signal` (as `kill` names it: `INT`, `TERM`) to `build-lm` while it
+/// writes a large model, and returns its exit status once neither OUTPUT nor
+/// its hidden temporary file is left (before, the `.dashlm-*` file, as large
+/// as the model, stayed). The signal's disposition is the default in
+/// `build-lm`, even when this test runs where it is ignored (`nohup`, a
+/// background job).
 #[cfg(unix)]
-#[test]
-fn build_lm_interrupted_leaves_no_temporary_file() {
+fn interrupt_build_lm(signal: &str) -> std::process::ExitStatus {
     use std::io::Write;
+    use std::os::unix::process::CommandExt;
     let dir = tempfile::tempdir().unwrap();
     // A bigram model of 3 million n-grams: a build of a second or more.
     let arpa = dir.path().join("big.arpa");
@@ -312,12 +316,19 @@ fn build_lm_interrupted_leaves_no_temporary_file() {
     out.flush().unwrap();
     drop(out);
     let output = dir.path().join("big.dlm");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_build-lm"))
-        .args([arpa.to_str().unwrap(), output.to_str().unwrap()])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_build-lm"));
+    cmd.args([arpa.to_str().unwrap(), output.to_str().unwrap()])
         .stderr(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stdout(Stdio::null());
+    // SAFETY: `signal` is async-signal-safe, as a `pre_exec` closure must be.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGTERM, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
     let hidden = || {
         std::fs::read_dir(dir.path())
             .unwrap()
@@ -343,12 +354,28 @@ fn build_lm_interrupted_leaves_no_temporary_file() {
         std::thread::sleep(Duration::from_millis(1));
     }
     let kill = Command::new("sh")
-        .args(["-c", &format!("kill -INT {}", child.id())])
+        .args(["-c", &format!("kill -{signal} {}", child.id())])
         .status()
         .unwrap();
     assert!(kill.success());
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    assert_eq!(hidden(), 0, "the temporary file was left");
+    assert_eq!(hidden(), 0, "the temporary file was left ({status})");
     assert!(!output.exists());
+    status
+}
+
+/// Ctrl-C while `build-lm` writes: no temporary file is left, and the exit
+/// status is 130 (128 + SIGINT's 2).
+#[cfg(unix)]
+#[test]
+fn build_lm_interrupted_leaves_no_temporary_file() {
+    assert_eq!(interrupt_build_lm("INT").code(), Some(130));
+}
+
+/// SIGTERM (`kill`'s default) while `build-lm` writes: no temporary file is
+/// left, and the exit status is 143 (128 + SIGTERM's 15), not Ctrl-C's 130.
+#[cfg(unix)]
+#[test]
+fn build_lm_terminated_leaves_no_temporary_file_and_exits_143() {
+    assert_eq!(interrupt_build_lm("TERM").code(), Some(143));
 }

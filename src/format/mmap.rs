@@ -1,5 +1,6 @@
-//! Memory-mapping a model file, cache prefetch hints and the allocator
-//! setting of `build-lm`: the only `unsafe` code in dashlm.
+//! Memory-mapping a model file, cache prefetch hints, the allocator setting of
+//! `build-lm` and the query of a signal's disposition: the only `unsafe` code
+//! in dashlm.
 
 use std::fs::File;
 use std::io;
@@ -210,6 +211,24 @@ impl<T: bytemuck::Pod> HugeBuf<T> {
                 mem.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, first, last - first);
         }
     }
+}
+
+/// Whether `signal` is ignored (`SIG_IGN`), as a parent may have set it (SIGHUP
+/// under `nohup`): [`crate::atomic::remove_unfinished_on_interrupt`] leaves
+/// such a signal ignored.
+///
+/// ```
+/// # #[cfg(unix)]
+/// assert!(!dashlm::format::signal_ignored(libc::SIGSEGV));
+/// ```
+#[cfg(unix)]
+pub fn signal_ignored(signal: i32) -> bool {
+    // SAFETY: `sigaction` is a plain C struct, for which all zeroes is valid.
+    let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: a null new action only reads the current one into `current`,
+    // which is valid for writes; an invalid signal number is an error return.
+    let read = unsafe { libc::sigaction(signal, std::ptr::null(), &mut current) };
+    read == 0 && current.sa_sigaction == libc::SIG_IGN
 }
 
 /// The size of a memory page (4 KiB where the OS does not say).

@@ -85,6 +85,8 @@ pub use header::{
     Header, RawLayout, SectionEntry, SectionKind, Weights, HEADER_LEN, MAGIC, SECTION_ENTRY_LEN,
     VERSION,
 };
+#[cfg(unix)]
+pub use mmap::signal_ignored;
 pub use mmap::{
     map_file, prefetch, prefetch_items, read_file_huge, release_freed_memory_at_once, HugeBuf,
 };

@@ -39,6 +39,7 @@ use std::path::Path;
 use super::error::{NbestError, NbestErrorKind};
 use super::nbest::read_lines;
 use super::nbest::{attach_references, hyp_words, parse_score, Hypothesis, NbestList};
+use super::outdir::{create_file, NamedBy};
 use super::srilm::fmt_score;
 
 /// One entry of a text archive with the line it came from.
@@ -338,7 +339,9 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
 /// [`check_new_dir`](super::check_new_dir)).
 ///
 /// # Errors
-/// `dir` exists and is not an empty directory, or any I/O error. Before
+/// `dir` exists and is not an empty directory, or any I/O error; two extra score names
+/// that differ only in case, which a case-insensitive file system takes for
+/// one file, are an [`io::ErrorKind::AlreadyExists`] error naming it. Before
 /// anything is written, an [`io::ErrorKind::InvalidInput`] error naming the
 /// utterance for what would not read back as written: an id that is empty or
 /// holds whitespace, two lists with one id, a list without hypotheses (it
@@ -375,8 +378,8 @@ pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
 
 /// The files of [`write_dir`], written into existing directory `dir`.
 fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
-    let create = |name: &str| -> io::Result<BufWriter<fs::File>> {
-        Ok(BufWriter::new(fs::File::create(dir.join(name))?))
+    let create = |name: &str, named_by| -> io::Result<BufWriter<fs::File>> {
+        Ok(BufWriter::new(create_file(dir, name, named_by)?))
     };
     let all_hyps = || {
         lists
@@ -384,8 +387,8 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
             .flat_map(|l| l.hyps.iter().enumerate().map(move |(i, h)| (l, i, h)))
     };
     let key = |l: &NbestList, i: usize| format!("{}-{}", l.id, i + 1);
-    let mut text = create("text")?;
-    let mut ac = create("ac_cost")?;
+    let mut text = create("text", NamedBy::Format)?;
+    let mut ac = create("ac_cost", NamedBy::Format)?;
     for (l, i, h) in all_hyps() {
         let k = key(l, i);
         write_entries(&mut text, [(k.as_str(), &h.words[..])])?;
@@ -394,7 +397,7 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
     text.flush()?;
     ac.flush()?;
     if all_hyps().all(|(_, _, h)| h.lm.is_some()) && all_hyps().next().is_some() {
-        let mut lm = create("lm_cost")?;
+        let mut lm = create("lm_cost", NamedBy::Format)?;
         for (l, i, h) in all_hyps() {
             writeln!(lm, "{} {}", key(l, i), fmt_score(-h.lm.expect("checked")))?;
         }
@@ -402,7 +405,7 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
     }
     let names: BTreeSet<&String> = all_hyps().flat_map(|(_, _, h)| h.extra.keys()).collect();
     for name in names {
-        let mut out = create(&format!("{name}.score"))?;
+        let mut out = create(&format!("{name}.score"), NamedBy::Score)?;
         for (l, i, h) in all_hyps() {
             if let Some(v) = h.extra.get(name) {
                 writeln!(out, "{} {}", key(l, i), fmt_score(*v))?;
@@ -415,9 +418,41 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
         .filter_map(|l| l.reference.as_ref().map(|r| (l.id.as_str(), &r[..])))
         .collect();
     if !with_ref.is_empty() {
-        let mut out = create("refs")?;
+        let mut out = create("refs", NamedBy::Format)?;
         write_entries(&mut out, with_ref)?;
         out.flush()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a case-insensitive file system does: the file of score `LM` is
+    /// there when `lm` is written. The second write is an error naming the
+    /// file and score names, and the first file is kept.
+    #[test]
+    fn a_score_file_already_written_is_an_error_not_emptied() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = create_file(dir.path(), "lm.score", NamedBy::Score).unwrap();
+        f.write_all(b"kept\n").unwrap();
+        let lists =
+            [NbestList::new("u").with_hyp(Hypothesis::new("a", -1.0).with_extra("lm", -3.0))];
+        let err = write_files(dir.path(), &lists).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        let text = err.to_string();
+        assert!(
+            text.starts_with("lm.score: this file was already written for another score"),
+            "{text}"
+        );
+        assert!(
+            text.contains("score names that differ only in case"),
+            "{text}"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("lm.score")).unwrap(),
+            "kept\n"
+        );
+    }
 }

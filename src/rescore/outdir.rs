@@ -20,7 +20,7 @@
 //! assert_eq!(kaldi::read_dir(&out).unwrap(), lists);
 //! ```
 
-use std::fs;
+use std::fs::{self, File};
 use std::io;
 use std::path::Path;
 
@@ -85,6 +85,71 @@ pub(crate) fn write_new_dir(
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))
 }
 
+/// What gives a file of an output directory its name, for the error when two
+/// names are one file ([`create_file`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NamedBy {
+    /// An utterance id: `<id>.nbest`.
+    Utterance,
+    /// An extra score name: Kaldi's `<name>.score`.
+    Score,
+    /// Both: SRILM's `<name>/<id>.nbest`.
+    UtteranceAndScore,
+    /// The format (`refs`, `text`): only an extra score's file or directory
+    /// can take its name.
+    Format,
+}
+
+impl NamedBy {
+    /// Why a file of a fresh directory can be there already.
+    fn clash(self) -> &'static str {
+        match self {
+            NamedBy::Utterance => {
+                "this file was already written for another utterance (utterance ids that \
+                 differ only in case, such as `A` and `a`, name the same file on a \
+                 case-insensitive file system)"
+            }
+            NamedBy::Score => {
+                "this file was already written for another score (score names that differ \
+                 only in case, such as `LM` and `lm`, name the same file on a \
+                 case-insensitive file system)"
+            }
+            NamedBy::UtteranceAndScore => {
+                "this file was already written for another utterance or score (utterance \
+                 ids or score names that differ only in case, such as `A` and `a`, name the \
+                 same file on a case-insensitive file system)"
+            }
+            NamedBy::Format => {
+                "an extra score's file or directory already has this name (a score name \
+                 that differs from it only in case names the same file on a \
+                 case-insensitive file system)"
+            }
+        }
+    }
+}
+
+/// Creates file `name` (a path relative to `dir`) in `dir`, a directory that
+/// was empty when the write began, as a new file: two names that the file
+/// system takes for one (`A.nbest` and `a.nbest`, where case is ignored) are
+/// an [`io::ErrorKind::AlreadyExists`] error naming the file and saying why,
+/// not a second file silently emptying the first.
+///
+/// # Errors
+/// `name` exists in `dir` (`named_by` says what it was named after), and any
+/// other error creating it, as the operating system gives it.
+pub(crate) fn create_file(dir: &Path, name: &str, named_by: NamedBy) -> io::Result<File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dir.join(name))
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::AlreadyExists => {
+                io::Error::new(e.kind(), format!("{name}: {}", named_by.clash()))
+            }
+            _ => e,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +171,38 @@ mod tests {
         let err = write_new_dir(&out, |_| Err(io::Error::other("disk full"))).unwrap_err();
         assert_eq!(err.to_string(), format!("{}: disk full", out.display()));
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_file_created_twice_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut first = create_file(dir.path(), "a.nbest", NamedBy::Utterance).unwrap();
+        io::Write::write_all(&mut first, b"-1 -2 1 a\n").unwrap();
+        drop(first);
+        // What a case-insensitive file system does with `A.nbest` after `a.nbest`.
+        let err = create_file(dir.path(), "a.nbest", NamedBy::Utterance).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        let text = err.to_string();
+        assert!(
+            text.starts_with("a.nbest: this file was already written"),
+            "{text}"
+        );
+        assert!(
+            text.contains("utterance ids that differ only in case"),
+            "{text}"
+        );
+        // The first file is left as it was, not emptied.
+        let kept = fs::read_to_string(dir.path().join("a.nbest")).unwrap();
+        assert_eq!(kept, "-1 -2 1 a\n");
+        let err = create_file(dir.path(), "a.nbest", NamedBy::Score).unwrap_err();
+        assert!(err.to_string().contains("score names that differ"), "{err}");
+    }
+
+    #[test]
+    fn other_errors_are_the_systems() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = create_file(dir.path(), "no/such.nbest", NamedBy::Utterance).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(!err.to_string().contains("already written"), "{err}");
     }
 }

@@ -38,6 +38,7 @@ use super::kaldi;
 use super::nbest::{
     attach_references, hyp_words, parse_score, read_text_file, Hypothesis, NbestList,
 };
+use super::outdir::{create_file, NamedBy};
 
 /// Natural-log value of an SRILM bytelog: `bytelog * 1024 / 10000.5`.
 ///
@@ -461,7 +462,9 @@ fn write_hyps<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
 /// [`check_new_dir`](super::check_new_dir)).
 ///
 /// # Errors
-/// `dir` exists and is not an empty directory, or any I/O error. Before
+/// `dir` exists and is not an empty directory, or any I/O error; two utterance ids or extra score names
+/// that differ only in case, which a case-insensitive file system takes for
+/// one file, are an [`io::ErrorKind::AlreadyExists`] error naming it. Before
 /// anything is written, an [`io::ErrorKind::InvalidInput`] error naming the
 /// utterance for what would not read back as written: an id that is not a file
 /// name of its own (empty, `.`, `..`, holding `/`, `\`, NUL or whitespace), two
@@ -500,7 +503,8 @@ pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
 fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
     let mut refs = Vec::new();
     for list in lists {
-        let mut out = BufWriter::new(fs::File::create(dir.join(format!("{}.nbest", list.id)))?);
+        let file = create_file(dir, &format!("{}.nbest", list.id), NamedBy::Utterance)?;
+        let mut out = BufWriter::new(file);
         write_hyps(&mut out, list)?;
         out.flush()?;
         let names: BTreeSet<&String> = list.hyps.iter().flat_map(|h| h.extra.keys()).collect();
@@ -508,9 +512,9 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
             if !list.hyps.iter().all(|h| h.extra.contains_key(name)) {
                 continue;
             }
-            let sub = dir.join(name);
-            fs::create_dir_all(&sub)?;
-            let mut out = BufWriter::new(fs::File::create(sub.join(format!("{}.nbest", list.id)))?);
+            fs::create_dir_all(dir.join(name))?;
+            let file = format!("{name}/{}.nbest", list.id);
+            let mut out = BufWriter::new(create_file(dir, &file, NamedBy::UtteranceAndScore)?);
             for h in &list.hyps {
                 writeln!(out, "{}", fmt_score(h.extra[name]))?;
             }
@@ -521,9 +525,71 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
         }
     }
     if !refs.is_empty() {
-        let mut out = BufWriter::new(fs::File::create(dir.join("refs"))?);
+        let mut out = BufWriter::new(create_file(dir, "refs", NamedBy::Format)?);
         kaldi::write_entries(&mut out, refs.iter().map(|(id, w)| (id.as_str(), &w[..])))?;
         out.flush()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a case-insensitive file system does: the file of utterance `A`
+    /// (or score `Total`) is there when `a` (or `total`) is written. The
+    /// second write is an error naming the file, and the first is kept.
+    #[test]
+    fn a_file_already_written_is_an_error_not_emptied() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = |name: &str| {
+            let mut f = create_file(dir.path(), name, NamedBy::Utterance).unwrap();
+            f.write_all(b"kept\n").unwrap();
+        };
+        let lists = [NbestList::new("a")
+            .with_reference("a")
+            .with_hyp(Hypothesis::new("a", -1.0).with_extra("total", -3.0))];
+        first("a.nbest");
+        let err = write_files(dir.path(), &lists).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert!(
+            err.to_string()
+                .starts_with("a.nbest: this file was already written for another utterance"),
+            "{err}"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("a.nbest")).unwrap(),
+            "kept\n"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("total")).unwrap();
+        let mut f = create_file(dir.path(), "total/a.nbest", NamedBy::Score).unwrap();
+        f.write_all(b"kept\n").unwrap();
+        let err = write_files(dir.path(), &lists).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("total/a.nbest: this file was already written"),
+            "{err}"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("total/a.nbest")).unwrap(),
+            "kept\n"
+        );
+
+        // `refs` after an extra score's directory `REFS`.
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = create_file(dir.path(), "refs", NamedBy::Format).unwrap();
+        f.write_all(b"kept\n").unwrap();
+        let err = write_files(dir.path(), &lists).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("refs: an extra score's file or directory"),
+            "{err}"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("refs")).unwrap(),
+            "kept\n"
+        );
+    }
 }
