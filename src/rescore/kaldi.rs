@@ -427,6 +427,7 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::outdir::assert_existing_file_refused;
     use super::*;
 
     /// What a case-insensitive file system does: the file of score `LM` is
@@ -434,25 +435,10 @@ mod tests {
     /// file and score names, and the first file is kept.
     #[test]
     fn a_score_file_already_written_is_an_error_not_emptied() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut f = create_file(dir.path(), "lm.score", NamedBy::Score).unwrap();
-        f.write_all(b"kept\n").unwrap();
         let lists =
             [NbestList::new("u").with_hyp(Hypothesis::new("a", -1.0).with_extra("lm", -3.0))];
-        let err = write_files(dir.path(), &lists).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
-        let text = err.to_string();
-        assert!(
-            text.starts_with("lm.score: this file was already written for another score"),
-            "{text}"
-        );
-        assert!(
-            text.contains("score names that differ only in case"),
-            "{text}"
-        );
-        assert_eq!(
-            fs::read_to_string(dir.path().join("lm.score")).unwrap(),
-            "kept\n"
-        );
+        let message = "lm.score: this file was already written for another score (score names \
+                       that differ only in case";
+        assert_existing_file_refused(|dir| write_files(dir, &lists), "lm.score", message);
     }
 }

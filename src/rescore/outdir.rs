@@ -150,6 +150,27 @@ pub(crate) fn create_file(dir: &Path, name: &str, named_by: NamedBy) -> io::Resu
         })
 }
 
+/// For the writers' tests: what a case-insensitive file system does when a
+/// second name is the first's file. `name` (a path in a fresh directory,
+/// parents made) already holds `kept` when `write` writes the directory:
+/// asserts that `write` fails with [`io::ErrorKind::AlreadyExists`], its
+/// message starting with `message`, and that the file still holds `kept`.
+#[cfg(test)]
+pub(crate) fn assert_existing_file_refused(
+    write: impl Fn(&Path) -> io::Result<()>,
+    name: &str,
+    message: &str,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, "kept\n").unwrap();
+    let err = write(dir.path()).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{err}");
+    assert!(err.to_string().starts_with(message), "{err}");
+    assert_eq!(fs::read_to_string(&path).unwrap(), "kept\n");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,27 +196,13 @@ mod tests {
 
     #[test]
     fn a_file_created_twice_is_an_error_naming_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut first = create_file(dir.path(), "a.nbest", NamedBy::Utterance).unwrap();
-        io::Write::write_all(&mut first, b"-1 -2 1 a\n").unwrap();
-        drop(first);
         // What a case-insensitive file system does with `A.nbest` after `a.nbest`.
-        let err = create_file(dir.path(), "a.nbest", NamedBy::Utterance).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
-        let text = err.to_string();
-        assert!(
-            text.starts_with("a.nbest: this file was already written"),
-            "{text}"
-        );
-        assert!(
-            text.contains("utterance ids that differ only in case"),
-            "{text}"
-        );
-        // The first file is left as it was, not emptied.
-        let kept = fs::read_to_string(dir.path().join("a.nbest")).unwrap();
-        assert_eq!(kept, "-1 -2 1 a\n");
-        let err = create_file(dir.path(), "a.nbest", NamedBy::Score).unwrap_err();
-        assert!(err.to_string().contains("score names that differ"), "{err}");
+        let create = |named_by| move |dir: &Path| create_file(dir, "a.nbest", named_by).map(drop);
+        let utterance = "a.nbest: this file was already written for another utterance (utterance \
+                         ids that differ only in case";
+        assert_existing_file_refused(create(NamedBy::Utterance), "a.nbest", utterance);
+        let score = "a.nbest: this file was already written for another score (score names";
+        assert_existing_file_refused(create(NamedBy::Score), "a.nbest", score);
     }
 
     #[test]

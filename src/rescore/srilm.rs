@@ -534,62 +534,23 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::outdir::assert_existing_file_refused;
     use super::*;
 
     /// What a case-insensitive file system does: the file of utterance `A`
-    /// (or score `Total`) is there when `a` (or `total`) is written. The
-    /// second write is an error naming the file, and the first is kept.
+    /// (or score `Total`, or `REFS`) is there when `a` (or `total`, or
+    /// `refs`) is written. The second write is an error naming the file,
+    /// and the first is kept.
     #[test]
     fn a_file_already_written_is_an_error_not_emptied() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = |name: &str| {
-            let mut f = create_file(dir.path(), name, NamedBy::Utterance).unwrap();
-            f.write_all(b"kept\n").unwrap();
-        };
         let lists = [NbestList::new("a")
             .with_reference("a")
             .with_hyp(Hypothesis::new("a", -1.0).with_extra("total", -3.0))];
-        first("a.nbest");
-        let err = write_files(dir.path(), &lists).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
-        assert!(
-            err.to_string()
-                .starts_with("a.nbest: this file was already written for another utterance"),
-            "{err}"
-        );
-        assert_eq!(
-            fs::read_to_string(dir.path().join("a.nbest")).unwrap(),
-            "kept\n"
-        );
-
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir(dir.path().join("total")).unwrap();
-        let mut f = create_file(dir.path(), "total/a.nbest", NamedBy::Score).unwrap();
-        f.write_all(b"kept\n").unwrap();
-        let err = write_files(dir.path(), &lists).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("total/a.nbest: this file was already written"),
-            "{err}"
-        );
-        assert_eq!(
-            fs::read_to_string(dir.path().join("total/a.nbest")).unwrap(),
-            "kept\n"
-        );
-
-        // `refs` after an extra score's directory `REFS`.
-        let dir = tempfile::tempdir().unwrap();
-        let mut f = create_file(dir.path(), "refs", NamedBy::Format).unwrap();
-        f.write_all(b"kept\n").unwrap();
-        let err = write_files(dir.path(), &lists).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("refs: an extra score's file or directory"),
-            "{err}"
-        );
-        assert_eq!(
-            fs::read_to_string(dir.path().join("refs")).unwrap(),
-            "kept\n"
-        );
+        let write = |dir: &Path| write_files(dir, &lists);
+        let utterance = "a.nbest: this file was already written for another utterance";
+        assert_existing_file_refused(write, "a.nbest", utterance);
+        let score = "total/a.nbest: this file was already written for another utterance or score";
+        assert_existing_file_refused(write, "total/a.nbest", score);
+        assert_existing_file_refused(write, "refs", "refs: an extra score's file or directory");
     }
 }
