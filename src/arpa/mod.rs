@@ -34,4 +34,4 @@ mod reader;
 pub use error::{ArpaError, ArpaErrorKind};
 pub use input::{open_input, Compression, Input, Progress};
 pub use ngrams::{Entry, NGramSet, MISSING_UNK_LOG10};
-pub use reader::{ArpaReader, NGram};
+pub use reader::{ArpaReader, NGram, MAX_LINE_BYTES};

@@ -8,6 +8,13 @@ use crate::MAX_ORDER;
 
 /// The longest line accepted (1 MiB): n-gram lines are short, so a longer one
 /// is binary data, and the bound keeps memory use bounded on hostile input.
+///
+/// ```
+/// use dashlm::arpa::{NGramSet, MAX_LINE_BYTES};
+/// let long = format!("\\data\\\nngram 1={}\n", "9".repeat(MAX_LINE_BYTES as usize));
+/// let err = NGramSet::read(long.as_bytes(), "long.arpa").unwrap_err();
+/// assert!(err.to_string().starts_with("long.arpa:2:"), "{err}");
+/// ```
 pub const MAX_LINE_BYTES: u64 = 1 << 20;
 
 /// One n-gram line, borrowed from the reader's line buffer.
