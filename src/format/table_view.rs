@@ -1,5 +1,5 @@
 //! A read-only view of one arc table, for `dump` and tests (the query hot
-//! path is [`Probe`](super::probe::Probe)).
+//! path is [`Probe`]).
 
 use super::bits::read_word;
 use super::probe::Probe;
