@@ -168,6 +168,24 @@ impl Codebook {
         self.centers.get(code as usize).copied().unwrap_or(0.0)
     }
 
+    /// The fewest bits that hold every code of this codebook (at least 1): the
+    /// width of its field in a table's slots.
+    ///
+    /// ```
+    /// use dashlm::build::Codebook;
+    /// let cb = Codebook::build(vec![-3.0, -2.0, -1.0, -0.5, -0.25], 8);
+    /// assert_eq!(cb.code_bits(), 3); // 5 values: codes 0..=4
+    /// assert_eq!(Codebook::from_centers(vec![-1.0]).code_bits(), 1);
+    /// assert_eq!(Codebook::from_centers(vec![-2.0, -1.0]).code_bits(), 1);
+    /// // An 8-bit codebook of many distinct values fills its 256 codes.
+    /// let full = Codebook::build((0..1000).map(|i| -(i as f32) / 100.0).collect(), 8);
+    /// assert_eq!(full.code_bits(), 8);
+    /// ```
+    pub fn code_bits(&self) -> u32 {
+        let top_code = self.centers.len().saturating_sub(1) as u64;
+        crate::format::bits::bits_for(top_code).max(1)
+    }
+
     /// The centers as little-endian f32 bytes, as stored in the file.
     ///
     /// ```

@@ -14,6 +14,15 @@ enum Coder {
 }
 
 impl Coder {
+    /// The width of the field: 32 for raw f32 bits, else the fewest bits
+    /// that index the codebook.
+    fn bits(&self) -> u32 {
+        match self {
+            Coder::Raw => 32,
+            Coder::Book(b) => b.code_bits(),
+        }
+    }
+
     fn encode(&self, v: f32) -> u32 {
         match self {
             Coder::Raw => v.to_bits(),
@@ -141,35 +150,33 @@ pub(super) struct TableBuild {
 }
 
 impl TableBuild {
-    /// The table for `geometry` placed as `placed`; `books` gives the
-    /// codebooks of quantized weights, for all the order's probabilities and
-    /// the backoffs of its node arcs (it is not called for f32).
+    /// The table for `geometry` placed as `placed`, its weights raw f32 bits
+    /// (`books` is `None`) or indices in the codebooks `books` of quantized
+    /// weights (of all the order's probabilities and of the backoffs of its
+    /// node arcs), each field as wide as its codebook needs.
     pub(super) fn new(
         geometry: &Geometry,
         placed: Placed,
         order: usize,
-        weights: Weights,
-        books: impl FnOnce() -> [Codebook; 2],
+        books: Option<[Codebook; 2]>,
     ) -> TableBuild {
         let nodes = geometry.n < order;
+        let (prob, backoff) = match books {
+            None => (Coder::Raw, Coder::Raw),
+            Some([prob, backoff]) => (Coder::Book(prob), Coder::Book(backoff)),
+        };
         let widths = Widths {
             ctx: geometry.ctx_bits,
             word: geometry.word_bits,
-            prob: weights.bits(),
+            prob: prob.bits(),
             nodes,
-            backoff: weights.bits(),
-        };
-        let raw = geometry.layout(widths, placed);
-        let (prob, backoff) = if weights == Weights::F32 {
-            (Coder::Raw, Coder::Raw)
-        } else {
-            let [prob, backoff] = books();
-            (Coder::Book(prob), Coder::Book(backoff))
+            // Left out of the layout at the highest order, which has no nodes.
+            backoff: backoff.bits(),
         };
         TableBuild {
             n: geometry.n as u16,
             nodes,
-            raw,
+            raw: geometry.layout(widths, placed),
             prob,
             backoff,
         }

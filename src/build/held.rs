@@ -277,7 +277,7 @@ impl<R: Record> Held<R> {
         let nodes = self.geometry.n < order;
         let pending = self.prob_book.take();
         let backoff_book = self.backoff_book.take();
-        let books = || {
+        let books = (opts.weights != Weights::F32).then(|| {
             let bits = opts.weights.bits();
             let prob = match pending {
                 Some(book) => book.join().unwrap_or_else(|e| panic::resume_unwind(e)),
@@ -286,8 +286,8 @@ impl<R: Record> Held<R> {
             let backoff =
                 backoff_book.unwrap_or_else(|| Codebook::build(self.backoffs(nodes), bits));
             [prob, backoff]
-        };
-        let table = TableBuild::new(&self.geometry, self.placed, order, opts.weights, books);
+        });
+        let table = TableBuild::new(&self.geometry, self.placed, order, books);
         let Held {
             geometry,
             recs,

@@ -68,7 +68,7 @@ use unigrams::{vocab_sections, Sections, Unigram};
 
 use crate::arpa::{Entry, NGramSet};
 use crate::format::table::TableWriter;
-use crate::format::{FileWriter, Header, RawLayout, SectionKind};
+use crate::format::{FileWriter, Header, RawLayout, SectionKind, Weights};
 use crate::MAX_ORDER;
 
 /// Assembles the file and its summary from the header and the sections in order,
@@ -162,7 +162,7 @@ pub fn compile(
 
     let mut layouts = Vec::new();
     for (n, &(geometry, where_)) in (2..=order).zip(&placed) {
-        let books = || {
+        let books = (opts.weights != Weights::F32).then(|| {
             let mut probs = Vec::new();
             let mut backoffs = Vec::new();
             set.for_each(n, |_, e| {
@@ -172,8 +172,8 @@ pub fn compile(
                 }
             });
             [probs, backoffs].map(|v| Codebook::build(v, opts.weights.bits()))
-        };
-        let table = TableBuild::new(&geometry, where_, order, opts.weights, books);
+        });
+        let table = TableBuild::new(&geometry, where_, order, books);
         let table_error = |source| BuildError::Table { order: n, source };
         let mut writer = TableWriter::new(table.raw, vocab_size as u32).map_err(table_error)?;
         let mut i = 0usize;

@@ -116,7 +116,7 @@ struct Ready {
     placed: Placed,
     /// The n-grams in key order.
     keyed: KeyedOrder,
-    /// Quantized weights' codebooks.
+    /// Quantized weights' codebooks (`None` for f32).
     books: Option<[Codebook; 2]>,
     /// The slot of each n-gram by id (orders below the highest).
     slots: Vec<u32>,
@@ -266,8 +266,7 @@ fn write<O: Write + Seek>(
         books,
         ..
     } = ready;
-    let books = || books.expect("quantized weights have codebooks");
-    let table = TableBuild::new(&geometry, placed, model.order, model.opts.weights, books);
+    let table = TableBuild::new(&geometry, placed, model.order, books);
     debug_assert_eq!(usize::from(table.n), n);
     table.stream(out, model.vocab_size, |table, writer| {
         let mut written = Ok(());

@@ -29,9 +29,10 @@ pub enum FormatError {
         found: u16,
     },
     /// A format version this build does not read.
-    #[error("format version {found} at byte 10, this build reads version {expected}: rebuild the model with this build-lm")]
+    #[error("format version {found} at byte 10, this build reads versions {} to {expected}: rebuild the model with this build-lm", super::MIN_VERSION)]
     Version {
-        /// The version this build reads.
+        /// The newest version this build reads (it reads
+        /// [`MIN_VERSION`](super::MIN_VERSION) up to this one).
         expected: u16,
         /// The version in the file.
         found: u16,

@@ -18,7 +18,12 @@ use crate::MAX_ORDER;
 /// assert_eq!(&dashlm::format::MAGIC[..6], b"DASHLM");
 /// ```
 pub const MAGIC: [u8; 8] = *b"DASHLM\x00\x1a";
-/// The format version this build reads and writes.
+/// The format version this build writes (and the newest it reads).
+///
+/// Version 5 stores each quantized weight in the fewest bits that index its
+/// order's codebook; version 4 stored every one in 8 (q8) or 16 (q16) bits and
+/// is otherwise the same, so a version 4 file is a valid version 5 file (see
+/// [`MIN_VERSION`]).
 ///
 /// ```
 /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
@@ -27,9 +32,26 @@ pub const MAGIC: [u8; 8] = *b"DASHLM\x00\x1a";
 /// # f.write_to(&mut bytes).unwrap();
 /// // Bytes 10..12 of a file, little-endian.
 /// assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), dashlm::format::VERSION);
-/// assert_eq!(dashlm::format::VERSION, 4);
+/// assert_eq!(dashlm::format::VERSION, 5);
 /// ```
-pub const VERSION: u16 = 4;
+pub const VERSION: u16 = 5;
+/// The oldest format version this build reads: versions `MIN_VERSION..=VERSION`
+/// open; older files must be rebuilt.
+///
+/// ```
+/// use dashlm::format::{parse, MIN_VERSION, VERSION};
+/// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+/// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+/// # let mut bytes = Vec::new();
+/// # f.write_to(&mut bytes).unwrap();
+/// assert_eq!((MIN_VERSION, VERSION), (4, 5));
+/// // `bytes`: a model; version 3 in its header is refused (before the
+/// // header checksum is checked).
+/// bytes[10..12].copy_from_slice(&3u16.to_le_bytes());
+/// let err = parse(&bytes).unwrap_err().to_string();
+/// assert!(err.contains("format version 3") && err.contains("versions 4 to 5"), "{err}");
+/// ```
+pub const MIN_VERSION: u16 = 4;
 /// Bytes in the fixed header.
 ///
 /// ```
@@ -75,9 +97,11 @@ pub(super) const MAX_SECTIONS: u32 = 64;
 pub enum Weights {
     /// Lossless 32-bit floats.
     F32,
-    /// 16-bit codebook indices (per-order codebooks).
+    /// Codebook indices of at most 16 bits (per-order codebooks of up to
+    /// 2^16 values; each order's codes are as wide as its codebook needs).
     Q16,
-    /// 8-bit codebook indices (per-order codebooks).
+    /// Codebook indices of at most 8 bits (per-order codebooks of up to 256
+    /// values; each order's codes are as wide as its codebook needs).
     Q8,
 }
 
@@ -115,7 +139,9 @@ impl Weights {
         }
     }
 
-    /// Bits per stored weight.
+    /// Bits per stored weight: 32 for f32; for q16 and q8 the widest a code
+    /// may be (a codebook holds at most `2^bits` values, and each order's codes
+    /// take the fewest bits that index its codebook, often fewer).
     ///
     /// ```
     /// use dashlm::format::Weights;
@@ -343,11 +369,13 @@ pub struct RawLayout {
     pub ctx_bits: u8,
     /// Bits of the word id.
     pub word_bits: u8,
-    /// Bits of the probability (32 = raw f32, else codebook index).
+    /// Bits of the probability (32 = raw f32, else a codebook index: the
+    /// fewest bits that index the order's codebook, 1 to 8 or 16).
     pub prob_bits: u8,
     /// 1 if slots carry node and left flags and a backoff (orders below N), else 0.
     pub has_nodes: u8,
-    /// Bits of the backoff (32 = raw f32, else codebook index; 0 at order N).
+    /// Bits of the backoff (32 = raw f32, else a codebook index: the fewest
+    /// bits that index the order's backoff codebook, 1 to 8 or 16; 0 at order N).
     pub backoff_bits: u8,
     /// Bits of a slot's displacement from its home, or of its run offset
     /// (1..=32; see [`crate::format::table`]).

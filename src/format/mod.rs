@@ -1,4 +1,5 @@
-//! The on-disk layout of a compiled dashlm model (format version 4).
+//! The on-disk layout of a compiled dashlm model (format version 5; version 4
+//! files are read too).
 //!
 //! This module owns every byte offset, field width and checksum; [`crate::build`]
 //! writes through it and [`crate::model`] reads through it.
@@ -33,7 +34,7 @@
 //! |---|---|
 //! | 0..8 | magic `DASHLM\0\x1a` |
 //! | 8..10 | byte-order mark `0xFEFF` (reads as `FF FE`) |
-//! | 10..12 | format version (`4`) |
+//! | 10..12 | format version (`5`; `4` is read too: its quantized fields are all 8 or 16 bits wide, a case of version 5) |
 //! | 12 | order `N` (1..=[`crate::MAX_ORDER`]) |
 //! | 13 | weights: 0 = f32, 1 = q16, 2 = q8 |
 //! | 14..16 | reserved, zero |
@@ -60,7 +61,10 @@
 //! - `Table` (order n): the arcs of order n, bit-packed, `num_slots * entry_bits` bits, then
 //!   16 bytes of zero padding. See [`crate::format::table`].
 //! - `ProbCodebook` / `BackoffCodebook` (order n, quantized files only): 1 to `2^bits`
-//!   f32 values, sorted; a code past the end (corruption) decodes as 0.
+//!   f32 values, sorted, `bits` being the order's `prob_bits` / `backoff_bits`: the
+//!   fewest bits (at least 1) that index the codebook, so at most 8 for q8 and 16 for
+//!   q16 (an order with 5 distinct probabilities stores 3-bit codes); a code past the
+//!   end (corruption) decodes as 0.
 //!
 //! `Model::open` validates all of this in time independent of the model size
 //! (the header, the section table, the gaps between sections, and each
@@ -82,8 +86,8 @@ mod writer;
 
 pub use error::FormatError;
 pub use header::{
-    Header, RawLayout, SectionEntry, SectionKind, Weights, HEADER_LEN, MAGIC, SECTION_ENTRY_LEN,
-    VERSION,
+    Header, RawLayout, SectionEntry, SectionKind, Weights, HEADER_LEN, MAGIC, MIN_VERSION,
+    SECTION_ENTRY_LEN, VERSION,
 };
 #[cfg(unix)]
 pub use mmap::signal_ignored;

@@ -5,7 +5,7 @@
 use super::error::FormatError;
 use super::header::{
     Header, SectionEntry, SectionKind, Weights, CRC_AT, HEADER_LEN, MAGIC, MAX_SECTIONS,
-    SECTION_ENTRY_LEN, VERSION,
+    MIN_VERSION, SECTION_ENTRY_LEN, VERSION,
 };
 use crate::MAX_ORDER;
 
@@ -192,7 +192,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Header, Sections), FormatError> {
         return Err(FormatError::ByteOrder { found: bom });
     }
     let version = u16_at(bytes, 10);
-    if version != VERSION {
+    if !(MIN_VERSION..=VERSION).contains(&version) {
         return Err(FormatError::Version {
             expected: VERSION,
             found: version,

@@ -128,8 +128,9 @@ impl fmt::Debug for State {
 }
 
 /// An order's codebook of quantized weights, copied out of the file when it
-/// is opened and padded with zeros to every code of its width (8 or 16 bits,
-/// checked at open), so decoding is one load with no bounds check.
+/// is opened and padded with zeros to every code of 8 bits (codes of 1 to 8
+/// bits) or 16 bits (9 to 16 bits; widths checked at open), so decoding is one
+/// load with no bounds check.
 #[derive(Clone, Debug, Default)]
 enum Book {
     /// Weights stored as raw f32 bits.
@@ -141,7 +142,7 @@ enum Book {
 
 impl Book {
     /// The codebook of little-endian f32 `values` (at most `2^bits` of them)
-    /// for `bits`-bit codes (8 or 16).
+    /// for `bits`-bit codes (1 to 16).
     fn new(bits: u32, values: &[u8]) -> Book {
         fn filled<const N: usize>(values: &[u8]) -> Box<[f32; N]> {
             let zeros = vec![0.0f32; N].into_boxed_slice();
@@ -308,7 +309,7 @@ impl<D: AsRef<[u8]>> Model<D> {
     fn decode(book: &Book, code: u32) -> f32 {
         match book {
             Book::Raw => f32::from_bits(code),
-            // Codes are as wide as the book (checked at open).
+            // Codes are at most as wide as the book (checked at open).
             Book::Q8(b) => b[code as u8 as usize],
             Book::Q16(b) => b[code as u16 as usize],
         }

@@ -186,10 +186,13 @@ impl<D: AsRef<[u8]>> Model<D> {
                     }
                     return Ok(Book::Raw);
                 }
-                if bits == 0 {
+                // No backoffs (at the highest order): no codebook.
+                if kind == SectionKind::BackoffCodebook && bits == 0 {
                     return Ok(Book::Raw);
                 }
-                if u32::from(bits) != header.weights.bits() {
+                // Each order's codes are as wide as its codebook needs (format
+                // version 5), 1 bit to the variant's width (all of it in version 4).
+                if bits == 0 || u32::from(bits) > header.weights.bits() {
                     return Err(FormatError::field(
                         "table layout",
                         at,
@@ -202,7 +205,7 @@ impl<D: AsRef<[u8]>> Model<D> {
                         format!("{} bytes: expected 1 to {} f32 values", e.len, 1u64 << bits);
                     return Err(FormatError::field(e.kind.name(), e.offset, problem));
                 }
-                // At most 2^bits values, bits being 8 or 16 (checked above).
+                // At most 2^bits values, bits being 1 to 8 or 16 (checked above).
                 Ok(Book::new(u32::from(bits), &bytes[e.range()]))
             };
             tables[n - 2] = TableInfo {
