@@ -273,3 +273,28 @@ fn a_missing_section_is_refused() {
     });
     assert!(e.contains("missing vocab-index"), "{e}");
 }
+
+#[test]
+fn a_unigram_codebook_of_partial_values_is_refused() {
+    // tiny's backoff codebook holds 7 values (28 bytes); 27 bytes is no whole
+    // number of f32s.
+    let e = open_error(|b| {
+        let i = section_index(b, SectionKind::BackoffCodebook, 1);
+        put_u64(b, entry_at(i) + 16, 27);
+    });
+    assert!(
+        e.contains("backoff-codebook") && e.contains("27 bytes"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_unigram_section_not_matching_its_codebooks_is_refused() {
+    // 3 backoff values instead of 7: 2-bit codes, so 34-bit records and a
+    // 34-byte section, not the 35 bytes stored.
+    let e = open_error(|b| {
+        let i = section_index(b, SectionKind::BackoffCodebook, 1);
+        put_u64(b, entry_at(i) + 16, 12);
+    });
+    assert!(e.contains("unigrams") && e.contains("expected 34"), "{e}");
+}

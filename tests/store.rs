@@ -266,3 +266,57 @@ fn lookahead_scores_equal_word_by_word() {
         }
     }
 }
+
+/// A model whose unigrams take few distinct weights (as real ones do), so both
+/// unigram fields are stored as codes: every word scores exactly as in the
+/// reference, flags included (`-0` and `0` backoffs, missing backoffs, words
+/// that end bigrams), and the section is far smaller than 8 bytes a word.
+#[test]
+fn coded_unigrams_score_exactly() {
+    let mut rng = StdRng::seed_from_u64(20261201);
+    let vocab = 3000;
+    let mut words: Vec<String> = vec!["<s>".into(), "</s>".into(), "<unk>".into()];
+    words.extend((0..vocab).map(|i| format!("w{i}")));
+    let probs = [-1.5f32, -2.25, -3.0, -4.75, -0.0, f32::NEG_INFINITY];
+    let backoffs = [None, Some(0.0f32), Some(-0.0), Some(-0.5), Some(-0.25)];
+    let uni: common::Section = (0..words.len())
+        .map(|i| {
+            let p = if i == 0 {
+                -99.0
+            } else {
+                probs[rng.gen_range(0..probs.len())]
+            };
+            (vec![i], p, backoffs[rng.gen_range(0..backoffs.len())])
+        })
+        .collect();
+    // `<s> w0` .. `<s> w1999`: those words end a bigram, the others do not.
+    let bi: common::Section = (0..2000).map(|k| (vec![0, 3 + k], -0.5, None)).collect();
+    let text = common::arpa_text(&words, &[uni, bi]);
+    let set = NGramSet::read(text.as_bytes(), "coded.arpa").unwrap();
+    let model = compiled(&set, Weights::F32);
+    let (_, sections) = dashlm::format::parse(model.bytes()).unwrap();
+    let unigrams = sections
+        .require(dashlm::format::SectionKind::Unigrams, 1)
+        .unwrap();
+    assert!(
+        unigrams.len * 4 < words.len() as u64 * 8,
+        "{} bytes",
+        unigrams.len
+    );
+    let reference = ReferenceModel::new(set);
+    for w in &words {
+        let sentence = [w.clone().into_bytes()];
+        let got = score_words(&model, &sentence);
+        let want = score_words(&reference, &sentence);
+        let bits = |v: &[(f32, u8)]| v.iter().map(|(p, n)| (p.to_bits(), *n)).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&want), "{w}");
+        let (null, mut next) = (model.null_context_state(), model.null_context_state());
+        let got = model.full_score(&null, model.word_id(w.as_bytes()), &mut next);
+        let (null, mut next) = (
+            reference.null_context_state(),
+            reference.null_context_state(),
+        );
+        let want = reference.full_score(&null, reference.word_id(w.as_bytes()), &mut next);
+        assert_eq!(got.log10_prob.to_bits(), want.log10_prob.to_bits(), "{w}");
+    }
+}

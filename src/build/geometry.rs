@@ -244,12 +244,12 @@ impl TableBuild {
     }
 }
 
-/// The number of sections of a file of `order` with `weights`: four of
-/// vocabulary and unigrams, a table per order >= 2 (with two codebooks when
-/// quantized), and the layouts.
+/// The number of sections of a file of `order` with `weights`: three of
+/// vocabulary, the unigrams and their two codebooks (empty when raw), a
+/// table per order >= 2 (with two codebooks when quantized), and the layouts.
 pub(super) fn section_count(order: usize, weights: Weights) -> usize {
     let per_order = if weights == Weights::F32 { 1 } else { 3 };
-    4 + per_order * (order - 1) + 1
+    6 + per_order * (order - 1) + 1
 }
 
 /// The layouts section of orders 2..=N.

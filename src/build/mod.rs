@@ -43,6 +43,7 @@
 //! `codebook` (quantized weights) and `output` (writing a file atomically).
 mod codebook;
 mod complete;
+mod exact_book;
 mod geometry;
 mod held;
 mod options;
@@ -57,6 +58,7 @@ mod unigrams;
 
 pub use codebook::Codebook;
 pub use complete::compile_completing;
+pub use exact_book::ExactBook;
 pub use geometry::RUNS_ABOVE_LOAD;
 pub use options::{BuildError, BuildOptions, BuildSummary, MIN_LOAD_FACTOR};
 pub use output::{complete_model, stream_model, write_file, write_model};

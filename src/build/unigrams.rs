@@ -1,6 +1,7 @@
-//! The unigram and vocabulary sections, the first four of every file.
+//! The unigram and vocabulary sections, the first six of every file.
 
-use super::BuildError;
+use super::{BuildError, ExactBook};
+use crate::format::bits::BitWriter;
 use crate::format::{vocab, SectionKind};
 use crate::vocab::{WordId, UNK};
 
@@ -66,21 +67,42 @@ impl Unigram {
 /// The sections of a file being assembled, in file order.
 pub(super) type Sections = Vec<(SectionKind, u16, Vec<u8>)>;
 
-/// The vocabulary and unigram sections (the first four of every file).
+/// The vocabulary and unigram sections (the first six of every file): the
+/// unigrams' stored probabilities and backoffs each get an exact codebook
+/// when coding them is smaller (an empty codebook section stands for raw f32
+/// bits), and each unigram is its probability field then its backoff field,
+/// bit-packed.
 pub(super) fn vocab_sections<'a>(
     words: impl IntoIterator<Item = &'a [u8]>,
     unigrams: impl ExactSizeIterator<Item = Unigram>,
 ) -> Result<Sections, BuildError> {
     let v = vocab::encode(words).ok_or(BuildError::VocabTooLarge)?;
-    let mut bytes = Vec::with_capacity(unigrams.len() * 8);
-    for u in unigrams {
-        bytes.extend_from_slice(&unigram_prob(u.prob, u.extends_left).to_le_bytes());
-        bytes.extend_from_slice(&unigram_backoff(u.backoff, u.extends).to_le_bytes());
+    let (probs, backoffs): (Vec<f32>, Vec<f32>) = unigrams
+        .map(|u| {
+            let prob = unigram_prob(u.prob, u.extends_left);
+            (prob, unigram_backoff(u.backoff, u.extends))
+        })
+        .unzip();
+    let prob_book = ExactBook::new(probs.iter().copied());
+    let backoff_book = ExactBook::new(backoffs.iter().copied());
+    let field = |book: &Option<ExactBook>, value: f32| match book {
+        Some(b) => (u64::from(b.encode(value)), b.bits()),
+        None => (u64::from(value.to_bits()), 32),
+    };
+    let mut packed = BitWriter::new();
+    for (&prob, &backoff) in probs.iter().zip(&backoffs) {
+        let (code, bits) = field(&prob_book, prob);
+        packed.push(code, bits);
+        let (code, bits) = field(&backoff_book, backoff);
+        packed.push(code, bits);
     }
+    let book_bytes = |book: Option<ExactBook>| book.map_or_else(Vec::new, |b| b.to_bytes());
     Ok(vec![
         (SectionKind::VocabOffsets, 0, v.offsets),
         (SectionKind::VocabBytes, 0, v.bytes),
         (SectionKind::VocabIndex, 0, v.index),
-        (SectionKind::Unigrams, 1, bytes),
+        (SectionKind::Unigrams, 1, packed.finish()),
+        (SectionKind::ProbCodebook, 1, book_bytes(prob_book)),
+        (SectionKind::BackoffCodebook, 1, book_bytes(backoff_book)),
     ])
 }

@@ -15,8 +15,10 @@
 //! assert_eq!(bytes[..8], format::MAGIC);
 //! assert_eq!((header.order, header.weights, header.vocab_size), (3, Weights::F32, 8));
 //! assert_eq!(header.counts[..3], [8, 7, 4]);
-//! // `V` unigram pairs `[prob f32, backoff f32]`, then one table per order 2..=N.
-//! assert_eq!(sections.require(SectionKind::Unigrams, 1).unwrap().len, 8 * 8);
+//! // `V` unigram records (here a raw f32 probability and a 3-bit code into the
+//! // 7 distinct backoffs: 35 bits), then one table per order 2..=N.
+//! assert_eq!(sections.require(SectionKind::Unigrams, 1).unwrap().len, 35);
+//! assert_eq!(sections.require(SectionKind::BackoffCodebook, 1).unwrap().len, 7 * 4);
 //! assert!(sections.get(SectionKind::Table, 3).is_some());
 //! assert!(sections.get(SectionKind::Table, 4).is_none());
 //! sections.check_gaps(&bytes).unwrap(); // aligned, zero gaps, nothing trailing
@@ -55,12 +57,24 @@
 //!   holds `fingerprint << b | (id + 1)` with `b` = bits of `V` and the fingerprint the
 //!   top `32 - b` bits of `h`; 0 = empty. A lookup compares a word's bytes only when the
 //!   fingerprint matches.
-//! - `Unigrams`: `V` pairs `[prob f32, backoff f32]`. A backoff of exactly `-0.0` marks a
-//!   unigram that cannot be extended (KenLM's convention): it is not a state.
+//! - `Unigrams`: `V` records of `p + b` bits, bit-packed (bit `i` of the section is bit
+//!   `i % 8` of byte `i / 8`): the stored probability (`p` bits) then the stored
+//!   backoff (`b` bits). Each is raw f32 bits (32) when the order-1 codebook of its
+//!   kind is empty, else a `max(1, bits_for(k - 1))`-bit code into its `k` values;
+//!   the section is `ceil(V * (p + b) / 8)` bytes. The stored probability is `-|p|`
+//!   with its sign bit clear when a bigram ends with the word (a query must look one
+//!   order up); a stored backoff of exactly `-0.0` marks a unigram that cannot be
+//!   extended (KenLM's convention): it is not a state. Codes are exact: the builder
+//!   codes a field only when its values take at most 2^16 bit patterns and the codes
+//!   and codebook are smaller than raw f32s (the shared 4-gram: 10 + 15 bits a word
+//!   instead of 64).
 //! - `Layouts`: one [`RawLayout`] (32 bytes) per order 2..=N.
 //! - `Table` (order n): the arcs of order n, bit-packed, `num_slots * entry_bits` bits, then
 //!   16 bytes of zero padding. See [`crate::format::table`].
-//! - `ProbCodebook` / `BackoffCodebook` (order n, quantized files only): 1 to `2^bits`
+//! - `ProbCodebook` / `BackoffCodebook` (order 1, every file): 0 to 2^16 f32 values,
+//!   the distinct bit patterns of the unigrams' stored probabilities (backoffs),
+//!   sorted by [`f32::total_cmp`]; empty = the field is raw f32 bits (see `Unigrams`).
+//! - `ProbCodebook` / `BackoffCodebook` (order n >= 2, quantized files only): 1 to `2^bits`
 //!   f32 values, sorted, `bits` being the order's `prob_bits` / `backoff_bits`: the
 //!   fewest bits (at least 1) that index the codebook, so at most 8 for q8 and 16 for
 //!   q16 (an order with 5 distinct probabilities stores 3-bit codes); a code past the
@@ -85,6 +99,14 @@ pub mod vocab;
 mod writer;
 
 pub use error::FormatError;
+
+/// The most values an exact (lossless) codebook holds: the reader pads every
+/// codebook to 2^8 or 2^16 entries, so decoding a code is one masked load.
+///
+/// ```
+/// assert_eq!(dashlm::format::MAX_EXACT_VALUES, 65536);
+/// ```
+pub const MAX_EXACT_VALUES: usize = 1 << 16;
 pub use header::{
     Header, RawLayout, SectionEntry, SectionKind, Weights, HEADER_LEN, MAGIC, MIN_VERSION,
     SECTION_ENTRY_LEN, VERSION,

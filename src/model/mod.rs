@@ -45,6 +45,7 @@ use std::hash::{Hash, Hasher};
 
 pub use open::ModelError;
 
+use crate::format::bits::{mask, read_word};
 use crate::format::table::{Layout, Probe, TableView};
 use crate::format::{vocab::VocabView, Header};
 use crate::lm::{FullScore, LanguageModel};
@@ -168,6 +169,20 @@ struct TableInfo {
     backoff_book: Book,
 }
 
+/// Where the unigrams lie and how a record is packed: `entry_bits` a word,
+/// the probability field (`prob_bits` wide) then the backoff field, each a
+/// code into its book or raw f32 bits.
+#[derive(Clone, Debug, Default)]
+struct UnigramInfo {
+    bytes: std::ops::Range<usize>,
+    vocab_size: u32,
+    entry_bits: u64,
+    prob_bits: u32,
+    backoff_bits: u32,
+    prob_book: Book,
+    backoff_book: Book,
+}
+
 /// A compiled dashlm model over any bytes: `Vec<u8>`, a memory map, a static slice.
 ///
 /// `Model` is `Send + Sync`; queries take `&self` and never allocate, so one model
@@ -189,7 +204,7 @@ pub struct Model<D> {
     data: D,
     header: Header,
     vocab: [std::ops::Range<usize>; 3],
-    unigrams: std::ops::Range<usize>,
+    unigrams: UnigramInfo,
     /// Orders 2..=N in `tables[..num_tables]`.
     tables: Box<[TableInfo; MAX_ORDER - 1]>,
     num_tables: usize,
@@ -278,21 +293,48 @@ impl<D: AsRef<[u8]>> Model<D> {
         self.layouts.iter().map(|(_, layout)| layout)
     }
 
+    /// The widths of a unigram record's fields: probability and backoff, each
+    /// 32 for raw f32 bits or the width of a code into its exact codebook.
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// # let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
+    /// let model = dashlm::Model::from_bytes(bytes).unwrap();
+    /// // data/tiny.arpa: 8 distinct probabilities (raw), 7 distinct backoffs.
+    /// assert_eq!(model.unigram_widths(), (32, 3));
+    /// ```
+    pub fn unigram_widths(&self) -> (u32, u32) {
+        (self.unigrams.prob_bits, self.unigrams.backoff_bits)
+    }
+
     /// The unigram record of `word`: probability, backoff bits (`-0.0` = not a
     /// state) and whether a bigram ends with the word (the stored probability's
     /// sign bit is clear).
     #[inline(always)]
     fn unigram(&self, word: WordId) -> (f32, u32, bool) {
-        let b = &self.data.as_ref()[self.unigrams.clone()];
-        let at = word as usize * 8;
-        match b.get(at..at + 8) {
-            Some(p) => {
-                let prob = f32::from_le_bytes(p[..4].try_into().expect("4 bytes"));
-                let backoff = u32::from_le_bytes(p[4..].try_into().expect("4 bytes"));
-                (-prob.abs(), backoff, prob.is_sign_positive())
-            }
-            None => (0.0, (-0.0f32).to_bits(), false),
+        let u = &self.unigrams;
+        if word >= u.vocab_size {
+            return (0.0, (-0.0f32).to_bits(), false);
         }
+        let b = &self.data.as_ref()[u.bytes.clone()];
+        let pos = u64::from(word) * u.entry_bits;
+        let first = read_word(b, pos);
+        // Both fields in the first word read unless both are raw f32.
+        let rest = if u.entry_bits <= 57 {
+            first >> u.prob_bits
+        } else {
+            read_word(b, pos + u64::from(u.prob_bits))
+        };
+        let prob = Self::decode(&u.prob_book, (first & mask(u.prob_bits)) as u32);
+        let backoff = Self::decode(&u.backoff_book, (rest & mask(u.backoff_bits)) as u32);
+        (-prob.abs(), backoff.to_bits(), prob.is_sign_positive())
+    }
+
+    /// The byte of the unigram record of `word` (for prefetching).
+    #[inline(always)]
+    fn unigram_byte(&self, word: WordId) -> usize {
+        (u64::from(word) * self.unigrams.entry_bits / 8) as usize
     }
 
     /// The table of arcs of order `arc_order` (for `dump`).
@@ -384,8 +426,8 @@ impl<D: AsRef<[u8]>> Model<D> {
     /// Issues prefetches for every memory location `(state, word)` will probe.
     #[inline(always)]
     fn prefetch_all(&self, state: &State, word: WordId) {
-        let b = &self.data.as_ref()[self.unigrams.clone()];
-        crate::format::prefetch(b, word as usize * 8);
+        let b = &self.data.as_ref()[self.unigrams.bytes.clone()];
+        crate::format::prefetch(b, self.unigram_byte(word));
         let mut probes = [(0, 0); MAX_ORDER - 1];
         self.probes(state, word, &mut probes);
     }
@@ -483,7 +525,7 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
     #[inline]
     fn prefetch_pair(&self, prev: WordId, word: WordId) {
         let bytes = self.data.as_ref();
-        crate::format::prefetch(&bytes[self.unigrams.clone()], word as usize * 8);
+        crate::format::prefetch(&bytes[self.unigrams.bytes.clone()], self.unigram_byte(word));
         if let Some(t) = self.tables[..self.num_tables].first() {
             t.probe.prefetch(bytes, t.probe.locate(prev, word).1);
         }

@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
 
-use super::{Book, Model, TableInfo};
+use super::{Book, Model, TableInfo, UnigramInfo};
 use crate::format::table::{Layout, Probe};
-use crate::format::{self, vocab, FormatError, RawLayout, SectionEntry, SectionKind, Weights};
+use crate::format::{
+    self, bits, vocab, FormatError, RawLayout, SectionEntry, SectionKind, Weights, MAX_EXACT_VALUES,
+};
 
 /// Errors opening or verifying a compiled model.
 ///
@@ -59,6 +61,45 @@ fn expect_len(e: &SectionEntry, expected: u64) -> Result<(), FormatError> {
         });
     }
     Ok(())
+}
+
+/// The unigram section's layout, from its codebooks' lengths: a field with
+/// a codebook of `k` values (at most [`MAX_EXACT_VALUES`]) is a code of
+/// `bits_for(k - 1).max(1)` bits, a field whose codebook section is empty or
+/// absent (format version 4) raw f32 bits.
+fn unigram_info(
+    bytes: &[u8],
+    sections: &format::Sections,
+    vocab_size: u32,
+) -> Result<UnigramInfo, FormatError> {
+    let field = |kind: SectionKind| -> Result<(Book, u32), FormatError> {
+        let Some(e) = sections.get(kind, 1).filter(|e| e.len > 0) else {
+            return Ok((Book::Raw, 32));
+        };
+        if !e.len.is_multiple_of(4) || e.len > MAX_EXACT_VALUES as u64 * 4 {
+            let problem = format!(
+                "{} bytes: expected 0 to {MAX_EXACT_VALUES} f32 values",
+                e.len
+            );
+            return Err(FormatError::field(e.kind.name(), e.offset, problem));
+        }
+        let bits = bits::bits_for(e.len / 4 - 1).max(1);
+        Ok((Book::new(bits, &bytes[e.range()]), bits))
+    };
+    let (prob_book, prob_bits) = field(SectionKind::ProbCodebook)?;
+    let (backoff_book, backoff_bits) = field(SectionKind::BackoffCodebook)?;
+    let entry_bits = u64::from(prob_bits + backoff_bits);
+    let section = sections.require(SectionKind::Unigrams, 1)?;
+    expect_len(section, (u64::from(vocab_size) * entry_bits).div_ceil(8))?;
+    Ok(UnigramInfo {
+        bytes: section.range(),
+        vocab_size,
+        entry_bits,
+        prob_bits,
+        backoff_bits,
+        prob_book,
+        backoff_book,
+    })
 }
 
 impl Model<Mmap> {
@@ -138,8 +179,7 @@ impl<D: AsRef<[u8]>> Model<D> {
         let words = sections.require(SectionKind::VocabBytes, 0)?;
         let index = sections.require(SectionKind::VocabIndex, 0)?;
         expect_len(index, vocab::index_slots(header.vocab_size) * 4)?;
-        let unigrams = sections.require(SectionKind::Unigrams, 1)?;
-        expect_len(unigrams, v * 8)?;
+        let unigrams = unigram_info(bytes, &sections, header.vocab_size)?;
         let layouts = sections.require(SectionKind::Layouts, 0)?;
         let order = header.order as usize;
         let raw_len = std::mem::size_of::<RawLayout>() as u64;
@@ -217,7 +257,6 @@ impl<D: AsRef<[u8]>> Model<D> {
         }
         sections.check_gaps(bytes)?;
         let vocab = [offsets.range(), words.range(), index.range()];
-        let unigrams = unigrams.range();
         Ok(Model {
             data,
             header,

@@ -55,8 +55,15 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
             e.crc
         )?;
     }
+    let (prob_bits, backoff_bits) = model.unigram_widths();
     writeln!(
-            out,
+        out,
+        "unigrams: {} records of {} bits = prob {prob_bits} + backoff {backoff_bits} (32: raw f32, else a code into the order-1 codebook)",
+        h.vocab_size,
+        prob_bits + backoff_bits,
+    )?;
+    writeln!(
+        out,
         "tables (bits per slot: key remainder + displacement or run offset + prob + 2 flags + backoff):"
     )?;
     for (i, (layout, count)) in model.table_layouts().zip(&h.counts[1..]).enumerate() {
