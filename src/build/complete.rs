@@ -484,7 +484,7 @@ impl<W: Write + Seek> Sink for Completer<W> {
             .ok()
             .need()?;
         let out = self.out.take().need()?;
-        let mut out = SectionWriter::new(out, section_count(counts.len(), weights))?;
+        let mut out = SectionWriter::new(out, section_count(counts.len()))?;
         for (kind, n, bytes) in sections {
             out.begin(kind, n)?;
             out.write_all(&bytes)?;

@@ -3,22 +3,35 @@
 
 use std::io::{self, Seek, Write};
 
-use super::{BuildError, BuildOptions, Codebook};
+use super::{BuildError, BuildOptions, Codebook, ExactBook};
 use crate::format::table::{id_bits, KeyCodec, Slot, TableStream, Widths, MAX_KEY_BITS};
 use crate::format::{RawLayout, SectionKind, SectionWriter, Weights};
 
-/// Encodes weights as raw f32 bits or codebook indices.
-enum Coder {
+/// Encodes one field of an order's weights: raw f32 bits, codes into an
+/// exact codebook of their distinct values (f32 weights, when smaller), or
+/// indices into a quantized codebook (q16, q8).
+pub(super) enum Coder {
     Raw,
+    Exact(ExactBook),
     Book(Codebook),
 }
 
 impl Coder {
+    /// The coder of a field taking `values` (every n-gram's probability, or
+    /// every node's backoff) with `weights`.
+    pub(super) fn of(values: Vec<f32>, weights: Weights) -> Coder {
+        match weights {
+            Weights::F32 => ExactBook::new(values).map_or(Coder::Raw, Coder::Exact),
+            _ => Coder::Book(Codebook::build(values, weights.bits())),
+        }
+    }
+
     /// The width of the field: 32 for raw f32 bits, else the fewest bits
     /// that index the codebook.
     fn bits(&self) -> u32 {
         match self {
             Coder::Raw => 32,
+            Coder::Exact(b) => b.bits(),
             Coder::Book(b) => b.code_bits(),
         }
     }
@@ -26,7 +39,17 @@ impl Coder {
     fn encode(&self, v: f32) -> u32 {
         match self {
             Coder::Raw => v.to_bits(),
+            Coder::Exact(b) => b.encode(v),
             Coder::Book(b) => b.encode(v),
+        }
+    }
+
+    /// The codebook section's bytes (empty for raw f32 bits).
+    fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Coder::Raw => Vec::new(),
+            Coder::Exact(b) => b.to_bytes(),
+            Coder::Book(b) => b.to_bytes(),
         }
     }
 }
@@ -150,21 +173,16 @@ pub(super) struct TableBuild {
 }
 
 impl TableBuild {
-    /// The table for `geometry` placed as `placed`, its weights raw f32 bits
-    /// (`books` is `None`) or indices in the codebooks `books` of quantized
-    /// weights (of all the order's probabilities and of the backoffs of its
-    /// node arcs), each field as wide as its codebook needs.
+    /// The table for `geometry` placed as `placed`, its probabilities and its
+    /// node arcs' backoffs coded by `coders` (see [`Coder::of`]), each field
+    /// as wide as its coder needs.
     pub(super) fn new(
         geometry: &Geometry,
         placed: Placed,
         order: usize,
-        books: Option<[Codebook; 2]>,
+        [prob, backoff]: [Coder; 2],
     ) -> TableBuild {
         let nodes = geometry.n < order;
-        let (prob, backoff) = match books {
-            None => (Coder::Raw, Coder::Raw),
-            Some([prob, backoff]) => (Coder::Book(prob), Coder::Book(backoff)),
-        };
         let widths = Widths {
             ctx: geometry.ctx_bits,
             word: geometry.word_bits,
@@ -229,27 +247,25 @@ impl TableBuild {
         Ok(raw)
     }
 
-    /// The codebook sections that follow the table (quantized weights).
-    pub(super) fn codebooks(self) -> impl Iterator<Item = (SectionKind, u16, Vec<u8>)> {
-        let n = self.n;
+    /// The two codebook sections that follow the table (empty for a field of
+    /// raw f32 bits).
+    pub(super) fn codebooks(self) -> [(SectionKind, u16, Vec<u8>); 2] {
         [
-            (SectionKind::ProbCodebook, self.prob),
-            (SectionKind::BackoffCodebook, self.backoff),
+            (SectionKind::ProbCodebook, self.n, self.prob.to_bytes()),
+            (
+                SectionKind::BackoffCodebook,
+                self.n,
+                self.backoff.to_bytes(),
+            ),
         ]
-        .into_iter()
-        .filter_map(move |(kind, coder)| match coder {
-            Coder::Book(b) => Some((kind, n, b.to_bytes())),
-            Coder::Raw => None,
-        })
     }
 }
 
-/// The number of sections of a file of `order` with `weights`: three of
-/// vocabulary, the unigrams and their two codebooks (empty when raw), a
-/// table per order >= 2 (with two codebooks when quantized), and the layouts.
-pub(super) fn section_count(order: usize, weights: Weights) -> usize {
-    let per_order = if weights == Weights::F32 { 1 } else { 3 };
-    6 + per_order * (order - 1) + 1
+/// The number of sections of a file of `order`: three of vocabulary, the
+/// unigrams and their two codebooks, a table and two codebooks per order >= 2
+/// (a codebook is empty where its field is raw f32 bits), and the layouts.
+pub(super) fn section_count(order: usize) -> usize {
+    6 + 3 * (order - 1) + 1
 }
 
 /// The layouts section of orders 2..=N.

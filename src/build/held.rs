@@ -9,7 +9,7 @@ use std::panic;
 use std::thread::{self, JoinHandle};
 
 use super::stream::cap;
-use super::{BuildOptions, Codebook, Geometry, Placed, TableBuild};
+use super::{BuildOptions, Coder, Geometry, Placed, TableBuild};
 use crate::format::table::{Probe, Slot, TableWriter, Widths};
 use crate::format::{RawLayout, SectionWriter, Weights};
 use crate::vocab::WordId;
@@ -153,13 +153,12 @@ pub(super) struct Held<R> {
     pub(super) column: Option<Column>,
     pub(super) weights: Vec<[f32; 2]>,
     pub(super) placed: Placed,
-    /// The codebook of the probabilities (quantized weights), built on
-    /// another thread from when the order is placed until its table is
-    /// written.
-    prob_book: Option<JoinHandle<Codebook>>,
-    /// The codebook of the node arcs' backoffs (quantized weights), when
-    /// built before [`Held::write`] (see [`Held::build_backoff_book`]).
-    backoff_book: Option<Codebook>,
+    /// The coder of the probabilities, built on another thread from when
+    /// the order is placed until its table is written.
+    prob_book: Option<JoinHandle<Coder>>,
+    /// The coder of the node arcs' backoffs, when built before
+    /// [`Held::write`] (see [`Held::build_backoff_book`]).
+    backoff_book: Option<Coder>,
 }
 
 impl<R: Record> Held<R> {
@@ -220,13 +219,11 @@ impl<R: Record> Held<R> {
             self.weights.shrink_to_fit();
             self.column = Some(column);
         }
-        if weights != Weights::F32 {
-            let probs = self.probs();
-            // If no thread can be started, the table's writer builds it.
-            self.prob_book = thread::Builder::new()
-                .spawn(move || Codebook::build(probs, weights.bits()))
-                .ok();
-        }
+        let probs = self.probs();
+        // If no thread can be started, the table's writer builds it.
+        self.prob_book = thread::Builder::new()
+            .spawn(move || Coder::of(probs, weights))
+            .ok();
         Some(())
     }
 
@@ -253,13 +250,13 @@ impl<R: Record> Held<R> {
         self.column.as_ref()?.find(ctx, word)
     }
 
-    /// Builds the codebook of the node arcs' backoffs now (quantized
-    /// `weights`, an order below the highest whose flags are final), so that
-    /// the array of backoffs it is built from is gone before the highest
-    /// order's probabilities are copied for theirs.
+    /// Builds the coder of the node arcs' backoffs now (an order below the
+    /// highest whose flags are final), so that the array of backoffs it is
+    /// built from is gone before the highest order's probabilities are
+    /// copied for theirs.
     pub(super) fn build_backoff_book(&mut self, weights: Weights) {
-        if weights != Weights::F32 && self.column.is_some() {
-            self.backoff_book = Some(Codebook::build(self.backoffs(true), weights.bits()));
+        if self.column.is_some() {
+            self.backoff_book = Some(Coder::of(self.backoffs(true), weights));
         }
     }
 
@@ -277,17 +274,13 @@ impl<R: Record> Held<R> {
         let nodes = self.geometry.n < order;
         let pending = self.prob_book.take();
         let backoff_book = self.backoff_book.take();
-        let books = (opts.weights != Weights::F32).then(|| {
-            let bits = opts.weights.bits();
-            let prob = match pending {
-                Some(book) => book.join().unwrap_or_else(|e| panic::resume_unwind(e)),
-                None => Codebook::build(self.probs(), bits),
-            };
-            let backoff =
-                backoff_book.unwrap_or_else(|| Codebook::build(self.backoffs(nodes), bits));
-            [prob, backoff]
-        });
-        let table = TableBuild::new(&self.geometry, self.placed, order, books);
+        let weights = opts.weights;
+        let prob = match pending {
+            Some(book) => book.join().unwrap_or_else(|e| panic::resume_unwind(e)),
+            None => Coder::of(self.probs(), weights),
+        };
+        let backoff = backoff_book.unwrap_or_else(|| Coder::of(self.backoffs(nodes), weights));
+        let table = TableBuild::new(&self.geometry, self.placed, order, [prob, backoff]);
         let Held {
             geometry,
             recs,

@@ -64,13 +64,13 @@ pub use options::{BuildError, BuildOptions, BuildSummary, MIN_LOAD_FACTOR};
 pub use output::{complete_model, stream_model, write_file, write_model};
 pub use stream::{compile_streaming, Streamed};
 
-use geometry::{layouts_bytes, section_count, Geometry, Placed, TableBuild};
+use geometry::{layouts_bytes, section_count, Coder, Geometry, Placed, TableBuild};
 use options::check_load_factor;
 use unigrams::{vocab_sections, Sections, Unigram};
 
 use crate::arpa::{Entry, NGramSet};
 use crate::format::table::TableWriter;
-use crate::format::{FileWriter, Header, RawLayout, SectionKind, Weights};
+use crate::format::{FileWriter, Header, RawLayout, SectionKind};
 use crate::MAX_ORDER;
 
 /// Assembles the file and its summary from the header and the sections in order,
@@ -164,18 +164,16 @@ pub fn compile(
 
     let mut layouts = Vec::new();
     for (n, &(geometry, where_)) in (2..=order).zip(&placed) {
-        let books = (opts.weights != Weights::F32).then(|| {
-            let mut probs = Vec::new();
-            let mut backoffs = Vec::new();
-            set.for_each(n, |_, e| {
-                probs.push(e.prob);
-                if e.extends && n < order {
-                    backoffs.push(e.backoff);
-                }
-            });
-            [probs, backoffs].map(|v| Codebook::build(v, opts.weights.bits()))
+        let mut probs = Vec::new();
+        let mut backoffs = Vec::new();
+        set.for_each(n, |_, e| {
+            probs.push(e.prob);
+            if e.extends && n < order {
+                backoffs.push(e.backoff);
+            }
         });
-        let table = TableBuild::new(&geometry, where_, order, books);
+        let coders = [probs, backoffs].map(|v| Coder::of(v, opts.weights));
+        let table = TableBuild::new(&geometry, where_, order, coders);
         let table_error = |source| BuildError::Table { order: n, source };
         let mut writer = TableWriter::new(table.raw, vocab_size as u32).map_err(table_error)?;
         let mut i = 0usize;
@@ -194,7 +192,7 @@ pub fn compile(
         layouts.push(table.raw);
         sections.extend(table.codebooks());
     }
-    debug_assert_eq!(sections.len() + 1, section_count(order, opts.weights));
+    debug_assert_eq!(sections.len() + 1, section_count(order));
     Ok(assemble(header, sections, &layouts))
 }
 

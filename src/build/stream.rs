@@ -235,7 +235,7 @@ impl<W: Write + Seek> Builder<W> {
         spill_dir: Option<&Path>,
     ) -> io::Result<Builder<W>> {
         let unigrams = Unigram::initial(cap(counts[0]));
-        let out = SectionWriter::new(out, section_count(counts.len(), opts.weights))?;
+        let out = SectionWriter::new(out, section_count(counts.len()))?;
         Ok(Builder {
             opts,
             counts: counts.to_vec(),

@@ -24,8 +24,8 @@ use super::complete::{EXTENDS, LEFT};
 use super::order_table::OrderTable;
 use super::reading::{Need, Stop};
 use super::spill::TopSpill;
-use super::{BuildOptions, Codebook, Geometry, Placed, TableBuild};
-use crate::format::{RawLayout, SectionWriter, Weights};
+use super::{BuildOptions, Coder, Geometry, Placed, TableBuild};
+use crate::format::{RawLayout, SectionWriter};
 
 /// One order's n-grams by id: with their flags below the highest order; the
 /// highest order's kept aside until it is placed.
@@ -116,8 +116,8 @@ struct Ready {
     placed: Placed,
     /// The n-grams in key order.
     keyed: KeyedOrder,
-    /// Quantized weights' codebooks (`None` for f32).
-    books: Option<[Codebook; 2]>,
+    /// The coders of the probabilities and the nodes' backoffs.
+    coders: [Coder; 2],
     /// The slot of each n-gram by id (orders below the highest).
     slots: Vec<u32>,
 }
@@ -229,8 +229,9 @@ fn prepare(
     };
     drop(ctx_slots);
     let weights = model.opts.weights;
-    let values = (weights != Weights::F32).then(|| keyed.weight_values());
-    let (books, ()) = rayon::join(|| values.map(|v| codebooks(v, weights)), || keyed.sort());
+    let (probs, backoffs) = keyed.weight_values();
+    let coders = || [probs, backoffs].map(|v| Coder::of(v, weights));
+    let (coders, ()) = rayon::join(coders, || keyed.sort());
     if (1..keyed.len()).any(|r| keyed.key(r - 1) == keyed.key(r)) {
         return Err(Stop::Fallback);
     }
@@ -247,7 +248,7 @@ fn prepare(
         geometry,
         placed: placed.ok().need()?,
         keyed,
-        books,
+        coders,
         slots,
     })
 }
@@ -263,10 +264,10 @@ fn write<O: Write + Seek>(
         geometry,
         placed,
         keyed,
-        books,
+        coders,
         ..
     } = ready;
-    let table = TableBuild::new(&geometry, placed, model.order, books);
+    let table = TableBuild::new(&geometry, placed, model.order, coders);
     debug_assert_eq!(usize::from(table.n), n);
     table.stream(out, model.vocab_size, |table, writer| {
         let mut written = Ok(());
@@ -281,9 +282,4 @@ fn write<O: Write + Seek>(
         });
         written
     })
-}
-
-/// The codebooks of an order's probabilities and of its nodes' backoffs.
-fn codebooks((probs, backoffs): (Vec<f32>, Vec<f32>), weights: Weights) -> [Codebook; 2] {
-    [probs, backoffs].map(|v| Codebook::build(v, weights.bits()))
 }

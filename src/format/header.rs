@@ -21,8 +21,10 @@ pub const MAGIC: [u8; 8] = *b"DASHLM\x00\x1a";
 /// The format version this build writes (and the newest it reads).
 ///
 /// Version 5 stores each quantized weight in the fewest bits that index its
-/// order's codebook; version 4 stored every one in 8 (q8) or 16 (q16) bits and
-/// is otherwise the same, so a version 4 file is a valid version 5 file (see
+/// order's codebook, and unigrams and f32 weights as codes into exact
+/// codebooks where that is smaller; version 4 stored every quantized weight in
+/// 8 (q8) or 16 (q16) bits and every unigram and f32 weight as raw f32 bits,
+/// with no codebook sections for them, which version 5 reads as raw (see
 /// [`MIN_VERSION`]).
 ///
 /// ```
@@ -95,7 +97,8 @@ pub(super) const MAX_SECTIONS: u32 = 64;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Weights {
-    /// Lossless 32-bit floats.
+    /// Lossless 32-bit floats (raw, or codes into exact codebooks where
+    /// that is smaller).
     F32,
     /// Codebook indices of at most 16 bits (per-order codebooks of up to
     /// 2^16 values; each order's codes are as wide as its codebook needs).
@@ -187,9 +190,9 @@ pub enum SectionKind {
     Layouts = 5,
     /// The bit-packed arcs of one order.
     Table = 6,
-    /// Probability codebook of one order (quantized files).
+    /// Probability codebook of one order (empty where raw f32).
     ProbCodebook = 7,
-    /// Backoff codebook of one order (quantized files).
+    /// Backoff codebook of one order (empty where raw f32).
     BackoffCodebook = 8,
 }
 

@@ -74,11 +74,16 @@
 //! - `ProbCodebook` / `BackoffCodebook` (order 1, every file): 0 to 2^16 f32 values,
 //!   the distinct bit patterns of the unigrams' stored probabilities (backoffs),
 //!   sorted by [`f32::total_cmp`]; empty = the field is raw f32 bits (see `Unigrams`).
-//! - `ProbCodebook` / `BackoffCodebook` (order n >= 2, quantized files only): 1 to `2^bits`
-//!   f32 values, sorted, `bits` being the order's `prob_bits` / `backoff_bits`: the
-//!   fewest bits (at least 1) that index the codebook, so at most 8 for q8 and 16 for
-//!   q16 (an order with 5 distinct probabilities stores 3-bit codes); a code past the
-//!   end (corruption) decodes as 0.
+//! - `ProbCodebook` / `BackoffCodebook` (order n >= 2, every file): the codebook of
+//!   the order's `prob_bits` / `backoff_bits` field. Quantized files: 1 to `2^bits` f32
+//!   values, sorted, `bits` the fewest (at least 1) that index the codebook, so at
+//!   most 8 for q8 and 16 for q16 (an order with 5 distinct probabilities stores 3-bit
+//!   codes). f32 files: empty when the field is raw f32 bits (`bits` = 32), else an
+//!   exact codebook as for order 1 (the distinct bit patterns, at most 2^16, sorted by
+//!   [`f32::total_cmp`]), chosen by the builder when codes and codebook are smaller:
+//!   the shared 4-gram's bigram and trigram backoffs take 36,655 and 19,187 values,
+//!   16 and 15 bits instead of 32. A code past the end (corruption) decodes as 0.
+//!   Version 4 files have no empty codebooks and no order-1 codebooks.
 //!
 //! `Model::open` validates all of this in time independent of the model size
 //! (the header, the section table, the gaps between sections, and each

@@ -37,9 +37,10 @@ impl Sections {
     /// use dashlm::format::SectionKind;
     /// let (_, sections) = dashlm::format::parse(&bytes).unwrap();
     /// assert_eq!(sections.get(SectionKind::Table, 2).unwrap().order, 2);
-    /// // A trigram model has no order 4; f32 weights have no codebooks.
+    /// // A trigram model has no order 4; tiny's 7 bigram probabilities are raw
+    /// // f32 bits (codes and codebook would not be smaller): an empty codebook.
     /// assert!(sections.get(SectionKind::Table, 4).is_none());
-    /// assert!(sections.get(SectionKind::ProbCodebook, 2).is_none());
+    /// assert_eq!(sections.get(SectionKind::ProbCodebook, 2).unwrap().len, 0);
     /// ```
     pub fn get(&self, kind: SectionKind, order: u16) -> Option<&SectionEntry> {
         self.entries
@@ -60,8 +61,8 @@ impl Sections {
     /// use dashlm::format::SectionKind;
     /// let (_, sections) = dashlm::format::parse(&bytes).unwrap();
     /// assert_eq!(sections.require(SectionKind::Unigrams, 1).unwrap().kind, SectionKind::Unigrams);
-    /// let err = sections.require(SectionKind::ProbCodebook, 2).unwrap_err();
-    /// assert_eq!(err.to_string(), "missing prob-codebook section for order 2");
+    /// let err = sections.require(SectionKind::ProbCodebook, 4).unwrap_err();
+    /// assert_eq!(err.to_string(), "missing prob-codebook section for order 4");
     /// ```
     pub fn require(&self, kind: SectionKind, order: u16) -> Result<&SectionEntry, FormatError> {
         self.get(kind, order).ok_or(FormatError::MissingSection {

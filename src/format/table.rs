@@ -52,7 +52,7 @@
 //! |---|---|---|
 //! | remainder | `rem_bits` | the low bits of [`KeyCodec::hash`] of `(ctx, word)`, complemented |
 //! | displacement | `disp_bits` | `slot - home + 1` of the arc; 0 (with a zero remainder field) = empty slot |
-//! | prob | `prob_bits` | log10 probability: raw f32 bits (32), or an index in the order's codebook (q16/q8: the fewest bits that index it, 1 to 16 / 8) |
+//! | prob | `prob_bits` | log10 probability: raw f32 bits (32), or an index in the order's codebook (the fewest bits that index it: 1 to 16 / 8 for q16 / q8, 1 to 16 for an f32 file's exact codebook) |
 //! | node | 1, orders < N | 1 if `context + word` is itself a state (it can be extended) |
 //! | left | 1, orders < N | 1 if a longer arc ends with this one, so a query that matched it must look one order up |
 //! | backoff | `backoff_bits`, orders < N | the backoff of a node arc: raw f32 bits (32) or an index in the order's backoff codebook (as wide as it needs, as for prob) |

@@ -216,23 +216,23 @@ impl<D: AsRef<[u8]>> Model<D> {
             let table = sections.require(SectionKind::Table, n as u16)?;
             expect_len(table, layout.table_bytes())?;
             let book = |kind: SectionKind, bits: u8| -> Result<Book, FormatError> {
-                if header.weights == Weights::F32 {
-                    if bits != 32 && !(kind == SectionKind::BackoffCodebook && bits == 0) {
-                        return Err(FormatError::field(
-                            "table layout",
-                            at,
-                            format!("f32 model with {bits}-bit {}", kind.name()),
-                        ));
-                    }
-                    return Ok(Book::Raw);
-                }
-                // No backoffs (at the highest order): no codebook.
-                if kind == SectionKind::BackoffCodebook && bits == 0 {
+                // No backoffs (at the highest order), or raw f32 bits: no codebook.
+                let f32_weights = header.weights == Weights::F32;
+                if (kind == SectionKind::BackoffCodebook && bits == 0)
+                    || (f32_weights && bits == 32)
+                {
                     return Ok(Book::Raw);
                 }
                 // Each order's codes are as wide as its codebook needs (format
-                // version 5), 1 bit to the variant's width (all of it in version 4).
-                if bits == 0 || u32::from(bits) > header.weights.bits() {
+                // version 5), 1 bit to the variant's width (all of it in version
+                // 4); f32 weights are raw or codes into an exact codebook of at
+                // most 2^16 values.
+                let max_bits = if f32_weights {
+                    16
+                } else {
+                    header.weights.bits()
+                };
+                if bits == 0 || u32::from(bits) > max_bits {
                     return Err(FormatError::field(
                         "table layout",
                         at,

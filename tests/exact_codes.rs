@@ -1,0 +1,122 @@
+//! Exact codebooks: a field whose values take few distinct bit patterns (every
+//! variant's unigrams, f32 tables' weights) is stored as codes into a codebook
+//! of those patterns when that is smaller, and scores bit for bit as before.
+
+mod common;
+
+use common::{compiled, random_arpa, random_sentence, score_words};
+use dashlm::arpa::NGramSet;
+use dashlm::format::{self, SectionKind, Weights};
+use dashlm::{LanguageModel, ReferenceModel};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+fn bits(v: &[(f32, u8)]) -> Vec<(u32, u8)> {
+    v.iter().map(|(p, n)| (p.to_bits(), *n)).collect()
+}
+
+/// A model whose unigrams take few distinct weights (as real ones do), so both
+/// unigram fields are stored as codes: every word scores exactly as in the
+/// reference, flags included (`-0` and `0` backoffs, missing backoffs, words
+/// that end bigrams), and the section is far smaller than 8 bytes a word.
+#[test]
+fn coded_unigrams_score_exactly() {
+    let mut rng = StdRng::seed_from_u64(20261201);
+    let vocab = 3000;
+    let mut words: Vec<String> = vec!["<s>".into(), "</s>".into(), "<unk>".into()];
+    words.extend((0..vocab).map(|i| format!("w{i}")));
+    let probs = [-1.5f32, -2.25, -3.0, -4.75, -0.0, f32::NEG_INFINITY];
+    let backoffs = [None, Some(0.0f32), Some(-0.0), Some(-0.5), Some(-0.25)];
+    let uni: common::Section = (0..words.len())
+        .map(|i| {
+            let p = if i == 0 {
+                -99.0
+            } else {
+                probs[rng.gen_range(0..probs.len())]
+            };
+            (vec![i], p, backoffs[rng.gen_range(0..backoffs.len())])
+        })
+        .collect();
+    // `<s> w0` .. `<s> w1999`: those words end a bigram, the others do not.
+    let bi: common::Section = (0..2000).map(|k| (vec![0, 3 + k], -0.5, None)).collect();
+    let text = common::arpa_text(&words, &[uni, bi]);
+    let set = NGramSet::read(text.as_bytes(), "coded.arpa").unwrap();
+    let model = compiled(&set, Weights::F32);
+    let (_, sections) = format::parse(model.bytes()).unwrap();
+    let unigrams = sections.require(SectionKind::Unigrams, 1).unwrap();
+    assert!(
+        unigrams.len * 4 < words.len() as u64 * 8,
+        "{} bytes",
+        unigrams.len
+    );
+    let reference = ReferenceModel::new(set);
+    for w in &words {
+        let sentence = [w.clone().into_bytes()];
+        let got = score_words(&model, &sentence);
+        let want = score_words(&reference, &sentence);
+        assert_eq!(bits(&got), bits(&want), "{w}");
+        let (null, mut next) = (model.null_context_state(), model.null_context_state());
+        let got = model.full_score(&null, model.word_id(w.as_bytes()), &mut next);
+        let (null, mut next) = (
+            reference.null_context_state(),
+            reference.null_context_state(),
+        );
+        let want = reference.full_score(&null, reference.word_id(w.as_bytes()), &mut next);
+        assert_eq!(got.log10_prob.to_bits(), want.log10_prob.to_bits(), "{w}");
+    }
+}
+
+/// `text` with every probability rounded to 2 decimals and every backoff to 1
+/// (as a model written with few digits has them): few distinct values.
+fn rounded(text: &str) -> String {
+    let round = |field: &str, digits: i32| match field.parse::<f32>() {
+        Ok(v) if v.is_finite() => {
+            let scale = 10f32.powi(digits);
+            format!("{}", (v * scale).round() / scale)
+        }
+        _ => field.to_string(),
+    };
+    let mut out = String::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let line = match fields.as_slice() {
+            [p, words] => format!("{}\t{words}", round(p, 2)),
+            [p, words, b] => format!("{}\t{words}\t{}", round(p, 2), round(b, 1)),
+            _ => line.to_string(),
+        };
+        out += &line;
+        out.push('\n');
+    }
+    out
+}
+
+/// f32 tables whose weights take few values store them as exact codes (the
+/// fields narrower than 32 bits) and score bit for bit as the reference.
+#[test]
+fn f32_tables_with_few_weights_score_exactly() {
+    let mut coded_orders = 0;
+    for seed in 0..30u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let order = rng.gen_range(2..=5);
+        let vocab = rng.gen_range(50..400);
+        let text = rounded(&random_arpa(&mut rng, order, vocab));
+        let set = NGramSet::read(text.as_bytes(), "rounded.arpa").unwrap();
+        let model = compiled(&set, Weights::F32);
+        for layout in model.table_layouts() {
+            let raw = layout.raw();
+            coded_orders += usize::from(raw.prob_bits < 32);
+            coded_orders += usize::from(raw.has_nodes == 1 && raw.backoff_bits < 32);
+        }
+        let reference = ReferenceModel::new(set);
+        for _ in 0..40 {
+            let words = random_sentence(&mut rng, vocab);
+            let want = bits(&score_words(&reference, &words));
+            assert_eq!(
+                bits(&score_words(&model, &words)),
+                want,
+                "seed {seed} {words:?}"
+            );
+        }
+    }
+    assert!(coded_orders > 20, "{coded_orders} coded fields");
+}
