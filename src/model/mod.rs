@@ -128,36 +128,38 @@ impl fmt::Debug for State {
     }
 }
 
-/// An order's codebook of quantized weights, copied out of the file when it
-/// is opened and padded with zeros to every code of 8 bits (codes of 1 to 8
-/// bits) or 16 bits (9 to 16 bits; widths checked at open), so decoding is one
-/// load with no bounds check.
+/// A field's codebook. One of at most 256 values is copied out of the file at
+/// open, padded with zeros to 256 entries, so a code decodes with one load
+/// after a check against a constant; a larger one is read where it lies in the file (its first
+/// byte and number of f32 values), so that opening copies at most 1 KiB a
+/// codebook whatever the model.
 #[derive(Clone, Debug, Default)]
 enum Book {
     /// Weights stored as raw f32 bits.
     #[default]
     Raw,
-    Q8(Box<[f32; 1 << 8]>),
-    Q16(Box<[f32; 1 << 16]>),
+    /// Up to 256 values, zero-padded.
+    Small(Box<[f32; 256]>),
+    /// Codes into `len` little-endian f32 values from byte `start` of the file.
+    Values { start: usize, len: usize },
 }
 
 impl Book {
-    /// The codebook of little-endian f32 `values` (at most `2^bits` of them)
-    /// for `bits`-bit codes (1 to 16).
-    fn new(bits: u32, values: &[u8]) -> Book {
-        fn filled<const N: usize>(values: &[u8]) -> Box<[f32; N]> {
-            let zeros = vec![0.0f32; N].into_boxed_slice();
-            let mut book: Box<[f32; N]> = zeros.try_into().expect("N values");
-            for (v, b) in book.iter_mut().zip(values.chunks_exact(4)) {
-                *v = f32::from_le_bytes(b.try_into().expect("4 bytes"));
-            }
-            book
+    /// The codebook in `section` of `file` (checked at open to be a whole
+    /// number of f32 values inside the file).
+    fn new(file: &[u8], section: std::ops::Range<usize>) -> Book {
+        let len = section.len() / 4;
+        if len > 256 {
+            return Book::Values {
+                start: section.start,
+                len,
+            };
         }
-        if bits <= 8 {
-            Book::Q8(filled(values))
-        } else {
-            Book::Q16(filled(values))
+        let mut values = Box::new([0.0f32; 256]);
+        for (v, b) in values.iter_mut().zip(file[section].chunks_exact(4)) {
+            *v = f32::from_le_bytes(b.try_into().expect("4 bytes"));
         }
+        Book::Small(values)
     }
 }
 
@@ -326,8 +328,8 @@ impl<D: AsRef<[u8]>> Model<D> {
         } else {
             read_word(b, pos + u64::from(u.prob_bits))
         };
-        let prob = Self::decode(&u.prob_book, (first & mask(u.prob_bits)) as u32);
-        let backoff = Self::decode(&u.backoff_book, (rest & mask(u.backoff_bits)) as u32);
+        let prob = self.decode(&u.prob_book, (first & mask(u.prob_bits)) as u32);
+        let backoff = self.decode(&u.backoff_book, (rest & mask(u.backoff_bits)) as u32);
         (-prob.abs(), backoff.to_bits(), prob.is_sign_positive())
     }
 
@@ -348,12 +350,20 @@ impl<D: AsRef<[u8]>> Model<D> {
 
     /// The weight with code `code` in `book`.
     #[inline(always)]
-    fn decode(book: &Book, code: u32) -> f32 {
-        match book {
+    fn decode(&self, book: &Book, code: u32) -> f32 {
+        match *book {
             Book::Raw => f32::from_bits(code),
-            // Codes are at most as wide as the book (checked at open).
-            Book::Q8(b) => b[code as u8 as usize],
-            Book::Q16(b) => b[code as u16 as usize],
+            // A code past the end (corruption) decodes as 0.
+            Book::Small(ref values) => values.get(code as usize).copied().unwrap_or(0.0),
+            Book::Values { start, len } => {
+                let i = code as usize;
+                let at = start.wrapping_add(4 * i);
+                match self.data.as_ref().get(at..at.wrapping_add(4)) {
+                    // A code past the end (corruption) decodes as 0.
+                    Some(b) if i < len => f32::from_le_bytes(b.try_into().expect("4 bytes")),
+                    _ => 0.0,
+                }
+            }
         }
     }
 
@@ -393,7 +403,7 @@ impl<D: AsRef<[u8]>> Model<D> {
                 break;
             };
             let p = t.probe.payload_of(bytes, &hit);
-            prob = Self::decode(&t.prob_book, p.prob);
+            prob = self.decode(&t.prob_book, p.prob);
             matched = j + 2;
             left = p.left;
             if j + 1 < num_tables {
@@ -407,7 +417,7 @@ impl<D: AsRef<[u8]>> Model<D> {
                 out.ids[j + 1] = hit.slot as u32;
                 out.backoffs[j + 1] = 0.0;
                 if p.node {
-                    out.backoffs[j + 1] = Self::decode(&t.backoff_book, p.backoff);
+                    out.backoffs[j + 1] = self.decode(&t.backoff_book, p.backoff);
                     out.len = j as u8 + 2;
                 }
             }

@@ -84,7 +84,7 @@ fn unigram_info(
             return Err(FormatError::field(e.kind.name(), e.offset, problem));
         }
         let bits = bits::bits_for(e.len / 4 - 1).max(1);
-        Ok((Book::new(bits, &bytes[e.range()]), bits))
+        Ok((Book::new(bytes, e.range()), bits))
     };
     let (prob_book, prob_bits) = field(SectionKind::ProbCodebook)?;
     let (backoff_book, backoff_bits) = field(SectionKind::BackoffCodebook)?;
@@ -245,8 +245,7 @@ impl<D: AsRef<[u8]>> Model<D> {
                         format!("{} bytes: expected 1 to {} f32 values", e.len, 1u64 << bits);
                     return Err(FormatError::field(e.kind.name(), e.offset, problem));
                 }
-                // At most 2^bits values, bits being 1 to 8 or 16 (checked above).
-                Ok(Book::new(u32::from(bits), &bytes[e.range()]))
+                Ok(Book::new(bytes, e.range()))
             };
             tables[n - 2] = TableInfo {
                 probe: Probe::new(&layout, table.range()),
