@@ -105,8 +105,9 @@ mod writer;
 
 pub use error::FormatError;
 
-/// The most values an exact (lossless) codebook holds: the reader pads every
-/// codebook to 2^8 or 2^16 entries, so decoding a code is one masked load.
+/// The most values an exact (lossless) codebook holds, so that its codes take
+/// at most 16 bits (as q16's do) and a field in an exact codebook is never
+/// wider than half its raw f32 bits.
 ///
 /// ```
 /// assert_eq!(dashlm::format::MAX_EXACT_VALUES, 65536);
