@@ -50,7 +50,9 @@
 //! | 128..128+32S | section table: per section `kind u16, order u16, reserved u32, offset u64, length u64, crc32 u32, reserved u32` |
 //!
 //! Sections ([`SectionKind`]):
-//! - `VocabOffsets`: `V+1` u32 offsets into `VocabBytes`; word `i` is bytes `off[i]..off[i+1]`.
+//! - `VocabOffsets`: `V+1` offsets into `VocabBytes`, bit-packed (as `Unigrams`), each
+//!   [`vocab::offset_bits`]`(len of VocabBytes)` bits wide (version 4: u32); word `i` is
+//!   bytes `off[i]..off[i+1]` (the shared 4-gram: 21 bits a word instead of 32).
 //! - `VocabBytes`: the words' bytes, concatenated (at most `u32::MAX` bytes).
 //! - `VocabIndex`: open-addressing table of `V + V/4 + 1` u32 slots, linear probing
 //!   (wrapping) from home slot `(h mod 2^32) * slots >> 32`, `h` = [`word_hash`]. A slot
@@ -122,6 +124,6 @@ pub use mmap::signal_ignored;
 pub use mmap::{
     map_file, prefetch, prefetch_items, read_file_huge, release_freed_memory_at_once, HugeBuf,
 };
-pub use sections::{parse, Sections};
+pub use sections::{file_version, parse, Sections};
 pub use vocab::word_hash;
 pub use writer::{FileWriter, SectionWriter};

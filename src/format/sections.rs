@@ -167,6 +167,21 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
 }
 
+/// The format version in the header of `bytes` (bytes 10..12), if it has one
+/// ([`parse`] checks that it is a version this build reads).
+///
+/// ```
+/// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+/// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+/// # let mut bytes = Vec::new();
+/// # f.write_to(&mut bytes).unwrap();
+/// assert_eq!(dashlm::format::file_version(&bytes), Some(dashlm::format::VERSION));
+/// assert_eq!(dashlm::format::file_version(b"short"), None);
+/// ```
+pub fn file_version(bytes: &[u8]) -> Option<u16> {
+    (bytes.len() >= 12).then(|| u16_at(bytes, 10))
+}
+
 /// Checks and decodes the header and section table of `bytes`: magic, byte order,
 /// version, header checksum, order, counts, and that every section lies inside the
 /// file, is 8-byte aligned and overlaps no other. Work is O(number of sections).

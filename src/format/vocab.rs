@@ -4,15 +4,27 @@
 //! use dashlm::format::vocab::{encode, VocabView};
 //! let s = encode([&b"<unk>"[..], b"<s>", b"</s>", b"cat"]).unwrap(); // words by id
 //! assert_eq!(s.bytes, b"<unk><s></s>cat");
-//! let offsets: Vec<u8> = [0u32, 5, 8, 12, 15].iter().flat_map(|o| o.to_le_bytes()).collect();
-//! assert_eq!(s.offsets, offsets);
+//! // Offsets 0, 5, 8, 12, 15, each in bits_for(15) = 4 bits.
+//! assert_eq!(s.offsets, [0x50, 0xc8, 0x0f]);
 //! let view = VocabView::new(&s.offsets, &s.bytes, &s.index, 4);
 //! assert_eq!((view.id(b"cat"), view.word(3)), (3, &b"cat"[..]));
 //! assert_eq!(view.id(b"dog"), 0); // `<unk>`
 //! ```
 
-use super::bits::bits_for;
+use super::bits::{bits_for, read_bits, BitWriter};
 use super::mmap::prefetch;
+
+/// The width of each word's offset: the fewest bits (at least 1) that hold
+/// the length of the words' bytes.
+///
+/// ```
+/// use dashlm::format::vocab::offset_bits;
+/// assert_eq!(offset_bits(15), 4);
+/// assert_eq!(offset_bits(2_014_112), 21); // the shared 4-gram's words
+/// ```
+pub fn offset_bits(bytes_len: u64) -> u32 {
+    bits_for(bytes_len).max(1)
+}
 
 /// The hash of a word's bytes used by the vocabulary index (FNV-1a 64 with a
 /// final mix; part of the file format, so it never changes within a version).
@@ -104,8 +116,8 @@ pub fn index_slots(size: u32) -> u64 {
 /// use dashlm::format::vocab::{encode, index_slots};
 /// let s = encode([&b"<unk>"[..], b"cat"]).unwrap();
 /// assert_eq!(s.bytes, b"<unk>cat");
-/// let offsets: Vec<u8> = [0u32, 5, 8].iter().flat_map(|o| o.to_le_bytes()).collect();
-/// assert_eq!(s.offsets, offsets);
+/// // Offsets 0, 5 and 8 in bits_for(8) = 4 bits each: 0x50, 0x08.
+/// assert_eq!(s.offsets, [0x50, 0x08]);
 /// assert_eq!(s.index.len() as u64, index_slots(2) * 4);
 /// ```
 #[derive(Debug)]
@@ -119,22 +131,29 @@ pub struct VocabSections {
 }
 
 /// Encodes `words` (by id) into the vocabulary sections; `None` if they hold
-/// more than `u32::MAX` words or bytes (the format's offsets are 32-bit).
+/// more than `u32::MAX` words or bytes (offsets are at most 32 bits).
 ///
 /// ```
 /// let s = dashlm::format::vocab::encode([&b"<unk>"[..], b"a"]).unwrap();
-/// assert_eq!(s.offsets.len(), 3 * 4);
+/// assert_eq!(s.offsets.len(), 2); // 3 offsets (0, 5, 6) of 3 bits
+/// assert_eq!(s.offsets, [0b1010_1000, 0b1]);
 /// assert_eq!(s.index.len(), 3 * 4);
 /// ```
 pub fn encode<'a>(words: impl IntoIterator<Item = &'a [u8]>) -> Option<VocabSections> {
-    let mut offsets = vec![0u8; 4];
+    let mut ends = vec![0u32];
     let mut bytes = Vec::new();
     let mut hashes = Vec::new();
     for w in words {
         bytes.extend_from_slice(w);
-        offsets.extend_from_slice(&u32::try_from(bytes.len()).ok()?.to_le_bytes());
+        ends.push(u32::try_from(bytes.len()).ok()?);
         hashes.push(word_hash(w));
     }
+    let width = offset_bits(bytes.len() as u64);
+    let mut offsets = BitWriter::new();
+    for end in ends {
+        offsets.push(u64::from(end), width);
+    }
+    let offsets = offsets.finish();
     let size = u32::try_from(hashes.len()).ok().filter(|&n| n < u32::MAX)?;
     let codec = SlotCodec::new(size);
     let num_slots = index_slots(size) as usize;
@@ -173,11 +192,13 @@ pub struct VocabView<'a> {
     bytes: &'a [u8],
     index: &'a [u8],
     size: u32,
+    offset_bits: u32,
 }
 
 impl<'a> VocabView<'a> {
-    /// Wraps sections already checked for length (`offsets` = `(size+1)*4`
-    /// bytes, `index` more than `size` u32 slots).
+    /// Wraps sections already checked for length (`offsets` = `size + 1`
+    /// offsets of [`offset_bits`]`(bytes.len())` bits, `index` more than
+    /// `size` u32 slots).
     ///
     /// ```
     /// use dashlm::format::vocab::{encode, VocabView};
@@ -191,13 +212,30 @@ impl<'a> VocabView<'a> {
             bytes,
             index,
             size,
+            offset_bits: offset_bits(bytes.len() as u64),
+        }
+    }
+
+    /// The same view with offsets `bits` wide (format version 4 files have
+    /// 32-bit offsets; [`VocabView::new`] takes the width [`encode`] writes).
+    ///
+    /// ```
+    /// use dashlm::format::vocab::{encode, VocabView};
+    /// let s = encode([&b"<unk>"[..], b"cat"]).unwrap();
+    /// let v4: Vec<u8> = [0u32, 5, 8].iter().flat_map(|o| o.to_le_bytes()).collect();
+    /// let v = VocabView::new(&v4, &s.bytes, &s.index, 2).with_offset_bits(32);
+    /// assert_eq!(v.word(1), b"cat");
+    /// ```
+    pub fn with_offset_bits(self, bits: u32) -> VocabView<'a> {
+        VocabView {
+            offset_bits: bits.clamp(1, 32),
+            ..self
         }
     }
 
     fn offset(&self, i: usize) -> usize {
-        self.offsets.get(i * 4..i * 4 + 4).map_or(0, |b| {
-            u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize
-        })
+        let width = self.offset_bits;
+        read_bits(self.offsets, i as u64 * u64::from(width), width) as usize
     }
 
     /// The word with id `id` (empty if `id` is not below the size the view
@@ -300,7 +338,8 @@ impl<'a> VocabView<'a> {
             for (&(hash, at), id) in probes.iter().zip(&mut ids).take(ws.len()) {
                 if let Some(Some(found)) = codec.id(self.slot(at), hash) {
                     *id = found;
-                    prefetch(self.offsets, found as usize * 4);
+                    let bit = u64::from(found) * u64::from(self.offset_bits);
+                    prefetch(self.offsets, (bit / 8) as usize);
                 }
             }
             for &id in ids.iter().take(ws.len()) {

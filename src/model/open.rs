@@ -175,8 +175,16 @@ impl<D: AsRef<[u8]>> Model<D> {
         let (header, sections) = format::parse(bytes)?;
         let v = u64::from(header.vocab_size);
         let offsets = sections.require(SectionKind::VocabOffsets, 0)?;
-        expect_len(offsets, (v + 1) * 4)?;
         let words = sections.require(SectionKind::VocabBytes, 0)?;
+        // Version 4: 32-bit offsets; version 5: as wide as the words' bytes need.
+        let vocab_offset_bits = match format::file_version(bytes) {
+            Some(4) => 32,
+            _ => vocab::offset_bits(words.len),
+        };
+        expect_len(
+            offsets,
+            ((v + 1) * u64::from(vocab_offset_bits)).div_ceil(8),
+        )?;
         let index = sections.require(SectionKind::VocabIndex, 0)?;
         expect_len(index, vocab::index_slots(header.vocab_size) * 4)?;
         let unigrams = unigram_info(bytes, &sections, header.vocab_size)?;
@@ -260,6 +268,7 @@ impl<D: AsRef<[u8]>> Model<D> {
             data,
             header,
             vocab,
+            vocab_offset_bits,
             unigrams,
             tables,
             num_tables: order - 1,

@@ -29,9 +29,8 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     // (`| head`) ends quietly, where `println!` panics.
     let mut out = super::load::stdout();
     writeln!(out, "file: {}", args.model.display())?;
-    let bytes = model.bytes();
-    // Bytes 10..12, checked by `open` (a version this build reads).
-    let version = u16::from_le_bytes([bytes[10], bytes[11]]);
+    // Checked by `open`: a version this build reads.
+    let version = format::file_version(model.bytes()).unwrap_or(format::VERSION);
     writeln!(out, "format version: {version}")?;
     writeln!(out, "order: {}", h.order)?;
     writeln!(out, "weights: {}", h.weights.name())?;
