@@ -45,7 +45,7 @@
 //! # Memory usage
 //! A compiled f32 model takes about 12 bytes per n-gram on a pruned 4-gram
 //! (about 0.55x KenLM's probing structure, scores unchanged), q16 about 9.7 and
-//! q8 about 6.0 (0.88x KenLM's trie with 8-bit weights). [`Model::open`] maps the file without
+//! q8 about 6.0 (0.87x KenLM's trie with 8-bit weights). [`Model::open`] maps the file without
 //! reading it (pages load as queries touch them); [`Model::load`] reads it into
 //! memory backed by huge pages.
 //!
