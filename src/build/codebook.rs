@@ -83,12 +83,51 @@ impl Codebook {
     /// assert!(zero.decode(zero.encode(-0.0)).is_sign_negative());
     /// ```
     pub fn build(mut values: Vec<f32>, bits: u32) -> Codebook {
-        // At most 2^32 (codes are u32), saturating on 32-bit targets.
-        let size = 1usize.checked_shl(bits.min(32)).unwrap_or(usize::MAX);
         let has_neg_inf = values.contains(&f32::NEG_INFINITY);
         let has_pos_zero = values.iter().any(|v| v.to_bits() == 0);
         values.retain(|v| v.is_finite());
-        let runs = Runs::new(values);
+        Codebook::of_runs(Runs::new(values), has_neg_inf, has_pos_zero, bits)
+    }
+
+    /// [`Codebook::build`] of `values[i]` repeated `counts[i]` times, without
+    /// the repeated values: the same codebook from a histogram.
+    pub(super) fn build_counted(values: &[f32], counts: &[u64], bits: u32) -> Codebook {
+        let present = || values.iter().zip(counts).filter(|(_, &n)| n > 0);
+        let has_neg_inf = present().any(|(&v, _)| v == f32::NEG_INFINITY);
+        let has_pos_zero = present().any(|(&v, _)| v.to_bits() == 0);
+        let mut keyed: Vec<(u32, u64)> = present()
+            .filter(|(v, _)| v.is_finite())
+            .map(|(&v, &n)| (sort_key(v), n))
+            .collect();
+        keyed.sort_unstable_by_key(|&(k, _)| k);
+        // Runs as `Runs::new` counts them: equal keys merged, a run longer
+        // than `u32::MAX` split into several.
+        let (mut run_values, mut run_counts) = (Vec::new(), Vec::<u32>::new());
+        let mut last = None;
+        for (key, mut n) in keyed {
+            if last == Some(key) {
+                let top = run_counts.last_mut().expect("a run of this key");
+                let add = n.min(u64::from(u32::MAX - *top));
+                *top += add as u32;
+                n -= add;
+            }
+            while n > 0 {
+                let take = n.min(u64::from(u32::MAX));
+                run_values.push(from_sort_key(key));
+                run_counts.push(take as u32);
+                n -= take;
+            }
+            last = Some(key);
+        }
+        let runs = Runs::from_parts(run_values, run_counts);
+        Codebook::of_runs(runs, has_neg_inf, has_pos_zero, bits)
+    }
+
+    /// The codebook of at most `2^bits` entries for the finite values of
+    /// `runs`, `-inf` and `+0` among the values or not.
+    fn of_runs(runs: Runs, has_neg_inf: bool, has_pos_zero: bool, bits: u32) -> Codebook {
+        // At most 2^32 (codes are u32), saturating on 32-bit targets.
+        let size = 1usize.checked_shl(bits.min(32)).unwrap_or(usize::MAX);
         let room = size - usize::from(has_neg_inf);
         let mut centers = if runs.values.len() <= room {
             runs.values
@@ -304,6 +343,11 @@ impl Runs {
         }
         values.truncate(counts.len());
         values.shrink_to_fit();
+        Runs::from_parts(values, counts)
+    }
+
+    /// The runs of distinct increasing `values` occurring `counts` times.
+    fn from_parts(values: Vec<f32>, counts: Vec<u32>) -> Runs {
         let blocks = values.chunks(BLOCK).zip(counts.chunks(BLOCK));
         let sums = blocks.scan((0.0, 0), |before, (values, counts)| {
             let (sum, n) = weighted_sum(values, counts);
@@ -669,6 +713,31 @@ mod tests {
         assert_eq!(runs.counts.capacity(), 1000);
         assert_eq!(runs.values.capacity(), 1000);
         assert!(Runs::new(Vec::new()).counts.is_empty());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::with_cases(256)
+        })]
+
+        /// A codebook built from a histogram is the codebook of the values it
+        /// counts, `-0.0`, `0.0`, `-inf`, NaN and unused entries among them.
+        #[test]
+        fn counted_equals_built(
+            entries in prop::collection::vec(
+                (prop_oneof![8 => weight(), 1 => Just(f32::NAN), 1 => Just(f32::INFINITY)], 0u64..20),
+                0..200,
+            ),
+            bits in 1u32..=9,
+        ) {
+            let (values, counts): (Vec<f32>, Vec<u64>) = entries.into_iter().unzip();
+            let expanded = values.iter().zip(&counts)
+                .flat_map(|(&v, &n)| std::iter::repeat_n(v, n as usize))
+                .collect();
+            let want = Codebook::build(expanded, bits);
+            prop_assert_eq!(Codebook::build_counted(&values, &counts, bits).to_bytes(), want.to_bytes());
+        }
     }
 
     /// Equal-count bins split a run of equal values between bins.

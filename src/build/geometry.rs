@@ -26,9 +26,22 @@ impl Coder {
         }
     }
 
+    /// [`Coder::of`] the values `values[i]`, each `counts[i]` times (a
+    /// histogram of a field, without the repeated values).
+    pub(super) fn of_counted(values: &[f32], counts: &[u64], weights: Weights) -> Coder {
+        match weights {
+            Weights::F32 => {
+                let each = values.iter().zip(counts);
+                let all = each.flat_map(|(&v, &n)| std::iter::repeat_n(v, n as usize));
+                ExactBook::new(all).map_or(Coder::Raw, Coder::Exact)
+            }
+            _ => Coder::Book(Codebook::build_counted(values, counts, weights.bits())),
+        }
+    }
+
     /// The width of the field: 32 for raw f32 bits, else the fewest bits
     /// that index the codebook.
-    fn bits(&self) -> u32 {
+    pub(super) fn bits(&self) -> u32 {
         match self {
             Coder::Raw => 32,
             Coder::Exact(b) => b.bits(),
@@ -36,7 +49,7 @@ impl Coder {
         }
     }
 
-    fn encode(&self, v: f32) -> u32 {
+    pub(super) fn encode(&self, v: f32) -> u32 {
         match self {
             Coder::Raw => v.to_bits(),
             Coder::Exact(b) => b.encode(v),
@@ -211,19 +224,42 @@ impl TableBuild {
         extends_left: bool,
         backoff: f32,
     ) -> Slot {
+        let backoff = || self.backoff.encode(backoff);
+        self.coded_slot(
+            ctx,
+            word,
+            self.prob.encode(prob),
+            extends,
+            extends_left,
+            backoff,
+        )
+    }
+
+    /// [`TableBuild::slot`] with the probability's code `prob` and the
+    /// backoff's code given by `backoff` (asked only of a node).
+    pub(super) fn coded_slot(
+        &self,
+        ctx: u32,
+        word: u32,
+        prob: u32,
+        extends: bool,
+        extends_left: bool,
+        backoff: impl FnOnce() -> u32,
+    ) -> Slot {
         let node = self.nodes && extends;
         Slot {
             ctx,
             word,
-            prob: self.prob.encode(prob),
+            prob,
             node,
             left: self.nodes && extends_left,
-            backoff: if node {
-                self.backoff.encode(backoff)
-            } else {
-                0
-            },
+            backoff: if node { backoff() } else { 0 },
         }
+    }
+
+    /// The coders of the probabilities and the backoffs.
+    pub(super) fn coders(&self) -> [&Coder; 2] {
+        [&self.prob, &self.backoff]
     }
 
     /// Writes the table to `out` as a section, its arcs put by `fill` in slot

@@ -1,12 +1,22 @@
 //! One order of the streaming builder (`stream`) while it is read and held:
 //! compact records ([`Mid`], [`Top`]) appended in file order, then sorted by
 //! hashed key and placed; the placed order's [`Column`] (keys and flags by
-//! slot, searched as the table is) and weights by rank; its table written
-//! once the order above has set its flags.
+//! slot, searched as the table is) and weights by rank ([`Probs`],
+//! [`Backoffs`]); its table written once the order above has set its flags.
+//!
+//! A placed order below the highest holds, besides its column, its
+//! backoffs as 2-byte indices into their distinct values (when at most
+//! 2^16, as in models `lmplz` writes) and its probabilities, which the
+//! thread that builds their coder replaces by their codes (1 byte an
+//! n-gram for q8, 2 for q16 or an exact f32 codebook) unless the order may
+//! still be handed to the completing builder (the bigrams).
 
 use std::io::{self, Seek, Write};
 use std::panic;
+use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
+
+use ahash::AHashMap;
 
 use super::stream::cap;
 use super::{BuildOptions, Coder, Geometry, Placed, TableBuild};
@@ -142,6 +152,91 @@ impl Column {
     }
 }
 
+/// A placed order's probabilities by rank.
+pub(super) enum Probs {
+    /// As read.
+    Raw(Vec<f32>),
+    /// Codes of the order's probability coder, when they take at most 8 bits.
+    U8(Vec<u8>),
+    /// Codes of at most 16 bits.
+    U16(Vec<u16>),
+}
+
+impl Probs {
+    /// `probs`, replaced by their codes of `coder` when `compact` and the codes
+    /// take at most 16 bits.
+    fn of(probs: Vec<f32>, coder: &Coder, compact: bool) -> Probs {
+        let bits = coder.bits();
+        if !compact || bits > 16 {
+            return Probs::Raw(probs);
+        }
+        let codes = probs.iter().map(|&p| coder.encode(p));
+        if bits <= 8 {
+            Probs::U8(codes.map(|c| c as u8).collect())
+        } else {
+            Probs::U16(codes.map(|c| c as u16).collect())
+        }
+    }
+
+    /// The code of the probability of rank `i` by `coder`, the coder these
+    /// codes came from.
+    fn code(&self, i: usize, coder: &Coder) -> u32 {
+        match self {
+            Probs::Raw(probs) => coder.encode(probs[i]),
+            Probs::U8(codes) => u32::from(codes[i]),
+            Probs::U16(codes) => u32::from(codes[i]),
+        }
+    }
+}
+
+/// A placed order's backoffs by rank.
+pub(super) enum Backoffs {
+    /// Indices into `values`, the distinct bit patterns of the backoffs in
+    /// the order first met (at most 2^16).
+    Indexed { values: Vec<f32>, indices: Vec<u16> },
+    /// As read (more distinct backoffs).
+    Raw(Vec<f32>),
+}
+
+impl Backoffs {
+    /// The backoffs of `weights` (`[prob, backoff]` by rank).
+    fn of(weights: &[[f32; 2]]) -> Backoffs {
+        let mut index: AHashMap<u32, u16> = AHashMap::new();
+        let mut values = Vec::new();
+        let mut indices = Vec::with_capacity(weights.len());
+        for w in weights {
+            let bits = w[1].to_bits();
+            let i = match index.get(&bits) {
+                Some(&i) => i,
+                None => {
+                    let Ok(i) = u16::try_from(values.len()) else {
+                        drop(indices);
+                        return Backoffs::Raw(weights.iter().map(|w| w[1]).collect());
+                    };
+                    index.insert(bits, i);
+                    values.push(w[1]);
+                    i
+                }
+            };
+            indices.push(i);
+        }
+        values.shrink_to_fit();
+        Backoffs::Indexed { values, indices }
+    }
+
+    /// The backoff of rank `i`.
+    pub(super) fn get(&self, i: usize) -> f32 {
+        match self {
+            Backoffs::Indexed { values, indices } => values[usize::from(indices[i])],
+            Backoffs::Raw(backoffs) => backoffs[i],
+        }
+    }
+}
+
+/// The coder of a placed order's probabilities and the probabilities,
+/// coded if asked (see [`Probs::of`]).
+type ProbBook = (Coder, Probs);
+
 /// The n-grams of one order (n >= 2): records appended in file order while it
 /// is read, then sorted by key and placed.
 pub(super) struct Held<R> {
@@ -151,11 +246,17 @@ pub(super) struct Held<R> {
     /// Once placed (orders below the highest): keys and flags by slot,
     /// weights by rank.
     pub(super) column: Option<Column>,
-    pub(super) weights: Vec<[f32; 2]>,
+    /// The probabilities by rank (orders below the highest, once placed and
+    /// their coder built: empty while it is built).
+    probs: Probs,
+    pub(super) backoffs: Backoffs,
     pub(super) placed: Placed,
     /// The coder of the probabilities, built on another thread from when
-    /// the order is placed until its table is written.
-    prob_book: Option<JoinHandle<Coder>>,
+    /// the order is placed until its table is written (with the
+    /// probabilities, which it codes).
+    prob_book: Option<JoinHandle<ProbBook>>,
+    /// The coder of the probabilities once built.
+    prob_coder: Option<Coder>,
     /// The coder of the node arcs' backoffs, when built before
     /// [`Held::write`] (see [`Held::build_backoff_book`]).
     backoff_book: Option<Coder>,
@@ -168,9 +269,11 @@ impl<R: Record> Held<R> {
             header_count,
             recs: Vec::with_capacity(cap(header_count)),
             column: None,
-            weights: Vec::new(),
+            probs: Probs::Raw(Vec::new()),
+            backoffs: Backoffs::Raw(Vec::new()),
             placed: Placed::default(),
             prob_book: None,
+            prob_coder: None,
             backoff_book: None,
         }
     }
@@ -187,11 +290,18 @@ impl<R: Record> Held<R> {
     }
 
     /// Sorts and places the records; an order below the highest becomes a
-    /// column (searchable, with the flags) and its weights. Starts the codebook of
-    /// the probabilities for quantized `weights`: it is built while the next
-    /// order is read, or while the order below is written. `None` on a
-    /// duplicate n-gram or a model too large.
-    pub(super) fn place(&mut self, searchable: bool, weights: Weights) -> Option<()> {
+    /// column (searchable, with the flags) and its weights. Starts the
+    /// coder of the probabilities: it is built while the next order is
+    /// read, or while the order below is written, and then codes the
+    /// probabilities it was built from if `compact` (an order no longer to
+    /// be handed over as read). `None` on a duplicate n-gram or a model
+    /// too large.
+    pub(super) fn place(
+        &mut self,
+        searchable: bool,
+        compact: bool,
+        weights: Weights,
+    ) -> Option<()> {
         self.recs.sort_unstable_by_key(Record::key);
         if self.recs.windows(2).any(|w| w[0].key() == w[1].key()) {
             return None;
@@ -200,7 +310,7 @@ impl<R: Record> Held<R> {
             .geometry
             .place(self.recs.iter().map(Record::key), |_, _| {})
             .ok()?;
-        if searchable {
+        let probs = if searchable {
             let mut column = Column::new(&self.geometry, self.placed)?;
             let codec = self.geometry.codec;
             let recs = &self.recs;
@@ -213,36 +323,95 @@ impl<R: Record> Held<R> {
                 .ok()?;
             put?;
             column.table.seal();
-            // The records' allocation is reused for the weights, then halved.
-            let recs = std::mem::take(&mut self.recs);
-            self.weights = recs.into_iter().map(|r| [r.prob(), r.backoff()]).collect();
-            self.weights.shrink_to_fit();
             self.column = Some(column);
+            // The records' allocation is reused for the weights, then halved;
+            // the weights are then split into the probabilities (handed to
+            // the coder's thread) and the backoffs (indexed), which take
+            // less.
+            let recs = std::mem::take(&mut self.recs);
+            let mut weights: Vec<[f32; 2]> =
+                recs.into_iter().map(|r| [r.prob(), r.backoff()]).collect();
+            weights.shrink_to_fit();
+            self.backoffs = Backoffs::of(&weights);
+            let probs: Vec<f32> = weights.iter().map(|w| w[0]).collect();
+            drop(weights);
+            probs
+        } else {
+            // The records keep the probabilities, which the table is written from.
+            self.recs.iter().map(Record::prob).collect()
+        };
+        let book = move |probs: Vec<f32>| -> ProbBook {
+            if searchable {
+                let coder = Coder::of(probs.clone(), weights);
+                let probs = Probs::of(probs, &coder, compact);
+                (coder, probs)
+            } else {
+                (Coder::of(probs, weights), Probs::Raw(Vec::new()))
+            }
+        };
+        // The probabilities go to the thread once it has started; if none
+        // can be, they are coded here.
+        let (send, receive) = mpsc::sync_channel::<Vec<f32>>(1);
+        let spawned =
+            thread::Builder::new().spawn(move || book(receive.recv().unwrap_or_default()));
+        match spawned {
+            Ok(handle) => {
+                // The thread holds the receiver until it has received.
+                let _ = send.send(probs);
+                self.prob_book = Some(handle);
+            }
+            Err(_) => {
+                let (coder, probs) = book(probs);
+                self.prob_coder = Some(coder);
+                self.probs = probs;
+            }
         }
-        let probs = self.probs();
-        // If no thread can be started, the table's writer builds it.
-        self.prob_book = thread::Builder::new()
-            .spawn(move || Coder::of(probs, weights))
-            .ok();
         Some(())
     }
 
-    /// The probabilities of the n-grams, in rank order.
-    fn probs(&self) -> Vec<f32> {
-        let recs = self.recs.iter().map(Record::prob);
-        recs.chain(self.weights.iter().map(|w| w[0])).collect()
+    /// Waits for the coder of the probabilities (and the probabilities,
+    /// coded or not) if it is being built.
+    pub(super) fn settle(&mut self) {
+        if let Some(book) = self.prob_book.take() {
+            let (coder, probs) = book.join().unwrap_or_else(|e| panic::resume_unwind(e));
+            self.prob_coder = Some(coder);
+            self.probs = probs;
+        }
     }
 
-    /// The backoffs of the node arcs (none unless `nodes`: the order is below
-    /// the highest), in rank order.
-    fn backoffs(&self, nodes: bool) -> Vec<f32> {
+    /// The probabilities by rank as read (orders below the highest not
+    /// placed with `compact`, once [`Held::settle`]d).
+    pub(super) fn raw_probs(&self) -> Option<&[f32]> {
+        match &self.probs {
+            Probs::Raw(probs) => Some(probs),
+            _ => None,
+        }
+    }
+
+    /// The coder of the node arcs' backoffs (none unless `nodes`: the order
+    /// is below the highest), built from how often each of their distinct
+    /// values occurs when the backoffs are indexed.
+    fn backoff_coder(&self, nodes: bool, weights: Weights) -> Coder {
         let Some(column) = self.column.as_ref().filter(|_| nodes) else {
-            return Vec::new();
+            return Coder::of(Vec::new(), weights);
         };
-        let arcs = column.occupied().zip(&self.weights);
-        arcs.filter(|((_, arc), _)| arc.node)
-            .map(|(_, w)| w[1])
-            .collect()
+        let node_ranks = column
+            .occupied()
+            .enumerate()
+            .filter(|(_, (_, arc))| arc.node)
+            .map(|(rank, _)| rank);
+        match &self.backoffs {
+            Backoffs::Indexed { values, indices } => {
+                let mut counts = vec![0u64; values.len()];
+                for rank in node_ranks {
+                    counts[usize::from(indices[rank])] += 1;
+                }
+                Coder::of_counted(values, &counts, weights)
+            }
+            Backoffs::Raw(backoffs) => {
+                Coder::of(node_ranks.map(|rank| backoffs[rank]).collect(), weights)
+            }
+        }
     }
 
     /// The slot of arc `(ctx, word)`.
@@ -251,12 +420,10 @@ impl<R: Record> Held<R> {
     }
 
     /// Builds the coder of the node arcs' backoffs now (an order below the
-    /// highest whose flags are final), so that the array of backoffs it is
-    /// built from is gone before the highest order's probabilities are
-    /// copied for theirs.
+    /// highest whose flags are final), before the highest order is placed.
     pub(super) fn build_backoff_book(&mut self, weights: Weights) {
         if self.column.is_some() {
-            self.backoff_book = Some(Coder::of(self.backoffs(true), weights));
+            self.backoff_book = Some(self.backoff_coder(true, weights));
         }
     }
 
@@ -272,28 +439,52 @@ impl<R: Record> Held<R> {
         out: &mut SectionWriter<W>,
     ) -> io::Result<(RawLayout, Option<Column>)> {
         let nodes = self.geometry.n < order;
-        let pending = self.prob_book.take();
-        let backoff_book = self.backoff_book.take();
         let weights = opts.weights;
-        let prob = match pending {
-            Some(book) => book.join().unwrap_or_else(|e| panic::resume_unwind(e)),
-            None => Coder::of(self.probs(), weights),
+        self.settle();
+        let prob = match self.prob_coder.take() {
+            Some(coder) => coder,
+            // Not placed: the records hold every probability.
+            None => Coder::of(self.recs.iter().map(Record::prob).collect(), weights),
         };
-        let backoff = backoff_book.unwrap_or_else(|| Coder::of(self.backoffs(nodes), weights));
+        let backoff = match self.backoff_book.take() {
+            Some(book) => book,
+            None => self.backoff_coder(nodes, weights),
+        };
         let table = TableBuild::new(&self.geometry, self.placed, order, [prob, backoff]);
         let Held {
             geometry,
             recs,
             column,
-            weights,
+            probs,
+            backoffs,
             placed,
             ..
         } = self;
         let raw = table.stream(out, vocab_size, |table, writer| {
+            let [prob, backoff] = table.coders();
             match &column {
                 Some(c) => {
-                    for ((slot, a), w) in c.occupied().zip(&weights) {
-                        let arc = table.slot(a.ctx, a.word, w[0], a.node, a.left, w[1]);
+                    // The code of each distinct backoff, when indexed, once
+                    // a node has it (`NONE` before: only nodes' backoffs
+                    // have codes).
+                    const NONE: u32 = u32::MAX;
+                    let mut codes = match &backoffs {
+                        Backoffs::Indexed { values, .. } => vec![NONE; values.len()],
+                        Backoffs::Raw(_) => Vec::new(),
+                    };
+                    for (rank, (slot, a)) in c.occupied().enumerate() {
+                        let backoff = || match &backoffs {
+                            Backoffs::Indexed { values, indices } => {
+                                let i = usize::from(indices[rank]);
+                                if codes[i] == NONE {
+                                    codes[i] = backoff.encode(values[i]);
+                                }
+                                codes[i]
+                            }
+                            Backoffs::Raw(b) => backoff.encode(b[rank]),
+                        };
+                        let p = probs.code(rank, prob);
+                        let arc = table.coded_slot(a.ctx, a.word, p, a.node, a.left, backoff);
                         writer.put(slot, &arc)?;
                     }
                 }

@@ -10,8 +10,12 @@
 //!   weights: 12 or 16 bytes) while the order is read, then sorted by hashed
 //!   key and placed: the keys and the node and left flags go to a *column*
 //!   bit-packed like the table itself without weights (3-4 bytes a slot,
-//!   searched as the table is), the weights to an array by rank (8 bytes an
-//!   n-gram, in the records' memory);
+//!   searched as the table is), the weights to arrays by rank: the backoffs
+//!   as 2-byte indices into their distinct values (4 bytes each if there are
+//!   more than 2^16), the probabilities as read (4 bytes) until their coder
+//!   is built, then as its codes (1 byte for q8, 2 for q16 or an exact f32
+//!   codebook) unless the completing builder may still take them over (the
+//!   bigrams, while the trigrams are read);
 //! - while order n+1 is read, each n-gram's context and suffix are found
 //!   through the columns (kept only while a later order still looks paths up
 //!   through them), which sets order n's node and left flags and gives the new
@@ -21,15 +25,20 @@
 //!
 //! The text is tokenized, its numbers parsed and its words mapped to ids on a
 //! second thread (see `reading`), which hands batches of n-grams to the
-//! thread that builds the tables. With quantized weights, the codebook of an
-//! order's probabilities is built on a thread of its own from when the order
-//! is placed (while the next order is read, or for the highest order while
-//! the order below it is written) until its table is written.
+//! thread that builds the tables. The coder of an order's probabilities is
+//! built on a thread of its own from when the order is placed (while the
+//! next order is read, or for the highest order while the order below it is
+//! written), which then replaces the probabilities by their codes; the
+//! coder of its node arcs' backoffs is built, once its flags are final,
+//! from how often each distinct backoff occurs, without copying them.
 //!
 //! Each section goes to the output as soon as it is built (a table slot by slot,
 //! in slot order, through [`TableStream`](crate::format::table::TableStream)); the header and section table are
 //! written last ([`SectionWriter`]). So at most one order is held as records
-//! and one as weights, and no table is held but the columns.
+//! and one as weights, and no table is held but the columns. On the shared
+//! 4-gram the peak is at the end of the trigrams' read, when the bigrams are
+//! written: the trigrams' records (16 bytes each), the bigrams' column and
+//! their weights (6 bytes each), beside the vocabulary and the unigrams.
 //!
 //! An n-gram whose context or suffix is missing needs KenLM's blanks. While
 //! the trigrams are read (the bigrams placed, nothing but the vocabulary and
@@ -305,7 +314,10 @@ impl<W: Write + Seek> Builder<W> {
             self.layouts.push(raw);
         }
         if let Some(mut reading) = self.reading.take() {
-            reading.place(true, self.opts.weights).need()?;
+            // The bigrams' probabilities stay as read while the completing
+            // builder may take them over (see `into_completer`).
+            let compact = reading.geometry.n > 2;
+            reading.place(true, compact, self.opts.weights).need()?;
             self.held = Some(reading);
         }
         self.current += 1;
@@ -358,20 +370,22 @@ impl<W: Write + Seek> Builder<W> {
     /// are read (the bigrams placed but not written): the output starts over.
     /// [`Stop::Fallback`] later, when lower orders have been written.
     fn into_completer(self) -> Result<Box<Completer<W>>, Stop> {
-        let (Some(held), Some(vocab), 3) = (self.held, self.vocab, self.current) else {
+        let (Some(mut held), Some(vocab), 3) = (self.held, self.vocab, self.current) else {
             return Err(Stop::Fallback);
         };
+        held.settle();
+        let probs = held.raw_probs().need()?;
         let column = held.column.as_ref().need()?;
         // The bigrams by rank (= slot order), their contexts as word ids.
         let mut rank_of_slot = vec![0u32; usize::try_from(column.num_slots()).ok().need()?];
-        let mut bigrams = Vec::with_capacity(held.weights.len());
-        for (rank, ((slot, arc), w)) in column.occupied().zip(&held.weights).enumerate() {
+        let mut bigrams = Vec::with_capacity(probs.len());
+        for (rank, ((slot, arc), &prob)) in column.occupied().zip(probs).enumerate() {
             rank_of_slot[slot as usize] = rank as u32;
             bigrams.push(Resumed {
                 ctx: arc.ctx,
                 word: arc.word,
-                prob: w[0],
-                backoff: w[1],
+                prob,
+                backoff: held.backoffs.get(rank),
                 node: arc.node,
                 left: arc.left,
             });
@@ -459,13 +473,15 @@ impl<W: Write + Seek> Sink for Builder<W> {
             // no hand-over to the completing builder.
             self.vocab = None;
         }
+        // No path is looked up any more.
+        self.finished = Vec::new();
         // The highest order is placed (its codebook started) before the
         // order below it is written; that order's backoff codebook first.
         if let Some(held) = self.held.as_mut() {
             held.build_backoff_book(self.opts.weights);
         }
         if let Some(top) = self.top.as_mut() {
-            top.place(false, self.opts.weights).need()?;
+            top.place(false, false, self.opts.weights).need()?;
         }
         self.close()?;
         let facts = self.facts()?;
@@ -589,6 +605,37 @@ mod tests {
         }
         // Errors are left to NGramSet to report.
         assert!(streamed(&b"\\data\\\n"[..], BuildOptions::default()).is_none());
+    }
+
+    /// Bigrams with more distinct backoffs than 2-byte indices reach (held
+    /// as read) stream what compile builds too.
+    #[test]
+    fn many_distinct_backoffs_stream_exactly() {
+        let words = 300;
+        let mut text = format!(
+            "\\data\\\nngram 1={}\nngram 2={}\nngram 3=1\n\n\\1-grams:\n",
+            words + 2,
+            words * words
+        );
+        text.push_str("-1\t<s>\t-0.5\n-1\t</s>\n");
+        for i in 0..words {
+            text.push_str(&format!("-2\tw{i}\t-0.25\n"));
+        }
+        text.push_str("\n\\2-grams:\n");
+        for i in 0..words {
+            for j in 0..words {
+                let k = i * words + j;
+                text.push_str(&format!("-{}.{k:06}\tw{i} w{j}\t-0.{k:06}\n", k % 3));
+            }
+        }
+        text.push_str("\n\\3-grams:\n-0.5\tw0 w1 w2\n\n\\end\\\n");
+        let set = NGramSet::read(text.as_bytes(), "many").unwrap();
+        for w in [Weights::F32, Weights::Q16, Weights::Q8] {
+            let opts = BuildOptions::new(w);
+            let (_, out) = streamed(text.as_bytes(), opts).expect("complete model");
+            let (file, _) = super::super::compile(&set, opts).unwrap();
+            assert!(out == bytes(&file), "{w:?}");
+        }
     }
 
     /// An output that fails is an error, not a fallback.
