@@ -236,7 +236,7 @@ impl<D: AsRef<[u8]>> Model<D> {
                 // 4); f32 weights are raw or codes into an exact codebook of at
                 // most 2^16 values.
                 let max_bits = if f32_weights {
-                    16
+                    MAX_EXACT_VALUES.trailing_zeros()
                 } else {
                     header.weights.bits()
                 };
