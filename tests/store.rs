@@ -145,6 +145,13 @@ fn random_data_corruption_never_panics() {
     for (_, bytes) in tiny_variants() {
         corrupt_randomly(&mut rng, &bytes);
     }
+    // Codebooks of more than 256 values, read in place (q16 codes of 9 bits
+    // or more).
+    let text = random_arpa(&mut rng, 3, 400);
+    let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
+    let model = compiled(&set, Weights::Q16);
+    assert!(model.table_layouts().any(|l| l.raw().prob_bits > 8));
+    corrupt_randomly(&mut rng, model.bytes());
 }
 
 fn corrupt_randomly(rng: &mut StdRng, bytes: &[u8]) {
