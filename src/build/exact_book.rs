@@ -52,6 +52,35 @@ impl ExactBook {
                 return None;
             }
         }
+        ExactBook::of_patterns(codes, count)
+    }
+
+    /// [`ExactBook::new`] of `values[i]` repeated `counts[i]` times, from the
+    /// histogram alone.
+    ///
+    /// ```
+    /// use dashlm::build::ExactBook;
+    /// let book = ExactBook::from_counts(&[-1.0, -2.0, -3.0], &[500, 0, 500]).unwrap();
+    /// assert_eq!((book.bits(), book.encode(-1.0), book.encode(-3.0)), (1, 1, 0));
+    /// assert!(ExactBook::from_counts(&[-1.0, -2.0], &[1, 1]).is_none()); // not smaller
+    /// ```
+    pub fn from_counts(values: &[f32], counts: &[u64]) -> Option<ExactBook> {
+        let mut codes = HashMap::new();
+        let mut count = 0u64;
+        for (v, &n) in values.iter().zip(counts).filter(|(_, &n)| n > 0) {
+            count += n;
+            codes.insert(v.to_bits(), 0);
+            if codes.len() > MAX_EXACT_VALUES {
+                return None;
+            }
+        }
+        ExactBook::of_patterns(codes, count)
+    }
+
+    /// The book of the distinct bit patterns that are `codes`' keys, taken by
+    /// `count` values, if smaller than raw f32s; `codes` then maps each to
+    /// its rank.
+    fn of_patterns(mut codes: HashMap<u32, u32>, count: u64) -> Option<ExactBook> {
         let mut values: Vec<f32> = codes.keys().map(|&b| f32::from_bits(b)).collect();
         values.sort_unstable_by(f32::total_cmp);
         let book_bits = 32 * values.len() as u64;
@@ -128,6 +157,20 @@ mod tests {
                     prop_assert_eq!(back, v.to_bits());
                 }
             }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn counted_equals_expanded(
+            entries in prop::collection::vec((0u32..30, 0u64..50), 0..60),
+        ) {
+            let values: Vec<f32> = entries.iter().map(|&(v, _)| -(v as f32) / 4.0).collect();
+            let counts: Vec<u64> = entries.iter().map(|&(_, n)| n).collect();
+            let expanded = values.iter().zip(&counts)
+                .flat_map(|(&v, &n)| std::iter::repeat_n(v, n as usize));
+            let want = ExactBook::new(expanded).map(|b| b.to_bytes());
+            prop_assert_eq!(ExactBook::from_counts(&values, &counts).map(|b| b.to_bytes()), want);
         }
     }
 

@@ -30,11 +30,7 @@ impl Coder {
     /// histogram of a field, without the repeated values).
     pub(super) fn of_counted(values: &[f32], counts: &[u64], weights: Weights) -> Coder {
         match weights {
-            Weights::F32 => {
-                let each = values.iter().zip(counts);
-                let all = each.flat_map(|(&v, &n)| std::iter::repeat_n(v, n as usize));
-                ExactBook::new(all).map_or(Coder::Raw, Coder::Exact)
-            }
+            Weights::F32 => ExactBook::from_counts(values, counts).map_or(Coder::Raw, Coder::Exact),
             _ => Coder::Book(Codebook::build_counted(values, counts, weights.bits())),
         }
     }
@@ -58,7 +54,7 @@ impl Coder {
     }
 
     /// The codebook section's bytes (empty for raw f32 bits).
-    fn to_bytes(&self) -> Vec<u8> {
+    pub(super) fn to_bytes(&self) -> Vec<u8> {
         match self {
             Coder::Raw => Vec::new(),
             Coder::Exact(b) => b.to_bytes(),

@@ -1,6 +1,6 @@
 //! The unigram and vocabulary sections, the first six of every file.
 
-use super::{BuildError, ExactBook};
+use super::{BuildError, Coder, ExactBook};
 use crate::format::bits::BitWriter;
 use crate::format::{vocab, SectionKind};
 use crate::vocab::{WordId, UNK};
@@ -83,26 +83,24 @@ pub(super) fn vocab_sections<'a>(
             (prob, unigram_backoff(u.backoff, u.extends))
         })
         .unzip();
-    let prob_book = ExactBook::new(probs.iter().copied());
-    let backoff_book = ExactBook::new(backoffs.iter().copied());
-    let field = |book: &Option<ExactBook>, value: f32| match book {
-        Some(b) => (u64::from(b.encode(value)), b.bits()),
-        None => (u64::from(value.to_bits()), 32),
-    };
+    // Unigrams stay exact whatever the variant: raw f32 bits or exact codes.
+    let exact =
+        |values: &[f32]| ExactBook::new(values.iter().copied()).map_or(Coder::Raw, Coder::Exact);
+    let (prob_coder, backoff_coder) = (exact(&probs), exact(&backoffs));
     let mut packed = BitWriter::new();
     for (&prob, &backoff) in probs.iter().zip(&backoffs) {
-        let (code, bits) = field(&prob_book, prob);
-        packed.push(code, bits);
-        let (code, bits) = field(&backoff_book, backoff);
-        packed.push(code, bits);
+        packed.push(u64::from(prob_coder.encode(prob)), prob_coder.bits());
+        packed.push(
+            u64::from(backoff_coder.encode(backoff)),
+            backoff_coder.bits(),
+        );
     }
-    let book_bytes = |book: Option<ExactBook>| book.map_or_else(Vec::new, |b| b.to_bytes());
     Ok(vec![
         (SectionKind::VocabOffsets, 0, v.offsets),
         (SectionKind::VocabBytes, 0, v.bytes),
         (SectionKind::VocabIndex, 0, v.index),
         (SectionKind::Unigrams, 1, packed.finish()),
-        (SectionKind::ProbCodebook, 1, book_bytes(prob_book)),
-        (SectionKind::BackoffCodebook, 1, book_bytes(backoff_book)),
+        (SectionKind::ProbCodebook, 1, prob_coder.to_bytes()),
+        (SectionKind::BackoffCodebook, 1, backoff_coder.to_bytes()),
     ])
 }

@@ -177,7 +177,6 @@ struct TableInfo {
 #[derive(Clone, Debug, Default)]
 struct UnigramInfo {
     bytes: std::ops::Range<usize>,
-    vocab_size: u32,
     entry_bits: u64,
     prob_bits: u32,
     backoff_bits: u32,
@@ -319,7 +318,7 @@ impl<D: AsRef<[u8]>> Model<D> {
     #[inline(always)]
     fn unigram(&self, word: WordId) -> (f32, u32, bool) {
         let u = &self.unigrams;
-        if word >= u.vocab_size {
+        if word >= self.header.vocab_size {
             return (0.0, (-0.0f32).to_bits(), false);
         }
         let b = &self.data.as_ref()[u.bytes.clone()];

@@ -93,7 +93,6 @@ fn unigram_info(
     expect_len(section, (u64::from(vocab_size) * entry_bits).div_ceil(8))?;
     Ok(UnigramInfo {
         bytes: section.range(),
-        vocab_size,
         entry_bits,
         prob_bits,
         backoff_bits,
