@@ -94,6 +94,7 @@
 
 pub mod bits;
 mod error;
+pub mod groups;
 mod header;
 mod key;
 mod mmap;
