@@ -179,7 +179,7 @@ impl GroupsWriter {
             self.bits.put(self.at, 1, 1);
             self.at += 1;
             self.group += 1;
-            if self.group % SAMPLE == 0 {
+            if self.group.is_multiple_of(SAMPLE) {
                 let entry = self.group / SAMPLE;
                 let w = self.shape.entry_bits;
                 self.bits.put(entry * u64::from(w), self.pushed, w);
