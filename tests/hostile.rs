@@ -255,9 +255,15 @@ fn a_table_layout_claiming_huge_tables_is_refused() {
     let e = open_error(|b| {
         let (_, sections) = format::parse(b).unwrap();
         let layouts = sections.require(SectionKind::Layouts, 0).unwrap().offset as usize;
-        b[layouts + 26] = 2; // RawLayout::runs: neither scanned (0) nor run offsets (1)
+        b[layouts + 26] = 3; // RawLayout::runs: not scanned (0), run offsets (1) or grouped (2)
     });
-    assert!(e.contains("lookup kind 2"), "{e}");
+    assert!(e.contains("lookup kind 3"), "{e}");
+    let e = open_error(|b| {
+        let (_, sections) = format::parse(b).unwrap();
+        let layouts = sections.require(SectionKind::Layouts, 0).unwrap().offset as usize;
+        b[layouts + 26] = 2; // the bigram table (with nodes) claims to be grouped
+    });
+    assert!(e.contains("a grouped table has no nodes"), "{e}");
 }
 
 #[test]

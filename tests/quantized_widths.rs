@@ -20,7 +20,12 @@ const TINY: &[u8] = include_bytes!("../data/tiny.arpa");
 
 fn build(text: &[u8], weights: Weights) -> Vec<u8> {
     let set = NGramSet::read(text, "test.arpa").unwrap();
-    let (file, _) = compile(&set, BuildOptions::new(weights)).unwrap();
+    // Hashed tables throughout, as version 4 had them.
+    let opts = BuildOptions {
+        grouped_top: false,
+        ..BuildOptions::new(weights)
+    };
+    let (file, _) = compile(&set, opts).unwrap();
     let mut bytes = Vec::new();
     file.write_to(&mut bytes).unwrap();
     bytes

@@ -32,6 +32,11 @@ struct Args {
     /// [default: 0.7 for f32 and q16, 0.9 for q8].
     #[arg(long)]
     load_factor: Option<f64>,
+    /// The highest order's table: hashed, or grouped (arcs sorted by
+    /// context: smaller, a search per lookup) [default: grouped for q8,
+    /// hashed for f32 and q16].
+    #[arg(long, value_parser = ["hashed", "grouped"])]
+    top_order: Option<String>,
 }
 
 fn parse_weights(s: &str) -> Result<Weights, String> {
@@ -45,6 +50,9 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let mut opts = BuildOptions::new(args.weights);
     if let Some(load_factor) = args.load_factor {
         opts.load_factor = load_factor;
+    }
+    if let Some(top) = &args.top_order {
+        opts.grouped_top = top == "grouped";
     }
     // One streaming pass builds complete models; a model that needs completion
     // is read again and completed in compact form. A model with an error is

@@ -63,7 +63,8 @@ impl Coder {
     }
 }
 
-/// Where the arcs of one order go: homes, key codec, and (once placed) slots.
+/// Where the arcs of one order go: homes, key codec, and (once placed) slots;
+/// or, in a grouped table, their order by `(ctx, word)`.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Geometry {
     pub(super) n: usize,
@@ -75,6 +76,9 @@ pub(super) struct Geometry {
     pub(super) codec: KeyCodec,
     /// Whether the table stores run offsets (see [`RUNS_ABOVE_LOAD`]).
     runs: bool,
+    /// Whether the table is grouped: keys are `ctx << word_bits | word`, the
+    /// `num_homes` groups the context ids, slots the ranks.
+    grouped: bool,
 }
 
 /// Tables built at a load factor above this store run offsets rather than
@@ -91,19 +95,21 @@ pub(super) struct Geometry {
 ///     let (f, _) = compile(&set, BuildOptions::new(weights)).unwrap(); // load 0.7 / 0.9
 ///     let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
 ///     let model = dashlm::Model::from_bytes(bytes).unwrap();
-///     assert!(model.table_layouts().all(|layout| layout.runs() == runs));
+///     assert!(model.table_layouts().filter(|l| !l.grouped()).all(|l| l.runs() == runs));
 /// }
 /// ```
 pub const RUNS_ABOVE_LOAD: f64 = 0.8;
 
 impl Geometry {
     /// The geometry of order `n` with `count` arcs, whose contexts have ids below
-    /// `ctx_ids` (the vocabulary size for bigrams, else the slots of order n-1).
+    /// `ctx_ids` (the vocabulary size for bigrams, else the slots of order n-1);
+    /// `top` for the highest order (grouped if `opts` ask for it).
     pub(super) fn new(
         n: usize,
         count: usize,
         ctx_ids: u64,
         vocab_size: usize,
+        top: bool,
         opts: BuildOptions,
     ) -> Result<Geometry, BuildError> {
         let word_bits = crate::format::bits::bits_for(vocab_size as u64);
@@ -113,7 +119,12 @@ impl Geometry {
         if ctx_bits + word_bits > MAX_KEY_BITS || count >= u32::MAX as usize {
             return Err(too_large());
         }
-        let num_homes = ((count as f64 / opts.load_factor).ceil() as u64).max(1);
+        let grouped = top && opts.grouped_top;
+        let num_homes = if grouped {
+            ctx_ids
+        } else {
+            ((count as f64 / opts.load_factor).ceil() as u64).max(1)
+        };
         Ok(Geometry {
             n,
             count,
@@ -123,20 +134,49 @@ impl Geometry {
             vocab_size,
             codec: KeyCodec::new(ctx_bits, word_bits, num_homes),
             runs: opts.load_factor > RUNS_ABOVE_LOAD,
+            grouped,
         })
+    }
+
+    /// The sort key of arc `(ctx, word)`: its hash, or in a grouped table
+    /// `(ctx, word)` packed in order.
+    #[inline]
+    pub(super) fn key(&self, ctx: u32, word: u32) -> u64 {
+        if self.grouped {
+            u64::from(ctx) << self.word_bits | u64::from(word)
+        } else {
+            self.codec.hash(ctx, word)
+        }
+    }
+
+    /// The arc `(ctx, word)` of a [`Geometry::key`].
+    #[inline]
+    pub(super) fn unkey(&self, key: u64) -> (u32, u32) {
+        if self.grouped {
+            (
+                (key >> self.word_bits) as u32,
+                (key & ((1 << self.word_bits) - 1)) as u32,
+            )
+        } else {
+            self.codec.unhash(key)
+        }
     }
 
     /// The on-disk layout of this order's table with `widths`, placed as `placed`.
     pub(super) fn layout(&self, widths: Widths, placed: Placed) -> RawLayout {
+        if self.grouped {
+            return widths.grouped_layout(self.num_homes, placed.num_slots);
+        }
         widths
             .layout(self.num_homes, placed.num_slots, placed.max_displacement)
             .with_runs(self.runs)
     }
 
-    /// The slot of each arc, given their hashed keys in increasing order: each
-    /// goes to the first free slot at or after its home (see
-    /// [`crate::format::table`]). Calls `place(rank, slot)` and returns the number
-    /// of slots and the largest displacement.
+    /// The slot of each arc, given their keys ([`Geometry::key`]) in
+    /// increasing order: each goes to the first free slot at or after its
+    /// home (see [`crate::format::table`]), in a grouped table to its rank.
+    /// Calls `place(rank, slot)` and returns the number of slots and the
+    /// largest displacement.
     pub(super) fn place(
         &self,
         sorted_keys: impl Iterator<Item = u64>,
@@ -144,13 +184,21 @@ impl Geometry {
     ) -> Result<Placed, BuildError> {
         let (mut next, mut max_displacement) = (0u64, 0u64);
         for (rank, h) in sorted_keys.enumerate() {
-            let home = self.codec.home(h);
+            let home = if self.grouped {
+                rank as u64
+            } else {
+                self.codec.home(h)
+            };
             let s = home.max(next);
             place(rank, s);
             max_displacement = max_displacement.max(s - home);
             next = s + 1;
         }
-        let num_slots = next.max(self.num_homes);
+        let num_slots = if self.grouped {
+            next
+        } else {
+            next.max(self.num_homes)
+        };
         if num_slots >= u64::from(u32::MAX) {
             return Err(BuildError::TooLarge {
                 order: self.n,

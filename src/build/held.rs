@@ -312,12 +312,12 @@ impl<R: Record> Held<R> {
             .ok()?;
         let probs = if searchable {
             let mut column = Column::new(&self.geometry, self.placed)?;
-            let codec = self.geometry.codec;
+            let geometry = self.geometry;
             let recs = &self.recs;
             let mut put = Some(());
-            self.geometry
+            geometry
                 .place(recs.iter().map(Record::key), |i, s| {
-                    let (ctx, word) = codec.unhash(recs[i].key());
+                    let (ctx, word) = geometry.unkey(recs[i].key());
                     put = put.and(column.put(s, ctx, word, recs[i].backoff() != 0.0));
                 })
                 .ok()?;
@@ -493,7 +493,7 @@ impl<R: Record> Held<R> {
                     let mut written = Ok(());
                     let again = geometry.place(recs.iter().map(Record::key), |i, slot| {
                         if written.is_ok() {
-                            let (ctx, word) = geometry.codec.unhash(recs[i].key());
+                            let (ctx, word) = geometry.unkey(recs[i].key());
                             let arc = table.slot(ctx, word, recs[i].prob(), false, false, 0.0);
                             written = writer.put(slot, &arc);
                         }

@@ -69,8 +69,8 @@ use options::check_load_factor;
 use unigrams::{vocab_sections, Sections, Unigram};
 
 use crate::arpa::{Entry, NGramSet};
-use crate::format::table::TableWriter;
-use crate::format::{FileWriter, Header, RawLayout, SectionKind};
+use crate::format::table::TableStream;
+use crate::format::{FileWriter, FormatError, Header, RawLayout, SectionKind};
 use crate::MAX_ORDER;
 
 /// Assembles the file and its summary from the header and the sections in order,
@@ -143,14 +143,14 @@ pub fn compile(
     for n in 2..=order {
         let count = set.count(n);
         let ctx_ids = placed.last().map_or(vocab_size as u64, |p| p.1.num_slots);
-        let geometry = Geometry::new(n, count, ctx_ids, vocab_size, opts)?;
-        // Arcs go in increasing hashed-key order.
+        let geometry = Geometry::new(n, count, ctx_ids, vocab_size, n == order, opts)?;
+        // Arcs go in increasing key order (hashed, or grouped by context).
         let mut hashed: Vec<(u64, u32)> = Vec::with_capacity(count);
         let mut ctx_ids: Vec<u32> = Vec::with_capacity(count);
         set.for_each(n, |words, _| {
             let ctx = context_id(set, &slots, words);
             ctx_ids.push(ctx);
-            hashed.push((geometry.codec.hash(ctx, words[n - 1]), hashed.len() as u32));
+            hashed.push((geometry.key(ctx, words[n - 1]), hashed.len() as u32));
         });
         hashed.sort_unstable();
         let mut slot_of = vec![0u32; count];
@@ -175,20 +175,28 @@ pub fn compile(
         let coders = [probs, backoffs].map(|v| Coder::of(v, opts.weights));
         let table = TableBuild::new(&geometry, where_, order, coders);
         let table_error = |source| BuildError::Table { order: n, source };
-        let mut writer = TableWriter::new(table.raw, vocab_size as u32).map_err(table_error)?;
-        let mut i = 0usize;
-        let mut written = Ok(());
+        // The arcs in slot order, streamed (as grouped tables must be).
+        let mut arcs = Vec::with_capacity(set.count(n));
         set.for_each(n, |words, e| {
+            let i = arcs.len();
             let (slot, ctx) = (slots[n - 1][i], contexts[n - 2][i]);
             let word = words[n - 1];
             let arc = table.slot(ctx, word, e.prob, e.extends, e.extends_left, e.backoff);
-            if written.is_ok() {
-                written = writer.put(u64::from(slot), &arc);
-            }
-            i += 1;
+            arcs.push((slot, arc));
         });
-        written.map_err(table_error)?;
-        sections.push((SectionKind::Table, table.n, writer.finish()));
+        arcs.sort_unstable_by_key(|&(slot, _)| slot);
+        let stream_error =
+            |e: std::io::Error| table_error(FormatError::field("table", 0, e.to_string()));
+        let mut writer =
+            TableStream::new(table.raw, vocab_size as u32, Vec::new()).map_err(table_error)?;
+        for (slot, arc) in arcs {
+            writer.put(u64::from(slot), &arc).map_err(stream_error)?;
+        }
+        sections.push((
+            SectionKind::Table,
+            table.n,
+            writer.finish().map_err(stream_error)?,
+        ));
         layouts.push(table.raw);
         sections.extend(table.codebooks());
     }

@@ -19,22 +19,31 @@ pub struct BuildOptions {
     pub weights: Weights,
     /// Arcs per home position (0 < load <= 1): lower is faster and larger.
     pub load_factor: f64,
+    /// Whether the highest order's table is grouped (its arcs sorted by
+    /// context, see [`crate::format::grouped`]) rather than hashed: smaller
+    /// (the shared 4-gram's q8 4-grams: 6.4 MB instead of 8.5 MB), each
+    /// lookup there a search in its context's arcs.
+    pub grouped_top: bool,
 }
 
 impl BuildOptions {
     /// The defaults for `weights`: load factor 0.7 for f32 and q16 (the bytes
-    /// quotienting saves buy shorter probe runs), 0.9 for q8 (the smallest).
+    /// quotienting saves buy shorter probe runs), 0.9 and a grouped highest
+    /// order for q8 (the smallest).
     ///
     /// ```
     /// use dashlm::{build::BuildOptions, format::Weights};
     /// assert_eq!(BuildOptions::new(Weights::Q16).load_factor, 0.7);
+    /// assert!(!BuildOptions::new(Weights::Q16).grouped_top);
     /// assert_eq!(BuildOptions::new(Weights::Q8).load_factor, 0.9);
+    /// assert!(BuildOptions::new(Weights::Q8).grouped_top);
     /// ```
     pub fn new(weights: Weights) -> BuildOptions {
-        let load_factor = if weights == Weights::Q8 { 0.9 } else { 0.7 };
+        let q8 = weights == Weights::Q8;
         BuildOptions {
             weights,
-            load_factor,
+            load_factor: if q8 { 0.9 } else { 0.7 },
+            grouped_top: q8,
         }
     }
 }

@@ -64,7 +64,6 @@ use super::reading::{self, Need, Sink, Stop};
 use super::{
     layouts_bytes, section_count, vocab_sections, BuildOptions, BuildSummary, Geometry, Unigram,
 };
-use crate::format::table::KeyCodec;
 use crate::format::{Header, RawLayout, SectionKind, SectionWriter, Weights};
 use crate::vocab::{Vocab, WordId};
 use crate::MAX_ORDER;
@@ -335,7 +334,7 @@ impl<W: Write + Seek> Builder<W> {
             (None, None) => vocab_size as u64,
         };
         let count = usize::try_from(self.counts[n - 1]).ok().need()?;
-        let geometry = Geometry::new(n, count, ctx_ids, vocab_size, self.opts)
+        let geometry = Geometry::new(n, count, ctx_ids, vocab_size, n == self.order(), self.opts)
             .ok()
             .need()?;
         if n == self.order() {
@@ -391,8 +390,8 @@ impl<W: Write + Seek> Builder<W> {
             });
         }
         // The trigrams read so far, in file order, their contexts as bigram ranks.
-        let trigram = |codec: &KeyCodec, key: u64, prob: f32, backoff: f32| {
-            let (slot, word) = codec.unhash(key);
+        let trigram = |geometry: &Geometry, key: u64, prob: f32, backoff: f32| {
+            let (slot, word) = geometry.unkey(key);
             let ctx = rank_of_slot[slot as usize];
             let (node, left) = (backoff != 0.0, false);
             Resumed {
@@ -408,12 +407,12 @@ impl<W: Write + Seek> Builder<W> {
             (Some(r), _) => r
                 .recs
                 .iter()
-                .map(|m| trigram(&r.geometry.codec, m.key(), m.prob(), m.backoff()))
+                .map(|m| trigram(&r.geometry, m.key(), m.prob(), m.backoff()))
                 .collect(),
             (None, Some(t)) => t
                 .recs
                 .iter()
-                .map(|m| trigram(&t.geometry.codec, m.key(), m.prob(), m.backoff()))
+                .map(|m| trigram(&t.geometry, m.key(), m.prob(), m.backoff()))
                 .collect(),
             (None, None) => return Err(Stop::Fallback),
         };
@@ -457,8 +456,8 @@ impl<W: Write + Seek> Sink for Builder<W> {
         };
         let word = ids[n - 1];
         match (&mut self.reading, &mut self.top) {
-            (Some(r), _) => r.push(r.geometry.codec.hash(ctx_id, word), prob, backoff),
-            (None, Some(t)) => t.push(t.geometry.codec.hash(ctx_id, word), prob, backoff),
+            (Some(r), _) => r.push(r.geometry.key(ctx_id, word), prob, backoff),
+            (None, Some(t)) => t.push(t.geometry.key(ctx_id, word), prob, backoff),
             (None, None) => return Err(Stop::Fallback),
         }
         Ok(())

@@ -196,11 +196,18 @@ fn prepare(
         Ngrams::Lower(table) => table.len(),
         Ngrams::Top(spill) => spill.len(),
     };
-    let geometry = Geometry::new(n, len, ctx_ids, model.vocab_size, model.opts)
-        .ok()
-        .need()?;
+    let geometry = Geometry::new(
+        n,
+        len,
+        ctx_ids,
+        model.vocab_size,
+        n == model.order,
+        model.opts,
+    )
+    .ok()
+    .need()?;
     let ctx_slot = |c: u32| ctx_slots.as_ref().map_or(c, |s| s[c as usize]);
-    let key = |ctx: u32, word: u32| geometry.codec.hash(ctx_slot(ctx), word);
+    let key = |ctx: u32, word: u32| geometry.key(ctx_slot(ctx), word);
     let (mut keyed, id_space) = match ngrams {
         Ngrams::Lower(table) => {
             let id_space = table.id_space();
@@ -272,7 +279,7 @@ fn write<O: Write + Seek>(
     table.stream(out, model.vocab_size, |table, writer| {
         let mut written = Ok(());
         let _ = geometry.place(keyed.keys(), |rank, slot| {
-            let (ctx, word) = geometry.codec.unhash(keyed.key(rank));
+            let (ctx, word) = geometry.unkey(keyed.key(rank));
             let (prob, backoff, flags) = keyed.weights(rank);
             let (ext, left) = (flags & EXTENDS != 0, flags & LEFT != 0);
             let arc = table.slot(ctx, word, prob, ext, left, backoff);

@@ -338,26 +338,40 @@ impl GroupsView {
     /// let view = GroupsView::new(2, 300, 0);
     /// assert_eq!((view.range(&bytes, 0), view.range(&bytes, 1)), (0..0, 0..300));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn range(&self, file: &[u8], group: u64) -> Range<u64> {
         if group >= self.shape.groups {
             return 0..0;
         }
         let mut pos = self.sample_bit(file, group);
         // Count `group % SAMPLE` closing ones forward.
-        let mut ones = (group % SAMPLE) as u32;
-        while ones > 0 {
-            if pos >= self.end_bit {
-                return 0..0; // corrupted: the ones run out
-            }
-            let word = read_word(file, pos) & ((1 << STEP) - 1);
-            let count = word.count_ones();
-            if count >= ones {
-                pos += u64::from(select(word, ones - 1)) + 1;
-                break;
-            }
-            ones -= count;
-            pos += STEP;
+        let ones = (group % SAMPLE) as u32;
+        if ones > 0 {
+            // The ones are nearly always within two reads: choose between
+            // them without a branch.
+            let first = read_word(file, pos) & ((1 << STEP) - 1);
+            let second = read_word(file, pos.wrapping_add(STEP)) & ((1 << STEP) - 1);
+            let (first_sums, second_sums) = (byte_sums(first), byte_sums(second));
+            let count = (first_sums >> 56) as u32;
+            let (word, sums, rank, at) = if count >= ones {
+                (first, first_sums, ones - 1, pos)
+            } else {
+                (
+                    second,
+                    second_sums,
+                    ones - 1 - count,
+                    pos.wrapping_add(STEP),
+                )
+            };
+            let bit = select_with(word, sums, rank);
+            pos = if bit < STEP as u32 {
+                at.wrapping_add(u64::from(bit) + 1)
+            } else {
+                match self.skip_ones(file, at.wrapping_add(STEP), rank - (sums >> 56) as u32) {
+                    Some(p) => p,
+                    None => return 0..0,
+                }
+            };
         }
         // `pos` = group bits + group + start.
         let start = pos.wrapping_sub(self.group_bit).wrapping_sub(group);
@@ -380,33 +394,116 @@ impl GroupsView {
         }
         start..end
     }
+    /// The bit after the `ones + 1`-th one from bit `pos` on (`None` past the
+    /// block: corrupted), counting a read at a time.
+    #[cold]
+    #[inline(never)]
+    fn skip_ones(&self, file: &[u8], mut pos: u64, mut ones: u32) -> Option<u64> {
+        loop {
+            if pos >= self.end_bit {
+                return None;
+            }
+            let word = read_word(file, pos) & ((1 << STEP) - 1);
+            let count = (byte_sums(word) >> 56) as u32;
+            if count > ones {
+                return Some(pos + u64::from(select(word, ones)) + 1);
+            }
+            ones -= count;
+            pos += STEP;
+        }
+    }
 }
 
-/// The position of the set bit of rank `rank` (0 = the lowest) in `word`,
-/// which has more than `rank` set bits: the byte holding it from the bytes'
-/// running popcounts, then the bit within the byte.
+impl GroupsView {
+    /// The group holding element `element` (`None` past the last element):
+    /// a binary search over the groups, for listing a table, not for queries.
+    ///
+    /// ```
+    /// use dashlm::format::groups::{GroupsView, GroupsWriter};
+    /// let mut w = GroupsWriter::new(5, 3);
+    /// for group in [1, 1, 4] {
+    ///     w.push(group).unwrap();
+    /// }
+    /// let bytes = w.finish().unwrap();
+    /// let view = GroupsView::new(5, 3, 0);
+    /// let groups: Vec<_> = (0..4).map(|e| view.group_of(&bytes, e)).collect();
+    /// assert_eq!(groups, [Some(1), Some(1), Some(4), None]);
+    /// ```
+    pub fn group_of(&self, file: &[u8], element: u64) -> Option<u64> {
+        if element >= self.shape.elements {
+            return None;
+        }
+        // The first group ending past `element`.
+        let (mut lo, mut hi) = (0, self.shape.groups);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.range(file, mid).end <= element {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        (lo < self.shape.groups && self.range(file, lo).contains(&element)).then_some(lo)
+    }
+}
+
+/// `SELECT_IN_BYTE[r << 8 | b]`: the position of the set bit of rank `r` in
+/// byte `b` (8 if it has no such bit).
+static SELECT_IN_BYTE: [u8; 2048] = {
+    let mut table = [8u8; 2048];
+    let mut b = 0;
+    while b < 256 {
+        let (mut bit, mut rank) = (0, 0);
+        while bit < 8 {
+            if b >> bit & 1 == 1 {
+                table[rank << 8 | b] = bit as u8;
+                rank += 1;
+            }
+            bit += 1;
+        }
+        b += 1;
+    }
+    table
+};
+
+const L8: u64 = 0x0101_0101_0101_0101;
+
+/// The running popcounts of `word`'s bytes: byte `i` counts the set bits of
+/// bytes `0..=i` (at most 64: no carry), so the top byte counts them all.
+/// (Without the `popcnt` instruction, which the baseline x86-64 target lacks.)
 #[inline(always)]
-fn select(word: u64, rank: u32) -> u32 {
-    const L8: u64 = 0x0101_0101_0101_0101;
+fn byte_sums(word: u64) -> u64 {
     let mut x = word - ((word >> 1) & 0x5555_5555_5555_5555);
     x = (x & 0x3333_3333_3333_3333) + ((x >> 2) & 0x3333_3333_3333_3333);
     x = (x + (x >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
-    // Byte i of `sums`: the set bits of bytes 0..=i (at most 64: no carry).
-    let sums = x.wrapping_mul(L8);
-    let mut byte = 0;
-    while byte < 7 && ((sums >> (8 * byte)) & 0xff) as u32 <= rank {
-        byte += 1;
+    x.wrapping_mul(L8)
+}
+
+/// The position of the set bit of rank `rank` (0 = the lowest) in `word`, or
+/// 64 or more if it has no more than `rank` set bits.
+#[inline(always)]
+fn select(word: u64, rank: u32) -> u32 {
+    select_with(word, byte_sums(word), rank)
+}
+
+/// [`select`] given `sums` = [`byte_sums`]`(word)`, without branches: the byte
+/// holding the bit from the running popcounts, then a table.
+#[inline(always)]
+fn select_with(word: u64, sums: u64, rank: u32) -> u32 {
+    const H8: u64 = 0x8080_8080_8080_8080;
+    let rank = u64::from(rank.min(127));
+    // Bit 7 of byte i is set where the running popcount is at most `rank`:
+    // the bytes before the one holding the bit (a prefix), counted by a
+    // multiply.
+    let before = (((rank * L8) | H8) - sums) & H8;
+    let place = (((before >> 7).wrapping_mul(L8) >> 56) * 8) as u32;
+    if place >= 64 {
+        return 64;
     }
-    let before = if byte == 0 {
-        0
-    } else {
-        ((sums >> (8 * (byte - 1))) & 0xff) as u32
-    };
-    let mut bits = (word >> (8 * byte)) & 0xff;
-    for _ in 0..rank.saturating_sub(before) {
-        bits &= bits.wrapping_sub(1);
-    }
-    8 * byte + bits.trailing_zeros().min(8)
+    let below = ((sums << 8) >> place) & 0xff;
+    let byte = (word >> place) & 0xff;
+    let r = rank - below;
+    place + u32::from(SELECT_IN_BYTE[((r.min(7) << 8) | byte) as usize])
 }
 
 #[cfg(test)]
@@ -421,7 +518,9 @@ mod tests {
             for (rank, &p) in positions.iter().enumerate() {
                 assert_eq!(select(word, rank as u32), p, "{word:#x} rank {rank}");
             }
+            assert!(select(word, positions.len() as u32) >= 64);
         }
+        assert!(select(0, 0) >= 64);
     }
 
     proptest! {

@@ -72,7 +72,9 @@
 //!   instead of 64).
 //! - `Layouts`: one [`RawLayout`] (32 bytes) per order 2..=N.
 //! - `Table` (order n): the arcs of order n, bit-packed, `num_slots * entry_bits` bits, then
-//!   16 bytes of zero padding. See [`crate::format::table`].
+//!   16 bytes of zero padding; hashed (see [`crate::format::table`]), or, at the highest
+//!   order only, grouped (`RawLayout::runs` = 2: the arcs sorted by context, then a
+//!   [`groups`] block of one group per context; see [`grouped`]).
 //! - `ProbCodebook` / `BackoffCodebook` (order 1, every file): 0 to 2^16 f32 values,
 //!   the distinct bit patterns of the unigrams' stored probabilities (backoffs),
 //!   sorted by [`f32::total_cmp`]; empty = the field is raw f32 bits (see `Unigrams`).
@@ -94,6 +96,7 @@
 
 pub mod bits;
 mod error;
+pub mod grouped;
 pub mod groups;
 mod header;
 mod key;

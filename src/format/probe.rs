@@ -518,5 +518,5 @@ pub struct Hit {
     /// The arc's slot.
     pub slot: u64,
     /// The 64 bits read where the slot starts, shifted so the slot's first bit is bit 0.
-    word: u64,
+    pub(super) word: u64,
 }

@@ -18,8 +18,11 @@
 //! **Placement.** Arcs are stored in increasing hash order, each at the first
 //! free slot at or after its home (a static Robin Hood layout), so the arcs of
 //! one home form a *run* of consecutive slots, and runs follow each other in
-//! home order. A table finds its arcs in one of two ways ([`Layout::runs`],
-//! chosen by the builder from the load factor):
+//! home order. A hashed table finds its arcs in one of two ways ([`Layout::runs`],
+//! chosen by the builder from the load factor); the highest order's table may
+//! instead be *grouped* (`runs = 2`, [`Layout::grouped`]): its arcs sorted by
+//! context with no hashing, found through their context's group (see
+//! [`crate::format::grouped`], [`GroupedProbe`]):
 //!
 //! - **Scanned** (`runs = 0`): each slot stores its arc's *displacement*
 //!   `slot - home`. `delta` slots past a lookup's home, arcs of earlier homes
@@ -97,6 +100,8 @@
 
 use super::bits::{bits_for, mask};
 use super::error::FormatError;
+use super::grouped;
+pub use super::grouped::{GroupedProbe, GROUPED};
 use super::header::RawLayout;
 pub use super::key::KeyCodec;
 pub use super::probe::{Hit, Probe};
@@ -293,6 +298,29 @@ impl Layout {
     /// ```
     pub fn new(raw: RawLayout, vocab_size: u32, at: u64) -> Result<Layout, FormatError> {
         let bad = |problem: String| Err(FormatError::field("table layout", at, problem));
+        if raw.runs == GROUPED {
+            if let Err(problem) = grouped::check(&raw) {
+                return bad(problem);
+            }
+            if u64::from(vocab_size) > mask(u32::from(raw.word_bits)) {
+                return bad(format!(
+                    "{}-bit word ids cannot hold vocabulary size {vocab_size}",
+                    raw.word_bits
+                ));
+            }
+            let word_bits = u32::from(raw.word_bits);
+            let prob_at = word_bits;
+            let node_at = prob_at + u32::from(raw.prob_bits);
+            return Ok(Layout {
+                raw,
+                codec: KeyCodec::new(u32::from(raw.ctx_bits), word_bits, 1),
+                tag_bits: word_bits,
+                prob_at,
+                node_at,
+                left_at: node_at,
+                backoff_at: node_at,
+            });
+        }
         let widths = [raw.ctx_bits, raw.word_bits, raw.prob_bits, raw.backoff_bits];
         if widths.iter().any(|&w| w > 32) || raw.has_nodes > 1 || raw.word_bits == 0 {
             return bad(format!(
@@ -346,7 +374,10 @@ impl Layout {
         let left_at = node_at + u32::from(raw.has_nodes);
         let backoff_at = left_at + u32::from(raw.has_nodes);
         if raw.runs > 1 {
-            return bad(format!("lookup kind {} (0 = scan, 1 = runs)", raw.runs));
+            return bad(format!(
+                "lookup kind {} (0 = scan, 1 = runs, 2 = grouped)",
+                raw.runs
+            ));
         }
         Ok(Layout {
             raw,
@@ -419,6 +450,9 @@ impl Layout {
     /// assert_eq!(TableWriter::new(raw, 1000).unwrap().finish().len() as u64, layout.table_bytes());
     /// ```
     pub fn table_bytes(&self) -> u64 {
+        if self.grouped() {
+            return grouped::table_bytes(&self.raw);
+        }
         (self.raw.num_slots * u64::from(self.raw.entry_bits)).div_ceil(8) + TABLE_PADDING
     }
 
@@ -435,6 +469,18 @@ impl Layout {
     /// ```
     pub fn runs(&self) -> bool {
         self.raw.runs == 1
+    }
+
+    /// Whether the table is grouped (see [`crate::format::grouped`]).
+    ///
+    /// ```
+    /// # use dashlm::format::table::{Layout, Widths};
+    /// let widths = Widths { ctx: 10, word: 10, prob: 8, nodes: false, backoff: 0 };
+    /// assert!(!Layout::new(widths.layout(100, 120, 5), 1000, 0).unwrap().grouped());
+    /// assert!(Layout::new(widths.grouped_layout(100, 120), 1000, 0).unwrap().grouped());
+    /// ```
+    pub fn grouped(&self) -> bool {
+        self.raw.runs == GROUPED
     }
 
     /// The `entry_bits` bits of a slot holding arc `s`, whose hashed key is
@@ -462,7 +508,9 @@ impl Layout {
     #[inline]
     pub fn encode(&self, field: u64, h: u64, s: &Slot) -> u128 {
         let field = field & self.offset_mask();
-        let tag = if self.runs() {
+        let tag = if self.grouped() {
+            u64::from(s.word)
+        } else if self.runs() {
             field | self.rem_field(h)
         } else {
             field << self.codec.rem_bits | (!h & mask(self.codec.rem_bits))
@@ -481,6 +529,9 @@ impl Layout {
     /// The hashed key of arc `s` and its home.
     #[inline]
     pub(super) fn hash_home(&self, s: &Slot) -> (u64, u64) {
+        if self.grouped() {
+            return (u64::from(s.word), u64::from(s.ctx));
+        }
         let h = self.codec.hash(s.ctx, s.word);
         (h, self.codec.home(h))
     }

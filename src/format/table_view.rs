@@ -1,8 +1,9 @@
 //! A read-only view of one arc table, for `dump` and tests (the query hot
 //! path is [`Probe`]).
 
-use super::bits::read_word;
-use super::probe::Probe;
+use super::bits::{mask, read_word};
+use super::grouped::GroupedProbe;
+use super::probe::{Hit, Probe};
 use super::table::{Layout, Payload, Slot};
 
 /// A read-only view of one table's bytes. Any bytes are memory-safe: reads past
@@ -27,6 +28,8 @@ pub struct TableView<'a> {
     bytes: &'a [u8],
     layout: &'a Layout,
     probe: Probe,
+    /// A grouped table's probe (`probe` then serves nothing).
+    grouped: Option<GroupedProbe>,
 }
 
 impl<'a> TableView<'a> {
@@ -50,10 +53,14 @@ impl<'a> TableView<'a> {
     /// ```
     pub fn new(bytes: &'a [u8], layout: &'a Layout) -> TableView<'a> {
         let probe = Probe::new(layout, 0..bytes.len());
+        let grouped = layout
+            .grouped()
+            .then(|| GroupedProbe::new(layout, 0..bytes.len()));
         TableView {
             bytes,
             layout,
             probe,
+            grouped,
         }
     }
 
@@ -156,6 +163,10 @@ impl<'a> TableView<'a> {
     /// ```
     #[inline]
     pub fn find(&self, ctx: u32, word: u32) -> Option<u64> {
+        if let Some(g) = &self.grouped {
+            let (h, home) = g.locate(self.bytes, ctx, word);
+            return g.find_word(self.bytes, h, home).map(|hit| hit.slot);
+        }
         self.find_hashed(self.hash(ctx, word))
     }
 
@@ -226,6 +237,13 @@ impl<'a> TableView<'a> {
     /// ```
     #[inline(always)]
     pub fn payload(&self, slot: u64) -> Payload {
+        if let Some(g) = &self.grouped {
+            let word = read_word(
+                self.bytes,
+                slot.wrapping_mul(u64::from(self.layout.raw.entry_bits)),
+            );
+            return g.payload_of(self.bytes, &Hit { slot, word });
+        }
         self.probe.payload(self.bytes, slot)
     }
 
@@ -250,8 +268,24 @@ impl<'a> TableView<'a> {
     /// assert_eq!((view.slot(empty).prob, view.slot(empty).node), (0, false));
     /// ```
     pub fn slot(&self, slot: u64) -> Slot {
+        if let Some(g) = &self.grouped {
+            let ctx = g.context_of(self.bytes, slot).unwrap_or(0);
+            return self.grouped_arc(slot, ctx);
+        }
         let h = self.stored_key(slot).unwrap_or(u64::MAX);
         self.decode(slot, h)
+    }
+
+    /// The arc in `slot` of a grouped table, whose context is `ctx`.
+    fn grouped_arc(&self, slot: u64, ctx: u64) -> Slot {
+        let pos = slot.wrapping_mul(u64::from(self.layout.raw.entry_bits));
+        let word = read_word(self.bytes, pos) & mask(u32::from(self.layout.raw.word_bits));
+        Slot {
+            ctx: ctx as u32,
+            word: word as u32,
+            prob: self.payload(slot).prob,
+            ..Slot::default()
+        }
     }
 
     /// The arc in `slot`, whose hashed key is `h`.
@@ -286,9 +320,25 @@ impl<'a> TableView<'a> {
         let num_slots = self.num_slots();
         let entry_bits = u64::from(self.layout.raw.entry_bits);
         let runs = self.layout.runs();
+        let grouped = self.grouped.unwrap_or_default();
+        // A grouped table is read group by group.
+        let contexts = if self.layout.grouped() {
+            self.layout.raw.num_homes
+        } else {
+            0
+        };
+        let mut next = 0;
+        let by_group = (0..contexts).flat_map(move |ctx| {
+            let r = grouped.group(self.bytes, ctx);
+            let r = r.start.max(next)..r.end.max(next);
+            next = r.end;
+            r.map(move |slot| (slot, self.grouped_arc(slot, ctx)))
+        });
+        let grouped = self.layout.grouped();
+        let runs = runs && !grouped;
         // A scanned table is read slot by slot; a run-offset one run by run
         // (a slot's home is where its run starts).
-        let by_slot = (0..if runs { 0 } else { num_slots })
+        let by_slot = (0..if runs || grouped { 0 } else { num_slots })
             .filter_map(move |slot| Some((slot, self.decode(slot, self.stored_key(slot)?))));
         let mut floor = 0;
         let homes = if runs { self.layout.raw.num_homes } else { 0 };
@@ -304,7 +354,7 @@ impl<'a> TableView<'a> {
                 (slot, self.decode(slot, self.layout.codec.join(home, rem)))
             })
         });
-        by_slot.chain(by_run)
+        by_slot.chain(by_run).chain(by_group)
     }
 
     /// Whether `slot` is empty.
@@ -326,6 +376,9 @@ impl<'a> TableView<'a> {
     /// assert_eq!((0..view.num_slots()).filter(|&s| view.is_empty(s)).count(), 3);
     /// ```
     pub fn is_empty(&self, slot: u64) -> bool {
+        if self.grouped.is_some() {
+            return slot >= self.num_slots();
+        }
         !self.probe.is_occupied(self.bytes, slot)
     }
 

@@ -12,6 +12,8 @@ use std::io::{self, Write};
 
 use super::bits::{mask, read_word, BitWriter};
 use super::error::FormatError;
+use super::grouped;
+use super::groups::GroupsWriter;
 use super::header::RawLayout;
 use super::table::{Layout, Slot, TableView, TABLE_PADDING};
 
@@ -88,13 +90,21 @@ impl TableWriter {
     /// assert!(w.bytes().iter().all(|&b| b == 0));
     /// // A layout `Layout::new` refuses is refused here too.
     /// assert!(TableWriter::new(raw, 1 << 20).is_err()); // 8-bit word ids
+    /// // Grouped tables are streamed.
+    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
+    /// assert!(TableWriter::new(widths.grouped_layout(4, 4), 200).is_err());
     /// ```
     ///
     /// # Errors
     /// [`Layout::new`]'s, for a layout that is not valid for `vocab_size`;
-    /// [`FormatError::Field`] if the table's bytes cannot be allocated.
+    /// [`FormatError::Field`] if the table's bytes cannot be allocated, or
+    /// for a grouped layout (see [`TableStream`]).
     pub fn new(raw: RawLayout, vocab_size: u32) -> Result<TableWriter, FormatError> {
         let layout = checked(raw, vocab_size)?;
+        if layout.grouped() {
+            let problem = "a grouped table is written in slot order, by a TableStream";
+            return Err(grouped::refused(problem.into()));
+        }
         // At most 2^40 slots of at most 123 bits (checked by `Layout::new`):
         // the bytes are allocated fallibly rather than aborting.
         let bits = BitWriter::try_zeroed(total_bits(&raw)).ok_or_else(|| {
@@ -382,6 +392,8 @@ pub struct TableStream<W: Write> {
     acc: u128,
     pending: u32,
     buf: Vec<u8>,
+    /// Grouped tables: the arcs' contexts so far, and the last arc's key.
+    groups: Option<(GroupsWriter, Option<(u32, u32)>)>,
 }
 
 impl<W: Write> TableStream<W> {
@@ -404,8 +416,13 @@ impl<W: Write> TableStream<W> {
     /// # Errors
     /// [`Layout::new`]'s, for a layout that is not valid for `vocab_size`.
     pub fn new(raw: RawLayout, vocab_size: u32, out: W) -> Result<TableStream<W>, FormatError> {
+        let layout = checked(raw, vocab_size)?;
+        let groups = layout
+            .grouped()
+            .then(|| (GroupsWriter::new(raw.num_homes, raw.num_slots), None));
         Ok(TableStream {
-            layout: checked(raw, vocab_size)?,
+            groups,
+            layout,
             out,
             next: 0,
             end: 0,
@@ -443,12 +460,14 @@ impl<W: Write> TableStream<W> {
     }
 
     /// Writes arc `s` into `slot`, which must follow every slot written so far
-    /// and lie at or after the arc's home (arcs come in hash order).
+    /// and lie at or after the arc's home (arcs come in hash order); in a
+    /// grouped table, the next slot, arcs in increasing `(ctx, word)` order.
     ///
     /// # Errors
     /// I/O errors from the output; `InvalidInput` for a slot out of order,
     /// before its home, past the table or too far after its home for the
-    /// displacement field, or an arc with a field wider than the layout's.
+    /// displacement field, or an arc with a field wider than the layout's
+    /// (or out of order, or of a context past the last, in a grouped table).
     ///
     /// ```
     /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
@@ -467,6 +486,9 @@ impl<W: Write> TableStream<W> {
     /// assert_eq!(TableView::new(&bytes, &layout).find(1, 2), Some(home));
     /// ```
     pub fn put(&mut self, slot: u64, s: &Slot) -> io::Result<()> {
+        if self.groups.is_some() {
+            return self.put_grouped(slot, s);
+        }
         let (h, home) = self.layout.hash_home(s);
         if slot < self.end || slot < home || slot >= self.layout.raw().num_slots {
             return Err(invalid(format!(
@@ -505,6 +527,48 @@ impl<W: Write> TableStream<W> {
         }
     }
 
+    /// [`TableStream::put`] into a grouped table: every slot holds an arc,
+    /// in increasing `(ctx, word)` order.
+    fn put_grouped(&mut self, slot: u64, s: &Slot) -> io::Result<()> {
+        let raw = *self.layout.raw();
+        if slot != self.next || slot >= raw.num_slots {
+            return Err(invalid(format!(
+                "slot {slot}: a grouped table's {} arcs are written in slot order, from 0",
+                raw.num_slots
+            )));
+        }
+        fields_fit(&raw, slot, s).map_err(|e| invalid(e.to_string()))?;
+        let (groups, last) = self.groups.as_mut().expect("a grouped table");
+        if let Some(before) = last.filter(|&before| before >= (s.ctx, s.word)) {
+            return Err(invalid(format!(
+                "slot {slot}: arc {:?} after arc {before:?}: a grouped table's arcs go in increasing (ctx, word) order",
+                (s.ctx, s.word)
+            )));
+        }
+        groups
+            .push(u64::from(s.ctx))
+            .map_err(|e| invalid(format!("slot {slot}: {e}")))?;
+        *last = Some((s.ctx, s.word));
+        let (h, _) = self.layout.hash_home(s);
+        let bits = self.layout.encode(0, h, s);
+        self.emit(slot, bits, 0)
+    }
+
+    /// Writes the groups block of a grouped table after its arcs.
+    fn finish_groups(&mut self) -> io::Result<()> {
+        let Some((groups, _)) = self.groups.take() else {
+            return Ok(());
+        };
+        let block = groups.finish().map_err(|e| invalid(e.to_string()))?;
+        self.zeros(u64::from((8 - self.pending % 8) % 8))?;
+        for chunk in block.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.push(u64::from_le_bytes(word), 8 * chunk.len() as u32)?;
+        }
+        Ok(())
+    }
+
     /// Writes `bits` (offset field 0) into `slot` with offset field `offset`
     /// (0 in a scanned table).
     fn emit(&mut self, slot: u64, bits: u128, offset: u64) -> io::Result<()> {
@@ -526,10 +590,11 @@ impl<W: Write> TableStream<W> {
         Ok(())
     }
 
-    /// Writes the remaining empty slots and the padding; returns the output.
+    /// Writes the remaining empty slots (of a grouped table: its groups
+    /// block) and the padding; returns the output.
     ///
     /// # Errors
-    /// I/O errors from the output.
+    /// I/O errors from the output; a grouped table missing arcs.
     ///
     /// ```
     /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
@@ -551,7 +616,9 @@ impl<W: Write> TableStream<W> {
             self.emit(j, bits, self.end - j + 1)?;
         }
         let raw = *self.layout.raw();
-        self.zeros((raw.num_slots - self.next) * u64::from(raw.entry_bits) + TABLE_PADDING * 8)?;
+        self.zeros((raw.num_slots - self.next) * u64::from(raw.entry_bits))?;
+        self.finish_groups()?;
+        self.zeros(TABLE_PADDING * 8)?;
         let tail = self.acc.to_le_bytes();
         self.buf
             .extend_from_slice(&tail[..self.pending.div_ceil(8) as usize]);

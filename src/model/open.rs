@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use memmap2::Mmap;
 
 use super::{Book, Model, TableInfo, UnigramInfo};
-use crate::format::table::{Layout, Probe};
+use crate::format::table::{GroupedProbe, Layout, Probe};
 use crate::format::{
     self, bits, vocab, FormatError, RawLayout, SectionEntry, SectionKind, Weights, MAX_EXACT_VALUES,
 };
@@ -193,6 +193,7 @@ impl<D: AsRef<[u8]>> Model<D> {
         expect_len(layouts, (order as u64 - 1) * raw_len)?;
         let mut tables: Box<[TableInfo; crate::MAX_ORDER - 1]> = Box::default();
         let mut table_layouts = Vec::with_capacity(order.saturating_sub(1));
+        let mut top = None;
         for n in 2..=order {
             let at = layouts.offset + (n as u64 - 2) * raw_len;
             let raw: RawLayout =
@@ -254,6 +255,10 @@ impl<D: AsRef<[u8]>> Model<D> {
                 }
                 Ok(Book::new(bytes, e.range()))
             };
+            if layout.grouped() {
+                // Only the highest order (the only one without nodes, checked above).
+                top = Some(GroupedProbe::new(&layout, table.range()));
+            }
             tables[n - 2] = TableInfo {
                 probe: Probe::new(&layout, table.range()),
                 prob_book: book(SectionKind::ProbCodebook, raw.prob_bits)?,
@@ -271,6 +276,8 @@ impl<D: AsRef<[u8]>> Model<D> {
             unigrams,
             tables,
             num_tables: order - 1,
+            grouped_top: top.is_some(),
+            top: top.unwrap_or_default(),
             layouts: table_layouts,
         })
     }

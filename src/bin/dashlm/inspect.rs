@@ -67,6 +67,20 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     )?;
     for (i, (layout, count)) in model.table_layouts().zip(&h.counts[1..]).enumerate() {
         let r = layout.raw();
+        if layout.grouped() {
+            let groups = format::groups::block_bytes(r.num_homes, r.num_slots);
+            writeln!(
+                out,
+                "  order {}: {count} arcs grouped by {} contexts, {} bits = word {} + prob {}, groups {groups} bytes ({:.2} bits a context)",
+                i + 2,
+                r.num_homes,
+                r.entry_bits,
+                r.word_bits,
+                r.prob_bits,
+                groups as f64 * 8.0 / r.num_homes.max(1) as f64,
+            )?;
+            continue;
+        }
         let flags = 2 * u32::from(r.has_nodes);
         writeln!(
             out,
