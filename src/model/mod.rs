@@ -205,8 +205,6 @@ pub struct Model<D> {
     data: D,
     header: Header,
     vocab: [std::ops::Range<usize>; 3],
-    /// The width of a vocabulary offset (32 in format version 4).
-    vocab_offset_bits: u32,
     unigrams: UnigramInfo,
     /// Orders 2..=N in `tables[..num_tables]`.
     tables: Box<[TableInfo; MAX_ORDER - 1]>,
@@ -264,7 +262,6 @@ impl<D: AsRef<[u8]>> Model<D> {
             &b[self.vocab[2].clone()],
             self.header.vocab_size,
         )
-        .with_offset_bits(self.vocab_offset_bits)
     }
 
     /// The word with id `id` (empty if out of range).
