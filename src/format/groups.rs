@@ -343,9 +343,41 @@ impl GroupsView {
         if group >= self.shape.groups {
             return 0..0;
         }
-        let mut pos = self.sample_bit(file, group);
-        // Count `group % SAMPLE` closing ones forward.
-        let mut ones = (group % SAMPLE) as u32;
+        let sample = self.sample_bit(file, group);
+        // Past `rank` closing ones from the sample's start, group `group`
+        // starts; its elements are the zeros up to the next one.
+        let rank = (group % SAMPLE) as u32;
+        // Usually both ones lie in the next 3 * STEP bits (a sample spans
+        // about 64 * (1 + E / G) bits): found there without branches.
+        let words: [u64; 3] = std::array::from_fn(|i| {
+            read_word(file, sample.wrapping_add(i as u64 * STEP)) & ((1 << STEP) - 1)
+        });
+        let sums = words.map(byte_sums);
+        let c0 = (sums[0] >> 56) as u32;
+        let c1 = c0 + (sums[1] >> 56) as u32;
+        let c2 = c1 + (sums[2] >> 56) as u32;
+        if rank >= c2 {
+            return self.range_from(file, group, sample, rank);
+        }
+        // The bit (from `sample`) of the one of rank `r` < c2.
+        let find = |r: u32| -> u64 {
+            let i = usize::from(r >= c0) + usize::from(r >= c1);
+            let before = [0, c0, c1][i];
+            i as u64 * STEP + u64::from(select_in(words[i], sums[i], r - before))
+        };
+        let start_pos = if rank == 0 {
+            sample
+        } else {
+            sample.wrapping_add(find(rank - 1) + 1)
+        };
+        self.checked(group, start_pos, sample.wrapping_add(find(rank)))
+    }
+
+    /// The range of `group` counting `rank` closing ones forward from file
+    /// bit `pos` a read at a time (groups larger than a few reads).
+    #[cold]
+    fn range_from(&self, file: &[u8], group: u64, mut pos: u64, rank: u32) -> Range<u64> {
+        let mut ones = rank;
         while ones > 0 {
             if pos >= self.end_bit {
                 return 0..0; // corrupted: the ones run out
@@ -353,14 +385,12 @@ impl GroupsView {
             let word = read_word(file, pos) & ((1 << STEP) - 1);
             let count = word.count_ones();
             if count >= ones {
-                pos += u64::from(select(word, ones - 1)) + 1;
+                pos += u64::from(select_in(word, byte_sums(word), ones - 1)) + 1;
                 break;
             }
             ones -= count;
             pos += STEP;
         }
-        // `pos` = group bits + group + start.
-        let start = pos.wrapping_sub(self.group_bit).wrapping_sub(group);
         // The zeros up to the next one are the group's elements.
         let mut end_pos = pos;
         loop {
@@ -374,7 +404,17 @@ impl GroupsView {
             }
             end_pos += STEP;
         }
-        let end = start.wrapping_add(end_pos - pos);
+        self.checked(group, pos, end_pos)
+    }
+
+    /// The range of `group` whose first element bit is file bit `pos` and
+    /// closing one `end_pos` (>= `pos`), or empty if that is not inside
+    /// the elements (corrupted bits, or bits past the block).
+    #[inline(always)]
+    fn checked(&self, group: u64, pos: u64, end_pos: u64) -> Range<u64> {
+        // `pos` = group bits + group + start.
+        let start = pos.wrapping_sub(self.group_bit).wrapping_sub(group);
+        let end = start.wrapping_add(end_pos.wrapping_sub(pos));
         if start > end || end > self.shape.elements {
             return 0..0; // corrupted
         }
@@ -382,32 +422,54 @@ impl GroupsView {
     }
 }
 
-/// The position of the set bit of rank `rank` (0 = the lowest) in `word`,
-/// which has more than `rank` set bits: the byte holding it from the bytes'
-/// running popcounts, then the bit within the byte.
+/// Byte `i`: the set bits of bytes `0..=i` of `word` (at most 64: no carry),
+/// so the top byte is `word`'s popcount.
 #[inline(always)]
-fn select(word: u64, rank: u32) -> u32 {
-    const L8: u64 = 0x0101_0101_0101_0101;
+fn byte_sums(word: u64) -> u64 {
     let mut x = word - ((word >> 1) & 0x5555_5555_5555_5555);
     x = (x & 0x3333_3333_3333_3333) + ((x >> 2) & 0x3333_3333_3333_3333);
     x = (x + (x >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
-    // Byte i of `sums`: the set bits of bytes 0..=i (at most 64: no carry).
-    let sums = x.wrapping_mul(L8);
+    x.wrapping_mul(0x0101_0101_0101_0101)
+}
+
+/// The position of the set bit of rank `rank` (0 = the lowest) in `word`,
+/// which has more than `rank` set bits, given its [`byte_sums`], without
+/// branches: the byte holding it from the running popcounts (Vigna's
+/// broadword select), then the bit within the byte from a table.
+#[inline(always)]
+fn select_in(word: u64, sums: u64, rank: u32) -> u32 {
+    const L8: u64 = 0x0101_0101_0101_0101;
+    const H8: u64 = 0x8080_8080_8080_8080;
+    // The high bit of byte i: whether bytes 0..=i hold at most `rank` set
+    // bits (`rank | 0x80` minus at most 64 never borrows across bytes).
+    let rank = rank.min(63);
+    let at_most = ((u64::from(rank) * L8 | H8) - sums) & H8;
+    // Bytes before the one holding the bit: the flags, summed.
+    let byte = (((at_most >> 7).wrapping_mul(L8) >> 56) as u32).min(7);
+    let place = 8 * byte;
+    let before = (((sums << 8) >> place) & 0xff) as u32;
+    let in_byte = ((word >> place) & 0xff) as usize;
+    place + u32::from(SELECT_IN_BYTE[in_byte][(rank.wrapping_sub(before) & 7) as usize])
+}
+
+/// For each byte value and rank `r`: the position of its set bit of rank `r`
+/// (8 when it has `r` set bits or fewer).
+const SELECT_IN_BYTE: [[u8; 8]; 256] = {
+    let mut table = [[8u8; 8]; 256];
     let mut byte = 0;
-    while byte < 7 && ((sums >> (8 * byte)) & 0xff) as u32 <= rank {
+    while byte < 256 {
+        let (mut bit, mut rank) = (0, 0);
+        while bit < 8 {
+            if byte >> bit & 1 == 1 {
+                table[byte][rank] = bit as u8;
+                rank += 1;
+            }
+            bit += 1;
+        }
         byte += 1;
     }
-    let before = if byte == 0 {
-        0
-    } else {
-        ((sums >> (8 * (byte - 1))) & 0xff) as u32
-    };
-    let mut bits = (word >> (8 * byte)) & 0xff;
-    for _ in 0..rank.saturating_sub(before) {
-        bits &= bits.wrapping_sub(1);
-    }
-    8 * byte + bits.trailing_zeros().min(8)
-}
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -416,10 +478,23 @@ mod tests {
 
     #[test]
     fn select_finds_every_set_bit() {
-        for word in [1u64, 0x8000_0000_0000_0000, u64::MAX, 0x0f0f_0000_00f0_1001] {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut words = vec![1u64, 0x8000_0000_0000_0000, u64::MAX, 0x0f0f_0000_00f0_1001];
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Dense and sparse words.
+            words.extend([x, x & x.rotate_left(17) & x.rotate_left(29)]);
+        }
+        for word in words {
             let positions: Vec<u32> = (0..64).filter(|&i| word >> i & 1 == 1).collect();
             for (rank, &p) in positions.iter().enumerate() {
-                assert_eq!(select(word, rank as u32), p, "{word:#x} rank {rank}");
+                assert_eq!(
+                    select_in(word, byte_sums(word), rank as u32),
+                    p,
+                    "{word:#x} rank {rank}"
+                );
             }
         }
     }
