@@ -191,12 +191,32 @@ pub struct VocabView<'a> {
     offsets: &'a [u8],
     bytes: &'a [u8],
     index: &'a [u8],
+    shape: Shape,
+}
+
+/// What a [`VocabView`] derives from the vocabulary's size and the length of
+/// its words' bytes (a model computes it once, at open).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Shape {
     size: u32,
     offset_bits: u32,
     groups: GroupsView,
-    /// The bit of `index` where the ids start, and their width.
+    /// The bit of the index where the ids start, and their width.
     ids_at: u64,
     id_bits: u32,
+}
+
+impl Shape {
+    fn new(size: u32, bytes_len: u64) -> Shape {
+        let v = u64::from(size);
+        Shape {
+            size,
+            offset_bits: offset_bits(bytes_len),
+            groups: GroupsView::new(v, v, 0),
+            ids_at: block_bytes(v, v) * 8,
+            id_bits: id_bits(size),
+        }
+    }
 }
 
 impl<'a> VocabView<'a> {
@@ -211,21 +231,33 @@ impl<'a> VocabView<'a> {
     /// assert_eq!((v.word(0), v.get(b"cat")), (&b"<unk>"[..], Some(1)));
     /// ```
     pub fn new(offsets: &'a [u8], bytes: &'a [u8], index: &'a [u8], size: u32) -> VocabView<'a> {
-        let v = u64::from(size);
+        let shape = Shape::new(size, bytes.len() as u64);
+        VocabView::with_shape(offsets, bytes, index, shape)
+    }
+
+    /// The view of sections of the lengths `shape` was made for.
+    #[inline]
+    pub(crate) fn with_shape(
+        offsets: &'a [u8],
+        bytes: &'a [u8],
+        index: &'a [u8],
+        shape: Shape,
+    ) -> VocabView<'a> {
         VocabView {
             offsets,
             bytes,
             index,
-            size,
-            offset_bits: offset_bits(bytes.len() as u64),
-            groups: GroupsView::new(v, v, 0),
-            ids_at: block_bytes(v, v) * 8,
-            id_bits: id_bits(size),
+            shape,
         }
     }
 
+    /// What the view derived from its sizes (for [`VocabView::with_shape`]).
+    pub(crate) fn shape(&self) -> Shape {
+        self.shape
+    }
+
     fn offset(&self, i: usize) -> usize {
-        let width = self.offset_bits;
+        let width = self.shape.offset_bits;
         read_bits(self.offsets, i as u64 * u64::from(width), width) as usize
     }
 
@@ -243,7 +275,7 @@ impl<'a> VocabView<'a> {
     /// assert_eq!((first.word(0), first.word(1)), (&b"<unk>"[..], &b""[..]));
     /// ```
     pub fn word(&self, id: u32) -> &'a [u8] {
-        if id >= self.size {
+        if id >= self.shape.size {
             return &[];
         }
         let (start, end) = (self.offset(id as usize), self.offset(id as usize + 1));
@@ -272,39 +304,43 @@ impl<'a> VocabView<'a> {
     /// assert_eq!(v.get(b"dog"), None);
     /// ```
     pub fn get(&self, word: &[u8]) -> Option<u32> {
-        let ids = self.bucket_ids(home(word_hash(word), self.size));
+        let ids = self.bucket_ids(home(word_hash(word), self.shape.size));
         self.find_in(word, ids)
     }
 
     /// The positions in the index of the ids of bucket `b`.
     #[inline]
     fn bucket_ids(&self, b: u64) -> Range<u64> {
-        self.groups.range(self.index, b)
+        self.shape.groups.range(self.index, b)
     }
 
-    /// The id at position `i` of the index (at most 32 bits: may be past
-    /// the vocabulary if the file is corrupted).
+    /// The file bit of the id at position `i` of the index.
+    #[inline]
+    fn id_bit(&self, i: u64) -> u64 {
+        let width = u64::from(self.shape.id_bits);
+        self.shape.ids_at.wrapping_add(i.wrapping_mul(width))
+    }
+
+    /// The id at position `i` of the index (at most 32 bits: past the
+    /// vocabulary if the file is corrupted).
     #[inline]
     fn id_at(&self, i: u64) -> u32 {
-        let at = self
-            .ids_at
-            .wrapping_add(i.wrapping_mul(u64::from(self.id_bits)));
-        read_bits(self.index, at, self.id_bits) as u32
+        read_bits(self.index, self.id_bit(i), self.shape.id_bits) as u32
     }
 
     /// The id among the positions `ids` whose word is `word`, if any.
     #[inline]
     fn find_in(&self, word: &[u8], ids: Range<u64>) -> Option<u32> {
         ids.map(|i| self.id_at(i))
-            .find(|&id| id < self.size && self.word(id) == word)
+            .find(|&id| id < self.shape.size && self.word(id) == word)
     }
 
     /// The ids of `words` (as [`VocabView::get`], `None` as `absent`) into `out`
     /// (pairs past the shorter of the two are left alone), overlapping the
-    /// lookups' memory accesses: for each chunk of words, the buckets' group
-    /// bits are fetched, then their ids, then the offsets of the first ids,
-    /// then the bytes of those whose length is the word's, before the
-    /// lookups run. Allocates nothing.
+    /// lookups' memory accesses: for each chunk of words, the buckets'
+    /// directory entries and group bits are fetched, then their ids, then the
+    /// offsets of each bucket's first id, before the lookups run. Allocates
+    /// nothing.
     ///
     /// ```
     /// let s = dashlm::format::vocab::encode([&b"<unk>"[..], b"a", b"b"]).unwrap();
@@ -315,38 +351,23 @@ impl<'a> VocabView<'a> {
     /// ```
     pub fn get_batch(&self, words: &[&[u8]], absent: u32, out: &mut [u32]) {
         const CHUNK: usize = 16;
-        // Candidates per word whose offsets and bytes are prefetched.
-        const AHEAD: u64 = 2;
         for (ws, os) in words.chunks(CHUNK).zip(out.chunks_mut(CHUNK)) {
-            let mut ranges = [(0u64, 0u64); CHUNK];
+            // Per word: its bucket, then the positions of the bucket's ids.
+            let mut ranges: [Range<u64>; CHUNK] = std::array::from_fn(|_| 0..0);
             for (w, r) in ws.iter().zip(&mut ranges) {
-                r.0 = home(word_hash(w), self.size);
-                self.groups.prefetch(self.index, r.0);
+                r.start = home(word_hash(w), self.shape.size);
+                self.shape.groups.prefetch(self.index, r.start);
             }
             for r in ranges.iter_mut().take(ws.len()) {
-                let ids = self.bucket_ids(r.0);
-                *r = (ids.start, ids.end);
-                let at = self.ids_at + ids.start * u64::from(self.id_bits);
-                prefetch(self.index, (at / 8) as usize);
+                *r = self.bucket_ids(r.start);
+                prefetch(self.index, (self.id_bit(r.start) / 8) as usize);
             }
-            for &(start, end) in ranges.iter().take(ws.len()) {
-                for id in (start..end.min(start + AHEAD)).map(|i| self.id_at(i)) {
-                    let bit = u64::from(id) * u64::from(self.offset_bits);
-                    prefetch(self.offsets, (bit / 8) as usize);
-                }
+            for r in ranges.iter().take(ws.len()).filter(|r| !r.is_empty()) {
+                let bit = u64::from(self.id_at(r.start)) * u64::from(self.shape.offset_bits);
+                prefetch(self.offsets, (bit / 8) as usize);
             }
-            for (w, &(start, end)) in ws.iter().zip(&ranges) {
-                for id in (start..end.min(start + AHEAD)).map(|i| self.id_at(i)) {
-                    if id < self.size {
-                        let at = self.offset(id as usize);
-                        if self.offset(id as usize + 1).wrapping_sub(at) == w.len() {
-                            prefetch(self.bytes, at);
-                        }
-                    }
-                }
-            }
-            for ((w, &(start, end)), o) in ws.iter().zip(&ranges).zip(os) {
-                *o = self.find_in(w, start..end).unwrap_or(absent);
+            for ((w, r), o) in ws.iter().zip(ranges).zip(os) {
+                *o = self.find_in(w, r).unwrap_or(absent);
             }
         }
     }

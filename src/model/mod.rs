@@ -205,6 +205,8 @@ pub struct Model<D> {
     data: D,
     header: Header,
     vocab: [std::ops::Range<usize>; 3],
+    /// What the vocabulary's view derives from its sizes.
+    vocab_shape: crate::format::vocab::Shape,
     unigrams: UnigramInfo,
     /// Orders 2..=N in `tables[..num_tables]`.
     tables: Box<[TableInfo; MAX_ORDER - 1]>,
@@ -256,11 +258,11 @@ impl<D: AsRef<[u8]>> Model<D> {
     /// ```
     pub fn vocab(&self) -> VocabView<'_> {
         let b = self.data.as_ref();
-        VocabView::new(
+        VocabView::with_shape(
             &b[self.vocab[0].clone()],
             &b[self.vocab[1].clone()],
             &b[self.vocab[2].clone()],
-            self.header.vocab_size,
+            self.vocab_shape,
         )
     }
 

@@ -257,10 +257,13 @@ impl<D: AsRef<[u8]>> Model<D> {
         }
         sections.check_gaps(bytes)?;
         let vocab = [offsets.range(), words.range(), index.range()];
+        let [o, w, i] = vocab.clone().map(|r| &bytes[r]);
+        let vocab_shape = vocab::VocabView::new(o, w, i, header.vocab_size).shape();
         Ok(Model {
             data,
             header,
             vocab,
+            vocab_shape,
             unigrams,
             tables,
             num_tables: order - 1,
