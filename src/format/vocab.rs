@@ -25,7 +25,7 @@
 
 use std::ops::Range;
 
-use super::bits::{bits_for, read_bits, BitWriter};
+use super::bits::{bits_for, mask, read_bits, BitWriter};
 use super::groups::{block_bytes, GroupsView, GroupsWriter};
 use super::mmap::prefetch;
 
@@ -256,9 +256,19 @@ impl<'a> VocabView<'a> {
         self.shape
     }
 
-    fn offset(&self, i: usize) -> usize {
+    /// Where word `id` starts and ends in the words' bytes: offsets `id` and
+    /// `id + 1`, read as one field (of at most 64 bits: offsets of files are
+    /// at most 32).
+    #[inline]
+    fn bounds(&self, id: u32) -> (usize, usize) {
         let width = self.shape.offset_bits;
-        read_bits(self.offsets, i as u64 * u64::from(width), width) as usize
+        let at = u64::from(id) * u64::from(width);
+        if width <= 32 {
+            let both = read_bits(self.offsets, at, 2 * width);
+            return ((both & mask(width)) as usize, (both >> width) as usize);
+        }
+        let next = read_bits(self.offsets, at + u64::from(width), width);
+        (read_bits(self.offsets, at, width) as usize, next as usize)
     }
 
     /// The word with id `id` (empty if `id` is not below the size the view
@@ -278,7 +288,7 @@ impl<'a> VocabView<'a> {
         if id >= self.shape.size {
             return &[];
         }
-        let (start, end) = (self.offset(id as usize), self.offset(id as usize + 1));
+        let (start, end) = self.bounds(id);
         self.bytes.get(start..end).unwrap_or(&[])
     }
 
