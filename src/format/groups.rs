@@ -443,7 +443,7 @@ fn select_in(word: u64, sums: u64, rank: u32) -> u32 {
     // The high bit of byte i: whether bytes 0..=i hold at most `rank` set
     // bits (`rank | 0x80` minus at most 64 never borrows across bytes).
     let rank = rank.min(63);
-    let at_most = ((u64::from(rank) * L8 | H8) - sums) & H8;
+    let at_most = (((u64::from(rank) * L8) | H8) - sums) & H8;
     // Bytes before the one holding the bit: the flags, summed.
     let byte = (((at_most >> 7).wrapping_mul(L8) >> 56) as u32).min(7);
     let place = 8 * byte;
