@@ -1,4 +1,5 @@
-//! Criterion benches: queries (sequential and batched), open, build, rescoring.
+//! Criterion benches: queries (sequential and batched), vocabulary lookups,
+//! open, build, rescoring.
 //!
 //! ```text
 //! cargo bench --bench dashlm                 # all groups
@@ -213,6 +214,30 @@ fn queries(c: &mut Criterion) {
     g.finish();
 }
 
+/// Every word of the sentences looked up in the q8 model, one by one and in
+/// one batch (the rescorer's `word_ids`).
+fn vocabulary(c: &mut Criterion) {
+    let fx = fixture();
+    let mut g = c.benchmark_group(format!("vocab/{}", fx.label));
+    let words: Vec<&[u8]> = fx.sentences.iter().flatten().map(|w| &w[..]).collect();
+    g.throughput(Throughput::Elements(words.len() as u64));
+    let m = Model::from_bytes(&fx.q8_bytes[..]).expect("model");
+    g.bench_function("word_id", |b| {
+        b.iter(|| {
+            let ids = words.iter().map(|w| m.word_id(black_box(w)));
+            ids.fold(0u64, |sum, id| sum + u64::from(id))
+        })
+    });
+    let mut ids = vec![0; words.len()];
+    g.bench_function("word_ids", |b| {
+        b.iter(|| {
+            m.word_ids(black_box(&words), &mut ids);
+            ids[0]
+        })
+    });
+    g.finish();
+}
+
 fn open(c: &mut Criterion) {
     let fx = fixture();
     let mut g = c.benchmark_group(format!("open/{}", fx.label));
@@ -273,6 +298,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = queries, open, build, rescoring
+    targets = queries, vocabulary, open, build, rescoring
 }
 criterion_main!(benches);

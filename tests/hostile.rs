@@ -1,10 +1,14 @@
 //! Hostile model files with a *valid* header checksum: every structural lie is
 //! caught at open time with an error naming what is wrong.
 
+mod common;
+
 use dashlm::arpa::NGramSet;
 use dashlm::build::{compile, BuildOptions};
 use dashlm::format::{self, SectionKind, HEADER_LEN, SECTION_ENTRY_LEN};
-use dashlm::Model;
+use dashlm::{LanguageModel, Model};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 fn tiny() -> Vec<u8> {
     let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny.arpa").unwrap();
@@ -187,35 +191,100 @@ fn too_many_sections_are_refused() {
 
 #[test]
 fn a_vocabulary_index_of_the_wrong_size_is_refused() {
-    let e = open_error(|b| {
-        let at = entry_at(section_index(b, SectionKind::VocabIndex, 0)) + 16;
-        let len = u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
-        put_u64(b, at, len - 4);
-    });
-    assert!(e.contains("vocab-index") && e.contains("expected"), "{e}");
+    // 8 words: a groups block of 8 ids in 8 buckets (a 4-bit directory
+    // entry and 16 group bits: 3 bytes), then 8 ids of 3 bits (3 bytes).
+    for shorter in [1, 4] {
+        let e = open_error(|b| {
+            let at = entry_at(section_index(b, SectionKind::VocabIndex, 0)) + 16;
+            let len = u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+            assert_eq!(len, 6);
+            put_u64(b, at, len - shorter);
+        });
+        assert!(e.contains("vocab-index") && e.contains("expected 6"), "{e}");
+    }
+}
+
+#[test]
+fn a_corrupted_vocabulary_index_opens_and_never_panics() {
+    // The index's bytes are checked by `verify`'s CRC-32, not at open: any
+    // bytes must give lookups that return, an id below V, and a word's own
+    // id or 0 (the words' bytes and offsets are intact).
+    let mut rng = StdRng::seed_from_u64(66);
+    let (text, words) = common::many_words_arpa(&mut rng, 3000);
+    let set = NGramSet::read(text.as_bytes(), "words.arpa").unwrap();
+    let (file, _) = compile(&set, BuildOptions::default()).unwrap();
+    let mut good = Vec::new();
+    file.write_to(&mut good).unwrap();
+    let (header, sections) = format::parse(&good).unwrap();
+    let index = sections
+        .require(SectionKind::VocabIndex, 0)
+        .unwrap()
+        .range();
+    let v = header.vocab_size;
+    let mut lookups: Vec<Vec<u8>> = words.iter().map(|w| w.clone().into_bytes()).collect();
+    lookups.extend(words.iter().map(|w| format!("{w}#").into_bytes()));
+    lookups.extend([b"<unk>".to_vec(), b"<s>".to_vec(), Vec::new()]);
+    let refs: Vec<&[u8]> = lookups.iter().map(|w| &w[..]).collect();
+    let mut wrong = 0;
+    for round in 0..40 {
+        let mut bytes = good.clone();
+        let data = &mut bytes[index.clone()];
+        match round {
+            0 => data.fill(0),
+            1 => data.fill(0xff),
+            // Every byte, a few bytes, or the ids only.
+            _ => {
+                let density = [1.0, 0.01, 0.001][round % 3];
+                let from = if round % 4 == 0 { data.len() / 9 } else { 0 };
+                for b in &mut data[from..] {
+                    if rng.gen_bool(density) {
+                        *b = rng.gen();
+                    }
+                }
+            }
+        }
+        let model = Model::from_bytes(&bytes[..]).unwrap();
+        assert!(model.verify().is_err(), "round {round}");
+        let mut batch = vec![u32::MAX; refs.len()];
+        model.word_ids(&refs, &mut batch);
+        for (i, (w, &in_batch)) in refs.iter().zip(&batch).enumerate() {
+            let id = model.word_id(w);
+            assert_eq!(id, in_batch, "round {round}");
+            assert!(id < v, "round {round}: id {id}");
+            assert!(id == 0 || model.word(id) == *w, "round {round}: id {id}");
+            wrong += usize::from(i < words.len() && id == 0);
+        }
+    }
+    // The corruption was seen: some words were lost.
+    assert!(wrong > 0);
 }
 
 #[test]
 fn an_unknown_version_weight_or_kind_is_refused() {
     // Version 1 (whole-key tables), version 2 (64-bit vocabulary offsets,
-    // no fingerprints) and version 3 (every table scanned, no lookup kind in
-    // the layouts) files must be rebuilt.
-    for old in [1u16, 2, 3] {
-        let e = open_error(|b| b[10..12].copy_from_slice(&old.to_le_bytes()));
-        assert!(e.contains(&format!("format version {old}")), "{e}");
-        assert!(e.contains("rebuild"), "{e}");
+    // no fingerprints), version 3 (every table scanned, no lookup kind in
+    // the layouts), versions 4 and 5 (an open-addressing vocabulary index)
+    // and a version from the future are refused.
+    for other in [0u16, 1, 2, 3, 4, 5, 7, u16::MAX] {
+        let e = open_error(|b| b[10..12].copy_from_slice(&other.to_le_bytes()));
+        assert!(e.contains(&format!("format version {other} ")), "{e}");
+        assert!(e.contains("reads version 6 files"), "{e}");
+        assert!(e.contains("rebuild the model with build-lm"), "{e}");
     }
-    let e = open_error(|b| b[10..12].copy_from_slice(&6u16.to_le_bytes()));
-    assert!(e.contains("format version 6"), "{e}");
-    assert!(e.contains("reads versions 4 to 5"), "{e}");
-    // Version 4 is read (tests/quantized_widths.rs builds such files), but
-    // with 32-bit vocabulary offsets: a version 5 file labelled 4 is refused.
-    let e = open_error(|b| b[10..12].copy_from_slice(&4u16.to_le_bytes()));
-    assert!(e.contains("vocab-offsets"), "{e}");
     let e = open_error(|b| b[13] = 9);
     assert!(e.contains("weights"), "{e}");
     let e = open_error(|b| b[entry_at(0)..entry_at(0) + 2].copy_from_slice(&99u16.to_le_bytes()));
     assert!(e.contains("unknown code 99"), "{e}");
+}
+
+#[test]
+fn a_version_5_file_is_refused_with_the_rebuild_message() {
+    let e = open_error(|b| b[10..12].copy_from_slice(&5u16.to_le_bytes()));
+    assert_eq!(
+        e,
+        "format version 5 at byte 10: this dashlm reads version 6 files; \
+         rebuild the model with build-lm"
+    );
 }
 
 #[test]

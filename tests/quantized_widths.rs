@@ -1,7 +1,8 @@
-//! Quantized weights (format version 5): each order's probability and backoff
-//! codes take the fewest bits that index its codebook, score exactly as the
-//! full-width codes of version 4 (still read), and a codebook longer than its
-//! field can index is refused at open.
+//! Quantized weights (since format version 5): each order's probability and
+//! backoff codes take the fewest bits that index its codebook, score exactly
+//! as full-width codes (8 or 16 bits, as format version 4 stored them) of the
+//! same codebooks, and a codebook longer than its field can index is refused
+//! at open.
 
 mod common;
 
@@ -9,9 +10,7 @@ use common::{random_arpa, random_sentence, score_words};
 use dashlm::arpa::NGramSet;
 use dashlm::build::{compile, BuildOptions};
 use dashlm::format::table::{TableView, TableWriter, Widths};
-use dashlm::format::{
-    self, FileWriter, RawLayout, SectionKind, Weights, HEADER_LEN, SECTION_ENTRY_LEN,
-};
+use dashlm::format::{self, FileWriter, RawLayout, SectionKind, Weights};
 use dashlm::{LanguageModel, Model};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -114,19 +113,10 @@ fn random_models_get_fields_as_wide_as_their_codebooks() {
     assert!(narrow_q8 && mid_q16, "{narrow_q8} {mid_q16}");
 }
 
-/// Recomputes the header CRC (bytes 0..124 and the section table).
-fn reseal(bytes: &mut [u8]) {
-    let sections = u32::from_le_bytes(bytes[28..32].try_into().unwrap()) as usize;
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(&bytes[..124]);
-    crc.update(&bytes[HEADER_LEN..HEADER_LEN + sections * SECTION_ENTRY_LEN]);
-    bytes[124..128].copy_from_slice(&crc.finalize().to_le_bytes());
-}
-
-/// The quantized model `bytes` as format version 4 stored it: the same arcs
-/// in the same slots and the same codebooks, every probability and backoff
-/// field `full` bits wide (8 for q8, 16 for q16), 32-bit vocabulary offsets,
-/// and raw f32 unigrams without codebooks.
+/// The quantized model `bytes` with every probability and backoff field
+/// `full` bits wide (8 for q8, 16 for q16, as format version 4 stored them):
+/// the same arcs in the same slots, the same codebooks (a field may be wider
+/// than its codebook needs), every other section as it was.
 fn full_width(bytes: &[u8], full: u32) -> Vec<u8> {
     let model = Model::from_bytes(bytes).unwrap();
     let (header, sections) = format::parse(bytes).unwrap();
@@ -155,61 +145,20 @@ fn full_width(bytes: &[u8], full: u32) -> Vec<u8> {
             (wide, writer.finish())
         })
         .collect();
-    let section = |kind, n| &bytes[sections.require(kind, n).unwrap().range()];
-    // Version 4's vocabulary offsets were 32-bit, its unigrams raw f32 pairs
-    // with no order-1 codebooks.
-    let v = u64::from(header.vocab_size);
-    let offset_bits = format::vocab::offset_bits(section(SectionKind::VocabBytes, 0).len() as u64);
-    let offsets: Vec<u8> = (0..=v)
-        .flat_map(|i| {
-            let o = format::bits::read_bits(
-                section(SectionKind::VocabOffsets, 0),
-                i * u64::from(offset_bits),
-                offset_bits,
-            );
-            (o as u32).to_le_bytes()
-        })
-        .collect();
-    let (prob_bits, backoff_bits) = model.unigram_widths();
-    let decode = |kind, bits: u32, code: u64| -> [u8; 4] {
-        if bits == 32 {
-            return (code as u32).to_le_bytes();
-        }
-        let at = 4 * code as usize;
-        section(kind, 1)[at..at + 4].try_into().unwrap()
-    };
-    let packed = section(SectionKind::Unigrams, 1);
-    let unigrams: Vec<u8> = (0..v)
-        .flat_map(|i| {
-            let at = i * u64::from(prob_bits + backoff_bits);
-            let prob = format::bits::read_bits(packed, at, prob_bits);
-            let backoff = format::bits::read_bits(packed, at + u64::from(prob_bits), backoff_bits);
-            let mut pair = decode(SectionKind::ProbCodebook, prob_bits, prob).to_vec();
-            pair.extend(decode(SectionKind::BackoffCodebook, backoff_bits, backoff));
-            pair
-        })
-        .collect();
     let mut file = FileWriter::new(header);
-    for e in sections
-        .iter()
-        .filter(|e| e.order != 1 || e.kind == SectionKind::Unigrams)
-    {
+    for e in sections.iter() {
         let data = match e.kind {
             SectionKind::Table => tables[usize::from(e.order) - 2].1.clone(),
             SectionKind::Layouts => tables
                 .iter()
                 .flat_map(|(raw, _)| bytemuck::bytes_of(raw).to_vec())
                 .collect(),
-            SectionKind::VocabOffsets => offsets.clone(),
-            SectionKind::Unigrams => unigrams.clone(),
             _ => bytes[e.range()].to_vec(),
         };
         file.add(e.kind, e.order, data);
     }
     let mut wide = Vec::new();
     file.write_to(&mut wide).unwrap();
-    wide[10..12].copy_from_slice(&4u16.to_le_bytes());
-    reseal(&mut wide);
     wide
 }
 
@@ -227,7 +176,7 @@ fn table_bytes(bytes: &[u8]) -> u64 {
 }
 
 #[test]
-fn narrow_fields_score_as_the_full_width_fields_of_version_4() {
+fn narrow_fields_score_as_full_width_fields() {
     let mut models = vec![(TINY.to_vec(), 8)];
     for seed in 0..12u64 {
         let mut rng = StdRng::seed_from_u64(100 + seed);
@@ -249,7 +198,7 @@ fn narrow_fields_score_as_the_full_width_fields_of_version_4() {
             );
             narrowed += usize::from(wide_tables > narrow_tables);
             let narrow = Model::from_bytes(&narrow_bytes[..]).unwrap();
-            // A version 4 file opens (and checks out) in this build.
+            // Fields wider than their codebooks need open (and check out).
             let wide = Model::from_bytes(&wide_bytes[..]).unwrap();
             wide.verify().unwrap();
             let full = weights.bits() as u8;

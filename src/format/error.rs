@@ -29,10 +29,9 @@ pub enum FormatError {
         found: u16,
     },
     /// A format version this build does not read.
-    #[error("format version {found} at byte 10, this build reads versions {} to {expected}: rebuild the model with this build-lm", super::MIN_VERSION)]
+    #[error("format version {found} at byte 10: this dashlm reads version {expected} files; rebuild the model with build-lm")]
     Version {
-        /// The newest version this build reads (it reads
-        /// [`MIN_VERSION`](super::MIN_VERSION) up to this one).
+        /// The version this build reads ([`VERSION`](super::VERSION)).
         expected: u16,
         /// The version in the file.
         found: u16,

@@ -343,38 +343,54 @@ impl GroupsView {
         if group >= self.shape.groups {
             return 0..0;
         }
-        let mut pos = self.sample_bit(file, group);
-        // Count `group % SAMPLE` closing ones forward.
-        let ones = (group % SAMPLE) as u32;
-        if ones > 0 {
-            // The ones are nearly always within two reads: choose between
-            // them without a branch.
-            let first = read_word(file, pos) & ((1 << STEP) - 1);
-            let second = read_word(file, pos.wrapping_add(STEP)) & ((1 << STEP) - 1);
-            let (first_sums, second_sums) = (byte_sums(first), byte_sums(second));
-            let count = (first_sums >> 56) as u32;
-            let (word, sums, rank, at) = if count >= ones {
-                (first, first_sums, ones - 1, pos)
-            } else {
-                (
-                    second,
-                    second_sums,
-                    ones - 1 - count,
-                    pos.wrapping_add(STEP),
-                )
-            };
-            let bit = select_with(word, sums, rank);
-            pos = if bit < STEP as u32 {
-                at.wrapping_add(u64::from(bit) + 1)
-            } else {
-                match self.skip_ones(file, at.wrapping_add(STEP), rank - (sums >> 56) as u32) {
-                    Some(p) => p,
-                    None => return 0..0,
-                }
-            };
+        let sample = self.sample_bit(file, group);
+        // Past `rank` closing ones from the sample's start, group `group`
+        // starts; its elements are the zeros up to the next one.
+        let rank = (group % SAMPLE) as u32;
+        // Usually both ones lie in the next 3 * STEP bits (a sample spans
+        // about 64 * (1 + E / G) bits): found there without branches.
+        let words: [u64; 3] = std::array::from_fn(|i| {
+            read_word(file, sample.wrapping_add(i as u64 * STEP)) & ((1 << STEP) - 1)
+        });
+        let sums = words.map(byte_sums);
+        let c0 = (sums[0] >> 56) as u32;
+        let c1 = c0 + (sums[1] >> 56) as u32;
+        let c2 = c1 + (sums[2] >> 56) as u32;
+        if rank >= c2 {
+            return self.range_from(file, group, sample, rank);
         }
-        // `pos` = group bits + group + start.
-        let start = pos.wrapping_sub(self.group_bit).wrapping_sub(group);
+        // The bit (from `sample`) of the one of rank `r` < c2.
+        let find = |r: u32| -> u64 {
+            let i = usize::from(r >= c0) + usize::from(r >= c1);
+            let before = [0, c0, c1][i];
+            i as u64 * STEP + u64::from(select_in(words[i], sums[i], r - before))
+        };
+        let start_pos = if rank == 0 {
+            sample
+        } else {
+            sample.wrapping_add(find(rank - 1) + 1)
+        };
+        self.checked(group, start_pos, sample.wrapping_add(find(rank)))
+    }
+
+    /// The range of `group` counting `rank` closing ones forward from file
+    /// bit `pos` a read at a time (groups larger than a few reads).
+    #[cold]
+    fn range_from(&self, file: &[u8], group: u64, mut pos: u64, rank: u32) -> Range<u64> {
+        let mut ones = rank;
+        while ones > 0 {
+            if pos >= self.end_bit {
+                return 0..0; // corrupted: the ones run out
+            }
+            let word = read_word(file, pos) & ((1 << STEP) - 1);
+            let count = word.count_ones();
+            if count >= ones {
+                pos += u64::from(select_in(word, byte_sums(word), ones - 1)) + 1;
+                break;
+            }
+            ones -= count;
+            pos += STEP;
+        }
         // The zeros up to the next one are the group's elements.
         let mut end_pos = pos;
         loop {
@@ -388,29 +404,21 @@ impl GroupsView {
             }
             end_pos += STEP;
         }
-        let end = start.wrapping_add(end_pos - pos);
+        self.checked(group, pos, end_pos)
+    }
+
+    /// The range of `group` whose first element bit is file bit `pos` and
+    /// closing one `end_pos` (>= `pos`), or empty if that is not inside
+    /// the elements (corrupted bits, or bits past the block).
+    #[inline(always)]
+    fn checked(&self, group: u64, pos: u64, end_pos: u64) -> Range<u64> {
+        // `pos` = group bits + group + start.
+        let start = pos.wrapping_sub(self.group_bit).wrapping_sub(group);
+        let end = start.wrapping_add(end_pos.wrapping_sub(pos));
         if start > end || end > self.shape.elements {
             return 0..0; // corrupted
         }
         start..end
-    }
-    /// The bit after the `ones + 1`-th one from bit `pos` on (`None` past the
-    /// block: corrupted), counting a read at a time.
-    #[cold]
-    #[inline(never)]
-    fn skip_ones(&self, file: &[u8], mut pos: u64, mut ones: u32) -> Option<u64> {
-        loop {
-            if pos >= self.end_bit {
-                return None;
-            }
-            let word = read_word(file, pos) & ((1 << STEP) - 1);
-            let count = (byte_sums(word) >> 56) as u32;
-            if count > ones {
-                return Some(pos + u64::from(select(word, ones)) + 1);
-            }
-            ones -= count;
-            pos += STEP;
-        }
     }
 }
 
@@ -447,64 +455,54 @@ impl GroupsView {
     }
 }
 
-/// `SELECT_IN_BYTE[r << 8 | b]`: the position of the set bit of rank `r` in
-/// byte `b` (8 if it has no such bit).
-static SELECT_IN_BYTE: [u8; 2048] = {
-    let mut table = [8u8; 2048];
-    let mut b = 0;
-    while b < 256 {
-        let (mut bit, mut rank) = (0, 0);
-        while bit < 8 {
-            if b >> bit & 1 == 1 {
-                table[rank << 8 | b] = bit as u8;
-                rank += 1;
-            }
-            bit += 1;
-        }
-        b += 1;
-    }
-    table
-};
-
-const L8: u64 = 0x0101_0101_0101_0101;
-
-/// The running popcounts of `word`'s bytes: byte `i` counts the set bits of
-/// bytes `0..=i` (at most 64: no carry), so the top byte counts them all.
-/// (Without the `popcnt` instruction, which the baseline x86-64 target lacks.)
+/// Byte `i`: the set bits of bytes `0..=i` of `word` (at most 64: no carry),
+/// so the top byte is `word`'s popcount.
 #[inline(always)]
 fn byte_sums(word: u64) -> u64 {
     let mut x = word - ((word >> 1) & 0x5555_5555_5555_5555);
     x = (x & 0x3333_3333_3333_3333) + ((x >> 2) & 0x3333_3333_3333_3333);
     x = (x + (x >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
-    x.wrapping_mul(L8)
+    x.wrapping_mul(0x0101_0101_0101_0101)
 }
 
-/// The position of the set bit of rank `rank` (0 = the lowest) in `word`, or
-/// 64 or more if it has no more than `rank` set bits.
+/// The position of the set bit of rank `rank` (0 = the lowest) in `word`,
+/// which has more than `rank` set bits, given its [`byte_sums`], without
+/// branches: the byte holding it from the running popcounts (Vigna's
+/// broadword select), then the bit within the byte from a table.
 #[inline(always)]
-fn select(word: u64, rank: u32) -> u32 {
-    select_with(word, byte_sums(word), rank)
-}
-
-/// [`select`] given `sums` = [`byte_sums`]`(word)`, without branches: the byte
-/// holding the bit from the running popcounts, then a table.
-#[inline(always)]
-fn select_with(word: u64, sums: u64, rank: u32) -> u32 {
+fn select_in(word: u64, sums: u64, rank: u32) -> u32 {
+    const L8: u64 = 0x0101_0101_0101_0101;
     const H8: u64 = 0x8080_8080_8080_8080;
-    let rank = u64::from(rank.min(127));
-    // Bit 7 of byte i is set where the running popcount is at most `rank`:
-    // the bytes before the one holding the bit (a prefix), counted by a
-    // multiply.
-    let before = (((rank * L8) | H8) - sums) & H8;
-    let place = (((before >> 7).wrapping_mul(L8) >> 56) * 8) as u32;
-    if place >= 64 {
-        return 64;
-    }
-    let below = ((sums << 8) >> place) & 0xff;
-    let byte = (word >> place) & 0xff;
-    let r = rank - below;
-    place + u32::from(SELECT_IN_BYTE[((r.min(7) << 8) | byte) as usize])
+    // The high bit of byte i: whether bytes 0..=i hold at most `rank` set
+    // bits (`rank | 0x80` minus at most 64 never borrows across bytes).
+    let rank = rank.min(63);
+    let at_most = (((u64::from(rank) * L8) | H8) - sums) & H8;
+    // Bytes before the one holding the bit: the flags, summed.
+    let byte = (((at_most >> 7).wrapping_mul(L8) >> 56) as u32).min(7);
+    let place = 8 * byte;
+    let before = (((sums << 8) >> place) & 0xff) as u32;
+    let in_byte = ((word >> place) & 0xff) as usize;
+    place + u32::from(SELECT_IN_BYTE[in_byte][(rank.wrapping_sub(before) & 7) as usize])
 }
+
+/// For each byte value and rank `r`: the position of its set bit of rank `r`
+/// (8 when it has `r` set bits or fewer).
+const SELECT_IN_BYTE: [[u8; 8]; 256] = {
+    let mut table = [[8u8; 8]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let (mut bit, mut rank) = (0, 0);
+        while bit < 8 {
+            if byte >> bit & 1 == 1 {
+                table[byte][rank] = bit as u8;
+                rank += 1;
+            }
+            bit += 1;
+        }
+        byte += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -513,14 +511,25 @@ mod tests {
 
     #[test]
     fn select_finds_every_set_bit() {
-        for word in [1u64, 0x8000_0000_0000_0000, u64::MAX, 0x0f0f_0000_00f0_1001] {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut words = vec![1u64, 0x8000_0000_0000_0000, u64::MAX, 0x0f0f_0000_00f0_1001];
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Dense and sparse words.
+            words.extend([x, x & x.rotate_left(17) & x.rotate_left(29)]);
+        }
+        for word in words {
             let positions: Vec<u32> = (0..64).filter(|&i| word >> i & 1 == 1).collect();
             for (rank, &p) in positions.iter().enumerate() {
-                assert_eq!(select(word, rank as u32), p, "{word:#x} rank {rank}");
+                assert_eq!(
+                    select_in(word, byte_sums(word), rank as u32),
+                    p,
+                    "{word:#x} rank {rank}"
+                );
             }
-            assert!(select(word, positions.len() as u32) >= 64);
         }
-        assert!(select(0, 0) >= 64);
     }
 
     proptest! {

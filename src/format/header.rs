@@ -18,42 +18,32 @@ use crate::MAX_ORDER;
 /// assert_eq!(&dashlm::format::MAGIC[..6], b"DASHLM");
 /// ```
 pub const MAGIC: [u8; 8] = *b"DASHLM\x00\x1a";
-/// The format version this build writes (and the newest it reads).
+/// The format version this build writes, and the only one it reads (older
+/// files must be rebuilt with `build-lm`).
 ///
-/// Version 5 stores each quantized weight in the fewest bits that index its
-/// order's codebook, and unigrams and f32 weights as codes into exact
-/// codebooks where that is smaller; version 4 stored every quantized weight in
-/// 8 (q8) or 16 (q16) bits and every unigram and f32 weight as raw f32 bits,
-/// with no codebook sections for them, which version 5 reads as raw (see
-/// [`MIN_VERSION`]).
+/// Version 6 stores the vocabulary index as the word ids bucket by bucket
+/// (see [`crate::format::vocab`]), about 20 bits a word on the shared 4-gram
+/// instead of version 5's 40-bit open-addressing slots; version 5 stored each
+/// quantized weight in the fewest bits that index its order's codebook, and
+/// unigrams and f32 weights as codes into exact codebooks where that is
+/// smaller.
 ///
 /// ```
+/// use dashlm::format::{parse, VERSION};
 /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
 /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
 /// # let mut bytes = Vec::new();
 /// # f.write_to(&mut bytes).unwrap();
 /// // Bytes 10..12 of a file, little-endian.
-/// assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), dashlm::format::VERSION);
-/// assert_eq!(dashlm::format::VERSION, 5);
-/// ```
-pub const VERSION: u16 = 5;
-/// The oldest format version this build reads: versions `MIN_VERSION..=VERSION`
-/// open; older files must be rebuilt.
-///
-/// ```
-/// use dashlm::format::{parse, MIN_VERSION, VERSION};
-/// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
-/// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
-/// # let mut bytes = Vec::new();
-/// # f.write_to(&mut bytes).unwrap();
-/// assert_eq!((MIN_VERSION, VERSION), (4, 5));
-/// // `bytes`: a model; version 3 in its header is refused (before the
-/// // header checksum is checked).
-/// bytes[10..12].copy_from_slice(&3u16.to_le_bytes());
+/// assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), VERSION);
+/// assert_eq!(VERSION, 6);
+/// // Version 5 in its header is refused (before the header checksum is
+/// // checked).
+/// bytes[10..12].copy_from_slice(&5u16.to_le_bytes());
 /// let err = parse(&bytes).unwrap_err().to_string();
-/// assert!(err.contains("format version 3") && err.contains("versions 4 to 5"), "{err}");
+/// assert!(err.contains("format version 5") && err.contains("reads version 6 files"), "{err}");
 /// ```
-pub const MIN_VERSION: u16 = 4;
+pub const VERSION: u16 = 6;
 /// Bytes in the fixed header.
 ///
 /// ```

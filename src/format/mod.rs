@@ -1,5 +1,5 @@
-//! The on-disk layout of a compiled dashlm model (format version 5; version 4
-//! files are read too).
+//! The on-disk layout of a compiled dashlm model (format version 6, the only
+//! one read: older files must be rebuilt).
 //!
 //! This module owns every byte offset, field width and checksum; [`crate::build`]
 //! writes through it and [`crate::model`] reads through it.
@@ -36,7 +36,7 @@
 //! |---|---|
 //! | 0..8 | magic `DASHLM\0\x1a` |
 //! | 8..10 | byte-order mark `0xFEFF` (reads as `FF FE`) |
-//! | 10..12 | format version (`5`; `4` is read too: its quantized fields are all 8 or 16 bits wide, a case of version 5) |
+//! | 10..12 | format version ([`VERSION`], `6`; any other is refused) |
 //! | 12 | order `N` (1..=[`crate::MAX_ORDER`]) |
 //! | 13 | weights: 0 = f32, 1 = q16, 2 = q8 |
 //! | 14..16 | reserved, zero |
@@ -51,14 +51,18 @@
 //!
 //! Sections ([`SectionKind`]):
 //! - `VocabOffsets`: `V+1` offsets into `VocabBytes`, bit-packed (as `Unigrams`), each
-//!   [`vocab::offset_bits`]`(len of VocabBytes)` bits wide (version 4: u32); word `i` is
-//!   bytes `off[i]..off[i+1]` (the shared 4-gram: 21 bits a word instead of 32).
+//!   [`vocab::offset_bits`]`(len of VocabBytes)` bits wide; word `i` is bytes
+//!   `off[i]..off[i+1]` (the shared 4-gram: 21 bits a word instead of 32).
 //! - `VocabBytes`: the words' bytes, concatenated (at most `u32::MAX` bytes).
-//! - `VocabIndex`: open-addressing table of `V + V/4 + 1` u32 slots, linear probing
-//!   (wrapping) from home slot `(h mod 2^32) * slots >> 32`, `h` = [`word_hash`]. A slot
-//!   holds `fingerprint << b | (id + 1)` with `b` = bits of `V` and the fingerprint the
-//!   top `32 - b` bits of `h`; 0 = empty. A lookup compares a word's bytes only when the
-//!   fingerprint matches.
+//! - `VocabIndex`: the word ids in `V` buckets, word `w` in bucket
+//!   `(h mod 2^32) * V >> 32`, `h` = [`word_hash`]`(w)` ([`vocab::bucket`]): a
+//!   [groups block](groups) of `V` elements in `V` groups
+//!   ([`groups::block_bytes`]`(V, V)` bytes), then, from the next byte, the `V` ids
+//!   ordered by (bucket, id), each `b = max(1, bits_for(V - 1))` bits
+//!   ([`vocab::id_bits`]), bit-packed (as `Unigrams`): exactly
+//!   [`vocab::index_bytes`]`(V)` = `block_bytes(V, V) + ceil(V * b / 8)` bytes (the
+//!   shared 4-gram: 637,711, 20.3 bits a word). A lookup compares the words of its
+//!   bucket's ids (an id `>= V`, from a corrupted file, matches nothing).
 //! - `Unigrams`: `V` records of `p + b` bits, bit-packed (bit `i` of the section is bit
 //!   `i % 8` of byte `i / 8`): the stored probability (`p` bits) then the stored
 //!   backoff (`b` bits). Each is raw f32 bits (32) when the order-1 codebook of its
@@ -87,7 +91,6 @@
 //!   [`f32::total_cmp`]), chosen by the builder when codes and codebook are smaller:
 //!   the shared 4-gram's bigram and trigram backoffs take 36,655 and 19,187 values,
 //!   16 and 15 bits instead of 32. A code past the end (corruption) decodes as 0.
-//!   Version 4 files have no empty codebooks and no order-1 codebooks.
 //!
 //! `Model::open` validates all of this in time independent of the model size
 //! (the header, the section table, the gaps between sections, and each
@@ -120,8 +123,8 @@ pub use error::FormatError;
 /// ```
 pub const MAX_EXACT_VALUES: usize = 1 << 16;
 pub use header::{
-    Header, RawLayout, SectionEntry, SectionKind, Weights, HEADER_LEN, MAGIC, MIN_VERSION,
-    SECTION_ENTRY_LEN, VERSION,
+    Header, RawLayout, SectionEntry, SectionKind, Weights, HEADER_LEN, MAGIC, SECTION_ENTRY_LEN,
+    VERSION,
 };
 #[cfg(unix)]
 pub use mmap::signal_ignored;

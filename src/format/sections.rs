@@ -5,7 +5,7 @@
 use super::error::FormatError;
 use super::header::{
     Header, SectionEntry, SectionKind, Weights, CRC_AT, HEADER_LEN, MAGIC, MAX_SECTIONS,
-    MIN_VERSION, SECTION_ENTRY_LEN, VERSION,
+    SECTION_ENTRY_LEN, VERSION,
 };
 use crate::MAX_ORDER;
 
@@ -168,7 +168,7 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 }
 
 /// The format version in the header of `bytes` (bytes 10..12), if it has one
-/// ([`parse`] checks that it is a version this build reads).
+/// ([`parse`] checks that it is [`VERSION`](super::VERSION)).
 ///
 /// ```
 /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
@@ -208,7 +208,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Header, Sections), FormatError> {
         return Err(FormatError::ByteOrder { found: bom });
     }
     let version = u16_at(bytes, 10);
-    if !(MIN_VERSION..=VERSION).contains(&version) {
+    if version != VERSION {
         return Err(FormatError::Version {
             expected: VERSION,
             found: version,

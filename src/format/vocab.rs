@@ -1,17 +1,32 @@
 //! The vocabulary sections: word bytes, offsets and a hash index.
 //!
+//! The index puts each of the `V` word ids in one of `V` buckets by its word's
+//! [`word_hash`] ([`bucket`]) and stores the ids bucket by bucket: a
+//! [groups block](super::groups) of the `V` ids in the `V` buckets, then the
+//! ids ordered by (bucket, id), [`id_bits`]`(V)` bits each: about `id_bits + 2`
+//! bits a word (20.3 on the shared 4-gram, where format version 5's
+//! open-addressing table took 40). A lookup finds its bucket's ids (2 on
+//! average for a word that is present, 1 for one that is not) and compares
+//! their words with its own: their lengths from the offsets, then the bytes
+//! of those of the same length.
+//!
 //! ```
-//! use dashlm::format::vocab::{encode, VocabView};
+//! use dashlm::format::vocab::{encode, index_bytes, VocabView};
 //! let s = encode([&b"<unk>"[..], b"<s>", b"</s>", b"cat"]).unwrap(); // words by id
 //! assert_eq!(s.bytes, b"<unk><s></s>cat");
 //! // Offsets 0, 5, 8, 12, 15, each in bits_for(15) = 4 bits.
 //! assert_eq!(s.offsets, [0x50, 0xc8, 0x0f]);
+//! // A groups block of 4 ids in 4 buckets (2 bytes), then 4 ids of 2 bits.
+//! assert_eq!((s.index.len(), index_bytes(4)), (3, 3));
 //! let view = VocabView::new(&s.offsets, &s.bytes, &s.index, 4);
 //! assert_eq!((view.id(b"cat"), view.word(3)), (3, &b"cat"[..]));
 //! assert_eq!(view.id(b"dog"), 0); // `<unk>`
 //! ```
 
-use super::bits::{bits_for, read_bits, BitWriter};
+use std::ops::Range;
+
+use super::bits::{bits_for, mask, read_bits, BitWriter};
+use super::groups::{block_bytes, GroupsView, GroupsWriter};
 use super::mmap::prefetch;
 
 /// The width of each word's offset: the fewest bits (at least 1) that hold
@@ -42,83 +57,60 @@ pub fn word_hash(word: &[u8]) -> u64 {
     h ^ (h >> 33)
 }
 
-/// An empty slot of the vocabulary index.
+/// The width of a word id in the index of a vocabulary of `size` words: the
+/// fewest bits (at least 1) that hold `size - 1`.
 ///
 /// ```
-/// use dashlm::format::vocab::{encode, EMPTY_SLOT};
-/// let s = encode([&b"<unk>"[..], b"cat"]).unwrap();
-/// let slot = |b: &[u8]| u32::from_le_bytes(b.try_into().unwrap());
-/// // 3 slots for 2 words: one stays empty.
-/// assert_eq!(s.index.chunks(4).filter(|b| slot(b) == EMPTY_SLOT).count(), 1);
-/// assert_eq!(EMPTY_SLOT, 0);
+/// use dashlm::format::vocab::id_bits;
+/// assert_eq!((id_bits(1), id_bits(2), id_bits(4), id_bits(5)), (1, 1, 2, 3));
+/// assert_eq!(id_bits(251_546), 18); // the shared 4-gram
 /// ```
-pub const EMPTY_SLOT: u32 = 0;
-
-/// How a vocabulary index slot packs a word: `fingerprint << id_bits | (id + 1)`,
-/// `id_bits = bits_for(V)` and the fingerprint the top `32 - id_bits` bits of the
-/// word's [`word_hash`], so most probes of other words are rejected without
-/// reading their bytes.
-#[derive(Clone, Copy, Debug)]
-struct SlotCodec {
-    id_bits: u32,
+pub fn id_bits(size: u32) -> u32 {
+    bits_for(u64::from(size.saturating_sub(1))).max(1)
 }
 
-impl SlotCodec {
-    fn new(size: u32) -> SlotCodec {
-        SlotCodec {
-            id_bits: bits_for(u64::from(size)).max(1),
-        }
-    }
-
-    fn fingerprint(&self, hash: u64) -> u32 {
-        // 1 <= id_bits <= 32 (`size` is a u32), so neither shift overflows,
-        // even for a size of `u32::MAX` (which no file has, but a
-        // `VocabView` may be given).
-        ((hash >> 32) >> self.id_bits) as u32
-    }
-
-    fn slot(&self, id: u32, hash: u64) -> u32 {
-        let fp = u64::from(self.fingerprint(hash)) << self.id_bits;
-        (fp | (u64::from(id) + 1)) as u32
-    }
-
-    /// The id in a slot whose fingerprint matches `hash`'s (`Some(None)` for an
-    /// empty slot, `None` for another word's).
-    #[inline]
-    fn id(&self, slot: u32, hash: u64) -> Option<Option<u32>> {
-        if slot == EMPTY_SLOT {
-            return Some(None);
-        }
-        let id_mask = ((1u64 << self.id_bits) - 1) as u32;
-        let fp = (u64::from(slot) >> self.id_bits) as u32;
-        (fp == self.fingerprint(hash)).then(|| (slot & id_mask).checked_sub(1))
-    }
+/// The bucket in `0..buckets` of a word with `hash`: the low 32 bits of
+/// `hash` times `buckets`, shifted down 32 bits (0 when there are none).
+fn home(hash: u64, buckets: u32) -> u64 {
+    ((hash & 0xffff_ffff) * u64::from(buckets)) >> 32
 }
 
-/// The index slot a word with `hash` starts probing at, in an index of `slots`
-/// slots (the high half of `hash`'s low 32 bits times `slots`).
-fn home(hash: u64, slots: usize) -> usize {
-    (((hash & 0xffff_ffff) * slots as u64) >> 32) as usize
-}
-
-/// Slots of the index of a vocabulary of `size` words (load at most 0.8).
+/// The bucket of `word` in the index of a vocabulary of `size` words (as
+/// many buckets as words).
 ///
 /// ```
-/// assert_eq!(dashlm::format::vocab::index_slots(4), 6);
+/// use dashlm::format::vocab::bucket;
+/// assert!(bucket(b"cat", 4) < 4);
+/// assert_eq!(bucket(b"cat", 1), 0);
 /// ```
-pub fn index_slots(size: u32) -> u64 {
-    u64::from(size) + u64::from(size) / 4 + 1
+pub fn bucket(word: &[u8], size: u32) -> u64 {
+    home(word_hash(word), size)
+}
+
+/// The bytes of the `VocabIndex` section of a vocabulary of `size` words:
+/// the groups block of `size` ids in `size` buckets, then `size` ids of
+/// [`id_bits`]`(size)` bits.
+///
+/// ```
+/// use dashlm::format::{groups::block_bytes, vocab::index_bytes};
+/// assert_eq!(index_bytes(4), block_bytes(4, 4) + 1);
+/// // The shared 4-gram: 71,732 + 565,979 bytes, 20.3 bits a word.
+/// assert_eq!(index_bytes(251_546), 637_711);
+/// ```
+pub fn index_bytes(size: u32) -> u64 {
+    let v = u64::from(size);
+    block_bytes(v, v) + (v * u64::from(id_bits(size))).div_ceil(8)
 }
 
 /// The three vocabulary sections, encoded.
 ///
 /// ```
-/// use dashlm::format::vocab::{encode, index_slots};
+/// use dashlm::format::vocab::{encode, index_bytes};
 /// let s = encode([&b"<unk>"[..], b"cat"]).unwrap();
 /// assert_eq!(s.bytes, b"<unk>cat");
 /// // Offsets 0, 5 and 8 in bits_for(8) = 4 bits each: 0x50, 0x08.
 /// assert_eq!(s.offsets, [0x50, 0x08]);
-/// assert_eq!(s.index.len() as u64, index_slots(2) * 4);
+/// assert_eq!(s.index.len() as u64, index_bytes(2));
 /// ```
 #[derive(Debug)]
 pub struct VocabSections {
@@ -131,13 +123,16 @@ pub struct VocabSections {
 }
 
 /// Encodes `words` (by id) into the vocabulary sections; `None` if they hold
-/// more than `u32::MAX` words or bytes (offsets are at most 32 bits).
+/// `u32::MAX` words or more, or more than `u32::MAX` bytes (offsets are at
+/// most 32 bits).
 ///
 /// ```
 /// let s = dashlm::format::vocab::encode([&b"<unk>"[..], b"a"]).unwrap();
 /// assert_eq!(s.offsets.len(), 2); // 3 offsets (0, 5, 6) of 3 bits
 /// assert_eq!(s.offsets, [0b1010_1000, 0b1]);
-/// assert_eq!(s.index.len(), 3 * 4);
+/// // The index: a groups block (a 2-bit directory entry, then 2 + 2 group
+/// // bits: 1 byte), then 2 ids of 1 bit (1 byte).
+/// assert_eq!(s.index.len(), 2);
 /// ```
 pub fn encode<'a>(words: impl IntoIterator<Item = &'a [u8]>) -> Option<VocabSections> {
     let mut ends = vec![0u32];
@@ -155,17 +150,21 @@ pub fn encode<'a>(words: impl IntoIterator<Item = &'a [u8]>) -> Option<VocabSect
     }
     let offsets = offsets.finish();
     let size = u32::try_from(hashes.len()).ok().filter(|&n| n < u32::MAX)?;
-    let codec = SlotCodec::new(size);
-    let num_slots = index_slots(size) as usize;
-    let mut slots = vec![EMPTY_SLOT; num_slots];
-    for (id, &h) in hashes.iter().enumerate() {
-        let mut i = home(h, num_slots);
-        while slots[i] != EMPTY_SLOT {
-            i = if i + 1 == num_slots { 0 } else { i + 1 };
-        }
-        slots[i] = codec.slot(id as u32, h);
+    // (bucket, id), sorted: the order of the ids in the index.
+    let mut order: Vec<(u64, u32)> = (0..size)
+        .map(|id| (home(hashes[id as usize], size), id))
+        .collect();
+    order.sort_unstable();
+    let v = u64::from(size);
+    let mut groups = GroupsWriter::new(v, v);
+    let mut ids = BitWriter::new();
+    let bits = id_bits(size);
+    for &(b, id) in &order {
+        groups.push(b).expect("buckets in order, below the size");
+        ids.push(u64::from(id), bits);
     }
-    let index = slots.iter().flat_map(|s| s.to_le_bytes()).collect();
+    let mut index = groups.finish().expect("one element per word");
+    index.extend_from_slice(ids.bytes());
     Some(VocabSections {
         offsets,
         bytes,
@@ -175,8 +174,9 @@ pub fn encode<'a>(words: impl IntoIterator<Item = &'a [u8]>) -> Option<VocabSect
 
 /// A read-only view of the vocabulary sections of a mapped file.
 ///
-/// Any bytes are memory-safe: bad offsets read as empty words, and lookups
-/// probe at most the whole index.
+/// Any bytes are memory-safe: bad offsets read as empty words, ids past the
+/// vocabulary are skipped, and a lookup compares at most the whole
+/// vocabulary.
 ///
 /// ```
 /// use dashlm::format::vocab::{encode, VocabView};
@@ -191,14 +191,38 @@ pub struct VocabView<'a> {
     offsets: &'a [u8],
     bytes: &'a [u8],
     index: &'a [u8],
+    shape: Shape,
+}
+
+/// What a [`VocabView`] derives from the vocabulary's size and the length of
+/// its words' bytes (a model computes it once, at open).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Shape {
     size: u32,
     offset_bits: u32,
+    groups: GroupsView,
+    /// The bit of the index where the ids start, and their width.
+    ids_at: u64,
+    id_bits: u32,
+}
+
+impl Shape {
+    fn new(size: u32, bytes_len: u64) -> Shape {
+        let v = u64::from(size);
+        Shape {
+            size,
+            offset_bits: offset_bits(bytes_len),
+            groups: GroupsView::new(v, v, 0),
+            ids_at: block_bytes(v, v) * 8,
+            id_bits: id_bits(size),
+        }
+    }
 }
 
 impl<'a> VocabView<'a> {
     /// Wraps sections already checked for length (`offsets` = `size + 1`
-    /// offsets of [`offset_bits`]`(bytes.len())` bits, `index` more than
-    /// `size` u32 slots).
+    /// offsets of [`offset_bits`]`(bytes.len())` bits, `index` =
+    /// [`index_bytes`]`(size)` bytes; other lengths are memory-safe too).
     ///
     /// ```
     /// use dashlm::format::vocab::{encode, VocabView};
@@ -207,35 +231,44 @@ impl<'a> VocabView<'a> {
     /// assert_eq!((v.word(0), v.get(b"cat")), (&b"<unk>"[..], Some(1)));
     /// ```
     pub fn new(offsets: &'a [u8], bytes: &'a [u8], index: &'a [u8], size: u32) -> VocabView<'a> {
+        let shape = Shape::new(size, bytes.len() as u64);
+        VocabView::with_shape(offsets, bytes, index, shape)
+    }
+
+    /// The view of sections of the lengths `shape` was made for.
+    #[inline]
+    pub(crate) fn with_shape(
+        offsets: &'a [u8],
+        bytes: &'a [u8],
+        index: &'a [u8],
+        shape: Shape,
+    ) -> VocabView<'a> {
         VocabView {
             offsets,
             bytes,
             index,
-            size,
-            offset_bits: offset_bits(bytes.len() as u64),
+            shape,
         }
     }
 
-    /// The same view with offsets `bits` wide (format version 4 files have
-    /// 32-bit offsets; [`VocabView::new`] takes the width [`encode`] writes).
-    ///
-    /// ```
-    /// use dashlm::format::vocab::{encode, VocabView};
-    /// let s = encode([&b"<unk>"[..], b"cat"]).unwrap();
-    /// let v4: Vec<u8> = [0u32, 5, 8].iter().flat_map(|o| o.to_le_bytes()).collect();
-    /// let v = VocabView::new(&v4, &s.bytes, &s.index, 2).with_offset_bits(32);
-    /// assert_eq!(v.word(1), b"cat");
-    /// ```
-    pub fn with_offset_bits(self, bits: u32) -> VocabView<'a> {
-        VocabView {
-            offset_bits: bits.clamp(1, 32),
-            ..self
-        }
+    /// What the view derived from its sizes (for [`VocabView::with_shape`]).
+    pub(crate) fn shape(&self) -> Shape {
+        self.shape
     }
 
-    fn offset(&self, i: usize) -> usize {
-        let width = self.offset_bits;
-        read_bits(self.offsets, i as u64 * u64::from(width), width) as usize
+    /// Where word `id` starts and ends in the words' bytes: offsets `id` and
+    /// `id + 1`, read as one field (of at most 64 bits: offsets of files are
+    /// at most 32).
+    #[inline]
+    fn bounds(&self, id: u32) -> (usize, usize) {
+        let width = self.shape.offset_bits;
+        let at = u64::from(id) * u64::from(width);
+        if width <= 32 {
+            let both = read_bits(self.offsets, at, 2 * width);
+            return ((both & mask(width)) as usize, (both >> width) as usize);
+        }
+        let next = read_bits(self.offsets, at + u64::from(width), width);
+        (read_bits(self.offsets, at, width) as usize, next as usize)
     }
 
     /// The word with id `id` (empty if `id` is not below the size the view
@@ -252,10 +285,10 @@ impl<'a> VocabView<'a> {
     /// assert_eq!((first.word(0), first.word(1)), (&b"<unk>"[..], &b""[..]));
     /// ```
     pub fn word(&self, id: u32) -> &'a [u8] {
-        if id >= self.size {
+        if id >= self.shape.size {
             return &[];
         }
-        let (start, end) = (self.offset(id as usize), self.offset(id as usize + 1));
+        let (start, end) = self.bounds(id);
         self.bytes.get(start..end).unwrap_or(&[])
     }
 
@@ -281,40 +314,43 @@ impl<'a> VocabView<'a> {
     /// assert_eq!(v.get(b"dog"), None);
     /// ```
     pub fn get(&self, word: &[u8]) -> Option<u32> {
-        self.find(word, word_hash(word))
+        let ids = self.bucket_ids(home(word_hash(word), self.shape.size));
+        self.find_in(word, ids)
     }
 
-    /// The u32 in index slot `i` (0, empty, past the index's end).
-    fn slot(&self, i: usize) -> u32 {
-        self.index.get(i * 4..i * 4 + 4).map_or(EMPTY_SLOT, |b| {
-            u32::from_le_bytes(b.try_into().expect("4 bytes"))
-        })
+    /// The positions in the index of the ids of bucket `b`.
+    #[inline]
+    fn bucket_ids(&self, b: u64) -> Range<u64> {
+        self.shape.groups.range(self.index, b)
     }
 
-    /// The id of `word`, whose [`word_hash`] is `hash`, if present.
-    fn find(&self, word: &[u8], hash: u64) -> Option<u32> {
-        let slots = self.index.len() / 4;
-        if slots == 0 {
-            return None;
-        }
-        let codec = SlotCodec::new(self.size);
-        let mut i = home(hash, slots);
-        for _ in 0..slots {
-            match codec.id(self.slot(i), hash) {
-                Some(None) => return None,
-                Some(Some(id)) if id < self.size && self.word(id) == word => return Some(id),
-                _ => {}
-            }
-            i = if i + 1 == slots { 0 } else { i + 1 };
-        }
-        None
+    /// The file bit of the id at position `i` of the index.
+    #[inline]
+    fn id_bit(&self, i: u64) -> u64 {
+        let width = u64::from(self.shape.id_bits);
+        self.shape.ids_at.wrapping_add(i.wrapping_mul(width))
+    }
+
+    /// The id at position `i` of the index (at most 32 bits: past the
+    /// vocabulary if the file is corrupted).
+    #[inline]
+    fn id_at(&self, i: u64) -> u32 {
+        read_bits(self.index, self.id_bit(i), self.shape.id_bits) as u32
+    }
+
+    /// The id among the positions `ids` whose word is `word`, if any.
+    #[inline]
+    fn find_in(&self, word: &[u8], ids: Range<u64>) -> Option<u32> {
+        ids.map(|i| self.id_at(i))
+            .find(|&id| id < self.shape.size && self.word(id) == word)
     }
 
     /// The ids of `words` (as [`VocabView::get`], `None` as `absent`) into `out`
     /// (pairs past the shorter of the two are left alone), overlapping the
-    /// lookups' memory accesses: for each chunk of words, the home slots are
-    /// fetched, then the offsets of the first candidates whose fingerprints
-    /// match, then their bytes, before the lookups run. Allocates nothing.
+    /// lookups' memory accesses: for each chunk of words, the buckets'
+    /// directory entries and group bits are fetched, then their ids, then the
+    /// offsets of each bucket's first id, before the lookups run. Allocates
+    /// nothing.
     ///
     /// ```
     /// let s = dashlm::format::vocab::encode([&b"<unk>"[..], b"a", b"b"]).unwrap();
@@ -325,30 +361,23 @@ impl<'a> VocabView<'a> {
     /// ```
     pub fn get_batch(&self, words: &[&[u8]], absent: u32, out: &mut [u32]) {
         const CHUNK: usize = 16;
-        let slots = self.index.len() / 4;
-        let codec = SlotCodec::new(self.size);
         for (ws, os) in words.chunks(CHUNK).zip(out.chunks_mut(CHUNK)) {
-            let mut probes = [(0u64, 0usize); CHUNK];
-            for (w, p) in ws.iter().zip(&mut probes) {
-                let hash = word_hash(w);
-                *p = (hash, home(hash, slots.max(1)));
-                prefetch(self.index, p.1 * 4);
+            // Per word: its bucket, then the positions of the bucket's ids.
+            let mut ranges: [Range<u64>; CHUNK] = std::array::from_fn(|_| 0..0);
+            for (w, r) in ws.iter().zip(&mut ranges) {
+                r.start = home(word_hash(w), self.shape.size);
+                self.shape.groups.prefetch(self.index, r.start);
             }
-            let mut ids = [u32::MAX; CHUNK];
-            for (&(hash, at), id) in probes.iter().zip(&mut ids).take(ws.len()) {
-                if let Some(Some(found)) = codec.id(self.slot(at), hash) {
-                    *id = found;
-                    let bit = u64::from(found) * u64::from(self.offset_bits);
-                    prefetch(self.offsets, (bit / 8) as usize);
-                }
+            for r in ranges.iter_mut().take(ws.len()) {
+                *r = self.bucket_ids(r.start);
+                prefetch(self.index, (self.id_bit(r.start) / 8) as usize);
             }
-            for &id in ids.iter().take(ws.len()) {
-                if id < self.size {
-                    prefetch(self.bytes, self.offset(id as usize));
-                }
+            for r in ranges.iter().take(ws.len()).filter(|r| !r.is_empty()) {
+                let bit = u64::from(self.id_at(r.start)) * u64::from(self.shape.offset_bits);
+                prefetch(self.offsets, (bit / 8) as usize);
             }
-            for ((w, &(hash, _)), o) in ws.iter().zip(&probes).zip(os) {
-                *o = self.find(w, hash).unwrap_or(absent);
+            for ((w, r), o) in ws.iter().zip(ranges).zip(os) {
+                *o = self.find_in(w, r).unwrap_or(absent);
             }
         }
     }
@@ -364,13 +393,17 @@ mod tests {
 
     #[test]
     fn every_word_is_found_and_no_other() {
-        for n in [1, 2, 3, 100, 5000] {
+        for n in [1, 2, 3, 64, 65, 100, 5000] {
             let ws = words(n, "w");
             let s = encode(ws.iter().map(|w| &w[..])).unwrap();
-            assert_eq!(s.index.len() as u64, index_slots(n as u32) * 4);
+            assert_eq!(s.index.len() as u64, index_bytes(n as u32));
             let v = VocabView::new(&s.offsets, &s.bytes, &s.index, n as u32);
+            let refs: Vec<&[u8]> = ws.iter().map(|w| &w[..]).collect();
+            let mut batch = vec![u32::MAX; n];
+            v.get_batch(&refs, u32::MAX, &mut batch);
             for (id, w) in ws.iter().enumerate() {
                 assert_eq!(v.get(w), Some(id as u32));
+                assert_eq!(batch[id], id as u32);
                 assert_eq!(v.word(id as u32), &w[..]);
             }
             for w in words(n, "x") {
@@ -394,6 +427,8 @@ mod tests {
                     *b = (x >> 56) as u8;
                 }
             }
+            // Shorter and longer than it should be, too.
+            index.truncate(index.len() - round % 3);
             let v = VocabView::new(&s.offsets, &s.bytes, &index, 300);
             for w in ws.iter().take(50) {
                 // Wrong answers are allowed on corrupt bytes; a found id must

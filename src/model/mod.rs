@@ -205,8 +205,8 @@ pub struct Model<D> {
     data: D,
     header: Header,
     vocab: [std::ops::Range<usize>; 3],
-    /// The width of a vocabulary offset (32 in format version 4).
-    vocab_offset_bits: u32,
+    /// What the vocabulary's view derives from its sizes.
+    vocab_shape: crate::format::vocab::Shape,
     unigrams: UnigramInfo,
     /// Orders 2..=N in `tables[..num_tables]`.
     tables: Box<[TableInfo; MAX_ORDER - 1]>,
@@ -262,13 +262,12 @@ impl<D: AsRef<[u8]>> Model<D> {
     /// ```
     pub fn vocab(&self) -> VocabView<'_> {
         let b = self.data.as_ref();
-        VocabView::new(
+        VocabView::with_shape(
             &b[self.vocab[0].clone()],
             &b[self.vocab[1].clone()],
             &b[self.vocab[2].clone()],
-            self.header.vocab_size,
+            self.vocab_shape,
         )
-        .with_offset_bits(self.vocab_offset_bits)
     }
 
     /// The word with id `id` (empty if out of range).

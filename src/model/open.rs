@@ -65,17 +65,18 @@ fn expect_len(e: &SectionEntry, expected: u64) -> Result<(), FormatError> {
 
 /// The unigram section's layout, from its codebooks' lengths: a field with
 /// a codebook of `k` values (at most [`MAX_EXACT_VALUES`]) is a code of
-/// `bits_for(k - 1).max(1)` bits, a field whose codebook section is empty or
-/// absent (format version 4) raw f32 bits.
+/// `bits_for(k - 1).max(1)` bits, a field whose codebook section is empty raw
+/// f32 bits.
 fn unigram_info(
     bytes: &[u8],
     sections: &format::Sections,
     vocab_size: u32,
 ) -> Result<UnigramInfo, FormatError> {
     let field = |kind: SectionKind| -> Result<(Book, u32), FormatError> {
-        let Some(e) = sections.get(kind, 1).filter(|e| e.len > 0) else {
+        let e = sections.require(kind, 1)?;
+        if e.len == 0 {
             return Ok((Book::Raw, 32));
-        };
+        }
         if !e.len.is_multiple_of(4) || e.len > MAX_EXACT_VALUES as u64 * 4 {
             let problem = format!(
                 "{} bytes: expected 0 to {MAX_EXACT_VALUES} f32 values",
@@ -175,17 +176,10 @@ impl<D: AsRef<[u8]>> Model<D> {
         let v = u64::from(header.vocab_size);
         let offsets = sections.require(SectionKind::VocabOffsets, 0)?;
         let words = sections.require(SectionKind::VocabBytes, 0)?;
-        // Version 4: 32-bit offsets; version 5: as wide as the words' bytes need.
-        let vocab_offset_bits = match format::file_version(bytes) {
-            Some(4) => 32,
-            _ => vocab::offset_bits(words.len),
-        };
-        expect_len(
-            offsets,
-            ((v + 1) * u64::from(vocab_offset_bits)).div_ceil(8),
-        )?;
+        let offset_bits = u64::from(vocab::offset_bits(words.len));
+        expect_len(offsets, ((v + 1) * offset_bits).div_ceil(8))?;
         let index = sections.require(SectionKind::VocabIndex, 0)?;
-        expect_len(index, vocab::index_slots(header.vocab_size) * 4)?;
+        expect_len(index, vocab::index_bytes(header.vocab_size))?;
         let unigrams = unigram_info(bytes, &sections, header.vocab_size)?;
         let layouts = sections.require(SectionKind::Layouts, 0)?;
         let order = header.order as usize;
@@ -231,10 +225,10 @@ impl<D: AsRef<[u8]>> Model<D> {
                 {
                     return Ok(Book::Raw);
                 }
-                // Each order's codes are as wide as its codebook needs (format
-                // version 5), 1 bit to the variant's width (all of it in version
-                // 4); f32 weights are raw or codes into an exact codebook of at
-                // most 2^16 values.
+                // Each order's codes are 1 bit to the variant's width (the
+                // builder makes them as wide as the codebook needs); f32
+                // weights are raw or codes into an exact codebook of at most
+                // 2^16 values.
                 let max_bits = if f32_weights {
                     MAX_EXACT_VALUES.trailing_zeros()
                 } else {
@@ -268,11 +262,13 @@ impl<D: AsRef<[u8]>> Model<D> {
         }
         sections.check_gaps(bytes)?;
         let vocab = [offsets.range(), words.range(), index.range()];
+        let [o, w, i] = vocab.clone().map(|r| &bytes[r]);
+        let vocab_shape = vocab::VocabView::new(o, w, i, header.vocab_size).shape();
         Ok(Model {
             data,
             header,
             vocab,
-            vocab_offset_bits,
+            vocab_shape,
             unigrams,
             tables,
             num_tables: order - 1,

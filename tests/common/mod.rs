@@ -59,6 +59,38 @@ pub fn random_arpa(rng: &mut StdRng, order: usize, vocab: usize) -> String {
     arpa_text(&words, &sections)
 }
 
+/// A bigram model over `n` distinct random words of 1 to 12 characters
+/// (letters, digits and a few non-ASCII ones) besides `<s>` and `</s>`, and
+/// those `n` words.
+pub fn many_words_arpa(rng: &mut StdRng, n: usize) -> (String, Vec<String>) {
+    const CHARS: &[char] = &['a', 'e', 'n', 's', 't', 'x', 'z', '7', '\'', 'é', 'ß', '中'];
+    let mut seen = std::collections::HashSet::new();
+    let mut words: Vec<String> = vec!["<s>".into(), "</s>".into()];
+    while words.len() < n + 2 {
+        let len = rng.gen_range(1..=12);
+        let w: String = (0..len)
+            .map(|_| CHARS[rng.gen_range(0..CHARS.len())])
+            .collect();
+        if !w.starts_with('<') && seen.insert(w.clone()) {
+            words.push(w);
+        }
+    }
+    let uni: Section = (0..words.len())
+        .map(|i| (vec![i], -rng.gen_range(1.0f32..6.0), Some(-0.5)))
+        .collect();
+    let bi: Section = (0..n.min(500))
+        .map(|i| {
+            (
+                vec![i + 2, (i * 7) % n + 2],
+                -rng.gen_range(0.1f32..3.0),
+                None,
+            )
+        })
+        .collect();
+    let text = arpa_text(&words, &[uni, bi]);
+    (text, words.split_off(2))
+}
+
 /// ARPA text for `sections` (order 1 first) over `words`: `-inf` spelled out,
 /// backoffs left off the highest order.
 pub fn arpa_text(words: &[String], sections: &[Section]) -> String {

@@ -61,6 +61,15 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
         h.vocab_size,
         prob_bits + backoff_bits,
     )?;
+    let index = format::vocab::index_bytes(h.vocab_size);
+    writeln!(
+        out,
+        "vocabulary index: {} ids of {} bits in {} hash buckets after their groups block, {index} bytes ({:.1} bits a word)",
+        h.vocab_size,
+        format::vocab::id_bits(h.vocab_size),
+        h.vocab_size,
+        index as f64 * 8.0 / f64::from(h.vocab_size.max(1)),
+    )?;
     writeln!(
         out,
         "tables (bits per slot: key remainder + displacement or run offset + prob + 2 flags + backoff):"
