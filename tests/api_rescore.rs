@@ -7,7 +7,7 @@ use dashlm::rescore::wer::nbest_wer;
 use dashlm::rescore::{
     features, jsonl, kaldi, plateau_centre, read_lists, srilm, try_tune, write_lists, Format,
     GridTable, HypFeatures, Hypothesis, NbestList, Rescored, Rescorer, TuneOptions, TuneSet,
-    Weights,
+    Weights, Words,
 };
 use dashlm::ReferenceModel;
 
@@ -40,14 +40,14 @@ fn refused(format: Format, lists: &[NbestList], needle: &str) {
 fn writers_refuse_words_that_would_read_back_differently() {
     for word in ["a b", "", "a\nb", "x\ty", "<s>"] {
         let mut l = list("u");
-        l.hyps[0].words.insert(0, word.to_string());
+        l.hyps[0].words.insert(0, word);
         for format in FORMATS {
             refused(format, std::slice::from_ref(&l), "`u`");
         }
     }
     // A trailing `</s>` would be stripped too; in a reference as well.
     let mut l = list("u");
-    l.hyps[0].words.push("</s>".to_string());
+    l.hyps[0].words.push("</s>");
     for format in FORMATS {
         refused(format, std::slice::from_ref(&l), "hypothesis 1");
     }
@@ -58,7 +58,7 @@ fn writers_refuse_words_that_would_read_back_differently() {
     }
     // `<s>` inside a hypothesis reads back as written.
     let mut l = list("u");
-    l.hyps[0].words.insert(1, "<s>".to_string());
+    l.hyps[0].words.insert(1, "<s>");
     for format in FORMATS {
         assert_eq!(
             write(format, std::slice::from_ref(&l)).unwrap()[0].hyps[0].words,
@@ -158,7 +158,7 @@ fn kaldi_refuses_a_list_without_hypotheses() {
 #[test]
 fn direct_writers_check_too() {
     let mut l = list("u");
-    l.hyps[0].words = vec!["a b".into()];
+    l.hyps[0].words = ["a b"].into_iter().collect();
     assert!(srilm::write_file(&mut Vec::new(), &l).is_err());
     let words = ["a\nb".to_string()];
     assert!(kaldi::write_text(&mut Vec::new(), [("k", &words[..])]).is_err());
@@ -351,7 +351,7 @@ fn rescored_from_features_with_mismatched_mbr_words() {
         new_lm: -1.0,
         num_words: 1,
     };
-    let words = vec![vec!["a".to_string()]];
+    let words = vec![Words::split("a")];
     // Two hypotheses, words for one: the missing words are treated as empty.
     let r = Rescored::from_features(vec![f, f], &Weights::default(), Some((&words, 1.0)));
     assert_eq!(r.order.len(), 2);

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use dashlm::rescore::wer::nbest_wer;
 use dashlm::rescore::{
     mbr, read_lists, score_lists, score_lists_sequential, tune, Format, HypFeatures, Hypothesis,
-    LmScorer, NbestList, Rescored, Rescorer, TuneOptions, TuneSet, Weights, GROUP_LISTS, LN_10,
+    LmScorer, NbestList, Rescored, Rescorer, TuneOptions, TuneSet, Weights, Words, GROUP_LISTS,
+    LN_10,
 };
 use dashlm::{FullScore, LanguageModel, ReferenceModel, WordId};
 use rand::{Rng, SeedableRng};
@@ -35,7 +36,7 @@ fn ids<M: LanguageModel>(m: &M, h: &Hypothesis) -> Vec<WordId> {
 fn random_lists(n: usize, seed: u64) -> Vec<NbestList> {
     let vocab: Vec<String> = sample()
         .iter()
-        .flat_map(|l| l.hyps.iter().flat_map(|h| h.words.clone()))
+        .flat_map(|l| l.hyps.iter().flat_map(|h| h.words.to_strings()))
         .chain(["zzz-oov".to_string()])
         .collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -76,6 +77,52 @@ fn scores_equal_score_sentence_of_the_reference_model() {
     }
 }
 
+/// Hypotheses whose texts share bytes but not words (a word that is a prefix
+/// of the other's, one word holding a space against two words, empty words):
+/// the shared prefix is found by comparing bytes and word ends, and must stop
+/// at the first word that differs.
+#[test]
+fn word_boundaries_decide_the_shared_prefix() {
+    let lm = model();
+    let vocab: Vec<String> = sample()
+        .iter()
+        .flat_map(|l| l.hyps.iter().flat_map(|h| h.words.to_strings()))
+        .take(6)
+        .collect();
+    let (a, b) = (&vocab[0], &vocab[1]);
+    let hyps: Vec<Words> = vec![
+        Words::split(&format!("{a} {b}")),
+        [format!("{a} {b}")].into_iter().collect(),
+        Words::split(&format!("{a} {b}x")),
+        Words::split(&format!("{a} {b}")),
+        Words::split(&format!("{a}{b}")),
+        ["", a.as_str(), b.as_str()].into_iter().collect(),
+        [a.as_str(), "", b.as_str()].into_iter().collect(),
+        [a.as_str(), b.as_str(), ""].into_iter().collect(),
+        Words::split(&format!("{a} {b} {a} {b} {a} {b}")),
+        Words::split(&format!("{a} {b} {a} {b} {a}")),
+        Words::split(&format!("{a} {b} {a} {b} {a} {b}{a}")),
+        Words::new(),
+        Words::split(a),
+    ];
+    let mut list = NbestList::new("u");
+    for w in &hyps {
+        list.hyps.push(Hypothesis {
+            words: w.clone(),
+            ..Hypothesis::default()
+        });
+    }
+    for lists in [vec![list.clone()], vec![list.clone(), list.clone()]] {
+        let (scores, _) = score_lists_sequential(&lm, &lists);
+        for (l, s) in lists.iter().zip(&scores) {
+            for (h, &s) in l.hyps.iter().zip(s) {
+                let direct = f64::from(lm.score_sentence(&ids(&lm, h), true, true)) * LN_10;
+                assert_eq!(s, direct, "{:?}", h.words);
+            }
+        }
+    }
+}
+
 /// `h`'s score word by word from `<s>`, summed in `f32`, `</s>` included.
 fn word_by_word<M: LanguageModel>(m: &M, h: &Hypothesis) -> f64 {
     let mut state = m.begin_sentence_state();
@@ -93,7 +140,7 @@ fn shared_prefixes_in_any_order_score_as_word_by_word() {
     let lm = model();
     let vocab: Vec<String> = sample()
         .iter()
-        .flat_map(|l| l.hyps.iter().flat_map(|h| h.words.clone()))
+        .flat_map(|l| l.hyps.iter().flat_map(|h| h.words.to_strings()))
         .take(6)
         .chain(["zzz-oov-longer-than-sixteen-bytes".to_string()])
         .collect();
@@ -303,7 +350,7 @@ fn each_distinct_context_is_queried_once_after_a_prefetch() {
                 let mut next = state;
                 for (k, &w) in ids.iter().chain([inner.eos_id()].iter()).enumerate() {
                     pairs.insert((state, w));
-                    seen.insert((h.words[..k].to_vec(), w));
+                    seen.insert((h.words.iter().take(k).collect::<Vec<_>>(), w));
                     inner.score(&state, w, &mut next);
                     state = next;
                 }
@@ -397,9 +444,9 @@ fn mbr_prefers_the_consensus_and_tends_to_the_top_score() {
         new_lm: 0.0,
         num_words: n,
     };
-    let words: Vec<Vec<String>> = ["a b c", "a x c", "a x c d", "a x e"]
+    let words: Vec<Words> = ["a b c", "a x c", "a x c d", "a x e"]
         .iter()
-        .map(|s| s.split(' ').map(String::from).collect())
+        .map(|s| Words::split(s))
         .collect();
     let feats = vec![f(-1.0, 3), f(-1.2, 3), f(-1.3, 4), f(-1.4, 3)];
     let w = Weights::default();
@@ -412,7 +459,8 @@ fn mbr_prefers_the_consensus_and_tends_to_the_top_score() {
     let sharp = Rescored::from_features(feats, &w, Some((&words, 1000.0)));
     assert_eq!(sharp.best(), Some(0));
     // select and select_index agree.
-    let refs: Vec<&[String]> = words.iter().map(|w| &w[..]).collect();
+    let strs: Vec<Vec<&str>> = words.iter().map(Words::to_strs).collect();
+    let refs: Vec<&[&str]> = strs.iter().map(|w| &w[..]).collect();
     let d = mbr::DistanceMatrix::new(&refs);
     let totals = [-1.0, -1.2, -1.3, -1.4];
     for scale in [0.1, 1.0, 10.0] {

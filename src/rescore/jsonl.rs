@@ -19,7 +19,8 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::error::{NbestError, NbestErrorKind};
-use super::nbest::{hyp_words, Hypothesis, NbestList};
+use super::joined::Words;
+use super::nbest::{hyp_words_joined, Hypothesis, NbestList};
 
 /// Reads JSONL n-best lists from `input`; `source` names it in errors.
 ///
@@ -70,9 +71,9 @@ fn field_err(field: impl Into<String>, problem: impl Into<String>) -> NbestError
     }
 }
 
-fn words_of(value: &Value, field: &str) -> Result<Vec<String>, NbestErrorKind> {
+fn words_of(value: &Value, field: &str) -> Result<Words, NbestErrorKind> {
     match value {
-        Value::String(s) => Ok(hyp_words(s)),
+        Value::String(s) => Ok(hyp_words_joined(s)),
         Value::Array(items) => {
             let mut text = String::new();
             for item in items {
@@ -82,7 +83,7 @@ fn words_of(value: &Value, field: &str) -> Result<Vec<String>, NbestErrorKind> {
                 text.push_str(w);
                 text.push(' ');
             }
-            Ok(hyp_words(&text))
+            Ok(hyp_words_joined(&text))
         }
         _ => Err(field_err(field, "expected a string or an array of strings")),
     }
@@ -135,7 +136,7 @@ fn parse_object(obj: &Map<String, Value>) -> Result<NbestList, NbestErrorKind> {
     };
     let reference = match obj.get("ref") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(words_of(v, "ref")?),
+        Some(v) => Some(words_of(v, "ref")?.to_strings()),
     };
     let hyps = match obj.get("hyps") {
         Some(Value::Array(items)) => items

@@ -37,18 +37,16 @@ use std::io::{self, BufRead, BufWriter, Write};
 use std::path::Path;
 
 use super::error::{NbestError, NbestErrorKind};
+use super::joined::Words;
 use super::nbest::read_lines;
-use super::nbest::{attach_references, hyp_words, parse_score, Hypothesis, NbestList};
+use super::nbest::{attach_references, hyp_words_joined, parse_score, Hypothesis, NbestList};
 use super::outdir::{create_file, NamedBy};
 use super::srilm::fmt_score;
 
 /// One entry of a text archive with the line it came from.
 type Entry<T> = (String, T, u64);
 
-fn read_text_entries<R: BufRead>(
-    input: R,
-    source: &str,
-) -> Result<Vec<Entry<Vec<String>>>, NbestError> {
+fn read_text_entries<R: BufRead>(input: R, source: &str) -> Result<Vec<Entry<Words>>, NbestError> {
     let mut out = Vec::new();
     let mut seen = HashMap::new();
     read_lines(input, source, |text, line_no| {
@@ -56,7 +54,7 @@ fn read_text_entries<R: BufRead>(
         if seen.insert(key.to_string(), ()).is_some() {
             return Err(NbestErrorKind::Duplicate(key.to_string()));
         }
-        out.push((key.to_string(), hyp_words(words), line_no));
+        out.push((key.to_string(), hyp_words_joined(words), line_no));
         Ok(())
     })?;
     Ok(out)
@@ -79,7 +77,7 @@ pub fn read_text<R: BufRead>(
 ) -> Result<Vec<(String, Vec<String>)>, NbestError> {
     Ok(read_text_entries(input, source)?
         .into_iter()
-        .map(|(k, w, _)| (k, w))
+        .map(|(k, w, _)| (k, w.to_strings()))
         .collect())
 }
 
@@ -115,11 +113,18 @@ pub fn read_text_path(path: &Path) -> Result<Vec<(String, Vec<String>)>, NbestEr
 /// assert_eq!(out, b"u1 a\n");
 /// let two = vec!["a b".to_string()]; // would read back as two words
 /// assert!(dashlm::rescore::kaldi::write_text(&mut Vec::new(), [("u1", &two[..])]).is_err());
+/// let hyp = dashlm::rescore::Words::split("b c");
+/// dashlm::rescore::kaldi::write_text(&mut out, [("u2", &hyp)]).unwrap();
+/// assert_eq!(out, b"u1 a\nu2 b c\n");
 /// ```
-pub fn write_text<'a, W: Write>(
+pub fn write_text<'a, W: Write, I>(
     out: &mut W,
-    entries: impl IntoIterator<Item = (&'a str, &'a [String])>,
-) -> io::Result<()> {
+    entries: impl IntoIterator<Item = (&'a str, I)>,
+) -> io::Result<()>
+where
+    I: IntoIterator + Copy,
+    I::Item: AsRef<str>,
+{
     for (key, words) in entries {
         super::writable::check_id(key, super::writable::IdUse::Key)?;
         super::writable::check_words(key, "the transcription", words)?;
@@ -130,14 +135,18 @@ pub fn write_text<'a, W: Write>(
 
 /// The lines of [`write_text`], for entries already checked (the writers of
 /// whole directories check every list first).
-pub(super) fn write_entries<'a, W: Write>(
+pub(super) fn write_entries<'a, W: Write, I>(
     out: &mut W,
-    entries: impl IntoIterator<Item = (&'a str, &'a [String])>,
-) -> io::Result<()> {
+    entries: impl IntoIterator<Item = (&'a str, I)>,
+) -> io::Result<()>
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
     for (key, words) in entries {
         out.write_all(key.as_bytes())?;
         for w in words {
-            write!(out, " {w}")?;
+            write!(out, " {}", w.as_ref())?;
         }
         writeln!(out)?;
     }
@@ -391,7 +400,7 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
     let mut ac = create("ac_cost", NamedBy::Format)?;
     for (l, i, h) in all_hyps() {
         let k = key(l, i);
-        write_entries(&mut text, [(k.as_str(), &h.words[..])])?;
+        write_entries(&mut text, [(k.as_str(), &h.words)])?;
         writeln!(ac, "{k} {}", fmt_score(-h.acoustic))?;
     }
     text.flush()?;

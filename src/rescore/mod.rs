@@ -1,7 +1,8 @@
 //! N-best rescoring: re-rank a recognizer's n-best lists with a bigger LM, tune
 //! the LM weight on a development set, and measure word error rates.
 //!
-//! - [`nbest`]: the list types ([`NbestList`], [`Hypothesis`]) and
+//! - [`nbest`]: the list types ([`NbestList`], [`Hypothesis`] and its
+//!   [`Words`]) and
 //!   format-independent [`read_lists`]/[`write_lists`] (directory outputs new
 //!   or empty: [`check_new_dir`]);
 //! - formats: [`jsonl`], [`srilm`], [`kaldi`] (all scores natural log in memory);
@@ -23,6 +24,7 @@
 //! ```
 
 mod error;
+mod joined;
 pub mod jsonl;
 pub mod kaldi;
 pub mod mbr;
@@ -38,9 +40,10 @@ mod words;
 mod writable;
 
 pub use error::{NbestError, NbestErrorKind};
+pub use joined::{Iter as WordsIter, Words};
 pub use nbest::{
-    attach_references, hyp_words, read_lists, split_words, strip_sentence_markers, write_lists,
-    Format, Hypothesis, NbestList,
+    attach_references, hyp_words, hyp_words_joined, read_lists, split_words,
+    strip_sentence_markers, write_lists, Format, Hypothesis, NbestList,
 };
 pub use outdir::check_new_dir;
 pub use rescorer::{

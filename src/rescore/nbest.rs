@@ -22,6 +22,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use super::error::NbestError;
+use super::joined::Words;
 use super::{jsonl, kaldi, srilm};
 
 /// One hypothesis of an n-best list. Scores are natural-log values (the format
@@ -31,12 +32,14 @@ use super::{jsonl, kaldi, srilm};
 /// use dashlm::rescore::Hypothesis;
 /// let h = Hypothesis::new("the cat sat", -120.5).with_lm(-12.25);
 /// assert_eq!(h.words, ["the", "cat", "sat"]);
+/// assert_eq!(h.words.as_str(), "the cat sat");
 /// assert_eq!(h.lm, Some(-12.25));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Hypothesis {
-    /// The words, without `<s>` and `</s>`.
-    pub words: Vec<String>,
+    /// The words, without `<s>` and `</s>` (kept joined in one string: see
+    /// [`Words`]).
+    pub words: Words,
     /// The acoustic log-likelihood (natural log).
     pub acoustic: f64,
     /// The first-pass LM log probability (natural log), when known.
@@ -55,7 +58,7 @@ impl Hypothesis {
     /// ```
     pub fn new(words: &str, acoustic: f64) -> Hypothesis {
         Hypothesis {
-            words: split_words(words),
+            words: Words::split(words),
             acoustic,
             ..Hypothesis::default()
         }
@@ -90,7 +93,7 @@ impl Hypothesis {
     /// assert_eq!(h.text(), "a b");
     /// ```
     pub fn text(&self) -> String {
-        self.words.join(" ")
+        self.words.as_str().to_string()
     }
 }
 
@@ -187,6 +190,17 @@ pub fn strip_sentence_markers(words: &mut Vec<String>) {
 pub fn hyp_words(text: &str) -> Vec<String> {
     let mut words = split_words(text);
     strip_sentence_markers(&mut words);
+    words
+}
+
+/// [`hyp_words`] as [`Words`]: a hypothesis' words as the readers take them.
+///
+/// ```
+/// assert_eq!(dashlm::rescore::hyp_words_joined("<s> a  b </s>").as_str(), "a b");
+/// ```
+pub fn hyp_words_joined(text: &str) -> Words {
+    let mut words = Words::split(text);
+    words.strip_sentence_markers();
     words
 }
 

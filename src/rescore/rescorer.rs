@@ -36,6 +36,7 @@ use std::cmp::Ordering;
 
 use rayon::prelude::*;
 
+use super::joined::Words;
 use super::mbr;
 use super::nbest::NbestList;
 pub use super::scorer::{score_lists, score_lists_sequential, LmScorer, ScorerStats, GROUP_LISTS};
@@ -227,14 +228,15 @@ impl Rescored {
     pub fn from_features(
         features: Vec<HypFeatures>,
         weights: &Weights,
-        mbr_words: Option<(&[Vec<String>], f64)>,
+        mbr_words: Option<(&[Words], f64)>,
     ) -> Rescored {
         let totals: Vec<f64> = features.iter().map(|f| weights.combine(f)).collect();
         let mut order = rank(&totals);
         let mbr = mbr_words.map(|(words, scale)| {
-            let refs: Vec<&[String]> = (0..features.len())
-                .map(|i| words.get(i).map_or(&[][..], |w| &w[..]))
+            let strs: Vec<Vec<&str>> = (0..features.len())
+                .map(|i| words.get(i).map_or(Vec::new(), Words::to_strs))
                 .collect();
+            let refs: Vec<&[&str]> = strs.iter().map(|w| &w[..]).collect();
             let dist = mbr::DistanceMatrix::new(&refs);
             let result = mbr::select(&dist, &totals, scale);
             if let Some(pos) = order.iter().position(|&i| i == result.choice) {
@@ -478,7 +480,7 @@ impl<'m, M: LanguageModel> Rescorer<'m, M> {
         match self.mbr_scale {
             None => Rescored::from_features(feats, &self.weights, None),
             Some(scale) => {
-                let words: Vec<Vec<String>> = list.hyps.iter().map(|h| h.words.clone()).collect();
+                let words: Vec<Words> = list.hyps.iter().map(|h| h.words.clone()).collect();
                 Rescored::from_features(feats, &self.weights, Some((&words, scale)))
             }
         }

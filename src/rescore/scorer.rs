@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 
+use super::joined::Words;
 use super::memo::Memo;
 use super::nbest::NbestList;
 use super::rescorer::LN_10;
@@ -415,33 +416,31 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
         let hyps = &list.hyps;
         let mut longest = 0;
         for (i, h) in hyps.iter().enumerate() {
-            // Each hypothesis' words, and each word's bytes, are separate
-            // allocations: ask for the word list of the hypothesis four ahead and
-            // the bytes of the one two ahead while this one is looked up.
-            if let Some(ahead) = hyps.get(i + 4) {
-                crate::format::prefetch_items(&ahead.words);
-            }
+            // Each hypothesis' words are in two allocations (text and ends):
+            // ask for those of the hypothesis two ahead while this one is
+            // looked up.
             if let Some(next) = hyps.get(i + 2) {
-                for w in &next.words {
-                    crate::format::prefetch(w.as_bytes(), 0);
-                }
+                crate::format::prefetch_items(next.words.as_str().as_bytes());
+                crate::format::prefetch_items(next.words.ends());
             }
             let start = self.ids.len() as u32;
             // Words equal to the previous hypothesis' (the walk starts after
             // them): their ids are not needed.
             let shared = match i.checked_sub(1) {
-                Some(p) => (h.words.iter())
-                    .zip(&hyps[p].words)
-                    .take_while(|(a, b)| a == b)
-                    .count(),
+                Some(p) => shared_words(&hyps[p].words, &h.words),
                 None => 0,
             };
             self.ids.resize(self.ids.len() + shared, 0);
-            for word in &h.words[shared..] {
-                let id = match self.words.lookup(word.as_bytes()) {
+            let text = h.words.as_str().as_bytes();
+            let ends = h.words.ends();
+            let mut from = shared.checked_sub(1).map_or(0, |k| ends[k] as usize + 1);
+            for &end in &ends[shared..] {
+                let word = &text[from..end as usize];
+                from = end as usize + 1;
+                let id = match self.words.lookup(word) {
                     Lookup::Found(id) => id,
                     Lookup::New(k) => {
-                        new_words.push(word.as_bytes());
+                        new_words.push(word);
                         self.patches.push((self.ids.len() as u32, k));
                         0
                     }
@@ -482,6 +481,36 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
         self.stats.hyps += hyps.len() as u64;
         self.stats.words += (self.ids.len() - first_word) as u64;
     }
+}
+
+/// The number of leading words `a` and `b` share: their texts are compared
+/// as bytes, then their word ends up to the first byte that differs.
+#[inline]
+fn shared_words(a: &Words, b: &Words) -> usize {
+    let m = common_prefix(a.as_str().as_bytes(), b.as_str().as_bytes());
+    (a.ends().iter())
+        .zip(b.ends())
+        .take_while(|&(&x, &y)| x == y && x as usize <= m)
+        .count()
+}
+
+/// The length of the longest common prefix of `a` and `b`, 8 bytes at a time.
+#[inline]
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let load = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    let mut i = 0;
+    while i + 8 <= n {
+        let x = load(a, i) ^ load(b, i);
+        if x != 0 {
+            return i + (x.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
 }
 
 /// Lists scored together by [`score_lists`] and [`score_lists_sequential`]
@@ -569,4 +598,46 @@ pub fn score_lists_sequential<M: LanguageModel>(
         scorer.score_lists_into(group, &mut scores);
     }
     (scores, scorer.stats())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_words_are_the_equal_leading_words() {
+        let w = |s: &[&str]| s.iter().collect::<Words>();
+        let cases: [(&[&str], &[&str]); 12] = [
+            (&["a", "b", "c"], &["a", "b", "d"]),
+            (&["ab", "c"], &["abc"]),
+            (&["a", "bc"], &["a", "b"]),
+            (&["a", "b"], &["a", "b"]),
+            (&[], &["a"]),
+            (&["abcdefghij", "klm"], &["abcdefghij", "klmn"]),
+            (&["a", "b"], &["a", "b", "c"]),
+            (&["a b"], &["a", "b"]),
+            (&["", "a"], &["a"]),
+            (&["", "a"], &["", "a", ""]),
+            (&["0123456789abcdef", "x"], &["0123456789abcdef", "y"]),
+            (&["0123456789abcdefg"], &["0123456789abcdefh"]),
+        ];
+        for (a, b) in cases {
+            let expected = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+            assert_eq!(shared_words(&w(a), &w(b)), expected, "{a:?} {b:?}");
+            assert_eq!(shared_words(&w(b), &w(a)), expected, "{b:?} {a:?}");
+        }
+    }
+
+    #[test]
+    fn common_prefix_is_byte_exact() {
+        let a: Vec<u8> = (0..40).collect();
+        for n in 0..=40 {
+            for cut in 0..n {
+                let mut b = a[..n].to_vec();
+                b[cut] ^= 0x80;
+                assert_eq!(common_prefix(&a[..n], &b), cut);
+            }
+            assert_eq!(common_prefix(&a, &a[..n]), n);
+        }
+    }
 }

@@ -34,9 +34,10 @@ use std::io::{self, BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::error::{NbestError, NbestErrorKind};
+use super::joined::Words;
 use super::kaldi;
 use super::nbest::{
-    attach_references, hyp_words, parse_score, read_text_file, Hypothesis, NbestList,
+    attach_references, hyp_words_joined, parse_score, read_text_file, Hypothesis, NbestList,
 };
 use super::outdir::{create_file, NamedBy};
 
@@ -114,7 +115,7 @@ fn parse_decipher(text: &str) -> Result<Hypothesis, NbestErrorKind> {
         })?;
     let bytelog = parse_score(inner, "bytelog score")?;
     Ok(Hypothesis {
-        words: hyp_words(words),
+        words: hyp_words_joined(words),
         acoustic: bytelog_to_ln(bytelog),
         ..Hypothesis::default()
     })
@@ -145,7 +146,7 @@ fn parse_plain(text: &str) -> Result<Hypothesis, NbestErrorKind> {
         what: "word count",
         found: count.to_string(),
     })?;
-    let words: Vec<String> = tokens.map(str::to_string).collect();
+    let words: Words = tokens.collect();
     if words.len() != declared {
         return Err(NbestErrorKind::WordCount {
             declared,
@@ -153,7 +154,7 @@ fn parse_plain(text: &str) -> Result<Hypothesis, NbestErrorKind> {
         });
     }
     let mut stripped = words;
-    super::nbest::strip_sentence_markers(&mut stripped);
+    stripped.strip_sentence_markers();
     Ok(Hypothesis {
         words: stripped,
         acoustic,
@@ -447,8 +448,8 @@ fn write_hyps<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
             fmt_score(lm / ln10),
             h.words.len()
         )?;
-        for w in &h.words {
-            write!(out, " {w}")?;
+        if !h.words.is_empty() {
+            write!(out, " {}", h.words.as_str())?;
         }
         writeln!(out)?;
     }

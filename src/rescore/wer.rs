@@ -84,7 +84,7 @@ impl ErrorCounts {
     /// let (r, h) = (["a", "b", "c", "d"], ["b", "x", "d", "e"]);
     /// assert_eq!(ErrorCounts::of(&r, &h), align(&r, &h).counts);
     /// ```
-    pub fn of<T: PartialEq>(reference: &[T], hyp: &[T]) -> ErrorCounts {
+    pub fn of<R: PartialEq<H>, H>(reference: &[R], hyp: &[H]) -> ErrorCounts {
         /// `[substitutions, insertions, deletions]` of a cell's path.
         type Cell = [u32; 3];
         let cost = |c: &Cell| c[0] + c[1] + c[2];
@@ -298,7 +298,7 @@ pub fn align<T: PartialEq>(reference: &[T], hyp: &[T]) -> Alignment {
 /// ```
 /// assert_eq!(dashlm::rescore::wer::edit_distance(&["a", "b", "c"], &["b", "c", "d"]), 2);
 /// ```
-pub fn edit_distance<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+pub fn edit_distance<A: PartialEq<B>, B>(a: &[A], b: &[B]) -> usize {
     ErrorCounts::of(a, b).errors() as usize
 }
 
@@ -337,21 +337,17 @@ pub struct NbestWer {
 /// ```
 pub fn nbest_wer(lists: &[super::NbestList], chosen: &[Option<usize>]) -> NbestWer {
     let mut out = NbestWer::default();
-    let empty: Vec<String> = Vec::new();
     for (k, list) in lists.iter().enumerate() {
         let choice = chosen.get(k).copied().flatten();
         let Some(reference) = &list.reference else {
             continue;
         };
         out.lists += 1;
-        let words = |i: Option<usize>| {
-            i.and_then(|i| list.hyps.get(i))
-                .map_or(&empty[..], |h| &h.words[..])
-        };
+        let hyps: Vec<Vec<&str>> = list.hyps.iter().map(|h| h.words.to_strs()).collect();
+        let words = |i: Option<usize>| i.and_then(|i| hyps.get(i)).map_or(&[][..], |h| &h[..]);
         out.first.add(&ErrorCounts::of(reference, words(Some(0))));
         out.chosen.add(&ErrorCounts::of(reference, words(choice)));
-        let oracle =
-            (0..list.hyps.len()).min_by_key(|&i| edit_distance(reference, &list.hyps[i].words));
+        let oracle = (0..hyps.len()).min_by_key(|&i| edit_distance(reference, &hyps[i]));
         out.oracle.add(&ErrorCounts::of(reference, words(oracle)));
     }
     out

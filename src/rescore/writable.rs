@@ -60,8 +60,15 @@ pub(crate) fn check_score_name(id: &str, name: &str) -> io::Result<()> {
 /// An error unless `words` read back as themselves: every word non-empty and
 /// without whitespace (the readers split on whitespace), no leading `<s>` or
 /// trailing `</s>` (the readers remove them). `what` is e.g. `hypothesis 2`.
-pub(crate) fn check_words(id: &str, what: &str, words: &[String]) -> io::Result<()> {
-    for (k, w) in words.iter().enumerate() {
+pub(crate) fn check_words<S: AsRef<str>>(
+    id: &str,
+    what: &str,
+    words: impl IntoIterator<Item = S>,
+) -> io::Result<()> {
+    // Whether the first and the last word are the markers.
+    let (mut first, mut last) = (false, false);
+    for (k, w) in words.into_iter().enumerate() {
+        let w = w.as_ref();
         if w.is_empty() || w.contains(char::is_whitespace) {
             return Err(unwritable(format!(
                 "utterance `{id}`, {what}: word {} is {w:?}: an empty word or one holding \
@@ -69,8 +76,10 @@ pub(crate) fn check_words(id: &str, what: &str, words: &[String]) -> io::Result<
                 k + 1
             )));
         }
+        first |= k == 0 && w == "<s>";
+        last = w == "</s>";
     }
-    if words.first().is_some_and(|w| w == "<s>") || words.last().is_some_and(|w| w == "</s>") {
+    if first || last {
         return Err(unwritable(format!(
             "utterance `{id}`, {what}: a leading `<s>` or trailing `</s>` cannot be written \
              (the readers remove them)"

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use dashlm::rescore::wer::{nbest_wer, ErrorCounts, NbestWer};
 use dashlm::rescore::{
     attach_references, check_new_dir, kaldi, read_lists, score_lists, write_lists, Format,
-    NbestList, Rescorer, ScorerStats, Weights,
+    NbestList, Rescorer, ScorerStats, Weights, Words,
 };
 use dashlm::LanguageModel;
 use indicatif::ProgressBar;
@@ -209,10 +209,10 @@ pub fn write_best_text(
         Box::new(BufWriter::new(File::create(path)?))
     };
     for (list, c) in lists.iter().zip(chosen) {
+        let empty = Words::new();
         let words = c
             .and_then(|i| list.hyps.get(i))
-            .map(|h| &h.words[..])
-            .unwrap_or(&[]);
+            .map_or(&empty, |h| &h.words);
         kaldi::write_text(&mut out, [(list.id.as_str(), words)])?;
     }
     out.flush()

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use dashlm::rescore::{
     parse_values, try_tune, GridTable, Rescored, TuneOptions, TuneResult, TuneSet, Weights,
 };
-use dashlm::rescore::{wer::nbest_wer, Format, NbestList};
+use dashlm::rescore::{wer::nbest_wer, Format, NbestList, Words};
 use dashlm::LanguageModel;
 
 use super::rescore::{
@@ -275,7 +275,7 @@ fn run_tune<M: LanguageModel>(
         .zip(&scores)
         .map(|(l, s)| {
             let feats = dashlm::rescore::features(l, s);
-            let words: Vec<Vec<String>> = l.hyps.iter().map(|h| h.words.clone()).collect();
+            let words: Vec<Words> = l.hyps.iter().map(|h| h.words.clone()).collect();
             let mbr_words = result.scale.map(|scale| (&words[..], scale));
             Rescored::from_features(feats, &result.weights, mbr_words).best()
         })

@@ -55,13 +55,13 @@ impl TuneSet {
             .filter_map(|(k, list)| {
                 let lm = new_lm.get(k).map_or(&[][..], |s| &s[..]);
                 let reference = list.reference.as_ref()?;
-                let errors = list
-                    .hyps
+                let hyps: Vec<Vec<&str>> = list.hyps.iter().map(|h| h.words.to_strs()).collect();
+                let errors = hyps
                     .iter()
-                    .map(|h| edit_distance(reference, &h.words) as u32)
+                    .map(|h| edit_distance(reference, h) as u32)
                     .collect();
                 let dist = mbr.then(|| {
-                    let words: Vec<&[String]> = list.hyps.iter().map(|h| &h.words[..]).collect();
+                    let words: Vec<&[&str]> = hyps.iter().map(|h| &h[..]).collect();
                     DistanceMatrix::new(&words)
                 });
                 Some(TuneUtt {
