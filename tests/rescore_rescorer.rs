@@ -34,11 +34,8 @@ fn ids<M: LanguageModel>(m: &M, h: &Hypothesis) -> Vec<WordId> {
 
 /// Random lists over the sample vocabulary with shared prefixes, plus OOVs.
 fn random_lists(n: usize, seed: u64) -> Vec<NbestList> {
-    let vocab: Vec<String> = sample()
-        .iter()
-        .flat_map(|l| l.hyps.iter().flat_map(|h| h.words.to_strings()))
-        .chain(["zzz-oov".to_string()])
-        .collect();
+    let mut vocab = sample_words(usize::MAX);
+    vocab.push("zzz-oov".to_string());
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     (0..n)
         .map(|i| {
@@ -77,6 +74,15 @@ fn scores_equal_score_sentence_of_the_reference_model() {
     }
 }
 
+/// The first `n` words of the sample lists' hypotheses.
+fn sample_words(n: usize) -> Vec<String> {
+    sample()
+        .iter()
+        .flat_map(|l| l.hyps.iter().flat_map(|h| h.words.to_strings()))
+        .take(n)
+        .collect()
+}
+
 /// Hypotheses whose texts share bytes but not words (a word that is a prefix
 /// of the other's, one word holding a space against two words, empty words):
 /// the shared prefix is found by comparing bytes and word ends, and must stop
@@ -84,11 +90,7 @@ fn scores_equal_score_sentence_of_the_reference_model() {
 #[test]
 fn word_boundaries_decide_the_shared_prefix() {
     let lm = model();
-    let vocab: Vec<String> = sample()
-        .iter()
-        .flat_map(|l| l.hyps.iter().flat_map(|h| h.words.to_strings()))
-        .take(6)
-        .collect();
+    let vocab = sample_words(6);
     let (a, b) = (&vocab[0], &vocab[1]);
     let hyps: Vec<Words> = vec![
         Words::split(&format!("{a} {b}")),
@@ -138,12 +140,8 @@ fn word_by_word<M: LanguageModel>(m: &M, h: &Hypothesis) -> f64 {
 #[test]
 fn shared_prefixes_in_any_order_score_as_word_by_word() {
     let lm = model();
-    let vocab: Vec<String> = sample()
-        .iter()
-        .flat_map(|l| l.hyps.iter().flat_map(|h| h.words.to_strings()))
-        .take(6)
-        .chain(["zzz-oov-longer-than-sixteen-bytes".to_string()])
-        .collect();
+    let mut vocab = sample_words(6);
+    vocab.push("zzz-oov-longer-than-sixteen-bytes".to_string());
     // Prefixes of one another, duplicates, empty hypotheses, and words that
     // differ only deep into a hypothesis.
     let mut texts: Vec<String> = vec![String::new(), String::new()];
