@@ -10,7 +10,8 @@ use dashlm::format::Weights;
 use dashlm::{build, LanguageModel, Model};
 use libfuzzer_sys::fuzz_target;
 
-/// Valid files of tiny.arpa: f32 (scanned tables) and q8 (run-offset tables).
+/// Valid files of tiny.arpa: f32 (scanned tables) and q8 (run-offset tables,
+/// the highest order grouped).
 fn valid(q8: bool) -> &'static [u8] {
     static BYTES: OnceLock<[Vec<u8>; 2]> = OnceLock::new();
     let files = BYTES.get_or_init(|| {
