@@ -238,10 +238,7 @@ impl<'a> TableView<'a> {
     #[inline(always)]
     pub fn payload(&self, slot: u64) -> Payload {
         if let Some(g) = &self.grouped {
-            let word = read_word(
-                self.bytes,
-                slot.wrapping_mul(u64::from(self.layout.raw.entry_bits)),
-            );
+            let word = self.bits_at(slot);
             return g.payload_of(self.bytes, &Hit { slot, word });
         }
         self.probe.payload(self.bytes, slot)
@@ -276,10 +273,17 @@ impl<'a> TableView<'a> {
         self.decode(slot, h)
     }
 
+    /// The bits read where `slot` starts.
+    fn bits_at(&self, slot: u64) -> u64 {
+        read_word(
+            self.bytes,
+            slot.wrapping_mul(u64::from(self.layout.raw.entry_bits)),
+        )
+    }
+
     /// The arc in `slot` of a grouped table, whose context is `ctx`.
     fn grouped_arc(&self, slot: u64, ctx: u64) -> Slot {
-        let pos = slot.wrapping_mul(u64::from(self.layout.raw.entry_bits));
-        let word = read_word(self.bytes, pos) & mask(u32::from(self.layout.raw.word_bits));
+        let word = self.bits_at(slot) & mask(u32::from(self.layout.raw.word_bits));
         Slot {
             ctx: ctx as u32,
             word: word as u32,
@@ -302,8 +306,8 @@ impl<'a> TableView<'a> {
         }
     }
 
-    /// Every arc with its slot, in slot order, home by home (in a corrupted
-    /// table, each slot at most once).
+    /// Every arc with its slot, in slot order, home by home (a grouped table:
+    /// context by context; in a corrupted table, each slot at most once).
     ///
     /// ```
     /// # use dashlm::format::table::{Slot, TableWriter, Widths};
@@ -320,22 +324,21 @@ impl<'a> TableView<'a> {
         let num_slots = self.num_slots();
         let entry_bits = u64::from(self.layout.raw.entry_bits);
         let runs = self.layout.runs();
-        let grouped = self.grouped.unwrap_or_default();
-        // A grouped table is read group by group.
-        let contexts = if self.layout.grouped() {
+        let grouped = self.layout.grouped();
+        // A grouped table is read group by group (context by context).
+        let groups = self.grouped.unwrap_or_default();
+        let mut next = 0;
+        let by_group = (0..if grouped {
             self.layout.raw.num_homes
         } else {
             0
-        };
-        let mut next = 0;
-        let by_group = (0..contexts).flat_map(move |ctx| {
-            let r = grouped.group(self.bytes, ctx);
-            let r = r.start.max(next)..r.end.max(next);
-            next = r.end;
-            r.map(move |slot| (slot, self.grouped_arc(slot, ctx)))
-        });
-        let grouped = self.layout.grouped();
-        let runs = runs && !grouped;
+        })
+            .flat_map(move |ctx| {
+                let r = groups.group(self.bytes, ctx);
+                let r = r.start.max(next)..r.end.max(next);
+                next = r.end;
+                r.map(move |slot| (slot, self.grouped_arc(slot, ctx)))
+            });
         // A scanned table is read slot by slot; a run-offset one run by run
         // (a slot's home is where its run starts).
         let by_slot = (0..if runs || grouped { 0 } else { num_slots })
