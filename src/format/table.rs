@@ -487,7 +487,8 @@ impl Layout {
     /// `h` (its first field in the low bits), as [`TableWriter`] and
     /// [`TableStream`] store them, with `field` in its displacement or offset
     /// field: `slot - home + 1` in a scanned table, the run offset plus one in
-    /// a run-offset table. Each value is cut to its field's width (a wider
+    /// a run-offset table (a grouped table stores the word and the
+    /// probability, and ignores `field` and `h`). Each value is cut to its field's width (a wider
     /// one never spills into the next field); the writers refuse such values
     /// with an error instead.
     ///
@@ -529,9 +530,6 @@ impl Layout {
     /// The hashed key of arc `s` and its home.
     #[inline]
     pub(super) fn hash_home(&self, s: &Slot) -> (u64, u64) {
-        if self.grouped() {
-            return (u64::from(s.word), u64::from(s.ctx));
-        }
         let h = self.codec.hash(s.ctx, s.word);
         (h, self.codec.home(h))
     }

@@ -549,9 +549,8 @@ impl<W: Write> TableStream<W> {
             .push(u64::from(s.ctx))
             .map_err(|e| invalid(format!("slot {slot}: {e}")))?;
         *last = Some((s.ctx, s.word));
-        let (h, _) = self.layout.hash_home(s);
-        let bits = self.layout.encode(0, h, s);
-        self.emit(slot, bits, 0)
+        // A grouped arc stores its word, not a hash: no key to pass.
+        self.emit(slot, self.layout.encode(0, 0, s), 0)
     }
 
     /// Writes the groups block of a grouped table after its arcs.
