@@ -29,7 +29,7 @@ struct Args {
     #[arg(long, default_value = "f32", value_parser = parse_weights)]
     weights: Weights,
     /// Arcs per hash home (0.1 <= x <= 1): lower is faster and larger
-    /// [default: 0.7 for f32 and q16, 0.9 for q8].
+    /// [default: 0.7 for f32 and q16, 0.95 for q8].
     #[arg(long)]
     load_factor: Option<f64>,
     /// The highest order's table: hashed, or grouped (arcs sorted by

@@ -92,7 +92,7 @@ pub(super) struct Geometry {
 /// assert_eq!(RUNS_ABOVE_LOAD, 0.8);
 /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
 /// for (weights, runs) in [(Weights::F32, false), (Weights::Q8, true)] {
-///     let (f, _) = compile(&set, BuildOptions::new(weights)).unwrap(); // load 0.7 / 0.9
+///     let (f, _) = compile(&set, BuildOptions::new(weights)).unwrap(); // load 0.7 / 0.95
 ///     let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
 ///     let model = dashlm::Model::from_bytes(bytes).unwrap();
 ///     assert!(model.table_layouts().filter(|l| !l.grouped()).all(|l| l.runs() == runs));
