@@ -263,12 +263,13 @@ fn a_corrupted_vocabulary_index_opens_and_never_panics() {
 fn an_unknown_version_weight_or_kind_is_refused() {
     // Version 1 (whole-key tables), version 2 (64-bit vocabulary offsets,
     // no fingerprints), version 3 (every table scanned, no lookup kind in
-    // the layouts), versions 4 and 5 (an open-addressing vocabulary index)
-    // and a version from the future are refused.
-    for other in [0u16, 1, 2, 3, 4, 5, 7, u16::MAX] {
+    // the layouts), versions 4 and 5 (an open-addressing vocabulary index),
+    // version 6 (fixed-width vocabulary offsets) and a version from the
+    // future are refused.
+    for other in [0u16, 1, 2, 3, 4, 5, 6, 8, u16::MAX] {
         let e = open_error(|b| b[10..12].copy_from_slice(&other.to_le_bytes()));
         assert!(e.contains(&format!("format version {other} ")), "{e}");
-        assert!(e.contains("reads version 6 files"), "{e}");
+        assert!(e.contains("reads version 7 files"), "{e}");
         assert!(e.contains("rebuild the model with build-lm"), "{e}");
     }
     let e = open_error(|b| b[13] = 9);
@@ -278,11 +279,11 @@ fn an_unknown_version_weight_or_kind_is_refused() {
 }
 
 #[test]
-fn a_version_5_file_is_refused_with_the_rebuild_message() {
-    let e = open_error(|b| b[10..12].copy_from_slice(&5u16.to_le_bytes()));
+fn a_version_6_file_is_refused_with_the_rebuild_message() {
+    let e = open_error(|b| b[10..12].copy_from_slice(&6u16.to_le_bytes()));
     assert_eq!(
         e,
-        "format version 5 at byte 10: this dashlm reads version 6 files; \
+        "format version 6 at byte 10: this dashlm reads version 7 files; \
          rebuild the model with build-lm"
     );
 }

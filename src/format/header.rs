@@ -21,7 +21,10 @@ pub const MAGIC: [u8; 8] = *b"DASHLM\x00\x1a";
 /// The format version this build writes, and the only one it reads (older
 /// files must be rebuilt with `build-lm`).
 ///
-/// Version 6 stores the vocabulary index as the word ids bucket by bucket
+/// Version 7 stores the vocabulary's offsets as an Elias-Fano sequence (see
+/// [`crate::format::vocab`]), about 5.3 bits a word on the shared 4-gram
+/// instead of version 6's 21-bit fields; version 6 stored the vocabulary
+/// index as the word ids bucket by bucket
 /// (see [`crate::format::vocab`]), about 20 bits a word on the shared 4-gram
 /// instead of version 5's 40-bit open-addressing slots; version 5 stored each
 /// quantized weight in the fewest bits that index its order's codebook, and
@@ -36,14 +39,14 @@ pub const MAGIC: [u8; 8] = *b"DASHLM\x00\x1a";
 /// # f.write_to(&mut bytes).unwrap();
 /// // Bytes 10..12 of a file, little-endian.
 /// assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), VERSION);
-/// assert_eq!(VERSION, 6);
-/// // Version 5 in its header is refused (before the header checksum is
+/// assert_eq!(VERSION, 7);
+/// // Version 6 in its header is refused (before the header checksum is
 /// // checked).
-/// bytes[10..12].copy_from_slice(&5u16.to_le_bytes());
+/// bytes[10..12].copy_from_slice(&6u16.to_le_bytes());
 /// let err = parse(&bytes).unwrap_err().to_string();
-/// assert!(err.contains("format version 5") && err.contains("reads version 6 files"), "{err}");
+/// assert!(err.contains("format version 6") && err.contains("reads version 7 files"), "{err}");
 /// ```
-pub const VERSION: u16 = 6;
+pub const VERSION: u16 = 7;
 /// Bytes in the fixed header.
 ///
 /// ```

@@ -1,4 +1,4 @@
-//! The on-disk layout of a compiled dashlm model (format version 6, the only
+//! The on-disk layout of a compiled dashlm model (format version 7, the only
 //! one read: older files must be rebuilt).
 //!
 //! This module owns every byte offset, field width and checksum; [`crate::build`]
@@ -36,7 +36,7 @@
 //! |---|---|
 //! | 0..8 | magic `DASHLM\0\x1a` |
 //! | 8..10 | byte-order mark `0xFEFF` (reads as `FF FE`) |
-//! | 10..12 | format version ([`VERSION`], `6`; any other is refused) |
+//! | 10..12 | format version ([`VERSION`], `7`; any other is refused) |
 //! | 12 | order `N` (1..=[`crate::MAX_ORDER`]) |
 //! | 13 | weights: 0 = f32, 1 = q16, 2 = q8 |
 //! | 14..16 | reserved, zero |
@@ -50,9 +50,15 @@
 //! | 128..128+32S | section table: per section `kind u16, order u16, reserved u32, offset u64, length u64, crc32 u32, reserved u32` |
 //!
 //! Sections ([`SectionKind`]):
-//! - `VocabOffsets`: `V+1` offsets into `VocabBytes`, bit-packed (as `Unigrams`), each
-//!   [`vocab::offset_bits`]`(len of VocabBytes)` bits wide; word `i` is bytes
-//!   `off[i]..off[i+1]` (the shared 4-gram: 21 bits a word instead of 32).
+//! - `VocabOffsets`: the `V+1` offsets into `VocabBytes` (`off[0] = 0`, `off[V]` its
+//!   length `L`), word `i` being bytes `off[i]..off[i+1]`, as an Elias-Fano
+//!   sequence: with `l` = [`vocab::low_bits`]`(V, L)` = `floor(log2(L / V))`, a
+//!   [groups block](groups) of `L >> l` elements in `V` groups, group `i` holding
+//!   `(off[i+1] >> l) - (off[i] >> l)` elements (so its range is
+//!   `off[i] >> l..off[i+1] >> l`), then, from the next byte, the `V+1` offsets' low
+//!   `l` bits, bit-packed (as `Unigrams`): exactly
+//!   [`vocab::offsets_bytes`]`(V, L)` bytes (the shared 4-gram: 166,090, 5.3 bits a
+//!   word instead of version 6's 21).
 //! - `VocabBytes`: the words' bytes, concatenated (at most `u32::MAX` bytes).
 //! - `VocabIndex`: the word ids in `V` buckets, word `w` in bucket
 //!   `(h mod 2^32) * V >> 32`, `h` = [`word_hash`]`(w)` ([`vocab::bucket`]): a

@@ -1,21 +1,30 @@
-//! The vocabulary sections: word bytes, offsets and a hash index.
+//! The vocabulary sections: word bytes, their offsets and a hash index.
+//!
+//! The offsets of the `V` words (and of the end) are stored as Elias and
+//! Fano's monotone sequences are: each offset split into its low
+//! [`low_bits`] bits, stored as they are, and its high part, which only
+//! grows; the high parts go to a [groups block](super::groups) of one group
+//! per word, word `i`'s group holding as many elements as its high part
+//! grows by to word `i + 1`'s. So a word's group range is the high parts
+//! of its start and end, found in constant time, and the offsets take
+//! about `2.3 + low_bits` bits a word (5.3 on the shared 4-gram, where
+//! format version 6's fixed-width offsets took 21).
 //!
 //! The index puts each of the `V` word ids in one of `V` buckets by its word's
 //! [`word_hash`] ([`bucket`]) and stores the ids bucket by bucket: a
-//! [groups block](super::groups) of the `V` ids in the `V` buckets, then the
+//! groups block of the `V` ids in the `V` buckets, then the
 //! ids ordered by (bucket, id), [`id_bits`]`(V)` bits each: about `id_bits + 2`
 //! bits a word (20.3 on the shared 4-gram, where format version 5's
 //! open-addressing table took 40). A lookup finds its bucket's ids (2 on
 //! average for a word that is present, 1 for one that is not) and compares
-//! their words with its own: their lengths from the offsets, then the bytes
-//! of those of the same length.
+//! their words with its own.
 //!
 //! ```
-//! use dashlm::format::vocab::{encode, index_bytes, VocabView};
+//! use dashlm::format::vocab::{encode, index_bytes, offsets_bytes, VocabView};
 //! let s = encode([&b"<unk>"[..], b"<s>", b"</s>", b"cat"]).unwrap(); // words by id
 //! assert_eq!(s.bytes, b"<unk><s></s>cat");
-//! // Offsets 0, 5, 8, 12, 15, each in bits_for(15) = 4 bits.
-//! assert_eq!(s.offsets, [0x50, 0xc8, 0x0f]);
+//! // Offsets 0, 5, 8, 12, 15: 2 low bits each, high parts 0, 1, 2, 3, 3.
+//! assert_eq!((s.offsets.len(), offsets_bytes(4, 15)), (3, 3));
 //! // A groups block of 4 ids in 4 buckets (2 bytes), then 4 ids of 2 bits.
 //! assert_eq!((s.index.len(), index_bytes(4)), (3, 3));
 //! let view = VocabView::new(&s.offsets, &s.bytes, &s.index, 4);
@@ -29,16 +38,36 @@ use super::bits::{bits_for, mask, read_bits, BitWriter};
 use super::groups::{block_bytes, GroupsView, GroupsWriter};
 use super::mmap::prefetch;
 
-/// The width of each word's offset: the fewest bits (at least 1) that hold
-/// the length of the words' bytes.
+/// The low bits of each word's offset in a vocabulary of `size` words
+/// whose bytes are `bytes_len` long: `floor(log2(bytes_len / size))` (0 if
+/// the words are shorter than a byte on average), Elias and Fano's choice,
+/// which leaves about two high-part bits a word.
 ///
 /// ```
-/// use dashlm::format::vocab::offset_bits;
-/// assert_eq!(offset_bits(15), 4);
-/// assert_eq!(offset_bits(2_014_112), 21); // the shared 4-gram's words
+/// use dashlm::format::vocab::low_bits;
+/// assert_eq!(low_bits(4, 15), 1);
+/// assert_eq!(low_bits(251_546, 2_014_112), 3); // the shared 4-gram's words
+/// assert_eq!((low_bits(5, 3), low_bits(0, 9)), (0, 3));
 /// ```
-pub fn offset_bits(bytes_len: u64) -> u32 {
-    bits_for(bytes_len).max(1)
+pub fn low_bits(size: u32, bytes_len: u64) -> u32 {
+    let mean = bytes_len / u64::from(size.max(1));
+    mean.checked_ilog2().unwrap_or(0)
+}
+
+/// The bytes of the `VocabOffsets` section of a vocabulary of `size` words
+/// whose bytes are `bytes_len` long: the groups block of the offsets' high
+/// parts (`size` groups, `bytes_len >> low_bits` elements), then, from the
+/// next byte, the `size + 1` offsets' [`low_bits`], bit-packed.
+///
+/// ```
+/// use dashlm::format::{groups::block_bytes, vocab::offsets_bytes};
+/// assert_eq!(offsets_bytes(4, 15), block_bytes(4, 7) + 1);
+/// // The shared 4-gram: 166,090 bytes, 5.3 bits a word.
+/// assert_eq!(offsets_bytes(251_546, 2_014_112), 166_090);
+/// ```
+pub fn offsets_bytes(size: u32, bytes_len: u64) -> u64 {
+    let (v, low) = (u64::from(size), low_bits(size, bytes_len));
+    block_bytes(v, bytes_len >> low) + ((v + 1) * u64::from(low)).div_ceil(8)
 }
 
 /// The hash of a word's bytes used by the vocabulary index (FNV-1a 64 with a
@@ -105,11 +134,11 @@ pub fn index_bytes(size: u32) -> u64 {
 /// The three vocabulary sections, encoded.
 ///
 /// ```
-/// use dashlm::format::vocab::{encode, index_bytes};
+/// use dashlm::format::vocab::{encode, index_bytes, offsets_bytes};
 /// let s = encode([&b"<unk>"[..], b"cat"]).unwrap();
 /// assert_eq!(s.bytes, b"<unk>cat");
-/// // Offsets 0, 5 and 8 in bits_for(8) = 4 bits each: 0x50, 0x08.
-/// assert_eq!(s.offsets, [0x50, 0x08]);
+/// // Offsets 0, 5 and 8: 2 low bits each (0, 1, 0), high parts 0, 1, 2.
+/// assert_eq!(s.offsets.len() as u64, offsets_bytes(2, 8));
 /// assert_eq!(s.index.len() as u64, index_bytes(2));
 /// ```
 #[derive(Debug)]
@@ -128,8 +157,11 @@ pub struct VocabSections {
 ///
 /// ```
 /// let s = dashlm::format::vocab::encode([&b"<unk>"[..], b"a"]).unwrap();
-/// assert_eq!(s.offsets.len(), 2); // 3 offsets (0, 5, 6) of 3 bits
-/// assert_eq!(s.offsets, [0b1010_1000, 0b1]);
+/// // Offsets 0, 5, 6: 1 low bit each (0, 1, 0), high parts 0, 2, 3: a
+/// // groups block of 3 elements in 2 groups (a 2-bit directory entry, then
+/// // 0 0 1 for word 0's two steps and 0 1 for word 1's one: 1 byte), then
+/// // the low bits (1 byte).
+/// assert_eq!(s.offsets, [0b0101_0000, 0b010]);
 /// // The index: a groups block (a 2-bit directory entry, then 2 + 2 group
 /// // bits: 1 byte), then 2 ids of 1 bit (1 byte).
 /// assert_eq!(s.index.len(), 2);
@@ -143,13 +175,8 @@ pub fn encode<'a>(words: impl IntoIterator<Item = &'a [u8]>) -> Option<VocabSect
         ends.push(u32::try_from(bytes.len()).ok()?);
         hashes.push(word_hash(w));
     }
-    let width = offset_bits(bytes.len() as u64);
-    let mut offsets = BitWriter::new();
-    for end in ends {
-        offsets.push(u64::from(end), width);
-    }
-    let offsets = offsets.finish();
     let size = u32::try_from(hashes.len()).ok().filter(|&n| n < u32::MAX)?;
+    let offsets = encode_offsets(&ends, size);
     // (bucket, id), sorted: the order of the ids in the index.
     let mut order: Vec<(u64, u32)> = (0..size)
         .map(|id| (home(hashes[id as usize], size), id))
@@ -170,6 +197,31 @@ pub fn encode<'a>(words: impl IntoIterator<Item = &'a [u8]>) -> Option<VocabSect
         bytes,
         index,
     })
+}
+
+/// The `VocabOffsets` section of the `size + 1` nondecreasing offsets
+/// `ends` (the last one the length of the words' bytes).
+fn encode_offsets(ends: &[u32], size: u32) -> Vec<u8> {
+    let total = ends.last().map_or(0, |&e| u64::from(e));
+    let low = low_bits(size, total);
+    let mut high = GroupsWriter::new(u64::from(size), total >> low);
+    let mut lows = BitWriter::new();
+    for (word, pair) in ends.windows(2).enumerate() {
+        // Word `word`'s group: one element per step of the high part to the
+        // next offset.
+        for _ in u64::from(pair[0]) >> low..u64::from(pair[1]) >> low {
+            high.push(word as u64)
+                .expect("offsets in order, below the total");
+        }
+    }
+    for &end in ends {
+        lows.push(u64::from(end) & mask(low), low);
+    }
+    let mut bytes = high
+        .finish()
+        .expect("one element per step of the high parts");
+    bytes.extend_from_slice(lows.bytes());
+    bytes
 }
 
 /// A read-only view of the vocabulary sections of a mapped file.
@@ -199,7 +251,10 @@ pub struct VocabView<'a> {
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Shape {
     size: u32,
-    offset_bits: u32,
+    /// The offsets' high parts and the bit where their low bits start.
+    high: GroupsView,
+    lows_at: u64,
+    low_bits: u32,
     groups: GroupsView,
     /// The bit of the index where the ids start, and their width.
     ids_at: u64,
@@ -208,10 +263,13 @@ pub(crate) struct Shape {
 
 impl Shape {
     fn new(size: u32, bytes_len: u64) -> Shape {
-        let v = u64::from(size);
+        let (v, low_bits) = (u64::from(size), low_bits(size, bytes_len));
+        let elements = bytes_len >> low_bits;
         Shape {
             size,
-            offset_bits: offset_bits(bytes_len),
+            high: GroupsView::new(v, elements, 0),
+            lows_at: block_bytes(v, elements) * 8,
+            low_bits,
             groups: GroupsView::new(v, v, 0),
             ids_at: block_bytes(v, v) * 8,
             id_bits: id_bits(size),
@@ -220,8 +278,8 @@ impl Shape {
 }
 
 impl<'a> VocabView<'a> {
-    /// Wraps sections already checked for length (`offsets` = `size + 1`
-    /// offsets of [`offset_bits`]`(bytes.len())` bits, `index` =
+    /// Wraps sections already checked for length (`offsets` =
+    /// [`offsets_bytes`]`(size, bytes.len())` bytes, `index` =
     /// [`index_bytes`]`(size)` bytes; other lengths are memory-safe too).
     ///
     /// ```
@@ -256,19 +314,17 @@ impl<'a> VocabView<'a> {
         self.shape
     }
 
-    /// Where word `id` starts and ends in the words' bytes: offsets `id` and
-    /// `id + 1`, read as one field (of at most 64 bits: offsets of files are
-    /// at most 32).
+    /// Where word `id` starts and ends in the words' bytes: the high parts
+    /// from its group, the low bits of its offset and the next one read as
+    /// one field.
     #[inline]
-    fn bounds(&self, id: u32) -> (usize, usize) {
-        let width = self.shape.offset_bits;
-        let at = u64::from(id) * u64::from(width);
-        if width <= 32 {
-            let both = read_bits(self.offsets, at, 2 * width);
-            return ((both & mask(width)) as usize, (both >> width) as usize);
-        }
-        let next = read_bits(self.offsets, at + u64::from(width), width);
-        (read_bits(self.offsets, at, width) as usize, next as usize)
+    fn bounds(&self, id: u32) -> (u64, u64) {
+        let high = self.shape.high.range(self.offsets, u64::from(id));
+        let low = self.shape.low_bits;
+        let at = self.shape.lows_at + u64::from(id) * u64::from(low);
+        let both = read_bits(self.offsets, at, 2 * low);
+        let start = high.start << low | both & mask(low);
+        (start, high.end << low | both >> low)
     }
 
     /// The word with id `id` (empty if `id` is not below the size the view
@@ -280,16 +336,13 @@ impl<'a> VocabView<'a> {
     /// let v = VocabView::new(&s.offsets, &s.bytes, &s.index, 2);
     /// assert_eq!(v.word(1), b"cat");
     /// assert_eq!(v.word(7), b"");
-    /// // A view of the first word only: `cat` is out of its range.
-    /// let first = VocabView::new(&s.offsets, &s.bytes, &s.index, 1);
-    /// assert_eq!((first.word(0), first.word(1)), (&b"<unk>"[..], &b""[..]));
     /// ```
     pub fn word(&self, id: u32) -> &'a [u8] {
         if id >= self.shape.size {
             return &[];
         }
         let (start, end) = self.bounds(id);
-        self.bytes.get(start..end).unwrap_or(&[])
+        self.bytes.get(start as usize..end as usize).unwrap_or(&[])
     }
 
     /// The id of `word`, or 0 (`<unk>`) if the vocabulary lacks it.
@@ -349,7 +402,7 @@ impl<'a> VocabView<'a> {
     /// (pairs past the shorter of the two are left alone), overlapping the
     /// lookups' memory accesses: for each chunk of words, the buckets'
     /// directory entries and group bits are fetched, then their ids, then the
-    /// offsets of each bucket's first id, before the lookups run. Allocates
+    /// offsets' high parts of each bucket's first id, before the lookups run. Allocates
     /// nothing.
     ///
     /// ```
@@ -373,8 +426,8 @@ impl<'a> VocabView<'a> {
                 prefetch(self.index, (self.id_bit(r.start) / 8) as usize);
             }
             for r in ranges.iter().take(ws.len()).filter(|r| !r.is_empty()) {
-                let bit = u64::from(self.id_at(r.start)) * u64::from(self.shape.offset_bits);
-                prefetch(self.offsets, (bit / 8) as usize);
+                let id = u64::from(self.id_at(r.start));
+                self.shape.high.prefetch(self.offsets, id);
             }
             for ((w, r), o) in ws.iter().zip(ranges).zip(os) {
                 *o = self.find_in(w, r).unwrap_or(absent);
@@ -408,6 +461,51 @@ mod tests {
             }
             for w in words(n, "x") {
                 assert_eq!(v.get(&w), None);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn offsets_give_back_every_word(
+            words in proptest::collection::vec(
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+                1..150,
+            ),
+        ) {
+            let s = encode(words.iter().map(|w| &w[..])).unwrap();
+            let len = s.bytes.len() as u64;
+            proptest::prop_assert_eq!(s.offsets.len() as u64, offsets_bytes(words.len() as u32, len));
+            let v = VocabView::new(&s.offsets, &s.bytes, &s.index, words.len() as u32);
+            for (id, w) in words.iter().enumerate() {
+                proptest::prop_assert_eq!(v.word(id as u32), &w[..]);
+            }
+        }
+
+        #[test]
+        fn any_offsets_bytes_are_safe(
+            flips in proptest::collection::vec((0usize..1 << 16, proptest::prelude::any::<u8>()), 1..40),
+            cut in 0usize..4,
+        ) {
+            let ws = words(300, "w");
+            let s = encode(ws.iter().map(|w| &w[..])).unwrap();
+            let mut offsets = s.offsets.clone();
+            for (at, x) in flips {
+                let n = offsets.len();
+                offsets[at % n] ^= x;
+            }
+            offsets.truncate(offsets.len() - cut);
+            let v = VocabView::new(&offsets, &s.bytes, &s.index, 300);
+            for id in 0..310 {
+                let w = v.word(id);
+                // Wrong words are allowed on corrupt bytes; they are slices
+                // of the words' bytes.
+                proptest::prop_assert!(w.len() <= s.bytes.len());
+            }
+            for w in &ws {
+                if let Some(id) = v.get(w) {
+                    proptest::prop_assert_eq!(v.word(id), &w[..]);
+                }
             }
         }
     }

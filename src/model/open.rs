@@ -173,11 +173,13 @@ impl<D: AsRef<[u8]>> Model<D> {
     pub fn from_bytes(data: D) -> Result<Model<D>, ModelError> {
         let bytes = data.as_ref();
         let (header, sections) = format::parse(bytes)?;
-        let v = u64::from(header.vocab_size);
         let offsets = sections.require(SectionKind::VocabOffsets, 0)?;
         let words = sections.require(SectionKind::VocabBytes, 0)?;
-        let offset_bits = u64::from(vocab::offset_bits(words.len));
-        expect_len(offsets, ((v + 1) * offset_bits).div_ceil(8))?;
+        if words.len > u64::from(u32::MAX) {
+            let problem = format!("{} bytes: expected at most 2^32 - 1", words.len);
+            return Err(FormatError::field(words.kind.name(), words.offset, problem).into());
+        }
+        expect_len(offsets, vocab::offsets_bytes(header.vocab_size, words.len))?;
         let index = sections.require(SectionKind::VocabIndex, 0)?;
         expect_len(index, vocab::index_bytes(header.vocab_size))?;
         let unigrams = unigram_info(bytes, &sections, header.vocab_size)?;

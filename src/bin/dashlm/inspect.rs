@@ -61,6 +61,17 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
         h.vocab_size,
         prob_bits + backoff_bits,
     )?;
+    let words_len = sections
+        .get(format::SectionKind::VocabBytes, 0)
+        .map_or(0, |e| e.len);
+    let per_word = |bytes: u64| bytes as f64 * 8.0 / f64::from(h.vocab_size.max(1));
+    let offsets = format::vocab::offsets_bytes(h.vocab_size, words_len);
+    writeln!(
+        out,
+        "vocabulary offsets: Elias-Fano, {} low bits, {offsets} bytes ({:.1} bits a word)",
+        format::vocab::low_bits(h.vocab_size, words_len),
+        per_word(offsets),
+    )?;
     let index = format::vocab::index_bytes(h.vocab_size);
     writeln!(
         out,
@@ -68,7 +79,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
         h.vocab_size,
         format::vocab::id_bits(h.vocab_size),
         h.vocab_size,
-        index as f64 * 8.0 / f64::from(h.vocab_size.max(1)),
+        per_word(index),
     )?;
     writeln!(
         out,

@@ -120,6 +120,9 @@ pub fn note_unk_added(path: &Path) {
 }
 
 /// A model of either kind, as found on disk.
+// One per process, and the compiled model's fields are what its queries
+// read first: not boxed.
+#[allow(clippy::large_enum_variant)]
 pub enum Loaded {
     /// ARPA text, loaded into the reference model.
     Arpa(dashlm::ReferenceModel),
