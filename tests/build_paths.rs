@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::io::Cursor;
 
 use dashlm::arpa::NGramSet;
-use dashlm::build::{compile, compile_completing, compile_streaming, BuildOptions};
+use dashlm::build::{compile_completing, compile_streaming, BuildOptions};
 use dashlm::format::Weights;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -17,7 +17,7 @@ use rand::{Rng, SeedableRng};
 
 mod common;
 
-use common::{arpa_text, Section};
+use common::{arpa_text, builds, Section};
 
 /// A model whose n-grams are random word sequences (so contexts and suffixes
 /// go missing) or, with `extend`, extensions of the order below (contexts
@@ -68,24 +68,6 @@ fn random_model(
         sections.push(section);
     }
     arpa_text(&words, &sections)
-}
-
-/// The bytes of each path: `compile`, the completing builder, and the
-/// streaming builder (`None` when it hands the model back).
-fn builds(text: &str, opts: BuildOptions) -> (Vec<u8>, Vec<u8>, Option<Vec<u8>>) {
-    let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
-    let (file, summary) = compile(&set, opts).unwrap();
-    let mut expected = Vec::new();
-    file.write_to(&mut expected).unwrap();
-    let out = Cursor::new(Vec::new());
-    let (done, completed) = compile_completing(text.as_bytes(), opts, out, |_| {})
-        .unwrap()
-        .expect("a valid model completes");
-    assert_eq!(done.summary.to_string(), summary.to_string());
-    let out = Cursor::new(Vec::new());
-    let streamed = compile_streaming(text.as_bytes(), opts, out, |_| {}).unwrap();
-    let streamed = streamed.map(|(_, out)| out.into_inner());
-    (expected, completed.into_inner(), streamed)
 }
 
 #[test]

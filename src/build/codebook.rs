@@ -518,7 +518,7 @@ fn weighted_sum(values: &[f32], counts: &[u32]) -> (f64, u64) {
 
 /// `values.partition_point(pred)` for a point expected near the start:
 /// gallops forward in doubling steps, then searches the last step.
-fn partition_point_near(values: &[f32], pred: impl Fn(f32) -> bool) -> usize {
+pub(super) fn partition_point_near(values: &[f32], pred: impl Fn(f32) -> bool) -> usize {
     let (mut lo, mut step) = (0, 1);
     // `pred` holds for every value before `lo`.
     while lo + step <= values.len() && pred(values[lo + step - 1]) {

@@ -480,7 +480,7 @@ impl<W: Write + Seek> Sink for Completer<W> {
             counts.push(self.top.len() as u64);
         }
         let weights = self.opts.weights;
-        let sections = vocab_sections(vocab.words(), self.unigrams.iter().copied())
+        let sections = vocab_sections(vocab.words(), self.unigrams.iter().copied(), weights)
             .ok()
             .need()?;
         let out = self.out.take().need()?;

@@ -3,17 +3,19 @@
 
 use std::io::{self, Seek, Write};
 
-use super::{BuildError, BuildOptions, Codebook, ExactBook};
+use super::{BuildError, BuildOptions, ClassBook, Codebook, ExactBook};
 use crate::format::table::{id_bits, KeyCodec, Slot, TableStream, Widths, MAX_KEY_BITS};
 use crate::format::{RawLayout, SectionKind, SectionWriter, Weights};
 
 /// Encodes one field of an order's weights: raw f32 bits, codes into an
 /// exact codebook of their distinct values (f32 weights, when smaller), or
-/// indices into a quantized codebook (q16, q8).
+/// indices into a quantized codebook (q16, q8; for their unigrams one that
+/// keeps the values' classes).
 pub(super) enum Coder {
     Raw,
     Exact(ExactBook),
     Book(Codebook),
+    Class(Box<ClassBook>),
 }
 
 impl Coder {
@@ -42,6 +44,7 @@ impl Coder {
             Coder::Raw => 32,
             Coder::Exact(b) => b.bits(),
             Coder::Book(b) => b.code_bits(),
+            Coder::Class(b) => b.bits(),
         }
     }
 
@@ -50,6 +53,7 @@ impl Coder {
             Coder::Raw => v.to_bits(),
             Coder::Exact(b) => b.encode(v),
             Coder::Book(b) => b.encode(v),
+            Coder::Class(b) => b.encode(v),
         }
     }
 
@@ -59,6 +63,7 @@ impl Coder {
             Coder::Raw => Vec::new(),
             Coder::Exact(b) => b.to_bytes(),
             Coder::Book(b) => b.to_bytes(),
+            Coder::Class(b) => b.to_bytes(),
         }
     }
 }

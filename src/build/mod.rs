@@ -40,7 +40,9 @@
 //! `build-lm` tries them in that order. They share `options` (what a build
 //! takes and gives), `unigrams` (the vocabulary and unigram sections),
 //! `geometry` (where each order's arcs go and how its table is written),
-//! `codebook` (quantized weights) and `output` (writing a file atomically).
+//! `codebook` (quantized weights; `class_book` for the unigrams of q16 and
+//! q8, whose flags lie in the values) and `output` (writing a file atomically).
+mod class_book;
 mod codebook;
 mod complete;
 mod exact_book;
@@ -56,6 +58,7 @@ mod stream;
 mod tables;
 mod unigrams;
 
+pub use class_book::ClassBook;
 pub use codebook::Codebook;
 pub use complete::compile_completing;
 pub use exact_book::ExactBook;
@@ -132,7 +135,7 @@ pub fn compile(
     };
     let mut unigrams = Vec::with_capacity(vocab_size);
     set.for_each(1, |_, e| unigrams.push(unigram(e)));
-    let mut sections = vocab_sections(set.vocab().words(), unigrams.into_iter())?;
+    let mut sections = vocab_sections(set.vocab().words(), unigrams.into_iter(), opts.weights)?;
 
     // Placement: slot of every entry of every order (index = order - 1); unigrams'
     // "slot" is their word id.

@@ -292,9 +292,13 @@ impl<W: Write + Seek> Builder<W> {
             // The unigrams' flags are final once the bigrams have been read.
             // A vocabulary too large for the format: the in-memory path reports it.
             let vocab = self.vocab.as_deref().need()?;
-            let sections = vocab_sections(vocab.words(), self.unigrams.iter().copied())
-                .ok()
-                .need()?;
+            let sections = vocab_sections(
+                vocab.words(),
+                self.unigrams.iter().copied(),
+                self.opts.weights,
+            )
+            .ok()
+            .need()?;
             for (kind, n, bytes) in sections {
                 self.out.begin(kind, n)?;
                 self.out.write_all(&bytes)?;

@@ -97,7 +97,9 @@ pub enum Weights {
     /// 2^16 values; each order's codes are as wide as its codebook needs).
     Q16,
     /// Codebook indices of at most 8 bits (per-order codebooks of up to 256
-    /// values; each order's codes are as wide as its codebook needs).
+    /// values; each order's codes are as wide as its codebook needs), but
+    /// 12-bit codes for a unigram field that takes too many distinct values
+    /// for an exact codebook (see `build::ClassBook`).
     Q8,
 }
 

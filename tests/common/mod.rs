@@ -1,9 +1,12 @@
 //! Shared helpers for the store and property tests: random valid ARPA models,
-//! compilation to bytes, random sentences and per-word scoring.
+//! compilation to bytes (by every builder), random sentences and per-word
+//! scoring.
 #![allow(dead_code)]
 
+use std::io::Cursor;
+
 use dashlm::arpa::NGramSet;
-use dashlm::build::{compile, BuildOptions};
+use dashlm::build::{compile, compile_completing, compile_streaming, BuildOptions};
 use dashlm::format::Weights;
 use dashlm::{LanguageModel, Model};
 use rand::rngs::StdRng;
@@ -157,4 +160,22 @@ pub fn score_words<M: LanguageModel>(m: &M, words: &[Vec<u8>]) -> Vec<(f32, u8)>
             (r.log10_prob, r.ngram_length)
         })
         .collect()
+}
+
+/// The bytes of each path: `compile`, the completing builder, and the
+/// streaming builder (`None` when it hands the model back).
+pub fn builds(text: &str, opts: BuildOptions) -> (Vec<u8>, Vec<u8>, Option<Vec<u8>>) {
+    let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
+    let (file, summary) = compile(&set, opts).unwrap();
+    let mut expected = Vec::new();
+    file.write_to(&mut expected).unwrap();
+    let out = Cursor::new(Vec::new());
+    let (done, completed) = compile_completing(text.as_bytes(), opts, out, |_| {})
+        .unwrap()
+        .expect("a valid model completes");
+    assert_eq!(done.summary.to_string(), summary.to_string());
+    let out = Cursor::new(Vec::new());
+    let streamed = compile_streaming(text.as_bytes(), opts, out, |_| {}).unwrap();
+    let streamed = streamed.map(|(_, out)| out.into_inner());
+    (expected, completed.into_inner(), streamed)
 }
