@@ -143,6 +143,11 @@ impl Geometry {
         })
     }
 
+    /// The width of a [`Geometry::key`]: every key is below `2^key_bits()`.
+    pub(super) fn key_bits(&self) -> u32 {
+        self.ctx_bits + self.word_bits
+    }
+
     /// The sort key of arc `(ctx, word)`: its hash, or in a grouped table
     /// `(ctx, word)` packed in order.
     #[inline]

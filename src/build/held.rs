@@ -1,24 +1,24 @@
 //! One order of the streaming builder (`stream`) while it is read and held:
-//! compact records ([`Mid`], [`Top`]) appended in file order, then sorted by
-//! hashed key and placed; the placed order's [`Column`] (keys and flags by
-//! slot, searched as the table is) and weights by rank ([`Probs`],
-//! [`Backoffs`]); its table written once the order above has set its flags.
+//! compact records (`records`: 8 to 16 bytes each, 11 for the shared
+//! 4-gram's trigrams) appended in file order, then sorted by hashed key and
+//! placed; the placed order's [`Column`] (keys and flags by slot, searched
+//! as the table is) and weights by rank ([`Probs`], [`Backoffs`]); its table
+//! written once the order above has set its flags.
 //!
 //! A placed order below the highest holds, besides its column, its
 //! backoffs as 2-byte indices into their distinct values (when at most
-//! 2^16, as in models `lmplz` writes) and its probabilities, which the
-//! thread that builds their coder replaces by their codes (1 byte an
-//! n-gram for q8, 2 for q16 or an exact f32 codebook) unless the order may
-//! still be handed to the completing builder (the bigrams).
+//! 2^16, as in models `lmplz` writes), in what were its records' bytes, and
+//! its probabilities, which the thread that builds their coder replaces by
+//! their codes (1 byte an n-gram for q8, 2 for q16 or an exact f32
+//! codebook) unless the order may still be handed to the completing builder
+//! (the bigrams).
 
 use std::io::{self, Seek, Write};
 use std::panic;
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 
-use ahash::AHashMap;
-
-use super::stream::cap;
+use super::records::{Backoffs, Records};
 use super::{BuildOptions, Coder, Geometry, Placed, TableBuild};
 use crate::format::table::{Probe, Slot, TableWriter, Widths};
 use crate::format::{RawLayout, SectionWriter, Weights};
@@ -26,61 +26,6 @@ use crate::vocab::WordId;
 
 pub(super) const NODE: u8 = 1;
 pub(super) const LEFT: u8 = 2;
-
-/// A compact n-gram of an order being read or held: hashed key and weights.
-pub(super) trait Record: Copy {
-    fn new(key: u64, prob: f32, backoff: f32) -> Self;
-    fn key(&self) -> u64;
-    fn prob(&self) -> f32;
-    fn backoff(&self) -> f32;
-}
-
-/// A record of an order below the highest (16 bytes).
-#[derive(Clone, Copy)]
-#[repr(C, packed(4))]
-pub(super) struct Mid {
-    key: u64,
-    prob: f32,
-    backoff: f32,
-}
-
-/// A record of the highest order, which has no backoff (12 bytes).
-#[derive(Clone, Copy)]
-#[repr(C, packed(4))]
-pub(super) struct Top {
-    key: u64,
-    prob: f32,
-}
-
-impl Record for Mid {
-    fn new(key: u64, prob: f32, backoff: f32) -> Self {
-        Mid { key, prob, backoff }
-    }
-    fn key(&self) -> u64 {
-        self.key
-    }
-    fn prob(&self) -> f32 {
-        self.prob
-    }
-    fn backoff(&self) -> f32 {
-        self.backoff
-    }
-}
-
-impl Record for Top {
-    fn new(key: u64, prob: f32, _backoff: f32) -> Self {
-        Top { key, prob }
-    }
-    fn key(&self) -> u64 {
-        self.key
-    }
-    fn prob(&self) -> f32 {
-        self.prob
-    }
-    fn backoff(&self) -> f32 {
-        0.0
-    }
-}
 
 /// A placed order's arcs by slot without their weights: the key field of
 /// each table slot and the node and left flags, bit-packed as in the table
@@ -189,60 +134,15 @@ impl Probs {
     }
 }
 
-/// A placed order's backoffs by rank.
-pub(super) enum Backoffs {
-    /// Indices into `values`, the distinct bit patterns of the backoffs in
-    /// the order first met (at most 2^16).
-    Indexed { values: Vec<f32>, indices: Vec<u16> },
-    /// As read (more distinct backoffs).
-    Raw(Vec<f32>),
-}
-
-impl Backoffs {
-    /// The backoffs of `weights` (`[prob, backoff]` by rank).
-    fn of(weights: &[[f32; 2]]) -> Backoffs {
-        let mut index: AHashMap<u32, u16> = AHashMap::new();
-        let mut values = Vec::new();
-        let mut indices = Vec::with_capacity(weights.len());
-        for w in weights {
-            let bits = w[1].to_bits();
-            let i = match index.get(&bits) {
-                Some(&i) => i,
-                None => {
-                    let Ok(i) = u16::try_from(values.len()) else {
-                        drop(indices);
-                        return Backoffs::Raw(weights.iter().map(|w| w[1]).collect());
-                    };
-                    index.insert(bits, i);
-                    values.push(w[1]);
-                    i
-                }
-            };
-            indices.push(i);
-        }
-        values.shrink_to_fit();
-        Backoffs::Indexed { values, indices }
-    }
-
-    /// The backoff of rank `i`.
-    pub(super) fn get(&self, i: usize) -> f32 {
-        match self {
-            Backoffs::Indexed { values, indices } => values[usize::from(indices[i])],
-            Backoffs::Raw(backoffs) => backoffs[i],
-        }
-    }
-}
-
 /// The coder of a placed order's probabilities and the probabilities,
 /// coded if asked (see [`Probs::of`]).
 type ProbBook = (Coder, Probs);
 
 /// The n-grams of one order (n >= 2): records appended in file order while it
 /// is read, then sorted by key and placed.
-pub(super) struct Held<R> {
+pub(super) struct Held {
     pub(super) geometry: Geometry,
-    header_count: u64,
-    pub(super) recs: Vec<R>,
+    pub(super) recs: Records,
     /// Once placed (orders below the highest): keys and flags by slot,
     /// weights by rank.
     pub(super) column: Option<Column>,
@@ -262,12 +162,13 @@ pub(super) struct Held<R> {
     backoff_book: Option<Coder>,
 }
 
-impl<R: Record> Held<R> {
-    pub(super) fn new(geometry: Geometry, header_count: u64) -> Held<R> {
+impl Held {
+    /// No n-grams yet of an order with `geometry` and `header_count` n-grams
+    /// in the header, the highest if `top` (no backoffs).
+    pub(super) fn new(geometry: Geometry, header_count: u64, top: bool) -> Held {
         Held {
             geometry,
-            header_count,
-            recs: Vec::with_capacity(cap(header_count)),
+            recs: Records::new(geometry.key_bits(), !top, header_count),
             column: None,
             probs: Probs::Raw(Vec::new()),
             backoffs: Backoffs::Raw(Vec::new()),
@@ -276,17 +177,6 @@ impl<R: Record> Held<R> {
             prob_coder: None,
             backoff_book: None,
         }
-    }
-
-    pub(super) fn push(&mut self, key: u64, prob: f32, backoff: f32) {
-        if self.recs.len() == self.recs.capacity() {
-            // Grow toward the header's count (checked by the reader), at most
-            // doubling: untrusted counts never reserve more than twice what is read.
-            let want = (self.header_count as usize).saturating_sub(self.recs.len());
-            self.recs
-                .reserve_exact(want.clamp(1, self.recs.len().max(1024)));
-        }
-        self.recs.push(R::new(key, prob, backoff));
     }
 
     /// Sorts and places the records; an order below the highest becomes a
@@ -302,43 +192,33 @@ impl<R: Record> Held<R> {
         compact: bool,
         weights: Weights,
     ) -> Option<()> {
-        self.recs.sort_unstable_by_key(Record::key);
-        if self.recs.windows(2).any(|w| w[0].key() == w[1].key()) {
+        self.recs.sort();
+        if self.recs.has_duplicates() {
             return None;
         }
-        self.placed = self
-            .geometry
-            .place(self.recs.iter().map(Record::key), |_, _| {})
-            .ok()?;
+        self.placed = self.geometry.place(self.recs.keys(), |_, _| {}).ok()?;
         let probs = if searchable {
             let mut column = Column::new(&self.geometry, self.placed)?;
             let geometry = self.geometry;
             let recs = &self.recs;
             let mut put = Some(());
             geometry
-                .place(recs.iter().map(Record::key), |i, s| {
-                    let (ctx, word) = geometry.unkey(recs[i].key());
-                    put = put.and(column.put(s, ctx, word, recs[i].backoff() != 0.0));
+                .place(recs.keys(), |i, s| {
+                    let (ctx, word) = geometry.unkey(recs.key(i));
+                    put = put.and(column.put(s, ctx, word, recs.backoff(i) != 0.0));
                 })
                 .ok()?;
             put?;
             column.table.seal();
             self.column = Some(column);
-            // The records' allocation is reused for the weights, then halved;
-            // the weights are then split into the probabilities (handed to
-            // the coder's thread) and the backoffs (indexed), which take
-            // less.
-            let recs = std::mem::take(&mut self.recs);
-            let mut weights: Vec<[f32; 2]> =
-                recs.into_iter().map(|r| [r.prob(), r.backoff()]).collect();
-            weights.shrink_to_fit();
-            self.backoffs = Backoffs::of(&weights);
-            let probs: Vec<f32> = weights.iter().map(|w| w[0]).collect();
-            drop(weights);
+            // The probabilities are handed to the coder's thread; the
+            // backoffs stay in the records' bytes.
+            let (probs, backoffs) = self.recs.take_weights();
+            self.backoffs = backoffs;
             probs
         } else {
             // The records keep the probabilities, which the table is written from.
-            self.recs.iter().map(Record::prob).collect()
+            self.recs.probs().collect()
         };
         let book = move |probs: Vec<f32>| -> ProbBook {
             if searchable {
@@ -404,12 +284,13 @@ impl<R: Record> Held<R> {
             Backoffs::Indexed { values, indices } => {
                 let mut counts = vec![0u64; values.len()];
                 for rank in node_ranks {
-                    counts[usize::from(indices[rank])] += 1;
+                    counts[Backoffs::index(indices, rank)] += 1;
                 }
                 Coder::of_counted(values, &counts, weights)
             }
-            Backoffs::Raw(backoffs) => {
-                Coder::of(node_ranks.map(|rank| backoffs[rank]).collect(), weights)
+            Backoffs::Raw(_) => {
+                let backoffs = &self.backoffs;
+                Coder::of(node_ranks.map(|rank| backoffs.get(rank)).collect(), weights)
             }
         }
     }
@@ -444,7 +325,7 @@ impl<R: Record> Held<R> {
         let prob = match self.prob_coder.take() {
             Some(coder) => coder,
             // Not placed: the records hold every probability.
-            None => Coder::of(self.recs.iter().map(Record::prob).collect(), weights),
+            None => Coder::of(self.recs.probs().collect(), weights),
         };
         let backoff = match self.backoff_book.take() {
             Some(book) => book,
@@ -475,13 +356,13 @@ impl<R: Record> Held<R> {
                     for (rank, (slot, a)) in c.occupied().enumerate() {
                         let backoff = || match &backoffs {
                             Backoffs::Indexed { values, indices } => {
-                                let i = usize::from(indices[rank]);
+                                let i = Backoffs::index(indices, rank);
                                 if codes[i] == NONE {
                                     codes[i] = backoff.encode(values[i]);
                                 }
                                 codes[i]
                             }
-                            Backoffs::Raw(b) => backoff.encode(b[rank]),
+                            Backoffs::Raw(_) => backoff.encode(backoffs.get(rank)),
                         };
                         let p = probs.code(rank, prob);
                         let arc = table.coded_slot(a.ctx, a.word, p, a.node, a.left, backoff);
@@ -491,10 +372,10 @@ impl<R: Record> Held<R> {
                 None => {
                     // The highest order: no flags, no backoffs.
                     let mut written = Ok(());
-                    let again = geometry.place(recs.iter().map(Record::key), |i, slot| {
+                    let again = geometry.place(recs.keys(), |i, slot| {
                         if written.is_ok() {
-                            let (ctx, word) = geometry.unkey(recs[i].key());
-                            let arc = table.slot(ctx, word, recs[i].prob(), false, false, 0.0);
+                            let (ctx, word) = geometry.unkey(recs.key(i));
+                            let arc = table.slot(ctx, word, recs.prob(i), false, false, 0.0);
                             written = writer.put(slot, &arc);
                         }
                     });

@@ -24,7 +24,7 @@
 //!
 //! Three builders give the same bytes for the same model:
 //!
-//! - [`compile_streaming`] (`stream`, `held`) reads ARPA text once and writes each
+//! - [`compile_streaming`] (`stream`, `held`, `records`) reads ARPA text once and writes each
 //!   order as soon as the next has been read, holding at most two orders: for
 //!   complete models (every context and suffix present, as `lmplz` writes
 //!   them). When the trigrams turn out to need KenLM's blanks it hands what it
@@ -53,6 +53,7 @@ mod order_table;
 mod output;
 mod paths;
 mod reading;
+mod records;
 mod spill;
 mod stream;
 mod tables;

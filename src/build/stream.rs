@@ -6,8 +6,10 @@
 //! the tables can be built while reading, because an arc's key names its context
 //! by the context's slot in the order below:
 //!
-//! - the n-grams of order n are kept as compact records (`held`: hashed key and
-//!   weights: 12 or 16 bytes) while the order is read, then sorted by hashed
+//! - the n-grams of order n are kept as compact records (`records`: the
+//!   hashed key in the bytes it needs and the weights, the backoff as a
+//!   2-byte index into the distinct backoffs: 8 to 16 bytes, 11 for the
+//!   shared 4-gram's trigrams) while the order is read, then sorted by hashed
 //!   key and placed: the keys and the node and left flags go to a *column*
 //!   bit-packed like the table itself without weights (3-4 bytes a slot,
 //!   searched as the table is), the weights to arrays by rank: the backoffs
@@ -36,9 +38,13 @@
 //! in slot order, through [`TableStream`](crate::format::table::TableStream)); the header and section table are
 //! written last ([`SectionWriter`]). So at most one order is held as records
 //! and one as weights, and no table is held but the columns. On the shared
-//! 4-gram the peak is at the end of the trigrams' read, when the bigrams are
-//! written: the trigrams' records (16 bytes each), the bigrams' column and
-//! their weights (6 bytes each), beside the vocabulary and the unigrams.
+//! 4-gram the peak comes once the trigrams are placed, beside both orders'
+//! columns, the trigrams' weights by rank, the vocabulary and the unigrams:
+//! q8's and q16's while their probabilities' coder is built and applied (on
+//! its thread, a sorted copy of the probabilities and the counts of their
+//! distinct values), f32's at the end of the 4-grams' read (their records:
+//! 9 bytes each). The trigrams' records while the bigrams are written come
+//! next.
 //!
 //! An n-gram whose context or suffix is missing needs KenLM's blanks. While
 //! the trigrams are read (the bigrams placed, nothing but the vocabulary and
@@ -58,7 +64,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::complete::{Completer, Resumed};
-use super::held::{Column, Held, Mid, Record, Top, LEFT, NODE};
+use super::held::{Column, Held, LEFT, NODE};
 use super::paths::PathCache;
 use super::reading::{self, Need, Sink, Stop};
 use super::{
@@ -224,11 +230,11 @@ struct Builder<W> {
     /// paths up through them.
     finished: Vec<Column>,
     /// The order below the one being read, placed and searchable (orders 2..N-1).
-    held: Option<Held<Mid>>,
+    held: Option<Held>,
     /// The order being read, when below the highest.
-    reading: Option<Held<Mid>>,
+    reading: Option<Held>,
     /// The order being read, when it is the highest.
-    top: Option<Held<Top>>,
+    top: Option<Held>,
     context: PathCache,
     suffix: PathCache,
     /// Where the completing builder keeps the highest order, if handed over.
@@ -341,10 +347,12 @@ impl<W: Write + Seek> Builder<W> {
         let geometry = Geometry::new(n, count, ctx_ids, vocab_size, n == self.order(), self.opts)
             .ok()
             .need()?;
-        if n == self.order() {
-            self.top = Some(Held::new(geometry, self.counts[n - 1]));
+        let top = n == self.order();
+        let held = Some(Held::new(geometry, self.counts[n - 1], top));
+        if top {
+            self.top = held;
         } else {
-            self.reading = Some(Held::new(geometry, self.counts[n - 1]));
+            self.reading = held;
         }
         self.context = PathCache::default();
         self.suffix = PathCache::default();
@@ -355,7 +363,7 @@ impl<W: Write + Seek> Builder<W> {
     /// else its slot in its order's column. `None` when it is not in the model.
     fn find(
         finished: &[Column],
-        held: Option<&Held<Mid>>,
+        held: Option<&Held>,
         cache: &mut PathCache,
         words: &[WordId],
     ) -> Option<u32> {
@@ -407,19 +415,11 @@ impl<W: Write + Seek> Builder<W> {
                 left,
             }
         };
-        let trigrams: Vec<Resumed> = match (&self.reading, &self.top) {
-            (Some(r), _) => r
-                .recs
-                .iter()
-                .map(|m| trigram(&r.geometry, m.key(), m.prob(), m.backoff()))
-                .collect(),
-            (None, Some(t)) => t
-                .recs
-                .iter()
-                .map(|m| trigram(&t.geometry, m.key(), m.prob(), m.backoff()))
-                .collect(),
-            (None, None) => return Err(Stop::Fallback),
-        };
+        let read = self.reading.as_ref().or(self.top.as_ref()).need()?;
+        let recs = &read.recs;
+        let trigrams: Vec<Resumed> = (0..recs.len())
+            .map(|i| trigram(&read.geometry, recs.key(i), recs.prob(i), recs.backoff(i)))
+            .collect();
         let mut out = self.out.into_inner();
         out.seek(io::SeekFrom::Start(0))?;
         let lower = (self.unigrams, bigrams, trigrams);
@@ -459,11 +459,9 @@ impl<W: Write + Seek> Sink for Builder<W> {
             c
         };
         let word = ids[n - 1];
-        match (&mut self.reading, &mut self.top) {
-            (Some(r), _) => r.push(r.geometry.key(ctx_id, word), prob, backoff),
-            (None, Some(t)) => t.push(t.geometry.key(ctx_id, word), prob, backoff),
-            (None, None) => return Err(Stop::Fallback),
-        }
+        let read = self.reading.as_mut().or(self.top.as_mut()).need()?;
+        read.recs
+            .push(read.geometry.key(ctx_id, word), prob, backoff);
         Ok(())
     }
 
