@@ -37,14 +37,14 @@
 //! Each section goes to the output as soon as it is built (a table slot by slot,
 //! in slot order, through [`TableStream`](crate::format::table::TableStream)); the header and section table are
 //! written last ([`SectionWriter`]). So at most one order is held as records
-//! and one as weights, and no table is held but the columns. On the shared
-//! 4-gram the peak comes once the trigrams are placed, beside both orders'
-//! columns, the trigrams' weights by rank, the vocabulary and the unigrams:
-//! q8's and q16's while their probabilities' coder is built and applied (on
-//! its thread, a sorted copy of the probabilities and the counts of their
-//! distinct values), f32's at the end of the 4-grams' read (their records:
-//! 9 bytes each). The trigrams' records while the bigrams are written come
-//! next.
+//! and one as weights, and no table is held but the columns; the unigrams
+//! are dropped once the trigrams have been read. On the shared 4-gram the
+//! peak comes once the trigrams are placed, beside both orders' columns, the
+//! trigrams' weights by rank and the vocabulary: q8's and q16's while their
+//! probabilities' coder is built and applied (on its thread, a sorted copy of
+//! the probabilities and the counts of their distinct values), f32's at the
+//! end of the 4-grams' read (their records: 9 bytes each). The trigrams'
+//! records while the bigrams are written come next.
 //!
 //! An n-gram whose context or suffix is missing needs KenLM's blanks. While
 //! the trigrams are read (the bigrams placed, nothing but the vocabulary and
@@ -221,6 +221,7 @@ struct Builder<W> {
     vocab: Option<Arc<Vocab>>,
     /// What the rest of the build needs of the vocabulary.
     facts: Option<VocabFacts>,
+    /// The unigrams, until the vocabulary is dropped.
     unigrams: Vec<Unigram>,
     /// The order being read (1 = unigrams).
     current: usize,
@@ -277,6 +278,14 @@ impl<W: Write + Seek> Builder<W> {
         self.facts.need()
     }
 
+    /// Drops the vocabulary and the unigrams, once their sections are
+    /// written and no hand-over to the completing builder can come (3 MB of
+    /// unigrams on the shared 4-gram).
+    fn drop_lower(&mut self) {
+        self.vocab = None;
+        self.unigrams = Vec::new();
+    }
+
     /// Closes every order below `n` and opens order `n` for reading.
     fn advance_to(&mut self, n: usize) -> Result<(), Stop> {
         while self.current < n {
@@ -290,6 +299,10 @@ impl<W: Write + Seek> Builder<W> {
     fn close(&mut self) -> Result<(), Stop> {
         let facts = self.facts()?;
         let vocab_size = facts.len;
+        if self.current >= 3 {
+            // The trigrams have been read.
+            self.drop_lower();
+        }
         if self.current == 1 {
             facts.bos.need()?;
             facts.eos.need()?;
@@ -330,10 +343,6 @@ impl<W: Write + Seek> Builder<W> {
             self.held = Some(reading);
         }
         self.current += 1;
-        if self.current > 3 {
-            // No hand-over to the completing builder any more.
-            self.vocab = None;
-        }
         let n = self.current;
         if n > self.order() {
             return Ok(());
@@ -445,8 +454,9 @@ impl<W: Write + Seek> Sink for Builder<W> {
         self.advance_to(n)?;
         // The context and the suffix: unigrams, or records of the held order.
         let ctx_id = if n == 2 {
-            self.unigrams[ids[0] as usize].extends = true;
-            self.unigrams[ids[1] as usize].extends_left = true;
+            // Dropped once the trigrams have been read.
+            self.unigrams.get_mut(ids[0] as usize).need()?.extends = true;
+            self.unigrams.get_mut(ids[1] as usize).need()?.extends_left = true;
             ids[0]
         } else {
             let held = self.held.as_ref();
@@ -470,9 +480,8 @@ impl<W: Write + Seek> Sink for Builder<W> {
             self.close()?;
         }
         if self.current > 2 {
-            // The vocabulary's sections are written, and the input is read:
-            // no hand-over to the completing builder.
-            self.vocab = None;
+            // The input is read.
+            self.drop_lower();
         }
         // No path is looked up any more.
         self.finished = Vec::new();
