@@ -10,8 +10,8 @@
 //!
 //! - an n-gram of an order below the highest is a record `(id of its context,
 //!   last word, prob, backoff, flags)` kept in its order's open-addressing
-//!   table by `(context id, word)` (17-byte slots, load at most 0.75, in huge
-//!   pages: about 24 bytes per n-gram), its id being its place there (see
+//!   table by `(context id, word)` (17-byte slots, load at most 0.9, in huge
+//!   pages: about 19 bytes per n-gram), its id being its place there (see
 //!   `order_table`; word ids stand for unigrams);
 //! - the highest order, which has no backoffs, flags or blanks and which no
 //!   order looks up, is `(id of its context, last word, prob)` (12 bytes),
