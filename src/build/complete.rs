@@ -230,14 +230,16 @@ impl<W: Write + Seek> Completer<W> {
     }
 
     /// The builder continuing from the streaming builder's unigrams (flags
-    /// set by the bigrams and trigrams read so far), bigrams (any order) and
-    /// the trigrams read so far (in file order), with `out` at its start.
-    pub(super) fn resume(
+    /// set by the bigrams and trigrams read so far), bigrams (any order, each
+    /// call of `bigrams` listing them the same way: no copy of them is held
+    /// beside the table they go to) and the trigrams read so far (in file
+    /// order), with `out` at its start.
+    pub(super) fn resume<B: Iterator<Item = Resumed>>(
         counts: &[u64],
         opts: BuildOptions,
         out: W,
         vocab: Arc<Vocab>,
-        (unigrams, bigrams, trigrams): (Vec<Unigram>, Vec<Resumed>, Vec<Resumed>),
+        (unigrams, bigrams, trigrams): (Vec<Unigram>, impl Fn() -> B, Vec<Resumed>),
         spill_dir: Option<&Path>,
     ) -> Result<Box<Completer<W>>, Stop> {
         let mut c = Completer::new(counts, opts, out, spill_dir)?;
@@ -246,22 +248,21 @@ impl<W: Write + Seek> Completer<W> {
         if c.order() < 3 {
             return Err(Stop::Fallback);
         }
-        for (i, g) in bigrams.iter().enumerate() {
-            // The bigrams' slots are random: fetch a few ahead.
-            if let Some(ahead) = bigrams.get(i + 8) {
-                c.orders[0].table.prefetch(ahead.ctx, ahead.word);
+        // The bigrams' slots are random: fetch a few ahead.
+        let mut ahead = bigrams().skip(8);
+        for g in bigrams() {
+            if let Some(a) = ahead.next() {
+                c.orders[0].table.prefetch(a.ctx, a.word);
             }
             c.orders[0].add(g.rec(g.ctx), g.flags()).need()?;
         }
         // The trigrams name their contexts by their places in `bigrams`; ours
         // are known once every bigram is in (see `order_table`).
         c.orders[0].table.freeze();
-        let bigram_ids = bigrams
-            .iter()
+        let bigram_ids = bigrams()
             .map(|g| c.orders[0].table.get(g.ctx, g.word))
             .collect::<Option<Vec<u32>>>()
             .need()?;
-        drop(bigrams);
         c.reading_order = 3;
         for g in &trigrams {
             let ctx = *bigram_ids.get(g.ctx as usize).need()?;

@@ -398,18 +398,21 @@ impl<W: Write + Seek> Builder<W> {
         let column = held.column.as_ref().need()?;
         // The bigrams by rank (= slot order), their contexts as word ids.
         let mut rank_of_slot = vec![0u32; usize::try_from(column.num_slots()).ok().need()?];
-        let mut bigrams = Vec::with_capacity(probs.len());
-        for (rank, ((slot, arc), &prob)) in column.occupied().zip(probs).enumerate() {
+        for (rank, (slot, _)) in column.occupied().enumerate() {
             rank_of_slot[slot as usize] = rank as u32;
-            bigrams.push(Resumed {
+        }
+        let backoffs = &held.backoffs;
+        let bigrams = || {
+            let arcs = column.occupied().zip(probs).enumerate();
+            arcs.map(|(rank, ((_, arc), &prob))| Resumed {
                 ctx: arc.ctx,
                 word: arc.word,
                 prob,
-                backoff: held.backoffs.get(rank),
+                backoff: backoffs.get(rank),
                 node: arc.node,
                 left: arc.left,
-            });
-        }
+            })
+        };
         // The trigrams read so far, in file order, their contexts as bigram ranks.
         let trigram = |geometry: &Geometry, key: u64, prob: f32, backoff: f32| {
             let (slot, word) = geometry.unkey(key);
