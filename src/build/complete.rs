@@ -30,9 +30,11 @@
 //!   sum going up from its longest filled suffix; once the file is read, blanks
 //!   no n-gram filled (missing contexts) get `-|p(lower)| + backoff(context)`.
 //!
-//! Then the orders are placed from 2 up (each one's keys need its context's
-//! slot): each is keyed, sorted, placed and written to the output slot by
-//! slot, then dropped (see `tables`). The
+//! The vocabulary's sections are written when the bigrams start (they need
+//! nothing else). Once the file is read, the unigrams' follow; then the
+//! orders are placed from 2 up (each one's keys need its context's slot):
+//! each is keyed, sorted, placed and written to the output slot by slot, then
+//! dropped (see `tables`). The
 //! file is byte for byte the one [`compile`](super::compile) makes from the
 //! same input. Any error in the input makes [`compile_completing`] return
 //! `None`, for [`NGramSet`](crate::arpa::NGramSet) to report it exactly.
@@ -47,7 +49,8 @@ use super::reading::{self, Need, Sink, Stop};
 use super::spill::TopSpill;
 use super::stream::{cap, close_file, VocabFacts};
 use super::tables::{write_tables, Ngrams};
-use super::{section_count, vocab_sections, BuildOptions, Streamed, Unigram};
+use super::{section_count, unigram_sections, word_sections, write_sections};
+use super::{BuildOptions, Streamed, Unigram};
 use crate::format::SectionWriter;
 use crate::vocab::{Vocab, WordId};
 use crate::MAX_ORDER;
@@ -181,8 +184,12 @@ impl Order {
 /// The whole model being read and completed.
 pub(super) struct Completer<W> {
     opts: BuildOptions,
-    /// The output, until the file is written.
+    /// The output until the vocabulary's sections are written, then the file
+    /// being written (see [`Completer::write_words`]) and the vocabulary's
+    /// facts.
     out: Option<W>,
+    sections: Option<(SectionWriter<W>, VocabFacts)>,
+    /// The vocabulary, until its sections are written.
     vocab: Option<Arc<Vocab>>,
     unigrams: Vec<Unigram>,
     /// The order N of the model.
@@ -217,6 +224,7 @@ impl<W: Write + Seek> Completer<W> {
         Ok(Completer {
             opts,
             out: Some(out),
+            sections: None,
             vocab: None,
             unigrams: Unigram::initial(cap(counts[0])),
             order,
@@ -248,6 +256,7 @@ impl<W: Write + Seek> Completer<W> {
         if c.order() < 3 {
             return Err(Stop::Fallback);
         }
+        c.write_words()?;
         // The bigrams' slots are random: fetch a few ahead.
         let mut ahead = bigrams().skip(8);
         for g in bigrams() {
@@ -279,6 +288,24 @@ impl<W: Write + Seek> Completer<W> {
 
     fn order(&self) -> usize {
         self.order
+    }
+
+    /// Starts the file with the vocabulary's sections, unless done: they need
+    /// nothing but the words, so they are written before the tables are
+    /// built, and the vocabulary's encoding (about 12 MB for 500,000 words)
+    /// is not held beside them when the file is finished.
+    fn write_words(&mut self) -> Result<(), Stop> {
+        if self.sections.is_some() {
+            return Ok(());
+        }
+        let vocab = self.vocab.take().need()?;
+        // A vocabulary too large for the format: NGramSet reports it.
+        let words = word_sections(vocab.words()).ok().need()?;
+        let out = self.out.take().need()?;
+        let mut out = SectionWriter::new(out, section_count(self.order))?;
+        write_sections(&mut out, words)?;
+        self.sections = Some((out, VocabFacts::of(&vocab)));
+        Ok(())
     }
 
     /// The id of `words` (fewer than N), walking from the id of each prefix
@@ -401,6 +428,7 @@ impl<W: Write + Seek> Sink for Completer<W> {
         if n > self.reading_order {
             // From here on ids of the orders below are held.
             self.reading_order = n;
+            self.write_words()?;
             for o in &mut self.orders[..n - 2] {
                 o.table.freeze();
             }
@@ -470,8 +498,8 @@ impl<W: Write + Seek> Sink for Completer<W> {
     }
 
     fn finish(mut self) -> Result<(Streamed, W), Stop> {
-        let vocab = self.vocab.take().need()?;
-        let facts = VocabFacts::of(&vocab);
+        self.write_words()?;
+        let (mut out, facts) = self.sections.take().need()?;
         facts.bos.need()?;
         facts.eos.need()?;
         self.finish_blanks();
@@ -481,16 +509,8 @@ impl<W: Write + Seek> Sink for Completer<W> {
             counts.push(self.top.len() as u64);
         }
         let weights = self.opts.weights;
-        let sections = vocab_sections(vocab.words(), self.unigrams.iter().copied(), weights)
-            .ok()
-            .need()?;
-        let out = self.out.take().need()?;
-        let mut out = SectionWriter::new(out, section_count(counts.len()))?;
-        for (kind, n, bytes) in sections {
-            out.begin(kind, n)?;
-            out.write_all(&bytes)?;
-        }
-        drop(vocab);
+        let unigrams = unigram_sections(self.unigrams.iter().copied(), weights);
+        write_sections(&mut out, unigrams)?;
         let lower = self.orders.drain(..).map(|o| Ngrams::Lower(o.table));
         let top = (self.order >= 2).then_some(Ngrams::Top(self.top));
         let orders = lower.chain(top).collect();

@@ -68,7 +68,7 @@ use super::held::{Column, Held, LEFT, NODE};
 use super::paths::PathCache;
 use super::reading::{self, Need, Sink, Stop};
 use super::{
-    layouts_bytes, section_count, vocab_sections, BuildOptions, BuildSummary, Geometry, Unigram,
+    layouts_bytes, section_count, vocab_sections, write_sections, BuildOptions, BuildSummary, Geometry, Unigram,
 };
 use crate::format::{Header, RawLayout, SectionKind, SectionWriter, Weights};
 use crate::vocab::{Vocab, WordId};
@@ -318,10 +318,7 @@ impl<W: Write + Seek> Builder<W> {
             )
             .ok()
             .need()?;
-            for (kind, n, bytes) in sections {
-                self.out.begin(kind, n)?;
-                self.out.write_all(&bytes)?;
-            }
+            write_sections(&mut self.out, sections)?;
         }
         if let Some(held) = self.held.take() {
             // Paths through this order are looked up while reading order
