@@ -68,7 +68,8 @@ use super::held::{Column, Held, LEFT, NODE};
 use super::paths::PathCache;
 use super::reading::{self, Need, Sink, Stop};
 use super::{
-    layouts_bytes, section_count, vocab_sections, write_sections, BuildOptions, BuildSummary, Geometry, Unigram,
+    layouts_bytes, section_count, vocab_sections, write_sections, BuildOptions, BuildSummary,
+    Geometry, Unigram,
 };
 use crate::format::{Header, RawLayout, SectionKind, SectionWriter, Weights};
 use crate::vocab::{Vocab, WordId};
