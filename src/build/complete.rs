@@ -174,10 +174,14 @@ impl Order {
     /// Adds `rec`: its id, `None` if it is already present or the order is
     /// full.
     fn add(&mut self, rec: Rec, flags: u8) -> Option<u32> {
-        // Room for blanks past the header's count.
+        self.table.insert(rec, flags, self.expected())
+    }
+
+    /// How many records the order will probably hold: the header's count and
+    /// room for blanks past it.
+    fn expected(&self) -> usize {
         let expected = self.header_count.saturating_add(self.header_count / 16);
-        let expected = usize::try_from(expected).unwrap_or(usize::MAX);
-        self.table.insert(rec, flags, expected)
+        usize::try_from(expected).unwrap_or(usize::MAX)
     }
 }
 
@@ -238,16 +242,16 @@ impl<W: Write + Seek> Completer<W> {
     }
 
     /// The builder continuing from the streaming builder's unigrams (flags
-    /// set by the bigrams and trigrams read so far), bigrams (any order, each
-    /// call of `bigrams` listing them the same way: no copy of them is held
-    /// beside the table they go to) and the trigrams read so far (in file
-    /// order), with `out` at its start.
+    /// set by the bigrams and trigrams read so far), its `n` bigrams (any
+    /// order, each call of `bigrams` listing them the same way: no copy of
+    /// them is held beside the table they go to) and the trigrams read so far
+    /// (in file order), with `out` at its start.
     pub(super) fn resume<B: Iterator<Item = Resumed>>(
         counts: &[u64],
         opts: BuildOptions,
         out: W,
         vocab: Arc<Vocab>,
-        (unigrams, bigrams, trigrams): (Vec<Unigram>, impl Fn() -> B, Vec<Resumed>),
+        (unigrams, (n, bigrams), trigrams): (Vec<Unigram>, (usize, impl Fn() -> B), Vec<Resumed>),
         spill_dir: Option<&Path>,
     ) -> Result<Box<Completer<W>>, Stop> {
         let mut c = Completer::new(counts, opts, out, spill_dir)?;
@@ -257,21 +261,23 @@ impl<W: Write + Seek> Completer<W> {
             return Err(Stop::Fallback);
         }
         c.write_words()?;
+        // The trigrams name their contexts by their places in `bigrams`: the
+        // table is sized (as growing to the header's count would, within
+        // eight times `n`) and frozen first, so that the ids it gives are
+        // final (see `order_table`).
+        let bigram_order = &mut c.orders[0];
+        let size = n.max(bigram_order.expected().min(n.saturating_mul(8)));
+        bigram_order.table.reserve(size).need()?;
+        bigram_order.table.freeze();
+        let mut bigram_ids = Vec::with_capacity(n);
         // The bigrams' slots are random: fetch a few ahead.
         let mut ahead = bigrams().skip(8);
         for g in bigrams() {
             if let Some(a) = ahead.next() {
-                c.orders[0].table.prefetch(a.ctx, a.word);
+                bigram_order.table.prefetch(a.ctx, a.word);
             }
-            c.orders[0].add(g.rec(g.ctx), g.flags()).need()?;
+            bigram_ids.push(bigram_order.add(g.rec(g.ctx), g.flags()).need()?);
         }
-        // The trigrams name their contexts by their places in `bigrams`; ours
-        // are known once every bigram is in (see `order_table`).
-        c.orders[0].table.freeze();
-        let bigram_ids = bigrams()
-            .map(|g| c.orders[0].table.get(g.ctx, g.word))
-            .collect::<Option<Vec<u32>>>()
-            .need()?;
         c.reading_order = 3;
         for g in &trigrams {
             let ctx = *bigram_ids.get(g.ctx as usize).need()?;

@@ -47,6 +47,11 @@ impl Slot {
     }
 }
 
+/// How many slots hold `n` records at most at the load allowed.
+fn slots_for(n: usize) -> usize {
+    n.saturating_mul(LOAD_DEN) / LOAD_NUM + 1
+}
+
 fn hash(ctx: u32, word: u32) -> u64 {
     let m = u128::from(u64::from(ctx) << 32 | u64::from(word)) * 0x9e37_79b9_7f4a_7c15;
     (m as u64) ^ (m >> 64) as u64
@@ -141,7 +146,7 @@ impl OrderTable {
             let want = (self.in_slots * 2)
                 .max(expected.min(self.in_slots * 8))
                 .max(1024);
-            self.grow(want * LOAD_DEN / LOAD_NUM + 1)?;
+            self.grow(slots_for(want))?;
         }
         let slot = Slot {
             ctx: rec.ctx,
@@ -172,6 +177,17 @@ impl OrderTable {
                 Some(id)
             }
         }
+    }
+
+    /// Makes room for `n` records in all, unless frozen: the table does not
+    /// grow again before it holds them. `None` if ids would pass
+    /// `u32::MAX - 1`.
+    pub(super) fn reserve(&mut self, n: usize) -> Option<()> {
+        let size = slots_for(n);
+        if !self.frozen && size > self.slots().len() {
+            self.grow(size)?;
+        }
+        Some(())
     }
 
     /// Moves the records to `size` slots (no overflow yet: the table is not
@@ -285,6 +301,19 @@ mod tests {
         }
         assert_eq!(t.len(), 300_000);
         assert!(t.id_space() <= 333_334, "{} slots", t.id_space());
+    }
+
+    #[test]
+    fn a_reserved_table_frozen_takes_its_records_into_slots() {
+        let mut t = OrderTable::default();
+        t.reserve(10_000).unwrap();
+        t.freeze();
+        for i in 0..10_000u32 {
+            let id = t.insert(rec(i), 1, 0).unwrap();
+            assert!((id as usize) < slots_for(10_000), "{i} overflowed");
+        }
+        assert_eq!(t.id_space(), slots_for(10_000));
+        assert!(t.overflow.is_empty());
     }
 
     #[test]

@@ -432,7 +432,7 @@ impl<W: Write + Seek> Builder<W> {
             .collect();
         let mut out = self.out.into_inner();
         out.seek(io::SeekFrom::Start(0))?;
-        let lower = (self.unigrams, bigrams, trigrams);
+        let lower = (self.unigrams, (probs.len(), bigrams), trigrams);
         let spill_dir = self.spill_dir.as_deref();
         Completer::resume(&self.counts, self.opts, out, vocab, lower, spill_dir)
     }
