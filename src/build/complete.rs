@@ -10,8 +10,8 @@
 //!
 //! - an n-gram of an order below the highest is a record `(id of its context,
 //!   last word, prob, backoff, flags)` kept in its order's open-addressing
-//!   table by `(context id, word)` (17-byte slots, load at most 0.75, in huge
-//!   pages: about 24 bytes per n-gram), its id being its place there (see
+//!   table by `(context id, word)` (17-byte slots, load at most 0.9, in huge
+//!   pages: about 19 bytes per n-gram), its id being its place there (see
 //!   `order_table`; word ids stand for unigrams);
 //! - the highest order, which has no backoffs, flags or blanks and which no
 //!   order looks up, is `(id of its context, last word, prob)` (12 bytes),
@@ -30,9 +30,11 @@
 //!   sum going up from its longest filled suffix; once the file is read, blanks
 //!   no n-gram filled (missing contexts) get `-|p(lower)| + backoff(context)`.
 //!
-//! Then the orders are placed from 2 up (each one's keys need its context's
-//! slot): each is keyed, sorted, placed and written to the output slot by
-//! slot, then dropped (see `tables`). The
+//! The vocabulary's sections are written when the bigrams start (they need
+//! nothing else). Once the file is read, the unigrams' follow; then the
+//! orders are placed from 2 up (each one's keys need its context's slot):
+//! each is keyed, sorted, placed and written to the output slot by slot, then
+//! dropped (see `tables`). The
 //! file is byte for byte the one [`compile`](super::compile) makes from the
 //! same input. Any error in the input makes [`compile_completing`] return
 //! `None`, for [`NGramSet`](crate::arpa::NGramSet) to report it exactly.
@@ -47,7 +49,8 @@ use super::reading::{self, Need, Sink, Stop};
 use super::spill::TopSpill;
 use super::stream::{cap, close_file, VocabFacts};
 use super::tables::{write_tables, Ngrams};
-use super::{section_count, vocab_sections, BuildOptions, Streamed, Unigram};
+use super::{section_count, unigram_sections, word_sections, write_sections};
+use super::{BuildOptions, Streamed, Unigram};
 use crate::format::SectionWriter;
 use crate::vocab::{Vocab, WordId};
 use crate::MAX_ORDER;
@@ -171,18 +174,26 @@ impl Order {
     /// Adds `rec`: its id, `None` if it is already present or the order is
     /// full.
     fn add(&mut self, rec: Rec, flags: u8) -> Option<u32> {
-        // Room for blanks past the header's count.
+        self.table.insert(rec, flags, self.expected())
+    }
+
+    /// How many records the order will probably hold: the header's count and
+    /// room for blanks past it.
+    fn expected(&self) -> usize {
         let expected = self.header_count.saturating_add(self.header_count / 16);
-        let expected = usize::try_from(expected).unwrap_or(usize::MAX);
-        self.table.insert(rec, flags, expected)
+        usize::try_from(expected).unwrap_or(usize::MAX)
     }
 }
 
 /// The whole model being read and completed.
 pub(super) struct Completer<W> {
     opts: BuildOptions,
-    /// The output, until the file is written.
+    /// The output until the vocabulary's sections are written, then the file
+    /// being written (see [`Completer::write_words`]) and the vocabulary's
+    /// facts.
     out: Option<W>,
+    sections: Option<(SectionWriter<W>, VocabFacts)>,
+    /// The vocabulary, until its sections are written.
     vocab: Option<Arc<Vocab>>,
     unigrams: Vec<Unigram>,
     /// The order N of the model.
@@ -217,6 +228,7 @@ impl<W: Write + Seek> Completer<W> {
         Ok(Completer {
             opts,
             out: Some(out),
+            sections: None,
             vocab: None,
             unigrams: Unigram::initial(cap(counts[0])),
             order,
@@ -230,14 +242,16 @@ impl<W: Write + Seek> Completer<W> {
     }
 
     /// The builder continuing from the streaming builder's unigrams (flags
-    /// set by the bigrams and trigrams read so far), bigrams (any order) and
-    /// the trigrams read so far (in file order), with `out` at its start.
-    pub(super) fn resume(
+    /// set by the bigrams and trigrams read so far), its `n` bigrams (any
+    /// order, each call of `bigrams` listing them the same way: no copy of
+    /// them is held beside the table they go to) and the trigrams read so far
+    /// (in file order), with `out` at its start.
+    pub(super) fn resume<B: Iterator<Item = Resumed>>(
         counts: &[u64],
         opts: BuildOptions,
         out: W,
         vocab: Arc<Vocab>,
-        (unigrams, bigrams, trigrams): (Vec<Unigram>, Vec<Resumed>, Vec<Resumed>),
+        (unigrams, (n, bigrams), trigrams): (Vec<Unigram>, (usize, impl Fn() -> B), Vec<Resumed>),
         spill_dir: Option<&Path>,
     ) -> Result<Box<Completer<W>>, Stop> {
         let mut c = Completer::new(counts, opts, out, spill_dir)?;
@@ -246,22 +260,24 @@ impl<W: Write + Seek> Completer<W> {
         if c.order() < 3 {
             return Err(Stop::Fallback);
         }
-        for (i, g) in bigrams.iter().enumerate() {
-            // The bigrams' slots are random: fetch a few ahead.
-            if let Some(ahead) = bigrams.get(i + 8) {
-                c.orders[0].table.prefetch(ahead.ctx, ahead.word);
+        c.write_words()?;
+        // The trigrams name their contexts by their places in `bigrams`: the
+        // table is sized (as growing to the header's count would, within
+        // eight times `n`) and frozen first, so that the ids it gives are
+        // final (see `order_table`).
+        let bigram_order = &mut c.orders[0];
+        let size = n.max(bigram_order.expected().min(n.saturating_mul(8)));
+        bigram_order.table.reserve(size).need()?;
+        bigram_order.table.freeze();
+        let mut bigram_ids = Vec::with_capacity(n);
+        // The bigrams' slots are random: fetch a few ahead.
+        let mut ahead = bigrams().skip(8);
+        for g in bigrams() {
+            if let Some(a) = ahead.next() {
+                bigram_order.table.prefetch(a.ctx, a.word);
             }
-            c.orders[0].add(g.rec(g.ctx), g.flags()).need()?;
+            bigram_ids.push(bigram_order.add(g.rec(g.ctx), g.flags()).need()?);
         }
-        // The trigrams name their contexts by their places in `bigrams`; ours
-        // are known once every bigram is in (see `order_table`).
-        c.orders[0].table.freeze();
-        let bigram_ids = bigrams
-            .iter()
-            .map(|g| c.orders[0].table.get(g.ctx, g.word))
-            .collect::<Option<Vec<u32>>>()
-            .need()?;
-        drop(bigrams);
         c.reading_order = 3;
         for g in &trigrams {
             let ctx = *bigram_ids.get(g.ctx as usize).need()?;
@@ -278,6 +294,24 @@ impl<W: Write + Seek> Completer<W> {
 
     fn order(&self) -> usize {
         self.order
+    }
+
+    /// Starts the file with the vocabulary's sections, unless done: they need
+    /// nothing but the words, so they are written before the tables are
+    /// built, and the vocabulary's encoding (about 12 MB for 500,000 words)
+    /// is not held beside them when the file is finished.
+    fn write_words(&mut self) -> Result<(), Stop> {
+        if self.sections.is_some() {
+            return Ok(());
+        }
+        let vocab = self.vocab.take().need()?;
+        // A vocabulary too large for the format: NGramSet reports it.
+        let words = word_sections(vocab.words()).ok().need()?;
+        let out = self.out.take().need()?;
+        let mut out = SectionWriter::new(out, section_count(self.order))?;
+        write_sections(&mut out, words)?;
+        self.sections = Some((out, VocabFacts::of(&vocab)));
+        Ok(())
     }
 
     /// The id of `words` (fewer than N), walking from the id of each prefix
@@ -400,6 +434,7 @@ impl<W: Write + Seek> Sink for Completer<W> {
         if n > self.reading_order {
             // From here on ids of the orders below are held.
             self.reading_order = n;
+            self.write_words()?;
             for o in &mut self.orders[..n - 2] {
                 o.table.freeze();
             }
@@ -469,8 +504,8 @@ impl<W: Write + Seek> Sink for Completer<W> {
     }
 
     fn finish(mut self) -> Result<(Streamed, W), Stop> {
-        let vocab = self.vocab.take().need()?;
-        let facts = VocabFacts::of(&vocab);
+        self.write_words()?;
+        let (mut out, facts) = self.sections.take().need()?;
         facts.bos.need()?;
         facts.eos.need()?;
         self.finish_blanks();
@@ -480,16 +515,8 @@ impl<W: Write + Seek> Sink for Completer<W> {
             counts.push(self.top.len() as u64);
         }
         let weights = self.opts.weights;
-        let sections = vocab_sections(vocab.words(), self.unigrams.iter().copied(), weights)
-            .ok()
-            .need()?;
-        let out = self.out.take().need()?;
-        let mut out = SectionWriter::new(out, section_count(counts.len()))?;
-        for (kind, n, bytes) in sections {
-            out.begin(kind, n)?;
-            out.write_all(&bytes)?;
-        }
-        drop(vocab);
+        let unigrams = unigram_sections(self.unigrams.iter().copied(), weights);
+        write_sections(&mut out, unigrams)?;
         let lower = self.orders.drain(..).map(|o| Ngrams::Lower(o.table));
         let top = (self.order >= 2).then_some(Ngrams::Top(self.top));
         let orders = lower.chain(top).collect();

@@ -3,7 +3,7 @@
 
 use std::io::{self, Seek, Write};
 
-use super::{BuildError, BuildOptions, ClassBook, Codebook, ExactBook};
+use super::{write_sections, BuildError, BuildOptions, ClassBook, Codebook, ExactBook};
 use crate::format::table::{id_bits, KeyCodec, Slot, TableStream, Widths, MAX_KEY_BITS};
 use crate::format::{RawLayout, SectionKind, SectionWriter, Weights};
 
@@ -330,10 +330,7 @@ impl TableBuild {
         fill(&self, &mut writer)?;
         writer.finish()?;
         let raw = self.raw;
-        for (kind, n, bytes) in self.codebooks() {
-            out.begin(kind, n)?;
-            out.write_all(&bytes)?;
-        }
+        write_sections(out, self.codebooks())?;
         Ok(raw)
     }
 

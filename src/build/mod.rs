@@ -70,7 +70,9 @@ pub use stream::{compile_streaming, Streamed};
 
 use geometry::{layouts_bytes, section_count, Coder, Geometry, Placed, TableBuild};
 use options::check_load_factor;
-use unigrams::{vocab_sections, Sections, Unigram};
+use unigrams::{
+    unigram_sections, vocab_sections, word_sections, write_sections, Sections, Unigram,
+};
 
 use crate::arpa::{Entry, NGramSet};
 use crate::format::table::TableStream;

@@ -68,7 +68,8 @@ use super::held::{Column, Held, LEFT, NODE};
 use super::paths::PathCache;
 use super::reading::{self, Need, Sink, Stop};
 use super::{
-    layouts_bytes, section_count, vocab_sections, BuildOptions, BuildSummary, Geometry, Unigram,
+    layouts_bytes, section_count, vocab_sections, write_sections, BuildOptions, BuildSummary,
+    Geometry, Unigram,
 };
 use crate::format::{Header, RawLayout, SectionKind, SectionWriter, Weights};
 use crate::vocab::{Vocab, WordId};
@@ -318,10 +319,7 @@ impl<W: Write + Seek> Builder<W> {
             )
             .ok()
             .need()?;
-            for (kind, n, bytes) in sections {
-                self.out.begin(kind, n)?;
-                self.out.write_all(&bytes)?;
-            }
+            write_sections(&mut self.out, sections)?;
         }
         if let Some(held) = self.held.take() {
             // Paths through this order are looked up while reading order
@@ -398,18 +396,21 @@ impl<W: Write + Seek> Builder<W> {
         let column = held.column.as_ref().need()?;
         // The bigrams by rank (= slot order), their contexts as word ids.
         let mut rank_of_slot = vec![0u32; usize::try_from(column.num_slots()).ok().need()?];
-        let mut bigrams = Vec::with_capacity(probs.len());
-        for (rank, ((slot, arc), &prob)) in column.occupied().zip(probs).enumerate() {
+        for (rank, (slot, _)) in column.occupied().enumerate() {
             rank_of_slot[slot as usize] = rank as u32;
-            bigrams.push(Resumed {
+        }
+        let backoffs = &held.backoffs;
+        let bigrams = || {
+            let arcs = column.occupied().zip(probs).enumerate();
+            arcs.map(|(rank, ((_, arc), &prob))| Resumed {
                 ctx: arc.ctx,
                 word: arc.word,
                 prob,
-                backoff: held.backoffs.get(rank),
+                backoff: backoffs.get(rank),
                 node: arc.node,
                 left: arc.left,
-            });
-        }
+            })
+        };
         // The trigrams read so far, in file order, their contexts as bigram ranks.
         let trigram = |geometry: &Geometry, key: u64, prob: f32, backoff: f32| {
             let (slot, word) = geometry.unkey(key);
@@ -431,7 +432,7 @@ impl<W: Write + Seek> Builder<W> {
             .collect();
         let mut out = self.out.into_inner();
         out.seek(io::SeekFrom::Start(0))?;
-        let lower = (self.unigrams, bigrams, trigrams);
+        let lower = (self.unigrams, (probs.len(), bigrams), trigrams);
         let spill_dir = self.spill_dir.as_deref();
         Completer::resume(&self.counts, self.opts, out, vocab, lower, spill_dir)
     }

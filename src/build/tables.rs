@@ -2,7 +2,7 @@
 //! [`compile_completing`](super::compile_completing)), from order 2 up: an
 //! order's keys need the slots of the order below.
 //!
-//! An order's records become keyed copies (24 bytes, 12 for the highest
+//! An order's records become keyed copies (21 bytes, 12 for the highest
 //! order), its table giving its memory back as it goes (`OrderTable::drain`),
 //! so the two take about the larger of their sizes, not both; the copies are
 //! sorted, placed and written, then dropped. The orders below the highest are
@@ -35,8 +35,10 @@ pub(super) enum Ngrams {
 }
 
 /// An n-gram below the highest order by hashed key, with what its slot
-/// needs, so that a table is written in one sequential pass (24 bytes).
+/// needs, so that a table is written in one sequential pass (21 bytes,
+/// packed: an order's copies and the next order's table are held at once).
 #[derive(Clone, Copy)]
+#[repr(C, packed)]
 struct Keyed {
     key: u64,
     prob: f32,

@@ -1,8 +1,10 @@
 //! The unigram and vocabulary sections, the first six of every file.
 
+use std::io::{self, Seek, Write};
+
 use super::{BuildError, ClassBook, Coder, ExactBook};
 use crate::format::bits::BitWriter;
-use crate::format::{vocab, SectionKind, Weights, MAX_EXACT_VALUES};
+use crate::format::{vocab, SectionKind, SectionWriter, Weights, MAX_EXACT_VALUES};
 use crate::vocab::{WordId, UNK};
 
 /// The probability of a unigram as stored: its sign bit is clear when a bigram
@@ -104,17 +106,40 @@ fn unigram_coder(values: &[f32], weights: Weights) -> Coder {
     }
 }
 
-/// The vocabulary and unigram sections (the first six of every file): the
-/// unigrams' stored probabilities and backoffs each get a codebook (see
-/// [`unigram_coder`]) when coding them is smaller (an empty codebook section
-/// stands for raw f32 bits), and each unigram is its probability field then
-/// its backoff field, bit-packed.
+/// The vocabulary and unigram sections (the first six of every file): see
+/// [`word_sections`] and [`unigram_sections`].
 pub(super) fn vocab_sections<'a>(
     words: impl IntoIterator<Item = &'a [u8]>,
     unigrams: impl ExactSizeIterator<Item = Unigram>,
     weights: Weights,
 ) -> Result<Sections, BuildError> {
+    let mut sections = word_sections(words)?;
+    sections.extend(unigram_sections(unigrams, weights));
+    Ok(sections)
+}
+
+/// The vocabulary's sections (the first three of every file), which need
+/// nothing but the words.
+pub(super) fn word_sections<'a>(
+    words: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<Sections, BuildError> {
     let v = vocab::encode(words).ok_or(BuildError::VocabTooLarge)?;
+    Ok(vec![
+        (SectionKind::VocabOffsets, 0, v.offsets),
+        (SectionKind::VocabBytes, 0, v.bytes),
+        (SectionKind::VocabIndex, 0, v.index),
+    ])
+}
+
+/// The unigram sections (the next three): the unigrams' stored
+/// probabilities and backoffs each get a codebook (see [`unigram_coder`])
+/// when coding them is smaller (an empty codebook section stands for raw f32
+/// bits), and each unigram is its probability field then its backoff field,
+/// bit-packed.
+pub(super) fn unigram_sections(
+    unigrams: impl ExactSizeIterator<Item = Unigram>,
+    weights: Weights,
+) -> Sections {
     let (probs, backoffs): (Vec<f32>, Vec<f32>) = unigrams
         .map(|u| {
             let prob = unigram_prob(u.prob, u.extends_left);
@@ -130,12 +155,21 @@ pub(super) fn vocab_sections<'a>(
             backoff_coder.bits(),
         );
     }
-    Ok(vec![
-        (SectionKind::VocabOffsets, 0, v.offsets),
-        (SectionKind::VocabBytes, 0, v.bytes),
-        (SectionKind::VocabIndex, 0, v.index),
+    vec![
         (SectionKind::Unigrams, 1, packed.finish()),
         (SectionKind::ProbCodebook, 1, prob_coder.to_bytes()),
         (SectionKind::BackoffCodebook, 1, backoff_coder.to_bytes()),
-    ])
+    ]
+}
+
+/// Writes `sections` to `out`, in order.
+pub(super) fn write_sections<W: Write + Seek>(
+    out: &mut SectionWriter<W>,
+    sections: impl IntoIterator<Item = (SectionKind, u16, Vec<u8>)>,
+) -> io::Result<()> {
+    for (kind, n, bytes) in sections {
+        out.begin(kind, n)?;
+        out.write_all(&bytes)?;
+    }
+    Ok(())
 }
