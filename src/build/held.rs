@@ -138,6 +138,19 @@ impl Probs {
 /// coded if asked (see [`Probs::of`]).
 type ProbBook = (Coder, Probs);
 
+/// The thread building an order's probability coder, joined when dropped
+/// (an order dropped on an error or a hand-over before its table was
+/// written), so that no builder thread outlives the build that started it.
+struct CoderThread(Option<JoinHandle<ProbBook>>);
+
+impl Drop for CoderThread {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// The n-grams of one order (n >= 2): records appended in file order while it
 /// is read, then sorted by key and placed.
 pub(super) struct Held {
@@ -154,7 +167,7 @@ pub(super) struct Held {
     /// The coder of the probabilities, built on another thread from when
     /// the order is placed until its table is written (with the
     /// probabilities, which it codes).
-    prob_book: Option<JoinHandle<ProbBook>>,
+    prob_book: CoderThread,
     /// The coder of the probabilities once built.
     prob_coder: Option<Coder>,
     /// The coder of the node arcs' backoffs, when built before
@@ -173,7 +186,7 @@ impl Held {
             probs: Probs::Raw(Vec::new()),
             backoffs: Backoffs::Raw(Vec::new()),
             placed: Placed::default(),
-            prob_book: None,
+            prob_book: CoderThread(None),
             prob_coder: None,
             backoff_book: None,
         }
@@ -238,7 +251,7 @@ impl Held {
             Ok(handle) => {
                 // The thread holds the receiver until it has received.
                 let _ = send.send(probs);
-                self.prob_book = Some(handle);
+                self.prob_book = CoderThread(Some(handle));
             }
             Err(_) => {
                 let (coder, probs) = book(probs);
@@ -252,7 +265,7 @@ impl Held {
     /// Waits for the coder of the probabilities (and the probabilities,
     /// coded or not) if it is being built.
     pub(super) fn settle(&mut self) {
-        if let Some(book) = self.prob_book.take() {
+        if let Some(book) = self.prob_book.0.take() {
             let (coder, probs) = book.join().unwrap_or_else(|e| panic::resume_unwind(e));
             self.prob_coder = Some(coder);
             self.probs = probs;
