@@ -95,6 +95,12 @@ impl Column {
         let slot = self.probe.find(self.table.bytes(), h, self.probe.home(h))?;
         Some(slot as u32)
     }
+
+    /// Starts fetching the line [`Column::find`] of `(ctx, word)` reads first.
+    pub(super) fn prefetch(&self, ctx: u32, word: WordId) {
+        let home = self.probe.home(self.probe.hash(ctx, word));
+        self.probe.prefetch(self.table.bytes(), home);
+    }
 }
 
 /// A placed order's probabilities by rank.
@@ -311,6 +317,13 @@ impl Held {
     /// The slot of arc `(ctx, word)`.
     pub(super) fn find(&self, ctx: u32, word: WordId) -> Option<u32> {
         self.column.as_ref()?.find(ctx, word)
+    }
+
+    /// [`Column::prefetch`] on the order's column.
+    pub(super) fn prefetch(&self, ctx: u32, word: WordId) {
+        if let Some(column) = &self.column {
+            column.prefetch(ctx, word);
+        }
     }
 
     /// Builds the coder of the node arcs' backoffs now (an order below the

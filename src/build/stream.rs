@@ -194,8 +194,10 @@ impl<W: Write + Seek> Sink for Pass<W> {
     }
 
     fn prefetch(&self, ids: &[WordId]) {
-        if let Pass::Complete(c) = self {
-            c.prefetch(ids);
+        match self {
+            Pass::Stream(b) => b.prefetch(ids),
+            Pass::Complete(c) => c.prefetch(ids),
+            Pass::Gone => {}
         }
     }
 
@@ -364,6 +366,32 @@ impl<W: Write + Seek> Builder<W> {
         self.context = PathCache::default();
         self.suffix = PathCache::default();
         Ok(())
+    }
+
+    /// Starts fetching what the first lookups of `ngram`'s context and suffix
+    /// paths that their caches lack read first (the lookups after those wait
+    /// on them).
+    fn prefetch(&self, ngram: &[WordId]) {
+        let n = ngram.len();
+        if n < 3 {
+            return;
+        }
+        for (cache, words) in [
+            (&self.context, &ngram[..n - 1]),
+            (&self.suffix, &ngram[1..]),
+        ] {
+            let (k, id) = cache.shared(words);
+            if k < words.len() {
+                match self.finished.get(k - 1) {
+                    Some(column) => column.prefetch(id, words[k]),
+                    None => {
+                        if let Some(held) = &self.held {
+                            held.prefetch(id, words[k]);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The id of `words` (length <= the held order): its word id for one word,
