@@ -300,9 +300,6 @@ impl OrderTable {
     /// eight times what is held).
     pub(super) fn insert(&mut self, rec: Rec, flags: u8, expected: usize) -> Option<u32> {
         let word1 = rec.word.checked_add(1)?;
-        if self.get(rec.ctx, rec.word).is_some() {
-            return None;
-        }
         let widths = self.widths.holding(rec.ctx, word1);
         let room = |t: &Self| (t.in_slots + 1) * LOAD_DEN <= t.num_slots() * LOAD_NUM;
         if !self.frozen && !room(self) {
@@ -311,6 +308,24 @@ impl OrderTable {
                 .max(1024);
             self.grow(slots_for(want), widths.fitting()?)?;
         }
+        let room = room(self);
+        if room {
+            // Slots keep their places: the probe below stays right.
+            self.widen(widths)?;
+        }
+        let at = match &self.slots {
+            Some(s) if s.widths == s.widths.holding(rec.ctx, word1) => {
+                let i = s.probe(rec.ctx, word1);
+                if !s.is_free(i) {
+                    return None;
+                }
+                Some(i)
+            }
+            _ => None,
+        };
+        if !self.overflow.is_empty() && self.overflow_ids.contains_key(&(rec.ctx, word1)) {
+            return None;
+        }
         let new = Overflow {
             ctx: rec.ctx,
             word1,
@@ -318,18 +333,12 @@ impl OrderTable {
             backoff: rec.backoff,
             flags,
         };
-        if room(self) {
-            self.widen(widths)?;
-            if let Some(slots) = &mut self.slots {
-                let i = slots.probe(rec.ctx, word1);
-                slots.set(i, &new);
-                self.in_slots += 1;
-                return Some(i as u32);
-            }
+        if let (Some(i), Some(slots), true) = (at, &mut self.slots, room) {
+            slots.set(i, &new);
+            self.in_slots += 1;
+            return Some(i as u32);
         }
-        let id = u32::try_from(self.id_space())
-            .ok()
-            .filter(|&i| i < u32::MAX)?;
+        let id = u32::try_from(self.id_space()).ok().filter(|&i| i < u32::MAX)?;
         self.overflow.push(new);
         self.overflow_ids.insert((rec.ctx, word1), id);
         Some(id)
