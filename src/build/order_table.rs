@@ -338,7 +338,9 @@ impl OrderTable {
             self.in_slots += 1;
             return Some(i as u32);
         }
-        let id = u32::try_from(self.id_space()).ok().filter(|&i| i < u32::MAX)?;
+        let id = u32::try_from(self.id_space())
+            .ok()
+            .filter(|&i| i < u32::MAX)?;
         self.overflow.push(new);
         self.overflow_ids.insert((rec.ctx, word1), id);
         Some(id)
