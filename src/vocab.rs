@@ -51,8 +51,9 @@ pub struct Vocab {
     /// Words 1.. concatenated; word `i >= 1` is `bytes[ends[i - 1]..ends[i]]`.
     bytes: Vec<u8>,
     ends: Vec<usize>,
-    /// Open addressing by the hash of the word, linear probing, a power of two
-    /// at most 3/4 full.
+    /// Open addressing by the hash of the word (multiply-shift), linear
+    /// probing, at most 3/4 full: doubled as words are added, resized to
+    /// about 3/4 by [`Vocab::shrink_to_fit`].
     slots: Vec<Slot>,
     hasher: RandomState,
     unk_seen: bool,
@@ -164,8 +165,7 @@ impl Vocab {
     #[inline]
     fn find(&self, word: &[u8]) -> Result<usize, WordId> {
         let (head, len) = (head(word), word.len() as u32);
-        let mask = self.slots.len() - 1;
-        let mut i = self.hasher.hash_one(word) as usize & mask;
+        let mut i = self.home(word);
         loop {
             let s = self.slots[i];
             if s.id == EMPTY {
@@ -176,22 +176,67 @@ impl Vocab {
             if s.head == head && s.len == len && (word.len() <= 8 || self.word(s.id) == word) {
                 return Err(s.id);
             }
-            i = (i + 1) & mask;
+            i = self.next(i);
+        }
+    }
+
+    /// The first slot to look at for `word`.
+    #[inline]
+    fn home(&self, word: &[u8]) -> usize {
+        let hash = self.hasher.hash_one(word);
+        ((u128::from(hash) * self.slots.len() as u128) >> 64) as usize
+    }
+
+    /// The slot after slot `i`, wrapping.
+    #[inline]
+    fn next(&self, i: usize) -> usize {
+        if i + 1 == self.slots.len() {
+            0
+        } else {
+            i + 1
         }
     }
 
     /// Doubles the index.
     fn grow(&mut self) {
-        let doubled = vec![EMPTY_SLOT; self.slots.len() * 2];
-        let old = std::mem::replace(&mut self.slots, doubled);
-        let mask = self.slots.len() - 1;
+        self.rebuild(self.slots.len() * 2);
+    }
+
+    /// Moves the index to `size` slots.
+    fn rebuild(&mut self, size: usize) {
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY_SLOT; size]);
         for s in old.into_iter().filter(|s| s.id != EMPTY) {
-            let mut i = self.hasher.hash_one(self.word(s.id)) as usize & mask;
+            let mut i = self.home(self.word(s.id));
             while self.slots[i].id != EMPTY {
-                i = (i + 1) & mask;
+                i = self.next(i);
             }
             self.slots[i] = s;
         }
+    }
+
+    /// Gives back the memory that growing left unused: the index at about
+    /// 3/4 full, the words' bytes and ends at their length (for a
+    /// vocabulary no more words will be added to, as a model's). Ids and
+    /// lookups are unchanged.
+    ///
+    /// ```
+    /// use dashlm::vocab::Vocab;
+    /// let mut v = Vocab::new();
+    /// for i in 0..1000 {
+    ///     v.insert(format!("w{i}").as_bytes()).unwrap();
+    /// }
+    /// v.shrink_to_fit();
+    /// assert_eq!((v.get(b"w7"), v.get(b"w1000"), v.len()), (Some(8), None, 1001));
+    /// assert_eq!(v.insert(b"more"), Ok(1001)); // it can still grow
+    /// ```
+    pub fn shrink_to_fit(&mut self) {
+        let filled = self.ends.len() - 1 + usize::from(self.unk_seen);
+        let size = (filled * 4).div_ceil(3).max(filled + 1).max(16);
+        if size < self.slots.len() {
+            self.rebuild(size);
+        }
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
     }
 
     /// The id of `word`; [`UNK`] when absent.

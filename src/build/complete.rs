@@ -10,8 +10,9 @@
 //!
 //! - an n-gram of an order below the highest is a record `(id of its context,
 //!   last word, prob, backoff, flags)` kept in its order's open-addressing
-//!   table by `(context id, word)` (17-byte slots, load at most 0.9, in huge
-//!   pages: about 19 bytes per n-gram), its id being its place there (see
+//!   table by `(context id, word)` (slots of the bytes its ids need, 14 for
+//!   the generated 10M-n-gram model, load at most 0.9, in huge pages: about
+//!   16 bytes per n-gram), its id being its place there (see
 //!   `order_table`; word ids stand for unigrams);
 //! - the highest order, which has no backoffs, flags or blanks and which no
 //!   order looks up, is `(id of its context, last word, prob)` (12 bytes),
@@ -209,6 +210,8 @@ pub(super) struct Completer<W> {
     context_suffix: u32,
     /// The order of the n-grams being read: lower orders are frozen.
     reading_order: usize,
+    /// The order whose table is to be sized at the next n-gram.
+    to_size: Option<usize>,
 }
 
 impl<W: Write + Seek> Completer<W> {
@@ -238,6 +241,7 @@ impl<W: Write + Seek> Completer<W> {
             suffix_path: PathCache::default(),
             context_suffix: 0,
             reading_order: 1,
+            to_size: None,
         })
     }
 
@@ -265,7 +269,9 @@ impl<W: Write + Seek> Completer<W> {
         // table is sized (as growing to the header's count would, within
         // eight times `n`) and frozen first, so that the ids it gives are
         // final (see `order_table`).
+        let words = vocab_len(&c);
         let bigram_order = &mut c.orders[0];
+        bigram_order.table.fit(words, words);
         let size = n.max(bigram_order.expected().min(n.saturating_mul(8)));
         bigram_order.table.reserve(size).need()?;
         bigram_order.table.freeze();
@@ -279,6 +285,7 @@ impl<W: Write + Seek> Completer<W> {
             bigram_ids.push(bigram_order.add(g.rec(g.ctx), g.flags()).need()?);
         }
         c.reading_order = 3;
+        c.fit(3);
         for g in &trigrams {
             let ctx = *bigram_ids.get(g.ctx as usize).need()?;
             if c.order() == 3 {
@@ -294,6 +301,36 @@ impl<W: Write + Seek> Completer<W> {
 
     fn order(&self) -> usize {
         self.order
+    }
+
+    /// Fits the table of order `n` (below the highest, empty) to its
+    /// contexts' ids (those of order n - 1, frozen) and the words; it is
+    /// sized at the next n-gram read (see [`Completer::size`]).
+    fn fit(&mut self, n: usize) {
+        if n >= self.order() {
+            return;
+        }
+        let words = vocab_len(self);
+        let ctx_ids = match n {
+            2 => words,
+            _ => self.orders[n - 3].table.id_space() as u64,
+        };
+        self.orders[n - 2].table.fit(ctx_ids, words);
+        self.to_size = Some(n);
+    }
+
+    /// Sizes the table of order `n` for its expected count, within eight
+    /// times the count of order n - 1: it is not grown from an eighth of
+    /// that size, which held both tables at once. Not while the streaming
+    /// builder hands over (`resume`), whose bigrams are still held then.
+    fn size(&mut self, n: usize) -> Result<(), Stop> {
+        let below = match n {
+            2 => vocab_len(self),
+            _ => self.orders[n - 3].table.len() as u64,
+        };
+        let bound = usize::try_from(below.saturating_mul(8)).unwrap_or(usize::MAX);
+        let order = &mut self.orders[n - 2];
+        order.table.reserve(order.expected().min(bound)).need()
     }
 
     /// Starts the file with the vocabulary's sections, unless done: they need
@@ -418,6 +455,12 @@ impl<W: Write + Seek> Completer<W> {
     }
 }
 
+/// The number of words, once the vocabulary is known (else 0).
+fn vocab_len<W>(c: &Completer<W>) -> u64 {
+    let written = c.sections.as_ref().map(|(_, facts)| facts.len);
+    written.or(c.vocab.as_ref().map(|v| v.len())).unwrap_or(0) as u64
+}
+
 impl<W: Write + Seek> Sink for Completer<W> {
     type Done = (Streamed, W);
 
@@ -438,6 +481,10 @@ impl<W: Write + Seek> Sink for Completer<W> {
             for o in &mut self.orders[..n - 2] {
                 o.table.freeze();
             }
+            self.fit(n);
+        }
+        if let Some(n) = self.to_size.take() {
+            self.size(n)?;
         }
         let (ctx, suffix) = match n {
             2 => (ids[0], ids[1]),

@@ -48,6 +48,7 @@ mod complete;
 mod exact_book;
 mod geometry;
 mod held;
+mod keyed;
 mod options;
 mod order_table;
 mod output;

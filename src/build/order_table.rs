@@ -1,10 +1,18 @@
 //! The completing builder's n-grams of one order below the highest: the
 //! records themselves in an open-addressing table keyed by `(context id,
-//! word)`, so a lookup reads one slot and the slot is the record (17 bytes:
-//! context id, word, prob, backoff, flags; load at most 0.9, in huge pages:
-//! the two lower orders' tables are held at once through most of a read, and
-//! at 0.75 they set the completing builder's peak memory; 0.9 costs a few
-//! more probes per lookup, on neighbouring slots).
+//! word)`, so a lookup reads one slot and the slot is the record (load at
+//! most 0.9, in huge pages: the two lower orders' tables are held at once
+//! through most of a read, and at 0.75 they set the completing builder's
+//! peak memory; 0.9 costs a few more probes per lookup, on neighbouring
+//! slots). A slot is, little-endian: a key field of the flags (4 bits),
+//! `word + 1` (zero in a free slot) and the context id, each in the bits the
+//! order needs, then the probability's and the backoff's f32 bits: 14 bytes
+//! for the bigrams and the trigrams of the generated 10M-n-gram model of
+//! `examples/gen_arpa.rs` (19 + 19 and 22 + 19 key bits), against 17 for a
+//! `u32` context and word. The builder [fits](OrderTable::fit) the widths to
+//! the ids the order will see before it fills the table; a record that does
+//! not fit (a context past them: blanks of the order below added later)
+//! widens every slot in place of its id.
 //! An n-gram's suffix is not kept: the builder finds it by its words.
 //!
 //! An n-gram's id is where it sits: its slot, or past the slots, its place in
@@ -17,6 +25,7 @@
 use std::collections::HashMap;
 
 use super::complete::Rec;
+use crate::format::bits::{bits_for, mask};
 use crate::format::{prefetch_items, HugeBuf};
 use crate::vocab::WordId;
 
@@ -24,11 +33,12 @@ use crate::vocab::WordId;
 const LOAD_NUM: usize = 9;
 const LOAD_DEN: usize = 10;
 
-/// A record in a slot: `word + 1`, zero when the slot is free. Packed (17
-/// bytes): the flags share the slot's cache line.
-#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-#[repr(C, packed)]
-struct Slot {
+/// Bits of a record's flags, the lowest of its key field.
+const FLAG_BITS: u32 = 4;
+
+/// A record past the slots: `word + 1` as in a slot.
+#[derive(Clone, Copy)]
+struct Overflow {
     ctx: u32,
     word1: u32,
     prob: f32,
@@ -36,7 +46,7 @@ struct Slot {
     flags: u8,
 }
 
-impl Slot {
+impl Overflow {
     fn rec(&self) -> Rec {
         Rec {
             ctx: self.ctx,
@@ -44,6 +54,51 @@ impl Slot {
             prob: self.prob,
             backoff: self.backoff,
         }
+    }
+}
+
+/// The bits of a slot's context id and `word + 1`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Widths {
+    ctx: u32,
+    word: u32,
+}
+
+impl Widths {
+    /// The widths that also hold `ctx` and `word1`.
+    fn holding(self, ctx: u32, word1: u32) -> Widths {
+        Widths {
+            ctx: self.ctx.max(bits_for(ctx.into())),
+            word: self.word.max(bits_for(word1.into())),
+        }
+    }
+
+    /// The wider of each width.
+    fn max_with(self, other: Widths) -> Widths {
+        Widths {
+            ctx: self.ctx.max(other.ctx),
+            word: self.word.max(other.word),
+        }
+    }
+
+    /// These widths, if a key field of them fits in 64 bits.
+    fn fitting(self) -> Option<Widths> {
+        (FLAG_BITS + self.ctx + self.word <= 64).then_some(self)
+    }
+
+    /// Bytes of a key field.
+    fn key_bytes(self) -> usize {
+        (FLAG_BITS + self.word + self.ctx).div_ceil(8) as usize
+    }
+
+    /// Bytes of a slot: the key field, the probability and the backoff.
+    fn stride(self) -> usize {
+        self.key_bytes() + 8
+    }
+
+    /// The key field of `(ctx, word1)` without flags.
+    fn key(self, ctx: u32, word1: u32) -> u64 {
+        (u64::from(word1) | u64::from(ctx) << self.word) << FLAG_BITS
     }
 }
 
@@ -62,38 +117,130 @@ fn home(len: usize, ctx: u32, word1: u32) -> usize {
     ((u128::from(hash(ctx, word1)) * len as u128) >> 64) as usize
 }
 
-/// The slot holding `(ctx, word + 1)`, or the free slot where it would go
-/// (there is one: the load stays below 1).
-fn probe(slots: &[Slot], ctx: u32, word1: u32) -> usize {
-    let mut i = home(slots.len(), ctx, word1);
-    loop {
-        let s = slots[i];
-        if s.word1 == 0 || (s.word1 == word1 && s.ctx == ctx) {
-            return i;
+/// The 8 bytes at `at`, little-endian (a slot is at least 9 bytes).
+#[inline(always)]
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
+}
+
+fn f32_at(bytes: &[u8], at: usize) -> f32 {
+    f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+/// `len` slots of `widths`, free until set.
+struct Slots {
+    bytes: HugeBuf<u8>,
+    len: usize,
+    widths: Widths,
+    stride: usize,
+    /// The bits of a key field, and those of its key without the flags.
+    field_mask: u64,
+    key_mask: u64,
+}
+
+impl Slots {
+    fn new(len: usize, widths: Widths) -> Slots {
+        let stride = widths.stride();
+        let field_mask = mask(8 * widths.key_bytes() as u32);
+        Slots {
+            bytes: HugeBuf::filled(len.saturating_mul(stride), 0),
+            len,
+            widths,
+            stride,
+            field_mask,
+            key_mask: field_mask & !mask(FLAG_BITS),
         }
-        i += 1;
-        if i == slots.len() {
-            i = 0;
+    }
+
+    /// The key field of slot `i`.
+    #[inline(always)]
+    fn field(&self, i: usize) -> u64 {
+        word_at(&self.bytes, i * self.stride) & self.field_mask
+    }
+
+    fn is_free(&self, i: usize) -> bool {
+        self.field(i) & self.key_mask == 0
+    }
+
+    /// The record in slot `i` (occupied) and its flags.
+    fn get(&self, i: usize) -> (Rec, u8) {
+        let (field, at) = (self.field(i), i * self.stride + self.widths.key_bytes());
+        let word1 = (field >> FLAG_BITS) & mask(self.widths.word);
+        let rec = Rec {
+            ctx: (field >> (FLAG_BITS + self.widths.word)) as u32,
+            word: (word1 as u32).wrapping_sub(1),
+            prob: f32_at(&self.bytes, at),
+            backoff: f32_at(&self.bytes, at + 4),
+        };
+        (rec, (field & mask(FLAG_BITS)) as u8)
+    }
+
+    /// Puts `rec` (its `word + 1` fitting the widths) in slot `i`.
+    fn set(&mut self, i: usize, rec: &Overflow) {
+        let field = self.widths.key(rec.ctx, rec.word1) | u64::from(rec.flags);
+        let (at, key_bytes) = (i * self.stride, self.widths.key_bytes());
+        let slot = &mut self.bytes[at..at + self.stride];
+        slot[..key_bytes].copy_from_slice(&field.to_le_bytes()[..key_bytes]);
+        slot[key_bytes..key_bytes + 4].copy_from_slice(&rec.prob.to_le_bytes());
+        slot[key_bytes + 4..].copy_from_slice(&rec.backoff.to_le_bytes());
+    }
+
+    /// The slot holding `(ctx, word1)`, or the free slot where it would go
+    /// (there is one: the load stays below 1).
+    fn probe(&self, ctx: u32, word1: u32) -> usize {
+        let key = self.widths.key(ctx, word1);
+        let mut i = home(self.len, ctx, word1);
+        loop {
+            let k = self.field(i) & self.key_mask;
+            if k == 0 || k == key {
+                return i;
+            }
+            i += 1;
+            if i == self.len {
+                i = 0;
+            }
         }
+    }
+
+    /// The records, `word + 1` as stored, with their slots.
+    fn occupied(&self) -> impl Iterator<Item = (usize, Overflow)> + '_ {
+        (0..self.len).filter(|&i| !self.is_free(i)).map(|i| {
+            let (r, flags) = self.get(i);
+            let word1 = r.word.wrapping_add(1);
+            (
+                i,
+                Overflow {
+                    ctx: r.ctx,
+                    word1,
+                    prob: r.prob,
+                    backoff: r.backoff,
+                    flags,
+                },
+            )
+        })
     }
 }
 
 /// One order's n-grams with their flags, by id and by `(context id, word)`.
 #[derive(Default)]
 pub(super) struct OrderTable {
-    slots: Option<HugeBuf<Slot>>,
+    slots: Option<Slots>,
+    /// The widths records are fitted to before any is added.
+    widths: Widths,
     /// Records in the slots.
     in_slots: usize,
     /// Records that found no slot after the table was frozen, and their ids
     /// by key.
-    overflow: Vec<Slot>,
+    overflow: Vec<Overflow>,
     overflow_ids: HashMap<(u32, u32), u32, ahash::RandomState>,
     frozen: bool,
 }
 
 impl OrderTable {
-    fn slots(&self) -> &[Slot] {
-        self.slots.as_deref().unwrap_or(&[])
+    fn num_slots(&self) -> usize {
+        self.slots.as_ref().map_or(0, |s| s.len)
     }
 
     /// How many n-grams the table holds.
@@ -103,7 +250,7 @@ impl OrderTable {
 
     /// One more than the largest id.
     pub(super) fn id_space(&self) -> usize {
-        self.slots().len() + self.overflow.len()
+        self.num_slots() + self.overflow.len()
     }
 
     /// From now on ids stay as they are.
@@ -111,22 +258,35 @@ impl OrderTable {
         self.frozen = true;
     }
 
+    /// Makes the slots hold context ids below `ctx_ids` and words below
+    /// `words` without widening (see the module docs).
+    pub(super) fn fit(&mut self, ctx_ids: u64, words: u64) {
+        let bits = |n: u64| bits_for(n.saturating_sub(1)).min(32);
+        let want = Widths {
+            ctx: self.widths.ctx.max(bits(ctx_ids)),
+            word: self.widths.word.max(bits_for(words).min(32)),
+        };
+        // Too wide for a key field: the first record that needs it fails.
+        let _ = self.widen(want);
+    }
+
     /// Starts fetching the slot where the key is or would go.
     pub(super) fn prefetch(&self, ctx: u32, word: WordId) {
-        let slots = self.slots();
-        if !slots.is_empty() {
-            prefetch_items(&slots[home(slots.len(), ctx, word.wrapping_add(1))..]);
+        if let Some(s) = &self.slots {
+            let at = home(s.len, ctx, word.wrapping_add(1)) * s.stride;
+            prefetch_items(&s.bytes[at..]);
         }
     }
 
     /// The id of the n-gram `(ctx, word)`, if present.
     pub(super) fn get(&self, ctx: u32, word: WordId) -> Option<u32> {
-        let slots = self.slots();
         let word1 = word.checked_add(1)?;
-        if !slots.is_empty() {
-            let i = probe(slots, ctx, word1);
-            if slots[i].word1 != 0 {
-                return Some(i as u32);
+        if let Some(s) = &self.slots {
+            if s.widths.holding(ctx, word1) == s.widths {
+                let i = s.probe(ctx, word1);
+                if !s.is_free(i) {
+                    return Some(i as u32);
+                }
             }
         }
         if self.overflow.is_empty() {
@@ -134,49 +294,56 @@ impl OrderTable {
         }
         self.overflow_ids.get(&(ctx, word1)).copied()
     }
-
     /// Adds `rec` with its flags; its id, or `None` when the key is present
     /// or ids would pass `u32::MAX - 1`. `expected` is how many records the
     /// order will probably hold (an untrusted hint: growth follows it at most
     /// eight times what is held).
     pub(super) fn insert(&mut self, rec: Rec, flags: u8, expected: usize) -> Option<u32> {
         let word1 = rec.word.checked_add(1)?;
-        let room = |t: &Self| (t.in_slots + 1) * LOAD_DEN <= t.slots().len() * LOAD_NUM;
+        let widths = self.widths.holding(rec.ctx, word1);
+        let room = |t: &Self| (t.in_slots + 1) * LOAD_DEN <= t.num_slots() * LOAD_NUM;
         if !self.frozen && !room(self) {
             let want = (self.in_slots * 2)
                 .max(expected.min(self.in_slots * 8))
                 .max(1024);
-            self.grow(slots_for(want))?;
+            self.grow(slots_for(want), widths.fitting()?)?;
         }
-        let slot = Slot {
+        let room = room(self);
+        if room {
+            // Slots keep their places: the probe below stays right.
+            self.widen(widths)?;
+        }
+        let at = match &self.slots {
+            Some(s) if s.widths == s.widths.holding(rec.ctx, word1) => {
+                let i = s.probe(rec.ctx, word1);
+                if !s.is_free(i) {
+                    return None;
+                }
+                Some(i)
+            }
+            _ => None,
+        };
+        if !self.overflow.is_empty() && self.overflow_ids.contains_key(&(rec.ctx, word1)) {
+            return None;
+        }
+        let new = Overflow {
             ctx: rec.ctx,
             word1,
             prob: rec.prob,
             backoff: rec.backoff,
             flags,
         };
-        let slots = self.slots();
-        let at = (!slots.is_empty()).then(|| probe(slots, rec.ctx, word1));
-        let overflows = !self.overflow.is_empty();
-        if at.is_some_and(|i| slots[i].word1 != 0)
-            || (overflows && self.overflow_ids.contains_key(&(rec.ctx, word1)))
-        {
-            return None;
+        if let (Some(i), Some(slots), true) = (at, &mut self.slots, room) {
+            slots.set(i, &new);
+            self.in_slots += 1;
+            return Some(i as u32);
         }
-        let (id, room) = (self.id_space(), room(self));
-        match (at, self.slots.as_deref_mut()) {
-            (Some(i), Some(slots)) if room => {
-                slots[i] = slot;
-                self.in_slots += 1;
-                Some(i as u32)
-            }
-            _ => {
-                let id = u32::try_from(id).ok().filter(|&i| i < u32::MAX)?;
-                self.overflow.push(slot);
-                self.overflow_ids.insert((rec.ctx, word1), id);
-                Some(id)
-            }
-        }
+        let id = u32::try_from(self.id_space())
+            .ok()
+            .filter(|&i| i < u32::MAX)?;
+        self.overflow.push(new);
+        self.overflow_ids.insert((rec.ctx, word1), id);
+        Some(id)
     }
 
     /// Makes room for `n` records in all, unless frozen: the table does not
@@ -184,59 +351,107 @@ impl OrderTable {
     /// `u32::MAX - 1`.
     pub(super) fn reserve(&mut self, n: usize) -> Option<()> {
         let size = slots_for(n);
-        if !self.frozen && size > self.slots().len() {
-            self.grow(size)?;
+        if !self.frozen && size > self.num_slots() {
+            self.grow(size, self.widths)?;
         }
         Some(())
     }
 
-    /// Moves the records to `size` slots (no overflow yet: the table is not
-    /// frozen). `None` if ids would pass `u32::MAX - 1`.
-    fn grow(&mut self, size: usize) -> Option<()> {
+    /// Moves the records to `size` slots of `widths` (no overflow yet: the
+    /// table is not frozen). `None` if ids would pass `u32::MAX - 1`.
+    fn grow(&mut self, size: usize, widths: Widths) -> Option<()> {
         u32::try_from(size).ok().filter(|&s| s < u32::MAX)?;
-        let mut slots = HugeBuf::filled(size, Slot::default());
-        for s in self.slots().iter().filter(|s| s.word1 != 0) {
-            let i = probe(&slots, s.ctx, s.word1);
-            slots[i] = *s;
+        self.widths = widths;
+        let mut slots = Slots::new(size, widths);
+        if let Some(old) = &self.slots {
+            for (_, r) in old.occupied() {
+                let i = slots.probe(r.ctx, r.word1);
+                slots.set(i, &r);
+            }
         }
         self.slots = Some(slots);
         Some(())
     }
 
-    fn slot(&self, id: u32) -> &Slot {
-        let slots = self.slots();
-        match slots.get(id as usize) {
-            Some(s) => s,
-            None => &self.overflow[id as usize - slots.len()],
+    /// Makes the slots `widths` wide if they are narrower, each record in
+    /// the slot of its id. `None` if a key field would pass 64 bits.
+    fn widen(&mut self, widths: Widths) -> Option<()> {
+        let widths = widths.max_with(self.widths).fitting()?;
+        if widths == self.widths {
+            return Some(());
         }
+        self.widths = widths;
+        if let Some(old) = self.slots.take() {
+            let mut slots = Slots::new(old.len, widths);
+            for (i, r) in old.occupied() {
+                slots.set(i, &r);
+            }
+            self.slots = Some(slots);
+        }
+        Some(())
     }
 
-    fn slot_mut(&mut self, id: u32) -> &mut Slot {
-        let n = self.slots().len();
-        match self.slots.as_deref_mut() {
-            Some(slots) if (id as usize) < n => &mut slots[id as usize],
-            _ => &mut self.overflow[id as usize - n],
+    /// The record with id `id` and its flags.
+    fn record(&self, id: u32) -> (Rec, u8) {
+        let n = self.num_slots();
+        match &self.slots {
+            Some(s) if (id as usize) < n => s.get(id as usize),
+            _ => {
+                let o = &self.overflow[id as usize - n];
+                (o.rec(), o.flags)
+            }
         }
     }
 
     /// The record with id `id`.
     pub(super) fn rec(&self, id: u32) -> Rec {
-        self.slot(id).rec()
-    }
-
-    /// Sets the probability of the record with id `id`.
-    pub(super) fn set_prob(&mut self, id: u32, prob: f32) {
-        self.slot_mut(id).prob = prob;
+        self.record(id).0
     }
 
     /// The flags of the record with id `id`.
     pub(super) fn flags(&self, id: u32) -> u8 {
-        self.slot(id).flags
+        self.record(id).1
+    }
+
+    /// Sets the probability of the record with id `id`.
+    pub(super) fn set_prob(&mut self, id: u32, prob: f32) {
+        let n = self.num_slots();
+        match &mut self.slots {
+            Some(s) if (id as usize) < n => {
+                let at = id as usize * s.stride + s.widths.key_bytes();
+                s.bytes[at..at + 4].copy_from_slice(&prob.to_le_bytes());
+            }
+            _ => self.overflow[id as usize - n].prob = prob,
+        }
     }
 
     /// Adds `flags` to those of the record with id `id`.
     pub(super) fn add_flags(&mut self, id: u32, flags: u8) {
-        self.slot_mut(id).flags |= flags;
+        let n = self.num_slots();
+        match &mut self.slots {
+            // The flags are the low bits of the slot's first byte.
+            Some(s) if (id as usize) < n => s.bytes[id as usize * s.stride] |= flags,
+            _ => self.overflow[id as usize - n].flags |= flags,
+        }
+    }
+
+    /// Every record with its id and flags, by id.
+    fn records(&self) -> impl Iterator<Item = (u32, Rec, u8)> + '_ {
+        let in_slots = self.slots.iter().flat_map(|s| s.occupied());
+        let overflow = self.overflow.iter().enumerate();
+        let n = self.num_slots();
+        let overflow = overflow.map(move |(k, o)| (n + k, *o));
+        in_slots
+            .chain(overflow)
+            .map(|(id, o)| (id as u32, o.rec(), o.flags))
+    }
+
+    /// The probabilities of the records and the backoffs of those with any
+    /// of `flags`.
+    pub(super) fn weight_values(&self, flags: u8) -> (Vec<f32>, Vec<f32>) {
+        let probs = self.records().map(|(_, r, _)| r.prob).collect();
+        let backoffs = self.records().filter(|(_, _, f)| f & flags != 0);
+        (probs, backoffs.map(|(_, r, _)| r.backoff).collect())
     }
 
     /// Calls `f` with every record, its id and flags, by id, giving the
@@ -244,22 +459,21 @@ impl OrderTable {
     /// and the table take about the larger of the two, not both).
     pub(super) fn drain(mut self, mut f: impl FnMut(u32, Rec, u8)) {
         const CHUNK: usize = 1 << 16;
-        let mut id = 0;
         if let Some(slots) = self.slots.as_mut() {
-            for start in (0..slots.len()).step_by(CHUNK) {
-                let end = (start + CHUNK).min(slots.len());
-                for s in &slots[start..end] {
-                    if s.word1 != 0 {
-                        f(id, s.rec(), s.flags);
-                    }
-                    id += 1;
+            for start in (0..slots.len).step_by(CHUNK) {
+                let end = (start + CHUNK).min(slots.len);
+                for i in (start..end).filter(|&i| !slots.is_free(i)) {
+                    let (r, flags) = slots.get(i);
+                    f(i as u32, r, flags);
                 }
-                slots.release(start..end);
+                slots
+                    .bytes
+                    .release(start * slots.stride..end * slots.stride);
             }
         }
-        for s in &self.overflow {
-            f(id, s.rec(), s.flags);
-            id += 1;
+        let n = self.num_slots();
+        for (k, o) in self.overflow.iter().enumerate() {
+            f((n + k) as u32, o.rec(), o.flags);
         }
     }
 }
@@ -274,7 +488,10 @@ mod tests {
         for i in 0..200_000u32 {
             assert!(t.insert(rec(i), 1, 200_000).is_some());
         }
-        assert!(matches!(t.slots, Some(HugeBuf::Huge(_))));
+        assert!(matches!(
+            t.slots.as_ref().map(|s| &s.bytes),
+            Some(HugeBuf::Huge(_))
+        ));
         let mut seen = vec![false; 200_000];
         t.drain(|id, r, flags| {
             let i = r.ctx * 7 + r.word;
@@ -291,6 +508,47 @@ mod tests {
             prob: -(i as f32),
             backoff: i as f32,
         }
+    }
+
+    /// A record whose context or word does not fit the slots widens them,
+    /// frozen or not: every record keeps its id and fields.
+    #[test]
+    fn records_past_the_fitted_widths_widen_the_slots() {
+        let mut t = OrderTable::default();
+        t.fit(1 << 10, 7);
+        t.reserve(3000).unwrap();
+        // 4 + 10 + 3 bits of key field.
+        assert_eq!(t.slots.as_ref().unwrap().stride, 3 + 8);
+        t.freeze();
+        let mut ids = Vec::new();
+        for i in 0..3000u32 {
+            // Contexts of 10, then 20, then 32 bits; words of 3 bits, then 20.
+            let ctx = match i {
+                0..=999 => i,
+                1000..=1999 => i << 10,
+                _ => u32::MAX - i,
+            };
+            let word = if i < 2500 { i % 7 } else { 1 << 19 | i };
+            let r = Rec {
+                ctx,
+                word,
+                prob: -(i as f32),
+                backoff: i as f32,
+            };
+            ids.push((t.insert(r, (i % 16) as u8, 0).unwrap(), r, (i % 16) as u8));
+        }
+        assert_eq!(t.slots.as_ref().unwrap().stride, 7 + 8);
+        assert!(t.overflow.is_empty());
+        for &(id, r, flags) in &ids {
+            assert_eq!(t.get(r.ctx, r.word), Some(id));
+            let got = t.rec(id);
+            assert_eq!(
+                (got.ctx, got.word, got.prob, got.backoff),
+                (r.ctx, r.word, r.prob, r.backoff)
+            );
+            assert_eq!(t.flags(id), flags);
+        }
+        assert_eq!(t.get(5, 1 << 30), None);
     }
 
     #[test]

@@ -182,6 +182,7 @@ fn send_all(input: impl BufRead, tx: &SyncSender<Msg>) -> Option<()> {
                 None => {
                     // The unigrams are complete: the builder gets the vocabulary.
                     tx.send(Msg::Batch(std::mem::take(&mut batch))).ok()?;
+                    vocab.shrink_to_fit();
                     let v = Arc::new(std::mem::take(&mut vocab));
                     tx.send(Msg::Vocab(Arc::clone(&v))).ok()?;
                     shared.insert(v)
@@ -199,6 +200,7 @@ fn send_all(input: impl BufRead, tx: &SyncSender<Msg>) -> Option<()> {
     }
     tx.send(Msg::Batch(batch)).ok()?;
     if shared.is_none() {
+        vocab.shrink_to_fit();
         tx.send(Msg::Vocab(Arc::new(vocab))).ok()?;
     }
     Some(())

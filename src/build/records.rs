@@ -83,6 +83,27 @@ where
     radix_sort(records, key_mask, key_mask.count_ones());
 }
 
+/// Sorts `bytes`, records of `width` bytes (8 to 20) whose first 8 bytes
+/// masked by `key_mask` are their key, by key (see [`radix_sort`]).
+pub(super) fn sort_by_key(bytes: &mut [u8], width: usize, key_mask: u64) {
+    match width {
+        8 => sort_as::<8>(bytes, key_mask),
+        9 => sort_as::<9>(bytes, key_mask),
+        10 => sort_as::<10>(bytes, key_mask),
+        11 => sort_as::<11>(bytes, key_mask),
+        12 => sort_as::<12>(bytes, key_mask),
+        13 => sort_as::<13>(bytes, key_mask),
+        14 => sort_as::<14>(bytes, key_mask),
+        15 => sort_as::<15>(bytes, key_mask),
+        16 => sort_as::<16>(bytes, key_mask),
+        17 => sort_as::<17>(bytes, key_mask),
+        18 => sort_as::<18>(bytes, key_mask),
+        19 => sort_as::<19>(bytes, key_mask),
+        20 => sort_as::<20>(bytes, key_mask),
+        w => unreachable!("records are 8 to 20 bytes, not {w}"),
+    }
+}
+
 /// Bits of the key a pass of [`radix_sort`] sorts by.
 const RADIX: u32 = 10;
 
@@ -285,19 +306,7 @@ impl Records {
 
     /// Sorts the records by key.
     pub(super) fn sort(&mut self) {
-        let (bytes, mask) = (&mut self.bytes[..], self.key_mask);
-        match self.width {
-            8 => sort_as::<8>(bytes, mask),
-            9 => sort_as::<9>(bytes, mask),
-            10 => sort_as::<10>(bytes, mask),
-            11 => sort_as::<11>(bytes, mask),
-            12 => sort_as::<12>(bytes, mask),
-            13 => sort_as::<13>(bytes, mask),
-            14 => sort_as::<14>(bytes, mask),
-            15 => sort_as::<15>(bytes, mask),
-            16 => sort_as::<16>(bytes, mask),
-            w => unreachable!("records are 8 to 16 bytes, not {w}"),
-        }
+        sort_by_key(&mut self.bytes, self.width, self.key_mask);
     }
 
     /// Whether two records (sorted) have the same key.

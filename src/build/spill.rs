@@ -74,17 +74,21 @@ impl TopSpill {
         Ok(())
     }
 
-    /// Calls `f` with every record pushed, in order.
+    /// Calls `f` with every record pushed, in order; again at every call
+    /// (nothing may be pushed after the first).
     ///
     /// # Errors
-    /// Reading the temporary file back failed.
-    pub(super) fn for_each(self, mut f: impl FnMut(TopRec)) -> io::Result<()> {
-        let mut file = match self.place {
+    /// Writing or reading the temporary file failed.
+    pub(super) fn for_each(&mut self, mut f: impl FnMut(TopRec)) -> io::Result<()> {
+        let file = match &mut self.place {
             Place::Memory(v) => {
-                v.into_iter().for_each(f);
+                v.iter().copied().for_each(f);
                 return Ok(());
             }
-            Place::File(w) => w.into_inner().map_err(io::IntoInnerError::into_error)?,
+            Place::File(w) => {
+                w.flush()?;
+                w.get_mut()
+            }
         };
         file.rewind()?;
         let mut chunk = vec![TopRec::zeroed(); 1 << 14];
@@ -139,7 +143,13 @@ mod tests {
             assert_eq!(top.len(), 100_000);
             let mut back = Vec::new();
             top.for_each(|r| back.push(r)).unwrap();
+            let mut again = Vec::new();
+            top.for_each(|r| again.push(r)).unwrap();
             assert_eq!(back.len(), 100_000);
+            assert!(back
+                .iter()
+                .zip(&again)
+                .all(|(a, b)| a.ctx == b.ctx && a.prob == b.prob));
             for (i, r) in (0..).zip(&back) {
                 assert_eq!((r.ctx, r.word, r.prob), (i, i ^ 5, -(i as f32)));
             }

@@ -2,10 +2,12 @@
 //! [`compile_completing`](super::compile_completing)), from order 2 up: an
 //! order's keys need the slots of the order below.
 //!
-//! An order's records become keyed copies (21 bytes, 12 for the highest
-//! order), its table giving its memory back as it goes (`OrderTable::drain`),
-//! so the two take about the larger of their sizes, not both; the copies are
-//! sorted, placed and written, then dropped. The orders below the highest are
+//! An order's weights are coded first (its coders built from their values),
+//! then its records become keyed copies holding the codes (`keyed`: 11
+//! bytes for a q8 trigram of the generated 10M-n-gram model, 8 for its
+//! 4-grams), its table giving its memory back as it goes
+//! (`OrderTable::drain`), so the two take about the larger of their sizes,
+//! not both; the copies are sorted, placed and written, then dropped. The orders below the highest are
 //! keyed one at a time, once the order below is written: keying one while the
 //! one below is written (on another thread) held both orders' copies at once
 //! (up to 266 MB against 234 MB for the generated 10M-n-gram model of
@@ -18,14 +20,13 @@ use std::panic::resume_unwind;
 use std::sync::Mutex;
 use std::thread;
 
-use rayon::slice::ParallelSliceMut;
-
 use super::complete::{EXTENDS, LEFT};
+use super::keyed::{Fields, Keyed};
 use super::order_table::OrderTable;
 use super::reading::{Need, Stop};
 use super::spill::TopSpill;
 use super::{BuildOptions, Coder, Geometry, Placed, TableBuild};
-use crate::format::{RawLayout, SectionWriter};
+use crate::format::{RawLayout, SectionWriter, Weights};
 
 /// One order's n-grams by id: with their flags below the highest order; the
 /// highest order's kept aside until it is placed.
@@ -34,90 +35,13 @@ pub(super) enum Ngrams {
     Top(TopSpill),
 }
 
-/// An n-gram below the highest order by hashed key, with what its slot
-/// needs, so that a table is written in one sequential pass (21 bytes,
-/// packed: an order's copies and the next order's table are held at once).
-#[derive(Clone, Copy)]
-#[repr(C, packed)]
-struct Keyed {
-    key: u64,
-    prob: f32,
-    backoff: f32,
-    id: u32,
-    flags: u8,
-}
-
-/// An n-gram of the highest order by hashed key (12 bytes: no backoff, no
-/// flags, and no id, as no order above needs its slot).
-#[derive(Clone, Copy)]
-#[repr(C, packed)]
-struct TopKeyed {
-    key: u64,
-    prob: f32,
-}
-
-/// An order's n-grams by hashed key.
-enum KeyedOrder {
-    Lower(Vec<Keyed>),
-    Top(Vec<TopKeyed>),
-}
-
-impl KeyedOrder {
-    fn len(&self) -> usize {
-        match self {
-            KeyedOrder::Lower(k) => k.len(),
-            KeyedOrder::Top(k) => k.len(),
-        }
-    }
-
-    fn key(&self, rank: usize) -> u64 {
-        match self {
-            KeyedOrder::Lower(k) => k[rank].key,
-            KeyedOrder::Top(k) => k[rank].key,
-        }
-    }
-
-    fn keys(&self) -> impl Iterator<Item = u64> + '_ {
-        (0..self.len()).map(|rank| self.key(rank))
-    }
-
-    /// `(prob, backoff, flags)` of the n-gram at `rank`.
-    fn weights(&self, rank: usize) -> (f32, f32, u8) {
-        match self {
-            KeyedOrder::Lower(k) => (k[rank].prob, k[rank].backoff, k[rank].flags),
-            KeyedOrder::Top(k) => (k[rank].prob, 0.0, 0),
-        }
-    }
-
-    /// The probabilities, and the backoffs of the nodes (n-grams that extend).
-    fn weight_values(&self) -> (Vec<f32>, Vec<f32>) {
-        match self {
-            KeyedOrder::Lower(k) => (
-                k.iter().map(|k| k.prob).collect(),
-                k.iter()
-                    .filter(|k| k.flags & EXTENDS != 0)
-                    .map(|k| k.backoff)
-                    .collect(),
-            ),
-            KeyedOrder::Top(k) => (k.iter().map(|k| k.prob).collect(), Vec::new()),
-        }
-    }
-
-    fn sort(&mut self) {
-        match self {
-            KeyedOrder::Lower(k) => k.par_sort_unstable_by_key(|k| k.key),
-            KeyedOrder::Top(k) => k.par_sort_unstable_by_key(|k| k.key),
-        }
-    }
-}
-
 /// An order keyed, sorted and placed, ready to be written.
 struct Ready {
     n: usize,
     geometry: Geometry,
     placed: Placed,
     /// The n-grams in key order.
-    keyed: KeyedOrder,
+    keyed: Keyed,
     /// The coders of the probabilities and the nodes' backoffs.
     coders: [Coder; 2],
     /// The slot of each n-gram by id (orders below the highest).
@@ -190,7 +114,7 @@ pub(super) fn write_tables<O: Write + Seek>(
 fn prepare(
     model: Model,
     n: usize,
-    ngrams: Ngrams,
+    mut ngrams: Ngrams,
     ctx_slots: Option<Vec<u32>>,
     ctx_ids: u64,
 ) -> Result<Ready, Stop> {
@@ -210,46 +134,55 @@ fn prepare(
     .need()?;
     let ctx_slot = |c: u32| ctx_slots.as_ref().map_or(c, |s| s[c as usize]);
     let key = |ctx: u32, word: u32| geometry.key(ctx_slot(ctx), word);
+    let coders = coders(&mut ngrams, model.opts.weights)?;
+    let code_bits = coders.each_ref().map(Coder::bits);
+    let key_bits = geometry.key_bits();
     let (mut keyed, id_space) = match ngrams {
         Ngrams::Lower(table) => {
             let id_space = table.id_space();
-            // Exactly sized: collecting would grow by doubling.
-            let mut keyed = Vec::with_capacity(len);
+            let mut keyed = Keyed::new(len, key_bits, code_bits, id_space as u64);
+            let [prob, backoff] = &coders;
             table.drain(|id, r, flags| {
-                let (key, prob, backoff) = (key(r.ctx, r.word), r.prob, r.backoff);
-                keyed.push(Keyed {
-                    key,
-                    prob,
-                    backoff,
-                    id,
+                let flags = flags & (EXTENDS | LEFT);
+                keyed.push(Fields {
+                    key: key(r.ctx, r.word),
                     flags,
+                    prob: prob.encode(r.prob),
+                    backoff: if flags & EXTENDS != 0 {
+                        backoff.encode(r.backoff)
+                    } else {
+                        0
+                    },
+                    id,
                 });
             });
-            (KeyedOrder::Lower(keyed), id_space)
+            (keyed, id_space)
         }
-        Ngrams::Top(spill) => {
-            let mut keyed = Vec::with_capacity(len);
+        Ngrams::Top(mut spill) => {
+            let mut keyed = Keyed::new(len, key_bits, code_bits, 0);
+            let prob = &coders[0];
             spill.for_each(|r| {
-                let (key, prob) = (key(r.ctx, r.word), r.prob);
-                keyed.push(TopKeyed { key, prob });
+                let (key, prob) = (key(r.ctx, r.word), prob.encode(r.prob));
+                keyed.push(Fields {
+                    key,
+                    flags: 0,
+                    prob,
+                    backoff: 0,
+                    id: 0,
+                });
             })?;
-            (KeyedOrder::Top(keyed), 0)
+            (keyed, 0)
         }
     };
     drop(ctx_slots);
-    let weights = model.opts.weights;
-    let (probs, backoffs) = keyed.weight_values();
-    let coders = || [probs, backoffs].map(|v| Coder::of(v, weights));
-    let (coders, ()) = rayon::join(coders, || keyed.sort());
-    if (1..keyed.len()).any(|r| keyed.key(r - 1) == keyed.key(r)) {
+    keyed.sort();
+    if keyed.has_duplicates() {
         return Err(Stop::Fallback);
     }
     let mut slots = vec![0u32; id_space];
     let placed = geometry.place(keyed.keys(), |rank, s| {
-        if let KeyedOrder::Lower(k) = &keyed {
-            if let Some(slot) = slots.get_mut(k[rank].id as usize) {
-                *slot = s as u32;
-            }
+        if let Some(slot) = slots.get_mut(keyed.get(rank).id as usize) {
+            *slot = s as u32;
         }
     });
     Ok(Ready {
@@ -260,6 +193,23 @@ fn prepare(
         coders,
         slots,
     })
+}
+
+/// The coders of an order's probabilities and its nodes' backoffs (none at
+/// the highest order), built from their values before the n-grams are keyed
+/// so that the keyed records hold codes.
+fn coders(ngrams: &mut Ngrams, weights: Weights) -> Result<[Coder; 2], Stop> {
+    let (probs, backoffs) = match ngrams {
+        Ngrams::Lower(table) => table.weight_values(EXTENDS),
+        Ngrams::Top(spill) => {
+            let mut probs = Vec::with_capacity(spill.len());
+            spill.for_each(|r| probs.push(r.prob))?;
+            (probs, Vec::new())
+        }
+    };
+    let coder = |values| move || Coder::of(values, weights);
+    let (prob, backoff) = rayon::join(coder(probs), coder(backoffs));
+    Ok([prob, backoff])
 }
 
 /// Writes a placed order's table and codebooks; returns its layout.
@@ -281,10 +231,10 @@ fn write<O: Write + Seek>(
     table.stream(out, model.vocab_size, |table, writer| {
         let mut written = Ok(());
         let _ = geometry.place(keyed.keys(), |rank, slot| {
-            let (ctx, word) = geometry.unkey(keyed.key(rank));
-            let (prob, backoff, flags) = keyed.weights(rank);
-            let (ext, left) = (flags & EXTENDS != 0, flags & LEFT != 0);
-            let arc = table.slot(ctx, word, prob, ext, left, backoff);
+            let f = keyed.get(rank);
+            let (ctx, word) = geometry.unkey(f.key);
+            let (ext, left) = (f.flags & EXTENDS != 0, f.flags & LEFT != 0);
+            let arc = table.coded_slot(ctx, word, f.prob, ext, left, || f.backoff);
             if written.is_ok() {
                 written = writer.put(slot, &arc);
             }
