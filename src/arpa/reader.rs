@@ -456,9 +456,7 @@ impl<R: BufRead> ArpaReader<R> {
                 break;
             }
             let start = i;
-            while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'\t' {
-                i += 1;
-            }
+            i = field_end(bytes, i);
             match num_fields {
                 0 => fields[0] = start..i,
                 k if k <= n => self.words.push(start..i),
@@ -518,9 +516,52 @@ impl<R: BufRead> ArpaReader<R> {
     }
 }
 
+/// The end of the field starting at `i`: the first space or tab from `i`
+/// (or the end of `bytes`), 8 bytes at a time.
+#[inline]
+fn field_end(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        // A byte's high bit in `zero(v)` is set where `v`'s byte is 0, and
+        // possibly above such a byte (a borrow), never below the first one.
+        let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+        let hits = zero(x ^ (ONES * u64::from(b' '))) | zero(x ^ (ONES * u64::from(b'\t')));
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'\t' {
+        i += 1;
+    }
+    i
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_number;
+    use super::{field_end, parse_number};
+
+    proptest::proptest! {
+        /// `field_end` finds the first space or tab from any start, as a
+        /// byte-by-byte scan does (bytes drawn mostly from separators, their
+        /// neighbours and bytes with the high bit set).
+        #[test]
+        fn field_end_is_the_first_separator(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(vec![b' ', b'\t', b'a', b'!', b'\x08', b'\x0a', 0x1f, 0x21, 0x80, 0xa0, 0x89, 0xff, 0]),
+                0..40,
+            ),
+            start in 0usize..41,
+        ) {
+            let start = start.min(bytes.len());
+            let naive = (start..bytes.len())
+                .find(|&i| bytes[i] == b' ' || bytes[i] == b'\t')
+                .unwrap_or(bytes.len());
+            proptest::prop_assert_eq!(field_end(&bytes, start), naive);
+        }
+    }
 
     /// The fast path accepts exactly what `str::parse` does, with the same value.
     #[test]
