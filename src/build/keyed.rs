@@ -11,7 +11,7 @@
 //! 11 bytes with q8 weights, 21 as key, f32 weights, id and flags. Records
 //! are at least 8 bytes (padded), so that a key is read as one word.
 
-use super::records::sort_by_key;
+use super::records::{repeats, sort_by_key};
 use crate::format::bits::{bits_for, mask};
 
 /// The widest record: an 8-byte key field, two 4-byte codes, a 4-byte id.
@@ -145,7 +145,7 @@ impl Keyed {
 
     /// Whether two records (sorted) have the same key.
     pub(super) fn has_duplicates(&self) -> bool {
-        self.keys().zip(self.keys().skip(1)).any(|(a, b)| a == b)
+        repeats(self.keys())
     }
 }
 

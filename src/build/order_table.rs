@@ -25,6 +25,7 @@
 use std::collections::HashMap;
 
 use super::complete::Rec;
+use super::records::{f32_at, u64_at};
 use crate::format::bits::{bits_for, mask};
 use crate::format::{prefetch_items, HugeBuf};
 use crate::vocab::WordId;
@@ -117,18 +118,6 @@ fn home(len: usize, ctx: u32, word1: u32) -> usize {
     ((u128::from(hash(ctx, word1)) * len as u128) >> 64) as usize
 }
 
-/// The 8 bytes at `at`, little-endian (a slot is at least 9 bytes).
-#[inline(always)]
-fn word_at(bytes: &[u8], at: usize) -> u64 {
-    let mut word = [0u8; 8];
-    word.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(word)
-}
-
-fn f32_at(bytes: &[u8], at: usize) -> f32 {
-    f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
-}
-
 /// `len` slots of `widths`, free until set.
 struct Slots {
     bytes: HugeBuf<u8>,
@@ -157,7 +146,8 @@ impl Slots {
     /// The key field of slot `i`.
     #[inline(always)]
     fn field(&self, i: usize) -> u64 {
-        word_at(&self.bytes, i * self.stride) & self.field_mask
+        // A slot is at least 9 bytes.
+        u64_at(&self.bytes, i * self.stride) & self.field_mask
     }
 
     fn is_free(&self, i: usize) -> bool {
@@ -294,6 +284,7 @@ impl OrderTable {
         }
         self.overflow_ids.get(&(ctx, word1)).copied()
     }
+
     /// Adds `rec` with its flags; its id, or `None` when the key is present
     /// or ids would pass `u32::MAX - 1`. `expected` is how many records the
     /// order will probably hold (an untrusted hint: growth follows it at most

@@ -47,16 +47,29 @@ pub(super) struct Records {
     header_count: u64,
 }
 
+/// The 8 bytes at `at`, little-endian (there must be 8).
+#[inline(always)]
+pub(super) fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
+}
+
 /// The key of a record (at least 8 bytes).
 #[inline(always)]
 fn key_of(record: &[u8], key_mask: u64) -> u64 {
-    let mut word = [0u8; 8];
-    word.copy_from_slice(&record[..8]);
-    u64::from_le_bytes(word) & key_mask
+    u64_at(record, 0) & key_mask
 }
 
-fn f32_at(bytes: &[u8], at: usize) -> f32 {
+/// The f32 whose little-endian bytes are at `at`.
+pub(super) fn f32_at(bytes: &[u8], at: usize) -> f32 {
     f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+/// Whether sorted `keys` hold a key twice.
+pub(super) fn repeats(mut keys: impl Iterator<Item = u64>) -> bool {
+    let mut last = None;
+    keys.any(|k| last.replace(k) == Some(k))
 }
 
 fn u16_at(bytes: &[u8], at: usize) -> u16 {
@@ -311,7 +324,7 @@ impl Records {
 
     /// Whether two records (sorted) have the same key.
     pub(super) fn has_duplicates(&self) -> bool {
-        self.keys().zip(self.keys().skip(1)).any(|(a, b)| a == b)
+        repeats(self.keys())
     }
 
     /// Takes the records' weights in their order: the probabilities, and the
