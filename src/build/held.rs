@@ -314,18 +314,6 @@ impl Held {
         }
     }
 
-    /// The slot of arc `(ctx, word)`.
-    pub(super) fn find(&self, ctx: u32, word: WordId) -> Option<u32> {
-        self.column.as_ref()?.find(ctx, word)
-    }
-
-    /// [`Column::prefetch`] on the order's column.
-    pub(super) fn prefetch(&self, ctx: u32, word: WordId) {
-        if let Some(column) = &self.column {
-            column.prefetch(ctx, word);
-        }
-    }
-
     /// Builds the coder of the node arcs' backoffs now (an order below the
     /// highest whose flags are final), before the highest order is placed.
     pub(super) fn build_backoff_book(&mut self, weights: Weights) {

@@ -381,16 +381,19 @@ impl<W: Write + Seek> Builder<W> {
             (&self.suffix, &ngram[1..]),
         ] {
             let (k, id) = cache.shared(words);
-            if k < words.len() {
-                match self.finished.get(k - 1) {
-                    Some(column) => column.prefetch(id, words[k]),
-                    None => {
-                        if let Some(held) = &self.held {
-                            held.prefetch(id, words[k]);
-                        }
-                    }
-                }
+            let column = Self::column(&self.finished, self.held.as_ref(), k);
+            if let (Some(column), Some(&word)) = (column, words.get(k)) {
+                column.prefetch(id, word);
             }
+        }
+    }
+
+    /// The column a path's `k`-th lookup searches (order `k + 1`): a
+    /// finished order's, or else the held order's (the last of any path).
+    fn column<'a>(finished: &'a [Column], held: Option<&'a Held>, k: usize) -> Option<&'a Column> {
+        match finished.get(k - 1) {
+            Some(column) => Some(column),
+            None => held?.column.as_ref(),
         }
     }
 
@@ -402,10 +405,9 @@ impl<W: Write + Seek> Builder<W> {
         cache: &mut PathCache,
         words: &[WordId],
     ) -> Option<u32> {
-        let step = |k: usize, ctx: u32, word: WordId| match finished.get(k - 1) {
-            // Order k + 1 is finished, or it is the held order (the last of any path).
-            Some(column) => column.find(ctx, word).ok_or(()),
-            None => held.and_then(|h| h.find(ctx, word)).ok_or(()),
+        let step = |k: usize, ctx: u32, word: WordId| {
+            let column = Self::column(finished, held, k);
+            column.and_then(|c| c.find(ctx, word)).ok_or(())
         };
         cache.id(words, step).ok()
     }
