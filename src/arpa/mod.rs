@@ -28,7 +28,9 @@
 
 mod error;
 mod input;
+mod lines;
 mod ngrams;
+mod number;
 mod reader;
 
 pub use error::{ArpaError, ArpaErrorKind};

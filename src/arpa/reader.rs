@@ -1,9 +1,11 @@
 //! The streaming ARPA tokenizer: header counts, then one n-gram at a time.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, Read};
 use std::ops::Range;
 
 use super::error::{ArpaError, ArpaErrorKind};
+use super::lines::{LineError, Lines};
+use super::number::parse_number;
 use crate::MAX_ORDER;
 
 /// The longest line accepted (1 MiB): n-gram lines are short, so a longer one
@@ -85,7 +87,8 @@ impl<'a> NGram<'a> {
     }
 }
 
-/// Streaming reader of ARPA text from any `BufRead`.
+/// Streaming reader of ARPA text from any `Read` (it reads in blocks of its
+/// own, so the input needs no buffering).
 ///
 /// `new` reads up to and including the `\data\` counts; [`ArpaReader::next_ngram`]
 /// then yields every n-gram in file order, checking section headers, field
@@ -101,11 +104,12 @@ impl<'a> NGram<'a> {
 /// assert_eq!(per_order, r.counts());
 /// ```
 pub struct ArpaReader<R> {
-    input: R,
+    lines: Lines<R>,
     source: String,
     counts: Vec<u64>,
     line_no: u64,
-    buf: Vec<u8>,
+    /// The current line, a range of `lines.bytes()`.
+    line: Range<usize>,
     words: Vec<Range<usize>>,
     /// Order of the section being read (0 = before the first section).
     section: usize,
@@ -124,36 +128,6 @@ fn trim(line: &[u8]) -> &[u8] {
         .rposition(|b| !b.is_ascii_whitespace())
         .map_or(start, |p| p + 1);
     &line[start..end]
-}
-
-/// Parses an ARPA number: decimal, scientific, `-inf`/`inf`/`-infinity`, any case.
-fn parse_number(field: &[u8]) -> Option<f32> {
-    // Fast path: a finite number can only be plain decimal or scientific
-    // notation, which fast-float2 parses straight from the bytes with
-    // `str::parse`'s grammar and rounding.
-    if let Ok(v) = fast_float2::parse::<f32, _>(field) {
-        if v.is_finite() {
-            return Some(v);
-        }
-    }
-    // Decimal notation that overflows, `inf` and `nan` spellings, errors.
-    if field
-        .iter()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
-    {
-        return fast_float2::parse(field).ok();
-    }
-    let text = std::str::from_utf8(field).ok()?;
-    let lower = text.to_ascii_lowercase();
-    match lower.as_str() {
-        "-inf" | "-infinity" => return Some(f32::NEG_INFINITY),
-        "inf" | "+inf" | "infinity" => return Some(f32::INFINITY),
-        _ => {}
-    }
-    if lower.contains("nan") || lower.contains("inf") {
-        return None;
-    }
-    text.parse::<f32>().ok()
 }
 
 /// `field` for an error message: at most 40 characters, control characters
@@ -178,7 +152,7 @@ pub(super) fn show(field: &[u8]) -> String {
     }
 }
 
-impl<R: BufRead> ArpaReader<R> {
+impl<R: Read> ArpaReader<R> {
     /// Reads the preamble and the `\data\` block.
     ///
     /// # Errors
@@ -193,11 +167,11 @@ impl<R: BufRead> ArpaReader<R> {
     /// ```
     pub fn new(input: R, source: &str) -> Result<Self, ArpaError> {
         let mut reader = ArpaReader {
-            input,
+            lines: Lines::new(input),
             source: source.to_string(),
             counts: Vec::new(),
             line_no: 0,
-            buf: Vec::with_capacity(256),
+            line: 0..0,
             words: Vec::with_capacity(MAX_ORDER),
             section: 0,
             in_section: 0,
@@ -237,31 +211,36 @@ impl<R: BufRead> ArpaReader<R> {
         self.err(ArpaErrorKind::Syntax(msg.into()))
     }
 
-    /// Reads the next line into `buf` without its line end; false at end of input.
+    /// The current line, without its line end.
+    fn line(&self) -> &[u8] {
+        &self.lines.bytes()[self.line.clone()]
+    }
+
+    /// Moves to the next line; false at end of input.
     fn next_line(&mut self) -> Result<bool, ArpaError> {
-        self.buf.clear();
-        let n = (&mut self.input)
-            .take(MAX_LINE_BYTES + 1)
-            .read_until(b'\n', &mut self.buf)
-            .map_err(|e| ArpaError::new(&self.source, self.line_no + 1, ArpaErrorKind::Io(e)))?;
-        if n == 0 {
-            return Ok(false);
-        }
+        let line = match self.lines.next_line() {
+            Ok(Some(line)) => line,
+            Ok(None) => return Ok(false),
+            Err(LineError::Io(e)) => {
+                return Err(ArpaError::new(
+                    &self.source,
+                    self.line_no + 1,
+                    ArpaErrorKind::Io(e),
+                ))
+            }
+            Err(LineError::TooLong) => {
+                self.line_no += 1;
+                return Err(self.syntax(format!(
+                    "line longer than {MAX_LINE_BYTES} bytes: this is not ARPA text"
+                )));
+            }
+            Err(LineError::Nul) => {
+                self.line_no += 1;
+                return Err(self.syntax("NUL byte in line: this is binary data, not ARPA text"));
+            }
+        };
         self.line_no += 1;
-        if n as u64 > MAX_LINE_BYTES {
-            return Err(self.syntax(format!(
-                "line longer than {MAX_LINE_BYTES} bytes: this is not ARPA text"
-            )));
-        }
-        if self.buf.last() == Some(&b'\n') {
-            self.buf.pop();
-        }
-        if self.buf.last() == Some(&b'\r') {
-            self.buf.pop();
-        }
-        if self.buf.contains(&0) {
-            return Err(self.syntax("NUL byte in line: this is binary data, not ARPA text"));
-        }
+        self.line = line;
         Ok(true)
     }
 
@@ -272,7 +251,7 @@ impl<R: BufRead> ArpaReader<R> {
                     "a \\data\\ line (is this an ARPA file?)".into(),
                 )));
             }
-            if trim(&self.buf) == b"\\data\\" {
+            if trim(self.line()) == b"\\data\\" {
                 break;
             }
         }
@@ -282,7 +261,7 @@ impl<R: BufRead> ArpaReader<R> {
                     "ngram counts and the \\1-grams: section".into(),
                 )));
             }
-            let line = trim(&self.buf).to_vec();
+            let line = trim(self.line()).to_vec();
             if line.is_empty() {
                 continue;
             }
@@ -392,7 +371,7 @@ impl<R: BufRead> ArpaReader<R> {
                 }
                 return Err(self.err(ArpaErrorKind::UnexpectedEof(what)));
             }
-            let t = trim(&self.buf);
+            let t = trim(self.line());
             if t.is_empty() {
                 continue;
             }
@@ -412,7 +391,7 @@ impl<R: BufRead> ArpaReader<R> {
                     // index and footer), which it does only there: a corrupted
                     // or truncated compressed file is an error, not wrong
                     // numbers. Text after `\end\` is ignored, as KenLM does.
-                    io::copy(&mut self.input, &mut io::sink()).map_err(|e| {
+                    self.lines.drain().map_err(|e| {
                         let what = format!(
                             "after `\\end\\`: {e} (a corrupted or truncated compressed file?)"
                         );
@@ -447,7 +426,7 @@ impl<R: BufRead> ArpaReader<R> {
         let mut fields = [0usize..0, 0..0];
         let mut num_fields = 0usize;
         let mut i = 0;
-        let bytes = &self.buf;
+        let bytes = &self.lines.bytes()[self.line.clone()];
         while i < bytes.len() {
             while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\t') {
                 i += 1;
@@ -475,7 +454,8 @@ impl<R: BufRead> ArpaReader<R> {
                 "a {n}-gram line needs a probability and {n} word(s), found {num_fields} field(s)"
             )));
         }
-        let prob_text = &self.buf[fields[0].clone()];
+        let line = &self.lines.bytes()[self.line.clone()];
+        let prob_text = &line[fields[0].clone()];
         let prob = parse_number(prob_text).ok_or_else(|| {
             self.syntax(format!(
                 "expected a log10 probability, found `{}`",
@@ -489,7 +469,7 @@ impl<R: BufRead> ArpaReader<R> {
         // there), so a probability of 0 scores -0 and prints as `-0`.
         let prob = if prob == 0.0 { -0.0 } else { prob };
         let backoff = if num_fields == n + 2 {
-            let text = &self.buf[fields[1].clone()];
+            let text = &line[fields[1].clone()];
             let b = parse_number(text).ok_or_else(|| {
                 self.syntax(format!("expected a log10 backoff, found `{}`", show(text)))
             })?;
@@ -510,7 +490,7 @@ impl<R: BufRead> ArpaReader<R> {
             prob,
             backoff,
             line: self.line_no,
-            line_buf: &self.buf,
+            line_buf: line,
             words: &self.words,
         })
     }
@@ -541,7 +521,7 @@ fn field_end(bytes: &[u8], mut i: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::{field_end, parse_number};
+    use super::field_end;
 
     proptest::proptest! {
         /// `field_end` finds the first space or tab from any start, as a
@@ -560,63 +540,6 @@ mod tests {
                 .find(|&i| bytes[i] == b' ' || bytes[i] == b'\t')
                 .unwrap_or(bytes.len());
             proptest::prop_assert_eq!(field_end(&bytes, start), naive);
-        }
-    }
-
-    /// The fast path accepts exactly what `str::parse` does, with the same value.
-    #[test]
-    fn numbers_parse_as_std_does() {
-        let cases = [
-            "0",
-            "-0",
-            "-1.5280055",
-            "1.",
-            ".5",
-            "-.5",
-            "+.5",
-            "+1",
-            "1e5",
-            "1E-5",
-            "-2.5e+3",
-            "1e",
-            "1e+",
-            "e5",
-            ".",
-            "-",
-            "+",
-            "-.",
-            "--1",
-            "+-1",
-            "1-",
-            "1.2.3",
-            "1e5e",
-            "1ee5",
-            "00012.50",
-            "1e-50",
-            "1e50",
-            "-1e-46",
-            "3.4028235e38",
-            "3.4028236e38",
-            "1.17549435e-38",
-            "1.4e-45",
-            "0.1000000000000000055511151231257827",
-            "-0.30103000000000001",
-            "123456789012345678901234567890",
-            "-99",
-            "",
-        ];
-        for c in cases {
-            let ours = parse_number(c.as_bytes()).map(f32::to_bits);
-            assert_eq!(ours, c.parse::<f32>().ok().map(f32::to_bits), "`{c}`");
-        }
-        for i in 0..20_000u32 {
-            let c = format!(
-                "-{}.{:07}",
-                i % 7,
-                i.wrapping_mul(2_654_435_761) % 10_000_000
-            );
-            let ours = parse_number(c.as_bytes()).map(f32::to_bits);
-            assert_eq!(ours, c.parse::<f32>().ok().map(f32::to_bits), "`{c}`");
         }
     }
 }
