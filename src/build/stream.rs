@@ -23,7 +23,9 @@
 //!   through them), which sets order n's node and left flags and gives the new
 //!   key;
 //! - once order n+1 has been read, order n's flags are final: its table is
-//!   written and its column and weights dropped.
+//!   written and its column and weights dropped, while order n+1 is placed
+//!   on a thread of its own (the two share nothing, and the reading thread
+//!   waits for the placed order meanwhile).
 //!
 //! The text is tokenized, its numbers parsed and its words mapped to ids on a
 //! second thread (see `reading`), which hands batches of n-grams to the
@@ -215,6 +217,20 @@ pub(super) fn cap(count: u64) -> usize {
     usize::try_from(count.min(1 << 20)).unwrap_or(1 << 20)
 }
 
+/// Runs `side` (if any) on a thread of its own while `main` runs on this
+/// one: an order's placing beside the writing of the order below it, which
+/// touch nothing in common. `main`'s error comes first.
+fn beside<T: Send, E>(
+    side: Option<impl FnOnce() -> T + Send>,
+    main: impl FnOnce() -> Result<(), E>,
+) -> Result<Option<T>, E> {
+    std::thread::scope(|scope| {
+        let side = side.map(|f| scope.spawn(f));
+        main()?;
+        Ok(side.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
+    })
+}
+
 struct Builder<W> {
     opts: BuildOptions,
     counts: Vec<u64>,
@@ -297,6 +313,23 @@ impl<W: Write + Seek> Builder<W> {
         Ok(())
     }
 
+    /// Writes the order below the one being read, if any.
+    fn write_held(&mut self, vocab_size: usize) -> Result<(), Stop> {
+        if let Some(held) = self.held.take() {
+            // Paths through this order are looked up while reading order
+            // current + 1, if there is one.
+            let keep = self.current < self.order();
+            if !keep {
+                self.finished = Vec::new();
+            }
+            let (raw, finished) =
+                held.write(keep, self.order(), vocab_size, self.opts, &mut self.out)?;
+            self.finished.extend(finished);
+            self.layouts.push(raw);
+        }
+        Ok(())
+    }
+
     /// Ends the order being read: the one below it gets its table, and this one
     /// is placed (and held, unless it is the highest).
     fn close(&mut self) -> Result<(), Stop> {
@@ -323,24 +356,19 @@ impl<W: Write + Seek> Builder<W> {
             .need()?;
             write_sections(&mut self.out, sections)?;
         }
-        if let Some(held) = self.held.take() {
-            // Paths through this order are looked up while reading order
-            // current + 1, if there is one.
-            let keep = self.current < self.order();
-            if !keep {
-                self.finished = Vec::new();
+        // The order read is placed while the one below it is written.
+        let weights = self.opts.weights;
+        let placing = self.reading.take().map(|mut reading| {
+            move || {
+                // The bigrams' probabilities stay as read while the completing
+                // builder may take them over (see `into_completer`).
+                let compact = reading.geometry.n > 2;
+                reading.place(true, compact, weights).map(|()| reading)
             }
-            let (raw, finished) =
-                held.write(keep, self.order(), vocab_size, self.opts, &mut self.out)?;
-            self.finished.extend(finished);
-            self.layouts.push(raw);
-        }
-        if let Some(mut reading) = self.reading.take() {
-            // The bigrams' probabilities stay as read while the completing
-            // builder may take them over (see `into_completer`).
-            let compact = reading.geometry.n > 2;
-            reading.place(true, compact, self.opts.weights).need()?;
-            self.held = Some(reading);
+        });
+        let placed = beside(placing, || self.write_held(vocab_size))?;
+        if let Some(reading) = placed {
+            self.held = Some(reading.need()?);
         }
         self.current += 1;
         let n = self.current;
@@ -521,10 +549,14 @@ impl<W: Write + Seek> Sink for Builder<W> {
         if let Some(held) = self.held.as_mut() {
             held.build_backoff_book(self.opts.weights);
         }
-        if let Some(top) = self.top.as_mut() {
-            top.place(false, false, self.opts.weights).need()?;
+        let weights = self.opts.weights;
+        let placing = self
+            .top
+            .take()
+            .map(|mut top| move || top.place(false, false, weights).map(|()| top));
+        if let Some(top) = beside(placing, || self.close())? {
+            self.top = Some(top.need()?);
         }
-        self.close()?;
         let facts = self.facts()?;
         if let Some(top) = self.top.take() {
             let (raw, _) = top.write(false, self.order(), facts.len, self.opts, &mut self.out)?;
