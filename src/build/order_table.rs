@@ -52,6 +52,9 @@ const LOAD_DEN: usize = 10;
 /// Bits of a record's flags, the lowest of its key field.
 const FLAG_BITS: u32 = 4;
 
+/// Slots listed, spilled or restored at a time.
+const CHUNK: usize = 1 << 16;
+
 /// A record past the slots, or one listed from them: `word + 1` as in a slot.
 #[derive(Clone, Copy)]
 struct Overflow {
@@ -220,10 +223,15 @@ impl Slots {
     fn spill_backoffs(&mut self, spill: &mut Spill<f32>) -> Result<(), Stop> {
         let (old, key_bytes) = (self.stride, self.widths.key_bytes());
         let new = self.widths.stride(false);
-        for i in 0..self.len {
-            spill.push(f32_at(&self.bytes, i * old + key_bytes + 4))?;
-            // Into the bytes of this slot and those before it, already moved.
-            self.bytes.copy_within(i * old..i * old + new, i * new);
+        let mut backoffs = Vec::with_capacity(CHUNK);
+        for start in (0..self.len).step_by(CHUNK) {
+            backoffs.clear();
+            for i in start..(start + CHUNK).min(self.len) {
+                backoffs.push(f32_at(&self.bytes, i * old + key_bytes + 4));
+                // Into the bytes of this slot and those before it, already moved.
+                self.bytes.copy_within(i * old..i * old + new, i * new);
+            }
+            spill.extend(&backoffs)?;
         }
         let size = self.bytes.len();
         self.bytes.release(self.len * new + 8..size);
@@ -257,7 +265,6 @@ impl Slots {
         release: bool,
         mut f: impl FnMut(usize, Overflow),
     ) -> io::Result<()> {
-        const CHUNK: usize = 1 << 16;
         for start in (0..self.len).step_by(CHUNK) {
             let end = (start + CHUNK).min(self.len);
             let backoffs = match spilled.as_mut() {
@@ -278,12 +285,28 @@ impl Slots {
         Ok(())
     }
 
-    /// These slots with their backoffs from `spilled` (by slot), giving the
-    /// memory of these back as they are copied.
+    /// These slots (without their backoffs) with their backoffs from
+    /// `spilled` (by slot), giving the memory of these back as they are
+    /// copied.
     fn with_backoffs(&mut self, spilled: &mut Spill<f32>) -> io::Result<Slots> {
         let mut wide = Slots::new(self.len, self.widths, true);
+        let (narrow, stride) = (self.stride, wide.stride);
         let mut reader = spilled.reader()?;
-        self.visit(Some(&mut reader), true, |i, r| wide.set(i, &r))?;
+        for start in (0..self.len).step_by(CHUNK) {
+            let end = (start + CHUNK).min(self.len);
+            let backoffs = reader.next(end - start)?;
+            if backoffs.len() < end - start {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            // A free slot stays free: its backoff is the zero spilled for it.
+            for (i, backoff) in (start..end).zip(backoffs) {
+                let (from, to) = (i * narrow, i * stride);
+                let slot = &mut wide.bytes[to..to + stride];
+                slot[..narrow].copy_from_slice(&self.bytes[from..from + narrow]);
+                slot[narrow..].copy_from_slice(&backoff.to_le_bytes());
+            }
+            self.bytes.release(start * narrow..end * narrow);
+        }
         Ok(wide)
     }
 }

@@ -63,20 +63,23 @@ impl<T: Pod> Spill<T> {
     /// Appends `value`: [`Stop::Fallback`] past `u32::MAX - 1` values (ids
     /// are `u32`), [`Stop::Io`] when the temporary file cannot be written.
     pub(super) fn push(&mut self, value: T) -> Result<(), Stop> {
-        u32::try_from(self.len)
-            .ok()
-            .filter(|&i| i < u32::MAX)
-            .need()?;
+        self.extend(std::slice::from_ref(&value))
+    }
+
+    /// Appends `values`, as [`push`](Self::push) each.
+    pub(super) fn extend(&mut self, values: &[T]) -> Result<(), Stop> {
+        let len = self.len.saturating_add(values.len());
+        u32::try_from(len).ok().need()?;
         match &mut self.place {
-            Place::File(w) => w.write_all(bytemuck::bytes_of(&value))?,
+            Place::File(w) => w.write_all(bytemuck::cast_slice(values))?,
             Place::Memory(v) => {
-                if v.len() == v.capacity() {
-                    v.reserve_exact(growth(v.len(), self.expected));
+                if v.capacity() - v.len() < values.len() {
+                    v.reserve_exact(growth(v.len(), self.expected).max(values.len()));
                 }
-                v.push(value);
+                v.extend_from_slice(values);
             }
         }
-        self.len += 1;
+        self.len = len;
         Ok(())
     }
 
