@@ -118,6 +118,40 @@ fn orders_that_grow_and_overflow_build_the_same_bytes() {
     }
 }
 
+/// `text` with the section of order `n` emptied.
+fn without_order(text: &str, n: usize) -> String {
+    let (head, rest) = text.split_once(&format!("\\{n}-grams:\n")).unwrap();
+    let (_, tail) = rest.split_once("\n\n").unwrap();
+    let head = head
+        .lines()
+        .map(|l| match l.starts_with(&format!("ngram {n}=")) {
+            true => format!("ngram {n}=0\n"),
+            false => format!("{l}\n"),
+        });
+    format!("{}\\{n}-grams:\n\n{tail}", head.collect::<String>())
+}
+
+/// The completing builder gives the backoffs of the order below the one it
+/// reads to a temporary file: those an order's n-grams and blanks read (of
+/// every order two or more below it) are back before it is read, also when
+/// the order between them is empty, and the order below the highest gets its
+/// own back when it is placed.
+#[test]
+fn spilled_backoffs_come_back_before_they_are_read() {
+    let mut rng = StdRng::seed_from_u64(13);
+    for i in 0..60 {
+        let order = 4 + i % 2;
+        let text = random_model(&mut rng, order, 12, i % 3 == 0, 20..=60);
+        let text = match i % 4 {
+            0 | 1 => without_order(&text, order - 1 - (i / 4) % (order - 3)),
+            _ => text,
+        };
+        let weights = [Weights::F32, Weights::Q16, Weights::Q8][i % 3];
+        let (expected, completed, _) = builds(&text, BuildOptions::new(weights));
+        assert_eq!(completed, expected, "model {i}:\n{text}");
+    }
+}
+
 #[test]
 fn the_shared_random_models_build_the_same_bytes() {
     let mut rng = StdRng::seed_from_u64(9);

@@ -13,7 +13,9 @@
 //!   table by `(context id, word)` (slots of the bytes its ids need, 14 for
 //!   the generated 10M-n-gram model, load at most 0.9, in huge pages: about
 //!   16 bytes per n-gram), its id being its place there (see
-//!   `order_table`; word ids stand for unigrams);
+//!   `order_table`; word ids stand for unigrams); while the order above it
+//!   is read, which needs none of them, its backoffs wait in a temporary
+//!   file (4 bytes fewer a slot: see [`Completer::begin`]);
 //! - the highest order, which has no backoffs, flags or blanks and which no
 //!   order looks up, is `(id of its context, last word, prob)` (12 bytes),
 //!   kept in a temporary file until it is placed (see `spill`);
@@ -41,13 +43,13 @@
 //! `None`, for [`NGramSet`](crate::arpa::NGramSet) to report it exactly.
 
 use std::io::{self, BufRead, Seek, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::order_table::OrderTable;
 use super::paths::PathCache;
 use super::reading::{self, Need, Sink, Stop};
-use super::spill::TopSpill;
+use super::spill::Spill;
 use super::stream::{cap, close_file, VocabFacts};
 use super::tables::{write_tables, Ngrams};
 use super::{section_count, unigram_sections, word_sections, write_sections};
@@ -202,7 +204,7 @@ pub(super) struct Completer<W> {
     /// Orders 2..N-1.
     orders: Vec<Order>,
     /// Order N (N >= 2), in file order.
-    top: TopSpill,
+    top: Spill<TopRec>,
     /// The path of the last context looked up, the path of its suffix, and
     /// the id of its suffix.
     context: PathCache,
@@ -212,6 +214,8 @@ pub(super) struct Completer<W> {
     reading_order: usize,
     /// The order whose table is to be sized at the next n-gram.
     to_size: Option<usize>,
+    /// Where temporary files go (else the system's temporary directory).
+    spill_dir: Option<PathBuf>,
 }
 
 impl<W: Write + Seek> Completer<W> {
@@ -236,12 +240,13 @@ impl<W: Write + Seek> Completer<W> {
             unigrams: Unigram::initial(cap(counts[0])),
             order,
             orders: orders.collect(),
-            top: TopSpill::new(top_count, spill_dir),
+            top: Spill::new(top_count, spill_dir),
             context: PathCache::default(),
             suffix_path: PathCache::default(),
             context_suffix: 0,
             reading_order: 1,
             to_size: None,
+            spill_dir: spill_dir.map(Path::to_path_buf),
         })
     }
 
@@ -284,8 +289,7 @@ impl<W: Write + Seek> Completer<W> {
             }
             bigram_ids.push(bigram_order.add(g.rec(g.ctx), g.flags()).need()?);
         }
-        c.reading_order = 3;
-        c.fit(3);
+        c.begin(3)?;
         for g in &trigrams {
             let ctx = *bigram_ids.get(g.ctx as usize).need()?;
             if c.order() == 3 {
@@ -301,6 +305,36 @@ impl<W: Write + Seek> Completer<W> {
 
     fn order(&self) -> usize {
         self.order
+    }
+
+    /// Starts reading order `n`: from here on ids of the orders below are
+    /// held, so their tables are frozen. An n-gram of order n and its blanks
+    /// read the backoffs of orders up to n - 2 (see
+    /// [`Completer::fill_suffixes`]), so order n - 1 gives its backoffs to a
+    /// temporary file (see `order_table`) until a higher order starts; order
+    /// N - 1's come back only as its table is drained, after
+    /// [`Completer::finish_blanks`], which reads those of orders up to N - 2.
+    fn begin(&mut self, n: usize) -> Result<(), Stop> {
+        self.reading_order = n;
+        for o in &mut self.orders[..n - 2] {
+            o.table.freeze();
+        }
+        if n >= 3 {
+            let dir = self.spill_dir.as_deref();
+            self.orders[n - 3].table.spill_backoffs(dir)?;
+        }
+        self.restore_backoffs(n)?;
+        self.fit(n);
+        Ok(())
+    }
+
+    /// Brings back the spilled backoffs of orders 2..=n-2, which the n-grams
+    /// of order n and their blanks read (an order's section may be empty).
+    fn restore_backoffs(&mut self, n: usize) -> Result<(), Stop> {
+        for o in &mut self.orders[..n.saturating_sub(3)] {
+            o.table.restore_backoffs()?;
+        }
+        Ok(())
     }
 
     /// Fits the table of order `n` (below the highest, empty) to its
@@ -475,13 +509,8 @@ impl<W: Write + Seek> Sink for Completer<W> {
     fn ngram(&mut self, ids: &[WordId], prob: f32, backoff: f32) -> Result<(), Stop> {
         let n = ids.len();
         if n > self.reading_order {
-            // From here on ids of the orders below are held.
-            self.reading_order = n;
             self.write_words()?;
-            for o in &mut self.orders[..n - 2] {
-                o.table.freeze();
-            }
-            self.fit(n);
+            self.begin(n)?;
         }
         if let Some(n) = self.to_size.take() {
             self.size(n)?;
@@ -555,6 +584,7 @@ impl<W: Write + Seek> Sink for Completer<W> {
         let (mut out, facts) = self.sections.take().need()?;
         facts.bos.need()?;
         facts.eos.need()?;
+        self.restore_backoffs(self.order())?;
         self.finish_blanks();
         let mut counts = vec![facts.len as u64];
         counts.extend(self.orders.iter().map(|o| o.table.len() as u64));

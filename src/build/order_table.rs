@@ -15,6 +15,17 @@
 //! widens every slot in place of its id.
 //! An n-gram's suffix is not kept: the builder finds it by its words.
 //!
+//! While the order above is read, an order [gives its backoffs](OrderTable::spill_backoffs)
+//! to a temporary file (`spill`), by slot, and its slots narrow in place by 4
+//! bytes: nothing reads them then (an n-gram's blanks add the backoffs of
+//! orders two or more below it; see `complete`), and the blanks added to it
+//! meanwhile have none. They [come back](OrderTable::restore_backoffs) into
+//! the slots when a higher order starts, or, for the order below the highest,
+//! as its records are listed once the file is read. On the generated model
+//! that is 10-byte slots for the bigrams while the trigrams are read and for
+//! the trigrams from then on (-10 and -17 MB). A record with a backoff added
+//! meanwhile goes to the overflow list.
+//!
 //! An n-gram's id is where it sits: its slot, or past the slots, its place in
 //! an overflow list. Slots move only when the table grows, and the table grows
 //! only until it is [frozen](OrderTable::freeze), which the builder does once
@@ -23,9 +34,13 @@
 //! load allows, then go to the overflow list, whose ids never change.
 
 use std::collections::HashMap;
+use std::io;
+use std::path::Path;
 
 use super::complete::Rec;
+use super::reading::Stop;
 use super::records::{f32_at, u64_at};
+use super::spill::{Reader, Spill};
 use crate::format::bits::{bits_for, mask};
 use crate::format::{prefetch_items, HugeBuf};
 use crate::vocab::WordId;
@@ -37,7 +52,10 @@ const LOAD_DEN: usize = 10;
 /// Bits of a record's flags, the lowest of its key field.
 const FLAG_BITS: u32 = 4;
 
-/// A record past the slots: `word + 1` as in a slot.
+/// Slots listed, spilled or restored at a time.
+const CHUNK: usize = 1 << 16;
+
+/// A record past the slots, or one listed from them: `word + 1` as in a slot.
 #[derive(Clone, Copy)]
 struct Overflow {
     ctx: u32,
@@ -48,6 +66,17 @@ struct Overflow {
 }
 
 impl Overflow {
+    /// `rec` with `flags`, as stored.
+    fn of(rec: Rec, flags: u8) -> Overflow {
+        Overflow {
+            ctx: rec.ctx,
+            word1: rec.word.wrapping_add(1),
+            prob: rec.prob,
+            backoff: rec.backoff,
+            flags,
+        }
+    }
+
     fn rec(&self) -> Rec {
         Rec {
             ctx: self.ctx,
@@ -92,9 +121,10 @@ impl Widths {
         (FLAG_BITS + self.word + self.ctx).div_ceil(8) as usize
     }
 
-    /// Bytes of a slot: the key field, the probability and the backoff.
-    fn stride(self) -> usize {
-        self.key_bytes() + 8
+    /// Bytes of a slot: the key field, the probability and, unless spilled,
+    /// the backoff.
+    fn stride(self, backoffs: bool) -> usize {
+        self.key_bytes() + if backoffs { 8 } else { 4 }
     }
 
     /// The key field of `(ctx, word1)` without flags.
@@ -120,9 +150,12 @@ fn home(len: usize, ctx: u32, word1: u32) -> usize {
 
 /// `len` slots of `widths`, free until set.
 struct Slots {
+    /// The slots, then at least 8 bytes (a key field is read as a `u64`).
     bytes: HugeBuf<u8>,
     len: usize,
     widths: Widths,
+    /// Whether the slots hold the backoffs (see the module docs).
+    backoffs: bool,
     stride: usize,
     /// The bits of a key field, and those of its key without the flags.
     field_mask: u64,
@@ -130,13 +163,15 @@ struct Slots {
 }
 
 impl Slots {
-    fn new(len: usize, widths: Widths) -> Slots {
-        let stride = widths.stride();
+    fn new(len: usize, widths: Widths, backoffs: bool) -> Slots {
+        let stride = widths.stride(backoffs);
         let field_mask = mask(8 * widths.key_bytes() as u32);
+        let bytes = len.saturating_mul(stride).saturating_add(8);
         Slots {
-            bytes: HugeBuf::filled(len.saturating_mul(stride), 0),
+            bytes: HugeBuf::filled(bytes, 0),
             len,
             widths,
+            backoffs,
             stride,
             field_mask,
             key_mask: field_mask & !mask(FLAG_BITS),
@@ -146,7 +181,6 @@ impl Slots {
     /// The key field of slot `i`.
     #[inline(always)]
     fn field(&self, i: usize) -> u64 {
-        // A slot is at least 9 bytes.
         u64_at(&self.bytes, i * self.stride) & self.field_mask
     }
 
@@ -154,7 +188,8 @@ impl Slots {
         self.field(i) & self.key_mask == 0
     }
 
-    /// The record in slot `i` (occupied) and its flags.
+    /// The record in slot `i` (occupied) and its flags; its backoff is NaN
+    /// if spilled.
     fn get(&self, i: usize) -> (Rec, u8) {
         let (field, at) = (self.field(i), i * self.stride + self.widths.key_bytes());
         let word1 = (field >> FLAG_BITS) & mask(self.widths.word);
@@ -162,19 +197,46 @@ impl Slots {
             ctx: (field >> (FLAG_BITS + self.widths.word)) as u32,
             word: (word1 as u32).wrapping_sub(1),
             prob: f32_at(&self.bytes, at),
-            backoff: f32_at(&self.bytes, at + 4),
+            backoff: match self.backoffs {
+                true => f32_at(&self.bytes, at + 4),
+                false => f32::NAN,
+            },
         };
         (rec, (field & mask(FLAG_BITS)) as u8)
     }
 
-    /// Puts `rec` (its `word + 1` fitting the widths) in slot `i`.
+    /// Puts `rec` (its `word + 1` fitting the widths; its backoff unless
+    /// spilled) in slot `i`.
     fn set(&mut self, i: usize, rec: &Overflow) {
         let field = self.widths.key(rec.ctx, rec.word1) | u64::from(rec.flags);
         let (at, key_bytes) = (i * self.stride, self.widths.key_bytes());
         let slot = &mut self.bytes[at..at + self.stride];
         slot[..key_bytes].copy_from_slice(&field.to_le_bytes()[..key_bytes]);
         slot[key_bytes..key_bytes + 4].copy_from_slice(&rec.prob.to_le_bytes());
-        slot[key_bytes + 4..].copy_from_slice(&rec.backoff.to_le_bytes());
+        if self.backoffs {
+            slot[key_bytes + 4..].copy_from_slice(&rec.backoff.to_le_bytes());
+        }
+    }
+
+    /// Moves every slot's backoff to `spill`, by slot, and narrows the slots
+    /// in place, giving back the memory freed.
+    fn spill_backoffs(&mut self, spill: &mut Spill<f32>) -> Result<(), Stop> {
+        let (old, key_bytes) = (self.stride, self.widths.key_bytes());
+        let new = self.widths.stride(false);
+        let mut backoffs = Vec::with_capacity(CHUNK);
+        for start in (0..self.len).step_by(CHUNK) {
+            backoffs.clear();
+            for i in start..(start + CHUNK).min(self.len) {
+                backoffs.push(f32_at(&self.bytes, i * old + key_bytes + 4));
+                // Into the bytes of this slot and those before it, already moved.
+                self.bytes.copy_within(i * old..i * old + new, i * new);
+            }
+            spill.extend(&backoffs)?;
+        }
+        let size = self.bytes.len();
+        self.bytes.release(self.len * new + 8..size);
+        (self.backoffs, self.stride) = (false, new);
+        Ok(())
     }
 
     /// The slot holding `(ctx, word1)`, or the free slot where it would go
@@ -194,22 +256,58 @@ impl Slots {
         }
     }
 
-    /// The records, `word + 1` as stored, with their slots.
-    fn occupied(&self) -> impl Iterator<Item = (usize, Overflow)> + '_ {
-        (0..self.len).filter(|&i| !self.is_free(i)).map(|i| {
-            let (r, flags) = self.get(i);
-            let word1 = r.word.wrapping_add(1);
-            (
-                i,
-                Overflow {
-                    ctx: r.ctx,
-                    word1,
-                    prob: r.prob,
-                    backoff: r.backoff,
-                    flags,
-                },
-            )
-        })
+    /// Calls `f` with every record (`word + 1` as stored; its backoff from
+    /// `spilled`, by slot, if given) and its slot, in slot order, giving the
+    /// slots' memory back as it goes if `release`.
+    fn visit(
+        &mut self,
+        mut spilled: Option<&mut Reader<'_, f32>>,
+        release: bool,
+        mut f: impl FnMut(usize, Overflow),
+    ) -> io::Result<()> {
+        for start in (0..self.len).step_by(CHUNK) {
+            let end = (start + CHUNK).min(self.len);
+            let backoffs = match spilled.as_mut() {
+                Some(reader) => Some(reader.next(end - start)?),
+                None => None,
+            };
+            for i in (start..end).filter(|&i| !self.is_free(i)) {
+                let (mut r, flags) = self.get(i);
+                if let Some(b) = backoffs {
+                    r.backoff = *b.get(i - start).ok_or(io::ErrorKind::UnexpectedEof)?;
+                }
+                f(i, Overflow::of(r, flags));
+            }
+            if release {
+                self.bytes.release(start * self.stride..end * self.stride);
+            }
+        }
+        Ok(())
+    }
+
+    /// These slots (without their backoffs) with their backoffs from
+    /// `spilled` (by slot), giving the memory of these back as they are
+    /// copied.
+    fn with_backoffs(&mut self, spilled: &mut Spill<f32>) -> io::Result<Slots> {
+        let mut wide = Slots::new(self.len, self.widths, true);
+        let (narrow, stride) = (self.stride, wide.stride);
+        let mut reader = spilled.reader()?;
+        for start in (0..self.len).step_by(CHUNK) {
+            let end = (start + CHUNK).min(self.len);
+            let backoffs = reader.next(end - start)?;
+            if backoffs.len() < end - start {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            // A free slot stays free: its backoff is the zero spilled for it.
+            for (i, backoff) in (start..end).zip(backoffs) {
+                let (from, to) = (i * narrow, i * stride);
+                let slot = &mut wide.bytes[to..to + stride];
+                slot[..narrow].copy_from_slice(&self.bytes[from..from + narrow]);
+                slot[narrow..].copy_from_slice(&backoff.to_le_bytes());
+            }
+            self.bytes.release(start * narrow..end * narrow);
+        }
+        Ok(wide)
     }
 }
 
@@ -226,6 +324,8 @@ pub(super) struct OrderTable {
     overflow: Vec<Overflow>,
     overflow_ids: HashMap<(u32, u32), u32, ahash::RandomState>,
     frozen: bool,
+    /// The slots' backoffs by slot, once spilled (see the module docs).
+    spilled: Option<Spill<f32>>,
 }
 
 impl OrderTable {
@@ -246,6 +346,34 @@ impl OrderTable {
     /// From now on ids stay as they are.
     pub(super) fn freeze(&mut self) {
         self.frozen = true;
+    }
+
+    /// Freezes the table and moves the slots' backoffs to a temporary file
+    /// in `dir` (else in the system's temporary directory; in memory where
+    /// none can be made), narrowing the slots: from now on [`rec`](Self::rec)
+    /// gives a NaN backoff for a record in a slot, and only listing the
+    /// records ([`weight_values`](Self::weight_values),
+    /// [`drain`](Self::drain)) gives its backoff. [`Stop::Io`] when the file
+    /// cannot be written.
+    pub(super) fn spill_backoffs(&mut self, dir: Option<&Path>) -> Result<(), Stop> {
+        self.freeze();
+        if let (Some(slots), None) = (&mut self.slots, &self.spilled) {
+            let mut spill = Spill::new(slots.len as u64, dir);
+            slots.spill_backoffs(&mut spill)?;
+            self.spilled = Some(spill);
+        }
+        Ok(())
+    }
+
+    /// Brings the backoffs [spilled](Self::spill_backoffs) back into the
+    /// slots, if any: they are read as before. [`Stop::Io`] when the file
+    /// cannot be read.
+    pub(super) fn restore_backoffs(&mut self) -> Result<(), Stop> {
+        if let (Some(slots), Some(spilled)) = (&mut self.slots, &mut self.spilled) {
+            *slots = slots.with_backoffs(spilled)?;
+        }
+        self.spilled = None;
+        Ok(())
     }
 
     /// Makes the slots hold context ids below `ctx_ids` and words below
@@ -292,7 +420,11 @@ impl OrderTable {
     pub(super) fn insert(&mut self, rec: Rec, flags: u8, expected: usize) -> Option<u32> {
         let word1 = rec.word.checked_add(1)?;
         let widths = self.widths.holding(rec.ctx, word1);
-        let room = |t: &Self| (t.in_slots + 1) * LOAD_DEN <= t.num_slots() * LOAD_NUM;
+        // A slot without its backoff reads back the zero spilled for it.
+        let room = |t: &Self| {
+            (t.in_slots + 1) * LOAD_DEN <= t.num_slots() * LOAD_NUM
+                && (t.spilled.is_none() || rec.backoff.to_bits() == 0)
+        };
         if !self.frozen && !room(self) {
             let want = (self.in_slots * 2)
                 .max(expected.min(self.in_slots * 8))
@@ -317,13 +449,7 @@ impl OrderTable {
         if !self.overflow.is_empty() && self.overflow_ids.contains_key(&(rec.ctx, word1)) {
             return None;
         }
-        let new = Overflow {
-            ctx: rec.ctx,
-            word1,
-            prob: rec.prob,
-            backoff: rec.backoff,
-            flags,
-        };
+        let new = Overflow::of(rec, flags);
         if let (Some(i), Some(slots), true) = (at, &mut self.slots, room) {
             slots.set(i, &new);
             self.in_slots += 1;
@@ -353,12 +479,15 @@ impl OrderTable {
     fn grow(&mut self, size: usize, widths: Widths) -> Option<()> {
         u32::try_from(size).ok().filter(|&s| s < u32::MAX)?;
         self.widths = widths;
-        let mut slots = Slots::new(size, widths);
-        if let Some(old) = &self.slots {
-            for (_, r) in old.occupied() {
+        // Not frozen, so not spilled.
+        let mut slots = Slots::new(size, widths, true);
+        if let Some(mut old) = self.slots.take() {
+            // Without spilled backoffs to read, nothing fails.
+            old.visit(None, true, |_, r| {
                 let i = slots.probe(r.ctx, r.word1);
                 slots.set(i, &r);
-            }
+            })
+            .ok()?;
         }
         self.slots = Some(slots);
         Some(())
@@ -372,11 +501,9 @@ impl OrderTable {
             return Some(());
         }
         self.widths = widths;
-        if let Some(old) = self.slots.take() {
-            let mut slots = Slots::new(old.len, widths);
-            for (i, r) in old.occupied() {
-                slots.set(i, &r);
-            }
+        if let Some(mut old) = self.slots.take() {
+            let mut slots = Slots::new(old.len, widths, old.backoffs);
+            old.visit(None, true, |i, r| slots.set(i, &r)).ok()?;
             self.slots = Some(slots);
         }
         Some(())
@@ -394,7 +521,8 @@ impl OrderTable {
         }
     }
 
-    /// The record with id `id`.
+    /// The record with id `id` (its backoff NaN in a slot while the
+    /// backoffs are [spilled](Self::spill_backoffs)).
     pub(super) fn rec(&self, id: u32) -> Rec {
         self.record(id).0
     }
@@ -426,46 +554,46 @@ impl OrderTable {
         }
     }
 
-    /// Every record with its id and flags, by id.
-    fn records(&self) -> impl Iterator<Item = (u32, Rec, u8)> + '_ {
-        let in_slots = self.slots.iter().flat_map(|s| s.occupied());
-        let overflow = self.overflow.iter().enumerate();
-        let n = self.num_slots();
-        let overflow = overflow.map(move |(k, o)| (n + k, *o));
-        in_slots
-            .chain(overflow)
-            .map(|(id, o)| (id as u32, o.rec(), o.flags))
-    }
-
     /// The probabilities of the records and the backoffs of those with any
-    /// of `flags`.
-    pub(super) fn weight_values(&self, flags: u8) -> (Vec<f32>, Vec<f32>) {
-        let probs = self.records().map(|(_, r, _)| r.prob).collect();
-        let backoffs = self.records().filter(|(_, _, f)| f & flags != 0);
-        (probs, backoffs.map(|(_, r, _)| r.backoff).collect())
+    /// of `flags`, by id.
+    ///
+    /// # Errors
+    /// Reading the spilled backoffs failed.
+    pub(super) fn weight_values(&mut self, flags: u8) -> io::Result<(Vec<f32>, Vec<f32>)> {
+        let (mut probs, mut backoffs) = (Vec::with_capacity(self.len()), Vec::new());
+        self.visit(false, |_, r, f| {
+            probs.push(r.prob);
+            if f & flags != 0 {
+                backoffs.push(r.backoff);
+            }
+        })?;
+        Ok((probs, backoffs))
     }
 
     /// Calls `f` with every record, its id and flags, by id, giving the
     /// table's memory back as it goes (so that what `f` keeps of the records
     /// and the table take about the larger of the two, not both).
-    pub(super) fn drain(mut self, mut f: impl FnMut(u32, Rec, u8)) {
-        const CHUNK: usize = 1 << 16;
-        if let Some(slots) = self.slots.as_mut() {
-            for start in (0..slots.len).step_by(CHUNK) {
-                let end = (start + CHUNK).min(slots.len);
-                for i in (start..end).filter(|&i| !slots.is_free(i)) {
-                    let (r, flags) = slots.get(i);
-                    f(i as u32, r, flags);
-                }
-                slots
-                    .bytes
-                    .release(start * slots.stride..end * slots.stride);
-            }
-        }
+    ///
+    /// # Errors
+    /// Reading the spilled backoffs failed.
+    pub(super) fn drain(mut self, f: impl FnMut(u32, Rec, u8)) -> io::Result<()> {
+        self.visit(true, f)
+    }
+
+    /// Calls `f` with every record, its id and flags, by id, giving the
+    /// slots' memory back as it goes if `release`.
+    fn visit(&mut self, release: bool, mut f: impl FnMut(u32, Rec, u8)) -> io::Result<()> {
         let n = self.num_slots();
+        let mut spilled = self.spilled.as_mut().map(Spill::reader).transpose()?;
+        if let Some(slots) = self.slots.as_mut() {
+            slots.visit(spilled.as_mut(), release, |i, o| {
+                f(i as u32, o.rec(), o.flags)
+            })?;
+        }
         for (k, o) in self.overflow.iter().enumerate() {
             f((n + k) as u32, o.rec(), o.flags);
         }
+        Ok(())
     }
 }
 
@@ -475,21 +603,38 @@ mod tests {
 
     #[test]
     fn a_table_in_huge_pages_drains_every_record() {
-        let mut t = OrderTable::default();
-        for i in 0..200_000u32 {
-            assert!(t.insert(rec(i), 1, 200_000).is_some());
+        for spill in [false, true] {
+            let mut t = OrderTable::default();
+            for i in 0..200_000u32 {
+                assert!(t.insert(rec(i), 1, 200_000).is_some());
+            }
+            let slots = t.slots.as_ref().unwrap();
+            assert!(matches!(slots.bytes, HugeBuf::Huge(_)));
+            let (len, stride) = (slots.len, slots.stride);
+            if spill {
+                assert!(t.spill_backoffs(None).is_ok());
+                // The memory past the narrowed slots is given back: it reads
+                // as zero.
+                #[cfg(target_os = "linux")]
+                {
+                    let bytes = &t.slots.as_ref().unwrap().bytes;
+                    let tail = len * (stride - 4) + 8 + 4096..bytes.len() / 4096 * 4096;
+                    assert!(tail.len() > 200_000 * 3 && bytes[tail].iter().all(|&b| b == 0));
+                }
+            }
+            let mut seen = vec![false; 200_000];
+            t.drain(|id, r, flags| {
+                let i = r.ctx * 7 + r.word;
+                assert_eq!(
+                    (r.prob, r.backoff, flags),
+                    (-(i as f32), i as f32, 1),
+                    "id {id}"
+                );
+                seen[i as usize] = true;
+            })
+            .unwrap();
+            assert!(seen.iter().all(|&s| s));
         }
-        assert!(matches!(
-            t.slots.as_ref().map(|s| &s.bytes),
-            Some(HugeBuf::Huge(_))
-        ));
-        let mut seen = vec![false; 200_000];
-        t.drain(|id, r, flags| {
-            let i = r.ctx * 7 + r.word;
-            assert_eq!((r.prob, flags), (-(i as f32), 1), "id {id}");
-            seen[i as usize] = true;
-        });
-        assert!(seen.iter().all(|&s| s));
     }
 
     fn rec(i: u32) -> Rec {
@@ -540,6 +685,65 @@ mod tests {
             assert_eq!(t.flags(id), flags);
         }
         assert_eq!(t.get(5, 1 << 30), None);
+    }
+
+    /// Spilled backoffs narrow the slots by 4 bytes; records added after
+    /// them (without a backoff into free slots, with one past the slots,
+    /// some widening the slots) keep theirs; listing the records gives every
+    /// backoff, and so does restoring them.
+    #[test]
+    fn spilled_backoffs_come_back_by_slot() {
+        for restore in [false, true] {
+            let mut t = OrderTable::default();
+            t.fit(1 << 10, 7);
+            t.reserve(6000).unwrap();
+            let mut want = Vec::new();
+            for i in 0..5000u32 {
+                want.push((t.insert(rec(i), 1, 0).unwrap(), rec(i)));
+            }
+            // 4 + 10 + 3 bits of key field.
+            assert_eq!(t.slots.as_ref().unwrap().stride, 3 + 8);
+            assert!(t.spill_backoffs(None).is_ok());
+            assert!(t.spill_backoffs(None).is_ok());
+            assert_eq!(t.slots.as_ref().unwrap().stride, 3 + 4);
+            assert!(t.spilled.is_some());
+            assert!(t.rec(want[7].0).backoff.is_nan());
+            for i in 5000..5400u32 {
+                let r = Rec {
+                    ctx: if i < 5300 { i / 7 } else { i << 10 },
+                    word: i % 7,
+                    prob: -(i as f32),
+                    backoff: if i % 2 == 0 { 0.0 } else { i as f32 },
+                };
+                let id = t.insert(r, 1, 0).unwrap();
+                assert_eq!((id as usize) < t.num_slots(), i % 2 == 0, "{i}");
+                want.push((id, r));
+            }
+            // Widened for contexts of 23 bits (30 bits of key field), still
+            // without backoffs.
+            assert_eq!(t.slots.as_ref().unwrap().stride, 4 + 4);
+            if restore {
+                assert!(t.restore_backoffs().is_ok());
+                assert_eq!(t.slots.as_ref().unwrap().stride, 4 + 8);
+                assert!(t.spilled.is_none());
+                for &(id, r) in &want {
+                    assert_eq!(t.rec(id).backoff, r.backoff, "{id}");
+                }
+            }
+            want.sort_unstable_by_key(|&(id, _)| id);
+            let (probs, backoffs) = t.weight_values(1).unwrap();
+            assert_eq!(probs, want.iter().map(|(_, r)| r.prob).collect::<Vec<_>>());
+            let backoff_bits = |b: &[f32]| b.iter().map(|b| b.to_bits()).collect::<Vec<_>>();
+            let wanted: Vec<f32> = want.iter().map(|(_, r)| r.backoff).collect();
+            assert_eq!(backoff_bits(&backoffs), backoff_bits(&wanted));
+            let mut drained = Vec::new();
+            t.drain(|id, r, _| drained.push((id, r.ctx, r.word, r.backoff.to_bits())))
+                .unwrap();
+            let wanted = want
+                .iter()
+                .map(|&(id, r)| (id, r.ctx, r.word, r.backoff.to_bits()));
+            assert_eq!(drained, wanted.collect::<Vec<_>>());
+        }
     }
 
     #[test]
@@ -602,7 +806,8 @@ mod tests {
         assert_eq!((t.rec(ids[9999]).prob, t.flags(ids[9999])), (0.5, 6));
         assert_eq!(t.get(5000, 0), None);
         let mut listed = Vec::new();
-        t.drain(|id, r, _| listed.push((id, r.ctx, r.word)));
+        t.drain(|id, r, _| listed.push((id, r.ctx, r.word)))
+            .unwrap();
         let mut sorted: Vec<_> = (0..10_000u32)
             .map(|i| (ids[i as usize], i / 7, i % 7))
             .collect();

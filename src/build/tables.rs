@@ -20,11 +20,11 @@ use std::panic::resume_unwind;
 use std::sync::Mutex;
 use std::thread;
 
-use super::complete::{EXTENDS, LEFT};
+use super::complete::{TopRec, EXTENDS, LEFT};
 use super::keyed::{Fields, Keyed};
 use super::order_table::OrderTable;
 use super::reading::{Need, Stop};
-use super::spill::TopSpill;
+use super::spill::Spill;
 use super::{BuildOptions, Coder, Geometry, Placed, TableBuild};
 use crate::format::{RawLayout, SectionWriter, Weights};
 
@@ -32,7 +32,7 @@ use crate::format::{RawLayout, SectionWriter, Weights};
 /// highest order's kept aside until it is placed.
 pub(super) enum Ngrams {
     Lower(OrderTable),
-    Top(TopSpill),
+    Top(Spill<TopRec>),
 }
 
 /// An order keyed, sorted and placed, ready to be written.
@@ -155,7 +155,7 @@ fn prepare(
                     },
                     id,
                 });
-            });
+            })?;
             (keyed, id_space)
         }
         Ngrams::Top(mut spill) => {
@@ -200,7 +200,7 @@ fn prepare(
 /// so that the keyed records hold codes.
 fn coders(ngrams: &mut Ngrams, weights: Weights) -> Result<[Coder; 2], Stop> {
     let (probs, backoffs) = match ngrams {
-        Ngrams::Lower(table) => table.weight_values(EXTENDS),
+        Ngrams::Lower(table) => table.weight_values(EXTENDS)?,
         Ngrams::Top(spill) => {
             let mut probs = Vec::with_capacity(spill.len());
             spill.for_each(|r| probs.push(r.prob))?;
