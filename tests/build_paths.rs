@@ -118,6 +118,22 @@ fn orders_that_grow_and_overflow_build_the_same_bytes() {
     }
 }
 
+/// Orders of hundreds of thousands of n-grams (the streaming builder hands
+/// its bigrams over in many chunks; the completing builder's keyed orders
+/// are in huge pages and give their memory back while they are written,
+/// beside the keying of the next order): the same bytes.
+#[test]
+fn large_orders_build_the_same_bytes() {
+    let mut rng = StdRng::seed_from_u64(13);
+    let text = random_model(&mut rng, 4, 5000, true, 150_000..=150_000);
+    for weights in [Weights::F32, Weights::Q8] {
+        let (expected, completed, streamed) = builds(&text, BuildOptions::new(weights));
+        assert!(completed == expected, "{weights:?}");
+        // Handed over to the completing builder at the trigrams.
+        assert!(streamed == Some(expected), "{weights:?}");
+    }
+}
+
 /// `text` with the section of order `n` emptied.
 fn without_order(text: &str, n: usize) -> String {
     let (head, rest) = text.split_once(&format!("\\{n}-grams:\n")).unwrap();

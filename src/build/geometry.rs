@@ -192,32 +192,69 @@ impl Geometry {
         sorted_keys: impl Iterator<Item = u64>,
         mut place: impl FnMut(usize, u64),
     ) -> Result<Placed, BuildError> {
-        let (mut next, mut max_displacement) = (0u64, 0u64);
+        let mut placer = self.placer();
         for (rank, h) in sorted_keys.enumerate() {
-            let home = if self.grouped {
-                rank as u64
-            } else {
-                self.codec.home(h)
-            };
-            let s = home.max(next);
-            place(rank, s);
-            max_displacement = max_displacement.max(s - home);
-            next = s + 1;
+            place(rank, placer.slot(h));
         }
-        let num_slots = if self.grouped {
-            next
+        placer.placed()
+    }
+
+    /// A [`Placer`] of this order's arcs, for [`Geometry::place`] one arc
+    /// at a time.
+    pub(super) fn placer(&self) -> Placer {
+        Placer {
+            geometry: *self,
+            rank: 0,
+            next: 0,
+            max_displacement: 0,
+        }
+    }
+}
+
+/// Places the arcs of one order one at a time, their keys in increasing
+/// order (see [`Geometry::place`]).
+pub(super) struct Placer {
+    geometry: Geometry,
+    /// Arcs placed so far.
+    rank: u64,
+    /// The first slot no arc placed so far holds.
+    next: u64,
+    max_displacement: u64,
+}
+
+impl Placer {
+    /// The slot of the arc of `key`, the next key in increasing order.
+    #[inline]
+    pub(super) fn slot(&mut self, key: u64) -> u64 {
+        let g = &self.geometry;
+        let home = if g.grouped {
+            self.rank
         } else {
-            next.max(self.num_homes)
+            g.codec.home(key)
+        };
+        let s = home.max(self.next);
+        self.max_displacement = self.max_displacement.max(s - home);
+        (self.rank, self.next) = (self.rank + 1, s + 1);
+        s
+    }
+
+    /// The number of slots and the largest displacement of the arcs placed.
+    pub(super) fn placed(self) -> Result<Placed, BuildError> {
+        let g = &self.geometry;
+        let num_slots = if g.grouped {
+            self.next
+        } else {
+            self.next.max(g.num_homes)
         };
         if num_slots >= u64::from(u32::MAX) {
             return Err(BuildError::TooLarge {
-                order: self.n,
-                count: self.count,
+                order: g.n,
+                count: g.count,
             });
         }
         Ok(Placed {
             num_slots,
-            max_displacement,
+            max_displacement: self.max_displacement,
         })
     }
 }

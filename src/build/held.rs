@@ -79,10 +79,6 @@ impl Column {
             .set_flags(slot, flag & NODE != 0, flag & LEFT != 0);
     }
 
-    pub(super) fn num_slots(&self) -> u64 {
-        self.table.layout().raw().num_slots
-    }
-
     /// `(slot, arc)` of every arc, in slot (= key) order; the arcs' weights are 0.
     pub(super) fn occupied(&self) -> impl Iterator<Item = (u64, Slot)> + '_ {
         // A scanned table (see `new`): always viewable.

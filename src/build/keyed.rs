@@ -9,10 +9,16 @@
 //! records (for q8 one byte each), so no f32 weights are held beside them: a
 //! trigram of the generated 10M-n-gram model of `examples/gen_arpa.rs` takes
 //! 11 bytes with q8 weights, 21 as key, f32 weights, id and flags. Records
-//! are at least 8 bytes (padded), so that a key is read as one word.
+//! are at least 8 bytes (padded), so that a key is read as one word. They
+//! are in huge pages where available (sorting them misses the TLB less),
+//! and their memory is given back as they are written
+//! ([`Keyed::release`]), while the next order is keyed.
+
+use std::ops::Range;
 
 use super::records::{repeats, sort_by_key};
 use crate::format::bits::{bits_for, mask};
+use crate::format::HugeBuf;
 
 /// The widest record: an 8-byte key field, two 4-byte codes, a 4-byte id.
 const MAX_WIDTH: usize = 20;
@@ -33,13 +39,22 @@ pub(super) struct Fields {
 
 /// The records of one order, in the order pushed until [`Keyed::sort`]ed.
 pub(super) struct Keyed {
-    bytes: Vec<u8>,
+    /// The records, then room for an assembled record (see [`Keyed::push`]),
+    /// in huge pages where available (see [`Keyed::release`]).
+    bytes: HugeBuf<u8>,
+    /// How many records there are.
+    len: usize,
     width: usize,
     key_bits: u32,
     /// Where each field starts in a record, and the masks of their bytes:
     /// key and flags, probability, backoff, id.
     starts: [usize; 4],
     masks: [u64; 4],
+}
+
+/// Bytes for `len` records of `width` bytes and an assembled record past them.
+fn room(len: usize, width: usize) -> usize {
+    len.saturating_mul(width).saturating_add(RECORD)
 }
 
 /// Bytes for a field of `bits` bits.
@@ -85,8 +100,8 @@ impl Keyed {
             starts[i] = starts[i - 1] + sizes[i - 1];
         }
         Keyed {
-            // Room for a whole assembled record past the last.
-            bytes: Vec::with_capacity(len.saturating_mul(width).saturating_add(RECORD)),
+            bytes: HugeBuf::filled(room(len, width), 0),
+            len: 0,
             width,
             key_bits,
             starts,
@@ -95,11 +110,18 @@ impl Keyed {
     }
 
     pub(super) fn len(&self) -> usize {
-        self.bytes.len() / self.width
+        self.len
     }
 
-    /// Appends a record.
+    /// Appends a record (room for more is made if the records announced to
+    /// [`Keyed::new`] are passed).
     pub(super) fn push(&mut self, f: Fields) {
+        let at = self.len * self.width;
+        if self.bytes.len() < at + RECORD {
+            let mut more = HugeBuf::filled(room(self.len.saturating_mul(2), self.width), 0);
+            more[..at].copy_from_slice(&self.bytes[..at]);
+            self.bytes = more;
+        }
         let mut record = [0u8; RECORD];
         let key = f.key | u64::from(f.flags) << self.key_bits;
         let values = [key, f.prob.into(), f.backoff.into(), f.id.into()];
@@ -108,10 +130,17 @@ impl Keyed {
         for ((value, at), mask) in values.into_iter().zip(self.starts).zip(self.masks) {
             record[at..at + 8].copy_from_slice(&(value & mask).to_le_bytes());
         }
-        // A whole record's bytes appended at once, then cut to the width.
-        let end = self.bytes.len() + self.width;
-        self.bytes.extend_from_slice(&record);
-        self.bytes.truncate(end);
+        // A whole record's bytes written at once, the next overwriting
+        // what passes the width.
+        self.bytes[at..at + RECORD].copy_from_slice(&record);
+        self.len += 1;
+    }
+
+    /// Gives the memory of records `range` back (see [`HugeBuf::release`]):
+    /// they must not be read again.
+    pub(super) fn release(&mut self, range: Range<usize>) {
+        let width = self.width;
+        self.bytes.release(range.start * width..range.end * width);
     }
 
     /// The fields of record `i`.
@@ -128,6 +157,12 @@ impl Keyed {
         }
     }
 
+    /// The id of record `i`, if there is one.
+    pub(super) fn id(&self, i: usize) -> Option<u32> {
+        let at = (i < self.len()).then_some(i * self.width + self.starts[3])?;
+        Some((read(&self.bytes, at) & self.masks[3]) as u32)
+    }
+
     /// The key of record `i`.
     pub(super) fn key(&self, i: usize) -> u64 {
         read(&self.bytes, i * self.width) & mask(self.key_bits)
@@ -138,9 +173,10 @@ impl Keyed {
         (0..self.len()).map(|i| self.key(i))
     }
 
-    /// Sorts the records by key.
+    /// Sorts the records by key (on two threads when one is free).
     pub(super) fn sort(&mut self) {
-        sort_by_key(&mut self.bytes, self.width, mask(self.key_bits));
+        let records = &mut self.bytes[..self.len * self.width];
+        sort_by_key(records, self.width, mask(self.key_bits), true);
     }
 
     /// Whether two records (sorted) have the same key.
@@ -189,6 +225,36 @@ mod tests {
                 assert_eq!(keyed.get(i), *f, "{key_bits} {code_bits:?} {ids}");
             }
         }
+    }
+
+    /// Records past those announced make room for themselves; records
+    /// released after being read leave the others as they were.
+    #[test]
+    fn records_grow_past_the_announced_and_are_released_once_read() {
+        let n = 400_000u32;
+        let mut keyed = Keyed::new(1000, 40, [8, 8], u64::from(n));
+        let fields = |i: u32| Fields {
+            key: u64::from(i.wrapping_mul(0x9e37_79b9)),
+            flags: (i % 4) as u8,
+            prob: i % 256,
+            backoff: (i / 3) % 256,
+            id: i,
+        };
+        for i in 0..n {
+            keyed.push(fields(i));
+        }
+        assert_eq!(keyed.len(), n as usize);
+        // Grown to huge pages (where available), which releasing gives back.
+        assert!(keyed.bytes.len() > 4 << 20);
+        let step = 100_000;
+        for start in (0..n as usize).step_by(step) {
+            for i in start..start + step {
+                assert_eq!(keyed.get(i), fields(i as u32), "{i}");
+                assert_eq!(keyed.id(i), Some(i as u32));
+            }
+            keyed.release(start..start + step);
+        }
+        assert_eq!(keyed.id(n as usize), None);
     }
 
     /// Fields take the bytes they need: a q8 trigram of the generated 10M

@@ -16,6 +16,7 @@
 use ahash::AHashMap;
 use bytemuck::Pod;
 
+use super::radix;
 use super::stream::cap;
 use crate::format::bits::mask;
 
@@ -87,93 +88,38 @@ fn gather<const W: usize>(bytes: &mut [u8], n: usize, stride: usize, offset: usi
     }
 }
 
-/// Sorts `bytes`, records of `N` bytes, by key.
-fn sort_as<const N: usize>(bytes: &mut [u8], key_mask: u64)
+/// Sorts `bytes`, records of `N` bytes, by key, on two threads if `two`.
+fn sort_as<const N: usize>(bytes: &mut [u8], key_mask: u64, two: bool)
 where
     [u8; N]: Pod,
 {
     let records: &mut [[u8; N]] = bytemuck::cast_slice_mut(bytes);
-    radix_sort(records, key_mask, key_mask.count_ones());
+    let (key, bits) = (|r: &[u8; N]| key_of(r, key_mask), key_mask.count_ones());
+    match two {
+        true => radix::sort_on_two(records, &key, bits),
+        false => radix::sort(records, &key, bits),
+    }
 }
 
 /// Sorts `bytes`, records of `width` bytes (8 to 20) whose first 8 bytes
-/// masked by `key_mask` are their key, by key (see [`radix_sort`]).
-pub(super) fn sort_by_key(bytes: &mut [u8], width: usize, key_mask: u64) {
+/// masked by `key_mask` are their key, by key (see `radix`), on two threads
+/// if `two`.
+pub(super) fn sort_by_key(bytes: &mut [u8], width: usize, key_mask: u64, two: bool) {
     match width {
-        8 => sort_as::<8>(bytes, key_mask),
-        9 => sort_as::<9>(bytes, key_mask),
-        10 => sort_as::<10>(bytes, key_mask),
-        11 => sort_as::<11>(bytes, key_mask),
-        12 => sort_as::<12>(bytes, key_mask),
-        13 => sort_as::<13>(bytes, key_mask),
-        14 => sort_as::<14>(bytes, key_mask),
-        15 => sort_as::<15>(bytes, key_mask),
-        16 => sort_as::<16>(bytes, key_mask),
-        17 => sort_as::<17>(bytes, key_mask),
-        18 => sort_as::<18>(bytes, key_mask),
-        19 => sort_as::<19>(bytes, key_mask),
-        20 => sort_as::<20>(bytes, key_mask),
+        8 => sort_as::<8>(bytes, key_mask, two),
+        9 => sort_as::<9>(bytes, key_mask, two),
+        10 => sort_as::<10>(bytes, key_mask, two),
+        11 => sort_as::<11>(bytes, key_mask, two),
+        12 => sort_as::<12>(bytes, key_mask, two),
+        13 => sort_as::<13>(bytes, key_mask, two),
+        14 => sort_as::<14>(bytes, key_mask, two),
+        15 => sort_as::<15>(bytes, key_mask, two),
+        16 => sort_as::<16>(bytes, key_mask, two),
+        17 => sort_as::<17>(bytes, key_mask, two),
+        18 => sort_as::<18>(bytes, key_mask, two),
+        19 => sort_as::<19>(bytes, key_mask, two),
+        20 => sort_as::<20>(bytes, key_mask, two),
         w => unreachable!("records are 8 to 20 bytes, not {w}"),
-    }
-}
-
-/// Bits of the key a pass of [`radix_sort`] sorts by.
-const RADIX: u32 = 10;
-
-/// Sorts `records` whose keys agree above their low `bits` bits by key:
-/// in place, by the next [`RADIX`] bits (one pass of an American flag sort),
-/// then each bucket by the bits below, down to buckets of a few records,
-/// sorted by insertion. The pdqsort of the standard library takes about
-/// twice as long on records of an odd number of bytes (1.8M 11-byte
-/// records: 100 ms against 60 ms; 53 ms for the 16-byte records with an
-/// aligned `u64` key this replaced).
-fn radix_sort<const N: usize>(records: &mut [[u8; N]], key_mask: u64, bits: u32) {
-    let key = |r: &[u8; N]| key_of(r, key_mask);
-    if records.len() <= 32 {
-        for i in 1..records.len() {
-            let record = records[i];
-            let k = key(&record);
-            let mut j = i;
-            while j > 0 && key(&records[j - 1]) > k {
-                records[j] = records[j - 1];
-                j -= 1;
-            }
-            records[j] = record;
-        }
-        return;
-    }
-    if bits == 0 {
-        // Equal keys.
-        return;
-    }
-    let shift = bits.saturating_sub(RADIX);
-    let buckets = 1usize << (bits - shift);
-    let bucket = |r: &[u8; N]| (key(r) >> shift) as usize & (buckets - 1);
-    let mut ends = [0usize; 1 << RADIX];
-    for r in records.iter() {
-        ends[bucket(r)] += 1;
-    }
-    let mut sum = 0;
-    for end in &mut ends {
-        sum += *end;
-        *end = sum;
-    }
-    // `next[b]`: the first record of bucket `b` not known to belong there.
-    let mut next = [0usize; 1 << RADIX];
-    next[1..].copy_from_slice(&ends[..(1 << RADIX) - 1]);
-    for b in 0..buckets {
-        while next[b] < ends[b] {
-            let to = bucket(&records[next[b]]);
-            if to != b {
-                records.swap(next[b], next[to]);
-            }
-            next[to] += 1;
-        }
-    }
-    let mut start = 0;
-    for &end in &ends[..buckets] {
-        radix_sort(&mut records[start..end], key_mask, shift);
-        start = end;
     }
 }
 
@@ -319,7 +265,7 @@ impl Records {
 
     /// Sorts the records by key.
     pub(super) fn sort(&mut self) {
-        sort_by_key(&mut self.bytes, self.width, self.key_mask);
+        sort_by_key(&mut self.bytes, self.width, self.key_mask, false);
     }
 
     /// Whether two records (sorted) have the same key.

@@ -313,6 +313,16 @@ impl<W: Write + Seek> Builder<W> {
         Ok(())
     }
 
+    /// Writes the vocabulary's and the unigrams' sections.
+    fn write_vocab(&mut self) -> Result<(), Stop> {
+        // A vocabulary too large for the format: the in-memory path reports it.
+        let vocab = self.vocab.as_deref().need()?;
+        let unigrams = self.unigrams.iter().copied();
+        let sections = vocab_sections(vocab.words(), unigrams, self.opts.weights);
+        write_sections(&mut self.out, sections.ok().need()?)?;
+        Ok(())
+    }
+
     /// Writes the order below the one being read, if any.
     fn write_held(&mut self, vocab_size: usize) -> Result<(), Stop> {
         if let Some(held) = self.held.take() {
@@ -343,20 +353,10 @@ impl<W: Write + Seek> Builder<W> {
             facts.bos.need()?;
             facts.eos.need()?;
         }
-        if self.current == self.order().min(2) {
-            // The unigrams' flags are final once the bigrams have been read.
-            // A vocabulary too large for the format: the in-memory path reports it.
-            let vocab = self.vocab.as_deref().need()?;
-            let sections = vocab_sections(
-                vocab.words(),
-                self.unigrams.iter().copied(),
-                self.opts.weights,
-            )
-            .ok()
-            .need()?;
-            write_sections(&mut self.out, sections)?;
-        }
-        // The order read is placed while the one below it is written.
+        // The unigrams' flags are final once the bigrams have been read.
+        let unigrams_final = self.current == self.order().min(2);
+        // The order read is placed while the one below it (or the
+        // vocabulary and the unigrams) is written.
         let weights = self.opts.weights;
         let placing = self.reading.take().map(|mut reading| {
             move || {
@@ -366,7 +366,12 @@ impl<W: Write + Seek> Builder<W> {
                 reading.place(true, compact, weights).map(|()| reading)
             }
         });
-        let placed = beside(placing, || self.write_held(vocab_size))?;
+        let placed = beside(placing, || {
+            if unigrams_final {
+                self.write_vocab()?;
+            }
+            self.write_held(vocab_size)
+        })?;
         if let Some(reading) = placed {
             self.held = Some(reading.need()?);
         }
@@ -452,27 +457,23 @@ impl<W: Write + Seek> Builder<W> {
         held.settle();
         let probs = held.raw_probs().need()?;
         let column = held.column.as_ref().need()?;
-        // The bigrams by rank (= slot order), their contexts as word ids.
-        let mut rank_of_slot = vec![0u32; usize::try_from(column.num_slots()).ok().need()?];
-        for (rank, (slot, _)) in column.occupied().enumerate() {
-            rank_of_slot[slot as usize] = rank as u32;
-        }
+        // The bigrams in slot (= rank) order, with their slots.
         let backoffs = &held.backoffs;
-        let bigrams = || {
-            let arcs = column.occupied().zip(probs).enumerate();
-            arcs.map(|(rank, ((_, arc), &prob))| Resumed {
+        let arcs = column.occupied().zip(probs).enumerate();
+        let bigrams = arcs.map(|(rank, ((slot, arc), &prob))| {
+            let bigram = Resumed {
                 ctx: arc.ctx,
                 word: arc.word,
                 prob,
                 backoff: backoffs.get(rank),
                 node: arc.node,
                 left: arc.left,
-            })
-        };
-        // The trigrams read so far, in file order, their contexts as bigram ranks.
+            };
+            (slot as u32, bigram)
+        });
+        // The trigrams read so far, in file order, their contexts as bigram slots.
         let trigram = |geometry: &Geometry, key: u64, prob: f32, backoff: f32| {
-            let (slot, word) = geometry.unkey(key);
-            let ctx = rank_of_slot[slot as usize];
+            let (ctx, word) = geometry.unkey(key);
             let (node, left) = (backoff != 0.0, false);
             Resumed {
                 ctx,

@@ -4,29 +4,37 @@
 //!
 //! An order's weights are coded first (its coders built from their values),
 //! then its records become keyed copies holding the codes (`keyed`: 11
-//! bytes for a q8 trigram of the generated 10M-n-gram model, 8 for its
-//! 4-grams), its table giving its memory back as it goes
-//! (`OrderTable::drain`), so the two take about the larger of their sizes,
-//! not both; the copies are sorted, placed and written, then dropped. The orders below the highest are
-//! keyed one at a time, once the order below is written: keying one while the
-//! one below is written (on another thread) held both orders' copies at once
-//! (up to 266 MB against 234 MB for the generated 10M-n-gram model of
-//! `examples/gen_arpa.rs`, before the tables gave their memory back). The
-//! highest order, whose records come from a file and whose copies are half the
-//! size, is keyed while the order below is written.
+//! bytes for a q8 trigram of the generated 10M-n-gram model of
+//! `examples/gen_arpa.rs`, 8 for its 4-grams), its table giving its memory
+//! back as it goes (`OrderTable::drain`), so the two take about the larger of
+//! their sizes, not both; the copies are sorted, placed and written, giving
+//! their memory back as they are written (`Keyed::release`).
+//!
+//! The reading thread is done, so two threads share the work: while order
+//! n is written here, order n + 1 is keyed, sorted and placed on another
+//! thread (it needs nothing of order n but its slots), and once order n is
+//! written the coders of order n + 2 are built here (they need nothing but
+//! its weights); the first order's coders are built beside the unigrams'
+//! sections, the second's beside the first order's keying. Keying an order
+//! while the one below was written held both orders' copies whole (up to
+//! 266 MB against 234 MB on the generated model, before the tables and the
+//! copies gave their memory back as they went); now the copies written
+//! make room for those keyed, and on the generated model the build's peak
+//! stays where the file is read. The keying reads the contexts' slots and
+//! the placing writes the n-grams' slots by id, both at random: each is
+//! fetched a few n-grams ahead (`late`).
 
 use std::io::{self, Seek, Write};
-use std::panic::resume_unwind;
-use std::sync::Mutex;
-use std::thread;
 
-use super::complete::{TopRec, EXTENDS, LEFT};
+use super::complete::{Rec, TopRec, EXTENDS, LEFT};
 use super::keyed::{Fields, Keyed};
+use super::late::{Late, LATE};
 use super::order_table::OrderTable;
 use super::reading::{Need, Stop};
+use super::side::beside;
 use super::spill::Spill;
-use super::{BuildOptions, Coder, Geometry, Placed, TableBuild};
-use crate::format::{RawLayout, SectionWriter, Weights};
+use super::{write_sections, BuildOptions, Coder, Geometry, Placed, Sections, TableBuild};
+use crate::format::{prefetch_items, RawLayout, SectionWriter, Weights};
 
 /// One order's n-grams by id: with their flags below the highest order; the
 /// highest order's kept aside until it is placed.
@@ -56,11 +64,29 @@ struct Model {
     opts: BuildOptions,
 }
 
-/// Places and writes the tables of orders 2..=N (`orders[n - 2]`) to `out`,
-/// dropping each order once written; returns their layouts. `None` on a
+/// An order's n-grams and the coders of their weights (see [`coders`]).
+struct Coded {
+    n: usize,
+    ngrams: Ngrams,
+    coders: [Coder; 2],
+}
+
+/// Order `n`'s n-grams with their coders, if there is an order `n`.
+fn code(order: Option<(usize, Ngrams)>, weights: Weights) -> Result<Option<Coded>, Stop> {
+    let Some((n, mut ngrams)) = order else {
+        return Ok(None);
+    };
+    let coders = coders(&mut ngrams, weights)?;
+    Ok(Some(Coded { n, ngrams, coders }))
+}
+
+/// Writes the unigrams' sections that `unigrams` builds, then places and
+/// writes the tables of orders 2..=N (`orders[n - 2]`) to `out`, dropping
+/// each order once written; returns their layouts. [`Stop::Fallback`] on a
 /// duplicate n-gram of the highest order or a model too large.
 pub(super) fn write_tables<O: Write + Seek>(
     orders: Vec<Ngrams>,
+    unigrams: impl FnOnce() -> Sections + Send,
     vocab_size: usize,
     opts: BuildOptions,
     out: &mut SectionWriter<O>,
@@ -70,38 +96,42 @@ pub(super) fn write_tables<O: Write + Seek>(
         vocab_size,
         opts,
     };
-    let mut layouts = Vec::with_capacity(orders.len());
-    let mut orders = orders.into_iter().zip(2..);
-    let Some((first, n)) = orders.next() else {
-        return Ok(layouts);
+    let weights = opts.weights;
+    let mut orders = (2..).zip(orders);
+    // The first order's coders are built beside the unigrams' sections,
+    // then the second order's beside the first order's keying and placing.
+    let (first, sections) = beside(|| code(orders.next(), weights), unigrams);
+    write_sections(out, sections)?;
+    let Some(first) = first.need()?? else {
+        return Ok(Vec::new());
     };
-    let mut ready = prepare(model, n, first, None, vocab_size as u64)?;
+    let ctx_ids = vocab_size as u64;
+    let (next, ready) = beside(
+        || code(orders.next(), weights),
+        || prepare(model, first, None, ctx_ids),
+    );
+    let (mut ready, mut next) = (ready?, next.need()??);
+    let mut layouts = Vec::with_capacity(model.order - 1);
     loop {
+        // Order n + 1 is keyed and placed beside the writing of order n,
+        // then the coders of order n + 2 are built here.
         let slots = std::mem::take(&mut ready.slots);
         let ctx_ids = ready.placed.num_slots;
-        let next = orders.next();
-        // The highest order is keyed while the order below is written (see
-        // the module docs); a lower order once that one is written.
-        let overlap = matches!(next, Some((Ngrams::Top(_), _)));
-        let job = Mutex::new(next.map(|(ngrams, n)| (ngrams, n, slots)));
-        let prepare_job = || {
-            let (ngrams, n, slots) = job.lock().ok()?.take()?;
-            Some(prepare(model, n, ngrams, Some(slots), ctx_ids))
+        let job = next.map(|coded| move || prepare(model, coded, Some(slots), ctx_ids));
+        let write_and_code = || {
+            let layout = write(model, ready, out);
+            (layout, code(orders.next(), weights))
         };
-        let (layout, prepared) = if overlap {
-            thread::scope(|scope| {
-                let started = thread::Builder::new().spawn_scoped(scope, prepare_job).ok();
-                let layout = write(model, ready, out);
-                let prepared = started.and_then(|h| h.join().unwrap_or_else(|e| resume_unwind(e)));
-                // If no thread could be started, the job is still to do.
-                (layout, prepared.or_else(prepare_job))
-            })
-        } else {
-            (write(model, ready, out), prepare_job())
+        let (prepared, (layout, after)) = match job {
+            Some(job) => {
+                let (prepared, done) = beside(job, write_and_code);
+                (Some(prepared.need()?), done)
+            }
+            None => (None, write_and_code()),
         };
         layouts.push(layout?);
         match prepared {
-            Some(next) => ready = next?,
+            Some(prepared) => (ready, next) = (prepared?, after?),
             None => return Ok(layouts),
         }
     }
@@ -113,8 +143,7 @@ pub(super) fn write_tables<O: Write + Seek>(
 /// (only the highest order's are left to find) or a model too large.
 fn prepare(
     model: Model,
-    n: usize,
-    mut ngrams: Ngrams,
+    Coded { n, ngrams, coders }: Coded,
     ctx_slots: Option<Vec<u32>>,
     ctx_ids: u64,
 ) -> Result<Ready, Stop> {
@@ -134,7 +163,12 @@ fn prepare(
     .need()?;
     let ctx_slot = |c: u32| ctx_slots.as_ref().map_or(c, |s| s[c as usize]);
     let key = |ctx: u32, word: u32| geometry.key(ctx_slot(ctx), word);
-    let coders = coders(&mut ngrams, model.opts.weights)?;
+    // The contexts' slots are read in random order: fetched a few records ahead.
+    let fetch = |ctx: u32| {
+        if let Some(slot) = ctx_slots.as_ref().and_then(|s| s.get(ctx as usize)) {
+            prefetch_items(std::slice::from_ref(slot));
+        }
+    };
     let code_bits = coders.each_ref().map(Coder::bits);
     let key_bits = geometry.key_bits();
     let (mut keyed, id_space) = match ngrams {
@@ -142,7 +176,7 @@ fn prepare(
             let id_space = table.id_space();
             let mut keyed = Keyed::new(len, key_bits, code_bits, id_space as u64);
             let [prob, backoff] = &coders;
-            table.drain(|id, r, flags| {
+            let mut push = |(id, r, flags): (u32, Rec, u8)| {
                 let flags = flags & (EXTENDS | LEFT);
                 keyed.push(Fields {
                     key: key(r.ctx, r.word),
@@ -155,13 +189,19 @@ fn prepare(
                     },
                     id,
                 });
+            };
+            let mut late = Late::default();
+            table.drain(|id, r, flags| {
+                fetch(r.ctx);
+                late.pass((id, r, flags), &mut push);
             })?;
+            late.rest().for_each(push);
             (keyed, id_space)
         }
         Ngrams::Top(mut spill) => {
             let mut keyed = Keyed::new(len, key_bits, code_bits, 0);
             let prob = &coders[0];
-            spill.for_each(|r| {
+            let mut push = |r: TopRec| {
                 let (key, prob) = (key(r.ctx, r.word), prob.encode(r.prob));
                 keyed.push(Fields {
                     key,
@@ -170,7 +210,13 @@ fn prepare(
                     backoff: 0,
                     id: 0,
                 });
+            };
+            let mut late = Late::default();
+            spill.for_each(|r| {
+                fetch(r.ctx);
+                late.pass(r, &mut push);
             })?;
+            late.rest().for_each(push);
             (keyed, 0)
         }
     };
@@ -181,7 +227,14 @@ fn prepare(
     }
     let mut slots = vec![0u32; id_space];
     let placed = geometry.place(keyed.keys(), |rank, s| {
-        if let Some(slot) = slots.get_mut(keyed.get(rank).id as usize) {
+        if id_space == 0 {
+            return;
+        }
+        // The slots are written in random order: fetched a few ranks ahead.
+        if let Some(ahead) = keyed.id(rank + LATE).and_then(|id| slots.get(id as usize)) {
+            prefetch_items(std::slice::from_ref(ahead));
+        }
+        if let Some(slot) = keyed.id(rank).and_then(|id| slots.get_mut(id as usize)) {
             *slot = s as u32;
         }
     });
@@ -212,7 +265,11 @@ fn coders(ngrams: &mut Ngrams, weights: Weights) -> Result<[Coder; 2], Stop> {
     Ok([prob, backoff])
 }
 
-/// Writes a placed order's table and codebooks; returns its layout.
+/// Records written between releases of their memory.
+const RELEASED: usize = 1 << 16;
+
+/// Writes a placed order's table and codebooks, giving the memory of the
+/// keyed records back as they are written; returns its layout.
 fn write<O: Write + Seek>(
     model: Model,
     ready: Ready,
@@ -222,23 +279,27 @@ fn write<O: Write + Seek>(
         n,
         geometry,
         placed,
-        keyed,
+        mut keyed,
         coders,
         ..
     } = ready;
     let table = TableBuild::new(&geometry, placed, model.order, coders);
     debug_assert_eq!(usize::from(table.n), n);
     table.stream(out, model.vocab_size, |table, writer| {
-        let mut written = Ok(());
-        let _ = geometry.place(keyed.keys(), |rank, slot| {
+        let mut placer = geometry.placer();
+        for rank in 0..keyed.len() {
             let f = keyed.get(rank);
+            let slot = placer.slot(f.key);
             let (ctx, word) = geometry.unkey(f.key);
             let (ext, left) = (f.flags & EXTENDS != 0, f.flags & LEFT != 0);
             let arc = table.coded_slot(ctx, word, f.prob, ext, left, || f.backoff);
-            if written.is_ok() {
-                written = writer.put(slot, &arc);
+            writer.put(slot, &arc)?;
+            // What is written is not read again: its memory goes back (the
+            // next order is being keyed meanwhile).
+            if (rank + 1) % RELEASED == 0 {
+                keyed.release(rank + 1 - RELEASED..rank + 1);
             }
-        });
-        written
+        }
+        Ok(())
     })
 }
