@@ -1,7 +1,9 @@
 //! Work done on a second thread beside the builder's own, for the stretches
-//! where the reading thread has nothing to give it (the completing builder's
-//! hand-over and its tables once the file is read): each helper does the
-//! work on the calling thread instead when no thread can be started.
+//! where the reading thread has nothing to give it: the streaming builder
+//! places an order while it writes the order below, the completing builder
+//! lists its hand-over and makes its tables once the file is read. Each
+//! helper does the work on the calling thread instead when no thread can be
+//! started.
 
 use std::panic::resume_unwind;
 use std::sync::mpsc::sync_channel;

@@ -69,6 +69,7 @@ use super::complete::{Completer, Resumed};
 use super::held::{Column, Held, LEFT, NODE};
 use super::paths::PathCache;
 use super::reading::{self, Need, Sink, Stop};
+use super::side::beside;
 use super::{
     layouts_bytes, section_count, vocab_sections, write_sections, BuildOptions, BuildSummary,
     Geometry, Unigram,
@@ -217,20 +218,6 @@ pub(super) fn cap(count: u64) -> usize {
     usize::try_from(count.min(1 << 20)).unwrap_or(1 << 20)
 }
 
-/// Runs `side` (if any) on a thread of its own while `main` runs on this
-/// one: an order's placing beside the writing of the order below it, which
-/// touch nothing in common. `main`'s error comes first.
-fn beside<T: Send, E>(
-    side: Option<impl FnOnce() -> T + Send>,
-    main: impl FnOnce() -> Result<(), E>,
-) -> Result<Option<T>, E> {
-    std::thread::scope(|scope| {
-        let side = side.map(|f| scope.spawn(f));
-        main()?;
-        Ok(side.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
-    })
-}
-
 struct Builder<W> {
     opts: BuildOptions,
     counts: Vec<u64>,
@@ -366,13 +353,17 @@ impl<W: Write + Seek> Builder<W> {
                 reading.place(true, compact, weights).map(|()| reading)
             }
         });
-        let placed = beside(placing, || {
-            if unigrams_final {
-                self.write_vocab()?;
-            }
-            self.write_held(vocab_size)
-        })?;
-        if let Some(reading) = placed {
+        let (placed, written) = beside(
+            || placing.map(|place| place()),
+            || {
+                if unigrams_final {
+                    self.write_vocab()?;
+                }
+                self.write_held(vocab_size)
+            },
+        );
+        written?;
+        if let Some(reading) = placed.flatten() {
             self.held = Some(reading.need()?);
         }
         self.current += 1;
@@ -555,7 +546,9 @@ impl<W: Write + Seek> Sink for Builder<W> {
             .top
             .take()
             .map(|mut top| move || top.place(false, false, weights).map(|()| top));
-        if let Some(top) = beside(placing, || self.close())? {
+        let (placed, closed) = beside(|| placing.map(|place| place()), || self.close());
+        closed?;
+        if let Some(top) = placed.flatten() {
             self.top = Some(top.need()?);
         }
         let facts = self.facts()?;
