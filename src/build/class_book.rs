@@ -227,23 +227,65 @@ fn midpoint(values: &[f32], range: Range<usize>) -> f32 {
     ((f64::from(values[range.start]) + f64::from(values[range.end - 1])) / 2.0) as f32
 }
 
+/// What the covers of some classes with one half-width `w` show: whether
+/// they take at most the codes left, and the spans (`2w`) between which the
+/// intervals counted stay the same.
+struct Probe {
+    fits: bool,
+    /// The widest span of an interval counted: with `2w` down to it, each
+    /// still covers what it did.
+    widest: f64,
+    /// The least span from an interval's start to the first value it left
+    /// out: with `2w` below it, none covers more.
+    nearest_out: f64,
+}
+
+/// Covers `classes` with half-width `w`, counting intervals until more than
+/// `codes` are taken.
+fn probe(classes: &[&[f32]], w: f64, codes: usize) -> Probe {
+    let mut left = codes;
+    let mut probe = Probe {
+        fits: false,
+        widest: 0.0,
+        nearest_out: f64::INFINITY,
+    };
+    for class in classes {
+        let mut n = 0;
+        for range in cover(class, w).take(left + 1) {
+            let start = f64::from(class[range.start]);
+            probe.widest = probe.widest.max(f64::from(class[range.end - 1]) - start);
+            if let Some(&out) = class.get(range.end) {
+                probe.nearest_out = probe.nearest_out.min(f64::from(out) - start);
+            }
+            n += 1;
+        }
+        match left.checked_sub(n) {
+            Some(rest) => left = rest,
+            None => return probe,
+        }
+    }
+    Probe {
+        fits: true,
+        ..probe
+    }
+}
+
 /// Whether the covers of `classes` with half-width `w` take at most `codes`
 /// intervals.
 fn fits(classes: &[&[f32]], w: f64, codes: usize) -> bool {
-    let mut left = codes;
-    for class in classes {
-        let n = cover(class, w).take(left + 1).count();
-        match left.checked_sub(n) {
-            Some(rest) => left = rest,
-            None => return false,
-        }
-    }
-    true
+    probe(classes, w, codes).fits
 }
 
 /// The least `w` (an f64) whose covers of the sorted distinct `classes` take
 /// at most `codes` intervals; when even one interval a class is too many,
 /// the `w` of one interval a class.
+///
+/// A bisection of the f64s, each probe moving its end as far as the
+/// intervals it counted stay the same: [`cover`] compares a value's span
+/// from an interval's start with `2w`, so the covers, and whether they fit,
+/// change only where `2w` reaches such a span, and the least `w` that fits
+/// is half of one. The unigrams of the generated 10M model take 12 to 18
+/// probes (q16 and q8) where a plain bisection takes 62.
 fn least_bound(classes: &[&[f32]], codes: usize) -> f64 {
     let span = |c: &&[f32]| match (c.first(), c.last()) {
         (Some(&a), Some(&b)) => (f64::from(b) - f64::from(a)) / 2.0,
@@ -257,18 +299,21 @@ fn least_bound(classes: &[&[f32]], codes: usize) -> f64 {
     if !fits(classes, hi, codes) {
         return hi;
     }
-    // Non-negative f64s are ordered as their bit patterns: bisect those
-    // (64 steps at most), `lo` never fitting, `hi` always.
+    // Non-negative f64s are ordered as their bit patterns: bisect those,
+    // `lo` never fitting, `hi` always.
     let mut lo = 0.0f64;
     loop {
         let mid = f64::from_bits(lo.to_bits() + (hi.to_bits() - lo.to_bits()) / 2);
         if mid == lo {
             return hi;
         }
-        if fits(classes, mid, codes) {
-            hi = mid;
+        let p = probe(classes, mid, codes);
+        if p.fits {
+            // The same intervals from `widest` up (and `lo` < it, as they fit).
+            hi = p.widest / 2.0;
         } else {
-            lo = mid;
+            // The same intervals, too many, below `nearest_out`.
+            lo = (p.nearest_out / 2.0).next_down().min(hi.next_down());
         }
     }
 }
@@ -336,6 +381,61 @@ mod tests {
                 let less = f64::from_bits(book.bound.to_bits() - 1);
                 prop_assert!(!fits(&[&split[0], &split[1]], less, size.saturating_sub(exact)));
             }
+        }
+    }
+
+    /// The least bound by a plain bisection of the f64s, probing every
+    /// midpoint.
+    fn least_bound_bisected(classes: &[&[f32]], codes: usize) -> f64 {
+        let span = |c: &&[f32]| {
+            c.last()
+                .map_or(0.0, |&b| (f64::from(b) - f64::from(c[0])) / 2.0)
+        };
+        if fits(classes, 0.0, codes) {
+            return 0.0;
+        }
+        let mut hi = classes.iter().map(span).fold(0.0, f64::max);
+        if !fits(classes, hi, codes) {
+            return hi;
+        }
+        let mut lo = 0.0f64;
+        loop {
+            let mid = f64::from_bits(lo.to_bits() + (hi.to_bits() - lo.to_bits()) / 2);
+            if mid == lo {
+                return hi;
+            }
+            match fits(classes, mid, codes) {
+                true => hi = mid,
+                false => lo = mid,
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::with_cases(512)
+        })]
+
+        /// The bisection that moves its ends by what each probe showed finds
+        /// the bound a plain bisection finds, bit for bit.
+        #[test]
+        fn least_bound_equals_a_plain_bisection(
+            negative in prop::collection::vec(-2000i32..0, 0..300),
+            positive in prop::collection::vec(1i32..100, 0..100),
+            scale in prop::sample::select(vec![1.0f32, 0.1, 1.0 / 64.0, 1e-3, 37.5]),
+            codes in 0usize..40,
+        ) {
+            let class = |ints: Vec<i32>| {
+                let mut values: Vec<f32> = ints.into_iter().map(|i| i as f32 * scale).collect();
+                values.sort_unstable_by(f32::total_cmp);
+                values.dedup();
+                values
+            };
+            let (negative, positive) = (class(negative), class(positive));
+            let classes = [&negative[..], &positive[..]];
+            let want = least_bound_bisected(&classes, codes);
+            prop_assert_eq!(least_bound(&classes, codes).to_bits(), want.to_bits());
         }
     }
 

@@ -260,9 +260,16 @@ fn coders(ngrams: &mut Ngrams, weights: Weights) -> Result<[Coder; 2], Stop> {
             (probs, Vec::new())
         }
     };
-    let coder = |values| move || Coder::of(values, weights);
-    let (prob, backoff) = rayon::join(coder(probs), coder(backoffs));
-    Ok([prob, backoff])
+    // One after the other, the fewer values first: the values of both and
+    // the runs of one are held at a time, not the runs of both (this runs
+    // beside other work, which takes the other thread).
+    Ok(if backoffs.len() < probs.len() {
+        let backoff = Coder::of(backoffs, weights);
+        [Coder::of(probs, weights), backoff]
+    } else {
+        let prob = Coder::of(probs, weights);
+        [prob, Coder::of(backoffs, weights)]
+    })
 }
 
 /// Records written between releases of their memory.
