@@ -61,7 +61,7 @@ impl Results<'_> {
         args.repeat,
     );
         text += &format!(
-        "Machine: {} cores, {} ({} MHz, cache {}), {} GiB; load average {} at start, {} at end\n\n",
+        "Machine: {} cores, {} ({} MHz, cache {}), {} GiB; load average {} at start, {} at end; one dependent memory access {} ns (a pointer chase through 256 MiB in huge pages: a word-by-word query of a model far larger than the cache waits about this long for its probes)\n\n",
         machine["cores"],
         machine["cpu_model"].as_str().unwrap_or("?"),
         machine["cpu_mhz"].as_str().unwrap_or("?"),
@@ -69,6 +69,7 @@ impl Results<'_> {
         machine["mem_total_gib"],
         machine["loadavg_start"].as_str().unwrap_or("?"),
         machine["loadavg_end"].as_str().unwrap_or("?"),
+        machine["memory_latency_ns"],
     );
         text += &report.size_table();
         text += "\n";
