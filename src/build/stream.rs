@@ -363,7 +363,9 @@ impl<W: Write + Seek> Builder<W> {
             },
         );
         written?;
-        if let Some(reading) = placed.flatten() {
+        // No result from the side (its thread died) is a fallback, as
+        // elsewhere, not an order with nothing to place.
+        if let Some(reading) = placed.need()? {
             self.held = Some(reading.need()?);
         }
         self.current += 1;
@@ -548,7 +550,7 @@ impl<W: Write + Seek> Sink for Builder<W> {
             .map(|mut top| move || top.place(false, false, weights).map(|()| top));
         let (placed, closed) = beside(|| placing.map(|place| place()), || self.close());
         closed?;
-        if let Some(top) = placed.flatten() {
+        if let Some(top) = placed.need()? {
             self.top = Some(top.need()?);
         }
         let facts = self.facts()?;
