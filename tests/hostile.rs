@@ -42,7 +42,11 @@ fn entry_at(i: usize) -> usize {
 
 /// Applies `lie`, reseals, and returns the open error's text.
 fn open_error(lie: impl FnOnce(&mut Vec<u8>)) -> String {
-    let mut bytes = tiny();
+    open_error_of(tiny(), lie)
+}
+
+/// [`open_error`] for the model `bytes`.
+fn open_error_of(mut bytes: Vec<u8>, lie: impl FnOnce(&mut Vec<u8>)) -> String {
     lie(&mut bytes);
     reseal(&mut bytes);
     match Model::from_bytes(&bytes[..]) {
@@ -264,12 +268,12 @@ fn an_unknown_version_weight_or_kind_is_refused() {
     // Version 1 (whole-key tables), version 2 (64-bit vocabulary offsets,
     // no fingerprints), version 3 (every table scanned, no lookup kind in
     // the layouts), versions 4 and 5 (an open-addressing vocabulary index),
-    // version 6 (fixed-width vocabulary offsets) and a version from the
-    // future are refused.
-    for other in [0u16, 1, 2, 3, 4, 5, 6, 8, u16::MAX] {
+    // version 6 (fixed-width vocabulary offsets), version 7 (no segmented
+    // codebooks) and a version from the future are refused.
+    for other in [0u16, 1, 2, 3, 4, 5, 6, 7, 9, u16::MAX] {
         let e = open_error(|b| b[10..12].copy_from_slice(&other.to_le_bytes()));
         assert!(e.contains(&format!("format version {other} ")), "{e}");
-        assert!(e.contains("reads version 7 files"), "{e}");
+        assert!(e.contains("reads version 8 files"), "{e}");
         assert!(e.contains("rebuild the model with build-lm"), "{e}");
     }
     let e = open_error(|b| b[13] = 9);
@@ -279,11 +283,11 @@ fn an_unknown_version_weight_or_kind_is_refused() {
 }
 
 #[test]
-fn a_version_6_file_is_refused_with_the_rebuild_message() {
-    let e = open_error(|b| b[10..12].copy_from_slice(&6u16.to_le_bytes()));
+fn a_version_7_file_is_refused_with_the_rebuild_message() {
+    let e = open_error(|b| b[10..12].copy_from_slice(&7u16.to_le_bytes()));
     assert_eq!(
         e,
-        "format version 6 at byte 10: this dashlm reads version 7 files; \
+        "format version 7 at byte 10: this dashlm reads version 8 files; \
          rebuild the model with build-lm"
     );
 }
@@ -370,4 +374,67 @@ fn a_unigram_section_not_matching_its_codebooks_is_refused() {
         put_u64(b, entry_at(i) + 16, 12);
     });
     assert!(e.contains("unigrams") && e.contains("expected 34"), "{e}");
+}
+
+/// A q16 model whose bigram probabilities are in a segmented codebook, and
+/// the byte of its bigram layout.
+fn segmented_q16() -> (Vec<u8>, usize) {
+    let bytes = common::segmented_q16(0).1.bytes().to_vec();
+    let (_, sections) = format::parse(&bytes).unwrap();
+    let layouts = sections.require(SectionKind::Layouts, 0).unwrap().offset as usize;
+    (bytes, layouts)
+}
+
+#[test]
+fn segmented_codebook_lies_are_refused() {
+    let (bytes, layouts) = segmented_q16();
+    let mut sealed = bytes.clone();
+    reseal(&mut sealed);
+    assert!(Model::from_bytes(&sealed[..]).is_ok());
+    // RawLayout::prob_segmented (byte 27) of the bigram table: 0 or 1.
+    let e = open_error_of(bytes.clone(), |b| b[layouts + 27] = 2);
+    assert!(e.contains("segmented flag is 2"), "{e}");
+    // A segmented book's section: whole segments of 8 bytes, no more than
+    // its codes reach.
+    let e = open_error_of(bytes.clone(), |b| {
+        let i = section_index(b, SectionKind::ProbCodebook, 2);
+        put_u64(b, entry_at(i) + 16, 20);
+    });
+    assert!(
+        e.contains("prob-codebook") && e.contains("20 bytes: expected 1 to"),
+        "{e}"
+    );
+    // Unflagged, the segments read as values: the model opens (a changed
+    // layout, like a changed table, gives wrong numbers, never a panic) and
+    // `verify` finds the layouts section changed.
+    let mut unflagged = bytes.clone();
+    unflagged[layouts + 27] = 0;
+    reseal(&mut unflagged);
+    let model = Model::from_bytes(&unflagged[..]).unwrap();
+    let e = model.verify().unwrap_err().to_string();
+    assert!(e.contains("layouts"), "{e}");
+    let e = open_error_of(bytes, |b| b[layouts + 29] = 1);
+    assert!(e.contains("reserved bytes [1, 0, 0]"), "{e}");
+    // Flagged where there is no codebook: tiny's f32 bigram probabilities
+    // are raw f32 bits.
+    let e = open_error(|b| {
+        let (_, sections) = format::parse(b).unwrap();
+        let layouts = sections.require(SectionKind::Layouts, 0).unwrap().offset as usize;
+        b[layouts + 27] = 1;
+    });
+    assert!(e.contains("segmented but unused"), "{e}");
+    // Flagged in a q8 model, whose codes are at most 8 bits.
+    let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+    let (file, _) = compile(&set, BuildOptions::new(format::Weights::Q8)).unwrap();
+    let mut q8 = Vec::new();
+    file.write_to(&mut q8).unwrap();
+    let e = open_error_of(q8, |b| {
+        let (_, sections) = format::parse(b).unwrap();
+        let layouts = sections.require(SectionKind::Layouts, 0).unwrap().offset as usize;
+        b[layouts + 27] = 1;
+    });
+    assert!(
+        e.contains("segmented with 3-bit codes in a q8 model"),
+        "{e}"
+    );
 }

@@ -40,14 +40,23 @@ fn bits_for_codes(values: u64) -> u8 {
 fn widths_and_books(bytes: &[u8]) -> Vec<((u8, u8), (u64, u64))> {
     let model = Model::from_bytes(bytes).unwrap();
     let (_, sections) = format::parse(bytes).unwrap();
-    let values = |kind, n| sections.require(kind, n).unwrap().len / 4;
+    // A segmented codebook (since format version 8) stands for 256 values a
+    // segment of 8 bytes.
+    let values = |kind, n, segmented: u8| {
+        let len = sections.require(kind, n).unwrap().len;
+        if segmented == 1 {
+            len / 8 * 256
+        } else {
+            len / 4
+        }
+    };
     (2u16..)
         .zip(model.table_layouts())
         .map(|(n, layout)| {
             let raw = layout.raw();
             let books = (
-                values(SectionKind::ProbCodebook, n),
-                values(SectionKind::BackoffCodebook, n),
+                values(SectionKind::ProbCodebook, n, raw.prob_segmented),
+                values(SectionKind::BackoffCodebook, n, raw.backoff_segmented),
             );
             ((raw.prob_bits, raw.backoff_bits), books)
         })
@@ -109,7 +118,7 @@ fn random_models_get_fields_as_wide_as_their_codebooks() {
         }
     }
     // Fields narrower than 8 bits (q8) and between 8 and 16 bits (q16, decoded
-    // through the 2^16-entry codebook) both occur.
+    // through a segmented codebook of fewer than 256 segments) both occur.
     assert!(narrow_q8 && mid_q16, "{narrow_q8} {mid_q16}");
 }
 
@@ -133,9 +142,13 @@ fn full_width(bytes: &[u8], full: u32) -> Vec<u8> {
             };
             // The largest displacement that keeps the displacement width.
             let max_displacement = (1u64 << (raw.disp_bits - 1)) - 1;
-            let wide = widths
-                .layout(raw.num_homes, raw.num_slots, max_displacement)
-                .with_runs(layout.runs());
+            let wide = RawLayout {
+                prob_segmented: raw.prob_segmented,
+                backoff_segmented: raw.backoff_segmented,
+                ..widths
+                    .layout(raw.num_homes, raw.num_slots, max_displacement)
+                    .with_runs(layout.runs())
+            };
             assert_eq!(wide.disp_bits, raw.disp_bits);
             let mut writer = TableWriter::new(wide, header.vocab_size).unwrap();
             let table = &bytes[sections.require(SectionKind::Table, n).unwrap().range()];

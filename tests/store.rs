@@ -43,6 +43,33 @@ fn compiled_models_score_like_the_reference() {
     }
 }
 
+/// A q16 model with a segmented codebook scores within a few hundredths of
+/// a percent of a log10 unit of the reference: each weight is at most half
+/// a step (about 1/510 of its segment's width) from its value.
+#[test]
+fn segmented_q16_scores_within_half_a_step() {
+    let (text, model) = common::segmented_q16(0);
+    let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
+    let reference = ReferenceModel::new(set);
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut worst = 0f32;
+    for _ in 0..2000 {
+        let words = random_sentence(&mut rng, 3000);
+        let want = score_words(&reference, &words);
+        for ((got, glen), (exp, elen)) in score_words(&model, &words).into_iter().zip(want) {
+            assert_eq!(glen, elen);
+            if exp.is_finite() {
+                worst = worst.max((got - exp).abs());
+            } else {
+                assert_eq!(got, exp);
+            }
+        }
+    }
+    // A probability and up to two backoffs, each at most about 3 / 256 / 510
+    // off (weights in -3..0, segments of about equal counts).
+    assert!(worst < 3.0 * 1e-4, "worst error {worst}");
+}
+
 /// data/tiny.arpa compiled in each variant.
 fn tiny_variants() -> Vec<(Weights, Vec<u8>)> {
     let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny.arpa").unwrap();
@@ -152,6 +179,8 @@ fn random_data_corruption_never_panics() {
     let model = compiled(&set, Weights::Q16);
     assert!(model.table_layouts().any(|l| l.raw().prob_bits > 8));
     corrupt_randomly(&mut rng, model.bytes());
+    // A segmented codebook.
+    corrupt_randomly(&mut rng, common::segmented_q16(0).1.bytes());
 }
 
 fn corrupt_randomly(rng: &mut StdRng, bytes: &[u8]) {

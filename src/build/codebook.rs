@@ -1,23 +1,43 @@
 //! Per-order codebooks for quantized weights (like KenLM's `-q`/`-b` binning).
 
+use super::segments;
+use crate::format::segmented::{self, LEVELS, MAX_SEGMENTS};
+
 /// A sorted list of representative values; a weight is stored as the index of
 /// the nearest one.
 ///
-/// When the distinct values fit in the codebook, it holds them exactly
-/// (lossless); otherwise values are split into equal-count bins, each
-/// represented by its mean, so the error of a weight is at most the width of
-/// its bin, then refined by Lloyd's algorithm (each center moves to the mean of
-/// the values nearest to it), which lowers the mean squared error of the
-/// weights. `-inf` gets an exact code of its own.
+/// A 16-bit codebook (q16's) of more than [`SEGMENTED_ABOVE`] distinct values
+/// is *segmented* (see [`crate::format::segmented`] and `segments`): up to 256
+/// segments of 256 evenly spaced values, cut at about equal counts, so that a
+/// reader decodes a code by arithmetic on a 2 KiB table rather than reading
+/// one of up to 2^16 values (256 KiB). Otherwise, when the
+/// distinct values fit in the codebook, it holds them exactly (lossless);
+/// else values are split into equal-count bins, each represented by its
+/// mean, so the error of a weight is at most the width of its bin, then
+/// refined by Lloyd's algorithm (each center moves to the mean of the values
+/// nearest to it), which lowers the mean squared error of the weights.
+/// `-inf` gets an exact code of its own.
 ///
 /// ```
 /// use dashlm::build::Codebook;
 /// let cb = Codebook::build(vec![-1.0, -2.0, -2.0, f32::NEG_INFINITY], 8);
 /// assert_eq!(cb.decode(cb.encode(-2.0)), -2.0);
 /// assert_eq!(cb.decode(cb.encode(f32::NEG_INFINITY)), f32::NEG_INFINITY);
+/// assert!(!cb.segmented());
+/// // 5000 distinct values in 16 bits: segmented, each value within half a
+/// // step of its segment (its 256 levels span about 20 values here).
+/// let values: Vec<f32> = (0..5000).map(|i| -(i as f32) / 1000.0).collect();
+/// let cb = Codebook::build(values.clone(), 16);
+/// assert!(cb.segmented());
+/// assert!(values.iter().all(|&v| (cb.decode(cb.encode(v)) - v).abs() < 1e-4));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Codebook {
+    /// The `(base, step)` segments of a segmented codebook (empty otherwise),
+    /// as stored in the file.
+    segments: Vec<[f32; 2]>,
+    /// The values of the codes, in code order: every level of every segment
+    /// when segmented.
     centers: Vec<f32>,
     /// `thresholds[j]`: the least value nearer to center `j + 1` than to
     /// center `j`, so that a value's code is the number of thresholds not
@@ -53,6 +73,22 @@ struct Cell {
     /// `thresholds[first]` (`inf` at the end).
     threshold: f32,
 }
+
+/// The width of the codebooks that are segmented when they would hold more
+/// than [`SEGMENTED_ABOVE`] values (q16's).
+const SEGMENTED_BITS: u32 = 16;
+
+/// The most distinct values a 16-bit codebook keeps exactly; above, it is
+/// segmented. An exact codebook of at most this many values (16 KiB) stays
+/// in the cache and its codes may be narrower than 16 bits; a larger one is
+/// read from memory. Measured on the generated 10M-n-gram model (q16,
+/// `bench-query`, 7 alternating rounds): Lloyd codebooks of 2^12 values were
+/// 1.105x as fast as 2^16, segmented ones 1.151x.
+///
+/// ```
+/// assert_eq!(dashlm::build::SEGMENTED_ABOVE, 4096);
+/// ```
+pub const SEGMENTED_ABOVE: usize = 1 << 12;
 
 /// Cells per center in a [`Grid`].
 const CELLS_PER_CENTER: usize = 2;
@@ -126,6 +162,23 @@ impl Codebook {
     /// The codebook of at most `2^bits` entries for the finite values of
     /// `runs`, `-inf` and `+0` among the values or not.
     fn of_runs(runs: Runs, has_neg_inf: bool, has_pos_zero: bool, bits: u32) -> Codebook {
+        if bits == SEGMENTED_BITS && runs.values.len() > SEGMENTED_ABOVE {
+            let segments = segments::segments(
+                &runs.values,
+                &runs.counts,
+                has_neg_inf,
+                has_pos_zero,
+                MAX_SEGMENTS,
+            );
+            let levels = segments.iter().flat_map(|&[base, step]| {
+                (0..LEVELS as u32).map(move |level| segmented::value(base, step, level))
+            });
+            let centers = levels.collect();
+            return Codebook {
+                segments,
+                ..Codebook::from_centers(centers)
+            };
+        }
         // At most 2^32 (codes are u32), saturating on 32-bit targets.
         let size = 1usize.checked_shl(bits.min(32)).unwrap_or(usize::MAX);
         let room = size - usize::from(has_neg_inf);
@@ -167,6 +220,7 @@ impl Codebook {
             .collect();
         let grid = Grid::new(&centers, &thresholds);
         Codebook {
+            segments: Vec::new(),
             centers,
             thresholds,
             grid,
@@ -225,13 +279,47 @@ impl Codebook {
         crate::format::bits::bits_for(top_code).max(1)
     }
 
-    /// The centers as little-endian f32 bytes, as stored in the file.
+    /// Whether the codebook is segmented (its file section holds segments,
+    /// not values; see [`crate::format::segmented`]).
     ///
     /// ```
-    /// let cb = dashlm::build::Codebook::from_centers(vec![-1.0]);
+    /// use dashlm::build::Codebook;
+    /// assert!(!Codebook::from_centers(vec![-1.0]).segmented());
+    /// let many: Vec<f32> = (0..5000).map(|i| -(i as f32)).collect();
+    /// assert!(Codebook::build(many.clone(), 16).segmented());
+    /// assert!(!Codebook::build(many, 12).segmented()); // a Lloyd codebook
+    /// // 3000 distinct values: exact (12-bit codes, a 12 KiB codebook).
+    /// let some: Vec<f32> = (0..3000).map(|i| -(i as f32)).collect();
+    /// assert!(!Codebook::build(some, 16).segmented());
+    /// ```
+    pub fn segmented(&self) -> bool {
+        !self.segments.is_empty()
+    }
+
+    /// The file section's bytes: the centers as little-endian f32 values, or
+    /// a segmented codebook's `(base, step)` segments.
+    ///
+    /// ```
+    /// use dashlm::build::Codebook;
+    /// use dashlm::format::segmented;
+    /// let cb = Codebook::from_centers(vec![-1.0]);
     /// assert_eq!(cb.to_bytes(), (-1.0f32).to_le_bytes());
+    /// let many: Vec<f32> = (0..6000).map(|i| -(i as f32) / 7.0).collect();
+    /// let cb = Codebook::build(many, 16);
+    /// let bytes = cb.to_bytes();
+    /// assert_eq!(bytes.len() % segmented::SEGMENT_BYTES, 0);
+    /// // The reader's decoding gives the builder's values.
+    /// assert!((0..1 << cb.code_bits()).all(|c| segmented::decode(&bytes, c) == cb.decode(c)));
     /// ```
     pub fn to_bytes(&self) -> Vec<u8> {
+        if self.segmented() {
+            return self
+                .segments
+                .iter()
+                .flatten()
+                .flat_map(|v| v.to_le_bytes())
+                .collect();
+        }
         self.centers.iter().flat_map(|c| c.to_le_bytes()).collect()
     }
 }

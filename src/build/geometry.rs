@@ -57,6 +57,12 @@ impl Coder {
         }
     }
 
+    /// Whether the codebook section holds segments (see
+    /// [`crate::format::segmented`]), flagged in the table's layout.
+    fn segmented(&self) -> u8 {
+        u8::from(matches!(self, Coder::Book(b) if b.segmented()))
+    }
+
     /// The codebook section's bytes (empty for raw f32 bits).
     pub(super) fn to_bytes(&self) -> Vec<u8> {
         match self {
@@ -295,10 +301,16 @@ impl TableBuild {
             // Left out of the layout at the highest order, which has no nodes.
             backoff: backoff.bits(),
         };
+        let raw = RawLayout {
+            prob_segmented: prob.segmented(),
+            // Left out with the backoffs at the highest order.
+            backoff_segmented: if nodes { backoff.segmented() } else { 0 },
+            ..geometry.layout(widths, placed)
+        };
         TableBuild {
             n: geometry.n as u16,
             nodes,
-            raw: geometry.layout(widths, placed),
+            raw,
             prob,
             backoff,
         }

@@ -40,8 +40,8 @@
 //! `build-lm` tries them in that order. They share `options` (what a build
 //! takes and gives), `unigrams` (the vocabulary and unigram sections),
 //! `geometry` (where each order's arcs go and how its table is written),
-//! `codebook` (quantized weights; `class_book` for the unigrams of q16 and
-//! q8, whose flags lie in the values) and `output` (writing a file atomically).
+//! `codebook` (quantized weights, `segments` for q16's segmented codebooks;
+//! `class_book` for the unigrams of q16 and q8, whose flags lie in the values) and `output` (writing a file atomically).
 mod class_book;
 mod codebook;
 mod complete;
@@ -57,6 +57,7 @@ mod paths;
 mod radix;
 mod reading;
 mod records;
+mod segments;
 mod side;
 mod spill;
 mod stream;
@@ -64,7 +65,7 @@ mod tables;
 mod unigrams;
 
 pub use class_book::ClassBook;
-pub use codebook::Codebook;
+pub use codebook::{Codebook, SEGMENTED_ABOVE};
 pub use complete::compile_completing;
 pub use exact_book::ExactBook;
 pub use geometry::RUNS_ABOVE_LOAD;

@@ -83,7 +83,9 @@ impl Widths {
             backoff_bits: 0,
             disp_bits: 0,
             runs: GROUPED,
-            reserved: [0; 5],
+            prob_segmented: 0,
+            backoff_segmented: 0,
+            reserved: [0; 3],
         }
     }
 }

@@ -21,7 +21,9 @@ pub const MAGIC: [u8; 8] = *b"DASHLM\x00\x1a";
 /// The format version this build writes, and the only one it reads (older
 /// files must be rebuilt with `build-lm`).
 ///
-/// Version 7 stores the vocabulary's offsets as an Elias-Fano sequence (see
+/// Version 8 may store a q16 order's codebooks as segments of evenly spaced
+/// values (see [`crate::format::segmented`]), flagged in the order's
+/// [`RawLayout`]. Version 7 stored the vocabulary's offsets as an Elias-Fano sequence (see
 /// [`crate::format::vocab`]), about 5.3 bits a word on the shared 4-gram
 /// instead of version 6's 21-bit fields; version 6 stored the vocabulary
 /// index as the word ids bucket by bucket
@@ -39,14 +41,14 @@ pub const MAGIC: [u8; 8] = *b"DASHLM\x00\x1a";
 /// # f.write_to(&mut bytes).unwrap();
 /// // Bytes 10..12 of a file, little-endian.
 /// assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), VERSION);
-/// assert_eq!(VERSION, 7);
-/// // Version 6 in its header is refused (before the header checksum is
+/// assert_eq!(VERSION, 8);
+/// // Version 7 in its header is refused (before the header checksum is
 /// // checked).
-/// bytes[10..12].copy_from_slice(&6u16.to_le_bytes());
+/// bytes[10..12].copy_from_slice(&7u16.to_le_bytes());
 /// let err = parse(&bytes).unwrap_err().to_string();
-/// assert!(err.contains("format version 6") && err.contains("reads version 7 files"), "{err}");
+/// assert!(err.contains("format version 7") && err.contains("reads version 8 files"), "{err}");
 /// ```
-pub const VERSION: u16 = 7;
+pub const VERSION: u16 = 8;
 /// Bytes in the fixed header.
 ///
 /// ```
@@ -342,6 +344,18 @@ impl SectionEntry {
 /// backoff` with the widths below (flags and backoff are absent at the highest order).
 /// See [`crate::format::table`].
 ///
+/// | bytes | field |
+/// |---|---|
+/// | 0..8 | `num_homes` |
+/// | 8..16 | `num_slots` |
+/// | 16..20 | `entry_bits` |
+/// | 20, 21, 22 | `ctx_bits`, `word_bits`, `prob_bits` |
+/// | 23 | `has_nodes` |
+/// | 24, 25 | `backoff_bits`, `disp_bits` |
+/// | 26 | `runs` (0 scanned, 1 run offsets, 2 grouped) |
+/// | 27, 28 | `prob_segmented`, `backoff_segmented` (0 or 1) |
+/// | 29..32 | reserved, zero (checked at open) |
+///
 /// ```
 /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
 /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
@@ -380,8 +394,13 @@ pub struct RawLayout {
     pub disp_bits: u8,
     /// 1 if the slots store run offsets, 0 if displacements (scanned).
     pub runs: u8,
+    /// 1 if the probability codebook is segmented (see
+    /// [`crate::format::segmented`]), else 0.
+    pub prob_segmented: u8,
+    /// 1 if the backoff codebook is segmented, else 0.
+    pub backoff_segmented: u8,
     /// Reserved, zero.
-    pub reserved: [u8; 5],
+    pub reserved: [u8; 3],
 }
 
 impl RawLayout {

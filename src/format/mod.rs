@@ -1,4 +1,4 @@
-//! The on-disk layout of a compiled dashlm model (format version 7, the only
+//! The on-disk layout of a compiled dashlm model (format version 8, the only
 //! one read: older files must be rebuilt).
 //!
 //! This module owns every byte offset, field width and checksum; [`crate::build`]
@@ -36,7 +36,7 @@
 //! |---|---|
 //! | 0..8 | magic `DASHLM\0\x1a` |
 //! | 8..10 | byte-order mark `0xFEFF` (reads as `FF FE`) |
-//! | 10..12 | format version ([`VERSION`], `7`; any other is refused) |
+//! | 10..12 | format version ([`VERSION`], `8`; any other is refused) |
 //! | 12 | order `N` (1..=[`crate::MAX_ORDER`]) |
 //! | 13 | weights: 0 = f32, 1 = q16, 2 = q8 |
 //! | 14..16 | reserved, zero |
@@ -92,7 +92,13 @@
 //!   the order's `prob_bits` / `backoff_bits` field. Quantized files: 1 to `2^bits` f32
 //!   values, sorted, `bits` the fewest (at least 1) that index the codebook, so at
 //!   most 8 for q8 and 16 for q16 (an order with 5 distinct probabilities stores 3-bit
-//!   codes). f32 files: empty when the field is raw f32 bits (`bits` = 32), else an
+//!   codes); or, when the order's layout flags the field as segmented
+//!   (`RawLayout::prob_segmented` / `backoff_segmented`, quantized files with
+//!   9- to 16-bit codes: q16's fields of more than 256 distinct values), 1 to
+//!   `2^(bits - 8)` segments of 8 bytes (`base f32, step f32`), code `c` standing
+//!   for `base + (c & 255) * step` of segment `c >> 8` (see [`segmented`]; the
+//!   generated 10M-n-gram model's q16 codebooks take 2 KiB each instead of 256).
+//!   f32 files: empty when the field is raw f32 bits (`bits` = 32), else an
 //!   exact codebook as for order 1 (the distinct bit patterns, at most 2^16, sorted by
 //!   [`f32::total_cmp`]), chosen by the builder when codes and codebook are smaller:
 //!   the shared 4-gram's bigram and trigram backoffs take 36,655 and 19,187 values,
@@ -112,6 +118,7 @@ mod key;
 mod mmap;
 mod probe;
 mod sections;
+pub mod segmented;
 pub mod table;
 mod table_view;
 mod table_write;

@@ -55,7 +55,7 @@
 //! |---|---|---|
 //! | remainder | `rem_bits` | the low bits of [`KeyCodec::hash`] of `(ctx, word)`, complemented |
 //! | displacement | `disp_bits` | `slot - home + 1` of the arc; 0 (with a zero remainder field) = empty slot |
-//! | prob | `prob_bits` | log10 probability: raw f32 bits (32), or an index in the order's codebook (the fewest bits that index it: 1 to 16 / 8 for q16 / q8, 1 to 16 for an f32 file's exact codebook) |
+//! | prob | `prob_bits` | log10 probability: raw f32 bits (32), or a code in the order's codebook (the fewest bits that index it: 1 to 16 / 8 for q16 / q8, 1 to 16 for an f32 file's exact codebook; see [`crate::format::segmented`] for q16's segmented codebooks) |
 //! | node | 1, orders < N | 1 if `context + word` is itself a state (it can be extended) |
 //! | left | 1, orders < N | 1 if a longer arc ends with this one, so a query that matched it must look one order up |
 //! | backoff | `backoff_bits`, orders < N | the backoff of a node arc: raw f32 bits (32) or an index in the order's backoff codebook (as wide as it needs, as for prob) |
@@ -262,7 +262,9 @@ impl Widths {
             backoff_bits: byte(backoff),
             disp_bits: disp_bits as u8,
             runs: 0,
-            reserved: [0; 5],
+            prob_segmented: 0,
+            backoff_segmented: 0,
+            reserved: [0; 3],
         }
     }
 
@@ -298,6 +300,9 @@ impl Layout {
     /// ```
     pub fn new(raw: RawLayout, vocab_size: u32, at: u64) -> Result<Layout, FormatError> {
         let bad = |problem: String| Err(FormatError::field("table layout", at, problem));
+        if raw.reserved != [0; 3] {
+            return bad(format!("reserved bytes {:?}, expected zeros", raw.reserved));
+        }
         if raw.runs == GROUPED {
             if let Err(problem) = grouped::check(&raw) {
                 return bad(problem);

@@ -47,7 +47,7 @@ pub use open::ModelError;
 
 use crate::format::bits::{mask, read_word};
 use crate::format::table::{GroupedProbe, Layout, Probe, TableView};
-use crate::format::{vocab::VocabView, Header};
+use crate::format::{segmented, vocab::VocabView, Header};
 use crate::lm::{FullScore, LanguageModel};
 use crate::vocab::WordId;
 use crate::MAX_ORDER;
@@ -132,7 +132,9 @@ impl fmt::Debug for State {
 /// open, padded with zeros to 256 entries, so a code decodes with one load
 /// after a check against a constant; a larger one is read where it lies in the file (its first
 /// byte and number of f32 values), so that opening copies at most 1 KiB a
-/// codebook whatever the model.
+/// codebook whatever the model. A segmented codebook's at most 256 segments
+/// are copied (2 KiB), so a code decodes with one load from a table that
+/// stays in the cache, a multiplication and an addition.
 #[derive(Clone, Debug, Default)]
 enum Book {
     /// Weights stored as raw f32 bits.
@@ -142,6 +144,9 @@ enum Book {
     Small(Box<[f32; 256]>),
     /// Codes into `len` little-endian f32 values from byte `start` of the file.
     Values { start: usize, len: usize },
+    /// Codes into a segmented codebook's segments, zero-padded (see
+    /// [`crate::format::segmented`]).
+    Segments(Box<[[f32; 2]; segmented::MAX_SEGMENTS]>),
 }
 
 impl Book {
@@ -360,6 +365,12 @@ impl<D: AsRef<[u8]>> Model<D> {
             Book::Raw => f32::from_bits(code),
             // A code past the end (corruption) decodes as 0.
             Book::Small(ref values) => values.get(code as usize).copied().unwrap_or(0.0),
+            // Codes are at most 16 bits wide (checked at open): the mask only
+            // lets the compiler drop the index check.
+            Book::Segments(ref segments) => {
+                let [base, step] = segments[(code >> segmented::SEGMENT_BITS) as usize & 0xff];
+                segmented::value(base, step, code)
+            }
             Book::Values { start, len } => {
                 let i = code as usize;
                 let at = start.wrapping_add(4 * i);

@@ -8,7 +8,8 @@ use memmap2::Mmap;
 use super::{Book, Model, TableInfo, UnigramInfo};
 use crate::format::table::{GroupedProbe, Layout, Probe};
 use crate::format::{
-    self, bits, vocab, FormatError, RawLayout, SectionEntry, SectionKind, Weights, MAX_EXACT_VALUES,
+    self, bits, segmented, vocab, FormatError, RawLayout, SectionEntry, SectionKind, Weights,
+    MAX_EXACT_VALUES,
 };
 
 /// Errors opening or verifying a compiled model.
@@ -61,6 +62,91 @@ fn expect_len(e: &SectionEntry, expected: u64) -> Result<(), FormatError> {
         });
     }
     Ok(())
+}
+
+/// A weight field of an order's table, with its layout.
+#[derive(Clone, Copy)]
+enum Field<'a> {
+    Prob(&'a RawLayout),
+    Backoff(&'a RawLayout),
+}
+
+/// The codebook of `field` in the table of order `n` (whose layout is at byte
+/// `at`) in a model with `weights`, checked against the field's width and its
+/// layout's flag: raw f32 bits (no codebook), or codes of 1 bit to the
+/// variant's width (the builder makes them as wide as the codebook needs;
+/// f32 weights are raw or codes into an exact codebook of at most 2^16
+/// values) into 1 to `2^bits` f32 values, or, segmented (quantized weights,
+/// 9 to 16 bits), into 1 to `2^(bits - 8)` segments.
+fn table_book(
+    bytes: &[u8],
+    sections: &format::Sections,
+    weights: Weights,
+    n: usize,
+    at: u64,
+    field: Field<'_>,
+) -> Result<Book, FormatError> {
+    let (kind, bits, segmented) = match field {
+        Field::Prob(raw) => (SectionKind::ProbCodebook, raw.prob_bits, raw.prob_segmented),
+        Field::Backoff(raw) => (
+            SectionKind::BackoffCodebook,
+            raw.backoff_bits,
+            raw.backoff_segmented,
+        ),
+    };
+    let bad_layout = |problem: String| Err(FormatError::field("table layout", at, problem));
+    if segmented > 1 {
+        return bad_layout(format!(
+            "order {n} {} segmented flag is {segmented}, expected 0 or 1",
+            kind.name()
+        ));
+    }
+    // No backoffs (at the highest order), or raw f32 bits: no codebook.
+    let f32_weights = weights == Weights::F32;
+    if (kind == SectionKind::BackoffCodebook && bits == 0) || (f32_weights && bits == 32) {
+        if segmented == 1 {
+            return bad_layout(format!("order {n} {} is segmented but unused", kind.name()));
+        }
+        return Ok(Book::Raw);
+    }
+    let max_bits = if f32_weights {
+        MAX_EXACT_VALUES.trailing_zeros()
+    } else {
+        weights.bits()
+    };
+    if bits == 0 || u32::from(bits) > max_bits {
+        return bad_layout(format!(
+            "{}-bit weights in a {} model",
+            bits,
+            weights.name()
+        ));
+    }
+    let e = sections.require(kind, n as u16)?;
+    if segmented == 1 {
+        if f32_weights || u32::from(bits) <= segmented::SEGMENT_BITS {
+            return bad_layout(format!(
+                "order {n} {} is segmented with {bits}-bit codes in a {} model \
+                 (segmented codebooks take 9- to 16-bit codes of quantized weights)",
+                kind.name(),
+                weights.name()
+            ));
+        }
+        let most = 1u64 << (u32::from(bits) - segmented::SEGMENT_BITS);
+        let size = segmented::SEGMENT_BYTES as u64;
+        if e.len == 0 || !e.len.is_multiple_of(size) || e.len > most * size {
+            let problem = format!(
+                "{} bytes: expected 1 to {most} segments of {size} bytes",
+                e.len
+            );
+            return Err(FormatError::field(e.kind.name(), e.offset, problem));
+        }
+        return Ok(Book::Segments(segmented::segments(&bytes[e.range()])));
+    }
+    if e.len == 0 || !e.len.is_multiple_of(4) || e.len > (1u64 << bits) * 4 {
+        let problem = format!("{} bytes: expected 1 to {} f32 values", e.len, 1u64 << bits);
+        return Err(FormatError::field(e.kind.name(), e.offset, problem));
+    }
+    Ok(Book::new(bytes, e.range()))
 }
 
 /// The unigram section's layout, from its codebooks' lengths: a field with
@@ -219,46 +305,21 @@ impl<D: AsRef<[u8]>> Model<D> {
             }
             let table = sections.require(SectionKind::Table, n as u16)?;
             expect_len(table, layout.table_bytes())?;
-            let book = |kind: SectionKind, bits: u8| -> Result<Book, FormatError> {
-                // No backoffs (at the highest order), or raw f32 bits: no codebook.
-                let f32_weights = header.weights == Weights::F32;
-                if (kind == SectionKind::BackoffCodebook && bits == 0)
-                    || (f32_weights && bits == 32)
-                {
-                    return Ok(Book::Raw);
-                }
-                // Each order's codes are 1 bit to the variant's width (the
-                // builder makes them as wide as the codebook needs); f32
-                // weights are raw or codes into an exact codebook of at most
-                // 2^16 values.
-                let max_bits = if f32_weights {
-                    MAX_EXACT_VALUES.trailing_zeros()
-                } else {
-                    header.weights.bits()
-                };
-                if bits == 0 || u32::from(bits) > max_bits {
-                    return Err(FormatError::field(
-                        "table layout",
-                        at,
-                        format!("{}-bit weights in a {} model", bits, header.weights.name()),
-                    ));
-                }
-                let e = sections.require(kind, n as u16)?;
-                if e.len == 0 || !e.len.is_multiple_of(4) || e.len > (1u64 << bits) * 4 {
-                    let problem =
-                        format!("{} bytes: expected 1 to {} f32 values", e.len, 1u64 << bits);
-                    return Err(FormatError::field(e.kind.name(), e.offset, problem));
-                }
-                Ok(Book::new(bytes, e.range()))
-            };
             if layout.grouped() {
                 // Only the highest order (the only one without nodes, checked above).
                 top = Some(GroupedProbe::new(&layout, table.range()));
             }
             tables[n - 2] = TableInfo {
                 probe: Probe::new(&layout, table.range()),
-                prob_book: book(SectionKind::ProbCodebook, raw.prob_bits)?,
-                backoff_book: book(SectionKind::BackoffCodebook, raw.backoff_bits)?,
+                prob_book: table_book(bytes, &sections, header.weights, n, at, Field::Prob(&raw))?,
+                backoff_book: table_book(
+                    bytes,
+                    &sections,
+                    header.weights,
+                    n,
+                    at,
+                    Field::Backoff(&raw),
+                )?,
             };
             table_layouts.push((table.range(), layout));
         }

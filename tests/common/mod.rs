@@ -134,6 +134,24 @@ pub fn compiled(set: &NGramSet, weights: Weights) -> Model<Vec<u8>> {
     Model::from_bytes(bytes).unwrap()
 }
 
+/// A random trigram model over 3,000 words whose bigram probabilities take
+/// more than [`dashlm::build::SEGMENTED_ABOVE`] distinct values, so that its
+/// q16 compilation stores them in a segmented codebook: its ARPA text and
+/// that q16 model (the first of seeds `seed..` that gives one).
+pub fn segmented_q16(seed: u64) -> (String, Model<Vec<u8>>) {
+    for seed in seed.. {
+        let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(seed);
+        let text = random_arpa(&mut rng, 3, 3000);
+        let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
+        let model = compiled(&set, Weights::Q16);
+        let bigrams = model.table_layouts().next().unwrap().raw();
+        if bigrams.prob_segmented == 1 {
+            return (text, model);
+        }
+    }
+    unreachable!("a model with a segmented codebook among all seeds")
+}
+
 pub fn random_sentence(rng: &mut StdRng, vocab: usize) -> Vec<Vec<u8>> {
     (0..rng.gen_range(0..12))
         .map(|_| match rng.gen_range(0..10) {

@@ -91,20 +91,21 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
             let groups = format::groups::block_bytes(r.num_homes, r.num_slots);
             writeln!(
                 out,
-                "  order {}: {count} arcs grouped by {} contexts, {} bits = word {} + prob {}, groups {groups} bytes ({:.2} bits a context)",
+                "  order {}: {count} arcs grouped by {} contexts, {} bits = word {} + prob {}, groups {groups} bytes ({:.2} bits a context){}",
                 i + 2,
                 r.num_homes,
                 r.entry_bits,
                 r.word_bits,
                 r.prob_bits,
                 groups as f64 * 8.0 / r.num_homes.max(1) as f64,
+                segmented_books(r),
             )?;
             continue;
         }
         let flags = 2 * u32::from(r.has_nodes);
         writeln!(
             out,
-            "  order {}: {count} arcs in {} slots (load {:.3}), {} homes, {}, {} bits = {} + {} + {} + {flags} + {}",
+            "  order {}: {count} arcs in {} slots (load {:.3}), {} homes, {}, {} bits = {} + {} + {} + {flags} + {}{}",
             i + 2,
             r.num_slots,
             *count as f64 / r.num_slots.max(1) as f64,
@@ -115,6 +116,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
             r.disp_bits,
             r.prob_bits,
             r.backoff_bits,
+            segmented_books(r),
         )?;
     }
     let bytes = model.bytes().len() as f64;
@@ -137,4 +139,15 @@ pub fn verify(args: VerifyArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     writeln!(out, "{}: OK", args.model.display())?;
     out.flush()?;
     Ok(())
+}
+
+/// Which of an order's codebooks are segmented (see
+/// `dashlm::format::segmented`), as a suffix of its line: empty if none.
+fn segmented_books(r: &format::RawLayout) -> &'static str {
+    match (r.prob_segmented, r.backoff_segmented) {
+        (0, 0) => "",
+        (_, 0) => ", prob codebook segmented",
+        (0, _) => ", backoff codebook segmented",
+        _ => ", prob and backoff codebooks segmented",
+    }
 }
