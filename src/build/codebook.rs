@@ -82,8 +82,9 @@ const SEGMENTED_BITS: u32 = 16;
 /// segmented. An exact codebook of at most this many values (16 KiB) stays
 /// in the cache and its codes may be narrower than 16 bits; a larger one is
 /// read from memory. Measured on the generated 10M-n-gram model (q16,
-/// `bench-query`, 7 alternating rounds): Lloyd codebooks of 2^12 values were
-/// 1.105x as fast as 2^16, segmented ones 1.151x.
+/// `bench-query`, two runs of 7 alternating rounds against 2^16-value Lloyd
+/// codebooks): Lloyd codebooks of 2^12 values were 1.105x as fast, segmented
+/// ones 1.151x.
 ///
 /// ```
 /// assert_eq!(dashlm::build::SEGMENTED_ABOVE, 4096);

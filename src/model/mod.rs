@@ -368,7 +368,8 @@ impl<D: AsRef<[u8]>> Model<D> {
             // Codes are at most 16 bits wide (checked at open): the mask only
             // lets the compiler drop the index check.
             Book::Segments(ref segments) => {
-                let [base, step] = segments[(code >> segmented::SEGMENT_BITS) as usize & 0xff];
+                let segment = (code >> segmented::SEGMENT_BITS) as usize;
+                let [base, step] = segments[segment & (segmented::MAX_SEGMENTS - 1)];
                 segmented::value(base, step, code)
             }
             Book::Values { start, len } => {

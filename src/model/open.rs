@@ -64,16 +64,9 @@ fn expect_len(e: &SectionEntry, expected: u64) -> Result<(), FormatError> {
     Ok(())
 }
 
-/// A weight field of an order's table, with its layout.
-#[derive(Clone, Copy)]
-enum Field<'a> {
-    Prob(&'a RawLayout),
-    Backoff(&'a RawLayout),
-}
-
-/// The codebook of `field` in the table of order `n` (whose layout is at byte
-/// `at`) in a model with `weights`, checked against the field's width and its
-/// layout's flag: raw f32 bits (no codebook), or codes of 1 bit to the
+/// The codebook `kind` (probabilities or backoffs) of the table of order `n`
+/// whose layout `raw` is at byte `at`, in a model with `weights`, checked
+/// against the field's width and its layout's flag: raw f32 bits (no codebook), or codes of 1 bit to the
 /// variant's width (the builder makes them as wide as the codebook needs;
 /// f32 weights are raw or codes into an exact codebook of at most 2^16
 /// values) into 1 to `2^bits` f32 values, or, segmented (quantized weights,
@@ -84,15 +77,12 @@ fn table_book(
     weights: Weights,
     n: usize,
     at: u64,
-    field: Field<'_>,
+    raw: &RawLayout,
+    kind: SectionKind,
 ) -> Result<Book, FormatError> {
-    let (kind, bits, segmented) = match field {
-        Field::Prob(raw) => (SectionKind::ProbCodebook, raw.prob_bits, raw.prob_segmented),
-        Field::Backoff(raw) => (
-            SectionKind::BackoffCodebook,
-            raw.backoff_bits,
-            raw.backoff_segmented,
-        ),
+    let (bits, segmented) = match kind {
+        SectionKind::ProbCodebook => (raw.prob_bits, raw.prob_segmented),
+        _ => (raw.backoff_bits, raw.backoff_segmented),
     };
     let bad_layout = |problem: String| Err(FormatError::field("table layout", at, problem));
     if segmented > 1 {
@@ -309,17 +299,11 @@ impl<D: AsRef<[u8]>> Model<D> {
                 // Only the highest order (the only one without nodes, checked above).
                 top = Some(GroupedProbe::new(&layout, table.range()));
             }
+            let book = |kind| table_book(bytes, &sections, header.weights, n, at, &raw, kind);
             tables[n - 2] = TableInfo {
                 probe: Probe::new(&layout, table.range()),
-                prob_book: table_book(bytes, &sections, header.weights, n, at, Field::Prob(&raw))?,
-                backoff_book: table_book(
-                    bytes,
-                    &sections,
-                    header.weights,
-                    n,
-                    at,
-                    Field::Backoff(&raw),
-                )?,
+                prob_book: book(SectionKind::ProbCodebook)?,
+                backoff_book: book(SectionKind::BackoffCodebook)?,
             };
             table_layouts.push((table.range(), layout));
         }
