@@ -310,7 +310,11 @@ impl Codebook {
     /// let bytes = cb.to_bytes();
     /// assert_eq!(bytes.len() % segmented::SEGMENT_BYTES, 0);
     /// // The reader's decoding gives the builder's values.
-    /// assert!((0..1 << cb.code_bits()).all(|c| segmented::decode(&bytes, c) == cb.decode(c)));
+    /// let table = segmented::segments(&bytes);
+    /// assert!((0..1u32 << cb.code_bits()).all(|c| {
+    ///     let [base, step] = table[(c >> segmented::SEGMENT_BITS) as usize];
+    ///     segmented::value(base, step, c) == cb.decode(c)
+    /// }));
     /// ```
     pub fn to_bytes(&self) -> Vec<u8> {
         if self.segmented() {

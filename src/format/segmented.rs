@@ -16,17 +16,20 @@
 //! (`prob_segmented`, `backoff_segmented`).
 //!
 //! ```
-//! use dashlm::format::segmented::{decode, value, SEGMENT_BITS};
+//! use dashlm::format::segmented::{segments, value, SEGMENT_BITS};
 //! let section: Vec<u8> = [[-3.0f32, 0.25], [-1.0, 0.0]]
 //!     .iter()
 //!     .flatten()
 //!     .flat_map(|v| v.to_le_bytes())
 //!     .collect();
-//! assert_eq!(SEGMENT_BITS, 8);
-//! assert_eq!(value(-3.0, 0.25, 4), -2.0);
-//! assert_eq!(decode(&section, 4), -2.0); // segment 0, level 4
-//! assert_eq!(decode(&section, 256 + 9), -1.0); // segment 1: one value
-//! assert_eq!(decode(&section, 512), 0.0); // no segment 2
+//! let table = segments(&section);
+//! let decode = |code: u32| {
+//!     let [base, step] = table[(code >> SEGMENT_BITS) as usize];
+//!     value(base, step, code)
+//! };
+//! assert_eq!(decode(4), -2.0); // segment 0, level 4
+//! assert_eq!(decode(256 + 9), -1.0); // segment 1: one value
+//! assert_eq!(decode(512), 0.0); // no segment 2: zeros
 //! ```
 //!
 //! [`RawLayout`]: super::RawLayout
@@ -92,23 +95,4 @@ pub fn segments(section: &[u8]) -> Box<[[f32; 2]; MAX_SEGMENTS]> {
         }
     }
     table
-}
-
-/// The value of code `code` in a segmented codebook section (0 for a code
-/// past its segments): [`segments`] then [`value`], for one code.
-///
-/// ```
-/// use dashlm::format::segmented::decode;
-/// let bytes: Vec<u8> = [-3.0f32, 0.25].iter().flat_map(|v| v.to_le_bytes()).collect();
-/// assert_eq!(decode(&bytes, 255), -3.0 + 255.0 * 0.25);
-/// ```
-pub fn decode(section: &[u8], code: u32) -> f32 {
-    let at = (code >> SEGMENT_BITS) as usize * SEGMENT_BYTES;
-    match section.get(at..at + SEGMENT_BYTES) {
-        Some(b) => {
-            let field = |i: usize| f32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"));
-            value(field(0), field(4), code)
-        }
-        None => 0.0,
-    }
 }

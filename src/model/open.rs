@@ -66,11 +66,12 @@ fn expect_len(e: &SectionEntry, expected: u64) -> Result<(), FormatError> {
 
 /// The codebook `kind` (probabilities or backoffs) of the table of order `n`
 /// whose layout `raw` is at byte `at`, in a model with `weights`, checked
-/// against the field's width and its layout's flag: raw f32 bits (no codebook), or codes of 1 bit to the
-/// variant's width (the builder makes them as wide as the codebook needs;
-/// f32 weights are raw or codes into an exact codebook of at most 2^16
-/// values) into 1 to `2^bits` f32 values, or, segmented (quantized weights,
-/// 9 to 16 bits), into 1 to `2^(bits - 8)` segments.
+/// against the field's width and its layout's flag: raw f32 bits (no
+/// codebook), or codes of 1 bit to the variant's width (the builder makes
+/// them as wide as the codebook needs; f32 weights are raw or codes into an
+/// exact codebook of at most 2^16 values) into 1 to `2^bits` f32 values, or,
+/// segmented (quantized weights, 9 to 16 bits), into 1 to `2^(bits - 8)`
+/// segments.
 fn table_book(
     bytes: &[u8],
     sections: &format::Sections,
