@@ -285,19 +285,21 @@ pub fn score_corpus_word_by_word<M: LanguageModel>(
     model: &M,
     corpus: &[Vec<WordId>],
 ) -> (u64, f64) {
-    let eos = [model.eos_id()];
+    let (begin, eos) = (model.begin_sentence_state(), model.eos_id());
     let mut sum = 0f64;
     let mut queries = 0;
     for sentence in corpus {
         // Two states taking turns: the query writes the next state into the
         // other one, so no state is copied (a 60-byte copy was ~20 of the
-        // ~330 instructions a query took).
-        let (mut a, mut b) = (model.begin_sentence_state(), model.begin_sentence_state());
+        // ~330 instructions a query took). The words, then `</s>`: a chained
+        // iterator cost about 8 instructions a query.
+        let (mut a, mut b) = (begin, begin);
         let (mut state, mut next) = (&mut a, &mut b);
-        for &w in sentence.iter().chain(&eos) {
+        for &w in sentence {
             sum += f64::from(model.score(state, w, next));
             std::mem::swap(&mut state, &mut next);
         }
+        sum += f64::from(model.score(state, eos, next));
         queries += sentence.len() as u64 + 1;
     }
     (queries, sum)

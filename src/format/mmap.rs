@@ -1,6 +1,6 @@
-//! Memory-mapping a model file, cache prefetch hints, the allocator setting of
-//! `build-lm` and the query of a signal's disposition: the only `unsafe` code
-//! in dashlm.
+//! Memory-mapping a model file, cache prefetch hints, reads of words checked
+//! once for many ([`Span`]), the allocator setting of `build-lm` and the query
+//! of a signal's disposition: the only `unsafe` code in dashlm.
 
 use std::fs::File;
 use std::io;
@@ -89,6 +89,47 @@ pub fn release_freed_memory_at_once() {
 #[inline(always)]
 pub fn prefetch(bytes: &[u8], offset: usize) {
     hint(bytes.as_ptr().wrapping_add(offset));
+}
+
+/// The 64-bit words of a byte slice up to bit `end`, checked once to lie
+/// inside it, so that each read needs no bounds check: a position is clamped
+/// to `end` (two instructions) where a checked read compares and branches
+/// (four). A query reads about ten words, most of them scanning table slots.
+///
+/// ```
+/// use dashlm::format::Span;
+/// let bytes = [0x12u8, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x11, 0x22];
+/// let span = Span::new(&bytes, 16).unwrap(); // the last word inside starts at bit 16
+/// assert_eq!(span.word(0), 0xf0de_bc9a_7856_3412);
+/// assert_eq!(span.word(4), 0x0f0d_ebc9_a785_6341);
+/// assert_eq!(span.word(16), 0x2211_f0de_bc9a_7856);
+/// assert_eq!(span.word(1000), span.word(16)); // clamped
+/// assert!(Span::new(&bytes, 24).is_none()); // a word at bit 24 would pass the end
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Span<'a> {
+    bytes: &'a [u8],
+    end: u64,
+}
+
+impl<'a> Span<'a> {
+    /// The words of `bytes` up to bit `end`, if the word at `end` lies inside.
+    #[inline(always)]
+    pub fn new(bytes: &'a [u8], end: u64) -> Option<Span<'a>> {
+        ((end >> 3).saturating_add(8) <= bytes.len() as u64).then_some(Span { bytes, end })
+    }
+
+    /// The 64 bits from bit `pos` on (from `end` if `pos` is past it), little-endian.
+    #[inline(always)]
+    pub fn word(&self, pos: u64) -> u64 {
+        let pos = pos.min(self.end);
+        let byte = (pos >> 3) as usize;
+        debug_assert!(byte + 8 <= self.bytes.len());
+        // SAFETY: `pos <= end` and `new` checked `end / 8 + 8 <= bytes.len()`,
+        // so bytes `byte..byte + 8` lie inside `bytes`. The read is unaligned.
+        let word = unsafe { self.bytes.as_ptr().add(byte).cast::<u64>().read_unaligned() };
+        u64::from_le(word) >> (pos & 7)
+    }
 }
 
 /// Hints the CPU to fetch the first cache lines (up to 256 bytes) of `items`; a

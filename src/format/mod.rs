@@ -142,7 +142,7 @@ pub use header::{
 #[cfg(unix)]
 pub use mmap::signal_ignored;
 pub use mmap::{
-    map_file, prefetch, prefetch_items, read_file_huge, release_freed_memory_at_once, HugeBuf,
+    map_file, prefetch, prefetch_items, read_file_huge, release_freed_memory_at_once, HugeBuf, Span,
 };
 pub use sections::{file_version, parse, Sections};
 pub use vocab::word_hash;

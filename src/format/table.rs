@@ -636,12 +636,20 @@ mod tests {
             let (slot, payload) = (hit.slot, probe.payload_of(&bytes, &hit));
             assert_eq!(slot, s);
             assert_eq!(payload, view.payload(s));
+            // The query's unchecked reads (the table ends the file here).
+            let found = probe.find_payload(&bytes, h, probe.home(h));
+            assert_eq!(found, Some((s, payload)));
+            if !runs {
+                assert_eq!(probe.find_payload_scanned(&bytes, h, probe.home(h)), found);
+            }
         }
         let present: std::collections::HashSet<_> = keys.iter().map(|&(_, c, w)| (c, w)).collect();
         for ctx in 0..511 {
             for word in (0..250).step_by(7) {
                 if !present.contains(&(ctx, word)) {
                     assert_eq!(view.find(ctx, word), None, "{ctx} {word}");
+                    let (h, home) = probe.locate(ctx, word);
+                    assert_eq!(probe.find_payload(&bytes, h, home), None, "{ctx} {word}");
                 }
             }
         }

@@ -37,17 +37,18 @@
 //! positions ahead (their addresses depend on the words alone), so the
 //! accesses of consecutive queries overlap.
 
+mod decoder;
 mod dump;
 mod open;
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
+use decoder::Decoder;
 pub use open::ModelError;
 
-use crate::format::bits::{mask, read_word};
 use crate::format::table::{GroupedProbe, Layout, Probe, TableView};
-use crate::format::{segmented, vocab::VocabView, Header};
+use crate::format::{vocab::VocabView, Header, Span};
 use crate::lm::{FullScore, LanguageModel};
 use crate::vocab::WordId;
 use crate::MAX_ORDER;
@@ -128,52 +129,12 @@ impl fmt::Debug for State {
     }
 }
 
-/// A field's codebook. One of at most 256 values is copied out of the file at
-/// open, padded with zeros to 256 entries, so a code decodes with one load
-/// after a check against a constant; a larger one is read where it lies in the file (its first
-/// byte and number of f32 values), so that opening copies at most 1 KiB a
-/// codebook whatever the model. A segmented codebook's at most 256 segments
-/// are copied (2 KiB), so a code decodes with one load from a table that
-/// stays in the cache, a multiplication and an addition.
-#[derive(Clone, Debug, Default)]
-enum Book {
-    /// Weights stored as raw f32 bits.
-    #[default]
-    Raw,
-    /// Up to 256 values, zero-padded.
-    Small(Box<[f32; 256]>),
-    /// Codes into `len` little-endian f32 values from byte `start` of the file.
-    Values { start: usize, len: usize },
-    /// Codes into a segmented codebook's segments, zero-padded (see
-    /// [`crate::format::segmented`]).
-    Segments(Box<[[f32; 2]; segmented::MAX_SEGMENTS]>),
-}
-
-impl Book {
-    /// The codebook in `section` of `file` (checked at open to be a whole
-    /// number of f32 values inside the file).
-    fn new(file: &[u8], section: std::ops::Range<usize>) -> Book {
-        let len = section.len() / 4;
-        if len > 256 {
-            return Book::Values {
-                start: section.start,
-                len,
-            };
-        }
-        let mut values = Box::new([0.0f32; 256]);
-        for (v, b) in values.iter_mut().zip(file[section].chunks_exact(4)) {
-            *v = f32::from_le_bytes(b.try_into().expect("4 bytes"));
-        }
-        Book::Small(values)
-    }
-}
-
-/// Each order's table (its flattened [`Probe`]) and codebooks.
+/// Each order's table (its flattened [`Probe`]) and its fields' weights.
 #[derive(Clone, Debug, Default)]
 struct TableInfo {
     probe: Probe,
-    prob_book: Book,
-    backoff_book: Book,
+    prob: Decoder,
+    backoff: Decoder,
 }
 
 /// Where the unigrams lie and how a record is packed: `entry_bits` a word,
@@ -182,11 +143,17 @@ struct TableInfo {
 #[derive(Clone, Debug, Default)]
 struct UnigramInfo {
     bytes: std::ops::Range<usize>,
+    /// The file bit where the records start, and the last file bit where a
+    /// word inside the file starts (the end of the [`Span`] they are read in).
+    start_bit: u64,
+    last_word_bit: u64,
     entry_bits: u64,
     prob_bits: u32,
     backoff_bits: u32,
-    prob_book: Book,
-    backoff_book: Book,
+    prob_mask: u64,
+    backoff_mask: u64,
+    prob: Decoder,
+    backoff: Decoder,
 }
 
 /// A compiled dashlm model over any bytes: `Vec<u8>`, a memory map, a static slice.
@@ -216,6 +183,8 @@ pub struct Model<D> {
     /// Orders 2..=N in `tables[..num_tables]`.
     tables: Box<[TableInfo; MAX_ORDER - 1]>,
     num_tables: usize,
+    /// Whether every hashed table is scanned (none stores run offsets).
+    scanned: bool,
     /// Whether the highest order's table is grouped; then `top` finds its
     /// arcs (and its entry in `tables` only has its codebook).
     grouped_top: bool,
@@ -320,26 +289,22 @@ impl<D: AsRef<[u8]>> Model<D> {
         (self.unigrams.prob_bits, self.unigrams.backoff_bits)
     }
 
-    /// The unigram record of `word`: probability, backoff bits (`-0.0` = not a
-    /// state) and whether a bigram ends with the word (the stored probability's
-    /// sign bit is clear).
+    /// The unigram record of `word` (below the vocabulary size: callers clamp
+    /// it): probability, backoff bits (`-0.0` = not a state) and whether a
+    /// bigram ends with the word (the stored probability's sign bit is clear).
     #[inline(always)]
     fn unigram(&self, word: WordId) -> (f32, u32, bool) {
         let u = &self.unigrams;
-        if word >= self.header.vocab_size {
+        // Both reads lie in the file for a word below the vocabulary size
+        // (checked at open), so the span never clamps them.
+        let Some(span) = Span::new(self.data.as_ref(), u.last_word_bit) else {
             return (0.0, (-0.0f32).to_bits(), false);
-        }
-        let b = &self.data.as_ref()[u.bytes.clone()];
-        let pos = u64::from(word) * u.entry_bits;
-        let first = read_word(b, pos);
-        // Both fields in the first word read unless both are raw f32.
-        let rest = if u.entry_bits <= 57 {
-            first >> u.prob_bits
-        } else {
-            read_word(b, pos + u64::from(u.prob_bits))
         };
-        let prob = self.decode(&u.prob_book, (first & mask(u.prob_bits)) as u32);
-        let backoff = self.decode(&u.backoff_book, (rest & mask(u.backoff_bits)) as u32);
+        let pos = u.start_bit + u64::from(word) * u.entry_bits;
+        let prob = (span.word(pos) & u.prob_mask) as u32;
+        let backoff = (span.word(pos + u64::from(u.prob_bits)) & u.backoff_mask) as u32;
+        let prob = self.weight(&u.prob, prob);
+        let backoff = self.weight(&u.backoff, backoff);
         (-prob.abs(), backoff.to_bits(), prob.is_sign_positive())
     }
 
@@ -358,36 +323,18 @@ impl<D: AsRef<[u8]>> Model<D> {
         )
     }
 
-    /// The weight with code `code` in `book`.
+    /// The weight with code `code` in `decoder`.
     #[inline(always)]
-    fn decode(&self, book: &Book, code: u32) -> f32 {
-        match *book {
-            Book::Raw => f32::from_bits(code),
-            // A code past the end (corruption) decodes as 0.
-            Book::Small(ref values) => values.get(code as usize).copied().unwrap_or(0.0),
-            // Codes are at most 16 bits wide (checked at open): the mask only
-            // lets the compiler drop the index check.
-            Book::Segments(ref segments) => {
-                let segment = (code >> segmented::SEGMENT_BITS) as usize;
-                let [base, step] = segments[segment & (segmented::MAX_SEGMENTS - 1)];
-                segmented::value(base, step, code)
-            }
-            Book::Values { start, len } => {
-                let i = code as usize;
-                let at = start.wrapping_add(4 * i);
-                match self.data.as_ref().get(at..at.wrapping_add(4)) {
-                    // A code past the end (corruption) decodes as 0.
-                    Some(b) if i < len => f32::from_le_bytes(b.try_into().expect("4 bytes")),
-                    _ => 0.0,
-                }
-            }
-        }
+    fn weight(&self, decoder: &Decoder, code: u32) -> f32 {
+        decoder.decode(self.data.as_ref(), code)
     }
 
-    /// The query of [`LanguageModel::full_score`], for a model whose highest
-    /// order is grouped (`G`) or hashed: compiled for each, so that hashed
-    /// tables' lookups check nothing more (checking inside each lookup made
-    /// the f32 model's queries 0.95-0.97x as fast).
+    /// The query of [`LanguageModel::full_score`], compiled for each kind of
+    /// model (highest order grouped or hashed, other tables all scanned or
+    /// not), so that lookups check nothing more: checking the grouped table
+    /// inside each lookup made the f32 model's queries 0.95-0.97x as fast, and
+    /// the scanned tables' lookups without the run-offset code beside them
+    /// take fewer instructions (see [`Probe::find_payload_scanned`]).
     #[inline(always)]
     fn query(
         &self,
@@ -396,21 +343,26 @@ impl<D: AsRef<[u8]>> Model<D> {
         ahead: Option<WordId>,
         out: &mut State,
     ) -> FullScore {
-        if self.grouped_top {
-            self.query_in::<true>(state, word, ahead, out)
-        } else {
-            self.query_in::<false>(state, word, ahead, out)
+        // The kind of f32 and q16 models tested first: a match over the four
+        // kinds took 8 more instructions a query on the f32 model.
+        if !self.grouped_top && self.scanned {
+            return self.query_in::<false, true>(state, word, ahead, out);
+        }
+        match (self.grouped_top, self.scanned) {
+            (true, true) => self.query_in::<true, true>(state, word, ahead, out),
+            (true, false) => self.query_in::<true, false>(state, word, ahead, out),
+            (false, _) => self.query_in::<false, false>(state, word, ahead, out),
         }
     }
 
-    /// [`Model::query`] with the highest order grouped (`G`) or hashed; with
-    /// `ahead`, each slot found that is a context of the next state in a
-    /// hashed table also starts the fetch of that context's probe for the
-    /// word `ahead` (the probe the next query makes); a context in the grouped
-    /// table starts the fetch of what its lookup reads first, with or without
-    /// `ahead`.
+    /// [`Model::query`] with the highest order grouped (`G`) or hashed, and
+    /// every other table scanned (`S`) or not; with `ahead`, each slot found
+    /// that is a context of the next state in a hashed table also starts the
+    /// fetch of that context's probe for the word `ahead` (the probe the next
+    /// query makes); a context in the grouped table starts the fetch of what
+    /// its lookup reads first, with or without `ahead`.
     #[inline(always)]
-    fn query_in<const G: bool>(
+    fn query_in<const G: bool, const S: bool>(
         &self,
         state: &State,
         word: WordId,
@@ -438,18 +390,18 @@ impl<D: AsRef<[u8]>> Model<D> {
                 // No longer arc ends with the one matched: the match is final.
                 break;
             }
-            let (hit, p) = if G && j + 1 == num_tables {
-                let Some(hit) = self.top.find_word(bytes, h, home) else {
-                    break;
-                };
-                (hit, self.top.payload_of(bytes, &hit))
+            let found = if G && j + 1 == num_tables {
+                let hit = self.top.find_word(bytes, h, home);
+                hit.map(|hit| (hit.slot, self.top.payload_of(bytes, &hit)))
+            } else if S {
+                t.probe.find_payload_scanned(bytes, h, home)
             } else {
-                let Some(hit) = t.probe.find_word(bytes, h, home) else {
-                    break;
-                };
-                (hit, t.probe.payload_of(bytes, &hit))
+                t.probe.find_payload(bytes, h, home)
             };
-            prob = self.decode(&t.prob_book, p.prob);
+            let Some((slot, p)) = found else {
+                break;
+            };
+            prob = self.weight(&t.prob, p.prob);
             matched = j + 2;
             left = p.left;
             if j + 1 < num_tables {
@@ -457,16 +409,19 @@ impl<D: AsRef<[u8]>> Model<D> {
                     // A grouped table's group is read by the next query: reading
                     // it here, to prefetch the arcs of `ahead`, waits for two
                     // reads at the end of this one (measured: 0.84x as fast).
-                    self.top.prefetch_context(bytes, hit.slot as u32);
+                    self.top.prefetch_context(bytes, slot as u32);
                 } else if let Some(next) = ahead {
-                    self.locate::<G>(j + 1, hit.slot as u32, next);
+                    self.locate::<G>(j + 1, slot as u32, next);
                 }
                 // A context of the next state (a longer one may be a state even
                 // when this one is not: its backoff then counts as 0).
-                out.ids[j + 1] = hit.slot as u32;
-                out.backoffs[j + 1] = 0.0;
+                out.ids[j + 1] = slot as u32;
+                out.backoffs[j + 1] = if p.node {
+                    self.weight(&t.backoff, p.backoff)
+                } else {
+                    0.0
+                };
                 if p.node {
-                    out.backoffs[j + 1] = self.decode(&t.backoff_book, p.backoff);
                     out.len = j as u8 + 2;
                 }
             }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
 
-use super::{Book, Model, TableInfo, UnigramInfo};
+use super::{Decoder, Model, TableInfo, UnigramInfo};
 use crate::format::table::{GroupedProbe, Layout, Probe};
 use crate::format::{
     self, bits, segmented, vocab, FormatError, RawLayout, SectionEntry, SectionKind, Weights,
@@ -80,7 +80,7 @@ fn table_book(
     at: u64,
     raw: &RawLayout,
     kind: SectionKind,
-) -> Result<Book, FormatError> {
+) -> Result<Decoder, FormatError> {
     let (bits, segmented) = match kind {
         SectionKind::ProbCodebook => (raw.prob_bits, raw.prob_segmented),
         _ => (raw.backoff_bits, raw.backoff_segmented),
@@ -98,7 +98,7 @@ fn table_book(
         if segmented == 1 {
             return bad_layout(format!("order {n} {} is segmented but unused", kind.name()));
         }
-        return Ok(Book::Raw);
+        return Ok(Decoder::raw());
     }
     let max_bits = if f32_weights {
         MAX_EXACT_VALUES.trailing_zeros()
@@ -131,13 +131,13 @@ fn table_book(
             );
             return Err(FormatError::field(e.kind.name(), e.offset, problem));
         }
-        return Ok(Book::Segments(segmented::segments(&bytes[e.range()])));
+        return Ok(Decoder::segmented(segmented::segments(&bytes[e.range()])));
     }
     if e.len == 0 || !e.len.is_multiple_of(4) || e.len > (1u64 << bits) * 4 {
         let problem = format!("{} bytes: expected 1 to {} f32 values", e.len, 1u64 << bits);
         return Err(FormatError::field(e.kind.name(), e.offset, problem));
     }
-    Ok(Book::new(bytes, e.range()))
+    Ok(Decoder::exact(bytes, e.range()))
 }
 
 /// The unigram section's layout, from its codebooks' lengths: a field with
@@ -149,10 +149,10 @@ fn unigram_info(
     sections: &format::Sections,
     vocab_size: u32,
 ) -> Result<UnigramInfo, FormatError> {
-    let field = |kind: SectionKind| -> Result<(Book, u32), FormatError> {
+    let field = |kind: SectionKind| -> Result<(Decoder, u32), FormatError> {
         let e = sections.require(kind, 1)?;
         if e.len == 0 {
-            return Ok((Book::Raw, 32));
+            return Ok((Decoder::raw(), 32));
         }
         if !e.len.is_multiple_of(4) || e.len > MAX_EXACT_VALUES as u64 * 4 {
             let problem = format!(
@@ -162,7 +162,7 @@ fn unigram_info(
             return Err(FormatError::field(e.kind.name(), e.offset, problem));
         }
         let bits = bits::bits_for(e.len / 4 - 1).max(1);
-        Ok((Book::new(bytes, e.range()), bits))
+        Ok((Decoder::exact(bytes, e.range()), bits))
     };
     let (prob_book, prob_bits) = field(SectionKind::ProbCodebook)?;
     let (backoff_book, backoff_bits) = field(SectionKind::BackoffCodebook)?;
@@ -171,11 +171,15 @@ fn unigram_info(
     expect_len(section, (u64::from(vocab_size) * entry_bits).div_ceil(8))?;
     Ok(UnigramInfo {
         bytes: section.range(),
+        start_bit: section.offset * 8,
+        last_word_bit: (bytes.len() as u64 * 8).saturating_sub(64),
         entry_bits,
         prob_bits,
         backoff_bits,
-        prob_book,
-        backoff_book,
+        prob_mask: bits::mask(prob_bits),
+        backoff_mask: bits::mask(backoff_bits),
+        prob: prob_book,
+        backoff: backoff_book,
     })
 }
 
@@ -303,8 +307,8 @@ impl<D: AsRef<[u8]>> Model<D> {
             let book = |kind| table_book(bytes, &sections, header.weights, n, at, &raw, kind);
             tables[n - 2] = TableInfo {
                 probe: Probe::new(&layout, table.range()),
-                prob_book: book(SectionKind::ProbCodebook)?,
-                backoff_book: book(SectionKind::BackoffCodebook)?,
+                prob: book(SectionKind::ProbCodebook)?,
+                backoff: book(SectionKind::BackoffCodebook)?,
             };
             table_layouts.push((table.range(), layout));
         }
@@ -320,6 +324,7 @@ impl<D: AsRef<[u8]>> Model<D> {
             unigrams,
             tables,
             num_tables: order - 1,
+            scanned: table_layouts.iter().all(|(_, l)| l.grouped() || !l.runs()),
             grouped_top: top.is_some(),
             top: top.unwrap_or_default(),
             layouts: table_layouts,
