@@ -120,3 +120,40 @@ fn f32_tables_with_few_weights_score_exactly() {
     }
     assert!(coded_orders > 20, "{coded_orders} coded fields");
 }
+
+/// Random weights take too many distinct values for exact codebooks to pay:
+/// every field of the f32 model is raw (the query's all-raw path, which reads
+/// a unigram record as one word and decodes nothing), and it scores bit for
+/// bit as the reference, word by word and with the lookahead.
+#[test]
+fn all_raw_f32_models_score_exactly() {
+    let mut all_raw = 0;
+    for seed in 0..12u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let order = rng.gen_range(2..=5);
+        let vocab = rng.gen_range(300..1500);
+        let text = random_arpa(&mut rng, order, vocab);
+        let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
+        let model = compiled(&set, Weights::F32);
+        let raw = model.unigram_widths() == (32, 32)
+            && model.table_layouts().all(|layout| {
+                let raw = layout.raw();
+                raw.prob_bits == 32 && (raw.has_nodes == 0 || raw.backoff_bits == 32)
+            });
+        all_raw += usize::from(raw);
+        let reference = ReferenceModel::new(set);
+        for _ in 0..40 {
+            let words = random_sentence(&mut rng, vocab);
+            let want = bits(&score_words(&reference, &words));
+            assert_eq!(bits(&score_words(&model, &words)), want, "seed {seed}");
+            let ids: Vec<_> = words.iter().map(|w| model.word_id(w)).collect();
+            let ref_ids: Vec<_> = words.iter().map(|w| reference.word_id(w)).collect();
+            assert_eq!(
+                model.score_sentence(&ids, true, true).to_bits(),
+                reference.score_sentence(&ref_ids, true, true).to_bits(),
+                "seed {seed}"
+            );
+        }
+    }
+    assert!(all_raw >= 8, "{all_raw} all-raw models of 12");
+}

@@ -89,6 +89,11 @@ impl Decoder {
         }
     }
 
+    /// Whether codes are raw f32 bits.
+    pub(super) fn is_raw(&self) -> bool {
+        self.raw
+    }
+
     /// The weight with code `code`; `file` holds a codebook read in place. A
     /// code past a codebook's end (corruption) decodes as a wrong number.
     #[inline(always)]

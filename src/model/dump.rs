@@ -51,7 +51,7 @@ impl<D: AsRef<[u8]> + Send + Sync> Model<D> {
             for (slot, _) in view.arcs() {
                 self.arc_words(n, slot, &mut words);
                 let p = view.payload(slot);
-                write!(out, "{}\t", self.weight(&info.prob, p.prob))?;
+                write!(out, "{}\t", self.weight::<false>(&info.prob, p.prob))?;
                 for (i, &w) in words.iter().enumerate() {
                     if i > 0 {
                         out.write_all(b" ")?;
@@ -59,7 +59,7 @@ impl<D: AsRef<[u8]> + Send + Sync> Model<D> {
                     out.write_all(self.word(w))?;
                 }
                 if p.node {
-                    write!(out, "\t{}", self.weight(&info.backoff, p.backoff))?;
+                    write!(out, "\t{}", self.weight::<false>(&info.backoff, p.backoff))?;
                 }
                 writeln!(out)?;
             }

@@ -316,6 +316,12 @@ impl<D: AsRef<[u8]>> Model<D> {
         let vocab = [offsets.range(), words.range(), index.range()];
         let [o, w, i] = vocab.clone().map(|r| &bytes[r]);
         let vocab_shape = vocab::VocabView::new(o, w, i, header.vocab_size).shape();
+        let raw = unigrams.entry_bits == 64
+            && unigrams.prob.is_raw()
+            && unigrams.backoff.is_raw()
+            && tables[..order - 1]
+                .iter()
+                .all(|t| t.prob.is_raw() && t.backoff.is_raw());
         Ok(Model {
             data,
             header,
@@ -325,6 +331,7 @@ impl<D: AsRef<[u8]>> Model<D> {
             tables,
             num_tables: order - 1,
             scanned: table_layouts.iter().all(|(_, l)| l.grouped() || !l.runs()),
+            raw,
             grouped_top: top.is_some(),
             top: top.unwrap_or_default(),
             layouts: table_layouts,
