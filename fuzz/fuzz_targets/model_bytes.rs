@@ -10,20 +10,71 @@ use dashlm::format::Weights;
 use dashlm::{build, LanguageModel, Model};
 use libfuzzer_sys::fuzz_target;
 
-/// Valid files of tiny.arpa: f32 (scanned tables) and q8 (run-offset tables,
-/// the highest order grouped).
-fn valid(q8: bool) -> &'static [u8] {
-    static BYTES: OnceLock<[Vec<u8>; 2]> = OnceLock::new();
+/// Valid files: tiny.arpa in f32 (scanned tables, coded unigram backoffs) and
+/// q8 (run-offset tables, the highest order grouped), and a small model whose
+/// weights are all distinct in f32 (every field raw: the query's all-raw path).
+fn valid(which: u8) -> &'static [u8] {
+    static BYTES: OnceLock<[Vec<u8>; 3]> = OnceLock::new();
     let files = BYTES.get_or_init(|| {
-        let set = NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
-        [Weights::F32, Weights::Q8].map(|w| {
-            let (file, _) = build::compile(&set, build::BuildOptions::new(w)).unwrap();
+        let tiny = NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+        let raw = NGramSet::read(distinct_weights_arpa().as_bytes(), "raw").unwrap();
+        [
+            (&tiny, Weights::F32),
+            (&tiny, Weights::Q8),
+            (&raw, Weights::F32),
+        ]
+        .map(|(set, w)| {
+            let (file, _) = build::compile(set, build::BuildOptions::new(w)).unwrap();
             let mut bytes = Vec::new();
             file.write_to(&mut bytes).unwrap();
             bytes
         })
     });
-    &files[usize::from(q8)]
+    &files[usize::from(which % 3)]
+}
+
+/// A trigram model of 40 words whose every weight is distinct.
+fn distinct_weights_arpa() -> String {
+    let words: Vec<String> = ["<s>", "</s>", "<unk>"]
+        .iter()
+        .map(|w| w.to_string())
+        .chain((0..37).map(|i| format!("w{i}")))
+        .collect();
+    let (mut uni, mut bi, mut tri) = (String::new(), String::new(), String::new());
+    let mut counts = [0usize; 3];
+    for (i, w) in words.iter().enumerate() {
+        let p = if i == 0 {
+            -99.0
+        } else {
+            -1.0 - i as f32 * 0.0173
+        };
+        uni += &format!("{p}\t{w}\t{}\n", -0.1 - i as f32 * 0.0071);
+        counts[0] += 1;
+        for j in (1..words.len()).filter(|j| (i * 7 + j) % 5 == 0) {
+            let k = counts[1] as f32;
+            bi += &format!(
+                "{}\t{w} {}\t{}\n",
+                -0.3 - k * 0.0031,
+                words[j],
+                -0.05 - k * 0.0013
+            );
+            counts[1] += 1;
+            if j % 3 == 0 {
+                let t = counts[2] as f32;
+                tri += &format!(
+                    "{}\t{w} {} {}\n",
+                    -0.2 - t * 0.0029,
+                    words[j],
+                    words[(i + j) % 37 + 3]
+                );
+                counts[2] += 1;
+            }
+        }
+    }
+    format!(
+        "\\data\\\nngram 1={}\nngram 2={}\nngram 3={}\n\n\\1-grams:\n{uni}\n\\2-grams:\n{bi}\n\\3-grams:\n{tri}\n\\end\\\n",
+        counts[0], counts[1], counts[2]
+    )
 }
 
 fn exercise(model: &Model<Vec<u8>>) {
@@ -52,7 +103,7 @@ fuzz_target!(|data: &[u8]| {
     }
     // A valid header and section table followed by fuzzed data sections; the
     // first byte picks the model.
-    let valid = valid(data.first().is_some_and(|b| b & 1 == 1));
+    let valid = valid(data.first().copied().unwrap_or(0));
     let (_, sections) = dashlm::format::parse(valid).unwrap();
     let start = sections.iter().map(|e| e.offset).min().unwrap() as usize;
     let mut bytes = valid[..start].to_vec();
