@@ -143,13 +143,13 @@ struct TableInfo {
 #[derive(Clone, Debug, Default)]
 struct UnigramInfo {
     bytes: std::ops::Range<usize>,
-    /// The file bit where the records start, and the last file bit where a
-    /// word inside the file starts (the end of the [`Span`] they are read in).
-    start_bit: u64,
+    /// The last file bit where a word inside the file starts (the end of the
+    /// [`Span`] records are read in).
     last_word_bit: u64,
     entry_bits: u64,
     prob_bits: u32,
     backoff_bits: u32,
+    /// The fields' masks, made once: `mask` branches on a 64-bit width.
     prob_mask: u64,
     backoff_mask: u64,
     prob: Decoder,
@@ -312,13 +312,14 @@ impl<D: AsRef<[u8]>> Model<D> {
         let Some(span) = Span::new(self.data.as_ref(), u.last_word_bit) else {
             return (0.0, (-0.0f32).to_bits(), false);
         };
+        let start = u.bytes.start as u64 * 8;
         if R {
             // Whole bytes: the word read is the record.
-            let record = span.word(u.start_bit + u64::from(word) * 64);
+            let record = span.word(start + u64::from(word) * 64);
             let prob = f32::from_bits(record as u32);
             return (-prob.abs(), (record >> 32) as u32, prob.is_sign_positive());
         }
-        let pos = u.start_bit + u64::from(word) * u.entry_bits;
+        let pos = start + u64::from(word) * u.entry_bits;
         let prob = (span.word(pos) & u.prob_mask) as u32;
         let backoff = (span.word(pos + u64::from(u.prob_bits)) & u.backoff_mask) as u32;
         let prob = self.weight::<false>(&u.prob, prob);

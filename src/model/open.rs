@@ -164,22 +164,21 @@ fn unigram_info(
         let bits = bits::bits_for(e.len / 4 - 1).max(1);
         Ok((Decoder::exact(bytes, e.range()), bits))
     };
-    let (prob_book, prob_bits) = field(SectionKind::ProbCodebook)?;
-    let (backoff_book, backoff_bits) = field(SectionKind::BackoffCodebook)?;
+    let (prob, prob_bits) = field(SectionKind::ProbCodebook)?;
+    let (backoff, backoff_bits) = field(SectionKind::BackoffCodebook)?;
     let entry_bits = u64::from(prob_bits + backoff_bits);
     let section = sections.require(SectionKind::Unigrams, 1)?;
     expect_len(section, (u64::from(vocab_size) * entry_bits).div_ceil(8))?;
     Ok(UnigramInfo {
         bytes: section.range(),
-        start_bit: section.offset * 8,
         last_word_bit: (bytes.len() as u64 * 8).saturating_sub(64),
         entry_bits,
         prob_bits,
         backoff_bits,
         prob_mask: bits::mask(prob_bits),
         backoff_mask: bits::mask(backoff_bits),
-        prob: prob_book,
-        backoff: backoff_book,
+        prob,
+        backoff,
     })
 }
 
