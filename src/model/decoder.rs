@@ -104,7 +104,9 @@ impl Decoder {
         if self.in_place {
             return self.in_file(file, code);
         }
-        // The mask lets the compiler drop the index check.
+        // The mask lets the compiler drop the index check. The formula is
+        // `segmented::value`'s without its second mask (calling it cost 3 to 6
+        // instructions a query on q16 and q8); a test checks they agree.
         let [base, step] = self.pairs[((code >> self.shift) & 255) as usize];
         base + step * (code & self.low) as f32
     }
