@@ -163,6 +163,29 @@ pub trait LanguageModel: Send + Sync {
         let _ = (state, word);
     }
 
+    /// A number that identifies `state` among this model's states (two
+    /// states get the same key exactly when they are equal), if the model's
+    /// states have one; `None` by default. The rescorer numbers the states
+    /// it meets through it, with one integer hash, instead of hashing and
+    /// comparing whole states.
+    ///
+    /// ```
+    /// use dashlm::{LanguageModel, Model, ReferenceModel};
+    /// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    /// assert_eq!(lm.state_key(&lm.begin_sentence_state()), None);
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "t").unwrap();
+    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    /// # let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
+    /// let model = Model::from_bytes(bytes).unwrap();
+    /// let (begin, null) = (model.begin_sentence_state(), model.null_context_state());
+    /// assert_ne!(model.state_key(&begin), model.state_key(&null));
+    /// assert_eq!(model.state_key(&begin), model.state_key(&begin.clone()));
+    /// ```
+    fn state_key(&self, state: &Self::State) -> Option<u64> {
+        let _ = state;
+        None
+    }
+
     /// Scores `words` one after another from `state`, then `</s>` if `eos`,
     /// calling `each` with every result in order. Since the words are known in
     /// advance, it looks ahead: [`LanguageModel::prefetch_pair`] a few words

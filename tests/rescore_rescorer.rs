@@ -183,6 +183,70 @@ fn shared_prefixes_in_any_order_score_as_word_by_word() {
     assert_eq!(score_lists(&lm, &lists, |_| {}).0, direct);
 }
 
+/// Lists whose hypotheses are edits of one sentence (a word replaced,
+/// inserted or removed at any place), so that consecutive hypotheses share
+/// both leading and trailing words, with words that are suffixes or prefixes
+/// of others and empty words: the scores are those of scoring word by word,
+/// with the reference model and with the compiled one (whose states the
+/// rescorer numbers by their keys).
+#[test]
+fn shared_suffixes_score_as_word_by_word() {
+    let reference = model();
+    let text = fs::read(data("nbest/sample-3gram.arpa")).unwrap();
+    let set = dashlm::arpa::NGramSet::read(&text[..], "sample-3gram.arpa").unwrap();
+    let (file, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    let mut bytes = Vec::new();
+    file.write_to(&mut bytes).unwrap();
+    let compiled = dashlm::Model::from_bytes(bytes).unwrap();
+    let mut vocab = sample_words(40);
+    for w in vocab.clone().iter().take(5) {
+        vocab.push(format!("x{w}")); // a word ending like another
+        vocab.push(w[..w.len() - 1].to_string()); // and one its prefix
+    }
+    vocab.push(String::new());
+    vocab.push("zzz-oov-longer-than-sixteen-bytes".to_string());
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+    let mut lists = Vec::new();
+    for i in 0..40 {
+        let pick = |rng: &mut rand::rngs::StdRng| vocab[rng.gen_range(0..vocab.len())].clone();
+        let base: Vec<String> = (0..rng.gen_range(0..10)).map(|_| pick(&mut rng)).collect();
+        let mut list = NbestList::new(&format!("s{i}"));
+        let mut words = base.clone();
+        for _ in 0..rng.gen_range(1..25) {
+            if rng.gen_range(0..4) == 0 {
+                words = base.clone();
+            }
+            let at = rng.gen_range(0..=words.len());
+            match rng.gen_range(0..3) {
+                0 if at < words.len() => words[at] = pick(&mut rng),
+                1 if at < words.len() => {
+                    words.remove(at);
+                }
+                _ => words.insert(at, pick(&mut rng)),
+            }
+            list.hyps.push(Hypothesis {
+                words: words.iter().collect(),
+                ..Hypothesis::default()
+            });
+        }
+        lists.push(list);
+    }
+    fn check<M: LanguageModel>(m: &M, lists: &[NbestList]) {
+        let direct: Vec<Vec<f64>> = lists
+            .iter()
+            .map(|l| l.hyps.iter().map(|h| word_by_word(m, h)).collect())
+            .collect();
+        assert_eq!(score_lists_sequential(m, lists).0, direct);
+        assert_eq!(score_lists(m, lists, |_| {}).0, direct);
+        let mut scorer = LmScorer::new(m);
+        for (list, want) in lists.iter().zip(&direct) {
+            assert_eq!(&scorer.score_list(list), want, "{}", list.id);
+        }
+    }
+    check(&reference, &lists);
+    check(&compiled, &lists);
+}
+
 #[test]
 fn groups_of_lists_and_large_lists_score_as_direct_computation() {
     let lm = model();

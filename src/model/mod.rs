@@ -100,26 +100,35 @@ impl State {
         self.len as usize
     }
 
+    #[inline]
     fn top(&self) -> u32 {
         match self.len {
             0 => 0,
             n => self.ids[(n as usize - 1).min(MAX_ORDER - 2)],
         }
     }
+
+    /// The order and the id of the context: all that tells states apart.
+    #[inline]
+    fn key(&self) -> u64 {
+        u64::from(self.len) << 32 | u64::from(self.top())
+    }
 }
 
 impl PartialEq for State {
+    #[inline]
     fn eq(&self, other: &State) -> bool {
-        self.len == other.len && self.top() == other.top()
+        self.key() == other.key()
     }
 }
 
 impl Eq for State {}
 
 impl Hash for State {
+    #[inline]
     fn hash<H: Hasher>(&self, h: &mut H) {
         // One word: hashers fold each write separately.
-        h.write_u64(u64::from(self.len) << 32 | u64::from(self.top()))
+        h.write_u64(self.key())
     }
 }
 
@@ -594,6 +603,12 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
     #[inline]
     fn prefetch_query(&self, state: &State, word: WordId) {
         self.prefetch_all(state, word);
+    }
+
+    /// The state's order and id: what its `Eq` and `Hash` compare.
+    #[inline]
+    fn state_key(&self, state: &State) -> Option<u64> {
+        Some(state.key())
     }
 
     fn full_score_batch(

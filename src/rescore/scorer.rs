@@ -2,10 +2,11 @@
 //! hypotheses: [`LmScorer`], and [`score_lists`] / [`score_lists_sequential`]
 //! over many lists (see the [`rescorer`](super::rescorer) docs).
 
+use hashbrown::hash_map::Entry;
 use rayon::prelude::*;
 
 use super::joined::Words;
-use super::memo::Memo;
+use super::memo::{Memo, NO_KEY};
 use super::nbest::NbestList;
 use super::rescorer::LN_10;
 use super::words::{Lookup, WordCache};
@@ -26,7 +27,8 @@ use crate::vocab::WordId;
 ///   word. Every step is a transition `(state, word)` looked up in a memo
 ///   shared by the group of lists (see [`LmScorer::score_lists_into`]) and
 ///   keyed by the model state's identity ([`LanguageModel::State`]'s
-///   `Eq`/`Hash`; states are numbered per group, so a key is one `u64` and a
+///   `Eq`/`Hash`, or its [`LanguageModel::state_key`], one integer, when the
+///   model gives one; states are numbered per group, so a key is one `u64` and a
 ///   memo slot 16 bytes): once a hypothesis reaches a state an earlier one
 ///   reached (for an N-gram model, at the latest after N-1 equal words; at once
 ///   for a shared prefix), their equal continuations are scored once. The
@@ -69,6 +71,9 @@ pub struct LmScorer<'m, M: LanguageModel> {
     /// Per group: model states seen, and their numbers.
     pool: Vec<M::State>,
     pool_index: hashbrown::HashMap<M::State, u32, ahash::RandomState>,
+    /// Per group, when the model gives states keys
+    /// ([`LanguageModel::state_key`]): state key -> state number.
+    numbers: Memo,
     /// Per group: `(state number << 32 | word)` -> `(next state number << 32 |
     /// score bits)`, or `PENDING << 32` while the query is in flight.
     memo: Memo,
@@ -178,6 +183,7 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
             words: WordCache::new(Self::WORD_CACHE_BYTES),
             pool: Vec::new(),
             pool_index: hashbrown::HashMap::with_hasher(seeded()),
+            numbers: Memo::new(),
             memo: Memo::new(),
             ids: Vec::new(),
             patches: Vec::new(),
@@ -295,10 +301,9 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
         self.cum.resize(self.hyps.len(), 0.0);
         self.pool.clear();
         self.pool_index.clear();
+        self.numbers.clear();
         self.memo.clear();
-        let root = self.model.begin_sentence_state();
-        self.pool.push(root);
-        self.pool_index.insert(root, 0);
+        self.number(self.model.begin_sentence_state());
         self.walk();
     }
 
@@ -395,16 +400,36 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
         let mut to = from;
         let score = self.model.full_score(&from, word, &mut to);
         self.stats.queries += 1;
-        // One hash and probe whether the state is new or not.
-        let next = *self.pool_index.entry(to).or_insert_with(|| {
-            self.pool.push(to);
-            self.pool.len() as u32 - 1
-        });
+        let next = self.number(to);
         let v = (u64::from(next) << 32) | u64::from(score.log10_prob.to_bits());
         let key = (u64::from(at) << 32) | u64::from(word);
         let (slot, _) = self.memo.find_or_insert(key, v);
         self.memo.set(slot, v);
         v
+    }
+
+    /// The number of `state` in this group, numbering it if new: one probe
+    /// whether the state is new or not, of a table of integers when the
+    /// model gives states keys.
+    #[inline(always)]
+    fn number(&mut self, state: M::State) -> u32 {
+        let fresh = self.pool.len() as u32;
+        match self.model.state_key(&state) {
+            Some(key) if key != NO_KEY => {
+                self.numbers.reserve(1);
+                if let (_, Some(n)) = self.numbers.find_or_insert(key, u64::from(fresh)) {
+                    return n as u32;
+                }
+            }
+            _ => match self.pool_index.entry(state) {
+                Entry::Occupied(e) => return *e.get(),
+                Entry::Vacant(e) => {
+                    e.insert(fresh);
+                }
+            },
+        }
+        self.pool.push(state);
+        fresh
     }
 
     /// Appends the list's word ids and hypotheses, and a cursor at its first
