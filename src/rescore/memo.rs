@@ -17,6 +17,8 @@ pub(crate) struct Memo {
     /// The slots written since the last clear.
     used: Vec<u32>,
     shift: u32,
+    /// How many times the slots were reallocated (slot indices changed).
+    moves: u32,
 }
 
 impl Memo {
@@ -25,6 +27,7 @@ impl Memo {
             slots: Vec::new(),
             used: Vec::new(),
             shift: 64,
+            moves: 0,
         };
         m.allocate(1 << 10);
         m
@@ -34,6 +37,14 @@ impl Memo {
         self.slots = vec![[NO_KEY, 0]; capacity];
         self.shift = 64 - capacity.trailing_zeros();
         self.used.clear();
+        self.moves = self.moves.wrapping_add(1);
+    }
+
+    /// Changes whenever slot indices do (see [`Memo::reserve`]): a slot
+    /// index taken when this was `m` is still valid while it is `m`.
+    #[inline(always)]
+    pub(crate) fn moves(&self) -> u32 {
+        self.moves
     }
 
     #[inline(always)]

@@ -112,9 +112,12 @@ struct Cursor {
     pos: u32,
     at: u32,
     cum: f32,
-    /// Whether the query `(at, word)` was sent (prefetched) and waits to be made.
+    /// Whether the query `(at, word)` was sent (prefetched) and waits to be
+    /// made, and its memo slot (valid while the memo's `moves` are `moves`).
     asked: bool,
     word: WordId,
+    slot: u32,
+    moves: u32,
 }
 
 /// Counts kept by an [`LmScorer`].
@@ -338,7 +341,7 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
     fn turn(&mut self, mut c: Cursor) -> Option<Cursor> {
         if c.asked {
             c.asked = false;
-            let v = self.query(c.at, c.word);
+            let v = self.query(&c);
             if !self.take(&mut c, v) {
                 return None;
             }
@@ -351,10 +354,11 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
             };
             let key = (u64::from(c.at) << 32) | u64::from(word);
             match self.memo.find_or_insert(key, PENDING << 32) {
-                (_, None) => {
+                (slot, None) => {
                     self.model.prefetch_query(&self.pool[c.at as usize], word);
                     c.asked = true;
                     c.word = word;
+                    (c.slot, c.moves) = (slot as u32, self.memo.moves());
                     return Some(c);
                 }
                 (_, Some(v)) if v >> 32 == PENDING => return Some(c),
@@ -392,18 +396,23 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
         true
     }
 
-    /// Makes the query `(state number at, word)`, numbers the state reached,
-    /// and records the answer in the memo; returns the memo value.
+    /// Makes the query `c` asked for, numbers the state reached, and records
+    /// the answer in the memo; returns the memo value.
     #[cold]
-    fn query(&mut self, at: u32, word: WordId) -> u64 {
+    fn query(&mut self, c: &Cursor) -> u64 {
+        let (at, word) = (c.at, c.word);
         let from = self.pool[at as usize];
         let mut to = from;
         let score = self.model.full_score(&from, word, &mut to);
         self.stats.queries += 1;
         let next = self.number(to);
         let v = (u64::from(next) << 32) | u64::from(score.log10_prob.to_bits());
-        let key = (u64::from(at) << 32) | u64::from(word);
-        let (slot, _) = self.memo.find_or_insert(key, v);
+        let slot = if c.moves == self.memo.moves() {
+            c.slot as usize
+        } else {
+            let key = (u64::from(at) << 32) | u64::from(word);
+            self.memo.find_or_insert(key, v).0
+        };
         self.memo.set(slot, v);
         v
     }
@@ -500,6 +509,8 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
                 cum: 0.0,
                 asked: false,
                 word: 0,
+                slot: 0,
+                moves: 0,
             });
         }
         self.stats.lists += 1;
