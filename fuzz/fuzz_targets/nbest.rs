@@ -2,7 +2,8 @@
 //! archives) give lists or an error, never a panic; lists that read must
 //! rescore against a small model, and the scorer (lists in groups taking
 //! turns through a shared memo) must give each hypothesis exactly its
-//! word-by-word score. Every score read is finite, and lists the JSONL
+//! word-by-word score, with the reference model and with the same model
+//! compiled (whose states the scorer numbers by their keys). Every score read is finite, and lists the JSONL
 //! writer takes read back equal.
 #![no_main]
 
@@ -11,7 +12,7 @@ use std::sync::OnceLock;
 use dashlm::arpa::NGramSet;
 use dashlm::rescore::{jsonl, kaldi, srilm};
 use dashlm::rescore::{score_lists_sequential, LN_10};
-use dashlm::{LanguageModel, ReferenceModel};
+use dashlm::{LanguageModel, Model, ReferenceModel};
 use libfuzzer_sys::fuzz_target;
 
 fn lm() -> &'static ReferenceModel {
@@ -19,6 +20,29 @@ fn lm() -> &'static ReferenceModel {
     LM.get_or_init(|| {
         ReferenceModel::new(NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap())
     })
+}
+
+fn compiled() -> &'static Model<Vec<u8>> {
+    static LM: OnceLock<Model<Vec<u8>>> = OnceLock::new();
+    LM.get_or_init(|| {
+        let set = NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+        let (file, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+        let mut bytes = Vec::new();
+        file.write_to(&mut bytes).unwrap();
+        Model::from_bytes(bytes).unwrap()
+    })
+}
+
+/// Each hypothesis' score from the scorer is its word-by-word score, to the bit.
+fn check_scores<M: LanguageModel>(lm: &M, lists: &[dashlm::rescore::NbestList]) {
+    let (scores, _) = score_lists_sequential(lm, lists);
+    for (list, scores) in lists.iter().zip(&scores) {
+        for (h, &s) in list.hyps.iter().zip(scores) {
+            let ids: Vec<_> = h.words.iter().map(|w| lm.word_id(w.as_bytes())).collect();
+            let direct = f64::from(lm.score_sentence(&ids, true, true)) * LN_10;
+            assert_eq!(s.to_bits(), direct.to_bits(), "{}: {:?}", list.id, h.words);
+        }
+    }
 }
 
 fn assert_finite(lists: &[dashlm::rescore::NbestList]) {
@@ -40,14 +64,8 @@ fuzz_target!(|data: &[u8]| {
                     assert_eq!(back, lists);
                 }
                 let _ = dashlm::rescore::Rescorer::new(lm(), Default::default()).rescore_all_sequential(&lists);
-                let (scores, _) = score_lists_sequential(lm(), &lists);
-                for (list, scores) in lists.iter().zip(&scores) {
-                    for (h, &s) in list.hyps.iter().zip(scores) {
-                        let ids: Vec<_> = h.words.iter().map(|w| lm().word_id(w.as_bytes())).collect();
-                        let direct = f64::from(lm().score_sentence(&ids, true, true)) * LN_10;
-                        assert_eq!(s.to_bits(), direct.to_bits(), "{}: {:?}", list.id, h.words);
-                    }
-                }
+                check_scores(lm(), &lists);
+                check_scores(compiled(), &lists);
             }
         }
         1 => {
