@@ -28,11 +28,19 @@ fuzz_target!(|data: &[u8]| {
     let out = std::io::Cursor::new(Vec::new());
     if let Ok(Some((_, out))) = build::compile_streaming(data, opts, out, |_| {}) {
         let streamed = out.into_inner();
-        assert_eq!(Some(&streamed), in_memory.as_ref(), "streamed output differs");
+        assert_eq!(
+            Some(&streamed),
+            in_memory.as_ref(),
+            "streamed output differs"
+        );
     }
     let out = std::io::Cursor::new(Vec::new());
     if let Ok(Some((_, out))) = build::compile_completing(data, opts, out, |_| {}) {
         let completed = out.into_inner();
-        assert_eq!(Some(&completed), in_memory.as_ref(), "completed output differs");
+        assert_eq!(
+            Some(&completed),
+            in_memory.as_ref(),
+            "completed output differs"
+        );
     }
 });

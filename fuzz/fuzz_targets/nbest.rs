@@ -18,7 +18,9 @@ use libfuzzer_sys::fuzz_target;
 fn lm() -> &'static ReferenceModel {
     static LM: OnceLock<ReferenceModel> = OnceLock::new();
     LM.get_or_init(|| {
-        ReferenceModel::new(NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap())
+        ReferenceModel::new(
+            NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap(),
+        )
     })
 }
 
@@ -47,12 +49,17 @@ fn check_scores<M: LanguageModel>(lm: &M, lists: &[dashlm::rescore::NbestList]) 
 
 fn assert_finite(lists: &[dashlm::rescore::NbestList]) {
     for h in lists.iter().flat_map(|l| &l.hyps) {
-        assert!(h.acoustic.is_finite() && h.lm.is_none_or(f64::is_finite), "{h:?}");
+        assert!(
+            h.acoustic.is_finite() && h.lm.is_none_or(f64::is_finite),
+            "{h:?}"
+        );
     }
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
     match selector % 4 {
         0 => {
             if let Ok(lists) = jsonl::read(rest, "fuzz.jsonl") {
@@ -60,10 +67,12 @@ fuzz_target!(|data: &[u8]| {
                 // What the writer takes reads back as it was.
                 let mut out = Vec::new();
                 if jsonl::write(&mut out, &lists).is_ok() {
-                    let back = jsonl::read(&out[..], "back.jsonl").expect("written lists read back");
+                    let back =
+                        jsonl::read(&out[..], "back.jsonl").expect("written lists read back");
                     assert_eq!(back, lists);
                 }
-                let _ = dashlm::rescore::Rescorer::new(lm(), Default::default()).rescore_all_sequential(&lists);
+                let _ = dashlm::rescore::Rescorer::new(lm(), Default::default())
+                    .rescore_all_sequential(&lists);
                 check_scores(lm(), &lists);
                 check_scores(compiled(), &lists);
             }
