@@ -37,7 +37,9 @@ pub struct ChildRun {
 }
 
 /// Runs `cmd` (output to `log`) and returns its wall time and, from `wait4`, its
-/// own CPU time and peak RSS (not those of earlier children).
+/// own CPU time and peak RSS (not those of earlier children). On Linux that
+/// peak also counts this process's peak RSS when the child execs, so children
+/// whose peak matters are run while this process is small.
 pub fn run_child(mut cmd: Command, log: &Path) -> Res<ChildRun> {
     let out = File::create(log)?;
     cmd.stdout(out.try_clone()?).stderr(out);
