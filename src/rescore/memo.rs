@@ -1,4 +1,5 @@
-//! The rescorer's memo of transitions: a `u64 -> u64` open-addressing table
+//! The rescorer's memo of transitions (and, for models whose states have
+//! keys, of state numbers): a `u64 -> u64` open-addressing table
 //! (linear probing, load at most 1/2, multiplicative hash) whose key and value
 //! share one 16-byte slot, so a probe reads one cache line. Clearing costs one
 //! store per entry written since the last clear, not one per slot.
@@ -107,6 +108,23 @@ impl Memo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slots_move_only_when_the_memo_grows() {
+        let mut m = Memo::new();
+        let (slot, _) = m.find_or_insert(42, 1);
+        let moves = m.moves();
+        m.reserve(10); // room already: nothing moves
+        assert_eq!(m.moves(), moves);
+        m.set(slot, 2);
+        assert_eq!(m.find_or_insert(42, 0), (slot, Some(2)));
+        m.reserve(5000);
+        assert_ne!(m.moves(), moves);
+        assert_eq!(m.find_or_insert(42, 0).1, Some(2));
+        let moves = m.moves();
+        m.clear();
+        assert_eq!(m.moves(), moves);
+    }
 
     #[test]
     fn memo_keeps_values_across_growth_and_forgets_on_clear() {
