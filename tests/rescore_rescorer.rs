@@ -2,6 +2,8 @@
 //! sharing through batched queries, parallel = sequential, stable ties, MBR and
 //! tuning.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -194,10 +196,7 @@ fn shared_suffixes_score_as_word_by_word() {
     let reference = model();
     let text = fs::read(data("nbest/sample-3gram.arpa")).unwrap();
     let set = dashlm::arpa::NGramSet::read(&text[..], "sample-3gram.arpa").unwrap();
-    let (file, _) = dashlm::build::compile(&set, Default::default()).unwrap();
-    let mut bytes = Vec::new();
-    file.write_to(&mut bytes).unwrap();
-    let compiled = dashlm::Model::from_bytes(bytes).unwrap();
+    let compiled = common::compiled(&set, dashlm::format::Weights::F32);
     let mut vocab = sample_words(40);
     for w in vocab.clone().iter().take(5) {
         vocab.push(format!("x{w}")); // a word ending like another
