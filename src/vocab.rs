@@ -12,6 +12,9 @@
 //! ```
 
 use ahash::RandomState;
+use bytemuck::{Pod, Zeroable};
+
+use crate::format::HugeBuf;
 
 /// A dense word id. `0` is always `<unk>`, which every out-of-vocabulary word maps to.
 ///
@@ -54,14 +57,15 @@ pub struct Vocab {
     /// Open addressing by the hash of the word (multiply-shift), linear
     /// probing, at most 3/4 full: doubled as words are added, resized to
     /// about 3/4 by [`Vocab::shrink_to_fit`].
-    slots: Vec<Slot>,
+    slots: HugeBuf<Slot>,
     hasher: RandomState,
     unk_seen: bool,
 }
 
 /// A slot of [`Vocab`]'s index: a word's id with its length and first 8 bytes,
 /// so that most lookups read one slot and no word bytes.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[repr(C)]
 struct Slot {
     head: u64,
     len: u32,
@@ -118,7 +122,7 @@ impl Vocab {
             unk: b"<unk>".to_vec().into_boxed_slice(),
             bytes: Vec::new(),
             ends: vec![0],
-            slots: vec![EMPTY_SLOT; 16],
+            slots: HugeBuf::filled(16, EMPTY_SLOT),
             hasher: RandomState::with_seeds(1, 2, 3, 4),
             unk_seen: false,
         }
@@ -180,6 +184,30 @@ impl Vocab {
         }
     }
 
+    /// The bytes of the index (its slots; the words' bytes not included).
+    ///
+    /// ```
+    /// let v = dashlm::vocab::Vocab::new();
+    /// assert_eq!(v.index_bytes(), 16 * 16); // 16 empty slots of 16 bytes
+    /// ```
+    pub fn index_bytes(&self) -> usize {
+        std::mem::size_of_val(&self.slots[..])
+    }
+
+    /// Starts fetching the slot where a lookup of `word` starts, for a lookup
+    /// to come (a hint to the processor only: nothing changes).
+    ///
+    /// ```
+    /// let mut v = dashlm::vocab::Vocab::new();
+    /// v.insert(b"cat").unwrap();
+    /// v.prefetch(b"cat");
+    /// assert_eq!(v.get(b"cat"), Some(1));
+    /// ```
+    #[inline]
+    pub fn prefetch(&self, word: &[u8]) {
+        crate::format::prefetch_items(std::slice::from_ref(&self.slots[self.home(word)]));
+    }
+
     /// The first slot to look at for `word`.
     #[inline]
     fn home(&self, word: &[u8]) -> usize {
@@ -204,8 +232,8 @@ impl Vocab {
 
     /// Moves the index to `size` slots.
     fn rebuild(&mut self, size: usize) {
-        let old = std::mem::replace(&mut self.slots, vec![EMPTY_SLOT; size]);
-        for s in old.into_iter().filter(|s| s.id != EMPTY) {
+        let old = std::mem::replace(&mut self.slots, HugeBuf::filled(size, EMPTY_SLOT));
+        for &s in old.iter().filter(|s| s.id != EMPTY) {
             let mut i = self.home(self.word(s.id));
             while self.slots[i].id != EMPTY {
                 i = self.next(i);

@@ -86,6 +86,21 @@ impl<R: Read> Lines<R> {
         }
     }
 
+    /// The line `d` lines after the one handed out last (`d` = 1: the next;
+    /// `None` for 0), if the block already holds it and its newline: its
+    /// bytes, a `\r` before the newline included. For looking ahead only: a
+    /// line may still be refused when it is handed out.
+    #[inline]
+    pub(super) fn ahead(&self, d: usize) -> Option<&[u8]> {
+        let i = (self.next + d).checked_sub(1).filter(|_| d > 0)?;
+        let end = *self.newlines.get(i)?;
+        let start = match i.checked_sub(1) {
+            Some(j) if j >= self.next => self.newlines[j] + 1,
+            _ => self.start,
+        };
+        self.buf.get(start..end)
+    }
+
     /// Hands out `buf[start..end]` (followed by a line end of `end_len`
     /// bytes), without a `\r` before the newline.
     #[inline]
@@ -217,6 +232,47 @@ mod tests {
         ) {
             proptest::prop_assert_eq!(all(&text, step), naive(&text));
         }
+    }
+
+    proptest::proptest! {
+        /// A line looked at ahead is the line handed out that many lines later
+        /// (with its `\r`), whatever the sizes of the input's reads.
+        #[test]
+        fn lines_ahead_are_the_lines_to_come(
+            text in proptest::collection::vec(
+                proptest::sample::select(vec![b'a', b' ', b'\n', b'\r', b'b']),
+                0..200,
+            ),
+            step in 1usize..40,
+        ) {
+            let raw: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+            let mut lines = Lines::new(Trickle { bytes: &text, step });
+            let mut seen = 0;
+            loop {
+                proptest::prop_assert_eq!(lines.ahead(0), None);
+                for d in 1..5 {
+                    if let Some(line) = lines.ahead(d) {
+                        proptest::prop_assert_eq!(Some(&line), raw.get(seen + d - 1));
+                    }
+                }
+                match lines.next_line() {
+                    Ok(Some(_)) => seen += 1,
+                    _ => break,
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lines_ahead_reach_through_the_block() {
+        let text: Vec<u8> = (0..1000u32)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
+        let mut lines = Lines::new(&text[..]);
+        lines.next_line().unwrap();
+        assert_eq!(lines.ahead(1), Some(&b"line 1"[..]));
+        assert_eq!(lines.ahead(999), Some(&b"line 999"[..]));
+        assert_eq!(lines.ahead(1000), None); // past the last line
     }
 
     #[test]

@@ -212,6 +212,23 @@ impl<R: Read> ArpaReader<R> {
     }
 
     /// The current line, without its line end.
+    /// The raw text of the line `d` lines after the one read last (`d` = 1:
+    /// the next), if it has been read into memory already; for looking ahead
+    /// (e.g. to prefetch its words' vocabulary slots), not parsed or checked.
+    ///
+    /// ```
+    /// let text = "\\data\\\nngram 1=2\n\n\\1-grams:\n-1 a\n-2 b\n\n\\end\\\n";
+    /// let mut r = dashlm::arpa::ArpaReader::new(text.as_bytes(), "m.arpa").unwrap();
+    /// assert_eq!(r.line_ahead(1), Some(&b"-1 a"[..])); // the header is read
+    /// r.next_ngram().unwrap();
+    /// assert_eq!(r.line_ahead(1), Some(&b"-2 b"[..]));
+    /// assert_eq!(r.line_ahead(3), Some(&b"\\end\\"[..]));
+    /// assert_eq!(r.line_ahead(4), None);
+    /// ```
+    pub fn line_ahead(&self, d: usize) -> Option<&[u8]> {
+        self.lines.ahead(d)
+    }
+
     fn line(&self) -> &[u8] {
         &self.lines.bytes()[self.line.clone()]
     }

@@ -166,10 +166,13 @@ fn send_all(input: impl BufRead, tx: &SyncSender<Msg>) -> Option<()> {
     let mut vocab = Vocab::new();
     let mut shared: Option<Arc<Vocab>> = None;
     let mut recent = RecentWords::default();
+    // Whether to prefetch the words' vocabulary slots (see `PREFETCH_INDEX`).
+    let mut prefetch = false;
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(g) = reader.next_ngram().ok()? {
+        let order = g.order();
         let mut item = Item {
-            order: g.order() as u8,
+            order: order as u8,
             ids: [0; MAX_ORDER],
             prob: g.prob,
             backoff: g.backoff,
@@ -185,12 +188,18 @@ fn send_all(input: impl BufRead, tx: &SyncSender<Msg>) -> Option<()> {
                     vocab.shrink_to_fit();
                     let v = Arc::new(std::mem::take(&mut vocab));
                     tx.send(Msg::Vocab(Arc::clone(&v))).ok()?;
+                    prefetch = v.index_bytes() >= PREFETCH_INDEX;
                     shared.insert(v)
                 }
             };
             for (k, w) in g.words().enumerate() {
                 item.ids[k] = recent.id(vocab, k, w)?;
             }
+        }
+        // The lookups of a line a few lines on: their vocabulary slots are
+        // fetched while the lines before it are read.
+        if let (true, Some(v), Some(line)) = (prefetch, &shared, reader.line_ahead(AHEAD)) {
+            recent.prefetch(v, line, order);
         }
         batch.push(item);
         if batch.len() == BATCH {
@@ -205,6 +214,17 @@ fn send_all(input: impl BufRead, tx: &SyncSender<Msg>) -> Option<()> {
     }
     Some(())
 }
+
+/// How many lines ahead of the one read the reading thread prefetches the
+/// vocabulary slots of the words of the higher orders.
+const AHEAD: usize = 3;
+
+/// The reading thread prefetches vocabulary slots when the vocabulary's index
+/// takes this many bytes or more (about a processor's last-level cache), so
+/// that its lookups would mostly wait for memory. Measured on the generated
+/// 50M-n-gram model (a 54 MB index), 2 cores: builds 0.96x as long; on the
+/// shared 4-gram (5.4 MB), prefetching made them 1.04x as long.
+const PREFETCH_INDEX: usize = 16 << 20;
 
 /// The words of the last n-gram and their ids, by position. `lmplz` sorts each
 /// order by suffix, so most words repeat the last n-gram's word at the same
@@ -225,5 +245,53 @@ impl RecentWords {
             self.words[k].extend_from_slice(word);
         }
         Some(self.ids[k])
+    }
+
+    /// Prefetches the vocabulary slots of the words of `line` (an n-gram line
+    /// of order `n`, the order read last; any other line is harmless, as a
+    /// prefetch is only a hint) that differ from the last n-gram's at their
+    /// position: the lookups [`RecentWords::id`] will make.
+    #[inline]
+    fn prefetch(&self, vocab: &Vocab, line: &[u8], n: usize) {
+        let fields = line
+            .split(|&b| b == b' ' || b == b'\t')
+            .filter(|f| !f.is_empty());
+        for (k, word) in fields.skip(1).take(n.min(MAX_ORDER)).enumerate() {
+            if self.words[k] != word {
+                vocab.prefetch(word);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefetching_any_line_changes_nothing() {
+        let mut vocab = Vocab::new();
+        for w in ["a", "b", "long-word-of-many-bytes"] {
+            vocab.insert(w.as_bytes()).unwrap();
+        }
+        let mut recent = RecentWords::default();
+        assert_eq!(recent.id(&vocab, 1, b"b"), Some(2));
+        let lines: [&[u8]; 7] = [
+            b"",
+            b"-1.5\ta b\t-0.5",
+            b"-1\ta\tb\tlong-word-of-many-bytes\tx\ty\tz\tw\tv\tu",
+            b"\\end\\",
+            b"   ",
+            b"\xff\xfe \x00",
+            b"-2 \t zz \t",
+        ];
+        for line in lines {
+            for n in [1, 2, 3, MAX_ORDER, MAX_ORDER + 3] {
+                recent.prefetch(&vocab, line, n);
+            }
+        }
+        assert_eq!(recent.id(&vocab, 1, b"b"), Some(2));
+        assert_eq!(recent.id(&vocab, 0, b"long-word-of-many-bytes"), Some(3));
+        assert_eq!(recent.id(&vocab, 0, b"c"), None);
     }
 }
