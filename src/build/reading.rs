@@ -222,8 +222,8 @@ const AHEAD: usize = 3;
 /// The reading thread prefetches vocabulary slots when the vocabulary's index
 /// takes this many bytes or more (about a processor's last-level cache), so
 /// that its lookups would mostly wait for memory. Measured on the generated
-/// 50M-n-gram model (a 54 MB index), 2 cores: builds 0.96x as long; on the
-/// shared 4-gram (5.4 MB), prefetching made them 1.04x as long.
+/// 50M-n-gram model (a 54 MB index), 2 cores: builds about 0.96x as long;
+/// on the shared 4-gram (5.4 MB), prefetching made them 1.03-1.07x as long.
 const PREFETCH_INDEX: usize = 16 << 20;
 
 /// The words of the last n-gram and their ids, by position. `lmplz` sorts each
