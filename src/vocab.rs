@@ -56,7 +56,9 @@ pub struct Vocab {
     ends: Vec<usize>,
     /// Open addressing by the hash of the word (multiply-shift), linear
     /// probing, at most 3/4 full: doubled as words are added, resized to
-    /// about 3/4 by [`Vocab::shrink_to_fit`].
+    /// about 3/4 by [`Vocab::shrink_to_fit`]. From 2 MiB up in huge pages,
+    /// where the OS offers them, so that lookups in a large vocabulary
+    /// rarely miss the TLB.
     slots: HugeBuf<Slot>,
     hasher: RandomState,
     unk_seen: bool,

@@ -211,10 +211,10 @@ impl<R: Read> ArpaReader<R> {
         self.err(ArpaErrorKind::Syntax(msg.into()))
     }
 
-    /// The current line, without its line end.
     /// The raw text of the line `d` lines after the one read last (`d` = 1:
     /// the next), if it has been read into memory already; for looking ahead
-    /// (e.g. to prefetch its words' vocabulary slots), not parsed or checked.
+    /// (e.g. to prefetch its words' vocabulary slots), not parsed or checked, a
+    /// `\r` before its newline included.
     ///
     /// ```
     /// let text = "\\data\\\nngram 1=2\n\n\\1-grams:\n-1 a\n-2 b\n\n\\end\\\n";
@@ -229,6 +229,7 @@ impl<R: Read> ArpaReader<R> {
         self.lines.ahead(d)
     }
 
+    /// The current line, without its line end.
     fn line(&self) -> &[u8] {
         &self.lines.bytes()[self.line.clone()]
     }
