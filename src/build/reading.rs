@@ -2,7 +2,9 @@
 //! [`compile_completing`](super::compile_completing): a thread that tokenizes
 //! ARPA text, parses its numbers and maps its words to ids, handing batches of
 //! n-grams to the thread that builds the tables (a [`Sink`]), so the two
-//! overlap.
+//! overlap. Most of a word's id lookup is waiting for its vocabulary slot when
+//! the vocabulary is larger than the cache, so the reading thread then
+//! prefetches the slots of a line a few lines ahead ([`PREFETCH_INDEX`]).
 
 use std::io::{self, BufRead};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
