@@ -88,6 +88,8 @@ fn every_path_writes_the_same_bytes() {
             // The other layout of the highest order (grouped for f32 and q16).
             opts.grouped_top = !opts.grouped_top;
         }
+        // Half the f32 models with every weight raw, no exact codebooks.
+        opts.raw_f32 = i % 6 == 3;
         let (expected, completed, streamed) = builds(&text, opts);
         assert_eq!(completed, expected, "model {i}:\n{text}");
         match streamed {

@@ -184,6 +184,23 @@ fn build_lm_names_input_directories_devices_and_corrupt_input() {
 }
 
 #[test]
+fn build_lm_refuses_raw_f32_with_quantized_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("out.dlm");
+    let o = out_path.to_str().unwrap();
+    for w in ["q16", "q8"] {
+        let out = build_lm(&["--raw-f32", "--weights", w, TINY, o]);
+        let want = format!("--raw-f32 needs --weights f32 (found --weights {w})");
+        assert_error(&out, "build-lm", &want);
+    }
+    assert!(!out_path.exists());
+    assert!(build_lm(&["--raw-f32", TINY, o]).status.success());
+    let inspect = dashlm(&["inspect", o], None);
+    let text = String::from_utf8_lossy(&inspect.stdout);
+    assert!(text.contains("= prob 32 + backoff 32"), "{text}");
+}
+
+#[test]
 fn inspect_verify_and_bench_query_end_quietly_on_a_closed_pipe_and_name_a_full_stdout() {
     // Before: `println!` panicked ("failed printing to stdout") on `| head -1`
     // and on a full disk.

@@ -6,8 +6,9 @@ mod common;
 
 use common::{compiled, random_arpa, random_sentence, score_words};
 use dashlm::arpa::NGramSet;
+use dashlm::build::{compile, BuildError, BuildOptions};
 use dashlm::format::{self, SectionKind, Weights};
-use dashlm::{LanguageModel, ReferenceModel};
+use dashlm::{LanguageModel, Model, ReferenceModel};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -135,12 +136,7 @@ fn all_raw_f32_models_score_exactly() {
         let text = random_arpa(&mut rng, order, vocab);
         let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
         let model = compiled(&set, Weights::F32);
-        let raw = model.unigram_widths() == (32, 32)
-            && model.table_layouts().all(|layout| {
-                let raw = layout.raw();
-                raw.prob_bits == 32 && (raw.has_nodes == 0 || raw.backoff_bits == 32)
-            });
-        all_raw += usize::from(raw);
+        all_raw += usize::from(is_all_raw(&model));
         let reference = ReferenceModel::new(set);
         for _ in 0..40 {
             let words = random_sentence(&mut rng, vocab);
@@ -156,4 +152,69 @@ fn all_raw_f32_models_score_exactly() {
         }
     }
     assert!(all_raw >= 8, "{all_raw} all-raw models of 12");
+}
+
+/// Whether every weight field of `model` is raw f32 bits (32 bits wide).
+fn is_all_raw(model: &Model<Vec<u8>>) -> bool {
+    model.unigram_widths() == (32, 32)
+        && model.table_layouts().all(|layout| {
+            let raw = layout.raw();
+            raw.prob_bits == 32 && (raw.has_nodes == 0 || raw.backoff_bits == 32)
+        })
+}
+
+/// `BuildOptions::raw_f32`: models whose weights take few values, which the
+/// default build stores as exact codes, built with every field raw instead
+/// (the query's all-raw path): larger files that score bit for bit as the
+/// coded ones and the reference. Quantized weights refuse the option.
+#[test]
+fn raw_f32_builds_score_as_coded_ones() {
+    let raw_opts = BuildOptions {
+        raw_f32: true,
+        ..BuildOptions::default()
+    };
+    for seed in 0..12u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let order = rng.gen_range(2..=5);
+        let vocab = rng.gen_range(50..400);
+        let text = rounded(&random_arpa(&mut rng, order, vocab));
+        let set = NGramSet::read(text.as_bytes(), "rounded.arpa").unwrap();
+        let coded = compiled(&set, Weights::F32);
+        assert!(!is_all_raw(&coded), "seed {seed}: the default build codes");
+        let (file, summary) = compile(&set, raw_opts).unwrap();
+        let mut bytes = Vec::new();
+        file.write_to(&mut bytes).unwrap();
+        let raw = Model::from_bytes(bytes).unwrap();
+        assert!(is_all_raw(&raw), "seed {seed}");
+        assert!(
+            summary.file_bytes > coded.bytes().len() as u64,
+            "seed {seed}"
+        );
+        let reference = ReferenceModel::new(set);
+        for _ in 0..40 {
+            let words = random_sentence(&mut rng, vocab);
+            let want = bits(&score_words(&reference, &words));
+            assert_eq!(bits(&score_words(&raw, &words)), want, "seed {seed}");
+            assert_eq!(bits(&score_words(&coded, &words)), want, "seed {seed}");
+            let ids: Vec<_> = words.iter().map(|w| raw.word_id(w)).collect();
+            assert_eq!(
+                raw.score_sentence(&ids, true, true).to_bits(),
+                coded.score_sentence(&ids, true, true).to_bits(),
+                "seed {seed}"
+            );
+        }
+    }
+    let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    for weights in [Weights::Q16, Weights::Q8] {
+        let opts = BuildOptions {
+            raw_f32: true,
+            ..BuildOptions::new(weights)
+        };
+        let Err(err) = compile(&set, opts) else {
+            panic!("{} with raw f32 weights was built", weights.name());
+        };
+        assert!(matches!(err, BuildError::RawNeedsF32(w) if w == weights));
+        let want = format!("raw f32 weights need f32 weights, not {}", weights.name());
+        assert_eq!(err.to_string(), want);
+    }
 }

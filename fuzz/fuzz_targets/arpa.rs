@@ -9,9 +9,13 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     // Every weight variant (quantized ones build codebooks, on a thread of
-    // their own in the streaming builder), chosen by the input's length.
-    let weights = [Weights::F32, Weights::Q16, Weights::Q8][data.len() % 3];
-    let opts = build::BuildOptions::new(weights);
+    // their own in the streaming builder), and f32 with every weight raw,
+    // chosen by the input's length.
+    let weights = [Weights::F32, Weights::Q16, Weights::Q8, Weights::F32][data.len() % 4];
+    let opts = build::BuildOptions {
+        raw_f32: data.len() % 4 == 3,
+        ..build::BuildOptions::new(weights)
+    };
     let mut in_memory = None;
     if let Ok(set) = NGramSet::read(data, "fuzz.arpa") {
         let lm = ReferenceModel::new(set.clone());

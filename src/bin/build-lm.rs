@@ -37,6 +37,12 @@ struct Args {
     /// hashed for f32 and q16].
     #[arg(long, value_parser = ["hashed", "grouped"])]
     top_order: Option<String>,
+    /// With f32 weights: store every weight as its raw bits, never as a code
+    /// into an exact codebook of a field's distinct values. A larger file (the
+    /// shared 4-gram: 68.8 MB instead of 59.2 MB) whose queries take about a
+    /// fifth fewer instructions; the same scores.
+    #[arg(long)]
+    raw_f32: bool,
 }
 
 fn parse_weights(s: &str) -> Result<Weights, String> {
@@ -54,6 +60,11 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     if let Some(top) = &args.top_order {
         opts.grouped_top = top == "grouped";
     }
+    if args.raw_f32 && args.weights != Weights::F32 {
+        let found = args.weights.name();
+        return Err(format!("--raw-f32 needs --weights f32 (found --weights {found})").into());
+    }
+    opts.raw_f32 = args.raw_f32;
     // One streaming pass builds complete models; a model that needs completion
     // is read again and completed in compact form. A model with an error is
     // read into an NGramSet, which reports the error. Standard input, a FIFO

@@ -647,13 +647,13 @@ impl<W: Write + Seek> Sink for Completer<W> {
         if self.order >= 2 {
             counts.push(self.top.len() as u64);
         }
-        let weights = self.opts.weights;
+        let opts = self.opts;
         let unigrams = std::mem::take(&mut self.unigrams);
-        let unigrams = move || unigram_sections(unigrams.into_iter(), weights);
+        let unigrams = move || unigram_sections(unigrams.into_iter(), opts);
         let lower = self.orders.drain(..).map(|o| Ngrams::Lower(o.table));
         let top = (self.order >= 2).then_some(Ngrams::Top(self.top));
         let orders = lower.chain(top).collect();
         let layouts = write_tables(orders, unigrams, facts.len, self.opts, &mut out)?;
-        close_file(out, &layouts, facts, &counts, weights)
+        close_file(out, &layouts, facts, &counts, opts.weights)
     }
 }

@@ -20,20 +20,22 @@ pub(super) enum Coder {
 
 impl Coder {
     /// The coder of a field taking `values` (every n-gram's probability, or
-    /// every node's backoff) with `weights`.
-    pub(super) fn of(values: Vec<f32>, weights: Weights) -> Coder {
-        match weights {
+    /// every node's backoff) with `opts`' weights.
+    pub(super) fn of(values: Vec<f32>, opts: BuildOptions) -> Coder {
+        match opts.weights {
+            Weights::F32 if opts.raw_f32 => Coder::Raw,
             Weights::F32 => ExactBook::new(values).map_or(Coder::Raw, Coder::Exact),
-            _ => Coder::Book(Codebook::build(values, weights.bits())),
+            w => Coder::Book(Codebook::build(values, w.bits())),
         }
     }
 
     /// [`Coder::of`] the values `values[i]`, each `counts[i]` times (a
     /// histogram of a field, without the repeated values).
-    pub(super) fn of_counted(values: &[f32], counts: &[u64], weights: Weights) -> Coder {
-        match weights {
+    pub(super) fn of_counted(values: &[f32], counts: &[u64], opts: BuildOptions) -> Coder {
+        match opts.weights {
+            Weights::F32 if opts.raw_f32 => Coder::Raw,
             Weights::F32 => ExactBook::from_counts(values, counts).map_or(Coder::Raw, Coder::Exact),
-            _ => Coder::Book(Codebook::build_counted(values, counts, weights.bits())),
+            w => Coder::Book(Codebook::build_counted(values, counts, w.bits())),
         }
     }
 

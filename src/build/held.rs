@@ -21,7 +21,7 @@ use std::thread::{self, JoinHandle};
 use super::records::{Backoffs, Records};
 use super::{BuildOptions, Coder, Geometry, Placed, TableBuild};
 use crate::format::table::{Probe, Slot, TableWriter, Widths};
-use crate::format::{RawLayout, SectionWriter, Weights};
+use crate::format::{RawLayout, SectionWriter};
 use crate::vocab::WordId;
 
 pub(super) const NODE: u8 = 1;
@@ -205,7 +205,7 @@ impl Held {
         &mut self,
         searchable: bool,
         compact: bool,
-        weights: Weights,
+        opts: BuildOptions,
     ) -> Option<()> {
         self.recs.sort();
         if self.recs.has_duplicates() {
@@ -237,11 +237,11 @@ impl Held {
         };
         let book = move |probs: Vec<f32>| -> ProbBook {
             if searchable {
-                let coder = Coder::of(probs.clone(), weights);
+                let coder = Coder::of(probs.clone(), opts);
                 let probs = Probs::of(probs, &coder, compact);
                 (coder, probs)
             } else {
-                (Coder::of(probs, weights), Probs::Raw(Vec::new()))
+                (Coder::of(probs, opts), Probs::Raw(Vec::new()))
             }
         };
         // The probabilities go to the thread once it has started; if none
@@ -286,9 +286,9 @@ impl Held {
     /// The coder of the node arcs' backoffs (none unless `nodes`: the order
     /// is below the highest), built from how often each of their distinct
     /// values occurs when the backoffs are indexed.
-    fn backoff_coder(&self, nodes: bool, weights: Weights) -> Coder {
+    fn backoff_coder(&self, nodes: bool, opts: BuildOptions) -> Coder {
         let Some(column) = self.column.as_ref().filter(|_| nodes) else {
-            return Coder::of(Vec::new(), weights);
+            return Coder::of(Vec::new(), opts);
         };
         let node_ranks = column
             .occupied()
@@ -301,20 +301,20 @@ impl Held {
                 for rank in node_ranks {
                     counts[Backoffs::index(indices, rank)] += 1;
                 }
-                Coder::of_counted(values, &counts, weights)
+                Coder::of_counted(values, &counts, opts)
             }
             Backoffs::Raw(_) => {
                 let backoffs = &self.backoffs;
-                Coder::of(node_ranks.map(|rank| backoffs.get(rank)).collect(), weights)
+                Coder::of(node_ranks.map(|rank| backoffs.get(rank)).collect(), opts)
             }
         }
     }
 
     /// Builds the coder of the node arcs' backoffs now (an order below the
     /// highest whose flags are final), before the highest order is placed.
-    pub(super) fn build_backoff_book(&mut self, weights: Weights) {
+    pub(super) fn build_backoff_book(&mut self, opts: BuildOptions) {
         if self.column.is_some() {
-            self.backoff_book = Some(self.backoff_coder(true, weights));
+            self.backoff_book = Some(self.backoff_coder(true, opts));
         }
     }
 
@@ -330,16 +330,15 @@ impl Held {
         out: &mut SectionWriter<W>,
     ) -> io::Result<(RawLayout, Option<Column>)> {
         let nodes = self.geometry.n < order;
-        let weights = opts.weights;
         self.settle();
         let prob = match self.prob_coder.take() {
             Some(coder) => coder,
             // Not placed: the records hold every probability.
-            None => Coder::of(self.recs.probs().collect(), weights),
+            None => Coder::of(self.recs.probs().collect(), opts),
         };
         let backoff = match self.backoff_book.take() {
             Some(book) => book,
-            None => self.backoff_coder(nodes, weights),
+            None => self.backoff_coder(nodes, opts),
         };
         let table = TableBuild::new(&self.geometry, self.placed, order, [prob, backoff]);
         let Held {

@@ -74,7 +74,7 @@ pub use output::{complete_model, stream_model, write_file, write_model};
 pub use stream::{compile_streaming, Streamed};
 
 use geometry::{layouts_bytes, section_count, Coder, Geometry, Placed, TableBuild};
-use options::check_load_factor;
+use options::check_options;
 use unigrams::{
     unigram_sections, vocab_sections, word_sections, write_sections, Sections, Unigram,
 };
@@ -120,7 +120,7 @@ pub fn compile(
     set: &NGramSet,
     opts: BuildOptions,
 ) -> Result<(FileWriter, BuildSummary), BuildError> {
-    check_load_factor(opts)?;
+    check_options(opts)?;
     let order = set.order();
     let vocab_size = set.vocab().len();
     let mut counts = [0u64; MAX_ORDER];
@@ -143,7 +143,7 @@ pub fn compile(
     };
     let mut unigrams = Vec::with_capacity(vocab_size);
     set.for_each(1, |_, e| unigrams.push(unigram(e)));
-    let mut sections = vocab_sections(set.vocab().words(), unigrams.into_iter(), opts.weights)?;
+    let mut sections = vocab_sections(set.vocab().words(), unigrams.into_iter(), opts)?;
 
     // Placement: slot of every entry of every order (index = order - 1); unigrams'
     // "slot" is their word id.
@@ -183,7 +183,7 @@ pub fn compile(
                 backoffs.push(e.backoff);
             }
         });
-        let coders = [probs, backoffs].map(|v| Coder::of(v, opts.weights));
+        let coders = [probs, backoffs].map(|v| Coder::of(v, opts));
         let table = TableBuild::new(&geometry, where_, order, coders);
         let table_error = |source| BuildError::Table { order: n, source };
         // The arcs in slot order, streamed (as grouped tables must be).

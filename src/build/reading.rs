@@ -67,7 +67,7 @@ pub(super) fn build<R: BufRead + Send, S: Sink>(
     start: impl FnOnce(&[u64]) -> Result<S, Stop>,
     progress: impl FnMut(u64),
 ) -> io::Result<Option<S::Done>> {
-    let done = super::check_load_factor(opts)
+    let done = super::check_options(opts)
         .ok()
         .need()
         .and_then(|()| run(input, start, progress));

@@ -305,7 +305,7 @@ impl<W: Write + Seek> Builder<W> {
         // A vocabulary too large for the format: the in-memory path reports it.
         let vocab = self.vocab.as_deref().need()?;
         let unigrams = self.unigrams.iter().copied();
-        let sections = vocab_sections(vocab.words(), unigrams, self.opts.weights);
+        let sections = vocab_sections(vocab.words(), unigrams, self.opts);
         write_sections(&mut self.out, sections.ok().need()?)?;
         Ok(())
     }
@@ -344,13 +344,13 @@ impl<W: Write + Seek> Builder<W> {
         let unigrams_final = self.current == self.order().min(2);
         // The order read is placed while the one below it (or the
         // vocabulary and the unigrams) is written.
-        let weights = self.opts.weights;
+        let opts = self.opts;
         let placing = self.reading.take().map(|mut reading| {
             move || {
                 // The bigrams' probabilities stay as read while the completing
                 // builder may take them over (see `into_completer`).
                 let compact = reading.geometry.n > 2;
-                reading.place(true, compact, weights).map(|()| reading)
+                reading.place(true, compact, opts).map(|()| reading)
             }
         });
         let (placed, written) = beside(
@@ -541,13 +541,13 @@ impl<W: Write + Seek> Sink for Builder<W> {
         // The highest order is placed (its codebook started) before the
         // order below it is written; that order's backoff codebook first.
         if let Some(held) = self.held.as_mut() {
-            held.build_backoff_book(self.opts.weights);
+            held.build_backoff_book(self.opts);
         }
-        let weights = self.opts.weights;
+        let opts = self.opts;
         let placing = self
             .top
             .take()
-            .map(|mut top| move || top.place(false, false, weights).map(|()| top));
+            .map(|mut top| move || top.place(false, false, opts).map(|()| top));
         let (placed, closed) = beside(|| placing.map(|place| place()), || self.close());
         closed?;
         if let Some(top) = placed.need()? {

@@ -34,7 +34,7 @@ use super::reading::{Need, Stop};
 use super::side::beside;
 use super::spill::Spill;
 use super::{write_sections, BuildOptions, Coder, Geometry, Placed, Sections, TableBuild};
-use crate::format::{prefetch_items, RawLayout, SectionWriter, Weights};
+use crate::format::{prefetch_items, RawLayout, SectionWriter};
 
 /// One order's n-grams by id: with their flags below the highest order; the
 /// highest order's kept aside until it is placed.
@@ -72,11 +72,11 @@ struct Coded {
 }
 
 /// Order `n`'s n-grams with their coders, if there is an order `n`.
-fn code(order: Option<(usize, Ngrams)>, weights: Weights) -> Result<Option<Coded>, Stop> {
+fn code(order: Option<(usize, Ngrams)>, opts: BuildOptions) -> Result<Option<Coded>, Stop> {
     let Some((n, mut ngrams)) = order else {
         return Ok(None);
     };
-    let coders = coders(&mut ngrams, weights)?;
+    let coders = coders(&mut ngrams, opts)?;
     Ok(Some(Coded { n, ngrams, coders }))
 }
 
@@ -96,18 +96,17 @@ pub(super) fn write_tables<O: Write + Seek>(
         vocab_size,
         opts,
     };
-    let weights = opts.weights;
     let mut orders = (2..).zip(orders);
     // The first order's coders are built beside the unigrams' sections,
     // then the second order's beside the first order's keying and placing.
-    let (first, sections) = beside(|| code(orders.next(), weights), unigrams);
+    let (first, sections) = beside(|| code(orders.next(), opts), unigrams);
     write_sections(out, sections)?;
     let Some(first) = first.need()?? else {
         return Ok(Vec::new());
     };
     let ctx_ids = vocab_size as u64;
     let (next, ready) = beside(
-        || code(orders.next(), weights),
+        || code(orders.next(), opts),
         || prepare(model, first, None, ctx_ids),
     );
     let (mut ready, mut next) = (ready?, next.need()??);
@@ -120,7 +119,7 @@ pub(super) fn write_tables<O: Write + Seek>(
         let job = next.map(|coded| move || prepare(model, coded, Some(slots), ctx_ids));
         let write_and_code = || {
             let layout = write(model, ready, out);
-            (layout, code(orders.next(), weights))
+            (layout, code(orders.next(), opts))
         };
         let (prepared, (layout, after)) = match job {
             Some(job) => {
@@ -251,7 +250,7 @@ fn prepare(
 /// The coders of an order's probabilities and its nodes' backoffs (none at
 /// the highest order), built from their values before the n-grams are keyed
 /// so that the keyed records hold codes.
-fn coders(ngrams: &mut Ngrams, weights: Weights) -> Result<[Coder; 2], Stop> {
+fn coders(ngrams: &mut Ngrams, opts: BuildOptions) -> Result<[Coder; 2], Stop> {
     let (probs, backoffs) = match ngrams {
         Ngrams::Lower(table) => table.weight_values(EXTENDS)?,
         Ngrams::Top(spill) => {
@@ -264,11 +263,11 @@ fn coders(ngrams: &mut Ngrams, weights: Weights) -> Result<[Coder; 2], Stop> {
     // the runs of one are held at a time, not the runs of both (this runs
     // beside other work, which takes the other thread).
     Ok(if backoffs.len() < probs.len() {
-        let backoff = Coder::of(backoffs, weights);
-        [Coder::of(probs, weights), backoff]
+        let backoff = Coder::of(backoffs, opts);
+        [Coder::of(probs, opts), backoff]
     } else {
-        let prob = Coder::of(probs, weights);
-        [prob, Coder::of(backoffs, weights)]
+        let prob = Coder::of(probs, opts);
+        [prob, Coder::of(backoffs, opts)]
     })
 }
 

@@ -2,7 +2,7 @@
 
 use std::io::{self, Seek, Write};
 
-use super::{BuildError, ClassBook, Coder, ExactBook};
+use super::{BuildError, BuildOptions, ClassBook, Coder, ExactBook};
 use crate::format::bits::BitWriter;
 use crate::format::{vocab, SectionKind, SectionWriter, Weights, MAX_EXACT_VALUES};
 use crate::vocab::{WordId, UNK};
@@ -85,15 +85,19 @@ fn quantized_unigram_bits(weights: Weights) -> Option<u32> {
     }
 }
 
-/// The coder of a unigram field taking `values`: an exact codebook when one
-/// is smaller than raw f32 bits, else, for quantized `weights`, a codebook
-/// that keeps the values' classes (the flags they carry) when that is
-/// smaller, else raw f32 bits.
-fn unigram_coder(values: &[f32], weights: Weights) -> Coder {
+/// The coder of a unigram field taking `values`: raw f32 bits if `opts` say
+/// so ([`BuildOptions::raw_f32`]), else an exact codebook when one is smaller
+/// than raw f32 bits, else, for quantized weights, a codebook that keeps the
+/// values' classes (the flags they carry) when that is smaller, else raw f32
+/// bits.
+fn unigram_coder(values: &[f32], opts: BuildOptions) -> Coder {
+    if opts.raw_f32 {
+        return Coder::Raw;
+    }
     if let Some(book) = ExactBook::new(values.iter().copied()) {
         return Coder::Exact(book);
     }
-    let Some(bits) = quantized_unigram_bits(weights) else {
+    let Some(bits) = quantized_unigram_bits(opts.weights) else {
         return Coder::Raw;
     };
     let book = ClassBook::new(values, 1 << bits.min(MAX_EXACT_VALUES.ilog2()));
@@ -111,10 +115,10 @@ fn unigram_coder(values: &[f32], weights: Weights) -> Coder {
 pub(super) fn vocab_sections<'a>(
     words: impl IntoIterator<Item = &'a [u8]>,
     unigrams: impl ExactSizeIterator<Item = Unigram>,
-    weights: Weights,
+    opts: BuildOptions,
 ) -> Result<Sections, BuildError> {
     let mut sections = word_sections(words)?;
-    sections.extend(unigram_sections(unigrams, weights));
+    sections.extend(unigram_sections(unigrams, opts));
     Ok(sections)
 }
 
@@ -138,7 +142,7 @@ pub(super) fn word_sections<'a>(
 /// bit-packed.
 pub(super) fn unigram_sections(
     unigrams: impl ExactSizeIterator<Item = Unigram>,
-    weights: Weights,
+    opts: BuildOptions,
 ) -> Sections {
     let (probs, backoffs): (Vec<f32>, Vec<f32>) = unigrams
         .map(|u| {
@@ -146,7 +150,7 @@ pub(super) fn unigram_sections(
             (prob, unigram_backoff(u.backoff, u.extends))
         })
         .unzip();
-    let [prob_coder, backoff_coder] = [&probs, &backoffs].map(|v| unigram_coder(v, weights));
+    let [prob_coder, backoff_coder] = [&probs, &backoffs].map(|v| unigram_coder(v, opts));
     let mut packed = BitWriter::new();
     for (&prob, &backoff) in probs.iter().zip(&backoffs) {
         packed.push(u64::from(prob_coder.encode(prob)), prob_coder.bits());

@@ -79,7 +79,8 @@
 //!   extended (KenLM's convention): it is not a state. Codes are exact: the builder
 //!   codes a field only when its values take at most 2^16 bit patterns and the codes
 //!   and codebook are smaller than raw f32s (the shared 4-gram: 10 + 15 bits a word
-//!   instead of 64).
+//!   instead of 64), and never in an f32 file built with
+//!   [`BuildOptions::raw_f32`](crate::build::BuildOptions::raw_f32).
 //! - `Layouts`: one [`RawLayout`] (32 bytes) per order 2..=N.
 //! - `Table` (order n): the arcs of order n, bit-packed, `num_slots * entry_bits` bits, then
 //!   16 bytes of zero padding; hashed (see [`crate::format::table`]), or, at the highest
@@ -100,9 +101,10 @@
 //!   generated 10M-n-gram model's q16 codebooks take 2 KiB each instead of 256).
 //!   f32 files: empty when the field is raw f32 bits (`bits` = 32), else an
 //!   exact codebook as for order 1 (the distinct bit patterns, at most 2^16, sorted by
-//!   [`f32::total_cmp`]), chosen by the builder when codes and codebook are smaller:
-//!   the shared 4-gram's bigram and trigram backoffs take 36,655 and 19,187 values,
-//!   16 and 15 bits instead of 32. A code past the end (corruption) decodes as 0.
+//!   [`f32::total_cmp`]), chosen by the builder when codes and codebook are smaller
+//!   (unless built with `raw_f32`): the shared 4-gram's bigram and trigram backoffs
+//!   take 36,655 and 19,187 values, 16 and 15 bits instead of 32. A code past the
+//!   end (corruption) decodes as 0.
 //!
 //! `Model::open` validates all of this in time independent of the model size
 //! (the header, the section table, the gaps between sections, and each
