@@ -14,10 +14,45 @@ use crate::bench_machine::loadavg;
 use crate::bench_report::{mib, Row};
 use crate::Res;
 
+/// A dashlm variant the harness builds: its weights, and whether every f32
+/// weight is raw (`build-lm --raw-f32`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Variant {
+    pub weights: Weights,
+    pub raw_f32: bool,
+}
+
+impl Variant {
+    /// `f32`, `q16`, `q8`, or `f32-raw`.
+    pub fn parse(name: &str) -> Option<Variant> {
+        let (weights, raw_f32) = match name {
+            "f32-raw" => (Weights::F32, true),
+            _ => (Weights::from_name(name)?, false),
+        };
+        Some(Variant { weights, raw_f32 })
+    }
+
+    pub fn name(self) -> &'static str {
+        if self.raw_f32 {
+            "f32-raw"
+        } else {
+            self.weights.name()
+        }
+    }
+
+    /// The build options of `build-lm` for this variant.
+    pub fn options(self) -> dashlm::build::BuildOptions {
+        dashlm::build::BuildOptions {
+            raw_f32: self.raw_f32,
+            ..dashlm::build::BuildOptions::new(self.weights)
+        }
+    }
+}
+
 /// The built models: a row each (size and build), and their files.
 pub struct Built {
     pub rows: Vec<Row>,
-    pub dashlm_files: Vec<(Weights, PathBuf)>,
+    pub dashlm_files: Vec<(Variant, PathBuf)>,
     /// KenLM's binaries by system name.
     pub kenlm_bins: Vec<(&'static str, PathBuf)>,
 }
@@ -29,8 +64,9 @@ pub fn build_all(args: &Args, workdir: &Path, plain: &Path) -> Res<Built> {
     let mut rows: Vec<Row> = Vec::new();
     let mut dashlm_files = Vec::new();
     for v in &args.variants {
-        let weights = Weights::from_name(v).ok_or_else(|| format!("unknown variant `{v}`"))?;
-        let out = workdir.join(format!("model.{}.dlm", weights.name()));
+        let variant = Variant::parse(v)
+            .ok_or_else(|| format!("unknown variant `{v}` (expected f32, f32-raw, q16 or q8)"))?;
+        let out = workdir.join(format!("model.{}.dlm", variant.name()));
         let mut cmd = match &build_lm {
             Some(b) => Command::new(b),
             None => {
@@ -40,18 +76,22 @@ pub fn build_all(args: &Args, workdir: &Path, plain: &Path) -> Res<Built> {
             }
         };
         if build_lm.is_some() {
-            cmd.args(["--weights", weights.name()]).arg(plain).arg(&out);
+            cmd.args(["--weights", variant.weights.name()]);
+            if variant.raw_f32 {
+                cmd.arg("--raw-f32");
+            }
+            cmd.arg(plain).arg(&out);
         } else {
-            cmd.arg(weights.name()).arg(plain).arg(&out);
+            cmd.arg(variant.name()).arg(plain).arg(&out);
         }
-        let log = workdir.join(format!("build.{}.log", weights.name()));
+        let log = workdir.join(format!("build.{}.log", variant.name()));
         rows.push(build(
-            format!("dashlm {}", weights.name()),
+            format!("dashlm {}", variant.name()),
             cmd,
             &out,
             &log,
         )?);
-        dashlm_files.push((weights, out));
+        dashlm_files.push((variant, out));
     }
     let mut kenlm_bins = Vec::new();
     if !args.no_kenlm {

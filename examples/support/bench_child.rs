@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use dashlm::format::Weights;
-
+use crate::bench_build::Variant;
 use crate::Res;
 
 /// The first argument that runs this program as KenLM's `build_binary`.
@@ -138,23 +137,20 @@ fn child_kenlm(args: &[OsString]) -> ! {
     std::process::exit(status)
 }
 
-/// Child mode: what `build-lm --weights W IN OUT` does, when the binary is missing.
+/// Child mode: what `build-lm --weights W [--raw-f32] IN OUT` does, when the
+/// binary is missing (VARIANT: f32, f32-raw, q16 or q8).
 fn child_build(args: &[OsString]) -> ! {
     let run = || -> Res<()> {
-        let [w, input, output] = args else {
-            return Err("usage: --child-build-lm WEIGHTS IN OUT".into());
+        let [v, input, output] = args else {
+            return Err("usage: --child-build-lm VARIANT IN OUT".into());
         };
-        let weights = Weights::from_name(&w.to_string_lossy()).ok_or("bad weights")?;
+        let variant = Variant::parse(&v.to_string_lossy()).ok_or("bad variant")?;
         let path = PathBuf::from(input);
         let set = dashlm::arpa::NGramSet::read(
             dashlm::arpa::open_input(&path)?.reader,
             &path.display().to_string(),
         )?;
-        let summary = dashlm::build::write_model(
-            &set,
-            dashlm::build::BuildOptions::new(weights),
-            Path::new(output),
-        )?;
+        let summary = dashlm::build::write_model(&set, variant.options(), Path::new(output))?;
         eprintln!("{summary}");
         Ok(())
     };

@@ -11,7 +11,7 @@ use std::time::Instant;
 use dashlm::format::Weights;
 
 use crate::bench_args::Args;
-use crate::bench_build::Built;
+use crate::bench_build::{Built, Variant};
 use crate::bench_inputs::{Inputs, Queries};
 use crate::bench_machine::{loadavg, rss_bytes};
 use crate::bench_report::{mib, Row, NATIVE};
@@ -53,8 +53,8 @@ pub fn load_all(args: &Args, inputs: &Inputs, built: Built) -> Res<(Vec<Row>, Sy
         });
         systems.push((NATIVE.into(), Box::new(NativeSystem(child))));
     }
-    for (weights, path) in &dashlm_files {
-        load_dashlm(weights, path, &inputs.queries, &mut rows, &mut systems)?;
+    for (variant, path) in &dashlm_files {
+        load_dashlm(variant, path, &inputs.queries, &mut rows, &mut systems)?;
     }
     Ok((rows, systems))
 }
@@ -168,16 +168,16 @@ fn start_native(
     Ok(child)
 }
 
-/// A dashlm variant: opened (median of 21), loaded, and for f32 also kept
-/// memory-mapped as a system of its own.
+/// A dashlm variant: opened (median of 21), loaded, and for f32 (not raw)
+/// also kept memory-mapped as a system of its own.
 fn load_dashlm(
-    weights: &Weights,
+    variant: &Variant,
     path: &Path,
     queries: &Queries,
     rows: &mut Vec<Row>,
     systems: &mut Systems,
 ) -> Res<()> {
-    let name = format!("dashlm {}", weights.name());
+    let name = format!("dashlm {}", variant.name());
     let open_ms = median_ms(21, || {
         let m = dashlm::Model::open(path).expect("dashlm model");
         drop(std::hint::black_box(m));
@@ -191,7 +191,7 @@ fn load_dashlm(
     row.load_s = Some(load_s);
     row.rss_delta = Some(rss_delta);
     systems.push((name.clone(), Box::new(DashSystem::new(m, queries))));
-    if *weights == Weights::F32 {
+    if variant.weights == Weights::F32 && !variant.raw_f32 {
         // The same file memory-mapped: pages fault in as queries touch them
         // (the agreement pass below warms them up).
         let m = dashlm::Model::open(path)?;

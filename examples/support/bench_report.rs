@@ -86,6 +86,7 @@ impl Report {
                 "KenLM trie -q8 -b8",
                 "dashlm f32",
                 "dashlm f32 (mmap)",
+                "dashlm f32-raw",
                 "dashlm q16",
                 "dashlm q8",
             ];

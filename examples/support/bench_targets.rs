@@ -53,6 +53,7 @@ impl Report {
         };
         for (name, bytes_x, base, qps_x) in [
             ("dashlm f32", 0.7, probing, 1.5),
+            ("dashlm f32-raw", 0.7, probing, 1.5),
             ("dashlm q16", 0.5, probing, 1.5),
             ("dashlm q8", 0.8, trie, 1.0),
         ] {
@@ -103,10 +104,10 @@ impl Report {
                 }
             }
             match name {
-                "dashlm f32" => {
+                "dashlm f32" | "dashlm f32-raw" => {
                     let d = r.max_abs_diff;
                     t.push((
-                        "dashlm f32 scores vs KenLM".into(),
+                        format!("{system} scores vs KenLM"),
                         "max abs diff <= 1e-6".into(),
                         d.map_or("-".into(), |d| format!("{d:.2e}")),
                         d.map(|d| d <= 1e-6),
