@@ -91,17 +91,25 @@ fn rounded(text: &str) -> String {
     out
 }
 
+/// A random model of seed `seed` with [`rounded`] weights (order 2 to 5, 50
+/// to 399 words): its generator (for sentences), its vocabulary size and
+/// its n-grams.
+fn rounded_model(seed: u64) -> (StdRng, usize, NGramSet) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let order = rng.gen_range(2..=5);
+    let vocab = rng.gen_range(50..400);
+    let text = rounded(&random_arpa(&mut rng, order, vocab));
+    let set = NGramSet::read(text.as_bytes(), "rounded.arpa").unwrap();
+    (rng, vocab, set)
+}
+
 /// f32 tables whose weights take few values store them as exact codes (the
 /// fields narrower than 32 bits) and score bit for bit as the reference.
 #[test]
 fn f32_tables_with_few_weights_score_exactly() {
     let mut coded_orders = 0;
     for seed in 0..30u64 {
-        let mut rng = StdRng::seed_from_u64(seed);
-        let order = rng.gen_range(2..=5);
-        let vocab = rng.gen_range(50..400);
-        let text = rounded(&random_arpa(&mut rng, order, vocab));
-        let set = NGramSet::read(text.as_bytes(), "rounded.arpa").unwrap();
+        let (mut rng, vocab, set) = rounded_model(seed);
         let model = compiled(&set, Weights::F32);
         for layout in model.table_layouts() {
             let raw = layout.raw();
@@ -174,11 +182,7 @@ fn raw_f32_builds_score_as_coded_ones() {
         ..BuildOptions::default()
     };
     for seed in 0..12u64 {
-        let mut rng = StdRng::seed_from_u64(seed);
-        let order = rng.gen_range(2..=5);
-        let vocab = rng.gen_range(50..400);
-        let text = rounded(&random_arpa(&mut rng, order, vocab));
-        let set = NGramSet::read(text.as_bytes(), "rounded.arpa").unwrap();
+        let (mut rng, vocab, set) = rounded_model(seed);
         let coded = compiled(&set, Weights::F32);
         assert!(!is_all_raw(&coded), "seed {seed}: the default build codes");
         let (file, summary) = compile(&set, raw_opts).unwrap();
