@@ -8,3 +8,4 @@ cp data/tiny.arpa data/arpa/*.arpa fuzz/corpus/arpa/
 for f in data/nbest/*.jsonl; do [ -e "$f" ] && { printf '\0'; cat "$f"; } > "fuzz/corpus/nbest/jsonl-$(basename "$f")"; done
 for f in data/nbest/*.srilm/*; do [ -e "$f" ] && { printf '\1'; cat "$f"; } > "fuzz/corpus/nbest/srilm-$(basename "$f")"; done
 cargo run --quiet --release --bin build-lm -- data/tiny.arpa fuzz/corpus/model_bytes/tiny.dlm 2>/dev/null
+cargo run --quiet --release --bin build-lm -- --raw-f32 data/tiny.arpa fuzz/corpus/model_bytes/tiny-raw.dlm 2>/dev/null
