@@ -198,6 +198,20 @@ fn build_lm_refuses_raw_f32_with_quantized_weights() {
     let inspect = dashlm(&["inspect", o], None);
     let text = String::from_utf8_lossy(&inspect.stdout);
     assert!(text.contains("= prob 32 + backoff 32"), "{text}");
+    assert!(
+        text.contains("weights stored: every weight raw f32 bits"),
+        "{text}"
+    );
+    let default = dir.path().join("default.dlm");
+    assert!(build_lm(&[TINY, default.to_str().unwrap()])
+        .status
+        .success());
+    let inspect = dashlm(&["inspect", default.to_str().unwrap()], None);
+    let text = String::from_utf8_lossy(&inspect.stdout);
+    assert!(
+        text.contains("weights stored: some fields as codes"),
+        "{text}"
+    );
 }
 
 #[test]

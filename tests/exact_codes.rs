@@ -162,13 +162,16 @@ fn all_raw_f32_models_score_exactly() {
     assert!(all_raw >= 8, "{all_raw} all-raw models of 12");
 }
 
-/// Whether every weight field of `model` is raw f32 bits (32 bits wide).
+/// Whether every weight field of `model` is raw f32 bits (32 bits wide), as
+/// [`Model::all_raw`] says too.
 fn is_all_raw(model: &Model<Vec<u8>>) -> bool {
-    model.unigram_widths() == (32, 32)
+    let raw = model.unigram_widths() == (32, 32)
         && model.table_layouts().all(|layout| {
             let raw = layout.raw();
             raw.prob_bits == 32 && (raw.has_nodes == 0 || raw.backoff_bits == 32)
-        })
+        });
+    assert_eq!(model.all_raw(), raw);
+    raw
 }
 
 /// `BuildOptions::raw_f32`: models whose weights take few values, which the

@@ -303,6 +303,28 @@ impl<D: AsRef<[u8]>> Model<D> {
         (self.unigrams.prob_bits, self.unigrams.backoff_bits)
     }
 
+    /// Whether every weight is stored as raw f32 bits, no field as codes, so
+    /// that queries take the all-raw path (a unigram record read as one word,
+    /// nothing decoded): f32 files whose fields take too many distinct values
+    /// for an exact codebook to pay, and those built with
+    /// [`BuildOptions::raw_f32`](crate::build::BuildOptions::raw_f32).
+    ///
+    /// ```
+    /// use dashlm::build::{compile, BuildOptions};
+    /// let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+    /// let model = |opts| {
+    ///     let (f, _) = compile(&set, opts).unwrap();
+    ///     let mut bytes = Vec::new();
+    ///     f.write_to(&mut bytes).unwrap();
+    ///     dashlm::Model::from_bytes(bytes).unwrap()
+    /// };
+    /// assert!(!model(BuildOptions::default()).all_raw()); // 3-bit unigram backoff codes
+    /// assert!(model(BuildOptions { raw_f32: true, ..BuildOptions::default() }).all_raw());
+    /// ```
+    pub fn all_raw(&self) -> bool {
+        self.raw
+    }
+
     /// The unigram record of `word` (below the vocabulary size: callers clamp
     /// it): probability, backoff bits (`-0.0` = not a state) and whether a
     /// bigram ends with the word (the stored probability's sign bit is clear).

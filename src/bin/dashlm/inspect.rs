@@ -61,6 +61,12 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
         h.vocab_size,
         prob_bits + backoff_bits,
     )?;
+    let stored = if model.all_raw() {
+        "every weight raw f32 bits (queries take the all-raw path)"
+    } else {
+        "some fields as codes into codebooks (see the widths)"
+    };
+    writeln!(out, "weights stored: {stored}")?;
     let words_len = sections
         .get(format::SectionKind::VocabBytes, 0)
         .map_or(0, |e| e.len);
