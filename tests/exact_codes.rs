@@ -16,10 +16,11 @@ fn bits(v: &[(f32, u8)]) -> Vec<(u32, u8)> {
     v.iter().map(|(p, n)| (p.to_bits(), *n)).collect()
 }
 
-/// A model whose unigrams take few distinct weights (as real ones do), so both
-/// unigram fields are stored as codes: every word scores exactly as in the
+/// A model whose unigrams take few distinct weights (as real ones do): the
+/// quantized variants store both unigram fields as codes into exact
+/// codebooks, f32 as raw records. Every word scores exactly as in the
 /// reference, flags included (`-0` and `0` backoffs, missing backoffs, words
-/// that end bigrams), and the section is far smaller than 8 bytes a word.
+/// that end bigrams), and a coded section is far smaller than 8 bytes a word.
 #[test]
 fn coded_unigrams_score_exactly() {
     let mut rng = StdRng::seed_from_u64(20261201);
@@ -42,16 +43,21 @@ fn coded_unigrams_score_exactly() {
     let bi: common::Section = (0..2000).map(|k| (vec![0, 3 + k], -0.5, None)).collect();
     let text = common::arpa_text(&words, &[uni, bi]);
     let set = NGramSet::read(text.as_bytes(), "coded.arpa").unwrap();
-    let model = compiled(&set, Weights::F32);
+    assert_eq!(compiled(&set, Weights::F32).unigram_widths(), (32, 32));
+    for weights in [Weights::F32, Weights::Q16, Weights::Q8] {
+        unigrams_score_exactly(&set, &words, weights);
+    }
+}
+
+/// [`coded_unigrams_score_exactly`] for one variant.
+fn unigrams_score_exactly(set: &NGramSet, words: &[String], weights: Weights) {
+    let model = compiled(set, weights);
     let (_, sections) = format::parse(model.bytes()).unwrap();
     let unigrams = sections.require(SectionKind::Unigrams, 1).unwrap();
-    assert!(
-        unigrams.len * 4 < words.len() as u64 * 8,
-        "{} bytes",
-        unigrams.len
-    );
-    let reference = ReferenceModel::new(set);
-    for w in &words {
+    let coded = unigrams.len * 4 < words.len() as u64 * 8;
+    assert_eq!(coded, weights != Weights::F32, "{} bytes", unigrams.len);
+    let reference = ReferenceModel::new(set.clone());
+    for w in words {
         let sentence = [w.clone().into_bytes()];
         let got = score_words(&model, &sentence);
         let want = score_words(&reference, &sentence);
@@ -174,29 +180,34 @@ fn is_all_raw(model: &Model<Vec<u8>>) -> bool {
     raw
 }
 
-/// `BuildOptions::raw_f32`: models whose weights take few values, which the
-/// default build stores as exact codes, built with every field raw instead
-/// (the query's all-raw path): larger files that score bit for bit as the
-/// coded ones and the reference. Quantized weights refuse the option.
+/// `BuildOptions::raw_f32`: models whose table weights take few values, which
+/// the default build stores as exact codes, built with every field raw
+/// instead (the query's all-raw path): larger files that score bit for bit as
+/// the coded ones and the reference. Quantized weights refuse the option.
 #[test]
 fn raw_f32_builds_score_as_coded_ones() {
     let raw_opts = BuildOptions {
         raw_f32: true,
         ..BuildOptions::default()
     };
+    let mut coded_models = 0;
     for seed in 0..12u64 {
         let (mut rng, vocab, set) = rounded_model(seed);
         let coded = compiled(&set, Weights::F32);
-        assert!(!is_all_raw(&coded), "seed {seed}: the default build codes");
         let (file, summary) = compile(&set, raw_opts).unwrap();
         let mut bytes = Vec::new();
         file.write_to(&mut bytes).unwrap();
         let raw = Model::from_bytes(bytes).unwrap();
         assert!(is_all_raw(&raw), "seed {seed}");
-        assert!(
-            summary.file_bytes > coded.bytes().len() as u64,
-            "seed {seed}"
-        );
+        if !is_all_raw(&coded) {
+            coded_models += 1;
+            assert!(
+                summary.file_bytes > coded.bytes().len() as u64,
+                "seed {seed}"
+            );
+        } else {
+            assert_eq!(raw.bytes(), coded.bytes(), "seed {seed}");
+        }
         let reference = ReferenceModel::new(set);
         for _ in 0..40 {
             let words = random_sentence(&mut rng, vocab);
@@ -211,6 +222,10 @@ fn raw_f32_builds_score_as_coded_ones() {
             );
         }
     }
+    assert!(
+        coded_models >= 8,
+        "{coded_models} coded default builds of 12"
+    );
     let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
     for weights in [Weights::Q16, Weights::Q8] {
         let opts = BuildOptions {

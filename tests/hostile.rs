@@ -11,8 +11,13 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 fn tiny() -> Vec<u8> {
+    tiny_with(format::Weights::F32)
+}
+
+/// data/tiny.arpa compiled with `weights`.
+fn tiny_with(weights: format::Weights) -> Vec<u8> {
     let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny.arpa").unwrap();
-    let (file, _) = compile(&set, BuildOptions::default()).unwrap();
+    let (file, _) = compile(&set, BuildOptions::new(weights)).unwrap();
     let mut bytes = Vec::new();
     file.write_to(&mut bytes).unwrap();
     bytes
@@ -353,9 +358,9 @@ fn a_missing_section_is_refused() {
 
 #[test]
 fn a_unigram_codebook_of_partial_values_is_refused() {
-    // tiny's backoff codebook holds 7 values (28 bytes); 27 bytes is no whole
-    // number of f32s.
-    let e = open_error(|b| {
+    // tiny's q16 unigram backoff codebook holds 7 values (28 bytes; f32
+    // unigrams are raw); 27 bytes is no whole number of f32s.
+    let e = open_error_of(tiny_with(format::Weights::Q16), |b| {
         let i = section_index(b, SectionKind::BackoffCodebook, 1);
         put_u64(b, entry_at(i) + 16, 27);
     });
@@ -367,9 +372,10 @@ fn a_unigram_codebook_of_partial_values_is_refused() {
 
 #[test]
 fn a_unigram_section_not_matching_its_codebooks_is_refused() {
-    // 3 backoff values instead of 7: 2-bit codes, so 34-bit records and a
+    // tiny's q16 unigrams: raw probabilities and 3-bit codes into 7 backoff
+    // values. 3 backoff values instead: 2-bit codes, so 34-bit records and a
     // 34-byte section, not the 35 bytes stored.
-    let e = open_error(|b| {
+    let e = open_error_of(tiny_with(format::Weights::Q16), |b| {
         let i = section_index(b, SectionKind::BackoffCodebook, 1);
         put_u64(b, entry_at(i) + 16, 12);
     });

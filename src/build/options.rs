@@ -25,14 +25,14 @@ pub struct BuildOptions {
     /// (the shared 4-gram's q8 4-grams: 6.4 MB instead of 8.5 MB), each
     /// lookup there a search in its context's arcs.
     pub grouped_top: bool,
-    /// f32 weights only: store every weight as its raw bits, never as a code
-    /// into an exact codebook of a field's distinct values (which the default
-    /// does wherever that is smaller). The file is larger (the shared 4-gram:
-    /// 68.8 MB instead of 59.2 MB) and every query takes the all-raw path:
-    /// about a fifth fewer instructions (280 instead of 352 on the shared
-    /// 4-gram), for when a query's instructions count more than its cache
-    /// misses. Scores are the same bit for bit; quantized weights refuse it
-    /// ([`BuildError::RawNeedsF32`]).
+    /// f32 weights only: store every weight of the tables as its raw bits too,
+    /// never as a code into an exact codebook of a field's distinct values
+    /// (which the default does wherever that is smaller; f32 unigrams are
+    /// always raw). The file is larger (the shared 4-gram: 68.8 MB instead of
+    /// 60.3 MB) and every query takes the all-raw path: fewer instructions
+    /// (280 instead of 304 on the shared 4-gram), for when a query's
+    /// instructions count more than its cache misses. Scores are the same bit
+    /// for bit; quantized weights refuse it ([`BuildError::RawNeedsF32`]).
     pub raw_f32: bool,
 }
 

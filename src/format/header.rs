@@ -326,8 +326,8 @@ impl SectionEntry {
     /// use dashlm::format::{parse, SectionKind};
     /// let (_, sections) = parse(&bytes).unwrap();
     /// let unigrams = sections.require(SectionKind::Unigrams, 1).unwrap();
-    /// // 8 words of 35 bits each (a raw f32 probability and a 3-bit backoff code).
-    /// assert_eq!(bytes[unigrams.range()].len(), 35);
+    /// // 8 words of 64 bits each (f32 files: raw probability and backoff).
+    /// assert_eq!(bytes[unigrams.range()].len(), 64);
     /// let bogus = dashlm::format::SectionEntry { offset: u64::MAX, len: 8, ..*unigrams };
     /// assert_eq!(bogus.range().end, usize::MAX);
     /// assert!(bytes.get(bogus.range()).is_none());

@@ -15,10 +15,12 @@
 //! assert_eq!(bytes[..8], format::MAGIC);
 //! assert_eq!((header.order, header.weights, header.vocab_size), (3, Weights::F32, 8));
 //! assert_eq!(header.counts[..3], [8, 7, 4]);
-//! // `V` unigram records (here a raw f32 probability and a 3-bit code into the
-//! // 7 distinct backoffs: 35 bits), then one table per order 2..=N.
-//! assert_eq!(sections.require(SectionKind::Unigrams, 1).unwrap().len, 35);
-//! assert_eq!(sections.require(SectionKind::BackoffCodebook, 1).unwrap().len, 7 * 4);
+//! // `V` unigram records (f32 files: raw f32 probability and backoff, 64
+//! // bits), then one table per order 2..=N.
+//! assert_eq!(sections.require(SectionKind::Unigrams, 1).unwrap().len, 8 * 8);
+//! assert_eq!(sections.require(SectionKind::BackoffCodebook, 1).unwrap().len, 0);
+//! // The order-2 table's backoffs: 3-bit codes into their 5 distinct values.
+//! assert_eq!(sections.require(SectionKind::BackoffCodebook, 2).unwrap().len, 5 * 4);
 //! assert!(sections.get(SectionKind::Table, 3).is_some());
 //! assert!(sections.get(SectionKind::Table, 4).is_none());
 //! sections.check_gaps(&bytes).unwrap(); // aligned, zero gaps, nothing trailing
@@ -77,10 +79,11 @@
 //!   with its sign bit clear when a bigram ends with the word (a query must look one
 //!   order up); a stored backoff of exactly `-0.0` marks a unigram that cannot be
 //!   extended (KenLM's convention): it is not a state. Codes are exact: the builder
-//!   codes a field only when its values take at most 2^16 bit patterns and the codes
-//!   and codebook are smaller than raw f32s (the shared 4-gram: 10 + 15 bits a word
-//!   instead of 64), and never in an f32 file built with
-//!   [`BuildOptions::raw_f32`](crate::build::BuildOptions::raw_f32).
+//!   codes a field of a quantized file only when its values take at most 2^16 bit
+//!   patterns and the codes and codebook are smaller than raw f32s (the shared
+//!   4-gram: 10 + 15 bits a word instead of 64). The builder writes f32 files'
+//!   unigrams raw (a query reads one 64-bit record); a reader takes codes in any
+//!   file.
 //! - `Layouts`: one [`RawLayout`] (32 bytes) per order 2..=N.
 //! - `Table` (order n): the arcs of order n, bit-packed, `num_slots * entry_bits` bits, then
 //!   16 bytes of zero padding; hashed (see [`crate::format::table`]), or, at the highest

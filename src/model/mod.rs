@@ -199,6 +199,10 @@ pub struct Model<D> {
     /// models, large real ones); then a query reads each unigram record as one
     /// word and decodes nothing (`R` of [`Model::query_in`]).
     raw: bool,
+    /// Whether the unigram records are raw f32 bits, one 64-bit word each
+    /// (every f32 file since the builder stopped coding them; `U` of
+    /// [`Model::query_in`]).
+    raw_unigrams: bool,
     /// Whether the highest order's table is grouped; then `top` finds its
     /// arcs (and its entry in `tables` only has its codebook).
     grouped_top: bool,
@@ -296,8 +300,9 @@ impl<D: AsRef<[u8]>> Model<D> {
     /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
     /// # let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
     /// let model = dashlm::Model::from_bytes(bytes).unwrap();
-    /// // data/tiny.arpa: 8 distinct probabilities (raw), 7 distinct backoffs.
-    /// assert_eq!(model.unigram_widths(), (32, 3));
+    /// // An f32 file: raw records (a q16 file of data/tiny.arpa codes its 7
+    /// // distinct backoffs in 3 bits).
+    /// assert_eq!(model.unigram_widths(), (32, 32));
     /// ```
     pub fn unigram_widths(&self) -> (u32, u32) {
         (self.unigrams.prob_bits, self.unigrams.backoff_bits)
@@ -333,8 +338,9 @@ impl<D: AsRef<[u8]>> Model<D> {
         self.unigram_in::<false>(word)
     }
 
-    /// [`Model::unigram`] in a model whose weights are all raw f32 bits (`R`,
-    /// 64-bit records: the probability's bits, then the backoff's) or not.
+    /// [`Model::unigram`] in a model whose unigram records are raw f32 bits
+    /// (`R`, 64-bit records: the probability's bits, then the backoff's) or
+    /// not.
     #[inline(always)]
     fn unigram_in<const R: bool>(&self, word: WordId) -> (f32, u32, bool) {
         let u = &self.unigrams;
@@ -398,29 +404,35 @@ impl<D: AsRef<[u8]>> Model<D> {
     ) -> FullScore {
         // The kind of f32 and q16 models tested first: a match over the four
         // kinds took 8 more instructions a query on the f32 model. Raw weights
-        // (f32 models with many distinct values) saved 19 more on gen10M.
+        // (f32 models with many distinct values) saved 19 more on gen10M; raw
+        // unigrams (every f32 file since `raw_unigrams` was added) 41 on the
+        // shared 4-gram, whose tables' backoffs are codes.
         if !self.grouped_top && self.scanned {
             if self.raw {
-                return self.query_in::<false, true, true>(state, word, ahead, out);
+                return self.query_in::<false, true, true, true>(state, word, ahead, out);
             }
-            return self.query_in::<false, true, false>(state, word, ahead, out);
+            if self.raw_unigrams {
+                return self.query_in::<false, true, false, true>(state, word, ahead, out);
+            }
+            return self.query_in::<false, true, false, false>(state, word, ahead, out);
         }
         match (self.grouped_top, self.scanned) {
-            (true, true) => self.query_in::<true, true, false>(state, word, ahead, out),
-            (true, false) => self.query_in::<true, false, false>(state, word, ahead, out),
-            (false, _) => self.query_in::<false, false, false>(state, word, ahead, out),
+            (true, true) => self.query_in::<true, true, false, false>(state, word, ahead, out),
+            (true, false) => self.query_in::<true, false, false, false>(state, word, ahead, out),
+            (false, _) => self.query_in::<false, false, false, false>(state, word, ahead, out),
         }
     }
 
     /// [`Model::query`] with the highest order grouped (`G`) or hashed, every
     /// other table scanned (`S`) or not, every weight raw f32 bits (`R`) or
-    /// not; with `ahead`, each slot found that is a context of the next state
+    /// not, the unigram records raw 64-bit words (`U`, true if `R`) or not;
+    /// with `ahead`, each slot found that is a context of the next state
     /// in a hashed table also starts the fetch of that context's probe for the
     /// word `ahead` (the probe the next query makes); a context in the grouped
     /// table starts the fetch of what its lookup reads first, with or without
     /// `ahead`.
     #[inline(always)]
-    fn query_in<const G: bool, const S: bool, const R: bool>(
+    fn query_in<const G: bool, const S: bool, const R: bool, const U: bool>(
         &self,
         state: &State,
         word: WordId,
@@ -438,7 +450,7 @@ impl<D: AsRef<[u8]>> Model<D> {
         let mut probes = [(0, 0); MAX_ORDER - 1];
         let len = self.probes::<G>(state, word, &mut probes);
         let bytes = self.data.as_ref();
-        let (mut prob, bo_bits, mut left) = self.unigram_in::<R>(word);
+        let (mut prob, bo_bits, mut left) = self.unigram_in::<U>(word);
         out.ids[0] = word;
         out.backoffs[0] = f32::from_bits(bo_bits) + 0.0;
         out.len = u8::from(bo_bits != (-0.0f32).to_bits() && num_tables > 0);

@@ -315,9 +315,9 @@ impl<D: AsRef<[u8]>> Model<D> {
         let vocab = [offsets.range(), words.range(), index.range()];
         let [o, w, i] = vocab.clone().map(|r| &bytes[r]);
         let vocab_shape = vocab::VocabView::new(o, w, i, header.vocab_size).shape();
-        let raw = unigrams.entry_bits == 64
-            && unigrams.prob.is_raw()
-            && unigrams.backoff.is_raw()
+        let raw_unigrams =
+            unigrams.entry_bits == 64 && unigrams.prob.is_raw() && unigrams.backoff.is_raw();
+        let raw = raw_unigrams
             && tables[..order - 1]
                 .iter()
                 .all(|t| t.prob.is_raw() && t.backoff.is_raw());
@@ -331,6 +331,7 @@ impl<D: AsRef<[u8]>> Model<D> {
             num_tables: order - 1,
             scanned: table_layouts.iter().all(|(_, l)| l.grouped() || !l.runs()),
             raw,
+            raw_unigrams,
             grouped_top: top.is_some(),
             top: top.unwrap_or_default(),
             layouts: table_layouts,
