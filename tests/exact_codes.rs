@@ -16,9 +16,9 @@ fn bits(v: &[(f32, u8)]) -> Vec<(u32, u8)> {
     v.iter().map(|(p, n)| (p.to_bits(), *n)).collect()
 }
 
-/// A model whose unigrams take few distinct weights (as real ones do): the
-/// quantized variants store both unigram fields as codes into exact
-/// codebooks, f32 as raw records. Every word scores exactly as in the
+/// A model whose unigrams take few distinct weights (as real ones do): q8
+/// stores both unigram fields as codes into exact codebooks, f32 and q16 as
+/// raw records. Every word scores exactly as in the
 /// reference, flags included (`-0` and `0` backoffs, missing backoffs, words
 /// that end bigrams), and a coded section is far smaller than 8 bytes a word.
 #[test]
@@ -55,7 +55,7 @@ fn unigrams_score_exactly(set: &NGramSet, words: &[String], weights: Weights) {
     let (_, sections) = format::parse(model.bytes()).unwrap();
     let unigrams = sections.require(SectionKind::Unigrams, 1).unwrap();
     let coded = unigrams.len * 4 < words.len() as u64 * 8;
-    assert_eq!(coded, weights != Weights::F32, "{} bytes", unigrams.len);
+    assert_eq!(coded, weights == Weights::Q8, "{} bytes", unigrams.len);
     let reference = ReferenceModel::new(set.clone());
     for w in words {
         let sentence = [w.clone().into_bytes()];

@@ -358,9 +358,9 @@ fn a_missing_section_is_refused() {
 
 #[test]
 fn a_unigram_codebook_of_partial_values_is_refused() {
-    // tiny's q16 unigram backoff codebook holds 7 values (28 bytes; f32
-    // unigrams are raw); 27 bytes is no whole number of f32s.
-    let e = open_error_of(tiny_with(format::Weights::Q16), |b| {
+    // tiny's q8 unigram backoff codebook holds 7 values (28 bytes; f32 and
+    // q16 unigrams are raw); 27 bytes is no whole number of f32s.
+    let e = open_error_of(tiny_with(format::Weights::Q8), |b| {
         let i = section_index(b, SectionKind::BackoffCodebook, 1);
         put_u64(b, entry_at(i) + 16, 27);
     });
@@ -372,10 +372,10 @@ fn a_unigram_codebook_of_partial_values_is_refused() {
 
 #[test]
 fn a_unigram_section_not_matching_its_codebooks_is_refused() {
-    // tiny's q16 unigrams: raw probabilities and 3-bit codes into 7 backoff
+    // tiny's q8 unigrams: raw probabilities and 3-bit codes into 7 backoff
     // values. 3 backoff values instead: 2-bit codes, so 34-bit records and a
     // 34-byte section, not the 35 bytes stored.
-    let e = open_error_of(tiny_with(format::Weights::Q16), |b| {
+    let e = open_error_of(tiny_with(format::Weights::Q8), |b| {
         let i = section_index(b, SectionKind::BackoffCodebook, 1);
         put_u64(b, entry_at(i) + 16, 12);
     });

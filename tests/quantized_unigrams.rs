@@ -1,9 +1,9 @@
-//! Quantized unigrams: a q16 or q8 model whose unigram fields take more
-//! distinct values than an exact codebook holds stores them as codes into a
-//! codebook that keeps each value's class (`build::ClassBook`): every flag the
-//! values carry survives (which words end bigrams, which are states), every
-//! builder writes the same bytes, and the weights stay within the codebook's
-//! error bound.
+//! Quantized unigrams: a q8 model whose unigram fields take more distinct
+//! values than an exact codebook holds stores them as codes into a codebook
+//! that keeps each value's class (`build::ClassBook`): every flag the values
+//! carry survives (which words end bigrams, which are states), every builder
+//! writes the same bytes, and the weights stay within the codebook's error
+//! bound. f32 and q16 models store their unigrams raw.
 
 mod common;
 
@@ -15,8 +15,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 /// Words besides `<s>`, `</s>` and `<unk>`: more than an exact codebook
-/// holds, and enough for q16's codebook of 2^16 values (8 bytes a word
-/// besides 2-byte codes) to be smaller than raw f32 weights.
+/// holds, and enough for a codebook of 2^16 values (8 bytes a word besides
+/// 2-byte codes) to be smaller than raw f32 weights.
 const WORDS: usize = 2 * MAX_EXACT_VALUES + 4000;
 
 /// A bigram model over [`WORDS`] words whose unigram probabilities (in
@@ -73,10 +73,11 @@ fn bound(span: f64, codes: usize) -> f32 {
     (span / (2.0 * (codes - 8) as f64) + 1e-5) as f32
 }
 
-/// A q16 or q8 model of such unigrams codes both fields in its width, and
-/// scores every word as the f32 model does up to the bound: the same matched
-/// lengths (a word's flag that a bigram ends with it) and the same next-state
-/// orders (its flag that it is a state, `-0.0` against `+0.0` backoffs).
+/// A q8 model of such unigrams codes both fields in 12 bits, a q16 model
+/// stores them raw, and each scores every word as the f32 model does (q8 up
+/// to the bound, q16 exactly): the same matched lengths (a word's flag that
+/// a bigram ends with it) and the same next-state orders (its flag that it
+/// is a state, `-0.0` against `+0.0` backoffs).
 #[test]
 fn quantized_unigrams_keep_every_flag() {
     let mut rng = StdRng::seed_from_u64(20261202);
@@ -84,7 +85,7 @@ fn quantized_unigrams_keep_every_flag() {
     let (exact, _, _) = builds(&text, BuildOptions::new(Weights::F32));
     let exact = Model::from_bytes(exact).unwrap();
     assert_eq!(exact.unigram_widths(), (32, 32), "the f32 model stays raw");
-    for (weights, bits) in [(Weights::Q16, 16), (Weights::Q8, 12)] {
+    for (weights, bits) in [(Weights::Q16, 32), (Weights::Q8, 12)] {
         let (bytes, completed, streamed) = builds(&text, BuildOptions::new(weights));
         assert_eq!(completed, bytes, "{weights:?}");
         assert_eq!(streamed.as_ref(), Some(&bytes), "{weights:?}");
@@ -93,8 +94,10 @@ fn quantized_unigrams_keep_every_flag() {
         assert_eq!(model.unigram_widths(), (bits, bits), "{weights:?}");
         // Probabilities: -99..-1 and 1..7 (the words that end bigrams);
         // backoffs: -1.5..0 and 0..0.5.
-        let codes = 1usize << bits;
-        let (prob_bound, backoff_bound) = (bound(98.0 + 6.0, codes), bound(2.0, codes));
+        let (prob_bound, backoff_bound) = match bits {
+            32 => (0.0, 0.0), // raw: exact
+            _ => (bound(98.0 + 6.0, 1 << bits), bound(2.0, 1 << bits)),
+        };
         let vocab = exact.vocab_size() as u32;
         let (mut states, mut bigrams, mut backed_off) = (0, 0, 0);
         let null = (exact.null_context_state(), model.null_context_state());

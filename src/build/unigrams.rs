@@ -70,8 +70,9 @@ impl Unigram {
 pub(super) type Sections = Vec<(SectionKind, u16, Vec<u8>)>;
 
 /// The bits of a code into the class-keeping codebook ([`ClassBook`]) of a
-/// unigram field of quantized weights that no exact codebook holds (f32:
-/// none, raw f32 bits, as every f32 unigram field is). q8 takes 12: on the generated 10M model (506,586
+/// unigram field of q8 weights that no exact codebook holds (f32 and q16:
+/// none, their unigrams are raw f32 bits). q8 takes 12: on the generated 10M
+/// model (506,586
 /// distinct unigram probabilities, 168,099 backoffs) 12-bit codes err by at
 /// most 0.00051 (probabilities) and 0.00020 (backoffs), and perplexity moves
 /// by 0.00013% of f32's from raw unigrams (14 bits: 0.00002%, 16 bits:
@@ -79,25 +80,25 @@ pub(super) type Sections = Vec<(SectionKind, u16, Vec<u8>)>;
 /// bits: 1.50 MB).
 fn quantized_unigram_bits(weights: Weights) -> Option<u32> {
     match weights {
-        Weights::F32 => None,
-        Weights::Q16 => Some(16),
+        Weights::F32 | Weights::Q16 => None,
         Weights::Q8 => Some(12),
     }
 }
 
-/// The coder of a unigram field taking `values`: raw f32 bits with f32
-/// weights, else an exact codebook when one is smaller than raw f32 bits,
-/// else a codebook that keeps the values' classes (the flags they carry)
-/// when that is smaller, else raw f32 bits.
+/// The coder of a unigram field taking `values`: raw f32 bits with f32 and
+/// q16 weights; with q8 an exact codebook when one is smaller than raw f32
+/// bits, else a codebook that keeps the values' classes (the flags they
+/// carry) when that is smaller, else raw f32 bits.
 ///
-/// f32 unigrams are raw whatever their values: a query reads its word's
-/// record whatever it matches, and a raw record is one 64-bit read where
-/// codes are two bit fields and two codebook reads. On the shared 4-gram
-/// (925 distinct probabilities, 20,869 backoffs) that is 41 instructions
-/// fewer a query (311 instead of 352) and 1.045x the speed on its dev
-/// sentences, for 1.14 MB more (1.9% of the file).
+/// f32 and q16 unigrams are raw whatever their values: a query reads its
+/// word's record whatever it matches, and a raw record is one 64-bit read
+/// where codes are two bit fields and two codebook reads. On the shared
+/// 4-gram (925 distinct probabilities, 20,869 backoffs) that is about 50
+/// instructions fewer a query (f32 304 instead of 352, q16 307 instead of
+/// 357) and 1.06x the speed on its dev sentences, for 1.14 MB more. q8,
+/// whose size target is the tightest, keeps its codes.
 fn unigram_coder(values: &[f32], opts: BuildOptions) -> Coder {
-    if opts.weights == Weights::F32 {
+    if opts.weights != Weights::Q8 {
         return Coder::Raw;
     }
     if let Some(book) = ExactBook::new(values.iter().copied()) {

@@ -81,9 +81,9 @@
 //!   extended (KenLM's convention): it is not a state. Codes are exact: the builder
 //!   codes a field of a quantized file only when its values take at most 2^16 bit
 //!   patterns and the codes and codebook are smaller than raw f32s (the shared
-//!   4-gram: 10 + 15 bits a word instead of 64). The builder writes f32 files'
-//!   unigrams raw (a query reads one 64-bit record); a reader takes codes in any
-//!   file.
+//!   4-gram: 10 + 15 bits a word instead of 64). The builder writes the unigrams
+//!   of f32 and q16 files raw (a query reads one 64-bit record), and codes only
+//!   q8's; a reader takes codes in any file.
 //! - `Layouts`: one [`RawLayout`] (32 bytes) per order 2..=N.
 //! - `Table` (order n): the arcs of order n, bit-packed, `num_slots * entry_bits` bits, then
 //!   16 bytes of zero padding; hashed (see [`crate::format::table`]), or, at the highest

@@ -200,7 +200,7 @@ pub struct Model<D> {
     /// word and decodes nothing (`R` of [`Model::query_in`]).
     raw: bool,
     /// Whether the unigram records are raw f32 bits, one 64-bit word each
-    /// (every f32 file since the builder stopped coding them; `U` of
+    /// (every f32 and q16 file since the builder stopped coding them; `U` of
     /// [`Model::query_in`]).
     raw_unigrams: bool,
     /// Whether the highest order's table is grouped; then `top` finds its
@@ -300,7 +300,7 @@ impl<D: AsRef<[u8]>> Model<D> {
     /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
     /// # let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
     /// let model = dashlm::Model::from_bytes(bytes).unwrap();
-    /// // An f32 file: raw records (a q16 file of data/tiny.arpa codes its 7
+    /// // An f32 file: raw records (a q8 file of data/tiny.arpa codes its 7
     /// // distinct backoffs in 3 bits).
     /// assert_eq!(model.unigram_widths(), (32, 32));
     /// ```
@@ -405,8 +405,8 @@ impl<D: AsRef<[u8]>> Model<D> {
         // The kind of f32 and q16 models tested first: a match over the four
         // kinds took 8 more instructions a query on the f32 model. Raw weights
         // (f32 models with many distinct values) saved 19 more on gen10M; raw
-        // unigrams (every f32 file since `raw_unigrams` was added) 41 on the
-        // shared 4-gram, whose tables' backoffs are codes.
+        // unigrams (every f32 and q16 file since `raw_unigrams` was added)
+        // about 50 on the shared 4-gram, whose tables' backoffs are codes.
         if !self.grouped_top && self.scanned {
             if self.raw {
                 return self.query_in::<false, true, true, true>(state, word, ahead, out);
