@@ -72,12 +72,11 @@ pub(super) type Sections = Vec<(SectionKind, u16, Vec<u8>)>;
 /// The bits of a code into the class-keeping codebook ([`ClassBook`]) of a
 /// unigram field of q8 weights that no exact codebook holds (f32 and q16:
 /// none, their unigrams are raw f32 bits). q8 takes 12: on the generated 10M
-/// model (506,586
-/// distinct unigram probabilities, 168,099 backoffs) 12-bit codes err by at
-/// most 0.00051 (probabilities) and 0.00020 (backoffs), and perplexity moves
-/// by 0.00013% of f32's from raw unigrams (14 bits: 0.00002%, 16 bits:
-/// 0.000002%), for 2.50 MB less than raw f32 unigrams (14 bits: 2.15 MB, 16
-/// bits: 1.50 MB).
+/// model (506,586 distinct unigram probabilities, 168,099 backoffs) 12-bit
+/// codes err by at most 0.00051 (probabilities) and 0.00020 (backoffs), and
+/// perplexity moves by 0.00013% of f32's from raw unigrams (14 bits:
+/// 0.00002%, 16 bits: 0.000002%), for 2.50 MB less than raw f32 unigrams (14
+/// bits: 2.15 MB, 16 bits: 1.50 MB).
 fn quantized_unigram_bits(weights: Weights) -> Option<u32> {
     match weights {
         Weights::F32 | Weights::Q16 => None,

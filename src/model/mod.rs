@@ -323,7 +323,7 @@ impl<D: AsRef<[u8]>> Model<D> {
     ///     f.write_to(&mut bytes).unwrap();
     ///     dashlm::Model::from_bytes(bytes).unwrap()
     /// };
-    /// assert!(!model(BuildOptions::default()).all_raw()); // 3-bit unigram backoff codes
+    /// assert!(!model(BuildOptions::default()).all_raw()); // the bigrams' 3-bit backoff codes
     /// assert!(model(BuildOptions { raw_f32: true, ..BuildOptions::default() }).all_raw());
     /// ```
     pub fn all_raw(&self) -> bool {
