@@ -1,6 +1,7 @@
 //! Quantized codebooks that keep every value's class: the unigram fields of
-//! q16 and q8 models whose values take too many bit patterns for an exact
-//! codebook ([`ExactBook`](super::ExactBook)).
+//! q8 models whose values take too many bit patterns for an exact codebook
+//! ([`ExactBook`](super::ExactBook)). (q16 models used them too, 2^16 centers,
+//! until their unigrams became raw f32 bits at `a6f247b`.)
 //!
 //! A unigram's stored weights carry flags in their sign and zero class (see
 //! `unigrams`): a probability's sign bit says whether a bigram ends with the
@@ -285,7 +286,7 @@ fn fits(classes: &[&[f32]], w: f64, codes: usize) -> bool {
 /// from an interval's start with `2w`, so the covers, and whether they fit,
 /// change only where `2w` reaches such a span, and the least `w` that fits
 /// is half of one. The unigrams of the generated 10M model take 12 to 18
-/// probes (q16 and q8) where a plain bisection takes 62.
+/// probes (16- and 12-bit codes) where a plain bisection takes 62.
 fn least_bound(classes: &[&[f32]], codes: usize) -> f64 {
     bisect(classes, codes, true)
 }
