@@ -4,7 +4,7 @@ use std::io::{self, Seek, Write};
 
 use super::{BuildError, BuildOptions, ClassBook, Coder, ExactBook};
 use crate::format::bits::BitWriter;
-use crate::format::{vocab, SectionKind, SectionWriter, Weights, MAX_EXACT_VALUES};
+use crate::format::{vocab, SectionKind, SectionWriter, Weights};
 use crate::vocab::{WordId, UNK};
 
 /// The probability of a unigram as stored: its sign bit is clear when a bigram
@@ -70,19 +70,14 @@ impl Unigram {
 pub(super) type Sections = Vec<(SectionKind, u16, Vec<u8>)>;
 
 /// The bits of a code into the class-keeping codebook ([`ClassBook`]) of a
-/// unigram field of q8 weights that no exact codebook holds (f32 and q16:
-/// none, their unigrams are raw f32 bits). q8 takes 12: on the generated 10M
-/// model (506,586 distinct unigram probabilities, 168,099 backoffs) 12-bit
-/// codes err by at most 0.00051 (probabilities) and 0.00020 (backoffs), and
-/// perplexity moves by 0.00013% of f32's from raw unigrams (14 bits:
-/// 0.00002%, 16 bits: 0.000002%), for 2.50 MB less than raw f32 unigrams (14
-/// bits: 2.15 MB, 16 bits: 1.50 MB).
-fn quantized_unigram_bits(weights: Weights) -> Option<u32> {
-    match weights {
-        Weights::F32 | Weights::Q16 => None,
-        Weights::Q8 => Some(12),
-    }
-}
+/// unigram field of q8 weights that no exact codebook holds (f32 and q16
+/// unigrams are raw f32 bits). 12: on the generated 10M model (506,586
+/// distinct unigram probabilities, 168,099 backoffs) 12-bit codes err by at
+/// most 0.00051 (probabilities) and 0.00020 (backoffs), and perplexity moves
+/// by 0.00013% of f32's from raw unigrams (14 bits: 0.00002%, 16 bits:
+/// 0.000002%), for 2.50 MB less than raw f32 unigrams (14 bits: 2.15 MB, 16
+/// bits: 1.50 MB).
+const Q8_UNIGRAM_BITS: u32 = 12;
 
 /// The coder of a unigram field taking `values`: raw f32 bits with f32 and
 /// q16 weights; with q8 an exact codebook when one is smaller than raw f32
@@ -103,10 +98,7 @@ fn unigram_coder(values: &[f32], opts: BuildOptions) -> Coder {
     if let Some(book) = ExactBook::new(values.iter().copied()) {
         return Coder::Exact(book);
     }
-    let Some(bits) = quantized_unigram_bits(opts.weights) else {
-        return Coder::Raw;
-    };
-    let book = ClassBook::new(values, 1 << bits.min(MAX_EXACT_VALUES.ilog2()));
+    let book = ClassBook::new(values, 1 << Q8_UNIGRAM_BITS);
     let book_bits = 8 * book.to_bytes().len() as u64;
     let n = values.len() as u64;
     if u64::from(book.bits()) * n + book_bits < 32 * n {
