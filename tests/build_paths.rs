@@ -84,6 +84,9 @@ fn every_path_writes_the_same_bytes() {
         if rng.gen_bool(0.3) {
             opts.load_factor = rng.gen_range(0.3..1.0);
         }
+        if rng.gen_bool(0.3) {
+            opts.bigram_load_factor = Some(rng.gen_range(0.3..1.0));
+        }
         if i % 4 == 1 {
             // The other layout of the highest order (grouped for f32 and q16).
             opts.grouped_top = !opts.grouped_top;

@@ -215,6 +215,42 @@ fn build_lm_refuses_raw_f32_with_quantized_weights() {
 }
 
 #[test]
+fn build_lm_sets_the_order_2_load_factor_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (emptier, default) = (
+        dir.path().join("emptier.dlm"),
+        dir.path().join("default.dlm"),
+    );
+    let (e, d) = (emptier.to_str().unwrap(), default.to_str().unwrap());
+    assert!(build_lm(&["--bigram-load-factor", "0.5", TINY, e])
+        .status
+        .success());
+    assert!(build_lm(&[TINY, d]).status.success());
+    let inspect = dashlm(&["inspect", e], None);
+    let text = String::from_utf8_lossy(&inspect.stdout);
+    // tiny.arpa: 7 bigrams in 14 homes, 4 trigrams in ceil(4 / 0.7) = 6 as
+    // by default.
+    assert!(
+        text.contains("order 2: 7 arcs in 14 slots (load 0.500), 14 homes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("order 3: 4 arcs in 7 slots (load 0.571), 6 homes"),
+        "{text}"
+    );
+    let query = |m: &str| dashlm(&["query", m], Some(Path::new(SENTENCES))).stdout;
+    assert_eq!(query(e), query(d));
+    for bad in ["0", "1.5", "NaN"] {
+        let out = build_lm(&["--bigram-load-factor", bad, TINY, e]);
+        assert_error(
+            &out,
+            "build-lm",
+            &format!("bigram load factor {bad} is not in [0.1, 1]"),
+        );
+    }
+}
+
+#[test]
 fn inspect_verify_and_bench_query_end_quietly_on_a_closed_pipe_and_name_a_full_stdout() {
     // Before: `println!` panicked ("failed printing to stdout") on `| head -1`
     // and on a full disk.

@@ -3,8 +3,9 @@
 
 mod common;
 
-use common::{compiled, random_arpa, random_sentence, score_words};
+use common::{compiled, compiled_with, random_arpa, random_sentence, score_words};
 use dashlm::arpa::NGramSet;
+use dashlm::build::BuildOptions;
 use dashlm::format::Weights;
 use dashlm::ReferenceModel;
 use proptest::prelude::*;
@@ -22,8 +23,9 @@ fn cases(n: u32) -> ProptestConfig {
 proptest! {
     #![proptest_config(cases(48))]
 
-    /// f32 scores and matched lengths are bit-identical to the reference; the
-    /// quantized variants keep the lengths and stay within their error bound.
+    /// f32 scores and matched lengths are bit-identical to the reference (with
+    /// any order-2 load factor too); the quantized variants keep the lengths
+    /// and stay within their error bound.
     #[test]
     fn every_variant_agrees_with_the_reference(
         seed in any::<u64>(),
@@ -34,11 +36,18 @@ proptest! {
         let text = random_arpa(&mut rng, order, vocab);
         let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
         let models = [Weights::F32, Weights::Q16, Weights::Q8].map(|w| compiled(&set, w));
+        let bigram_load = BuildOptions { bigram_load_factor: Some(0.35), ..BuildOptions::default() };
+        let emptier = compiled_with(&set, bigram_load);
+        // q8's defaults (run offsets at load 0.95, grouped highest order) with
+        // a scanned order-2 table: the same codes, so the same scores.
+        let mixed = compiled_with(&set, BuildOptions { bigram_load_factor: Some(0.35), ..BuildOptions::new(Weights::Q8) });
         let reference = ReferenceModel::new(set);
         for _ in 0..20 {
             let words = random_sentence(&mut rng, vocab);
             let want = score_words(&reference, &words);
             prop_assert_eq!(score_words(&models[0], &words), want.clone());
+            prop_assert_eq!(score_words(&emptier, &words), want.clone());
+            prop_assert_eq!(score_words(&mixed, &words), score_words(&models[2], &words));
             for (model, bound) in [(&models[1], 0.02f32), (&models[2], 0.6)] {
                 for ((got, glen), (exp, elen)) in score_words(model, &words).into_iter().zip(&want) {
                     prop_assert_eq!(glen, *elen);

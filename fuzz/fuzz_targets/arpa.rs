@@ -14,6 +14,8 @@ fuzz_target!(|data: &[u8]| {
     let weights = [Weights::F32, Weights::Q16, Weights::Q8, Weights::F32][data.len() % 4];
     let opts = build::BuildOptions {
         raw_f32: data.len() % 4 == 3,
+        // A fifth of the inputs with an emptier (or fuller) order-2 table.
+        bigram_load_factor: (data.len() % 5 == 2).then_some([0.4, 0.9][data.len() % 2]),
         ..build::BuildOptions::new(weights)
     };
     let mut in_memory = None;

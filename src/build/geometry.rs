@@ -133,10 +133,11 @@ impl Geometry {
             return Err(too_large());
         }
         let grouped = top && opts.grouped_top;
+        let load = opts.load_factor_of(n);
         let num_homes = if grouped {
             ctx_ids
         } else {
-            ((count as f64 / opts.load_factor).ceil() as u64).max(1)
+            ((count as f64 / load).ceil() as u64).max(1)
         };
         Ok(Geometry {
             n,
@@ -146,7 +147,7 @@ impl Geometry {
             word_bits,
             vocab_size,
             codec: KeyCodec::new(ctx_bits, word_bits, num_homes),
-            runs: opts.load_factor > RUNS_ABOVE_LOAD,
+            runs: load > RUNS_ABOVE_LOAD,
             grouped,
         })
     }

@@ -104,8 +104,10 @@ fn assemble(
 /// Compiles `set` into the sections of a model file.
 ///
 /// # Errors
-/// [`BuildError::TooLarge`], [`BuildError::LoadFactor`], [`BuildError::VocabTooLarge`] or
-/// [`BuildError::Table`] (a table whose bytes cannot be allocated).
+/// [`BuildError::TooLarge`], [`BuildError::VocabTooLarge`],
+/// [`BuildError::Table`] (a table whose bytes cannot be allocated), or options
+/// no build can follow: [`BuildError::LoadFactor`],
+/// [`BuildError::BigramLoadFactor`], [`BuildError::RawNeedsF32`].
 ///
 /// ```
 /// use dashlm::{arpa::NGramSet, build, Model, LanguageModel};

@@ -121,14 +121,17 @@ pub fn arpa_text(words: &[String], sections: &[Section]) -> String {
 }
 
 pub fn compiled(set: &NGramSet, weights: Weights) -> Model<Vec<u8>> {
-    let (file, _) = compile(
+    compiled_with(
         set,
         BuildOptions {
             weights,
             ..Default::default()
         },
     )
-    .unwrap();
+}
+
+pub fn compiled_with(set: &NGramSet, opts: BuildOptions) -> Model<Vec<u8>> {
+    let (file, _) = compile(set, opts).unwrap();
     let mut bytes = Vec::new();
     file.write_to(&mut bytes).unwrap();
     Model::from_bytes(bytes).unwrap()
