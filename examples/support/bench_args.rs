@@ -30,7 +30,8 @@ pub struct Args {
     /// Repeat the query file until a run has at least this many queries.
     #[arg(long, default_value_t = 1_000_000)]
     pub min_queries: u64,
-    /// dashlm variants to build: f32, f32-raw (f32 with `--raw-f32`), q16, q8.
+    /// dashlm variants to build: f32, f32-raw (f32 with `--raw-f32`),
+    /// f32-bigram (f32 with `--bigram-load-factor 0.5`), q16, q16-bigram, q8.
     #[arg(long, default_value = "f32,q16,q8", value_delimiter = ',')]
     pub variants: Vec<String>,
     /// Threads for the multi-thread measurement.

@@ -14,36 +14,56 @@ use crate::bench_machine::loadavg;
 use crate::bench_report::{mib, Row};
 use crate::Res;
 
-/// A dashlm variant the harness builds: its weights, and whether every f32
-/// weight is raw (`build-lm --raw-f32`).
+/// A dashlm variant the harness builds: its weights, whether every f32
+/// weight is raw (`build-lm --raw-f32`), and whether its order-2 table is at
+/// [`BIGRAM_LOAD`] (`build-lm --bigram-load-factor 0.5`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Variant {
     pub weights: Weights,
     pub raw_f32: bool,
+    pub bigram: bool,
 }
 
+/// The order-2 load factor of the `-bigram` variants.
+pub const BIGRAM_LOAD: f64 = 0.5;
+
+/// Every variant's name, and what it is.
+const VARIANTS: [(&str, Weights, bool, bool); 6] = [
+    ("f32", Weights::F32, false, false),
+    ("f32-raw", Weights::F32, true, false),
+    ("f32-bigram", Weights::F32, false, true),
+    ("q16", Weights::Q16, false, false),
+    ("q16-bigram", Weights::Q16, false, true),
+    ("q8", Weights::Q8, false, false),
+];
+
+/// What `--variants` takes, for messages.
+pub const VARIANT_NAMES: &str = "f32, f32-raw, f32-bigram, q16, q16-bigram or q8";
+
 impl Variant {
-    /// `f32`, `q16`, `q8`, or `f32-raw`.
+    /// One of [`VARIANT_NAMES`].
     pub fn parse(name: &str) -> Option<Variant> {
-        let (weights, raw_f32) = match name {
-            "f32-raw" => (Weights::F32, true),
-            _ => (Weights::from_name(name)?, false),
-        };
-        Some(Variant { weights, raw_f32 })
+        let &(_, weights, raw_f32, bigram) = VARIANTS.iter().find(|v| v.0 == name)?;
+        Some(Variant {
+            weights,
+            raw_f32,
+            bigram,
+        })
     }
 
     pub fn name(self) -> &'static str {
-        if self.raw_f32 {
-            "f32-raw"
-        } else {
-            self.weights.name()
-        }
+        let v = (self.weights, self.raw_f32, self.bigram);
+        VARIANTS
+            .iter()
+            .find(|&&(_, w, r, b)| (w, r, b) == v)
+            .map_or("?", |v| v.0)
     }
 
     /// The build options of `build-lm` for this variant.
     pub fn options(self) -> dashlm::build::BuildOptions {
         dashlm::build::BuildOptions {
             raw_f32: self.raw_f32,
+            bigram_load_factor: self.bigram.then_some(BIGRAM_LOAD),
             ..dashlm::build::BuildOptions::new(self.weights)
         }
     }
@@ -65,7 +85,7 @@ pub fn build_all(args: &Args, workdir: &Path, plain: &Path) -> Res<Built> {
     let mut dashlm_files = Vec::new();
     for v in &args.variants {
         let variant = Variant::parse(v)
-            .ok_or_else(|| format!("unknown variant `{v}` (expected f32, f32-raw, q16 or q8)"))?;
+            .ok_or_else(|| format!("unknown variant `{v}` (expected {VARIANT_NAMES})"))?;
         let out = workdir.join(format!("model.{}.dlm", variant.name()));
         let mut cmd = match &build_lm {
             Some(b) => Command::new(b),
@@ -79,6 +99,9 @@ pub fn build_all(args: &Args, workdir: &Path, plain: &Path) -> Res<Built> {
             cmd.args(["--weights", variant.weights.name()]);
             if variant.raw_f32 {
                 cmd.arg("--raw-f32");
+            }
+            if variant.bigram {
+                cmd.args(["--bigram-load-factor", &BIGRAM_LOAD.to_string()]);
             }
             cmd.arg(plain).arg(&out);
         } else {

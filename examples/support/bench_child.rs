@@ -138,7 +138,7 @@ fn child_kenlm(args: &[OsString]) -> ! {
 }
 
 /// Child mode: what `build-lm --weights W [--raw-f32] IN OUT` does, when the
-/// binary is missing (VARIANT: f32, f32-raw, q16 or q8).
+/// binary is missing (VARIANT: one of [`VARIANT_NAMES`](crate::bench_build::VARIANT_NAMES)).
 fn child_build(args: &[OsString]) -> ! {
     let run = || -> Res<()> {
         let [v, input, output] = args else {

@@ -168,8 +168,8 @@ fn start_native(
     Ok(child)
 }
 
-/// A dashlm variant: opened (median of 21), loaded, and for f32 (not raw)
-/// also kept memory-mapped as a system of its own.
+/// A dashlm variant: opened (median of 21), loaded, and for the default f32
+/// (not `-raw`, not `-bigram`) also kept memory-mapped as a system of its own.
 fn load_dashlm(
     variant: &Variant,
     path: &Path,
@@ -191,7 +191,7 @@ fn load_dashlm(
     row.load_s = Some(load_s);
     row.rss_delta = Some(rss_delta);
     systems.push((name.clone(), Box::new(DashSystem::new(m, queries))));
-    if variant.weights == Weights::F32 && !variant.raw_f32 {
+    if variant.weights == Weights::F32 && !variant.raw_f32 && !variant.bigram {
         // The same file memory-mapped: pages fault in as queries touch them
         // (the agreement pass below warms them up).
         let m = dashlm::Model::open(path)?;

@@ -87,7 +87,9 @@ impl Report {
                 "dashlm f32",
                 "dashlm f32 (mmap)",
                 "dashlm f32-raw",
+                "dashlm f32-bigram",
                 "dashlm q16",
+                "dashlm q16-bigram",
                 "dashlm q8",
             ];
             order.iter().position(|&o| o == s).unwrap_or(order.len())

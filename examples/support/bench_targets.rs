@@ -54,7 +54,9 @@ impl Report {
         for (name, bytes_x, base, qps_x) in [
             ("dashlm f32", 0.7, probing, 1.5),
             ("dashlm f32-raw", 0.7, probing, 1.5),
+            ("dashlm f32-bigram", 0.7, probing, 1.5),
             ("dashlm q16", 0.5, probing, 1.5),
+            ("dashlm q16-bigram", 0.5, probing, 1.5),
             ("dashlm q8", 0.8, trie, 1.0),
         ] {
             let Some(r) = self.row(name) else { continue };
@@ -104,7 +106,7 @@ impl Report {
                 }
             }
             match name {
-                "dashlm f32" | "dashlm f32-raw" => {
+                "dashlm f32" | "dashlm f32-raw" | "dashlm f32-bigram" => {
                     let d = r.max_abs_diff;
                     t.push((
                         format!("{system} scores vs KenLM"),
@@ -113,7 +115,7 @@ impl Report {
                         d.map(|d| d <= 1e-6),
                     ));
                 }
-                "dashlm q16" => t.push(ppl(r, 0.01)),
+                "dashlm q16" | "dashlm q16-bigram" => t.push(ppl(r, 0.01)),
                 _ => t.push(ppl(r, 0.1)),
             }
         }
