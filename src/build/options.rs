@@ -76,9 +76,7 @@ impl BuildOptions {
             raw_f32: false,
         }
     }
-}
 
-impl BuildOptions {
     /// The load factor of the table of order `n` (2 or more):
     /// [`BuildOptions::bigram_load_factor`] for order 2 when set, else
     /// [`BuildOptions::load_factor`].
