@@ -2,7 +2,8 @@
 
 use std::io::{self, Write};
 
-use super::Model;
+use super::{Model, TableInfo};
+use crate::format::table::TableView;
 use crate::lm::LanguageModel;
 
 impl<D: AsRef<[u8]> + Send + Sync> Model<D> {
@@ -82,5 +83,14 @@ impl<D: AsRef<[u8]> + Send + Sync> Model<D> {
             order -= 1;
         }
         words.reverse();
+    }
+
+    /// The table of arcs of order `arc_order`, and its fields' weights.
+    fn table(&self, arc_order: usize) -> (TableView<'_>, &TableInfo) {
+        let (bytes, layout) = &self.layouts[arc_order - 2];
+        (
+            TableView::new(&self.data.as_ref()[bytes.clone()], layout),
+            &self.tables[arc_order - 2],
+        )
     }
 }

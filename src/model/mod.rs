@@ -35,108 +35,25 @@
 //! query prefetches the next query's probes as soon as it finds each context
 //! slot, and `prefetch_pair` fetches the unigram and bigram of a word a few
 //! positions ahead (their addresses depend on the words alone), so the
-//! accesses of consecutive queries overlap.
+//! accesses of consecutive queries overlap. On the AMD EPYC the sessions ran on
+//! in 2026-12 that made queries 1.3-1.5x as fast as word by word; on the Intel
+//! Xeon after it, 0.9x as fast (`benches/RESULTS.md`).
 
 mod decoder;
 mod dump;
 mod open;
-
-use std::fmt;
-use std::hash::{Hash, Hasher};
+mod query;
+mod state;
 
 use decoder::Decoder;
 pub use open::ModelError;
+pub use state::State;
 
-use crate::format::table::{GroupedProbe, Layout, Probe, TableView};
-use crate::format::{vocab::VocabView, Header, Span};
+use crate::format::table::{GroupedProbe, Layout, Probe};
+use crate::format::{vocab::VocabView, Header};
 use crate::lm::{FullScore, LanguageModel};
 use crate::vocab::WordId;
 use crate::MAX_ORDER;
-
-/// A query state of a compiled model: `Copy`, fixed size (60 bytes).
-///
-/// Two states are equal when they denote the same context.
-///
-/// ```
-/// use dashlm::{LanguageModel, Model};
-/// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
-/// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
-/// # let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
-/// let model = Model::from_bytes(bytes).unwrap();
-/// let s = model.begin_sentence_state();
-/// assert_eq!(s.order(), 1);
-/// assert_ne!(s, model.null_context_state());
-/// ```
-#[derive(Clone, Copy)]
-pub struct State {
-    /// `ids[i]`: the state id of the context's newest `i + 1` words.
-    ids: [u32; MAX_ORDER - 1],
-    /// `backoffs[i]`: the backoff of that context.
-    backoffs: [f32; MAX_ORDER - 1],
-    len: u8,
-}
-
-impl State {
-    const ROOT: State = State {
-        ids: [0; MAX_ORDER - 1],
-        backoffs: [0.0; MAX_ORDER - 1],
-        len: 0,
-    };
-
-    /// Number of context words this state keeps (0 = empty context).
-    ///
-    /// ```
-    /// use dashlm::{LanguageModel, Model};
-    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
-    /// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
-    /// # let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
-    /// let model = Model::from_bytes(bytes).unwrap();
-    /// let (begin, mut next) = (model.begin_sentence_state(), model.null_context_state());
-    /// assert_eq!(model.score(&begin, model.word_id(b"the"), &mut next), -0.4);
-    /// assert_eq!(next.order(), 2); // `<s> the`
-    /// assert_eq!(model.null_context_state().order(), 0);
-    /// ```
-    pub fn order(&self) -> usize {
-        self.len as usize
-    }
-
-    #[inline]
-    fn top(&self) -> u32 {
-        match self.len {
-            0 => 0,
-            n => self.ids[(n as usize - 1).min(MAX_ORDER - 2)],
-        }
-    }
-
-    /// The order and the id of the context: all that tells states apart.
-    #[inline]
-    fn key(&self) -> u64 {
-        u64::from(self.len) << 32 | u64::from(self.top())
-    }
-}
-
-impl PartialEq for State {
-    #[inline]
-    fn eq(&self, other: &State) -> bool {
-        self.key() == other.key()
-    }
-}
-
-impl Eq for State {}
-
-impl Hash for State {
-    #[inline]
-    fn hash<H: Hasher>(&self, h: &mut H) {
-        // One word: hashers fold each write separately.
-        h.write_u64(self.key())
-    }
-}
-
-impl fmt::Debug for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "State(order {}, id {})", self.len, self.top())
-    }
-}
 
 /// Each order's table (its flattened [`Probe`]) and its fields' weights.
 #[derive(Clone, Debug, Default)]
@@ -153,7 +70,7 @@ struct TableInfo {
 struct UnigramInfo {
     bytes: std::ops::Range<usize>,
     /// The last file bit where a word inside the file starts (the end of the
-    /// [`Span`] records are read in).
+    /// [`Span`](crate::format::Span) records are read in).
     last_word_bit: u64,
     entry_bits: u64,
     prob_bits: u32,
@@ -328,232 +245,6 @@ impl<D: AsRef<[u8]>> Model<D> {
     /// ```
     pub fn all_raw(&self) -> bool {
         self.raw
-    }
-
-    /// The unigram record of `word` (below the vocabulary size: callers clamp
-    /// it): probability, backoff bits (`-0.0` = not a state) and whether a
-    /// bigram ends with the word (the stored probability's sign bit is clear).
-    #[inline(always)]
-    fn unigram(&self, word: WordId) -> (f32, u32, bool) {
-        self.unigram_in::<false>(word)
-    }
-
-    /// [`Model::unigram`] in a model whose unigram records are raw f32 bits
-    /// (`R`, 64-bit records: the probability's bits, then the backoff's) or
-    /// not.
-    #[inline(always)]
-    fn unigram_in<const R: bool>(&self, word: WordId) -> (f32, u32, bool) {
-        let u = &self.unigrams;
-        // Both reads lie in the file for a word below the vocabulary size
-        // (checked at open), so the span never clamps them.
-        let Some(span) = Span::new(self.data.as_ref(), u.last_word_bit) else {
-            return (0.0, (-0.0f32).to_bits(), false);
-        };
-        let start = u.bytes.start as u64 * 8;
-        if R {
-            // Whole bytes: the word read is the record.
-            let record = span.word(start + u64::from(word) * 64);
-            let prob = f32::from_bits(record as u32);
-            return (-prob.abs(), (record >> 32) as u32, prob.is_sign_positive());
-        }
-        let pos = start + u64::from(word) * u.entry_bits;
-        let prob = (span.word(pos) & u.prob_mask) as u32;
-        let backoff = (span.word(pos + u64::from(u.prob_bits)) & u.backoff_mask) as u32;
-        let prob = self.weight::<false>(&u.prob, prob);
-        let backoff = self.weight::<false>(&u.backoff, backoff);
-        (-prob.abs(), backoff.to_bits(), prob.is_sign_positive())
-    }
-
-    /// The byte of the unigram record of `word` (for prefetching).
-    #[inline(always)]
-    fn unigram_byte(&self, word: WordId) -> usize {
-        (u64::from(word) * self.unigrams.entry_bits / 8) as usize
-    }
-
-    /// The table of arcs of order `arc_order` (for `dump`).
-    fn table(&self, arc_order: usize) -> (TableView<'_>, &TableInfo) {
-        let (bytes, layout) = &self.layouts[arc_order - 2];
-        (
-            TableView::new(&self.data.as_ref()[bytes.clone()], layout),
-            &self.tables[arc_order - 2],
-        )
-    }
-
-    /// The weight with code `code` in `decoder`, which is raw if `R`.
-    #[inline(always)]
-    fn weight<const R: bool>(&self, decoder: &Decoder, code: u32) -> f32 {
-        if R {
-            return f32::from_bits(code);
-        }
-        decoder.decode(self.data.as_ref(), code)
-    }
-
-    /// The query of [`LanguageModel::full_score`], compiled for each kind of
-    /// model (highest order grouped or hashed, other tables all scanned or
-    /// not), so that lookups check nothing more: checking the grouped table
-    /// inside each lookup made the f32 model's queries 0.95-0.97x as fast, and
-    /// the scanned tables' lookups without the run-offset code beside them
-    /// take fewer instructions (see [`Probe::find_payload_scanned`]).
-    #[inline(always)]
-    fn query(
-        &self,
-        state: &State,
-        word: WordId,
-        ahead: Option<WordId>,
-        out: &mut State,
-    ) -> FullScore {
-        // The kind of f32 and q16 models tested first: a match over the four
-        // kinds took 8 more instructions a query on the f32 model. Raw weights
-        // (f32 models with many distinct values) saved 19 more on gen10M; raw
-        // unigrams (every f32 and q16 file since `raw_unigrams` was added)
-        // about 50 on the shared 4-gram, whose tables' backoffs are codes.
-        if !self.grouped_top && self.scanned {
-            if self.raw {
-                return self.query_in::<false, true, true, true>(state, word, ahead, out);
-            }
-            if self.raw_unigrams {
-                return self.query_in::<false, true, false, true>(state, word, ahead, out);
-            }
-            return self.query_in::<false, true, false, false>(state, word, ahead, out);
-        }
-        match (self.grouped_top, self.scanned) {
-            (true, true) => self.query_in::<true, true, false, false>(state, word, ahead, out),
-            (true, false) => self.query_in::<true, false, false, false>(state, word, ahead, out),
-            (false, _) => self.query_in::<false, false, false, false>(state, word, ahead, out),
-        }
-    }
-
-    /// [`Model::query`] with the highest order grouped (`G`) or hashed, every
-    /// other table scanned (`S`) or not, every weight raw f32 bits (`R`) or
-    /// not, the unigram records raw 64-bit words (`U`, true if `R`) or not;
-    /// with `ahead`, each slot found that is a context of the next state
-    /// in a hashed table also starts the fetch of that context's probe for the
-    /// word `ahead` (the probe the next query makes); a context in the grouped
-    /// table starts the fetch of what its lookup reads first, with or without
-    /// `ahead`.
-    #[inline(always)]
-    fn query_in<const G: bool, const S: bool, const R: bool, const U: bool>(
-        &self,
-        state: &State,
-        word: WordId,
-        ahead: Option<WordId>,
-        out: &mut State,
-    ) -> FullScore {
-        let word = if word < self.header.vocab_size {
-            word
-        } else {
-            0
-        };
-        // At most `MAX_ORDER - 1` tables (checked at open); the clamp lets the
-        // compiler drop the index checks below.
-        let num_tables = self.num_tables.min(MAX_ORDER - 1);
-        let mut probes = [(0, 0); MAX_ORDER - 1];
-        let len = self.probes::<G>(state, word, &mut probes);
-        let bytes = self.data.as_ref();
-        let (mut prob, bo_bits, mut left) = self.unigram_in::<U>(word);
-        out.ids[0] = word;
-        out.backoffs[0] = f32::from_bits(bo_bits) + 0.0;
-        out.len = u8::from(bo_bits != (-0.0f32).to_bits() && num_tables > 0);
-        let mut matched = 1;
-        for (j, (t, &(h, home))) in self.tables[..len].iter().zip(&probes).enumerate() {
-            if !left {
-                // No longer arc ends with the one matched: the match is final.
-                break;
-            }
-            let found = if G && j + 1 == num_tables {
-                let hit = self.top.find_word(bytes, h, home);
-                hit.map(|hit| (hit.slot, self.top.payload_of(bytes, &hit)))
-            } else if S {
-                t.probe.find_payload_scanned(bytes, h, home)
-            } else {
-                t.probe.find_payload(bytes, h, home)
-            };
-            let Some((slot, p)) = found else {
-                break;
-            };
-            prob = self.weight::<R>(&t.prob, p.prob);
-            matched = j + 2;
-            left = p.left;
-            if j + 1 < num_tables {
-                if G && j + 2 == num_tables {
-                    // A grouped table's group is read by the next query: reading
-                    // it here, to prefetch the arcs of `ahead`, waits for two
-                    // reads at the end of this one (measured: 0.84x as fast).
-                    self.top.prefetch_context(bytes, slot as u32);
-                } else if let Some(next) = ahead {
-                    self.locate::<G>(j + 1, slot as u32, next);
-                }
-                // A context of the next state (a longer one may be a state even
-                // when this one is not: its backoff then counts as 0).
-                out.ids[j + 1] = slot as u32;
-                out.backoffs[j + 1] = if p.node {
-                    self.weight::<R>(&t.backoff, p.backoff)
-                } else {
-                    0.0
-                };
-                if p.node {
-                    out.len = j as u8 + 2;
-                }
-            }
-        }
-        // The backoffs of the contexts longer than the match (`len` is at most
-        // `MAX_ORDER - 1`, so the indexing needs no check).
-        for i in matched - 1..len {
-            prob += state.backoffs[i];
-        }
-        FullScore {
-            log10_prob: prob,
-            ngram_length: matched as u8,
-        }
-    }
-
-    /// Issues prefetches for every memory location `(state, word)` will probe.
-    #[inline(always)]
-    fn prefetch_all(&self, state: &State, word: WordId) {
-        let b = &self.data.as_ref()[self.unigrams.bytes.clone()];
-        crate::format::prefetch(b, self.unigram_byte(word));
-        let mut probes = [(0, 0); MAX_ORDER - 1];
-        if self.grouped_top {
-            self.probes::<true>(state, word, &mut probes);
-        } else {
-            self.probes::<false>(state, word, &mut probes);
-        }
-    }
-
-    /// The lookup of `(ctx, word)` in table `j` (order `j + 2`; grouped if it
-    /// is the highest and `G`), its first line prefetched: the arguments of
-    /// that table's `find_word`.
-    #[inline(always)]
-    fn locate<const G: bool>(&self, j: usize, ctx: u32, word: WordId) -> (u64, u64) {
-        let bytes = self.data.as_ref();
-        if G && j + 1 == self.num_tables {
-            let (h, home) = self.top.locate(bytes, ctx, word);
-            self.top.prefetch(bytes, home);
-            return (h, home);
-        }
-        let probe = &self.tables[j].probe;
-        let (h, home) = probe.locate(ctx, word);
-        probe.prefetch(bytes, home);
-        (h, home)
-    }
-
-    /// Fills `probes` with the hashed key and home slot of `(context, word)` for
-    /// every order of the state's context, each home prefetched; returns how
-    /// many orders there are.
-    #[inline(always)]
-    fn probes<const G: bool>(
-        &self,
-        state: &State,
-        word: WordId,
-        probes: &mut [(u64, u64); MAX_ORDER - 1],
-    ) -> usize {
-        // Contexts longer than the model allows cannot come from this model;
-        // clamp rather than index out of range.
-        let len = (state.len as usize).min(self.num_tables.min(MAX_ORDER - 1));
-        for (j, (&ctx, p)) in state.ids[..len].iter().zip(probes.iter_mut()).enumerate() {
-            *p = self.locate::<G>(j, ctx, word);
-        }
-        len
     }
 }
 
