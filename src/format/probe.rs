@@ -209,7 +209,8 @@ impl Probe {
             .wrapping_add(slot.wrapping_mul(self.entry_bits))
     }
 
-    /// Prefetches the cache line of `slot`.
+    /// Prefetches the cache line of `slot` and, in a run-offset table, the
+    /// line after it.
     ///
     /// ```
     /// # use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
@@ -228,7 +229,15 @@ impl Probe {
     /// ```
     #[inline(always)]
     pub fn prefetch(&self, file: &[u8], slot: u64) {
-        super::prefetch(file, (self.slot_bit(slot) >> 3) as usize);
+        let byte = (self.slot_bit(slot) >> 3) as usize;
+        super::prefetch(file, byte);
+        if self.runs {
+            // A run-offset table is full (q8: load 0.95), so a home's run
+            // starts about ten slots past it, often in the next line, which
+            // the lookup reads only after the home's offsets: fetch both at
+            // once (the shared 4-gram's q8 queries: 1.05-1.06x as fast).
+            super::prefetch(file, byte.wrapping_add(64));
+        }
     }
 
     /// The slot holding stored value `h` whose home is `home`, if any.
