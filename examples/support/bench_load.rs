@@ -177,7 +177,7 @@ fn load_dashlm(
     rows: &mut Vec<Row>,
     systems: &mut Systems,
 ) -> Res<()> {
-    let name = format!("dashlm {}", variant.name());
+    let name = format!("dashlm {}", variant.name);
     let open_ms = median_ms(21, || {
         let m = dashlm::Model::open(path).expect("dashlm model");
         drop(std::hint::black_box(m));

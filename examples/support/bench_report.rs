@@ -91,6 +91,7 @@ impl Report {
                 "dashlm q16",
                 "dashlm q16-bigram",
                 "dashlm q8",
+                "dashlm q8-hashed",
             ];
             order.iter().position(|&o| o == s).unwrap_or(order.len())
         };

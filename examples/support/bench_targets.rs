@@ -58,9 +58,10 @@ impl Report {
             ("dashlm q16", 0.5, probing, 1.5),
             ("dashlm q16-bigram", 0.5, probing, 1.5),
             ("dashlm q8", 0.8, trie, 1.0),
+            ("dashlm q8-hashed", 0.8, trie, 1.0),
         ] {
             let Some(r) = self.row(name) else { continue };
-            let label = if name == "dashlm q8" {
+            let label = if name.starts_with("dashlm q8") {
                 "KenLM trie -q8"
             } else {
                 "KenLM probing"
