@@ -70,6 +70,9 @@ pub struct Probe {
     /// The last file bit where a word inside the table (with its padding)
     /// starts: the end of [`Probe::find_payload`]'s [`Span`].
     last_word_bit: u64,
+    /// How many bytes past a home's first [`Probe::prefetch`] fetches too,
+    /// for the line where a lookup from that home usually ends.
+    reach: usize,
 }
 
 impl Probe {
@@ -132,6 +135,21 @@ impl Probe {
             rest_at: u64::from(layout.node_at),
             rest_mask: mask(rest_bits),
             last_word_bit: (bytes.end as u64).wrapping_mul(8).saturating_sub(64),
+            reach: Self::reach(layout.runs(), layout.raw.entry_bits),
+        }
+    }
+
+    /// `Probe::reach` of a table. A run-offset table is full (q8: load
+    /// 0.95), so a home's run starts about ten slots past it, often in the
+    /// next line, which the lookup reads only after the home's offsets: the
+    /// next line (the shared 4-gram's q8 queries: 1.05-1.06x as fast). A scan
+    /// reads 2.2 slots on average at load 0.7, each a 64-bit word: 4 slots on
+    /// (f32 and q16: 1.014-1.021x).
+    fn reach(runs: bool, entry_bits: u32) -> usize {
+        if runs {
+            64
+        } else {
+            (u64::from(entry_bits) * 4 / 8) as usize
         }
     }
 
@@ -209,8 +227,9 @@ impl Probe {
             .wrapping_add(slot.wrapping_mul(self.entry_bits))
     }
 
-    /// Prefetches the cache line of `slot` and, in a run-offset table, the
-    /// line after it.
+    /// Prefetches the cache line of `slot` and the one where a lookup from
+    /// it usually ends ([`Probe::new`] sets how far on that is), often the
+    /// same line.
     ///
     /// ```
     /// # use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
@@ -231,13 +250,7 @@ impl Probe {
     pub fn prefetch(&self, file: &[u8], slot: u64) {
         let byte = (self.slot_bit(slot) >> 3) as usize;
         super::prefetch(file, byte);
-        if self.runs {
-            // A run-offset table is full (q8: load 0.95), so a home's run
-            // starts about ten slots past it, often in the next line, which
-            // the lookup reads only after the home's offsets: fetch both at
-            // once (the shared 4-gram's q8 queries: 1.05-1.06x as fast).
-            super::prefetch(file, byte.wrapping_add(64));
-        }
+        super::prefetch(file, byte.wrapping_add(self.reach));
     }
 
     /// The slot holding stored value `h` whose home is `home`, if any.
