@@ -39,8 +39,10 @@ struct Args {
     #[arg(long)]
     bigram_load_factor: Option<f64>,
     /// The highest order's table: hashed, or grouped (arcs sorted by
-    /// context: smaller, a search per lookup) [default: grouped for q8,
-    /// hashed for f32 and q16].
+    /// context: smaller, a search per lookup). The shared 4-gram's q8 file
+    /// with `--top-order hashed --load-factor 0.96` is 5% larger and its
+    /// queries about 1.16x as fast [default: grouped for q8, hashed for f32
+    /// and q16].
     #[arg(long, value_parser = ["hashed", "grouped"])]
     top_order: Option<String>,
     /// With f32 weights: store the tables' weights as raw bits too, never as
