@@ -37,7 +37,9 @@
 //! positions ahead (their addresses depend on the words alone), so the
 //! accesses of consecutive queries overlap. On the AMD EPYC the sessions ran on
 //! in 2026-12 that made queries 1.3-1.5x as fast as word by word; on the Intel
-//! Xeon after it, 0.9x as fast (`benches/RESULTS.md`).
+//! Xeon after it, 0.9x as fast at first, and since each probe's prefetch also
+//! takes the line where its scan ends, 1.06x on the shared 4-gram and 0.97x on
+//! a generated 10M-n-gram model (`benches/RESULTS.md`).
 
 mod decoder;
 mod dump;
