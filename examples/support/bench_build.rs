@@ -31,10 +31,10 @@ pub struct Variant {
 /// The order-2 load factor of the `-bigram` variants.
 pub const BIGRAM_LOAD: f64 = 0.5;
 
-/// The load factor of `q8-hashed`: the fullest whose displacement fields
-/// keep q8's 7 bits (at 0.97 they take 8, and the file grows), so the
-/// shared 4-gram's file stays within 0.8x KenLM's trie -q8 -b8 (0.799x;
-/// 0.806x at q8's 0.95).
+/// The load factor of `q8-hashed`: the fullest at which the shared 4-gram's
+/// run offsets keep q8's 7 bits (at 0.97 they take 8, and the file grows),
+/// so that its file stays within 0.8x KenLM's trie -q8 -b8 (0.799x; 0.806x at
+/// q8's 0.95).
 pub const HASHED_Q8_LOAD: f64 = 0.96;
 
 /// Every variant.
