@@ -139,12 +139,12 @@ impl Probe {
         }
     }
 
-    /// `Probe::reach` of a table. A run-offset table is full (q8: load
-    /// 0.95), so a home's run starts about ten slots past it, often in the
-    /// next line, which the lookup reads only after the home's offsets: the
-    /// next line (the shared 4-gram's q8 queries: 1.05-1.06x as fast). A scan
-    /// reads 2.2 slots on average at load 0.7, each a 64-bit word: 4 slots on
-    /// (f32 and q16: 1.014-1.021x).
+    /// The `reach` of a table. In a run-offset table, which is full (q8: load
+    /// 0.95), a home's run starts about ten slots past it, often in the next
+    /// line, which the lookup would read only after the home's offsets: the
+    /// next line (the shared 4-gram's q8 queries: 1.05x as fast). A scan reads
+    /// 2.2 slots on average at load 0.7, each a 64-bit word: 4 slots on (f32
+    /// and q16: 1.02-1.03x).
     fn reach(runs: bool, entry_bits: u32) -> usize {
         if runs {
             64
