@@ -89,18 +89,31 @@ impl Variant {
         }
     }
 
-    /// The arguments of `build-lm` for this variant (before its input and output).
+    /// The arguments of `build-lm` for this variant (before its input and
+    /// output): [`Variant::options`] as flags, each one that differs from the
+    /// weights' defaults.
     pub fn build_lm_args(self) -> Vec<String> {
+        let (opts, defaults) = (
+            self.options(),
+            dashlm::build::BuildOptions::new(self.weights),
+        );
         let mut args = vec!["--weights".to_string(), self.weights.name().to_string()];
-        if self.raw_f32 {
+        if opts.raw_f32 {
             args.push("--raw-f32".into());
         }
-        if self.bigram {
-            args.extend(["--bigram-load-factor".into(), BIGRAM_LOAD.to_string()]);
+        if let Some(load) = opts.bigram_load_factor {
+            args.extend(["--bigram-load-factor".into(), load.to_string()]);
         }
-        if self.hashed_top {
-            args.extend(["--top-order".into(), "hashed".into()]);
-            args.extend(["--load-factor".into(), HASHED_Q8_LOAD.to_string()]);
+        if opts.grouped_top != defaults.grouped_top {
+            let top = if opts.grouped_top {
+                "grouped"
+            } else {
+                "hashed"
+            };
+            args.extend(["--top-order".into(), top.into()]);
+        }
+        if opts.load_factor != defaults.load_factor {
+            args.extend(["--load-factor".into(), opts.load_factor.to_string()]);
         }
         args
     }
