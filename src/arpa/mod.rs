@@ -34,6 +34,6 @@ mod number;
 mod reader;
 
 pub use error::{ArpaError, ArpaErrorKind};
-pub use input::{open_input, Compression, Input, Progress};
+pub use input::{open_input, Compression, Input, Progress, HEAD_BYTES};
 pub use ngrams::{Entry, NGramSet, MISSING_UNK_LOG10};
 pub use reader::{ArpaReader, NGram, MAX_LINE_BYTES};
