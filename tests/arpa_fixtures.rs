@@ -434,6 +434,11 @@ const MALFORMED: &[(&str, &str)] = &[
     ),
     ("bad-backoff-text.arpa", "10: expected a log10 backoff, found `-0.3x`"),
     ("bad-backoff-inf.arpa", "10: backoff must be finite, found `-inf`"),
+    // Before: "backoff must be finite, found `-1e39`" (a finite number).
+    (
+        "bad-backoff-range.arpa",
+        "10: backoff `-1e39` is out of range for f32 (at most about 3.4e38 in magnitude): backoffs must be finite",
+    ),
     (
         "bad-highest-backoff.arpa",
         "19: non-zero backoff `-0.5` on a 3-gram of the highest order",

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use super::error::{ArpaError, ArpaErrorKind};
 use super::lines::{LineError, Lines};
-use super::number::parse_number;
+use super::number::{parse_number, spells_infinity};
 use crate::MAX_ORDER;
 
 /// The longest line accepted (1 MiB): n-gram lines are short, so a longer one
@@ -524,7 +524,16 @@ impl<R: Read> ArpaReader<R> {
                 self.syntax(format!("expected a log10 backoff, found `{}`", show(text)))
             })?;
             if !b.is_finite() {
-                return Err(self.syntax(format!("backoff must be finite, found `{}`", show(text))));
+                let problem = if spells_infinity(text) {
+                    format!("backoff must be finite, found `{}`", show(text))
+                } else {
+                    format!(
+                        "backoff `{}` is out of range for f32 (at most about 3.4e38 in \
+                         magnitude): backoffs must be finite",
+                        show(text)
+                    )
+                };
+                return Err(self.syntax(problem));
             }
             if n == self.counts.len() && b != 0.0 {
                 return Err(self.syntax(format!(
