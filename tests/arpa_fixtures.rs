@@ -411,6 +411,16 @@ const MALFORMED: &[(&str, &str)] = &[
     ("bad-missing-section.arpa", "12: unexpected end of file: expected the \\2-grams: section"),
     ("bad-truncated-gzip.arpa.gz", "11: read error: incomplete deflate stream"),
     ("bad-end-early.arpa", "19: `\\end\\` before the \\3-grams: section"),
+    // Before: accepted, the text ignored (it can hide a second file).
+    (
+        "bad-text-after-end.arpa",
+        "25: text after `\\end\\`: `\\data\\` (two files concatenated?): an ARPA file ends at `\\end\\`, and only blank lines may follow it",
+    ),
+    // Before: "31: unexpected end of file: expected a \data\ line".
+    (
+        "bad-bom.arpa",
+        "1: the file starts with a UTF-8 byte-order mark (U+FEFF, bytes EF BB BF), which ARPA files must not (KenLM refuses it too): remove it",
+    ),
     // Bad numbers.
     ("bad-prob-text.arpa", "10: expected a log10 probability, found `abc`"),
     ("bad-prob-nan.arpa", "15: expected a log10 probability, found `nan`"),
@@ -424,6 +434,11 @@ const MALFORMED: &[(&str, &str)] = &[
     ),
     ("bad-backoff-text.arpa", "10: expected a log10 backoff, found `-0.3x`"),
     ("bad-backoff-inf.arpa", "10: backoff must be finite, found `-inf`"),
+    // Before: "backoff must be finite, found `-1e39`" (a finite number).
+    (
+        "bad-backoff-range.arpa",
+        "10: backoff `-1e39` is out of range for f32 (at most about 3.4e38 in magnitude): backoffs must be finite",
+    ),
     (
         "bad-highest-backoff.arpa",
         "19: non-zero backoff `-0.5` on a 3-gram of the highest order",
@@ -538,11 +553,12 @@ fn every_fixture_is_tested() {
 fn corrupted_or_truncated_compressed_input_is_an_error() {
     use std::io::Write;
     let text = std::fs::read(fixture_dir().join("../tiny.arpa")).unwrap();
-    let gzip = |level| {
+    let gzip_of = |bytes: &[u8], level| {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), level);
-        e.write_all(&text).unwrap();
+        e.write_all(bytes).unwrap();
         e.finish().unwrap()
     };
+    let gzip = |level| gzip_of(&text, level);
     // Read directly and through the decompressing thread (which may meet the
     // error before handing over the text: then the error names an earlier line).
     let read = |bytes: &[u8], name: &str| {
@@ -556,8 +572,19 @@ fn corrupted_or_truncated_compressed_input_is_an_error() {
     };
     let good = gzip(flate2::Compression::default());
     assert!(read(&good, "good.gz").is_ok());
-    let two = [good.clone(), good.clone()].concat();
-    assert!(read(&two, "two-members.gz").is_ok());
+    // One text in two gzip members (as pigz and bgzip write) reads whole...
+    let half = text.len() / 2;
+    let members = |a: &[u8], b: &[u8]| {
+        let level = flate2::Compression::default();
+        [gzip_of(a, level), gzip_of(b, level)].concat()
+    };
+    assert!(read(&members(&text[..half], &text[half..]), "two-members.gz").is_ok());
+    // ...but two whole files concatenated are an error at the second `\data\`
+    // (before: the second was ignored).
+    let e = read(&members(&text, &text), "two-files.gz")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("text after `\\end\\`: `\\data\\`"), "{e}");
     // Stored (uncompressed) blocks: change `-0.7` (the cat) to `-0.1`.
     let mut flipped = gzip(flate2::Compression::none());
     let at = flipped

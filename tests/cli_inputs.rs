@@ -131,6 +131,74 @@ fn build_lm_reads_a_fifo_with_an_error_once_and_does_not_hang() {
     );
 }
 
+/// Runs `dashlm ARGS <(cat MODEL)` through bash: the model is the last
+/// argument, a pipe (`/dev/fd/N`) that can be read only once.
+fn dashlm_piped_model(args: &[&str], model: &str, stdin: Option<&Path>) -> Output {
+    let script = r#"bin="$1"; model="$2"; shift 2; "$bin" "$@" <(cat "$model")"#;
+    let mut all = vec!["-c", script, "bash", env!("CARGO_BIN_EXE_dashlm"), model];
+    all.extend_from_slice(args);
+    run_with("bash", &all, stdin, None)
+}
+
+#[test]
+fn a_model_through_a_pipe_is_read_once() {
+    // Before: the first 8 bytes were read to look for the compiled-model
+    // magic and the path opened again, so a pipe had lost them: `/dev/fd/63:30:
+    // unexpected end of file: expected a \data\ line`, and `NUL byte in line`
+    // for gzip.
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("tiny.arpa.gz");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut e, &std::fs::read(TINY).unwrap()).unwrap();
+    std::fs::write(&gz, e.finish().unwrap()).unwrap();
+    let sentences = Some(Path::new(SENTENCES));
+    let direct = dashlm(&["query", "-v", "sentence", TINY], sentences);
+    assert!(direct.status.success(), "{}", stderr(&direct));
+    for model in [TINY, gz.to_str().unwrap()] {
+        let piped = dashlm_piped_model(&["query", "-v", "sentence"], model, sentences);
+        assert!(piped.status.success(), "{model}: {}", stderr(&piped));
+        assert_eq!(piped.stdout, direct.stdout, "{model}");
+        let bench = dashlm_piped_model(&["bench-query", "--repeat", "3"], model, sentences);
+        assert!(bench.status.success(), "{model}: {}", stderr(&bench));
+    }
+    // The rescoring commands read their model the same way.
+    let nbest = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest/");
+    let (lm, lists) = (
+        format!("{nbest}sample-3gram.arpa"),
+        format!("{nbest}sample.jsonl"),
+    );
+    let rescore = [
+        "rescore",
+        "--input",
+        &lists,
+        "--lm-weight",
+        "8",
+        "--wip",
+        "-2",
+        "--model",
+    ];
+    let direct = dashlm(&[&rescore[..], &[&lm]].concat(), None);
+    let piped = dashlm_piped_model(&rescore, &lm, None);
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    assert_eq!(piped.stdout, direct.stdout);
+    let tune = ["tune", "--input", &lists, "--json", "--model"];
+    let direct = dashlm(&[&tune[..], &[&lm]].concat(), None);
+    let piped = dashlm_piped_model(&tune, &lm, None);
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    assert_eq!(piped.stdout, direct.stdout);
+    // A compiled model is mapped or read whole by its length: through a pipe
+    // it is refused, by query as by inspect.
+    let model = tiny_model(dir.path());
+    for args in [&["query"][..], &["inspect"]] {
+        let out = dashlm_piped_model(args, model.to_str().unwrap(), sentences);
+        assert_error(
+            &out,
+            "dashlm",
+            "is a FIFO or pipe: a compiled model must be a regular file",
+        );
+    }
+}
+
 #[test]
 fn build_lm_does_not_replace_a_fifo_or_directory_output() {
     // Before: a FIFO (or, as root, a device such as /dev/null) given as OUTPUT

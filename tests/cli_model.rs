@@ -117,6 +117,32 @@ fn corrupted_and_truncated_models_fail_with_the_file_named() {
 }
 
 #[test]
+fn a_model_cut_to_fewer_than_8_bytes_is_a_truncated_model() {
+    // Before: `query` read the bytes as ARPA text (`tr7.dlm:1: NUL byte in
+    // line: this is binary data, not ARPA text`; with 1 byte `expected a
+    // \data\ line`), where `inspect` said the file is too short.
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.dlm");
+    assert!(build(TINY, &model, "f32").status.success());
+    let bytes = std::fs::read(&model).unwrap();
+    let cut = dir.path().join("cut.dlm");
+    let c = cut.to_str().unwrap();
+    for n in 1..=12 {
+        std::fs::write(&cut, &bytes[..n]).unwrap();
+        let inspect = dashlm(&["inspect", c], None);
+        let inspect = String::from_utf8(inspect.stderr).unwrap();
+        assert!(
+            inspect.starts_with(&format!("dashlm: {c}: file is too short: {n} bytes"))
+                && inspect.ends_with("(truncated?)\n"),
+            "{inspect}"
+        );
+        let query = dashlm(&["query", c], Some(Path::new(SENTENCES)));
+        assert_eq!(query.status.code(), Some(2));
+        assert_eq!(String::from_utf8(query.stderr).unwrap(), inspect);
+    }
+}
+
+#[test]
 fn build_lm_refuses_bad_input_and_leaves_no_output() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.arpa");
@@ -153,10 +179,9 @@ fn build_lm_names_an_output_directory_it_cannot_write_in() {
 fn a_directory_or_device_is_not_opened_as_a_model() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    for (path, expected) in [
-        (d, "is a directory"),
-        ("/dev/null", "is a FIFO, socket or device"),
-    ] {
+    let lists = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest/sample.jsonl");
+    let out = dir.path().join("out.dlm");
+    for (path, expected) in [(d, "is a directory"), ("/dev/null", "is a device")] {
         // Mapped and read into memory alike (before: `No such device` and
         // "file is too short: 0 bytes").
         for err in [
@@ -168,13 +193,36 @@ fn a_directory_or_device_is_not_opened_as_a_model() {
                 "{err}"
             );
         }
-        let out = dashlm(&["inspect", path], None);
-        assert_eq!(out.status.code(), Some(2));
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert!(
-            err.contains(&format!("{path}: {expected}, not a model file")),
-            "{err}"
-        );
+        // Every command that reads a model (before, `query`, `bench-query`,
+        // `rescore` and `tune` said `Is a directory (os error 21)`, and read
+        // /dev/null as an empty ARPA file).
+        let rescore = ["--input", lists, "--lm-weight", "1", "--wip", "0"];
+        for (bin, args) in [
+            ("dashlm", vec!["inspect", path]),
+            ("dashlm", vec!["verify", path]),
+            ("dashlm", vec!["dump", path]),
+            ("dashlm", vec!["query", path]),
+            ("dashlm", vec!["bench-query", path]),
+            (
+                "dashlm",
+                [&["rescore", "--model", path][..], &rescore].concat(),
+            ),
+            ("dashlm", vec!["tune", "--model", path, "--input", lists]),
+            ("build-lm", vec![path, out.to_str().unwrap()]),
+        ] {
+            let exe = match bin {
+                "dashlm" => env!("CARGO_BIN_EXE_dashlm"),
+                _ => env!("CARGO_BIN_EXE_build-lm"),
+            };
+            let result = run(exe, &args, None);
+            assert_eq!(result.status.code(), Some(2), "{args:?}");
+            let err = String::from_utf8(result.stderr).unwrap();
+            assert_eq!(
+                err,
+                format!("{bin}: {path}: {expected}, not a model file\n"),
+                "{args:?}"
+            );
+        }
     }
 }
 

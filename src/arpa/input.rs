@@ -94,18 +94,32 @@ impl<R: Read> Read for CountingReader<R> {
 /// std::fs::write(&path, "\\data\\\nngram 1=3\n").unwrap();
 /// let input = open_input(&path).unwrap();
 /// assert_eq!((input.compression, input.file_len), (Compression::None, Some(17)));
+/// assert_eq!(input.head, b"\\data\\\nn");
 /// assert_eq!(input.reader.lines().count(), 2);
 /// ```
 pub struct Input {
     /// The decompressed text.
     pub reader: Box<dyn BufRead + Send>,
-    /// Size of the file on disk (compressed size), when known.
+    /// Size of the file on disk (compressed size) when it is a regular file
+    /// (`None` for standard input, a pipe or a FIFO).
     pub file_len: Option<u64>,
     /// Compressed bytes read so far.
     pub progress: Progress,
     /// The detected compression.
     pub compression: Compression,
+    /// The first [`HEAD_BYTES`] bytes of the input as stored (before any
+    /// decompression), fewer only when the input is shorter: for telling
+    /// other formats by their magic bytes. `reader` still reads them.
+    pub head: Vec<u8>,
 }
+
+/// How many bytes [`Input::head`] holds: enough for every magic number the
+/// crate recognises (gzip's 2, xz's 6, a compiled model's 8).
+///
+/// ```
+/// assert_eq!(dashlm::arpa::HEAD_BYTES, dashlm::format::MAGIC.len());
+/// ```
+pub const HEAD_BYTES: usize = 8;
 
 /// Opens `path` (or standard input for `-`), detecting gzip and xz by magic bytes.
 ///
@@ -116,43 +130,74 @@ pub struct Input {
 /// let input = dashlm::arpa::open_input("model.arpa.gz".as_ref()).unwrap();
 /// ```
 pub fn open_input(path: &Path) -> io::Result<Input> {
-    let (raw, file_len): (Box<dyn Read + Send>, Option<u64>) = if path.as_os_str() == "-" {
-        (Box::new(io::stdin()), None)
-    } else {
-        let file = File::open(path)?;
-        let len = file.metadata().ok().map(|m| m.len());
-        (Box::new(file), len)
-    };
-    let progress = Progress::default();
-    let counting = CountingReader {
-        inner: raw,
-        progress: progress.clone(),
-    };
-    let mut buffered = BufReader::with_capacity(1 << 16, counting);
-    let compression = Compression::sniff(buffered.fill_buf()?);
-    let reader: Box<dyn BufRead + Send> = match compression {
-        Compression::None => Box::new(buffered),
-        Compression::Gzip => Box::new(BufReader::with_capacity(
-            1 << 16,
-            flate2::bufread::MultiGzDecoder::new(buffered),
-        )),
-        Compression::Xz => Box::new(BufReader::with_capacity(
-            1 << 16,
-            xz2::bufread::XzDecoder::new_multi_decoder(buffered),
-        )),
-    };
-    Ok(Input {
-        reader,
-        file_len,
-        progress,
-        compression,
-    })
+    if path.as_os_str() == "-" {
+        return Input::new(Box::new(io::stdin()), None);
+    }
+    let file = File::open(path)?;
+    let len = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    Input::new(Box::new(file), len)
 }
 
-/// Bytes per chunk handed from the decompressing thread to the reader.
-const CHUNK: usize = 1 << 20;
-
 impl Input {
+    /// Reads from `raw` (a file of `file_len` bytes, when known), detecting
+    /// gzip and xz by magic bytes. The first bytes are read once, whole even
+    /// from a pipe that delivers them a few at a time, and handed to the
+    /// reader again: standard input, a FIFO or a pipe is read only once.
+    ///
+    /// # Errors
+    /// Any I/O error reading the first bytes.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use dashlm::arpa::{Compression, Input};
+    /// let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    /// std::io::Write::write_all(&mut gz, b"\\data\\\n").unwrap();
+    /// let bytes = gz.finish().unwrap();
+    /// // One byte a read, as a slow pipe may give them.
+    /// let trickle = std::io::BufReader::with_capacity(1, std::io::Cursor::new(bytes));
+    /// let mut input = Input::new(Box::new(trickle), None).unwrap();
+    /// assert_eq!((input.compression, &input.head[..2]), (Compression::Gzip, &[0x1f, 0x8b][..]));
+    /// let mut text = String::new();
+    /// input.reader.read_to_string(&mut text).unwrap();
+    /// assert_eq!(text, "\\data\\\n");
+    /// ```
+    pub fn new(raw: Box<dyn Read + Send>, file_len: Option<u64>) -> io::Result<Input> {
+        let progress = Progress::default();
+        let mut counting = CountingReader {
+            inner: raw,
+            progress: progress.clone(),
+        };
+        let mut head = Vec::with_capacity(HEAD_BYTES);
+        (&mut counting)
+            .take(HEAD_BYTES as u64)
+            .read_to_end(&mut head)?;
+        let compression = Compression::sniff(&head);
+        let whole = io::Cursor::new(head.clone()).chain(counting);
+        let buffered = BufReader::with_capacity(1 << 16, whole);
+        let reader: Box<dyn BufRead + Send> = match compression {
+            Compression::None => Box::new(buffered),
+            Compression::Gzip => Box::new(BufReader::with_capacity(
+                1 << 16,
+                flate2::bufread::MultiGzDecoder::new(buffered),
+            )),
+            Compression::Xz => Box::new(BufReader::with_capacity(
+                1 << 16,
+                xz2::bufread::XzDecoder::new_multi_decoder(buffered),
+            )),
+        };
+        Ok(Input {
+            reader,
+            file_len,
+            progress,
+            compression,
+            head,
+        })
+    }
+
     /// The text, decompressed on a second thread when the input is compressed
     /// (plain text is returned as is): parsing and decompression then overlap.
     ///
@@ -183,6 +228,9 @@ impl Input {
         })
     }
 }
+
+/// Bytes per chunk handed from the decompressing thread to the reader.
+const CHUNK: usize = 1 << 20;
 
 /// The decompressing thread: fills chunks (recycled ones when available) until
 /// end of input, an error, or the reader is dropped.

@@ -158,12 +158,6 @@ impl<R: Read> Lines<R> {
         }
         Ok(())
     }
-
-    /// Reads the rest of the input, returning how many bytes that was.
-    pub(super) fn drain(&mut self) -> io::Result<u64> {
-        self.start = self.filled;
-        io::copy(&mut self.input, &mut io::sink())
-    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,8 @@
 //! ```
 //!
 //! Accepted quirks of real toolkits: free text before `\data\`, tabs or runs of
-//! spaces between fields, CRLF line ends, blank lines anywhere, a missing backoff
+//! spaces between fields, CRLF line ends, blank lines anywhere (after `\end\`
+//! too, where any other text is an error, as in KenLM), a missing backoff
 //! field (= 0), `-inf` and `-99` probabilities, scientific notation, words made of
 //! any non-whitespace bytes, orders 1 to [`crate::MAX_ORDER`].
 
@@ -34,6 +35,6 @@ mod number;
 mod reader;
 
 pub use error::{ArpaError, ArpaErrorKind};
-pub use input::{open_input, Compression, Input, Progress};
+pub use input::{open_input, Compression, Input, Progress, HEAD_BYTES};
 pub use ngrams::{Entry, NGramSet, MISSING_UNK_LOG10};
 pub use reader::{ArpaReader, NGram, MAX_LINE_BYTES};

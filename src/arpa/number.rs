@@ -32,6 +32,14 @@ pub(super) fn parse_number(field: &[u8]) -> Option<f32> {
     text.parse::<f32>().ok()
 }
 
+/// Whether `field`, which [`parse_number`] read as infinite, spells infinity
+/// (`-inf`, `Infinity`) rather than writing a number beyond f32's range
+/// (`-1e39`, which rounds to infinity): every spelling of infinity has an
+/// `i`, and no number in decimal or scientific notation has one.
+pub(super) fn spells_infinity(field: &[u8]) -> bool {
+    field.iter().any(|b| b.eq_ignore_ascii_case(&b'i'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_number;
@@ -95,6 +103,26 @@ mod tests {
             );
             let ours = parse_number(c.as_bytes()).map(f32::to_bits);
             assert_eq!(ours, std_bits(&c), "`{c}`");
+        }
+    }
+
+    /// Numbers beyond f32's range read as infinite, as spelled infinities
+    /// do; only the spellings have an `i`.
+    #[test]
+    fn overflow_is_told_from_spelled_infinity() {
+        for text in ["-1e39", "1e400", "-340282356779733661637539395458142568448"] {
+            assert_eq!(
+                parse_number(text.as_bytes()).map(f32::is_infinite),
+                Some(true)
+            );
+            assert!(!super::spells_infinity(text.as_bytes()), "{text}");
+        }
+        for text in ["-inf", "-Infinity", "INF", "+inf"] {
+            assert_eq!(
+                parse_number(text.as_bytes()).map(f32::is_infinite),
+                Some(true)
+            );
+            assert!(super::spells_infinity(text.as_bytes()), "{text}");
         }
     }
 

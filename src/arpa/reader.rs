@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use super::error::{ArpaError, ArpaErrorKind};
 use super::lines::{LineError, Lines};
-use super::number::parse_number;
+use super::number::{parse_number, spells_infinity};
 use crate::MAX_ORDER;
 
 /// The longest line accepted (1 MiB): n-gram lines are short, so a longer one
@@ -18,6 +18,10 @@ use crate::MAX_ORDER;
 /// assert!(err.to_string().starts_with("long.arpa:2:"), "{err}");
 /// ```
 pub const MAX_LINE_BYTES: u64 = 1 << 20;
+
+/// The UTF-8 encoding of U+FEFF, the byte-order mark some editors put at the
+/// start of a text file.
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// One n-gram line, borrowed from the reader's line buffer.
 ///
@@ -92,7 +96,8 @@ impl<'a> NGram<'a> {
 ///
 /// `new` reads up to and including the `\data\` counts; [`ArpaReader::next_ngram`]
 /// then yields every n-gram in file order, checking section headers, field
-/// counts, numbers and section sizes as it goes, and the final `\end\`.
+/// counts, numbers and section sizes as it goes, and the final `\end\`, after
+/// which only blank lines may follow.
 ///
 /// ```
 /// use dashlm::arpa::ArpaReader;
@@ -156,8 +161,9 @@ impl<R: Read> ArpaReader<R> {
     /// Reads the preamble and the `\data\` block.
     ///
     /// # Errors
-    /// A missing `\data\`, malformed or non-contiguous `ngram N=C` lines, an order
-    /// above [`MAX_ORDER`], or an I/O error, each naming `source` and the line.
+    /// A missing `\data\`, a UTF-8 byte-order mark at the start, malformed or
+    /// non-contiguous `ngram N=C` lines, an order above [`MAX_ORDER`], or an I/O
+    /// error, each naming `source` and the line.
     ///
     /// ```
     /// use dashlm::arpa::ArpaReader;
@@ -240,11 +246,20 @@ impl<R: Read> ArpaReader<R> {
             Ok(Some(line)) => line,
             Ok(None) => return Ok(false),
             Err(LineError::Io(e)) => {
+                // After `\end\` the text is read only to its end, where a
+                // decompressor checks what it decoded.
+                let e = if self.finished {
+                    let what =
+                        format!("after `\\end\\`: {e} (a corrupted or truncated compressed file?)");
+                    io::Error::new(e.kind(), what)
+                } else {
+                    e
+                };
                 return Err(ArpaError::new(
                     &self.source,
                     self.line_no + 1,
                     ArpaErrorKind::Io(e),
-                ))
+                ));
             }
             Err(LineError::TooLong) => {
                 self.line_no += 1;
@@ -268,6 +283,12 @@ impl<R: Read> ArpaReader<R> {
                 return Err(self.err(ArpaErrorKind::UnexpectedEof(
                     "a \\data\\ line (is this an ARPA file?)".into(),
                 )));
+            }
+            if self.line_no == 1 && self.line().starts_with(UTF8_BOM) {
+                return Err(self.syntax(
+                    "the file starts with a UTF-8 byte-order mark (U+FEFF, bytes EF BB BF), \
+                     which ARPA files must not (KenLM refuses it too): remove it",
+                ));
             }
             if trim(self.line()) == b"\\data\\" {
                 break;
@@ -355,7 +376,8 @@ impl<R: Read> ArpaReader<R> {
     ///
     /// # Errors
     /// Any malformed line, a section size differing from the header, a missing
-    /// `\end\` (truncated file) or an I/O error, naming the source and line.
+    /// `\end\` (truncated file), text after `\end\` or an I/O error, naming
+    /// the source and line.
     ///
     /// ```
     /// # use dashlm::arpa::ArpaReader;
@@ -404,17 +426,7 @@ impl<R: Read> ArpaReader<R> {
                         )));
                     }
                     self.finished = true;
-                    // Reading on to the end of the input makes a decompressor
-                    // check what it decoded (gzip's CRC and length, xz's
-                    // index and footer), which it does only there: a corrupted
-                    // or truncated compressed file is an error, not wrong
-                    // numbers. Text after `\end\` is ignored, as KenLM does.
-                    self.lines.drain().map_err(|e| {
-                        let what = format!(
-                            "after `\\end\\`: {e} (a corrupted or truncated compressed file?)"
-                        );
-                        self.err(ArpaErrorKind::Io(io::Error::new(e.kind(), what)))
-                    })?;
+                    self.read_after_end()?;
                     return Ok(None);
                 }
                 if self.section == self.counts.len() {
@@ -428,6 +440,26 @@ impl<R: Read> ArpaReader<R> {
             }
             return self.parse_ngram().map(Some);
         }
+    }
+
+    /// Reads the rest of the input after `\end\`, which may hold only blank
+    /// lines (as KenLM requires: other text there may be a second file
+    /// concatenated to the first). Reading on to the end also makes a
+    /// decompressor check what it decoded (gzip's CRC and length, xz's index
+    /// and footer), which it does only there: a corrupted or truncated
+    /// compressed file is an error, not wrong numbers.
+    fn read_after_end(&mut self) -> Result<(), ArpaError> {
+        while self.next_line()? {
+            let t = trim(self.line());
+            if !t.is_empty() {
+                return Err(self.syntax(format!(
+                    "text after `\\end\\`: `{}` (two files concatenated?): an ARPA file \
+                     ends at `\\end\\`, and only blank lines may follow it",
+                    show(t)
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn parse_ngram(&mut self) -> Result<NGram<'_>, ArpaError> {
@@ -492,7 +524,16 @@ impl<R: Read> ArpaReader<R> {
                 self.syntax(format!("expected a log10 backoff, found `{}`", show(text)))
             })?;
             if !b.is_finite() {
-                return Err(self.syntax(format!("backoff must be finite, found `{}`", show(text))));
+                let problem = if spells_infinity(text) {
+                    format!("backoff must be finite, found `{}`", show(text))
+                } else {
+                    format!(
+                        "backoff `{}` is out of range for f32 (at most about 3.4e38 in \
+                         magnitude): backoffs must be finite",
+                        show(text)
+                    )
+                };
+                return Err(self.syntax(problem));
             }
             if n == self.counts.len() && b != 0.0 {
                 return Err(self.syntax(format!(

@@ -97,7 +97,12 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
             s.summary
         }
         None => {
-            let set = load::read_arpa(&args.input)?;
+            let input = if args.input.as_os_str() == "-" {
+                open_input(&args.input).map_err(|e| format!("standard input: {e}"))?
+            } else {
+                load::open_model_input(&args.input)?
+            };
+            let set = load::read_arpa(input, &args.input)?;
             let bar = load::styled(
                 indicatif::ProgressBar::new_spinner(),
                 "{msg} {spinner}",

@@ -25,7 +25,7 @@ use memmap2::Mmap;
 /// println!("{} bytes", map.len());
 /// ```
 pub fn map_file(path: &Path) -> io::Result<Mmap> {
-    let file = open_regular(path)?;
+    let file = open_model_file(path, false)?;
     // SAFETY: the map is read-only and dashlm treats its bytes as untrusted input
     // (every offset and index derived from them is bounds-checked), so concurrent
     // modification can change results but cannot cause out-of-bounds access; the
@@ -34,24 +34,55 @@ pub fn map_file(path: &Path) -> io::Result<Mmap> {
     unsafe { Mmap::map(&file) }
 }
 
-/// Opens `path` for reading if it is a regular file (or a link to one): a
-/// directory, FIFO or device cannot hold a model, and mapping one fails with
-/// an obscure error (`No such device`) or reads nothing.
-fn open_regular(path: &Path) -> io::Result<File> {
-    let file = File::open(path)?;
-    let kind = file.metadata()?.file_type();
-    if kind.is_file() {
-        return Ok(file);
-    }
-    let what = if kind.is_dir() {
-        "a directory"
-    } else {
-        "a FIFO, socket or device"
+/// Opens `path` to read a model from: a regular file (or a link to one) or,
+/// with `stream`, a FIFO or pipe (`<(zcat lm.arpa.gz)`), which can be read
+/// only once and in order (ARPA text; a compiled model is mapped or read
+/// whole by its length, so it must be a regular file). What cannot hold a
+/// model is refused by name before it is opened: a directory, a socket, a
+/// device (`/dev/null` would read as an empty file), and a FIFO without
+/// `stream` (opening one waits for a writer). Every command that reads a
+/// model opens it here.
+///
+/// # Errors
+/// I/O errors, and an [`io::ErrorKind::InvalidInput`] error saying what
+/// `path` is (`is a directory, not a model file`).
+///
+/// ```
+/// use dashlm::format::open_model_file;
+/// let dir = tempfile::tempdir().unwrap();
+/// let err = open_model_file(dir.path(), true).unwrap_err();
+/// assert_eq!(err.to_string(), "is a directory, not a model file");
+/// # #[cfg(unix)]
+/// assert_eq!(
+///     open_model_file("/dev/null".as_ref(), true).unwrap_err().to_string(),
+///     "is a device, not a model file",
+/// );
+/// let path = dir.path().join("lm.arpa");
+/// std::fs::write(&path, "\\data\\\n").unwrap();
+/// assert!(open_model_file(&path, false).is_ok());
+/// ```
+pub fn open_model_file(path: &Path, stream: bool) -> io::Result<File> {
+    let kind = std::fs::metadata(path)?.file_type();
+    #[cfg(unix)]
+    let (fifo, socket) = {
+        use std::os::unix::fs::FileTypeExt;
+        (kind.is_fifo(), kind.is_socket())
     };
-    Err(io::Error::new(
-        io::ErrorKind::InvalidInput,
-        format!("is {what}, not a model file"),
-    ))
+    #[cfg(not(unix))]
+    let (fifo, socket) = (false, false);
+    let problem = if kind.is_file() || (fifo && stream) {
+        return File::open(path);
+    } else if kind.is_dir() {
+        "is a directory, not a model file"
+    } else if fifo {
+        "is a FIFO or pipe: a compiled model must be a regular file (it is \
+         memory-mapped or read whole)"
+    } else if socket {
+        "is a socket, not a model file"
+    } else {
+        "is a device, not a model file"
+    };
+    Err(io::Error::new(io::ErrorKind::InvalidInput, problem))
 }
 
 /// Makes the C library's allocator hand large freed blocks back to the
@@ -332,7 +363,7 @@ impl<T: bytemuck::Pod> std::fmt::Debug for HugeBuf<T> {
 /// ```
 pub fn read_file_huge(path: &Path) -> io::Result<Mmap> {
     use std::io::Read;
-    let mut file = open_regular(path)?;
+    let mut file = open_model_file(path, false)?;
     let len = usize::try_from(file.metadata()?.len()).map_err(|_| {
         io::Error::new(
             io::ErrorKind::InvalidData,

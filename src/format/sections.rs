@@ -182,6 +182,24 @@ pub fn file_version(bytes: &[u8]) -> Option<u16> {
     (bytes.len() >= 12).then(|| u16_at(bytes, 10))
 }
 
+/// Whether `head`, the first bytes of a file (its first 8, or the whole of a
+/// shorter file), start a compiled model: the [`MAGIC`], or a non-empty part
+/// of it when the file is shorter (a truncated model, which [`parse`] reports
+/// as too short), where ARPA text never starts like that.
+///
+/// ```
+/// use dashlm::format::{starts_like_model, MAGIC};
+/// assert!(starts_like_model(&MAGIC));
+/// assert!(starts_like_model(&MAGIC[..3])); // a model cut to 3 bytes
+/// assert!(!starts_like_model(b"\\data\\\n"));
+/// assert!(!starts_like_model(b"DASHLM text")); // free text before `\data\`
+/// assert!(!starts_like_model(b""));
+/// ```
+pub fn starts_like_model(head: &[u8]) -> bool {
+    let n = head.len().min(MAGIC.len());
+    n > 0 && head[..n] == MAGIC[..n]
+}
+
 /// Checks and decodes the header and section table of `bytes`: magic, byte order,
 /// version, header checksum, order, counts, and that every section lies inside the
 /// file, is 8-byte aligned and overlaps no other. Work is O(number of sections).

@@ -4,7 +4,7 @@ use std::error::Error;
 use std::path::Path;
 use std::time::Duration;
 
-use dashlm::arpa::{open_input, NGramSet};
+use dashlm::arpa::{Input, NGramSet};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// A progress bar over the bytes of a file, drawn on stderr only when it is a terminal.
@@ -32,9 +32,23 @@ pub fn styled(bar: ProgressBar, template: &str, message: &str) -> ProgressBar {
     bar
 }
 
-/// Reads an ARPA file (plain, gzip or xz) into an n-gram set, showing progress.
-pub fn read_arpa(path: &Path) -> Result<NGramSet, Box<dyn Error + Send + Sync>> {
-    let input = open_input(path).map_err(|e| format!("{}: {e}", path.display()))?;
+/// Opens the model (ARPA or compiled) at `path` once, reading its first
+/// bytes: a regular file, or a FIFO or pipe (`<(zcat lm.arpa.gz)`); a
+/// directory, socket or device is refused by name.
+pub fn open_model_input(path: &Path) -> Result<Input, String> {
+    let named = |e: std::io::Error| format!("{}: {e}", path.display());
+    let file = dashlm::format::open_model_file(path, true).map_err(named)?;
+    let len = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    Input::new(Box::new(file), len).map_err(named)
+}
+
+/// Reads the ARPA text (plain, gzip or xz) of `input`, opened from `path`,
+/// into an n-gram set, showing progress.
+pub fn read_arpa(input: Input, path: &Path) -> Result<NGramSet, Box<dyn Error + Send + Sync>> {
     let bar = byte_progress(input.file_len, "reading ARPA");
     let progress = input.progress.clone();
     let set = NGramSet::read_with_progress(input.reader, &path.display().to_string(), |_| {
@@ -130,24 +144,24 @@ pub enum Loaded {
     Compiled(dashlm::Model<memmap2::Mmap>),
 }
 
-/// Opens `path` as a compiled model if it starts with the dashlm magic, else as ARPA.
+/// Opens `path` as a compiled model if it starts with the dashlm magic (or
+/// is a model cut short: reported as too short), else as ARPA text. The file
+/// is opened once, so ARPA text may come through a pipe; a compiled model
+/// must be a regular file (it is mapped or read whole by its length), and
+/// one through a pipe is refused as `inspect` refuses it.
 pub fn open_model(path: &Path) -> Result<Loaded, Box<dyn Error + Send + Sync>> {
-    use std::io::Read;
-    let mut head = [0u8; 8];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if n == 8 && head == dashlm::format::MAGIC {
-        let lazy = std::env::var_os("DASHLM_MMAP").is_some_and(|v| v == "1");
-        let model = if lazy {
-            dashlm::Model::open(path)?
-        } else {
-            dashlm::Model::load(path)?
-        };
-        Ok(Loaded::Compiled(model))
-    } else {
-        Ok(Loaded::Arpa(dashlm::ReferenceModel::new(read_arpa(path)?)))
+    let input = open_model_input(path)?;
+    if !dashlm::format::starts_like_model(&input.head) {
+        let set = read_arpa(input, path)?;
+        return Ok(Loaded::Arpa(dashlm::ReferenceModel::new(set)));
     }
+    let lazy = std::env::var_os("DASHLM_MMAP").is_some_and(|v| v == "1");
+    let model = if lazy {
+        dashlm::Model::open(path)?
+    } else {
+        dashlm::Model::load(path)?
+    };
+    Ok(Loaded::Compiled(model))
 }
 
 /// Runs `$body` with `$m` bound to the loaded model, whichever kind it is.
