@@ -207,3 +207,17 @@ fn missing_model_file_exits_2() {
         "{stderr}"
     );
 }
+
+#[test]
+fn words_are_split_on_kenlms_whitespace_vertical_tab_included_no_break_space_not() {
+    // Before: `the\vcat` was one (unknown) word; KenLM's query reads two.
+    let plain = query(&["-v", "sentence", "data/tiny.arpa"], "the cat sat\n");
+    let vtab = query(
+        &["-v", "sentence", "data/tiny.arpa"],
+        "the\x0bcat\x0csat\r\n",
+    );
+    assert_eq!(vtab, plain);
+    // A no-break space is part of a word (one OOV), as in rescore and wer.
+    let nbsp = query(&["-v", "word", "data/tiny.arpa"], "the\u{a0}cat\n");
+    assert!(nbsp.starts_with("the\u{a0}cat=0 "), "{nbsp}");
+}

@@ -598,3 +598,58 @@ fn mbr_refuses_lists_too_long_to_compare_every_pair() {
         );
     }
 }
+
+/// `args` with `--model` (the sample model) and `--input INPUT` after the
+/// subcommand, and `--lm-weight 1 --wip 0` for `rescore` (and stdout's
+/// lists to `--best-text -`).
+fn on_input<'a>(model: &'a str, input: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = vec![args[0], "--model", model, "--input", input];
+    if args[0] == "rescore" {
+        all.extend(["--lm-weight", "1", "--wip", "0"]);
+    }
+    all.extend_from_slice(&args[1..]);
+    all
+}
+
+#[test]
+fn words_are_split_on_ascii_whitespace_only_everywhere() {
+    // Before: rescore and wer split on U+00A0 (and wrote it back as a
+    // space) while query and the ARPA reader took it as part of a word.
+    let dir = tempfile::tempdir().unwrap();
+    let model = data("sample-3gram.arpa");
+    let input = dir.path().join("nbsp.jsonl");
+    fs::write(
+        &input,
+        "{\"id\": \"u1\", \"ref\": \"the device\", \"hyps\": [{\"words\": \"the\u{a0}device\", \"acoustic\": -1}, {\"words\": \"the\u{3000}device\u{2028}now\", \"acoustic\": -2}]}\n",
+    )
+    .unwrap();
+    let (out, err) = ok(&on_input(s(&model), s(&input), &["rescore"]));
+    let lists = dashlm::rescore::jsonl::read(out.as_bytes(), "out").unwrap();
+    let words: Vec<Vec<String>> = lists[0].hyps.iter().map(|h| h.words.to_strings()).collect();
+    assert!(
+        words.contains(&vec!["the\u{a0}device".to_string()]),
+        "{words:?}"
+    );
+    assert!(
+        words.contains(&vec!["the\u{3000}device\u{2028}now".to_string()]),
+        "{words:?}"
+    );
+    assert!(out.contains("the\u{a0}device"), "{out}");
+    // One word against the reference's two: a substitution and a deletion.
+    assert!(
+        err.contains("1-best (input) %WER 100.00 [ 2 / 2, 0 ins, 1 del, 1 sub ]"),
+        "{err}"
+    );
+    let (r, h) = (dir.path().join("ref"), dir.path().join("hyp"));
+    fs::write(&r, "u1 the device\n").unwrap();
+    fs::write(&h, "u1 the\u{a0}device\n").unwrap();
+    let (out, _) = ok(&["wer", "--ref", s(&r), "--hyp", s(&h)]);
+    assert!(
+        out.starts_with("%WER 100.00 [ 2 / 2, 0 ins, 1 del, 1 sub ]"),
+        "{out}"
+    );
+    // A vertical tab separates words, as in KenLM.
+    fs::write(&h, "u1 the\x0bdevice\n").unwrap();
+    let (out, _) = ok(&["wer", "--ref", s(&r), "--hyp", s(&h)]);
+    assert!(out.starts_with("%WER 0.00 [ 0 / 2,"), "{out}");
+}

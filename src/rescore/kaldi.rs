@@ -50,7 +50,7 @@ fn read_text_entries<R: BufRead>(input: R, source: &str) -> Result<Vec<Entry<Wor
     let mut out = Vec::new();
     let mut seen = HashMap::new();
     read_lines(input, source, |text, line_no| {
-        let (key, words) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+        let (key, words) = crate::text::first_word(text);
         if seen.insert(key.to_string(), ()).is_some() {
             return Err(NbestErrorKind::Duplicate(key.to_string()));
         }
@@ -174,7 +174,7 @@ fn read_score_entries<R: BufRead>(input: R, source: &str) -> Result<Vec<Entry<f6
     let mut out = Vec::new();
     let mut seen = HashMap::new();
     read_lines(input, source, |text, line_no| {
-        let mut tokens = text.split_whitespace();
+        let mut tokens = crate::text::words(text);
         let (Some(key), Some(value), None) = (tokens.next(), tokens.next(), tokens.next()) else {
             return Err(NbestErrorKind::Syntax {
                 expected: "`key value`",

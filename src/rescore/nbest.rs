@@ -156,13 +156,15 @@ impl NbestList {
     }
 }
 
-/// Splits text into words on ASCII and Unicode whitespace.
+/// Splits text into words on ASCII whitespace ([`text::words`](crate::text::words),
+/// as everywhere in the crate: a no-break space is part of a word).
 ///
 /// ```
 /// assert_eq!(dashlm::rescore::split_words(" a\tb  c\n"), ["a", "b", "c"]);
+/// assert_eq!(dashlm::rescore::split_words("the\u{a0}device"), ["the\u{a0}device"]);
 /// ```
 pub fn split_words(text: &str) -> Vec<String> {
-    text.split_whitespace().map(str::to_string).collect()
+    crate::text::words(text).map(str::to_string).collect()
 }
 
 /// Removes a leading `<s>` and a trailing `</s>`: the readers apply this to
@@ -373,9 +375,10 @@ pub(crate) fn read_lines<R: std::io::BufRead>(
             return Ok(());
         }
         line_no += 1;
-        if line.trim().is_empty() {
+        let text = crate::text::trim(&line);
+        if text.is_empty() {
             continue;
         }
-        f(line.trim(), line_no).map_err(|k| NbestError::new(source, line_no, k))?;
+        f(text, line_no).map_err(|k| NbestError::new(source, line_no, k))?;
     }
 }

@@ -105,7 +105,7 @@ pub fn read_file<R: BufRead>(input: R, source: &str, id: &str) -> Result<NbestLi
 }
 
 fn parse_decipher(text: &str) -> Result<Hypothesis, NbestErrorKind> {
-    let (score, words) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+    let (score, words) = crate::text::first_word(text);
     let inner = score
         .strip_prefix('(')
         .and_then(|s| s.strip_suffix(')'))
@@ -133,7 +133,7 @@ fn log10_score(token: &str, what: &'static str) -> Result<f64, NbestErrorKind> {
 }
 
 fn parse_plain(text: &str) -> Result<Hypothesis, NbestErrorKind> {
-    let mut tokens = text.split_whitespace();
+    let mut tokens = crate::text::words(text);
     let (Some(ac), Some(lm), Some(count)) = (tokens.next(), tokens.next(), tokens.next()) else {
         return Err(NbestErrorKind::Syntax {
             expected: "`acoustic_score lm_score num_words w1 w2 ...`",
@@ -208,7 +208,7 @@ fn read_scores(path: &Path) -> Result<Vec<f64>, NbestError> {
     let text = read_text_file(path, &name)?;
     let mut scores = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
+        let t = crate::text::trim(line);
         if t.is_empty() {
             continue;
         }
@@ -313,7 +313,7 @@ pub fn read_list(list: &Path) -> Result<Vec<NbestList>, NbestError> {
     let mut lists = Vec::new();
     let mut seen = HashSet::new();
     for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
+        let t = crate::text::trim(line);
         if t.is_empty() {
             continue;
         }
@@ -381,12 +381,12 @@ pub fn read_path(path: &Path) -> Result<Vec<NbestList>, NbestError> {
             .reader
             .read_line(&mut first)
             .map_err(|e| NbestError::io(&name, e))?;
-        if n == 0 || !first.trim().is_empty() {
+        if n == 0 || !crate::text::trim(&first).is_empty() {
             break;
         }
     }
-    let token = first.split_whitespace().next().unwrap_or("");
-    let is_nbest = first.trim().is_empty()
+    let (token, _) = crate::text::first_word(&first);
+    let is_nbest = token.is_empty()
         || token.starts_with("NBestList")
         || token.starts_with('(')
         || token.parse::<f64>().is_ok();

@@ -378,13 +378,16 @@ pub fn read_transcripts(
     use std::collections::HashSet;
     let name = path.display().to_string();
     let text = super::nbest::read_text_file(path, &name)?;
-    if !text.trim_start().starts_with('{') {
+    if !text
+        .trim_start_matches(crate::text::is_separator_char)
+        .starts_with('{')
+    {
         return super::kaldi::read_text(text.as_bytes(), &name);
     }
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
+        if crate::text::trim(line).is_empty() {
             continue;
         }
         let err = |kind| NbestError::new(&name, i as u64 + 1, kind);

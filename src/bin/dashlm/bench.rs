@@ -33,8 +33,7 @@ fn bench<M: LanguageModel>(model: &M, repeat: u32, lookahead: bool) -> io::Resul
     for line in io::stdin().lock().split(b'\n') {
         let line = line.map_err(|e| super::load::named("standard input", e))?;
         sentences.push(
-            line.split(|b| b.is_ascii_whitespace())
-                .filter(|w| !w.is_empty())
+            dashlm::text::split(&line)
                 .map(|w| model.word_id(w))
                 .collect::<Vec<_>>(),
         );
