@@ -653,3 +653,164 @@ fn words_are_split_on_ascii_whitespace_only_everywhere() {
     let (out, _) = ok(&["wer", "--ref", s(&r), "--hyp", s(&h)]);
     assert!(out.starts_with("%WER 0.00 [ 0 / 2,"), "{out}");
 }
+
+#[test]
+fn an_input_without_lists_is_an_error_naming_what_was_looked_for() {
+    // Before: exit 0, `scored 0 utterances`, nothing written.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = data("sample-3gram.arpa");
+    let empty = d.join("empty");
+    fs::create_dir(&empty).unwrap();
+    let txt = d.join("txt");
+    fs::create_dir(&txt).unwrap();
+    fs::write(txt.join("u1.txt"), "-10.5 -3.2 2 the device\n").unwrap();
+    let kaldi_empty = d.join("kaldi");
+    fs::create_dir(&kaldi_empty).unwrap();
+    for f in ["text", "ac_cost", "lm_cost"] {
+        fs::write(kaldi_empty.join(f), "").unwrap();
+    }
+    let jsonl_empty = d.join("empty.jsonl");
+    fs::write(&jsonl_empty, "\n\n").unwrap();
+    let kaldi_sample = data("sample.kaldi");
+    let cases: [(&Path, &str, &str); 5] = [
+        (&empty, "srilm", "expected `<id>.nbest` files (or `.nbest.gz`, `.nbest.xz`) in the directory; it is empty"),
+        (&txt, "srilm", "in the directory; it holds `u1.txt`"),
+        (&kaldi_sample, "srilm", "(it looks like a Kaldi n-best directory)"),
+        (&kaldi_empty, "kaldi", "text has no hypotheses"),
+        (&jsonl_empty, "jsonl", "expected JSON objects, one utterance per line"),
+    ];
+    for (input, format, expected) in cases {
+        for command in [
+            &["rescore", "--format", format, "--best-text", "-"][..],
+            &["tune", "--format", format][..],
+        ] {
+            let args = on_input(s(&model), s(input), command);
+            let out = dashlm(&args);
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            let head = format!("dashlm: {}: no n-best lists found: ", input.display());
+            assert!(
+                err.starts_with(&head) && err.contains(expected),
+                "{args:?}: {err}"
+            );
+            assert!(!err.contains("scored"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn a_byte_order_mark_is_one_clear_error_at_line_1() {
+    // Before: `invalid JSON: expected value at line 1 column 1`, an SRILM
+    // "number" `\u{feff}-10.5`, `wer`'s `no hypothesis for `u1``.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = data("sample-3gram.arpa");
+    let bom = "\u{feff}";
+    let jsonl = d.join("bom.jsonl");
+    fs::write(
+        &jsonl,
+        format!("{bom}{}", fs::read_to_string(data("sample.jsonl")).unwrap()),
+    )
+    .unwrap();
+    let srilm = d.join("srilm");
+    fs::create_dir(&srilm).unwrap();
+    fs::write(
+        srilm.join("u1.nbest"),
+        format!("{bom}-10.5 -3.2 2 the device\n"),
+    )
+    .unwrap();
+    let kaldi = d.join("kaldi");
+    fs::create_dir(&kaldi).unwrap();
+    fs::write(kaldi.join("text"), format!("{bom}u1-1 the device\n")).unwrap();
+    fs::write(kaldi.join("ac_cost"), "u1-1 10\n").unwrap();
+    let refs = d.join("refs");
+    fs::write(&refs, format!("{bom}u1 the device\n")).unwrap();
+    let plain = d.join("plain");
+    fs::write(&plain, "u1 the device\n").unwrap();
+    let message = ":1: starts with a UTF-8 byte-order mark (U+FEFF); remove it";
+    for (args, file) in [
+        (on_input(s(&model), s(&jsonl), &["rescore"]), jsonl.clone()),
+        (
+            on_input(
+                s(&model),
+                s(&srilm),
+                &["rescore", "--format", "srilm", "--best-text", "-"],
+            ),
+            srilm.join("u1.nbest"),
+        ),
+        (
+            on_input(
+                s(&model),
+                s(&srilm.join("u1.nbest")),
+                &["tune", "--format", "srilm"],
+            ),
+            srilm.join("u1.nbest"),
+        ),
+        (
+            on_input(
+                s(&model),
+                s(&kaldi),
+                &["rescore", "--format", "kaldi", "--best-text", "-"],
+            ),
+            kaldi.join("text"),
+        ),
+        (
+            vec!["wer", "--ref", s(&refs), "--hyp", s(&plain)],
+            refs.clone(),
+        ),
+        (
+            vec!["wer", "--ref", s(&plain), "--hyp", s(&refs)],
+            refs.clone(),
+        ),
+        (
+            vec!["wer", "--ref", s(&jsonl), "--hyp", s(&plain)],
+            jsonl.clone(),
+        ),
+    ] {
+        refused_as_given(&args, &format!("dashlm: {}{message}", file.display()));
+    }
+}
+
+#[test]
+fn quoted_input_in_errors_is_clipped() {
+    // Before: the whole JSON line (several KB on real lists) in the message.
+    let model = data("sample-3gram.arpa");
+    let input = data("sample.jsonl");
+    let out = dashlm(&on_input(
+        s(&model),
+        s(&input),
+        &["rescore", "--format", "srilm", "--best-text", "-"],
+    ));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("…: no such n-best file (the line looks like JSON"),
+        "{err}"
+    );
+    assert!(err.len() < 400, "{} bytes: {err}", err.len());
+}
+
+#[test]
+fn a_json_key_given_twice_is_an_error_naming_file_line_and_key() {
+    // Before: `{"id": "u1", "id": "u2"}` was utterance u2.
+    let dir = tempfile::tempdir().unwrap();
+    let model = data("sample-3gram.arpa");
+    let input = dir.path().join("dup.jsonl");
+    let good = r#"{"id": "u0", "ref": "a", "hyps": [{"words": "a", "acoustic": -1}]}"#;
+    for (line, key) in [
+        (r#"{"id": "u1", "id": "u2", "hyps": []}"#, "id"),
+        (
+            r#"{"id": "u1", "hyps": [{"words": "a", "acoustic": -1, "acoustic": -2}]}"#,
+            "acoustic",
+        ),
+    ] {
+        fs::write(&input, format!("{good}\n{line}\n")).unwrap();
+        let expected = format!(
+            "dashlm: {}:2: key `{key}` appears twice in one JSON object",
+            input.display()
+        );
+        refused_as_given(&on_input(s(&model), s(&input), &["rescore"]), &expected);
+        refused_as_given(&["wer", "--ref", s(&input), "--hyp", s(&input)], &expected);
+    }
+}

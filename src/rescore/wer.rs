@@ -359,7 +359,8 @@ pub fn nbest_wer(lists: &[super::NbestList], chosen: &[Option<usize>]) -> NbestW
 /// of `hyps` (as in n-best JSONL, e.g. `dashlm rescore` output).
 ///
 /// # Errors
-/// A malformed line or a duplicate id, with file and line.
+/// A malformed line or a duplicate id, with file and line (a key given twice
+/// in one JSON object, or a byte-order mark at the start, too).
 ///
 /// ```
 /// use dashlm::rescore::wer::read_transcripts;
@@ -395,8 +396,7 @@ pub fn read_transcripts(
             field: f.to_string(),
             problem: p.to_string(),
         };
-        let v: Value =
-            serde_json::from_str(line).map_err(|e| err(NbestErrorKind::Json(e.to_string())))?;
+        let v = super::jsonl::parse_json(line).map_err(err)?;
         let id = v
             .get("id")
             .and_then(Value::as_str)
