@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn data(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -11,8 +11,24 @@ fn data(p: &str) -> PathBuf {
 }
 
 fn dashlm(args: &[&str]) -> Output {
+    dashlm_with(args, None, None)
+}
+
+/// `dashlm ARGS` with standard input read from `stdin` (else empty) and
+/// standard output written to `stdout` (else captured).
+fn dashlm_with(args: &[&str], stdin: Option<&Path>, stdout: Option<&Path>) -> Output {
+    let open = |p: &Path| {
+        fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(p)
+            .unwrap()
+    };
     Command::new(env!("CARGO_BIN_EXE_dashlm"))
         .args(args)
+        .stdin(stdin.map_or(Stdio::null(), |p| Stdio::from(open(p))))
+        .stdout(stdout.map_or(Stdio::piped(), |p| Stdio::from(open(p))))
+        .stderr(Stdio::piped())
         .output()
         .unwrap()
 }
@@ -612,6 +628,51 @@ fn on_input<'a>(model: &'a str, input: &'a str, args: &[&'a str]) -> Vec<&'a str
 }
 
 #[test]
+fn an_input_without_lists_is_an_error_naming_what_was_looked_for() {
+    // Before: exit 0, `scored 0 utterances`, nothing written.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = data("sample-3gram.arpa");
+    let empty = d.join("empty");
+    fs::create_dir(&empty).unwrap();
+    let txt = d.join("txt");
+    fs::create_dir(&txt).unwrap();
+    fs::write(txt.join("u1.txt"), "-10.5 -3.2 2 the device\n").unwrap();
+    let kaldi_empty = d.join("kaldi");
+    fs::create_dir(&kaldi_empty).unwrap();
+    for f in ["text", "ac_cost", "lm_cost"] {
+        fs::write(kaldi_empty.join(f), "").unwrap();
+    }
+    let jsonl_empty = d.join("empty.jsonl");
+    fs::write(&jsonl_empty, "\n\n").unwrap();
+    let kaldi_sample = data("sample.kaldi");
+    let cases: [(&Path, &str, &str); 5] = [
+        (&empty, "srilm", "expected `<id>.nbest` files (or `.nbest.gz`, `.nbest.xz`) in the directory; it is empty"),
+        (&txt, "srilm", "in the directory; it holds `u1.txt`"),
+        (&kaldi_sample, "srilm", "(it looks like a Kaldi n-best directory)"),
+        (&kaldi_empty, "kaldi", "text has no hypotheses"),
+        (&jsonl_empty, "jsonl", "expected JSON objects, one utterance per line"),
+    ];
+    for (input, format, expected) in cases {
+        for command in [
+            &["rescore", "--format", format, "--best-text", "-"][..],
+            &["tune", "--format", format][..],
+        ] {
+            let args = on_input(s(&model), s(input), command);
+            let out = dashlm(&args);
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            let head = format!("dashlm: {}: no n-best lists found: ", input.display());
+            assert!(
+                err.starts_with(&head) && err.contains(expected),
+                "{args:?}: {err}"
+            );
+            assert!(!err.contains("scored"), "{err}");
+        }
+    }
+}
+
+#[test]
 fn words_are_split_on_ascii_whitespace_only_everywhere() {
     // Before: rescore and wer split on U+00A0 (and wrote it back as a
     // space) while query and the ARPA reader took it as part of a word.
@@ -655,47 +716,98 @@ fn words_are_split_on_ascii_whitespace_only_everywhere() {
 }
 
 #[test]
-fn an_input_without_lists_is_an_error_naming_what_was_looked_for() {
-    // Before: exit 0, `scored 0 utterances`, nothing written.
+fn outputs_are_opened_before_the_scoring_and_write_errors_name_them() {
+    // Before: `dashlm: No such file or directory (os error 2)` after the
+    // scoring, and --output written in full when --best-text then failed.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let model = data("sample-3gram.arpa");
-    let empty = d.join("empty");
-    fs::create_dir(&empty).unwrap();
-    let txt = d.join("txt");
-    fs::create_dir(&txt).unwrap();
-    fs::write(txt.join("u1.txt"), "-10.5 -3.2 2 the device\n").unwrap();
-    let kaldi_empty = d.join("kaldi");
-    fs::create_dir(&kaldi_empty).unwrap();
-    for f in ["text", "ac_cost", "lm_cost"] {
-        fs::write(kaldi_empty.join(f), "").unwrap();
-    }
-    let jsonl_empty = d.join("empty.jsonl");
-    fs::write(&jsonl_empty, "\n\n").unwrap();
-    let kaldi_sample = data("sample.kaldi");
-    let cases: [(&Path, &str, &str); 5] = [
-        (&empty, "srilm", "expected `<id>.nbest` files (or `.nbest.gz`, `.nbest.xz`) in the directory; it is empty"),
-        (&txt, "srilm", "in the directory; it holds `u1.txt`"),
-        (&kaldi_sample, "srilm", "(it looks like a Kaldi n-best directory)"),
-        (&kaldi_empty, "kaldi", "text has no hypotheses"),
-        (&jsonl_empty, "jsonl", "expected JSON objects, one utterance per line"),
-    ];
-    for (input, format, expected) in cases {
-        for command in [
-            &["rescore", "--format", format, "--best-text", "-"][..],
-            &["tune", "--format", format][..],
-        ] {
-            let args = on_input(s(&model), s(input), command);
-            let out = dashlm(&args);
-            let err = String::from_utf8(out.stderr).unwrap();
-            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-            let head = format!("dashlm: {}: no n-best lists found: ", input.display());
-            assert!(
-                err.starts_with(&head) && err.contains(expected),
-                "{args:?}: {err}"
-            );
-            assert!(!err.contains("scored"), "{err}");
-        }
+    let input = data("sample.jsonl");
+    let missing = d.join("missing-dir");
+    let (out_missing, best_missing) = (missing.join("o.jsonl"), missing.join("best.txt"));
+    let rescore = |extra: &[&str]| {
+        let mut args = vec!["rescore"];
+        args.extend_from_slice(extra);
+        on_input(s(&model), s(&input), &args)
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let refused_with = |extra: &[&str], expected: &str| {
+        let args = rescore(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = dashlm(&args);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.starts_with(expected), "{args:?}: {err}");
+        // Refused before the model was loaded and the lists scored.
+        assert!(!err.contains("scored"), "{err}");
+    };
+    let no_such = "No such file or directory";
+    refused_with(
+        &["--output", s(&out_missing)],
+        &format!("dashlm: {}: {no_such}", out_missing.display()),
+    );
+    // The lists' output, new or old, is left as it was.
+    let new = d.join("new.jsonl");
+    refused_with(
+        &["--output", s(&new), "--best-text", s(&best_missing)],
+        &format!("dashlm: {}: {no_such}", best_missing.display()),
+    );
+    assert!(!new.exists());
+    let old = d.join("old.jsonl");
+    fs::write(&old, "kept\n").unwrap();
+    refused_with(
+        &["--output", s(&old), "--best-text", s(&best_missing)],
+        &format!("dashlm: {}: {no_such}", best_missing.display()),
+    );
+    assert_eq!(fs::read_to_string(&old).unwrap(), "kept\n");
+    // A directory output created for the run is removed when it fails.
+    let srilm = d.join("srilm-out");
+    let srilm_input = data("sample.srilm");
+    let args = on_input(
+        s(&model),
+        s(&srilm_input),
+        &[
+            "rescore",
+            "--format",
+            "srilm",
+            "--output",
+            s(&srilm),
+            "--acoustic-scale",
+            "1e307",
+        ],
+    );
+    refused_as_given(&args, "the combined score is -inf");
+    assert!(!srilm.exists());
+    // A full standard output is named, as for `query` and `dump`, for every
+    // command that writes it.
+    let full = Path::new("/dev/full");
+    let refs = data("sample.refs");
+    for args in [
+        rescore(&[]),
+        rescore(&["--best-text", "-"]),
+        on_input(
+            s(&model),
+            s(&input),
+            &["tune", "--json", "--lm-weights", "0,1", "--wips", "0"],
+        )
+        .into_iter()
+        .map(str::to_string)
+        .collect(),
+        ["wer", "--ref", s(&refs), "--hyp", s(&refs)]
+            .map(str::to_string)
+            .to_vec(),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = dashlm_with(&args, None, Some(full));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("dashlm: standard output: No space left on device")
+                && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
     }
 }
 
@@ -769,6 +881,276 @@ fn a_byte_order_mark_is_one_clear_error_at_line_1() {
         ),
     ] {
         refused_as_given(&args, &format!("dashlm: {}{message}", file.display()));
+    }
+}
+
+#[test]
+fn options_take_negative_values_and_give_their_own_message() {
+    // Before: `error: unexpected argument '-1' found` for all but --wips.
+    let w = ["--lm-weight", "1", "--wip", "0"];
+    for (args, expected) in [
+        (
+            vec!["tune", "--lm-weights", "-1:3:1", "--wips", "x"],
+            "--wips `x` is not a number",
+        ),
+        (
+            vec!["tune", "--lm-weights", "-1,2", "--wips", "x"],
+            "--wips `x` is not a number",
+        ),
+        (
+            vec!["tune", "--plateau", "-1"],
+            "`-1`: expected a margin >= 0",
+        ),
+        (
+            vec!["tune", "--mbr", "--scales", "-1"],
+            "--scales `-1`: -1 is negative",
+        ),
+        (
+            vec!["tune", "--smooth", "-1", "--plateau", "off"],
+            "`-1`: expected a radius >= 0",
+        ),
+        (
+            vec!["tune", "--fine", "-1"],
+            "`-1`: expected 0 to 100 subdivisions",
+        ),
+        (
+            vec!["tune", "--threads", "-1"],
+            "`-1`: expected a number of threads from 1 to 1024",
+        ),
+        (
+            vec!["tune", "--acoustic-scale", "-inf"],
+            "`-inf`: expected a finite number",
+        ),
+        (
+            vec![
+                "rescore",
+                w[0],
+                w[1],
+                w[2],
+                w[3],
+                "--mbr",
+                "--mbr-scale",
+                "-1",
+            ],
+            "`-1`: expected a scale >= 0",
+        ),
+        (
+            vec!["rescore", "--lm-weight", "-inf", w[2], w[3]],
+            "`-inf`: expected a finite number",
+        ),
+        (
+            vec!["rescore", w[0], w[1], "--wip", "-nan"],
+            "`-nan`: expected a finite number",
+        ),
+        (
+            vec!["rescore", w[0], w[1], w[2], w[3], "--top", "-1"],
+            "`-1`: expected a number of hypotheses >= 1",
+        ),
+        (
+            vec![
+                "rescore",
+                w[0],
+                w[1],
+                w[2],
+                w[3],
+                "--first-pass-lm-weight",
+                "-x",
+            ],
+            "`-x` is not a number",
+        ),
+    ] {
+        refused(&args, expected);
+    }
+    // Negative values that are valid are taken.
+    let (model, input) = (data("sample-3gram.arpa"), data("sample.jsonl"));
+    let (out, _) = ok(&on_input(
+        s(&model),
+        s(&input),
+        &["tune", "--json", "--lm-weights", "-1:3:1", "--wips", "-2,0"],
+    ));
+    assert!(out.contains("\"lm_weight\""), "{out}");
+    ok(&[
+        "rescore",
+        "--model",
+        s(&model),
+        "--input",
+        s(&input),
+        "--lm-weight",
+        "-1",
+        "--wip",
+        "-2",
+        "--acoustic-scale",
+        "-0.5",
+        "--first-pass-lm-weight",
+        "-1",
+        "--best-text",
+        "-",
+    ]);
+}
+
+#[test]
+fn tune_refuses_smoothing_that_the_plateau_rule_would_ignore() {
+    // Before: `--smooth 5` silently ignored (the plateau rule chose the cell).
+    refused(&["tune", "--smooth", "5"], "--smooth 5 needs --plateau off");
+    refused(
+        &["tune", "--smooth", "5", "--plateau", "0.1"],
+        "--smooth 5 needs --plateau off",
+    );
+}
+
+#[test]
+fn tune_refuses_grid_cells_whose_totals_overflow() {
+    // Before: `"wip":1e+308` chosen where every total is infinite.
+    refused(
+        &["tune", "--lm-weights", "1", "--wips", "1e308,-1e308"],
+        "dashlm: LM weight 1, word insertion penalty 1e308: utterance `synth_00042`, \
+         hypothesis 1: the combined score is inf (weights or scores too large)",
+    );
+    refused(
+        &["tune", "--lm-weights", "0,1e308", "--wips", "0"],
+        "LM weight 1e308, word insertion penalty 0: utterance `synth_00042`, hypothesis 1: \
+         the combined score is -inf",
+    );
+    refused(
+        &["rescore", "--lm-weight", "1", "--wip", "1e308"],
+        "utterance `synth_00042`, hypothesis 1: the combined score is inf",
+    );
+}
+
+#[test]
+fn references_every_utterance_for_tune_a_subset_said_so_for_rescore() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = data("sample-3gram.arpa");
+    // The sample without the references of its first three utterances.
+    let sample = fs::read_to_string(data("sample.jsonl")).unwrap();
+    let partial: String = sample
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let l = match i < 3 {
+                true => {
+                    let start = l.find(", \"ref\": ").unwrap();
+                    let end = l.find(", \"hyps\"").unwrap();
+                    format!("{}{}", &l[..start], &l[end..])
+                }
+                false => l.to_string(),
+            };
+            format!("{l}\n")
+        })
+        .collect();
+    let input = d.join("partial.jsonl");
+    fs::write(&input, partial).unwrap();
+    let refs_all = data("sample.refs");
+    let part = d.join("part.refs");
+    let all = fs::read_to_string(&refs_all).unwrap();
+    let second = all.lines().nth(1).unwrap();
+    fs::write(&part, format!("{second}\n")).unwrap();
+    // tune: the same error however the references are given (before: the
+    // subset with references was tuned on, silently).
+    refused_as_given(
+        &on_input(s(&model), s(&input), &["tune"]),
+        "3 of 5 utterances have no reference in the input (give the missing ones with --refs) \
+         (the first: `synth_00042`): tune needs one for every utterance",
+    );
+    refused_as_given(
+        &on_input(s(&model), s(&input), &["tune", "--refs", s(&part)]),
+        &format!(
+            "2 of 5 utterances have no reference in the input or in {}",
+            part.display()
+        ),
+    );
+    ok(&on_input(
+        s(&model),
+        s(&input),
+        &[
+            "tune",
+            "--refs",
+            s(&refs_all),
+            "--lm-weights",
+            "0,1",
+            "--wips",
+            "0",
+        ],
+    ));
+    // rescore: the WER of the subset, said so.
+    let (_, err) = ok(&on_input(
+        s(&model),
+        s(&input),
+        &["rescore", "--best-text", "-"],
+    ));
+    assert!(
+        err.contains("WER over 2 of 5 utterances with references:"),
+        "{err}"
+    );
+    let (_, err) = ok(&on_input(
+        s(&model),
+        s(&input),
+        &["rescore", "--best-text", "-", "--refs", s(&part)],
+    ));
+    assert!(
+        err.contains("WER over 3 of 5 utterances with references:"),
+        "{err}"
+    );
+    // --refs replaces an utterance's own, different reference: said once.
+    let other = d.join("other.refs");
+    fs::write(&other, "synth_00076 a b c\nsynth_00120 d e\n").unwrap();
+    let (_, err) = ok(&on_input(
+        s(&model),
+        s(&input),
+        &["rescore", "--best-text", "-", "--refs", s(&other)],
+    ));
+    let warning = format!(
+        "dashlm: warning: {}: replaces the input's own, different reference of 2 utterance(s) \
+         (the first: `synth_00076`)",
+        other.display()
+    );
+    assert_eq!(err.matches("warning").count(), 1, "{err}");
+    assert!(err.contains(&warning), "{err}");
+    // The same references: no warning.
+    let (_, err) = ok(&on_input(
+        s(&model),
+        s(&data("sample.jsonl")),
+        &["rescore", "--best-text", "-", "--refs", s(&refs_all)],
+    ));
+    assert!(!err.contains("warning"), "{err}");
+}
+
+#[test]
+fn standard_input_is_read_once_and_never_as_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = data("sample-3gram.arpa");
+    let refs = data("sample.refs");
+    // Before: `-: no hypothesis for `synth_00042``.
+    let out = dashlm_with(&["wer", "--ref", "-", "--hyp", "-"], Some(&refs), None);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("dashlm: --ref and --hyp are both `-`: standard input can be given once"),
+        "{err}"
+    );
+    let input = dir.path().join("in.jsonl");
+    fs::copy(data("sample.jsonl"), &input).unwrap();
+    let out = dashlm_with(
+        &on_input(s(&model), "-", &["rescore", "--refs", "-"]),
+        Some(&input),
+        None,
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("dashlm: --input and --refs are both `-`"),
+        "{err}"
+    );
+    // Before: `-/text: read error: No such file or directory`.
+    for (format, expected) in [
+        ("kaldi", "dashlm: -: read error: Kaldi n-best lists are read from a directory (`text`, `ac_cost`, ...), not from standard input"),
+        ("srilm", "dashlm: -: read error: SRILM n-best lists are read from files, a list file or a directory"),
+    ] {
+        let args = on_input(s(&model), "-", &["rescore", "--format", format, "--best-text", "-"]);
+        let out = dashlm_with(&args, Some(&input), None);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.starts_with(expected), "{err}");
     }
 }
 

@@ -20,7 +20,7 @@ pub struct Args {
     /// The model (compiled or ARPA).
     model: PathBuf,
     /// Number of timed repetitions (at least 3).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(3..))]
+    #[arg(long, default_value_t = 5, allow_hyphen_values = true, value_parser = clap::value_parser!(u32).range(3..))]
     repeat: u32,
     /// Score the lines with the lookahead of `score_corpus` instead of one
     /// `full_score` call per word.
