@@ -55,12 +55,7 @@ fn compile(set: &NGramSet, weights: Weights) -> Vec<u8> {
 fn split_lines(text: &[u8]) -> Vec<Vec<Vec<u8>>> {
     text.split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
-        .map(|l| {
-            l.split(|b| b.is_ascii_whitespace())
-                .filter(|w| !w.is_empty())
-                .map(<[u8]>::to_vec)
-                .collect()
-        })
+        .map(|l| dashlm::text::split(l).map(<[u8]>::to_vec).collect())
         .collect()
 }
 

@@ -7,7 +7,8 @@
 //! or from bytes), validates it, and answers queries through the
 //! [`LanguageModel`] trait, which [`ReferenceModel`] (the oracle) implements too;
 //! [`rescore`] re-ranks n-best lists with any of them. Files are written whole
-//! or not at all through [`atomic`].
+//! or not at all through [`atomic`]. Text is split into words one way
+//! everywhere ([`text`]: ASCII whitespace, as KenLM's `query`).
 //!
 //! ```
 //! use dashlm::{arpa::NGramSet, build, LanguageModel, Model, ReferenceModel};
@@ -63,6 +64,7 @@ pub mod model;
 pub mod query;
 pub mod reference;
 pub mod rescore;
+pub mod text;
 pub mod vocab;
 
 pub use lm::{FullScore, LanguageModel};

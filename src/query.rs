@@ -213,10 +213,7 @@ pub fn run<M: LanguageModel>(
         let mut next = state;
         let mut total = 0f32;
         let mut oov = 0u64;
-        for word in line
-            .split(|b| b.is_ascii_whitespace())
-            .filter(|w| !w.is_empty())
-        {
+        for word in crate::text::split(&line) {
             let id = model.word_id(word);
             let r = model.full_score(&state, id, &mut next);
             if id == UNK {

@@ -356,3 +356,38 @@ fn rescored_from_features_with_mismatched_mbr_words() {
     let r = Rescored::from_features(vec![f, f], &Weights::default(), Some((&words, 1.0)));
     assert_eq!(r.order.len(), 2);
 }
+
+#[test]
+fn tune_refuses_a_smoothing_radius_it_would_ignore_and_overflowing_cells() {
+    let set = TuneSet::new(&[list("u")], &[vec![-1.0]], false);
+    // Before: the radius was ignored under the (default) plateau rule.
+    let smooth = TuneOptions {
+        smooth_radius: 2,
+        ..TuneOptions::default()
+    };
+    let err = try_tune(&set, &smooth).unwrap_err();
+    assert!(err.contains("smoothing radius (2)"), "{err}");
+    let plain = TuneOptions {
+        plateau: None,
+        ..smooth
+    };
+    assert!(try_tune(&set, &plain).is_ok());
+    // Before: every total infinite, and the cell chosen anyway.
+    let huge = TuneOptions {
+        lm_weights: vec![1.0],
+        wips: vec![0.0, 1e308],
+        ..TuneOptions::default()
+    };
+    let err = try_tune(&set, &huge).unwrap_err();
+    assert_eq!(
+        err,
+        "LM weight 1, word insertion penalty 1e308: utterance `u`, hypothesis 1: the \
+         combined score is inf (weights or scores too large)"
+    );
+    // A hypothesis without a new LM score ranks last (NaN total), as
+    // `TuneSet::new` documents: not an overflow.
+    let two = list("u").with_hyp(Hypothesis::new("a cat", -3.0));
+    let set = TuneSet::new(&[two], &[vec![-1.0]], false);
+    let r = try_tune(&set, &TuneOptions::default()).unwrap();
+    assert_eq!(r.errors, 0);
+}

@@ -252,6 +252,24 @@ fn build_lm_names_input_directories_devices_and_corrupt_input() {
 }
 
 #[test]
+fn build_lm_load_factors_take_negative_values_and_give_their_own_message() {
+    // Before: `error: unexpected argument '-1' found`.
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("out.dlm");
+    let o = out_path.to_str().unwrap();
+    for flag in ["--load-factor", "--bigram-load-factor"] {
+        let out = build_lm(&[flag, "-1", TINY, o]);
+        assert_error(&out, "build-lm", "load factor -1 is not in [0.1, 1]");
+    }
+    let out = dashlm(&["bench-query", "--repeat", "-1", TINY], None);
+    let err = stderr(&out);
+    assert!(
+        err.contains("'--repeat <REPEAT>'") && err.contains("-1"),
+        "{err}"
+    );
+}
+
+#[test]
 fn build_lm_refuses_raw_f32_with_quantized_weights() {
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("out.dlm");

@@ -286,6 +286,11 @@ enum NbestErrorKindTag {
     UnknownKey,
     ScoreCount,
     Io,
+    OutOfRange,
+    DuplicateJsonKey,
+    ScoreDirectoryLine,
+    ByteOrderMark,
+    NoLists,
 }
 
 fn tag(k: &NbestErrorKind) -> NbestErrorKindTag {
@@ -302,6 +307,11 @@ fn tag(k: &NbestErrorKind) -> NbestErrorKindTag {
         NbestErrorKind::UnknownKey(_) => T::UnknownKey,
         NbestErrorKind::ScoreCount { .. } => T::ScoreCount,
         NbestErrorKind::Io(_) => T::Io,
+        NbestErrorKind::OutOfRange { .. } => T::OutOfRange,
+        NbestErrorKind::DuplicateJsonKey(_) => T::DuplicateJsonKey,
+        NbestErrorKind::ScoreDirectoryLine { .. } => T::ScoreDirectoryLine,
+        NbestErrorKind::ByteOrderMark => T::ByteOrderMark,
+        NbestErrorKind::NoLists { .. } => T::NoLists,
         _ => panic!("unexpected kind {k:?}"),
     }
 }
@@ -351,6 +361,22 @@ fn malformed_jsonl_errors_name_file_and_line() {
             T::Duplicate,
             "duplicate key `u1`",
         ),
+        // Before: the last `id` silently taken.
+        (
+            r#"{"id": "u2", "id": "u3", "hyps": []}"#,
+            T::DuplicateJsonKey,
+            "key `id` appears twice in one JSON object",
+        ),
+        (
+            r#"{"id": "u2", "hyps": [{"words": "a", "acoustic": -1, "lm": 1, "lm": 2}]}"#,
+            T::DuplicateJsonKey,
+            "key `lm` appears twice",
+        ),
+        (
+            r#"{"id": "u2", "hyps": [], "x": {"a": [{"b": 1, "b": 1}]}}"#,
+            T::DuplicateJsonKey,
+            "key `b` appears twice",
+        ),
     ];
     for (bad, kind, msg) in cases {
         let text = format!("{good}\n\n{bad}\n");
@@ -373,9 +399,18 @@ fn malformed_srilm_errors_name_file_and_line() {
         // Numbers to `str::parse`, but they would rank the list silently wrong.
         ("nan -2 1 a", T::Number, "acoustic score, found `nan`"),
         ("-1 inf 1 a", T::Number, "LM score, found `inf`"),
-        ("-1e999 -2 1 a", T::Number, "found `-1e999`"),
-        // Finite in log10, infinite in natural log.
-        ("-1e308 -2 1 a", T::Number, "found `-1e308`"),
+        // Numbers, but out of range: as written, or in natural log (before:
+        // "expected a number ..., found `-1e308`").
+        (
+            "-1e999 -2 1 a",
+            T::OutOfRange,
+            "the acoustic score `-1e999` is out of range: past the range of a 64-bit float",
+        ),
+        (
+            "-1 -1e308 1 a",
+            T::OutOfRange,
+            "the LM score `-1e308` is out of range: a finite log10 value whose natural log",
+        ),
         ("-1 -2 two a b", T::Number, "word count"),
         ("-1 -2", T::Syntax, "acoustic_score lm_score num_words"),
         ("NBestList1.0", T::Syntax, "header only on the first line"),
@@ -413,7 +448,20 @@ fn srilm_directory_errors() {
     assert_eq!(tag(e.kind()), T::ScoreCount);
     fs::write(dir.path().join("conf/a.nbest"), "0.5\nhigh\n").unwrap();
     let e = srilm::read_dir(dir.path()).unwrap_err();
-    assert_eq!((e.line(), tag(e.kind())), (2, T::Number));
+    assert_eq!((e.line(), tag(e.kind())), (2, T::ScoreDirectoryLine));
+    // An n-best file in a subdirectory: the error says how the subdirectory
+    // is read (before: "expected a number for the score, found `-1 -2 1 y`").
+    fs::write(dir.path().join("conf/a.nbest"), "-1 -2 1 x\n-1 -2 1 y\n").unwrap();
+    let e = srilm::read_dir(dir.path()).unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (1, T::ScoreDirectoryLine));
+    assert!(
+        e.to_string().ends_with(
+            "conf/a.nbest:1: expected one number per line (subdirectory `conf` of an SRILM n-best \
+         directory is read as a score directory: its `<id>.nbest` files hold the extra score \
+         `conf`, one value per hypothesis of n-best file `<id>.nbest`), found `-1 -2 1 x`"
+        ),
+        "{e}"
+    );
     fs::write(dir.path().join("conf/a.nbest"), "0.5\n0.25\n").unwrap();
     let lists = srilm::read_dir(dir.path()).unwrap();
     assert_eq!(lists[0].hyps[1].extra["conf"], 0.25);
@@ -576,4 +624,90 @@ fn srilm_duplicate_ids_and_standard_input_are_refused() {
     // Before: the first line was read to tell the kind of input, then lost.
     let e = srilm::read_path(Path::new("-")).unwrap_err();
     assert!(e.to_string().contains("not from standard input"), "{e}");
+}
+
+#[test]
+fn a_byte_order_mark_is_an_error_at_line_1_in_every_format() {
+    use NbestErrorKindTag as T;
+    let bom = "\u{feff}";
+    let e = jsonl::read(
+        format!("{bom}{{\"id\": \"u\", \"hyps\": []}}\n").as_bytes(),
+        "b.jsonl",
+    )
+    .unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (1, T::ByteOrderMark));
+    assert_eq!(
+        e.to_string(),
+        "b.jsonl:1: starts with a UTF-8 byte-order mark (U+FEFF); remove it"
+    );
+    let e = srilm::read_file(format!("{bom}-1 -2 1 a\n").as_bytes(), "u.nbest", "u").unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (1, T::ByteOrderMark));
+    let e = kaldi::read_text(format!("{bom}u1 a\n").as_bytes(), "refs").unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (1, T::ByteOrderMark));
+    let d = kaldi_dir("u1-1 a\n", &format!("{bom}u1-1 1\n"), None);
+    let e = kaldi::read_dir(d.path()).unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (1, T::ByteOrderMark));
+    assert!(e.source_name().ends_with("ac_cost"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("u.nbest"), "-1 -2 1 a\n").unwrap();
+    fs::create_dir(dir.path().join("conf")).unwrap();
+    fs::write(dir.path().join("conf/u.nbest"), format!("{bom}0.5\n")).unwrap();
+    let e = srilm::read_dir(dir.path()).unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (1, T::ByteOrderMark));
+    let refs = dir.path().join("refs.txt");
+    fs::write(&refs, format!("{bom}u a\n")).unwrap();
+    let e = dashlm::rescore::wer::read_transcripts(&refs, true).unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (1, T::ByteOrderMark));
+    // Elsewhere than at the start, U+FEFF is part of a word.
+    let l = jsonl::read(
+        "{\"id\": \"u\", \"hyps\": [{\"words\": \"a\u{feff}\", \"acoustic\": 0}]}".as_bytes(),
+        "x",
+    )
+    .unwrap();
+    assert_eq!(l[0].hyps[0].words, ["a\u{feff}"]);
+}
+
+#[test]
+fn read_lists_refuses_an_input_without_lists() {
+    use NbestErrorKindTag as T;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("empty.jsonl"), "").unwrap();
+    let e = read_lists(&d.join("empty.jsonl"), Format::Jsonl).unwrap_err();
+    assert_eq!(tag(e.kind()), T::NoLists);
+    fs::create_dir(d.join("s")).unwrap();
+    fs::create_dir(d.join("s/sub")).unwrap();
+    fs::write(d.join("s/sub/u1.nbest"), "-1 -2 1 a\n").unwrap();
+    let e = read_lists(&d.join("s"), Format::Srilm).unwrap_err();
+    assert_eq!(tag(e.kind()), T::NoLists);
+    assert!(
+        e.to_string()
+            .contains("it holds `sub/` (subdirectories are read as score directories)"),
+        "{e}"
+    );
+    let k = kaldi_dir("", "", Some(""));
+    let e = read_lists(k.path(), Format::Kaldi).unwrap_err();
+    assert_eq!(tag(e.kind()), T::NoLists);
+    // The format's own readers return no lists.
+    assert!(jsonl::read(&b""[..], "x").unwrap().is_empty());
+    assert!(srilm::read_dir(&d.join("s")).unwrap().is_empty());
+    assert!(kaldi::read_dir(k.path()).unwrap().is_empty());
+}
+
+#[test]
+fn out_of_range_costs_and_standard_input_as_a_kaldi_directory() {
+    use NbestErrorKindTag as T;
+    let d = kaldi_dir("u1-1 a\n", "u1-1 1e999\n", None);
+    let e = kaldi::read_dir(d.path()).unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (1, T::OutOfRange));
+    let d = kaldi_dir("u1-1 a\n", "u1-1 -inf\n", None);
+    let e = kaldi::read_dir(d.path()).unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (1, T::Number));
+    // Before: `-/text: read error: No such file or directory`.
+    let e = kaldi::read_dir(Path::new("-")).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("-: read error: Kaldi n-best lists are read from a directory"),
+        "{e}"
+    );
 }

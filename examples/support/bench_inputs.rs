@@ -118,12 +118,7 @@ impl Queries {
         }
         let sentences: Vec<Vec<Vec<u8>>> = lines
             .iter()
-            .map(|l| {
-                l.split(|b| b.is_ascii_whitespace())
-                    .filter(|w| !w.is_empty())
-                    .map(<[u8]>::to_vec)
-                    .collect()
-            })
+            .map(|l| dashlm::text::split(l).map(<[u8]>::to_vec).collect())
             .collect();
         let per_pass: u64 = sentences.iter().map(|s| s.len() as u64 + 1).sum();
         if per_pass == 0 {

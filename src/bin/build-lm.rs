@@ -30,13 +30,13 @@ struct Args {
     weights: Weights,
     /// Arcs per hash home (0.1 <= x <= 1): lower is faster and larger
     /// [default: 0.7 for f32 and q16, 0.95 for q8].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     load_factor: Option<f64>,
     /// The order-2 table's load factor alone (0.1 <= x <= 1): nearly every
     /// query probes it, so it is where emptier slots speed queries most (the
     /// shared 4-gram: 0.5 makes queries about 1.1x as fast for 9% more
     /// bytes) [default: the load factor of the other orders].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     bigram_load_factor: Option<f64>,
     /// The highest order's table: hashed, or grouped (arcs sorted by
     /// context: smaller, a search per lookup). The shared 4-gram's q8 file

@@ -1,7 +1,21 @@
 //! Errors from reading n-best lists, each naming the file and line.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
+
+/// The most characters of input an error message quotes ([`clip`]).
+const QUOTED_CHARS: usize = 72;
+
+/// `text` as an error message quotes it: whole up to [`QUOTED_CHARS`]
+/// characters, else its start and `…` (a JSON line read as a file name, or a
+/// long hypothesis, would fill the screen).
+pub(crate) fn clip(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        None => Cow::Borrowed(text),
+        Some((at, _)) => Cow::Owned(format!("{}…", &text[..at])),
+    }
+}
 
 /// What went wrong in an n-best input.
 ///
@@ -30,15 +44,26 @@ pub enum NbestErrorKind {
         problem: String,
     },
     /// A token that should be a number is not.
-    #[error("expected a number for the {what}, found `{found}`")]
+    #[error("expected a number for the {what}, found `{}`", clip(.found))]
     Number {
         /// Which column or value.
         what: &'static str,
         /// The text found.
         found: String,
     },
+    /// A number too large for a 64-bit float, as written or once converted
+    /// to natural log (`-1e308` in log10 is `-2.3e308` in natural log).
+    #[error("the {what} `{}` is out of range: {why}", clip(.found))]
+    OutOfRange {
+        /// Which column or value.
+        what: &'static str,
+        /// The text found.
+        found: String,
+        /// Why: past the range as written, or once converted.
+        why: &'static str,
+    },
     /// A line has too few fields.
-    #[error("expected {expected}, found {found}")]
+    #[error("expected {expected}, found {}", clip(.found))]
     Syntax {
         /// What the line should hold.
         expected: &'static str,
@@ -54,13 +79,17 @@ pub enum NbestErrorKind {
         found: usize,
     },
     /// The same utterance or hypothesis key appears twice.
-    #[error("duplicate key `{0}`")]
+    #[error("duplicate key `{}`", clip(.0))]
     Duplicate(String),
+    /// A JSON object gives one key twice (JSON parsers differ on which value
+    /// counts, so neither is taken).
+    #[error("key `{}` appears twice in one JSON object", clip(.0))]
+    DuplicateJsonKey(String),
     /// A Kaldi key is not of the form `<utterance>-<n>` with `n >= 1`.
-    #[error("key `{0}` is not of the form <utterance>-<n> (n = 1, 2, ...)")]
+    #[error("key `{}` is not of the form <utterance>-<n> (n = 1, 2, ...)", clip(.0))]
     BadKey(String),
     /// A hypothesis of the transcription archive has no value in a score archive.
-    #[error("no entry for hypothesis `{key}` in {archive}")]
+    #[error("no entry for hypothesis `{}` in {archive}", clip(.key))]
     MissingScore {
         /// The hypothesis key.
         key: String,
@@ -68,8 +97,33 @@ pub enum NbestErrorKind {
         archive: String,
     },
     /// A score archive names a hypothesis the transcription archive does not have.
-    #[error("hypothesis `{0}` is not in the transcription archive")]
+    #[error("hypothesis `{}` is not in the transcription archive", clip(.0))]
     UnknownKey(String),
+    /// A line of a file in an SRILM score directory (a subdirectory of an
+    /// SRILM n-best directory) is not one number.
+    #[error(
+        "expected one number per line (subdirectory `{score}` of an SRILM n-best directory is \
+         read as a score directory: its `<id>.nbest` files hold the extra score `{score}`, one \
+         value per hypothesis of n-best file `<id>.nbest`), found `{}`",
+        clip(.found)
+    )]
+    ScoreDirectoryLine {
+        /// The score (the subdirectory's name).
+        score: String,
+        /// The line found.
+        found: String,
+    },
+    /// The input starts with a UTF-8 byte-order mark, which would otherwise be
+    /// read as part of the first word, id or number.
+    #[error("starts with a UTF-8 byte-order mark (U+FEFF); remove it")]
+    ByteOrderMark,
+    /// The input holds no n-best list at all (an empty file, a directory
+    /// without n-best files): almost certainly the wrong path or format.
+    #[error("no n-best lists found: {looked_for}")]
+    NoLists {
+        /// What was looked for, and what was there instead.
+        looked_for: String,
+    },
     /// A score file has a different number of lines than its n-best list has hypotheses.
     #[error("{found} scores for {expected} hypotheses")]
     ScoreCount {
@@ -171,5 +225,26 @@ impl std::error::Error for NbestError {
             NbestErrorKind::Io(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_input_is_clipped_on_a_character_boundary() {
+        assert_eq!(clip("abc"), "abc");
+        let exact = "é".repeat(QUOTED_CHARS);
+        assert_eq!(clip(&exact), exact);
+        let long = format!("{exact}é");
+        assert_eq!(clip(&long), format!("{exact}…"));
+        let line = format!("{{\"id\": \"u1\", \"hyps\": [{}]}}", "1, ".repeat(2000));
+        let e = NbestErrorKind::Number {
+            what: "score",
+            found: line,
+        };
+        assert!(e.to_string().len() < 140, "{e}");
+        assert!(e.to_string().ends_with("…`"), "{e}");
     }
 }

@@ -47,7 +47,8 @@ impl Words {
         Words::default()
     }
 
-    /// The words of `text`, split on ASCII and Unicode whitespace.
+    /// The words of `text` ([`text::words`](crate::text::words): split on
+    /// ASCII whitespace only, as KenLM's `query`).
     ///
     /// # Panics
     /// When `text` is 4 GiB or longer (offsets are `u32`).
@@ -61,7 +62,7 @@ impl Words {
             text: String::with_capacity(text.len()),
             ends: Vec::new(),
         };
-        for w in text.split_whitespace() {
+        for w in crate::text::words(text) {
             words.push(w);
         }
         words

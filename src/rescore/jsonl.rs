@@ -11,21 +11,27 @@
 //! - All scores are natural-log values. Other top-level fields are ignored.
 //! - Blank lines are skipped; a leading `<s>` and trailing `</s>` are removed
 //!   from hypotheses and references.
+//! - An object that gives a key twice (`{"id": "u1", "id": "u2"}`) is an
+//!   error: JSON readers differ on which value counts.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
+use std::fmt;
 use std::io::{self, BufRead, Write};
 use std::path::Path;
 
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::error::{NbestError, NbestErrorKind};
+use super::error::{clip, NbestError, NbestErrorKind};
 use super::joined::Words;
 use super::nbest::{hyp_words_joined, Hypothesis, NbestList};
 
 /// Reads JSONL n-best lists from `input`; `source` names it in errors.
 ///
 /// # Errors
-/// Invalid JSON, a missing or mistyped field, or a duplicate id, with the line.
+/// Invalid JSON, a missing or mistyped field, a key given twice in one object,
+/// or a duplicate id, with the line.
 ///
 /// ```
 /// let text = "{\"id\": \"u1\", \"ref\": \"a b\", \"hyps\": [{\"words\": \"a b\", \"acoustic\": -5.5, \"lm\": -2, \"conf\": 0.5}]}\n";
@@ -89,10 +95,15 @@ fn words_of(value: &Value, field: &str) -> Result<Words, NbestErrorKind> {
     }
 }
 
+/// `value` as a field error quotes it (clipped: it may be a long array).
+fn found(value: &Value) -> String {
+    clip(&value.to_string()).into_owned()
+}
+
 fn number(value: &Value, field: &str) -> Result<f64, NbestErrorKind> {
     value
         .as_f64()
-        .ok_or_else(|| field_err(field, format!("expected a number, found {value}")))
+        .ok_or_else(|| field_err(field, format!("expected a number, found {}", found(value))))
 }
 
 fn parse_hyp(value: &Value, index: usize) -> Result<Hypothesis, NbestErrorKind> {
@@ -131,7 +142,10 @@ fn parse_hyp(value: &Value, index: usize) -> Result<Hypothesis, NbestErrorKind> 
 fn parse_object(obj: &Map<String, Value>) -> Result<NbestList, NbestErrorKind> {
     let id = match obj.get("id") {
         Some(Value::String(s)) => s.clone(),
-        Some(other) => return Err(field_err("id", format!("expected a string, found {other}"))),
+        Some(other) => {
+            let problem = format!("expected a string, found {}", found(other));
+            return Err(field_err("id", problem));
+        }
         None => return Err(field_err("id", "missing")),
     };
     let reference = match obj.get("ref") {
@@ -145,10 +159,8 @@ fn parse_object(obj: &Map<String, Value>) -> Result<NbestList, NbestErrorKind> {
             .map(|(i, h)| parse_hyp(h, i))
             .collect::<Result<_, _>>()?,
         Some(other) => {
-            return Err(field_err(
-                "hyps",
-                format!("expected an array, found {other}"),
-            ))
+            let problem = format!("expected an array, found {}", found(other));
+            return Err(field_err("hyps", problem));
         }
         None => return Err(field_err("hyps", "missing")),
     };
@@ -159,9 +171,94 @@ fn parse_object(obj: &Map<String, Value>) -> Result<NbestList, NbestErrorKind> {
     })
 }
 
+/// A JSON value as `serde_json::Value` reads it, but a key given twice in
+/// one object is an error (the key is put in the cell), not the last value
+/// silently kept.
+#[derive(Clone, Copy)]
+struct UniqueKeys<'a>(&'a RefCell<Option<String>>);
+
+impl<'de> DeserializeSeed<'de> for UniqueKeys<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UniqueKeys<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                let message = format!("key `{key}` appears twice");
+                *self.0.borrow_mut() = Some(key);
+                return Err(de::Error::custom(message));
+            }
+            let value = map.next_value_seed(self)?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+/// Parses one line of JSON (a JSONL n-best line, or a `wer` transcript
+/// line); a key given twice in one object is an error.
+pub(crate) fn parse_json(line: &str) -> Result<Value, NbestErrorKind> {
+    let duplicate = RefCell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_str(line);
+    let value = UniqueKeys(&duplicate)
+        .deserialize(&mut deserializer)
+        .and_then(|v| deserializer.end().map(|()| v));
+    value.map_err(|e| match duplicate.take() {
+        Some(key) => NbestErrorKind::DuplicateJsonKey(key),
+        None => NbestErrorKind::Json(e.to_string()),
+    })
+}
+
 fn parse_line(line: &str) -> Result<NbestList, NbestErrorKind> {
-    let value: Value =
-        serde_json::from_str(line).map_err(|e| NbestErrorKind::Json(e.to_string()))?;
+    let value = parse_json(line)?;
     match &value {
         Value::Object(obj) => parse_object(obj),
         _ => Err(NbestErrorKind::Json("expected an object".to_string())),

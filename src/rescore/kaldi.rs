@@ -38,8 +38,10 @@ use std::path::Path;
 
 use super::error::{NbestError, NbestErrorKind};
 use super::joined::Words;
-use super::nbest::read_lines;
-use super::nbest::{attach_references, hyp_words_joined, parse_score, Hypothesis, NbestList};
+use super::nbest::{
+    attach_references, hyp_words_joined, parse_score, read_lines, refuse_standard_input,
+    Hypothesis, NbestList,
+};
 use super::outdir::{create_file, NamedBy};
 use super::srilm::fmt_score;
 
@@ -50,7 +52,7 @@ fn read_text_entries<R: BufRead>(input: R, source: &str) -> Result<Vec<Entry<Wor
     let mut out = Vec::new();
     let mut seen = HashMap::new();
     read_lines(input, source, |text, line_no| {
-        let (key, words) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+        let (key, words) = crate::text::first_word(text);
         if seen.insert(key.to_string(), ()).is_some() {
             return Err(NbestErrorKind::Duplicate(key.to_string()));
         }
@@ -174,7 +176,7 @@ fn read_score_entries<R: BufRead>(input: R, source: &str) -> Result<Vec<Entry<f6
     let mut out = Vec::new();
     let mut seen = HashMap::new();
     read_lines(input, source, |text, line_no| {
-        let mut tokens = text.split_whitespace();
+        let mut tokens = crate::text::words(text);
         let (Some(key), Some(value), None) = (tokens.next(), tokens.next(), tokens.next()) else {
             return Err(NbestErrorKind::Syntax {
                 expected: "`key value`",
@@ -215,7 +217,8 @@ fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, NbestError> {
 ///
 /// # Errors
 /// A malformed line in any archive, a bad key, a hypothesis without an acoustic
-/// (or, when `lm_cost` exists, LM) cost, or a cost for an unknown hypothesis.
+/// (or, when `lm_cost` exists, LM) cost, or a cost for an unknown hypothesis;
+/// `dir` `-` (standard input holds no directory).
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -226,6 +229,10 @@ fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, NbestError> {
 /// assert_eq!(lists[0].hyps[1].lm, None);
 /// ```
 pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
+    refuse_standard_input(
+        dir,
+        "Kaldi n-best lists are read from a directory (`text`, `ac_cost`, ...)",
+    )?;
     let text_path = dir.join("text");
     let text_name = text_path.display().to_string();
     let entries = read_text_entries(open(&text_path)?, &text_name)?;

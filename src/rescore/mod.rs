@@ -47,8 +47,8 @@ pub use nbest::{
 };
 pub use outdir::check_new_dir;
 pub use rescorer::{
-    features, rank, score_lists, score_lists_sequential, HypFeatures, LmScorer, Rescored, Rescorer,
-    ScorerStats, Weights, GROUP_LISTS, LN_10,
+    check_totals, features, rank, score_lists, score_lists_sequential, HypFeatures, LmScorer,
+    Rescored, Rescorer, ScorerStats, Weights, GROUP_LISTS, LN_10,
 };
 pub use tune::{
     check_options, parse_values, plateau_centre, try_tune, tune, GridTable, TuneOptions,

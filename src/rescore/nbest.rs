@@ -21,7 +21,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::str::FromStr;
 
-use super::error::NbestError;
+use super::error::{NbestError, NbestErrorKind};
 use super::joined::Words;
 use super::{jsonl, kaldi, srilm};
 
@@ -156,13 +156,15 @@ impl NbestList {
     }
 }
 
-/// Splits text into words on ASCII and Unicode whitespace.
+/// Splits text into words on ASCII whitespace ([`text::words`](crate::text::words),
+/// as everywhere in the crate: a no-break space is part of a word).
 ///
 /// ```
 /// assert_eq!(dashlm::rescore::split_words(" a\tb  c\n"), ["a", "b", "c"]);
+/// assert_eq!(dashlm::rescore::split_words("the\u{a0}device"), ["the\u{a0}device"]);
 /// ```
 pub fn split_words(text: &str) -> Vec<String> {
-    text.split_whitespace().map(str::to_string).collect()
+    crate::text::words(text).map(str::to_string).collect()
 }
 
 /// Removes a leading `<s>` and a trailing `</s>`: the readers apply this to
@@ -250,23 +252,68 @@ impl fmt::Display for Format {
 /// Reads n-best lists in `format` from `path`: a JSONL file (plain, .gz or .xz;
 /// `-` is standard input), an SRILM directory or list file, or a Kaldi directory.
 ///
+/// An input without a single list is an error ([`NbestErrorKind::NoLists`]):
+/// an empty JSONL file, a directory without `*.nbest` files (one holding
+/// `*.txt` files, a Kaldi directory read as SRILM) or a Kaldi `text` without
+/// lines is far more likely the wrong path or format than a set to rescore.
+/// (The format modules' own readers, e.g. [`jsonl::read`], return no lists
+/// instead.)
+///
 /// # Errors
-/// Any malformed line, as an [`NbestError`] with file and line.
+/// Any malformed line, as an [`NbestError`] with file and line; no lists at
+/// all, naming what was looked for.
 ///
 /// ```
-/// use dashlm::rescore::{read_lists, Format};
+/// use dashlm::rescore::{read_lists, Format, NbestErrorKind};
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("a.jsonl");
 /// std::fs::write(&path, "{\"id\": \"u\", \"hyps\": [{\"words\": \"a\", \"acoustic\": -1}]}\n").unwrap();
 /// let lists = read_lists(&path, Format::Jsonl).unwrap();
 /// assert_eq!(lists[0].hyps[0].acoustic, -1.0);
+/// std::fs::write(dir.path().join("u1.txt"), "-1 -2 1 a\n").unwrap();
+/// let err = read_lists(dir.path(), Format::Srilm).unwrap_err();
+/// assert!(matches!(err.kind(), NbestErrorKind::NoLists { .. }));
+/// assert!(err.to_string().contains("no n-best lists found: expected `<id>.nbest` files"), "{err}");
 /// ```
 pub fn read_lists(path: &Path, format: Format) -> Result<Vec<NbestList>, NbestError> {
-    match format {
-        Format::Jsonl => jsonl::read_path(path),
-        Format::Srilm => srilm::read_path(path),
-        Format::Kaldi => kaldi::read_dir(path),
+    let lists = match format {
+        Format::Jsonl => jsonl::read_path(path)?,
+        Format::Srilm => srilm::read_path(path)?,
+        Format::Kaldi => kaldi::read_dir(path)?,
+    };
+    if lists.is_empty() {
+        let looked_for = match format {
+            Format::Jsonl => "expected JSON objects, one utterance per line (the input has \
+                              no line that is not blank)"
+                .to_string(),
+            Format::Srilm if path.is_dir() => format!(
+                "expected `<id>.nbest` files (or `.nbest.gz`, `.nbest.xz`) in the directory; {}",
+                srilm::describe_dir(path)
+            ),
+            Format::Srilm => "the list file names no n-best files".to_string(),
+            Format::Kaldi => format!(
+                "{} has no hypotheses (`<utterance>-<n> w1 w2 ...` lines)",
+                path.join("text").display()
+            ),
+        };
+        let kind = NbestErrorKind::NoLists { looked_for };
+        return Err(NbestError::new(&path.display().to_string(), 0, kind));
     }
+    Ok(lists)
+}
+
+/// An error unless `path` names a file or directory: standard input (`-`)
+/// cannot be read as a directory of n-best files. `what` says how the format
+/// is read, e.g. "Kaldi n-best lists are read from a directory".
+pub(crate) fn refuse_standard_input(path: &Path, what: &str) -> Result<(), NbestError> {
+    if path.as_os_str() != "-" {
+        return Ok(());
+    }
+    let why = format!("{what}, not from standard input");
+    Err(NbestError::io(
+        "-",
+        io::Error::new(io::ErrorKind::InvalidInput, why),
+    ))
 }
 
 /// Writes n-best lists in `format` to `path`: a JSONL file (`-` = standard
@@ -325,30 +372,54 @@ pub fn attach_references(lists: &mut [NbestList], refs: &HashMap<String, Vec<Str
 
 /// The whole text of `path` (plain, gzip or xz, as [`open_input`](crate::arpa::open_input)
 /// detects), named `name` in errors; bytes that are not UTF-8 are an error at
-/// their line and byte.
+/// their line and byte, and so is a byte-order mark ([`check_no_bom`]).
 pub(crate) fn read_text_file(path: &Path, name: &str) -> Result<String, NbestError> {
     use std::io::Read;
     let mut bytes = Vec::new();
     crate::arpa::open_input(path)
         .and_then(|mut input| input.reader.read_to_end(&mut bytes))
         .map_err(|e| NbestError::io(name, e))?;
-    String::from_utf8(bytes).map_err(|e| {
+    let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
         let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
         let what = format!("not UTF-8 text: byte {at} (0x{:02x})", bytes[at]);
         let err = io::Error::new(io::ErrorKind::InvalidData, what);
-        NbestError::new(name, line, super::NbestErrorKind::Io(err))
-    })
+        NbestError::new(name, line, NbestErrorKind::Io(err))
+    })?;
+    check_no_bom(&text).map_err(|k| NbestError::new(name, 1, k))?;
+    Ok(text)
+}
+
+/// An error if `first_line`, the start of an input, starts with a UTF-8
+/// byte-order mark (U+FEFF): invisible in a terminal, it would be read as
+/// part of the first id, word or number and give a misleading error (`invalid
+/// JSON at column 1`, "expected a number, found `-10.5`") or none at all (an
+/// id that matches nothing).
+fn check_no_bom(first_line: &str) -> Result<(), NbestErrorKind> {
+    match first_line.starts_with('\u{feff}') {
+        true => Err(NbestErrorKind::ByteOrderMark),
+        false => Ok(()),
+    }
 }
 
 /// The score `token` (the `what` of its line): a finite number. `nan` and
 /// `inf` parse as numbers but would rank a list silently wrong, so they are
-/// refused like any other token that is not a number.
-pub(crate) fn parse_score(token: &str, what: &'static str) -> Result<f64, super::NbestErrorKind> {
+/// refused like any other token that is not a number; a number past a 64-bit
+/// float's range (`1e999`) is out of range.
+pub(crate) fn parse_score(token: &str, what: &'static str) -> Result<f64, NbestErrorKind> {
+    let infinity = || {
+        let magnitude = token.trim_start_matches(['+', '-']);
+        magnitude.eq_ignore_ascii_case("inf") || magnitude.eq_ignore_ascii_case("infinity")
+    };
     match token.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
-        _ => Err(super::NbestErrorKind::Number {
+        Ok(v) if v.is_infinite() && !infinity() => Err(NbestErrorKind::OutOfRange {
+            what,
+            found: token.to_string(),
+            why: "past the range of a 64-bit float (about 1.8e308)",
+        }),
+        _ => Err(NbestErrorKind::Number {
             what,
             found: token.to_string(),
         }),
@@ -356,7 +427,8 @@ pub(crate) fn parse_score(token: &str, what: &'static str) -> Result<f64, super:
 }
 
 /// Calls `f(trimmed line, line number)` for every non-blank line of `input`;
-/// an error from `f` becomes an [`NbestError`] at that line of `source`.
+/// an error from `f` becomes an [`NbestError`] at that line of `source`, and
+/// so does a byte-order mark at the start ([`check_no_bom`]).
 pub(crate) fn read_lines<R: std::io::BufRead>(
     mut input: R,
     source: &str,
@@ -368,14 +440,18 @@ pub(crate) fn read_lines<R: std::io::BufRead>(
         line.clear();
         let n = input
             .read_line(&mut line)
-            .map_err(|e| NbestError::new(source, line_no + 1, super::NbestErrorKind::Io(e)))?;
+            .map_err(|e| NbestError::new(source, line_no + 1, NbestErrorKind::Io(e)))?;
         if n == 0 {
             return Ok(());
         }
         line_no += 1;
-        if line.trim().is_empty() {
+        if line_no == 1 {
+            check_no_bom(&line).map_err(|k| NbestError::new(source, 1, k))?;
+        }
+        let text = crate::text::trim(&line);
+        if text.is_empty() {
             continue;
         }
-        f(line.trim(), line_no).map_err(|k| NbestError::new(source, line_no, k))?;
+        f(text, line_no).map_err(|k| NbestError::new(source, line_no, k))?;
     }
 }

@@ -170,6 +170,34 @@ pub fn features(list: &NbestList, new_lm: &[f64]) -> Vec<HypFeatures> {
         .collect()
 }
 
+/// An error naming the first of utterance `id`'s hypothesis `totals` that is
+/// not finite: finite weights and scores can still combine past a 64-bit
+/// float's range, and such a total ranks nothing (and cannot be written back).
+/// `dashlm rescore` checks every list's totals, `tune` every grid cell's.
+///
+/// # Errors
+/// The utterance, the hypothesis (1-based) and the total.
+///
+/// ```
+/// use dashlm::rescore::check_totals;
+/// assert!(check_totals("u1", &[-3.0, -4.5]).is_ok());
+/// assert_eq!(
+///     check_totals("u1", &[-3.0, f64::NEG_INFINITY]).unwrap_err(),
+///     "utterance `u1`, hypothesis 2: the combined score is -inf (weights or scores too large)"
+/// );
+/// ```
+pub fn check_totals(id: &str, totals: &[f64]) -> Result<(), String> {
+    match totals.iter().position(|t| !t.is_finite()) {
+        Some(k) => Err(format!(
+            "utterance `{id}`, hypothesis {}: the combined score is {} (weights or scores \
+             too large)",
+            k + 1,
+            totals[k]
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Indices of `totals` from best to worst: a stable sort (ties keep index
 /// order), NaN last.
 ///

@@ -33,11 +33,12 @@ use std::fs;
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::error::{NbestError, NbestErrorKind};
+use super::error::{clip, NbestError, NbestErrorKind};
 use super::joined::Words;
 use super::kaldi;
 use super::nbest::{
-    attach_references, hyp_words_joined, parse_score, read_text_file, Hypothesis, NbestList,
+    attach_references, hyp_words_joined, parse_score, read_text_file, refuse_standard_input,
+    Hypothesis, NbestList,
 };
 use super::outdir::{create_file, NamedBy};
 
@@ -105,7 +106,7 @@ pub fn read_file<R: BufRead>(input: R, source: &str, id: &str) -> Result<NbestLi
 }
 
 fn parse_decipher(text: &str) -> Result<Hypothesis, NbestErrorKind> {
-    let (score, words) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+    let (score, words) = crate::text::first_word(text);
     let inner = score
         .strip_prefix('(')
         .and_then(|s| s.strip_suffix(')'))
@@ -122,18 +123,20 @@ fn parse_decipher(text: &str) -> Result<Hypothesis, NbestErrorKind> {
 }
 
 /// A log10 score `token` in natural log; finite before and after (`1e308`
-/// is finite, times ln 10 it is not).
+/// is finite, times ln 10 it is not: out of range).
 fn log10_score(token: &str, what: &'static str) -> Result<f64, NbestErrorKind> {
     Some(parse_score(token, what)? * std::f64::consts::LN_10)
         .filter(|v| v.is_finite())
-        .ok_or_else(|| NbestErrorKind::Number {
+        .ok_or_else(|| NbestErrorKind::OutOfRange {
             what,
             found: token.to_string(),
+            why: "a finite log10 value whose natural log (times ln 10) is past the range of \
+                  a 64-bit float",
         })
 }
 
 fn parse_plain(text: &str) -> Result<Hypothesis, NbestErrorKind> {
-    let mut tokens = text.split_whitespace();
+    let mut tokens = crate::text::words(text);
     let (Some(ac), Some(lm), Some(count)) = (tokens.next(), tokens.next(), tokens.next()) else {
         return Err(NbestErrorKind::Syntax {
             expected: "`acoustic_score lm_score num_words w1 w2 ...`",
@@ -203,19 +206,70 @@ pub fn read_file_path(path: &Path) -> Result<NbestList, NbestError> {
     read_file(input.reader, &name, &id_of(path))
 }
 
-fn read_scores(path: &Path) -> Result<Vec<f64>, NbestError> {
+/// The values of extra score `score` in `path`, a file of its score
+/// directory: one number per line.
+fn read_scores(path: &Path, score: &str) -> Result<Vec<f64>, NbestError> {
     let name = path.display().to_string();
     let text = read_text_file(path, &name)?;
     let mut scores = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
+        let t = crate::text::trim(line);
         if t.is_empty() {
             continue;
         }
-        let v = parse_score(t, "score").map_err(|k| NbestError::new(&name, i as u64 + 1, k))?;
+        let v = parse_score(t, "score").map_err(|k| {
+            // Likely an n-best file: say how the subdirectory is read.
+            let k = match k {
+                NbestErrorKind::Number { found, .. } => NbestErrorKind::ScoreDirectoryLine {
+                    score: score.to_string(),
+                    found,
+                },
+                k => k,
+            };
+            NbestError::new(&name, i as u64 + 1, k)
+        })?;
         scores.push(v);
     }
     Ok(scores)
+}
+
+/// What directory `dir` holds, for the error when it has no n-best files:
+/// up to 3 entries by name (subdirectories with a `/`).
+pub(crate) fn describe_dir(dir: &Path) -> String {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return "it cannot be listed".to_string();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| {
+            let slash = if e.path().is_dir() { "/" } else { "" };
+            format!("{}{slash}", e.file_name().to_string_lossy())
+        })
+        .collect();
+    names.sort();
+    let shown: Vec<String> = names
+        .iter()
+        .take(3)
+        .map(|n| format!("`{}`", clip(n)))
+        .collect();
+    let more = match names.len() {
+        n if n > 3 => format!(" and {} more", n - 3),
+        _ => String::new(),
+    };
+    let mut text = match names.len() {
+        0 => "it is empty".to_string(),
+        _ => format!("it holds {}{more}", shown.join(", ")),
+    };
+    if names.iter().any(|n| n.ends_with('/')) {
+        text.push_str(" (subdirectories are read as score directories)");
+    }
+    if ["text", "ac_cost"]
+        .iter()
+        .all(|k| names.iter().any(|n| n == k))
+    {
+        text.push_str(" (it looks like a Kaldi n-best directory)");
+    }
+    text
 }
 
 /// Reads a directory of `<id>.nbest` files, in file-name order, with the extra
@@ -269,7 +323,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
             if !path.is_file() {
                 continue;
             }
-            let scores = read_scores(&path)?;
+            let scores = read_scores(&path, name)?;
             if scores.len() != list.hyps.len() {
                 return Err(NbestError::new(
                     &path.display().to_string(),
@@ -313,20 +367,24 @@ pub fn read_list(list: &Path) -> Result<Vec<NbestList>, NbestError> {
     let mut lists = Vec::new();
     let mut seen = HashSet::new();
     for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
+        let t = crate::text::trim(line);
         if t.is_empty() {
             continue;
         }
         let p = PathBuf::from(t);
         let p = if p.is_absolute() { p } else { base.join(p) };
         if !p.is_file() {
+            let path = p.display().to_string();
+            let mut what = format!("{}: no such n-best file", clip(&path));
+            if t.starts_with('{') {
+                what.push_str(
+                    " (the line looks like JSON: the input is read as an SRILM list file)",
+                );
+            }
             return Err(NbestError::new(
                 &name,
                 i as u64 + 1,
-                NbestErrorKind::Io(io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("{}: no such n-best file", p.display()),
-                )),
+                NbestErrorKind::Io(io::Error::new(io::ErrorKind::NotFound, what)),
             ));
         }
         let list = read_file_path(&p)?;
@@ -361,18 +419,13 @@ pub fn read_path(path: &Path) -> Result<Vec<NbestList>, NbestError> {
         return read_dir(path);
     }
     let name = path.display().to_string();
-    if path.as_os_str() == "-" {
-        // A file is read twice (to tell its kind, then to read it), and an
-        // utterance's id is its file's name: standard input has neither.
-        return Err(NbestError::io(
-            &name,
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "SRILM n-best lists are read from files, a list file or a directory \
-                 (an utterance's id is its file's name), not from standard input",
-            ),
-        ));
-    }
+    // A file is read twice (to tell its kind, then to read it), and an
+    // utterance's id is its file's name: standard input has neither.
+    refuse_standard_input(
+        path,
+        "SRILM n-best lists are read from files, a list file or a directory (an \
+         utterance's id is its file's name)",
+    )?;
     let mut input = crate::arpa::open_input(path).map_err(|e| NbestError::io(&name, e))?;
     let mut first = String::new();
     loop {
@@ -381,12 +434,12 @@ pub fn read_path(path: &Path) -> Result<Vec<NbestList>, NbestError> {
             .reader
             .read_line(&mut first)
             .map_err(|e| NbestError::io(&name, e))?;
-        if n == 0 || !first.trim().is_empty() {
+        if n == 0 || !crate::text::trim(&first).is_empty() {
             break;
         }
     }
-    let token = first.split_whitespace().next().unwrap_or("");
-    let is_nbest = first.trim().is_empty()
+    let (token, _) = crate::text::first_word(&first);
+    let is_nbest = token.is_empty()
         || token.starts_with("NBestList")
         || token.starts_with('(')
         || token.parse::<f64>().is_ok();

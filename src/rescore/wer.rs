@@ -359,7 +359,8 @@ pub fn nbest_wer(lists: &[super::NbestList], chosen: &[Option<usize>]) -> NbestW
 /// of `hyps` (as in n-best JSONL, e.g. `dashlm rescore` output).
 ///
 /// # Errors
-/// A malformed line or a duplicate id, with file and line.
+/// A malformed line or a duplicate id, with file and line (a key given twice
+/// in one JSON object, or a byte-order mark at the start, too).
 ///
 /// ```
 /// use dashlm::rescore::wer::read_transcripts;
@@ -378,13 +379,16 @@ pub fn read_transcripts(
     use std::collections::HashSet;
     let name = path.display().to_string();
     let text = super::nbest::read_text_file(path, &name)?;
-    if !text.trim_start().starts_with('{') {
+    if !text
+        .trim_start_matches(crate::text::is_separator_char)
+        .starts_with('{')
+    {
         return super::kaldi::read_text(text.as_bytes(), &name);
     }
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
+        if crate::text::trim(line).is_empty() {
             continue;
         }
         let err = |kind| NbestError::new(&name, i as u64 + 1, kind);
@@ -392,8 +396,7 @@ pub fn read_transcripts(
             field: f.to_string(),
             problem: p.to_string(),
         };
-        let v: Value =
-            serde_json::from_str(line).map_err(|e| err(NbestErrorKind::Json(e.to_string())))?;
+        let v = super::jsonl::parse_json(line).map_err(err)?;
         let id = v
             .get("id")
             .and_then(Value::as_str)

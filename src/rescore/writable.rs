@@ -30,7 +30,7 @@ pub(crate) fn check_id(id: &str, how: IdUse) -> io::Result<()> {
     let problem = match how {
         IdUse::Json => None,
         _ if id.is_empty() => Some("it is empty"),
-        _ if id.contains(char::is_whitespace) => Some("it contains whitespace"),
+        _ if id.contains(crate::text::is_separator_char) => Some("it contains whitespace"),
         IdUse::FileName if id == "." || id == ".." => Some("it is not a file name"),
         IdUse::FileName if id.contains(['/', '\\', '\0']) => {
             Some("it contains `/`, `\\` or NUL, which a file name cannot")
@@ -69,7 +69,7 @@ pub(crate) fn check_words<S: AsRef<str>>(
     let (mut first, mut last) = (false, false);
     for (k, w) in words.into_iter().enumerate() {
         let w = w.as_ref();
-        if w.is_empty() || w.contains(char::is_whitespace) {
+        if w.is_empty() || w.contains(crate::text::is_separator_char) {
             return Err(unwritable(format!(
                 "utterance `{id}`, {what}: word {} is {w:?}: an empty word or one holding \
                  whitespace cannot be written (it would read back as other words)",

@@ -20,7 +20,7 @@ pub struct Args {
     /// The model (compiled or ARPA).
     model: PathBuf,
     /// Number of timed repetitions (at least 3).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(3..))]
+    #[arg(long, default_value_t = 5, allow_hyphen_values = true, value_parser = clap::value_parser!(u32).range(3..))]
     repeat: u32,
     /// Score the lines with the lookahead of `score_corpus` instead of one
     /// `full_score` call per word.
@@ -33,8 +33,7 @@ fn bench<M: LanguageModel>(model: &M, repeat: u32, lookahead: bool) -> io::Resul
     for line in io::stdin().lock().split(b'\n') {
         let line = line.map_err(|e| super::load::named("standard input", e))?;
         sentences.push(
-            line.split(|b| b.is_ascii_whitespace())
-                .filter(|w| !w.is_empty())
+            dashlm::text::split(&line)
                 .map(|w| model.word_id(w))
                 .collect::<Vec<_>>(),
         );

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use dashlm::rescore::wer::{nbest_wer, ErrorCounts, NbestWer};
 use dashlm::rescore::{
-    attach_references, check_new_dir, kaldi, read_lists, score_lists, write_lists, Format,
-    NbestList, Rescorer, ScorerStats, Weights, Words,
+    attach_references, check_new_dir, check_totals, jsonl, kaldi, read_lists, score_lists,
+    write_lists, Format, NbestList, Rescorer, ScorerStats, Weights, Words,
 };
 use dashlm::LanguageModel;
 use indicatif::ProgressBar;
@@ -38,23 +38,23 @@ pub struct Args {
     #[arg(long, default_value = "jsonl", value_parser = parse_format)]
     pub format: Format,
     /// Weight of the new LM score.
-    #[arg(long, allow_negative_numbers = true, value_parser = parse_finite)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_finite)]
     pub lm_weight: f64,
     /// Word insertion penalty, added per word.
-    #[arg(long, allow_negative_numbers = true, value_parser = parse_finite)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_finite)]
     pub wip: f64,
     /// Weight of the acoustic score.
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true, value_parser = parse_finite)]
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true, value_parser = parse_finite)]
     pub acoustic_scale: f64,
     /// Weight of the lists' own first-pass LM score.
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = parse_finite)]
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true, value_parser = parse_finite)]
     pub first_pass_lm_weight: f64,
     /// Where to write the re-ranked lists (a file for jsonl, `-` for stdout; a
     /// directory for srilm and kaldi). Default: stdout for jsonl without --best-text.
     #[arg(long)]
     pub output: Option<PathBuf>,
     /// Keep only the N best hypotheses of each list in the output.
-    #[arg(long, value_parser = parse_top)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_top)]
     pub top: Option<usize>,
     /// Also write the chosen hypothesis per utterance as `id w1 w2 ...` lines.
     #[arg(long)]
@@ -63,13 +63,13 @@ pub struct Args {
     #[arg(long)]
     pub mbr: bool,
     /// Posterior scale for --mbr: posteriors are softmax(scale * total).
-    #[arg(long, default_value_t = 0.1, value_parser = parse_scale)]
+    #[arg(long, default_value_t = 0.1, allow_hyphen_values = true, value_parser = parse_scale)]
     pub mbr_scale: f64,
     /// References (`id w1 w2 ...` lines) to attach, for the WER summary.
     #[arg(long)]
     pub refs: Option<PathBuf>,
     /// Worker threads, 1 to 1024 (default: all cores).
-    #[arg(long, value_parser = parse_threads)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
 }
 
@@ -124,24 +124,54 @@ pub fn set_threads(threads: Option<usize>) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// Reads lists in `format` and attaches references from `refs`, if given.
+/// An error if two of `inputs` (`(option, path)`) are `-`: standard input
+/// can be read once.
+pub fn check_stdin_once(inputs: &[(&str, &Path)]) -> Result<(), String> {
+    let stdin: Vec<&str> = inputs
+        .iter()
+        .filter(|(_, p)| p.as_os_str() == "-")
+        .map(|(option, _)| *option)
+        .collect();
+    if stdin.len() > 1 {
+        return Err(format!(
+            "{} are both `-`: standard input can be given once",
+            stdin.join(" and ")
+        ));
+    }
+    Ok(())
+}
+
+/// Reads lists in `format` and attaches references from `refs`, if given
+/// (they take the place of the input's own; a warning says how many of
+/// those differ).
 pub fn read_input(
     input: &Path,
     format: Format,
     refs: Option<&Path>,
 ) -> Result<Vec<NbestList>, BoxError> {
+    if let Some(refs) = refs {
+        check_stdin_once(&[("--input", input), ("--refs", refs)])?;
+    }
     let mut lists = read_lists(input, format)?;
     if let Some(refs) = refs {
         let map: HashMap<String, Vec<String>> = kaldi::read_text_path(refs)?.into_iter().collect();
-        let n = attach_references(&mut lists, &map);
-        if n < lists.len() {
+        let replaced: Vec<&str> = lists
+            .iter()
+            .filter(|l| {
+                let new = map.get(&l.id);
+                l.reference.is_some() && new.is_some() && l.reference.as_ref() != new
+            })
+            .map(|l| l.id.as_str())
+            .collect();
+        if let Some(first) = replaced.first() {
             eprintln!(
-                "dashlm: {} of {} utterances have no reference in {}",
-                lists.len() - n,
-                lists.len(),
-                refs.display()
+                "dashlm: warning: {}: replaces the input's own, different reference of {} \
+                 utterance(s) (the first: `{first}`)",
+                refs.display(),
+                replaced.len()
             );
         }
+        attach_references(&mut lists, &map);
     }
     Ok(lists)
 }
@@ -186,36 +216,145 @@ fn wer_line(name: &str, c: &ErrorCounts) -> String {
     format!("{name:<16} {c}")
 }
 
-/// Prints 1-best, chosen and oracle WER when some list has a reference.
-pub fn print_wer(w: &NbestWer, chosen_name: &str) {
+/// Prints 1-best, chosen and oracle WER when some of the `total` lists have a
+/// reference (the summary line says how many when not all do).
+pub fn print_wer(w: &NbestWer, total: usize, chosen_name: &str) {
     if w.lists == 0 {
         return;
     }
-    eprintln!("WER over {} utterances with references:", w.lists);
+    match w.lists < total {
+        true => eprintln!(
+            "WER over {} of {total} utterances with references:",
+            w.lists
+        ),
+        false => eprintln!("WER over {} utterances with references:", w.lists),
+    }
     eprintln!("{}", wer_line("  1-best (input)", &w.first));
     eprintln!("{}", wer_line(&format!("  {chosen_name}"), &w.chosen));
     eprintln!("{}", wer_line("  oracle", &w.oracle));
 }
 
+/// A file output (the JSONL lists, the best text), opened before the
+/// scoring so that a path that cannot be written fails first; every error
+/// writing it names it. `-` is standard output.
+///
+/// Until it is written, an error elsewhere leaves the file as it was: an
+/// existing file is emptied only when the writing starts, and a file this
+/// run created is removed again (also when writing it fails).
+pub struct OutputFile {
+    name: String,
+    /// The open file (`None`: standard output).
+    file: Option<File>,
+    /// The file's path if this run created it.
+    created: Option<PathBuf>,
+}
+
+impl OutputFile {
+    /// Opens `path` for writing, creating it if needed (not truncating it);
+    /// standard output for `-`.
+    pub fn open(path: &Path) -> io::Result<OutputFile> {
+        if path.as_os_str() == "-" {
+            let name = "standard output".into();
+            return Ok(OutputFile {
+                name,
+                file: None,
+                created: None,
+            });
+        }
+        let name = path.display().to_string();
+        let existed = path.exists();
+        let file = File::options()
+            .write(true)
+            .create(true)
+            // Emptied when written: an error before that keeps what it holds.
+            .truncate(false)
+            .open(path)
+            .map_err(|e| super::load::named(&name, e))?;
+        let created = (!existed).then(|| path.to_path_buf());
+        Ok(OutputFile {
+            name,
+            file: Some(file),
+            created,
+        })
+    }
+
+    /// Empties the file (a regular file: not a FIFO or device), writes with
+    /// `write`, then flushes; any error, the writers' refusals included,
+    /// named by the output.
+    pub fn write(
+        mut self,
+        write: impl FnOnce(&mut BufWriter<Box<dyn Write>>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let result = (|| {
+            let inner: Box<dyn Write> = match self.file.take() {
+                None => Box::new(io::stdout().lock()),
+                Some(file) => {
+                    if file.metadata()?.is_file() {
+                        file.set_len(0)?;
+                    }
+                    Box::new(file)
+                }
+            };
+            let mut out = BufWriter::new(inner);
+            write(&mut out)?;
+            out.flush()
+        })()
+        .map_err(|e| super::load::named(&self.name, e));
+        if result.is_ok() {
+            self.created = None;
+        }
+        result
+    }
+}
+
+impl Drop for OutputFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.created.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// A directory output (`srilm`, `kaldi`) created before the scoring when it
+/// did not exist, so that a path that cannot be created fails first; removed
+/// again (if still empty) when the run fails before the lists are written
+/// into its place.
+struct NewDir(Option<PathBuf>);
+
+impl NewDir {
+    fn create(dir: &Path) -> io::Result<NewDir> {
+        if dir.exists() {
+            return Ok(NewDir(None));
+        }
+        std::fs::create_dir_all(dir)
+            .map_err(|e| super::load::named(&dir.display().to_string(), e))?;
+        Ok(NewDir(Some(dir.to_path_buf())))
+    }
+}
+
+impl Drop for NewDir {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.take() {
+            // Fails, as it should, once the lists are there.
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
 /// Writes `id w1 w2 ...` lines of the chosen hypotheses.
 pub fn write_best_text(
-    path: &Path,
+    out: &mut impl Write,
     lists: &[NbestList],
     chosen: &[Option<usize>],
 ) -> io::Result<()> {
-    let mut out: Box<dyn Write> = if path.as_os_str() == "-" {
-        Box::new(BufWriter::new(io::stdout().lock()))
-    } else {
-        Box::new(BufWriter::new(File::create(path)?))
-    };
     for (list, c) in lists.iter().zip(chosen) {
         let empty = Words::new();
         let words = c
             .and_then(|i| list.hyps.get(i))
             .map_or(&empty, |h| &h.words);
-        kaldi::write_text(&mut out, [(list.id.as_str(), words)])?;
+        kaldi::write_text(out, [(list.id.as_str(), words)])?;
     }
-    out.flush()
+    Ok(())
 }
 
 /// An error if the two outputs are one file, or if a directory format's
@@ -343,16 +482,32 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     if args.mbr {
         check_mbr_lists(&lists)?;
     }
+    // Every output created before the model is loaded and the lists scored:
+    // a path that cannot be written fails first, not after the work, and not
+    // after another output was written.
+    let (jsonl_output, _new_dir) = match output.as_deref() {
+        Some(path) if args.format == Format::Jsonl => (Some(OutputFile::open(path)?), None),
+        Some(dir) => (None, Some(NewDir::create(dir)?)),
+        None => (None, None),
+    };
+    let best_text = args
+        .best_text
+        .as_deref()
+        .map(OutputFile::open)
+        .transpose()?;
     let loaded = load_model(&args.model)?;
     let rescored = crate::with_model!(&loaded, |m| rescore(m, &lists, &args))?;
-    if let Some(out) = &output {
-        write_lists(out, args.format, &rescored.output)?;
+    match (jsonl_output, &output) {
+        (Some(out), _) => out.write(|w| jsonl::write(w, &rescored.output))?,
+        (None, Some(dir)) => write_lists(dir, args.format, &rescored.output)?,
+        (None, None) => {}
     }
-    if let Some(path) = &args.best_text {
-        write_best_text(path, &lists, &rescored.chosen)?;
+    if let Some(out) = best_text {
+        out.write(|w| write_best_text(w, &lists, &rescored.chosen))?;
     }
     print_wer(
         &nbest_wer(&lists, &rescored.chosen),
+        lists.len(),
         if args.mbr {
             "rescored (MBR)"
         } else {
@@ -393,16 +548,7 @@ fn rescore<M: LanguageModel>(
     // Finite weights and scores can still combine past f64's range: such a
     // total ranks nothing and cannot be written back.
     for (l, r) in lists.iter().zip(&rescored) {
-        if let Some(k) = r.totals.iter().position(|t| !t.is_finite()) {
-            return Err(format!(
-                "utterance `{}`, hypothesis {}: the combined score is {} (weights or \
-                 scores too large)",
-                l.id,
-                k + 1,
-                r.totals[k]
-            )
-            .into());
-        }
+        check_totals(&l.id, &r.totals)?;
     }
     let output = lists
         .iter()

@@ -2,7 +2,8 @@
 
 use std::error::Error;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use dashlm::rescore::{
     parse_values, try_tune, GridTable, Rescored, TuneOptions, TuneResult, TuneSet, Weights,
@@ -43,7 +44,7 @@ pub struct Args {
     #[arg(long)]
     refs: Option<PathBuf>,
     /// LM weights: start:end:step or a,b,c.
-    #[arg(long, default_value = "0:30:0.5")]
+    #[arg(long, default_value = "0:30:0.5", allow_hyphen_values = true)]
     lm_weights: String,
     /// Word insertion penalties: start:end:step or a,b,c.
     #[arg(long, default_value = "-30:10:0.5", allow_hyphen_values = true)]
@@ -52,31 +53,35 @@ pub struct Args {
     #[arg(long)]
     mbr: bool,
     /// MBR posterior scales: start:end:step or a,b,c.
-    #[arg(long, default_value = "0.02,0.05,0.1,0.2,0.5,1")]
+    #[arg(
+        long,
+        default_value = "0.02,0.05,0.1,0.2,0.5,1",
+        allow_hyphen_values = true
+    )]
     scales: String,
     /// Weight of the acoustic score (kept fixed).
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true, value_parser = parse_finite)]
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true, value_parser = parse_finite)]
     acoustic_scale: f64,
     /// Weight of the lists' own first-pass LM score (kept fixed).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = parse_finite)]
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true, value_parser = parse_finite)]
     first_pass_lm_weight: f64,
     /// Choose the centre of the cells with at most (1 + D) times the fewest
     /// errors; `off` for the single best cell (or --smooth).
-    #[arg(long, default_value = "0.05", value_parser = parse_plateau)]
+    #[arg(long, default_value = "0.05", allow_hyphen_values = true, value_parser = parse_plateau)]
     plateau: Plateau,
-    /// With --plateau off: neighbourhood radius (in coarse cells) for choosing a
-    /// cell; 0 = plain grid search.
-    #[arg(long, default_value_t = 0)]
+    /// With --plateau off (needed): neighbourhood radius (in coarse cells) for
+    /// choosing a cell; 0 = plain grid search.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = parse_radius)]
     smooth: usize,
     /// Subdivisions of a coarse step in a finer pass around the choice (0 = none),
     /// at most 100.
-    #[arg(long, default_value_t = 0, value_parser = parse_fine)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = parse_fine)]
     fine: usize,
     /// Print one JSON line with the choice on stdout (tables go to stderr).
     #[arg(long)]
     json: bool,
     /// Worker threads, 1 to 1024 (default: all cores).
-    #[arg(long, value_parser = parse_threads)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_threads)]
     threads: Option<usize>,
 }
 
@@ -99,6 +104,41 @@ fn parse_plateau(s: &str) -> Result<Plateau, String> {
 /// The most cells the coarse grid may have (LM weights x penalties x scales):
 /// each cell rescores the whole set, so a larger grid runs for hours.
 const MAX_GRID_CELLS: usize = 1_000_000;
+
+/// `--smooth R`: a number of cells >= 0.
+fn parse_radius(s: &str) -> Result<usize, String> {
+    s.trim()
+        .parse::<usize>()
+        .map_err(|_| format!("`{s}`: expected a radius >= 0 (in cells)"))
+}
+
+/// An error unless every list has a reference: the WER tune minimizes would
+/// silently be that of a subset. `refs` is the --refs file, if given.
+fn require_references(lists: &[NbestList], refs: Option<&Path>) -> Result<(), String> {
+    let missing: Vec<&str> = lists
+        .iter()
+        .filter(|l| l.reference.is_none())
+        .map(|l| l.id.as_str())
+        .collect();
+    let Some(first) = missing.first() else {
+        return Ok(());
+    };
+    if missing.len() == lists.len() {
+        return Err(
+            "no utterance has a reference: give references in the input or with --refs".into(),
+        );
+    }
+    let place = match refs {
+        Some(refs) => format!("in the input or in {}", refs.display()),
+        None => "in the input (give the missing ones with --refs)".to_string(),
+    };
+    Err(format!(
+        "{} of {} utterances have no reference {place} (the first: `{first}`): tune needs \
+         one for every utterance",
+        missing.len(),
+        lists.len()
+    ))
+}
 
 /// `--fine K`: at most 100 (a finer grid of `(2K+1)^2` cells).
 fn parse_fine(s: &str) -> Result<usize, String> {
@@ -140,6 +180,13 @@ fn table_text(t: &GridTable, ref_words: u64) -> String {
 
 pub fn run(args: Args) -> Result<(), BoxError> {
     set_threads(args.threads)?;
+    if args.smooth > 0 && args.plateau.0.is_some() {
+        return Err(format!(
+            "--smooth {} needs --plateau off (the plateau rule chooses the cell otherwise)",
+            args.smooth
+        )
+        .into());
+    }
     let options = TuneOptions {
         lm_weights: parse_values(&args.lm_weights).map_err(|e| format!("--lm-weights {e}"))?,
         wips: parse_values(&args.wips).map_err(|e| format!("--wips {e}"))?,
@@ -180,6 +227,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         .into());
     }
     let lists = read_input(&args.input, args.format, args.refs.as_deref())?;
+    require_references(&lists, args.refs.as_deref())?;
     if args.mbr {
         check_mbr_lists(&lists)?;
     }
@@ -232,13 +280,16 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         .unwrap();
         s
     };
+    let mut out = super::load::stdout();
     if args.json {
         eprint!("{text}");
     } else {
-        print!("{text}");
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
     }
     print_wer(
         &nbest_wer(&lists, &chosen),
+        lists.len(),
         if args.mbr { "tuned (MBR)" } else { "tuned" },
     );
     if args.json {
@@ -250,7 +301,8 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         if let Some(scale) = result.scale {
             obj.insert("scale".into(), scale.into());
         }
-        println!("{}", serde_json::Value::Object(obj));
+        writeln!(out, "{}", serde_json::Value::Object(obj))?;
+        out.flush()?;
     }
     Ok(())
 }
@@ -264,11 +316,6 @@ fn run_tune<M: LanguageModel>(
     let (scores, stats, elapsed) = score_with_progress(model, lists);
     print_stats(&stats, elapsed);
     let set = TuneSet::new(lists, &scores, mbr);
-    if set.is_empty() {
-        return Err(
-            "no utterance has a reference: give references in the input or with --refs".into(),
-        );
-    }
     let result = try_tune(&set, options)?;
     let chosen = lists
         .iter()

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::error::Error;
+use std::io::Write;
 use std::path::PathBuf;
 
 use dashlm::rescore::wer::{read_transcripts, ErrorCounts};
@@ -26,6 +27,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
+    super::rescore::check_stdin_once(&[("--ref", &args.reference), ("--hyp", &args.hyp)])?;
     let refs = read_transcripts(&args.reference, true)?;
     let hyps: HashMap<String, Vec<String>> =
         read_transcripts(&args.hyp, false)?.into_iter().collect();
@@ -50,16 +52,20 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
         };
         total.add(&ErrorCounts::of(words, hyp));
     }
-    println!("{total}");
-    println!(
+    let mut out = super::load::stdout();
+    writeln!(out, "{total}")?;
+    writeln!(
+        out,
         "%SER {:.2} [ {} / {} ]",
         100.0 * total.ser(),
         total.sentence_errors,
         total.sentences
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "Scored {} sentences, {missing} not present in hyp.",
         total.sentences
-    );
+    )?;
+    out.flush()?;
     Ok(())
 }

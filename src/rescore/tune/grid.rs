@@ -70,6 +70,14 @@ pub fn parse_values(spec: &str) -> Result<Vec<f64>, String> {
     Ok(values)
 }
 
+/// `x` for a message: `1e308`, not 309 digits.
+fn short(x: f64) -> String {
+    match x.abs() {
+        a if a >= 1e15 || (a > 0.0 && a < 1e-4) => format!("{x:e}"),
+        _ => format!("{x}"),
+    }
+}
+
 pub(super) fn round10(x: f64) -> f64 {
     // Past 2^53 / 1e10 there is nothing to round (and `x * 1e10` may overflow).
     if x.abs() >= 1e6 {
@@ -155,17 +163,22 @@ impl GridTable {
         sum as f64 / n as f64
     }
 
+    /// The table of `set`'s errors at every cell.
+    ///
+    /// # Errors
+    /// The first cell (in row-major order) whose weights make some
+    /// hypothesis' total not finite, naming the weights and the hypothesis.
     pub(super) fn evaluate(
         set: &TuneSet,
         base: &Weights,
         scale: Option<f64>,
         lm_weights: &[f64],
         wips: &[f64],
-    ) -> GridTable {
+    ) -> Result<GridTable, String> {
         let cells: Vec<(usize, usize)> = (0..lm_weights.len())
             .flat_map(|i| (0..wips.len()).map(move |j| (i, j)))
             .collect();
-        let errors = cells
+        let counts: Vec<Result<u64, String>> = cells
             .par_iter()
             .map(|&(i, j)| {
                 let w = Weights {
@@ -173,15 +186,23 @@ impl GridTable {
                     word_insertion_penalty: wips[j],
                     ..*base
                 };
-                set.errors(&w, scale)
+                set.try_errors(&w, scale).map_err(|e| {
+                    let scale =
+                        scale.map_or(String::new(), |s| format!(", MBR scale {}", short(s)));
+                    format!(
+                        "LM weight {}, word insertion penalty {}{scale}: {e}",
+                        short(lm_weights[i]),
+                        short(wips[j])
+                    )
+                })
             })
             .collect();
-        GridTable {
+        Ok(GridTable {
             scale,
             lm_weights: lm_weights.to_vec(),
             wips: wips.to_vec(),
-            errors,
-        }
+            errors: counts.into_iter().collect::<Result<_, _>>()?,
+        })
     }
 
     /// The chosen cell with radius `r`: the least smoothed mean, then the fewest

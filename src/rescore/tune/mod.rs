@@ -160,7 +160,9 @@ fn fine_axis(values: &[f64], k: usize, div: usize) -> Vec<f64> {
 /// An empty LM weight or penalty axis; a grid value, MBR scale, fixed weight
 /// ([`TuneOptions::base`]) or plateau margin that is NaN or infinite (the MBR
 /// scale may be `+inf`); MBR scales with a set prepared without `mbr`; more
-/// than [`MAX_AXIS_VALUES`]` / 2` fine divisions.
+/// than [`MAX_AXIS_VALUES`]` / 2` fine divisions; a smoothing radius with a
+/// plateau margin (the radius applies only to the plain rule, `plateau:
+/// None`).
 ///
 /// ```
 /// use dashlm::rescore::{check_options, TuneOptions, TuneSet};
@@ -203,13 +205,21 @@ pub fn check_options(set: &TuneSet, options: &TuneOptions) -> Result<(), String>
     if let Some(m) = options.plateau.filter(|m| !m.is_finite()) {
         return Err(format!("the plateau margin is {m}, not a finite number"));
     }
+    if options.plateau.is_some() && options.smooth_radius > 0 {
+        return Err(format!(
+            "a smoothing radius ({}) applies only without a plateau margin (plateau: None)",
+            options.smooth_radius
+        ));
+    }
     Ok(())
 }
 
 /// [`tune`], or an error for options it cannot search ([`check_options`]).
 ///
 /// # Errors
-/// As [`check_options`].
+/// As [`check_options`]; a grid cell whose weights combine some hypothesis'
+/// finite scores into a total that is not finite (such totals rank nothing),
+/// naming the weights and the hypothesis ([`check_totals`](super::check_totals)).
 ///
 /// ```
 /// use dashlm::rescore::{try_tune, NbestList, TuneOptions, TuneSet};
@@ -217,10 +227,16 @@ pub fn check_options(set: &TuneSet, options: &TuneOptions) -> Result<(), String>
 /// assert!(try_tune(&set, &TuneOptions::default()).is_ok());
 /// let o = TuneOptions { lm_weights: vec![f64::NAN], ..TuneOptions::default() };
 /// assert!(try_tune(&set, &o).is_err());
+/// // Two words: 2 x 1e308 is past a 64-bit float's range.
+/// let l = NbestList::new("u").with_reference("a b").with_hyp(dashlm::rescore::Hypothesis::new("a b", -1.0));
+/// let set = TuneSet::new(&[l], &[vec![-2.0]], false);
+/// let huge = TuneOptions { wips: vec![0.0, -1e308], lm_weights: vec![1.0], ..TuneOptions::default() };
+/// assert_eq!(try_tune(&set, &huge).unwrap_err(), "LM weight 1, word insertion penalty -1e308: \
+///     utterance `u`, hypothesis 1: the combined score is -inf (weights or scores too large)");
 /// ```
 pub fn try_tune(set: &TuneSet, options: &TuneOptions) -> Result<TuneResult, String> {
     check_options(set, options)?;
-    Ok(search(set, options))
+    search(set, options)
 }
 
 /// Searches the grid (and a finer grid around the chosen cell) for the weights
@@ -228,8 +244,8 @@ pub fn try_tune(set: &TuneSet, options: &TuneOptions) -> Result<TuneResult, Stri
 ///
 /// # Panics
 /// With options [`check_options`] refuses (an empty grid, NaN or infinite
-/// values, MBR scales on a set prepared without `mbr`); [`try_tune`] returns
-/// the error instead.
+/// values, MBR scales on a set prepared without `mbr`), or weights whose
+/// totals are not finite; [`try_tune`] returns the error instead.
 ///
 /// ```
 /// use dashlm::rescore::{tune, Hypothesis, NbestList, TuneOptions, TuneSet};
@@ -247,7 +263,7 @@ pub fn tune(set: &TuneSet, options: &TuneOptions) -> TuneResult {
     try_tune(set, options).unwrap_or_else(|e| panic!("tune: {e}"))
 }
 
-fn search(set: &TuneSet, options: &TuneOptions) -> TuneResult {
+fn search(set: &TuneSet, options: &TuneOptions) -> Result<TuneResult, String> {
     let scales: Vec<Option<f64>> = if options.scales.is_empty() {
         vec![None]
     } else {
@@ -257,7 +273,7 @@ fn search(set: &TuneSet, options: &TuneOptions) -> TuneResult {
     let coarse: Vec<GridTable> = scales
         .iter()
         .map(|&s| GridTable::evaluate(set, &options.base, s, &options.lm_weights, &options.wips))
-        .collect();
+        .collect::<Result<_, _>>()?;
     let (t, i, j) = match options.plateau {
         Some(margin) => plateau_centre(&coarse, margin),
         None => {
@@ -296,7 +312,7 @@ fn search(set: &TuneSet, options: &TuneOptions) -> TuneResult {
             .filter(|&x| x >= floor)
             .collect();
         let wips = fine_axis(&options.wips, j, div);
-        let table = GridTable::evaluate(set, &options.base, scale, &lms, &wips);
+        let table = GridTable::evaluate(set, &options.base, scale, &lms, &wips)?;
         let (fi, fj) = match options.plateau {
             Some(margin) => {
                 let (_, fi, fj) = plateau_centre(std::slice::from_ref(&table), margin);
@@ -313,12 +329,12 @@ fn search(set: &TuneSet, options: &TuneOptions) -> TuneResult {
         errors = table.get(fi, fj);
         fine = Some(table);
     }
-    TuneResult {
+    Ok(TuneResult {
         coarse,
         fine,
         weights,
         scale,
         errors,
         ref_words: set.ref_words(),
-    }
+    })
 }

@@ -6,12 +6,19 @@ use rayon::prelude::*;
 
 use crate::rescore::mbr::{self, DistanceMatrix};
 use crate::rescore::nbest::NbestList;
-use crate::rescore::rescorer::{features, HypFeatures, Weights};
+use crate::rescore::rescorer::{check_totals, features, HypFeatures, Weights};
 use crate::rescore::wer::edit_distance;
+
+/// Whether a hypothesis' own scores are all finite (its total can then only
+/// be infinite through the weights).
+fn scores_finite(f: &HypFeatures) -> bool {
+    f.acoustic.is_finite() && f.new_lm.is_finite() && f.first_pass_lm.is_finite()
+}
 
 /// One utterance, reduced to what tuning needs.
 #[derive(Clone, Debug)]
 struct TuneUtt {
+    id: String,
     features: Vec<HypFeatures>,
     errors: Vec<u32>,
     ref_words: u32,
@@ -65,6 +72,7 @@ impl TuneSet {
                     DistanceMatrix::new(&words)
                 });
                 Some(TuneUtt {
+                    id: list.id.clone(),
                     features: features(list, lm),
                     errors,
                     ref_words: reference.len() as u32,
@@ -158,10 +166,51 @@ impl TuneSet {
     /// assert_eq!(set.errors(&Weights::default(), Some(1.0)), 0);
     /// ```
     pub fn errors(&self, weights: &Weights, mbr_scale: Option<f64>) -> u64 {
+        self.count_errors(weights, mbr_scale).0
+    }
+
+    /// [`TuneSet::errors`], or an error ([`check_totals`]'s) when `weights`
+    /// combine some hypothesis' finite scores into a total that is not finite:
+    /// such totals rank nothing, so the cell's count means nothing.
+    pub(super) fn try_errors(
+        &self,
+        weights: &Weights,
+        mbr_scale: Option<f64>,
+    ) -> Result<u64, String> {
+        match self.count_errors(weights, mbr_scale) {
+            (errors, None) => Ok(errors),
+            (_, Some(k)) => {
+                let u = &self.utts[k];
+                // Hypotheses whose own scores are not all finite rank last
+                // by design: not what is reported.
+                let totals: Vec<f64> = u
+                    .features
+                    .iter()
+                    .map(|f| match scores_finite(f) {
+                        true => weights.combine(f),
+                        false => 0.0,
+                    })
+                    .collect();
+                check_totals(&u.id, &totals)?;
+                Err(format!(
+                    "utterance `{}`: a combined score is not finite",
+                    u.id
+                ))
+            }
+        }
+    }
+
+    /// The errors of [`TuneSet::errors`], and the first utterance (index)
+    /// where the weights made a total of finite scores not finite. (A
+    /// hypothesis without a new LM score has a NaN total that ranks last, as
+    /// [`TuneSet::new`] says: not counted as such.)
+    fn count_errors(&self, weights: &Weights, mbr_scale: Option<f64>) -> (u64, Option<usize>) {
+        let finite = scores_finite;
+        let mut overflow = None;
         let mut totals = Vec::new();
         let mut buf = Vec::new();
         let mut sum = 0u64;
-        for u in &self.utts {
+        for (k, u) in self.utts.iter().enumerate() {
             if u.features.is_empty() {
                 sum += u64::from(u.ref_words);
                 continue;
@@ -172,6 +221,9 @@ impl TuneSet {
                     let mut best_total = f64::NEG_INFINITY;
                     for (i, f) in u.features.iter().enumerate() {
                         let t = weights.combine(f);
+                        if !t.is_finite() && overflow.is_none() && finite(f) {
+                            overflow = Some(k);
+                        }
                         if t > best_total {
                             best_total = t;
                             best = i;
@@ -182,13 +234,21 @@ impl TuneSet {
                 Some(scale) => {
                     totals.clear();
                     totals.extend(u.features.iter().map(|f| weights.combine(f)));
+                    if overflow.is_none()
+                        && totals
+                            .iter()
+                            .zip(&u.features)
+                            .any(|(t, f)| !t.is_finite() && finite(f))
+                    {
+                        overflow = Some(k);
+                    }
                     let dist = u.dist.as_ref().expect("TuneSet prepared with mbr");
                     mbr::select_index(dist, &totals, scale, &mut buf)
                 }
             };
             sum += u64::from(u.errors[choice]);
         }
-        sum
+        (sum, overflow)
     }
 }
 

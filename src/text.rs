@@ -1,0 +1,162 @@
+//! Where one word ends and the next begins: the one definition every word
+//! split in the crate uses (query input, `bench-query`, n-best lists,
+//! references, `wer`).
+//!
+//! Words are separated by ASCII whitespace as KenLM's `query` reads it
+//! (`util::kSpaces`): space, tab, line feed, vertical tab (0x0B), form feed
+//! and carriage return. Nothing else separates words: a no-break space
+//! (U+00A0), an ideographic space (U+3000) or a NUL byte is part of a word,
+//! as it is to KenLM and to the ARPA reader (whose fields are separated by
+//! spaces and tabs only), so a word spelled with one is one word, looked up
+//! whole, everywhere.
+//!
+//! ```
+//! use dashlm::text;
+//! let line = "the\u{a0}device  is\x0Bon\r\n";
+//! assert_eq!(text::words(line).collect::<Vec<_>>(), ["the\u{a0}device", "is", "on"]);
+//! assert_eq!(text::split(line.as_bytes()).count(), 3);
+//! assert_eq!(text::trim(" \u{3000}a\t"), "\u{3000}a");
+//! ```
+
+use std::ops::Range;
+
+/// Whether byte `b` separates words: ASCII space, `\t`, `\n`, `\v` (0x0B),
+/// `\f` (0x0C) or `\r`. (Rust's [`u8::is_ascii_whitespace`] leaves out `\v`;
+/// KenLM does not.)
+///
+/// ```
+/// use dashlm::text::is_separator;
+/// assert!(is_separator(b' ') && is_separator(0x0B) && is_separator(b'\r'));
+/// assert!(!is_separator(0) && !is_separator(0xA0) && !is_separator(b'a'));
+/// ```
+#[inline(always)]
+pub const fn is_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'\t'..=b'\r')
+}
+
+/// [`is_separator`] for a character: only ASCII characters separate words.
+///
+/// ```
+/// use dashlm::text::is_separator_char;
+/// assert!(is_separator_char('\u{0B}'));
+/// assert!(!is_separator_char('\u{A0}') && !is_separator_char('\u{2028}'));
+/// ```
+#[inline(always)]
+pub const fn is_separator_char(c: char) -> bool {
+    c.is_ascii() && is_separator(c as u8)
+}
+
+/// The byte ranges of the words of `bytes`, in order.
+#[derive(Clone, Debug)]
+struct Ranges<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Iterator for Ranges<'_> {
+    type Item = Range<usize>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Range<usize>> {
+        let rest = self.bytes.get(self.pos..)?;
+        let start = self.pos + rest.iter().position(|&b| !is_separator(b))?;
+        let len = self.bytes[start..]
+            .iter()
+            .position(|&b| is_separator(b))
+            .unwrap_or(self.bytes.len() - start);
+        self.pos = start + len;
+        Some(start..start + len)
+    }
+}
+
+/// The words of `bytes` (any bytes: a word is a maximal run of bytes that are
+/// not [separators](is_separator)).
+///
+/// ```
+/// let words: Vec<&[u8]> = dashlm::text::split(b"\xff a\x00b \x0bc").collect();
+/// assert_eq!(words, [&b"\xff"[..], b"a\x00b", b"c"]);
+/// ```
+#[inline]
+pub fn split(bytes: &[u8]) -> impl Iterator<Item = &[u8]> + Clone {
+    Ranges { bytes, pos: 0 }.map(move |r| &bytes[r])
+}
+
+/// The words of `text`, as [`split`] finds them.
+///
+/// ```
+/// let words: Vec<&str> = dashlm::text::words(" a\u{3000}b\tc ").collect();
+/// assert_eq!(words, ["a\u{3000}b", "c"]);
+/// ```
+#[inline]
+pub fn words(text: &str) -> impl Iterator<Item = &str> + Clone {
+    // A separator is one ASCII byte, so every range starts and ends on a
+    // character boundary.
+    Ranges {
+        bytes: text.as_bytes(),
+        pos: 0,
+    }
+    .map(move |r| &text[r])
+}
+
+/// `text` without leading and trailing [separators](is_separator).
+///
+/// ```
+/// assert_eq!(dashlm::text::trim("\x0b a b\r\n"), "a b");
+/// assert_eq!(dashlm::text::trim("b\u{a0}"), "b\u{a0}");
+/// ```
+pub fn trim(text: &str) -> &str {
+    text.trim_matches(is_separator_char)
+}
+
+/// The first word of `text` and what follows it (from the separator after it
+/// on, untrimmed): `("key", " rest")` for `"key rest"`; `("", "")` for text
+/// without a word.
+///
+/// ```
+/// use dashlm::text::first_word;
+/// assert_eq!(first_word("  u1-1 the cat"), ("u1-1", " the cat"));
+/// assert_eq!(first_word("u\u{a0}1 x"), ("u\u{a0}1", " x"));
+/// assert_eq!(first_word(" \t"), ("", ""));
+/// ```
+pub fn first_word(text: &str) -> (&str, &str) {
+    let mut ranges = Ranges {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    match ranges.next() {
+        Some(r) => (&text[r.clone()], &text[r.end..]),
+        None => ("", ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The words are what splitting on the separators and dropping the
+        /// empty pieces gives, for any bytes.
+        #[test]
+        fn split_equals_the_plain_definition(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(vec![b' ', b'\t', b'\n', 0x0B, 0x0C, b'\r', b'a', 0, 0x85, 0xA0, 0xFF]),
+                0..40,
+            ),
+        ) {
+            let plain: Vec<&[u8]> =
+                bytes.split(|&b| is_separator(b)).filter(|w| !w.is_empty()).collect();
+            proptest::prop_assert_eq!(split(&bytes).collect::<Vec<_>>(), plain);
+        }
+    }
+
+    #[test]
+    fn every_separator_is_ascii_whitespace_or_vertical_tab() {
+        for b in 0..=255u8 {
+            assert_eq!(
+                is_separator(b),
+                b.is_ascii_whitespace() || b == 0x0B,
+                "{b:#x}"
+            );
+        }
+    }
+}
