@@ -1,0 +1,95 @@
+//! Helpers shared by the CLI tests of `dashlm rescore`, `tune` and `wer`:
+//! the shipped sample's paths, running the binary, and expected refusals.
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn data(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/nbest")
+        .join(p)
+}
+
+pub fn dashlm(args: &[&str]) -> Output {
+    dashlm_with(args, None, None)
+}
+
+/// `dashlm ARGS` with standard input read from `stdin` (else empty) and
+/// standard output written to `stdout` (else captured).
+pub fn dashlm_with(args: &[&str], stdin: Option<&Path>, stdout: Option<&Path>) -> Output {
+    let open = |p: &Path| {
+        fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(p)
+            .unwrap()
+    };
+    Command::new(env!("CARGO_BIN_EXE_dashlm"))
+        .args(args)
+        .stdin(stdin.map_or(Stdio::null(), |p| Stdio::from(open(p))))
+        .stdout(stdout.map_or(Stdio::piped(), |p| Stdio::from(open(p))))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+pub fn ok(args: &[&str]) -> (String, String) {
+    let out = dashlm(args);
+    let (so, se) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert!(out.status.success(), "{args:?}: {se}");
+    (so, se)
+}
+
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Runs `dashlm` with `args` on the sample, expecting exit status 2 and a
+/// message containing `expected` on stderr.
+pub fn refused(args: &[&str], expected: &str) {
+    let (model, input) = (data("sample-3gram.arpa"), data("sample.jsonl"));
+    let mut all = vec![args[0], "--model", s(&model), "--input", s(&input)];
+    all.extend_from_slice(&args[1..]);
+    refused_as_given(&all, expected);
+}
+
+/// Runs `dashlm args`, expecting exit status 2 and a message containing
+/// `expected` on stderr.
+pub fn refused_as_given(args: &[&str], expected: &str) {
+    let out = dashlm(args);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(err.contains(expected), "{args:?}: {err}");
+}
+
+/// `rescore --model MODEL --lm-weight 1 --wip 0` and `extra`.
+pub fn rescore_with<'a>(model: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "rescore",
+        "--model",
+        model,
+        "--lm-weight",
+        "1",
+        "--wip",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// `args` with `--model` (the sample model) and `--input INPUT` after the
+/// subcommand, and `--lm-weight 1 --wip 0` for `rescore` (and stdout's
+/// lists to `--best-text -`).
+pub fn on_input<'a>(model: &'a str, input: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = vec![args[0], "--model", model, "--input", input];
+    if args[0] == "rescore" {
+        all.extend(["--lm-weight", "1", "--wip", "0"]);
+    }
+    all.extend_from_slice(&args[1..]);
+    all
+}

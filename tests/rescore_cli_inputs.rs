@@ -1,0 +1,581 @@
+//! `dashlm rescore`, `tune` and `wer` on inputs, outputs and options that
+//! must fail clearly: no lists, word splits, byte-order marks, negative
+//! values, missing references, standard input twice, clipped quotes and
+//! repeated JSON keys.
+
+mod rescore_cli_common;
+
+use std::fs;
+use std::path::Path;
+
+use rescore_cli_common::*;
+
+#[test]
+fn an_input_without_lists_is_an_error_naming_what_was_looked_for() {
+    // Before: exit 0, `scored 0 utterances`, nothing written.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = data("sample-3gram.arpa");
+    let empty = d.join("empty");
+    fs::create_dir(&empty).unwrap();
+    let txt = d.join("txt");
+    fs::create_dir(&txt).unwrap();
+    fs::write(txt.join("u1.txt"), "-10.5 -3.2 2 the device\n").unwrap();
+    let kaldi_empty = d.join("kaldi");
+    fs::create_dir(&kaldi_empty).unwrap();
+    for f in ["text", "ac_cost", "lm_cost"] {
+        fs::write(kaldi_empty.join(f), "").unwrap();
+    }
+    let jsonl_empty = d.join("empty.jsonl");
+    fs::write(&jsonl_empty, "\n\n").unwrap();
+    let kaldi_sample = data("sample.kaldi");
+    let cases: [(&Path, &str, &str); 5] = [
+        (&empty, "srilm", "expected `<id>.nbest` files (or `.nbest.gz`, `.nbest.xz`) in the directory; it is empty"),
+        (&txt, "srilm", "in the directory; it holds `u1.txt`"),
+        (&kaldi_sample, "srilm", "(it looks like a Kaldi n-best directory)"),
+        (&kaldi_empty, "kaldi", "text has no hypotheses"),
+        (&jsonl_empty, "jsonl", "expected JSON objects, one utterance per line"),
+    ];
+    for (input, format, expected) in cases {
+        for command in [
+            &["rescore", "--format", format, "--best-text", "-"][..],
+            &["tune", "--format", format][..],
+        ] {
+            let args = on_input(s(&model), s(input), command);
+            let out = dashlm(&args);
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            let head = format!("dashlm: {}: no n-best lists found: ", input.display());
+            assert!(
+                err.starts_with(&head) && err.contains(expected),
+                "{args:?}: {err}"
+            );
+            assert!(!err.contains("scored"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn words_are_split_on_ascii_whitespace_only_everywhere() {
+    // Before: rescore and wer split on U+00A0 (and wrote it back as a
+    // space) while query and the ARPA reader took it as part of a word.
+    let dir = tempfile::tempdir().unwrap();
+    let model = data("sample-3gram.arpa");
+    let input = dir.path().join("nbsp.jsonl");
+    fs::write(
+        &input,
+        "{\"id\": \"u1\", \"ref\": \"the device\", \"hyps\": [{\"words\": \"the\u{a0}device\", \"acoustic\": -1}, {\"words\": \"the\u{3000}device\u{2028}now\", \"acoustic\": -2}]}\n",
+    )
+    .unwrap();
+    let (out, err) = ok(&on_input(s(&model), s(&input), &["rescore"]));
+    let lists = dashlm::rescore::jsonl::read(out.as_bytes(), "out").unwrap();
+    let words: Vec<Vec<String>> = lists[0].hyps.iter().map(|h| h.words.to_strings()).collect();
+    assert!(
+        words.contains(&vec!["the\u{a0}device".to_string()]),
+        "{words:?}"
+    );
+    assert!(
+        words.contains(&vec!["the\u{3000}device\u{2028}now".to_string()]),
+        "{words:?}"
+    );
+    assert!(out.contains("the\u{a0}device"), "{out}");
+    // One word against the reference's two: a substitution and a deletion.
+    assert!(
+        err.contains("1-best (input) %WER 100.00 [ 2 / 2, 0 ins, 1 del, 1 sub ]"),
+        "{err}"
+    );
+    let (r, h) = (dir.path().join("ref"), dir.path().join("hyp"));
+    fs::write(&r, "u1 the device\n").unwrap();
+    fs::write(&h, "u1 the\u{a0}device\n").unwrap();
+    let (out, _) = ok(&["wer", "--ref", s(&r), "--hyp", s(&h)]);
+    assert!(
+        out.starts_with("%WER 100.00 [ 2 / 2, 0 ins, 1 del, 1 sub ]"),
+        "{out}"
+    );
+    // A vertical tab separates words, as in KenLM.
+    fs::write(&h, "u1 the\x0bdevice\n").unwrap();
+    let (out, _) = ok(&["wer", "--ref", s(&r), "--hyp", s(&h)]);
+    assert!(out.starts_with("%WER 0.00 [ 0 / 2,"), "{out}");
+}
+
+#[test]
+fn outputs_are_opened_before_the_scoring_and_write_errors_name_them() {
+    // Before: `dashlm: No such file or directory (os error 2)` after the
+    // scoring, and --output written in full when --best-text then failed.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = data("sample-3gram.arpa");
+    let input = data("sample.jsonl");
+    let missing = d.join("missing-dir");
+    let (out_missing, best_missing) = (missing.join("o.jsonl"), missing.join("best.txt"));
+    let rescore = |extra: &[&str]| {
+        let mut args = vec!["rescore"];
+        args.extend_from_slice(extra);
+        on_input(s(&model), s(&input), &args)
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let refused_with = |extra: &[&str], expected: &str| {
+        let args = rescore(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = dashlm(&args);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.starts_with(expected), "{args:?}: {err}");
+        // Refused before the model was loaded and the lists scored.
+        assert!(!err.contains("scored"), "{err}");
+    };
+    let no_such = "No such file or directory";
+    refused_with(
+        &["--output", s(&out_missing)],
+        &format!("dashlm: {}: {no_such}", out_missing.display()),
+    );
+    // The lists' output, new or old, is left as it was.
+    let new = d.join("new.jsonl");
+    refused_with(
+        &["--output", s(&new), "--best-text", s(&best_missing)],
+        &format!("dashlm: {}: {no_such}", best_missing.display()),
+    );
+    assert!(!new.exists());
+    let old = d.join("old.jsonl");
+    fs::write(&old, "kept\n").unwrap();
+    refused_with(
+        &["--output", s(&old), "--best-text", s(&best_missing)],
+        &format!("dashlm: {}: {no_such}", best_missing.display()),
+    );
+    assert_eq!(fs::read_to_string(&old).unwrap(), "kept\n");
+    // A directory output created for the run is removed when it fails.
+    let srilm = d.join("srilm-out");
+    let srilm_input = data("sample.srilm");
+    let args = on_input(
+        s(&model),
+        s(&srilm_input),
+        &[
+            "rescore",
+            "--format",
+            "srilm",
+            "--output",
+            s(&srilm),
+            "--acoustic-scale",
+            "1e307",
+        ],
+    );
+    refused_as_given(&args, "the combined score is -inf");
+    assert!(!srilm.exists());
+    // A full standard output is named, as for `query` and `dump`, for every
+    // command that writes it.
+    let full = Path::new("/dev/full");
+    let refs = data("sample.refs");
+    for args in [
+        rescore(&[]),
+        rescore(&["--best-text", "-"]),
+        on_input(
+            s(&model),
+            s(&input),
+            &["tune", "--json", "--lm-weights", "0,1", "--wips", "0"],
+        )
+        .into_iter()
+        .map(str::to_string)
+        .collect(),
+        ["wer", "--ref", s(&refs), "--hyp", s(&refs)]
+            .map(str::to_string)
+            .to_vec(),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = dashlm_with(&args, None, Some(full));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("dashlm: standard output: No space left on device")
+                && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_byte_order_mark_is_one_clear_error_at_line_1() {
+    // Before: `invalid JSON: expected value at line 1 column 1`, an SRILM
+    // "number" `\u{feff}-10.5`, `wer`'s `no hypothesis for `u1``.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = data("sample-3gram.arpa");
+    let bom = "\u{feff}";
+    let jsonl = d.join("bom.jsonl");
+    fs::write(
+        &jsonl,
+        format!("{bom}{}", fs::read_to_string(data("sample.jsonl")).unwrap()),
+    )
+    .unwrap();
+    let srilm = d.join("srilm");
+    fs::create_dir(&srilm).unwrap();
+    fs::write(
+        srilm.join("u1.nbest"),
+        format!("{bom}-10.5 -3.2 2 the device\n"),
+    )
+    .unwrap();
+    let kaldi = d.join("kaldi");
+    fs::create_dir(&kaldi).unwrap();
+    fs::write(kaldi.join("text"), format!("{bom}u1-1 the device\n")).unwrap();
+    fs::write(kaldi.join("ac_cost"), "u1-1 10\n").unwrap();
+    let refs = d.join("refs");
+    fs::write(&refs, format!("{bom}u1 the device\n")).unwrap();
+    let plain = d.join("plain");
+    fs::write(&plain, "u1 the device\n").unwrap();
+    let message = ":1: starts with a UTF-8 byte-order mark (U+FEFF); remove it";
+    for (args, file) in [
+        (on_input(s(&model), s(&jsonl), &["rescore"]), jsonl.clone()),
+        (
+            on_input(
+                s(&model),
+                s(&srilm),
+                &["rescore", "--format", "srilm", "--best-text", "-"],
+            ),
+            srilm.join("u1.nbest"),
+        ),
+        (
+            on_input(
+                s(&model),
+                s(&srilm.join("u1.nbest")),
+                &["tune", "--format", "srilm"],
+            ),
+            srilm.join("u1.nbest"),
+        ),
+        (
+            on_input(
+                s(&model),
+                s(&kaldi),
+                &["rescore", "--format", "kaldi", "--best-text", "-"],
+            ),
+            kaldi.join("text"),
+        ),
+        (
+            vec!["wer", "--ref", s(&refs), "--hyp", s(&plain)],
+            refs.clone(),
+        ),
+        (
+            vec!["wer", "--ref", s(&plain), "--hyp", s(&refs)],
+            refs.clone(),
+        ),
+        (
+            vec!["wer", "--ref", s(&jsonl), "--hyp", s(&plain)],
+            jsonl.clone(),
+        ),
+    ] {
+        refused_as_given(&args, &format!("dashlm: {}{message}", file.display()));
+    }
+}
+
+#[test]
+fn options_take_negative_values_and_give_their_own_message() {
+    // Before: `error: unexpected argument '-1' found` for all but --wips.
+    let w = ["--lm-weight", "1", "--wip", "0"];
+    for (args, expected) in [
+        (
+            vec!["tune", "--lm-weights", "-1:3:1", "--wips", "x"],
+            "--wips `x` is not a number",
+        ),
+        (
+            vec!["tune", "--lm-weights", "-1,2", "--wips", "x"],
+            "--wips `x` is not a number",
+        ),
+        (
+            vec!["tune", "--plateau", "-1"],
+            "`-1`: expected a margin >= 0",
+        ),
+        (
+            vec!["tune", "--mbr", "--scales", "-1"],
+            "--scales `-1`: -1 is negative",
+        ),
+        (
+            vec!["tune", "--smooth", "-1", "--plateau", "off"],
+            "`-1`: expected a radius >= 0",
+        ),
+        (
+            vec!["tune", "--fine", "-1"],
+            "`-1`: expected 0 to 100 subdivisions",
+        ),
+        (
+            vec!["tune", "--threads", "-1"],
+            "`-1`: expected a number of threads from 1 to 1024",
+        ),
+        (
+            vec!["tune", "--acoustic-scale", "-inf"],
+            "`-inf`: expected a finite number",
+        ),
+        (
+            vec![
+                "rescore",
+                w[0],
+                w[1],
+                w[2],
+                w[3],
+                "--mbr",
+                "--mbr-scale",
+                "-1",
+            ],
+            "`-1`: expected a scale >= 0",
+        ),
+        (
+            vec!["rescore", "--lm-weight", "-inf", w[2], w[3]],
+            "`-inf`: expected a finite number",
+        ),
+        (
+            vec!["rescore", w[0], w[1], "--wip", "-nan"],
+            "`-nan`: expected a finite number",
+        ),
+        (
+            vec!["rescore", w[0], w[1], w[2], w[3], "--top", "-1"],
+            "`-1`: expected a number of hypotheses >= 1",
+        ),
+        (
+            vec![
+                "rescore",
+                w[0],
+                w[1],
+                w[2],
+                w[3],
+                "--first-pass-lm-weight",
+                "-x",
+            ],
+            "`-x` is not a number",
+        ),
+    ] {
+        refused(&args, expected);
+    }
+    // Negative values that are valid are taken.
+    let (model, input) = (data("sample-3gram.arpa"), data("sample.jsonl"));
+    let (out, _) = ok(&on_input(
+        s(&model),
+        s(&input),
+        &["tune", "--json", "--lm-weights", "-1:3:1", "--wips", "-2,0"],
+    ));
+    assert!(out.contains("\"lm_weight\""), "{out}");
+    ok(&[
+        "rescore",
+        "--model",
+        s(&model),
+        "--input",
+        s(&input),
+        "--lm-weight",
+        "-1",
+        "--wip",
+        "-2",
+        "--acoustic-scale",
+        "-0.5",
+        "--first-pass-lm-weight",
+        "-1",
+        "--best-text",
+        "-",
+    ]);
+}
+
+#[test]
+fn tune_refuses_smoothing_that_the_plateau_rule_would_ignore() {
+    // Before: `--smooth 5` silently ignored (the plateau rule chose the cell).
+    refused(&["tune", "--smooth", "5"], "--smooth 5 needs --plateau off");
+    refused(
+        &["tune", "--smooth", "5", "--plateau", "0.1"],
+        "--smooth 5 needs --plateau off",
+    );
+}
+
+#[test]
+fn tune_refuses_grid_cells_whose_totals_overflow() {
+    // Before: `"wip":1e+308` chosen where every total is infinite.
+    refused(
+        &["tune", "--lm-weights", "1", "--wips", "1e308,-1e308"],
+        "dashlm: LM weight 1, word insertion penalty 1e308: utterance `synth_00042`, \
+         hypothesis 1: the combined score is inf (weights or scores too large)",
+    );
+    refused(
+        &["tune", "--lm-weights", "0,1e308", "--wips", "0"],
+        "LM weight 1e308, word insertion penalty 0: utterance `synth_00042`, hypothesis 1: \
+         the combined score is -inf",
+    );
+    refused(
+        &["rescore", "--lm-weight", "1", "--wip", "1e308"],
+        "utterance `synth_00042`, hypothesis 1: the combined score is inf",
+    );
+}
+
+#[test]
+fn references_every_utterance_for_tune_a_subset_said_so_for_rescore() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = data("sample-3gram.arpa");
+    // The sample without the references of its first three utterances.
+    let sample = fs::read_to_string(data("sample.jsonl")).unwrap();
+    let partial: String = sample
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let l = match i < 3 {
+                true => {
+                    let start = l.find(", \"ref\": ").unwrap();
+                    let end = l.find(", \"hyps\"").unwrap();
+                    format!("{}{}", &l[..start], &l[end..])
+                }
+                false => l.to_string(),
+            };
+            format!("{l}\n")
+        })
+        .collect();
+    let input = d.join("partial.jsonl");
+    fs::write(&input, partial).unwrap();
+    let refs_all = data("sample.refs");
+    let part = d.join("part.refs");
+    let all = fs::read_to_string(&refs_all).unwrap();
+    let second = all.lines().nth(1).unwrap();
+    fs::write(&part, format!("{second}\n")).unwrap();
+    // tune: the same error however the references are given (before: the
+    // subset with references was tuned on, silently).
+    refused_as_given(
+        &on_input(s(&model), s(&input), &["tune"]),
+        "3 of 5 utterances have no reference in the input (give the missing ones with --refs) \
+         (the first: `synth_00042`): tune needs one for every utterance",
+    );
+    refused_as_given(
+        &on_input(s(&model), s(&input), &["tune", "--refs", s(&part)]),
+        &format!(
+            "2 of 5 utterances have no reference in the input or in {}",
+            part.display()
+        ),
+    );
+    ok(&on_input(
+        s(&model),
+        s(&input),
+        &[
+            "tune",
+            "--refs",
+            s(&refs_all),
+            "--lm-weights",
+            "0,1",
+            "--wips",
+            "0",
+        ],
+    ));
+    // rescore: the WER of the subset, said so.
+    let (_, err) = ok(&on_input(
+        s(&model),
+        s(&input),
+        &["rescore", "--best-text", "-"],
+    ));
+    assert!(
+        err.contains("WER over 2 of 5 utterances with references:"),
+        "{err}"
+    );
+    let (_, err) = ok(&on_input(
+        s(&model),
+        s(&input),
+        &["rescore", "--best-text", "-", "--refs", s(&part)],
+    ));
+    assert!(
+        err.contains("WER over 3 of 5 utterances with references:"),
+        "{err}"
+    );
+    // --refs replaces an utterance's own, different reference: said once.
+    let other = d.join("other.refs");
+    fs::write(&other, "synth_00076 a b c\nsynth_00120 d e\n").unwrap();
+    let (_, err) = ok(&on_input(
+        s(&model),
+        s(&input),
+        &["rescore", "--best-text", "-", "--refs", s(&other)],
+    ));
+    let warning = format!(
+        "dashlm: warning: {}: replaces the input's own, different reference of 2 utterance(s) \
+         (the first: `synth_00076`)",
+        other.display()
+    );
+    assert_eq!(err.matches("warning").count(), 1, "{err}");
+    assert!(err.contains(&warning), "{err}");
+    // The same references: no warning.
+    let (_, err) = ok(&on_input(
+        s(&model),
+        s(&data("sample.jsonl")),
+        &["rescore", "--best-text", "-", "--refs", s(&refs_all)],
+    ));
+    assert!(!err.contains("warning"), "{err}");
+}
+
+#[test]
+fn standard_input_is_read_once_and_never_as_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = data("sample-3gram.arpa");
+    let refs = data("sample.refs");
+    // Before: `-: no hypothesis for `synth_00042``.
+    let out = dashlm_with(&["wer", "--ref", "-", "--hyp", "-"], Some(&refs), None);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("dashlm: --ref and --hyp are both `-`: standard input can be given once"),
+        "{err}"
+    );
+    let input = dir.path().join("in.jsonl");
+    fs::copy(data("sample.jsonl"), &input).unwrap();
+    let out = dashlm_with(
+        &on_input(s(&model), "-", &["rescore", "--refs", "-"]),
+        Some(&input),
+        None,
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("dashlm: --input and --refs are both `-`"),
+        "{err}"
+    );
+    // Before: `-/text: read error: No such file or directory`.
+    for (format, expected) in [
+        ("kaldi", "dashlm: -: read error: Kaldi n-best lists are read from a directory (`text`, `ac_cost`, ...), not from standard input"),
+        ("srilm", "dashlm: -: read error: SRILM n-best lists are read from files, a list file or a directory"),
+    ] {
+        let args = on_input(s(&model), "-", &["rescore", "--format", format, "--best-text", "-"]);
+        let out = dashlm_with(&args, Some(&input), None);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.starts_with(expected), "{err}");
+    }
+}
+
+#[test]
+fn quoted_input_in_errors_is_clipped() {
+    // Before: the whole JSON line (several KB on real lists) in the message.
+    let model = data("sample-3gram.arpa");
+    let input = data("sample.jsonl");
+    let out = dashlm(&on_input(
+        s(&model),
+        s(&input),
+        &["rescore", "--format", "srilm", "--best-text", "-"],
+    ));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("…: no such n-best file (the line looks like JSON"),
+        "{err}"
+    );
+    assert!(err.len() < 400, "{} bytes: {err}", err.len());
+}
+
+#[test]
+fn a_json_key_given_twice_is_an_error_naming_file_line_and_key() {
+    // Before: `{"id": "u1", "id": "u2"}` was utterance u2.
+    let dir = tempfile::tempdir().unwrap();
+    let model = data("sample-3gram.arpa");
+    let input = dir.path().join("dup.jsonl");
+    let good = r#"{"id": "u0", "ref": "a", "hyps": [{"words": "a", "acoustic": -1}]}"#;
+    for (line, key) in [
+        (r#"{"id": "u1", "id": "u2", "hyps": []}"#, "id"),
+        (
+            r#"{"id": "u1", "hyps": [{"words": "a", "acoustic": -1, "acoustic": -2}]}"#,
+            "acoustic",
+        ),
+    ] {
+        fs::write(&input, format!("{good}\n{line}\n")).unwrap();
+        let expected = format!(
+            "dashlm: {}:2: key `{key}` appears twice in one JSON object",
+            input.display()
+        );
+        refused_as_given(&on_input(s(&model), s(&input), &["rescore"]), &expected);
+        refused_as_given(&["wer", "--ref", s(&input), "--hyp", s(&input)], &expected);
+    }
+}
