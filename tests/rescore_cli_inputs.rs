@@ -579,3 +579,35 @@ fn a_json_key_given_twice_is_an_error_naming_file_line_and_key() {
         refused_as_given(&["wer", "--ref", s(&input), "--hyp", s(&input)], &expected);
     }
 }
+
+#[test]
+fn lists_a_writer_would_refuse_are_refused_before_any_output() {
+    // Before: --output written in full, then `--best-text` refused the id
+    // `u 1` (a Kaldi key holds no whitespace) with exit status 2.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = data("sample-3gram.arpa");
+    let input = d.join("spaced.jsonl");
+    fs::write(
+        &input,
+        "{\"id\": \"u 1\", \"hyps\": [{\"words\": \"the device\", \"acoustic\": -3}]}\n",
+    )
+    .unwrap();
+    let (out, best) = (d.join("o.jsonl"), d.join("best.txt"));
+    let refused_naming = |extra: &[&str], named: &Path| {
+        let mut args = vec!["rescore"];
+        args.extend_from_slice(extra);
+        let args = on_input(s(&model), s(&input), &args);
+        let run = dashlm(&args);
+        let err = String::from_utf8(run.stderr).unwrap();
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {err}");
+        let want = format!(
+            "dashlm: {}: utterance id \"u 1\": cannot be written: it contains whitespace",
+            named.display()
+        );
+        assert!(err.starts_with(&want), "{args:?}: {err}");
+    };
+    refused_naming(&["--output", s(&out), "--best-text", s(&best)], &best);
+    refused_naming(&["--best-text", s(&best)], &best);
+    assert!(!out.exists() && !best.exists());
+}

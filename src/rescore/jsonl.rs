@@ -274,6 +274,27 @@ fn json_number(x: f64) -> String {
     serde_json::to_string(&x).expect("numbers serialize")
 }
 
+/// The checks [`write`] makes before writing anything (its `# Errors`).
+pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
+    super::writable::check_lists(lists, super::writable::IdUse::Json)?;
+    for list in lists {
+        for (k, h) in list.hyps.iter().enumerate() {
+            if let Some(name) = ["words", "acoustic", "lm"]
+                .into_iter()
+                .find(|n| h.extra.contains_key(*n))
+            {
+                return Err(super::writable::unwritable(format!(
+                    "utterance `{}`, hypothesis {}: an extra score named `{name}` cannot be \
+                     written (it would read back as the hypothesis' own field)",
+                    list.id,
+                    k + 1
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Writes `lists` as JSONL, one line per list, fields in the documented order
 /// (`id`, `ref`, `hyps`; per hypothesis `words`, `acoustic`, `lm`, then extras
 /// by name). Numbers are written in their shortest exact form, so reading the
@@ -297,22 +318,7 @@ fn json_number(x: f64) -> String {
 /// assert!(jsonl::write(&mut Vec::new(), &bad).unwrap_err().to_string().contains("not a finite number"));
 /// ```
 pub fn write<W: Write>(out: &mut W, lists: &[NbestList]) -> io::Result<()> {
-    super::writable::check_lists(lists, super::writable::IdUse::Json)?;
-    for list in lists {
-        for (k, h) in list.hyps.iter().enumerate() {
-            if let Some(name) = ["words", "acoustic", "lm"]
-                .into_iter()
-                .find(|n| h.extra.contains_key(*n))
-            {
-                return Err(super::writable::unwritable(format!(
-                    "utterance `{}`, hypothesis {}: an extra score named `{name}` cannot be \
-                     written (it would read back as the hypothesis' own field)",
-                    list.id,
-                    k + 1
-                )));
-            }
-        }
-    }
+    check(lists)?;
     let mut line = String::new();
     for list in lists {
         line.clear();

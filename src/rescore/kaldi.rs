@@ -135,6 +135,31 @@ where
     Ok(())
 }
 
+/// The checks [`write_text`] makes on a line `id w1 w2 ...` for every list's
+/// id and any of its hypotheses, without writing: the best hypothesis of each
+/// list, not known before the lists are scored, can then be written.
+///
+/// # Errors
+/// An [`io::ErrorKind::InvalidInput`] error naming the utterance: an id that
+/// is empty or holds whitespace, or a hypothesis word that would not read back.
+///
+/// ```
+/// use dashlm::rescore::{kaldi, Hypothesis, NbestList};
+/// let ok = vec![NbestList::new("u1").with_hyp(Hypothesis::new("a b", -1.0))];
+/// assert!(kaldi::check_text(&ok).is_ok());
+/// let spaced = vec![NbestList::new("u 1").with_hyp(Hypothesis::new("a", -1.0))];
+/// assert!(kaldi::check_text(&spaced).is_err());
+/// ```
+pub fn check_text(lists: &[NbestList]) -> io::Result<()> {
+    for list in lists {
+        super::writable::check_id(&list.id, super::writable::IdUse::Key)?;
+        for (k, h) in list.hyps.iter().enumerate() {
+            super::writable::check_words(&list.id, &format!("hypothesis {}", k + 1), &h.words)?;
+        }
+    }
+    Ok(())
+}
+
 /// The lines of [`write_text`], for entries already checked (the writers of
 /// whole directories check every list first).
 pub(super) fn write_entries<'a, W: Write, I>(
@@ -346,6 +371,24 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
     Ok(lists)
 }
 
+/// The checks [`write_dir`] makes before writing anything (its `# Errors`).
+pub(crate) fn check_dir(lists: &[NbestList]) -> io::Result<()> {
+    super::writable::check_lists(lists, super::writable::IdUse::Key)?;
+    for list in lists {
+        if list.hyps.is_empty() {
+            return Err(super::writable::unwritable(format!(
+                "utterance `{}` has no hypotheses: a Kaldi n-best directory has no place \
+                 for it (it would be read back without this list)",
+                list.id
+            )));
+        }
+        for name in list.hyps.iter().flat_map(|h| h.extra.keys()) {
+            super::writable::check_score_name(&list.id, name)?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes lists as a new Kaldi n-best directory: `text`,
 /// `ac_cost`, `lm_cost` (when every hypothesis has a first-pass LM score), one
 /// `<name>.score` per extra score, and `refs` when some list has a reference.
@@ -376,19 +419,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
 /// assert_eq!(kaldi::read_dir(dir.path()).unwrap(), lists);
 /// ```
 pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
-    super::writable::check_lists(lists, super::writable::IdUse::Key)?;
-    for list in lists {
-        if list.hyps.is_empty() {
-            return Err(super::writable::unwritable(format!(
-                "utterance `{}` has no hypotheses: a Kaldi n-best directory has no place \
-                 for it (it would be read back without this list)",
-                list.id
-            )));
-        }
-        for name in list.hyps.iter().flat_map(|h| h.extra.keys()) {
-            super::writable::check_score_name(&list.id, name)?;
-        }
-    }
+    check_dir(lists)?;
     super::outdir::write_new_dir(dir, |dir| write_files(dir, lists))
 }
 

@@ -42,7 +42,7 @@ mod writable;
 pub use error::{NbestError, NbestErrorKind};
 pub use joined::{Iter as WordsIter, Words};
 pub use nbest::{
-    attach_references, hyp_words, hyp_words_joined, read_lists, split_words,
+    attach_references, check_writable, hyp_words, hyp_words_joined, read_lists, split_words,
     strip_sentence_markers, write_lists, Format, Hypothesis, NbestList,
 };
 pub use outdir::check_new_dir;

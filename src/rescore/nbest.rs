@@ -348,6 +348,29 @@ pub fn write_lists(path: &Path, format: Format, lists: &[NbestList]) -> io::Resu
     }
 }
 
+/// The checks [`write_lists`] makes in `format` before it writes anything (see
+/// each writer's `# Errors`), without writing: a caller can refuse lists whose
+/// ids, words or score names could not be written before the work that comes
+/// first (`dashlm rescore` checks its input lists before it scores them).
+///
+/// # Errors
+/// An [`io::ErrorKind::InvalidInput`] error naming the utterance.
+///
+/// ```
+/// use dashlm::rescore::{check_writable, Format, Hypothesis, NbestList};
+/// let lists = vec![NbestList::new("u 1").with_hyp(Hypothesis::new("a", -1.0))];
+/// assert!(check_writable(Format::Jsonl, &lists).is_ok());
+/// let err = check_writable(Format::Kaldi, &lists).unwrap_err();
+/// assert!(err.to_string().contains("it contains whitespace"));
+/// ```
+pub fn check_writable(format: Format, lists: &[NbestList]) -> io::Result<()> {
+    match format {
+        Format::Jsonl => jsonl::check(lists),
+        Format::Srilm => srilm::check(lists),
+        Format::Kaldi => kaldi::check_dir(lists),
+    }
+}
+
 /// Sets each list's reference from `refs` (utterance id -> words); lists whose id
 /// is not in `refs` keep theirs. Returns how many lists got a reference.
 ///

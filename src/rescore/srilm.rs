@@ -509,6 +509,24 @@ fn write_hyps<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
     Ok(())
 }
 
+/// The checks [`write_dir`] makes before writing anything (its `# Errors`).
+pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
+    super::writable::check_lists(lists, super::writable::IdUse::FileName)?;
+    for list in lists {
+        for name in list.hyps.iter().flat_map(|h| h.extra.keys()) {
+            super::writable::check_score_name(&list.id, name)?;
+            if name == "refs" || is_nbest_name(name) {
+                return Err(super::writable::unwritable(format!(
+                    "utterance `{}`: extra score name `{name}` cannot be written: its \
+                     directory would take the place of the `refs` file or an n-best file",
+                    list.id
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Writes lists as a directory: `<id>.nbest` per list, each extra score that
 /// every hypothesis of a list has as `<name>/<id>.nbest` (one natural-log value per
 /// line, up to 10 decimals), and `refs` when some list has a reference.
@@ -537,19 +555,7 @@ fn write_hyps<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
 /// assert_eq!(back[0].reference, lists[0].reference);
 /// ```
 pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
-    super::writable::check_lists(lists, super::writable::IdUse::FileName)?;
-    for list in lists {
-        for name in list.hyps.iter().flat_map(|h| h.extra.keys()) {
-            super::writable::check_score_name(&list.id, name)?;
-            if name == "refs" || is_nbest_name(name) {
-                return Err(super::writable::unwritable(format!(
-                    "utterance `{}`: extra score name `{name}` cannot be written: its \
-                     directory would take the place of the `refs` file or an n-best file",
-                    list.id
-                )));
-            }
-        }
-    }
+    check(lists)?;
     super::outdir::write_new_dir(dir, |dir| write_files(dir, lists))
 }
 

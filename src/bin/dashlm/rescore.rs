@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use dashlm::rescore::wer::{nbest_wer, ErrorCounts, NbestWer};
 use dashlm::rescore::{
-    attach_references, check_new_dir, check_totals, jsonl, kaldi, read_lists, score_lists,
-    write_lists, Format, NbestList, Rescorer, ScorerStats, Weights, Words,
+    attach_references, check_new_dir, check_totals, check_writable, jsonl, kaldi, read_lists,
+    score_lists, write_lists, Format, NbestList, Rescorer, ScorerStats, Weights, Words,
 };
 use dashlm::LanguageModel;
 use indicatif::ProgressBar;
@@ -481,6 +481,15 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     let lists = read_input(&args.input, args.format, args.refs.as_deref())?;
     if args.mbr {
         check_mbr_lists(&lists)?;
+    }
+    // What the writers would refuse in these lists (ids, words, score names),
+    // refused before the scoring and before any output is written.
+    let named = |path: &Path, e| super::load::named(&path.display().to_string(), e);
+    if let Some(path) = output.as_deref() {
+        check_writable(args.format, &lists).map_err(|e| named(path, e))?;
+    }
+    if let Some(path) = args.best_text.as_deref() {
+        kaldi::check_text(&lists).map_err(|e| named(path, e))?;
     }
     // Every output created before the model is loaded and the lists scored:
     // a path that cannot be written fails first, not after the work, and not
