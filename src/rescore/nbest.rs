@@ -50,15 +50,18 @@ pub struct Hypothesis {
 }
 
 impl Hypothesis {
-    /// A hypothesis with words split on whitespace and an acoustic score.
+    /// A hypothesis with words split on whitespace (a leading `<s>` and a
+    /// trailing `</s>` removed, as the readers remove them: the scorer adds
+    /// both) and an acoustic score.
     ///
     /// ```
-    /// let h = dashlm::rescore::Hypothesis::new("  a  b ", -1.0);
-    /// assert_eq!(h.words.len(), 2);
+    /// use dashlm::rescore::Hypothesis;
+    /// assert_eq!(Hypothesis::new("  a  b ", -1.0).words.len(), 2);
+    /// assert_eq!(Hypothesis::new("<s> a b </s>", -1.0).words, ["a", "b"]);
     /// ```
     pub fn new(words: &str, acoustic: f64) -> Hypothesis {
         Hypothesis {
-            words: Words::split(words),
+            words: hyp_words_joined(words),
             acoustic,
             ..Hypothesis::default()
         }
@@ -132,14 +135,16 @@ impl NbestList {
         }
     }
 
-    /// Sets the reference (split on whitespace).
+    /// Sets the reference (split on whitespace; a leading `<s>` and a trailing
+    /// `</s>` removed, as the readers remove them).
     ///
     /// ```
-    /// let l = dashlm::rescore::NbestList::new("u").with_reference("a b");
-    /// assert_eq!(l.reference.unwrap().len(), 2);
+    /// use dashlm::rescore::NbestList;
+    /// assert_eq!(NbestList::new("u").with_reference("a b").reference.unwrap().len(), 2);
+    /// assert_eq!(NbestList::new("u").with_reference("<s> a </s>").reference.unwrap(), ["a"]);
     /// ```
     pub fn with_reference(mut self, reference: &str) -> NbestList {
-        self.reference = Some(split_words(reference));
+        self.reference = Some(hyp_words(reference));
         self
     }
 
