@@ -391,3 +391,31 @@ fn tune_refuses_a_smoothing_radius_it_would_ignore_and_overflowing_cells() {
     let r = try_tune(&set, &TuneOptions::default()).unwrap();
     assert_eq!(r.errors, 0);
 }
+
+#[test]
+fn mbr_select_index_ranks_a_nan_total_below_minus_infinity_as_select_does() {
+    // Before: `select` chose 1 (-inf ranks above NaN) and `select_index` 0
+    // (NaN taken for -inf, the tie broken by index).
+    let d = DistanceMatrix::new(&[&["a"][..], &["b"][..]]);
+    let mut buf = Vec::new();
+    let cases: [&[f64]; 4] = [
+        &[f64::NAN, f64::NEG_INFINITY],
+        &[f64::NEG_INFINITY, f64::NAN],
+        &[f64::NAN, f64::NAN],
+        &[f64::NAN, f64::NEG_INFINITY, -1.0],
+    ];
+    for totals in cases {
+        let d = if totals.len() == 3 {
+            DistanceMatrix::new(&[&["a"][..], &["b"][..], &["c"][..]])
+        } else {
+            d.clone()
+        };
+        for scale in [1.0, 0.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(
+                select_index(&d, totals, scale, &mut buf),
+                select(&d, totals, scale).choice,
+                "{totals:?}, scale {scale}"
+            );
+        }
+    }
+}

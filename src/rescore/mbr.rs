@@ -200,7 +200,8 @@ fn fitted(totals: &[f64], n: usize) -> std::borrow::Cow<'_, [f64]> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MbrResult {
     /// The chosen hypothesis (least expected errors; ties go to the higher total,
-    /// then the earlier index).
+    /// then the earlier index); 0 for a list without hypotheses, where it
+    /// indexes nothing.
     pub choice: usize,
     /// Per hypothesis: its posterior.
     pub posteriors: Vec<f64>,
@@ -264,7 +265,7 @@ pub fn select_index(
     posteriors_into(totals, scale, buf);
     let mut best = usize::MAX;
     let mut best_risk = f64::INFINITY;
-    let mut best_total = f64::NEG_INFINITY;
+    let mut best_total = f64::NAN;
     #[allow(clippy::needless_range_loop)]
     for i in 0..dist.len() {
         let risk: f64 = dist
@@ -275,12 +276,11 @@ pub fn select_index(
             .sum();
         // As in `select`, a NaN risk (a NaN scale) loses to any other.
         let risk = if risk.is_nan() { f64::INFINITY } else { risk };
-        let t = if totals[i].is_nan() {
-            f64::NEG_INFINITY
-        } else {
-            totals[i]
-        };
-        if best == usize::MAX || risk < best_risk || (risk == best_risk && t > best_total) {
+        let t = totals[i];
+        // Equal risks: the higher total wins, a NaN total below every other
+        // (`-inf` included), the earlier hypothesis on a tie: `rank`'s order.
+        let higher = !t.is_nan() && (best_total.is_nan() || t > best_total);
+        if best == usize::MAX || risk < best_risk || (risk == best_risk && higher) {
             best = i;
             best_risk = risk;
             best_total = t;

@@ -238,6 +238,8 @@ pub struct Rescored {
     /// rest by total).
     pub order: Vec<usize>,
     /// With MBR: per hypothesis, the posterior and the expected word errors.
+    /// For a list without hypotheses its `choice` is 0, which indexes nothing:
+    /// use [`Rescored::best`] (`None` then) to pick the hypothesis.
     pub mbr: Option<mbr::MbrResult>,
 }
 
