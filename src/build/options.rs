@@ -18,7 +18,8 @@ use crate::format::{SectionKind, Weights};
 pub struct BuildOptions {
     /// How weights of orders >= 2 are stored.
     pub weights: Weights,
-    /// Arcs per home position (0 < load <= 1): lower is faster and larger.
+    /// Arcs per home position, from [`MIN_LOAD_FACTOR`] to 1 (others are an
+    /// error): lower is faster and larger.
     pub load_factor: f64,
     /// The load factor of the order-2 table alone, when set (else
     /// `load_factor`). Nearly every query probes that table, so its scans
