@@ -584,8 +584,16 @@ pub fn score_lists<M: LanguageModel>(
     lists: &[NbestList],
     progress: impl Fn(usize) + Sync,
 ) -> (Vec<Vec<f64>>, ScorerStats) {
+    // Each piece of work rayon splits off starts a scorer (`map_init`) whose
+    // word cache starts empty, and rayon splits down to single groups: pieces
+    // of at least a quarter of a thread's share (at most about four per
+    // thread, which still lets an idle thread take work from a busy one).
+    // synth-dev, two threads: 1.15x the words/s by the medians (5 pairs).
+    let groups = lists.len().div_ceil(GROUP_LISTS);
+    let per_thread = groups.div_ceil(rayon::current_num_threads().max(1));
     let results: Vec<(Vec<Vec<f64>>, ScorerStats)> = lists
         .par_chunks(GROUP_LISTS)
+        .with_min_len((per_thread / 4).max(1))
         .map_init(
             || LmScorer::new(model),
             |scorer, group| {
