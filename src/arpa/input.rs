@@ -133,16 +133,32 @@ pub fn open_input(path: &Path) -> io::Result<Input> {
     if path.as_os_str() == "-" {
         return Input::new(Box::new(io::stdin()), None);
     }
-    let file = File::open(path)?;
-    let len = file
-        .metadata()
-        .ok()
-        .filter(|m| m.is_file())
-        .map(|m| m.len());
-    Input::new(Box::new(file), len)
+    Input::from_file(File::open(path)?)
 }
 
 impl Input {
+    /// [`Input::new`] on an open file: its length is known when it is a
+    /// regular file (not a FIFO or pipe).
+    ///
+    /// # Errors
+    /// Any I/O error reading the first bytes.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("lm.arpa");
+    /// std::fs::write(&path, "\\data\\\n").unwrap();
+    /// let input = dashlm::arpa::Input::from_file(std::fs::File::open(&path).unwrap()).unwrap();
+    /// assert_eq!(input.file_len, Some(7));
+    /// ```
+    pub fn from_file(file: File) -> io::Result<Input> {
+        let len = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
+        Input::new(Box::new(file), len)
+    }
+
     /// Reads from `raw` (a file of `file_len` bytes, when known), detecting
     /// gzip and xz by magic bytes. The first bytes are read once, whole even
     /// from a pipe that delivers them a few at a time, and handed to the

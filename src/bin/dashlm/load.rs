@@ -38,12 +38,7 @@ pub fn styled(bar: ProgressBar, template: &str, message: &str) -> ProgressBar {
 pub fn open_model_input(path: &Path) -> Result<Input, String> {
     let named = |e: std::io::Error| format!("{}: {e}", path.display());
     let file = dashlm::format::open_model_file(path, true).map_err(named)?;
-    let len = file
-        .metadata()
-        .ok()
-        .filter(|m| m.is_file())
-        .map(|m| m.len());
-    Input::new(Box::new(file), len).map_err(named)
+    Input::from_file(file).map_err(named)
 }
 
 /// Reads the ARPA text (plain, gzip or xz) of `input`, opened from `path`,
