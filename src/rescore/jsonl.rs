@@ -20,12 +20,13 @@ use std::fmt;
 use std::io::{self, BufRead, Write};
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::error::{clip, NbestError, NbestErrorKind};
 use super::joined::Words;
-use super::nbest::{hyp_words_joined, Hypothesis, NbestList};
+use super::nbest::{hyp_words_joined, Hypothesis, Lines, NbestList};
 
 /// Reads JSONL n-best lists from `input`; `source` names it in errors.
 ///
@@ -42,16 +43,45 @@ use super::nbest::{hyp_words_joined, Hypothesis, NbestList};
 pub fn read<R: BufRead>(input: R, source: &str) -> Result<Vec<NbestList>, NbestError> {
     let mut lists = Vec::new();
     let mut ids = HashSet::new();
-    super::nbest::read_lines(input, source, |text, _| {
-        let list = parse_line(text)?;
-        if !ids.insert(list.id.clone()) {
-            return Err(NbestErrorKind::Duplicate(list.id));
+    let mut lines = Lines::new(input, source);
+    // Lines are parsed in parallel, a batch at a time, and taken in order:
+    // the error reported is the first line's, as one by one.
+    let mut batch: Vec<(u64, String)> = Vec::new();
+    let mut batch_bytes = 0;
+    loop {
+        let next = lines.next_line();
+        let end = match next {
+            Ok(Some((text, line_no))) => {
+                batch.push((line_no, text.to_string()));
+                batch_bytes += text.len();
+                false
+            }
+            Ok(None) => true,
+            Err(_) => true,
+        };
+        if end || batch_bytes >= READ_BATCH_BYTES {
+            let parsed: Vec<_> = batch.par_iter().map(|(_, t)| parse_line(t)).collect();
+            for ((line_no, _), list) in batch.iter().zip(parsed) {
+                let at = |kind| NbestError::new(source, *line_no, kind);
+                let list = list.map_err(at)?;
+                if !ids.insert(list.id.clone()) {
+                    return Err(at(NbestErrorKind::Duplicate(list.id)));
+                }
+                lists.push(list);
+            }
+            batch.clear();
+            batch_bytes = 0;
         }
-        lists.push(list);
-        Ok(())
-    })?;
-    Ok(lists)
+        if end {
+            // After the lines before it: a read error.
+            next?;
+            return Ok(lists);
+        }
+    }
 }
+
+/// Bytes of lines [`read`] parses together.
+const READ_BATCH_BYTES: usize = 4 << 20;
 
 /// Reads a JSONL file (plain, .gz or .xz; `-` is standard input).
 ///
@@ -70,14 +100,25 @@ pub fn read_path(path: &Path) -> Result<Vec<NbestList>, NbestError> {
     read(input.reader, &name)
 }
 
-fn field_err(field: impl Into<String>, problem: impl Into<String>) -> NbestErrorKind {
+fn field_err(field: impl fmt::Display, problem: impl Into<String>) -> NbestErrorKind {
     NbestErrorKind::Field {
-        field: field.into(),
+        field: field.to_string(),
         problem: problem.into(),
     }
 }
 
-fn words_of(value: &Value, field: &str) -> Result<Words, NbestErrorKind> {
+/// A hypothesis' field as errors name it, `hyps[2].words` (formatted only for
+/// an error).
+#[derive(Clone, Copy)]
+struct HypField<'a>(usize, &'a str);
+
+impl fmt::Display for HypField<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "hyps[{}].{}", self.0, self.1)
+    }
+}
+
+fn words_of(value: &Value, field: impl fmt::Display) -> Result<Words, NbestErrorKind> {
     match value {
         Value::String(s) => Ok(hyp_words_joined(s)),
         Value::Array(items) => {
@@ -85,7 +126,7 @@ fn words_of(value: &Value, field: &str) -> Result<Words, NbestErrorKind> {
             for item in items {
                 let w = item
                     .as_str()
-                    .ok_or_else(|| field_err(field, "expected a string or an array of strings"))?;
+                    .ok_or_else(|| field_err(&field, "expected a string or an array of strings"))?;
                 text.push_str(w);
                 text.push(' ');
             }
@@ -100,14 +141,14 @@ fn found(value: &Value) -> String {
     clip(&value.to_string()).into_owned()
 }
 
-fn number(value: &Value, field: &str) -> Result<f64, NbestErrorKind> {
+fn number(value: &Value, field: impl fmt::Display) -> Result<f64, NbestErrorKind> {
     value
         .as_f64()
         .ok_or_else(|| field_err(field, format!("expected a number, found {}", found(value))))
 }
 
 fn parse_hyp(value: &Value, index: usize) -> Result<Hypothesis, NbestErrorKind> {
-    let name = |f: &str| format!("hyps[{index}].{f}");
+    let name = |f| HypField(index, f);
     let Value::Object(obj) = value else {
         return Err(field_err(format!("hyps[{index}]"), "expected an object"));
     };
@@ -118,8 +159,8 @@ fn parse_hyp(value: &Value, index: usize) -> Result<Hypothesis, NbestErrorKind> 
         .get("acoustic")
         .ok_or_else(|| field_err(name("acoustic"), "missing"))?;
     let mut hyp = Hypothesis {
-        words: words_of(words, &name("words"))?,
-        acoustic: number(acoustic, &name("acoustic"))?,
+        words: words_of(words, name("words"))?,
+        acoustic: number(acoustic, name("acoustic"))?,
         ..Hypothesis::default()
     };
     for (key, v) in obj {
@@ -127,12 +168,11 @@ fn parse_hyp(value: &Value, index: usize) -> Result<Hypothesis, NbestErrorKind> 
             "words" | "acoustic" => {}
             "lm" => {
                 if !v.is_null() {
-                    hyp.lm = Some(number(v, &name("lm"))?);
+                    hyp.lm = Some(number(v, name("lm"))?);
                 }
             }
             other => {
-                hyp.extra
-                    .insert(other.to_string(), number(v, &name(other))?);
+                hyp.extra.insert(other.to_string(), number(v, name(other))?);
             }
         }
     }
@@ -265,19 +305,21 @@ fn parse_line(line: &str) -> Result<NbestList, NbestErrorKind> {
     }
 }
 
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).expect("strings serialize")
+/// Appends `s` as a JSON string.
+fn push_string(line: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(line, s).expect("strings serialize into memory");
 }
 
-fn json_number(x: f64) -> String {
-    // Non-finite values have no JSON form; serde_json writes them as null.
-    serde_json::to_string(&x).expect("numbers serialize")
+/// Appends `x` as a JSON number (non-finite values have no JSON form;
+/// serde_json writes them as null, and [`check`] refuses them first).
+fn push_number(line: &mut Vec<u8>, x: f64) {
+    serde_json::to_writer(line, &x).expect("numbers serialize into memory");
 }
 
 /// The checks [`write`] makes before writing anything (its `# Errors`).
 pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
     super::writable::check_lists(lists, super::writable::IdUse::Json)?;
-    for list in lists {
+    super::writable::first_error(lists, |list| {
         for (k, h) in list.hyps.iter().enumerate() {
             if let Some(name) = ["words", "acoustic", "lm"]
                 .into_iter()
@@ -291,8 +333,8 @@ pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
                 )));
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Writes `lists` as JSONL, one line per list, fields in the documented order
@@ -319,38 +361,52 @@ pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
 /// ```
 pub fn write<W: Write>(out: &mut W, lists: &[NbestList]) -> io::Result<()> {
     check(lists)?;
-    let mut line = String::new();
-    for list in lists {
-        line.clear();
-        line.push_str("{\"id\": ");
-        line.push_str(&json_string(&list.id));
-        if let Some(r) = &list.reference {
-            line.push_str(", \"ref\": ");
-            line.push_str(&json_string(&r.join(" ")));
+    // Lines are formatted in parallel, a batch of lists at a time, and
+    // written in order.
+    for batch in lists.chunks(WRITE_BATCH) {
+        let lines: Vec<Vec<u8>> = batch.par_iter().map(line).collect();
+        for l in &lines {
+            out.write_all(l)?;
         }
-        line.push_str(", \"hyps\": [");
-        for (i, h) in list.hyps.iter().enumerate() {
-            if i > 0 {
-                line.push_str(", ");
-            }
-            line.push_str("{\"words\": ");
-            line.push_str(&json_string(&h.text()));
-            line.push_str(", \"acoustic\": ");
-            line.push_str(&json_number(h.acoustic));
-            if let Some(lm) = h.lm {
-                line.push_str(", \"lm\": ");
-                line.push_str(&json_number(lm));
-            }
-            for (k, v) in &h.extra {
-                line.push_str(", ");
-                line.push_str(&json_string(k));
-                line.push_str(": ");
-                line.push_str(&json_number(*v));
-            }
-            line.push('}');
-        }
-        line.push_str("]}\n");
-        out.write_all(line.as_bytes())?;
     }
     Ok(())
+}
+
+/// Lists formatted together by [`write`] (bounding the memory the formatted
+/// lines take).
+const WRITE_BATCH: usize = 256;
+
+/// The JSONL line of `list`, every value serialized into it (no allocation
+/// per value).
+fn line(list: &NbestList) -> Vec<u8> {
+    let mut line: Vec<u8> = Vec::new();
+    line.extend_from_slice(b"{\"id\": ");
+    push_string(&mut line, &list.id);
+    if let Some(r) = &list.reference {
+        line.extend_from_slice(b", \"ref\": ");
+        push_string(&mut line, &r.join(" "));
+    }
+    line.extend_from_slice(b", \"hyps\": [");
+    for (i, h) in list.hyps.iter().enumerate() {
+        if i > 0 {
+            line.extend_from_slice(b", ");
+        }
+        line.extend_from_slice(b"{\"words\": ");
+        push_string(&mut line, h.words.as_str());
+        line.extend_from_slice(b", \"acoustic\": ");
+        push_number(&mut line, h.acoustic);
+        if let Some(lm) = h.lm {
+            line.extend_from_slice(b", \"lm\": ");
+            push_number(&mut line, lm);
+        }
+        for (k, v) in &h.extra {
+            line.extend_from_slice(b", ");
+            push_string(&mut line, k);
+            line.extend_from_slice(b": ");
+            push_number(&mut line, *v);
+        }
+        line.push(b'}');
+    }
+    line.extend_from_slice(b"]}\n");
+    line
 }

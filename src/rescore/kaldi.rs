@@ -154,7 +154,11 @@ pub fn check_text(lists: &[NbestList]) -> io::Result<()> {
     for list in lists {
         super::writable::check_id(&list.id, super::writable::IdUse::Key)?;
         for (k, h) in list.hyps.iter().enumerate() {
-            super::writable::check_words(&list.id, &format!("hypothesis {}", k + 1), &h.words)?;
+            super::writable::check_joined(
+                &list.id,
+                format_args!("hypothesis {}", k + 1),
+                &h.words,
+            )?;
         }
     }
     Ok(())

@@ -458,28 +458,57 @@ pub(crate) fn parse_score(token: &str, what: &'static str) -> Result<f64, NbestE
 /// an error from `f` becomes an [`NbestError`] at that line of `source`, and
 /// so does a byte-order mark at the start ([`check_no_bom`]).
 pub(crate) fn read_lines<R: std::io::BufRead>(
-    mut input: R,
+    input: R,
     source: &str,
     mut f: impl FnMut(&str, u64) -> Result<(), super::NbestErrorKind>,
 ) -> Result<(), NbestError> {
-    let mut line = String::new();
-    let mut line_no = 0u64;
-    loop {
-        line.clear();
-        let n = input
-            .read_line(&mut line)
-            .map_err(|e| NbestError::new(source, line_no + 1, NbestErrorKind::Io(e)))?;
-        if n == 0 {
-            return Ok(());
-        }
-        line_no += 1;
-        if line_no == 1 {
-            check_no_bom(&line).map_err(|k| NbestError::new(source, 1, k))?;
-        }
-        let text = crate::text::trim(&line);
-        if text.is_empty() {
-            continue;
-        }
+    let mut lines = Lines::new(input, source);
+    while let Some((text, line_no)) = lines.next_line()? {
         f(text, line_no).map_err(|k| NbestError::new(source, line_no, k))?;
+    }
+    Ok(())
+}
+
+/// The non-blank lines of an n-best input, trimmed, with their numbers (see
+/// [`read_lines`]).
+pub(crate) struct Lines<'s, R> {
+    input: R,
+    source: &'s str,
+    line: String,
+    line_no: u64,
+}
+
+impl<'s, R: std::io::BufRead> Lines<'s, R> {
+    /// The lines of `input`, named `source` in errors.
+    pub(crate) fn new(input: R, source: &'s str) -> Lines<'s, R> {
+        Lines {
+            input,
+            source,
+            line: String::new(),
+            line_no: 0,
+        }
+    }
+
+    /// The next non-blank line and its number; `None` at the end. Errors: a
+    /// read error, or a byte-order mark at the start, at its line.
+    pub(crate) fn next_line(&mut self) -> Result<Option<(&str, u64)>, NbestError> {
+        loop {
+            self.line.clear();
+            let n = self.input.read_line(&mut self.line).map_err(|e| {
+                NbestError::new(self.source, self.line_no + 1, NbestErrorKind::Io(e))
+            })?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.line_no += 1;
+            if self.line_no == 1 {
+                check_no_bom(&self.line).map_err(|k| NbestError::new(self.source, 1, k))?;
+            }
+            if !crate::text::trim(&self.line).is_empty() {
+                // Trimmed again here: returning the borrow taken for the test
+                // would keep `self.line` borrowed across the loop.
+                return Ok(Some((crate::text::trim(&self.line), self.line_no)));
+            }
+        }
     }
 }

@@ -4,8 +4,10 @@
 //!
 //! Private to [`rescore`](super); the errors are [`io::ErrorKind::InvalidInput`].
 
+use std::fmt;
 use std::io;
 
+use super::joined::Words;
 use super::nbest::NbestList;
 
 /// An [`io::ErrorKind::InvalidInput`] error: something a writer refuses to
@@ -59,10 +61,11 @@ pub(crate) fn check_score_name(id: &str, name: &str) -> io::Result<()> {
 
 /// An error unless `words` read back as themselves: every word non-empty and
 /// without whitespace (the readers split on whitespace), no leading `<s>` or
-/// trailing `</s>` (the readers remove them). `what` is e.g. `hypothesis 2`.
+/// trailing `</s>` (the readers remove them). `what` is e.g. `hypothesis 2`
+/// (formatted only for an error).
 pub(crate) fn check_words<S: AsRef<str>>(
     id: &str,
-    what: &str,
+    what: impl fmt::Display,
     words: impl IntoIterator<Item = S>,
 ) -> io::Result<()> {
     // Whether the first and the last word are the markers.
@@ -88,8 +91,36 @@ pub(crate) fn check_words<S: AsRef<str>>(
     Ok(())
 }
 
+/// [`check_words`] on a hypothesis' [`Words`], with one pass over its text
+/// in the common case: the separators in the text are exactly the spaces that
+/// join the words, and no word is empty. Otherwise [`check_words`] finds the
+/// word at fault.
+pub(crate) fn check_joined(id: &str, what: impl fmt::Display, words: &Words) -> io::Result<()> {
+    let text = words.as_str().as_bytes();
+    let separators = text
+        .iter()
+        .filter(|&&b| crate::text::is_separator(b))
+        .count();
+    let mut start = 0;
+    let mut nonempty = true;
+    for &end in words.ends() {
+        nonempty &= end as usize > start;
+        start = end as usize + 1;
+    }
+    let markers = words.first() == Some("<s>") || words.last() == Some("</s>");
+    if nonempty && !markers && separators + 1 == words.len().max(1) {
+        return Ok(());
+    }
+    check_words(id, what, words)
+}
+
 /// An error unless `value` is finite (no format has NaN or infinite scores).
-pub(crate) fn check_score(id: &str, hyp: usize, field: &str, value: f64) -> io::Result<()> {
+pub(crate) fn check_score(
+    id: &str,
+    hyp: usize,
+    field: impl fmt::Display,
+    value: f64,
+) -> io::Result<()> {
     if value.is_finite() {
         return Ok(());
     }
@@ -106,32 +137,90 @@ pub(crate) fn check_list(list: &NbestList) -> io::Result<()> {
         check_words(id, "the reference", r)?;
     }
     for (k, h) in list.hyps.iter().enumerate() {
-        check_words(id, &format!("hypothesis {}", k + 1), &h.words)?;
+        check_joined(id, format_args!("hypothesis {}", k + 1), &h.words)?;
         check_score(id, k, "acoustic", h.acoustic)?;
         if let Some(lm) = h.lm {
             check_score(id, k, "LM", lm)?;
         }
         for (name, &v) in &h.extra {
-            check_score(id, k, &format!("`{name}`"), v)?;
+            check_score(id, k, format_args!("`{name}`"), v)?;
         }
     }
     Ok(())
 }
 
 /// The checks every writer makes before writing anything: each id usable as
-/// `how` uses it and given once, each list passing [`check_list`].
+/// `how` uses it and given once, each list passing [`check_list`]. The error
+/// is the first in list order (a list's id before its contents), as one pass
+/// would find it; the contents are checked in parallel.
 pub(crate) fn check_lists(lists: &[NbestList], how: IdUse) -> io::Result<()> {
     let mut seen = std::collections::HashSet::new();
-    for list in lists {
-        check_id(&list.id, how)?;
-        if !seen.insert(list.id.as_str()) {
-            return Err(unwritable(format!(
-                "utterance id `{}`: two lists have it (duplicate); they would be written \
-                 as one, or over each other",
-                list.id
-            )));
+    let mut id_error = None;
+    for (k, list) in lists.iter().enumerate() {
+        let checked = check_id(&list.id, how).and_then(|()| {
+            if seen.insert(list.id.as_str()) {
+                Ok(())
+            } else {
+                Err(unwritable(format!(
+                    "utterance id `{}`: two lists have it (duplicate); they would be \
+                     written as one, or over each other",
+                    list.id
+                )))
+            }
+        });
+        if let Err(e) = checked {
+            id_error = Some((k, e));
+            break;
         }
-        check_list(list)?;
     }
-    Ok(())
+    let before = id_error.as_ref().map_or(lists.len(), |(k, _)| *k);
+    first_error(&lists[..before], check_list)?;
+    id_error.map_or(Ok(()), |(_, e)| Err(e))
+}
+
+/// The error of the first list (in order) that `check` refuses; the lists are
+/// checked in parallel (each reads its own memory, spread over the heap).
+pub(crate) fn first_error(
+    lists: &[NbestList],
+    check: impl Fn(&NbestList) -> io::Result<()> + Sync,
+) -> io::Result<()> {
+    use rayon::prelude::*;
+    match lists.par_iter().position_first(|l| check(l).is_err()) {
+        Some(k) => check(&lists[k]),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_joined_agrees_with_check_words() {
+        let cases: &[&[&str]] = &[
+            &[],
+            &["a"],
+            &["a", "b", "c"],
+            &[""],
+            &["a", ""],
+            &["", "a"],
+            &["a", "", "b"],
+            &["a b"],
+            &["a\tb", "c"],
+            &["a", "b\n"],
+            &["a", "\u{b}"],
+            &["<s>", "a"],
+            &["a", "</s>"],
+            &["</s>", "a"],
+            &["a", "<s>"],
+            &["é", "ü ö"],
+            &["\u{a0}"],
+        ];
+        for words in cases {
+            let joined: Words = words.iter().collect();
+            let fast = check_joined("u", "hypothesis 1", &joined).map_err(|e| e.to_string());
+            let slow = check_words("u", "hypothesis 1", *words).map_err(|e| e.to_string());
+            assert_eq!(fast, slow, "{words:?}");
+        }
+    }
 }
