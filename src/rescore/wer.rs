@@ -299,7 +299,26 @@ pub fn align<T: PartialEq>(reference: &[T], hyp: &[T]) -> Alignment {
 /// assert_eq!(dashlm::rescore::wer::edit_distance(&["a", "b", "c"], &["b", "c", "d"]), 2);
 /// ```
 pub fn edit_distance<A: PartialEq<B>, B>(a: &[A], b: &[B]) -> usize {
-    ErrorCounts::of(a, b).errors() as usize
+    // row[j]: the distance of the prefix of `a` so far to `b[..j]`. One
+    // number per cell, not `ErrorCounts::of`'s three: the oracle search and
+    // MBR call this for every hypothesis (pair).
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, x) in a.iter().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, y) in b.iter().enumerate() {
+            let above = row[j + 1];
+            // Equal words: the diagonal is never worse than a gap (neighbouring
+            // cells differ by at most one).
+            row[j + 1] = if x == y {
+                diag
+            } else {
+                1 + diag.min(above).min(row[j])
+            };
+            diag = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// Before/after/oracle error counts over n-best lists with references.
@@ -336,21 +355,55 @@ pub struct NbestWer {
 /// assert_eq!(w.lists, 0); // no reference
 /// ```
 pub fn nbest_wer(lists: &[super::NbestList], chosen: &[Option<usize>]) -> NbestWer {
-    let mut out = NbestWer::default();
-    for (k, list) in lists.iter().enumerate() {
-        let choice = chosen.get(k).copied().flatten();
-        let Some(reference) = &list.reference else {
-            continue;
+    use rayon::prelude::*;
+    // Lists in parallel (the oracle aligns every hypothesis); sums of
+    // integers, so the same counts in any order.
+    lists
+        .par_iter()
+        .enumerate()
+        .fold(NbestWer::default, |mut out, (k, list)| {
+            if let Some(reference) = &list.reference {
+                out.add_list(reference, list, chosen.get(k).copied().flatten());
+            }
+            out
+        })
+        .reduce(NbestWer::default, |mut a, b| {
+            a.lists += b.lists;
+            a.first.add(&b.first);
+            a.chosen.add(&b.chosen);
+            a.oracle.add(&b.oracle);
+            a
+        })
+}
+
+impl NbestWer {
+    /// Counts one list with a reference.
+    fn add_list<'a>(
+        &mut self,
+        reference: &[String],
+        list: &'a super::NbestList,
+        choice: Option<usize>,
+    ) {
+        self.lists += 1;
+        let mut words: Vec<&'a str> = Vec::new();
+        let oracle = (list.hyps.iter().enumerate())
+            .min_by_key(|(_, h)| {
+                words.clear();
+                words.extend(h.words.iter());
+                edit_distance(reference, &words)
+            })
+            .map(|(i, _)| i);
+        let mut errors = |i: Option<usize>| {
+            words.clear();
+            if let Some(h) = i.and_then(|i| list.hyps.get(i)) {
+                words.extend(h.words.iter());
+            }
+            ErrorCounts::of(reference, &words)
         };
-        out.lists += 1;
-        let hyps: Vec<Vec<&str>> = list.hyps.iter().map(|h| h.words.to_strs()).collect();
-        let words = |i: Option<usize>| i.and_then(|i| hyps.get(i)).map_or(&[][..], |h| &h[..]);
-        out.first.add(&ErrorCounts::of(reference, words(Some(0))));
-        out.chosen.add(&ErrorCounts::of(reference, words(choice)));
-        let oracle = (0..hyps.len()).min_by_key(|&i| edit_distance(reference, &hyps[i]));
-        out.oracle.add(&ErrorCounts::of(reference, words(oracle)));
+        self.first.add(&errors(Some(0)));
+        self.chosen.add(&errors(choice));
+        self.oracle.add(&errors(oracle));
     }
-    out
 }
 
 /// Reads transcriptions keyed by utterance: Kaldi `text` style (`id w1 w2 ...`)
