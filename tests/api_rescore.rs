@@ -190,6 +190,30 @@ fn applying_a_result_to_another_list_is_an_error() {
     assert!(err.to_string().contains("2 hypotheses"), "{err}");
     let other = list("v").with_hyp(Hypothesis::new("b c", -9.0));
     assert!(r.try_apply(&other, None).is_err());
+    assert_eq!(
+        r.try_apply_into(shorter, None).unwrap_err(),
+        r.try_apply(&list("u"), None).unwrap_err()
+    );
+}
+
+#[test]
+fn applying_by_moving_equals_applying_by_copying() {
+    let l = list("u")
+        .with_hyp(Hypothesis::new("a b", -3.0).with_extra("conf", 0.5))
+        .with_hyp(Hypothesis::new("b", -1.0));
+    let mut r = Rescorer::new(&lm(), Weights::default()).rescore(&l);
+    for top in [None, Some(0), Some(1), Some(2), Some(9)] {
+        assert_eq!(
+            r.try_apply_into(l.clone(), top),
+            r.try_apply(&l, top),
+            "{top:?}"
+        );
+    }
+    // A hand-made order naming a hypothesis twice: copied, then moved.
+    r.order = vec![2, 0, 2, 1];
+    let copied = r.try_apply(&l, None).unwrap();
+    assert_eq!(copied.hyps.len(), 4);
+    assert_eq!(r.try_apply_into(l, None).unwrap(), copied);
 }
 
 #[test]

@@ -38,7 +38,7 @@ use rayon::prelude::*;
 
 use super::joined::Words;
 use super::mbr;
-use super::nbest::NbestList;
+use super::nbest::{Hypothesis, NbestList};
 pub use super::scorer::{score_lists, score_lists_sequential, LmScorer, ScorerStats, GROUP_LISTS};
 use crate::lm::LanguageModel;
 
@@ -336,6 +336,61 @@ impl Rescored {
     /// assert!(r.try_apply(&other, None).is_err());
     /// ```
     pub fn try_apply(&self, list: &NbestList, top: Option<usize>) -> Result<NbestList, String> {
+        self.check(list)?;
+        Ok(self.ranked(
+            list.id.clone(),
+            list.reference.clone(),
+            |i, _| list.hyps[i].clone(),
+            top,
+        ))
+    }
+
+    /// [`Rescored::try_apply`], taking the list: its hypotheses are moved into
+    /// the result, not copied (those beyond `top` are dropped).
+    ///
+    /// # Errors
+    /// As [`Rescored::try_apply`].
+    ///
+    /// ```
+    /// use dashlm::rescore::{HypFeatures, Hypothesis, NbestList, Rescored, Weights};
+    /// let list = NbestList::new("u").with_hyp(Hypothesis::new("a", -2.0)).with_hyp(Hypothesis::new("b", -1.0));
+    /// let f = |a| HypFeatures { acoustic: a, first_pass_lm: 0.0, new_lm: -0.5, num_words: 1 };
+    /// let r = Rescored::from_features(vec![f(-2.0), f(-1.0)], &Weights::default(), None);
+    /// let copied = r.try_apply(&list, None).unwrap();
+    /// assert_eq!(r.try_apply_into(list, None).unwrap(), copied);
+    /// ```
+    pub fn try_apply_into(&self, list: NbestList, top: Option<usize>) -> Result<NbestList, String> {
+        self.check(&list)?;
+        let NbestList {
+            id,
+            reference,
+            hyps,
+        } = list;
+        let n = top.unwrap_or(usize::MAX).min(self.order.len());
+        // A hypothesis is moved where `order` names it last (a hand-made
+        // `order` may name one twice), copied before that.
+        let mut last = vec![usize::MAX; hyps.len()];
+        for (at, &i) in self.order[..n].iter().enumerate() {
+            last[i] = at;
+        }
+        let mut hyps: Vec<Option<Hypothesis>> = hyps.into_iter().map(Some).collect();
+        Ok(self.ranked(
+            id,
+            reference,
+            |i, at| {
+                if last[i] == at {
+                    hyps[i].take()
+                } else {
+                    hyps[i].clone()
+                }
+                .expect("moved at its last use only")
+            },
+            top,
+        ))
+    }
+
+    /// An error unless `list` is the list rescored (see [`Rescored::try_apply`]).
+    fn check(&self, list: &NbestList) -> Result<(), String> {
         if list.hyps.len() != self.features.len()
             || self.totals.len() != self.features.len()
             || self.order.iter().any(|&i| i >= self.features.len())
@@ -373,11 +428,24 @@ impl Rescored {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// The list `id` re-ranked, hypothesis `i` (at place `at`) from `hyp(i, at)`,
+    /// with the extra scores.
+    fn ranked(
+        &self,
+        id: String,
+        reference: Option<Vec<String>>,
+        mut hyp: impl FnMut(usize, usize) -> Hypothesis,
+        top: Option<usize>,
+    ) -> NbestList {
         let n = top.unwrap_or(usize::MAX).min(self.order.len());
         let hyps = self.order[..n]
             .iter()
-            .map(|&i| {
-                let mut h = list.hyps[i].clone();
+            .enumerate()
+            .map(|(at, &i)| {
+                let mut h = hyp(i, at);
                 h.extra
                     .insert("new_lm".to_string(), self.features[i].new_lm);
                 h.extra.insert("total".to_string(), self.totals[i]);
@@ -389,11 +457,11 @@ impl Rescored {
                 h
             })
             .collect();
-        Ok(NbestList {
-            id: list.id.clone(),
-            reference: list.reference.clone(),
+        NbestList {
+            id,
+            reference,
             hyps,
-        })
+        }
     }
 }
 
