@@ -215,7 +215,7 @@ fn parse_object(obj: &Map<String, Value>) -> Result<NbestList, NbestErrorKind> {
 /// one object is an error (the key is put in the cell), not the last value
 /// silently kept.
 #[derive(Clone, Copy)]
-struct UniqueKeys<'a>(&'a RefCell<Option<String>>);
+pub(super) struct UniqueKeys<'a>(pub(super) &'a RefCell<Option<String>>);
 
 impl<'de> DeserializeSeed<'de> for UniqueKeys<'_> {
     type Value = Value;
@@ -298,6 +298,16 @@ pub(crate) fn parse_json(line: &str) -> Result<Value, NbestErrorKind> {
 }
 
 fn parse_line(line: &str) -> Result<NbestList, NbestErrorKind> {
+    // Well-formed lines straight into the lists' types; anything else through
+    // a `Value` tree, for the precise error.
+    match super::jsonl_typed::parse(line) {
+        Some(list) => Ok(list),
+        None => parse_line_value(line),
+    }
+}
+
+/// A line read through a `serde_json::Value` tree: every error found.
+pub(super) fn parse_line_value(line: &str) -> Result<NbestList, NbestErrorKind> {
     let value = parse_json(line)?;
     match &value {
         Value::Object(obj) => parse_object(obj),

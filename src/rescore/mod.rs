@@ -26,6 +26,7 @@
 mod error;
 mod joined;
 pub mod jsonl;
+mod jsonl_typed;
 pub mod kaldi;
 pub mod mbr;
 mod memo;
