@@ -175,28 +175,41 @@ impl GridTable {
         lm_weights: &[f64],
         wips: &[f64],
     ) -> Result<GridTable, String> {
-        let cells: Vec<(usize, usize)> = (0..lm_weights.len())
-            .flat_map(|i| (0..wips.len()).map(move |j| (i, j)))
-            .collect();
-        let counts: Vec<Result<u64, String>> = cells
-            .par_iter()
-            .map(|&(i, j)| {
-                let w = Weights {
-                    lm_weight: lm_weights[i],
-                    word_insertion_penalty: wips[j],
-                    ..*base
-                };
-                set.try_errors(&w, scale).map_err(|e| {
-                    let scale =
-                        scale.map_or(String::new(), |s| format!(", MBR scale {}", short(s)));
-                    format!(
-                        "LM weight {}, word insertion penalty {}{scale}: {e}",
-                        short(lm_weights[i]),
-                        short(wips[j])
-                    )
+        let name = |i: usize, j: usize, e: String| {
+            let scale = scale.map_or(String::new(), |s| format!(", MBR scale {}", short(s)));
+            format!(
+                "LM weight {}, word insertion penalty {}{scale}: {e}",
+                short(lm_weights[i]),
+                short(wips[j])
+            )
+        };
+        let with_lm_weight = |i: usize| Weights {
+            lm_weight: lm_weights[i],
+            ..*base
+        };
+        let counts: Vec<Result<u64, String>> = match scale {
+            // A row of penalties at a time (each hypothesis' acoustic and LM
+            // part computed once per row).
+            None => (0..lm_weights.len())
+                .into_par_iter()
+                .flat_map_iter(|i| {
+                    let row = set.try_errors_row(&with_lm_weight(i), wips);
+                    (row.into_iter().enumerate()).map(move |(j, c)| c.map_err(|e| name(i, j, e)))
                 })
-            })
-            .collect();
+                .collect(),
+            Some(_) => (0..lm_weights.len())
+                .flat_map(|i| (0..wips.len()).map(move |j| (i, j)))
+                .collect::<Vec<_>>()
+                .par_iter()
+                .map(|&(i, j)| {
+                    let w = Weights {
+                        word_insertion_penalty: wips[j],
+                        ..with_lm_weight(i)
+                    };
+                    set.try_errors(&w, scale).map_err(|e| name(i, j, e))
+                })
+                .collect(),
+        };
         Ok(GridTable {
             scale,
             lm_weights: lm_weights.to_vec(),

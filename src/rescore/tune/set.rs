@@ -15,6 +15,22 @@ fn scores_finite(f: &HypFeatures) -> bool {
     f.acoustic.is_finite() && f.new_lm.is_finite() && f.first_pass_lm.is_finite()
 }
 
+/// The first hypothesis with the highest of `(total, scores finite)`'s
+/// totals (a NaN total never wins; with none above minus infinity, the first),
+/// and whether some hypothesis' finite scores made a total that is not finite.
+#[inline]
+fn choose(totals: impl Iterator<Item = (f64, bool)>) -> (usize, bool) {
+    let (mut best, mut best_total, mut overflow) = (0, f64::NEG_INFINITY, false);
+    for (i, (t, finite)) in totals.enumerate() {
+        overflow |= !t.is_finite() && finite;
+        if t > best_total {
+            best_total = t;
+            best = i;
+        }
+    }
+    (best, overflow)
+}
+
 /// One utterance, reduced to what tuning needs.
 #[derive(Clone, Debug)]
 struct TuneUtt {
@@ -217,17 +233,10 @@ impl TuneSet {
             }
             let choice = match mbr_scale {
                 None => {
-                    let mut best = 0;
-                    let mut best_total = f64::NEG_INFINITY;
-                    for (i, f) in u.features.iter().enumerate() {
-                        let t = weights.combine(f);
-                        if !t.is_finite() && overflow.is_none() && finite(f) {
-                            overflow = Some(k);
-                        }
-                        if t > best_total {
-                            best_total = t;
-                            best = i;
-                        }
+                    let (best, overflowed) =
+                        choose(u.features.iter().map(|f| (weights.combine(f), finite(f))));
+                    if overflowed && overflow.is_none() {
+                        overflow = Some(k);
                     }
                     best
                 }
@@ -249,6 +258,65 @@ impl TuneSet {
             sum += u64::from(u.errors[choice]);
         }
         (sum, overflow)
+    }
+
+    /// [`TuneSet::try_errors`] without MBR for every word insertion penalty of
+    /// `wips` (the other weights `weights`'), in order. A hypothesis' acoustic
+    /// and LM part of its total is computed once per utterance, not once per
+    /// penalty: `Weights::combine` adds the penalty's part after it, so the
+    /// totals, and the counts, are the same.
+    pub(super) fn try_errors_row(
+        &self,
+        weights: &Weights,
+        wips: &[f64],
+    ) -> Vec<Result<u64, String>> {
+        let mut sums = vec![0u64; wips.len()];
+        let mut overflowed = vec![false; wips.len()];
+        let (mut head, mut words, mut finite) = (Vec::new(), Vec::new(), Vec::new());
+        for u in &self.utts {
+            if u.features.is_empty() {
+                for s in &mut sums {
+                    *s += u64::from(u.ref_words);
+                }
+                continue;
+            }
+            head.clear();
+            head.extend(
+                (u.features.iter())
+                    .map(|f| weights.acoustic_scale * f.acoustic + weights.lm_weight * f.new_lm),
+            );
+            words.clear();
+            words.extend(u.features.iter().map(|f| f.num_words as f64));
+            finite.clear();
+            finite.extend(u.features.iter().map(scores_finite));
+            for (j, &wip) in wips.iter().enumerate() {
+                let totals = (head.iter().zip(&words).zip(&finite).zip(&u.features)).map(
+                    |(((&h, &n), &finite), f)| {
+                        let mut total = h + wip * n;
+                        if weights.first_pass_lm_weight != 0.0 {
+                            total += weights.first_pass_lm_weight * f.first_pass_lm;
+                        }
+                        (total, finite)
+                    },
+                );
+                let (best, over) = choose(totals);
+                overflowed[j] |= over;
+                sums[j] += u64::from(u.errors[best]);
+            }
+        }
+        (wips.iter().zip(sums).zip(overflowed))
+            .map(|((&wip, sum), over)| match over {
+                false => Ok(sum),
+                // The cell again, one by one, for its error.
+                true => self.try_errors(
+                    &Weights {
+                        word_insertion_penalty: wip,
+                        ..*weights
+                    },
+                    None,
+                ),
+            })
+            .collect()
     }
 }
 
@@ -282,5 +350,69 @@ impl TuneSet {
                 .sum::<f64>();
         }
         sum
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rescore::nbest::Hypothesis;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = f64> {
+        prop::sample::select(vec![
+            0.0,
+            -0.0,
+            1.0,
+            -2.5,
+            0.1,
+            -17.25,
+            1e300,
+            -1e308,
+            f64::NAN,
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// A row of penalties at once counts what each cell counts alone,
+        /// errors (totals past f64's range) included.
+        #[test]
+        fn a_row_counts_what_its_cells_count(
+            utts in prop::collection::vec(
+                prop::collection::vec((0usize..4, value(), prop::option::of(value()), value()), 0..5),
+                0..5,
+            ),
+            (acoustic_scale, lm_weight, first_pass_lm_weight) in (value(), value(), value()),
+            wips in prop::collection::vec(value(), 1..6),
+        ) {
+            let words = ["a", "b", "a b", "b a c"];
+            let mut lists = Vec::new();
+            let mut new_lm = Vec::new();
+            for (k, hyps) in utts.iter().enumerate() {
+                let mut list = NbestList::new(&format!("u{k}")).with_reference("a b");
+                let mut lm = Vec::new();
+                for &(w, acoustic, first_pass, new) in hyps {
+                    let mut h = Hypothesis::new(words[w], acoustic);
+                    h.lm = first_pass;
+                    list = list.with_hyp(h);
+                    lm.push(new);
+                }
+                lists.push(list);
+                new_lm.push(lm);
+            }
+            let set = TuneSet::new(&lists, &new_lm, false);
+            let weights = Weights {
+                acoustic_scale,
+                lm_weight,
+                word_insertion_penalty: 0.0,
+                first_pass_lm_weight,
+            };
+            let row = set.try_errors_row(&weights, &wips);
+            for (j, &wip) in wips.iter().enumerate() {
+                let cell = Weights { word_insertion_penalty: wip, ..weights };
+                prop_assert_eq!(&row[j], &set.try_errors(&cell, None));
+            }
+        }
     }
 }
