@@ -306,7 +306,8 @@ fn parse_line(line: &str) -> Result<NbestList, NbestErrorKind> {
     }
 }
 
-/// A line read through a `serde_json::Value` tree: every error found.
+/// A line read through a `serde_json::Value` tree, which tells what is wrong
+/// with a line that is not a well-formed list (its first problem).
 pub(super) fn parse_line_value(line: &str) -> Result<NbestList, NbestErrorKind> {
     let value = parse_json(line)?;
     match &value {

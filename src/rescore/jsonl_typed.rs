@@ -143,7 +143,7 @@ impl<'de> Visitor<'de> for Hyps {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Hypothesis>, A::Error> {
-        let mut hyps = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        let mut hyps = Vec::new();
         while let Some(h) = seq.next_element_seed(Hyp)? {
             hyps.push(h);
         }

@@ -511,13 +511,16 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     let wer = nbest_wer(&lists, &chosen);
     // The best text is rendered before the lists move into the output (their
     // hypotheses are moved, not copied), and written after it.
-    let best_text = match best_text {
-        Some(out) => {
+    // (Its lines were checked before the scoring; an error rendering them is
+    // still named by the file, as the writing would name it.)
+    let best_text = match (best_text, args.best_text.as_deref()) {
+        (Some(out), Some(path)) => {
             let mut text = Vec::new();
-            write_best_text(&mut text, &lists, &chosen)?;
+            write_best_text(&mut text, &lists, &chosen)
+                .map_err(|e| super::load::named(&path.display().to_string(), e))?;
             Some((out, text))
         }
-        None => None,
+        _ => None,
     };
     let reranked: Vec<NbestList> = {
         let applied: Vec<Result<NbestList, String>> = (lists.into_par_iter().zip(&rescored))

@@ -261,7 +261,8 @@ impl TuneSet {
     }
 
     /// [`TuneSet::try_errors`] without MBR for every word insertion penalty of
-    /// `wips` (the other weights `weights`'), in order. A hypothesis' acoustic
+    /// `wips`, in order, the other weights from `weights` (its own penalty is
+    /// not used). A hypothesis' acoustic
     /// and LM part of its total is computed once per utterance, not once per
     /// penalty: `Weights::combine` adds the penalty's part after it, so the
     /// totals, and the counts, are the same.
