@@ -91,11 +91,24 @@ impl Weights {
     /// assert_eq!(Weights::default().combine(&f), -4.0);
     /// ```
     pub fn combine(&self, f: &HypFeatures) -> f64 {
-        let mut total = self.acoustic_scale * f.acoustic
-            + self.lm_weight * f.new_lm
-            + self.word_insertion_penalty * f.num_words as f64;
+        self.combine_rest(self.combine_head(f), f.num_words as f64, f.first_pass_lm)
+    }
+
+    /// The first part of [`Weights::combine`]: the acoustic and new LM terms,
+    /// which do not depend on the word insertion penalty (tuning computes it
+    /// once for a row of penalties).
+    #[inline]
+    pub(crate) fn combine_head(&self, f: &HypFeatures) -> f64 {
+        self.acoustic_scale * f.acoustic + self.lm_weight * f.new_lm
+    }
+
+    /// The rest of [`Weights::combine`], added to `head` in its order: the
+    /// penalty for `num_words` words, then the first-pass LM term if weighted.
+    #[inline]
+    pub(crate) fn combine_rest(&self, head: f64, num_words: f64, first_pass_lm: f64) -> f64 {
+        let mut total = head + self.word_insertion_penalty * num_words;
         if self.first_pass_lm_weight != 0.0 {
-            total += self.first_pass_lm_weight * f.first_pass_lm;
+            total += self.first_pass_lm_weight * first_pass_lm;
         }
         total
     }

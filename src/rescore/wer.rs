@@ -368,15 +368,29 @@ pub fn nbest_wer(lists: &[super::NbestList], chosen: &[Option<usize>]) -> NbestW
             out
         })
         .reduce(NbestWer::default, |mut a, b| {
-            a.lists += b.lists;
-            a.first.add(&b.first);
-            a.chosen.add(&b.chosen);
-            a.oracle.add(&b.oracle);
+            a.add(&b);
             a
         })
 }
 
 impl NbestWer {
+    /// Adds another set of lists' counts.
+    ///
+    /// ```
+    /// use dashlm::rescore::{Hypothesis, NbestList};
+    /// use dashlm::rescore::wer::nbest_wer;
+    /// let l = |id| NbestList::new(id).with_reference("a").with_hyp(Hypothesis::new("b", 0.0));
+    /// let mut w = nbest_wer(&[l("u")], &[Some(0)]);
+    /// w.add(&nbest_wer(&[l("v")], &[Some(0)]));
+    /// assert_eq!(w, nbest_wer(&[l("u"), l("v")], &[Some(0), Some(0)]));
+    /// ```
+    pub fn add(&mut self, other: &NbestWer) {
+        self.lists += other.lists;
+        self.first.add(&other.first);
+        self.chosen.add(&other.chosen);
+        self.oracle.add(&other.oracle);
+    }
+
     /// Counts one list with a reference.
     fn add_list<'a>(
         &mut self,

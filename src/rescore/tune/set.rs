@@ -263,9 +263,9 @@ impl TuneSet {
     /// [`TuneSet::try_errors`] without MBR for every word insertion penalty of
     /// `wips`, in order, the other weights from `weights` (its own penalty is
     /// not used). A hypothesis' acoustic
-    /// and LM part of its total is computed once per utterance, not once per
-    /// penalty: `Weights::combine` adds the penalty's part after it, so the
-    /// totals, and the counts, are the same.
+    /// and LM part of its total ([`Weights::combine_head`]) is computed once
+    /// per utterance, not once per penalty; `combine` is that part and
+    /// [`Weights::combine_rest`], so the totals, and the counts, are the same.
     pub(super) fn try_errors_row(
         &self,
         weights: &Weights,
@@ -273,6 +273,10 @@ impl TuneSet {
     ) -> Vec<Result<u64, String>> {
         let mut sums = vec![0u64; wips.len()];
         let mut overflowed = vec![false; wips.len()];
+        let cell = |wip: f64| Weights {
+            word_insertion_penalty: wip,
+            ..*weights
+        };
         let (mut head, mut words, mut finite) = (Vec::new(), Vec::new(), Vec::new());
         for u in &self.utts {
             if u.features.is_empty() {
@@ -282,23 +286,15 @@ impl TuneSet {
                 continue;
             }
             head.clear();
-            head.extend(
-                (u.features.iter())
-                    .map(|f| weights.acoustic_scale * f.acoustic + weights.lm_weight * f.new_lm),
-            );
+            head.extend(u.features.iter().map(|f| weights.combine_head(f)));
             words.clear();
             words.extend(u.features.iter().map(|f| f.num_words as f64));
             finite.clear();
             finite.extend(u.features.iter().map(scores_finite));
             for (j, &wip) in wips.iter().enumerate() {
+                let cell = cell(wip);
                 let totals = (head.iter().zip(&words).zip(&finite).zip(&u.features)).map(
-                    |(((&h, &n), &finite), f)| {
-                        let mut total = h + wip * n;
-                        if weights.first_pass_lm_weight != 0.0 {
-                            total += weights.first_pass_lm_weight * f.first_pass_lm;
-                        }
-                        (total, finite)
-                    },
+                    |(((&h, &n), &finite), f)| (cell.combine_rest(h, n, f.first_pass_lm), finite),
                 );
                 let (best, over) = choose(totals);
                 overflowed[j] |= over;
@@ -309,13 +305,7 @@ impl TuneSet {
             .map(|((&wip, sum), over)| match over {
                 false => Ok(sum),
                 // The cell again, one by one, for its error.
-                true => self.try_errors(
-                    &Weights {
-                        word_insertion_penalty: wip,
-                        ..*weights
-                    },
-                    None,
-                ),
+                true => self.try_errors(&cell(wip), None),
             })
             .collect()
     }
