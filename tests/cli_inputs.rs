@@ -200,6 +200,77 @@ fn a_model_through_a_pipe_is_read_once() {
 }
 
 #[test]
+fn a_model_on_standard_input() {
+    // Before: `dashlm: -: No such file or directory (os error 2)` from every
+    // command.
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("sample.arpa.gz");
+    let nbest = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest/");
+    let (lm, lists) = (
+        format!("{nbest}sample-3gram.arpa"),
+        format!("{nbest}sample.jsonl"),
+    );
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut e, &std::fs::read(&lm).unwrap()).unwrap();
+    std::fs::write(&gz, e.finish().unwrap()).unwrap();
+    // ARPA text, plain or compressed, for the rescoring commands.
+    let rescore = [
+        "rescore",
+        "--input",
+        &lists,
+        "--lm-weight",
+        "8",
+        "--wip",
+        "-2",
+    ];
+    let tune = ["tune", "--input", &lists, "--json"];
+    for args in [&rescore[..], &tune] {
+        let direct = dashlm(&[args, &["--model", &lm]].concat(), None);
+        assert!(direct.status.success(), "{}", stderr(&direct));
+        for model in [Path::new(&lm), &gz] {
+            let piped = dashlm(&[args, &["--model", "-"]].concat(), Some(model));
+            assert!(piped.status.success(), "{}", stderr(&piped));
+            assert_eq!(piped.stdout, direct.stdout, "{args:?} {model:?}");
+        }
+        // Standard input is read once.
+        let out = dashlm(
+            &[args, &["--model", "-", "--refs", "-"]].concat(),
+            Some(gz.as_path()),
+        );
+        assert_error(
+            &out,
+            "dashlm",
+            "--model and --refs are both `-`: standard input can be given once",
+        );
+    }
+    // A compiled model is mapped or read whole: not from standard input.
+    let model = tiny_model(dir.path());
+    let out = dashlm(&[&rescore[..], &["--model", "-"]].concat(), Some(&model));
+    assert_error(
+        &out,
+        "dashlm",
+        "standard input: a compiled model must be a regular file",
+    );
+    for cmd in ["inspect", "verify", "dump"] {
+        let out = dashlm(&[cmd, "-"], Some(&model));
+        assert_error(
+            &out,
+            "dashlm",
+            "MODEL `-`: not standard input: a compiled model must be a regular file",
+        );
+    }
+    // query and bench-query read the sentences from standard input.
+    for cmd in ["query", "bench-query"] {
+        let out = dashlm(&[cmd, "-"], Some(Path::new(TINY)));
+        assert_error(
+            &out,
+            "dashlm",
+            "MODEL `-`: standard input carries the sentences to score",
+        );
+    }
+}
+
+#[test]
 fn build_lm_does_not_replace_a_fifo_or_directory_output() {
     // Before: a FIFO (or, as root, a device such as /dev/null) given as OUTPUT
     // was silently replaced by a regular file.

@@ -97,11 +97,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
             s.summary
         }
         None => {
-            let input = if args.input.as_os_str() == "-" {
-                open_input(&args.input).map_err(|e| format!("standard input: {e}"))?
-            } else {
-                load::open_model_input(&args.input)?
-            };
+            let input = load::open_model_input(&args.input)?;
             let set = load::read_arpa(input, &args.input)?;
             let bar = load::styled(
                 indicatif::ProgressBar::new_spinner(),

@@ -65,6 +65,7 @@ fn bench<M: LanguageModel>(model: &M, repeat: u32, lookahead: bool) -> io::Resul
 }
 
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
+    super::load::refuse_stdin_model(&args.model, "standard input carries the sentences to score")?;
     let loaded = super::load::open_model(&args.model)?;
     let line = crate::with_model!(&loaded, |m| bench(m, args.repeat, args.lookahead))?;
     let mut out = super::load::stdout();

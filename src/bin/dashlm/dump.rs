@@ -22,6 +22,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
+    super::load::refuse_stdin_compiled(&args.model)?;
     let model = Model::open(&args.model)?;
     match &args.output {
         Some(p) if p.as_os_str() != "-" => {

@@ -22,6 +22,7 @@ pub struct VerifyArgs {
 }
 
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
+    super::load::refuse_stdin_compiled(&args.model)?;
     let model = Model::open(&args.model)?;
     let h = model.header();
     let (_, sections) = format::parse(model.bytes())?;
@@ -137,6 +138,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
 }
 
 pub fn verify(args: VerifyArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
+    super::load::refuse_stdin_compiled(&args.model)?;
     let model = Model::open(&args.model)?;
     model
         .verify()

@@ -32,10 +32,40 @@ pub fn styled(bar: ProgressBar, template: &str, message: &str) -> ProgressBar {
     bar
 }
 
+/// Whether a path given on the command line is `-`, standard input.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Why a compiled model cannot come through standard input (or a pipe).
+const COMPILED_NOT_STREAMED: &str =
+    "a compiled model must be a regular file (it is memory-mapped or read whole)";
+
+/// An error if the model `path` is `-`, for the commands that read something
+/// else from standard input or take compiled models only (`why`).
+pub fn refuse_stdin_model(path: &Path, why: &str) -> Result<(), String> {
+    match is_stdin(path) {
+        true => Err(format!("MODEL `-`: {why}; give the model's path")),
+        false => Ok(()),
+    }
+}
+
+/// [`refuse_stdin_model`] for the commands that take compiled models only.
+pub fn refuse_stdin_compiled(path: &Path) -> Result<(), String> {
+    refuse_stdin_model(
+        path,
+        &format!("not standard input: {COMPILED_NOT_STREAMED}"),
+    )
+}
+
 /// Opens the model (ARPA or compiled) at `path` once, reading its first
-/// bytes: a regular file, or a FIFO or pipe (`<(zcat lm.arpa.gz)`); a
-/// directory, socket or device is refused by name.
+/// bytes: a regular file, a FIFO or pipe (`<(zcat lm.arpa.gz)`), or standard
+/// input for `-`; a directory, socket or device is refused by name.
 pub fn open_model_input(path: &Path) -> Result<Input, String> {
+    if is_stdin(path) {
+        return Input::new(Box::new(std::io::stdin()), None)
+            .map_err(|e| format!("standard input: {e}"));
+    }
     let named = |e: std::io::Error| format!("{}: {e}", path.display());
     let file = dashlm::format::open_model_file(path, true).map_err(named)?;
     Input::from_file(file).map_err(named)
@@ -141,14 +171,18 @@ pub enum Loaded {
 
 /// Opens `path` as a compiled model if it starts with the dashlm magic (or
 /// is a model cut short: reported as too short), else as ARPA text. The file
-/// is opened once, so ARPA text may come through a pipe; a compiled model
-/// must be a regular file (it is mapped or read whole by its length), and
-/// one through a pipe is refused as `inspect` refuses it.
+/// is opened once, so ARPA text may come through a pipe or standard input
+/// (`-`); a compiled model must be a regular file (it is mapped or read whole
+/// by its length), and one through a pipe is refused as `inspect` refuses
+/// it, as is one on standard input.
 pub fn open_model(path: &Path) -> Result<Loaded, Box<dyn Error + Send + Sync>> {
     let input = open_model_input(path)?;
     if !dashlm::format::starts_like_model(&input.head) {
         let set = read_arpa(input, path)?;
         return Ok(Loaded::Arpa(dashlm::ReferenceModel::new(set)));
+    }
+    if is_stdin(path) {
+        return Err(format!("standard input: {COMPILED_NOT_STREAMED}; give its path").into());
     }
     let lazy = std::env::var_os("DASHLM_MMAP").is_some_and(|v| v == "1");
     let model = if lazy {

@@ -74,6 +74,7 @@ fn parse_verbosity(levels: &[String]) -> Result<Verbosity, String> {
 
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let verbosity = parse_verbosity(&args.verbosity)?;
+    super::load::refuse_stdin_model(&args.model, "standard input carries the sentences to score")?;
     let loaded = super::load::open_model(&args.model)?;
     let input = io::BufReader::new(NamedInput(io::stdin().lock()));
     let output = super::load::stdout();

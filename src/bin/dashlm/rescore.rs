@@ -144,15 +144,17 @@ pub fn check_stdin_once(inputs: &[(&str, &Path)]) -> Result<(), String> {
 
 /// Reads lists in `format` and attaches references from `refs`, if given
 /// (they take the place of the input's own; a warning says how many of
-/// those differ).
+/// those differ). First checks that at most one of `model` (loaded later),
+/// the input and the references is `-`: standard input can be read once.
 pub fn read_input(
+    model: &Path,
     input: &Path,
     format: Format,
     refs: Option<&Path>,
 ) -> Result<Vec<NbestList>, BoxError> {
-    if let Some(refs) = refs {
-        check_stdin_once(&[("--input", input), ("--refs", refs)])?;
-    }
+    let mut stdin = vec![("--model", model), ("--input", input)];
+    stdin.extend(refs.map(|r| ("--refs", r)));
+    check_stdin_once(&stdin)?;
     let mut lists = read_lists(input, format)?;
     if let Some(refs) = refs {
         let map: HashMap<String, Vec<String>> = kaldi::read_text_path(refs)?.into_iter().collect();
@@ -479,7 +481,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         // Before the scoring, not after it.
         check_new_dir(dir)?;
     }
-    let lists = read_input(&args.input, args.format, args.refs.as_deref())?;
+    let lists = read_input(&args.model, &args.input, args.format, args.refs.as_deref())?;
     if args.mbr {
         check_mbr_lists(&lists)?;
     }

@@ -226,7 +226,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         )
         .into());
     }
-    let lists = read_input(&args.input, args.format, args.refs.as_deref())?;
+    let lists = read_input(&args.model, &args.input, args.format, args.refs.as_deref())?;
     require_references(&lists, args.refs.as_deref())?;
     if args.mbr {
         check_mbr_lists(&lists)?;
