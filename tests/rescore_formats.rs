@@ -245,6 +245,19 @@ fn srilm_list_file_and_single_file() {
     assert_eq!(from_list, single);
     assert_eq!(single[0].id, "synth_00042");
     assert_eq!(single[0].hyps.len(), 10);
+    // An empty n-best file is an utterance without hypotheses, alone (not an
+    // empty list of files) as in a directory.
+    fs::create_dir(dir.path().join("d")).unwrap();
+    fs::write(dir.path().join("d/u1.nbest"), "").unwrap();
+    for path in ["d/u1.nbest", "d"] {
+        let lists = srilm::read_path(&dir.path().join(path)).unwrap();
+        assert_eq!(lists.len(), 1, "{path}");
+        assert_eq!(
+            (lists[0].id.as_str(), lists[0].hyps.len()),
+            ("u1", 0),
+            "{path}"
+        );
+    }
 }
 
 #[test]
