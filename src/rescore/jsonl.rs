@@ -15,7 +15,6 @@
 //!   error: JSON readers differ on which value counts.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, BufRead, Write};
 use std::path::Path;
@@ -26,7 +25,7 @@ use serde_json::{Map, Value};
 
 use super::error::{clip, NbestError, NbestErrorKind};
 use super::joined::Words;
-use super::nbest::{hyp_words_joined, Hypothesis, Lines, NbestList};
+use super::nbest::{hyp_words_joined, parse_lines_parallel, Hypothesis, Lines, NbestList};
 
 /// Reads JSONL n-best lists from `input`; `source` names it in errors.
 ///
@@ -41,47 +40,15 @@ use super::nbest::{hyp_words_joined, Hypothesis, Lines, NbestList};
 /// assert_eq!(lists[0].hyps[0].extra["conf"], 0.5);
 /// ```
 pub fn read<R: BufRead>(input: R, source: &str) -> Result<Vec<NbestList>, NbestError> {
-    let mut lists = Vec::new();
-    let mut ids = HashSet::new();
     let mut lines = Lines::new(input, source);
+    let lines = std::iter::from_fn(|| {
+        let next = lines.next_line().transpose()?;
+        Some(next.map(|(text, line_no)| (line_no, text.to_string())))
+    });
     // Lines are parsed in parallel, a batch at a time, and taken in order:
     // the error reported is the first line's, as one by one.
-    let mut batch: Vec<(u64, String)> = Vec::new();
-    let mut batch_bytes = 0;
-    loop {
-        let next = lines.next_line();
-        let end = match next {
-            Ok(Some((text, line_no))) => {
-                batch.push((line_no, text.to_string()));
-                batch_bytes += text.len();
-                false
-            }
-            Ok(None) => true,
-            Err(_) => true,
-        };
-        if end || batch_bytes >= READ_BATCH_BYTES {
-            let parsed: Vec<_> = batch.par_iter().map(|(_, t)| parse_line(t)).collect();
-            for ((line_no, _), list) in batch.iter().zip(parsed) {
-                let at = |kind| NbestError::new(source, *line_no, kind);
-                let list = list.map_err(at)?;
-                if !ids.insert(list.id.clone()) {
-                    return Err(at(NbestErrorKind::Duplicate(list.id)));
-                }
-                lists.push(list);
-            }
-            batch.clear();
-            batch_bytes = 0;
-        }
-        if end {
-            // After the lines before it: a read error.
-            next?;
-            return Ok(lists);
-        }
-    }
+    parse_lines_parallel(lines, source, parse_line, |list| &list.id)
 }
-
-/// Bytes of lines [`read`] parses together.
-const READ_BATCH_BYTES: usize = 4 << 20;
 
 /// Reads a JSONL file (plain, .gz or .xz; `-` is standard input).
 ///

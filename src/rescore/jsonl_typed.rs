@@ -29,7 +29,7 @@ pub(super) fn parse(line: &str) -> Option<NbestList> {
 }
 
 /// Gives up: the `Value` path reads the line again for its error.
-fn give_up<E: de::Error>() -> E {
+pub(super) fn give_up<E: de::Error>() -> E {
     E::custom("not a plain n-best line")
 }
 
@@ -197,7 +197,7 @@ impl<'de> Visitor<'de> for Hyp {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::jsonl::parse_line_value;
     use super::*;
 
@@ -307,9 +307,15 @@ mod tests {
     /// and repeat, values of every type), to find lines the two paths read
     /// differently.
     fn json() -> impl Strategy<Value = String> {
-        let key = prop::sample::select(vec![
+        json_with(&[
             "id", "ref", "hyps", "words", "acoustic", "lm", "conf", "x", "\\u0069d",
-        ]);
+        ])
+    }
+
+    /// [`json`] with objects' keys from `keys` (also used by the transcript
+    /// reader's tests).
+    pub(in crate::rescore) fn json_with(keys: &[&'static str]) -> impl Strategy<Value = String> {
+        let key = prop::sample::select(keys.to_vec());
         let leaf = prop_oneof![
             Just("null".to_string()),
             Just("true".to_string()),

@@ -35,6 +35,8 @@ mod outdir;
 pub mod rescorer;
 mod scorer;
 pub mod srilm;
+mod transcripts;
+mod transcripts_typed;
 pub mod tune;
 pub mod wer;
 mod words;

@@ -469,6 +469,60 @@ pub(crate) fn read_lines<R: std::io::BufRead>(
     Ok(())
 }
 
+/// Parses `lines` (each a line number and its text, or a read error) with
+/// `parse`, in parallel a batch at a time, and returns the items in line
+/// order. The error is the one a reading line by line would meet first: a
+/// line's own error, or an item whose `id` an earlier item has
+/// ([`NbestErrorKind::Duplicate`]), at its line of `source`; a read error
+/// after the lines before it.
+pub(crate) fn parse_lines_parallel<L, T>(
+    mut lines: impl Iterator<Item = Result<(u64, L), NbestError>>,
+    source: &str,
+    parse: impl Fn(&str) -> Result<T, NbestErrorKind> + Sync,
+    id: impl Fn(&T) -> &str,
+) -> Result<Vec<T>, NbestError>
+where
+    L: AsRef<str> + Sync,
+    T: Send,
+{
+    use rayon::prelude::*;
+    let mut items = Vec::new();
+    let mut ids = std::collections::HashSet::new();
+    let mut batch: Vec<(u64, L)> = Vec::new();
+    let mut batch_bytes = 0;
+    loop {
+        let end = match lines.next() {
+            Some(Ok(line)) => {
+                batch_bytes += line.1.as_ref().len();
+                batch.push(line);
+                None
+            }
+            Some(Err(e)) => Some(Err(e)),
+            None => Some(Ok(())),
+        };
+        if end.is_some() || batch_bytes >= PARSE_BATCH_BYTES {
+            let parsed: Vec<_> = batch.par_iter().map(|(_, t)| parse(t.as_ref())).collect();
+            for ((line_no, _), item) in batch.iter().zip(parsed) {
+                let at = |kind| NbestError::new(source, *line_no, kind);
+                let item = item.map_err(at)?;
+                if !ids.insert(id(&item).to_string()) {
+                    return Err(at(NbestErrorKind::Duplicate(id(&item).to_string())));
+                }
+                items.push(item);
+            }
+            batch.clear();
+            batch_bytes = 0;
+        }
+        if let Some(end) = end {
+            // After the lines before it: a read error.
+            return end.map(|()| items);
+        }
+    }
+}
+
+/// Bytes of lines [`parse_lines_parallel`] parses together.
+const PARSE_BATCH_BYTES: usize = 4 << 20;
+
 /// The non-blank lines of an n-best input, trimmed, with their numbers (see
 /// [`read_lines`]).
 pub(crate) struct Lines<'s, R> {

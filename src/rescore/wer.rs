@@ -4,7 +4,8 @@
 //! Among equally cheap alignments the counts follow Kaldi's `compute-wer`
 //! (`LevenshteinEditDistance`): at each cell a match is taken when the words
 //! agree; otherwise a substitution, unless an insertion, then a deletion, is
-//! strictly cheaper.
+//! strictly cheaper. [`read_transcripts`] reads `dashlm wer`'s references
+//! and hypotheses.
 //!
 //! ```
 //! use dashlm::rescore::wer::{align, ErrorCounts, EditOp::*};
@@ -20,6 +21,8 @@
 //! ```
 
 use std::fmt;
+
+pub use super::transcripts::read_transcripts;
 
 /// One step of an alignment.
 ///
@@ -418,81 +421,4 @@ impl NbestWer {
         self.chosen.add(&errors(choice));
         self.oracle.add(&errors(oracle));
     }
-}
-
-/// Reads transcriptions keyed by utterance: Kaldi `text` style (`id w1 w2 ...`)
-/// or, when the first non-blank character is `{`, JSONL objects with `id` and
-/// the words in `ref` (with `reference`), else in `words`, `text`, or the first
-/// of `hyps` (as in n-best JSONL, e.g. `dashlm rescore` output).
-///
-/// # Errors
-/// A malformed line or a duplicate id, with file and line (a key given twice
-/// in one JSON object, or a byte-order mark at the start, too).
-///
-/// ```
-/// use dashlm::rescore::wer::read_transcripts;
-/// let dir = tempfile::tempdir().unwrap();
-/// let p = dir.path().join("hyp.jsonl");
-/// std::fs::write(&p, "{\"id\": \"u\", \"ref\": \"a b\", \"hyps\": [{\"words\": \"a c\", \"acoustic\": 0}]}\n").unwrap();
-/// assert_eq!(read_transcripts(&p, false).unwrap()[0].1, ["a", "c"]);
-/// assert_eq!(read_transcripts(&p, true).unwrap()[0].1, ["a", "b"]);
-/// ```
-pub fn read_transcripts(
-    path: &std::path::Path,
-    reference: bool,
-) -> Result<Vec<(String, Vec<String>)>, super::NbestError> {
-    use super::{NbestError, NbestErrorKind};
-    use serde_json::Value;
-    use std::collections::HashSet;
-    let name = path.display().to_string();
-    let text = super::nbest::read_text_file(path, &name)?;
-    if !text
-        .trim_start_matches(crate::text::is_separator_char)
-        .starts_with('{')
-    {
-        return super::kaldi::read_text(text.as_bytes(), &name);
-    }
-    let mut out = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, line) in text.lines().enumerate() {
-        if crate::text::trim(line).is_empty() {
-            continue;
-        }
-        let err = |kind| NbestError::new(&name, i as u64 + 1, kind);
-        let field = |f: &str, p: &str| NbestErrorKind::Field {
-            field: f.to_string(),
-            problem: p.to_string(),
-        };
-        let v = super::jsonl::parse_json(line).map_err(err)?;
-        let id = v
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| err(field("id", "missing or not a string")))?;
-        let words = if reference {
-            v.get("ref").and_then(Value::as_str)
-        } else {
-            v.get("words")
-                .and_then(Value::as_str)
-                .or_else(|| v.get("text").and_then(Value::as_str))
-                .or_else(|| {
-                    v.get("hyps")
-                        .and_then(|h| h.get(0))
-                        .and_then(|h| h.get("words"))
-                        .and_then(Value::as_str)
-                })
-                .or_else(|| {
-                    v.get("hyps")
-                        .and_then(Value::as_array)
-                        .filter(|a| a.is_empty())
-                        .map(|_| "")
-                })
-        };
-        let field_name = if reference { "ref" } else { "words" };
-        let words = words.ok_or_else(|| err(field(field_name, "missing or not a string")))?;
-        if !seen.insert(id.to_string()) {
-            return Err(err(NbestErrorKind::Duplicate(id.to_string())));
-        }
-        out.push((id.to_string(), super::hyp_words(words)));
-    }
-    Ok(out)
 }
