@@ -405,7 +405,12 @@ pub(crate) fn read_text_file(path: &Path, name: &str) -> Result<String, NbestErr
     use std::io::Read;
     let mut bytes = Vec::new();
     crate::arpa::open_input(path)
-        .and_then(|mut input| input.reader.read_to_end(&mut bytes))
+        .and_then(|mut input| {
+            // A plain file's length is its text's: one allocation, no copies
+            // as the buffer grows (a compressed file's is a first guess).
+            bytes.reserve(input.file_len.map_or(0, |n| n as usize).saturating_add(1));
+            input.reader.read_to_end(&mut bytes)
+        })
         .map_err(|e| NbestError::io(name, e))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
