@@ -20,7 +20,7 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::jsonl_typed::give_up;
+use super::jsonl_typed::{give_up, MAX_KEYS};
 
 /// `line`'s id and the text of its words (`ref` for a reference; else
 /// `words`, `text`, the first hypothesis' `words`, or nothing when `hyps` is
@@ -37,11 +37,6 @@ pub(super) fn parse(line: &str, reference: bool) -> Option<(String, Cow<'_, str>
     deserializer.end().ok()?;
     Some(found)
 }
-
-/// The most keys an object may have here: the check for a key given twice is
-/// a scan of the object's keys so far (larger objects go through the `Value`
-/// path).
-const MAX_KEYS: usize = 64;
 
 /// Reads the entries of `map`: `value(key, map, keys)` reads the value of
 /// each key. `keys` is a stack shared by the objects being read (an object's
