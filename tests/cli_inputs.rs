@@ -133,6 +133,35 @@ fn build_lm_reads_a_fifo_with_an_error_once_and_does_not_hang() {
 
 /// Runs `dashlm ARGS <(cat MODEL)` through bash: the model is the last
 /// argument, a pipe (`/dev/fd/N`) that can be read only once.
+/// Writes `src` gzip-compressed to `dest`.
+fn gzip(src: &Path, dest: &Path) {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut e, &std::fs::read(src).unwrap()).unwrap();
+    std::fs::write(dest, e.finish().unwrap()).unwrap();
+}
+
+/// The bundled n-best sample: its model and its lists (JSONL).
+fn sample_nbest() -> (String, String) {
+    let nbest = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest/");
+    (
+        format!("{nbest}sample-3gram.arpa"),
+        format!("{nbest}sample.jsonl"),
+    )
+}
+
+/// `rescore` of `lists` with fixed weights, the model to add.
+fn rescore_args(lists: &str) -> [&str; 7] {
+    [
+        "rescore",
+        "--input",
+        lists,
+        "--lm-weight",
+        "8",
+        "--wip",
+        "-2",
+    ]
+}
+
 fn dashlm_piped_model(args: &[&str], model: &str, stdin: Option<&Path>) -> Output {
     let script = r#"bin="$1"; model="$2"; shift 2; "$bin" "$@" <(cat "$model")"#;
     let mut all = vec!["-c", script, "bash", env!("CARGO_BIN_EXE_dashlm"), model];
@@ -148,9 +177,7 @@ fn a_model_through_a_pipe_is_read_once() {
     // for gzip.
     let dir = tempfile::tempdir().unwrap();
     let gz = dir.path().join("tiny.arpa.gz");
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut e, &std::fs::read(TINY).unwrap()).unwrap();
-    std::fs::write(&gz, e.finish().unwrap()).unwrap();
+    gzip(Path::new(TINY), &gz);
     let sentences = Some(Path::new(SENTENCES));
     let direct = dashlm(&["query", "-v", "sentence", TINY], sentences);
     assert!(direct.status.success(), "{}", stderr(&direct));
@@ -162,21 +189,8 @@ fn a_model_through_a_pipe_is_read_once() {
         assert!(bench.status.success(), "{model}: {}", stderr(&bench));
     }
     // The rescoring commands read their model the same way.
-    let nbest = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest/");
-    let (lm, lists) = (
-        format!("{nbest}sample-3gram.arpa"),
-        format!("{nbest}sample.jsonl"),
-    );
-    let rescore = [
-        "rescore",
-        "--input",
-        &lists,
-        "--lm-weight",
-        "8",
-        "--wip",
-        "-2",
-        "--model",
-    ];
+    let (lm, lists) = sample_nbest();
+    let rescore = [&rescore_args(&lists)[..], &["--model"]].concat();
     let direct = dashlm(&[&rescore[..], &[&lm]].concat(), None);
     let piped = dashlm_piped_model(&rescore, &lm, None);
     assert!(piped.status.success(), "{}", stderr(&piped));
@@ -205,24 +219,10 @@ fn a_model_on_standard_input() {
     // command.
     let dir = tempfile::tempdir().unwrap();
     let gz = dir.path().join("sample.arpa.gz");
-    let nbest = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest/");
-    let (lm, lists) = (
-        format!("{nbest}sample-3gram.arpa"),
-        format!("{nbest}sample.jsonl"),
-    );
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut e, &std::fs::read(&lm).unwrap()).unwrap();
-    std::fs::write(&gz, e.finish().unwrap()).unwrap();
+    let (lm, lists) = sample_nbest();
+    gzip(Path::new(&lm), &gz);
     // ARPA text, plain or compressed, for the rescoring commands.
-    let rescore = [
-        "rescore",
-        "--input",
-        &lists,
-        "--lm-weight",
-        "8",
-        "--wip",
-        "-2",
-    ];
+    let rescore = rescore_args(&lists);
     let tune = ["tune", "--input", &lists, "--json"];
     for args in [&rescore[..], &tune] {
         let direct = dashlm(&[args, &["--model", &lm]].concat(), None);
