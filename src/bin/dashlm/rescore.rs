@@ -416,18 +416,69 @@ fn inside(dir: &Path, path: &Path) -> bool {
 /// (a table of `n^2` distances: 100 MB and 25 million alignments at the limit).
 const MAX_MBR_HYPS: usize = 5_000;
 
-/// An error naming the first list too long for MBR.
+/// The most word-alignment cells `--mbr` fills for one list: an edit
+/// distance for every pair of its hypotheses, `(words + 1) x (words + 1)`
+/// cells each, about 7 ns a cell (80 hypotheses of 2,000 words, 1.3 x 10^10
+/// cells, took 87 s); 5,000 hypotheses of 20 words are 5.5 x 10^9.
+const MAX_MBR_CELLS: u128 = 10_000_000_000;
+
+/// The alignment cells of every pair of `list`'s hypotheses.
+fn mbr_cells(list: &NbestList) -> u128 {
+    let (sum, squares) = (list.hyps.iter())
+        .map(|h| h.words.len() as u128 + 1)
+        .fold((0, 0), |(s, q), n| (s + n, q + n * n));
+    (sum * sum - squares) / 2
+}
+
+/// An error naming the first list too long for MBR: too many hypotheses, or
+/// too many words in them.
 pub fn check_mbr_lists(lists: &[NbestList]) -> Result<(), String> {
-    match lists.iter().find(|l| l.hyps.len() > MAX_MBR_HYPS) {
-        Some(l) => Err(format!(
-            "utterance `{}` has {} hypotheses: --mbr compares every pair, at most {} per \
-             list (keep the best ones, e.g. rescore with --top first)",
-            l.id,
-            l.hyps.len(),
-            MAX_MBR_HYPS
-        )),
-        None => Ok(()),
+    const KEEP: &str = "keep the best ones, e.g. rescore with --top first";
+    for l in lists {
+        if l.hyps.len() > MAX_MBR_HYPS {
+            return Err(format!(
+                "utterance `{}` has {} hypotheses: --mbr compares every pair, at most \
+                 {MAX_MBR_HYPS} per list ({KEEP})",
+                l.id,
+                l.hyps.len(),
+            ));
+        }
+        let cells = mbr_cells(l);
+        if cells > MAX_MBR_CELLS {
+            return Err(format!(
+                "utterance `{}`: --mbr aligns the words of every pair of its {} hypotheses, \
+                 {cells} cells; at most {MAX_MBR_CELLS} per list ({KEEP}, or shorter)",
+                l.id,
+                l.hyps.len(),
+            ));
+        }
     }
+    Ok(())
+}
+
+/// The most pair sums `tune --mbr` makes for one list: the expected errors of
+/// every hypothesis against every other, in every cell of the grid, 1-3 ns
+/// each (one list of 5,000 hypotheses took 73 ms a cell: 36 minutes for the
+/// default grid of 29,646 cells; 1,000 hypotheses, 3 x 10^10 pair sums, 18 s).
+const MAX_MBR_GRID_PAIRS: u128 = 100_000_000_000;
+
+/// An error naming the first list whose MBR choices over a grid of `cells`
+/// cells would take too long.
+pub fn check_mbr_grid(lists: &[NbestList], cells: usize) -> Result<(), String> {
+    for l in lists {
+        let pairs = (l.hyps.len() as u128).pow(2) * cells as u128;
+        if pairs > MAX_MBR_GRID_PAIRS {
+            return Err(format!(
+                "utterance `{}` has {} hypotheses: tune --mbr weighs every pair in each of \
+                 the grid's {cells} cells, {pairs} pair sums; at most {MAX_MBR_GRID_PAIRS} \
+                 per list (a coarser grid, or keep the best hypotheses, e.g. rescore with \
+                 --top first)",
+                l.id,
+                l.hyps.len(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Loads the model named on the command line: ARPA or compiled, whichever the
