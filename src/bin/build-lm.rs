@@ -134,7 +134,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
 /// `-` is refused too (it would name a file `-`, where it means standard
 /// input for INPUT).
 fn refuse_special_output(output: &std::path::Path) -> Result<(), String> {
-    if output.as_os_str() == "-" {
+    if load::is_dash(output) {
         return Err(
             "OUTPUT `-`: a model is written to a file (renamed into place when \
                     complete), not to standard output; give a path"

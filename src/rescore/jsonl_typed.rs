@@ -39,10 +39,15 @@ pub(super) fn give_up<E: de::Error>() -> E {
 /// map finds a repeat in logarithmic time.
 pub(super) const MAX_KEYS: usize = 64;
 
-/// Whether to give up at `key`: it is already in `seen`, or `seen` holds
-/// [`MAX_KEYS`] keys; adds it if not.
+/// Whether a fast path gives up at `key` of an object whose keys so far are
+/// `seen`: `key` is among them, or they are [`MAX_KEYS`] already.
+pub(super) fn give_up_at(seen: &[&str], key: &str) -> bool {
+    seen.len() >= MAX_KEYS || seen.contains(&key)
+}
+
+/// [`give_up_at`], adding `key` to `seen` if not.
 fn repeated<'a>(seen: &mut Vec<&'a str>, key: &'a str) -> bool {
-    if seen.len() >= MAX_KEYS || seen.contains(&key) {
+    if give_up_at(seen, key) {
         return true;
     }
     seen.push(key);

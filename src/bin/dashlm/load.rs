@@ -32,8 +32,9 @@ pub fn styled(bar: ProgressBar, template: &str, message: &str) -> ProgressBar {
     bar
 }
 
-/// Whether a path given on the command line is `-`, standard input.
-pub fn is_stdin(path: &Path) -> bool {
+/// Whether a path given on the command line is `-`: standard input for an
+/// input, standard output for an output.
+pub fn is_dash(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
@@ -44,10 +45,10 @@ const COMPILED_NOT_STREAMED: &str =
 /// An error if the model `path` is `-`, for the commands that read something
 /// else from standard input or take compiled models only (`why`).
 pub fn refuse_stdin_model(path: &Path, why: &str) -> Result<(), String> {
-    match is_stdin(path) {
-        true => Err(format!("MODEL `-`: {why}; give the model's path")),
-        false => Ok(()),
+    if is_dash(path) {
+        return Err(format!("MODEL `-`: {why}; give the model's path"));
     }
+    Ok(())
 }
 
 /// [`refuse_stdin_model`] for the commands that take compiled models only.
@@ -62,7 +63,7 @@ pub fn refuse_stdin_compiled(path: &Path) -> Result<(), String> {
 /// bytes: a regular file, a FIFO or pipe (`<(zcat lm.arpa.gz)`), or standard
 /// input for `-`; a directory, socket or device is refused by name.
 pub fn open_model_input(path: &Path) -> Result<Input, String> {
-    if is_stdin(path) {
+    if is_dash(path) {
         return Input::new(Box::new(std::io::stdin()), None)
             .map_err(|e| format!("standard input: {e}"));
     }
@@ -181,7 +182,7 @@ pub fn open_model(path: &Path) -> Result<Loaded, Box<dyn Error + Send + Sync>> {
         let set = read_arpa(input, path)?;
         return Ok(Loaded::Arpa(dashlm::ReferenceModel::new(set)));
     }
-    if is_stdin(path) {
+    if is_dash(path) {
         return Err(format!("standard input: {COMPILED_NOT_STREAMED}; give its path").into());
     }
     let lazy = std::env::var_os("DASHLM_MMAP").is_some_and(|v| v == "1");

@@ -130,7 +130,7 @@ pub fn set_threads(threads: Option<usize>) -> Result<(), BoxError> {
 pub fn check_stdin_once(inputs: &[(&str, &Path)]) -> Result<(), String> {
     let stdin: Vec<&str> = inputs
         .iter()
-        .filter(|(_, p)| p.as_os_str() == "-")
+        .filter(|(_, p)| super::load::is_dash(p))
         .map(|(option, _)| *option)
         .collect();
     if stdin.len() > 1 {
@@ -256,7 +256,7 @@ impl OutputFile {
     /// Opens `path` for writing, creating it if needed (not truncating it);
     /// standard output for `-`.
     pub fn open(path: &Path) -> io::Result<OutputFile> {
-        if path.as_os_str() == "-" {
+        if super::load::is_dash(path) {
             let name = "standard output".into();
             return Ok(OutputFile {
                 name,
@@ -490,7 +490,7 @@ pub fn load_model(path: &Path) -> Result<super::load::Loaded, BoxError> {
 pub fn run(args: Args) -> Result<(), BoxError> {
     set_threads(args.threads)?;
     let output = match (&args.output, args.format, &args.best_text) {
-        (Some(p), Format::Srilm | Format::Kaldi, _) if p.as_os_str() == "-" => {
+        (Some(p), Format::Srilm | Format::Kaldi, _) if super::load::is_dash(p) => {
             return Err(format!(
                 "--format {} writes a directory, not standard output: give --output DIR",
                 args.format
