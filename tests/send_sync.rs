@@ -9,7 +9,7 @@ use dashlm::format::FormatError;
 use dashlm::reference::RefState;
 use dashlm::rescore::{
     GridTable, Hypothesis, LmScorer, NbestError, NbestList, Rescored, Rescorer, ScorerStats,
-    TuneOptions, TuneResult, TuneSet, Weights,
+    Scores, TuneOptions, TuneResult, TuneSet, Weights,
 };
 use dashlm::{FullScore, Model, ModelError, ReferenceModel, State};
 
@@ -34,6 +34,7 @@ fn models_and_states_are_send_and_sync() {
 fn rescoring_types_are_send_and_sync() {
     send_sync::<NbestList>();
     send_sync::<Hypothesis>();
+    send_sync::<Scores>();
     send_sync::<Rescorer<'static, Model<Vec<u8>>>>();
     send_sync::<Rescored>();
     send_sync::<Weights>();

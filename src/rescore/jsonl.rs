@@ -26,6 +26,7 @@ use serde_json::{Map, Value};
 use super::error::{clip, NbestError, NbestErrorKind};
 use super::joined::Words;
 use super::nbest::{hyp_words_joined, parse_lines_parallel, Hypothesis, Lines, NbestList};
+use super::scores::Names;
 
 /// Reads JSONL n-best lists from `input`; `source` names it in errors.
 ///
@@ -114,7 +115,8 @@ fn number(value: &Value, field: impl fmt::Display) -> Result<f64, NbestErrorKind
         .ok_or_else(|| field_err(field, format!("expected a number, found {}", found(value))))
 }
 
-fn parse_hyp(value: &Value, index: usize) -> Result<Hypothesis, NbestErrorKind> {
+/// Hypothesis `index` of a line, its score names from the line's `names`.
+fn parse_hyp(value: &Value, index: usize, names: &mut Names) -> Result<Hypothesis, NbestErrorKind> {
     let name = |f| HypField(index, f);
     let Value::Object(obj) = value else {
         return Err(field_err(format!("hyps[{index}]"), "expected an object"));
@@ -139,7 +141,7 @@ fn parse_hyp(value: &Value, index: usize) -> Result<Hypothesis, NbestErrorKind> 
                 }
             }
             other => {
-                hyp.extra.insert(other.to_string(), number(v, name(other))?);
+                hyp.extra.insert(names.get(other), number(v, name(other))?);
             }
         }
     }
@@ -159,11 +161,12 @@ fn parse_object(obj: &Map<String, Value>) -> Result<NbestList, NbestErrorKind> {
         None | Some(Value::Null) => None,
         Some(v) => Some(words_of(v, "ref")?.to_strings()),
     };
+    let mut names = Names::default();
     let hyps = match obj.get("hyps") {
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()
-            .map(|(i, h)| parse_hyp(h, i))
+            .map(|(i, h)| parse_hyp(h, i, &mut names))
             .collect::<Result<_, _>>()?,
         Some(other) => {
             let problem = format!("expected an array, found {}", found(other));
@@ -301,7 +304,7 @@ pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
         for (k, h) in list.hyps.iter().enumerate() {
             if let Some(name) = ["words", "acoustic", "lm"]
                 .into_iter()
-                .find(|n| h.extra.contains_key(*n))
+                .find(|n| h.extra.contains_key(n))
             {
                 return Err(super::writable::unwritable(format!(
                     "utterance `{}`, hypothesis {}: an extra score named `{name}` cannot be \

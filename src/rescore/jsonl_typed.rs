@@ -11,13 +11,13 @@
 //! Private to [`rescore`](super).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::joined::Words;
 use super::nbest::{hyp_words_joined, Hypothesis, NbestList};
+use super::scores::{Names, Scores};
 
 /// `line` as an n-best list if it is a well-formed one; `None` otherwise
 /// (then the `Value` path decides).
@@ -77,6 +77,8 @@ impl<'de> Visitor<'de> for List {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NbestList, A::Error> {
         let mut seen = Vec::new();
         let (mut id, mut reference, mut hyps) = (None, None, None);
+        // The hypotheses' score names, allocated once for the line.
+        let mut names = Names::default();
         while let Some(key) = map.next_key::<&'de str>()? {
             if repeated(&mut seen, key) {
                 return Err(give_up());
@@ -84,7 +86,7 @@ impl<'de> Visitor<'de> for List {
             match key {
                 "id" => id = Some(map.next_value::<String>()?),
                 "ref" => reference = map.next_value_seed(WordsOrNull)?,
-                "hyps" => hyps = Some(map.next_value_seed(Hyps)?),
+                "hyps" => hyps = Some(map.next_value_seed(Hyps(&mut names))?),
                 _ => {
                     let duplicate = RefCell::new(None);
                     map.next_value_seed(super::jsonl::UniqueKeys(&duplicate))?;
@@ -136,10 +138,10 @@ impl<'de> Visitor<'de> for WordsOrNull {
     }
 }
 
-/// The `hyps` array.
-struct Hyps;
+/// The `hyps` array, its score names from the line's [`Names`].
+struct Hyps<'n>(&'n mut Names);
 
-impl<'de> DeserializeSeed<'de> for Hyps {
+impl<'de> DeserializeSeed<'de> for Hyps<'_> {
     type Value = Vec<Hypothesis>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Hypothesis>, D::Error> {
@@ -147,7 +149,7 @@ impl<'de> DeserializeSeed<'de> for Hyps {
     }
 }
 
-impl<'de> Visitor<'de> for Hyps {
+impl<'de> Visitor<'de> for Hyps<'_> {
     type Value = Vec<Hypothesis>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -156,7 +158,7 @@ impl<'de> Visitor<'de> for Hyps {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Hypothesis>, A::Error> {
         let mut hyps = Vec::new();
-        while let Some(h) = seq.next_element_seed(Hyp)? {
+        while let Some(h) = seq.next_element_seed(Hyp(&mut *self.0))? {
             hyps.push(h);
         }
         Ok(hyps)
@@ -164,10 +166,10 @@ impl<'de> Visitor<'de> for Hyps {
 }
 
 /// One hypothesis: `words`, `acoustic`, `lm` (a number or `null`), and any
-/// other field a number (an extra score).
-struct Hyp;
+/// other field a number (an extra score, named from the line's [`Names`]).
+struct Hyp<'n>(&'n mut Names);
 
-impl<'de> DeserializeSeed<'de> for Hyp {
+impl<'de> DeserializeSeed<'de> for Hyp<'_> {
     type Value = Hypothesis;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Hypothesis, D::Error> {
@@ -175,7 +177,7 @@ impl<'de> DeserializeSeed<'de> for Hyp {
     }
 }
 
-impl<'de> Visitor<'de> for Hyp {
+impl<'de> Visitor<'de> for Hyp<'_> {
     type Value = Hypothesis;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -185,7 +187,7 @@ impl<'de> Visitor<'de> for Hyp {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Hypothesis, A::Error> {
         let mut seen = Vec::new();
         let (mut words, mut acoustic, mut lm) = (None, None, None);
-        let mut extra = BTreeMap::new();
+        let mut extra = Scores::new();
         while let Some(key) = map.next_key::<&'de str>()? {
             if repeated(&mut seen, key) {
                 return Err(give_up());
@@ -195,7 +197,7 @@ impl<'de> Visitor<'de> for Hyp {
                 "acoustic" => acoustic = Some(map.next_value::<f64>()?),
                 "lm" => lm = map.next_value::<Option<f64>>()?,
                 other => {
-                    extra.insert(other.to_string(), map.next_value::<f64>()?);
+                    extra.insert(self.0.get(other), map.next_value::<f64>()?);
                 }
             }
         }

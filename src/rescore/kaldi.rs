@@ -35,6 +35,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use super::error::{NbestError, NbestErrorKind};
 use super::joined::Words;
@@ -346,7 +347,8 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
         let name = entry.file_name().to_string_lossy().into_owned();
         if let Some(stem) = name.strip_suffix(".score") {
             if entry.path().is_file() {
-                extra_files.push((stem.to_string(), name));
+                // The score's name, shared by every hypothesis given it.
+                extra_files.push((Arc::<str>::from(stem), name));
             }
         }
     }
@@ -454,7 +456,7 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
         }
         lm.flush()?;
     }
-    let names: BTreeSet<&String> = all_hyps().flat_map(|(_, _, h)| h.extra.keys()).collect();
+    let names: BTreeSet<&str> = all_hyps().flat_map(|(_, _, h)| h.extra.keys()).collect();
     for name in names {
         let mut out = create(&format!("{name}.score"), NamedBy::Score)?;
         for (l, i, h) in all_hyps() {

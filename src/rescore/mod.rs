@@ -4,7 +4,8 @@
 //! - [`nbest`]: the list types ([`NbestList`], [`Hypothesis`] and its
 //!   [`Words`]) and
 //!   format-independent [`read_lists`]/[`write_lists`] (directory outputs new
-//!   or empty: [`check_new_dir`]);
+//!   or empty: [`check_new_dir`]); [`scores`]: a hypothesis' named extra
+//!   [`Scores`];
 //! - formats: [`jsonl`], [`srilm`], [`kaldi`] (all scores natural log in memory);
 //! - [`rescorer`]: the score combination, state-sharing LM scoring with
 //!   prefetched queries, and parallel rescoring ([`Rescorer`]);
@@ -34,6 +35,7 @@ pub mod nbest;
 mod outdir;
 pub mod rescorer;
 mod scorer;
+pub mod scores;
 pub mod srilm;
 mod transcripts;
 mod transcripts_typed;
@@ -53,6 +55,7 @@ pub use rescorer::{
     check_totals, features, rank, score_lists, score_lists_sequential, HypFeatures, LmScorer,
     Rescored, Rescorer, ScorerStats, Weights, GROUP_LISTS, LN_10,
 };
+pub use scores::Scores;
 pub use tune::{
     check_options, parse_values, plateau_centre, try_tune, tune, GridTable, TuneOptions,
     TuneResult, TuneSet, MAX_AXIS_VALUES,

@@ -15,7 +15,7 @@
 //! assert_eq!((back[0].hyps[1].text(), back[0].hyps[1].lm), ("a cat sat".to_string(), Some(-16.0)));
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -23,6 +23,7 @@ use std::str::FromStr;
 
 use super::error::{NbestError, NbestErrorKind};
 use super::joined::Words;
+use super::scores::Scores;
 use super::{jsonl, kaldi, srilm};
 
 /// One hypothesis of an n-best list. Scores are natural-log values (the format
@@ -45,8 +46,9 @@ pub struct Hypothesis {
     /// The first-pass LM log probability (natural log), when known.
     pub lm: Option<f64>,
     /// Further named scores (natural log by convention), e.g. the recognizer's own
-    /// total, or `new_lm` and `total` after rescoring.
-    pub extra: BTreeMap<String, f64>,
+    /// total, or `new_lm` and `total` after rescoring (a small map: see
+    /// [`Scores`]).
+    pub extra: Scores,
 }
 
 impl Hypothesis {
@@ -85,7 +87,7 @@ impl Hypothesis {
     /// assert_eq!(h.extra["conf"], -0.5);
     /// ```
     pub fn with_extra(mut self, name: &str, value: f64) -> Hypothesis {
-        self.extra.insert(name.to_string(), value);
+        self.extra.insert(name.into(), value);
         self
     }
 

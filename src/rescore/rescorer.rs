@@ -33,6 +33,7 @@
 //! `scorer` module; its items are re-exported here.)
 
 use std::cmp::Ordering;
+use std::sync::{Arc, LazyLock};
 
 use rayon::prelude::*;
 
@@ -459,13 +460,13 @@ impl Rescored {
             .enumerate()
             .map(|(at, &i)| {
                 let mut h = hyp(i, at);
-                h.extra
-                    .insert("new_lm".to_string(), self.features[i].new_lm);
-                h.extra.insert("total".to_string(), self.totals[i]);
+                let [new_lm, total, posterior, expected_errors] = &*ADDED_NAMES;
+                h.extra.insert(new_lm.clone(), self.features[i].new_lm);
+                h.extra.insert(total.clone(), self.totals[i]);
                 if let Some(m) = &self.mbr {
-                    h.extra.insert("posterior".to_string(), m.posteriors[i]);
+                    h.extra.insert(posterior.clone(), m.posteriors[i]);
                     h.extra
-                        .insert("expected_errors".to_string(), m.expected_errors[i]);
+                        .insert(expected_errors.clone(), m.expected_errors[i]);
                 }
                 h
             })
@@ -477,6 +478,12 @@ impl Rescored {
         }
     }
 }
+
+/// The names of the scores [`Rescored::apply`] adds (`new_lm`, `total`,
+/// `posterior`, `expected_errors`), allocated once and shared by every
+/// hypothesis ranked.
+static ADDED_NAMES: LazyLock<[Arc<str>; 4]> =
+    LazyLock::new(|| ["new_lm", "total", "posterior", "expected_errors"].map(Arc::from));
 
 /// Rescores n-best lists with a model and fixed weights (optionally choosing by
 /// minimum Bayes risk).

@@ -32,6 +32,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::error::{clip, NbestError, NbestErrorKind};
 use super::joined::Words;
@@ -294,7 +295,8 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if path.is_dir() {
-            subdirs.push((name, path));
+            // The score's name, shared by every hypothesis given it.
+            subdirs.push((Arc::<str>::from(name), path));
         } else if is_nbest_name(&name) {
             files.push(path);
         }
@@ -567,7 +569,7 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
         let mut out = BufWriter::new(file);
         write_hyps(&mut out, list)?;
         out.flush()?;
-        let names: BTreeSet<&String> = list.hyps.iter().flat_map(|h| h.extra.keys()).collect();
+        let names: BTreeSet<&str> = list.hyps.iter().flat_map(|h| h.extra.keys()).collect();
         for name in names {
             if !list.hyps.iter().all(|h| h.extra.contains_key(name)) {
                 continue;
