@@ -344,18 +344,54 @@ pub fn write<W: Write>(out: &mut W, lists: &[NbestList]) -> io::Result<()> {
     check(lists)?;
     // Lines are formatted in parallel, a batch of lists at a time, and
     // written in order.
-    for batch in lists.chunks(WRITE_BATCH) {
+    let mut rest = lists;
+    while !rest.is_empty() {
+        let (batch, after) = rest.split_at(batch_len(rest));
         let lines: Vec<Vec<u8>> = batch.par_iter().map(line).collect();
         for l in &lines {
             out.write_all(l)?;
         }
+        rest = after;
     }
     Ok(())
 }
 
-/// Lists formatted together by [`write`] (bounding the memory the formatted
-/// lines take).
+/// The most lists formatted together by [`write`].
 const WRITE_BATCH: usize = 256;
+
+/// About the most bytes of lines formatted together by [`write`]: lists of
+/// many hypotheses fill a batch before [`WRITE_BATCH`] lists do (100 lists of
+/// 10,000 hypotheses took 105 MB of formatted lines at once).
+const WRITE_BATCH_BYTES: usize = 8 << 20;
+
+/// How many of the first lists of `lists` make one batch of [`write`]: at
+/// least one, at most [`WRITE_BATCH`], and no more than about
+/// [`WRITE_BATCH_BYTES`] of lines by [`line_len_estimate`].
+fn batch_len(lists: &[NbestList]) -> usize {
+    let mut bytes = 0;
+    let mut n = 0;
+    for list in lists.iter().take(WRITE_BATCH) {
+        bytes += line_len_estimate(list);
+        if n > 0 && bytes > WRITE_BATCH_BYTES {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
+
+/// About the length of `list`'s JSONL line: its text and, per hypothesis and
+/// score, the keys and digits around it (an estimate, for batching only).
+fn line_len_estimate(list: &NbestList) -> usize {
+    let text = list.id.len()
+        + (list.reference.iter().flatten())
+            .map(|w| w.len() + 1)
+            .sum::<usize>();
+    let hyps: usize = (list.hyps.iter())
+        .map(|h| h.words.as_str().len() + 64 + 32 * h.extra.len())
+        .sum();
+    32 + text + hyps
+}
 
 /// The JSONL line of `list`, every value serialized into it (no allocation
 /// per value).
@@ -390,4 +426,39 @@ fn line(list: &NbestList) -> Vec<u8> {
     }
     line.extend_from_slice(b"]}\n");
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rescore::Hypothesis;
+
+    fn list(hyps: usize) -> NbestList {
+        (0..hyps).fold(NbestList::new("u"), |l, _| {
+            l.with_hyp(Hypothesis::new("a b c", -1.0))
+        })
+    }
+
+    #[test]
+    fn batches_are_bounded_by_lists_and_by_bytes() {
+        let small: Vec<NbestList> = (0..600).map(|_| list(2)).collect();
+        assert_eq!(batch_len(&small), WRITE_BATCH);
+        assert_eq!(batch_len(&small[..10]), 10);
+        // 20,000 hypotheses of about 70 estimated bytes: a list of about 1.4 MB.
+        let big: Vec<NbestList> = (0..20).map(|_| list(20_000)).collect();
+        let n = batch_len(&big);
+        assert!((1..20).contains(&n), "{n}");
+        let bytes: usize = big[..n].iter().map(line_len_estimate).sum();
+        assert!(bytes <= WRITE_BATCH_BYTES, "{bytes}");
+        // One list larger than a batch is a batch of its own.
+        assert_eq!(batch_len(&[list(200_000), list(1)]), 1);
+        // The estimate is of the order of the line's length.
+        let l = list(1000);
+        let real = line(&l).len();
+        let estimate = line_len_estimate(&l);
+        assert!(
+            real / 2 < estimate && estimate < real * 4,
+            "{real} {estimate}"
+        );
+    }
 }
