@@ -168,7 +168,7 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 }
 
 /// The format version in the header of `bytes` (bytes 10..12), if it has one
-/// ([`parse`] checks that it is [`VERSION`](super::VERSION)).
+/// ([`parse`] checks that it is [`VERSION`]).
 ///
 /// ```
 /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();

@@ -297,7 +297,7 @@ fn push_number(line: &mut Vec<u8>, x: f64) {
     serde_json::to_writer(line, &x).expect("numbers serialize into memory");
 }
 
-/// The checks [`write`] makes before writing anything (its `# Errors`).
+/// The checks [`write()`] makes before writing anything (its `# Errors`).
 pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
     super::writable::check_lists(lists, super::writable::IdUse::Json)?;
     super::writable::first_error(lists, |list| {
@@ -356,15 +356,15 @@ pub fn write<W: Write>(out: &mut W, lists: &[NbestList]) -> io::Result<()> {
     Ok(())
 }
 
-/// The most lists formatted together by [`write`].
+/// The most lists formatted together by [`write()`].
 const WRITE_BATCH: usize = 256;
 
-/// About the most bytes of lines formatted together by [`write`]: lists of
+/// About the most bytes of lines formatted together by [`write()`]: lists of
 /// many hypotheses fill a batch before [`WRITE_BATCH`] lists do (100 lists of
 /// 10,000 hypotheses took 105 MB of formatted lines at once).
 const WRITE_BATCH_BYTES: usize = 8 << 20;
 
-/// How many of the first lists of `lists` make one batch of [`write`]: at
+/// How many of the first lists of `lists` make one batch of [`write()`]: at
 /// least one, at most [`WRITE_BATCH`], and no more than about
 /// [`WRITE_BATCH_BYTES`] of lines by [`line_len_estimate`].
 fn batch_len(lists: &[NbestList]) -> usize {

@@ -156,7 +156,7 @@ impl ScorerStats {
 
 /// Memo value `PENDING << 32`: the query is in flight. State numbers stay
 /// below it (a group has fewer than `u32::MAX` states), and so keys (`state
-/// << 32 | word`) never equal [`NO_KEY`](super::memo::NO_KEY).
+/// << 32 | word`) never equal [`NO_KEY`].
 const PENDING: u64 = u32::MAX as u64;
 
 impl<'m, M: LanguageModel> LmScorer<'m, M> {
