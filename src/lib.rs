@@ -65,6 +65,7 @@ pub mod model;
 pub mod query;
 pub mod reference;
 pub mod rescore;
+mod swar;
 pub mod text;
 pub mod vocab;
 

@@ -20,6 +20,8 @@
 
 use std::ops::Range;
 
+use crate::swar;
+
 /// Whether byte `b` separates words: ASCII space, `\t`, `\n`, `\v` (0x0B),
 /// `\f` (0x0C) or `\r`. (Rust's [`u8::is_ascii_whitespace`] leaves out `\v`;
 /// KenLM does not.)
@@ -44,6 +46,33 @@ pub const fn is_separator(b: u8) -> bool {
 #[inline(always)]
 pub const fn is_separator_char(c: char) -> bool {
     c.is_ascii() && is_separator(c as u8)
+}
+
+/// For eight bytes read as a little-endian `u64`: `0x80` in each byte that is
+/// an ASCII space, `0` in the others.
+#[inline(always)]
+pub(crate) const fn space_bytes(x: u64) -> u64 {
+    swar::equal(x, b' ')
+}
+
+/// For eight bytes read as a little-endian `u64`: `0x80` in each byte that is
+/// a [separator](is_separator), `0` in the others, with no branch: a space,
+/// or a byte from `\t` (9) to `\r` (13).
+#[inline(always)]
+pub(crate) const fn separator_bytes(x: u64) -> u64 {
+    space_bytes(x) | (swar::below(x, 0x0E) & !swar::below(x, 0x09))
+}
+
+/// The number of [separator](is_separator) bytes in `bytes`, counted eight at
+/// a time.
+///
+/// ```
+/// assert_eq!(dashlm::text::count_separators(b"a b\tc\x0b\xa0 d\r\n"), 6);
+/// ```
+pub fn count_separators(bytes: &[u8]) -> usize {
+    swar::chunks8(bytes)
+        .map(|(_, x)| separator_bytes(x).count_ones() as usize)
+        .sum()
 }
 
 /// The byte ranges of the words of `bytes`, in order.
@@ -146,6 +175,37 @@ mod tests {
             let plain: Vec<&[u8]> =
                 bytes.split(|&b| is_separator(b)).filter(|w| !w.is_empty()).collect();
             proptest::prop_assert_eq!(split(&bytes).collect::<Vec<_>>(), plain);
+        }
+    }
+
+    proptest::proptest! {
+        /// The byte masks mark exactly the separators and the spaces, for
+        /// any bytes; the count is the plain one.
+        #[test]
+        fn masks_mark_exactly_the_separators(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+        ) {
+            for (at, x) in swar::chunks8(&bytes) {
+                for k in 0..8 {
+                    let b = bytes.get(at + k).copied().unwrap_or(0);
+                    proptest::prop_assert_eq!(separator_bytes(x) >> (8 * k) & 0xFF == 0x80, is_separator(b));
+                    proptest::prop_assert_eq!(space_bytes(x) >> (8 * k) & 0xFF == 0x80, b == b' ');
+                    proptest::prop_assert_eq!(separator_bytes(x) >> (8 * k) & 0x7F, 0);
+                }
+            }
+            let plain = bytes.iter().filter(|&&b| is_separator(b)).count();
+            proptest::prop_assert_eq!(count_separators(&bytes), plain);
+        }
+    }
+
+    #[test]
+    fn masks_hold_for_every_byte_in_every_place() {
+        for b in 0..=255u8 {
+            for k in 0..8 {
+                let x = u64::from(b) << (8 * k) | (0x61 << (8 * ((k + 1) % 8)));
+                let expect = if is_separator(b) { 0x80 << (8 * k) } else { 0 };
+                assert_eq!(separator_bytes(x), expect, "{b:#x} at {k}");
+            }
         }
     }
 

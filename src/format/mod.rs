@@ -147,7 +147,7 @@ pub use header::{
 #[cfg(unix)]
 pub use mmap::signal_ignored;
 pub use mmap::{
-    map_file, open_model_file, prefetch, prefetch_items, read_file_huge,
+    keep_freed_memory, map_file, open_model_file, prefetch, prefetch_items, read_file_huge,
     release_freed_memory_at_once, HugeBuf, Span,
 };
 pub use sections::{file_version, parse, starts_like_model, Sections};

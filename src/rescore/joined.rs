@@ -58,6 +58,9 @@ impl Words {
     /// assert_eq!((w.len(), w.as_str()), (2, "a b"));
     /// ```
     pub fn split(text: &str) -> Words {
+        if let Some(words) = Words::joined(text) {
+            return words;
+        }
         let mut words = Words {
             text: String::with_capacity(text.len()),
             ends: Vec::new(),
@@ -66,6 +69,49 @@ impl Words {
             words.push(w);
         }
         words
+    }
+
+    /// [`Words::split`] of text whose words are already joined by single
+    /// spaces (no other separator, none at either end), as the readers'
+    /// input mostly is: the text copied whole and the ends found eight bytes
+    /// at a time ([`text::separator_bytes`](crate::text::separator_bytes)),
+    /// not word by word. `None` for any other text.
+    fn joined(text: &str) -> Option<Words> {
+        use crate::swar::chunks8;
+        use crate::text::{separator_bytes, space_bytes};
+        let bytes = text.as_bytes();
+        let len = u32::try_from(bytes.len()).ok().filter(|&n| n > 0)?;
+        let mut spaces = 0;
+        for (_, x) in chunks8(bytes) {
+            let s = space_bytes(x);
+            if separator_bytes(x) != s {
+                return None;
+            }
+            spaces += s.count_ones() as usize;
+        }
+        let mut ends = Vec::with_capacity(spaces + 1);
+        // Where the next word starts: a space there would end an empty word.
+        let mut start = 0;
+        for (at, x) in chunks8(bytes) {
+            let mut s = space_bytes(x);
+            while s != 0 {
+                let end = at as u32 + s.trailing_zeros() / 8;
+                if end == start {
+                    return None;
+                }
+                ends.push(end);
+                start = end + 1;
+                s &= s - 1;
+            }
+        }
+        if start == len {
+            return None;
+        }
+        ends.push(len);
+        Some(Words {
+            text: text.to_owned(),
+            ends,
+        })
     }
 
     /// The number of words.
@@ -419,6 +465,48 @@ impl ExactSizeIterator for Iter<'_> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Splitting gives the words one by one, whether the text is already
+        /// joined by single spaces or not.
+        #[test]
+        fn split_equals_word_by_word(
+            chars in proptest::collection::vec(
+                proptest::sample::select(vec![' ', ' ', ' ', '\t', '\n', '\u{0B}', '\r', 'a', 'b', 'é', '\u{a0}', '\0']),
+                0..40,
+            ),
+        ) {
+            let text: String = chars.into_iter().collect();
+            let plain: Words = crate::text::words(&text).collect();
+            let split = Words::split(&text);
+            proptest::prop_assert_eq!(&split, &plain);
+            proptest::prop_assert_eq!(split.ends.len(), split.len());
+            // Joined text takes the fast path and gives the same words.
+            proptest::prop_assert_eq!(Words::joined(plain.as_str()).unwrap_or_default(), plain);
+        }
+    }
+
+    #[test]
+    fn joined_text_is_split_at_its_spaces_only() {
+        let long = "abcdefgh ijklmnop q rstuvwxyz0123 45";
+        for (text, joined) in [
+            ("a", true),
+            ("a b", true),
+            (long, true),
+            ("", false),
+            (" a", false),
+            ("a ", false),
+            ("a  b", false),
+            ("a\tb", false),
+            ("abcdefg  h", false),
+            ("abcdefgh\x0bi", false),
+        ] {
+            assert_eq!(Words::joined(text).is_some(), joined, "{text:?}");
+            let plain: Words = crate::text::words(text).collect();
+            assert_eq!(Words::split(text), plain, "{text:?}");
+        }
+        assert_eq!(Words::split(long).ends, [8, 17, 19, 33, 36]);
+    }
 
     #[test]
     fn words_round_trip_through_every_edit() {

@@ -396,7 +396,7 @@ fn line_len_estimate(list: &NbestList) -> usize {
 /// The JSONL line of `list`, every value serialized into it (no allocation
 /// per value).
 fn line(list: &NbestList) -> Vec<u8> {
-    let mut line: Vec<u8> = Vec::new();
+    let mut line: Vec<u8> = Vec::with_capacity(line_len_estimate(list));
     line.extend_from_slice(b"{\"id\": ");
     push_string(&mut line, &list.id);
     if let Some(r) = &list.reference {

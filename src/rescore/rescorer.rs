@@ -460,6 +460,12 @@ impl Rescored {
             .enumerate()
             .map(|(at, &i)| {
                 let mut h = hyp(i, at);
+                let names = if self.mbr.is_some() { 4 } else { 2 };
+                let new = ADDED_NAMES[..names]
+                    .iter()
+                    .filter(|n| !h.extra.contains_key(n))
+                    .count();
+                h.extra.reserve(new);
                 let [new_lm, total, posterior, expected_errors] = &*ADDED_NAMES;
                 h.extra.insert(new_lm.clone(), self.features[i].new_lm);
                 h.extra.insert(total.clone(), self.totals[i]);

@@ -148,6 +148,20 @@ impl Scores {
         }
     }
 
+    /// Makes room for `additional` more entries at once (exactly, so that a
+    /// few known inserts reallocate once, not once each).
+    ///
+    /// ```
+    /// let mut s = dashlm::rescore::Scores::new();
+    /// s.reserve(2);
+    /// s.insert("new_lm".into(), -1.5);
+    /// s.insert("total".into(), -2.5);
+    /// assert_eq!(s.len(), 2);
+    /// ```
+    pub fn reserve(&mut self, additional: usize) {
+        self.entries.reserve_exact(additional);
+    }
+
     /// Removes score `name`, returning its value if it had one.
     ///
     /// ```

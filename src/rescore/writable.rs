@@ -97,10 +97,7 @@ pub(crate) fn check_words<S: AsRef<str>>(
 /// word at fault.
 pub(crate) fn check_joined(id: &str, what: impl fmt::Display, words: &Words) -> io::Result<()> {
     let text = words.as_str().as_bytes();
-    let separators = text
-        .iter()
-        .filter(|&&b| crate::text::is_separator(b))
-        .count();
+    let separators = crate::text::count_separators(text);
     let mut start = 0;
     let mut nonempty = true;
     for &end in words.ends() {

@@ -42,8 +42,14 @@ fn main() -> ExitCode {
     let _ = dashlm::atomic::remove_unfinished_on_interrupt();
     let result = match cli.command {
         Command::Query(args) => query::run(args),
-        Command::Rescore(args) => rescore::run(args),
-        Command::Tune(args) => tune::run(args),
+        Command::Rescore(args) => {
+            dashlm::format::keep_freed_memory();
+            rescore::run(args)
+        }
+        Command::Tune(args) => {
+            dashlm::format::keep_freed_memory();
+            tune::run(args)
+        }
         Command::Wer(args) => wer::run(args),
         Command::BenchQuery(args) => bench::run(args),
         Command::Inspect(args) => inspect::run(args),
