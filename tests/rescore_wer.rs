@@ -3,10 +3,11 @@
 
 use std::fs;
 
+use dashlm::rescore::mbr::DistanceMatrix;
 use dashlm::rescore::wer::{
     align, edit_distance, nbest_wer, read_transcripts, EditOp, ErrorCounts,
 };
-use dashlm::rescore::{Hypothesis, NbestErrorKind, NbestList};
+use dashlm::rescore::{Hypothesis, NbestErrorKind, NbestList, Words};
 use proptest::prelude::*;
 
 fn w(s: &str) -> Vec<&str> {
@@ -129,6 +130,78 @@ proptest! {
     #[test]
     fn counts_in_one_row_equal_the_alignments(r in proptest::collection::vec(0u8..3, 0..20), h in proptest::collection::vec(0u8..3, 0..20)) {
         prop_assert_eq!(ErrorCounts::of(&r, &h), align(&r, &h).counts);
+    }
+}
+
+/// Words the distances number by hashing: short ones told apart only by
+/// trailing NUL bytes or length, 16 and 17 bytes, long ones sharing a prefix,
+/// the empty word and one with a space (which `Words` may hold).
+static VOCAB: [&str; 10] = [
+    "a",
+    "b",
+    "abc",
+    "abc\0",
+    "",
+    "0123456789abcdef",
+    "0123456789abcdefg",
+    "a word longer than sixteen bytes",
+    "a word longer than sixteen bytes!",
+    "x y",
+];
+
+/// Sequences of 0 to 150 words over the first `k` words of [`VOCAB`] (small
+/// alphabets: many ties): patterns of one 64-word block and of several.
+fn word_seqs(n: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Vec<&'static str>>> {
+    (1usize..=VOCAB.len()).prop_flat_map(move |k| {
+        prop::collection::vec(
+            prop::collection::vec(prop::sample::select(&VOCAB[..k]), 0..=150),
+            n.clone(),
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    /// The oracle is the first hypothesis with the fewest errors by the plain
+    /// distance (ties: the first), its counts, and the first and chosen
+    /// hypotheses' counts, are `ErrorCounts::of`'s.
+    #[test]
+    fn oracle_is_the_first_hypothesis_at_the_least_plain_distance(
+        seqs in word_seqs(1..8),
+        choice in prop::option::of(0usize..8),
+    ) {
+        let (reference, hyps) = (&seqs[0], &seqs[1..]);
+        let mut list = NbestList::new("u");
+        list.reference = Some(reference.iter().map(|w| w.to_string()).collect());
+        for h in hyps {
+            let mut hyp = Hypothesis::new("", 0.0);
+            hyp.words = h.iter().collect::<Words>();
+            list = list.with_hyp(hyp);
+        }
+        let plain = hyps.iter().map(|h| edit_distance(reference, h)).collect::<Vec<_>>();
+        let oracle = (0..hyps.len()).min_by_key(|&i| plain[i]);
+        let counts = |i: Option<usize>| {
+            let h = i.and_then(|i| hyps.get(i)).map_or(&[][..], |h| &h[..]);
+            ErrorCounts::of(reference, h)
+        };
+        let w = nbest_wer(&[list], &[choice]);
+        prop_assert_eq!(w.oracle, counts(oracle));
+        prop_assert_eq!(w.first, counts(Some(0)));
+        prop_assert_eq!(w.chosen, counts(choice));
+    }
+
+    /// `DistanceMatrix::new` (numbered words, bit-parallel distances) holds
+    /// the plain distance of every pair.
+    #[test]
+    fn distance_matrix_is_the_plain_pairwise_distance(seqs in word_seqs(0..7)) {
+        let hyps: Vec<&[&str]> = seqs.iter().map(|h| &h[..]).collect();
+        let d = DistanceMatrix::new(&hyps);
+        prop_assert_eq!(d.len(), hyps.len());
+        for (i, a) in hyps.iter().enumerate() {
+            for (j, b) in hyps.iter().enumerate() {
+                prop_assert_eq!(d.get(i, j) as usize, edit_distance(a, b), "{} {}", i, j);
+            }
+        }
     }
 }
 

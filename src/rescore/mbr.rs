@@ -17,7 +17,9 @@
 //! assert_eq!(select(&DistanceMatrix::new(&hyps), &totals, 100.0).choice, 0); // large scale: top score
 //! ```
 
-use super::wer::edit_distance;
+use std::hash::Hash;
+
+use super::distance::{Interner, Pattern, Sequences};
 
 /// Pairwise word edit distances of a list's hypotheses (a symmetric matrix).
 ///
@@ -33,17 +35,43 @@ pub struct DistanceMatrix {
 }
 
 impl DistanceMatrix {
-    /// Computes all pairwise distances.
+    /// Computes all pairwise distances: each
+    /// [`edit_distance`](super::wer::edit_distance) of two hypotheses.
+    ///
+    /// The words are numbered (equal words, by `Eq`, get one number, found by
+    /// hashing) and the distances computed on the numbers, 64 alignment cells
+    /// at a time (Myers' bit-parallel algorithm), each hypothesis prepared
+    /// once for its distances to those after it.
     ///
     /// ```
-    /// assert_eq!(dashlm::rescore::mbr::DistanceMatrix::new::<&str>(&[]).len(), 0);
+    /// use dashlm::rescore::mbr::DistanceMatrix;
+    /// use dashlm::rescore::wer::edit_distance;
+    /// assert_eq!(DistanceMatrix::new::<&str>(&[]).len(), 0);
+    /// let hyps = [&["a", "b", "c"][..], &["b", "c", "d"][..], &[][..]];
+    /// let d = DistanceMatrix::new(&hyps);
+    /// assert_eq!(d.row(0), [0, 2, 3]);
+    /// assert_eq!(d.get(1, 0) as usize, edit_distance(hyps[1], hyps[0]));
     /// ```
-    pub fn new<T: PartialEq>(hyps: &[&[T]]) -> DistanceMatrix {
-        let n = hyps.len();
+    pub fn new<T: Eq + Hash>(hyps: &[&[T]]) -> DistanceMatrix {
+        let mut ids = Interner::new();
+        let mut seqs = Sequences::default();
+        for h in hyps {
+            seqs.push(h.iter().map(|x| ids.id(x)));
+        }
+        DistanceMatrix::from_sequences(&seqs)
+    }
+
+    /// All pairwise distances of symbol sequences (see the
+    /// [`distance`](super::distance) module): row `i`'s pattern is built once
+    /// for the hypotheses after it.
+    pub(crate) fn from_sequences(seqs: &Sequences) -> DistanceMatrix {
+        let n = seqs.len();
         let mut d = vec![0u32; n * n];
+        let mut pattern = Pattern::default();
         for i in 0..n {
+            pattern.set(seqs.get(i));
             for j in i + 1..n {
-                let v = edit_distance(hyps[i], hyps[j]) as u32;
+                let v = pattern.distance(seqs.get(j)) as u32;
                 d[i * n + j] = v;
                 d[j * n + i] = v;
             }
@@ -324,7 +352,46 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The matrix of every pair's plain (table) distance.
+    fn plain(hyps: &[&[&str]]) -> DistanceMatrix {
+        let n = hyps.len();
+        let mut d = vec![0u32; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                d[i * n + j] = crate::rescore::wer::edit_distance(hyps[i], hyps[j]) as u32;
+            }
+        }
+        DistanceMatrix { n, d }
+    }
+
     proptest! {
+        /// The matrix of `new` (numbered words, bit-parallel distances) and
+        /// the rescorer's MBR (numbered straight from its `Words`) are those
+        /// of the plain distance, for hypotheses of 0 to 150 words.
+        #[test]
+        fn distances_and_the_rescorers_choice_are_the_plain_ones(
+            hyps in (1usize..5).prop_flat_map(|k| prop::collection::vec(
+                prop::collection::vec(0..k, 0..=150),
+                0..8,
+            )),
+            scale in prop::sample::select(vec![0.5, 1.0, 3.0]),
+        ) {
+            use crate::rescore::{HypFeatures, Rescored, Weights, Words};
+            let vocab = ["a", "b", "cc", "0123456789abcdefg"];
+            let strs: Vec<Vec<&str>> = hyps.iter().map(|h| h.iter().map(|&i| vocab[i]).collect()).collect();
+            let refs: Vec<&[&str]> = strs.iter().map(|h| &h[..]).collect();
+            let expected = plain(&refs);
+            prop_assert_eq!(&DistanceMatrix::new(&refs), &expected);
+            let words: Vec<Words> = strs.iter().map(|h| h.iter().collect()).collect();
+            // Totals in input order, a little apart: the posteriors matter.
+            let features: Vec<HypFeatures> = (0..hyps.len())
+                .map(|i| HypFeatures { acoustic: -0.3 * i as f64, first_pass_lm: 0.0, new_lm: 0.0, num_words: 0 })
+                .collect();
+            let weights = Weights::default();
+            let r = Rescored::from_features(features, &weights, Some((&words, scale)));
+            prop_assert_eq!(r.mbr.as_ref(), Some(&select(&expected, &r.totals, scale)));
+        }
+
         /// The blocked sums are each row's plain sum, to the bit.
         #[test]
         fn risks_are_each_rows_plain_sum(

@@ -24,6 +24,7 @@
 //! assert_eq!(best.text(), "the cat sat");
 //! ```
 
+mod distance;
 mod error;
 mod joined;
 pub mod jsonl;

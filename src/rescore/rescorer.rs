@@ -37,6 +37,7 @@ use std::sync::{Arc, LazyLock};
 
 use rayon::prelude::*;
 
+use super::distance::{Sequences, WordIds};
 use super::joined::Words;
 use super::mbr;
 use super::nbest::{Hypothesis, NbestList};
@@ -277,11 +278,15 @@ impl Rescored {
         let totals: Vec<f64> = features.iter().map(|f| weights.combine(f)).collect();
         let mut order = rank(&totals);
         let mbr = mbr_words.map(|(words, scale)| {
-            let strs: Vec<Vec<&str>> = (0..features.len())
-                .map(|i| words.get(i).map_or(Vec::new(), Words::to_strs))
-                .collect();
-            let refs: Vec<&[&str]> = strs.iter().map(|w| &w[..]).collect();
-            let dist = mbr::DistanceMatrix::new(&refs);
+            // The words as ids (`DistanceMatrix::new`'s way, without
+            // collecting each hypothesis' words first).
+            let mut ids = WordIds::with_capacity(64);
+            let mut seqs = Sequences::default();
+            let none = Words::new();
+            for i in 0..features.len() {
+                ids.push_all(words.get(i).unwrap_or(&none), &mut seqs);
+            }
+            let dist = mbr::DistanceMatrix::from_sequences(&seqs);
             let result = mbr::select(&dist, &totals, scale);
             if let Some(pos) = order.iter().position(|&i| i == result.choice) {
                 let c = order.remove(pos);

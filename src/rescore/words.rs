@@ -14,7 +14,7 @@ const K2: u64 = 0xD6E8_FEB8_6659_FD93;
 
 /// Spellings longer than this (or empty) are keyed by a hash and compared
 /// byte by byte.
-const INLINE: usize = 16;
+pub(super) const INLINE: usize = 16;
 
 /// `len` of an empty slot.
 const EMPTY: u32 = u32::MAX;
@@ -43,7 +43,7 @@ fn u32_at(s: &[u8], i: usize) -> u64 {
 /// Short spellings are read with at most three overlapping loads (bytes that
 /// two loads share agree, so OR-ing them is exact).
 #[inline(always)]
-fn key(word: &[u8]) -> (u64, u64) {
+pub(super) fn key(word: &[u8]) -> (u64, u64) {
     let n = word.len();
     if n == 0 || n > INLINE {
         return long_key(word);

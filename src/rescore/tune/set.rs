@@ -4,10 +4,10 @@
 
 use rayon::prelude::*;
 
+use crate::rescore::distance::{Pattern, Sequences, WordIds};
 use crate::rescore::mbr::{self, DistanceMatrix};
 use crate::rescore::nbest::NbestList;
 use crate::rescore::rescorer::{check_totals, features, HypFeatures, Weights};
-use crate::rescore::wer::edit_distance;
 
 /// Whether a hypothesis' own scores are all finite (its total can then only
 /// be infinite through the weights).
@@ -78,15 +78,29 @@ impl TuneSet {
             .filter_map(|(k, list)| {
                 let lm = new_lm.get(k).map_or(&[][..], |s| &s[..]);
                 let reference = list.reference.as_ref()?;
-                let hyps: Vec<Vec<&str>> = list.hyps.iter().map(|h| h.words.to_strs()).collect();
-                let errors = hyps
-                    .iter()
-                    .map(|h| edit_distance(reference, h) as u32)
-                    .collect();
-                let dist = mbr.then(|| {
-                    let words: Vec<&[&str]> = hyps.iter().map(|h| &h[..]).collect();
-                    DistanceMatrix::new(&words)
-                });
+                // The words as ids (see `wer::NbestWer::add_list`), the
+                // reference's pattern built once.
+                let mut ids = WordIds::with_capacity(reference.len());
+                let reference_ids: Vec<u32> =
+                    reference.iter().map(|w| ids.id(w.as_bytes())).collect();
+                let pattern = Pattern::new(&reference_ids);
+                let (errors, dist) = if mbr {
+                    // Every hypothesis word numbered too, for the pairs.
+                    let mut hyps = Sequences::default();
+                    for h in &list.hyps {
+                        ids.push_all(&h.words, &mut hyps);
+                    }
+                    let errors = (0..hyps.len())
+                        .map(|i| pattern.distance(hyps.get(i)) as u32)
+                        .collect();
+                    (errors, Some(DistanceMatrix::from_sequences(&hyps)))
+                } else {
+                    let mut hyp_ids = Vec::new();
+                    let errors = (list.hyps.iter())
+                        .map(|h| pattern.distance_to_words(&ids, &h.words, &mut hyp_ids) as u32)
+                        .collect();
+                    (errors, None)
+                };
                 Some(TuneUtt {
                     id: list.id.clone(),
                     features: features(list, lm),
@@ -348,6 +362,7 @@ impl TuneSet {
 mod tests {
     use super::*;
     use crate::rescore::nbest::Hypothesis;
+    use crate::rescore::wer::edit_distance;
     use proptest::prelude::*;
 
     fn value() -> impl Strategy<Value = f64> {
@@ -362,6 +377,54 @@ mod tests {
             -1e308,
             f64::NAN,
         ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// Per hypothesis, the errors are the plain distance to the
+        /// reference, and with `mbr` the matrix holds every pair's, for
+        /// references and hypotheses of 0 to 150 words (one 64-word block
+        /// and several).
+        #[test]
+        fn errors_and_distances_are_the_plain_ones(
+            lists in prop::collection::vec(
+                (1usize..5).prop_flat_map(|k| prop::collection::vec(
+                    prop::collection::vec(0..k, 0..=150),
+                    1..7,
+                )),
+                0..4,
+            ),
+            mbr in any::<bool>(),
+        ) {
+            let words = ["a", "b", "cc", "0123456789abcdefg"];
+            let text = |w: &[usize]| w.iter().map(|&i| words[i]).collect::<Vec<_>>().join(" ");
+            let nbest: Vec<NbestList> = (lists.iter().enumerate())
+                .map(|(k, seqs)| {
+                    let mut l = NbestList::new(&format!("u{k}")).with_reference(&text(&seqs[0]));
+                    for h in &seqs[1..] {
+                        l = l.with_hyp(Hypothesis::new(&text(h), 0.0));
+                    }
+                    l
+                })
+                .collect();
+            let set = TuneSet::new(&nbest, &[], mbr);
+            prop_assert_eq!(set.utts.len(), nbest.len());
+            for (u, l) in set.utts.iter().zip(&nbest) {
+                let reference = l.reference.as_ref().unwrap();
+                let hyps: Vec<Vec<&str>> = l.hyps.iter().map(|h| h.words.to_strs()).collect();
+                let plain: Vec<u32> = hyps.iter().map(|h| edit_distance(reference, h) as u32).collect();
+                prop_assert_eq!(&u.errors, &plain);
+                prop_assert_eq!(u.dist.is_some(), mbr);
+                if let Some(d) = &u.dist {
+                    prop_assert_eq!(d.len(), hyps.len());
+                    for (i, a) in hyps.iter().enumerate() {
+                        for (j, b) in hyps.iter().enumerate() {
+                            prop_assert_eq!(d.get(i, j) as usize, edit_distance(a, b));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     proptest! {
