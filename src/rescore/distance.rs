@@ -318,7 +318,17 @@ pub(crate) struct Pattern {
     last: u64,
     /// The pattern (whose rows of `peq` are the only ones not zero).
     symbols: Vec<u32>,
+    /// Whether the pattern has no `peq` (it would take more than
+    /// [`MAX_TABLE_WORDS`]): its distances are then the plain table's.
+    plain: bool,
 }
+
+/// The most `u64`s a pattern's `peq` may take (8 MiB): `peq` grows with the
+/// pattern's length times its distinct words, so a long-form reference of
+/// 100,000 words with 10,000 distinct ones would need 125 MB; such patterns
+/// are aligned by the plain table instead, in memory proportional to the
+/// other sequence.
+const MAX_TABLE_WORDS: usize = 1 << 20;
 
 impl Pattern {
     /// The pattern `seq`.
@@ -334,25 +344,32 @@ impl Pattern {
     pub(crate) fn set(&mut self, seq: &[u32]) {
         let blocks = seq.len().div_ceil(64);
         let sigma = seq.iter().max().map_or(0, |&c| c as usize + 1);
-        if blocks == self.blocks {
-            // Only the previous pattern's rows to clear, not every row (in
-            // MBR, a row per distinct word of the list, for each hypothesis).
-            for &c in &self.symbols {
-                let row = c as usize * blocks;
-                self.peq[row..row + blocks].fill(0);
-            }
-            if self.peq.len() < (sigma + 1) * blocks {
-                self.peq.resize((sigma + 1) * blocks, 0);
-            }
+        let rows = (sigma + 1).saturating_mul(blocks);
+        if rows > MAX_TABLE_WORDS {
+            self.peq = Vec::new();
+            self.plain = true;
         } else {
-            self.peq.clear();
-            self.peq.resize((sigma + 1) * blocks, 0);
+            if !self.plain && blocks == self.blocks {
+                // Only the previous pattern's rows to clear, not every row (in
+                // MBR, a row per distinct word of the list, for each hypothesis).
+                for &c in &self.symbols {
+                    let row = c as usize * blocks;
+                    self.peq[row..row + blocks].fill(0);
+                }
+                if self.peq.len() < rows {
+                    self.peq.resize(rows, 0);
+                }
+            } else {
+                self.peq.clear();
+                self.peq.resize(rows, 0);
+            }
+            self.plain = false;
+            for (i, &c) in seq.iter().enumerate() {
+                self.peq[c as usize * blocks + i / 64] |= 1 << (i % 64);
+            }
         }
         self.symbols.clear();
         self.symbols.extend_from_slice(seq);
-        for (i, &c) in seq.iter().enumerate() {
-            self.peq[c as usize * blocks + i / 64] |= 1 << (i % 64);
-        }
         self.blocks = blocks;
         self.len = seq.len();
         self.sigma = sigma;
@@ -365,6 +382,9 @@ impl Pattern {
     /// The Levenshtein distance (unit costs) of the pattern and `text`.
     #[inline]
     pub(crate) fn distance(&self, text: &[u32]) -> usize {
+        if self.plain {
+            return super::wer::edit_distance(&self.symbols, text);
+        }
         match self.blocks {
             0 => text.len(),
             1 => self.distance_one_block(text),
@@ -399,7 +419,7 @@ impl Pattern {
         words: &Words,
         buf: &mut Vec<u32>,
     ) -> usize {
-        if self.blocks != 1 {
+        if self.blocks != 1 || self.plain {
             ids.get_all(words, buf);
             return self.distance(buf);
         }
@@ -500,6 +520,48 @@ mod tests {
             b.push(3);
             assert_eq!(p.distance(&b), 3, "m {m}");
         }
+    }
+
+    #[test]
+    fn patterns_too_large_for_a_table_use_the_plain_one() {
+        // 3,000 distinct symbols in 3,000 places: 47 blocks x 3,001 rows
+        // would be 141,047 words; one id past MAX_TABLE_WORDS forces the
+        // plain table for a short pattern too.
+        let long: Vec<u32> = (0..3000).collect();
+        let huge_id = [1, MAX_TABLE_WORDS as u32, 2];
+        let mut p = Pattern::default();
+        for (seq, plain) in [
+            (&long[..], false),
+            (&huge_id[..], true),
+            (&[1, 2, 3][..], false),
+            (&huge_id[..], true),
+            (&long[..], false),
+        ] {
+            p.set(seq);
+            assert_eq!(p.plain, plain, "{}", seq.len());
+            assert!(p.peq.len() <= MAX_TABLE_WORDS);
+            for text in [
+                &long[..],
+                &long[5..2000],
+                &huge_id[..],
+                &[2, 1][..],
+                &[][..],
+            ] {
+                assert_eq!(
+                    p.distance(text),
+                    edit_distance(seq, text),
+                    "{} {}",
+                    seq.len(),
+                    text.len()
+                );
+            }
+        }
+        // A reference of 200,000 words, 20,000 of them distinct: plain, and
+        // no table of 3,125 blocks x 20,001 rows.
+        let reference: Vec<u32> = (0..200_000).map(|i| i % 20_000).collect();
+        let p = Pattern::new(&reference);
+        assert!(p.plain && p.peq.is_empty());
+        assert_eq!(p.distance(&reference[..10]), 199_990);
     }
 
     #[test]
