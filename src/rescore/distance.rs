@@ -182,18 +182,12 @@ impl<'a> WordIds<'a> {
     pub(crate) fn get_all(&self, words: &Words, out: &mut Vec<u32>) {
         out.clear();
         out.reserve(words.len());
-        for w in word_bytes(words) {
-            out.push(self.get(w));
-        }
+        out.extend(words.byte_words().map(|w| self.get(w)));
     }
 
     /// The ids of `words` ([`WordIds::id`]'s), as a new sequence of `seqs`.
     pub(crate) fn push_all(&mut self, words: &'a Words, seqs: &mut Sequences) {
-        for w in word_bytes(words) {
-            let id = self.id(w);
-            seqs.symbols.push(id);
-        }
-        seqs.ends.push(seqs.symbols.len());
+        seqs.push(words.byte_words().map(|w| self.id(w)));
     }
 
     /// `word`'s key and length (long lengths cut short: such words are
@@ -260,19 +254,6 @@ impl<'a> WordIds<'a> {
     }
 }
 
-/// The words of `words` as bytes (as [`Words::iter`], without `str` slicing's
-/// character boundary checks).
-#[inline(always)]
-fn word_bytes(words: &Words) -> impl Iterator<Item = &[u8]> {
-    let text = words.as_str().as_bytes();
-    let mut start = 0;
-    words.ends().iter().map(move |&end| {
-        let word = &text[start..end as usize];
-        start = end as usize + 1;
-        word
-    })
-}
-
 /// Many symbol sequences in one allocation.
 #[derive(Default)]
 pub(crate) struct Sequences {
@@ -298,6 +279,15 @@ impl Sequences {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.symbols[start..self.ends[i]]
     }
+}
+
+/// The words of `reference` numbered (hypotheses' words are then looked up in
+/// the ids, or entered) and its pattern: what the oracle search and tuning
+/// compare every hypothesis of a list with.
+pub(crate) fn reference_pattern(reference: &[String]) -> (WordIds<'_>, Pattern) {
+    let mut ids = WordIds::with_capacity(reference.len());
+    let symbols: Vec<u32> = reference.iter().map(|w| ids.id(w.as_bytes())).collect();
+    (ids, Pattern::new(&symbols))
 }
 
 /// A sequence prepared for bit-parallel distances to many others (see the
@@ -425,7 +415,7 @@ impl Pattern {
         }
         let (mut vp, mut vn) = (!0u64, 0u64);
         let mut d = self.len as isize;
-        for w in word_bytes(words) {
+        for w in words.byte_words() {
             let eq = self.peq[self.row(ids.get(w))];
             d += step(&mut vp, &mut vn, eq, 1, self.last) as isize;
         }

@@ -188,6 +188,19 @@ impl Words {
         }
     }
 
+    /// The words as bytes (as [`Words::iter`], without `str` slicing's
+    /// character boundary checks).
+    #[inline(always)]
+    pub(crate) fn byte_words(&self) -> impl Iterator<Item = &[u8]> {
+        let text = self.text.as_bytes();
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let word = &text[start..end as usize];
+            start = end as usize + 1;
+            word
+        })
+    }
+
     /// The words joined by single spaces (as `words.join(" ")`).
     ///
     /// ```

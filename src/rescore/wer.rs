@@ -22,7 +22,7 @@
 
 use std::fmt;
 
-use super::distance::{Pattern, WordIds};
+use super::distance::reference_pattern;
 
 pub use super::transcripts::read_transcripts;
 
@@ -411,9 +411,7 @@ impl NbestWer {
         // The reference's words as ids, its pattern built once; a hypothesis
         // word not in the reference matches none of it, so it need not be
         // told from the others (`UNSEEN` for all).
-        let mut ids = WordIds::with_capacity(reference.len());
-        let reference_ids: Vec<u32> = reference.iter().map(|w| ids.id(w.as_bytes())).collect();
-        let pattern = Pattern::new(&reference_ids);
+        let (ids, pattern) = reference_pattern(reference);
         let mut hyp_ids = Vec::new();
         let oracle = (list.hyps.iter().enumerate())
             .min_by_key(|(_, h)| pattern.distance_to_words(&ids, &h.words, &mut hyp_ids))

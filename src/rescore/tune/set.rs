@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use crate::rescore::distance::{Pattern, Sequences, WordIds};
+use crate::rescore::distance::{reference_pattern, Sequences};
 use crate::rescore::mbr::{self, DistanceMatrix};
 use crate::rescore::nbest::NbestList;
 use crate::rescore::rescorer::{check_totals, features, HypFeatures, Weights};
@@ -80,10 +80,7 @@ impl TuneSet {
                 let reference = list.reference.as_ref()?;
                 // The words as ids (see `wer::NbestWer::add_list`), the
                 // reference's pattern built once.
-                let mut ids = WordIds::with_capacity(reference.len());
-                let reference_ids: Vec<u32> =
-                    reference.iter().map(|w| ids.id(w.as_bytes())).collect();
-                let pattern = Pattern::new(&reference_ids);
+                let (mut ids, pattern) = reference_pattern(reference);
                 let (errors, dist) = if mbr {
                     // Every hypothesis word numbered too, for the pairs.
                     let mut hyps = Sequences::default();
