@@ -35,6 +35,12 @@
 //! The kenlm-rs caveat: every `base_score` and `index` crosses an FFI boundary
 //! (and kenlm-rs checks its heap-allocated states on every call), so kenlm-rs is
 //! slower than KenLM's own C++ loop would be.
+//!
+//! `kenlm`'s figure also depends on which systems share its rounds: on a Zen 5
+//! VM it ran at 14.3-15.5M words/s with `--only dashlm-1,kenlm` and at 11.3M
+//! with `dashlm-2` in the rounds, while `kenlm-ids` and `dashlm-1` did not move
+//! (its per-word `index` allocates a `CString`). Compare ratios from runs of
+//! the same `--only` set.
 
 use std::error::Error;
 use std::hint::black_box;
