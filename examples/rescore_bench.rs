@@ -37,10 +37,11 @@
 //! slower than KenLM's own C++ loop would be.
 //!
 //! `kenlm`'s figure also depends on which systems share its rounds: on a Zen 5
-//! VM it ran at 14.3-15.5M words/s with `--only dashlm-1,kenlm` and at 11.3M
-//! with `dashlm-2` in the rounds, while `kenlm-ids` and `dashlm-1` did not move
+//! VM it ran at 14.3-15.5M words/s with `--only dashlm-1,kenlm`, at 11.3M with
+//! `--only dashlm-1,dashlm-2,kenlm` and in a run of every system, and at
+//! 12.5-15.4M in other mixes, while `kenlm-ids` and `dashlm-1` did not move
 //! (its per-word `index` allocates a `CString`). Compare ratios from runs of
-//! the same `--only` set.
+//! the same `--only` set, and repeat them.
 
 use std::error::Error;
 use std::hint::black_box;
