@@ -25,12 +25,9 @@
 //!   words over the time of those queries: no rescorer built on these queries
 //!   can beat it.
 //!
-//! One round times one sample of each one-thread system (P passes over the
-//! lists), one after the other, so a burst of load from other processes hits
-//! them alike; ROUNDS (default 15) rounds. `dashlm-2` then runs ROUNDS rounds
-//! of its own: interleaved with the others, it slowed the system timed after
-//! it (on a Zen 5 VM, `kenlm` ran at 10.9M words/s right after `dashlm-2` and
-//! at 13.3-13.8M after any one-thread system or alone). Prints hypothesis words per second (words
+//! One round times one sample of each system (P passes over the lists), one
+//! after the other, so a burst of load from other processes hits them alike;
+//! ROUNDS (default 15) rounds. Prints hypothesis words per second (words
 //! without `</s>`, the same count for every system), best and median over the
 //! rounds, and the dashlm-1 / kenlm ratio: best over best, and the median of the
 //! per-round ratios. `--only` restricts the systems (e.g. to profile one).
@@ -39,10 +36,12 @@
 //! (and kenlm-rs checks its heap-allocated states on every call), so kenlm-rs is
 //! slower than KenLM's own C++ loop would be.
 //!
-//! `kenlm`'s figure moves from run to run more than the others' (on a Zen 5
-//! VM, 11.6-16.2M words/s across runs of the same systems, while `kenlm-ids`
-//! and `dashlm-1` moved by a few percent): its per-word `index` allocates a
-//! `CString`. Repeat runs and compare ratios from runs of the same `--only` set.
+//! `kenlm`'s figure drifts more than the others' from run to run: on a Zen 5 VM
+//! it ran at 10.9-15.5M words/s over one morning (its per-word `index`
+//! allocates a `CString`) while `dashlm-1` held at 37-41M. Which systems share
+//! its rounds did not explain it: 4 alternating pairs of `--only kenlm` and
+//! `--only dashlm-2,kenlm` gave 14.4-15.2M and 13.4-15.1M. Repeat runs, and
+//! compare ratios from runs close in time.
 
 use std::error::Error;
 use std::hint::black_box;
@@ -200,19 +199,13 @@ fn run<M: LanguageModel>(
     };
     let mut secs: Vec<Vec<f64>> = vec![Vec::new(); selected.len()];
     let mut sums = vec![0.0; selected.len()];
-    // The one-thread systems take turns, then the two-thread one runs alone.
-    for threaded in [false, true] {
-        for _ in 0..opts.rounds {
-            for (k, system) in selected.iter().enumerate() {
-                if (*system == "dashlm-2") != threaded {
-                    continue;
-                }
-                let start = Instant::now();
-                for _ in 0..opts.passes {
-                    sums[k] = black_box(one_pass(system));
-                }
-                secs[k].push(start.elapsed().as_secs_f64() / opts.passes as f64);
+    for _ in 0..opts.rounds {
+        for (k, system) in selected.iter().enumerate() {
+            let start = Instant::now();
+            for _ in 0..opts.passes {
+                sums[k] = black_box(one_pass(system));
             }
+            secs[k].push(start.elapsed().as_secs_f64() / opts.passes as f64);
         }
     }
     let wps = |s: f64| words as f64 / s;
