@@ -32,6 +32,8 @@ use super::distance::{Interner, Pattern, Sequences};
 pub struct DistanceMatrix {
     n: usize,
     d: Vec<u32>,
+    /// The largest distance (0 when empty).
+    max: u32,
 }
 
 impl DistanceMatrix {
@@ -67,6 +69,7 @@ impl DistanceMatrix {
     pub(crate) fn from_sequences(seqs: &Sequences) -> DistanceMatrix {
         let n = seqs.len();
         let mut d = vec![0u32; n * n];
+        let mut max = 0;
         let mut pattern = Pattern::default();
         for i in 0..n {
             pattern.set(seqs.get(i));
@@ -74,9 +77,10 @@ impl DistanceMatrix {
                 let v = pattern.distance(seqs.get(j)) as u32;
                 d[i * n + j] = v;
                 d[j * n + i] = v;
+                max = max.max(v);
             }
         }
-        DistanceMatrix { n, d }
+        DistanceMatrix { n, d, max }
     }
 
     /// The number of hypotheses.
@@ -302,8 +306,99 @@ pub fn select(dist: &DistanceMatrix, totals: &[f64], scale: f64) -> MbrResult {
     }
 }
 
+/// Lists shorter than this have every risk summed ([`bounded_risks`] does not
+/// try).
+const BOUND_MIN: usize = 16;
+
+/// The posterior below which a hypothesis counts as light, times the number
+/// of hypotheses: the light ones together weigh less than this.
+const LIGHT_MASS: f64 = 1e-3;
+
+/// The relative margin of [`bounded_risks`]' bound, far above the rounding
+/// of sums of up to millions of terms (about `n * 2^-53` relative).
+const MARGIN: f64 = 1e-6;
+
+/// The risks that can decide [`select_index`]'s choice, to the bit as
+/// [`risks_into`] gives them, and `+inf` for the others; false (and `out`
+/// left to the caller) when that would save little.
+///
+/// Hypotheses of posterior at least [`LIGHT_MASS`]` / n` are heavy. Each
+/// risk's part over the heavy ones, `P_i`, is at most the risk, and the
+/// hypothesis with the least `P` has a risk of at most `min P + R * D` (`R`
+/// the light ones' mass, `D` the largest distance). A hypothesis whose `P_i`
+/// passes that (by a relative [`MARGIN`], for rounding) has a larger risk
+/// than that one, so it cannot be chosen, not even on a tie. The others'
+/// risks are summed in full, in `risks_into`'s order. With peaked posteriors
+/// (large scales), that reads a few rows of the matrix instead of all of them.
+fn bounded_risks(dist: &DistanceMatrix, posteriors: &[f64], out: &mut [f64]) -> bool {
+    let n = dist.len();
+    let (posteriors, out) = (&posteriors[..n], &mut out[..n]);
+    if n < BOUND_MIN || posteriors.iter().any(|p| p.is_nan()) {
+        return false;
+    }
+    let light = LIGHT_MASS / n as f64;
+    if posteriors.iter().filter(|&&p| p >= light).count() > n / 4 {
+        return false;
+    }
+    // The heavy rows' part of every risk (the matrix is symmetric: row `j`
+    // holds every hypothesis' distance to `j`), and the light mass.
+    out.fill(0.0);
+    let mut light_mass = 0.0;
+    for (j, &p) in posteriors.iter().enumerate() {
+        if p < light {
+            light_mass += p;
+            continue;
+        }
+        for (o, &d) in out.iter_mut().zip(dist.row(j)) {
+            *o += f64::from(d) * p;
+        }
+    }
+    let least = out.iter().copied().fold(f64::INFINITY, f64::min);
+    let bound = (least + light_mass * f64::from(dist.max)) * (1.0 + MARGIN);
+    let mut candidates = 0;
+    for o in out.iter_mut() {
+        if *o <= bound {
+            *o = f64::NAN; // to be summed
+            candidates += 1;
+        } else {
+            *o = f64::INFINITY;
+        }
+    }
+    if candidates > n / 4 {
+        return false;
+    }
+    full_risks_of_marked(dist, posteriors, out);
+    true
+}
+
+/// Replaces each NaN of `out` by its hypothesis' full risk, summed over `j`
+/// in order as [`risks_into`] sums it, up to [`BLOCK`] rows at a time.
+fn full_risks_of_marked(dist: &DistanceMatrix, posteriors: &[f64], out: &mut [f64]) {
+    let mut rows = [0usize; BLOCK];
+    let mut k = 0;
+    for i in 0..out.len() {
+        if out[i].is_nan() {
+            rows[k] = i;
+            k += 1;
+        }
+        if k == BLOCK || (k > 0 && i + 1 == out.len()) {
+            let mut sums = [0.0f64; BLOCK];
+            for (j, &p) in posteriors.iter().enumerate() {
+                for (sum, &r) in sums.iter_mut().zip(&rows[..k]) {
+                    *sum += f64::from(dist.get(r, j)) * p;
+                }
+            }
+            for (&r, &sum) in rows[..k].iter().zip(&sums) {
+                out[r] = sum;
+            }
+            k = 0;
+        }
+    }
+}
+
 /// The MBR choice only, with reused buffers (for tuning loops): always
-/// [`select`]'s choice.
+/// [`select`]'s choice. In long lists with peaked posteriors, only the
+/// hypotheses that can win have their risks summed in full.
 ///
 /// ```
 /// use dashlm::rescore::mbr::{select, select_index, DistanceMatrix};
@@ -323,7 +418,9 @@ pub fn select_index(
     posteriors_into(totals, scale, buf);
     buf.resize(2 * n, 0.0);
     let (posteriors, risks) = buf.split_at_mut(n);
-    risks_into(dist, posteriors, risks);
+    if !bounded_risks(dist, posteriors, risks) {
+        risks_into(dist, posteriors, risks);
+    }
     let mut best = usize::MAX;
     let mut best_risk = f64::INFINITY;
     let mut best_total = f64::NAN;
@@ -361,7 +458,26 @@ mod tests {
                 d[i * n + j] = crate::rescore::wer::edit_distance(hyps[i], hyps[j]) as u32;
             }
         }
-        DistanceMatrix { n, d }
+        let max = d.iter().copied().max().unwrap_or(0);
+        DistanceMatrix { n, d, max }
+    }
+
+    #[test]
+    fn peaked_posteriors_sum_few_risks_in_full() {
+        // 40 hypotheses, one far ahead: one heavy row, few candidates.
+        let hyps: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i % 7, i % 3, i]).collect();
+        let words: Vec<&[u8]> = hyps.iter().map(|h| &h[..]).collect();
+        let dist = DistanceMatrix::new(&words);
+        let totals: Vec<f64> = (0..40)
+            .map(|i| if i == 3 { 0.0 } else { -20.0 - i as f64 })
+            .collect();
+        let p = posteriors(&totals, 1.0);
+        let mut out = vec![0.0; 40];
+        assert!(bounded_risks(&dist, &p, &mut out));
+        assert_eq!(out.iter().filter(|r| r.is_finite()).count(), 1);
+        assert_eq!(select_index(&dist, &totals, 1.0, &mut Vec::new()), 3);
+        // Flat posteriors: every risk may win, so the bound is not used.
+        assert!(!bounded_risks(&dist, &posteriors(&totals, 0.0), &mut out));
     }
 
     proptest! {
@@ -390,6 +506,48 @@ mod tests {
             let weights = Weights::default();
             let r = Rescored::from_features(features, &weights, Some((&words, scale)));
             prop_assert_eq!(r.mbr.as_ref(), Some(&select(&expected, &r.totals, scale)));
+        }
+
+        /// Long lists: `select_index` (bounded risks where they apply) chooses
+        /// as `select` (every risk in full), with ties (repeated hypotheses,
+        /// equal totals) and every kind of scale; where the bound applies, the
+        /// risks it sums are `risks_into`'s to the bit and the others are
+        /// larger than the least.
+        #[test]
+        fn bounded_risks_choose_as_the_full_ones(
+            hyps in prop::collection::vec(prop::collection::vec(0u8..3, 0..7), 16..70),
+            totals in prop::collection::vec(
+                prop::sample::select(vec![0.0, -0.5, -1.0, -2.5, -4.0, -9.0, -30.0, f64::NAN]),
+                70,
+            ),
+            spread in prop::sample::select(vec![0.0, 1.0, 3.0]),
+            scale in prop::sample::select(vec![0.05, 0.5, 2.0, 8.0, 40.0, f64::INFINITY, f64::NAN]),
+        ) {
+            let words: Vec<&[u8]> = hyps.iter().map(|h| &h[..]).collect();
+            let dist = DistanceMatrix::new(&words);
+            let n = dist.len();
+            let totals: Vec<f64> = totals[..n].iter().enumerate()
+                .map(|(i, &t)| t - spread * (i % 5) as f64)
+                .collect();
+            let mut buf = Vec::new();
+            prop_assert_eq!(
+                select_index(&dist, &totals, scale, &mut buf),
+                select(&dist, &totals, scale).choice
+            );
+            let p = posteriors(&totals, scale);
+            let mut full = vec![0.0; n];
+            risks_into(&dist, &p, &mut full);
+            let mut bounded = vec![0.0; n];
+            if bounded_risks(&dist, &p, &mut bounded) {
+                let least = full.iter().copied().fold(f64::INFINITY, f64::min);
+                for (i, (&b, &f)) in bounded.iter().zip(&full).enumerate() {
+                    if b == f64::INFINITY {
+                        prop_assert!(f > least, "hypothesis {} left out at the least risk", i);
+                    } else {
+                        prop_assert_eq!(b.to_bits(), f.to_bits(), "hypothesis {}", i);
+                    }
+                }
+            }
         }
 
         /// The blocked sums are each row's plain sum, to the bit.
