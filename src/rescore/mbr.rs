@@ -380,19 +380,26 @@ fn full_risks_of_marked(dist: &DistanceMatrix, posteriors: &[f64], out: &mut [f6
         if out[i].is_nan() {
             rows[k] = i;
             k += 1;
-        }
-        if k == BLOCK || (k > 0 && i + 1 == out.len()) {
-            let mut sums = [0.0f64; BLOCK];
-            for (j, &p) in posteriors.iter().enumerate() {
-                for (sum, &r) in sums.iter_mut().zip(&rows[..k]) {
-                    *sum += f64::from(dist.get(r, j)) * p;
-                }
+            if k == BLOCK {
+                sum_rows(dist, posteriors, &rows, out);
+                k = 0;
             }
-            for (&r, &sum) in rows[..k].iter().zip(&sums) {
-                out[r] = sum;
-            }
-            k = 0;
         }
+    }
+    sum_rows(dist, posteriors, &rows[..k], out);
+}
+
+/// `out[r]` = the full risk of each row `r` of `rows` (at most [`BLOCK`]),
+/// the rows summed together over `j` in order.
+fn sum_rows(dist: &DistanceMatrix, posteriors: &[f64], rows: &[usize], out: &mut [f64]) {
+    let mut sums = [0.0f64; BLOCK];
+    for (j, &p) in posteriors.iter().enumerate() {
+        for (sum, &r) in sums.iter_mut().zip(rows) {
+            *sum += f64::from(dist.get(r, j)) * p;
+        }
+    }
+    for (&r, &sum) in rows.iter().zip(&sums) {
+        out[r] = sum;
     }
 }
 
