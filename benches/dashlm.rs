@@ -210,7 +210,8 @@ fn queries(c: &mut Criterion) {
 }
 
 /// Every word of the sentences looked up in the q8 model, one by one and in
-/// one batch (the rescorer's `word_ids`).
+/// one batch (the rescorer's `word_ids`), and one by one in the in-memory
+/// copy of its vocabulary (`VocabView::to_vocab`).
 fn vocabulary(c: &mut Criterion) {
     let fx = fixture();
     let mut g = c.benchmark_group(format!("vocab/{}", fx.label));
@@ -228,6 +229,13 @@ fn vocabulary(c: &mut Criterion) {
         b.iter(|| {
             m.word_ids(black_box(&words), &mut ids);
             ids[0]
+        })
+    });
+    let copy = m.vocab().to_vocab();
+    g.bench_function("to_vocab_id", |b| {
+        b.iter(|| {
+            let ids = words.iter().map(|w| copy.id(black_box(w)));
+            ids.fold(0u64, |sum, id| sum + u64::from(id))
         })
     });
     g.finish();

@@ -16,6 +16,10 @@
 //!   interning, state-recombined memo, batched queries);
 //! - `dashlm-2`: dashlm's parallel [`score_lists`] on a rayon pool of 2 threads;
 //! - `dashlm-wbw`: dashlm word by word, a vocabulary lookup and a query per word;
+//! - `dashlm-wbw-map`: the same, its lookups in the in-memory copy of the
+//!   vocabulary ([`VocabView::to_vocab`](dashlm::format::vocab::VocabView::to_vocab),
+//!   made before the clock starts), as a decoder that looks words up as it
+//!   goes would use it;
 //! - `kenlm`: KenLM word by word, as a user of kenlm-rs would do it: a
 //!   vocabulary lookup (`Model::index`) and a `base_score` per word, `</s>` too;
 //! - `kenlm-ids`: the same with every word looked up before the clock starts;
@@ -49,21 +53,25 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use dashlm::rescore::{read_lists, score_lists, score_lists_sequential, Format, NbestList};
+use dashlm::vocab::Vocab;
 use dashlm::LanguageModel;
 
 #[path = "support/exit.rs"]
 mod exit;
 
-const SYSTEMS: [&str; 6] = [
+const SYSTEMS: [&str; 7] = [
     "dashlm-1",
     "dashlm-2",
     "dashlm-wbw",
+    "dashlm-wbw-map",
     "kenlm",
     "kenlm-ids",
     "dashlm-queries",
 ];
 
-fn word_by_word<M: LanguageModel>(m: &M, lists: &[NbestList]) -> f64 {
+/// dashlm scoring every hypothesis word by word from `<s>` through `</s>`,
+/// each word's id found by `id`.
+fn word_by_word<M: LanguageModel>(m: &M, lists: &[NbestList], id: impl Fn(&[u8]) -> u32) -> f64 {
     let mut sum = 0.0f64;
     for l in lists {
         for h in &l.hyps {
@@ -71,7 +79,7 @@ fn word_by_word<M: LanguageModel>(m: &M, lists: &[NbestList]) -> f64 {
             let mut next = state;
             let mut total = 0.0f32;
             for w in &h.words {
-                total += m.score(&state, m.word_id(w.as_bytes()), &mut next);
+                total += m.score(&state, id(w.as_bytes()), &mut next);
                 state = next;
             }
             total += m.score(&state, m.eos_id(), &mut next);
@@ -99,6 +107,7 @@ fn median(v: &[f64]) -> f64 {
 
 fn run<M: LanguageModel>(
     m: &M,
+    vocab: &Vocab,
     kenlm: &kenlm::Model,
     lists: &[NbestList],
     opts: &Options,
@@ -176,7 +185,8 @@ fn run<M: LanguageModel>(
         match system {
             "dashlm-1" => sum_ln(&score_lists_sequential(m, lists).0),
             "dashlm-2" => pool2.install(|| sum_ln(&score_lists(m, lists, |_| {}).0)),
-            "dashlm-wbw" => word_by_word(m, lists),
+            "dashlm-wbw" => word_by_word(m, lists, |w| m.word_id(w)),
+            "dashlm-wbw-map" => word_by_word(m, lists, |w| vocab.id(w)),
             "kenlm" => kenlm_word_by_word(
                 kenlm,
                 lists.iter().map(|l| {
@@ -210,13 +220,13 @@ fn run<M: LanguageModel>(
     }
     let wps = |s: f64| words as f64 / s;
     println!(
-        "{:<12} {:>14} {:>14} {:>18}",
+        "{:<14} {:>14} {:>14} {:>18}",
         "system", "best words/s", "median words/s", "log10 sum"
     );
     for (k, system) in selected.iter().enumerate() {
         let best = secs[k].iter().copied().fold(f64::INFINITY, f64::min);
         println!(
-            "{system:<12} {:>14.0} {:>14.0} {:>18.3}",
+            "{system:<14} {:>14.0} {:>14.0} {:>18.3}",
             wps(best),
             wps(median(&secs[k])),
             sums[k]
@@ -226,6 +236,7 @@ fn run<M: LanguageModel>(
     for (ours, theirs) in [
         ("dashlm-1", "kenlm"),
         ("dashlm-1", "kenlm-ids"),
+        ("dashlm-wbw-map", "kenlm"),
         ("dashlm-queries", "kenlm"),
     ] {
         if let (Some(a), Some(b)) = (find(ours), find(theirs)) {
@@ -300,12 +311,13 @@ fn try_main() -> Result<(), Box<dyn Error + Send + Sync>> {
     if is_compiled {
         // As `dashlm rescore` opens it: read into (transparent huge page) memory.
         let m = dashlm::Model::load(&model)?;
-        run(&m, &kenlm, &lists, &opts).map_err(|e| e.to_string())?;
+        let vocab = m.vocab().to_vocab();
+        run(&m, &vocab, &kenlm, &lists, &opts).map_err(|e| e.to_string())?;
     } else {
         let input =
             dashlm::arpa::open_input(&model).map_err(|e| format!("{}: {e}", model.display()))?;
         let m = dashlm::ReferenceModel::read(input.reader, &model.display().to_string())?;
-        run(&m, &kenlm, &lists, &opts).map_err(|e| e.to_string())?;
+        run(&m, m.vocab(), &kenlm, &lists, &opts).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

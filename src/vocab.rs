@@ -155,16 +155,65 @@ impl Vocab {
             self.ends.push(self.bytes.len());
             (self.ends.len() - 1) as WordId
         };
+        self.put(at, word, id);
+        Ok(id)
+    }
+
+    /// The vocabulary whose word `i` is the `i`-th of `words` (`<unk>`'s
+    /// spelling first, as a model's vocabulary lists them): the in-memory
+    /// copy of a model's vocabulary ([`VocabView::to_vocab`]). A spelling
+    /// listed twice (only in a corrupted model) keeps its first id for
+    /// lookups, as the model's own lookup answers, and every id keeps its
+    /// word.
+    ///
+    /// [`VocabView::to_vocab`]: crate::format::vocab::VocabView::to_vocab
+    ///
+    /// ```
+    /// use dashlm::vocab::Vocab;
+    /// let v = Vocab::from_words([&b"<unk>"[..], b"the", b"cat", b"the"]);
+    /// assert_eq!((v.id(b"cat"), v.id(b"the"), v.id(b"dog")), (2, 1, 0));
+    /// assert_eq!((v.len(), v.word(3)), (4, &b"the"[..]));
+    /// assert_eq!(v.get(b"<unk>"), Some(0));
+    /// ```
+    pub fn from_words<'a>(words: impl IntoIterator<Item = &'a [u8]>) -> Vocab {
+        let mut v = Vocab::new();
+        let mut words = words.into_iter();
+        if let Some(first) = words.next() {
+            v.unk = first.into();
+            v.unk_seen = true;
+            if let Ok(at) = v.find(first) {
+                v.put(at, first, UNK);
+            }
+        }
+        for word in words {
+            v.bytes.extend_from_slice(word);
+            v.ends.push(v.bytes.len());
+            if let Ok(at) = v.find(word) {
+                v.put(at, word, (v.ends.len() - 1) as WordId);
+            }
+        }
+        v.shrink_to_fit();
+        v
+    }
+
+    /// Enters `word` with id `id` in the empty slot `at` (from
+    /// [`Vocab::find`]); grows the index when it is 3/4 full.
+    fn put(&mut self, at: usize, word: &[u8], id: WordId) {
         self.slots[at] = Slot {
             head: head(word),
             len: word.len() as u32,
             id,
         };
-        let filled = self.ends.len() - 1 + usize::from(self.unk_seen);
-        if filled * 4 > self.slots.len() * 3 {
+        if self.filled() * 4 > self.slots.len() * 3 {
             self.grow();
         }
-        Ok(id)
+    }
+
+    /// The words in the index, or more (a spelling listed twice by
+    /// [`Vocab::from_words`] is counted twice): ids past `<unk>`, plus
+    /// `<unk>` when present.
+    fn filled(&self) -> usize {
+        self.ends.len() - 1 + usize::from(self.unk_seen)
     }
 
     /// The id of `word` if present, else the empty slot where it would go.
@@ -260,7 +309,7 @@ impl Vocab {
     /// assert_eq!(v.insert(b"more"), Ok(1001)); // it can still grow
     /// ```
     pub fn shrink_to_fit(&mut self) {
-        let filled = self.ends.len() - 1 + usize::from(self.unk_seen);
+        let filled = self.filled();
         let size = (filled * 4).div_ceil(3).max(filled + 1).max(16);
         if size < self.slots.len() {
             self.rebuild(size);
@@ -401,5 +450,34 @@ mod tests {
         assert_eq!((v.get(b"<UNK>"), v.word(UNK)), (Some(UNK), &b"<UNK>"[..]));
         assert_eq!(v.get(b""), None);
         assert_eq!(v.len(), 5001);
+    }
+
+    /// Ids by position whatever the spellings: a spelling listed again keeps
+    /// its first id for lookups, as a model's lookup answers, and its own id
+    /// keeps the word; past id 0 an `<unk>` spelling is a word like another.
+    #[test]
+    fn from_words_numbers_by_position_and_finds_first_ids() {
+        let word = |i: usize| format!("w{i}{}", "x".repeat(i % 13)).into_bytes();
+        let mut words: Vec<Vec<u8>> = vec![b"<UNK>".to_vec()];
+        words.extend((0..3000).map(word));
+        words.push(word(5)); // id 3001, a repeat of id 6
+        words.push(b"<unk>".to_vec()); // id 3002
+        words.push(b"<UNK>".to_vec()); // id 3003, a repeat of id 0
+        words.push(Vec::new()); // id 3004, the empty word
+        let v = Vocab::from_words(words.iter().map(|w| &w[..]));
+        assert_eq!(v.len(), words.len());
+        for (id, w) in words.iter().enumerate() {
+            assert_eq!(v.word(id as WordId), &w[..]);
+        }
+        for i in 0..3000 {
+            assert_eq!(v.get(&word(i)), Some(i as WordId + 1));
+        }
+        assert_eq!(v.get(b"<UNK>"), Some(UNK));
+        assert_eq!(v.get(b"<unk>"), Some(3002));
+        assert_eq!(v.get(b""), Some(3004));
+        assert_eq!(v.get(b"w3000"), None);
+        assert!(v.has_explicit_unk());
+        assert!(v.index_bytes() <= 16 * 4096, "{}", v.index_bytes());
+        assert_eq!(Vocab::from_words([]).len(), 1);
     }
 }

@@ -139,3 +139,29 @@ fn a_three_word_vocabulary_looks_up() {
     // `<unk>` alone: 1 + 1 + 1 bits, then a 1-bit id.
     assert_eq!(vocab::index_bytes(1), 2);
 }
+
+/// The in-memory copy of a model's vocabulary answers every lookup as the
+/// model does: every word with its id, every absent word with 0, every id
+/// with its word, on both generated vocabularies.
+#[test]
+fn the_in_memory_copy_answers_as_the_model() {
+    for (bytes, words) in models() {
+        let model = Model::from_bytes(&bytes[..]).unwrap();
+        let view = model.vocab();
+        let copy = view.to_vocab();
+        let v = model.header().vocab_size;
+        assert_eq!(copy.len(), v as usize);
+        for id in 0..v {
+            let w = model.word(id);
+            assert_eq!(copy.word(id), w);
+            assert_eq!((copy.id(w), copy.get(w)), (id, view.get(w)));
+        }
+        for w in &words {
+            assert_eq!(copy.id(w.as_bytes()), model.word_id(w.as_bytes()), "{w}");
+        }
+        for w in absent_words(&words) {
+            assert_eq!((copy.id(&w), copy.get(&w)), (0, None));
+        }
+        assert_eq!(copy.word(v), b"");
+    }
+}
