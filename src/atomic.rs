@@ -62,6 +62,36 @@ impl Drop for Listed {
     }
 }
 
+/// A file that Ctrl-C, SIGTERM or SIGHUP removes ([`remove_unfinished`]) while
+/// this guard lives: for an output a program creates in place before it has
+/// anything to write (as `dashlm rescore` opens its outputs before scoring),
+/// so that a signal does not leave it behind empty or half written. Dropping
+/// the guard (once the file is complete) keeps the file.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("best.txt");
+/// std::fs::write(&path, "").unwrap();
+/// let guard = dashlm::atomic::RemovedOnInterrupt::new(&path);
+/// // What the handler of `remove_unfinished_on_interrupt` does on a signal:
+/// assert_eq!(dashlm::atomic::remove_unfinished(), 1);
+/// assert!(!path.exists());
+/// drop(guard);
+/// assert_eq!(dashlm::atomic::remove_unfinished(), 0);
+/// ```
+pub struct RemovedOnInterrupt {
+    _listed: Listed,
+}
+
+impl RemovedOnInterrupt {
+    /// Puts `path` on the list of outputs a signal removes, until dropped.
+    pub fn new(path: &Path) -> RemovedOnInterrupt {
+        RemovedOnInterrupt {
+            _listed: Listed::new(path),
+        }
+    }
+}
+
 /// Removes the temporary files and directories that [`write_file`] and
 /// [`write_dir`] are writing, in any thread, and returns how many it removed:
 /// for a handler that then ends the process (their writes go on failing or

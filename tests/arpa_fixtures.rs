@@ -379,7 +379,7 @@ fn quirk_positive_backoffs_in_blanks_as_kenlm() {
 const MALFORMED: &[(&str, &str)] = &[
     // Header counts that do not match their section.
     ("bad-count-too-few.arpa", "18: the header says ngram 2=4, but the \\2-grams: section has 3"),
-    ("bad-count-too-many.arpa", "11: the header says ngram 1=4, but the \\1-grams: section has 5"),
+    ("bad-count-too-many.arpa", "11: the header says ngram 1=4, but the \\1-grams: section has more (this is n-gram 5 of the section)"),
     // An n-gram of the wrong order in a section.
     (
         "bad-wrong-order-long.arpa",

@@ -603,3 +603,65 @@ fn build_lm_interrupted_leaves_no_temporary_file() {
 fn build_lm_terminated_leaves_no_temporary_file_and_exits_143() {
     assert_eq!(interrupt_build_lm("TERM").code(), Some(143));
 }
+
+/// SIGTERM or Ctrl-C while `rescore` waits for its model (ARPA text on a pipe
+/// that stays open), after it created its outputs: the files it created are
+/// removed (before, both were left behind empty) and the exit status is 128
+/// plus the signal's number; a file that existed keeps what it held.
+#[cfg(unix)]
+#[test]
+fn rescore_interrupted_removes_the_outputs_it_created() {
+    use std::os::unix::process::CommandExt;
+    let lists = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest/sample.jsonl");
+    for (signal, status) in [("TERM", 143), ("INT", 130)] {
+        let dir = tempfile::tempdir().unwrap();
+        let (output, best) = (dir.path().join("out.jsonl"), dir.path().join("best.txt"));
+        std::fs::write(&best, "kept\n").unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dashlm"));
+        cmd.args([
+            "rescore",
+            "--model",
+            "-",
+            "--input",
+            lists,
+            "--lm-weight",
+            "1",
+        ])
+        .args(["--wip", "0", "--output", output.to_str().unwrap()])
+        .args(["--best-text", best.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        // SAFETY: `signal` is async-signal-safe, as a `pre_exec` closure must be.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                libc::signal(libc::SIGTERM, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().unwrap();
+        // Held open: the model never ends, so `rescore` waits after opening
+        // its outputs.
+        let stdin = child.stdin.take().unwrap();
+        let start = Instant::now();
+        while !output.exists() {
+            assert!(child.try_wait().unwrap().is_none(), "rescore ended early");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no output appeared"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let kill = Command::new("sh")
+            .args(["-c", &format!("kill -{signal} {}", child.id())])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let exit = child.wait().unwrap();
+        drop(stdin);
+        assert_eq!(exit.code(), Some(status), "{signal}");
+        assert!(!output.exists(), "{signal}: the created output was left");
+        assert_eq!(std::fs::read_to_string(&best).unwrap(), "kept\n");
+    }
+}

@@ -116,6 +116,61 @@ fn corrupted_and_truncated_models_fail_with_the_file_named() {
         .contains("checksum mismatch"));
 }
 
+/// A flip in a data section is refused by every command that reads the
+/// model into memory (its CRC-32s are checked as it loads) and by `dump`; with
+/// `DASHLM_MMAP=1` a query reads only what it needs and is not refused.
+/// Before, `query`, `rescore` and `dump` used the corrupted weights, exit 0.
+#[test]
+fn a_corrupted_data_section_is_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.dlm");
+    assert!(build(TINY, &model, "f32").status.success());
+    let mut bytes = std::fs::read(&model).unwrap();
+    let (_, sections) = dashlm::format::parse(&bytes).unwrap();
+    let table = sections
+        .require(dashlm::format::SectionKind::Table, 2)
+        .unwrap();
+    let at = table.offset as usize;
+    bytes[at] ^= 1;
+    std::fs::write(&model, &bytes).unwrap();
+    let m = model.to_str().unwrap();
+    let expected = format!("{m}: table section for order 2 at byte {at}: checksum mismatch");
+    let err = dashlm::Model::load(&model).err().unwrap().to_string();
+    assert!(err.starts_with(&expected), "{err}");
+    assert!(dashlm::Model::open(&model).is_ok());
+    let lists = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest/sample.jsonl");
+    for args in [
+        vec!["query", m],
+        vec!["dump", m],
+        vec![
+            "rescore",
+            "--model",
+            m,
+            "--input",
+            lists,
+            "--lm-weight",
+            "1",
+            "--wip",
+            "0",
+        ],
+    ] {
+        let out = dashlm(&args, Some(Path::new(SENTENCES)));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!("dashlm: {expected}")),
+            "{args:?}: {err}"
+        );
+    }
+    let lazy = Command::new(env!("CARGO_BIN_EXE_dashlm"))
+        .args(["query", "-v", "summary", m])
+        .env("DASHLM_MMAP", "1")
+        .stdin(std::fs::File::open(SENTENCES).unwrap())
+        .output()
+        .unwrap();
+    assert!(lazy.status.success());
+}
+
 #[test]
 fn a_model_cut_to_fewer_than_8_bytes_is_a_truncated_model() {
     // Before: `query` read the bytes as ARPA text (`tr7.dlm:1: NUL byte in

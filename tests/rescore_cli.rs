@@ -199,6 +199,27 @@ fn wer_matches_known_counts() {
         out.starts_with("%WER 25.00 [ 2 / 8, 0 ins, 2 del, 0 sub ]"),
         "{out}"
     );
+    // Nothing to score is an error, not `%WER 0.00 [ 0 / 0 ]`.
+    fs::write(&h, "x1 the cat\n").unwrap();
+    let e = dashlm(&["wer", "--ref", s(&r), "--hyp", s(&h), "--mode", "present"]);
+    let err = String::from_utf8_lossy(&e.stderr);
+    assert_eq!(e.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: none of the 2 references in {} has a hypothesis here (--mode present): nothing to score",
+            s(&h),
+            s(&r)
+        )),
+        "{err}"
+    );
+    fs::write(&r, "").unwrap();
+    let e = dashlm(&["wer", "--ref", s(&r), "--hyp", s(&h), "--mode", "all"]);
+    let err = String::from_utf8_lossy(&e.stderr);
+    assert_eq!(e.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("{}: no references: nothing to score", s(&r))),
+        "{err}"
+    );
     // JSONL references from the n-best sample.
     let (out, _) = ok(&[
         "wer",

@@ -497,6 +497,41 @@ fn references_every_utterance_for_tune_a_subset_said_so_for_rescore() {
         &["rescore", "--best-text", "-", "--refs", s(&refs_all)],
     ));
     assert!(!err.contains("warning"), "{err}");
+    // JSONL references (`ref`), as `wer --ref` reads them: the same run.
+    let (out, _) = ok(&on_input(
+        s(&model),
+        s(&input),
+        &[
+            "rescore",
+            "--best-text",
+            "-",
+            "--refs",
+            s(&data("sample.jsonl")),
+        ],
+    ));
+    let (same, _) = ok(&on_input(
+        s(&model),
+        s(&input),
+        &["rescore", "--best-text", "-", "--refs", s(&refs_all)],
+    ));
+    assert_eq!(out, same);
+    // References for no utterance of the input (or none at all) are the wrong
+    // file (before: ignored, the WER taken from the input's own).
+    let wrong = d.join("wrong.refs");
+    for text in ["x1 a b\nx2 c\n", ""] {
+        fs::write(&wrong, text).unwrap();
+        let n = text.lines().count();
+        for command in ["rescore", "tune"] {
+            refused_as_given(
+                &on_input(s(&model), s(&input), &[command, "--refs", s(&wrong)]),
+                &format!(
+                    "{}: none of its {n} references is for an utterance of the input \
+                     (the input's first id: `synth_00042`)",
+                    wrong.display()
+                ),
+            );
+        }
+    }
 }
 
 #[test]

@@ -32,7 +32,7 @@ pub enum ArpaErrorKind {
         /// The announced order.
         order: usize,
     },
-    /// A section holds a different number of n-grams than the header says.
+    /// A section holds fewer n-grams than the header says.
     #[error(
         "the header says ngram {order}={header}, but the \\{order}-grams: section has {found}"
     )]
@@ -41,8 +41,22 @@ pub enum ArpaErrorKind {
         order: usize,
         /// The count in the `\data\` header.
         header: u64,
-        /// How many were found (so far, when it is too many).
+        /// How many were found (fewer than the header says).
         found: u64,
+    },
+    /// A section holds more n-grams than the header says: reading stops at the
+    /// first one past the count (the line of the error), so how many more is
+    /// not known.
+    #[error(
+        "the header says ngram {order}={header}, but the \\{order}-grams: section has more \
+         (this is n-gram {} of the section)",
+        header.saturating_add(1)
+    )]
+    TooManyNgrams {
+        /// The section's order.
+        order: usize,
+        /// The count in the `\data\` header.
+        header: u64,
     },
     /// A log10 probability above zero (or NaN).
     #[error("log10 probability {value} is positive: probabilities must be <= 0")]

@@ -465,10 +465,9 @@ impl<R: Read> ArpaReader<R> {
     fn parse_ngram(&mut self) -> Result<NGram<'_>, ArpaError> {
         let n = self.section;
         if self.in_section == self.counts[n - 1] {
-            return Err(self.err(ArpaErrorKind::CountMismatch {
+            return Err(self.err(ArpaErrorKind::TooManyNgrams {
                 order: n,
                 header: self.counts[n - 1],
-                found: self.in_section + 1,
             }));
         }
         self.in_section += 1;

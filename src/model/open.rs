@@ -204,13 +204,18 @@ impl Model<Mmap> {
     }
 
     /// Reads the whole model at `path` into memory backed by transparent huge
-    /// pages where available ([`format::read_file_huge`]) and validates it.
-    /// Opening costs a read of the file; queries are faster than on a plain
-    /// memory map because random probes miss the TLB less. The file may change
-    /// afterwards without affecting the model.
+    /// pages where available ([`format::read_file_huge`]), validates it, and
+    /// checks every section's CRC-32 ([`Model::verify`]), so that a file
+    /// corrupted anywhere is refused here rather than giving wrong scores.
+    /// Opening costs a read of the file (the checksums add about 2.5 ms for
+    /// the shared 4-gram's 60 MB f32 file on a Zen 5, against 8-10 ms for the
+    /// read from the page cache); queries are faster than on a plain memory map
+    /// because random probes miss the TLB less. The file may change afterwards
+    /// without affecting the model.
     ///
     /// # Errors
-    /// As [`Model::open`].
+    /// As [`Model::open`], and [`FormatError::SectionChecksum`] (in
+    /// [`ModelError::Format`]) for a corrupted section.
     ///
     /// ```no_run
     /// let model = dashlm::Model::load("model.dlm").unwrap();
@@ -221,7 +226,11 @@ impl Model<Mmap> {
             path: path.to_path_buf(),
             source,
         })?;
-        Model::from_bytes(mem).map_err(|e| e.with_path(path))
+        let model = Model::from_bytes(mem).map_err(|e| e.with_path(path))?;
+        model
+            .verify()
+            .map_err(|e| ModelError::from(e).with_path(path))?;
+        Ok(model)
     }
 }
 

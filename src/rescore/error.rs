@@ -96,6 +96,13 @@ pub enum NbestErrorKind {
         /// The archive lacking it.
         archive: String,
     },
+    /// A file of an SRILM score directory is named after an utterance that has
+    /// no n-best file in the directory above it.
+    #[error(
+        "a score file for utterance `{}`, which has no n-best file in the directory above",
+        clip(.0)
+    )]
+    UnknownUtterance(String),
     /// A score archive names a hypothesis the transcription archive does not have.
     #[error("hypothesis `{}` is not in the transcription archive", clip(.0))]
     UnknownKey(String),

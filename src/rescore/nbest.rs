@@ -297,7 +297,10 @@ pub fn read_lists(path: &Path, format: Format) -> Result<Vec<NbestList>, NbestEr
                 "expected `<id>.nbest` files (or `.nbest.gz`, `.nbest.xz`) in the directory; {}",
                 srilm::describe_dir(path)
             ),
-            Format::Srilm => "the list file names no n-best files".to_string(),
+            Format::Srilm => "expected one n-best file (`acoustic lm n w1 ...` or \
+                              `NBestList1.0` lines) or a list of n-best files' paths, but \
+                              the file names none (it is empty or blank)"
+                .to_string(),
             Format::Kaldi => format!(
                 "{} has no hypotheses (`<utterance>-<n> w1 w2 ...` lines)",
                 path.join("text").display()

@@ -28,7 +28,7 @@
 //! `name`; an optional `refs` file (`id w1 w2 ...` lines) gives references.
 //! Written lists always use the plain form (a missing LM score is written as 0).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -207,6 +207,36 @@ pub fn read_file_path(path: &Path) -> Result<NbestList, NbestError> {
     read_file(input.reader, &name, &id_of(path))
 }
 
+/// The files of score directory `dir` by utterance id: `<id>.nbest` (or
+/// `.nbest.gz`, `.nbest.xz`, as the n-best files may be). A file for an
+/// utterance that has no n-best file (`ids`), or two files of one id, is an
+/// error: a score silently left out would change what the lists carry. Other
+/// names are not score files and are passed over, as in the directory above.
+fn score_files(dir: &Path, ids: &HashSet<String>) -> Result<HashMap<String, PathBuf>, NbestError> {
+    let dir_name = dir.display().to_string();
+    let mut files = HashMap::new();
+    for entry in fs::read_dir(dir).map_err(|e| NbestError::io(&dir_name, e))? {
+        let path = entry.map_err(|e| NbestError::io(&dir_name, e))?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if path.is_dir() || !is_nbest_name(&name) {
+            continue;
+        }
+        let id = id_of(&path);
+        let shown = path.display().to_string();
+        if !ids.contains(&id) {
+            return Err(NbestError::new(
+                &shown,
+                0,
+                NbestErrorKind::UnknownUtterance(id),
+            ));
+        }
+        if files.insert(id.clone(), path).is_some() {
+            return Err(NbestError::new(&shown, 0, NbestErrorKind::Duplicate(id)));
+        }
+    }
+    Ok(files)
+}
+
 /// The values of extra score `score` in `path`, a file of its score
 /// directory: one number per line.
 fn read_scores(path: &Path, score: &str) -> Result<Vec<f64>, NbestError> {
@@ -310,7 +340,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
     // `u.nbest` and `u.nbest.gz` are both utterance `u`.
     let mut ids = HashSet::new();
     for (list, path) in lists.iter().zip(&files) {
-        if !ids.insert(list.id.as_str()) {
+        if !ids.insert(list.id.clone()) {
             let name = path.display().to_string();
             return Err(NbestError::new(
                 &name,
@@ -319,13 +349,18 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
             ));
         }
     }
-    for list in &mut lists {
-        for (name, sub) in &subdirs {
-            let path = sub.join(format!("{}.nbest", list.id));
-            if !path.is_file() {
+    if lists.is_empty() {
+        // No n-best file: the caller says what was looked for (a score
+        // directory's files are no utterances of their own).
+        return Ok(lists);
+    }
+    for (name, sub) in &subdirs {
+        let files = score_files(sub, &ids)?;
+        for list in &mut lists {
+            let Some(path) = files.get(list.id.as_str()) else {
                 continue;
-            }
-            let scores = read_scores(&path, name)?;
+            };
+            let scores = read_scores(path, name)?;
             if scores.len() != list.hyps.len() {
                 return Err(NbestError::new(
                     &path.display().to_string(),
@@ -405,6 +440,8 @@ pub fn read_list(list: &Path) -> Result<Vec<NbestList>, NbestError> {
 
 /// Reads `path` as a directory ([`read_dir`]), a single n-best file (its first
 /// non-blank line is `NBestList1.0` or starts with a number), or a list file.
+/// An empty or blank file is an utterance without hypotheses when it is named
+/// `<id>.nbest` (or `.nbest.gz`, `.nbest.xz`), else it holds no lists.
 ///
 /// # Errors
 /// As the function chosen.
@@ -441,10 +478,19 @@ pub fn read_path(path: &Path) -> Result<Vec<NbestList>, NbestError> {
         }
     }
     let (token, _) = crate::text::first_word(&first);
-    let is_nbest = token.is_empty()
-        || token.starts_with("NBestList")
-        || token.starts_with('(')
-        || token.parse::<f64>().is_ok();
+    if token.is_empty() {
+        // Empty or blank: `<id>.nbest` is an utterance without hypotheses (as
+        // in a directory); any other name holds no lists, rather than being an
+        // utterance named after a list file (or a wrong path) with none.
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        return if is_nbest_name(&name) {
+            Ok(vec![read_file_path(path)?])
+        } else {
+            Ok(Vec::new())
+        };
+    }
+    let is_nbest =
+        token.starts_with("NBestList") || token.starts_with('(') || token.parse::<f64>().is_ok();
     if is_nbest {
         Ok(vec![read_file_path(path)?])
     } else {
@@ -614,5 +660,71 @@ mod tests {
         let score = "total/a.nbest: this file was already written for another utterance or score";
         assert_existing_file_refused(write, "total/a.nbest", score);
         assert_existing_file_refused(write, "refs", "refs: an extra score's file or directory");
+    }
+
+    /// A score file is found compressed as n-best files may be; one for an
+    /// utterance without an n-best file, or two for one utterance, is an
+    /// error (before, the first was skipped and the second never looked at).
+    #[test]
+    fn score_files_are_all_read_or_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::write(d.join("u1.nbest"), "-1 -2 1 a\n-3 -4 1 b\n").unwrap();
+        fs::create_dir(d.join("x")).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), Default::default());
+        gz.write_all(b"7.5\n8\n").unwrap();
+        fs::write(d.join("x/u1.nbest.gz"), gz.finish().unwrap()).unwrap();
+        fs::write(d.join("x/notes.txt"), "not a score file").unwrap();
+        let lists = read_dir(d).unwrap();
+        let x: Vec<_> = lists[0]
+            .hyps
+            .iter()
+            .map(|h| h.extra.get("x").copied())
+            .collect();
+        assert_eq!(x, [Some(7.5), Some(8.0)]);
+
+        fs::write(d.join("x/u2.nbest"), "1\n").unwrap();
+        let err = read_dir(d).unwrap_err();
+        assert!(matches!(err.kind(), NbestErrorKind::UnknownUtterance(id) if id == "u2"));
+        assert!(
+            err.to_string().ends_with(
+                "x/u2.nbest: a score file for utterance `u2`, which has no n-best file in the directory above"
+            ),
+            "{err}"
+        );
+        fs::remove_file(d.join("x/u2.nbest")).unwrap();
+        fs::write(d.join("x/u1.nbest"), "1\n2\n").unwrap();
+        let err = read_dir(d).unwrap_err();
+        assert!(
+            matches!(err.kind(), NbestErrorKind::Duplicate(id) if id == "u1"),
+            "{err}"
+        );
+    }
+
+    /// An empty or blank file not named `<id>.nbest` is no utterance (before:
+    /// one named after the file, with no hypotheses), so `read_lists` refuses
+    /// it; `<id>.nbest` is utterance `id` without hypotheses.
+    #[test]
+    fn a_blank_file_holds_no_lists_unless_named_as_an_nbest_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for text in ["", "\n  \n"] {
+            let p = dir.path().join("u9.nbest");
+            fs::write(&p, text).unwrap();
+            let lists = read_path(&p).unwrap();
+            assert_eq!(
+                (lists.len(), lists[0].id.as_str(), lists[0].hyps.len()),
+                (1, "u9", 0)
+            );
+            let p = dir.path().join("list");
+            fs::write(&p, text).unwrap();
+            assert!(read_path(&p).unwrap().is_empty());
+            let err = crate::rescore::read_lists(&p, crate::rescore::Format::Srilm).unwrap_err();
+            assert!(matches!(err.kind(), NbestErrorKind::NoLists { .. }));
+            assert!(
+                err.to_string()
+                    .contains("the file names none (it is empty or blank)"),
+                "{err}"
+            );
+        }
     }
 }

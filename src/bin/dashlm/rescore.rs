@@ -143,8 +143,8 @@ pub fn check_stdin_once(inputs: &[(&str, &Path)]) -> Result<(), String> {
 }
 
 /// Reads lists in `format` and attaches references from `refs`, if given
-/// (they take the place of the input's own; a warning says how many of
-/// those differ). First checks that at most one of `model` (loaded later),
+/// (Kaldi `text` or JSONL; they take the place of the input's own; a warning
+/// says how many of those differ; none for any utterance is an error). First checks that at most one of `model` (loaded later),
 /// the input and the references is `-`: standard input can be read once.
 pub fn read_input(
     model: &Path,
@@ -157,7 +157,10 @@ pub fn read_input(
     check_stdin_once(&stdin)?;
     let mut lists = read_lists(input, format)?;
     if let Some(refs) = refs {
-        let map: HashMap<String, Vec<String>> = kaldi::read_text_path(refs)?.into_iter().collect();
+        // Kaldi `text` lines or JSONL (`ref`), as `dashlm wer --ref` reads.
+        let map: HashMap<String, Vec<String>> = dashlm::rescore::wer::read_transcripts(refs, true)?
+            .into_iter()
+            .collect();
         let replaced: Vec<&str> = lists
             .iter()
             .filter(|l| {
@@ -174,7 +177,18 @@ pub fn read_input(
                 replaced.len()
             );
         }
-        attach_references(&mut lists, &map);
+        if attach_references(&mut lists, &map) == 0 {
+            // An explicit --refs that gives nothing is the wrong file, not a
+            // run whose WER silently comes from the input's own references.
+            let first = lists.first().map_or("", |l| l.id.as_str());
+            return Err(format!(
+                "{}: none of its {} references is for an utterance of the input \
+                 (the input's first id: `{first}`)",
+                refs.display(),
+                map.len()
+            )
+            .into());
+        }
     }
     Ok(lists)
 }
@@ -243,13 +257,15 @@ pub fn print_wer(w: &NbestWer, total: usize, chosen_name: &str) {
 ///
 /// Until it is written, an error elsewhere leaves the file as it was: an
 /// existing file is emptied only when the writing starts, and a file this
-/// run created is removed again (also when writing it fails).
+/// run created is removed again (also when writing it fails, and on Ctrl-C,
+/// SIGTERM or SIGHUP before it is complete).
 pub struct OutputFile {
     name: String,
     /// The open file (`None`: standard output).
     file: Option<File>,
-    /// The file's path if this run created it.
-    created: Option<PathBuf>,
+    /// The file's path if this run created it, removed by a signal too until
+    /// the file is written.
+    created: Option<(PathBuf, dashlm::atomic::RemovedOnInterrupt)>,
 }
 
 impl OutputFile {
@@ -273,7 +289,12 @@ impl OutputFile {
             .truncate(false)
             .open(path)
             .map_err(|e| super::load::named(&name, e))?;
-        let created = (!existed).then(|| path.to_path_buf());
+        let created = (!existed).then(|| {
+            (
+                path.to_path_buf(),
+                dashlm::atomic::RemovedOnInterrupt::new(path),
+            )
+        });
         Ok(OutputFile {
             name,
             file: Some(file),
@@ -312,7 +333,7 @@ impl OutputFile {
 
 impl Drop for OutputFile {
     fn drop(&mut self) {
-        if let Some(path) = self.created.take() {
+        if let Some((path, _signal)) = self.created.take() {
             let _ = std::fs::remove_file(path);
         }
     }

@@ -52,6 +52,23 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
         };
         total.add(&ErrorCounts::of(words, hyp));
     }
+    // `%WER 0.00 [ 0 / 0 ]` would read as a perfect score.
+    if refs.is_empty() {
+        return Err(format!(
+            "{}: no references: nothing to score",
+            args.reference.display()
+        )
+        .into());
+    }
+    if total.sentences == 0 {
+        return Err(format!(
+            "{}: none of the {} references in {} has a hypothesis here (--mode present): nothing to score",
+            args.hyp.display(),
+            refs.len(),
+            args.reference.display()
+        )
+        .into());
+    }
     let mut out = super::load::stdout();
     writeln!(out, "{total}")?;
     writeln!(
