@@ -328,6 +328,11 @@ fn weights_and_grids_that_would_rank_nothing_or_never_end_are_refused() {
         &["tune", "--lm-weights", "0:1e9:1"],
         "gives 1000000001 values; at most 10000 per axis",
     );
+    // Before: the count in 301 digits.
+    refused(
+        &["tune", "--lm-weights", "1:3:1e-300"],
+        "gives 2.000e300 values; at most 10000 per axis",
+    );
     refused(
         &["tune", "--wips", "nan"],
         "--wips `nan` is not a finite number",

@@ -49,8 +49,14 @@ pub fn parse_values(spec: &str) -> Result<Vec<f64>, String> {
             // beyond the saturating cast).
             let count = ((end - start) / step + 1e-9).floor() + 1.0;
             if count > MAX_AXIS_VALUES as f64 {
+                // `{:.0}` of 2e300 would print 301 digits.
+                let count = if count < 1e15 {
+                    format!("{count:.0}")
+                } else {
+                    format!("{count:.3e}")
+                };
                 return Err(format!(
-                    "`{spec}` gives {count:.0} values; at most {MAX_AXIS_VALUES} per axis"
+                    "`{spec}` gives {count} values; at most {MAX_AXIS_VALUES} per axis"
                 ));
             }
             range(start, end, step)
