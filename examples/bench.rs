@@ -16,7 +16,7 @@
 //!    and CPU time from the OS (`wait4`'s `rusage`);
 //! 3. loads KenLM probing from the ARPA in this process (load time, RSS delta)
 //!    and opens every binary (`Model::open` = mmap, `Model::load` = read into
-//!    huge pages; KenLM's lazy mmap and populate loads);
+//!    huge pages, section checksums checked since session 38; KenLM's lazy mmap and populate loads);
 //! 4. runs the same query stream on every system: every word and `</s>` of each
 //!    line from `<s>`, the file repeated to at least `--min-queries`, words mapped
 //!    to ids before timing; one thread with the stateful API (`--repeat` runs,
