@@ -646,3 +646,39 @@ fn lists_a_writer_would_refuse_are_refused_before_any_output() {
     refused_naming(&["--best-text", s(&best)], &best);
     assert!(!out.exists() && !best.exists());
 }
+
+/// A WER that would align more than 10^11 cells (here a 400,000-word
+/// reference and a 300,000-word hypothesis: 1.2 x 10^11): `rescore` leaves out
+/// its summary with a warning and writes its output; `tune`, which needs it,
+/// refuses the lists before loading the model. Before, both ran for hours.
+#[test]
+fn a_wer_too_long_to_count_is_left_out_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("long.jsonl");
+    let words = |n: usize| vec!["a"; n].join(" ");
+    fs::write(
+        &input,
+        format!(
+            "{{\"id\": \"u\", \"ref\": \"{}\", \"hyps\": [{{\"words\": \"{}\", \"acoustic\": -1}}]}}\n",
+            words(400_000),
+            words(300_000)
+        ),
+    )
+    .unwrap();
+    let model = data("sample-3gram.arpa");
+    let (_, err) = ok(&on_input(
+        s(&model),
+        s(&input),
+        &["rescore", "--best-text", "-"],
+    ));
+    let cells = "the WER summary aligns every hypothesis with its reference: 120000700001 cells";
+    assert!(
+        err.contains(&format!("dashlm: warning: no WER summary: {cells}")),
+        "{err}"
+    );
+    assert!(!err.contains("WER over"), "{err}");
+    refused_as_given(
+        &on_input(s(&model), s(&input), &["tune"]),
+        "tune aligns every hypothesis with its reference: 120000700001 cells",
+    );
+}

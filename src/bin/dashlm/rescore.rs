@@ -433,6 +433,41 @@ fn inside(dir: &Path, path: &Path) -> bool {
     full.is_ok_and(|p| p.starts_with(&dir))
 }
 
+/// The most word-alignment cells the WER of a set of lists may take: every
+/// hypothesis of a list with a reference aligned with it (the oracle's),
+/// `(reference words + 1) x (hypothesis words + 1)` cells each, about 1.3 ns
+/// a cell (a list of 10 hypotheses of 30,000 words, 9 x 10^9 cells, took
+/// 12 s); so about two minutes at the limit. Past it, `rescore` leaves out
+/// its WER summary and `tune` refuses the lists (before: a 2.1-million-word
+/// hypothesis with its reference ran for hours).
+const MAX_WER_CELLS: u128 = 100_000_000_000;
+
+/// The alignment cells of the WER of `lists` (see [`MAX_WER_CELLS`]).
+pub fn wer_cells(lists: &[NbestList]) -> u128 {
+    (lists.iter())
+        .filter_map(|l| Some((l.reference.as_ref()?.len() as u128 + 1, l)))
+        .map(|(r, l)| {
+            (l.hyps.iter())
+                .map(|h| r * (h.words.len() as u128 + 1))
+                .sum::<u128>()
+        })
+        .sum()
+}
+
+/// An error when the WER of `lists` would take more than [`MAX_WER_CELLS`]
+/// cells; `what` says what needs it.
+pub fn check_wer_cells(lists: &[NbestList], what: &str) -> Result<(), String> {
+    let cells = wer_cells(lists);
+    if cells > MAX_WER_CELLS {
+        return Err(format!(
+            "{what} aligns every hypothesis with its reference: {cells} cells \
+             ((reference words + 1) x (hypothesis words + 1) each); at most {MAX_WER_CELLS} \
+             (about two minutes)"
+        ));
+    }
+    Ok(())
+}
+
 /// The most hypotheses a list may have for `--mbr`, which compares every pair
 /// (a table of `n^2` distances: 100 MB and 25 million alignments at the limit).
 const MAX_MBR_HYPS: usize = 5_000;
@@ -585,7 +620,15 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     let loaded = load_model(&args.model)?;
     let rescored = crate::with_model!(&loaded, |m| rescore(m, &lists, &args))?;
     let chosen: Vec<Option<usize>> = rescored.iter().map(Rescored::best).collect();
-    let wer = nbest_wer(&lists, &chosen);
+    // The summary is a by-product: too long to count, it is left out, not
+    // waited for (`dashlm wer` can still score `--best-text`).
+    let wer = match check_wer_cells(&lists, "the WER summary") {
+        Ok(()) => nbest_wer(&lists, &chosen),
+        Err(e) => {
+            eprintln!("dashlm: warning: no WER summary: {e}");
+            NbestWer::default()
+        }
+    };
     // The best text is rendered before the lists move into the output (their
     // hypotheses are moved, not copied), and written after it.
     // (Its lines were checked before the scoring; an error rendering them is
