@@ -665,3 +665,77 @@ fn rescore_interrupted_removes_the_outputs_it_created() {
         assert_eq!(std::fs::read_to_string(&best).unwrap(), "kept\n");
     }
 }
+
+/// A zstd, bzip2 or lz4 file is named as such, as a model, an ARPA input or
+/// n-best lists (before: `NUL byte in line: this is binary data, not ARPA
+/// text`, or `expected a \data\ line`).
+#[test]
+fn other_compressions_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let lists = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest/sample.jsonl");
+    for (name, head) in [
+        (
+            "zstd",
+            &[0x28, 0xb5, 0x2f, 0xfd, 0x24, 0x05, 0x29, 0x00][..],
+        ),
+        ("bzip2", &b"BZh91AY&SY\x00\x01"[..]),
+        ("lz4", &[0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0x00][..]),
+    ] {
+        let path = dir.path().join(format!("lm.{name}"));
+        std::fs::write(&path, head).unwrap();
+        let p = path.to_str().unwrap();
+        // (n-best readers say `{p}: read error: ...`.)
+        let expected =
+            format!("{name}-compressed, which is not read (gzip and xz are): decompress it first");
+        let out = dir.path().join("out.dlm");
+        for (bin, args) in [
+            (env!("CARGO_BIN_EXE_dashlm"), vec!["query", p]),
+            (
+                env!("CARGO_BIN_EXE_build-lm"),
+                vec![p, out.to_str().unwrap()],
+            ),
+            (
+                env!("CARGO_BIN_EXE_dashlm"),
+                vec![
+                    "rescore",
+                    "--model",
+                    TINY,
+                    "--input",
+                    p,
+                    "--lm-weight",
+                    "1",
+                    "--wip",
+                    "0",
+                ],
+            ),
+            (
+                env!("CARGO_BIN_EXE_dashlm"),
+                vec![
+                    "rescore",
+                    "--model",
+                    p,
+                    "--input",
+                    lists,
+                    "--lm-weight",
+                    "1",
+                    "--wip",
+                    "0",
+                ],
+            ),
+        ] {
+            let o = run_with(bin, &args, None, None);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            let program = if bin.ends_with("build-lm") {
+                "build-lm"
+            } else {
+                "dashlm"
+            };
+            assert!(
+                err.starts_with(&format!("{program}: {p}: ")),
+                "{args:?}: {err}"
+            );
+            assert!(err.contains(&expected), "{args:?}: {err}");
+        }
+    }
+}

@@ -44,6 +44,27 @@ impl Compression {
     }
 }
 
+/// The name of a compression that `head` starts with and that is not read
+/// (zstd, bzip2, lz4), so that such a file is named as what it is rather than
+/// read as text with NUL bytes. bzip2 is recognised by its stream header and
+/// the start of its first block's magic (`BZh9` then `1AY&`), which text is
+/// most unlikely to begin with.
+fn unsupported_compression(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Some("zstd")
+    } else if head.len() >= 8
+        && head.starts_with(b"BZh")
+        && (b'1'..=b'9').contains(&head[3])
+        && &head[4..8] == b"1AY&"
+    {
+        Some("bzip2")
+    } else if head.starts_with(&[0x04, 0x22, 0x4d, 0x18]) {
+        Some("lz4")
+    } else {
+        None
+    }
+}
+
 /// A shared counter of compressed bytes read so far, for progress bars.
 ///
 /// ```
@@ -141,7 +162,8 @@ impl Input {
     /// regular file (not a FIFO or pipe).
     ///
     /// # Errors
-    /// Any I/O error reading the first bytes.
+    /// Any I/O error reading the first bytes; [`io::ErrorKind::InvalidData`]
+    /// for a zstd, bzip2 or lz4 file, named as such (only gzip and xz are read).
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
@@ -191,6 +213,15 @@ impl Input {
         (&mut counting)
             .take(HEAD_BYTES as u64)
             .read_to_end(&mut head)?;
+        if let Some(format) = unsupported_compression(&head) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{format}-compressed, which is not read (gzip and xz are): decompress it \
+                     first, or recompress it with gzip or xz"
+                ),
+            ));
+        }
         let compression = Compression::sniff(&head);
         let whole = io::Cursor::new(head.clone()).chain(counting);
         let buffered = BufReader::with_capacity(1 << 16, whole);
