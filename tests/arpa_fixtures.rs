@@ -610,3 +610,19 @@ fn corrupted_or_truncated_compressed_input_is_an_error() {
         .to_string();
     assert!(e.contains("after `\\end\\`"), "{e}");
 }
+
+/// A file whose lines end in CR alone reads as one long line; its `\data\`
+/// is named as such (before: `expected a \data\ line (is this an ARPA
+/// file?)`). CR LF files load.
+#[test]
+fn lines_ended_by_cr_alone_are_named() {
+    let text = std::fs::read_to_string(fixture_dir().join("base.arpa")).unwrap();
+    let err = NGramSet::read(text.replace('\n', "\r").as_bytes(), "mac.arpa").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "mac.arpa:1: the \\data\\ line here is between CR characters: this file's lines end \
+         in CR alone (classic Mac OS), where ARPA lines end in LF (or CR LF); convert them, \
+         e.g. with `tr '\\r' '\\n'`"
+    );
+    assert!(NGramSet::read(text.replace('\n', "\r\n").as_bytes(), "dos.arpa").is_ok());
+}

@@ -293,6 +293,18 @@ impl<R: Read> ArpaReader<R> {
             if trim(self.line()) == b"\\data\\" {
                 break;
             }
+            // Lines ended by CR alone (classic Mac OS) read as one long line.
+            if self
+                .line()
+                .split(|&b| b == b'\r')
+                .any(|part| trim(part) == b"\\data\\")
+            {
+                return Err(self.syntax(
+                    "the \\data\\ line here is between CR characters: this file's lines end \
+                     in CR alone (classic Mac OS), where ARPA lines end in LF (or CR LF); \
+                     convert them, e.g. with `tr '\\r' '\\n'`",
+                ));
+            }
         }
         loop {
             if !self.next_line()? {
