@@ -504,6 +504,48 @@ fn dump_names_its_output_and_leaves_no_half_written_file() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }
 
+/// Spawns `cmd` with SIGINT and SIGTERM at their default disposition, even
+/// when this test runs where they are ignored (`nohup`, a background job):
+/// the program's own handling is what is tested.
+#[cfg(unix)]
+fn spawn_with_default_signals(cmd: &mut Command) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: `signal` is async-signal-safe, as a `pre_exec` closure must be.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGTERM, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Sends `signal` (as `kill` names it) to `child` once `ready` holds (within
+/// 20 s, the child still running), and returns its exit status.
+#[cfg(unix)]
+fn signal_when(
+    child: &mut std::process::Child,
+    signal: &str,
+    ready: impl Fn() -> bool,
+) -> std::process::ExitStatus {
+    let start = Instant::now();
+    while !ready() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the program ended before it could be signalled"
+        );
+        assert!(start.elapsed() < Duration::from_secs(20), "never ready");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let kill = Command::new("sh")
+        .args(["-c", &format!("kill -{signal} {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    child.wait().unwrap()
+}
+
 /// Sends `signal` (as `kill` names it: `INT`, `TERM`) to `build-lm` while it
 /// writes a large model, and returns its exit status once neither OUTPUT nor
 /// its hidden temporary file is left (before, the `.dashlm-*` file, as large
@@ -513,7 +555,6 @@ fn dump_names_its_output_and_leaves_no_half_written_file() {
 #[cfg(unix)]
 fn interrupt_build_lm(signal: &str) -> std::process::ExitStatus {
     use std::io::Write;
-    use std::os::unix::process::CommandExt;
     let dir = tempfile::tempdir().unwrap();
     // A bigram model of 3 million n-grams: a build of a second or more.
     let arpa = dir.path().join("big.arpa");
@@ -544,15 +585,7 @@ fn interrupt_build_lm(signal: &str) -> std::process::ExitStatus {
     cmd.args([arpa.to_str().unwrap(), output.to_str().unwrap()])
         .stderr(Stdio::null())
         .stdout(Stdio::null());
-    // SAFETY: `signal` is async-signal-safe, as a `pre_exec` closure must be.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::signal(libc::SIGINT, libc::SIG_DFL);
-            libc::signal(libc::SIGTERM, libc::SIG_DFL);
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().unwrap();
+    let mut child = spawn_with_default_signals(&mut cmd);
     let hidden = || {
         std::fs::read_dir(dir.path())
             .unwrap()
@@ -565,24 +598,7 @@ fn interrupt_build_lm(signal: &str) -> std::process::ExitStatus {
             })
             .count()
     };
-    let start = Instant::now();
-    while hidden() == 0 {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the build ended before it could be interrupted"
-        );
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "no temporary file appeared"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    let kill = Command::new("sh")
-        .args(["-c", &format!("kill -{signal} {}", child.id())])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let status = child.wait().unwrap();
+    let status = signal_when(&mut child, signal, || hidden() > 0);
     assert_eq!(hidden(), 0, "the temporary file was left ({status})");
     assert!(!output.exists());
     status
@@ -611,7 +627,6 @@ fn build_lm_terminated_leaves_no_temporary_file_and_exits_143() {
 #[cfg(unix)]
 #[test]
 fn rescore_interrupted_removes_the_outputs_it_created() {
-    use std::os::unix::process::CommandExt;
     let lists = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest/sample.jsonl");
     for (signal, status) in [("TERM", 143), ("INT", 130)] {
         let dir = tempfile::tempdir().unwrap();
@@ -632,33 +647,11 @@ fn rescore_interrupted_removes_the_outputs_it_created() {
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-        // SAFETY: `signal` is async-signal-safe, as a `pre_exec` closure must be.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::signal(libc::SIGINT, libc::SIG_DFL);
-                libc::signal(libc::SIGTERM, libc::SIG_DFL);
-                Ok(())
-            });
-        }
-        let mut child = cmd.spawn().unwrap();
+        let mut child = spawn_with_default_signals(&mut cmd);
         // Held open: the model never ends, so `rescore` waits after opening
         // its outputs.
         let stdin = child.stdin.take().unwrap();
-        let start = Instant::now();
-        while !output.exists() {
-            assert!(child.try_wait().unwrap().is_none(), "rescore ended early");
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "no output appeared"
-            );
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        let kill = Command::new("sh")
-            .args(["-c", &format!("kill -{signal} {}", child.id())])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let exit = child.wait().unwrap();
+        let exit = signal_when(&mut child, signal, || output.exists());
         drop(stdin);
         assert_eq!(exit.code(), Some(status), "{signal}");
         assert!(!output.exists(), "{signal}: the created output was left");
