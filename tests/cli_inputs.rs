@@ -666,6 +666,7 @@ fn rescore_interrupted_removes_the_outputs_it_created() {
 fn other_compressions_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let lists = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest/sample.jsonl");
+    const WEIGHTS: &[&str] = &["--lm-weight", "1", "--wip", "0"];
     for (name, head) in [
         (
             "zstd",
@@ -689,31 +690,11 @@ fn other_compressions_are_named() {
             ),
             (
                 env!("CARGO_BIN_EXE_dashlm"),
-                vec![
-                    "rescore",
-                    "--model",
-                    TINY,
-                    "--input",
-                    p,
-                    "--lm-weight",
-                    "1",
-                    "--wip",
-                    "0",
-                ],
+                [&["rescore", "--model", TINY, "--input", p][..], WEIGHTS].concat(),
             ),
             (
                 env!("CARGO_BIN_EXE_dashlm"),
-                vec![
-                    "rescore",
-                    "--model",
-                    p,
-                    "--input",
-                    lists,
-                    "--lm-weight",
-                    "1",
-                    "--wip",
-                    "0",
-                ],
+                [&["rescore", "--model", p, "--input", lists][..], WEIGHTS].concat(),
             ),
         ] {
             let o = run_with(bin, &args, None, None);

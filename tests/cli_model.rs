@@ -142,17 +142,11 @@ fn a_corrupted_data_section_is_refused_at_load() {
     for args in [
         vec!["query", m],
         vec!["dump", m],
-        vec![
-            "rescore",
-            "--model",
-            m,
-            "--input",
-            lists,
-            "--lm-weight",
-            "1",
-            "--wip",
-            "0",
-        ],
+        [
+            &["rescore", "--model", m, "--input", lists][..],
+            &["--lm-weight", "1", "--wip", "0"],
+        ]
+        .concat(),
     ] {
         let out = dashlm(&args, Some(Path::new(SENTENCES)));
         let err = String::from_utf8(out.stderr).unwrap();
