@@ -454,18 +454,19 @@ impl NGramSet {
         self.eos
     }
 
-    /// Number of n-grams of order `n` (1-based), blanks included.
+    /// Number of n-grams of order `n` (1-based), blanks included; 0 for an
+    /// order the model does not have (0, or above [`NGramSet::order`]).
     ///
     /// ```
     /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
-    /// let counts: Vec<usize> = (1..=set.order()).map(|n| set.count(n)).collect();
-    /// assert_eq!(counts, [8, 7, 4]);
+    /// let counts: Vec<usize> = (0..=set.order() + 1).map(|n| set.count(n)).collect();
+    /// assert_eq!(counts, [0, 8, 7, 4, 0]);
     /// ```
     pub fn count(&self, n: usize) -> usize {
-        if n == 1 {
-            self.unigrams.len()
-        } else {
-            self.tables[n - 2].entries.len()
+        match n {
+            0 => 0,
+            1 => self.unigrams.len(),
+            _ => self.tables.get(n - 2).map_or(0, |t| t.entries.len()),
         }
     }
 
@@ -508,13 +509,16 @@ impl NGramSet {
         }
     }
 
-    /// Calls `f(words, entry)` for every n-gram of order `n` without allocating.
+    /// Calls `f(words, entry)` for every n-gram of order `n` without allocating
+    /// (never, for an order the model does not have).
     ///
     /// ```
     /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
     /// let mut trigrams = Vec::new();
     /// set.for_each(3, |words, entry| trigrams.push((words.to_vec(), entry.prob)));
     /// assert_eq!(trigrams.len(), 4);
+    /// set.for_each(0, |_, _| unreachable!());
+    /// set.for_each(4, |_, _| unreachable!());
     /// let first: Vec<_> = trigrams[0].0.iter().map(|&w| set.vocab().word(w)).collect();
     /// assert_eq!((first, trigrams[0].1), (vec![&b"<s>"[..], b"the", b"cat"], -0.2));
     /// ```
@@ -523,8 +527,7 @@ impl NGramSet {
             for (i, e) in self.unigrams.iter().enumerate() {
                 f(&[i as WordId], e);
             }
-        } else {
-            let t = &self.tables[n - 2];
+        } else if let Some(t) = n.checked_sub(2).and_then(|k| self.tables.get(k)) {
             for i in 0..t.entries.len() {
                 f(t.key(i), &t.entries[i]);
             }

@@ -103,15 +103,23 @@ impl DistanceMatrix {
 
     /// The distance between hypotheses `i` and `j`.
     ///
+    /// # Panics
+    /// When `i` or `j` is not below [`DistanceMatrix::len`] (before, `j` past
+    /// the end silently read the next row).
+    ///
     /// ```
     /// let d = dashlm::rescore::mbr::DistanceMatrix::new(&[&["a"][..], &["b", "c"][..]]);
     /// assert_eq!(d.get(1, 0), 2);
+    /// assert!(std::panic::catch_unwind(|| d.get(0, 2)).is_err());
     /// ```
     pub fn get(&self, i: usize, j: usize) -> u32 {
-        self.d[i * self.n + j]
+        self.row(i)[j]
     }
 
     /// Row `i`: the distances from hypothesis `i` to all.
+    ///
+    /// # Panics
+    /// When `i` is not below [`DistanceMatrix::len`].
     ///
     /// ```
     /// let d = dashlm::rescore::mbr::DistanceMatrix::new(&[&["a"][..], &["b"][..]]);

@@ -59,5 +59,5 @@ pub use rescorer::{
 pub use scores::Scores;
 pub use tune::{
     check_options, parse_values, plateau_centre, try_tune, tune, GridTable, TuneOptions,
-    TuneResult, TuneSet, MAX_AXIS_VALUES,
+    TuneResult, TuneSet, MAX_AXIS_VALUES, MAX_GRID_CELLS,
 };

@@ -101,10 +101,6 @@ fn parse_plateau(s: &str) -> Result<Plateau, String> {
     }
 }
 
-/// The most cells the coarse grid may have (LM weights x penalties x scales):
-/// each cell rescores the whole set, so a larger grid runs for hours.
-const MAX_GRID_CELLS: usize = 1_000_000;
-
 /// `--smooth R`: a number of cells >= 0.
 fn parse_radius(s: &str) -> Result<usize, String> {
     s.trim()
@@ -212,17 +208,13 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         smooth_radius: args.smooth,
         fine_divisions: args.fine,
     };
-    let cells = [
-        options.lm_weights.len(),
-        options.wips.len(),
-        options.scales.len().max(1),
-    ]
-    .iter()
-    .fold(1usize, |n, &k| n.saturating_mul(k));
-    if cells > MAX_GRID_CELLS {
+    // Before the input is read (`check_options` says the same, later).
+    let cells = options.grid_cells();
+    if cells > dashlm::rescore::MAX_GRID_CELLS {
         return Err(format!(
             "the grid has {cells} cells (LM weights x penalties x scales); at most \
-             {MAX_GRID_CELLS}: use coarser steps, then --fine"
+             {}: use coarser steps, then --fine",
+            dashlm::rescore::MAX_GRID_CELLS
         )
         .into());
     }

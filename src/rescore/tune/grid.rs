@@ -17,6 +17,15 @@ use crate::rescore::rescorer::Weights;
 /// ```
 pub const MAX_AXIS_VALUES: usize = 10_000;
 
+/// The most cells a coarse tuning grid may have (LM weights x penalties x
+/// scales): each cell rescores the whole set, so a larger grid runs for hours
+/// (and its tables alone take gigabytes).
+///
+/// ```
+/// assert_eq!(dashlm::rescore::MAX_GRID_CELLS, 1_000_000);
+/// ```
+pub const MAX_GRID_CELLS: usize = 1_000_000;
+
 /// Parses a list of values: `start:end:step` (inclusive) or `a,b,c`.
 ///
 /// # Errors
@@ -131,12 +140,31 @@ impl GridTable {
 
     /// Errors at row `i` (LM weight) and column `j` (penalty).
     ///
+    /// # Panics
+    /// When `(i, j)` is not a cell, or `errors` is not `lm_weights.len() x
+    /// wips.len()` (before, a column past the end silently read the next row).
+    ///
     /// ```
     /// use dashlm::rescore::GridTable;
     /// let t = GridTable { scale: None, lm_weights: vec![0.0], wips: vec![0.0, 1.0], errors: vec![5, 3] };
     /// assert_eq!(t.get(0, 1), 3);
+    /// assert!(std::panic::catch_unwind(|| t.get(0, 2)).is_err());
     /// ```
     pub fn get(&self, i: usize, j: usize) -> u64 {
+        self.assert_shape();
+        assert!(
+            i < self.lm_weights.len() && j < self.wips.len(),
+            "GridTable: no cell ({i}, {j}) in {} LM weights x {} penalties",
+            self.lm_weights.len(),
+            self.wips.len()
+        );
+        self.at(i, j)
+    }
+
+    /// Errors at `(i, j)`, for loops over cells of a table whose shape was
+    /// checked (a column past the end would read the next row).
+    #[inline]
+    fn at(&self, i: usize, j: usize) -> u64 {
         self.errors[i * self.wips.len() + j]
     }
 
@@ -162,7 +190,7 @@ impl GridTable {
         let (mut sum, mut n) = (0u64, 0u64);
         for a in i.saturating_sub(r)..=i.saturating_add(r).min(rows - 1) {
             for b in j.saturating_sub(r)..=j.saturating_add(r).min(cols - 1) {
-                sum += self.get(a, b);
+                sum += self.at(a, b);
                 n += 1;
             }
         }
@@ -248,7 +276,7 @@ impl GridTable {
         for i in 0..rows {
             for j in 0..cols {
                 area[(i + 1) * (cols + 1) + j + 1] =
-                    self.get(i, j) + area[i * (cols + 1) + j + 1] + area[(i + 1) * (cols + 1) + j]
+                    self.at(i, j) + area[i * (cols + 1) + j + 1] + area[(i + 1) * (cols + 1) + j]
                         - area[i * (cols + 1) + j];
             }
         }
@@ -263,7 +291,7 @@ impl GridTable {
         for i in 0..rows {
             for j in 0..cols {
                 let s = window(i, j);
-                let e = self.get(i, j);
+                let e = self.at(i, j);
                 let better = match best {
                     None => true,
                     Some((_, _, bs, be)) => s < bs || (s == bs && e < be),

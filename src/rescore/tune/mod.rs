@@ -50,7 +50,7 @@
 mod grid;
 mod set;
 
-pub use grid::{parse_values, plateau_centre, GridTable, MAX_AXIS_VALUES};
+pub use grid::{parse_values, plateau_centre, GridTable, MAX_AXIS_VALUES, MAX_GRID_CELLS};
 pub use set::TuneSet;
 
 use super::rescorer::Weights;
@@ -82,6 +82,24 @@ pub struct TuneOptions {
     pub smooth_radius: usize,
     /// Subdivisions of a coarse step in the finer pass (0 or 1 = no finer pass).
     pub fine_divisions: usize,
+}
+
+impl TuneOptions {
+    /// The cells of the coarse grid: LM weights x penalties x scales (1 scale
+    /// without MBR), saturating.
+    ///
+    /// ```
+    /// assert_eq!(dashlm::rescore::TuneOptions::default().grid_cells(), 61 * 81);
+    /// ```
+    pub fn grid_cells(&self) -> usize {
+        [
+            self.lm_weights.len(),
+            self.wips.len(),
+            self.scales.len().max(1),
+        ]
+        .iter()
+        .fold(1usize, |n, &k| n.saturating_mul(k))
+    }
 }
 
 impl Default for TuneOptions {
@@ -141,23 +159,30 @@ impl TuneResult {
     }
 }
 
+/// The finer axis around `values[k]`: `div` steps per coarse step on each
+/// side. Halved before subtracting, the coarse step is finite for any finite
+/// axis (`1.7e308 - -1.7e308` is not), and points past the range of `f64`
+/// are left out, so every value is finite, as the coarse ones are.
 fn fine_axis(values: &[f64], k: usize, div: usize) -> Vec<f64> {
-    let step = if values.len() > 1 {
-        (values[1] - values[0]).abs()
+    let half_step = if values.len() > 1 {
+        (values[1] / 2.0 - values[0] / 2.0).abs()
     } else {
-        1.0
+        0.5
     };
-    let fine = step / div as f64;
+    let fine = half_step / div as f64 * 2.0;
     let c = values[k];
     (0..=2 * div)
         .map(|m| round10(c + (m as f64 - div as f64) * fine))
+        .filter(|v| v.is_finite())
         .collect()
 }
 
 /// Checks `options` against `set`: what [`tune`] needs to search.
 ///
 /// # Errors
-/// An empty LM weight or penalty axis; a grid value, MBR scale, fixed weight
+/// An empty LM weight or penalty axis; an axis of more than
+/// [`MAX_AXIS_VALUES`] values, or more than [`MAX_GRID_CELLS`] cells in the
+/// coarse grid (each cell rescores the whole set); a grid value, MBR scale, fixed weight
 /// ([`TuneOptions::base`]) or plateau margin that is NaN or infinite (the MBR
 /// scale may be `+inf`); MBR scales with a set prepared without `mbr`; more
 /// than [`MAX_AXIS_VALUES`]` / 2` fine divisions; a smoothing radius with a
@@ -194,6 +219,25 @@ pub fn check_options(set: &TuneSet, options: &TuneOptions) -> Result<(), String>
         return Err("MBR scales need a set prepared with `mbr` (TuneSet::new)".to_string());
     }
     options.base.check()?;
+    for (axis, values) in [
+        ("LM weight", &options.lm_weights),
+        ("word insertion penalty", &options.wips),
+        ("MBR scale", &options.scales),
+    ] {
+        if values.len() > MAX_AXIS_VALUES {
+            return Err(format!(
+                "the {axis} axis has {} values; at most {MAX_AXIS_VALUES}",
+                values.len()
+            ));
+        }
+    }
+    let cells = options.grid_cells();
+    if cells > MAX_GRID_CELLS {
+        return Err(format!(
+            "the grid has {cells} cells (LM weights x penalties x scales); at most \
+             {MAX_GRID_CELLS}: use coarser steps, then a finer pass"
+        ));
+    }
     if options.fine_divisions > MAX_AXIS_VALUES / 2 {
         return Err(format!(
             "{} fine divisions: at most {} (the finer grid has 2 x divisions + 1 values \
@@ -337,4 +381,55 @@ fn search(set: &TuneSet, options: &TuneOptions) -> Result<TuneResult, String> {
         errors,
         ref_words: set.ref_words(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rescore::NbestList;
+
+    /// Axes and grids past the limits are refused by `check_options` (before,
+    /// only the command line's parser counted them, and `try_tune` on a
+    /// 10^10-cell grid aborted allocating its tables).
+    #[test]
+    fn grids_past_the_limits_are_refused() {
+        let set = TuneSet::new(&[], &[], false);
+        let o = |lm: usize, wip: usize| TuneOptions {
+            lm_weights: vec![0.0; lm],
+            wips: vec![0.0; wip],
+            ..TuneOptions::default()
+        };
+        assert!(check_options(&set, &o(MAX_AXIS_VALUES, 100)).is_ok());
+        assert_eq!(
+            check_options(&set, &o(MAX_AXIS_VALUES + 1, 1)).unwrap_err(),
+            "the LM weight axis has 10001 values; at most 10000"
+        );
+        assert_eq!(
+            try_tune(&set, &o(10_000, 10_000)).unwrap_err(),
+            "the grid has 100000000 cells (LM weights x penalties x scales); at most 1000000: \
+             use coarser steps, then a finer pass"
+        );
+    }
+
+    /// The finer pass around an axis that spans more than `f64::MAX` gives
+    /// finite weights (before: `inf` and NaN, from an overflowed step).
+    #[test]
+    fn the_finer_pass_stays_finite_on_extreme_axes() {
+        let axis = vec![-1.7e308, 1.7e308];
+        let fine = fine_axis(&axis, 1, 2);
+        assert!(fine.iter().all(|v| v.is_finite()), "{fine:?}");
+        // 1.7e308 and 0 (the points past it and the product for the one
+        // two steps below overflow).
+        assert_eq!(fine, [0.0, 1.7e308]);
+        // No hypotheses, so no total overflows on the coarse grid.
+        let set = TuneSet::new(&[NbestList::new("u").with_reference("a")], &[vec![]], false);
+        let o = TuneOptions {
+            lm_weights: axis.clone(),
+            wips: axis,
+            fine_divisions: 2,
+            ..TuneOptions::default()
+        };
+        let r = try_tune(&set, &o).unwrap();
+        assert!(r.weights.lm_weight.is_finite() && r.weights.word_insertion_penalty.is_finite());
+    }
 }
