@@ -443,3 +443,29 @@ fn mbr_select_index_ranks_a_nan_total_below_minus_infinity_as_select_does() {
         }
     }
 }
+
+/// A list too large for MBR is named by `mbr::check_lists`, and MBR rescoring
+/// or a `TuneSet` with `mbr` panics with that reason before allocating its
+/// distances (before: 60,000 empty hypotheses aborted the process asking for
+/// 14.4 GB).
+#[test]
+fn mbr_on_a_list_past_its_limits_is_refused_before_allocating() {
+    use dashlm::rescore::{mbr, Rescorer, TuneSet, Weights};
+    let lm =
+        dashlm::ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    let mut list = NbestList::new("u").with_reference("a");
+    list.hyps = vec![Hypothesis::new("", -1.0); 60_000];
+    let lists = [list];
+    let err = mbr::check_lists(&lists).unwrap_err();
+    assert!(
+        err.starts_with("utterance `u` has 60000 hypotheses"),
+        "{err}"
+    );
+    let rescorer = Rescorer::new(&lm, Weights::default()).with_mbr(1.0);
+    let panic = std::panic::catch_unwind(|| rescorer.rescore(&lists[0])).unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(message.contains("a list has 60000 hypotheses"), "{message}");
+    let scores = vec![vec![0.0; 60_000]];
+    assert!(std::panic::catch_unwind(|| TuneSet::new(&lists, &scores, true)).is_err());
+    assert!(TuneSet::new(&lists, &scores, false).len() == 1);
+}

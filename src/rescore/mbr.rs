@@ -20,6 +20,74 @@
 use std::hash::Hash;
 
 use super::distance::{Interner, Pattern, Sequences};
+use super::NbestList;
+
+/// The most hypotheses a list may have for MBR, which compares every pair (a
+/// table of `n^2` distances: 100 MB and 25 million alignments at the limit).
+///
+/// ```
+/// assert_eq!(dashlm::rescore::mbr::MAX_HYPS, 5_000);
+/// ```
+pub const MAX_HYPS: usize = 5_000;
+
+/// The most word-alignment cells MBR fills for one list: an edit distance for
+/// every pair of its hypotheses, `(words + 1) x (words + 1)` cells each; 5,000
+/// hypotheses of 20 words are 5.5 x 10^9. Set when a cell took about 7 ns (80
+/// hypotheses of 2,000 words, 1.3 x 10^10 cells, took 87 s); the distances are
+/// now computed 64 cells at a time on numbered words (70 hypotheses of 2,000
+/// words, 9.7 x 10^9 cells: the whole `rescore --mbr` took 0.8 s, 18.5 s with
+/// one compare per cell).
+///
+/// ```
+/// assert_eq!(dashlm::rescore::mbr::MAX_CELLS, 10_000_000_000);
+/// ```
+pub const MAX_CELLS: u128 = 10_000_000_000;
+
+/// Why hypotheses of these word counts are too many or too long for MBR
+/// ([`MAX_HYPS`], [`MAX_CELLS`]), for a message that goes on with the list's
+/// name: `has 5001 hypotheses: MBR compares every pair, ...`.
+fn over_limits(lens: impl ExactSizeIterator<Item = usize> + Clone) -> Option<String> {
+    const KEEP: &str = "keep the best ones, e.g. rescore with --top first";
+    let n = lens.len();
+    if n > MAX_HYPS {
+        return Some(format!(
+            " has {n} hypotheses: --mbr compares every pair, at most {MAX_HYPS} per list ({KEEP})"
+        ));
+    }
+    let (sum, squares) = lens
+        .map(|w| w as u128 + 1)
+        .fold((0, 0), |(s, q), k| (s + k, q + k * k));
+    let cells = (sum * sum - squares) / 2;
+    (cells > MAX_CELLS).then(|| {
+        format!(
+            ": --mbr aligns the words of every pair of its {n} hypotheses, {cells} cells; at \
+             most {MAX_CELLS} per list ({KEEP}, or shorter)"
+        )
+    })
+}
+
+/// An error naming the first list too large for MBR: more than [`MAX_HYPS`]
+/// hypotheses, or more than [`MAX_CELLS`] alignment cells over its pairs.
+/// [`crate::rescore::Rescorer::with_mbr`]'s rescoring and
+/// [`crate::rescore::TuneSet::new`] with `mbr` panic on such a list rather
+/// than run out of memory or time: check first.
+///
+/// ```
+/// use dashlm::rescore::{mbr, Hypothesis, NbestList};
+/// let mut list = NbestList::new("u");
+/// assert!(mbr::check_lists(std::slice::from_ref(&list)).is_ok());
+/// list.hyps = vec![Hypothesis::new("a", 0.0); mbr::MAX_HYPS + 1];
+/// let err = mbr::check_lists(&[list]).unwrap_err();
+/// assert!(err.starts_with("utterance `u` has 5001 hypotheses: --mbr compares every pair"), "{err}");
+/// ```
+pub fn check_lists(lists: &[NbestList]) -> Result<(), String> {
+    for l in lists {
+        if let Some(why) = over_limits(l.hyps.iter().map(|h| h.words.len())) {
+            return Err(format!("utterance `{}`{why}", l.id));
+        }
+    }
+    Ok(())
+}
 
 /// Pairwise word edit distances of a list's hypotheses (a symmetric matrix).
 ///
@@ -45,6 +113,10 @@ impl DistanceMatrix {
     /// at a time (Myers' bit-parallel algorithm), each hypothesis prepared
     /// once for its distances to those after it.
     ///
+    /// # Panics
+    /// Past [`MAX_HYPS`] hypotheses or [`MAX_CELLS`] alignment cells (see
+    /// [`check_lists`]), before anything is allocated.
+    ///
     /// ```
     /// use dashlm::rescore::mbr::DistanceMatrix;
     /// use dashlm::rescore::wer::edit_distance;
@@ -68,6 +140,9 @@ impl DistanceMatrix {
     /// for the hypotheses after it.
     pub(crate) fn from_sequences(seqs: &Sequences) -> DistanceMatrix {
         let n = seqs.len();
+        if let Some(why) = over_limits((0..n).map(|i| seqs.get(i).len())) {
+            panic!("DistanceMatrix: a list{why}; check with mbr::check_lists first");
+        }
         let mut d = vec![0u32; n * n];
         let mut max = 0;
         let mut pattern = Pattern::default();
@@ -134,13 +209,18 @@ impl DistanceMatrix {
 ///
 /// An infinite scale is the limit: with `+inf` the top total's hypotheses
 /// share all the mass (with `-inf`, the lowest total's); a NaN scale gives NaN
-/// posteriors (and [`select`] then chooses the top total). When no total is
-/// finite and a number, the posteriors are uniform.
+/// posteriors (and [`select`] then chooses the top total). A total of `+inf`
+/// (an overflowed score) is a limit too: with a positive scale the `+inf`
+/// totals share all the mass, with a negative one they get none. Otherwise,
+/// when no total is finite and a number (or the scale is 0 with a `+inf`
+/// total), the posteriors are uniform.
 ///
 /// ```
-/// let p = dashlm::rescore::mbr::posteriors(&[0.0, 0.0], 1.0);
-/// assert_eq!(p, [0.5, 0.5]);
-/// assert_eq!(dashlm::rescore::mbr::posteriors(&[-1.0, 0.0], f64::INFINITY), [0.0, 1.0]);
+/// use dashlm::rescore::mbr::posteriors;
+/// assert_eq!(posteriors(&[0.0, 0.0], 1.0), [0.5, 0.5]);
+/// assert_eq!(posteriors(&[-1.0, 0.0], f64::INFINITY), [0.0, 1.0]);
+/// assert_eq!(posteriors(&[f64::INFINITY, 0.0], 1.0), [1.0, 0.0]);
+/// assert_eq!(posteriors(&[f64::INFINITY, 0.0], -1.0), [0.0, 1.0]);
 /// ```
 pub fn posteriors(totals: &[f64], scale: f64) -> Vec<f64> {
     let mut out = Vec::with_capacity(totals.len());
@@ -162,6 +242,18 @@ pub fn posteriors_into(totals: &[f64], scale: f64, out: &mut Vec<f64>) {
         .copied()
         .filter(|x| !x.is_nan())
         .fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::INFINITY && !scale.is_nan() && scale != 0.0 {
+        if scale > 0.0 {
+            let k = totals.iter().filter(|&&t| t == max).count() as f64;
+            out.extend(totals.iter().map(|&t| if t == max { 1.0 / k } else { 0.0 }));
+            return;
+        }
+        // A negative scale: the `+inf` totals get nothing (as NaN totals).
+        let rest: Vec<f64> = (totals.iter())
+            .map(|&t| if t == max { f64::NAN } else { t })
+            .collect();
+        return posteriors_into(&rest, scale, out);
+    }
     if !max.is_finite() {
         let n = totals.len().max(1) as f64;
         out.extend(totals.iter().map(|_| 1.0 / n));

@@ -536,6 +536,12 @@ impl<'m, M: LanguageModel> Rescorer<'m, M> {
 
     /// Chooses by minimum Bayes risk with posteriors `softmax(scale * total)`.
     ///
+    /// # Panics
+    /// Rescoring (not this call) panics on a list too large for MBR, past
+    /// [`mbr::MAX_HYPS`] hypotheses or [`mbr::MAX_CELLS`] alignment cells,
+    /// before allocating its `n^2` distances: check the lists with
+    /// [`mbr::check_lists`] first.
+    ///
     /// ```
     /// # use dashlm::ReferenceModel;
     /// # let lm = ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();

@@ -468,53 +468,6 @@ pub fn check_wer_cells(lists: &[NbestList], what: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The most hypotheses a list may have for `--mbr`, which compares every pair
-/// (a table of `n^2` distances: 100 MB and 25 million alignments at the limit).
-const MAX_MBR_HYPS: usize = 5_000;
-
-/// The most word-alignment cells `--mbr` fills for one list: an edit
-/// distance for every pair of its hypotheses, `(words + 1) x (words + 1)`
-/// cells each; 5,000 hypotheses of 20 words are 5.5 x 10^9. Set when a cell
-/// took about 7 ns (80 hypotheses of 2,000 words, 1.3 x 10^10 cells, took
-/// 87 s); the distances are now computed 64 cells at a time on numbered
-/// words (70 hypotheses of 2,000 words, 9.7 x 10^9 cells: the whole
-/// `rescore --mbr` took 0.8 s, 18.5 s with one compare per cell).
-const MAX_MBR_CELLS: u128 = 10_000_000_000;
-
-/// The alignment cells of every pair of `list`'s hypotheses.
-fn mbr_cells(list: &NbestList) -> u128 {
-    let (sum, squares) = (list.hyps.iter())
-        .map(|h| h.words.len() as u128 + 1)
-        .fold((0, 0), |(s, q), n| (s + n, q + n * n));
-    (sum * sum - squares) / 2
-}
-
-/// An error naming the first list too long for MBR: too many hypotheses, or
-/// too many words in them.
-pub fn check_mbr_lists(lists: &[NbestList]) -> Result<(), String> {
-    const KEEP: &str = "keep the best ones, e.g. rescore with --top first";
-    for l in lists {
-        if l.hyps.len() > MAX_MBR_HYPS {
-            return Err(format!(
-                "utterance `{}` has {} hypotheses: --mbr compares every pair, at most \
-                 {MAX_MBR_HYPS} per list ({KEEP})",
-                l.id,
-                l.hyps.len(),
-            ));
-        }
-        let cells = mbr_cells(l);
-        if cells > MAX_MBR_CELLS {
-            return Err(format!(
-                "utterance `{}`: --mbr aligns the words of every pair of its {} hypotheses, \
-                 {cells} cells; at most {MAX_MBR_CELLS} per list ({KEEP}, or shorter)",
-                l.id,
-                l.hyps.len(),
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// The most pair sums `tune --mbr` makes for one list: the expected errors of
 /// every hypothesis against every other, in every cell of the grid, 1-3 ns
 /// each (one list of 5,000 hypotheses took 73 ms a cell: 36 minutes for the
@@ -593,7 +546,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     }
     let lists = read_input(&args.model, &args.input, args.format, args.refs.as_deref())?;
     if args.mbr {
-        check_mbr_lists(&lists)?;
+        dashlm::rescore::mbr::check_lists(&lists)?;
     }
     // What the writers would refuse in these lists (ids, words, score names),
     // refused before the scoring and before any output is written.

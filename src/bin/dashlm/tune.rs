@@ -12,8 +12,8 @@ use dashlm::rescore::{wer::nbest_wer, Format, NbestList, Words};
 use dashlm::LanguageModel;
 
 use super::rescore::{
-    check_mbr_grid, check_mbr_lists, check_wer_cells, load_model, parse_finite, parse_format,
-    parse_threads, print_stats, print_wer, read_input, score_with_progress, set_threads,
+    check_mbr_grid, check_wer_cells, load_model, parse_finite, parse_format, parse_threads,
+    print_stats, print_wer, read_input, score_with_progress, set_threads,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -222,7 +222,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     require_references(&lists, args.refs.as_deref())?;
     check_wer_cells(&lists, "tune")?;
     if args.mbr {
-        check_mbr_lists(&lists)?;
+        dashlm::rescore::mbr::check_lists(&lists)?;
         check_mbr_grid(&lists, cells)?;
     }
     let loaded = load_model(&args.model)?;

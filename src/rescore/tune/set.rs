@@ -66,6 +66,10 @@ impl TuneSet {
     /// without a new LM score (`new_lm` too short) gets NaN, as in
     /// [`features`], and ranks last; no list is left out for it.
     ///
+    /// # Panics
+    /// With `mbr`, on a list too large for MBR ([`crate::rescore::mbr::check_lists`]),
+    /// before allocating its distances.
+    ///
     /// ```
     /// use dashlm::rescore::{NbestList, TuneSet};
     /// let set = TuneSet::new(&[NbestList::new("u")], &[vec![]], false);
