@@ -281,7 +281,10 @@ impl Shape {
 impl<'a> VocabView<'a> {
     /// Wraps sections already checked for length (`offsets` =
     /// [`offsets_bytes`]`(size, bytes.len())` bytes, `index` =
-    /// [`index_bytes`]`(size)` bytes; other lengths are memory-safe too).
+    /// [`index_bytes`]`(size)` bytes, as `Model::open` checks them). Other
+    /// lengths, or a `size` they do not describe, are memory-safe too, but the
+    /// answers are then wrong and a lookup may take time proportional to
+    /// `size` (and [`VocabView::to_vocab`] memory too).
     ///
     /// ```
     /// use dashlm::format::vocab::{encode, VocabView};

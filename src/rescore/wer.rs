@@ -224,6 +224,14 @@ pub struct Alignment {
 
 /// Aligns `hyp` to `reference` (see the [module](self) docs for tie-breaking).
 ///
+/// Keeps the whole table to trace the alignment back: `(reference.len() + 1)
+/// x (hyp.len() + 1)` cells of 5 bytes (two sequences of 100,000 words take
+/// 50 GB). For the counts alone, [`ErrorCounts::of`] keeps one row.
+///
+/// # Panics
+/// When the table's size overflows `usize`; allocating a table too large for
+/// memory aborts, as any allocation does.
+///
 /// ```
 /// use dashlm::rescore::wer::{align, EditOp::*};
 /// assert_eq!(align(&["a", "b", "c"], &["a", "c"]).ops, [Match, Deletion, Match]);
@@ -233,8 +241,11 @@ pub fn align<T: PartialEq>(reference: &[T], hyp: &[T]) -> Alignment {
     let (n, m) = (reference.len(), hyp.len());
     let w = m + 1;
     // cost[i * w + j]: edit distance of reference[..i] and hyp[..j]; op: last step.
-    let mut cost = vec![0u32; (n + 1) * w];
-    let mut op = vec![EditOp::Match; (n + 1) * w];
+    let cells = (n + 1)
+        .checked_mul(w)
+        .expect("align: the alignment table's size overflows usize");
+    let mut cost = vec![0u32; cells];
+    let mut op = vec![EditOp::Match; cells];
     for j in 1..=m {
         cost[j] = j as u32;
         op[j] = EditOp::Insertion;
