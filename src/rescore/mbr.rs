@@ -45,8 +45,8 @@ pub const MAX_CELLS: u128 = 10_000_000_000;
 
 /// Why hypotheses of these word counts are too many or too long for MBR
 /// ([`MAX_HYPS`], [`MAX_CELLS`]), for a message that goes on with the list's
-/// name: `has 5001 hypotheses: MBR compares every pair, ...`.
-fn over_limits(lens: impl ExactSizeIterator<Item = usize> + Clone) -> Option<String> {
+/// name: ` has 5001 hypotheses: --mbr compares every pair, ...`.
+fn over_limits(lens: impl ExactSizeIterator<Item = usize>) -> Option<String> {
     const KEEP: &str = "keep the best ones, e.g. rescore with --top first";
     let n = lens.len();
     if n > MAX_HYPS {

@@ -144,8 +144,9 @@ pub fn check_stdin_once(inputs: &[(&str, &Path)]) -> Result<(), String> {
 
 /// Reads lists in `format` and attaches references from `refs`, if given
 /// (Kaldi `text` or JSONL; they take the place of the input's own; a warning
-/// says how many of those differ; none for any utterance is an error). First checks that at most one of `model` (loaded later),
-/// the input and the references is `-`: standard input can be read once.
+/// says how many of those differ; none for any utterance is an error).
+/// First checks that at most one of `model` (loaded later), the input and
+/// the references is `-`: standard input can be read once.
 pub fn read_input(
     model: &Path,
     input: &Path,
@@ -443,7 +444,7 @@ fn inside(dir: &Path, path: &Path) -> bool {
 const MAX_WER_CELLS: u128 = 100_000_000_000;
 
 /// The alignment cells of the WER of `lists` (see [`MAX_WER_CELLS`]).
-pub fn wer_cells(lists: &[NbestList]) -> u128 {
+fn wer_cells(lists: &[NbestList]) -> u128 {
     (lists.iter())
         .filter_map(|l| Some((l.reference.as_ref()?.len() as u128 + 1, l)))
         .map(|(r, l)| {
