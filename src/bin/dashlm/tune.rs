@@ -208,22 +208,14 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         smooth_radius: args.smooth,
         fine_divisions: args.fine,
     };
-    // Before the input is read (`check_options` says the same, later).
-    let cells = options.grid_cells();
-    if cells > dashlm::rescore::MAX_GRID_CELLS {
-        return Err(format!(
-            "the grid has {cells} cells (LM weights x penalties x scales); at most \
-             {}: use coarser steps, then --fine",
-            dashlm::rescore::MAX_GRID_CELLS
-        )
-        .into());
-    }
+    // Before the input is read (`check_options` checks it again, later).
+    options.check_size()?;
     let lists = read_input(&args.model, &args.input, args.format, args.refs.as_deref())?;
     require_references(&lists, args.refs.as_deref())?;
     check_wer_cells(&lists, "tune")?;
     if args.mbr {
         dashlm::rescore::mbr::check_lists(&lists)?;
-        check_mbr_grid(&lists, cells)?;
+        check_mbr_grid(&lists, options.grid_cells())?;
     }
     let loaded = load_model(&args.model)?;
     let (result, chosen) =

@@ -100,6 +100,40 @@ impl TuneOptions {
         .iter()
         .fold(1usize, |n, &k| n.saturating_mul(k))
     }
+
+    /// An error when an axis has more than [`MAX_AXIS_VALUES`] values or the
+    /// coarse grid more than [`MAX_GRID_CELLS`] cells (part of
+    /// [`check_options`], and needing no set: a program can check before it
+    /// reads its lists).
+    ///
+    /// ```
+    /// use dashlm::rescore::TuneOptions;
+    /// assert!(TuneOptions::default().check_size().is_ok());
+    /// let o = TuneOptions { lm_weights: vec![0.0; 2000], wips: vec![0.0; 2000], ..TuneOptions::default() };
+    /// assert!(o.check_size().unwrap_err().starts_with("the grid has 4000000 cells"));
+    /// ```
+    pub fn check_size(&self) -> Result<(), String> {
+        for (axis, values) in [
+            ("LM weight", &self.lm_weights),
+            ("word insertion penalty", &self.wips),
+            ("MBR scale", &self.scales),
+        ] {
+            if values.len() > MAX_AXIS_VALUES {
+                return Err(format!(
+                    "the {axis} axis has {} values; at most {MAX_AXIS_VALUES}",
+                    values.len()
+                ));
+            }
+        }
+        let cells = self.grid_cells();
+        if cells > MAX_GRID_CELLS {
+            return Err(format!(
+                "the grid has {cells} cells (LM weights x penalties x scales); at most \
+                 {MAX_GRID_CELLS}: use coarser steps, then a finer pass"
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for TuneOptions {
@@ -219,25 +253,7 @@ pub fn check_options(set: &TuneSet, options: &TuneOptions) -> Result<(), String>
         return Err("MBR scales need a set prepared with `mbr` (TuneSet::new)".to_string());
     }
     options.base.check()?;
-    for (axis, values) in [
-        ("LM weight", &options.lm_weights),
-        ("word insertion penalty", &options.wips),
-        ("MBR scale", &options.scales),
-    ] {
-        if values.len() > MAX_AXIS_VALUES {
-            return Err(format!(
-                "the {axis} axis has {} values; at most {MAX_AXIS_VALUES}",
-                values.len()
-            ));
-        }
-    }
-    let cells = options.grid_cells();
-    if cells > MAX_GRID_CELLS {
-        return Err(format!(
-            "the grid has {cells} cells (LM weights x penalties x scales); at most \
-             {MAX_GRID_CELLS}: use coarser steps, then a finer pass"
-        ));
-    }
+    options.check_size()?;
     if options.fine_divisions > MAX_AXIS_VALUES / 2 {
         return Err(format!(
             "{} fine divisions: at most {} (the finer grid has 2 x divisions + 1 values \
