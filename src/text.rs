@@ -18,6 +18,7 @@
 //! assert_eq!(text::trim(" \u{3000}a\t"), "\u{3000}a");
 //! ```
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::swar;
@@ -158,6 +159,48 @@ pub fn first_word(text: &str) -> (&str, &str) {
     }
 }
 
+/// The most characters of an input's text (an utterance id, a line, a
+/// field) that an n-best or command-line error message quotes with [`quote`]
+/// (a JSON line read as a file name, or a long hypothesis, would fill the
+/// screen).
+///
+/// ```
+/// assert_eq!(dashlm::text::QUOTED_CHARS, 72);
+/// ```
+pub const QUOTED_CHARS: usize = 72;
+
+/// `text` as an error message quotes it: its first `max_chars` characters
+/// (then `…` if there are more), control characters escaped (`\r` left by a
+/// `\r\r\n` line end, or the escape sequences of a binary file, would
+/// otherwise hide in the message or recolour the terminal).
+///
+/// ```
+/// use dashlm::text::quote;
+/// assert_eq!(quote("-0.5\r", 40), "-0.5\\r");
+/// assert_eq!(quote("a\u{1b}[31m", 40), "a\\u{1b}[31m");
+/// assert_eq!(quote("éééé", 3), "ééé…");
+/// assert_eq!(quote("the cat", 40), "the cat"); // borrowed, unchanged
+/// ```
+pub fn quote(text: &str, max_chars: usize) -> Cow<'_, str> {
+    let cut = text.char_indices().nth(max_chars).map(|(at, _)| at);
+    let kept = &text[..cut.unwrap_or(text.len())];
+    if cut.is_none() && !kept.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut s = String::with_capacity(kept.len() + 3);
+    for c in kept.chars() {
+        if c.is_control() {
+            s.extend(c.escape_default());
+        } else {
+            s.push(c);
+        }
+    }
+    if cut.is_some() {
+        s.push('…');
+    }
+    Cow::Owned(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +238,24 @@ mod tests {
             }
             let plain = bytes.iter().filter(|&&b| is_separator(b)).count();
             proptest::prop_assert_eq!(count_separators(&bytes), plain);
+        }
+    }
+
+    proptest::proptest! {
+        /// A quote holds no control character, keeps the text's first
+        /// `max` characters (escaped), and marks a cut.
+        #[test]
+        fn quotes_are_printable_prefixes(text in "[a\\x00-\\x1f\\x7f\\u{85}é ]{0,30}", max in 0usize..40) {
+            let q = quote(&text, max);
+            proptest::prop_assert!(!q.chars().any(char::is_control), "{:?}", q);
+            let kept: String = text.chars().take(max).collect();
+            let escaped: String = kept.chars().flat_map(|c| {
+                let s: Vec<char> = if c.is_control() { c.escape_default().collect() } else { vec![c] };
+                s
+            }).collect();
+            let cut = text.chars().count() > max;
+            let expected = if cut { format!("{escaped}…") } else { escaped };
+            proptest::prop_assert_eq!(q.as_ref(), expected.as_str());
         }
     }
 

@@ -409,6 +409,12 @@ fn malformed_srilm_errors_name_file_and_line() {
         ("-1 -2 1 a b", T::WordCount, "declares 1 words but has 2"),
         ("-1 x 1 a", T::Number, "LM score"),
         ("y -2 1 a", T::Number, "acoustic score"),
+        // Control characters are escaped, not printed raw to the terminal.
+        (
+            "-x\x07\x1b[31m -2 1 a",
+            T::Number,
+            "found `-x\\u{7}\\u{1b}[31m`",
+        ),
         // Numbers to `str::parse`, but they would rank the list silently wrong.
         ("nan -2 1 a", T::Number, "acoustic score, found `nan`"),
         ("-1 inf 1 a", T::Number, "LM score, found `inf`"),

@@ -135,26 +135,11 @@ fn trim(line: &[u8]) -> &[u8] {
     &line[start..end]
 }
 
-/// `field` for an error message: at most 40 characters, control characters
-/// escaped (a stray `\r` left by a `\r\r\n` line end would otherwise hide
-/// in the message: ``found `-0.5\r` ``).
+/// `field` for an error message ([`crate::text::quote`]): at most 40
+/// characters, control characters escaped (a stray `\r` left by a `\r\r\n`
+/// line end would otherwise hide in the message: ``found `-0.5\r` ``).
 pub(super) fn show(field: &[u8]) -> String {
-    let mut s = String::new();
-    for c in String::from_utf8_lossy(field).chars() {
-        if c.is_control() {
-            s.extend(c.escape_default());
-        } else {
-            s.push(c);
-        }
-    }
-    if s.len() > 40 {
-        format!(
-            "{}...",
-            &s[..s.char_indices().nth(40).map_or(s.len(), |(i, _)| i)]
-        )
-    } else {
-        s
-    }
+    crate::text::quote(&String::from_utf8_lossy(field), 40).into_owned()
 }
 
 impl<R: Read> ArpaReader<R> {

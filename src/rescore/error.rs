@@ -4,17 +4,14 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io;
 
-/// The most characters of input an error message quotes ([`clip`]).
-const QUOTED_CHARS: usize = 72;
+use crate::text::QUOTED_CHARS;
 
-/// `text` as an error message quotes it: whole up to [`QUOTED_CHARS`]
-/// characters, else its start and `…` (a JSON line read as a file name, or a
-/// long hypothesis, would fill the screen).
+/// `text` as an error message quotes it ([`crate::text::quote`]): whole up to
+/// [`QUOTED_CHARS`] characters, else its start and `…` (a JSON line read as a
+/// file name, or a long hypothesis, would fill the screen), control
+/// characters escaped.
 pub(crate) fn clip(text: &str) -> Cow<'_, str> {
-    match text.char_indices().nth(QUOTED_CHARS) {
-        None => Cow::Borrowed(text),
-        Some((at, _)) => Cow::Owned(format!("{}…", &text[..at])),
-    }
+    crate::text::quote(text, QUOTED_CHARS)
 }
 
 /// What went wrong in an n-best input.

@@ -309,7 +309,7 @@ pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
                 return Err(super::writable::unwritable(format!(
                     "utterance `{}`, hypothesis {}: an extra score named `{name}` cannot be \
                      written (it would read back as the hypothesis' own field)",
-                    list.id,
+                    super::error::clip(&list.id),
                     k + 1
                 )));
             }

@@ -385,7 +385,7 @@ pub(crate) fn check_dir(lists: &[NbestList]) -> io::Result<()> {
             return Err(super::writable::unwritable(format!(
                 "utterance `{}` has no hypotheses: a Kaldi n-best directory has no place \
                  for it (it would be read back without this list)",
-                list.id
+                super::error::clip(&list.id)
             )));
         }
         for name in list.hyps.iter().flat_map(|h| h.extra.keys()) {

@@ -83,7 +83,7 @@ fn over_limits(lens: impl ExactSizeIterator<Item = usize>) -> Option<String> {
 pub fn check_lists(lists: &[NbestList]) -> Result<(), String> {
     for l in lists {
         if let Some(why) = over_limits(l.hyps.iter().map(|h| h.words.len())) {
-            return Err(format!("utterance `{}`{why}", l.id));
+            return Err(format!("utterance `{}`{why}", super::error::clip(&l.id)));
         }
     }
     Ok(())

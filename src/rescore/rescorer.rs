@@ -204,8 +204,9 @@ pub fn features(list: &NbestList, new_lm: &[f64]) -> Vec<HypFeatures> {
 pub fn check_totals(id: &str, totals: &[f64]) -> Result<(), String> {
     match totals.iter().position(|t| !t.is_finite()) {
         Some(k) => Err(format!(
-            "utterance `{id}`, hypothesis {}: the combined score is {} (weights or scores \
+            "utterance `{}`, hypothesis {}: the combined score is {} (weights or scores \
              too large)",
+            super::error::clip(id),
             k + 1,
             totals[k]
         )),

@@ -567,7 +567,7 @@ pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
                 return Err(super::writable::unwritable(format!(
                     "utterance `{}`: extra score name `{name}` cannot be written: its \
                      directory would take the place of the `refs` file or an n-best file",
-                    list.id
+                    super::error::clip(&list.id)
                 )));
             }
         }

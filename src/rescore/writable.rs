@@ -7,6 +7,7 @@
 use std::fmt;
 use std::io;
 
+use super::error::clip;
 use super::joined::Words;
 use super::nbest::NbestList;
 
@@ -52,8 +53,9 @@ pub(crate) fn check_id(id: &str, how: IdUse) -> io::Result<()> {
 pub(crate) fn check_score_name(id: &str, name: &str) -> io::Result<()> {
     if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
         return Err(unwritable(format!(
-            "utterance `{id}`: extra score name {name:?} cannot be written: it names a \
-             file of its own (not empty, `.` or `..`, without `/`, `\\` or NUL)"
+            "utterance `{}`: extra score name {name:?} cannot be written: it names a \
+             file of its own (not empty, `.` or `..`, without `/`, `\\` or NUL)",
+            clip(id)
         )));
     }
     Ok(())
@@ -74,8 +76,9 @@ pub(crate) fn check_words<S: AsRef<str>>(
         let w = w.as_ref();
         if w.is_empty() || w.contains(crate::text::is_separator_char) {
             return Err(unwritable(format!(
-                "utterance `{id}`, {what}: word {} is {w:?}: an empty word or one holding \
+                "utterance `{}`, {what}: word {} is {w:?}: an empty word or one holding \
                  whitespace cannot be written (it would read back as other words)",
+                clip(id),
                 k + 1
             )));
         }
@@ -84,8 +87,9 @@ pub(crate) fn check_words<S: AsRef<str>>(
     }
     if first || last {
         return Err(unwritable(format!(
-            "utterance `{id}`, {what}: a leading `<s>` or trailing `</s>` cannot be written \
-             (the readers remove them)"
+            "utterance `{}`, {what}: a leading `<s>` or trailing `</s>` cannot be written \
+             (the readers remove them)",
+            clip(id)
         )));
     }
     Ok(())
@@ -122,7 +126,8 @@ pub(crate) fn check_score(
         return Ok(());
     }
     Err(unwritable(format!(
-        "utterance `{id}`, hypothesis {}: the {field} score is {value}, not a finite number",
+        "utterance `{}`, hypothesis {}: the {field} score is {value}, not a finite number",
+        clip(id),
         hyp + 1
     )))
 }

@@ -486,7 +486,7 @@ pub fn check_mbr_grid(lists: &[NbestList], cells: usize) -> Result<(), String> {
                  the grid's {cells} cells, {pairs} pair sums; at most {MAX_MBR_GRID_PAIRS} \
                  per list (a coarser grid, or keep the best hypotheses, e.g. rescore with \
                  --top first)",
-                l.id,
+                dashlm::text::quote(&l.id, dashlm::text::QUOTED_CHARS),
                 l.hyps.len(),
             ));
         }

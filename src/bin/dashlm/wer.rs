@@ -41,9 +41,12 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
                 missing += 1;
                 match args.mode.as_str() {
                     "strict" => {
-                        return Err(
-                            format!("{}: no hypothesis for `{id}`", args.hyp.display()).into()
+                        return Err(format!(
+                            "{}: no hypothesis for `{}`",
+                            args.hyp.display(),
+                            dashlm::text::quote(id, dashlm::text::QUOTED_CHARS)
                         )
+                        .into())
                     }
                     "present" => continue,
                     _ => &empty,

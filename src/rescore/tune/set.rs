@@ -225,7 +225,7 @@ impl TuneSet {
                 check_totals(&u.id, &totals)?;
                 Err(format!(
                     "utterance `{}`: a combined score is not finite",
-                    u.id
+                    crate::rescore::error::clip(&u.id)
                 ))
             }
         }
