@@ -85,6 +85,15 @@ pub struct RemovedOnInterrupt {
 
 impl RemovedOnInterrupt {
     /// Puts `path` on the list of outputs a signal removes, until dropped.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("out.txt");
+    /// std::fs::write(&path, "partial").unwrap();
+    /// let guard = dashlm::atomic::RemovedOnInterrupt::new(&path);
+    /// drop(guard); // complete: kept
+    /// assert!(path.exists());
+    /// ```
     pub fn new(path: &Path) -> RemovedOnInterrupt {
         RemovedOnInterrupt {
             _listed: Listed::new(path),

@@ -331,6 +331,10 @@ impl Vocab {
     }
 
     /// The id of `word` if it is in the vocabulary (`<unk>` itself included once inserted).
+    /// Only the spelling of `<unk>` that was inserted is found: after
+    /// `insert(b"<UNK>")`, `get(b"<unk>")` is `None` (while `insert(b"<unk>")`
+    /// answers `Err(0)`, refusing a second unknown word); [`Vocab::id`] gives
+    /// both spellings id 0 all the same, as it does every absent word.
     ///
     /// ```
     /// # use dashlm::vocab::Vocab;
@@ -338,6 +342,9 @@ impl Vocab {
     /// v.insert(b"a").unwrap();
     /// assert_eq!((v.get(b"a"), v.get(b"b")), (Some(1), None));
     /// assert_eq!(v.get(b"<unk>"), None); // reserved, not yet inserted
+    /// v.insert(b"<UNK>").unwrap();
+    /// assert_eq!((v.get(b"<UNK>"), v.get(b"<unk>")), (Some(0), None));
+    /// assert_eq!((v.id(b"<UNK>"), v.id(b"<unk>")), (0, 0));
     /// ```
     #[inline]
     pub fn get(&self, word: &[u8]) -> Option<WordId> {

@@ -169,12 +169,28 @@ pub struct Span<'a> {
 
 impl<'a> Span<'a> {
     /// The words of `bytes` up to bit `end`, if the word at `end` lies inside.
+    ///
+    /// ```
+    /// use dashlm::format::Span;
+    /// let bytes = [0u8; 12];
+    /// assert!(Span::new(&bytes, 39).is_some()); // the word at bit 39 starts in byte 4
+    /// assert!(Span::new(&bytes, 40).is_none()); // bytes 5..13: past the end
+    /// assert!(Span::new(&bytes, u64::MAX).is_none());
+    /// ```
     #[inline(always)]
     pub fn new(bytes: &'a [u8], end: u64) -> Option<Span<'a>> {
         ((end >> 3).saturating_add(8) <= bytes.len() as u64).then_some(Span { bytes, end })
     }
 
     /// The 64 bits from bit `pos` on (from `end` if `pos` is past it), little-endian.
+    ///
+    /// ```
+    /// use dashlm::format::Span;
+    /// let bytes = 0x0123_4567_89ab_cdefu64.to_le_bytes();
+    /// let span = Span::new(&bytes, 0).unwrap();
+    /// assert_eq!(span.word(0), 0x0123_4567_89ab_cdef);
+    /// assert_eq!(span.word(8), span.word(0)); // past `end`: clamped
+    /// ```
     #[inline(always)]
     pub fn word(&self, pos: u64) -> u64 {
         let pos = pos.min(self.end);
