@@ -598,3 +598,36 @@ fn mbr_refuses_lists_too_long_or_whose_pairs_would_take_too_long() {
     let small = ["--lm-weights", "0,1", "--wips", "0", "--scales", "1"];
     run(&many, &[&tune[..], &small].concat(), true);
 }
+
+/// A model may give a word probability zero (an ARPA `-inf`): `rescore` ranks
+/// the hypotheses holding it last, as `tune` does, instead of refusing the run;
+/// only an n-best output, which holds finite scores, refuses to write them.
+#[test]
+fn hypotheses_of_probability_zero_rank_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, input) = (dir.path().join("zero.arpa"), dir.path().join("in.jsonl"));
+    let arpa = "\\data\\\nngram 1=5\nngram 2=1\n\n\\1-grams:\n-1.0\t<unk>\t0\n-99\t<s>\t-0.5\n\
+                -0.5\t</s>\t0\n-0.7\ta\t-0.2\n-inf\tb\t0\n\n\\2-grams:\n-0.3\t<s> a\n\n\\end\\\n";
+    fs::write(&model, arpa).unwrap();
+    let list = r#"{"id": "u1", "ref": "a a", "hyps": [{"words": "a b", "acoustic": -10}, {"words": "a a", "acoustic": -20}]}"#;
+    fs::write(&input, format!("{list}\n")).unwrap();
+    let (model, input) = (s(&model), s(&input));
+    let (best, _) = ok(&on_input(model, input, &["rescore", "--best-text", "-"]));
+    assert_eq!(best, "u1 a a\n");
+    // With the LM weighted 0, its -inf counts for nothing: the acoustic
+    // scores decide.
+    let mut zero = on_input(model, input, &["rescore", "--best-text", "-"]);
+    assert_eq!(zero[5], "--lm-weight");
+    zero[6] = "0";
+    let (best, _) = ok(&zero);
+    assert_eq!(best, "u1 a b\n");
+    let out = dir.path().join("out.jsonl");
+    refused_as_given(
+        &on_input(model, input, &["rescore", "--output", s(&out)]),
+        "utterance `u1`, hypothesis 2: the `new_lm` score is -inf, not a finite number (a \
+         probability of zero: written n-best lists hold finite scores only)",
+    );
+    assert!(!out.exists());
+    let (table, _) = ok(&on_input(model, input, &["tune", "--json"]));
+    assert!(table.contains("\"wer\":0"), "{table}");
+}

@@ -53,8 +53,8 @@ pub use nbest::{
 };
 pub use outdir::check_new_dir;
 pub use rescorer::{
-    check_totals, features, rank, score_lists, score_lists_sequential, HypFeatures, LmScorer,
-    Rescored, Rescorer, ScorerStats, Weights, GROUP_LISTS, LN_10,
+    check_overflow, check_totals, features, rank, score_lists, score_lists_sequential, HypFeatures,
+    LmScorer, Rescored, Rescorer, ScorerStats, Weights, GROUP_LISTS, LN_10,
 };
 pub use scores::Scores;
 pub use tune::{

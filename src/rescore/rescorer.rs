@@ -14,9 +14,12 @@
 //! where `new_lm = ln 10 * log10 P(w1 ... wn </s> | <s>)` is the new model's
 //! score (the models give log10 probabilities; they are converted with
 //! `x * ln 10`), `num_words = n` (without `<s>` and `</s>`), and `first_pass_lm`
-//! is the list's own LM score (0 when absent). Hypotheses are sorted by `total`,
+//! is the list's own LM score (0 when absent). A term whose weight is 0 is
+//! left out, whatever its score. Hypotheses are sorted by `total`,
 //! best first; the sort is stable, so ties keep their input order (a NaN total
-//! sorts last).
+//! sorts last). A model may give a word probability zero (an ARPA `-inf`):
+//! a hypothesis holding it has a new LM score of `-inf` and, with a positive
+//! LM weight, a total of `-inf`, and ranks last ([`check_overflow`]).
 //!
 //! # Scoring
 //!
@@ -84,6 +87,17 @@ impl Default for Weights {
     }
 }
 
+/// `weight * score`, or 0 when `weight` is 0: a score weighted 0 counts for
+/// nothing, even one that is not finite (`0 * -inf` would be NaN).
+#[inline]
+fn weighted(weight: f64, score: f64) -> f64 {
+    if weight == 0.0 {
+        0.0
+    } else {
+        weight * score
+    }
+}
+
 impl Weights {
     /// The combined score of one hypothesis.
     ///
@@ -91,6 +105,10 @@ impl Weights {
     /// use dashlm::rescore::{HypFeatures, Weights};
     /// let f = HypFeatures { acoustic: -1.0, first_pass_lm: -2.0, new_lm: -3.0, num_words: 1 };
     /// assert_eq!(Weights::default().combine(&f), -4.0);
+    /// // Probability zero under the new LM: left out when weighted 0.
+    /// let zero = HypFeatures { new_lm: f64::NEG_INFINITY, ..f };
+    /// assert_eq!(Weights::default().combine(&zero), f64::NEG_INFINITY);
+    /// assert_eq!(Weights { lm_weight: 0.0, ..Weights::default() }.combine(&zero), -1.0);
     /// ```
     pub fn combine(&self, f: &HypFeatures) -> f64 {
         self.combine_rest(self.combine_head(f), f.num_words as f64, f.first_pass_lm)
@@ -101,7 +119,7 @@ impl Weights {
     /// once for a row of penalties).
     #[inline]
     pub(crate) fn combine_head(&self, f: &HypFeatures) -> f64 {
-        self.acoustic_scale * f.acoustic + self.lm_weight * f.new_lm
+        weighted(self.acoustic_scale, f.acoustic) + weighted(self.lm_weight, f.new_lm)
     }
 
     /// The rest of [`Weights::combine`], added to `head` in its order: the
@@ -160,10 +178,29 @@ pub struct HypFeatures {
     pub num_words: usize,
 }
 
+impl HypFeatures {
+    /// Whether the hypothesis' own scores (acoustic, first-pass LM and new LM)
+    /// are all finite. One that is not (a model may give a word probability
+    /// zero, a log10 probability of `-inf`) has a total that is not finite
+    /// either unless that score is weighted 0, and ranks last: not an error,
+    /// as [`check_overflow`] says.
+    ///
+    /// ```
+    /// let mut f = dashlm::rescore::HypFeatures { acoustic: -1.0, first_pass_lm: 0.0, new_lm: -2.0, num_words: 1 };
+    /// assert!(f.is_finite());
+    /// f.new_lm = f64::NEG_INFINITY;
+    /// assert!(!f.is_finite());
+    /// ```
+    pub fn is_finite(&self) -> bool {
+        self.acoustic.is_finite() && self.new_lm.is_finite() && self.first_pass_lm.is_finite()
+    }
+}
+
 /// The features of every hypothesis of `list`, given the new LM scores
 /// (`new_lm[i]` for hypothesis `i`). There is one per hypothesis whatever
 /// `new_lm`'s length: a hypothesis without a new LM score gets NaN (its total is
-/// NaN and ranks last), and scores beyond the list's hypotheses are ignored.
+/// NaN and ranks last, unless the LM weight is 0), and scores beyond the list's
+/// hypotheses are ignored.
 ///
 /// ```
 /// use dashlm::rescore::{features, Hypothesis, NbestList};
@@ -188,7 +225,8 @@ pub fn features(list: &NbestList, new_lm: &[f64]) -> Vec<HypFeatures> {
 /// An error naming the first of utterance `id`'s hypothesis `totals` that is
 /// not finite: finite weights and scores can still combine past a 64-bit
 /// float's range, and such a total ranks nothing (and cannot be written back).
-/// `dashlm rescore` checks every list's totals, `tune` every grid cell's.
+/// Where a hypothesis' own scores may not be finite (a model's `-inf`), see
+/// [`check_overflow`], which `dashlm rescore` and `tune` use.
 ///
 /// # Errors
 /// The utterance, the hypothesis (1-based) and the total.
@@ -203,15 +241,44 @@ pub fn features(list: &NbestList, new_lm: &[f64]) -> Vec<HypFeatures> {
 /// ```
 pub fn check_totals(id: &str, totals: &[f64]) -> Result<(), String> {
     match totals.iter().position(|t| !t.is_finite()) {
-        Some(k) => Err(format!(
-            "utterance `{}`, hypothesis {}: the combined score is {} (weights or scores \
-             too large)",
-            super::error::clip(id),
-            k + 1,
-            totals[k]
-        )),
+        Some(k) => Err(overflow_error(id, k, totals[k])),
         None => Ok(()),
     }
+}
+
+/// [`check_totals`] for the hypotheses whose own scores are finite
+/// ([`HypFeatures::is_finite`]): an error names the first whose weights
+/// combined finite scores into a total that is not finite. A hypothesis with
+/// a score that is not finite (a model's `-inf`) ranks last instead, as
+/// [`rank`] and tuning rank it. `dashlm rescore` checks every list so.
+///
+/// # Errors
+/// The utterance, the hypothesis (1-based) and the total.
+///
+/// ```
+/// use dashlm::rescore::{check_overflow, HypFeatures};
+/// let f = |lm| HypFeatures { acoustic: -1.0, first_pass_lm: 0.0, new_lm: lm, num_words: 1 };
+/// let features = [f(-2.0), f(f64::NEG_INFINITY)];
+/// assert!(check_overflow("u1", &features, &[-3.0, f64::NEG_INFINITY]).is_ok());
+/// assert!(check_overflow("u1", &features, &[f64::NEG_INFINITY, f64::NEG_INFINITY]).is_err());
+/// ```
+pub fn check_overflow(id: &str, features: &[HypFeatures], totals: &[f64]) -> Result<(), String> {
+    let mut pairs = totals.iter().zip(features);
+    match pairs.position(|(t, f)| !t.is_finite() && f.is_finite()) {
+        Some(k) => Err(overflow_error(id, k, totals[k])),
+        None => Ok(()),
+    }
+}
+
+/// The error of [`check_totals`] for hypothesis `k` (0-based) and its total.
+fn overflow_error(id: &str, k: usize, total: f64) -> String {
+    format!(
+        "utterance `{}`, hypothesis {}: the combined score is {} (weights or scores too \
+         large)",
+        super::error::clip(id),
+        k + 1,
+        total
+    )
 }
 
 /// Indices of `totals` from best to worst: a stable sort (ties keep index

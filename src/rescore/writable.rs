@@ -125,8 +125,13 @@ pub(crate) fn check_score(
     if value.is_finite() {
         return Ok(());
     }
+    // A model's log10 -inf (probability zero) reaches `new_lm` and `total`.
+    let hint = match value == f64::NEG_INFINITY {
+        true => " (a probability of zero: written n-best lists hold finite scores only)",
+        false => "",
+    };
     Err(unwritable(format!(
-        "utterance `{}`, hypothesis {}: the {field} score is {value}, not a finite number",
+        "utterance `{}`, hypothesis {}: the {field} score is {value}, not a finite number{hint}",
         clip(id),
         hyp + 1
     )))

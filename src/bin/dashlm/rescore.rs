@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use dashlm::rescore::wer::{nbest_wer, ErrorCounts, NbestWer};
 use dashlm::rescore::{
-    attach_references, check_new_dir, check_totals, check_writable, jsonl, kaldi, read_lists,
+    attach_references, check_new_dir, check_overflow, check_writable, jsonl, kaldi, read_lists,
     score_lists, write_lists, Format, NbestList, Rescored, Rescorer, ScorerStats, Weights, Words,
 };
 use dashlm::LanguageModel;
@@ -648,9 +648,11 @@ fn rescore<M: LanguageModel>(
         .map(|(l, s)| rescorer.rescore_scored(l, s))
         .collect();
     // Finite weights and scores can still combine past f64's range: such a
-    // total ranks nothing and cannot be written back.
+    // total ranks nothing and cannot be written back. A hypothesis the model
+    // gives probability zero (log10 -inf) ranks last, as `tune` ranks it (an
+    // n-best output refuses to write its score, naming it).
     for (l, r) in lists.iter().zip(&rescored) {
-        check_totals(&l.id, &r.totals)?;
+        check_overflow(&l.id, &r.features, &r.totals)?;
     }
     Ok(rescored)
 }

@@ -279,7 +279,7 @@ pub fn check_options(set: &TuneSet, options: &TuneOptions) -> Result<(), String>
 /// # Errors
 /// As [`check_options`]; a grid cell whose weights combine some hypothesis'
 /// finite scores into a total that is not finite (such totals rank nothing),
-/// naming the weights and the hypothesis ([`check_totals`](super::check_totals)).
+/// naming the weights and the hypothesis ([`check_overflow`](super::check_overflow)).
 ///
 /// ```
 /// use dashlm::rescore::{try_tune, NbestList, TuneOptions, TuneSet};

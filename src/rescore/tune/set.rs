@@ -7,13 +7,7 @@ use rayon::prelude::*;
 use crate::rescore::distance::{reference_pattern, Sequences};
 use crate::rescore::mbr::{self, DistanceMatrix};
 use crate::rescore::nbest::NbestList;
-use crate::rescore::rescorer::{check_totals, features, HypFeatures, Weights};
-
-/// Whether a hypothesis' own scores are all finite (its total can then only
-/// be infinite through the weights).
-fn scores_finite(f: &HypFeatures) -> bool {
-    f.acoustic.is_finite() && f.new_lm.is_finite() && f.first_pass_lm.is_finite()
-}
+use crate::rescore::rescorer::{check_overflow, features, HypFeatures, Weights};
 
 /// The first hypothesis with the highest of `(total, scores finite)`'s
 /// totals (a NaN total never wins; with none above minus infinity, the first),
@@ -64,7 +58,8 @@ impl TuneSet {
     /// per hypothesis); lists without a reference are left out. With `mbr`, the
     /// pairwise hypothesis distances are computed too. A list or hypothesis
     /// without a new LM score (`new_lm` too short) gets NaN, as in
-    /// [`features`], and ranks last; no list is left out for it.
+    /// [`features`], and ranks last (where the LM weight is not 0); no list is
+    /// left out for it.
     ///
     /// # Panics
     /// With `mbr`, on a list too large for MBR ([`crate::rescore::mbr::check_lists`]),
@@ -200,7 +195,7 @@ impl TuneSet {
         self.count_errors(weights, mbr_scale).0
     }
 
-    /// [`TuneSet::errors`], or an error ([`check_totals`]'s) when `weights`
+    /// [`TuneSet::errors`], or an error ([`check_overflow`]'s) when `weights`
     /// combine some hypothesis' finite scores into a total that is not finite:
     /// such totals rank nothing, so the cell's count means nothing.
     pub(super) fn try_errors(
@@ -212,17 +207,8 @@ impl TuneSet {
             (errors, None) => Ok(errors),
             (_, Some(k)) => {
                 let u = &self.utts[k];
-                // Hypotheses whose own scores are not all finite rank last
-                // by design: not what is reported.
-                let totals: Vec<f64> = u
-                    .features
-                    .iter()
-                    .map(|f| match scores_finite(f) {
-                        true => weights.combine(f),
-                        false => 0.0,
-                    })
-                    .collect();
-                check_totals(&u.id, &totals)?;
+                let totals: Vec<f64> = u.features.iter().map(|f| weights.combine(f)).collect();
+                check_overflow(&u.id, &u.features, &totals)?;
                 Err(format!(
                     "utterance `{}`: a combined score is not finite",
                     crate::rescore::error::clip(&u.id)
@@ -236,7 +222,7 @@ impl TuneSet {
     /// hypothesis without a new LM score has a NaN total that ranks last, as
     /// [`TuneSet::new`] says: not counted as such.)
     fn count_errors(&self, weights: &Weights, mbr_scale: Option<f64>) -> (u64, Option<usize>) {
-        let finite = scores_finite;
+        let finite = HypFeatures::is_finite;
         let mut overflow = None;
         let mut totals = Vec::new();
         let mut buf = Vec::new();
@@ -305,7 +291,7 @@ impl TuneSet {
             words.clear();
             words.extend(u.features.iter().map(|f| f.num_words as f64));
             finite.clear();
-            finite.extend(u.features.iter().map(scores_finite));
+            finite.extend(u.features.iter().map(HypFeatures::is_finite));
             for (j, &wip) in wips.iter().enumerate() {
                 let cell = cell(wip);
                 let totals = (head.iter().zip(&words).zip(&finite).zip(&u.features)).map(
