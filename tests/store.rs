@@ -53,7 +53,7 @@ fn segmented_q16_scores_within_half_a_step() {
     let reference = ReferenceModel::new(set);
     let mut rng = StdRng::seed_from_u64(5);
     let mut worst = 0f32;
-    for _ in 0..2000 {
+    for _ in 0..if cfg!(miri) { 40 } else { 2000 } {
         let words = random_sentence(&mut rng, 3000);
         let want = score_words(&reference, &words);
         for ((got, glen), (exp, elen)) in score_words(&model, &words).into_iter().zip(want) {
@@ -207,7 +207,8 @@ fn one_model_shared_by_threads_gives_single_thread_results() {
     let text = random_arpa(&mut rng, 4, 150);
     let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
     let model = compiled(&set, Weights::F32);
-    let sentences: Vec<_> = (0..400).map(|_| random_sentence(&mut rng, 150)).collect();
+    let n = if cfg!(miri) { 20 } else { 400 };
+    let sentences: Vec<_> = (0..n).map(|_| random_sentence(&mut rng, 150)).collect();
     let expected: Vec<_> = sentences.iter().map(|s| score_words(&model, s)).collect();
     for threads in [2, 4, 8] {
         std::thread::scope(|scope| {
@@ -268,14 +269,14 @@ fn batched_scores_equal_single_scores() {
 
 #[test]
 fn lookahead_scores_equal_word_by_word() {
-    for seed in 0..30u64 {
+    for seed in 0..if cfg!(miri) { 2 } else { 30u64 } {
         let mut rng = StdRng::seed_from_u64(seed);
         let order = rng.gen_range(1..=6);
         let vocab = rng.gen_range(3..200);
         let set = NGramSet::read(random_arpa(&mut rng, order, vocab).as_bytes(), "r").unwrap();
         for weights in [Weights::F32, Weights::Q16, Weights::Q8] {
             let model = compiled(&set, weights);
-            for _ in 0..20 {
+            for _ in 0..if cfg!(miri) { 4 } else { 20 } {
                 let words = random_sentence(&mut rng, vocab);
                 let ids: Vec<_> = words.iter().map(|w| model.word_id(w)).collect();
                 let mut got = Vec::new();
