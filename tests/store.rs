@@ -189,7 +189,7 @@ fn random_data_corruption_never_panics() {
 fn corrupt_randomly(rng: &mut StdRng, bytes: &[u8]) {
     let (_, sections) = dashlm::format::parse(bytes).unwrap();
     let data_start = sections.iter().map(|e| e.offset).min().unwrap() as usize;
-    for _ in 0..if cfg!(miri) { 30 } else { 3000 } {
+    for _ in 0..if cfg!(miri) { 4 } else { 3000 } {
         let mut copy = bytes.to_vec();
         for _ in 0..rng.gen_range(1..20) {
             let at = rng.gen_range(data_start..copy.len());
