@@ -123,14 +123,11 @@ impl Weights {
     }
 
     /// The rest of [`Weights::combine`], added to `head` in its order: the
-    /// penalty for `num_words` words, then the first-pass LM term if weighted.
+    /// penalty for `num_words` words, then the first-pass LM term ([`weighted`]).
     #[inline]
     pub(crate) fn combine_rest(&self, head: f64, num_words: f64, first_pass_lm: f64) -> f64 {
-        let mut total = head + self.word_insertion_penalty * num_words;
-        if self.first_pass_lm_weight != 0.0 {
-            total += self.first_pass_lm_weight * first_pass_lm;
-        }
-        total
+        head + self.word_insertion_penalty * num_words
+            + weighted(self.first_pass_lm_weight, first_pass_lm)
     }
 
     /// An error naming the first weight that is NaN or infinite (such a weight
