@@ -7,5 +7,8 @@ mkdir -p fuzz/corpus/arpa fuzz/corpus/model_bytes fuzz/corpus/nbest
 cp data/tiny.arpa data/arpa/*.arpa fuzz/corpus/arpa/
 for f in data/nbest/*.jsonl; do [ -e "$f" ] && { printf '\0'; cat "$f"; } > "fuzz/corpus/nbest/jsonl-$(basename "$f")"; done
 for f in data/nbest/*.srilm/*; do [ -e "$f" ] && { printf '\1'; cat "$f"; } > "fuzz/corpus/nbest/srilm-$(basename "$f")"; done
+# Probabilities of zero: SRILM's `-inf`, a Kaldi cost of `inf`.
+printf '\1-inf -Inf 2 a b\n-1 -infinity 1 c\n' > fuzz/corpus/nbest/srilm-zero
+printf '\3u-1 inf\nu-2 12.5\nu-3 +Infinity\n' > fuzz/corpus/nbest/kaldi-costs-zero
 cargo run --quiet --release --bin build-lm -- data/tiny.arpa fuzz/corpus/model_bytes/tiny.dlm 2>/dev/null
 cargo run --quiet --release --bin build-lm -- --raw-f32 data/tiny.arpa fuzz/corpus/model_bytes/tiny-raw.dlm 2>/dev/null

@@ -600,8 +600,9 @@ fn mbr_refuses_lists_too_long_or_whose_pairs_would_take_too_long() {
 }
 
 /// A model may give a word probability zero (an ARPA `-inf`): `rescore` ranks
-/// the hypotheses holding it last, as `tune` does, instead of refusing the run;
-/// only an n-best output, which holds finite scores, refuses to write them.
+/// the hypotheses holding it last, as `tune` does, instead of refusing the run.
+/// SRILM and Kaldi outputs write the `-inf` scores; a JSONL output, whose JSON
+/// has no infinity, refuses to.
 #[test]
 fn hypotheses_of_probability_zero_rank_last() {
     let dir = tempfile::tempdir().unwrap();
@@ -625,9 +626,22 @@ fn hypotheses_of_probability_zero_rank_last() {
     refused_as_given(
         &on_input(model, input, &["rescore", "--output", s(&out)]),
         "utterance `u1`, hypothesis 2: the `new_lm` score is -inf, not a finite number (a \
-         probability of zero: written n-best lists hold finite scores only)",
+         probability of zero: JSON has no infinity, so JSONL lists hold finite scores only; \
+         SRILM and Kaldi lists can hold it)",
     );
     assert!(!out.exists());
+    // The same list as SRILM n-best files: rescored, written, read back.
+    let srilm_in = dir.path().join("srilm");
+    fs::create_dir(&srilm_in).unwrap();
+    fs::write(srilm_in.join("u1.nbest"), "-4.3 0 2 a b\n-8.6 0 2 a a\n").unwrap();
+    let srilm_out = dir.path().join("srilm-out");
+    let mut args = on_input(model, s(&srilm_in), &["rescore", "--format", "srilm"]);
+    args.extend(["--output", s(&srilm_out)]);
+    ok(&args);
+    let written = fs::read_to_string(srilm_out.join("u1.nbest")).unwrap();
+    assert_eq!(written, "-8.6 0 2 a a\n-4.3 0 2 a b\n");
+    let new_lm = fs::read_to_string(srilm_out.join("new_lm/u1.nbest")).unwrap();
+    assert!(new_lm.ends_with("\n-inf\n"), "{new_lm}");
     let (table, _) = ok(&on_input(model, input, &["tune", "--json"]));
     assert!(table.contains("\"wer\":0"), "{table}");
 }

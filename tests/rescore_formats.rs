@@ -336,6 +336,18 @@ fn malformed_jsonl_errors_name_file_and_line() {
     let cases: &[(&str, T, &str)] = &[
         ("{\"id\": \"u2\", \"hyps\": [", T::Json, "invalid JSON"),
         ("[1, 2]", T::Json, "expected an object"),
+        // Python's `json` writes these by default; JSON has no such numbers.
+        (
+            r#"{"id": "u2", "hyps": [{"words": "a", "acoustic": -1, "lm": -Infinity}]}"#,
+            T::Json,
+            "invalid number at line 1 column 61 (JSON has no NaN or infinite numbers; \
+             Python's `json` writes them unless `allow_nan=False`)",
+        ),
+        (
+            r#"{"id": "u2", "hyps": [{"words": "a", "acoustic": NaN}]}"#,
+            T::Json,
+            "column 50 (JSON has no NaN",
+        ),
         (r#"{"hyps": []}"#, T::Field, "field `id`: missing"),
         (r#"{"id": 7, "hyps": []}"#, T::Field, "field `id`"),
         (r#"{"id": "u2"}"#, T::Field, "field `hyps`: missing"),
@@ -417,7 +429,12 @@ fn malformed_srilm_errors_name_file_and_line() {
         ),
         // Numbers to `str::parse`, but they would rank the list silently wrong.
         ("nan -2 1 a", T::Number, "acoustic score, found `nan`"),
-        ("-1 inf 1 a", T::Number, "LM score, found `inf`"),
+        (
+            "-1 inf 1 a",
+            T::OutOfRange,
+            "the LM score `inf` is out of range: of the infinities only `-inf`, a probability \
+             of zero, is a log probability",
+        ),
         // Numbers, but out of range: as written, or in natural log (before:
         // "expected a number ..., found `-1e308`").
         (
@@ -721,7 +738,12 @@ fn out_of_range_costs_and_standard_input_as_a_kaldi_directory() {
     assert_eq!((e.line(), tag(e.kind())), (1, T::OutOfRange));
     let d = kaldi_dir("u1-1 a\n", "u1-1 -inf\n", None);
     let e = kaldi::read_dir(d.path()).unwrap_err();
-    assert_eq!((e.line(), tag(e.kind())), (1, T::Number));
+    assert_eq!((e.line(), tag(e.kind())), (1, T::OutOfRange));
+    assert!(
+        e.to_string()
+            .contains("only `inf`, a probability of zero, is a cost"),
+        "{e}"
+    );
     // Before: `-/text: read error: No such file or directory`.
     let e = kaldi::read_dir(Path::new("-")).unwrap_err();
     assert!(

@@ -27,6 +27,7 @@ use super::error::{clip, NbestError, NbestErrorKind};
 use super::joined::Words;
 use super::nbest::{hyp_words_joined, parse_lines_parallel, Hypothesis, Lines, NbestList};
 use super::scores::Names;
+use super::writable::{IdUse, LogZero};
 
 /// Reads JSONL n-best lists from `input`; `source` names it in errors.
 ///
@@ -263,8 +264,22 @@ pub(crate) fn parse_json(line: &str) -> Result<Value, NbestErrorKind> {
         .and_then(|v| deserializer.end().map(|()| v));
     value.map_err(|e| match duplicate.take() {
         Some(key) => NbestErrorKind::DuplicateJsonKey(key),
-        None => NbestErrorKind::Json(e.to_string()),
+        None => NbestErrorKind::Json(format!("{e}{}", non_finite_hint(line, e.column()))),
     })
+}
+
+/// A hint for a JSON error at `column` (1-based, in bytes) of `line` when a
+/// `NaN` or `Infinity` (after an optional `-`) starts there: Python's `json`
+/// writes them by default, JSON has no such numbers.
+fn non_finite_hint(line: &str, column: usize) -> &'static str {
+    let rest = line.get(column.saturating_sub(1)..).unwrap_or("");
+    match rest.starts_with("NaN") || rest.starts_with("Infinity") {
+        true => {
+            " (JSON has no NaN or infinite numbers; Python's `json` writes them unless \
+             `allow_nan=False`)"
+        }
+        false => "",
+    }
 }
 
 fn parse_line(line: &str) -> Result<NbestList, NbestErrorKind> {
@@ -299,7 +314,7 @@ fn push_number(line: &mut Vec<u8>, x: f64) {
 
 /// The checks [`write()`] makes before writing anything (its `# Errors`).
 pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
-    super::writable::check_lists(lists, super::writable::IdUse::Json)?;
+    super::writable::check_lists(lists, IdUse::Json, LogZero::Refused)?;
     super::writable::first_error(lists, |list| {
         for (k, h) in list.hyps.iter().enumerate() {
             if let Some(name) = ["words", "acoustic", "lm"]

@@ -13,8 +13,10 @@
 //!   negated (optional, entries may be missing).
 //!
 //! Costs are negated natural-log scores: the acoustic score is `-ac_cost` and the
-//! first-pass LM score `-lm_cost`. Hypotheses are ordered by `n`; utterances by
-//! first appearance in `text`.
+//! first-pass LM score `-lm_cost`. A cost of `inf` (as Kaldi's C++ streams write
+//! an infinite float; any case, also `infinity`) is a probability of zero, and
+//! so is an extra score of `-inf`; `-inf` costs and `nan` are errors.
+//! Hypotheses are ordered by `n`; utterances by first appearance in `text`.
 //!
 //! ```
 //! # let dir = tempfile::tempdir().unwrap();
@@ -41,10 +43,11 @@ use super::error::{NbestError, NbestErrorKind};
 use super::joined::Words;
 use super::nbest::{
     attach_references, hyp_words_joined, parse_score, read_lines, refuse_standard_input,
-    Hypothesis, NbestList,
+    Hypothesis, NbestList, Zero,
 };
 use super::outdir::{create_file, NamedBy};
 use super::srilm::fmt_score;
+use super::writable::{IdUse, LogZero};
 
 /// One entry of a text archive with the line it came from.
 type Entry<T> = (String, T, u64);
@@ -185,24 +188,35 @@ where
     Ok(())
 }
 
-/// Reads a score archive, `key value` per line, in file order.
+/// Reads a cost archive (`ac_cost`, `lm_cost`), `key value` per line, in
+/// file order. A cost is finite, or `inf` for a probability of zero (as
+/// Kaldi's C++ streams write an infinite float).
 ///
 /// # Errors
-/// A line without exactly a key and a number, or a duplicate key, with the line.
+/// A line without exactly a key and a number (or `inf`), or a duplicate key,
+/// with the line.
 ///
 /// ```
-/// let c = dashlm::rescore::kaldi::read_scores(&b"u1-1 12.5\n"[..], "ac_cost").unwrap();
-/// assert_eq!(c, vec![("u1-1".to_string(), 12.5)]);
+/// let c = dashlm::rescore::kaldi::read_scores(&b"u1-1 12.5\nu1-2 inf\n"[..], "ac_cost").unwrap();
+/// assert_eq!(c, vec![("u1-1".to_string(), 12.5), ("u1-2".to_string(), f64::INFINITY)]);
 /// assert_eq!(dashlm::rescore::kaldi::read_scores(&b"u1-1\n"[..], "ac_cost").unwrap_err().line(), 1);
+/// // A cost of -inf (a probability above 1) is no cost.
+/// assert_eq!(dashlm::rescore::kaldi::read_scores(&b"u1-1 -inf\n"[..], "ac_cost").unwrap_err().line(), 1);
 /// ```
 pub fn read_scores<R: BufRead>(input: R, source: &str) -> Result<Vec<(String, f64)>, NbestError> {
-    Ok(read_score_entries(input, source)?
+    Ok(read_score_entries(input, source, Zero::PlusInf)?
         .into_iter()
         .map(|(k, v, _)| (k, v))
         .collect())
 }
 
-fn read_score_entries<R: BufRead>(input: R, source: &str) -> Result<Vec<Entry<f64>>, NbestError> {
+/// The entries of a score archive, whose values write a probability of zero
+/// as `zero` says (costs as `inf`, extra scores as `-inf`).
+fn read_score_entries<R: BufRead>(
+    input: R,
+    source: &str,
+    zero: Zero,
+) -> Result<Vec<Entry<f64>>, NbestError> {
     let mut out = Vec::new();
     let mut seen = HashMap::new();
     read_lines(input, source, |text, line_no| {
@@ -213,7 +227,7 @@ fn read_score_entries<R: BufRead>(input: R, source: &str) -> Result<Vec<Entry<f6
                 found: text.to_string(),
             });
         };
-        let v = parse_score(value, "score")?;
+        let v = parse_score(value, "score", zero)?;
         if seen.insert(key.to_string(), ()).is_some() {
             return Err(NbestErrorKind::Duplicate(key.to_string()));
         }
@@ -299,48 +313,49 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
         });
         ranks[li].push(n);
     }
-    let mut apply = |file: &str, required: bool, set: &mut dyn FnMut(&mut Hypothesis, f64)| {
-        let path = dir.join(file);
-        if !path.is_file() {
-            return Ok(false);
-        }
-        let name = path.display().to_string();
-        let scores = read_score_entries(open(&path)?, &name)?;
-        let mut got = vec![false; keys.len()];
-        for (key, v, line) in &scores {
-            let Some(&k) = where_.get(key) else {
-                return Err(NbestError::new(
-                    &name,
-                    *line,
-                    NbestErrorKind::UnknownKey(key.clone()),
-                ));
-            };
-            got[k] = true;
-            let (_, li, hi, _) = keys[k];
-            set(&mut lists[li].hyps[hi], *v);
-        }
-        if required {
-            if let Some(k) = got.iter().position(|g| !g) {
-                return Err(NbestError::new(
-                    &text_name,
-                    keys[k].3,
-                    NbestErrorKind::MissingScore {
-                        key: keys[k].0.clone(),
-                        archive: name,
-                    },
-                ));
+    let mut apply =
+        |file: &str, required: bool, zero: Zero, set: &mut dyn FnMut(&mut Hypothesis, f64)| {
+            let path = dir.join(file);
+            if !path.is_file() {
+                return Ok(false);
             }
-        }
-        Ok(true)
-    };
-    let found = apply("ac_cost", true, &mut |h, v| h.acoustic = -v)?;
+            let name = path.display().to_string();
+            let scores = read_score_entries(open(&path)?, &name, zero)?;
+            let mut got = vec![false; keys.len()];
+            for (key, v, line) in &scores {
+                let Some(&k) = where_.get(key) else {
+                    return Err(NbestError::new(
+                        &name,
+                        *line,
+                        NbestErrorKind::UnknownKey(key.clone()),
+                    ));
+                };
+                got[k] = true;
+                let (_, li, hi, _) = keys[k];
+                set(&mut lists[li].hyps[hi], *v);
+            }
+            if required {
+                if let Some(k) = got.iter().position(|g| !g) {
+                    return Err(NbestError::new(
+                        &text_name,
+                        keys[k].3,
+                        NbestErrorKind::MissingScore {
+                            key: keys[k].0.clone(),
+                            archive: name,
+                        },
+                    ));
+                }
+            }
+            Ok(true)
+        };
+    let found = apply("ac_cost", true, Zero::PlusInf, &mut |h, v| h.acoustic = -v)?;
     if !found {
         return Err(NbestError::io(
             &dir.join("ac_cost").display().to_string(),
             io::Error::new(io::ErrorKind::NotFound, "no acoustic cost archive"),
         ));
     }
-    apply("lm_cost", true, &mut |h, v| h.lm = Some(-v))?;
+    apply("lm_cost", true, Zero::PlusInf, &mut |h, v| h.lm = Some(-v))?;
     let mut extra_files = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| NbestError::io(&dir.display().to_string(), e))? {
         let entry = entry.map_err(|e| NbestError::io(&dir.display().to_string(), e))?;
@@ -354,7 +369,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
     }
     extra_files.sort();
     for (stem, file) in extra_files {
-        apply(&file, false, &mut |h, v| {
+        apply(&file, false, Zero::MinusInf, &mut |h, v| {
             h.extra.insert(stem.clone(), v);
         })?;
     }
@@ -379,7 +394,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
 
 /// The checks [`write_dir`] makes before writing anything (its `# Errors`).
 pub(crate) fn check_dir(lists: &[NbestList]) -> io::Result<()> {
-    super::writable::check_lists(lists, super::writable::IdUse::Key)?;
+    super::writable::check_lists(lists, IdUse::Key, LogZero::Written)?;
     for list in lists {
         if list.hyps.is_empty() {
             return Err(super::writable::unwritable(format!(
@@ -411,7 +426,8 @@ pub(crate) fn check_dir(lists: &[NbestList]) -> io::Result<()> {
 /// utterance for what would not read back as written: an id that is empty or
 /// holds whitespace, two lists with one id, a list without hypotheses (it
 /// would have no line in `text`), a word that is empty or holds whitespace, a
-/// leading `<s>` or trailing `</s>`, a NaN or infinite score, an extra score
+/// leading `<s>` or trailing `</s>`, a NaN or `+inf` score (`-inf`, a
+/// probability of zero, is written as a cost of `inf`), an extra score
 /// name that is not a file name of its own.
 ///
 /// ```

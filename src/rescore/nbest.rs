@@ -441,22 +441,53 @@ fn check_no_bom(first_line: &str) -> Result<(), NbestErrorKind> {
     }
 }
 
-/// The score `token` (the `what` of its line): a finite number. `nan` and
-/// `inf` parse as numbers but would rank a list silently wrong, so they are
-/// refused like any other token that is not a number; a number past a 64-bit
-/// float's range (`1e999`) is out of range.
-pub(crate) fn parse_score(token: &str, what: &'static str) -> Result<f64, NbestErrorKind> {
-    let infinity = || {
+/// How a score field writes a probability of zero, if it can.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Zero {
+    /// It cannot: every score is finite (SRILM's bytelog scores).
+    Refused,
+    /// `-inf`: a log probability (SRILM's scores, which SRILM itself writes
+    /// so for a word of probability zero, and extra scores).
+    MinusInf,
+    /// `inf`: a cost, a negated log probability (Kaldi's `ac_cost` and
+    /// `lm_cost`).
+    PlusInf,
+}
+
+/// The score `token` (the `what` of its line): a finite number, or the
+/// infinity that `zero` says means a probability of zero (spelled `inf` or
+/// `infinity` in any case, signed as it must be). `nan` and the other infinity
+/// parse as numbers but would rank a list silently wrong, so `nan` is refused
+/// like any other token that is not a number and the other infinity as out of
+/// range; so is a number past a 64-bit float's range (`1e999`).
+pub(crate) fn parse_score(
+    token: &str,
+    what: &'static str,
+    zero: Zero,
+) -> Result<f64, NbestErrorKind> {
+    let spelled_infinity = || {
         let magnitude = token.trim_start_matches(['+', '-']);
         magnitude.eq_ignore_ascii_case("inf") || magnitude.eq_ignore_ascii_case("infinity")
     };
+    let out_of_range = |why| NbestErrorKind::OutOfRange {
+        what,
+        found: token.to_string(),
+        why,
+    };
     match token.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
-        Ok(v) if v.is_infinite() && !infinity() => Err(NbestErrorKind::OutOfRange {
-            what,
-            found: token.to_string(),
-            why: "past the range of a 64-bit float (about 1.8e308)",
-        }),
+        Ok(v) if v.is_infinite() && !spelled_infinity() => Err(out_of_range(
+            "past the range of a 64-bit float (about 1.8e308)",
+        )),
+        Ok(v) if v == f64::NEG_INFINITY && zero == Zero::MinusInf => Ok(v),
+        Ok(v) if v == f64::INFINITY && zero == Zero::PlusInf => Ok(v),
+        Ok(v) if v.is_infinite() => Err(out_of_range(match zero {
+            Zero::Refused => "a bytelog score is finite",
+            Zero::MinusInf => {
+                "of the infinities only `-inf`, a probability of zero, is a log probability"
+            }
+            Zero::PlusInf => "of the infinities only `inf`, a probability of zero, is a cost",
+        })),
         _ => Err(NbestErrorKind::Number {
             what,
             found: token.to_string(),

@@ -8,7 +8,11 @@
 //!   -242.6258 -17.9582 7 it's amazing uses a device in a
 //!   -246.9393 -17.7293 7 it's amazing use a device in a
 //!   ```
-//!   `num_words` must equal the number of words that follow.
+//!   `num_words` must equal the number of words that follow. A score of `-inf`
+//!   (any case, also `-infinity`) is a probability of zero, as SRILM writes and
+//!   reads it (for a word a closed-vocabulary LM does not know): such a
+//!   hypothesis ranks last unless its score is weighted 0. `+inf` and `nan`
+//!   are errors.
 //! - The Decipher `NBestList1.0` form: a header line `NBestList1.0`, then
 //!   `(score) w1 w2 ...` with one composite acoustic+LM score in **bytelog**
 //!   units. SRILM (`Prob.h`) defines a bytelog as a log to base 1.0001 divided by
@@ -39,9 +43,10 @@ use super::joined::Words;
 use super::kaldi;
 use super::nbest::{
     attach_references, hyp_words_joined, parse_score, read_text_file, refuse_standard_input,
-    Hypothesis, NbestList,
+    Hypothesis, NbestList, Zero,
 };
 use super::outdir::{create_file, NamedBy};
+use super::writable::{IdUse, LogZero};
 
 /// Natural-log value of an SRILM bytelog: `bytelog * 1024 / 10000.5`.
 ///
@@ -115,7 +120,7 @@ fn parse_decipher(text: &str) -> Result<Hypothesis, NbestErrorKind> {
             expected: "`(bytelog_score) w1 w2 ...`",
             found: text.to_string(),
         })?;
-    let bytelog = parse_score(inner, "bytelog score")?;
+    let bytelog = parse_score(inner, "bytelog score", Zero::Refused)?;
     Ok(Hypothesis {
         words: hyp_words_joined(words),
         acoustic: bytelog_to_ln(bytelog),
@@ -123,11 +128,13 @@ fn parse_decipher(text: &str) -> Result<Hypothesis, NbestErrorKind> {
     })
 }
 
-/// A log10 score `token` in natural log; finite before and after (`1e308`
-/// is finite, times ln 10 it is not: out of range).
+/// A log10 score `token` in natural log: `-inf` (a probability of zero, as
+/// SRILM writes it) or finite before and after (`1e308` is finite, times ln 10
+/// it is not: out of range).
 fn log10_score(token: &str, what: &'static str) -> Result<f64, NbestErrorKind> {
-    Some(parse_score(token, what)? * std::f64::consts::LN_10)
-        .filter(|v| v.is_finite())
+    let log10 = parse_score(token, what, Zero::MinusInf)?;
+    Some(log10 * std::f64::consts::LN_10)
+        .filter(|v| v.is_finite() || log10.is_infinite())
         .ok_or_else(|| NbestErrorKind::OutOfRange {
             what,
             found: token.to_string(),
@@ -248,7 +255,7 @@ fn read_scores(path: &Path, score: &str) -> Result<Vec<f64>, NbestError> {
         if t.is_empty() {
             continue;
         }
-        let v = parse_score(t, "score").map_err(|k| {
+        let v = parse_score(t, "score", Zero::MinusInf).map_err(|k| {
             // Likely an n-best file: say how the subdirectory is read.
             let k = match k {
                 NbestErrorKind::Number { found, .. } => NbestErrorKind::ScoreDirectoryLine {
@@ -519,7 +526,7 @@ pub(crate) fn fmt_score(x: f64) -> String {
 /// Any I/O error; before anything is written, an [`io::ErrorKind::InvalidInput`]
 /// error naming the hypothesis for what would not read back as written: a word
 /// that is empty or holds whitespace, a leading `<s>` or trailing `</s>`, a
-/// score that is NaN or infinite.
+/// score that is NaN or `+inf` (`-inf` is written as `-inf`).
 ///
 /// ```
 /// use dashlm::rescore::{srilm, Hypothesis, NbestList};
@@ -531,9 +538,14 @@ pub(crate) fn fmt_score(x: f64) -> String {
 /// let mut out = Vec::new();
 /// srilm::write_file(&mut out, &list).unwrap();
 /// assert_eq!(String::from_utf8(out).unwrap(), "-2.5 -1 2 a b\n");
+/// // A probability of zero, as SRILM writes it.
+/// let zero = NbestList::new("u").with_hyp(Hypothesis::new("a", -1.0).with_lm(f64::NEG_INFINITY));
+/// let mut out = Vec::new();
+/// srilm::write_file(&mut out, &zero).unwrap();
+/// assert!(String::from_utf8(out).unwrap().ends_with(" -inf 1 a\n"));
 /// ```
 pub fn write_file<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
-    super::writable::check_list(list)?;
+    super::writable::check_list(list, LogZero::Written)?;
     write_hyps(out, list)
 }
 
@@ -559,7 +571,7 @@ fn write_hyps<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
 
 /// The checks [`write_dir`] makes before writing anything (its `# Errors`).
 pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
-    super::writable::check_lists(lists, super::writable::IdUse::FileName)?;
+    super::writable::check_lists(lists, IdUse::FileName, LogZero::Written)?;
     for list in lists {
         for name in list.hyps.iter().flat_map(|h| h.extra.keys()) {
             super::writable::check_score_name(&list.id, name)?;

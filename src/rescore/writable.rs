@@ -1,6 +1,6 @@
 //! What the n-best writers refuse, checked before anything is written: what
 //! would read back as something else (a word holding whitespace, a NaN score,
-//! an id that is no file name, two lists with one id, ...).
+//! a `-inf` one in JSON, an id that is no file name, two lists with one id, ...).
 //!
 //! Private to [`rescore`](super); the errors are [`io::ErrorKind::InvalidInput`].
 
@@ -115,19 +115,34 @@ pub(crate) fn check_joined(id: &str, what: impl fmt::Display, words: &Words) -> 
     check_words(id, what, words)
 }
 
-/// An error unless `value` is finite (no format has NaN or infinite scores).
+/// Whether a format can write a probability of zero: a score of `-inf`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LogZero {
+    /// JSON has no infinity: JSONL lists hold finite scores only.
+    Refused,
+    /// SRILM writes `-inf` (as SRILM does) and Kaldi a cost of `inf`.
+    Written,
+}
+
+/// An error unless `value` is finite, or `-inf` in a format whose lists can
+/// hold it (`zero`). No format has NaN or `+inf` scores.
 pub(crate) fn check_score(
     id: &str,
     hyp: usize,
     field: impl fmt::Display,
     value: f64,
+    zero: LogZero,
 ) -> io::Result<()> {
-    if value.is_finite() {
+    let minus_inf = value == f64::NEG_INFINITY;
+    if value.is_finite() || (minus_inf && zero == LogZero::Written) {
         return Ok(());
     }
     // A model's log10 -inf (probability zero) reaches `new_lm` and `total`.
-    let hint = match value == f64::NEG_INFINITY {
-        true => " (a probability of zero: written n-best lists hold finite scores only)",
+    let hint = match minus_inf {
+        true => {
+            " (a probability of zero: JSON has no infinity, so JSONL lists hold finite \
+             scores only; SRILM and Kaldi lists can hold it)"
+        }
         false => "",
     };
     Err(unwritable(format!(
@@ -138,29 +153,30 @@ pub(crate) fn check_score(
 }
 
 /// [`check_words`] and [`check_score`] on a list's reference and hypotheses.
-pub(crate) fn check_list(list: &NbestList) -> io::Result<()> {
+pub(crate) fn check_list(list: &NbestList, zero: LogZero) -> io::Result<()> {
     let id = &list.id;
     if let Some(r) = &list.reference {
         check_words(id, "the reference", r)?;
     }
     for (k, h) in list.hyps.iter().enumerate() {
         check_joined(id, format_args!("hypothesis {}", k + 1), &h.words)?;
-        check_score(id, k, "acoustic", h.acoustic)?;
+        check_score(id, k, "acoustic", h.acoustic, zero)?;
         if let Some(lm) = h.lm {
-            check_score(id, k, "LM", lm)?;
+            check_score(id, k, "LM", lm, zero)?;
         }
         for (name, &v) in &h.extra {
-            check_score(id, k, format_args!("`{name}`"), v)?;
+            check_score(id, k, format_args!("`{name}`"), v, zero)?;
         }
     }
     Ok(())
 }
 
 /// The checks every writer makes before writing anything: each id usable as
-/// `how` uses it and given once, each list passing [`check_list`]. The error
+/// `how` uses it and given once, each list passing [`check_list`] (its scores
+/// `-inf` only where `zero` says the format writes it). The error
 /// is the first in list order (a list's id before its contents), as one pass
 /// would find it; the contents are checked in parallel.
-pub(crate) fn check_lists(lists: &[NbestList], how: IdUse) -> io::Result<()> {
+pub(crate) fn check_lists(lists: &[NbestList], how: IdUse, zero: LogZero) -> io::Result<()> {
     let mut seen = std::collections::HashSet::new();
     let mut id_error = None;
     for (k, list) in lists.iter().enumerate() {
@@ -181,7 +197,7 @@ pub(crate) fn check_lists(lists: &[NbestList], how: IdUse) -> io::Result<()> {
         }
     }
     let before = id_error.as_ref().map_or(lists.len(), |(k, _)| *k);
-    first_error(&lists[..before], check_list)?;
+    first_error(&lists[..before], |list| check_list(list, zero))?;
     id_error.map_or(Ok(()), |(_, e)| Err(e))
 }
 
