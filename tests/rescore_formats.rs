@@ -752,3 +752,27 @@ fn out_of_range_costs_and_standard_input_as_a_kaldi_directory() {
         "{e}"
     );
 }
+
+/// A directory of Kaldi's own rescoring scripts (`words_text`, `words`,
+/// `acwt`): the error for the missing archive names the file to use.
+#[test]
+fn kaldi_script_archive_names_are_named_in_the_missing_archive_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let err = |d: &Path| kaldi::read_dir(d).unwrap_err().to_string();
+    fs::write(d.join("words"), "u-1 4 5\n").unwrap();
+    assert!(err(d).contains("this directory has `words`, transcriptions as word ids: `utils/int2sym.pl -f 2- words.txt < words > text`"), "{}", err(d));
+    fs::write(d.join("words_text"), "u-1 a b\n").unwrap();
+    assert!(err(d).contains("text: read error: "), "{}", err(d));
+    assert!(err(d).contains("this directory has `words_text`, Kaldi's scripts' name for it: link or copy it as `text`"), "{}", err(d));
+    fs::copy(d.join("words_text"), d.join("text")).unwrap();
+    assert!(err(d).ends_with("no acoustic cost archive"), "{}", err(d));
+    fs::write(d.join("acwt"), "u-1 10\n").unwrap();
+    assert!(
+        err(d).contains("ac_cost: read error: no acoustic cost archive; this directory has `acwt`"),
+        "{}",
+        err(d)
+    );
+    fs::copy(d.join("acwt"), d.join("ac_cost")).unwrap();
+    assert_eq!(kaldi::read_dir(d).unwrap()[0].hyps[0].acoustic, -10.0);
+}

@@ -257,6 +257,34 @@ fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, NbestError> {
         .map_err(|e| NbestError::io(&path.display().to_string(), e))
 }
 
+/// `err`, a missing `archive` (`text` or `ac_cost`) of `dir`, with a hint
+/// when `dir` holds the archive under the name Kaldi's own rescoring scripts
+/// (`steps/rnnlmrescore.sh`, `steps/lmrescore_rnnlm_lat.sh`) give it, or the
+/// transcriptions as word ids (`words`), which need the symbol table.
+fn with_script_names_hint(err: NbestError, dir: &Path, archive: &str) -> NbestError {
+    let has = |name: &str| dir.join(name).is_file();
+    let hint = match archive {
+        "text" if has("words_text") => {
+            "; this directory has `words_text`, Kaldi's scripts' name for it: link or copy it \
+             as `text`"
+        }
+        "text" if has("words") => {
+            "; this directory has `words`, transcriptions as word ids: `utils/int2sym.pl -f 2- \
+             words.txt < words > text` writes them as words"
+        }
+        "ac_cost" if has("acwt") => {
+            "; this directory has `acwt`, Kaldi's scripts' name for it: link or copy it as \
+             `ac_cost` (and `lmwt.withlm`, the first-pass LM costs, as `lm_cost`)"
+        }
+        _ => return err,
+    };
+    let NbestErrorKind::Io(io_err) = err.kind() else {
+        return err;
+    };
+    let message = format!("{io_err}{hint}");
+    NbestError::io(err.source_name(), io::Error::new(io_err.kind(), message))
+}
+
 /// Reads a Kaldi n-best directory (see the [module](self) docs).
 ///
 /// # Errors
@@ -279,7 +307,8 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
     )?;
     let text_path = dir.join("text");
     let text_name = text_path.display().to_string();
-    let entries = read_text_entries(open(&text_path)?, &text_name)?;
+    let text = open(&text_path).map_err(|e| with_script_names_hint(e, dir, "text"))?;
+    let entries = read_text_entries(text, &text_name)?;
     // Group by utterance in order of first appearance.
     let mut lists: Vec<NbestList> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -350,10 +379,11 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
         };
     let found = apply("ac_cost", true, Zero::PlusInf, &mut |h, v| h.acoustic = -v)?;
     if !found {
-        return Err(NbestError::io(
+        let missing = NbestError::io(
             &dir.join("ac_cost").display().to_string(),
             io::Error::new(io::ErrorKind::NotFound, "no acoustic cost archive"),
-        ));
+        );
+        return Err(with_script_names_hint(missing, dir, "ac_cost"));
     }
     apply("lm_cost", true, Zero::PlusInf, &mut |h, v| h.lm = Some(-v))?;
     let mut extra_files = Vec::new();
