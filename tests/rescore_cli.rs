@@ -613,8 +613,15 @@ fn hypotheses_of_probability_zero_rank_last() {
     let list = r#"{"id": "u1", "ref": "a a", "hyps": [{"words": "a b", "acoustic": -10}, {"words": "a a", "acoustic": -20}]}"#;
     fs::write(&input, format!("{list}\n")).unwrap();
     let (model, input) = (s(&model), s(&input));
-    let (best, _) = ok(&on_input(model, input, &["rescore", "--best-text", "-"]));
+    let (best, stderr) = ok(&on_input(model, input, &["rescore", "--best-text", "-"]));
     assert_eq!(best, "u1 a a\n");
+    assert!(
+        stderr.contains(
+            "dashlm: note: 1 hypothesis (in 1 utterance) has a score of probability zero \
+             (-inf): each ranks last unless that score is weighted 0"
+        ),
+        "{stderr}"
+    );
     // With the LM weighted 0, its -inf counts for nothing: the acoustic
     // scores decide.
     let mut zero = on_input(model, input, &["rescore", "--best-text", "-"]);
@@ -642,6 +649,10 @@ fn hypotheses_of_probability_zero_rank_last() {
     assert_eq!(written, "-8.6 0 2 a a\n-4.3 0 2 a b\n");
     let new_lm = fs::read_to_string(srilm_out.join("new_lm/u1.nbest")).unwrap();
     assert!(new_lm.ends_with("\n-inf\n"), "{new_lm}");
-    let (table, _) = ok(&on_input(model, input, &["tune", "--json"]));
+    let (table, stderr) = ok(&on_input(model, input, &["tune", "--json"]));
     assert!(table.contains("\"wer\":0"), "{table}");
+    assert!(
+        stderr.contains("dashlm: note: 1 hypothesis (in 1 utterance)"),
+        "{stderr}"
+    );
 }

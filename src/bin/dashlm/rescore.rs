@@ -500,6 +500,30 @@ pub fn load_model(path: &Path) -> Result<super::load::Loaded, BoxError> {
     super::load::open_model(path)
 }
 
+/// Notes on stderr how many hypotheses have a score of probability zero
+/// (`-inf`: the model's, or the input's own): each ranks last unless that
+/// score is weighted 0, which a user should not have to discover.
+pub fn note_probability_zero(lists: &[NbestList], scores: &[Vec<f64>]) {
+    let per_list = lists.par_iter().zip(scores).map(|(l, s)| {
+        let zero = dashlm::rescore::features(l, s)
+            .iter()
+            .filter(|f| !f.is_finite())
+            .count();
+        (zero, usize::from(zero > 0))
+    });
+    let (hyps, utterances) = per_list.reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+    if hyps > 0 {
+        eprintln!(
+            "dashlm: note: {hyps} {} (in {utterances} {}) {} a score of probability zero \
+             (-inf): each ranks last unless that score is weighted 0",
+            plural(hyps, "hypothesis", "hypotheses"),
+            plural(utterances, "utterance", "utterances"),
+            plural(hyps, "has", "have"),
+        );
+    }
+}
+
 pub fn run(args: Args) -> Result<(), BoxError> {
     set_threads(args.threads)?;
     let output = match (&args.output, args.format, &args.best_text) {
@@ -632,6 +656,7 @@ fn rescore<M: LanguageModel>(
 ) -> Result<Vec<Rescored>, BoxError> {
     let (scores, stats, elapsed) = score_with_progress(model, lists);
     print_stats(&stats, elapsed);
+    note_probability_zero(lists, &scores);
     let weights = Weights {
         acoustic_scale: args.acoustic_scale,
         lm_weight: args.lm_weight,
@@ -648,9 +673,10 @@ fn rescore<M: LanguageModel>(
         .map(|(l, s)| rescorer.rescore_scored(l, s))
         .collect();
     // Finite weights and scores can still combine past f64's range: such a
-    // total ranks nothing and cannot be written back. A hypothesis the model
-    // gives probability zero (log10 -inf) ranks last, as `tune` ranks it (an
-    // n-best output refuses to write its score, naming it).
+    // total ranks nothing and cannot be written back. A hypothesis with a
+    // score of probability zero (the model's log10 -inf, or the input's own)
+    // ranks last, as `tune` ranks it (a JSONL output refuses to write its
+    // score, naming it).
     for (l, r) in lists.iter().zip(&rescored) {
         check_overflow(&l.id, &r.features, &r.totals)?;
     }

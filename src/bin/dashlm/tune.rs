@@ -12,8 +12,8 @@ use dashlm::rescore::{wer::nbest_wer, Format, NbestList, Words};
 use dashlm::LanguageModel;
 
 use super::rescore::{
-    check_mbr_grid, check_wer_cells, load_model, parse_finite, parse_format, parse_threads,
-    print_stats, print_wer, read_input, score_with_progress, set_threads,
+    check_mbr_grid, check_wer_cells, load_model, note_probability_zero, parse_finite, parse_format,
+    parse_threads, print_stats, print_wer, read_input, score_with_progress, set_threads,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -301,6 +301,7 @@ fn run_tune<M: LanguageModel>(
 ) -> Result<(TuneResult, Vec<Option<usize>>), BoxError> {
     let (scores, stats, elapsed) = score_with_progress(model, lists);
     print_stats(&stats, elapsed);
+    note_probability_zero(lists, &scores);
     let set = TuneSet::new(lists, &scores, mbr);
     let result = try_tune(&set, options)?;
     let chosen = lists
