@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use dashlm::rescore::wer::{nbest_wer, ErrorCounts, NbestWer};
 use dashlm::rescore::{
     attach_references, check_new_dir, check_overflow, check_writable, jsonl, kaldi, read_lists,
-    score_lists, write_lists, Format, NbestList, Rescored, Rescorer, ScorerStats, Weights, Words,
+    score_lists, write_lists, Format, HypFeatures, NbestList, Rescored, Rescorer, ScorerStats,
+    Weights, Words,
 };
 use dashlm::LanguageModel;
 use indicatif::ProgressBar;
@@ -500,18 +501,17 @@ pub fn load_model(path: &Path) -> Result<super::load::Loaded, BoxError> {
     super::load::open_model(path)
 }
 
-/// Notes on stderr how many hypotheses have a score of probability zero
-/// (`-inf`: the model's, or the input's own): each ranks last unless that
-/// score is weighted 0, which a user should not have to discover.
-pub fn note_probability_zero(lists: &[NbestList], scores: &[Vec<f64>]) {
-    let per_list = lists.par_iter().zip(scores).map(|(l, s)| {
-        let zero = dashlm::rescore::features(l, s)
-            .iter()
-            .filter(|f| !f.is_finite())
-            .count();
-        (zero, usize::from(zero > 0))
-    });
-    let (hyps, utterances) = per_list.reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+/// The hypotheses of one list with a score of probability zero (`-inf`: the
+/// model's, or the input's own), from the list's features.
+pub fn zero_count(features: &[HypFeatures]) -> usize {
+    features.iter().filter(|f| !f.is_finite()).count()
+}
+
+/// Notes on stderr how many hypotheses have a score of probability zero, from
+/// each list's [`zero_count`]: each ranks last unless that score is weighted
+/// 0, which a user should not have to discover.
+pub fn note_probability_zero(per_list: impl Iterator<Item = usize>) {
+    let (hyps, utterances) = per_list.fold((0, 0), |(h, u), n| (h + n, u + usize::from(n > 0)));
     let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
     if hyps > 0 {
         eprintln!(
@@ -656,7 +656,6 @@ fn rescore<M: LanguageModel>(
 ) -> Result<Vec<Rescored>, BoxError> {
     let (scores, stats, elapsed) = score_with_progress(model, lists);
     print_stats(&stats, elapsed);
-    note_probability_zero(lists, &scores);
     let weights = Weights {
         acoustic_scale: args.acoustic_scale,
         lm_weight: args.lm_weight,
@@ -680,5 +679,6 @@ fn rescore<M: LanguageModel>(
     for (l, r) in lists.iter().zip(&rescored) {
         check_overflow(&l.id, &r.features, &r.totals)?;
     }
+    note_probability_zero(rescored.iter().map(|r| zero_count(&r.features)));
     Ok(rescored)
 }

@@ -14,6 +14,7 @@ use dashlm::LanguageModel;
 use super::rescore::{
     check_mbr_grid, check_wer_cells, load_model, note_probability_zero, parse_finite, parse_format,
     parse_threads, print_stats, print_wer, read_input, score_with_progress, set_threads,
+    zero_count,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -301,7 +302,9 @@ fn run_tune<M: LanguageModel>(
 ) -> Result<(TuneResult, Vec<Option<usize>>), BoxError> {
     let (scores, stats, elapsed) = score_with_progress(model, lists);
     print_stats(&stats, elapsed);
-    note_probability_zero(lists, &scores);
+    note_probability_zero(
+        (lists.iter().zip(&scores)).map(|(l, s)| zero_count(&dashlm::rescore::features(l, s))),
+    );
     let set = TuneSet::new(lists, &scores, mbr);
     let result = try_tune(&set, options)?;
     let chosen = lists
