@@ -761,7 +761,7 @@ fn kaldi_script_archive_names_are_named_in_the_missing_archive_error() {
     let d = dir.path();
     let err = |d: &Path| kaldi::read_dir(d).unwrap_err().to_string();
     fs::write(d.join("words"), "u-1 4 5\n").unwrap();
-    assert!(err(d).contains("this directory has `words`, transcriptions as word ids: `utils/int2sym.pl -f 2- words.txt < words > text`"), "{}", err(d));
+    assert!(err(d).contains("this directory has `words`, transcriptions as word ids: link the symbol table they use"), "{}", err(d));
     fs::write(d.join("words_text"), "u-1 a b\n").unwrap();
     assert!(err(d).contains("text: read error: "), "{}", err(d));
     assert!(err(d).contains("this directory has `words_text`, Kaldi's scripts' name for it: link or copy it as `text`"), "{}", err(d));

@@ -1,12 +1,12 @@
 //! Any bytes given to the n-best readers (JSONL, SRILM, Kaldi text and score
-//! archives) give lists or an error, never a panic; lists that read must
-//! rescore against a small model, and the scorer (lists in groups taking
-//! turns through a shared memo) must give each hypothesis exactly its
-//! word-by-word score, with the reference model and with the same model
-//! compiled (whose states the scorer numbers by their keys). Every score read
-//! is finite, or a probability of zero where the format spells one (SRILM's
-//! `-inf`, a Kaldi cost of `inf`), never NaN; lists the JSONL writer takes
-//! read back equal.
+//! archives, Kaldi symbol tables and word ids) give lists or an error, never a
+//! panic; lists that read must rescore against a small model, and the scorer
+//! (lists in groups taking turns through a shared memo) must give each
+//! hypothesis exactly its word-by-word score, with the reference model and with
+//! the same model compiled (whose states the scorer numbers by their keys).
+//! Every score read is finite, or a probability of zero where the format spells
+//! one (SRILM's `-inf`, a Kaldi cost of `inf`), never NaN; lists the JSONL
+//! writer takes read back equal.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -62,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else {
         return;
     };
-    match selector % 4 {
+    match selector % 5 {
         0 => {
             if let Ok(lists) = jsonl::read(rest, "fuzz.jsonl") {
                 assert_scores(&lists, false);
@@ -87,9 +87,23 @@ fuzz_target!(|data: &[u8]| {
         2 => {
             let _ = kaldi::read_text(rest, "text");
         }
-        _ => {
+        3 => {
             if let Ok(scores) = kaldi::read_scores(rest, "ac_cost") {
                 assert!(scores.iter().all(|s| s.1.is_finite() || s.1 == f64::INFINITY));
+            }
+        }
+        _ => {
+            // A symbol table, a NUL, then transcriptions as word ids.
+            let at = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+            let (table, ids) = (&rest[..at], rest.get(at + 1..).unwrap_or_default());
+            if let Ok(table) = kaldi::SymbolTable::read(table, "words.txt") {
+                for line in String::from_utf8_lossy(ids).lines() {
+                    if let Ok(words) = table.transcription(line) {
+                        // One word per id, each the table's word.
+                        let ids = line.split_ascii_whitespace();
+                        assert_eq!(words.split(' ').filter(|w| !w.is_empty()).count(), ids.count());
+                    }
+                }
             }
         }
     }

@@ -103,6 +103,17 @@ pub enum NbestErrorKind {
     /// A score archive names a hypothesis the transcription archive does not have.
     #[error("hypothesis `{}` is not in the transcription archive", clip(.0))]
     UnknownKey(String),
+    /// A token of a Kaldi `words` archive (transcriptions as word ids) that
+    /// the symbol table gives no word.
+    #[error("`{}` is not a word id of {table}: {why}", clip(.token))]
+    WordId {
+        /// The token found.
+        token: String,
+        /// The symbol table's file.
+        table: String,
+        /// Why not.
+        why: &'static str,
+    },
     /// A line of a file in an SRILM score directory (a subdirectory of an
     /// SRILM n-best directory) is not one number.
     #[error(

@@ -4,7 +4,12 @@
 //! with `n = 1, 2, ...` (the keys `lattice-to-nbest` gives; the utterance id is
 //! everything before the last `-`):
 //!
-//! - `text`: the transcriptions, `utt1-1 the cat sat` (required);
+//! - `text`: the transcriptions, `utt1-1 the cat sat` (required, unless the
+//!   directory has `words` and `words.txt` instead);
+//! - `words` and `words.txt`: the transcriptions as word ids, as
+//!   `nbest-to-linear` writes them (`utt1-1 4 17 9`), and the symbol table of
+//!   those ids (Kaldi's `words.txt`, see [`SymbolTable`]); read only when
+//!   there is no `text`;
 //! - `ac_cost`: acoustic costs, `utt1-1 120.5` (required);
 //! - `lm_cost`: first-pass LM (graph) costs, `utt1-1 14.2` (optional; when present,
 //!   every hypothesis needs one);
@@ -49,18 +54,32 @@ use super::outdir::{create_file, NamedBy};
 use super::srilm::fmt_score;
 use super::writable::{IdUse, LogZero};
 
+mod symbols;
+
+pub use symbols::SymbolTable;
+
 /// One entry of a text archive with the line it came from.
 type Entry<T> = (String, T, u64);
 
 fn read_text_entries<R: BufRead>(input: R, source: &str) -> Result<Vec<Entry<Words>>, NbestError> {
+    read_transcriptions(input, source, |words| Ok(hyp_words_joined(words)))
+}
+
+/// The entries of a transcription archive, `key` then its words as `words`
+/// turns the rest of the line into them; a key given twice is an error.
+fn read_transcriptions<R: BufRead>(
+    input: R,
+    source: &str,
+    mut words: impl FnMut(&str) -> Result<Words, NbestErrorKind>,
+) -> Result<Vec<Entry<Words>>, NbestError> {
     let mut out = Vec::new();
-    let mut seen = HashMap::new();
+    let mut seen = HashSet::new();
     read_lines(input, source, |text, line_no| {
-        let (key, words) = crate::text::first_word(text);
-        if seen.insert(key.to_string(), ()).is_some() {
+        let (key, rest) = crate::text::first_word(text);
+        if !seen.insert(key.to_string()) {
             return Err(NbestErrorKind::Duplicate(key.to_string()));
         }
-        out.push((key.to_string(), hyp_words_joined(words), line_no));
+        out.push((key.to_string(), words(rest)?, line_no));
         Ok(())
     })?;
     Ok(out)
@@ -269,8 +288,9 @@ fn with_script_names_hint(err: NbestError, dir: &Path, archive: &str) -> NbestEr
              as `text`"
         }
         "text" if has("words") => {
-            "; this directory has `words`, transcriptions as word ids: `utils/int2sym.pl -f 2- \
-             words.txt < words > text` writes them as words"
+            "; this directory has `words`, transcriptions as word ids: link the symbol table \
+             they use (the lang directory's `words.txt`) into it as `words.txt`, or write them \
+             as words with `utils/int2sym.pl -f 2- words.txt < words > text`"
         }
         "ac_cost" if has("acwt") => {
             "; this directory has `acwt`, Kaldi's scripts' name for it: link or copy it as \
@@ -288,10 +308,32 @@ fn with_script_names_hint(err: NbestError, dir: &Path, archive: &str) -> NbestEr
     NbestError::io(err.source_name(), io::Error::new(io_err.kind(), message))
 }
 
+/// The transcription archive of `dir` (its name) and its entries: `text`, or,
+/// when `dir` has no `text`, `words` (word ids) read with the symbol table
+/// `words.txt`.
+fn read_dir_transcriptions(dir: &Path) -> Result<(String, Vec<Entry<Words>>), NbestError> {
+    let text_path = dir.join("text");
+    let (ids_path, table_path) = (dir.join("words"), dir.join("words.txt"));
+    let no_text = fs::symlink_metadata(&text_path).is_err();
+    if no_text && ids_path.is_file() && table_path.is_file() {
+        let table = SymbolTable::read_path(&table_path)?;
+        let name = ids_path.display().to_string();
+        let entries = read_transcriptions(open(&ids_path)?, &name, |ids| {
+            Ok(hyp_words_joined(&table.transcription(ids)?))
+        })?;
+        return Ok((name, entries));
+    }
+    let name = text_path.display().to_string();
+    let text = open(&text_path).map_err(|e| with_script_names_hint(e, dir, "text"))?;
+    let entries = read_text_entries(text, &name)?;
+    Ok((name, entries))
+}
+
 /// Reads a Kaldi n-best directory (see the [module](self) docs).
 ///
 /// # Errors
-/// A malformed line in any archive, a bad key, a hypothesis without an acoustic
+/// A malformed line in any archive or in `words.txt`, a word id the table
+/// does not have (or id 0), a bad key, a hypothesis without an acoustic
 /// (or, when `lm_cost` exists, LM) cost, or a cost for an unknown hypothesis;
 /// `dir` `-` (standard input holds no directory).
 ///
@@ -302,16 +344,19 @@ fn with_script_names_hint(err: NbestError, dir: &Path, archive: &str) -> NbestEr
 /// let lists = dashlm::rescore::kaldi::read_dir(dir.path()).unwrap();
 /// assert_eq!(lists[0].hyps[1].acoustic, -12.0);
 /// assert_eq!(lists[0].hyps[1].lm, None);
+/// // Word ids and their symbol table, in place of `text`:
+/// let ids = tempfile::tempdir().unwrap();
+/// std::fs::write(ids.path().join("words"), "u1-1 1 2\nu1-2 1\n").unwrap();
+/// std::fs::write(ids.path().join("words.txt"), "<eps> 0\na 1\nb 2\n").unwrap();
+/// std::fs::copy(dir.path().join("ac_cost"), ids.path().join("ac_cost")).unwrap();
+/// assert_eq!(dashlm::rescore::kaldi::read_dir(ids.path()).unwrap(), lists);
 /// ```
 pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
     refuse_standard_input(
         dir,
         "Kaldi n-best lists are read from a directory (`text`, `ac_cost`, ...)",
     )?;
-    let text_path = dir.join("text");
-    let text_name = text_path.display().to_string();
-    let text = open(&text_path).map_err(|e| with_script_names_hint(e, dir, "text"))?;
-    let entries = read_text_entries(text, &text_name)?;
+    let (text_name, entries) = read_dir_transcriptions(dir)?;
     // Group by utterance in order of first appearance.
     let mut lists: Vec<NbestList> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -443,8 +488,9 @@ pub(crate) fn check_dir(lists: &[NbestList]) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes lists as a new Kaldi n-best directory: `text`,
-/// `ac_cost`, `lm_cost` (when every hypothesis has a first-pass LM score), one
+/// Writes lists as a new Kaldi n-best directory: `text` (words, also for lists
+/// read from word ids), `ac_cost`, `lm_cost` (when every hypothesis has a
+/// first-pass LM score), one
 /// `<name>.score` per extra score, and `refs` when some list has a reference.
 /// Hypotheses are keyed `<id>-1`, `<id>-2`, ... in list order; scores are
 /// written with up to 10 decimals (as in [`srilm`](super::srilm)). `dir` must

@@ -1,0 +1,171 @@
+//! Kaldi symbol tables (`words.txt`) and transcriptions as word ids.
+//!
+//! `nbest-to-linear` writes each hypothesis' words as integer ids
+//! (`utt1-1 4 17 9`), the ids of the language directory's `words.txt`, an
+//! OpenFst text symbol table of `symbol id` lines (`the 4`). Id 0 is epsilon
+//! (`<eps>`), never a word of a transcription.
+//!
+//! ```
+//! use dashlm::rescore::kaldi::SymbolTable;
+//! let table = SymbolTable::read(&b"<eps> 0\nthe 1\ncat 2\n"[..], "words.txt").unwrap();
+//! assert_eq!(table.word(2), Some("cat"));
+//! assert_eq!(table.transcription("1 2").unwrap(), "the cat");
+//! assert!(table.transcription("1 7").is_err()); // 7 is not in the table
+//! ```
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::super::error::{NbestError, NbestErrorKind};
+use super::super::nbest::read_lines;
+
+/// A Kaldi (OpenFst) text symbol table: word ids to words.
+#[derive(Clone, Debug, Default)]
+pub struct SymbolTable {
+    words: HashMap<u64, Box<str>>,
+    /// The file it was read from, named in errors.
+    source: String,
+}
+
+/// `token` as a symbol id: ASCII digits only (no sign), within 64 bits.
+fn parse_id(token: &str) -> Option<u64> {
+    let digits = !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| token.parse().ok()).flatten()
+}
+
+impl SymbolTable {
+    /// Reads `symbol id` lines (blank lines are skipped, as OpenFst does).
+    ///
+    /// # Errors
+    /// A line that is not two fields, an id that is not a non-negative
+    /// integer, an id given twice, or a read error; each with its line of
+    /// `source`.
+    ///
+    /// ```
+    /// use dashlm::rescore::kaldi::SymbolTable;
+    /// let table = SymbolTable::read(&b"<eps>\t0\nhello 1\n"[..], "words.txt").unwrap();
+    /// assert_eq!((table.len(), table.word(1)), (2, Some("hello")));
+    /// let err = SymbolTable::read(&b"a 1\nb 1\n"[..], "words.txt").unwrap_err();
+    /// assert!(err.to_string().starts_with("words.txt:2: expected an id not given before"));
+    /// ```
+    pub fn read<R: std::io::BufRead>(input: R, source: &str) -> Result<Self, NbestError> {
+        let mut words: HashMap<u64, Box<str>> = HashMap::new();
+        let mut first_line = HashMap::new();
+        read_lines(input, source, |line, line_no| {
+            let fields: Vec<&str> = line.split_ascii_whitespace().collect();
+            let &[word, id] = &fields[..] else {
+                return Err(NbestErrorKind::Syntax {
+                    expected: "`symbol id`, two fields (a line of a symbol table such as \
+                               Kaldi's words.txt)",
+                    found: format!("{} fields: `{line}`", fields.len()),
+                });
+            };
+            let id = parse_id(id).ok_or_else(|| NbestErrorKind::Syntax {
+                expected: "a non-negative integer id after the symbol",
+                found: format!("`{id}`"),
+            })?;
+            if let Some(before) = first_line.insert(id, line_no) {
+                return Err(NbestErrorKind::Syntax {
+                    expected: "an id not given before",
+                    found: format!("id {id} again (first on line {before})"),
+                });
+            }
+            words.insert(id, word.into());
+            Ok(())
+        })?;
+        Ok(SymbolTable {
+            words,
+            source: source.to_string(),
+        })
+    }
+
+    /// [`SymbolTable::read`] on a file (plain, .gz or .xz).
+    ///
+    /// # Errors
+    /// As [`SymbolTable::read`], plus failing to open the file.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("words.txt");
+    /// std::fs::write(&path, "<eps> 0\nyes 1\n").unwrap();
+    /// let table = dashlm::rescore::kaldi::SymbolTable::read_path(&path).unwrap();
+    /// assert_eq!(table.word(1), Some("yes"));
+    /// ```
+    pub fn read_path(path: &Path) -> Result<Self, NbestError> {
+        let name = path.display().to_string();
+        let input = crate::arpa::open_input(path).map_err(|e| NbestError::io(&name, e))?;
+        Self::read(input.reader, &name)
+    }
+
+    /// The word of `id`, if the table has it.
+    ///
+    /// ```
+    /// let table = dashlm::rescore::kaldi::SymbolTable::read(&b"a 3\n"[..], "t").unwrap();
+    /// assert_eq!((table.word(3), table.word(4)), (Some("a"), None));
+    /// ```
+    pub fn word(&self, id: u64) -> Option<&str> {
+        self.words.get(&id).map(|w| &**w)
+    }
+
+    /// How many ids the table has.
+    ///
+    /// ```
+    /// let table = dashlm::rescore::kaldi::SymbolTable::read(&b""[..], "t").unwrap();
+    /// assert!(table.is_empty() && table.len() == 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Whether the table is empty.
+    ///
+    /// ```
+    /// let table = dashlm::rescore::kaldi::SymbolTable::read(&b"a 1\n"[..], "t").unwrap();
+    /// assert!(!table.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The words of `ids`, a transcription as whitespace-separated word ids,
+    /// joined by single spaces.
+    ///
+    /// # Errors
+    /// A token that is not an id, an id the table does not have, or id 0
+    /// (epsilon in Kaldi's tables, which no transcription holds).
+    ///
+    /// ```
+    /// let table = dashlm::rescore::kaldi::SymbolTable::read(&b"<eps> 0\nok 1\n"[..], "w").unwrap();
+    /// assert_eq!(table.transcription(" 1  1 ").unwrap(), "ok ok");
+    /// let err = table.transcription("1 0").unwrap_err().to_string();
+    /// assert_eq!(err, "`0` is not a word id of w: 0 is epsilon (`<eps>`) in Kaldi's symbol tables, never a word");
+    /// assert!(table.transcription("ok").is_err());
+    /// ```
+    pub fn transcription(&self, ids: &str) -> Result<String, NbestErrorKind> {
+        let mut out = String::with_capacity(ids.len() * 3);
+        for token in ids.split_ascii_whitespace() {
+            let refused = |why| NbestErrorKind::WordId {
+                token: token.to_string(),
+                table: self.source.clone(),
+                why,
+            };
+            let word = match parse_id(token) {
+                None => Err(refused(
+                    "not an integer (with no `text` archive, the transcriptions are read from \
+                     `words`, as ids of the symbol table)",
+                )),
+                Some(0) => Err(refused(
+                    "0 is epsilon (`<eps>`) in Kaldi's symbol tables, never a word",
+                )),
+                Some(id) => self
+                    .word(id)
+                    .ok_or_else(|| refused("the table has no such id")),
+            }?;
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+        Ok(out)
+    }
+}
