@@ -458,8 +458,13 @@ fn malformed_srilm_errors_name_file_and_line() {
         assert!(e.to_string().starts_with("d/u.nbest:2: "), "{e}");
         assert!(e.to_string().contains(msg), "{e} lacks {msg}");
     }
-    let e = srilm::read_file(&b"NBestList2.0\n"[..], "v2.nbest", "v2").unwrap_err();
+    let e = srilm::read_file(&b"NBestList3.0\n"[..], "v3.nbest", "v3").unwrap_err();
     assert_eq!((e.line(), tag(e.kind())), (1, T::Syntax));
+    assert!(
+        e.to_string()
+            .contains("the header NBestList1.0 or NBestList2.0"),
+        "{e}"
+    );
     let e = srilm::read_file(&b"NBestList1.0\n(12) a\n-1 b\n"[..], "d.nbest", "d").unwrap_err();
     assert_eq!((e.line(), tag(e.kind())), (3, T::Syntax));
     let e = srilm::read_file(&b"NBestList1.0\n(abc) a\n"[..], "d.nbest", "d").unwrap_err();

@@ -54,7 +54,7 @@ fn segmented_q16_scores_within_half_a_step() {
     let mut rng = StdRng::seed_from_u64(5);
     let mut worst = 0f32;
     for _ in 0..if cfg!(miri) { 40 } else { 2000 } {
-        let words = random_sentence(&mut rng, 3000);
+        let words = random_sentence(&mut rng, common::SEGMENTED_VOCAB);
         let want = score_words(&reference, &words);
         for ((got, glen), (exp, elen)) in score_words(&model, &words).into_iter().zip(want) {
             assert_eq!(glen, elen);

@@ -137,22 +137,51 @@ pub fn compiled_with(set: &NGramSet, opts: BuildOptions) -> Model<Vec<u8>> {
     Model::from_bytes(bytes).unwrap()
 }
 
-/// A random trigram model over 3,000 words whose bigram probabilities take
-/// more than [`dashlm::build::SEGMENTED_ABOVE`] distinct values, so that its
-/// q16 compilation stores them in a segmented codebook: its ARPA text and
-/// that q16 model (the first of seeds `seed..` that gives one).
+/// The vocabulary of [`segmented_q16`]'s model: `w0` to `w69`.
+pub const SEGMENTED_VOCAB: usize = 70;
+
+/// A trigram model over [`SEGMENTED_VOCAB`] words with every bigram (5,041,
+/// each with its own random probability: more than
+/// [`dashlm::build::SEGMENTED_ABOVE`] distinct values) and 300 random
+/// trigrams, so that its q16 compilation stores the bigram probabilities in a
+/// segmented codebook: its ARPA text and that q16 model. Small enough for
+/// Miri to build.
 pub fn segmented_q16(seed: u64) -> (String, Model<Vec<u8>>) {
-    for seed in seed.. {
-        let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(seed);
-        let text = random_arpa(&mut rng, 3, 3000);
-        let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
-        let model = compiled(&set, Weights::Q16);
-        let bigrams = model.table_layouts().next().unwrap().raw();
-        if bigrams.prob_segmented == 1 {
-            return (text, model);
+    let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(seed);
+    let mut words: Vec<String> = vec!["<s>".into(), "</s>".into()];
+    words.extend((0..SEGMENTED_VOCAB).map(|i| format!("w{i}")));
+    let backoff = |rng: &mut StdRng| Some(-rng.gen_range(0.0f32..1.0));
+    let uni: Section = (0..words.len())
+        .map(|i| {
+            let p = if i == 0 {
+                -99.0
+            } else {
+                -rng.gen_range(0.5f32..4.0)
+            };
+            (vec![i], p, backoff(&mut rng))
+        })
+        .collect();
+    // Contexts: `<s>` and the words; next: `</s>` and the words.
+    let contexts = std::iter::once(0).chain(2..words.len());
+    let bi: Section = contexts
+        .flat_map(|a| (1..words.len()).map(move |b| vec![a, b]))
+        .map(|g| (g, -rng.gen_range(0.01f32..3.0), backoff(&mut rng)))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut tri: Section = Vec::new();
+    while tri.len() < 300 {
+        let (g, _, _) = &bi[rng.gen_range(0..bi.len())];
+        let g = vec![g[0], g[1], rng.gen_range(1..words.len())];
+        if g[1] != 1 && seen.insert(g.clone()) {
+            tri.push((g, -rng.gen_range(0.01f32..2.0), None));
         }
     }
-    unreachable!("a model with a segmented codebook among all seeds")
+    let text = arpa_text(&words, &[uni, bi, tri]);
+    let set = NGramSet::read(text.as_bytes(), "segmented.arpa").unwrap();
+    let model = compiled(&set, Weights::Q16);
+    let bigrams = model.table_layouts().next().unwrap().raw();
+    assert_eq!(bigrams.prob_segmented, 1, "a segmented bigram codebook");
+    (text, model)
 }
 
 pub fn random_sentence(rng: &mut StdRng, vocab: usize) -> Vec<Vec<u8>> {

@@ -13,15 +13,17 @@
 //!   reads it (for a word a closed-vocabulary LM does not know): such a
 //!   hypothesis ranks last unless its score is weighted 0. `+inf` and `nan`
 //!   are errors.
-//! - The Decipher `NBestList1.0` form: a header line `NBestList1.0`, then
-//!   `(score) w1 w2 ...` with one composite acoustic+LM score in **bytelog**
-//!   units. SRILM (`Prob.h`) defines a bytelog as a log to base 1.0001 divided by
-//!   1024 and rounded (`LogPtoBytelog(p) = rint(p * ln 10 * 10000.5 / 1024)`), so
-//!   the natural log is `bytelog * 1024 / 10000.5`. The composite score becomes
-//!   the acoustic score, with no first-pass LM score (as SRILM itself reads it).
+//! - The SRI Decipher forms, after a header line `NBestList1.0` (one
+//!   composite score a hypothesis) or `NBestList2.0` (also times and scores
+//!   per word), scores in **bytelog** units (see [`decipher`] for how each is
+//!   read):
 //!   ```text
 //!   NBestList1.0
 //!   (-5213) it's amazing uses a device in a
+//!   ```
+//!   ```text
+//!   NBestList2.0
+//!   (-5213) it's ( st: 0.00 et: 0.31 g: -1402 a: -1088 ) amazing ( st: 0.32 et: 0.80 g: -2101 a: -622 )
 //!   ```
 //!
 //! The utterance id is the file name without `.nbest` (and `.gz`/`.xz`). A
@@ -42,37 +44,24 @@ use super::error::{clip, NbestError, NbestErrorKind};
 use super::joined::Words;
 use super::kaldi;
 use super::nbest::{
-    attach_references, hyp_words_joined, parse_score, read_text_file, refuse_standard_input,
-    Hypothesis, NbestList, Zero,
+    attach_references, parse_score, read_text_file, refuse_standard_input, Hypothesis, NbestList,
+    Zero,
 };
 use super::outdir::{create_file, NamedBy};
 use super::writable::{IdUse, LogZero};
 
-/// Natural-log value of an SRILM bytelog: `bytelog * 1024 / 10000.5`.
-///
-/// ```
-/// use dashlm::rescore::srilm::{bytelog_to_ln, ln_to_bytelog};
-/// assert!((bytelog_to_ln(-1000.0) - (-102.39488)).abs() < 1e-4);
-/// assert_eq!(ln_to_bytelog(bytelog_to_ln(-1234.0)), -1234.0);
-/// ```
-pub fn bytelog_to_ln(bytelog: f64) -> f64 {
-    bytelog * (1024.0 / 10000.5)
-}
+pub mod decipher;
 
-/// SRILM bytelog of a natural-log value: `rint(ln * 10000.5 / 1024)`.
-///
-/// ```
-/// assert_eq!(dashlm::rescore::srilm::ln_to_bytelog(-1.0), -10.0);
-/// ```
-pub fn ln_to_bytelog(ln: f64) -> f64 {
-    (ln * (10000.5 / 1024.0)).round()
-}
+use decipher::Form;
+pub use decipher::{bytelog_to_ln, ln_to_bytelog};
 
-/// Reads one SRILM n-best file (plain or `NBestList1.0` form) for utterance `id`;
+/// Reads one SRILM n-best file (plain, `NBestList1.0` or `NBestList2.0` form)
+/// for utterance `id`;
 /// `source` names it in errors.
 ///
 /// # Errors
-/// A malformed line (bad number, wrong word count, `NBestList2.0`), with its line.
+/// A malformed line (bad number, wrong word count, a header other than
+/// `NBestList1.0` and `NBestList2.0`), with its line.
 ///
 /// ```
 /// let text = "-100 -10 2 a b\n-101 -9 1 a\n";
@@ -82,50 +71,26 @@ pub fn ln_to_bytelog(ln: f64) -> f64 {
 /// ```
 pub fn read_file<R: BufRead>(input: R, source: &str, id: &str) -> Result<NbestList, NbestError> {
     let mut list = NbestList::new(id);
-    let mut decipher = false;
+    let mut decipher = None;
     super::nbest::read_lines(input, source, |text, _| {
         if text.starts_with("NBestList") {
-            if !list.hyps.is_empty() || decipher {
+            if !list.hyps.is_empty() || decipher.is_some() {
                 return Err(NbestErrorKind::Syntax {
                     expected: "the NBestList header only on the first line",
                     found: text.to_string(),
                 });
             }
-            if text != "NBestList1.0" {
-                return Err(NbestErrorKind::Syntax {
-                    expected: "NBestList1.0 (NBestList2.0 is not supported)",
-                    found: text.to_string(),
-                });
-            }
-            decipher = true;
+            decipher = Some(Form::of_header(text)?);
             return Ok(());
         }
-        let hyp = if decipher {
-            parse_decipher(text)?
-        } else {
-            parse_plain(text)?
+        let hyp = match decipher {
+            Some(form) => form.parse(text)?,
+            None => parse_plain(text)?,
         };
         list.hyps.push(hyp);
         Ok(())
     })?;
     Ok(list)
-}
-
-fn parse_decipher(text: &str) -> Result<Hypothesis, NbestErrorKind> {
-    let (score, words) = crate::text::first_word(text);
-    let inner = score
-        .strip_prefix('(')
-        .and_then(|s| s.strip_suffix(')'))
-        .ok_or_else(|| NbestErrorKind::Syntax {
-            expected: "`(bytelog_score) w1 w2 ...`",
-            found: text.to_string(),
-        })?;
-    let bytelog = parse_score(inner, "bytelog score", Zero::Refused)?;
-    Ok(Hypothesis {
-        words: hyp_words_joined(words),
-        acoustic: bytelog_to_ln(bytelog),
-        ..Hypothesis::default()
-    })
 }
 
 /// A log10 score `token` in natural log: `-inf` (a probability of zero, as
