@@ -188,6 +188,14 @@ impl Words {
         }
     }
 
+    /// Hints the CPU to fetch the words' two allocations (their text and
+    /// ends), for a caller that will read them soon.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self) {
+        crate::format::prefetch_items(self.text.as_bytes());
+        crate::format::prefetch_items(&self.ends);
+    }
+
     /// The words as bytes (as [`Words::iter`], without `str` slicing's
     /// character boundary checks).
     #[inline(always)]

@@ -9,6 +9,7 @@
 //! - formats: [`jsonl`], [`srilm`], [`kaldi`] (all scores natural log in memory);
 //! - [`rescorer`]: the score combination, state-sharing LM scoring with
 //!   prefetched queries, and parallel rescoring ([`Rescorer`]);
+//! - [`coverage`]: how many hypothesis words the model knows;
 //! - [`mbr`]: minimum-Bayes-risk selection; [`tune`](mod@tune): grid search of the
 //!   weights; [`wer`]: Levenshtein alignment and WER.
 //!
@@ -24,6 +25,7 @@
 //! assert_eq!(best.text(), "the cat sat");
 //! ```
 
+pub mod coverage;
 mod distance;
 mod error;
 mod joined;

@@ -454,8 +454,7 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
             // ask for those of the hypothesis two ahead while this one is
             // looked up.
             if let Some(next) = hyps.get(i + 2) {
-                crate::format::prefetch_items(next.words.as_str().as_bytes());
-                crate::format::prefetch_items(next.words.ends());
+                next.words.prefetch();
             }
             let start = self.ids.len() as u32;
             // Words equal to the previous hypothesis' (the walk starts after

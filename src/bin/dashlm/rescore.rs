@@ -7,6 +7,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use dashlm::rescore::coverage::Coverage;
 use dashlm::rescore::wer::{nbest_wer, ErrorCounts, NbestWer};
 use dashlm::rescore::{
     attach_references, check_new_dir, check_overflow, check_writable, jsonl, kaldi, read_lists,
@@ -229,6 +230,16 @@ pub fn print_stats(stats: &ScorerStats, elapsed: Duration) {
         secs,
         stats.words as f64 / secs,
     );
+}
+
+/// Prints how many hypothesis words `model` does not know, and a warning
+/// when they are many (see [`Coverage::warning`]).
+pub fn print_coverage<M: LanguageModel>(model: &M, lists: &[NbestList]) {
+    let coverage = Coverage::of(model, lists);
+    eprintln!("{}", coverage.summary());
+    if let Some(warning) = coverage.warning() {
+        eprintln!("dashlm: warning: {warning}");
+    }
 }
 
 fn wer_line(name: &str, c: &ErrorCounts) -> String {
@@ -656,6 +667,7 @@ fn rescore<M: LanguageModel>(
 ) -> Result<Vec<Rescored>, BoxError> {
     let (scores, stats, elapsed) = score_with_progress(model, lists);
     print_stats(&stats, elapsed);
+    print_coverage(model, lists);
     let weights = Weights {
         acoustic_scale: args.acoustic_scale,
         lm_weight: args.lm_weight,

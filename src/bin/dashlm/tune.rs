@@ -13,8 +13,8 @@ use dashlm::LanguageModel;
 
 use super::rescore::{
     check_mbr_grid, check_wer_cells, load_model, note_probability_zero, parse_finite, parse_format,
-    parse_threads, print_stats, print_wer, read_input, score_with_progress, set_threads,
-    zero_count,
+    parse_threads, print_coverage, print_stats, print_wer, read_input, score_with_progress,
+    set_threads, zero_count,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -302,6 +302,7 @@ fn run_tune<M: LanguageModel>(
 ) -> Result<(TuneResult, Vec<Option<usize>>), BoxError> {
     let (scores, stats, elapsed) = score_with_progress(model, lists);
     print_stats(&stats, elapsed);
+    print_coverage(model, lists);
     note_probability_zero(
         (lists.iter().zip(&scores)).map(|(l, s)| zero_count(&dashlm::rescore::features(l, s))),
     );
