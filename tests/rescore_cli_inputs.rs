@@ -32,7 +32,7 @@ fn an_input_without_lists_is_an_error_naming_what_was_looked_for() {
     let cases: [(&Path, &str, &str); 5] = [
         (&empty, "srilm", "expected `<id>.nbest` files (or `.nbest.gz`, `.nbest.xz`) in the directory; it is empty"),
         (&txt, "srilm", "in the directory; it holds `u1.txt`"),
-        (&kaldi_sample, "srilm", "(it looks like a Kaldi n-best directory)"),
+        (&kaldi_sample, "srilm", "(it looks like a Kaldi n-best directory: give --format kaldi)"),
         (&kaldi_empty, "kaldi", "text has no hypotheses"),
         (&jsonl_empty, "jsonl", "expected JSON objects, one utterance per line"),
     ];
@@ -53,6 +53,48 @@ fn an_input_without_lists_is_an_error_naming_what_was_looked_for() {
             assert!(!err.contains("scored"), "{err}");
         }
     }
+}
+
+/// A path read in another format than the one it holds: the read error
+/// says which format it looks like, and the `--format` to give.
+#[test]
+fn a_path_read_in_the_wrong_format_names_the_format_it_looks_like() {
+    let model = data("sample-3gram.arpa");
+    let (kaldi, srilm, jsonl) = (
+        data("sample.kaldi"),
+        data("sample.srilm"),
+        data("sample.jsonl"),
+    );
+    let srilm_file = srilm.join("synth_00042.nbest");
+    let cases: [(&Path, &str, &str); 5] = [
+        (&kaldi, "jsonl", "looks like a Kaldi n-best directory (`text` or `words`, and `ac_cost`): give --format kaldi"),
+        (&srilm, "jsonl", "looks like a directory of SRILM n-best files (`*.nbest`): give --format srilm"),
+        (&jsonl, "kaldi", "looks like JSONL n-best lists (its first line starts with `{`): give --format jsonl"),
+        (&srilm, "kaldi", "looks like a directory of SRILM n-best files (`*.nbest`): give --format srilm"),
+        (&srilm_file, "kaldi", "looks like an SRILM n-best file (scores first, or an `NBestList` header): give --format srilm"),
+    ];
+    for (input, format, expected) in cases {
+        let args = on_input(
+            s(&model),
+            s(input),
+            &["rescore", "--format", format, "--best-text", "-"],
+        );
+        let out = dashlm(&args);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("read error: ") && err.contains(expected),
+            "{args:?}: {err}"
+        );
+    }
+    // Read in its own format, nothing is guessed.
+    let args = on_input(
+        s(&model),
+        s(&jsonl),
+        &["rescore", "--format", "jsonl", "--best-text", "-"],
+    );
+    let (_, err) = ok(&args);
+    assert!(!err.contains("looks like"), "{err}");
 }
 
 #[test]

@@ -191,6 +191,26 @@ impl NbestError {
         NbestError::new(source_name, 0, NbestErrorKind::Io(err))
     }
 
+    /// This error with `hint` appended to its message, when it is a read error
+    /// that `applies` to (by its [`io::ErrorKind`]); otherwise unchanged.
+    pub(crate) fn with_io_hint(
+        self,
+        hint: &str,
+        applies: impl FnOnce(io::ErrorKind) -> bool,
+    ) -> NbestError {
+        let NbestErrorKind::Io(err) = &self.kind else {
+            return self;
+        };
+        if !applies(err.kind()) {
+            return self;
+        }
+        let err = io::Error::new(err.kind(), format!("{err}{hint}"));
+        NbestError {
+            kind: NbestErrorKind::Io(err),
+            ..self
+        }
+    }
+
     /// The file (or other source) name.
     ///
     /// ```

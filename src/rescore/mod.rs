@@ -39,6 +39,7 @@ mod outdir;
 pub mod rescorer;
 mod scorer;
 pub mod scores;
+mod sniff;
 pub mod srilm;
 mod transcripts;
 mod transcripts_typed;

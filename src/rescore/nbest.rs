@@ -284,10 +284,11 @@ impl fmt::Display for Format {
 /// ```
 pub fn read_lists(path: &Path, format: Format) -> Result<Vec<NbestList>, NbestError> {
     let lists = match format {
-        Format::Jsonl => jsonl::read_path(path)?,
-        Format::Srilm => srilm::read_path(path)?,
-        Format::Kaldi => kaldi::read_dir(path)?,
-    };
+        Format::Jsonl => jsonl::read_path(path),
+        Format::Srilm => srilm::read_path(path),
+        Format::Kaldi => kaldi::read_dir(path),
+    }
+    .map_err(|e| super::sniff::with_format_hint(e, path, format))?;
     if lists.is_empty() {
         let looked_for = match format {
             Format::Jsonl => "expected JSON objects, one utterance per line (the input has \
@@ -297,9 +298,10 @@ pub fn read_lists(path: &Path, format: Format) -> Result<Vec<NbestList>, NbestEr
                 "expected `<id>.nbest` files (or `.nbest.gz`, `.nbest.xz`) in the directory; {}",
                 srilm::describe_dir(path)
             ),
-            Format::Srilm => "expected one n-best file (`acoustic lm n w1 ...` or \
-                              `NBestList1.0` lines) or a list of n-best files' paths, but \
-                              the file names none (it is empty or blank)"
+            Format::Srilm => "expected one n-best file (`acoustic lm n w1 ...` lines, or \
+                              Decipher's after an `NBestList1.0` or `NBestList2.0` header) \
+                              or a list of n-best files' paths, but the file names none (it \
+                              is empty or blank)"
                 .to_string(),
             Format::Kaldi => format!(
                 "{} has no hypotheses (`<utterance>-<n> w1 w2 ...` lines)",

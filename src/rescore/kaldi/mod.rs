@@ -298,14 +298,7 @@ fn with_script_names_hint(err: NbestError, dir: &Path, archive: &str) -> NbestEr
         }
         _ => return err,
     };
-    let NbestErrorKind::Io(io_err) = err.kind() else {
-        return err;
-    };
-    if io_err.kind() != io::ErrorKind::NotFound {
-        return err;
-    }
-    let message = format!("{io_err}{hint}");
-    NbestError::io(err.source_name(), io::Error::new(io_err.kind(), message))
+    err.with_io_hint(hint, |kind| kind == io::ErrorKind::NotFound)
 }
 
 /// The transcription archive of `dir` (its name) and its entries: `text`, or,

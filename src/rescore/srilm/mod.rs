@@ -158,7 +158,7 @@ pub fn id_of(path: &Path) -> String {
     name.strip_suffix(".nbest").unwrap_or(name).to_string()
 }
 
-fn is_nbest_name(name: &str) -> bool {
+pub(super) fn is_nbest_name(name: &str) -> bool {
     name.ends_with(".nbest") || name.ends_with(".nbest.gz") || name.ends_with(".nbest.xz")
 }
 
@@ -270,7 +270,7 @@ pub(crate) fn describe_dir(dir: &Path) -> String {
         .iter()
         .all(|k| names.iter().any(|n| n == k))
     {
-        text.push_str(" (it looks like a Kaldi n-best directory)");
+        text.push_str(" (it looks like a Kaldi n-best directory: give --format kaldi)");
     }
     text
 }

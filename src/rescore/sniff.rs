@@ -1,0 +1,69 @@
+//! A guess at an n-best input's format from what its path holds, for the
+//! error when it is read in another format (`--format` left at `jsonl` for a
+//! Kaldi directory, say).
+
+use std::io::BufRead;
+use std::path::Path;
+
+use super::{Format, NbestError};
+
+/// The format `path` looks like, if any: a directory holding Kaldi archives
+/// (`ac_cost` or `acwt`, and `text`, `words` or `words_text`) or SRILM
+/// `*.nbest` files; a file whose first non-blank byte is `{` (JSONL), or that
+/// starts like an SRILM n-best file (a score, or an `NBestList` header).
+/// Standard input (`-`) is not looked at: it can be read once.
+fn looks_like(path: &Path) -> Option<Format> {
+    if path.as_os_str() == "-" {
+        return None;
+    }
+    if path.is_dir() {
+        let has = |name: &str| path.join(name).is_file();
+        if (has("ac_cost") || has("acwt")) && ["text", "words", "words_text"].iter().any(|n| has(n))
+        {
+            return Some(Format::Kaldi);
+        }
+        let entries = std::fs::read_dir(path).ok()?;
+        let nbest = entries
+            .filter_map(Result::ok)
+            .any(|e| super::srilm::is_nbest_name(&e.file_name().to_string_lossy()));
+        return nbest.then_some(Format::Srilm);
+    }
+    let mut input = crate::arpa::open_input(path).ok()?.reader;
+    loop {
+        let buf = input.fill_buf().ok()?;
+        if buf.is_empty() {
+            return None;
+        }
+        let Some(at) = buf.iter().position(|b| !b.is_ascii_whitespace()) else {
+            let n = buf.len();
+            input.consume(n);
+            continue;
+        };
+        let start = &buf[at..];
+        return match start[0] {
+            b'{' => Some(Format::Jsonl),
+            b'-' | b'0'..=b'9' => Some(Format::Srilm),
+            _ if start.starts_with(b"NBestList") => Some(Format::Srilm),
+            _ => None,
+        };
+    }
+}
+
+/// `err`, a read error of `path` as `format`, with a hint naming the format
+/// `path` looks like when that is another one.
+pub(crate) fn with_format_hint(err: NbestError, path: &Path, format: Format) -> NbestError {
+    let Some(other) = looks_like(path).filter(|&f| f != format) else {
+        return err;
+    };
+    let what = match (other, path.is_dir()) {
+        (Format::Kaldi, _) => "a Kaldi n-best directory (`text` or `words`, and `ac_cost`)",
+        (Format::Srilm, true) => "a directory of SRILM n-best files (`*.nbest`)",
+        (Format::Srilm, false) => "an SRILM n-best file (scores first, or an `NBestList` header)",
+        (Format::Jsonl, _) => "JSONL n-best lists (its first line starts with `{`)",
+    };
+    let hint = format!(
+        "; {} looks like {what}: give --format {other}",
+        path.display()
+    );
+    err.with_io_hint(&hint, |_| true)
+}
