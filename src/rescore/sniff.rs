@@ -11,7 +11,8 @@ use super::{Format, NbestError};
 /// (`ac_cost` or `acwt`, and `text`, `words` or `words_text`) or SRILM
 /// `*.nbest` files; a file whose first non-blank byte is `{` (JSONL), or that
 /// starts like an SRILM n-best file (a score, or an `NBestList` header).
-/// Standard input (`-`) is not looked at: it can be read once.
+/// Standard input (`-`) and named pipes are not looked at: they can be read
+/// once.
 fn looks_like(path: &Path) -> Option<Format> {
     if path.as_os_str() == "-" {
         return None;
@@ -27,6 +28,11 @@ fn looks_like(path: &Path) -> Option<Format> {
             .filter_map(Result::ok)
             .any(|e| super::srilm::is_nbest_name(&e.file_name().to_string_lossy()));
         return nbest.then_some(Format::Srilm);
+    }
+    // Only a regular file is read again: opening a named pipe would wait
+    // for a writer that may never come.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
     }
     let mut input = crate::arpa::open_input(path).ok()?.reader;
     loop {
