@@ -21,7 +21,8 @@
 //! first-pass LM score `-lm_cost`. A cost of `inf` (as Kaldi's C++ streams write
 //! an infinite float; any case, also `infinity`) is a probability of zero, and
 //! so is an extra score of `-inf`; `-inf` costs and `nan` are errors.
-//! Hypotheses are ordered by `n`; utterances by first appearance in `text`.
+//! Hypotheses are ordered by `n`; utterances by first appearance in `text` (or
+//! `words`).
 //!
 //! ```
 //! # let dir = tempfile::tempdir().unwrap();
