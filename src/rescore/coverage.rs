@@ -98,11 +98,12 @@ impl Coverage {
             if model.word_id(word) != 0 {
                 continue;
             }
-            // Words are split from `str`s at ASCII separators: whole characters.
-            let word = std::str::from_utf8(word).expect("words of a str");
+            // Split from a `str` at ASCII separators, so whole characters (the
+            // lossy form only guards that).
+            let word = String::from_utf8_lossy(word);
             c.unknown += n;
             c.unknown_spellings.push((word.to_string(), n));
-            let in_case = |other: String| other != word && knows(&other);
+            let in_case = |other: String| other != *word && knows(&other);
             c.known_in_lowercase += n * u64::from(in_case(word.to_lowercase()));
             c.known_in_uppercase += n * u64::from(in_case(word.to_uppercase()));
         }
