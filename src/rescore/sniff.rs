@@ -13,7 +13,7 @@ use super::{Format, NbestError};
 /// starts like an SRILM n-best file (a score, or an `NBestList` header).
 /// Standard input (`-`) and named pipes are not looked at: they can be read
 /// once.
-fn looks_like(path: &Path) -> Option<Format> {
+pub(super) fn looks_like(path: &Path) -> Option<Format> {
     if path.as_os_str() == "-" {
         return None;
     }

@@ -266,10 +266,7 @@ pub(crate) fn describe_dir(dir: &Path) -> String {
     if names.iter().any(|n| n.ends_with('/')) {
         text.push_str(" (subdirectories are read as score directories)");
     }
-    if ["text", "ac_cost"]
-        .iter()
-        .all(|k| names.iter().any(|n| n == k))
-    {
+    if super::sniff::looks_like(dir) == Some(super::Format::Kaldi) {
         text.push_str(" (it looks like a Kaldi n-best directory: give --format kaldi)");
     }
     text
