@@ -86,10 +86,22 @@ fuzz_target!(|data: &[u8]| {
         }
         2 => {
             let _ = kaldi::read_text(rest, "text");
+            if let Ok(alignments) = kaldi::read_alignments(rest, "ali") {
+                // Transition ids joined by single spaces, as written back.
+                for (_, a) in &alignments {
+                    assert!(
+                        a.split(' ')
+                            .all(|id| id.parse::<i32>().is_ok_and(|i| i >= 0))
+                            || a.is_empty()
+                    );
+                }
+            }
         }
         3 => {
             if let Ok(scores) = kaldi::read_scores(rest, "ac_cost") {
-                assert!(scores.iter().all(|s| s.1.is_finite() || s.1 == f64::INFINITY));
+                assert!(scores
+                    .iter()
+                    .all(|s| s.1.is_finite() || s.1 == f64::INFINITY));
             }
         }
         _ => {
@@ -101,7 +113,14 @@ fuzz_target!(|data: &[u8]| {
                     if let Ok(words) = table.transcription(line) {
                         // One word per id, each the table's word.
                         let ids = line.split_ascii_whitespace();
-                        assert_eq!(words.split(' ').filter(|w| !w.is_empty()).count(), ids.count());
+                        assert_eq!(
+                            words.split(' ').filter(|w| !w.is_empty()).count(),
+                            ids.count()
+                        );
+                        // Each word maps back to an id of that word.
+                        for w in words.split(' ').filter(|w| !w.is_empty()) {
+                            assert_eq!(table.id(w).and_then(|id| table.word(id)), Some(w));
+                        }
                     }
                 }
             }

@@ -206,6 +206,7 @@ impl<'de> Visitor<'de> for Hyp<'_> {
             acoustic: acoustic.ok_or_else(give_up)?,
             lm,
             extra,
+            alignment: None,
         })
     }
 }

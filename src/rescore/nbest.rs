@@ -49,6 +49,12 @@ pub struct Hypothesis {
     /// total, or `new_lm` and `total` after rescoring (a small map: see
     /// [`Scores`]).
     pub extra: Scores,
+    /// The recognizer's alignment of this hypothesis, kept as text to be
+    /// written back: the entry of a Kaldi directory's `ali` archive (transition
+    /// ids, `"2 4 4 7"`), which Kaldi's `linear-to-nbest` needs beside the
+    /// words and costs to make lattices again. Only the Kaldi format reads and
+    /// writes it; the others have no place for it.
+    pub alignment: Option<Box<str>>,
 }
 
 impl Hypothesis {
@@ -88,6 +94,17 @@ impl Hypothesis {
     /// ```
     pub fn with_extra(mut self, name: &str, value: f64) -> Hypothesis {
         self.extra.insert(name.into(), value);
+        self
+    }
+
+    /// Sets the alignment (see [`Hypothesis::alignment`]).
+    ///
+    /// ```
+    /// let h = dashlm::rescore::Hypothesis::new("a", -1.0).with_alignment("2 4 4");
+    /// assert_eq!(h.alignment.as_deref(), Some("2 4 4"));
+    /// ```
+    pub fn with_alignment(mut self, alignment: &str) -> Hypothesis {
+        self.alignment = Some(alignment.into());
         self
     }
 

@@ -587,8 +587,17 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     // What the writers would refuse in these lists (ids, words, score names),
     // refused before the scoring and before any output is written.
     let named = |path: &Path, e| super::load::named(&path.display().to_string(), e);
+    // Lists read from word ids are written back as ids too (and as words).
+    let word_ids = match (args.format, &output) {
+        (Format::Kaldi, Some(_)) => kaldi::transcription_table(&args.input)?,
+        _ => None,
+    };
     if let Some(path) = output.as_deref() {
-        check_writable(args.format, &lists).map_err(|e| named(path, e))?;
+        match &word_ids {
+            Some(table) => kaldi::check_dir_with_ids(&lists, table),
+            None => check_writable(args.format, &lists),
+        }
+        .map_err(|e| named(path, e))?;
     }
     if let Some(path) = args.best_text.as_deref() {
         kaldi::check_text(&lists).map_err(|e| named(path, e))?;
@@ -639,7 +648,10 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     };
     match (jsonl_output, &output) {
         (Some(out), _) => out.write(|w| jsonl::write(w, &reranked))?,
-        (None, Some(dir)) => write_lists(dir, args.format, &reranked)?,
+        (None, Some(dir)) => match &word_ids {
+            Some(table) => kaldi::write_dir_with_ids(dir, &reranked, table)?,
+            None => write_lists(dir, args.format, &reranked)?,
+        },
         (None, None) => {}
     }
     if let Some((out, text)) = best_text {

@@ -13,6 +13,10 @@
 //! - `ac_cost`: acoustic costs, `utt1-1 120.5` (required);
 //! - `lm_cost`: first-pass LM (graph) costs, `utt1-1 14.2` (optional; when present,
 //!   every hypothesis needs one);
+//! - `ali`: the alignments, `utt1-1 2 4 4 7` (transition ids; optional, and when
+//!   present every hypothesis needs one): not used in scoring, but kept with
+//!   each hypothesis ([`Hypothesis::alignment`]) and written back under its new
+//!   key (see [`read_alignments`]);
 //! - `refs`: references in Kaldi `text` style, `utt1 the cat sat` (optional);
 //! - `<name>.score`: an extra named score per hypothesis, `utt1-1 -255.1`, *not*
 //!   negated (optional, entries may be missing).
@@ -42,7 +46,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::io::{self, BufRead, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::error::{NbestError, NbestErrorKind};
@@ -55,8 +59,10 @@ use super::outdir::{create_file, NamedBy};
 use super::srilm::fmt_score;
 use super::writable::{IdUse, LogZero};
 
+mod ali;
 mod symbols;
 
+pub use ali::read_alignments;
 pub use symbols::SymbolTable;
 
 /// One entry of a text archive with the line it came from.
@@ -302,14 +308,42 @@ fn with_script_names_hint(err: NbestError, dir: &Path, archive: &str) -> NbestEr
     err.with_io_hint(hint, |kind| kind == io::ErrorKind::NotFound)
 }
 
+/// The archive of word ids and the symbol table the transcriptions of `dir`
+/// are read from, when they are word ids: `dir` has no `text` but `words` and
+/// `words.txt`.
+fn word_id_archives(dir: &Path) -> Option<(PathBuf, PathBuf)> {
+    let (ids_path, table_path) = (dir.join("words"), dir.join("words.txt"));
+    let no_text = fs::symlink_metadata(dir.join("text")).is_err();
+    (no_text && ids_path.is_file() && table_path.is_file()).then_some((ids_path, table_path))
+}
+
+/// The symbol table of `dir`'s transcriptions when [`read_dir`] reads them as
+/// word ids (`dir` has `words` and `words.txt` and no `text`), else `None`.
+/// `dashlm rescore` writes such lists back as ids too (see
+/// [`write_dir_with_ids`]).
+///
+/// # Errors
+/// A malformed `words.txt` (see [`SymbolTable::read`]).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// assert!(dashlm::rescore::kaldi::transcription_table(dir.path()).unwrap().is_none());
+/// std::fs::write(dir.path().join("words"), "u-1 1\n").unwrap();
+/// std::fs::write(dir.path().join("words.txt"), "<eps> 0\nyes 1\n").unwrap();
+/// let table = dashlm::rescore::kaldi::transcription_table(dir.path()).unwrap().unwrap();
+/// assert_eq!(table.id("yes"), Some(1));
+/// ```
+pub fn transcription_table(dir: &Path) -> Result<Option<SymbolTable>, NbestError> {
+    word_id_archives(dir)
+        .map(|(_, table)| SymbolTable::read_path(&table))
+        .transpose()
+}
+
 /// The transcription archive of `dir` (its name) and its entries: `text`, or,
 /// when `dir` has no `text`, `words` (word ids) read with the symbol table
 /// `words.txt`.
 fn read_dir_transcriptions(dir: &Path) -> Result<(String, Vec<Entry<Words>>), NbestError> {
-    let text_path = dir.join("text");
-    let (ids_path, table_path) = (dir.join("words"), dir.join("words.txt"));
-    let no_text = fs::symlink_metadata(&text_path).is_err();
-    if no_text && ids_path.is_file() && table_path.is_file() {
+    if let Some((ids_path, table_path)) = word_id_archives(dir) {
         let table = SymbolTable::read_path(&table_path)?;
         let name = ids_path.display().to_string();
         let entries = read_transcriptions(open(&ids_path)?, &name, |ids| {
@@ -317,10 +351,61 @@ fn read_dir_transcriptions(dir: &Path) -> Result<(String, Vec<Entry<Words>>), Nb
         })?;
         return Ok((name, entries));
     }
+    let text_path = dir.join("text");
     let name = text_path.display().to_string();
     let text = open(&text_path).map_err(|e| with_script_names_hint(e, dir, "text"))?;
     let entries = read_text_entries(text, &name)?;
     Ok((name, entries))
+}
+
+/// Where [`read_dir`] put each hypothesis of the transcription archive, to
+/// give it the values other archives hold for its key.
+struct Placed {
+    /// The transcription archive's name.
+    text_name: String,
+    /// Per hypothesis: key, list index, index in the list, line in the
+    /// transcription archive.
+    keys: Vec<(String, usize, usize, u64)>,
+    /// Each key's index in `keys`.
+    at: HashMap<String, usize>,
+}
+
+impl Placed {
+    /// Gives each entry of `archive` to its hypothesis with `set`; with
+    /// `required`, every hypothesis needs an entry.
+    fn attach<T>(
+        &self,
+        lists: &mut [NbestList],
+        archive: &str,
+        entries: Vec<Entry<T>>,
+        required: bool,
+        mut set: impl FnMut(&mut Hypothesis, T),
+    ) -> Result<(), NbestError> {
+        let mut got = vec![false; self.keys.len()];
+        for (key, v, line) in entries {
+            let Some(&k) = self.at.get(&key) else {
+                return Err(NbestError::new(
+                    archive,
+                    line,
+                    NbestErrorKind::UnknownKey(key),
+                ));
+            };
+            got[k] = true;
+            let (_, li, hi, _) = self.keys[k];
+            set(&mut lists[li].hyps[hi], v);
+        }
+        match got.iter().position(|g| !g) {
+            Some(k) if required => Err(NbestError::new(
+                &self.text_name,
+                self.keys[k].3,
+                NbestErrorKind::MissingScore {
+                    key: self.keys[k].0.clone(),
+                    archive: archive.to_string(),
+                },
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Reads a Kaldi n-best directory (see the [module](self) docs).
@@ -355,13 +440,15 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
     let mut lists: Vec<NbestList> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut ranks: Vec<Vec<usize>> = Vec::new();
-    // Per hypothesis key: (list index, hypothesis index, line in `text`).
-    let mut keys: Vec<(String, usize, usize, u64)> = Vec::new();
-    let mut where_: HashMap<String, usize> = HashMap::new();
+    let mut placed = Placed {
+        text_name,
+        keys: Vec::new(),
+        at: HashMap::new(),
+    };
     let mut seen_ranks: HashSet<(String, usize)> = HashSet::new();
     for (key, words, line) in entries {
         let (utt, n) = split_key(&key).ok_or_else(|| {
-            NbestError::new(&text_name, line, NbestErrorKind::BadKey(key.clone()))
+            NbestError::new(&placed.text_name, line, NbestErrorKind::BadKey(key.clone()))
         })?;
         // `u-1` and `u-01` are both rank 1 of `u`: one would be lost.
         if !seen_ranks.insert((utt.to_string(), n)) {
@@ -369,57 +456,38 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
                 expected: "a rank not given before for its utterance",
                 found: format!("`{key}`, rank {n} of `{utt}` again"),
             };
-            return Err(NbestError::new(&text_name, line, kind));
+            return Err(NbestError::new(&placed.text_name, line, kind));
         }
         let li = *index.entry(utt.to_string()).or_insert_with(|| {
             lists.push(NbestList::new(utt));
             ranks.push(Vec::new());
             lists.len() - 1
         });
-        where_.insert(key.clone(), keys.len());
-        keys.push((key, li, lists[li].hyps.len(), line));
+        placed.at.insert(key.clone(), placed.keys.len());
+        placed.keys.push((key, li, lists[li].hyps.len(), line));
         lists[li].hyps.push(Hypothesis {
             words,
             ..Hypothesis::default()
         });
         ranks[li].push(n);
     }
-    let mut apply =
-        |file: &str, required: bool, zero: Zero, set: &mut dyn FnMut(&mut Hypothesis, f64)| {
-            let path = dir.join(file);
-            if !path.is_file() {
-                return Ok(false);
-            }
-            let name = path.display().to_string();
-            let scores = read_score_entries(open(&path)?, &name, zero)?;
-            let mut got = vec![false; keys.len()];
-            for (key, v, line) in &scores {
-                let Some(&k) = where_.get(key) else {
-                    return Err(NbestError::new(
-                        &name,
-                        *line,
-                        NbestErrorKind::UnknownKey(key.clone()),
-                    ));
-                };
-                got[k] = true;
-                let (_, li, hi, _) = keys[k];
-                set(&mut lists[li].hyps[hi], *v);
-            }
-            if required {
-                if let Some(k) = got.iter().position(|g| !g) {
-                    return Err(NbestError::new(
-                        &text_name,
-                        keys[k].3,
-                        NbestErrorKind::MissingScore {
-                            key: keys[k].0.clone(),
-                            archive: name,
-                        },
-                    ));
-                }
-            }
-            Ok(true)
-        };
-    let found = apply("ac_cost", true, Zero::PlusInf, &mut |h, v| h.acoustic = -v)?;
+    let apply = |lists: &mut [NbestList],
+                 file: &str,
+                 required,
+                 zero,
+                 set: &mut dyn FnMut(&mut Hypothesis, f64)| {
+        let path = dir.join(file);
+        if !path.is_file() {
+            return Ok(false);
+        }
+        let name = path.display().to_string();
+        let scores = read_score_entries(open(&path)?, &name, zero)?;
+        placed.attach(lists, &name, scores, required, set)?;
+        Ok::<_, NbestError>(true)
+    };
+    let found = apply(&mut lists, "ac_cost", true, Zero::PlusInf, &mut |h, v| {
+        h.acoustic = -v
+    })?;
     if !found {
         let missing = NbestError::io(
             &dir.join("ac_cost").display().to_string(),
@@ -427,7 +495,17 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
         );
         return Err(with_script_names_hint(missing, dir, "ac_cost"));
     }
-    apply("lm_cost", true, Zero::PlusInf, &mut |h, v| h.lm = Some(-v))?;
+    apply(&mut lists, "lm_cost", true, Zero::PlusInf, &mut |h, v| {
+        h.lm = Some(-v)
+    })?;
+    let ali = dir.join("ali");
+    if ali.is_file() {
+        let name = ali.display().to_string();
+        let entries = ali::read_entries(open(&ali)?, &name)?;
+        placed.attach(&mut lists, &name, entries, true, |h, a| {
+            h.alignment = Some(a)
+        })?;
+    }
     let mut extra_files = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| NbestError::io(&dir.display().to_string(), e))? {
         let entry = entry.map_err(|e| NbestError::io(&dir.display().to_string(), e))?;
@@ -441,7 +519,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
     }
     extra_files.sort();
     for (stem, file) in extra_files {
-        apply(&file, false, Zero::MinusInf, &mut |h, v| {
+        apply(&mut lists, &file, false, Zero::MinusInf, &mut |h, v| {
             h.extra.insert(stem.clone(), v);
         })?;
     }
@@ -479,13 +557,49 @@ pub(crate) fn check_dir(lists: &[NbestList]) -> io::Result<()> {
             super::writable::check_score_name(&list.id, name)?;
         }
     }
+    ali::all_or_none(lists)?;
     Ok(())
 }
 
-/// Writes lists as a new Kaldi n-best directory: `text` (words, also for lists
-/// read from word ids), `ac_cost`, `lm_cost` (when every hypothesis has a
-/// first-pass LM score), one
-/// `<name>.score` per extra score, and `refs` when some list has a reference.
+/// The checks [`write_dir_with_ids`] makes before writing anything: those of
+/// [`write_dir`], and that `table` has every hypothesis word.
+///
+/// # Errors
+/// As [`write_dir`]'s, and an [`io::ErrorKind::InvalidInput`] error naming the
+/// utterance, hypothesis and word for a word `table` does not have.
+///
+/// ```
+/// use dashlm::rescore::{kaldi, Hypothesis, NbestList};
+/// let table = kaldi::SymbolTable::read(&b"<eps> 0\nyes 1\n"[..], "words.txt").unwrap();
+/// let lists = vec![NbestList::new("u").with_hyp(Hypothesis::new("yes no", -1.0))];
+/// let err = kaldi::check_dir_with_ids(&lists, &table).unwrap_err().to_string();
+/// assert_eq!(err, "utterance `u`, hypothesis 1: word `no` is not in the symbol table words.txt, \
+///     so the transcriptions cannot be written as its word ids");
+/// ```
+pub fn check_dir_with_ids(lists: &[NbestList], table: &SymbolTable) -> io::Result<()> {
+    check_dir(lists)?;
+    for list in lists {
+        for (k, h) in list.hyps.iter().enumerate() {
+            if let Some(word) = h.words.iter().find(|w| table.id(w).is_none()) {
+                return Err(super::writable::unwritable(format!(
+                    "utterance `{}`, hypothesis {}: word `{}` is not in the symbol table {}, \
+                     so the transcriptions cannot be written as its word ids",
+                    super::error::clip(&list.id),
+                    k + 1,
+                    super::error::clip(word),
+                    table.source()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes lists as a new Kaldi n-best directory: `text` (words; for word ids
+/// too see [`write_dir_with_ids`]), `ac_cost`, `lm_cost` (when every
+/// hypothesis has a first-pass LM score), `ali` (when every hypothesis has an
+/// alignment), one `<name>.score` per extra score, and `refs` when some list
+/// has a reference.
 /// Hypotheses are keyed `<id>-1`, `<id>-2`, ... in list order; scores are
 /// written with up to 10 decimals (as in [`srilm`](super::srilm)). `dir` must
 /// be new or empty; it appears whole or not at all (see
@@ -501,7 +615,8 @@ pub(crate) fn check_dir(lists: &[NbestList]) -> io::Result<()> {
 /// would have no line in `text`), a word that is empty or holds whitespace, a
 /// leading `<s>` or trailing `</s>`, a NaN or `+inf` score (`-inf`, a
 /// probability of zero, is written as a cost of `inf`), an extra score
-/// name that is not a file name of its own.
+/// name that is not a file name of its own, a hypothesis without an
+/// alignment when others have one.
 ///
 /// ```
 /// use dashlm::rescore::{kaldi, Hypothesis, NbestList};
@@ -515,11 +630,35 @@ pub(crate) fn check_dir(lists: &[NbestList]) -> io::Result<()> {
 /// ```
 pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
     check_dir(lists)?;
-    super::outdir::write_new_dir(dir, |dir| write_files(dir, lists))
+    super::outdir::write_new_dir(dir, |dir| write_files(dir, lists, None))
 }
 
-/// The files of [`write_dir`], written into existing directory `dir`.
-fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
+/// [`write_dir`], and the transcriptions also as word ids of `table` in
+/// `words` (as `nbest-to-linear` writes them, for `linear-to-nbest`), beside
+/// `text`. `dashlm rescore` writes lists read from word ids so.
+///
+/// # Errors
+/// As [`write_dir`], and a word `table` does not have (see
+/// [`check_dir_with_ids`]).
+///
+/// ```
+/// use dashlm::rescore::{kaldi, Hypothesis, NbestList};
+/// let table = kaldi::SymbolTable::read(&b"<eps> 0\nyes 1\nno 2\n"[..], "words.txt").unwrap();
+/// let lists = vec![NbestList::new("u").with_hyp(Hypothesis::new("no yes", -1.0).with_alignment("2 4"))];
+/// let dir = tempfile::tempdir().unwrap();
+/// kaldi::write_dir_with_ids(dir.path(), &lists, &table).unwrap();
+/// let read = |name| std::fs::read_to_string(dir.path().join(name)).unwrap();
+/// assert_eq!((read("words"), read("text"), read("ali")), ("u-1 2 1\n".into(), "u-1 no yes\n".into(), "u-1 2 4\n".into()));
+/// assert_eq!(kaldi::read_dir(dir.path()).unwrap(), lists);
+/// ```
+pub fn write_dir_with_ids(dir: &Path, lists: &[NbestList], table: &SymbolTable) -> io::Result<()> {
+    check_dir_with_ids(lists, table)?;
+    super::outdir::write_new_dir(dir, |dir| write_files(dir, lists, Some(table)))
+}
+
+/// The files of [`write_dir`], written into existing directory `dir`; with
+/// `ids`, `words` too.
+fn write_files(dir: &Path, lists: &[NbestList], ids: Option<&SymbolTable>) -> io::Result<()> {
     let create = |name: &str, named_by| -> io::Result<BufWriter<fs::File>> {
         Ok(BufWriter::new(create_file(dir, name, named_by)?))
     };
@@ -538,6 +677,29 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
     }
     text.flush()?;
     ac.flush()?;
+    if let Some(table) = ids {
+        let mut out = create("words", NamedBy::Format)?;
+        for (l, i, h) in all_hyps() {
+            write!(out, "{}", key(l, i))?;
+            for word in &h.words {
+                let id = table.id(word).ok_or_else(|| {
+                    super::writable::unwritable(format!("`{word}` is not in {}", table.source()))
+                })?;
+                write!(out, " {id}")?;
+            }
+            writeln!(out)?;
+        }
+        out.flush()?;
+    }
+    if ali::all_or_none(lists)? {
+        let mut out = create("ali", NamedBy::Format)?;
+        for (l, i, h) in all_hyps() {
+            let alignment = h.alignment.as_deref().unwrap_or_default();
+            let sep = if alignment.is_empty() { "" } else { " " };
+            writeln!(out, "{}{sep}{alignment}", key(l, i))?;
+        }
+        out.flush()?;
+    }
     if all_hyps().all(|(_, _, h)| h.lm.is_some()) && all_hyps().next().is_some() {
         let mut lm = create("lm_cost", NamedBy::Format)?;
         for (l, i, h) in all_hyps() {
@@ -581,6 +743,6 @@ mod tests {
             [NbestList::new("u").with_hyp(Hypothesis::new("a", -1.0).with_extra("lm", -3.0))];
         let message = "lm.score: this file was already written for another score (score names \
                        that differ only in case";
-        assert_existing_file_refused(|dir| write_files(dir, &lists), "lm.score", message);
+        assert_existing_file_refused(|dir| write_files(dir, &lists, None), "lm.score", message);
     }
 }

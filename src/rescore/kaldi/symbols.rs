@@ -15,14 +15,18 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use super::super::error::{NbestError, NbestErrorKind};
 use super::super::nbest::read_lines;
 
-/// A Kaldi (OpenFst) text symbol table: word ids to words.
+/// A Kaldi (OpenFst) text symbol table: word ids to words, and words to ids.
 #[derive(Clone, Debug, Default)]
 pub struct SymbolTable {
     words: HashMap<u64, Box<str>>,
+    /// Words to ids, made on the first [`SymbolTable::id`] (readers need
+    /// only ids to words).
+    ids: OnceLock<HashMap<Box<str>, u64>>,
     /// The file it was read from, named in errors.
     source: String,
 }
@@ -75,6 +79,7 @@ impl SymbolTable {
         })?;
         Ok(SymbolTable {
             words,
+            ids: OnceLock::new(),
             source: source.to_string(),
         })
     }
@@ -105,6 +110,35 @@ impl SymbolTable {
     /// ```
     pub fn word(&self, id: u64) -> Option<&str> {
         self.words.get(&id).map(|w| &**w)
+    }
+
+    /// The id of `word`, if the table has it (the smallest, if it gives the
+    /// word more than one).
+    ///
+    /// ```
+    /// let table = dashlm::rescore::kaldi::SymbolTable::read(&b"a 3\nb 5\na 4\n"[..], "t").unwrap();
+    /// assert_eq!((table.id("a"), table.id("b"), table.id("c")), (Some(3), Some(5), None));
+    /// ```
+    pub fn id(&self, word: &str) -> Option<u64> {
+        let ids = self.ids.get_or_init(|| {
+            let mut ids = HashMap::with_capacity(self.words.len());
+            for (&id, word) in &self.words {
+                let kept = ids.entry(word.clone()).or_insert(id);
+                *kept = id.min(*kept);
+            }
+            ids
+        });
+        ids.get(word).copied()
+    }
+
+    /// The file the table was read from (the `source` it was read as).
+    ///
+    /// ```
+    /// let table = dashlm::rescore::kaldi::SymbolTable::read(&b""[..], "lang/words.txt").unwrap();
+    /// assert_eq!(table.source(), "lang/words.txt");
+    /// ```
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     /// How many ids the table has.

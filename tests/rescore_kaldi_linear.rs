@@ -1,0 +1,265 @@
+//! What Kaldi's `linear-to-nbest` needs back from a rescored n-best
+//! directory: every hypothesis' alignment (`ali`) and its words as ids
+//! (`words`), keyed like its costs. dashlm keeps each alignment with its
+//! hypothesis and writes lists read from word ids back as ids, so the
+//! archives of the output join by key as those of the input did.
+
+mod rescore_cli_common;
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+
+use dashlm::rescore::{kaldi, Hypothesis, NbestErrorKind, NbestList};
+use rescore_cli_common::{data, ok, s};
+
+/// A directory holding `files` (name, contents).
+fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+/// `key rest` lines of an archive as a map.
+fn archive(path: &Path) -> HashMap<String, String> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once(' ').unwrap_or((l, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+/// The keys of an archive in file order.
+fn keys(path: &Path) -> Vec<String> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(' ').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn alignments_are_kept_with_their_hypotheses_and_written_back() {
+    let d = dir_with(&[
+        ("text", "u-2 b\nu-1 a\nv-1 c\n"),
+        ("ac_cost", "u-1 1\nu-2 2\nv-1 3\n"),
+        // Out of order, Kaldi's trailing space, a run of spaces, an empty one.
+        ("ali", "v-1\nu-2 5  6 \nu-1 2 4 4 7 \n"),
+    ]);
+    let lists = kaldi::read_dir(d.path()).unwrap();
+    let got: Vec<Option<&str>> = lists
+        .iter()
+        .flat_map(|l| l.hyps.iter().map(|h| h.alignment.as_deref()))
+        .collect();
+    assert_eq!(got, [Some("2 4 4 7"), Some("5 6"), Some("")]);
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().join("o");
+    kaldi::write_dir(&o, &lists).unwrap();
+    assert_eq!(
+        fs::read_to_string(o.join("ali")).unwrap(),
+        "u-1 2 4 4 7\nu-2 5 6\nv-1\n"
+    );
+    assert_eq!(kaldi::read_dir(&o).unwrap(), lists);
+    // Reordered, each alignment moves with its hypothesis.
+    let mut swapped = lists.clone();
+    swapped[0].hyps.swap(0, 1);
+    let o2 = out.path().join("o2");
+    kaldi::write_dir(&o2, &swapped).unwrap();
+    let (text, ali) = (archive(&o2.join("text")), archive(&o2.join("ali")));
+    assert_eq!((&*text["u-1"], &*ali["u-1"]), ("b", "5 6"));
+    assert_eq!((&*text["u-2"], &*ali["u-2"]), ("a", "2 4 4 7"));
+    // Without alignments there is no `ali`.
+    let plain = vec![NbestList::new("u").with_hyp(Hypothesis::new("a", -1.0))];
+    kaldi::write_dir(&out.path().join("o3"), &plain).unwrap();
+    assert!(!out.path().join("o3/ali").exists());
+}
+
+#[test]
+fn a_bad_alignment_archive_names_its_file_and_line() {
+    let cases = [
+        ("u-1 2 4\nu-2 2 x\n", 2, "expected transition ids (non-negative integers) after the key, as `nbest-to-linear` writes an alignment archive, found `x`"),
+        ("u-1 -2\nu-2 1\n", 1, "found `-2`"),
+        ("u-1 2147483648\nu-2 1\n", 1, "found `2147483648`"),
+        ("u-1 1\nu-1 2\n", 2, "duplicate key `u-1`"),
+        ("u-1 1\nu-2 1\nu-3 1\n", 3, "hypothesis `u-3` is not in the transcription archive"),
+    ];
+    for (ali, line, expected) in cases {
+        let d = dir_with(&[
+            ("text", "u-1 a\nu-2 b\n"),
+            ("ac_cost", "u-1 1\nu-2 2\n"),
+            ("ali", ali),
+        ]);
+        let e = kaldi::read_dir(d.path()).unwrap_err();
+        let name = d.path().join("ali").display().to_string();
+        assert_eq!((e.line(), e.source_name()), (line, &*name), "{e}");
+        assert!(e.to_string().contains(expected), "{e}");
+    }
+    // A hypothesis without an alignment, as one without a cost, names its
+    // line of `text` and the archive.
+    let d = dir_with(&[
+        ("text", "u-1 a\nu-2 b\n"),
+        ("ac_cost", "u-1 1\nu-2 2\n"),
+        ("ali", "u-1 1\n"),
+    ]);
+    let e = kaldi::read_dir(d.path()).unwrap_err();
+    assert!(
+        matches!(e.kind(), NbestErrorKind::MissingScore { .. }),
+        "{e}"
+    );
+    assert_eq!(e.line(), 2, "{e}");
+    assert!(
+        e.to_string().contains("no entry for hypothesis `u-2` in"),
+        "{e}"
+    );
+    assert!(e.to_string().ends_with("/ali"), "{e}");
+}
+
+#[test]
+fn lists_that_could_not_be_written_whole_are_refused_before_writing() {
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().join("o");
+    let partial = vec![NbestList::new("u")
+        .with_hyp(Hypothesis::new("a", -1.0).with_alignment("1 2"))
+        .with_hyp(Hypothesis::new("b", -2.0))];
+    let e = kaldi::write_dir(&o, &partial).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(
+        e.to_string().starts_with(
+            "utterance `u`, hypothesis 2: no alignment, while other hypotheses have one"
+        ),
+        "{e}"
+    );
+    assert!(!o.exists());
+    let table = kaldi::SymbolTable::read(&b"<eps> 0\na 1\n"[..], "lang/words.txt").unwrap();
+    let lists = vec![NbestList::new("u").with_hyp(Hypothesis::new("a b", -1.0))];
+    let e = kaldi::write_dir_with_ids(&o, &lists, &table).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("word `b` is not in the symbol table lang/words.txt"),
+        "{e}"
+    );
+    assert!(!o.exists());
+}
+
+/// The shipped Kaldi sample as `nbest-to-linear` writes it: words as ids of
+/// a symbol table, and an alignment per hypothesis that says which one it is.
+fn sample_as_ids(dir: &Path) -> HashMap<String, u64> {
+    let sample = data("sample.kaldi");
+    let text = fs::read_to_string(sample.join("text")).unwrap();
+    let mut ids: HashMap<String, u64> = HashMap::new();
+    let mut table = String::from("<eps> 0\n");
+    let (mut words, mut ali) = (String::new(), String::new());
+    for (n, line) in text.lines().enumerate() {
+        let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
+        words.push_str(key);
+        for w in rest.split_whitespace() {
+            let next = ids.len() as u64 + 1;
+            let id = *ids.entry(w.to_string()).or_insert_with(|| {
+                table.push_str(&format!("{w} {next}\n"));
+                next
+            });
+            words.push_str(&format!(" {id}"));
+        }
+        words.push('\n');
+        // Kaldi writes a space after each id.
+        ali.push_str(&format!("{key} {} {} \n", 1000 + n, n % 3 + 1));
+    }
+    fs::write(dir.join("words"), words).unwrap();
+    fs::write(dir.join("words.txt"), table).unwrap();
+    fs::write(dir.join("ali"), ali).unwrap();
+    for name in ["ac_cost", "lm_cost", "refs"] {
+        fs::copy(sample.join(name), dir.join(name)).unwrap();
+    }
+    ids
+}
+
+#[test]
+fn rescore_writes_archives_that_join_by_key_as_linear_to_nbest_needs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    fs::create_dir(&input).unwrap();
+    let ids = sample_as_ids(&input);
+    let model = data("sample-3gram.arpa");
+    let run = |input: &Path, out: &Path, top: &str| {
+        ok(&[
+            "rescore",
+            "--model",
+            s(&model),
+            "--input",
+            s(input),
+            "--format",
+            "kaldi",
+            "--lm-weight",
+            "8",
+            "--wip",
+            "-1",
+            "--top",
+            top,
+            "--output",
+            s(out),
+        ]);
+    };
+    let (from_ids, from_text) = (tmp.path().join("ids"), tmp.path().join("text"));
+    run(&input, &from_ids, "50");
+    run(&data("sample.kaldi"), &from_text, "50");
+    // The same ranking as the lists given as words.
+    let text = fs::read_to_string(from_ids.join("text")).unwrap();
+    assert_eq!(text, fs::read_to_string(from_text.join("text")).unwrap());
+    // `words` holds `text`'s words as ids, key by key and in the same order.
+    let key_order = keys(&from_ids.join("text"));
+    assert_eq!(keys(&from_ids.join("words")), key_order);
+    assert_eq!(keys(&from_ids.join("ali")), key_order);
+    let words = archive(&from_ids.join("words"));
+    for (key, line) in archive(&from_ids.join("text")) {
+        let as_ids: Vec<String> = line
+            .split_whitespace()
+            .map(|w| ids[w].to_string())
+            .collect();
+        assert_eq!(words[&key], as_ids.join(" "), "{key}");
+    }
+    // Each output key's alignment is that of the input hypothesis with the
+    // same acoustic cost: it moved with its hypothesis, not stayed by rank.
+    let in_ali = archive(&input.join("ali"));
+    let in_ac = archive(&input.join("ac_cost"));
+    let out_ac = archive(&from_ids.join("ac_cost"));
+    let mut moved = 0;
+    for (key, ali) in archive(&from_ids.join("ali")) {
+        let source: Vec<&String> = in_ac
+            .iter()
+            .filter(|(_, v)| **v == out_ac[&key])
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            source.len(),
+            1,
+            "{key}: acoustic costs are unique in the sample"
+        );
+        assert_eq!(ali, in_ali[source[0]].trim_end(), "{key}");
+        moved += usize::from(source[0] != &key);
+    }
+    assert!(moved > 0, "rescoring reordered no hypothesis");
+    // `--top` keeps the archives joined.
+    let top = tmp.path().join("top");
+    run(&input, &top, "2");
+    let n = keys(&top.join("text")).len();
+    assert_eq!(
+        n,
+        2 * fs::read_to_string(data("sample.refs"))
+            .unwrap()
+            .lines()
+            .count()
+    );
+    for name in ["words", "ali", "ac_cost", "lm_cost"] {
+        assert_eq!(keys(&top.join(name)), keys(&top.join("text")), "{name}");
+    }
+    // The output reads back as the input's lists, reordered.
+    let back = kaldi::read_dir(&from_ids).unwrap();
+    assert!(back
+        .iter()
+        .all(|l| l.hyps.iter().all(|h| h.alignment.is_some())));
+}
