@@ -6,18 +6,12 @@
 use std::fs;
 use std::path::Path;
 
+mod rescore_cli_common;
+
 use dashlm::rescore::{kaldi, read_lists, Format, NbestErrorKind};
+use rescore_cli_common::{assert_kaldi_refused, dir_with};
 
 const TABLE: &str = "<eps> 0\n!SIL 1\nthe 2\ncat\t3\nsat 4\n#0 5\n<s> 6\n</s> 7\n";
-
-/// A Kaldi directory holding `files` (name, contents).
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        fs::write(dir.path().join(name), text).unwrap();
-    }
-    dir
-}
 
 fn err(d: &Path) -> String {
     kaldi::read_dir(d).unwrap_err().to_string()
@@ -168,15 +162,12 @@ fn a_malformed_symbol_table_names_its_line() {
         ),
     ];
     for (table, line, expected) in cases {
-        let d = dir_with(&[
+        let files = [
             ("ac_cost", "u-1 1\n"),
             ("words", "u-1 1\n"),
             ("words.txt", table),
-        ]);
-        let e = kaldi::read_dir(d.path()).unwrap_err();
-        let name = d.path().join("words.txt").display().to_string();
-        assert_eq!((e.line(), e.source_name()), (line, &*name), "{e}");
-        assert!(e.to_string().contains(expected), "{e}");
+        ];
+        assert_kaldi_refused(&files, "words.txt", line, expected);
     }
 }
 

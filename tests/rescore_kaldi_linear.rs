@@ -11,16 +11,7 @@ use std::fs;
 use std::path::Path;
 
 use dashlm::rescore::{kaldi, Hypothesis, NbestErrorKind, NbestList};
-use rescore_cli_common::{data, ok, s};
-
-/// A directory holding `files` (name, contents).
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        fs::write(dir.path().join(name), text).unwrap();
-    }
-    dir
-}
+use rescore_cli_common::{assert_kaldi_refused, data, dir_with, ok, s};
 
 /// `key rest` lines of an archive as a map.
 fn archive(path: &Path) -> HashMap<String, String> {
@@ -89,15 +80,12 @@ fn a_bad_alignment_archive_names_its_file_and_line() {
         ("u-1 1\nu-2 1\nu-3 1\n", 3, "hypothesis `u-3` is not in the transcription archive"),
     ];
     for (ali, line, expected) in cases {
-        let d = dir_with(&[
+        let files = [
             ("text", "u-1 a\nu-2 b\n"),
             ("ac_cost", "u-1 1\nu-2 2\n"),
             ("ali", ali),
-        ]);
-        let e = kaldi::read_dir(d.path()).unwrap_err();
-        let name = d.path().join("ali").display().to_string();
-        assert_eq!((e.line(), e.source_name()), (line, &*name), "{e}");
-        assert!(e.to_string().contains(expected), "{e}");
+        ];
+        assert_kaldi_refused(&files, "ali", line, expected);
     }
     // A hypothesis without an alignment, as one without a cost, names its
     // line of `text` and the archive.

@@ -45,6 +45,25 @@ pub fn ok(args: &[&str]) -> (String, String) {
     (so, se)
 }
 
+/// A new directory holding `files` (name, contents).
+pub fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+/// Reads a Kaldi directory of `files`, expecting an error at `line` of the
+/// directory's file `name` whose message contains `expected`.
+pub fn assert_kaldi_refused(files: &[(&str, &str)], name: &str, line: u64, expected: &str) {
+    let d = dir_with(files);
+    let e = dashlm::rescore::kaldi::read_dir(d.path()).unwrap_err();
+    let source = d.path().join(name).display().to_string();
+    assert_eq!((e.line(), e.source_name()), (line, &*source), "{e}");
+    assert!(e.to_string().contains(expected), "{e}");
+}
+
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }

@@ -75,10 +75,7 @@ pub fn read_alignments<R: BufRead>(
     input: R,
     source: &str,
 ) -> Result<Vec<(String, Box<str>)>, NbestError> {
-    Ok(read_entries(input, source)?
-        .into_iter()
-        .map(|(k, v, _)| (k, v))
-        .collect())
+    Ok(super::keyed(read_entries(input, source)?, |a| a))
 }
 
 /// Whether the lists' hypotheses have alignments to write: all of them

@@ -68,6 +68,12 @@ pub use symbols::SymbolTable;
 /// One entry of a text archive with the line it came from.
 type Entry<T> = (String, T, u64);
 
+/// The entries as the public readers give them: key and value (made by
+/// `value`), without the line.
+fn keyed<T, U>(entries: Vec<Entry<T>>, value: impl Fn(T) -> U) -> Vec<(String, U)> {
+    entries.into_iter().map(|(k, v, _)| (k, value(v))).collect()
+}
+
 fn read_text_entries<R: BufRead>(input: R, source: &str) -> Result<Vec<Entry<Words>>, NbestError> {
     read_transcriptions(input, source, |words| Ok(hyp_words_joined(words)))
 }
@@ -107,10 +113,7 @@ pub fn read_text<R: BufRead>(
     input: R,
     source: &str,
 ) -> Result<Vec<(String, Vec<String>)>, NbestError> {
-    Ok(read_text_entries(input, source)?
-        .into_iter()
-        .map(|(k, w, _)| (k, w.to_strings()))
-        .collect())
+    Ok(keyed(read_text_entries(input, source)?, |w| w.to_strings()))
 }
 
 /// [`read_text`] on a file (plain, .gz or .xz; `-` is standard input).
@@ -230,10 +233,10 @@ where
 /// assert_eq!(dashlm::rescore::kaldi::read_scores(&b"u1-1 -inf\n"[..], "ac_cost").unwrap_err().line(), 1);
 /// ```
 pub fn read_scores<R: BufRead>(input: R, source: &str) -> Result<Vec<(String, f64)>, NbestError> {
-    Ok(read_score_entries(input, source, Zero::PlusInf)?
-        .into_iter()
-        .map(|(k, v, _)| (k, v))
-        .collect())
+    Ok(keyed(
+        read_score_entries(input, source, Zero::PlusInf)?,
+        |v| v,
+    ))
 }
 
 /// The entries of a score archive, whose values write a probability of zero
