@@ -331,6 +331,14 @@ pub fn read_lists(path: &Path, format: Format) -> Result<Vec<NbestList>, NbestEr
     Ok(lists)
 }
 
+/// Whether a directory entry named `path` exists, of any type: an optional
+/// file of an n-best directory (`refs`, a Kaldi `lm_cost` or `ali`) is read
+/// when its name is there, so that a link to nowhere or a directory in its
+/// place is an error naming it, not a file silently left out.
+pub(crate) fn is_present(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
+}
+
 /// An error unless `path` names a file or directory: standard input (`-`)
 /// cannot be read as a directory of n-best files. `what` says how the format
 /// is read, e.g. "Kaldi n-best lists are read from a directory".

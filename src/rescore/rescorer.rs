@@ -72,7 +72,9 @@ pub struct Weights {
     pub lm_weight: f64,
     /// Added per word (default 0; negative values penalize words).
     pub word_insertion_penalty: f64,
-    /// Weight of the list's own first-pass LM score (default 0).
+    /// Weight of the list's own first-pass LM score (default 0). A
+    /// hypothesis without one counts 0 in the combination; with a weight
+    /// other than 0, [`Weights::check_lists`] refuses such lists.
     pub first_pass_lm_weight: f64,
 }
 
@@ -151,6 +153,45 @@ impl Weights {
         ] {
             if !v.is_finite() {
                 return Err(format!("{name} is {v}, not a finite number"));
+            }
+        }
+        Ok(())
+    }
+
+    /// An error naming the first hypothesis of `lists` that lacks a score
+    /// these weights weigh: with a first-pass LM weight other than 0, every
+    /// hypothesis needs a first-pass LM score ([`Hypothesis::lm`]). The
+    /// combination counts a missing one as 0, which would rank it above
+    /// hypotheses with real (negative) scores.
+    ///
+    /// # Errors
+    /// The utterance, the hypothesis (from 1) and the weight.
+    ///
+    /// ```
+    /// use dashlm::rescore::{Hypothesis, NbestList, Weights};
+    /// let lists = vec![NbestList::new("u")
+    ///     .with_hyp(Hypothesis::new("a", -1.0).with_lm(-2.0))
+    ///     .with_hyp(Hypothesis::new("b", -1.0))];
+    /// assert!(Weights::default().check_lists(&lists).is_ok());
+    /// let w = Weights { first_pass_lm_weight: 0.5, ..Weights::default() };
+    /// assert_eq!(w.check_lists(&lists).unwrap_err(), "utterance `u`, hypothesis 2: no first-pass \
+    ///     LM score, but the first-pass LM weight is 0.5: give every hypothesis one (JSONL `lm`, \
+    ///     a Kaldi `lm_cost` archive) or weight it 0");
+    /// ```
+    pub fn check_lists(&self, lists: &[NbestList]) -> Result<(), String> {
+        if self.first_pass_lm_weight == 0.0 {
+            return Ok(());
+        }
+        for list in lists {
+            if let Some(k) = list.hyps.iter().position(|h| h.lm.is_none()) {
+                return Err(format!(
+                    "utterance `{}`, hypothesis {}: no first-pass LM score, but the first-pass \
+                     LM weight is {}: give every hypothesis one (JSONL `lm`, a Kaldi `lm_cost` \
+                     archive) or weight it 0",
+                    super::error::clip(&list.id),
+                    k + 1,
+                    self.first_pass_lm_weight
+                ));
             }
         }
         Ok(())

@@ -581,6 +581,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         check_new_dir(dir)?;
     }
     let lists = read_input(&args.model, &args.input, args.format, args.refs.as_deref())?;
+    weights(&args).check_lists(&lists)?;
     if args.mbr {
         dashlm::rescore::mbr::check_lists(&lists)?;
     }
@@ -672,6 +673,16 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// The weights `args` give.
+fn weights(args: &Args) -> Weights {
+    Weights {
+        acoustic_scale: args.acoustic_scale,
+        lm_weight: args.lm_weight,
+        word_insertion_penalty: args.wip,
+        first_pass_lm_weight: args.first_pass_lm_weight,
+    }
+}
+
 fn rescore<M: LanguageModel>(
     model: &M,
     lists: &[NbestList],
@@ -680,13 +691,7 @@ fn rescore<M: LanguageModel>(
     let (scores, stats, elapsed) = score_with_progress(model, lists);
     print_stats(&stats, elapsed);
     print_coverage(model, lists);
-    let weights = Weights {
-        acoustic_scale: args.acoustic_scale,
-        lm_weight: args.lm_weight,
-        word_insertion_penalty: args.wip,
-        first_pass_lm_weight: args.first_pass_lm_weight,
-    };
-    let mut rescorer = Rescorer::new(model, weights);
+    let mut rescorer = Rescorer::new(model, weights(args));
     if args.mbr {
         rescorer = rescorer.with_mbr(args.mbr_scale);
     }

@@ -213,6 +213,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     options.check_size()?;
     let lists = read_input(&args.model, &args.input, args.format, args.refs.as_deref())?;
     require_references(&lists, args.refs.as_deref())?;
+    options.base.check_lists(&lists)?;
     check_wer_cells(&lists, "tune")?;
     if args.mbr {
         dashlm::rescore::mbr::check_lists(&lists)?;

@@ -52,8 +52,8 @@ use std::sync::Arc;
 use super::error::{NbestError, NbestErrorKind};
 use super::joined::Words;
 use super::nbest::{
-    attach_references, hyp_words_joined, parse_score, read_lines, refuse_standard_input,
-    Hypothesis, NbestList, Zero,
+    attach_references, hyp_words_joined, is_present, parse_score, read_lines,
+    refuse_standard_input, Hypothesis, NbestList, Zero,
 };
 use super::outdir::{create_file, NamedBy};
 use super::srilm::fmt_score;
@@ -480,7 +480,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
                  zero,
                  set: &mut dyn FnMut(&mut Hypothesis, f64)| {
         let path = dir.join(file);
-        if !path.is_file() {
+        if !is_present(&path) {
             return Ok(false);
         }
         let name = path.display().to_string();
@@ -502,7 +502,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
         h.lm = Some(-v)
     })?;
     let ali = dir.join("ali");
-    if ali.is_file() {
+    if is_present(&ali) {
         let name = ali.display().to_string();
         let entries = ali::read_entries(open(&ali)?, &name)?;
         placed.attach(&mut lists, &name, entries, true, |h, a| {
@@ -514,10 +514,8 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
         let entry = entry.map_err(|e| NbestError::io(&dir.display().to_string(), e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if let Some(stem) = name.strip_suffix(".score") {
-            if entry.path().is_file() {
-                // The score's name, shared by every hypothesis given it.
-                extra_files.push((Arc::<str>::from(stem), name));
-            }
+            // The score's name, shared by every hypothesis given it.
+            extra_files.push((Arc::<str>::from(stem), name));
         }
     }
     extra_files.sort();
@@ -538,7 +536,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
             .collect();
     }
     let refs = dir.join("refs");
-    if refs.is_file() {
+    if is_present(&refs) {
         let refs = read_text_path(&refs)?;
         attach_references(&mut lists, &refs.into_iter().collect());
     }

@@ -44,8 +44,8 @@ use super::error::{clip, NbestError, NbestErrorKind};
 use super::joined::Words;
 use super::kaldi;
 use super::nbest::{
-    attach_references, parse_score, read_text_file, refuse_standard_input, Hypothesis, NbestList,
-    Zero,
+    attach_references, is_present, parse_score, read_text_file, refuse_standard_input, Hypothesis,
+    NbestList, Zero,
 };
 use super::outdir::{create_file, NamedBy};
 use super::writable::{IdUse, LogZero};
@@ -346,7 +346,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
         }
     }
     let refs = dir.join("refs");
-    if refs.is_file() {
+    if is_present(&refs) {
         let refs = kaldi::read_text_path(&refs)?;
         attach_references(&mut lists, &refs.into_iter().collect());
     }
