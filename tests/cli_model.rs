@@ -289,6 +289,22 @@ fn build_lm_does_not_compile_a_model_over_its_own_input() {
         assert!(err.contains("this output is the input file"), "{err}");
         assert_eq!(std::fs::read(&arpa).unwrap(), std::fs::read(TINY).unwrap());
     }
+    // Nor over the file redirected into standard input (`build-lm - lm.arpa <
+    // lm.arpa`): before, the ARPA file was replaced by the model, status 0.
+    let exe = env!("CARGO_BIN_EXE_build-lm");
+    let out = run(exe, &["-", arpa.to_str().unwrap()], Some(&arpa));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("this output is the input file"), "{err}");
+    assert_eq!(std::fs::read(&arpa).unwrap(), std::fs::read(TINY).unwrap());
+    // Another file redirected in is compiled as before.
+    let other = dir.path().join("other.dlm");
+    let out = run(exe, &["-", other.to_str().unwrap()], Some(&arpa));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

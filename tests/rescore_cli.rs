@@ -398,6 +398,31 @@ fn rescore_does_not_write_over_what_it_reads() {
         let err = String::from_utf8(out.stderr).unwrap();
         assert!(err.contains(&format!("this output is {what}")), "{err}");
     }
+    // The model read from standard input, redirected from the output's file.
+    let out = rescore_cli_common::dashlm_with(
+        &[
+            "rescore",
+            "--model",
+            "-",
+            "--input",
+            s(&input),
+            "--lm-weight",
+            "1",
+            "--wip",
+            "0",
+            "--output",
+            s(&model),
+        ],
+        Some(&model),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("this output is the model file"), "{err}");
+    assert_eq!(
+        fs::read(&model).unwrap(),
+        fs::read(data("sample-3gram.arpa")).unwrap()
+    );
     assert_eq!(
         fs::read(&input).unwrap(),
         fs::read(data("sample.jsonl")).unwrap()

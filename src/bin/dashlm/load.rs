@@ -1,7 +1,7 @@
 //! Opening a model file of any supported kind, with a progress bar for ARPA.
 
 use std::error::Error;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dashlm::arpa::{Input, NGramSet};
@@ -108,9 +108,22 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 
 /// An error if `output` is one of the files a command reads (`(path, what it
 /// is)`): writing it would destroy that file, and a model file truncated while
-/// it is mapped kills the process (SIGBUS).
+/// it is mapped kills the process (SIGBUS). A read path `-` is standard input,
+/// which may be a file redirected in (`build-lm - lm.arpa < lm.arpa`).
 pub fn refuse_overwrite(output: &Path, read: &[(&Path, &str)]) -> Result<(), String> {
-    match read.iter().find(|(path, _)| same_file(output, path)) {
+    // Where `-` reads from, when the system names it (`/dev/stdin` follows
+    // the descriptor to the file redirected in).
+    let source = |path: &Path| -> PathBuf {
+        if cfg!(unix) && path.as_os_str() == "-" {
+            PathBuf::from("/dev/stdin")
+        } else {
+            path.to_path_buf()
+        }
+    };
+    match read
+        .iter()
+        .find(|(path, _)| same_file(output, &source(path)))
+    {
         Some((_, what)) => Err(format!(
             "{}: this output is {what}, which would be overwritten; give another path",
             output.display()
