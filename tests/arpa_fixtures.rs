@@ -454,11 +454,15 @@ const MALFORMED: &[(&str, &str)] = &[
     // Binary garbage.
     ("bad-binary.arpa", "11: NUL byte in line: this is binary data, not ARPA text"),
     ("bad-binary-start.arpa", "1: NUL byte in line: this is binary data, not ARPA text"),
-    // `\r\r\n` line ends: the second `\r` is shown, and named where it hides a word.
-    ("bad-crcrlf.arpa", "8: expected a log10 backoff, found `-0.5\\r`"),
+    // `\r\r\n` line ends: the second `\r` stays in the line, an error at the
+    // first line that has one (KenLM reads a CR as a field separator).
+    (
+        "bad-crcrlf.arpa",
+        "7: a carriage return (`\\r`) inside the line, in `<unk>\\r`: an ARPA line ends with `\\n` or `\\r\\n` (do lines end with `\\r\\r\\n`?), and a word cannot hold a CR",
+    ),
     (
         "bad-crcrlf-unigrams.arpa",
-        " the unigrams have no `<s>`: a unigram is spelled `<s>\\r` (lines end with `\\r\\r\\n`? an ARPA line ends with `\\n` or `\\r\\n`)",
+        "5: a carriage return (`\\r`) inside the line, in `<unk>\\r`: an ARPA line ends with `\\n` or `\\r\\n` (do lines end with `\\r\\r\\n`?), and a word cannot hold a CR",
     ),
     // Missing <s> / </s> (not tied to a line).
     (

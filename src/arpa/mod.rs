@@ -25,7 +25,8 @@
 //! spaces between fields, CRLF line ends, blank lines anywhere (after `\end\`
 //! too, where any other text is an error, as in KenLM), a missing backoff
 //! field (= 0), `-inf` and `-99` probabilities, scientific notation, words made of
-//! any non-whitespace bytes, orders 1 to [`crate::MAX_ORDER`].
+//! any bytes but space, tab and CR (a CR inside a line is an error, as in KenLM,
+//! which reads it as a separator), orders 1 to [`crate::MAX_ORDER`].
 
 mod error;
 mod input;

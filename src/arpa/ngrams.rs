@@ -260,22 +260,7 @@ impl NGramSet {
     ) -> Result<WordId, ArpaError> {
         self.vocab.get(word).ok_or_else(|| {
             let name = if word == b"<s>" { "<s>" } else { "</s>" };
-            // Lines ended `\r\r\n` leave a `\r` on each line's last word.
-            let mut spelled = word.to_vec();
-            let hint = loop {
-                spelled.push(b'\r');
-                if spelled.len() > word.len() + 3 {
-                    break hint.to_string();
-                }
-                if self.vocab.get(&spelled).is_some() {
-                    break format!(
-                        "a unigram is spelled `{}` (lines end with `{}\\n`? an ARPA line \
-                         ends with `\\n` or `\\r\\n`)",
-                        super::reader::show(&spelled),
-                        "\\r".repeat(spelled.len() - word.len() + 1)
-                    );
-                }
-            };
+            let hint = hint.to_string();
             ArpaError::new(
                 source,
                 0,

@@ -482,6 +482,17 @@ impl<R: Read> ArpaReader<R> {
             }
             let start = i;
             i = field_end(bytes, i);
+            if bytes.get(i) == Some(&b'\r') {
+                // Inside the line (a `\r\n` end is gone): KenLM reads a CR as
+                // a field separator, and a word holding one could never be
+                // queried (query text is split on it).
+                return Err(self.syntax(format!(
+                    "a carriage return (`\\r`) inside the line, in `{}`: an ARPA line ends \
+                     with `\\n` or `\\r\\n` (do lines end with `\\r\\r\\n`?), and a \
+                     word cannot hold a CR",
+                    show(&bytes[start..field_end(bytes, i + 1)])
+                )));
+            }
             match num_fields {
                 0 => fields[0] = start..i,
                 k if k <= n => self.words.push(start..i),
@@ -551,8 +562,8 @@ impl<R: Read> ArpaReader<R> {
     }
 }
 
-/// The end of the field starting at `i`: the first space or tab from `i`
-/// (or the end of `bytes`), 8 bytes at a time.
+/// The end of the field starting at `i`: the first space, tab or carriage
+/// return from `i` (or the end of `bytes`), 8 bytes at a time.
 #[inline]
 fn field_end(bytes: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -562,13 +573,15 @@ fn field_end(bytes: &[u8], mut i: usize) -> usize {
         // A byte's high bit in `zero(v)` is set where `v`'s byte is 0, and
         // possibly above such a byte (a borrow), never below the first one.
         let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-        let hits = zero(x ^ (ONES * u64::from(b' '))) | zero(x ^ (ONES * u64::from(b'\t')));
+        let hits = zero(x ^ (ONES * u64::from(b' ')))
+            | zero(x ^ (ONES * u64::from(b'\t')))
+            | zero(x ^ (ONES * u64::from(b'\r')));
         if hits != 0 {
             return i + (hits.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'\t' {
+    while i < bytes.len() && !matches!(bytes[i], b' ' | b'\t' | b'\r') {
         i += 1;
     }
     i
@@ -579,20 +592,20 @@ mod tests {
     use super::field_end;
 
     proptest::proptest! {
-        /// `field_end` finds the first space or tab from any start, as a
+        /// `field_end` finds the first space, tab or CR from any start, as a
         /// byte-by-byte scan does (bytes drawn mostly from separators, their
         /// neighbours and bytes with the high bit set).
         #[test]
         fn field_end_is_the_first_separator(
             bytes in proptest::collection::vec(
-                proptest::sample::select(vec![b' ', b'\t', b'a', b'!', b'\x08', b'\x0a', 0x1f, 0x21, 0x80, 0xa0, 0x89, 0xff, 0]),
+                proptest::sample::select(vec![b' ', b'\t', b'\r', b'a', b'!', b'\x08', b'\x0a', 0x1f, 0x21, 0x80, 0xa0, 0x89, 0xff, 0]),
                 0..40,
             ),
             start in 0usize..41,
         ) {
             let start = start.min(bytes.len());
             let naive = (start..bytes.len())
-                .find(|&i| bytes[i] == b' ' || bytes[i] == b'\t')
+                .find(|&i| matches!(bytes[i], b' ' | b'\t' | b'\r'))
                 .unwrap_or(bytes.len());
             proptest::prop_assert_eq!(field_end(&bytes, start), naive);
         }
