@@ -351,3 +351,19 @@ fn build_lm_failing_late_keeps_an_existing_output() {
     assert!(build(TINY, &out_path, "q8").status.success());
     assert!(std::fs::read(&out_path).unwrap().starts_with(b"DASHLM"));
 }
+
+#[test]
+fn arpa_errors_on_standard_input_name_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.arpa");
+    std::fs::write(&bad, "\\data\\\nngram 1=1\n\n\\1-grams:\nx <s>\n").unwrap();
+    let out_path = dir.path().join("out.dlm");
+    let exe = env!("CARGO_BIN_EXE_build-lm");
+    let out = run(exe, &["-", out_path.to_str().unwrap()], Some(&bad));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        err,
+        "build-lm: standard input:5: expected a log10 probability, found `x`\n"
+    );
+}

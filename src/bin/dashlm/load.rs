@@ -72,12 +72,22 @@ pub fn open_model_input(path: &Path) -> Result<Input, String> {
     Input::from_file(file).map_err(named)
 }
 
+/// How errors and notes name the model input `path`: `standard input` for
+/// `-`, else the path.
+pub fn input_name(path: &Path) -> String {
+    if is_dash(path) {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
 /// Reads the ARPA text (plain, gzip or xz) of `input`, opened from `path`,
 /// into an n-gram set, showing progress.
 pub fn read_arpa(input: Input, path: &Path) -> Result<NGramSet, Box<dyn Error + Send + Sync>> {
     let bar = byte_progress(input.file_len, "reading ARPA");
     let progress = input.progress.clone();
-    let set = NGramSet::read_with_progress(input.reader, &path.display().to_string(), |_| {
+    let set = NGramSet::read_with_progress(input.reader, &input_name(path), |_| {
         bar.set_position(progress.bytes())
     });
     bar.finish_and_clear();
@@ -168,7 +178,7 @@ pub fn stdout() -> std::io::BufWriter<Named<std::io::StdoutLock<'static>>> {
 pub fn note_unk_added(path: &Path) {
     eprintln!(
         "dashlm: {}: no <unk> in the unigrams; added it with log10 probability -100",
-        path.display()
+        input_name(path)
     );
 }
 
