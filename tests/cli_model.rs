@@ -367,3 +367,33 @@ fn arpa_errors_on_standard_input_name_it() {
         "build-lm: standard input:5: expected a log10 probability, found `x`\n"
     );
 }
+
+#[test]
+fn build_lm_names_a_compiled_model_given_as_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.dlm");
+    assert!(build(TINY, &model, "f32").status.success());
+    let again = dir.path().join("again.dlm");
+    let exe = env!("CARGO_BIN_EXE_build-lm");
+    let m = model.to_str().unwrap();
+    for (args, stdin, name) in [
+        (vec![m, again.to_str().unwrap()], None, m),
+        (
+            vec!["-", again.to_str().unwrap()],
+            Some(model.as_path()),
+            "standard input",
+        ),
+    ] {
+        let out = run(exe, &args, stdin);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            err,
+            format!(
+                "build-lm: {name}: is a compiled dashlm model, not ARPA text: it needs no \
+                 building (`dashlm dump` writes it back out as ARPA)\n"
+            )
+        );
+        assert!(!again.exists());
+    }
+}

@@ -57,6 +57,19 @@ fn parse_weights(s: &str) -> Result<Weights, String> {
     Weights::from_name(s).ok_or_else(|| format!("expected f32, q16 or q8, found `{s}`"))
 }
 
+/// An error if INPUT's first bytes `head` are a compiled model's: it needs
+/// no building (and would be refused as binary data, which says less).
+fn refuse_compiled(head: &[u8], input: &std::path::Path) -> Result<(), String> {
+    if dashlm::format::starts_like_model(head) {
+        return Err(format!(
+            "{}: is a compiled dashlm model, not ARPA text: it needs no building \
+             (`dashlm dump` writes it back out as ARPA)",
+            load::input_name(input)
+        ));
+    }
+    Ok(())
+}
+
 fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let start = Instant::now();
     load::refuse_overwrite(&args.output, &[(&args.input, "the input file")])?;
@@ -81,6 +94,13 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     // for another writer), so they go there directly.
     let rereadable =
         args.input.as_os_str() != "-" && std::fs::metadata(&args.input).is_ok_and(|m| m.is_file());
+    if rereadable {
+        let mut head = [0u8; 8];
+        let n = std::fs::File::open(&args.input)
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+            .unwrap_or(0);
+        refuse_compiled(&head[..n], &args.input)?;
+    }
     let streamed = if !rereadable {
         None
     } else {
@@ -98,6 +118,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
         }
         None => {
             let input = load::open_model_input(&args.input)?;
+            refuse_compiled(&input.head, &args.input)?;
             let set = load::read_arpa(input, &args.input)?;
             let bar = load::styled(
                 indicatif::ProgressBar::new_spinner(),
