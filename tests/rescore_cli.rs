@@ -681,3 +681,84 @@ fn hypotheses_of_probability_zero_rank_last() {
         "{stderr}"
     );
 }
+
+#[test]
+fn rescore_writes_nothing_inside_an_input_directory() {
+    // Before: `--best-text kc/text` replaced the input's transcriptions, and
+    // `--best-text sc/refs` its references (the next run's oracle WER: 0).
+    let tmp = tempfile::tempdir().unwrap();
+    let model = data("sample-3gram.arpa");
+    for (format, sample, file) in [
+        ("kaldi", "sample.kaldi", "text"),
+        ("srilm", "sample.srilm", "refs"),
+    ] {
+        let dir = tmp.path().join(sample);
+        fs::create_dir(&dir).unwrap();
+        for entry in fs::read_dir(data(sample)).unwrap() {
+            let entry = entry.unwrap();
+            fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+        }
+        let before = fs::read(dir.join(file)).unwrap();
+        for (flag, target) in [
+            ("--best-text", dir.join(file)),
+            ("--output", dir.join("out")),
+        ] {
+            let out = dashlm(&[
+                "rescore",
+                "--model",
+                s(&model),
+                "--input",
+                s(&dir),
+                "--format",
+                format,
+                "--lm-weight",
+                "1",
+                "--wip",
+                "0",
+                flag,
+                s(&target),
+            ]);
+            assert_eq!(out.status.code(), Some(2));
+            let err = String::from_utf8(out.stderr).unwrap();
+            let expected = format!("{flag} is inside the input directory");
+            assert!(err.contains(&expected), "{err}");
+        }
+        assert_eq!(fs::read(dir.join(file)).unwrap(), before);
+        assert!(!dir.join("out").exists());
+    }
+}
+
+#[test]
+fn tune_refuses_references_without_words() {
+    // Before: `{"lm_weight":1.0,"wer":0.0,...}` with every cell at 4100%.
+    let tmp = tempfile::tempdir().unwrap();
+    let refs = tmp.path().join("empty.refs");
+    let ids: String = fs::read_to_string(data("sample.refs"))
+        .unwrap()
+        .lines()
+        .map(|l| format!("{}\n", l.split(' ').next().unwrap()))
+        .collect();
+    fs::write(&refs, ids).unwrap();
+    let model = data("sample-3gram.arpa");
+    let out = dashlm(&[
+        "tune",
+        "--model",
+        s(&model),
+        "--input",
+        s(&data("sample.jsonl")),
+        "--refs",
+        s(&refs),
+        "--lm-weights",
+        "0:2:1",
+        "--wips",
+        "0:2:1",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("the references have no words: the WER to minimize is undefined"),
+        "{err}"
+    );
+}

@@ -402,6 +402,7 @@ fn check_outputs_apart(
     output: Option<&Path>,
     best_text: Option<&Path>,
     format: Format,
+    input: &Path,
     read: &[(&Path, &str)],
 ) -> Result<(), String> {
     if let (Some(out), Some(best)) = (output, best_text) {
@@ -410,6 +411,22 @@ fn check_outputs_apart(
                 "{}: --output and --best-text name the same file",
                 out.display()
             ));
+        }
+    }
+    // The readers of directories take every file they know there: an output
+    // inside would overwrite one (`text`, `refs`) or be read as one later.
+    if format != Format::Jsonl && input.is_dir() {
+        let written = [(output, "--output"), (best_text, "--best-text")];
+        for (path, flag) in written.iter().filter_map(|(p, f)| Some(((*p)?, f))) {
+            if inside(input, path) {
+                return Err(format!(
+                    "{}: {flag} is inside the input directory {}, whose files the reader \
+                     takes (it could overwrite one, or be read as one next time); give a path \
+                     outside it",
+                    path.display(),
+                    input.display()
+                ));
+            }
         }
     }
     let Some(dir) = output.filter(|_| format != Format::Jsonl) else {
@@ -574,6 +591,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         output.as_deref(),
         args.best_text.as_deref(),
         args.format,
+        &args.input,
         &read,
     )?;
     if let Some(dir) = output.as_deref().filter(|_| args.format != Format::Jsonl) {

@@ -214,6 +214,14 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     let lists = read_input(&args.model, &args.input, args.format, args.refs.as_deref())?;
     require_references(&lists, args.refs.as_deref())?;
     options.base.check_lists(&lists)?;
+    // A WER over no reference words is undefined (every error would divide by
+    // 0): refused, not reported as 0.
+    if lists
+        .iter()
+        .all(|l| l.reference.as_ref().is_none_or(|r| r.is_empty()))
+    {
+        return Err("the references have no words: the WER to minimize is undefined".into());
+    }
     check_wer_cells(&lists, "tune")?;
     if args.mbr {
         dashlm::rescore::mbr::check_lists(&lists)?;
