@@ -400,19 +400,7 @@ fn rescore_does_not_write_over_what_it_reads() {
     }
     // The model read from standard input, redirected from the output's file.
     let out = rescore_cli_common::dashlm_with(
-        &[
-            "rescore",
-            "--model",
-            "-",
-            "--input",
-            s(&input),
-            "--lm-weight",
-            "1",
-            "--wip",
-            "0",
-            "--output",
-            s(&model),
-        ],
+        &rescore_with("-", &["--input", s(&input), "--output", s(&model)]),
         Some(&model),
         None,
     );
@@ -703,21 +691,8 @@ fn rescore_writes_nothing_inside_an_input_directory() {
             ("--best-text", dir.join(file)),
             ("--output", dir.join("out")),
         ] {
-            let out = dashlm(&[
-                "rescore",
-                "--model",
-                s(&model),
-                "--input",
-                s(&dir),
-                "--format",
-                format,
-                "--lm-weight",
-                "1",
-                "--wip",
-                "0",
-                flag,
-                s(&target),
-            ]);
+            let extra = ["--input", s(&dir), "--format", format, flag, s(&target)];
+            let out = dashlm(&rescore_with(s(&model), &extra));
             assert_eq!(out.status.code(), Some(2));
             let err = String::from_utf8(out.stderr).unwrap();
             let expected = format!("{flag} is inside the input directory");

@@ -8,7 +8,7 @@ mod rescore_cli_common;
 use std::fs;
 use std::path::Path;
 
-use rescore_cli_common::{data, dir_with, ok, refused_as_given, s};
+use rescore_cli_common::{data, dir_with, ok, refused_as_given, rescore_with, s};
 
 /// `dashlm COMMAND` on `input` in `format` with the sample model, a
 /// first-pass LM weight of `weight` and `rest`.
@@ -82,21 +82,15 @@ fn a_first_pass_lm_weight_needs_every_hypothesis_to_have_that_score() {
 /// `rescore` of the n-best directory `dir` in `format`.
 fn rescore_dir(dir: &Path, format: &str, expected: &str) {
     let model = data("sample-3gram.arpa");
-    let args = [
-        "rescore",
-        "--model",
-        s(&model),
+    let extra = [
         "--input",
         s(dir),
         "--format",
         format,
-        "--lm-weight",
-        "1",
-        "--wip",
-        "0",
         "--best-text",
         "/dev/null",
     ];
+    let args = rescore_with(s(&model), &extra);
     refused_as_given(&args, expected);
 }
 
