@@ -94,13 +94,6 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     // for another writer), so they go there directly.
     let rereadable =
         args.input.as_os_str() != "-" && std::fs::metadata(&args.input).is_ok_and(|m| m.is_file());
-    if rereadable {
-        let mut head = [0u8; 8];
-        let n = std::fs::File::open(&args.input)
-            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-            .unwrap_or(0);
-        refuse_compiled(&head[..n], &args.input)?;
-    }
     let streamed = if !rereadable {
         None
     } else {
@@ -194,6 +187,7 @@ fn build_pass(
     output: &std::path::Path,
 ) -> Result<Option<build::Streamed>, Box<dyn Error + Send + Sync>> {
     let input = open_input(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    refuse_compiled(&input.head, path)?;
     let message = match pass {
         Pass::Stream => "reading and building tables",
         Pass::Complete => "reading and completing (blanks needed)",

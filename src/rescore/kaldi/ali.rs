@@ -14,11 +14,10 @@
 //! assert!(read_alignments(&b"u1-1 2 x\n"[..], "ali").is_err());
 //! ```
 
-use std::collections::HashSet;
 use std::io::{self, BufRead};
 
 use super::super::error::{clip, NbestError, NbestErrorKind};
-use super::super::nbest::{read_lines, NbestList};
+use super::super::nbest::NbestList;
 use super::Entry;
 
 /// `token` as a transition id: ASCII digits only, within Kaldi's `int32`.
@@ -31,10 +30,7 @@ pub(super) fn read_entries<R: BufRead>(
     input: R,
     source: &str,
 ) -> Result<Vec<Entry<Box<str>>>, NbestError> {
-    let mut out = Vec::new();
-    let mut seen = HashSet::new();
-    read_lines(input, source, |text, line_no| {
-        let (key, rest) = crate::text::first_word(text);
+    super::read_keyed(input, source, |rest| {
         let mut ids = String::with_capacity(rest.len());
         for token in crate::text::words(rest) {
             if !is_transition_id(token) {
@@ -49,13 +45,8 @@ pub(super) fn read_entries<R: BufRead>(
             }
             ids.push_str(token);
         }
-        if !seen.insert(key.to_string()) {
-            return Err(NbestErrorKind::Duplicate(key.to_string()));
-        }
-        out.push((key.to_string(), ids.into(), line_no));
-        Ok(())
-    })?;
-    Ok(out)
+        Ok(ids.into())
+    })
 }
 
 /// Reads an alignment archive, `key id id ...` per line, in file order; the

@@ -75,16 +75,17 @@ fn keyed<T, U>(entries: Vec<Entry<T>>, value: impl Fn(T) -> U) -> Vec<(String, U
 }
 
 fn read_text_entries<R: BufRead>(input: R, source: &str) -> Result<Vec<Entry<Words>>, NbestError> {
-    read_transcriptions(input, source, |words| Ok(hyp_words_joined(words)))
+    read_keyed(input, source, |words| Ok(hyp_words_joined(words)))
 }
 
-/// The entries of a transcription archive, `key` then its words as `words`
-/// turns the rest of the line into them; a key given twice is an error.
-fn read_transcriptions<R: BufRead>(
+/// The entries of an archive of `key rest` lines, each `rest` turned into
+/// its value by `value` (a transcription's words, an alignment's ids); a key
+/// given twice is an error.
+fn read_keyed<R: BufRead, T>(
     input: R,
     source: &str,
-    mut words: impl FnMut(&str) -> Result<Words, NbestErrorKind>,
-) -> Result<Vec<Entry<Words>>, NbestError> {
+    mut value: impl FnMut(&str) -> Result<T, NbestErrorKind>,
+) -> Result<Vec<Entry<T>>, NbestError> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     read_lines(input, source, |text, line_no| {
@@ -92,7 +93,7 @@ fn read_transcriptions<R: BufRead>(
         if !seen.insert(key.to_string()) {
             return Err(NbestErrorKind::Duplicate(key.to_string()));
         }
-        out.push((key.to_string(), words(rest)?, line_no));
+        out.push((key.to_string(), value(rest)?, line_no));
         Ok(())
     })?;
     Ok(out)
@@ -349,7 +350,7 @@ fn read_dir_transcriptions(dir: &Path) -> Result<(String, Vec<Entry<Words>>), Nb
     if let Some((ids_path, table_path)) = word_id_archives(dir) {
         let table = SymbolTable::read_path(&table_path)?;
         let name = ids_path.display().to_string();
-        let entries = read_transcriptions(open(&ids_path)?, &name, |ids| {
+        let entries = read_keyed(open(&ids_path)?, &name, |ids| {
             Ok(hyp_words_joined(&table.transcription(ids)?))
         })?;
         return Ok((name, entries));
