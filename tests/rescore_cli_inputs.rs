@@ -426,8 +426,14 @@ fn tune_refuses_smoothing_that_the_plateau_rule_would_ignore() {
 #[test]
 fn tune_refuses_grid_cells_whose_totals_overflow() {
     // Before: `"wip":1e+308` chosen where every total is infinite.
+    // The list is sorted: -1e308 is the first cell.
     refused(
         &["tune", "--lm-weights", "1", "--wips", "1e308,-1e308"],
+        "dashlm: LM weight 1, word insertion penalty -1e308: utterance `synth_00042`, \
+         hypothesis 1: the combined score is -inf (weights or scores too large)",
+    );
+    refused(
+        &["tune", "--lm-weights", "1", "--wips", "0,1e308"],
         "dashlm: LM weight 1, word insertion penalty 1e308: utterance `synth_00042`, \
          hypothesis 1: the combined score is inf (weights or scores too large)",
     );
@@ -723,4 +729,32 @@ fn a_wer_too_long_to_count_is_left_out_or_refused() {
         &on_input(s(&model), s(&input), &["tune"]),
         "tune aligns every hypothesis with its reference: 120000700001 cells",
     );
+}
+
+/// `a,b,c` axes are sorted and their repeats dropped: the plateau rule and the
+/// finer pass take neighbouring values for neighbouring cells (before, an
+/// unsorted list moved the plateau's centre, and the finer pass stepped by
+/// the first gap of the list as given).
+#[test]
+fn tune_sorts_its_value_lists() {
+    let (model, input) = (data("sample-3gram.arpa"), data("sample.jsonl"));
+    let tune = |lm: &str, wips: &str| {
+        let args = [
+            "tune",
+            "--model",
+            s(&model),
+            "--input",
+            s(&input),
+            "--lm-weights",
+            lm,
+            "--wips",
+            wips,
+            "--fine",
+            "2",
+        ];
+        ok(&args).0
+    };
+    let sorted = tune("0,2.5,5,10", "-4,0,4");
+    assert_eq!(tune("10,0,5,5,2.5", "4,-4,0,4"), sorted);
+    assert!(sorted.contains("2.5"), "{sorted}");
 }

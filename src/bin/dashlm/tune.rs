@@ -44,16 +44,16 @@ pub struct Args {
     /// References (`id w1 w2 ...` lines) to attach.
     #[arg(long)]
     refs: Option<PathBuf>,
-    /// LM weights: start:end:step or a,b,c.
+    /// LM weights: start:end:step or a,b,c (sorted, repeats dropped).
     #[arg(long, default_value = "0:30:0.5", allow_hyphen_values = true)]
     lm_weights: String,
-    /// Word insertion penalties: start:end:step or a,b,c.
+    /// Word insertion penalties: start:end:step or a,b,c (sorted, repeats dropped).
     #[arg(long, default_value = "-30:10:0.5", allow_hyphen_values = true)]
     wips: String,
     /// Tune for minimum-Bayes-risk selection (adds the posterior scale to the search).
     #[arg(long)]
     mbr: bool,
-    /// MBR posterior scales: start:end:step or a,b,c.
+    /// MBR posterior scales: start:end:step or a,b,c (sorted, repeats dropped).
     #[arg(
         long,
         default_value = "0.02,0.05,0.1,0.2,0.5,1",

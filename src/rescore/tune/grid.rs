@@ -26,7 +26,9 @@ pub const MAX_AXIS_VALUES: usize = 10_000;
 /// ```
 pub const MAX_GRID_CELLS: usize = 1_000_000;
 
-/// Parses a list of values: `start:end:step` (inclusive) or `a,b,c`.
+/// Parses a list of values: `start:end:step` (inclusive) or `a,b,c`, given
+/// back ascending and without repeats (a grid axis: the tuning rules take
+/// neighbouring values as neighbouring cells, see [`check_options`](super::check_options)).
 ///
 /// # Errors
 /// A malformed or infinite number (or NaN), a non-positive step, an end
@@ -36,6 +38,7 @@ pub const MAX_GRID_CELLS: usize = 1_000_000;
 /// use dashlm::rescore::parse_values;
 /// assert_eq!(parse_values("0:1:0.5").unwrap(), [0.0, 0.5, 1.0]);
 /// assert_eq!(parse_values("0.1,0.2").unwrap(), [0.1, 0.2]);
+/// assert_eq!(parse_values("2,0.5,1,0.5").unwrap(), [0.5, 1.0, 2.0]);
 /// assert!(parse_values("0:1:0").is_err());
 /// assert_eq!(parse_values("0:inf:1").unwrap_err(), "`inf` is not a finite number");
 /// assert!(parse_values("nan,1").is_err());
@@ -48,7 +51,7 @@ pub fn parse_values(spec: &str) -> Result<Vec<f64>, String> {
         Err(_) => Err(format!("`{s}` is not a number")),
     };
     let parts: Vec<&str> = spec.split(':').collect();
-    let values = match parts[..] {
+    let mut values = match parts[..] {
         [start, end, step] => {
             let (start, end, step) = (num(start)?, num(end)?, num(step)?);
             if step <= 0.0 || end < start {
@@ -82,6 +85,8 @@ pub fn parse_values(spec: &str) -> Result<Vec<f64>, String> {
             values.len()
         ));
     }
+    values.sort_by(f64::total_cmp);
+    values.dedup();
     Ok(values)
 }
 

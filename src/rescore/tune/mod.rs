@@ -66,11 +66,13 @@ use grid::{range, round10};
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct TuneOptions {
-    /// LM weights of the coarse grid (ascending, evenly spaced for the finer pass).
+    /// LM weights of the coarse grid, strictly ascending (the finer pass
+    /// steps by the gaps beside the chosen weight, so they need not be even).
     pub lm_weights: Vec<f64>,
-    /// Word insertion penalties of the coarse grid (ascending, evenly spaced).
+    /// Word insertion penalties of the coarse grid, strictly ascending.
     pub wips: Vec<f64>,
-    /// MBR posterior scales; empty for plain top-score selection.
+    /// MBR posterior scales, strictly ascending; empty for plain top-score
+    /// selection.
     pub scales: Vec<f64>,
     /// The fixed weights: acoustic scale and first-pass LM weight are kept.
     pub base: Weights,
@@ -193,28 +195,49 @@ impl TuneResult {
     }
 }
 
-/// The finer axis around `values[k]`: `div` steps per coarse step on each
-/// side. Halved before subtracting, the coarse step is finite for any finite
-/// axis (`1.7e308 - -1.7e308` is not), and points past the range of `f64`
-/// are left out, so every value is finite, as the coarse ones are.
+/// The finer axis around `values[k]`: `div` steps per coarse gap on each
+/// side, each side stepping by its own gap (the one beyond the end of the
+/// axis is the gap on the other side; 1 on an axis of one value). Halved
+/// before subtracting, a gap is finite for any finite axis (`1.7e308 -
+/// -1.7e308` is not), and points past the range of `f64` are left out, so
+/// every value is finite, as the coarse ones are.
 fn fine_axis(values: &[f64], k: usize, div: usize) -> Vec<f64> {
-    let half_step = if values.len() > 1 {
-        (values[1] / 2.0 - values[0] / 2.0).abs()
-    } else {
-        0.5
+    let half_gap = |a: f64, b: f64| (b / 2.0 - a / 2.0).abs();
+    let below = k.checked_sub(1).map(|p| half_gap(values[p], values[k]));
+    let above = values.get(k + 1).map(|&n| half_gap(values[k], n));
+    let (below, above) = match (below, above) {
+        (Some(b), Some(a)) => (b, a),
+        (Some(g), None) | (None, Some(g)) => (g, g),
+        (None, None) => (0.5, 0.5),
     };
-    let fine = half_step / div as f64 * 2.0;
     let c = values[k];
-    (0..=2 * div)
-        .map(|m| round10(c + (m as f64 - div as f64) * fine))
+    let (down, up) = (below / div as f64 * 2.0, above / div as f64 * 2.0);
+    let lower = (1..=div).rev().map(|m| c - m as f64 * down);
+    let upper = (1..=div).map(|m| c + m as f64 * up);
+    lower
+        .chain(std::iter::once(c))
+        .chain(upper)
+        .map(round10)
         .filter(|v| v.is_finite())
         .collect()
+}
+
+/// The first place where `values` does not strictly ascend, as a message.
+fn not_ascending(axis: &str, values: &[f64]) -> Option<String> {
+    values.windows(2).find(|w| w[0] >= w[1]).map(|w| {
+        format!(
+            "the {axis} axis must ascend without repeats (neighbouring values are \
+             neighbouring grid cells), but {} comes before {}",
+            w[0], w[1]
+        )
+    })
 }
 
 /// Checks `options` against `set`: what [`tune`] needs to search.
 ///
 /// # Errors
-/// An empty LM weight or penalty axis; an axis of more than
+/// An empty LM weight or penalty axis; an axis that does not strictly
+/// ascend ([`parse_values`] sorts its values); an axis of more than
 /// [`MAX_AXIS_VALUES`] values, or more than [`MAX_GRID_CELLS`] cells in the
 /// coarse grid (each cell rescores the whole set); a grid value, MBR scale, fixed weight
 /// ([`TuneOptions::base`]) or plateau margin that is NaN or infinite (the MBR
@@ -229,6 +252,8 @@ fn fine_axis(values: &[f64], k: usize, div: usize) -> Vec<f64> {
 /// assert!(check_options(&set, &TuneOptions::default()).is_ok());
 /// let o = TuneOptions { wips: vec![], ..TuneOptions::default() };
 /// assert_eq!(check_options(&set, &o).unwrap_err(), "the word insertion penalty axis is empty");
+/// let o = TuneOptions { lm_weights: vec![1.0, 0.5, 2.0], ..TuneOptions::default() };
+/// assert!(check_options(&set, &o).unwrap_err().ends_with("but 1 comes before 0.5"));
 /// ```
 pub fn check_options(set: &TuneSet, options: &TuneOptions) -> Result<(), String> {
     for (axis, values) in [
@@ -248,6 +273,15 @@ pub fn check_options(set: &TuneSet, options: &TuneOptions) -> Result<(), String>
         .find(|s| s.is_nan() || **s == f64::NEG_INFINITY)
     {
         return Err(format!("the MBR scale {s} is not a number or +inf"));
+    }
+    for (axis, values) in [
+        ("LM weight", &options.lm_weights),
+        ("word insertion penalty", &options.wips),
+        ("MBR scale", &options.scales),
+    ] {
+        if let Some(e) = not_ascending(axis, values) {
+            return Err(e);
+        }
     }
     if !options.scales.is_empty() && !set.has_mbr() {
         return Err("MBR scales need a set prepared with `mbr` (TuneSet::new)".to_string());
@@ -290,7 +324,7 @@ pub fn check_options(set: &TuneSet, options: &TuneOptions) -> Result<(), String>
 /// // Two words: 2 x 1e308 is past a 64-bit float's range.
 /// let l = NbestList::new("u").with_reference("a b").with_hyp(dashlm::rescore::Hypothesis::new("a b", -1.0));
 /// let set = TuneSet::new(&[l], &[vec![-2.0]], false);
-/// let huge = TuneOptions { wips: vec![0.0, -1e308], lm_weights: vec![1.0], ..TuneOptions::default() };
+/// let huge = TuneOptions { wips: vec![-1e308, 0.0], lm_weights: vec![1.0], ..TuneOptions::default() };
 /// assert_eq!(try_tune(&set, &huge).unwrap_err(), "LM weight 1, word insertion penalty -1e308: \
 ///     utterance `u`, hypothesis 1: the combined score is -inf (weights or scores too large)");
 /// ```
@@ -410,9 +444,10 @@ mod tests {
     #[test]
     fn grids_past_the_limits_are_refused() {
         let set = TuneSet::new(&[], &[], false);
+        let axis = |n: usize| (0..n).map(|k| k as f64).collect::<Vec<f64>>();
         let o = |lm: usize, wip: usize| TuneOptions {
-            lm_weights: vec![0.0; lm],
-            wips: vec![0.0; wip],
+            lm_weights: axis(lm),
+            wips: axis(wip),
             ..TuneOptions::default()
         };
         assert!(check_options(&set, &o(MAX_AXIS_VALUES, 100)).is_ok());
@@ -425,6 +460,41 @@ mod tests {
             "the grid has 100000000 cells (LM weights x penalties x scales); at most 1000000: \
              use coarser steps, then a finer pass"
         );
+    }
+
+    /// Each side of the finer axis steps by the coarse gap on that side (before,
+    /// every axis stepped by its first gap, so `0,1,5` refined around 5 by
+    /// steps of a fifth of 1).
+    #[test]
+    fn the_finer_axis_steps_by_the_gaps_beside_the_chosen_value() {
+        let axis = [0.0, 1.0, 5.0];
+        assert_eq!(fine_axis(&axis, 1, 2), [0.0, 0.5, 1.0, 3.0, 5.0]);
+        assert_eq!(fine_axis(&axis, 2, 2), [1.0, 3.0, 5.0, 7.0, 9.0]);
+        assert_eq!(fine_axis(&axis, 0, 2), [-1.0, -0.5, 0.0, 0.5, 1.0]);
+        assert_eq!(fine_axis(&[2.0], 0, 2), [1.0, 1.5, 2.0, 2.5, 3.0]);
+    }
+
+    /// Axes out of order are refused: the plateau and smoothing rules take
+    /// neighbouring values as neighbouring cells.
+    #[test]
+    fn axes_out_of_order_or_repeated_are_refused() {
+        let set = TuneSet::new(&[], &[], false);
+        let wips = TuneOptions {
+            wips: vec![0.0, -1.0],
+            ..TuneOptions::default()
+        };
+        assert_eq!(
+            check_options(&set, &wips).unwrap_err(),
+            "the word insertion penalty axis must ascend without repeats (neighbouring \
+             values are neighbouring grid cells), but 0 comes before -1"
+        );
+        let repeated = TuneOptions {
+            lm_weights: vec![1.0, 1.0],
+            ..TuneOptions::default()
+        };
+        assert!(check_options(&set, &repeated)
+            .unwrap_err()
+            .contains("1 comes before 1"));
     }
 
     /// The finer pass around an axis that spans more than `f64::MAX` gives
