@@ -532,6 +532,47 @@ fn mbr_prefers_the_consensus_and_tends_to_the_top_score() {
     }
 }
 
+/// Rescoring a list that was rescored before replaces its `new_lm` and
+/// `total`, and without MBR drops the earlier MBR scores (before, a list
+/// rescored with MBR and again without kept posteriors of the old ranking).
+#[test]
+fn rescoring_a_rescored_list_replaces_or_drops_the_scores_it_added() {
+    let lm = model();
+    let list = sample().swap_remove(0);
+    let w = Weights::default();
+    let mbr_once = Rescorer::new(&lm, w)
+        .with_mbr(0.5)
+        .rescore(&list)
+        .apply(&list, None);
+    assert!(mbr_once
+        .hyps
+        .iter()
+        .all(|h| h.extra.contains_key("posterior")));
+    let plain = Rescorer::new(&lm, w)
+        .rescore(&mbr_once)
+        .apply(&mbr_once, None);
+    let direct = Rescorer::new(&lm, w).rescore(&list).apply(&list, None);
+    for (again, once) in plain.hyps.iter().zip(&direct.hyps) {
+        assert_eq!(again.words, once.words);
+        assert_eq!(
+            again.extra, once.extra,
+            "only new_lm and total, as from the input"
+        );
+    }
+    let mbr_twice = Rescorer::new(&lm, w)
+        .with_mbr(0.5)
+        .rescore(&mbr_once)
+        .apply(&mbr_once, None);
+    // The same scores, replaced by equal ones (up to the order of the sums:
+    // the input is in another order the second time).
+    for (twice, once) in mbr_twice.hyps.iter().zip(&mbr_once.hyps) {
+        assert_eq!(twice.words, once.words);
+        assert!(twice.extra.keys().eq(once.extra.keys()));
+        let close = |(a, b): (&f64, &f64)| (a - b).abs() < 1e-12;
+        assert!(twice.extra.values().zip(once.extra.values()).all(close));
+    }
+}
+
 #[test]
 fn tuning_finds_weights_no_worse_than_the_first_pass_and_agrees_with_rescoring() {
     let lm = model();

@@ -420,7 +420,9 @@ impl Rescored {
 
     /// The list re-ranked: hypotheses in [`Rescored::order`] (at most `top`), each
     /// with the extra scores `new_lm` and `total` (and, with MBR, `posterior` and
-    /// `expected_errors`).
+    /// `expected_errors`). Scores of those names the input already had (it was
+    /// rescored before) are replaced; without MBR, an input's `posterior` and
+    /// `expected_errors` are dropped, as they belong to the earlier ranking.
     ///
     /// `list` must be the list rescored: see [`Rescored::try_apply`], which
     /// returns an error where this panics.
@@ -584,6 +586,11 @@ impl Rescored {
                     h.extra.insert(posterior.clone(), m.posteriors[i]);
                     h.extra
                         .insert(expected_errors.clone(), m.expected_errors[i]);
+                } else {
+                    // Left by an earlier MBR rescoring of the input, they
+                    // would describe another ranking.
+                    h.extra.remove(posterior);
+                    h.extra.remove(expected_errors);
                 }
                 h
             })
