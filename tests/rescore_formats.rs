@@ -165,6 +165,75 @@ fn srilm_round_trip() {
     assert_eq!(srilm::read_dir(dir2.path()).unwrap(), sample);
 }
 
+/// Lists without first-pass LM scores (an `NBestList1.0` input, JSONL
+/// without `lm`) are written as `NBestList1.0`, so the scores read back
+/// missing (before: written as 0, which then read back as a score, and a
+/// first-pass LM weight counted it).
+#[test]
+fn srilm_lists_without_first_pass_scores_read_back_without_them() {
+    let decipher = "NBestList1.0\n(-10240) the cat\n(-10250.5) the hat\n(0)\n";
+    let list = srilm::read_file(decipher.as_bytes(), "d.nbest", "d").unwrap();
+    let jsonl = NbestList::new("j").with_hyp(Hypothesis::new("a b", -12.345678901));
+    let lists = vec![list, jsonl];
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    srilm::write_dir(&out, &lists).unwrap();
+    let written = fs::read_to_string(out.join("d.nbest")).unwrap();
+    assert_eq!(written, decipher, "the same bytelogs, read and written");
+    let back = srilm::read_dir(&out).unwrap();
+    assert!(back.iter().flat_map(|l| &l.hyps).all(|h| h.lm.is_none()));
+    assert_close(&back, &lists, 1e-9);
+    // Some hypotheses with a score and some without: refused, naming one.
+    let mixed = vec![NbestList::new("m")
+        .with_hyp(Hypothesis::new("a", -1.0).with_lm(-2.0))
+        .with_hyp(Hypothesis::new("b", -1.0))];
+    let err = srilm::write_dir(&dir.path().join("mixed"), &mixed).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "utterance `m`, hypothesis 2: no first-pass LM score, but hypothesis 1 has one: an \
+         SRILM n-best file gives an LM score on every line (the plain form) or on none \
+         (NBestList1.0)"
+    );
+    assert!(!dir.path().join("mixed").exists());
+    // A probability of zero has no bytelog.
+    let zero = vec![NbestList::new("z").with_hyp(Hypothesis::new("a", f64::NEG_INFINITY))];
+    let err = srilm::write_dir(&dir.path().join("zero"), &zero).unwrap_err();
+    assert!(err
+        .to_string()
+        .starts_with("utterance `z`, hypothesis 1: the acoustic score is -inf"));
+}
+
+/// A directory's `refs` file of which no reference is for one of its
+/// utterances is the wrong file: an error, as `--refs` is (before, the lists
+/// silently had no references).
+#[test]
+fn a_directory_refs_file_for_other_utterances_is_an_error() {
+    let kaldi = kaldi_dir("u1-1 a b\n", "u1-1 1\n", None);
+    fs::write(kaldi.path().join("refs"), "v1 a b\nv2 c\n").unwrap();
+    let srilm = tempfile::tempdir().unwrap();
+    fs::write(srilm.path().join("u1.nbest"), "-1 -2 2 a b\n").unwrap();
+    fs::write(srilm.path().join("refs"), "v1 a b\nv2 c\n").unwrap();
+    for (dir, format) in [(kaldi.path(), Format::Kaldi), (srilm.path(), Format::Srilm)] {
+        let err = read_lists(dir, format).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: none of its 2 references is for an utterance of the n-best lists (the \
+                 lists' first id: `u1`)",
+                dir.join("refs").display()
+            )
+        );
+        // One reference that matches is enough; an empty file gives none.
+        fs::write(dir.join("refs"), "v1 a b\nu1 a\n").unwrap();
+        assert_eq!(
+            read_lists(dir, format).unwrap()[0].reference,
+            Some(vec!["a".into()])
+        );
+        fs::write(dir.join("refs"), "").unwrap();
+        assert_eq!(read_lists(dir, format).unwrap()[0].reference, None);
+    }
+}
+
 #[test]
 fn write_lists_and_read_lists_agree_for_every_format() {
     let lists: Vec<NbestList> = synthetic()
@@ -542,14 +611,23 @@ fn malformed_kaldi_errors_name_file_and_line() {
     let l = kaldi::read_dir(d.path()).unwrap();
     assert_eq!(l[0].hyps[0].words, ["a", "b"]);
     let cases: Vec<KaldiCase> = vec![
-        // `u1-01` is rank 1 again: one of the two would be lost.
+        // `u1-01` would be rank 1 again: no rank has a leading zero.
         (
             "u1-1 a b\nu1-01 a\n".into(),
             "u1-1 1\nu1-01 2\n".into(),
             None,
             "text",
             2,
-            T::Syntax,
+            T::BadKey,
+        ),
+        // A transcription keyed by utterance: not gathered into one list `spk1`.
+        (
+            "spk1-0001 a b\nspk1-0002 a\n".into(),
+            "spk1-0001 1\nspk1-0002 2\n".into(),
+            None,
+            "text",
+            1,
+            T::BadKey,
         ),
         (
             "u1 a b\n".into(),

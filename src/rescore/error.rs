@@ -82,8 +82,13 @@ pub enum NbestErrorKind {
     /// counts, so neither is taken).
     #[error("key `{}` appears twice in one JSON object", clip(.0))]
     DuplicateJsonKey(String),
-    /// A Kaldi key is not of the form `<utterance>-<n>` with `n >= 1`.
-    #[error("key `{}` is not of the form <utterance>-<n> (n = 1, 2, ...)", clip(.0))]
+    /// A Kaldi key is not of the form `<utterance>-<n>` with `n >= 1`
+    /// written without a leading zero.
+    #[error(
+        "key `{}` is not of the form <utterance>-<n> (n = 1, 2, ... without leading zeros, \
+         as lattice-to-nbest writes it; a transcription keyed by utterance is not an n-best list)",
+        clip(.0)
+    )]
     BadKey(String),
     /// A hypothesis of the transcription archive has no value in a score archive.
     #[error("no entry for hypothesis `{}` in {archive}", clip(.key))]
@@ -138,6 +143,20 @@ pub enum NbestErrorKind {
     NoLists {
         /// What was looked for, and what was there instead.
         looked_for: String,
+    },
+    /// A directory's `refs` file holds references, but none for an utterance
+    /// of the directory: the wrong file, whose WER would silently be taken
+    /// over no reference at all.
+    #[error(
+        "none of its {references} references is for an utterance of the n-best lists (the \
+         lists' first id: `{}`)",
+        clip(.first_id)
+    )]
+    UnmatchedReferences {
+        /// References in the file.
+        references: usize,
+        /// The first list's id.
+        first_id: String,
     },
     /// A score file has a different number of lines than its n-best list has hypotheses.
     #[error("{found} scores for {expected} hypotheses")]

@@ -430,6 +430,29 @@ pub fn attach_references(lists: &mut [NbestList], refs: &HashMap<String, Vec<Str
     n
 }
 
+/// Reads the `refs` file of n-best directory `dir`, when there, and attaches
+/// its references ([`attach_references`]).
+///
+/// # Errors
+/// A read error, a malformed line, or a file of references none of which is
+/// for one of `lists` ([`NbestErrorKind::UnmatchedReferences`]).
+pub(crate) fn attach_dir_references(lists: &mut [NbestList], dir: &Path) -> Result<(), NbestError> {
+    let path = dir.join("refs");
+    if !is_present(&path) {
+        return Ok(());
+    }
+    let refs: HashMap<String, Vec<String>> =
+        super::kaldi::read_text_path(&path)?.into_iter().collect();
+    if attach_references(lists, &refs) == 0 && !refs.is_empty() && !lists.is_empty() {
+        let kind = NbestErrorKind::UnmatchedReferences {
+            references: refs.len(),
+            first_id: lists[0].id.clone(),
+        };
+        return Err(NbestError::new(&path.display().to_string(), 0, kind));
+    }
+    Ok(())
+}
+
 /// The whole text of `path` (plain, gzip or xz, as [`open_input`](crate::arpa::open_input)
 /// detects), named `name` in errors; bytes that are not UTF-8 are an error at
 /// their line and byte, and so is a byte-order mark ([`check_no_bom`]).

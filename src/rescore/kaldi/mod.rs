@@ -52,7 +52,7 @@ use std::sync::Arc;
 use super::error::{NbestError, NbestErrorKind};
 use super::joined::Words;
 use super::nbest::{
-    attach_references, hyp_words_joined, is_present, parse_score, read_lines,
+    attach_dir_references, hyp_words_joined, is_present, parse_score, read_lines,
     refuse_standard_input, Hypothesis, NbestList, Zero,
 };
 use super::outdir::{create_file, NamedBy};
@@ -267,18 +267,25 @@ fn read_score_entries<R: BufRead>(
     Ok(out)
 }
 
-/// Splits a hypothesis key `<utt>-<n>` into the utterance id and `n >= 1`.
+/// Splits a hypothesis key `<utt>-<n>` into the utterance id and `n >= 1`,
+/// written as `lattice-to-nbest` writes it: decimal digits without a leading
+/// zero. A key whose last part has one (`spk1-0001`, a key of a transcription
+/// keyed by utterance, as in LibriSpeech) is not a hypothesis key: taken for
+/// one, it would gather every utterance of `spk1` into one list.
 ///
 /// ```
 /// use dashlm::rescore::kaldi::split_key;
 /// assert_eq!(split_key("spk-01-utt-12"), Some(("spk-01-utt", 12)));
 /// assert_eq!(split_key("utt"), None);
 /// assert_eq!(split_key("utt-0"), None);
+/// assert_eq!(split_key("1272-128104-0001"), None);
+/// assert_eq!(split_key("utt-+1"), None);
 /// ```
 pub fn split_key(key: &str) -> Option<(&str, usize)> {
     let (utt, n) = key.rsplit_once('-')?;
-    let n: usize = n.parse().ok()?;
-    (n >= 1 && !utt.is_empty()).then_some((utt, n))
+    let canonical = n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0');
+    let n: usize = n.parse().ok().filter(|_| canonical)?;
+    (!utt.is_empty()).then_some((utt, n))
 }
 
 fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, NbestError> {
@@ -418,7 +425,9 @@ impl Placed {
 /// A malformed line in any archive or in `words.txt`, a word id the table
 /// does not have (or id 0), a bad key, a hypothesis without an acoustic
 /// (or, when `lm_cost` exists, LM) cost, or a cost for an unknown hypothesis;
-/// `dir` `-` (standard input holds no directory).
+/// a `refs` file none of whose references is for an utterance here
+/// ([`NbestErrorKind::UnmatchedReferences`]); `dir` `-` (standard input
+/// holds no directory).
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -449,19 +458,12 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
         keys: Vec::new(),
         at: HashMap::new(),
     };
-    let mut seen_ranks: HashSet<(String, usize)> = HashSet::new();
+    // Keys are unique (a duplicate is an error) and ranks have one spelling
+    // (`u-01` is refused), so no rank of an utterance is given twice.
     for (key, words, line) in entries {
         let (utt, n) = split_key(&key).ok_or_else(|| {
             NbestError::new(&placed.text_name, line, NbestErrorKind::BadKey(key.clone()))
         })?;
-        // `u-1` and `u-01` are both rank 1 of `u`: one would be lost.
-        if !seen_ranks.insert((utt.to_string(), n)) {
-            let kind = NbestErrorKind::Syntax {
-                expected: "a rank not given before for its utterance",
-                found: format!("`{key}`, rank {n} of `{utt}` again"),
-            };
-            return Err(NbestError::new(&placed.text_name, line, kind));
-        }
         let li = *index.entry(utt.to_string()).or_insert_with(|| {
             lists.push(NbestList::new(utt));
             ranks.push(Vec::new());
@@ -536,11 +538,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
             .map(|&i| slots[i].take().expect("each once"))
             .collect();
     }
-    let refs = dir.join("refs");
-    if is_present(&refs) {
-        let refs = read_text_path(&refs)?;
-        attach_references(&mut lists, &refs.into_iter().collect());
-    }
+    attach_dir_references(&mut lists, dir)?;
     Ok(lists)
 }
 

@@ -28,9 +28,11 @@
 //! assert_eq!((hyp.text(), hyp.acoustic, hyp.lm), ("hi".into(), bytelog_to_ln(-21.0), Some(bytelog_to_ln(-10.0))));
 //! ```
 
+use std::io::{self, Write};
+
 use super::super::error::NbestErrorKind;
 use super::super::joined::Words;
-use super::super::nbest::{hyp_words_joined, parse_score, Hypothesis, Zero};
+use super::super::nbest::{hyp_words_joined, parse_score, Hypothesis, NbestList, Zero};
 
 /// Natural-log value of an SRILM bytelog: `bytelog * 1024 / 10000.5`.
 ///
@@ -50,6 +52,23 @@ pub fn bytelog_to_ln(bytelog: f64) -> f64 {
 /// ```
 pub fn ln_to_bytelog(ln: f64) -> f64 {
     (ln * (10000.5 / 1024.0)).round()
+}
+
+/// Writes `list` in the `NBestList1.0` form, each acoustic score as an
+/// unrounded bytelog (so it reads back within a rounding of its last digit;
+/// SRILM parses the score as a float). For lists without first-pass LM
+/// scores, checked before: every acoustic score finite.
+pub(super) fn write_v1<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
+    writeln!(out, "NBestList1.0")?;
+    for h in &list.hyps {
+        let bytelog = h.acoustic * (10000.5 / 1024.0);
+        write!(out, "({})", super::fmt_score(bytelog))?;
+        if !h.words.is_empty() {
+            write!(out, " {}", h.words.as_str())?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
 }
 
 /// Which Decipher form a file's header line names.

@@ -32,7 +32,10 @@
 //! score-directory convention: a subdirectory `<name>/` holding `<id>.nbest`
 //! files with one score per line (natural log) is read as the extra score
 //! `name`; an optional `refs` file (`id w1 w2 ...` lines) gives references.
-//! Written lists always use the plain form (a missing LM score is written as 0).
+//! Written lists use the plain form, but for lists whose hypotheses have no
+//! first-pass LM score (as read from `NBestList1.0`), written in the
+//! `NBestList1.0` form, so the missing score reads back missing, not as 0;
+//! a list where only some hypotheses have one is refused ([`write_file`]).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
@@ -44,7 +47,7 @@ use super::error::{clip, NbestError, NbestErrorKind};
 use super::joined::Words;
 use super::kaldi;
 use super::nbest::{
-    attach_references, is_present, parse_score, read_text_file, refuse_standard_input, Hypothesis,
+    attach_dir_references, parse_score, read_text_file, refuse_standard_input, Hypothesis,
     NbestList, Zero,
 };
 use super::outdir::{create_file, NamedBy};
@@ -276,7 +279,9 @@ pub(crate) fn describe_dir(dir: &Path) -> String {
 /// score subdirectories and the `refs` file described in the [module](self) docs.
 ///
 /// # Errors
-/// The first malformed file, or a score file whose length disagrees with its list.
+/// The first malformed file, a score file whose length disagrees with its
+/// list, or a `refs` file none of whose references is for an utterance here
+/// ([`NbestErrorKind::UnmatchedReferences`]).
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -345,11 +350,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
             }
         }
     }
-    let refs = dir.join("refs");
-    if is_present(&refs) {
-        let refs = kaldi::read_text_path(&refs)?;
-        attach_references(&mut lists, &refs.into_iter().collect());
-    }
+    attach_dir_references(&mut lists, dir)?;
     Ok(lists)
 }
 
@@ -481,14 +482,19 @@ pub(crate) fn fmt_score(x: f64) -> String {
     }
 }
 
-/// Writes one list in the plain form (scores converted to log10 and written
-/// with up to 10 decimals; a missing LM score as 0).
+/// Writes one list: in the plain form when its hypotheses have first-pass LM
+/// scores (converted to log10 and written with up to 10 decimals), in the
+/// `NBestList1.0` form when none has (its one score per line is the acoustic
+/// score, in bytelog units, as the reader takes it: a plain line would need an
+/// LM score, and any number there would read back as one).
 ///
 /// # Errors
 /// Any I/O error; before anything is written, an [`io::ErrorKind::InvalidInput`]
 /// error naming the hypothesis for what would not read back as written: a word
 /// that is empty or holds whitespace, a leading `<s>` or trailing `</s>`, a
-/// score that is NaN or `+inf` (`-inf` is written as `-inf`).
+/// score that is NaN or `+inf` (`-inf` is written as `-inf`, but for the
+/// acoustic scores of an `NBestList1.0` list: bytelogs are finite), a
+/// hypothesis without a first-pass LM score in a list where another has one.
 ///
 /// ```
 /// use dashlm::rescore::{srilm, Hypothesis, NbestList};
@@ -505,17 +511,66 @@ pub(crate) fn fmt_score(x: f64) -> String {
 /// let mut out = Vec::new();
 /// srilm::write_file(&mut out, &zero).unwrap();
 /// assert!(String::from_utf8(out).unwrap().ends_with(" -inf 1 a\n"));
+/// // No first-pass LM scores: the acoustic score in bytelogs.
+/// let bytelog = srilm::bytelog_to_ln(-1234.0);
+/// let no_lm = NbestList::new("u").with_hyp(Hypothesis::new("a b", bytelog));
+/// let mut out = Vec::new();
+/// srilm::write_file(&mut out, &no_lm).unwrap();
+/// assert_eq!(String::from_utf8(out).unwrap(), "NBestList1.0\n(-1234) a b\n");
+/// // Some with, some without: refused.
+/// let mixed = list.clone().with_hyp(Hypothesis::new("c", -1.0));
+/// assert!(srilm::write_file(&mut Vec::new(), &mixed).is_err());
 /// ```
 pub fn write_file<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
     super::writable::check_list(list, LogZero::Written)?;
+    check_form(list)?;
     write_hyps(out, list)
+}
+
+/// Whether `list` is written in the `NBestList1.0` form: it has hypotheses
+/// and none has a first-pass LM score.
+fn without_lm(list: &NbestList) -> bool {
+    !list.hyps.is_empty() && list.hyps.iter().all(|h| h.lm.is_none())
+}
+
+/// What the form of `list` needs beyond [`check_list`](super::writable::check_list):
+/// first-pass LM scores on all its hypotheses or none, and without them,
+/// finite acoustic scores.
+fn check_form(list: &NbestList) -> io::Result<()> {
+    let hyp = |k: usize| format!("utterance `{}`, hypothesis {}", clip(&list.id), k + 1);
+    let with = list.hyps.iter().position(|h| h.lm.is_some());
+    let without = list.hyps.iter().position(|h| h.lm.is_none());
+    if let (Some(w), Some(k)) = (with, without) {
+        return Err(super::writable::unwritable(format!(
+            "{}: no first-pass LM score, but hypothesis {} has one: an SRILM n-best file \
+             gives an LM score on every line (the plain form) or on none (NBestList1.0)",
+            hyp(k),
+            w + 1
+        )));
+    }
+    match list
+        .hyps
+        .iter()
+        .position(|h| h.acoustic == f64::NEG_INFINITY)
+    {
+        Some(k) if with.is_none() => Err(super::writable::unwritable(format!(
+            "{}: the acoustic score is -inf, which an NBestList1.0 file (the form of lists \
+             without first-pass LM scores) cannot hold: its bytelog scores are finite",
+            hyp(k)
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The lines of [`write_file`], for a list already checked.
 fn write_hyps<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
+    if without_lm(list) {
+        return decipher::write_v1(out, list);
+    }
     let ln10 = std::f64::consts::LN_10;
     for h in &list.hyps {
-        let lm = h.lm.unwrap_or(0.0);
+        let lm =
+            h.lm.expect("checked: every hypothesis has a first-pass LM score");
         write!(
             out,
             "{} {} {}",
@@ -535,6 +590,7 @@ fn write_hyps<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
 pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
     super::writable::check_lists(lists, IdUse::FileName, LogZero::Written)?;
     for list in lists {
+        check_form(list)?;
         for name in list.hyps.iter().flat_map(|h| h.extra.keys()) {
             super::writable::check_score_name(&list.id, name)?;
             if name == "refs" || is_nbest_name(name) {
