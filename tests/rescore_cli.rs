@@ -199,6 +199,24 @@ fn wer_matches_known_counts() {
         out.starts_with("%WER 25.00 [ 2 / 8, 0 ins, 2 del, 0 sub ]"),
         "{out}"
     );
+    // Hypotheses without a reference are not scored (as in compute-wer),
+    // and said so on stderr.
+    fs::write(
+        &h,
+        "u2 hello world\nu1 the cat sat on the mat\nz9 a\nx1 b\n",
+    )
+    .unwrap();
+    let (out, err) = ok(&["wer", "--ref", s(&r), "--hyp", s(&h)]);
+    assert!(out.starts_with("%WER 0.00 [ 0 / 8,"), "{out}");
+    assert_eq!(
+        err,
+        format!(
+            "dashlm: warning: {}: 2 hypotheses have no reference in {} and are not scored \
+             (the first by id: `x1`)\n",
+            s(&h),
+            s(&r)
+        )
+    );
     // Nothing to score is an error, not `%WER 0.00 [ 0 / 0 ]`.
     fs::write(&h, "x1 the cat\n").unwrap();
     let e = dashlm(&["wer", "--ref", s(&r), "--hyp", s(&h), "--mode", "present"]);
@@ -229,6 +247,19 @@ fn wer_matches_known_counts() {
         s(&data("sample.jsonl")),
     ]);
     assert!(out.starts_with("%WER 75.68 [ 28 / 37"), "{out}");
+    // JSONL words and references as arrays of strings, as the n-best reader
+    // takes them (before: "missing or not a string").
+    let arrays = dir.path().join("arrays.jsonl");
+    fs::write(
+        &arrays,
+        "{\"id\": \"u1\", \"ref\": [\"the\", \"cat\"], \"hyps\": [{\"words\": [\"the\", \"hat\"], \"acoustic\": -1}]}\n",
+    )
+    .unwrap();
+    let (out, _) = ok(&["wer", "--ref", s(&arrays), "--hyp", s(&arrays)]);
+    assert!(
+        out.starts_with("%WER 50.00 [ 1 / 2, 0 ins, 0 del, 1 sub ]"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -18,7 +18,9 @@ use super::{NbestError, NbestErrorKind};
 /// Reads transcriptions keyed by utterance: Kaldi `text` style (`id w1 w2 ...`)
 /// or, when the first non-blank character is `{`, JSONL objects with `id` and
 /// the words in `ref` (with `reference`), else in `words`, `text`, or the first
-/// of `hyps` (as in n-best JSONL, e.g. `dashlm rescore` output).
+/// of `hyps` (as in n-best JSONL, e.g. `dashlm rescore` output): the first of
+/// them that is a string or an array of strings (as the n-best reader takes
+/// words).
 ///
 /// # Errors
 /// A malformed line or a duplicate id, with file and line (a key given twice
@@ -30,6 +32,9 @@ use super::{NbestError, NbestErrorKind};
 /// let p = dir.path().join("hyp.jsonl");
 /// std::fs::write(&p, "{\"id\": \"u\", \"ref\": \"a b\", \"hyps\": [{\"words\": \"a c\", \"acoustic\": 0}]}\n").unwrap();
 /// assert_eq!(read_transcripts(&p, false).unwrap()[0].1, ["a", "c"]);
+/// assert_eq!(read_transcripts(&p, true).unwrap()[0].1, ["a", "b"]);
+/// std::fs::write(&p, "{\"id\": \"u\", \"ref\": [\"a\", \"b\"], \"hyps\": [{\"words\": [\"c\"], \"acoustic\": 0}]}\n").unwrap();
+/// assert_eq!(read_transcripts(&p, false).unwrap()[0].1, ["c"]);
 /// assert_eq!(read_transcripts(&p, true).unwrap()[0].1, ["a", "b"]);
 /// ```
 pub fn read_transcripts(
@@ -79,27 +84,47 @@ fn parse_line_value(line: &str, reference: bool) -> Result<(String, Vec<String>)
         .and_then(Value::as_str)
         .ok_or_else(|| field("id", "missing or not a string"))?;
     let words = if reference {
-        v.get("ref").and_then(Value::as_str)
+        v.get("ref").and_then(words_text)
     } else {
         v.get("words")
-            .and_then(Value::as_str)
-            .or_else(|| v.get("text").and_then(Value::as_str))
+            .and_then(words_text)
+            .or_else(|| v.get("text").and_then(words_text))
             .or_else(|| {
                 v.get("hyps")
                     .and_then(|h| h.get(0))
                     .and_then(|h| h.get("words"))
-                    .and_then(Value::as_str)
+                    .and_then(words_text)
             })
             .or_else(|| {
                 v.get("hyps")
                     .and_then(Value::as_array)
                     .filter(|a| a.is_empty())
-                    .map(|_| "")
+                    .map(|_| String::new())
             })
     };
     let field_name = if reference { "ref" } else { "words" };
-    let words = words.ok_or_else(|| field(field_name, "missing or not a string"))?;
-    Ok((id.to_string(), super::hyp_words(words)))
+    let words = words.ok_or_else(|| {
+        field(
+            field_name,
+            "missing, or not a string or an array of strings",
+        )
+    })?;
+    Ok((id.to_string(), super::hyp_words(&words)))
+}
+
+/// The words of a `ref`, `words` or `text` value: a string, or an array of
+/// strings joined by spaces (as the n-best reader takes them); `None` for
+/// any other value.
+fn words_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => items
+            .iter()
+            .map(|w| w.as_str())
+            .collect::<Option<Vec<&str>>>()
+            .map(|words| words.join(" ")),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -164,7 +189,9 @@ mod tests {
             (&nbest, Some("<s> r  s </s>"), Some("x y")),
             (r#"{"id": "u", "words": "a", "text": "b"}"#, None, Some("a")),
             (r#"{"text": "b", "words": 7, "id": "u"}"#, None, Some("b")),
-            (r#"{"id": "u", "words": ["a"], "hyps": []}"#, None, Some("")),
+            // An array of words: the `Value` path joins it.
+            (r#"{"id": "u", "words": ["a"], "hyps": []}"#, None, None),
+            (r#"{"id": "u", "ref": ["a"], "text": "b"}"#, None, Some("b")),
             (
                 r#"{"id": "u", "ref": "a", "hyps": [{"acoustic": 1}]}"#,
                 Some("a"),
@@ -233,7 +260,7 @@ mod tests {
         prop_oneof![
             12 => prop::sample::select(vec![
                 r#""a b""#, r#""<s> a </s>""#, r#""""#, r#""x\ty""#, r#""caf\u00e9""#, "null", "7",
-                r#"["a"]"#,
+                r#"["a"]"#, r#"["a", "b c"]"#, r#"["a", 1]"#, "[]",
             ])
             .prop_map(str::to_string),
             1 => json_with(KEYS),
@@ -397,14 +424,14 @@ mod tests {
                 "3: field `id`: missing or not a string",
             ),
             (
-                r#"{"id": "u2", "ref": ["a"], "words": "a"}"#,
+                r#"{"id": "u2", "ref": ["a", 1], "words": "a"}"#,
                 true,
-                "3: field `ref`: missing or not a string",
+                "3: field `ref`: missing, or not a string or an array of strings",
             ),
             (
-                r#"{"id": "u2", "words": null, "hyps": [{"words": ["a"]}]}"#,
+                r#"{"id": "u2", "words": null, "hyps": [{"words": [null]}]}"#,
                 false,
-                "3: field `words`: missing or not a string",
+                "3: field `words`: missing, or not a string or an array of strings",
             ),
             (
                 r#" {"id": "u2", "words": "a"} x"#,

@@ -113,7 +113,8 @@ impl<'de> Visitor<'de> for Transcript<'_, 'de> {
 }
 
 /// Any JSON value, read but not kept: a string's text if `keep`, `None` for
-/// every other value (and for strings when not `keep`).
+/// every other value (and for strings when not `keep`); an array when `keep`
+/// gives up (words may be an array of strings, which the `Value` path reads).
 struct Any<'k, 'de> {
     keys: &'k mut Vec<&'de str>,
     keep: bool,
@@ -164,6 +165,10 @@ impl<'de> Visitor<'de> for Any<'_, 'de> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        if self.keep {
+            // Words as an array of strings: the `Value` path joins them.
+            return Err(give_up());
+        }
         let keys = self.keys;
         while seq.next_element_seed(Any { keys, keep: false })?.is_some() {}
         Ok(None)

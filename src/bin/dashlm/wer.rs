@@ -72,6 +72,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
         )
         .into());
     }
+    warn_unreferenced(&args, &refs, &hyps);
     let mut out = super::load::stdout();
     writeln!(out, "{total}")?;
     writeln!(
@@ -88,4 +89,32 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     )?;
     out.flush()?;
     Ok(())
+}
+
+/// A warning on stderr for hypotheses without a reference, which are not
+/// scored (as in Kaldi's `compute-wer`; a wrong reference file would
+/// otherwise go unnoticed as long as some ids match).
+fn warn_unreferenced(
+    args: &Args,
+    refs: &[(String, Vec<String>)],
+    hyps: &HashMap<String, Vec<String>>,
+) {
+    let ids: std::collections::HashSet<&str> = refs.iter().map(|(id, _)| id.as_str()).collect();
+    let mut unreferenced: Vec<&str> = hyps
+        .keys()
+        .map(String::as_str)
+        .filter(|id| !ids.contains(id))
+        .collect();
+    if unreferenced.is_empty() {
+        return;
+    }
+    unreferenced.sort_unstable();
+    eprintln!(
+        "dashlm: warning: {}: {} hypotheses have no reference in {} and are not scored \
+         (the first by id: `{}`)",
+        args.hyp.display(),
+        unreferenced.len(),
+        args.reference.display(),
+        dashlm::text::quote(unreferenced[0], dashlm::text::QUOTED_CHARS)
+    );
 }
