@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use dashlm::rescore::coverage::Coverage;
+use dashlm::rescore::kaldi::SymbolTable;
 use dashlm::rescore::wer::{nbest_wer, ErrorCounts, NbestWer};
 use dashlm::rescore::{
     attach_references, check_new_dir, check_overflow, check_writable, jsonl, kaldi, read_lists,
@@ -146,7 +147,8 @@ pub fn check_stdin_once(inputs: &[(&str, &Path)]) -> Result<(), String> {
 
 /// Reads lists in `format` and attaches references from `refs`, if given
 /// (Kaldi `text` or JSONL; they take the place of the input's own; a warning
-/// says how many of those differ; none for any utterance is an error).
+/// says how many of those differ; none for any utterance is an error); with
+/// the lists, the symbol table of a Kaldi directory read from word ids.
 /// First checks that at most one of `model` (loaded later), the input and
 /// the references is `-`: standard input can be read once.
 pub fn read_input(
@@ -154,11 +156,14 @@ pub fn read_input(
     input: &Path,
     format: Format,
     refs: Option<&Path>,
-) -> Result<Vec<NbestList>, BoxError> {
+) -> Result<(Vec<NbestList>, Option<SymbolTable>), BoxError> {
     let mut stdin = vec![("--model", model), ("--input", input)];
     stdin.extend(refs.map(|r| ("--refs", r)));
     check_stdin_once(&stdin)?;
-    let mut lists = read_lists(input, format)?;
+    let (mut lists, table) = match format {
+        Format::Kaldi => kaldi::read_dir_with_table(input)?,
+        _ => (read_lists(input, format)?, None),
+    };
     if let Some(refs) = refs {
         // Kaldi `text` lines or JSONL (`ref`), as `dashlm wer --ref` reads.
         let map: HashMap<String, Vec<String>> = dashlm::rescore::wer::read_transcripts(refs, true)?
@@ -193,7 +198,7 @@ pub fn read_input(
             .into());
         }
     }
-    Ok(lists)
+    Ok((lists, table))
 }
 
 /// A progress bar over lists, drawn on stderr only when it is a terminal.
@@ -598,7 +603,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         // Before the scoring, not after it.
         check_new_dir(dir)?;
     }
-    let lists = read_input(&args.model, &args.input, args.format, args.refs.as_deref())?;
+    let (lists, table) = read_input(&args.model, &args.input, args.format, args.refs.as_deref())?;
     weights(&args).check_lists(&lists)?;
     if args.mbr {
         dashlm::rescore::mbr::check_lists(&lists)?;
@@ -607,10 +612,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     // refused before the scoring and before any output is written.
     let named = |path: &Path, e| super::load::named(&path.display().to_string(), e);
     // Lists read from word ids are written back as ids too (and as words).
-    let word_ids = match (args.format, &output) {
-        (Format::Kaldi, Some(_)) => kaldi::transcription_table(&args.input)?,
-        _ => None,
-    };
+    let word_ids = table.filter(|_| output.is_some());
     if let Some(path) = output.as_deref() {
         match &word_ids {
             Some(table) => kaldi::check_dir_with_ids(&lists, table),

@@ -211,7 +211,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     };
     // Before the input is read (`check_options` checks it again, later).
     options.check_size()?;
-    let lists = read_input(&args.model, &args.input, args.format, args.refs.as_deref())?;
+    let (lists, _) = read_input(&args.model, &args.input, args.format, args.refs.as_deref())?;
     require_references(&lists, args.refs.as_deref())?;
     options.base.check_lists(&lists)?;
     // A WER over no reference words is undefined (every error would divide by

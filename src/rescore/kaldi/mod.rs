@@ -328,46 +328,28 @@ fn word_id_archives(dir: &Path) -> Option<(PathBuf, PathBuf)> {
     (no_text && ids_path.is_file() && table_path.is_file()).then_some((ids_path, table_path))
 }
 
-/// The symbol table of `dir`'s transcriptions when [`read_dir`] reads them as
-/// word ids (`dir` has `words` and `words.txt` and no `text`), else `None`.
-/// `dashlm rescore` writes such lists back as ids too (see
-/// [`write_dir_with_ids`]).
-///
-/// # Errors
-/// A malformed `words.txt` (see [`SymbolTable::read`]).
-///
-/// ```
-/// let dir = tempfile::tempdir().unwrap();
-/// assert!(dashlm::rescore::kaldi::transcription_table(dir.path()).unwrap().is_none());
-/// std::fs::write(dir.path().join("words"), "u-1 1\n").unwrap();
-/// std::fs::write(dir.path().join("words.txt"), "<eps> 0\nyes 1\n").unwrap();
-/// let table = dashlm::rescore::kaldi::transcription_table(dir.path()).unwrap().unwrap();
-/// assert_eq!(table.id("yes"), Some(1));
-/// ```
-pub fn transcription_table(dir: &Path) -> Result<Option<SymbolTable>, NbestError> {
-    word_id_archives(dir)
-        .map(|(_, table)| SymbolTable::read_path(&table))
-        .transpose()
-}
-
 /// The transcription archive of `dir` (its name) and its entries: `text`, or,
 /// when `dir` has no `text`, `words` (word ids) read with the symbol table
-/// `words.txt`.
-fn read_dir_transcriptions(dir: &Path) -> Result<(String, Vec<Entry<Words>>), NbestError> {
+/// `words.txt`, which is returned too.
+fn read_dir_transcriptions(dir: &Path) -> Result<Transcriptions, NbestError> {
     if let Some((ids_path, table_path)) = word_id_archives(dir) {
         let table = SymbolTable::read_path(&table_path)?;
         let name = ids_path.display().to_string();
         let entries = read_keyed(open(&ids_path)?, &name, |ids| {
             Ok(hyp_words_joined(&table.transcription(ids)?))
         })?;
-        return Ok((name, entries));
+        return Ok((name, entries, Some(table)));
     }
     let text_path = dir.join("text");
     let name = text_path.display().to_string();
     let text = open(&text_path).map_err(|e| with_script_names_hint(e, dir, "text"))?;
     let entries = read_text_entries(text, &name)?;
-    Ok((name, entries))
+    Ok((name, entries, None))
 }
+
+/// A transcription archive's name, its entries, and the symbol table it was
+/// read with (for word ids).
+type Transcriptions = (String, Vec<Entry<Words>>, Option<SymbolTable>);
 
 /// Where [`read_dir`] put each hypothesis of the transcription archive, to
 /// give it the values other archives hold for its key.
@@ -444,11 +426,35 @@ impl Placed {
 /// assert_eq!(dashlm::rescore::kaldi::read_dir(ids.path()).unwrap(), lists);
 /// ```
 pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
+    read_dir_with_table(dir).map(|(lists, _)| lists)
+}
+
+/// [`read_dir`], and the symbol table of the transcriptions when it read them
+/// as word ids (`dir` has `words` and `words.txt` and no `text`), else
+/// `None`: `dashlm rescore` writes such lists back as ids too (see
+/// [`write_dir_with_ids`]).
+///
+/// # Errors
+/// As [`read_dir`].
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("words"), "u-1 1\n").unwrap();
+/// std::fs::write(dir.path().join("words.txt"), "<eps> 0\nyes 1\n").unwrap();
+/// std::fs::write(dir.path().join("ac_cost"), "u-1 3\n").unwrap();
+/// let (lists, table) = dashlm::rescore::kaldi::read_dir_with_table(dir.path()).unwrap();
+/// assert_eq!((lists[0].hyps[0].text(), table.unwrap().id("yes")), ("yes".into(), Some(1)));
+/// std::fs::write(dir.path().join("text"), "u-1 no\n").unwrap();
+/// assert!(dashlm::rescore::kaldi::read_dir_with_table(dir.path()).unwrap().1.is_none());
+/// ```
+pub fn read_dir_with_table(
+    dir: &Path,
+) -> Result<(Vec<NbestList>, Option<SymbolTable>), NbestError> {
     refuse_standard_input(
         dir,
         "Kaldi n-best lists are read from a directory (`text`, `ac_cost`, ...)",
     )?;
-    let (text_name, entries) = read_dir_transcriptions(dir)?;
+    let (text_name, entries, table) = read_dir_transcriptions(dir)?;
     // Group by utterance in order of first appearance.
     let mut lists: Vec<NbestList> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -539,7 +545,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
             .collect();
     }
     attach_dir_references(&mut lists, dir)?;
-    Ok(lists)
+    Ok((lists, table))
 }
 
 /// The checks [`write_dir`] makes before writing anything (its `# Errors`).
