@@ -195,12 +195,14 @@ fn srilm_lists_without_first_pass_scores_read_back_without_them() {
          (NBestList1.0)"
     );
     assert!(!dir.path().join("mixed").exists());
-    // A probability of zero has no bytelog.
-    let zero = vec![NbestList::new("z").with_hyp(Hypothesis::new("a", f64::NEG_INFINITY))];
-    let err = srilm::write_dir(&dir.path().join("zero"), &zero).unwrap_err();
-    assert!(err
-        .to_string()
-        .starts_with("utterance `z`, hypothesis 1: the acoustic score is -inf"));
+    // A probability of zero has no bytelog, nor has a score past f64's range
+    // once in bytelogs (which would read back as an error).
+    for (score, shown) in [(f64::NEG_INFINITY, "-inf"), (-1e308, "-1e308")] {
+        let zero = vec![NbestList::new("z").with_hyp(Hypothesis::new("a", score))];
+        let err = srilm::write_dir(&dir.path().join("zero"), &zero).unwrap_err();
+        let expected = format!("utterance `z`, hypothesis 1: the acoustic score is {shown}, ");
+        assert!(err.to_string().starts_with(&expected), "{err}");
+    }
 }
 
 /// A directory's `refs` file of which no reference is for one of its

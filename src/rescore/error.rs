@@ -14,6 +14,14 @@ pub(crate) fn clip(text: &str) -> Cow<'_, str> {
     crate::text::quote(text, QUOTED_CHARS)
 }
 
+/// `x` for a message: `1e308`, not 309 digits.
+pub(crate) fn short(x: f64) -> String {
+    match x.abs() {
+        a if a >= 1e15 || (a > 0.0 && a < 1e-4) => format!("{x:e}"),
+        _ => format!("{x}"),
+    }
+}
+
 /// What went wrong in an n-best input.
 ///
 /// ```

@@ -51,7 +51,7 @@ pub fn bytelog_to_ln(bytelog: f64) -> f64 {
 /// assert_eq!(dashlm::rescore::srilm::ln_to_bytelog(-1.0), -10.0);
 /// ```
 pub fn ln_to_bytelog(ln: f64) -> f64 {
-    (ln * (10000.5 / 1024.0)).round()
+    ln_as_bytelog(ln).round()
 }
 
 /// Writes `list` in the `NBestList1.0` form, each acoustic score as an
@@ -61,14 +61,19 @@ pub fn ln_to_bytelog(ln: f64) -> f64 {
 pub(super) fn write_v1<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
     writeln!(out, "NBestList1.0")?;
     for h in &list.hyps {
-        let bytelog = h.acoustic * (10000.5 / 1024.0);
-        write!(out, "({})", super::fmt_score(bytelog))?;
+        write!(out, "({})", super::fmt_score(ln_as_bytelog(h.acoustic)))?;
         if !h.words.is_empty() {
             write!(out, " {}", h.words.as_str())?;
         }
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// The bytelog of a natural-log value, unrounded: `ln * 10000.5 / 1024`
+/// (infinite past `f64`'s range / 9.77).
+pub(super) fn ln_as_bytelog(ln: f64) -> f64 {
+    ln * (10000.5 / 1024.0)
 }
 
 /// Which Decipher form a file's header line names.

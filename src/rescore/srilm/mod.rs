@@ -43,7 +43,7 @@ use std::io::{self, BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::error::{clip, NbestError, NbestErrorKind};
+use super::error::{clip, short, NbestError, NbestErrorKind};
 use super::joined::Words;
 use super::kaldi;
 use super::nbest::{
@@ -548,15 +548,14 @@ fn check_form(list: &NbestList) -> io::Result<()> {
             w + 1
         )));
     }
-    match list
-        .hyps
-        .iter()
-        .position(|h| h.acoustic == f64::NEG_INFINITY)
-    {
+    let no_bytelog = |h: &Hypothesis| !decipher::ln_as_bytelog(h.acoustic).is_finite();
+    match list.hyps.iter().position(no_bytelog) {
         Some(k) if with.is_none() => Err(super::writable::unwritable(format!(
-            "{}: the acoustic score is -inf, which an NBestList1.0 file (the form of lists \
-             without first-pass LM scores) cannot hold: its bytelog scores are finite",
-            hyp(k)
+            "{}: the acoustic score is {}, which as a bytelog is not finite: an NBestList1.0 \
+             file (the form of lists without first-pass LM scores) holds finite bytelog \
+             scores only",
+            hyp(k),
+            short(list.hyps[k].acoustic)
         ))),
         _ => Ok(()),
     }

@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use super::TuneSet;
+use crate::rescore::error::short;
 use crate::rescore::rescorer::Weights;
 
 /// The most values [`parse_values`] gives: a grid axis longer than this is
@@ -88,14 +89,6 @@ pub fn parse_values(spec: &str) -> Result<Vec<f64>, String> {
     values.sort_by(f64::total_cmp);
     values.dedup();
     Ok(values)
-}
-
-/// `x` for a message: `1e308`, not 309 digits.
-fn short(x: f64) -> String {
-    match x.abs() {
-        a if a >= 1e15 || (a > 0.0 && a < 1e-4) => format!("{x:e}"),
-        _ => format!("{x}"),
-    }
 }
 
 pub(super) fn round10(x: f64) -> f64 {
