@@ -12,6 +12,8 @@ printf '\1-inf -Inf 2 a b\n-1 -infinity 1 c\n' > fuzz/corpus/nbest/srilm-zero
 printf '\3u-1 inf\nu-2 12.5\nu-3 +Infinity\n' > fuzz/corpus/nbest/kaldi-costs-zero
 # SRILM's Decipher NBestList2.0: per-token times and scores, a phone inside a word.
 printf '\1NBestList2.0\n(-31) hi ( st: 0.00 et: 0.20 g: -10 a: -21 ) h ( st: 0.00 et: 0.10 g: 0 a: -9 )\n(0)\n' > fuzz/corpus/nbest/srilm-decipher2
+# NBestList1.0: one composite score a line, no first-pass LM score.
+printf '\1NBestList1.0\n(-5213) a b\n(-10250.5) c\n(0)\n' > fuzz/corpus/nbest/srilm-decipher1
 # A Kaldi alignment archive (`ali`), with Kaldi's trailing spaces and an empty one.
 printf '\2u-1 2 4 4 7 \nu-2\nu-3 1  2\n' > fuzz/corpus/nbest/kaldi-ali
 # A Kaldi symbol table, a NUL, transcriptions as its word ids.
