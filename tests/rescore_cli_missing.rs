@@ -59,8 +59,8 @@ fn a_first_pass_lm_weight_needs_every_hypothesis_to_have_that_score() {
     for command in ["rescore", "tune"] {
         for (input, format, hyp) in [(&jsonl, "jsonl", 2), (&kaldi, "kaldi", 1)] {
             let expected = "no first-pass LM score, but the first-pass LM weight is 0.5: give \
-                            every hypothesis one (JSONL `lm`, a Kaldi `lm_cost` archive) or \
-                            weight it 0";
+                            every hypothesis one (JSONL `lm`, a Kaldi `lm_cost` archive, \
+                            SRILM's plain form) or weight it 0";
             let rest = ["--best-text", s(&out)];
             let rest: &[&str] = if command == "rescore" { &rest } else { &[] };
             let args = with_first_pass(command, s(&model), s(input), format, "0.5", rest);

@@ -176,7 +176,7 @@ impl Weights {
     /// let w = Weights { first_pass_lm_weight: 0.5, ..Weights::default() };
     /// assert_eq!(w.check_lists(&lists).unwrap_err(), "utterance `u`, hypothesis 2: no first-pass \
     ///     LM score, but the first-pass LM weight is 0.5: give every hypothesis one (JSONL `lm`, \
-    ///     a Kaldi `lm_cost` archive) or weight it 0");
+    ///     a Kaldi `lm_cost` archive, SRILM's plain form) or weight it 0");
     /// ```
     pub fn check_lists(&self, lists: &[NbestList]) -> Result<(), String> {
         if self.first_pass_lm_weight == 0.0 {
@@ -187,7 +187,7 @@ impl Weights {
                 return Err(format!(
                     "utterance `{}`, hypothesis {}: no first-pass LM score, but the first-pass \
                      LM weight is {}: give every hypothesis one (JSONL `lm`, a Kaldi `lm_cost` \
-                     archive) or weight it 0",
+                     archive, SRILM's plain form) or weight it 0",
                     super::error::clip(&list.id),
                     k + 1,
                     self.first_pass_lm_weight
