@@ -300,12 +300,35 @@ impl fmt::Display for Format {
 /// assert!(err.to_string().contains("no n-best lists found: expected `<id>.nbest` files"), "{err}");
 /// ```
 pub fn read_lists(path: &Path, format: Format) -> Result<Vec<NbestList>, NbestError> {
-    let lists = match format {
-        Format::Jsonl => jsonl::read_path(path),
-        Format::Srilm => srilm::read_path(path),
-        Format::Kaldi => kaldi::read_dir(path),
-    }
-    .map_err(|e| super::sniff::with_format_hint(e, path, format))?;
+    read_lists_with_table(path, format).map(|(lists, _)| lists)
+}
+
+/// [`read_lists`], and the symbol table of a Kaldi directory whose
+/// transcriptions it read as word ids ([`kaldi::read_dir_with_table`]), to
+/// write them back as ids; `None` for other inputs.
+///
+/// # Errors
+/// As [`read_lists`].
+///
+/// ```
+/// use dashlm::rescore::{read_lists_with_table, Format};
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("words"), "u-1 1\n").unwrap();
+/// std::fs::write(dir.path().join("words.txt"), "<eps> 0\nyes 1\n").unwrap();
+/// std::fs::write(dir.path().join("ac_cost"), "u-1 3\n").unwrap();
+/// let (lists, table) = read_lists_with_table(dir.path(), Format::Kaldi).unwrap();
+/// assert_eq!((lists.len(), table.unwrap().id("yes")), (1, Some(1)));
+/// ```
+pub fn read_lists_with_table(
+    path: &Path,
+    format: Format,
+) -> Result<(Vec<NbestList>, Option<kaldi::SymbolTable>), NbestError> {
+    let read = match format {
+        Format::Jsonl => jsonl::read_path(path).map(|lists| (lists, None)),
+        Format::Srilm => srilm::read_path(path).map(|lists| (lists, None)),
+        Format::Kaldi => kaldi::read_dir_with_table(path),
+    };
+    let (lists, table) = read.map_err(|e| super::sniff::with_format_hint(e, path, format))?;
     if lists.is_empty() {
         let looked_for = match format {
             Format::Jsonl => "expected JSON objects, one utterance per line (the input has \
@@ -328,7 +351,7 @@ pub fn read_lists(path: &Path, format: Format) -> Result<Vec<NbestList>, NbestEr
         let kind = NbestErrorKind::NoLists { looked_for };
         return Err(NbestError::new(&path.display().to_string(), 0, kind));
     }
-    Ok(lists)
+    Ok((lists, table))
 }
 
 /// Whether a directory entry named `path` exists, of any type: an optional

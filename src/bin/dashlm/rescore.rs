@@ -11,9 +11,9 @@ use dashlm::rescore::coverage::Coverage;
 use dashlm::rescore::kaldi::SymbolTable;
 use dashlm::rescore::wer::{nbest_wer, ErrorCounts, NbestWer};
 use dashlm::rescore::{
-    attach_references, check_new_dir, check_overflow, check_writable, jsonl, kaldi, read_lists,
-    score_lists, write_lists, Format, HypFeatures, NbestList, Rescored, Rescorer, ScorerStats,
-    Weights, Words,
+    attach_references, check_new_dir, check_overflow, check_writable, jsonl, kaldi,
+    read_lists_with_table, score_lists, write_lists, Format, HypFeatures, NbestList, Rescored,
+    Rescorer, ScorerStats, Weights, Words,
 };
 use dashlm::LanguageModel;
 use indicatif::ProgressBar;
@@ -160,10 +160,7 @@ pub fn read_input(
     let mut stdin = vec![("--model", model), ("--input", input)];
     stdin.extend(refs.map(|r| ("--refs", r)));
     check_stdin_once(&stdin)?;
-    let (mut lists, table) = match format {
-        Format::Kaldi => kaldi::read_dir_with_table(input)?,
-        _ => (read_lists(input, format)?, None),
-    };
+    let (mut lists, table) = read_lists_with_table(input, format)?;
     if let Some(refs) = refs {
         // Kaldi `text` lines or JSONL (`ref`), as `dashlm wer --ref` reads.
         let map: HashMap<String, Vec<String>> = dashlm::rescore::wer::read_transcripts(refs, true)?
