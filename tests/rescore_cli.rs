@@ -718,9 +718,17 @@ fn rescore_writes_nothing_inside_an_input_directory() {
             fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
         }
         let before = fs::read(dir.join(file)).unwrap();
+        // Also through directories not created yet (before: accepted, and
+        // the next read of the input took the lists written there).
         for (flag, target) in [
             ("--best-text", dir.join(file)),
             ("--output", dir.join("out")),
+            ("--output", dir.join("new/out")),
+            ("--output", dir.join("new/../out")),
+            (
+                "--output",
+                tmp.path().join("new/..").join(sample).join("out"),
+            ),
         ] {
             let extra = ["--input", s(&dir), "--format", format, flag, s(&target)];
             let out = dashlm(&rescore_with(s(&model), &extra));
@@ -730,7 +738,35 @@ fn rescore_writes_nothing_inside_an_input_directory() {
             assert!(err.contains(&expected), "{err}");
         }
         assert_eq!(fs::read(dir.join(file)).unwrap(), before);
-        assert!(!dir.join("out").exists());
+        assert!(!dir.join("out").exists() && !dir.join("new").exists());
+        assert!(!tmp.path().join("new").exists());
+    }
+}
+
+/// A run that fails removes the output directory it created and the parent
+/// directories it created for it (before: `brand/new` was left).
+#[test]
+fn a_failed_run_removes_the_directories_it_created() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("brand/new/dir");
+    let input = data("sample.srilm");
+    for model in [tmp.path().join("no-such-model"), data("sample-3gram.arpa")] {
+        let extra = [
+            "--input",
+            s(&input),
+            "--format",
+            "srilm",
+            "--output",
+            s(&out),
+        ];
+        let args = rescore_with(s(&model), &extra);
+        if model.exists() {
+            ok(&args);
+            assert!(out.join("synth_00042.nbest").is_file());
+        } else {
+            assert_eq!(dashlm(&args).status.code(), Some(2));
+            assert!(!tmp.path().join("brand").exists());
+        }
     }
 }
 

@@ -356,25 +356,36 @@ impl Drop for OutputFile {
 
 /// A directory output (`srilm`, `kaldi`) created before the scoring when it
 /// did not exist, so that a path that cannot be created fails first; removed
-/// again (if still empty) when the run fails before the lists are written
-/// into its place.
-struct NewDir(Option<PathBuf>);
+/// again (if still empty), with the parent directories created for it, when
+/// the run fails before the lists are written into its place.
+struct NewDir(Vec<PathBuf>);
 
 impl NewDir {
     fn create(dir: &Path) -> io::Result<NewDir> {
-        if dir.exists() {
-            return Ok(NewDir(None));
+        // The directories to create, the output first, then its parents up to
+        // the first that exists.
+        let created: Vec<PathBuf> = dir
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && std::fs::symlink_metadata(d).is_err())
+            .map(Path::to_path_buf)
+            .collect();
+        let mut new = NewDir(Vec::new());
+        if created.is_empty() {
+            return Ok(new);
         }
-        std::fs::create_dir_all(dir)
-            .map_err(|e| super::load::named(&dir.display().to_string(), e))?;
-        Ok(NewDir(Some(dir.to_path_buf())))
+        let result = std::fs::create_dir_all(dir);
+        // Those made before an error are removed too.
+        new.0 = created;
+        result.map_err(|e| super::load::named(&dir.display().to_string(), e))?;
+        Ok(new)
     }
 }
 
 impl Drop for NewDir {
     fn drop(&mut self) {
-        if let Some(dir) = self.0.take() {
-            // Fails, as it should, once the lists are there.
+        for dir in self.0.drain(..) {
+            // Fails, as it should, once the lists are there (and then for
+            // every parent, which holds it).
             let _ = std::fs::remove_dir(dir);
         }
     }
@@ -451,18 +462,46 @@ fn check_outputs_apart(
     }
 }
 
-/// Whether `path` (existing or to be created) lies in directory `dir` or
-/// below it.
+/// Whether `path` (existing or to be created) lies in directory `dir` (the
+/// same) or below it.
 fn inside(dir: &Path, path: &Path) -> bool {
-    let Ok(dir) = std::fs::canonicalize(dir) else {
-        // Not created yet: only a path spelled under it can be in it.
-        return path.starts_with(dir);
+    match (resolved(dir), resolved(path)) {
+        (Some(dir), Some(path)) => path.starts_with(dir),
+        _ => path.starts_with(dir),
+    }
+}
+
+/// `path` as it is, or will be once created: its longest existing ancestor
+/// with links resolved, then the rest of its components, `..` taken
+/// lexically (the directories past that ancestor do not exist yet, so none
+/// is a link: `in/new/../out` is `in/out`). `None` when no ancestor can be
+/// resolved.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut rest = Vec::new();
+    let mut existing = path;
+    let mut base = loop {
+        let spelled = if existing.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            existing
+        };
+        if let Ok(base) = std::fs::canonicalize(spelled) {
+            break base;
+        }
+        rest.push(existing.components().next_back()?);
+        existing = existing.parent()?;
     };
-    let full = std::fs::canonicalize(path).or_else(|_| {
-        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-        std::fs::canonicalize(parent.unwrap_or(Path::new(".")))
-    });
-    full.is_ok_and(|p| p.starts_with(&dir))
+    for c in rest.iter().rev() {
+        match c {
+            Component::ParentDir => {
+                base.pop();
+            }
+            Component::Normal(name) => base.push(name),
+            _ => {}
+        }
+    }
+    Some(base)
 }
 
 /// The most word-alignment cells the WER of a set of lists may take: every
