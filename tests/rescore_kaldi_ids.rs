@@ -52,11 +52,21 @@ fn word_ids_read_through_the_symbol_table_equal_the_same_lists_as_text() {
     let written = fs::read_to_string(out.path().join("o/text")).unwrap();
     assert_eq!(written, "u1-1 the cat sat\nu1-2 the cat\nu2-1\n");
     assert!(!out.path().join("o/words").exists());
-    // With a `text` too, `text` is read and `words` is not.
-    fs::write(ids.path().join("text"), "u1-1 sat\nu1-2 cat\nu2-1 the\n").unwrap();
+    // With a `text` too, both are read and must agree.
+    fs::copy(text.path().join("text"), ids.path().join("text")).unwrap();
+    assert_eq!(kaldi::read_dir(ids.path()).unwrap(), from_ids);
+    fs::write(ids.path().join("text"), "u1-1 sat\nu1-2 the cat\nu2-1\n").unwrap();
+    let err = kaldi::read_dir(ids.path()).unwrap_err();
     assert_eq!(
-        kaldi::read_dir(ids.path()).unwrap()[0].hyps[0].words,
-        ["sat"]
+        (err.source_name(), err.line()),
+        (&*ids.path().join("words").display().to_string(), 2)
+    );
+    // A key that only one of them has.
+    fs::write(ids.path().join("text"), "u1-1 the cat sat\nu1-2 the cat\n").unwrap();
+    let err = kaldi::read_dir(ids.path()).unwrap_err().to_string();
+    assert!(
+        err.ends_with("words:3: hypothesis `u2-1` is not in the transcription archive"),
+        "{err}"
     );
 }
 
@@ -80,7 +90,7 @@ fn bad_word_ids_name_the_archive_line_and_token() {
             "u-1 the cat\nu-2 2\n",
             1,
             "`the` is not a word id of",
-            "not an integer (with no `text`",
+            "not an integer (`words` holds the transcriptions as ids",
         ),
         (
             "u-1 -3\nu-2 2\n",

@@ -251,3 +251,70 @@ fn rescore_writes_archives_that_join_by_key_as_linear_to_nbest_needs() {
         .iter()
         .all(|l| l.hyps.iter().all(|h| h.alignment.is_some())));
 }
+
+/// A rescored directory read from word ids is rescored again with its ids:
+/// the output holds `words.txt` beside `words`, and `words` is checked
+/// against `text` (before: with `text` there, `words` was not read at all,
+/// so the second output had no ids, and `words` could say anything).
+#[test]
+fn a_rescored_directory_keeps_its_word_ids_when_rescored_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    fs::create_dir(&input).unwrap();
+    sample_as_ids(&input);
+    let model = data("sample-3gram.arpa");
+    let rescore = |input: &Path, out: &Path| {
+        let args = [
+            "rescore",
+            "--model",
+            s(&model),
+            "--input",
+            s(input),
+            "--format",
+            "kaldi",
+            "--lm-weight",
+            "8",
+            "--wip",
+            "-1",
+            "--output",
+            s(out),
+        ];
+        rescore_cli_common::dashlm(&args)
+    };
+    let (once, twice) = (tmp.path().join("once"), tmp.path().join("twice"));
+    assert!(rescore(&input, &once).status.success());
+    assert!(rescore(&once, &twice).status.success());
+    for name in ["text", "words", "words.txt", "ali"] {
+        assert_eq!(
+            fs::read(once.join(name)).unwrap(),
+            fs::read(twice.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    // `words` that says other words than `text` is an error at its line.
+    let words = fs::read_to_string(once.join("words")).unwrap();
+    let mut lines: Vec<&str> = words.lines().collect();
+    let (key, _) = lines[1].split_once(' ').unwrap();
+    let swapped = format!("{key} 1");
+    lines[1] = &swapped;
+    fs::write(once.join("words"), lines.join("\n") + "\n").unwrap();
+    let out = rescore(&once, &tmp.path().join("bad"));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let expected = format!(
+        "{}:2: expected the transcription of the same key in `text`",
+        once.join("words").display()
+    );
+    assert!(err.contains(&expected), "{err}");
+    // Without `words.txt`, `words` is not read, and the output says so.
+    fs::write(once.join("words"), words).unwrap();
+    fs::remove_file(once.join("words.txt")).unwrap();
+    let out = rescore(&once, &tmp.path().join("no-table"));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("these word ids are not read (there is no words.txt beside them)"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("no-table/words").exists());
+}

@@ -649,6 +649,19 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     let named = |path: &Path, e| super::load::named(&path.display().to_string(), e);
     // Lists read from word ids are written back as ids too (and as words).
     let word_ids = table.filter(|_| output.is_some());
+    let ids_unread = args.input.join("words");
+    if args.format == Format::Kaldi
+        && output.is_some()
+        && word_ids.is_none()
+        && ids_unread.is_file()
+    {
+        eprintln!(
+            "dashlm: warning: {}: these word ids are not read (there is no words.txt beside \
+             them), so the output has `text` but no `words`; link the language's words.txt \
+             into the input directory to keep them",
+            ids_unread.display()
+        );
+    }
     if let Some(path) = output.as_deref() {
         match &word_ids {
             Some(table) => kaldi::check_dir_with_ids(&lists, table),

@@ -8,8 +8,10 @@
 //!   directory has `words` and `words.txt` instead);
 //! - `words` and `words.txt`: the transcriptions as word ids, as
 //!   `nbest-to-linear` writes them (`utt1-1 4 17 9`), and the symbol table of
-//!   those ids (Kaldi's `words.txt`, see [`SymbolTable`]); read only when
-//!   there is no `text`;
+//!   those ids (Kaldi's `words.txt`, see [`SymbolTable`]); with `text` too
+//!   (as `dashlm rescore` writes a directory read from ids), both are read
+//!   and must hold the same transcriptions; `words` without `words.txt` is
+//!   not read;
 //! - `ac_cost`: acoustic costs, `utt1-1 120.5` (required);
 //! - `lm_cost`: first-pass LM (graph) costs, `utt1-1 14.2` (optional; when present,
 //!   every hypothesis needs one);
@@ -319,32 +321,86 @@ fn with_script_names_hint(err: NbestError, dir: &Path, archive: &str) -> NbestEr
     err.with_io_hint(hint, |kind| kind == io::ErrorKind::NotFound)
 }
 
-/// The archive of word ids and the symbol table the transcriptions of `dir`
-/// are read from, when they are word ids: `dir` has no `text` but `words` and
-/// `words.txt`.
+/// The archive of word ids and the symbol table of `dir`, when it has both
+/// (`words` and `words.txt`).
 fn word_id_archives(dir: &Path) -> Option<(PathBuf, PathBuf)> {
     let (ids_path, table_path) = (dir.join("words"), dir.join("words.txt"));
-    let no_text = fs::symlink_metadata(dir.join("text")).is_err();
-    (no_text && ids_path.is_file() && table_path.is_file()).then_some((ids_path, table_path))
+    (ids_path.is_file() && table_path.is_file()).then_some((ids_path, table_path))
 }
 
 /// The transcription archive of `dir` (its name) and its entries: `text`, or,
 /// when `dir` has no `text`, `words` (word ids) read with the symbol table
-/// `words.txt`, which is returned too.
+/// `words.txt`, which is returned too. With `text`, `words` and `words.txt`
+/// all there (as `dashlm rescore` writes them), `text` is read, and `words`
+/// must hold the same transcriptions, key by key.
 fn read_dir_transcriptions(dir: &Path) -> Result<Transcriptions, NbestError> {
-    if let Some((ids_path, table_path)) = word_id_archives(dir) {
-        let table = SymbolTable::read_path(&table_path)?;
-        let name = ids_path.display().to_string();
-        let entries = read_keyed(open(&ids_path)?, &name, |ids| {
-            Ok(hyp_words_joined(&table.transcription(ids)?))
-        })?;
-        return Ok((name, entries, Some(table)));
-    }
     let text_path = dir.join("text");
+    let has_text = is_present(&text_path);
+    let ids = match word_id_archives(dir) {
+        Some((ids_path, table_path)) => {
+            let table = SymbolTable::read_path(&table_path)?;
+            let name = ids_path.display().to_string();
+            let entries = read_keyed(open(&ids_path)?, &name, |ids| {
+                Ok(hyp_words_joined(&table.transcription(ids)?))
+            })?;
+            if !has_text {
+                return Ok((name, entries, Some(table)));
+            }
+            Some((name, entries, table))
+        }
+        None => None,
+    };
     let name = text_path.display().to_string();
     let text = open(&text_path).map_err(|e| with_script_names_hint(e, dir, "text"))?;
     let entries = read_text_entries(text, &name)?;
-    Ok((name, entries, None))
+    let Some((ids_name, ids_entries, table)) = ids else {
+        return Ok((name, entries, None));
+    };
+    check_same_transcriptions((&name, &entries), (&ids_name, &ids_entries), table.source())?;
+    Ok((name, entries, Some(table)))
+}
+
+/// An error unless `ids` (the `words` archive, read through symbol table
+/// `table`) holds the transcriptions of `text`, key by key.
+fn check_same_transcriptions(
+    (text_name, text): (&str, &[Entry<Words>]),
+    (ids_name, ids): (&str, &[Entry<Words>]),
+    table: &str,
+) -> Result<(), NbestError> {
+    let by_key: HashMap<&str, (&Words, u64)> = ids
+        .iter()
+        .map(|(k, w, line)| (k.as_str(), (w, *line)))
+        .collect();
+    for (key, words, line) in text {
+        let Some(&(id_words, id_line)) = by_key.get(key.as_str()) else {
+            let kind = NbestErrorKind::MissingScore {
+                key: key.clone(),
+                archive: ids_name.to_string(),
+            };
+            return Err(NbestError::new(text_name, *line, kind));
+        };
+        if id_words != words {
+            let kind = NbestErrorKind::Syntax {
+                expected: "the transcription of the same key in `text` (a directory with both \
+                           `text` and `words` must hold one set of transcriptions)",
+                found: format!(
+                    "`{}` for `{key}` through {table}, where {text_name} has `{}`",
+                    id_words.as_str(),
+                    words.as_str()
+                ),
+            };
+            return Err(NbestError::new(ids_name, id_line, kind));
+        }
+    }
+    let keys: HashSet<&str> = text.iter().map(|(k, _, _)| k.as_str()).collect();
+    match ids.iter().find(|(k, _, _)| !keys.contains(k.as_str())) {
+        Some((key, _, line)) => Err(NbestError::new(
+            ids_name,
+            *line,
+            NbestErrorKind::UnknownKey(key.clone()),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// A transcription archive's name, its entries, and the symbol table it was
@@ -641,7 +697,9 @@ pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
 
 /// [`write_dir`], and the transcriptions also as word ids of `table` in
 /// `words` (as `nbest-to-linear` writes them, for `linear-to-nbest`), beside
-/// `text`. `dashlm rescore` writes lists read from word ids so.
+/// `text`, with the table as `words.txt` (so the directory reads back with
+/// its ids, [`read_dir_with_table`]). `dashlm rescore` writes lists read from
+/// word ids so.
 ///
 /// # Errors
 /// As [`write_dir`], and a word `table` does not have (see
@@ -655,7 +713,12 @@ pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
 /// kaldi::write_dir_with_ids(dir.path(), &lists, &table).unwrap();
 /// let read = |name| std::fs::read_to_string(dir.path().join(name)).unwrap();
 /// assert_eq!((read("words"), read("text"), read("ali")), ("u-1 2 1\n".into(), "u-1 no yes\n".into(), "u-1 2 4\n".into()));
-/// assert_eq!(kaldi::read_dir(dir.path()).unwrap(), lists);
+/// let (back, back_table) = kaldi::read_dir_with_table(dir.path()).unwrap();
+/// assert_eq!((back, back_table.unwrap().id("no")), (lists, Some(2)));
+/// // `words` must hold the transcriptions of `text`.
+/// std::fs::write(dir.path().join("words"), "u-1 1 2\n").unwrap();
+/// let err = kaldi::read_dir(dir.path()).unwrap_err().to_string();
+/// assert!(err.contains("words:1: expected the transcription of the same key in `text`"), "{err}");
 /// ```
 pub fn write_dir_with_ids(dir: &Path, lists: &[NbestList], table: &SymbolTable) -> io::Result<()> {
     check_dir_with_ids(lists, table)?;
@@ -695,6 +758,10 @@ fn write_files(dir: &Path, lists: &[NbestList], ids: Option<&SymbolTable>) -> io
             }
             writeln!(out)?;
         }
+        out.flush()?;
+        // The table beside the ids, so that the directory reads back with them.
+        let mut out = create("words.txt", NamedBy::Format)?;
+        table.write(&mut out)?;
         out.flush()?;
     }
     if ali::all_or_none(lists)? {

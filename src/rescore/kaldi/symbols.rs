@@ -131,6 +131,28 @@ impl SymbolTable {
         ids.get(word).copied()
     }
 
+    /// Writes the table as `symbol id` lines in order of id, as OpenFst
+    /// writes a text symbol table (it reads back equal).
+    ///
+    /// # Errors
+    /// Any I/O error.
+    ///
+    /// ```
+    /// use dashlm::rescore::kaldi::SymbolTable;
+    /// let table = SymbolTable::read(&b"b 2\n<eps> 0\na 1\n"[..], "t").unwrap();
+    /// let mut out = Vec::new();
+    /// table.write(&mut out).unwrap();
+    /// assert_eq!(out, b"<eps> 0\na 1\nb 2\n");
+    /// ```
+    pub fn write<W: std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
+        let mut ids: Vec<u64> = self.words.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            writeln!(out, "{} {id}", self.words[&id])?;
+        }
+        Ok(())
+    }
+
     /// The file the table was read from (the `source` it was read as).
     ///
     /// ```
@@ -185,8 +207,8 @@ impl SymbolTable {
             };
             let word = match parse_id(token) {
                 None => Err(refused(
-                    "not an integer (with no `text` archive, the transcriptions are read from \
-                     `words`, as ids of the symbol table)",
+                    "not an integer (`words` holds the transcriptions as ids of the symbol \
+                     table)",
                 )),
                 Some(0) => Err(refused(
                     "0 is epsilon (`<eps>`) in Kaldi's symbol tables, never a word",
