@@ -758,3 +758,38 @@ fn tune_sorts_its_value_lists() {
     assert_eq!(tune("10,0,5,5,2.5", "4,-4,0,4"), sorted);
     assert!(sorted.contains("2.5"), "{sorted}");
 }
+
+/// An MBR option without `--mbr` is an error, not silently ignored (as
+/// `--smooth` without `--plateau off` is).
+#[test]
+fn mbr_options_need_mbr() {
+    let expected = "the following required arguments were not provided:\n  --mbr";
+    refused(
+        &[
+            "rescore",
+            "--lm-weight",
+            "1",
+            "--wip",
+            "0",
+            "--mbr-scale",
+            "0.5",
+        ],
+        expected,
+    );
+    refused(&["tune", "--scales", "0.5"], expected);
+    // With --mbr, or with the defaults, they run.
+    let (model, input) = (data("sample-3gram.arpa"), data("sample.jsonl"));
+    let (model, input) = (s(&model), s(&input));
+    let tune = [
+        "tune",
+        "--model",
+        model,
+        "--input",
+        input,
+        "--json",
+        "--lm-weights",
+        "0:4:2",
+    ];
+    ok(&[&tune[..], &["--mbr", "--scales", "0.5"]].concat());
+    ok(&tune);
+}

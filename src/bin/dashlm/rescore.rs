@@ -67,7 +67,7 @@ pub struct Args {
     #[arg(long)]
     pub mbr: bool,
     /// Posterior scale for --mbr: posteriors are softmax(scale * total).
-    #[arg(long, default_value_t = 0.1, allow_hyphen_values = true, value_parser = parse_scale)]
+    #[arg(long, default_value_t = 0.1, allow_hyphen_values = true, value_parser = parse_scale, requires = "mbr")]
     pub mbr_scale: f64,
     /// References (`id w1 w2 ...` lines) to attach, for the WER summary.
     #[arg(long)]

@@ -57,7 +57,8 @@ pub struct Args {
     #[arg(
         long,
         default_value = "0.02,0.05,0.1,0.2,0.5,1",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        requires = "mbr"
     )]
     scales: String,
     /// Weight of the acoustic score (kept fixed).
