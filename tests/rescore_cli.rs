@@ -230,6 +230,13 @@ fn wer_matches_known_counts() {
         )),
         "{err}"
     );
+    // References without words: no rate (before: `%WER inf [ 2 / 0, ...`).
+    fs::write(&r, "x1\n").unwrap();
+    let e = dashlm(&["wer", "--ref", s(&r), "--hyp", s(&h)]);
+    let err = String::from_utf8_lossy(&e.stderr);
+    assert_eq!(e.status.code(), Some(2), "{err}");
+    let expected = "the 1 references scored hold no words: the WER is undefined";
+    assert!(err.contains(expected), "{err}");
     fs::write(&r, "").unwrap();
     let e = dashlm(&["wer", "--ref", s(&r), "--hyp", s(&h), "--mode", "all"]);
     let err = String::from_utf8_lossy(&e.stderr);

@@ -72,6 +72,16 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
         )
         .into());
     }
+    // `%WER inf` (or 0.00 over no words) is no rate: errors over no words.
+    if total.ref_words == 0 {
+        return Err(format!(
+            "{}: the {} references scored hold no words: the WER is undefined (nothing to \
+             score)",
+            args.reference.display(),
+            total.sentences
+        )
+        .into());
+    }
     warn_unreferenced(&args, &refs, &hyps);
     let mut out = super::load::stdout();
     writeln!(out, "{total}")?;
