@@ -508,7 +508,9 @@ fn resolved(path: &Path) -> Option<PathBuf> {
 /// hypothesis of a list with a reference aligned with it (the oracle's),
 /// `(reference words + 1) x (hypothesis words + 1)` cells each, about 1.3 ns
 /// a cell (a list of 10 hypotheses of 30,000 words, 9 x 10^9 cells, took
-/// 12 s); so about two minutes at the limit. Past it, `rescore` leaves out
+/// 12 s), up to about 8 ns for lines of hundreds of thousands of words, whose
+/// rows leave the cache (two hypotheses of 200,000 words, 8 x 10^10 cells,
+/// took 10 minutes); so 2 to 15 minutes at the limit. Past it, `rescore` leaves out
 /// its WER summary and `tune` refuses the lists (before: a 2.1-million-word
 /// hypothesis with its reference ran for hours).
 const MAX_WER_CELLS: u128 = 100_000_000_000;
@@ -533,7 +535,7 @@ pub fn check_wer_cells(lists: &[NbestList], what: &str) -> Result<(), String> {
         return Err(format!(
             "{what} aligns every hypothesis with its reference: {cells} cells \
              ((reference words + 1) x (hypothesis words + 1) each); at most {MAX_WER_CELLS} \
-             (about two minutes)"
+             (2 to 15 minutes of work)"
         ));
     }
     Ok(())
