@@ -538,6 +538,21 @@ fn references_every_utterance_for_tune_a_subset_said_so_for_rescore() {
     );
     assert_eq!(err.matches("warning").count(), 1, "{err}");
     assert!(err.contains(&warning), "{err}");
+    // References for utterances the input does not have, beside used ones:
+    // said (before: silently unused).
+    let extra = d.join("extra.refs");
+    fs::write(&extra, "synth_00076 a b c\nzz_1 x\nzz_0 y\n").unwrap();
+    let (_, err) = ok(&on_input(
+        s(&model),
+        s(&input),
+        &["rescore", "--best-text", "-", "--refs", s(&extra)],
+    ));
+    let warning = format!(
+        "dashlm: warning: {}: 2 of its 3 references are for no utterance of the input (the \
+         first by id: `zz_0`)",
+        extra.display()
+    );
+    assert!(err.contains(&warning), "{err}");
     // The same references: no warning.
     let (_, err) = ok(&on_input(
         s(&model),

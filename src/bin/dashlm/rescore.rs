@@ -1,6 +1,6 @@
 //! `dashlm rescore`: re-rank n-best lists with a language model.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::error::Error;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -182,7 +182,8 @@ pub fn read_input(
                 replaced.len()
             );
         }
-        if attach_references(&mut lists, &map) == 0 {
+        let attached = attach_references(&mut lists, &map);
+        if attached == 0 {
             // An explicit --refs that gives nothing is the wrong file, not a
             // run whose WER silently comes from the input's own references.
             let first = lists.first().map_or("", |l| l.id.as_str());
@@ -193,6 +194,24 @@ pub fn read_input(
                 map.len()
             )
             .into());
+        }
+        if attached < map.len() {
+            // Some used, some not: a mixed-up file, or one for a larger set.
+            let ids: HashSet<&str> = lists.iter().map(|l| l.id.as_str()).collect();
+            let mut unused: Vec<&str> = map
+                .keys()
+                .map(String::as_str)
+                .filter(|id| !ids.contains(id))
+                .collect();
+            unused.sort_unstable();
+            eprintln!(
+                "dashlm: warning: {}: {} of its {} references are for no utterance of the \
+                 input (the first by id: `{}`)",
+                refs.display(),
+                unused.len(),
+                map.len(),
+                dashlm::text::quote(unused[0], dashlm::text::QUOTED_CHARS)
+            );
         }
     }
     Ok((lists, table))
