@@ -861,3 +861,28 @@ fn kaldi_script_archive_names_are_named_in_the_missing_archive_error() {
     fs::copy(d.join("acwt"), d.join("ac_cost")).unwrap();
     assert_eq!(kaldi::read_dir(d).unwrap()[0].hyps[0].acoustic, -10.0);
 }
+
+/// A Kaldi extra score archive may be compressed, as the n-best files of
+/// SRILM score directories may (before: `conf.score.gz` was not read); one
+/// score in two archives is an error.
+#[test]
+fn kaldi_score_archives_may_be_compressed() {
+    use std::io::Write;
+    let dir = kaldi_dir("u1-1 a b\nu1-2 a\n", "u1-1 1\nu1-2 2\n", None);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"u1-1 -0.5\nu1-2 -1.5\n").unwrap();
+    fs::write(dir.path().join("conf.score.gz"), gz.finish().unwrap()).unwrap();
+    let lists = read_lists(dir.path(), Format::Kaldi).unwrap();
+    assert_eq!(lists[0].hyps[1].extra["conf"], -1.5);
+    fs::write(dir.path().join("conf.score"), "u1-1 0\n").unwrap();
+    let err = read_lists(dir.path(), Format::Kaldi)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.ends_with(
+            "expected one archive per extra score (plain, .gz or .xz), found `conf.score` and \
+             `conf.score.gz` for score `conf`"
+        ),
+        "{err}"
+    );
+}

@@ -20,8 +20,9 @@
 //!   each hypothesis ([`Hypothesis::alignment`]) and written back under its new
 //!   key (see [`read_alignments`]);
 //! - `refs`: references in Kaldi `text` style, `utt1 the cat sat` (optional);
-//! - `<name>.score`: an extra named score per hypothesis, `utt1-1 -255.1`, *not*
-//!   negated (optional, entries may be missing).
+//! - `<name>.score` (or `.score.gz`, `.score.xz`): an extra named score per
+//!   hypothesis, `utt1-1 -255.1`, *not* negated (optional, entries may be
+//!   missing).
 //!
 //! Costs are negated natural-log scores: the acoustic score is `-ac_cost` and the
 //! first-pass LM score `-lm_cost`. A cost of `inf` (as Kaldi's C++ streams write
@@ -578,12 +579,22 @@ pub fn read_dir_with_table(
     for entry in fs::read_dir(dir).map_err(|e| NbestError::io(&dir.display().to_string(), e))? {
         let entry = entry.map_err(|e| NbestError::io(&dir.display().to_string(), e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(stem) = name.strip_suffix(".score") {
+        let archive = [".score", ".score.gz", ".score.xz"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix));
+        if let Some(stem) = archive {
             // The score's name, shared by every hypothesis given it.
             extra_files.push((Arc::<str>::from(stem), name));
         }
     }
     extra_files.sort();
+    if let Some(w) = extra_files.windows(2).find(|w| w[0].0 == w[1].0) {
+        let kind = NbestErrorKind::Syntax {
+            expected: "one archive per extra score (plain, .gz or .xz)",
+            found: format!("`{}` and `{}` for score `{}`", w[0].1, w[1].1, w[0].0),
+        };
+        return Err(NbestError::new(&dir.display().to_string(), 0, kind));
+    }
     for (stem, file) in extra_files {
         apply(&mut lists, &file, false, Zero::MinusInf, &mut |h, v| {
             h.extra.insert(stem.clone(), v);
