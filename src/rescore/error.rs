@@ -189,6 +189,9 @@ pub struct NbestError {
     source_name: String,
     line: u64,
     kind: NbestErrorKind,
+    /// Said after the kind's message (`; <hint>`): what the input looks like
+    /// instead, for an error that is not a read error.
+    hint: Option<String>,
 }
 
 impl NbestError {
@@ -204,6 +207,7 @@ impl NbestError {
             source_name: source_name.to_string(),
             line,
             kind,
+            hint: None,
         }
     }
 
@@ -235,6 +239,18 @@ impl NbestError {
         NbestError {
             kind: NbestErrorKind::Io(err),
             ..self
+        }
+    }
+
+    /// This error with `hint` appended to its message (`; hint`): to a read
+    /// error's own message, else after the kind's.
+    pub(crate) fn with_hint(self, hint: String) -> NbestError {
+        match self.kind {
+            NbestErrorKind::Io(_) => self.with_io_hint(&format!("; {hint}"), |_| true),
+            _ => NbestError {
+                hint: Some(hint),
+                ..self
+            },
         }
     }
 
@@ -274,9 +290,13 @@ impl NbestError {
 impl fmt::Display for NbestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line > 0 {
-            write!(f, "{}:{}: {}", self.source_name, self.line, self.kind)
+            write!(f, "{}:{}: {}", self.source_name, self.line, self.kind)?;
         } else {
-            write!(f, "{}: {}", self.source_name, self.kind)
+            write!(f, "{}: {}", self.source_name, self.kind)?;
+        }
+        match &self.hint {
+            Some(hint) => write!(f, "; {hint}"),
+            None => Ok(()),
         }
     }
 }

@@ -67,9 +67,8 @@ pub(crate) fn with_format_hint(err: NbestError, path: &Path, format: Format) -> 
         (Format::Srilm, false) => "an SRILM n-best file (scores first, or an `NBestList` header)",
         (Format::Jsonl, _) => "JSONL n-best lists (its first line starts with `{`)",
     };
-    let hint = format!(
-        "; {} looks like {what}: give --format {other}",
+    err.with_hint(format!(
+        "{} looks like {what}: give --format {other}",
         path.display()
-    );
-    err.with_io_hint(&hint, |_| true)
+    ))
 }
