@@ -818,3 +818,23 @@ fn mbr_options_need_mbr() {
     ok(&[&tune[..], &["--mbr", "--scales", "0.5"]].concat());
     ok(&tune);
 }
+
+/// A negative acoustic scale is refused, as the README's "scales >= 0" says
+/// (before: taken, ranking the acoustically worst hypotheses first).
+#[test]
+fn a_negative_acoustic_scale_is_refused() {
+    let expected = "`-1`: expected a scale >= 0";
+    refused(
+        &[
+            "rescore",
+            "--lm-weight",
+            "1",
+            "--wip",
+            "0",
+            "--acoustic-scale",
+            "-1",
+        ],
+        expected,
+    );
+    refused(&["tune", "--acoustic-scale", "-1"], expected);
+}

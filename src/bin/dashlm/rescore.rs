@@ -47,8 +47,8 @@ pub struct Args {
     /// Word insertion penalty, added per word.
     #[arg(long, allow_hyphen_values = true, value_parser = parse_finite)]
     pub wip: f64,
-    /// Weight of the acoustic score.
-    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true, value_parser = parse_finite)]
+    /// Weight of the acoustic score (>= 0: a negative one ranks the acoustically worst first).
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true, value_parser = parse_scale)]
     pub acoustic_scale: f64,
     /// Weight of the lists' own first-pass LM score.
     #[arg(long, default_value_t = 0.0, allow_hyphen_values = true, value_parser = parse_finite)]
@@ -91,7 +91,7 @@ pub fn parse_finite(s: &str) -> Result<f64, String> {
     }
 }
 
-/// An MBR posterior scale: a finite number >= 0.
+/// A scale (the acoustic scale, an MBR posterior scale): a finite number >= 0.
 pub fn parse_scale(s: &str) -> Result<f64, String> {
     match parse_finite(s)? {
         x if x >= 0.0 => Ok(x),

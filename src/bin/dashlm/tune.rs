@@ -13,8 +13,8 @@ use dashlm::LanguageModel;
 
 use super::rescore::{
     check_mbr_grid, check_wer_cells, load_model, note_probability_zero, parse_finite, parse_format,
-    parse_threads, print_coverage, print_stats, print_wer, read_input, score_with_progress,
-    set_threads, zero_count,
+    parse_scale, parse_threads, print_coverage, print_stats, print_wer, read_input,
+    score_with_progress, set_threads, zero_count,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -61,8 +61,8 @@ pub struct Args {
         requires = "mbr"
     )]
     scales: String,
-    /// Weight of the acoustic score (kept fixed).
-    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true, value_parser = parse_finite)]
+    /// Weight of the acoustic score, >= 0 (kept fixed).
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true, value_parser = parse_scale)]
     acoustic_scale: f64,
     /// Weight of the lists' own first-pass LM score (kept fixed).
     #[arg(long, default_value_t = 0.0, allow_hyphen_values = true, value_parser = parse_finite)]
