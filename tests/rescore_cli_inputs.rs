@@ -415,7 +415,7 @@ fn options_take_negative_values_and_give_their_own_message() {
         "--wip",
         "-2",
         "--acoustic-scale",
-        "-0.5",
+        "0.5",
         "--first-pass-lm-weight",
         "-1",
         "--best-text",

@@ -886,3 +886,50 @@ fn kaldi_score_archives_may_be_compressed() {
         "{err}"
     );
 }
+
+/// Bytes that are not UTF-8 are an error at their line and offset in every
+/// line reader (before: "stream did not contain valid UTF-8", with no byte).
+#[test]
+fn bytes_that_are_not_utf8_are_named_by_line_and_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("bad.jsonl");
+    fs::write(
+        &jsonl,
+        b"{\"id\": \"u\", \"hyps\": []}\n{\"id\": \"v\xff\", \"hyps\": []}\n",
+    )
+    .unwrap();
+    let srilm = dir.path().join("s");
+    fs::create_dir(&srilm).unwrap();
+    fs::write(srilm.join("u.nbest"), b"-1 -2 1 a\n-1 -2 1 b\xfe\n").unwrap();
+    let kaldi = kaldi_dir("u1-1 a\n", "u1-1 1\n", None);
+    fs::write(kaldi.path().join("text"), b"u1-1 a\xc3\n").unwrap();
+    let cases = [
+        (
+            jsonl.clone(),
+            Format::Jsonl,
+            "bad.jsonl:2",
+            "offset 9 of the line is 0xff",
+        ),
+        (
+            srilm.clone(),
+            Format::Srilm,
+            "u.nbest:2",
+            "offset 9 of the line is 0xfe",
+        ),
+        (
+            kaldi.path().to_path_buf(),
+            Format::Kaldi,
+            "text:1",
+            "offset 6 of the line is 0xc3",
+        ),
+    ];
+    for (path, format, at, what) in cases {
+        let err = read_lists(&path, format).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!(
+                "{at}: read error: not UTF-8 text: the byte at {what}"
+            )),
+            "{err}"
+        );
+    }
+}

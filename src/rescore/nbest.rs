@@ -661,14 +661,26 @@ impl<'s, R: std::io::BufRead> Lines<'s, R> {
     /// read error, or a byte-order mark at the start, at its line.
     pub(crate) fn next_line(&mut self) -> Result<Option<(&str, u64)>, NbestError> {
         loop {
-            self.line.clear();
-            let n = self.input.read_line(&mut self.line).map_err(|e| {
+            // The line's buffer reused as bytes, then moved back as text
+            // once checked (one check, no copy).
+            let mut bytes = std::mem::take(&mut self.line).into_bytes();
+            bytes.clear();
+            let n = self.input.read_until(b'\n', &mut bytes).map_err(|e| {
                 NbestError::new(self.source, self.line_no + 1, NbestErrorKind::Io(e))
             })?;
             if n == 0 {
                 return Ok(None);
             }
             self.line_no += 1;
+            self.line = String::from_utf8(bytes).map_err(|e| {
+                let at = e.utf8_error().valid_up_to();
+                let what = format!(
+                    "not UTF-8 text: the byte at offset {at} of the line is 0x{:02x}",
+                    e.as_bytes()[at]
+                );
+                let err = io::Error::new(io::ErrorKind::InvalidData, what);
+                NbestError::new(self.source, self.line_no, NbestErrorKind::Io(err))
+            })?;
             if self.line_no == 1 {
                 check_no_bom(&self.line).map_err(|k| NbestError::new(self.source, 1, k))?;
             }

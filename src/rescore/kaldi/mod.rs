@@ -501,7 +501,11 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
 /// std::fs::write(dir.path().join("ac_cost"), "u-1 3\n").unwrap();
 /// let (lists, table) = dashlm::rescore::kaldi::read_dir_with_table(dir.path()).unwrap();
 /// assert_eq!((lists[0].hyps[0].text(), table.unwrap().id("yes")), ("yes".into(), Some(1)));
-/// std::fs::write(dir.path().join("text"), "u-1 no\n").unwrap();
+/// // With `text` too, both are read (and must agree); without `words.txt`,
+/// // `words` is not read.
+/// std::fs::write(dir.path().join("text"), "u-1 yes\n").unwrap();
+/// assert!(dashlm::rescore::kaldi::read_dir_with_table(dir.path()).unwrap().1.is_some());
+/// std::fs::remove_file(dir.path().join("words.txt")).unwrap();
 /// assert!(dashlm::rescore::kaldi::read_dir_with_table(dir.path()).unwrap().1.is_none());
 /// ```
 pub fn read_dir_with_table(
