@@ -500,6 +500,15 @@ fn rescore_outputs_do_not_land_on_each_other_or_on_inputs_in_the_output_director
         &["--input", jsonl, "--output", same, "--best-text", same],
         "--output and --best-text name the same file",
     );
+    // Spelled two ways, not created yet (before: accepted, and the best text
+    // replaced the lists).
+    std::os::unix::fs::symlink(d, d.join("link")).unwrap();
+    let other = d.join("link/same.out");
+    refused_with(
+        &["--input", jsonl, "--output", same, "--best-text", s(&other)],
+        "--output and --best-text name the same file",
+    );
+    assert!(!d.join("same.out").exists());
     // A list file inside the output directory, naming n-best files there.
     let lst = d.join("lst");
     fs::create_dir(&lst).unwrap();

@@ -438,7 +438,10 @@ fn check_outputs_apart(
     read: &[(&Path, &str)],
 ) -> Result<(), String> {
     if let (Some(out), Some(best)) = (output, best_text) {
-        if out == best || super::load::same_file(out, best) {
+        // Also two spellings of one file not created yet (`o.txt`, `./o.txt`):
+        // the second opened would take the first's place.
+        let spelled_alike = resolved(out).is_some_and(|o| Some(o) == resolved(best));
+        if out == best || super::load::same_file(out, best) || spelled_alike {
             return Err(format!(
                 "{}: --output and --best-text name the same file",
                 out.display()
