@@ -933,3 +933,44 @@ fn bytes_that_are_not_utf8_are_named_by_line_and_offset() {
         );
     }
 }
+
+/// Scores of any size are written so they read back: Kaldi's and the extra
+/// scores exactly, SRILM's converted ones to 15 significant digits (before:
+/// 10 decimals, so `-1e-15` came back as 0, and `-1e300` took 301 digits).
+#[test]
+fn written_scores_of_any_size_read_back() {
+    let scores = [
+        -1e-15,
+        -1.2345678901234567,
+        -123456789012.5,
+        -1e300,
+        -1e-300,
+    ];
+    let list = |id: &str| {
+        scores.iter().fold(NbestList::new(id), |l, &x| {
+            l.with_hyp(
+                Hypothesis::new("a", x)
+                    .with_lm(x / 3.0)
+                    .with_extra("conf", x),
+            )
+        })
+    };
+    let lists = vec![list("u")];
+    let dir = tempfile::tempdir().unwrap();
+    let (k, s) = (dir.path().join("k"), dir.path().join("s"));
+    kaldi::write_dir(&k, &lists).unwrap();
+    assert_eq!(kaldi::read_dir(&k).unwrap(), lists, "Kaldi: exact");
+    srilm::write_dir(&s, &lists).unwrap();
+    let back = srilm::read_dir(&s).unwrap();
+    for (b, h) in back[0].hyps.iter().zip(&lists[0].hyps) {
+        assert_eq!(b.extra, h.extra, "extra scores: exact");
+        for (x, y) in [(b.acoustic, h.acoustic), (b.lm.unwrap(), h.lm.unwrap())] {
+            assert!((x - y).abs() <= 1e-14 * y.abs(), "{x:e} {y:e}");
+        }
+    }
+    let written = fs::read_to_string(k.join("ac_cost")).unwrap();
+    assert!(
+        written.contains("u-1 1e-15\n") && written.contains("u-4 1e300\n"),
+        "{written}"
+    );
+}

@@ -678,7 +678,8 @@ pub fn check_dir_with_ids(lists: &[NbestList], table: &SymbolTable) -> io::Resul
 /// alignment), one `<name>.score` per extra score, and `refs` when some list
 /// has a reference.
 /// Hypotheses are keyed `<id>-1`, `<id>-2`, ... in list order; scores are
-/// written with up to 10 decimals (as in [`srilm`](super::srilm)). `dir` must
+/// written as the shortest decimals that read back as the same numbers
+/// (`1e-15` in exponent notation). `dir` must
 /// be new or empty; it appears whole or not at all (see
 /// [`check_new_dir`](super::check_new_dir)).
 ///

@@ -55,13 +55,13 @@ pub fn ln_to_bytelog(ln: f64) -> f64 {
 }
 
 /// Writes `list` in the `NBestList1.0` form, each acoustic score as an
-/// unrounded bytelog (so it reads back within a rounding of its last digit;
-/// SRILM parses the score as a float). For lists without first-pass LM
+/// unrounded bytelog to 15 significant digits (SRILM parses the score as a
+/// float). For lists without first-pass LM
 /// scores, checked before: every acoustic score finite.
 pub(super) fn write_v1<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
     writeln!(out, "NBestList1.0")?;
     for h in &list.hyps {
-        write!(out, "({})", super::fmt_score(ln_as_bytelog(h.acoustic)))?;
+        write!(out, "({})", super::fmt_converted(ln_as_bytelog(h.acoustic)))?;
         if !h.words.is_empty() {
             write!(out, " {}", h.words.as_str())?;
         }

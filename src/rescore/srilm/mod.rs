@@ -468,22 +468,36 @@ pub fn read_path(path: &Path) -> Result<Vec<NbestList>, NbestError> {
     }
 }
 
-/// Formats a score with at most 10 decimals, trailing zeros removed.
+/// Formats a score so that it reads back as the same `f64`: the shortest
+/// decimal that does, positional from 1e-5 to 1e16 and in exponent notation
+/// beyond (`1e-15` and `-1e300`, not 0 and 301 digits); `-0` as `0`.
 pub(crate) fn fmt_score(x: f64) -> String {
-    if !x.is_finite() {
-        return format!("{x}");
+    if x == 0.0 {
+        return "0".to_string();
     }
-    let s = format!("{x:.10}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".to_string()
-    } else {
-        s.to_string()
+    match x.abs() {
+        a if !a.is_finite() || (1e-5..1e16).contains(&a) => format!("{x}"),
+        _ => format!("{x:e}"),
     }
 }
 
+/// Formats a score converted from natural log (to log10 or to bytelogs):
+/// rounded to 15 significant digits, then as [`fmt_score`]. The
+/// conversion's last-bit noise goes (`-242.6258`, not `-242.62580000000003`,
+/// for a log10 score read as `-242.6258`), and the value read back is within
+/// 5e-15 (relative) of the converted one.
+pub(crate) fn fmt_converted(x: f64) -> String {
+    if !x.is_finite() {
+        return fmt_score(x);
+    }
+    let rounded: f64 = format!("{x:.14e}")
+        .parse()
+        .expect("a float's own exponent form");
+    fmt_score(rounded)
+}
+
 /// Writes one list: in the plain form when its hypotheses have first-pass LM
-/// scores (converted to log10 and written with up to 10 decimals), in the
+/// scores (converted to log10, to 15 significant digits), in the
 /// `NBestList1.0` form when none has (its one score per line is the acoustic
 /// score, in bytelog units, as the reader takes it: a plain line would need an
 /// LM score, and any number there would read back as one).
@@ -573,8 +587,8 @@ fn write_hyps<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
         write!(
             out,
             "{} {} {}",
-            fmt_score(h.acoustic / ln10),
-            fmt_score(lm / ln10),
+            fmt_converted(h.acoustic / ln10),
+            fmt_converted(lm / ln10),
             h.words.len()
         )?;
         if !h.words.is_empty() {
@@ -606,7 +620,8 @@ pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
 
 /// Writes lists as a directory: `<id>.nbest` per list, each extra score that
 /// every hypothesis of a list has as `<name>/<id>.nbest` (one natural-log value per
-/// line, up to 10 decimals), and `refs` when some list has a reference.
+/// line, as the shortest decimal that reads back as the same number), and
+/// `refs` when some list has a reference.
 /// `dir` must be new or empty; it appears whole or not at all (see
 /// [`check_new_dir`](super::check_new_dir)).
 ///
