@@ -838,3 +838,31 @@ fn a_negative_acoustic_scale_is_refused() {
     );
     refused(&["tune", "--acoustic-scale", "-1"], expected);
 }
+
+/// An n-best directory's own `refs` with references for no utterance beside
+/// used ones: a warning, as for `--refs` (before: silently unused).
+#[test]
+fn a_directory_refs_file_partly_unused_is_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = data("sample-3gram.arpa");
+    for (format, sample) in [("kaldi", "sample.kaldi"), ("srilm", "sample.srilm")] {
+        let dir = tmp.path().join(sample);
+        fs::create_dir(&dir).unwrap();
+        for entry in fs::read_dir(data(sample)).unwrap() {
+            let entry = entry.unwrap();
+            fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+        }
+        let refs = dir.join("refs");
+        let mut text = fs::read_to_string(&refs).unwrap();
+        text.push_str("zzz some words\n");
+        fs::write(&refs, text).unwrap();
+        let extra = ["--input", s(&dir), "--format", format, "--best-text", "-"];
+        let (_, err) = ok(&rescore_with(s(&model), &extra));
+        let warning = format!(
+            "dashlm: warning: {}: 1 of its 6 references are for no utterance of the input (the \
+             first by id: `zzz`)",
+            refs.display()
+        );
+        assert!(err.contains(&warning), "{err}");
+    }
+}

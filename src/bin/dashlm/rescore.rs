@@ -161,6 +161,16 @@ pub fn read_input(
     stdin.extend(refs.map(|r| ("--refs", r)));
     check_stdin_once(&stdin)?;
     let (mut lists, table) = read_lists_with_table(input, format)?;
+    let own_refs = input.join("refs");
+    if refs.is_none() && format != Format::Jsonl && input.is_dir() && own_refs.is_file() {
+        // The reader took the references it could use (and refused a file
+        // of none); the rest are said.
+        let ids: Vec<String> = kaldi::read_text_path(&own_refs)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        warn_unused_references(&own_refs, &lists, ids.iter().map(String::as_str));
+    }
     if let Some(refs) = refs {
         // Kaldi `text` lines or JSONL (`ref`), as `dashlm wer --ref` reads.
         let map: HashMap<String, Vec<String>> = dashlm::rescore::wer::read_transcripts(refs, true)?
@@ -196,25 +206,37 @@ pub fn read_input(
             .into());
         }
         if attached < map.len() {
-            // Some used, some not: a mixed-up file, or one for a larger set.
-            let ids: HashSet<&str> = lists.iter().map(|l| l.id.as_str()).collect();
-            let mut unused: Vec<&str> = map
-                .keys()
-                .map(String::as_str)
-                .filter(|id| !ids.contains(id))
-                .collect();
-            unused.sort_unstable();
-            eprintln!(
-                "dashlm: warning: {}: {} of its {} references are for no utterance of the \
-                 input (the first by id: `{}`)",
-                refs.display(),
-                unused.len(),
-                map.len(),
-                dashlm::text::quote(unused[0], dashlm::text::QUOTED_CHARS)
-            );
+            warn_unused_references(refs, &lists, map.keys().map(String::as_str));
         }
     }
     Ok((lists, table))
+}
+
+/// A warning when some of the references of file `refs` (their ids) are for
+/// no utterance of `lists`: a mixed-up file, or one for a larger set.
+fn warn_unused_references<'a>(
+    refs: &Path,
+    lists: &[NbestList],
+    ref_ids: impl Iterator<Item = &'a str>,
+) {
+    let ids: HashSet<&str> = lists.iter().map(|l| l.id.as_str()).collect();
+    let (mut unused, mut all) = (Vec::new(), 0usize);
+    for id in ref_ids {
+        all += 1;
+        if !ids.contains(id) {
+            unused.push(id);
+        }
+    }
+    unused.sort_unstable();
+    if let Some(first) = unused.first() {
+        eprintln!(
+            "dashlm: warning: {}: {} of its {all} references are for no utterance of the \
+             input (the first by id: `{}`)",
+            refs.display(),
+            unused.len(),
+            dashlm::text::quote(first, dashlm::text::QUOTED_CHARS)
+        );
+    }
 }
 
 /// A progress bar over lists, drawn on stderr only when it is a terminal.
