@@ -378,7 +378,7 @@ fn weights_and_grids_that_would_rank_nothing_or_never_end_are_refused() {
     refused(&["tune", "--mbr", "--scales=-1,1"], "-1 is negative");
     refused(
         &["tune", "--fine", "100000000000"],
-        "expected 0 to 100 subdivisions",
+        "expected 2 to 100 subdivisions (or 0, no finer pass)",
     );
     refused(
         &["tune", "--lm-weights", "0:9999:1", "--wips", "0:9999:1"],

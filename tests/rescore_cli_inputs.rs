@@ -346,7 +346,12 @@ fn options_take_negative_values_and_give_their_own_message() {
         ),
         (
             vec!["tune", "--fine", "-1"],
-            "`-1`: expected 0 to 100 subdivisions",
+            "`-1`: expected 2 to 100 subdivisions (or 0, no finer pass)",
+        ),
+        // One subdivision is no finer pass (before: taken, and nothing done).
+        (
+            vec!["tune", "--fine", "1"],
+            "`1`: expected 2 to 100 subdivisions (or 0, no finer pass)",
         ),
         (
             vec!["tune", "--threads", "-1"],

@@ -75,8 +75,8 @@ pub struct Args {
     /// choosing a cell; 0 = plain grid search.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = parse_radius)]
     smooth: usize,
-    /// Subdivisions of a coarse step in a finer pass around the choice (0 = none),
-    /// at most 100.
+    /// Subdivisions of a coarse step in one finer pass around the choice (0 =
+    /// none), 2 to 100.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = parse_fine)]
     fine: usize,
     /// Print one JSON line with the choice on stdout (tables go to stderr).
@@ -141,8 +141,11 @@ fn require_references(lists: &[NbestList], refs: Option<&Path>) -> Result<(), St
 /// `--fine K`: at most 100 (a finer grid of `(2K+1)^2` cells).
 fn parse_fine(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
-        Ok(k) if k <= 100 => Ok(k),
-        _ => Err(format!("`{s}`: expected 0 to 100 subdivisions")),
+        Ok(k) if k <= 100 && k != 1 => Ok(k),
+        // One subdivision is the coarse step itself: no finer pass.
+        _ => Err(format!(
+            "`{s}`: expected 2 to 100 subdivisions (or 0, no finer pass)"
+        )),
     }
 }
 

@@ -32,8 +32,8 @@ pub const MAX_GRID_CELLS: usize = 1_000_000;
 /// neighbouring values as neighbouring cells, see [`check_options`](super::check_options)).
 ///
 /// # Errors
-/// A malformed or infinite number (or NaN), a non-positive step, an end
-/// before the start, or more than [`MAX_AXIS_VALUES`] values.
+/// A malformed or infinite number (or NaN), a non-positive step or one below
+/// 1e-10, an end before the start, or more than [`MAX_AXIS_VALUES`] values.
 ///
 /// ```
 /// use dashlm::rescore::parse_values;
@@ -41,6 +41,7 @@ pub const MAX_GRID_CELLS: usize = 1_000_000;
 /// assert_eq!(parse_values("0.1,0.2").unwrap(), [0.1, 0.2]);
 /// assert_eq!(parse_values("2,0.5,1,0.5").unwrap(), [0.5, 1.0, 2.0]);
 /// assert!(parse_values("0:1:0").is_err());
+/// assert!(parse_values("0:1e-9:1e-11").is_err()); // below the 10-decimal rounding
 /// assert_eq!(parse_values("0:inf:1").unwrap_err(), "`inf` is not a finite number");
 /// assert!(parse_values("nan,1").is_err());
 /// assert!(parse_values("0:1e9:1").unwrap_err().contains("1000000001 values"));
@@ -70,6 +71,11 @@ pub fn parse_values(spec: &str) -> Result<Vec<f64>, String> {
                 };
                 return Err(format!(
                     "`{spec}` gives {count} values; at most {MAX_AXIS_VALUES} per axis"
+                ));
+            }
+            if step < 1e-10 {
+                return Err(format!(
+                    "`{spec}`: a step below 1e-10 (grid values are rounded to 10 decimals)"
                 ));
             }
             range(start, end, step)

@@ -214,12 +214,15 @@ fn fine_axis(values: &[f64], k: usize, div: usize) -> Vec<f64> {
     let (down, up) = (below / div as f64 * 2.0, above / div as f64 * 2.0);
     let lower = (1..=div).rev().map(|m| c - m as f64 * down);
     let upper = (1..=div).map(|m| c + m as f64 * up);
-    lower
+    let mut axis: Vec<f64> = lower
         .chain(std::iter::once(c))
         .chain(upper)
         .map(round10)
         .filter(|v| v.is_finite())
-        .collect()
+        .collect();
+    // Steps below the rounding (10 decimals) give one value many times.
+    axis.dedup();
+    axis
 }
 
 /// The first place where `values` does not strictly ascend, as a message.
@@ -398,8 +401,9 @@ fn search(set: &TuneSet, options: &TuneOptions) -> Result<TuneResult, String> {
     let mut fine = None;
     if options.fine_divisions > 1 {
         let div = options.fine_divisions;
-        // Not below the coarse grid's least weight (nor below 0 unless it
-        // is): the chosen weight itself always stays.
+        // Not below 0 (a negative weight turns the LM around) unless the
+        // coarse grid goes below 0, then not below its least weight: the
+        // chosen weight itself always stays.
         let floor = options.lm_weights.iter().copied().fold(0.0f64, f64::min);
         let lms: Vec<f64> = fine_axis(&options.lm_weights, i, div)
             .into_iter()
@@ -472,6 +476,10 @@ mod tests {
         assert_eq!(fine_axis(&axis, 2, 2), [1.0, 3.0, 5.0, 7.0, 9.0]);
         assert_eq!(fine_axis(&axis, 0, 2), [-1.0, -0.5, 0.0, 0.5, 1.0]);
         assert_eq!(fine_axis(&[2.0], 0, 2), [1.0, 1.5, 2.0, 2.5, 3.0]);
+        // Steps below the 10-decimal rounding: each value once (before: 0.5e-9
+        // ten times, which weighed on the plateau's centre).
+        let tiny = fine_axis(&[0.0, 1e-10], 1, 10);
+        assert_eq!(tiny, [0.0, 1e-10, 2e-10]);
     }
 
     /// Axes out of order are refused: the plateau and smoothing rules take
