@@ -871,3 +871,31 @@ fn a_directory_refs_file_partly_unused_is_said() {
         assert!(err.contains(&warning), "{err}");
     }
 }
+
+/// The summary names the grid its choice was made on and the margin as
+/// given (before: "fewest errors on the grid" over both grids, which the
+/// finer pass's choice need not be within the margin of, and 0.025 shown as
+/// 2%), and the tables are as wide as their labels.
+#[test]
+fn tune_summary_and_tables_say_what_they_show() {
+    let (model, input) = (data("sample-3gram.arpa"), data("sample.jsonl"));
+    let args = [
+        "tune",
+        "--model",
+        s(&model),
+        "--input",
+        s(&input),
+        "--lm-weights",
+        "0:30:5",
+        "--wips=-30:10:10",
+        "--fine",
+        "3",
+        "--plateau",
+        "0.025",
+    ];
+    let (out, _) = ok(&args);
+    assert!(out.contains("fewest errors on the finer grid: 24; chosen: the centre of the cells with at most 2.5% more (--plateau 0.025)"), "{out}");
+    let finer = out.split("finer pass:\n").nth(1).unwrap();
+    let widths: Vec<usize> = finer.lines().skip(1).take(8).map(str::len).collect();
+    assert!(widths.windows(2).all(|w| w[0] == w[1]), "{finer}");
+}

@@ -163,20 +163,36 @@ fn table_text(t: &GridTable, ref_words: u64) -> String {
         )
         .unwrap(),
     }
-    write!(s, "{:>7}", "lm\\wip").unwrap();
-    for w in &t.wips {
-        write!(s, " {w:>5}").unwrap();
+    // Columns as wide as their longest label (`16.6666666667` in a finer pass).
+    let (lms, wips): (Vec<String>, Vec<String>) = (
+        t.lm_weights.iter().map(|&x| num(x)).collect(),
+        t.wips.iter().map(|&x| num(x)).collect(),
+    );
+    let row = lms.iter().map(String::len).max().unwrap_or(0).max(7);
+    let col = wips.iter().map(String::len).max().unwrap_or(0).max(5);
+    write!(s, "{:>row$}", "lm\\wip").unwrap();
+    for w in &wips {
+        write!(s, " {w:>col$}").unwrap();
     }
     s.push('\n');
-    for (i, lm) in t.lm_weights.iter().enumerate() {
-        write!(s, "{lm:>7}").unwrap();
+    for (i, lm) in lms.iter().enumerate() {
+        write!(s, "{lm:>row$}").unwrap();
         for j in 0..t.wips.len() {
             let wer = 100.0 * t.get(i, j) as f64 / ref_words.max(1) as f64;
-            write!(s, " {wer:>5.1}").unwrap();
+            write!(s, " {wer:>col$.1}").unwrap();
         }
         s.push('\n');
     }
     s
+}
+
+/// `x` as the tables and the summary print it: `1e300`, not 301 digits, and
+/// `7` for a margin of 0.07 (not `7.000000000000001`).
+fn num(x: f64) -> String {
+    match x.abs() {
+        a if a >= 1e15 || (a > 0.0 && a < 1e-4) => format!("{x:e}"),
+        _ => format!("{}", (x * 1e10).round() / 1e10),
+    }
 }
 
 pub fn run(args: Args) -> Result<(), BoxError> {
@@ -244,31 +260,30 @@ pub fn run(args: Args) -> Result<(), BoxError> {
             s.push_str(&table_text(f, result.ref_words));
         }
         let w = &result.weights;
-        let fewest = result
-            .coarse
+        // The grid the choice was made on: the finer one when there is one.
+        let (grid, chosen_on): (Vec<&GridTable>, &str) = match &result.fine {
+            Some(f) => (vec![f], "the finer grid"),
+            None => (result.coarse.iter().collect(), "the grid"),
+        };
+        let fewest = grid
             .iter()
-            .chain(&result.fine)
             .flat_map(|t| t.errors.iter().copied())
             .min()
             .unwrap_or(0);
+        let (lm, wip) = (num(w.lm_weight), num(w.word_insertion_penalty));
         match args.plateau.0 {
             Some(margin) => write!(
                 s,
-                "fewest errors on the grid: {fewest}; chosen: the centre of the cells with at most \
-                 {:.0}% more (--plateau {margin}): lm_weight {} wip {}",
-                100.0 * margin,
-                w.lm_weight,
-                w.word_insertion_penalty
+                "fewest errors on {chosen_on}: {fewest}; chosen: the centre of the cells with at \
+                 most {}% more (--plateau {}): lm_weight {lm} wip {wip}",
+                num(100.0 * margin),
+                num(margin),
             ),
-            None => write!(
-                s,
-                "best: lm_weight {} wip {}",
-                w.lm_weight, w.word_insertion_penalty
-            ),
+            None => write!(s, "best: lm_weight {lm} wip {wip}"),
         }
         .unwrap();
         if let Some(scale) = result.scale {
-            write!(s, " mbr_scale {scale}").unwrap();
+            write!(s, " mbr_scale {}", num(scale)).unwrap();
         }
         writeln!(
             s,
