@@ -17,7 +17,9 @@ use super::{NbestError, NbestErrorKind};
 
 /// Reads transcriptions keyed by utterance: Kaldi `text` style (`id w1 w2 ...`)
 /// or, when the first non-blank character is `{`, JSONL objects with `id` and
-/// the words in `ref` (with `reference`), else in `words`, `text`, or the first
+/// the words in `ref` (with `reference`; a line without `ref`, or with `ref:
+/// null`, is an utterance without a reference and left out), else in `words`,
+/// `text`, or the first
 /// of `hyps` (as in n-best JSONL, e.g. `dashlm rescore` output): the first of
 /// them that is a string or an array of strings (as the n-best reader takes
 /// words).
@@ -54,26 +56,35 @@ pub fn read_transcripts(
     let lines = (text.lines().enumerate())
         .filter(|(_, line)| !crate::text::trim(line).is_empty())
         .map(|(i, line)| Ok((i as u64 + 1, line)));
-    super::nbest::parse_lines_parallel(
+    let entries = super::nbest::parse_lines_parallel(
         lines,
         &name,
         |line| parse_line(line, reference),
         |(id, _)| id,
-    )
+    )?;
+    // An utterance without a reference (n-best lists' `ref` is optional).
+    Ok(entries
+        .into_iter()
+        .filter_map(|(id, words)| Some((id, words?)))
+        .collect())
 }
+
+/// A JSONL line's id and words; the words `None` for a reference line
+/// without `ref` (or with `ref: null`).
+type Transcript = (String, Option<Vec<String>>);
 
 /// One JSONL line's id and words: straight when the fast path can read it,
 /// else through [`parse_line_value`].
-fn parse_line(line: &str, reference: bool) -> Result<(String, Vec<String>), NbestErrorKind> {
+fn parse_line(line: &str, reference: bool) -> Result<Transcript, NbestErrorKind> {
     match super::transcripts_typed::parse(line, reference) {
-        Some((id, words)) => Ok((id, super::hyp_words(&words))),
+        Some((id, words)) => Ok((id, Some(super::hyp_words(&words)))),
         None => parse_line_value(line, reference),
     }
 }
 
 /// One JSONL line's id and words read through a `serde_json::Value` tree,
 /// which tells what is wrong with a line (its first problem).
-fn parse_line_value(line: &str, reference: bool) -> Result<(String, Vec<String>), NbestErrorKind> {
+fn parse_line_value(line: &str, reference: bool) -> Result<Transcript, NbestErrorKind> {
     let field = |f: &str, p: &str| NbestErrorKind::Field {
         field: f.to_string(),
         problem: p.to_string(),
@@ -84,7 +95,10 @@ fn parse_line_value(line: &str, reference: bool) -> Result<(String, Vec<String>)
         .and_then(Value::as_str)
         .ok_or_else(|| field("id", "missing or not a string"))?;
     let words = if reference {
-        v.get("ref").and_then(words_text)
+        match v.get("ref") {
+            None | Some(Value::Null) => return Ok((id.to_string(), None)),
+            Some(r) => words_text(r),
+        }
     } else {
         v.get("words")
             .and_then(words_text)
@@ -102,14 +116,12 @@ fn parse_line_value(line: &str, reference: bool) -> Result<(String, Vec<String>)
                     .map(|_| String::new())
             })
     };
-    let field_name = if reference { "ref" } else { "words" };
-    let words = words.ok_or_else(|| {
-        field(
-            field_name,
-            "missing, or not a string or an array of strings",
-        )
-    })?;
-    Ok((id.to_string(), super::hyp_words(&words)))
+    let (field_name, problem) = match reference {
+        true => ("ref", "not a string, an array of strings or null"),
+        false => ("words", "missing, or not a string or an array of strings"),
+    };
+    let words = words.ok_or_else(|| field(field_name, problem))?;
+    Ok((id.to_string(), Some(super::hyp_words(&words))))
 }
 
 /// The words of a `ref`, `words` or `text` value: a string, or an array of
@@ -146,6 +158,7 @@ mod tests {
     ) -> Result<Vec<(String, Vec<String>)>, NbestError> {
         let mut out = Vec::new();
         let mut seen = HashSet::new();
+        // Lines without a reference are left out (after the duplicate check).
         for (i, line) in text.lines().enumerate() {
             if crate::text::trim(line).is_empty() {
                 continue;
@@ -155,7 +168,9 @@ mod tests {
             if !seen.insert(id.clone()) {
                 return Err(err(NbestErrorKind::Duplicate(id)));
             }
-            out.push((id, words));
+            if let Some(words) = words {
+                out.push((id, words));
+            }
         }
         Ok(out)
     }
@@ -426,7 +441,7 @@ mod tests {
             (
                 r#"{"id": "u2", "ref": ["a", 1], "words": "a"}"#,
                 true,
-                "3: field `ref`: missing, or not a string or an array of strings",
+                "3: field `ref`: not a string, an array of strings or null",
             ),
             (
                 r#"{"id": "u2", "words": null, "hyps": [{"words": [null]}]}"#,
