@@ -126,7 +126,9 @@ pub fn remove_unfinished() -> usize {
 /// Makes Ctrl-C (SIGINT), SIGTERM and SIGHUP remove the unfinished outputs
 /// ([`remove_unfinished`]) and end the process with exit status 128 plus the
 /// signal's number, the status a shell reports for a process the signal
-/// killed: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP. A thread waits
+/// killed: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP. SIGXFSZ (a
+/// write past `ulimit -f`) is caught too, so that the write fails with an
+/// error (`File too large`) and the writer's own cleanup runs. A thread waits
 /// for the signals (their handlers only wake it). A signal the process
 /// started out ignoring (SIGHUP under `nohup`, SIGINT in a non-interactive
 /// shell's background job) stays ignored. For programs; a library leaves
@@ -146,7 +148,13 @@ pub fn remove_unfinished() -> usize {
 pub fn remove_unfinished_on_interrupt() -> io::Result<()> {
     #[cfg(unix)]
     {
-        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGXFSZ};
+        // Past the file size limit (`ulimit -f`), SIGXFSZ would end the
+        // process where it stands, leaving the temporary output; caught, the
+        // write fails instead (EFBIG), and the failed write cleans up.
+        static FILE_TOO_LARGE: std::sync::atomic::AtomicBool =
+            std::sync::atomic::AtomicBool::new(false);
+        signal_hook::flag::register(SIGXFSZ, &FILE_TOO_LARGE)?;
         let caught: Vec<i32> = [SIGINT, SIGTERM, SIGHUP]
             .into_iter()
             .filter(|&signal| !crate::format::signal_ignored(signal))

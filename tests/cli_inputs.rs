@@ -620,6 +620,24 @@ fn build_lm_terminated_leaves_no_temporary_file_and_exits_143() {
     assert_eq!(interrupt_build_lm("TERM").code(), Some(143));
 }
 
+/// A write past the file size limit (`ulimit -f`) is an error that removes
+/// the temporary output (before: SIGXFSZ ended the process and left it).
+#[cfg(unix)]
+#[test]
+fn build_lm_past_the_file_size_limit_fails_and_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let arpa = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest/sample-3gram.arpa");
+    let out = Command::new("sh")
+        .current_dir(dir.path())
+        .args(["-c", "ulimit -f 2; exec \"$0\" \"$1\" lm.dlm"])
+        .args([env!("CARGO_BIN_EXE_build-lm"), arpa])
+        .output()
+        .unwrap();
+    assert_error(&out, "build-lm", "lm.dlm: File too large");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 /// SIGTERM or Ctrl-C while `rescore` waits for its model (ARPA text on a pipe
 /// that stays open), after it created its outputs: the files it created are
 /// removed (before, both were left behind empty) and the exit status is 128
