@@ -396,4 +396,14 @@ fn build_lm_names_a_compiled_model_given_as_input() {
         );
         assert!(!again.exists());
     }
+    // A file holding only the magic's first byte is no model: its ARPA error
+    // (before: "is a compiled dashlm model").
+    let d = dir.path().join("d");
+    std::fs::write(&d, "D").unwrap();
+    let out = run(exe, &[d.to_str().unwrap(), again.to_str().unwrap()], None);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(":1: unexpected end of file: expected a \\data\\ line"),
+        "{err}"
+    );
 }

@@ -234,8 +234,10 @@ impl<R: Read> ArpaReader<R> {
                 // After `\end\` the text is read only to its end, where a
                 // decompressor checks what it decoded.
                 let e = if self.finished {
-                    let what =
-                        format!("after `\\end\\`: {e} (a corrupted or truncated compressed file?)");
+                    let what = format!(
+                        "after `\\end\\`: {e} (a corrupted or truncated compressed file, or \
+                         bytes after its compressed stream?)"
+                    );
                     io::Error::new(e.kind(), what)
                 } else {
                     e

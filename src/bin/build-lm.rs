@@ -60,7 +60,9 @@ fn parse_weights(s: &str) -> Result<Weights, String> {
 /// An error if INPUT's first bytes `head` are a compiled model's: it needs
 /// no building (and would be refused as binary data, which says less).
 fn refuse_compiled(head: &[u8], input: &std::path::Path) -> Result<(), String> {
-    if dashlm::format::starts_like_model(head) {
+    // The whole magic: a file of one `D` is no model (its ARPA error says
+    // what it lacks), while `dashlm` takes a part of it for a cut model.
+    if head.starts_with(&dashlm::format::MAGIC) {
         return Err(format!(
             "{}: is a compiled dashlm model, not ARPA text: it needs no building \
              (`dashlm dump` writes it back out as ARPA)",
