@@ -974,3 +974,19 @@ fn written_scores_of_any_size_read_back() {
         "{written}"
     );
 }
+
+/// A list file's line naming a directory says so (before: "no such n-best
+/// file", for a path that exists).
+#[test]
+fn a_list_file_naming_a_directory_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    fs::write(dir.path().join("list"), "sub\n").unwrap();
+    let err = srilm::read_list(&dir.path().join("list"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.ends_with("sub: a directory, not an n-best file"),
+        "{err}"
+    );
+}

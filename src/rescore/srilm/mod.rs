@@ -382,7 +382,10 @@ pub fn read_list(list: &Path) -> Result<Vec<NbestList>, NbestError> {
         let p = if p.is_absolute() { p } else { base.join(p) };
         if !p.is_file() {
             let path = p.display().to_string();
-            let mut what = format!("{}: no such n-best file", clip(&path));
+            let mut what = match p.is_dir() {
+                true => format!("{}: a directory, not an n-best file", clip(&path)),
+                false => format!("{}: no such n-best file", clip(&path)),
+            };
             if t.starts_with('{') {
                 what.push_str(
                     " (the line looks like JSON: the input is read as an SRILM list file)",
