@@ -727,12 +727,7 @@ fn rescore_writes_nothing_inside_an_input_directory() {
         ("kaldi", "sample.kaldi", "text"),
         ("srilm", "sample.srilm", "refs"),
     ] {
-        let dir = tmp.path().join(sample);
-        fs::create_dir(&dir).unwrap();
-        for entry in fs::read_dir(data(sample)).unwrap() {
-            let entry = entry.unwrap();
-            fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
-        }
+        let dir = copy_sample(sample, tmp.path());
         let before = fs::read(dir.join(file)).unwrap();
         // Also through directories not created yet (before: accepted, and
         // the next read of the input took the lists written there).

@@ -538,14 +538,16 @@ fn references_every_utterance_for_tune_a_subset_said_so_for_rescore() {
         err.contains("WER over 3 of 5 utterances with references:"),
         "{err}"
     );
+    // The stderr of rescoring `input` with references `text` (written to
+    // `name`), and their path.
+    let with_refs = |name: &str, text: &str| {
+        let refs = d.join(name);
+        fs::write(&refs, text).unwrap();
+        let args = ["rescore", "--best-text", "-", "--refs", s(&refs)];
+        (ok(&on_input(s(&model), s(&input), &args)).1, refs)
+    };
     // --refs replaces an utterance's own, different reference: said once.
-    let other = d.join("other.refs");
-    fs::write(&other, "synth_00076 a b c\nsynth_00120 d e\n").unwrap();
-    let (_, err) = ok(&on_input(
-        s(&model),
-        s(&input),
-        &["rescore", "--best-text", "-", "--refs", s(&other)],
-    ));
+    let (err, other) = with_refs("other.refs", "synth_00076 a b c\nsynth_00120 d e\n");
     let warning = format!(
         "dashlm: warning: {}: replaces the input's own, different reference of 2 utterance(s) \
          (the first: `synth_00076`)",
@@ -555,13 +557,7 @@ fn references_every_utterance_for_tune_a_subset_said_so_for_rescore() {
     assert!(err.contains(&warning), "{err}");
     // References for utterances the input does not have, beside used ones:
     // said (before: silently unused).
-    let extra = d.join("extra.refs");
-    fs::write(&extra, "synth_00076 a b c\nzz_1 x\nzz_0 y\n").unwrap();
-    let (_, err) = ok(&on_input(
-        s(&model),
-        s(&input),
-        &["rescore", "--best-text", "-", "--refs", s(&extra)],
-    ));
+    let (err, extra) = with_refs("extra.refs", "synth_00076 a b c\nzz_1 x\nzz_0 y\n");
     let warning = format!(
         "dashlm: warning: {}: 2 of its 3 references are for no utterance of the input (the \
          first by id: `zz_0`)",
@@ -769,20 +765,8 @@ fn a_wer_too_long_to_count_is_left_out_or_refused() {
 fn tune_sorts_its_value_lists() {
     let (model, input) = (data("sample-3gram.arpa"), data("sample.jsonl"));
     let tune = |lm: &str, wips: &str| {
-        let args = [
-            "tune",
-            "--model",
-            s(&model),
-            "--input",
-            s(&input),
-            "--lm-weights",
-            lm,
-            "--wips",
-            wips,
-            "--fine",
-            "2",
-        ];
-        ok(&args).0
+        let args = ["tune", "--lm-weights", lm, "--wips", wips, "--fine", "2"];
+        ok(&on_input(s(&model), s(&input), &args)).0
     };
     let sorted = tune("0,2.5,5,10", "-4,0,4");
     assert_eq!(tune("10,0,5,5,2.5", "4,-4,0,4"), sorted);
@@ -794,18 +778,7 @@ fn tune_sorts_its_value_lists() {
 #[test]
 fn mbr_options_need_mbr() {
     let expected = "the following required arguments were not provided:\n  --mbr";
-    refused(
-        &[
-            "rescore",
-            "--lm-weight",
-            "1",
-            "--wip",
-            "0",
-            "--mbr-scale",
-            "0.5",
-        ],
-        expected,
-    );
+    refused_rescore(&["--mbr-scale", "0.5"], expected);
     refused(&["tune", "--scales", "0.5"], expected);
     // With --mbr, or with the defaults, they run.
     let (model, input) = (data("sample-3gram.arpa"), data("sample.jsonl"));
@@ -829,19 +802,14 @@ fn mbr_options_need_mbr() {
 #[test]
 fn a_negative_acoustic_scale_is_refused() {
     let expected = "`-1`: expected a scale >= 0";
-    refused(
-        &[
-            "rescore",
-            "--lm-weight",
-            "1",
-            "--wip",
-            "0",
-            "--acoustic-scale",
-            "-1",
-        ],
-        expected,
-    );
+    refused_rescore(&["--acoustic-scale", "-1"], expected);
     refused(&["tune", "--acoustic-scale", "-1"], expected);
+}
+
+/// [`refused`] for `rescore --lm-weight 1 --wip 0` and `extra`.
+fn refused_rescore(extra: &[&str], expected: &str) {
+    let rescore = ["rescore", "--lm-weight", "1", "--wip", "0"];
+    refused(&[&rescore[..], extra].concat(), expected);
 }
 
 /// An n-best directory's own `refs` with references for no utterance beside
@@ -851,12 +819,7 @@ fn a_directory_refs_file_partly_unused_is_said() {
     let tmp = tempfile::tempdir().unwrap();
     let model = data("sample-3gram.arpa");
     for (format, sample) in [("kaldi", "sample.kaldi"), ("srilm", "sample.srilm")] {
-        let dir = tmp.path().join(sample);
-        fs::create_dir(&dir).unwrap();
-        for entry in fs::read_dir(data(sample)).unwrap() {
-            let entry = entry.unwrap();
-            fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
-        }
+        let dir = copy_sample(sample, tmp.path());
         let refs = dir.join("refs");
         let mut text = fs::read_to_string(&refs).unwrap();
         text.push_str("zzz some words\n");
@@ -881,10 +844,6 @@ fn tune_summary_and_tables_say_what_they_show() {
     let (model, input) = (data("sample-3gram.arpa"), data("sample.jsonl"));
     let args = [
         "tune",
-        "--model",
-        s(&model),
-        "--input",
-        s(&input),
         "--lm-weights",
         "0:30:5",
         "--wips=-30:10:10",
@@ -893,6 +852,7 @@ fn tune_summary_and_tables_say_what_they_show() {
         "--plateau",
         "0.025",
     ];
+    let args = on_input(s(&model), s(&input), &args);
     let (out, _) = ok(&args);
     assert!(out.contains("fewest errors on the finer grid: 24; chosen: the centre of the cells with at most 2.5% more (--plateau 0.025)"), "{out}");
     let finer = out.split("finer pass:\n").nth(1).unwrap();

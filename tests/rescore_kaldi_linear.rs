@@ -11,7 +11,7 @@ use std::fs;
 use std::path::Path;
 
 use dashlm::rescore::{kaldi, Hypothesis, NbestErrorKind, NbestList};
-use rescore_cli_common::{assert_kaldi_refused, data, dir_with, ok, s};
+use rescore_cli_common::{assert_kaldi_refused, data, dir_with, s};
 
 /// `key rest` lines of an archive as a map.
 fn archive(path: &Path) -> HashMap<String, String> {
@@ -166,6 +166,28 @@ fn sample_as_ids(dir: &Path) -> HashMap<String, u64> {
     ids
 }
 
+/// `dashlm rescore` of Kaldi directory `input` into `out` with `model`, LM
+/// weight 8 and penalty -1, and `extra`.
+fn rescore_kaldi(model: &Path, input: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "rescore",
+        "--model",
+        s(model),
+        "--input",
+        s(input),
+        "--format",
+        "kaldi",
+        "--lm-weight",
+        "8",
+        "--wip",
+        "-1",
+        "--output",
+        s(out),
+    ];
+    args.extend_from_slice(extra);
+    rescore_cli_common::dashlm(&args)
+}
+
 #[test]
 fn rescore_writes_archives_that_join_by_key_as_linear_to_nbest_needs() {
     let tmp = tempfile::tempdir().unwrap();
@@ -174,23 +196,12 @@ fn rescore_writes_archives_that_join_by_key_as_linear_to_nbest_needs() {
     let ids = sample_as_ids(&input);
     let model = data("sample-3gram.arpa");
     let run = |input: &Path, out: &Path, top: &str| {
-        ok(&[
-            "rescore",
-            "--model",
-            s(&model),
-            "--input",
-            s(input),
-            "--format",
-            "kaldi",
-            "--lm-weight",
-            "8",
-            "--wip",
-            "-1",
-            "--top",
-            top,
-            "--output",
-            s(out),
-        ]);
+        let out = rescore_kaldi(&model, input, out, &["--top", top]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     let (from_ids, from_text) = (tmp.path().join("ids"), tmp.path().join("text"));
     run(&input, &from_ids, "50");
@@ -263,24 +274,7 @@ fn a_rescored_directory_keeps_its_word_ids_when_rescored_again() {
     fs::create_dir(&input).unwrap();
     sample_as_ids(&input);
     let model = data("sample-3gram.arpa");
-    let rescore = |input: &Path, out: &Path| {
-        let args = [
-            "rescore",
-            "--model",
-            s(&model),
-            "--input",
-            s(input),
-            "--format",
-            "kaldi",
-            "--lm-weight",
-            "8",
-            "--wip",
-            "-1",
-            "--output",
-            s(out),
-        ];
-        rescore_cli_common::dashlm(&args)
-    };
+    let rescore = |input: &Path, out: &Path| rescore_kaldi(&model, input, out, &[]);
     let (once, twice) = (tmp.path().join("once"), tmp.path().join("twice"));
     assert!(rescore(&input, &once).status.success());
     assert!(rescore(&once, &twice).status.success());

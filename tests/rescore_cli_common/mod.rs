@@ -54,6 +54,18 @@ pub fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// A copy of the shipped sample directory `sample` (`sample.kaldi`, ...) in
+/// `parent`, to change or write into.
+pub fn copy_sample(sample: &str, parent: &Path) -> PathBuf {
+    let dir = parent.join(sample);
+    fs::create_dir(&dir).unwrap();
+    for entry in fs::read_dir(data(sample)).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
 /// Reads a Kaldi directory of `files`, expecting an error at `line` of the
 /// directory's file `name` whose message contains `expected`.
 pub fn assert_kaldi_refused(files: &[(&str, &str)], name: &str, line: u64, expected: &str) {
