@@ -332,81 +332,41 @@ fn word_id_archives(dir: &Path) -> Option<(PathBuf, PathBuf)> {
 /// The transcription archive of `dir` (its name) and its entries: `text`, or,
 /// when `dir` has no `text`, `words` (word ids) read with the symbol table
 /// `words.txt`, which is returned too. With `text`, `words` and `words.txt`
-/// all there (as `dashlm rescore` writes them), `text` is read, and `words`
-/// must hold the same transcriptions, key by key.
+/// all there (as `dashlm rescore` writes them), `text` is read, and the
+/// entries of `words` come back too (its name and entries), for the caller
+/// to check against `text`'s, key by key.
 fn read_dir_transcriptions(dir: &Path) -> Result<Transcriptions, NbestError> {
     let text_path = dir.join("text");
     let has_text = is_present(&text_path);
-    let ids = match word_id_archives(dir) {
-        Some((ids_path, table_path)) => {
-            let table = SymbolTable::read_path(&table_path)?;
-            let name = ids_path.display().to_string();
-            let entries = read_keyed(open(&ids_path)?, &name, |ids| {
-                Ok(hyp_words_joined(&table.transcription(ids)?))
-            })?;
-            if !has_text {
-                return Ok((name, entries, Some(table)));
-            }
-            Some((name, entries, table))
+    let mut ids = None;
+    let mut table = None;
+    if let Some((ids_path, table_path)) = word_id_archives(dir) {
+        let t = SymbolTable::read_path(&table_path)?;
+        let name = ids_path.display().to_string();
+        let entries = read_keyed(open(&ids_path)?, &name, |ids| {
+            Ok(hyp_words_joined(&t.transcription(ids)?))
+        })?;
+        if !has_text {
+            return Ok((name, entries, Some(t), None));
         }
-        None => None,
-    };
+        ids = Some((name, entries));
+        table = Some(t);
+    }
     let name = text_path.display().to_string();
     let text = open(&text_path).map_err(|e| with_script_names_hint(e, dir, "text"))?;
     let entries = read_text_entries(text, &name)?;
-    let Some((ids_name, ids_entries, table)) = ids else {
-        return Ok((name, entries, None));
-    };
-    check_same_transcriptions((&name, &entries), (&ids_name, &ids_entries), table.source())?;
-    Ok((name, entries, Some(table)))
+    Ok((name, entries, table, ids))
 }
 
-/// An error unless `ids` (the `words` archive, read through symbol table
-/// `table`) holds the transcriptions of `text`, key by key.
-fn check_same_transcriptions(
-    (text_name, text): (&str, &[Entry<Words>]),
-    (ids_name, ids): (&str, &[Entry<Words>]),
-    table: &str,
-) -> Result<(), NbestError> {
-    let by_key: HashMap<&str, (&Words, u64)> = ids
-        .iter()
-        .map(|(k, w, line)| (k.as_str(), (w, *line)))
-        .collect();
-    for (key, words, line) in text {
-        let Some(&(id_words, id_line)) = by_key.get(key.as_str()) else {
-            let kind = NbestErrorKind::MissingScore {
-                key: key.clone(),
-                archive: ids_name.to_string(),
-            };
-            return Err(NbestError::new(text_name, *line, kind));
-        };
-        if id_words != words {
-            let kind = NbestErrorKind::Syntax {
-                expected: "the transcription of the same key in `text` (a directory with both \
-                           `text` and `words` must hold one set of transcriptions)",
-                found: format!(
-                    "`{}` for `{key}` through {table}, where {text_name} has `{}`",
-                    id_words.as_str(),
-                    words.as_str()
-                ),
-            };
-            return Err(NbestError::new(ids_name, id_line, kind));
-        }
-    }
-    let keys: HashSet<&str> = text.iter().map(|(k, _, _)| k.as_str()).collect();
-    match ids.iter().find(|(k, _, _)| !keys.contains(k.as_str())) {
-        Some((key, _, line)) => Err(NbestError::new(
-            ids_name,
-            *line,
-            NbestErrorKind::UnknownKey(key.clone()),
-        )),
-        None => Ok(()),
-    }
-}
-
-/// A transcription archive's name, its entries, and the symbol table it was
-/// read with (for word ids).
-type Transcriptions = (String, Vec<Entry<Words>>, Option<SymbolTable>);
+/// A transcription archive's name and its entries, the symbol table of word
+/// ids, and (when `text` was read with `words` beside it) the name and
+/// entries of `words`, which must agree with `text`.
+type Transcriptions = (
+    String,
+    Vec<Entry<Words>>,
+    Option<SymbolTable>,
+    Option<(String, Vec<Entry<Words>>)>,
+);
 
 /// Where [`read_dir`] put each hypothesis of the transcription archive, to
 /// give it the values other archives hold for its key.
@@ -421,15 +381,16 @@ struct Placed {
 }
 
 impl Placed {
-    /// Gives each entry of `archive` to its hypothesis with `set`; with
-    /// `required`, every hypothesis needs an entry.
+    /// Gives each entry of `archive` to its hypothesis with `set` (whose
+    /// error is put at the entry's line); with `required`, every hypothesis
+    /// needs an entry.
     fn attach<T>(
         &self,
         lists: &mut [NbestList],
         archive: &str,
         entries: Vec<Entry<T>>,
         required: bool,
-        mut set: impl FnMut(&mut Hypothesis, T),
+        mut set: impl FnMut(&mut Hypothesis, T) -> Result<(), NbestErrorKind>,
     ) -> Result<(), NbestError> {
         let mut got = vec![false; self.keys.len()];
         for (key, v, line) in entries {
@@ -442,7 +403,7 @@ impl Placed {
             };
             got[k] = true;
             let (_, li, hi, _) = self.keys[k];
-            set(&mut lists[li].hyps[hi], v);
+            set(&mut lists[li].hyps[hi], v).map_err(|kind| NbestError::new(archive, line, kind))?;
         }
         match got.iter().position(|g| !g) {
             Some(k) if required => Err(NbestError::new(
@@ -515,7 +476,7 @@ pub fn read_dir_with_table(
         dir,
         "Kaldi n-best lists are read from a directory (`text`, `ac_cost`, ...)",
     )?;
-    let (text_name, entries, table) = read_dir_transcriptions(dir)?;
+    let (text_name, entries, table, ids) = read_dir_transcriptions(dir)?;
     // Group by utterance in order of first appearance.
     let mut lists: Vec<NbestList> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -544,6 +505,24 @@ pub fn read_dir_with_table(
         });
         ranks[li].push(n);
     }
+    if let (Some((ids_name, ids)), Some(table)) = (ids, &table) {
+        // `text` read, with `words` beside it: one set of transcriptions.
+        placed.attach(&mut lists, &ids_name, ids, true, |h, words| {
+            if h.words == words {
+                return Ok(());
+            }
+            Err(NbestErrorKind::Syntax {
+                expected: "the transcription of the same key in `text` (a directory with both \
+                           `text` and `words` must hold one set of transcriptions)",
+                found: format!(
+                    "`{}` through {}, where `text` has `{}`",
+                    words.as_str(),
+                    table.source(),
+                    h.words.as_str()
+                ),
+            })
+        })?;
+    }
     let apply = |lists: &mut [NbestList],
                  file: &str,
                  required,
@@ -555,7 +534,10 @@ pub fn read_dir_with_table(
         }
         let name = path.display().to_string();
         let scores = read_score_entries(open(&path)?, &name, zero)?;
-        placed.attach(lists, &name, scores, required, set)?;
+        placed.attach(lists, &name, scores, required, |h, v| {
+            set(h, v);
+            Ok(())
+        })?;
         Ok::<_, NbestError>(true)
     };
     let found = apply(&mut lists, "ac_cost", true, Zero::PlusInf, &mut |h, v| {
@@ -576,7 +558,8 @@ pub fn read_dir_with_table(
         let name = ali.display().to_string();
         let entries = ali::read_entries(open(&ali)?, &name)?;
         placed.attach(&mut lists, &name, entries, true, |h, a| {
-            h.alignment = Some(a)
+            h.alignment = Some(a);
+            Ok(())
         })?;
     }
     let mut extra_files = Vec::new();
