@@ -52,6 +52,36 @@ fn query_on_a_compiled_model_prints_what_the_arpa_path_prints() {
 }
 
 #[test]
+fn build_lm_counts_the_ngrams_it_adds() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/data/arpa/");
+    let cases = [
+        // `<s> a b` without its suffix `a b`.
+        (
+            "quirk-pruned-suffix.arpa",
+            "1-grams: 5\n2-grams: 3 (2 from the file + 1 blank, as KenLM adds)\n3-grams: 1\n",
+            "over 9 n-grams (blanks included)",
+        ),
+        (
+            "quirk-missing-unk.arpa",
+            "build-lm: note: ",
+            "1-grams: 4 (3 from the file + <unk>)\n2-grams: 2\nsection",
+        ),
+    ];
+    for (file, counts, total) in cases {
+        let out = build(
+            &format!("{fixtures}{file}"),
+            &dir.path().join("m.dlm"),
+            "f32",
+        );
+        let summary = String::from_utf8(out.stderr).unwrap();
+        assert!(out.status.success(), "{summary}");
+        assert!(summary.contains(counts), "{file}: {summary}");
+        assert!(summary.contains(total), "{file}: {summary}");
+    }
+}
+
+#[test]
 fn inspect_verify_and_dump_describe_the_model() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("tiny.dlm");

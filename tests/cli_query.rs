@@ -162,7 +162,7 @@ fn missing_unk_is_noted_on_stderr() {
     );
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
-        "dashlm: data/arpa/quirk-missing-unk.arpa: no <unk> in the unigrams; \
+        "dashlm: note: data/arpa/quirk-missing-unk.arpa: no <unk> in the unigrams; \
          added it with log10 probability -100\n"
     );
 }

@@ -455,6 +455,24 @@ impl NGramSet {
         }
     }
 
+    /// Number of n-grams of order `n` (1-based) that are not in the file:
+    /// blanks, and among the unigrams `<unk>` when [`NGramSet::unk_added`].
+    ///
+    /// ```
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// assert_eq!(set.count_added(2), 0); // tiny.arpa lists every context and suffix
+    /// ```
+    pub fn count_added(&self, n: usize) -> usize {
+        match n {
+            0 => 0,
+            1 => self.unigrams.iter().filter(|e| e.blank).count(),
+            _ => self
+                .tables
+                .get(n - 2)
+                .map_or(0, |t| t.entries.iter().filter(|e| e.blank).count()),
+        }
+    }
+
     /// The entry for `words` (oldest first), if present.
     ///
     /// ```

@@ -641,6 +641,7 @@ impl<W: Write + Seek> Sink for Completer<W> {
         facts.bos.need()?;
         facts.eos.need()?;
         self.restore_backoffs(self.order())?;
+        let blanks: Vec<u64> = self.orders.iter().map(|o| o.blanks.len() as u64).collect();
         self.finish_blanks();
         let mut counts = vec![facts.len as u64];
         counts.extend(self.orders.iter().map(|o| o.table.len() as u64));
@@ -654,6 +655,6 @@ impl<W: Write + Seek> Sink for Completer<W> {
         let top = (self.order >= 2).then_some(Ngrams::Top(self.top));
         let orders = lower.chain(top).collect();
         let layouts = write_tables(orders, unigrams, facts.len, self.opts, &mut out)?;
-        close_file(out, &layouts, facts, &counts, opts.weights)
+        close_file(out, &layouts, facts, &counts, &blanks, opts.weights)
     }
 }

@@ -90,6 +90,7 @@ fn assemble(
     header: Header,
     sections: Sections,
     layouts: &[RawLayout],
+    added: Vec<u64>,
 ) -> (FileWriter, BuildSummary) {
     let counts = header.counts[..usize::from(header.order)].to_vec();
     let mut file = FileWriter::new(header);
@@ -97,7 +98,7 @@ fn assemble(
         file.add(kind, n, bytes);
     }
     file.add(SectionKind::Layouts, 0, layouts_bytes(layouts));
-    let summary = BuildSummary::new(counts, file.sizes());
+    let summary = BuildSummary::new(counts, added, file.sizes());
     (file, summary)
 }
 
@@ -214,7 +215,8 @@ pub fn compile(
         sections.extend(table.codebooks());
     }
     debug_assert_eq!(sections.len() + 1, section_count(order));
-    Ok(assemble(header, sections, &layouts))
+    let added = (1..=order).map(|n| set.count_added(n) as u64).collect();
+    Ok(assemble(header, sections, &layouts, added))
 }
 
 fn unigram(e: &Entry) -> Unigram {

@@ -180,6 +180,7 @@ pub enum BuildError {
 /// let mut bytes = Vec::new();
 /// file.write_to(&mut bytes).unwrap();
 /// assert_eq!(summary.counts, [8, 7, 4]);
+/// assert_eq!(summary.added, [0, 0, 0]); // tiny.arpa needs no blanks
 /// assert_eq!(summary.file_bytes, bytes.len() as u64);
 /// assert!(summary.to_string().starts_with("1-grams: 8\n"));
 /// ```
@@ -187,6 +188,21 @@ pub enum BuildError {
 pub struct BuildSummary {
     /// n-grams per order, blanks included.
     pub counts: Vec<u64>,
+    /// Of those, the n-grams per order that were not in the file: KenLM's
+    /// blanks (missing contexts and suffixes, see
+    /// [`NGramSet`](crate::arpa::NGramSet)) and, among the unigrams, `<unk>`
+    /// when the file has none.
+    ///
+    /// ```
+    /// use dashlm::{arpa::NGramSet, build};
+    /// // `a b </s>` needs the bigrams `a b` (its context) and `b </s>` (its suffix).
+    /// let text = "\\data\\\nngram 1=4\nngram 2=1\nngram 3=1\n\n\\1-grams:\n-1 <s> -0.5\n-1 </s>\n\
+    ///             -1 a -0.3\n-1 b -0.2\n\n\\2-grams:\n-0.5 <s> a\n\n\\3-grams:\n-0.2 a b </s>\n\n\\end\\\n";
+    /// let set = NGramSet::read(text.as_bytes(), "blanks.arpa").unwrap();
+    /// let (_, summary) = build::compile(&set, build::BuildOptions::default()).unwrap();
+    /// assert_eq!((summary.counts, summary.added), (vec![5, 3, 1], vec![1, 2, 0]));
+    /// ```
+    pub added: Vec<u64>,
     /// `(section name, order, bytes)`.
     pub sections: Vec<(&'static str, u16, usize)>,
     /// Total file bytes.
@@ -196,25 +212,44 @@ pub struct BuildSummary {
 impl fmt::Display for BuildSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let total: u64 = self.counts.iter().sum();
-        for (i, c) in self.counts.iter().enumerate() {
-            writeln!(f, "{}-grams: {c}", i + 1)?;
+        for (i, &c) in self.counts.iter().enumerate() {
+            write!(f, "{}-grams: {c}", i + 1)?;
+            match self.added.get(i).copied().unwrap_or(0) {
+                0 => writeln!(f)?,
+                added if i == 0 => writeln!(f, " ({} from the file + <unk>)", c - added)?,
+                added => {
+                    let s = if added == 1 { "" } else { "s" };
+                    writeln!(
+                        f,
+                        " ({} from the file + {added} blank{s}, as KenLM adds)",
+                        c - added
+                    )?
+                }
+            }
         }
         for (name, order, bytes) in &self.sections {
             writeln!(f, "section {name:<16} order {order}: {bytes} bytes")?;
         }
         write!(
             f,
-            "total: {} bytes, {:.2} bytes/n-gram over {total} n-grams",
+            "total: {} bytes, {:.2} bytes/n-gram over {total} n-grams{}",
             self.file_bytes,
-            self.file_bytes as f64 / total.max(1) as f64
+            self.file_bytes as f64 / total.max(1) as f64,
+            if self.added.iter().skip(1).any(|&b| b > 0) {
+                " (blanks included)"
+            } else {
+                ""
+            }
         )
     }
 }
 
 impl BuildSummary {
-    /// The summary of a file with `counts` and sections of these sizes, in order.
+    /// The summary of a file with `counts` n-grams per order (`added` of them
+    /// not from the file) and sections of these sizes, in order.
     pub(super) fn new(
         counts: Vec<u64>,
+        added: Vec<u64>,
         sizes: impl Iterator<Item = (SectionKind, u16, usize)>,
     ) -> Self {
         let mut file_bytes = 0u64;
@@ -227,6 +262,7 @@ impl BuildSummary {
             (crate::format::HEADER_LEN + sections.len() * crate::format::SECTION_ENTRY_LEN) as u64;
         BuildSummary {
             counts,
+            added,
             sections,
             file_bytes: file_bytes + table_len,
         }

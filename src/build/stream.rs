@@ -563,6 +563,7 @@ impl<W: Write + Seek> Sink for Builder<W> {
             &self.layouts,
             facts,
             &self.counts,
+            &[],
             self.opts.weights,
         )
     }
@@ -596,12 +597,14 @@ impl VocabFacts {
 
 /// Ends a file written section by section: the layouts section, then the
 /// header, for a model of `vocab` with `counts` n-grams per order (the first,
-/// the unigrams, is the vocabulary's size).
+/// the unigrams, is the vocabulary's size), `blanks[n - 2]` of them blanks of
+/// order n (none past the slice's end).
 pub(super) fn close_file<W: Write + Seek>(
     mut out: SectionWriter<W>,
     layouts: &[RawLayout],
     vocab: VocabFacts,
     counts: &[u64],
+    blanks: &[u64],
     weights: Weights,
 ) -> Result<(Streamed, W), Stop> {
     out.begin(SectionKind::Layouts, 0)?;
@@ -618,7 +621,9 @@ pub(super) fn close_file<W: Write + Seek>(
         eos: vocab.eos.need()?,
         counts: all,
     };
-    let summary = BuildSummary::new(all[..order].to_vec(), out.sizes());
+    let mut added = vec![u64::from(vocab.unk_added)];
+    added.extend((1..order).map(|n| blanks.get(n - 1).copied().unwrap_or(0)));
+    let summary = BuildSummary::new(all[..order].to_vec(), added, out.sizes());
     let unk_added = vocab.unk_added;
     let (out, _) = out.finish(&header)?;
     Ok((Streamed { summary, unk_added }, out))

@@ -224,8 +224,21 @@ pub fn builds(text: &str, opts: BuildOptions) -> (Vec<u8>, Vec<u8>, Option<Vec<u
         .unwrap()
         .expect("a valid model completes");
     assert_eq!(done.summary.to_string(), summary.to_string());
+    // What the summary counts as not from the file is the rest of the
+    // header's counts.
+    let declared: Vec<u64> = (text.lines())
+        .filter_map(|l| l.strip_prefix("ngram "))
+        .map(|l| l.split_once('=').unwrap().1.trim().parse().unwrap())
+        .collect();
+    let from_file: Vec<u64> = (summary.counts.iter().zip(&summary.added))
+        .map(|(c, a)| c - a)
+        .collect();
+    assert_eq!(from_file, declared, "{summary}");
     let out = Cursor::new(Vec::new());
     let streamed = compile_streaming(text.as_bytes(), opts, out, |_| {}).unwrap();
+    if let Some((done, _)) = &streamed {
+        assert_eq!(done.summary.to_string(), summary.to_string());
+    }
     let streamed = streamed.map(|(_, out)| out.into_inner());
     (expected, completed.into_inner(), streamed)
 }

@@ -177,7 +177,8 @@ pub fn stdout() -> std::io::BufWriter<Named<std::io::StdoutLock<'static>>> {
 /// Says on stderr that `path` has no `<unk>` and one was added.
 pub fn note_unk_added(path: &Path) {
     eprintln!(
-        "dashlm: {}: no <unk> in the unigrams; added it with log10 probability -100",
+        "{}: note: {}: no <unk> in the unigrams; added it with log10 probability -100",
+        env!("CARGO_BIN_NAME"),
         input_name(path)
     );
 }
