@@ -57,18 +57,10 @@ fn rescore_writes_every_format_and_the_same_best_text() {
     assert_eq!(best[0], best[1]);
     assert_eq!(best[0], best[2]);
     // JSONL to stdout by default.
-    let (stdout, _) = ok(&[
-        "rescore",
-        "--model",
+    let (stdout, _) = ok(&rescore_with(
         s(&model),
-        "--input",
-        s(&data("sample.jsonl")),
-        "--lm-weight",
-        "1",
-        "--wip",
-        "0",
-        "--mbr",
-    ]);
+        &["--input", s(&data("sample.jsonl")), "--mbr"],
+    ));
     assert_eq!(stdout.lines().count(), 5);
     assert!(stdout.contains("\"posterior\""));
 }
@@ -275,17 +267,7 @@ fn malformed_input_is_reported_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.jsonl");
     fs::write(&bad, "{\"id\": \"u\", \"hyps\": [{\"words\": \"a\", \"acoustic\": -1}]}\n{\"id\": \"v\", \"hyps\": [{\"words\": \"a\"}]}\n").unwrap();
-    let out = dashlm(&[
-        "rescore",
-        "--model",
-        s(&model),
-        "--input",
-        s(&bad),
-        "--lm-weight",
-        "1",
-        "--wip",
-        "0",
-    ]);
+    let out = dashlm(&rescore_with(s(&model), &["--input", s(&bad)]));
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -298,39 +280,19 @@ fn malformed_input_is_reported_with_file_and_line() {
     let sdir = dir.path().join("srilm");
     fs::create_dir(&sdir).unwrap();
     fs::write(sdir.join("u.nbest"), "-1 -2 1 a\n-1 -2 3 a b\n").unwrap();
-    let out = dashlm(&[
-        "rescore",
-        "--model",
+    let out = dashlm(&rescore_with(
         s(&model),
-        "--input",
-        s(&sdir),
-        "--format",
-        "srilm",
-        "--lm-weight",
-        "1",
-        "--wip",
-        "0",
-        "--best-text",
-        "-",
-    ]);
+        &["--input", s(&sdir), "--format", "srilm", "--best-text", "-"],
+    ));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
         err.contains("u.nbest:2: the hypothesis declares 3 words but has 2"),
         "{err}"
     );
-    let out = dashlm(&[
-        "rescore",
-        "--model",
+    let out = dashlm(&rescore_with(
         s(&model),
-        "--input",
-        s(&sdir),
-        "--format",
-        "srilm",
-        "--lm-weight",
-        "1",
-        "--wip",
-        "0",
-    ]);
+        &["--input", s(&sdir), "--format", "srilm"],
+    ));
     assert!(String::from_utf8(out.stderr).unwrap().contains("--output"));
 }
 
@@ -419,19 +381,10 @@ fn rescore_does_not_write_over_what_it_reads() {
         ("--output", &input, "the input"),
         ("--best-text", &model, "the model file"),
     ] {
-        let out = dashlm(&[
-            "rescore",
-            "--model",
+        let out = dashlm(&rescore_with(
             s(&model),
-            "--input",
-            s(&input),
-            "--lm-weight",
-            "1",
-            "--wip",
-            "0",
-            flag,
-            s(target),
-        ]);
+            &["--input", s(&input), flag, s(target)],
+        ));
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8(out.stderr).unwrap();
         assert!(err.contains(&format!("this output is {what}")), "{err}");
