@@ -149,7 +149,8 @@ fn corrupted_and_truncated_models_fail_with_the_file_named() {
 /// A flip in a data section is refused by every command that reads the
 /// model into memory (its CRC-32s are checked as it loads) and by `dump`; with
 /// `DASHLM_MMAP=1` a query reads only what it needs and is not refused.
-/// Before, `query`, `rescore` and `dump` used the corrupted weights, exit 0.
+/// Before, `query`, `rescore` and `dump` used the corrupted weights, exit 0;
+/// `inspect` described the file and exited 0 (it still describes it first).
 #[test]
 fn a_corrupted_data_section_is_refused_at_load() {
     let dir = tempfile::tempdir().unwrap();
@@ -172,6 +173,8 @@ fn a_corrupted_data_section_is_refused_at_load() {
     for args in [
         vec!["query", m],
         vec!["dump", m],
+        vec!["verify", m],
+        vec!["inspect", m],
         [
             &["rescore", "--model", m, "--input", lists][..],
             &["--lm-weight", "1", "--wip", "0"],
@@ -185,6 +188,9 @@ fn a_corrupted_data_section_is_refused_at_load() {
             err.starts_with(&format!("dashlm: {expected}")),
             "{args:?}: {err}"
         );
+        if args[0] == "inspect" {
+            assert!(String::from_utf8(out.stdout).unwrap().contains("order: 3"));
+        }
     }
     let lazy = Command::new(env!("CARGO_BIN_EXE_dashlm"))
         .args(["query", "-v", "summary", m])

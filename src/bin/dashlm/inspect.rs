@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use dashlm::format;
 use dashlm::Model;
 
-/// Print a compiled model's header, sections and sizes.
+/// Print a compiled model's header, sections and sizes, then check its
+/// sections' checksums (as `verify` does).
 #[derive(clap::Args)]
 pub struct Args {
     /// The compiled model.
@@ -134,15 +135,26 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
         bytes / h.total_ngrams() as f64
     )?;
     out.flush()?;
-    Ok(())
+    // What the header and section table say is printed either way (it helps
+    // to tell what a damaged file is); a corrupted section is then an error,
+    // as for every other command.
+    verified(&model, &args.model)
+}
+
+/// An error naming `path` and the first section whose checksum does not match.
+fn verified<D: AsRef<[u8]>>(
+    model: &Model<D>,
+    path: &std::path::Path,
+) -> Result<(), Box<dyn Error + Send + Sync>> {
+    model
+        .verify()
+        .map_err(|e| format!("{}: {e}", path.display()).into())
 }
 
 pub fn verify(args: VerifyArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     super::load::refuse_stdin_compiled(&args.model)?;
     let model = Model::open(&args.model)?;
-    model
-        .verify()
-        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    verified(&model, &args.model)?;
     let mut out = super::load::stdout();
     writeln!(out, "{}: OK", args.model.display())?;
     out.flush()?;
