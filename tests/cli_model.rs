@@ -225,6 +225,18 @@ fn a_model_cut_to_fewer_than_8_bytes_is_a_truncated_model() {
         assert_eq!(query.status.code(), Some(2));
         assert_eq!(String::from_utf8(query.stderr).unwrap(), inspect);
     }
+    // Both ways of opening count the bytes of any file shorter than a header;
+    // before, `load` called an empty file 1 byte long (its buffer's least size).
+    for n in 0..=12 {
+        std::fs::write(&cut, &bytes[..n]).unwrap();
+        let expected = format!("{c}: file is too short: {n} bytes");
+        for err in [
+            dashlm::Model::open(&cut).err().unwrap().to_string(),
+            dashlm::Model::load(&cut).err().unwrap().to_string(),
+        ] {
+            assert!(err.starts_with(&expected), "{err}");
+        }
+    }
 }
 
 #[test]

@@ -410,6 +410,13 @@ pub fn read_file_huge(path: &Path) -> io::Result<Mmap> {
             "file larger than the address space",
         )
     })?;
+    if len == 0 {
+        // Anonymous memory has at least one byte: an empty file is mapped
+        // instead, so that it reads as 0 bytes (`file is too short: 0 bytes`).
+        // SAFETY: the map is read-only and holds no bytes: nothing can change
+        // under it or fault (a file that grows later is not part of it).
+        return unsafe { Mmap::map(&file) };
+    }
     let mut mem = huge_zeroed(len)?;
     file.read_exact(&mut mem[..len])?;
     if file.read(&mut [0u8; 1])? != 0 {
