@@ -94,7 +94,8 @@ pub struct ReferenceModel {
 }
 
 impl ReferenceModel {
-    /// Reads an ARPA model from `input`; `source` names it in errors.
+    /// Reads an ARPA model from `input` (text: see [`NGramSet::read`] for
+    /// compressed files); `source` names it in errors.
     ///
     /// # Errors
     /// See [`NGramSet::read`].

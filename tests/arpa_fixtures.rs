@@ -512,6 +512,48 @@ fn malformed_fixtures_give_exact_errors() {
 }
 
 /// Every file in data/arpa/ is one of the fixtures tested here.
+/// The readers take text: compressed data and compiled models given to them
+/// say what they are. Before, each was `NUL byte in line: this is binary
+/// data`, with no word of `open_input` or of models.
+#[test]
+fn readers_name_compressed_data_and_compiled_models() {
+    let mut compiled = Vec::new();
+    let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    let (file, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+    file.write_to(&mut compiled).unwrap();
+    let dir = fixture_dir();
+    for (bytes, expected) in [
+        (
+            std::fs::read(dir.join("quirk-gzip.arpa")).unwrap(),
+            "gzip or xz data, not ARPA text: read it through `arpa::open_input`",
+        ),
+        (
+            std::fs::read(dir.join("quirk-xz.arpa")).unwrap(),
+            "gzip or xz data, not ARPA text: read it through `arpa::open_input`",
+        ),
+        (
+            compiled,
+            "a compiled dashlm model, not ARPA text (a model is used uncompressed",
+        ),
+    ] {
+        let err = NGramSet::read(&bytes[..], "x").unwrap_err().to_string();
+        assert!(err.starts_with("x:1: ") && err.contains(expected), "{err}");
+        let err = ReferenceModel::read(&bytes[..], "x")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains(expected), "{err}");
+    }
+    // Binary data of any other kind keeps the plain message.
+    let err = NGramSet::read(&b"\x01\x02\0"[..], "x")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "x:1: NUL byte in line: this is binary data, not ARPA text"
+    );
+}
+
 #[test]
 fn every_fixture_is_tested() {
     let quirks = [

@@ -454,4 +454,25 @@ fn build_lm_names_a_compiled_model_given_as_input() {
         err.contains(":1: unexpected end of file: expected a \\data\\ line"),
         "{err}"
     );
+    // A compressed model is read as compressed ARPA text, which then says what
+    // it is (before: `NUL byte in line: this is binary data, not ARPA text`).
+    let gz = dir.path().join("tiny.dlm.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &std::fs::read(&model).unwrap()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let g = gz.to_str().unwrap();
+    let expected = format!(
+        "{g}:1: NUL byte in line: this is a compiled dashlm model, not ARPA text (a model \
+         is used uncompressed: decompress it first; `dashlm dump` writes one back out as ARPA)\n"
+    );
+    let out = run(exe, &[g, again.to_str().unwrap()], None);
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!("build-lm: {expected}")
+    );
+    let out = dashlm(&["query", g], Some(Path::new(SENTENCES)));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!("dashlm: {expected}")
+    );
 }

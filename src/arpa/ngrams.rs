@@ -131,6 +131,9 @@ pub struct NGramSet {
 
 impl NGramSet {
     /// Reads and completes a whole ARPA model from `input`; `source` names it in errors.
+    /// `input` is text: a gzip or xz file is read through
+    /// [`open_input`](crate::arpa::open_input), which decompresses it (given
+    /// here, compressed data is an error that says so).
     ///
     /// # Errors
     /// Everything [`ArpaReader`] rejects, plus duplicate n-grams, words missing from

@@ -198,6 +198,30 @@ impl<R: Read> ArpaReader<R> {
         ArpaError::new(&self.source, self.line_no, kind)
     }
 
+    /// What the input is when its first line is binary data and its first
+    /// bytes say so: a compiled model, or compressed data (which this reader
+    /// takes already decompressed).
+    fn first_bytes_kind(&self) -> Option<&'static str> {
+        if self.line_no > 0 {
+            return None;
+        }
+        // The first line is still at the start of the block.
+        let head = self.lines.bytes();
+        if head.starts_with(&crate::format::MAGIC) {
+            Some(
+                "a compiled dashlm model, not ARPA text (a model is used uncompressed: \
+                 decompress it first; `dashlm dump` writes one back out as ARPA)",
+            )
+        } else if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(b"\xfd7zXZ\0") {
+            Some(
+                "gzip or xz data, not ARPA text: read it through `arpa::open_input`, which \
+                 decompresses it (as the command-line tools do)",
+            )
+        } else {
+            None
+        }
+    }
+
     fn syntax(&self, msg: impl Into<String>) -> ArpaError {
         self.err(ArpaErrorKind::Syntax(msg.into()))
     }
@@ -249,14 +273,18 @@ impl<R: Read> ArpaReader<R> {
                 ));
             }
             Err(LineError::TooLong) => {
+                let what = self.first_bytes_kind().unwrap_or("not ARPA text");
                 self.line_no += 1;
                 return Err(self.syntax(format!(
-                    "line longer than {MAX_LINE_BYTES} bytes: this is not ARPA text"
+                    "line longer than {MAX_LINE_BYTES} bytes: this is {what}"
                 )));
             }
             Err(LineError::Nul) => {
+                let what = self
+                    .first_bytes_kind()
+                    .unwrap_or("binary data, not ARPA text");
                 self.line_no += 1;
-                return Err(self.syntax("NUL byte in line: this is binary data, not ARPA text"));
+                return Err(self.syntax(format!("NUL byte in line: this is {what}")));
             }
         };
         self.line_no += 1;
