@@ -350,6 +350,17 @@ fn sentence_markers_are_stripped() {
     let j = jsonl::read(&br#"{"id": "u", "ref": "<s> a </s>", "hyps": [{"words": ["<s>", "a"], "acoustic": 0}]}"#[..], "m").unwrap();
     assert_eq!(j[0].reference.as_deref().unwrap(), ["a"]);
     assert_eq!(j[0].hyps[0].words, ["a"]);
+    // However many: what is read can be written and read back as itself.
+    let text = r#"{"id": "u", "ref": "<s> <s> a </s> </s>", "hyps": [{"words": "a </s> </s>", "acoustic": 0}, {"words": "<s> <s> a <s> b", "acoustic": 0}, {"words": "</s> </s>", "acoustic": 0}]}"#;
+    let j = jsonl::read(text.as_bytes(), "m").unwrap();
+    assert_eq!(j[0].reference.as_deref().unwrap(), ["a"]);
+    let words: Vec<Vec<&str>> = j[0].hyps.iter().map(|h| h.words.to_strs()).collect();
+    assert_eq!(words, [&["a"][..], &["a", "<s>", "b"], &[]]);
+    let list = srilm::read_file(&b"-1 -2 5 <s> <s> a </s> </s>\n"[..], "m.nbest", "m").unwrap();
+    assert_eq!(list.hyps[0].words, ["a"]);
+    let mut out = Vec::new();
+    jsonl::write(&mut out, &j).unwrap();
+    assert_eq!(jsonl::read(&out[..], "back").unwrap(), j);
 }
 
 fn jsonl_err(text: &str) -> (u64, String, NbestErrorKindTag) {

@@ -161,3 +161,54 @@ fn rescoring_lists_with_probability_zero_scores() {
         assert_eq!(back[0].hyps[2].extra["total"], NEG_INF, "{format:?}");
     }
 }
+
+/// A score of probability zero ranks its hypothesis last whatever the sign
+/// of its weight: a negative first-pass LM or LM weight does not turn `-inf`
+/// into a winning `+inf`, in the rescorer or in tuning, and the lists it
+/// ranks still write (SRILM refuses a `+inf` total).
+#[test]
+fn probability_zero_ranks_last_under_negative_weights() {
+    use dashlm::rescore::TuneSet;
+    let arpa = "\\data\\\nngram 1=5\n\n\\1-grams:\n-1.0\t<unk>\n-99\t<s>\n-0.5\t</s>\n\
+                -0.7\ta\n-0.9\tb\n\n\\end\\\n";
+    let lm = ReferenceModel::read(arpa.as_bytes(), "uni.arpa").unwrap();
+    // `a b` has first-pass LM -inf; `a c` acoustic -inf.
+    let lists = lists();
+    let dir = tempfile::tempdir().unwrap();
+    for (k, weights) in [
+        Weights {
+            first_pass_lm_weight: -0.5,
+            ..Weights::default()
+        },
+        Weights {
+            first_pass_lm_weight: -0.5,
+            lm_weight: -1.0,
+            ..Weights::default()
+        },
+        Weights {
+            acoustic_scale: 2.0,
+            first_pass_lm_weight: 0.5,
+            ..Weights::default()
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let rescorer = Rescorer::new(&lm, weights);
+        let rescored = rescorer.rescore(&lists[0]);
+        assert_eq!(rescored.best(), Some(2), "{weights:?}"); // `a`, the one finite total
+        assert_eq!(&rescored.totals[..2], [NEG_INF, NEG_INF], "{weights:?}");
+        let ranked = rescored.apply(&lists[0], None);
+        let path = dir.path().join(format!("srilm{k}"));
+        write_lists(&path, Format::Srilm, std::slice::from_ref(&ranked)).unwrap();
+        // Tuning counts the errors of the same choice: `a` against `a b`, 1.
+        let new_lm = [rescorer
+            .rescore(&lists[0])
+            .features
+            .iter()
+            .map(|f| f.new_lm)
+            .collect()];
+        let set = TuneSet::new(&lists, &new_lm, false);
+        assert_eq!(set.errors(&weights, None), 1, "{weights:?}");
+    }
+}

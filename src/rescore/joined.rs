@@ -313,36 +313,46 @@ impl Words {
     /// assert_eq!((w.as_str(), w.ends()), ("bc d", &[2, 4][..]));
     /// ```
     pub fn remove_first(&mut self) {
-        let Some(&first) = self.ends.first() else {
+        self.remove_leading(1);
+    }
+
+    /// Removes the first `k` words (all of them if there are fewer), in one
+    /// pass over the text.
+    fn remove_leading(&mut self, k: usize) {
+        if k == 0 || self.ends.is_empty() {
             return;
-        };
-        let cut = if self.ends.len() > 1 {
-            first + 1
-        } else {
-            first
-        };
+        }
+        if k >= self.ends.len() {
+            self.text.clear();
+            self.ends.clear();
+            return;
+        }
+        // The k-th word's end and the space after it.
+        let cut = self.ends[k - 1] + 1;
         self.text.drain(..cut as usize);
-        self.ends.remove(0);
+        self.ends.drain(..k);
         for e in &mut self.ends {
             *e -= cut;
         }
     }
 
-    /// Removes a leading `<s>` and a trailing `</s>` (as
-    /// [`strip_sentence_markers`](super::strip_sentence_markers)).
+    /// Removes the leading `<s>` and the trailing `</s>` markers, however
+    /// many (as [`strip_sentence_markers`](super::strip_sentence_markers)).
     ///
     /// ```
     /// let mut w = dashlm::rescore::Words::split("<s> a </s>");
     /// w.strip_sentence_markers();
     /// assert_eq!(w, ["a"]);
+    /// let mut w = dashlm::rescore::Words::split("<s> <s> a <s> </s> b </s> </s>");
+    /// w.strip_sentence_markers();
+    /// assert_eq!(w, ["a", "<s>", "</s>", "b"]);
     /// ```
     pub fn strip_sentence_markers(&mut self) {
-        if self.last() == Some("</s>") {
+        while self.last() == Some("</s>") {
             self.pop();
         }
-        if self.first() == Some("<s>") {
-            self.remove_first();
-        }
+        let leading = self.iter().take_while(|&w| w == "<s>").count();
+        self.remove_leading(leading);
     }
 }
 

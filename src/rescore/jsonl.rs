@@ -9,7 +9,7 @@
 //!   (number) and optionally `lm` (number); every other field must be a number
 //!   and is kept as a named extra score ([`Hypothesis::extra`]).
 //! - All scores are natural-log values. Other top-level fields are ignored.
-//! - Blank lines are skipped; a leading `<s>` and trailing `</s>` are removed
+//! - Blank lines are skipped; leading `<s>` and trailing `</s>` markers (however many) are removed
 //!   from hypotheses and references.
 //! - An object that gives a key twice (`{"id": "u1", "id": "u2"}`) is an
 //!   error: JSON readers differ on which value counts.

@@ -205,7 +205,8 @@ impl DistanceMatrix {
     }
 }
 
-/// Posteriors `softmax(scale * totals)` (NaN totals get 0).
+/// Posteriors `softmax(scale * totals)` (NaN totals get 0, unless every
+/// total is NaN).
 ///
 /// An infinite scale is the limit: with `+inf` the top total's hypotheses
 /// share all the mass (with `-inf`, the lowest total's); a NaN scale gives NaN
@@ -213,7 +214,8 @@ impl DistanceMatrix {
 /// (an overflowed score) is a limit too: with a positive scale the `+inf`
 /// totals share all the mass, with a negative one they get none. Otherwise,
 /// when no total is finite and a number (or the scale is 0 with a `+inf`
-/// total), the posteriors are uniform.
+/// total), the posteriors are uniform over the totals that are not NaN (over
+/// all of them when every total is NaN).
 ///
 /// ```
 /// use dashlm::rescore::mbr::posteriors;
@@ -221,6 +223,8 @@ impl DistanceMatrix {
 /// assert_eq!(posteriors(&[-1.0, 0.0], f64::INFINITY), [0.0, 1.0]);
 /// assert_eq!(posteriors(&[f64::INFINITY, 0.0], 1.0), [1.0, 0.0]);
 /// assert_eq!(posteriors(&[f64::INFINITY, 0.0], -1.0), [0.0, 1.0]);
+/// assert_eq!(posteriors(&[f64::NAN, f64::NEG_INFINITY], 1.0), [0.0, 1.0]);
+/// assert_eq!(posteriors(&[f64::NAN, f64::NAN], 1.0), [0.5, 0.5]);
 /// ```
 pub fn posteriors(totals: &[f64], scale: f64) -> Vec<f64> {
     let mut out = Vec::with_capacity(totals.len());
@@ -255,8 +259,15 @@ pub fn posteriors_into(totals: &[f64], scale: f64, out: &mut Vec<f64>) {
         return posteriors_into(&rest, scale, out);
     }
     if !max.is_finite() {
-        let n = totals.len().max(1) as f64;
-        out.extend(totals.iter().map(|_| 1.0 / n));
+        // Uniform over the totals that are not NaN (over all when every one is).
+        let numbers = totals.iter().filter(|t| !t.is_nan()).count();
+        if numbers == 0 {
+            let n = totals.len().max(1) as f64;
+            out.extend(totals.iter().map(|_| 1.0 / n));
+        } else {
+            let share = 1.0 / numbers as f64;
+            out.extend(totals.iter().map(|t| if t.is_nan() { 0.0 } else { share }));
+        }
         return;
     }
     if scale.is_nan() {

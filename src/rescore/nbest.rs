@@ -58,8 +58,8 @@ pub struct Hypothesis {
 }
 
 impl Hypothesis {
-    /// A hypothesis with words split on whitespace (a leading `<s>` and a
-    /// trailing `</s>` removed, as the readers remove them: the scorer adds
+    /// A hypothesis with words split on whitespace (leading `<s>` and
+    /// trailing `</s>` markers removed, as the readers remove them: the scorer adds
     /// both) and an acoustic score.
     ///
     /// ```
@@ -154,8 +154,8 @@ impl NbestList {
         }
     }
 
-    /// Sets the reference (split on whitespace; a leading `<s>` and a trailing
-    /// `</s>` removed, as the readers remove them).
+    /// Sets the reference (split on whitespace; leading `<s>` and trailing
+    /// `</s>` markers removed, as the readers remove them).
     ///
     /// ```
     /// use dashlm::rescore::NbestList;
@@ -191,21 +191,25 @@ pub fn split_words(text: &str) -> Vec<String> {
     crate::text::words(text).map(str::to_string).collect()
 }
 
-/// Removes a leading `<s>` and a trailing `</s>`: the readers apply this to
-/// hypotheses and references, since the rescorer adds both itself.
+/// Removes the leading `<s>` and the trailing `</s>` markers, however many:
+/// the readers apply this to hypotheses and references, since the rescorer
+/// adds one of each itself (and the writers refuse words that start with
+/// `<s>` or end with `</s>`, which would not read back as themselves).
 ///
 /// ```
 /// let mut w = dashlm::rescore::split_words("<s> a b </s>");
 /// dashlm::rescore::strip_sentence_markers(&mut w);
 /// assert_eq!(w, ["a", "b"]);
+/// let mut w = dashlm::rescore::split_words("<s> <s> a </s> </s>");
+/// dashlm::rescore::strip_sentence_markers(&mut w);
+/// assert_eq!(w, ["a"]);
 /// ```
 pub fn strip_sentence_markers(words: &mut Vec<String>) {
-    if words.last().is_some_and(|w| w == "</s>") {
+    while words.last().is_some_and(|w| w == "</s>") {
         words.pop();
     }
-    if words.first().is_some_and(|w| w == "<s>") {
-        words.remove(0);
-    }
+    let leading = words.iter().take_while(|w| *w == "<s>").count();
+    words.drain(..leading);
 }
 
 /// [`split_words`] then [`strip_sentence_markers`].

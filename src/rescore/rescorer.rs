@@ -18,8 +18,11 @@
 //! left out, whatever its score. Hypotheses are sorted by `total`,
 //! best first; the sort is stable, so ties keep their input order (a NaN total
 //! sorts last). A model may give a word probability zero (an ARPA `-inf`):
-//! a hypothesis holding it has a new LM score of `-inf` and, with a positive
-//! LM weight, a total of `-inf`, and ranks last ([`check_overflow`]).
+//! a hypothesis holding it has a new LM score of `-inf` and, with an LM
+//! weight other than 0, a total of `-inf`, and ranks last ([`check_overflow`]).
+//! An infinite score is a probability of zero whatever the sign of its
+//! weight: weighted by anything but 0 it makes the total `-inf` (so a
+//! negative weight does not rank such a hypothesis first).
 //!
 //! # Scoring
 //!
@@ -90,11 +93,16 @@ impl Default for Weights {
 }
 
 /// `weight * score`, or 0 when `weight` is 0: a score weighted 0 counts for
-/// nothing, even one that is not finite (`0 * -inf` would be NaN).
+/// nothing, even one that is not finite (`0 * -inf` would be NaN). An
+/// infinite score weighted otherwise gives `-inf`, whatever the weight's
+/// sign: a hypothesis of probability zero ranks last, also under a negative
+/// weight (where `-1 * -inf` would rank it first).
 #[inline]
 fn weighted(weight: f64, score: f64) -> f64 {
     if weight == 0.0 {
         0.0
+    } else if score.is_infinite() {
+        f64::NEG_INFINITY
     } else {
         weight * score
     }
@@ -111,6 +119,8 @@ impl Weights {
     /// let zero = HypFeatures { new_lm: f64::NEG_INFINITY, ..f };
     /// assert_eq!(Weights::default().combine(&zero), f64::NEG_INFINITY);
     /// assert_eq!(Weights { lm_weight: 0.0, ..Weights::default() }.combine(&zero), -1.0);
+    /// // Still last under a negative weight (not `-1 * -inf = +inf`, which would rank first).
+    /// assert_eq!(Weights { lm_weight: -1.0, ..Weights::default() }.combine(&zero), f64::NEG_INFINITY);
     /// ```
     pub fn combine(&self, f: &HypFeatures) -> f64 {
         self.combine_rest(self.combine_head(f), f.num_words as f64, f.first_pass_lm)

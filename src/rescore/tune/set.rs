@@ -10,14 +10,18 @@ use crate::rescore::nbest::NbestList;
 use crate::rescore::rescorer::{check_overflow, features, HypFeatures, Weights};
 
 /// The first hypothesis with the highest of `(total, scores finite)`'s
-/// totals (a NaN total never wins; with none above minus infinity, the first),
-/// and whether some hypothesis' finite scores made a total that is not finite.
+/// totals, as [`rank`](crate::rescore::rank) puts first (a NaN total never
+/// wins: with every total NaN or minus infinity, the first that is not NaN;
+/// with every total NaN, the first), and whether some hypothesis' finite
+/// scores made a total that is not finite.
 #[inline]
 fn choose(totals: impl Iterator<Item = (f64, bool)>) -> (usize, bool) {
-    let (mut best, mut best_total, mut overflow) = (0, f64::NEG_INFINITY, false);
+    // `best_total` starts below every number, so the first total that is not
+    // NaN (even minus infinity) replaces it.
+    let (mut best, mut best_total, mut overflow) = (0, f64::NAN, false);
     for (i, (t, finite)) in totals.enumerate() {
         overflow |= !t.is_finite() && finite;
-        if t > best_total {
+        if t > best_total || (best_total.is_nan() && !t.is_nan()) {
             best_total = t;
             best = i;
         }
@@ -454,6 +458,21 @@ mod tests {
                 let cell = Weights { word_insertion_penalty: wip, ..weights };
                 prop_assert_eq!(&row[j], &set.try_errors(&cell, None));
             }
+        }
+    }
+
+    proptest! {
+        /// `choose` picks the hypothesis that `rank` puts first (NaN last,
+        /// ties to the first), whatever mix of NaN and infinite totals.
+        #[test]
+        fn choose_picks_what_rank_puts_first(
+            totals in prop::collection::vec(
+                prop::sample::select(vec![f64::NAN, f64::NEG_INFINITY, f64::INFINITY, -1.0, 0.0, -3.5]),
+                1..8,
+            ),
+        ) {
+            let (best, _) = choose(totals.iter().map(|&t| (t, false)));
+            prop_assert_eq!(best, crate::rescore::rank(&totals)[0], "{:?}", totals);
         }
     }
 }
