@@ -137,13 +137,18 @@ fn jsonl_refuses_to_write_minus_infinity_and_says_where_it_can_go() {
     assert!(!dir.path().join("out").exists());
 }
 
+/// A unigram model of `a` and `b`.
+fn unigram_model() -> ReferenceModel {
+    let arpa = "\\data\\\nngram 1=5\n\n\\1-grams:\n-1.0\t<unk>\n-99\t<s>\n-0.5\t</s>\n\
+                -0.7\ta\n-0.9\tb\n\n\\end\\\n";
+    ReferenceModel::read(arpa.as_bytes(), "uni.arpa").unwrap()
+}
+
 /// A first-pass LM score of `-inf` counts for nothing at its default weight
 /// of 0; an acoustic score of `-inf` ranks its hypothesis last.
 #[test]
 fn rescoring_lists_with_probability_zero_scores() {
-    let arpa = "\\data\\\nngram 1=5\n\n\\1-grams:\n-1.0\t<unk>\n-99\t<s>\n-0.5\t</s>\n\
-                -0.7\ta\n-0.9\tb\n\n\\end\\\n";
-    let lm = ReferenceModel::read(arpa.as_bytes(), "uni.arpa").unwrap();
+    let lm = unigram_model();
     let lists = lists();
     let rescorer = Rescorer::new(&lm, Weights::default());
     let ranked = rescorer.rescore(&lists[0]).apply(&lists[0], None);
@@ -169,9 +174,7 @@ fn rescoring_lists_with_probability_zero_scores() {
 #[test]
 fn probability_zero_ranks_last_under_negative_weights() {
     use dashlm::rescore::TuneSet;
-    let arpa = "\\data\\\nngram 1=5\n\n\\1-grams:\n-1.0\t<unk>\n-99\t<s>\n-0.5\t</s>\n\
-                -0.7\ta\n-0.9\tb\n\n\\end\\\n";
-    let lm = ReferenceModel::read(arpa.as_bytes(), "uni.arpa").unwrap();
+    let lm = unigram_model();
     // `a b` has first-pass LM -inf; `a c` acoustic -inf.
     let lists = lists();
     let dir = tempfile::tempdir().unwrap();
