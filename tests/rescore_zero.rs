@@ -205,12 +205,7 @@ fn probability_zero_ranks_last_under_negative_weights() {
         let path = dir.path().join(format!("srilm{k}"));
         write_lists(&path, Format::Srilm, std::slice::from_ref(&ranked)).unwrap();
         // Tuning counts the errors of the same choice: `a` against `a b`, 1.
-        let new_lm = [rescorer
-            .rescore(&lists[0])
-            .features
-            .iter()
-            .map(|f| f.new_lm)
-            .collect()];
+        let new_lm = [rescored.features.iter().map(|f| f.new_lm).collect()];
         let set = TuneSet::new(&lists, &new_lm, false);
         assert_eq!(set.errors(&weights, None), 1, "{weights:?}");
     }

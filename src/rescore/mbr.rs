@@ -261,13 +261,9 @@ pub fn posteriors_into(totals: &[f64], scale: f64, out: &mut Vec<f64>) {
     if !max.is_finite() {
         // Uniform over the totals that are not NaN (over all when every one is).
         let numbers = totals.iter().filter(|t| !t.is_nan()).count();
-        if numbers == 0 {
-            let n = totals.len().max(1) as f64;
-            out.extend(totals.iter().map(|_| 1.0 / n));
-        } else {
-            let share = 1.0 / numbers as f64;
-            out.extend(totals.iter().map(|t| if t.is_nan() { 0.0 } else { share }));
-        }
+        let all = numbers == 0;
+        let share = 1.0 / if all { totals.len() } else { numbers } as f64;
+        out.extend((totals.iter()).map(|t| if all || !t.is_nan() { share } else { 0.0 }));
         return;
     }
     if scale.is_nan() {
