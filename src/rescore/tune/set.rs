@@ -16,8 +16,8 @@ use crate::rescore::rescorer::{check_overflow, features, HypFeatures, Weights};
 /// scores made a total that is not finite.
 #[inline]
 fn choose(totals: impl Iterator<Item = (f64, bool)>) -> (usize, bool) {
-    // `best_total` starts below every number, so the first total that is not
-    // NaN (even minus infinity) replaces it.
+    // `best_total` starts as NaN, which no comparison passes: the first total
+    // that is not NaN (even minus infinity) replaces it by the second test.
     let (mut best, mut best_total, mut overflow) = (0, f64::NAN, false);
     for (i, (t, finite)) in totals.enumerate() {
         overflow |= !t.is_finite() && finite;
