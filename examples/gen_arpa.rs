@@ -12,10 +12,11 @@
 use std::error::Error;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Parser;
+use dashlm::arpa::{Compressed, Compression};
 
 #[path = "support/exit.rs"]
 mod exit;
@@ -82,19 +83,17 @@ fn parse_count(s: &str) -> Result<u64, String> {
         .map_err(|e| format!("`{s}`: {e}"))
 }
 
-fn create(path: &PathBuf, gzip_level: u32) -> std::io::Result<Box<dyn Write>> {
+/// `path` created for writing, compressed as its name asks (`.gz` at
+/// `gzip_level`, `.xz` at 6); finish it to end the compressed stream.
+fn create(path: &Path, gzip_level: u32) -> std::io::Result<Compressed<BufWriter<File>>> {
     let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
-    let name = path.to_string_lossy();
-    Ok(if name.ends_with(".gz") {
-        Box::new(flate2::write::GzEncoder::new(
-            file,
-            flate2::Compression::new(gzip_level),
-        ))
-    } else if name.ends_with(".xz") {
-        Box::new(xz2::write::XzEncoder::new(file, 6))
+    let compression = Compression::of_name(path);
+    let level = if compression == Compression::Xz {
+        6
     } else {
-        Box::new(file)
-    })
+        gzip_level
+    };
+    Ok(Compressed::new(file, compression, level))
 }
 
 fn try_main() -> Result<(), Box<dyn Error + Send + Sync>> {
@@ -164,7 +163,7 @@ fn try_main() -> Result<(), Box<dyn Error + Send + Sync>> {
         let mut out = create(&args.out, args.gzip_level).map_err(|e| format!("{name}: {e}"))?;
         model
             .write_arpa(&mut out)
-            .and_then(|()| out.flush())
+            .and_then(|()| out.finish())
             .map_err(|e| format!("{name}: {e}"))?;
     }
     eprintln!(

@@ -113,6 +113,18 @@ fn inspect_verify_and_dump_describe_the_model() {
         Some(Path::new(SENTENCES)),
     );
     assert_eq!(a.stdout, b.stdout);
+    // Compressed by the output's name, and read back through it.
+    for (name, magic) in [
+        ("dump.arpa.gz", &[0x1f, 0x8b][..]),
+        ("dump.arpa.xz", b"\xfd7zXZ\0"),
+    ] {
+        let packed = dir.path().join(name);
+        let p = packed.to_str().unwrap();
+        assert!(dashlm(&["dump", "-o", p, m], None).status.success());
+        assert!(std::fs::read(&packed).unwrap().starts_with(magic), "{name}");
+        let c = dashlm(&["query", "-v", "sentence", p], Some(Path::new(SENTENCES)));
+        assert_eq!(a.stdout, c.stdout, "{name}");
+    }
 }
 
 #[test]

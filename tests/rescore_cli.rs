@@ -764,3 +764,64 @@ fn tune_refuses_references_without_words() {
         "{err}"
     );
 }
+
+#[test]
+fn file_outputs_named_gz_or_xz_are_compressed_and_read_back() {
+    use std::io::Read;
+    let model = data("sample-3gram.arpa");
+    let input = data("sample.jsonl");
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let run = |out: &Path, best: &Path| {
+        ok(&rescore_with(
+            s(&model),
+            &[
+                "--input",
+                s(&input),
+                "--output",
+                s(out),
+                "--best-text",
+                s(best),
+            ],
+        ))
+    };
+    run(&path("plain.jsonl"), &path("plain.txt"));
+    run(&path("lists.jsonl.gz"), &path("best.txt.xz"));
+    run(&path("lists.jsonl.xz"), &path("best.txt.gz"));
+    let plain = |name: &str| fs::read(path(name)).unwrap();
+    let gunzip = |name: &str| {
+        let mut text = Vec::new();
+        let bytes = fs::read(path(name)).unwrap();
+        assert_eq!(&bytes[..2], [0x1f, 0x8b], "{name}: gzip magic");
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut text)
+            .unwrap();
+        text
+    };
+    let unxz = |name: &str| {
+        let mut text = Vec::new();
+        let bytes = fs::read(path(name)).unwrap();
+        assert_eq!(
+            &bytes[..6],
+            [0xfd, b'7', b'z', b'X', b'Z', 0],
+            "{name}: xz magic"
+        );
+        xz2::read::XzDecoder::new(&bytes[..])
+            .read_to_end(&mut text)
+            .unwrap();
+        text
+    };
+    assert_eq!(gunzip("lists.jsonl.gz"), plain("plain.jsonl"));
+    assert_eq!(unxz("lists.jsonl.xz"), plain("plain.jsonl"));
+    assert_eq!(unxz("best.txt.xz"), plain("plain.txt"));
+    assert_eq!(gunzip("best.txt.gz"), plain("plain.txt"));
+    // What reads the outputs reads them compressed: the lists, and `wer`.
+    let read = |name: &str| dashlm::rescore::read_lists(&path(name), "jsonl".parse().unwrap());
+    assert_eq!(
+        read("lists.jsonl.gz").unwrap(),
+        read("plain.jsonl").unwrap()
+    );
+    let wer = |hyp: &str| ok(&["wer", "--ref", s(&input), "--hyp", s(&path(hyp))]).0;
+    assert_eq!(wer("best.txt.xz"), wer("plain.txt"));
+    assert!(wer("plain.txt").contains("%WER"));
+}

@@ -1,6 +1,7 @@
 //! Reading ARPA backoff language models: streaming, strict, with precise errors.
 //!
-//! [`open_input`] opens plain, gzip or xz text (by magic bytes); [`ArpaReader`]
+//! [`open_input`] opens plain, gzip or xz text (by magic bytes; [`Compressed`]
+//! writes it, by the output's name); [`ArpaReader`]
 //! tokenizes it one n-gram at a time; [`NGramSet`] collects the n-grams into
 //! word ids, checking duplicates and unknown words, and completes the model the
 //! way KenLM does (see [`NGramSet`]).
@@ -33,9 +34,11 @@ mod input;
 mod lines;
 mod ngrams;
 mod number;
+mod output;
 mod reader;
 
 pub use error::{ArpaError, ArpaErrorKind};
 pub use input::{open_input, Compression, Input, Progress, HEAD_BYTES};
 pub use ngrams::{Entry, NGramSet, MISSING_UNK_LOG10};
+pub use output::Compressed;
 pub use reader::{ArpaReader, NGram, MAX_LINE_BYTES};

@@ -2,9 +2,10 @@
 
 use std::error::Error;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use dashlm::arpa::{Compressed, Compression};
 use dashlm::Model;
 
 use super::load::{named, Named};
@@ -16,7 +17,8 @@ pub struct Args {
     /// The compiled model.
     model: PathBuf,
     /// Where to write (default: standard output). A file is written next to
-    /// it and renamed at the end, so an error never leaves a partial OUTPUT.
+    /// it and renamed at the end, so an error never leaves a partial OUTPUT;
+    /// a name ending in `.gz` or `.xz` is written compressed.
     #[arg(short, long)]
     output: Option<PathBuf>,
 }
@@ -59,15 +61,22 @@ fn write_file(
             .write(true)
             .open(path)
             .map_err(|e| named(&name, e))?;
-        let mut out = BufWriter::new(Named {
+        let out = BufWriter::new(Named {
             name: name.clone(),
             inner: &file,
         });
-        model.write_arpa(&mut out)?;
-        out.flush()?;
+        write_arpa(model, out, path)?;
         return Ok(());
     }
-    dashlm::atomic::write_file(path, |out, _| model.write_arpa(out).map(Some))
+    dashlm::atomic::write_file(path, |out, _| write_arpa(model, out, path).map(Some))
         .map_err(|e| named(&name, e))?;
     Ok(())
+}
+
+/// Writes `model` as ARPA text to `out`, compressed as `path`'s name asks
+/// (`.gz`, `.xz`: level 6; the ARPA readers take either), and flushes.
+fn write_arpa<W: Write>(model: &Model<memmap2::Mmap>, out: W, path: &Path) -> io::Result<()> {
+    let mut out = Compressed::new(out, Compression::of_name(path), 6);
+    model.write_arpa(&mut out)?;
+    out.finish().map(drop)
 }

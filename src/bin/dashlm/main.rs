@@ -4,6 +4,7 @@ mod bench;
 mod dump;
 mod inspect;
 mod load;
+mod output;
 mod query;
 mod rescore;
 mod tune;
