@@ -271,7 +271,7 @@ fn a_model_on_standard_input() {
 }
 
 #[test]
-fn build_lm_does_not_replace_a_fifo_or_directory_output() {
+fn build_lm_refuses_a_fifo_directory_dash_or_compressed_output() {
     // Before: a FIFO (or, as root, a device such as /dev/null) given as OUTPUT
     // was silently replaced by a regular file.
     let dir = tempfile::tempdir().unwrap();
@@ -291,6 +291,17 @@ fn build_lm_does_not_replace_a_fifo_or_directory_output() {
     let out = build_lm(&[TINY, "-"]);
     assert_error(&out, "build-lm", "OUTPUT `-`: a model is written to a file");
     assert!(!Path::new("-").exists());
+    // A compressed name: the model would be written plain under it.
+    for name in ["lm.dlm.gz", "lm.dlm.xz"] {
+        let packed = dir.path().join(name);
+        let out = build_lm(&[TINY, packed.to_str().unwrap()]);
+        assert_error(
+            &out,
+            "build-lm",
+            "a compiled model is memory-mapped as it is, never compressed",
+        );
+        assert!(!packed.exists(), "{name}");
+    }
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         2,

@@ -148,7 +148,8 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
 /// An error if `output` exists and is not a regular file: a directory, FIFO or
 /// device would be replaced by the rename that puts a finished file in place.
 /// `-` is refused too (it would name a file `-`, where it means standard
-/// input for INPUT).
+/// input for INPUT), and so is a name ending in `.gz` or `.xz` (the model
+/// would be written plain under it).
 fn refuse_special_output(output: &std::path::Path) -> Result<(), String> {
     if load::is_dash(output) {
         return Err(
@@ -156,6 +157,14 @@ fn refuse_special_output(output: &std::path::Path) -> Result<(), String> {
                     complete), not to standard output; give a path"
                 .into(),
         );
+    }
+    let compression = dashlm::arpa::Compression::of_name(output);
+    if compression != dashlm::arpa::Compression::None {
+        return Err(format!(
+            "{}: a compiled model is memory-mapped as it is, never compressed (other \
+             outputs named `.gz` or `.xz` are): give OUTPUT a name without that ending",
+            output.display()
+        ));
     }
     match std::fs::metadata(output) {
         Ok(m) if m.is_dir() => Err(format!(
