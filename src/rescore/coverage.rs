@@ -36,6 +36,13 @@ pub const WARN_ABOVE: f64 = 0.1;
 const QUOTED: usize = 5;
 
 /// Counts of the hypothesis words of some lists against a model's vocabulary.
+///
+/// ```
+/// use dashlm::rescore::coverage::Coverage;
+/// let c = Coverage { words: 20, unknown: 1, ..Coverage::default() };
+/// assert_eq!(c.unknown_fraction(), 0.05);
+/// assert!(c.warning().is_none()); // a twentieth: below the warning's tenth
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Coverage {
     /// Hypothesis words (`</s>` not counted).

@@ -21,6 +21,13 @@ use super::super::error::{NbestError, NbestErrorKind};
 use super::super::nbest::read_lines;
 
 /// A Kaldi (OpenFst) text symbol table: word ids to words, and words to ids.
+///
+/// ```
+/// use dashlm::rescore::kaldi::SymbolTable;
+/// let table = SymbolTable::read(&b"<eps> 0\nthe 1\ncat 2\n"[..], "words.txt").unwrap();
+/// assert_eq!((table.id("cat"), table.word(1)), (Some(2), Some("the")));
+/// assert_eq!(table.source(), "words.txt");
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct SymbolTable {
     words: HashMap<u64, Box<str>>,
