@@ -7,20 +7,26 @@ use std::path::Path;
 use super::Compression;
 
 impl Compression {
-    /// The compression an output named `path` asks for by its extension:
-    /// `.gz` gzip, `.xz` xz, anything else none.
+    /// The compression an output named `path` asks for by its extension, in
+    /// any case: `.gz` gzip, `.xz` xz, anything else none.
     ///
     /// ```
     /// use dashlm::arpa::Compression;
     /// assert_eq!(Compression::of_name("lm.arpa.gz".as_ref()), Compression::Gzip);
-    /// assert_eq!(Compression::of_name("best.txt.xz".as_ref()), Compression::Xz);
+    /// assert_eq!(Compression::of_name("best.txt.XZ".as_ref()), Compression::Xz);
     /// assert_eq!(Compression::of_name("gz".as_ref()), Compression::None);
     /// ```
     pub fn of_name(path: &Path) -> Compression {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("gz") => Compression::Gzip,
-            Some("xz") => Compression::Xz,
-            _ => Compression::None,
+        let is = |ext: &str| {
+            path.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+        };
+        if is("gz") {
+            Compression::Gzip
+        } else if is("xz") {
+            Compression::Xz
+        } else {
+            Compression::None
         }
     }
 }
