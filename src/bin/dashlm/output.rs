@@ -71,14 +71,20 @@ impl OutputFile {
     /// refusals included, named by the output.
     pub fn write(mut self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
         let result = (|| {
-            let Some(file) = self.file.take() else {
-                return buffered(io::stdout().lock(), write)?.flush();
+            let sink: Box<dyn Write> = match self.file.take() {
+                None => Box::new(io::stdout().lock()),
+                Some(file) => {
+                    if file.metadata()?.is_file() {
+                        file.set_len(0)?;
+                    }
+                    Box::new(file)
+                }
             };
-            if file.metadata()?.is_file() {
-                file.set_len(0)?;
-            }
-            let compressed = Compressed::new(file, self.compression, 6);
-            buffered(compressed, write)?.finish().map(drop)
+            // Standard output's compression is `None`: passed through.
+            let mut out = BufWriter::new(Compressed::new(sink, self.compression, 6));
+            write(&mut out)?;
+            let compressed = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+            compressed.finish().map(drop)
         })()
         .map_err(|e| super::load::named(&self.name, e));
         if result.is_ok() {
@@ -86,17 +92,6 @@ impl OutputFile {
         }
         result
     }
-}
-
-/// Runs `write` on `inner` through a buffer, flushes it and gives `inner`
-/// back (to be finished).
-fn buffered<W: Write>(
-    inner: W,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> io::Result<W> {
-    let mut out = BufWriter::new(inner);
-    write(&mut out)?;
-    out.into_inner().map_err(io::IntoInnerError::into_error)
 }
 
 impl Drop for OutputFile {

@@ -16,9 +16,9 @@ use dashlm::rescore::{
 };
 use dashlm::LanguageModel;
 use indicatif::ProgressBar;
+use rayon::prelude::*;
 
 use super::output::{NewDir, OutputFile};
-use rayon::prelude::*;
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
