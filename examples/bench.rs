@@ -33,6 +33,9 @@
 //!    difference from KenLM probing;
 //! 6. prints markdown tables, the targets of the store issue, and writes JSON.
 
+#![deny(unsafe_code)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 use std::error::Error;
 use std::ffi::OsString;
 use std::time::Instant;
@@ -44,6 +47,9 @@ use serde_json::json;
 mod bench_args;
 #[path = "support/bench_build.rs"]
 mod bench_build;
+// The one module with `unsafe`: KenLM's `build_binary` through FFI, and
+// `wait4` for the children's resource usage.
+#[allow(unsafe_code)]
 #[path = "support/bench_child.rs"]
 mod bench_child;
 #[path = "support/bench_inputs.rs"]
