@@ -849,28 +849,114 @@ fn out_of_range_costs_and_standard_input_as_a_kaldi_directory() {
     );
 }
 
-/// A directory of Kaldi's own rescoring scripts (`words_text`, `words`,
-/// `acwt`): the error for the missing archive names the file to use.
+/// A directory of Kaldi's own n-best rescoring scripts (`archives.N` of
+/// `steps/rnnlmrescore.sh`: `ali`, `words`, `words_text`, `acwt`,
+/// `lmwt.nolm`, `lmwt.withlm`, no symbol table) reads as the same lists as
+/// one with dashlm's names (`text`, `ac_cost`, `lm_cost`); where both names
+/// are there, dashlm's is read. Word ids without their symbol table get a
+/// hint, and a missing acoustic archive names both names.
 #[test]
-fn kaldi_script_archive_names_are_named_in_the_missing_archive_error() {
+fn kaldi_script_archive_names_are_read() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let err = |d: &Path| kaldi::read_dir(d).unwrap_err().to_string();
-    fs::write(d.join("words"), "u-1 4 5\n").unwrap();
+    fs::write(
+        d.join("words"),
+        "u-1 4 5
+u-2 4
+",
+    )
+    .unwrap();
     assert!(err(d).contains("this directory has `words`, transcriptions as word ids: link the symbol table they use"), "{}", err(d));
-    fs::write(d.join("words_text"), "u-1 a b\n").unwrap();
-    assert!(err(d).contains("text: read error: "), "{}", err(d));
-    assert!(err(d).contains("this directory has `words_text`, Kaldi's scripts' name for it: link or copy it as `text`"), "{}", err(d));
-    fs::copy(d.join("words_text"), d.join("text")).unwrap();
-    assert!(err(d).ends_with("no acoustic cost archive"), "{}", err(d));
-    fs::write(d.join("acwt"), "u-1 10\n").unwrap();
+    fs::write(
+        d.join("words_text"),
+        "u-1 a b
+u-2 a
+",
+    )
+    .unwrap();
     assert!(
-        err(d).contains("ac_cost: read error: no acoustic cost archive; this directory has `acwt`"),
+        err(d).ends_with("ac_cost: read error: no acoustic cost archive (`ac_cost`, or `acwt` as Kaldi's rescoring scripts name it)"),
         "{}",
         err(d)
     );
-    fs::copy(d.join("acwt"), d.join("ac_cost")).unwrap();
-    assert_eq!(kaldi::read_dir(d).unwrap()[0].hyps[0].acoustic, -10.0);
+    fs::write(
+        d.join("ali"),
+        "u-1 2 4
+u-2 2
+",
+    )
+    .unwrap();
+    fs::write(
+        d.join("acwt"),
+        "u-1 10
+u-2 12.5
+",
+    )
+    .unwrap();
+    fs::write(
+        d.join("lmwt.nolm"),
+        "u-1 1
+u-2 1.5
+",
+    )
+    .unwrap();
+    fs::write(
+        d.join("lmwt.withlm"),
+        "u-1 7
+u-2 inf
+",
+    )
+    .unwrap();
+    let scripts = kaldi::read_dir(d).unwrap();
+    let ours = tempfile::tempdir().unwrap();
+    let o = ours.path();
+    for (from, to) in [
+        ("words_text", "text"),
+        ("acwt", "ac_cost"),
+        ("lmwt.withlm", "lm_cost"),
+        ("ali", "ali"),
+    ] {
+        fs::copy(d.join(from), o.join(to)).unwrap();
+    }
+    assert_eq!(scripts, kaldi::read_dir(o).unwrap());
+    let h = &scripts[0].hyps;
+    assert_eq!(
+        (h[0].text(), h[0].acoustic, h[0].lm),
+        ("a b".to_string(), -10.0, Some(-7.0))
+    );
+    assert_eq!((h[1].acoustic, h[1].lm), (-12.5, Some(f64::NEG_INFINITY)));
+    // dashlm's names first: `text`, `ac_cost` and `lm_cost` beside the scripts'.
+    fs::write(
+        d.join("text"),
+        "u-1 c
+u-2 d e
+",
+    )
+    .unwrap();
+    fs::write(
+        d.join("ac_cost"),
+        "u-1 1
+u-2 2
+",
+    )
+    .unwrap();
+    fs::write(
+        d.join("lm_cost"),
+        "u-1 3
+u-2 4
+",
+    )
+    .unwrap();
+    let h = &kaldi::read_dir(d).unwrap()[0].hyps;
+    assert_eq!(
+        (h[0].text(), h[0].acoustic, h[0].lm),
+        ("c".to_string(), -1.0, Some(-3.0))
+    );
+    assert_eq!(
+        (h[1].text(), h[1].acoustic, h[1].lm),
+        ("d e".to_string(), -2.0, Some(-4.0))
+    );
 }
 
 /// A Kaldi extra score archive may be compressed, as the n-best files of

@@ -4,17 +4,17 @@
 //! with `n = 1, 2, ...` (the keys `lattice-to-nbest` gives; the utterance id is
 //! everything before the last `-`):
 //!
-//! - `text`: the transcriptions, `utt1-1 the cat sat` (required, unless the
-//!   directory has `words` and `words.txt` instead);
+//! - `text` (or `words_text`): the transcriptions, `utt1-1 the cat sat`
+//!   (required, unless the directory has `words` and `words.txt` instead);
 //! - `words` and `words.txt`: the transcriptions as word ids, as
 //!   `nbest-to-linear` writes them (`utt1-1 4 17 9`), and the symbol table of
 //!   those ids (Kaldi's `words.txt`, see [`SymbolTable`]); with `text` too
 //!   (as `dashlm rescore` writes a directory read from ids), both are read
 //!   and must hold the same transcriptions; `words` without `words.txt` is
 //!   not read;
-//! - `ac_cost`: acoustic costs, `utt1-1 120.5` (required);
-//! - `lm_cost`: first-pass LM (graph) costs, `utt1-1 14.2` (optional; when present,
-//!   every hypothesis needs one);
+//! - `ac_cost` (or `acwt`): acoustic costs, `utt1-1 120.5` (required);
+//! - `lm_cost` (or `lmwt.withlm`): first-pass LM (graph) costs, `utt1-1 14.2`
+//!   (optional; when present, every hypothesis needs one);
 //! - `ali`: the alignments, `utt1-1 2 4 4 7` (transition ids; optional, and when
 //!   present every hypothesis needs one): not used in scoring, but kept with
 //!   each hypothesis ([`Hypothesis::alignment`]) and written back under its new
@@ -23,6 +23,13 @@
 //! - `<name>.score` (or `.score.gz`, `.score.xz`): an extra named score per
 //!   hypothesis, `utt1-1 -255.1`, *not* negated (optional, entries may be
 //!   missing).
+//!
+//! The names in brackets are those of Kaldi's own n-best rescoring scripts
+//! (`steps/rnnlmrescore.sh`, `scripts/rnnlm/lmrescore_nbest.sh`), which leave
+//! each job's lists in a directory `archives.N` holding `words_text`, `acwt`
+//! and `lmwt.withlm` (the graph costs with the first-pass LM's in them), so
+//! such a directory is read as it is. Each is read only when the first name
+//! is absent: where both are, the first is read and the other is not.
 //!
 //! Costs are negated natural-log scores: the acoustic score is `-ac_cost` and the
 //! first-pass LM score `-lm_cost`. A cost of `inf` (as Kaldi's C++ streams write
@@ -297,28 +304,30 @@ fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, NbestError> {
         .map_err(|e| NbestError::io(&path.display().to_string(), e))
 }
 
-/// `err`, a missing `archive` (`text` or `ac_cost`) of `dir`, with a hint
-/// when `dir` holds the archive under the name Kaldi's own rescoring scripts
-/// (`steps/rnnlmrescore.sh`, `steps/lmrescore_rnnlm_lat.sh`) give it, or the
-/// transcriptions as word ids (`words`), which need the symbol table.
-fn with_script_names_hint(err: NbestError, dir: &Path, archive: &str) -> NbestError {
-    let has = |name: &str| dir.join(name).is_file();
-    let hint = match archive {
-        "text" if has("words_text") => {
-            "; this directory has `words_text`, Kaldi's scripts' name for it: link or copy it \
-             as `text`"
-        }
-        "text" if has("words") => {
-            "; this directory has `words`, transcriptions as word ids: link the symbol table \
-             they use (the lang directory's `words.txt`) into it as `words.txt`, or write them \
-             as words with `utils/int2sym.pl -f 2- words.txt < words > text`"
-        }
-        "ac_cost" if has("acwt") => {
-            "; this directory has `acwt`, Kaldi's scripts' name for it: link or copy it as \
-             `ac_cost` (and `lmwt.withlm`, the first-pass LM costs, as `lm_cost`)"
-        }
-        _ => return err,
-    };
+/// The transcription archives of a directory, by the name read first:
+/// `text`, else `words_text` (the name Kaldi's rescoring scripts give it).
+const TEXT: [&str; 2] = ["text", "words_text"];
+/// The acoustic cost archives: `ac_cost`, else `acwt` (the scripts' name).
+const AC_COST: [&str; 2] = ["ac_cost", "acwt"];
+/// The first-pass LM (graph) cost archives: `lm_cost`, else `lmwt.withlm`
+/// (the scripts' name for the graph costs with the first-pass LM's in them).
+const LM_COST: [&str; 2] = ["lm_cost", "lmwt.withlm"];
+
+/// The path of the first of `names` present in `dir`, or `None`.
+fn first_present(dir: &Path, names: &[&str]) -> Option<PathBuf> {
+    names.iter().map(|n| dir.join(n)).find(|p| is_present(p))
+}
+
+/// `err`, a missing transcription archive of `dir`, with a hint when `dir`
+/// holds the transcriptions as word ids (`words`) without the symbol table
+/// they need.
+fn with_word_ids_hint(err: NbestError, dir: &Path) -> NbestError {
+    if !dir.join("words").is_file() {
+        return err;
+    }
+    let hint = "; this directory has `words`, transcriptions as word ids: link the symbol \
+                table they use (the lang directory's `words.txt`) into it as `words.txt`, or \
+                write them as words with `utils/int2sym.pl -f 2- words.txt < words > text`";
     err.with_io_hint(hint, |kind| kind == io::ErrorKind::NotFound)
 }
 
@@ -336,7 +345,7 @@ fn word_id_archives(dir: &Path) -> Option<(PathBuf, PathBuf)> {
 /// entries of `words` come back too (its name and entries), for the caller
 /// to check against `text`'s, key by key.
 fn read_dir_transcriptions(dir: &Path) -> Result<Transcriptions, NbestError> {
-    let text_path = dir.join("text");
+    let text_path = first_present(dir, &TEXT).unwrap_or_else(|| dir.join(TEXT[0]));
     let has_text = is_present(&text_path);
     let mut ids = None;
     let mut table = None;
@@ -353,7 +362,7 @@ fn read_dir_transcriptions(dir: &Path) -> Result<Transcriptions, NbestError> {
         table = Some(t);
     }
     let name = text_path.display().to_string();
-    let text = open(&text_path).map_err(|e| with_script_names_hint(e, dir, "text"))?;
+    let text = open(&text_path).map_err(|e| with_word_ids_hint(e, dir))?;
     let entries = read_text_entries(text, &name)?;
     Ok((name, entries, table, ids))
 }
@@ -424,7 +433,8 @@ impl Placed {
 /// # Errors
 /// A malformed line in any archive or in `words.txt`, a word id the table
 /// does not have (or id 0), a bad key, a hypothesis without an acoustic
-/// (or, when `lm_cost` exists, LM) cost, or a cost for an unknown hypothesis;
+/// (or, when `lm_cost` or `lmwt.withlm` exists, LM) cost, or a cost for an
+/// unknown hypothesis;
 /// a `refs` file none of whose references is for an utterance here
 /// ([`NbestErrorKind::UnmatchedReferences`]); `dir` `-` (standard input
 /// holds no directory).
@@ -523,15 +533,15 @@ pub fn read_dir_with_table(
             })
         })?;
     }
+    // Reads the first archive of `files` present (false when none is).
     let apply = |lists: &mut [NbestList],
-                 file: &str,
+                 files: &[&str],
                  required,
                  zero,
                  set: &mut dyn FnMut(&mut Hypothesis, f64)| {
-        let path = dir.join(file);
-        if !is_present(&path) {
+        let Some(path) = first_present(dir, files) else {
             return Ok(false);
-        }
+        };
         let name = path.display().to_string();
         let scores = read_score_entries(open(&path)?, &name, zero)?;
         placed.attach(lists, &name, scores, required, |h, v| {
@@ -540,17 +550,20 @@ pub fn read_dir_with_table(
         })?;
         Ok::<_, NbestError>(true)
     };
-    let found = apply(&mut lists, "ac_cost", true, Zero::PlusInf, &mut |h, v| {
+    let found = apply(&mut lists, &AC_COST, true, Zero::PlusInf, &mut |h, v| {
         h.acoustic = -v
     })?;
     if !found {
-        let missing = NbestError::io(
-            &dir.join("ac_cost").display().to_string(),
-            io::Error::new(io::ErrorKind::NotFound, "no acoustic cost archive"),
-        );
-        return Err(with_script_names_hint(missing, dir, "ac_cost"));
+        return Err(NbestError::io(
+            &dir.join(AC_COST[0]).display().to_string(),
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                "no acoustic cost archive (`ac_cost`, or `acwt` as Kaldi's rescoring scripts \
+                 name it)",
+            ),
+        ));
     }
-    apply(&mut lists, "lm_cost", true, Zero::PlusInf, &mut |h, v| {
+    apply(&mut lists, &LM_COST, true, Zero::PlusInf, &mut |h, v| {
         h.lm = Some(-v)
     })?;
     let ali = dir.join("ali");
@@ -583,7 +596,7 @@ pub fn read_dir_with_table(
         return Err(NbestError::new(&dir.display().to_string(), 0, kind));
     }
     for (stem, file) in extra_files {
-        apply(&mut lists, &file, false, Zero::MinusInf, &mut |h, v| {
+        apply(&mut lists, &[&file], false, Zero::MinusInf, &mut |h, v| {
             h.extra.insert(stem.clone(), v);
         })?;
     }
