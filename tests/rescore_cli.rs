@@ -825,3 +825,92 @@ fn file_outputs_named_gz_or_xz_are_compressed_and_read_back() {
     assert_eq!(wer("best.txt.xz"), wer("plain.txt"));
     assert!(wer("plain.txt").contains("%WER"));
 }
+
+/// An SRILM directory whose n-best files are all `.nbest.gz` (or all
+/// `.nbest.xz`) is rescored into one whose n-best and score files are too,
+/// holding what the plain input's output holds; a directory of mixed files
+/// gives plain ones.
+#[test]
+fn srilm_outputs_are_compressed_as_the_input_directory_is() {
+    use std::io::Write;
+    let model = data("sample-3gram.arpa");
+    let sample = data("sample.srilm");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rescore = |input: &Path, out: &Path| {
+        ok(&rescore_with(
+            s(&model),
+            &["--input", s(input), "--format", "srilm", "--output", s(out)],
+        ))
+    };
+    rescore(&sample, &d.join("plain-out"));
+    let plain = dashlm::rescore::srilm::read_dir(&d.join("plain-out")).unwrap();
+    let names = |dir: &Path| {
+        let mut n: Vec<String> = (fs::read_dir(dir).unwrap())
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    for (ext, magic) in [
+        (".gz", &[0x1f, 0x8b][..]),
+        (".xz", &[0xfd, b'7', b'z', b'X'][..]),
+    ] {
+        let input = d.join(format!("in{ext}"));
+        fs::create_dir(&input).unwrap();
+        for name in names(&sample) {
+            let text = fs::read(sample.join(&name)).unwrap();
+            if !name.ends_with(".nbest") {
+                fs::write(input.join(&name), text).unwrap();
+                continue;
+            }
+            let mut bytes = Vec::new();
+            match ext {
+                ".gz" => {
+                    let mut z = flate2::write::GzEncoder::new(&mut bytes, Default::default());
+                    z.write_all(&text).unwrap();
+                    z.finish().unwrap();
+                }
+                _ => {
+                    let mut z = xz2::write::XzEncoder::new(&mut bytes, 6);
+                    z.write_all(&text).unwrap();
+                    z.finish().unwrap();
+                }
+            }
+            fs::write(input.join(format!("{name}{ext}")), bytes).unwrap();
+        }
+        let out = d.join(format!("out{ext}"));
+        rescore(&input, &out);
+        let written = names(&out);
+        assert!(written.contains(&"refs".to_string()), "{written:?}");
+        let nbest: Vec<&String> = written.iter().filter(|n| n.contains(".nbest")).collect();
+        assert_eq!(nbest.len(), 5, "{written:?}");
+        for name in nbest.iter().chain(&[&format!("total/{}", nbest[0])]) {
+            assert!(name.ends_with(&format!(".nbest{ext}")), "{name}");
+            assert_eq!(
+                &fs::read(out.join(name)).unwrap()[..magic.len()],
+                magic,
+                "{name}"
+            );
+        }
+        assert_eq!(dashlm::rescore::srilm::read_dir(&out).unwrap(), plain);
+    }
+    // Mixed: one file plain, the others compressed.
+    let mixed = d.join("in.gz");
+    let first = names(&mixed)
+        .into_iter()
+        .find(|n| n.ends_with(".nbest.gz"))
+        .unwrap();
+    fs::remove_file(mixed.join(&first)).unwrap();
+    let stem = first.trim_end_matches(".gz");
+    fs::copy(sample.join(stem), mixed.join(stem)).unwrap();
+    rescore(&mixed, &d.join("mixed-out"));
+    let written = names(&d.join("mixed-out"));
+    assert!(
+        written
+            .iter()
+            .filter(|n| n.contains(".nbest"))
+            .all(|n| n.ends_with(".nbest")),
+        "{written:?}"
+    );
+}

@@ -29,6 +29,22 @@ impl Compression {
             Compression::None
         }
     }
+
+    /// The file name extension of this compression, with its dot: `.gz`,
+    /// `.xz`, or empty for none ([`Compression::of_name`] in reverse).
+    ///
+    /// ```
+    /// use dashlm::arpa::Compression;
+    /// assert_eq!(format!("u.nbest{}", Compression::Gzip.extension()), "u.nbest.gz");
+    /// assert_eq!(Compression::None.extension(), "");
+    /// ```
+    pub fn extension(self) -> &'static str {
+        match self {
+            Compression::None => "",
+            Compression::Gzip => ".gz",
+            Compression::Xz => ".xz",
+        }
+    }
 }
 
 /// A writer that compresses what it is given as a [`Compression`] says

@@ -11,8 +11,8 @@ use dashlm::rescore::kaldi::SymbolTable;
 use dashlm::rescore::wer::{nbest_wer, ErrorCounts, NbestWer};
 use dashlm::rescore::{
     attach_references, check_new_dir, check_overflow, check_writable, jsonl, kaldi,
-    read_lists_with_table, score_lists, write_lists, Format, HypFeatures, NbestList, Rescored,
-    Rescorer, ScorerStats, Weights, Words,
+    read_lists_with_table, score_lists, srilm, write_lists, Format, HypFeatures, NbestList,
+    Rescored, Rescorer, ScorerStats, Weights, Words,
 };
 use dashlm::LanguageModel;
 use indicatif::ProgressBar;
@@ -56,6 +56,8 @@ pub struct Args {
     pub first_pass_lm_weight: f64,
     /// Where to write the re-ranked lists (a file for jsonl, `-` for stdout; a
     /// directory for srilm and kaldi). Default: stdout for jsonl without --best-text.
+    /// A file named `.gz` or `.xz` is written compressed; so are srilm's n-best
+    /// files when the input directory's all are.
     #[arg(long)]
     pub output: Option<PathBuf>,
     /// Keep only the N best hypotheses of each list in the output.
@@ -571,6 +573,11 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     let named = |path: &Path, e| super::load::named(&path.display().to_string(), e);
     // Lists read from word ids are written back as ids too (and as words).
     let word_ids = table.filter(|_| output.is_some());
+    // SRILM n-best files are written compressed when the input directory's all are.
+    let compression = match args.format {
+        Format::Srilm => srilm::dir_compression(&args.input).map_err(|e| named(&args.input, e))?,
+        _ => dashlm::arpa::Compression::None,
+    };
     let ids_unread = args.input.join("words");
     if args.format == Format::Kaldi
         && output.is_some()
@@ -640,9 +647,10 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     };
     match (jsonl_output, &output) {
         (Some(out), _) => out.write(|mut w| jsonl::write(&mut w, &reranked))?,
-        (None, Some(dir)) => match &word_ids {
-            Some(table) => kaldi::write_dir_with_ids(dir, &reranked, table)?,
-            None => write_lists(dir, args.format, &reranked)?,
+        (None, Some(dir)) => match (&word_ids, args.format) {
+            (Some(table), _) => kaldi::write_dir_with_ids(dir, &reranked, table)?,
+            (None, Format::Srilm) => srilm::write_dir_compressed(dir, &reranked, compression)?,
+            (None, _) => write_lists(dir, args.format, &reranked)?,
         },
         (None, None) => {}
     }

@@ -52,6 +52,7 @@ use super::nbest::{
 };
 use super::outdir::{create_file, NamedBy};
 use super::writable::{IdUse, LogZero};
+use crate::arpa::{Compressed, Compression};
 
 pub mod decipher;
 
@@ -650,18 +651,95 @@ pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
 /// assert_eq!(back[0].reference, lists[0].reference);
 /// ```
 pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
-    check(lists)?;
-    super::outdir::write_new_dir(dir, |dir| write_files(dir, lists))
+    write_dir_compressed(dir, lists, Compression::None)
 }
 
-/// The files of [`write_dir`], written into existing directory `dir`.
-fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
+/// [`write_dir`] with the n-best files and the score directories' files
+/// compressed as `compression` says (level 6), named `<id>.nbest.gz` (or
+/// `.xz`) as n-best files may be read; `refs` stays plain. `dashlm rescore`
+/// writes its output so when the input directory's n-best files all are
+/// ([`dir_compression`]).
+///
+/// # Errors
+/// As [`write_dir`].
+///
+/// ```
+/// use dashlm::arpa::Compression;
+/// use dashlm::rescore::{srilm, Hypothesis, NbestList};
+/// let dir = tempfile::tempdir().unwrap();
+/// let lists = vec![NbestList::new("u").with_hyp(Hypothesis::new("a b", -1.0).with_lm(-2.0))];
+/// srilm::write_dir_compressed(dir.path(), &lists, Compression::Gzip).unwrap();
+/// assert_eq!(srilm::dir_compression(dir.path()).unwrap(), Compression::Gzip);
+/// assert_eq!(srilm::read_dir(dir.path()).unwrap(), lists);
+/// ```
+pub fn write_dir_compressed(
+    dir: &Path,
+    lists: &[NbestList],
+    compression: Compression,
+) -> io::Result<()> {
+    check(lists)?;
+    super::outdir::write_new_dir(dir, |dir| write_files(dir, lists, compression))
+}
+
+/// How the n-best files of `path` are compressed, by their names: gzip when
+/// it is a directory whose `<id>.nbest*` files all end in `.gz`, xz when they
+/// all end in `.xz`, else (mixed, none, or `path` not a directory) none.
+///
+/// # Errors
+/// Listing the directory fails.
+///
+/// ```
+/// use dashlm::arpa::Compression;
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("u1.nbest.xz"), "").unwrap();
+/// assert_eq!(dashlm::rescore::srilm::dir_compression(dir.path()).unwrap(), Compression::Xz);
+/// std::fs::write(dir.path().join("u2.nbest"), "").unwrap();
+/// assert_eq!(dashlm::rescore::srilm::dir_compression(dir.path()).unwrap(), Compression::None);
+/// ```
+pub fn dir_compression(path: &Path) -> io::Result<Compression> {
+    if !path.is_dir() {
+        return Ok(Compression::None);
+    }
+    let mut seen = None;
+    for entry in fs::read_dir(path)? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if path.is_dir() || !is_nbest_name(&name) {
+            continue;
+        }
+        let this = Compression::of_name(&path);
+        if seen.is_some_and(|c| c != this) {
+            return Ok(Compression::None);
+        }
+        seen = Some(this);
+    }
+    Ok(seen.unwrap_or(Compression::None))
+}
+
+/// A file of [`write_files`], `name` in `dir` (with `compression`'s
+/// extension), written by `write` through a buffer and the compressor.
+fn write_one(
+    dir: &Path,
+    name: &str,
+    named_by: NamedBy,
+    compression: Compression,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let file = create_file(dir, &format!("{name}{}", compression.extension()), named_by)?;
+    let mut out = BufWriter::new(Compressed::new(file, compression, 6));
+    write(&mut out)?;
+    let compressed = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+    compressed.finish().map(drop)
+}
+
+/// The files of [`write_dir_compressed`], written into existing directory `dir`.
+fn write_files(dir: &Path, lists: &[NbestList], compression: Compression) -> io::Result<()> {
     let mut refs = Vec::new();
     for list in lists {
-        let file = create_file(dir, &format!("{}.nbest", list.id), NamedBy::Utterance)?;
-        let mut out = BufWriter::new(file);
-        write_hyps(&mut out, list)?;
-        out.flush()?;
+        let file = format!("{}.nbest", list.id);
+        write_one(dir, &file, NamedBy::Utterance, compression, |mut out| {
+            write_hyps(&mut out, list)
+        })?;
         let names: BTreeSet<&str> = list.hyps.iter().flat_map(|h| h.extra.keys()).collect();
         for name in names {
             if !list.hyps.iter().all(|h| h.extra.contains_key(name)) {
@@ -669,11 +747,12 @@ fn write_files(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
             }
             fs::create_dir_all(dir.join(name))?;
             let file = format!("{name}/{}.nbest", list.id);
-            let mut out = BufWriter::new(create_file(dir, &file, NamedBy::UtteranceAndScore)?);
-            for h in &list.hyps {
-                writeln!(out, "{}", fmt_score(h.extra[name]))?;
-            }
-            out.flush()?;
+            write_one(dir, &file, NamedBy::UtteranceAndScore, compression, |out| {
+                for h in &list.hyps {
+                    writeln!(out, "{}", fmt_score(h.extra[name]))?;
+                }
+                Ok(())
+            })?;
         }
         if let Some(r) = &list.reference {
             refs.push((list.id.clone(), r.clone()));
@@ -701,7 +780,7 @@ mod tests {
         let lists = [NbestList::new("a")
             .with_reference("a")
             .with_hyp(Hypothesis::new("a", -1.0).with_extra("total", -3.0))];
-        let write = |dir: &Path| write_files(dir, &lists);
+        let write = |dir: &Path| write_files(dir, &lists, Compression::None);
         let utterance = "a.nbest: this file was already written for another utterance";
         assert_existing_file_refused(write, "a.nbest", utterance);
         let score = "total/a.nbest: this file was already written for another utterance or score";
