@@ -666,11 +666,13 @@ pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
 /// ```
 /// use dashlm::arpa::Compression;
 /// use dashlm::rescore::{srilm, Hypothesis, NbestList};
-/// let dir = tempfile::tempdir().unwrap();
+/// let (gz, plain) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
 /// let lists = vec![NbestList::new("u").with_hyp(Hypothesis::new("a b", -1.0).with_lm(-2.0))];
-/// srilm::write_dir_compressed(dir.path(), &lists, Compression::Gzip).unwrap();
-/// assert_eq!(srilm::dir_compression(dir.path()).unwrap(), Compression::Gzip);
-/// assert_eq!(srilm::read_dir(dir.path()).unwrap(), lists);
+/// srilm::write_dir_compressed(gz.path(), &lists, Compression::Gzip).unwrap();
+/// assert!(gz.path().join("u.nbest.gz").is_file());
+/// assert_eq!(srilm::dir_compression(gz.path()).unwrap(), Compression::Gzip);
+/// srilm::write_dir(plain.path(), &lists).unwrap();
+/// assert_eq!(srilm::read_dir(gz.path()).unwrap(), srilm::read_dir(plain.path()).unwrap());
 /// ```
 pub fn write_dir_compressed(
     dir: &Path,
