@@ -13,8 +13,6 @@
 //! uses that ARPA file instead, with queries from `DASHLM_BENCH_QUERIES`
 //! (default `../shared/data/queries/dev.txt`); its build benches take minutes.
 
-#![forbid(unsafe_code)]
-
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::OnceLock;

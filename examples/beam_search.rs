@@ -4,8 +4,6 @@
 //! Run: `cargo run --release --example beam_search [MODEL]` (default: the tiny
 //! model in `data/`, compiled in memory; MODEL may be ARPA or a compiled file).
 
-#![forbid(unsafe_code)]
-
 use std::collections::HashMap;
 
 use dashlm::{arpa::NGramSet, build, LanguageModel, Model, WordId};

@@ -33,9 +33,6 @@
 //!    difference from KenLM probing;
 //! 6. prints markdown tables, the targets of the store issue, and writes JSON.
 
-#![deny(unsafe_code)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use std::error::Error;
 use std::ffi::OsString;
 use std::time::Instant;

@@ -9,8 +9,6 @@
 //! The output is plain ARPA, or gzip/xz by the extension (`.gz`, `.xz`). Memory:
 //! about 40 bytes per n-gram while generating (2 GB for 50M n-grams).
 
-#![forbid(unsafe_code)]
-
 use std::error::Error;
 use std::fs::File;
 use std::io::{BufWriter, Write};

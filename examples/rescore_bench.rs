@@ -47,8 +47,6 @@
 //! `--only dashlm-2,kenlm` gave 14.4-15.2M and 13.4-15.1M. Repeat runs, and
 //! compare ratios from runs close in time.
 
-#![forbid(unsafe_code)]
-
 use std::error::Error;
 use std::hint::black_box;
 use std::path::PathBuf;

@@ -18,8 +18,6 @@
 //! rescored and oracle WER and the share of the gap between 1-best and oracle
 //! that rescoring recovered; then the mean share over the random halvings.
 
-#![forbid(unsafe_code)]
-
 use std::error::Error;
 use std::path::{Path, PathBuf};
 

@@ -55,9 +55,6 @@
 //! KenLM's ARPA loader refuses an n-gram whose context is missing; dashlm adds the
 //! context as a blank with the backed-off probability, as KenLM's trie does.
 #![deny(missing_docs)]
-// `unsafe` lives in `format::mmap` alone, which allows it; everywhere else it is
-// a compile error.
-#![deny(unsafe_code)]
 
 pub mod arpa;
 pub mod atomic;

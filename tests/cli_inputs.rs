@@ -519,6 +519,7 @@ fn dump_names_its_output_and_leaves_no_half_written_file() {
 /// when this test runs where they are ignored (`nohup`, a background job):
 /// the program's own handling is what is tested.
 #[cfg(unix)]
+#[allow(unsafe_code)] // `pre_exec`
 fn spawn_with_default_signals(cmd: &mut Command) -> std::process::Child {
     use std::os::unix::process::CommandExt;
     // SAFETY: `signal` is async-signal-safe, as a `pre_exec` closure must be.

@@ -1,7 +1,5 @@
 //! `build-lm INPUT OUTPUT`: compile an ARPA model into a dashlm model file.
 
-#![forbid(unsafe_code)]
-
 #[path = "dashlm/load.rs"]
 #[allow(dead_code)]
 mod load;

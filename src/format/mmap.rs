@@ -2,10 +2,9 @@
 //! once for many ([`Span`]), the allocator setting of `build-lm` and the query
 //! of a signal's disposition: the only `unsafe` code in dashlm.
 
-// The crate denies `unsafe_code`; this module is the one exception, and each
-// block states why it is sound.
+// The package denies `unsafe_code` (Cargo.toml's `[lints]`); this module is the
+// library's one exception, and each block states why it is sound.
 #![allow(unsafe_code)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use std::fs::File;
 use std::io;

@@ -1,7 +1,5 @@
 //! `dashlm`: query, inspect, verify and benchmark n-gram language models.
 
-#![forbid(unsafe_code)]
-
 mod bench;
 mod dump;
 mod inspect;
