@@ -761,9 +761,16 @@ fn write_files(dir: &Path, lists: &[NbestList], compression: Compression) -> io:
         }
     }
     if !refs.is_empty() {
-        let mut out = BufWriter::new(create_file(dir, "refs", NamedBy::Format)?);
-        kaldi::write_entries(&mut out, refs.iter().map(|(id, w)| (id.as_str(), &w[..])))?;
-        out.flush()?;
+        // Plain, whatever the lists' compression: `refs` is read by name.
+        write_one(
+            dir,
+            "refs",
+            NamedBy::Format,
+            Compression::None,
+            |mut out| {
+                kaldi::write_entries(&mut out, refs.iter().map(|(id, w)| (id.as_str(), &w[..])))
+            },
+        )?;
     }
     Ok(())
 }
