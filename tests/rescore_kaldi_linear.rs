@@ -312,3 +312,130 @@ fn a_rescored_directory_keeps_its_word_ids_when_rescored_again() {
     );
     assert!(!tmp.path().join("no-table/words").exists());
 }
+
+/// A directory laid out as Kaldi's rescoring scripts leave it (`words`,
+/// `words_text`, `acwt`, `lmwt.withlm`, `ali`, no symbol table), rescored with
+/// the lang directory's table given by `--words-txt`: the word ids are read
+/// (and checked against `words_text`) and written back, as from a directory
+/// with dashlm's names and its `words.txt`; `tune` reads it too. A table for
+/// another format is refused, and one the input has no use for is said.
+#[test]
+fn words_txt_gives_the_symbol_table_of_a_kaldi_scripts_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ours = tmp.path().join("ours");
+    fs::create_dir(&ours).unwrap();
+    sample_as_ids(&ours);
+    let sample = data("sample.kaldi");
+    fs::copy(sample.join("text"), ours.join("text")).unwrap();
+    let scripts = tmp.path().join("archives.1");
+    let lang = tmp.path().join("lang");
+    fs::create_dir(&scripts).unwrap();
+    fs::create_dir(&lang).unwrap();
+    fs::rename(ours.join("words.txt"), lang.join("words.txt")).unwrap();
+    for (from, to) in [
+        ("text", "words_text"),
+        ("words", "words"),
+        ("ac_cost", "acwt"),
+        ("lm_cost", "lmwt.withlm"),
+        ("ali", "ali"),
+        ("refs", "refs"),
+    ] {
+        fs::copy(ours.join(from), scripts.join(to)).unwrap();
+    }
+    fs::copy(lang.join("words.txt"), ours.join("words.txt")).unwrap();
+    let model = data("sample-3gram.arpa");
+    let table = lang.join("words.txt");
+    let out = rescore_kaldi(
+        &model,
+        &scripts,
+        &tmp.path().join("out"),
+        &["--words-txt", s(&table)],
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let expected = rescore_kaldi(&model, &ours, &tmp.path().join("expected"), &[]);
+    assert!(expected.status.success());
+    for name in [
+        "text",
+        "words",
+        "words.txt",
+        "ali",
+        "ac_cost",
+        "lm_cost",
+        "total.score",
+    ] {
+        assert_eq!(
+            fs::read(tmp.path().join("out").join(name)).unwrap(),
+            fs::read(tmp.path().join("expected").join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    // A `words` that disagrees with `words_text` is an error at its line.
+    let words = fs::read_to_string(scripts.join("words")).unwrap();
+    let swapped = words.replacen(" 1 ", " 2 ", 1);
+    assert_ne!(swapped, words);
+    fs::write(scripts.join("words"), &swapped).unwrap();
+    let out = rescore_kaldi(
+        &model,
+        &scripts,
+        &tmp.path().join("bad"),
+        &["--words-txt", s(&table)],
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("expected the transcription of the same key in `text`"),
+        "{err}"
+    );
+    fs::write(scripts.join("words"), &words).unwrap();
+    // `tune` takes it too.
+    let tune = |extra: &[&str]| {
+        let mut args = vec![
+            "tune",
+            "--model",
+            s(&model),
+            "--input",
+            s(&scripts),
+            "--format",
+            "kaldi",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        rescore_cli_common::dashlm(&args)
+    };
+    let out = tune(&["--words-txt", s(&table)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, tune(&[]).stdout);
+    // Another format has no word ids; an input without `words` does not use it.
+    let jsonl = data("sample.jsonl");
+    let out = rescore_cli_common::dashlm(&[
+        "rescore",
+        "--model",
+        s(&model),
+        "--input",
+        s(&jsonl),
+        "--lm-weight",
+        "8",
+        "--wip",
+        "0",
+        "--words-txt",
+        s(&table),
+    ]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--words-txt is the symbol table of a Kaldi directory's word ids (`words`); this input is read as jsonl"), "{err}");
+    let out = rescore_kaldi(
+        &model,
+        &sample,
+        &tmp.path().join("unused"),
+        &["--words-txt", s(&table)],
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("has no `words` archive of word ids"), "{err}");
+}

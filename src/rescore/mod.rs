@@ -52,8 +52,8 @@ pub use error::{NbestError, NbestErrorKind};
 pub use joined::{Iter as WordsIter, Words};
 pub use nbest::{
     attach_references, check_writable, hyp_words, hyp_words_joined, read_lists,
-    read_lists_with_table, split_words, strip_sentence_markers, write_lists, Format, Hypothesis,
-    NbestList,
+    read_lists_with_symbols, read_lists_with_table, split_words, strip_sentence_markers,
+    write_lists, Format, Hypothesis, NbestList,
 };
 pub use outdir::check_new_dir;
 pub use rescorer::{

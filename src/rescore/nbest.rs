@@ -327,10 +327,35 @@ pub fn read_lists_with_table(
     path: &Path,
     format: Format,
 ) -> Result<(Vec<NbestList>, Option<kaldi::SymbolTable>), NbestError> {
+    read_lists_with_symbols(path, format, None)
+}
+
+/// [`read_lists_with_table`], a Kaldi directory's word ids read with the
+/// symbol table at `symbols` when given ([`kaldi::read_dir_with_symbols`]);
+/// other formats have no word ids and do not read it.
+///
+/// # Errors
+/// As [`read_lists`], and reading `symbols`.
+///
+/// ```
+/// use dashlm::rescore::{read_lists_with_symbols, Format};
+/// let (dir, lang) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+/// std::fs::write(dir.path().join("words"), "u-1 1\n").unwrap();
+/// std::fs::write(dir.path().join("ac_cost"), "u-1 3\n").unwrap();
+/// let table = lang.path().join("words.txt");
+/// std::fs::write(&table, "<eps> 0\nyes 1\n").unwrap();
+/// let (lists, t) = read_lists_with_symbols(dir.path(), Format::Kaldi, Some(&table)).unwrap();
+/// assert_eq!((lists.len(), t.unwrap().id("yes")), (1, Some(1)));
+/// ```
+pub fn read_lists_with_symbols(
+    path: &Path,
+    format: Format,
+    symbols: Option<&Path>,
+) -> Result<(Vec<NbestList>, Option<kaldi::SymbolTable>), NbestError> {
     let read = match format {
         Format::Jsonl => jsonl::read_path(path).map(|lists| (lists, None)),
         Format::Srilm => srilm::read_path(path).map(|lists| (lists, None)),
-        Format::Kaldi => kaldi::read_dir_with_table(path),
+        Format::Kaldi => kaldi::read_dir_with_symbols(path, symbols),
     };
     let (lists, table) = read.map_err(|e| super::sniff::with_format_hint(e, path, format))?;
     if lists.is_empty() {

@@ -11,7 +11,7 @@ use dashlm::rescore::kaldi::SymbolTable;
 use dashlm::rescore::wer::{nbest_wer, ErrorCounts, NbestWer};
 use dashlm::rescore::{
     attach_references, check_new_dir, check_overflow, check_writable, jsonl, kaldi,
-    read_lists_with_table, score_lists, srilm, write_lists, Format, HypFeatures, NbestList,
+    read_lists_with_symbols, score_lists, srilm, write_lists, Format, HypFeatures, NbestList,
     Rescored, Rescorer, ScorerStats, Weights, Words,
 };
 use dashlm::LanguageModel;
@@ -33,15 +33,8 @@ type BoxError = Box<dyn Error + Send + Sync>;
 /// stderr.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The model: ARPA (plain, .gz or .xz) or compiled.
-    #[arg(long)]
-    pub model: PathBuf,
-    /// The n-best lists: a JSONL file, an SRILM directory or list file, or a Kaldi directory.
-    #[arg(long)]
-    pub input: PathBuf,
-    /// Input (and output) format: jsonl, srilm or kaldi.
-    #[arg(long, default_value = "jsonl", value_parser = parse_format)]
-    pub format: Format,
+    #[command(flatten)]
+    pub lists: Lists,
     /// Weight of the new LM score.
     #[arg(long, allow_hyphen_values = true, value_parser = parse_finite)]
     pub lm_weight: f64,
@@ -72,12 +65,31 @@ pub struct Args {
     /// Posterior scale for --mbr: posteriors are softmax(scale * total).
     #[arg(long, default_value_t = 0.1, allow_hyphen_values = true, value_parser = parse_scale, requires = "mbr")]
     pub mbr_scale: f64,
-    /// References (`id w1 w2 ...` lines) to attach, for the WER summary.
-    #[arg(long)]
-    pub refs: Option<PathBuf>,
     /// Worker threads, 1 to 1024 (default: all cores).
     #[arg(long, allow_hyphen_values = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
+}
+
+/// The options `rescore` and `tune` share: the model and the lists, and what
+/// reads them.
+#[derive(clap::Args)]
+pub struct Lists {
+    /// The model: ARPA (plain, .gz or .xz) or compiled.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The n-best lists: a JSONL file, an SRILM directory or list file, or a Kaldi directory.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Input format (rescore writes it too): jsonl, srilm or kaldi.
+    #[arg(long, default_value = "jsonl", value_parser = parse_format)]
+    pub format: Format,
+    /// References (`id w1 w2 ...` lines) to attach, in place of the input's own.
+    #[arg(long)]
+    pub refs: Option<PathBuf>,
+    /// With --format kaldi: the symbol table of the input's `words` (word ids),
+    /// e.g. the lang directory's words.txt, in place of a words.txt in the input.
+    #[arg(long)]
+    pub words_txt: Option<PathBuf>,
 }
 
 pub fn parse_format(s: &str) -> Result<Format, String> {
@@ -148,71 +160,90 @@ pub fn check_stdin_once(inputs: &[(&str, &Path)]) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads lists in `format` and attaches references from `refs`, if given
-/// (Kaldi `text` or JSONL; they take the place of the input's own; a warning
-/// says how many of those differ; none for any utterance is an error); with
-/// the lists, the symbol table of a Kaldi directory read from word ids.
-/// First checks that at most one of `model` (loaded later), the input and
-/// the references is `-`: standard input can be read once.
-pub fn read_input(
-    model: &Path,
-    input: &Path,
-    format: Format,
-    refs: Option<&Path>,
-) -> Result<(Vec<NbestList>, Option<SymbolTable>), BoxError> {
-    let mut stdin = vec![("--model", model), ("--input", input)];
-    stdin.extend(refs.map(|r| ("--refs", r)));
-    check_stdin_once(&stdin)?;
-    let (mut lists, table) = read_lists_with_table(input, format)?;
-    let own_refs = input.join("refs");
-    if refs.is_none() && format != Format::Jsonl && input.is_dir() && own_refs.is_file() {
-        // The reader took the references it could use (and refused a file
-        // of none); the rest are said.
-        let ids: Vec<String> = kaldi::read_text_path(&own_refs)?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        warn_unused_references(&own_refs, &lists, ids.iter().map(String::as_str));
+impl Lists {
+    /// Reads lists in `format` and attaches references from `refs`, if given
+    /// (Kaldi `text` or JSONL; they take the place of the input's own; a warning
+    /// says how many of those differ; none for any utterance is an error); with
+    /// the lists, the symbol table of a Kaldi directory read from word ids (from
+    /// `words_txt` when given). First checks that at most one of `model` (loaded
+    /// later), the input, the references and the symbol table is `-`: standard
+    /// input can be read once.
+    pub fn read(&self) -> Result<(Vec<NbestList>, Option<SymbolTable>), BoxError> {
+        let (model, input, format) = (self.model.as_path(), self.input.as_path(), self.format);
+        let (refs, words_txt) = (self.refs.as_deref(), self.words_txt.as_deref());
+        let mut stdin = vec![("--model", model), ("--input", input)];
+        stdin.extend(refs.map(|r| ("--refs", r)));
+        stdin.extend(words_txt.map(|w| ("--words-txt", w)));
+        check_stdin_once(&stdin)?;
+        if let Some(table) = words_txt {
+            if format != Format::Kaldi {
+                return Err(format!(
+                    "{}: --words-txt is the symbol table of a Kaldi directory's word ids \
+                     (`words`); this input is read as {format}",
+                    table.display()
+                )
+                .into());
+            }
+            if !input.join("words").is_file() {
+                eprintln!(
+                    "dashlm: warning: --words-txt {}: not used: {} has no `words` archive of word ids",
+                    table.display(),
+                    input.display()
+                );
+            }
+        }
+        let (mut lists, table) = read_lists_with_symbols(input, format, words_txt)?;
+        let own_refs = input.join("refs");
+        if refs.is_none() && format != Format::Jsonl && input.is_dir() && own_refs.is_file() {
+            // The reader took the references it could use (and refused a file
+            // of none); the rest are said.
+            let ids: Vec<String> = kaldi::read_text_path(&own_refs)?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            warn_unused_references(&own_refs, &lists, ids.iter().map(String::as_str));
+        }
+        if let Some(refs) = refs {
+            // Kaldi `text` lines or JSONL (`ref`), as `dashlm wer --ref` reads.
+            let map: HashMap<String, Vec<String>> =
+                dashlm::rescore::wer::read_transcripts(refs, true)?
+                    .into_iter()
+                    .collect();
+            let replaced: Vec<&str> = lists
+                .iter()
+                .filter(|l| {
+                    let new = map.get(&l.id);
+                    l.reference.is_some() && new.is_some() && l.reference.as_ref() != new
+                })
+                .map(|l| l.id.as_str())
+                .collect();
+            if let Some(first) = replaced.first() {
+                eprintln!(
+                    "dashlm: warning: {}: replaces the input's own, different reference of {} \
+                     utterance(s) (the first: `{first}`)",
+                    refs.display(),
+                    replaced.len()
+                );
+            }
+            let attached = attach_references(&mut lists, &map);
+            if attached == 0 {
+                // An explicit --refs that gives nothing is the wrong file, not a
+                // run whose WER silently comes from the input's own references.
+                let first = lists.first().map_or("", |l| l.id.as_str());
+                return Err(format!(
+                    "{}: none of its {} references is for an utterance of the input \
+                     (the input's first id: `{first}`)",
+                    refs.display(),
+                    map.len()
+                )
+                .into());
+            }
+            if attached < map.len() {
+                warn_unused_references(refs, &lists, map.keys().map(String::as_str));
+            }
+        }
+        Ok((lists, table))
     }
-    if let Some(refs) = refs {
-        // Kaldi `text` lines or JSONL (`ref`), as `dashlm wer --ref` reads.
-        let map: HashMap<String, Vec<String>> = dashlm::rescore::wer::read_transcripts(refs, true)?
-            .into_iter()
-            .collect();
-        let replaced: Vec<&str> = lists
-            .iter()
-            .filter(|l| {
-                let new = map.get(&l.id);
-                l.reference.is_some() && new.is_some() && l.reference.as_ref() != new
-            })
-            .map(|l| l.id.as_str())
-            .collect();
-        if let Some(first) = replaced.first() {
-            eprintln!(
-                "dashlm: warning: {}: replaces the input's own, different reference of {} \
-                 utterance(s) (the first: `{first}`)",
-                refs.display(),
-                replaced.len()
-            );
-        }
-        let attached = attach_references(&mut lists, &map);
-        if attached == 0 {
-            // An explicit --refs that gives nothing is the wrong file, not a
-            // run whose WER silently comes from the input's own references.
-            let first = lists.first().map_or("", |l| l.id.as_str());
-            return Err(format!(
-                "{}: none of its {} references is for an utterance of the input \
-                 (the input's first id: `{first}`)",
-                refs.display(),
-                map.len()
-            )
-            .into());
-        }
-        if attached < map.len() {
-            warn_unused_references(refs, &lists, map.keys().map(String::as_str));
-        }
-    }
-    Ok((lists, table))
 }
 
 /// A warning when some of the references of file `refs` (their ids) are for
@@ -519,11 +550,11 @@ pub fn note_probability_zero(per_list: impl Iterator<Item = usize>) {
 
 pub fn run(args: Args) -> Result<(), BoxError> {
     set_threads(args.threads)?;
-    let output = match (&args.output, args.format, &args.best_text) {
+    let output = match (&args.output, args.lists.format, &args.best_text) {
         (Some(p), Format::Srilm | Format::Kaldi, _) if super::load::is_dash(p) => {
             return Err(format!(
                 "--format {} writes a directory, not standard output: give --output DIR",
-                args.format
+                args.lists.format
             )
             .into())
         }
@@ -539,9 +570,9 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         }
     };
     let read: Vec<(&Path, &str)> = [
-        (Some(args.model.as_path()), "the model file"),
-        (Some(args.input.as_path()), "the input"),
-        (args.refs.as_deref(), "the references file"),
+        (Some(args.lists.model.as_path()), "the model file"),
+        (Some(args.lists.input.as_path()), "the input"),
+        (args.lists.refs.as_deref(), "the references file"),
     ]
     .into_iter()
     .filter_map(|(p, what)| Some((p?, what)))
@@ -555,15 +586,18 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     check_outputs_apart(
         output.as_deref(),
         args.best_text.as_deref(),
-        args.format,
-        &args.input,
+        args.lists.format,
+        &args.lists.input,
         &read,
     )?;
-    if let Some(dir) = output.as_deref().filter(|_| args.format != Format::Jsonl) {
+    if let Some(dir) = output
+        .as_deref()
+        .filter(|_| args.lists.format != Format::Jsonl)
+    {
         // Before the scoring, not after it.
         check_new_dir(dir)?;
     }
-    let (lists, table) = read_input(&args.model, &args.input, args.format, args.refs.as_deref())?;
+    let (lists, table) = args.lists.read()?;
     weights(&args).check_lists(&lists)?;
     if args.mbr {
         dashlm::rescore::mbr::check_lists(&lists)?;
@@ -574,27 +608,29 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     // Lists read from word ids are written back as ids too (and as words).
     let word_ids = table.filter(|_| output.is_some());
     // SRILM n-best files are written compressed when the input directory's all are.
-    let compression = match args.format {
-        Format::Srilm => srilm::dir_compression(&args.input).map_err(|e| named(&args.input, e))?,
+    let compression = match args.lists.format {
+        Format::Srilm => {
+            srilm::dir_compression(&args.lists.input).map_err(|e| named(&args.lists.input, e))?
+        }
         _ => dashlm::arpa::Compression::None,
     };
-    let ids_unread = args.input.join("words");
-    if args.format == Format::Kaldi
+    let ids_unread = args.lists.input.join("words");
+    if args.lists.format == Format::Kaldi
         && output.is_some()
         && word_ids.is_none()
         && ids_unread.is_file()
     {
         eprintln!(
             "dashlm: warning: {}: these word ids are not read (there is no words.txt beside \
-             them), so the output has `text` but no `words`; link the language's words.txt \
-             into the input directory to keep them",
+             them), so the output has `text` but no `words`; give the language's words.txt \
+             with --words-txt (or link it into the input directory) to keep them",
             ids_unread.display()
         );
     }
     if let Some(path) = output.as_deref() {
         match &word_ids {
             Some(table) => kaldi::check_dir_with_ids(&lists, table),
-            None => check_writable(args.format, &lists),
+            None => check_writable(args.lists.format, &lists),
         }
         .map_err(|e| named(path, e))?;
     }
@@ -605,7 +641,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     // a path that cannot be written fails first, not after the work, and not
     // after another output was written.
     let (jsonl_output, _new_dir) = match output.as_deref() {
-        Some(path) if args.format == Format::Jsonl => (Some(OutputFile::open(path)?), None),
+        Some(path) if args.lists.format == Format::Jsonl => (Some(OutputFile::open(path)?), None),
         Some(dir) => (None, Some(NewDir::create(dir)?)),
         None => (None, None),
     };
@@ -614,7 +650,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         .as_deref()
         .map(OutputFile::open)
         .transpose()?;
-    let loaded = load_model(&args.model)?;
+    let loaded = load_model(&args.lists.model)?;
     let rescored = crate::with_model!(&loaded, |m| rescore(m, &lists, &args))?;
     let chosen: Vec<Option<usize>> = rescored.iter().map(Rescored::best).collect();
     // The summary is a by-product: too long to count, it is left out, not
@@ -647,10 +683,10 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     };
     match (jsonl_output, &output) {
         (Some(out), _) => out.write(|mut w| jsonl::write(&mut w, &reranked))?,
-        (None, Some(dir)) => match (&word_ids, args.format) {
+        (None, Some(dir)) => match (&word_ids, args.lists.format) {
             (Some(table), _) => kaldi::write_dir_with_ids(dir, &reranked, table)?,
             (None, Format::Srilm) => srilm::write_dir_compressed(dir, &reranked, compression)?,
-            (None, _) => write_lists(dir, args.format, &reranked)?,
+            (None, _) => write_lists(dir, args.lists.format, &reranked)?,
         },
         (None, None) => {}
     }

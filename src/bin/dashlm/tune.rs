@@ -3,18 +3,18 @@
 use std::error::Error;
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dashlm::rescore::{
     parse_values, try_tune, GridTable, Rescored, TuneOptions, TuneResult, TuneSet, Weights,
 };
-use dashlm::rescore::{wer::nbest_wer, Format, NbestList, Words};
+use dashlm::rescore::{wer::nbest_wer, NbestList, Words};
 use dashlm::LanguageModel;
 
 use super::rescore::{
-    check_mbr_grid, check_wer_cells, load_model, note_probability_zero, parse_finite, parse_format,
-    parse_scale, parse_threads, print_coverage, print_stats, print_wer, read_input,
-    score_with_progress, set_threads, zero_count,
+    check_mbr_grid, check_wer_cells, load_model, note_probability_zero, parse_finite, parse_scale,
+    parse_threads, print_coverage, print_stats, print_wer, score_with_progress, set_threads,
+    zero_count, Lists,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -32,18 +32,9 @@ type BoxError = Box<dyn Error + Send + Sync>;
 /// --json, the tables go to stderr and stdout gets one JSON line.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The model: ARPA (plain, .gz or .xz) or compiled.
-    #[arg(long)]
-    model: PathBuf,
-    /// The development n-best lists (with references, in the input or via --refs).
-    #[arg(long)]
-    input: PathBuf,
-    /// Input format: jsonl, srilm or kaldi.
-    #[arg(long, default_value = "jsonl", value_parser = parse_format)]
-    format: Format,
-    /// References (`id w1 w2 ...` lines) to attach.
-    #[arg(long)]
-    refs: Option<PathBuf>,
+    /// The development lists, which need references (in the input or via --refs).
+    #[command(flatten)]
+    lists: Lists,
     /// LM weights: start:end:step or a,b,c (sorted, repeats dropped).
     #[arg(long, default_value = "0:30:0.5", allow_hyphen_values = true)]
     lm_weights: String,
@@ -231,8 +222,8 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     };
     // Before the input is read (`check_options` checks it again, later).
     options.check_size()?;
-    let (lists, _) = read_input(&args.model, &args.input, args.format, args.refs.as_deref())?;
-    require_references(&lists, args.refs.as_deref())?;
+    let (lists, _) = args.lists.read()?;
+    require_references(&lists, args.lists.refs.as_deref())?;
     options.base.check_lists(&lists)?;
     // A WER over no reference words is undefined (every error would divide by
     // 0): refused, not reported as 0.
@@ -247,7 +238,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         dashlm::rescore::mbr::check_lists(&lists)?;
         check_mbr_grid(&lists, options.grid_cells())?;
     }
-    let loaded = load_model(&args.model)?;
+    let loaded = load_model(&args.lists.model)?;
     let (result, chosen) =
         crate::with_model!(&loaded, |m| run_tune(m, &lists, &options, args.mbr))?;
     let text = {

@@ -331,25 +331,30 @@ fn with_word_ids_hint(err: NbestError, dir: &Path) -> NbestError {
     err.with_io_hint(hint, |kind| kind == io::ErrorKind::NotFound)
 }
 
-/// The archive of word ids and the symbol table of `dir`, when it has both
-/// (`words` and `words.txt`).
-fn word_id_archives(dir: &Path) -> Option<(PathBuf, PathBuf)> {
-    let (ids_path, table_path) = (dir.join("words"), dir.join("words.txt"));
+/// The archive of word ids of `dir` and its symbol table, when there are
+/// both: `words`, and `symbols` if given (e.g. the lang directory's
+/// `words.txt`), else `words.txt` beside `words`.
+fn word_id_archives(dir: &Path, symbols: Option<&Path>) -> Option<(PathBuf, PathBuf)> {
+    let ids_path = dir.join("words");
+    let table_path = symbols.map_or_else(|| dir.join("words.txt"), Path::to_path_buf);
     (ids_path.is_file() && table_path.is_file()).then_some((ids_path, table_path))
 }
 
 /// The transcription archive of `dir` (its name) and its entries: `text`, or,
 /// when `dir` has no `text`, `words` (word ids) read with the symbol table
-/// `words.txt`, which is returned too. With `text`, `words` and `words.txt`
-/// all there (as `dashlm rescore` writes them), `text` is read, and the
-/// entries of `words` come back too (its name and entries), for the caller
-/// to check against `text`'s, key by key.
-fn read_dir_transcriptions(dir: &Path) -> Result<Transcriptions, NbestError> {
+/// (`symbols`, else `words.txt`), which is returned too. With `text`, `words`
+/// and the table all there (as `dashlm rescore` writes them), `text` is read,
+/// and the entries of `words` come back too (its name and entries), for the
+/// caller to check against `text`'s, key by key.
+fn read_dir_transcriptions(
+    dir: &Path,
+    symbols: Option<&Path>,
+) -> Result<Transcriptions, NbestError> {
     let text_path = first_present(dir, &TEXT).unwrap_or_else(|| dir.join(TEXT[0]));
     let has_text = is_present(&text_path);
     let mut ids = None;
     let mut table = None;
-    if let Some((ids_path, table_path)) = word_id_archives(dir) {
+    if let Some((ids_path, table_path)) = word_id_archives(dir, symbols) {
         let t = SymbolTable::read_path(&table_path)?;
         let name = ids_path.display().to_string();
         let entries = read_keyed(open(&ids_path)?, &name, |ids| {
@@ -482,11 +487,35 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
 pub fn read_dir_with_table(
     dir: &Path,
 ) -> Result<(Vec<NbestList>, Option<SymbolTable>), NbestError> {
+    read_dir_with_symbols(dir, None)
+}
+
+/// [`read_dir_with_table`] with the symbol table of `words` read from
+/// `symbols` when given (e.g. the lang directory's `words.txt`, which Kaldi's
+/// rescoring scripts do not put beside `words`), in place of `words.txt` in
+/// `dir`.
+///
+/// # Errors
+/// As [`read_dir`], and reading `symbols`.
+///
+/// ```
+/// let (dir, lang) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+/// std::fs::write(dir.path().join("words"), "u-1 1\n").unwrap();
+/// std::fs::write(dir.path().join("acwt"), "u-1 3\n").unwrap();
+/// let table = lang.path().join("words.txt");
+/// std::fs::write(&table, "<eps> 0\nyes 1\n").unwrap();
+/// let (lists, t) = dashlm::rescore::kaldi::read_dir_with_symbols(dir.path(), Some(&table)).unwrap();
+/// assert_eq!((lists[0].hyps[0].text(), t.unwrap().id("yes")), ("yes".into(), Some(1)));
+/// ```
+pub fn read_dir_with_symbols(
+    dir: &Path,
+    symbols: Option<&Path>,
+) -> Result<(Vec<NbestList>, Option<SymbolTable>), NbestError> {
     refuse_standard_input(
         dir,
         "Kaldi n-best lists are read from a directory (`text`, `ac_cost`, ...)",
     )?;
-    let (text_name, entries, table, ids) = read_dir_transcriptions(dir)?;
+    let (text_name, entries, table, ids) = read_dir_transcriptions(dir, symbols)?;
     // Group by utterance in order of first appearance.
     let mut lists: Vec<NbestList> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
