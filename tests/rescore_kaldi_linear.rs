@@ -345,14 +345,18 @@ fn words_txt_gives_the_symbol_table_of_a_kaldi_scripts_directory() {
     fs::copy(lang.join("words.txt"), ours.join("words.txt")).unwrap();
     let model = data("sample-3gram.arpa");
     let table = lang.join("words.txt");
-    let out = rescore_kaldi(
-        &model,
-        &scripts,
-        &tmp.path().join("out"),
-        &["--words-txt", s(&table)],
-    );
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(out.status.success(), "{err}");
+    // `rescore --words-txt TABLE` of `input` into `out`: its exit code and stderr.
+    let with_table = |input: &Path, out: &str| {
+        let out = rescore_kaldi(
+            &model,
+            input,
+            &tmp.path().join(out),
+            &["--words-txt", s(&table)],
+        );
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (code, err) = with_table(&scripts, "out");
+    assert_eq!(code, Some(0), "{err}");
     assert!(!err.contains("warning"), "{err}");
     let expected = rescore_kaldi(&model, &ours, &tmp.path().join("expected"), &[]);
     assert!(expected.status.success());
@@ -376,18 +380,14 @@ fn words_txt_gives_the_symbol_table_of_a_kaldi_scripts_directory() {
     let swapped = words.replacen(" 1 ", " 2 ", 1);
     assert_ne!(swapped, words);
     fs::write(scripts.join("words"), &swapped).unwrap();
-    let out = rescore_kaldi(
-        &model,
-        &scripts,
-        &tmp.path().join("bad"),
-        &["--words-txt", s(&table)],
+    let (code, err) = with_table(&scripts, "bad");
+    assert_eq!(code, Some(2), "{err}");
+    let line = words.lines().position(|l| l.contains(" 1 ")).unwrap() + 1;
+    let expected = format!(
+        "{}:{line}: expected the transcription of the same key in `text`",
+        scripts.join("words").display()
     );
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("expected the transcription of the same key in `text`"),
-        "{err}"
-    );
+    assert!(err.contains(&expected), "{err}");
     fs::write(scripts.join("words"), &words).unwrap();
     // `tune` takes it too.
     let tune = |extra: &[&str]| {
@@ -429,13 +429,7 @@ fn words_txt_gives_the_symbol_table_of_a_kaldi_scripts_directory() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--words-txt is the symbol table of a Kaldi directory's word ids (`words`); this input is read as jsonl"), "{err}");
-    let out = rescore_kaldi(
-        &model,
-        &sample,
-        &tmp.path().join("unused"),
-        &["--words-txt", s(&table)],
-    );
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(out.status.success(), "{err}");
+    let (code, err) = with_table(&sample, "unused");
+    assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("has no `words` archive of word ids"), "{err}");
 }
