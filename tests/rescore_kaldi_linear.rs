@@ -429,6 +429,21 @@ fn words_txt_gives_the_symbol_table_of_a_kaldi_scripts_directory() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--words-txt is the symbol table of a Kaldi directory's word ids (`words`); this input is read as jsonl"), "{err}");
+    // An output onto the table it reads is refused, the table kept.
+    let before = fs::read(&table).unwrap();
+    let out = rescore_kaldi(
+        &model,
+        &scripts,
+        &tmp.path().join("o"),
+        &["--words-txt", s(&table), "--best-text", s(&table)],
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("this output is the symbol table, which would be overwritten"),
+        "{err}"
+    );
+    assert_eq!(fs::read(&table).unwrap(), before);
     let (code, err) = with_table(&sample, "unused");
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("has no `words` archive of word ids"), "{err}");

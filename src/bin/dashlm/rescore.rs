@@ -573,6 +573,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         (Some(args.lists.model.as_path()), "the model file"),
         (Some(args.lists.input.as_path()), "the input"),
         (args.lists.refs.as_deref(), "the references file"),
+        (args.lists.words_txt.as_deref(), "the symbol table"),
     ]
     .into_iter()
     .filter_map(|(p, what)| Some((p?, what)))
