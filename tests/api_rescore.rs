@@ -381,6 +381,7 @@ fn rescored_from_features_with_mismatched_mbr_words() {
         first_pass_lm: 0.0,
         new_lm: -1.0,
         num_words: 1,
+        extra: 0.0,
     };
     let words = vec![Words::split("a")];
     // Two hypotheses, words for one: the missing words are treated as empty.

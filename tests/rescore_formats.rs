@@ -852,9 +852,10 @@ fn out_of_range_costs_and_standard_input_as_a_kaldi_directory() {
 /// A directory of Kaldi's own n-best rescoring scripts (`archives.N` of
 /// `steps/rnnlmrescore.sh`: `ali`, `words`, `words_text`, `acwt`,
 /// `lmwt.nolm`, `lmwt.withlm`, no symbol table) reads as the same lists as
-/// one with dashlm's names (`text`, `ac_cost`, `lm_cost`); where both names
-/// are there, dashlm's is read. Word ids without their symbol table get a
-/// hint, and a missing acoustic archive names both names.
+/// one with dashlm's names (`text`, `ac_cost`, `lm_cost`; `lmwt.nolm` has no
+/// other name: it is the extra score `nolm`); where both names are there,
+/// dashlm's is read. Word ids without their symbol table get a hint, and a
+/// missing acoustic archive names both names.
 #[test]
 fn kaldi_script_archive_names_are_read() {
     let dir = tempfile::tempdir().unwrap();
@@ -916,16 +917,20 @@ u-2 inf
         ("acwt", "ac_cost"),
         ("lmwt.withlm", "lm_cost"),
         ("ali", "ali"),
+        ("lmwt.nolm", "lmwt.nolm"),
     ] {
         fs::copy(d.join(from), o.join(to)).unwrap();
     }
     assert_eq!(scripts, kaldi::read_dir(o).unwrap());
     let h = &scripts[0].hyps;
     assert_eq!(
-        (h[0].text(), h[0].acoustic, h[0].lm),
-        ("a b".to_string(), -10.0, Some(-7.0))
+        (h[0].text(), h[0].acoustic, h[0].lm, h[0].extra["nolm"]),
+        ("a b".to_string(), -10.0, Some(-7.0), -1.0)
     );
-    assert_eq!((h[1].acoustic, h[1].lm), (-12.5, Some(f64::NEG_INFINITY)));
+    assert_eq!(
+        (h[1].acoustic, h[1].lm, h[1].extra["nolm"]),
+        (-12.5, Some(f64::NEG_INFINITY), -1.5)
+    );
     // dashlm's names first: `text`, `ac_cost` and `lm_cost` beside the scripts'.
     fs::write(
         d.join("text"),
@@ -956,6 +961,58 @@ u-2 4
     assert_eq!(
         (h[1].text(), h[1].acoustic, h[1].lm),
         ("d e".to_string(), -2.0, Some(-4.0))
+    );
+}
+
+/// The graph costs split as Kaldi's rescoring scripts split them, `lmwt.nolm`
+/// (without the first-pass LM) and `lmwt.lmonly` (the LM alone), are the
+/// extra scores `nolm` and `lmonly`, negated as costs are (`inf` a
+/// probability of zero); every hypothesis needs one; a `.score` archive of the
+/// same name beside them is refused; written back, they are `.score`
+/// archives that read back the same.
+#[test]
+fn kaldi_split_graph_costs_are_extra_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (name, text) in [
+        ("words_text", "u-1 a b\nu-2 a\n"),
+        ("acwt", "u-1 10\nu-2 12.5\n"),
+        ("lmwt.withlm", "u-1 7\nu-2 inf\n"),
+        ("lmwt.nolm", "u-1 1\nu-2 1.5\n"),
+        ("lmwt.lmonly", "u-1 6\nu-2 inf\n"),
+    ] {
+        fs::write(d.join(name), text).unwrap();
+    }
+    let lists = kaldi::read_dir(d).unwrap();
+    let score = |k: usize, name: &str| lists[0].hyps[k].extra[name];
+    assert_eq!((score(0, "nolm"), score(0, "lmonly")), (-1.0, -6.0));
+    assert_eq!(
+        (score(1, "nolm"), score(1, "lmonly")),
+        (-1.5, f64::NEG_INFINITY)
+    );
+    // Written back as `.score` archives (scores, not costs), read back alike.
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().join("out");
+    let mut finite = lists.clone();
+    finite[0].hyps[1].extra.insert("lmonly".into(), -2.0);
+    finite[0].hyps[1].lm = Some(-3.0);
+    kaldi::write_dir(&o, &finite).unwrap();
+    assert_eq!(
+        fs::read_to_string(o.join("nolm.score")).unwrap(),
+        "u-1 -1\nu-2 -1.5\n"
+    );
+    assert_eq!(kaldi::read_dir(&o).unwrap(), finite);
+    // A hypothesis without its cost: an error naming the archive.
+    fs::write(d.join("lmwt.lmonly"), "u-1 6\n").unwrap();
+    let e = kaldi::read_dir(d).unwrap_err().to_string();
+    assert!(e.contains("u-2") && e.contains("lmwt.lmonly"), "{e}");
+    fs::remove_file(d.join("lmwt.lmonly")).unwrap();
+    // Two archives for one score.
+    fs::write(d.join("nolm.score"), "u-1 -1\nu-2 -1.5\n").unwrap();
+    let e = kaldi::read_dir(d).unwrap_err().to_string();
+    assert!(
+        e.contains("found `lmwt.nolm` and `nolm.score` for score `nolm`"),
+        "{e}"
     );
 }
 

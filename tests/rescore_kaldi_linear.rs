@@ -448,3 +448,96 @@ fn words_txt_gives_the_symbol_table_of_a_kaldi_scripts_directory() {
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("has no `words` archive of word ids"), "{err}");
 }
+
+/// Kaldi's LM replacement on a directory of its rescoring scripts:
+/// `--score-weight nolm=W` keeps the graph costs without the first-pass LM
+/// (`lmwt.nolm`, the score `nolm`) in every total, `-ac_cost + 8 * new_lm -
+/// words + W * nolm`, and writes them back as `nolm.score`; `tune` holds the
+/// weight fixed (and chooses otherwise than without it here); a name given
+/// twice, or one the lists do not have, is refused.
+#[test]
+fn score_weight_keeps_kaldi_graph_costs_without_the_first_pass_lm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scripts = tmp.path().join("archives.1");
+    fs::create_dir(&scripts).unwrap();
+    let sample = data("sample.kaldi");
+    for (from, to) in [
+        ("text", "words_text"),
+        ("ac_cost", "acwt"),
+        ("lm_cost", "lmwt.withlm"),
+        ("refs", "refs"),
+    ] {
+        fs::copy(sample.join(from), scripts.join(to)).unwrap();
+    }
+    let lm_cost = archive(&sample.join("lm_cost"));
+    let nolm: String = keys(&sample.join("lm_cost"))
+        .iter()
+        .map(|k| {
+            format!(
+                "{k} {:.4}\n",
+                0.25 * lm_cost[k].parse::<f64>().unwrap() + 1.0
+            )
+        })
+        .collect();
+    fs::write(scripts.join("lmwt.nolm"), &nolm).unwrap();
+    let model = data("sample-3gram.arpa");
+    let out = tmp.path().join("out");
+    let run = rescore_kaldi(&model, &scripts, &out, &["--score-weight", "nolm=10"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let read = |name: &str| archive(&out.join(name));
+    let num = |m: &HashMap<String, String>, k: &str| m[k].parse::<f64>().unwrap();
+    let (ac, new_lm, total, text) = (
+        read("ac_cost"),
+        read("new_lm.score"),
+        read("total.score"),
+        read("text"),
+    );
+    let (given, written) = (archive(&scripts.join("lmwt.nolm")), read("nolm.score"));
+    // The output's keys number each list's hypotheses in their new order.
+    let sorted = |m: &HashMap<String, String>, sign: f64| {
+        let mut v: Vec<(String, f64)> = (m.keys())
+            .map(|k| (k.rsplit_once('-').unwrap().0.to_string(), sign * num(m, k)))
+            .collect();
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v
+    };
+    assert_eq!(sorted(&written, 1.0), sorted(&given, -1.0));
+    for key in total.keys() {
+        let words = text[key].split_whitespace().count() as f64;
+        let expect = -num(&ac, key) + 8.0 * num(&new_lm, key) - words + 10.0 * num(&written, key);
+        assert!(
+            (num(&total, key) - expect).abs() < 1e-9 * expect.abs(),
+            "{key}"
+        );
+    }
+    let tune = |extra: &[&str]| {
+        let mut args = vec!["tune", "--model", s(&model), "--input", s(&scripts)];
+        args.extend(["--format", "kaldi", "--json"]);
+        args.extend_from_slice(extra);
+        rescore_cli_common::ok(&args).0
+    };
+    let (with, without) = (tune(&["--score-weight", "nolm=10"]), tune(&[]));
+    assert!(with.starts_with("{\"lm_weight\":"), "{with}");
+    assert_ne!(with, without);
+    let refused = |extra: &[&str], expected: &str| {
+        let mut args = vec!["--score-weight", "nolm=10"];
+        args.extend_from_slice(extra);
+        let run = rescore_kaldi(&model, &scripts, &tmp.path().join("refused"), &args);
+        let err = String::from_utf8(run.stderr).unwrap();
+        assert_eq!(run.status.code(), Some(2), "{err}");
+        assert!(err.contains(expected), "{err}");
+        assert!(!tmp.path().join("refused").exists());
+    };
+    refused(
+        &["--score-weight", "nolm=2"],
+        "dashlm: --score-weight: score `nolm` is weighted twice",
+    );
+    refused(
+        &["--score-weight", "lmonly=2"],
+        "hypothesis 1: no score `lmonly`, but its weight is 2",
+    );
+}

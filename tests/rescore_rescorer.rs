@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use dashlm::rescore::wer::nbest_wer;
 use dashlm::rescore::{
-    mbr, read_lists, score_lists, score_lists_sequential, tune, Format, HypFeatures, Hypothesis,
-    LmScorer, NbestList, Rescored, Rescorer, TuneOptions, TuneSet, Weights, Words, GROUP_LISTS,
-    LN_10,
+    check_overflow, mbr, read_lists, score_lists, score_lists_sequential, tune, ExtraWeights,
+    Format, HypFeatures, Hypothesis, LmScorer, NbestList, Rescored, Rescorer, TuneOptions, TuneSet,
+    Weights, Words, GROUP_LISTS, LN_10,
 };
 use dashlm::{FullScore, LanguageModel, ReferenceModel, WordId};
 use rand::{Rng, SeedableRng};
@@ -328,6 +328,93 @@ fn combined_totals_follow_the_documented_formula() {
     }
 }
 
+/// The sample with two extra scores per hypothesis (`nolm` of -inf once: a
+/// probability of zero) and weights for them.
+fn sample_with_extra_scores() -> (Vec<NbestList>, ExtraWeights) {
+    let mut lists = sample();
+    for (l, list) in lists.iter_mut().enumerate() {
+        for (k, h) in list.hyps.iter_mut().enumerate() {
+            let nolm = if (l, k) == (1, 0) {
+                f64::NEG_INFINITY
+            } else {
+                -0.25 * (k as f64 + 1.0) - 0.5 * h.words.len() as f64
+            };
+            h.extra.insert("nolm".into(), nolm);
+            h.extra
+                .insert("conf".into(), -(((k * 7 + l * 3) % 5) as f64));
+        }
+    }
+    let extra = ExtraWeights::new().with("nolm", 4.0).with("conf", 1.5);
+    (lists, extra)
+}
+
+/// `--score-weight`'s terms: each weight times its score, added after the
+/// fixed terms; a weighted score of probability zero ranks its hypothesis
+/// last (not an overflow); tuning counts the errors rescoring makes with the
+/// same weights; a hypothesis without a weighted score is refused.
+#[test]
+fn weighted_extra_scores_add_to_the_totals_and_tune_as_they_rescore() {
+    let lm = model();
+    let (lists, extra) = sample_with_extra_scores();
+    assert!(extra.check_lists(&lists).is_ok());
+    let w = Weights {
+        lm_weight: 6.0,
+        word_insertion_penalty: -1.0,
+        ..Weights::default()
+    };
+    let plain = Rescorer::new(&lm, w).rescore_all(&lists);
+    let r = Rescorer::new(&lm, w).with_extra_weights(extra.clone());
+    let weighted = r.rescore_all(&lists);
+    for ((list, a), b) in lists.iter().zip(&plain).zip(&weighted) {
+        for (i, h) in list.hyps.iter().enumerate() {
+            let terms = 4.0 * h.extra["nolm"] + 1.5 * h.extra["conf"];
+            if terms.is_finite() {
+                assert_eq!(b.totals[i], a.totals[i] + terms);
+            } else {
+                assert_eq!(b.totals[i], f64::NEG_INFINITY);
+                assert_eq!(*b.order.last().unwrap(), i, "probability zero ranks last");
+                assert!(!b.features[i].is_finite());
+            }
+        }
+        assert!(check_overflow(&list.id, &b.features, &b.totals).is_ok());
+    }
+    assert_ne!(
+        plain.iter().map(Rescored::best).collect::<Vec<_>>(),
+        weighted.iter().map(Rescored::best).collect::<Vec<_>>(),
+        "the extra scores change some choice"
+    );
+    let (scores, _) = score_lists(&lm, &lists, |_| {});
+    for mbr in [false, true] {
+        let set = TuneSet::new_with_extra(&lists, &scores, mbr, &extra);
+        let opts = TuneOptions {
+            scales: if mbr { vec![0.1, 1.0] } else { vec![] },
+            ..TuneOptions::default()
+        };
+        let res = tune(&set, &opts);
+        let mut r = Rescorer::new(&lm, res.weights).with_extra_weights(extra.clone());
+        if let Some(s) = res.scale {
+            r = r.with_mbr(s);
+        }
+        let chosen: Vec<Option<usize>> = r.rescore_all(&lists).iter().map(|x| x.best()).collect();
+        assert_eq!(nbest_wer(&lists, &chosen).chosen.errors(), res.errors);
+    }
+    // A weighted score some hypothesis lacks is refused; weighted 0, it is not.
+    let mut missing = lists.clone();
+    missing[2].hyps[1].extra.remove("conf");
+    let e = extra.check_lists(&missing).unwrap_err();
+    assert!(
+        e.starts_with(&format!(
+            "utterance `{}`, hypothesis 2: no score `conf`",
+            lists[2].id
+        )),
+        "{e}"
+    );
+    assert!(ExtraWeights::new()
+        .with("conf", 0.0)
+        .check_lists(&missing)
+        .is_ok());
+}
+
 /// A model that counts how it is queried.
 struct Counting {
     inner: ReferenceModel,
@@ -504,6 +591,7 @@ fn mbr_prefers_the_consensus_and_tends_to_the_top_score() {
         first_pass_lm: 0.0,
         new_lm: 0.0,
         num_words: n,
+        extra: 0.0,
     };
     let words: Vec<Words> = ["a b c", "a x c", "a x c d", "a x e"]
         .iter()

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use dashlm::arpa::NGramSet;
 use dashlm::rescore::{jsonl, kaldi, srilm};
-use dashlm::rescore::{score_lists_sequential, LN_10};
+use dashlm::rescore::{score_lists_sequential, ExtraWeights, NbestList, Rescorer, LN_10};
 use dashlm::{LanguageModel, Model, ReferenceModel};
 use libfuzzer_sys::fuzz_target;
 
@@ -38,7 +38,7 @@ fn compiled() -> &'static Model<Vec<u8>> {
 }
 
 /// Each hypothesis' score from the scorer is its word-by-word score, to the bit.
-fn check_scores<M: LanguageModel>(lm: &M, lists: &[dashlm::rescore::NbestList]) {
+fn check_scores<M: LanguageModel>(lm: &M, lists: &[NbestList]) {
     let (scores, _) = score_lists_sequential(lm, lists);
     for (list, scores) in lists.iter().zip(&scores) {
         for (h, &s) in list.hyps.iter().zip(scores) {
@@ -51,10 +51,34 @@ fn check_scores<M: LanguageModel>(lm: &M, lists: &[dashlm::rescore::NbestList]) 
 
 /// Every score of `lists` finite, or `-inf` (a probability of zero) where
 /// `zero` allows it.
-fn assert_scores(lists: &[dashlm::rescore::NbestList], zero: bool) {
+fn assert_scores(lists: &[NbestList], zero: bool) {
     let ok = |x: f64| x.is_finite() || (zero && x == f64::NEG_INFINITY);
     for h in lists.iter().flat_map(|l| &l.hyps) {
         assert!(ok(h.acoustic) && h.lm.is_none_or(ok), "{h:?}");
+    }
+}
+
+/// Weighing the lists' extra scores (up to three names, each 0.5) adds
+/// exactly their weighted sum to every total the plain weights give.
+fn check_extra_weights(lists: &[NbestList]) {
+    let names = lists
+        .iter()
+        .flat_map(|l| &l.hyps)
+        .flat_map(|h| h.extra.keys());
+    let extra = names
+        .take(3)
+        .fold(ExtraWeights::new(), |w, n| w.with(n, 0.5));
+    let plain = Rescorer::new(lm(), Default::default()).rescore_all_sequential(lists);
+    let weighted = Rescorer::new(lm(), Default::default())
+        .with_extra_weights(extra.clone())
+        .rescore_all_sequential(lists);
+    for ((list, a), b) in lists.iter().zip(&plain).zip(&weighted) {
+        for (i, h) in list.hyps.iter().enumerate() {
+            let e = extra.weigh(&h.extra);
+            if e.is_finite() && a.totals[i].is_finite() {
+                assert_eq!(b.totals[i], a.totals[i] + e, "{h:?}");
+            }
+        }
     }
 }
 
@@ -73,8 +97,7 @@ fuzz_target!(|data: &[u8]| {
                         jsonl::read(&out[..], "back.jsonl").expect("written lists read back");
                     assert_eq!(back, lists);
                 }
-                let _ = dashlm::rescore::Rescorer::new(lm(), Default::default())
-                    .rescore_all_sequential(&lists);
+                check_extra_weights(&lists);
                 check_scores(lm(), &lists);
                 check_scores(compiled(), &lists);
             }

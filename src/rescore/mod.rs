@@ -5,7 +5,7 @@
 //!   [`Words`]) and
 //!   format-independent [`read_lists`]/[`write_lists`] (directory outputs new
 //!   or empty: [`check_new_dir`]); [`scores`]: a hypothesis' named extra
-//!   [`Scores`];
+//!   [`Scores`], which [`extra_weights`] weighs in the combination;
 //! - formats: [`jsonl`], [`srilm`], [`kaldi`] (all scores natural log in memory);
 //! - [`rescorer`]: the score combination, state-sharing LM scoring with
 //!   prefetched queries, and parallel rescoring ([`Rescorer`]);
@@ -28,6 +28,7 @@
 pub mod coverage;
 mod distance;
 mod error;
+pub mod extra_weights;
 mod joined;
 pub mod jsonl;
 mod jsonl_typed;
@@ -49,6 +50,7 @@ mod words;
 mod writable;
 
 pub use error::{NbestError, NbestErrorKind};
+pub use extra_weights::ExtraWeights;
 pub use joined::{Iter as WordsIter, Words};
 pub use nbest::{
     attach_references, check_writable, hyp_words, hyp_words_joined, read_lists,
@@ -57,8 +59,9 @@ pub use nbest::{
 };
 pub use outdir::check_new_dir;
 pub use rescorer::{
-    check_overflow, check_totals, features, rank, score_lists, score_lists_sequential, HypFeatures,
-    LmScorer, Rescored, Rescorer, ScorerStats, Weights, GROUP_LISTS, LN_10,
+    check_overflow, check_totals, features, features_with, rank, score_lists,
+    score_lists_sequential, HypFeatures, LmScorer, Rescored, Rescorer, ScorerStats, Weights,
+    GROUP_LISTS, LN_10,
 };
 pub use scores::Scores;
 pub use tune::{

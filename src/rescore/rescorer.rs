@@ -9,12 +9,16 @@
 //!       + lm_weight * new_lm
 //!       + word_insertion_penalty * num_words
 //!       + first_pass_lm_weight * first_pass_lm        (default weight 0)
+//!       + w1 * extra[name1] + w2 * extra[name2] + ... (none by default)
 //! ```
 //!
 //! where `new_lm = ln 10 * log10 P(w1 ... wn </s> | <s>)` is the new model's
 //! score (the models give log10 probabilities; they are converted with
 //! `x * ln 10`), `num_words = n` (without `<s>` and `</s>`), and `first_pass_lm`
-//! is the list's own LM score (0 when absent). A term whose weight is 0 is
+//! is the list's own LM score (0 when absent); the last terms weigh the
+//! hypothesis' extra named scores given weights ([`ExtraWeights`], e.g. the
+//! graph costs without the first-pass LM that Kaldi's scripts keep as
+//! `lmwt.nolm`). A term whose weight is 0 is
 //! left out, whatever its score. Hypotheses are sorted by `total`,
 //! best first; the sort is stable, so ties keep their input order (a NaN total
 //! sorts last). A model may give a word probability zero (an ARPA `-inf`):
@@ -44,6 +48,7 @@ use std::sync::{Arc, LazyLock};
 use rayon::prelude::*;
 
 use super::distance::{Sequences, WordIds};
+use super::extra_weights::ExtraWeights;
 use super::joined::Words;
 use super::mbr;
 use super::nbest::{Hypothesis, NbestList};
@@ -64,7 +69,7 @@ pub const LN_10: f64 = std::f64::consts::LN_10;
 /// ```
 /// use dashlm::rescore::{HypFeatures, Weights};
 /// let w = Weights { lm_weight: 10.0, word_insertion_penalty: -0.5, ..Weights::default() };
-/// let f = HypFeatures { acoustic: -100.0, first_pass_lm: -30.0, new_lm: -20.0, num_words: 4 };
+/// let f = HypFeatures { acoustic: -100.0, first_pass_lm: -30.0, new_lm: -20.0, num_words: 4, extra: 0.0 };
 /// assert_eq!(w.combine(&f), -100.0 + 10.0 * -20.0 - 0.5 * 4.0);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -98,7 +103,7 @@ impl Default for Weights {
 /// sign: a hypothesis of probability zero ranks last, also under a negative
 /// weight (where `-1 * -inf` would rank it first).
 #[inline]
-fn weighted(weight: f64, score: f64) -> f64 {
+pub(super) fn weighted(weight: f64, score: f64) -> f64 {
     if weight == 0.0 {
         0.0
     } else if score.is_infinite() {
@@ -113,7 +118,7 @@ impl Weights {
     ///
     /// ```
     /// use dashlm::rescore::{HypFeatures, Weights};
-    /// let f = HypFeatures { acoustic: -1.0, first_pass_lm: -2.0, new_lm: -3.0, num_words: 1 };
+    /// let f = HypFeatures { acoustic: -1.0, first_pass_lm: -2.0, new_lm: -3.0, num_words: 1, extra: 0.0 };
     /// assert_eq!(Weights::default().combine(&f), -4.0);
     /// // Probability zero under the new LM: left out when weighted 0.
     /// let zero = HypFeatures { new_lm: f64::NEG_INFINITY, ..f };
@@ -123,7 +128,7 @@ impl Weights {
     /// assert_eq!(Weights { lm_weight: -1.0, ..Weights::default() }.combine(&zero), f64::NEG_INFINITY);
     /// ```
     pub fn combine(&self, f: &HypFeatures) -> f64 {
-        self.combine_rest(self.combine_head(f), f.num_words as f64, f.first_pass_lm)
+        self.combine_rest(self.combine_head(f), f)
     }
 
     /// The first part of [`Weights::combine`]: the acoustic and new LM terms,
@@ -134,12 +139,14 @@ impl Weights {
         weighted(self.acoustic_scale, f.acoustic) + weighted(self.lm_weight, f.new_lm)
     }
 
-    /// The rest of [`Weights::combine`], added to `head` in its order: the
-    /// penalty for `num_words` words, then the first-pass LM term ([`weighted`]).
+    /// The rest of [`Weights::combine`] for `f`, added to `head` in its
+    /// order: the penalty for its words, the first-pass LM term ([`weighted`]),
+    /// then its weighted extra scores.
     #[inline]
-    pub(crate) fn combine_rest(&self, head: f64, num_words: f64, first_pass_lm: f64) -> f64 {
-        head + self.word_insertion_penalty * num_words
-            + weighted(self.first_pass_lm_weight, first_pass_lm)
+    pub(crate) fn combine_rest(&self, head: f64, f: &HypFeatures) -> f64 {
+        head + self.word_insertion_penalty * f.num_words as f64
+            + weighted(self.first_pass_lm_weight, f.first_pass_lm)
+            + f.extra
     }
 
     /// An error naming the first weight that is NaN or infinite (such a weight
@@ -211,7 +218,7 @@ impl Weights {
 /// The weight-independent inputs of the combination for one hypothesis.
 ///
 /// ```
-/// let f = dashlm::rescore::HypFeatures { acoustic: -1.0, first_pass_lm: 0.0, new_lm: -2.0, num_words: 3 };
+/// let f = dashlm::rescore::HypFeatures { acoustic: -1.0, first_pass_lm: 0.0, new_lm: -2.0, num_words: 3, extra: 0.0 };
 /// assert_eq!(f.num_words, 3);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -224,6 +231,9 @@ pub struct HypFeatures {
     pub new_lm: f64,
     /// The number of words.
     pub num_words: usize,
+    /// The hypothesis' extra scores, weighted and summed
+    /// ([`ExtraWeights::weigh`]; 0 without weights): a fixed term of the total.
+    pub extra: f64,
 }
 
 impl HypFeatures {
@@ -234,13 +244,18 @@ impl HypFeatures {
     /// as [`check_overflow`] says.
     ///
     /// ```
-    /// let mut f = dashlm::rescore::HypFeatures { acoustic: -1.0, first_pass_lm: 0.0, new_lm: -2.0, num_words: 1 };
+    /// let mut f = dashlm::rescore::HypFeatures { acoustic: -1.0, first_pass_lm: 0.0, new_lm: -2.0, num_words: 1, extra: 0.0 };
     /// assert!(f.is_finite());
     /// f.new_lm = f64::NEG_INFINITY;
     /// assert!(!f.is_finite());
     /// ```
     pub fn is_finite(&self) -> bool {
-        self.acoustic.is_finite() && self.new_lm.is_finite() && self.first_pass_lm.is_finite()
+        // `extra` is `-inf` only for a weighted score of probability zero
+        // (NaN when finite ones overflow: an overflow, not a zero).
+        self.acoustic.is_finite()
+            && self.new_lm.is_finite()
+            && self.first_pass_lm.is_finite()
+            && self.extra != f64::NEG_INFINITY
     }
 }
 
@@ -258,6 +273,21 @@ impl HypFeatures {
 /// assert!(features(&list, &[])[0].new_lm.is_nan());
 /// ```
 pub fn features(list: &NbestList, new_lm: &[f64]) -> Vec<HypFeatures> {
+    features_with(list, new_lm, &ExtraWeights::new())
+}
+
+/// [`features`] with the hypotheses' extra scores weighted by `extra`
+/// ([`HypFeatures::extra`]).
+///
+/// ```
+/// use dashlm::rescore::{features_with, ExtraWeights, Hypothesis, NbestList};
+/// let mut h = Hypothesis::new("a b", -5.0);
+/// h.extra.insert("nolm".into(), -3.0);
+/// let list = NbestList::new("u").with_hyp(h);
+/// let f = features_with(&list, &[-2.0], &ExtraWeights::new().with("nolm", 2.0));
+/// assert_eq!(f[0].extra, -6.0);
+/// ```
+pub fn features_with(list: &NbestList, new_lm: &[f64], extra: &ExtraWeights) -> Vec<HypFeatures> {
     list.hyps
         .iter()
         .enumerate()
@@ -266,6 +296,7 @@ pub fn features(list: &NbestList, new_lm: &[f64]) -> Vec<HypFeatures> {
             first_pass_lm: h.lm.unwrap_or(0.0),
             new_lm: new_lm.get(i).copied().unwrap_or(f64::NAN),
             num_words: h.words.len(),
+            extra: extra.weigh(&h.extra),
         })
         .collect()
 }
@@ -305,7 +336,7 @@ pub fn check_totals(id: &str, totals: &[f64]) -> Result<(), String> {
 ///
 /// ```
 /// use dashlm::rescore::{check_overflow, HypFeatures};
-/// let f = |lm| HypFeatures { acoustic: -1.0, first_pass_lm: 0.0, new_lm: lm, num_words: 1 };
+/// let f = |lm| HypFeatures { acoustic: -1.0, first_pass_lm: 0.0, new_lm: lm, num_words: 1, extra: 0.0 };
 /// let features = [f(-2.0), f(f64::NEG_INFINITY)];
 /// assert!(check_overflow("u1", &features, &[-3.0, f64::NEG_INFINITY]).is_ok());
 /// assert!(check_overflow("u1", &features, &[f64::NEG_INFINITY, f64::NEG_INFINITY]).is_err());
@@ -354,7 +385,7 @@ pub fn rank(totals: &[f64]) -> Vec<usize> {
 ///
 /// ```
 /// use dashlm::rescore::{HypFeatures, Rescored, Weights};
-/// let f = |a| HypFeatures { acoustic: a, first_pass_lm: 0.0, new_lm: 0.0, num_words: 1 };
+/// let f = |a| HypFeatures { acoustic: a, first_pass_lm: 0.0, new_lm: 0.0, num_words: 1, extra: 0.0 };
 /// let r = Rescored::from_features(vec![f(-2.0), f(-1.0)], &Weights::default(), None);
 /// assert_eq!(r.order, [1, 0]);
 /// assert_eq!(r.best(), Some(1));
@@ -382,7 +413,7 @@ impl Rescored {
     ///
     /// ```
     /// use dashlm::rescore::{HypFeatures, Rescored, Weights};
-    /// let f = |lm| HypFeatures { acoustic: 0.0, first_pass_lm: 0.0, new_lm: lm, num_words: 1 };
+    /// let f = |lm| HypFeatures { acoustic: 0.0, first_pass_lm: 0.0, new_lm: lm, num_words: 1, extra: 0.0 };
     /// let r = Rescored::from_features(vec![f(-1.0), f(-1.0)], &Weights::default(), None);
     /// assert_eq!(r.order, [0, 1]); // ties keep input order
     /// ```
@@ -443,7 +474,7 @@ impl Rescored {
     /// ```
     /// use dashlm::rescore::{HypFeatures, Hypothesis, NbestList, Rescored, Weights};
     /// let list = NbestList::new("u").with_hyp(Hypothesis::new("a", -2.0)).with_hyp(Hypothesis::new("b", -1.0));
-    /// let f = |a| HypFeatures { acoustic: a, first_pass_lm: 0.0, new_lm: -0.5, num_words: 1 };
+    /// let f = |a| HypFeatures { acoustic: a, first_pass_lm: 0.0, new_lm: -0.5, num_words: 1, extra: 0.0 };
     /// let r = Rescored::from_features(vec![f(-2.0), f(-1.0)], &Weights::default(), None);
     /// let out = r.apply(&list, Some(1));
     /// assert_eq!(out.hyps.len(), 1);
@@ -466,7 +497,7 @@ impl Rescored {
     /// ```
     /// use dashlm::rescore::{HypFeatures, Hypothesis, NbestList, Rescored, Weights};
     /// let list = NbestList::new("u").with_hyp(Hypothesis::new("a", -2.0));
-    /// let f = HypFeatures { acoustic: -2.0, first_pass_lm: 0.0, new_lm: -0.5, num_words: 1 };
+    /// let f = HypFeatures { acoustic: -2.0, first_pass_lm: 0.0, new_lm: -0.5, num_words: 1, extra: 0.0 };
     /// let r = Rescored::from_features(vec![f], &Weights::default(), None);
     /// assert_eq!(r.try_apply(&list, None).unwrap().hyps.len(), 1);
     /// let other = NbestList::new("v").with_hyp(Hypothesis::new("a b", -2.0));
@@ -491,7 +522,7 @@ impl Rescored {
     /// ```
     /// use dashlm::rescore::{HypFeatures, Hypothesis, NbestList, Rescored, Weights};
     /// let list = NbestList::new("u").with_hyp(Hypothesis::new("a", -2.0)).with_hyp(Hypothesis::new("b", -1.0));
-    /// let f = |a| HypFeatures { acoustic: a, first_pass_lm: 0.0, new_lm: -0.5, num_words: 1 };
+    /// let f = |a| HypFeatures { acoustic: a, first_pass_lm: 0.0, new_lm: -0.5, num_words: 1, extra: 0.0 };
     /// let r = Rescored::from_features(vec![f(-2.0), f(-1.0)], &Weights::default(), None);
     /// let copied = r.try_apply(&list, None).unwrap();
     /// assert_eq!(r.try_apply_into(list, None).unwrap(), copied);
@@ -637,6 +668,7 @@ static ADDED_NAMES: LazyLock<[Arc<str>; 4]> =
 pub struct Rescorer<'m, M: LanguageModel> {
     model: &'m M,
     weights: Weights,
+    extra: ExtraWeights,
     mbr_scale: Option<f64>,
 }
 
@@ -653,8 +685,30 @@ impl<'m, M: LanguageModel> Rescorer<'m, M> {
         Rescorer {
             model,
             weights,
+            extra: ExtraWeights::new(),
             mbr_scale: None,
         }
+    }
+
+    /// Adds the hypotheses' extra scores weighted by `extra` to their totals
+    /// (see [`ExtraWeights`]).
+    ///
+    /// ```
+    /// # use dashlm::ReferenceModel;
+    /// # let lm = ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+    /// use dashlm::rescore::{ExtraWeights, Hypothesis, NbestList, Rescorer};
+    /// let (mut a, mut b) = (Hypothesis::new("x", -1.0), Hypothesis::new("y", -1.0));
+    /// a.extra.insert("nolm".into(), -5.0);
+    /// b.extra.insert("nolm".into(), -1.0);
+    /// let list = NbestList::new("u").with_hyp(a).with_hyp(b);
+    /// let plain = Rescorer::new(&lm, Default::default());
+    /// assert_eq!(plain.rescore_scored(&list, &[-2.0, -3.0]).order, [0, 1]);
+    /// let r = plain.with_extra_weights(ExtraWeights::new().with("nolm", 1.0));
+    /// assert_eq!(r.rescore_scored(&list, &[-2.0, -3.0]).order, [1, 0]);
+    /// ```
+    pub fn with_extra_weights(mut self, extra: ExtraWeights) -> Rescorer<'m, M> {
+        self.extra = extra;
+        self
     }
 
     /// Chooses by minimum Bayes risk with posteriors `softmax(scale * total)`.
@@ -693,6 +747,7 @@ impl<'m, M: LanguageModel> Rescorer<'m, M> {
     /// ```
     pub fn check(&self) -> Result<(), String> {
         self.weights.check()?;
+        self.extra.check()?;
         match self.mbr_scale {
             Some(s) if s.is_nan() || s == f64::NEG_INFINITY => {
                 Err(format!("the MBR scale is {s}, not a number or +inf"))
@@ -734,7 +789,7 @@ impl<'m, M: LanguageModel> Rescorer<'m, M> {
     /// assert_eq!(r.order, [1, 0]);
     /// ```
     pub fn rescore_scored(&self, list: &NbestList, new_lm: &[f64]) -> Rescored {
-        let feats = features(list, new_lm);
+        let feats = features_with(list, new_lm, &self.extra);
         match self.mbr_scale {
             None => Rescored::from_features(feats, &self.weights, None),
             Some(scale) => {

@@ -11,8 +11,8 @@ use dashlm::rescore::kaldi::SymbolTable;
 use dashlm::rescore::wer::{nbest_wer, ErrorCounts, NbestWer};
 use dashlm::rescore::{
     attach_references, check_new_dir, check_overflow, check_writable, jsonl, kaldi,
-    read_lists_with_symbols, score_lists, srilm, write_lists, Format, HypFeatures, NbestList,
-    Rescored, Rescorer, ScorerStats, Weights, Words,
+    read_lists_with_symbols, score_lists, srilm, write_lists, ExtraWeights, Format, HypFeatures,
+    NbestList, Rescored, Rescorer, ScorerStats, Weights, Words,
 };
 use dashlm::LanguageModel;
 use indicatif::ProgressBar;
@@ -26,7 +26,7 @@ type BoxError = Box<dyn Error + Send + Sync>;
 ///
 /// Per hypothesis, in natural-log units:
 /// total = acoustic_scale * acoustic + lm_weight * new_lm + wip * num_words
-///       + first_pass_lm_weight * first_pass_lm,
+///       + first_pass_lm_weight * first_pass_lm + (each --score-weight NAME=W) W * NAME,
 /// new_lm being the model's log10 P(words </s> | <s>) times ln 10. Writes the lists
 /// best first, each hypothesis with its `new_lm` and `total` scores; prints a
 /// summary (with 1-best, rescored and oracle WER when references are present) on
@@ -47,6 +47,8 @@ pub struct Args {
     /// Weight of the lists' own first-pass LM score.
     #[arg(long, default_value_t = 0.0, allow_hyphen_values = true, value_parser = parse_finite)]
     pub first_pass_lm_weight: f64,
+    #[command(flatten)]
+    pub extra: ScoreWeights,
     /// Where to write the re-ranked lists (a file for jsonl, `-` for stdout; a
     /// directory for srilm and kaldi). Default: stdout for jsonl without --best-text.
     /// A file named `.gz` or `.xz` is written compressed; so are srilm's n-best
@@ -90,6 +92,28 @@ pub struct Lists {
     /// e.g. the lang directory's words.txt, in place of a words.txt in the input.
     #[arg(long)]
     pub words_txt: Option<PathBuf>,
+}
+
+/// `--score-weight NAME=W`, which `rescore` and `tune` share.
+#[derive(clap::Args)]
+pub struct ScoreWeights {
+    /// Add W times the hypotheses' extra score NAME to their totals (repeatable;
+    /// kept fixed by tune). E.g. nolm=10: Kaldi's graph costs without the LM
+    /// (`lmwt.nolm`, read as the score `nolm`).
+    #[arg(long = "score-weight", value_name = "NAME=W", allow_hyphen_values = true,
+          value_parser = ExtraWeights::parse_arg)]
+    pub pairs: Vec<(String, f64)>,
+}
+
+impl ScoreWeights {
+    /// The weights, checked against `lists`: a name given twice, or a
+    /// hypothesis without a score weighted other than 0, is an error.
+    pub fn for_lists(&self, lists: &[NbestList]) -> Result<ExtraWeights, String> {
+        let extra =
+            ExtraWeights::from_pairs(&self.pairs).map_err(|e| format!("--score-weight: {e}"))?;
+        extra.check_lists(lists)?;
+        Ok(extra)
+    }
 }
 
 pub fn parse_format(s: &str) -> Result<Format, String> {
@@ -600,6 +624,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     }
     let (lists, table) = args.lists.read()?;
     weights(&args).check_lists(&lists)?;
+    let extra = args.extra.for_lists(&lists)?;
     if args.mbr {
         dashlm::rescore::mbr::check_lists(&lists)?;
     }
@@ -652,7 +677,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         .map(OutputFile::open)
         .transpose()?;
     let loaded = load_model(&args.lists.model)?;
-    let rescored = crate::with_model!(&loaded, |m| rescore(m, &lists, &args))?;
+    let rescored = crate::with_model!(&loaded, |m| rescore(m, &lists, &args, &extra))?;
     let chosen: Vec<Option<usize>> = rescored.iter().map(Rescored::best).collect();
     // The summary is a by-product: too long to count, it is left out, not
     // waited for (`dashlm wer` can still score `--best-text`).
@@ -723,11 +748,12 @@ fn rescore<M: LanguageModel>(
     model: &M,
     lists: &[NbestList],
     args: &Args,
+    extra: &ExtraWeights,
 ) -> Result<Vec<Rescored>, BoxError> {
     let (scores, stats, elapsed) = score_with_progress(model, lists);
     print_stats(&stats, elapsed);
     print_coverage(model, lists);
-    let mut rescorer = Rescorer::new(model, weights(args));
+    let mut rescorer = Rescorer::new(model, weights(args)).with_extra_weights(extra.clone());
     if args.mbr {
         rescorer = rescorer.with_mbr(args.mbr_scale);
     }

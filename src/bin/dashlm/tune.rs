@@ -5,16 +5,16 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
+use dashlm::rescore::{features_with, wer::nbest_wer, ExtraWeights, NbestList, Words};
 use dashlm::rescore::{
     parse_values, try_tune, GridTable, Rescored, TuneOptions, TuneResult, TuneSet, Weights,
 };
-use dashlm::rescore::{wer::nbest_wer, NbestList, Words};
 use dashlm::LanguageModel;
 
 use super::rescore::{
     check_mbr_grid, check_wer_cells, load_model, note_probability_zero, parse_finite, parse_scale,
     parse_threads, print_coverage, print_stats, print_wer, score_with_progress, set_threads,
-    zero_count, Lists,
+    zero_count, Lists, ScoreWeights,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -58,6 +58,8 @@ pub struct Args {
     /// Weight of the lists' own first-pass LM score (kept fixed).
     #[arg(long, default_value_t = 0.0, allow_hyphen_values = true, value_parser = parse_finite)]
     first_pass_lm_weight: f64,
+    #[command(flatten)]
+    extra: ScoreWeights,
     /// Choose the centre of the cells with at most (1 + D) times the fewest
     /// errors; `off` for the single best cell (or --smooth).
     #[arg(long, default_value = "0.05", allow_hyphen_values = true, value_parser = parse_plateau)]
@@ -225,6 +227,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     let (lists, _) = args.lists.read()?;
     require_references(&lists, args.lists.refs.as_deref())?;
     options.base.check_lists(&lists)?;
+    let extra = args.extra.for_lists(&lists)?;
     // A WER over no reference words is undefined (every error would divide by
     // 0): refused, not reported as 0.
     if lists
@@ -240,7 +243,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     }
     let loaded = load_model(&args.lists.model)?;
     let (result, chosen) =
-        crate::with_model!(&loaded, |m| run_tune(m, &lists, &options, args.mbr))?;
+        crate::with_model!(&loaded, |m| run_tune(m, &lists, &options, &extra, args.mbr))?;
     let text = {
         let mut s = String::new();
         for t in &result.coarse {
@@ -317,21 +320,22 @@ fn run_tune<M: LanguageModel>(
     model: &M,
     lists: &[NbestList],
     options: &TuneOptions,
+    extra: &ExtraWeights,
     mbr: bool,
 ) -> Result<(TuneResult, Vec<Option<usize>>), BoxError> {
     let (scores, stats, elapsed) = score_with_progress(model, lists);
     print_stats(&stats, elapsed);
     print_coverage(model, lists);
     note_probability_zero(
-        (lists.iter().zip(&scores)).map(|(l, s)| zero_count(&dashlm::rescore::features(l, s))),
+        (lists.iter().zip(&scores)).map(|(l, s)| zero_count(&features_with(l, s, extra))),
     );
-    let set = TuneSet::new(lists, &scores, mbr);
+    let set = TuneSet::new_with_extra(lists, &scores, mbr, extra);
     let result = try_tune(&set, options)?;
     let chosen = lists
         .iter()
         .zip(&scores)
         .map(|(l, s)| {
-            let feats = dashlm::rescore::features(l, s);
+            let feats = features_with(l, s, extra);
             let words: Vec<Words> = l.hyps.iter().map(|h| h.words.clone()).collect();
             let mbr_words = result.scale.map(|scale| (&words[..], scale));
             Rescored::from_features(feats, &result.weights, mbr_words).best()

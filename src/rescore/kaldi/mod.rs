@@ -15,6 +15,11 @@
 //! - `ac_cost` (or `acwt`): acoustic costs, `utt1-1 120.5` (required);
 //! - `lm_cost` (or `lmwt.withlm`): first-pass LM (graph) costs, `utt1-1 14.2`
 //!   (optional; when present, every hypothesis needs one);
+//! - `lmwt.nolm` and `lmwt.lmonly`: the graph costs split as Kaldi's rescoring
+//!   scripts split them, without the first-pass LM's costs and those alone
+//!   (optional; when present, every hypothesis needs one): read as the extra
+//!   scores `nolm` and `lmonly` (negated, as costs are), which
+//!   `--score-weight` can weigh (see [`ExtraWeights`](super::ExtraWeights));
 //! - `ali`: the alignments, `utt1-1 2 4 4 7` (transition ids; optional, and when
 //!   present every hypothesis needs one): not used in scoring, but kept with
 //!   each hypothesis ([`Hypothesis::alignment`]) and written back under its new
@@ -27,9 +32,12 @@
 //! The names in brackets are those of Kaldi's own n-best rescoring scripts
 //! (`steps/rnnlmrescore.sh`, `scripts/rnnlm/lmrescore_nbest.sh`), which leave
 //! each job's lists in a directory `archives.N` holding `words_text`, `acwt`
-//! and `lmwt.withlm` (the graph costs with the first-pass LM's in them), so
-//! such a directory is read as it is. Each is read only when the first name
-//! is absent: where both are, the first is read and the other is not.
+//! and `lmwt.withlm` (the graph costs with the first-pass LM's in them), beside
+//! `lmwt.nolm` and `lmwt.lmonly`, so such a directory is read as it is. Each
+//! name in brackets is read only when the first is absent: where both are, the
+//! first is read and the other is not. A directory with both `lmwt.nolm` and a
+//! `nolm.score` archive (or `lmwt.lmonly` and `lmonly.score`) is an error: two
+//! archives for one score.
 //!
 //! Costs are negated natural-log scores: the acoustic score is `-ac_cost` and the
 //! first-pass LM score `-lm_cost`. A cost of `inf` (as Kaldi's C++ streams write
@@ -312,6 +320,12 @@ const AC_COST: [&str; 2] = ["ac_cost", "acwt"];
 /// The first-pass LM (graph) cost archives: `lm_cost`, else `lmwt.withlm`
 /// (the scripts' name for the graph costs with the first-pass LM's in them).
 const LM_COST: [&str; 2] = ["lm_cost", "lmwt.withlm"];
+
+/// The archives of Kaldi's rescoring scripts that split the graph costs
+/// (`lmwt.withlm`), and the extra scores they are read as (negated): the
+/// costs without the first-pass LM's (`lmwt.nolm`) and the LM's alone
+/// (`lmwt.lmonly`, their difference).
+const GRAPH_PARTS: [(&str, &str); 2] = [("lmwt.nolm", "nolm"), ("lmwt.lmonly", "lmonly")];
 
 /// The path of the first of `names` present in `dir`, or `None`.
 fn first_present(dir: &Path, names: &[&str]) -> Option<PathBuf> {
@@ -616,6 +630,11 @@ pub fn read_dir_with_symbols(
             extra_files.push((Arc::<str>::from(stem), name));
         }
     }
+    for (file, score) in GRAPH_PARTS {
+        if is_present(&dir.join(file)) {
+            extra_files.push((Arc::<str>::from(score), file.to_string()));
+        }
+    }
     extra_files.sort();
     if let Some(w) = extra_files.windows(2).find(|w| w[0].0 == w[1].0) {
         let kind = NbestErrorKind::Syntax {
@@ -625,6 +644,13 @@ pub fn read_dir_with_symbols(
         return Err(NbestError::new(&dir.display().to_string(), 0, kind));
     }
     for (stem, file) in extra_files {
+        if GRAPH_PARTS.iter().any(|&(f, _)| f == file) {
+            // Costs, as `lm_cost`: every hypothesis has one.
+            apply(&mut lists, &[&file], true, Zero::PlusInf, &mut |h, v| {
+                h.extra.insert(stem.clone(), -v);
+            })?;
+            continue;
+        }
         apply(&mut lists, &[&file], false, Zero::MinusInf, &mut |h, v| {
             h.extra.insert(stem.clone(), v);
         })?;

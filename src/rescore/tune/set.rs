@@ -5,9 +5,10 @@
 use rayon::prelude::*;
 
 use crate::rescore::distance::{reference_pattern, Sequences};
+use crate::rescore::extra_weights::ExtraWeights;
 use crate::rescore::mbr::{self, DistanceMatrix};
 use crate::rescore::nbest::NbestList;
-use crate::rescore::rescorer::{check_overflow, features, HypFeatures, Weights};
+use crate::rescore::rescorer::{check_overflow, features_with, HypFeatures, Weights};
 
 /// The first hypothesis with the highest of `(total, scores finite)`'s
 /// totals, as [`rank`](crate::rescore::rank) puts first (a NaN total never
@@ -62,7 +63,7 @@ impl TuneSet {
     /// per hypothesis); lists without a reference are left out. With `mbr`, the
     /// pairwise hypothesis distances are computed too. A list or hypothesis
     /// without a new LM score (`new_lm` too short) gets NaN, as in
-    /// [`features`], and ranks last (where the LM weight is not 0); no list is
+    /// [`features`](crate::rescore::features), and ranks last (where the LM weight is not 0); no list is
     /// left out for it.
     ///
     /// # Panics
@@ -75,6 +76,29 @@ impl TuneSet {
     /// assert!(set.is_empty());
     /// ```
     pub fn new(lists: &[NbestList], new_lm: &[Vec<f64>], mbr: bool) -> TuneSet {
+        TuneSet::new_with_extra(lists, new_lm, mbr, &ExtraWeights::new())
+    }
+
+    /// [`TuneSet::new`] with the hypotheses' extra scores weighted by `extra`
+    /// in every total (fixed terms: tuning does not change them).
+    ///
+    /// # Panics
+    /// As [`TuneSet::new`].
+    ///
+    /// ```
+    /// use dashlm::rescore::{ExtraWeights, Hypothesis, NbestList, TuneSet};
+    /// let mut h = Hypothesis::new("a", -1.0);
+    /// h.extra.insert("nolm".into(), -2.0);
+    /// let list = NbestList::new("u").with_reference("a").with_hyp(h);
+    /// let set = TuneSet::new_with_extra(&[list], &[vec![-1.0]], false, &ExtraWeights::new().with("nolm", 3.0));
+    /// assert_eq!(set.len(), 1);
+    /// ```
+    pub fn new_with_extra(
+        lists: &[NbestList],
+        new_lm: &[Vec<f64>],
+        mbr: bool,
+        extra: &ExtraWeights,
+    ) -> TuneSet {
         let utts = lists
             .par_iter()
             .enumerate()
@@ -103,7 +127,7 @@ impl TuneSet {
                 };
                 Some(TuneUtt {
                     id: list.id.clone(),
-                    features: features(list, lm),
+                    features: features_with(list, lm, extra),
                     errors,
                     ref_words: reference.len() as u32,
                     dist,
@@ -282,7 +306,7 @@ impl TuneSet {
             word_insertion_penalty: wip,
             ..*weights
         };
-        let (mut head, mut words, mut finite) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut head, mut finite) = (Vec::new(), Vec::new());
         for u in &self.utts {
             if u.features.is_empty() {
                 for s in &mut sums {
@@ -292,15 +316,12 @@ impl TuneSet {
             }
             head.clear();
             head.extend(u.features.iter().map(|f| weights.combine_head(f)));
-            words.clear();
-            words.extend(u.features.iter().map(|f| f.num_words as f64));
             finite.clear();
             finite.extend(u.features.iter().map(HypFeatures::is_finite));
             for (j, &wip) in wips.iter().enumerate() {
                 let cell = cell(wip);
-                let totals = (head.iter().zip(&words).zip(&finite).zip(&u.features)).map(
-                    |(((&h, &n), &finite), f)| (cell.combine_rest(h, n, f.first_pass_lm), finite),
-                );
+                let totals = (head.iter().zip(&finite).zip(&u.features))
+                    .map(|((&h, &finite), f)| (cell.combine_rest(h, f), finite));
                 let (best, over) = choose(totals);
                 overflowed[j] |= over;
                 sums[j] += u64::from(u.errors[best]);

@@ -1,0 +1,237 @@
+//! Weights of a hypothesis' extra named scores
+//! ([`Hypothesis::extra`](super::Hypothesis::extra)) in the combination:
+//! [`ExtraWeights`].
+//!
+//! The combination's fixed terms (see the [`rescorer`](super::rescorer) docs)
+//! cover the scores every format has. A recognizer often gives more: Kaldi's
+//! rescoring scripts split the first-pass graph cost into the part without
+//! the LM (`lmwt.nolm`, read as the score `nolm`) and the LM's own part
+//! (`lmwt.lmonly`, read as `lmonly`); a JSONL list may carry any number of
+//! scores under names of its own. `--score-weight NAME=W` adds `W * score` to
+//! each hypothesis' total, for every name given:
+//!
+//! ```text
+//! total = ... (the fixed terms) + W1 * extra[NAME1] + W2 * extra[NAME2] + ...
+//! ```
+//!
+//! As in the fixed terms, a score weighted 0 counts for nothing, and an
+//! infinite one (a probability of zero) weighted otherwise makes the total
+//! `-inf`. A hypothesis without a score that is weighted counts it as 0, which
+//! would rank it above the hypotheses with real (negative) scores:
+//! [`ExtraWeights::check_lists`] refuses such lists, and `dashlm rescore` and
+//! `tune` check them so.
+//!
+//! ```
+//! use dashlm::rescore::{ExtraWeights, Hypothesis, NbestList};
+//! let mut h = Hypothesis::new("a b", -10.0);
+//! h.extra.insert("nolm".into(), -2.0);
+//! let w = ExtraWeights::new().with("nolm", 12.0);
+//! assert_eq!(w.weigh(&h.extra), -24.0);
+//! let lists = vec![NbestList::new("u").with_hyp(h).with_hyp(Hypothesis::new("a", -9.0))];
+//! assert!(w.check_lists(&lists).unwrap_err().contains("hypothesis 2: no score `nolm`"));
+//! ```
+
+use std::sync::Arc;
+
+use super::nbest::NbestList;
+use super::rescorer::weighted;
+use super::scores::Scores;
+
+/// Weights of extra named scores, each added times its score to a
+/// hypothesis' total (see the [module](self) docs). Empty by default.
+///
+/// ```
+/// use dashlm::rescore::ExtraWeights;
+/// let w = ExtraWeights::new().with("nolm", 10.0).with("conf", 0.5);
+/// assert_eq!(w.iter().collect::<Vec<_>>(), [("nolm", 10.0), ("conf", 0.5)]);
+/// assert!(ExtraWeights::default().is_empty());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExtraWeights {
+    weights: Vec<(Arc<str>, f64)>,
+}
+
+impl ExtraWeights {
+    /// No extra score weighted.
+    ///
+    /// ```
+    /// assert!(dashlm::rescore::ExtraWeights::new().is_empty());
+    /// ```
+    pub fn new() -> ExtraWeights {
+        ExtraWeights::default()
+    }
+
+    /// These weights with score `name` weighted `weight` (in place of its
+    /// weight here, if it has one).
+    ///
+    /// ```
+    /// use dashlm::rescore::ExtraWeights;
+    /// let w = ExtraWeights::new().with("a", 1.0).with("a", 2.0);
+    /// assert_eq!(w.iter().collect::<Vec<_>>(), [("a", 2.0)]);
+    /// ```
+    pub fn with(mut self, name: &str, weight: f64) -> ExtraWeights {
+        match self.weights.iter_mut().find(|(n, _)| &**n == name) {
+            Some(entry) => entry.1 = weight,
+            None => self.weights.push((name.into(), weight)),
+        }
+        self
+    }
+
+    /// The weights of `pairs`, as `--score-weight` options give them.
+    ///
+    /// # Errors
+    /// A name given twice (which weight was meant is not known).
+    ///
+    /// ```
+    /// use dashlm::rescore::ExtraWeights;
+    /// let pairs = [("nolm".to_string(), 10.0), ("conf".to_string(), 1.0)];
+    /// assert_eq!(ExtraWeights::from_pairs(&pairs).unwrap().iter().count(), 2);
+    /// let twice = [("nolm".to_string(), 10.0), ("nolm".to_string(), 1.0)];
+    /// assert_eq!(ExtraWeights::from_pairs(&twice).unwrap_err(), "score `nolm` is weighted twice");
+    /// ```
+    pub fn from_pairs(pairs: &[(String, f64)]) -> Result<ExtraWeights, String> {
+        let mut w = ExtraWeights::new();
+        for (name, weight) in pairs {
+            if w.iter().any(|(n, _)| n == name) {
+                return Err(format!("score `{name}` is weighted twice"));
+            }
+            w = w.with(name, *weight);
+        }
+        Ok(w)
+    }
+
+    /// One `--score-weight` value, `NAME=W`: a score's name (not empty, no
+    /// whitespace) and a finite weight.
+    ///
+    /// # Errors
+    /// What is wrong with `arg`.
+    ///
+    /// ```
+    /// use dashlm::rescore::ExtraWeights;
+    /// assert_eq!(ExtraWeights::parse_arg("nolm=-1.5"), Ok(("nolm".to_string(), -1.5)));
+    /// assert!(ExtraWeights::parse_arg("nolm").is_err());
+    /// assert!(ExtraWeights::parse_arg("nolm=inf").is_err());
+    /// assert!(ExtraWeights::parse_arg("=2").is_err());
+    /// ```
+    pub fn parse_arg(arg: &str) -> Result<(String, f64), String> {
+        let expected = "expected NAME=WEIGHT, a score's name and a finite number (e.g. nolm=10)";
+        let Some((name, weight)) = arg.rsplit_once('=') else {
+            return Err(format!("`{arg}`: {expected}"));
+        };
+        if name.is_empty() || name.contains(|c: char| c.is_whitespace()) {
+            return Err(format!("`{arg}`: the name `{name}`: {expected}"));
+        }
+        match weight.trim().parse::<f64>() {
+            Ok(w) if w.is_finite() => Ok((name.to_string(), w)),
+            _ => Err(format!("`{arg}`: the weight `{weight}`: {expected}")),
+        }
+    }
+
+    /// Each name and its weight, in the order they were given.
+    ///
+    /// ```
+    /// let w = dashlm::rescore::ExtraWeights::new().with("x", 2.0);
+    /// assert_eq!(w.iter().next(), Some(("x", 2.0)));
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (&str, f64)> + '_ {
+        self.weights.iter().map(|(n, w)| (&**n, *w))
+    }
+
+    /// Whether no score is weighted.
+    ///
+    /// ```
+    /// assert!(!dashlm::rescore::ExtraWeights::new().with("x", 0.0).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.weights.is_empty()
+    }
+
+    /// An error naming the first weight that is NaN or infinite.
+    ///
+    /// # Errors
+    /// The score's name and its weight.
+    ///
+    /// ```
+    /// use dashlm::rescore::ExtraWeights;
+    /// assert!(ExtraWeights::new().with("x", 1.0).check().is_ok());
+    /// assert_eq!(
+    ///     ExtraWeights::new().with("x", f64::NAN).check().unwrap_err(),
+    ///     "the weight of score `x` is NaN, not a finite number"
+    /// );
+    /// ```
+    pub fn check(&self) -> Result<(), String> {
+        match self.iter().find(|(_, w)| !w.is_finite()) {
+            Some((name, w)) => Err(format!(
+                "the weight of score `{name}` is {w}, not a finite number"
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// An error naming the first hypothesis of `lists` without a score these
+    /// weights weigh (a weight other than 0): the combination would count it
+    /// as 0, above every real (negative) score.
+    ///
+    /// # Errors
+    /// The utterance, the hypothesis (from 1), the score and its weight.
+    ///
+    /// ```
+    /// use dashlm::rescore::{ExtraWeights, Hypothesis, NbestList};
+    /// let lists = vec![NbestList::new("u").with_hyp(Hypothesis::new("a", -1.0))];
+    /// assert!(ExtraWeights::new().with("nolm", 0.0).check_lists(&lists).is_ok());
+    /// assert_eq!(
+    ///     ExtraWeights::new().with("nolm", 2.0).check_lists(&lists).unwrap_err(),
+    ///     "utterance `u`, hypothesis 1: no score `nolm`, but its weight is 2: give every \
+    ///      hypothesis one (a JSONL hypothesis' `nolm`, a Kaldi `nolm.score` archive; SRILM \
+    ///      lists have none) or weight it 0"
+    /// );
+    /// ```
+    pub fn check_lists(&self, lists: &[NbestList]) -> Result<(), String> {
+        for (name, weight) in self.iter().filter(|&(_, w)| w != 0.0) {
+            for list in lists {
+                if let Some(k) = list.hyps.iter().position(|h| !h.extra.contains_key(name)) {
+                    return Err(format!(
+                        "utterance `{}`, hypothesis {}: no score `{name}`, but its weight is \
+                         {weight}: give every hypothesis one (a JSONL hypothesis' `{name}`, a \
+                         Kaldi `{name}.score` archive; SRILM lists have none) or weight it 0",
+                        super::error::clip(&list.id),
+                        k + 1,
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The weighted sum of `extra`'s scores: each weight times its score (a
+    /// missing score counts 0), added in the order the weights were given.
+    /// `-inf` when a score weighted other than 0 is infinite (a probability
+    /// of zero); NaN when finite scores and weights sum past a 64-bit float's
+    /// range (the total is then NaN, which [`check_overflow`](super::check_overflow)
+    /// reports).
+    ///
+    /// ```
+    /// use dashlm::rescore::{ExtraWeights, Scores};
+    /// let s: Scores = [("a", -1.0), ("b", f64::NEG_INFINITY)].into_iter().collect();
+    /// assert_eq!(ExtraWeights::new().with("a", 3.0).weigh(&s), -3.0);
+    /// assert_eq!(ExtraWeights::new().with("a", 3.0).with("b", 0.0).weigh(&s), -3.0);
+    /// assert_eq!(ExtraWeights::new().with("b", -1.0).weigh(&s), f64::NEG_INFINITY);
+    /// let big: Scores = [("a", -1e300)].into_iter().collect();
+    /// assert!(ExtraWeights::new().with("a", 1e10).weigh(&big).is_nan());
+    /// ```
+    pub fn weigh(&self, extra: &Scores) -> f64 {
+        let mut sum = 0.0;
+        for (name, weight) in self.iter() {
+            let term = weighted(weight, extra.get(name).copied().unwrap_or(0.0));
+            if term == f64::NEG_INFINITY && extra.get(name).is_some_and(|s| s.is_infinite()) {
+                return f64::NEG_INFINITY;
+            }
+            sum += term;
+        }
+        if sum.is_finite() {
+            sum
+        } else {
+            f64::NAN
+        }
+    }
+}
