@@ -828,10 +828,10 @@ fn file_outputs_named_gz_or_xz_are_compressed_and_read_back() {
 
 /// An SRILM directory whose n-best files are all `.nbest.gz` (or all
 /// `.nbest.xz`) is rescored into one whose n-best and score files are too,
-/// holding what the plain input's output holds; a directory of mixed files
-/// gives plain ones.
+/// holding what the plain input's output holds, and so is a list file naming
+/// such files; a directory or list file of mixed files gives plain ones.
 #[test]
-fn srilm_outputs_are_compressed_as_the_input_directory_is() {
+fn srilm_outputs_are_compressed_as_the_input_is() {
     use std::io::Write;
     let model = data("sample-3gram.arpa");
     let sample = data("sample.srilm");
@@ -895,6 +895,42 @@ fn srilm_outputs_are_compressed_as_the_input_directory_is() {
         }
         assert_eq!(dashlm::rescore::srilm::read_dir(&out).unwrap(), plain);
     }
+    // A list file naming the compressed files (from another directory).
+    let nbest_names = |dir: &Path| -> String {
+        (names(dir).iter().filter(|n| n.contains(".nbest")))
+            .map(|n| format!("{}\n", dir.join(n).display()))
+            .collect()
+    };
+    fs::write(d.join("xz.list"), nbest_names(&d.join("in.xz"))).unwrap();
+    rescore(&d.join("xz.list"), &d.join("list-out"));
+    let written = names(&d.join("list-out"));
+    let nbest = written.iter().filter(|n| n.contains(".nbest"));
+    assert!(
+        nbest.clone().count() == 5 && nbest.clone().all(|n| n.ends_with(".nbest.xz")),
+        "{written:?}"
+    );
+    // The same lists, without the references a list file does not give.
+    let mut unreferenced = plain.clone();
+    unreferenced.iter_mut().for_each(|l| l.reference = None);
+    let from_list = dashlm::rescore::srilm::read_dir(&d.join("list-out")).unwrap();
+    assert_eq!(from_list, unreferenced);
+    // One plain file (from the sample) in place of its compressed twin.
+    let first = names(&sample)
+        .into_iter()
+        .find(|n| n.ends_with(".nbest"))
+        .unwrap();
+    let mut mixed_list = format!("{}\n", sample.join(&first).display());
+    (nbest_names(&d.join("in.xz")).lines())
+        .filter(|l| !l.ends_with(&format!("/{first}.xz")))
+        .for_each(|l| mixed_list.push_str(&format!("{l}\n")));
+    assert_eq!(mixed_list.lines().count(), 5);
+    fs::write(d.join("mixed.list"), mixed_list).unwrap();
+    rescore(&d.join("mixed.list"), &d.join("mixed-list-out"));
+    let written = names(&d.join("mixed-list-out"));
+    assert!(
+        (written.iter().filter(|n| n.contains(".nbest"))).all(|n| n.ends_with(".nbest")),
+        "{written:?}"
+    );
     // Mixed: one file plain, the others compressed.
     let mixed = d.join("in.gz");
     let first = names(&mixed)

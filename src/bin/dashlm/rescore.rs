@@ -52,7 +52,7 @@ pub struct Args {
     /// Where to write the re-ranked lists (a file for jsonl, `-` for stdout; a
     /// directory for srilm and kaldi). Default: stdout for jsonl without --best-text.
     /// A file named `.gz` or `.xz` is written compressed; so are srilm's n-best
-    /// files when the input directory's all are.
+    /// files when the input's all are.
     #[arg(long)]
     pub output: Option<PathBuf>,
     /// Keep only the N best hypotheses of each list in the output.
@@ -633,11 +633,9 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     let named = |path: &Path, e| super::load::named(&path.display().to_string(), e);
     // Lists read from word ids are written back as ids too (and as words).
     let word_ids = table.filter(|_| output.is_some());
-    // SRILM n-best files are written compressed when the input directory's all are.
+    // SRILM n-best files are written compressed when the input's all are.
     let compression = match args.lists.format {
-        Format::Srilm => {
-            srilm::dir_compression(&args.lists.input).map_err(|e| named(&args.lists.input, e))?
-        }
+        Format::Srilm => srilm::input_compression(&args.lists.input)?,
         _ => dashlm::arpa::Compression::None,
     };
     let ids_unread = args.lists.input.join("words");

@@ -370,10 +370,33 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
 /// ```
 pub fn read_list(list: &Path) -> Result<Vec<NbestList>, NbestError> {
     let name = list.display().to_string();
-    let text = read_text_file(list, &name)?;
-    let base = list.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut lists = Vec::new();
     let mut seen = HashSet::new();
+    for (line, p) in listed_files(list)? {
+        let list = read_file_path(&p)?;
+        // Two files of one name in two directories are one utterance id.
+        if !seen.insert(list.id.clone()) {
+            return Err(NbestError::new(
+                &name,
+                line,
+                NbestErrorKind::Duplicate(list.id),
+            ));
+        }
+        lists.push(list);
+    }
+    Ok(lists)
+}
+
+/// The n-best files a list file names, each with its line: relative paths
+/// taken from the list file's directory, blank lines skipped.
+///
+/// # Errors
+/// The list cannot be read, or a line names no file (with the list's line).
+fn listed_files(list: &Path) -> Result<Vec<(u64, PathBuf)>, NbestError> {
+    let name = list.display().to_string();
+    let text = read_text_file(list, &name)?;
+    let base = list.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut files = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let t = crate::text::trim(line);
         if t.is_empty() {
@@ -398,18 +421,9 @@ pub fn read_list(list: &Path) -> Result<Vec<NbestList>, NbestError> {
                 NbestErrorKind::Io(io::Error::new(io::ErrorKind::NotFound, what)),
             ));
         }
-        let list = read_file_path(&p)?;
-        // Two files of one name in two directories are one utterance id.
-        if !seen.insert(list.id.clone()) {
-            return Err(NbestError::new(
-                &name,
-                i as u64 + 1,
-                NbestErrorKind::Duplicate(list.id),
-            ));
-        }
-        lists.push(list);
+        files.push((i as u64 + 1, p));
     }
-    Ok(lists)
+    Ok(files)
 }
 
 /// Reads `path` as a directory ([`read_dir`]), a single n-best file (its first
@@ -428,8 +442,30 @@ pub fn read_list(list: &Path) -> Result<Vec<NbestList>, NbestError> {
 /// assert_eq!(lists[0].hyps[0].lm, None);
 /// ```
 pub fn read_path(path: &Path) -> Result<Vec<NbestList>, NbestError> {
+    match kind_of(path)? {
+        Kind::Dir => read_dir(path),
+        Kind::Nbest => Ok(vec![read_file_path(path)?]),
+        Kind::Nothing => Ok(Vec::new()),
+        Kind::List => read_list(path),
+    }
+}
+
+/// What [`read_path`] reads a path as.
+enum Kind {
+    /// A directory of n-best files.
+    Dir,
+    /// One n-best file (perhaps empty, when named `<id>.nbest`).
+    Nbest,
+    /// An empty or blank file of another name: no lists.
+    Nothing,
+    /// A list file naming n-best files.
+    List,
+}
+
+/// Tells what `path` holds (see [`read_path`]) by its first non-blank line.
+fn kind_of(path: &Path) -> Result<Kind, NbestError> {
     if path.is_dir() {
-        return read_dir(path);
+        return Ok(Kind::Dir);
     }
     let name = path.display().to_string();
     // A file is read twice (to tell its kind, then to read it), and an
@@ -457,19 +493,15 @@ pub fn read_path(path: &Path) -> Result<Vec<NbestList>, NbestError> {
         // in a directory); any other name holds no lists, rather than being an
         // utterance named after a list file (or a wrong path) with none.
         let name = path.file_name().unwrap_or_default().to_string_lossy();
-        return if is_nbest_name(&name) {
-            Ok(vec![read_file_path(path)?])
+        return Ok(if is_nbest_name(&name) {
+            Kind::Nbest
         } else {
-            Ok(Vec::new())
-        };
+            Kind::Nothing
+        });
     }
     let is_nbest =
         token.starts_with("NBestList") || token.starts_with('(') || token.parse::<f64>().is_ok();
-    if is_nbest {
-        Ok(vec![read_file_path(path)?])
-    } else {
-        read_list(path)
-    }
+    Ok(if is_nbest { Kind::Nbest } else { Kind::List })
 }
 
 /// Formats a score so that it reads back as the same `f64`: the shortest
@@ -657,8 +689,8 @@ pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
 /// [`write_dir`] with the n-best files and the score directories' files
 /// compressed as `compression` says (level 6), named `<id>.nbest.gz` (or
 /// `.xz`) as n-best files may be read; `refs` stays plain. `dashlm rescore`
-/// writes its output so when the input directory's n-best files all are
-/// ([`dir_compression`]).
+/// writes its output so when the input's n-best files all are
+/// ([`input_compression`]).
 ///
 /// # Errors
 /// As [`write_dir`].
@@ -702,20 +734,65 @@ pub fn dir_compression(path: &Path) -> io::Result<Compression> {
     if !path.is_dir() {
         return Ok(Compression::None);
     }
-    let mut seen = None;
+    let mut each = Vec::new();
     for entry in fs::read_dir(path)? {
         let path = entry?.path();
         let name = path.file_name().unwrap_or_default().to_string_lossy();
-        if path.is_dir() || !is_nbest_name(&name) {
-            continue;
+        if !path.is_dir() && is_nbest_name(&name) {
+            each.push(Compression::of_name(&path));
         }
-        let this = Compression::of_name(&path);
-        if seen.is_some_and(|c| c != this) {
-            return Ok(Compression::None);
-        }
-        seen = Some(this);
     }
-    Ok(seen.unwrap_or(Compression::None))
+    Ok(same_compression(each.into_iter()))
+}
+
+/// How the n-best files `path` holds or names are compressed, by their names
+/// (see [`dir_compression`]): a directory's, a single n-best file's, or those
+/// a list file names (gzip when all end in `.gz`, xz when all end in `.xz`,
+/// else none). `dashlm rescore` writes its SRILM output so.
+///
+/// # Errors
+/// As [`read_path`] telling what `path` is, or reading a list file.
+///
+/// ```
+/// use dashlm::arpa::Compression;
+/// use dashlm::rescore::srilm::input_compression;
+/// let dir = tempfile::tempdir().unwrap();
+/// let d = dir.path();
+/// for name in ["a.nbest.gz", "b.nbest.gz", "c.nbest"] {
+///     std::fs::write(d.join(name), "").unwrap();
+/// }
+/// std::fs::write(d.join("gz.list"), "a.nbest.gz\nb.nbest.gz\n").unwrap();
+/// assert_eq!(input_compression(&d.join("gz.list")).unwrap(), Compression::Gzip);
+/// std::fs::write(d.join("mixed.list"), "a.nbest.gz\nc.nbest\n").unwrap();
+/// assert_eq!(input_compression(&d.join("mixed.list")).unwrap(), Compression::None);
+/// assert_eq!(input_compression(&d.join("b.nbest.gz")).unwrap(), Compression::Gzip);
+/// assert_eq!(input_compression(d).unwrap(), Compression::None); // the directory's are mixed
+/// ```
+pub fn input_compression(path: &Path) -> Result<Compression, NbestError> {
+    let names: Vec<PathBuf> = match kind_of(path)? {
+        Kind::Dir => {
+            let name = path.display().to_string();
+            return dir_compression(path).map_err(|e| NbestError::io(&name, e));
+        }
+        Kind::Nbest => vec![path.to_path_buf()],
+        Kind::Nothing => Vec::new(),
+        Kind::List => listed_files(path)?.into_iter().map(|(_, p)| p).collect(),
+    };
+    Ok(same_compression(
+        names.iter().map(|p| Compression::of_name(p)),
+    ))
+}
+
+/// The compression all of `each` share, or none (also when `each` is empty).
+fn same_compression(mut each: impl Iterator<Item = Compression>) -> Compression {
+    let Some(first) = each.next() else {
+        return Compression::None;
+    };
+    if each.all(|c| c == first) {
+        first
+    } else {
+        Compression::None
+    }
 }
 
 /// A file of [`write_files`], `name` in `dir` (with `compression`'s
