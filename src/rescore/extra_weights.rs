@@ -100,8 +100,8 @@ impl ExtraWeights {
         Ok(w)
     }
 
-    /// One `--score-weight` value, `NAME=W`: a score's name (not empty, no
-    /// whitespace) and a finite weight.
+    /// One `--score-weight` value, `NAME=W`: a score's name (not empty; it
+    /// ends at the last `=`) and a finite weight.
     ///
     /// # Errors
     /// What is wrong with `arg`.
@@ -112,13 +112,14 @@ impl ExtraWeights {
     /// assert!(ExtraWeights::parse_arg("nolm").is_err());
     /// assert!(ExtraWeights::parse_arg("nolm=inf").is_err());
     /// assert!(ExtraWeights::parse_arg("=2").is_err());
+    /// assert_eq!(ExtraWeights::parse_arg("a=b=2"), Ok(("a=b".to_string(), 2.0)));
     /// ```
     pub fn parse_arg(arg: &str) -> Result<(String, f64), String> {
         let expected = "expected NAME=WEIGHT, a score's name and a finite number (e.g. nolm=10)";
         let Some((name, weight)) = arg.rsplit_once('=') else {
             return Err(format!("`{arg}`: {expected}"));
         };
-        if name.is_empty() || name.contains(|c: char| c.is_whitespace()) {
+        if name.is_empty() {
             return Err(format!("`{arg}`: the name `{name}`: {expected}"));
         }
         match weight.trim().parse::<f64>() {
