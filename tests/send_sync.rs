@@ -8,8 +8,8 @@ use dashlm::build::{BuildError, BuildOptions, BuildSummary, Codebook};
 use dashlm::format::FormatError;
 use dashlm::reference::RefState;
 use dashlm::rescore::{
-    GridTable, Hypothesis, LmScorer, NbestError, NbestList, Rescored, Rescorer, ScorerStats,
-    Scores, TuneOptions, TuneResult, TuneSet, Weights,
+    ExtraWeights, GridTable, Hypothesis, LmScorer, NbestError, NbestList, Rescored, Rescorer,
+    ScorerStats, Scores, TuneOptions, TuneResult, TuneSet, Weights,
 };
 use dashlm::{FullScore, Model, ModelError, ReferenceModel, State};
 
@@ -38,6 +38,7 @@ fn rescoring_types_are_send_and_sync() {
     send_sync::<Rescorer<'static, Model<Vec<u8>>>>();
     send_sync::<Rescored>();
     send_sync::<Weights>();
+    send_sync::<ExtraWeights>();
     send_sync::<ScorerStats>();
     send_sync::<LmScorer<'static, Model<Vec<u8>>>>();
     send_sync::<TuneOptions>();
