@@ -2,7 +2,7 @@
 //! ([`Hypothesis::extra`](super::Hypothesis::extra)) in the combination:
 //! [`ExtraWeights`].
 //!
-//! The combination's fixed terms (see the [`rescorer`](super::rescorer) docs)
+//! The combination's fixed terms (see the [`combine`](super::combine) docs)
 //! cover the scores every format has. A recognizer often gives more: Kaldi's
 //! rescoring scripts split the first-pass graph cost into the part without
 //! the LM (`lmwt.nolm`, read as the score `nolm`) and the LM's own part
@@ -33,8 +33,8 @@
 
 use std::sync::Arc;
 
+use super::combine::weighted;
 use super::nbest::NbestList;
-use super::rescorer::weighted;
 use super::scores::Scores;
 
 /// Weights of extra named scores, each added times its score to a

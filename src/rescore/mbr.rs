@@ -398,7 +398,7 @@ pub fn select(dist: &DistanceMatrix, totals: &[f64], scale: f64) -> MbrResult {
     let posteriors = posteriors(totals, scale);
     let mut expected_errors = vec![0.0; dist.len()];
     risks_into(dist, &posteriors, &mut expected_errors);
-    let order = super::rescorer::rank(totals);
+    let order = super::combine::rank(totals);
     let mut choice = order.first().copied().unwrap_or(0);
     // NaN risks (a NaN scale) never win: the top total is chosen.
     for &i in &order {

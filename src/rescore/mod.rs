@@ -7,8 +7,9 @@
 //!   or empty: [`check_new_dir`]); [`scores`]: a hypothesis' named extra
 //!   [`Scores`], which [`extra_weights`] weighs in the combination;
 //! - formats: [`jsonl`], [`srilm`], [`kaldi`] (all scores natural log in memory);
-//! - [`rescorer`]: the score combination, state-sharing LM scoring with
-//!   prefetched queries, and parallel rescoring ([`Rescorer`]);
+//! - [`combine`]: the score combination ([`Weights`], [`HypFeatures`]);
+//!   [`rescorer`]: state-sharing LM scoring with prefetched queries, and
+//!   parallel rescoring ([`Rescorer`]);
 //! - [`coverage`]: how many hypothesis words the model knows;
 //! - [`mbr`]: minimum-Bayes-risk selection; [`tune`](mod@tune): grid search of the
 //!   weights; [`wer`]: Levenshtein alignment and WER.
@@ -25,6 +26,7 @@
 //! assert_eq!(best.text(), "the cat sat");
 //! ```
 
+pub mod combine;
 pub mod coverage;
 mod distance;
 mod error;
@@ -49,6 +51,9 @@ pub mod wer;
 mod words;
 mod writable;
 
+pub use combine::{
+    check_overflow, check_totals, features, features_with, rank, HypFeatures, Weights, LN_10,
+};
 pub use error::{NbestError, NbestErrorKind};
 pub use extra_weights::ExtraWeights;
 pub use joined::{Iter as WordsIter, Words};
@@ -59,9 +64,7 @@ pub use nbest::{
 };
 pub use outdir::check_new_dir;
 pub use rescorer::{
-    check_overflow, check_totals, features, features_with, rank, score_lists,
-    score_lists_sequential, HypFeatures, LmScorer, Rescored, Rescorer, ScorerStats, Weights,
-    GROUP_LISTS, LN_10,
+    score_lists, score_lists_sequential, LmScorer, Rescored, Rescorer, ScorerStats, GROUP_LISTS,
 };
 pub use scores::Scores;
 pub use tune::{

@@ -5,10 +5,10 @@
 use hashbrown::hash_map::Entry;
 use rayon::prelude::*;
 
+use super::combine::LN_10;
 use super::joined::Words;
 use super::memo::{Memo, NO_KEY};
 use super::nbest::NbestList;
-use super::rescorer::LN_10;
 use super::words::{Lookup, WordCache};
 use crate::lm::LanguageModel;
 use crate::vocab::WordId;

@@ -5,8 +5,8 @@
 use rayon::prelude::*;
 
 use super::TuneSet;
+use crate::rescore::combine::Weights;
 use crate::rescore::error::short;
-use crate::rescore::rescorer::Weights;
 
 /// The most values [`parse_values`] gives: a grid axis longer than this is
 /// almost certainly a typo (`0:30:0.0005`), and its grid would take hours.

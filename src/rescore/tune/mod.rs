@@ -53,7 +53,7 @@ mod set;
 pub use grid::{parse_values, plateau_centre, GridTable, MAX_AXIS_VALUES, MAX_GRID_CELLS};
 pub use set::TuneSet;
 
-use super::rescorer::Weights;
+use super::combine::Weights;
 use grid::{range, round10};
 
 /// The search space and method.

@@ -4,11 +4,11 @@
 
 use rayon::prelude::*;
 
+use crate::rescore::combine::{check_overflow, features_with, HypFeatures, Weights};
 use crate::rescore::distance::{reference_pattern, Sequences};
 use crate::rescore::extra_weights::ExtraWeights;
 use crate::rescore::mbr::{self, DistanceMatrix};
 use crate::rescore::nbest::NbestList;
-use crate::rescore::rescorer::{check_overflow, features_with, HypFeatures, Weights};
 
 /// The first hypothesis with the highest of `(total, scores finite)`'s
 /// totals, as [`rank`](crate::rescore::rank) puts first (a NaN total never
