@@ -223,11 +223,11 @@ impl ExtraWeights {
     pub fn weigh(&self, extra: &Scores) -> f64 {
         let mut sum = 0.0;
         for (name, weight) in self.iter() {
-            let term = weighted(weight, extra.get(name).copied().unwrap_or(0.0));
-            if term == f64::NEG_INFINITY && extra.get(name).is_some_and(|s| s.is_infinite()) {
+            let score = extra.get(name).copied().unwrap_or(0.0);
+            if weight != 0.0 && score.is_infinite() {
                 return f64::NEG_INFINITY;
             }
-            sum += term;
+            sum += weighted(weight, score);
         }
         if sum.is_finite() {
             sum
