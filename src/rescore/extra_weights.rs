@@ -7,7 +7,8 @@
 //! rescoring scripts split the first-pass graph cost into the part without
 //! the LM (`lmwt.nolm`, read as the score `nolm`) and the LM's own part
 //! (`lmwt.lmonly`, read as `lmonly`); a JSONL list may carry any number of
-//! scores under names of its own. `--score-weight NAME=W` adds `W * score` to
+//! scores under names of its own, and an SRILM directory one per score
+//! directory. `--score-weight NAME=W` adds `W * score` to
 //! each hypothesis' total, for every name given:
 //!
 //! ```text
@@ -183,8 +184,8 @@ impl ExtraWeights {
     /// assert_eq!(
     ///     ExtraWeights::new().with("nolm", 2.0).check_lists(&lists).unwrap_err(),
     ///     "utterance `u`, hypothesis 1: no score `nolm`, but its weight is 2: give every \
-    ///      hypothesis one (a JSONL hypothesis' `nolm`, a Kaldi `nolm.score` archive; SRILM \
-    ///      lists have none) or weight it 0"
+    ///      hypothesis one (a JSONL hypothesis' `nolm`, a Kaldi `nolm.score` archive, an \
+    ///      SRILM score directory `nolm/`) or weight it 0"
     /// );
     /// ```
     pub fn check_lists(&self, lists: &[NbestList]) -> Result<(), String> {
@@ -194,7 +195,8 @@ impl ExtraWeights {
                     return Err(format!(
                         "utterance `{}`, hypothesis {}: no score `{name}`, but its weight is \
                          {weight}: give every hypothesis one (a JSONL hypothesis' `{name}`, a \
-                         Kaldi `{name}.score` archive; SRILM lists have none) or weight it 0",
+                         Kaldi `{name}.score` archive, an SRILM score directory `{name}/`) or \
+                         weight it 0",
                         super::error::clip(&list.id),
                         k + 1,
                     ));
