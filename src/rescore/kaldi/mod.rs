@@ -627,12 +627,14 @@ pub fn read_dir_with_symbols(
             .find_map(|suffix| name.strip_suffix(suffix));
         if let Some(stem) = archive {
             // The score's name, shared by every hypothesis given it.
-            extra_files.push((Arc::<str>::from(stem), name));
+            extra_files.push((Arc::<str>::from(stem), name, false));
         }
     }
+    // Kaldi's split graph costs: costs (negated, as `lm_cost`), one for every
+    // hypothesis.
     for (file, score) in GRAPH_PARTS {
         if is_present(&dir.join(file)) {
-            extra_files.push((Arc::<str>::from(score), file.to_string()));
+            extra_files.push((Arc::<str>::from(score), file.to_string(), true));
         }
     }
     extra_files.sort();
@@ -643,16 +645,14 @@ pub fn read_dir_with_symbols(
         };
         return Err(NbestError::new(&dir.display().to_string(), 0, kind));
     }
-    for (stem, file) in extra_files {
-        if GRAPH_PARTS.iter().any(|&(f, _)| f == file) {
-            // Costs, as `lm_cost`: every hypothesis has one.
-            apply(&mut lists, &[&file], true, Zero::PlusInf, &mut |h, v| {
-                h.extra.insert(stem.clone(), -v);
-            })?;
-            continue;
-        }
-        apply(&mut lists, &[&file], false, Zero::MinusInf, &mut |h, v| {
-            h.extra.insert(stem.clone(), v);
+    for (stem, file, cost) in extra_files {
+        let (zero, sign) = if cost {
+            (Zero::PlusInf, -1.0)
+        } else {
+            (Zero::MinusInf, 1.0)
+        };
+        apply(&mut lists, &[&file], cost, zero, &mut |h, v| {
+            h.extra.insert(stem.clone(), sign * v);
         })?;
     }
     // Order each list's hypotheses by n (stable).
