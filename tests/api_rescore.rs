@@ -382,6 +382,7 @@ fn rescored_from_features_with_mismatched_mbr_words() {
         new_lm: -1.0,
         num_words: 1,
         extra: 0.0,
+        extra_times_lm: 0.0,
     };
     let words = vec![Words::split("a")];
     // Two hypotheses, words for one: the missing words are treated as empty.

@@ -453,8 +453,10 @@ fn words_txt_gives_the_symbol_table_of_a_kaldi_scripts_directory() {
 /// `--score-weight nolm=W` keeps the graph costs without the first-pass LM
 /// (`lmwt.nolm`, the score `nolm`) in every total, `-ac_cost + 8 * new_lm -
 /// words + W * nolm`, and writes them back as `nolm.score`; `tune` holds the
-/// weight fixed (and chooses otherwise than without it here); a name given
-/// twice, or one the lists do not have, is refused.
+/// weight fixed (and chooses otherwise than without it here), and with
+/// `nolm=F*lm` moves it with the LM weight; a name given twice, one the lists
+/// do not have, or a weight that is neither a number nor a multiple of `lm`,
+/// is refused.
 #[test]
 fn score_weight_keeps_kaldi_graph_costs_without_the_first_pass_lm() {
     let tmp = tempfile::tempdir().unwrap();
@@ -523,6 +525,47 @@ fn score_weight_keeps_kaldi_graph_costs_without_the_first_pass_lm() {
     let (with, without) = (tune(&["--score-weight", "nolm=10"]), tune(&[]));
     assert!(with.starts_with("{\"lm_weight\":"), "{with}");
     assert_ne!(with, without);
+    // `nolm=1.25*lm` at LM weight 8 is `nolm=10`: the same totals, order and
+    // best hypotheses.
+    let times_lm = tmp.path().join("times-lm");
+    let run = rescore_kaldi(
+        &model,
+        &scripts,
+        &times_lm,
+        &["--score-weight", "nolm=1.25*lm"],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let tied_total = archive(&times_lm.join("total.score"));
+    assert_eq!(archive(&times_lm.join("text")), text);
+    for (key, t) in &total {
+        let (a, b) = (t.parse::<f64>().unwrap(), num(&tied_total, key));
+        assert!((a - b).abs() <= 1e-12 * a.abs(), "{key}: {a} {b}");
+    }
+    // `tune --score-weight nolm=lm` moves the graph's weight with the LM
+    // weight (Kaldi's LMWT sweep), and its choice rescored makes its WER.
+    let mut args = vec!["tune", "--model", s(&model), "--input", s(&scripts)];
+    args.extend(["--format", "kaldi", "--json", "--score-weight", "nolm=lm"]);
+    let (tied, table) = rescore_cli_common::ok(&args);
+    assert_ne!(tied, with);
+    let v: serde_json::Value = serde_json::from_str(tied.trim()).unwrap();
+    let (lw, wip) = (v["lm_weight"].to_string(), v["wip"].to_string());
+    let f = |k: &str| v[k].as_f64().unwrap();
+    let chosen = format!("wip {} nolm {} (1*lm): WER", f("wip"), f("lm_weight"));
+    assert!(table.contains(&chosen), "{table}");
+    let best = tmp.path().join("best");
+    let mut args = vec!["rescore", "--model", s(&model), "--input", s(&scripts)];
+    args.extend(["--format", "kaldi", "--lm-weight", &lw, "--wip", &wip]);
+    args.extend(["--score-weight", "nolm=lm", "--best-text", s(&best)]);
+    rescore_cli_common::ok(&args);
+    let refs = scripts.join("refs");
+    let (w, _) = rescore_cli_common::ok(&["wer", "--ref", s(&refs), "--hyp", s(&best)]);
+    let pct: f64 = w.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let wer = v["wer"].as_f64().unwrap();
+    assert!((pct - 100.0 * wer).abs() < 0.006, "{w} vs {tied}");
     let refused = |extra: &[&str], expected: &str| {
         let mut args = vec!["--score-weight", "nolm=10"];
         args.extend_from_slice(extra);
@@ -539,5 +582,14 @@ fn score_weight_keeps_kaldi_graph_costs_without_the_first_pass_lm() {
     refused(
         &["--score-weight", "lmonly=2"],
         "hypothesis 1: no score `lmonly`, but its weight is 2",
+    );
+    refused(
+        &["--score-weight", "lmonly=0.5*lm"],
+        "hypothesis 1: no score `lmonly`, but its weight is 0.5*lm",
+    );
+    refused(
+        &["--score-weight", "lmonly=2*am"],
+        "invalid value 'lmonly=2*am' for '--score-weight <NAME=W|NAME=F*lm>': `lmonly=2*am`: \
+         the weight `2*am`: expected NAME=W",
     );
 }

@@ -415,6 +415,79 @@ fn weighted_extra_scores_add_to_the_totals_and_tune_as_they_rescore() {
         .is_ok());
 }
 
+/// `--score-weight NAME=F*lm`: the LM weight multiplies the factor-weighted
+/// scores (so `nolm=lm` at LM weight `L` ranks as Kaldi's `LMWT = L`, the
+/// acoustic score scaled by `1 / L` and the whole graph cost by 1); tuning
+/// moves that weight with the LM weight and counts the errors rescoring with
+/// its choice makes; a hypothesis without the score is refused.
+#[test]
+fn extra_scores_weighted_by_multiples_of_the_lm_weight_follow_it() {
+    let lm = model();
+    let (lists, _) = sample_with_extra_scores();
+    let tied = ExtraWeights::new().with_times_lm("nolm", 1.0);
+    for lm_weight in [0.5, 3.0, 12.0] {
+        let w = Weights {
+            lm_weight,
+            word_insertion_penalty: -0.5,
+            ..Weights::default()
+        };
+        let got = Rescorer::new(&lm, w)
+            .with_extra_weights(tied.clone())
+            .rescore_all(&lists);
+        // Kaldi's form: acoustic / LMWT + graph cost (here new LM + nolm).
+        let kaldi = Weights {
+            acoustic_scale: 1.0 / lm_weight,
+            lm_weight: 1.0,
+            word_insertion_penalty: -0.5 / lm_weight,
+            ..Weights::default()
+        };
+        let want = Rescorer::new(&lm, kaldi)
+            .with_extra_weights(ExtraWeights::new().with("nolm", 1.0))
+            .rescore_all(&lists);
+        for ((list, g), k) in lists.iter().zip(&got).zip(&want) {
+            assert_eq!(g.best(), k.best(), "{} at LM weight {lm_weight}", list.id);
+            for (i, f) in g.features.iter().enumerate() {
+                let nolm = list.hyps[i].extra["nolm"];
+                assert_eq!(f.extra_times_lm, nolm);
+                if nolm.is_finite() && f.new_lm.is_finite() {
+                    let head = f.acoustic + lm_weight * f.new_lm + lm_weight * nolm;
+                    assert_eq!(g.totals[i], head - 0.5 * f.num_words as f64);
+                } else {
+                    assert_eq!(g.totals[i], f64::NEG_INFINITY);
+                }
+            }
+        }
+    }
+    let (scores, _) = score_lists(&lm, &lists, |_| {});
+    let fixed = ExtraWeights::new().with("nolm", 1.0);
+    for mbr in [false, true] {
+        let opts = TuneOptions {
+            scales: if mbr { vec![0.1, 1.0] } else { vec![] },
+            ..TuneOptions::default()
+        };
+        let res = tune(&TuneSet::new_with_extra(&lists, &scores, mbr, &tied), &opts);
+        let mut r = Rescorer::new(&lm, res.weights).with_extra_weights(tied.clone());
+        if let Some(s) = res.scale {
+            r = r.with_mbr(s);
+        }
+        let chosen: Vec<Option<usize>> = r.rescore_all(&lists).iter().map(|x| x.best()).collect();
+        assert_eq!(nbest_wer(&lists, &chosen).chosen.errors(), res.errors);
+        // Tuning the LM weight with `nolm` held at 1 searches other totals.
+        let held = tune(
+            &TuneSet::new_with_extra(&lists, &scores, mbr, &fixed),
+            &opts,
+        );
+        assert_ne!(held.coarse, res.coarse, "mbr {mbr}");
+    }
+    let mut missing = lists.clone();
+    missing[1].hyps[2].extra.remove("nolm");
+    let e = tied.check_lists(&missing).unwrap_err();
+    assert!(
+        e.contains("hypothesis 3: no score `nolm`, but its weight is 1*lm"),
+        "{e}"
+    );
+}
+
 /// A model that counts how it is queried.
 struct Counting {
     inner: ReferenceModel,
@@ -592,6 +665,7 @@ fn mbr_prefers_the_consensus_and_tends_to_the_top_score() {
         new_lm: 0.0,
         num_words: n,
         extra: 0.0,
+        extra_times_lm: 0.0,
     };
     let words: Vec<Words> = ["a b c", "a x c", "a x c d", "a x e"]
         .iter()

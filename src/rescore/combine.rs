@@ -8,6 +8,7 @@
 //!       + word_insertion_penalty * num_words
 //!       + first_pass_lm_weight * first_pass_lm        (default weight 0)
 //!       + w1 * extra[name1] + w2 * extra[name2] + ... (none by default)
+//!       + lm_weight * (f1 * extra[name3] + ...)        (none by default)
 //! ```
 //!
 //! where `new_lm = ln 10 * log10 P(w1 ... wn </s> | <s>)` is the new model's
@@ -16,7 +17,8 @@
 //! is the list's own LM score (0 when absent); the last terms weigh the
 //! hypothesis' extra named scores given weights ([`ExtraWeights`], e.g. the
 //! graph costs without the first-pass LM that Kaldi's scripts keep as
-//! `lmwt.nolm`). A term whose weight is 0 is
+//! `lmwt.nolm`), with fixed weights `w` or weights `f * lm_weight` that
+//! follow the LM weight when tuning changes it. A term whose weight is 0 is
 //! left out, whatever its score. Hypotheses are sorted by `total`,
 //! best first; the sort is stable, so ties keep their input order (a NaN total
 //! sorts last). A model may give a word probability zero (an ARPA `-inf`):
@@ -45,7 +47,7 @@ pub const LN_10: f64 = std::f64::consts::LN_10;
 /// ```
 /// use dashlm::rescore::{HypFeatures, Weights};
 /// let w = Weights { lm_weight: 10.0, word_insertion_penalty: -0.5, ..Weights::default() };
-/// let f = HypFeatures { acoustic: -100.0, first_pass_lm: -30.0, new_lm: -20.0, num_words: 4, extra: 0.0 };
+/// let f = HypFeatures { acoustic: -100.0, first_pass_lm: -30.0, new_lm: -20.0, num_words: 4, extra: 0.0, extra_times_lm: 0.0 };
 /// assert_eq!(w.combine(&f), -100.0 + 10.0 * -20.0 - 0.5 * 4.0);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -94,7 +96,7 @@ impl Weights {
     ///
     /// ```
     /// use dashlm::rescore::{HypFeatures, Weights};
-    /// let f = HypFeatures { acoustic: -1.0, first_pass_lm: -2.0, new_lm: -3.0, num_words: 1, extra: 0.0 };
+    /// let f = HypFeatures { acoustic: -1.0, first_pass_lm: -2.0, new_lm: -3.0, num_words: 1, extra: 0.0, extra_times_lm: 0.0 };
     /// assert_eq!(Weights::default().combine(&f), -4.0);
     /// // Probability zero under the new LM: left out when weighted 0.
     /// let zero = HypFeatures { new_lm: f64::NEG_INFINITY, ..f };
@@ -102,17 +104,23 @@ impl Weights {
     /// assert_eq!(Weights { lm_weight: 0.0, ..Weights::default() }.combine(&zero), -1.0);
     /// // Still last under a negative weight (not `-1 * -inf = +inf`, which would rank first).
     /// assert_eq!(Weights { lm_weight: -1.0, ..Weights::default() }.combine(&zero), f64::NEG_INFINITY);
+    /// // Extra scores weighted by multiples of the LM weight: times it.
+    /// let tied = HypFeatures { extra_times_lm: -1.0, ..f };
+    /// assert_eq!(Weights { lm_weight: 2.0, ..Weights::default() }.combine(&tied), -1.0 - 6.0 - 2.0);
     /// ```
     pub fn combine(&self, f: &HypFeatures) -> f64 {
         self.combine_rest(self.combine_head(f), f)
     }
 
-    /// The first part of [`Weights::combine`]: the acoustic and new LM terms,
-    /// which do not depend on the word insertion penalty (tuning computes it
-    /// once for a row of penalties).
+    /// The first part of [`Weights::combine`]: the acoustic term and the
+    /// terms the LM weight multiplies (the new LM's, then the extra scores'
+    /// weighted by multiples of it), which do not depend on the word
+    /// insertion penalty (tuning computes it once for a row of penalties).
     #[inline]
     pub(crate) fn combine_head(&self, f: &HypFeatures) -> f64 {
-        weighted(self.acoustic_scale, f.acoustic) + weighted(self.lm_weight, f.new_lm)
+        weighted(self.acoustic_scale, f.acoustic)
+            + weighted(self.lm_weight, f.new_lm)
+            + weighted(self.lm_weight, f.extra_times_lm)
     }
 
     /// The rest of [`Weights::combine`] for `f`, added to `head` in its
@@ -194,7 +202,7 @@ impl Weights {
 /// The weight-independent inputs of the combination for one hypothesis.
 ///
 /// ```
-/// let f = dashlm::rescore::HypFeatures { acoustic: -1.0, first_pass_lm: 0.0, new_lm: -2.0, num_words: 3, extra: 0.0 };
+/// let f = dashlm::rescore::HypFeatures { acoustic: -1.0, first_pass_lm: 0.0, new_lm: -2.0, num_words: 3, extra: 0.0, extra_times_lm: 0.0 };
 /// assert_eq!(f.num_words, 3);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -207,9 +215,14 @@ pub struct HypFeatures {
     pub new_lm: f64,
     /// The number of words.
     pub num_words: usize,
-    /// The hypothesis' extra scores, weighted and summed
-    /// ([`ExtraWeights::weigh`]; 0 without weights): a fixed term of the total.
+    /// The hypothesis' extra scores with fixed weights, weighted and summed
+    /// ([`ExtraWeights::weigh`]; 0 without such weights): a fixed term of the
+    /// total.
     pub extra: f64,
+    /// The hypothesis' extra scores weighted by multiples of the LM weight,
+    /// each times its factor, summed ([`ExtraWeights::weigh_times_lm`]; 0
+    /// without such weights): the LM weight multiplies it in the total.
+    pub extra_times_lm: f64,
 }
 
 impl HypFeatures {
@@ -220,18 +233,19 @@ impl HypFeatures {
     /// as [`check_overflow`] says.
     ///
     /// ```
-    /// let mut f = dashlm::rescore::HypFeatures { acoustic: -1.0, first_pass_lm: 0.0, new_lm: -2.0, num_words: 1, extra: 0.0 };
+    /// let mut f = dashlm::rescore::HypFeatures { acoustic: -1.0, first_pass_lm: 0.0, new_lm: -2.0, num_words: 1, extra: 0.0, extra_times_lm: 0.0 };
     /// assert!(f.is_finite());
     /// f.new_lm = f64::NEG_INFINITY;
     /// assert!(!f.is_finite());
     /// ```
     pub fn is_finite(&self) -> bool {
-        // `extra` is `-inf` only for a weighted score of probability zero
-        // (NaN when finite ones overflow: an overflow, not a zero).
+        // The extra sums are `-inf` only for a weighted score of probability
+        // zero (NaN when finite ones overflow: an overflow, not a zero).
         self.acoustic.is_finite()
             && self.new_lm.is_finite()
             && self.first_pass_lm.is_finite()
             && self.extra != f64::NEG_INFINITY
+            && self.extra_times_lm != f64::NEG_INFINITY
     }
 }
 
@@ -253,15 +267,17 @@ pub fn features(list: &NbestList, new_lm: &[f64]) -> Vec<HypFeatures> {
 }
 
 /// [`features`] with the hypotheses' extra scores weighted by `extra`
-/// ([`HypFeatures::extra`]).
+/// ([`HypFeatures::extra`], [`HypFeatures::extra_times_lm`]).
 ///
 /// ```
 /// use dashlm::rescore::{features_with, ExtraWeights, Hypothesis, NbestList};
 /// let mut h = Hypothesis::new("a b", -5.0);
 /// h.extra.insert("nolm".into(), -3.0);
+/// h.extra.insert("lmonly".into(), -4.0);
 /// let list = NbestList::new("u").with_hyp(h);
-/// let f = features_with(&list, &[-2.0], &ExtraWeights::new().with("nolm", 2.0));
-/// assert_eq!(f[0].extra, -6.0);
+/// let w = ExtraWeights::new().with("nolm", 2.0).with_times_lm("lmonly", 0.5);
+/// let f = features_with(&list, &[-2.0], &w);
+/// assert_eq!((f[0].extra, f[0].extra_times_lm), (-6.0, -2.0));
 /// ```
 pub fn features_with(list: &NbestList, new_lm: &[f64], extra: &ExtraWeights) -> Vec<HypFeatures> {
     list.hyps
@@ -273,6 +289,7 @@ pub fn features_with(list: &NbestList, new_lm: &[f64], extra: &ExtraWeights) -> 
             new_lm: new_lm.get(i).copied().unwrap_or(f64::NAN),
             num_words: h.words.len(),
             extra: extra.weigh(&h.extra),
+            extra_times_lm: extra.weigh_times_lm(&h.extra),
         })
         .collect()
 }
@@ -312,7 +329,7 @@ pub fn check_totals(id: &str, totals: &[f64]) -> Result<(), String> {
 ///
 /// ```
 /// use dashlm::rescore::{check_overflow, HypFeatures};
-/// let f = |lm| HypFeatures { acoustic: -1.0, first_pass_lm: 0.0, new_lm: lm, num_words: 1, extra: 0.0 };
+/// let f = |lm| HypFeatures { acoustic: -1.0, first_pass_lm: 0.0, new_lm: lm, num_words: 1, extra: 0.0, extra_times_lm: 0.0 };
 /// let features = [f(-2.0), f(f64::NEG_INFINITY)];
 /// assert!(check_overflow("u1", &features, &[-3.0, f64::NEG_INFINITY]).is_ok());
 /// assert!(check_overflow("u1", &features, &[f64::NEG_INFINITY, f64::NEG_INFINITY]).is_err());

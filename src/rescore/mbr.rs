@@ -618,7 +618,7 @@ mod tests {
             let words: Vec<Words> = strs.iter().map(|h| h.iter().collect()).collect();
             // Totals in input order, a little apart: the posteriors matter.
             let features: Vec<HypFeatures> = (0..hyps.len())
-                .map(|i| HypFeatures { acoustic: -0.3 * i as f64, first_pass_lm: 0.0, new_lm: 0.0, num_words: 0, extra: 0.0 })
+                .map(|i| HypFeatures { acoustic: -0.3 * i as f64, first_pass_lm: 0.0, new_lm: 0.0, num_words: 0, extra: 0.0, extra_times_lm: 0.0 })
                 .collect();
             let weights = Weights::default();
             let r = Rescored::from_features(features, &weights, Some((&words, scale)));

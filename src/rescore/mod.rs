@@ -55,7 +55,7 @@ pub use combine::{
     check_overflow, check_totals, features, features_with, rank, HypFeatures, Weights, LN_10,
 };
 pub use error::{NbestError, NbestErrorKind};
-pub use extra_weights::ExtraWeights;
+pub use extra_weights::{ExtraWeights, ScoreWeight};
 pub use joined::{Iter as WordsIter, Words};
 pub use nbest::{
     attach_references, check_writable, hyp_words, hyp_words_joined, read_lists,

@@ -37,7 +37,7 @@ use crate::lm::LanguageModel;
 ///
 /// ```
 /// use dashlm::rescore::{HypFeatures, Rescored, Weights};
-/// let f = |a| HypFeatures { acoustic: a, first_pass_lm: 0.0, new_lm: 0.0, num_words: 1, extra: 0.0 };
+/// let f = |a| HypFeatures { acoustic: a, first_pass_lm: 0.0, new_lm: 0.0, num_words: 1, extra: 0.0, extra_times_lm: 0.0 };
 /// let r = Rescored::from_features(vec![f(-2.0), f(-1.0)], &Weights::default(), None);
 /// assert_eq!(r.order, [1, 0]);
 /// assert_eq!(r.best(), Some(1));
@@ -65,7 +65,7 @@ impl Rescored {
     ///
     /// ```
     /// use dashlm::rescore::{HypFeatures, Rescored, Weights};
-    /// let f = |lm| HypFeatures { acoustic: 0.0, first_pass_lm: 0.0, new_lm: lm, num_words: 1, extra: 0.0 };
+    /// let f = |lm| HypFeatures { acoustic: 0.0, first_pass_lm: 0.0, new_lm: lm, num_words: 1, extra: 0.0, extra_times_lm: 0.0 };
     /// let r = Rescored::from_features(vec![f(-1.0), f(-1.0)], &Weights::default(), None);
     /// assert_eq!(r.order, [0, 1]); // ties keep input order
     /// ```
@@ -126,7 +126,7 @@ impl Rescored {
     /// ```
     /// use dashlm::rescore::{HypFeatures, Hypothesis, NbestList, Rescored, Weights};
     /// let list = NbestList::new("u").with_hyp(Hypothesis::new("a", -2.0)).with_hyp(Hypothesis::new("b", -1.0));
-    /// let f = |a| HypFeatures { acoustic: a, first_pass_lm: 0.0, new_lm: -0.5, num_words: 1, extra: 0.0 };
+    /// let f = |a| HypFeatures { acoustic: a, first_pass_lm: 0.0, new_lm: -0.5, num_words: 1, extra: 0.0, extra_times_lm: 0.0 };
     /// let r = Rescored::from_features(vec![f(-2.0), f(-1.0)], &Weights::default(), None);
     /// let out = r.apply(&list, Some(1));
     /// assert_eq!(out.hyps.len(), 1);
@@ -149,7 +149,7 @@ impl Rescored {
     /// ```
     /// use dashlm::rescore::{HypFeatures, Hypothesis, NbestList, Rescored, Weights};
     /// let list = NbestList::new("u").with_hyp(Hypothesis::new("a", -2.0));
-    /// let f = HypFeatures { acoustic: -2.0, first_pass_lm: 0.0, new_lm: -0.5, num_words: 1, extra: 0.0 };
+    /// let f = HypFeatures { acoustic: -2.0, first_pass_lm: 0.0, new_lm: -0.5, num_words: 1, extra: 0.0, extra_times_lm: 0.0 };
     /// let r = Rescored::from_features(vec![f], &Weights::default(), None);
     /// assert_eq!(r.try_apply(&list, None).unwrap().hyps.len(), 1);
     /// let other = NbestList::new("v").with_hyp(Hypothesis::new("a b", -2.0));
@@ -174,7 +174,7 @@ impl Rescored {
     /// ```
     /// use dashlm::rescore::{HypFeatures, Hypothesis, NbestList, Rescored, Weights};
     /// let list = NbestList::new("u").with_hyp(Hypothesis::new("a", -2.0)).with_hyp(Hypothesis::new("b", -1.0));
-    /// let f = |a| HypFeatures { acoustic: a, first_pass_lm: 0.0, new_lm: -0.5, num_words: 1, extra: 0.0 };
+    /// let f = |a| HypFeatures { acoustic: a, first_pass_lm: 0.0, new_lm: -0.5, num_words: 1, extra: 0.0, extra_times_lm: 0.0 };
     /// let r = Rescored::from_features(vec![f(-2.0), f(-1.0)], &Weights::default(), None);
     /// let copied = r.try_apply(&list, None).unwrap();
     /// assert_eq!(r.try_apply_into(list, None).unwrap(), copied);

@@ -12,7 +12,7 @@ use dashlm::rescore::wer::{nbest_wer, ErrorCounts, NbestWer};
 use dashlm::rescore::{
     attach_references, check_new_dir, check_overflow, check_writable, jsonl, kaldi,
     read_lists_with_symbols, score_lists, srilm, write_lists, ExtraWeights, Format, HypFeatures,
-    NbestList, Rescored, Rescorer, ScorerStats, Weights, Words,
+    NbestList, Rescored, Rescorer, ScoreWeight, ScorerStats, Weights, Words,
 };
 use dashlm::LanguageModel;
 use indicatif::ProgressBar;
@@ -97,12 +97,14 @@ pub struct Lists {
 /// `--score-weight NAME=W`, which `rescore` and `tune` share.
 #[derive(clap::Args)]
 pub struct ScoreWeights {
-    /// Add W times the hypotheses' extra score NAME to their totals (repeatable;
-    /// kept fixed by tune). E.g. nolm=10: Kaldi's graph costs without the LM
-    /// (`lmwt.nolm`, read as the score `nolm`).
-    #[arg(long = "score-weight", value_name = "NAME=W", allow_hyphen_values = true,
+    /// Add W times the hypotheses' extra score NAME to their totals
+    /// (repeatable; kept fixed by tune), or with NAME=F*lm (NAME=lm: F = 1)
+    /// F times the LM weight times it (tune tunes it with the LM weight).
+    /// E.g. nolm=lm: Kaldi's graph costs without the LM (`lmwt.nolm`, read as
+    /// the score `nolm`) weighted as Kaldi's LMWT weighs the whole graph cost.
+    #[arg(long = "score-weight", value_name = "NAME=W|NAME=F*lm", allow_hyphen_values = true,
           value_parser = ExtraWeights::parse_arg)]
-    pub pairs: Vec<(String, f64)>,
+    pub pairs: Vec<(String, ScoreWeight)>,
 }
 
 impl ScoreWeights {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use dashlm::rescore::{features_with, wer::nbest_wer, ExtraWeights, NbestList, Words};
+use dashlm::rescore::{features_with, wer::nbest_wer, ExtraWeights, NbestList, ScoreWeight, Words};
 use dashlm::rescore::{
     parse_values, try_tune, GridTable, Rescored, TuneOptions, TuneResult, TuneSet, Weights,
 };
@@ -278,6 +278,13 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         .unwrap();
         if let Some(scale) = result.scale {
             write!(s, " mbr_scale {}", num(scale)).unwrap();
+        }
+        // The weights that moved with the LM weight, as they ended.
+        for (name, weight) in extra.iter() {
+            if let ScoreWeight::TimesLm(_) = weight {
+                let at = weight.at_lm_weight(w.lm_weight);
+                write!(s, " {name} {} ({weight})", num(at)).unwrap();
+            }
         }
         writeln!(
             s,

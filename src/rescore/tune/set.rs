@@ -80,7 +80,9 @@ impl TuneSet {
     }
 
     /// [`TuneSet::new`] with the hypotheses' extra scores weighted by `extra`
-    /// in every total (fixed terms: tuning does not change them).
+    /// in every total: tuning holds fixed weights fixed, and multiplies the
+    /// scores weighted by multiples of the LM weight by each LM weight it
+    /// tries, as [`Weights::combine`] does.
     ///
     /// # Panics
     /// As [`TuneSet::new`].
