@@ -58,25 +58,27 @@ fn assert_scores(lists: &[NbestList], zero: bool) {
     }
 }
 
-/// Weighing the lists' extra scores (up to three names, each 0.5) adds
-/// exactly their weighted sum to every total the plain weights give.
+/// Weighing the lists' extra scores (up to three names, each 0.5, or 0.5
+/// times the LM weight of 1) adds exactly their weighted sum to every total
+/// the plain weights give.
 fn check_extra_weights(lists: &[NbestList]) {
     let names = lists
         .iter()
         .flat_map(|l| &l.hyps)
         .flat_map(|h| h.extra.keys());
-    let extra = names
-        .take(3)
-        .fold(ExtraWeights::new(), |w, n| w.with(n, 0.5));
+    let fixed = (names.clone().take(3)).fold(ExtraWeights::new(), |w, n| w.with(n, 0.5));
+    let times_lm = (names.take(3)).fold(ExtraWeights::new(), |w, n| w.with_times_lm(n, 0.5));
     let plain = Rescorer::new(lm(), Default::default()).rescore_all_sequential(lists);
-    let weighted = Rescorer::new(lm(), Default::default())
-        .with_extra_weights(extra.clone())
-        .rescore_all_sequential(lists);
-    for ((list, a), b) in lists.iter().zip(&plain).zip(&weighted) {
-        for (i, h) in list.hyps.iter().enumerate() {
-            let e = extra.weigh(&h.extra);
-            if e.is_finite() && a.totals[i].is_finite() {
-                assert_eq!(b.totals[i], a.totals[i] + e, "{h:?}");
+    for extra in [fixed, times_lm] {
+        let weighted = Rescorer::new(lm(), Default::default())
+            .with_extra_weights(extra.clone())
+            .rescore_all_sequential(lists);
+        for ((list, a), b) in lists.iter().zip(&plain).zip(&weighted) {
+            for (i, h) in list.hyps.iter().enumerate() {
+                let e = extra.weigh(&h.extra) + extra.weigh_times_lm(&h.extra);
+                if e.is_finite() && a.totals[i].is_finite() {
+                    assert_eq!(b.totals[i], a.totals[i] + e, "{h:?}");
+                }
             }
         }
     }
