@@ -9,7 +9,7 @@ use dashlm::format::FormatError;
 use dashlm::reference::RefState;
 use dashlm::rescore::{
     ExtraWeights, GridTable, Hypothesis, LmScorer, NbestError, NbestList, Rescored, Rescorer,
-    ScorerStats, Scores, TuneOptions, TuneResult, TuneSet, Weights,
+    ScoreWeight, ScorerStats, Scores, TuneOptions, TuneResult, TuneSet, Weights,
 };
 use dashlm::{FullScore, Model, ModelError, ReferenceModel, State};
 
@@ -39,6 +39,7 @@ fn rescoring_types_are_send_and_sync() {
     send_sync::<Rescored>();
     send_sync::<Weights>();
     send_sync::<ExtraWeights>();
+    send_sync::<ScoreWeight>();
     send_sync::<ScorerStats>();
     send_sync::<LmScorer<'static, Model<Vec<u8>>>>();
     send_sync::<TuneOptions>();

@@ -210,6 +210,7 @@ impl ExtraWeights {
     /// assert_eq!(ExtraWeights::parse_arg("nolm=-1.5"), Ok(("nolm".to_string(), Fixed(-1.5))));
     /// assert_eq!(ExtraWeights::parse_arg("nolm=lm"), Ok(("nolm".to_string(), TimesLm(1.0))));
     /// assert_eq!(ExtraWeights::parse_arg("x=0.5*lm"), Ok(("x".to_string(), TimesLm(0.5))));
+    /// assert_eq!(ExtraWeights::parse_arg("x= 2 * lm"), Ok(("x".to_string(), TimesLm(2.0))));
     /// assert!(ExtraWeights::parse_arg("nolm").is_err());
     /// assert!(ExtraWeights::parse_arg("nolm=inf").is_err());
     /// assert!(ExtraWeights::parse_arg("nolm=inf*lm").is_err());
@@ -229,7 +230,7 @@ impl ExtraWeights {
         let w = weight.trim();
         let parsed = match w.strip_suffix("lm") {
             Some("") => Some(ScoreWeight::TimesLm(1.0)),
-            Some(factor) => factor
+            Some(factor) => (factor.trim_end())
                 .strip_suffix('*')
                 .and_then(|f| f.trim().parse::<f64>().ok())
                 .map(ScoreWeight::TimesLm),
