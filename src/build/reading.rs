@@ -125,7 +125,7 @@ fn consume<S: Sink>(
                         sink.ngram(&g.ids[..n], g.prob, g.backoff.unwrap_or(0.0))?;
                     }
                 }
-                // Back to the reading thread to be filled again (see `Spent`).
+                // Back to the reading thread to be filled again (see `BATCH`).
                 items.clear();
                 let _ = spent.send(items);
             }
