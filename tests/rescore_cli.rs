@@ -81,6 +81,7 @@ fn tune_prints_a_table_and_json() {
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     let wer = v["wer"].as_f64().unwrap();
     assert!(v["lm_weight"].is_number() && v["wip"].is_number() && v.get("scale").is_none());
+    assert!(v.get("score_weights").is_none(), "{v}");
     assert!(stderr.contains("WER % (rows: LM weight"), "{stderr}");
     assert!(stderr.contains("finer pass"), "{stderr}");
     // The tuned weights reproduce the tuned WER.

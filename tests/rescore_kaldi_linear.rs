@@ -525,6 +525,8 @@ fn score_weight_keeps_kaldi_graph_costs_without_the_first_pass_lm() {
     let (with, without) = (tune(&["--score-weight", "nolm=10"]), tune(&[]));
     assert!(with.starts_with("{\"lm_weight\":"), "{with}");
     assert_ne!(with, without);
+    let with_json: serde_json::Value = serde_json::from_str(with.trim()).unwrap();
+    assert_eq!(with_json["score_weights"], serde_json::json!({"nolm": 10.0}));
     // `nolm=1.25*lm` at LM weight 8 is `nolm=10`: the same totals, order and
     // best hypotheses.
     let times_lm = tmp.path().join("times-lm");
@@ -555,6 +557,8 @@ fn score_weight_keeps_kaldi_graph_costs_without_the_first_pass_lm() {
     let (lw, wip) = (v["lm_weight"].to_string(), v["wip"].to_string());
     let f = |k: &str| v[k].as_f64().unwrap();
     let chosen = format!("wip {} nolm {} (1*lm): WER", f("wip"), f("lm_weight"));
+    // The JSON line gives the tied weight where it ended.
+    assert_eq!(v["score_weights"]["nolm"], v["lm_weight"], "{tied}");
     assert!(table.contains(&chosen), "{table}");
     let best = tmp.path().join("best");
     let mut args = vec!["rescore", "--model", s(&model), "--input", s(&scripts)];

@@ -72,7 +72,9 @@ pub struct Args {
     /// none), 2 to 100.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = parse_fine)]
     fine: usize,
-    /// Print one JSON line with the choice on stdout (tables go to stderr).
+    /// Print one JSON line with the choice on stdout (tables go to stderr):
+    /// `lm_weight`, `wip`, `wer`, `scale` with `--mbr`, and `score_weights`
+    /// (each `--score-weight` at the chosen LM weight) when there are any.
     #[arg(long)]
     json: bool,
     /// Worker threads, 1 to 1024 (default: all cores).
@@ -316,6 +318,14 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         obj.insert("wer".into(), result.wer().into());
         if let Some(scale) = result.scale {
             obj.insert("scale".into(), scale.into());
+        }
+        // Every `--score-weight` at the chosen LM weight, so the line holds
+        // all the numbers a `rescore` run needs.
+        if extra.iter().next().is_some() {
+            let weights: serde_json::Map<String, serde_json::Value> = (extra.iter())
+                .map(|(name, weight)| (name.to_string(), weight.at_lm_weight(w.lm_weight).into()))
+                .collect();
+            obj.insert("score_weights".into(), weights.into());
         }
         writeln!(out, "{}", serde_json::Value::Object(obj))?;
         out.flush()?;
