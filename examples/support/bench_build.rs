@@ -38,10 +38,11 @@ pub const BIGRAM_LOAD: f64 = 0.5;
 pub const HASHED_Q8_LOAD: f64 = 0.96;
 
 /// Every variant.
-const VARIANTS: [Variant; 7] = [
+const VARIANTS: [Variant; 8] = [
     variant("f32", Weights::F32, false, false, false),
     variant("f32-raw", Weights::F32, true, false, false),
     variant("f32-bigram", Weights::F32, false, true, false),
+    variant("f32-raw-bigram", Weights::F32, true, true, false),
     variant("q16", Weights::Q16, false, false, false),
     variant("q16-bigram", Weights::Q16, false, true, false),
     variant("q8", Weights::Q8, false, false, false),
@@ -65,7 +66,7 @@ const fn variant(
 }
 
 /// What `--variants` takes, for messages.
-pub const VARIANT_NAMES: &str = "f32, f32-raw, f32-bigram, q16, q16-bigram, q8 or q8-hashed";
+pub const VARIANT_NAMES: &str = "f32, f32-raw, f32-bigram, f32-raw-bigram, q16, q16-bigram, q8 or q8-hashed";
 
 impl Variant {
     /// One of [`VARIANT_NAMES`].

@@ -88,6 +88,7 @@ impl Report {
                 "dashlm f32 (mmap)",
                 "dashlm f32-raw",
                 "dashlm f32-bigram",
+                "dashlm f32-raw-bigram",
                 "dashlm q16",
                 "dashlm q16-bigram",
                 "dashlm q8",

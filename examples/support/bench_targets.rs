@@ -55,6 +55,7 @@ impl Report {
             ("dashlm f32", 0.7, probing, 1.5),
             ("dashlm f32-raw", 0.7, probing, 1.5),
             ("dashlm f32-bigram", 0.7, probing, 1.5),
+            ("dashlm f32-raw-bigram", 0.7, probing, 1.5),
             ("dashlm q16", 0.5, probing, 1.5),
             ("dashlm q16-bigram", 0.5, probing, 1.5),
             ("dashlm q8", 0.8, trie, 1.0),
@@ -107,7 +108,7 @@ impl Report {
                 }
             }
             match name {
-                "dashlm f32" | "dashlm f32-raw" | "dashlm f32-bigram" => {
+                "dashlm f32" | "dashlm f32-raw" | "dashlm f32-bigram" | "dashlm f32-raw-bigram" => {
                     let d = r.max_abs_diff;
                     t.push((
                         format!("{system} scores vs KenLM"),
