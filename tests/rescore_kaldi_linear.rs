@@ -526,7 +526,10 @@ fn score_weight_keeps_kaldi_graph_costs_without_the_first_pass_lm() {
     assert!(with.starts_with("{\"lm_weight\":"), "{with}");
     assert_ne!(with, without);
     let with_json: serde_json::Value = serde_json::from_str(with.trim()).unwrap();
-    assert_eq!(with_json["score_weights"], serde_json::json!({"nolm": 10.0}));
+    assert_eq!(
+        with_json["score_weights"],
+        serde_json::json!({"nolm": 10.0})
+    );
     // `nolm=1.25*lm` at LM weight 8 is `nolm=10`: the same totals, order and
     // best hypotheses.
     let times_lm = tmp.path().join("times-lm");

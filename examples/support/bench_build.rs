@@ -66,7 +66,8 @@ const fn variant(
 }
 
 /// What `--variants` takes, for messages.
-pub const VARIANT_NAMES: &str = "f32, f32-raw, f32-bigram, f32-raw-bigram, q16, q16-bigram, q8 or q8-hashed";
+pub const VARIANT_NAMES: &str =
+    "f32, f32-raw, f32-bigram, f32-raw-bigram, q16, q16-bigram, q8 or q8-hashed";
 
 impl Variant {
     /// One of [`VARIANT_NAMES`].
