@@ -321,7 +321,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         }
         // Every `--score-weight` at the chosen LM weight, so the line holds
         // all the numbers a `rescore` run needs.
-        if extra.iter().next().is_some() {
+        if !extra.is_empty() {
             let weights: serde_json::Map<String, serde_json::Value> = (extra.iter())
                 .map(|(name, weight)| (name.to_string(), weight.at_lm_weight(w.lm_weight).into()))
                 .collect();
