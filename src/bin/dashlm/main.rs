@@ -3,9 +3,11 @@
 mod bench;
 mod dump;
 mod inspect;
+mod lists;
 mod load;
 mod output;
 mod query;
+mod report;
 mod rescore;
 mod tune;
 mod wer;

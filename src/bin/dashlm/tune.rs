@@ -11,10 +11,12 @@ use dashlm::rescore::{
 };
 use dashlm::LanguageModel;
 
-use super::rescore::{
-    check_mbr_grid, check_wer_cells, load_model, note_probability_zero, parse_finite, parse_scale,
-    parse_threads, print_coverage, print_stats, print_wer, score_with_progress, set_threads,
-    zero_count, Lists, ScoreWeights,
+use super::lists::{
+    load_model, parse_finite, parse_scale, parse_threads, set_threads, Lists, ScoreWeights,
+};
+use super::report::{
+    check_mbr_grid, check_wer_cells, note_probability_zero, print_coverage, print_stats, print_wer,
+    score_with_progress, zero_count,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;

@@ -27,7 +27,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
-    super::rescore::check_stdin_once(&[("--ref", &args.reference), ("--hyp", &args.hyp)])?;
+    super::lists::check_stdin_once(&[("--ref", &args.reference), ("--hyp", &args.hyp)])?;
     let refs = read_transcripts(&args.reference, true)?;
     let hyps: HashMap<String, Vec<String>> =
         read_transcripts(&args.hyp, false)?.into_iter().collect();

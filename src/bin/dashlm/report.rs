@@ -1,0 +1,164 @@
+//! What `dashlm rescore` and `dashlm tune` print on stderr (progress, the
+//! scoring counts, the vocabulary coverage, WER summaries, notes), and the
+//! limits on the work they accept.
+
+use std::time::{Duration, Instant};
+
+use dashlm::rescore::coverage::Coverage;
+use dashlm::rescore::wer::{ErrorCounts, NbestWer};
+use dashlm::rescore::{score_lists, HypFeatures, NbestList, ScorerStats};
+use dashlm::LanguageModel;
+use indicatif::ProgressBar;
+
+/// A progress bar over lists, drawn on stderr only when it is a terminal.
+pub fn list_progress(len: usize, message: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    super::load::styled(bar, "{msg} [{bar:40}] {pos}/{len} ({eta})", message)
+}
+
+/// Scores every list with the model, with a progress bar; returns the scores,
+/// the scorer's counts and the time taken.
+pub fn score_with_progress<M: LanguageModel>(
+    model: &M,
+    lists: &[NbestList],
+) -> (Vec<Vec<f64>>, ScorerStats, Duration) {
+    let bar = list_progress(lists.len(), "scoring");
+    let start = Instant::now();
+    let (scores, stats) = score_lists(model, lists, |n| bar.inc(n as u64));
+    let elapsed = start.elapsed();
+    bar.finish_and_clear();
+    (scores, stats, elapsed)
+}
+
+/// Prints the scoring counts and speed.
+pub fn print_stats(stats: &ScorerStats, elapsed: Duration) {
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    eprintln!(
+        "scored {} utterances, {} hypotheses, {} words ({} words+</s>) with {} LM queries ({:.1}% of words+</s>) in {:.3} s: {:.0} hypothesis words/s",
+        stats.lists,
+        stats.hyps,
+        stats.words,
+        stats.words + stats.hyps,
+        stats.queries,
+        100.0 * stats.queries as f64 / (stats.words + stats.hyps).max(1) as f64,
+        secs,
+        stats.words as f64 / secs,
+    );
+}
+
+/// Prints how many hypothesis words `model` does not know, and a warning
+/// when they are many (see [`Coverage::warning`]).
+pub fn print_coverage<M: LanguageModel>(model: &M, lists: &[NbestList]) {
+    let coverage = Coverage::of(model, lists);
+    eprintln!("{}", coverage.summary());
+    if let Some(warning) = coverage.warning() {
+        eprintln!("dashlm: warning: {warning}");
+    }
+}
+
+fn wer_line(name: &str, c: &ErrorCounts) -> String {
+    format!("{name:<16} {c}")
+}
+
+/// Prints 1-best, chosen and oracle WER when some of the `total` lists have a
+/// reference (the summary line says how many when not all do).
+pub fn print_wer(w: &NbestWer, total: usize, chosen_name: &str) {
+    if w.lists == 0 {
+        return;
+    }
+    match w.lists < total {
+        true => eprintln!(
+            "WER over {} of {total} utterances with references:",
+            w.lists
+        ),
+        false => eprintln!("WER over {} utterances with references:", w.lists),
+    }
+    eprintln!("{}", wer_line("  1-best (input)", &w.first));
+    eprintln!("{}", wer_line(&format!("  {chosen_name}"), &w.chosen));
+    eprintln!("{}", wer_line("  oracle", &w.oracle));
+}
+
+/// The most word-alignment cells the WER of a set of lists may take: every
+/// hypothesis of a list with a reference aligned with it (the oracle's),
+/// `(reference words + 1) x (hypothesis words + 1)` cells each, about 1.3 ns
+/// a cell (a list of 10 hypotheses of 30,000 words, 9 x 10^9 cells, took
+/// 12 s), up to about 8 ns for lines of hundreds of thousands of words, whose
+/// rows leave the cache (two hypotheses of 200,000 words, 8 x 10^10 cells,
+/// took 10 minutes); so 2 to 15 minutes at the limit. Past it, `rescore` leaves out
+/// its WER summary and `tune` refuses the lists (before: a 2.1-million-word
+/// hypothesis with its reference ran for hours).
+const MAX_WER_CELLS: u128 = 100_000_000_000;
+
+/// The alignment cells of the WER of `lists` (see [`MAX_WER_CELLS`]).
+fn wer_cells(lists: &[NbestList]) -> u128 {
+    (lists.iter())
+        .filter_map(|l| Some((l.reference.as_ref()?.len() as u128 + 1, l)))
+        .map(|(r, l)| {
+            (l.hyps.iter())
+                .map(|h| r * (h.words.len() as u128 + 1))
+                .sum::<u128>()
+        })
+        .sum()
+}
+
+/// An error when the WER of `lists` would take more than [`MAX_WER_CELLS`]
+/// cells; `what` says what needs it.
+pub fn check_wer_cells(lists: &[NbestList], what: &str) -> Result<(), String> {
+    let cells = wer_cells(lists);
+    if cells > MAX_WER_CELLS {
+        return Err(format!(
+            "{what} aligns every hypothesis with its reference: {cells} cells \
+             ((reference words + 1) x (hypothesis words + 1) each); at most {MAX_WER_CELLS} \
+             (2 to 15 minutes of work)"
+        ));
+    }
+    Ok(())
+}
+
+/// The most pair sums `tune --mbr` makes for one list: the expected errors of
+/// every hypothesis against every other, in every cell of the grid, 1-3 ns
+/// each (one list of 5,000 hypotheses took 73 ms a cell: 36 minutes for the
+/// default grid of 29,646 cells; 1,000 hypotheses, 3 x 10^10 pair sums, 18 s).
+const MAX_MBR_GRID_PAIRS: u128 = 100_000_000_000;
+
+/// An error naming the first list whose MBR choices over a grid of `cells`
+/// cells would take too long.
+pub fn check_mbr_grid(lists: &[NbestList], cells: usize) -> Result<(), String> {
+    for l in lists {
+        let pairs = (l.hyps.len() as u128).pow(2) * cells as u128;
+        if pairs > MAX_MBR_GRID_PAIRS {
+            return Err(format!(
+                "utterance `{}` has {} hypotheses: tune --mbr weighs every pair in each of \
+                 the grid's {cells} cells, {pairs} pair sums; at most {MAX_MBR_GRID_PAIRS} \
+                 per list (a coarser grid, or keep the best hypotheses, e.g. rescore with \
+                 --top first)",
+                dashlm::text::quote(&l.id, dashlm::text::QUOTED_CHARS),
+                l.hyps.len(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The hypotheses of one list with a score of probability zero (`-inf`: the
+/// model's, or the input's own), from the list's features.
+pub fn zero_count(features: &[HypFeatures]) -> usize {
+    features.iter().filter(|f| !f.is_finite()).count()
+}
+
+/// Notes on stderr how many hypotheses have a score of probability zero, from
+/// each list's [`zero_count`]: each ranks last unless that score is weighted
+/// 0, which a user should not have to discover.
+pub fn note_probability_zero(per_list: impl Iterator<Item = usize>) {
+    let (hyps, utterances) = per_list.fold((0, 0), |(h, u), n| (h + n, u + usize::from(n > 0)));
+    let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+    if hyps > 0 {
+        eprintln!(
+            "dashlm: note: {hyps} {} (in {utterances} {}) {} a score of probability zero \
+             (-inf): each ranks last unless that score is weighted 0",
+            plural(hyps, "hypothesis", "hypotheses"),
+            plural(utterances, "utterance", "utterances"),
+            plural(hyps, "has", "have"),
+        );
+    }
+}
