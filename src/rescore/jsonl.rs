@@ -25,8 +25,9 @@ use serde_json::{Map, Value};
 
 use super::error::{clip, NbestError, NbestErrorKind};
 use super::joined::Words;
-use super::nbest::{hyp_words_joined, parse_lines_parallel, Hypothesis, Lines, NbestList};
+use super::nbest::{hyp_words_joined, Hypothesis, NbestList};
 use super::scores::Names;
+use super::text_input::{parse_lines_parallel, Lines};
 use super::writable::{IdUse, LogZero};
 
 /// Reads JSONL n-best lists from `input`; `source` names it in errors.

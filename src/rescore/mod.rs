@@ -44,6 +44,7 @@ mod scorer;
 pub mod scores;
 mod sniff;
 pub mod srilm;
+mod text_input;
 mod transcripts;
 mod transcripts_typed;
 pub mod tune;

@@ -44,7 +44,7 @@ pub fn read_transcripts(
     reference: bool,
 ) -> Result<Vec<(String, Vec<String>)>, NbestError> {
     let name = path.display().to_string();
-    let text = super::nbest::read_text_file(path, &name)?;
+    let text = super::text_input::read_text_file(path, &name)?;
     if !text
         .trim_start_matches(crate::text::is_separator_char)
         .starts_with('{')
@@ -56,7 +56,7 @@ pub fn read_transcripts(
     let lines = (text.lines().enumerate())
         .filter(|(_, line)| !crate::text::trim(line).is_empty())
         .map(|(i, line)| Ok((i as u64 + 1, line)));
-    let entries = super::nbest::parse_lines_parallel(
+    let entries = super::text_input::parse_lines_parallel(
         lines,
         &name,
         |line| parse_line(line, reference),

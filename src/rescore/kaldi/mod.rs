@@ -70,9 +70,10 @@ use std::sync::Arc;
 use super::error::{NbestError, NbestErrorKind};
 use super::joined::Words;
 use super::nbest::{
-    attach_dir_references, hyp_words_joined, is_present, parse_score, read_lines,
-    refuse_standard_input, Hypothesis, NbestList, Zero,
+    attach_dir_references, hyp_words_joined, is_present, refuse_standard_input, Hypothesis,
+    NbestList,
 };
+use super::text_input::{parse_score, read_lines, Zero};
 
 mod ali;
 mod symbols;

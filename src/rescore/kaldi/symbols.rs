@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use super::super::error::{NbestError, NbestErrorKind};
-use super::super::nbest::read_lines;
+use super::super::text_input::read_lines;
 
 /// A Kaldi (OpenFst) text symbol table: word ids to words, and words to ids.
 ///

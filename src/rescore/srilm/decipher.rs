@@ -32,7 +32,8 @@ use std::io::{self, Write};
 
 use super::super::error::NbestErrorKind;
 use super::super::joined::Words;
-use super::super::nbest::{hyp_words_joined, parse_score, Hypothesis, NbestList, Zero};
+use super::super::nbest::{hyp_words_joined, Hypothesis, NbestList};
+use super::super::text_input::{parse_score, Zero};
 
 /// Natural-log value of an SRILM bytelog: `bytelog * 1024 / 10000.5`.
 ///

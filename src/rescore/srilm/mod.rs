@@ -45,10 +45,8 @@ use std::sync::Arc;
 
 use super::error::{clip, NbestError, NbestErrorKind};
 use super::joined::Words;
-use super::nbest::{
-    attach_dir_references, parse_score, read_text_file, refuse_standard_input, Hypothesis,
-    NbestList, Zero,
-};
+use super::nbest::{attach_dir_references, refuse_standard_input, Hypothesis, NbestList};
+use super::text_input::{parse_score, read_text_file, Zero};
 
 pub mod decipher;
 mod write;
@@ -75,7 +73,7 @@ pub use write::{dir_compression, input_compression, write_dir, write_dir_compres
 pub fn read_file<R: BufRead>(input: R, source: &str, id: &str) -> Result<NbestList, NbestError> {
     let mut list = NbestList::new(id);
     let mut decipher = None;
-    super::nbest::read_lines(input, source, |text, _| {
+    super::text_input::read_lines(input, source, |text, _| {
         if text.starts_with("NBestList") {
             if !list.hyps.is_empty() || decipher.is_some() {
                 return Err(NbestErrorKind::Syntax {
