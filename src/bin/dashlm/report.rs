@@ -11,7 +11,7 @@ use dashlm::LanguageModel;
 use indicatif::ProgressBar;
 
 /// A progress bar over lists, drawn on stderr only when it is a terminal.
-pub fn list_progress(len: usize, message: &str) -> ProgressBar {
+fn list_progress(len: usize, message: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
     super::load::styled(bar, "{msg} [{bar:40}] {pos}/{len} ({eta})", message)
 }
