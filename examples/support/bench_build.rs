@@ -38,7 +38,7 @@ pub const BIGRAM_LOAD: f64 = 0.5;
 pub const HASHED_Q8_LOAD: f64 = 0.96;
 
 /// Every variant.
-const VARIANTS: [Variant; 8] = [
+pub const VARIANTS: [Variant; 8] = [
     variant("f32", Weights::F32, false, false, false),
     variant("f32-raw", Weights::F32, true, false, false),
     variant("f32-bigram", Weights::F32, false, true, false),

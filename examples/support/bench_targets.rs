@@ -1,6 +1,9 @@
 //! The targets of the store issue, measured: `Report::targets` for
 //! `examples/bench.rs`.
 
+use dashlm::format::Weights;
+
+use crate::bench_build::VARIANTS;
 use crate::bench_report::{Report, Row, NATIVE};
 
 impl Report {
@@ -51,21 +54,16 @@ impl Report {
                 got.map(|g| g <= want),
             )
         };
-        for (name, bytes_x, base, qps_x) in [
-            ("dashlm f32", 0.7, probing, 1.5),
-            ("dashlm f32-raw", 0.7, probing, 1.5),
-            ("dashlm f32-bigram", 0.7, probing, 1.5),
-            ("dashlm f32-raw-bigram", 0.7, probing, 1.5),
-            ("dashlm q16", 0.5, probing, 1.5),
-            ("dashlm q16-bigram", 0.5, probing, 1.5),
-            ("dashlm q8", 0.8, trie, 1.0),
-            ("dashlm q8-hashed", 0.8, trie, 1.0),
-        ] {
-            let Some(r) = self.row(name) else { continue };
-            let label = if name.starts_with("dashlm q8") {
-                "KenLM trie -q8"
-            } else {
-                "KenLM probing"
+        for v in VARIANTS {
+            // Each variant's targets are its weights': bytes against KenLM's
+            // probing file (q8: its trie -q8 -b8), speed against probing.
+            let (bytes_x, base, label, qps_x) = match v.weights {
+                Weights::F32 => (0.7, probing, "KenLM probing", 1.5),
+                Weights::Q16 => (0.5, probing, "KenLM probing", 1.5),
+                Weights::Q8 => (0.8, trie, "KenLM trie -q8", 1.0),
+            };
+            let Some(r) = self.row(&format!("dashlm {}", v.name)) else {
+                continue;
             };
             t.push(size(r, bytes_x, base, label));
             let s = r.speed.as_ref();
@@ -107,8 +105,8 @@ impl Report {
                     ));
                 }
             }
-            match name {
-                "dashlm f32" | "dashlm f32-raw" | "dashlm f32-bigram" | "dashlm f32-raw-bigram" => {
+            match v.weights {
+                Weights::F32 => {
                     let d = r.max_abs_diff;
                     t.push((
                         format!("{system} scores vs KenLM"),
@@ -117,8 +115,8 @@ impl Report {
                         d.map(|d| d <= 1e-6),
                     ));
                 }
-                "dashlm q16" | "dashlm q16-bigram" => t.push(ppl(r, 0.01)),
-                _ => t.push(ppl(r, 0.1)),
+                Weights::Q16 => t.push(ppl(r, 0.01)),
+                Weights::Q8 => t.push(ppl(r, 0.1)),
             }
         }
         let opens: Vec<&Row> = self
