@@ -41,7 +41,7 @@
 
 use std::ops::Range;
 
-use super::codebook::partition_point_near;
+use super::runs::partition_point_near;
 use super::Codebook;
 use crate::format::bits::bits_for;
 

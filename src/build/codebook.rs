@@ -1,5 +1,6 @@
 //! Per-order codebooks for quantized weights (like KenLM's `-q`/`-b` binning).
 
+use super::runs::{midpoint, Runs};
 use super::segments;
 use crate::format::segmented::{self, LEVELS, MAX_SEGMENTS};
 
@@ -132,31 +133,8 @@ impl Codebook {
         let present = || values.iter().zip(counts).filter(|(_, &n)| n > 0);
         let has_neg_inf = present().any(|(&v, _)| v == f32::NEG_INFINITY);
         let has_pos_zero = present().any(|(&v, _)| v.to_bits() == 0);
-        let mut keyed: Vec<(u32, u64)> = present()
-            .filter(|(v, _)| v.is_finite())
-            .map(|(&v, &n)| (sort_key(v), n))
-            .collect();
-        keyed.sort_unstable_by_key(|&(k, _)| k);
-        // Runs as `Runs::new` counts them: equal keys merged, a run longer
-        // than `u32::MAX` split into several.
-        let (mut run_values, mut run_counts) = (Vec::new(), Vec::<u32>::new());
-        let mut last = None;
-        for (key, mut n) in keyed {
-            if last == Some(key) {
-                let top = run_counts.last_mut().expect("a run of this key");
-                let add = n.min(u64::from(u32::MAX - *top));
-                *top += add as u32;
-                n -= add;
-            }
-            while n > 0 {
-                let take = n.min(u64::from(u32::MAX));
-                run_values.push(from_sort_key(key));
-                run_counts.push(take as u32);
-                n -= take;
-            }
-            last = Some(key);
-        }
-        let runs = Runs::from_parts(run_values, run_counts);
+        let finite = present().filter(|(v, _)| v.is_finite());
+        let runs = Runs::counted(finite.map(|(&v, &n)| (v, n)));
         Codebook::of_runs(runs, has_neg_inf, has_pos_zero, bits)
     }
 
@@ -366,18 +344,6 @@ impl Grid {
     }
 }
 
-/// The point halfway between `lower` and `upper`, in f64 (exact for any two
-/// floats less than 2^29 apart in scale).
-fn midpoint(lower: f32, upper: f32) -> f64 {
-    (f64::from(lower) + f64::from(upper)) / 2.0
-}
-
-/// Whether `value` is strictly nearer to `upper` than to `lower` (ties go to
-/// `lower`).
-fn nearer_upper(value: f32, lower: f32, upper: f32) -> bool {
-    f64::from(value) > midpoint(lower, upper)
-}
-
 /// The least float above `x`.
 fn least_above(x: f64) -> f32 {
     let nearest = x as f32;
@@ -388,242 +354,8 @@ fn least_above(x: f64) -> f32 {
     }
 }
 
-/// An unsigned key ordered as the finite values, `-0.0` equal to `0.0`.
-fn sort_key(value: f32) -> u32 {
-    let bits = (value + 0.0).to_bits();
-    if bits >> 31 == 1 {
-        !bits
-    } else {
-        bits | 1 << 31
-    }
-}
-
-/// The value of a [`sort_key`] (`0.0` for the key of `-0.0`).
-fn from_sort_key(key: u32) -> f32 {
-    f32::from_bits(if key >> 31 == 1 {
-        key & !(1 << 31)
-    } else {
-        !key
-    })
-}
-
-/// The runs of equal values of some finite values: each distinct value, in
-/// increasing order, and how often it occurs.
-struct Runs {
-    values: Vec<f32>,
-    counts: Vec<u32>,
-    /// The sum and count of the values of the runs before every
-    /// [`BLOCK`]th run, so that a long range of runs is summed from two of
-    /// these and two short ends.
-    blocks: Vec<(f64, u64)>,
-}
-
-/// Runs per entry of [`Runs`]' block sums.
-const BLOCK: usize = 64;
-
-impl Runs {
-    /// The runs of `values` (finite), sorted and deduplicated in place: as
-    /// integer keys, which sort faster than floats.
-    fn new(mut values: Vec<f32>) -> Runs {
-        let keys: &mut [u32] = bytemuck::cast_slice_mut(&mut values);
-        for k in keys.iter_mut() {
-            *k = sort_key(f32::from_bits(*k));
-        }
-        keys.sort_unstable();
-        let counts = dedup_counting(keys);
-        for k in &mut keys[..counts.len()] {
-            *k = from_sort_key(*k).to_bits();
-        }
-        values.truncate(counts.len());
-        values.shrink_to_fit();
-        Runs::from_parts(values, counts)
-    }
-
-    /// The runs of distinct increasing `values` occurring `counts` times.
-    fn from_parts(values: Vec<f32>, counts: Vec<u32>) -> Runs {
-        let blocks = values.chunks(BLOCK).zip(counts.chunks(BLOCK));
-        let sums = blocks.scan((0.0, 0), |before, (values, counts)| {
-            let (sum, n) = weighted_sum(values, counts);
-            *before = (before.0 + sum, before.1 + n);
-            Some(*before)
-        });
-        let blocks = std::iter::once((0.0, 0)).chain(sums).collect();
-        Runs {
-            values,
-            counts,
-            blocks,
-        }
-    }
-
-    /// The sum and count of the values of runs `lo..hi`, added up one by one.
-    fn sum(&self, lo: usize, hi: usize) -> (f64, u64) {
-        weighted_sum(&self.values[lo..hi], &self.counts[lo..hi])
-    }
-
-    /// The sum and count of the values of the runs before run `i`.
-    fn sum_before(&self, i: usize) -> (f64, u64) {
-        let (sum, n) = self.blocks[i / BLOCK];
-        let (rest, rest_n) = self.sum(i / BLOCK * BLOCK, i);
-        (sum + rest, n + rest_n)
-    }
-
-    /// The mean of the values of runs `lo..hi` (`None` when empty).
-    fn mean(&self, lo: usize, hi: usize) -> Option<f32> {
-        if hi <= lo {
-            return None;
-        }
-        let (sum, n) = if hi - lo <= 2 * BLOCK {
-            self.sum(lo, hi)
-        } else {
-            let ((below_hi, n_hi), (below_lo, n_lo)) = (self.sum_before(hi), self.sum_before(lo));
-            (below_hi - below_lo, n_hi - n_lo)
-        };
-        (n > 0).then(|| (sum / n as f64) as f32)
-    }
-
-    /// The means of `k` bins of equal count (as equal as integers allow; an
-    /// equal value may straddle two bins).
-    fn equal_count_centers(&self, k: usize) -> Vec<f32> {
-        let total: u64 = self.counts.iter().map(|&n| u64::from(n)).sum();
-        let mut centers = Vec::with_capacity(k);
-        // The run being consumed, and how many of its values are left.
-        let (mut run, mut left) = (0, self.counts.first().map_or(0, |&n| u64::from(n)));
-        for b in 0..k as u64 {
-            let mut size = (b + 1) * total / k as u64 - b * total / k as u64;
-            let (mut sum, count) = (0f64, size);
-            while size > 0 {
-                let take = size.min(left);
-                sum += f64::from(self.values[run]) * take as f64;
-                (size, left) = (size - take, left - take);
-                if left == 0 && run + 1 < self.values.len() {
-                    run += 1;
-                    left = u64::from(self.counts[run]);
-                }
-            }
-            if count > 0 {
-                centers.push((sum / count as f64) as f32);
-            }
-        }
-        centers.dedup();
-        centers
-    }
-
-    /// Up to `rounds` rounds of Lloyd's algorithm for 1-D k-means on sorted
-    /// `centers`: each center moves to the mean of the runs nearest to it (the
-    /// runs between its boundaries with its neighbors). A boundary is searched
-    /// again only when a center beside it moved, and a mean recomputed only
-    /// when a boundary of its center moved, so each round costs what changed
-    /// (the same centers as recomputing everything). Stops early when no
-    /// center moves. The centers stay sorted: each mean lies between the
-    /// boundaries of its center, which lie between the centers.
-    fn lloyd(&self, centers: &mut [f32], rounds: usize) {
-        let k = centers.len();
-        // bounds[j]..bounds[j + 1]: the runs nearest to center j.
-        let mut bounds = vec![0; k + 1];
-        bounds[k] = self.values.len();
-        let (mut moved, mut stale) = (vec![true; k], vec![true; k]);
-        for _ in 0..rounds {
-            self.move_bounds(centers, &moved, &mut bounds, &mut stale);
-            let mut any = false;
-            for j in 0..k {
-                moved[j] = false;
-                if std::mem::take(&mut stale[j]) {
-                    if let Some(mean) = self.mean(bounds[j], bounds[j + 1]) {
-                        moved[j] = mean != centers[j];
-                        centers[j] = mean;
-                    }
-                }
-                any |= moved[j];
-            }
-            if !any {
-                break;
-            }
-        }
-        debug_assert!(centers.is_sorted());
-    }
-
-    /// Searches again each boundary beside a center that `moved`, marking
-    /// the centers on both sides of a boundary that changed `stale`.
-    fn move_bounds(
-        &self,
-        centers: &[f32],
-        moved: &[bool],
-        bounds: &mut [usize],
-        stale: &mut [bool],
-    ) {
-        for j in 1..centers.len() {
-            if moved[j - 1] || moved[j] {
-                let b = self.boundary(centers[j - 1], centers[j], bounds[j - 1], bounds[j]);
-                if b != bounds[j] {
-                    bounds[j] = b;
-                    stale[j - 1] = true;
-                    stale[j] = true;
-                }
-            }
-        }
-    }
-
-    /// The first run nearer to `upper` than to `lower`, searched forward from
-    /// `hint` when no earlier run is, else from `from` (no run before `from` is).
-    fn boundary(&self, lower: f32, upper: f32, from: usize, hint: usize) -> usize {
-        let below = |v: f32| !nearer_upper(v, lower, upper);
-        let start = if hint > from && below(self.values[hint - 1]) {
-            hint
-        } else {
-            from
-        };
-        start + partition_point_near(&self.values[start..], below)
-    }
-}
-
-/// Moves the distinct keys of sorted `keys` to its front and returns how
-/// often each occurs (a run longer than `u32::MAX` counts as several), in a
-/// vector of exactly that many counts (most keys may be distinct: a vector
-/// grown by doubling could hold twice the memory).
-fn dedup_counting(keys: &mut [u32]) -> Vec<u32> {
-    let runs = 1 + keys.windows(2).filter(|w| w[0] != w[1]).count();
-    let mut counts: Vec<u32> = Vec::with_capacity(runs.min(keys.len()));
-    for i in 0..keys.len() {
-        let distinct = counts.len();
-        match counts.last_mut() {
-            Some(n) if keys[distinct - 1] == keys[i] && *n < u32::MAX => *n += 1,
-            _ => {
-                keys[distinct] = keys[i];
-                counts.push(1);
-            }
-        }
-    }
-    counts
-}
-
-/// The sum of `values`, each `counts` times, and the sum of `counts`.
-fn weighted_sum(values: &[f32], counts: &[u32]) -> (f64, u64) {
-    // Four partial sums, so that consecutive additions overlap.
-    let (mut sums, mut n) = ([0f64; 4], 0u64);
-    for (values, counts) in values.chunks(4).zip(counts.chunks(4)) {
-        for ((sum, &v), &count) in sums.iter_mut().zip(values).zip(counts) {
-            *sum += f64::from(v) * f64::from(count);
-            n += u64::from(count);
-        }
-    }
-    (sums.iter().sum(), n)
-}
-
-/// `values.partition_point(pred)` for a point expected near the start:
-/// gallops forward in doubling steps, then searches the last step.
-pub(super) fn partition_point_near(values: &[f32], pred: impl Fn(f32) -> bool) -> usize {
-    let (mut lo, mut step) = (0, 1);
-    // `pred` holds for every value before `lo`.
-    while lo + step <= values.len() && pred(values[lo + step - 1]) {
-        lo += step;
-        step *= 2;
-    }
-    let hi = (lo + step).min(values.len());
-    lo + values[lo..hi].partition_point(|&v| pred(v))
-}
-
 #[cfg(test)]
-mod tests {
+pub(in crate::build) mod tests {
     use proptest::prelude::*;
 
     use super::*;
@@ -663,7 +395,7 @@ mod tests {
     /// Weights as a model has them: a few values repeated (clustered in a
     /// narrow range, as equal-count bins make centers), `-inf`, zeros and
     /// values over a wide range.
-    fn weight() -> impl Strategy<Value = f32> {
+    pub(in crate::build) fn weight() -> impl Strategy<Value = f32> {
         prop_oneof![
             4 => (0u32..50).prop_map(|i| -1.0 - i as f32 / 64.0),
             4 => -8.0f32..0.5,
@@ -671,28 +403,6 @@ mod tests {
             1 => prop_oneof![Just(0.0f32), Just(-0.0)],
             1 => -1e4f32..1e4,
         ]
-    }
-
-    /// Lloyd's algorithm recomputing every boundary and mean in every round.
-    fn lloyd_reference(runs: &Runs, centers: &mut [f32], rounds: usize) {
-        for _ in 0..rounds {
-            let mut bounds = vec![0];
-            for pair in centers.windows(2) {
-                let below = |&v: &f32| !nearer_upper(v, pair[0], pair[1]);
-                bounds.push(runs.values.partition_point(below));
-            }
-            bounds.push(runs.values.len());
-            let mut moved = false;
-            for (j, c) in centers.iter_mut().enumerate() {
-                if let Some(mean) = runs.mean(bounds[j], bounds[j + 1]) {
-                    moved |= mean != *c;
-                    *c = mean;
-                }
-            }
-            if !moved {
-                break;
-            }
-        }
     }
 
     proptest! {
@@ -759,53 +469,6 @@ mod tests {
             prop_assert_eq!(cb.encode(f32::INFINITY) as usize, centers.len() - 1);
         }
 
-        /// Lloyd's algorithm, updating only what moved, finds the same centers
-        /// as recomputing everything in every round.
-        #[test]
-        fn lloyd_equals_the_full_recomputation(
-            values in prop::collection::vec(weight().prop_filter("finite", |v| v.is_finite()), 2..400),
-            k in 2usize..40,
-            rounds in 1usize..30,
-        ) {
-            let runs = Runs::new(values);
-            let mut centers = runs.equal_count_centers(k);
-            let mut want = centers.clone();
-            runs.lloyd(&mut centers, rounds);
-            lloyd_reference(&runs, &mut want, rounds);
-            prop_assert_eq!(centers, want);
-        }
-    }
-
-    /// A value halfway between two centers goes to the lower one, in Lloyd's
-    /// algorithm as in `encode`.
-    #[test]
-    fn ties_go_to_the_lower_center() {
-        let runs = Runs::new(vec![0.0, 1.0, 2.0]);
-        let mut centers = [0.0, 2.0];
-        runs.lloyd(&mut centers, 1);
-        assert_eq!(centers, [0.5, 2.0]);
-        assert_eq!(Codebook::from_centers(vec![0.0, 2.0]).encode(1.0), 0);
-    }
-
-    /// Runs count equal values, `-0.0` and `0.0` together.
-    #[test]
-    fn runs_count_equal_values() {
-        let runs = Runs::new(vec![2.0, -0.0, 1.0, 2.0, 0.0, -3.0, 2.0]);
-        assert_eq!(runs.values, [-3.0, 0.0, 1.0, 2.0]);
-        assert_eq!(runs.counts, [1, 2, 1, 3]);
-    }
-
-    /// The runs hold no more memory than they need: most of an order's
-    /// probabilities can be distinct, and a codebook is built while the next
-    /// order is read.
-    #[test]
-    fn runs_hold_exactly_their_values() {
-        let values: Vec<f32> = (0..3000).map(|i| (i / 3) as f32 * -0.01).collect();
-        let runs = Runs::new(values);
-        assert_eq!(runs.counts.len(), 1000);
-        assert_eq!(runs.counts.capacity(), 1000);
-        assert_eq!(runs.values.capacity(), 1000);
-        assert!(Runs::new(Vec::new()).counts.is_empty());
     }
 
     proptest! {
@@ -833,11 +496,14 @@ mod tests {
         }
     }
 
-    /// Equal-count bins split a run of equal values between bins.
+    /// A value halfway between two centers goes to the lower one, in Lloyd's
+    /// algorithm as in `encode`.
     #[test]
-    fn equal_count_bins_split_runs() {
-        let runs = Runs::new(vec![1.0, 1.0, 1.0, 4.0]);
-        assert_eq!(runs.equal_count_centers(2), [1.0, 2.5]);
-        assert_eq!(runs.equal_count_centers(4), [1.0, 4.0]);
+    fn ties_go_to_the_lower_center() {
+        let runs = Runs::new(vec![0.0, 1.0, 2.0]);
+        let mut centers = [0.0, 2.0];
+        runs.lloyd(&mut centers, 1);
+        assert_eq!(centers, [0.5, 2.0]);
+        assert_eq!(Codebook::from_centers(vec![0.0, 2.0]).encode(1.0), 0);
     }
 }

@@ -40,8 +40,10 @@
 //! `build-lm` tries them in that order. They share `options` (what a build
 //! takes and gives), `unigrams` (the vocabulary and unigram sections),
 //! `geometry` (where each order's arcs go and how its table is written),
-//! `codebook` (quantized weights, `segments` for q16's segmented codebooks;
-//! `class_book` for the unigrams of q16 and q8, whose flags lie in the values) and `output` (writing a file atomically).
+//! `codebook` (quantized weights, built from the `runs` of equal values;
+//! `segments` for q16's segmented codebooks; `class_book` for the unigrams
+//! of q16 and q8, whose flags lie in the values) and `output` (writing a
+//! file atomically).
 mod class_book;
 mod codebook;
 mod complete;
@@ -57,6 +59,7 @@ mod paths;
 mod radix;
 mod reading;
 mod records;
+mod runs;
 mod segments;
 mod side;
 mod spill;
