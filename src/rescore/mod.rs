@@ -31,6 +31,7 @@ pub mod coverage;
 mod distance;
 mod error;
 pub mod extra_weights;
+mod groups;
 mod joined;
 pub mod jsonl;
 mod jsonl_typed;

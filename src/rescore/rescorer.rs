@@ -26,10 +26,11 @@ pub use super::combine::{
 };
 use super::distance::{Sequences, WordIds};
 use super::extra_weights::ExtraWeights;
+pub use super::groups::{score_lists, score_lists_sequential, GROUP_LISTS};
 use super::joined::Words;
 use super::mbr;
 use super::nbest::{Hypothesis, NbestList};
-pub use super::scorer::{score_lists, score_lists_sequential, LmScorer, ScorerStats, GROUP_LISTS};
+pub use super::scorer::{LmScorer, ScorerStats};
 use crate::lm::LanguageModel;
 
 /// One rescored list: the features, totals and ranking of its hypotheses
