@@ -14,8 +14,9 @@
 //! sentence order, so each hypothesis gets exactly the value
 //! [`LanguageModel::score_sentence`] gives. Lists are scored in groups of
 //! [`GROUP_LISTS`], in parallel with rayon; results are in input order and
-//! identical to the sequential path. (The scoring itself lives in a private
-//! `scorer` module; its items are re-exported here.)
+//! identical to the sequential path. (The scoring itself lives in private
+//! modules, `scorer` for one group and `groups` for many; their items are
+//! re-exported here.)
 
 use std::sync::{Arc, LazyLock};
 
