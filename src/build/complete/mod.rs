@@ -31,7 +31,8 @@
 //!   [`NGramSet`](crate::arpa::NGramSet) documents: when an n-gram is read, the
 //!   blanks among its suffixes that no earlier n-gram filled get the backed-off
 //!   sum going up from its longest filled suffix; once the file is read, blanks
-//!   no n-gram filled (missing contexts) get `-|p(lower)| + backoff(context)`.
+//!   no n-gram filled (missing contexts) get `-|p(lower)| + backoff(context)`
+//!   (the paths and the blanks: `blanks`).
 //!
 //! The vocabulary's sections are written when the bigrams start (they need
 //! nothing else; when the streaming builder hands its model over, they are
@@ -43,6 +44,8 @@
 //! (see `tables`). The file is byte for byte the one [`compile`](super::compile) makes from the
 //! same input. Any error in the input makes [`compile_completing`] return
 //! `None`, for [`NGramSet`](crate::arpa::NGramSet) to report it exactly.
+
+mod blanks;
 
 use std::io::{self, BufRead, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -60,7 +63,6 @@ use super::{section_count, unigram_sections, word_sections, write_sections};
 use super::{BuildError, BuildOptions, Sections, Streamed, Unigram};
 use crate::format::SectionWriter;
 use crate::vocab::{Vocab, WordId};
-use crate::MAX_ORDER;
 
 /// Compiles ARPA text from `input`, completing it as
 /// [`NGramSet`](crate::arpa::NGramSet) does, into `out` (positioned at its
@@ -408,109 +410,6 @@ impl<W: Write + Seek> Completer<W> {
         write_sections(&mut out, words)?;
         self.sections = Some((out, VocabFacts::of(vocab)));
         Ok(())
-    }
-
-    /// The id of `words` (fewer than N), walking from the id of each prefix
-    /// cached in `cache`; a missing prefix is added as a blank.
-    fn walk(&mut self, cache: &mut PathCache, words: &[WordId]) -> Result<u32, Stop> {
-        cache.id(words, |k, ctx, _| self.find_or_blank(&words[..=k], ctx))
-    }
-
-    /// The id of `words` (2 to N - 1 of them), whose context has id `ctx`;
-    /// when missing it is added as a blank, its suffix first.
-    fn find_or_blank(&mut self, words: &[WordId], ctx: u32) -> Result<u32, Stop> {
-        let n = words.len();
-        let word = words[n - 1];
-        if let Some(found) = self.orders[n - 2].table.get(ctx, word) {
-            return Ok(found);
-        }
-        let suffix = match n {
-            2 => word,
-            _ => self.walk(&mut PathCache::default(), &words[1..])?,
-        };
-        let blank = Rec {
-            ctx,
-            word,
-            prob: 0.0,
-            backoff: 0.0,
-        };
-        let i = self.orders[n - 2].add(blank, BLANK).need()?;
-        self.orders[n - 2].blanks.push((i, suffix));
-        self.link(n, ctx, suffix);
-        Ok(i)
-    }
-
-    /// Flags the context and the suffix of an n-gram of order `n`.
-    fn link(&mut self, n: usize, ctx: u32, suffix: u32) {
-        if n == 2 {
-            self.unigrams[ctx as usize].extends = true;
-            self.unigrams[suffix as usize].extends_left = true;
-        } else {
-            let below = &mut self.orders[n - 3].table;
-            below.add_flags(ctx, EXTENDS);
-            below.add_flags(suffix, LEFT);
-        }
-    }
-
-    /// The weights `[prob, backoff]` of id `id` of order `n` (a word id for 1).
-    fn weights(&self, n: usize, id: u32) -> [f32; 2] {
-        if n == 1 {
-            let u = &self.unigrams[id as usize];
-            [u.prob, u.backoff]
-        } else {
-            let r = self.orders[n - 2].table.rec(id);
-            [r.prob, r.backoff]
-        }
-    }
-
-    fn done(&self, n: usize, id: u32) -> bool {
-        n == 1 || self.orders[n - 2].table.flags(id) & DONE != 0
-    }
-
-    /// KenLM's loader, for the file's n-gram `words` (order n >= 3): from its
-    /// longest suffix that has a probability, gives each longer suffix (a
-    /// blank) the backed-off sum, adding the backoffs of their contexts.
-    fn fill_suffixes(&mut self, words: &[WordId]) -> Result<(), Stop> {
-        let n = words.len();
-        // suffix[l]: the id of the suffix of l words.
-        let mut suffix = [0u32; MAX_ORDER];
-        suffix[1] = words[n - 1];
-        for l in 2..n {
-            suffix[l] = self.walk(&mut PathCache::default(), &words[n - l..])?;
-        }
-        let mut len = n - 1;
-        while len >= 2 && !self.done(len, suffix[len]) {
-            len -= 1;
-        }
-        let mut prob = -self.weights(len, suffix[len])[0].abs();
-        for (l, &id) in suffix.iter().enumerate().take(n).skip(len + 1) {
-            let ctx = self.orders[l - 2].table.rec(id).ctx;
-            prob += self.weights(l - 1, ctx)[1];
-            let order = &mut self.orders[l - 2].table;
-            order.set_prob(id, prob);
-            order.add_flags(id, DONE);
-        }
-        Ok(())
-    }
-
-    /// Gives the blanks no file n-gram filled `-|p(suffix)| + backoff(context)`,
-    /// from the lowest order up, then makes every blank's probability negative.
-    fn finish_blanks(&mut self) {
-        for n in 2..self.order() {
-            let blanks = std::mem::take(&mut self.orders[n - 2].blanks);
-            for &(i, suffix) in &blanks {
-                let order = &self.orders[n - 2].table;
-                if order.flags(i) & DONE == 0 {
-                    let ctx = order.rec(i).ctx;
-                    let prob = -self.weights(n - 1, suffix)[0].abs() + self.weights(n - 1, ctx)[1];
-                    self.orders[n - 2].table.set_prob(i, prob);
-                }
-            }
-            let order = &mut self.orders[n - 2].table;
-            for &(i, _) in &blanks {
-                order.set_prob(i, -order.rec(i).prob.abs());
-            }
-        }
     }
 }
 
