@@ -57,7 +57,7 @@ impl<W: Write + Seek> Completer<W> {
     }
 
     /// The weights `[prob, backoff]` of id `id` of order `n` (a word id for 1).
-    pub(super) fn weights(&self, n: usize, id: u32) -> [f32; 2] {
+    fn weights(&self, n: usize, id: u32) -> [f32; 2] {
         if n == 1 {
             let u = &self.unigrams[id as usize];
             [u.prob, u.backoff]
