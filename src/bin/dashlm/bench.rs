@@ -9,8 +9,8 @@ use dashlm::LanguageModel;
 
 /// Time the stateful query API on one thread.
 ///
-/// Converts every line's words to ids first, then scores every word and </s> of
-/// each line from <s>, REPEAT times, and prints the best run as one line:
+/// Converts every line's words to ids first, then scores every word and `</s>`
+/// of each line from `<s>`, REPEAT times, and prints the best run as one line:
 /// `queries=N log10_sum=X seconds=S qps=Q`. By default each query is a plain
 /// `full_score(state, word)`, as a decoder that does not know the next word
 /// makes it; `--lookahead` scores the lines with `score_corpus`, which tells the

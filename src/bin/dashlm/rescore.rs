@@ -28,7 +28,7 @@ type BoxError = Box<dyn Error + Send + Sync>;
 /// Per hypothesis, in natural-log units:
 /// total = acoustic_scale * acoustic + lm_weight * new_lm + wip * num_words
 ///       + first_pass_lm_weight * first_pass_lm + (each --score-weight NAME=W) W * NAME,
-/// new_lm being the model's log10 P(words </s> | <s>) times ln 10. Writes the lists
+/// new_lm being the model's log10 P(words `</s>` | `<s>`) times ln 10. Writes the lists
 /// best first, each hypothesis with its `new_lm` and `total` scores; prints a
 /// summary (with 1-best, rescored and oracle WER when references are present) on
 /// stderr.
