@@ -327,35 +327,36 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
     /// prefetches and makes on its next turn, after the other lists' turns
     /// (their work hides the query's memory accesses).
     fn walk(&mut self) {
-        while !self.cursors.is_empty() {
+        // Out of `self` while they walk, so each turn updates its cursor in
+        // place: a cursor copied back whole after a turn (one wide load of
+        // fields just stored one by one) stalled on store forwarding.
+        let mut cursors = std::mem::take(&mut self.cursors);
+        while !cursors.is_empty() {
             // A turn inserts at most one key: no growth (and no moved slot)
             // during the round.
-            self.memo.reserve(self.cursors.len());
+            self.memo.reserve(cursors.len());
             let mut k = 0;
-            while k < self.cursors.len() {
-                match self.turn(self.cursors[k]) {
-                    Some(c) => {
-                        self.cursors[k] = c;
-                        k += 1;
-                    }
-                    None => {
-                        self.cursors.swap_remove(k);
-                    }
+            while k < cursors.len() {
+                if self.turn(&mut cursors[k]) {
+                    k += 1;
+                } else {
+                    cursors.swap_remove(k);
                 }
             }
         }
+        self.cursors = cursors;
     }
 
     /// One turn of a list: makes its query in flight, then takes steps until
     /// one is new (its query is prefetched) or in flight for another list.
-    /// `None` when the list is finished.
+    /// False when the list is finished.
     #[inline]
-    fn turn(&mut self, mut c: Cursor) -> Option<Cursor> {
+    fn turn(&mut self, c: &mut Cursor) -> bool {
         if c.asked {
             c.asked = false;
-            let v = self.query(&c);
-            if !self.take(&mut c, v) {
-                return None;
+            let v = self.query(c);
+            if !self.take(c, v) {
+                return false;
             }
         }
         loop {
@@ -371,12 +372,12 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
                     c.asked = true;
                     c.word = word;
                     (c.slot, c.moves) = (slot as u32, self.memo.moves());
-                    return Some(c);
+                    return true;
                 }
-                (_, Some(v)) if v >> 32 == PENDING => return Some(c),
+                (_, Some(v)) if v >> 32 == PENDING => return true,
                 (_, Some(v)) => {
-                    if !self.take(&mut c, v) {
-                        return None;
+                    if !self.take(c, v) {
+                        return false;
                     }
                 }
             }
