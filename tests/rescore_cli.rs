@@ -299,77 +299,64 @@ fn malformed_input_is_reported_with_file_and_line() {
 
 #[test]
 fn weights_and_grids_that_would_rank_nothing_or_never_end_are_refused() {
-    let w = ["--lm-weight", "1", "--wip", "0"];
-    refused(
-        &["rescore", "--lm-weight", "nan", "--wip", "0"],
-        "`nan`: expected a finite number",
-    );
-    refused(
-        &["rescore", "--lm-weight", "1", "--wip=-inf"],
-        "`-inf`: expected a finite number",
-    );
-    refused(
-        &["rescore", w[0], w[1], w[2], w[3], "--acoustic-scale", "x"],
-        "`x` is not a number",
-    );
-    refused(
-        &["rescore", w[0], w[1], w[2], w[3], "--top", "0"],
-        "expected a number of hypotheses >= 1",
-    );
-    refused(
-        &["rescore", w[0], w[1], w[2], w[3], "--mbr", "--mbr-scale=-2"],
-        "expected a scale >= 0",
-    );
-    // Before: a capacity-overflow panic, and a grid of a billion rows.
-    refused(
-        &["tune", "--lm-weights", "0:inf:1"],
-        "--lm-weights `inf` is not a finite number",
-    );
-    refused(
-        &["tune", "--lm-weights", "0:1e9:1"],
-        "gives 1000000001 values; at most 10000 per axis",
-    );
-    // Before: the count in 301 digits.
-    refused(
-        &["tune", "--lm-weights", "1:3:1e-300"],
-        "gives 2.000e300 values; at most 10000 per axis",
-    );
-    refused(
-        &["tune", "--wips", "nan"],
-        "--wips `nan` is not a finite number",
-    );
-    refused(&["tune", "--mbr", "--scales=-1,1"], "-1 is negative");
-    refused(
-        &["tune", "--fine", "100000000000"],
-        "expected 2 to 100 subdivisions (or 0, no finer pass)",
-    );
-    refused(
-        &["tune", "--lm-weights", "0:9999:1", "--wips", "0:9999:1"],
-        "the grid has 100000000 cells",
-    );
-    refused(
-        &["rescore", w[0], w[1], w[2], w[3], "--threads", "100000"],
-        "from 1 to 1024",
-    );
-    refused(
-        &[
-            "rescore",
-            w[0],
-            w[1],
-            w[2],
-            w[3],
-            "--acoustic-scale",
-            "1e307",
-        ],
-        "the combined score is -inf (weights or scores too large)",
-    );
-    // Before: a directory named `-` (the check comes before the input is read).
-    refused(
-        &[
-            "rescore", w[0], w[1], w[2], w[3], "--format", "srilm", "--output", "-",
-        ],
-        "--format srilm writes a directory, not standard output",
-    );
+    // `+` stands for `--lm-weight 1 --wip 0` after `rescore`.
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["rescore", "--lm-weight", "nan", "--wip", "0"],
+            "`nan`: expected a finite number",
+        ),
+        (
+            &["rescore", "--lm-weight", "1", "--wip=-inf"],
+            "`-inf`: expected a finite number",
+        ),
+        (&["+", "--acoustic-scale", "x"], "`x` is not a number"),
+        (&["+", "--top", "0"], "expected a number of hypotheses >= 1"),
+        (&["+", "--mbr", "--mbr-scale=-2"], "expected a scale >= 0"),
+        // Before: a capacity-overflow panic, and a grid of a billion rows.
+        (
+            &["tune", "--lm-weights", "0:inf:1"],
+            "--lm-weights `inf` is not a finite number",
+        ),
+        (
+            &["tune", "--lm-weights", "0:1e9:1"],
+            "gives 1000000001 values; at most 10000 per axis",
+        ),
+        // Before: the count in 301 digits.
+        (
+            &["tune", "--lm-weights", "1:3:1e-300"],
+            "gives 2.000e300 values; at most 10000 per axis",
+        ),
+        (
+            &["tune", "--wips", "nan"],
+            "--wips `nan` is not a finite number",
+        ),
+        (&["tune", "--mbr", "--scales=-1,1"], "-1 is negative"),
+        (
+            &["tune", "--fine", "100000000000"],
+            "expected 2 to 100 subdivisions (or 0, no finer pass)",
+        ),
+        (
+            &["tune", "--lm-weights", "0:9999:1", "--wips", "0:9999:1"],
+            "the grid has 100000000 cells",
+        ),
+        (&["+", "--threads", "100000"], "from 1 to 1024"),
+        (
+            &["+", "--acoustic-scale", "1e307"],
+            "the combined score is -inf (weights or scores too large)",
+        ),
+        // Before: a directory named `-` (the check comes before the input is read).
+        (
+            &["+", "--format", "srilm", "--output", "-"],
+            "--format srilm writes a directory, not standard output",
+        ),
+    ];
+    let rescore = ["rescore", "--lm-weight", "1", "--wip", "0"];
+    for &(args, expected) in cases {
+        match args.split_first() {
+            Some((&"+", rest)) => refused(&[&rescore[..], rest].concat(), expected),
+            _ => refused(args, expected),
+        }
+    }
 }
 
 #[test]
