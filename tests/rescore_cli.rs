@@ -63,6 +63,17 @@ fn rescore_writes_every_format_and_the_same_best_text() {
     ));
     assert_eq!(stdout.lines().count(), 5);
     assert!(stdout.contains("\"posterior\""));
+    // A --top past any count (and past usize) keeps every hypothesis (before:
+    // refused as `expected a number of hypotheses >= 1`).
+    let all = |top: &str| {
+        let input = data("sample.jsonl");
+        ok(&rescore_with(
+            s(&model),
+            &["--input", s(&input), "--top", top],
+        ))
+        .0
+    };
+    assert_eq!(all("99999999999999999999"), all("10"));
 }
 
 #[test]
@@ -177,19 +188,23 @@ fn wer_matches_known_counts() {
     fs::write(&h, "u2 hello word\nu1 the cat sat on mat today\n").unwrap();
     let (out, _) = ok(&["wer", "--ref", s(&r), "--hyp", s(&h)]);
     // u1: "the mat" -> "mat today" costs 2 either as 2 substitutions or as a
-    // deletion and an insertion; ties go to substitutions, as in Kaldi.
+    // deletion and an insertion; Kaldi's `compute-wer` counts the latter.
     assert_eq!(
         out,
-        "%WER 37.50 [ 3 / 8, 0 ins, 0 del, 3 sub ]\n%SER 100.00 [ 2 / 2 ]\nScored 2 sentences, 0 not present in hyp.\n"
+        "%WER 37.50 [ 3 / 8, 1 ins, 1 del, 1 sub ]\n%SER 100.00 [ 2 / 2 ]\nScored 2 sentences, 0 not present in hyp.\n"
     );
     fs::write(&h, "u1 the cat sat on the mat\n").unwrap();
     let e = dashlm(&["wer", "--ref", s(&r), "--hyp", s(&h)]);
     assert!(!e.status.success());
     let (out, _) = ok(&["wer", "--ref", s(&r), "--hyp", s(&h), "--mode", "present"]);
-    assert!(out.starts_with("%WER 0.00 [ 0 / 6,"), "{out}");
+    // A hypothesis missing: `[PARTIAL]`, as compute-wer prints it.
+    assert_eq!(
+        out,
+        "%WER 0.00 [ 0 / 6, 0 ins, 0 del, 0 sub ] [PARTIAL]\n%SER 0.00 [ 0 / 1 ]\nScored 1 sentences, 1 not present in hyp.\n"
+    );
     let (out, _) = ok(&["wer", "--ref", s(&r), "--hyp", s(&h), "--mode", "all"]);
     assert!(
-        out.starts_with("%WER 25.00 [ 2 / 8, 0 ins, 2 del, 0 sub ]"),
+        out.starts_with("%WER 25.00 [ 2 / 8, 0 ins, 2 del, 0 sub ] [PARTIAL]\n"),
         "{out}"
     );
     // Hypotheses without a reference are not scored (as in compute-wer),
@@ -394,6 +409,40 @@ fn rescore_does_not_write_over_what_it_reads() {
         fs::read(&input).unwrap(),
         fs::read(data("sample.jsonl")).unwrap()
     );
+}
+
+/// A new LM score JSONL cannot hold (a probability of zero) is refused
+/// before an existing output is emptied (before: the run failed and left
+/// the file empty).
+#[test]
+fn an_output_jsonl_cannot_hold_is_refused_before_the_file_is_emptied() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/arpa/quirk-inf-and-99.arpa");
+    let input = dir.path().join("i.jsonl");
+    fs::write(
+        &input,
+        "{\"id\": \"u1\", \"hyps\": [{\"words\": \"a c\", \"acoustic\": -1}, \
+         {\"words\": \"a\", \"acoustic\": -2}]}\n",
+    )
+    .unwrap();
+    let out_path = dir.path().join("o.jsonl");
+    fs::write(&out_path, "keep\n").unwrap();
+    let out = dashlm(&rescore_with(
+        s(&model),
+        &["--input", s(&input), "--output", s(&out_path)],
+    ));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("o.jsonl: utterance `u1`, hypothesis 2: the `new_lm` score is -inf"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&out_path).unwrap(), "keep\n");
+    // To standard output: nothing written, the error names it.
+    let out = dashlm(&rescore_with(s(&model), &["--input", s(&input)]));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.stdout.is_empty(), "{err}");
+    assert!(err.contains("standard output: utterance `u1`"), "{err}");
 }
 
 #[test]

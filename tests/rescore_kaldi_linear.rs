@@ -296,7 +296,7 @@ fn a_rescored_directory_keeps_its_word_ids_when_rescored_again() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(2), "{err}");
     let expected = format!(
-        "{}:2: expected the transcription of the same key in `text`",
+        "{}:2: expected the transcription of the same key in the transcription archive",
         once.join("words").display()
     );
     assert!(err.contains(&expected), "{err}");
@@ -384,10 +384,12 @@ fn words_txt_gives_the_symbol_table_of_a_kaldi_scripts_directory() {
     assert_eq!(code, Some(2), "{err}");
     let line = words.lines().position(|l| l.contains(" 1 ")).unwrap() + 1;
     let expected = format!(
-        "{}:{line}: expected the transcription of the same key in `text`",
+        "{}:{line}: expected the transcription of the same key in the transcription archive",
         scripts.join("words").display()
     );
     assert!(err.contains(&expected), "{err}");
+    // The transcriptions are named by the archive read (before: `text` always).
+    assert!(err.contains("found `words_text` has `"), "{err}");
     fs::write(scripts.join("words"), &words).unwrap();
     // `tune` takes it too.
     let tune = |extra: &[&str]| {

@@ -42,13 +42,29 @@ fn known_alignments() {
             &[Deletion, Match, Match, Match, Insertion],
             (0, 1, 1),
         ),
-        // Equal-cost alternatives resolve to substitutions first (Kaldi's order).
-        ("a b", "b a", &[Substitution, Substitution], (2, 0, 0)),
+        // Equal-cost alternatives resolve as Kaldi's `compute-wer` does: the
+        // diagonal only when strictly cheapest, then a deletion, then an
+        // insertion (not two substitutions).
+        ("a b", "b a", &[Deletion, Match, Insertion], (0, 1, 1)),
         (
             "a b c d",
             "a c b d",
-            &[Match, Substitution, Substitution, Match],
-            (2, 0, 0),
+            &[Match, Deletion, Match, Insertion, Match],
+            (0, 1, 1),
+        ),
+        (
+            "the cat sat on the mat",
+            "a cat sat the mat now",
+            &[
+                Substitution,
+                Match,
+                Match,
+                Deletion,
+                Match,
+                Match,
+                Insertion,
+            ],
+            (1, 1, 1),
         ),
     ];
     for (r, h, ops, (s, i, d)) in cases {
@@ -102,6 +118,59 @@ fn levenshtein(a: &[u8], b: &[u8]) -> usize {
     d[a.len()][b.len()]
 }
 
+/// Kaldi's `LevenshteinEditDistance(ref, hyp, &ins, &del, &sub)` (the counts
+/// `compute-wer` prints) as Kaldi writes it: rows over the hypothesis, each
+/// cell's counts copied from the predecessor it picks. `(sub, ins, del)`.
+fn kaldi_counts(reference: &[u8], hyp: &[u8]) -> (u64, u64, u64) {
+    #[derive(Clone, Copy)]
+    struct Stats {
+        ins: u64,
+        del: u64,
+        sub: u64,
+        cost: u64,
+    }
+    let mut e: Vec<Stats> = (0..=reference.len() as u64)
+        .map(|i| Stats {
+            ins: 0,
+            del: i,
+            sub: 0,
+            cost: i,
+        })
+        .collect();
+    for h in hyp {
+        let mut cur = e.clone();
+        cur[0].ins += 1;
+        cur[0].cost += 1;
+        for (r, word) in reference.iter().enumerate() {
+            let ins_err = e[r + 1].cost + 1;
+            let del_err = cur[r].cost + 1;
+            let sub_err = e[r].cost + u64::from(h != word);
+            cur[r + 1] = if sub_err < ins_err && sub_err < del_err {
+                let mut c = e[r];
+                c.sub += u64::from(h != word);
+                Stats { cost: sub_err, ..c }
+            } else if del_err < ins_err {
+                let c = cur[r];
+                Stats {
+                    cost: del_err,
+                    del: c.del + 1,
+                    ..c
+                }
+            } else {
+                let c = e[r + 1];
+                Stats {
+                    cost: ins_err,
+                    ins: c.ins + 1,
+                    ..c
+                }
+            };
+        }
+        e = cur;
+    }
+    let last = e[reference.len()];
+    (last.sub, last.ins, last.del)
+}
+
 proptest! {
     #[test]
     fn alignment_is_a_minimal_edit_script(r in proptest::collection::vec(0u8..4, 0..12), h in proptest::collection::vec(0u8..4, 0..12)) {
@@ -130,6 +199,14 @@ proptest! {
     #[test]
     fn counts_in_one_row_equal_the_alignments(r in proptest::collection::vec(0u8..3, 0..20), h in proptest::collection::vec(0u8..3, 0..20)) {
         prop_assert_eq!(ErrorCounts::of(&r, &h), align(&r, &h).counts);
+    }
+
+    /// Ties split into substitutions, insertions and deletions exactly as in
+    /// Kaldi's `compute-wer`.
+    #[test]
+    fn counts_are_kaldis(r in proptest::collection::vec(0u8..3, 0..20), h in proptest::collection::vec(0u8..3, 0..20)) {
+        let c = ErrorCounts::of(&r, &h);
+        prop_assert_eq!((c.substitutions, c.insertions, c.deletions), kaldi_counts(&r, &h));
     }
 }
 

@@ -92,6 +92,18 @@ impl ScoreWeight {
     }
 }
 
+/// The option that weighs `name` when it names one of the combination's own
+/// terms (a hypothesis' acoustic or first-pass LM score, or the new LM score),
+/// which no extra score of that name stands for unless the input has one.
+fn built_in_term(name: &str) -> Option<&'static str> {
+    match name {
+        "acoustic" => Some("--acoustic-scale"),
+        "lm" => Some("--first-pass-lm-weight (the hypothesis' first-pass LM score)"),
+        "new_lm" => Some("--lm-weight (the model's score, which rescoring computes)"),
+        _ => None,
+    }
+}
+
 impl fmt::Display for ScoreWeight {
     /// As `--score-weight` takes it: `W`, or `F*lm`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -308,19 +320,32 @@ impl ExtraWeights {
     ///      SRILM score directory `nolm/`) or weight it 0"
     /// );
     /// assert!(ExtraWeights::new().with_times_lm("nolm", 1.0).check_lists(&lists).is_err());
+    /// // A term of the combination's own is not an extra score.
+    /// let err = ExtraWeights::new().with("lm", 1.0).check_lists(&lists).unwrap_err();
+    /// assert!(err.ends_with("`lm` is not an extra score but a term of the combination of its \
+    ///     own, weighted by --first-pass-lm-weight (the hypothesis' first-pass LM score)"), "{err}");
     /// ```
     pub fn check_lists(&self, lists: &[NbestList]) -> Result<(), String> {
         for (name, weight) in self.iter().filter(|&(_, w)| w.number() != 0.0) {
             for list in lists {
                 if let Some(k) = list.hyps.iter().position(|h| !h.extra.contains_key(name)) {
-                    return Err(format!(
-                        "utterance `{}`, hypothesis {}: no score `{name}`, but its weight is \
-                         {weight}: give every hypothesis one (a JSONL hypothesis' `{name}`, a \
-                         Kaldi `{name}.score` archive, an SRILM score directory `{name}/`) or \
-                         weight it 0",
-                        super::error::clip(&list.id),
+                    let list_id = super::error::clip(&list.id);
+                    let head = format!(
+                        "utterance `{list_id}`, hypothesis {}: no score `{name}`, but its weight \
+                         is {weight}",
                         k + 1,
-                    ));
+                    );
+                    return Err(match built_in_term(name) {
+                        Some(option) => format!(
+                            "{head}: `{name}` is not an extra score but a term of the \
+                             combination of its own, weighted by {option}"
+                        ),
+                        None => format!(
+                            "{head}: give every hypothesis one (a JSONL hypothesis' `{name}`, a \
+                             Kaldi `{name}.score` archive, an SRILM score directory `{name}/`) \
+                             or weight it 0"
+                        ),
+                    });
                 }
             }
         }

@@ -1,11 +1,14 @@
 //! Word error rate by Levenshtein alignment.
 //!
 //! The alignment minimizes substitutions + insertions + deletions (each costs 1).
-//! Among equally cheap alignments the counts follow Kaldi's `compute-wer`
-//! (`LevenshteinEditDistance`): at each cell a match is taken when the words
-//! agree; otherwise a substitution, unless an insertion, then a deletion, is
-//! strictly cheaper. [`read_transcripts`] reads `dashlm wer`'s references
-//! and hypotheses.
+//! Among equally cheap alignments the counts are those of Kaldi's
+//! `compute-wer` (its `LevenshteinEditDistance`): each cell of the table
+//! (reference prefix, hypothesis prefix) extends the diagonal (a match or a
+//! substitution) only when that is strictly cheaper than both an insertion and
+//! a deletion; else a deletion when strictly cheaper than an insertion; else an
+//! insertion. So `a b` against `b a` counts one insertion and one deletion, not
+//! two substitutions. [`read_transcripts`] reads `dashlm wer`'s references and
+//! hypotheses.
 //!
 //! ```
 //! use dashlm::rescore::wer::{align, ErrorCounts, EditOp::*};
@@ -104,19 +107,12 @@ impl ErrorCounts {
             row[0] = [0, 0, i as u32 + 1];
             for (j, h) in hyp.iter().enumerate() {
                 let above = row[j + 1];
-                row[j + 1] = if r == h {
-                    diag
-                } else {
-                    let mut best = step(diag, 0);
-                    let ins = step(row[j], 1);
-                    if cost(&ins) < cost(&best) {
-                        best = ins;
-                    }
-                    let del = step(above, 2);
-                    if cost(&del) < cost(&best) {
-                        best = del;
-                    }
-                    best
+                let (op, _) = kaldi_step(cost(&diag), r == h, cost(&row[j]), cost(&above));
+                row[j + 1] = match op {
+                    EditOp::Match => diag,
+                    EditOp::Substitution => step(diag, 0),
+                    EditOp::Insertion => step(row[j], 1),
+                    EditOp::Deletion => step(above, 2),
                 };
                 diag = above;
             }
@@ -254,23 +250,12 @@ pub fn align<T: PartialEq>(reference: &[T], hyp: &[T]) -> Alignment {
         cost[i * w] = i as u32;
         op[i * w] = EditOp::Deletion;
         for j in 1..=m {
-            let diag = cost[(i - 1) * w + j - 1];
-            let (c, o) = if reference[i - 1] == hyp[j - 1] {
-                (diag, EditOp::Match)
-            } else {
-                let mut best = (diag + 1, EditOp::Substitution);
-                let ins = cost[i * w + j - 1] + 1;
-                if ins < best.0 {
-                    best = (ins, EditOp::Insertion);
-                }
-                let del = cost[(i - 1) * w + j] + 1;
-                if del < best.0 {
-                    best = (del, EditOp::Deletion);
-                }
-                best
-            };
-            cost[i * w + j] = c;
-            op[i * w + j] = o;
+            (op[i * w + j], cost[i * w + j]) = kaldi_step(
+                cost[(i - 1) * w + j - 1],
+                reference[i - 1] == hyp[j - 1],
+                cost[i * w + j - 1],
+                cost[(i - 1) * w + j],
+            );
         }
     }
     let mut ops = Vec::with_capacity(n.max(m));
@@ -306,6 +291,29 @@ pub fn align<T: PartialEq>(reference: &[T], hyp: &[T]) -> Alignment {
     ops.reverse();
     counts.sentence_errors = u64::from(counts.errors() > 0);
     Alignment { ops, counts }
+}
+
+/// The step into a cell of the alignment table and the cell's cost, by
+/// Kaldi's `LevenshteinEditDistance`: `diag`, `left` and `above` are the costs
+/// of the cells before it (diagonal, same reference prefix, same hypothesis
+/// prefix), `same` whether the cell's two words agree. The diagonal (a match or
+/// a substitution) wins only when strictly cheapest, then a deletion when
+/// strictly cheaper than an insertion.
+#[inline]
+fn kaldi_step(diag: u32, same: bool, left: u32, above: u32) -> (EditOp, u32) {
+    let (d, ins, del) = (diag + u32::from(!same), left + 1, above + 1);
+    if d < ins && d < del {
+        let op = if same {
+            EditOp::Match
+        } else {
+            EditOp::Substitution
+        };
+        (op, d)
+    } else if del < ins {
+        (EditOp::Deletion, del)
+    } else {
+        (EditOp::Insertion, ins)
+    }
 }
 
 /// The Levenshtein distance of two word sequences (unit costs), in `O(len(b))`

@@ -73,10 +73,12 @@ pub struct Args {
     pub threads: Option<usize>,
 }
 
-/// `--top N`: at least 1 (0 would write every list empty).
+/// `--top N`: at least 1 (0 would write every list empty); a number past
+/// `usize` keeps every hypothesis, as any number above a list's length does.
 fn parse_top(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
+        Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => Ok(usize::MAX),
         _ => Err(format!("`{s}`: expected a number of hypotheses >= 1")),
     }
 }
@@ -331,7 +333,17 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         applied.into_iter().collect::<Result<_, _>>()?
     };
     match (jsonl_output, &output) {
-        (Some(out), _) => out.write(|mut w| jsonl::write(&mut w, &reranked))?,
+        (Some(out), path) => {
+            // The scores rescoring added (`new_lm`, `total`) may be ones JSONL
+            // cannot hold (a probability of zero): refused before an existing
+            // file is emptied, as the input's were before the scoring.
+            let name = match path.as_deref() {
+                Some(p) if !super::load::is_dash(p) => p.display().to_string(),
+                _ => "standard output".to_string(),
+            };
+            check_writable(Format::Jsonl, &reranked).map_err(|e| super::load::named(&name, e))?;
+            out.write(|mut w| jsonl::write(&mut w, &reranked))?
+        }
         (None, Some(dir)) => match (&word_ids, args.lists.format) {
             (Some(table), _) => kaldi::write_dir_with_ids(dir, &reranked, table)?,
             (None, Format::Srilm) => srilm::write_dir_compressed(dir, &reranked, compression)?,

@@ -84,7 +84,9 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     }
     warn_unreferenced(&args, &refs, &hyps);
     let mut out = super::load::stdout();
-    writeln!(out, "{total}")?;
+    // compute-wer's mark of a score over fewer sentences than the references.
+    let partial = if missing > 0 { " [PARTIAL]" } else { "" };
+    writeln!(out, "{total}{partial}")?;
     writeln!(
         out,
         "%SER {:.2} [ {} / {} ]",

@@ -335,19 +335,25 @@ pub fn read_dir_with_symbols(
         ranks[li].push(n);
     }
     if let (Some((ids_name, ids)), Some(table)) = (ids, &table) {
-        // `text` read, with `words` beside it: one set of transcriptions.
+        // `text` (or `words_text`) read, with `words` beside it: one set of
+        // transcriptions.
+        let text_file = Path::new(&placed.text_name).file_name().map_or_else(
+            || placed.text_name.clone(),
+            |f| f.to_string_lossy().into_owned(),
+        );
         placed.attach(&mut lists, &ids_name, ids, true, |h, words| {
             if h.words == words {
                 return Ok(());
             }
             Err(NbestErrorKind::Syntax {
-                expected: "the transcription of the same key in `text` (a directory with both \
-                           `text` and `words` must hold one set of transcriptions)",
+                expected: "the transcription of the same key in the transcription archive \
+                           (`text` or `words_text`; with `words` beside it, both must hold one \
+                           set of transcriptions)",
                 found: format!(
-                    "`{}` through {}, where `text` has `{}`",
+                    "`{text_file}` has `{}`, this line `{}` through {}",
+                    h.words.as_str(),
                     words.as_str(),
                     table.source(),
-                    h.words.as_str()
                 ),
             })
         })?;

@@ -130,7 +130,7 @@ pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
 /// // `words` must hold the transcriptions of `text`.
 /// std::fs::write(dir.path().join("words"), "u-1 1 2\n").unwrap();
 /// let err = kaldi::read_dir(dir.path()).unwrap_err().to_string();
-/// assert!(err.contains("words:1: expected the transcription of the same key in `text`"), "{err}");
+/// assert!(err.contains("words:1: expected the transcription of the same key in the transcription archive"), "{err}");
 /// ```
 pub fn write_dir_with_ids(dir: &Path, lists: &[NbestList], table: &SymbolTable) -> io::Result<()> {
     check_dir_with_ids(lists, table)?;
