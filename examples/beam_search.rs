@@ -2,7 +2,8 @@
 //! and extends hypotheses word by word with the stateful API.
 //!
 //! Run: `cargo run --release --example beam_search [MODEL]` (default: the tiny
-//! model in `data/`, compiled in memory; MODEL may be ARPA or a compiled file).
+//! model in `data/`, compiled in memory; MODEL may be ARPA text, plain, gzip or
+//! xz, or a compiled file).
 
 use std::collections::HashMap;
 
@@ -81,30 +82,33 @@ fn beam_search<M: LanguageModel>(
     hyps
 }
 
+/// The model file `build-lm` would write for `set`, in memory.
+fn compile(set: NGramSet) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let (file, _) = build::compile(&set, build::BuildOptions::default())?;
+    let mut bytes = Vec::new();
+    file.write_to(&mut bytes)?;
+    Ok(bytes)
+}
+
 fn try_main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args().nth(1);
-    let file = match &path {
-        Some(p) => Some(std::fs::read(p).map_err(|e| format!("{p}: {e}"))?),
-        None => None,
-    };
-    let bytes = match (&path, file) {
-        (Some(_), Some(bytes)) if bytes.starts_with(&dashlm::format::MAGIC) => bytes,
-        (other, file) => {
-            let (name, text) = match (other, file) {
-                (Some(p), Some(text)) => (p.clone(), text),
-                _ => (
-                    "data/tiny.arpa".to_string(),
-                    include_bytes!("../data/tiny.arpa").to_vec(),
-                ),
-            };
-            let set = NGramSet::read(&text[..], &name)?;
-            let (file, _) = build::compile(&set, build::BuildOptions::default())?;
-            let mut bytes = Vec::new();
-            file.write_to(&mut bytes)?;
-            bytes
-        }
-    };
     let name = path.as_deref().unwrap_or("data/tiny.arpa");
+    // ARPA text (plain, gzip or xz, told by magic bytes) is compiled in
+    // memory; a compiled model is read as it is.
+    let bytes = match &path {
+        Some(p) => {
+            let input = dashlm::arpa::open_input(p.as_ref()).map_err(|e| format!("{p}: {e}"))?;
+            if input.head.starts_with(&dashlm::format::MAGIC) {
+                std::fs::read(p).map_err(|e| format!("{p}: {e}"))?
+            } else {
+                compile(NGramSet::read(input.reader, p)?)?
+            }
+        }
+        None => compile(NGramSet::read(
+            &include_bytes!("../data/tiny.arpa")[..],
+            name,
+        )?)?,
+    };
     let lm = Model::from_bytes(bytes).map_err(|e| format!("{name}: {e}"))?;
     let candidates: Vec<WordId> = (0..lm.vocab_size() as WordId)
         .filter(|&w| w != lm.bos_id() && w != lm.eos_id() && w != 0)

@@ -63,8 +63,14 @@ fn parse_args() -> Result<Options, BoxError> {
         mbr: false,
     };
     let mut args = std::env::args().skip(1);
+    // The options that only the halvings use (given without them, they would
+    // be ignored).
+    let mut halvings_only = None;
     while let Some(a) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        if ["--seed", "--plateau", "--mbr"].contains(&a.as_str()) {
+            halvings_only.get_or_insert_with(|| a.clone());
+        }
         match a.as_str() {
             "--halvings" => o.halvings = Some(parse("--halvings", value("--halvings")?)?),
             "--seed" => o.seed = parse("--seed", value("--seed")?)?,
@@ -87,10 +93,17 @@ fn parse_args() -> Result<Options, BoxError> {
     }
     if positional.next().is_some() {
         return Err(
-            "usage: rescore_nbest [MODEL] [LISTS.jsonl] [--halvings N] [--seed S] \
-                    [--plateau D|off] [--mbr]"
+            "usage: rescore_nbest [MODEL] [LISTS.jsonl] [--halvings N [--seed S] \
+                    [--plateau D|off] [--mbr]]"
                 .into(),
         );
+    }
+    if let (None, Some(flag)) = (o.halvings, halvings_only) {
+        return Err(format!(
+            "{flag} applies to --halvings only (without it the weights are tuned with \
+             TuneOptions::default())"
+        )
+        .into());
     }
     Ok(o)
 }

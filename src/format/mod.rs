@@ -144,6 +144,23 @@ pub use header::{
     Header, RawLayout, SectionEntry, SectionKind, Weights, HEADER_LEN, MAGIC, SECTION_ENTRY_LEN,
     VERSION,
 };
+/// The memory behind [`Model::open`](crate::Model::open) and
+/// [`Model::load`](crate::Model::load) (`memmap2`'s map), re-exported so that
+/// the type they return can be named without depending on `memmap2`.
+///
+/// ```
+/// use dashlm::LanguageModel;
+/// struct Decoder {
+///     lm: dashlm::Model<dashlm::format::Mmap>,
+/// }
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("tiny.dlm");
+/// let text = &include_bytes!("../../data/tiny.arpa")[..];
+/// dashlm::build::stream_model(text, dashlm::build::BuildOptions::default(), &path, |_| {}).unwrap();
+/// let decoder = Decoder { lm: dashlm::Model::open(&path).unwrap() };
+/// assert_eq!(decoder.lm.order(), 3);
+/// ```
+pub use memmap2::Mmap;
 #[cfg(unix)]
 pub use mmap::signal_ignored;
 pub use mmap::{

@@ -14,7 +14,10 @@ use dashlm::LanguageModel;
 /// `queries=N log10_sum=X seconds=S qps=Q`. By default each query is a plain
 /// `full_score(state, word)`, as a decoder that does not know the next word
 /// makes it; `--lookahead` scores the lines with `score_corpus`, which tells the
-/// model the next word (as perplexity and rescoring can).
+/// model the next word (as perplexity and rescoring can). A last line without a
+/// newline is a line too (unlike `query`, which follows KenLM there), and
+/// `log10_sum` adds every query's score in f64 (`query`'s `Total:` lines are
+/// f32 sums, line by line).
 #[derive(clap::Args)]
 pub struct Args {
     /// The model (compiled or ARPA).
