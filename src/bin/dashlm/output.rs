@@ -65,6 +65,11 @@ impl OutputFile {
         })
     }
 
+    /// What errors name it: its path, or `standard output`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Empties the file (a regular file: not a FIFO or device), writes with
     /// `write` (through a buffer, and the compressor the name asks for),
     /// then flushes, ending the compressed stream; any error, the writers'

@@ -333,15 +333,12 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         applied.into_iter().collect::<Result<_, _>>()?
     };
     match (jsonl_output, &output) {
-        (Some(out), path) => {
+        (Some(out), _) => {
             // The scores rescoring added (`new_lm`, `total`) may be ones JSONL
             // cannot hold (a probability of zero): refused before an existing
             // file is emptied, as the input's were before the scoring.
-            let name = match path.as_deref() {
-                Some(p) if !super::load::is_dash(p) => p.display().to_string(),
-                _ => "standard output".to_string(),
-            };
-            check_writable(Format::Jsonl, &reranked).map_err(|e| super::load::named(&name, e))?;
+            check_writable(Format::Jsonl, &reranked)
+                .map_err(|e| super::load::named(out.name(), e))?;
             out.write(|mut w| jsonl::write(&mut w, &reranked))?
         }
         (None, Some(dir)) => match (&word_ids, args.lists.format) {
