@@ -125,6 +125,7 @@ mod probe;
 mod sections;
 pub mod segmented;
 pub mod table;
+mod table_stream;
 mod table_view;
 mod table_write;
 pub mod vocab;

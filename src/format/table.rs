@@ -79,7 +79,8 @@
 //!
 //! This module holds the layout ([`Layout`], [`Widths`], [`Slot`]); the key
 //! codec is in `key`, the query's lookup in `probe` ([`Probe`]), the writers in
-//! `table_write` and the read-only view for `dump` in `table_view`.
+//! `table_write` (in memory) and `table_stream` (streamed), and the read-only
+//! view for `dump` in `table_view`.
 //!
 //! ```
 //! use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
@@ -105,8 +106,9 @@ pub use super::grouped::{GroupedProbe, GROUPED};
 use super::header::RawLayout;
 pub use super::key::KeyCodec;
 pub use super::probe::{Hit, Probe};
+pub use super::table_stream::TableStream;
 pub use super::table_view::TableView;
-pub use super::table_write::{TableStream, TableWriter};
+pub use super::table_write::TableWriter;
 
 /// Bytes of zero padding after each table (more than one slot, whose widest is
 /// 123 bits): fixed-width reads of any slot stay inside the table, and a scan that

@@ -1,31 +1,27 @@
-//! Writing arc tables ([`crate::format::table`]): in memory in any slot order
-//! ([`TableWriter`]), or streamed in increasing slot order ([`TableStream`]).
+//! Writing arc tables ([`crate::format::table`]) in memory, in any slot order
+//! ([`TableWriter`]); [`crate::format::table::TableStream`] streams them in
+//! increasing slot order.
 //!
 //! In a run-offset table a slot's offset field depends on the arcs after it
 //! (how many of them belong to earlier homes). [`TableWriter`] stores each
 //! arc's displacement there first and turns them into offsets in one pass
-//! ([`TableWriter::seal`]); [`TableStream`] holds back the slots whose offset
-//! is not known yet (at most the largest displacement of them).
-
-use std::collections::VecDeque;
-use std::io::{self, Write};
+//! ([`TableWriter::seal`]).
 
 use super::bits::{mask, read_word, BitWriter};
 use super::error::FormatError;
 use super::grouped;
-use super::groups::GroupsWriter;
 use super::header::RawLayout;
 use super::table::{Layout, Slot, TableView, TABLE_PADDING};
 
 /// The layout of a table being written: [`Layout::new`]'s errors, with
 /// offset 0.
-fn checked(raw: RawLayout, vocab_size: u32) -> Result<Layout, FormatError> {
+pub(super) fn checked(raw: RawLayout, vocab_size: u32) -> Result<Layout, FormatError> {
     Layout::new(raw, vocab_size, 0)
 }
 
 /// Whether every field of arc `s` fits its width in `raw` (the flags and
 /// backoff of a table without them are not stored, so any values do).
-fn fields_fit(raw: &RawLayout, slot: u64, s: &Slot) -> Result<(), FormatError> {
+pub(super) fn fields_fit(raw: &RawLayout, slot: u64, s: &Slot) -> Result<(), FormatError> {
     let fits = |value: u32, bits: u8| u64::from(value) <= mask(u32::from(bits));
     let backoff_bits = if raw.has_nodes == 1 {
         raw.backoff_bits
@@ -98,7 +94,7 @@ impl TableWriter {
     /// # Errors
     /// [`Layout::new`]'s, for a layout that is not valid for `vocab_size`;
     /// [`FormatError::Field`] if the table's bytes cannot be allocated, or
-    /// for a grouped layout (see [`TableStream`]).
+    /// for a grouped layout (see [`crate::format::table::TableStream`]).
     pub fn new(raw: RawLayout, vocab_size: u32) -> Result<TableWriter, FormatError> {
         let layout = checked(raw, vocab_size)?;
         if layout.grouped() {
@@ -343,289 +339,4 @@ impl TableWriter {
         self.seal();
         self.bits.finish()
     }
-}
-
-/// Bytes buffered by a [`TableStream`] between writes.
-const STREAM_BUFFER: usize = 1 << 16;
-
-/// Writes a table to `out` slot by slot in increasing slot order, holding only
-/// a small buffer: skipped slots are empty. The bytes equal [`TableWriter`]'s
-/// for the same arcs.
-///
-/// ```
-/// use dashlm::format::table::{Slot, TableStream, TableWriter, Widths};
-/// let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: true, backoff: 32 };
-/// let codec = widths.codec(8);
-/// let mut arcs: Vec<Slot> = [(1, 2), (3, 4), (5, 6)]
-///     .map(|(ctx, word)| Slot { ctx, word, prob: 7, node: ctx == 1, ..Slot::default() })
-///     .to_vec();
-/// arcs.sort_by_key(|a| codec.hash(a.ctx, a.word));
-/// // Each at the first free slot at or after its home.
-/// let mut next = 0;
-/// let slots: Vec<u64> = arcs.iter().map(|a| {
-///     let s = codec.home(codec.hash(a.ctx, a.word)).max(next);
-///     next = s + 1;
-///     s
-/// }).collect();
-/// let raw = widths.layout(8, next.max(8), 2).with_runs(true);
-/// let mut memory = TableWriter::new(raw, 200).unwrap();
-/// let mut stream = TableStream::new(raw, 200, Vec::new()).unwrap();
-/// for (slot, arc) in slots.iter().zip(&arcs) {
-///     memory.put(*slot, arc).unwrap();
-///     stream.put(*slot, arc).unwrap();
-/// }
-/// assert_eq!(stream.finish().unwrap(), memory.finish());
-/// ```
-#[derive(Debug)]
-pub struct TableStream<W: Write> {
-    layout: Layout,
-    out: W,
-    /// Slots written to the output so far.
-    next: u64,
-    /// One past the last slot given to [`TableStream::put`].
-    end: u64,
-    /// Arcs put but not written, each of a home before its slot: their slot
-    /// and bits, offset field still 0. A slot's offset is known once an arc
-    /// of its home or a later one comes (or the table ends).
-    held: VecDeque<(u64, u128)>,
-    /// Bits not yet in `buf` (`pending` of them, fewer than 64).
-    acc: u128,
-    pending: u32,
-    buf: Vec<u8>,
-    /// Grouped tables: the arcs' contexts so far, and the last arc's key.
-    groups: Option<(GroupsWriter, Option<(u32, u32)>)>,
-}
-
-impl<W: Write> TableStream<W> {
-    /// A table of `raw` written to `out`.
-    ///
-    /// ```
-    /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
-    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
-    /// # let raw = widths.layout(4, 4, 0);
-    /// # let codec = widths.codec(4);
-    /// # let home = codec.home(codec.hash(1, 2));
-    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
-    /// let stream = TableStream::new(raw, 200, Vec::new()).unwrap();
-    /// // No arcs: the bytes of an empty table, as TableWriter writes them.
-    /// let bytes = stream.finish().unwrap();
-    /// assert_eq!(bytes, TableWriter::new(raw, 200).unwrap().finish());
-    /// assert!(TableStream::new(raw, 1 << 20, Vec::new()).is_err()); // 8-bit word ids
-    /// ```
-    ///
-    /// # Errors
-    /// [`Layout::new`]'s, for a layout that is not valid for `vocab_size`.
-    pub fn new(raw: RawLayout, vocab_size: u32, out: W) -> Result<TableStream<W>, FormatError> {
-        let layout = checked(raw, vocab_size)?;
-        let groups = layout
-            .grouped()
-            .then(|| (GroupsWriter::new(raw.num_homes, raw.num_slots), None));
-        Ok(TableStream {
-            groups,
-            layout,
-            out,
-            next: 0,
-            end: 0,
-            held: VecDeque::new(),
-            acc: 0,
-            pending: 0,
-            buf: Vec::with_capacity(STREAM_BUFFER + 8),
-        })
-    }
-
-    /// Appends the low `width` (<= 64) bits of `value`.
-    #[inline(always)]
-    fn push(&mut self, value: u64, width: u32) -> io::Result<()> {
-        self.acc |= u128::from(value) << self.pending;
-        self.pending += width;
-        if self.pending >= 64 {
-            self.buf.extend_from_slice(&(self.acc as u64).to_le_bytes());
-            self.acc >>= 64;
-            self.pending -= 64;
-            if self.buf.len() >= STREAM_BUFFER {
-                self.out.write_all(&self.buf)?;
-                self.buf.clear();
-            }
-        }
-        Ok(())
-    }
-
-    fn zeros(&mut self, mut bits: u64) -> io::Result<()> {
-        while bits > 0 {
-            let w = bits.min(64) as u32;
-            self.push(0, w)?;
-            bits -= u64::from(w);
-        }
-        Ok(())
-    }
-
-    /// Writes arc `s` into `slot`, which must follow every slot written so far
-    /// and lie at or after the arc's home (arcs come in hash order); in a
-    /// grouped table, the next slot, arcs in increasing `(ctx, word)` order.
-    ///
-    /// # Errors
-    /// I/O errors from the output; `InvalidInput` for a slot out of order,
-    /// before its home, past the table or too far after its home for the
-    /// displacement field, or an arc with a field wider than the layout's
-    /// (or out of order, or of a context past the last, in a grouped table).
-    ///
-    /// ```
-    /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
-    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
-    /// # let raw = widths.layout(4, 4, 0);
-    /// # let codec = widths.codec(4);
-    /// # let home = codec.home(codec.hash(1, 2));
-    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
-    /// let mut stream = TableStream::new(raw, 200, Vec::new()).unwrap();
-    /// stream.put(home, &arc).unwrap();
-    /// // Slots come in increasing order: the same slot again is refused.
-    /// let err = stream.put(home, &arc).unwrap_err();
-    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
-    /// let bytes = stream.finish().unwrap();
-    /// let layout = Layout::new(raw, 200, 0).unwrap();
-    /// assert_eq!(TableView::new(&bytes, &layout).find(1, 2), Some(home));
-    /// ```
-    pub fn put(&mut self, slot: u64, s: &Slot) -> io::Result<()> {
-        if self.groups.is_some() {
-            return self.put_grouped(slot, s);
-        }
-        let (h, home) = self.layout.hash_home(s);
-        if slot < self.end || slot < home || slot >= self.layout.raw().num_slots {
-            return Err(invalid(format!(
-                "slot {slot} (home {home}) written out of order or outside the table"
-            )));
-        }
-        let raw = *self.layout.raw();
-        fields_fit(&raw, slot, s).map_err(|e| invalid(e.to_string()))?;
-        if !self.layout.runs() && slot - home + 1 > mask(u32::from(raw.disp_bits)) {
-            return Err(invalid(format!(
-                "slot {slot}: displacement {} exceeds the {}-bit field",
-                slot - home + 1,
-                raw.disp_bits
-            )));
-        }
-        // Every arc before this one has a home before the held slots': their
-        // homes' runs start after the last of them.
-        while let Some(&(j, bits)) = self.held.front() {
-            if j > home {
-                break;
-            }
-            self.held.pop_front();
-            self.emit(j, bits, self.end - j + 1)?;
-        }
-        self.end = slot + 1;
-        if !self.layout.runs() {
-            let bits = self.layout.encode(slot - home + 1, h, s);
-            return self.emit(slot, bits, 0);
-        }
-        let bits = self.layout.encode(0, h, s);
-        if home == slot {
-            self.emit(slot, bits, 1)
-        } else {
-            self.held.push_back((slot, bits));
-            Ok(())
-        }
-    }
-
-    /// [`TableStream::put`] into a grouped table: every slot holds an arc,
-    /// in increasing `(ctx, word)` order.
-    fn put_grouped(&mut self, slot: u64, s: &Slot) -> io::Result<()> {
-        let raw = *self.layout.raw();
-        if slot != self.next || slot >= raw.num_slots {
-            return Err(invalid(format!(
-                "slot {slot}: a grouped table's {} arcs are written in slot order, from 0",
-                raw.num_slots
-            )));
-        }
-        fields_fit(&raw, slot, s).map_err(|e| invalid(e.to_string()))?;
-        let (groups, last) = self.groups.as_mut().expect("a grouped table");
-        if let Some(before) = last.filter(|&before| before >= (s.ctx, s.word)) {
-            return Err(invalid(format!(
-                "slot {slot}: arc {:?} after arc {before:?}: a grouped table's arcs go in increasing (ctx, word) order",
-                (s.ctx, s.word)
-            )));
-        }
-        groups
-            .push(u64::from(s.ctx))
-            .map_err(|e| invalid(format!("slot {slot}: {e}")))?;
-        *last = Some((s.ctx, s.word));
-        // A grouped arc stores its word, not a hash: no key to pass.
-        self.emit(slot, self.layout.encode(0, 0, s), 0)
-    }
-
-    /// Writes the groups block of a grouped table after its arcs.
-    fn finish_groups(&mut self) -> io::Result<()> {
-        let Some((groups, _)) = self.groups.take() else {
-            return Ok(());
-        };
-        let block = groups.finish().map_err(|e| invalid(e.to_string()))?;
-        self.zeros(u64::from((8 - self.pending % 8) % 8))?;
-        for chunk in block.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.push(u64::from_le_bytes(word), 8 * chunk.len() as u32)?;
-        }
-        Ok(())
-    }
-
-    /// Writes `bits` (offset field 0) into `slot` with offset field `offset`
-    /// (0 in a scanned table).
-    fn emit(&mut self, slot: u64, bits: u128, offset: u64) -> io::Result<()> {
-        let raw = *self.layout.raw();
-        if offset > mask(u32::from(raw.disp_bits)) {
-            return Err(invalid(format!(
-                "slot {slot}: offset {offset} exceeds the {}-bit field",
-                raw.disp_bits
-            )));
-        }
-        let width = raw.entry_bits;
-        self.zeros((slot - self.next) * u64::from(width))?;
-        let bits = bits | u128::from(offset);
-        self.push(bits as u64 & mask(width.min(64)), width.min(64))?;
-        if width > 64 {
-            self.push((bits >> 64) as u64, width - 64)?;
-        }
-        self.next = slot + 1;
-        Ok(())
-    }
-
-    /// Writes the remaining empty slots (of a grouped table: its groups
-    /// block) and the padding; returns the output.
-    ///
-    /// # Errors
-    /// I/O errors from the output; a grouped table missing arcs.
-    ///
-    /// ```
-    /// # use dashlm::format::table::{Layout, Slot, TableStream, TableView, TableWriter, Widths};
-    /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
-    /// # let raw = widths.layout(4, 4, 0);
-    /// # let codec = widths.codec(4);
-    /// # let home = codec.home(codec.hash(1, 2));
-    /// # let arc = Slot { ctx: 1, word: 2, prob: 7, ..Slot::default() };
-    /// let mut stream = TableStream::new(raw, 200, Vec::new()).unwrap();
-    /// stream.put(home, &arc).unwrap();
-    /// let bytes: Vec<u8> = stream.finish().unwrap(); // the output, a Vec here
-    /// let mut memory = TableWriter::new(raw, 200).unwrap();
-    /// memory.put(home, &arc).unwrap();
-    /// assert_eq!(bytes, memory.finish());
-    /// ```
-    pub fn finish(mut self) -> io::Result<W> {
-        // No arc of a later home came: the held runs start past the last arc.
-        while let Some((j, bits)) = self.held.pop_front() {
-            self.emit(j, bits, self.end - j + 1)?;
-        }
-        let raw = *self.layout.raw();
-        self.zeros((raw.num_slots - self.next) * u64::from(raw.entry_bits))?;
-        self.finish_groups()?;
-        self.zeros(TABLE_PADDING * 8)?;
-        let tail = self.acc.to_le_bytes();
-        self.buf
-            .extend_from_slice(&tail[..self.pending.div_ceil(8) as usize]);
-        self.out.write_all(&self.buf)?;
-        Ok(self.out)
-    }
-}
-
-fn invalid(message: String) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, message)
 }
