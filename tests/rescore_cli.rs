@@ -536,6 +536,32 @@ fn rescore_outputs_do_not_land_on_each_other_or_on_inputs_in_the_output_director
 }
 
 #[test]
+fn devices_are_outputs_not_inputs_overwritten() {
+    // Standard input is /dev/null here, and so is every output: nothing to
+    // overwrite. Before: "this output is the input, which would be
+    // overwritten", and "--output and --best-text name the same file".
+    let (model, jsonl) = (data("sample-3gram.arpa"), data("sample.jsonl"));
+    let mut args = rescore_with(
+        s(&model),
+        &[
+            "--input",
+            "-",
+            "--output",
+            "/dev/null",
+            "--best-text",
+            "/dev/null",
+        ],
+    );
+    refused_as_given(&args, "-: no n-best lists found");
+    let out = dashlm_with(&args, Some(&jsonl), None);
+    assert!(out.status.success(), "{out:?}");
+    // Kaldi lists cannot come from standard input: that error is the one given.
+    args.truncate(args.len() - 4);
+    args.extend(["--best-text", "/dev/null", "--format", "kaldi"]);
+    refused_as_given(&args, "not from standard input");
+}
+
+#[test]
 fn directory_outputs_must_be_new_or_empty() {
     let dir = tempfile::tempdir().unwrap();
     let model = data("sample-3gram.arpa");

@@ -98,12 +98,16 @@ pub fn read_arpa(input: Input, path: &Path) -> Result<NGramSet, Box<dyn Error + 
     Ok(set)
 }
 
-/// Whether `a` and `b` both exist and are the same file (one a link to the
-/// other, or the same path spelled another way).
+/// Whether `a` and `b` both exist and are the same regular file (one a link
+/// to the other, or the same path spelled another way). A device or pipe
+/// (`/dev/null`, `/dev/stdout`) never counts: writing one destroys nothing.
 pub fn same_file(a: &Path, b: &Path) -> bool {
     let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
         return false;
     };
+    if !x.is_file() {
+        return false;
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;

@@ -27,7 +27,8 @@ type BoxError = Box<dyn Error + Send + Sync>;
 ///
 /// Per hypothesis, in natural-log units:
 /// total = acoustic_scale * acoustic + lm_weight * new_lm + wip * num_words
-///       + first_pass_lm_weight * first_pass_lm + (each --score-weight NAME=W) W * NAME,
+///       + first_pass_lm_weight * first_pass_lm + (each --score-weight NAME=W) W * NAME
+///       + (each --score-weight NAME=F*lm) F * lm_weight * NAME,
 /// new_lm being the model's log10 P(words `</s>` | `<s>`) times ln 10. Writes the lists
 /// best first, each hypothesis with its `new_lm` and `total` scores; prints a
 /// summary (with 1-best, rescored and oracle WER when references are present) on
@@ -114,7 +115,9 @@ fn check_outputs_apart(
         // Also two spellings of one file not created yet (`o.txt`, `./o.txt`):
         // the second opened would take the first's place.
         let spelled_alike = resolved(out).is_some_and(|o| Some(o) == resolved(best));
-        if out == best || super::load::same_file(out, best) || spelled_alike {
+        // A device or pipe (`/dev/null` twice) takes both.
+        let special = std::fs::metadata(out).is_ok_and(|m| !m.is_file());
+        if !special && (out == best || super::load::same_file(out, best) || spelled_alike) {
             return Err(format!(
                 "{}: --output and --best-text name the same file",
                 out.display()
