@@ -52,8 +52,9 @@
 //! memory backed by huge pages.
 //!
 //! # Quirks
-//! KenLM's ARPA loader refuses an n-gram whose context is missing; dashlm adds the
-//! context as a blank with the backed-off probability, as KenLM's trie does.
+//! KenLM's ARPA loaders (probing and trie) refuse an n-gram whose context is
+//! missing; dashlm adds the context as a blank with the backed-off probability,
+//! as KenLM adds a missing suffix.
 #![deny(missing_docs)]
 
 pub mod arpa;

@@ -188,8 +188,9 @@ fn word_ids_without_a_symbol_table_are_an_error_saying_what_to_add() {
     let message = err(d.path());
     assert!(message.contains("text: read error: "), "{message}");
     let hint = "this directory has `words`, transcriptions as word ids: link the symbol table \
-                they use (the lang directory's `words.txt`) into it as `words.txt`, or write \
-                them as words with `utils/int2sym.pl -f 2- words.txt < words > text`";
+                they use (the lang directory's `words.txt`) into it as `words.txt` or name it \
+                with `--words-txt`, or write them as words with \
+                `utils/int2sym.pl -f 2- words.txt < words > text`";
     assert!(message.contains(hint), "{message}");
     fs::write(d.path().join("words.txt"), TABLE).unwrap();
     assert_eq!(kaldi::read_dir(d.path()).unwrap()[0].hyps[0].words, ["the"]);

@@ -27,7 +27,8 @@ pub struct Lists {
     /// Input format (rescore writes it too): jsonl, srilm or kaldi.
     #[arg(long, default_value = "jsonl", value_parser = parse_format)]
     pub format: Format,
-    /// References (`id w1 w2 ...` lines) to attach, in place of the input's own.
+    /// References (`id w1 w2 ...` lines, or JSONL objects with `id` and `ref`) to
+    /// attach, in place of the input's own.
     #[arg(long)]
     pub refs: Option<PathBuf>,
     /// With --format kaldi: the symbol table of the input's `words` (word ids),

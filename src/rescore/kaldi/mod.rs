@@ -116,8 +116,9 @@ fn with_word_ids_hint(err: NbestError, dir: &Path) -> NbestError {
         return err;
     }
     let hint = "; this directory has `words`, transcriptions as word ids: link the symbol \
-                table they use (the lang directory's `words.txt`) into it as `words.txt`, or \
-                write them as words with `utils/int2sym.pl -f 2- words.txt < words > text`";
+                table they use (the lang directory's `words.txt`) into it as `words.txt` or \
+                name it with `--words-txt`, or write them as words with \
+                `utils/int2sym.pl -f 2- words.txt < words > text`";
     err.with_io_hint(hint, |kind| kind == io::ErrorKind::NotFound)
 }
 
