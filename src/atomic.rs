@@ -35,20 +35,30 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-/// The temporary files and directories being written.
-static UNFINISHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// What a signal does with a listed path.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// A temporary file or directory: removed whole.
+    Temporary,
+    /// A directory made for an output: removed if still empty.
+    EmptyDir,
+}
 
-fn unfinished() -> MutexGuard<'static, Vec<PathBuf>> {
+/// The temporary files and directories being written, and the directories
+/// made for outputs not yet in place.
+static UNFINISHED: Mutex<Vec<(PathBuf, Kind)>> = Mutex::new(Vec::new());
+
+fn unfinished() -> MutexGuard<'static, Vec<(PathBuf, Kind)>> {
     // A panic elsewhere while the list was held leaves it usable.
     UNFINISHED.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A temporary name on the [`UNFINISHED`] list while this lives.
+/// A path on the [`UNFINISHED`] list while this lives.
 struct Listed(PathBuf);
 
 impl Listed {
-    fn new(path: &Path) -> Listed {
-        unfinished().push(path.to_path_buf());
+    fn new(path: &Path, kind: Kind) -> Listed {
+        unfinished().push((path.to_path_buf(), kind));
         Listed(path.to_path_buf())
     }
 }
@@ -56,22 +66,25 @@ impl Listed {
 impl Drop for Listed {
     fn drop(&mut self) {
         let mut list = unfinished();
-        if let Some(i) = list.iter().position(|p| *p == self.0) {
-            list.swap_remove(i);
+        if let Some(i) = list.iter().rposition(|(p, _)| *p == self.0) {
+            list.remove(i);
         }
     }
 }
 
-/// A file that Ctrl-C, SIGTERM or SIGHUP removes ([`remove_unfinished`]) while
-/// this guard lives: for an output a program creates in place before it has
-/// anything to write (as `dashlm rescore` opens its outputs before scoring),
-/// so that a signal does not leave it behind empty or half written. Dropping
-/// the guard (once the file is complete) keeps the file.
+/// A directory that Ctrl-C, SIGTERM or SIGHUP removes ([`remove_unfinished`])
+/// if it is still empty, while this guard lives: for a directory a program
+/// makes for an output before the output is ready (as `dashlm rescore` makes
+/// the directory of its SRILM or Kaldi lists, and its parents, before
+/// scoring), so that a signal does not leave it behind. Directories are
+/// removed after every temporary output and in the order their guards were
+/// made, so an output's directory goes before its parents. Dropping the
+/// guard keeps the directory.
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("best.txt");
-/// std::fs::write(&path, "").unwrap();
+/// let path = dir.path().join("lists");
+/// std::fs::create_dir(&path).unwrap();
 /// let guard = dashlm::atomic::RemovedOnInterrupt::new(&path);
 /// // What the handler of `remove_unfinished_on_interrupt` does on a signal:
 /// assert_eq!(dashlm::atomic::remove_unfinished(), 1);
@@ -84,27 +97,47 @@ pub struct RemovedOnInterrupt {
 }
 
 impl RemovedOnInterrupt {
-    /// Puts `path` on the list of outputs a signal removes, until dropped.
+    /// Puts directory `path` on the list of those a signal removes if empty,
+    /// until dropped.
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
-    /// let path = dir.path().join("out.txt");
-    /// std::fs::write(&path, "partial").unwrap();
-    /// let guard = dashlm::atomic::RemovedOnInterrupt::new(&path);
-    /// drop(guard); // complete: kept
+    /// let path = dir.path().join("lists");
+    /// std::fs::create_dir(&path).unwrap();
+    /// std::fs::write(path.join("a.nbest"), "").unwrap();
+    /// let _guard = dashlm::atomic::RemovedOnInterrupt::new(&path);
+    /// assert_eq!(dashlm::atomic::remove_unfinished(), 0); // not empty: kept
     /// assert!(path.exists());
     /// ```
     pub fn new(path: &Path) -> RemovedOnInterrupt {
         RemovedOnInterrupt {
-            _listed: Listed::new(path),
+            _listed: Listed::new(path, Kind::EmptyDir),
         }
     }
 }
 
-/// Removes the temporary files and directories that [`write_file`] and
-/// [`write_dir`] are writing, in any thread, and returns how many it removed:
-/// for a handler that then ends the process (their writes go on failing or
-/// succeeding harmlessly until it does).
+/// Removes temporary directory `dir` while other threads may still be
+/// writing into it: renamed first (their next file cannot be created there
+/// then), then removed.
+fn remove_temporary_dir(dir: &Path) -> bool {
+    let mut gone = dir.as_os_str().to_owned();
+    gone.push(".removed");
+    let gone = PathBuf::from(gone);
+    let target = if fs::rename(dir, &gone).is_ok() {
+        gone.as_path()
+    } else {
+        dir
+    };
+    // A file created between the listing and the removal of the directory
+    // (before the rename, or if it failed) makes it fail: list again.
+    (0..100).any(|_| fs::remove_dir_all(target).is_ok())
+}
+
+/// Removes the temporary files and directories that [`write_file`],
+/// [`PendingFile`] and [`write_dir`] are writing, in any thread, then the
+/// directories of [`RemovedOnInterrupt`] guards that are still empty, and
+/// returns how many it removed: for a handler that then ends the process
+/// (the writes go on failing or succeeding harmlessly until it does).
 ///
 /// ```
 /// // Nothing is being written here.
@@ -114,13 +147,17 @@ pub fn remove_unfinished() -> usize {
     // Held until the process ends, when called from the handler: a write
     // that finishes meanwhile waits before taking its name off the list.
     let list = unfinished();
-    list.iter()
-        .filter(|p| {
-            fs::remove_file(p)
-                .or_else(|_| fs::remove_dir_all(p))
-                .is_ok()
+    let temporary = list
+        .iter()
+        .filter(|(p, kind)| {
+            *kind == Kind::Temporary && (fs::remove_file(p).is_ok() || remove_temporary_dir(p))
         })
-        .count()
+        .count();
+    let dirs = list
+        .iter()
+        .filter(|(p, kind)| *kind == Kind::EmptyDir && fs::remove_dir(p).is_ok())
+        .count();
+    temporary + dirs
 }
 
 /// Makes Ctrl-C (SIGINT), SIGTERM and SIGHUP remove the unfinished outputs
@@ -222,13 +259,117 @@ fn cannot_create(what: &str, dir: &Path, err: io::Error) -> io::Error {
     io::Error::new(err.kind(), text)
 }
 
-/// Writes file `path` whole: `write` gets a buffered writer on a temporary
-/// file in `path`'s directory (and that directory, for any spill files of its
-/// own). When it returns `Some`, the file is flushed, synced and renamed over
-/// `path`; when it returns `None` or an error, the temporary file is removed
-/// and `path` is left as it was.
+/// A file being written under a hidden temporary name beside its
+/// destination ([`PendingFile::create`]), renamed over it by
+/// [`PendingFile::commit`]; dropped uncommitted (an error, a panic), or on
+/// Ctrl-C, SIGTERM or SIGHUP ([`remove_unfinished`]), the temporary file is
+/// removed and the destination left as it was.
 ///
-/// The file is created with ordinary permissions (`0666` less the umask).
+/// It is created with the permissions of the regular file it replaces, else
+/// ordinary ones (`0666` less the umask). A symbolic link at the destination
+/// is replaced, not followed.
+///
+/// ```
+/// use std::io::Write;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("best.txt");
+/// std::fs::write(&path, "old\n").unwrap();
+/// let pending = dashlm::atomic::PendingFile::create(&path).unwrap();
+/// pending.file().write_all(b"new\n").unwrap();
+/// assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n"); // not yet
+/// pending.commit().unwrap();
+/// assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+/// // Dropped before its commit: nothing changes, nothing is left beside it.
+/// let pending = dashlm::atomic::PendingFile::create(&path).unwrap();
+/// pending.file().write_all(b"half").unwrap();
+/// drop(pending);
+/// assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+/// assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+/// ```
+pub struct PendingFile {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
+    _listed: Listed,
+}
+
+impl PendingFile {
+    /// A temporary file in `path`'s directory, to become `path`.
+    ///
+    /// # Errors
+    /// The temporary file cannot be created (the message names the
+    /// directory).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let missing = dir.path().join("no/such/dir/out.txt");
+    /// let err = dashlm::atomic::PendingFile::create(&missing).err().unwrap();
+    /// assert!(err.to_string().starts_with("cannot create a file in "), "{err}");
+    /// ```
+    pub fn create(path: &Path) -> io::Result<PendingFile> {
+        let dir = parent_of(path);
+        let tmp = hidden(0o666)
+            .tempfile_in(dir)
+            .map_err(|e| cannot_create("file", dir, e))?;
+        let listed = Listed::new(tmp.path(), Kind::Temporary);
+        // The replaced file's permissions (a file given 0600 stays private).
+        match fs::symlink_metadata(path) {
+            Ok(m) if m.is_file() => tmp.as_file().set_permissions(m.permissions())?,
+            _ => {}
+        }
+        Ok(PendingFile {
+            tmp,
+            path: path.to_path_buf(),
+            _listed: listed,
+        })
+    }
+
+    /// The temporary file, to write to.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let pending = dashlm::atomic::PendingFile::create(&dir.path().join("x")).unwrap();
+    /// assert_eq!(pending.file().metadata().unwrap().len(), 0);
+    /// ```
+    pub fn file(&self) -> &File {
+        self.tmp.as_file()
+    }
+
+    /// The directory the file is written in (for spill files of the
+    /// writer's own).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let pending = dashlm::atomic::PendingFile::create(&dir.path().join("x")).unwrap();
+    /// assert_eq!(pending.dir(), dir.path());
+    /// ```
+    pub fn dir(&self) -> &Path {
+        parent_of(&self.path)
+    }
+
+    /// Syncs the file (its writer flushed first by the caller) and renames
+    /// it over the destination.
+    ///
+    /// # Errors
+    /// Any I/O error syncing or renaming.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("x");
+    /// dashlm::atomic::PendingFile::create(&path).unwrap().commit().unwrap();
+    /// assert!(path.is_file());
+    /// ```
+    pub fn commit(self) -> io::Result<()> {
+        self.tmp.as_file().sync_all()?;
+        self.tmp.persist(&self.path).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+/// Writes file `path` whole through a [`PendingFile`]: `write` gets a
+/// buffered writer on the temporary file (and its directory, for any spill
+/// files of its own). When it returns `Some`, the file is flushed and
+/// committed; when it returns `None` or an error, the temporary file is
+/// removed and `path` is left as it was.
 ///
 /// # Errors
 /// `write`'s errors, and any I/O error creating, syncing or renaming the file.
@@ -252,19 +393,14 @@ pub fn write_file<T>(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<&File>, &Path) -> io::Result<Option<T>>,
 ) -> io::Result<Option<T>> {
-    let dir = parent_of(path);
-    let tmp = hidden(0o666)
-        .tempfile_in(dir)
-        .map_err(|e| cannot_create("file", dir, e))?;
-    let _listed = Listed::new(tmp.path());
-    let mut out = BufWriter::with_capacity(1 << 20, tmp.as_file());
-    let Some(value) = write(&mut out, dir)? else {
+    let pending = PendingFile::create(path)?;
+    let mut out = BufWriter::with_capacity(1 << 20, pending.file());
+    let Some(value) = write(&mut out, pending.dir())? else {
         return Ok(None);
     };
     out.flush()?;
     drop(out);
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    pending.commit()?;
     Ok(Some(value))
 }
 
@@ -291,7 +427,7 @@ pub fn write_dir(dir: &Path, write: impl FnOnce(&Path) -> io::Result<()>) -> io:
     let fresh = hidden(0o777)
         .tempdir_in(parent)
         .map_err(|e| cannot_create("directory", parent, e))?;
-    let _listed = Listed::new(fresh.path());
+    let _listed = Listed::new(fresh.path(), Kind::Temporary);
     write(fresh.path())?;
     if dir.exists() {
         // `remove_dir` fails unless it is an empty directory.
@@ -320,6 +456,33 @@ mod tests {
         write_file(&made, |_, _| Ok(Some(()))).unwrap();
         File::create(&plain).unwrap();
         assert_eq!(mode(&made), mode(&plain));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_keeps_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("private.txt");
+        fs::write(&path, "old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        write_file(&path, |out, _| out.write_all(b"new").map(Some)).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn a_temporary_directory_is_removed_even_if_written_to_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join(".dashlm-x");
+        fs::create_dir(&tmp).unwrap();
+        fs::write(tmp.join("a"), "x").unwrap();
+        assert!(remove_temporary_dir(&tmp));
+        // A writer's next file cannot be created there, nor the directory
+        // come back through a relative path.
+        assert!(fs::write(tmp.join("b"), "y").is_err());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

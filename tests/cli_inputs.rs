@@ -650,13 +650,25 @@ fn build_lm_past_the_file_size_limit_fails_and_leaves_no_temporary_file() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// The hidden temporary files (`.dashlm-*`) in `dir`.
+fn hidden_in(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().starts_with(".dashlm-")
+        })
+        .count()
+}
+
 /// SIGTERM or Ctrl-C while `rescore` waits for its model (ARPA text on a pipe
-/// that stays open), after it created its outputs: the files it created are
-/// removed (before, both were left behind empty) and the exit status is 128
-/// plus the signal's number; a file that existed keeps what it held.
+/// that stays open), its outputs prepared as temporary files beside them: the
+/// temporary files are removed (before, empty outputs were left behind) and
+/// the exit status is 128 plus the signal's number; a file that existed keeps
+/// what it held.
 #[cfg(unix)]
 #[test]
-fn rescore_interrupted_removes_the_outputs_it_created() {
+fn rescore_interrupted_leaves_its_outputs_as_they_were() {
     let lists = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest/sample.jsonl");
     for (signal, status) in [("TERM", 143), ("INT", 130)] {
         let dir = tempfile::tempdir().unwrap();
@@ -678,15 +690,124 @@ fn rescore_interrupted_removes_the_outputs_it_created() {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
         let mut child = spawn_with_default_signals(&mut cmd);
-        // Held open: the model never ends, so `rescore` waits after opening
+        // Held open: the model never ends, so `rescore` waits after preparing
         // its outputs.
         let stdin = child.stdin.take().unwrap();
-        let exit = signal_when(&mut child, signal, || output.exists());
+        let exit = signal_when(&mut child, signal, || hidden_in(dir.path()) == 2);
         drop(stdin);
         assert_eq!(exit.code(), Some(status), "{signal}");
-        assert!(!output.exists(), "{signal}: the created output was left");
+        assert!(!output.exists(), "{signal}: an output was created");
+        assert_eq!(
+            hidden_in(dir.path()),
+            0,
+            "{signal}: a temporary file was left"
+        );
         assert_eq!(std::fs::read_to_string(&best).unwrap(), "kept\n");
     }
+}
+
+/// A write of `rescore` that fails (past `ulimit -f`) leaves an existing
+/// output as it was, with no temporary file beside it (before: the file was
+/// emptied, then cut where the write failed).
+#[cfg(unix)]
+#[test]
+fn rescore_failing_to_write_leaves_the_old_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest");
+    std::fs::write(dir.path().join("out.jsonl"), "old\n").unwrap();
+    let script = "ulimit -f 2; exec \"$0\" rescore --model \"$1\"/sample-3gram.arpa \
+                  --input \"$1\"/sample.jsonl --lm-weight 1 --wip 0 --output out.jsonl";
+    let out = Command::new("sh")
+        .current_dir(dir.path())
+        .args(["-c", script, env!("CARGO_BIN_EXE_dashlm"), data])
+        .output()
+        .unwrap();
+    // After the scoring's summary lines.
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("\ndashlm: out.jsonl: File too large"),
+        "{}",
+        stderr(&out)
+    );
+    let out_jsonl = dir.path().join("out.jsonl");
+    assert_eq!(std::fs::read_to_string(out_jsonl).unwrap(), "old\n");
+    assert_eq!(hidden_in(dir.path()), 0);
+}
+
+/// Standard error closed early (`2>&1 | head -1`): the notes and summaries
+/// that cannot be written are dropped, and a run that did its work exits 0
+/// (before: a panic, "failed printing to stderr", and status 101 after the
+/// outputs were written).
+#[test]
+fn a_closed_standard_error_is_no_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest");
+    let model = format!("{data}/sample-3gram.arpa");
+    let run = |program: &str, args: &[&str]| {
+        let mut child = Command::new(program)
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        child.wait().unwrap()
+    };
+    let status = run(env!("CARGO_BIN_EXE_build-lm"), &[&model, "lm.dlm"]);
+    assert!(status.success(), "build-lm: {status}");
+    let lists = format!("{data}/sample.jsonl");
+    let args = [
+        "rescore",
+        "--model",
+        "lm.dlm",
+        "--input",
+        &lists,
+        "--lm-weight",
+        "1",
+    ];
+    let args = [
+        &args[..],
+        &["--wip", "0", "--output", "o.jsonl", "--best-text", "b.txt"],
+    ]
+    .concat();
+    let status = run(env!("CARGO_BIN_EXE_dashlm"), &args);
+    assert!(status.success(), "rescore: {status}");
+    assert!(dir.path().join("b.txt").is_file());
+}
+
+/// `rescore --output - --best-text FILE` read by a reader that stops early
+/// (`| head -c 100`): the lists end quietly, and the best text is written
+/// all the same (before: never written, with exit status 0).
+#[test]
+fn the_best_text_is_written_when_standard_output_closes_early() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest");
+    let best = dir.path().join("best.txt");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dashlm"))
+        .args(["rescore", "--model", &format!("{data}/sample-3gram.arpa")])
+        .args([
+            "--input",
+            &format!("{data}/sample.jsonl"),
+            "--lm-weight",
+            "1",
+        ])
+        .args([
+            "--wip",
+            "0",
+            "--output",
+            "-",
+            "--best-text",
+            best.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert_eq!(std::fs::read_to_string(&best).unwrap().lines().count(), 5);
 }
 
 /// A zstd, bzip2 or lz4 file is named as such, as a model, an ARPA input or

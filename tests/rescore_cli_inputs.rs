@@ -178,7 +178,10 @@ fn outputs_are_opened_before_the_scoring_and_write_errors_name_them() {
         // Refused before the model was loaded and the lists scored.
         assert!(!err.contains("scored"), "{err}");
     };
-    let no_such = "No such file or directory";
+    let no_such = format!(
+        "cannot create a file in {}: No such file or directory",
+        missing.display()
+    );
     refused_with(
         &["--output", s(&out_missing)],
         &format!("dashlm: {}: {no_such}", out_missing.display()),

@@ -135,8 +135,8 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
             summary
         }
     };
-    eprintln!("{summary}");
-    eprintln!(
+    load::note!("{summary}");
+    load::note!(
         "wrote {} ({} weights) in {:.2} s",
         args.output.display(),
         args.weights.name(),

@@ -146,7 +146,7 @@ impl Lists {
                 .into());
             }
             if !input.join("words").is_file() {
-                eprintln!(
+                super::load::note!(
                     "dashlm: warning: --words-txt {}: not used: {} has no `words` archive of word ids",
                     table.display(),
                     input.display()
@@ -179,7 +179,7 @@ impl Lists {
                 .map(|l| l.id.as_str())
                 .collect();
             if let Some(first) = replaced.first() {
-                eprintln!(
+                super::load::note!(
                     "dashlm: warning: {}: replaces the input's own, different reference of {} \
                      utterance(s) (the first: `{first}`)",
                     refs.display(),
@@ -224,7 +224,7 @@ fn warn_unused_references<'a>(
     }
     unused.sort_unstable();
     if let Some(first) = unused.first() {
-        eprintln!(
+        super::load::note!(
             "dashlm: warning: {}: {} of its {all} references are for no utterance of the \
              input (the first by id: `{}`)",
             refs.display(),

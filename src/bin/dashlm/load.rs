@@ -59,6 +59,16 @@ pub fn refuse_stdin_compiled(path: &Path) -> Result<(), String> {
     )
 }
 
+/// `eprintln!` that ignores a failed write: standard error closed early
+/// (`2>&1 | head -1`) must not turn a run that did its work into a panic.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use note;
+
 /// Opens the model (ARPA or compiled) at `path` once, reading its first
 /// bytes: a regular file, a FIFO or pipe (`<(zcat lm.arpa.gz)`), or standard
 /// input for `-`; a directory, socket or device is refused by name.
@@ -180,7 +190,7 @@ pub fn stdout() -> std::io::BufWriter<Named<std::io::StdoutLock<'static>>> {
 
 /// Says on stderr that `path` has no `<unk>` and one was added.
 pub fn note_unk_added(path: &Path) {
-    eprintln!(
+    note!(
         "{}: note: {}: no <unk> in the unigrams; added it with log10 probability -100",
         env!("CARGO_BIN_NAME"),
         input_name(path)
@@ -257,6 +267,6 @@ pub fn exit(
         }
         source = s.source();
     }
-    eprintln!("{msg}");
+    note!("{msg}");
     std::process::ExitCode::from(2)
 }

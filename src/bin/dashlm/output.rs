@@ -15,53 +15,64 @@ use dashlm::arpa::{Compressed, Compression};
 /// [`Compression::of_name`]): the readers (`--input`, `--refs`, `dashlm wer`)
 /// recognise either by its first bytes, so it reads back as written.
 ///
-/// Until it is written, an error elsewhere leaves the file as it was: an
-/// existing file is emptied only when the writing starts, and a file this
-/// run created is removed again (also when writing it fails, and on Ctrl-C,
-/// SIGTERM or SIGHUP before it is complete).
+/// A file is written whole or not at all: under a hidden temporary name
+/// beside it, renamed into place once complete
+/// ([`dashlm::atomic::PendingFile`]), so an error, Ctrl-C, SIGTERM or SIGHUP
+/// leaves an existing file as it was and creates none. A FIFO or device is
+/// written directly.
 pub struct OutputFile {
     name: String,
-    /// The open file (`None`: standard output).
-    file: Option<File>,
+    sink: Sink,
     compression: Compression,
-    /// The file's path if this run created it, removed by a signal too until
-    /// the file is written.
-    created: Option<(PathBuf, dashlm::atomic::RemovedOnInterrupt)>,
+}
+
+/// Where an [`OutputFile`] writes.
+enum Sink {
+    Stdout,
+    /// A FIFO or device.
+    Direct(File),
+    /// A regular file, new or replaced.
+    Pending(dashlm::atomic::PendingFile),
 }
 
 impl OutputFile {
-    /// Opens `path` for writing, creating it if needed (not truncating it);
-    /// standard output for `-`.
+    /// Prepares `path` for writing: standard output for `-`; a FIFO or
+    /// device opened; else a temporary file beside `path` (an existing file
+    /// must be writable: it is opened to check, not changed).
     pub fn open(path: &Path) -> io::Result<OutputFile> {
+        let compression = Compression::of_name(path);
         if super::load::is_dash(path) {
-            let name = "standard output".into();
             return Ok(OutputFile {
-                name,
-                file: None,
+                name: "standard output".into(),
+                sink: Sink::Stdout,
                 compression: Compression::None,
-                created: None,
             });
         }
         let name = path.display().to_string();
-        let existed = path.exists();
-        let file = File::options()
-            .write(true)
-            .create(true)
-            // Emptied when written: an error before that keeps what it holds.
-            .truncate(false)
-            .open(path)
-            .map_err(|e| super::load::named(&name, e))?;
-        let created = (!existed).then(|| {
-            (
-                path.to_path_buf(),
-                dashlm::atomic::RemovedOnInterrupt::new(path),
-            )
-        });
+        let named = |e| super::load::named(&name, e);
+        if path.as_os_str().as_encoded_bytes().ends_with(b"/") {
+            let e = io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a file name, not a directory, is expected (the name ends with `/`)",
+            );
+            return Err(named(e));
+        }
+        let existing = std::fs::metadata(path).ok();
+        let sink = match existing {
+            Some(m) if !m.is_file() => {
+                // A directory fails here, as it should (`Is a directory`).
+                Sink::Direct(File::options().write(true).open(path).map_err(named)?)
+            }
+            Some(_) => {
+                drop(File::options().write(true).open(path).map_err(named)?);
+                Sink::Pending(dashlm::atomic::PendingFile::create(path).map_err(named)?)
+            }
+            None => Sink::Pending(dashlm::atomic::PendingFile::create(path).map_err(named)?),
+        };
         Ok(OutputFile {
             name,
-            file: Some(file),
-            compression: Compression::of_name(path),
-            created,
+            sink,
+            compression,
         })
     }
 
@@ -70,74 +81,62 @@ impl OutputFile {
         &self.name
     }
 
-    /// Empties the file (a regular file: not a FIFO or device), writes with
-    /// `write` (through a buffer, and the compressor the name asks for),
-    /// then flushes, ending the compressed stream; any error, the writers'
-    /// refusals included, named by the output.
-    pub fn write(mut self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
-        let result = (|| {
-            let sink: Box<dyn Write> = match self.file.take() {
-                None => Box::new(io::stdout().lock()),
-                Some(file) => {
-                    if file.metadata()?.is_file() {
-                        file.set_len(0)?;
-                    }
-                    Box::new(file)
-                }
-            };
-            // Standard output's compression is `None`: passed through.
-            let mut out = BufWriter::new(Compressed::new(sink, self.compression, 6));
-            write(&mut out)?;
-            let compressed = out.into_inner().map_err(io::IntoInnerError::into_error)?;
-            compressed.finish().map(drop)
-        })()
-        .map_err(|e| super::load::named(&self.name, e));
-        if result.is_ok() {
-            self.created = None;
+    /// Writes with `write` (through a buffer, and the compressor the name
+    /// asks for), flushes, ending the compressed stream, and puts a file in
+    /// place; any error, the writers' refusals included, named by the output.
+    pub fn write(self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+        let c = self.compression;
+        match self.sink {
+            Sink::Stdout => write_through(io::stdout().lock(), c, write),
+            Sink::Direct(file) => write_through(file, c, write),
+            Sink::Pending(p) => write_through(p.file(), c, write).and_then(|()| p.commit()),
         }
-        result
+        .map_err(|e| super::load::named(&self.name, e))
     }
 }
 
-impl Drop for OutputFile {
-    fn drop(&mut self) {
-        if let Some((path, _signal)) = self.created.take() {
-            let _ = std::fs::remove_file(path);
-        }
-    }
+/// Writes with `write` to `sink` through a buffer and the compressor
+/// `compression` names, then flushes, ending the compressed stream.
+fn write_through<W: Write>(
+    sink: W,
+    compression: Compression,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut out = BufWriter::new(Compressed::new(sink, compression, 6));
+    write(&mut out)?;
+    let compressed = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+    compressed.finish().map(drop)
 }
 
 /// A directory output (`srilm`, `kaldi`) created before the scoring when it
 /// did not exist, so that a path that cannot be created fails first; removed
 /// again (if still empty), with the parent directories created for it, when
-/// the run fails before the lists are written into its place.
-pub struct NewDir(Vec<PathBuf>);
+/// the run fails before the lists are written into its place, or on Ctrl-C,
+/// SIGTERM or SIGHUP ([`dashlm::atomic::RemovedOnInterrupt`]).
+pub struct NewDir(Vec<(PathBuf, dashlm::atomic::RemovedOnInterrupt)>);
 
 impl NewDir {
     /// Creates `dir` and the parents it lacks.
     pub fn create(dir: &Path) -> io::Result<NewDir> {
         // The directories to create, the output first, then its parents up to
-        // the first that exists.
-        let created: Vec<PathBuf> = dir
-            .ancestors()
-            .take_while(|d| !d.as_os_str().is_empty() && std::fs::symlink_metadata(d).is_err())
-            .map(Path::to_path_buf)
-            .collect();
-        let mut new = NewDir(Vec::new());
-        if created.is_empty() {
-            return Ok(new);
+        // the first that exists; those made before an error are removed too.
+        let new = NewDir(
+            dir.ancestors()
+                .take_while(|d| !d.as_os_str().is_empty() && std::fs::symlink_metadata(d).is_err())
+                .map(|d| (d.to_path_buf(), dashlm::atomic::RemovedOnInterrupt::new(d)))
+                .collect(),
+        );
+        if !new.0.is_empty() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| super::load::named(&dir.display().to_string(), e))?;
         }
-        let result = std::fs::create_dir_all(dir);
-        // Those made before an error are removed too.
-        new.0 = created;
-        result.map_err(|e| super::load::named(&dir.display().to_string(), e))?;
         Ok(new)
     }
 }
 
 impl Drop for NewDir {
     fn drop(&mut self) {
-        for dir in self.0.drain(..) {
+        for (dir, _signal) in self.0.drain(..) {
             // Fails, as it should, once the lists are there (and then for
             // every parent, which holds it).
             let _ = std::fs::remove_dir(dir);

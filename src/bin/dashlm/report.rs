@@ -33,7 +33,7 @@ pub fn score_with_progress<M: LanguageModel>(
 /// Prints the scoring counts and speed.
 pub fn print_stats(stats: &ScorerStats, elapsed: Duration) {
     let secs = elapsed.as_secs_f64().max(1e-9);
-    eprintln!(
+    super::load::note!(
         "scored {} utterances, {} hypotheses, {} words ({} words+</s>) with {} LM queries ({:.1}% of words+</s>) in {:.3} s: {:.0} hypothesis words/s",
         stats.lists,
         stats.hyps,
@@ -50,9 +50,9 @@ pub fn print_stats(stats: &ScorerStats, elapsed: Duration) {
 /// when they are many (see [`Coverage::warning`]).
 pub fn print_coverage<M: LanguageModel>(model: &M, lists: &[NbestList]) {
     let coverage = Coverage::of(model, lists);
-    eprintln!("{}", coverage.summary());
+    super::load::note!("{}", coverage.summary());
     if let Some(warning) = coverage.warning() {
-        eprintln!("dashlm: warning: {warning}");
+        super::load::note!("dashlm: warning: {warning}");
     }
 }
 
@@ -67,15 +67,15 @@ pub fn print_wer(w: &NbestWer, total: usize, chosen_name: &str) {
         return;
     }
     match w.lists < total {
-        true => eprintln!(
+        true => super::load::note!(
             "WER over {} of {total} utterances with references:",
             w.lists
         ),
-        false => eprintln!("WER over {} utterances with references:", w.lists),
+        false => super::load::note!("WER over {} utterances with references:", w.lists),
     }
-    eprintln!("{}", wer_line("  1-best (input)", &w.first));
-    eprintln!("{}", wer_line(&format!("  {chosen_name}"), &w.chosen));
-    eprintln!("{}", wer_line("  oracle", &w.oracle));
+    super::load::note!("{}", wer_line("  1-best (input)", &w.first));
+    super::load::note!("{}", wer_line(&format!("  {chosen_name}"), &w.chosen));
+    super::load::note!("{}", wer_line("  oracle", &w.oracle));
 }
 
 /// The most word-alignment cells the WER of a set of lists may take: every
@@ -153,7 +153,7 @@ pub fn note_probability_zero(per_list: impl Iterator<Item = usize>) {
     let (hyps, utterances) = per_list.fold((0, 0), |(h, u), n| (h + n, u + usize::from(n > 0)));
     let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
     if hyps > 0 {
-        eprintln!(
+        super::load::note!(
             "dashlm: note: {hyps} {} (in {utterances} {}) {} a score of probability zero \
              (-inf): each ranks last unless that score is weighted 0",
             plural(hyps, "hypothesis", "hypotheses"),

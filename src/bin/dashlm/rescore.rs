@@ -274,7 +274,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         && word_ids.is_none()
         && ids_unread.is_file()
     {
-        eprintln!(
+        super::load::note!(
             "dashlm: warning: {}: these word ids are not read (there is no words.txt beside \
              them), so the output has `text` but no `words`; give the language's words.txt \
              with --words-txt (or link it into the input directory) to keep them",
@@ -312,12 +312,12 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     let wer = match check_wer_cells(&lists, "the WER summary") {
         Ok(()) => nbest_wer(&lists, &chosen),
         Err(e) => {
-            eprintln!("dashlm: warning: no WER summary: {e}");
+            super::load::note!("dashlm: warning: no WER summary: {e}");
             NbestWer::default()
         }
     };
     // The best text is rendered before the lists move into the output (their
-    // hypotheses are moved, not copied), and written after it.
+    // hypotheses are moved, not copied).
     // (Its lines were checked before the scoring; an error rendering them is
     // still named by the file, as the writing would name it.)
     let best_text = match (best_text, args.best_text.as_deref()) {
@@ -335,24 +335,25 @@ pub fn run(args: Args) -> Result<(), BoxError> {
             .collect();
         applied.into_iter().collect::<Result<_, _>>()?
     };
+    if let Some(out) = &jsonl_output {
+        // The scores rescoring added (`new_lm`, `total`) may be ones JSONL
+        // cannot hold (a probability of zero): refused before any output is
+        // written, as the input's were before the scoring.
+        check_writable(Format::Jsonl, &reranked).map_err(|e| super::load::named(out.name(), e))?;
+    }
+    // The best text first: the lists may go to standard output, which a
+    // reader closing early (`| head`) ends quietly.
+    if let Some((out, text)) = best_text {
+        out.write(|w| w.write_all(&text))?;
+    }
     match (jsonl_output, &output) {
-        (Some(out), _) => {
-            // The scores rescoring added (`new_lm`, `total`) may be ones JSONL
-            // cannot hold (a probability of zero): refused before an existing
-            // file is emptied, as the input's were before the scoring.
-            check_writable(Format::Jsonl, &reranked)
-                .map_err(|e| super::load::named(out.name(), e))?;
-            out.write(|mut w| jsonl::write(&mut w, &reranked))?
-        }
+        (Some(out), _) => out.write(|mut w| jsonl::write(&mut w, &reranked))?,
         (None, Some(dir)) => match (&word_ids, args.lists.format) {
             (Some(table), _) => kaldi::write_dir_with_ids(dir, &reranked, table)?,
             (None, Format::Srilm) => srilm::write_dir_compressed(dir, &reranked, compression)?,
             (None, _) => write_lists(dir, args.lists.format, &reranked)?,
         },
         (None, None) => {}
-    }
-    if let Some((out, text)) = best_text {
-        out.write(|w| w.write_all(&text))?;
     }
     print_wer(
         &wer,

@@ -302,7 +302,8 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     };
     let mut out = super::load::stdout();
     if args.json {
-        eprint!("{text}");
+        // A closed standard error is no reason to panic.
+        let _ = std::io::stderr().write_all(text.as_bytes());
     } else {
         out.write_all(text.as_bytes())?;
         out.flush()?;

@@ -121,7 +121,7 @@ fn warn_unreferenced(
         return;
     }
     unreferenced.sort_unstable();
-    eprintln!(
+    super::load::note!(
         "dashlm: warning: {}: {} hypotheses have no reference in {} and are not scored \
          (the first by id: `{}`)",
         args.hyp.display(),

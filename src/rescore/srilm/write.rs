@@ -335,7 +335,12 @@ fn write_files(dir: &Path, lists: &[NbestList], compression: Compression) -> io:
             if !list.hyps.iter().all(|h| h.extra.contains_key(name)) {
                 continue;
             }
-            fs::create_dir_all(dir.join(name))?;
+            // Not `create_dir_all`: should `dir` be gone (a temporary
+            // directory removed on Ctrl-C), it must not come back.
+            match fs::create_dir(dir.join(name)) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+                _ => {}
+            }
             let file = format!("{name}/{}.nbest", list.id);
             write_one(dir, &file, NamedBy::UtteranceAndScore, compression, |out| {
                 for h in &list.hyps {
