@@ -54,64 +54,104 @@ fn unfinished() -> MutexGuard<'static, Vec<(PathBuf, Kind)>> {
 }
 
 /// A path on the [`UNFINISHED`] list while this lives.
-struct Listed(PathBuf);
+struct Listed(Option<PathBuf>);
 
 impl Listed {
-    fn new(path: &Path, kind: Kind) -> Listed {
-        unfinished().push((path.to_path_buf(), kind));
-        Listed(path.to_path_buf())
+    /// Lists `path` in `list`, the locked [`UNFINISHED`] list. Creators make
+    /// their path while they hold the list: a signal's handler holds it from
+    /// its removals until the process ends, so a path is either made and
+    /// listed before the handler looks, or never made.
+    fn new(list: &mut Vec<(PathBuf, Kind)>, path: &Path, kind: Kind) -> Listed {
+        list.push((path.to_path_buf(), kind));
+        Listed(Some(path.to_path_buf()))
+    }
+
+    /// Takes the path off `list`, the locked list (dropping the guard would
+    /// lock it again).
+    fn unlist(mut self, list: &mut Vec<(PathBuf, Kind)>) {
+        if let Some(path) = self.0.take() {
+            if let Some(i) = list.iter().rposition(|(p, _)| *p == path) {
+                list.remove(i);
+            }
+        }
     }
 }
 
 impl Drop for Listed {
     fn drop(&mut self) {
-        let mut list = unfinished();
-        if let Some(i) = list.iter().rposition(|(p, _)| *p == self.0) {
-            list.remove(i);
+        if self.0.is_some() {
+            let this = Listed(self.0.take());
+            this.unlist(&mut unfinished());
         }
     }
 }
 
-/// A directory that Ctrl-C, SIGTERM or SIGHUP removes ([`remove_unfinished`])
-/// if it is still empty, while this guard lives: for a directory a program
-/// makes for an output before the output is ready (as `dashlm rescore` makes
-/// the directory of its SRILM or Kaldi lists, and its parents, before
-/// scoring), so that a signal does not leave it behind. Directories are
-/// removed after every temporary output and in the order their guards were
-/// made, so an output's directory goes before its parents. Dropping the
-/// guard keeps the directory.
+/// The directories [`NewDirs::create`] made for an output that is not in
+/// place yet (the output's own directory and the parents it lacked): removed
+/// again, if still empty, when dropped (the run failed before the output
+/// was put there) or by Ctrl-C, SIGTERM or SIGHUP ([`remove_unfinished`],
+/// after the temporary outputs, the output's directory before its parents),
+/// so neither leaves them behind. As `dashlm rescore` makes the directory of
+/// its SRILM or Kaldi lists before scoring, so that a path that cannot be
+/// made fails first.
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("lists");
-/// std::fs::create_dir(&path).unwrap();
-/// let guard = dashlm::atomic::RemovedOnInterrupt::new(&path);
+/// let out = dir.path().join("a/b/lists");
+/// let made = dashlm::atomic::NewDirs::create(&out).unwrap();
+/// assert!(out.is_dir());
 /// // What the handler of `remove_unfinished_on_interrupt` does on a signal:
-/// assert_eq!(dashlm::atomic::remove_unfinished(), 1);
-/// assert!(!path.exists());
-/// drop(guard);
-/// assert_eq!(dashlm::atomic::remove_unfinished(), 0);
+/// assert_eq!(dashlm::atomic::remove_unfinished(), 3);
+/// assert!(!dir.path().join("a").exists());
+/// drop(made);
+/// // Once the output is there, its directories stay.
+/// let made = dashlm::atomic::NewDirs::create(&out).unwrap();
+/// std::fs::write(out.join("u1.nbest"), "").unwrap();
+/// drop(made);
+/// assert!(out.join("u1.nbest").exists());
 /// ```
-pub struct RemovedOnInterrupt {
-    _listed: Listed,
+pub struct NewDirs {
+    /// The output's directory first, then its new parents.
+    dirs: Vec<(PathBuf, Listed)>,
 }
 
-impl RemovedOnInterrupt {
-    /// Puts directory `path` on the list of those a signal removes if empty,
-    /// until dropped.
+impl NewDirs {
+    /// Creates `dir` and the parents it lacks (none if `dir` exists).
+    ///
+    /// # Errors
+    /// Any I/O error creating them (those made before it are removed).
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
-    /// let path = dir.path().join("lists");
-    /// std::fs::create_dir(&path).unwrap();
-    /// std::fs::write(path.join("a.nbest"), "").unwrap();
-    /// let _guard = dashlm::atomic::RemovedOnInterrupt::new(&path);
-    /// assert_eq!(dashlm::atomic::remove_unfinished(), 0); // not empty: kept
-    /// assert!(path.exists());
+    /// let file = dir.path().join("f");
+    /// std::fs::write(&file, "").unwrap();
+    /// assert!(dashlm::atomic::NewDirs::create(&file.join("lists")).is_err());
     /// ```
-    pub fn new(path: &Path) -> RemovedOnInterrupt {
-        RemovedOnInterrupt {
-            _listed: Listed::new(path, Kind::EmptyDir),
+    pub fn create(dir: &Path) -> io::Result<NewDirs> {
+        let mut list = unfinished();
+        let dirs: Vec<(PathBuf, Listed)> = dir
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && fs::symlink_metadata(d).is_err())
+            .map(|d| (d.to_path_buf(), Listed::new(&mut list, d, Kind::EmptyDir)))
+            .collect();
+        let made = if dirs.is_empty() {
+            Ok(())
+        } else {
+            fs::create_dir_all(dir)
+        };
+        // Released before an error drops the guards (which take it).
+        drop(list);
+        let new = NewDirs { dirs };
+        made.map(|()| new)
+    }
+}
+
+impl Drop for NewDirs {
+    fn drop(&mut self) {
+        for (dir, _listed) in self.dirs.drain(..) {
+            // Fails, as it should, once the output is there (and then for
+            // every parent, which holds it).
+            let _ = fs::remove_dir(dir);
         }
     }
 }
@@ -135,7 +175,7 @@ fn remove_temporary_dir(dir: &Path) -> bool {
 
 /// Removes the temporary files and directories that [`write_file`],
 /// [`PendingFile`] and [`write_dir`] are writing, in any thread, then the
-/// directories of [`RemovedOnInterrupt`] guards that are still empty, and
+/// directories of [`NewDirs`] that are still empty, and
 /// returns how many it removed: for a handler that then ends the process
 /// (the writes go on failing or succeeding harmlessly until it does).
 ///
@@ -144,9 +184,11 @@ fn remove_temporary_dir(dir: &Path) -> bool {
 /// assert_eq!(dashlm::atomic::remove_unfinished(), 0);
 /// ```
 pub fn remove_unfinished() -> usize {
-    // Held until the process ends, when called from the handler: a write
-    // that finishes meanwhile waits before taking its name off the list.
-    let list = unfinished();
+    remove_listed(&unfinished())
+}
+
+/// [`remove_unfinished`] of `list`, the locked list.
+fn remove_listed(list: &[(PathBuf, Kind)]) -> usize {
     let temporary = list
         .iter()
         .filter(|(p, kind)| {
@@ -209,7 +251,11 @@ pub fn remove_unfinished_on_interrupt() -> io::Result<()> {
                     return; // No handler was installed.
                 };
                 if let Some(signal) = signals.forever().next() {
-                    remove_unfinished();
+                    // Held until the process ends: no output is made or
+                    // listed after the removals, and a write that finishes
+                    // meanwhile waits before taking its name off the list.
+                    let list = unfinished();
+                    remove_listed(&list);
                     std::process::exit(128 + signal);
                 }
             })?;
@@ -219,7 +265,8 @@ pub fn remove_unfinished_on_interrupt() -> io::Result<()> {
     }
     #[cfg(not(unix))]
     ctrlc::set_handler(|| {
-        remove_unfinished();
+        let list = unfinished();
+        remove_listed(&list);
         std::process::exit(130);
     })
     .map_err(io::Error::other)?;
@@ -289,6 +336,8 @@ fn cannot_create(what: &str, dir: &Path, err: io::Error) -> io::Error {
 pub struct PendingFile {
     tmp: tempfile::NamedTempFile,
     path: PathBuf,
+    /// [`PendingFile::sync`] was called: nothing is written after it.
+    synced: bool,
     _listed: Listed,
 }
 
@@ -306,11 +355,17 @@ impl PendingFile {
     /// assert!(err.to_string().starts_with("cannot create a file in "), "{err}");
     /// ```
     pub fn create(path: &Path) -> io::Result<PendingFile> {
+        if path.to_string_lossy().ends_with(std::path::is_separator) {
+            let what = "a file name, not a directory, is expected (the name ends with `/`)";
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
+        }
         let dir = parent_of(path);
+        let mut list = unfinished();
         let tmp = hidden(0o666)
             .tempfile_in(dir)
             .map_err(|e| cannot_create("file", dir, e))?;
-        let listed = Listed::new(tmp.path(), Kind::Temporary);
+        let listed = Listed::new(&mut list, tmp.path(), Kind::Temporary);
+        drop(list);
         // The replaced file's permissions (a file given 0600 stays private).
         match fs::symlink_metadata(path) {
             Ok(m) if m.is_file() => tmp.as_file().set_permissions(m.permissions())?,
@@ -319,6 +374,7 @@ impl PendingFile {
         Ok(PendingFile {
             tmp,
             path: path.to_path_buf(),
+            synced: false,
             _listed: listed,
         })
     }
@@ -346,8 +402,28 @@ impl PendingFile {
         parent_of(&self.path)
     }
 
-    /// Syncs the file (its writer flushed first by the caller) and renames
-    /// it over the destination.
+    /// Syncs the file to disk (its writer flushed first by the caller; the
+    /// file is complete: nothing more may be written), so that a
+    /// [`PendingFile::commit`] after it is only a rename: for outputs put in
+    /// place together.
+    ///
+    /// # Errors
+    /// The operating system's.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let mut pending = dashlm::atomic::PendingFile::create(&dir.path().join("x")).unwrap();
+    /// pending.sync().unwrap();
+    /// pending.commit().unwrap();
+    /// ```
+    pub fn sync(&mut self) -> io::Result<()> {
+        self.tmp.as_file().sync_all()?;
+        self.synced = true;
+        Ok(())
+    }
+
+    /// Syncs the file (its writer flushed first by the caller), unless
+    /// [`PendingFile::sync`] did, and renames it over the destination.
     ///
     /// # Errors
     /// Any I/O error syncing or renaming.
@@ -359,10 +435,56 @@ impl PendingFile {
     /// assert!(path.is_file());
     /// ```
     pub fn commit(self) -> io::Result<()> {
-        self.tmp.as_file().sync_all()?;
+        if !self.synced {
+            self.tmp.as_file().sync_all()?;
+        }
         self.tmp.persist(&self.path).map_err(|e| e.error)?;
         Ok(())
     }
+}
+
+/// Puts `files` in place together: each synced, then all renamed over
+/// their destinations while no signal can remove them ([`remove_unfinished`]
+/// waits), so Ctrl-C, SIGTERM or SIGHUP leaves either all of them in place or
+/// none. After a failed rename the rest are not renamed (and removed).
+///
+/// # Errors
+/// Any I/O error syncing or renaming, prefixed with the destination (`path:
+/// error`: which of them failed).
+///
+/// ```
+/// use std::io::Write;
+/// let dir = tempfile::tempdir().unwrap();
+/// let (a, b) = (dir.path().join("lists.jsonl"), dir.path().join("best.txt"));
+/// let files = [&a, &b].map(|p| dashlm::atomic::PendingFile::create(p).unwrap());
+/// for f in &files {
+///     f.file().write_all(b"done\n").unwrap();
+/// }
+/// dashlm::atomic::commit_together(files).unwrap();
+/// assert!(a.is_file() && b.is_file());
+/// ```
+pub fn commit_together(files: impl IntoIterator<Item = PendingFile>) -> io::Result<()> {
+    let named =
+        |path: &Path, e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+    let mut files: Vec<PendingFile> = files.into_iter().collect();
+    for f in files.iter_mut().filter(|f| !f.synced) {
+        f.sync().map_err(|e| named(&f.path, e))?;
+    }
+    let mut list = unfinished();
+    let mut result = Ok(());
+    for f in files {
+        let PendingFile {
+            tmp, path, _listed, ..
+        } = f;
+        if result.is_ok() {
+            result = tmp
+                .persist(&path)
+                .map(drop)
+                .map_err(|e| named(&path, e.error));
+        }
+        _listed.unlist(&mut list);
+    }
+    result
 }
 
 /// Writes file `path` whole through a [`PendingFile`]: `write` gets a
@@ -424,10 +546,12 @@ pub fn write_file<T>(
 pub fn write_dir(dir: &Path, write: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
     let parent = parent_of(dir);
     fs::create_dir_all(parent).map_err(|e| cannot_create("directory", parent, e))?;
+    let mut list = unfinished();
     let fresh = hidden(0o777)
         .tempdir_in(parent)
         .map_err(|e| cannot_create("directory", parent, e))?;
-    let _listed = Listed::new(fresh.path(), Kind::Temporary);
+    let _listed = Listed::new(&mut list, fresh.path(), Kind::Temporary);
+    drop(list);
     write(fresh.path())?;
     if dir.exists() {
         // `remove_dir` fails unless it is an empty directory.

@@ -706,17 +706,22 @@ fn rescore_interrupted_leaves_its_outputs_as_they_were() {
     }
 }
 
-/// A write of `rescore` that fails (past `ulimit -f`) leaves an existing
-/// output as it was, with no temporary file beside it (before: the file was
-/// emptied, then cut where the write failed).
+/// A write of `rescore` that fails (past `ulimit -f`) leaves the existing
+/// outputs as they were, the best text too (written in full first, but put
+/// in place only with the lists), with no temporary file beside them
+/// (before: the lists' file was emptied, then cut where the write failed;
+/// then the best text was replaced before the lists were written).
 #[cfg(unix)]
 #[test]
 fn rescore_failing_to_write_leaves_the_old_output() {
     let dir = tempfile::tempdir().unwrap();
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest");
     std::fs::write(dir.path().join("out.jsonl"), "old\n").unwrap();
+    std::fs::write(dir.path().join("best.txt"), "old best\n").unwrap();
+    // 1 KiB: the best text's 5 lines fit, the lists do not.
     let script = "ulimit -f 2; exec \"$0\" rescore --model \"$1\"/sample-3gram.arpa \
-                  --input \"$1\"/sample.jsonl --lm-weight 1 --wip 0 --output out.jsonl";
+                  --input \"$1\"/sample.jsonl --lm-weight 1 --wip 0 --output out.jsonl \
+                  --best-text best.txt";
     let out = Command::new("sh")
         .current_dir(dir.path())
         .args(["-c", script, env!("CARGO_BIN_EXE_dashlm"), data])
@@ -731,6 +736,8 @@ fn rescore_failing_to_write_leaves_the_old_output() {
     );
     let out_jsonl = dir.path().join("out.jsonl");
     assert_eq!(std::fs::read_to_string(out_jsonl).unwrap(), "old\n");
+    let best = dir.path().join("best.txt");
+    assert_eq!(std::fs::read_to_string(best).unwrap(), "old best\n");
     assert_eq!(hidden_in(dir.path()), 0);
 }
 

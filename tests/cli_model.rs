@@ -204,6 +204,17 @@ fn a_corrupted_data_section_is_refused_at_load() {
             assert!(String::from_utf8(out.stdout).unwrap().contains("order: 3"));
         }
     }
+    // `inspect` read by a reader that stops at once: still refused (before:
+    // exit 0, the checksums never checked once the printing met the closed
+    // pipe).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dashlm"))
+        .args(["inspect", m])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    assert_eq!(child.wait().unwrap().code(), Some(2));
     let lazy = Command::new(env!("CARGO_BIN_EXE_dashlm"))
         .args(["query", "-v", "summary", m])
         .env("DASHLM_MMAP", "1")

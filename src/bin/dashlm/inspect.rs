@@ -25,12 +25,26 @@ pub struct VerifyArgs {
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     super::load::refuse_stdin_compiled(&args.model)?;
     let model = Model::open(&args.model)?;
+    // What the header and section table say is printed either way (it helps
+    // to tell what a damaged file is); a corrupted section is then an error,
+    // as for every other command, also when the output's reader stopped
+    // early (`| head`: printing ends quietly then, the check does not).
+    let printed = describe(&model, &args.model);
+    verified(&model, &args.model)?;
+    printed
+}
+
+/// Prints what `inspect` says of `model`, read from `path`.
+fn describe(
+    model: &Model<format::Mmap>,
+    path: &std::path::Path,
+) -> Result<(), Box<dyn Error + Send + Sync>> {
     let h = model.header();
     let (_, sections) = format::parse(model.bytes())?;
     // Written, not `println!`ed: a full disk is an error and a closed pipe
     // (`| head`) ends quietly, where `println!` panics.
     let mut out = super::load::stdout();
-    writeln!(out, "file: {}", args.model.display())?;
+    writeln!(out, "file: {}", path.display())?;
     // Checked by `open`: a version this build reads.
     let version = format::file_version(model.bytes()).unwrap_or(format::VERSION);
     writeln!(out, "format version: {version}")?;
@@ -135,10 +149,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
         bytes / h.total_ngrams() as f64
     )?;
     out.flush()?;
-    // What the header and section table say is printed either way (it helps
-    // to tell what a damaged file is); a corrupted section is then an error,
-    // as for every other command.
-    verified(&model, &args.model)
+    Ok(())
 }
 
 /// An error naming `path` and the first section whose checksum does not match.

@@ -1,10 +1,11 @@
-//! Where `dashlm rescore` writes: a file ([`OutputFile`], compressed when its
-//! name ends in `.gz` or `.xz`) or a directory it creates ([`NewDir`]), each
-//! prepared before the scoring and left as it was when the run fails.
+//! Where `dashlm rescore` writes a file ([`OutputFile`], compressed when its
+//! name ends in `.gz` or `.xz`): prepared before the scoring and left as it
+//! was when the run fails. (A directory output is made by
+//! [`dashlm::atomic::NewDirs`] and written by [`dashlm::atomic::write_dir`].)
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dashlm::arpa::{Compressed, Compression};
 
@@ -50,13 +51,6 @@ impl OutputFile {
         }
         let name = path.display().to_string();
         let named = |e| super::load::named(&name, e);
-        if path.as_os_str().as_encoded_bytes().ends_with(b"/") {
-            let e = io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "a file name, not a directory, is expected (the name ends with `/`)",
-            );
-            return Err(named(e));
-        }
         let existing = std::fs::metadata(path).ok();
         let sink = match existing {
             Some(m) if !m.is_file() => {
@@ -82,16 +76,38 @@ impl OutputFile {
     }
 
     /// Writes with `write` (through a buffer, and the compressor the name
-    /// asks for), flushes, ending the compressed stream, and puts a file in
-    /// place; any error, the writers' refusals included, named by the output.
-    pub fn write(self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    /// asks for) and flushes, ending the compressed stream; a file is put in
+    /// place by [`Written::commit_together`]. Any error, the writers' refusals
+    /// included, is named by the output.
+    pub fn write(
+        self,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<Written> {
         let c = self.compression;
-        match self.sink {
-            Sink::Stdout => write_through(io::stdout().lock(), c, write),
-            Sink::Direct(file) => write_through(file, c, write),
-            Sink::Pending(p) => write_through(p.file(), c, write).and_then(|()| p.commit()),
+        let (written, pending) = match self.sink {
+            Sink::Stdout => (write_through(io::stdout().lock(), c, write), None),
+            Sink::Direct(file) => (write_through(file, c, write), None),
+            Sink::Pending(p) => (write_through(p.file(), c, write), Some(p)),
+        };
+        match written {
+            Ok(()) => Ok(Written(pending)),
+            Err(e) => Err(super::load::named(&self.name, e)),
         }
-        .map_err(|e| super::load::named(&self.name, e))
+    }
+}
+
+/// An [`OutputFile`] written in full: a file still under its temporary name
+/// until [`Written::commit_together`] (dropped, it is removed), so that the
+/// outputs are put in place together, once all are written.
+pub struct Written(Option<dashlm::atomic::PendingFile>);
+
+impl Written {
+    /// Puts the files of `written` in place together
+    /// ([`dashlm::atomic::commit_together`]: a signal leaves all or none;
+    /// errors name the file). Standard output, a FIFO or a device has
+    /// nothing to put in place.
+    pub fn commit_together(written: impl IntoIterator<Item = Written>) -> io::Result<()> {
+        dashlm::atomic::commit_together(written.into_iter().filter_map(|w| w.0))
     }
 }
 
@@ -106,40 +122,4 @@ fn write_through<W: Write>(
     write(&mut out)?;
     let compressed = out.into_inner().map_err(io::IntoInnerError::into_error)?;
     compressed.finish().map(drop)
-}
-
-/// A directory output (`srilm`, `kaldi`) created before the scoring when it
-/// did not exist, so that a path that cannot be created fails first; removed
-/// again (if still empty), with the parent directories created for it, when
-/// the run fails before the lists are written into its place, or on Ctrl-C,
-/// SIGTERM or SIGHUP ([`dashlm::atomic::RemovedOnInterrupt`]).
-pub struct NewDir(Vec<(PathBuf, dashlm::atomic::RemovedOnInterrupt)>);
-
-impl NewDir {
-    /// Creates `dir` and the parents it lacks.
-    pub fn create(dir: &Path) -> io::Result<NewDir> {
-        // The directories to create, the output first, then its parents up to
-        // the first that exists; those made before an error are removed too.
-        let new = NewDir(
-            dir.ancestors()
-                .take_while(|d| !d.as_os_str().is_empty() && std::fs::symlink_metadata(d).is_err())
-                .map(|d| (d.to_path_buf(), dashlm::atomic::RemovedOnInterrupt::new(d)))
-                .collect(),
-        );
-        if !new.0.is_empty() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| super::load::named(&dir.display().to_string(), e))?;
-        }
-        Ok(new)
-    }
-}
-
-impl Drop for NewDir {
-    fn drop(&mut self) {
-        for (dir, _signal) in self.0.drain(..) {
-            // Fails, as it should, once the lists are there (and then for
-            // every parent, which holds it).
-            let _ = std::fs::remove_dir(dir);
-        }
-    }
 }

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::lists::{
     load_model, parse_finite, parse_scale, parse_threads, set_threads, Lists, ScoreWeights,
 };
-use super::output::{NewDir, OutputFile};
+use super::output::{OutputFile, Written};
 use super::report::{
     check_wer_cells, note_probability_zero, print_coverage, print_stats, print_wer,
     score_with_progress, zero_count,
@@ -296,7 +296,10 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     // after another output was written.
     let (jsonl_output, _new_dir) = match output.as_deref() {
         Some(path) if args.lists.format == Format::Jsonl => (Some(OutputFile::open(path)?), None),
-        Some(dir) => (None, Some(NewDir::create(dir)?)),
+        Some(dir) => {
+            let made = dashlm::atomic::NewDirs::create(dir);
+            (None, Some(made.map_err(|e| named(dir, e))?))
+        }
         None => (None, None),
     };
     let best_text = args
@@ -341,19 +344,40 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         // written, as the input's were before the scoring.
         check_writable(Format::Jsonl, &reranked).map_err(|e| super::load::named(out.name(), e))?;
     }
-    // The best text first: the lists may go to standard output, which a
-    // reader closing early (`| head`) ends quietly.
-    if let Some((out, text)) = best_text {
-        out.write(|w| w.write_all(&text))?;
-    }
-    match (jsonl_output, &output) {
-        (Some(out), _) => out.write(|mut w| jsonl::write(&mut w, &reranked))?,
+    // Both outputs written before either is put in place, so that an error
+    // or a signal on the way leaves both as they were: the best text first,
+    // then the lists, then both files renamed together (a directory of lists
+    // is renamed into place as its writing ends, the best text right after).
+    // The best text is put in place also when the lists go to standard
+    // output and its reader stops early (`| head`).
+    let best_text = best_text
+        .map(|(out, text)| out.write(|w| w.write_all(&text)))
+        .transpose()?;
+    let lists_written: Result<Option<Written>, BoxError> = match (jsonl_output, &output) {
+        (Some(out), _) => out
+            .write(|mut w| jsonl::write(&mut w, &reranked))
+            .map(Some)
+            .map_err(Into::into),
         (None, Some(dir)) => match (&word_ids, args.lists.format) {
-            (Some(table), _) => kaldi::write_dir_with_ids(dir, &reranked, table)?,
-            (None, Format::Srilm) => srilm::write_dir_compressed(dir, &reranked, compression)?,
-            (None, _) => write_lists(dir, args.lists.format, &reranked)?,
-        },
-        (None, None) => {}
+            (Some(table), _) => kaldi::write_dir_with_ids(dir, &reranked, table),
+            (None, Format::Srilm) => srilm::write_dir_compressed(dir, &reranked, compression),
+            (None, _) => write_lists(dir, args.lists.format, &reranked),
+        }
+        .map(|()| None)
+        .map_err(Into::into),
+        (None, None) => Ok(None),
+    };
+    let closed = |e: &BoxError| {
+        let io = e.downcast_ref::<io::Error>();
+        io.is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    };
+    match lists_written {
+        Ok(lists) => Written::commit_together(lists.into_iter().chain(best_text))?,
+        Err(e) if closed(&e) => {
+            Written::commit_together(best_text)?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
     }
     print_wer(
         &wer,
