@@ -87,6 +87,19 @@ fn try_main() -> Res<()> {
     let argv: Vec<OsString> = std::env::args_os().collect();
     bench_child::run_child_mode(&argv);
     let args = Args::parse();
+    args.check()?;
+    // Ctrl-C, SIGTERM or SIGHUP removes the temporary work directory (the
+    // decompressed model and every built file) instead of leaving it.
+    dashlm::atomic::remove_unfinished_on_interrupt()?;
+    // The JSON output is made now, so that a path that cannot be written
+    // fails before the work, not after it; it is put in place at the end.
+    let json = match &args.json {
+        Some(path) => Some(
+            dashlm::atomic::PendingFile::create(path)
+                .map_err(|e| format!("--json {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
     let started = Instant::now();
     let mut machine = bench_machine::machine();
     eprintln!("bench: machine {machine}");
@@ -110,8 +123,11 @@ fn try_main() -> Res<()> {
         targets: &targets,
     };
     println!("{}", results.text());
-    if let Some(path) = &args.json {
-        results.write_json(path, &argv, started)?;
+    if let (Some(path), Some(out)) = (&args.json, json) {
+        results
+            .write_json(out, &argv, started)
+            .map_err(|e| format!("--json {}: {e}", path.display()))?;
+        eprintln!("bench: wrote {}", path.display());
     }
     if args.workdir.is_some() {
         eprintln!("bench: models kept in {}", inputs.workdir.display());

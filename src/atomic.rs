@@ -156,6 +156,43 @@ impl Drop for NewDirs {
     }
 }
 
+/// A temporary file or directory a program made (a work directory of
+/// intermediate files), removed whole by Ctrl-C, SIGTERM or SIGHUP
+/// ([`remove_unfinished`]) while this guard lives; dropping the guard leaves
+/// it to its owner (e.g. a [`tempfile::TempDir`] removing it on drop).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let work = dir.path().join("work");
+/// std::fs::create_dir(&work).unwrap();
+/// std::fs::write(work.join("model.arpa"), "...").unwrap();
+/// let guard = dashlm::atomic::RemovedOnInterrupt::new(&work);
+/// // What the handler of `remove_unfinished_on_interrupt` does on a signal:
+/// assert_eq!(dashlm::atomic::remove_unfinished(), 1);
+/// assert!(!work.exists());
+/// drop(guard);
+/// ```
+pub struct RemovedOnInterrupt {
+    _listed: Listed,
+}
+
+impl RemovedOnInterrupt {
+    /// Puts `path` on the list of temporaries a signal removes, until
+    /// dropped.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let guard = dashlm::atomic::RemovedOnInterrupt::new(dir.path());
+    /// drop(guard); // the directory stays, for its owner to remove
+    /// assert!(dir.path().exists());
+    /// ```
+    pub fn new(path: &Path) -> RemovedOnInterrupt {
+        RemovedOnInterrupt {
+            _listed: Listed::new(&mut unfinished(), path, Kind::Temporary),
+        }
+    }
+}
+
 /// Removes temporary directory `dir` while other threads may still be
 /// writing into it: renamed first (their next file cannot be created there
 /// then), then removed.
@@ -174,7 +211,8 @@ fn remove_temporary_dir(dir: &Path) -> bool {
 }
 
 /// Removes the temporary files and directories that [`write_file`],
-/// [`PendingFile`] and [`write_dir`] are writing, in any thread, then the
+/// [`PendingFile`] and [`write_dir`] are writing and those of
+/// [`RemovedOnInterrupt`] guards, in any thread, then the
 /// directories of [`NewDirs`] that are still empty, and
 /// returns how many it removed: for a handler that then ends the process
 /// (the writes go on failing or succeeding harmlessly until it does).

@@ -131,7 +131,15 @@ pub struct Built {
 
 /// Builds `--variants` and, unless `--no-kenlm`, KenLM's binaries into `workdir`.
 pub fn build_all(args: &Args, workdir: &Path, plain: &Path) -> Res<Built> {
-    let build_lm = build_lm_binary();
+    let build_lm = build_lm_binary(args.build_lm.as_deref());
+    if build_lm.is_none() {
+        eprintln!(
+            "bench: warning: no build-lm binary found (give --build-lm PATH): the dashlm \
+             models are built by this program's own child, which reads the whole model \
+             into memory, so their build times and peak RSS are not build-lm's and the \
+             build target is not judged"
+        );
+    }
     let self_exe = std::env::current_exe()?;
     let mut rows: Vec<Row> = Vec::new();
     let mut dashlm_files = Vec::new();
@@ -154,7 +162,9 @@ pub fn build_all(args: &Args, workdir: &Path, plain: &Path) -> Res<Built> {
             cmd.arg(variant.name).arg(plain).arg(&out);
         }
         let log = workdir.join(format!("build.{}.log", variant.name));
-        rows.push(build(format!("dashlm {}", variant.name), cmd, &out, &log)?);
+        let mut row = build(format!("dashlm {}", variant.name), cmd, &out, &log)?;
+        row.in_process_build = build_lm.is_none();
+        rows.push(row);
         dashlm_files.push((variant, out));
     }
     let mut kenlm_bins = Vec::new();
@@ -172,7 +182,14 @@ pub fn build_all(args: &Args, workdir: &Path, plain: &Path) -> Res<Built> {
                 .arg(plain)
                 .arg(&out);
             let log = workdir.join(format!("build.kenlm.{kind}.log"));
-            rows.push(build(system.to_string(), cmd, &out, &log)?);
+            let row = build(system.to_string(), cmd, &out, &log).map_err(|e| {
+                format!(
+                    "KenLM's build_binary {kind} failed on this model, so it cannot be \
+                     compared (KenLM refuses some models dashlm takes: order 1, a missing \
+                     context); --no-kenlm runs dashlm alone. {e}"
+                )
+            })?;
+            rows.push(row);
             kenlm_bins.push((system, out));
         }
     }

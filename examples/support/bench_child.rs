@@ -82,11 +82,18 @@ pub fn run_child(mut cmd: Command, log: &Path) -> Res<ChildRun> {
     })
 }
 
-/// The `build-lm` next to this example (target/PROFILE/build-lm), rebuilt first
-/// through cargo when run by cargo; `None` if it cannot be found.
-pub fn build_lm_binary() -> Option<PathBuf> {
+/// The `build-lm` to time: `explicit` (`--build-lm`), else the one next to
+/// this example as cargo lays them out (target/PROFILE/build-lm, rebuilt
+/// first through cargo when run by cargo), else one beside this program,
+/// else one on `PATH`; `None` if there is none.
+pub fn build_lm_binary(explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(path) = explicit {
+        return Some(path.to_path_buf());
+    }
+    let name = format!("build-lm{}", std::env::consts::EXE_SUFFIX);
     let exe = std::env::current_exe().ok()?;
-    let profile_dir = exe.parent()?.parent()?.to_path_buf();
+    let exe_dir = exe.parent()?.to_path_buf();
+    let profile_dir = exe_dir.parent()?.to_path_buf();
     if let Some(cargo) = std::env::var_os("CARGO") {
         let profile = match profile_dir.file_name()?.to_str()? {
             "debug" => "dev".to_string(),
@@ -104,11 +111,20 @@ pub fn build_lm_binary() -> Option<PathBuf> {
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status();
         if !status.is_ok_and(|s| s.success()) {
-            eprintln!("bench: could not build build-lm with cargo; using an in-process child");
+            eprintln!("bench: could not build build-lm with cargo");
         }
     }
-    let path = profile_dir.join(format!("build-lm{}", std::env::consts::EXE_SUFFIX));
-    path.exists().then_some(path)
+    let on_path = std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(&name))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    [profile_dir.join(&name), exe_dir.join(&name)]
+        .into_iter()
+        .chain(on_path)
+        .find(|p| p.is_file())
 }
 
 extern "C" {

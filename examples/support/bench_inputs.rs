@@ -18,8 +18,9 @@ use crate::Res;
 pub struct Inputs {
     /// Where the built models go.
     pub workdir: PathBuf,
-    /// The temporary work directory (without `--workdir`), removed on drop.
-    _tmp: Option<TempDir>,
+    /// The temporary work directory (without `--workdir`), removed on drop,
+    /// or by Ctrl-C, SIGTERM or SIGHUP (its guard).
+    _tmp: Option<(dashlm::atomic::RemovedOnInterrupt, TempDir)>,
     /// The ARPA as plain text (decompressed into the work directory if needed).
     pub plain: PathBuf,
     /// N-grams per order, from the ARPA header.
@@ -36,12 +37,20 @@ impl Inputs {
     pub fn prepare(args: &Args) -> Res<Inputs> {
         let (workdir, tmp) = match &args.workdir {
             Some(d) => {
-                fs::create_dir_all(d)?;
+                let named = |e| format!("--workdir {}: {e}", d.display());
+                fs::create_dir_all(d).map_err(named)?;
+                // Writable now, not at the first build.
+                tempfile::tempfile_in(d).map_err(named)?;
                 (d.clone(), None)
             }
             None => {
                 let tmp = tempfile::Builder::new().prefix("dashlm-bench-").tempdir()?;
-                (tmp.path().to_path_buf(), Some(tmp))
+                let guard = dashlm::atomic::RemovedOnInterrupt::new(tmp.path());
+                eprintln!(
+                    "bench: work directory {} (removed at the end, or on Ctrl-C)",
+                    tmp.path().display()
+                );
+                (tmp.path().to_path_buf(), Some((guard, tmp)))
             }
         };
 

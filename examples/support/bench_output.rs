@@ -2,8 +2,7 @@
 //! tables, the targets and the caveat) and the JSON document.
 
 use std::ffi::OsString;
-use std::fs;
-use std::path::Path;
+use std::io::Write;
 use std::time::Instant;
 
 use serde_json::{json, Value};
@@ -97,9 +96,14 @@ impl Results<'_> {
         text
     }
 
-    /// Writes the JSON document to `path`: the machine, the command `argv`, the
+    /// Writes the JSON document to `out` and puts it in place: the machine, the command `argv`, the
     /// model, the queries, every row, the targets and the seconds since `started`.
-    pub fn write_json(&self, path: &Path, argv: &[OsString], started: Instant) -> Res<()> {
+    pub fn write_json(
+        &self,
+        out: dashlm::atomic::PendingFile,
+        argv: &[OsString],
+        started: Instant,
+    ) -> Res<()> {
         let (args, inputs) = (self.args, self.inputs);
         let queries = &inputs.queries;
         let value = json!({
@@ -127,8 +131,11 @@ impl Results<'_> {
             })).collect::<Vec<_>>(),
             "seconds_total": started.elapsed().as_secs_f64(),
         });
-        fs::write(path, serde_json::to_string_pretty(&value)? + "\n")?;
-        eprintln!("bench: wrote {}", path.display());
+        let mut w = std::io::BufWriter::new(out.file());
+        w.write_all((serde_json::to_string_pretty(&value)? + "\n").as_bytes())?;
+        w.flush()?;
+        drop(w);
+        out.commit()?;
         Ok(())
     }
 }

@@ -17,6 +17,9 @@ pub struct Row {
     pub system: String,
     pub bytes: Option<u64>,
     pub build: Option<ChildRun>,
+    /// Built by this program's own child (`--child-build-lm`), no `build-lm`
+    /// binary being found: its build time is not `build-lm`'s.
+    pub in_process_build: bool,
     pub open_ms: Option<f64>,
     pub load_s: Option<f64>,
     pub rss_delta: Option<u64>,
@@ -136,7 +139,7 @@ impl Report {
 
     pub fn size_table(&self) -> String {
         let mut t = String::from(
-            "| system | bytes | B/n-gram | build s (CPU s) | build peak RSS MiB | open ms | load s | RSS after load MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+            "| system | bytes | B/n-gram | build s (CPU s) | build peak RSS MiB | open ms | load s | RSS growth at load MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
         );
         // The native loop runs KenLM probing's binary: no row of its own here.
         for r in self

@@ -38,7 +38,13 @@ impl Report {
             (
                 format!("{} bytes vs {label}", r.system),
                 format!("<= {want:.1}x"),
-                got.map_or("-".into(), |g| format!("{g:.3}x")),
+                // More digits where three would round a miss onto the limit.
+                got.map_or("-".into(), |g| match format!("{g:.3}") {
+                    s if g > want && s.parse::<f64>().is_ok_and(|r| r <= want) => {
+                        format!("{g:.5}x")
+                    }
+                    s => format!("{s}x"),
+                }),
                 got.map(|g| g <= want),
             )
         };
@@ -136,7 +142,16 @@ impl Report {
                 Some(worst < 1.0),
             ));
         }
-        if let (Some(f), Some(k)) = (f32_row.and_then(|r| r.build), probing.and_then(|r| r.build)) {
+        if f32_row.is_some_and(|r| r.in_process_build) {
+            t.push((
+                "build-lm f32 vs KenLM build_binary probing (wall)".into(),
+                "<= 1.0x".into(),
+                "not judged: no build-lm binary (give --build-lm PATH)".into(),
+                None,
+            ));
+        } else if let (Some(f), Some(k)) =
+            (f32_row.and_then(|r| r.build), probing.and_then(|r| r.build))
+        {
             t.push((
                 "build-lm f32 vs KenLM build_binary probing (wall)".into(),
                 "<= 1.0x".into(),
