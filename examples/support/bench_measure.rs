@@ -63,13 +63,29 @@ pub fn measure(
     for (i, name) in names.iter().enumerate() {
         let a = &agreements[i];
         let row = rows.iter_mut().find(|r| r.system == *name).expect("row");
-        row.max_abs_diff = kenlm_scores.as_ref().map(|k| {
-            a.scores
-                .iter()
-                .zip(k)
-                .map(|(&x, &y)| (f64::from(x) - f64::from(y)).abs())
-                .fold(0.0, f64::max)
-        });
+        // Over every query, or none: a system that gave another number of
+        // scores (a native loop's output cut short) is not compared.
+        if kenlm_scores
+            .as_ref()
+            .is_some_and(|k| k.len() != a.scores.len())
+        {
+            eprintln!(
+                "bench: warning: {name} gave {} per-query scores where kenlm-rs gave {}: \
+                 its scores are not compared",
+                a.scores.len(),
+                kenlm_scores.as_ref().map_or(0, Vec::len)
+            );
+        }
+        row.max_abs_diff = kenlm_scores
+            .as_ref()
+            .filter(|k| k.len() == a.scores.len())
+            .map(|k| {
+                a.scores
+                    .iter()
+                    .zip(k)
+                    .map(|(&x, &y)| (f64::from(x) - f64::from(y)).abs())
+                    .fold(0.0, f64::max)
+            });
         row.speed = Some(Speed {
             seq: seq[i].unwrap_or_default(),
             lookahead: lookahead[i],
