@@ -38,6 +38,17 @@ pub fn measure(
     let seq = round_robin(&mut boxes, peers, repeat, "one thread", |s| {
         Some(s.sequential())
     });
+    // Runs of a few milliseconds measure the timer and the scheduler: their
+    // ratios (and the verdicts on them) are noise.
+    if let Some(shortest) = seq.iter().flatten().map(|t| t.best_s).reduce(f64::min) {
+        if shortest < 0.02 {
+            eprintln!(
+                "bench: warning: the shortest timed run took {:.1} ms: ratios from runs \
+                 this short are noise (raise --min-queries)",
+                shortest * 1e3
+            );
+        }
+    }
     let lookahead = round_robin(&mut boxes, peers, repeat, "one thread, lookahead", |s| {
         s.lookahead()
     });
