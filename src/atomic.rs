@@ -311,6 +311,18 @@ pub fn remove_unfinished_on_interrupt() -> io::Result<()> {
     Ok(())
 }
 
+/// A temporary file or directory made by `make` and listed ([`Kind::Temporary`],
+/// its path given by `path`) while the list is held (see [`Listed::new`]).
+fn made_temporary<T>(
+    make: impl FnOnce() -> io::Result<T>,
+    path: impl Fn(&T) -> &Path,
+) -> io::Result<(T, Listed)> {
+    let mut list = unfinished();
+    let made = make()?;
+    let listed = Listed::new(&mut list, path(&made), Kind::Temporary);
+    Ok((made, listed))
+}
+
 /// The directory `path` is (to be) in.
 fn parent_of(path: &Path) -> &Path {
     match path.parent() {
@@ -398,12 +410,11 @@ impl PendingFile {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
         }
         let dir = parent_of(path);
-        let mut list = unfinished();
-        let tmp = hidden(0o666)
-            .tempfile_in(dir)
-            .map_err(|e| cannot_create("file", dir, e))?;
-        let listed = Listed::new(&mut list, tmp.path(), Kind::Temporary);
-        drop(list);
+        let (tmp, listed) = made_temporary(
+            || hidden(0o666).tempfile_in(dir),
+            tempfile::NamedTempFile::path,
+        )
+        .map_err(|e| cannot_create("file", dir, e))?;
         // The replaced file's permissions (a file given 0600 stays private).
         match fs::symlink_metadata(path) {
             Ok(m) if m.is_file() => tmp.as_file().set_permissions(m.permissions())?,
@@ -584,12 +595,9 @@ pub fn write_file<T>(
 pub fn write_dir(dir: &Path, write: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
     let parent = parent_of(dir);
     fs::create_dir_all(parent).map_err(|e| cannot_create("directory", parent, e))?;
-    let mut list = unfinished();
-    let fresh = hidden(0o777)
-        .tempdir_in(parent)
-        .map_err(|e| cannot_create("directory", parent, e))?;
-    let _listed = Listed::new(&mut list, fresh.path(), Kind::Temporary);
-    drop(list);
+    let (fresh, _listed) =
+        made_temporary(|| hidden(0o777).tempdir_in(parent), tempfile::TempDir::path)
+            .map_err(|e| cannot_create("directory", parent, e))?;
     write(fresh.path())?;
     if dir.exists() {
         // `remove_dir` fails unless it is an empty directory.
