@@ -577,30 +577,53 @@ pub fn write_file<T>(
 
 /// Creates directory `dir` whole: `write` fills a temporary directory beside
 /// it, which is renamed to `dir` when `write` succeeds and removed when it
-/// fails. `dir` must not exist or be an empty directory (which is replaced).
+/// fails, with the parent directories made for it. `dir` must not exist or
+/// be an empty directory (checked first, then replaced, its permissions
+/// kept).
 ///
 /// # Errors
-/// `write`'s errors, `dir` existing and not being an empty directory, and any
-/// I/O error creating the parent directories or renaming.
+/// `dir` existing and not being an empty directory (before `write` runs),
+/// `write`'s errors, and any I/O error creating the parent directories or
+/// renaming.
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
 /// let out = dir.path().join("lists");
 /// dashlm::atomic::write_dir(&out, |d| std::fs::write(d.join("a"), "x")).unwrap();
 /// assert_eq!(std::fs::read_to_string(out.join("a")).unwrap(), "x");
-/// // Not empty now: refused, and left as it is.
-/// assert!(dashlm::atomic::write_dir(&out, |d| std::fs::write(d.join("b"), "y")).is_err());
+/// // Not empty now: refused before writing, and left as it is.
+/// let err = dashlm::atomic::write_dir(&out, |_| unreachable!()).unwrap_err();
+/// assert_eq!(err.kind(), std::io::ErrorKind::DirectoryNotEmpty);
 /// assert!(!out.join("b").exists());
+/// // A failed write leaves no directory made for it.
+/// let deep = dir.path().join("deep/er/lists");
+/// assert!(dashlm::atomic::write_dir(&deep, |_| Err(std::io::Error::other("full"))).is_err());
+/// assert!(!dir.path().join("deep").exists());
 /// ```
 pub fn write_dir(dir: &Path, write: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
+    let replaced = match fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() => {
+            if fs::read_dir(dir)?.next().is_some() {
+                let what = "the output directory exists and is not empty";
+                return Err(io::Error::new(io::ErrorKind::DirectoryNotEmpty, what));
+            }
+            Some(m.permissions())
+        }
+        Ok(_) => {
+            let what = "exists and is not a directory";
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, what));
+        }
+        Err(_) => None,
+    };
     let parent = parent_of(dir);
-    fs::create_dir_all(parent).map_err(|e| cannot_create("directory", parent, e))?;
+    let _made = NewDirs::create(parent).map_err(|e| cannot_create("directory", parent, e))?;
     let (fresh, _listed) =
         made_temporary(|| hidden(0o777).tempdir_in(parent), tempfile::TempDir::path)
             .map_err(|e| cannot_create("directory", parent, e))?;
     write(fresh.path())?;
-    if dir.exists() {
-        // `remove_dir` fails unless it is an empty directory.
+    if let Some(permissions) = replaced {
+        fs::set_permissions(fresh.path(), permissions)?;
+        // `remove_dir` fails unless it is (still) an empty directory.
         fs::remove_dir(dir)?;
     }
     fs::rename(fresh.path(), dir)?;

@@ -92,7 +92,7 @@ fn a_path_read_in_the_wrong_format_names_the_format_it_looks_like() {
     let out = dashlm(&args);
     let err = String::from_utf8(out.stderr).unwrap();
     let expected = format!(
-        "synth_00042.nbest:1: invalid JSON: trailing characters at line 1 column 11; {} looks \
+        "synth_00042.nbest:1: invalid JSON: trailing characters at column 11; {} looks \
          like an SRILM n-best file (scores first, or an `NBestList` header): give --format srilm",
         srilm_file.display()
     );

@@ -422,7 +422,7 @@ fn malformed_jsonl_errors_name_file_and_line() {
         (
             r#"{"id": "u2", "hyps": [{"words": "a", "acoustic": -1, "lm": -Infinity}]}"#,
             T::Json,
-            "invalid number at line 1 column 61 (JSON has no NaN or infinite numbers; \
+            "invalid number at column 61 (JSON has no NaN or infinite numbers; \
              Python's `json` writes them unless `allow_nan=False`)",
         ),
         (

@@ -134,7 +134,8 @@ impl Weights {
     }
 
     /// An error naming the first weight that is NaN or infinite (such a weight
-    /// makes totals NaN, which rank last, so a list would keep its input order).
+    /// makes totals NaN or infinite: NaN totals rank last, and infinite ones
+    /// tie, so rankings mean little).
     ///
     /// # Errors
     /// The weight's name and value.

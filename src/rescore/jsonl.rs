@@ -5,7 +5,9 @@
 //! ```
 //!
 //! - `id` (string) and `hyps` (array) are required; `ref` (string) is optional.
-//! - Each hypothesis has `words` (a string, or an array of strings), `acoustic`
+//! - Each hypothesis has `words` (a string, or an array of strings joined with
+//!   spaces and split again as a string is: `["a b", ""]` is the words `a b`;
+//!   the writers write a string), `acoustic`
 //!   (number) and optionally `lm` (number); every other field must be a number
 //!   and is kept as a named extra score ([`Hypothesis::extra`]).
 //! - All scores are natural-log values. Other top-level fields are ignored.
@@ -265,7 +267,17 @@ pub(crate) fn parse_json(line: &str) -> Result<Value, NbestErrorKind> {
         .and_then(|v| deserializer.end().map(|()| v));
     value.map_err(|e| match duplicate.take() {
         Some(key) => NbestErrorKind::DuplicateJsonKey(key),
-        None => NbestErrorKind::Json(format!("{e}{}", non_finite_hint(line, e.column()))),
+        None => {
+            // The parser sees one line: its "at line 1 column C" would
+            // contradict the file's line number in front of the message.
+            let text = e.to_string();
+            let suffix = format!(" at line {} column {}", e.line(), e.column());
+            let text = match text.strip_suffix(&suffix) {
+                Some(what) if e.line() == 1 => format!("{what} at column {}", e.column()),
+                _ => text,
+            };
+            NbestErrorKind::Json(format!("{text}{}", non_finite_hint(line, e.column())))
+        }
     })
 }
 

@@ -407,10 +407,13 @@ pub(crate) fn refuse_standard_input(path: &Path, what: &str) -> Result<(), Nbest
 
 /// Writes n-best lists in `format` to `path`: a JSONL file (`-` = standard
 /// output), or a directory for SRILM and Kaldi, which must be new or empty
-/// ([`check_new_dir`](super::check_new_dir)).
+/// ([`check_new_dir`](super::check_new_dir)). Files and directories are
+/// written whole or not at all ([`crate::atomic`]): lists a writer refuses,
+/// or an I/O error, leave an existing output as it was.
 ///
 /// # Errors
-/// A directory output that exists and is not empty, or any I/O error.
+/// Lists the format cannot hold ([`check_writable`]), a directory output
+/// that exists and is not empty, or any I/O error, naming `path`.
 ///
 /// ```
 /// use dashlm::rescore::{read_lists, write_lists, Format, Hypothesis, NbestList};
@@ -418,18 +421,34 @@ pub(crate) fn refuse_standard_input(path: &Path, what: &str) -> Result<(), Nbest
 /// let lists = vec![NbestList::new("u").with_hyp(Hypothesis::new("a b", -3.5).with_lm(-1.25))];
 /// write_lists(&dir.path().join("k"), Format::Kaldi, &lists).unwrap();
 /// assert_eq!(read_lists(&dir.path().join("k"), Format::Kaldi).unwrap(), lists);
+/// // Lists JSON cannot hold (a NaN score): refused, the old file kept.
+/// let old = dir.path().join("o.jsonl");
+/// std::fs::write(&old, "kept\n").unwrap();
+/// let nan = vec![NbestList::new("u").with_hyp(Hypothesis::new("a", f64::NAN))];
+/// assert!(write_lists(&old, Format::Jsonl, &nan).is_err());
+/// assert_eq!(std::fs::read_to_string(&old).unwrap(), "kept\n");
 /// ```
 pub fn write_lists(path: &Path, format: Format, lists: &[NbestList]) -> io::Result<()> {
     match format {
         Format::Jsonl => {
+            let named = |e: io::Error| {
+                let name = if path.as_os_str() == "-" {
+                    "standard output".to_string()
+                } else {
+                    path.display().to_string()
+                };
+                io::Error::new(e.kind(), format!("{name}: {e}"))
+            };
+            check_writable(Format::Jsonl, lists).map_err(named)?;
             if path.as_os_str() == "-" {
                 let mut out = BufWriter::new(io::stdout().lock());
-                jsonl::write(&mut out, lists)?;
-                out.flush()
+                jsonl::write(&mut out, lists)
+                    .and_then(|()| out.flush())
+                    .map_err(named)
             } else {
-                let mut out = BufWriter::new(std::fs::File::create(path)?);
-                jsonl::write(&mut out, lists)?;
-                out.flush()
+                crate::atomic::write_file(path, |out, _| jsonl::write(out, lists).map(Some))
+                    .map(drop)
+                    .map_err(named)
             }
         }
         Format::Srilm => srilm::write_dir(path, lists),

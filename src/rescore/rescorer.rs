@@ -384,10 +384,13 @@ impl<'m, M: LanguageModel> Rescorer<'m, M> {
         self
     }
 
-    /// An error when a weight ([`Weights::check`]) or the MBR scale is NaN or
-    /// infinite (the MBR scale may be `+inf`: the top score's limit). Such a
-    /// rescorer still runs, but NaN totals rank last, so every list would keep
-    /// its input order.
+    /// An error when a weight ([`Weights::check`]) is NaN or infinite, or the
+    /// MBR scale is NaN or negative (it may be `+inf`: the top score's limit;
+    /// a negative scale would favour the worst hypotheses). Such a rescorer
+    /// still runs, but its totals can be NaN or infinite (`0 * inf` is NaN:
+    /// an infinite word insertion penalty makes an empty hypothesis' total
+    /// NaN, the others' infinite), and NaN totals rank last, so its rankings
+    /// mean little.
     ///
     /// # Errors
     /// The weight or scale and its value.
@@ -398,14 +401,15 @@ impl<'m, M: LanguageModel> Rescorer<'m, M> {
     /// use dashlm::rescore::{Rescorer, Weights};
     /// assert!(Rescorer::new(&lm, Weights::default()).with_mbr(0.5).check().is_ok());
     /// assert!(Rescorer::new(&lm, Weights::default()).with_mbr(f64::NAN).check().is_err());
+    /// assert!(Rescorer::new(&lm, Weights::default()).with_mbr(-1.0).check().is_err());
     /// ```
     pub fn check(&self) -> Result<(), String> {
         self.weights.check()?;
         self.extra.check()?;
         match self.mbr_scale {
-            Some(s) if s.is_nan() || s == f64::NEG_INFINITY => {
-                Err(format!("the MBR scale is {s}, not a number or +inf"))
-            }
+            Some(s) if s.is_nan() || s < 0.0 => Err(format!(
+                "the MBR scale is {s}: expected a number >= 0 (or +inf)"
+            )),
             _ => Ok(()),
         }
     }

@@ -451,12 +451,12 @@ mod tests {
             (
                 r#" {"id": "u2", "words": "a"} x"#,
                 false,
-                "3: invalid JSON: trailing characters at line 1 column 29",
+                "3: invalid JSON: trailing characters at column 29",
             ),
             (
                 r#"{"id": "u2", "words": "a", "x": 1e400}"#,
                 false,
-                "3: invalid JSON: number out of range at line 1 column 37",
+                "3: invalid JSON: number out of range at column 37",
             ),
             (
                 r#"{"id": "u1", "words": "b"}"#,

@@ -270,12 +270,10 @@ pub fn check_options(set: &TuneSet, options: &TuneOptions) -> Result<(), String>
             return Err(format!("the {axis} axis holds {v}, not a finite number"));
         }
     }
-    if let Some(s) = options
-        .scales
-        .iter()
-        .find(|s| s.is_nan() || **s == f64::NEG_INFINITY)
-    {
-        return Err(format!("the MBR scale {s} is not a number or +inf"));
+    if let Some(s) = options.scales.iter().find(|s| s.is_nan() || **s < 0.0) {
+        return Err(format!(
+            "the MBR scale {s}: expected a number >= 0 (or +inf)"
+        ));
     }
     for (axis, values) in [
         ("LM weight", &options.lm_weights),
