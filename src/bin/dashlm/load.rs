@@ -252,10 +252,8 @@ pub fn exit(
     let Err(err) = result else {
         return std::process::ExitCode::SUCCESS;
     };
-    if let Some(io) = err.downcast_ref::<std::io::Error>() {
-        if io.kind() == std::io::ErrorKind::BrokenPipe {
-            return std::process::ExitCode::SUCCESS;
-        }
+    if is_closed_pipe(&*err) {
+        return std::process::ExitCode::SUCCESS;
     }
     let mut msg = format!("{program}: {err}");
     let mut source = err.source();
@@ -269,4 +267,11 @@ pub fn exit(
     }
     note!("{msg}");
     std::process::ExitCode::from(2)
+}
+
+/// Whether `err` is a write to a pipe whose reader stopped early (`| head`),
+/// which ends a run quietly.
+pub fn is_closed_pipe(err: &(dyn Error + Send + Sync + 'static)) -> bool {
+    err.downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }

@@ -52,16 +52,14 @@ impl OutputFile {
         let name = path.display().to_string();
         let named = |e| super::load::named(&name, e);
         let existing = std::fs::metadata(path).ok();
-        let sink = match existing {
-            Some(m) if !m.is_file() => {
-                // A directory fails here, as it should (`Is a directory`).
-                Sink::Direct(File::options().write(true).open(path).map_err(named)?)
-            }
-            Some(_) => {
+        let sink = if existing.as_ref().is_some_and(|m| !m.is_file()) {
+            // A directory fails here, as it should (`Is a directory`).
+            Sink::Direct(File::options().write(true).open(path).map_err(named)?)
+        } else {
+            if existing.is_some() {
                 drop(File::options().write(true).open(path).map_err(named)?);
-                Sink::Pending(dashlm::atomic::PendingFile::create(path).map_err(named)?)
             }
-            None => Sink::Pending(dashlm::atomic::PendingFile::create(path).map_err(named)?),
+            Sink::Pending(dashlm::atomic::PendingFile::create(path).map_err(named)?)
         };
         Ok(OutputFile {
             name,

@@ -367,13 +367,9 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         .map_err(Into::into),
         (None, None) => Ok(None),
     };
-    let closed = |e: &BoxError| {
-        let io = e.downcast_ref::<io::Error>();
-        io.is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-    };
     match lists_written {
         Ok(lists) => Written::commit_together(lists.into_iter().chain(best_text))?,
-        Err(e) if closed(&e) => {
+        Err(e) if super::load::is_closed_pipe(&*e) => {
             Written::commit_together(best_text)?;
             return Err(e);
         }
