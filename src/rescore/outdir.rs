@@ -24,6 +24,8 @@ use std::fs::{self, File};
 use std::io;
 use std::path::Path;
 
+use crate::atomic::PendingDir;
+
 /// An error unless `dir` does not exist or is an empty directory.
 ///
 /// # Errors
@@ -80,9 +82,27 @@ pub(crate) fn write_new_dir(
     dir: &Path,
     write: impl FnOnce(&Path) -> io::Result<()>,
 ) -> io::Result<()> {
+    pending_new_dir(dir, write)?
+        .commit()
+        .map_err(|e| named(dir, e))
+}
+
+/// [`write_new_dir`] up to the rename: the directory written, under its
+/// temporary name ([`PendingDir`]), for the caller to put in place with its
+/// other outputs ([`crate::atomic::commit_together`]).
+pub(crate) fn pending_new_dir(
+    dir: &Path,
+    write: impl FnOnce(&Path) -> io::Result<()>,
+) -> io::Result<PendingDir> {
     check_new_dir(dir)?;
-    crate::atomic::write_dir(dir, write)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))
+    let pending = PendingDir::create(dir).map_err(|e| named(dir, e))?;
+    write(pending.path()).map_err(|e| named(dir, e))?;
+    Ok(pending)
+}
+
+/// `e`, prefixed with `dir`.
+fn named(dir: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", dir.display()))
 }
 
 /// What gives a file of an output directory its name, for the error when two

@@ -1,13 +1,14 @@
 //! Where `dashlm rescore` writes a file ([`OutputFile`], compressed when its
 //! name ends in `.gz` or `.xz`): prepared before the scoring and left as it
-//! was when the run fails. (A directory output is made by
-//! [`dashlm::atomic::NewDirs`] and written by [`dashlm::atomic::write_dir`].)
+//! was when the run fails; a directory of lists ([`Written::dir`]) is
+//! written by the library's writers and put in place with the files.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use dashlm::arpa::{Compressed, Compression};
+use dashlm::atomic::{Pending, PendingDir};
 
 /// A file output (the JSONL lists, the best text), opened before the
 /// scoring so that a path that cannot be written fails first; every error
@@ -88,21 +89,27 @@ impl OutputFile {
             Sink::Pending(p) => (write_through(p.file(), c, write), Some(p)),
         };
         match written {
-            Ok(()) => Ok(Written(pending)),
+            Ok(()) => Ok(Written(pending.map(Pending::File))),
             Err(e) => Err(super::load::named(&self.name, e)),
         }
     }
 }
 
-/// An [`OutputFile`] written in full: a file still under its temporary name
+/// An output written in full: a file ([`OutputFile::write`]) or a
+/// directory of lists ([`Written::dir`]) still under its temporary name
 /// until [`Written::commit_together`] (dropped, it is removed), so that the
 /// outputs are put in place together, once all are written.
-pub struct Written(Option<dashlm::atomic::PendingFile>);
+pub struct Written(Option<Pending>);
 
 impl Written {
-    /// Puts the files of `written` in place together
+    /// A directory written in full under its temporary name.
+    pub fn dir(dir: PendingDir) -> Written {
+        Written(Some(Pending::Dir(dir)))
+    }
+
+    /// Puts the outputs of `written` in place together
     /// ([`dashlm::atomic::commit_together`]: a signal leaves all or none;
-    /// errors name the file). Standard output, a FIFO or a device has
+    /// errors name the output). Standard output, a FIFO or a device has
     /// nothing to put in place.
     pub fn commit_together(written: impl IntoIterator<Item = Written>) -> io::Result<()> {
         dashlm::atomic::commit_together(written.into_iter().filter_map(|w| w.0))

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use dashlm::rescore::wer::{nbest_wer, NbestWer};
 use dashlm::rescore::{
-    check_new_dir, check_overflow, check_writable, jsonl, kaldi, srilm, write_lists, ExtraWeights,
-    Format, NbestList, Rescored, Rescorer, Weights, Words,
+    check_new_dir, check_overflow, check_writable, jsonl, kaldi, srilm, ExtraWeights, Format,
+    NbestList, Rescored, Rescorer, Weights, Words,
 };
 use dashlm::LanguageModel;
 use rayon::prelude::*;
@@ -346,8 +346,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     }
     // Both outputs written before either is put in place, so that an error
     // or a signal on the way leaves both as they were: the best text first,
-    // then the lists, then both files renamed together (a directory of lists
-    // is renamed into place as its writing ends, the best text right after).
+    // then the lists (a file or a directory), then both renamed together.
     // The best text is put in place also when the lists go to standard
     // output and its reader stops early (`| head`).
     let best_text = best_text
@@ -358,12 +357,11 @@ pub fn run(args: Args) -> Result<(), BoxError> {
             .write(|mut w| jsonl::write(&mut w, &reranked))
             .map(Some)
             .map_err(Into::into),
-        (None, Some(dir)) => match (&word_ids, args.lists.format) {
-            (Some(table), _) => kaldi::write_dir_with_ids(dir, &reranked, table),
-            (None, Format::Srilm) => srilm::write_dir_compressed(dir, &reranked, compression),
-            (None, _) => write_lists(dir, args.lists.format, &reranked),
+        (None, Some(dir)) => match args.lists.format {
+            Format::Srilm => srilm::write_dir_pending(dir, &reranked, compression),
+            _ => kaldi::write_dir_pending(dir, &reranked, word_ids.as_ref()),
         }
-        .map(|()| None)
+        .map(|d| Some(Written::dir(d)))
         .map_err(Into::into),
         (None, None) => Ok(None),
     };

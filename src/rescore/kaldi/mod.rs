@@ -86,7 +86,7 @@ pub use archive::{check_text, read_scores, read_text, read_text_path, split_key,
 use archive::{keyed, open, read_keyed, read_score_entries, read_text_entries, Entry};
 pub use symbols::SymbolTable;
 pub(crate) use write::check_dir;
-pub use write::{check_dir_with_ids, write_dir, write_dir_with_ids};
+pub use write::{check_dir_with_ids, write_dir, write_dir_pending, write_dir_with_ids};
 
 /// The transcription archives of a directory, by the name read first:
 /// `text`, else `words_text` (the name Kaldi's rescoring scripts give it).

@@ -9,6 +9,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::{ali, write_entries, SymbolTable};
+use crate::atomic::PendingDir;
 use crate::rescore::error;
 use crate::rescore::nbest::NbestList;
 use crate::rescore::outdir::{self, create_file, NamedBy};
@@ -135,6 +136,38 @@ pub fn write_dir(dir: &Path, lists: &[NbestList]) -> io::Result<()> {
 pub fn write_dir_with_ids(dir: &Path, lists: &[NbestList], table: &SymbolTable) -> io::Result<()> {
     check_dir_with_ids(lists, table)?;
     outdir::write_new_dir(dir, |dir| write_files(dir, lists, Some(table)))
+}
+
+/// [`write_dir`] (with the word ids of `table`, as [`write_dir_with_ids`],
+/// when given) up to its last step: the directory written in full under a
+/// temporary name beside `dir`, for the caller to put in place, alone
+/// ([`PendingDir::commit`]) or with its other outputs
+/// ([`crate::atomic::commit_together`], so that a signal leaves all of them
+/// or none). `dashlm rescore` writes its lists and its best text so.
+///
+/// # Errors
+/// As [`write_dir`] or [`write_dir_with_ids`].
+///
+/// ```
+/// use dashlm::rescore::{kaldi, Hypothesis, NbestList};
+/// let dir = tempfile::tempdir().unwrap();
+/// let out = dir.path().join("out");
+/// let lists = vec![NbestList::new("u").with_hyp(Hypothesis::new("a b", -1.0))];
+/// let pending = kaldi::write_dir_pending(&out, &lists, None).unwrap();
+/// assert!(!out.exists()); // not yet
+/// pending.commit().unwrap();
+/// assert_eq!(kaldi::read_dir(&out).unwrap(), lists);
+/// ```
+pub fn write_dir_pending(
+    dir: &Path,
+    lists: &[NbestList],
+    table: Option<&SymbolTable>,
+) -> io::Result<PendingDir> {
+    match table {
+        Some(table) => check_dir_with_ids(lists, table)?,
+        None => check_dir(lists)?,
+    }
+    outdir::pending_new_dir(dir, |dir| write_files(dir, lists, table))
 }
 
 /// The files of [`write_dir`], written into existing directory `dir`; with

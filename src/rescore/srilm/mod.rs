@@ -54,7 +54,10 @@ mod write;
 use decipher::Form;
 pub use decipher::{bytelog_to_ln, ln_to_bytelog};
 pub(crate) use write::{check, fmt_converted, fmt_score};
-pub use write::{dir_compression, input_compression, write_dir, write_dir_compressed, write_file};
+pub use write::{
+    dir_compression, input_compression, write_dir, write_dir_compressed, write_dir_pending,
+    write_file,
+};
 
 /// Reads one SRILM n-best file (plain, `NBestList1.0` or `NBestList2.0` form)
 /// for utterance `id`;

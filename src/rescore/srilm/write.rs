@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::{decipher, is_nbest_name, kind_of, listed_files, Kind};
 use crate::arpa::{Compressed, Compression};
+use crate::atomic::PendingDir;
 use crate::rescore::error::{clip, short, NbestError};
 use crate::rescore::nbest::{Hypothesis, NbestList};
 use crate::rescore::outdir::{create_file, NamedBy};
@@ -224,6 +225,35 @@ pub fn write_dir_compressed(
 ) -> io::Result<()> {
     check(lists)?;
     outdir::write_new_dir(dir, |dir| write_files(dir, lists, compression))
+}
+
+/// [`write_dir_compressed`] up to its last step: the directory written in
+/// full under a temporary name beside `dir`, for the caller to put in
+/// place, alone ([`PendingDir::commit`]) or with its other outputs
+/// ([`crate::atomic::commit_together`], so that a signal leaves all of them
+/// or none). `dashlm rescore` writes its lists and its best text so.
+///
+/// # Errors
+/// As [`write_dir`].
+///
+/// ```
+/// use dashlm::arpa::Compression;
+/// use dashlm::rescore::{srilm, Hypothesis, NbestList};
+/// let dir = tempfile::tempdir().unwrap();
+/// let out = dir.path().join("out");
+/// let lists = vec![NbestList::new("u").with_hyp(Hypothesis::new("a b", -1.0))];
+/// let pending = srilm::write_dir_pending(&out, &lists, Compression::None).unwrap();
+/// assert!(!out.exists()); // not yet
+/// pending.commit().unwrap();
+/// assert_eq!(srilm::read_dir(&out).unwrap(), lists);
+/// ```
+pub fn write_dir_pending(
+    dir: &Path,
+    lists: &[NbestList],
+    compression: Compression,
+) -> io::Result<PendingDir> {
+    check(lists)?;
+    outdir::pending_new_dir(dir, |dir| write_files(dir, lists, compression))
 }
 
 /// How the n-best files of `path` are compressed, by their names: gzip when

@@ -30,10 +30,16 @@
 //! assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 //! ```
 
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
+
+mod dir;
+mod file;
+
+pub use dir::{write_dir, NewDirs, PendingDir};
+pub use file::{write_file, PendingFile};
 
 /// What a signal does with a listed path.
 #[derive(Clone, Copy, PartialEq)]
@@ -82,76 +88,6 @@ impl Drop for Listed {
         if self.0.is_some() {
             let this = Listed(self.0.take());
             this.unlist(&mut unfinished());
-        }
-    }
-}
-
-/// The directories [`NewDirs::create`] made for an output that is not in
-/// place yet (the output's own directory and the parents it lacked): removed
-/// again, if still empty, when dropped (the run failed before the output
-/// was put there) or by Ctrl-C, SIGTERM or SIGHUP ([`remove_unfinished`],
-/// after the temporary outputs, the output's directory before its parents),
-/// so neither leaves them behind. As `dashlm rescore` makes the directory of
-/// its SRILM or Kaldi lists before scoring, so that a path that cannot be
-/// made fails first.
-///
-/// ```
-/// let dir = tempfile::tempdir().unwrap();
-/// let out = dir.path().join("a/b/lists");
-/// let made = dashlm::atomic::NewDirs::create(&out).unwrap();
-/// assert!(out.is_dir());
-/// // What the handler of `remove_unfinished_on_interrupt` does on a signal:
-/// assert_eq!(dashlm::atomic::remove_unfinished(), 3);
-/// assert!(!dir.path().join("a").exists());
-/// drop(made);
-/// // Once the output is there, its directories stay.
-/// let made = dashlm::atomic::NewDirs::create(&out).unwrap();
-/// std::fs::write(out.join("u1.nbest"), "").unwrap();
-/// drop(made);
-/// assert!(out.join("u1.nbest").exists());
-/// ```
-pub struct NewDirs {
-    /// The output's directory first, then its new parents.
-    dirs: Vec<(PathBuf, Listed)>,
-}
-
-impl NewDirs {
-    /// Creates `dir` and the parents it lacks (none if `dir` exists).
-    ///
-    /// # Errors
-    /// Any I/O error creating them (those made before it are removed).
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let file = dir.path().join("f");
-    /// std::fs::write(&file, "").unwrap();
-    /// assert!(dashlm::atomic::NewDirs::create(&file.join("lists")).is_err());
-    /// ```
-    pub fn create(dir: &Path) -> io::Result<NewDirs> {
-        let mut list = unfinished();
-        let dirs: Vec<(PathBuf, Listed)> = dir
-            .ancestors()
-            .take_while(|d| !d.as_os_str().is_empty() && fs::symlink_metadata(d).is_err())
-            .map(|d| (d.to_path_buf(), Listed::new(&mut list, d, Kind::EmptyDir)))
-            .collect();
-        let made = if dirs.is_empty() {
-            Ok(())
-        } else {
-            fs::create_dir_all(dir)
-        };
-        // Released before an error drops the guards (which take it).
-        drop(list);
-        let new = NewDirs { dirs };
-        made.map(|()| new)
-    }
-}
-
-impl Drop for NewDirs {
-    fn drop(&mut self) {
-        for (dir, _listed) in self.dirs.drain(..) {
-            // Fails, as it should, once the output is there (and then for
-            // every parent, which holds it).
-            let _ = fs::remove_dir(dir);
         }
     }
 }
@@ -211,7 +147,7 @@ fn remove_temporary_dir(dir: &Path) -> bool {
 }
 
 /// Removes the temporary files and directories that [`write_file`],
-/// [`PendingFile`] and [`write_dir`] are writing and those of
+/// [`PendingFile`], [`write_dir`] and [`PendingDir`] are writing and those of
 /// [`RemovedOnInterrupt`] guards, in any thread, then the
 /// directories of [`NewDirs`] that are still empty, and
 /// returns how many it removed: for a handler that then ends the process
@@ -356,146 +292,39 @@ fn cannot_create(what: &str, dir: &Path, err: io::Error) -> io::Error {
     io::Error::new(err.kind(), text)
 }
 
-/// A file being written under a hidden temporary name beside its
-/// destination ([`PendingFile::create`]), renamed over it by
-/// [`PendingFile::commit`]; dropped uncommitted (an error, a panic), or on
-/// Ctrl-C, SIGTERM or SIGHUP ([`remove_unfinished`]), the temporary file is
-/// removed and the destination left as it was.
-///
-/// It is created with the permissions of the regular file it replaces, else
-/// ordinary ones (`0666` less the umask). A symbolic link at the destination
-/// is replaced, not followed.
+/// An output written in full under its temporary name, to be put in place
+/// with others by [`commit_together`]: a file or a directory.
 ///
 /// ```
-/// use std::io::Write;
 /// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("best.txt");
-/// std::fs::write(&path, "old\n").unwrap();
-/// let pending = dashlm::atomic::PendingFile::create(&path).unwrap();
-/// pending.file().write_all(b"new\n").unwrap();
-/// assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n"); // not yet
-/// pending.commit().unwrap();
-/// assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
-/// // Dropped before its commit: nothing changes, nothing is left beside it.
-/// let pending = dashlm::atomic::PendingFile::create(&path).unwrap();
-/// pending.file().write_all(b"half").unwrap();
-/// drop(pending);
-/// assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
-/// assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+/// let file = dashlm::atomic::PendingFile::create(&dir.path().join("best.txt")).unwrap();
+/// let output: dashlm::atomic::Pending = file.into();
+/// assert!(matches!(output, dashlm::atomic::Pending::File(_)));
 /// ```
-pub struct PendingFile {
-    tmp: tempfile::NamedTempFile,
-    path: PathBuf,
-    /// [`PendingFile::sync`] was called: nothing is written after it.
-    synced: bool,
-    _listed: Listed,
+pub enum Pending {
+    /// A file ([`PendingFile`]).
+    File(PendingFile),
+    /// A directory ([`PendingDir`]).
+    Dir(PendingDir),
 }
 
-impl PendingFile {
-    /// A temporary file in `path`'s directory, to become `path`.
-    ///
-    /// # Errors
-    /// The temporary file cannot be created (the message names the
-    /// directory).
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let missing = dir.path().join("no/such/dir/out.txt");
-    /// let err = dashlm::atomic::PendingFile::create(&missing).err().unwrap();
-    /// assert!(err.to_string().starts_with("cannot create a file in "), "{err}");
-    /// ```
-    pub fn create(path: &Path) -> io::Result<PendingFile> {
-        if path.to_string_lossy().ends_with(std::path::is_separator) {
-            let what = "a file name, not a directory, is expected (the name ends with `/`)";
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
-        }
-        let dir = parent_of(path);
-        let (tmp, listed) = made_temporary(
-            || hidden(0o666).tempfile_in(dir),
-            tempfile::NamedTempFile::path,
-        )
-        .map_err(|e| cannot_create("file", dir, e))?;
-        // The replaced file's permissions (a file given 0600 stays private).
-        match fs::symlink_metadata(path) {
-            Ok(m) if m.is_file() => tmp.as_file().set_permissions(m.permissions())?,
-            _ => {}
-        }
-        Ok(PendingFile {
-            tmp,
-            path: path.to_path_buf(),
-            synced: false,
-            _listed: listed,
-        })
-    }
-
-    /// The temporary file, to write to.
-    ///
-    /// ```
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// let pending = dashlm::atomic::PendingFile::create(&dir.path().join("x")).unwrap();
-    /// assert_eq!(pending.file().metadata().unwrap().len(), 0);
-    /// ```
-    pub fn file(&self) -> &File {
-        self.tmp.as_file()
-    }
-
-    /// The directory the file is written in (for spill files of the
-    /// writer's own).
-    ///
-    /// ```
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// let pending = dashlm::atomic::PendingFile::create(&dir.path().join("x")).unwrap();
-    /// assert_eq!(pending.dir(), dir.path());
-    /// ```
-    pub fn dir(&self) -> &Path {
-        parent_of(&self.path)
-    }
-
-    /// Syncs the file to disk (its writer flushed first by the caller; the
-    /// file is complete: nothing more may be written), so that a
-    /// [`PendingFile::commit`] after it is only a rename: for outputs put in
-    /// place together.
-    ///
-    /// # Errors
-    /// The operating system's.
-    ///
-    /// ```
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// let mut pending = dashlm::atomic::PendingFile::create(&dir.path().join("x")).unwrap();
-    /// pending.sync().unwrap();
-    /// pending.commit().unwrap();
-    /// ```
-    pub fn sync(&mut self) -> io::Result<()> {
-        self.tmp.as_file().sync_all()?;
-        self.synced = true;
-        Ok(())
-    }
-
-    /// Syncs the file (its writer flushed first by the caller), unless
-    /// [`PendingFile::sync`] did, and renames it over the destination.
-    ///
-    /// # Errors
-    /// Any I/O error syncing or renaming.
-    ///
-    /// ```
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// let path = dir.path().join("x");
-    /// dashlm::atomic::PendingFile::create(&path).unwrap().commit().unwrap();
-    /// assert!(path.is_file());
-    /// ```
-    pub fn commit(self) -> io::Result<()> {
-        if !self.synced {
-            self.tmp.as_file().sync_all()?;
-        }
-        self.tmp.persist(&self.path).map_err(|e| e.error)?;
-        Ok(())
+impl From<PendingFile> for Pending {
+    fn from(file: PendingFile) -> Pending {
+        Pending::File(file)
     }
 }
 
-/// Puts `files` in place together: each synced, then all renamed over
-/// their destinations while no signal can remove them ([`remove_unfinished`]
-/// waits), so Ctrl-C, SIGTERM or SIGHUP leaves either all of them in place or
-/// none. After a failed rename the rest are not renamed (and removed).
+impl From<PendingDir> for Pending {
+    fn from(dir: PendingDir) -> Pending {
+        Pending::Dir(dir)
+    }
+}
+
+/// Puts `outputs` in place together: each file synced, then all renamed
+/// over their destinations while no signal can remove them
+/// ([`remove_unfinished`] waits), so Ctrl-C, SIGTERM or SIGHUP leaves
+/// either all of them in place or none. After a failed rename the rest are
+/// not renamed (and removed).
 ///
 /// # Errors
 /// Any I/O error syncing or renaming, prefixed with the destination (`path:
@@ -504,136 +333,105 @@ impl PendingFile {
 /// ```
 /// use std::io::Write;
 /// let dir = tempfile::tempdir().unwrap();
-/// let (a, b) = (dir.path().join("lists.jsonl"), dir.path().join("best.txt"));
-/// let files = [&a, &b].map(|p| dashlm::atomic::PendingFile::create(p).unwrap());
-/// for f in &files {
-///     f.file().write_all(b"done\n").unwrap();
-/// }
-/// dashlm::atomic::commit_together(files).unwrap();
-/// assert!(a.is_file() && b.is_file());
+/// let (lists, best) = (dir.path().join("lists"), dir.path().join("best.txt"));
+/// let pending_lists = dashlm::atomic::PendingDir::create(&lists).unwrap();
+/// std::fs::write(pending_lists.path().join("u1.nbest"), "a b\n").unwrap();
+/// let pending_best = dashlm::atomic::PendingFile::create(&best).unwrap();
+/// pending_best.file().write_all(b"u1 a b\n").unwrap();
+/// let outputs: [dashlm::atomic::Pending; 2] = [pending_lists.into(), pending_best.into()];
+/// dashlm::atomic::commit_together(outputs).unwrap();
+/// assert!(lists.join("u1.nbest").is_file() && best.is_file());
 /// ```
-pub fn commit_together(files: impl IntoIterator<Item = PendingFile>) -> io::Result<()> {
+pub fn commit_together<P: Into<Pending>>(outputs: impl IntoIterator<Item = P>) -> io::Result<()> {
     let named =
         |path: &Path, e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
-    let mut files: Vec<PendingFile> = files.into_iter().collect();
-    for f in files.iter_mut().filter(|f| !f.synced) {
-        f.sync().map_err(|e| named(&f.path, e))?;
+    let mut outputs: Vec<Pending> = outputs.into_iter().map(Into::into).collect();
+    for output in &mut outputs {
+        if let Pending::File(f) = output {
+            f.sync_once().map_err(|e| named(f.destination(), e))?;
+        }
     }
+    let mut made = Vec::new();
     let mut list = unfinished();
     let mut result = Ok(());
-    for f in files {
-        let PendingFile {
-            tmp, path, _listed, ..
-        } = f;
-        if result.is_ok() {
-            result = tmp
-                .persist(&path)
-                .map(drop)
-                .map_err(|e| named(&path, e.error));
-        }
-        _listed.unlist(&mut list);
-    }
-    result
-}
-
-/// Writes file `path` whole through a [`PendingFile`]: `write` gets a
-/// buffered writer on the temporary file (and its directory, for any spill
-/// files of its own). When it returns `Some`, the file is flushed and
-/// committed; when it returns `None` or an error, the temporary file is
-/// removed and `path` is left as it was.
-///
-/// # Errors
-/// `write`'s errors, and any I/O error creating, syncing or renaming the file.
-///
-/// ```
-/// use std::io::Write;
-/// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("lm.txt");
-/// let len = dashlm::atomic::write_file(&path, |out, _| {
-///     out.write_all(b"text\n")?;
-///     Ok(Some(5))
-/// });
-/// assert_eq!(len.unwrap(), Some(5));
-/// assert_eq!(std::fs::read_to_string(&path).unwrap(), "text\n");
-/// // `None`: nothing is written.
-/// let none = dashlm::atomic::write_file(&dir.path().join("x"), |_, _| Ok(None::<()>));
-/// assert_eq!(none.unwrap(), None);
-/// assert!(!dir.path().join("x").exists());
-/// ```
-pub fn write_file<T>(
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<&File>, &Path) -> io::Result<Option<T>>,
-) -> io::Result<Option<T>> {
-    let pending = PendingFile::create(path)?;
-    let mut out = BufWriter::with_capacity(1 << 20, pending.file());
-    let Some(value) = write(&mut out, pending.dir())? else {
-        return Ok(None);
-    };
-    out.flush()?;
-    drop(out);
-    pending.commit()?;
-    Ok(Some(value))
-}
-
-/// Creates directory `dir` whole: `write` fills a temporary directory beside
-/// it, which is renamed to `dir` when `write` succeeds and removed when it
-/// fails, with the parent directories made for it. `dir` must not exist or
-/// be an empty directory (checked first, then replaced, its permissions
-/// kept).
-///
-/// # Errors
-/// `dir` existing and not being an empty directory (before `write` runs),
-/// `write`'s errors, and any I/O error creating the parent directories or
-/// renaming.
-///
-/// ```
-/// let dir = tempfile::tempdir().unwrap();
-/// let out = dir.path().join("lists");
-/// dashlm::atomic::write_dir(&out, |d| std::fs::write(d.join("a"), "x")).unwrap();
-/// assert_eq!(std::fs::read_to_string(out.join("a")).unwrap(), "x");
-/// // Not empty now: refused before writing, and left as it is.
-/// let err = dashlm::atomic::write_dir(&out, |_| unreachable!()).unwrap_err();
-/// assert_eq!(err.kind(), std::io::ErrorKind::DirectoryNotEmpty);
-/// assert!(!out.join("b").exists());
-/// // A failed write leaves no directory made for it.
-/// let deep = dir.path().join("deep/er/lists");
-/// assert!(dashlm::atomic::write_dir(&deep, |_| Err(std::io::Error::other("full"))).is_err());
-/// assert!(!dir.path().join("deep").exists());
-/// ```
-pub fn write_dir(dir: &Path, write: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
-    let replaced = match fs::symlink_metadata(dir) {
-        Ok(m) if m.is_dir() => {
-            if fs::read_dir(dir)?.next().is_some() {
-                let what = "the output directory exists and is not empty";
-                return Err(io::Error::new(io::ErrorKind::DirectoryNotEmpty, what));
+    for output in outputs {
+        let rename = result.is_ok();
+        let (path, done) = match output {
+            Pending::File(f) => (
+                f.destination().to_path_buf(),
+                f.finish_listed(rename, &mut list),
+            ),
+            Pending::Dir(d) => {
+                let path = d.destination().to_path_buf();
+                let (done, dirs) = d.finish_listed(rename, &mut list);
+                made.push(dirs);
+                (path, done)
             }
-            Some(m.permissions())
+        };
+        if rename {
+            result = done.map_err(|e| named(&path, e));
         }
-        Ok(_) => {
-            let what = "exists and is not a directory";
-            return Err(io::Error::new(io::ErrorKind::AlreadyExists, what));
-        }
-        Err(_) => None,
-    };
-    let parent = parent_of(dir);
-    let _made = NewDirs::create(parent).map_err(|e| cannot_create("directory", parent, e))?;
-    let (fresh, _listed) =
-        made_temporary(|| hidden(0o777).tempdir_in(parent), tempfile::TempDir::path)
-            .map_err(|e| cannot_create("directory", parent, e))?;
-    write(fresh.path())?;
-    if let Some(permissions) = replaced {
-        fs::set_permissions(fresh.path(), permissions)?;
-        // `remove_dir` fails unless it is (still) an empty directory.
-        fs::remove_dir(dir)?;
     }
-    fs::rename(fresh.path(), dir)?;
-    let _kept = fresh.keep();
-    Ok(())
+    // The directories made for outputs take the list when dropped.
+    drop(list);
+    drop(made);
+    result
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::File;
+    use std::io::Write;
+
+    #[test]
+    fn a_directory_and_a_file_are_put_in_place_together_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let (lists, best) = (dir.path().join("lists"), dir.path().join("best.txt"));
+        fs::write(&best, "old\n").unwrap();
+        let pending_lists = PendingDir::create(&lists).unwrap();
+        fs::write(pending_lists.path().join("u1.nbest"), "new\n").unwrap();
+        let pending_best = PendingFile::create(&best).unwrap();
+        pending_best.file().write_all(b"new\n").unwrap();
+        // Both temporaries are listed for a signal until the commit (the
+        // list is the process's: other tests list theirs meanwhile).
+        let temporaries = [pending_lists.path(), pending_best.temporary()].map(Path::to_path_buf);
+        let listed = || {
+            let list = unfinished();
+            temporaries
+                .iter()
+                .filter(|t| list.iter().any(|(p, _)| p == *t))
+                .count()
+        };
+        assert_eq!(listed(), 2);
+        commit_together([Pending::from(pending_lists), pending_best.into()]).unwrap();
+        assert_eq!(listed(), 0);
+        assert_eq!(fs::read_to_string(lists.join("u1.nbest")).unwrap(), "new\n");
+        assert_eq!(fs::read_to_string(&best).unwrap(), "new\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+        // A failed rename: the destination became a non-empty directory.
+        let (other, blocked) = (dir.path().join("other"), dir.path().join("blocked"));
+        let pending_other = PendingDir::create(&other).unwrap();
+        let pending_blocked = PendingFile::create(&blocked).unwrap();
+        fs::create_dir(&blocked).unwrap();
+        fs::write(blocked.join("x"), "").unwrap();
+        let err = commit_together([Pending::from(pending_blocked), pending_other.into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with(&blocked.display().to_string()), "{err}");
+        // The directory after it was not put in place, and nothing is left.
+        assert!(!other.exists());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3);
+    }
+
+    #[test]
+    fn a_dropped_directory_leaves_nothing_and_its_new_parents_go_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let pending = PendingDir::create(&dir.path().join("a/b/lists")).unwrap();
+        fs::write(pending.path().join("u1.nbest"), "x").unwrap();
+        drop(pending);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
 
     #[cfg(unix)]
     #[test]

@@ -1,0 +1,267 @@
+//! Outputs that are directories: the directories made for an output
+//! ([`NewDirs`]) and a directory written whole ([`PendingDir`],
+//! [`write_dir`]).
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::{cannot_create, hidden, made_temporary, parent_of, unfinished, Kind, Listed};
+/// The directories [`NewDirs::create`] made for an output that is not in
+/// place yet (the output's own directory and the parents it lacked): removed
+/// again, if still empty, when dropped (the run failed before the output
+/// was put there) or by Ctrl-C, SIGTERM or SIGHUP ([`remove_unfinished`](super::remove_unfinished),
+/// after the temporary outputs, the output's directory before its parents),
+/// so neither leaves them behind. As `dashlm rescore` makes the directory of
+/// its SRILM or Kaldi lists before scoring, so that a path that cannot be
+/// made fails first.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let out = dir.path().join("a/b/lists");
+/// let made = dashlm::atomic::NewDirs::create(&out).unwrap();
+/// assert!(out.is_dir());
+/// // What the handler of `remove_unfinished_on_interrupt` does on a signal:
+/// assert_eq!(dashlm::atomic::remove_unfinished(), 3);
+/// assert!(!dir.path().join("a").exists());
+/// drop(made);
+/// // Once the output is there, its directories stay.
+/// let made = dashlm::atomic::NewDirs::create(&out).unwrap();
+/// std::fs::write(out.join("u1.nbest"), "").unwrap();
+/// drop(made);
+/// assert!(out.join("u1.nbest").exists());
+/// ```
+pub struct NewDirs {
+    /// The output's directory first, then its new parents.
+    dirs: Vec<(PathBuf, Listed)>,
+}
+
+impl NewDirs {
+    /// Creates `dir` and the parents it lacks (none if `dir` exists).
+    ///
+    /// # Errors
+    /// Any I/O error creating them (those made before it are removed).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let file = dir.path().join("f");
+    /// std::fs::write(&file, "").unwrap();
+    /// assert!(dashlm::atomic::NewDirs::create(&file.join("lists")).is_err());
+    /// ```
+    pub fn create(dir: &Path) -> io::Result<NewDirs> {
+        let mut list = unfinished();
+        let dirs: Vec<(PathBuf, Listed)> = dir
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && fs::symlink_metadata(d).is_err())
+            .map(|d| (d.to_path_buf(), Listed::new(&mut list, d, Kind::EmptyDir)))
+            .collect();
+        let made = if dirs.is_empty() {
+            Ok(())
+        } else {
+            fs::create_dir_all(dir)
+        };
+        // Released before an error drops the guards (which take it).
+        drop(list);
+        let new = NewDirs { dirs };
+        made.map(|()| new)
+    }
+}
+
+impl Drop for NewDirs {
+    fn drop(&mut self) {
+        for (dir, _listed) in self.dirs.drain(..) {
+            // Fails, as it should, once the output is there (and then for
+            // every parent, which holds it).
+            let _ = fs::remove_dir(dir);
+        }
+    }
+}
+
+/// A directory being written under a hidden temporary name beside its
+/// destination ([`PendingDir::create`]), renamed into place by
+/// [`PendingDir::commit`] or with other outputs by
+/// [`commit_together`](super::commit_together); dropped uncommitted (an
+/// error, a panic), or on Ctrl-C, SIGTERM or SIGHUP
+/// ([`remove_unfinished`](super::remove_unfinished)), it is removed with the
+/// parent directories made for it, and the destination left as it was.
+///
+/// The destination must not exist or be an empty directory (checked first,
+/// then replaced, its permissions kept).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let out = dir.path().join("lists");
+/// let pending = dashlm::atomic::PendingDir::create(&out).unwrap();
+/// std::fs::write(pending.path().join("u1.nbest"), "x").unwrap();
+/// assert!(!out.exists()); // not yet
+/// pending.commit().unwrap();
+/// assert_eq!(std::fs::read_to_string(out.join("u1.nbest")).unwrap(), "x");
+/// // Dropped before its commit: nothing is left beside the destination.
+/// let other = dashlm::atomic::PendingDir::create(&dir.path().join("other")).unwrap();
+/// drop(other);
+/// assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+/// ```
+pub struct PendingDir {
+    fresh: tempfile::TempDir,
+    dir: PathBuf,
+    /// The permissions of the empty directory it replaces, if any.
+    replaced: Option<fs::Permissions>,
+    /// The destination's parent directories made for it.
+    made: NewDirs,
+    _listed: Listed,
+}
+
+impl PendingDir {
+    /// A temporary directory beside `dir`, to become `dir`, and the parents
+    /// `dir` lacks.
+    ///
+    /// # Errors
+    /// `dir` exists and is not an empty directory
+    /// ([`io::ErrorKind::DirectoryNotEmpty`] or
+    /// [`io::ErrorKind::AlreadyExists`]), and any I/O error creating the
+    /// parent directories or the temporary directory (naming where).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::write(dir.path().join("f"), "").unwrap();
+    /// let err = dashlm::atomic::PendingDir::create(dir.path()).err().unwrap();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::DirectoryNotEmpty);
+    /// ```
+    pub fn create(dir: &Path) -> io::Result<PendingDir> {
+        let replaced = match fs::symlink_metadata(dir) {
+            Ok(m) if m.is_dir() => {
+                if fs::read_dir(dir)?.next().is_some() {
+                    let what = "the output directory exists and is not empty";
+                    return Err(io::Error::new(io::ErrorKind::DirectoryNotEmpty, what));
+                }
+                Some(m.permissions())
+            }
+            Ok(_) => {
+                let what = "exists and is not a directory";
+                return Err(io::Error::new(io::ErrorKind::AlreadyExists, what));
+            }
+            Err(_) => None,
+        };
+        let parent = parent_of(dir);
+        let made = NewDirs::create(parent).map_err(|e| cannot_create("directory", parent, e))?;
+        let (fresh, listed) =
+            made_temporary(|| hidden(0o777).tempdir_in(parent), tempfile::TempDir::path)
+                .map_err(|e| cannot_create("directory", parent, e))?;
+        Ok(PendingDir {
+            fresh,
+            dir: dir.to_path_buf(),
+            replaced,
+            made,
+            _listed: listed,
+        })
+    }
+
+    /// The temporary directory, to write in.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let pending = dashlm::atomic::PendingDir::create(&dir.path().join("out")).unwrap();
+    /// assert!(pending.path().is_dir());
+    /// assert_eq!(pending.path().parent(), Some(dir.path()));
+    /// ```
+    pub fn path(&self) -> &Path {
+        self.fresh.path()
+    }
+
+    /// The destination.
+    pub(super) fn destination(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Renames the directory into place (replacing an empty one).
+    ///
+    /// # Errors
+    /// Any I/O error renaming, or the directory it replaces is no longer
+    /// empty.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let out = dir.path().join("out");
+    /// dashlm::atomic::PendingDir::create(&out).unwrap().commit().unwrap();
+    /// assert!(out.is_dir());
+    /// ```
+    pub fn commit(self) -> io::Result<()> {
+        let mut list = unfinished();
+        let (result, made) = self.finish_listed(true, &mut list);
+        drop(list);
+        drop(made);
+        result
+    }
+
+    /// Renamed into place if `rename`, else removed; taken off `list` (the
+    /// locked list) either way. Returns the parent directories made for it,
+    /// to drop once the list is released (they take it).
+    pub(super) fn finish_listed(
+        self,
+        rename: bool,
+        list: &mut Vec<(PathBuf, Kind)>,
+    ) -> (io::Result<()>, NewDirs) {
+        let PendingDir {
+            fresh,
+            dir,
+            replaced,
+            made,
+            _listed,
+        } = self;
+        let result = if rename {
+            put_in_place(fresh.path(), &dir, replaced)
+        } else {
+            Ok(())
+        };
+        if result.is_ok() && rename {
+            let _kept = fresh.keep();
+        } else {
+            // Removes the temporary directory (needs no list).
+            drop(fresh);
+        }
+        _listed.unlist(list);
+        (result, made)
+    }
+}
+
+/// Renames directory `fresh` to `dir`, which is gone or (`replaced`) an
+/// empty directory whose permissions it takes.
+fn put_in_place(fresh: &Path, dir: &Path, replaced: Option<fs::Permissions>) -> io::Result<()> {
+    if let Some(permissions) = replaced {
+        fs::set_permissions(fresh, permissions)?;
+        // `remove_dir` fails unless it is (still) an empty directory.
+        fs::remove_dir(dir)?;
+    }
+    fs::rename(fresh, dir)
+}
+
+/// Creates directory `dir` whole: `write` fills a temporary directory beside
+/// it ([`PendingDir`]), which is renamed to `dir` when `write` succeeds and
+/// removed when it fails, with the parent directories made for it. `dir`
+/// must not exist or be an empty directory (checked first, then replaced,
+/// its permissions kept).
+///
+/// # Errors
+/// `dir` existing and not being an empty directory (before `write` runs),
+/// `write`'s errors, and any I/O error creating the parent directories or
+/// renaming.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let out = dir.path().join("lists");
+/// dashlm::atomic::write_dir(&out, |d| std::fs::write(d.join("a"), "x")).unwrap();
+/// assert_eq!(std::fs::read_to_string(out.join("a")).unwrap(), "x");
+/// // Not empty now: refused before writing, and left as it is.
+/// let err = dashlm::atomic::write_dir(&out, |_| unreachable!()).unwrap_err();
+/// assert_eq!(err.kind(), std::io::ErrorKind::DirectoryNotEmpty);
+/// assert!(!out.join("b").exists());
+/// // A failed write leaves no directory made for it.
+/// let deep = dir.path().join("deep/er/lists");
+/// assert!(dashlm::atomic::write_dir(&deep, |_| Err(std::io::Error::other("full"))).is_err());
+/// assert!(!dir.path().join("deep").exists());
+/// ```
+pub fn write_dir(dir: &Path, write: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
+    let pending = PendingDir::create(dir)?;
+    write(pending.path())?;
+    pending.commit()
+}
