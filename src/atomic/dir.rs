@@ -225,12 +225,19 @@ impl PendingDir {
 }
 
 /// Renames directory `fresh` to `dir`, which is gone or (`replaced`) an
-/// empty directory whose permissions it takes.
+/// empty directory whose permissions it takes. On Unix one `rename` replaces
+/// an empty directory (and fails if it is no longer empty), so another
+/// process removing `dir` meanwhile (its own placeholder, on a signal) does
+/// not make this fail.
 fn put_in_place(fresh: &Path, dir: &Path, replaced: Option<fs::Permissions>) -> io::Result<()> {
     if let Some(permissions) = replaced {
         fs::set_permissions(fresh, permissions)?;
-        // `remove_dir` fails unless it is (still) an empty directory.
-        fs::remove_dir(dir)?;
+        #[cfg(not(unix))]
+        match fs::remove_dir(dir) {
+            // Fails unless it is (still) an empty directory.
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
     }
     fs::rename(fresh, dir)
 }

@@ -425,6 +425,28 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_directory_replaced_may_go_or_fill_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        // Another process's placeholder, removed by its signal handler
+        // before this commit: the commit still puts the directory there.
+        fs::create_dir(&out).unwrap();
+        let pending = PendingDir::create(&out).unwrap();
+        fs::write(pending.path().join("a"), "x").unwrap();
+        fs::remove_dir(&out).unwrap();
+        pending.commit().unwrap();
+        assert_eq!(fs::read_to_string(out.join("a")).unwrap(), "x");
+        // Filled meanwhile by another writer: refused, and what it holds stays.
+        let other = dir.path().join("other");
+        fs::create_dir(&other).unwrap();
+        let pending = PendingDir::create(&other).unwrap();
+        fs::write(other.join("theirs"), "y").unwrap();
+        assert!(pending.commit().is_err());
+        assert_eq!(fs::read_to_string(other.join("theirs")).unwrap(), "y");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
     fn a_dropped_directory_leaves_nothing_and_its_new_parents_go_too() {
         let dir = tempfile::tempdir().unwrap();
         let pending = PendingDir::create(&dir.path().join("a/b/lists")).unwrap();
