@@ -517,6 +517,25 @@ fn rescore_outputs_do_not_land_on_each_other_or_on_inputs_in_the_output_director
         "the output directory holds the input",
     );
     assert_eq!(fs::read(lst.join("synth_00042.nbest")).unwrap(), before);
+    // The best text onto an n-best file the list names, directly or through
+    // a link (before: written over it, status 0).
+    std::os::unix::fs::symlink(lst.join("synth_00042.nbest"), d.join("one.nbest")).unwrap();
+    fs::write(d.join("list2"), "one.nbest\n").unwrap();
+    for list in [list.clone(), d.join("list2")] {
+        let best = lst.join("synth_00042.nbest");
+        refused_with(
+            &[
+                "--format",
+                "srilm",
+                "--input",
+                s(&list),
+                "--best-text",
+                s(&best),
+            ],
+            "this output is an n-best file the input lists, which would be overwritten",
+        );
+    }
+    assert_eq!(fs::read(lst.join("synth_00042.nbest")).unwrap(), before);
     // The best text inside a directory not created yet.
     let (fresh, input) = (d.join("fresh"), data("sample.srilm"));
     let best = fresh.join("synth_00042.nbest");

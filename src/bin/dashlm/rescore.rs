@@ -232,6 +232,19 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     .into_iter()
     .filter_map(|(p, what)| Some((p?, what)))
     .collect();
+    // The n-best files an SRILM list file names are read too.
+    let listed = match args.lists.format {
+        Format::Srilm if args.lists.input.is_file() => srilm::listed_in(&args.lists.input)?,
+        _ => Vec::new(),
+    };
+    let read: Vec<(&Path, &str)> = read
+        .into_iter()
+        .chain(
+            listed
+                .iter()
+                .map(|p| (p.as_path(), "an n-best file the input lists")),
+        )
+        .collect();
     for written in [output.as_deref(), args.best_text.as_deref()]
         .into_iter()
         .flatten()

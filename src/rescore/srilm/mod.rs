@@ -387,6 +387,29 @@ pub fn read_list(list: &Path) -> Result<Vec<NbestList>, NbestError> {
     Ok(lists)
 }
 
+/// The n-best files that [`read_path`] reads at `path` when it is a list
+/// file (none when it is a directory or an n-best file): for a caller that
+/// must not write over an input (`dashlm rescore --best-text`).
+///
+/// # Errors
+/// As [`read_path`]'s, for telling what `path` is and reading a list file.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let d = dir.path();
+/// std::fs::write(d.join("a.nbest"), "-1 -2 1 x\n").unwrap();
+/// std::fs::write(d.join("all.list"), "a.nbest\n").unwrap();
+/// let listed = dashlm::rescore::srilm::listed_in(&d.join("all.list")).unwrap();
+/// assert_eq!(listed, [d.join("a.nbest")]);
+/// assert!(dashlm::rescore::srilm::listed_in(&d.join("a.nbest")).unwrap().is_empty());
+/// ```
+pub fn listed_in(path: &Path) -> Result<Vec<PathBuf>, NbestError> {
+    match kind_of(path)? {
+        Kind::List => Ok(listed_files(path)?.into_iter().map(|(_, p)| p).collect()),
+        Kind::Dir | Kind::Nbest | Kind::Nothing => Ok(Vec::new()),
+    }
+}
+
 /// The n-best files a list file names, each with its line: relative paths
 /// taken from the list file's directory, blank lines skipped.
 ///
