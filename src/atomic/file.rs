@@ -15,7 +15,8 @@ use super::{cannot_create, hidden, made_temporary, parent_of, Kind, Listed};
 ///
 /// It is created with the permissions of the regular file it replaces, else
 /// ordinary ones (`0666` less the umask). A symbolic link at the destination
-/// is replaced, not followed.
+/// is replaced, not followed; a name standing for an open file descriptor
+/// (`/dev/stdout`, `/proc/self/fd/1`) is refused.
 ///
 /// ```
 /// use std::io::Write;
@@ -47,7 +48,8 @@ impl PendingFile {
     ///
     /// # Errors
     /// The temporary file cannot be created (the message names the
-    /// directory).
+    /// directory); `path` ends with `/`, or stands for an open file
+    /// descriptor ([`io::ErrorKind::InvalidInput`]).
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
@@ -58,6 +60,15 @@ impl PendingFile {
     pub fn create(path: &Path) -> io::Result<PendingFile> {
         if path.to_string_lossy().ends_with(std::path::is_separator) {
             let what = "a file name, not a directory, is expected (the name ends with `/`)";
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
+        }
+        if let Some(fd) = descriptor_link(path) {
+            let what = format!(
+                "a link to an open file descriptor ({}), which the file written whole would \
+                 replace rather than write through: name the file itself (or `-` for standard \
+                 output, where a command takes it)",
+                fd.display()
+            );
             return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
         }
         let dir = parent_of(path);
@@ -180,6 +191,24 @@ impl PendingFile {
         _listed.unlist(list);
         result
     }
+}
+
+/// The `/proc/<pid>/fd/<n>` entry `path` is or leads to through symbolic
+/// links (`/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/1`), if any: renaming a
+/// file over such a name would replace the link (as root, `/dev/stdout`
+/// itself), not write the open file it stands for.
+fn descriptor_link(path: &Path) -> Option<PathBuf> {
+    let mut p = path.to_path_buf();
+    // As many links as the system follows.
+    for _ in 0..40 {
+        let dir = fs::canonicalize(parent_of(&p)).ok()?;
+        if dir.starts_with("/proc") && dir.file_name() == Some("fd".as_ref()) {
+            return Some(p);
+        }
+        // An absolute target replaces the directory joined.
+        p = parent_of(&p).join(fs::read_link(&p).ok()?);
+    }
+    None
 }
 
 /// Writes file `path` whole through a [`PendingFile`]: `write` gets a

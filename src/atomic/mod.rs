@@ -446,6 +446,29 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_name_for_an_open_descriptor_is_refused_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        // What `/dev/stdout` is; as root, renaming over it replaced it.
+        let link = dir.path().join("stdout");
+        std::os::unix::fs::symlink("/proc/self/fd/1", &link).unwrap();
+        for path in [link.as_path(), Path::new("/proc/self/fd/1")] {
+            let err = PendingFile::create(path).err().unwrap();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+            let text = err.to_string();
+            assert!(
+                text.contains("a link to an open file descriptor (/proc/self/fd/1)"),
+                "{text}"
+            );
+        }
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
     #[test]
     fn a_dropped_directory_leaves_nothing_and_its_new_parents_go_too() {
         let dir = tempfile::tempdir().unwrap();
