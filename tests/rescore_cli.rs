@@ -581,6 +581,47 @@ fn devices_are_outputs_not_inputs_overwritten() {
 }
 
 #[test]
+fn fifo_outputs_are_opened_when_written_so_a_reader_can_take_one_then_the_other() {
+    // Before: both were opened before the scoring, and opening a FIFO waits
+    // for its reader, so `cat best; cat lists` hung (the best text comes first).
+    let dir = tempfile::tempdir().unwrap();
+    let (lists, best) = (dir.path().join("lists"), dir.path().join("best"));
+    for fifo in [&lists, &best] {
+        let made = std::process::Command::new("mkfifo").arg(fifo).status();
+        assert!(made.unwrap().success());
+    }
+    let (model, input) = (data("sample-3gram.arpa"), data("sample.jsonl"));
+    let extra = [
+        "--input",
+        s(&input),
+        "--output",
+        s(&lists),
+        "--best-text",
+        s(&best),
+    ];
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dashlm"))
+        .args(rescore_with(s(&model), &extra))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (send, receive) = std::sync::mpsc::channel();
+    let (l, b) = (lists.clone(), best.clone());
+    std::thread::spawn(move || {
+        let best = fs::read_to_string(&b).unwrap();
+        let _ = send.send((best, fs::read_to_string(&l).unwrap()));
+    });
+    let read = receive.recv_timeout(std::time::Duration::from_secs(60));
+    if read.is_err() {
+        child.kill().unwrap();
+    }
+    let status = child.wait().unwrap();
+    let (best, lists) = read.expect("the best text, then the lists, could not be read");
+    assert!(status.success());
+    assert_eq!((best.lines().count(), lists.lines().count()), (5, 5));
+    assert!(best.starts_with("synth_"), "{best}");
+}
+
+#[test]
 fn directory_outputs_must_be_new_or_empty() {
     let dir = tempfile::tempdir().unwrap();
     let model = data("sample-3gram.arpa");

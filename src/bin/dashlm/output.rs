@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use dashlm::arpa::{Compressed, Compression};
 use dashlm::atomic::{Pending, PendingDir};
@@ -31,16 +31,21 @@ pub struct OutputFile {
 /// Where an [`OutputFile`] writes.
 enum Sink {
     Stdout,
-    /// A FIFO or device.
+    /// A device.
     Direct(File),
+    /// A FIFO, opened when written: opening one waits for its reader, so
+    /// outputs opened up front would keep a reader of one from getting the
+    /// other first.
+    Fifo(PathBuf),
     /// A regular file, new or replaced.
     Pending(dashlm::atomic::PendingFile),
 }
 
 impl OutputFile {
-    /// Prepares `path` for writing: standard output for `-`; a FIFO or
-    /// device opened; else a temporary file beside `path` (an existing file
-    /// must be writable: it is opened to check, not changed).
+    /// Prepares `path` for writing: standard output for `-`; a device
+    /// opened; a FIFO left to [`OutputFile::write`] (whose open waits for a
+    /// reader); else a temporary file beside `path` (an existing file must
+    /// be writable: it is opened to check, not changed).
     pub fn open(path: &Path) -> io::Result<OutputFile> {
         let compression = Compression::of_name(path);
         if super::load::is_dash(path) {
@@ -53,7 +58,9 @@ impl OutputFile {
         let name = path.display().to_string();
         let named = |e| super::load::named(&name, e);
         let existing = std::fs::metadata(path).ok();
-        let sink = if existing.as_ref().is_some_and(|m| !m.is_file()) {
+        let sink = if existing.as_ref().is_some_and(is_fifo) {
+            Sink::Fifo(path.to_path_buf())
+        } else if existing.as_ref().is_some_and(|m| !m.is_file()) {
             // A directory fails here, as it should (`Is a directory`).
             Sink::Direct(File::options().write(true).open(path).map_err(named)?)
         } else {
@@ -86,6 +93,10 @@ impl OutputFile {
         let (written, pending) = match self.sink {
             Sink::Stdout => (write_through(io::stdout().lock(), c, write), None),
             Sink::Direct(file) => (write_through(file, c, write), None),
+            Sink::Fifo(path) => {
+                let opened = File::options().write(true).open(path);
+                (opened.and_then(|file| write_through(file, c, write)), None)
+            }
             Sink::Pending(p) => (write_through(p.file(), c, write), Some(p)),
         };
         match written {
@@ -113,6 +124,20 @@ impl Written {
     /// nothing to put in place.
     pub fn commit_together(written: impl IntoIterator<Item = Written>) -> io::Result<()> {
         dashlm::atomic::commit_together(written.into_iter().filter_map(|w| w.0))
+    }
+}
+
+/// Whether `meta` is a FIFO's.
+fn is_fifo(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        meta.file_type().is_fifo()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
     }
 }
 
