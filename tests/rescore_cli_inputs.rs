@@ -650,6 +650,39 @@ fn standard_input_is_read_once_and_never_as_a_directory() {
 }
 
 #[test]
+fn one_stream_under_two_names_is_refused() {
+    // Before: `--ref - --hyp /dev/stdin` on a pipe read the references,
+    // then found no hypothesis left (status 0 with `--mode all`).
+    let refs = fs::read(data("sample.refs")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dashlm"))
+        .args(["wer", "--ref", "-", "--hyp", "/dev/stdin", "--mode", "all"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // It may refuse before reading: a closed pipe is no failure here.
+    let _ = std::io::Write::write_all(&mut child.stdin.take().unwrap(), &refs);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("dashlm: --ref - and --hyp /dev/stdin are one stream (a pipe, FIFO or socket), which can be read once"),
+        "{err}"
+    );
+    // A FIFO named two ways.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("refs");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    let again = dir.path().join(".").join("refs");
+    let out = dashlm(&["wer", "--ref", s(&fifo), "--hyp", s(&again)]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("are one stream"), "{err}");
+}
+
+#[test]
 fn quoted_input_in_errors_is_clipped() {
     // Before: the whole JSON line (several KB on real lists) in the message.
     let model = data("sample-3gram.arpa");

@@ -104,8 +104,9 @@ pub fn set_threads(threads: Option<usize>) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// An error if two of `inputs` (`(option, path)`) are `-`: standard input
-/// can be read once.
+/// An error if two of `inputs` (`(option, path)`) are `-`, or name one
+/// pipe, FIFO or socket (`-` and `/dev/stdin` when standard input is a
+/// pipe): a stream can be read once.
 pub fn check_stdin_once(inputs: &[(&str, &Path)]) -> Result<(), String> {
     let stdin: Vec<&str> = inputs
         .iter()
@@ -118,7 +119,42 @@ pub fn check_stdin_once(inputs: &[(&str, &Path)]) -> Result<(), String> {
             stdin.join(" and ")
         ));
     }
+    let streams: Vec<_> = inputs.iter().map(|(_, p)| stream_identity(p)).collect();
+    for (i, a) in streams.iter().enumerate() {
+        let Some(j) = a.and_then(|a| streams[i + 1..].iter().position(|&b| b == Some(a))) else {
+            continue;
+        };
+        let name = |(option, path): (&str, &Path)| format!("{option} {}", path.display());
+        return Err(format!(
+            "{} and {} are one stream (a pipe, FIFO or socket), which can be read once",
+            name(inputs[i]),
+            name(inputs[i + 1 + j])
+        ));
+    }
     Ok(())
+}
+
+/// The device and inode of the pipe, FIFO or socket that `path` reads (`-`:
+/// standard input), if it is one.
+fn stream_identity(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let meta = if super::load::is_dash(path) {
+            let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+            std::fs::File::from(fd).metadata().ok()?
+        } else {
+            std::fs::metadata(path).ok()?
+        };
+        let kind = meta.file_type();
+        (kind.is_fifo() || kind.is_socket()).then(|| (meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 impl Lists {
