@@ -436,12 +436,21 @@ impl NbestWer {
             .min_by_key(|(_, h)| pattern.distance_to_words(&ids, &h.words, &mut hyp_ids))
             .map(|(i, _)| i);
         let mut words: Vec<&'a str> = Vec::new();
+        // Each hypothesis aligned once, though it may be the first, the one
+        // chosen and the oracle's (a one-hypothesis list is all three).
+        let mut aligned: Vec<(Option<usize>, ErrorCounts)> = Vec::with_capacity(3);
         let mut errors = |i: Option<usize>| {
+            let i = i.filter(|&i| i < list.hyps.len());
+            if let Some((_, counts)) = aligned.iter().find(|(j, _)| *j == i) {
+                return *counts;
+            }
             words.clear();
-            if let Some(h) = i.and_then(|i| list.hyps.get(i)) {
+            if let Some(h) = i.map(|i| &list.hyps[i]) {
                 words.extend(h.words.iter());
             }
-            ErrorCounts::of(reference, &words)
+            let counts = ErrorCounts::of(reference, &words);
+            aligned.push((i, counts));
+            counts
         };
         self.first.add(&errors(Some(0)));
         self.chosen.add(&errors(choice));

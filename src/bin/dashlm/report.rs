@@ -80,11 +80,15 @@ pub fn print_wer(w: &NbestWer, total: usize, chosen_name: &str) {
 
 /// The most word-alignment cells the WER of a set of lists may take: every
 /// hypothesis of a list with a reference aligned with it (the oracle's),
-/// `(reference words + 1) x (hypothesis words + 1)` cells each, about 1.3 ns
-/// a cell (a list of 10 hypotheses of 30,000 words, 9 x 10^9 cells, took
-/// 12 s), up to about 8 ns for lines of hundreds of thousands of words, whose
-/// rows leave the cache (two hypotheses of 200,000 words, 8 x 10^10 cells,
-/// took 10 minutes); so 2 to 15 minutes at the limit. Past it, `rescore` leaves out
+/// `(reference words + 1) x (hypothesis words + 1)` cells each. The
+/// oracle's search takes 64 cells a step; the first, chosen and oracle
+/// hypotheses (each aligned once) are counted in full, 1.3-3.6 ns a cell by
+/// machine for lines of up to a hundred thousand words (a list of 10
+/// hypotheses of 30,000 words, 9 x 10^9 cells, took 12 s on one; one
+/// hypothesis of 100,000 words, 10^10 cells, 36 s on another), up to about
+/// 8 ns for lines of hundreds of thousands of words, whose rows leave the
+/// cache (two hypotheses of 200,000 words, 8 x 10^10 cells, took 10
+/// minutes); so 2 to 15 minutes at the limit. Past it, `rescore` leaves out
 /// its WER summary and `tune` refuses the lists (before: a 2.1-million-word
 /// hypothesis with its reference ran for hours).
 const MAX_WER_CELLS: u128 = 100_000_000_000;
