@@ -70,6 +70,6 @@ pub use rescorer::{
 };
 pub use scores::Scores;
 pub use tune::{
-    check_options, parse_values, plateau_centre, try_tune, tune, GridTable, TuneOptions,
-    TuneResult, TuneSet, MAX_AXIS_VALUES, MAX_GRID_CELLS,
+    check_options, parse_values, plateau_centre, try_tune, try_tune_with_progress, tune, GridTable,
+    TuneOptions, TuneResult, TuneSet, MAX_AXIS_VALUES, MAX_GRID_CELLS,
 };

@@ -16,6 +16,19 @@ fn list_progress(len: usize, message: &str) -> ProgressBar {
     super::load::styled(bar, "{msg} [{bar:40}] {pos}/{len} ({eta})", message)
 }
 
+/// A progress bar over `tune`'s grid cells (the coarse grid, then at most
+/// `(2 x fine_divisions + 1)^2` of the finer pass), drawn on stderr only when
+/// it is a terminal: the search can take longer than the scoring.
+pub fn grid_progress(options: &dashlm::rescore::TuneOptions) -> ProgressBar {
+    let fine = match options.fine_divisions {
+        0 | 1 => 0,
+        d => (2 * d as u64 + 1).pow(2),
+    };
+    let cells = (options.grid_cells() as u64).saturating_add(fine);
+    let bar = ProgressBar::new(cells);
+    super::load::styled(bar, "{msg} [{bar:40}] {pos}/{len} cells ({eta})", "tuning")
+}
+
 /// Scores every list with the model, with a progress bar; returns the scores,
 /// the scorer's counts and the time taken.
 pub fn score_with_progress<M: LanguageModel>(

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use dashlm::rescore::{features_with, wer::nbest_wer, ExtraWeights, NbestList, ScoreWeight, Words};
 use dashlm::rescore::{
-    parse_values, try_tune, GridTable, Rescored, TuneOptions, TuneResult, TuneSet, Weights,
+    parse_values, try_tune_with_progress, GridTable, Rescored, TuneOptions, TuneResult, TuneSet,
+    Weights,
 };
 use dashlm::LanguageModel;
 
@@ -15,8 +16,8 @@ use super::lists::{
     load_model, parse_finite, parse_scale, parse_threads, set_threads, Lists, ScoreWeights,
 };
 use super::report::{
-    check_mbr_grid, check_wer_cells, note_probability_zero, print_coverage, print_stats, print_wer,
-    score_with_progress, zero_count,
+    check_mbr_grid, check_wer_cells, grid_progress, note_probability_zero, print_coverage,
+    print_stats, print_wer, score_with_progress, zero_count,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -350,7 +351,10 @@ fn run_tune<M: LanguageModel>(
         (lists.iter().zip(&scores)).map(|(l, s)| zero_count(&features_with(l, s, extra))),
     );
     let set = TuneSet::new_with_extra(lists, &scores, mbr, extra);
-    let result = try_tune(&set, options)?;
+    let bar = grid_progress(options);
+    let result = try_tune_with_progress(&set, options, &|n| bar.inc(n));
+    bar.finish_and_clear();
+    let result = result?;
     let chosen = lists
         .iter()
         .zip(&scores)

@@ -212,6 +212,7 @@ impl GridTable {
         scale: Option<f64>,
         lm_weights: &[f64],
         wips: &[f64],
+        progress: &(dyn Fn(u64) + Sync),
     ) -> Result<GridTable, String> {
         let name = |i: usize, j: usize, e: String| {
             let scale = scale.map_or(String::new(), |s| format!(", MBR scale {}", short(s)));
@@ -232,6 +233,7 @@ impl GridTable {
                 .into_par_iter()
                 .flat_map_iter(|i| {
                     let row = set.try_errors_row(&with_lm_weight(i), wips);
+                    progress(wips.len() as u64);
                     (row.into_iter().enumerate()).map(move |(j, c)| c.map_err(|e| name(i, j, e)))
                 })
                 .collect(),
@@ -244,7 +246,9 @@ impl GridTable {
                         word_insertion_penalty: wips[j],
                         ..with_lm_weight(i)
                     };
-                    set.try_errors(&w, scale).map_err(|e| name(i, j, e))
+                    let errors = set.try_errors(&w, scale).map_err(|e| name(i, j, e));
+                    progress(1);
+                    errors
                 })
                 .collect(),
         };

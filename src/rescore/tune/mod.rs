@@ -330,8 +330,36 @@ pub fn check_options(set: &TuneSet, options: &TuneOptions) -> Result<(), String>
 ///     utterance `u`, hypothesis 1: the combined score is -inf (weights or scores too large)");
 /// ```
 pub fn try_tune(set: &TuneSet, options: &TuneOptions) -> Result<TuneResult, String> {
+    try_tune_with_progress(set, options, &|_| {})
+}
+
+/// [`try_tune`], calling `progress` with the number of grid cells just
+/// evaluated, from any thread, as the search goes (the coarse grid's
+/// [`TuneOptions::grid_cells`], then the finer pass's, at most `(2 x
+/// fine_divisions + 1)^2`): for a progress bar.
+///
+/// # Errors
+/// As [`try_tune`].
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use dashlm::rescore::{try_tune_with_progress, NbestList, TuneOptions, TuneSet};
+/// let set = TuneSet::new(&[NbestList::new("u").with_reference("a")], &[vec![]], false);
+/// let options = TuneOptions { fine_divisions: 0, ..TuneOptions::default() };
+/// let done = AtomicU64::new(0);
+/// try_tune_with_progress(&set, &options, &|n| {
+///     done.fetch_add(n, Ordering::Relaxed);
+/// })
+/// .unwrap();
+/// assert_eq!(done.into_inner(), options.grid_cells() as u64);
+/// ```
+pub fn try_tune_with_progress(
+    set: &TuneSet,
+    options: &TuneOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<TuneResult, String> {
     check_options(set, options)?;
-    search(set, options)
+    search(set, options, progress)
 }
 
 /// Searches the grid (and a finer grid around the chosen cell) for the weights
@@ -358,7 +386,11 @@ pub fn tune(set: &TuneSet, options: &TuneOptions) -> TuneResult {
     try_tune(set, options).unwrap_or_else(|e| panic!("tune: {e}"))
 }
 
-fn search(set: &TuneSet, options: &TuneOptions) -> Result<TuneResult, String> {
+fn search(
+    set: &TuneSet,
+    options: &TuneOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<TuneResult, String> {
     let scales: Vec<Option<f64>> = if options.scales.is_empty() {
         vec![None]
     } else {
@@ -367,7 +399,10 @@ fn search(set: &TuneSet, options: &TuneOptions) -> Result<TuneResult, String> {
     let r = options.smooth_radius;
     let coarse: Vec<GridTable> = scales
         .iter()
-        .map(|&s| GridTable::evaluate(set, &options.base, s, &options.lm_weights, &options.wips))
+        .map(|&s| {
+            let (lms, wips) = (&options.lm_weights, &options.wips);
+            GridTable::evaluate(set, &options.base, s, lms, wips, progress)
+        })
         .collect::<Result<_, _>>()?;
     let (t, i, j) = match options.plateau {
         Some(margin) => plateau_centre(&coarse, margin),
@@ -408,7 +443,7 @@ fn search(set: &TuneSet, options: &TuneOptions) -> Result<TuneResult, String> {
             .filter(|&x| x >= floor)
             .collect();
         let wips = fine_axis(&options.wips, j, div);
-        let table = GridTable::evaluate(set, &options.base, scale, &lms, &wips)?;
+        let table = GridTable::evaluate(set, &options.base, scale, &lms, &wips, progress)?;
         let (fi, fj) = match options.plateau {
             Some(margin) => {
                 let (_, fi, fj) = plateau_centre(std::slice::from_ref(&table), margin);
@@ -462,6 +497,34 @@ mod tests {
             "the grid has 100000000 cells (LM weights x penalties x scales); at most 1000000: \
              use coarser steps, then a finer pass"
         );
+    }
+
+    /// The progress reported is every cell evaluated: the coarse grid's (each
+    /// MBR scale's table) and the finer pass's.
+    #[test]
+    fn progress_counts_every_cell_of_both_passes() {
+        use crate::rescore::Hypothesis;
+        let l = NbestList::new("u")
+            .with_reference("a")
+            .with_hyp(Hypothesis::new("b", -1.0))
+            .with_hyp(Hypothesis::new("a", -2.0));
+        for mbr in [false, true] {
+            let set = TuneSet::new(std::slice::from_ref(&l), &[vec![-9.0, -1.0]], mbr);
+            let o = TuneOptions {
+                scales: if mbr { vec![0.5, 1.0] } else { vec![] },
+                fine_divisions: 3,
+                ..TuneOptions::default()
+            };
+            let done = std::sync::atomic::AtomicU64::new(0);
+            let r = try_tune_with_progress(&set, &o, &|n| {
+                done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            })
+            .unwrap();
+            let fine = r.fine.as_ref().unwrap();
+            let fine_cells = fine.lm_weights.len() * fine.wips.len();
+            assert!(fine_cells as u64 <= 7 * 7);
+            assert_eq!(done.into_inner(), (o.grid_cells() + fine_cells) as u64);
+        }
     }
 
     /// Each side of the finer axis steps by the coarse gap on that side (before,
