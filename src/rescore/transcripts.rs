@@ -13,7 +13,7 @@
 
 use serde_json::Value;
 
-use super::{NbestError, NbestErrorKind};
+use super::{NbestError, NbestErrorKind, Words};
 
 /// Reads transcriptions keyed by utterance: Kaldi `text` style (`id w1 w2 ...`)
 /// or, when the first non-blank character is `{`, JSONL objects with `id` and
@@ -22,7 +22,7 @@ use super::{NbestError, NbestErrorKind};
 /// `text`, or the first
 /// of `hyps` (as in n-best JSONL, e.g. `dashlm rescore` output): the first of
 /// them that is a string or an array of strings (as the n-best reader takes
-/// words).
+/// words). Each transcription is one [`Words`] (a few bytes a word).
 ///
 /// # Errors
 /// A malformed line or a duplicate id, with file and line (a key given twice
@@ -33,23 +33,24 @@ use super::{NbestError, NbestErrorKind};
 /// let dir = tempfile::tempdir().unwrap();
 /// let p = dir.path().join("hyp.jsonl");
 /// std::fs::write(&p, "{\"id\": \"u\", \"ref\": \"a b\", \"hyps\": [{\"words\": \"a c\", \"acoustic\": 0}]}\n").unwrap();
-/// assert_eq!(read_transcripts(&p, false).unwrap()[0].1, ["a", "c"]);
-/// assert_eq!(read_transcripts(&p, true).unwrap()[0].1, ["a", "b"]);
+/// let words = |reference| read_transcripts(&p, reference).unwrap()[0].1.to_strings();
+/// assert_eq!(words(false), ["a", "c"]);
+/// assert_eq!(words(true), ["a", "b"]);
 /// std::fs::write(&p, "{\"id\": \"u\", \"ref\": [\"a\", \"b\"], \"hyps\": [{\"words\": [\"c\"], \"acoustic\": 0}]}\n").unwrap();
-/// assert_eq!(read_transcripts(&p, false).unwrap()[0].1, ["c"]);
-/// assert_eq!(read_transcripts(&p, true).unwrap()[0].1, ["a", "b"]);
+/// assert_eq!(words(false), ["c"]);
+/// assert_eq!(words(true), ["a", "b"]);
 /// ```
 pub fn read_transcripts(
     path: &std::path::Path,
     reference: bool,
-) -> Result<Vec<(String, Vec<String>)>, NbestError> {
+) -> Result<Vec<(String, Words)>, NbestError> {
     let name = path.display().to_string();
     let text = super::text_input::read_text_file(path, &name)?;
     if !text
         .trim_start_matches(crate::text::is_separator_char)
         .starts_with('{')
     {
-        return super::kaldi::read_text(text.as_bytes(), &name);
+        return super::kaldi::read_text_words(text.as_bytes(), &name);
     }
     // Each line as it is (not trimmed: a JSON error's column counts from the
     // line's start).
@@ -71,13 +72,13 @@ pub fn read_transcripts(
 
 /// A JSONL line's id and words; the words `None` for a reference line
 /// without `ref` (or with `ref: null`).
-type Transcript = (String, Option<Vec<String>>);
+type Transcript = (String, Option<Words>);
 
 /// One JSONL line's id and words: straight when the fast path can read it,
 /// else through [`parse_line_value`].
 fn parse_line(line: &str, reference: bool) -> Result<Transcript, NbestErrorKind> {
     match super::transcripts_typed::parse(line, reference) {
-        Some((id, words)) => Ok((id, Some(super::hyp_words(&words)))),
+        Some((id, words)) => Ok((id, Some(super::hyp_words_joined(&words)))),
         None => parse_line_value(line, reference),
     }
 }
@@ -121,7 +122,7 @@ fn parse_line_value(line: &str, reference: bool) -> Result<Transcript, NbestErro
         false => ("words", "missing, or not a string or an array of strings"),
     };
     let words = words.ok_or_else(|| field(field_name, problem))?;
-    Ok((id.to_string(), Some(super::hyp_words(&words))))
+    Ok((id.to_string(), Some(super::hyp_words_joined(&words))))
 }
 
 /// The words of a `ref`, `words` or `text` value: a string, or an array of

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use dashlm::rescore::kaldi::SymbolTable;
 use dashlm::rescore::{
-    attach_references, kaldi, read_lists_with_symbols, ExtraWeights, Format, NbestList, ScoreWeight,
+    attach_references, kaldi, read_lists_with_symbols, ExtraWeights, Format, NbestList,
+    ScoreWeight, Words,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -202,10 +203,14 @@ impl Lists {
         }
         if let Some(refs) = refs {
             // Kaldi `text` lines or JSONL (`ref`), as `dashlm wer --ref` reads.
-            let map: HashMap<String, Vec<String>> =
-                dashlm::rescore::wer::read_transcripts(refs, true)?
-                    .into_iter()
-                    .collect();
+            let all: HashMap<String, Words> = dashlm::rescore::wer::read_transcripts(refs, true)?
+                .into_iter()
+                .collect();
+            // As words only for the utterances here (a corpus's references
+            // may be given for a few of its lists).
+            let map: HashMap<String, Vec<String>> = (lists.iter())
+                .filter_map(|l| Some((l.id.clone(), all.get(&l.id)?.to_strings())))
+                .collect();
             let replaced: Vec<&str> = lists
                 .iter()
                 .filter(|l| {
@@ -231,12 +236,12 @@ impl Lists {
                     "{}: none of its {} references is for an utterance of the input \
                      (the input's first id: `{first}`)",
                     refs.display(),
-                    map.len()
+                    all.len()
                 )
                 .into());
             }
-            if attached < map.len() {
-                warn_unused_references(refs, &lists, map.keys().map(String::as_str));
+            if attached < all.len() {
+                warn_unused_references(refs, &lists, all.keys().map(String::as_str));
             }
         }
         Ok((lists, table))

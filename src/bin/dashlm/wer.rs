@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use dashlm::rescore::wer::{read_transcripts, ErrorCounts};
+use dashlm::rescore::Words;
 
 /// Word error rate with substitution, insertion and deletion counts.
 ///
@@ -29,11 +30,12 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     super::lists::check_stdin_once(&[("--ref", &args.reference), ("--hyp", &args.hyp)])?;
     let refs = read_transcripts(&args.reference, true)?;
-    let hyps: HashMap<String, Vec<String>> =
-        read_transcripts(&args.hyp, false)?.into_iter().collect();
+    let hyps: HashMap<String, Words> = read_transcripts(&args.hyp, false)?.into_iter().collect();
     let mut total = ErrorCounts::default();
     let mut missing = 0usize;
-    let empty = Vec::new();
+    let empty = Words::default();
+    // One line's words at a time as slices, for the alignment.
+    let (mut ref_words, mut hyp_words) = (Vec::new(), Vec::new());
     for (id, words) in &refs {
         let hyp = match hyps.get(id) {
             Some(h) => h,
@@ -53,7 +55,11 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
                 }
             }
         };
-        total.add(&ErrorCounts::of(words, hyp));
+        ref_words.clear();
+        ref_words.extend(words.iter());
+        hyp_words.clear();
+        hyp_words.extend(hyp.iter());
+        total.add(&ErrorCounts::of(&ref_words, &hyp_words));
     }
     // `%WER 0.00 [ 0 / 0 ]` would read as a perfect score.
     if refs.is_empty() {
@@ -106,11 +112,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
 /// A warning on stderr for hypotheses without a reference, which are not
 /// scored (as in Kaldi's `compute-wer`; a wrong reference file would
 /// otherwise go unnoticed as long as some ids match).
-fn warn_unreferenced(
-    args: &Args,
-    refs: &[(String, Vec<String>)],
-    hyps: &HashMap<String, Vec<String>>,
-) {
+fn warn_unreferenced(args: &Args, refs: &[(String, Words)], hyps: &HashMap<String, Words>) {
     let ids: std::collections::HashSet<&str> = refs.iter().map(|(id, _)| id.as_str()).collect();
     let mut unreferenced: Vec<&str> = hyps
         .keys()

@@ -68,6 +68,15 @@ pub fn read_text<R: BufRead>(
     Ok(keyed(read_text_entries(input, source)?, |w| w.to_strings()))
 }
 
+/// [`read_text`] with each transcription as [`Words`] (one string and its
+/// word ends: a few bytes a word, against about 55 as a `Vec<String>`).
+pub(crate) fn read_text_words<R: BufRead>(
+    input: R,
+    source: &str,
+) -> Result<Vec<(String, Words)>, NbestError> {
+    Ok(keyed(read_text_entries(input, source)?, |w| w))
+}
+
 /// [`read_text`] on a file (plain, .gz or .xz; `-` is standard input).
 ///
 /// # Errors

@@ -81,6 +81,7 @@ mod symbols;
 mod write;
 
 pub use ali::read_alignments;
+pub(crate) use archive::read_text_words;
 pub(super) use archive::write_entries;
 pub use archive::{check_text, read_scores, read_text, read_text_path, split_key, write_text};
 use archive::{keyed, open, read_keyed, read_score_entries, read_text_entries, Entry};
