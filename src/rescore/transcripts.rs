@@ -156,7 +156,7 @@ mod tests {
         text: &str,
         name: &str,
         reference: bool,
-    ) -> Result<Vec<(String, Vec<String>)>, NbestError> {
+    ) -> Result<Vec<(String, Words)>, NbestError> {
         let mut out = Vec::new();
         let mut seen = HashSet::new();
         // Lines without a reference are left out (after the duplicate check).
