@@ -785,36 +785,42 @@ fn a_closed_standard_error_is_no_failure() {
 
 /// `rescore --output - --best-text FILE` read by a reader that stops early
 /// (`| head -c 100`): the lists end quietly, and the best text is written
-/// all the same (before: never written, with exit status 0).
+/// all the same (before: never written, with exit status 0). And the other
+/// way round, `--best-text - --output FILE` (before session 59: the lists
+/// never written, status 0).
 #[test]
-fn the_best_text_is_written_when_standard_output_closes_early() {
+fn the_other_output_is_written_when_standard_output_closes_early() {
     let dir = tempfile::tempdir().unwrap();
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/data/nbest");
-    let best = dir.path().join("best.txt");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dashlm"))
-        .args(["rescore", "--model", &format!("{data}/sample-3gram.arpa")])
-        .args([
-            "--input",
-            &format!("{data}/sample.jsonl"),
-            "--lm-weight",
-            "1",
-        ])
-        .args([
-            "--wip",
-            "0",
-            "--output",
-            "-",
-            "--best-text",
-            best.to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{status}");
-    assert_eq!(std::fs::read_to_string(&best).unwrap().lines().count(), 5);
+    let file = dir.path().join("out.txt");
+    for (on_stdout, to_file) in [("--output", "--best-text"), ("--best-text", "--output")] {
+        let _ = std::fs::remove_file(&file);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dashlm"))
+            .args(["rescore", "--model", &format!("{data}/sample-3gram.arpa")])
+            .args([
+                "--input",
+                &format!("{data}/sample.jsonl"),
+                "--lm-weight",
+                "1",
+            ])
+            .args([
+                "--wip",
+                "0",
+                on_stdout,
+                "-",
+                to_file,
+                file.to_str().unwrap(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{on_stdout} -: {status}");
+        let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+        assert_eq!(lines, 5, "{to_file}");
+    }
 }
 
 /// A zstd, bzip2 or lz4 file is named as such, as a model, an ARPA input or

@@ -361,10 +361,17 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     // or a signal on the way leaves both as they were: the best text first,
     // then the lists (a file or a directory), then both renamed together.
     // The best text is put in place also when the lists go to standard
-    // output and its reader stops early (`| head`).
-    let best_text = best_text
+    // output and its reader stops early (`| head`), and the lists when the
+    // best text goes to a pipe whose reader stops early: each output is
+    // written whole, and the run then ends quietly, as `| head` asks.
+    let (best_text, best_text_closed) = match best_text
         .map(|(out, text)| out.write(|w| w.write_all(&text)))
-        .transpose()?;
+        .transpose()
+    {
+        Ok(written) => (written, None),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => (None, Some(e)),
+        Err(e) => return Err(e.into()),
+    };
     let lists_written: Result<Option<Written>, BoxError> = match (jsonl_output, &output) {
         (Some(out), _) => out
             .write(|mut w| jsonl::write(&mut w, &reranked))
@@ -385,6 +392,9 @@ pub fn run(args: Args) -> Result<(), BoxError> {
             return Err(e);
         }
         Err(e) => return Err(e),
+    }
+    if let Some(closed) = best_text_closed {
+        return Err(closed.into());
     }
     print_wer(
         &wer,
