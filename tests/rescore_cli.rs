@@ -664,6 +664,57 @@ fn directory_outputs_must_be_new_or_empty() {
     assert_eq!(names.len(), 2, "{names:?}");
 }
 
+/// A directory output is checked before the scoring by the rules that put it
+/// in place after it (before: a symbolic link to an empty directory, `.` or a
+/// mount point was scored, then refused as "not a directory" or `Device or
+/// resource busy`): a link is followed, the current directory refused.
+#[test]
+fn directory_outputs_follow_links_and_refuse_the_current_directory_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (model, input) = (data("sample-3gram.arpa"), data("sample.srilm"));
+    let with_output = |out: &str| {
+        let extra = ["--format", "srilm", "--input", s(&input), "--output", out];
+        rescore_with(s(&model), &extra)
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<String>>()
+    };
+    fs::create_dir(d.join("target")).unwrap();
+    std::os::unix::fs::symlink(d.join("target"), d.join("link")).unwrap();
+    let link = d.join("link");
+    let args = with_output(s(&link));
+    ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(d.join("target/refs").is_file());
+    std::os::unix::fs::symlink(d.join("nothing"), d.join("dangling")).unwrap();
+    let dangling = d.join("dangling");
+    let args = with_output(s(&dangling));
+    refused_as_given(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        "dangling: a symbolic link to nothing",
+    );
+    // `.`, an empty current directory, from a run started there.
+    let here = d.join("here");
+    fs::create_dir(&here).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dashlm"))
+        .args(with_output("."))
+        .current_dir(&here)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("dashlm: .: is the current directory (or holds it)"),
+        "{err}"
+    );
+    assert!(!err.contains("scored"), "refused after the scoring: {err}");
+    assert_eq!(fs::read_dir(&here).unwrap().count(), 0);
+}
+
 #[test]
 fn mbr_refuses_lists_too_long_or_whose_pairs_would_take_too_long() {
     // Before the two cost limits: 80 hypotheses of 2,000 words (1 MB) took

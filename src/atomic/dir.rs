@@ -86,7 +86,9 @@ impl Drop for NewDirs {
 /// parent directories made for it, and the destination left as it was.
 ///
 /// The destination must not exist or be an empty directory (checked first,
-/// then replaced, its permissions kept).
+/// then replaced, its permissions kept; a symbolic link is followed to the
+/// directory it names; the current directory and mount points are refused,
+/// as renaming cannot replace them).
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -128,12 +130,24 @@ impl PendingDir {
     /// assert_eq!(err.kind(), std::io::ErrorKind::DirectoryNotEmpty);
     /// ```
     pub fn create(dir: &Path) -> io::Result<PendingDir> {
-        let replaced = match fs::symlink_metadata(dir) {
+        // An existing destination by its own name: a symbolic link (or
+        // `out/`, `out/.`) is followed to the directory it names, which is
+        // replaced.
+        let dir = match fs::metadata(dir) {
+            Ok(_) => fs::canonicalize(dir)?,
+            Err(_) if fs::symlink_metadata(dir).is_ok() => {
+                let what = "a symbolic link to nothing: give the directory itself";
+                return Err(io::Error::new(io::ErrorKind::NotFound, what));
+            }
+            Err(_) => dir.to_path_buf(),
+        };
+        let replaced = match fs::metadata(&dir) {
             Ok(m) if m.is_dir() => {
-                if fs::read_dir(dir)?.next().is_some() {
+                if fs::read_dir(&dir)?.next().is_some() {
                     let what = "the output directory exists and is not empty";
                     return Err(io::Error::new(io::ErrorKind::DirectoryNotEmpty, what));
                 }
+                refuse_unreplaceable(&dir, &m)?;
                 Some(m.permissions())
             }
             Ok(_) => {
@@ -142,14 +156,16 @@ impl PendingDir {
             }
             Err(_) => None,
         };
-        let parent = parent_of(dir);
-        let made = NewDirs::create(parent).map_err(|e| cannot_create("directory", parent, e))?;
-        let (fresh, listed) =
-            made_temporary(|| hidden(0o777).tempdir_in(parent), tempfile::TempDir::path)
-                .map_err(|e| cannot_create("directory", parent, e))?;
+        let parent = parent_of(&dir).to_path_buf();
+        let made = NewDirs::create(&parent).map_err(|e| cannot_create("directory", &parent, e))?;
+        let (fresh, listed) = made_temporary(
+            || hidden(0o777).tempdir_in(&parent),
+            tempfile::TempDir::path,
+        )
+        .map_err(|e| cannot_create("directory", &parent, e))?;
         Ok(PendingDir {
             fresh,
-            dir: dir.to_path_buf(),
+            dir,
             replaced,
             made,
             _listed: listed,
@@ -221,6 +237,43 @@ impl PendingDir {
         }
         _listed.unlist(list);
         (result, made)
+    }
+}
+
+/// An error if the existing empty directory `dir` (canonical, `meta` its
+/// metadata) cannot be replaced by renaming another over it: the current
+/// directory or one holding it (the run's, and likely its shell's, would be
+/// left in a removed directory), or a mount point (renaming over one fails).
+fn refuse_unreplaceable(dir: &Path, meta: &fs::Metadata) -> io::Result<()> {
+    let holds_cwd = std::env::current_dir()
+        .and_then(fs::canonicalize)
+        .is_ok_and(|cwd| cwd.starts_with(dir));
+    let what = if holds_cwd {
+        "is the current directory (or holds it), which the output would replace: give a new \
+         directory inside it"
+    } else if is_mount_point(dir, meta) {
+        "is a mount point, which the output cannot replace: give a new directory inside it"
+    } else {
+        return Ok(());
+    };
+    Err(io::Error::new(io::ErrorKind::InvalidInput, what))
+}
+
+/// Whether `dir` (canonical) is a mount point: the root, or on another
+/// device than its parent.
+fn is_mount_point(dir: &Path, meta: &fs::Metadata) -> bool {
+    let Some(parent) = dir.parent() else {
+        return true;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(parent).is_ok_and(|p| p.dev() != meta.dev())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (parent, meta);
+        false
     }
 }
 

@@ -310,8 +310,11 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     let (jsonl_output, _new_dir) = match output.as_deref() {
         Some(path) if args.lists.format == Format::Jsonl => (Some(OutputFile::open(path)?), None),
         Some(dir) => {
-            let made = dashlm::atomic::NewDirs::create(dir);
-            (None, Some(made.map_err(|e| named(dir, e))?))
+            let made = dashlm::atomic::NewDirs::create(dir).map_err(|e| named(dir, e))?;
+            // What putting the lists there needs (a temporary directory
+            // beside it, a directory renaming can replace), tried now.
+            drop(dashlm::atomic::PendingDir::create(dir).map_err(|e| named(dir, e))?);
+            (None, Some(made))
         }
         None => (None, None),
     };
