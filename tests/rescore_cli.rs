@@ -621,6 +621,31 @@ fn fifo_outputs_are_opened_when_written_so_a_reader_can_take_one_then_the_other(
     assert!(best.starts_with("synth_"), "{best}");
 }
 
+/// Standard output a socket, named `/proc/self/fd/1`: a socket cannot be
+/// opened by name, and the message says to give `-` (before: `No such device
+/// or address`).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_socket_output_named_by_its_descriptor_points_to_dash() {
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let (model, input) = (data("sample-3gram.arpa"), data("sample.jsonl"));
+    let extra = ["--input", s(&input), "--best-text", "/proc/self/fd/1"];
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dashlm"))
+        .args(rescore_with(s(&model), &extra))
+        .stdout(std::process::Stdio::from(std::os::fd::OwnedFd::from(
+            theirs,
+        )))
+        .output()
+        .unwrap();
+    drop(ours);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("/proc/self/fd/1: a socket, which cannot be opened by name: for standard output give `-`"),
+        "{err}"
+    );
+}
+
 #[test]
 fn directory_outputs_must_be_new_or_empty() {
     let dir = tempfile::tempdir().unwrap();

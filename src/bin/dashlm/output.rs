@@ -58,8 +58,14 @@ impl OutputFile {
         let name = path.display().to_string();
         let named = |e| super::load::named(&name, e);
         let existing = std::fs::metadata(path).ok();
-        let sink = if existing.as_ref().is_some_and(is_fifo) {
+        let special = existing.as_ref().map(Special::of);
+        let sink = if special == Some(Special::Fifo) {
             Sink::Fifo(path.to_path_buf())
+        } else if special == Some(Special::Socket) {
+            // Opening one by name (`/proc/self/fd/1` when standard output is
+            // a socket) fails with `No such device or address`.
+            let what = "a socket, which cannot be opened by name: for standard output give `-`";
+            return Err(named(io::Error::new(io::ErrorKind::InvalidInput, what)));
         } else if existing.as_ref().is_some_and(|m| !m.is_file()) {
             // A directory fails here, as it should (`Is a directory`).
             Sink::Direct(File::options().write(true).open(path).map_err(named)?)
@@ -127,17 +133,30 @@ impl Written {
     }
 }
 
-/// Whether `meta` is a FIFO's.
-fn is_fifo(meta: &std::fs::Metadata) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        meta.file_type().is_fifo()
-    }
-    #[cfg(not(unix))]
-    {
+/// What kind of file that is neither regular nor a directory `meta`
+/// describes, where it matters to opening it by name.
+#[derive(PartialEq)]
+enum Special {
+    Fifo,
+    Socket,
+    Other,
+}
+
+impl Special {
+    fn of(meta: &std::fs::Metadata) -> Special {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            let kind = meta.file_type();
+            if kind.is_fifo() {
+                return Special::Fifo;
+            }
+            if kind.is_socket() {
+                return Special::Socket;
+            }
+        }
         let _ = meta;
-        false
+        Special::Other
     }
 }
 
