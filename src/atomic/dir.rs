@@ -120,8 +120,10 @@ impl PendingDir {
     /// # Errors
     /// `dir` exists and is not an empty directory
     /// ([`io::ErrorKind::DirectoryNotEmpty`] or
-    /// [`io::ErrorKind::AlreadyExists`]), and any I/O error creating the
-    /// parent directories or the temporary directory (naming where).
+    /// [`io::ErrorKind::AlreadyExists`]); it is a symbolic link to nothing
+    /// ([`io::ErrorKind::NotFound`]), the current directory or a mount
+    /// point ([`io::ErrorKind::InvalidInput`]); and any I/O error creating
+    /// the parent directories or the temporary directory (naming where).
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
