@@ -571,7 +571,7 @@ fn devices_are_outputs_not_inputs_overwritten() {
             "/dev/null",
         ],
     );
-    refused_as_given(&args, "-: no n-best lists found");
+    refused_as_given(&args, "standard input: no n-best lists found");
     let out = dashlm_with(&args, Some(&jsonl), None);
     assert!(out.status.success(), "{out:?}");
     // Kaldi lists cannot come from standard input: that error is the one given.

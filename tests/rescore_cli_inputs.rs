@@ -638,14 +638,43 @@ fn standard_input_is_read_once_and_never_as_a_directory() {
     );
     // Before: `-/text: read error: No such file or directory`.
     for (format, expected) in [
-        ("kaldi", "dashlm: -: read error: Kaldi n-best lists are read from a directory (`text`, `ac_cost`, ...), not from standard input"),
-        ("srilm", "dashlm: -: read error: SRILM n-best lists are read from files, a list file or a directory"),
+        ("kaldi", "dashlm: standard input: read error: Kaldi n-best lists are read from a directory (`text`, `ac_cost`, ...), not from standard input"),
+        ("srilm", "dashlm: standard input: read error: SRILM n-best lists are read from files, a list file or a directory"),
     ] {
         let args = on_input(s(&model), "-", &["rescore", "--format", format, "--best-text", "-"]);
         let out = dashlm_with(&args, Some(&input), None);
         let err = String::from_utf8(out.stderr).unwrap();
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(err.starts_with(expected), "{err}");
+    }
+}
+
+#[test]
+fn errors_reading_standard_input_call_it_standard_input() {
+    // Before: `dashlm: -: read error: Is a directory (os error 21)` from
+    // `rescore --input -`, `--refs -` and `wer --ref -`, where `query` and
+    // `rescore --model -` said `standard input: ...`.
+    let dir = tempfile::tempdir().unwrap();
+    let model = data("sample-3gram.arpa");
+    let (jsonl, refs) = (data("sample.jsonl"), data("sample.refs"));
+    let cases: [Vec<&str>; 4] = [
+        on_input(s(&model), "-", &["rescore"]),
+        on_input(s(&model), s(&jsonl), &["rescore", "--refs", "-"]),
+        vec!["wer", "--ref", "-", "--hyp", s(&refs)],
+        vec!["wer", "--ref", s(&refs), "--hyp", "-"],
+    ];
+    for args in cases {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dashlm"))
+            .args(&args)
+            .stdin(fs::File::open(dir.path()).unwrap())
+            .output()
+            .unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with("dashlm: standard input: read error: Is a directory"),
+            "{args:?}: {err}"
+        );
     }
 }
 

@@ -843,8 +843,9 @@ fn out_of_range_costs_and_standard_input_as_a_kaldi_directory() {
     // Before: `-/text: read error: No such file or directory`.
     let e = kaldi::read_dir(Path::new("-")).unwrap_err();
     assert!(
-        e.to_string()
-            .starts_with("-: read error: Kaldi n-best lists are read from a directory"),
+        e.to_string().starts_with(
+            "standard input: read error: Kaldi n-best lists are read from a directory"
+        ),
         "{e}"
     );
 }

@@ -157,6 +157,23 @@ pub fn open_input(path: &Path) -> io::Result<Input> {
     Input::from_file(File::open(path)?)
 }
 
+/// How messages name the input `path`: `standard input` for `-` (which
+/// [`open_input`] reads as standard input), else the path.
+///
+/// ```
+/// use std::path::Path;
+/// assert_eq!(dashlm::arpa::input_name(Path::new("-")), "standard input");
+/// assert_eq!(dashlm::arpa::input_name(Path::new("./-")), "./-");
+/// assert_eq!(dashlm::arpa::input_name(Path::new("lm.arpa")), "lm.arpa");
+/// ```
+pub fn input_name(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
 impl Input {
     /// [`Input::new`] on an open file: its length is known when it is a
     /// regular file (not a FIFO or pipe).

@@ -67,7 +67,7 @@ pub fn read<R: BufRead>(input: R, source: &str) -> Result<Vec<NbestList>, NbestE
 /// assert_eq!(dashlm::rescore::jsonl::read_path(&p).unwrap()[0].id, "u");
 /// ```
 pub fn read_path(path: &Path) -> Result<Vec<NbestList>, NbestError> {
-    let name = path.display().to_string();
+    let name = crate::arpa::input_name(path);
     let input = crate::arpa::open_input(path).map_err(|e| NbestError::io(&name, e))?;
     read(input.reader, &name)
 }

@@ -378,7 +378,7 @@ pub fn read_lists_with_symbols(
             ),
         };
         let kind = NbestErrorKind::NoLists { looked_for };
-        return Err(NbestError::new(&path.display().to_string(), 0, kind));
+        return Err(NbestError::new(&crate::arpa::input_name(path), 0, kind));
     }
     Ok((lists, table))
 }
@@ -400,7 +400,7 @@ pub(crate) fn refuse_standard_input(path: &Path, what: &str) -> Result<(), Nbest
     }
     let why = format!("{what}, not from standard input");
     Err(NbestError::io(
-        "-",
+        &crate::arpa::input_name(path),
         io::Error::new(io::ErrorKind::InvalidInput, why),
     ))
 }
@@ -519,7 +519,7 @@ pub(crate) fn attach_dir_references(lists: &mut [NbestList], dir: &Path) -> Resu
             references: refs.len(),
             first_id: lists[0].id.clone(),
         };
-        return Err(NbestError::new(&path.display().to_string(), 0, kind));
+        return Err(NbestError::new(&crate::arpa::input_name(&path), 0, kind));
     }
     Ok(())
 }

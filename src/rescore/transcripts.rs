@@ -44,7 +44,7 @@ pub fn read_transcripts(
     path: &std::path::Path,
     reference: bool,
 ) -> Result<Vec<(String, Words)>, NbestError> {
-    let name = path.display().to_string();
+    let name = crate::arpa::input_name(path);
     let text = super::text_input::read_text_file(path, &name)?;
     if !text
         .trim_start_matches(crate::text::is_separator_char)

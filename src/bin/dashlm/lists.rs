@@ -29,7 +29,8 @@ pub struct Lists {
     #[arg(long, default_value = "jsonl", value_parser = parse_format)]
     pub format: Format,
     /// References (`id w1 w2 ...` lines, or JSONL objects with `id` and `ref`) to
-    /// attach, in place of the input's own.
+    /// attach, in place of the input's own. Default: the input's own (JSONL
+    /// `ref` fields, or the `refs` file of an SRILM or Kaldi directory).
     #[arg(long)]
     pub refs: Option<PathBuf>,
     /// With --format kaldi: the symbol table of the input's `words` (word ids),
@@ -223,7 +224,7 @@ impl Lists {
                 super::load::note!(
                     "dashlm: warning: {}: replaces the input's own, different reference of {} \
                      utterance(s) (the first: `{first}`)",
-                    refs.display(),
+                    super::load::input_name(refs),
                     replaced.len()
                 );
             }
@@ -235,7 +236,7 @@ impl Lists {
                 return Err(format!(
                     "{}: none of its {} references is for an utterance of the input \
                      (the input's first id: `{first}`)",
-                    refs.display(),
+                    super::load::input_name(refs),
                     all.len()
                 )
                 .into());
@@ -268,7 +269,7 @@ fn warn_unused_references<'a>(
         super::load::note!(
             "dashlm: warning: {}: {} of its {all} references are for no utterance of the \
              input (the first by id: `{}`)",
-            refs.display(),
+            super::load::input_name(refs),
             unused.len(),
             dashlm::text::quote(first, dashlm::text::QUOTED_CHARS)
         );

@@ -82,15 +82,9 @@ pub fn open_model_input(path: &Path) -> Result<Input, String> {
     Input::from_file(file).map_err(named)
 }
 
-/// How errors and notes name the model input `path`: `standard input` for
-/// `-`, else the path.
-pub fn input_name(path: &Path) -> String {
-    if is_dash(path) {
-        "standard input".to_string()
-    } else {
-        path.display().to_string()
-    }
-}
+/// How errors and notes name the input `path`: `standard input` for `-`,
+/// else the path.
+pub use dashlm::arpa::input_name;
 
 /// Reads the ARPA text (plain, gzip or xz) of `input`, opened from `path`,
 /// into an n-gram set, showing progress.

@@ -57,7 +57,8 @@ pub struct Args {
     /// files when the input's all are.
     #[arg(long)]
     pub output: Option<PathBuf>,
-    /// Keep only the N best hypotheses of each list in the output.
+    /// Keep only the N best hypotheses of each list in the output. Default:
+    /// every hypothesis.
     #[arg(long, allow_hyphen_values = true, value_parser = parse_top)]
     pub top: Option<usize>,
     /// Also write the chosen hypothesis per utterance as `id w1 w2 ...` lines.

@@ -125,7 +125,7 @@ fn require_references(lists: &[NbestList], refs: Option<&Path>) -> Result<(), St
         );
     }
     let place = match refs {
-        Some(refs) => format!("in the input or in {}", refs.display()),
+        Some(refs) => format!("in the input or in {}", super::load::input_name(refs)),
         None => "in the input (give the missing ones with --refs)".to_string(),
     };
     Err(format!(

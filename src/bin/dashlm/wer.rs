@@ -45,7 +45,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
                     "strict" => {
                         return Err(format!(
                             "{}: no hypothesis for `{}`",
-                            args.hyp.display(),
+                            super::load::input_name(&args.hyp),
                             dashlm::text::quote(id, dashlm::text::QUOTED_CHARS)
                         )
                         .into())
@@ -65,16 +65,16 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     if refs.is_empty() {
         return Err(format!(
             "{}: no references: nothing to score",
-            args.reference.display()
+            super::load::input_name(&args.reference)
         )
         .into());
     }
     if total.sentences == 0 {
         return Err(format!(
             "{}: none of the {} references in {} has a hypothesis here (--mode present): nothing to score",
-            args.hyp.display(),
+            super::load::input_name(&args.hyp),
             refs.len(),
-            args.reference.display()
+            super::load::input_name(&args.reference)
         )
         .into());
     }
@@ -83,7 +83,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
         return Err(format!(
             "{}: the {} references scored hold no words: the WER is undefined (nothing to \
              score)",
-            args.reference.display(),
+            super::load::input_name(&args.reference),
             total.sentences
         )
         .into());
@@ -126,9 +126,9 @@ fn warn_unreferenced(args: &Args, refs: &[(String, Words)], hyps: &HashMap<Strin
     super::load::note!(
         "dashlm: warning: {}: {} hypotheses have no reference in {} and are not scored \
          (the first by id: `{}`)",
-        args.hyp.display(),
+        super::load::input_name(&args.hyp),
         unreferenced.len(),
-        args.reference.display(),
+        super::load::input_name(&args.reference),
         dashlm::text::quote(unreferenced[0], dashlm::text::QUOTED_CHARS)
     );
 }

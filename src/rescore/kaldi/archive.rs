@@ -89,7 +89,7 @@ pub(crate) fn read_text_words<R: BufRead>(
 /// assert_eq!(t[0].1.len(), 2);
 /// ```
 pub fn read_text_path(path: &Path) -> Result<Vec<(String, Vec<String>)>, NbestError> {
-    let name = path.display().to_string();
+    let name = crate::arpa::input_name(path);
     let input = crate::arpa::open_input(path).map_err(|e| NbestError::io(&name, e))?;
     read_text(input.reader, &name)
 }
@@ -247,5 +247,5 @@ pub fn split_key(key: &str) -> Option<(&str, usize)> {
 pub(super) fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, NbestError> {
     crate::arpa::open_input(path)
         .map(|i| i.reader)
-        .map_err(|e| NbestError::io(&path.display().to_string(), e))
+        .map_err(|e| NbestError::io(&crate::arpa::input_name(path), e))
 }

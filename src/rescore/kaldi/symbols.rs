@@ -104,7 +104,7 @@ impl SymbolTable {
     /// assert_eq!(table.word(1), Some("yes"));
     /// ```
     pub fn read_path(path: &Path) -> Result<Self, NbestError> {
-        let name = path.display().to_string();
+        let name = crate::arpa::input_name(path);
         let input = crate::arpa::open_input(path).map_err(|e| NbestError::io(&name, e))?;
         Self::read(input.reader, &name)
     }

@@ -178,7 +178,7 @@ pub(super) fn is_nbest_name(name: &str) -> bool {
 /// assert_eq!(dashlm::rescore::srilm::read_file_path(&p).unwrap().id, "u7");
 /// ```
 pub fn read_file_path(path: &Path) -> Result<NbestList, NbestError> {
-    let name = path.display().to_string();
+    let name = crate::arpa::input_name(path);
     let input = crate::arpa::open_input(path).map_err(|e| NbestError::io(&name, e))?;
     read_file(input.reader, &name, &id_of(path))
 }
@@ -490,7 +490,7 @@ fn kind_of(path: &Path) -> Result<Kind, NbestError> {
     if path.is_dir() {
         return Ok(Kind::Dir);
     }
-    let name = path.display().to_string();
+    let name = crate::arpa::input_name(path);
     // A file is read twice (to tell its kind, then to read it), and an
     // utterance's id is its file's name: standard input has neither.
     refuse_standard_input(
