@@ -29,23 +29,42 @@ pub(crate) fn fmt_score(x: f64) -> String {
     }
 }
 
-/// Formats a score converted from natural log (to log10 or to bytelogs):
-/// rounded to 15 significant digits, then as [`fmt_score`]. The
-/// conversion's last-bit noise goes (`-242.6258`, not `-242.62580000000003`,
-/// for a log10 score read as `-242.6258`), and the value read back is within
-/// 5e-15 (relative) of the converted one.
-pub(crate) fn fmt_converted(x: f64) -> String {
+/// Formats the natural-log score `ln` in another unit: `to(ln)`, which the
+/// reader takes back to natural log with `back` (a log10 value times ln 10, a
+/// bytelog's [`bytelog_to_ln`](super::bytelog_to_ln)), so that it reads
+/// back as `ln` exactly. Of the converted value rounded to 15 or 16
+/// significant digits, unrounded, or one unit in the last place either side,
+/// the first that `back` takes to `ln` is written as [`fmt_score`] writes it:
+/// `-242.6258`, not `-242.62580000000003`, for a log10 score read as
+/// `-242.6258`, and all 16 digits of `-5455.999999999999`. A value that no
+/// decimal reads back as (a sum of bytelogs converted to log10) is written
+/// unrounded, to read back within one unit in the last place.
+pub(crate) fn fmt_converted(ln: f64, to: impl Fn(f64) -> f64, back: impl Fn(f64) -> f64) -> String {
+    let x = to(ln);
     if !x.is_finite() {
         return fmt_score(x);
     }
-    let rounded: f64 = format!("{x:.14e}")
-        .parse()
-        .expect("a float's own exponent form");
-    fmt_score(rounded)
+    let rounded = |digits: usize| -> f64 {
+        format!("{x:.*e}", digits - 1)
+            .parse()
+            .expect("a float's own exponent form")
+    };
+    [rounded(15), rounded(16), x, x.next_down(), x.next_up()]
+        .into_iter()
+        .find(|&d| back(d) == ln)
+        .map_or_else(|| fmt_score(x), fmt_score)
+}
+
+/// [`fmt_converted`] to log10, as [`read_file`](super::read_file) reads it
+/// back (times ln 10).
+pub(crate) fn fmt_log10(ln: f64) -> String {
+    let ln10 = std::f64::consts::LN_10;
+    fmt_converted(ln, |l| l / ln10, |d| d * ln10)
 }
 
 /// Writes one list: in the plain form when its hypotheses have first-pass LM
-/// scores (converted to log10, to 15 significant digits), in the
+/// scores (converted to log10, each to read back as the same natural-log
+/// value: see [`fmt_converted`]), in the
 /// `NBestList1.0` form when none has (its one score per line is the acoustic
 /// score, in bytelog units, as the reader takes it: a plain line would need an
 /// LM score, and any number there would read back as one).
@@ -128,15 +147,14 @@ fn write_hyps<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
     if without_lm(list) {
         return decipher::write_v1(out, list);
     }
-    let ln10 = std::f64::consts::LN_10;
     for h in &list.hyps {
         let lm =
             h.lm.expect("checked: every hypothesis has a first-pass LM score");
         write!(
             out,
             "{} {} {}",
-            fmt_converted(h.acoustic / ln10),
-            fmt_converted(lm / ln10),
+            fmt_log10(h.acoustic),
+            fmt_log10(lm),
             h.words.len()
         )?;
         if !h.words.is_empty() {
@@ -419,5 +437,60 @@ mod tests {
         let score = "total/a.nbest: this file was already written for another utterance or score";
         assert_existing_file_refused(write, "total/a.nbest", score);
         assert_existing_file_refused(write, "refs", "refs: an extra score's file or directory");
+    }
+
+    /// Scores written in log10 or bytelogs read back as the same natural-log
+    /// values, in the shortest form of those tried. Before: 15 significant
+    /// digits, so `-5455.999999999999` was written `-5456`.
+    #[test]
+    fn converted_scores_read_back_exactly() {
+        let ln10 = std::f64::consts::LN_10;
+        let cases = [
+            ("-242.6258", "-242.6258"),
+            ("-5455.999999999999", "-5455.999999999999"),
+            ("-1.2345678901234567", "-1.2345678901234567"),
+            ("-1e-300", "-1e-300"),
+            ("0", "0"),
+            ("-inf", "-inf"),
+        ];
+        for (log10, written) in cases {
+            let ln = log10.parse::<f64>().unwrap() * ln10;
+            assert_eq!(fmt_log10(ln), written, "{log10}");
+        }
+        let bytelog = |b: f64| {
+            fmt_converted(
+                decipher::bytelog_to_ln(b),
+                decipher::ln_as_bytelog,
+                decipher::bytelog_to_ln,
+            )
+        };
+        assert_eq!(bytelog(-1234.0), "-1234");
+        // Several decimals read back as this one (a bytelog is about 10 times
+        // its natural log): one of them.
+        let b = -5455.999999999999;
+        let written = bytelog(b).parse::<f64>().unwrap();
+        assert_eq!(decipher::bytelog_to_ln(written), decipher::bytelog_to_ln(b));
+        // Random values, from log10 text and from natural log (where no
+        // decimal may read back exactly: then within one unit in the last place).
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = -((x >> 11) as f64) / (1u64 << 53) as f64 * 10f64.powi((x % 12) as i32 - 3);
+            let ln = format!("{v}").parse::<f64>().unwrap() * ln10;
+            assert_eq!(fmt_log10(ln).parse::<f64>().unwrap() * ln10, ln, "{v}");
+            let back = fmt_log10(v).parse::<f64>().unwrap() * ln10;
+            assert!(
+                (back - v).abs() <= 2.0 * (v.next_down() - v).abs(),
+                "{v}: {back}"
+            );
+            let b = fmt_converted(v, decipher::ln_as_bytelog, decipher::bytelog_to_ln);
+            assert!(
+                (decipher::bytelog_to_ln(b.parse().unwrap()) - v).abs()
+                    <= 2.0 * (v.next_down() - v).abs(),
+                "{v}"
+            );
+        }
     }
 }
