@@ -464,6 +464,21 @@ fn tune_refuses_grid_cells_whose_totals_overflow() {
         &["rescore", "--lm-weight", "1", "--wip", "1e308"],
         "utterance `synth_00042`, hypothesis 1: the combined score is inf",
     );
+    // Before: "the combined score is NaN", for weighted extra scores whose sum
+    // overflowed (its sign is not kept).
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("x.jsonl");
+    fs::write(
+        &input,
+        "{\"id\": \"u1\", \"hyps\": [{\"words\": \"the cat\", \"acoustic\": -1, \"x\": -1e308}]}\n",
+    )
+    .unwrap();
+    let model = data("sample-3gram.arpa");
+    let args = on_input(s(&model), s(&input), &["rescore", "--score-weight", "x=2"]);
+    refused_as_given(
+        &args,
+        "utterance `u1`, hypothesis 1: the combined score overflows (weights or scores too large)",
+    );
 }
 
 #[test]

@@ -311,6 +311,10 @@ pub fn features_with(list: &NbestList, new_lm: &[f64], extra: &ExtraWeights) -> 
 ///     check_totals("u1", &[-3.0, f64::NEG_INFINITY]).unwrap_err(),
 ///     "utterance `u1`, hypothesis 2: the combined score is -inf (weights or scores too large)"
 /// );
+/// assert_eq!(
+///     check_totals("u1", &[f64::NAN]).unwrap_err(),
+///     "utterance `u1`, hypothesis 1: the combined score overflows (weights or scores too large)"
+/// );
 /// ```
 pub fn check_totals(id: &str, totals: &[f64]) -> Result<(), String> {
     match totals.iter().position(|t| !t.is_finite()) {
@@ -343,14 +347,21 @@ pub fn check_overflow(id: &str, features: &[HypFeatures], totals: &[f64]) -> Res
     }
 }
 
-/// The error of [`check_totals`] for hypothesis `k` (0-based) and its total.
+/// The error of [`check_totals`] for hypothesis `k` (0-based) and its total:
+/// `-inf` or `inf`, or for NaN (terms overflowing both ways, or weighted
+/// extra scores whose sum overflowed, whose sign is not kept) that it
+/// overflows.
 fn overflow_error(id: &str, k: usize, total: f64) -> String {
+    let what = if total.is_nan() {
+        "overflows".to_string()
+    } else {
+        format!("is {total}")
+    };
     format!(
-        "utterance `{}`, hypothesis {}: the combined score is {} (weights or scores too \
+        "utterance `{}`, hypothesis {}: the combined score {what} (weights or scores too \
          large)",
         super::error::clip(id),
         k + 1,
-        total
     )
 }
 
