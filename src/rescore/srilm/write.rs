@@ -38,7 +38,8 @@ pub(crate) fn fmt_score(x: f64) -> String {
 /// `-242.6258`, not `-242.62580000000003`, for a log10 score read as
 /// `-242.6258`, and all 16 digits of `-5455.999999999999`. A value that no
 /// decimal reads back as (a sum of bytelogs converted to log10) is written
-/// unrounded, to read back within one unit in the last place.
+/// unrounded, to read back within two units in the last place (as the
+/// test `converted_scores_read_back_exactly` checks).
 pub(crate) fn fmt_converted(ln: f64, to: impl Fn(f64) -> f64, back: impl Fn(f64) -> f64) -> String {
     let x = to(ln);
     if !x.is_finite() {
