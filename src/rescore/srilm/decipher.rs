@@ -57,8 +57,8 @@ pub fn ln_to_bytelog(ln: f64) -> f64 {
 
 /// Writes `list` in the `NBestList1.0` form, each acoustic score as an
 /// unrounded bytelog that reads back as the same natural-log value (SRILM
-/// parses the score as a float; see [`super::fmt_converted`]). For lists without first-pass LM
-/// scores, checked before: every acoustic score finite.
+/// parses the score as a float; see [`super::fmt_converted`]). For lists
+/// without first-pass LM scores, checked before: every acoustic score finite.
 pub(super) fn write_v1<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
     writeln!(out, "NBestList1.0")?;
     for h in &list.hyps {
