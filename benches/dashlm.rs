@@ -185,13 +185,7 @@ fn queries(c: &mut Criterion) {
         // Every position's (state, word), scored 512 at a time.
         let (states, words) = stream::positions(&m, &sentences);
         let mut out_states = vec![m.null_context_state(); 512];
-        let mut out_scores = vec![
-            FullScore {
-                log10_prob: 0.0,
-                ngram_length: 0
-            };
-            512
-        ];
+        let mut out_scores = vec![FullScore::default(); 512];
         g.bench_function(format!("batched/{name}"), |b| {
             b.iter(|| {
                 let mut sum = 0f32;

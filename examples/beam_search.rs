@@ -43,13 +43,7 @@ fn beam_search<M: LanguageModel>(
             .flat_map(|_| candidates.iter().copied())
             .collect();
         let mut next_states = states.clone();
-        let mut scores = vec![
-            dashlm::FullScore {
-                log10_prob: 0.0,
-                ngram_length: 0
-            };
-            states.len()
-        ];
+        let mut scores = vec![dashlm::FullScore::default(); states.len()];
         lm.full_score_batch(&states, &words, &mut next_states, &mut scores);
         let mut best: HashMap<M::State, Hypothesis<M::State>> = HashMap::new();
         for (i, (state, score)) in next_states.iter().zip(&scores).enumerate() {

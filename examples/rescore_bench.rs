@@ -165,13 +165,7 @@ fn run<M: LanguageModel>(
         }
     }
     let mut queries_out = queries_states.clone();
-    let mut queries_scores = vec![
-        dashlm::FullScore {
-            log10_prob: 0.0,
-            ngram_length: 0
-        };
-        queries_states.len()
-    ];
+    let mut queries_scores = vec![dashlm::FullScore::default(); queries_states.len()];
     let queries_cell =
         std::cell::RefCell::new((queries_out.as_mut_slice(), queries_scores.as_mut_slice()));
     let pool2 = rayon::ThreadPoolBuilder::new().num_threads(2).build()?;

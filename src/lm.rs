@@ -29,8 +29,11 @@ use crate::vocab::WordId;
 /// ```
 /// let s = dashlm::FullScore { log10_prob: -1.5, ngram_length: 2 };
 /// assert_eq!(s.ngram_length, 2);
+/// // A buffer for batched queries.
+/// let out = vec![dashlm::FullScore::default(); 64];
+/// assert_eq!(out[0], dashlm::FullScore { log10_prob: 0.0, ngram_length: 0 });
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct FullScore {
     /// log10 P(word | context).
     pub log10_prob: f32,
@@ -325,7 +328,7 @@ pub trait LanguageModel: Send + Sync {
     /// let model = Model::from_bytes(bytes).unwrap(); // data/tiny.arpa, compiled
     /// let states = [model.begin_sentence_state(), model.null_context_state()];
     /// let words = [model.word_id(b"the"), model.word_id(b"cat")];
-    /// let (mut outs, mut scores) = (states, [FullScore { log10_prob: 0.0, ngram_length: 0 }; 2]);
+    /// let (mut outs, mut scores) = (states, [FullScore::default(); 2]);
     /// model.full_score_batch(&states, &words, &mut outs, &mut scores);
     /// for i in 0..2 { // the same as one `full_score` per pair
     ///     let mut next = states[i];

@@ -42,13 +42,7 @@ fn all_forms<M: LanguageModel>(m: &M, sentences: &[Vec<u32>]) -> Vec<(u32, u8)> 
         }
     }
     let mut outs = vec![m.null_context_state(); states.len()];
-    let mut scores = vec![
-        FullScore {
-            log10_prob: 0.0,
-            ngram_length: 0
-        };
-        states.len()
-    ];
+    let mut scores = vec![FullScore::default(); states.len()];
     m.full_score_batch(&states, &words, &mut outs, &mut scores);
     assert_eq!(scores.into_iter().map(bits).collect::<Vec<_>>(), out);
     out

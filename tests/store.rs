@@ -249,13 +249,7 @@ fn batched_scores_equal_single_scores() {
         .map(|_| rng.gen_range(0..model.vocab_size() as u32))
         .collect();
     let mut out_states = states.clone();
-    let mut out_scores = vec![
-        dashlm::FullScore {
-            log10_prob: 0.0,
-            ngram_length: 0
-        };
-        200
-    ];
+    let mut out_scores = vec![dashlm::FullScore::default(); 200];
     model.full_score_batch(&states, &words, &mut out_states, &mut out_scores);
     for i in 0..200 {
         let mut next = states[i];

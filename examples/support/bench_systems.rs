@@ -75,13 +75,7 @@ impl<M: LanguageModel> DashSystem<M> {
             states,
             words,
             out_states: vec![null; BATCH],
-            out_scores: vec![
-                FullScore {
-                    log10_prob: 0.0,
-                    ngram_length: 0
-                };
-                BATCH
-            ],
+            out_scores: vec![FullScore::default(); BATCH],
         }
     }
 

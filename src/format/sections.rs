@@ -100,7 +100,9 @@ impl Sections {
     /// reported as such than as a gap). `bytes` is the file [`parse`] read.
     ///
     /// # Errors
-    /// A misplaced section, a non-zero padding byte, or [`FormatError::TrailingBytes`].
+    /// A section past the end of `bytes` ([`FormatError::SectionBounds`]), a
+    /// misplaced section, a non-zero padding byte, or
+    /// [`FormatError::TrailingBytes`].
     ///
     /// ```
     /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
@@ -111,8 +113,26 @@ impl Sections {
     /// sections.check_gaps(&bytes).unwrap();
     /// bytes.push(0);
     /// assert!(sections.check_gaps(&bytes).unwrap_err().to_string().contains("appended"));
+    /// // Bytes shorter than the file `parse` read: an error, not a panic.
+    /// assert!(sections.check_gaps(&bytes[..300]).unwrap_err().to_string().contains("truncated?"));
     /// ```
     pub fn check_gaps(&self, bytes: &[u8]) -> Result<(), FormatError> {
+        // Bytes other than the file `parse` read may be shorter than its
+        // table says (before: a slice index out of range, a panic).
+        for (index, e) in self.entries.iter().enumerate() {
+            if e.offset
+                .checked_add(e.len)
+                .is_none_or(|end| end > bytes.len() as u64)
+            {
+                return Err(FormatError::SectionBounds {
+                    index,
+                    kind: e.kind.name(),
+                    offset: e.offset,
+                    len: e.len,
+                    file_len: bytes.len() as u64,
+                });
+            }
+        }
         let mut sorted: Vec<&SectionEntry> = self.entries.iter().collect();
         sorted.sort_by_key(|e| e.offset);
         let mut end = (HEADER_LEN + self.entries.len() * SECTION_ENTRY_LEN) as u64;

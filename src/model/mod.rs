@@ -130,6 +130,26 @@ pub struct Model<D> {
     layouts: Vec<(std::ops::Range<usize>, Layout)>,
 }
 
+/// The model's header and size (its bytes are not shown), so that structs
+/// holding a model can derive `Debug`.
+///
+/// ```
+/// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
+/// # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
+/// # let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
+/// let model = dashlm::Model::from_bytes(bytes).unwrap();
+/// let shown = format!("{model:?}");
+/// assert!(shown.starts_with("Model { header: Header { order: 3"), "{shown}");
+/// ```
+impl<D: AsRef<[u8]>> std::fmt::Debug for Model<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("header", &self.header)
+            .field("bytes", &self.data.as_ref().len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<D: AsRef<[u8]>> Model<D> {
     /// The file header.
     ///

@@ -186,10 +186,18 @@ impl Model<Mmap> {
     /// Memory-maps and validates the model at `path`.
     ///
     /// The file must not be modified or truncated while the model is open (see
-    /// [`format::map_file`]); `build-lm` replaces files by rename, which is safe.
+    /// [`format::map_file`]): as with any memory map, a file cut short under
+    /// the model kills the process with SIGBUS at its next query that reads
+    /// past the new end. `build-lm` replaces files by rename, which is safe;
+    /// [`Model::load`] reads the file into memory instead.
     ///
     /// # Errors
-    /// I/O errors, or a [`FormatError`] for a truncated, foreign or corrupted file.
+    /// I/O errors, or a [`FormatError`] for a truncated or foreign file, or one
+    /// whose header, section table or layout is corrupted (checked in time
+    /// independent of the model's size). Corrupted bytes inside a section's
+    /// data are not looked at here: queries stay memory-safe but may give
+    /// wrong numbers; [`Model::verify`] (or [`Model::load`]) checks every
+    /// section's checksum.
     ///
     /// ```no_run
     /// let model = dashlm::Model::open("model.dlm").unwrap();
