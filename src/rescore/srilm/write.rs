@@ -65,9 +65,10 @@ pub(crate) fn fmt_log10(ln: f64) -> String {
 
 /// Writes one list: in the plain form when its hypotheses have first-pass LM
 /// scores (converted to log10, each the shortest decimal that reads back as
-/// the same natural-log value), in the `NBestList1.0` form when none has (its one score per line is the acoustic
-/// score, in bytelog units, as the reader takes it: a plain line would need an
-/// LM score, and any number there would read back as one).
+/// the same natural-log value), in the `NBestList1.0` form when none has (its
+/// one score per line is the acoustic score, in bytelog units, as the reader
+/// takes it: a plain line would need an LM score, and any number there would
+/// read back as one).
 ///
 /// # Errors
 /// Any I/O error; before anything is written, an [`io::ErrorKind::InvalidInput`]
