@@ -97,12 +97,18 @@ pub fn read_file<R: BufRead>(input: R, source: &str, id: &str) -> Result<NbestLi
     Ok(list)
 }
 
+/// The natural log of a log10 score, as the reader takes it (the writer's
+/// [`fmt_converted`] checks that a written score converts back so).
+pub(crate) fn log10_to_ln(log10: f64) -> f64 {
+    log10 * std::f64::consts::LN_10
+}
+
 /// A log10 score `token` in natural log: `-inf` (a probability of zero, as
 /// SRILM writes it) or finite before and after (`1e308` is finite, times ln 10
 /// it is not: out of range).
 fn log10_score(token: &str, what: &'static str) -> Result<f64, NbestErrorKind> {
     let log10 = parse_score(token, what, Zero::MinusInf)?;
-    Some(log10 * std::f64::consts::LN_10)
+    Some(log10_to_ln(log10))
         .filter(|v| v.is_finite() || log10.is_infinite())
         .ok_or_else(|| NbestErrorKind::OutOfRange {
             what,

@@ -50,17 +50,18 @@ pub(crate) fn fmt_converted(ln: f64, to: impl Fn(f64) -> f64, back: impl Fn(f64)
             .parse()
             .expect("a float's own exponent form")
     };
-    [rounded(15), rounded(16), x, x.next_down(), x.next_up()]
-        .into_iter()
+    // Lazily: most scores read from text are found by the first.
+    (15..=16)
+        .map(rounded)
+        .chain([x, x.next_down(), x.next_up()])
         .find(|&d| back(d) == ln)
         .map_or_else(|| fmt_score(x), fmt_score)
 }
 
 /// [`fmt_converted`] to log10, as [`read_file`](super::read_file) reads it
-/// back (times ln 10).
+/// back ([`log10_to_ln`](super::log10_to_ln)).
 pub(crate) fn fmt_log10(ln: f64) -> String {
-    let ln10 = std::f64::consts::LN_10;
-    fmt_converted(ln, |l| l / ln10, |d| d * ln10)
+    fmt_converted(ln, |l| l / std::f64::consts::LN_10, super::log10_to_ln)
 }
 
 /// Writes one list: in the plain form when its hypotheses have first-pass LM
