@@ -21,7 +21,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dashlm::arpa::NGramSet;
 use dashlm::build::{self, BuildOptions};
-use dashlm::format::Weights;
+use dashlm::format::WeightFormat;
 use dashlm::rescore::{self, Hypothesis, NbestList};
 use dashlm::{FullScore, LanguageModel, Model, WordId};
 
@@ -45,7 +45,7 @@ struct Fixture {
     lists: Vec<NbestList>,
 }
 
-fn compile(set: &NGramSet, weights: Weights) -> Vec<u8> {
+fn compile(set: &NGramSet, weights: WeightFormat) -> Vec<u8> {
     let (file, _) = build::compile(set, BuildOptions::new(weights)).expect("compile");
     let mut bytes = Vec::new();
     file.write_to(&mut bytes).expect("write to memory");
@@ -135,8 +135,8 @@ fn fixture() -> &'static Fixture {
             }
         };
         let set = NGramSet::read(&arpa[..], &label).expect("valid ARPA");
-        let f32_bytes = compile(&set, Weights::F32);
-        let q8_bytes = compile(&set, Weights::Q8);
+        let f32_bytes = compile(&set, WeightFormat::F32);
+        let q8_bytes = compile(&set, WeightFormat::Q8);
         let dir = tempfile::tempdir().expect("temp dir");
         let f32_path = dir.path().join("model.dlm");
         std::fs::write(&f32_path, &f32_bytes).expect("write model");
@@ -259,7 +259,7 @@ fn build(c: &mut Criterion) {
     g.bench_function("read_arpa", |b| {
         b.iter(|| black_box(NGramSet::read(&fx.arpa[..], "bench").expect("valid")))
     });
-    for weights in [Weights::F32, Weights::Q8] {
+    for weights in [WeightFormat::F32, WeightFormat::Q8] {
         g.bench_function(format!("compile/{}", weights.name()), |b| {
             b.iter(|| {
                 black_box(build::compile(&fx.set, BuildOptions::new(weights)).expect("compile"))

@@ -8,7 +8,7 @@ use dashlm::build::Codebook;
 use dashlm::format::bits::{read_bits, BitWriter};
 use dashlm::format::table::{KeyCodec, Layout, Slot, TableStream, TableWriter, Widths};
 use dashlm::format::vocab::{encode, VocabView};
-use dashlm::format::{FileWriter, Header, SectionEntry, SectionKind, SectionWriter, Weights};
+use dashlm::format::{FileWriter, Header, SectionEntry, SectionKind, SectionWriter, WeightFormat};
 use dashlm::vocab::Vocab;
 use dashlm::{FullScore, LanguageModel, Model, ReferenceModel};
 
@@ -175,7 +175,7 @@ fn section_entry_range_saturates() {
 fn header() -> Header {
     Header {
         order: 1,
-        weights: Weights::F32,
+        weights: WeightFormat::F32,
         vocab_size: 1,
         bos: 0,
         eos: 0,

@@ -10,7 +10,7 @@ use std::io::Cursor;
 
 use dashlm::arpa::NGramSet;
 use dashlm::build::{compile_completing, compile_streaming, BuildOptions};
-use dashlm::format::Weights;
+use dashlm::format::WeightFormat;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -79,7 +79,7 @@ fn every_path_writes_the_same_bytes() {
         let vocab = rng.gen_range(1..40);
         let extend = i % 2 == 0;
         let text = random_model(&mut rng, order, vocab, extend, 1..=vocab * 3);
-        let weights = [Weights::F32, Weights::Q16, Weights::Q8][i % 3];
+        let weights = [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8][i % 3];
         let mut opts = BuildOptions::new(weights);
         if rng.gen_bool(0.3) {
             opts.load_factor = rng.gen_range(0.3..1.0);
@@ -116,7 +116,10 @@ fn every_path_writes_the_same_bytes() {
 #[test]
 fn orders_that_grow_and_overflow_build_the_same_bytes() {
     let mut rng = StdRng::seed_from_u64(11);
-    for (i, weights) in [Weights::F32, Weights::Q8].into_iter().enumerate() {
+    for (i, weights) in [WeightFormat::F32, WeightFormat::Q8]
+        .into_iter()
+        .enumerate()
+    {
         let text = random_model(&mut rng, 4, 60, i == 1, 3000..=3000);
         let (expected, completed, _) = builds(&text, BuildOptions::new(weights));
         assert_eq!(completed, expected, "model {i}");
@@ -131,7 +134,7 @@ fn orders_that_grow_and_overflow_build_the_same_bytes() {
 fn large_orders_build_the_same_bytes() {
     let mut rng = StdRng::seed_from_u64(13);
     let text = random_model(&mut rng, 4, 5000, true, 150_000..=150_000);
-    for weights in [Weights::F32, Weights::Q8] {
+    for weights in [WeightFormat::F32, WeightFormat::Q8] {
         let (expected, completed, streamed) = builds(&text, BuildOptions::new(weights));
         assert!(completed == expected, "{weights:?}");
         // Handed over to the completing builder at the trigrams.
@@ -167,7 +170,7 @@ fn spilled_backoffs_come_back_before_they_are_read() {
             0 | 1 => without_order(&text, order - 1 - (i / 4) % (order - 3)),
             _ => text,
         };
-        let weights = [Weights::F32, Weights::Q16, Weights::Q8][i % 3];
+        let weights = [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8][i % 3];
         let (expected, completed, _) = builds(&text, BuildOptions::new(weights));
         assert_eq!(completed, expected, "model {i}:\n{text}");
     }
@@ -214,7 +217,7 @@ fn empty_higher_orders_build_open_and_score_as_the_text() {
     ];
     for text in &texts {
         let reference = ReferenceModel::read(text.as_bytes(), "empty.arpa").unwrap();
-        for weights in [Weights::F32, Weights::Q16, Weights::Q8] {
+        for weights in [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8] {
             let (expected, completed, streamed) = builds(text, BuildOptions::new(weights));
             assert_eq!(completed, expected, "{text}");
             assert_eq!(streamed.as_ref().unwrap_or(&expected), &expected, "{text}");

@@ -7,7 +7,7 @@ mod common;
 use common::{compiled, random_arpa, random_sentence, score_words};
 use dashlm::arpa::NGramSet;
 use dashlm::build::{compile, BuildError, BuildOptions};
-use dashlm::format::{self, SectionKind, Weights};
+use dashlm::format::{self, SectionKind, WeightFormat};
 use dashlm::{LanguageModel, Model, ReferenceModel};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -43,19 +43,19 @@ fn coded_unigrams_score_exactly() {
     let bi: common::Section = (0..2000).map(|k| (vec![0, 3 + k], -0.5, None)).collect();
     let text = common::arpa_text(&words, &[uni, bi]);
     let set = NGramSet::read(text.as_bytes(), "coded.arpa").unwrap();
-    assert_eq!(compiled(&set, Weights::F32).unigram_widths(), (32, 32));
-    for weights in [Weights::F32, Weights::Q16, Weights::Q8] {
+    assert_eq!(compiled(&set, WeightFormat::F32).unigram_widths(), (32, 32));
+    for weights in [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8] {
         unigrams_score_exactly(&set, &words, weights);
     }
 }
 
 /// [`coded_unigrams_score_exactly`] for one variant.
-fn unigrams_score_exactly(set: &NGramSet, words: &[String], weights: Weights) {
+fn unigrams_score_exactly(set: &NGramSet, words: &[String], weights: WeightFormat) {
     let model = compiled(set, weights);
     let (_, sections) = format::parse(model.bytes()).unwrap();
     let unigrams = sections.require(SectionKind::Unigrams, 1).unwrap();
     let coded = unigrams.len * 4 < words.len() as u64 * 8;
-    assert_eq!(coded, weights == Weights::Q8, "{} bytes", unigrams.len);
+    assert_eq!(coded, weights == WeightFormat::Q8, "{} bytes", unigrams.len);
     let reference = ReferenceModel::new(set.clone());
     for w in words {
         let sentence = [w.clone().into_bytes()];
@@ -116,7 +116,7 @@ fn f32_tables_with_few_weights_score_exactly() {
     let mut coded_orders = 0;
     for seed in 0..30u64 {
         let (mut rng, vocab, set) = rounded_model(seed);
-        let model = compiled(&set, Weights::F32);
+        let model = compiled(&set, WeightFormat::F32);
         for layout in model.table_layouts() {
             let raw = layout.raw();
             coded_orders += usize::from(raw.prob_bits < 32);
@@ -149,7 +149,7 @@ fn all_raw_f32_models_score_exactly() {
         let vocab = rng.gen_range(300..1500);
         let text = random_arpa(&mut rng, order, vocab);
         let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
-        let model = compiled(&set, Weights::F32);
+        let model = compiled(&set, WeightFormat::F32);
         all_raw += usize::from(is_all_raw(&model));
         let reference = ReferenceModel::new(set);
         for _ in 0..40 {
@@ -193,7 +193,7 @@ fn raw_f32_builds_score_as_coded_ones() {
     let mut coded_models = 0;
     for seed in 0..12u64 {
         let (mut rng, vocab, set) = rounded_model(seed);
-        let coded = compiled(&set, Weights::F32);
+        let coded = compiled(&set, WeightFormat::F32);
         let (file, summary) = compile(&set, raw_opts).unwrap();
         let mut bytes = Vec::new();
         file.write_to(&mut bytes).unwrap();
@@ -227,7 +227,7 @@ fn raw_f32_builds_score_as_coded_ones() {
         "{coded_models} coded default builds of 12"
     );
     let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
-    for weights in [Weights::Q16, Weights::Q8] {
+    for weights in [WeightFormat::Q16, WeightFormat::Q8] {
         let opts = BuildOptions {
             raw_f32: true,
             ..BuildOptions::new(weights)

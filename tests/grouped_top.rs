@@ -6,12 +6,12 @@ mod common;
 
 use dashlm::arpa::NGramSet;
 use dashlm::build::{compile, BuildOptions};
-use dashlm::format::{self, SectionKind, Weights};
+use dashlm::format::{self, SectionKind, WeightFormat};
 use dashlm::{FullScore, LanguageModel, Model, ReferenceModel};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-fn build(set: &NGramSet, weights: Weights, grouped_top: bool) -> Vec<u8> {
+fn build(set: &NGramSet, weights: WeightFormat, grouped_top: bool) -> Vec<u8> {
     let opts = BuildOptions {
         grouped_top,
         ..BuildOptions::new(weights)
@@ -64,7 +64,7 @@ fn grouped_and_hashed_tables_score_the_same() {
             })
             .collect();
         let expected = all_forms(&reference, &sentences);
-        for weights in [Weights::F32, Weights::Q16, Weights::Q8] {
+        for weights in [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8] {
             let hashed = Model::from_bytes(build(&set, weights, false)).unwrap();
             let grouped = Model::from_bytes(build(&set, weights, true)).unwrap();
             grouped.verify().unwrap();
@@ -75,7 +75,7 @@ fn grouped_and_hashed_tables_score_the_same() {
                 all_forms(&hashed, &sentences),
                 "model {i} {weights:?}"
             );
-            if weights == Weights::F32 {
+            if weights == WeightFormat::F32 {
                 assert_eq!(scores, expected, "model {i}:\n{text}");
             }
         }
@@ -94,11 +94,11 @@ fn grouped_tables_are_smaller() {
         let (_, sections) = format::parse(bytes).unwrap();
         sections.require(SectionKind::Table, 3).unwrap().len
     };
-    let grouped = table(&build(&set, Weights::Q8, true));
+    let grouped = table(&build(&set, WeightFormat::Q8, true));
     let opts = BuildOptions {
         grouped_top: false,
         load_factor: 1.0,
-        ..BuildOptions::new(Weights::Q8)
+        ..BuildOptions::new(WeightFormat::Q8)
     };
     let (file, _) = compile(&set, opts).unwrap();
     let mut hashed = Vec::new();
@@ -114,7 +114,7 @@ fn corrupted_grouped_tables_are_memory_safe() {
     let mut rng = StdRng::seed_from_u64(8);
     let text = common::random_arpa(&mut rng, 4, 50);
     let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
-    let clean = build(&set, Weights::Q8, true);
+    let clean = build(&set, WeightFormat::Q8, true);
     let (_, sections) = format::parse(&clean).unwrap();
     let table = sections.require(SectionKind::Table, 4).unwrap().range();
     let sentences: Vec<Vec<u32>> = (0..20)

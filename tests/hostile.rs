@@ -11,11 +11,11 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 fn tiny() -> Vec<u8> {
-    tiny_with(format::Weights::F32)
+    tiny_with(format::WeightFormat::F32)
 }
 
 /// data/tiny.arpa compiled with `weights`.
-fn tiny_with(weights: format::Weights) -> Vec<u8> {
+fn tiny_with(weights: format::WeightFormat) -> Vec<u8> {
     let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny.arpa").unwrap();
     let (file, _) = compile(&set, BuildOptions::new(weights)).unwrap();
     let mut bytes = Vec::new();
@@ -360,7 +360,7 @@ fn a_missing_section_is_refused() {
 fn a_unigram_codebook_of_partial_values_is_refused() {
     // tiny's q8 unigram backoff codebook holds 7 values (28 bytes; f32 and
     // q16 unigrams are raw); 27 bytes is no whole number of f32s.
-    let e = open_error_of(tiny_with(format::Weights::Q8), |b| {
+    let e = open_error_of(tiny_with(format::WeightFormat::Q8), |b| {
         let i = section_index(b, SectionKind::BackoffCodebook, 1);
         put_u64(b, entry_at(i) + 16, 27);
     });
@@ -375,7 +375,7 @@ fn a_unigram_section_not_matching_its_codebooks_is_refused() {
     // tiny's q8 unigrams: raw probabilities and 3-bit codes into 7 backoff
     // values. 3 backoff values instead: 2-bit codes, so 34-bit records and a
     // 34-byte section, not the 35 bytes stored.
-    let e = open_error_of(tiny_with(format::Weights::Q8), |b| {
+    let e = open_error_of(tiny_with(format::WeightFormat::Q8), |b| {
         let i = section_index(b, SectionKind::BackoffCodebook, 1);
         put_u64(b, entry_at(i) + 16, 12);
     });
@@ -431,7 +431,7 @@ fn segmented_codebook_lies_are_refused() {
     assert!(e.contains("segmented but unused"), "{e}");
     // Flagged in a q8 model, whose codes are at most 8 bits.
     let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny.arpa").unwrap();
-    let (file, _) = compile(&set, BuildOptions::new(format::Weights::Q8)).unwrap();
+    let (file, _) = compile(&set, BuildOptions::new(format::WeightFormat::Q8)).unwrap();
     let mut q8 = Vec::new();
     file.write_to(&mut q8).unwrap();
     let e = open_error_of(q8, |b| {

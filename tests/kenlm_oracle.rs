@@ -676,9 +676,9 @@ fn zero_probabilities_score_minus_zero_as_in_kenlm() {
     let set = dashlm::arpa::NGramSet::read(text.as_bytes(), "zero.arpa").unwrap();
     // Every weight variant: the quantized ones through their codebooks.
     let compiled: Vec<_> = [
-        dashlm::format::Weights::F32,
-        dashlm::format::Weights::Q16,
-        dashlm::format::Weights::Q8,
+        dashlm::format::WeightFormat::F32,
+        dashlm::format::WeightFormat::Q16,
+        dashlm::format::WeightFormat::Q8,
     ]
     .into_iter()
     .map(|weights| {

@@ -6,7 +6,7 @@ mod common;
 use common::{compiled, compiled_with, random_arpa, random_sentence, score_words};
 use dashlm::arpa::NGramSet;
 use dashlm::build::BuildOptions;
-use dashlm::format::Weights;
+use dashlm::format::WeightFormat;
 use dashlm::ReferenceModel;
 use proptest::prelude::*;
 use rand::rngs::StdRng;
@@ -35,12 +35,12 @@ proptest! {
         let mut rng = StdRng::seed_from_u64(seed);
         let text = random_arpa(&mut rng, order, vocab);
         let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
-        let models = [Weights::F32, Weights::Q16, Weights::Q8].map(|w| compiled(&set, w));
+        let models = [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8].map(|w| compiled(&set, w));
         let bigram_load = BuildOptions { bigram_load_factor: Some(0.35), ..BuildOptions::default() };
         let emptier = compiled_with(&set, bigram_load);
         // q8's defaults (run offsets at load 0.95, grouped highest order) with
         // a scanned order-2 table: the same codes, so the same scores.
-        let mixed = compiled_with(&set, BuildOptions { bigram_load_factor: Some(0.35), ..BuildOptions::new(Weights::Q8) });
+        let mixed = compiled_with(&set, BuildOptions { bigram_load_factor: Some(0.35), ..BuildOptions::new(WeightFormat::Q8) });
         let reference = ReferenceModel::new(set);
         for _ in 0..20 {
             let words = random_sentence(&mut rng, vocab);
@@ -64,7 +64,7 @@ proptest! {
         let mut rng = StdRng::seed_from_u64(seed);
         let text = random_arpa(&mut rng, order, vocab);
         let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
-        for weights in [Weights::F32, Weights::Q16, Weights::Q8] {
+        for weights in [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8] {
             let model = compiled(&set, weights);
             let mut arpa = Vec::new();
             model.write_arpa(&mut arpa).unwrap();
@@ -86,7 +86,7 @@ proptest! {
         let mut rng = StdRng::seed_from_u64(seed);
         let text = random_arpa(&mut rng, order, vocab);
         let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
-        let model = compiled(&set, Weights::F32);
+        let model = compiled(&set, WeightFormat::F32);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("random.arpa");
         std::fs::write(&path, &text).unwrap();

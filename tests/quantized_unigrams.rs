@@ -9,7 +9,7 @@ mod common;
 
 use common::{arpa_text, builds, Section};
 use dashlm::build::BuildOptions;
-use dashlm::format::{Weights, MAX_EXACT_VALUES};
+use dashlm::format::{WeightFormat, MAX_EXACT_VALUES};
 use dashlm::{LanguageModel, Model};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -82,10 +82,10 @@ fn bound(span: f64, codes: usize) -> f32 {
 fn quantized_unigrams_keep_every_flag() {
     let mut rng = StdRng::seed_from_u64(20261202);
     let text = many_values_arpa(&mut rng);
-    let (exact, _, _) = builds(&text, BuildOptions::new(Weights::F32));
+    let (exact, _, _) = builds(&text, BuildOptions::new(WeightFormat::F32));
     let exact = Model::from_bytes(exact).unwrap();
     assert_eq!(exact.unigram_widths(), (32, 32), "the f32 model stays raw");
-    for (weights, bits) in [(Weights::Q16, 32), (Weights::Q8, 12)] {
+    for (weights, bits) in [(WeightFormat::Q16, 32), (WeightFormat::Q8, 12)] {
         let (bytes, completed, streamed) = builds(&text, BuildOptions::new(weights));
         assert_eq!(completed, bytes, "{weights:?}");
         assert_eq!(streamed.as_ref(), Some(&bytes), "{weights:?}");

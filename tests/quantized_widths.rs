@@ -10,14 +10,14 @@ use common::{random_arpa, random_sentence, score_words};
 use dashlm::arpa::NGramSet;
 use dashlm::build::{compile, BuildOptions};
 use dashlm::format::table::{TableView, TableWriter, Widths};
-use dashlm::format::{self, FileWriter, RawLayout, SectionKind, Weights};
+use dashlm::format::{self, FileWriter, RawLayout, SectionKind, WeightFormat};
 use dashlm::{LanguageModel, Model};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 const TINY: &[u8] = include_bytes!("../data/tiny.arpa");
 
-fn build(text: &[u8], weights: Weights) -> Vec<u8> {
+fn build(text: &[u8], weights: WeightFormat) -> Vec<u8> {
     let set = NGramSet::read(text, "test.arpa").unwrap();
     // Hashed tables throughout, as version 4 had them.
     let opts = BuildOptions {
@@ -66,7 +66,7 @@ fn widths_and_books(bytes: &[u8]) -> Vec<((u8, u8), (u64, u64))> {
 /// Checks that every table of the quantized model `bytes` has fields exactly
 /// as wide as its codebooks need (backoffs 0 bits at the highest order) and
 /// returns the widths seen.
-fn check_narrow(bytes: &[u8], weights: Weights, what: &str) -> Vec<u8> {
+fn check_narrow(bytes: &[u8], weights: WeightFormat, what: &str) -> Vec<u8> {
     let orders = widths_and_books(bytes);
     let mut seen = Vec::new();
     for (i, ((prob_bits, backoff_bits), (probs, backoffs))) in orders.iter().enumerate() {
@@ -92,7 +92,7 @@ fn check_narrow(bytes: &[u8], weights: Weights, what: &str) -> Vec<u8> {
 fn a_few_distinct_weights_get_narrow_fields() {
     // data/tiny.arpa: 7 bigram probabilities and 5 distinct backoffs (of
     // the bigrams that can be extended); 4 trigram probabilities.
-    for weights in [Weights::Q8, Weights::Q16] {
+    for weights in [WeightFormat::Q8, WeightFormat::Q16] {
         let bytes = build(TINY, weights);
         let orders = widths_and_books(&bytes);
         assert_eq!(orders, [((3, 3), (7, 5)), ((2, 0), (4, 1))], "{weights:?}");
@@ -108,11 +108,11 @@ fn random_models_get_fields_as_wide_as_their_codebooks() {
         let order = rng.gen_range(2..=5);
         let vocab = rng.gen_range(3..300);
         let text = random_arpa(&mut rng, order, vocab);
-        for weights in [Weights::Q8, Weights::Q16] {
+        for weights in [WeightFormat::Q8, WeightFormat::Q16] {
             let bytes = build(text.as_bytes(), weights);
             let seen = check_narrow(&bytes, weights, &format!("seed {seed} {weights:?}"));
             match weights {
-                Weights::Q8 => narrow_q8 |= seen.iter().any(|&b| (1..8).contains(&b)),
+                WeightFormat::Q8 => narrow_q8 |= seen.iter().any(|&b| (1..8).contains(&b)),
                 _ => mid_q16 |= seen.iter().any(|&b| (9..16).contains(&b)),
             }
         }
@@ -200,7 +200,7 @@ fn narrow_fields_score_as_full_width_fields() {
     let mut rng = StdRng::seed_from_u64(7);
     let mut narrowed = 0;
     for (i, (text, vocab)) in models.iter().enumerate() {
-        for weights in [Weights::Q8, Weights::Q16] {
+        for weights in [WeightFormat::Q8, WeightFormat::Q16] {
             let narrow_bytes = build(text, weights);
             let wide_bytes = full_width(&narrow_bytes, weights.bits());
             let (narrow_tables, wide_tables) =
@@ -261,7 +261,7 @@ fn narrow_fields_score_as_full_width_fields() {
 /// `(prob_bits, backoff_bits)` replaced by `widths` (the slot as wide as
 /// before), and returns the error.
 fn bigram_widths_error(widths: (u8, u8)) -> String {
-    let mut bytes = build(TINY, Weights::Q8);
+    let mut bytes = build(TINY, WeightFormat::Q8);
     let (_, sections) = format::parse(&bytes).unwrap();
     let at = sections.require(SectionKind::Layouts, 0).unwrap().offset as usize;
     let size = std::mem::size_of::<RawLayout>();
@@ -296,6 +296,6 @@ fn a_codebook_longer_than_its_field_can_index_is_refused() {
     let e = bigram_widths_error((0, 6));
     assert!(e.contains("0-bit weights in a q8 model"), "{e}");
     // The widths as built open.
-    let bytes = build(TINY, Weights::Q8);
+    let bytes = build(TINY, WeightFormat::Q8);
     assert!(Model::from_bytes(&bytes[..]).is_ok());
 }

@@ -196,7 +196,7 @@ fn shared_suffixes_score_as_word_by_word() {
     let reference = model();
     let text = fs::read(data("nbest/sample-3gram.arpa")).unwrap();
     let set = dashlm::arpa::NGramSet::read(&text[..], "sample-3gram.arpa").unwrap();
-    let compiled = common::compiled(&set, dashlm::format::Weights::F32);
+    let compiled = common::compiled(&set, dashlm::format::WeightFormat::F32);
     let mut vocab = sample_words(40);
     for w in vocab.clone().iter().take(5) {
         vocab.push(format!("x{w}")); // a word ending like another

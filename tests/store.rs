@@ -6,7 +6,7 @@ mod common;
 use common::{compiled, random_arpa, random_sentence, score_words};
 use dashlm::arpa::NGramSet;
 use dashlm::build::{compile, BuildOptions};
-use dashlm::format::Weights;
+use dashlm::format::WeightFormat;
 use dashlm::{LanguageModel, Model, ReferenceModel};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -19,9 +19,9 @@ fn compiled_models_score_like_the_reference() {
         let vocab = rng.gen_range(3..200);
         let text = random_arpa(&mut rng, order, vocab);
         let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
-        let f32_model = compiled(&set, Weights::F32);
-        let q16 = compiled(&set, Weights::Q16);
-        let q8 = compiled(&set, Weights::Q8);
+        let f32_model = compiled(&set, WeightFormat::F32);
+        let q16 = compiled(&set, WeightFormat::Q16);
+        let q8 = compiled(&set, WeightFormat::Q8);
         let reference = ReferenceModel::new(set);
         for _ in 0..40 {
             let words = random_sentence(&mut rng, vocab);
@@ -71,9 +71,9 @@ fn segmented_q16_scores_within_half_a_step() {
 }
 
 /// data/tiny.arpa compiled in each variant.
-fn tiny_variants() -> Vec<(Weights, Vec<u8>)> {
+fn tiny_variants() -> Vec<(WeightFormat, Vec<u8>)> {
     let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny.arpa").unwrap();
-    [Weights::F32, Weights::Q16, Weights::Q8]
+    [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8]
         .into_iter()
         .map(|w| {
             let (file, _) = compile(&set, BuildOptions::new(w)).unwrap();
@@ -168,7 +168,7 @@ fn random_data_corruption_never_panics() {
     let mut rng = StdRng::seed_from_u64(7);
     let text = random_arpa(&mut rng, 4, 60);
     let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
-    for weights in [Weights::F32, Weights::Q16, Weights::Q8] {
+    for weights in [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8] {
         let bytes = compiled(&set, weights).bytes().to_vec();
         corrupt_randomly(&mut rng, &bytes);
     }
@@ -179,7 +179,7 @@ fn random_data_corruption_never_panics() {
     // or more).
     let text = random_arpa(&mut rng, 3, 400);
     let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
-    let model = compiled(&set, Weights::Q16);
+    let model = compiled(&set, WeightFormat::Q16);
     assert!(model.table_layouts().any(|l| l.raw().prob_bits > 8));
     corrupt_randomly(&mut rng, model.bytes());
     // A segmented codebook.
@@ -206,7 +206,7 @@ fn one_model_shared_by_threads_gives_single_thread_results() {
     let mut rng = StdRng::seed_from_u64(99);
     let text = random_arpa(&mut rng, 4, 150);
     let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
-    let model = compiled(&set, Weights::F32);
+    let model = compiled(&set, WeightFormat::F32);
     let n = if cfg!(miri) { 20 } else { 400 };
     let sentences: Vec<_> = (0..n).map(|_| random_sentence(&mut rng, 150)).collect();
     let expected: Vec<_> = sentences.iter().map(|s| score_words(&model, s)).collect();
@@ -236,7 +236,10 @@ fn one_model_shared_by_threads_gives_single_thread_results() {
 fn batched_scores_equal_single_scores() {
     let mut rng = StdRng::seed_from_u64(5);
     let text = random_arpa(&mut rng, 5, 100);
-    let model = compiled(&NGramSet::read(text.as_bytes(), "r").unwrap(), Weights::F32);
+    let model = compiled(
+        &NGramSet::read(text.as_bytes(), "r").unwrap(),
+        WeightFormat::F32,
+    );
     let states: Vec<_> = (0..200)
         .scan(model.begin_sentence_state(), |s, _| {
             let mut next = *s;
@@ -268,7 +271,7 @@ fn lookahead_scores_equal_word_by_word() {
         let order = rng.gen_range(1..=6);
         let vocab = rng.gen_range(3..200);
         let set = NGramSet::read(random_arpa(&mut rng, order, vocab).as_bytes(), "r").unwrap();
-        for weights in [Weights::F32, Weights::Q16, Weights::Q8] {
+        for weights in [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8] {
             let model = compiled(&set, weights);
             for _ in 0..if cfg!(miri) { 4 } else { 20 } {
                 let words = random_sentence(&mut rng, vocab);

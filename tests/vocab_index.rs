@@ -9,12 +9,12 @@ use std::collections::HashSet;
 use common::many_words_arpa;
 use dashlm::arpa::NGramSet;
 use dashlm::build::{compile, BuildOptions};
-use dashlm::format::{self, vocab, SectionKind, Weights};
+use dashlm::format::{self, vocab, SectionKind, WeightFormat};
 use dashlm::{LanguageModel, Model};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-fn build(text: &str, weights: Weights) -> Vec<u8> {
+fn build(text: &str, weights: WeightFormat) -> Vec<u8> {
     let set = NGramSet::read(text.as_bytes(), "words.arpa").unwrap();
     let (file, _) = compile(&set, BuildOptions::new(weights)).unwrap();
     let mut bytes = Vec::new();
@@ -26,7 +26,7 @@ fn build(text: &str, weights: Weights) -> Vec<u8> {
 /// model's bytes and words.
 fn models() -> Vec<(Vec<u8>, Vec<String>)> {
     let mut rng = StdRng::seed_from_u64(6);
-    [(12_000, Weights::Q8), (20_000, Weights::F32)]
+    [(12_000, WeightFormat::Q8), (20_000, WeightFormat::F32)]
         .into_iter()
         .map(|(n, weights)| {
             let (text, words) = many_words_arpa(&mut rng, n);
@@ -126,7 +126,7 @@ fn words_sharing_a_bucket_are_told_apart() {
 fn a_three_word_vocabulary_looks_up() {
     // Only `<s>` and `</s>`: `<unk>` is added, 3 words.
     let text = "\\data\\\nngram 1=2\n\n\\1-grams:\n-99\t<s>\n-1\t</s>\n\n\\end\\\n";
-    let bytes = build(text, Weights::F32);
+    let bytes = build(text, WeightFormat::F32);
     let model = Model::from_bytes(&bytes[..]).unwrap();
     assert_eq!(model.header().vocab_size, 3);
     for id in 0..3 {

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use dashlm::format::Weights;
+use dashlm::format::WeightFormat;
 
 use crate::bench_args::Args;
 use crate::bench_child::{build_lm_binary, run_child, CHILD_BUILD, CHILD_KENLM};
@@ -22,7 +22,7 @@ use crate::Res;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Variant {
     pub name: &'static str,
-    pub weights: Weights,
+    pub weights: WeightFormat,
     pub raw_f32: bool,
     pub bigram: bool,
     pub hashed_top: bool,
@@ -39,19 +39,19 @@ pub const HASHED_Q8_LOAD: f64 = 0.96;
 
 /// Every variant.
 pub const VARIANTS: [Variant; 8] = [
-    variant("f32", Weights::F32, false, false, false),
-    variant("f32-raw", Weights::F32, true, false, false),
-    variant("f32-bigram", Weights::F32, false, true, false),
-    variant("f32-raw-bigram", Weights::F32, true, true, false),
-    variant("q16", Weights::Q16, false, false, false),
-    variant("q16-bigram", Weights::Q16, false, true, false),
-    variant("q8", Weights::Q8, false, false, false),
-    variant("q8-hashed", Weights::Q8, false, false, true),
+    variant("f32", WeightFormat::F32, false, false, false),
+    variant("f32-raw", WeightFormat::F32, true, false, false),
+    variant("f32-bigram", WeightFormat::F32, false, true, false),
+    variant("f32-raw-bigram", WeightFormat::F32, true, true, false),
+    variant("q16", WeightFormat::Q16, false, false, false),
+    variant("q16-bigram", WeightFormat::Q16, false, true, false),
+    variant("q8", WeightFormat::Q8, false, false, false),
+    variant("q8-hashed", WeightFormat::Q8, false, false, true),
 ];
 
 const fn variant(
     name: &'static str,
-    weights: Weights,
+    weights: WeightFormat,
     raw_f32: bool,
     bigram: bool,
     hashed_top: bool,

@@ -8,7 +8,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
-use dashlm::format::Weights;
+use dashlm::format::WeightFormat;
 
 use crate::bench_args::Args;
 use crate::bench_build::{Built, Variant};
@@ -191,7 +191,7 @@ fn load_dashlm(
     row.load_s = Some(load_s);
     row.rss_delta = Some(rss_delta);
     systems.push((name.clone(), Box::new(DashSystem::new(m, queries))));
-    if variant.weights == Weights::F32 && !variant.raw_f32 && !variant.bigram {
+    if variant.weights == WeightFormat::F32 && !variant.raw_f32 && !variant.bigram {
         // The same file memory-mapped: pages fault in as queries touch them
         // (the agreement pass below warms them up).
         let m = dashlm::Model::open(path)?;

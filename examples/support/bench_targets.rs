@@ -1,7 +1,7 @@
 //! The targets of the store issue, measured: `Report::targets` for
 //! `examples/bench.rs`.
 
-use dashlm::format::Weights;
+use dashlm::format::WeightFormat;
 
 use crate::bench_build::VARIANTS;
 use crate::bench_report::{Report, Row, NATIVE};
@@ -64,9 +64,9 @@ impl Report {
             // Each variant's targets are its weights': bytes against KenLM's
             // probing file (q8: its trie -q8 -b8), speed against probing.
             let (bytes_x, base, label, qps_x) = match v.weights {
-                Weights::F32 => (0.7, probing, "KenLM probing", 1.5),
-                Weights::Q16 => (0.5, probing, "KenLM probing", 1.5),
-                Weights::Q8 => (0.8, trie, "KenLM trie -q8", 1.0),
+                WeightFormat::F32 => (0.7, probing, "KenLM probing", 1.5),
+                WeightFormat::Q16 => (0.5, probing, "KenLM probing", 1.5),
+                WeightFormat::Q8 => (0.8, trie, "KenLM trie -q8", 1.0),
             };
             let Some(r) = self.row(&format!("dashlm {}", v.name)) else {
                 continue;
@@ -112,7 +112,7 @@ impl Report {
                 }
             }
             match v.weights {
-                Weights::F32 => {
+                WeightFormat::F32 => {
                     let d = r.max_abs_diff;
                     t.push((
                         format!("{system} scores vs KenLM"),
@@ -121,8 +121,8 @@ impl Report {
                         d.map(|d| d <= 1e-6),
                     ));
                 }
-                Weights::Q16 => t.push(ppl(r, 0.01)),
-                Weights::Q8 => t.push(ppl(r, 0.1)),
+                WeightFormat::Q16 => t.push(ppl(r, 0.01)),
+                WeightFormat::Q8 => t.push(ppl(r, 0.1)),
             }
         }
         let opens: Vec<&Row> = self

@@ -3,7 +3,7 @@
 #![no_main]
 
 use dashlm::arpa::NGramSet;
-use dashlm::format::Weights;
+use dashlm::format::WeightFormat;
 use dashlm::{build, LanguageModel, ReferenceModel};
 use libfuzzer_sys::fuzz_target;
 
@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     // Every weight variant (quantized ones build codebooks, on a thread of
     // their own in the streaming builder), and f32 with every weight raw,
     // chosen by the input's length.
-    let weights = [Weights::F32, Weights::Q16, Weights::Q8, Weights::F32][data.len() % 4];
+    let weights = [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8, WeightFormat::F32][data.len() % 4];
     let opts = build::BuildOptions {
         raw_f32: data.len() % 4 == 3,
         // A fifth of the inputs with an emptier (or fuller) order-2 table.

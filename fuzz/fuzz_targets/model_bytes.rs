@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use dashlm::arpa::NGramSet;
-use dashlm::format::Weights;
+use dashlm::format::WeightFormat;
 use dashlm::{build, LanguageModel, Model};
 use libfuzzer_sys::fuzz_target;
 
@@ -19,9 +19,9 @@ fn valid(which: u8) -> &'static [u8] {
         let tiny = NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
         let raw = NGramSet::read(distinct_weights_arpa().as_bytes(), "raw").unwrap();
         [
-            (&tiny, Weights::F32),
-            (&tiny, Weights::Q8),
-            (&raw, Weights::F32),
+            (&tiny, WeightFormat::F32),
+            (&tiny, WeightFormat::Q8),
+            (&raw, WeightFormat::F32),
         ]
         .map(|(set, w)| {
             let (file, _) = build::compile(set, build::BuildOptions::new(w)).unwrap();

@@ -12,7 +12,7 @@ use std::time::Instant;
 use clap::Parser;
 use dashlm::arpa::open_input;
 use dashlm::build::{self, BuildOptions};
-use dashlm::format::Weights;
+use dashlm::format::WeightFormat;
 
 /// Compile an ARPA language model (plain, .gz or .xz) into a dashlm model.
 ///
@@ -27,7 +27,7 @@ struct Args {
     output: PathBuf,
     /// Weight storage: f32 (lossless), q16 or q8 (per-order codebooks).
     #[arg(long, default_value = "f32", value_parser = parse_weights)]
-    weights: Weights,
+    weights: WeightFormat,
     /// Arcs per hash home (0.1 <= x <= 1): lower is faster and larger
     /// [default: 0.7 for f32 and q16, 0.95 for q8].
     #[arg(long, allow_hyphen_values = true)]
@@ -53,8 +53,8 @@ struct Args {
     raw_f32: bool,
 }
 
-fn parse_weights(s: &str) -> Result<Weights, String> {
-    Weights::from_name(s).ok_or_else(|| format!("expected f32, q16 or q8, found `{s}`"))
+fn parse_weights(s: &str) -> Result<WeightFormat, String> {
+    WeightFormat::from_name(s).ok_or_else(|| format!("expected f32, q16 or q8, found `{s}`"))
 }
 
 /// An error if INPUT's first bytes `head` are a compiled model's: it needs
@@ -84,7 +84,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     if let Some(top) = &args.top_order {
         opts.grouped_top = top == "grouped";
     }
-    if args.raw_f32 && args.weights != Weights::F32 {
+    if args.raw_f32 && args.weights != WeightFormat::F32 {
         let found = args.weights.name();
         return Err(format!("--raw-f32 needs --weights f32 (found --weights {found})").into());
     }

@@ -5,7 +5,7 @@ use std::io::{self, Seek, Write};
 
 use super::{write_sections, BuildError, BuildOptions, ClassBook, Codebook, ExactBook};
 use crate::format::table::{id_bits, KeyCodec, Slot, TableStream, Widths, MAX_KEY_BITS};
-use crate::format::{RawLayout, SectionKind, SectionWriter, Weights};
+use crate::format::{RawLayout, SectionKind, SectionWriter, WeightFormat};
 
 /// Encodes one field of an order's weights: raw f32 bits, codes into an
 /// exact codebook of their distinct values (f32 weights, when smaller), or
@@ -23,8 +23,8 @@ impl Coder {
     /// every node's backoff) with `opts`' weights.
     pub(super) fn of(values: Vec<f32>, opts: BuildOptions) -> Coder {
         match opts.weights {
-            Weights::F32 if opts.raw_f32 => Coder::Raw,
-            Weights::F32 => ExactBook::new(values).map_or(Coder::Raw, Coder::Exact),
+            WeightFormat::F32 if opts.raw_f32 => Coder::Raw,
+            WeightFormat::F32 => ExactBook::new(values).map_or(Coder::Raw, Coder::Exact),
             w => Coder::Book(Codebook::build(values, w.bits())),
         }
     }
@@ -33,8 +33,10 @@ impl Coder {
     /// histogram of a field, without the repeated values).
     pub(super) fn of_counted(values: &[f32], counts: &[u64], opts: BuildOptions) -> Coder {
         match opts.weights {
-            Weights::F32 if opts.raw_f32 => Coder::Raw,
-            Weights::F32 => ExactBook::from_counts(values, counts).map_or(Coder::Raw, Coder::Exact),
+            WeightFormat::F32 if opts.raw_f32 => Coder::Raw,
+            WeightFormat::F32 => {
+                ExactBook::from_counts(values, counts).map_or(Coder::Raw, Coder::Exact)
+            }
             w => Coder::Book(Codebook::build_counted(values, counts, w.bits())),
         }
     }
@@ -101,10 +103,10 @@ pub(super) struct Geometry {
 ///
 /// ```
 /// use dashlm::build::{compile, BuildOptions, RUNS_ABOVE_LOAD};
-/// use dashlm::format::Weights;
+/// use dashlm::format::WeightFormat;
 /// assert_eq!(RUNS_ABOVE_LOAD, 0.8);
 /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
-/// for (weights, runs) in [(Weights::F32, false), (Weights::Q8, true)] {
+/// for (weights, runs) in [(WeightFormat::F32, false), (WeightFormat::Q8, true)] {
 ///     let (f, _) = compile(&set, BuildOptions::new(weights)).unwrap(); // load 0.7 / 0.95
 ///     let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
 ///     let model = dashlm::Model::from_bytes(bytes).unwrap();

@@ -5,19 +5,19 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use crate::format::{SectionKind, Weights};
+use crate::format::{SectionKind, WeightFormat};
 
 /// Options for [`compile`](super::compile).
 ///
 /// ```
 /// let opts = dashlm::build::BuildOptions::default();
-/// assert_eq!(opts.weights, dashlm::format::Weights::F32);
+/// assert_eq!(opts.weights, dashlm::format::WeightFormat::F32);
 /// assert!(!opts.raw_f32); // exact codebooks where they are smaller
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct BuildOptions {
     /// How weights of orders >= 2 are stored.
-    pub weights: Weights,
+    pub weights: WeightFormat,
     /// Arcs per home position, from [`MIN_LOAD_FACTOR`] to 1 (others are an
     /// error): lower is faster and larger.
     pub load_factor: f64,
@@ -61,14 +61,14 @@ impl BuildOptions {
     /// than 0.9 at the same speed within noise, 0.98 0.84x as fast).
     ///
     /// ```
-    /// use dashlm::{build::BuildOptions, format::Weights};
-    /// assert_eq!(BuildOptions::new(Weights::Q16).load_factor, 0.7);
-    /// assert!(!BuildOptions::new(Weights::Q16).grouped_top);
-    /// assert_eq!(BuildOptions::new(Weights::Q8).load_factor, 0.95);
-    /// assert!(BuildOptions::new(Weights::Q8).grouped_top);
+    /// use dashlm::{build::BuildOptions, format::WeightFormat};
+    /// assert_eq!(BuildOptions::new(WeightFormat::Q16).load_factor, 0.7);
+    /// assert!(!BuildOptions::new(WeightFormat::Q16).grouped_top);
+    /// assert_eq!(BuildOptions::new(WeightFormat::Q8).load_factor, 0.95);
+    /// assert!(BuildOptions::new(WeightFormat::Q8).grouped_top);
     /// ```
-    pub fn new(weights: Weights) -> BuildOptions {
-        let q8 = weights == Weights::Q8;
+    pub fn new(weights: WeightFormat) -> BuildOptions {
+        let q8 = weights == WeightFormat::Q8;
         BuildOptions {
             weights,
             load_factor: if q8 { 0.95 } else { 0.7 },
@@ -96,7 +96,7 @@ impl BuildOptions {
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions::new(Weights::F32)
+        BuildOptions::new(WeightFormat::F32)
     }
 }
 
@@ -152,7 +152,7 @@ pub enum BuildError {
     BigramLoadFactor(f64),
     /// An invalid option: [`BuildOptions::raw_f32`] with quantized weights.
     #[error("raw f32 weights need f32 weights, not {}", .0.name())]
-    RawNeedsF32(Weights),
+    RawNeedsF32(WeightFormat),
     /// An order's table could not be made: its bytes could not be
     /// allocated (or, a bug, the builder computed a layout or a slot the
     /// format refuses).
@@ -280,7 +280,7 @@ pub(super) fn check_options(opts: BuildOptions) -> Result<(), BuildError> {
     if let Some(load) = opts.bigram_load_factor.filter(|&l| !valid(l)) {
         return Err(BuildError::BigramLoadFactor(load));
     }
-    if opts.raw_f32 && opts.weights != Weights::F32 {
+    if opts.raw_f32 && opts.weights != WeightFormat::F32 {
         return Err(BuildError::RawNeedsF32(opts.weights));
     }
     Ok(())

@@ -74,7 +74,7 @@ use super::{
     layouts_bytes, section_count, vocab_sections, write_sections, BuildOptions, BuildSummary,
     Geometry, Unigram,
 };
-use crate::format::{Header, RawLayout, SectionKind, SectionWriter, Weights};
+use crate::format::{Header, RawLayout, SectionKind, SectionWriter, WeightFormat};
 use crate::vocab::{Vocab, WordId};
 use crate::MAX_ORDER;
 
@@ -605,7 +605,7 @@ pub(super) fn close_file<W: Write + Seek>(
     vocab: VocabFacts,
     counts: &[u64],
     blanks: &[u64],
-    weights: Weights,
+    weights: WeightFormat,
 ) -> Result<(Streamed, W), Stop> {
     out.begin(SectionKind::Layouts, 0)?;
     out.write_all(&layouts_bytes(layouts))?;
@@ -635,7 +635,7 @@ mod tests {
 
     use super::*;
     use crate::arpa::NGramSet;
-    use crate::format::{FileWriter, Weights};
+    use crate::format::{FileWriter, WeightFormat};
 
     fn bytes(file: &FileWriter) -> Vec<u8> {
         let mut out = Vec::new();
@@ -657,7 +657,7 @@ mod tests {
         let pruned = "\\data\\\nngram 1=4\nngram 2=1\nngram 3=1\n\n\\1-grams:\n-1\t<s>\t-0.5\n-1\t</s>\n-1\ta\t-0.1\n-1\tb\n\n\\2-grams:\n-0.2\t<s> a\t-0.1\n\n\\3-grams:\n-0.3\t<s> a b\n\n\\end\\\n";
         let pruned4 = "\\data\\\nngram 1=4\nngram 2=2\nngram 3=1\nngram 4=1\n\n\\1-grams:\n-1\t<s>\t-0.5\n-1\t</s>\n-1\ta\t-0.1\n-1\tb\t-0.1\n\n\\2-grams:\n-0.2\t<s> a\t-0.1\n-0.2\ta b\t-0.1\n\n\\3-grams:\n-0.3\t<s> a b\t-0.2\n\n\\4-grams:\n-0.3\t<s> a b b\n\n\\end\\\n";
         let unigrams = "\\data\\\nngram 1=3\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n-1\ta\n\n\\end\\\n";
-        for w in [Weights::F32, Weights::Q16, Weights::Q8] {
+        for w in [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8] {
             let opts = BuildOptions::new(w);
             for (text, name) in [(tiny, "tiny.arpa"), (unigrams.as_bytes(), "unigrams")] {
                 let (s, out) = streamed(text, opts).expect("complete model");
@@ -704,7 +704,7 @@ mod tests {
         }
         text.push_str("\n\\3-grams:\n-0.5\tw0 w1 w2\n\n\\end\\\n");
         let set = NGramSet::read(text.as_bytes(), "many").unwrap();
-        for w in [Weights::F32, Weights::Q16, Weights::Q8] {
+        for w in [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8] {
             let opts = BuildOptions::new(w);
             let (_, out) = streamed(text.as_bytes(), opts).expect("complete model");
             let (file, _) = super::super::compile(&set, opts).unwrap();

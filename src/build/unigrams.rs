@@ -4,7 +4,7 @@ use std::io::{self, Seek, Write};
 
 use super::{BuildError, BuildOptions, ClassBook, Coder, ExactBook};
 use crate::format::bits::BitWriter;
-use crate::format::{vocab, SectionKind, SectionWriter, Weights};
+use crate::format::{vocab, SectionKind, SectionWriter, WeightFormat};
 use crate::vocab::{WordId, UNK};
 
 /// The probability of a unigram as stored: its sign bit is clear when a bigram
@@ -92,7 +92,7 @@ const Q8_UNIGRAM_BITS: u32 = 12;
 /// 357) and 1.06x the speed on its dev sentences, for 1.14 MB more. q8,
 /// whose size target is the tightest, keeps its codes.
 fn unigram_coder(values: &[f32], opts: BuildOptions) -> Coder {
-    if opts.weights != Weights::Q8 {
+    if opts.weights != WeightFormat::Q8 {
         return Coder::Raw;
     }
     if let Some(book) = ExactBook::new(values.iter().copied()) {

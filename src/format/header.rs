@@ -67,8 +67,8 @@ pub const HEADER_LEN: usize = 128;
 /// Bytes per section table entry.
 ///
 /// ```
-/// use dashlm::format::{FileWriter, Header, SectionKind, Weights, HEADER_LEN, SECTION_ENTRY_LEN};
-/// # let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
+/// use dashlm::format::{FileWriter, Header, SectionKind, WeightFormat, HEADER_LEN, SECTION_ENTRY_LEN};
+/// # let header = Header { order: 1, weights: WeightFormat::F32, vocab_size: 1, bos: 0, eos: 0,
 /// #     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
 /// let mut f = FileWriter::new(header);
 /// f.add(SectionKind::VocabBytes, 0, b"<unk>".to_vec());
@@ -86,12 +86,12 @@ pub(super) const MAX_SECTIONS: u32 = 64;
 /// How weights of orders >= 2 are stored.
 ///
 /// ```
-/// use dashlm::format::Weights;
-/// assert_eq!(Weights::from_name("q8"), Some(Weights::Q8));
-/// assert_eq!(Weights::Q16.bits(), 16);
+/// use dashlm::format::WeightFormat;
+/// assert_eq!(WeightFormat::from_name("q8"), Some(WeightFormat::Q8));
+/// assert_eq!(WeightFormat::Q16.bits(), 16);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Weights {
+pub enum WeightFormat {
     /// Lossless 32-bit floats (raw, or codes into exact codebooks where
     /// that is smaller).
     F32,
@@ -105,37 +105,37 @@ pub enum Weights {
     Q8,
 }
 
-impl Weights {
+impl WeightFormat {
     /// Parses `f32`, `q16` or `q8`.
     ///
     /// ```
-    /// use dashlm::format::Weights;
-    /// assert_eq!(Weights::from_name("q16"), Some(Weights::Q16));
-    /// assert_eq!(Weights::from_name("F32"), None); // names are lowercase
+    /// use dashlm::format::WeightFormat;
+    /// assert_eq!(WeightFormat::from_name("q16"), Some(WeightFormat::Q16));
+    /// assert_eq!(WeightFormat::from_name("F32"), None); // names are lowercase
     /// ```
-    pub fn from_name(name: &str) -> Option<Weights> {
+    pub fn from_name(name: &str) -> Option<WeightFormat> {
         match name {
-            "f32" => Some(Weights::F32),
-            "q16" => Some(Weights::Q16),
-            "q8" => Some(Weights::Q8),
+            "f32" => Some(WeightFormat::F32),
+            "q16" => Some(WeightFormat::Q16),
+            "q8" => Some(WeightFormat::Q8),
             _ => None,
         }
     }
 
-    /// The name accepted by [`Weights::from_name`].
+    /// The name accepted by [`WeightFormat::from_name`].
     ///
     /// ```
-    /// use dashlm::format::Weights;
-    /// assert_eq!(Weights::Q8.name(), "q8");
-    /// for w in [Weights::F32, Weights::Q16, Weights::Q8] {
-    ///     assert_eq!(Weights::from_name(w.name()), Some(w));
+    /// use dashlm::format::WeightFormat;
+    /// assert_eq!(WeightFormat::Q8.name(), "q8");
+    /// for w in [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8] {
+    ///     assert_eq!(WeightFormat::from_name(w.name()), Some(w));
     /// }
     /// ```
     pub fn name(self) -> &'static str {
         match self {
-            Weights::F32 => "f32",
-            Weights::Q16 => "q16",
-            Weights::Q8 => "q8",
+            WeightFormat::F32 => "f32",
+            WeightFormat::Q16 => "q16",
+            WeightFormat::Q8 => "q8",
         }
     }
 
@@ -144,15 +144,15 @@ impl Weights {
     /// take the fewest bits that index its codebook, often fewer).
     ///
     /// ```
-    /// use dashlm::format::Weights;
-    /// assert_eq!(Weights::F32.bits(), 32);
-    /// assert_eq!(Weights::Q8.bits(), 8);
+    /// use dashlm::format::WeightFormat;
+    /// assert_eq!(WeightFormat::F32.bits(), 32);
+    /// assert_eq!(WeightFormat::Q8.bits(), 8);
     /// ```
     pub fn bits(self) -> u32 {
         match self {
-            Weights::F32 => 32,
-            Weights::Q16 => 16,
-            Weights::Q8 => 8,
+            WeightFormat::F32 => 32,
+            WeightFormat::Q16 => 16,
+            WeightFormat::Q8 => 8,
         }
     }
 
@@ -160,8 +160,8 @@ impl Weights {
         self as u8
     }
 
-    pub(super) fn from_code(code: u8) -> Option<Weights> {
-        [Weights::F32, Weights::Q16, Weights::Q8]
+    pub(super) fn from_code(code: u8) -> Option<WeightFormat> {
+        [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8]
             .get(code as usize)
             .copied()
     }
@@ -234,7 +234,7 @@ impl SectionKind {
 /// The decoded fixed header.
 ///
 /// ```
-/// # let h = dashlm::format::Header { order: 3, weights: dashlm::format::Weights::F32,
+/// # let h = dashlm::format::Header { order: 3, weights: dashlm::format::WeightFormat::F32,
 /// #   vocab_size: 10, bos: 1, eos: 2, counts: [10, 5, 2, 0, 0, 0, 0, 0] };
 /// assert_eq!(h.total_ngrams(), 17);
 /// ```
@@ -243,7 +243,7 @@ pub struct Header {
     /// Model order.
     pub order: u8,
     /// Weight storage.
-    pub weights: Weights,
+    pub weights: WeightFormat,
     /// Number of word ids.
     pub vocab_size: u32,
     /// Id of `<s>`.

@@ -5,7 +5,7 @@
 //! writes through it and [`crate::model`] reads through it.
 //!
 //! ```
-//! use dashlm::format::{self, SectionKind, Weights};
+//! use dashlm::format::{self, SectionKind, WeightFormat};
 //! # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
 //! # let (f, _) = dashlm::build::compile(&set, Default::default()).unwrap();
 //! # let mut bytes = Vec::new();
@@ -13,7 +13,7 @@
 //! // `bytes`: data/tiny.arpa compiled with f32 weights.
 //! let (header, sections) = format::parse(&bytes).unwrap();
 //! assert_eq!(bytes[..8], format::MAGIC);
-//! assert_eq!((header.order, header.weights, header.vocab_size), (3, Weights::F32, 8));
+//! assert_eq!((header.order, header.weights, header.vocab_size), (3, WeightFormat::F32, 8));
 //! assert_eq!(header.counts[..3], [8, 7, 4]);
 //! // `V` unigram records (f32 files: raw f32 probability and backoff, 64
 //! // bits), then one table per order 2..=N.
@@ -142,8 +142,8 @@ pub use error::FormatError;
 /// ```
 pub const MAX_EXACT_VALUES: usize = 1 << 16;
 pub use header::{
-    Header, RawLayout, SectionEntry, SectionKind, Weights, HEADER_LEN, MAGIC, SECTION_ENTRY_LEN,
-    VERSION,
+    Header, RawLayout, SectionEntry, SectionKind, WeightFormat, HEADER_LEN, MAGIC,
+    SECTION_ENTRY_LEN, VERSION,
 };
 /// The memory behind [`Model::open`](crate::Model::open) and
 /// [`Model::load`](crate::Model::load) (`memmap2`'s map), re-exported so that

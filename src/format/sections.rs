@@ -4,7 +4,7 @@
 
 use super::error::FormatError;
 use super::header::{
-    Header, SectionEntry, SectionKind, Weights, CRC_AT, HEADER_LEN, MAGIC, MAX_SECTIONS,
+    Header, SectionEntry, SectionKind, WeightFormat, CRC_AT, HEADER_LEN, MAGIC, MAX_SECTIONS,
     SECTION_ENTRY_LEN, VERSION,
 };
 use crate::MAX_ORDER;
@@ -282,7 +282,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Header, Sections), FormatError> {
             format!("{order} is not in 1..={MAX_ORDER}"),
         ));
     }
-    let weights = Weights::from_code(bytes[13])
+    let weights = WeightFormat::from_code(bytes[13])
         .ok_or_else(|| FormatError::field("weights", 13, format!("unknown code {}", bytes[13])))?;
     let vocab_size = u32_at(bytes, 16);
     let (bos, eos) = (u32_at(bytes, 20), u32_at(bytes, 24));

@@ -64,8 +64,8 @@ fn head_len(num_sections: usize) -> u64 {
 /// then each section 8-byte aligned, computing every checksum.
 ///
 /// ```
-/// use dashlm::format::{FileWriter, Header, SectionKind, Weights, parse};
-/// let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
+/// use dashlm::format::{FileWriter, Header, SectionKind, WeightFormat, parse};
+/// let header = Header { order: 1, weights: WeightFormat::F32, vocab_size: 1, bos: 0, eos: 0,
 ///     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
 /// let mut w = FileWriter::new(header);
 /// w.add(SectionKind::Unigrams, 1, vec![0u8; 8]);
@@ -85,8 +85,8 @@ impl FileWriter {
     /// A writer for a file with this header.
     ///
     /// ```
-    /// # use dashlm::format::{Header, Weights};
-    /// # let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
+    /// # use dashlm::format::{Header, WeightFormat};
+    /// # let header = Header { order: 1, weights: WeightFormat::F32, vocab_size: 1, bos: 0, eos: 0,
     /// #     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
     /// use dashlm::format::{parse, FileWriter, HEADER_LEN};
     /// let f = FileWriter::new(header);
@@ -104,8 +104,8 @@ impl FileWriter {
     /// Adds a section.
     ///
     /// ```
-    /// # use dashlm::format::{Header, Weights};
-    /// # let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
+    /// # use dashlm::format::{Header, WeightFormat};
+    /// # let header = Header { order: 1, weights: WeightFormat::F32, vocab_size: 1, bos: 0, eos: 0,
     /// #     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
     /// use dashlm::format::{FileWriter, SectionKind};
     /// let mut f = FileWriter::new(header);
@@ -119,8 +119,8 @@ impl FileWriter {
     /// The sections added so far with their sizes, for summaries.
     ///
     /// ```
-    /// # use dashlm::format::{Header, Weights};
-    /// # let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
+    /// # use dashlm::format::{Header, WeightFormat};
+    /// # let header = Header { order: 1, weights: WeightFormat::F32, vocab_size: 1, bos: 0, eos: 0,
     /// #     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
     /// use dashlm::format::{FileWriter, SectionKind};
     /// let mut f = FileWriter::new(header);
@@ -140,8 +140,8 @@ impl FileWriter {
     /// sections than the format allows (64), before anything is written.
     ///
     /// ```
-    /// # use dashlm::format::{Header, Weights};
-    /// # let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
+    /// # use dashlm::format::{Header, WeightFormat};
+    /// # let header = Header { order: 1, weights: WeightFormat::F32, vocab_size: 1, bos: 0, eos: 0,
     /// #     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
     /// use dashlm::format::{FileWriter, SectionKind};
     /// let mut f = FileWriter::new(header);
@@ -188,8 +188,8 @@ impl FileWriter {
 ///
 /// ```
 /// use std::io::{Cursor, Write};
-/// use dashlm::format::{FileWriter, Header, SectionKind, SectionWriter, Weights};
-/// let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
+/// use dashlm::format::{FileWriter, Header, SectionKind, SectionWriter, WeightFormat};
+/// let header = Header { order: 1, weights: WeightFormat::F32, vocab_size: 1, bos: 0, eos: 0,
 ///     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
 /// let mut w = SectionWriter::new(Cursor::new(Vec::new()), 2).unwrap();
 /// w.begin(SectionKind::VocabBytes, 0).unwrap();
@@ -329,8 +329,8 @@ impl<W: Write + Seek> SectionWriter<W> {
     /// ```
     /// use std::io::{Cursor, Write};
     /// use dashlm::format::{parse, SectionKind, SectionWriter};
-    /// # use dashlm::format::{Header, Weights};
-    /// # let header = Header { order: 1, weights: Weights::F32, vocab_size: 1, bos: 0, eos: 0,
+    /// # use dashlm::format::{Header, WeightFormat};
+    /// # let header = Header { order: 1, weights: WeightFormat::F32, vocab_size: 1, bos: 0, eos: 0,
     /// #     counts: [1, 0, 0, 0, 0, 0, 0, 0] };
     /// let mut w = SectionWriter::new(Cursor::new(Vec::new()), 1).unwrap();
     /// w.begin(SectionKind::Unigrams, 1).unwrap();

@@ -8,7 +8,7 @@ use memmap2::Mmap;
 use super::{Decoder, Model, TableInfo, UnigramInfo};
 use crate::format::table::{GroupedProbe, Layout, Probe};
 use crate::format::{
-    self, bits, segmented, vocab, FormatError, RawLayout, SectionEntry, SectionKind, Weights,
+    self, bits, segmented, vocab, FormatError, RawLayout, SectionEntry, SectionKind, WeightFormat,
     MAX_EXACT_VALUES,
 };
 
@@ -75,7 +75,7 @@ fn expect_len(e: &SectionEntry, expected: u64) -> Result<(), FormatError> {
 fn table_book(
     bytes: &[u8],
     sections: &format::Sections,
-    weights: Weights,
+    weights: WeightFormat,
     n: usize,
     at: u64,
     raw: &RawLayout,
@@ -93,7 +93,7 @@ fn table_book(
         ));
     }
     // No backoffs (at the highest order), or raw f32 bits: no codebook.
-    let f32_weights = weights == Weights::F32;
+    let f32_weights = weights == WeightFormat::F32;
     if (kind == SectionKind::BackoffCodebook && bits == 0) || (f32_weights && bits == 32) {
         if segmented == 1 {
             return bad_layout(format!("order {n} {} is segmented but unused", kind.name()));

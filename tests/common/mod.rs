@@ -7,7 +7,7 @@ use std::io::Cursor;
 
 use dashlm::arpa::NGramSet;
 use dashlm::build::{compile, compile_completing, compile_streaming, BuildOptions};
-use dashlm::format::Weights;
+use dashlm::format::WeightFormat;
 use dashlm::{LanguageModel, Model};
 use rand::rngs::StdRng;
 use rand::Rng;
@@ -120,7 +120,7 @@ pub fn arpa_text(words: &[String], sections: &[Section]) -> String {
     text + "\n\\end\\\n"
 }
 
-pub fn compiled(set: &NGramSet, weights: Weights) -> Model<Vec<u8>> {
+pub fn compiled(set: &NGramSet, weights: WeightFormat) -> Model<Vec<u8>> {
     compiled_with(
         set,
         BuildOptions {
@@ -178,7 +178,7 @@ pub fn segmented_q16(seed: u64) -> (String, Model<Vec<u8>>) {
     }
     let text = arpa_text(&words, &[uni, bi, tri]);
     let set = NGramSet::read(text.as_bytes(), "segmented.arpa").unwrap();
-    let model = compiled(&set, Weights::Q16);
+    let model = compiled(&set, WeightFormat::Q16);
     let bigrams = model.table_layouts().next().unwrap().raw();
     assert_eq!(bigrams.prob_segmented, 1, "a segmented bigram codebook");
     (text, model)

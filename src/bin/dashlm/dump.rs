@@ -24,13 +24,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
-    super::load::refuse_stdin_compiled(&args.model)?;
-    let model = Model::open(&args.model)?;
+    let model = super::load::open_compiled(&args.model)?;
     // `dump` reads every byte: a corrupted section is refused, not written out
     // as plausible ARPA text.
-    model
-        .verify()
-        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    super::load::verified(&model, &args.model)?;
     match &args.output {
         Some(p) if p.as_os_str() != "-" => {
             super::load::refuse_overwrite(p, &[(&args.model, "the model file")])?;

@@ -23,14 +23,13 @@ pub struct VerifyArgs {
 }
 
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
-    super::load::refuse_stdin_compiled(&args.model)?;
-    let model = Model::open(&args.model)?;
+    let model = super::load::open_compiled(&args.model)?;
     // What the header and section table say is printed either way (it helps
     // to tell what a damaged file is); a corrupted section is then an error,
     // as for every other command, also when the output's reader stopped
     // early (`| head`: printing ends quietly then, the check does not).
     let printed = describe(&model, &args.model);
-    verified(&model, &args.model)?;
+    super::load::verified(&model, &args.model)?;
     printed
 }
 
@@ -152,20 +151,9 @@ fn describe(
     Ok(())
 }
 
-/// An error naming `path` and the first section whose checksum does not match.
-fn verified<D: AsRef<[u8]>>(
-    model: &Model<D>,
-    path: &std::path::Path,
-) -> Result<(), Box<dyn Error + Send + Sync>> {
-    model
-        .verify()
-        .map_err(|e| format!("{}: {e}", path.display()).into())
-}
-
 pub fn verify(args: VerifyArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
-    super::load::refuse_stdin_compiled(&args.model)?;
-    let model = Model::open(&args.model)?;
-    verified(&model, &args.model)?;
+    let model = super::load::open_compiled(&args.model)?;
+    super::load::verified(&model, &args.model)?;
     let mut out = super::load::stdout();
     writeln!(out, "{}: OK", args.model.display())?;
     out.flush()?;

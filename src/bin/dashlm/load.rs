@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dashlm::arpa::{Input, NGramSet};
+use dashlm::format::Mmap;
+use dashlm::Model;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// A progress bar over the bytes of a file, drawn on stderr only when it is a terminal.
@@ -52,11 +54,29 @@ pub fn refuse_stdin_model(path: &Path, why: &str) -> Result<(), String> {
 }
 
 /// [`refuse_stdin_model`] for the commands that take compiled models only.
-pub fn refuse_stdin_compiled(path: &Path) -> Result<(), String> {
+fn refuse_stdin_compiled(path: &Path) -> Result<(), String> {
     refuse_stdin_model(
         path,
         &format!("not standard input: {COMPILED_NOT_STREAMED}"),
     )
+}
+
+/// Maps the compiled model at `path` (`-` refused), for the commands that
+/// take compiled models only.
+pub fn open_compiled(path: &Path) -> Result<Model<Mmap>, Box<dyn Error + Send + Sync>> {
+    refuse_stdin_compiled(path)?;
+    Ok(Model::open(path)?)
+}
+
+/// An error naming `path` and the first section of `model` whose checksum
+/// does not match.
+pub fn verified<D: AsRef<[u8]>>(
+    model: &Model<D>,
+    path: &Path,
+) -> Result<(), Box<dyn Error + Send + Sync>> {
+    model
+        .verify()
+        .map_err(|e| format!("{}: {e}", path.display()).into())
 }
 
 /// `eprintln!` that ignores a failed write: standard error closed early
