@@ -555,6 +555,35 @@ fn readers_name_compressed_data_and_compiled_models() {
 }
 
 #[test]
+fn quirk_negative_zero_backoffs_add_as_plus_zero() {
+    // 1-grams: <unk> -1 bo 0 | <s> -99 bo -0.5 | </s> -1 | a -1 bo -0 | b 0 bo -0 | c -1
+    // 2-grams: a b -0.5 bo -0 | b c -0.5 bo -0 | b b 0 bo -0
+    // 3-grams: a b c -0.5
+    // KenLM adds a zero backoff as +0 whatever its written sign, and reads a zero
+    // probability as -0 (the sign bit holds a flag), so a sum of the two is +0.
+    let lm = load("quirk-negative-zero.arpa");
+    // a|<s> = -1 + bo(<s>) -0.5; b|a = P(a b) -0.5; b|a b: "a b b" absent,
+    // P(b b) -0 + bo(a b) +0 = +0 (the sign checked below); </s>|b b: "b </s>"
+    // absent, P(</s>) -1 + bo(b) +0 ("b b" is no context, so the state is [b])
+    check(
+        &lm,
+        "a b b",
+        &[(-1.5, 1), (-0.5, 2), (0.0, 2), (-1.0, 1)],
+        -3.0,
+    );
+    let words: [&[u8]; 3] = [b"a", b"b", b"b"];
+    let got = score_words(&lm, &words);
+    assert!(got[2].0.is_sign_positive(), "b|a b: {}", got[2].0);
+    // b|b = P(b b) = -0 (no backoff added: the sign stays)
+    let got = score_words(&lm, &[b"b", b"b"]);
+    assert!(
+        got[1].0 == 0.0 && got[1].0.is_sign_negative(),
+        "b|b: {}",
+        got[1].0
+    );
+}
+
+#[test]
 fn every_fixture_is_tested() {
     let quirks = [
         "base.arpa",
@@ -574,6 +603,7 @@ fn every_fixture_is_tested() {
         "quirk-pruned-suffix.arpa",
         "quirk-missing-context.arpa",
         "quirk-positive-backoff.arpa",
+        "quirk-negative-zero.arpa",
     ];
     let mut known: Vec<&str> = quirks.to_vec();
     known.extend(MALFORMED.iter().map(|&(name, _)| name));

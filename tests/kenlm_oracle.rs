@@ -649,6 +649,7 @@ fn fixtures_kenlm_reads_agree_with_kenlm() {
         "quirk-missing-unk.arpa",
         "quirk-pruned-suffix.arpa",
         "quirk-positive-backoff.arpa",
+        "quirk-negative-zero.arpa",
     ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("data/arpa")
@@ -659,6 +660,64 @@ fn fixtures_kenlm_reads_agree_with_kenlm() {
             stats.kenlm_exact, stats.kenlm_tokens,
             "bit-identical on {name}"
         );
+        compiled_agree_with_kenlm_to_the_bit(&path, &["zzz"], 4);
+    }
+}
+
+/// Compiles `path` with each weight variant (their codebooks are exact on a
+/// fixture's few values) and scores every sentence of up to `max_len` of its
+/// words and `extra_words`, with and without `<s>`: every token's log10
+/// probability has KenLM's bits (the sign of a zero included) and its n-gram
+/// length.
+fn compiled_agree_with_kenlm_to_the_bit(path: &Path, extra_words: &[&str], max_len: usize) {
+    let set =
+        dashlm::arpa::NGramSet::read(dashlm::arpa::open_input(path).unwrap().reader, "fixture")
+            .unwrap();
+    let k = kenlm_model(path);
+    let mut words: Vec<String> = set
+        .vocab()
+        .words()
+        .skip(1)
+        .map(|w| String::from_utf8(w.to_vec()).unwrap())
+        .filter(|w| w != BOS)
+        .collect();
+    words.extend(extra_words.iter().map(|w| w.to_string()));
+    let sentences = all_sentences(&words, max_len);
+    for weights in [
+        dashlm::format::WeightFormat::F32,
+        dashlm::format::WeightFormat::Q16,
+        dashlm::format::WeightFormat::Q8,
+    ] {
+        let (file, _) = dashlm::build::compile(&set, BuildOptions::new(weights)).unwrap();
+        let mut bytes = Vec::new();
+        file.write_to(&mut bytes).unwrap();
+        let lm = dashlm::Model::from_bytes(bytes).unwrap();
+        for sentence in &sentences {
+            for bos in [false, true] {
+                let (mut state, mut ks) = if bos {
+                    (lm.begin_sentence_state(), k.begin_sentence_state())
+                } else {
+                    (lm.null_context_state(), k.null_context_state())
+                };
+                let (mut next, mut kn) = (lm.null_context_state(), k.null_context_state());
+                for word in sentence.iter().map(String::as_str).chain([EOS]) {
+                    let r = lm.full_score(&state, lm.word_id(word.as_bytes()), &mut next);
+                    let kr = k
+                        .base_full_score(&ks, k.index(word).unwrap(), &mut kn)
+                        .unwrap();
+                    assert_eq!(
+                        (r.log10_prob.to_bits(), r.ngram_length),
+                        (kr.log_prob.to_bits(), kr.ngram_length),
+                        "{} {weights:?}: `{word}` in {sentence:?} (bos {bos}): dashlm {}, KenLM {}",
+                        path.display(),
+                        r.log10_prob,
+                        kr.log_prob
+                    );
+                    state = next;
+                    std::mem::swap(&mut ks, &mut kn);
+                }
+            }
+        }
     }
 }
 

@@ -37,7 +37,8 @@ const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 pub struct NGram<'a> {
     /// log10 probability.
     pub prob: f32,
-    /// log10 backoff weight, when the line has one.
+    /// log10 backoff weight, when the line has one (a zero is `+0.0`, also
+    /// when written `-0`, as KenLM adds it).
     pub backoff: Option<f32>,
     /// 1-based line number in the (decompressed) input.
     pub line: u64,
@@ -578,7 +579,11 @@ impl<R: Read> ArpaReader<R> {
                     show(text)
                 )));
             }
-            Some(b)
+            // A zero backoff is +0 whatever its written sign: KenLM adds a
+            // zero backoff as +0 (the n-gram extends, its "extension" mark)
+            // and never adds one of an n-gram that does not, so a score
+            // summing `-0`s prints `0` there, not `-0`.
+            Some(if b == 0.0 { 0.0 } else { b })
         } else {
             None
         };
