@@ -145,6 +145,16 @@ pub enum NbestErrorKind {
     /// read as part of the first word, id or number.
     #[error("starts with a UTF-8 byte-order mark (U+FEFF); remove it")]
     ByteOrderMark,
+    /// A line longer than [`MAX_LINE_BYTES`](super::MAX_LINE_BYTES): binary
+    /// data, or a file without line ends.
+    #[error(
+        "the line is longer than {max} bytes (no n-best list, hypothesis or transcription \
+         is that long: binary data, or a file without line ends?)"
+    )]
+    LineTooLong {
+        /// The limit, [`MAX_LINE_BYTES`](super::MAX_LINE_BYTES).
+        max: usize,
+    },
     /// The input holds no n-best list at all (an empty file, a directory
     /// without n-best files): almost certainly the wrong path or format.
     #[error("no n-best lists found: {looked_for}")]

@@ -69,6 +69,7 @@ pub use rescorer::{
     score_lists, score_lists_sequential, LmScorer, Rescored, Rescorer, ScorerStats, GROUP_LISTS,
 };
 pub use scores::Scores;
+pub use text_input::MAX_LINE_BYTES;
 pub use tune::{
     check_options, parse_values, plateau_centre, try_tune, try_tune_with_progress, tune, GridTable,
     TuneOptions, TuneResult, TuneSet, MAX_AXIS_VALUES, MAX_GRID_CELLS,

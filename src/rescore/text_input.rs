@@ -30,7 +30,31 @@ pub(crate) fn read_text_file(path: &Path, name: &str) -> Result<String, NbestErr
         NbestError::new(name, line, NbestErrorKind::Io(err))
     })?;
     check_no_bom(&text).map_err(|k| NbestError::new(name, 1, k))?;
+    check_line_lengths(&text, MAX_LINE_BYTES)
+        .map_err(|(line, k)| NbestError::new(name, line, k))?;
     Ok(text)
+}
+
+/// The longest line an n-best input may have: 1 GiB, bytes of the line end
+/// not counted. No list, hypothesis or transcription comes near it; a
+/// longer line is binary data or a file without line ends, and a hypothesis
+/// of 4 GiB could not be held ([`Words`](super::Words) has 32-bit offsets).
+///
+/// ```
+/// assert_eq!(dashlm::rescore::MAX_LINE_BYTES, 1 << 30);
+/// ```
+pub const MAX_LINE_BYTES: usize = 1 << 30;
+
+/// The first line of `text` longer than `max` bytes, as its number and a
+/// [`NbestErrorKind::LineTooLong`].
+fn check_line_lengths(text: &str, max: usize) -> Result<(), (u64, NbestErrorKind)> {
+    if text.len() <= max {
+        return Ok(());
+    }
+    match text.split('\n').position(|line| line.len() > max) {
+        Some(i) => Err((i as u64 + 1, NbestErrorKind::LineTooLong { max })),
+        None => Ok(()),
+    }
 }
 
 /// An error if `first_line`, the start of an input, starts with a UTF-8
@@ -175,6 +199,7 @@ pub(crate) struct Lines<'s, R> {
     source: &'s str,
     line: String,
     line_no: u64,
+    max_line: usize,
 }
 
 impl<'s, R: std::io::BufRead> Lines<'s, R> {
@@ -185,24 +210,35 @@ impl<'s, R: std::io::BufRead> Lines<'s, R> {
             source,
             line: String::new(),
             line_no: 0,
+            max_line: MAX_LINE_BYTES,
         }
     }
 
     /// The next non-blank line and its number; `None` at the end. Errors: a
-    /// read error, or a byte-order mark at the start, at its line.
+    /// read error, a line longer than [`MAX_LINE_BYTES`] (read no further),
+    /// or a byte-order mark at the start, at its line.
     pub(crate) fn next_line(&mut self) -> Result<Option<(&str, u64)>, NbestError> {
+        use std::io::{BufRead, Read};
         loop {
             // The line's buffer reused as bytes, then moved back as text
             // once checked (one check, no copy).
             let mut bytes = std::mem::take(&mut self.line).into_bytes();
             bytes.clear();
-            let n = self.input.read_until(b'\n', &mut bytes).map_err(|e| {
-                NbestError::new(self.source, self.line_no + 1, NbestErrorKind::Io(e))
-            })?;
+            let limit = self.max_line as u64 + 1;
+            let n = (&mut self.input)
+                .take(limit)
+                .read_until(b'\n', &mut bytes)
+                .map_err(|e| {
+                    NbestError::new(self.source, self.line_no + 1, NbestErrorKind::Io(e))
+                })?;
             if n == 0 {
                 return Ok(None);
             }
             self.line_no += 1;
+            if n > self.max_line && bytes.last() != Some(&b'\n') {
+                let kind = NbestErrorKind::LineTooLong { max: self.max_line };
+                return Err(NbestError::new(self.source, self.line_no, kind));
+            }
             self.line = String::from_utf8(bytes).map_err(|e| {
                 let at = e.utf8_error().valid_up_to();
                 let what = format!(
@@ -221,5 +257,51 @@ impl<'s, R: std::io::BufRead> Lines<'s, R> {
                 return Ok(Some((crate::text::trim(&self.line), self.line_no)));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_longer_than_the_limit_are_refused_at_their_line() {
+        let text = "a b\n\n0123456789\nc\n";
+        for (max, want) in [(10, None), (9, Some(3)), (3, Some(3)), (2, Some(1))] {
+            let mut lines = Lines::new(text.as_bytes(), "in");
+            lines.max_line = max;
+            let mut got = None;
+            loop {
+                match lines.next_line() {
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(e) => {
+                        assert!(
+                            matches!(e.kind(), NbestErrorKind::LineTooLong { max: m } if *m == max)
+                        );
+                        assert!(
+                            e.to_string().starts_with(&format!(
+                                "in:{}: the line is longer than {max} bytes",
+                                e.line()
+                            )),
+                            "{e}"
+                        );
+                        got = Some(e.line());
+                        break;
+                    }
+                }
+            }
+            assert_eq!(got, want, "max {max}");
+            assert_eq!(
+                check_line_lengths(text, max).err().map(|(line, _)| line),
+                want,
+                "whole text, max {max}"
+            );
+        }
+        // A last line without a line end counts the same.
+        let mut lines = Lines::new(&b"abcd"[..], "in");
+        lines.max_line = 3;
+        assert_eq!(lines.next_line().unwrap_err().line(), 1);
+        assert!(check_line_lengths("abcd", 4).is_ok());
     }
 }
