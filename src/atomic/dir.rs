@@ -6,7 +6,9 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{cannot_create, hidden, made_temporary, parent_of, unfinished, Kind, Listed};
+use super::{
+    cannot_create, hidden, made_temporary, parent_of, sync_parent, unfinished, Kind, Listed,
+};
 /// The directories [`NewDirs::create`] made for an output that is not in
 /// place yet (the output's own directory and the parents it lacked): removed
 /// again, if still empty, when dropped (the run failed before the output
@@ -110,6 +112,8 @@ pub struct PendingDir {
     replaced: Option<fs::Permissions>,
     /// The destination's parent directories made for it.
     made: NewDirs,
+    /// Whether what was written in it is synced ([`PendingDir::sync_once`]).
+    synced: bool,
     _listed: Listed,
 }
 
@@ -170,6 +174,7 @@ impl PendingDir {
             dir,
             replaced,
             made,
+            synced: false,
             _listed: listed,
         })
     }
@@ -191,11 +196,24 @@ impl PendingDir {
         &self.dir
     }
 
-    /// Renames the directory into place (replacing an empty one).
+    /// Syncs what was written in the directory (its writers flushed and
+    /// closed first by the caller), once.
+    pub(super) fn sync_once(&mut self) -> io::Result<()> {
+        if !self.synced {
+            sync_tree(self.fresh.path())?;
+            self.synced = true;
+        }
+        Ok(())
+    }
+
+    /// Syncs what was written in the directory (its writers closed first by
+    /// the caller), renames it into place (replacing an empty one) and syncs
+    /// the directory holding it, so that neither an error, a crash nor a
+    /// power cut leaves a partial output in place.
     ///
     /// # Errors
-    /// Any I/O error renaming, or the directory it replaces is no longer
-    /// empty.
+    /// Any I/O error syncing or renaming, or the directory it replaces is no
+    /// longer empty.
     ///
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();
@@ -224,10 +242,18 @@ impl PendingDir {
             dir,
             replaced,
             made,
+            synced,
             _listed,
         } = self;
         let result = if rename {
-            put_in_place(fresh.path(), &dir, replaced)
+            let synced = if synced {
+                Ok(())
+            } else {
+                sync_tree(fresh.path())
+            };
+            synced
+                .and_then(|()| put_in_place(fresh.path(), &dir, replaced))
+                .and_then(|()| sync_parent(&dir))
         } else {
             Ok(())
         };
@@ -276,6 +302,32 @@ fn is_mount_point(dir: &Path, meta: &fs::Metadata) -> bool {
     {
         let _ = (parent, meta);
         false
+    }
+}
+
+/// Makes what was written under directory `dir` durable: on Linux one
+/// `syncfs` of its file system (syncing file by file took 0.2 ms a file on
+/// session 61's VM, 20 s for 100,000 n-best files), elsewhere every file and
+/// directory under it synced in turn.
+fn sync_tree(dir: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        rustix::fs::syncfs(fs::File::open(dir)?)?;
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        for entry in fs::read_dir(dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                sync_tree(&entry.path())?;
+            } else {
+                fs::File::open(entry.path())?.sync_all()?;
+            }
+        }
+        #[cfg(unix)]
+        fs::File::open(dir)?.sync_all()?;
+        Ok(())
     }
 }
 

@@ -5,7 +5,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::{cannot_create, hidden, made_temporary, parent_of, Kind, Listed};
+use super::{cannot_create, hidden, made_temporary, parent_of, sync_parent, Kind, Listed};
 
 /// A file being written under a hidden temporary name beside its
 /// destination ([`PendingFile::create`]), renamed over it by
@@ -134,7 +134,8 @@ impl PendingFile {
     }
 
     /// Syncs the file (its writer flushed first by the caller), unless
-    /// [`PendingFile::sync`] did, and renames it over the destination.
+    /// [`PendingFile::sync`] did, renames it over the destination and syncs
+    /// the directory holding it (so the rename outlives a power cut).
     ///
     /// # Errors
     /// Any I/O error syncing or renaming.
@@ -150,7 +151,7 @@ impl PendingFile {
             self.tmp.as_file().sync_all()?;
         }
         self.tmp.persist(&self.path).map_err(|e| e.error)?;
-        Ok(())
+        sync_parent(&self.path)
     }
 
     /// The destination.
@@ -184,7 +185,7 @@ impl PendingFile {
         } = self;
         // Unless persisted, the temporary file is removed when dropped.
         let result = if rename {
-            tmp.persist(&path).map(drop).map_err(|e| e.error)
+            (tmp.persist(&path).map(drop).map_err(|e| e.error)).and_then(|()| sync_parent(&path))
         } else {
             Ok(())
         };

@@ -1,7 +1,9 @@
 //! Outputs that appear whole or not at all: a file or a directory is written
 //! beside its destination under a hidden temporary name and renamed into place
 //! once complete, so an error (or a crash) never leaves half an output where
-//! the output belongs. `build-lm`, `dashlm dump -o` and the SRILM and Kaldi
+//! the output belongs. What was written is synced before the rename and the
+//! directory holding the output after it, so a power cut leaves the old
+//! output or the new one, whole. `build-lm`, `dashlm dump -o` and the SRILM and Kaldi
 //! n-best writers go through here.
 //!
 //! Errors are the operating system's, not prefixed with the destination (the
@@ -260,6 +262,17 @@ fn made_temporary<T>(
 }
 
 /// The directory `path` is (to be) in.
+/// Syncs the directory holding `path`, so that a rename into it survives a
+/// power cut (Unix; elsewhere a directory cannot be opened to be synced, and
+/// this does nothing).
+fn sync_parent(path: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(parent_of(path))?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 fn parent_of(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -320,7 +333,7 @@ impl From<PendingDir> for Pending {
     }
 }
 
-/// Puts `outputs` in place together: each file synced, then all renamed
+/// Puts `outputs` in place together: each synced, then all renamed
 /// over their destinations while no signal can remove them
 /// ([`remove_unfinished`] waits), so Ctrl-C, SIGTERM or SIGHUP leaves
 /// either all of them in place or none. After a failed rename the rest are
@@ -347,8 +360,9 @@ pub fn commit_together<P: Into<Pending>>(outputs: impl IntoIterator<Item = P>) -
         |path: &Path, e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
     let mut outputs: Vec<Pending> = outputs.into_iter().map(Into::into).collect();
     for output in &mut outputs {
-        if let Pending::File(f) = output {
-            f.sync_once().map_err(|e| named(f.destination(), e))?;
+        match output {
+            Pending::File(f) => f.sync_once().map_err(|e| named(f.destination(), e))?,
+            Pending::Dir(d) => d.sync_once().map_err(|e| named(d.destination(), e))?,
         }
     }
     let mut made = Vec::new();
