@@ -68,6 +68,19 @@ pub trait LanguageModel: Send + Sync {
     /// model, even another build of the same ARPA file (a compiled model's state
     /// holds slot ids of its own tables, not word ids as KenLM's does), gives
     /// meaningless scores, though never a panic or undefined behaviour.
+    ///
+    /// ```
+    /// use dashlm::{LanguageModel, ReferenceModel};
+    /// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    /// // Small and `Copy`: a decoder keeps one per hypothesis.
+    /// let start: <ReferenceModel as LanguageModel>::State = lm.begin_sentence_state();
+    /// let (mut a, mut b) = (start, start);
+    /// let the = lm.word_id(b"the");
+    /// lm.full_score(&start, the, &mut a);
+    /// lm.full_score(&start, the, &mut b);
+    /// assert_eq!(a, b); // equal contexts, equal states
+    /// assert_ne!(a, start);
+    /// ```
     type State: Copy + Eq + std::hash::Hash + std::fmt::Debug + Send + Sync;
 
     /// The model order (longest n-gram).

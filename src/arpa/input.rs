@@ -147,8 +147,14 @@ pub const HEAD_BYTES: usize = 8;
 /// # Errors
 /// Any I/O error opening or reading the first bytes of the file.
 ///
-/// ```no_run
-/// let input = dashlm::arpa::open_input("model.arpa.gz".as_ref()).unwrap();
+/// ```
+/// use dashlm::arpa::{open_input, Compression};
+/// // gzip data, told by its magic bytes (not its name).
+/// let input = open_input("data/arpa/quirk-gzip.arpa".as_ref()).unwrap();
+/// assert_eq!(input.compression, Compression::Gzip);
+/// let set = dashlm::arpa::NGramSet::read(input.reader, "quirk-gzip.arpa").unwrap();
+/// assert_eq!(set.order(), 3);
+/// assert!(open_input("data/arpa/no-such-file.arpa".as_ref()).is_err());
 /// ```
 pub fn open_input(path: &Path) -> io::Result<Input> {
     if path.as_os_str() == "-" {

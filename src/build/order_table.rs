@@ -413,8 +413,9 @@ impl OrderTable {
         self.overflow_ids.get(&(ctx, word1)).copied()
     }
 
-    /// Adds `rec` with its flags; its id, or `None` when the key is present
-    /// or ids would pass `u32::MAX - 1`. `expected` is how many records the
+    /// Adds `rec` with its flags; its id, or `None` when the key is present,
+    /// ids would pass `u32::MAX - 1`, or the key's fields would not fit 64
+    /// bits (the caller builds the order another way then). `expected` is how many records the
     /// order will probably hold (an untrusted hint: growth follows it at most
     /// eight times what is held).
     pub(super) fn insert(&mut self, rec: Rec, flags: u8, expected: usize) -> Option<u32> {

@@ -16,11 +16,15 @@ use crate::format::FileWriter;
 /// # Errors
 /// See [`compile`], plus I/O errors naming the file.
 ///
-/// ```no_run
-/// use dashlm::{arpa::NGramSet, build};
-/// let set = NGramSet::read(std::io::BufReader::new(std::fs::File::open("lm.arpa").unwrap()), "lm.arpa").unwrap();
-/// let summary = build::write_model(&set, build::BuildOptions::default(), "lm.dlm".as_ref()).unwrap();
-/// println!("{summary}");
+/// ```
+/// use dashlm::{arpa::open_input, arpa::NGramSet, build};
+/// let dir = tempfile::tempdir().unwrap();
+/// let input = open_input("data/tiny.arpa".as_ref()).unwrap();
+/// let set = NGramSet::read(input.reader, "data/tiny.arpa").unwrap();
+/// let out = dir.path().join("tiny.dlm");
+/// let summary = build::write_model(&set, build::BuildOptions::default(), &out).unwrap();
+/// assert_eq!(summary.counts[..3], [8, 7, 4]);
+/// assert!(dashlm::Model::open(&out).is_ok());
 /// ```
 pub fn write_model(
     set: &NGramSet,
@@ -39,11 +43,15 @@ pub fn write_model(
 /// # Errors
 /// I/O errors naming the file.
 ///
-/// ```no_run
+/// ```
 /// use dashlm::{arpa::NGramSet, build};
+/// let dir = tempfile::tempdir().unwrap();
 /// let set = NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny.arpa").unwrap();
 /// let (file, _) = build::compile(&set, build::BuildOptions::default()).unwrap();
-/// build::write_file(&file, "tiny.dlm".as_ref()).unwrap();
+/// build::write_file(&file, &dir.path().join("tiny.dlm")).unwrap();
+/// // A directory that cannot be written in: an error naming the file.
+/// let err = build::write_file(&file, "/nonexistent-dir/tiny.dlm".as_ref()).unwrap_err();
+/// assert!(err.to_string().contains("tiny.dlm"), "{err}");
 /// ```
 pub fn write_file(file: &FileWriter, path: &Path) -> Result<(), BuildError> {
     write_atomically(path, |out, _| file.write_to(out).map(Some)).map(|_| ())

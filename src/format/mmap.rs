@@ -24,9 +24,14 @@ use memmap2::Mmap;
 /// # Errors
 /// I/O errors opening or mapping the file.
 ///
-/// ```no_run
-/// let map = dashlm::format::map_file("model.dlm".as_ref()).unwrap();
-/// println!("{} bytes", map.len());
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("model.dlm");
+/// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+/// # dashlm::build::write_model(&set, Default::default(), &path).unwrap();
+/// let map = dashlm::format::map_file(&path).unwrap();
+/// assert_eq!(map[..8], dashlm::format::MAGIC);
+/// assert_eq!(map.len() as u64, std::fs::metadata(&path).unwrap().len());
 /// ```
 pub fn map_file(path: &Path) -> io::Result<Mmap> {
     let file = open_model_file(path, false)?;
@@ -186,14 +191,19 @@ impl<'a> Span<'a> {
         ((end >> 3).saturating_add(8) <= bytes.len() as u64).then_some(Span { bytes, end })
     }
 
-    /// The 64 bits from bit `pos` on (from `end` if `pos` is past it), little-endian.
+    /// The bits from bit `pos` on (from `end` if `pos` is past it),
+    /// little-endian: the 8 bytes from byte `pos / 8` shifted right by `pos %
+    /// 8`, so the low `64 - pos % 8` bits (at least 57) are the span's and the
+    /// top `pos % 8` are zero. Fields of at most 57 bits
+    /// ([`MAX_KEY_BITS`](crate::format::table::MAX_KEY_BITS)) read whole.
     ///
     /// ```
     /// use dashlm::format::Span;
     /// let bytes = 0x0123_4567_89ab_cdefu64.to_le_bytes();
-    /// let span = Span::new(&bytes, 0).unwrap();
+    /// let span = Span::new(&bytes, 4).unwrap();
     /// assert_eq!(span.word(0), 0x0123_4567_89ab_cdef);
-    /// assert_eq!(span.word(8), span.word(0)); // past `end`: clamped
+    /// assert_eq!(span.word(4), 0x0012_3456_789a_bcde); // 60 bits, the top 4 zero
+    /// assert_eq!(span.word(9), span.word(4)); // past `end`: clamped
     /// ```
     #[inline(always)]
     pub fn word(&self, pos: u64) -> u64 {
@@ -401,9 +411,13 @@ impl<T: bytemuck::Pod> std::fmt::Debug for HugeBuf<T> {
 /// # Errors
 /// I/O errors reading the file or allocating the memory.
 ///
-/// ```no_run
-/// let mem = dashlm::format::read_file_huge("model.dlm".as_ref()).unwrap();
-/// println!("{} bytes", mem.len());
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("model.dlm");
+/// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+/// # dashlm::build::write_model(&set, Default::default(), &path).unwrap();
+/// let mem = dashlm::format::read_file_huge(&path).unwrap();
+/// assert_eq!(mem[..], std::fs::read(&path).unwrap()[..]);
 /// ```
 pub fn read_file_huge(path: &Path) -> io::Result<Mmap> {
     use std::io::Read;

@@ -199,8 +199,18 @@ impl Model<Mmap> {
     /// wrong numbers; [`Model::verify`] (or [`Model::load`]) checks every
     /// section's checksum.
     ///
-    /// ```no_run
-    /// let model = dashlm::Model::open("model.dlm").unwrap();
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("model.dlm");
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+    /// # dashlm::build::write_model(&set, Default::default(), &path).unwrap();
+    /// // `path`: data/tiny.arpa compiled (`build-lm data/tiny.arpa model.dlm`).
+    /// let model = dashlm::Model::open(&path).unwrap();
+    /// assert_eq!(model.header().order, 3);
+    /// // A file that is not a model is refused, named.
+    /// std::fs::write(dir.path().join("text.dlm"), "not a model").unwrap();
+    /// let err = dashlm::Model::open(dir.path().join("text.dlm")).unwrap_err();
+    /// assert!(err.to_string().contains("text.dlm"), "{err}");
     /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Model<Mmap>, ModelError> {
         let path = path.as_ref();
@@ -225,8 +235,20 @@ impl Model<Mmap> {
     /// As [`Model::open`], and [`FormatError::SectionChecksum`] (in
     /// [`ModelError::Format`]) for a corrupted section.
     ///
-    /// ```no_run
-    /// let model = dashlm::Model::load("model.dlm").unwrap();
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("model.dlm");
+    /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+    /// # dashlm::build::write_model(&set, Default::default(), &path).unwrap();
+    /// let model = dashlm::Model::load(&path).unwrap();
+    /// // A flipped byte anywhere is refused (here, a unigram's probability).
+    /// let mut bytes = std::fs::read(&path).unwrap();
+    /// let (_, sections) = dashlm::format::parse(&bytes).unwrap();
+    /// let unigrams = sections.require(dashlm::format::SectionKind::Unigrams, 1).unwrap();
+    /// bytes[unigrams.offset as usize + 1] ^= 1;
+    /// std::fs::write(&path, &bytes).unwrap();
+    /// assert!(dashlm::Model::open(&path).is_ok());
+    /// assert!(dashlm::Model::load(&path).is_err());
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Model<Mmap>, ModelError> {
         let path = path.as_ref();

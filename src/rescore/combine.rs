@@ -27,6 +27,28 @@
 //! An infinite score is a probability of zero whatever the sign of its
 //! weight: weighted by anything but 0 it makes the total `-inf` (so a
 //! negative weight does not rank such a hypothesis first).
+//!
+//! ```
+//! use dashlm::rescore::{rank, HypFeatures, Weights, LN_10};
+//! let w = Weights { lm_weight: 10.0, word_insertion_penalty: -0.5, ..Weights::default() };
+//! // Two hypotheses: log10 LM scores -3 and -2, converted to natural log.
+//! let hyp = |acoustic, log10_lm: f64, num_words| HypFeatures {
+//!     acoustic,
+//!     new_lm: log10_lm * LN_10,
+//!     num_words,
+//!     first_pass_lm: 0.0,
+//!     extra: 0.0,
+//!     extra_times_lm: 0.0,
+//! };
+//! let totals: Vec<f64> = [hyp(-100.0, -3.0, 3), hyp(-110.0, -2.0, 2)]
+//!     .iter()
+//!     .map(|f| w.combine(f))
+//!     .collect();
+//! // -100 + 10 * -6.91 - 1.5 = -170.6 against -110 + 10 * -4.61 - 1 = -157.1
+//! assert_eq!(rank(&totals), [1, 0]);
+//! // A probability of zero ranks last, whatever the acoustic score.
+//! assert!(w.combine(&hyp(0.0, f64::NEG_INFINITY, 1)) == f64::NEG_INFINITY);
+//! ```
 
 use std::cmp::Ordering;
 

@@ -15,6 +15,17 @@
 //!   from hypotheses and references.
 //! - An object that gives a key twice (`{"id": "u1", "id": "u2"}`) is an
 //!   error: JSON readers differ on which value counts.
+//!
+//! ```
+//! let line = r#"{"id": "utt1", "ref": "the cat sat", "hyps": [{"words": "<s> the cat sat </s>", "acoustic": -120.5, "lm": -14.2, "graph": -3.5}]}"#;
+//! let lists = dashlm::rescore::jsonl::read(line.as_bytes(), "dev.jsonl").unwrap();
+//! let hyp = &lists[0].hyps[0];
+//! assert_eq!(hyp.text(), "the cat sat");
+//! assert_eq!((hyp.acoustic, hyp.lm), (-120.5, Some(-14.2)));
+//! assert_eq!(hyp.extra.get("graph"), Some(&-3.5));
+//! let err = dashlm::rescore::jsonl::read(&b"{\"id\": \"u\"}\n"[..], "dev.jsonl").unwrap_err();
+//! assert_eq!(err.to_string(), "dev.jsonl:1: field `hyps`: missing");
+//! ```
 
 use std::cell::RefCell;
 use std::fmt;

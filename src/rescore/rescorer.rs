@@ -17,6 +17,21 @@
 //! identical to the sequential path. (The scoring itself lives in private
 //! modules, `scorer` for one group and `groups` for many; their items are
 //! re-exported here.)
+//!
+//! ```
+//! use dashlm::rescore::{Hypothesis, NbestList, Rescorer, Weights};
+//! use dashlm::{LanguageModel, ReferenceModel};
+//! let lm = ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
+//! let list = NbestList::new("u1")
+//!     .with_hyp(Hypothesis::new("the cat sat on", -50.0))
+//!     .with_hyp(Hypothesis::new("the cat sat", -50.5));
+//! let rescored = Rescorer::new(&lm, Weights::default()).rescore(&list);
+//! // Each new LM score is what the model gives the sentence, in natural log.
+//! let ids: Vec<_> = ["the", "cat", "sat"].iter().map(|w| lm.word_id(w.as_bytes())).collect();
+//! let log10 = lm.score_sentence(&ids, true, true) as f64;
+//! assert_eq!(rescored.features[1].new_lm, log10 * dashlm::rescore::LN_10);
+//! assert_eq!(rescored.order[0], 1); // the shorter one wins on the LM score
+//! ```
 
 use std::sync::{Arc, LazyLock};
 

@@ -36,6 +36,17 @@
 //! first-pass LM score (as read from `NBestList1.0`), written in the
 //! `NBestList1.0` form, so the missing score reads back missing, not as 0;
 //! a list where only some hypotheses have one is refused ([`write_file`]).
+//!
+//! ```
+//! use dashlm::rescore::{srilm, LN_10};
+//! let text = "-242.6258 -17.9582 3 it's amazing uses\n-246.9393 -17.7293 3 it's amazing use\n";
+//! let list = srilm::read_file(text.as_bytes(), "utt1.nbest", "utt1").unwrap();
+//! assert_eq!(list.hyps[1].text(), "it's amazing use");
+//! // log10 scores, read as natural logs.
+//! assert_eq!(list.hyps[0].acoustic, -242.6258 * LN_10);
+//! let err = srilm::read_file(&b"-1 -2 3 too few\n"[..], "u.nbest", "u").unwrap_err();
+//! assert_eq!(err.line(), 1);
+//! ```
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
