@@ -213,7 +213,7 @@ impl<R: Read> ArpaReader<R> {
                 "a compiled dashlm model, not ARPA text (a model is used uncompressed: \
                  decompress it first; `dashlm dump` writes one back out as ARPA)",
             )
-        } else if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(b"\xfd7zXZ\0") {
+        } else if super::Compression::sniff(head) != super::Compression::None {
             Some(
                 "gzip or xz data, not ARPA text: read it through `arpa::open_input`, which \
                  decompresses it (as the command-line tools do)",

@@ -67,7 +67,7 @@
 //!   [groups block](groups) of `V` elements in `V` groups
 //!   ([`groups::block_bytes`]`(V, V)` bytes), then, from the next byte, the `V` ids
 //!   ordered by (bucket, id), each `b = max(1, bits_for(V - 1))` bits
-//!   ([`vocab::id_bits`]), bit-packed (as `Unigrams`): exactly
+//!   ([`table::id_bits`]), bit-packed (as `Unigrams`): exactly
 //!   [`vocab::index_bytes`]`(V)` = `block_bytes(V, V) + ceil(V * b / 8)` bytes (the
 //!   shared 4-gram: 637,711, 20.3 bits a word). A lookup compares the words of its
 //!   bucket's ids (an id `>= V`, from a corrupted file, matches nothing).

@@ -562,6 +562,7 @@ impl Layout {
 /// assert_eq!(id_bits(1), 1);
 /// assert_eq!(id_bits(256), 8); // ids 0..=255
 /// assert_eq!(id_bits(257), 9);
+/// assert_eq!(id_bits(251_546), 18); // the shared 4-gram's word ids
 /// ```
 pub fn id_bits(count: u64) -> u32 {
     bits_for(count.saturating_sub(1)).max(1)

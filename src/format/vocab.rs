@@ -13,7 +13,7 @@
 //! The index puts each of the `V` word ids in one of `V` buckets by its word's
 //! [`word_hash`] ([`bucket`]) and stores the ids bucket by bucket: a
 //! groups block of the `V` ids in the `V` buckets, then the
-//! ids ordered by (bucket, id), [`id_bits`]`(V)` bits each: about `id_bits + 2`
+//! ids ordered by (bucket, id), [`id_bits`](super::table::id_bits)`(V)` bits each: about `id_bits + 2`
 //! bits a word (20.3 on the shared 4-gram, where format version 5's
 //! open-addressing table took 40). A lookup finds its bucket's ids (2 on
 //! average for a word that is present, 1 for one that is not) and compares
@@ -34,7 +34,7 @@
 
 use std::ops::Range;
 
-use super::bits::{bits_for, mask, read_bits, BitWriter};
+use super::bits::{mask, read_bits, BitWriter};
 use super::groups::{block_bytes, GroupsView, GroupsWriter};
 use super::mmap::prefetch;
 use crate::vocab::Vocab;
@@ -89,14 +89,8 @@ pub fn word_hash(word: &[u8]) -> u64 {
 
 /// The width of a word id in the index of a vocabulary of `size` words: the
 /// fewest bits (at least 1) that hold `size - 1`.
-///
-/// ```
-/// use dashlm::format::vocab::id_bits;
-/// assert_eq!((id_bits(1), id_bits(2), id_bits(4), id_bits(5)), (1, 1, 2, 3));
-/// assert_eq!(id_bits(251_546), 18); // the shared 4-gram
-/// ```
-pub fn id_bits(size: u32) -> u32 {
-    bits_for(u64::from(size.saturating_sub(1))).max(1)
+fn word_id_bits(size: u32) -> u32 {
+    super::table::id_bits(u64::from(size))
 }
 
 /// The bucket in `0..buckets` of a word with `hash`: the low 32 bits of
@@ -119,7 +113,7 @@ pub fn bucket(word: &[u8], size: u32) -> u64 {
 
 /// The bytes of the `VocabIndex` section of a vocabulary of `size` words:
 /// the groups block of `size` ids in `size` buckets, then `size` ids of
-/// [`id_bits`]`(size)` bits.
+/// [`id_bits`](super::table::id_bits)`(size)` bits.
 ///
 /// ```
 /// use dashlm::format::{groups::block_bytes, vocab::index_bytes};
@@ -129,7 +123,7 @@ pub fn bucket(word: &[u8], size: u32) -> u64 {
 /// ```
 pub fn index_bytes(size: u32) -> u64 {
     let v = u64::from(size);
-    block_bytes(v, v) + (v * u64::from(id_bits(size))).div_ceil(8)
+    block_bytes(v, v) + (v * u64::from(word_id_bits(size))).div_ceil(8)
 }
 
 /// The three vocabulary sections, encoded.
@@ -186,7 +180,7 @@ pub fn encode<'a>(words: impl IntoIterator<Item = &'a [u8]>) -> Option<VocabSect
     let v = u64::from(size);
     let mut groups = GroupsWriter::new(v, v);
     let mut ids = BitWriter::new();
-    let bits = id_bits(size);
+    let bits = word_id_bits(size);
     for &(b, id) in &order {
         groups.push(b).expect("buckets in order, below the size");
         ids.push(u64::from(id), bits);
@@ -273,7 +267,7 @@ impl Shape {
             low_bits,
             groups: GroupsView::new(v, v, 0),
             ids_at: block_bytes(v, v) * 8,
-            id_bits: id_bits(size),
+            id_bits: word_id_bits(size),
         }
     }
 }

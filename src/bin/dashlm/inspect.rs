@@ -98,7 +98,7 @@ fn describe(
         out,
         "vocabulary index: {} ids of {} bits in {} hash buckets after their groups block, {index} bytes ({:.1} bits a word)",
         h.vocab_size,
-        format::vocab::id_bits(h.vocab_size),
+        format::table::id_bits(u64::from(h.vocab_size)),
         h.vocab_size,
         per_word(index),
     )?;
