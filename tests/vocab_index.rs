@@ -97,7 +97,7 @@ fn words_sharing_a_bucket_are_told_apart() {
         let index = sections.require(SectionKind::VocabIndex, 0).unwrap().len;
         assert_eq!(index, vocab::index_bytes(v));
         let bits_a_word = index as f64 * 8.0 / f64::from(v);
-        let id_bits = f64::from(vocab::id_bits(v));
+        let id_bits = f64::from(dashlm::format::table::id_bits(u64::from(v)));
         assert!(bits_a_word < id_bits + 2.5, "{bits_a_word} bits a word");
 
         let mut per_bucket = vec![0u32; v as usize];
