@@ -83,9 +83,10 @@ impl Shape {
 /// use dashlm::format::groups::block_bytes;
 /// // 1 directory entry of 3 bits, then 4 + 5 group bits: 12 bits.
 /// assert_eq!(block_bytes(4, 5), 2);
-/// // The shared 4-gram's 4-grams in the slots of its trigram table (q8):
-/// // 31,748 entries of 21 bits, then 3,827,714 bits, about 1.9 bits a group.
-/// assert_eq!(block_bytes(2_031_830, 1_795_884), 561_803);
+/// // The shared 4-gram's q8 file: its 1,795,884 4-grams grouped by the
+/// // 1,924,898 slots of its trigram table (load 0.95), 2.26 bits a group
+/// // (`dashlm inspect`).
+/// assert_eq!(block_bytes(1_924_898, 1_795_884), 544_050);
 /// ```
 pub fn block_bytes(groups: u64, elements: u64) -> u64 {
     Shape::new(groups, elements).bits().div_ceil(8)

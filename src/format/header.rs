@@ -175,13 +175,16 @@ impl WeightFormat {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SectionKind {
-    /// `V+1` u64 offsets into the word bytes.
+    /// The `V+1` offsets into the word bytes, as an Elias-Fano sequence (see
+    /// the [module](crate::format) docs).
     VocabOffsets = 1,
     /// Concatenated word bytes.
     VocabBytes = 2,
     /// Hash index of word ids.
     VocabIndex = 3,
-    /// `[prob, backoff]` f32 pairs per word.
+    /// Per word, its stored probability then its stored backoff, bit-packed:
+    /// raw f32 bits or codes into the order-1 codebooks (see the
+    /// [module](crate::format) docs).
     Unigrams = 4,
     /// One [`RawLayout`] per order >= 2.
     Layouts = 5,
@@ -382,17 +385,19 @@ pub struct RawLayout {
     /// Bits of the word id.
     pub word_bits: u8,
     /// Bits of the probability (32 = raw f32, else a codebook index: the
-    /// fewest bits that index the order's codebook, 1 to 8 or 16).
+    /// fewest bits that index the order's codebook, 1 to 16).
     pub prob_bits: u8,
     /// 1 if slots carry node and left flags and a backoff (orders below N), else 0.
     pub has_nodes: u8,
     /// Bits of the backoff (32 = raw f32, else a codebook index: the fewest
-    /// bits that index the order's backoff codebook, 1 to 8 or 16; 0 at order N).
+    /// bits that index the order's backoff codebook, 1 to 16; 0 at order N).
     pub backoff_bits: u8,
     /// Bits of a slot's displacement from its home, or of its run offset
-    /// (1..=32; see [`crate::format::table`]).
+    /// (1..=32; see [`crate::format::table`]); 0 in a grouped table.
     pub disp_bits: u8,
-    /// 1 if the slots store run offsets, 0 if displacements (scanned).
+    /// 1 if the slots store run offsets, 0 if displacements (scanned), 2 if
+    /// the table is grouped (the highest order only; see
+    /// [`crate::format::grouped`]).
     pub runs: u8,
     /// 1 if the probability codebook is segmented (see
     /// [`crate::format::segmented`]), else 0.

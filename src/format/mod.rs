@@ -46,12 +46,16 @@
 //! | 20..24 | id of `<s>` |
 //! | 24..28 | id of `</s>` |
 //! | 28..32 | number of sections `S` |
-//! | 32..96 | n-gram counts per order 1..=8 (u64 each, blanks included; order 1 = the vocabulary, orders 2..=N may be 0, 0 past `N`) |
+//! | 32..96 | n-gram counts per order 1..=8 (u64 each, blanks included: n-grams the ARPA file lacks that the builder adds, as KenLM does, for a missing context or suffix of a longer n-gram; order 1 = the vocabulary, orders 2..=N may be 0, 0 past `N`) |
 //! | 96..124 | reserved, zero |
-//! | 124..128 | CRC-32 of bytes 0..124 followed by the section table |
+//! | 124..128 | CRC-32 (IEEE 802.3, zlib's `crc32`, as every checksum here) of bytes 0..124 followed by the section table |
 //! | 128..128+32S | section table: per section `kind u16, order u16, reserved u32, offset u64, length u64, crc32 u32, reserved u32` |
 //!
-//! Sections ([`SectionKind`]):
+//! Sections ([`SectionKind`]), each with its `kind` code and the `order` the
+//! section table gives it: `VocabOffsets` (1, order 0), `VocabBytes` (2, 0),
+//! `VocabIndex` (3, 0), `Unigrams` (4, 1), `Layouts` (5, 0), `Table` (6, one
+//! per order 2..=N), `ProbCodebook` (7) and `BackoffCodebook` (8), one of each
+//! per order 1..=N:
 //! - `VocabOffsets`: the `V+1` offsets into `VocabBytes` (`off[0] = 0`, `off[V]` its
 //!   length `L`), word `i` being bytes `off[i]..off[i+1]`, as an Elias-Fano
 //!   sequence: with `l` = [`vocab::low_bits`]`(V, L)` = `floor(log2(L / V))`, a
@@ -77,28 +81,34 @@
 //!   kind is empty, else a `max(1, bits_for(k - 1))`-bit code into its `k` values;
 //!   the section is `ceil(V * (p + b) / 8)` bytes. The stored probability is `-|p|`
 //!   with its sign bit clear when a bigram ends with the word (a query must look one
-//!   order up); a stored backoff of exactly `-0.0` marks a unigram that cannot be
-//!   extended (KenLM's convention): it is not a state. Codes are exact: the builder
-//!   codes a field of a quantized file only when its values take at most 2^16 bit
-//!   patterns and the codes and codebook are smaller than raw f32s (the shared
-//!   4-gram: 10 + 15 bits a word instead of 64). The builder writes the unigrams
-//!   of f32 and q16 files raw (a query reads one 64-bit record), and codes only
-//!   q8's; a reader takes codes in any file.
+//!   order up); a stored backoff of exactly `-0.0` marks a unigram that is not a
+//!   state (KenLM's convention: no bigram has it as context and its backoff is
+//!   zero; any other zero backoff is stored `+0.0`). The builder writes the
+//!   unigrams of f32 and q16 files raw (a query reads one 64-bit record), and
+//!   codes only q8's, each field apart: exactly, into the distinct bit patterns
+//!   of its values, when they are at most 2^16 and the codes and codebook are
+//!   smaller than raw f32s (the shared 4-gram: 10 + 15 bits a word instead of
+//!   64); when they are more, lossily, into 12-bit codes of 4,096 values that
+//!   keep each value's sign and zero ([`crate::build::ClassBook`]). A reader
+//!   takes codes in any file.
 //! - `Layouts`: one [`RawLayout`] (32 bytes) per order 2..=N.
 //! - `Table` (order n): the arcs of order n, bit-packed, `num_slots * entry_bits` bits, then
 //!   16 bytes of zero padding; hashed (see [`crate::format::table`]), or, at the highest
 //!   order only, grouped (`RawLayout::runs` = 2: the arcs sorted by context, then a
 //!   [`groups`] block of one group per context; see [`grouped`]).
 //! - `ProbCodebook` / `BackoffCodebook` (order 1, every file): 0 to 2^16 f32 values,
-//!   the distinct bit patterns of the unigrams' stored probabilities (backoffs),
-//!   sorted by [`f32::total_cmp`]; empty = the field is raw f32 bits (see `Unigrams`).
+//!   sorted by [`f32::total_cmp`]: the distinct bit patterns of the unigrams' stored
+//!   probabilities (backoffs), or a q8 field's 4,096 lossy values; empty = the field
+//!   is raw f32 bits (see `Unigrams`).
 //! - `ProbCodebook` / `BackoffCodebook` (order n >= 2, every file): the codebook of
 //!   the order's `prob_bits` / `backoff_bits` field. Quantized files: 1 to `2^bits` f32
 //!   values, sorted, `bits` the fewest (at least 1) that index the codebook, so at
 //!   most 8 for q8 and 16 for q16 (an order with 5 distinct probabilities stores 3-bit
 //!   codes); or, when the order's layout flags the field as segmented
-//!   (`RawLayout::prob_segmented` / `backoff_segmented`, quantized files with
-//!   9- to 16-bit codes: q16's fields of more than 256 distinct values), 1 to
+//!   (`RawLayout::prob_segmented` / `backoff_segmented`; quantized files, codes
+//!   of 9 to 16 bits, though the builder segments only q16's fields of more than
+//!   [`crate::build::SEGMENTED_ABOVE`] distinct values, into 256 segments with
+//!   16-bit codes), 1 to
 //!   `2^(bits - 8)` segments of 8 bytes (`base f32, step f32`), code `c` standing
 //!   for `base + (c & 255) * step` of segment `c >> 8` (see [`segmented`]; the
 //!   generated 10M-n-gram model's q16 codebooks take 2 KiB each instead of 256).
@@ -107,7 +117,9 @@
 //!   [`f32::total_cmp`]), chosen by the builder when codes and codebook are smaller
 //!   (unless built with `raw_f32`): the shared 4-gram's bigram and trigram backoffs
 //!   take 36,655 and 19,187 values, 16 and 15 bits instead of 32. A code past the
-//!   end (corruption) decodes as 0.
+//!   end (corruption) decodes as 0. The highest order stores no backoffs
+//!   (`backoff_bits` = 0): its backoff codebook is empty in f32 files and the one
+//!   value `+0.0` in quantized ones.
 //!
 //! `Model::open` validates all of this in time independent of the model size
 //! (the header, the section table, the gaps between sections, and each

@@ -5,10 +5,18 @@
 //! of the context's own arc in the table of order n-1. The key `word | ctx << word_bits`
 //! (`key_bits = word_bits + ctx_bits` wide) is *hashed* by [`KeyCodec`] through a
 //! bijection of `key_bits`-bit integers, so the hash identifies the arc exactly
-//! (no false positives) and decodes back to it for `dump`.
+//! (no false positives) and decodes back to it for `dump`:
+//!
+//! ```text
+//! hash = (word | ctx << word_bits) * 0x9e3779b97f4a7c15  mod 2^key_bits
+//! key  = hash * 0xf1de83e19937733d                       mod 2^key_bits
+//! ```
+//!
+//! (the second constant is the first's inverse modulo 2^64, so modulo every
+//! power of two).
 //!
 //! **Homes.** A table has `num_homes` homes and `num_slots >= num_homes` slots.
-//! With `k = floor(log2(num_homes))`, a hash's top `k` bits are its *bucket* `b`
+//! With `k = min(floor(log2(num_homes)), key_bits)`, a hash's top `k` bits are its *bucket* `b`
 //! and its low `rem_bits = key_bits - k` bits its *remainder*; its home is
 //! `floor(b * num_homes / 2^k)` ([`KeyCodec::home`]). Since `num_homes >= 2^k`,
 //! distinct buckets have distinct homes, so a home and a remainder give back the
@@ -56,9 +64,9 @@
 //! | remainder | `rem_bits` | the low bits of [`KeyCodec::hash`] of `(ctx, word)`, complemented |
 //! | displacement | `disp_bits` | `slot - home + 1` of the arc; 0 (with a zero remainder field) = empty slot |
 //! | prob | `prob_bits` | log10 probability: raw f32 bits (32), or a code in the order's codebook (the fewest bits that index it: 1 to 16 / 8 for q16 / q8, 1 to 16 for an f32 file's exact codebook; see [`crate::format::segmented`] for q16's segmented codebooks) |
-//! | node | 1, orders < N | 1 if `context + word` is itself a state (it can be extended) |
+//! | node | 1, orders < N | 1 if `context + word` is itself a state: it is the context of a longer arc, or its backoff is not zero |
 //! | left | 1, orders < N | 1 if a longer arc ends with this one, so a query that matched it must look one order up |
-//! | backoff | `backoff_bits`, orders < N | the backoff of a node arc: raw f32 bits (32) or an index in the order's backoff codebook (as wide as it needs, as for prob) |
+//! | backoff | `backoff_bits`, orders < N | the backoff of a node arc: raw f32 bits (32) or an index in the order's backoff codebook (as wide as it needs, as for prob); in an arc that is not a node it is meaningless (written 0) and must be read as a backoff of 0 |
 //!
 //! A run-offset table swaps the first two fields and stores the remainder
 //! itself:

@@ -23,7 +23,8 @@
 //! use dashlm::format::vocab::{encode, index_bytes, offsets_bytes, VocabView};
 //! let s = encode([&b"<unk>"[..], b"<s>", b"</s>", b"cat"]).unwrap(); // words by id
 //! assert_eq!(s.bytes, b"<unk><s></s>cat");
-//! // Offsets 0, 5, 8, 12, 15: 2 low bits each, high parts 0, 1, 2, 3, 3.
+//! // Offsets 0, 5, 8, 12, 15: low_bits(4, 15) = 1 low bit each, high parts
+//! // 0, 2, 4, 6, 7 (7 elements in 4 groups).
 //! assert_eq!((s.offsets.len(), offsets_bytes(4, 15)), (3, 3));
 //! // A groups block of 4 ids in 4 buckets (2 bytes), then 4 ids of 2 bits.
 //! assert_eq!((s.index.len(), index_bytes(4)), (3, 3));
@@ -71,10 +72,24 @@ pub fn offsets_bytes(size: u32, bytes_len: u64) -> u64 {
     block_bytes(v, bytes_len >> low) + ((v + 1) * u64::from(low)).div_ceil(8)
 }
 
-/// The hash of a word's bytes used by the vocabulary index (FNV-1a 64 with a
-/// final mix; part of the file format, so it never changes within a version).
+/// The hash of a word's bytes used by the vocabulary index (part of the
+/// file format, so it never changes within a version): FNV-1a 64, then the
+/// first half of MurmurHash3's 64-bit finalizer, all modulo 2^64:
+///
+/// ```text
+/// h = 0xcbf29ce484222325;  for each byte b: h = (h ^ b) * 0x100000001b3
+/// h ^= h >> 33;  h *= 0xff51afd7ed558ccd;  h ^= h >> 33
+/// ```
 ///
 /// ```
+/// use dashlm::format::word_hash;
+/// let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+/// for &b in b"cat" {
+///     h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+/// }
+/// h ^= h >> 33;
+/// h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+/// assert_eq!(word_hash(b"cat"), h ^ (h >> 33));
 /// assert_ne!(dashlm::format::word_hash(b"a"), dashlm::format::word_hash(b"b"));
 /// ```
 pub fn word_hash(word: &[u8]) -> u64 {
