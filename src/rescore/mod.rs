@@ -71,6 +71,7 @@ pub use rescorer::{
 pub use scores::Scores;
 pub use text_input::MAX_LINE_BYTES;
 pub use tune::{
-    check_options, parse_values, plateau_centre, try_tune, try_tune_with_progress, tune, GridTable,
-    TuneOptions, TuneResult, TuneSet, MAX_AXIS_VALUES, MAX_GRID_CELLS,
+    check_mbr_grid, check_options, parse_values, plateau_centre, try_tune, try_tune_with_progress,
+    tune, GridTable, TuneOptions, TuneResult, TuneSet, MAX_AXIS_VALUES, MAX_GRID_CELLS,
+    MAX_MBR_GRID_PAIRS,
 };

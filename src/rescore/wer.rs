@@ -26,6 +26,7 @@
 use std::fmt;
 
 use super::distance::reference_pattern;
+use super::nbest::NbestList;
 
 pub use super::transcripts::read_transcripts;
 
@@ -456,4 +457,61 @@ impl NbestWer {
         self.chosen.add(&errors(choice));
         self.oracle.add(&errors(oracle));
     }
+}
+
+/// The most word-alignment cells the WER of a set of lists may take: every
+/// hypothesis of a list with a reference aligned with it (the oracle's),
+/// `(reference words + 1) x (hypothesis words + 1)` cells each. The
+/// oracle's search takes 64 cells a step; the first, chosen and oracle
+/// hypotheses (each aligned once) are counted in full, 1.3-3.6 ns a cell by
+/// machine for lines of up to a hundred thousand words (a list of 10
+/// hypotheses of 30,000 words, 9 x 10^9 cells, took 12 s on one; one
+/// hypothesis of 100,000 words, 10^10 cells, 36 s on another), up to about
+/// 8 ns for lines of hundreds of thousands of words, whose rows leave the
+/// cache (two hypotheses of 200,000 words, 8 x 10^10 cells, took 10
+/// minutes); so 2 to 15 minutes at the limit. Past it, `rescore` leaves out
+/// its WER summary and `tune` refuses the lists (before: a 2.1-million-word
+/// hypothesis with its reference ran for hours).
+///
+/// ```
+/// assert_eq!(dashlm::rescore::wer::MAX_CELLS, 100_000_000_000);
+/// ```
+pub const MAX_CELLS: u128 = 100_000_000_000;
+
+/// The alignment cells of the WER of `lists` (see [`MAX_CELLS`]).
+fn cells(lists: &[NbestList]) -> u128 {
+    (lists.iter())
+        .filter_map(|l| Some((l.reference.as_ref()?.len() as u128 + 1, l)))
+        .map(|(r, l)| {
+            (l.hyps.iter())
+                .map(|h| r * (h.words.len() as u128 + 1))
+                .sum::<u128>()
+        })
+        .sum()
+}
+
+/// An error when the WER of `lists` would take more than [`MAX_CELLS`]
+/// cells; `what` says what needs it. `dashlm rescore` leaves out its WER
+/// summary then, and `dashlm tune` refuses the lists: check before a
+/// [`TuneSet`](crate::rescore::TuneSet) or a WER of such lists.
+///
+/// ```
+/// use dashlm::rescore::{wer, Hypothesis, NbestList};
+/// let words = vec!["w"; 200_000].join(" ");
+/// let mut list = NbestList::new("u").with_reference(&words).with_hyp(Hypothesis::new(&words, 0.0));
+/// assert!(wer::check_cells(std::slice::from_ref(&list), "tune").is_ok());
+/// list.hyps.extend(vec![Hypothesis::new(&words, 0.0); 2]);
+/// let err = wer::check_cells(&[list], "tune").unwrap_err();
+/// assert!(err.starts_with("tune aligns every hypothesis with its reference: 120001200003 cells"), "{err}");
+/// ```
+pub fn check_cells(lists: &[NbestList], what: &str) -> Result<(), String> {
+    let cells = cells(lists);
+    if cells > MAX_CELLS {
+        return Err(format!(
+            "{what} aligns every hypothesis with its reference: {cells} cells \
+             ((reference words + 1) x (hypothesis words + 1) each); at most {MAX_CELLS} \
+             (2 to 15 minutes of work)"
+        ));
+    }
+    Ok(())
 }

@@ -17,8 +17,7 @@ use super::lists::{
 };
 use super::output::{OutputFile, Written};
 use super::report::{
-    check_wer_cells, note_probability_zero, print_coverage, print_stats, print_wer,
-    score_with_progress, zero_count,
+    note_probability_zero, print_coverage, print_stats, print_wer, score_with_progress, zero_count,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -329,7 +328,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     let chosen: Vec<Option<usize>> = rescored.iter().map(Rescored::best).collect();
     // The summary is a by-product: too long to count, it is left out, not
     // waited for (`dashlm wer` can still score `--best-text`).
-    let wer = match check_wer_cells(&lists, "the WER summary") {
+    let wer = match dashlm::rescore::wer::check_cells(&lists, "the WER summary") {
         Ok(()) => nbest_wer(&lists, &chosen),
         Err(e) => {
             super::load::note!("dashlm: warning: no WER summary: {e}");

@@ -16,8 +16,8 @@ use super::lists::{
     load_model, parse_finite, parse_scale, parse_threads, set_threads, Lists, ScoreWeights,
 };
 use super::report::{
-    check_mbr_grid, check_wer_cells, grid_progress, note_probability_zero, print_coverage,
-    print_stats, print_wer, score_with_progress, zero_count,
+    grid_progress, note_probability_zero, print_coverage, print_stats, print_wer,
+    score_with_progress, zero_count,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -241,10 +241,10 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     {
         return Err("the references have no words: the WER to minimize is undefined".into());
     }
-    check_wer_cells(&lists, "tune")?;
+    dashlm::rescore::wer::check_cells(&lists, "tune")?;
     if args.mbr {
         dashlm::rescore::mbr::check_lists(&lists)?;
-        check_mbr_grid(&lists, options.grid_cells())?;
+        dashlm::rescore::check_mbr_grid(&lists, options.grid_cells())?;
     }
     let loaded = load_model(&args.lists.model)?;
     let (result, chosen) =

@@ -54,6 +54,7 @@ pub use grid::{parse_values, plateau_centre, GridTable, MAX_AXIS_VALUES, MAX_GRI
 pub use set::TuneSet;
 
 use super::combine::Weights;
+use super::nbest::NbestList;
 use grid::{range, round10};
 
 /// The search space and method.
@@ -289,6 +290,11 @@ pub fn check_options(set: &TuneSet, options: &TuneOptions) -> Result<(), String>
     }
     options.base.check()?;
     options.check_size()?;
+    if !options.scales.is_empty() {
+        if let Some(e) = set.mbr_grid_error(options.grid_cells()) {
+            return Err(e);
+        }
+    }
     if options.fine_divisions > MAX_AXIS_VALUES / 2 {
         return Err(format!(
             "{} fine divisions: at most {} (the finer grid has 2 x divisions + 1 values \
@@ -470,10 +476,83 @@ fn search(
     })
 }
 
+/// The most pair sums `tune --mbr` makes for one list: the expected errors of
+/// every hypothesis against every other, in every cell of the grid, 1-3 ns
+/// each (one list of 5,000 hypotheses took 73 ms a cell: 36 minutes for the
+/// default grid of 29,646 cells; 1,000 hypotheses, 3 x 10^10 pair sums, 18 s).
+///
+/// ```
+/// assert_eq!(dashlm::rescore::MAX_MBR_GRID_PAIRS, 100_000_000_000);
+/// ```
+pub const MAX_MBR_GRID_PAIRS: u128 = 100_000_000_000;
+
+/// An error naming the list `id` of `hyps` hypotheses if its MBR choices
+/// over a grid of `cells` cells would make more than [`MAX_MBR_GRID_PAIRS`]
+/// pair sums.
+fn mbr_grid_error(id: &str, hyps: usize, cells: usize) -> Option<String> {
+    let pairs = (hyps as u128).pow(2) * cells as u128;
+    (pairs > MAX_MBR_GRID_PAIRS).then(|| {
+        format!(
+            "utterance `{}` has {hyps} hypotheses: tune --mbr weighs every pair in each of \
+             the grid's {cells} cells, {pairs} pair sums; at most {MAX_MBR_GRID_PAIRS} per \
+             list (a coarser grid, or keep the best hypotheses, e.g. rescore with --top \
+             first)",
+            super::error::clip(id),
+        )
+    })
+}
+
+/// An error naming the first list whose MBR choices over a grid of `cells`
+/// cells would take more than [`MAX_MBR_GRID_PAIRS`] pair sums: check before
+/// preparing a [`TuneSet`] with `mbr` ([`check_options`] checks the set's
+/// lists again).
+///
+/// ```
+/// use dashlm::rescore::{check_mbr_grid, Hypothesis, NbestList};
+/// let list = NbestList::new("u").with_hyp(Hypothesis::new("a", 0.0));
+/// let mut big = NbestList::new("big");
+/// big.hyps = vec![Hypothesis::new("a", 0.0); 2_000];
+/// let lists = [list, big];
+/// assert!(check_mbr_grid(&lists, 25_000).is_ok());
+/// let err = check_mbr_grid(&lists, 30_000).unwrap_err();
+/// assert!(err.starts_with("utterance `big` has 2000 hypotheses"), "{err}");
+/// ```
+pub fn check_mbr_grid(lists: &[NbestList], cells: usize) -> Result<(), String> {
+    match (lists.iter()).find_map(|l| mbr_grid_error(&l.id, l.hyps.len(), cells)) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rescore::NbestList;
+
+    /// MBR grids whose pair sums pass the limit on some list are refused by
+    /// `check_options` as by `check_mbr_grid` (before, only the command line
+    /// checked them).
+    #[test]
+    fn mbr_grids_past_the_limit_are_refused() {
+        use crate::rescore::Hypothesis;
+        let mut big = NbestList::new("big").with_reference("a");
+        big.hyps = vec![Hypothesis::new("a", 0.0); 1_000];
+        let lists = [big];
+        let set = TuneSet::new(&lists, &[vec![-1.0; 1_000]], true);
+        let axis = |n: usize| (0..n).map(|k| k as f64).collect::<Vec<f64>>();
+        // 1,000^2 pairs x 100 x 1,000 x 1 cells = 10^11: at the limit.
+        let mut o = TuneOptions {
+            lm_weights: axis(100),
+            wips: axis(1_000),
+            scales: vec![1.0],
+            ..TuneOptions::default()
+        };
+        assert_eq!(check_mbr_grid(&lists, o.grid_cells()), Ok(()));
+        assert_eq!(check_options(&set, &o), Ok(()));
+        o.scales.push(2.0);
+        let want = check_mbr_grid(&lists, o.grid_cells()).unwrap_err();
+        assert!(want.starts_with("utterance `big` has 1000 hypotheses"), "{want}");
+        assert_eq!(check_options(&set, &o), Err(want));
+    }
 
     /// Axes and grids past the limits are refused by `check_options` (before,
     /// only the command line's parser counted them, and `try_tune` on a

@@ -139,6 +139,12 @@ impl TuneSet {
         TuneSet { utts, mbr }
     }
 
+    /// An error naming the first list whose MBR choices over a grid of
+    /// `cells` cells would take too long ([`super::MAX_MBR_GRID_PAIRS`]).
+    pub(super) fn mbr_grid_error(&self, cells: usize) -> Option<String> {
+        (self.utts.iter()).find_map(|u| super::mbr_grid_error(&u.id, u.features.len(), cells))
+    }
+
     /// Whether the set was prepared with `mbr` (for MBR scales in
     /// [`TuneSet::errors`] and [`tune`](super::tune)).
     ///
