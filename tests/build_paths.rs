@@ -233,3 +233,80 @@ fn empty_higher_orders_build_open_and_score_as_the_text() {
         }
     }
 }
+
+/// `build_file` takes the streaming pass for a complete model, the
+/// completing pass for one that needs blanks, and reads a FIFO (which cannot
+/// be read twice) into memory; each writes the bytes `compile` gives.
+#[test]
+fn build_file_takes_the_path_each_input_needs() {
+    use dashlm::build::{build_file, BuildStep};
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let opts = BuildOptions::new(WeightFormat::Q16);
+    let compiled = |path: &std::path::Path| {
+        let set = NGramSet::read(std::fs::read(path).unwrap().as_slice(), "x").unwrap();
+        let mut bytes = Vec::new();
+        dashlm::build::compile(&set, opts)
+            .unwrap()
+            .0
+            .write_to(&mut bytes)
+            .unwrap();
+        bytes
+    };
+    let steps_of = |input: &std::path::Path, out: &std::path::Path| {
+        let mut steps = Vec::new();
+        build_file(input, opts, out, |step, _, _| {
+            if steps.last() != Some(&step) {
+                steps.push(step)
+            }
+        })
+        .unwrap();
+        steps
+    };
+    // `a b c d` without its suffix `b c d`: a blank the streaming pass (which
+    // completes trigrams only) leaves to the completing one.
+    let needs_blank = dir.path().join("needs-blank.arpa");
+    let text = "\\data\\\nngram 1=7\nngram 2=3\nngram 3=1\nngram 4=1\n\n\\1-grams:\n-1\t<unk>\n\
+                -99\t<s>\t-0.5\n-1\t</s>\n-1\ta\t-0.3\n-1\tb\t-0.3\n-1\tc\t-0.3\n-1\td\n\n\
+                \\2-grams:\n-0.5\ta b\t-0.2\n-0.5\tb c\t-0.2\n-0.5\tc d\n\n\\3-grams:\n\
+                -0.4\ta b c\t-0.1\n\n\\4-grams:\n-0.3\ta b c d\n\n\\end\\\n";
+    std::fs::write(&needs_blank, text).unwrap();
+    for (input, want) in [
+        (fixtures.join("tiny.arpa"), vec![BuildStep::Stream]),
+        (needs_blank, vec![BuildStep::Stream, BuildStep::Complete]),
+    ] {
+        let out = dir.path().join("m.dlm");
+        let steps = steps_of(&input, &out);
+        assert_eq!(steps, want, "{}", input.display());
+        let want_bytes = compiled(&input);
+        assert_eq!(
+            std::fs::read(&out).unwrap(),
+            want_bytes,
+            "{}",
+            input.display()
+        );
+    }
+    #[cfg(unix)]
+    {
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let source = fixtures.join("arpa/quirk-pruned-suffix.arpa");
+        let text = std::fs::read(&source).unwrap();
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, text).unwrap())
+        };
+        let out = dir.path().join("fifo.dlm");
+        let steps = steps_of(&fifo, &out);
+        writer.join().unwrap();
+        assert_eq!(
+            steps,
+            [BuildStep::Read, BuildStep::Compile, BuildStep::Write]
+        );
+        assert_eq!(std::fs::read(&out).unwrap(), compiled(&source));
+    }
+}

@@ -10,8 +10,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use dashlm::arpa::open_input;
-use dashlm::build::{self, BuildOptions};
+use dashlm::build::{self, BuildOptions, BuildStep};
 use dashlm::format::WeightFormat;
 
 /// Compile an ARPA language model (plain, .gz or .xz) into a dashlm model.
@@ -57,21 +56,6 @@ fn parse_weights(s: &str) -> Result<WeightFormat, String> {
     WeightFormat::from_name(s).ok_or_else(|| format!("expected f32, q16 or q8, found `{s}`"))
 }
 
-/// An error if INPUT's first bytes `head` are a compiled model's: it needs
-/// no building (and would be refused as binary data, which says less).
-fn refuse_compiled(head: &[u8], input: &std::path::Path) -> Result<(), String> {
-    // The whole magic: a file of one `D` is no model (its ARPA error says
-    // what it lacks), while `dashlm` takes a part of it for a cut model.
-    if head.starts_with(&dashlm::format::MAGIC) {
-        return Err(format!(
-            "{}: is a compiled dashlm model, not ARPA text: it needs no building \
-             (`dashlm dump` writes it back out as ARPA)",
-            load::input_name(input)
-        ));
-    }
-    Ok(())
-}
-
 fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let start = Instant::now();
     load::refuse_overwrite(&args.output, &[(&args.input, "the input file")])?;
@@ -89,52 +73,28 @@ fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
         return Err(format!("--raw-f32 needs --weights f32 (found --weights {found})").into());
     }
     opts.raw_f32 = args.raw_f32;
-    // One streaming pass builds complete models; a model that needs completion
-    // is read again and completed in compact form. A model with an error is
-    // read into an NGramSet, which reports the error. Standard input, a FIFO
-    // or a device cannot be read twice (a second open of a FIFO waits forever
-    // for another writer), so they go there directly.
-    let rereadable =
-        args.input.as_os_str() != "-" && std::fs::metadata(&args.input).is_ok_and(|m| m.is_file());
-    let streamed = if !rereadable {
-        None
-    } else {
-        match build_pass(Pass::Stream, &args.input, opts, &args.output)? {
-            Some(s) => Some(s),
-            None => build_pass(Pass::Complete, &args.input, opts, &args.output)?,
-        }
-    };
-    let summary = match streamed {
-        Some(s) => {
-            if s.unk_added {
-                load::note_unk_added(&args.input);
+    // One streaming pass, or two, or one into memory (see `build_file`), a
+    // progress bar for each step.
+    let mut bar: Option<(BuildStep, indicatif::ProgressBar)> = None;
+    let built = build::build_file(&args.input, opts, &args.output, |step, bytes, len| {
+        if bar.as_ref().map(|(s, _)| *s) != Some(step) {
+            if let Some((_, old)) = bar.take() {
+                old.finish_and_clear();
             }
-            s.summary
+            bar = Some((step, step_bar(step, len)));
         }
-        None => {
-            let input = load::open_model_input(&args.input)?;
-            refuse_compiled(&input.head, &args.input)?;
-            let set = load::read_arpa(input, &args.input)?;
-            let bar = load::styled(
-                indicatif::ProgressBar::new_spinner(),
-                "{msg} {spinner}",
-                "building tables",
-            );
-            let compiled = build::compile(&set, opts);
-            bar.finish_and_clear();
-            let (file, summary) = compiled?;
-            drop(set);
-            let bar = load::styled(
-                indicatif::ProgressBar::new_spinner(),
-                "{msg} {spinner}",
-                "writing",
-            );
-            let written = build::write_file(&file, &args.output);
-            bar.finish_and_clear();
-            written?;
-            summary
+        if let Some((_, b)) = &bar {
+            b.set_position(bytes);
         }
-    };
+    });
+    if let Some((_, b)) = bar {
+        b.finish_and_clear();
+    }
+    let built = built?;
+    if built.unk_added {
+        load::note_unk_added(&args.input);
+    }
+    let summary = built.summary;
     load::note!("{summary}");
     load::note!(
         "wrote {} ({} weights) in {:.2} s",
@@ -179,39 +139,23 @@ fn refuse_special_output(output: &std::path::Path) -> Result<(), String> {
     }
 }
 
-/// A pass over the input that writes the output as it reads.
-#[derive(Clone, Copy)]
-enum Pass {
-    /// [`build::stream_model`]: complete models.
-    Stream,
-    /// [`build::complete_model`]: models that need KenLM's blanks.
-    Complete,
-}
-
-/// One pass from `path` into `output`, with a progress bar over the input's
-/// bytes; `None` (and `output` untouched) when the model must be built
-/// another way.
-fn build_pass(
-    pass: Pass,
-    path: &std::path::Path,
-    opts: BuildOptions,
-    output: &std::path::Path,
-) -> Result<Option<build::Streamed>, Box<dyn Error + Send + Sync>> {
-    let input = open_input(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    refuse_compiled(&input.head, path)?;
-    let message = match pass {
-        Pass::Stream => "reading and building tables",
-        Pass::Complete => "reading and completing (blanks needed)",
+/// The progress bar of a step of the build: the input's bytes while it is
+/// read, else a spinner.
+fn step_bar(step: BuildStep, len: Option<u64>) -> indicatif::ProgressBar {
+    let spinner = |message| {
+        load::styled(
+            indicatif::ProgressBar::new_spinner(),
+            "{msg} {spinner}",
+            message,
+        )
     };
-    let bar = load::byte_progress(input.file_len, message);
-    let progress = input.progress.clone();
-    let show = |_| bar.set_position(progress.bytes());
-    let built = match pass {
-        Pass::Stream => build::stream_model(input.into_threaded(), opts, output, show),
-        Pass::Complete => build::complete_model(input.into_threaded(), opts, output, show),
-    };
-    bar.finish_and_clear();
-    Ok(built?)
+    match step {
+        BuildStep::Stream => load::byte_progress(len, "reading and building tables"),
+        BuildStep::Complete => load::byte_progress(len, "reading and completing (blanks needed)"),
+        BuildStep::Compile => spinner("building tables"),
+        BuildStep::Write => spinner("writing"),
+        _ => load::byte_progress(len, "reading ARPA"),
+    }
 }
 
 fn main() -> ExitCode {

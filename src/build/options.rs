@@ -108,7 +108,7 @@ impl Default for BuildOptions {
 /// ```
 pub const MIN_LOAD_FACTOR: f64 = 0.1;
 
-/// Errors from [`write_model`](super::write_model).
+/// Errors from [`write_model`](super::write_model), [`build_file`](super::build_file) and the other builds.
 ///
 /// ```
 /// use dashlm::build::{compile, BuildError, BuildOptions};
@@ -169,6 +169,28 @@ pub enum BuildError {
         "the vocabulary has 2^32 or more words or bytes, more than the format's 32-bit offsets"
     )]
     VocabTooLarge,
+    /// The input of [`build_file`](super::build_file) could not be opened, or is a
+    /// directory, socket or device.
+    #[error("{name}: {source}")]
+    Input {
+        /// The input, as [`input_name`](crate::arpa::input_name) names it.
+        name: String,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// The input of [`build_file`](super::build_file) is a compiled model.
+    #[error(
+        "{name}: is a compiled dashlm model, not ARPA text: it needs no building (`dashlm \
+         dump` writes it back out as ARPA)"
+    )]
+    CompiledInput {
+        /// The input, as [`input_name`](crate::arpa::input_name) names it.
+        name: String,
+    },
+    /// The ARPA text is invalid (the error names the input and line).
+    #[error(transparent)]
+    Arpa(#[from] crate::arpa::ArpaError),
 }
 
 /// What [`compile`](super::compile) produced: counts and section sizes, for `build-lm`'s summary.

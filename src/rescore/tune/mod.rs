@@ -550,7 +550,10 @@ mod tests {
         assert_eq!(check_options(&set, &o), Ok(()));
         o.scales.push(2.0);
         let want = check_mbr_grid(&lists, o.grid_cells()).unwrap_err();
-        assert!(want.starts_with("utterance `big` has 1000 hypotheses"), "{want}");
+        assert!(
+            want.starts_with("utterance `big` has 1000 hypotheses"),
+            "{want}"
+        );
         assert_eq!(check_options(&set, &o), Err(want));
     }
 
