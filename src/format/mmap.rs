@@ -35,11 +35,14 @@ use memmap2::Mmap;
 /// ```
 pub fn map_file(path: &Path) -> io::Result<Mmap> {
     let file = open_model_file(path, false)?;
-    // SAFETY: the map is read-only and dashlm treats its bytes as untrusted input
-    // (every offset and index derived from them is bounds-checked), so concurrent
-    // modification can change results but cannot cause out-of-bounds access; the
-    // remaining hazard (SIGBUS if the file is truncated while mapped) is documented
-    // above as the caller's contract, as memmap2 requires.
+    // SAFETY: `Mmap::map` is unsafe because the file may change while mapped.
+    // Bytes changing under a live `&[u8]` break Rust's aliasing rules, a hazard
+    // accepted here as by every user of memmap2, and stated in this function's
+    // contract and `Model::open`'s docs: dashlm reads the bytes as untrusted
+    // input, checking every offset and index derived from them (the section
+    // bounds are copied out at open), so a change can give wrong scores but no
+    // out-of-bounds access; a truncation faults with SIGBUS. `build-lm` and the
+    // other writers replace files by rename, which leaves an open map intact.
     unsafe { Mmap::map(&file) }
 }
 
