@@ -175,7 +175,12 @@ impl LanguageModel for ReferenceModel {
         if self.order() > 1 {
             let bos = self.set.bos();
             s.words[0] = bos;
-            s.backoffs[0] = self.set.get(&[bos]).map_or(0.0, |e| e.backoff).to_bits();
+            // KenLM's state keeps `<s>` whatever it is, with its backoff as
+            // stored: `-0.0` when it is no state (a zero backoff otherwise
+            // reads as +0).
+            let backoff =
+                (self.set.get(&[bos])).map_or(-0.0, |e| if e.extends { e.backoff } else { -0.0 });
+            s.backoffs[0] = backoff.to_bits();
             s.len = 1;
         }
         s

@@ -664,6 +664,32 @@ fn fixtures_kenlm_reads_agree_with_kenlm() {
     }
 }
 
+/// `<s>` that no bigram extends, its backoff zero (written `-0`, `0` or not
+/// at all): KenLM's begin-sentence state adds it as `-0`, so a word of
+/// probability zero right after `<s>` scores `-0`, through the ARPA path and
+/// every compiled variant alike.
+#[test]
+fn bos_without_extensions_adds_minus_zero_as_in_kenlm() {
+    let dir = tempfile::tempdir().unwrap();
+    for backoff in ["\t-0", "\t0", ""] {
+        let text = format!(
+            "\\data\\\nngram 1=4\nngram 2=1\n\n\\1-grams:\n-1\t<unk>\n-99\t<s>{backoff}\n\
+             0\t</s>\n-1\tw\n\n\\2-grams:\n-0.5\tw w\n\n\\end\\\n"
+        );
+        let path = write_model(dir.path(), "bos.arpa", &text);
+        let stats = compare_file_exhaustively(&path, &["zzz"], 3);
+        assert_eq!(stats.kenlm_exact, stats.kenlm_tokens, "backoff `{backoff}`");
+        compiled_agree_with_kenlm_to_the_bit(&path, &["zzz"], 3);
+        // The case itself: `</s>` (probability 1) right after `<s>`.
+        let k = kenlm_model(&path);
+        let mut out = k.null_context_state();
+        let want = k
+            .base_full_score(&k.begin_sentence_state(), k.index(EOS).unwrap(), &mut out)
+            .unwrap();
+        assert_eq!(want.log_prob.to_bits(), (-0.0f32).to_bits(), "KenLM");
+    }
+}
+
 /// Compiles `path` with each weight variant (their codebooks are exact on a
 /// fixture's few values) and scores every sentence of up to `max_len` of its
 /// words and `extra_words`, with and without `<s>`: every token's log10

@@ -304,7 +304,9 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
         let bos = self.header.bos;
         let mut s = State::ROOT;
         s.ids[0] = bos;
-        s.backoffs[0] = f32::from_bits(self.unigram(bos).1) + 0.0;
+        // As stored: `-0.0` when `<s>` is no state, which KenLM adds too (a
+        // word of probability zero after it scores `-0`).
+        s.backoffs[0] = f32::from_bits(self.unigram(bos).1);
         s.len = 1;
         s
     }
