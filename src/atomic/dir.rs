@@ -253,7 +253,7 @@ impl PendingDir {
             };
             synced
                 .and_then(|()| put_in_place(fresh.path(), &dir, replaced))
-                .and_then(|()| sync_parent(&dir))
+                .map(|()| sync_parent(&dir))
         } else {
             Ok(())
         };

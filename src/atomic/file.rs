@@ -151,7 +151,8 @@ impl PendingFile {
             self.tmp.as_file().sync_all()?;
         }
         self.tmp.persist(&self.path).map_err(|e| e.error)?;
-        sync_parent(&self.path)
+        sync_parent(&self.path);
+        Ok(())
     }
 
     /// The destination.
@@ -185,7 +186,7 @@ impl PendingFile {
         } = self;
         // Unless persisted, the temporary file is removed when dropped.
         let result = if rename {
-            (tmp.persist(&path).map(drop).map_err(|e| e.error)).and_then(|()| sync_parent(&path))
+            (tmp.persist(&path).map(drop).map_err(|e| e.error)).map(|()| sync_parent(&path))
         } else {
             Ok(())
         };

@@ -261,18 +261,23 @@ fn made_temporary<T>(
     Ok((made, listed))
 }
 
-/// The directory `path` is (to be) in.
 /// Syncs the directory holding `path`, so that a rename into it survives a
-/// power cut (Unix; elsewhere a directory cannot be opened to be synced, and
-/// this does nothing).
-fn sync_parent(path: &Path) -> io::Result<()> {
+/// power cut (Unix; elsewhere a directory cannot be opened to be synced).
+/// Best effort, after the output is in place: a directory that can be
+/// written but not read (mode 733) cannot be opened to be synced, and some
+/// file systems refuse to sync directories; the output is in place all the
+/// same, so neither is an error (it would fail a run whose output is there,
+/// and stop [`commit_together`] halfway).
+fn sync_parent(path: &Path) {
     #[cfg(unix)]
-    std::fs::File::open(parent_of(path))?.sync_all()?;
+    if let Ok(dir) = std::fs::File::open(parent_of(path)) {
+        let _ = dir.sync_all();
+    }
     #[cfg(not(unix))]
     let _ = path;
-    Ok(())
 }
 
+/// The directory `path` is (to be) in.
 fn parent_of(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
