@@ -155,6 +155,16 @@ pub enum NbestErrorKind {
         /// The limit, [`MAX_LINE_BYTES`](super::MAX_LINE_BYTES).
         max: usize,
     },
+    /// A transcription of word ids that would be longer than
+    /// [`MAX_LINE_BYTES`](super::MAX_LINE_BYTES) once its ids are replaced by
+    /// their words (long words of the symbol table, repeated).
+    #[error("the transcription would be longer than {max} bytes once its ids are replaced by the words of {table}")]
+    TranscriptionTooLong {
+        /// The limit.
+        max: usize,
+        /// The symbol table's file.
+        table: String,
+    },
     /// The input holds no n-best list at all (an empty file, a directory
     /// without n-best files): almost certainly the wrong path or format.
     #[error("no n-best lists found: {looked_for}")]

@@ -195,7 +195,9 @@ impl SymbolTable {
     ///
     /// # Errors
     /// A token that is not an id, an id the table does not have, or id 0
-    /// (epsilon in Kaldi's tables, which no transcription holds).
+    /// (epsilon in Kaldi's tables, which no transcription holds); a
+    /// transcription longer than [`MAX_LINE_BYTES`](crate::rescore::MAX_LINE_BYTES)
+    /// once its words are in.
     ///
     /// ```
     /// let table = dashlm::rescore::kaldi::SymbolTable::read(&b"<eps> 0\nok 1\n"[..], "w").unwrap();
@@ -205,6 +207,11 @@ impl SymbolTable {
     /// assert!(table.transcription("ok").is_err());
     /// ```
     pub fn transcription(&self, ids: &str) -> Result<String, NbestErrorKind> {
+        self.transcription_within(ids, crate::rescore::MAX_LINE_BYTES)
+    }
+
+    /// [`SymbolTable::transcription`], refusing one longer than `max` bytes.
+    fn transcription_within(&self, ids: &str, max: usize) -> Result<String, NbestErrorKind> {
         let mut out = String::with_capacity(ids.len() * 3);
         for token in ids.split_ascii_whitespace() {
             let refused = |why| NbestErrorKind::WordId {
@@ -228,7 +235,38 @@ impl SymbolTable {
                 out.push(' ');
             }
             out.push_str(word);
+            // Long words repeated: held to what a line may hold.
+            if out.len() > max {
+                return Err(NbestErrorKind::TranscriptionTooLong {
+                    max,
+                    table: self.source.clone(),
+                });
+            }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transcriptions_longer_than_the_limit_are_refused() {
+        let table = SymbolTable::read(&b"<eps> 0\nlong 1\nok 2\n"[..], "words.txt").unwrap();
+        assert_eq!(
+            table.transcription_within("1 2 1", 12).unwrap(),
+            "long ok long"
+        );
+        let err = table.transcription_within("1 2 1", 11).unwrap_err();
+        assert!(matches!(
+            err,
+            NbestErrorKind::TranscriptionTooLong { max: 11, .. }
+        ));
+        assert_eq!(
+            err.to_string(),
+            "the transcription would be longer than 11 bytes once its ids are replaced by the \
+             words of words.txt"
+        );
     }
 }
