@@ -799,9 +799,22 @@ fn mbr_refuses_lists_too_long_or_whose_pairs_would_take_too_long() {
     }
     let err = run(&many, &tune, false);
     assert!(
-        err.contains("`u` has 5000 hypotheses: tune --mbr weighs every pair in each of the grid's 29646 cells, 741150000000 pair sums; at most 100000000000 per list"),
+        err.contains("`u` has 5000 hypotheses: tune --mbr weighs every pair in each of the 29646 cells searched (the grid's and the finer pass's), 741150000000 pair sums; at most 100000000000 per list"),
         "{err}"
     );
+    // A small grid with a large finer pass: 9 + 201^2 cells.
+    let fine = [
+        "--lm-weights",
+        "0,1,2",
+        "--wips",
+        "0,1,2",
+        "--scales",
+        "1",
+        "--fine",
+        "100",
+    ];
+    let err = run(&many, &[&tune[..], &fine].concat(), false);
+    assert!(err.contains("in each of the 40410 cells searched"), "{err}");
     // A smaller grid passes the check.
     let small = ["--lm-weights", "0,1", "--wips", "0", "--scales", "1"];
     run(&many, &[&tune[..], &small].concat(), true);

@@ -244,7 +244,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     dashlm::rescore::wer::check_cells(&lists, "tune")?;
     if args.mbr {
         dashlm::rescore::mbr::check_lists(&lists)?;
-        dashlm::rescore::check_mbr_grid(&lists, options.grid_cells())?;
+        dashlm::rescore::check_mbr_grid(&lists, options.searched_cells())?;
     }
     let loaded = load_model(&args.lists.model)?;
     let (result, chosen) =

@@ -104,6 +104,25 @@ impl TuneOptions {
         .fold(1usize, |n, &k| n.saturating_mul(k))
     }
 
+    /// The most cells the search evaluates: the coarse grid's
+    /// ([`TuneOptions::grid_cells`]) and the finer pass's, at most `(2 x
+    /// fine_divisions + 1)^2` (none for 0 or 1 divisions), saturating.
+    ///
+    /// ```
+    /// use dashlm::rescore::TuneOptions;
+    /// let o = TuneOptions { fine_divisions: 10, ..TuneOptions::default() };
+    /// assert_eq!(o.searched_cells(), 61 * 81 + 21 * 21);
+    /// let o = TuneOptions { fine_divisions: 1, ..TuneOptions::default() };
+    /// assert_eq!(o.searched_cells(), 61 * 81);
+    /// ```
+    pub fn searched_cells(&self) -> usize {
+        let fine = match self.fine_divisions {
+            0 | 1 => 0,
+            d => d.saturating_mul(2).saturating_add(1).saturating_pow(2),
+        };
+        self.grid_cells().saturating_add(fine)
+    }
+
     /// An error when an axis has more than [`MAX_AXIS_VALUES`] values or the
     /// coarse grid more than [`MAX_GRID_CELLS`] cells (part of
     /// [`check_options`], and needing no set: a program can check before it
@@ -291,7 +310,7 @@ pub fn check_options(set: &TuneSet, options: &TuneOptions) -> Result<(), String>
     options.base.check()?;
     options.check_size()?;
     if !options.scales.is_empty() {
-        if let Some(e) = set.mbr_grid_error(options.grid_cells()) {
+        if let Some(e) = set.mbr_grid_error(options.searched_cells()) {
             return Err(e);
         }
     }
@@ -494,23 +513,24 @@ fn mbr_grid_error(id: &str, hyps: usize, cells: usize) -> Option<String> {
     (pairs > MAX_MBR_GRID_PAIRS).then(|| {
         format!(
             "utterance `{}` has {hyps} hypotheses: tune --mbr weighs every pair in each of \
-             the grid's {cells} cells, {pairs} pair sums; at most {MAX_MBR_GRID_PAIRS} per \
-             list (a coarser grid, or keep the best hypotheses, e.g. rescore with --top \
-             first)",
+             the {cells} cells searched (the grid's and the finer pass's), {pairs} pair sums; \
+             at most {MAX_MBR_GRID_PAIRS} per list (a coarser grid, fewer --fine divisions, \
+             or keep the best hypotheses, e.g. rescore with --top first)",
             super::error::clip(id),
         )
     })
 }
 
-/// An error naming the first list whose MBR choices over a grid of `cells`
-/// cells would take more than [`MAX_MBR_GRID_PAIRS`] pair sums: check before
-/// preparing a [`TuneSet`] with `mbr` ([`check_options`] checks the set's
-/// lists again).
+/// An error naming the first list with a reference (the lists a [`TuneSet`]
+/// keeps) whose MBR choices over `cells` cells would take more than
+/// [`MAX_MBR_GRID_PAIRS`] pair sums: check before preparing a [`TuneSet`]
+/// with `mbr`, with `cells` the [`TuneOptions::searched_cells`] of the search
+/// ([`check_options`] checks the set's lists again).
 ///
 /// ```
 /// use dashlm::rescore::{check_mbr_grid, Hypothesis, NbestList};
 /// let list = NbestList::new("u").with_hyp(Hypothesis::new("a", 0.0));
-/// let mut big = NbestList::new("big");
+/// let mut big = NbestList::new("big").with_reference("a");
 /// big.hyps = vec![Hypothesis::new("a", 0.0); 2_000];
 /// let lists = [list, big];
 /// assert!(check_mbr_grid(&lists, 25_000).is_ok());
@@ -518,7 +538,8 @@ fn mbr_grid_error(id: &str, hyps: usize, cells: usize) -> Option<String> {
 /// assert!(err.starts_with("utterance `big` has 2000 hypotheses"), "{err}");
 /// ```
 pub fn check_mbr_grid(lists: &[NbestList], cells: usize) -> Result<(), String> {
-    match (lists.iter()).find_map(|l| mbr_grid_error(&l.id, l.hyps.len(), cells)) {
+    let mut tuned = lists.iter().filter(|l| l.reference.is_some());
+    match tuned.find_map(|l| mbr_grid_error(&l.id, l.hyps.len(), cells)) {
         Some(e) => Err(e),
         None => Ok(()),
     }
