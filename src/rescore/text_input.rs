@@ -11,16 +11,21 @@ use super::error::{NbestError, NbestErrorKind};
 /// detects), named `name` in errors; bytes that are not UTF-8 are an error at
 /// their line and byte, and so is a byte-order mark ([`check_no_bom`]).
 pub(crate) fn read_text_file(path: &Path, name: &str) -> Result<String, NbestError> {
-    use std::io::Read;
     let mut bytes = Vec::new();
-    crate::arpa::open_input(path)
+    let too_long = crate::arpa::open_input(path)
         .and_then(|mut input| {
             // A plain file's length is its text's: one allocation, no copies
             // as the buffer grows (a compressed file's is a first guess).
             bytes.reserve(input.file_len.map_or(0, |n| n as usize).saturating_add(1));
-            input.reader.read_to_end(&mut bytes)
+            read_lines_within(&mut input.reader, &mut bytes, MAX_LINE_BYTES)
         })
         .map_err(|e| NbestError::io(name, e))?;
+    if let Some(line) = too_long {
+        let kind = NbestErrorKind::LineTooLong {
+            max: MAX_LINE_BYTES,
+        };
+        return Err(NbestError::new(name, line, kind));
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
@@ -30,13 +35,11 @@ pub(crate) fn read_text_file(path: &Path, name: &str) -> Result<String, NbestErr
         NbestError::new(name, line, NbestErrorKind::Io(err))
     })?;
     check_no_bom(&text).map_err(|k| NbestError::new(name, 1, k))?;
-    check_line_lengths(&text, MAX_LINE_BYTES)
-        .map_err(|(line, k)| NbestError::new(name, line, k))?;
     Ok(text)
 }
 
-/// The longest line an n-best input may have: 1 GiB, bytes of the line end
-/// not counted. No list, hypothesis or transcription comes near it; a
+/// The longest line an n-best input may have: 1 GiB, the bytes before its
+/// `\n` (a `\r` before it counted). No list, hypothesis or transcription comes near it; a
 /// longer line is binary data or a file without line ends, and a hypothesis
 /// of 4 GiB could not be held ([`Words`](super::Words) has 32-bit offsets).
 ///
@@ -45,15 +48,36 @@ pub(crate) fn read_text_file(path: &Path, name: &str) -> Result<String, NbestErr
 /// ```
 pub const MAX_LINE_BYTES: usize = 1 << 30;
 
-/// The first line of `text` longer than `max` bytes, as its number and a
-/// [`NbestErrorKind::LineTooLong`].
-fn check_line_lengths(text: &str, max: usize) -> Result<(), (u64, NbestErrorKind)> {
-    if text.len() <= max {
-        return Ok(());
-    }
-    match text.split('\n').position(|line| line.len() > max) {
-        Some(i) => Err((i as u64 + 1, NbestErrorKind::LineTooLong { max })),
-        None => Ok(()),
+/// Appends all of `input` to `bytes`, stopping at the first line longer than
+/// `max` bytes (its `\n` not counted): `Ok(Some(its number))` then, the rest
+/// not read (a file of one endless line costs `max` bytes, not its size).
+fn read_lines_within(
+    input: &mut dyn io::BufRead,
+    bytes: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Option<u64>> {
+    let (mut line, mut line_start) = (1u64, bytes.len());
+    loop {
+        let chunk = match input.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok(None);
+        }
+        let (from, n) = (bytes.len(), chunk.len());
+        bytes.extend_from_slice(chunk);
+        input.consume(n);
+        for end in memchr::memchr_iter(b'\n', &bytes[from..]).map(|i| from + i) {
+            if end - line_start > max {
+                return Ok(Some(line));
+            }
+            (line, line_start) = (line + 1, end + 1);
+        }
+        if bytes.len() - line_start > max {
+            return Ok(Some(line));
+        }
     }
 }
 
@@ -292,16 +316,30 @@ mod tests {
                 }
             }
             assert_eq!(got, want, "max {max}");
-            assert_eq!(
-                check_line_lengths(text, max).err().map(|(line, _)| line),
-                want,
-                "whole text, max {max}"
-            );
+            // Whole, read in chunks of 1 to 4 bytes (lines across chunks).
+            for chunk in 1..=4 {
+                let mut input = std::io::BufReader::with_capacity(chunk, text.as_bytes());
+                let mut bytes = Vec::new();
+                let got = read_lines_within(&mut input, &mut bytes, max).unwrap();
+                assert_eq!(got, want, "whole text, max {max}, chunks of {chunk}");
+                if want.is_none() {
+                    assert_eq!(bytes, text.as_bytes());
+                }
+            }
         }
         // A last line without a line end counts the same.
         let mut lines = Lines::new(&b"abcd"[..], "in");
         lines.max_line = 3;
         assert_eq!(lines.next_line().unwrap_err().line(), 1);
-        assert!(check_line_lengths("abcd", 4).is_ok());
+        let within = |max| read_lines_within(&mut &b"abcd"[..], &mut Vec::new(), max).unwrap();
+        assert_eq!((within(3), within(4)), (Some(1), None));
+        // Reading stops at the line: the rest of an endless line is not read.
+        let mut endless = std::io::BufReader::with_capacity(8, std::io::repeat(b'x'));
+        let mut bytes = Vec::new();
+        assert_eq!(
+            read_lines_within(&mut endless, &mut bytes, 100).unwrap(),
+            Some(1)
+        );
+        assert!(bytes.len() <= 108);
     }
 }
