@@ -594,17 +594,26 @@ fn all_sentences(words: &[String], max_len: usize) -> Vec<Vec<String>> {
     out
 }
 
-fn compare_file_exhaustively(path: &Path, extra_words: &[&str], max_len: usize) -> Stats {
-    let lm = reference_model(path);
-    let k = kenlm_model(path);
-    let mut words: Vec<String> = lm
-        .vocab()
+/// Every sentence of up to `max_len` words of `vocab` (but `<unk>` and
+/// `<s>`) and `extra_words`.
+fn vocab_sentences(
+    vocab: &dashlm::vocab::Vocab,
+    extra_words: &[&str],
+    max_len: usize,
+) -> Vec<Vec<String>> {
+    let mut words: Vec<String> = vocab
         .words()
         .skip(1)
         .map(|w| String::from_utf8(w.to_vec()).unwrap())
         .filter(|w| w != BOS)
         .collect();
     words.extend(extra_words.iter().map(|w| w.to_string()));
+    all_sentences(&words, max_len)
+}
+
+fn compare_file_exhaustively(path: &Path, extra_words: &[&str], max_len: usize) -> Stats {
+    let lm = reference_model(path);
+    let k = kenlm_model(path);
     let mut stats = Stats::default();
     let mut states = HashMap::new();
     let what = || path.display().to_string();
@@ -614,7 +623,7 @@ fn compare_file_exhaustively(path: &Path, extra_words: &[&str], max_len: usize) 
         formula: None,
         what: &what,
     };
-    for sentence in all_sentences(&words, max_len) {
+    for sentence in vocab_sentences(lm.vocab(), extra_words, max_len) {
         for bos in [true, false] {
             compare_sentence(&oracle, &sentence, bos, &mut states, &mut stats);
         }
@@ -700,15 +709,7 @@ fn compiled_agree_with_kenlm_to_the_bit(path: &Path, extra_words: &[&str], max_l
         dashlm::arpa::NGramSet::read(dashlm::arpa::open_input(path).unwrap().reader, "fixture")
             .unwrap();
     let k = kenlm_model(path);
-    let mut words: Vec<String> = set
-        .vocab()
-        .words()
-        .skip(1)
-        .map(|w| String::from_utf8(w.to_vec()).unwrap())
-        .filter(|w| w != BOS)
-        .collect();
-    words.extend(extra_words.iter().map(|w| w.to_string()));
-    let sentences = all_sentences(&words, max_len);
+    let sentences = vocab_sentences(set.vocab(), extra_words, max_len);
     for weights in [
         dashlm::format::WeightFormat::F32,
         dashlm::format::WeightFormat::Q16,
