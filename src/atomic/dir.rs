@@ -196,6 +196,12 @@ impl PendingDir {
         &self.dir
     }
 
+    /// The permissions of the empty directory the destination is, if it is
+    /// one (renaming replaces it).
+    pub(super) fn replaced(&self) -> Option<fs::Permissions> {
+        self.replaced.clone()
+    }
+
     /// Syncs what was written in the directory (its writers flushed and
     /// closed first by the caller), once.
     pub(super) fn sync_once(&mut self) -> io::Result<()> {

@@ -342,7 +342,10 @@ impl From<PendingDir> for Pending {
 /// over their destinations while no signal can remove them
 /// ([`remove_unfinished`] waits), so Ctrl-C, SIGTERM or SIGHUP leaves
 /// either all of them in place or none. After a failed rename the rest are
-/// not renamed (and removed).
+/// not renamed (and removed), and the ones renamed before it are put back:
+/// a file's old destination, kept as a hard link while the renames run
+/// (where the file system makes none, the new file stays), or none; a
+/// directory taken away, and the empty one it replaced made again.
 ///
 /// # Errors
 /// Any I/O error syncing or renaming, prefixed with the destination (`path:
@@ -373,28 +376,96 @@ pub fn commit_together<P: Into<Pending>>(outputs: impl IntoIterator<Item = P>) -
     let mut made = Vec::new();
     let mut list = unfinished();
     let mut result = Ok(());
+    // What each rename replaced, to put back if a later one fails.
+    let mut renamed: Vec<Replaced> = Vec::new();
     for output in outputs {
         let rename = result.is_ok();
-        let (path, done) = match output {
-            Pending::File(f) => (
-                f.destination().to_path_buf(),
-                f.finish_listed(rename, &mut list),
-            ),
+        let (path, replaced, done) = match output {
+            Pending::File(f) => {
+                let path = f.destination().to_path_buf();
+                let backup = if rename { backup_of(&path) } else { None };
+                let replaced = Replaced::File(path.clone(), backup);
+                (path, replaced, f.finish_listed(rename, &mut list))
+            }
             Pending::Dir(d) => {
                 let path = d.destination().to_path_buf();
+                let replaced = Replaced::Dir(path.clone(), d.replaced());
                 let (done, dirs) = d.finish_listed(rename, &mut list);
                 made.push(dirs);
-                (path, done)
+                (path, replaced, done)
             }
         };
         if rename {
-            result = done.map_err(|e| named(&path, e));
+            match done {
+                Ok(()) => renamed.push(replaced),
+                Err(e) => {
+                    replaced.discard();
+                    result = Err(named(&path, e));
+                }
+            }
+        }
+    }
+    for replaced in renamed.into_iter().rev() {
+        match result {
+            Ok(()) => replaced.discard(),
+            Err(_) => replaced.put_back(),
         }
     }
     // The directories made for outputs take the list when dropped.
     drop(list);
     drop(made);
     result
+}
+
+/// What renaming an output into place replaced, for [`commit_together`] to
+/// put back: a file's destination and a hard link to its old file, if it
+/// had one (and the link could be made); a directory's destination and the
+/// permissions of the empty directory it replaced, if any.
+enum Replaced {
+    File(PathBuf, Option<PathBuf>),
+    Dir(PathBuf, Option<std::fs::Permissions>),
+}
+
+impl Replaced {
+    /// Removes the backup, the new output staying.
+    fn discard(self) {
+        if let Replaced::File(_, Some(backup)) = self {
+            let _ = std::fs::remove_file(backup);
+        }
+    }
+
+    /// Puts back what the output replaced (best effort: the error reported
+    /// is the rename's that failed).
+    fn put_back(self) {
+        match self {
+            Replaced::File(path, Some(backup)) => {
+                let _ = std::fs::rename(backup, path);
+            }
+            Replaced::File(path, None) => {
+                let _ = std::fs::remove_file(path);
+            }
+            Replaced::Dir(path, replaced) => {
+                let _ = std::fs::remove_dir_all(&path);
+                if let Some(permissions) = replaced {
+                    let _ = std::fs::create_dir(&path)
+                        .and_then(|()| std::fs::set_permissions(&path, permissions));
+                }
+            }
+        }
+    }
+}
+
+/// A hard link to the file `path` under a hidden name beside it, if `path`
+/// is a file (or a symbolic link, linked itself) and the link can be made.
+fn backup_of(path: &Path) -> Option<PathBuf> {
+    if std::fs::symlink_metadata(path).ok()?.is_dir() {
+        return None;
+    }
+    let dir = parent_of(path);
+    (0..100).find_map(|k| {
+        let backup = dir.join(format!(".dashlm-kept-{}-{k}", std::process::id()));
+        std::fs::hard_link(path, &backup).ok().map(|()| backup)
+    })
 }
 
 #[cfg(test)]
@@ -440,6 +511,52 @@ mod tests {
         assert!(err.starts_with(&blocked.display().to_string()), "{err}");
         // The directory after it was not put in place, and nothing is left.
         assert!(!other.exists());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3);
+    }
+
+    /// A rename that fails after others: those are put back, the old file's
+    /// content, the empty directory replaced, and no backup is left.
+    #[test]
+    fn outputs_renamed_before_a_failed_rename_are_put_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let (best, lists) = (dir.path().join("best.txt"), dir.path().join("lists"));
+        fs::write(&best, "old\n").unwrap();
+        fs::create_dir(&lists).unwrap();
+        // A directory no longer empty at the commit: its rename fails.
+        let blocked = dir.path().join("blocked");
+        fs::create_dir(&blocked).unwrap();
+        let pending_best = PendingFile::create(&best).unwrap();
+        pending_best.file().write_all(b"new\n").unwrap();
+        let pending_lists = PendingDir::create(&lists).unwrap();
+        fs::write(pending_lists.path().join("u1.nbest"), "new\n").unwrap();
+        let pending_blocked = PendingDir::create(&blocked).unwrap();
+        fs::write(blocked.join("late"), "").unwrap();
+        let outputs = [
+            Pending::from(pending_best),
+            pending_lists.into(),
+            pending_blocked.into(),
+        ];
+        let err = commit_together(outputs).unwrap_err().to_string();
+        assert!(err.starts_with(&blocked.display().to_string()), "{err}");
+        assert_eq!(fs::read_to_string(&best).unwrap(), "old\n");
+        assert!(lists.is_dir() && fs::read_dir(&lists).unwrap().next().is_none());
+        let mut left: Vec<_> = (fs::read_dir(dir.path()).unwrap())
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["best.txt", "blocked", "lists"]);
+        // A new file, a new directory: both taken away again.
+        let (fresh, fresh_dir) = (dir.path().join("fresh.txt"), dir.path().join("fresh"));
+        let pending_fresh = PendingFile::create(&fresh).unwrap();
+        let pending_dir = PendingDir::create(&fresh_dir).unwrap();
+        let pending_blocked = PendingFile::create(&blocked).unwrap();
+        let outputs = [
+            Pending::from(pending_fresh),
+            pending_dir.into(),
+            pending_blocked.into(),
+        ];
+        assert!(commit_together(outputs).is_err());
+        assert!(!fresh.exists() && !fresh_dir.exists());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3);
     }
 
