@@ -163,6 +163,26 @@ pub fn open_input(path: &Path) -> io::Result<Input> {
     Input::from_file(File::open(path)?)
 }
 
+/// [`open_input`] for a model (ARPA or compiled): a regular file, a FIFO or
+/// pipe (`<(zcat lm.arpa.gz)`), or standard input for `-`; a directory,
+/// socket or device is refused by name ([`crate::format::open_model_file`]).
+///
+/// # Errors
+/// As [`open_input`], and what [`crate::format::open_model_file`] refuses.
+///
+/// ```
+/// use dashlm::arpa::open_model_input;
+/// assert!(open_model_input("data/tiny.arpa".as_ref()).is_ok());
+/// let err = open_model_input("data".as_ref()).err().unwrap();
+/// assert_eq!(err.to_string(), "is a directory, not a model file");
+/// ```
+pub fn open_model_input(path: &Path) -> io::Result<Input> {
+    if path.as_os_str() == "-" {
+        return Input::new(Box::new(io::stdin()), None);
+    }
+    Input::from_file(crate::format::open_model_file(path, true)?)
+}
+
 /// How messages name the input `path`: `standard input` for `-` (which
 /// [`open_input`] reads as standard input), else the path.
 ///

@@ -38,7 +38,9 @@ mod output;
 mod reader;
 
 pub use error::{ArpaError, ArpaErrorKind};
-pub use input::{input_name, open_input, Compression, Input, Progress, HEAD_BYTES};
+pub use input::{
+    input_name, open_input, open_model_input, Compression, Input, Progress, HEAD_BYTES,
+};
 pub use ngrams::{Entry, NGramSet, MISSING_UNK_LOG10};
 pub use output::Compressed;
 pub use reader::{ArpaReader, NGram, MAX_LINE_BYTES};

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::{
     compile, complete_model, stream_model, write_file, BuildError, BuildOptions, Streamed,
 };
-use crate::arpa::{input_name, Input, NGramSet};
+use crate::arpa::{input_name, open_model_input, Input, NGramSet};
 
 /// A step of [`build_file`], for a progress display.
 ///
@@ -116,12 +116,7 @@ fn open(input: &Path) -> Result<Input, BuildError> {
         name: name.clone(),
         source,
     };
-    let opened = if input.as_os_str() == "-" {
-        Input::new(Box::new(std::io::stdin()), None).map_err(io)?
-    } else {
-        let file = crate::format::open_model_file(input, true).map_err(io)?;
-        Input::from_file(file).map_err(io)?
-    };
+    let opened = open_model_input(input).map_err(io)?;
     // The whole magic: a file of one `D` is no model (its ARPA error says
     // what it lacks).
     if opened.head.starts_with(&crate::format::MAGIC) {

@@ -93,13 +93,7 @@ pub(crate) use note;
 /// bytes: a regular file, a FIFO or pipe (`<(zcat lm.arpa.gz)`), or standard
 /// input for `-`; a directory, socket or device is refused by name.
 pub fn open_model_input(path: &Path) -> Result<Input, String> {
-    if is_dash(path) {
-        return Input::new(Box::new(std::io::stdin()), None)
-            .map_err(|e| format!("standard input: {e}"));
-    }
-    let named = |e: std::io::Error| format!("{}: {e}", path.display());
-    let file = dashlm::format::open_model_file(path, true).map_err(named)?;
-    Input::from_file(file).map_err(named)
+    dashlm::arpa::open_model_input(path).map_err(|e| format!("{}: {e}", input_name(path)))
 }
 
 /// How errors and notes name the input `path`: `standard input` for `-`,
