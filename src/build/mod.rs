@@ -24,8 +24,9 @@
 //!
 //! Three builders give the same bytes for the same model:
 //!
-//! - [`compile_streaming`] (`stream`, `held`, `records`) reads ARPA text once and writes each
-//!   order as soon as the next has been read, holding at most two orders: for
+//! - [`compile_streaming`] (`stream`, `held_order`, `records`) reads ARPA
+//!   text once and writes each order as soon as the next has been read,
+//!   holding at most two orders: for
 //!   complete models (every context and suffix present, as `lmplz` writes
 //!   them). When the trigrams turn out to need KenLM's blanks it hands what it
 //!   holds to the completing builder and the same read goes on; a model whose
@@ -50,19 +51,19 @@ mod complete;
 mod exact_book;
 mod file;
 mod geometry;
-mod held;
-mod keyed;
-mod late;
+mod held_order;
+mod keyed_order;
 mod options;
 mod order_table;
 mod output;
 mod paths;
+mod prefetch_delay;
 mod radix;
 mod reading;
 mod records;
 mod runs;
+mod second_thread;
 mod segments;
-mod side;
 mod spill;
 mod stream;
 mod tables;

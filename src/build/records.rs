@@ -1,4 +1,4 @@
-//! The n-grams of one order of the streaming builder (`held`) while it is
+//! The n-grams of one order of the streaming builder (`held_order`) while it is
 //! read: each a record of a few bytes, in one byte buffer whose record width
 //! is chosen at run time from the order's key width ([`Records`]); then
 //! sorted by key and split into weights by rank ([`Backoffs`]).

@@ -66,10 +66,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::complete::{Completer, Resumed};
-use super::held::{Column, Held, LEFT, NODE};
+use super::held_order::{Column, Held, LEFT, NODE};
 use super::paths::PathCache;
 use super::reading::{self, Need, Sink, Stop};
-use super::side::beside;
+use super::second_thread::beside;
 use super::{
     layouts_bytes, section_count, vocab_sections, write_sections, BuildOptions, BuildSummary,
     Geometry, Unigram,

@@ -3,7 +3,7 @@
 //! order's keys need the slots of the order below.
 //!
 //! An order's weights are coded first (its coders built from their values),
-//! then its records become keyed copies holding the codes (`keyed`: 11
+//! then its records become keyed copies holding the codes (`keyed_order`: 11
 //! bytes for a q8 trigram of the generated 10M-n-gram model of
 //! `examples/gen_arpa.rs`, 8 for its 4-grams), its table giving its memory
 //! back as it goes (`OrderTable::drain`), so the two take about the larger of
@@ -22,16 +22,16 @@
 //! make room for those keyed, and on the generated model the build's peak
 //! stays where the file is read. The keying reads the contexts' slots and
 //! the placing writes the n-grams' slots by id, both at random: each is
-//! fetched a few n-grams ahead (`late`).
+//! fetched a few n-grams ahead (`prefetch_delay`).
 
 use std::io::{self, Seek, Write};
 
 use super::complete::{Rec, TopRec, EXTENDS, LEFT};
-use super::keyed::{Fields, Keyed};
-use super::late::{Late, LATE};
+use super::keyed_order::{Fields, Keyed};
 use super::order_table::OrderTable;
+use super::prefetch_delay::{Late, LATE};
 use super::reading::{Need, Stop};
-use super::side::beside;
+use super::second_thread::beside;
 use super::spill::Spill;
 use super::{write_sections, BuildOptions, Coder, Geometry, Placed, Sections, TableBuild};
 use crate::format::{prefetch_items, RawLayout, SectionWriter};

@@ -132,10 +132,10 @@ pub mod grouped;
 pub mod groups;
 mod header;
 mod key;
-mod mmap;
 mod probe;
 mod sections;
 pub mod segmented;
+mod sys;
 pub mod table;
 mod table_stream;
 mod table_view;
@@ -174,12 +174,12 @@ pub use header::{
 /// assert_eq!(decoder.lm.order(), 3);
 /// ```
 pub use memmap2::Mmap;
+pub use sections::{file_version, parse, starts_like_model, Sections};
 #[cfg(unix)]
-pub use mmap::signal_ignored;
-pub use mmap::{
+pub use sys::signal_ignored;
+pub use sys::{
     keep_freed_memory, map_file, open_model_file, prefetch, prefetch_items, read_file_huge,
     release_freed_memory_at_once, HugeBuf, Span,
 };
-pub use sections::{file_version, parse, starts_like_model, Sections};
 pub use vocab::word_hash;
 pub use writer::{FileWriter, SectionWriter};

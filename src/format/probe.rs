@@ -2,7 +2,7 @@
 //! and the scan that finds an arc (see [`crate::format::table`] for the layout).
 
 use super::bits::{mask, read_word};
-use super::mmap::Span;
+use super::sys::Span;
 use super::table::{KeyCodec, Layout, Payload};
 
 /// One table's layout flattened for the query hot path: where the table lies in

@@ -37,7 +37,7 @@ use std::ops::Range;
 
 use super::bits::{mask, read_bits, BitWriter};
 use super::groups::{block_bytes, GroupsView, GroupsWriter};
-use super::mmap::prefetch;
+use super::sys::prefetch;
 use crate::vocab::Vocab;
 
 /// The low bits of each word's offset in a vocabulary of `size` words

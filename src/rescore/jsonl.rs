@@ -309,7 +309,7 @@ fn non_finite_hint(line: &str, column: usize) -> &'static str {
 fn parse_line(line: &str) -> Result<NbestList, NbestErrorKind> {
     // Well-formed lines straight into the lists' types; anything else through
     // a `Value` tree, for the precise error.
-    match super::jsonl_typed::parse(line) {
+    match super::jsonl_fast::parse(line) {
         Some(list) => Ok(list),
         None => parse_line_value(line),
     }

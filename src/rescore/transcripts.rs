@@ -2,7 +2,7 @@
 //! and hypotheses: Kaldi `text` lines or JSONL objects.
 //!
 //! A JSONL line is read straight for the one string it needs
-//! ([`super::transcripts_typed`]: a line of an n-best list allocates nothing
+//! ([`super::transcripts_fast`]: a line of an n-best list allocates nothing
 //! for the hypotheses after its first); a line that path gives up on is read
 //! again through a `serde_json::Value` tree, which finds the precise error.
 //! Lines are parsed in parallel, and the error reported is the first one in
@@ -77,7 +77,7 @@ type Transcript = (String, Option<Words>);
 /// One JSONL line's id and words: straight when the fast path can read it,
 /// else through [`parse_line_value`].
 fn parse_line(line: &str, reference: bool) -> Result<Transcript, NbestErrorKind> {
-    match super::transcripts_typed::parse(line, reference) {
+    match super::transcripts_fast::parse(line, reference) {
         Some((id, words)) => Ok((id, Some(super::hyp_words_joined(&words)))),
         None => parse_line_value(line, reference),
     }
@@ -146,8 +146,8 @@ mod tests {
 
     use proptest::prelude::*;
 
-    use super::super::jsonl_typed::tests::json_with;
-    use super::super::transcripts_typed;
+    use super::super::jsonl_fast::tests::json_with;
+    use super::super::transcripts_fast;
     use super::*;
 
     /// `read_transcripts`' JSONL reading as it was before the fast path and
@@ -261,7 +261,7 @@ mod tests {
         ];
         for &(line, for_reference, for_hyp) in cases {
             for (reference, expected) in [(true, for_reference), (false, for_hyp)] {
-                let fast = transcripts_typed::parse(line, reference);
+                let fast = transcripts_fast::parse(line, reference);
                 let words = fast.as_ref().map(|(_, w)| w.as_ref());
                 assert_eq!(words, expected, "{line} (reference: {reference})");
                 let slow = format!("{:?}", parse_line_value(line, reference));

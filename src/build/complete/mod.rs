@@ -51,11 +51,11 @@ use std::io::{self, BufRead, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::late::Late;
 use super::order_table::OrderTable;
 use super::paths::PathCache;
+use super::prefetch_delay::Late;
 use super::reading::{self, Need, Sink, Stop};
-use super::side::{beside, for_each_listed_beside};
+use super::second_thread::{beside, for_each_listed_beside};
 use super::spill::Spill;
 use super::stream::{cap, close_file, VocabFacts};
 use super::tables::{write_tables, Ngrams};

@@ -11,7 +11,7 @@
 //! [`super::transcripts`] reads the line again through its `Value` path,
 //! which finds the precise error. So this path only has to agree with that
 //! one on the lines it reads, and gives up on the rest (modeled on
-//! [`super::jsonl_typed`]).
+//! [`super::jsonl_fast`]).
 //!
 //! Private to [`rescore`](super).
 
@@ -20,7 +20,7 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::jsonl_typed::{give_up, give_up_at};
+use super::jsonl_fast::{give_up, give_up_at};
 
 /// `line`'s id and the text of its words (`ref` for a reference; else
 /// `words`, `text`, the first hypothesis' `words`, or nothing when `hyps` is
@@ -42,7 +42,7 @@ pub(super) fn parse(line: &str, reference: bool) -> Option<(String, Cow<'_, str>
 /// each key. `keys` is a stack shared by the objects being read (an object's
 /// keys are pushed above its parents' and popped at its end), so a line's
 /// objects take no allocation of their own; a key given twice in one object,
-/// an escaped key or more than [`MAX_KEYS`](super::jsonl_typed::MAX_KEYS) keys give up.
+/// an escaped key or more than [`MAX_KEYS`](super::jsonl_fast::MAX_KEYS) keys give up.
 fn each_entry<'de, A: MapAccess<'de>>(
     keys: &mut Vec<&'de str>,
     map: &mut A,
