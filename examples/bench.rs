@@ -110,7 +110,14 @@ fn try_main() -> Res<()> {
     let chase = bench_machine::memory_latency_ns();
     machine["memory_latency_ns"] = json!((chase * 10.0).round() / 10.0);
     let (mut rows, systems) = bench_load::load_all(&args, &inputs, built)?;
-    bench_measure::measure(&args, inputs.nbest.as_deref(), systems, &mut rows)?;
+    let lossy_kenlm_rs = inputs.queries.not_utf8_words() > 0;
+    bench_measure::measure(
+        &args,
+        inputs.nbest.as_deref(),
+        systems,
+        &mut rows,
+        lossy_kenlm_rs,
+    )?;
     machine["loadavg_end"] = json!(bench_machine::loadavg());
     let report = Report::new(rows, inputs.ngrams, inputs.queries.per_pass, &args);
 

@@ -343,12 +343,17 @@ fn build_lm_load_factors_take_negative_values_and_give_their_own_message() {
         let out = build_lm(&[flag, "-1", TINY, o]);
         assert_error(&out, "build-lm", "load factor -1 is not in [0.1, 1]");
     }
-    let out = dashlm(&["bench-query", "--repeat", "-1", TINY], None);
-    let err = stderr(&out);
-    assert!(
-        err.contains("'--repeat <REPEAT>'") && err.contains("-1"),
-        "{err}"
-    );
+    // Before: `2 is not in 3..=4294967295`.
+    for n in ["-1", "2", "x", "4294967296"] {
+        let out = dashlm(&["bench-query", "--repeat", n, TINY], None);
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "'--repeat <REPEAT>': `{n}`: expected a number of runs >= 3 (and < 2^32)"
+            )),
+            "{err}"
+        );
+    }
 }
 
 #[test]

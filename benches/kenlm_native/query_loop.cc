@@ -95,7 +95,7 @@ template <class Model> int Run(const char *file, int repeat) {
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     if (took.count() < best) best = took.count();
   }
-  std::printf("queries=%llu log10_sum=%.4f seconds=%.6f qps=%.0f\n",
+  std::printf("queries=%llu log10_sum=%.4f seconds=%.9f qps=%.0f\n",
               static_cast<unsigned long long>(queries), log10_sum, best,
               static_cast<double>(queries) / best);
   return 0;

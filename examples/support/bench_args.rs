@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long)]
     pub json: Option<PathBuf>,
     /// Timed runs per measurement (best and median are reported), at least 1.
-    #[arg(long, default_value_t = 5, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, default_value_t = 5, value_parser = at_least_one)]
     pub repeat: usize,
     /// Repeat the query file until a run has at least this many queries.
     #[arg(long, default_value_t = 1_000_000)]
@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long, default_value = "f32,q16,q8", value_delimiter = ',')]
     pub variants: Vec<String>,
     /// Threads for the multi-thread measurement, at least 1.
-    #[arg(long, default_value_t = 2, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, default_value_t = 2, value_parser = at_least_one)]
     pub threads: usize,
     /// Where to write the built models (default: a temporary directory, removed
     /// at the end). Files in a given directory are kept.
@@ -120,4 +120,12 @@ fn executable(bin: &std::path::Path, flag: &str, how: &str) -> Result<(), String
         "{flag} {}: not an executable file (build it with {how})",
         bin.display()
     ))
+}
+
+/// `--repeat` and `--threads`: a whole number >= 1.
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{s}`: expected a whole number >= 1")),
+    }
 }

@@ -185,8 +185,9 @@ pub fn build_all(args: &Args, workdir: &Path, plain: &Path) -> Res<Built> {
             let row = build(system.to_string(), cmd, &out, &log).map_err(|e| {
                 format!(
                     "KenLM's build_binary {kind} failed on this model, so it cannot be \
-                     compared (KenLM refuses some models dashlm takes: order 1, a missing \
-                     context); --no-kenlm runs dashlm alone. {e}"
+                     compared (KenLM refuses some models dashlm takes: order 1, orders \
+                     above 6, a missing context, many missing suffixes); --no-kenlm runs \
+                     dashlm alone. {e}"
                 )
             })?;
             rows.push(row);

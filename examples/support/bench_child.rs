@@ -66,8 +66,15 @@ pub fn run_child(mut cmd: Command, log: &Path) -> Res<ChildRun> {
         let text = fs::read_to_string(log).unwrap_or_default();
         let tail: Vec<&str> = text.lines().rev().take(15).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
+        let how = if libc::WIFEXITED(status) {
+            format!("exit code {}", libc::WEXITSTATUS(status))
+        } else if libc::WIFSIGNALED(status) {
+            format!("killed by signal {}", libc::WTERMSIG(status))
+        } else {
+            format!("wait status {status}")
+        };
         return Err(format!(
-            "{:?} failed (status {status}); end of {}:\n{}",
+            "{:?} failed ({how}); end of {}:\n{}",
             cmd,
             log.display(),
             tail.join("\n")

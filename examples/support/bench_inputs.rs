@@ -35,6 +35,20 @@ impl Inputs {
     /// Creates the work directory and reads the ARPA header, the queries and
     /// the n-best lists.
     pub fn prepare(args: &Args) -> Res<Inputs> {
+        // The queries (and lists) first: a bad path fails before the ARPA is
+        // read and decompressed.
+        let queries = Queries::read(&args.queries, args.min_queries)?;
+        eprintln!(
+            "bench: {} sentences, {} queries per pass, {} passes per run ({} queries)",
+            queries.sentences.len(),
+            queries.per_pass,
+            queries.passes,
+            queries.total()
+        );
+        let nbest = match &args.nbest {
+            Some(p) => Some(rescore::read_lists(p, args.nbest_format)?),
+            None => None,
+        };
         let (workdir, tmp) = match &args.workdir {
             Some(d) => {
                 let named = |e| format!("--workdir {}: {e}", d.display());
@@ -77,18 +91,6 @@ impl Inputs {
         };
         eprintln!("bench: {} n-grams per order {counts:?}", thousands(ngrams));
 
-        let queries = Queries::read(&args.queries, args.min_queries)?;
-        eprintln!(
-            "bench: {} sentences, {} queries per pass, {} passes per run ({} queries)",
-            queries.sentences.len(),
-            queries.per_pass,
-            queries.passes,
-            queries.total()
-        );
-        let nbest = match &args.nbest {
-            Some(p) => Some(rescore::read_lists(p, args.nbest_format)?),
-            None => None,
-        };
         Ok(Inputs {
             workdir,
             _tmp: tmp,
@@ -119,6 +121,14 @@ pub struct Queries {
 }
 
 impl Queries {
+    /// How many query words are not UTF-8: kenlm-rs takes words as UTF-8
+    /// strings, so it looks up their lossy spelling (U+FFFD) instead, and its
+    /// scores there are not KenLM's for those bytes.
+    pub fn not_utf8_words(&self) -> usize {
+        let words = self.sentences.iter().flatten();
+        words.filter(|w| std::str::from_utf8(w).is_err()).count()
+    }
+
     pub fn read(path: &Path, min_queries: u64) -> Res<Queries> {
         let text = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();

@@ -86,6 +86,15 @@ fn load_kenlm(
     rows: &mut Vec<Row>,
     systems: &mut Systems,
 ) -> Res<()> {
+    let not_utf8 = queries.not_utf8_words();
+    if not_utf8 > 0 {
+        eprintln!(
+            "bench: warning: {not_utf8} query words are not UTF-8: kenlm-rs takes words as \
+             UTF-8 strings, so it looks up their lossy spelling (U+FFFD) instead, and its \
+             scores there are not KenLM's for those bytes (dashlm and KenLM's native loop \
+             read bytes): scores are compared with the native loop's, or not at all"
+        );
+    }
     eprintln!(
         "bench: loading KenLM probing from the ARPA (load {})",
         loadavg()

@@ -20,12 +20,15 @@ struct NbestTimings {
 }
 
 /// Measures `systems` (ended here, with any child) and fills in the rows'
-/// speed and agreement.
+/// speed and agreement: each system's scores against KenLM's, kenlm-rs's
+/// unless `lossy_kenlm_rs` (query words that are not UTF-8, which kenlm-rs
+/// cannot look up), then the native loop's, if it runs.
 pub fn measure(
     args: &Args,
     nbest: Option<&[NbestList]>,
     systems: Systems,
     rows: &mut [Row],
+    lossy_kenlm_rs: bool,
 ) -> Res<()> {
     // Agreement, then the timed runs, interleaved.
     let agreements: Vec<Agreement> = systems.iter().map(|(_, s)| s.agreement()).collect();
@@ -70,7 +73,13 @@ pub fn measure(
         },
     };
     drop(boxes);
-    let kenlm_scores = peers.kenlm_rs.map(|i| agreements[i].scores.clone());
+    let reference = if lossy_kenlm_rs {
+        peers.native
+    } else {
+        peers.kenlm_rs
+    };
+    let reference_name = if lossy_kenlm_rs { NATIVE } else { "kenlm-rs" };
+    let kenlm_scores = reference.map(|i| agreements[i].scores.clone());
     for (i, name) in names.iter().enumerate() {
         let a = &agreements[i];
         let row = rows.iter_mut().find(|r| r.system == *name).expect("row");
@@ -81,8 +90,8 @@ pub fn measure(
             .is_some_and(|k| k.len() != a.scores.len())
         {
             eprintln!(
-                "bench: warning: {name} gave {} per-query scores where kenlm-rs gave {}: \
-                 its scores are not compared",
+                "bench: warning: {name} gave {} per-query scores where {reference_name} gave \
+                 {}: its scores are not compared",
                 a.scores.len(),
                 kenlm_scores.as_ref().map_or(0, Vec::len)
             );

@@ -246,7 +246,7 @@ impl Report {
                         .map_or("-".into(), |t| mqps(t.qps()))
                 )),
                 s.map_or("-".into(), |s| format!("{:.4}", s.log10_sum)),
-                self.perplexity(r).map_or("-".into(), |p| format!("{p:.4}")),
+                self.perplexity(r).map_or("-".into(), perplexity_text),
                 r.max_abs_diff.map_or("-".into(), |d| format!("{d:.2e}")),
                 s.map_or("-".into(), |s| format!("{:.2}", s.mean_length)),
             );
@@ -294,5 +294,15 @@ impl Report {
                 })
             })
             .collect()
+    }
+}
+
+/// A perplexity for the text table: four decimals, or scientific notation past
+/// a million (a model whose unknown words score -100 reaches 10^80).
+fn perplexity_text(p: f64) -> String {
+    if p.abs() < 1e6 {
+        format!("{p:.4}")
+    } else {
+        format!("{p:.4e}")
     }
 }

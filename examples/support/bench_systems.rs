@@ -153,7 +153,9 @@ impl<M: LanguageModel> System for DashSystem<M> {
     }
 }
 
-/// A KenLM model (kenlm-rs) with its query stream mapped to KenLM's ids.
+/// A KenLM model (kenlm-rs) with its query stream mapped to KenLM's ids (a
+/// word that is not UTF-8 by its lossy spelling: see
+/// [`Queries::not_utf8_words`]).
 pub struct KenSystem {
     m: kenlm::Model,
     sentences: Vec<Vec<u32>>,
@@ -162,16 +164,6 @@ pub struct KenSystem {
 
 impl KenSystem {
     pub fn new(m: kenlm::Model, q: &Queries) -> KenSystem {
-        let not_utf8 = q.sentences.iter().flatten();
-        let not_utf8 = not_utf8.filter(|w| std::str::from_utf8(w).is_err()).count();
-        if not_utf8 > 0 {
-            eprintln!(
-                "bench: warning: {not_utf8} query words are not UTF-8: kenlm-rs takes words \
-                 as UTF-8 strings, so it looks up their lossy spelling (U+FFFD) instead, \
-                 and its scores there are not KenLM's for those bytes (dashlm and KenLM's \
-                 native loop read bytes)"
-            );
-        }
         let sentences = q
             .sentences
             .iter()

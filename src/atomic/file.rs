@@ -48,14 +48,17 @@ impl PendingFile {
     ///
     /// # Errors
     /// The temporary file cannot be created (the message names the
-    /// directory); `path` ends with `/`, or stands for an open file
-    /// descriptor ([`io::ErrorKind::InvalidInput`]).
+    /// directory); `path` ends with `/`, is a directory (a rename could not
+    /// replace it), or stands for an open file descriptor
+    /// ([`io::ErrorKind::InvalidInput`]).
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
     /// let missing = dir.path().join("no/such/dir/out.txt");
     /// let err = dashlm::atomic::PendingFile::create(&missing).err().unwrap();
     /// assert!(err.to_string().starts_with("cannot create a file in "), "{err}");
+    /// let err = dashlm::atomic::PendingFile::create(dir.path()).err().unwrap();
+    /// assert_eq!(err.to_string(), "is a directory, not a file to write");
     /// ```
     pub fn create(path: &Path) -> io::Result<PendingFile> {
         if path.to_string_lossy().ends_with(std::path::is_separator) {
@@ -69,6 +72,10 @@ impl PendingFile {
                  output, where a command takes it)",
                 fd.display()
             );
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
+        }
+        if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+            let what = "is a directory, not a file to write";
             return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
         }
         let dir = parent_of(path);

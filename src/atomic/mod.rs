@@ -549,7 +549,11 @@ mod tests {
         let (fresh, fresh_dir) = (dir.path().join("fresh.txt"), dir.path().join("fresh"));
         let pending_fresh = PendingFile::create(&fresh).unwrap();
         let pending_dir = PendingDir::create(&fresh_dir).unwrap();
-        let pending_blocked = PendingFile::create(&blocked).unwrap();
+        // A file whose name became a non-empty directory after it was created.
+        let late_dir = dir.path().join("late");
+        let pending_blocked = PendingFile::create(&late_dir).unwrap();
+        fs::create_dir(&late_dir).unwrap();
+        fs::write(late_dir.join("x"), "").unwrap();
         let outputs = [
             Pending::from(pending_fresh),
             pending_dir.into(),
@@ -557,7 +561,7 @@ mod tests {
         ];
         assert!(commit_together(outputs).is_err());
         assert!(!fresh.exists() && !fresh_dir.exists());
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 4);
     }
 
     #[test]

@@ -13,11 +13,14 @@ use crate::format::segmented::{self, LEVELS, MAX_SEGMENTS};
 /// reader decodes a code by arithmetic on a 2 KiB table rather than reading
 /// one of up to 2^16 values (256 KiB). Otherwise, when the
 /// distinct values fit in the codebook, it holds them exactly (lossless);
-/// else values are split into equal-count bins, each represented by its
-/// mean, so the error of a weight is at most the width of its bin, then
-/// refined by Lloyd's algorithm (each center moves to the mean of the values
-/// nearest to it), which lowers the mean squared error of the weights.
-/// `-inf` gets an exact code of its own.
+/// else values are split into bins of about equal count, each a range of
+/// whole runs of equal values (a value tied more often than its share gets a
+/// bin alone, so ties do not waste codes), each represented by its mean,
+/// then refined by Lloyd's algorithm (each center moves to the mean of the
+/// values nearest to it), which lowers the mean squared error of the
+/// weights. A weight is stored as its nearest center, so its error is at
+/// most half the gap between the two centers around it, or its distance to
+/// the outermost center beyond them. `-inf` gets an exact code of its own.
 ///
 /// ```
 /// use dashlm::build::Codebook;

@@ -23,7 +23,7 @@ pub struct Args {
     /// The model (compiled or ARPA).
     model: PathBuf,
     /// Number of timed repetitions (at least 3).
-    #[arg(long, default_value_t = 5, allow_hyphen_values = true, value_parser = clap::value_parser!(u32).range(3..))]
+    #[arg(long, default_value_t = 5, allow_hyphen_values = true, value_parser = parse_repeat)]
     repeat: u32,
     /// Score the lines with the lookahead of `score_corpus` instead of one
     /// `full_score` call per word.
@@ -60,11 +60,21 @@ fn bench<M: LanguageModel>(model: &M, repeat: u32, lookahead: bool) -> io::Resul
         best = best.min(start.elapsed().as_secs_f64());
     }
     Ok(format!(
-        "queries={} log10_sum={:.4} seconds={best:.6} qps={:.0}",
+        "queries={} log10_sum={:.4} seconds={best:.9} qps={:.0}",
         result.0,
         result.1,
         result.0 as f64 / best
     ))
+}
+
+/// `--repeat N`: at least 3 runs, the best of which is printed.
+fn parse_repeat(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if n >= 3 => Ok(n),
+        _ => Err(format!(
+            "`{s}`: expected a number of runs >= 3 (and < 2^32)"
+        )),
+    }
 }
 
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
