@@ -88,9 +88,10 @@
 //!   codes only q8's, each field apart: exactly, into the distinct bit patterns
 //!   of its values, when they are at most 2^16 and the codes and codebook are
 //!   smaller than raw f32s (the shared 4-gram: 10 + 15 bits a word instead of
-//!   64); when they are more, lossily, into 12-bit codes of 4,096 values that
-//!   keep each value's sign and zero ([`crate::build::ClassBook`]). A reader
-//!   takes codes in any file.
+//!   64); otherwise (more values, or exact codes no smaller), lossily, into
+//!   12-bit codes of 4,096 values that keep each value's sign and zero
+//!   ([`crate::build::ClassBook`]) when those are smaller than raw f32s, else
+//!   raw. A reader takes codes in any file.
 //! - `Layouts`: one [`RawLayout`] (32 bytes) per order 2..=N.
 //! - `Table` (order n): the arcs of order n, bit-packed, `num_slots * entry_bits` bits, then
 //!   16 bytes of zero padding; hashed (see [`crate::format::table`]), or, at the highest
