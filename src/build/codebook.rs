@@ -13,14 +13,16 @@ use crate::format::segmented::{self, LEVELS, MAX_SEGMENTS};
 /// reader decodes a code by arithmetic on a 2 KiB table rather than reading
 /// one of up to 2^16 values (256 KiB). Otherwise, when the
 /// distinct values fit in the codebook, it holds them exactly (lossless);
-/// else values are split into bins of about equal count, each a range of
-/// whole runs of equal values (a value tied more often than its share gets a
-/// bin alone, so ties do not waste codes), each represented by its mean,
-/// then refined by Lloyd's algorithm (each center moves to the mean of the
+/// else it holds the least and the greatest value exactly and starts the
+/// other centers as bins of about equal count of the values between, each a
+/// range of whole runs of equal values (a value tied more often than its
+/// share gets a bin alone, so ties do not waste codes) represented by its
+/// mean; Lloyd's algorithm then refines those (each moves to the mean of the
 /// values nearest to it), which lowers the mean squared error of the
 /// weights. A weight is stored as its nearest center, so its error is at
-/// most half the gap between the two centers around it, or its distance to
-/// the outermost center beyond them. `-inf` gets an exact code of its own.
+/// most half the gap between the two centers around it. `-inf` gets an exact
+/// code of its own. (A codebook of 2 codes or fewer keeps no value exactly:
+/// its centers are the means of equal-count bins.)
 ///
 /// ```
 /// use dashlm::build::Codebook;
@@ -166,9 +168,13 @@ impl Codebook {
         let room = size - usize::from(has_neg_inf);
         let mut centers = if runs.values.len() <= room {
             runs.values
+        } else if room >= 3 {
+            let mut centers = runs.pinned_centers(room);
+            runs.lloyd(&mut centers, LLOYD_ROUNDS, true);
+            centers
         } else {
-            let mut centers = runs.equal_count_centers(room);
-            runs.lloyd(&mut centers, LLOYD_ROUNDS);
+            let mut centers = runs.equal_count_centers(0..runs.values.len(), room);
+            runs.lloyd(&mut centers, LLOYD_ROUNDS, false);
             centers
         };
         if !has_pos_zero {
@@ -499,13 +505,39 @@ pub(in crate::build) mod tests {
         }
     }
 
+    /// A lossy codebook keeps its outermost values exactly, however rare,
+    /// and gives a tied value a code of its own (en4's q8 bigram backoffs: a
+    /// lone -3.66 was stored as -1.58, and the ties left 92 of 256 codes).
+    #[test]
+    fn lossy_codebooks_keep_the_extremes_and_every_code() {
+        let mut values = vec![-0.0726f32; 30_000];
+        values.extend(vec![0.0; 29_000]);
+        values.extend((0..40_000).map(|i| -1.5 * i as f32 / 40_000.0));
+        values.extend([-3.66, 0.25]);
+        let cb = Codebook::build(values.clone(), 8);
+        assert_eq!(cb.code_bits(), 8);
+        assert_eq!(cb.centers.len(), 256);
+        for v in [-3.66, 0.25, -0.0726] {
+            assert_eq!(cb.decode(cb.encode(v)), v);
+        }
+        // Every other weight is within half a gap of the centers around it.
+        let gap = cb
+            .centers
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(0.0, f32::max);
+        assert!(values
+            .iter()
+            .all(|&v| (cb.decode(cb.encode(v)) - v).abs() <= gap / 2.0));
+    }
+
     /// A value halfway between two centers goes to the lower one, in Lloyd's
     /// algorithm as in `encode`.
     #[test]
     fn ties_go_to_the_lower_center() {
         let runs = Runs::new(vec![0.0, 1.0, 2.0]);
         let mut centers = [0.0, 2.0];
-        runs.lloyd(&mut centers, 1);
+        runs.lloyd(&mut centers, 1, false);
         assert_eq!(centers, [0.5, 2.0]);
         assert_eq!(Codebook::from_centers(vec![0.0, 2.0]).encode(1.0), 0);
     }
