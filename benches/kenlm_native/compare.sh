@@ -21,7 +21,8 @@ if [ $# -gt 0 ] && [ "$1" != "--" ]; then pairs=$1; shift; fi
 root="$(dirname "$0")/../.."
 (cd "$root" && cargo build --release --bin dashlm >&2)
 "$root/benches/kenlm_native/build.sh" >/dev/null
-dashlm="$root/target/release/dashlm" native="$root/target/release/kenlm-query-loop"
+bin="${CARGO_TARGET_DIR:-$root/target}/release"  # where build.sh puts the loop too
+dashlm="$bin/dashlm" native="$bin/kenlm-query-loop"
 i=0
 while [ "$i" -lt "$pairs" ]; do
   d=$("$dashlm" bench-query "$dash_model" --repeat 3 "$@" < "$text")

@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long)]
     pub json: Option<PathBuf>,
     /// Timed runs per measurement (best and median are reported), at least 1.
-    #[arg(long, default_value_t = 5, value_parser = at_least_one)]
+    #[arg(long, default_value_t = 5, allow_hyphen_values = true, value_parser = at_least_one)]
     pub repeat: usize,
     /// Repeat the query file until a run has at least this many queries.
     #[arg(long, default_value_t = 1_000_000)]
@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long, default_value = "f32,q16,q8", value_delimiter = ',')]
     pub variants: Vec<String>,
     /// Threads for the multi-thread measurement, at least 1.
-    #[arg(long, default_value_t = 2, value_parser = at_least_one)]
+    #[arg(long, default_value_t = 2, allow_hyphen_values = true, value_parser = at_least_one)]
     pub threads: usize,
     /// Where to write the built models (default: a temporary directory, removed
     /// at the end). Files in a given directory are kept.

@@ -48,8 +48,9 @@ impl PendingFile {
     ///
     /// # Errors
     /// The temporary file cannot be created (the message names the
-    /// directory); `path` ends with `/`, is a directory (a rename could not
-    /// replace it), or stands for an open file descriptor
+    /// directory); `path` ends with `/`, is a directory or a link to one (a
+    /// rename could not replace it, or would replace the link), or stands
+    /// for an open file descriptor
     /// ([`io::ErrorKind::InvalidInput`]).
     ///
     /// ```
@@ -74,7 +75,10 @@ impl PendingFile {
             );
             return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
         }
-        if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+        // A link to a directory too: replacing the link by a file is not what
+        // a name that reads as a directory asks for (`build-lm` refuses it
+        // alike).
+        if fs::metadata(path).is_ok_and(|m| m.is_dir()) {
             let what = "is a directory, not a file to write";
             return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
         }
