@@ -111,7 +111,7 @@ fn try_main() -> Res<()> {
     machine["memory_latency_ns"] = json!((chase * 10.0).round() / 10.0);
     let (mut rows, systems) = bench_load::load_all(&args, &inputs, built)?;
     let lossy_kenlm_rs = inputs.queries.not_utf8_words() > 0;
-    bench_measure::measure(
+    let diff_reference = bench_measure::measure(
         &args,
         inputs.nbest.as_deref(),
         systems,
@@ -128,6 +128,7 @@ fn try_main() -> Res<()> {
         machine: &machine,
         report: &report,
         targets: &targets,
+        diff_reference,
     };
     println!("{}", results.text());
     if let (Some(path), Some(out)) = (&args.json, json) {

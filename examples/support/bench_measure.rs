@@ -22,14 +22,15 @@ struct NbestTimings {
 /// Measures `systems` (ended here, with any child) and fills in the rows'
 /// speed and agreement: each system's scores against KenLM's, kenlm-rs's
 /// unless `lossy_kenlm_rs` (query words that are not UTF-8, which kenlm-rs
-/// cannot look up), then the native loop's, if it runs.
+/// cannot look up), then the native loop's, if it runs. Returns the name of
+/// the system the scores were compared with (`None`: not compared).
 pub fn measure(
     args: &Args,
     nbest: Option<&[NbestList]>,
     systems: Systems,
     rows: &mut [Row],
     lossy_kenlm_rs: bool,
-) -> Res<()> {
+) -> Res<Option<&'static str>> {
     // Agreement, then the timed runs, interleaved.
     let agreements: Vec<Agreement> = systems.iter().map(|(_, s)| s.agreement()).collect();
     let (names, mut boxes): (Vec<String>, Vec<Box<dyn System>>) = systems.into_iter().unzip();
@@ -130,7 +131,7 @@ pub fn measure(
             );
         }
     }
-    Ok(())
+    Ok(reference.map(|_| reference_name))
 }
 
 /// N-best rescoring: one pass for the log10 sums, then one thread and

@@ -32,6 +32,8 @@ pub struct Results<'a> {
     pub machine: &'a Value,
     pub report: &'a Report,
     pub targets: &'a Targets,
+    /// The system the rows' `max_abs_diff_vs_kenlm` was taken against.
+    pub diff_reference: Option<&'static str>,
 }
 
 impl Results<'_> {
@@ -44,6 +46,7 @@ impl Results<'_> {
             machine,
             report,
             targets,
+            ..
         } = self;
         let (counts, queries) = (&inputs.counts, &inputs.queries);
         let mut text = String::new();
@@ -125,6 +128,7 @@ impl Results<'_> {
                 "threads": args.threads,
             },
             "nbest": args.nbest.as_ref().map(|p| p.display().to_string()),
+            "max_abs_diff_against": self.diff_reference,
             "rows": self.report.json_rows(),
             "targets": self.targets.iter().map(|(what, want, got, met)| json!({
                 "target": what, "required": want, "measured": got, "met": met,
