@@ -74,12 +74,11 @@ pub fn measure(
         },
     };
     drop(boxes);
-    let reference = if lossy_kenlm_rs {
-        peers.native
+    let (reference, reference_name) = if lossy_kenlm_rs {
+        (peers.native, NATIVE)
     } else {
-        peers.kenlm_rs
+        (peers.kenlm_rs, "kenlm-rs")
     };
-    let reference_name = if lossy_kenlm_rs { NATIVE } else { "kenlm-rs" };
     let kenlm_scores = reference.map(|i| agreements[i].scores.clone());
     for (i, name) in names.iter().enumerate() {
         let a = &agreements[i];

@@ -49,11 +49,9 @@ fn write_file(
     path: &Path,
 ) -> Result<(), Box<dyn Error + Send + Sync>> {
     let name = path.display().to_string();
+    // A directory is refused by the temporary file's creation.
     let meta = std::fs::metadata(path).ok();
-    if meta.as_ref().is_some_and(|m| m.is_dir()) {
-        return Err(format!("{name}: is a directory, not a file to write").into());
-    }
-    if meta.is_some_and(|m| !m.is_file()) {
+    if meta.is_some_and(|m| !m.is_file() && !m.is_dir()) {
         let file = File::options()
             .write(true)
             .open(path)
