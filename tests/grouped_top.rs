@@ -1,4 +1,4 @@
-//! The grouped highest order (`BuildOptions::grouped_top`, q8's default):
+//! The grouped highest order (`BuildOptions::grouped_top`, an option for q8):
 //! the same scores as the hashed table bit for bit through every query form,
 //! smaller, and memory-safe when its bytes are corrupted.
 

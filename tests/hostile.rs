@@ -274,11 +274,12 @@ fn an_unknown_version_weight_or_kind_is_refused() {
     // no fingerprints), version 3 (every table scanned, no lookup kind in
     // the layouts), versions 4 and 5 (an open-addressing vocabulary index),
     // version 6 (fixed-width vocabulary offsets), version 7 (no segmented
-    // codebooks) and a version from the future are refused.
-    for other in [0u16, 1, 2, 3, 4, 5, 6, 7, 9, u16::MAX] {
+    // codebooks), version 8 (no block bases) and a version from the future
+    // are refused.
+    for other in [0u16, 1, 2, 3, 4, 5, 6, 7, 8, 10, u16::MAX] {
         let e = open_error(|b| b[10..12].copy_from_slice(&other.to_le_bytes()));
         assert!(e.contains(&format!("format version {other} ")), "{e}");
-        assert!(e.contains("reads version 8 files"), "{e}");
+        assert!(e.contains("reads version 9 files"), "{e}");
         assert!(e.contains("rebuild the model with build-lm"), "{e}");
     }
     let e = open_error(|b| b[13] = 9);
@@ -288,11 +289,11 @@ fn an_unknown_version_weight_or_kind_is_refused() {
 }
 
 #[test]
-fn a_version_7_file_is_refused_with_the_rebuild_message() {
-    let e = open_error(|b| b[10..12].copy_from_slice(&7u16.to_le_bytes()));
+fn a_version_8_file_is_refused_with_the_rebuild_message() {
+    let e = open_error(|b| b[10..12].copy_from_slice(&8u16.to_le_bytes()));
     assert_eq!(
         e,
-        "format version 7 at byte 10: this dashlm reads version 8 files; \
+        "format version 8 at byte 10: this dashlm reads version 9 files; \
          rebuild the model with build-lm"
     );
 }
@@ -419,8 +420,14 @@ fn segmented_codebook_lies_are_refused() {
     let model = Model::from_bytes(&unflagged[..]).unwrap();
     let e = model.verify().unwrap_err().to_string();
     assert!(e.contains("layouts"), "{e}");
+    let e = open_error_of(bytes.clone(), |b| b[layouts + 30] = 1);
+    assert!(e.contains("reserved bytes [1, 0]"), "{e}");
+    // Block bases (byte 29) only in a run-offset table (this one is scanned).
     let e = open_error_of(bytes, |b| b[layouts + 29] = 1);
-    assert!(e.contains("reserved bytes [1, 0, 0]"), "{e}");
+    assert!(
+        e.contains("1-bit block bases in a table of lookup kind 0"),
+        "{e}"
+    );
     // Flagged where there is no codebook: tiny's f32 bigram probabilities
     // are raw f32 bits.
     let e = open_error(|b| {

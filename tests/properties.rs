@@ -38,9 +38,11 @@ proptest! {
         let models = [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8].map(|w| compiled(&set, w));
         let bigram_load = BuildOptions { bigram_load_factor: Some(0.35), ..BuildOptions::default() };
         let emptier = compiled_with(&set, bigram_load);
-        // q8's defaults (run offsets at load 0.95, grouped highest order) with
-        // a scanned order-2 table: the same codes, so the same scores.
+        // q8's defaults (run offsets at load 0.96, most with block bases) with
+        // a scanned order-2 table, and with a grouped highest order: the same
+        // codes, so the same scores.
         let mixed = compiled_with(&set, BuildOptions { bigram_load_factor: Some(0.35), ..BuildOptions::new(WeightFormat::Q8) });
+        let grouped = compiled_with(&set, BuildOptions { grouped_top: true, ..BuildOptions::new(WeightFormat::Q8) });
         let reference = ReferenceModel::new(set);
         for _ in 0..20 {
             let words = random_sentence(&mut rng, vocab);
@@ -48,6 +50,7 @@ proptest! {
             prop_assert_eq!(score_words(&models[0], &words), want.clone());
             prop_assert_eq!(score_words(&emptier, &words), want.clone());
             prop_assert_eq!(score_words(&mixed, &words), score_words(&models[2], &words));
+            prop_assert_eq!(score_words(&grouped, &words), score_words(&models[2], &words));
             for (model, bound) in [(&models[1], 0.02f32), (&models[2], 0.6)] {
                 for ((got, glen), (exp, elen)) in score_words(model, &words).into_iter().zip(&want) {
                     prop_assert_eq!(glen, *elen);

@@ -148,6 +148,8 @@ fn full_width(bytes: &[u8], full: u32) -> Vec<u8> {
                 ..widths
                     .layout(raw.num_homes, raw.num_slots, max_displacement)
                     .with_runs(layout.runs())
+                    // The same block bases and stored offset widths.
+                    .with_bases(u32::from(raw.base_bits), (1 << raw.disp_bits) - 1)
             };
             assert_eq!(wide.disp_bits, raw.disp_bits);
             let mut writer = TableWriter::new(wide, header.vocab_size).unwrap();

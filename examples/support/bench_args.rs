@@ -32,8 +32,7 @@ pub struct Args {
     pub min_queries: u64,
     /// dashlm variants to build: f32, f32-raw (f32 with `--raw-f32`),
     /// f32-bigram (f32 with `--bigram-load-factor 0.5`), f32-raw-bigram (both),
-    /// q16, q16-bigram, q8, q8-hashed (q8 with `--top-order hashed
-    /// --load-factor 0.96`).
+    /// q16, q16-bigram, q8, q8-grouped (q8 with `--top-order grouped`).
     #[arg(long, default_value = "f32,q16,q8", value_delimiter = ',')]
     pub variants: Vec<String>,
     /// Threads for the multi-thread measurement, at least 1.

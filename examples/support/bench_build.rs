@@ -16,26 +16,19 @@ use crate::Res;
 
 /// A dashlm variant the harness builds: its name, its weights, whether every
 /// f32 weight is raw (`build-lm --raw-f32`), whether its order-2 table is at
-/// [`BIGRAM_LOAD`] (`build-lm --bigram-load-factor 0.5`), and whether it is
-/// q8 with a hashed highest order at [`HASHED_Q8_LOAD`] (`build-lm --weights
-/// q8 --top-order hashed --load-factor 0.96`).
+/// [`BIGRAM_LOAD`] (`build-lm --bigram-load-factor 0.5`), and whether its
+/// highest order is grouped (`build-lm --weights q8 --top-order grouped`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Variant {
     pub name: &'static str,
     pub weights: WeightFormat,
     pub raw_f32: bool,
     pub bigram: bool,
-    pub hashed_top: bool,
+    pub grouped_top: bool,
 }
 
 /// The order-2 load factor of the `-bigram` variants.
 pub const BIGRAM_LOAD: f64 = 0.5;
-
-/// The load factor of `q8-hashed`: the fullest at which the shared 4-gram's
-/// run offsets keep q8's 7 bits (at 0.97 they take 8, and the file grows),
-/// so that its file stays within 0.8x KenLM's trie -q8 -b8 (0.799x; 0.806x at
-/// q8's 0.95).
-pub const HASHED_Q8_LOAD: f64 = 0.96;
 
 /// Every variant.
 pub const VARIANTS: [Variant; 8] = [
@@ -46,7 +39,7 @@ pub const VARIANTS: [Variant; 8] = [
     variant("q16", WeightFormat::Q16, false, false, false),
     variant("q16-bigram", WeightFormat::Q16, false, true, false),
     variant("q8", WeightFormat::Q8, false, false, false),
-    variant("q8-hashed", WeightFormat::Q8, false, false, true),
+    variant("q8-grouped", WeightFormat::Q8, false, false, true),
 ];
 
 const fn variant(
@@ -54,20 +47,20 @@ const fn variant(
     weights: WeightFormat,
     raw_f32: bool,
     bigram: bool,
-    hashed_top: bool,
+    grouped_top: bool,
 ) -> Variant {
     Variant {
         name,
         weights,
         raw_f32,
         bigram,
-        hashed_top,
+        grouped_top,
     }
 }
 
 /// What `--variants` takes, for messages.
 pub const VARIANT_NAMES: &str =
-    "f32, f32-raw, f32-bigram, f32-raw-bigram, q16, q16-bigram, q8 or q8-hashed";
+    "f32, f32-raw, f32-bigram, f32-raw-bigram, q16, q16-bigram, q8 or q8-grouped";
 
 impl Variant {
     /// One of [`VARIANT_NAMES`].
@@ -81,12 +74,7 @@ impl Variant {
         dashlm::build::BuildOptions {
             raw_f32: self.raw_f32,
             bigram_load_factor: self.bigram.then_some(BIGRAM_LOAD),
-            grouped_top: defaults.grouped_top && !self.hashed_top,
-            load_factor: if self.hashed_top {
-                HASHED_Q8_LOAD
-            } else {
-                defaults.load_factor
-            },
+            grouped_top: self.grouped_top,
             ..defaults
         }
     }

@@ -95,7 +95,7 @@ impl Report {
                 "dashlm q16",
                 "dashlm q16-bigram",
                 "dashlm q8",
-                "dashlm q8-hashed",
+                "dashlm q8-grouped",
             ];
             order.iter().position(|&o| o == s).unwrap_or(order.len())
         };

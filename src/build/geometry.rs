@@ -4,7 +4,9 @@
 use std::io::{self, Seek, Write};
 
 use super::{write_sections, BuildError, BuildOptions, ClassBook, Codebook, ExactBook};
-use crate::format::table::{id_bits, KeyCodec, Slot, TableStream, Widths, MAX_KEY_BITS};
+use crate::format::table::{
+    id_bits, BlockBases, KeyCodec, RunFields, Settled, Slot, TableStream, Widths, MAX_KEY_BITS,
+};
 use crate::format::{RawLayout, SectionKind, SectionWriter, WeightFormat};
 
 /// Encodes one field of an order's weights: raw f32 bits, codes into an
@@ -188,9 +190,16 @@ impl Geometry {
         if self.grouped {
             return widths.grouped_layout(self.num_homes, placed.num_slots);
         }
-        widths
+        let raw = widths
             .layout(self.num_homes, placed.num_slots, placed.max_displacement)
-            .with_runs(self.runs)
+            .with_runs(self.runs);
+        placed.bases.layout(raw)
+    }
+
+    /// The layout of this order's arcs with `widths` in a scanned table,
+    /// whatever kind the order's own table is.
+    pub(super) fn scanned_layout(&self, widths: Widths, placed: Placed) -> RawLayout {
+        widths.layout(self.num_homes, placed.num_slots, placed.max_displacement)
     }
 
     /// The slot of each arc, given their keys ([`Geometry::key`]) in
@@ -218,6 +227,8 @@ impl Geometry {
             rank: 0,
             next: 0,
             max_displacement: 0,
+            fields: RunFields::default(),
+            bases: BlockBases::default(),
         }
     }
 }
@@ -231,6 +242,10 @@ pub(super) struct Placer {
     /// The first slot no arc placed so far holds.
     next: u64,
     max_displacement: u64,
+    /// Run-offset tables: the slots' offset fields as they become known, and
+    /// their blocks' bases.
+    fields: RunFields,
+    bases: BlockBases,
 }
 
 impl Placer {
@@ -238,6 +253,7 @@ impl Placer {
     #[inline]
     pub(super) fn slot(&mut self, key: u64) -> u64 {
         let g = &self.geometry;
+        let runs = g.runs && !g.grouped;
         let home = if g.grouped {
             self.rank
         } else {
@@ -246,11 +262,28 @@ impl Placer {
         let s = home.max(self.next);
         self.max_displacement = self.max_displacement.max(s - home);
         (self.rank, self.next) = (self.rank + 1, s + 1);
+        if runs {
+            let settled = self.fields.put(home, s);
+            self.gather(&settled, s);
+        }
         s
     }
 
+    /// Passes the offset fields `settled` made known to the block bases.
+    fn gather(&mut self, settled: &Settled, slot: u64) {
+        for j in settled.held.clone() {
+            self.bases.field(j, settled.field(j));
+        }
+        if settled.own {
+            self.bases.field(slot, 1);
+        }
+    }
+
     /// The number of slots and the largest displacement of the arcs placed.
-    pub(super) fn placed(self) -> Result<Placed, BuildError> {
+    pub(super) fn placed(mut self) -> Result<Placed, BuildError> {
+        let settled = self.fields.finish();
+        self.gather(&settled, u64::MAX);
+        self.bases.finish();
         let g = &self.geometry;
         let num_slots = if g.grouped {
             self.next
@@ -266,6 +299,7 @@ impl Placer {
         Ok(Placed {
             num_slots,
             max_displacement: self.max_displacement,
+            bases: self.bases,
         })
     }
 }
@@ -276,6 +310,8 @@ impl Placer {
 pub(super) struct Placed {
     pub(super) num_slots: u64,
     max_displacement: u64,
+    /// Run-offset tables: their offset fields' block bases.
+    bases: BlockBases,
 }
 
 /// One order's table being written: its layout and weight coders.

@@ -51,7 +51,7 @@ impl Column {
         // Scanned whatever the table's kind: the build looks arcs up one at a
         // time, and a scan's reads do not wait on each other's values as a
         // run's read waits on its home's offset.
-        let raw = geometry.layout(widths, placed).with_runs(false);
+        let raw = geometry.scanned_layout(widths, placed);
         let table = TableWriter::new(raw, geometry.vocab_size).ok()?;
         let probe = Probe::new(table.layout(), 0..table.bytes().len());
         Some(Column { table, probe })

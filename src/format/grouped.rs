@@ -85,7 +85,8 @@ impl Widths {
             runs: GROUPED,
             prob_segmented: 0,
             backoff_segmented: 0,
-            reserved: [0; 3],
+            base_bits: 0,
+            reserved: [0; 2],
         }
     }
 }

@@ -21,7 +21,9 @@ pub const MAGIC: [u8; 8] = *b"DASHLM\x00\x1a";
 /// The format version this build writes, and the only one it reads (older
 /// files must be rebuilt with `build-lm`).
 ///
-/// Version 8 may store a q16 order's codebooks as segments of evenly spaced
+/// Version 9 may store a run-offset table's offsets less a base per block of
+/// 32 slots (see [`crate::format::table`]; the shared 4-gram's q8 tables take
+/// 5 bits an offset instead of 7). Version 8 may store a q16 order's codebooks as segments of evenly spaced
 /// values (see [`crate::format::segmented`]), flagged in the order's
 /// [`RawLayout`]. Version 7 stored the vocabulary's offsets as an Elias-Fano sequence (see
 /// [`crate::format::vocab`]), about 5.3 bits a word on the shared 4-gram
@@ -41,14 +43,14 @@ pub const MAGIC: [u8; 8] = *b"DASHLM\x00\x1a";
 /// # f.write_to(&mut bytes).unwrap();
 /// // Bytes 10..12 of a file, little-endian.
 /// assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), VERSION);
-/// assert_eq!(VERSION, 8);
-/// // Version 7 in its header is refused (before the header checksum is
+/// assert_eq!(VERSION, 9);
+/// // Version 8 in its header is refused (before the header checksum is
 /// // checked).
-/// bytes[10..12].copy_from_slice(&7u16.to_le_bytes());
+/// bytes[10..12].copy_from_slice(&8u16.to_le_bytes());
 /// let err = parse(&bytes).unwrap_err().to_string();
-/// assert!(err.contains("format version 7") && err.contains("reads version 8 files"), "{err}");
+/// assert!(err.contains("format version 8") && err.contains("reads version 9 files"), "{err}");
 /// ```
-pub const VERSION: u16 = 8;
+pub const VERSION: u16 = 9;
 /// Bytes in the fixed header.
 ///
 /// ```
@@ -357,7 +359,8 @@ impl SectionEntry {
 /// | 24, 25 | `backoff_bits`, `disp_bits` |
 /// | 26 | `runs` (0 scanned, 1 run offsets, 2 grouped) |
 /// | 27, 28 | `prob_segmented`, `backoff_segmented` (0 or 1) |
-/// | 29..32 | reserved, zero (checked at open) |
+/// | 29 | `base_bits`: 0, or in a run-offset table with block bases the width of each base (1..=28; see [`crate::format::table`]) |
+/// | 30..32 | reserved, zero (checked at open) |
 ///
 /// ```
 /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
@@ -404,8 +407,12 @@ pub struct RawLayout {
     pub prob_segmented: u8,
     /// 1 if the backoff codebook is segmented, else 0.
     pub backoff_segmented: u8,
+    /// 0, or in a run-offset table whose offset fields are stored less their
+    /// block's base (see [`crate::format::table`]), the bits of each base
+    /// (1..=[`crate::format::table::MAX_BASE_BITS`]).
+    pub base_bits: u8,
     /// Reserved, zero.
-    pub reserved: [u8; 3],
+    pub reserved: [u8; 2],
 }
 
 impl RawLayout {
@@ -418,6 +425,35 @@ impl RawLayout {
     pub fn with_runs(self, runs: bool) -> RawLayout {
         RawLayout {
             runs: u8::from(runs),
+            ..self
+        }
+    }
+
+    /// This run-offset layout with block bases of `base_bits` and offset
+    /// fields as wide as `max_stored`, the largest offset field stored less
+    /// its base, needs (see [`crate::format::table`]); `base_bits` 0 keeps
+    /// the layout as it is.
+    ///
+    /// ```
+    /// use dashlm::format::table::Widths;
+    /// let raw = Widths { ctx: 10, word: 10, prob: 8, nodes: false, backoff: 0 }
+    ///     .layout(100, 120, 40)
+    ///     .with_runs(true);
+    /// assert_eq!((raw.disp_bits, raw.entry_bits), (6, 6 + 14 + 8));
+    /// // Offsets up to 41 as a base of 5 bits plus at most 3.
+    /// let based = raw.with_bases(5, 3);
+    /// assert_eq!((based.base_bits, based.disp_bits, based.entry_bits), (5, 2, 2 + 14 + 8));
+    /// assert_eq!(raw.with_bases(0, 3), raw);
+    /// ```
+    pub fn with_bases(self, base_bits: u32, max_stored: u64) -> RawLayout {
+        if base_bits == 0 {
+            return self;
+        }
+        let disp_bits = super::bits::bits_for(max_stored).max(1);
+        RawLayout {
+            base_bits: u8::try_from(base_bits).unwrap_or(u8::MAX),
+            disp_bits: u8::try_from(disp_bits).unwrap_or(u8::MAX),
+            entry_bits: (self.entry_bits + disp_bits).saturating_sub(u32::from(self.disp_bits)),
             ..self
         }
     }

@@ -1,4 +1,4 @@
-//! The on-disk layout of a compiled dashlm model (format version 8, the only
+//! The on-disk layout of a compiled dashlm model (format version 9, the only
 //! one read: older files must be rebuilt).
 //!
 //! This module owns every byte offset, field width and checksum; [`crate::build`]
@@ -38,7 +38,7 @@
 //! |---|---|
 //! | 0..8 | magic `DASHLM\0\x1a` |
 //! | 8..10 | byte-order mark `0xFEFF` (reads as `FF FE`) |
-//! | 10..12 | format version ([`VERSION`], `8`; any other is refused) |
+//! | 10..12 | format version ([`VERSION`], `9`; any other is refused) |
 //! | 12 | order `N` (1..=[`crate::MAX_ORDER`]) |
 //! | 13 | weights: 0 = f32, 1 = q16, 2 = q8 |
 //! | 14..16 | reserved, zero |
@@ -94,9 +94,11 @@
 //!   raw. A reader takes codes in any file.
 //! - `Layouts`: one [`RawLayout`] (32 bytes) per order 2..=N.
 //! - `Table` (order n): the arcs of order n, bit-packed, `num_slots * entry_bits` bits, then
-//!   16 bytes of zero padding; hashed (see [`crate::format::table`]), or, at the highest
-//!   order only, grouped (`RawLayout::runs` = 2: the arcs sorted by context, then a
-//!   [`groups`] block of one group per context; see [`grouped`]).
+//!   16 bytes of zero padding; hashed (see [`crate::format::table`]; a run-offset
+//!   table with `RawLayout::base_bits` > 0 then has its block bases: from the next
+//!   byte, `num_slots / 32 + 1` bases of `base_bits` bit-packed, then 8 zero bytes),
+//!   or, at the highest order only, grouped (`RawLayout::runs` = 2: the arcs sorted
+//!   by context, then a [`groups`] block of one group per context; see [`grouped`]).
 //! - `ProbCodebook` / `BackoffCodebook` (order 1, every file): 0 to 2^16 f32 values,
 //!   sorted by [`f32::total_cmp`]: the distinct bit patterns of the unigrams' stored
 //!   probabilities (backoffs), or a q8 field's 4,096 lossy values; empty = the field
@@ -134,6 +136,7 @@ pub mod groups;
 mod header;
 mod key;
 mod probe;
+mod run_bases;
 mod sections;
 pub mod segmented;
 mod sys;

@@ -3,7 +3,7 @@
 
 use super::bits::{mask, read_word};
 use super::sys::Span;
-use super::table::{KeyCodec, Layout, Payload};
+use super::table::{KeyCodec, Layout, Payload, BASE_BLOCK};
 
 /// One table's layout flattened for the query hot path: where the table lies in
 /// the file and every constant a lookup needs, in one `Copy` value, so a probe
@@ -12,7 +12,8 @@ use super::table::{KeyCodec, Layout, Payload};
 /// [`Probe::find_payload`], a read clamped to the table, so any file bytes are
 /// memory-safe: a lookup in a corrupted table may read into later sections
 /// and give wrong numbers, but it reads at most about `2^disp_bits` slots (a
-/// scan stops at the latest when the displacement field overflows).
+/// scan stops at the latest when the displacement field overflows; a run
+/// spans at most `2^disp_bits + 2^base_bits` slots).
 ///
 /// ```
 /// use dashlm::format::table::{Probe, Slot, TableWriter, Widths};
@@ -73,6 +74,12 @@ pub struct Probe {
     /// How many bytes past a home's first [`Probe::prefetch`] fetches too,
     /// for the line where a lookup from that home usually ends.
     reach: usize,
+    /// Run-offset tables with block bases: the file bit where the bases
+    /// start, their width and mask (in other tables the table's first bit,
+    /// 0 and 0, so a lookup adds a base of 0).
+    bases_bit: u64,
+    base_bits: u64,
+    base_mask: u64,
 }
 
 impl Probe {
@@ -136,6 +143,11 @@ impl Probe {
             rest_mask: mask(rest_bits),
             last_word_bit: (bytes.end as u64).wrapping_mul(8).saturating_sub(64),
             reach: Self::reach(layout.runs(), layout.raw.entry_bits),
+            bases_bit: (bytes.start as u64)
+                .wrapping_add(layout.bases_at() * u64::from(layout.raw.base_bits > 0))
+                .wrapping_mul(8),
+            base_bits: u64::from(layout.raw.base_bits),
+            base_mask: mask(u32::from(layout.raw.base_bits)),
         }
     }
 
@@ -307,6 +319,17 @@ impl Probe {
             return None;
         }
         let next = read(pos.wrapping_add(self.entry_bits)) & self.offset_mask;
+        // The bases of the home's block and the next (one read), the next's
+        // used when `home + 1` starts a block.
+        let block = home / BASE_BLOCK;
+        let bases = read(
+            self.bases_bit
+                .wrapping_add(block.wrapping_mul(self.base_bits)),
+        );
+        let first = first.wrapping_add(bases & self.base_mask);
+        let shift = u64::from(home.wrapping_add(1).is_multiple_of(BASE_BLOCK)) * self.base_bits;
+        let next_base = (bases >> shift) & self.base_mask;
+        let next = next.wrapping_add(next_base & 0u64.wrapping_sub(u64::from(next != 0)));
         let skip = first - 1;
         Some((
             home.wrapping_add(skip),
@@ -493,7 +516,8 @@ impl Probe {
     /// The home of the arc in `slot` (`None` if the slot is empty, or in a
     /// corrupted run-offset table, in no run): in a scanned table its slot
     /// less its displacement; in a run-offset table the home whose run holds
-    /// it, found by looking back from `slot` at most `2^disp_bits` homes.
+    /// it, found by looking back from `slot` at most `2^disp_bits` homes
+    /// (`2^disp_bits + 2^base_bits` with block bases).
     ///
     /// ```
     /// # use dashlm::format::table::{Layout, Probe, Slot, TableWriter, Widths};
@@ -522,7 +546,7 @@ impl Probe {
             return Some(slot.wrapping_sub(d - 1));
         }
         let last = slot.min(self.codec.num_homes() - 1);
-        let first = last.saturating_sub(self.offset_mask);
+        let first = last.saturating_sub(self.offset_mask + self.base_mask);
         for home in (first..=last).rev() {
             if let Some((start, end, _)) = self.run(file, home) {
                 if start <= slot {

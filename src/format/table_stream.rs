@@ -13,9 +13,10 @@ use super::bits::mask;
 use super::error::FormatError;
 use super::groups::GroupsWriter;
 use super::header::RawLayout;
+use super::run_bases::{BlockBases, RunFields, Settled};
 #[cfg(doc)]
 use super::table::TableWriter;
-use super::table::{Layout, Slot, TABLE_PADDING};
+use super::table::{Layout, Slot, BASE_BLOCK, TABLE_PADDING};
 use super::table_write::{checked, fields_fit};
 
 /// Bytes buffered by a [`TableStream`] between writes.
@@ -61,6 +62,14 @@ pub struct TableStream<W: Write> {
     /// and bits, offset field still 0. A slot's offset is known once an arc
     /// of its home or a later one comes (or the table ends).
     held: VecDeque<(u64, u128)>,
+    /// Run-offset tables: which held slots' offsets each arc settles.
+    fields: RunFields,
+    /// Tables with block bases: the slots of the block being gathered, with
+    /// their offset fields, its bases so far, and the bases of the blocks
+    /// before it.
+    block: Vec<(u64, u128, u64)>,
+    gather: BlockBases,
+    bases: Vec<u64>,
     /// Bits not yet in `buf` (`pending` of them, fewer than 64).
     acc: u128,
     pending: u32,
@@ -100,6 +109,10 @@ impl<W: Write> TableStream<W> {
             next: 0,
             end: 0,
             held: VecDeque::new(),
+            fields: RunFields::default(),
+            block: Vec::new(),
+            gather: BlockBases::default(),
+            bases: Vec::new(),
             acc: 0,
             pending: 0,
             buf: Vec::with_capacity(STREAM_BUFFER + 8),
@@ -177,27 +190,76 @@ impl<W: Write> TableStream<W> {
                 raw.disp_bits
             )));
         }
-        // Every arc before this one has a home before the held slots': their
-        // homes' runs start after the last of them.
-        while let Some(&(j, bits)) = self.held.front() {
-            if j > home {
-                break;
-            }
-            self.held.pop_front();
-            self.emit(j, bits, self.end - j + 1)?;
-        }
         self.end = slot + 1;
         if !self.layout.runs() {
             let bits = self.layout.encode(slot - home + 1, h, s);
             return self.emit(slot, bits, 0);
         }
+        let settled = self.fields.put(home, slot);
+        self.settle(&settled)?;
         let bits = self.layout.encode(0, h, s);
-        if home == slot {
-            self.emit(slot, bits, 1)
+        if settled.own {
+            self.field(slot, bits, 1)
         } else {
             self.held.push_back((slot, bits));
             Ok(())
         }
+    }
+
+    /// Writes the held slots whose offset fields `settled` made known.
+    fn settle(&mut self, settled: &Settled) -> io::Result<()> {
+        while let Some(&(j, bits)) = self.held.front() {
+            if j >= settled.held.end {
+                break;
+            }
+            self.held.pop_front();
+            self.field(j, bits, settled.field(j))?;
+        }
+        Ok(())
+    }
+
+    /// Writes `slot` of a run-offset table with offset field `field`, or in a
+    /// table with block bases, gathers it with the other slots of its block
+    /// until their base is known.
+    fn field(&mut self, slot: u64, bits: u128, field: u64) -> io::Result<()> {
+        if self.layout.raw().base_bits == 0 {
+            return self.emit(slot, bits, field);
+        }
+        if let Some((block, base)) = self.gather.field(slot, field) {
+            self.flush(block, base)?;
+        }
+        self.block.push((slot, bits, field));
+        Ok(())
+    }
+
+    /// Writes the gathered slots of `block`, each field less `base`.
+    fn flush(&mut self, block: u64, base: u64) -> io::Result<()> {
+        let index = usize::try_from(block).unwrap_or(usize::MAX);
+        if self.bases.len() <= index {
+            self.bases.resize(index + 1, 0);
+        }
+        self.bases[index] = base;
+        for (slot, bits, field) in std::mem::take(&mut self.block) {
+            self.emit(slot, bits, field - base)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the block bases of a table with them, from the byte after the
+    /// padding: one per block, bit-packed, then 8 zero bytes.
+    fn finish_bases(&mut self) -> io::Result<()> {
+        let raw = *self.layout.raw();
+        if raw.base_bits == 0 {
+            return Ok(());
+        }
+        self.zeros(u64::from((8 - self.pending % 8) % 8))?;
+        let bases = std::mem::take(&mut self.bases);
+        let count = raw.num_slots / BASE_BLOCK + 1;
+        for i in 0..count {
+            let base = bases.get(i as usize).copied().unwrap_or(0);
+            self.push(base, u32::from(raw.base_bits))?;
+        }
+        self.zeros(u64::from((8 - self.pending % 8) % 8) + 64)
     }
 
     /// [`TableStream::put`] into a grouped table: every slot holds an arc,
@@ -283,14 +345,16 @@ impl<W: Write> TableStream<W> {
     /// assert_eq!(bytes, memory.finish());
     /// ```
     pub fn finish(mut self) -> io::Result<W> {
-        // No arc of a later home came: the held runs start past the last arc.
-        while let Some((j, bits)) = self.held.pop_front() {
-            self.emit(j, bits, self.end - j + 1)?;
+        let settled = self.fields.finish();
+        self.settle(&settled)?;
+        if let Some((block, base)) = self.gather.finish() {
+            self.flush(block, base)?;
         }
         let raw = *self.layout.raw();
         self.zeros((raw.num_slots - self.next) * u64::from(raw.entry_bits))?;
         self.finish_groups()?;
         self.zeros(TABLE_PADDING * 8)?;
+        self.finish_bases()?;
         let tail = self.acc.to_le_bytes();
         self.buf
             .extend_from_slice(&tail[..self.pending.div_ceil(8) as usize]);

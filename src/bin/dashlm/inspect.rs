@@ -131,7 +131,7 @@ fn describe(
             r.num_slots,
             *count as f64 / r.num_slots.max(1) as f64,
             r.num_homes,
-            if layout.runs() { "run offsets" } else { "scanned" },
+            lookup_kind(layout),
             r.entry_bits,
             layout.rem_bits(),
             r.disp_bits,
@@ -149,6 +149,19 @@ fn describe(
     )?;
     out.flush()?;
     Ok(())
+}
+
+/// How a hashed table finds its arcs, as `inspect` says it.
+fn lookup_kind(layout: &format::table::Layout) -> String {
+    match (layout.raw().runs, layout.raw().base_bits) {
+        (0, _) => "scanned".into(),
+        (_, 0) => "run offsets".into(),
+        (_, bits) => format!(
+            "run offsets less {bits}-bit bases per {} slots ({} bytes)",
+            format::table::BASE_BLOCK,
+            layout.bases_bytes()
+        ),
+    }
 }
 
 pub fn verify(args: VerifyArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
