@@ -9,7 +9,7 @@ mod common;
 use common::{random_arpa, random_sentence, score_words};
 use dashlm::arpa::NGramSet;
 use dashlm::build::{compile, BuildOptions};
-use dashlm::format::table::{TableView, TableWriter, Widths};
+use dashlm::format::table::{TableStream, TableView, Widths};
 use dashlm::format::{self, FileWriter, RawLayout, SectionKind, WeightFormat};
 use dashlm::{LanguageModel, Model};
 use rand::rngs::StdRng;
@@ -152,12 +152,12 @@ fn full_width(bytes: &[u8], full: u32) -> Vec<u8> {
                     .with_bases(u32::from(raw.base_bits), (1 << raw.disp_bits) - 1)
             };
             assert_eq!(wide.disp_bits, raw.disp_bits);
-            let mut writer = TableWriter::new(wide, header.vocab_size).unwrap();
+            let mut writer = TableStream::new(wide, header.vocab_size, Vec::new()).unwrap();
             let table = &bytes[sections.require(SectionKind::Table, n).unwrap().range()];
             for (slot, arc) in TableView::new(table, layout).arcs() {
                 writer.put(slot, &arc).unwrap();
             }
-            (wide, writer.finish())
+            (wide, writer.finish().unwrap())
         })
         .collect();
     let mut file = FileWriter::new(header);

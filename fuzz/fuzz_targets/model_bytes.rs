@@ -11,17 +11,20 @@ use dashlm::{build, LanguageModel, Model};
 use libfuzzer_sys::fuzz_target;
 
 /// Valid files: tiny.arpa in f32 (scanned tables, coded unigram backoffs) and
-/// q8 (run-offset tables, the highest order grouped), and a small model whose
-/// weights are all distinct in f32 (every field raw: the query's all-raw path).
+/// q8 (run-offset tables), a small model whose weights are all distinct in f32
+/// (every field raw: the query's all-raw path), and a larger one in q8 (its
+/// trigram table's run offsets stored less block bases).
 fn valid(which: u8) -> &'static [u8] {
-    static BYTES: OnceLock<[Vec<u8>; 3]> = OnceLock::new();
+    static BYTES: OnceLock<[Vec<u8>; 4]> = OnceLock::new();
     let files = BYTES.get_or_init(|| {
         let tiny = NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
-        let raw = NGramSet::read(distinct_weights_arpa().as_bytes(), "raw").unwrap();
+        let raw = NGramSet::read(distinct_weights_arpa(37).as_bytes(), "raw").unwrap();
+        let based = NGramSet::read(distinct_weights_arpa(117).as_bytes(), "based").unwrap();
         [
             (&tiny, WeightFormat::F32),
             (&tiny, WeightFormat::Q8),
             (&raw, WeightFormat::F32),
+            (&based, WeightFormat::Q8),
         ]
         .map(|(set, w)| {
             let (file, _) = build::compile(set, build::BuildOptions::new(w)).unwrap();
@@ -30,15 +33,15 @@ fn valid(which: u8) -> &'static [u8] {
             bytes
         })
     });
-    &files[usize::from(which % 3)]
+    &files[usize::from(which % 4)]
 }
 
-/// A trigram model of 40 words whose every weight is distinct.
-fn distinct_weights_arpa() -> String {
+/// A trigram model of `n` + 3 words whose every weight is distinct.
+fn distinct_weights_arpa(n: usize) -> String {
     let words: Vec<String> = ["<s>", "</s>", "<unk>"]
         .iter()
         .map(|w| w.to_string())
-        .chain((0..37).map(|i| format!("w{i}")))
+        .chain((0..n).map(|i| format!("w{i}")))
         .collect();
     let (mut uni, mut bi, mut tri) = (String::new(), String::new(), String::new());
     let mut counts = [0usize; 3];
@@ -65,7 +68,7 @@ fn distinct_weights_arpa() -> String {
                     "{}\t{w} {} {}\n",
                     -0.2 - t * 0.0029,
                     words[j],
-                    words[(i + j) % 37 + 3]
+                    words[(i + j) % n + 3]
                 );
                 counts[2] += 1;
             }

@@ -742,7 +742,8 @@ mod tests {
             raw = raw.with_bases(base_bits, bases.max_stored());
             assert!(raw.disp_bits <= widths.layout(num_homes, num_slots, max_d).disp_bits);
         }
-        let mut w = TableWriter::new(raw, 250).unwrap();
+        // Tables with block bases are only streamed.
+        let mut w = (!based).then(|| TableWriter::new(raw, 250).unwrap());
         let mut stream = TableStream::new(raw, 250, Vec::new()).unwrap();
         let arc = |ctx: u32, word: u32| Slot {
             ctx,
@@ -757,11 +758,15 @@ mod tests {
             },
         };
         for (&(_, ctx, word), &s) in keys.iter().zip(&slots) {
-            w.put(s, &arc(ctx, word)).unwrap();
+            if let Some(w) = w.as_mut() {
+                w.put(s, &arc(ctx, word)).unwrap();
+            }
             stream.put(s, &arc(ctx, word)).unwrap();
         }
-        let bytes = w.finish();
-        assert_eq!(stream.finish().unwrap(), bytes, "runs {runs} bases {based}");
+        let bytes = stream.finish().unwrap();
+        if let Some(w) = w {
+            assert_eq!(w.finish(), bytes, "runs {runs}");
+        }
         let layout = Layout::new(raw, 250, 0).unwrap();
         let view = TableView::new(&bytes, &layout);
         let probe = Probe::new(&layout, 0..bytes.len());

@@ -24,7 +24,8 @@ const STREAM_BUFFER: usize = 1 << 16;
 
 /// Writes a table to `out` slot by slot in increasing slot order, holding only
 /// a small buffer: skipped slots are empty. The bytes equal [`TableWriter`]'s
-/// for the same arcs.
+/// for the same arcs (a table with block bases, which `TableWriter` does not
+/// write, is only streamed).
 ///
 /// ```
 /// use dashlm::format::table::{Slot, TableStream, TableWriter, Widths};
@@ -234,6 +235,12 @@ impl<W: Write> TableStream<W> {
 
     /// Writes the gathered slots of `block`, each field less `base`.
     fn flush(&mut self, block: u64, base: u64) -> io::Result<()> {
+        let bits = u32::from(self.layout.raw().base_bits);
+        if base > mask(bits) {
+            return Err(invalid(format!(
+                "block {block}: base {base} exceeds the {bits}-bit bases"
+            )));
+        }
         let index = usize::try_from(block).unwrap_or(usize::MAX);
         if self.bases.len() <= index {
             self.bases.resize(index + 1, 0);

@@ -11,8 +11,7 @@ use super::bits::{mask, read_word, BitWriter};
 use super::error::FormatError;
 use super::grouped;
 use super::header::RawLayout;
-use super::run_bases::BlockBases;
-use super::table::{Layout, Slot, TableView, BASE_BLOCK};
+use super::table::{Layout, Slot, TableView, TABLE_PADDING};
 
 /// The layout of a table being written: [`Layout::new`]'s errors, with
 /// offset 0.
@@ -45,13 +44,9 @@ fn refused(field: &'static str, slot: u64, problem: String) -> FormatError {
     FormatError::field(field, slot, problem)
 }
 
-/// The zero bits of a table of `layout`, allocated fallibly (at most 2^40
-/// slots of at most 123 bits, checked by `Layout::new`) rather than aborting.
-fn zeroed(layout: &Layout) -> Result<BitWriter, FormatError> {
-    BitWriter::try_zeroed(layout.table_bytes() * 8).ok_or_else(|| {
-        let problem = format!("{} bytes cannot be allocated", layout.table_bytes());
-        FormatError::field("table layout", 0, problem)
-    })
+/// Bits of a table of `raw`'s slots, padding included.
+fn total_bits(raw: &RawLayout) -> u64 {
+    raw.num_slots * u64::from(raw.entry_bits) + TABLE_PADDING * 8
 }
 
 /// Writes a table in memory, slot by slot in any order; unwritten slots stay empty.
@@ -71,29 +66,9 @@ fn zeroed(layout: &Layout) -> Result<BitWriter, FormatError> {
 #[derive(Debug)]
 pub struct TableWriter {
     layout: Layout,
-    /// The layout of `bits` until sealed: `layout`, or for a table with block
-    /// bases the same without them and with offset fields wide enough for
-    /// every displacement.
-    work: Layout,
     bits: BitWriter,
-    /// A table with block bases: zero bits in `layout`, allocated up front,
-    /// for sealing into.
-    based: Option<BitWriter>,
     /// Whether the offset fields hold offsets (else displacements plus one).
     sealed: bool,
-}
-
-/// `raw` (with block bases) without them, its offset fields wide enough for
-/// every offset it can store (a base plus a field), so for every
-/// displacement.
-fn without_bases(raw: RawLayout) -> RawLayout {
-    let wide = u32::from(raw.base_bits.max(raw.disp_bits)) + 1;
-    RawLayout {
-        base_bits: 0,
-        disp_bits: u8::try_from(wide).unwrap_or(u8::MAX),
-        entry_bits: (raw.entry_bits + wide).saturating_sub(u32::from(raw.disp_bits)),
-        ..raw
-    }
 }
 
 impl TableWriter {
@@ -114,31 +89,34 @@ impl TableWriter {
     /// // Grouped tables are streamed.
     /// # let widths = Widths { ctx: 8, word: 8, prob: 32, nodes: false, backoff: 0 };
     /// assert!(TableWriter::new(widths.grouped_layout(4, 4), 200).is_err());
+    /// // So are tables with block bases.
+    /// assert!(TableWriter::new(raw.with_runs(true).with_bases(3, 1), 200).is_err());
     /// ```
     ///
     /// # Errors
     /// [`Layout::new`]'s, for a layout that is not valid for `vocab_size`;
     /// [`FormatError::Field`] if the table's bytes cannot be allocated, or
-    /// for a grouped layout (see [`crate::format::table::TableStream`]).
+    /// for a grouped layout or one with block bases (see
+    /// [`crate::format::table::TableStream`]).
     pub fn new(raw: RawLayout, vocab_size: u32) -> Result<TableWriter, FormatError> {
         let layout = checked(raw, vocab_size)?;
         if layout.grouped() {
             let problem = "a grouped table is written in slot order, by a TableStream";
             return Err(grouped::refused(problem.into()));
         }
-        let (work, based) = if raw.base_bits > 0 {
-            (
-                checked(without_bases(raw), vocab_size)?,
-                Some(zeroed(&layout)?),
-            )
-        } else {
-            (layout, None)
-        };
+        if raw.base_bits > 0 {
+            let problem = "a table with block bases is written in slot order, by a TableStream";
+            return Err(FormatError::field("table layout", 0, problem.into()));
+        }
+        // At most 2^40 slots of at most 123 bits (checked by `Layout::new`):
+        // the bytes are allocated fallibly rather than aborting.
+        let bits = BitWriter::try_zeroed(total_bits(&raw)).ok_or_else(|| {
+            let problem = format!("{} bytes cannot be allocated", layout.table_bytes());
+            FormatError::field("table layout", 0, problem)
+        })?;
         Ok(TableWriter {
             layout,
-            work,
-            bits: zeroed(&work)?,
-            based,
+            bits,
             sealed: false,
         })
     }
@@ -169,11 +147,11 @@ impl TableWriter {
     /// assert_eq!(w.view().unwrap().slot(home), arc);
     /// ```
     pub fn put(&mut self, slot: u64, s: &Slot) -> Result<(), FormatError> {
-        let raw = *self.work.raw();
+        let raw = *self.layout.raw();
         if self.sealed && self.layout.runs() {
             return Err(refused("slot", slot, "put after seal".into()));
         }
-        let (h, home) = self.work.hash_home(s);
+        let (h, home) = self.layout.hash_home(s);
         if slot >= raw.num_slots || slot < home {
             let problem = format!(
                 "slot {slot} (home {home}) outside the table's {} slots or before its home",
@@ -191,7 +169,7 @@ impl TableWriter {
         }
         fields_fit(&raw, slot, s)?;
         let width = raw.entry_bits;
-        let mut bits = self.work.encode(displacement, h, s);
+        let mut bits = self.layout.encode(displacement, h, s);
         let mut pos = slot * u64::from(width);
         let mut left = width;
         while left > 0 {
@@ -222,7 +200,7 @@ impl TableWriter {
         if std::mem::replace(&mut self.sealed, true) || !self.layout.runs() {
             return;
         }
-        let layout = &self.work;
+        let layout = &self.layout;
         let width = u64::from(layout.raw().entry_bits);
         let n = layout.raw().num_slots;
         let field = |bytes: &[u8], slot: u64| layout.offset_field(read_word(bytes, slot * width));
@@ -248,53 +226,6 @@ impl TableWriter {
                 layout.tag_bits,
             );
         }
-        if let Some(out) = self.based.take() {
-            self.bits = self.with_bases(out);
-        }
-    }
-
-    /// The sealed bits of a table with block bases, in its own layout: each
-    /// offset field less its block's base, the bases after the padding.
-    fn with_bases(&self, mut out: BitWriter) -> BitWriter {
-        let (work, layout) = (&self.work, &self.layout);
-        let (wide, narrow) = (work.raw().disp_bits, layout.raw().disp_bits);
-        let (from, to) = (work.raw().entry_bits, layout.raw().entry_bits);
-        let field =
-            |slot: u64| work.offset_field(read_word(self.bits.bytes(), slot * u64::from(from)));
-        let mut bases = vec![0; (layout.raw().num_slots / BASE_BLOCK + 1) as usize];
-        let mut blocks = BlockBases::default();
-        for slot in (0..layout.raw().num_slots).filter(|&s| field(s) != 0) {
-            if let Some((block, base)) = blocks.field(slot, field(slot)) {
-                bases[block as usize] = base;
-            }
-        }
-        if let Some((block, base)) = blocks.finish() {
-            bases[block as usize] = base;
-        }
-        for slot in 0..layout.raw().num_slots {
-            let f = field(slot);
-            if f == 0 {
-                continue;
-            }
-            let (src, dst) = (slot * u64::from(from), slot * u64::from(to));
-            out.put(
-                dst,
-                f - bases[(slot / BASE_BLOCK) as usize],
-                u32::from(narrow),
-            );
-            let mut done = 0;
-            while done < to - u32::from(narrow) {
-                let w = (to - u32::from(narrow) - done).min(56);
-                let rest = read_word(self.bits.bytes(), src + u64::from(wide) + u64::from(done));
-                out.put(dst + u64::from(narrow) + u64::from(done), rest & mask(w), w);
-                done += w;
-            }
-        }
-        let (at, bits) = (layout.bases_at() * 8, u64::from(layout.raw().base_bits));
-        for (i, &base) in bases.iter().enumerate() {
-            out.put(at + i as u64 * bits, base, bits as u32);
-        }
-        out
     }
 
     /// Sets the node and left flags of `slot` where `node` and `left` say so
@@ -319,18 +250,13 @@ impl TableWriter {
     /// assert!(view.slot(home).left && !view.slot(home).node);
     /// ```
     pub fn set_flags(&mut self, slot: u64, node: bool, left: bool) -> Result<(), FormatError> {
-        let layout = if self.sealed {
-            &self.layout
-        } else {
-            &self.work
-        };
-        let raw = layout.raw();
+        let raw = self.layout.raw();
         if slot >= raw.num_slots {
             let problem = format!("slot {slot} outside the table's {} slots", raw.num_slots);
             return Err(refused("slot", slot, problem));
         }
         if raw.has_nodes == 1 {
-            let at = slot * u64::from(raw.entry_bits) + u64::from(layout.node_at);
+            let at = slot * u64::from(raw.entry_bits) + u64::from(self.layout.node_at);
             self.bits.put(at, u64::from(node) | u64::from(left) << 1, 2);
         }
         Ok(())
