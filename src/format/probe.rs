@@ -516,7 +516,7 @@ impl Probe {
     /// The home of the arc in `slot` (`None` if the slot is empty, or in a
     /// corrupted run-offset table, in no run): in a scanned table its slot
     /// less its displacement; in a run-offset table the home whose run holds
-    /// it, found by looking back from `slot` at most `2^disp_bits` homes
+    /// it, found by bisecting the `2^disp_bits` homes before `slot`
     /// (`2^disp_bits + 2^base_bits` with block bases).
     ///
     /// ```
@@ -545,17 +545,27 @@ impl Probe {
             let d = (word & self.tag_mask) >> self.codec.rem_bits;
             return Some(slot.wrapping_sub(d - 1));
         }
-        let last = slot.min(self.codec.num_homes() - 1);
-        let first = last.saturating_sub(self.offset_mask + self.base_mask);
-        for home in (first..=last).rev() {
-            if let Some((start, end, _)) = self.run(file, home) {
-                if start <= slot {
-                    // Runs are in home order: no earlier run holds the slot.
-                    return (slot < end).then_some(home);
-                }
+        // Where home `h`'s run starts, `h` itself if its slot is empty: never
+        // decreasing in `h` in a valid table (runs are in home order, and no
+        // arc passes an empty slot), so the slot's home is the last home whose
+        // run starts at or before it, found by bisection (a corrupted table
+        // gives some home, or none, after at most ~34 reads).
+        let start = |h: u64| self.run(file, h).map_or(h, |(start, _, _)| start);
+        let mut hi = slot.min(self.codec.num_homes() - 1);
+        let mut lo = hi.saturating_sub(self.offset_mask + self.base_mask);
+        if start(lo) > slot {
+            return None;
+        }
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if start(mid) <= slot {
+                lo = mid;
+            } else {
+                hi = mid - 1;
             }
         }
-        None
+        let (start, end, _) = self.run(file, lo)?;
+        (start <= slot && slot < end).then_some(lo)
     }
 
     /// Everything but the key of `slot` ([`TableView::payload`](super::table::TableView::payload)).
