@@ -99,6 +99,15 @@ fn a_table_without_the_bytes_of_its_bases_is_refused() {
     wide[layout_at(&bytes, n) + 29] = 29;
     let e = Model::from_bytes(&wide[..]).err().unwrap().to_string();
     assert!(e.contains("29-bit block bases"), "{e}");
+    // Byte 26, the lookup kind: an unknown kind is named as such, not as
+    // bases in the wrong kind of table.
+    let mut unknown = bytes.clone();
+    unknown[layout_at(&bytes, n) + 26] = 160;
+    let e = Model::from_bytes(&unknown[..]).err().unwrap().to_string();
+    assert!(e.contains("lookup kind 160 (0 = scan"), "{e}");
+    unknown[layout_at(&bytes, n) + 26] = 0;
+    let e = Model::from_bytes(&unknown[..]).err().unwrap().to_string();
+    assert!(e.contains("block bases in a table of lookup kind 0"), "{e}");
 }
 
 /// Random bytes where a table's bases lie open, fail `verify`, and give
