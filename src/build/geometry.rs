@@ -100,8 +100,8 @@ pub(super) struct Geometry {
 
 /// Tables built at a load factor above this store run offsets rather than
 /// displacements (see [`crate::format::table`]): on the shared 4-gram, run
-/// offsets are 1.16x as fast at load 0.9 (q8's default) and 0.96x at 0.7
-/// (f32's and q16's).
+/// offsets are 1.16x as fast at load 0.9 (near q8's default 0.96) and 0.96x
+/// at 0.7 (f32's and q16's).
 ///
 /// ```
 /// use dashlm::build::{compile, BuildOptions, RUNS_ABOVE_LOAD};
@@ -109,7 +109,7 @@ pub(super) struct Geometry {
 /// assert_eq!(RUNS_ABOVE_LOAD, 0.8);
 /// # let set = dashlm::arpa::NGramSet::read(&include_bytes!("../../data/tiny.arpa")[..], "t").unwrap();
 /// for (weights, runs) in [(WeightFormat::F32, false), (WeightFormat::Q8, true)] {
-///     let (f, _) = compile(&set, BuildOptions::new(weights)).unwrap(); // load 0.7 / 0.95
+///     let (f, _) = compile(&set, BuildOptions::new(weights)).unwrap(); // load 0.7 / 0.96
 ///     let mut bytes = Vec::new(); f.write_to(&mut bytes).unwrap();
 ///     let model = dashlm::Model::from_bytes(bytes).unwrap();
 ///     assert!(model.table_layouts().filter(|l| !l.grouped()).all(|l| l.runs() == runs));

@@ -83,9 +83,9 @@ impl Shape {
 /// use dashlm::format::groups::block_bytes;
 /// // 1 directory entry of 3 bits, then 4 + 5 group bits: 12 bits.
 /// assert_eq!(block_bytes(4, 5), 2);
-/// // The shared 4-gram's q8 file: its 1,795,884 4-grams grouped by the
-/// // 1,924,898 slots of its trigram table (load 0.95), 2.26 bits a group
-/// // (`dashlm inspect`).
+/// // The shared 4-gram's q8 file at load 0.95 with `--top-order grouped`:
+/// // its 1,795,884 4-grams grouped by the 1,924,898 slots of its trigram
+/// // table, 2.26 bits a group (`dashlm inspect`).
 /// assert_eq!(block_bytes(1_924_898, 1_795_884), 544_050);
 /// ```
 pub fn block_bytes(groups: u64, elements: u64) -> u64 {

@@ -152,7 +152,7 @@ impl Probe {
     }
 
     /// The `reach` of a table. In a run-offset table, which is full (q8: load
-    /// 0.95), a home's run starts about ten slots past it, often in the next
+    /// 0.96), a home's run starts about ten slots past it, often in the next
     /// line, which the lookup would read only after the home's offsets: the
     /// next line (the shared 4-gram's q8 queries: 1.05x as fast). A scan reads
     /// 2.2 slots on average at load 0.7, each a 64-bit word: 4 slots on (f32

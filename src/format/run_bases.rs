@@ -5,7 +5,7 @@
 //! (each home adds its arcs and takes one slot), so within a block of
 //! [`BASE_BLOCK`] slots they stay close together: stored less the least of
 //! them (the block's *base*), they take fewer bits. On the shared 4-gram's q8
-//! tables (load 0.95) offsets of 7 bits become 5, plus a 7-bit base per 32
+//! tables (load 0.96) offsets of 7 bits become 5, plus a 7-bit base per 32
 //! slots.
 
 use std::ops::Range;
