@@ -57,8 +57,9 @@ pub struct BuildOptions {
 impl BuildOptions {
     /// The defaults for `weights`: load factor 0.7 for f32 and q16 (the bytes
     /// quotienting saves buy shorter probe runs), 0.96 for q8 (small: run
-    /// offsets with block bases, 5 bits an arc on the shared 4-gram; 0.98
-    /// ran 0.84x as fast). Every order is hashed: a grouped highest order
+    /// offsets with block bases, 5-bit offset fields on the shared 4-gram; 0.98
+    /// ran 0.84x as fast as 0.95 when q8's highest order was grouped, before
+    /// block bases). Every order is hashed: a grouped highest order
     /// (`grouped_top`) is 4.3% smaller on the shared 4-gram and 0.84x as fast.
     ///
     /// ```

@@ -440,7 +440,7 @@ impl RawLayout {
     ///     .layout(100, 120, 40)
     ///     .with_runs(true);
     /// assert_eq!((raw.disp_bits, raw.entry_bits), (6, 6 + 14 + 8));
-    /// // Offsets up to 41 as a base of 5 bits plus at most 3.
+    /// // Fields stored less a 5-bit base, at most 3 each: 2 bits instead of 6.
     /// let based = raw.with_bases(5, 3);
     /// assert_eq!((based.base_bits, based.disp_bits, based.entry_bits), (5, 2, 2 + 14 + 8));
     /// assert_eq!(raw.with_bases(0, 3), raw);
