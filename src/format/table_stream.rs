@@ -70,7 +70,8 @@ pub struct TableStream<W: Write> {
     /// before it.
     block: Vec<(u64, u128, u64)>,
     gather: BlockBases,
-    bases: Vec<u64>,
+    /// (Each fits 28 bits, [`MAX_BASE_BITS`](super::table::MAX_BASE_BITS).)
+    bases: Vec<u32>,
     /// Bits not yet in `buf` (`pending` of them, fewer than 64).
     acc: u128,
     pending: u32,
@@ -236,16 +237,18 @@ impl<W: Write> TableStream<W> {
     /// Writes the gathered slots of `block`, each field less `base`.
     fn flush(&mut self, block: u64, base: u64) -> io::Result<()> {
         let bits = u32::from(self.layout.raw().base_bits);
+        let (Ok(stored), Ok(index)) = (u32::try_from(base), usize::try_from(block)) else {
+            return Err(invalid(format!("block {block}: base {base} out of range")));
+        };
         if base > mask(bits) {
             return Err(invalid(format!(
                 "block {block}: base {base} exceeds the {bits}-bit bases"
             )));
         }
-        let index = usize::try_from(block).unwrap_or(usize::MAX);
         if self.bases.len() <= index {
             self.bases.resize(index + 1, 0);
         }
-        self.bases[index] = base;
+        self.bases[index] = stored;
         for (slot, bits, field) in std::mem::take(&mut self.block) {
             self.emit(slot, bits, field - base)?;
         }
@@ -263,7 +266,7 @@ impl<W: Write> TableStream<W> {
         let bases = std::mem::take(&mut self.bases);
         let count = raw.num_slots / BASE_BLOCK + 1;
         for i in 0..count {
-            let base = bases.get(i as usize).copied().unwrap_or(0);
+            let base = u64::from(bases.get(i as usize).copied().unwrap_or(0));
             self.push(base, u32::from(raw.base_bits))?;
         }
         self.zeros(u64::from((8 - self.pending % 8) % 8) + 64)
