@@ -43,6 +43,13 @@ pub struct RunFields {
 
 /// What one placement settled: the fields of `held` and, if `own`, of the
 /// arc's own slot (1: its home's run starts there).
+///
+/// ```
+/// use dashlm::format::table::RunFields;
+/// let mut fields = RunFields::default();
+/// let first = fields.put(2, 2); // at its home: its slot's field is 1
+/// assert!(first.own && first.held.is_empty());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settled {
     /// Earlier slots whose fields are now known.
@@ -76,6 +83,14 @@ impl Settled {
 impl RunFields {
     /// The next arc, of `home`, placed at `slot` (the first free slot at or
     /// after `home`).
+    ///
+    /// ```
+    /// # use dashlm::format::table::RunFields;
+    /// let mut fields = RunFields::default();
+    /// fields.put(0, 0);
+    /// assert!(fields.put(0, 1).held.is_empty()); // slot 1 waits for a later home
+    /// assert_eq!(fields.put(5, 5).held, 1..2); // home 5 settles it
+    /// ```
     pub fn put(&mut self, home: u64, slot: u64) -> Settled {
         // Held slots up to `home` hold arcs of earlier homes: the runs of
         // their homes start after them, where the arcs placed so far end.
@@ -92,6 +107,15 @@ impl RunFields {
 
     /// Settles the slots still held once every arc is placed: no later home
     /// came, so their homes' runs start past the last arc.
+    ///
+    /// ```
+    /// # use dashlm::format::table::RunFields;
+    /// let mut fields = RunFields::default();
+    /// fields.put(0, 0);
+    /// fields.put(0, 1);
+    /// let last = fields.finish();
+    /// assert_eq!((last.field(1), last.held), (2, 1..2)); // home 1's run: past slot 1
+    /// ```
     pub fn finish(self) -> Settled {
         Settled {
             held: self.lo..self.end,
@@ -130,6 +154,13 @@ pub struct BlockBases {
 impl BlockBases {
     /// The offset field `field` (at least 1) of occupied slot `slot`; returns
     /// `(block, base)` when the slot closes the block before it.
+    ///
+    /// ```
+    /// # use dashlm::format::table::BlockBases;
+    /// let mut bases = BlockBases::default();
+    /// assert_eq!(bases.field(31, 4), None);
+    /// assert_eq!(bases.field(32, 9), Some((0, 3))); // block 0's base: 4 - 1
+    /// ```
     pub fn field(&mut self, slot: u64, field: u64) -> Option<(u64, u64)> {
         let block = slot / BASE_BLOCK;
         let done = (block != self.block).then(|| self.finish()).flatten();
@@ -145,6 +176,14 @@ impl BlockBases {
 
     /// Closes the block being gathered: its `(block, base)`, if it has a
     /// field.
+    ///
+    /// ```
+    /// # use dashlm::format::table::BlockBases;
+    /// let mut bases = BlockBases::default();
+    /// assert_eq!(bases.finish(), None); // no field yet
+    /// bases.field(70, 5);
+    /// assert_eq!(bases.finish(), Some((2, 4)));
+    /// ```
     pub fn finish(&mut self) -> Option<(u64, u64)> {
         if self.least == 0 {
             return None;
@@ -157,11 +196,29 @@ impl BlockBases {
     }
 
     /// The largest base of the blocks closed.
+    ///
+    /// ```
+    /// # use dashlm::format::table::BlockBases;
+    /// let mut bases = BlockBases::default();
+    /// bases.field(0, 6);
+    /// assert_eq!(bases.max_base(), 0); // its block is not closed yet
+    /// bases.finish();
+    /// assert_eq!(bases.max_base(), 5);
+    /// ```
     pub fn max_base(&self) -> u64 {
         self.max_base
     }
 
     /// The largest field less its base of the blocks closed.
+    ///
+    /// ```
+    /// # use dashlm::format::table::BlockBases;
+    /// let mut bases = BlockBases::default();
+    /// bases.field(0, 6);
+    /// bases.field(1, 9);
+    /// bases.finish();
+    /// assert_eq!(bases.max_stored(), 4); // 9 less the base 5
+    /// ```
     pub fn max_stored(&self) -> u64 {
         self.max_stored
     }
