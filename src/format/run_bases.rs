@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use super::bits::bits_for;
 use super::header::RawLayout;
-use super::table::{BASE_BLOCK, MAX_BASE_BITS};
+use super::table::{self, BASE_BLOCK, MAX_BASE_BITS};
 
 /// Follows the arcs of a run-offset table as they are placed (in increasing
 /// hash order, so increasing home and slot) and tells which slots' offset
@@ -247,11 +247,8 @@ impl BlockBases {
             return raw;
         }
         let based = raw.with_bases(base_bits, self.max_stored);
-        let bits = |r: &RawLayout| {
-            let bases = (r.num_slots / BASE_BLOCK + 1) * u64::from(r.base_bits) + 64;
-            r.num_slots * u64::from(r.entry_bits) + if r.base_bits > 0 { bases } else { 0 }
-        };
-        if bits(&based) < bits(&raw) {
+        let bytes = |r: &RawLayout| table::bases_at(r) + table::bases_bytes(r);
+        if bytes(&based) < bytes(&raw) {
             based
         } else {
             raw

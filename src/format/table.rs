@@ -535,7 +535,7 @@ impl Layout {
     /// assert_eq!(layout.bases_at(), 120 * 24 / 8 + TABLE_PADDING);
     /// ```
     pub fn bases_at(&self) -> u64 {
-        (self.raw.num_slots * u64::from(self.raw.entry_bits)).div_ceil(8) + TABLE_PADDING
+        bases_at(&self.raw)
     }
 
     /// Bytes of a run-offset table's block bases: `num_slots / BASE_BLOCK +
@@ -552,14 +552,7 @@ impl Layout {
     /// assert_eq!(based.bases_bytes(), 2 + 8);
     /// ```
     pub fn bases_bytes(&self) -> u64 {
-        let bits = u64::from(self.raw.base_bits);
-        if bits == 0 {
-            return 0;
-        }
-        (self.raw.num_slots / BASE_BLOCK + 1)
-            .saturating_mul(bits)
-            .div_ceil(8)
-            .saturating_add(8)
+        bases_bytes(&self.raw)
     }
 
     /// Whether the table stores run offsets (else displacements, scanned
@@ -652,6 +645,28 @@ impl Layout {
     pub(super) fn with_offset_field(&self, word: u64, offset: u64) -> u64 {
         (word & !self.offset_mask()) | offset
     }
+}
+
+/// [`Layout::bases_at`] of a hashed table's `raw` layout.
+pub(super) fn bases_at(raw: &RawLayout) -> u64 {
+    (raw.num_slots * u64::from(raw.entry_bits)).div_ceil(8) + TABLE_PADDING
+}
+
+/// The blocks, so the bases, of a run-offset table of `raw` with bases.
+pub(super) fn num_bases(raw: &RawLayout) -> u64 {
+    raw.num_slots / BASE_BLOCK + 1
+}
+
+/// [`Layout::bases_bytes`] of a hashed table's `raw` layout.
+pub(super) fn bases_bytes(raw: &RawLayout) -> u64 {
+    let bits = u64::from(raw.base_bits);
+    if bits == 0 {
+        return 0;
+    }
+    num_bases(raw)
+        .saturating_mul(bits)
+        .div_ceil(8)
+        .saturating_add(8)
 }
 
 /// Bits needed for ids `0..count` (at least 1).

@@ -16,7 +16,7 @@ use super::header::RawLayout;
 use super::run_bases::{BlockBases, RunFields, Settled};
 #[cfg(doc)]
 use super::table::TableWriter;
-use super::table::{Layout, Slot, BASE_BLOCK, TABLE_PADDING};
+use super::table::{num_bases, Layout, Slot, TABLE_PADDING};
 use super::table_write::{checked, fields_fit};
 
 /// Bytes buffered by a [`TableStream`] between writes.
@@ -264,8 +264,7 @@ impl<W: Write> TableStream<W> {
         }
         self.zeros(u64::from((8 - self.pending % 8) % 8))?;
         let bases = std::mem::take(&mut self.bases);
-        let count = raw.num_slots / BASE_BLOCK + 1;
-        for i in 0..count {
+        for i in 0..num_bases(&raw) {
             let base = u64::from(bases.get(i as usize).copied().unwrap_or(0));
             self.push(base, u32::from(raw.base_bits))?;
         }
