@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use dashlm::rescore::{
     jsonl, kaldi, read_lists, srilm, write_lists, Format, Hypothesis, NbestErrorKind, NbestList,
-    Rescorer, Weights,
+    Rescorer, Weights, LN_10,
 };
 use dashlm::ReferenceModel;
 
@@ -579,15 +579,21 @@ fn srilm_directory_errors() {
     assert_eq!((e.line(), tag(e.kind())), (1, T::ScoreDirectoryLine));
     assert!(
         e.to_string().ends_with(
-            "conf/a.nbest:1: expected one number per line (subdirectory `conf` of an SRILM n-best \
-         directory is read as a score directory: its `<id>.nbest` files hold the extra score \
-         `conf`, one value per hypothesis of n-best file `<id>.nbest`), found `-1 -2 1 x`"
+            "conf/a.nbest:1: expected one log10 score or `(bytelog)` per line (subdirectory \
+         `conf` of an SRILM n-best directory is read as a score directory: its `<id>.nbest` \
+         files hold the extra score `conf`, one value per hypothesis of n-best file \
+         `<id>.nbest`), found `-1 -2 1 x`"
         ),
         "{e}"
     );
-    fs::write(dir.path().join("conf/a.nbest"), "0.5\n0.25\n").unwrap();
+    // Log10 values and bytelogs, as SRILM's score directories hold them.
+    fs::write(dir.path().join("conf/a.nbest"), "0.5\n(-1000)\n").unwrap();
     let lists = srilm::read_dir(dir.path()).unwrap();
-    assert_eq!(lists[0].hyps[1].extra["conf"], 0.25);
+    assert_eq!(lists[0].hyps[0].extra["conf"], 0.5 * LN_10);
+    assert_eq!(
+        lists[0].hyps[1].extra["conf"],
+        srilm::bytelog_to_ln(-1000.0)
+    );
     assert!(lists[1].hyps[0].extra.is_empty());
     fs::write(dir.path().join("list"), "a.nbest\nmissing.nbest\n").unwrap();
     let e = srilm::read_list(&dir.path().join("list")).unwrap_err();
@@ -1089,9 +1095,10 @@ fn bytes_that_are_not_utf8_are_named_by_line_and_offset() {
     }
 }
 
-/// Scores of any size are written so they read back: Kaldi's and the extra
-/// scores exactly, SRILM's converted ones to 15 significant digits (before:
-/// 10 decimals, so `-1e-15` came back as 0, and `-1e300` took 301 digits).
+/// Scores of any size are written so they read back: Kaldi's exactly,
+/// SRILM's converted ones (log10, extra scores too) to 15 significant digits
+/// (before: 10 decimals, so `-1e-15` came back as 0, and `-1e300` took 301
+/// digits).
 #[test]
 fn written_scores_of_any_size_read_back() {
     let scores = [
@@ -1118,8 +1125,12 @@ fn written_scores_of_any_size_read_back() {
     srilm::write_dir(&s, &lists).unwrap();
     let back = srilm::read_dir(&s).unwrap();
     for (b, h) in back[0].hyps.iter().zip(&lists[0].hyps) {
-        assert_eq!(b.extra, h.extra, "extra scores: exact");
-        for (x, y) in [(b.acoustic, h.acoustic), (b.lm.unwrap(), h.lm.unwrap())] {
+        let (bx, hx) = (b.extra["conf"], h.extra["conf"]);
+        for (x, y) in [
+            (b.acoustic, h.acoustic),
+            (b.lm.unwrap(), h.lm.unwrap()),
+            (bx, hx),
+        ] {
             assert!((x - y).abs() <= 1e-14 * y.abs(), "{x:e} {y:e}");
         }
     }
@@ -1144,4 +1155,82 @@ fn a_list_file_naming_a_directory_says_so() {
         err.ends_with("sub: a directory, not an n-best file"),
         "{err}"
     );
+}
+
+/// What SRILM's own tools write is read as SRILM reads it (audit 21): the
+/// word count `ngram -rescore` writes (without `<s>`, `</s>` and the pause
+/// word), the pause word dropped, Decipher lines without their header, and
+/// `.score` list names.
+#[test]
+fn srilm_reads_what_srilm_writes() {
+    let read = |text: &str| srilm::read_file(text.as_bytes(), "u.nbest", "u");
+    // Counts of every token or of the words SRILM counts; both read the same.
+    for line in [
+        "-100 -2.2 4 <s> a b </s>",
+        "-100 -2.2 2 <s> a b </s>",
+        "-100 -2.2 3 a -pau- b",
+        "-100 -2.2 2 a -pau- b",
+        "-100 -2.2 2 a b",
+    ] {
+        let list = read(&format!("{line}\n")).unwrap();
+        assert_eq!(list.hyps[0].words, ["a", "b"], "{line}");
+        assert_eq!(list.hyps[0].lm, Some(-2.2 * LN_10), "{line}");
+    }
+    let e = read("-100 -2.2 3 <s> a -pau- b </s>\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "u.nbest:1: the hypothesis declares 3 words but has 5 (2 without `<s>`, `</s>` and \
+         SRILM's pause word `-pau-`, as SRILM counts them)"
+    );
+    let e = read("-1 -2 3 a b\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "u.nbest:1: the hypothesis declares 3 words but has 2"
+    );
+    // The pause word is dropped from the Decipher forms too.
+    let v2 =
+        "NBestList2.0\n(-30) a ( st: 0.00 et: 0.10 g: -1 a: -9 ) -pau- ( st: 0.11 et: 0.20 g: 0 \
+              a: -5 ) b ( st: 0.21 et: 0.30 g: -2 a: -13 )\n";
+    assert_eq!(read(v2).unwrap().hyps[0].words, ["a", "b"]);
+    // A Decipher line without its header, as SRILM's `NBestHyp::parse` reads it.
+    let list = read("(-100) a -pau- b\n(-90) a\n").unwrap();
+    assert_eq!(list.hyps[1].acoustic, srilm::bytelog_to_ln(-90.0));
+    assert_eq!((list.hyps[0].words.len(), list.hyps[0].lm), (2, None));
+    // `rescore-decipher` names its rescored lists `<id>.score.gz`.
+    let dir = tempfile::tempdir().unwrap();
+    let listed = dir.path().join("u1.score");
+    fs::write(&listed, "-100 -2 2 a b\n").unwrap();
+    fs::write(dir.path().join("list"), "u1.score\n").unwrap();
+    assert_eq!(
+        srilm::read_list(&dir.path().join("list")).unwrap()[0].id,
+        "u1"
+    );
+    // A list from another format holding the pause word is not written: it
+    // would read back without it.
+    let paused = NbestList::new("u").with_hyp(Hypothesis::new("a -pau- b", -1.0).with_lm(-2.0));
+    let e = srilm::write_file(&mut Vec::new(), &paused).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "utterance `u`, hypothesis 1: the word `-pau-` is SRILM's pause word, which SRILM's \
+         readers (and dashlm's) drop from a hypothesis: it would not read back"
+    );
+}
+
+/// SRILM score directories hold log10 values, as SRILM's own do: written so
+/// and read back as the same natural-log scores.
+#[test]
+fn srilm_score_directories_are_log10() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let lists = vec![NbestList::new("u").with_hyp(
+        Hypothesis::new("a", -1.0)
+            .with_lm(-2.0)
+            .with_extra("new_lm", -2.5 * LN_10),
+    )];
+    srilm::write_dir(&out, &lists).unwrap();
+    assert_eq!(
+        fs::read_to_string(out.join("new_lm/u.nbest")).unwrap(),
+        "-2.5\n"
+    );
+    assert_eq!(srilm::read_dir(&out).unwrap(), lists);
 }

@@ -44,8 +44,10 @@ fn srilm_and_kaldi_write_and_read_back_minus_infinity() {
     assert!(lines[0].ends_with(" -inf 2 a b"), "{text}");
     assert!(lines[1].starts_with("-inf "), "{text}");
     let extra = fs::read_to_string(dir.path().join("srilm/new_lm/u1.nbest")).unwrap();
-    assert_eq!(extra, "-2\n-inf\n-1.5\n");
+    // In log10, as SRILM's score directories hold them.
+    assert_eq!(extra, "-0.8685889638065036\n-inf\n-0.6514417228548777\n");
     let back = srilm::read_dir(&dir.path().join("srilm")).unwrap();
+    assert_eq!(back[0].hyps[0].extra["new_lm"], -2.0);
     assert_eq!(back[0].hyps[0].lm, Some(NEG_INF));
     assert_eq!(back[0].hyps[1].acoustic, NEG_INF);
     assert_eq!(back[0].hyps[1].extra["new_lm"], NEG_INF);

@@ -22,6 +22,17 @@ pub(crate) fn short(x: f64) -> String {
     }
 }
 
+/// The end of a [`NbestErrorKind::WordCount`] message: how many of the
+/// `found` words SRILM counts, when that is another number.
+fn counted_note(found: usize, counted: usize) -> String {
+    if counted == found {
+        return String::new();
+    }
+    format!(
+        " ({counted} without `<s>`, `</s>` and SRILM's pause word `-pau-`, as SRILM counts them)"
+    )
+}
+
 /// What went wrong in an n-best input.
 ///
 /// ```
@@ -76,12 +87,15 @@ pub enum NbestErrorKind {
         found: String,
     },
     /// A hypothesis declares a word count that disagrees with its words.
-    #[error("the hypothesis declares {declared} words but has {found}")]
+    #[error("the hypothesis declares {declared} words but has {found}{}", counted_note(*found, *counted))]
     WordCount {
         /// The count in the line.
         declared: usize,
         /// The number of words after it.
         found: usize,
+        /// The number of those SRILM counts (without `<s>`, `</s>` and its
+        /// pause word `-pau-`), the other count taken.
+        counted: usize,
     },
     /// The same utterance or hypothesis key appears twice.
     #[error("duplicate key `{}`", clip(.0))]
@@ -130,9 +144,9 @@ pub enum NbestErrorKind {
     /// A line of a file in an SRILM score directory (a subdirectory of an
     /// SRILM n-best directory) is not one number.
     #[error(
-        "expected one number per line (subdirectory `{score}` of an SRILM n-best directory is \
-         read as a score directory: its `<id>.nbest` files hold the extra score `{score}`, one \
-         value per hypothesis of n-best file `<id>.nbest`), found `{}`",
+        "expected one log10 score or `(bytelog)` per line (subdirectory `{score}` of an SRILM \
+         n-best directory is read as a score directory: its `<id>.nbest` files hold the extra \
+         score `{score}`, one value per hypothesis of n-best file `<id>.nbest`), found `{}`",
         clip(.found)
     )]
     ScoreDirectoryLine {
@@ -300,7 +314,7 @@ impl NbestError {
     /// ```
     /// use dashlm::rescore::{srilm, NbestErrorKind};
     /// let err = srilm::read_file(&b"-1 -2 3 a b\n"[..], "u.nbest", "u").unwrap_err();
-    /// assert!(matches!(err.kind(), NbestErrorKind::WordCount { declared: 3, found: 2 }));
+    /// assert!(matches!(err.kind(), NbestErrorKind::WordCount { declared: 3, found: 2, .. }));
     /// ```
     pub fn kind(&self) -> &NbestErrorKind {
         &self.kind

@@ -8,7 +8,10 @@
 //!   -242.6258 -17.9582 7 it's amazing uses a device in a
 //!   -246.9393 -17.7293 7 it's amazing use a device in a
 //!   ```
-//!   `num_words` must equal the number of words that follow. A score of `-inf`
+//!   `num_words` must equal the number of tokens that follow, or the number
+//!   SRILM counts and writes: those tokens less a leading `<s>`, a trailing
+//!   `</s>` and SRILM's pause word [`PAUSE`] (`-pau-`), which the readers drop
+//!   from every form, as SRILM's scoring skips it. A score of `-inf`
 //!   (any case, also `-infinity`) is a probability of zero, as SRILM writes and
 //!   reads it (for a word a closed-vocabulary LM does not know): such a
 //!   hypothesis ranks last unless its score is weighted 0. `+inf` and `nan`
@@ -21,17 +24,21 @@
 //!   NBestList1.0
 //!   (-5213) it's amazing uses a device in a
 //!   ```
+//!   A `(score) w1 w2 ...` line without the header is read as this form, as
+//!   SRILM reads it.
 //!   ```text
 //!   NBestList2.0
 //!   (-5213) it's ( st: 0.00 et: 0.31 g: -1402 a: -1088 ) amazing ( st: 0.32 et: 0.80 g: -2101 a: -622 )
 //!   ```
 //!
-//! The utterance id is the file name without `.nbest` (and `.gz`/`.xz`). A
-//! directory holds one `<id>.nbest` file per utterance (read in name order); a
-//! list file names one n-best file per line. Optional extras follow SRILM's
-//! score-directory convention: a subdirectory `<name>/` holding `<id>.nbest`
-//! files with one score per line (natural log) is read as the extra score
-//! `name`; an optional `refs` file (`id w1 w2 ...` lines) gives references.
+//! The utterance id is the file name without `.nbest` or `.score` (and
+//! `.gz`/`.xz`). A directory holds one `<id>.nbest` file per utterance (read
+//! in name order); a list file names one n-best file per line. Optional
+//! extras follow SRILM's score-directory convention: a subdirectory `<name>/`
+//! holding `<id>.nbest` files with one score per line (log10, or an SRILM
+//! `(bytelog)`, as SRILM's `combine-acoustic-scores` reads them) is read as
+//! the extra score `name`, kept in natural log as every score is; an optional
+//! `refs` file (`id w1 w2 ...` lines) gives references.
 //! Written lists use the plain form, but for lists whose hypotheses have no
 //! first-pass LM score (as read from `NBestList1.0`), written in the
 //! `NBestList1.0` form, so the missing score reads back missing, not as 0;
@@ -98,14 +105,39 @@ pub fn read_file<R: BufRead>(input: R, source: &str, id: &str) -> Result<NbestLi
             decipher = Some(Form::of_header(text)?);
             return Ok(());
         }
-        let hyp = match decipher {
+        let mut hyp = match decipher {
             Some(form) => form.parse(text)?,
+            // A Decipher line without the header, which SRILM reads too.
+            None if text.starts_with('(') => Form::V1.parse(text)?,
             None => parse_plain(text)?,
         };
+        drop_pauses(&mut hyp.words);
         list.hyps.push(hyp);
         Ok(())
     })?;
     Ok(list)
+}
+
+/// SRILM's pause word (`Vocab_Pause` in its `Vocab.h`), which Decipher lists
+/// and the plain lists made from them hold between words. SRILM's LM scoring
+/// skips it and its word counts leave it out (`LM::prepareSentence`), so the
+/// readers drop it from every hypothesis: it is neither scored, nor counted
+/// for the word insertion penalty, nor aligned with the reference, and the
+/// written lists do not have it.
+///
+/// ```
+/// use dashlm::rescore::srilm;
+/// let list = srilm::read_file(&b"-10 -2 2 a -pau- b\n"[..], "u.nbest", "u").unwrap();
+/// assert_eq!(list.hyps[0].words, ["a", "b"]);
+/// assert_eq!(srilm::PAUSE, "-pau-");
+/// ```
+pub const PAUSE: &str = "-pau-";
+
+/// Removes every [`PAUSE`] from `words`.
+fn drop_pauses(words: &mut Words) {
+    if words.iter().any(|w| w == PAUSE) {
+        *words = words.iter().filter(|&w| w != PAUSE).collect();
+    }
 }
 
 /// The natural log of a log10 score, as the reader takes it (the writer's
@@ -144,27 +176,36 @@ fn parse_plain(text: &str) -> Result<Hypothesis, NbestErrorKind> {
         found: count.to_string(),
     })?;
     let words: Words = tokens.collect();
-    if words.len() != declared {
+    let found = words.len();
+    // The words SRILM scores and counts: without `<s>`, `</s>` and pauses.
+    // SRILM writes that count (`NBestHyp::rescore`); a count of every token
+    // is taken too.
+    let mut scored = words;
+    scored.strip_sentence_markers();
+    drop_pauses(&mut scored);
+    if declared != found && declared != scored.len() {
         return Err(NbestErrorKind::WordCount {
             declared,
-            found: words.len(),
+            found,
+            counted: scored.len(),
         });
     }
-    let mut stripped = words;
-    stripped.strip_sentence_markers();
     Ok(Hypothesis {
-        words: stripped,
+        words: scored,
         acoustic,
         lm: Some(lm),
         ..Hypothesis::default()
     })
 }
 
-/// The utterance id of an n-best file: its name without `.gz`/`.xz`, then `.nbest`.
+/// The utterance id of an n-best file: its name without `.gz`/`.xz`, then
+/// without `.nbest` or `.score` (the name SRILM's `rescore-decipher` gives the
+/// lists it writes, and takes off as this does).
 ///
 /// ```
 /// use std::path::Path;
 /// assert_eq!(dashlm::rescore::srilm::id_of(Path::new("d/u_01.nbest.gz")), "u_01");
+/// assert_eq!(dashlm::rescore::srilm::id_of(Path::new("d/u_02.score.gz")), "u_02");
 /// assert_eq!(dashlm::rescore::srilm::id_of(Path::new("u2")), "u2");
 /// ```
 pub fn id_of(path: &Path) -> String {
@@ -176,7 +217,10 @@ pub fn id_of(path: &Path) -> String {
         .strip_suffix(".gz")
         .or_else(|| name.strip_suffix(".xz"))
         .unwrap_or(&name);
-    name.strip_suffix(".nbest").unwrap_or(name).to_string()
+    name.strip_suffix(".nbest")
+        .or_else(|| name.strip_suffix(".score"))
+        .unwrap_or(name)
+        .to_string()
 }
 
 pub(super) fn is_nbest_name(name: &str) -> bool {
@@ -231,7 +275,8 @@ fn score_files(dir: &Path, ids: &HashSet<String>) -> Result<HashMap<String, Path
 }
 
 /// The values of extra score `score` in `path`, a file of its score
-/// directory: one number per line.
+/// directory: one per line, a log10 value or an SRILM `(bytelog)` (as
+/// SRILM's `combine-acoustic-scores` reads them), in natural log.
 fn read_scores(path: &Path, score: &str) -> Result<Vec<f64>, NbestError> {
     let name = path.display().to_string();
     let text = read_text_file(path, &name)?;
@@ -241,7 +286,13 @@ fn read_scores(path: &Path, score: &str) -> Result<Vec<f64>, NbestError> {
         if t.is_empty() {
             continue;
         }
-        let v = parse_score(t, "score", Zero::MinusInf).map_err(|k| {
+        let value = match t.strip_prefix('(').and_then(|b| b.strip_suffix(')')) {
+            Some(bytelog) => {
+                parse_score(bytelog, "bytelog score", Zero::Refused).map(bytelog_to_ln)
+            }
+            None => log10_score(t, "score"),
+        };
+        let v = value.map_err(|k| {
             // Likely an n-best file: say how the subdirectory is read.
             let k = match k {
                 NbestErrorKind::Number { found, .. } => NbestErrorKind::ScoreDirectoryLine {
@@ -568,7 +619,9 @@ mod tests {
             .iter()
             .map(|h| h.extra.get("x").copied())
             .collect();
-        assert_eq!(x, [Some(7.5), Some(8.0)]);
+        // Log10 values, kept in natural log.
+        let ln10 = std::f64::consts::LN_10;
+        assert_eq!(x, [Some(7.5 * ln10), Some(8.0 * ln10)]);
 
         fs::write(d.join("x/u2.nbest"), "1\n").unwrap();
         let err = read_dir(d).unwrap_err();

@@ -7,7 +7,7 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::{decipher, is_nbest_name, kind_of, listed_files, Kind};
+use super::{decipher, is_nbest_name, kind_of, listed_files, Kind, PAUSE};
 use crate::arpa::{Compressed, Compression};
 use crate::atomic::PendingDir;
 use crate::rescore::error::{clip, short, NbestError};
@@ -117,8 +117,8 @@ fn without_lm(list: &NbestList) -> bool {
 }
 
 /// What the form of `list` needs beyond [`check_list`](writable::check_list):
-/// first-pass LM scores on all its hypotheses or none, and without them,
-/// finite acoustic scores.
+/// no [`PAUSE`] word, first-pass LM scores on all its hypotheses or none, and
+/// without them, finite acoustic scores.
 fn check_form(list: &NbestList) -> io::Result<()> {
     let hyp = |k: usize| format!("utterance `{}`, hypothesis {}", clip(&list.id), k + 1);
     let with = list.hyps.iter().position(|h| h.lm.is_some());
@@ -129,6 +129,17 @@ fn check_form(list: &NbestList) -> io::Result<()> {
              gives an LM score on every line (the plain form) or on none (NBestList1.0)",
             hyp(k),
             w + 1
+        )));
+    }
+    if let Some(k) = list
+        .hyps
+        .iter()
+        .position(|h| h.words.iter().any(|w| w == PAUSE))
+    {
+        return Err(writable::unwritable(format!(
+            "{}: the word `{PAUSE}` is SRILM's pause word, which SRILM's readers (and \
+             dashlm's) drop from a hypothesis: it would not read back",
+            hyp(k)
         )));
     }
     let no_bytelog = |h: &Hypothesis| !decipher::ln_as_bytelog(h.acoustic).is_finite();
@@ -187,8 +198,9 @@ pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
 }
 
 /// Writes lists as a directory: `<id>.nbest` per list, each extra score that
-/// every hypothesis of a list has as `<name>/<id>.nbest` (one natural-log value per
-/// line, as the shortest decimal that reads back as the same number), and
+/// every hypothesis of a list has as `<name>/<id>.nbest` (one log10 value per
+/// line, as SRILM's score directories hold them: the shortest decimal that
+/// reads back as the same natural-log value), and
 /// `refs` when some list has a reference.
 /// `dir` must be new or empty; it appears whole or not at all (see
 /// [`check_new_dir`](crate::rescore::check_new_dir)).
@@ -394,7 +406,7 @@ fn write_files(dir: &Path, lists: &[NbestList], compression: Compression) -> io:
             let file = format!("{name}/{}.nbest", list.id);
             write_one(dir, &file, NamedBy::UtteranceAndScore, compression, |out| {
                 for h in &list.hyps {
-                    writeln!(out, "{}", fmt_score(h.extra[name]))?;
+                    writeln!(out, "{}", fmt_log10(h.extra[name]))?;
                 }
                 Ok(())
             })?;
