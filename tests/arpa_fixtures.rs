@@ -421,6 +421,16 @@ const MALFORMED: &[(&str, &str)] = &[
         "bad-bom.arpa",
         "1: the file starts with a UTF-8 byte-order mark (U+FEFF, bytes EF BB BF), which ARPA files must not (KenLM refuses it too): remove it",
     ),
+    // IRSTLM's other formats (before: iARPA read as ARPA, its scores wrong;
+    // qARPA refused at its first codebook line).
+    (
+        "bad-irstlm-iarpa.arpa",
+        "1: this is IRSTLM's intermediate iARPA format, not ARPA text (its probabilities are not final yet; KenLM refuses it too): convert it with IRSTLM's `compile-lm --text=yes IN OUT.arpa`",
+    ),
+    (
+        "bad-irstlm-qarpa.arpa",
+        "1: this is IRSTLM's quantized qARPA format, not ARPA text (its weights are codes into codebooks; KenLM refuses it too): convert it with IRSTLM's `compile-lm --text=yes IN OUT.arpa`",
+    ),
     // Bad numbers.
     ("bad-prob-text.arpa", "10: expected a log10 probability, found `abc`"),
     ("bad-prob-nan.arpa", "15: expected a log10 probability, found `nan`"),

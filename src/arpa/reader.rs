@@ -309,6 +309,12 @@ impl<R: Read> ArpaReader<R> {
             if trim(self.line()) == b"\\data\\" {
                 break;
             }
+            if let Some((format, why)) = irstlm_format(self.line()) {
+                return Err(self.syntax(format!(
+                    "this is IRSTLM's {format} format, not ARPA text ({why}; KenLM refuses \
+                     it too): convert it with IRSTLM's `compile-lm --text=yes IN OUT.arpa`"
+                )));
+            }
             // Lines ended by CR alone (classic Mac OS) read as one long line.
             if self
                 .line()
@@ -620,6 +626,20 @@ fn field_end(bytes: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// The IRSTLM format named by `line`, a line before `\data\`, if it starts
+/// as the header of IRSTLM's intermediate (`iARPA`), quantized (`qARPA`) or
+/// binary (`blmt`, `Qblmt`) models does.
+/// Returns the format's name and why it cannot be read as ARPA text.
+fn irstlm_format(line: &[u8]) -> Option<(&'static str, &'static str)> {
+    let first = trim(line).split(|b| b.is_ascii_whitespace()).next()?;
+    match first {
+        b"iARPA" => Some(("intermediate iARPA", "its probabilities are not final yet")),
+        b"qARPA" => Some(("quantized qARPA", "its weights are codes into codebooks")),
+        b"blmt" | b"Qblmt" => Some(("binary", "it is not text")),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
