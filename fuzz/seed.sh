@@ -14,6 +14,8 @@ printf '\3u-1 inf\nu-2 12.5\nu-3 +Infinity\n' > fuzz/corpus/nbest/kaldi-costs-ze
 printf '\1NBestList2.0\n(-31) hi ( st: 0.00 et: 0.20 g: -10 a: -21 ) h ( st: 0.00 et: 0.10 g: 0 a: -9 )\n(0)\n' > fuzz/corpus/nbest/srilm-decipher2
 # NBestList1.0: one composite score a line, no first-pass LM score.
 printf '\1NBestList1.0\n(-5213) a b\n(-10250.5) c\n(0)\n' > fuzz/corpus/nbest/srilm-decipher1
+# SRILM's own counts (no <s>, </s>, pause), its pause word, a headerless Decipher line.
+printf '\1-100 -2.2 2 <s> a -pau- b </s>\n-99 -2 3 a -pau- b\n(-90) a -pau-\n' > fuzz/corpus/nbest/srilm-pauses
 # A Kaldi alignment archive (`ali`), with Kaldi's trailing spaces and an empty one.
 printf '\2u-1 2 4 4 7 \nu-2\nu-3 1  2\n' > fuzz/corpus/nbest/kaldi-ali
 # A Kaldi symbol table, a NUL, transcriptions as its word ids.
