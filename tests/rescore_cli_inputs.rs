@@ -97,6 +97,26 @@ fn a_path_read_in_the_wrong_format_names_the_format_it_looks_like() {
         srilm_file.display()
     );
     assert!(err.contains(&expected), "{err}");
+    // A Decipher file, with its header or without (before: no hint; the
+    // guess read only the reader's first 8 bytes, `NBestLis`).
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("v1.nbest", "NBestList1.0\n(-100) a b\n"),
+        ("bare.nbest", "(-100) a b\n"),
+    ] {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = dashlm(&on_input(
+            s(&model),
+            s(&path),
+            &["rescore", "--best-text", "-"],
+        ));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains("looks like an SRILM n-best file"),
+            "{name}: {err}"
+        );
+    }
     // Read in its own format, nothing is guessed.
     let args = on_input(
         s(&model),

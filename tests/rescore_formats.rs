@@ -1192,10 +1192,36 @@ fn srilm_reads_what_srilm_writes() {
         "NBestList2.0\n(-30) a ( st: 0.00 et: 0.10 g: -1 a: -9 ) -pau- ( st: 0.11 et: 0.20 g: 0 \
               a: -5 ) b ( st: 0.21 et: 0.30 g: -2 a: -13 )\n";
     assert_eq!(read(v2).unwrap().hyps[0].words, ["a", "b"]);
+    // Pauses are dropped before the sentence markers (audit 23: before, a
+    // pause outside them kept them, and the list could not be written).
+    for line in [
+        "-100 -2 6 -pau- <s> a b </s> -pau-",
+        "-100 -2 2 -pau- <s> a b </s> -pau-",
+    ] {
+        assert_eq!(
+            read(&format!("{line}\n")).unwrap().hyps[0].words,
+            ["a", "b"],
+            "{line}"
+        );
+    }
+    let list = read("NBestList1.0\n(-100) -pau- <s> a b </s> -pau-\n").unwrap();
+    assert_eq!(list.hyps[0].words, ["a", "b"]);
     // A Decipher line without its header, as SRILM's `NBestHyp::parse` reads it.
     let list = read("(-100) a -pau- b\n(-90) a\n").unwrap();
     assert_eq!(list.hyps[1].acoustic, srilm::bytelog_to_ln(-90.0));
     assert_eq!((list.hyps[0].words.len(), list.hyps[0].lm), (2, None));
+    // Not mixed with plain lines, either way round: the list is written in one form.
+    for text in ["(-100) a b\n-100 -2 2 a b\n", "-100 -2 2 a b\n(-100) a b\n"] {
+        let e = read(text).unwrap_err();
+        assert_eq!(e.line(), 2, "{e}");
+        assert!(
+            e.to_string().contains(
+                "expected the form of the lines before it: plain `acoustic lm num_words w1 ...` \
+                 lines and `(bytelog) w1 ...` lines are not mixed in one file"
+            ),
+            "{e}"
+        );
+    }
     // `rescore-decipher` names its rescored lists `<id>.score.gz`.
     let dir = tempfile::tempdir().unwrap();
     let listed = dir.path().join("u1.score");
@@ -1233,4 +1259,18 @@ fn srilm_score_directories_are_log10() {
         "-2.5\n"
     );
     assert_eq!(srilm::read_dir(&out).unwrap(), lists);
+    // Score files named as SRILM's scripts name them: `<id>`, `<id>.gz`.
+    fs::rename(out.join("new_lm/u.nbest"), out.join("new_lm/u")).unwrap();
+    assert_eq!(srilm::read_dir(&out).unwrap(), lists);
+    fs::write(out.join("new_lm/u.nbest"), "-2.5\n").unwrap();
+    let e = srilm::read_dir(&out).unwrap_err();
+    assert!(
+        matches!(e.kind(), NbestErrorKind::Duplicate(id) if id == "u"),
+        "{e}"
+    );
+    fs::remove_file(out.join("new_lm/u.nbest")).unwrap();
+    // A malformed `(bytelog)` is quoted whole.
+    fs::write(out.join("new_lm/u"), "( -10 )\n").unwrap();
+    let e = srilm::read_dir(&out).unwrap_err();
+    assert!(e.to_string().ends_with("found `( -10 )`"), "{e}");
 }

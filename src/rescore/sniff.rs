@@ -10,7 +10,8 @@ use super::{Format, NbestError};
 /// The format `path` looks like, if any: a directory holding Kaldi archives
 /// (`ac_cost` or `acwt`, and `text`, `words` or `words_text`) or SRILM
 /// `*.nbest` files; a file whose first non-blank byte is `{` (JSONL), or that
-/// starts like an SRILM n-best file (a score, or an `NBestList` header).
+/// starts like an SRILM n-best file (a score, a Decipher `(score)`, or an
+/// `NBestList` header).
 /// Standard input (`-`) and named pipes are not looked at: they can be read
 /// once.
 pub(super) fn looks_like(path: &Path) -> Option<Format> {
@@ -34,21 +35,22 @@ pub(super) fn looks_like(path: &Path) -> Option<Format> {
     if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
         return None;
     }
-    let mut input = crate::arpa::open_input(path).ok()?.reader;
+    // Lines, not the reader's first buffer: that may hold only the few bytes
+    // read to tell compressed input (`NBestLis` of a header). At most 1 MiB.
+    let mut input = std::io::Read::take(crate::arpa::open_input(path).ok()?.reader, 1 << 20);
+    let mut line = Vec::new();
     loop {
-        let buf = input.fill_buf().ok()?;
-        if buf.is_empty() {
+        line.clear();
+        if input.read_until(b'\n', &mut line).ok()? == 0 {
             return None;
         }
-        let Some(at) = buf.iter().position(|b| !b.is_ascii_whitespace()) else {
-            let n = buf.len();
-            input.consume(n);
+        let Some(at) = line.iter().position(|b| !b.is_ascii_whitespace()) else {
             continue;
         };
-        let start = &buf[at..];
+        let start = &line[at..];
         return match start[0] {
             b'{' => Some(Format::Jsonl),
-            b'-' | b'0'..=b'9' => Some(Format::Srilm),
+            b'-' | b'0'..=b'9' | b'(' => Some(Format::Srilm),
             _ if start.starts_with(b"NBestList") => Some(Format::Srilm),
             _ => None,
         };

@@ -9,9 +9,10 @@
 //!   -246.9393 -17.7293 7 it's amazing use a device in a
 //!   ```
 //!   `num_words` must equal the number of tokens that follow, or the number
-//!   SRILM counts and writes: those tokens less a leading `<s>`, a trailing
-//!   `</s>` and SRILM's pause word [`PAUSE`] (`-pau-`), which the readers drop
-//!   from every form, as SRILM's scoring skips it. A score of `-inf`
+//!   of words kept: the tokens less SRILM's pause word [`PAUSE`] (`-pau-`),
+//!   which the readers drop from every form as SRILM's scoring skips it, and
+//!   then less the `<s>` at the start and `</s>` at the end (SRILM's count,
+//!   which `ngram -rescore` writes, where each appears once). A score of `-inf`
 //!   (any case, also `-infinity`) is a probability of zero, as SRILM writes and
 //!   reads it (for a word a closed-vocabulary LM does not know): such a
 //!   hypothesis ranks last unless its score is weighted 0. `+inf` and `nan`
@@ -25,7 +26,7 @@
 //!   (-5213) it's amazing uses a device in a
 //!   ```
 //!   A `(score) w1 w2 ...` line without the header is read as this form, as
-//!   SRILM reads it.
+//!   SRILM reads it (but not among plain lines: a list is written in one form).
 //!   ```text
 //!   NBestList2.0
 //!   (-5213) it's ( st: 0.00 et: 0.31 g: -1402 a: -1088 ) amazing ( st: 0.32 et: 0.80 g: -2101 a: -622 )
@@ -35,10 +36,11 @@
 //! `.gz`/`.xz`). A directory holds one `<id>.nbest` file per utterance (read
 //! in name order); a list file names one n-best file per line. Optional
 //! extras follow SRILM's score-directory convention: a subdirectory `<name>/`
-//! holding `<id>.nbest` files with one score per line (log10, or an SRILM
-//! `(bytelog)`, as SRILM's `combine-acoustic-scores` reads them) is read as
-//! the extra score `name`, kept in natural log as every score is; an optional
-//! `refs` file (`id w1 w2 ...` lines) gives references.
+//! holding `<id>.nbest` files (or `<id>`, `<id>.gz`, as SRILM's scripts name
+//! them) with one score per line (log10, or an SRILM `(bytelog)`, as SRILM's
+//! `combine-acoustic-scores` reads them) is read as the extra score `name`,
+//! kept in natural log as every score is; an optional `refs` file (`id w1 w2
+//! ...` lines) gives references.
 //! Written lists use the plain form, but for lists whose hypotheses have no
 //! first-pass LM score (as read from `NBestList1.0`), written in the
 //! `NBestList1.0` form, so the missing score reads back missing, not as 0;
@@ -107,11 +109,20 @@ pub fn read_file<R: BufRead>(input: R, source: &str, id: &str) -> Result<NbestLi
         }
         let mut hyp = match decipher {
             Some(form) => form.parse(text)?,
-            // A Decipher line without the header, which SRILM reads too.
-            None if text.starts_with('(') => Form::V1.parse(text)?,
-            None => parse_plain(text)?,
+            // A Decipher line without the header, which SRILM reads too; but
+            // not among plain lines, as the list is written in one form.
+            None if text.starts_with('(') => match list.hyps.first() {
+                Some(h) if h.lm.is_some() => return Err(mixed_forms(text)),
+                _ => Form::V1.parse(text)?,
+            },
+            None => match list.hyps.first() {
+                Some(h) if h.lm.is_none() => return Err(mixed_forms(text)),
+                _ => parse_plain(text)?,
+            },
         };
+        // Pauses first: `-pau- <s> a </s>` is the words `a`.
         drop_pauses(&mut hyp.words);
+        hyp.words.strip_sentence_markers();
         list.hyps.push(hyp);
         Ok(())
     })?;
@@ -132,6 +143,17 @@ pub fn read_file<R: BufRead>(input: R, source: &str, id: &str) -> Result<NbestLi
 /// assert_eq!(srilm::PAUSE, "-pau-");
 /// ```
 pub const PAUSE: &str = "-pau-";
+
+/// The error for line `text` of one form after lines of the other (plain
+/// lines and headerless `(bytelog)` lines in one file).
+fn mixed_forms(text: &str) -> NbestErrorKind {
+    NbestErrorKind::Syntax {
+        expected: "the form of the lines before it: plain `acoustic lm num_words w1 ...` lines \
+                   and `(bytelog) w1 ...` lines are not mixed in one file (its list is written \
+                   back in one form, with first-pass LM scores on every line or on none)",
+        found: text.to_string(),
+    }
+}
 
 /// Removes every [`PAUSE`] from `words`.
 fn drop_pauses(words: &mut Words) {
@@ -181,8 +203,8 @@ fn parse_plain(text: &str) -> Result<Hypothesis, NbestErrorKind> {
     // SRILM writes that count (`NBestHyp::rescore`); a count of every token
     // is taken too.
     let mut scored = words;
-    scored.strip_sentence_markers();
     drop_pauses(&mut scored);
+    scored.strip_sentence_markers();
     if declared != found && declared != scored.len() {
         return Err(NbestErrorKind::WordCount {
             declared,
@@ -245,20 +267,26 @@ pub fn read_file_path(path: &Path) -> Result<NbestList, NbestError> {
 }
 
 /// The files of score directory `dir` by utterance id: `<id>.nbest` (or
-/// `.nbest.gz`, `.nbest.xz`, as the n-best files may be). A file for an
-/// utterance that has no n-best file (`ids`), or two files of one id, is an
-/// error: a score silently left out would change what the lists carry. Other
-/// names are not score files and are passed over, as in the directory above.
+/// `.nbest.gz`, `.nbest.xz`, as the n-best files may be), or as SRILM's
+/// scripts name them, `<id>`, `<id>.gz` or `<id>.score.gz` (any name whose
+/// [`id_of`] is an utterance of `ids`). An `*.nbest` file for an utterance
+/// that has no n-best file, or two files of one id, is an error: a score
+/// silently left out would change what the lists carry. Other names are not
+/// score files and are passed over, as in the directory above.
 fn score_files(dir: &Path, ids: &HashSet<String>) -> Result<HashMap<String, PathBuf>, NbestError> {
     let dir_name = dir.display().to_string();
     let mut files = HashMap::new();
     for entry in fs::read_dir(dir).map_err(|e| NbestError::io(&dir_name, e))? {
         let path = entry.map_err(|e| NbestError::io(&dir_name, e))?.path();
         let name = path.file_name().unwrap_or_default().to_string_lossy();
-        if path.is_dir() || !is_nbest_name(&name) {
+        if path.is_dir() {
             continue;
         }
         let id = id_of(&path);
+        // SRILM's scripts name score files `<id>`, `<id>.gz` or `<id>.score.gz`.
+        if !is_nbest_name(&name) && !ids.contains(&id) {
+            continue;
+        }
         let shown = path.display().to_string();
         if !ids.contains(&id) {
             return Err(NbestError::new(
@@ -295,9 +323,9 @@ fn read_scores(path: &Path, score: &str) -> Result<Vec<f64>, NbestError> {
         let v = value.map_err(|k| {
             // Likely an n-best file: say how the subdirectory is read.
             let k = match k {
-                NbestErrorKind::Number { found, .. } => NbestErrorKind::ScoreDirectoryLine {
+                NbestErrorKind::Number { .. } => NbestErrorKind::ScoreDirectoryLine {
                     score: score.to_string(),
-                    found,
+                    found: t.to_string(),
                 },
                 k => k,
             };
