@@ -959,3 +959,24 @@ fn tune_summary_and_tables_say_what_they_show() {
     let widths: Vec<usize> = finer.lines().skip(1).take(8).map(str::len).collect();
     assert!(widths.windows(2).all(|w| w[0] == w[1]), "{finer}");
 }
+
+/// `--refs` for SRILM lists loses SRILM's pause word as the hypotheses do
+/// (audit 24: before, each reference pause counted as a deletion no
+/// hypothesis could avoid).
+#[test]
+fn srilm_references_lose_the_pause_word() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (lists, refs) = (tmp.path().join("lists"), tmp.path().join("refs.txt"));
+    fs::create_dir(&lists).unwrap();
+    fs::write(lists.join("u1.nbest"), "-10 -2 3 the -pau- cat\n").unwrap();
+    fs::write(&refs, "u1 the -pau- cat\n").unwrap();
+    let model = data("sample-3gram.arpa");
+    let mut args = on_input(s(&model), s(&lists), &["rescore", "--format", "srilm"]);
+    args.extend(["--refs", s(&refs), "--best-text", "-"]);
+    let (out, err) = ok(&args);
+    assert_eq!(out, "u1 the cat\n");
+    assert!(
+        err.contains("1-best (input) %WER 0.00 [ 0 / 2, 0 ins, 0 del, 0 sub ]"),
+        "{err}"
+    );
+}

@@ -386,6 +386,7 @@ enum NbestErrorKindTag {
     ScoreDirectoryLine,
     ByteOrderMark,
     NoLists,
+    DuplicateFile,
 }
 
 fn tag(k: &NbestErrorKind) -> NbestErrorKindTag {
@@ -407,6 +408,7 @@ fn tag(k: &NbestErrorKind) -> NbestErrorKindTag {
         NbestErrorKind::ScoreDirectoryLine { .. } => T::ScoreDirectoryLine,
         NbestErrorKind::ByteOrderMark => T::ByteOrderMark,
         NbestErrorKind::NoLists { .. } => T::NoLists,
+        NbestErrorKind::DuplicateFile { .. } => T::DuplicateFile,
         _ => panic!("unexpected kind {k:?}"),
     }
 }
@@ -580,9 +582,9 @@ fn srilm_directory_errors() {
     assert!(
         e.to_string().ends_with(
             "conf/a.nbest:1: expected one log10 score or `(bytelog)` per line (subdirectory \
-         `conf` of an SRILM n-best directory is read as a score directory: its `<id>.nbest` \
-         files hold the extra score `conf`, one value per hypothesis of n-best file \
-         `<id>.nbest`), found `-1 -2 1 x`"
+         `conf` of an SRILM n-best directory is read as a score directory: its files \
+         `<id>.nbest` (or `<id>`, `<id>.gz`) hold the extra score `conf`, one value per \
+         hypothesis of utterance `<id>`), found `-1 -2 1 x`"
         ),
         "{e}"
     );
@@ -753,12 +755,19 @@ fn srilm_duplicate_ids_and_standard_input_are_refused() {
     // Before: both read, and the second overwrote the first when written back.
     fs::write(d.join("list"), "a/u.nbest\nb/u.nbest\n").unwrap();
     let e = srilm::read_list(&d.join("list")).unwrap_err();
-    assert_eq!((e.line(), tag(e.kind())), (2, T::Duplicate), "{e}");
+    assert_eq!((e.line(), tag(e.kind())), (2, T::DuplicateFile), "{e}");
+    assert!(
+        e.to_string().ends_with(&format!(
+            "list:2: a second file for utterance `u` (the other is `{}`): one file per utterance",
+            d.join("a/u.nbest").display()
+        )),
+        "{e}"
+    );
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut gz, b"-1 -2 1 x\n").unwrap();
     fs::write(d.join("a").join("u.nbest.gz"), gz.finish().unwrap()).unwrap();
     let e = srilm::read_dir(&d.join("a")).unwrap_err();
-    assert_eq!(tag(e.kind()), T::Duplicate, "{e}");
+    assert_eq!(tag(e.kind()), T::DuplicateFile, "{e}");
     // Before: the first line was read to tell the kind of input, then lost.
     let e = srilm::read_path(Path::new("-")).unwrap_err();
     assert!(e.to_string().contains("not from standard input"), "{e}");
@@ -1265,7 +1274,7 @@ fn srilm_score_directories_are_log10() {
     fs::write(out.join("new_lm/u.nbest"), "-2.5\n").unwrap();
     let e = srilm::read_dir(&out).unwrap_err();
     assert!(
-        matches!(e.kind(), NbestErrorKind::Duplicate(id) if id == "u"),
+        matches!(e.kind(), NbestErrorKind::DuplicateFile { id, .. } if id == "u"),
         "{e}"
     );
     fs::remove_file(out.join("new_lm/u.nbest")).unwrap();
@@ -1273,4 +1282,52 @@ fn srilm_score_directories_are_log10() {
     fs::write(out.join("new_lm/u"), "( -10 )\n").unwrap();
     let e = srilm::read_dir(&out).unwrap_err();
     assert!(e.to_string().ends_with("found `( -10 )`"), "{e}");
+}
+
+/// Audit 24: references lose the pause word as hypotheses do; `refs` as a
+/// directory, numeric list names, `.score` files alone, a score named like a
+/// list file.
+#[test]
+fn srilm_references_and_names_as_srilm_uses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("u1.nbest"), "-10 -2 3 a -pau- b\n").unwrap();
+    fs::write(d.join("refs"), "u1 a -pau- b\n").unwrap();
+    let lists = srilm::read_dir(d).unwrap();
+    assert_eq!(
+        lists[0].reference.as_deref(),
+        Some(&["a".to_string(), "b".to_string()][..])
+    );
+    // `refs` is the references file, not a score directory.
+    fs::remove_file(d.join("refs")).unwrap();
+    fs::create_dir(d.join("refs")).unwrap();
+    let e = srilm::read_dir(d).unwrap_err();
+    assert!(
+        e.to_string().contains("`refs` is the references file"),
+        "{e}"
+    );
+    fs::remove_dir(d.join("refs")).unwrap();
+    // A list file naming files by numeric ids (SRILM's scripts name them so).
+    let ids = tempfile::tempdir().unwrap();
+    fs::write(ids.path().join("2001"), "-10 -2 2 the device\n").unwrap();
+    fs::write(ids.path().join("list"), "2001\n").unwrap();
+    let lists = srilm::read_path(&ids.path().join("list")).unwrap();
+    assert_eq!(lists[0].id, "2001");
+    // An empty `<id>.score` alone is an utterance without hypotheses, as in a list.
+    fs::write(ids.path().join("e.score"), "").unwrap();
+    assert_eq!(
+        srilm::read_path(&ids.path().join("e.score")).unwrap()[0].id,
+        "e"
+    );
+    // A score named like a list's file is written unless an utterance has that name.
+    let w = |score: &str| {
+        vec![NbestList::new("u").with_hyp(
+            Hypothesis::new("a", -1.0)
+                .with_lm(-1.0)
+                .with_extra(score, -2.0),
+        )]
+    };
+    srilm::write_dir(&d.join("o1"), &w("w.nbest")).unwrap();
+    assert_eq!(srilm::read_dir(&d.join("o1")).unwrap(), w("w.nbest"));
+    assert!(srilm::write_dir(&d.join("o2"), &w("u.nbest")).is_err());
 }

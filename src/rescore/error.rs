@@ -100,6 +100,15 @@ pub enum NbestErrorKind {
     /// The same utterance or hypothesis key appears twice.
     #[error("duplicate key `{}`", clip(.0))]
     Duplicate(String),
+    /// Two files hold one utterance's list, or one score of one utterance
+    /// (`u.nbest` and `u.nbest.gz`; `x/u` and `x/u.gz`).
+    #[error("a second file for utterance `{}` (the other is `{}`): one file per utterance", clip(.id), clip(.other))]
+    DuplicateFile {
+        /// The utterance.
+        id: String,
+        /// The other file's name.
+        other: String,
+    },
     /// A JSON object gives one key twice (JSON parsers differ on which value
     /// counts, so neither is taken).
     #[error("key `{}` appears twice in one JSON object", clip(.0))]
@@ -145,8 +154,9 @@ pub enum NbestErrorKind {
     /// SRILM n-best directory) is not one number.
     #[error(
         "expected one log10 score or `(bytelog)` per line (subdirectory `{score}` of an SRILM \
-         n-best directory is read as a score directory: its `<id>.nbest` files hold the extra \
-         score `{score}`, one value per hypothesis of n-best file `<id>.nbest`), found `{}`",
+         n-best directory is read as a score directory: its files `<id>.nbest` (or `<id>`, \
+         `<id>.gz`) hold the extra score `{score}`, one value per hypothesis of utterance \
+         `<id>`), found `{}`",
         clip(.found)
     )]
     ScoreDirectoryLine {

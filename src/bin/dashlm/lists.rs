@@ -209,8 +209,15 @@ impl Lists {
                 .collect();
             // As words only for the utterances here (a corpus's references
             // may be given for a few of its lists).
+            // SRILM's pause word goes, as from the hypotheses (`srilm::PAUSE`).
             let map: HashMap<String, Vec<String>> = (lists.iter())
-                .filter_map(|l| Some((l.id.clone(), all.get(&l.id)?.to_strings())))
+                .filter_map(|l| {
+                    let mut words = all.get(&l.id)?.to_strings();
+                    if format == Format::Srilm {
+                        words.retain(|w| w != dashlm::rescore::srilm::PAUSE);
+                    }
+                    Some((l.id.clone(), words))
+                })
                 .collect();
             let replaced: Vec<&str> = lists
                 .iter()

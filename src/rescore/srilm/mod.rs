@@ -249,6 +249,13 @@ pub(super) fn is_nbest_name(name: &str) -> bool {
     name.ends_with(".nbest") || name.ends_with(".nbest.gz") || name.ends_with(".nbest.xz")
 }
 
+/// Whether `name` is as SRILM's `rescore-decipher` names the lists it writes,
+/// `<id>.score` (or `.gz`, `.xz`): an n-best file when named alone or in a
+/// list file, not in a directory (Kaldi's `*.score` archives are not lists).
+fn is_score_name(name: &str) -> bool {
+    name.ends_with(".score") || name.ends_with(".score.gz") || name.ends_with(".score.xz")
+}
+
 /// Reads one n-best file (plain, .gz or .xz) from disk.
 ///
 /// # Errors
@@ -275,7 +282,7 @@ pub fn read_file_path(path: &Path) -> Result<NbestList, NbestError> {
 /// score files and are passed over, as in the directory above.
 fn score_files(dir: &Path, ids: &HashSet<String>) -> Result<HashMap<String, PathBuf>, NbestError> {
     let dir_name = dir.display().to_string();
-    let mut files = HashMap::new();
+    let mut files: HashMap<String, PathBuf> = HashMap::new();
     for entry in fs::read_dir(dir).map_err(|e| NbestError::io(&dir_name, e))? {
         let path = entry.map_err(|e| NbestError::io(&dir_name, e))?.path();
         let name = path.file_name().unwrap_or_default().to_string_lossy();
@@ -295,9 +302,10 @@ fn score_files(dir: &Path, ids: &HashSet<String>) -> Result<HashMap<String, Path
                 NbestErrorKind::UnknownUtterance(id),
             ));
         }
-        if files.insert(id.clone(), path).is_some() {
-            return Err(NbestError::new(&shown, 0, NbestErrorKind::Duplicate(id)));
+        if let Some(other) = files.get(&id) {
+            return Err(second_file(&path, &id, other));
         }
+        files.insert(id, path);
     }
     Ok(files)
 }
@@ -395,6 +403,12 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
         let entry = entry.map_err(|e| NbestError::io(&dir_name, e))?;
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
+        if path.is_dir() && name == "refs" {
+            let why = "a directory: in an SRILM n-best directory `refs` is the references \
+                       file (`id w1 w2 ...` lines), not a score directory";
+            let shown = path.display().to_string();
+            return Err(NbestError::io(&shown, io::Error::other(why)));
+        }
         if path.is_dir() {
             // The score's name, shared by every hypothesis given it.
             subdirs.push((Arc::<str>::from(name), path));
@@ -409,17 +423,13 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
         .map(|p| read_file_path(p))
         .collect::<Result<Vec<_>, _>>()?;
     // `u.nbest` and `u.nbest.gz` are both utterance `u`.
-    let mut ids = HashSet::new();
+    let mut ids = HashMap::new();
     for (list, path) in lists.iter().zip(&files) {
-        if !ids.insert(list.id.clone()) {
-            let name = path.display().to_string();
-            return Err(NbestError::new(
-                &name,
-                0,
-                NbestErrorKind::Duplicate(list.id.clone()),
-            ));
+        if let Some(other) = ids.insert(list.id.clone(), path) {
+            return Err(second_file(path, &list.id, other));
         }
     }
+    let ids: HashSet<String> = ids.into_keys().collect();
     if lists.is_empty() {
         // No n-best file: the caller says what was looked for (a score
         // directory's files are no utterances of their own).
@@ -448,7 +458,36 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
         }
     }
     attach_dir_references(&mut lists, dir)?;
+    drop_reference_pauses(&mut lists);
     Ok(lists)
+}
+
+/// Drops [`PAUSE`] from the lists' references, as the readers drop it from
+/// the hypotheses they are aligned with (an SRILM directory's `refs`, or
+/// references given for SRILM lists by other means).
+///
+/// ```
+/// use dashlm::rescore::{srilm, NbestList};
+/// let mut lists = vec![NbestList::new("u").with_reference("a -pau- b")];
+/// srilm::drop_reference_pauses(&mut lists);
+/// assert_eq!(lists[0].reference.as_deref(), Some(&["a".to_string(), "b".to_string()][..]));
+/// ```
+pub fn drop_reference_pauses(lists: &mut [NbestList]) {
+    for r in lists.iter_mut().filter_map(|l| l.reference.as_mut()) {
+        r.retain(|w| w != PAUSE);
+    }
+}
+
+/// The error for `path`, a second file for utterance `id` after `other`.
+fn second_file(path: &Path, id: &str, other: &Path) -> NbestError {
+    NbestError::new(
+        &path.display().to_string(),
+        0,
+        NbestErrorKind::DuplicateFile {
+            id: id.to_string(),
+            other: other.display().to_string(),
+        },
+    )
 }
 
 /// Reads the n-best files named in a list file, one path per line (relative
@@ -467,15 +506,17 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
 pub fn read_list(list: &Path) -> Result<Vec<NbestList>, NbestError> {
     let name = list.display().to_string();
     let mut lists = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = HashMap::new();
     for (line, p) in listed_files(list)? {
         let list = read_file_path(&p)?;
         // Two files of one name in two directories are one utterance id.
-        if !seen.insert(list.id.clone()) {
+        if let Some(other) = seen.insert(list.id.clone(), p) {
+            let other = other.display().to_string();
+            let id = list.id;
             return Err(NbestError::new(
                 &name,
                 line,
-                NbestErrorKind::Duplicate(list.id),
+                NbestErrorKind::DuplicateFile { id, other },
             ));
         }
         lists.push(list);
@@ -612,14 +653,22 @@ fn kind_of(path: &Path) -> Result<Kind, NbestError> {
         // in a directory); any other name holds no lists, rather than being an
         // utterance named after a list file (or a wrong path) with none.
         let name = path.file_name().unwrap_or_default().to_string_lossy();
-        return Ok(if is_nbest_name(&name) {
+        return Ok(if is_nbest_name(&name) || is_score_name(&name) {
             Kind::Nbest
         } else {
             Kind::Nothing
         });
     }
-    let is_nbest =
-        token.starts_with("NBestList") || token.starts_with('(') || token.parse::<f64>().is_ok();
+    // A number first is a score, but for a line that is only a file's name
+    // (SRILM's scripts name lists by their ids, which may be numbers).
+    let names_file = || {
+        let listed = Path::new(crate::text::trim(&first));
+        let base = path.parent().unwrap_or(Path::new(""));
+        crate::text::trim(&first) == token && base.join(listed).is_file()
+    };
+    let is_nbest = token.starts_with("NBestList")
+        || token.starts_with('(')
+        || (token.parse::<f64>().is_ok() && !names_file());
     Ok(if is_nbest { Kind::Nbest } else { Kind::List })
 }
 
@@ -664,7 +713,7 @@ mod tests {
         fs::write(d.join("x/u1.nbest"), "1\n2\n").unwrap();
         let err = read_dir(d).unwrap_err();
         assert!(
-            matches!(err.kind(), NbestErrorKind::Duplicate(id) if id == "u1"),
+            matches!(err.kind(), NbestErrorKind::DuplicateFile { id, .. } if id == "u1"),
             "{err}"
         );
     }

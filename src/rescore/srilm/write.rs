@@ -77,7 +77,8 @@ pub(crate) fn fmt_log10(ln: f64) -> String {
 /// that is empty or holds whitespace, a leading `<s>` or trailing `</s>`, a
 /// score that is NaN or `+inf` (`-inf` is written as `-inf`, but for the
 /// acoustic scores of an `NBestList1.0` list: bytelogs are finite), a
-/// hypothesis without a first-pass LM score in a list where another has one.
+/// hypothesis without a first-pass LM score in a list where another has one,
+/// the word [`PAUSE`](super::PAUSE) (which the readers drop).
 ///
 /// ```
 /// use dashlm::rescore::{srilm, Hypothesis, NbestList};
@@ -185,7 +186,9 @@ pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
         check_form(list)?;
         for name in list.hyps.iter().flat_map(|h| h.extra.keys()) {
             writable::check_score_name(&list.id, name)?;
-            if name == "refs" || is_nbest_name(name) {
+            // `w.nbest/` beside `w.nbest` (utterance `w`'s list) is one name.
+            let takes_a_list = |l: &NbestList| super::id_of(Path::new(name)) == l.id;
+            if name == "refs" || (is_nbest_name(name) && lists.iter().any(takes_a_list)) {
                 return Err(writable::unwritable(format!(
                     "utterance `{}`: extra score name `{name}` cannot be written: its \
                      directory would take the place of the `refs` file or an n-best file",
@@ -213,7 +216,8 @@ pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
 /// utterance for what would not read back as written: an id that is not a file
 /// name of its own (empty, `.`, `..`, holding `/`, `\`, NUL or whitespace), two
 /// lists with one id, an extra score name that is not a directory name of its
-/// own or is `refs` or an n-best file's name, or what [`write_file`] refuses.
+/// own or is `refs` or a list's file name (`w.nbest` beside utterance `w`), or
+/// what [`write_file`] refuses.
 ///
 /// ```
 /// use dashlm::rescore::{srilm, Hypothesis, NbestList};
