@@ -182,13 +182,14 @@ fn write_hyps<W: Write>(out: &mut W, list: &NbestList) -> io::Result<()> {
 /// The checks [`write_dir`] makes before writing anything (its `# Errors`).
 pub(crate) fn check(lists: &[NbestList]) -> io::Result<()> {
     writable::check_lists(lists, IdUse::FileName, LogZero::Written)?;
+    let ids: std::collections::HashSet<&str> = lists.iter().map(|l| l.id.as_str()).collect();
     for list in lists {
         check_form(list)?;
         for name in list.hyps.iter().flat_map(|h| h.extra.keys()) {
             writable::check_score_name(&list.id, name)?;
             // `w.nbest/` beside `w.nbest` (utterance `w`'s list) is one name.
-            let takes_a_list = |l: &NbestList| super::id_of(Path::new(name)) == l.id;
-            if name == "refs" || (is_nbest_name(name) && lists.iter().any(takes_a_list)) {
+            let takes_a_list = || ids.contains(super::id_of(Path::new(name)).as_str());
+            if name == "refs" || (is_nbest_name(name) && takes_a_list()) {
                 return Err(writable::unwritable(format!(
                     "utterance `{}`: extra score name `{name}` cannot be written: its \
                      directory would take the place of the `refs` file or an n-best file",
