@@ -758,9 +758,19 @@ fn srilm_duplicate_ids_and_standard_input_are_refused() {
     assert_eq!((e.line(), tag(e.kind())), (2, T::DuplicateFile), "{e}");
     assert!(
         e.to_string().ends_with(&format!(
-            "list:2: a second file for utterance `u` (the other is `{}`): one file per utterance",
+            "list:2: a second file `{}` for utterance `u` (the other is `{}`): one file per \
+             utterance",
+            d.join("b/u.nbest").display(),
             d.join("a/u.nbest").display()
         )),
+        "{e}"
+    );
+    // One file listed twice says so.
+    fs::write(d.join("twice"), "a/u.nbest\na/u.nbest\n").unwrap();
+    let e = srilm::read_list(&d.join("twice")).unwrap_err();
+    assert!(
+        e.to_string()
+            .ends_with("(the other is `the same file, at line 1`): one file per utterance"),
         "{e}"
     );
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -1307,12 +1317,24 @@ fn srilm_references_and_names_as_srilm_uses_them() {
         "{e}"
     );
     fs::remove_dir(d.join("refs")).unwrap();
-    // A list file naming files by numeric ids (SRILM's scripts name them so).
+    // A list file naming files by numeric ids (SRILM's scripts name them so),
+    // the first missing or not.
     let ids = tempfile::tempdir().unwrap();
     fs::write(ids.path().join("2001"), "-10 -2 2 the device\n").unwrap();
     fs::write(ids.path().join("list"), "2001\n").unwrap();
     let lists = srilm::read_path(&ids.path().join("list")).unwrap();
     assert_eq!(lists[0].id, "2001");
+    fs::write(ids.path().join("list"), "2005\n2001\n").unwrap();
+    let e = srilm::read_path(&ids.path().join("list")).unwrap_err();
+    assert_eq!((e.line(), tag(e.kind())), (1, NbestErrorKindTag::Io), "{e}");
+    // References lose pauses first, then the markers, as hypotheses do.
+    fs::write(d.join("refs"), "u1 -pau- <s> a b </s> -pau-\n").unwrap();
+    let lists = srilm::read_dir(d).unwrap();
+    assert_eq!(
+        lists[0].reference.as_deref(),
+        Some(&["a".to_string(), "b".to_string()][..])
+    );
+    fs::remove_file(d.join("refs")).unwrap();
     // An empty `<id>.score` alone is an utterance without hypotheses, as in a list.
     fs::write(ids.path().join("e.score"), "").unwrap();
     assert_eq!(

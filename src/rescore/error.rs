@@ -102,12 +102,20 @@ pub enum NbestErrorKind {
     Duplicate(String),
     /// Two files hold one utterance's list, or one score of one utterance
     /// (`u.nbest` and `u.nbest.gz`; `x/u` and `x/u.gz`).
-    #[error("a second file for utterance `{}` (the other is `{}`): one file per utterance", clip(.id), clip(.other))]
+    #[error(
+        "a second file{} for utterance `{}` (the other is `{}`): one file per utterance",
+        if .file.is_empty() { String::new() } else { format!(" `{}`", clip(.file)) },
+        clip(.id),
+        clip(.other)
+    )]
     DuplicateFile {
         /// The utterance.
         id: String,
+        /// The second file's name, when the error names another (a list file
+        /// naming both); else empty.
+        file: Box<str>,
         /// The other file's name.
-        other: String,
+        other: Box<str>,
     },
     /// A JSON object gives one key twice (JSON parsers differ on which value
     /// counts, so neither is taken).

@@ -214,7 +214,7 @@ impl Lists {
                 .filter_map(|l| {
                     let mut words = all.get(&l.id)?.to_strings();
                     if format == Format::Srilm {
-                        words.retain(|w| w != dashlm::rescore::srilm::PAUSE);
+                        dashlm::rescore::srilm::strip_reference(&mut words);
                     }
                     Some((l.id.clone(), words))
                 })

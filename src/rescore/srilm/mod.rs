@@ -464,7 +464,8 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
 
 /// Drops [`PAUSE`] from the lists' references, as the readers drop it from
 /// the hypotheses they are aligned with (an SRILM directory's `refs`, or
-/// references given for SRILM lists by other means).
+/// references given for SRILM lists by other means), and then the sentence
+/// markers it kept in place ([`strip_reference`]).
 ///
 /// ```
 /// use dashlm::rescore::{srilm, NbestList};
@@ -474,8 +475,25 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
 /// ```
 pub fn drop_reference_pauses(lists: &mut [NbestList]) {
     for r in lists.iter_mut().filter_map(|l| l.reference.as_mut()) {
-        r.retain(|w| w != PAUSE);
+        strip_reference(r);
     }
+}
+
+/// A reference's words as the readers make a hypothesis' words: [`PAUSE`]
+/// dropped, then `<s>` at the start and `</s>` at the end removed.
+///
+/// ```
+/// let mut r: Vec<String> = "-pau- <s> a b </s> -pau-".split(' ').map(String::from).collect();
+/// dashlm::rescore::srilm::strip_reference(&mut r);
+/// assert_eq!(r, ["a", "b"]);
+/// ```
+pub fn strip_reference(words: &mut Vec<String>) {
+    words.retain(|w| w != PAUSE);
+    while words.last().is_some_and(|w| w == "</s>") {
+        words.pop();
+    }
+    let leading = words.iter().take_while(|w| *w == "<s>").count();
+    words.drain(..leading);
 }
 
 /// The error for `path`, a second file for utterance `id` after `other`.
@@ -485,7 +503,8 @@ fn second_file(path: &Path, id: &str, other: &Path) -> NbestError {
         0,
         NbestErrorKind::DuplicateFile {
             id: id.to_string(),
-            other: other.display().to_string(),
+            file: "".into(),
+            other: other.display().to_string().into(),
         },
     )
 }
@@ -506,19 +525,21 @@ fn second_file(path: &Path, id: &str, other: &Path) -> NbestError {
 pub fn read_list(list: &Path) -> Result<Vec<NbestList>, NbestError> {
     let name = list.display().to_string();
     let mut lists = Vec::new();
-    let mut seen = HashMap::new();
+    let mut seen: HashMap<String, (u64, PathBuf)> = HashMap::new();
     for (line, p) in listed_files(list)? {
         let list = read_file_path(&p)?;
         // Two files of one name in two directories are one utterance id.
-        if let Some(other) = seen.insert(list.id.clone(), p) {
-            let other = other.display().to_string();
-            let id = list.id;
-            return Err(NbestError::new(
-                &name,
-                line,
-                NbestErrorKind::DuplicateFile { id, other },
-            ));
+        if let Some((first, other)) = seen.get(&list.id) {
+            let other = match *other == p {
+                true => format!("the same file, at line {first}"),
+                false => other.display().to_string(),
+            };
+            let (id, file) = (list.id, p.display().to_string().into());
+            let other = other.into();
+            let kind = NbestErrorKind::DuplicateFile { id, file, other };
+            return Err(NbestError::new(&name, line, kind));
         }
+        seen.insert(list.id.clone(), (line, p));
         lists.push(list);
     }
     Ok(lists)
@@ -587,9 +608,11 @@ fn listed_files(list: &Path) -> Result<Vec<(u64, PathBuf)>, NbestError> {
 }
 
 /// Reads `path` as a directory ([`read_dir`]), a single n-best file (its first
-/// non-blank line is `NBestList1.0` or starts with a number), or a list file.
-/// An empty or blank file is an utterance without hypotheses when it is named
-/// `<id>.nbest` (or `.nbest.gz`, `.nbest.xz`), else it holds no lists.
+/// non-blank line is an `NBestList` header, a `(bytelog)` line, or a number
+/// followed by more), or a list file (one path a line; a line that is one
+/// number is a file's name). An empty or blank file is an utterance without
+/// hypotheses when it is named `<id>.nbest` or `<id>.score` (or `.gz`, `.xz`),
+/// else it holds no lists.
 ///
 /// # Errors
 /// As the function chosen.
@@ -614,7 +637,7 @@ pub fn read_path(path: &Path) -> Result<Vec<NbestList>, NbestError> {
 enum Kind {
     /// A directory of n-best files.
     Dir,
-    /// One n-best file (perhaps empty, when named `<id>.nbest`).
+    /// One n-best file (perhaps empty, when named `<id>.nbest` or `<id>.score`).
     Nbest,
     /// An empty or blank file of another name: no lists.
     Nothing,
@@ -659,16 +682,13 @@ fn kind_of(path: &Path) -> Result<Kind, NbestError> {
             Kind::Nothing
         });
     }
-    // A number first is a score, but for a line that is only a file's name
-    // (SRILM's scripts name lists by their ids, which may be numbers).
-    let names_file = || {
-        let listed = Path::new(crate::text::trim(&first));
-        let base = path.parent().unwrap_or(Path::new(""));
-        crate::text::trim(&first) == token && base.join(listed).is_file()
-    };
+    // A number first is a score, but for a line that is only one token: a
+    // plain hypothesis line has three at least, so it names a file (SRILM's
+    // scripts name lists by their ids, which may be numbers).
+    let one_token = crate::text::trim(&first) == token;
     let is_nbest = token.starts_with("NBestList")
         || token.starts_with('(')
-        || (token.parse::<f64>().is_ok() && !names_file());
+        || (token.parse::<f64>().is_ok() && !one_token);
     Ok(if is_nbest { Kind::Nbest } else { Kind::List })
 }
 
