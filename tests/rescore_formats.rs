@@ -1302,12 +1302,13 @@ fn srilm_references_and_names_as_srilm_uses_them() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     fs::write(d.join("u1.nbest"), "-10 -2 3 a -pau- b\n").unwrap();
-    fs::write(d.join("refs"), "u1 a -pau- b\n").unwrap();
-    let lists = srilm::read_dir(d).unwrap();
-    assert_eq!(
-        lists[0].reference.as_deref(),
-        Some(&["a".to_string(), "b".to_string()][..])
-    );
+    // References lose pauses first, then the markers, as hypotheses do.
+    for refs in ["u1 a -pau- b\n", "u1 -pau- <s> a b </s> -pau-\n"] {
+        fs::write(d.join("refs"), refs).unwrap();
+        let lists = srilm::read_dir(d).unwrap();
+        let want = ["a".to_string(), "b".to_string()];
+        assert_eq!(lists[0].reference.as_deref(), Some(&want[..]), "{refs}");
+    }
     // `refs` is the references file, not a score directory.
     fs::remove_file(d.join("refs")).unwrap();
     fs::create_dir(d.join("refs")).unwrap();
@@ -1327,14 +1328,6 @@ fn srilm_references_and_names_as_srilm_uses_them() {
     fs::write(ids.path().join("list"), "2005\n2001\n").unwrap();
     let e = srilm::read_path(&ids.path().join("list")).unwrap_err();
     assert_eq!((e.line(), tag(e.kind())), (1, NbestErrorKindTag::Io), "{e}");
-    // References lose pauses first, then the markers, as hypotheses do.
-    fs::write(d.join("refs"), "u1 -pau- <s> a b </s> -pau-\n").unwrap();
-    let lists = srilm::read_dir(d).unwrap();
-    assert_eq!(
-        lists[0].reference.as_deref(),
-        Some(&["a".to_string(), "b".to_string()][..])
-    );
-    fs::remove_file(d.join("refs")).unwrap();
     // An empty `<id>.score` alone is an utterance without hypotheses, as in a list.
     fs::write(ids.path().join("e.score"), "").unwrap();
     assert_eq!(
