@@ -107,22 +107,27 @@ pub fn read_file<R: BufRead>(input: R, source: &str, id: &str) -> Result<NbestLi
             decipher = Some(Form::of_header(text)?);
             return Ok(());
         }
-        let mut hyp = match decipher {
-            Some(form) => form.parse(text)?,
+        let form = match decipher {
+            Some(form) => Some(form),
             // A Decipher line without the header, which SRILM reads too; but
             // not among plain lines, as the list is written in one form.
             None if text.starts_with('(') => match list.hyps.first() {
                 Some(h) if h.lm.is_some() => return Err(mixed_forms(text)),
-                _ => Form::V1.parse(text)?,
+                _ => Some(Form::V1),
             },
             None => match list.hyps.first() {
                 Some(h) if h.lm.is_none() => return Err(mixed_forms(text)),
-                _ => parse_plain(text)?,
+                _ => None,
             },
         };
-        // Pauses first: `-pau- <s> a </s>` is the words `a`.
-        drop_pauses(&mut hyp.words);
-        hyp.words.strip_sentence_markers();
+        let hyp = match form {
+            Some(form) => {
+                let mut hyp = form.parse(text)?;
+                keep_words(&mut hyp.words);
+                hyp
+            }
+            None => parse_plain(text)?,
+        };
         list.hyps.push(hyp);
         Ok(())
     })?;
@@ -155,11 +160,14 @@ fn mixed_forms(text: &str) -> NbestErrorKind {
     }
 }
 
-/// Removes every [`PAUSE`] from `words`.
-fn drop_pauses(words: &mut Words) {
+/// The words of a hypothesis as SRILM scores them: every [`PAUSE`] dropped,
+/// then `<s>` at the start and `</s>` at the end (so `-pau- <s> a </s>` is
+/// the words `a`).
+fn keep_words(words: &mut Words) {
     if words.iter().any(|w| w == PAUSE) {
         *words = words.iter().filter(|&w| w != PAUSE).collect();
     }
+    words.strip_sentence_markers();
 }
 
 /// The natural log of a log10 score, as the reader takes it (the writer's
@@ -203,8 +211,7 @@ fn parse_plain(text: &str) -> Result<Hypothesis, NbestErrorKind> {
     // SRILM writes that count (`NBestHyp::rescore`); a count of every token
     // is taken too.
     let mut scored = words;
-    drop_pauses(&mut scored);
-    scored.strip_sentence_markers();
+    keep_words(&mut scored);
     if declared != found && declared != scored.len() {
         return Err(NbestErrorKind::WordCount {
             declared,
