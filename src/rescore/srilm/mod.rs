@@ -496,11 +496,7 @@ pub fn drop_reference_pauses(lists: &mut [NbestList]) {
 /// ```
 pub fn strip_reference(words: &mut Vec<String>) {
     words.retain(|w| w != PAUSE);
-    while words.last().is_some_and(|w| w == "</s>") {
-        words.pop();
-    }
-    let leading = words.iter().take_while(|w| *w == "<s>").count();
-    words.drain(..leading);
+    super::nbest::strip_sentence_markers(words);
 }
 
 /// The error for `path`, a second file for utterance `id` after `other`.
