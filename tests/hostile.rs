@@ -117,6 +117,28 @@ fn a_misaligned_section_is_refused() {
 }
 
 #[test]
+fn a_misaligned_last_section_is_refused_naming_its_entry() {
+    // The last section moved 4 bytes on and 4 bytes shorter: inside the file,
+    // overlapping nothing, only misaligned.
+    let mut named = None;
+    let e = open_error(|b| {
+        let (_, sections) = format::parse(b).unwrap();
+        let (i, last) = sections
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, e)| e.offset)
+            .unwrap();
+        assert!(last.len >= 8);
+        put_u64(b, entry_at(i) + 8, last.offset + 4);
+        put_u64(b, entry_at(i) + 16, last.len - 4);
+        named = Some((entry_at(i) + 8, last.offset + 4));
+    });
+    let (at, offset) = named.unwrap();
+    let want = format!("section offset at byte {at}: {offset} is not 8-byte aligned");
+    assert!(e.contains(&want), "{e}");
+}
+
+#[test]
 fn bytes_after_the_last_section_are_refused() {
     let e = open_error(|b| b.extend_from_slice(b"appended"));
     assert!(e.contains("the last section ends at byte"), "{e}");
@@ -179,8 +201,34 @@ fn a_huge_order_is_refused() {
 fn a_huge_count_is_refused() {
     let e = open_error(|b| put_u64(b, 32 + 8, u64::MAX));
     assert!(e.contains("n-gram count at byte 40"), "{e}");
+    // tiny is a trigram model: its trigram count is at byte 48.
+    let e = open_error(|b| put_u64(b, 32 + 16, u64::MAX));
+    assert!(e.contains("n-gram count at byte 48"), "{e}");
     let e = open_error(|b| put_u64(b, 32, u64::MAX));
     assert!(e.contains("unigram count"), "{e}");
+}
+
+#[test]
+fn a_count_past_the_model_order_is_refused() {
+    // tiny is a trigram model: order 4's count, at byte 56, must be 0.
+    let e = open_error(|b| put_u64(b, 32 + 24, 5));
+    assert!(
+        e.contains("n-gram count at byte 56") && e.contains("past the model's order 3"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_begin_or_end_id_past_the_vocabulary_is_refused() {
+    // Each alone: `<s>`'s id (bytes 20..24), then `</s>`'s (24..28), set to
+    // the vocabulary size (bytes 16..20).
+    for at in [20, 24] {
+        let e = open_error(|b| {
+            let size: [u8; 4] = b[16..20].try_into().unwrap();
+            b[at..at + 4].copy_from_slice(&size);
+        });
+        assert!(e.contains("<s>/</s> ids at byte 20"), "{e}");
+    }
 }
 
 #[test]
@@ -369,6 +417,21 @@ fn a_unigram_codebook_of_partial_values_is_refused() {
         e.contains("backoff-codebook") && e.contains("27 bytes"),
         "{e}"
     );
+}
+
+#[test]
+fn a_table_codebook_of_partial_values_is_refused() {
+    // tiny's q8 bigram probability codebook, one byte short of its values.
+    let mut short = None;
+    let e = open_error_of(tiny_with(format::WeightFormat::Q8), |b| {
+        let i = section_index(b, SectionKind::ProbCodebook, 2);
+        let len = u64::from_le_bytes(b[entry_at(i) + 16..entry_at(i) + 24].try_into().unwrap());
+        assert!(len >= 8 && len % 4 == 0, "{len}");
+        put_u64(b, entry_at(i) + 16, len - 1);
+        short = Some(len - 1);
+    });
+    let want = format!("{} bytes: expected 1 to", short.unwrap());
+    assert!(e.contains("prob-codebook") && e.contains(&want), "{e}");
 }
 
 #[test]

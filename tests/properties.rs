@@ -29,7 +29,7 @@ proptest! {
     #[test]
     fn every_variant_agrees_with_the_reference(
         seed in any::<u64>(),
-        order in 1usize..=6,
+        order in 1usize..=dashlm::MAX_ORDER,
         vocab in 2usize..2000,
     ) {
         let mut rng = StdRng::seed_from_u64(seed);

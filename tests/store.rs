@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 fn compiled_models_score_like_the_reference() {
     for seed in 0..if cfg!(miri) { 3 } else { 60u64 } {
         let mut rng = StdRng::seed_from_u64(seed);
-        let order = rng.gen_range(1..=6);
+        let order = rng.gen_range(1..=dashlm::MAX_ORDER);
         let vocab = rng.gen_range(3..200);
         let text = random_arpa(&mut rng, order, vocab);
         let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
@@ -268,7 +268,7 @@ fn batched_scores_equal_single_scores() {
 fn lookahead_scores_equal_word_by_word() {
     for seed in 0..if cfg!(miri) { 2 } else { 30u64 } {
         let mut rng = StdRng::seed_from_u64(seed);
-        let order = rng.gen_range(1..=6);
+        let order = rng.gen_range(1..=dashlm::MAX_ORDER);
         let vocab = rng.gen_range(3..200);
         let set = NGramSet::read(random_arpa(&mut rng, order, vocab).as_bytes(), "r").unwrap();
         for weights in [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8] {
@@ -301,5 +301,81 @@ fn lookahead_scores_equal_word_by_word() {
                 }
             }
         }
+    }
+}
+
+/// The n-grams of `text` (an ARPA file with tab-separated fields), as words.
+fn arpa_ngrams(text: &str) -> Vec<Vec<Vec<u8>>> {
+    let mut in_section = false;
+    let mut grams = Vec::new();
+    for line in text.lines() {
+        if line.starts_with('\\') {
+            in_section = line.ends_with("-grams:");
+        } else if in_section && !line.is_empty() {
+            let words = line.split('\t').nth(1).expect("words field");
+            grams.push(words.split(' ').map(|w| w.as_bytes().to_vec()).collect());
+        }
+    }
+    grams
+}
+
+/// Per-word (log10, ngram length) pairs of `words`: a sentence from `<s>`
+/// through `</s>`, or (`from_null`) the words alone from the null context.
+fn walk<M: LanguageModel>(m: &M, from_null: bool, words: &[Vec<u8>]) -> Vec<(f32, u8)> {
+    if !from_null {
+        return score_words(m, words);
+    }
+    let mut state = m.null_context_state();
+    let mut next = state;
+    words
+        .iter()
+        .map(|w| {
+            let r = m.full_score(&state, m.word_id(w), &mut next);
+            state = next;
+            (r.log10_prob, r.ngram_length)
+        })
+        .collect()
+}
+
+/// Models of orders 7 and 8 (`MAX_ORDER`) compile, open and score as the
+/// reference: every n-gram of the file walked from the null context (so the
+/// highest tables are reached) and random sentences, in f32 exactly and in
+/// q16 and q8 within their bounds.
+#[test]
+fn orders_7_and_8_score_like_the_reference() {
+    let quirk = include_str!("../data/arpa/quirk-order8.arpa").to_string();
+    let mut texts = vec![(8, 6, quirk)];
+    for seed in 0..if cfg!(miri) { 1 } else { 6u64 } {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let order = 7 + seed as usize % 2;
+        let vocab = rng.gen_range(3..12);
+        texts.push((order, vocab, random_arpa(&mut rng, order, vocab)));
+    }
+    let mut rng = StdRng::seed_from_u64(99);
+    for (order, vocab, text) in texts {
+        let set = NGramSet::read(text.as_bytes(), "high.arpa").unwrap();
+        assert_eq!(set.order(), order);
+        let models = [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8].map(|w| {
+            let model = compiled(&set, w);
+            assert!(model.verify().is_ok(), "{w:?}");
+            model
+        });
+        let reference = ReferenceModel::new(set);
+        let sentences = (0..40).map(|_| (false, random_sentence(&mut rng, vocab)));
+        let grams = arpa_ngrams(&text).into_iter().map(|g| (true, g));
+        let mut longest = 0;
+        for (from_null, words) in grams.chain(sentences) {
+            let want = walk(&reference, from_null, &words);
+            longest = longest.max(want.iter().map(|&(_, n)| n).max().unwrap_or(0));
+            for (model, bound) in models.iter().zip([0.0f32, 0.02, 1.0]) {
+                let got = walk(model, from_null, &words);
+                for ((g, glen), (e, elen)) in got.into_iter().zip(&want) {
+                    assert_eq!(glen, *elen, "order {order} {words:?}");
+                    let ok = g == *e || (g - e).abs() <= bound * order as f32;
+                    assert!(ok, "order {order} {words:?}: {g} vs {e}");
+                }
+            }
+        }
+        assert_eq!(usize::from(longest), order, "the highest order was reached");
     }
 }

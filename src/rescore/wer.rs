@@ -156,10 +156,16 @@ impl ErrorCounts {
         self.errors() as f64 / self.ref_words as f64
     }
 
-    /// Sentence error rate.
+    /// Sentence error rate: the share of sentences with an error (0 when
+    /// there are none).
     ///
     /// ```
-    /// assert_eq!(dashlm::rescore::wer::ErrorCounts::of(&["a"], &["b"]).ser(), 1.0);
+    /// use dashlm::rescore::wer::ErrorCounts;
+    /// let mut c = ErrorCounts::of(&["a"], &["b"]); // one sentence, wrong
+    /// assert_eq!(c.ser(), 1.0);
+    /// c.add(&ErrorCounts::of(&["a"], &["a"])); // and one right
+    /// assert_eq!(c.ser(), 0.5);
+    /// assert_eq!(ErrorCounts::default().ser(), 0.0);
     /// ```
     pub fn ser(&self) -> f64 {
         if self.sentences == 0 {
