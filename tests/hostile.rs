@@ -41,6 +41,15 @@ fn section_index(bytes: &[u8], kind: SectionKind, order: u16) -> usize {
     index.unwrap()
 }
 
+/// The index and entry of the section that lies last in the file.
+fn last_section(bytes: &[u8]) -> (usize, format::SectionEntry) {
+    let (_, sections) = format::parse(bytes).unwrap();
+    let (i, last) = (sections.iter().enumerate())
+        .max_by_key(|(_, e)| e.offset)
+        .unwrap();
+    (i, *last)
+}
+
 fn entry_at(i: usize) -> usize {
     HEADER_LEN + i * SECTION_ENTRY_LEN
 }
@@ -122,12 +131,7 @@ fn a_misaligned_last_section_is_refused_naming_its_entry() {
     // overlapping nothing, only misaligned.
     let mut named = None;
     let e = open_error(|b| {
-        let (_, sections) = format::parse(b).unwrap();
-        let (i, last) = sections
-            .iter()
-            .enumerate()
-            .max_by_key(|(_, e)| e.offset)
-            .unwrap();
+        let (i, last) = last_section(b);
         assert!(last.len >= 8);
         put_u64(b, entry_at(i) + 8, last.offset + 4);
         put_u64(b, entry_at(i) + 16, last.len - 4);
@@ -172,13 +176,8 @@ fn a_gap_before_a_section_is_refused() {
     // The last section moved 8 bytes on, the file grown to hold it: aligned,
     // in bounds, overlapping nothing, but not where the writer puts it.
     let e = open_error(|b| {
-        let (_, sections) = format::parse(b).unwrap();
-        let (i, last) = sections
-            .iter()
-            .enumerate()
-            .max_by_key(|(_, e)| e.offset)
-            .map(|(i, e)| (i, e.range()))
-            .unwrap();
+        let (i, last) = last_section(b);
+        let last = last.range();
         let moved = b[last.clone()].to_vec();
         b.truncate(last.start);
         b.extend_from_slice(&[0; 8]);
