@@ -310,3 +310,89 @@ fn build_file_takes_the_path_each_input_needs() {
         assert_eq!(std::fs::read(&out).unwrap(), compiled(&source));
     }
 }
+
+/// A model too large for the format is refused by every builder as soon as
+/// its header shows it, with the limit it passes, not handed to the
+/// in-memory path (which would read it all to find the same error). The
+/// headers here claim more n-grams than the text holds, which the in-memory
+/// path would report instead: the size is refused first.
+#[test]
+fn a_model_too_large_for_the_format_is_refused_from_its_header() {
+    use dashlm::build::{build_file, BuildError, MAX_SLOTS};
+    let text = |counts: [u64; 3]| {
+        format!(
+            "\\data\\\nngram 1={}\nngram 2={}\nngram 3={}\n\n\\1-grams:\n-1\t<s>\t-0.5\n\
+             -1\t</s>\n-1\ta\t-0.1\n\n\\2-grams:\n-0.2\t<s> a\t-0.1\n\n\\3-grams:\n\
+             -0.3\t<s> a </s>\n\n\\end\\\n",
+            counts[0], counts[1], counts[2]
+        )
+    };
+    let low_load = BuildOptions {
+        load_factor: 0.1,
+        ..BuildOptions::default()
+    };
+    let grouped = BuildOptions {
+        grouped_top: true,
+        ..BuildOptions::default()
+    };
+    let cases = [
+        // 500M bigrams at load 0.1: 5e9 slots.
+        (text([3, 500_000_000, 1]), low_load, "TooManySlots"),
+        (
+            text([3, 1, MAX_SLOTS + 1]),
+            BuildOptions::default(),
+            "TooLarge",
+        ),
+        // A grouped table has no empty slots, but as many as n-grams.
+        (text([3, 1, MAX_SLOTS + 1]), grouped, "TooLarge"),
+        (
+            text([u64::from(u32::MAX), 1, 1]),
+            BuildOptions::default(),
+            "VocabTooLarge",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (text, opts, want) in &cases {
+        let kind = |e: &BuildError| match e {
+            BuildError::TooManySlots {
+                order: 2,
+                count: 500_000_000,
+                load,
+                slots,
+            } => {
+                assert_eq!((*load, *slots), (0.1, 5_000_000_000));
+                "TooManySlots"
+            }
+            BuildError::TooLarge { order: 3, count } => {
+                assert_eq!(*count, MAX_SLOTS + 1);
+                "TooLarge"
+            }
+            BuildError::VocabTooLarge => "VocabTooLarge",
+            e => panic!("{e:?}"),
+        };
+        let out = Cursor::new(Vec::new());
+        let err = compile_streaming(text.as_bytes(), *opts, out, |_| {}).unwrap_err();
+        assert_eq!(kind(&err), *want, "{text}");
+        let out = Cursor::new(Vec::new());
+        let err = compile_completing(text.as_bytes(), *opts, out, |_| {}).unwrap_err();
+        assert_eq!(kind(&err), *want, "{text}");
+        let input = dir.path().join("big.arpa");
+        std::fs::write(&input, text).unwrap();
+        let output = dir.path().join("big.dlm");
+        let err = build_file(&input, *opts, &output, |_, _, _| {}).unwrap_err();
+        assert_eq!(kind(&err), *want, "{text}");
+        assert!(!output.exists());
+    }
+    let err = compile_streaming(
+        cases[0].0.as_bytes(),
+        low_load,
+        Cursor::new(Vec::new()),
+        |_| {},
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "order 2 has 500000000 n-grams, which at load factor 0.1 need 5000000000 slots, more \
+         than the format's 4294967294 per order: a load factor of at least 0.117 fits them"
+    );
+}

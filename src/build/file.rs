@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use super::{
-    compile, complete_model, stream_model, write_file, BuildError, BuildOptions, Streamed,
+    check_options, compile, complete_model, stream_model, write_file, BuildError, BuildOptions,
+    Streamed,
 };
 use crate::arpa::{input_name, open_model_input, Input, NGramSet};
 
@@ -49,7 +50,10 @@ pub enum BuildStep {
 /// [`BuildError::Input`] when the input cannot be opened or is a directory,
 /// socket or device; [`BuildError::CompiledInput`] for a compiled model;
 /// [`BuildError::Arpa`] for an ARPA error (naming the input as
-/// [`input_name`] does); and [`compile`]'s and [`write_file`]'s errors.
+/// [`input_name`] does); and [`compile`]'s and [`write_file`]'s errors. A
+/// model too large for the format is refused as soon as its header (or, for
+/// an order's slots or keys, the order below) shows it, not after reading
+/// it into memory; options no build can follow before anything is read.
 ///
 /// ```
 /// use dashlm::build::{build_file, BuildOptions, BuildStep};
@@ -75,6 +79,7 @@ pub fn build_file(
     output: &Path,
     mut progress: impl FnMut(BuildStep, u64, Option<u64>),
 ) -> Result<Streamed, BuildError> {
+    check_options(opts)?;
     let rereadable =
         input.as_os_str() != "-" && std::fs::metadata(input).is_ok_and(|m| m.is_file());
     if rereadable {

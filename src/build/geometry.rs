@@ -117,6 +117,56 @@ pub(super) struct Geometry {
 /// ```
 pub const RUNS_ABOVE_LOAD: f64 = 0.8;
 
+/// The most n-grams an order can have, and the most slots its table can
+/// have: ids of n-grams are `u32`, and `u32::MAX` is no id. A model past it
+/// is refused with [`BuildError::TooLarge`] or [`BuildError::TooManySlots`].
+///
+/// ```
+/// assert_eq!(dashlm::build::MAX_SLOTS, 4_294_967_294);
+/// ```
+pub const MAX_SLOTS: u64 = u32::MAX as u64 - 1;
+
+/// The homes of order `n`'s `count` n-grams at `opts`' load factor (for a
+/// `grouped` table, which has none, 0), or the error when the format
+/// cannot index them: too many n-grams, or too many slots at that load.
+pub(super) fn check_size(
+    n: usize,
+    count: u64,
+    grouped: bool,
+    opts: BuildOptions,
+) -> Result<u64, BuildError> {
+    if count > MAX_SLOTS {
+        return Err(BuildError::TooLarge { order: n, count });
+    }
+    if grouped {
+        return Ok(0);
+    }
+    let load = opts.load_factor_of(n);
+    let homes = ((count as f64 / load).ceil() as u64).max(1);
+    if homes > MAX_SLOTS {
+        return Err(BuildError::TooManySlots {
+            order: n,
+            count,
+            load,
+            slots: homes,
+        });
+    }
+    Ok(homes)
+}
+
+/// [`check_size`] of every order of `counts` (an ARPA header's, so before
+/// any n-gram is read): a vocabulary or an order the format cannot index.
+pub(super) fn check_counts(counts: &[u64], opts: BuildOptions) -> Result<(), BuildError> {
+    if counts.first().is_some_and(|&c| c >= u64::from(u32::MAX)) {
+        return Err(BuildError::VocabTooLarge);
+    }
+    for (i, &count) in counts.iter().enumerate().skip(1) {
+        let n = i + 1;
+        check_size(n, count, n == counts.len() && opts.grouped_top, opts)?;
+    }
+    Ok(())
+}
+
 impl Geometry {
     /// The geometry of order `n` with `count` arcs, whose contexts have ids below
     /// `ctx_ids` (the vocabulary size for bigrams, else the slots of order n-1);
@@ -131,18 +181,18 @@ impl Geometry {
     ) -> Result<Geometry, BuildError> {
         let word_bits = crate::format::bits::bits_for(vocab_size as u64);
         let ctx_bits = id_bits(ctx_ids);
-        let too_large = || BuildError::TooLarge { order: n, count };
-        let vocab_size = u32::try_from(vocab_size).map_err(|_| too_large())?;
-        if ctx_bits + word_bits > MAX_KEY_BITS || count >= u32::MAX as usize {
-            return Err(too_large());
-        }
+        let vocab_size = u32::try_from(vocab_size).map_err(|_| BuildError::VocabTooLarge)?;
         let grouped = top && opts.grouped_top;
+        let homes = check_size(n, count as u64, grouped, opts)?;
+        if ctx_bits + word_bits > MAX_KEY_BITS {
+            return Err(BuildError::KeyTooWide {
+                order: n,
+                ctx_bits,
+                word_bits,
+            });
+        }
         let load = opts.load_factor_of(n);
-        let num_homes = if grouped {
-            ctx_ids
-        } else {
-            ((count as f64 / load).ceil() as u64).max(1)
-        };
+        let num_homes = if grouped { ctx_ids } else { homes };
         Ok(Geometry {
             n,
             count,
@@ -290,10 +340,12 @@ impl Placer {
         } else {
             self.next.max(g.num_homes)
         };
-        if num_slots >= u64::from(u32::MAX) {
-            return Err(BuildError::TooLarge {
+        if num_slots > MAX_SLOTS {
+            return Err(BuildError::TooManySlots {
                 order: g.n,
-                count: g.count,
+                count: g.count as u64,
+                load: g.count as f64 / num_slots as f64,
+                slots: num_slots,
             });
         }
         Ok(Placed {
@@ -451,4 +503,65 @@ pub(super) fn layouts_bytes(layouts: &[RawLayout]) -> Vec<u8> {
         .iter()
         .flat_map(|l| bytemuck::bytes_of(l).iter().copied())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_wider_than_the_format_are_refused() {
+        let opts = BuildOptions::default();
+        // Contexts among 2^40 slots (40 bits) and 2^20 words (21 bits, as
+        // the vocabulary's ids run to its size).
+        let err = Geometry::new(3, 10, 1 << 40, 1 << 20, false, opts).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                BuildError::KeyTooWide {
+                    order: 3,
+                    ctx_bits: 40,
+                    word_bits: 21
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "order 3's keys need 61 bits (40 for a context's slot in order 2, 21 for a word's \
+             id), more than the format's 57"
+        );
+        assert!(Geometry::new(3, 10, 1 << 30, 1 << 20, false, opts).is_ok());
+    }
+
+    #[test]
+    fn slots_past_the_format_are_refused_when_placed() {
+        // As many homes as the format has slots: an arc displaced past the
+        // last home needs one more.
+        let opts = BuildOptions {
+            load_factor: 0.5,
+            ..BuildOptions::default()
+        };
+        let count = (MAX_SLOTS / 2) as usize;
+        let g = Geometry::new(2, count, 1 << 20, 1 << 20, false, opts).unwrap();
+        assert_eq!(g.num_homes, MAX_SLOTS);
+        // Arcs of the largest key, one home among the last few.
+        let last = (1u64 << g.key_bits()) - 1;
+        let mut placer = g.placer();
+        while placer.slot(last) < MAX_SLOTS - 1 {}
+        assert!(placer.placed().is_ok());
+        let mut placer = g.placer();
+        while placer.slot(last) < MAX_SLOTS {}
+        let err = placer.placed().unwrap_err();
+        assert!(matches!(
+            err,
+            BuildError::TooManySlots { order: 2, slots, .. } if slots == MAX_SLOTS + 1
+        ));
+        // One n-gram more than the homes allow at that load.
+        let err = Geometry::new(2, count + 1, 1 << 20, 1 << 20, false, opts).unwrap_err();
+        assert!(
+            matches!(err, BuildError::TooManySlots { order: 2, .. }),
+            "{err}"
+        );
+    }
 }

@@ -18,8 +18,9 @@ use std::panic;
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 
+use super::reading::{Need, Stop};
 use super::records::{Backoffs, Records};
-use super::{BuildOptions, Coder, Geometry, Placed, TableBuild};
+use super::{BuildError, BuildOptions, Coder, Geometry, Placed, TableBuild};
 use crate::format::table::{Probe, Slot, TableWriter, Widths};
 use crate::format::{RawLayout, SectionWriter};
 use crate::vocab::WordId;
@@ -38,9 +39,9 @@ pub(super) struct Column {
 }
 
 impl Column {
-    /// An empty column for `geometry` placed as `placed` (`None` if its
+    /// An empty column for `geometry` placed as `placed` (an error if its
     /// bytes cannot be allocated).
-    pub(super) fn new(geometry: &Geometry, placed: Placed) -> Option<Column> {
+    pub(super) fn new(geometry: &Geometry, placed: Placed) -> Result<Column, BuildError> {
         let widths = Widths {
             ctx: geometry.ctx_bits,
             word: geometry.word_bits,
@@ -52,9 +53,13 @@ impl Column {
         // time, and a scan's reads do not wait on each other's values as a
         // run's read waits on its home's offset.
         let raw = geometry.scanned_layout(widths, placed);
-        let table = TableWriter::new(raw, geometry.vocab_size).ok()?;
+        let table =
+            TableWriter::new(raw, geometry.vocab_size).map_err(|source| BuildError::Table {
+                order: geometry.n,
+                source,
+            })?;
         let probe = Probe::new(table.layout(), 0..table.bytes().len());
-        Some(Column { table, probe })
+        Ok(Column { table, probe })
     }
 
     /// Puts arc `(ctx, word)` in `slot`, a node if `node` (`None` if the
@@ -199,31 +204,29 @@ impl Held {
     /// coder of the probabilities: it is built while the next order is
     /// read, or while the order below is written, and then codes the
     /// probabilities it was built from if `compact` (an order no longer to
-    /// be handed over as read). `None` on a duplicate n-gram or a model
-    /// too large.
+    /// be handed over as read). [`Stop::Fallback`] on a duplicate n-gram,
+    /// [`Stop::Refuse`] on a model too large.
     pub(super) fn place(
         &mut self,
         searchable: bool,
         compact: bool,
         opts: BuildOptions,
-    ) -> Option<()> {
+    ) -> Result<(), Stop> {
         self.recs.sort();
         if self.recs.has_duplicates() {
-            return None;
+            return Err(Stop::Fallback);
         }
-        self.placed = self.geometry.place(self.recs.keys(), |_, _| {}).ok()?;
+        self.placed = self.geometry.place(self.recs.keys(), |_, _| {})?;
         let probs = if searchable {
             let mut column = Column::new(&self.geometry, self.placed)?;
             let geometry = self.geometry;
             let recs = &self.recs;
             let mut put = Some(());
-            geometry
-                .place(recs.keys(), |i, s| {
-                    let (ctx, word) = geometry.unkey(recs.key(i));
-                    put = put.and(column.put(s, ctx, word, recs.backoff(i) != 0.0));
-                })
-                .ok()?;
-            put?;
+            geometry.place(recs.keys(), |i, s| {
+                let (ctx, word) = geometry.unkey(recs.key(i));
+                put = put.and(column.put(s, ctx, word, recs.backoff(i) != 0.0));
+            })?;
+            put.need()?;
             column.table.seal();
             self.column = Some(column);
             // The probabilities are handed to the coder's thread; the
@@ -261,7 +264,7 @@ impl Held {
                 self.probs = probs;
             }
         }
-        Some(())
+        Ok(())
     }
 
     /// Waits for the coder of the probabilities (and the probabilities,

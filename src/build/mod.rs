@@ -74,12 +74,12 @@ pub use codebook::{Codebook, SEGMENTED_ABOVE};
 pub use complete::compile_completing;
 pub use exact_book::ExactBook;
 pub use file::{build_file, BuildStep};
-pub use geometry::RUNS_ABOVE_LOAD;
+pub use geometry::{MAX_SLOTS, RUNS_ABOVE_LOAD};
 pub use options::{BuildError, BuildOptions, BuildSummary, MIN_LOAD_FACTOR};
 pub use output::{complete_model, stream_model, write_file, write_model};
 pub use stream::{compile_streaming, Streamed};
 
-use geometry::{layouts_bytes, section_count, Coder, Geometry, Placed, TableBuild};
+use geometry::{check_counts, layouts_bytes, section_count, Coder, Geometry, Placed, TableBuild};
 use options::check_options;
 use unigrams::{
     unigram_sections, vocab_sections, word_sections, write_sections, Sections, Unigram,
@@ -111,8 +111,9 @@ fn assemble(
 /// Compiles `set` into the sections of a model file.
 ///
 /// # Errors
-/// [`BuildError::TooLarge`], [`BuildError::VocabTooLarge`],
-/// [`BuildError::Table`] (a table whose bytes cannot be allocated), or options
+/// A model too large for the format: [`BuildError::TooLarge`],
+/// [`BuildError::TooManySlots`], [`BuildError::KeyTooWide`],
+/// [`BuildError::VocabTooLarge`]; [`BuildError::Table`] (a table whose bytes cannot be allocated), or options
 /// no build can follow: [`BuildError::LoadFactor`],
 /// [`BuildError::BigramLoadFactor`], [`BuildError::RawNeedsF32`].
 ///
@@ -135,13 +136,8 @@ pub fn compile(
     let mut counts = [0u64; MAX_ORDER];
     for (n, c) in counts.iter_mut().enumerate().take(order) {
         *c = set.count(n + 1) as u64;
-        if *c >= u64::from(u32::MAX) {
-            return Err(BuildError::TooLarge {
-                order: n + 1,
-                count: *c as usize,
-            });
-        }
     }
+    check_counts(&counts[..order], opts)?;
     let header = Header {
         order: order as u8,
         weights: opts.weights,

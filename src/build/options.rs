@@ -136,13 +136,59 @@ pub enum BuildError {
         #[source]
         source: io::Error,
     },
-    /// The model exceeds what the format can index.
-    #[error("order {order} has {count} n-grams, more than the format's 2^32 slots per order")]
+    /// Writing the output of [`compile_streaming`](super::compile_streaming)
+    /// or [`compile_completing`](super::compile_completing), or a temporary
+    /// file of theirs, failed.
+    #[error("writing the model: {0}")]
+    Write(#[source] io::Error),
+    /// An order has more n-grams than the format can index
+    /// ([`MAX_SLOTS`](super::MAX_SLOTS)).
+    #[error(
+        "order {order} has {count} n-grams, more than the format's {} per order",
+        super::MAX_SLOTS
+    )]
     TooLarge {
         /// The order.
         order: usize,
         /// Its n-gram count.
-        count: usize,
+        count: u64,
+    },
+    /// An order's table would need more slots than the format can index
+    /// ([`MAX_SLOTS`](super::MAX_SLOTS)): its n-grams at the load factor
+    /// asked for. A higher load factor fits them.
+    #[error(
+        "order {order} has {count} n-grams, which at load factor {load} need {slots} slots, more \
+         than the format's {max} per order: a load factor of at least {fits} fits them",
+        max = super::MAX_SLOTS,
+        fits = least_load(*.count)
+    )]
+    TooManySlots {
+        /// The order.
+        order: usize,
+        /// Its n-gram count.
+        count: u64,
+        /// The load factor (n-grams per slot).
+        load: f64,
+        /// The slots it needs.
+        slots: u64,
+    },
+    /// An order's keys would be wider than the format's
+    /// [`MAX_KEY_BITS`](crate::format::table::MAX_KEY_BITS): an n-gram's
+    /// key holds its context's slot in the order below and its word's id.
+    #[error(
+        "order {order}'s keys need {} bits ({ctx_bits} for a context's slot in order {}, \
+         {word_bits} for a word's id), more than the format's {}",
+        ctx_bits + word_bits,
+        order - 1,
+        crate::format::table::MAX_KEY_BITS
+    )]
+    KeyTooWide {
+        /// The order.
+        order: usize,
+        /// The bits of a context's slot.
+        ctx_bits: u32,
+        /// The bits of a word's id.
+        word_bits: u32,
     },
     /// An invalid option: a load factor outside [`MIN_LOAD_FACTOR`], 1.
     #[error("load factor {0} is not in [0.1, 1]")]
@@ -192,6 +238,12 @@ pub enum BuildError {
     /// The ARPA text is invalid (the error names the input and line).
     #[error(transparent)]
     Arpa(#[from] crate::arpa::ArpaError),
+}
+
+/// The least load factor, rounded up to 3 decimals, at which `count`
+/// n-grams fit in [`MAX_SLOTS`](super::MAX_SLOTS) slots.
+fn least_load(count: u64) -> f64 {
+    (count as f64 / super::MAX_SLOTS as f64 * 1000.0).ceil() / 1000.0
 }
 
 /// What [`compile`](super::compile) produced: counts and section sizes, for `build-lm`'s summary.

@@ -64,7 +64,8 @@ pub fn write_file(file: &FileWriter, path: &Path) -> Result<(), BuildError> {
 /// must be built in memory instead.
 ///
 /// # Errors
-/// I/O errors naming the file.
+/// I/O errors naming the file; at once, a model too large for the format
+/// or options no build can follow (as [`compile_streaming`](super::compile_streaming)).
 ///
 /// ```
 /// use dashlm::{build, Model, LanguageModel};
@@ -81,7 +82,7 @@ pub fn stream_model<R: BufRead + Send>(
     path: &Path,
     progress: impl FnMut(u64),
 ) -> Result<Option<Streamed>, BuildError> {
-    write_atomically(path, |out, dir| {
+    build_atomically(path, |out, dir| {
         Ok(stream::stream(input, opts, out, Some(dir), progress)?.map(|(s, _)| s))
     })
 }
@@ -92,7 +93,7 @@ pub fn stream_model<R: BufRead + Send>(
 /// error, which [`NGramSet`] reports.
 ///
 /// # Errors
-/// I/O errors naming the file.
+/// As [`stream_model`].
 ///
 /// ```
 /// use dashlm::{build, Model, LanguageModel};
@@ -109,9 +110,29 @@ pub fn complete_model<R: BufRead + Send>(
     path: &Path,
     progress: impl FnMut(u64),
 ) -> Result<Option<Streamed>, BuildError> {
-    write_atomically(path, |out, dir| {
+    build_atomically(path, |out, dir| {
         Ok(complete::complete(input, opts, out, Some(dir), progress)?.map(|(s, _)| s))
     })
+}
+
+/// [`write_atomically`] with a builder that writes `path`'s temporary file,
+/// given its directory for its own: `None` when the model must be built
+/// another way; an error naming `path` when writing fails; any other error
+/// (a model no path can build) as it is.
+fn build_atomically(
+    path: &Path,
+    build: impl FnOnce(&mut BufWriter<&fs::File>, &Path) -> Result<Option<Streamed>, BuildError>,
+) -> Result<Option<Streamed>, BuildError> {
+    let mut refused = None;
+    let built = write_atomically(path, |out, dir| match build(out, dir) {
+        Ok(built) => Ok(built),
+        Err(BuildError::Write(e)) => Err(e),
+        Err(e) => {
+            refused = Some(e);
+            Ok(None)
+        }
+    })?;
+    refused.map_or(Ok(built), Err)
 }
 
 /// Runs `write` on a temporary file in `path`'s directory (given to `write`

@@ -11,6 +11,8 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::sync::Arc;
 use std::thread;
 
+use super::geometry::check_counts;
+use super::{BuildError, BuildOptions};
 use crate::arpa::ArpaReader;
 use crate::vocab::{Vocab, WordId};
 use crate::MAX_ORDER;
@@ -23,11 +25,21 @@ pub(super) enum Stop {
     Blanks,
     /// Writing the output failed.
     Io(io::Error),
+    /// No path can build the model (one too large for the format, or a
+    /// table whose bytes cannot be allocated): the error, reported at once
+    /// rather than after reading the input into memory to find it again.
+    Refuse(BuildError),
 }
 
 impl From<io::Error> for Stop {
     fn from(e: io::Error) -> Stop {
         Stop::Io(e)
+    }
+}
+
+impl From<BuildError> for Stop {
+    fn from(e: BuildError) -> Stop {
+        Stop::Refuse(e)
     }
 }
 
@@ -58,23 +70,27 @@ pub(super) trait Sink {
     fn finish(self) -> Result<Self::Done, Stop>;
 }
 
-/// [`run`] for a builder's public entry: the load factor of `opts` checked
-/// first; `None` when the input needs another path (blanks, or an error for
-/// [`NGramSet`](crate::arpa::NGramSet) to report), I/O errors as such.
+/// [`run`] for a builder's public entry: `opts` checked first, and the
+/// header's counts before any n-gram is read; `None` when the input needs
+/// another path (blanks, or an error for
+/// [`NGramSet`](crate::arpa::NGramSet) to report); I/O errors as
+/// [`BuildError::Write`]; a model no path can build as its error.
 pub(super) fn build<R: BufRead + Send, S: Sink>(
     input: R,
-    opts: super::BuildOptions,
+    opts: BuildOptions,
     start: impl FnOnce(&[u64]) -> Result<S, Stop>,
     progress: impl FnMut(u64),
-) -> io::Result<Option<S::Done>> {
-    let done = super::check_options(opts)
-        .ok()
-        .need()
-        .and_then(|()| run(input, start, progress));
-    match done {
+) -> Result<Option<S::Done>, BuildError> {
+    super::check_options(opts)?;
+    let start = |counts: &[u64]| {
+        check_counts(counts, opts)?;
+        start(counts)
+    };
+    match run(input, start, progress) {
         Ok(done) => Ok(Some(done)),
         Err(Stop::Fallback | Stop::Blanks) => Ok(None),
-        Err(Stop::Io(e)) => Err(e),
+        Err(Stop::Io(e)) => Err(BuildError::Write(e)),
+        Err(Stop::Refuse(e)) => Err(e),
     }
 }
 

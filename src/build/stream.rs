@@ -71,8 +71,8 @@ use super::paths::PathCache;
 use super::reading::{self, Need, Sink, Stop};
 use super::second_thread::beside;
 use super::{
-    layouts_bytes, section_count, vocab_sections, write_sections, BuildOptions, BuildSummary,
-    Geometry, Unigram,
+    layouts_bytes, section_count, vocab_sections, write_sections, BuildError, BuildOptions,
+    BuildSummary, Geometry, Unigram,
 };
 use crate::format::{Header, RawLayout, SectionKind, SectionWriter, WeightFormat};
 use crate::vocab::{Vocab, WordId};
@@ -112,7 +112,10 @@ pub struct Streamed {
 /// byte-identical to theirs.
 ///
 /// # Errors
-/// I/O errors from `out`.
+/// [`BuildError::Write`] for an I/O error from `out` (or a temporary
+/// file); at once, before the input is read further, a model too large for
+/// the format (see [`compile`](super::compile)) or options no build can
+/// follow.
 ///
 /// ```
 /// use std::io::Cursor;
@@ -132,7 +135,7 @@ pub fn compile_streaming<R: BufRead + Send, W: Write + Seek>(
     opts: BuildOptions,
     out: W,
     progress: impl FnMut(u64),
-) -> io::Result<Option<(Streamed, W)>> {
+) -> Result<Option<(Streamed, W)>, BuildError> {
     stream(input, opts, out, None, progress)
 }
 
@@ -145,7 +148,7 @@ pub(super) fn stream<R: BufRead + Send, W: Write + Seek>(
     out: W,
     spill_dir: Option<&Path>,
     progress: impl FnMut(u64),
-) -> io::Result<Option<(Streamed, W)>> {
+) -> Result<Option<(Streamed, W)>, BuildError> {
     let start = |counts: &[u64]| {
         let builder = Builder::new(counts, opts, out, spill_dir)?;
         Ok(Pass::Stream(Box::new(builder)))
@@ -302,11 +305,10 @@ impl<W: Write + Seek> Builder<W> {
 
     /// Writes the vocabulary's and the unigrams' sections.
     fn write_vocab(&mut self) -> Result<(), Stop> {
-        // A vocabulary too large for the format: the in-memory path reports it.
         let vocab = self.vocab.as_deref().need()?;
         let unigrams = self.unigrams.iter().copied();
-        let sections = vocab_sections(vocab.words(), unigrams, self.opts);
-        write_sections(&mut self.out, sections.ok().need()?)?;
+        let sections = vocab_sections(vocab.words(), unigrams, self.opts)?;
+        write_sections(&mut self.out, sections)?;
         Ok(())
     }
 
@@ -366,7 +368,7 @@ impl<W: Write + Seek> Builder<W> {
         // No result from the side (its thread died) is a fallback, as
         // elsewhere, not an order with nothing to place.
         if let Some(reading) = placed.need()? {
-            self.held = Some(reading.need()?);
+            self.held = Some(reading?);
         }
         self.current += 1;
         let n = self.current;
@@ -379,9 +381,7 @@ impl<W: Write + Seek> Builder<W> {
             (None, None) => vocab_size as u64,
         };
         let count = usize::try_from(self.counts[n - 1]).ok().need()?;
-        let geometry = Geometry::new(n, count, ctx_ids, vocab_size, n == self.order(), self.opts)
-            .ok()
-            .need()?;
+        let geometry = Geometry::new(n, count, ctx_ids, vocab_size, n == self.order(), self.opts)?;
         let top = n == self.order();
         let held = Some(Held::new(geometry, self.counts[n - 1], top));
         if top {
@@ -551,7 +551,7 @@ impl<W: Write + Seek> Sink for Builder<W> {
         let (placed, closed) = beside(|| placing.map(|place| place()), || self.close());
         closed?;
         if let Some(top) = placed.need()? {
-            self.top = Some(top.need()?);
+            self.top = Some(top?);
         }
         let facts = self.facts()?;
         if let Some(top) = self.top.take() {
@@ -736,6 +736,10 @@ mod tests {
         let tiny = &include_bytes!("../../data/tiny.arpa")[..];
         let out = Full(Cursor::new(Vec::new()));
         let err = compile_streaming(tiny, BuildOptions::default(), out, |_| {}).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::StorageFull);
+        assert!(
+            matches!(&err, BuildError::Write(e) if e.kind() == io::ErrorKind::StorageFull),
+            "{err:?}"
+        );
+        assert_eq!(err.to_string(), "writing the model: full");
     }
 }

@@ -83,7 +83,8 @@ fn code(order: Option<(usize, Ngrams)>, opts: BuildOptions) -> Result<Option<Cod
 /// Writes the unigrams' sections that `unigrams` builds, then places and
 /// writes the tables of orders 2..=N (`orders[n - 2]`) to `out`, dropping
 /// each order once written; returns their layouts. [`Stop::Fallback`] on a
-/// duplicate n-gram of the highest order or a model too large.
+/// duplicate n-gram of the highest order, [`Stop::Refuse`] on a model too
+/// large.
 pub(super) fn write_tables<O: Write + Seek>(
     orders: Vec<Ngrams>,
     unigrams: impl FnOnce() -> Sections + Send,
@@ -139,7 +140,8 @@ pub(super) fn write_tables<O: Write + Seek>(
 /// Keys order `n`'s n-grams (their contexts' slots in `ctx_slots`, or word
 /// ids for bigrams; `ctx_ids` of them), sorts and places them, and builds the
 /// codebooks of quantized weights. [`Stop::Fallback`] on a duplicate n-gram
-/// (only the highest order's are left to find) or a model too large.
+/// (only the highest order's are left to find), [`Stop::Refuse`] on an
+/// order too large for the format.
 fn prepare(
     model: Model,
     Coded { n, ngrams, coders }: Coded,
@@ -157,9 +159,7 @@ fn prepare(
         model.vocab_size,
         n == model.order,
         model.opts,
-    )
-    .ok()
-    .need()?;
+    )?;
     let ctx_slot = |c: u32| ctx_slots.as_ref().map_or(c, |s| s[c as usize]);
     let key = |ctx: u32, word: u32| geometry.key(ctx_slot(ctx), word);
     // The contexts' slots are read in random order: fetched a few records ahead.
@@ -240,7 +240,7 @@ fn prepare(
     Ok(Ready {
         n,
         geometry,
-        placed: placed.ok().need()?,
+        placed: placed?,
         keyed,
         coders,
         slots,

@@ -47,7 +47,7 @@
 
 mod blanks;
 
-use std::io::{self, BufRead, Seek, Write};
+use std::io::{BufRead, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -74,7 +74,10 @@ use crate::vocab::{Vocab, WordId};
 /// `out`: [`NGramSet`](crate::arpa::NGramSet) reports it precisely.
 ///
 /// # Errors
-/// I/O errors from `out`.
+/// [`BuildError::Write`] for an I/O error from `out` (or a temporary
+/// file); at once, before the input is read further, a model too large for
+/// the format (see [`compile`](super::compile)) or options no build can
+/// follow.
 ///
 /// ```
 /// use std::io::Cursor;
@@ -96,7 +99,7 @@ pub fn compile_completing<R: BufRead + Send, W: Write + Seek>(
     opts: BuildOptions,
     out: W,
     progress: impl FnMut(u64),
-) -> io::Result<Option<(Streamed, W)>> {
+) -> Result<Option<(Streamed, W)>, BuildError> {
     complete(input, opts, out, None, progress)
 }
 
@@ -108,7 +111,7 @@ pub(super) fn complete<R: BufRead + Send, W: Write + Seek>(
     out: W,
     spill_dir: Option<&Path>,
     progress: impl FnMut(u64),
-) -> io::Result<Option<(Streamed, W)>> {
+) -> Result<Option<(Streamed, W)>, BuildError> {
     let start = |counts: &[u64]| Completer::new(counts, opts, out, spill_dir);
     reading::build(input, opts, start, progress)
 }
@@ -403,8 +406,7 @@ impl<W: Write + Seek> Completer<W> {
         words: Result<Sections, BuildError>,
         vocab: &Vocab,
     ) -> Result<(), Stop> {
-        // A vocabulary too large for the format: NGramSet reports it.
-        let words = words.ok().need()?;
+        let words = words?;
         let out = self.out.take().need()?;
         let mut out = SectionWriter::new(out, section_count(self.order))?;
         write_sections(&mut out, words)?;
