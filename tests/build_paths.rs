@@ -382,6 +382,23 @@ fn a_model_too_large_for_the_format_is_refused_from_its_header() {
         let err = build_file(&input, *opts, &output, |_, _, _| {}).unwrap_err();
         assert_eq!(kind(&err), *want, "{text}");
         assert!(!output.exists());
+        // A FIFO, read once into memory: refused from its header too.
+        #[cfg(unix)]
+        {
+            let fifo = dir.path().join("fifo");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            assert!(made.unwrap().success());
+            let writer = {
+                let (fifo, text) = (fifo.clone(), text.clone());
+                std::thread::spawn(move || std::fs::write(fifo, text))
+            };
+            let mut steps = Vec::new();
+            let err = build_file(&fifo, *opts, &output, |s, _, _| steps.push(s)).unwrap_err();
+            assert_eq!(kind(&err), *want, "{text}");
+            assert_eq!(steps, [dashlm::build::BuildStep::Read]);
+            let _ = writer.join();
+            std::fs::remove_file(&fifo).unwrap();
+        }
     }
     let err = compile_streaming(
         cases[0].0.as_bytes(),

@@ -165,10 +165,19 @@ impl NGramSet {
     pub fn read_with_progress<R: BufRead>(
         input: R,
         source: &str,
+        progress: impl FnMut(u64),
+    ) -> Result<NGramSet, ArpaError> {
+        NGramSet::read_from(ArpaReader::new(input, source)?, progress)
+    }
+
+    /// As [`NGramSet::read_with_progress`], from a reader whose header has
+    /// been read (so its counts can be checked first).
+    pub(crate) fn read_from<R: BufRead>(
+        mut reader: ArpaReader<R>,
         mut progress: impl FnMut(u64),
     ) -> Result<NGramSet, ArpaError> {
-        let mut reader = ArpaReader::new(input, source)?;
         let counts = reader.counts().to_vec();
+        let source = &reader.source().to_string();
         // Header counts are untrusted: preallocate at most 2^20 entries per order
         // (growth past that is amortized), so a hostile header cannot make
         // dashlm reserve gigabytes before reading a single n-gram.

@@ -195,6 +195,17 @@ impl<R: Read> ArpaReader<R> {
         self.counts.len()
     }
 
+    /// The name errors give the input.
+    ///
+    /// ```
+    /// # use dashlm::arpa::ArpaReader;
+    /// let r = ArpaReader::new(&include_bytes!("../../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+    /// assert_eq!(r.source(), "tiny.arpa");
+    /// ```
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
     fn err(&self, kind: ArpaErrorKind) -> ArpaError {
         ArpaError::new(&self.source, self.line_no, kind)
     }

@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use super::{
-    check_options, compile, complete_model, stream_model, write_file, BuildError, BuildOptions,
-    Streamed,
+    check_counts, check_options, compile, complete_model, stream_model, write_file, BuildError,
+    BuildOptions, Streamed,
 };
-use crate::arpa::{input_name, open_model_input, Input, NGramSet};
+use crate::arpa::{input_name, open_model_input, ArpaReader, Input, NGramSet};
 
 /// A step of [`build_file`], for a progress display.
 ///
@@ -102,7 +102,10 @@ pub fn build_file(
     let (bytes, len) = (opened.progress.clone(), opened.file_len);
     progress(BuildStep::Read, 0, len);
     let show = |_| progress(BuildStep::Read, bytes.bytes(), len);
-    let set = NGramSet::read_with_progress(opened.reader, &input_name(input), show)?;
+    let reader = ArpaReader::new(opened.reader, &input_name(input))?;
+    // A model too large for the format is refused before it is read.
+    check_counts(reader.counts(), opts)?;
+    let set = NGramSet::read_from(reader, show)?;
     progress(BuildStep::Compile, 0, None);
     let (file, summary) = compile(&set, opts)?;
     let unk_added = set.unk_added();
