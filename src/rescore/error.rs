@@ -33,6 +33,15 @@ fn counted_note(found: usize, counted: usize) -> String {
     )
 }
 
+/// The message of a [`NbestErrorKind::NoiseWord`]: the word quoted, unless
+/// the line is empty.
+fn noise_word_message(found: &str, why: &str) -> String {
+    match found {
+        "" => why.to_string(),
+        word => format!("noise word `{}`: {why}", clip(word)),
+    }
+}
+
 /// What went wrong in an n-best input.
 ///
 /// ```
@@ -96,6 +105,35 @@ pub enum NbestErrorKind {
         /// The number of those SRILM counts (without `<s>`, `</s>` and its
         /// pause word `-pau-`), the other count taken.
         counted: usize,
+    },
+    /// A hypothesis that holds noise words ([`NoiseWords`](super::NoiseWords))
+    /// declares a word count that is none of those SRILM may write: every
+    /// token, the words SRILM counts with the noise words (a list rescored
+    /// without them), or without (`ngram -rescore -noise-vocab`).
+    #[error(
+        "the hypothesis declares {declared} words but has {found} ({with_noise} without `<s>`, \
+         `</s>` and SRILM's pause word `-pau-`, {counted} without the noise words too, as \
+         SRILM counts them)"
+    )]
+    NoiseWordCount {
+        /// The count in the line.
+        declared: usize,
+        /// The number of words after it.
+        found: usize,
+        /// Those without `<s>`, `</s>` and `-pau-`.
+        with_noise: usize,
+        /// Those without the noise words too.
+        counted: usize,
+    },
+    /// A word of a noise-word file that cannot be one: an empty line, two
+    /// words on a line, a control character, `<s>`, `</s>` or `<unk>` (see
+    /// [`NoiseWords::parse`](super::NoiseWords::parse)).
+    #[error("{}", noise_word_message(.found, .why))]
+    NoiseWord {
+        /// The word (empty for an empty line or file).
+        found: String,
+        /// Why it is refused.
+        why: &'static str,
     },
     /// The same utterance or hypothesis key appears twice.
     #[error("duplicate key `{}`", clip(.0))]

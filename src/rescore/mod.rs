@@ -7,6 +7,7 @@
 //!   or empty: [`check_new_dir`]); [`scores`]: a hypothesis' named extra
 //!   [`Scores`], which [`extra_weights`] weighs in the combination;
 //! - formats: [`jsonl`], [`srilm`], [`kaldi`] (all scores natural log in memory);
+//!   [`noise`]: user-configured noise words ([`NoiseWords`]), dropped at reading;
 //! - [`combine`]: the score combination ([`Weights`], [`HypFeatures`]);
 //!   [`rescorer`]: state-sharing LM scoring with prefetched queries, and
 //!   parallel rescoring ([`Rescorer`]);
@@ -39,6 +40,7 @@ pub mod kaldi;
 pub mod mbr;
 mod memo;
 pub mod nbest;
+pub mod noise;
 mod outdir;
 pub mod rescorer;
 mod scorer;
@@ -61,9 +63,10 @@ pub use extra_weights::{ExtraWeights, ScoreWeight};
 pub use joined::{Iter as WordsIter, Words};
 pub use nbest::{
     attach_references, check_writable, hyp_words, hyp_words_joined, read_lists,
-    read_lists_with_symbols, read_lists_with_table, split_words, strip_sentence_markers,
-    write_lists, Format, Hypothesis, NbestList,
+    read_lists_with_noise, read_lists_with_symbols, read_lists_with_table, split_words,
+    strip_sentence_markers, write_lists, Format, Hypothesis, NbestList,
 };
+pub use noise::NoiseWords;
 pub use outdir::check_new_dir;
 pub use rescorer::{
     score_lists, score_lists_sequential, LmScorer, Rescored, Rescorer, ScorerStats, GROUP_LISTS,

@@ -23,6 +23,7 @@ use std::str::FromStr;
 
 use super::error::{NbestError, NbestErrorKind};
 use super::joined::Words;
+use super::noise::NoiseWords;
 use super::scores::Scores;
 use super::{jsonl, kaldi, srilm};
 
@@ -352,12 +353,42 @@ pub fn read_lists_with_symbols(
     format: Format,
     symbols: Option<&Path>,
 ) -> Result<(Vec<NbestList>, Option<kaldi::SymbolTable>), NbestError> {
+    read_lists_with_noise(path, format, symbols, &NoiseWords::default())
+}
+
+/// [`read_lists_with_symbols`], the `noise` words dropped from every
+/// hypothesis and reference the input holds, in every format (see
+/// [`noise`](super::noise) for why, and for what SRILM does): SRILM lists
+/// are read with [`srilm::read_path_with_noise`], whose `num_words` may
+/// leave the noise words out; the others are read, then
+/// [`NoiseWords::drop_from_lists`].
+///
+/// # Errors
+/// As [`read_lists_with_symbols`].
+///
+/// ```
+/// use dashlm::rescore::{read_lists_with_noise, Format, NoiseWords};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.jsonl");
+/// std::fs::write(&path, r#"{"id": "u", "ref": "a [NOISE] b", "hyps": [{"words": "a [NOISE]", "acoustic": -1}]}"#).unwrap();
+/// let noise = NoiseWords::new(["[NOISE]"]).unwrap();
+/// let (lists, _) = read_lists_with_noise(&path, Format::Jsonl, None, &noise).unwrap();
+/// assert_eq!(lists[0].hyps[0].words, ["a"]);
+/// assert_eq!(lists[0].reference.as_deref().unwrap(), ["a", "b"]);
+/// ```
+pub fn read_lists_with_noise(
+    path: &Path,
+    format: Format,
+    symbols: Option<&Path>,
+    noise: &NoiseWords,
+) -> Result<(Vec<NbestList>, Option<kaldi::SymbolTable>), NbestError> {
     let read = match format {
         Format::Jsonl => jsonl::read_path(path).map(|lists| (lists, None)),
-        Format::Srilm => srilm::read_path(path).map(|lists| (lists, None)),
+        Format::Srilm => srilm::read_path_with_noise(path, noise).map(|lists| (lists, None)),
         Format::Kaldi => kaldi::read_dir_with_symbols(path, symbols),
     };
-    let (lists, table) = read.map_err(|e| super::sniff::with_format_hint(e, path, format))?;
+    let (mut lists, table) = read.map_err(|e| super::sniff::with_format_hint(e, path, format))?;
+    noise.drop_from_lists(&mut lists);
     if lists.is_empty() {
         let looked_for = match format {
             Format::Jsonl => "expected JSON objects, one utterance per line (the input has \

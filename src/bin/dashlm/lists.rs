@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use dashlm::rescore::kaldi::SymbolTable;
 use dashlm::rescore::{
-    attach_references, kaldi, read_lists_with_symbols, ExtraWeights, Format, NbestList,
+    attach_references, kaldi, read_lists_with_noise, ExtraWeights, Format, NbestList, NoiseWords,
     ScoreWeight, Words,
 };
 
@@ -37,6 +37,13 @@ pub struct Lists {
     /// e.g. the lang directory's words.txt, in place of a words.txt in the input.
     #[arg(long)]
     pub words_txt: Option<PathBuf>,
+    /// Noise words, one a line (as SRILM's `ngram -noise-vocab FILE`):
+    /// dropped from every hypothesis and reference, in every format, so that
+    /// they are not scored, not counted for the word insertion penalty, not
+    /// aligned for WER and not written back; an SRILM `num_words` may count
+    /// them or not.
+    #[arg(long, value_name = "FILE")]
+    pub noise: Option<PathBuf>,
 }
 
 /// `--score-weight NAME=W`, which `rescore` and `tune` share.
@@ -164,16 +171,22 @@ impl Lists {
     /// (Kaldi `text` or JSONL; they take the place of the input's own; a warning
     /// says how many of those differ; none for any utterance is an error); with
     /// the lists, the symbol table of a Kaldi directory read from word ids (from
-    /// `words_txt` when given). First checks that at most one of `model` (loaded
-    /// later), the input, the references and the symbol table is `-`: standard
-    /// input can be read once.
+    /// `words_txt` when given). The words of the `noise` file are dropped from
+    /// the hypotheses and all references. First checks that at most one of
+    /// `model` (loaded later), the input, the references, the symbol table and
+    /// the noise file is `-`: standard input can be read once.
     pub fn read(&self) -> Result<(Vec<NbestList>, Option<SymbolTable>), BoxError> {
         let (model, input, format) = (self.model.as_path(), self.input.as_path(), self.format);
         let (refs, words_txt) = (self.refs.as_deref(), self.words_txt.as_deref());
         let mut stdin = vec![("--model", model), ("--input", input)];
         stdin.extend(refs.map(|r| ("--refs", r)));
         stdin.extend(words_txt.map(|w| ("--words-txt", w)));
+        stdin.extend(self.noise.as_deref().map(|n| ("--noise", n)));
         check_stdin_once(&stdin)?;
+        let noise = match self.noise.as_deref() {
+            Some(path) => NoiseWords::read_path(path)?,
+            None => NoiseWords::default(),
+        };
         if let Some(table) = words_txt {
             if format != Format::Kaldi {
                 return Err(format!(
@@ -191,7 +204,7 @@ impl Lists {
                 );
             }
         }
-        let (mut lists, table) = read_lists_with_symbols(input, format, words_txt)?;
+        let (mut lists, table) = read_lists_with_noise(input, format, words_txt, &noise)?;
         let own_refs = input.join("refs");
         if refs.is_none() && format != Format::Jsonl && input.is_dir() && own_refs.is_file() {
             // The reader took the references it could use (and refused a file
@@ -209,13 +222,15 @@ impl Lists {
                 .collect();
             // As words only for the utterances here (a corpus's references
             // may be given for a few of its lists).
-            // SRILM's pause word goes, as from the hypotheses (`srilm::PAUSE`).
+            // SRILM's pause word goes, as from the hypotheses (`srilm::PAUSE`),
+            // and the noise words in every format.
             let map: HashMap<String, Vec<String>> = (lists.iter())
                 .filter_map(|l| {
                     let mut words = all.get(&l.id)?.to_strings();
                     if format == Format::Srilm {
                         dashlm::rescore::srilm::strip_reference(&mut words);
                     }
+                    noise.drop_from_reference(&mut words);
                     Some((l.id.clone(), words))
                 })
                 .collect();

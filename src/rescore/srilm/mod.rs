@@ -12,7 +12,10 @@
 //!   of words kept: the tokens less SRILM's pause word [`PAUSE`] (`-pau-`),
 //!   which the readers drop from every form as SRILM's scoring skips it, and
 //!   then less the `<s>` at the start and `</s>` at the end (SRILM's count,
-//!   which `ngram -rescore` writes, where each appears once). A score of `-inf`
+//!   which `ngram -rescore` writes, where each appears once). Read with
+//!   [`NoiseWords`] ([`read_path_with_noise`]), the noise words are dropped
+//!   too, and the count may also leave them out, as `ngram -rescore
+//!   -noise-vocab` writes it (see [`noise`](super::noise)). A score of `-inf`
 //!   (any case, also `-infinity`) is a probability of zero, as SRILM writes and
 //!   reads it (for a word a closed-vocabulary LM does not know): such a
 //!   hypothesis ranks last unless its score is weighted 0. `+inf` and `nan`
@@ -66,6 +69,7 @@ use std::sync::Arc;
 use super::error::{clip, NbestError, NbestErrorKind};
 use super::joined::Words;
 use super::nbest::{attach_dir_references, refuse_standard_input, Hypothesis, NbestList};
+use super::noise::NoiseWords;
 use super::text_input::{parse_score, read_text_file, Zero};
 
 pub mod decipher;
@@ -94,6 +98,31 @@ pub use write::{
 /// assert!((list.hyps[0].acoustic - (-100.0 * std::f64::consts::LN_10)).abs() < 1e-9);
 /// ```
 pub fn read_file<R: BufRead>(input: R, source: &str, id: &str) -> Result<NbestList, NbestError> {
+    read_file_with_noise(input, source, id, &NoiseWords::default())
+}
+
+/// [`read_file`], dropping the `noise` words from the hypotheses as it drops
+/// [`PAUSE`]; a plain line's `num_words` may count them or not (as SRILM
+/// writes it with or without `-noise-vocab`).
+///
+/// # Errors
+/// As [`read_file`].
+///
+/// ```
+/// use dashlm::rescore::{srilm, NoiseWords};
+/// let noise = NoiseWords::new(["[NOISE]"]).unwrap();
+/// for count in [4, 3, 2] {
+///     let text = format!("-100 -10 {count} a [NOISE] -pau- b\n");
+///     let list = srilm::read_file_with_noise(text.as_bytes(), "u.nbest", "u", &noise).unwrap();
+///     assert_eq!(list.hyps[0].words, ["a", "b"]);
+/// }
+/// ```
+pub fn read_file_with_noise<R: BufRead>(
+    input: R,
+    source: &str,
+    id: &str,
+    noise: &NoiseWords,
+) -> Result<NbestList, NbestError> {
     let mut list = NbestList::new(id);
     let mut decipher = None;
     super::text_input::read_lines(input, source, |text, _| {
@@ -123,10 +152,10 @@ pub fn read_file<R: BufRead>(input: R, source: &str, id: &str) -> Result<NbestLi
         let hyp = match form {
             Some(form) => {
                 let mut hyp = form.parse(text)?;
-                keep_words(&mut hyp.words);
+                keep_words(&mut hyp.words, noise);
                 hyp
             }
-            None => parse_plain(text)?,
+            None => parse_plain(text, noise)?,
         };
         list.hyps.push(hyp);
         Ok(())
@@ -160,12 +189,13 @@ fn mixed_forms(text: &str) -> NbestErrorKind {
     }
 }
 
-/// The words of a hypothesis as SRILM scores them: every [`PAUSE`] dropped,
-/// then `<s>` at the start and `</s>` at the end (so `-pau- <s> a </s>` is
-/// the words `a`).
-fn keep_words(words: &mut Words) {
-    if words.iter().any(|w| w == PAUSE) {
-        *words = words.iter().filter(|&w| w != PAUSE).collect();
+/// The words of a hypothesis as SRILM scores them: every [`PAUSE`] and
+/// `noise` word dropped, then `<s>` at the start and `</s>` at the end (so
+/// `-pau- <s> a </s>` is the words `a`).
+fn keep_words(words: &mut Words, noise: &NoiseWords) {
+    let dropped = |w: &str| w == PAUSE || noise.contains(w);
+    if words.iter().any(dropped) {
+        *words = words.iter().filter(|&w| !dropped(w)).collect();
     }
     words.strip_sentence_markers();
 }
@@ -191,7 +221,7 @@ fn log10_score(token: &str, what: &'static str) -> Result<f64, NbestErrorKind> {
         })
 }
 
-fn parse_plain(text: &str) -> Result<Hypothesis, NbestErrorKind> {
+fn parse_plain(text: &str, noise: &NoiseWords) -> Result<Hypothesis, NbestErrorKind> {
     let mut tokens = crate::text::words(text);
     let (Some(ac), Some(lm), Some(count)) = (tokens.next(), tokens.next(), tokens.next()) else {
         return Err(NbestErrorKind::Syntax {
@@ -205,19 +235,31 @@ fn parse_plain(text: &str) -> Result<Hypothesis, NbestErrorKind> {
         what: "word count",
         found: count.to_string(),
     })?;
-    let words: Words = tokens.collect();
-    let found = words.len();
-    // The words SRILM scores and counts: without `<s>`, `</s>` and pauses.
-    // SRILM writes that count (`NBestHyp::rescore`); a count of every token
-    // is taken too.
-    let mut scored = words;
-    keep_words(&mut scored);
+    let mut scored: Words = tokens.clone().collect();
+    let found = scored.len();
+    // The words SRILM scores and counts: without `<s>`, `</s>`, pauses and
+    // noise words. SRILM writes that count (`NBestHyp::rescore`); a count of
+    // every token is taken too, and with noise words, the count SRILM writes
+    // without them configured (the noise words counted).
+    keep_words(&mut scored, noise);
     if declared != found && declared != scored.len() {
-        return Err(NbestErrorKind::WordCount {
-            declared,
-            found,
-            counted: scored.len(),
-        });
+        let mut with_noise: Words = tokens.collect();
+        keep_words(&mut with_noise, &NoiseWords::default());
+        let (with_noise, counted) = (with_noise.len(), scored.len());
+        if with_noise == counted {
+            return Err(NbestErrorKind::WordCount {
+                declared,
+                found,
+                counted,
+            });
+        } else if declared != with_noise {
+            return Err(NbestErrorKind::NoiseWordCount {
+                declared,
+                found,
+                with_noise,
+                counted,
+            });
+        }
     }
     Ok(Hypothesis {
         words: scored,
@@ -275,9 +317,14 @@ fn is_score_name(name: &str) -> bool {
 /// assert_eq!(dashlm::rescore::srilm::read_file_path(&p).unwrap().id, "u7");
 /// ```
 pub fn read_file_path(path: &Path) -> Result<NbestList, NbestError> {
+    read_file_path_with(path, &NoiseWords::default())
+}
+
+/// [`read_file_path`] with [`read_file_with_noise`].
+fn read_file_path_with(path: &Path, noise: &NoiseWords) -> Result<NbestList, NbestError> {
     let name = crate::arpa::input_name(path);
     let input = crate::arpa::open_input(path).map_err(|e| NbestError::io(&name, e))?;
-    read_file(input.reader, &name, &id_of(path))
+    read_file_with_noise(input.reader, &name, &id_of(path), noise)
 }
 
 /// The files of score directory `dir` by utterance id: `<id>.nbest` (or
@@ -403,6 +450,12 @@ pub(crate) fn describe_dir(dir: &Path) -> String {
 /// assert_eq!(lists[0].id, "a");
 /// ```
 pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
+    read_dir_with(dir, &NoiseWords::default())
+}
+
+/// [`read_dir`] with [`read_file_with_noise`] (the references keep their
+/// noise words: see [`read_path_with_noise`]).
+fn read_dir_with(dir: &Path, noise: &NoiseWords) -> Result<Vec<NbestList>, NbestError> {
     let dir_name = dir.display().to_string();
     let mut files = Vec::new();
     let mut subdirs = Vec::new();
@@ -427,7 +480,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<NbestList>, NbestError> {
     subdirs.sort();
     let mut lists = files
         .iter()
-        .map(|p| read_file_path(p))
+        .map(|p| read_file_path_with(p, noise))
         .collect::<Result<Vec<_>, _>>()?;
     // `u.nbest` and `u.nbest.gz` are both utterance `u`.
     let mut ids = HashMap::new();
@@ -526,11 +579,16 @@ fn second_file(path: &Path, id: &str, other: &Path) -> NbestError {
 /// assert_eq!(lists[0].id, "u");
 /// ```
 pub fn read_list(list: &Path) -> Result<Vec<NbestList>, NbestError> {
+    read_list_with(list, &NoiseWords::default())
+}
+
+/// [`read_list`] with [`read_file_with_noise`].
+fn read_list_with(list: &Path, noise: &NoiseWords) -> Result<Vec<NbestList>, NbestError> {
     let name = list.display().to_string();
     let mut lists = Vec::new();
     let mut seen: HashMap<String, (u64, PathBuf)> = HashMap::new();
     for (line, p) in listed_files(list)? {
-        let list = read_file_path(&p)?;
+        let list = read_file_path_with(&p, noise)?;
         // Two files of one name in two directories are one utterance id.
         if let Some((first, other)) = seen.get(&list.id) {
             let other = match *other == p {
@@ -628,12 +686,35 @@ fn listed_files(list: &Path) -> Result<Vec<(u64, PathBuf)>, NbestError> {
 /// assert_eq!(lists[0].hyps[0].lm, None);
 /// ```
 pub fn read_path(path: &Path) -> Result<Vec<NbestList>, NbestError> {
-    match kind_of(path)? {
-        Kind::Dir => read_dir(path),
-        Kind::Nbest => Ok(vec![read_file_path(path)?]),
-        Kind::Nothing => Ok(Vec::new()),
-        Kind::List => read_list(path),
-    }
+    read_path_with_noise(path, &NoiseWords::default())
+}
+
+/// [`read_path`], dropping the `noise` words from every hypothesis (as
+/// [`read_file_with_noise`]) and from the references of a directory's
+/// `refs` ([`NoiseWords::drop_from_lists`]).
+///
+/// # Errors
+/// As [`read_path`].
+///
+/// ```
+/// use dashlm::rescore::{srilm, NoiseWords};
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("u.nbest"), "-1 -2 2 a [NOISE] b\n").unwrap();
+/// std::fs::write(dir.path().join("refs"), "u a [NOISE] b\n").unwrap();
+/// let noise = NoiseWords::new(["[NOISE]"]).unwrap();
+/// let lists = srilm::read_path_with_noise(dir.path(), &noise).unwrap();
+/// assert_eq!(lists[0].hyps[0].words, ["a", "b"]);
+/// assert_eq!(lists[0].reference.as_deref().unwrap(), ["a", "b"]);
+/// ```
+pub fn read_path_with_noise(path: &Path, noise: &NoiseWords) -> Result<Vec<NbestList>, NbestError> {
+    let mut lists = match kind_of(path)? {
+        Kind::Dir => read_dir_with(path, noise)?,
+        Kind::Nbest => vec![read_file_path_with(path, noise)?],
+        Kind::Nothing => Vec::new(),
+        Kind::List => read_list_with(path, noise)?,
+    };
+    noise.drop_from_lists(&mut lists);
+    Ok(lists)
 }
 
 /// What [`read_path`] reads a path as.
