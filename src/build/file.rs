@@ -104,7 +104,7 @@ pub fn build_file(
     let show = |_| progress(BuildStep::Read, bytes.bytes(), len);
     let reader = ArpaReader::new(opened.reader, &input_name(input))?;
     // A model too large for the format is refused before it is read.
-    check_counts(reader.counts(), opts)?;
+    check_counts(reader.counts(), opts, true)?;
     let set = NGramSet::read_from(reader, show)?;
     progress(BuildStep::Compile, 0, None);
     let (file, summary) = compile(&set, opts)?;

@@ -93,6 +93,10 @@ pub(super) struct Geometry {
     pub(super) codec: KeyCodec,
     /// Whether the table stores run offsets (see [`RUNS_ABOVE_LOAD`]).
     runs: bool,
+    /// The load factor asked for, and whether it is the bigrams' own (for
+    /// [`BuildError::TooManySlots`]).
+    load: f64,
+    bigram: bool,
     /// Whether the table is grouped: keys are `ctx << word_bits | word`, the
     /// `num_homes` groups the context ids, slots the ranks.
     grouped: bool,
@@ -126,17 +130,38 @@ pub const RUNS_ABOVE_LOAD: f64 = 0.8;
 /// ```
 pub const MAX_SLOTS: u64 = u32::MAX as u64 - 1;
 
+/// Slots kept free past the last home when a load factor that fits is
+/// suggested ([`BuildError::TooManySlots`]): the arcs of the last homes are
+/// displaced past it, by about the square root of the arcs at a load of 1
+/// (57,356 slots in a placement of 4,294,967,294 random keys).
+const SPILL_ROOM: u64 = 1 << 20;
+
+/// The least load factor, rounded up to 3 decimals, above `asked` if given
+/// (one that did not fit), at which `count` n-grams leave [`SPILL_ROOM`]
+/// slots free; `None` if that is over 1.
+fn fitting_load(count: u64, asked: Option<f64>) -> Option<f64> {
+    let least = (count as f64 / (MAX_SLOTS - SPILL_ROOM) as f64 * 1000.0).ceil() / 1000.0;
+    let above = asked.map_or(0.0, |a| ((a * 1000.0).floor() + 1.0) / 1000.0);
+    Some(least.max(above)).filter(|&x| x <= 1.0)
+}
+
 /// The homes of order `n`'s `count` n-grams at `opts`' load factor (for a
 /// `grouped` table, which has none, 0), or the error when the format
 /// cannot index them: too many n-grams, or too many slots at that load.
+/// `declared`: `count` is an ARPA header's.
 pub(super) fn check_size(
     n: usize,
     count: u64,
     grouped: bool,
     opts: BuildOptions,
+    declared: bool,
 ) -> Result<u64, BuildError> {
     if count > MAX_SLOTS {
-        return Err(BuildError::TooLarge { order: n, count });
+        return Err(BuildError::TooLarge {
+            order: n,
+            count,
+            declared,
+        });
     }
     if grouped {
         return Ok(0);
@@ -147,22 +172,38 @@ pub(super) fn check_size(
         return Err(BuildError::TooManySlots {
             order: n,
             count,
+            declared,
             load,
+            bigram: load_is_bigrams(n, opts),
             slots: homes,
+            fits: fitting_load(count, None),
         });
     }
     Ok(homes)
 }
 
-/// [`check_size`] of every order of `counts` (an ARPA header's, so before
-/// any n-gram is read): a vocabulary or an order the format cannot index.
-pub(super) fn check_counts(counts: &[u64], opts: BuildOptions) -> Result<(), BuildError> {
-    if counts.first().is_some_and(|&c| c >= u64::from(u32::MAX)) {
-        return Err(BuildError::VocabTooLarge);
-    }
-    for (i, &count) in counts.iter().enumerate().skip(1) {
+/// Whether order `n`'s load factor is [`BuildOptions::bigram_load_factor`].
+fn load_is_bigrams(n: usize, opts: BuildOptions) -> bool {
+    n == 2 && opts.bigram_load_factor.is_some()
+}
+
+/// [`check_size`] of every order of `counts` (`declared`: an ARPA header's,
+/// checked before any n-gram is read): a vocabulary or an order the format
+/// cannot index.
+pub(super) fn check_counts(
+    counts: &[u64],
+    opts: BuildOptions,
+    declared: bool,
+) -> Result<(), BuildError> {
+    for (i, &count) in counts.iter().enumerate() {
         let n = i + 1;
-        check_size(n, count, n == counts.len() && opts.grouped_top, opts)?;
+        check_size(
+            n,
+            count,
+            n == 1 || n == counts.len() && opts.grouped_top,
+            opts,
+            declared,
+        )?;
     }
     Ok(())
 }
@@ -183,7 +224,7 @@ impl Geometry {
         let ctx_bits = id_bits(ctx_ids);
         let vocab_size = u32::try_from(vocab_size).map_err(|_| BuildError::VocabTooLarge)?;
         let grouped = top && opts.grouped_top;
-        let homes = check_size(n, count as u64, grouped, opts)?;
+        let homes = check_size(n, count as u64, grouped, opts, false)?;
         if ctx_bits + word_bits > MAX_KEY_BITS {
             return Err(BuildError::KeyTooWide {
                 order: n,
@@ -202,6 +243,8 @@ impl Geometry {
             vocab_size,
             codec: KeyCodec::new(ctx_bits, word_bits, num_homes),
             runs: load > RUNS_ABOVE_LOAD,
+            load,
+            bigram: load_is_bigrams(n, opts),
             grouped,
         })
     }
@@ -344,8 +387,11 @@ impl Placer {
             return Err(BuildError::TooManySlots {
                 order: g.n,
                 count: g.count as u64,
-                load: g.count as f64 / num_slots as f64,
+                declared: false,
+                load: g.load,
+                bigram: g.bigram,
                 slots: num_slots,
+                fits: fitting_load(g.count as u64, Some(g.load)),
             });
         }
         Ok(Placed {
@@ -535,6 +581,21 @@ mod tests {
     }
 
     #[test]
+    fn a_suggested_load_factor_leaves_room_past_the_last_home() {
+        for count in [1, 500_000_000, 2_147_483_647, 4_000_000_000, 4_293_000_000] {
+            let x = fitting_load(count, None).unwrap();
+            let homes = (count as f64 / x).ceil() as u64;
+            assert!(homes + SPILL_ROOM <= MAX_SLOTS, "{count} {x}");
+            // The least such factor, to 3 decimals.
+            let lower = (count as f64 / (x - 0.001)).ceil() as u64;
+            assert!(x == 0.001 || lower + SPILL_ROOM > MAX_SLOTS, "{count} {x}");
+        }
+        assert_eq!(fitting_load(4_294_000_000, None), None);
+        assert_eq!(fitting_load(100, Some(0.7)), Some(0.701));
+        assert_eq!(fitting_load(100, Some(1.0)), None);
+    }
+
+    #[test]
     fn slots_past_the_format_are_refused_when_placed() {
         // As many homes as the format has slots: an arc displaced past the
         // last home needs one more.
@@ -555,8 +616,16 @@ mod tests {
         let err = placer.placed().unwrap_err();
         assert!(matches!(
             err,
-            BuildError::TooManySlots { order: 2, slots, .. } if slots == MAX_SLOTS + 1
+            BuildError::TooManySlots { order: 2, slots, load: 0.5, declared: false, .. }
+                if slots == MAX_SLOTS + 1
         ));
+        // The load factor that failed is not suggested again.
+        assert_eq!(
+            err.to_string(),
+            "order 2 has 2147483647 n-grams, which at load factor 0.5 need 4294967295 slots, \
+             more than the format's 4294967294 per order: a load factor of at least 0.501 \
+             should fit them"
+        );
         // One n-gram more than the homes allow at that load.
         let err = Geometry::new(2, count + 1, 1 << 20, 1 << 20, false, opts).unwrap_err();
         assert!(

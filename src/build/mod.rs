@@ -137,7 +137,7 @@ pub fn compile(
     for (n, c) in counts.iter_mut().enumerate().take(order) {
         *c = set.count(n + 1) as u64;
     }
-    check_counts(&counts[..order], opts)?;
+    check_counts(&counts[..order], opts, false)?;
     let header = Header {
         order: order as u8,
         weights: opts.weights,

@@ -144,7 +144,8 @@ pub enum BuildError {
     /// An order has more n-grams than the format can index
     /// ([`MAX_SLOTS`](super::MAX_SLOTS)).
     #[error(
-        "order {order} has {count} n-grams, more than the format's {} per order",
+        "{}: more than the format's {} per order",
+        counted(*.order, *.count, *.declared),
         super::MAX_SLOTS
     )]
     TooLarge {
@@ -152,25 +153,31 @@ pub enum BuildError {
         order: usize,
         /// Its n-gram count.
         count: u64,
+        /// Whether `count` is the ARPA header's (checked before the
+        /// n-grams are read), not the n-grams read.
+        declared: bool,
     },
     /// An order's table would need more slots than the format can index
     /// ([`MAX_SLOTS`](super::MAX_SLOTS)): its n-grams at the load factor
-    /// asked for. A higher load factor fits them.
-    #[error(
-        "order {order} has {count} n-grams, which at load factor {load} need {slots} slots, more \
-         than the format's {max} per order: a load factor of at least {fits} fits them",
-        max = super::MAX_SLOTS,
-        fits = least_load(*.count)
-    )]
+    /// asked for, plus the arcs displaced past the last home. A higher load
+    /// factor may fit them.
+    #[error("{}", too_many_slots(self))]
     TooManySlots {
         /// The order.
         order: usize,
         /// Its n-gram count.
         count: u64,
-        /// The load factor (n-grams per slot).
+        /// Whether `count` is the ARPA header's.
+        declared: bool,
+        /// The load factor asked for (n-grams per home).
         load: f64,
-        /// The slots it needs.
+        /// Whether `load` is [`BuildOptions::bigram_load_factor`].
+        bigram: bool,
+        /// The slots it needs (at least).
         slots: u64,
+        /// A higher load factor that leaves room for the arcs displaced
+        /// past the last home, if any at most 1 does.
+        fits: Option<f64>,
     },
     /// An order's keys would be wider than the format's
     /// [`MAX_KEY_BITS`](crate::format::table::MAX_KEY_BITS): an n-gram's
@@ -211,9 +218,11 @@ pub enum BuildError {
         #[source]
         source: crate::format::FormatError,
     },
-    /// The vocabulary exceeds what the format can index.
+    /// The vocabulary exceeds what the format can index: ids below
+    /// `u32::MAX`, offsets of at most 32 bits.
     #[error(
-        "the vocabulary has 2^32 or more words or bytes, more than the format's 32-bit offsets"
+        "the vocabulary has 4294967295 or more words, or more than 4294967295 bytes of them: \
+         more than the format's 32-bit ids and offsets"
     )]
     VocabTooLarge,
     /// The input of [`build_file`](super::build_file) could not be opened, or is a
@@ -240,10 +249,44 @@ pub enum BuildError {
     Arpa(#[from] crate::arpa::ArpaError),
 }
 
-/// The least load factor, rounded up to 3 decimals, at which `count`
-/// n-grams fit in [`MAX_SLOTS`](super::MAX_SLOTS) slots.
-fn least_load(count: u64) -> f64 {
-    (count as f64 / super::MAX_SLOTS as f64 * 1000.0).ceil() / 1000.0
+/// "order N has C n-grams", or the header's claim of them.
+fn counted(order: usize, count: u64, declared: bool) -> String {
+    if declared {
+        format!("the header declares ngram {order}={count}")
+    } else {
+        format!("order {order} has {count} n-grams")
+    }
+}
+
+/// The message of [`BuildError::TooManySlots`].
+fn too_many_slots(e: &BuildError) -> String {
+    let BuildError::TooManySlots {
+        order,
+        count,
+        declared,
+        load,
+        bigram,
+        slots,
+        fits,
+    } = e
+    else {
+        return String::new();
+    };
+    let knob = if *bigram {
+        "bigram load factor"
+    } else {
+        "load factor"
+    };
+    let advice = match fits {
+        Some(x) => format!("a {knob} of at least {x} should fit them"),
+        None => "no load factor fits them in a hashed table".to_string(),
+    };
+    format!(
+        "{}, which at {knob} {load} need {slots} slots, more than the format's {} per order: \
+         {advice}",
+        counted(*order, *count, *declared),
+        super::MAX_SLOTS
+    )
 }
 
 /// What [`compile`](super::compile) produced: counts and section sizes, for `build-lm`'s summary.

@@ -83,7 +83,7 @@ pub(super) fn build<R: BufRead + Send, S: Sink>(
 ) -> Result<Option<S::Done>, BuildError> {
     super::check_options(opts)?;
     let start = |counts: &[u64]| {
-        check_counts(counts, opts)?;
+        check_counts(counts, opts, true)?;
         start(counts)
     };
     match run(input, start, progress) {
