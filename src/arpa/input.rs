@@ -323,7 +323,8 @@ impl Input {
 const CHUNK: usize = 1 << 20;
 
 /// The decompressing thread: fills chunks (recycled ones when available) until
-/// end of input, an error, or the reader is dropped.
+/// end of input, an error (sent after the bytes read before it), or the
+/// reader is dropped.
 fn produce(
     reader: &mut dyn Read,
     tx: &SyncSender<io::Result<Vec<u8>>>,
@@ -339,7 +340,12 @@ fn produce(
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    let _ = tx.send(Err(e));
+                    // The bytes read before the error first, as a reader
+                    // of the stream itself would get them.
+                    chunk.truncate(filled);
+                    if filled == 0 || tx.send(Ok(chunk)).is_ok() {
+                        let _ = tx.send(Err(e));
+                    }
                     return;
                 }
             }

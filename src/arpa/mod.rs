@@ -41,6 +41,7 @@ pub use error::{ArpaError, ArpaErrorKind};
 pub use input::{
     input_name, open_input, open_model_input, Compression, Input, Progress, HEAD_BYTES,
 };
+pub(crate) use ngrams::missing_special;
 pub use ngrams::{Entry, NGramSet, MISSING_UNK_LOG10};
 pub use output::Compressed;
 pub use reader::{ArpaReader, NGram, MAX_LINE_BYTES};

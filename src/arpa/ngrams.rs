@@ -20,6 +20,22 @@ use crate::vocab::{Vocab, WordId, UNK};
 /// ```
 pub const MISSING_UNK_LOG10: f32 = -100.0;
 
+/// The error [`NGramSet::read`] gives for a model without `word` (`<s>` or
+/// `</s>`) among its unigrams, once every line has been read without error
+/// (`<s>` is looked for first).
+pub(crate) fn missing_special(source: &str, word: &'static str) -> ArpaError {
+    let hint = if word == "<s>" {
+        "add `<s>` with probability -99 and a backoff to the \\1-grams: section"
+    } else {
+        "add `</s>` to the \\1-grams: section (every sentence ends with it)"
+    };
+    let kind = ArpaErrorKind::MissingSpecial {
+        word,
+        hint: hint.to_string(),
+    };
+    ArpaError::new(source, 0, kind)
+}
+
 /// One n-gram's weights and flags.
 ///
 /// ```
@@ -250,35 +266,17 @@ impl NGramSet {
             }
         }
         set.unk_added = !set.vocab.has_explicit_unk();
-        set.bos = set.special(
-            b"<s>",
-            source,
-            "add `<s>` with probability -99 and a backoff to the \\1-grams: section",
-        )?;
-        set.eos = set.special(
-            b"</s>",
-            source,
-            "add `</s>` to the \\1-grams: section (every sentence ends with it)",
-        )?;
+        set.bos = set.special(b"<s>", source)?;
+        set.eos = set.special(b"</s>", source)?;
         set.complete();
         Ok(set)
     }
 
-    fn special(
-        &self,
-        word: &'static [u8],
-        source: &str,
-        hint: &'static str,
-    ) -> Result<WordId, ArpaError> {
-        self.vocab.get(word).ok_or_else(|| {
-            let name = if word == b"<s>" { "<s>" } else { "</s>" };
-            let hint = hint.to_string();
-            ArpaError::new(
-                source,
-                0,
-                ArpaErrorKind::MissingSpecial { word: name, hint },
-            )
-        })
+    fn special(&self, word: &'static [u8], source: &str) -> Result<WordId, ArpaError> {
+        let name = if word == b"<s>" { "<s>" } else { "</s>" };
+        self.vocab
+            .get(word)
+            .ok_or_else(|| missing_special(source, name))
     }
 
     fn words_text(&self, ids: &[WordId]) -> String {

@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
+use super::reading::Outcome;
 use super::{
-    check_counts, check_options, compile, complete_model, stream_model, write_file, BuildError,
+    check_counts, check_options, compile, complete_file, stream_file, write_file, BuildError,
     BuildOptions, Streamed,
 };
 use crate::arpa::{input_name, open_model_input, ArpaReader, Input, NGramSet};
@@ -24,7 +25,8 @@ pub enum BuildStep {
     /// with KenLM's blanks (n-grams the model needs and the file lacks).
     Complete,
     /// Reading the input into memory (standard input or a pipe, which cannot
-    /// be read twice, or an input with an error, which the reading reports).
+    /// be read twice, or a file whose error the passes before could not
+    /// report as this reading does).
     Read,
     /// Building the tables in memory.
     Compile,
@@ -36,11 +38,21 @@ pub enum BuildStep {
 /// into the model file `output`, written under a temporary name and renamed
 /// into place when complete, the fastest way that works:
 /// - a regular file is read in one streaming pass that writes the file as it
-///   reads ([`stream_model`]); a model that needs KenLM's blanks is read a
-///   second time and completed ([`complete_model`]);
-/// - standard input or a pipe (which cannot be read twice), or a file those
-///   passes stop on (a syntax error), is read into an [`NGramSet`], which
-///   reports the error with its line, and compiled in memory ([`compile`]).
+///   reads ([`stream_model`](super::stream_model)); a model that needs
+///   KenLM's blanks is read a second time and completed
+///   ([`complete_model`](super::complete_model));
+/// - standard input or a pipe (which cannot be read twice) is read into an
+///   [`NGramSet`], which reports any error with its line, and compiled in
+///   memory ([`compile`]).
+///
+/// A pass that meets an error in the input (a syntax error, a count that
+/// does not match, a repeated unigram, a word missing from the unigrams, a
+/// missing `<s>` or `</s>`) reports it at once, as [`NGramSet`] does, when
+/// it is the first [`NGramSet`] would report (no duplicate n-gram came
+/// before it). Otherwise (a duplicate n-gram, or an error among the highest
+/// order's n-grams once the completing pass holds them) the file is read
+/// into an [`NGramSet`] too, which reports it: never after a completing pass
+/// that the streaming one did not need.
 ///
 /// `progress(step, bytes, len)` is called as each step starts and, while
 /// the input is read, every 65,536 n-grams: the step, the input's bytes read
@@ -82,19 +94,25 @@ pub fn build_file(
     check_options(opts)?;
     let rereadable =
         input.as_os_str() != "-" && std::fs::metadata(input).is_ok_and(|m| m.is_file());
+    let name = input_name(input);
     if rereadable {
-        for step in [BuildStep::Stream, BuildStep::Complete] {
+        let mut step = BuildStep::Stream;
+        loop {
             let opened = open(input)?;
             let (bytes, len) = (opened.progress.clone(), opened.file_len);
             progress(step, 0, len);
             let show = |_| progress(step, bytes.bytes(), len);
             let reader = opened.into_threaded();
-            let built = match step {
-                BuildStep::Stream => stream_model(reader, opts, output, show)?,
-                _ => complete_model(reader, opts, output, show)?,
+            let source = Some(name.as_str());
+            let ended = match step {
+                BuildStep::Stream => stream_file(reader, opts, output, source, show)?,
+                _ => complete_file(reader, opts, output, source, show)?,
             };
-            if let Some(built) = built {
-                return Ok(built);
+            match ended {
+                Outcome::Built(built) => return Ok(built),
+                Outcome::Blanks if step == BuildStep::Stream => step = BuildStep::Complete,
+                // An error for NGramSet to report.
+                Outcome::Blanks | Outcome::InMemory => break,
             }
         }
     }
@@ -102,7 +120,7 @@ pub fn build_file(
     let (bytes, len) = (opened.progress.clone(), opened.file_len);
     progress(BuildStep::Read, 0, len);
     let show = |_| progress(BuildStep::Read, bytes.bytes(), len);
-    let reader = ArpaReader::new(opened.reader, &input_name(input))?;
+    let reader = ArpaReader::new(opened.reader, &name)?;
     // A model too large for the format is refused before it is read.
     check_counts(reader.counts(), opts, true)?;
     let set = NGramSet::read_from(reader, show)?;

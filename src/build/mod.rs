@@ -36,7 +36,10 @@
 //!   blanks for missing contexts and suffixes as it meets them, then places
 //!   and writes the tables.
 //! - [`compile`] compiles an [`NGramSet`], the reader that reports errors in
-//!   the input precisely; the other two hand any error back to it.
+//!   the input precisely. The other two report an error in the input
+//!   themselves, the same one, when they can tell it is the first
+//!   [`NGramSet`] would report and the input is named ([`build_file`]; see
+//!   `reading`); otherwise they hand it back.
 //!
 //! `build-lm` tries them in that order. They share `options` (what a build
 //! takes and gives), `unigrams` (the vocabulary and unigram sections),
@@ -76,6 +79,7 @@ pub use exact_book::ExactBook;
 pub use file::{build_file, BuildStep};
 pub use geometry::{MAX_SLOTS, RUNS_ABOVE_LOAD};
 pub use options::{BuildError, BuildOptions, BuildSummary, MIN_LOAD_FACTOR};
+use output::{complete_file, stream_file};
 pub use output::{complete_model, stream_model, write_file, write_model};
 pub use stream::{compile_streaming, Streamed};
 

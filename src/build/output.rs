@@ -5,6 +5,7 @@ use std::fs;
 use std::io::{self, BufRead, BufWriter};
 use std::path::Path;
 
+use super::reading::Outcome;
 use super::{compile, complete, stream, BuildError, BuildOptions, BuildSummary, Streamed};
 use crate::arpa::NGramSet;
 use crate::format::FileWriter;
@@ -61,7 +62,10 @@ pub fn write_file(file: &FileWriter, path: &Path) -> Result<(), BuildError> {
 /// [`compile_streaming`](super::compile_streaming)) straight into `path`, atomically: the sections go to
 /// a temporary file in the same directory as they are built, which is renamed
 /// over `path` only when complete. `None` (and `path` untouched) when the model
-/// must be built in memory instead.
+/// must be built another way: it needs KenLM's blanks
+/// ([`complete_model`]), or the input has an error (the input being
+/// unnamed, [`NGramSet`] reports it; [`build_file`](super::build_file)
+/// names it and reports most errors from this pass).
 ///
 /// # Errors
 /// I/O errors naming the file; at once, a model too large for the format
@@ -82,15 +86,28 @@ pub fn stream_model<R: BufRead + Send>(
     path: &Path,
     progress: impl FnMut(u64),
 ) -> Result<Option<Streamed>, BuildError> {
+    Ok(stream_file(input, opts, path, None, progress)?.built())
+}
+
+/// [`stream_model`], reporting an error in the input named `source` when it
+/// is the one [`NGramSet`] reports (see `reading::build`).
+pub(super) fn stream_file<R: BufRead + Send>(
+    input: R,
+    opts: BuildOptions,
+    path: &Path,
+    source: Option<&str>,
+    progress: impl FnMut(u64),
+) -> Result<Outcome<Streamed>, BuildError> {
     build_atomically(path, |out, dir| {
-        Ok(stream::stream(input, opts, out, Some(dir), progress)?.map(|(s, _)| s))
+        let streamed = stream::stream(input, opts, out, Some(dir), source, progress)?;
+        Ok(streamed.map(|(s, _)| s))
     })
 }
 
 /// Compiles ARPA text from `input`, completing it with KenLM's blanks (see
 /// [`compile_completing`](super::compile_completing)), straight into `path`, atomically as
 /// [`stream_model`] does. `None` (and `path` untouched) when the input has an
-/// error, which [`NGramSet`] reports.
+/// error, which [`NGramSet`] reports (see [`stream_model`]).
 ///
 /// # Errors
 /// As [`stream_model`].
@@ -110,29 +127,52 @@ pub fn complete_model<R: BufRead + Send>(
     path: &Path,
     progress: impl FnMut(u64),
 ) -> Result<Option<Streamed>, BuildError> {
+    Ok(complete_file(input, opts, path, None, progress)?.built())
+}
+
+/// [`complete_model`], reporting an error in the input named `source` when
+/// it is the one [`NGramSet`] reports (see `reading::build`).
+pub(super) fn complete_file<R: BufRead + Send>(
+    input: R,
+    opts: BuildOptions,
+    path: &Path,
+    source: Option<&str>,
+    progress: impl FnMut(u64),
+) -> Result<Outcome<Streamed>, BuildError> {
     build_atomically(path, |out, dir| {
-        Ok(complete::complete(input, opts, out, Some(dir), progress)?.map(|(s, _)| s))
+        let built = complete::complete(input, opts, out, Some(dir), source, progress)?;
+        Ok(built.map(|(s, _)| s))
     })
 }
 
 /// [`write_atomically`] with a builder that writes `path`'s temporary file,
-/// given its directory for its own: `None` when the model must be built
-/// another way; an error naming `path` when writing fails; any other error
-/// (a model no path can build) as it is.
+/// given its directory for its own: how its pass ended when the model must
+/// be built another way; an error naming `path` when writing fails; any
+/// other error (a model no path can build, an error in the input) as it is.
 fn build_atomically(
     path: &Path,
-    build: impl FnOnce(&mut BufWriter<&fs::File>, &Path) -> Result<Option<Streamed>, BuildError>,
-) -> Result<Option<Streamed>, BuildError> {
+    build: impl FnOnce(&mut BufWriter<&fs::File>, &Path) -> Result<Outcome<Streamed>, BuildError>,
+) -> Result<Outcome<Streamed>, BuildError> {
     let mut refused = None;
+    let mut ended = Outcome::InMemory;
     let built = write_atomically(path, |out, dir| match build(out, dir) {
-        Ok(built) => Ok(built),
+        Ok(Outcome::Built(built)) => Ok(Some(built)),
+        Ok(Outcome::Blanks) => {
+            ended = Outcome::Blanks;
+            Ok(None)
+        }
+        Ok(Outcome::InMemory) => Ok(None),
         Err(BuildError::Write(e)) => Err(e),
         Err(e) => {
             refused = Some(e);
             Ok(None)
         }
     })?;
-    refused.map_or(Ok(built), Err)
+    match (refused, built) {
+        (Some(e), _) => Err(e),
+        (None, Some(built)) => Ok(Outcome::Built(built)),
+        (None, None) => Ok(ended),
+    }
 }
 
 /// Runs `write` on a temporary file in `path`'s directory (given to `write`

@@ -5,6 +5,17 @@
 //! overlap. Most of a word's id lookup is waiting for its vocabulary slot when
 //! the vocabulary is larger than the cache, so the reading thread then
 //! prefetches the slots of a line a few lines ahead ([`PREFETCH_INDEX`]).
+//!
+//! The reading thread checks what [`NGramSet`](crate::arpa::NGramSet) checks line by line except
+//! for duplicate n-grams above the unigrams: the syntax (an [`ArpaReader`]),
+//! repeated unigrams and words missing from the unigrams, with the same
+//! errors. It stops at the first and hands it over. The builder finds
+//! duplicates when it places an order, so for the error to be
+//! [`NGramSet`](crate::arpa::NGramSet)'s first it checks the order it is reading too
+//! ([`Sink::distinct`]); if it cannot, the input goes to [`NGramSet`](crate::arpa::NGramSet).
+//! A model without `<s>` or `</s>` is built to its end (placing every
+//! order, which finds any duplicate) before that is reported, as
+//! [`NGramSet`](crate::arpa::NGramSet) reports it after every line.
 
 use std::io::{self, BufRead};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
@@ -13,14 +24,20 @@ use std::thread;
 
 use super::geometry::check_counts;
 use super::{BuildError, BuildOptions};
-use crate::arpa::ArpaReader;
+use crate::arpa::{missing_special, ArpaError, ArpaErrorKind, ArpaReader};
 use crate::vocab::{Vocab, WordId};
 use crate::MAX_ORDER;
 
 /// Why a pass over the input stopped early.
 pub(super) enum Stop {
-    /// The input needs another path (completion, or an error it reports).
+    /// The input needs another path: [`NGramSet`](crate::arpa::NGramSet), which reports its error
+    /// (one a builder cannot report as [`NGramSet`](crate::arpa::NGramSet) would).
     Fallback,
+    /// An error in the input, the first [`NGramSet`](crate::arpa::NGramSet) would report.
+    Input(ArpaError),
+    /// The input was read without error and has no n-gram twice, but lacks
+    /// this word (`<s>` or `</s>`) among its unigrams.
+    Missing(&'static str),
     /// An n-gram's context or suffix is missing: the model needs KenLM's blanks.
     Blanks,
     /// Writing the output failed.
@@ -67,45 +84,92 @@ pub(super) trait Sink {
     /// Told before the n-gram before it is given: an n-gram of order >= 2
     /// that comes next, whose memory the sink may start fetching.
     fn prefetch(&self, _ids: &[WordId]) {}
+    /// Whether the n-grams given so far hold no n-gram twice, checking any
+    /// the sink has not checked yet (it is dropped after); `false` when it
+    /// cannot tell. Asked when the input has an error: it is reported as
+    /// it is only if no duplicate came before it.
+    fn distinct(&mut self) -> bool;
     fn finish(self) -> Result<Self::Done, Stop>;
 }
 
-/// [`run`] for a builder's public entry: `opts` checked first, and the
-/// header's counts before any n-gram is read; `None` when the input needs
-/// another path (blanks, or an error for
-/// [`NGramSet`](crate::arpa::NGramSet) to report); I/O errors as
-/// [`BuildError::Write`]; a model no path can build as its error.
+/// How a builder's pass ended, when no error is reported.
+pub(super) enum Outcome<T> {
+    /// The model, built.
+    Built(T),
+    /// The model needs KenLM's blanks: the completing builder can build it.
+    Blanks,
+    /// The input needs [`NGramSet`](crate::arpa::NGramSet): an error the pass cannot report as
+    /// [`NGramSet`](crate::arpa::NGramSet) does (or, with no name for the input, any error).
+    InMemory,
+}
+
+impl<T> Outcome<T> {
+    /// The model, if built.
+    pub(super) fn built(self) -> Option<T> {
+        match self {
+            Outcome::Built(done) => Some(done),
+            Outcome::Blanks | Outcome::InMemory => None,
+        }
+    }
+
+    /// The model, if built, made `f(model)`.
+    pub(super) fn map<U>(self, f: impl FnOnce(T) -> U) -> Outcome<U> {
+        match self {
+            Outcome::Built(done) => Outcome::Built(f(done)),
+            Outcome::Blanks => Outcome::Blanks,
+            Outcome::InMemory => Outcome::InMemory,
+        }
+    }
+}
+
+/// [`run`] for a builder's entry: `opts` checked first, and the header's
+/// counts before any n-gram is read; I/O errors as [`BuildError::Write`]; a
+/// model no path can build as its error. With `source` (the input's name),
+/// an error in the input that is the one [`NGramSet`](crate::arpa::NGramSet) reports first is
+/// [`BuildError::Arpa`], naming `source`; without, it is
+/// [`Outcome::InMemory`], as is any other error.
 pub(super) fn build<R: BufRead + Send, S: Sink>(
     input: R,
     opts: BuildOptions,
+    source: Option<&str>,
     start: impl FnOnce(&[u64]) -> Result<S, Stop>,
     progress: impl FnMut(u64),
-) -> Result<Option<S::Done>, BuildError> {
+) -> Result<Outcome<S::Done>, BuildError> {
     super::check_options(opts)?;
     let start = |counts: &[u64]| {
         check_counts(counts, opts, true)?;
         start(counts)
     };
-    match run(input, start, progress) {
-        Ok(done) => Ok(Some(done)),
-        Err(Stop::Fallback | Stop::Blanks) => Ok(None),
-        Err(Stop::Io(e)) => Err(BuildError::Write(e)),
-        Err(Stop::Refuse(e)) => Err(e),
+    let error = match run(input, source.unwrap_or(""), start, progress) {
+        Ok(done) => return Ok(Outcome::Built(done)),
+        Err(Stop::Blanks) => return Ok(Outcome::Blanks),
+        Err(Stop::Fallback) => return Ok(Outcome::InMemory),
+        Err(Stop::Io(e)) => return Err(BuildError::Write(e)),
+        Err(Stop::Refuse(e)) => return Err(e),
+        Err(Stop::Input(e)) => e,
+        Err(Stop::Missing(word)) => missing_special(source.unwrap_or(""), word),
+    };
+    match source {
+        Some(_) => Err(BuildError::Arpa(error)),
+        None => Ok(Outcome::InMemory),
     }
 }
 
 /// Reads `input` on a second thread and hands its n-grams to the sink that
 /// `start` makes from the header's counts, calling `progress(ngrams_read)`
-/// every 65,536 n-grams. [`Stop::Fallback`] on any error in the input.
+/// every 65,536 n-grams. An error in the input (named `source`) is
+/// [`Stop::Input`] when no duplicate n-gram came before it, else
+/// [`Stop::Fallback`].
 fn run<R: BufRead + Send, S: Sink>(
     input: R,
+    source: &str,
     start: impl FnOnce(&[u64]) -> Result<S, Stop>,
     progress: impl FnMut(u64),
 ) -> Result<S::Done, Stop> {
     let (tx, rx) = sync_channel(16);
     let (spent_tx, spent_rx) = channel();
     thread::scope(|scope| {
-        scope.spawn(move || read(input, &tx, &spent_rx));
+        scope.spawn(move || read(input, source, &tx, &spent_rx));
         // `consume` drops the receiver when it returns, which ends the reading
         // thread if it is still sending.
         consume(rx, &spent_tx, start, progress)
@@ -118,8 +182,11 @@ fn consume<S: Sink>(
     start: impl FnOnce(&[u64]) -> Result<S, Stop>,
     mut progress: impl FnMut(u64),
 ) -> Result<S::Done, Stop> {
-    let Ok(Msg::Counts(counts)) = rx.recv() else {
-        return Err(Stop::Fallback);
+    let counts = match rx.recv() {
+        Ok(Msg::Counts(counts)) => counts,
+        // An error in the header: no n-gram was read.
+        Ok(Msg::End(Some(e))) => return Err(Stop::Input(e)),
+        _ => return Err(Stop::Fallback),
     };
     let mut sink = start(&counts)?;
     let mut read = 0u64;
@@ -146,8 +213,10 @@ fn consume<S: Sink>(
                 let _ = spent.send(items);
             }
             Ok(Msg::Vocab(vocab)) => sink.set_vocab(vocab),
-            Ok(Msg::End(true)) => return sink.finish(),
-            // An error, or a reading thread that died.
+            Ok(Msg::End(None)) => return sink.finish(),
+            // NGramSet's first error only if no duplicate came before it.
+            Ok(Msg::End(Some(e))) if sink.distinct() => return Err(Stop::Input(e)),
+            // A duplicate first, or a reading thread that died.
             _ => return Err(Stop::Fallback),
         }
     }
@@ -168,8 +237,10 @@ enum Msg {
     Counts(Vec<u64>),
     Batch(Vec<Item>),
     Vocab(Arc<Vocab>),
-    /// Whether the whole input was read without error.
-    End(bool),
+    /// The input's first error (as [`NGramSet`](crate::arpa::NGramSet) gives it, ignoring
+    /// duplicate n-grams above the unigrams), or `None` when the whole
+    /// input was read without one.
+    End(Option<ArpaError>),
 }
 
 /// n-grams per batch.
@@ -185,24 +256,60 @@ enum Msg {
 /// that VM's noise).
 const BATCH: usize = 1024;
 
-/// Reads `input` and sends its n-grams to `tx`; stops early on an error (any
-/// input that the in-memory path must read instead: a syntax error, a word
-/// missing from the unigrams, a repeated unigram) or when the receiver is gone.
-fn read(input: impl BufRead, tx: &SyncSender<Msg>, spent: &Receiver<Vec<Item>>) {
-    let ok = send_all(input, tx, spent).is_some();
-    let _ = tx.send(Msg::End(ok));
+/// Why the reading thread stopped early.
+enum Halt {
+    /// The receiver is gone.
+    Gone,
+    /// An error in the input (see [`Msg::End`]).
+    Input(ArpaError),
 }
 
-fn send_all(input: impl BufRead, tx: &SyncSender<Msg>, spent: &Receiver<Vec<Item>>) -> Option<()> {
-    let mut reader = ArpaReader::new(input, "").ok()?;
-    tx.send(Msg::Counts(reader.counts().to_vec())).ok()?;
+impl From<ArpaError> for Halt {
+    fn from(e: ArpaError) -> Halt {
+        Halt::Input(e)
+    }
+}
+
+/// Sends `msg`; [`Halt::Gone`] when the receiver is gone.
+fn send(tx: &SyncSender<Msg>, msg: Msg) -> Result<(), Halt> {
+    tx.send(msg).map_err(|_| Halt::Gone)
+}
+
+/// Reads `input` (named `source` in errors) and sends its n-grams to `tx`,
+/// then `End`; stops early on an error in the input (a syntax error, a
+/// repeated unigram, a word missing from the unigrams: see [`Msg::End`]),
+/// sent as `End`, or when the receiver is gone.
+fn read(input: impl BufRead, source: &str, tx: &SyncSender<Msg>, spent: &Receiver<Vec<Item>>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    let error = match send_all(input, source, tx, spent, &mut batch) {
+        Ok(()) => None,
+        // The n-grams before the error go first (one may be a duplicate);
+        // none before the counts.
+        Err(Halt::Input(e)) if batch.is_empty() => Some(e),
+        Err(Halt::Input(e)) if tx.send(Msg::Batch(std::mem::take(&mut batch))).is_ok() => Some(e),
+        Err(_) => return,
+    };
+    let _ = tx.send(Msg::End(error));
+}
+
+fn send_all(
+    input: impl BufRead,
+    source: &str,
+    tx: &SyncSender<Msg>,
+    spent: &Receiver<Vec<Item>>,
+    batch: &mut Vec<Item>,
+) -> Result<(), Halt> {
+    let mut reader = ArpaReader::new(input, source)?;
+    send(tx, Msg::Counts(reader.counts().to_vec()))?;
     let mut vocab = Vocab::new();
+    // The line of each unigram, by id (0 for `<unk>` until read), for the
+    // error on a repeated one.
+    let mut lines: Vec<u32> = vec![0];
     let mut shared: Option<Arc<Vocab>> = None;
     let mut recent = RecentWords::default();
     // Whether to prefetch the words' vocabulary slots (see `PREFETCH_INDEX`).
     let mut prefetch = false;
-    let mut batch = Vec::with_capacity(BATCH);
-    while let Some(g) = reader.next_ngram().ok()? {
+    while let Some(g) = reader.next_ngram()? {
         let order = g.order();
         let mut item = Item {
             order: order as u8,
@@ -210,23 +317,40 @@ fn send_all(input: impl BufRead, tx: &SyncSender<Msg>, spent: &Receiver<Vec<Item
             prob: g.prob,
             backoff: g.backoff,
         };
+        // As NGramSet keeps it.
+        let line = u32::try_from(g.line).unwrap_or(u32::MAX);
+        let err = |kind| Halt::Input(ArpaError::new(source, g.line, kind));
         if g.order() == 1 {
-            item.ids[0] = vocab.insert(g.word(0)).ok()?;
+            let word = g.word(0);
+            item.ids[0] = vocab.insert(word).map_err(|id| {
+                err(ArpaErrorKind::DuplicateNGram {
+                    ngram: String::from_utf8_lossy(word).into_owned(),
+                    first_line: u64::from(lines[id as usize]),
+                })
+            })?;
+            match item.ids[0] {
+                0 => lines[0] = line,
+                _ => lines.push(line),
+            }
         } else {
             let vocab = match &shared {
                 Some(v) => v,
                 None => {
                     // The unigrams are complete: the builder gets the vocabulary.
-                    tx.send(Msg::Batch(std::mem::take(&mut batch))).ok()?;
+                    send(tx, Msg::Batch(std::mem::take(batch)))?;
                     vocab.shrink_to_fit();
                     let v = Arc::new(std::mem::take(&mut vocab));
-                    tx.send(Msg::Vocab(Arc::clone(&v))).ok()?;
+                    send(tx, Msg::Vocab(Arc::clone(&v)))?;
                     prefetch = v.index_bytes() >= PREFETCH_INDEX;
                     shared.insert(v)
                 }
             };
             for (k, w) in g.words().enumerate() {
-                item.ids[k] = recent.id(vocab, k, w)?;
+                item.ids[k] = recent.id(vocab, k, w).ok_or_else(|| {
+                    err(ArpaErrorKind::UnknownWord {
+                        word: String::from_utf8_lossy(w).into_owned(),
+                    })
+                })?;
             }
         }
         // The lookups of a line a few lines on: their vocabulary slots are
@@ -239,16 +363,16 @@ fn send_all(input: impl BufRead, tx: &SyncSender<Msg>, spent: &Receiver<Vec<Item
             let empty = spent
                 .try_recv()
                 .unwrap_or_else(|_| Vec::with_capacity(BATCH));
-            let full = std::mem::replace(&mut batch, empty);
-            tx.send(Msg::Batch(full)).ok()?;
+            let full = std::mem::replace(batch, empty);
+            send(tx, Msg::Batch(full))?;
         }
     }
-    tx.send(Msg::Batch(batch)).ok()?;
+    send(tx, Msg::Batch(std::mem::take(batch)))?;
     if shared.is_none() {
         vocab.shrink_to_fit();
-        tx.send(Msg::Vocab(Arc::new(vocab))).ok()?;
+        send(tx, Msg::Vocab(Arc::new(vocab)))?;
     }
-    Some(())
+    Ok(())
 }
 
 /// How many lines ahead of the one read the reading thread prefetches the

@@ -58,8 +58,12 @@
 //! kind of error [`compile_streaming`] returns `None`: the caller reads the
 //! input again with [`compile_completing`](super::compile_completing), or
 //! with [`NGramSet`](crate::arpa::NGramSet) and [`compile`](super::compile),
-//! which report the error exactly. When it returns a file, the file is byte
-//! for byte the one [`compile`](super::compile) makes from the same input.
+//! which report the error exactly. (Given the input's name, as
+//! [`build_file`](super::build_file) gives it, the builder reports an
+//! error in the input itself when it is the one
+//! [`NGramSet`](crate::arpa::NGramSet) reports: see `reading`.) When it
+//! returns a file, the file is byte for byte the one
+//! [`compile`](super::compile) makes from the same input.
 
 use std::io::{self, BufRead, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -68,7 +72,7 @@ use std::sync::Arc;
 use super::complete::{Completer, Resumed};
 use super::held_order::{Column, Held, LEFT, NODE};
 use super::paths::PathCache;
-use super::reading::{self, Need, Sink, Stop};
+use super::reading::{self, Need, Outcome, Sink, Stop};
 use super::second_thread::beside;
 use super::{
     layouts_bytes, section_count, vocab_sections, write_sections, BuildError, BuildOptions,
@@ -105,7 +109,9 @@ pub struct Streamed {
 ///
 /// A model whose trigrams need KenLM's blanks is completed in the same read
 /// (see the module documentation). Returns `Ok(None)` when a higher order first
-/// needs them, or the input has any error, leaving partial bytes in `out`: read
+/// needs them, or the input has any error (the input has no name to give
+/// it; [`build_file`](super::build_file) reports most errors from this
+/// pass), leaving partial bytes in `out`: read
 /// it with [`compile_completing`](super::compile_completing), or
 /// [`NGramSet`](crate::arpa::NGramSet) and [`compile`](super::compile), which
 /// give the completed model or the precise error. Otherwise the file is
@@ -136,24 +142,28 @@ pub fn compile_streaming<R: BufRead + Send, W: Write + Seek>(
     out: W,
     progress: impl FnMut(u64),
 ) -> Result<Option<(Streamed, W)>, BuildError> {
-    stream(input, opts, out, None, progress)
+    let streamed = stream(input, opts, out, None, None, progress)?;
+    Ok(streamed.built())
 }
 
 /// [`compile_streaming`], the completing builder (if handed the model) keeping
 /// the highest order in a temporary file in `spill_dir` (else in the system's
-/// temporary directory).
+/// temporary directory). With `source`, the input's name, an error in the
+/// input is reported ([`BuildError::Arpa`]) when it is the one
+/// [`NGramSet`](crate::arpa::NGramSet) reports (see `reading::build`).
 pub(super) fn stream<R: BufRead + Send, W: Write + Seek>(
     input: R,
     opts: BuildOptions,
     out: W,
     spill_dir: Option<&Path>,
+    source: Option<&str>,
     progress: impl FnMut(u64),
-) -> Result<Option<(Streamed, W)>, BuildError> {
+) -> Result<Outcome<(Streamed, W)>, BuildError> {
     let start = |counts: &[u64]| {
         let builder = Builder::new(counts, opts, out, spill_dir)?;
         Ok(Pass::Stream(Box::new(builder)))
     };
-    reading::build(input, opts, start, progress)
+    reading::build(input, opts, source, start, progress)
 }
 
 /// The streaming builder, or the completing builder it handed the model over
@@ -204,6 +214,14 @@ impl<W: Write + Seek> Sink for Pass<W> {
             Pass::Stream(b) => b.prefetch(ids),
             Pass::Complete(c) => c.prefetch(ids),
             Pass::Gone => {}
+        }
+    }
+
+    fn distinct(&mut self) -> bool {
+        match self {
+            Pass::Stream(b) => b.distinct(),
+            Pass::Complete(c) => c.distinct(),
+            Pass::Gone => false,
         }
     }
 
@@ -338,10 +356,6 @@ impl<W: Write + Seek> Builder<W> {
             // The trigrams have been read.
             self.drop_lower();
         }
-        if self.current == 1 {
-            facts.bos.need()?;
-            facts.eos.need()?;
-        }
         // The unigrams' flags are final once the bigrams have been read.
         let unigrams_final = self.current == self.order().min(2);
         // The order read is placed while the one below it (or the
@@ -442,10 +456,11 @@ impl<W: Write + Seek> Builder<W> {
 impl<W: Write + Seek> Builder<W> {
     /// The completing builder holding what has been read, while the trigrams
     /// are read (the bigrams placed but not written): the output starts over.
-    /// [`Stop::Fallback`] later, when lower orders have been written.
+    /// [`Stop::Blanks`] later, when lower orders have been written: the
+    /// completing builder reads the input again.
     fn into_completer(self) -> Result<Box<Completer<W>>, Stop> {
         let (Some(mut held), Some(vocab), 3) = (self.held, self.vocab, self.current) else {
-            return Err(Stop::Fallback);
+            return Err(Stop::Blanks);
         };
         held.settle();
         let probs = held.raw_probs().need()?;
@@ -528,6 +543,16 @@ impl<W: Write + Seek> Sink for Builder<W> {
         Ok(())
     }
 
+    /// The orders below the one being read were placed, which found any
+    /// duplicate; the one being read is sorted to find its own.
+    fn distinct(&mut self) -> bool {
+        let read = self.reading.as_mut().or(self.top.as_mut());
+        read.is_none_or(|read| {
+            read.recs.sort();
+            !read.recs.has_duplicates()
+        })
+    }
+
     fn finish(mut self) -> Result<(Streamed, W), Stop> {
         while self.current < self.order() {
             self.close()?;
@@ -598,7 +623,9 @@ impl VocabFacts {
 /// Ends a file written section by section: the layouts section, then the
 /// header, for a model of `vocab` with `counts` n-grams per order (the first,
 /// the unigrams, is the vocabulary's size), `blanks[n - 2]` of them blanks of
-/// order n (none past the slice's end).
+/// order n (none past the slice's end). [`Stop::Missing`] for a vocabulary
+/// without `<s>` or `</s>`: the whole input was read and placed by then, so
+/// NGramSet would give that error too.
 pub(super) fn close_file<W: Write + Seek>(
     mut out: SectionWriter<W>,
     layouts: &[RawLayout],
@@ -617,8 +644,8 @@ pub(super) fn close_file<W: Write + Seek>(
         order: order as u8,
         weights,
         vocab_size: vocab.len as u32,
-        bos: vocab.bos.need()?,
-        eos: vocab.eos.need()?,
+        bos: vocab.bos.ok_or(Stop::Missing("<s>"))?,
+        eos: vocab.eos.ok_or(Stop::Missing("</s>"))?,
         counts: all,
     };
     let mut added = vec![u64::from(vocab.unk_added)];
@@ -677,7 +704,7 @@ mod tests {
             assert!(streamed(pruned4.as_bytes(), opts).is_none());
             assert!(NGramSet::read(pruned4.as_bytes(), "p4").is_ok());
         }
-        // Errors are left to NGramSet to report.
+        // Errors are left to NGramSet to report (no name to give them).
         assert!(streamed(&b"\\data\\\n"[..], BuildOptions::default()).is_none());
     }
 

@@ -43,7 +43,10 @@
 //! slot, then dropped, an order keyed beside the writing of the one below
 //! (see `tables`). The file is byte for byte the one [`compile`](super::compile) makes from the
 //! same input. Any error in the input makes [`compile_completing`] return
-//! `None`, for [`NGramSet`](crate::arpa::NGramSet) to report it exactly.
+//! `None`, for [`NGramSet`](crate::arpa::NGramSet) to report it exactly
+//! (named, as [`build_file`](super::build_file) names it, the
+//! builder reports it itself when it can tell it is the same: see
+//! `reading`).
 
 mod blanks;
 
@@ -54,7 +57,7 @@ use std::sync::Arc;
 use super::order_table::OrderTable;
 use super::paths::PathCache;
 use super::prefetch_delay::Late;
-use super::reading::{self, Need, Sink, Stop};
+use super::reading::{self, Need, Outcome, Sink, Stop};
 use super::second_thread::{beside, for_each_listed_beside};
 use super::spill::Spill;
 use super::stream::{cap, close_file, VocabFacts};
@@ -70,8 +73,9 @@ use crate::vocab::{Vocab, WordId};
 /// was written and the output: byte for byte what [`compile`](super::compile)
 /// makes from the same input.
 ///
-/// Returns `Ok(None)` when the input has any error, leaving partial bytes in
-/// `out`: [`NGramSet`](crate::arpa::NGramSet) reports it precisely.
+/// Returns `Ok(None)` when the input has any error (the input has no name
+/// to give it), leaving partial bytes in `out`:
+/// [`NGramSet`](crate::arpa::NGramSet) reports it precisely.
 ///
 /// # Errors
 /// [`BuildError::Write`] for an I/O error from `out` (or a temporary
@@ -100,20 +104,25 @@ pub fn compile_completing<R: BufRead + Send, W: Write + Seek>(
     out: W,
     progress: impl FnMut(u64),
 ) -> Result<Option<(Streamed, W)>, BuildError> {
-    complete(input, opts, out, None, progress)
+    let built = complete(input, opts, out, None, None, progress)?;
+    Ok(built.built())
 }
 
 /// [`compile_completing`], keeping the highest order in a temporary file in
-/// `spill_dir` (else in the system's temporary directory).
+/// `spill_dir` (else in the system's temporary directory). With `source`,
+/// the input's name, an error in the input is reported
+/// ([`BuildError::Arpa`]) when it is the one
+/// [`NGramSet`](crate::arpa::NGramSet) reports (see `reading::build`).
 pub(super) fn complete<R: BufRead + Send, W: Write + Seek>(
     input: R,
     opts: BuildOptions,
     out: W,
     spill_dir: Option<&Path>,
+    source: Option<&str>,
     progress: impl FnMut(u64),
-) -> Result<Option<(Streamed, W)>, BuildError> {
+) -> Result<Outcome<(Streamed, W)>, BuildError> {
     let start = |counts: &[u64]| Completer::new(counts, opts, out, spill_dir);
-    reading::build(input, opts, start, progress)
+    reading::build(input, opts, source, start, progress)
 }
 
 /// Flags of a record.
@@ -536,11 +545,18 @@ impl<W: Write + Seek> Sink for Completer<W> {
         }
     }
 
+    /// The orders below the highest find a duplicate as it is added; the
+    /// highest, kept as read, only when it is placed: unknown once one of
+    /// its n-grams has been read.
+    fn distinct(&mut self) -> bool {
+        self.top.len() == 0
+    }
+
     fn finish(mut self) -> Result<(Streamed, W), Stop> {
         self.write_words()?;
+        // A missing `<s>` or `</s>` is found by `close_file`, once every
+        // order was placed (a duplicate would be NGramSet's first error).
         let (mut out, facts) = self.sections.take().need()?;
-        facts.bos.need()?;
-        facts.eos.need()?;
         self.restore_backoffs(self.order())?;
         let blanks: Vec<u64> = self.orders.iter().map(|o| o.blanks.len() as u64).collect();
         self.finish_blanks();
