@@ -563,18 +563,12 @@ fn signal_when(
     child.wait().unwrap()
 }
 
-/// Sends `signal` (as `kill` names it: `INT`, `TERM`) to `build-lm` while it
-/// writes a large model, and returns its exit status once neither OUTPUT nor
-/// its hidden temporary file is left (before, the `.dashlm-*` file, as large
-/// as the model, stayed). The signal's disposition is the default in
-/// `build-lm`, even when this test runs where it is ignored (`nohup`, a
-/// background job).
+/// Writes `big.arpa` in `dir`, a bigram model of 3 million n-grams: a build
+/// of a second or more.
 #[cfg(unix)]
-fn interrupt_build_lm(signal: &str) -> std::process::ExitStatus {
+fn big_arpa(dir: &Path) -> PathBuf {
     use std::io::Write;
-    let dir = tempfile::tempdir().unwrap();
-    // A bigram model of 3 million n-grams: a build of a second or more.
-    let arpa = dir.path().join("big.arpa");
+    let arpa = dir.join("big.arpa");
     let (words, per_word) = (3000usize, 1000usize);
     let mut out = std::io::BufWriter::new(std::fs::File::create(&arpa).unwrap());
     write!(
@@ -596,29 +590,95 @@ fn interrupt_build_lm(signal: &str) -> std::process::ExitStatus {
     }
     writeln!(out, "\n\\end\\").unwrap();
     out.flush().unwrap();
-    drop(out);
+    arpa
+}
+
+/// The outputs process `pid` is writing in `dir`: its hidden temporary
+/// files (`.dashlm-*`) and, on Linux, where they are written unnamed
+/// (`O_TMPFILE`), the files without a name it holds open there, as
+/// `/proc/PID/fd` shows them (`DIR/#INODE (deleted)`; a writer's spill files
+/// beside its output count too, but they are made after it).
+#[cfg(unix)]
+fn pending_in(pid: u32, dir: &Path) -> usize {
+    #[cfg(target_os = "linux")]
+    {
+        let dir = dir.canonicalize().unwrap();
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            return 0;
+        };
+        fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+            .filter(|target| {
+                let name = target.file_name().unwrap_or_default().to_string_lossy();
+                target.parent() == Some(dir.as_path())
+                    && (name.starts_with(".dashlm-")
+                        || (name.starts_with('#') && name.ends_with(" (deleted)")))
+            })
+            .count()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        hidden_in(dir)
+    }
+}
+
+/// Sends `signal` (as `kill` names it: `INT`, `TERM`) to `build-lm` while it
+/// writes a large model, and returns its exit status once neither OUTPUT nor
+/// its hidden temporary file is left (before, the `.dashlm-*` file, as large
+/// as the model, stayed). The signal's disposition is the default in
+/// `build-lm`, even when this test runs where it is ignored (`nohup`, a
+/// background job).
+#[cfg(unix)]
+fn interrupt_build_lm(signal: &str) -> std::process::ExitStatus {
+    let dir = tempfile::tempdir().unwrap();
+    let arpa = big_arpa(dir.path());
     let output = dir.path().join("big.dlm");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_build-lm"));
     cmd.args([arpa.to_str().unwrap(), output.to_str().unwrap()])
         .stderr(Stdio::null())
         .stdout(Stdio::null());
     let mut child = spawn_with_default_signals(&mut cmd);
-    let hidden = || {
-        std::fs::read_dir(dir.path())
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with(".dashlm-")
-            })
-            .count()
-    };
-    let status = signal_when(&mut child, signal, || hidden() > 0);
-    assert_eq!(hidden(), 0, "the temporary file was left ({status})");
+    let pid = child.id();
+    let status = signal_when(&mut child, signal, || pending_in(pid, dir.path()) > 0);
+    let hidden = hidden_in(dir.path());
+    assert_eq!(hidden, 0, "the temporary file was left ({status})");
     assert!(!output.exists());
     status
+}
+
+/// SIGKILL (what the OOM killer sends; an allocation failure's abort is
+/// alike) while `build-lm` writes: no cleanup runs, yet nothing is left in
+/// OUTPUT's directory, the model being written without a name until its
+/// commit (before: the hidden `.dashlm-*` file, as large as the model,
+/// stayed). Linux, where the output directory's file system makes unnamed
+/// files (`O_TMPFILE`).
+#[cfg(target_os = "linux")]
+#[test]
+fn build_lm_killed_leaves_nothing_in_the_output_directory() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let flags = rustix::fs::OFlags::TMPFILE | rustix::fs::OFlags::RDWR;
+    let mode = rustix::fs::Mode::from_raw_mode(0o600);
+    if rustix::fs::openat(rustix::fs::CWD, dir.path(), flags, mode).is_err() {
+        eprintln!("skipped: no O_TMPFILE in {}", dir.path().display());
+        return;
+    }
+    let arpa = big_arpa(dir.path());
+    let output = dir.path().join("big.dlm");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_build-lm"))
+        .args([arpa.to_str().unwrap(), output.to_str().unwrap()])
+        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Once the output is being written.
+    let status = signal_when(&mut child, "KILL", || pending_in(pid, dir.path()) > 0);
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status}");
+    let left: Vec<_> = (std::fs::read_dir(dir.path()).unwrap())
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["big.arpa"]);
 }
 
 /// Ctrl-C while `build-lm` writes: no temporary file is left, and the exit
@@ -698,7 +758,8 @@ fn rescore_interrupted_leaves_its_outputs_as_they_were() {
         // Held open: the model never ends, so `rescore` waits after preparing
         // its outputs.
         let stdin = child.stdin.take().unwrap();
-        let exit = signal_when(&mut child, signal, || hidden_in(dir.path()) == 2);
+        let pid = child.id();
+        let exit = signal_when(&mut child, signal, || pending_in(pid, dir.path()) == 2);
         drop(stdin);
         assert_eq!(exit.code(), Some(status), "{signal}");
         assert!(!output.exists(), "{signal}: an output was created");

@@ -5,13 +5,25 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::{cannot_create, hidden, made_temporary, parent_of, sync_parent, Kind, Listed};
+use super::{
+    cannot_create, hidden, made_temporary, parent_of, sync_parent, unfinished, Kind, Listed,
+};
 
-/// A file being written under a hidden temporary name beside its
-/// destination ([`PendingFile::create`]), renamed over it by
-/// [`PendingFile::commit`]; dropped uncommitted (an error, a panic), or on
-/// Ctrl-C, SIGTERM or SIGHUP ([`remove_unfinished`](super::remove_unfinished)), the temporary file is
+/// A file being written beside its destination ([`PendingFile::create`])
+/// and renamed over it by [`PendingFile::commit`]; dropped uncommitted (an
+/// error, a panic), or on Ctrl-C, SIGTERM or SIGHUP
+/// ([`remove_unfinished`](super::remove_unfinished)), the temporary file is
 /// removed and the destination left as it was.
+///
+/// On Linux the file has no name while it is written (`O_TMPFILE` in the
+/// destination's directory): a process killed without unwinding (SIGKILL,
+/// the OOM killer, an allocation failure's abort) leaves nothing behind,
+/// the kernel freeing the file with its last descriptor. At the commit it
+/// is linked under a hidden temporary name (`.dashlm-*`, through
+/// `/proc/self/fd`) and renamed over the destination at once, while no
+/// signal's cleanup can run. Where the file system refuses `O_TMPFILE`, or
+/// `/proc` is not mounted, and on other targets, it is written under the
+/// hidden temporary name from the start, which a SIGKILL then leaves behind.
 ///
 /// It is created with the permissions of the regular file it replaces, else
 /// ordinary ones (`0666` less the umask). A symbolic link at the destination
@@ -36,11 +48,145 @@ use super::{cannot_create, hidden, made_temporary, parent_of, sync_parent, Kind,
 /// assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 /// ```
 pub struct PendingFile {
-    tmp: tempfile::NamedTempFile,
+    tmp: Temporary,
     path: PathBuf,
     /// [`PendingFile::sync`] was called: nothing is written after it.
     synced: bool,
-    _listed: Listed,
+}
+
+/// Where a [`PendingFile`] is written.
+enum Temporary {
+    /// A file without a name (Linux's `O_TMPFILE`), linked at the commit.
+    #[cfg(target_os = "linux")]
+    Unnamed(File),
+    /// A file under a hidden name, listed for a signal to remove.
+    Named(tempfile::NamedTempFile, Listed),
+}
+
+impl Temporary {
+    fn file(&self) -> &File {
+        match self {
+            #[cfg(target_os = "linux")]
+            Temporary::Unnamed(file) => file,
+            Temporary::Named(tmp, _) => tmp.as_file(),
+        }
+    }
+
+    /// A temporary file in `dir`: unnamed where the system makes one, else
+    /// named and listed.
+    fn create(dir: &Path) -> io::Result<Temporary> {
+        #[cfg(target_os = "linux")]
+        if !named_only() {
+            if let Some(file) = unnamed::create(dir) {
+                return Ok(Temporary::Unnamed(file));
+            }
+        }
+        let (tmp, listed) = made_temporary(
+            || hidden(0o666).tempfile_in(dir),
+            tempfile::NamedTempFile::path,
+        )
+        .map_err(|e| cannot_create("file", dir, e))?;
+        Ok(Temporary::Named(tmp, listed))
+    }
+
+    /// Removes the file (an unnamed one is gone when closed), taking it off
+    /// `list`, the locked list.
+    fn discard(self, list: &mut Vec<(PathBuf, Kind)>) {
+        match self {
+            #[cfg(target_os = "linux")]
+            Temporary::Unnamed(_) => {}
+            Temporary::Named(tmp, listed) => {
+                drop(tmp);
+                listed.unlist(list);
+            }
+        }
+    }
+
+    /// Renames the file over `path` (an unnamed one linked first), and takes
+    /// it off `list`, the locked list: a signal's cleanup, which waits for the
+    /// list, finds the file in place or under its listed name, never under a
+    /// name it does not know. Dropped, an unnamed file is gone; a named one
+    /// not renamed is removed.
+    fn persist(self, path: &Path, list: &mut Vec<(PathBuf, Kind)>) -> io::Result<()> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Temporary::Unnamed(file) => unnamed::persist(&file, path),
+            Temporary::Named(tmp, listed) => {
+                let result = tmp.persist(path).map(drop).map_err(|e| e.error);
+                listed.unlist(list);
+                result
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Set by a test of this thread: temporary files are named, as where the
+    /// system makes no unnamed ones.
+    pub(super) static NAMED_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(all(test, target_os = "linux"))]
+fn named_only() -> bool {
+    NAMED_ONLY.with(std::cell::Cell::get)
+}
+
+#[cfg(all(not(test), target_os = "linux"))]
+fn named_only() -> bool {
+    false
+}
+
+/// The unnamed temporary files of Linux (`O_TMPFILE`).
+#[cfg(target_os = "linux")]
+mod unnamed {
+    use std::fs::{self, File};
+    use std::io;
+    use std::path::Path;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use rustix::fs::{AtFlags, Mode, OFlags, CWD};
+
+    /// The name of `file`'s descriptor in `/proc`, linked to give it a name.
+    fn proc_name(file: &File) -> String {
+        use std::os::fd::AsRawFd;
+        format!("/proc/self/fd/{}", file.as_raw_fd())
+    }
+
+    /// A file without a name in `dir`, with the permissions `File::create`
+    /// gives (`0666` less the umask), or `None` where the system makes none
+    /// (`EOPNOTSUPP`, `EISDIR`, `EINVAL` from a file system or kernel without
+    /// `O_TMPFILE`) or it could not be linked at the commit (no `/proc`): any
+    /// error, the named temporary file then tried reporting its own.
+    pub(super) fn create(dir: &Path) -> Option<File> {
+        let flags = OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(CWD, dir, flags, Mode::from_raw_mode(0o666)).ok()?;
+        let file = File::from(fd);
+        // The link made at the commit goes through it.
+        fs::symlink_metadata(proc_name(&file)).ok()?;
+        Some(file)
+    }
+
+    /// Links `file` under a new hidden name beside `path` and renames it
+    /// over `path`; the name is removed if the rename fails.
+    pub(super) fn persist(file: &File, path: &Path) -> io::Result<()> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let dir = super::parent_of(path);
+        let source = proc_name(file);
+        let mut attempt = 0;
+        let hidden = loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let name = dir.join(format!(".dashlm-{}-{n}", std::process::id()));
+            match rustix::fs::linkat(CWD, &*source, CWD, &name, AtFlags::SYMLINK_FOLLOW) {
+                Ok(()) => break name,
+                Err(rustix::io::Errno::EXIST) if attempt < 100 => attempt += 1,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        fs::rename(&hidden, path).inspect_err(|_| {
+            let _ = fs::remove_file(&hidden);
+        })
+    }
 }
 
 impl PendingFile {
@@ -82,22 +228,16 @@ impl PendingFile {
             let what = "is a directory, not a file to write";
             return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
         }
-        let dir = parent_of(path);
-        let (tmp, listed) = made_temporary(
-            || hidden(0o666).tempfile_in(dir),
-            tempfile::NamedTempFile::path,
-        )
-        .map_err(|e| cannot_create("file", dir, e))?;
+        let tmp = Temporary::create(parent_of(path))?;
         // The replaced file's permissions (a file given 0600 stays private).
         match fs::symlink_metadata(path) {
-            Ok(m) if m.is_file() => tmp.as_file().set_permissions(m.permissions())?,
+            Ok(m) if m.is_file() => tmp.file().set_permissions(m.permissions())?,
             _ => {}
         }
         Ok(PendingFile {
             tmp,
             path: path.to_path_buf(),
             synced: false,
-            _listed: listed,
         })
     }
 
@@ -109,7 +249,7 @@ impl PendingFile {
     /// assert_eq!(pending.file().metadata().unwrap().len(), 0);
     /// ```
     pub fn file(&self) -> &File {
-        self.tmp.as_file()
+        self.tmp.file()
     }
 
     /// The directory the file is written in (for spill files of the
@@ -139,7 +279,7 @@ impl PendingFile {
     /// pending.commit().unwrap();
     /// ```
     pub fn sync(&mut self) -> io::Result<()> {
-        self.tmp.as_file().sync_all()?;
+        self.tmp.file().sync_all()?;
         self.synced = true;
         Ok(())
     }
@@ -157,12 +297,11 @@ impl PendingFile {
     /// dashlm::atomic::PendingFile::create(&path).unwrap().commit().unwrap();
     /// assert!(path.is_file());
     /// ```
-    pub fn commit(self) -> io::Result<()> {
-        if !self.synced {
-            self.tmp.as_file().sync_all()?;
-        }
-        self.tmp.persist(&self.path).map_err(|e| e.error)?;
-        sync_parent(&self.path);
+    pub fn commit(mut self) -> io::Result<()> {
+        self.sync_once()?;
+        let PendingFile { tmp, path, .. } = self;
+        tmp.persist(&path, &mut unfinished())?;
+        sync_parent(&path);
         Ok(())
     }
 
@@ -171,10 +310,14 @@ impl PendingFile {
         &self.path
     }
 
-    /// The temporary file's path (for tests of the list).
+    /// The temporary file's path, if it has one (for tests of the list).
     #[cfg(test)]
-    pub(super) fn temporary(&self) -> &Path {
-        self.tmp.path()
+    pub(super) fn temporary(&self) -> Option<&Path> {
+        match &self.tmp {
+            #[cfg(target_os = "linux")]
+            Temporary::Unnamed(_) => None,
+            Temporary::Named(tmp, _) => Some(tmp.path()),
+        }
     }
 
     /// Syncs the file unless [`PendingFile::sync`] did.
@@ -192,17 +335,14 @@ impl PendingFile {
         rename: bool,
         list: &mut Vec<(PathBuf, Kind)>,
     ) -> io::Result<()> {
-        let PendingFile {
-            tmp, path, _listed, ..
-        } = self;
-        // Unless persisted, the temporary file is removed when dropped.
-        let result = if rename {
-            (tmp.persist(&path).map(drop).map_err(|e| e.error)).map(|()| sync_parent(&path))
+        let PendingFile { tmp, path, .. } = self;
+        if rename {
+            tmp.persist(&path, list)?;
+            sync_parent(&path);
         } else {
-            Ok(())
-        };
-        _listed.unlist(list);
-        result
+            tmp.discard(list);
+        }
+        Ok(())
     }
 }
 

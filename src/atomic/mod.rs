@@ -1,7 +1,9 @@
 //! Outputs that appear whole or not at all: a file or a directory is written
 //! beside its destination under a hidden temporary name and renamed into place
 //! once complete, so an error (or a crash) never leaves half an output where
-//! the output belongs. What was written is synced before the rename and the
+//! the output belongs. On Linux a file has no name until then (`O_TMPFILE`,
+//! see [`PendingFile`]), so a process killed without unwinding (SIGKILL, an
+//! allocation failure's abort) leaves nothing beside it either. What was written is synced before the rename and the
 //! directory holding the output after it, so a power cut leaves the old
 //! output or the new one, whole. `build-lm`, `dashlm dump -o` and the SRILM and Kaldi
 //! n-best writers go through here.
@@ -15,7 +17,8 @@
 //! the command-line programs install [`remove_unfinished_on_interrupt`], which
 //! then exits with status 128 plus the signal's number, as a shell reports a
 //! process the signal killed) rather than leave a hidden, model-sized
-//! `.dashlm-*` file behind.
+//! `.dashlm-*` file behind. An unnamed file is on no list: it has no name to
+//! remove, and is linked and renamed into place while the list is held.
 //!
 //! ```
 //! use std::io::Write;
@@ -485,7 +488,11 @@ mod tests {
         pending_best.file().write_all(b"new\n").unwrap();
         // Both temporaries are listed for a signal until the commit (the
         // list is the process's: other tests list theirs meanwhile).
-        let temporaries = [pending_lists.path(), pending_best.temporary()].map(Path::to_path_buf);
+        let temporaries: Vec<PathBuf> = [Some(pending_lists.path()), pending_best.temporary()]
+            .into_iter()
+            .flatten()
+            .map(Path::to_path_buf)
+            .collect();
         let listed = || {
             let list = unfinished();
             temporaries
@@ -493,7 +500,10 @@ mod tests {
                 .filter(|t| list.iter().any(|(p, _)| p == *t))
                 .count()
         };
-        assert_eq!(listed(), 2);
+        // On Linux the file has no name to list (`O_TMPFILE`).
+        let expected = if cfg!(target_os = "linux") { 1 } else { 2 };
+        assert_eq!(temporaries.len(), expected);
+        assert_eq!(listed(), expected);
         commit_together([Pending::from(pending_lists), pending_best.into()]).unwrap();
         assert_eq!(listed(), 0);
         assert_eq!(fs::read_to_string(lists.join("u1.nbest")).unwrap(), "new\n");
@@ -607,6 +617,76 @@ mod tests {
             .file_type()
             .is_symlink());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// The names in `dir`, sorted.
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<_> = (fs::read_dir(dir).unwrap())
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// On Linux a file being written has no name until its commit
+    /// (`O_TMPFILE`): a process killed without unwinding (SIGKILL, an
+    /// allocation failure's abort) leaves nothing beside the destination.
+    /// The commit still replaces the destination at once, keeping its
+    /// permissions; a new file gets ordinary ones.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_pending_file_has_no_name_before_its_commit() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let flags = rustix::fs::OFlags::TMPFILE | rustix::fs::OFlags::RDWR;
+        let mode = rustix::fs::Mode::from_raw_mode(0o600);
+        if rustix::fs::openat(rustix::fs::CWD, dir.path(), flags, mode).is_err() {
+            eprintln!("skipped: no O_TMPFILE in {}", dir.path().display());
+            return;
+        }
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let (path, fresh) = (dir.path().join("lm.dlm"), dir.path().join("fresh.txt"));
+        fs::write(&path, "old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        let before = names_in(dir.path());
+        let pending = PendingFile::create(&path).unwrap();
+        pending.file().write_all(b"new").unwrap();
+        let pending_fresh = PendingFile::create(&fresh).unwrap();
+        pending_fresh.file().write_all(b"fresh").unwrap();
+        assert!(pending.temporary().is_none() && pending_fresh.temporary().is_none());
+        assert_eq!(names_in(dir.path()), before);
+        assert_eq!(fs::read_to_string(&path).unwrap(), "old");
+        pending.commit().unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(mode(&path), 0o640);
+        assert_eq!(names_in(dir.path()), before);
+        pending_fresh.commit().unwrap();
+        let plain = dir.path().join("plain.txt");
+        File::create(&plain).unwrap();
+        assert_eq!(mode(&fresh), mode(&plain));
+        assert_eq!(fs::read_to_string(&fresh).unwrap(), "fresh");
+        assert_eq!(names_in(dir.path()), ["fresh.txt", "lm.dlm", "plain.txt"]);
+    }
+
+    /// Where the system makes no unnamed file, a named one is written,
+    /// listed for a signal, renamed at the commit, removed when dropped.
+    #[test]
+    fn a_named_temporary_file_is_the_fallback() {
+        file::NAMED_ONLY.with(|n| n.set(true));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        let pending = PendingFile::create(&path).unwrap();
+        pending.file().write_all(b"new").unwrap();
+        let tmp = pending.temporary().unwrap().to_path_buf();
+        assert!(names_in(dir.path())[0].starts_with(".dashlm-"));
+        assert!(unfinished().iter().any(|(p, _)| *p == tmp));
+        pending.commit().unwrap();
+        assert!(!unfinished().iter().any(|(p, _)| *p == tmp));
+        assert_eq!(names_in(dir.path()), ["out.txt"]);
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        drop(PendingFile::create(&dir.path().join("dropped")).unwrap());
+        assert_eq!(names_in(dir.path()), ["out.txt"]);
+        file::NAMED_ONLY.with(|n| n.set(false));
     }
 
     #[test]

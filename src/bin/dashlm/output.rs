@@ -17,8 +17,8 @@ use dashlm::atomic::{Pending, PendingDir};
 /// [`Compression::of_name`]): the readers (`--input`, `--refs`, `dashlm wer`)
 /// recognise either by its first bytes, so it reads back as written.
 ///
-/// A file is written whole or not at all: under a hidden temporary name
-/// beside it, renamed into place once complete
+/// A file is written whole or not at all: as a temporary file beside it
+/// (without a name on Linux), renamed into place once complete
 /// ([`dashlm::atomic::PendingFile`]), so an error, Ctrl-C, SIGTERM or SIGHUP
 /// leaves an existing file as it was and creates none. A FIFO or device is
 /// written directly.
