@@ -5,8 +5,7 @@ use std::path::Path;
 
 use super::reading::Outcome;
 use super::{
-    check_counts, check_options, compile, complete_file, stream_file, write_file, BuildError,
-    BuildOptions, Streamed,
+    check_counts, check_options, compile, pass_file, write_file, BuildError, BuildOptions, Streamed,
 };
 use crate::arpa::{input_name, open_model_input, ArpaReader, Input, NGramSet};
 
@@ -104,10 +103,7 @@ pub fn build_file(
             let show = |_| progress(step, bytes.bytes(), len);
             let reader = opened.into_threaded();
             let source = Some(name.as_str());
-            let ended = match step {
-                BuildStep::Stream => stream_file(reader, opts, output, source, show)?,
-                _ => complete_file(reader, opts, output, source, show)?,
-            };
+            let ended = pass_file(step, reader, opts, output, source, show)?;
             match ended {
                 Outcome::Built(built) => return Ok(built),
                 Outcome::Blanks if step == BuildStep::Stream => step = BuildStep::Complete,

@@ -79,7 +79,7 @@ pub use exact_book::ExactBook;
 pub use file::{build_file, BuildStep};
 pub use geometry::{MAX_SLOTS, RUNS_ABOVE_LOAD};
 pub use options::{BuildError, BuildOptions, BuildSummary, MIN_LOAD_FACTOR};
-use output::{complete_file, stream_file};
+use output::pass_file;
 pub use output::{complete_model, stream_model, write_file, write_model};
 pub use stream::{compile_streaming, Streamed};
 

@@ -6,7 +6,9 @@ use std::io::{self, BufRead, BufWriter};
 use std::path::Path;
 
 use super::reading::Outcome;
-use super::{compile, complete, stream, BuildError, BuildOptions, BuildSummary, Streamed};
+use super::{
+    compile, complete, stream, BuildError, BuildOptions, BuildStep, BuildSummary, Streamed,
+};
 use crate::arpa::NGramSet;
 use crate::format::FileWriter;
 
@@ -86,22 +88,7 @@ pub fn stream_model<R: BufRead + Send>(
     path: &Path,
     progress: impl FnMut(u64),
 ) -> Result<Option<Streamed>, BuildError> {
-    Ok(stream_file(input, opts, path, None, progress)?.built())
-}
-
-/// [`stream_model`], reporting an error in the input named `source` when it
-/// is the one [`NGramSet`] reports (see `reading::build`).
-pub(super) fn stream_file<R: BufRead + Send>(
-    input: R,
-    opts: BuildOptions,
-    path: &Path,
-    source: Option<&str>,
-    progress: impl FnMut(u64),
-) -> Result<Outcome<Streamed>, BuildError> {
-    build_atomically(path, |out, dir| {
-        let streamed = stream::stream(input, opts, out, Some(dir), source, progress)?;
-        Ok(streamed.map(|(s, _)| s))
-    })
+    Ok(pass_file(BuildStep::Stream, input, opts, path, None, progress)?.built())
 }
 
 /// Compiles ARPA text from `input`, completing it with KenLM's blanks (see
@@ -127,12 +114,15 @@ pub fn complete_model<R: BufRead + Send>(
     path: &Path,
     progress: impl FnMut(u64),
 ) -> Result<Option<Streamed>, BuildError> {
-    Ok(complete_file(input, opts, path, None, progress)?.built())
+    Ok(pass_file(BuildStep::Complete, input, opts, path, None, progress)?.built())
 }
 
-/// [`complete_model`], reporting an error in the input named `source` when
-/// it is the one [`NGramSet`] reports (see `reading::build`).
-pub(super) fn complete_file<R: BufRead + Send>(
+/// The pass `step` of [`build_file`](super::build_file) over `input`:
+/// [`stream_model`] for [`BuildStep::Stream`], else [`complete_model`],
+/// reporting an error in the input named `source` when it is the one
+/// [`NGramSet`] reports (see `reading::build`).
+pub(super) fn pass_file<R: BufRead + Send>(
+    step: BuildStep,
     input: R,
     opts: BuildOptions,
     path: &Path,
@@ -140,7 +130,10 @@ pub(super) fn complete_file<R: BufRead + Send>(
     progress: impl FnMut(u64),
 ) -> Result<Outcome<Streamed>, BuildError> {
     build_atomically(path, |out, dir| {
-        let built = complete::complete(input, opts, out, Some(dir), source, progress)?;
+        let built = match step {
+            BuildStep::Stream => stream::stream(input, opts, out, Some(dir), source, progress)?,
+            _ => complete::complete(input, opts, out, Some(dir), source, progress)?,
+        };
         Ok(built.map(|(s, _)| s))
     })
 }
