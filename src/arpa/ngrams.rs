@@ -266,17 +266,15 @@ impl NGramSet {
             }
         }
         set.unk_added = !set.vocab.has_explicit_unk();
-        set.bos = set.special(b"<s>", source)?;
-        set.eos = set.special(b"</s>", source)?;
+        set.bos = set.special("<s>", source)?;
+        set.eos = set.special("</s>", source)?;
         set.complete();
         Ok(set)
     }
 
-    fn special(&self, word: &'static [u8], source: &str) -> Result<WordId, ArpaError> {
-        let name = if word == b"<s>" { "<s>" } else { "</s>" };
-        self.vocab
-            .get(word)
-            .ok_or_else(|| missing_special(source, name))
+    fn special(&self, word: &'static str, source: &str) -> Result<WordId, ArpaError> {
+        let id = self.vocab.get(word.as_bytes());
+        id.ok_or_else(|| missing_special(source, word))
     }
 
     fn words_text(&self, ids: &[WordId]) -> String {

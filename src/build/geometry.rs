@@ -146,8 +146,9 @@ fn fitting_load(count: u64, asked: Option<f64>) -> Option<f64> {
 }
 
 /// The homes of order `n`'s `count` n-grams at `opts`' load factor (for a
-/// `grouped` table, which has none, 0), or the error when the format
-/// cannot index them: too many n-grams, or too many slots at that load.
+/// `grouped` table, or any without hashed slots, 0), or the error when the
+/// format cannot index them: too many n-grams, or too many slots at that
+/// load.
 /// `declared`: `count` is an ARPA header's.
 pub(super) fn check_size(
     n: usize,
@@ -197,13 +198,9 @@ pub(super) fn check_counts(
 ) -> Result<(), BuildError> {
     for (i, &count) in counts.iter().enumerate() {
         let n = i + 1;
-        check_size(
-            n,
-            count,
-            n == 1 || n == counts.len() && opts.grouped_top,
-            opts,
-            declared,
-        )?;
+        // Unigrams and a grouped highest order have no hashed slots.
+        let unhashed = n == 1 || n == counts.len() && opts.grouped_top;
+        check_size(n, count, unhashed, opts, declared)?;
     }
     Ok(())
 }
