@@ -2,7 +2,7 @@
 //! `-noise-vocab`: dropped at reading from every format's hypotheses and
 //! references, so that scores, word counts, written lists and WER are those
 //! of the lists without them; SRILM counts with and without them read; a
-//! bad noise file is a clear error.
+//! bad noise file is a clear error; `wer --noise` drops them as well.
 
 mod rescore_cli_common;
 
@@ -370,4 +370,48 @@ fn bad_noise_files_are_errors_naming_file_and_line() {
         s(&missing),
     ];
     refused_as_given(&args, s(&missing));
+}
+
+/// `wer --noise` drops the noise words from hypotheses and references before
+/// the alignment, as `rescore` and `tune` do; without it they are words. A
+/// noise file that cannot be read is an error naming it, and it cannot be
+/// standard input beside another `-`.
+#[test]
+fn wer_drops_noise_words_with_the_noise_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = tmp.path().join(name);
+        fs::write(&path, text).unwrap();
+        path
+    };
+    let noise_file = file("noise.txt", NOISE);
+    let wer = |reference: &Path, hyp: &Path, extra: &[&str]| {
+        let args = [&["wer", "--ref", s(reference), "--hyp", s(hyp)], extra].concat();
+        ok(&args).0.lines().next().unwrap().to_string()
+    };
+    let with_noise = ["--noise", s(&noise_file)];
+    // A noise word in the hypotheses: insertions without --noise, none with.
+    let clean_ref = file("ref.txt", "u1 the cat sat\n");
+    let noisy_hyp = file("hyp.txt", "u1 <laugh> the cat [NOISE] sat\n");
+    let line = "%WER 66.67 [ 2 / 3, 2 ins, 0 del, 0 sub ]";
+    assert_eq!(wer(&clean_ref, &noisy_hyp, &[]), line);
+    let line = "%WER 0.00 [ 0 / 3, 0 ins, 0 del, 0 sub ]";
+    assert_eq!(wer(&clean_ref, &noisy_hyp, &with_noise), line);
+    // A noise word in the reference (and `<s>` it hid): a deletion and one
+    // more reference word without --noise; with it, the words left align.
+    let noisy_ref = file("noisy_ref.txt", &format!("u1 [NOISE] <s> {REFERENCE}\n"));
+    let clean_hyp = file("clean_hyp.txt", "u1 the cat sat\n");
+    let line = "%WER 50.00 [ 3 / 6, 0 ins, 3 del, 0 sub ]";
+    assert_eq!(wer(&noisy_ref, &clean_hyp, &[]), line);
+    let line = "%WER 0.00 [ 0 / 3, 0 ins, 0 del, 0 sub ]";
+    assert_eq!(wer(&noisy_ref, &clean_hyp, &with_noise), line);
+    // A missing noise file is named; `-` twice is refused.
+    let missing = tmp.path().join("missing.txt");
+    let args = ["wer", "--ref", s(&clean_ref), "--hyp", s(&clean_hyp)];
+    refused_as_given(
+        &[&args[..], &["--noise", s(&missing)]].concat(),
+        s(&missing),
+    );
+    let args = ["wer", "--ref", "-", "--hyp", s(&clean_hyp), "--noise", "-"];
+    refused_as_given(&args, "--ref and --noise are both `-`");
 }

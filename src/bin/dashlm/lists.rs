@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use dashlm::rescore::kaldi::SymbolTable;
 use dashlm::rescore::{
-    attach_references, kaldi, read_lists_with_noise, ExtraWeights, Format, NbestList, NoiseWords,
-    ScoreWeight, Words,
+    attach_references, kaldi, read_lists_with_noise, ExtraWeights, Format, NbestError, NbestList,
+    NoiseWords, ScoreWeight, Words,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -143,6 +143,12 @@ pub fn check_stdin_once(inputs: &[(&str, &Path)]) -> Result<(), String> {
     Ok(())
 }
 
+/// The noise words of `--noise FILE` (`rescore`, `tune` and `wer`), if
+/// given; else none.
+pub fn read_noise(path: Option<&Path>) -> Result<NoiseWords, NbestError> {
+    path.map_or_else(|| Ok(NoiseWords::default()), NoiseWords::read_path)
+}
+
 /// The device and inode of the pipe, FIFO or socket that `path` reads (`-`:
 /// standard input), if it is one.
 fn stream_identity(path: &Path) -> Option<(u64, u64)> {
@@ -183,10 +189,7 @@ impl Lists {
         stdin.extend(words_txt.map(|w| ("--words-txt", w)));
         stdin.extend(self.noise.as_deref().map(|n| ("--noise", n)));
         check_stdin_once(&stdin)?;
-        let noise = match self.noise.as_deref() {
-            Some(path) => NoiseWords::read_path(path)?,
-            None => NoiseWords::default(),
-        };
+        let noise = read_noise(self.noise.as_deref())?;
         if let Some(table) = words_txt {
             if format != Format::Kaldi {
                 return Err(format!(

@@ -25,12 +25,26 @@ pub struct Args {
     /// one; all: a missing hypothesis is empty.
     #[arg(long, default_value = "strict", value_parser = ["strict", "present", "all"])]
     mode: String,
+    /// Noise words, one a line (as SRILM's `-noise-vocab FILE`), dropped
+    /// from every reference and hypothesis before the alignment, as
+    /// `rescore --noise` and `tune --noise` drop them.
+    #[arg(long, value_name = "FILE")]
+    noise: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
-    super::lists::check_stdin_once(&[("--ref", &args.reference), ("--hyp", &args.hyp)])?;
-    let refs = read_transcripts(&args.reference, true)?;
-    let hyps: HashMap<String, Words> = read_transcripts(&args.hyp, false)?.into_iter().collect();
+    let mut inputs = vec![("--ref", args.reference.as_path()), ("--hyp", &args.hyp)];
+    inputs.extend(args.noise.as_deref().map(|n| ("--noise", n)));
+    super::lists::check_stdin_once(&inputs)?;
+    let noise = super::lists::read_noise(args.noise.as_deref())?;
+    let mut refs = read_transcripts(&args.reference, true)?;
+    let mut hyps: HashMap<String, Words> =
+        read_transcripts(&args.hyp, false)?.into_iter().collect();
+    // As `rescore` and `tune` drop them from the lists and references they read.
+    if !noise.is_empty() {
+        refs.iter_mut().for_each(|(_, w)| noise.drop_from(w));
+        hyps.values_mut().for_each(|w| noise.drop_from(w));
+    }
     let mut total = ErrorCounts::default();
     let mut missing = 0usize;
     let empty = Words::default();
