@@ -200,7 +200,7 @@ fn parse_object(obj: &Map<String, Value>) -> Result<NbestList, NbestErrorKind> {
 /// one object is an error (the key is put in the cell), not the last value
 /// silently kept.
 #[derive(Clone, Copy)]
-pub(super) struct UniqueKeys<'a>(pub(super) &'a RefCell<Option<String>>);
+struct UniqueKeys<'a>(&'a RefCell<Option<String>>);
 
 impl<'de> DeserializeSeed<'de> for UniqueKeys<'_> {
     type Value = Value;

@@ -10,7 +10,6 @@
 //!
 //! Private to [`rescore`](super).
 
-use std::cell::RefCell;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -18,6 +17,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use super::joined::Words;
 use super::nbest::{hyp_words_joined, Hypothesis, NbestList};
 use super::scores::{Names, Scores};
+use super::transcripts_fast::Any;
 
 /// `line` as an n-best list if it is a well-formed one; `None` otherwise
 /// (then the `Value` path decides).
@@ -54,9 +54,9 @@ fn repeated<'a>(seen: &mut Vec<&'a str>, key: &'a str) -> bool {
     false
 }
 
-/// The top-level object: `id`, `ref`, `hyps`; other fields are read (as the
-/// `Value` path reads them, so a key given twice inside one is refused too)
-/// and ignored.
+/// The top-level object: `id`, `ref`, `hyps`; other fields are read
+/// through ([`Any`]: a key given twice inside one gives up, as the `Value`
+/// path refuses it) and ignored.
 struct List;
 
 impl<'de> DeserializeSeed<'de> for List {
@@ -88,8 +88,7 @@ impl<'de> Visitor<'de> for List {
                 "ref" => reference = map.next_value_seed(WordsOrNull)?,
                 "hyps" => hyps = Some(map.next_value_seed(Hyps(&mut names))?),
                 _ => {
-                    let duplicate = RefCell::new(None);
-                    map.next_value_seed(super::jsonl::UniqueKeys(&duplicate))?;
+                    map.next_value_seed(Any::skip(&mut seen))?;
                 }
             }
         }
@@ -290,6 +289,12 @@ pub(super) mod tests {
                 false,
             ),
             (r#"{"id": "u", "hyps": [], "x": {"k": 1, "k": 2}}"#, false),
+            // One key in nested objects, and an escaped key the `Value` path reads.
+            (
+                r#"{"id": "u", "hyps": [], "x": {"k": [{"k": 1}], "y": {"k": 2}}}"#,
+                true,
+            ),
+            (r#"{"id": "u", "hyps": [], "x": {"\u006b": 1}}"#, false),
             (
                 r#"{"id": "u", "hyps": [{"words": "a", "acoustic": 1, "conf": "high"}]}"#,
                 false,

@@ -95,7 +95,7 @@ impl<'de> Visitor<'de> for Transcript<'_, 'de> {
                 "text" if !reference => text = map.next_value_seed(string(keys))?,
                 "hyps" if !reference => hyps = Some(map.next_value_seed(Hyps { keys })?),
                 _ => {
-                    map.next_value_seed(Any { keys, keep: false })?;
+                    map.next_value_seed(Any::skip(keys))?;
                 }
             }
             Ok(())
@@ -115,9 +115,19 @@ impl<'de> Visitor<'de> for Transcript<'_, 'de> {
 /// Any JSON value, read but not kept: a string's text if `keep`, `None` for
 /// every other value (and for strings when not `keep`); an array when `keep`
 /// gives up (words may be an array of strings, which the `Value` path reads).
-struct Any<'k, 'de> {
+/// Also the n-best fast path's reader of the fields it ignores
+/// ([`Any::skip`]).
+pub(super) struct Any<'k, 'de> {
     keys: &'k mut Vec<&'de str>,
     keep: bool,
+}
+
+impl<'k, 'de> Any<'k, 'de> {
+    /// Reads a value through and drops it; `keys` is the key stack of the
+    /// objects around it (see [`each_entry`]).
+    pub(super) fn skip(keys: &'k mut Vec<&'de str>) -> Self {
+        Any { keys, keep: false }
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Any<'_, 'de> {
@@ -170,13 +180,13 @@ impl<'de> Visitor<'de> for Any<'_, 'de> {
             return Err(give_up());
         }
         let keys = self.keys;
-        while seq.next_element_seed(Any { keys, keep: false })?.is_some() {}
+        while seq.next_element_seed(Any::skip(keys))?.is_some() {}
         Ok(None)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         each_entry(self.keys, &mut map, |_, map, keys| {
-            map.next_value_seed(Any { keys, keep: false }).map(drop)
+            map.next_value_seed(Any::skip(keys)).map(drop)
         })?;
         Ok(None)
     }
@@ -215,7 +225,7 @@ impl<'de> Visitor<'de> for Hyps<'_, 'de> {
         let Some(first) = seq.next_element_seed(FirstHyp { keys: &mut *keys })? else {
             return Ok(FoundHyps::Empty);
         };
-        while seq.next_element_seed(Any { keys, keep: false })?.is_some() {}
+        while seq.next_element_seed(Any::skip(keys))?.is_some() {}
         Ok(FoundHyps::First(first))
     }
 }
