@@ -402,3 +402,26 @@ pub fn write_file<T>(
     pending.commit()?;
     Ok(Some(value))
 }
+
+/// Whether a [`PendingFile`] in `dir` has no name until its commit: Linux's
+/// `O_TMPFILE` in `dir`'s file system, and `/proc` to link the file at the
+/// commit (else the file is named, hidden, beside its destination). For the
+/// tests that need it, in the library and outside.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let unnamed = dashlm::atomic::makes_unnamed_files(dir.path());
+/// assert!(!unnamed || cfg!(target_os = "linux"));
+/// ```
+#[doc(hidden)]
+pub fn makes_unnamed_files(dir: &Path) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        unnamed::create(dir).is_some()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        false
+    }
+}

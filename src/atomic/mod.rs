@@ -44,7 +44,7 @@ mod dir;
 mod file;
 
 pub use dir::{write_dir, NewDirs, PendingDir};
-pub use file::{write_file, PendingFile};
+pub use file::{makes_unnamed_files, write_file, PendingFile};
 
 /// What a signal does with a listed path.
 #[derive(Clone, Copy, PartialEq)]
@@ -638,9 +638,7 @@ mod tests {
     fn a_pending_file_has_no_name_before_its_commit() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let flags = rustix::fs::OFlags::TMPFILE | rustix::fs::OFlags::RDWR;
-        let mode = rustix::fs::Mode::from_raw_mode(0o600);
-        if rustix::fs::openat(rustix::fs::CWD, dir.path(), flags, mode).is_err() {
+        if !makes_unnamed_files(dir.path()) {
             eprintln!("skipped: no O_TMPFILE in {}", dir.path().display());
             return;
         }
