@@ -12,16 +12,17 @@ use dashlm::{arpa::NGramSet, build, LanguageModel, Model, WordId};
 #[path = "support/exit.rs"]
 mod exit;
 
+/// One hypothesis: its words, its LM state and its log10 score.
 #[derive(Clone)]
-struct Hypothesis<S> {
-    words: Vec<WordId>,
-    state: S,
-    log10: f32,
+pub struct Hypothesis<S> {
+    pub words: Vec<WordId>,
+    pub state: S,
+    pub log10: f32,
 }
 
 /// Extends every hypothesis by every candidate word, keeps the `beam` best,
 /// recombining hypotheses whose LM states are equal (same future scores).
-fn beam_search<M: LanguageModel>(
+pub fn beam_search<M: LanguageModel>(
     lm: &M,
     candidates: &[WordId],
     steps: usize,
@@ -63,7 +64,9 @@ fn beam_search<M: LanguageModel>(
             }
         }
         hyps = best.into_values().collect();
-        hyps.sort_by(|a, b| b.log10.total_cmp(&a.log10));
+        // Best first, ties by their words: the map's order is random, and a
+        // search must not keep different hypotheses from run to run.
+        hyps.sort_by(best_first);
         hyps.truncate(beam);
     }
     // Close every hypothesis with </s>.
@@ -72,8 +75,16 @@ fn beam_search<M: LanguageModel>(
         h.log10 += lm.score(&h.state, lm.eos_id(), &mut end);
         h.state = end;
     }
-    hyps.sort_by(|a, b| b.log10.total_cmp(&a.log10));
+    hyps.sort_by(best_first);
     hyps
+}
+
+/// Higher scores first, then the words in order: a total order, so that
+/// hypotheses of equal score come out the same on every run.
+fn best_first<S>(a: &Hypothesis<S>, b: &Hypothesis<S>) -> std::cmp::Ordering {
+    b.log10
+        .total_cmp(&a.log10)
+        .then_with(|| a.words.cmp(&b.words))
 }
 
 /// The model file `build-lm` would write for `set`, in memory.
