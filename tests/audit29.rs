@@ -3,6 +3,8 @@
 //! n-gram lengths, and states (equal exactly when KenLM's are), through every
 //! query form.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -1007,6 +1009,10 @@ fn models_with_empty_orders_agree_with_kenlm() {
     let nothing_above = "\\data\\\nngram 1=4\nngram 2=0\nngram 3=0\n\n\\1-grams:\n-1.5\t<unk>\n\
         -99\t<s>\n-1.0\t</s>\n-0.7\ta\n\n\\2-grams:\n\n\\3-grams:\n\n\\end\\\n";
     check_against_kenlm(nothing_above, 4);
+    // No word but the sentence markers (and the `<unk>` added).
+    let markers = "\\data\\\nngram 1=2\nngram 2=1\n\n\\1-grams:\n-99\t<s>\t-0.5\n-0.1\t</s>\n\n\
+        \\2-grams:\n-0.01\t<s> </s>\n\n\\end\\\n";
+    check_against_kenlm(markers, 3);
 }
 
 /// A large model (`DASHLM_AUDIT_ARPA`, with sentences in
@@ -1148,6 +1154,64 @@ fn build_file_writes_what_compile_makes() {
                 written == bytes_of(&set, opts),
                 "model {i}, {opts:?}: build_file and compile differ"
             );
+        }
+    }
+}
+
+/// Random models (`common::random_arpa`: pruned suffixes, `-inf`, `<unk>`
+/// sometimes missing) of every order: compiled states equal exactly when
+/// the reference's are, in every variant, and the scores agree.
+#[test]
+fn random_models_states_match_the_reference() {
+    use rand::{Rng, SeedableRng};
+    for seed in 0..120u64 {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let order = 1 + (seed as usize) % dashlm::MAX_ORDER;
+        let vocab = rng.gen_range(2..60);
+        let text = common::random_arpa(&mut rng, order, vocab);
+        let set = NGramSet::read(text.as_bytes(), "random.arpa").unwrap();
+        let reference = ReferenceModel::new(set.clone());
+        for (name, lm) in variants(&set) {
+            let mut to_ref: HashMap<State, dashlm::reference::RefState> = HashMap::new();
+            let mut from_ref: HashMap<dashlm::reference::RefState, State> = HashMap::new();
+            for pair in [
+                (lm.begin_sentence_state(), reference.begin_sentence_state()),
+                (lm.null_context_state(), reference.null_context_state()),
+            ] {
+                to_ref.insert(pair.0, pair.1);
+                from_ref.insert(pair.1, pair.0);
+            }
+            let mut srng = rand::rngs::StdRng::seed_from_u64(seed);
+            for _ in 0..200 {
+                let words = common::random_sentence(&mut srng, vocab);
+                let bos = srng.gen_bool(0.8);
+                let (mut s, mut rs) = if bos {
+                    (lm.begin_sentence_state(), reference.begin_sentence_state())
+                } else {
+                    (lm.null_context_state(), reference.null_context_state())
+                };
+                for w in words.iter().map(Vec::as_slice).chain([&b"</s>"[..]]) {
+                    let id = lm.word_id(w);
+                    let (mut n, mut rn) = (s, rs);
+                    let r = lm.full_score(&s, id, &mut n);
+                    let rr = reference.full_score(&rs, id, &mut rn);
+                    let what = || format!("seed {seed}, order {order}, {name}");
+                    assert_eq!(r.ngram_length, rr.ngram_length, "{}", what());
+                    if name.starts_with("f32") {
+                        assert_eq!(
+                            r.log10_prob.to_bits(),
+                            rr.log10_prob.to_bits(),
+                            "{}",
+                            what()
+                        );
+                    }
+                    assert_eq!(n.order(), rn.len(), "{}", what());
+                    assert_eq!(*to_ref.entry(n).or_insert(rn), rn, "{}", what());
+                    assert_eq!(*from_ref.entry(rn).or_insert(n), n, "{}", what());
+                    s = n;
+                    rs = rn;
+                }
+            }
         }
     }
 }
