@@ -8,6 +8,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
+use common::kenlm_peer::{kenlm_model, kenlm_state_words};
 use dashlm::arpa::NGramSet;
 use dashlm::build::{compile, BuildOptions};
 use dashlm::format::WeightFormat;
@@ -149,33 +150,6 @@ ngram 6=2
 
 \\end\\
 ";
-
-fn kenlm_model(path: &Path) -> kenlm::Model {
-    let cfg = kenlm::Config {
-        probing_multiplier: 10.0,
-        show_progress: false,
-        arpa_complain: kenlm::ArpaLoadComplain::None,
-        ..kenlm::Config::default()
-    };
-    kenlm::Model::with_config(path, cfg)
-        .unwrap_or_else(|e| panic!("KenLM refuses {}: {e}", path.display()))
-}
-
-/// The context words of a KenLM state, newest first (see tests/kenlm_oracle.rs).
-fn kenlm_state_words(state: &kenlm::State) -> Vec<u32> {
-    let debug = format!("{state:?}");
-    let start = debug.find("bytes: [").unwrap() + 8;
-    let end = start + debug[start..].find(']').unwrap();
-    let bytes: Vec<u8> = debug[start..end]
-        .split(", ")
-        .map(|b| b.trim().parse().unwrap())
-        .collect();
-    assert_eq!(bytes.len(), 44);
-    let len = bytes[40] as usize;
-    (0..len)
-        .map(|i| u32::from_ne_bytes(bytes[4 * i..4 * i + 4].try_into().unwrap()))
-        .collect()
-}
 
 fn bytes_of(set: &NGramSet, opts: BuildOptions) -> Vec<u8> {
     let (file, _) = compile(set, opts).unwrap();

@@ -3,6 +3,8 @@
 //! scoring.
 #![allow(dead_code)]
 
+pub mod kenlm_peer;
+
 use std::io::Cursor;
 
 use dashlm::arpa::NGramSet;
