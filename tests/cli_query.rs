@@ -220,3 +220,27 @@ fn words_are_split_on_kenlms_whitespace_vertical_tab_included_no_break_space_not
     let nbsp = query(&["-v", "word", "data/tiny.arpa"], "the\u{a0}cat\n");
     assert!(nbsp.starts_with("the\u{a0}cat=0 "), "{nbsp}");
 }
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_model_named_as_the_pipe_on_standard_input_is_refused() {
+    // Before: `cat lm.arpa | dashlm query /dev/stdin` read the model from the
+    // pipe, then found no sentences left on it and printed a summary of 0
+    // tokens (perplexity NaN) with status 0; `bench-query` said "no lines to
+    // score". `-` was refused by name: this is the same stream under another.
+    let arpa =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/tiny.arpa"))
+            .unwrap();
+    for cmd in ["query", "bench-query"] {
+        let out = dashlm(&[cmd, "/dev/stdin"], &arpa);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {stderr}");
+        assert!(
+            stderr.starts_with(
+                "dashlm: MODEL /dev/stdin: standard input, which carries the sentences to score"
+            ),
+            "{cmd}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{cmd}: nothing on stdout");
+    }
+}

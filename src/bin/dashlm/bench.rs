@@ -78,7 +78,7 @@ fn parse_repeat(s: &str) -> Result<u32, String> {
 }
 
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
-    super::load::refuse_stdin_model(&args.model, "standard input carries the sentences to score")?;
+    super::query::refuse_sentences_stream_model(&args.model)?;
     let loaded = super::load::open_model(&args.model)?;
     let line = crate::with_model!(&loaded, |m| bench(m, args.repeat, args.lookahead))?;
     let mut out = super::load::stdout();

@@ -151,7 +151,7 @@ pub fn read_noise(path: Option<&Path>) -> Result<NoiseWords, NbestError> {
 
 /// The device and inode of the pipe, FIFO or socket that `path` reads (`-`:
 /// standard input), if it is one.
-fn stream_identity(path: &Path) -> Option<(u64, u64)> {
+pub fn stream_identity(path: &Path) -> Option<(u64, u64)> {
     #[cfg(unix)]
     {
         use std::os::fd::AsFd;

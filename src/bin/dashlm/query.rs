@@ -2,7 +2,7 @@
 
 use std::error::Error;
 use std::io::{self, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use dashlm::query::{self, Verbosity};
 
@@ -72,9 +72,26 @@ fn parse_verbosity(levels: &[String]) -> Result<Verbosity, String> {
     Ok(v)
 }
 
+/// For `query` and `bench-query`, which read their sentences from standard
+/// input: MODEL `-` is refused by name, and so is a name of the pipe, FIFO or
+/// socket on standard input (`/dev/stdin` on a pipe), which the model would
+/// read to its end, leaving no sentences.
+pub fn refuse_sentences_stream_model(path: &Path) -> Result<(), String> {
+    const WHY: &str = "standard input carries the sentences to score";
+    super::load::refuse_stdin_model(path, WHY)?;
+    let stream = super::lists::stream_identity(path);
+    if stream.is_some() && stream == super::lists::stream_identity(Path::new("-")) {
+        return Err(format!(
+            "MODEL {}: standard input, which carries the sentences to score; give the model's path",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
 pub fn run(args: Args) -> Result<(), Box<dyn Error + Send + Sync>> {
     let verbosity = parse_verbosity(&args.verbosity)?;
-    super::load::refuse_stdin_model(&args.model, "standard input carries the sentences to score")?;
+    refuse_sentences_stream_model(&args.model)?;
     let loaded = super::load::open_model(&args.model)?;
     let input = io::BufReader::new(NamedInput(io::stdin().lock()));
     let output = super::load::stdout();
