@@ -21,6 +21,7 @@
 use std::error::Error;
 use std::path::{Path, PathBuf};
 
+use clap::Parser;
 use dashlm::rescore::wer::nbest_wer;
 use dashlm::rescore::{
     read_lists, score_lists, tune, Format, NbestList, Rescorer, TuneOptions, TuneSet, Weights,
@@ -32,97 +33,89 @@ mod exit;
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
+/// Rescores n-best lists with a model, tunes the weights and compares 1-best,
+/// rescored and oracle WER; with `--halvings`, tunes on one half of the lists
+/// and rescores the other.
+#[derive(Parser)]
+#[command(name = "rescore_nbest")]
 struct Options {
-    model: PathBuf,
-    lists: PathBuf,
+    /// The model: ARPA (plain, `.gz`, `.xz`) or compiled (default: the sample
+    /// 3-gram in data/nbest).
+    model: Option<PathBuf>,
+    /// The n-best lists, JSON lines (default: data/nbest/sample.jsonl).
+    lists: Option<PathBuf>,
+    /// Tune on one half, rescore the other: the first half and the rest, then
+    /// N random halvings.
+    #[arg(long, value_name = "N")]
     halvings: Option<usize>,
+    /// The random halvings' seed.
+    #[arg(long, default_value_t = 1, requires = "halvings")]
     seed: u64,
-    plateau: Option<f64>,
+    /// The plateau rule's margin, or `off` for the plain grid search
+    /// (default: `TuneOptions::default()`'s).
+    #[arg(long, value_name = "D|off", value_parser = parse_plateau, requires = "halvings")]
+    plateau: Option<Plateau>,
+    /// MBR over the default posterior scales.
+    #[arg(long, requires = "halvings")]
     mbr: bool,
 }
 
-/// `value` of the flag `name` parsed, or an error naming both.
-fn parse<T: std::str::FromStr>(name: &str, value: String) -> Result<T, BoxError>
-where
-    T::Err: std::fmt::Display,
-{
-    value
-        .parse()
-        .map_err(|e| format!("{name} {value}: {e}").into())
+/// `--plateau`: a margin, or `off` (`None`).
+#[derive(Clone, Copy)]
+struct Plateau(Option<f64>);
+
+fn parse_plateau(s: &str) -> Result<Plateau, String> {
+    match s {
+        "off" => Ok(Plateau(None)),
+        d => d
+            .parse()
+            .map(|d| Plateau(Some(d)))
+            .map_err(|e| format!("`{d}`: {e} (expected a margin or `off`)")),
+    }
 }
 
-fn parse_args() -> Result<Options, BoxError> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut positional = Vec::new();
-    let mut o = Options {
-        model: root.join("data/nbest/sample-3gram.arpa"),
-        lists: root.join("data/nbest/sample.jsonl"),
-        halvings: None,
-        seed: 1,
-        plateau: TuneOptions::default().plateau,
-        mbr: false,
-    };
-    let mut args = std::env::args().skip(1);
-    // The options that only the halvings use (given without them, they would
-    // be ignored).
-    let mut halvings_only = None;
-    while let Some(a) = args.next() {
-        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
-        if ["--seed", "--plateau", "--mbr"].contains(&a.as_str()) {
-            halvings_only.get_or_insert_with(|| a.clone());
-        }
-        match a.as_str() {
-            "--halvings" => o.halvings = Some(parse("--halvings", value("--halvings")?)?),
-            "--seed" => o.seed = parse("--seed", value("--seed")?)?,
-            "--plateau" => {
-                o.plateau = match value("--plateau")?.as_str() {
-                    "off" => None,
-                    d => Some(parse("--plateau", d.to_string())?),
-                }
-            }
-            "--mbr" => o.mbr = true,
-            _ => positional.push(a),
-        }
+impl Options {
+    /// The model's path, the sample model's if none was given.
+    fn model(&self) -> PathBuf {
+        self.model
+            .clone()
+            .unwrap_or_else(|| sample("sample-3gram.arpa"))
     }
-    let mut positional = positional.into_iter();
-    if let Some(m) = positional.next() {
-        o.model = m.into();
+
+    /// The lists' path, the sample lists' if none were given.
+    fn lists(&self) -> PathBuf {
+        self.lists.clone().unwrap_or_else(|| sample("sample.jsonl"))
     }
-    if let Some(l) = positional.next() {
-        o.lists = l.into();
+
+    /// The plateau margin the tuning uses.
+    fn plateau(&self) -> Option<f64> {
+        self.plateau.map_or(TuneOptions::default().plateau, |p| p.0)
     }
-    if positional.next().is_some() {
-        return Err(
-            "usage: rescore_nbest [MODEL] [LISTS.jsonl] [--halvings N [--seed S] \
-                    [--plateau D|off] [--mbr]]"
-                .into(),
-        );
-    }
-    if let (None, Some(flag)) = (o.halvings, halvings_only) {
-        return Err(format!(
-            "{flag} applies to --halvings only (without it the weights are tuned with \
-             TuneOptions::default())"
-        )
-        .into());
-    }
-    Ok(o)
+}
+
+/// A file of data/nbest.
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/nbest")
+        .join(name)
 }
 
 fn try_main() -> Result<(), BoxError> {
-    let opts = parse_args()?;
-    let lists = read_lists(&opts.lists, Format::Jsonl)?;
+    let opts = Options::parse();
+    let (model, lists_path) = (opts.model(), opts.lists());
+    let lists = read_lists(&lists_path, Format::Jsonl)?;
     let mut head = [0u8; 8];
-    let compiled = std::fs::File::open(&opts.model)
+    let compiled = std::fs::File::open(&model)
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
         .is_ok()
         && head == dashlm::format::MAGIC;
     if compiled {
-        let lm = dashlm::Model::load(&opts.model)?;
+        let lm = dashlm::Model::load(&model)?;
         run(&lm, &lists, &opts)
     } else {
-        let input = dashlm::arpa::open_input(&opts.model)
-            .map_err(|e| format!("{}: {e}", opts.model.display()))?;
-        let lm = ReferenceModel::read(input.reader, &opts.model.display().to_string())?;
+        let input =
+            dashlm::arpa::open_input(&model).map_err(|e| format!("{}: {e}", model.display()))?;
+        let lm = ReferenceModel::read(input.reader, &model.display().to_string())?;
         run(&lm, &lists, &opts)
     }
 }
@@ -148,7 +141,7 @@ fn run<M: LanguageModel>(lm: &M, lists: &[NbestList], opts: &Options) -> Result<
     // ... then tune the LM weight and word insertion penalty on the cached scores.
     let set = TuneSet::new(lists, &lm_scores, false);
     if set.is_empty() {
-        return Err(format!("{}: no list has a reference", opts.lists.display()).into());
+        return Err(format!("{}: no list has a reference", opts.lists().display()).into());
     }
     let tuned = tune(&set, &TuneOptions::default());
     let w = tuned.weights;
@@ -201,7 +194,7 @@ fn split(
     let (tune_lists, tune_scores) = pick(tune_idx);
     let (test_lists, test_scores) = pick(test_idx);
     let options = TuneOptions {
-        plateau: opts.plateau,
+        plateau: opts.plateau(),
         scales: if opts.mbr {
             vec![0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
         } else {
@@ -246,7 +239,7 @@ fn halvings(
     if with_refs.len() < 2 {
         return Err(format!(
             "{}: need at least 2 lists with references",
-            Path::new(&opts.lists).display()
+            opts.lists().display()
         )
         .into());
     }
