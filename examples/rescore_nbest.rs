@@ -39,11 +39,12 @@ type BoxError = Box<dyn Error + Send + Sync>;
 #[derive(Parser)]
 #[command(name = "rescore_nbest")]
 struct Options {
-    /// The model: ARPA (plain, `.gz`, `.xz`) or compiled (default: the sample
-    /// 3-gram in data/nbest).
-    model: Option<PathBuf>,
-    /// The n-best lists, JSON lines (default: data/nbest/sample.jsonl).
-    lists: Option<PathBuf>,
+    /// The model: ARPA (plain, `.gz`, `.xz`) or compiled.
+    #[arg(default_value_os_t = sample("sample-3gram.arpa"))]
+    model: PathBuf,
+    /// The n-best lists, JSON lines.
+    #[arg(default_value_os_t = sample("sample.jsonl"))]
+    lists: PathBuf,
     /// Tune on one half, rescore the other: the first half and the rest, then
     /// N random halvings.
     #[arg(long, value_name = "N")]
@@ -75,18 +76,6 @@ fn parse_plateau(s: &str) -> Result<Plateau, String> {
 }
 
 impl Options {
-    /// The model's path, the sample model's if none was given.
-    fn model(&self) -> PathBuf {
-        self.model
-            .clone()
-            .unwrap_or_else(|| sample("sample-3gram.arpa"))
-    }
-
-    /// The lists' path, the sample lists' if none were given.
-    fn lists(&self) -> PathBuf {
-        self.lists.clone().unwrap_or_else(|| sample("sample.jsonl"))
-    }
-
     /// The plateau margin the tuning uses.
     fn plateau(&self) -> Option<f64> {
         self.plateau.map_or(TuneOptions::default().plateau, |p| p.0)
@@ -102,19 +91,19 @@ fn sample(name: &str) -> PathBuf {
 
 fn try_main() -> Result<(), BoxError> {
     let opts = Options::parse();
-    let (model, lists_path) = (opts.model(), opts.lists());
-    let lists = read_lists(&lists_path, Format::Jsonl)?;
+    let (model, lists_path) = (&opts.model, &opts.lists);
+    let lists = read_lists(lists_path, Format::Jsonl)?;
     let mut head = [0u8; 8];
-    let compiled = std::fs::File::open(&model)
+    let compiled = std::fs::File::open(model)
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
         .is_ok()
         && head == dashlm::format::MAGIC;
     if compiled {
-        let lm = dashlm::Model::load(&model)?;
+        let lm = dashlm::Model::load(model)?;
         run(&lm, &lists, &opts)
     } else {
         let input =
-            dashlm::arpa::open_input(&model).map_err(|e| format!("{}: {e}", model.display()))?;
+            dashlm::arpa::open_input(model).map_err(|e| format!("{}: {e}", model.display()))?;
         let lm = ReferenceModel::read(input.reader, &model.display().to_string())?;
         run(&lm, &lists, &opts)
     }
@@ -141,7 +130,7 @@ fn run<M: LanguageModel>(lm: &M, lists: &[NbestList], opts: &Options) -> Result<
     // ... then tune the LM weight and word insertion penalty on the cached scores.
     let set = TuneSet::new(lists, &lm_scores, false);
     if set.is_empty() {
-        return Err(format!("{}: no list has a reference", opts.lists().display()).into());
+        return Err(format!("{}: no list has a reference", opts.lists.display()).into());
     }
     let tuned = tune(&set, &TuneOptions::default());
     let w = tuned.weights;
@@ -239,7 +228,7 @@ fn halvings(
     if with_refs.len() < 2 {
         return Err(format!(
             "{}: need at least 2 lists with references",
-            opts.lists().display()
+            opts.lists.display()
         )
         .into());
     }
