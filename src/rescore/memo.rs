@@ -63,11 +63,17 @@ impl Memo {
 
     /// Makes room for `more` insertions without growing in between, so slot
     /// indices returned until then stay valid.
+    #[inline(always)]
     pub(crate) fn reserve(&mut self, more: usize) {
         let need = (self.used.len() + more) * 2;
-        if need <= self.slots.len() {
-            return;
+        if need > self.slots.len() {
+            self.grow(need);
         }
+    }
+
+    /// [`Memo::reserve`]'s reallocation, to `need` slots or more.
+    #[cold]
+    fn grow(&mut self, need: usize) {
         let old = std::mem::take(&mut self.slots);
         let old_used = std::mem::take(&mut self.used);
         self.allocate(need.next_power_of_two());

@@ -414,9 +414,9 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
     #[cold]
     fn query(&mut self, c: &Cursor) -> u64 {
         let (at, word) = (c.at, c.word);
-        let from = self.pool[at as usize];
-        let mut to = from;
-        let score = self.model.full_score(&from, word, &mut to);
+        let from = &self.pool[at as usize];
+        let mut to = *from;
+        let score = self.model.full_score(from, word, &mut to);
         self.stats.queries += 1;
         let next = self.number(to);
         let v = (u64::from(next) << 32) | u64::from(score.log10_prob.to_bits());

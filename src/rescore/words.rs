@@ -170,8 +170,7 @@ impl WordCache {
     #[inline(always)]
     pub(crate) fn lookup(&mut self, word: &[u8]) -> Lookup {
         let (a, b) = key(word);
-        if let Some(i) = self.find(word, a, b) {
-            let s = &self.slots[i];
+        if let Some((_, s)) = self.find(word, a, b) {
             return if s.pending {
                 Lookup::Pending(s.id)
             } else {
@@ -189,7 +188,7 @@ impl WordCache {
     pub(crate) fn resolve(&mut self, word: &[u8], id: WordId) {
         let (a, b) = key(word);
         match self.find(word, a, b) {
-            Some(i) => {
+            Some((i, _)) => {
                 self.slots[i].id = id;
                 self.slots[i].pending = false;
             }
@@ -202,9 +201,9 @@ impl WordCache {
         self.new_words = 0;
     }
 
-    /// The slot holding `word` (with key `(a, b)`), if any.
+    /// The slot holding `word` (with key `(a, b)`), and its index, if any.
     #[inline(always)]
-    fn find(&self, word: &[u8], a: u64, b: u64) -> Option<usize> {
+    fn find(&self, word: &[u8], a: u64, b: u64) -> Option<(usize, &Slot)> {
         let n = word.len();
         let mask = self.slots.len() - 1;
         let mut i = self.home(a, b, n);
@@ -217,7 +216,7 @@ impl WordCache {
             if ((s.a ^ a) | (s.b ^ b) | u64::from(s.len ^ n as u32)) == 0
                 && ((1..=INLINE).contains(&n) || self.long_word(s) == word)
             {
-                return Some(i);
+                return Some((i, s));
             }
             i = (i + 1) & mask;
         }
