@@ -6,13 +6,15 @@
 //! the same model compiled (whose states the scorer numbers by their keys).
 //! Every score read is finite, or a probability of zero where the format spells
 //! one (SRILM's `-inf`, a Kaldi cost of `inf`), never NaN; lists the JSONL
-//! writer takes read back equal.
+//! writer takes read back equal. The JSONL readers' fast paths (n-best lists
+//! and `wer`'s transcripts) read every input as their general (serde_json
+//! `Value`) paths do: see [`check_fast_paths`].
 #![no_main]
 
 use std::sync::OnceLock;
 
 use dashlm::arpa::NGramSet;
-use dashlm::rescore::{jsonl, kaldi, srilm};
+use dashlm::rescore::{jsonl, kaldi, srilm, wer, NbestError, NbestErrorKind};
 use dashlm::rescore::{score_lists_sequential, ExtraWeights, NbestList, Rescorer, LN_10};
 use dashlm::{LanguageModel, Model, ReferenceModel};
 use libfuzzer_sys::fuzz_target;
@@ -84,13 +86,105 @@ fn check_extra_weights(lists: &[NbestList]) {
     }
 }
 
+/// The top-level key [`force_value_path`] adds, escaped as it writes it.
+const PAD_KEY: &str = "_fuzz_pad";
+
+/// `input` with an ignored top-level field, under an escaped key
+/// (`"\u005ffuzz_pad": null`), first in every line that opens an object:
+/// the JSONL readers' fast paths give up on an escaped key, so these lines
+/// are read by the general (`Value`) path alone, which ignores the field.
+fn force_value_path(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len() + 64);
+    for line in input.split_inclusive(|&b| b == b'\n') {
+        let open = line
+            .iter()
+            .position(|&b| !matches!(b, b' ' | b'\t' | b'\r'));
+        match open.filter(|&i| line[i] == b'{') {
+            Some(i) => {
+                out.extend_from_slice(&line[..=i]);
+                out.extend_from_slice(br#""\u005ffuzz_pad": null, "#);
+                out.extend_from_slice(&line[i + 1..]);
+            }
+            None => out.extend_from_slice(line),
+        }
+    }
+    out
+}
+
+/// `fast` (read as given) and `slow` (read from [`force_value_path`]'s
+/// input) agree: the same values, or errors on the same line (the forced
+/// input may also give a key twice where the input itself gives our key).
+fn assert_same<T: PartialEq + std::fmt::Debug>(
+    fast: &Result<T, NbestError>,
+    slow: &Result<T, NbestError>,
+    what: &str,
+) {
+    let ours =
+        |e: &NbestError| matches!(e.kind(), NbestErrorKind::DuplicateJsonKey(k) if k == PAD_KEY);
+    match (fast, slow) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "{what}: the fast path reads otherwise"),
+        (Err(a), Err(b)) if ours(b) => assert!(b.line() <= a.line(), "{what}: {a} / {b}"),
+        (Err(a), Err(b)) => assert_eq!(a.line(), b.line(), "{what}: {a} / {b}"),
+        (Ok(_), Err(b)) => assert!(
+            ours(b),
+            "{what}: the fast path reads a line the general path refuses: {b}"
+        ),
+        (Err(a), Ok(_)) => {
+            panic!("{what}: the fast path's input fails, the general path's reads: {a}")
+        }
+    }
+}
+
+/// The JSONL n-best reader and `wer`'s transcript reader read `input` as they
+/// read it with every object line forced through their general paths.
+fn check_fast_paths(input: &[u8], lists: &Result<Vec<NbestList>, NbestError>) {
+    let forced = force_value_path(input);
+    assert_same(lists, &jsonl::read(&forced[..], "fuzz.jsonl"), "jsonl");
+    // The transcript reader reads a file (one per fuzzing process), as JSONL
+    // when its first character but separators is `{` (else Kaldi `text`,
+    // which the forced input would change).
+    let is_jsonl = std::str::from_utf8(input).is_ok_and(|t| {
+        t.trim_start_matches(dashlm::text::is_separator_char)
+            .starts_with('{')
+    });
+    if !is_jsonl {
+        return;
+    }
+    thread_local! {
+        static DIR: tempfile::TempDir = tempfile::tempdir().unwrap();
+    }
+    DIR.with(|dir| {
+        let (given, slow) = (
+            dir.path().join("given.jsonl"),
+            dir.path().join("forced.jsonl"),
+        );
+        std::fs::write(&given, input).unwrap();
+        std::fs::write(&slow, &forced).unwrap();
+        for reference in [false, true] {
+            let a = wer::read_transcripts(&given, reference);
+            let b = wer::read_transcripts(&slow, reference);
+            assert_same(
+                &a,
+                &b,
+                if reference {
+                    "transcripts (ref)"
+                } else {
+                    "transcripts"
+                },
+            );
+        }
+    });
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else {
         return;
     };
     match selector % 5 {
         0 => {
-            if let Ok(lists) = jsonl::read(rest, "fuzz.jsonl") {
+            let read = jsonl::read(rest, "fuzz.jsonl");
+            check_fast_paths(rest, &read);
+            if let Ok(lists) = read {
                 assert_scores(&lists, false);
                 // What the writer takes reads back as it was.
                 let mut out = Vec::new();
