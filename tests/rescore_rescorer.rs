@@ -246,6 +246,84 @@ fn shared_suffixes_score_as_word_by_word() {
     check(&compiled, &lists);
 }
 
+/// A model whose state keys are another model's, each XOR-ed with `mask`: as
+/// good keys (distinct exactly when the states are), but any of them can be
+/// `u64::MAX`, the memo's empty-slot mark.
+struct Rekeyed<'a, M> {
+    inner: &'a M,
+    mask: u64,
+}
+
+impl<M: LanguageModel> LanguageModel for Rekeyed<'_, M> {
+    type State = M::State;
+    fn order(&self) -> usize {
+        self.inner.order()
+    }
+    fn word_id(&self, word: &[u8]) -> WordId {
+        self.inner.word_id(word)
+    }
+    fn vocab_size(&self) -> usize {
+        self.inner.vocab_size()
+    }
+    fn bos_id(&self) -> WordId {
+        self.inner.bos_id()
+    }
+    fn eos_id(&self) -> WordId {
+        self.inner.eos_id()
+    }
+    fn begin_sentence_state(&self) -> Self::State {
+        self.inner.begin_sentence_state()
+    }
+    fn null_context_state(&self) -> Self::State {
+        self.inner.null_context_state()
+    }
+    fn full_score(&self, state: &Self::State, word: WordId, out: &mut Self::State) -> FullScore {
+        self.inner.full_score(state, word, out)
+    }
+    fn state_key(&self, state: &Self::State) -> Option<u64> {
+        self.inner.state_key(state).map(|k| k ^ self.mask)
+    }
+}
+
+/// A model may give a state the key `u64::MAX` (any number identifies a
+/// state, as `LanguageModel::state_key` documents): the rescorer, whose memo
+/// marks empty slots with that value, numbers such a state by the state itself,
+/// and scores as word by word whichever state has that key (`<s>`, or one
+/// reached after some words).
+#[test]
+fn a_state_keyed_u64_max_scores_as_word_by_word() {
+    let text = fs::read(data("nbest/sample-3gram.arpa")).unwrap();
+    let set = dashlm::arpa::NGramSet::read(&text[..], "sample-3gram.arpa").unwrap();
+    let compiled = common::compiled(&set, dashlm::format::WeightFormat::F32);
+    let mut lists = sample();
+    lists.extend(random_lists(20, 13));
+    // The states the lists reach, each made the one keyed u64::MAX in turn.
+    let mut states = vec![compiled.begin_sentence_state()];
+    for h in lists.iter().flat_map(|l| &l.hyps).take(5) {
+        let mut state = compiled.begin_sentence_state();
+        let mut next = state;
+        for w in ids(&compiled, h) {
+            compiled.full_score(&state, w, &mut next);
+            state = next;
+            states.push(state);
+        }
+    }
+    assert!(states.len() > 5);
+    for state in states {
+        let mask = compiled.state_key(&state).unwrap() ^ u64::MAX;
+        let lm = Rekeyed {
+            inner: &compiled,
+            mask,
+        };
+        assert_eq!(lm.state_key(&state), Some(u64::MAX));
+        let direct: Vec<Vec<f64>> = lists
+            .iter()
+            .map(|l| l.hyps.iter().map(|h| word_by_word(&lm, h)).collect())
+            .collect();
+        assert_eq!(score_lists_sequential(&lm, &lists).0, direct, "{state:?}");
+    }
+}
+
 #[test]
 fn groups_of_lists_and_large_lists_score_as_direct_computation() {
     let lm = model();
