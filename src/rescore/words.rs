@@ -370,6 +370,34 @@ mod tests {
         assert_eq!(get(&mut tiny, b"longer than four", || 8), 8);
     }
 
+    /// Far more spellings (short and long) than the first table holds at a
+    /// load of 1/2: the table grows, keeping every spelling entered (each is
+    /// looked up once), and stays at most half full.
+    #[test]
+    fn the_table_grows_and_keeps_every_spelling() {
+        let mut c = WordCache::new(1 << 22);
+        let words: Vec<String> = (0..6000)
+            .map(|i| match i % 3 {
+                0 => format!("w{i}"),
+                1 => format!("{i}-a-spelling-longer-than-sixteen-bytes"),
+                _ => format!("{i:>16}"),
+            })
+            .collect();
+        let mut calls = 0;
+        for _ in 0..2 {
+            for (i, w) in words.iter().enumerate() {
+                let id = get(&mut c, w.as_bytes(), || {
+                    calls += 1;
+                    i as WordId
+                });
+                assert_eq!(id, i as WordId, "{w}");
+            }
+        }
+        assert_eq!(calls, words.len());
+        assert_eq!(c.len, words.len());
+        assert!(c.slots.len() >= 2 * words.len(), "{}", c.slots.len());
+    }
+
     #[test]
     fn new_spellings_are_numbered_until_resolved() {
         let mut c = WordCache::new(1 << 16);
