@@ -246,6 +246,34 @@ fn shared_suffixes_score_as_word_by_word() {
     check(&compiled, &lists);
 }
 
+/// The [`LanguageModel`] methods a wrapper model takes from its `inner`
+/// model unchanged.
+macro_rules! forward_to_inner {
+    () => {
+        fn order(&self) -> usize {
+            self.inner.order()
+        }
+        fn word_id(&self, word: &[u8]) -> WordId {
+            self.inner.word_id(word)
+        }
+        fn vocab_size(&self) -> usize {
+            self.inner.vocab_size()
+        }
+        fn bos_id(&self) -> WordId {
+            self.inner.bos_id()
+        }
+        fn eos_id(&self) -> WordId {
+            self.inner.eos_id()
+        }
+        fn begin_sentence_state(&self) -> Self::State {
+            self.inner.begin_sentence_state()
+        }
+        fn null_context_state(&self) -> Self::State {
+            self.inner.null_context_state()
+        }
+    };
+}
+
 /// A model whose state keys are another model's, each XOR-ed with `mask`: as
 /// good keys (distinct exactly when the states are), but any of them can be
 /// `u64::MAX`, the memo's empty-slot mark.
@@ -256,27 +284,7 @@ struct Rekeyed<'a, M> {
 
 impl<M: LanguageModel> LanguageModel for Rekeyed<'_, M> {
     type State = M::State;
-    fn order(&self) -> usize {
-        self.inner.order()
-    }
-    fn word_id(&self, word: &[u8]) -> WordId {
-        self.inner.word_id(word)
-    }
-    fn vocab_size(&self) -> usize {
-        self.inner.vocab_size()
-    }
-    fn bos_id(&self) -> WordId {
-        self.inner.bos_id()
-    }
-    fn eos_id(&self) -> WordId {
-        self.inner.eos_id()
-    }
-    fn begin_sentence_state(&self) -> Self::State {
-        self.inner.begin_sentence_state()
-    }
-    fn null_context_state(&self) -> Self::State {
-        self.inner.null_context_state()
-    }
+    forward_to_inner!();
     fn full_score(&self, state: &Self::State, word: WordId, out: &mut Self::State) -> FullScore {
         self.inner.full_score(state, word, out)
     }
@@ -576,27 +584,7 @@ struct Counting {
 
 impl LanguageModel for Counting {
     type State = <ReferenceModel as LanguageModel>::State;
-    fn order(&self) -> usize {
-        self.inner.order()
-    }
-    fn word_id(&self, word: &[u8]) -> WordId {
-        self.inner.word_id(word)
-    }
-    fn vocab_size(&self) -> usize {
-        self.inner.vocab_size()
-    }
-    fn bos_id(&self) -> WordId {
-        self.inner.bos_id()
-    }
-    fn eos_id(&self) -> WordId {
-        self.inner.eos_id()
-    }
-    fn begin_sentence_state(&self) -> Self::State {
-        self.inner.begin_sentence_state()
-    }
-    fn null_context_state(&self) -> Self::State {
-        self.inner.null_context_state()
-    }
+    forward_to_inner!();
     fn full_score(&self, state: &Self::State, word: WordId, out: &mut Self::State) -> FullScore {
         self.direct.fetch_add(1, Ordering::Relaxed);
         self.inner.full_score(state, word, out)
