@@ -886,3 +886,26 @@ fn lists_that_wait_for_each_others_queries_score_as_alone() {
     );
     assert_eq!(lm.direct.load(Ordering::Relaxed), stats.queries);
 }
+
+/// The scorer's counts, each on its own: lists (empty ones too), hypotheses
+/// and words without `</s>`, summed over the calls.
+#[test]
+fn stats_count_lists_hypotheses_and_words_each() {
+    let lm = model();
+    let lists = vec![
+        NbestList::new("a")
+            .with_hyp(Hypothesis::new("the cat", 0.0))
+            .with_hyp(Hypothesis::new("", 0.0)),
+        NbestList::new("empty"),
+        NbestList::new("b").with_hyp(Hypothesis::new("x y z", 0.0)),
+    ];
+    let mut scorer = LmScorer::new(&lm);
+    scorer.score_lists_into(&lists, &mut Vec::new());
+    let s = scorer.stats();
+    assert_eq!((s.lists, s.hyps, s.words), (3, 3, 5));
+    scorer.score_list(&lists[2]);
+    let s = scorer.stats();
+    assert_eq!((s.lists, s.hyps, s.words), (4, 4, 8));
+    let (_, total) = score_lists(&lm, &lists, |_| {});
+    assert_eq!((total.lists, total.hyps, total.words), (3, 3, 5));
+}
