@@ -135,11 +135,26 @@ fn assert_same<T: PartialEq + std::fmt::Debug>(
     }
 }
 
+/// Every score of `lists` bit for bit (`PartialEq` takes `-0.0` for `0.0`).
+fn score_bits(lists: &[NbestList]) -> Vec<u64> {
+    let hyps = lists.iter().flat_map(|l| &l.hyps);
+    hyps.flat_map(|h| {
+        let own = [h.acoustic.to_bits(), h.lm.map_or(1, f64::to_bits)];
+        own.into_iter().chain(h.extra.values().map(|v| v.to_bits()))
+    })
+    .collect()
+}
+
 /// The JSONL n-best reader and `wer`'s transcript reader read `input` as they
-/// read it with every object line forced through their general paths.
+/// read it with every object line forced through their general paths (the
+/// n-best lists' scores to the bit).
 fn check_fast_paths(input: &[u8], lists: &Result<Vec<NbestList>, NbestError>) {
     let forced = force_value_path(input);
-    assert_same(lists, &jsonl::read(&forced[..], "fuzz.jsonl"), "jsonl");
+    let slow = jsonl::read(&forced[..], "fuzz.jsonl");
+    assert_same(lists, &slow, "jsonl");
+    if let (Ok(a), Ok(b)) = (lists, &slow) {
+        assert_eq!(score_bits(a), score_bits(b), "jsonl: a score's bits differ");
+    }
     // The transcript reader reads a file (one per fuzzing process), as JSONL
     // when its first character but separators is `{` (else Kaldi `text`,
     // which the forced input would change).
