@@ -20,5 +20,11 @@ printf '\1-100 -2.2 2 <s> a -pau- b </s>\n-99 -2 3 a -pau- b\n(-90) a -pau-\n' >
 printf '\2u-1 2 4 4 7 \nu-2\nu-3 1  2\n' > fuzz/corpus/nbest/kaldi-ali
 # A Kaldi symbol table, a NUL, transcriptions as its word ids.
 printf '\4<eps> 0\nthe 1\ncat\t2\n\0001 2\n2 0\n7\n' > fuzz/corpus/nbest/kaldi-word-ids
+# JSONL n-best lines in the forms data/ lacks: words and ref as arrays of strings,
+# `lm: null`, `ref: null`, escapes, `-0`, an exponent, an integer beyond u64.
+printf '\0{"id": "u1", "ref": ["a", "b c"], "hyps": [{"words": ["<s>", "a b", "c"], "acoustic": -0, "lm": null, "conf": 0.25}, {"words": "a\\tb \\u00e9\\"", "acoustic": 3e2, "lm": -1.5E-3, "conf": 18446744073709551616}]}\n{"id": "u\\u0032", "ref": null, "hyps": [], "other": {"k": [1, true, null]}}\n' > fuzz/corpus/nbest/jsonl-forms
+# `wer`'s transcript lines: the words in `text`, `words` (a string or an array), `ref`
+# or the first hypothesis.
+printf '\0{"id": "t1", "text": "a b"}\n{"id": "t2", "words": ["a", "b"], "ref": null}\n{"id": "t3", "ref": "a \\u0062", "hyps": [{"words": "b"}, {"words": "c"}]}\n' > fuzz/corpus/nbest/jsonl-transcripts
 cargo run --quiet --release --bin build-lm -- data/tiny.arpa fuzz/corpus/model_bytes/tiny.dlm 2>/dev/null
 cargo run --quiet --release --bin build-lm -- --raw-f32 data/tiny.arpa fuzz/corpus/model_bytes/tiny-raw.dlm 2>/dev/null
