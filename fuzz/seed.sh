@@ -25,6 +25,16 @@ printf '\4<eps> 0\nthe 1\ncat\t2\n\0001 2\n2 0\n7\n' > fuzz/corpus/nbest/kaldi-w
 printf '\0{"id": "u1", "ref": ["a", "b c"], "hyps": [{"words": ["<s>", "a b", "c"], "acoustic": -0, "lm": null, "conf": 0.25}, {"words": "a\\tb \\u00e9\\"", "acoustic": 3e2, "lm": -1.5E-3, "conf": 18446744073709551616}]}\n{"id": "u\\u0032", "ref": null, "hyps": [], "other": {"k": [1, true, null]}}\n' > fuzz/corpus/nbest/jsonl-forms
 # `wer`'s transcript lines: the words in `text`, `words` (a string or an array), `ref`
 # or the first hypothesis.
-printf '\0{"id": "t1", "text": "a b"}\n{"id": "t2", "words": ["a", "b"], "ref": null}\n{"id": "t3", "ref": "a \\u0062", "hyps": [{"words": "b"}, {"words": "c"}]}\n' > fuzz/corpus/nbest/jsonl-transcripts
+printf '\0{"id": "t1", "text": "a b"}\n{"id": "t2", "words": ["a", "b"], "ref": null}\n{"id": "t3", "ref": "a \\u0062", "hyps": [{"words": "b"}, {"words": "c"}]}\n{"id": "t4", "words": "a", "text": "b", "hyps": [{"words": "c"}]}\n' > fuzz/corpus/nbest/jsonl-transcripts
+# JSONL n-best lines the reader refuses, one a seed (a reader stops at its first
+# error): an extra score of null, a score as a string, words of null, a key given
+# twice, a number among the words.
+n=0
+for h in '"words": "a", "acoustic": 1, "conf": null' '"words": "a", "acoustic": "1"' \
+  '"words": null, "acoustic": 1' '"words": "a", "acoustic": 1, "acoustic": 2' \
+  '"words": ["a", 1], "acoustic": 1'; do
+  n=$((n + 1))
+  printf '\0{"id": "r%s", "hyps": [{%s}]}\n' "$n" "$h" > "fuzz/corpus/nbest/jsonl-refused-$n"
+done
 cargo run --quiet --release --bin build-lm -- data/tiny.arpa fuzz/corpus/model_bytes/tiny.dlm 2>/dev/null
 cargo run --quiet --release --bin build-lm -- --raw-f32 data/tiny.arpa fuzz/corpus/model_bytes/tiny-raw.dlm 2>/dev/null
