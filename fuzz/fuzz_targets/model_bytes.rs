@@ -1,6 +1,7 @@
 //! A valid model header and section table, then the fuzzer's bytes in place of
-//! the data sections (as regex's DFA deserialization target does): opening and
-//! querying must never panic or read out of bounds.
+//! the data sections (as regex's DFA deserialization target does), or XORed
+//! onto the valid data sections: opening and querying must never panic or
+//! read out of bounds.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -109,20 +110,24 @@ fuzz_target!(|data: &[u8]| {
     let valid = valid(data.first().copied().unwrap_or(0));
     let (_, sections) = dashlm::format::parse(valid).unwrap();
     let start = sections.iter().map(|e| e.offset).min().unwrap() as usize;
-    let mut bytes = valid[..start].to_vec();
-    bytes.extend(
-        data.iter()
-            .chain(std::iter::repeat(&0u8))
-            .take(valid.len() - start),
-    );
-    // Zero gaps between sections, as the writer leaves them (open refuses
-    // anything else), so that fuzzed bytes reach the sections.
+    let fuzzed = data.iter().chain(std::iter::repeat(&0u8));
     let mut ranges: Vec<_> = sections.iter().map(|e| e.range()).collect();
     ranges.sort_by_key(|r| r.start);
-    for w in ranges.windows(2) {
-        bytes[w[0].end..w[1].start].fill(0);
-    }
-    if let Ok(model) = Model::from_bytes(bytes) {
-        exercise(&model);
+    // The fuzzer's bytes in place of the data sections, and XORed onto the
+    // valid ones (a few flipped bytes in a model that otherwise opens: the
+    // layouts and vocabulary checks pass, so queries read the corruption).
+    let replaced = fuzzed.clone().take(valid.len() - start).copied();
+    let xored = (valid[start..].iter().zip(fuzzed)).map(|(v, d)| v ^ d);
+    for data_sections in [replaced.collect::<Vec<u8>>(), xored.collect()] {
+        let mut bytes = valid[..start].to_vec();
+        bytes.extend(data_sections);
+        // Zero gaps between sections, as the writer leaves them (open refuses
+        // anything else), so that fuzzed bytes reach the sections.
+        for w in ranges.windows(2) {
+            bytes[w[0].end..w[1].start].fill(0);
+        }
+        if let Ok(model) = Model::from_bytes(bytes) {
+            exercise(&model);
+        }
     }
 });
