@@ -11,7 +11,12 @@ fuzz_target!(|data: &[u8]| {
     // Every weight variant (quantized ones build codebooks, on a thread of
     // their own in the streaming builder), and f32 with every weight raw,
     // chosen by the input's length.
-    let weights = [WeightFormat::F32, WeightFormat::Q16, WeightFormat::Q8, WeightFormat::F32][data.len() % 4];
+    let weights = [
+        WeightFormat::F32,
+        WeightFormat::Q16,
+        WeightFormat::Q8,
+        WeightFormat::F32,
+    ][data.len() % 4];
     let opts = build::BuildOptions {
         raw_f32: data.len() % 4 == 3,
         // A fifth of the inputs with an emptier (or fuller) order-2 table.
@@ -36,21 +41,38 @@ fuzz_target!(|data: &[u8]| {
     type Built = Result<Option<(build::Streamed, std::io::Cursor<Vec<u8>>)>, build::BuildError>;
     let check = |built: Built, what: &str| match built {
         Ok(Some((_, out))) => {
-            assert_eq!(Some(&out.into_inner()), in_memory.as_ref(), "{what} output differs")
+            assert_eq!(
+                Some(&out.into_inner()),
+                in_memory.as_ref(),
+                "{what} output differs"
+            )
         }
         Ok(None) => {}
         Err(e) => {
             use build::BuildError::*;
             let size = matches!(
                 e,
-                TooLarge { .. } | TooManySlots { .. } | KeyTooWide { .. } | VocabTooLarge | Table { .. }
+                TooLarge { .. }
+                    | TooManySlots { .. }
+                    | KeyTooWide { .. }
+                    | VocabTooLarge
+                    | Table { .. }
             );
             assert!(size || matches!(e, Write(_)), "{what}: {e:?}");
-            assert!(in_memory.is_none(), "{what} refused what compile built: {e}");
+            assert!(
+                in_memory.is_none(),
+                "{what} refused what compile built: {e}"
+            );
         }
     };
     let out = std::io::Cursor::new(Vec::new());
-    check(build::compile_streaming(data, opts, out, |_| {}), "streamed");
+    check(
+        build::compile_streaming(data, opts, out, |_| {}),
+        "streamed",
+    );
     let out = std::io::Cursor::new(Vec::new());
-    check(build::compile_completing(data, opts, out, |_| {}), "completed");
+    check(
+        build::compile_completing(data, opts, out, |_| {}),
+        "completed",
+    );
 });
