@@ -393,6 +393,65 @@ fn a_table_layout_claiming_huge_tables_is_refused() {
     assert!(e.contains("a grouped table has no nodes"), "{e}");
 }
 
+/// data/tiny.arpa compiled to q8 with its highest order (the trigrams)
+/// grouped, and the byte where the trigram table's layout starts.
+fn tiny_grouped() -> (Vec<u8>, usize) {
+    let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny.arpa").unwrap();
+    let opts = BuildOptions {
+        grouped_top: true,
+        ..BuildOptions::new(format::WeightFormat::Q8)
+    };
+    let (file, _) = compile(&set, opts).unwrap();
+    let mut bytes = Vec::new();
+    file.write_to(&mut bytes).unwrap();
+    let (_, sections) = format::parse(&bytes).unwrap();
+    let layouts = sections.require(SectionKind::Layouts, 0).unwrap().offset as usize;
+    // Order 3's layout follows order 2's (32 bytes each).
+    (bytes, layouts + 32)
+}
+
+#[test]
+fn grouped_layout_lies_are_refused_each_alone() {
+    // Audit 33: mutants of `grouped::check` joining its conditions with `&&`
+    // survived; a lie in one field alone was accepted (or, for a count past
+    // 2^40, made the table's size overflow: a panic in debug builds).
+    let (bytes, top) = tiny_grouped();
+    let mut sealed = bytes.clone();
+    reseal(&mut sealed);
+    assert_eq!(sealed[top + 26], format::table::GROUPED);
+    assert!(Model::from_bytes(&sealed[..]).is_ok());
+    let at = format!("table layout at byte {top}: ");
+    // `ctx_bits` (byte 20), in no other check: 0 or past 32.
+    for ctx_bits in [0, 33] {
+        let e = open_error_of(bytes.clone(), |b| b[top + 20] = ctx_bits);
+        let want = format!("{at}grouped table field widths [{ctx_bits}, ");
+        assert!(e.contains(&want), "{e}");
+    }
+    // The node flag (byte 23), backoff bits (24), displacement bits (25).
+    for (field, what) in [
+        (23, "node flag 1,"),
+        (24, "1-bit backoffs"),
+        (25, "1-bit displacements"),
+    ] {
+        let e = open_error_of(bytes.clone(), |b| b[top + field] = 1);
+        let want = format!("{at}a grouped table has no nodes, backoffs or displacements");
+        assert!(e.contains(&want) && e.contains(what), "{e}");
+    }
+    // `num_homes` (bytes 0..8) or `num_slots` (8..16) past 2^40.
+    for (field, n) in [
+        (0, (1 << 40) + 1),
+        (0, u64::MAX),
+        (8, (1 << 40) + 1),
+        (8, u64::MAX),
+    ] {
+        let e = open_error_of(bytes.clone(), |b| put_u64(b, top + field, n));
+        assert!(
+            e.contains(&at) && e.contains(&format!("{n} ")) && e.contains(" arcs"),
+            "{e}"
+        );
+    }
+}
+
 #[test]
 fn a_missing_section_is_refused() {
     let e = open_error(|b| {

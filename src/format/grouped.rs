@@ -422,6 +422,51 @@ mod tests {
         }
     }
 
+    /// `check`'s bounds at their edges: widths 1..=32, at most 2^40 contexts
+    /// and arcs, no node flag, backoff or displacement bits (audit 33: its
+    /// `> 1 << 40` as `>=` or `==`, and its conditions joined by `&&`, survived).
+    #[test]
+    fn check_bounds_each_field_at_its_edges() {
+        let widest = Widths {
+            ctx: 32,
+            word: 32,
+            prob: 32,
+            nodes: false,
+            backoff: 0,
+        };
+        let ok = widest.grouped_layout(1 << 40, 1 << 40);
+        assert_eq!(check(&ok), Ok(()));
+        let narrowest = Widths {
+            ctx: 1,
+            word: 1,
+            prob: 1,
+            nodes: false,
+            backoff: 0,
+        };
+        assert_eq!(check(&narrowest.grouped_layout(0, 0)), Ok(()));
+        let past = (1 << 40) + 1;
+        for raw in [
+            RawLayout {
+                num_homes: past,
+                ..ok
+            },
+            RawLayout {
+                num_slots: past,
+                ..ok
+            },
+            RawLayout { ctx_bits: 0, ..ok },
+            RawLayout { ctx_bits: 33, ..ok },
+            RawLayout { has_nodes: 1, ..ok },
+            RawLayout {
+                backoff_bits: 1,
+                ..ok
+            },
+            RawLayout { disp_bits: 1, ..ok },
+        ] {
+            assert!(check(&raw).is_err(), "{raw:?}");
+        }
+    }
+
     #[test]
     fn arcs_out_of_order_or_missing_are_refused() {
         let widths = Widths {
