@@ -240,6 +240,20 @@ fn a_huge_vocabulary_is_refused_without_allocating() {
 }
 
 #[test]
+fn a_vocabulary_size_of_0_or_u32_max_is_refused() {
+    // Audit 33: the check's `||` as `&&` survived (0 was refused only for its
+    // `<s>` id, u32::MAX only later, for its sections' sizes).
+    for v in [0, u32::MAX] {
+        let e = open_error(|b| {
+            b[16..20].copy_from_slice(&v.to_le_bytes());
+            put_u64(b, 32, u64::from(v));
+        });
+        let want = format!("vocabulary size at byte 16: {v} is invalid");
+        assert!(e.contains(&want), "{e}");
+    }
+}
+
+#[test]
 fn too_many_sections_are_refused() {
     let e = open_error(|b| b[28..32].copy_from_slice(&1_000_000u32.to_le_bytes()));
     assert!(e.contains("section count"), "{e}");

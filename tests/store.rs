@@ -379,3 +379,46 @@ fn orders_7_and_8_score_like_the_reference() {
         assert_eq!(usize::from(longest), order, "the highest order was reached");
     }
 }
+
+/// `format::parse` at its bounds, on files `FileWriter` writes: no section
+/// (the header alone), empty sections only (the file ends where the section
+/// table does), and the most sections the format allows, 64 (audit 33: the
+/// two length checks' `<` as `<=` and the section count's `>` as `>=`
+/// survived); one byte less is too short.
+#[test]
+fn parse_takes_the_writers_files_at_its_bounds() {
+    use dashlm::format::{parse, FileWriter, Header, SectionKind, HEADER_LEN, SECTION_ENTRY_LEN};
+    let mut counts = [0; dashlm::MAX_ORDER];
+    counts[0] = 1;
+    let header = Header {
+        order: 1,
+        weights: WeightFormat::F32,
+        vocab_size: 1,
+        bos: 0,
+        eos: 0,
+        counts,
+    };
+    let kinds = [
+        SectionKind::VocabOffsets,
+        SectionKind::VocabBytes,
+        SectionKind::VocabIndex,
+        SectionKind::Unigrams,
+        SectionKind::Layouts,
+        SectionKind::Table,
+        SectionKind::ProbCodebook,
+        SectionKind::BackoffCodebook,
+    ];
+    for n in [0, 1, 64] {
+        let mut f = FileWriter::new(header);
+        for i in 0..n {
+            f.add(kinds[i % 8], (i / 8) as u16, Vec::new());
+        }
+        let mut bytes = Vec::new();
+        f.write_to(&mut bytes).unwrap();
+        assert_eq!(bytes.len(), HEADER_LEN + n * SECTION_ENTRY_LEN);
+        let (parsed, sections) = parse(&bytes).unwrap();
+        assert_eq!((parsed, sections.iter().count()), (header, n));
+        let e = parse(&bytes[..bytes.len() - 1]).unwrap_err().to_string();
+        assert!(e.contains("too short"), "{n}: {e}");
+    }
+}
