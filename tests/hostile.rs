@@ -175,8 +175,10 @@ fn a_non_zero_byte_between_sections_is_refused() {
 fn a_gap_before_a_section_is_refused() {
     // The last section moved 8 bytes on, the file grown to hold it: aligned,
     // in bounds, overlapping nothing, but not where the writer puts it.
+    let mut entry = None;
     let e = open_error(|b| {
         let (i, last) = last_section(b);
+        entry = Some(last);
         let last = last.range();
         let moved = b[last.clone()].to_vec();
         b.truncate(last.start);
@@ -188,6 +190,16 @@ fn a_gap_before_a_section_is_refused() {
         e.contains("starts at byte") && e.contains("rounded up to 8"),
         "{e}"
     );
+    // The section is named (audit 33: `SectionEntry::describe` returning ""
+    // survived).
+    let last = entry.unwrap();
+    let want = format!(
+        "the {} section (order {}) starts at byte {}",
+        last.kind.name(),
+        last.order,
+        last.offset + 8
+    );
+    assert!(e.contains(&want), "{e}");
 }
 
 #[test]
