@@ -16,8 +16,13 @@ fn tiny() -> Vec<u8> {
 
 /// data/tiny.arpa compiled with `weights`.
 fn tiny_with(weights: format::WeightFormat) -> Vec<u8> {
+    tiny_built(BuildOptions::new(weights))
+}
+
+/// data/tiny.arpa compiled with `opts`.
+fn tiny_built(opts: BuildOptions) -> Vec<u8> {
     let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny.arpa").unwrap();
-    let (file, _) = compile(&set, BuildOptions::new(weights)).unwrap();
+    let (file, _) = compile(&set, opts).unwrap();
     let mut bytes = Vec::new();
     file.write_to(&mut bytes).unwrap();
     bytes
@@ -422,14 +427,10 @@ fn a_table_layout_claiming_huge_tables_is_refused() {
 /// data/tiny.arpa compiled to q8 with its highest order (the trigrams)
 /// grouped, and the byte where the trigram table's layout starts.
 fn tiny_grouped() -> (Vec<u8>, usize) {
-    let set = NGramSet::read(&include_bytes!("../data/tiny.arpa")[..], "tiny.arpa").unwrap();
-    let opts = BuildOptions {
+    let bytes = tiny_built(BuildOptions {
         grouped_top: true,
         ..BuildOptions::new(format::WeightFormat::Q8)
-    };
-    let (file, _) = compile(&set, opts).unwrap();
-    let mut bytes = Vec::new();
-    file.write_to(&mut bytes).unwrap();
+    });
     let (_, sections) = format::parse(&bytes).unwrap();
     let layouts = sections.require(SectionKind::Layouts, 0).unwrap().offset as usize;
     // Order 3's layout follows order 2's (32 bytes each).
