@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dashlm::arpa::{open_input, ArpaError, Compression, NGramSet};
+use dashlm::arpa::{open_input, ArpaError, Compression, NGramSet, MAX_LINE_BYTES};
 use dashlm::{LanguageModel, ReferenceModel};
 
 fn fixture_dir() -> PathBuf {
@@ -711,4 +711,46 @@ fn lines_ended_by_cr_alone_are_named() {
          e.g. with `tr '\\r' '\\n'`"
     );
     assert!(NGramSet::read(text.replace('\n', "\r\n").as_bytes(), "dos.arpa").is_ok());
+}
+
+/// An error past the first line is never named by the input's first bytes:
+/// a free-text line before `\data\` that happens to start as gzip does
+/// (`1f 8b`) leaves a later NUL byte or over-long line plain binary data,
+/// named at its own line (audit 35: reader.rs mutant `line_no > 0` → `< 0`
+/// in `first_bytes_kind` survived, as did `line_no += 1` → `-=`/`*=` for an
+/// over-long line in the fixture and build tests).
+#[test]
+fn errors_after_the_first_line_are_not_named_by_its_first_bytes() {
+    let head = b"\x1f\x8b free text\n\\data\\\n".to_vec();
+    let mut nul = head.clone();
+    nul.extend_from_slice(b"ngram 1=\x001\n");
+    let err = NGramSet::read(&nul[..], "x").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "x:3: NUL byte in line: this is binary data, not ARPA text"
+    );
+    let mut long = head;
+    long.extend_from_slice(b"ngram 1=");
+    long.resize(long.len() + MAX_LINE_BYTES as usize, b'9');
+    long.push(b'\n');
+    let err = NGramSet::read(&long[..], "long.arpa").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("long.arpa:3: line longer than {MAX_LINE_BYTES} bytes: this is not ARPA text")
+    );
+}
+
+/// IRSTLM's binary formats are named at their header line (audit 35:
+/// reader.rs mutant "delete match arm blmt | Qblmt" survived).
+#[test]
+fn irstlm_binary_headers_are_named() {
+    for head in ["blmt 3 10 20 30", "Qblmt 3 10 20 30"] {
+        let text = format!("{head}\n\\data\\\nngram 1=1\n");
+        let err = NGramSet::read(text.as_bytes(), "b").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "b:1: this is IRSTLM's binary format, not ARPA text (it is not text; KenLM refuses \
+             it too): convert it with IRSTLM's `compile-lm --text=yes IN OUT.arpa`"
+        );
+    }
 }
