@@ -609,7 +609,7 @@ impl Layout {
     pub fn encode(&self, field: u64, h: u64, s: &Slot) -> u128 {
         let field = field & self.offset_mask();
         let tag = if self.grouped() {
-            u64::from(s.word)
+            u64::from(s.word) & mask(u32::from(self.raw.word_bits))
         } else if self.runs() {
             field | self.rem_field(h)
         } else {
@@ -835,6 +835,28 @@ mod tests {
             .map(|(&(_, ctx, word), &s)| (s, arc(ctx, word)))
             .collect();
         assert_eq!(listed, expected, "runs {runs} bases {based}");
+    }
+
+    /// A grouped layout's `encode` cuts the word to its field, as the doc
+    /// says every value is (audit 36: a word wider than `word_bits` spilled
+    /// into the probability; the writers refuse such words first).
+    #[test]
+    fn grouped_encode_cuts_the_word_to_its_field() {
+        let widths = Widths {
+            ctx: 8,
+            word: 8,
+            prob: 8,
+            nodes: false,
+            backoff: 0,
+        };
+        let layout = Layout::new(widths.grouped_layout(100, 120), 200, 0).unwrap();
+        let arc = Slot {
+            ctx: 1,
+            word: 0x105,
+            prob: 2,
+            ..Slot::default()
+        };
+        assert_eq!(layout.encode(0, 0, &arc), 2 << 8 | 5);
     }
 
     #[test]
