@@ -487,4 +487,37 @@ mod tests {
             assert_eq!(get(&mut c, w, || panic!("cached")), i as WordId);
         }
     }
+
+    /// Spellings whose keys differ in two of their three parts (first half,
+    /// second half, length) by the same bits: 16-byte ones whose halves differ
+    /// alike, and ones whose first or ninth byte differs as their lengths do
+    /// (the bytes after it zero). A key compare that lets two differences
+    /// cancel gives thousands of them, many sharing runs of slots, a wrong id.
+    #[test]
+    fn keys_that_differ_alike_in_two_places_are_told_apart() {
+        let halves =
+            (b'0'..b'p').flat_map(|x| (b'0'..b'p').map(move |y| [[x; 8], [y; 8]].concat()));
+        // `k ^ n` at `at`, after `at` bytes 'x', zeros up to length `n`.
+        let byte_as_length = |at: usize, lengths: std::ops::RangeInclusive<u8>| {
+            (0..=255u8).flat_map(move |k| {
+                lengths.clone().map(move |n| {
+                    let mut w = vec![b'x'; at];
+                    w.resize(n as usize, 0);
+                    w[at] = k ^ n;
+                    w
+                })
+            })
+        };
+        let words: Vec<Vec<u8>> = halves
+            .chain(byte_as_length(0, 1..=16))
+            .chain(byte_as_length(8, 9..=16))
+            .collect();
+        let mut c = WordCache::new(1 << 22);
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(get(&mut c, w, || i as WordId), i as WordId, "{w:?}");
+        }
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(get(&mut c, w, || panic!("cached")), i as WordId, "{w:?}");
+        }
+    }
 }
