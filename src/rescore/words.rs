@@ -520,4 +520,26 @@ mod tests {
             assert_eq!(get(&mut c, w, || panic!("cached")), i as WordId, "{w:?}");
         }
     }
+
+    /// The cache keeps to its budget when its entries' costs do not add up
+    /// to it exactly: it restarts before an entry would pass it, so some
+    /// spellings are looked up twice, and never more.
+    #[test]
+    fn restarts_before_passing_a_budget_that_is_no_multiple_of_the_entries() {
+        let budget = 40 * WordCache::cost(b"w0") + 32;
+        let mut c = WordCache::new(budget);
+        let mut calls = 0;
+        let words: Vec<String> = (0..60).map(|i| format!("w{i}")).collect();
+        for _ in 0..2 {
+            for (i, w) in words.iter().enumerate() {
+                let id = get(&mut c, w.as_bytes(), || {
+                    calls += 1;
+                    i as WordId
+                });
+                assert_eq!(id, i as WordId);
+                assert!(c.used <= budget, "{} > {budget}", c.used);
+            }
+        }
+        assert!(calls > 60 && calls <= 120, "{calls}");
+    }
 }
