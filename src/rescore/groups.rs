@@ -12,17 +12,25 @@ use crate::lm::LanguageModel;
 /// Lists scored together by [`score_lists`] and [`score_lists_sequential`]
 /// (consecutive groups of this many, through [`LmScorer::score_lists_into`]).
 ///
+/// Six: enough lists take turns to hide a query's wait for memory, and a
+/// group's memo, ids and cursors stay small. On the Zen 4 VM of session 70
+/// (`rescore_bench` with `--only dashlm-1`, the group sizes alternating), 6
+/// ran 1.024-1.029x as fast as 8 on `big.jsonl` (synth-dev 30 times, whose
+/// model lines stay cached) and 1.037-1.055x on 5,000 lists not repeated,
+/// whose model lines come from memory; 3, 4 and 5 were as fast as 6 on the
+/// first, but 3 and 4 slower than 8 on the second (0.95x and 0.99x).
+///
 /// ```
 /// use dashlm::rescore::{score_lists, Hypothesis, NbestList, GROUP_LISTS};
 /// # let lm = dashlm::ReferenceModel::read(&include_bytes!("../../data/tiny.arpa")[..], "tiny").unwrap();
-/// assert_eq!(GROUP_LISTS, 8);
+/// assert_eq!(GROUP_LISTS, 6);
 /// let lists: Vec<_> = (0..GROUP_LISTS + 1).map(|i| NbestList::new(&i.to_string()).with_hyp(Hypothesis::new("the cat", 0.0))).collect();
 /// # use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 /// let (groups, done) = (AtomicUsize::new(0), AtomicUsize::new(0));
 /// score_lists(&lm, &lists, |n| { groups.fetch_add(1, Relaxed); done.fetch_add(n, Relaxed); });
-/// assert_eq!((groups.into_inner(), done.into_inner()), (2, GROUP_LISTS + 1)); // 8 + 1
+/// assert_eq!((groups.into_inner(), done.into_inner()), (2, GROUP_LISTS + 1)); // 6 + 1
 /// ```
-pub const GROUP_LISTS: usize = 8;
+pub const GROUP_LISTS: usize = 6;
 
 /// New LM scores for every list, in parallel (rayon), in input order; each
 /// list's scores are as [`LmScorer::score_list`] gives. Lists are scored in
