@@ -348,20 +348,28 @@ mod tests {
         }
     }
 
-    #[test]
-    fn looks_each_spelling_up_once_and_restarts_when_full() {
-        let mut c = WordCache::new(40 * 64);
+    /// Looks `w0` to `w59` up twice in `c`, checking each id and then `check`
+    /// after each lookup; returns how many lookups reached the model.
+    fn sixty_spellings_twice(c: &mut WordCache, check: impl Fn(&WordCache)) -> usize {
         let mut calls = 0;
         let words: Vec<String> = (0..60).map(|i| format!("w{i}")).collect();
         for _ in 0..2 {
             for (i, w) in words.iter().enumerate() {
-                let id = get(&mut c, w.as_bytes(), || {
+                let id = get(c, w.as_bytes(), || {
                     calls += 1;
                     i as WordId
                 });
                 assert_eq!(id, i as WordId);
+                check(c);
             }
         }
+        calls
+    }
+
+    #[test]
+    fn looks_each_spelling_up_once_and_restarts_when_full() {
+        let mut c = WordCache::new(40 * 64);
+        let calls = sixty_spellings_twice(&mut c, |_| {});
         // 40 entries fit: the cache restarted, so some spellings were looked
         // up again, but never more than twice.
         assert!(calls > 60 && calls <= 120, "{calls}");
@@ -528,18 +536,9 @@ mod tests {
     fn restarts_before_passing_a_budget_that_is_no_multiple_of_the_entries() {
         let budget = 40 * WordCache::cost(b"w0") + 32;
         let mut c = WordCache::new(budget);
-        let mut calls = 0;
-        let words: Vec<String> = (0..60).map(|i| format!("w{i}")).collect();
-        for _ in 0..2 {
-            for (i, w) in words.iter().enumerate() {
-                let id = get(&mut c, w.as_bytes(), || {
-                    calls += 1;
-                    i as WordId
-                });
-                assert_eq!(id, i as WordId);
-                assert!(c.used <= budget, "{} > {budget}", c.used);
-            }
-        }
+        let calls = sixty_spellings_twice(&mut c, |c| {
+            assert!(c.used <= budget, "{} > {budget}", c.used);
+        });
         assert!(calls > 60 && calls <= 120, "{calls}");
     }
 }
