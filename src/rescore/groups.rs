@@ -16,9 +16,10 @@ use crate::lm::LanguageModel;
 /// group's memo, ids and cursors stay small. On the Zen 4 VM of session 70
 /// (`rescore_bench` with `--only dashlm-1`, the group sizes alternating), 6
 /// ran 1.024-1.029x as fast as 8 on `big.jsonl` (synth-dev 30 times, whose
-/// model lines stay cached) and 1.037-1.055x on 5,000 lists not repeated,
-/// whose model lines come from memory; 3, 4 and 5 were as fast as 6 on the
-/// first, but 3 and 4 slower than 8 on the second (0.95x and 0.99x).
+/// model lines stay cached) and 1.018-1.055x on 5,000 lists not repeated
+/// (`examples/gen_nbest.rs`), whose model lines come from memory; 3, 4 and 5
+/// were as fast as 6 on the first, but 3 and 4 slower than 8 on the second
+/// (0.95x and 0.99x).
 ///
 /// ```
 /// use dashlm::rescore::{score_lists, Hypothesis, NbestList, GROUP_LISTS};
