@@ -736,14 +736,12 @@ mod tests {
         // arcs pile up past their homes as in a built model (audit 36: keys
         // repeating every 500 put at most 500 arcs in a table, at most load
         // 0.17, and consecutive keys hash to evenly spaced homes).
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(count);
         let mut seen = std::collections::HashSet::new();
-        let mut x: u64 = count;
         let mut keys: Vec<(u64, u32, u32)> = Vec::new();
         while (keys.len() as u64) < count {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let (ctx, word) = ((x >> 24) as u32 % 511, (x >> 44) as u32 % 250);
+            let (ctx, word) = (rng.gen_range(0..511), rng.gen_range(0..250));
             if seen.insert((ctx, word)) {
                 keys.push((codec.hash(ctx, word), ctx, word));
             }
