@@ -6,8 +6,8 @@
 //! Scores are random; `rescore_bench` and the model ignore them.
 //!
 //! ```text
-//! cargo run --release --example gen_nbest -- ../shared/data/queries/dev.txt dev-nbest.jsonl
-//! cargo run --release --example rescore_bench -- DIR/model.f32.dlm en4.arpa dev-nbest.jsonl 5
+//! cargo run --release --example gen_nbest -- ../shared/data/queries/dev.txt gen-nbest.jsonl
+//! cargo run --release --example rescore_bench -- DIR/model.f32.dlm en4.arpa gen-nbest.jsonl 5
 //! ```
 //!
 //! The output is JSONL (gzip or xz by the extension, as `dashlm rescore` writes).
