@@ -1,12 +1,20 @@
 //! The rescorer's memo of transitions (and, for models whose states have
 //! keys, of state numbers): a `u64 -> u64` open-addressing table
-//! (linear probing, load at most 1/2, multiplicative hash) whose key and value
-//! share one 16-byte slot, so a probe reads one cache line. Clearing costs one
-//! store per entry written since the last clear, not one per slot.
+//! (linear probing, load at most 1/2) whose key and value share one 16-byte
+//! slot, so a probe reads one cache line. Clearing costs one store per entry
+//! written since the last clear, not one per slot.
+//!
+//! A key's home is the top bits of `high ^ low * WORD_MULTIPLIER` (its two
+//! 32-bit halves): the high half is taken as it is, so it must be well mixed
+//! already. The walk's keys are `state tag << 32 | word`, and a state's tag is
+//! its number times an odd constant (see the scorer), so the walk's chain from
+//! one step to the next (the tag loaded, the slot found) has no multiplication
+//! on it: the word's product does not wait for the step before.
 //!
 //! Private to [`rescorer`](super::rescorer).
 
-const MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
+/// Multiplies a key's low half (a word, or the id in a state's key).
+const WORD_MULTIPLIER: u32 = 0x9E37_79B9;
 
 /// The key of an empty slot; never a valid key.
 pub(crate) const NO_KEY: u64 = u64::MAX;
@@ -17,6 +25,7 @@ pub(crate) struct Memo {
     slots: Vec<[u64; 2]>,
     /// The slots written since the last clear.
     used: Vec<u32>,
+    /// `32 - log2(slots)`: a 32-bit hash shifted right by it is a slot.
     shift: u32,
     /// How many times the slots were reallocated (slot indices changed).
     moves: u32,
@@ -27,7 +36,7 @@ impl Memo {
         let mut m = Memo {
             slots: Vec::new(),
             used: Vec::new(),
-            shift: 64,
+            shift: 32,
             moves: 0,
         };
         m.allocate(1 << 10);
@@ -35,8 +44,10 @@ impl Memo {
     }
 
     fn allocate(&mut self, capacity: usize) {
+        // Slot numbers are `u32` (see `used`), and hashes 32 bits.
+        assert!(capacity <= 1 << 31, "memo of {capacity} slots");
         self.slots = vec![[NO_KEY, 0]; capacity];
-        self.shift = 64 - capacity.trailing_zeros();
+        self.shift = 32 - capacity.trailing_zeros();
         self.used.clear();
         self.moves = self.moves.wrapping_add(1);
     }
@@ -50,7 +61,8 @@ impl Memo {
 
     #[inline(always)]
     fn home(&self, key: u64) -> usize {
-        ((key ^ (key >> 29)).wrapping_mul(MULTIPLIER) >> self.shift) as usize
+        let (high, low) = ((key >> 32) as u32, key as u32);
+        ((high ^ low.wrapping_mul(WORD_MULTIPLIER)) >> self.shift) as usize
     }
 
     /// Removes every entry.

@@ -73,7 +73,7 @@ pub struct LmScorer<'m, M: LanguageModel> {
     /// Per group, when the model gives states keys
     /// ([`LanguageModel::state_key`]): state key -> state number.
     numbers: Memo,
-    /// Per group: `(state number << 32 | word)` -> `(next state number << 32 |
+    /// Per group: `(state tag << 32 | word)` -> `(next state's tag << 32 |
     /// score bits)`, or `PENDING << 32` while the query is in flight.
     memo: Memo,
     /// Per group: the word ids of all hypotheses.
@@ -85,7 +85,7 @@ pub struct LmScorer<'m, M: LanguageModel> {
     /// Per group: each hypothesis' `(start in ids, number of words, number of
     /// leading words equal to the previous hypothesis' of its list)`.
     hyps: Vec<(u32, u32, u32)>,
-    /// Per list of the group: `(state number, log10 sum)` after each number of
+    /// Per list of the group: `(state tag, log10 sum)` after each number of
     /// words of the hypothesis walked last (index 0: `<s>`), which the next
     /// hypothesis starts from after the words it shares.
     paths: Vec<Vec<(u32, f32)>>,
@@ -97,7 +97,7 @@ pub struct LmScorer<'m, M: LanguageModel> {
 }
 
 /// Where the walk through one list is: the hypothesis and word position, the
-/// state number and log10 sum reached, and the query in flight, if any.
+/// state (its tag) and log10 sum reached, and the query in flight, if any.
 #[derive(Clone, Copy, Debug)]
 struct Cursor {
     /// The hypothesis being scored (group order), and one past the list's last.
@@ -153,10 +153,47 @@ impl ScorerStats {
     }
 }
 
-/// Memo value `PENDING << 32`: the query is in flight. State numbers stay
-/// below it (a group has fewer than `u32::MAX` states), and so keys (`state
-/// << 32 | word`) never equal [`NO_KEY`].
+/// Memo value `PENDING << 32`: the query is in flight. No state's tag is
+/// `PENDING` (see [`LmScorer::number`]), and so keys (`tag << 32 | word`)
+/// never equal [`NO_KEY`].
 const PENDING: u64 = u32::MAX as u64;
+
+/// The state number whose tag would be `PENDING`: it is skipped (never
+/// given to a state). Small, so that tests reach it.
+const SKIPPED: u32 = 3001;
+
+/// A state's tag, which the walk keys the memo with: its number times this
+/// odd constant (mod 2^32; `0xD517_7577`), so that tags are well mixed and the
+/// memo's hash need not multiply them (see the [`memo`](super::memo) docs).
+/// Chosen so that [`SKIPPED`]'s tag is `PENDING`.
+const TAG_MULTIPLIER: u32 = inverse(TAG_INVERSE);
+
+/// The inverse of [`TAG_MULTIPLIER`] mod 2^32: a tag times it is the number.
+const TAG_INVERSE: u32 = SKIPPED.wrapping_neg();
+
+/// The inverse of odd `a` mod 2^32 (Newton's iteration; each step doubles
+/// the bits that are right, from 3).
+const fn inverse(a: u32) -> u32 {
+    let mut x = a;
+    let mut i = 0;
+    while i < 4 {
+        x = x.wrapping_mul(2u32.wrapping_sub(a.wrapping_mul(x)));
+        i += 1;
+    }
+    x
+}
+
+/// The tag of state number `n`.
+#[inline(always)]
+fn tag(n: u32) -> u32 {
+    n.wrapping_mul(TAG_MULTIPLIER)
+}
+
+/// The number of the state tagged `t`.
+#[inline(always)]
+fn untag(t: u32) -> usize {
+    t.wrapping_mul(TAG_INVERSE) as usize
+}
 
 /// How far ahead [`LmScorer::prepare`] asks for a hypothesis' struct: big
 /// inputs' structs are not in the cache, and the hardware prefetcher missed
@@ -368,7 +405,7 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
             let key = (u64::from(c.at) << 32) | u64::from(word);
             match self.memo.find_or_insert(key, PENDING << 32) {
                 (slot, None) => {
-                    self.model.prefetch_query(&self.pool[c.at as usize], word);
+                    self.model.prefetch_query(&self.pool[untag(c.at)], word);
                     c.asked = true;
                     c.word = word;
                     (c.slot, c.moves) = (slot as u32, self.memo.moves());
@@ -414,11 +451,11 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
     #[cold]
     fn query(&mut self, c: &Cursor) -> u64 {
         let (at, word) = (c.at, c.word);
-        let from = &self.pool[at as usize];
+        let from = &self.pool[untag(at)];
         let mut to = *from;
         let score = self.model.full_score(from, word, &mut to);
         self.stats.queries += 1;
-        let next = self.number(to);
+        let next = tag(self.number(to));
         let v = (u64::from(next) << 32) | u64::from(score.log10_prob.to_bits());
         let slot = if c.moves == self.memo.moves() {
             c.slot as usize
@@ -432,9 +469,13 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
 
     /// The number of `state` in this group, numbering it if new: one probe
     /// whether the state is new or not, of a table of integers when the
-    /// model gives states keys.
+    /// model gives states keys. Never [`SKIPPED`].
     #[inline(always)]
     fn number(&mut self, state: M::State) -> u32 {
+        if self.pool.len() == SKIPPED as usize {
+            // A place no number points to.
+            self.pool.push(state);
+        }
         let fresh = self.pool.len() as u32;
         match self.model.state_key(&state) {
             Some(key) if key != NO_KEY => {
@@ -568,6 +609,98 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lm::FullScore;
+    use crate::rescore::nbest::Hypothesis;
+    use rand::{Rng, SeedableRng};
+
+    /// A bigram-like model with a state per word (the last one), keyed or not:
+    /// enough states in one group to pass [`SKIPPED`].
+    struct LastWord {
+        keyed: bool,
+    }
+
+    impl LanguageModel for LastWord {
+        type State = u32;
+        fn order(&self) -> usize {
+            2
+        }
+        fn word_id(&self, word: &[u8]) -> WordId {
+            std::str::from_utf8(word).unwrap()[1..].parse().unwrap()
+        }
+        fn vocab_size(&self) -> usize {
+            1 << 20
+        }
+        fn bos_id(&self) -> WordId {
+            1 << 19
+        }
+        fn eos_id(&self) -> WordId {
+            1 << 19 | 1
+        }
+        fn begin_sentence_state(&self) -> u32 {
+            self.bos_id()
+        }
+        fn null_context_state(&self) -> u32 {
+            0
+        }
+        fn full_score(&self, state: &u32, word: WordId, out: &mut u32) -> FullScore {
+            *out = word;
+            let mixed = (state.wrapping_mul(0x9E37_79B9) ^ word).wrapping_mul(0x85EB_CA6B);
+            FullScore {
+                log10_prob: -((mixed >> 8) as f32) / (1 << 22) as f32,
+                ngram_length: 2,
+            }
+        }
+        fn state_key(&self, state: &u32) -> Option<u64> {
+            self.keyed.then_some(u64::from(*state))
+        }
+    }
+
+    #[test]
+    fn tags_invert_and_the_skipped_number_is_the_pending_one() {
+        assert_eq!(TAG_MULTIPLIER.wrapping_mul(TAG_INVERSE), 1);
+        assert_eq!(TAG_MULTIPLIER, 0xD517_7577); // as its doc says
+        assert_eq!(u64::from(tag(SKIPPED)), PENDING);
+        for n in [0, 1, 2, SKIPPED - 1, SKIPPED + 1, 1 << 20, u32::MAX] {
+            assert_eq!(untag(tag(n)), n as usize);
+            assert_ne!(u64::from(tag(n)), PENDING);
+        }
+    }
+
+    #[test]
+    fn groups_with_more_states_than_the_skipped_number_score_as_word_by_word() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(71);
+        let lists: Vec<NbestList> = (0..6)
+            .map(|i| {
+                let mut list = NbestList::new(&i.to_string());
+                for _ in 0..120 {
+                    let words: Vec<String> = (0..rng.gen_range(1..12))
+                        .map(|_| format!("w{}", rng.gen_range(0..20_000)))
+                        .collect();
+                    list.hyps.push(Hypothesis::new(&words.join(" "), 0.0));
+                }
+                list
+            })
+            .collect();
+        for keyed in [true, false] {
+            let lm = LastWord { keyed };
+            let mut scorer = LmScorer::new(&lm);
+            let mut out = Vec::new();
+            scorer.score_lists_into(&lists, &mut out);
+            assert!(
+                scorer.pool.len() > SKIPPED as usize + 500,
+                "{}",
+                scorer.pool.len()
+            );
+            for (list, scores) in lists.iter().zip(&out) {
+                for (h, &score) in list.hyps.iter().zip(scores) {
+                    let ids: Vec<WordId> =
+                        h.words.iter().map(|w| lm.word_id(w.as_bytes())).collect();
+                    let direct = f64::from(lm.score_sentence(&ids, true, true)) * LN_10;
+                    assert_eq!(score, direct, "{:?} {keyed}", h.words);
+                }
+            }
+        }
+    }
 
     #[test]
     fn shared_words_are_the_equal_leading_words() {
