@@ -533,6 +533,26 @@ mod tests {
         }
     }
 
+    /// An element past the declared count is refused with the count it would
+    /// make, and the block written so far is kept.
+    #[test]
+    fn an_element_past_the_count_is_refused() {
+        let mut w = GroupsWriter::new(3, 2);
+        w.push(0).unwrap();
+        w.push(2).unwrap();
+        assert_eq!(
+            w.push(2),
+            Err(GroupsError::Count {
+                pushed: 3,
+                declared: 2
+            })
+        );
+        let bytes = w.finish().unwrap();
+        let view = GroupsView::new(3, 2, 0);
+        let ranges: Vec<_> = (0..3).map(|g| view.range(&bytes, g)).collect();
+        assert_eq!(ranges, [0..1, 1..1, 1..2]);
+    }
+
     proptest! {
         #[test]
         fn ranges_are_the_groups_written(
@@ -571,6 +591,48 @@ mod tests {
             let view = GroupsView::new(groups, elements, 0);
             let r = view.range(&bytes, group);
             prop_assert!(r.start <= r.end && r.end <= elements);
+        }
+
+        /// `group_of` gives each element the group it was pushed to (empty
+        /// groups in between are skipped), and `None` past the last element.
+        #[test]
+        fn group_of_is_the_group_written(
+            sizes in prop::collection::vec(
+                prop_oneof![3 => 0u64..3, 1 => 0u64..200], 0..200),
+            pad in 0usize..9,
+        ) {
+            let elements: u64 = sizes.iter().sum();
+            let groups = sizes.len() as u64;
+            let mut w = GroupsWriter::new(groups, elements);
+            let mut of = Vec::new();
+            for (g, &n) in sizes.iter().enumerate() {
+                for _ in 0..n {
+                    w.push(g as u64).unwrap();
+                    of.push(Some(g as u64));
+                }
+            }
+            let mut file = vec![0xff; pad];
+            file.extend_from_slice(&w.finish().unwrap());
+            let view = GroupsView::new(groups, elements, pad as u64);
+            let found: Vec<_> = (0..elements).map(|e| view.group_of(&file, e)).collect();
+            prop_assert_eq!(found, of);
+            prop_assert_eq!(view.group_of(&file, elements), None);
+        }
+
+        /// On any bytes `group_of` names a group only if that group's range
+        /// (as `range` reads it) holds the element.
+        #[test]
+        fn any_bytes_give_groups_holding_the_element(
+            bytes in prop::collection::vec(any::<u8>(), 0..300),
+            groups in 0u64..2000,
+            elements in 0u64..2000,
+            element in 0u64..2100,
+        ) {
+            let view = GroupsView::new(groups, elements, 0);
+            if let Some(g) = view.group_of(&bytes, element) {
+                prop_assert!(g < groups, "{} of {}", g, groups);
+                prop_assert!(view.range(&bytes, g).contains(&element));
+            }
         }
     }
 }
