@@ -487,4 +487,38 @@ mod tests {
         assert!(v.index_bytes() <= 16 * 4096, "{}", v.index_bytes());
         assert_eq!(Vocab::from_words([]).len(), 1);
     }
+
+    /// As words are added the index doubles only when a word would leave it
+    /// more than 3/4 full (so past 16 slots it is more than 3/8 full);
+    /// `shrink_to_fit` leaves it at the fewest slots (16 at least) at most
+    /// 3/4 full; words added after that still get their ids, are found, and
+    /// grow the index the same way.
+    #[test]
+    fn the_index_is_kept_between_three_eighths_and_three_quarters_full() {
+        let slots = |v: &Vocab| v.index_bytes() / std::mem::size_of::<Slot>();
+        let check = |v: &Vocab, words: usize| {
+            let s = slots(v);
+            assert!(words * 4 <= s * 3, "{words} words in {s} slots");
+            assert!(s == 16 || words * 8 > s * 3, "{words} words in {s} slots");
+        };
+        let word = |i: usize| format!("w{i}{}", "x".repeat(i % 13)).into_bytes();
+        for n in [0, 11, 12, 13, 100, 3000, 3100] {
+            let mut v = Vocab::new();
+            for i in 0..n {
+                v.insert(&word(i)).unwrap();
+                check(&v, i + 1);
+            }
+            v.shrink_to_fit();
+            let s = slots(&v);
+            check(&v, n);
+            assert!(s == 16 || (s - 1) * 3 < n * 4, "{n} words in {s} slots");
+            for i in n..n + 2000 {
+                assert_eq!(v.insert(&word(i)), Ok(i as WordId + 1));
+                check(&v, i + 1);
+            }
+            for i in 0..n + 2000 {
+                assert_eq!(v.get(&word(i)), Some(i as WordId + 1));
+            }
+        }
+    }
 }
