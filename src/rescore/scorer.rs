@@ -27,8 +27,9 @@ use crate::vocab::WordId;
 ///   shared by the group of lists (see [`LmScorer::score_lists_into`]) and
 ///   keyed by the model state's identity ([`LanguageModel::State`]'s
 ///   `Eq`/`Hash`, or its [`LanguageModel::state_key`], one integer, when the
-///   model gives one; states are numbered per group, so a key is one `u64` and a
-///   memo slot 16 bytes): once a hypothesis reaches a state an earlier one
+///   model gives one; states are numbered per group, and a step is keyed by its
+///   state's tag, the number times an odd constant, and its word: one `u64`, in
+///   a memo slot of 16 bytes): once a hypothesis reaches a state an earlier one
 ///   reached (for an N-gram model, at the latest after N-1 equal words; at once
 ///   for a shared prefix), their equal continuations are scored once. The
 ///   prefix trie of the list becomes a graph, and only its distinct
