@@ -553,6 +553,22 @@ mod tests {
         assert_eq!(ranges, [0..1, 1..1, 1..2]);
     }
 
+    /// The groups of `sizes[g]` elements each, written after `pad` bytes of
+    /// 0xff; with the number of groups and of elements.
+    fn written(sizes: &[u64], pad: usize) -> (Vec<u8>, u64, u64) {
+        let elements: u64 = sizes.iter().sum();
+        let groups = sizes.len() as u64;
+        let mut w = GroupsWriter::new(groups, elements);
+        for (g, &n) in sizes.iter().enumerate() {
+            for _ in 0..n {
+                w.push(g as u64).unwrap();
+            }
+        }
+        let mut file = vec![0xff; pad];
+        file.extend_from_slice(&w.finish().unwrap());
+        (file, groups, elements)
+    }
+
     proptest! {
         #[test]
         fn ranges_are_the_groups_written(
@@ -560,18 +576,8 @@ mod tests {
                 prop_oneof![3 => 0u64..3, 1 => 0u64..200], 0..400),
             pad in 0usize..9,
         ) {
-            let elements: u64 = sizes.iter().sum();
-            let groups = sizes.len() as u64;
-            let mut w = GroupsWriter::new(groups, elements);
-            for (g, &n) in sizes.iter().enumerate() {
-                for _ in 0..n {
-                    w.push(g as u64).unwrap();
-                }
-            }
-            let block = w.finish().unwrap();
-            prop_assert_eq!(block.len() as u64, block_bytes(groups, elements));
-            let mut file = vec![0xff; pad];
-            file.extend_from_slice(&block);
+            let (file, groups, elements) = written(&sizes, pad);
+            prop_assert_eq!((file.len() - pad) as u64, block_bytes(groups, elements));
             let view = GroupsView::new(groups, elements, pad as u64);
             let mut start = 0;
             for (g, &n) in sizes.iter().enumerate() {
@@ -601,18 +607,10 @@ mod tests {
                 prop_oneof![3 => 0u64..3, 1 => 0u64..200], 0..200),
             pad in 0usize..9,
         ) {
-            let elements: u64 = sizes.iter().sum();
-            let groups = sizes.len() as u64;
-            let mut w = GroupsWriter::new(groups, elements);
-            let mut of = Vec::new();
-            for (g, &n) in sizes.iter().enumerate() {
-                for _ in 0..n {
-                    w.push(g as u64).unwrap();
-                    of.push(Some(g as u64));
-                }
-            }
-            let mut file = vec![0xff; pad];
-            file.extend_from_slice(&w.finish().unwrap());
+            let (file, groups, elements) = written(&sizes, pad);
+            let of: Vec<_> = (sizes.iter().enumerate())
+                .flat_map(|(g, &n)| (0..n).map(move |_| Some(g as u64)))
+                .collect();
             let view = GroupsView::new(groups, elements, pad as u64);
             let found: Vec<_> = (0..elements).map(|e| view.group_of(&file, e)).collect();
             prop_assert_eq!(found, of);

@@ -6,8 +6,9 @@ use super::table::MAX_KEY_BITS;
 
 const C1: u64 = 0x9e37_79b9_7f4a_7c15;
 
-/// The multiplicative inverse of an odd `c` modulo 2^64.
-const fn inverse(c: u64) -> u64 {
+/// The multiplicative inverse of an odd `c` modulo 2^64 (cut to 32 bits, the
+/// inverse of `c`'s low 32 bits modulo 2^32).
+pub(crate) const fn inverse(c: u64) -> u64 {
     let mut x = c;
     let mut i = 0;
     while i < 6 {

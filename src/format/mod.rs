@@ -161,6 +161,7 @@ pub use header::{
     Header, RawLayout, SectionEntry, SectionKind, WeightFormat, HEADER_LEN, MAGIC,
     SECTION_ENTRY_LEN, VERSION,
 };
+pub(crate) use key::inverse;
 /// The memory behind [`Model::open`](crate::Model::open) and
 /// [`Model::load`](crate::Model::load) (`memmap2`'s map), re-exported so that
 /// the type they return can be named without depending on `memmap2`.

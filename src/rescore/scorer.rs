@@ -167,22 +167,10 @@ const SKIPPED: u32 = 3001;
 /// odd constant (mod 2^32; `0xD517_7577`), so that tags are well mixed and the
 /// memo's hash need not multiply them (see the [`memo`](super::memo) docs).
 /// Chosen so that [`SKIPPED`]'s tag is `PENDING`.
-const TAG_MULTIPLIER: u32 = inverse(TAG_INVERSE);
+const TAG_MULTIPLIER: u32 = crate::format::inverse(TAG_INVERSE as u64) as u32;
 
 /// The inverse of [`TAG_MULTIPLIER`] mod 2^32: a tag times it is the number.
 const TAG_INVERSE: u32 = SKIPPED.wrapping_neg();
-
-/// The inverse of odd `a` mod 2^32 (Newton's iteration; each step doubles
-/// the bits that are right, from 3).
-const fn inverse(a: u32) -> u32 {
-    let mut x = a;
-    let mut i = 0;
-    while i < 4 {
-        x = x.wrapping_mul(2u32.wrapping_sub(a.wrapping_mul(x)));
-        i += 1;
-    }
-    x
-}
 
 /// The tag of state number `n`.
 #[inline(always)]
