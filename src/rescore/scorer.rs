@@ -516,8 +516,9 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
             let mut from = shared.checked_sub(1).map_or(0, |k| ends[k] as usize + 1);
             for &end in &ends[shared..] {
                 let word = &text[from..end as usize];
+                let lookup = self.words.lookup_in(text, from, end as usize);
                 from = end as usize + 1;
-                let id = match self.words.lookup(word) {
+                let id = match lookup {
                     Lookup::Found(id) => id,
                     Lookup::New(k) => {
                         new_words.push(word);
