@@ -259,6 +259,30 @@ pub trait LanguageModel: Send + Sync {
         let _ = (state, word);
     }
 
+    /// [`LanguageModel::full_score`] of a pair whose
+    /// [`LanguageModel::prefetch_query`] was made a while before (as the
+    /// rescorer makes its queries): the same result and state, but a model
+    /// may skip the prefetches its `full_score` starts. By default
+    /// `full_score` itself.
+    ///
+    /// ```
+    /// use dashlm::{LanguageModel, ReferenceModel};
+    /// let lm = ReferenceModel::read(&include_bytes!("../data/tiny.arpa")[..], "tiny").unwrap();
+    /// let (s, the) = (lm.begin_sentence_state(), lm.word_id(b"the"));
+    /// lm.prefetch_query(&s, the);
+    /// let (mut a, mut b) = (s.clone(), s.clone());
+    /// assert_eq!(lm.full_score_prefetched(&s, the, &mut a), lm.full_score(&s, the, &mut b));
+    /// assert_eq!(a, b);
+    /// ```
+    fn full_score_prefetched(
+        &self,
+        state: &Self::State,
+        word: WordId,
+        out: &mut Self::State,
+    ) -> FullScore {
+        self.full_score(state, word, out)
+    }
+
     /// A number that identifies `state` among this model's states (two
     /// states get the same key exactly when they are equal), if the model's
     /// states have one; `None` by default. The rescorer numbers the states

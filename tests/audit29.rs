@@ -361,6 +361,9 @@ fn check_words(text: &str, only: Option<&[&str]>, max_len: usize, extra: &[&str]
                         assert_eq!(lm.full_score_ahead(&s, id, ahead, &mut n3), r);
                         assert_eq!(n3, n, "{}", what());
                     }
+                    let mut n4 = lm.null_context_state();
+                    assert_eq!(lm.full_score_prefetched(&s, id, &mut n4), r);
+                    assert_eq!(n4, n, "{}", what());
                     let kw = match &kn {
                         Some(kn) => {
                             let mut kw = kenlm_state_words(kn);
@@ -668,6 +671,7 @@ fn states_of_another_model_never_panic() {
                 m.full_score_ahead(s, w, WordId::MAX, &mut n);
                 m.full_score_ahead(s, w, 1, &mut n);
                 m.prefetch_query(s, w);
+                m.full_score_prefetched(s, w, &mut n);
                 // The state it gives back is the model's own: scoring from it is
                 // as scoring from the same state reached by the model.
                 let mut n2 = n;

@@ -297,6 +297,11 @@ fn lookahead_scores_equal_word_by_word() {
                     let r = model.full_score_ahead(&state, w, wrong, &mut a);
                     assert_eq!(r, model.full_score(&state, w, &mut b));
                     assert_eq!(a, b);
+                    // Prefetched (or not: the result cannot depend on it).
+                    let mut c = state;
+                    model.prefetch_query(&state, w);
+                    assert_eq!(model.full_score_prefetched(&state, w, &mut c), r);
+                    assert_eq!(c, a);
                     state = a;
                 }
             }

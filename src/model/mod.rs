@@ -320,7 +320,7 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
     // the ~320 instructions a query took (callgrind).
     #[inline(always)]
     fn full_score(&self, state: &State, word: WordId, out: &mut State) -> FullScore {
-        self.query(state, word, None, out)
+        self.query(state, word, None, true, out)
     }
 
     #[inline]
@@ -331,7 +331,7 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
         next: WordId,
         out: &mut State,
     ) -> FullScore {
-        self.query(state, word, Some(next), out)
+        self.query(state, word, Some(next), true, out)
     }
 
     /// Prefetches the unigram of `word` and the home of the bigram `prev word`.
@@ -346,6 +346,14 @@ impl<D: AsRef<[u8]> + Send + Sync> LanguageModel for Model<D> {
                 self.locate::<false>(0, prev, word);
             }
         }
+    }
+
+    /// Without the prefetch of each table's home that `full_score` starts
+    /// (`prefetch_query` started them): 1.1% fewer instructions in the
+    /// rescorer (callgrind).
+    #[inline(always)]
+    fn full_score_prefetched(&self, state: &State, word: WordId, out: &mut State) -> FullScore {
+        self.query(state, word, None, false, out)
     }
 
     /// Prefetches the unigram of `word` and every table home the query probes.

@@ -71,6 +71,7 @@ impl<D: AsRef<[u8]>> Model<D> {
         state: &State,
         word: WordId,
         ahead: Option<WordId>,
+        fetch: bool,
         out: &mut State,
     ) -> FullScore {
         // The kind of f32 and q16 models tested first: a match over the four
@@ -80,17 +81,23 @@ impl<D: AsRef<[u8]>> Model<D> {
         // about 50 on the shared 4-gram, whose tables' backoffs are codes.
         if !self.grouped_top && self.scanned {
             if self.raw {
-                return self.query_in::<false, true, true, true>(state, word, ahead, out);
+                return self.query_in::<false, true, true, true>(state, word, ahead, fetch, out);
             }
             if self.raw_unigrams {
-                return self.query_in::<false, true, false, true>(state, word, ahead, out);
+                return self.query_in::<false, true, false, true>(state, word, ahead, fetch, out);
             }
-            return self.query_in::<false, true, false, false>(state, word, ahead, out);
+            return self.query_in::<false, true, false, false>(state, word, ahead, fetch, out);
         }
         match (self.grouped_top, self.scanned) {
-            (true, true) => self.query_in::<true, true, false, false>(state, word, ahead, out),
-            (true, false) => self.query_in::<true, false, false, false>(state, word, ahead, out),
-            (false, _) => self.query_in::<false, false, false, false>(state, word, ahead, out),
+            (true, true) => {
+                self.query_in::<true, true, false, false>(state, word, ahead, fetch, out)
+            }
+            (true, false) => {
+                self.query_in::<true, false, false, false>(state, word, ahead, fetch, out)
+            }
+            (false, _) => {
+                self.query_in::<false, false, false, false>(state, word, ahead, fetch, out)
+            }
         }
     }
 
@@ -101,13 +108,15 @@ impl<D: AsRef<[u8]>> Model<D> {
     /// in a hashed table also starts the fetch of that context's probe for the
     /// word `ahead` (the probe the next query makes); a context in the grouped
     /// table starts the fetch of what its lookup reads first, with or without
-    /// `ahead`.
+    /// `ahead`. With `fetch`, each table's home is prefetched as its probe is
+    /// located (without, the caller prefetched them: `prefetch_query`).
     #[inline(always)]
     fn query_in<const G: bool, const S: bool, const R: bool, const U: bool>(
         &self,
         state: &State,
         word: WordId,
         ahead: Option<WordId>,
+        fetch: bool,
         out: &mut State,
     ) -> FullScore {
         let word = if word < self.header.vocab_size {
@@ -119,7 +128,7 @@ impl<D: AsRef<[u8]>> Model<D> {
         // compiler drop the index checks below.
         let num_tables = self.num_tables.min(MAX_ORDER - 1);
         let mut probes = [(0, 0); MAX_ORDER - 1];
-        let len = self.probes::<G>(state, word, &mut probes);
+        let len = self.probes::<G>(state, word, &mut probes, fetch);
         let bytes = self.data.as_ref();
         let (mut prob, bo_bits, mut left) = self.unigram_in::<U>(word);
         out.ids[0] = word;
@@ -185,9 +194,9 @@ impl<D: AsRef<[u8]>> Model<D> {
         crate::format::prefetch(b, self.unigram_byte(word));
         let mut probes = [(0, 0); MAX_ORDER - 1];
         if self.grouped_top {
-            self.probes::<true>(state, word, &mut probes);
+            self.probes::<true>(state, word, &mut probes, true);
         } else {
-            self.probes::<false>(state, word, &mut probes);
+            self.probes::<false>(state, word, &mut probes, true);
         }
     }
 
@@ -196,33 +205,45 @@ impl<D: AsRef<[u8]>> Model<D> {
     /// that table's `find_word`.
     #[inline(always)]
     pub(super) fn locate<const G: bool>(&self, j: usize, ctx: u32, word: WordId) -> (u64, u64) {
+        let (h, home) = self.place::<G>(j, ctx, word);
         let bytes = self.data.as_ref();
         if G && j + 1 == self.num_tables {
-            let (h, home) = self.top.locate(bytes, ctx, word);
             self.top.prefetch(bytes, home);
-            return (h, home);
+        } else {
+            self.tables[j].probe.prefetch(bytes, home);
         }
-        let probe = &self.tables[j].probe;
-        let (h, home) = probe.locate(ctx, word);
-        probe.prefetch(bytes, home);
         (h, home)
     }
 
+    /// [`Model::locate`] without the prefetch.
+    #[inline(always)]
+    fn place<const G: bool>(&self, j: usize, ctx: u32, word: WordId) -> (u64, u64) {
+        if G && j + 1 == self.num_tables {
+            return self.top.locate(self.data.as_ref(), ctx, word);
+        }
+        self.tables[j].probe.locate(ctx, word)
+    }
+
     /// Fills `probes` with the hashed key and home slot of `(context, word)` for
-    /// every order of the state's context, each home prefetched; returns how
-    /// many orders there are.
+    /// every order of the state's context, each home prefetched if `fetch`;
+    /// returns how many orders there are.
     #[inline(always)]
     fn probes<const G: bool>(
         &self,
         state: &State,
         word: WordId,
         probes: &mut [(u64, u64); MAX_ORDER - 1],
+        fetch: bool,
     ) -> usize {
         // Contexts longer than the model allows cannot come from this model;
         // clamp rather than index out of range.
         let len = (state.len as usize).min(self.num_tables.min(MAX_ORDER - 1));
         for (j, (&ctx, p)) in state.ids[..len].iter().zip(probes.iter_mut()).enumerate() {
-            *p = self.locate::<G>(j, ctx, word);
+            *p = if fetch {
+                self.locate::<G>(j, ctx, word)
+            } else {
+                self.place::<G>(j, ctx, word)
+            };
         }
         len
     }

@@ -442,7 +442,7 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
         let (at, word) = (c.at, c.word);
         let from = &self.pool[untag(at)];
         let mut to = *from;
-        let score = self.model.full_score(from, word, &mut to);
+        let score = self.model.full_score_prefetched(from, word, &mut to);
         self.stats.queries += 1;
         let next = tag(self.number(to));
         let v = (u64::from(next) << 32) | u64::from(score.log10_prob.to_bits());
