@@ -553,6 +553,29 @@ mod tests {
         }
     }
 
+    /// Long spellings that differ only in their last bytes, past their last
+    /// whole 8-byte chunk (numbered words of 17 to 24 bytes): the hash reads
+    /// those bytes too, so the spellings do not pile up at one home past
+    /// `MAX_PROBES`, and each is looked up in the model once.
+    #[test]
+    fn long_spellings_that_differ_only_at_the_end_are_looked_up_once() {
+        let words: Vec<String> = (14..=21)
+            .flat_map(|k| (0..1000).map(move |i| format!("{}{i:03}", "x".repeat(k))))
+            .collect();
+        let mut c = WordCache::new(1 << 22);
+        let mut calls = 0;
+        for _ in 0..2 {
+            for (i, w) in words.iter().enumerate() {
+                let id = get(&mut c, w.as_bytes(), || {
+                    calls += 1;
+                    i as WordId
+                });
+                assert_eq!(id, i as WordId, "{w}");
+            }
+        }
+        assert_eq!(calls, words.len());
+    }
+
     /// Spellings whose keys differ in two of their three parts (first half,
     /// second half, length) by the same bits: 16-byte ones whose halves differ
     /// alike, and ones whose first or ninth byte differs as their lengths do
