@@ -668,3 +668,55 @@ pub struct Hit {
     /// The 64 bits read where the slot starts, shifted so the slot's first bit is bit 0.
     pub(super) word: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::table::{Slot, TableWriter, Widths};
+
+    /// In a run-offset table, `home_of_slot` gives the home whose run holds
+    /// the slot, and `None` for a slot in no run: an empty one, or one whose
+    /// offset field a corruption set (past the end of every run, and
+    /// claiming a run of the home after the last).
+    #[test]
+    fn home_of_slot_is_none_for_a_slot_in_no_run() {
+        let widths = Widths {
+            ctx: 8,
+            word: 8,
+            prob: 8,
+            nodes: false,
+            backoff: 0,
+        };
+        let codec = widths.codec(1);
+        let mut arcs = [(1, 2), (3, 4)].map(|(ctx, word)| Slot {
+            ctx,
+            word,
+            ..Slot::default()
+        });
+        arcs.sort_by_key(|a| codec.hash(a.ctx, a.word));
+        // One home, 4 slots: both arcs have home 0, in slots 0 and 1.
+        let raw = widths.layout(1, 4, 2).with_runs(true);
+        let mut w = TableWriter::new(raw, 100).unwrap();
+        w.put(0, &arcs[0]).unwrap();
+        w.put(1, &arcs[1]).unwrap();
+        let mut file = w.finish();
+        let layout = Layout::new(raw, 100, 0).unwrap();
+        let probe = Probe::new(&layout, 0..file.len());
+        assert!(probe.runs);
+        assert_eq!(probe.run(&file, 0).map(|(s, e, _)| (s, e)), Some((0, 2)));
+        let homes = |file: &[u8]| {
+            (0..4)
+                .map(|s| probe.home_of_slot(file, s))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(homes(&file), [Some(0), Some(0), None, None]);
+        // Slot 2's offset field set to its largest value: occupied, and "the
+        // run of home 1" would span slots 2 and 3, but the table has one home.
+        let bit = 2 * u64::from(raw.entry_bits);
+        for b in bit..bit + u64::from(raw.disp_bits) {
+            file[(b / 8) as usize] |= 1 << (b % 8);
+        }
+        assert!(probe.is_occupied(&file, 2));
+        assert_eq!(homes(&file), [Some(0), Some(0), None, None]);
+    }
+}
