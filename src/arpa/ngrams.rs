@@ -545,3 +545,32 @@ impl NGramSet {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `count_added` counts each order's blanks (an added `<unk>`, a missing
+    /// suffix), 0 for orders the model lacks; keys of no order (empty, longer
+    /// than the model, a unigram id past the vocabulary) are found nowhere,
+    /// never a panic.
+    #[test]
+    fn added_counts_and_keys_of_no_order() {
+        let text = "\\data\\\nngram 1=4\nngram 2=1\nngram 3=1\n\n\\1-grams:\n-1\t<s>\t-0.5\n\
+                    -1\t</s>\n-1\ta\t-0.1\n-1\tb\n\n\\2-grams:\n-0.2\t<s> a\t-0.1\n\n\
+                    \\3-grams:\n-0.3\t<s> a b\n\n\\end\\\n";
+        let set = NGramSet::read(text.as_bytes(), "t.arpa").unwrap();
+        let [s, a, b] = [b"<s>".as_slice(), b"a", b"b"].map(|w| set.vocab().id(w));
+        // `<unk>` and the suffix `a b` of `<s> a b` were added.
+        let added: Vec<usize> = (0..=4).map(|n| set.count_added(n)).collect();
+        assert_eq!(added, [0, 1, 1, 0, 0]);
+        assert!(set.get(&[a, b]).unwrap().blank);
+        assert_eq!(set.get(&[]), None);
+        assert_eq!(set.index_of(&[]), None);
+        assert_eq!(set.get(&[s, a, b, b]), None);
+        assert_eq!(set.index_of(&[s, a, b, b]), None);
+        let words = set.count(1) as WordId;
+        assert_eq!(set.index_of(&[words - 1]), Some(words as usize - 1));
+        assert_eq!(set.index_of(&[words]), None);
+    }
+}
