@@ -405,22 +405,28 @@ mod tests {
         }
     }
 
-    /// Looks `w0` to `w59` up twice in `c`, checking each id and then `check`
-    /// after each lookup; returns how many lookups reached the model.
-    fn sixty_spellings_twice(c: &mut WordCache, check: impl Fn(&WordCache)) -> usize {
+    /// Looks `words` up twice in `c` (word `i`'s id is `i`), checking each
+    /// id and then `check` after each lookup; returns how many lookups
+    /// reached the model.
+    fn look_up_twice(c: &mut WordCache, words: &[String], check: impl Fn(&WordCache)) -> usize {
         let mut calls = 0;
-        let words: Vec<String> = (0..60).map(|i| format!("w{i}")).collect();
         for _ in 0..2 {
             for (i, w) in words.iter().enumerate() {
                 let id = get(c, w.as_bytes(), || {
                     calls += 1;
                     i as WordId
                 });
-                assert_eq!(id, i as WordId);
+                assert_eq!(id, i as WordId, "{w}");
                 check(c);
             }
         }
         calls
+    }
+
+    /// [`look_up_twice`] of `w0` to `w59`.
+    fn sixty_spellings_twice(c: &mut WordCache, check: impl Fn(&WordCache)) -> usize {
+        let words: Vec<String> = (0..60).map(|i| format!("w{i}")).collect();
+        look_up_twice(c, &words, check)
     }
 
     #[test]
@@ -448,17 +454,7 @@ mod tests {
                 _ => format!("{i:>16}"),
             })
             .collect();
-        let mut calls = 0;
-        for _ in 0..2 {
-            for (i, w) in words.iter().enumerate() {
-                let id = get(&mut c, w.as_bytes(), || {
-                    calls += 1;
-                    i as WordId
-                });
-                assert_eq!(id, i as WordId, "{w}");
-            }
-        }
-        assert_eq!(calls, words.len());
+        assert_eq!(look_up_twice(&mut c, &words, |_| {}), words.len());
         assert_eq!(c.len, words.len());
         assert!(c.slots.len() >= 2 * words.len(), "{}", c.slots.len());
     }
@@ -563,17 +559,7 @@ mod tests {
             .flat_map(|k| (0..1000).map(move |i| format!("{}{i:03}", "x".repeat(k))))
             .collect();
         let mut c = WordCache::new(1 << 22);
-        let mut calls = 0;
-        for _ in 0..2 {
-            for (i, w) in words.iter().enumerate() {
-                let id = get(&mut c, w.as_bytes(), || {
-                    calls += 1;
-                    i as WordId
-                });
-                assert_eq!(id, i as WordId, "{w}");
-            }
-        }
-        assert_eq!(calls, words.len());
+        assert_eq!(look_up_twice(&mut c, &words, |_| {}), words.len());
     }
 
     /// Spellings whose keys differ in two of their three parts (first half,
