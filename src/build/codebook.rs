@@ -533,6 +533,51 @@ pub(in crate::build) mod tests {
             .all(|&v| (cb.decode(cb.encode(v)) - v).abs() <= gap / 2.0));
     }
 
+    /// A q16 codebook of [`SEGMENTED_ABOVE`] distinct values holds them all
+    /// exactly; one value more makes it segmented, its file section the
+    /// segments, and every value stays within half a step of its code.
+    #[test]
+    fn q16_codebooks_are_segmented_only_above_4096_values() {
+        let values = |n: usize| -> Vec<f32> { (0..n).map(|i| -(i as f32) / 64.0).collect() };
+        let exact = Codebook::build(values(SEGMENTED_ABOVE), 16);
+        assert!(!exact.segmented());
+        assert_eq!(exact.centers.len(), SEGMENTED_ABOVE);
+        assert!(values(SEGMENTED_ABOVE)
+            .iter()
+            .all(|&v| exact.decode(exact.encode(v)) == v));
+        let many = values(SEGMENTED_ABOVE + 1);
+        let cb = Codebook::build(many.clone(), 16);
+        assert!(cb.segmented());
+        assert_eq!(cb.centers.len(), cb.segments.len() * LEVELS);
+        assert_eq!(
+            cb.to_bytes().len(),
+            cb.segments.len() * segmented::SEGMENT_BYTES
+        );
+        let step = cb.segments.iter().map(|s| s[1]).fold(0.0, f32::max);
+        assert!(step > 0.0);
+        // Half a step, plus the rounding of a level's arithmetic.
+        assert!(many
+            .iter()
+            .all(|&v| (cb.decode(cb.encode(v)) - v).abs() <= step / 2.0 + 1e-5));
+    }
+
+    /// Most values are encoded from their grid cell alone: evenly spaced
+    /// centers put at most one threshold in a cell, wherever they lie.
+    #[test]
+    fn the_grid_gives_evenly_spaced_thresholds_a_cell_each() {
+        for low in [-100.0f32, -3.0, 0.0, 5.0] {
+            let centers: Vec<f32> = (0..64).map(|i| low + i as f32 * 0.5).collect();
+            let cb = Codebook::from_centers(centers);
+            let most = cb
+                .grid
+                .cells
+                .windows(2)
+                .map(|w| w[1].first - w[0].first)
+                .max();
+            assert_eq!(most, Some(1), "low {low}: {:?}", cb.grid);
+        }
+    }
+
     /// A value halfway between two centers goes to the lower one, in Lloyd's
     /// algorithm as in `encode`.
     #[test]
