@@ -9,9 +9,11 @@
 //! side is cut into segments of about equal counts, never inside a run of
 //! equal values: a value that fills a segment alone is exact, and where the
 //! values are dense the segments are narrow. A segment of values `lo..=hi`
-//! spaces its levels `step` apart from `lo`, `step` the largest f32 that
-//! keeps the last level at most `hi`, so a value's nearest level is at most
-//! half a step away (about `(hi - lo) / 510`).
+//! spaces its levels `step` apart from `lo`, `step` the f32 nearest
+//! `(hi - lo) / 255`, lowered an ulp at a time while the last level is past
+//! `hi` (not always the largest f32 that keeps it at most `hi`: the nearest
+//! may round down), so a value's nearest level is at most half a step away
+//! (about `(hi - lo) / 510`).
 
 use crate::format::segmented::{value, LEVELS};
 
@@ -145,6 +147,75 @@ mod tests {
         let s = segments(&values, &counts, false, false, 3);
         assert_eq!(s.len(), 3);
         assert!(s.contains(&[-1.0, -0.0]), "{s:?}");
+    }
+
+    /// The bases of the segments of finite nonzero values, negative and
+    /// positive.
+    fn sides(s: &[[f32; 2]]) -> (Vec<f32>, Vec<f32>) {
+        let finite = s.iter().map(|&[b, _]| b).filter(|b| b.is_finite());
+        (
+            finite.clone().filter(|&b| b < 0.0).collect(),
+            finite.filter(|&b| b > 0.0).collect(),
+        )
+    }
+
+    /// `-inf` and zero take a segment each out of the most, and the negative
+    /// and the positive values share the rest in proportion to their counts
+    /// (not their runs).
+    #[test]
+    fn the_sides_share_the_segments_left_by_count() {
+        let values: Vec<f32> = (-100..=100).map(|i| i as f32 / 8.0).collect();
+        for (negative, positive, want) in [(1, 1, (3, 3)), (3, 1, (4, 2)), (1, 3, (1, 5))] {
+            let counts: Vec<u32> = values
+                .iter()
+                .map(|&v| if v < 0.0 { negative } else { positive })
+                .collect();
+            let s = segments(&values, &counts, true, false, 8);
+            assert_eq!(s.len(), 8, "{s:?}");
+            assert_eq!(s[0][0], f32::NEG_INFINITY);
+            assert_eq!(s.iter().filter(|&&[b, _]| b == 0.0).count(), 1, "{s:?}");
+            let (below, above) = sides(&s);
+            assert_eq!((below.len(), above.len()), want, "{s:?}");
+        }
+        // Without `-inf` or zero, all 8 are the sides'.
+        let nonzero: Vec<f32> = values.iter().copied().filter(|&v| v != 0.0).collect();
+        let s = segments(&nonzero, &vec![1; nonzero.len()], false, false, 8);
+        assert_eq!((sides(&s).0.len(), sides(&s).1.len()), (4, 4), "{s:?}");
+    }
+
+    /// A side's runs are cut into segments of equal counts when they divide
+    /// evenly, and into a segment each when they are no more than the
+    /// segments.
+    #[test]
+    fn a_side_is_cut_at_equal_counts() {
+        let values: Vec<f32> = (-8..0).map(|i| i as f32).collect();
+        let s = segments(&values, &[1; 8], false, false, 4);
+        assert_eq!(sides(&s).0, [-8.0, -6.0, -4.0, -2.0], "{s:?}");
+        let s = segments(&values, &[2, 1, 1, 2, 1, 2, 2, 1], false, false, 4);
+        assert_eq!(sides(&s).0, [-8.0, -6.0, -4.0, -2.0], "{s:?}");
+        // No more runs than segments: a segment each, every value exact,
+        // however unequal their counts.
+        let s = segments(&values[..4], &[1, 1, 1, 5], false, false, 4);
+        assert_eq!(s, [[-8.0, -0.0], [-7.0, -0.0], [-6.0, -0.0], [-5.0, -0.0]]);
+    }
+
+    /// A segment's last level is at most its highest value, though the
+    /// f32 step of `(hi - lo) / 255` often rounds it past (as for -30 and
+    /// -13.7), and a step that spans the values exactly is kept.
+    #[test]
+    fn the_last_level_is_at_most_the_highest_value() {
+        let top = (LEVELS - 1) as u32;
+        for a in -300..0 {
+            for b in a + 1..50 {
+                let (lo, hi) = (a as f32 / 10.0, b as f32 / 10.0);
+                let [base, step] = segment(lo, hi);
+                assert_eq!(base, lo);
+                assert!(step > 0.0, "{lo} {hi}: {step}");
+                assert!(value(base, step, top) <= hi, "{lo} {hi}: {step}");
+            }
+        }
+        assert_eq!(segment(-256.0, -1.0), [-256.0, 1.0]);
+        assert_eq!(segment(1.0, 52.0), [1.0, 0.2]);
     }
 
     proptest! {
