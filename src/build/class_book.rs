@@ -422,6 +422,22 @@ mod tests {
         }
     }
 
+    /// Codes fewer than the classes of values: a center a class, the
+    /// midpoint of its values, and the bound the widest half-span (not the
+    /// whole span nor a ratio of the values).
+    #[test]
+    fn too_few_codes_give_a_class_one_center() {
+        let book = ClassBook::new(&[-5.0, -2.0], 1);
+        assert_eq!(
+            (book.centers.as_slice(), book.error_bound()),
+            (&[-3.5][..], 1.5)
+        );
+        let book = ClassBook::new(&[-5.0, -2.0, 1.0, 2.0], 1);
+        assert_eq!(book.centers, [-3.5, 1.5]);
+        assert_eq!(book.error_bound(), 1.5);
+        assert_eq!(book.decode(book.encode(2.0)), 1.5);
+    }
+
     /// Codes go to the classes by the spans they cover: a class spread ten
     /// times wider gets about ten times the codes.
     #[test]
