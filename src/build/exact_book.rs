@@ -187,4 +187,17 @@ mod tests {
             .take(1 << 20);
         assert_eq!(ExactBook::new(fewer).unwrap().bits(), 16);
     }
+
+    /// From a histogram as from the values: [`MAX_EXACT_VALUES`] patterns
+    /// are coded, one more are not (though 17-bit codes would be smaller
+    /// than raw f32s).
+    #[test]
+    fn too_many_counted_patterns_are_not_coded() {
+        let values: Vec<f32> = (0..=MAX_EXACT_VALUES as u32).map(|i| -(i as f32)).collect();
+        let counts = vec![16u64; values.len()];
+        assert!(ExactBook::from_counts(&values, &counts).is_none());
+        let fewer = MAX_EXACT_VALUES;
+        let book = ExactBook::from_counts(&values[..fewer], &counts[..fewer]).unwrap();
+        assert_eq!(book.bits(), 16);
+    }
 }
