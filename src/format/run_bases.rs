@@ -255,3 +255,58 @@ impl BlockBases {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::table::Widths;
+
+    /// The run-offset layout of `slots` slots with offset fields up to
+    /// `max_field`, and its block bases when every slot's field is
+    /// `field(slot)`.
+    fn layouts(slots: u64, max_field: u64, field: impl Fn(u64) -> u64) -> (RawLayout, RawLayout) {
+        let widths = Widths {
+            ctx: 10,
+            word: 10,
+            prob: 8,
+            nodes: false,
+            backoff: 0,
+        };
+        let raw = widths.layout(slots, slots, max_field).with_runs(true);
+        let mut bases = BlockBases::default();
+        for slot in 0..slots {
+            bases.field(slot, field(slot));
+        }
+        bases.finish();
+        (raw, bases.layout(raw))
+    }
+
+    /// Bases of [`MAX_BASE_BITS`] bits are used; one bit more, the table
+    /// keeps its raw fields.
+    #[test]
+    fn bases_are_at_most_max_base_bits_wide() {
+        let (raw, based) = layouts(1000, 1 << 29, |slot| (1 << 27) + 1 + slot % 4);
+        assert_eq!((raw.base_bits, raw.disp_bits), (0, 30));
+        assert_eq!((based.base_bits, based.disp_bits), (MAX_BASE_BITS as u8, 3));
+        let (raw, based) = layouts(1000, 1 << 29, |slot| (1 << 28) + 1 + slot % 4);
+        assert_eq!(based, raw);
+    }
+
+    /// Bases are used only when they make the table smaller: not when they
+    /// narrow no field, nor when the bits they save only pay for themselves.
+    #[test]
+    fn bases_that_do_not_shrink_the_table_are_left_out() {
+        // Fields 1..=8 with 4-bit raw fields: bases of 0 save nothing.
+        let (raw, based) = layouts(1000, 14, |slot| 1 + slot % 8);
+        assert_eq!((raw.base_bits, raw.disp_bits), (0, 4));
+        assert_eq!(based, raw);
+        // 72 slots, fields 2..=8 less bases of 1: 3-bit fields save 9 bytes,
+        // which the 3 one-bit bases and their 8 bytes of padding take.
+        let (raw, based) = layouts(72, 14, |slot| 2 + slot % 7);
+        let narrower = raw.with_bases(1, 7);
+        assert_eq!(narrower.disp_bits, 3);
+        let bytes = |r: &RawLayout| table::bases_at(r) + table::bases_bytes(r);
+        assert_eq!(bytes(&narrower), bytes(&raw));
+        assert_eq!(based, raw);
+    }
+}
