@@ -67,6 +67,12 @@ impl Memo {
         self.moves
     }
 
+    #[inline(always)]
+    fn home(&self, key: u64) -> usize {
+        let (high, low) = ((key >> 32) as u32, key as u32);
+        ((high ^ low.wrapping_mul(WORD_MULTIPLIER)) >> self.shift) as usize
+    }
+
     /// Removes every entry.
     pub(crate) fn clear(&mut self) {
         for &i in &self.used {
@@ -103,35 +109,19 @@ impl Memo {
     pub(crate) fn find_or_insert(&mut self, key: u64, value: u64) -> (usize, Option<u64>) {
         debug_assert_ne!(key, NO_KEY);
         let mask = self.slots.len() - 1;
-        match probe(&self.slots, mask, home(key, self.shift), key) {
-            Ok((slot, v)) => (slot, Some(v)),
-            Err(slot) => {
-                self.insert_at(slot, key, value);
-                (slot, None)
+        let mut i = self.home(key);
+        loop {
+            let [k, v] = self.slots[i];
+            if k == key {
+                return (i, Some(v));
             }
+            if k == NO_KEY {
+                self.slots[i] = [key, value];
+                self.used.push(i as u32);
+                return (i, None);
+            }
+            i = (i + 1) & mask;
         }
-    }
-
-    /// The slots, for a run of lookups that inserts nothing ([`Slots::find`]),
-    /// its fields then kept in registers.
-    #[inline(always)]
-    pub(crate) fn slots(&self) -> Slots<'_> {
-        // At least 1024 slots (`new`): the mask keeps every index in bounds.
-        assert!(!self.slots.is_empty());
-        Slots {
-            slots: &self.slots,
-            mask: self.slots.len() - 1,
-            shift: self.shift,
-        }
-    }
-
-    /// Inserts `key` with `value` in `slot`, the empty slot [`Slots::find`]
-    /// gave for it (no insertion since). Needs room (see [`Memo::reserve`]).
-    #[inline(always)]
-    pub(crate) fn insert_at(&mut self, slot: usize, key: u64, value: u64) {
-        debug_assert_eq!(self.slots[slot][0], NO_KEY);
-        self.slots[slot] = [key, value];
-        self.used.push(slot as u32);
     }
 
     /// Overwrites the value in `slot` (from [`Memo::find_or_insert`]).
@@ -139,52 +129,6 @@ impl Memo {
     pub(crate) fn set(&mut self, slot: usize, value: u64) {
         self.slots[slot][1] = value;
     }
-}
-
-/// A [`Memo`]'s slots, read only (see [`Memo::slots`]).
-#[derive(Clone, Copy)]
-pub(crate) struct Slots<'a> {
-    slots: &'a [[u64; 2]],
-    mask: usize,
-    shift: u32,
-}
-
-impl Slots<'_> {
-    /// `Ok` with the slot of `key` and its value, or `Err` with the empty
-    /// slot where it would go ([`Memo::insert_at`]).
-    #[inline(always)]
-    pub(crate) fn find(&self, key: u64) -> Result<(usize, u64), usize> {
-        probe(
-            self.slots,
-            self.mask,
-            home(key, self.shift) & self.mask,
-            key,
-        )
-    }
-}
-
-/// Linear probing for `key` from slot `i` of `slots` (`mask`: their number
-/// less one, a power of two): `Ok` with its slot and value, or `Err` with the
-/// empty slot where it would go.
-#[inline(always)]
-fn probe(slots: &[[u64; 2]], mask: usize, mut i: usize, key: u64) -> Result<(usize, u64), usize> {
-    loop {
-        let [k, v] = slots[i];
-        if k == key {
-            return Ok((i, v));
-        }
-        if k == NO_KEY {
-            return Err(i);
-        }
-        i = (i + 1) & mask;
-    }
-}
-
-/// The home slot of `key` in a memo whose hashes are shifted right by `shift`.
-#[inline(always)]
-fn home(key: u64, shift: u32) -> usize {
-    let (high, low) = ((key >> 32) as u32, key as u32);
-    ((high ^ low.wrapping_mul(WORD_MULTIPLIER)) >> shift) as usize
 }
 
 #[cfg(test)]
@@ -206,31 +150,6 @@ mod tests {
         let moves = m.moves();
         m.clear();
         assert_eq!(m.moves(), moves);
-    }
-
-    #[test]
-    fn slots_find_what_find_or_insert_finds_and_where_it_would_insert() {
-        let mut m = Memo::new();
-        m.reserve(600);
-        // Keys with one home (the same word, tags differing only in bits
-        // below the home's): a run of 300 slots.
-        let keys: Vec<u64> = (0..300u64).map(|k| (k << 32) | 7).collect();
-        for (n, &key) in keys.iter().enumerate() {
-            let Err(slot) = m.slots().find(key) else {
-                panic!("{key:#x} found before it was inserted");
-            };
-            m.insert_at(slot, key, n as u64);
-            assert_eq!(m.slots().find(key), Ok((slot, n as u64)));
-            assert_eq!(m.find_or_insert(key, 99), (slot, Some(n as u64)));
-        }
-        // A new key goes where `find` said it would.
-        let Err(slot) = m.slots().find(5) else {
-            panic!("5 found");
-        };
-        assert_eq!(m.find_or_insert(5, 1), (slot, None));
-        assert_eq!(m.slots().find(5), Ok((slot, 1)));
-        m.clear();
-        assert!(keys.iter().all(|&k| m.slots().find(k).is_err()));
     }
 
     #[test]

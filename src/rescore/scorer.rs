@@ -120,17 +120,6 @@ struct Cursor {
     moves: u32,
 }
 
-/// Where [`LmScorer::walk_words`] stopped.
-enum Stop {
-    /// At the hypothesis' `</s>`: every word was in the memo.
-    End,
-    /// At a step that is new: its memo key (the state's tag and the word),
-    /// inserted as pending in this memo slot.
-    New(u64, usize),
-    /// At a step pending for another list's query.
-    Pending,
-}
-
 /// Counts kept by an [`LmScorer`].
 ///
 /// ```
@@ -397,20 +386,18 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
             }
         }
         loop {
-            if c.pos < c.len {
-                match self.walk_words(c) {
-                    Stop::End => {}
-                    Stop::New(key, slot) => {
-                        self.ask(c, key as WordId, slot);
-                        return true;
-                    }
-                    Stop::Pending => return true,
-                }
-            }
-            let key = (u64::from(c.at) << 32) | u64::from(self.eos);
+            let word = if c.pos < c.len {
+                self.ids[(c.start + c.pos) as usize]
+            } else {
+                self.eos
+            };
+            let key = (u64::from(c.at) << 32) | u64::from(word);
             match self.memo.find_or_insert(key, PENDING << 32) {
                 (slot, None) => {
-                    self.ask(c, self.eos, slot);
+                    self.model.prefetch_query(&self.pool[untag(c.at)], word);
+                    c.asked = true;
+                    c.word = word;
+                    (c.slot, c.moves) = (slot as u32, self.memo.moves());
                     return true;
                 }
                 (_, Some(v)) if v >> 32 == PENDING => return true,
@@ -421,51 +408,6 @@ impl<'m, M: LanguageModel> LmScorer<'m, M> {
                 }
             }
         }
-    }
-
-    /// Takes the steps of the hypothesis' words (not its `</s>`) that the
-    /// memo knows, from `c.pos` on, until one is new (inserted as pending)
-    /// or pending, or the words end. The hypothesis' ids and path are sliced
-    /// once and the cursor's fields kept in locals, so a step reads no field
-    /// of `self` or `c` and checks no bound.
-    #[inline(always)]
-    fn walk_words(&mut self, c: &mut Cursor) -> Stop {
-        let (start, len) = (c.start as usize, c.len as usize);
-        let ids = &self.ids[start..start + len];
-        let path = &mut self.paths[c.list as usize][..=len];
-        let memo = self.memo.slots();
-        let (mut at, mut cum, mut pos) = (c.at, c.cum, c.pos as usize);
-        let stop = loop {
-            let Some(&word) = ids.get(pos) else {
-                break Stop::End;
-            };
-            let key = (u64::from(at) << 32) | u64::from(word);
-            match memo.find(key) {
-                Err(slot) => break Stop::New(key, slot),
-                Ok((_, v)) if v >> 32 == PENDING => break Stop::Pending,
-                Ok((_, v)) => {
-                    at = (v >> 32) as u32;
-                    cum += f32::from_bits(v as u32);
-                    pos += 1;
-                    path[pos] = (at, cum);
-                }
-            }
-        };
-        (c.at, c.cum, c.pos) = (at, cum, pos as u32);
-        if let Stop::New(key, slot) = stop {
-            self.memo.insert_at(slot, key, PENDING << 32);
-        }
-        stop
-    }
-
-    /// Sends the query `(c.at, word)`, whose memo key was just inserted in
-    /// `slot`: prefetched now, made on the list's next turn.
-    #[inline(always)]
-    fn ask(&mut self, c: &mut Cursor, word: WordId, slot: usize) {
-        self.model.prefetch_query(&self.pool[untag(c.at)], word);
-        c.asked = true;
-        c.word = word;
-        (c.slot, c.moves) = (slot as u32, self.memo.moves());
     }
 
     /// Takes the step with memo value `v`; moves on to the list's next
